@@ -1,0 +1,217 @@
+//! The bytecode: a register machine whose instruction set makes every reference-count
+//! operation explicit (M12). Types are static, so arithmetic is typed (`IAdd` is not `FAdd`).
+//!
+//! Ownership conventions (the contract between lowering and the VM):
+//! - A register that holds a heap object either *owns* one strong reference to it (it will be
+//!   released by exactly one `Decref`/`Drop`, or handed on by a `Move`, a consuming operand, or
+//!   `Ret`) or is a *view* (a `Copy` of a register or a `GetField`/`ListGet` result) that is
+//!   valid while its source is alive and is never released.
+//! - Instructions that store a value (`SetField`, `ListSet`, `NewStruct`, `NewList`, `NewMap`,
+//!   `Ret`, owned call arguments, consuming native operands) take over the reference held by
+//!   the source register; lowering emits an `Incref` first when the source was only a view.
+//! - `Decref` and `Drop` release the reference and then set the register to `None`; on a
+//!   register holding a non-object (`None`, an `Int`, …) they do nothing.
+
+use crate::native::Native;
+use stark_syntax::ast::ParamMode;
+use stark_syntax::Span;
+
+pub type Reg = u16;
+pub type FuncId = u32;
+pub type TypeId = u32;
+pub type Label = u32;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "eq",
+            CmpOp::Ne => "ne",
+            CmpOp::Lt => "lt",
+            CmpOp::Le => "le",
+            CmpOp::Gt => "gt",
+            CmpOp::Ge => "ge",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Instr {
+    // ---- loads ----
+    LoadInt { dst: Reg, value: i64 },
+    LoadFloat { dst: Reg, value: f64 },
+    LoadBool { dst: Reg, value: bool },
+    LoadNone { dst: Reg },
+    /// Allocates a new `String` object holding `module.strings[konst]`; `dst` owns it.
+    LoadStr { dst: Reg, konst: u32 },
+
+    // ---- register transfer ----
+    /// `dst = src` with no refcount change: scalars, or making a view.
+    Copy { dst: Reg, src: Reg },
+    /// Ownership transfer: `dst = src; src = None`.
+    Move { dst: Reg, src: Reg },
+
+    // ---- reference counting (M12) ----
+    /// +1 strong count; no-op on a non-object.
+    Incref { reg: Reg },
+    /// Releases a temporary's reference (freeing at zero, M3), then `reg = None`.
+    Decref { reg: Reg },
+    /// Releases an owning binding leaving scope, then `reg = None`. No-op on `None`, which is
+    /// what a binding moved out of holds.
+    Drop { reg: Reg },
+
+    // ---- typed arithmetic: Int (overflow and division by zero are runtime errors) ----
+    IAdd { dst: Reg, a: Reg, b: Reg },
+    ISub { dst: Reg, a: Reg, b: Reg },
+    IMul { dst: Reg, a: Reg, b: Reg },
+    /// Truncates toward zero (as Rust).
+    IDiv { dst: Reg, a: Reg, b: Reg },
+    /// Takes the dividend's sign (as Rust's `%`).
+    IMod { dst: Reg, a: Reg, b: Reg },
+    /// Negative exponent is a runtime error.
+    IPow { dst: Reg, a: Reg, b: Reg },
+    INeg { dst: Reg, src: Reg },
+    ICmp { op: CmpOp, dst: Reg, a: Reg, b: Reg },
+    // ---- typed arithmetic: Float (IEEE, never an error) ----
+    FAdd { dst: Reg, a: Reg, b: Reg },
+    FSub { dst: Reg, a: Reg, b: Reg },
+    FMul { dst: Reg, a: Reg, b: Reg },
+    FDiv { dst: Reg, a: Reg, b: Reg },
+    /// Python's float `%` (result takes the divisor's sign).
+    FMod { dst: Reg, a: Reg, b: Reg },
+    FPow { dst: Reg, a: Reg, b: Reg },
+    FNeg { dst: Reg, src: Reg },
+    FCmp { op: CmpOp, dst: Reg, a: Reg, b: Reg },
+    /// Int -> Float (for mixed arithmetic).
+    IToF { dst: Reg, src: Reg },
+    Not { dst: Reg, src: Reg },
+    /// Bool equality.
+    BCmp { op: CmpOp, dst: Reg, a: Reg, b: Reg },
+    // ---- strings ----
+    /// New string `a + b`; operands are views.
+    Concat { dst: Reg, a: Reg, b: Reg },
+    /// Lexicographic comparison of two strings.
+    SCmp { op: CmpOp, dst: Reg, a: Reg, b: Reg },
+    /// Structural equality of any two values of the same static type (lists, maps, structs
+    /// compared field by field; `None` equals only `None`). `negate` gives `!=`.
+    Equal { dst: Reg, a: Reg, b: Reg, negate: bool },
+    /// `dst = (src is None)`.
+    IsNone { dst: Reg, src: Reg },
+
+    // ---- control ----
+    Jump { target: Label },
+    JumpIf { cond: Reg, target: Label },
+    JumpIfNot { cond: Reg, target: Label },
+    /// Calls `func` with arguments in registers `args .. args+argc`. For an owned parameter
+    /// the callee takes over the argument register's reference; a borrowed one is a view.
+    /// The result (owned) lands in `dst`. A call deeper than the VM's limit is the runtime
+    /// error "stack overflow".
+    Call { dst: Reg, func: FuncId, args: Reg, argc: u16 },
+    /// Returns `src` (ownership passes to the caller).
+    Ret { src: Reg },
+    RetNone,
+
+    // ---- structs ----
+    /// New instance of `module.structs[ty]`, fields taken (moved) from `args .. args+argc`.
+    /// `stack` marks an allocation escape analysis proved local (M9); `stark ir` prints it.
+    NewStruct { dst: Reg, ty: TypeId, args: Reg, argc: u16, stack: bool },
+    /// `dst` = view of field `field` of `obj`.
+    GetField { dst: Reg, obj: Reg, field: u16 },
+    /// Stores `src` (moved) into field `field` of `obj`, releasing the old value.
+    SetField { obj: Reg, field: u16, src: Reg },
+
+    // ---- lists and maps (the hot ones; the rest go through `CallNative`) ----
+    /// New list of the `argc` values in `args ..` (moved in).
+    NewList { dst: Reg, args: Reg, argc: u16 },
+    /// New map from `argc` key/value pairs in `args ..` (key, value, key, value, …; moved in).
+    NewMap { dst: Reg, args: Reg, argc: u16 },
+    /// `dst` = view of `list[index]`; out of range is a runtime error.
+    ListGet { dst: Reg, list: Reg, index: Reg },
+    /// `list[index] = src` (moved in; old element released).
+    ListSet { list: Reg, index: Reg, src: Reg },
+
+    /// If `src` is `None`: runtime error "`{module.strings[expr]}` is None"; else `dst = src`
+    /// (a view; no refcount change).
+    Unwrap { dst: Reg, src: Reg, expr: u32 },
+    /// Calls a built-in. Operands are views except those `native.consumes(i)` says are taken
+    /// over. The result is owned.
+    CallNative { dst: Reg, native: Native, args: Reg, argc: u16 },
+}
+
+/// One compiled function.
+#[derive(Clone, Debug)]
+pub struct Function {
+    /// `main`, `check`, or `Node.area` for methods.
+    pub name: String,
+    pub param_modes: Vec<ParamMode>,
+    /// Registers used; parameters occupy `0 .. param_modes.len()`.
+    pub num_regs: u16,
+    pub code: Vec<Instr>,
+    /// `spans[i]` is the source span of `code[i]`, for runtime errors and stack traces.
+    pub spans: Vec<Span>,
+    /// Name of the binding a register holds, where it holds one (for `stark ir`).
+    pub reg_names: Vec<Option<String>>,
+    pub span: Span,
+}
+
+impl Function {
+    pub fn arity(&self) -> usize {
+        self.param_modes.len()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct StructInfo {
+    pub name: String,
+    pub fields: Vec<String>,
+    /// The `@destructor fn drop(&mutable self)` method, run when an instance is freed.
+    pub destructor: Option<FuncId>,
+}
+
+/// Built-in struct types the runtime constructs itself; lowering registers them first, at
+/// these indices, so `module.structs[MEMORY_STATS]` is `MemoryStats`.
+pub mod builtin_types {
+    use super::TypeId;
+    pub const MEMORY_STATS: TypeId = 0;
+    pub const ZONE_STATS: TypeId = 1;
+    pub const TYPE_USAGE: TypeId = 2;
+    pub const COUNT: usize = 3;
+    pub const MEMORY_STATS_FIELDS: &[&str] = &[
+        "total_bytes",
+        "live_objects",
+        "peak_bytes",
+        "zones",
+        "arena_bytes",
+        "collections",
+        "cycles_collected",
+        "gc_pause_max_us",
+    ];
+    pub const ZONE_STATS_FIELDS: &[&str] = &[
+        "live_bytes",
+        "live_objects",
+        "allocations",
+        "deallocations",
+        "peak_bytes",
+        "alloc_rate",
+        "dealloc_rate",
+    ];
+    pub const TYPE_USAGE_FIELDS: &[&str] = &["count", "bytes"];
+}
+
+#[derive(Clone, Debug)]
+pub struct Module {
+    pub functions: Vec<Function>,
+    pub structs: Vec<StructInfo>,
+    /// String constants (`LoadStr`) and expression texts (`Unwrap`).
+    pub strings: Vec<String>,
+    pub main: FuncId,
+}

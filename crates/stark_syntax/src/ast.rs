@@ -1,0 +1,260 @@
+//! The abstract syntax tree. Every node carries a span; every expression carries an
+//! `ExprId` (dense, unique within one program) that later stages key their side tables on.
+
+use crate::span::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExprId(pub u32);
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Program {
+    pub items: Vec<Item>,
+    /// One more than the largest `ExprId` handed out.
+    pub expr_count: u32,
+}
+
+#[derive(Clone, Debug)]
+pub enum Item {
+    Fn(FnDecl),
+    Struct(StructDecl),
+    Const(ConstDecl),
+}
+
+#[derive(Clone, Debug)]
+pub struct FnDecl {
+    pub name: Ident,
+    pub params: Vec<Param>,
+    pub ret: Option<TypeExpr>,
+    pub body: Block,
+    /// `@destructor` was written before `fn`.
+    pub is_destructor: bool,
+    /// From `fn` to the end of the signature (the `:`), for diagnostics about the function.
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamMode {
+    /// `name: T` — the caller moves (or shares, for a non-local) the value in.
+    Owned,
+    /// `&name: T` — borrowed, read-only, no refcount traffic (M11).
+    Borrowed,
+    /// `&mutable name: T` (or `&mut name: T`) — borrowed, may be mutated through.
+    BorrowedMut,
+}
+
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub name: Ident,
+    /// `None` only for `self` / `&self` / `&mutable self`.
+    pub ty: Option<TypeExpr>,
+    pub mode: ParamMode,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct StructDecl {
+    pub name: Ident,
+    pub fields: Vec<FieldDecl>,
+    pub methods: Vec<FnDecl>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct FieldDecl {
+    pub name: Ident,
+    pub ty: TypeExpr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConstDecl {
+    pub name: Ident,
+    pub ty: TypeExpr,
+    pub value: Expr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum TypeExpr {
+    /// `Int`, `List<Int>`, `Map<String, Int>`, `Node`.
+    Named {
+        name: Ident,
+        args: Vec<TypeExpr>,
+        span: Span,
+    },
+    /// `T?`
+    Optional(Box<TypeExpr>, Span),
+}
+
+impl TypeExpr {
+    pub fn span(&self) -> Span {
+        match self {
+            TypeExpr::Named { span, .. } | TypeExpr::Optional(_, span) => *span,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Block {
+    pub stmts: Vec<Stmt>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum StmtKind {
+    /// `let x = e`, `immutable let x = e`, `mutable let x: T = e`, `mut let x = e`.
+    Let {
+        name: Ident,
+        mutable: bool,
+        ty: Option<TypeExpr>,
+        value: Expr,
+    },
+    /// `target = value`, or `target op= value` when `op` is `Some` (`+= -= *= /=`).
+    /// The parser accepts any expression as target; the checker rejects non-places (E0070).
+    Assign {
+        target: Expr,
+        op: Option<BinOp>,
+        value: Expr,
+    },
+    Expr(Expr),
+    /// `if c: … elif c: … else: …` — `branches` holds the `if` and each `elif` in order.
+    If {
+        branches: Vec<(Expr, Block)>,
+        else_block: Option<Block>,
+    },
+    While {
+        cond: Expr,
+        body: Block,
+    },
+    /// `for var in iter:` — `iter` is usually `range(…)`, a list, or `map.keys()`.
+    For {
+        var: Ident,
+        iter: Expr,
+        body: Block,
+    },
+    Break,
+    Continue,
+    Return(Option<Expr>),
+    /// `arena NAME:` block (M10).
+    Arena {
+        name: Ident,
+        body: Block,
+    },
+    /// `pass` — an empty statement, as in Python.
+    Pass,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Pow,
+    MatMul,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Mod => "%",
+            BinOp::Pow => "**",
+            BinOp::MatMul => "@",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::And => "and",
+            BinOp::Or => "or",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    Neg,
+    Not,
+}
+
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub id: ExprId,
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Arg {
+    /// `Some` for keyword arguments: `seed=1`, `left=None`, `quota=…`.
+    pub name: Option<Ident>,
+    pub value: Expr,
+}
+
+#[derive(Clone, Debug)]
+pub enum FStrPart {
+    Lit(String),
+    Expr(Expr),
+}
+
+#[derive(Clone, Debug)]
+pub enum ExprKind {
+    Int(i64),
+    Float(f64),
+    /// The string with escapes already decoded.
+    Str(String),
+    /// `f"x = {x}"`: literal pieces (escapes decoded) and embedded expressions.
+    FStr(Vec<FStrPart>),
+    Bool(bool),
+    None,
+    /// A bare name: a local, a parameter, a const, a function, a struct, or a built-in
+    /// namespace such as `Memory`, `GC`, `Tensor`, `Dataset`, `File`, `WeakRef`, `List`, `Map`.
+    Name(String),
+    List(Vec<Expr>),
+    Map(Vec<(Expr, Expr)>),
+    Unary(UnOp, Box<Expr>),
+    /// Includes `and`/`or` (short-circuiting) and `@`.
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `callee(args)`; a method call is a `Call` whose callee is a `Field`.
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Arg>,
+    },
+    /// `base.name`
+    Field(Box<Expr>, Ident),
+    /// `base[i]` or `base[i, j]`.
+    Index(Box<Expr>, Vec<Expr>),
+    /// `spawn f(a, b)` or `spawn f(a) with quota=N`; `call` is always an `ExprKind::Call`.
+    Spawn {
+        call: Box<Expr>,
+        quota: Option<Box<Expr>>,
+    },
+    /// Placeholder left by parser recovery; later stages skip it silently.
+    Error,
+}
