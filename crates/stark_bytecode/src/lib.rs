@@ -2,7 +2,22 @@
 //! checked AST, the RC optimisation pass, and the printer behind `stark ir`.
 
 pub mod instr;
+mod lower;
 pub mod native;
+pub mod printer;
+pub mod rc_opt;
 
 pub use instr::{CmpOp, FuncId, Function, Instr, Module, Reg, StructInfo, TypeId};
+pub use lower::lower;
 pub use native::Native;
+
+/// Lowers a checked program with ownership-aware RC insertion, then removes redundant pairs.
+pub fn compile(
+    program: &stark_syntax::ast::Program,
+    checked: &stark_check::Checked,
+    source: &str,
+) -> Module {
+    let mut module = lower(program, checked, source, false);
+    rc_opt::optimise(&mut module);
+    module
+}

@@ -9,6 +9,9 @@ pub enum Native {
     Print,
     /// `str(x)` for any x: the text `print` would show.
     ToStr,
+    /// f-strings: concatenates `str()` of every operand (strings as they are) into a new
+    /// String.
+    Format,
     /// `int(s: String) -> Int`; "abc" is a runtime error naming the text.
     ParseInt,
     /// `int(f: Float) -> Int` truncating; NaN/inf/out of range are runtime errors.
@@ -109,6 +112,7 @@ impl Native {
         match self {
             Native::Print => "print",
             Native::ToStr => "str",
+            Native::Format => "format",
             Native::ParseInt => "int_parse",
             Native::FloatToInt => "float_to_int",
             Native::ParseFloat => "float_parse",

@@ -1,0 +1,284 @@
+//! Calls: user functions and methods, struct construction, and built-ins.
+
+use super::FnLower;
+use crate::instr::{Instr, Reg};
+use crate::native::Native;
+use stark_check::{Builtin, CallArg, CallRes, Ty};
+use stark_syntax::ast::{Arg, Expr, ExprKind, ParamMode};
+use stark_syntax::Span;
+
+/// How one operand is passed.
+#[derive(Clone, Copy, PartialEq)]
+enum Pass {
+    /// Taken over by the callee: moved or retained.
+    Owned,
+    /// Borrowed by a user function: a local is passed as is, anything else is retained
+    /// for the call so that nothing the callee does can free it.
+    Borrowed,
+    /// Read by a built-in, which runs no user code while it reads: views are enough.
+    View,
+}
+
+impl FnLower<'_> {
+    fn operand<'e>(&self, call: &'e Expr, arg: &CallArg) -> Option<&'e Expr> {
+        let ExprKind::Call { callee, args } = &call.kind else {
+            unreachable!("call expression")
+        };
+        match arg {
+            CallArg::Receiver => match &callee.kind {
+                ExprKind::Field(recv, _) => Some(recv),
+                _ => None,
+            },
+            CallArg::Arg(i) => Some(&args[*i].value),
+            _ => None,
+        }
+    }
+
+    /// Evaluates the operands into consecutive registers; returns the first register and
+    /// the operands to release after the call.
+    fn operands(&mut self, call: &Expr, ops: &[(CallArg, Pass, Option<Ty>)]) -> (Reg, Vec<Reg>) {
+        let base = self.temps(ops.len());
+        let mut release = Vec::new();
+        for (i, (arg, pass, to)) in ops.iter().enumerate() {
+            let dst = base + i as Reg;
+            let Some(e) = self.operand(call, arg) else {
+                let instr = match arg {
+                    CallArg::Int(v) => Instr::LoadInt { dst, value: *v },
+                    CallArg::Bool(v) => Instr::LoadBool { dst, value: *v },
+                    _ => Instr::LoadNone { dst },
+                };
+                self.emit(instr, call.span);
+                continue;
+            };
+            let from = self.ty(e);
+            let to = to.clone().unwrap_or_else(|| from.clone());
+            match pass {
+                Pass::Owned => self.owned_in(e, dst, &to),
+                Pass::View | Pass::Borrowed => {
+                    let mut owned = self.expr_in(e, dst);
+                    self.convert_in(dst, &from, &to, e.span);
+                    let is_local = self.ck.names.contains_key(&e.id);
+                    if *pass == Pass::Borrowed && !owned && !is_local && from.is_heap() {
+                        self.emit(Instr::Incref { reg: dst }, e.span);
+                        owned = true;
+                    }
+                    if owned {
+                        release.push(dst);
+                    }
+                }
+            }
+        }
+        (base, release)
+    }
+
+    fn finish_call(&mut self, release: Vec<Reg>, span: Span) {
+        for reg in release {
+            self.emit(Instr::Decref { reg }, span);
+        }
+    }
+
+    /// Lowers a call into `dst`; returns whether `dst` owns its result.
+    pub fn call(&mut self, e: &Expr, dst: Reg) -> bool {
+        let span = e.span;
+        let res = self.ck.calls.get(&e.id).cloned();
+        match res {
+            Some(CallRes::Fn { func, args }) => {
+                let info = &self.ck.functions[func as usize];
+                let ret_heap = info.ret.is_heap();
+                let ops: Vec<(CallArg, Pass, Option<Ty>)> = args
+                    .iter()
+                    .zip(&info.params)
+                    .map(|(a, p)| {
+                        let pass = if p.mode == ParamMode::Owned { Pass::Owned } else { Pass::Borrowed };
+                        (a.clone(), pass, Some(p.ty.clone()))
+                    })
+                    .collect();
+                let (base, release) = self.operands(e, &ops);
+                let argc = ops.len() as u16;
+                self.emit(Instr::Call { dst, func, args: base, argc }, span);
+                self.finish_call(release, span);
+                ret_heap
+            }
+            Some(CallRes::Ctor { ty, args }) => {
+                let fields = &self.ck.structs[ty as usize].fields;
+                let ops: Vec<(CallArg, Pass, Option<Ty>)> = args
+                    .iter()
+                    .zip(fields)
+                    .map(|(a, f)| (a.clone(), Pass::Owned, Some(f.ty.clone())))
+                    .collect();
+                let (base, _) = self.operands(e, &ops);
+                let argc = ops.len() as u16;
+                self.emit(Instr::NewStruct { dst, ty, args: base, argc, stack: false }, span);
+                true
+            }
+            Some(CallRes::Builtin { op, args }) => self.builtin(e, op, &args, dst),
+            None => {
+                self.emit(Instr::LoadNone { dst }, span);
+                false
+            }
+        }
+    }
+
+    fn receiver_ty(&self, e: &Expr) -> Ty {
+        let ExprKind::Call { callee, .. } = &e.kind else { return Ty::Error };
+        match &callee.kind {
+            ExprKind::Field(recv, _) => match self.ty(recv) {
+                Ty::Optional(inner) => *inner,
+                other => other,
+            },
+            _ => Ty::Error,
+        }
+    }
+
+    fn builtin(&mut self, e: &Expr, op: Builtin, args: &[CallArg], dst: Reg) -> bool {
+        let span = e.span;
+        let recv = self.receiver_ty(e);
+        let (elem, key, value) = match &recv {
+            Ty::List(t) => ((**t).clone(), Ty::Error, Ty::Error),
+            Ty::Map(k, v) => (Ty::Error, (**k).clone(), (**v).clone()),
+            _ => (Ty::Error, Ty::Error, Ty::Error),
+        };
+        let result_heap = self.ty(e).is_heap();
+        // Operands read in place, converted to the receiver's type where it is a receiver.
+        let views = |args: &[CallArg], recv: &Ty| -> Vec<(CallArg, Pass, Option<Ty>)> {
+            args.iter()
+                .map(|a| {
+                    let to = (*a == CallArg::Receiver).then(|| recv.clone());
+                    (a.clone(), Pass::View, to)
+                })
+                .collect()
+        };
+        let native = |n: Native| Some(n);
+        let (native, ops): (Option<Native>, Vec<(CallArg, Pass, Option<Ty>)>) = match op {
+            Builtin::Identity => {
+                let arg = self.operand(e, &args[0]).expect("identity operand");
+                let owned = self.expr_in(arg, dst);
+                let (from, to) = (self.ty(arg), self.ty(e));
+                self.convert_in(dst, &from, &to, arg.span);
+                return owned;
+            }
+            Builtin::IntToFloat => {
+                let arg = self.operand(e, &args[0]).expect("float operand");
+                let v = self.view_as(arg, &Ty::Int);
+                self.emit(Instr::IToF { dst, src: v.reg }, span);
+                return false;
+            }
+            Builtin::ListNew => {
+                self.emit(Instr::NewList { dst, args: 0, argc: 0 }, span);
+                return true;
+            }
+            Builtin::MapNew => {
+                self.emit(Instr::NewMap { dst, args: 0, argc: 0 }, span);
+                return true;
+            }
+            Builtin::Range => {
+                let ops = args.iter().map(|a| (a.clone(), Pass::View, Some(Ty::Int))).collect();
+                (native(Native::RangeList), ops)
+            }
+            Builtin::Clone => {
+                let recv_e = self.operand(e, &CallArg::Receiver).expect("clone receiver");
+                let v = self.expr(recv_e);
+                let reg = self.unwrap_val(v, &self.ty(recv_e), recv_e.span);
+                if v.owned {
+                    // Cloning a temporary: the temporary's reference becomes the result.
+                    if reg != dst {
+                        self.emit(Instr::Move { dst, src: reg }, span);
+                    }
+                } else {
+                    self.emit(Instr::Copy { dst, src: reg }, span);
+                    self.emit(Instr::Incref { reg: dst }, span);
+                }
+                return true;
+            }
+            Builtin::ListPush => (
+                native(Native::ListPush),
+                vec![(CallArg::Receiver, Pass::View, Some(recv.clone())), (args[1].clone(), Pass::Owned, Some(elem))],
+            ),
+            Builtin::ListInsert => (
+                native(Native::ListInsert),
+                vec![
+                    (CallArg::Receiver, Pass::View, Some(recv.clone())),
+                    (args[1].clone(), Pass::View, Some(Ty::Int)),
+                    (args[2].clone(), Pass::Owned, Some(elem)),
+                ],
+            ),
+            Builtin::MapInsert => (
+                native(Native::MapInsert),
+                vec![
+                    (CallArg::Receiver, Pass::View, Some(recv.clone())),
+                    (args[1].clone(), Pass::Owned, Some(key)),
+                    (args[2].clone(), Pass::Owned, Some(value)),
+                ],
+            ),
+            Builtin::ListContains => (
+                native(Native::ListContains),
+                vec![(CallArg::Receiver, Pass::View, Some(recv.clone())), (args[1].clone(), Pass::View, Some(elem))],
+            ),
+            Builtin::MapGet | Builtin::MapContains | Builtin::MapRemove => {
+                let n = match op {
+                    Builtin::MapGet => Native::MapGet,
+                    Builtin::MapContains => Native::MapContains,
+                    _ => Native::MapRemove,
+                };
+                (native(n), vec![(CallArg::Receiver, Pass::View, Some(recv.clone())), (args[1].clone(), Pass::View, Some(key))])
+            }
+            other => {
+                let n = match other {
+                    Builtin::Print => Native::Print,
+                    Builtin::Str => Native::ToStr,
+                    Builtin::ParseInt => Native::ParseInt,
+                    Builtin::FloatToInt => Native::FloatToInt,
+                    Builtin::ParseFloat => Native::ParseFloat,
+                    Builtin::Assert => Native::Assert,
+                    Builtin::Args => Native::Args,
+                    Builtin::Exit => Native::Exit,
+                    Builtin::StrLen => Native::StrLen,
+                    Builtin::StrSplit => Native::StrSplit,
+                    Builtin::StrContains => Native::StrContains,
+                    Builtin::StrUpper => Native::StrUpper,
+                    Builtin::StrLower => Native::StrLower,
+                    Builtin::StrTrim => Native::StrTrim,
+                    Builtin::ListPop => Native::ListPop,
+                    Builtin::ListLen => Native::ListLen,
+                    Builtin::ListGet => Native::ListGetOpt,
+                    Builtin::ListRemove => Native::ListRemove,
+                    Builtin::ListClear => Native::ListClear,
+                    Builtin::ListSort => Native::ListSort,
+                    Builtin::MapLen => Native::MapLen,
+                    Builtin::MapKeys => Native::MapKeys,
+                    Builtin::MapValues => Native::MapValues,
+                    Builtin::MapClear => Native::MapClear,
+                    Builtin::Copy => Native::DeepCopy,
+                    Builtin::Refcount => Native::Refcount,
+                    Builtin::WeakNew => Native::WeakNew,
+                    Builtin::WeakGet => Native::WeakGet,
+                    Builtin::WeakExists => Native::WeakExists,
+                    Builtin::MemProfile => Native::MemProfile,
+                    Builtin::MemCollect => Native::MemCollect,
+                    Builtin::GcConfig => Native::GcConfig,
+                    Builtin::MemUsageByType => Native::MemUsageByType,
+                    Builtin::MemTrace => Native::MemTrace,
+                    _ => unreachable!("handled above: {other:?}"),
+                };
+                let mut ops = views(args, &recv);
+                // `len(x)`, `WeakRef(x)`, `Memory.refcount(x)` and `x.copy()` read through a `T?`.
+                if let Some((CallArg::Arg(i), _, to)) = ops.first_mut() {
+                    if to.is_none() && matches!(n, Native::StrLen | Native::ListLen | Native::MapLen | Native::WeakNew | Native::Refcount) {
+                        let ExprKind::Call { args: call_args, .. } = &e.kind else { unreachable!() };
+                        let arg: &Arg = &call_args[*i];
+                        if let Ty::Optional(inner) = self.ty(&arg.value) {
+                            *to = Some(*inner);
+                        }
+                    }
+                }
+                (Some(n), ops)
+            }
+        };
+        let native = native.expect("native chosen");
+        let (base, release) = self.operands(e, &ops);
+        let argc = ops.len() as u16;
+        self.emit(Instr::CallNative { dst, native, args: base, argc }, span);
+        self.finish_call(release, span);
+        result_heap
+    }
+}

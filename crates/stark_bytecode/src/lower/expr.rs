@@ -1,0 +1,374 @@
+//! Expressions: each lowers to a view or an owned temporary (see the module doc).
+
+use super::{FnLower, Val};
+use crate::instr::{CmpOp, Instr, Reg};
+use crate::native::Native;
+use stark_check::{IndexRes, LocalKind, NameRes, Ty};
+use stark_syntax::ast::{BinOp, Expr, ExprKind, FStrPart, Item, UnOp};
+use stark_syntax::Span;
+
+impl FnLower<'_> {
+    pub fn ty(&self, e: &Expr) -> Ty {
+        self.ck.ty(e.id).clone()
+    }
+
+    fn local_of(&self, e: &Expr) -> Option<(Reg, stark_check::LocalId)> {
+        match self.ck.names.get(&e.id) {
+            Some(NameRes::Local(l)) => Some((self.local_reg[l], *l)),
+            _ => None,
+        }
+    }
+
+    /// Lowers `e` to a view or owned temporary, without copying a local's register.
+    pub fn expr(&mut self, e: &Expr) -> Val {
+        if let Some((reg, _)) = self.local_of(e) {
+            if !(self.naive && self.ty(e).is_heap()) {
+                return Val { reg, owned: false };
+            }
+        }
+        let dst = self.temp();
+        let owned = self.expr_in(e, dst);
+        Val { reg: dst, owned }
+    }
+
+    /// Lowers `e` into `dst`; returns whether `dst` then owns a reference.
+    pub fn expr_in(&mut self, e: &Expr, dst: Reg) -> bool {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Int(v) => {
+                self.emit(Instr::LoadInt { dst, value: *v }, span);
+                false
+            }
+            ExprKind::Float(v) => {
+                self.emit(Instr::LoadFloat { dst, value: *v }, span);
+                false
+            }
+            ExprKind::Bool(v) => {
+                self.emit(Instr::LoadBool { dst, value: *v }, span);
+                false
+            }
+            ExprKind::None | ExprKind::Error | ExprKind::Spawn { .. } => {
+                self.emit(Instr::LoadNone { dst }, span);
+                false
+            }
+            ExprKind::Str(s) => {
+                let konst = self.strings.intern(s);
+                self.emit(Instr::LoadStr { dst, konst }, span);
+                true
+            }
+            ExprKind::FStr(parts) => self.fstring(parts, dst, span),
+            ExprKind::Name(_) => match self.ck.names.get(&e.id) {
+                Some(NameRes::Local(l)) => {
+                    let src = self.local_reg[l];
+                    self.emit(Instr::Copy { dst, src }, span);
+                    if self.naive && self.ty(e).is_heap() {
+                        self.emit(Instr::Incref { reg: dst }, span);
+                        return true;
+                    }
+                    false
+                }
+                Some(NameRes::Const(c)) => {
+                    let item = self.ck.consts[*c].item;
+                    let program = self.program;
+                    let Item::Const(decl) = &program.items[item] else {
+                        unreachable!("const resolves to a const item")
+                    };
+                    let owned = self.expr_in(&decl.value, dst);
+                    let (from, to) = (self.ty(&decl.value), self.ck.consts[*c].ty.clone());
+                    self.convert_in(dst, &from, &to, decl.value.span);
+                    owned
+                }
+                None => {
+                    self.emit(Instr::LoadNone { dst }, span);
+                    false
+                }
+            },
+            ExprKind::List(items) => {
+                let Ty::List(elem) = self.ty(e) else { unreachable!("list literal type") };
+                let base = self.temps(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    self.owned_in(item, base + i as Reg, &elem);
+                }
+                let argc = items.len() as u16;
+                self.emit(Instr::NewList { dst, args: base, argc }, span);
+                true
+            }
+            ExprKind::Map(pairs) => {
+                let Ty::Map(k, v) = self.ty(e) else { unreachable!("map literal type") };
+                let base = self.temps(pairs.len() * 2);
+                for (i, (key, value)) in pairs.iter().enumerate() {
+                    self.owned_in(key, base + 2 * i as Reg, &k);
+                    self.owned_in(value, base + 2 * i as Reg + 1, &v);
+                }
+                let argc = pairs.len() as u16;
+                self.emit(Instr::NewMap { dst, args: base, argc }, span);
+                true
+            }
+            ExprKind::Unary(op, inner) => {
+                let v = self.expr(inner);
+                let instr = match (op, self.ty(inner)) {
+                    (UnOp::Not, _) => Instr::Not { dst, src: v.reg },
+                    (UnOp::Neg, Ty::Float) => Instr::FNeg { dst, src: v.reg },
+                    (UnOp::Neg, _) => Instr::INeg { dst, src: v.reg },
+                };
+                self.emit(instr, span);
+                false
+            }
+            ExprKind::Binary(op, a, b) => self.binary(e, *op, a, b, dst),
+            ExprKind::Call { .. } => self.call(e, dst),
+            ExprKind::Field(base, _) => {
+                let field = self.ck.fields[&e.id] as u16;
+                let b = self.expr(base);
+                let obj = self.unwrap_val(b, &self.ty(base), base.span);
+                self.emit(Instr::GetField { dst, obj, field }, span);
+                self.view_outliving(dst, b, &self.ty(e), span)
+            }
+            ExprKind::Index(base, indices) => {
+                let b = self.expr(base);
+                let container = self.unwrap_val(b, &self.ty(base), base.span);
+                match self.ck.indexes[&e.id] {
+                    IndexRes::List => {
+                        let i = self.expr(&indices[0]);
+                        self.emit(Instr::ListGet { dst, list: container, index: i.reg }, span);
+                        self.view_outliving(dst, b, &self.ty(e), span)
+                    }
+                    IndexRes::Map => {
+                        let args = self.temps(2);
+                        self.emit(Instr::Copy { dst: args, src: container }, span);
+                        let k = self.expr_in(&indices[0], args + 1);
+                        self.emit(Instr::CallNative { dst, native: Native::MapIndex, args, argc: 2 }, span);
+                        self.release(Val { reg: args + 1, owned: k }, span);
+                        self.release(b, span);
+                        self.ty(e).is_heap()
+                    }
+                }
+            }
+        }
+    }
+
+    /// `dst` is a view into `base`; if `base` is a temporary about to be released, the view
+    /// would dangle, so it is retained first and becomes owned.
+    fn view_outliving(&mut self, dst: Reg, base: Val, ty: &Ty, span: Span) -> bool {
+        if !base.owned {
+            return false;
+        }
+        let heap = ty.is_heap();
+        if heap {
+            self.emit(Instr::Incref { reg: dst }, span);
+        }
+        self.release(base, span);
+        heap
+    }
+
+    /// A register holding `v` with one level of `?` removed (a runtime check).
+    pub fn unwrap_val(&mut self, v: Val, ty: &Ty, span: Span) -> Reg {
+        if !matches!(ty, Ty::Optional(_)) {
+            return v.reg;
+        }
+        let dst = if self.is_temp(v.reg) { v.reg } else { self.temp() };
+        let expr = self.expr_text(span);
+        self.emit(Instr::Unwrap { dst, src: v.reg, expr }, span);
+        dst
+    }
+
+    /// Converts the value in `reg` in place from `from` to `to` where they differ in
+    /// representation: Int -> Float, or unwrapping a `T?` where a `T` is expected.
+    pub fn convert_in(&mut self, reg: Reg, from: &Ty, to: &Ty, span: Span) {
+        match (from, to) {
+            (Ty::Int, Ty::Float) => {
+                self.emit(Instr::IToF { dst: reg, src: reg }, span);
+            }
+            (Ty::Optional(inner), to) if !matches!(to, Ty::Optional(_)) => {
+                let expr = self.expr_text(span);
+                self.emit(Instr::Unwrap { dst: reg, src: reg, expr }, span);
+                self.convert_in(reg, inner, to, span);
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether converting `from` to `to` changes the value's register.
+    fn needs_convert(from: &Ty, to: &Ty) -> bool {
+        matches!((from, to), (Ty::Int, Ty::Float))
+            || (matches!(from, Ty::Optional(_)) && !matches!(to, Ty::Optional(_)))
+    }
+
+    /// A view of `e` converted to `to` (for operands that are read, not stored).
+    pub fn view_as(&mut self, e: &Expr, to: &Ty) -> Val {
+        let v = self.expr(e);
+        let from = self.ty(e);
+        if !Self::needs_convert(&from, to) {
+            return v;
+        }
+        let reg = if self.is_temp(v.reg) {
+            v.reg
+        } else {
+            let t = self.temp();
+            self.emit(Instr::Copy { dst: t, src: v.reg }, e.span);
+            t
+        };
+        self.convert_in(reg, &from, to, e.span);
+        Val { reg, owned: v.owned }
+    }
+
+    /// Lowers `e` into `dst` as an owned value of type `to`: a local binding that owns its
+    /// value is moved; a view is retained with one `incref`.
+    pub fn owned_in(&mut self, e: &Expr, dst: Reg, to: &Ty) {
+        let from = self.ty(e);
+        if let Some((src, local)) = self.local_of(e) {
+            let kind = self.ck.local(local).kind;
+            let owns = matches!(kind, LocalKind::Let | LocalKind::Param(stark_syntax::ast::ParamMode::Owned));
+            if from.is_heap() && owns && !self.naive {
+                self.emit(Instr::Move { dst, src }, e.span);
+                self.convert_in(dst, &from, to, e.span);
+                return;
+            }
+        }
+        let owned = self.expr_in(e, dst);
+        self.convert_in(dst, &from, to, e.span);
+        if !owned && from.is_heap() {
+            self.emit(Instr::Incref { reg: dst }, e.span);
+        }
+    }
+
+    fn fstring(&mut self, parts: &[FStrPart], dst: Reg, span: Span) -> bool {
+        let base = self.temps(parts.len());
+        let mut owned = Vec::new();
+        for (i, part) in parts.iter().enumerate() {
+            let r = base + i as Reg;
+            match part {
+                FStrPart::Lit(s) => {
+                    let konst = self.strings.intern(s);
+                    self.emit(Instr::LoadStr { dst: r, konst }, span);
+                    owned.push(r);
+                }
+                FStrPart::Expr(inner) => {
+                    if self.expr_in(inner, r) {
+                        owned.push(r);
+                    }
+                }
+            }
+        }
+        let argc = parts.len() as u16;
+        self.emit(Instr::CallNative { dst, native: Native::Format, args: base, argc }, span);
+        for reg in owned {
+            self.emit(Instr::Decref { reg }, span);
+        }
+        true
+    }
+
+    fn binary(&mut self, e: &Expr, op: BinOp, a: &Expr, b: &Expr, dst: Reg) -> bool {
+        let span = e.span;
+        match op {
+            BinOp::And | BinOp::Or => {
+                self.expr_in(a, dst);
+                let jump = match op {
+                    BinOp::And => self.emit(Instr::JumpIfNot { cond: dst, target: 0 }, span),
+                    _ => self.emit(Instr::JumpIf { cond: dst, target: 0 }, span),
+                };
+                self.expr_in(b, dst);
+                self.patch(jump);
+                return false;
+            }
+            BinOp::Eq | BinOp::Ne if is_none_lit(a) || is_none_lit(b) => {
+                let other = if is_none_lit(a) { b } else { a };
+                let v = self.expr(other);
+                self.emit(Instr::IsNone { dst, src: v.reg }, span);
+                if op == BinOp::Ne {
+                    self.emit(Instr::Not { dst, src: dst }, span);
+                }
+                self.release(v, span);
+                return false;
+            }
+            _ => {}
+        }
+        let (ta, tb) = (self.ty(a), self.ty(b));
+        let va = self.expr(a);
+        let vb = self.expr(b);
+        let owned = self.arith(op, va, &ta, vb, &tb, dst, span);
+        self.release(va, span);
+        self.release(vb, span);
+        owned
+    }
+
+    /// `dst = a op b` for already-lowered operands (shared with compound assignment).
+    #[allow(clippy::too_many_arguments)]
+    pub fn arith(&mut self, op: BinOp, va: Val, ta: &Ty, vb: Val, tb: &Ty, dst: Reg, span: Span) -> bool {
+        let (a, b) = (va.reg, vb.reg);
+        let float = *ta == Ty::Float || *tb == Ty::Float;
+        let numeric = ta.is_numeric() && tb.is_numeric();
+        let cmp = match op {
+            BinOp::Eq => Some(CmpOp::Eq),
+            BinOp::Ne => Some(CmpOp::Ne),
+            BinOp::Lt => Some(CmpOp::Lt),
+            BinOp::Le => Some(CmpOp::Le),
+            BinOp::Gt => Some(CmpOp::Gt),
+            BinOp::Ge => Some(CmpOp::Ge),
+            _ => None,
+        };
+        if numeric && float {
+            // Mixed arithmetic promotes the Int side to Float.
+            let a = self.promote(a, ta, span);
+            let b = self.promote(b, tb, span);
+            let instr = match (op, cmp) {
+                (_, Some(op)) => Instr::FCmp { op, dst, a, b },
+                (BinOp::Add, _) => Instr::FAdd { dst, a, b },
+                (BinOp::Sub, _) => Instr::FSub { dst, a, b },
+                (BinOp::Mul, _) => Instr::FMul { dst, a, b },
+                (BinOp::Div, _) => Instr::FDiv { dst, a, b },
+                (BinOp::Mod, _) => Instr::FMod { dst, a, b },
+                (BinOp::Pow, _) => Instr::FPow { dst, a, b },
+                _ => unreachable!("checked float operator"),
+            };
+            self.emit(instr, span);
+            return false;
+        }
+        if numeric {
+            let instr = match (op, cmp) {
+                (_, Some(op)) => Instr::ICmp { op, dst, a, b },
+                (BinOp::Add, _) => Instr::IAdd { dst, a, b },
+                (BinOp::Sub, _) => Instr::ISub { dst, a, b },
+                (BinOp::Mul, _) => Instr::IMul { dst, a, b },
+                (BinOp::Div, _) => Instr::IDiv { dst, a, b },
+                (BinOp::Mod, _) => Instr::IMod { dst, a, b },
+                (BinOp::Pow, _) => Instr::IPow { dst, a, b },
+                _ => unreachable!("checked int operator"),
+            };
+            self.emit(instr, span);
+            return false;
+        }
+        match (ta, tb, cmp) {
+            (Ty::Str, Ty::Str, None) => {
+                self.emit(Instr::Concat { dst, a, b }, span);
+                true
+            }
+            (Ty::Str, Ty::Str, Some(op)) => {
+                self.emit(Instr::SCmp { op, dst, a, b }, span);
+                false
+            }
+            (Ty::Bool, Ty::Bool, Some(op)) => {
+                self.emit(Instr::BCmp { op, dst, a, b }, span);
+                false
+            }
+            (_, _, Some(op)) => {
+                let negate = op == CmpOp::Ne;
+                self.emit(Instr::Equal { dst, a, b, negate }, span);
+                false
+            }
+            _ => unreachable!("checked operator {op:?} on {ta:?} and {tb:?}"),
+        }
+    }
+
+    fn promote(&mut self, reg: Reg, ty: &Ty, span: Span) -> Reg {
+        if *ty != Ty::Int {
+            return reg;
+        }
+        let t = self.temp();
+        self.emit(Instr::IToF { dst: t, src: reg }, span);
+        t
+    }
+}
+
+fn is_none_lit(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::None)
+}

@@ -1,0 +1,366 @@
+//! Statements: bindings, assignment (M2: the old value is released first), control flow
+//! with the drops each exit needs, and returns.
+
+use super::{FnLower, LoopCtx, Val};
+use crate::instr::{CmpOp, Instr, Reg};
+use crate::native::Native;
+use stark_check::{ForRes, IndexRes, NameRes, Ty};
+use stark_syntax::ast::{BinOp, Block, Expr, ExprKind, Stmt, StmtKind};
+use stark_syntax::Span;
+
+impl FnLower<'_> {
+    pub fn block(&mut self, block: &Block) {
+        self.open_scope();
+        self.block_stmts(&block.stmts);
+        let end = Span::new(block.span.end as usize, block.span.end as usize);
+        self.close_scope(end);
+    }
+
+    pub fn block_stmts(&mut self, stmts: &[Stmt]) {
+        for stmt in stmts {
+            self.stmt(stmt);
+            self.next_temp = self.temp_base;
+        }
+    }
+
+    fn stmt(&mut self, stmt: &Stmt) {
+        let span = stmt.span;
+        match &stmt.kind {
+            StmtKind::Let { value, .. } => {
+                let local = self.ck.lets[&value.id];
+                let reg = self.local_reg[&local];
+                let ty = self.ck.local(local).ty.clone();
+                self.owned_in(value, reg, &ty);
+                if ty.is_heap() {
+                    self.scopes.last_mut().expect("scope").owned.push(reg);
+                }
+            }
+            StmtKind::Assign { target, op, value } => self.assign(target, *op, value, span),
+            StmtKind::Expr(e) => {
+                let v = self.expr(e);
+                self.release(v, span);
+            }
+            StmtKind::If { branches, else_block } => {
+                let mut ends = Vec::new();
+                for (cond, body) in branches {
+                    let c = self.expr(cond);
+                    let skip = self.emit(Instr::JumpIfNot { cond: c.reg, target: 0 }, cond.span);
+                    self.next_temp = self.temp_base;
+                    self.block(body);
+                    ends.push(self.emit(Instr::Jump { target: 0 }, span));
+                    self.patch(skip);
+                }
+                if let Some(b) = else_block {
+                    self.block(b);
+                }
+                for j in ends {
+                    self.patch(j);
+                }
+            }
+            StmtKind::While { cond, body } => {
+                let start = self.here();
+                let c = self.expr(cond);
+                let exit = self.emit(Instr::JumpIfNot { cond: c.reg, target: 0 }, cond.span);
+                self.next_temp = self.temp_base;
+                self.loops.push(LoopCtx { depth: self.scopes.len(), breaks: vec![], continues: vec![] });
+                self.block(body);
+                let ctx = self.loops.pop().expect("loop");
+                self.emit(Instr::Jump { target: start }, span);
+                for j in ctx.continues {
+                    self.patch_to(j, start);
+                }
+                self.patch(exit);
+                for j in ctx.breaks {
+                    self.patch(j);
+                }
+            }
+            StmtKind::For { iter, body, .. } => match self.ck.fors[&iter.id] {
+                ForRes::Range { var } => self.for_range(iter, var, body, span),
+                ForRes::List { var } => self.for_list(iter, var, body, span),
+            },
+            StmtKind::Break | StmtKind::Continue => {
+                let depth = self.loops.last().expect("checked: inside a loop").depth;
+                self.drop_scopes_from(depth, span);
+                let j = self.emit(Instr::Jump { target: 0 }, span);
+                let ctx = self.loops.last_mut().expect("loop");
+                if matches!(stmt.kind, StmtKind::Break) {
+                    ctx.breaks.push(j);
+                } else {
+                    ctx.continues.push(j);
+                }
+            }
+            StmtKind::Return(value) => match value {
+                Some(v) => {
+                    let t = self.temp();
+                    let ret = self.ret.clone();
+                    self.owned_in(v, t, &ret);
+                    self.drop_scopes_from(0, span);
+                    self.emit(Instr::Ret { src: t }, span);
+                }
+                None => {
+                    self.drop_scopes_from(0, span);
+                    self.emit(Instr::RetNone, span);
+                }
+            },
+            StmtKind::Arena { body, .. } => self.block(body),
+            StmtKind::Pass => {}
+        }
+    }
+
+    /// Reserves a register that survives statement boundaries (loop state).
+    fn pinned(&mut self) -> Reg {
+        let r = self.temp();
+        self.temp_base = self.next_temp;
+        r
+    }
+
+    fn for_range(&mut self, iter: &Expr, var: stark_check::LocalId, body: &Block, span: Span) {
+        let Some(stark_check::CallRes::Builtin { args, .. }) = self.ck.calls.get(&iter.id).cloned() else {
+            unreachable!("range call")
+        };
+        let ExprKind::Call { args: call_args, .. } = &iter.kind else { unreachable!("range call") };
+        let saved_base = self.temp_base;
+        let i = self.local_reg[&var];
+        let end = self.pinned();
+        let step = self.pinned();
+        let load = |this: &mut Self, arg: &stark_check::CallArg, dst: Reg| match arg {
+            stark_check::CallArg::Arg(k) => {
+                this.expr_in(&call_args[*k].value, dst);
+            }
+            stark_check::CallArg::Int(v) => {
+                this.emit(Instr::LoadInt { dst, value: *v }, iter.span);
+            }
+            _ => unreachable!("range operands are Ints"),
+        };
+        load(self, &args[0], i);
+        load(self, &args[1], end);
+        load(self, &args[2], step);
+        // The direction is known at compile time when the step is a literal.
+        let const_step = match &args[2] {
+            stark_check::CallArg::Int(v) => Some(*v),
+            stark_check::CallArg::Arg(k) => match &call_args[*k].value.kind {
+                ExprKind::Int(v) => Some(*v),
+                ExprKind::Unary(stark_syntax::ast::UnOp::Neg, inner) => match inner.kind {
+                    ExprKind::Int(v) => Some(-v),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        };
+        let cond = self.pinned();
+        let start = self.here();
+        match const_step {
+            Some(s) => {
+                let op = if s > 0 { CmpOp::Lt } else { CmpOp::Gt };
+                self.emit(Instr::ICmp { op, dst: cond, a: i, b: end }, iter.span);
+            }
+            None => {
+                let zero = self.temp();
+                self.emit(Instr::LoadInt { dst: zero, value: 0 }, iter.span);
+                self.emit(Instr::ICmp { op: CmpOp::Gt, dst: cond, a: step, b: zero }, iter.span);
+                let neg = self.emit(Instr::JumpIfNot { cond, target: 0 }, iter.span);
+                self.emit(Instr::ICmp { op: CmpOp::Lt, dst: cond, a: i, b: end }, iter.span);
+                let done = self.emit(Instr::Jump { target: 0 }, iter.span);
+                self.patch(neg);
+                self.emit(Instr::ICmp { op: CmpOp::Gt, dst: cond, a: i, b: end }, iter.span);
+                self.patch(done);
+                self.next_temp = self.temp_base;
+            }
+        }
+        let exit = self.emit(Instr::JumpIfNot { cond, target: 0 }, iter.span);
+        self.loops.push(LoopCtx { depth: self.scopes.len(), breaks: vec![], continues: vec![] });
+        self.block(body);
+        let ctx = self.loops.pop().expect("loop");
+        let cont = self.here();
+        self.emit(Instr::IAdd { dst: i, a: i, b: step }, iter.span);
+        self.emit(Instr::Jump { target: start }, span);
+        for j in ctx.continues {
+            self.patch_to(j, cont);
+        }
+        self.patch(exit);
+        for j in ctx.breaks {
+            self.patch(j);
+        }
+        self.temp_base = saved_base;
+        self.next_temp = saved_base;
+    }
+
+    /// `for x in list:` — the list is retained for the whole loop and each element for its
+    /// iteration, so nothing the body does (clearing the list, reassigning its binding) can
+    /// free what the loop is reading.
+    fn for_list(&mut self, iter: &Expr, var: stark_check::LocalId, body: &Block, span: Span) {
+        let saved_base = self.temp_base;
+        let list = self.pinned();
+        let index = self.pinned();
+        let len = self.pinned();
+        let one = self.pinned();
+        let x = self.local_reg[&var];
+        let elem_heap = self.ck.local(var).ty.is_heap();
+        let it = self.ty(iter);
+        let it = match it {
+            Ty::Optional(inner) => *inner,
+            other => other,
+        };
+        if let Ty::Map(..) = it {
+            // Iterating a map walks a snapshot of its keys.
+            let m = self.expr(iter);
+            let m_reg = self.unwrap_val(m, &self.ty(iter), iter.span);
+            self.emit(Instr::CallNative { dst: list, native: Native::MapKeys, args: m_reg, argc: 1 }, iter.span);
+            self.release(m, iter.span);
+        } else {
+            let ty = it.clone();
+            self.owned_in_retain(iter, list, &ty);
+        }
+        self.next_temp = self.temp_base;
+        self.emit(Instr::LoadInt { dst: index, value: 0 }, iter.span);
+        self.emit(Instr::LoadInt { dst: one, value: 1 }, iter.span);
+        self.open_scope();
+        self.scopes.last_mut().expect("scope").owned.push(list);
+        let start = self.here();
+        self.emit(Instr::CallNative { dst: len, native: Native::ListLen, args: list, argc: 1 }, iter.span);
+        let cond = len;
+        self.emit(Instr::ICmp { op: CmpOp::Lt, dst: cond, a: index, b: len }, iter.span);
+        let exit = self.emit(Instr::JumpIfNot { cond, target: 0 }, iter.span);
+        self.emit(Instr::ListGet { dst: x, list, index }, iter.span);
+        self.open_scope();
+        if elem_heap {
+            self.emit(Instr::Incref { reg: x }, iter.span);
+            self.scopes.last_mut().expect("scope").owned.push(x);
+        }
+        self.loops.push(LoopCtx { depth: self.scopes.len() - 1, breaks: vec![], continues: vec![] });
+        self.block(body);
+        let ctx = self.loops.pop().expect("loop");
+        let cont = self.here();
+        for j in ctx.continues {
+            self.patch_to(j, cont);
+        }
+        self.close_scope(iter.span);
+        self.emit(Instr::IAdd { dst: index, a: index, b: one }, iter.span);
+        self.emit(Instr::Jump { target: start }, span);
+        self.patch(exit);
+        for j in ctx.breaks {
+            self.patch(j);
+        }
+        self.close_scope(span);
+        self.temp_base = saved_base;
+        self.next_temp = saved_base;
+    }
+
+    /// Like `owned_in`, but never moves out of a local: the loop only retains the list.
+    fn owned_in_retain(&mut self, e: &Expr, dst: Reg, ty: &Ty) {
+        let owned = self.expr_in(e, dst);
+        let from = self.ty(e);
+        self.convert_in(dst, &from, ty, e.span);
+        if !owned {
+            self.emit(Instr::Incref { reg: dst }, e.span);
+        }
+    }
+
+    fn assign(&mut self, target: &Expr, op: Option<BinOp>, value: &Expr, span: Span) {
+        let target_ty = self.ty(target);
+        match &target.kind {
+            ExprKind::Name(_) => {
+                let Some(NameRes::Local(local)) = self.ck.names.get(&target.id).copied() else {
+                    return;
+                };
+                let reg = self.local_reg[&local];
+                let t = self.temp();
+                self.new_value(target, op, value, t, &target_ty, span, Val { reg, owned: false });
+                if target_ty.is_heap() {
+                    // M2: the old value is released before the new one is stored.
+                    self.emit(Instr::Drop { reg }, span);
+                    self.emit(Instr::Move { dst: reg, src: t }, span);
+                } else {
+                    self.emit(Instr::Copy { dst: reg, src: t }, span);
+                }
+            }
+            ExprKind::Field(base, _) => {
+                let field = self.ck.fields[&target.id] as u16;
+                let b = self.expr(base);
+                let obj = self.unwrap_val(b, &self.ty(base), base.span);
+                let current = if op.is_some() {
+                    let c = self.temp();
+                    self.emit(Instr::GetField { dst: c, obj, field }, target.span);
+                    Val { reg: c, owned: false }
+                } else {
+                    Val { reg: obj, owned: false }
+                };
+                let t = self.temp();
+                self.new_value(target, op, value, t, &target_ty, span, current);
+                self.emit(Instr::SetField { obj, field, src: t }, span);
+                self.release(b, span);
+            }
+            ExprKind::Index(base, indices) => {
+                let b = self.expr(base);
+                let container = self.unwrap_val(b, &self.ty(base), base.span);
+                let idx_e = &indices[0];
+                match self.ck.indexes[&target.id] {
+                    IndexRes::List => {
+                        let i = self.expr(idx_e);
+                        let current = if op.is_some() {
+                            let c = self.temp();
+                            self.emit(Instr::ListGet { dst: c, list: container, index: i.reg }, target.span);
+                            Val { reg: c, owned: false }
+                        } else {
+                            i
+                        };
+                        let t = self.temp();
+                        self.new_value(target, op, value, t, &target_ty, span, current);
+                        self.emit(Instr::ListSet { list: container, index: i.reg, src: t }, span);
+                    }
+                    IndexRes::Map => {
+                        let Ty::Map(kt, _) = (match self.ty(base) {
+                            Ty::Optional(inner) => *inner,
+                            other => other,
+                        }) else {
+                            unreachable!("map index")
+                        };
+                        let args = self.temps(3);
+                        self.emit(Instr::Copy { dst: args, src: container }, span);
+                        self.owned_in(idx_e, args + 1, &kt);
+                        let current = if op.is_some() {
+                            let c = self.temp();
+                            let get = self.temps(2);
+                            self.emit(Instr::Copy { dst: get, src: container }, span);
+                            self.emit(Instr::Copy { dst: get + 1, src: args + 1 }, span);
+                            self.emit(Instr::CallNative { dst: c, native: Native::MapIndex, args: get, argc: 2 }, target.span);
+                            Val { reg: c, owned: target_ty.is_heap() }
+                        } else {
+                            Val { reg: args, owned: false }
+                        };
+                        self.new_value(target, op, value, args + 2, &target_ty, span, current);
+                        self.release(current, span);
+                        let dst = self.temp();
+                        self.emit(Instr::CallNative { dst, native: Native::MapSet, args, argc: 3 }, span);
+                    }
+                }
+                self.release(b, span);
+            }
+            _ => {}
+        }
+    }
+
+    /// Computes the value to store into `dst` (owned): `value` itself, or `current op value`
+    /// for a compound assignment.
+    #[allow(clippy::too_many_arguments)]
+    fn new_value(&mut self, target: &Expr, op: Option<BinOp>, value: &Expr, dst: Reg, ty: &Ty, span: Span, current: Val) {
+        match op {
+            None => self.owned_in(value, dst, ty),
+            Some(op) => {
+                let current = match target.kind {
+                    ExprKind::Name(_) => current,
+                    _ => current,
+                };
+                let vt = self.ty(value);
+                let v = self.expr(value);
+                let owned = self.arith(op, current, ty, v, &vt, dst, span);
+                self.release(v, span);
+                if !owned && ty.is_heap() {
+                    self.emit(Instr::Incref { reg: dst }, span);
+                }
+                // `x += 1` on a Float binding with an Int operand yields a Float already.
+            }
+        }
+    }
+}

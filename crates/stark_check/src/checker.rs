@@ -1,0 +1,140 @@
+//! The checker's state: global name tables, the scope stack of the function being checked,
+//! and small helpers shared by the expression and statement checkers.
+
+use crate::infer::Infer;
+use crate::results::Checked;
+use crate::types::*;
+use stark_syntax::ast::{ExprId, Program};
+use stark_syntax::{codes, Diagnostic, Span};
+use std::collections::HashMap;
+
+pub(crate) struct Checker<'p> {
+    pub program: &'p Program,
+    pub out: Checked,
+    pub diags: Vec<Diagnostic>,
+    pub infer: Infer,
+    pub fn_names: HashMap<String, FuncId>,
+    pub struct_names: HashMap<String, StructId>,
+    pub const_names: HashMap<String, usize>,
+    /// Innermost scope last; each maps a name to the local it denotes.
+    pub scopes: Vec<HashMap<String, LocalId>>,
+    pub cur_fn: FuncId,
+    pub loop_depth: u32,
+    /// Locals introduced by `let` whose type must be fully inferred by the end.
+    pub inferred_lets: Vec<LocalId>,
+}
+
+impl<'p> Checker<'p> {
+    pub fn new(program: &'p Program) -> Checker<'p> {
+        let out = Checked {
+            expr_ty: vec![Ty::Error; program.expr_count as usize],
+            ..Checked::default()
+        };
+        Checker {
+            program,
+            out,
+            diags: Vec::new(),
+            infer: Infer::default(),
+            fn_names: HashMap::new(),
+            struct_names: HashMap::new(),
+            const_names: HashMap::new(),
+            scopes: Vec::new(),
+            cur_fn: 0,
+            loop_depth: 0,
+            inferred_lets: Vec::new(),
+        }
+    }
+
+    pub fn error(&mut self, diag: Diagnostic) {
+        self.diags.push(diag);
+    }
+
+    pub fn show(&self, ty: &Ty) -> String {
+        let ty = self.infer.resolve(ty);
+        TyDisplay {
+            ty: &ty,
+            structs: &self.out.structs,
+        }
+        .to_string()
+    }
+
+    pub fn mismatch(&mut self, expected: &Ty, found: &Ty, span: Span) {
+        let (e, f) = (self.show(expected), self.show(found));
+        self.error(
+            Diagnostic::error(codes::MISMATCH, "mismatched types", span)
+                .label(format!("expected `{e}`, found `{f}`")),
+        );
+    }
+
+    /// Checks that `found` is accepted where `expected` is, reporting E0308 if not.
+    pub fn expect(&mut self, found: &Ty, expected: &Ty, span: Span) {
+        if !self.infer.coerce(found, expected) {
+            self.mismatch(expected, found, span);
+        }
+    }
+
+    pub fn record(&mut self, id: ExprId, ty: &Ty) {
+        if let Some(slot) = self.out.expr_ty.get_mut(id.0 as usize) {
+            *slot = ty.clone();
+        }
+    }
+
+    pub fn new_local(&mut self, name: &str, ty: Ty, mutable: bool, kind: LocalKind, span: Span) -> LocalId {
+        let id = self.out.locals.len() as LocalId;
+        self.out.locals.push(LocalInfo {
+            name: name.to_string(),
+            ty,
+            mutable,
+            kind,
+            span,
+        });
+        self.out.functions[self.cur_fn as usize].locals.push(id);
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.insert(name.to_string(), id);
+        }
+        id
+    }
+
+    pub fn lookup_local(&self, name: &str) -> Option<LocalId> {
+        self.scopes.iter().rev().find_map(|s| s.get(name).copied())
+    }
+
+    pub fn struct_def(&self, id: StructId) -> &StructDef {
+        &self.out.structs[id as usize]
+    }
+
+    /// Resolves all inferred types, reports uninferable `let`s, and hands back the results.
+    pub fn finish(mut self) -> (Checked, Vec<Diagnostic>) {
+        for &local in &self.inferred_lets {
+            let info = &self.out.locals[local as usize];
+            if self.infer.has_vars(&info.ty) && self.diags.is_empty() {
+                let shown = self.show(&info.ty);
+                let diag = Diagnostic::error(
+                    codes::CANNOT_INFER,
+                    format!("type annotations needed for `{}`", info.name),
+                    info.span,
+                )
+                .label(format!("type `{shown}` is not fully known"))
+                .help(format!(
+                    "give the element type, e.g. `let {}: List<Int> = []`",
+                    info.name
+                ));
+                self.diags.push(diag);
+            }
+        }
+        let default = Ty::Int;
+        for ty in &mut self.out.expr_ty {
+            *ty = self.infer.resolve_or(ty, &default);
+        }
+        for local in &mut self.out.locals {
+            local.ty = self.infer.resolve_or(&local.ty, &default);
+        }
+        for f in &mut self.out.functions {
+            for p in &mut f.params {
+                p.ty = self.infer.resolve_or(&p.ty, &default);
+            }
+        }
+        self.diags.sort_by_key(|d| (d.primary.span.start, d.primary.span.end));
+        (self.out, self.diags)
+    }
+}

@@ -1,0 +1,383 @@
+//! Pass 1: every struct, function, method and const is entered into the global tables
+//! before any body is checked, so items may refer to each other in any order.
+
+use crate::checker::Checker;
+use crate::types::*;
+use stark_syntax::ast::{FnDecl, Item, ParamMode, TypeExpr};
+use stark_syntax::{codes, Diagnostic, Span};
+
+/// Built-in structs the runtime constructs (`Memory.profile()`, `Memory.usage_by_type()`);
+/// their order matches `stark_bytecode::instr::builtin_types`.
+fn builtin_structs() -> Vec<StructDef> {
+    let def = |name: &str, fields: Vec<(&str, Ty)>| StructDef {
+        name: name.to_string(),
+        fields: fields
+            .into_iter()
+            .map(|(n, ty)| FieldDef {
+                name: n.to_string(),
+                ty,
+            })
+            .collect(),
+        methods: Vec::new(),
+        destructor: None,
+        builtin: true,
+        span: Span::default(),
+    };
+    vec![
+        def(
+            "MemoryStats",
+            vec![
+                ("total_bytes", Ty::Int),
+                ("live_objects", Ty::Int),
+                ("peak_bytes", Ty::Int),
+                ("zones", Ty::Map(Box::new(Ty::Str), Box::new(Ty::Struct(1)))),
+                ("arena_bytes", Ty::Int),
+                ("collections", Ty::Int),
+                ("cycles_collected", Ty::Int),
+                ("gc_pause_max_us", Ty::Int),
+            ],
+        ),
+        def(
+            "ZoneStats",
+            vec![
+                ("live_bytes", Ty::Int),
+                ("live_objects", Ty::Int),
+                ("allocations", Ty::Int),
+                ("deallocations", Ty::Int),
+                ("peak_bytes", Ty::Int),
+                ("alloc_rate", Ty::Float),
+                ("dealloc_rate", Ty::Float),
+            ],
+        ),
+        def("TypeUsage", vec![("count", Ty::Int), ("bytes", Ty::Int)]),
+    ]
+}
+
+/// Type names of the SPEC that belong to features not built yet.
+const UNSUPPORTED_TYPES: &[&str] = &["Tensor", "Dataset", "Stream", "Task"];
+
+impl Checker<'_> {
+    pub fn collect_items(&mut self) {
+        self.out.structs = builtin_structs();
+        for (i, s) in self.out.structs.iter().enumerate() {
+            self.struct_names.insert(s.name.clone(), i as StructId);
+        }
+        let program = self.program;
+        // Struct names first, so field and parameter types can name any struct.
+        for item in &program.items {
+            if let Item::Struct(s) = item {
+                if self.name_taken(&s.name.name, s.name.span) {
+                    continue;
+                }
+                let id = self.out.structs.len() as StructId;
+                self.struct_names.insert(s.name.name.clone(), id);
+                self.out.structs.push(StructDef {
+                    name: s.name.name.clone(),
+                    fields: Vec::new(),
+                    methods: Vec::new(),
+                    destructor: None,
+                    builtin: false,
+                    span: s.name.span,
+                });
+            }
+        }
+        for (index, item) in program.items.iter().enumerate() {
+            match item {
+                Item::Struct(s) => {
+                    let Some(&id) = self.struct_names.get(&s.name.name) else {
+                        continue;
+                    };
+                    if self.out.structs[id as usize].span != s.name.span {
+                        continue; // a duplicate, already reported
+                    }
+                    let mut fields: Vec<FieldDef> = Vec::new();
+                    for f in &s.fields {
+                        if fields.iter().any(|x| x.name == f.name.name) {
+                            self.error(
+                                Diagnostic::error(
+                                    codes::DUPLICATE,
+                                    format!("field `{}` is declared twice", f.name.name),
+                                    f.name.span,
+                                )
+                                .label("declared again here"),
+                            );
+                            continue;
+                        }
+                        let ty = self.resolve_type(&f.ty);
+                        fields.push(FieldDef {
+                            name: f.name.name.clone(),
+                            ty,
+                        });
+                    }
+                    self.out.structs[id as usize].fields = fields;
+                    for (m, method) in s.methods.iter().enumerate() {
+                        let func = self.declare_fn(method, Some(id), index, Some(m));
+                        let def = &mut self.out.structs[id as usize];
+                        if def.method(&method.name.name).is_some() {
+                            let d = Diagnostic::error(
+                                codes::DUPLICATE,
+                                format!("method `{}` is defined twice", method.name.name),
+                                method.name.span,
+                            );
+                            self.error(d);
+                            continue;
+                        }
+                        def.methods.push((method.name.name.clone(), func));
+                        if method.is_destructor {
+                            self.check_destructor(method, id, func);
+                        }
+                    }
+                }
+                Item::Fn(f) => {
+                    if self.name_taken(&f.name.name, f.name.span) {
+                        continue;
+                    }
+                    let func = self.declare_fn(f, None, index, None);
+                    self.fn_names.insert(f.name.name.clone(), func);
+                    if f.is_destructor {
+                        self.error(
+                            Diagnostic::error(
+                                codes::SYNTAX,
+                                "`@destructor` is only allowed on a struct method",
+                                f.name.span,
+                            )
+                            .label("not inside a struct"),
+                        );
+                    }
+                }
+                Item::Const(c) => {
+                    if self.name_taken(&c.name.name, c.name.span) {
+                        continue;
+                    }
+                    let ty = self.resolve_type(&c.ty);
+                    self.const_names
+                        .insert(c.name.name.clone(), self.out.consts.len());
+                    self.out.consts.push(ConstInfo {
+                        name: c.name.name.clone(),
+                        ty,
+                        item: index,
+                    });
+                }
+            }
+        }
+        match self.fn_names.get("main") {
+            Some(&main) => {
+                let f = &self.out.functions[main as usize];
+                if !f.params.is_empty() || f.ret != Ty::Unit {
+                    let span = f.span;
+                    self.error(
+                        Diagnostic::error(
+                            codes::MISMATCH,
+                            "`main` must take no parameters and return nothing",
+                            span,
+                        )
+                        .help("declare it as `fn main():`"),
+                    );
+                }
+                self.out.main = Some(main);
+            }
+            None => self.error(
+                Diagnostic::error(codes::NO_MAIN, "`main` function not found", Span::default())
+                    .help("add `fn main():` as the program's entry point"),
+            ),
+        }
+    }
+
+    fn name_taken(&mut self, name: &str, span: Span) -> bool {
+        let taken = self.fn_names.contains_key(name)
+            || self.struct_names.contains_key(name)
+            || self.const_names.contains_key(name)
+            || self.out.functions.iter().any(|f| f.owner.is_none() && f.name == name);
+        if taken {
+            self.error(
+                Diagnostic::error(
+                    codes::DUPLICATE,
+                    format!("the name `{name}` is defined more than once"),
+                    span,
+                )
+                .label("redefined here"),
+            );
+        }
+        taken
+    }
+
+    fn check_destructor(&mut self, method: &FnDecl, owner: StructId, func: FuncId) {
+        let f = &self.out.functions[func as usize];
+        let ok = f.params.len() == 1
+            && f.params[0].name == "self"
+            && f.params[0].mode == ParamMode::BorrowedMut
+            && f.ret == Ty::Unit;
+        if !ok {
+            self.error(
+                Diagnostic::error(
+                    codes::MISMATCH,
+                    "a destructor must be declared `fn drop(&mutable self)`",
+                    method.span,
+                )
+                .label("wrong signature for a destructor"),
+            );
+            return;
+        }
+        let def = &mut self.out.structs[owner as usize];
+        if def.destructor.is_some() {
+            let d = Diagnostic::error(
+                codes::DUPLICATE,
+                "a struct may have only one destructor",
+                method.name.span,
+            );
+            self.error(d);
+        } else {
+            def.destructor = Some(func);
+        }
+    }
+
+    fn declare_fn(
+        &mut self,
+        decl: &FnDecl,
+        owner: Option<StructId>,
+        item: usize,
+        method: Option<usize>,
+    ) -> FuncId {
+        let id = self.out.functions.len() as FuncId;
+        let name = match owner {
+            Some(s) => format!("{}.{}", self.out.structs[s as usize].name, decl.name.name),
+            None => decl.name.name.clone(),
+        };
+        let mut params = Vec::new();
+        for (i, p) in decl.params.iter().enumerate() {
+            let ty = match (&p.ty, owner) {
+                (Some(t), _) => self.resolve_type(t),
+                (None, Some(s)) if i == 0 && p.name.name == "self" => Ty::Struct(s),
+                (None, _) => {
+                    self.error(
+                        Diagnostic::error(
+                            codes::SYNTAX,
+                            format!("parameter `{}` needs a type", p.name.name),
+                            p.span,
+                        )
+                        .help(format!("write `{}: Int`, for example", p.name.name)),
+                    );
+                    Ty::Error
+                }
+            };
+            if params.iter().any(|q: &ParamInfo| q.name == p.name.name) {
+                self.error(Diagnostic::error(
+                    codes::DUPLICATE,
+                    format!("parameter `{}` is declared twice", p.name.name),
+                    p.name.span,
+                ));
+            }
+            params.push(ParamInfo {
+                name: p.name.name.clone(),
+                ty,
+                mode: p.mode,
+                local: 0,
+            });
+        }
+        let ret = match &decl.ret {
+            Some(t) => self.resolve_type(t),
+            None => Ty::Unit,
+        };
+        self.out.functions.push(FnInfo {
+            name,
+            params,
+            ret,
+            owner,
+            item,
+            method,
+            locals: Vec::new(),
+            span: decl.span,
+        });
+        id
+    }
+
+    pub fn resolve_type(&mut self, t: &TypeExpr) -> Ty {
+        match t {
+            TypeExpr::Optional(inner, _) => self.resolve_type(inner).optional(),
+            TypeExpr::Named { name, args, span } => {
+                let arity = |n: usize, this: &mut Self| -> bool {
+                    if args.len() != n {
+                        this.error(
+                            Diagnostic::error(
+                                codes::UNKNOWN_TYPE,
+                                format!(
+                                    "type `{}` takes {n} type argument{}, found {}",
+                                    name.name,
+                                    if n == 1 { "" } else { "s" },
+                                    args.len()
+                                ),
+                                *span,
+                            )
+                            .label("wrong number of type arguments"),
+                        );
+                        false
+                    } else {
+                        true
+                    }
+                };
+                let simple = match name.name.as_str() {
+                    "Int" => Some(Ty::Int),
+                    "Float" => Some(Ty::Float),
+                    "Bool" => Some(Ty::Bool),
+                    "String" => Some(Ty::Str),
+                    _ => None,
+                };
+                if let Some(ty) = simple {
+                    return if arity(0, self) { ty } else { Ty::Error };
+                }
+                match name.name.as_str() {
+                    "List" => {
+                        if !arity(1, self) {
+                            return Ty::Error;
+                        }
+                        Ty::List(Box::new(self.resolve_type(&args[0])))
+                    }
+                    "WeakRef" => {
+                        if !arity(1, self) {
+                            return Ty::Error;
+                        }
+                        Ty::Weak(Box::new(self.resolve_type(&args[0])))
+                    }
+                    "Map" => {
+                        if !arity(2, self) {
+                            return Ty::Error;
+                        }
+                        let k = self.resolve_type(&args[0]);
+                        let v = self.resolve_type(&args[1]);
+                        if !matches!(k, Ty::Int | Ty::Str | Ty::Bool | Ty::Error) {
+                            let shown = self.show(&k);
+                            self.error(
+                                Diagnostic::error(
+                                    codes::MISMATCH,
+                                    format!("`{shown}` cannot be a map key"),
+                                    args[0].span(),
+                                )
+                                .help("map keys are `Int`, `String` or `Bool`"),
+                            );
+                        }
+                        Ty::Map(Box::new(k), Box::new(v))
+                    }
+                    other => {
+                        if let Some(&id) = self.struct_names.get(other) {
+                            if arity(0, self) {
+                                return Ty::Struct(id);
+                            }
+                            return Ty::Error;
+                        }
+                        let mut d = Diagnostic::error(
+                            codes::UNKNOWN_TYPE,
+                            format!("cannot find type `{other}`"),
+                            name.span,
+                        )
+                        .label("not a known type");
+                        if UNSUPPORTED_TYPES.contains(&other) {
+                            d = d.note(format!("`{other}` is not implemented in this build yet"));
+                        }
+                        self.error(d);
+                        Ty::Error
+                    }
+                }
+            }
+        }
+    }
+}

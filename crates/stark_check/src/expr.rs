@@ -1,0 +1,392 @@
+//! Types of expressions: literals, names, operators, fields, indexing, f-strings.
+
+use crate::checker::Checker;
+use crate::results::{IndexRes, NameRes};
+use crate::types::*;
+use stark_syntax::ast::{BinOp, Expr, ExprKind, FStrPart, UnOp};
+use stark_syntax::{codes, Diagnostic};
+
+/// Names that denote built-in namespaces or constructors rather than values.
+pub const NAMESPACES: &[&str] = &["Memory", "GC", "Tensor", "Dataset", "File"];
+
+impl Checker<'_> {
+    /// Types `e`, records the type, and returns it.
+    pub fn expr(&mut self, e: &Expr) -> Ty {
+        let ty = self.expr_inner(e);
+        self.record(e.id, &ty);
+        ty
+    }
+
+    /// Types `e` where a value of type `expected` is required (a coercion site).
+    pub fn expr_expect(&mut self, e: &Expr, expected: &Ty) -> Ty {
+        let found = self.expr(e);
+        self.expect(&found, expected, e.span);
+        found
+    }
+
+    fn expr_inner(&mut self, e: &Expr) -> Ty {
+        match &e.kind {
+            ExprKind::Int(_) => Ty::Int,
+            ExprKind::Float(_) => Ty::Float,
+            ExprKind::Str(_) => Ty::Str,
+            ExprKind::Bool(_) => Ty::Bool,
+            ExprKind::None => Ty::NoneLit,
+            ExprKind::Error => Ty::Error,
+            ExprKind::FStr(parts) => {
+                for part in parts {
+                    if let FStrPart::Expr(inner) = part {
+                        let t = self.expr(inner);
+                        self.require_value(&t, inner);
+                    }
+                }
+                Ty::Str
+            }
+            ExprKind::Name(name) => self.name(e, name),
+            ExprKind::List(items) => {
+                let mut elem = self.infer.fresh();
+                for item in items {
+                    let t = self.expr(item);
+                    self.require_value(&t, item);
+                    elem = self.join(&elem, &t, item);
+                }
+                Ty::List(Box::new(elem))
+            }
+            ExprKind::Map(pairs) => {
+                let mut key = self.infer.fresh();
+                let mut val = self.infer.fresh();
+                for (k, v) in pairs {
+                    let kt = self.expr(k);
+                    key = self.join(&key, &kt, k);
+                    let vt = self.expr(v);
+                    self.require_value(&vt, v);
+                    val = self.join(&val, &vt, v);
+                }
+                let key = self.infer.shallow(&key);
+                if !matches!(key, Ty::Int | Ty::Str | Ty::Bool | Ty::Var(_) | Ty::Error) {
+                    let shown = self.show(&key);
+                    self.error(
+                        Diagnostic::error(
+                            codes::MISMATCH,
+                            format!("`{shown}` cannot be a map key"),
+                            e.span,
+                        )
+                        .help("map keys are `Int`, `String` or `Bool`"),
+                    );
+                }
+                Ty::Map(Box::new(key), Box::new(val))
+            }
+            ExprKind::Unary(op, inner) => {
+                let t = self.expr(inner);
+                let t = self.infer.shallow(&t);
+                match (op, &t) {
+                    (_, Ty::Error) => Ty::Error,
+                    (UnOp::Neg, Ty::Int | Ty::Float) => t,
+                    (UnOp::Not, Ty::Bool) => Ty::Bool,
+                    _ => {
+                        let shown = self.show(&t);
+                        let sym = if *op == UnOp::Neg { "-" } else { "not" };
+                        self.error(
+                            Diagnostic::error(
+                                codes::BAD_UNARY,
+                                format!("cannot apply unary `{sym}` to `{shown}`"),
+                                e.span,
+                            )
+                            .label(format!("this is `{shown}`")),
+                        );
+                        Ty::Error
+                    }
+                }
+            }
+            ExprKind::Binary(op, a, b) => self.binary(e, *op, a, b),
+            ExprKind::Call { callee, args } => self.call(e, callee, args),
+            ExprKind::Field(base, field) => {
+                if let ExprKind::Name(n) = &base.kind {
+                    if self.lookup_local(n).is_none() && self.is_namespace(n) {
+                        self.error(
+                            Diagnostic::error(
+                                codes::UNKNOWN_NAME,
+                                format!("`{n}.{}` is not a value", field.name),
+                                e.span,
+                            )
+                            .help(format!("call it: `{n}.{}(…)`", field.name)),
+                        );
+                        return Ty::Error;
+                    }
+                }
+                let bt = self.expr(base);
+                match self.unwrapped(&bt) {
+                    Ty::Struct(id) => match self.struct_def(id).field(&field.name) {
+                        Some((index, def)) => {
+                            let ty = def.ty.clone();
+                            self.out.fields.insert(e.id, index);
+                            ty
+                        }
+                        None => {
+                            let sname = self.struct_def(id).name.clone();
+                            let has_method = self.struct_def(id).method(&field.name).is_some();
+                            let mut d = Diagnostic::error(
+                                codes::UNKNOWN_FIELD,
+                                format!("no field `{}` on type `{sname}`", field.name),
+                                field.span,
+                            )
+                            .label("unknown field");
+                            if has_method {
+                                d = d.help(format!("`{}` is a method: call it with `()`", field.name));
+                            }
+                            self.error(d);
+                            Ty::Error
+                        }
+                    },
+                    Ty::Error => Ty::Error,
+                    other => {
+                        let shown = self.show(&other);
+                        self.error(
+                            Diagnostic::error(
+                                codes::UNKNOWN_FIELD,
+                                format!("no field `{}` on type `{shown}`", field.name),
+                                field.span,
+                            )
+                            .label("unknown field"),
+                        );
+                        Ty::Error
+                    }
+                }
+            }
+            ExprKind::Index(base, indices) => {
+                let bt = self.expr(base);
+                let its: Vec<Ty> = indices.iter().map(|i| self.expr(i)).collect();
+                if indices.len() != 1 {
+                    self.error(
+                        Diagnostic::error(
+                            codes::MISMATCH,
+                            format!("expected one index, found {}", indices.len()),
+                            e.span,
+                        )
+                        .label("multi-dimensional indexing is for tensors"),
+                    );
+                    return Ty::Error;
+                }
+                match self.unwrapped(&bt) {
+                    Ty::List(elem) => {
+                        self.expect(&its[0], &Ty::Int, indices[0].span);
+                        self.out.indexes.insert(e.id, IndexRes::List);
+                        *elem
+                    }
+                    Ty::Map(k, v) => {
+                        self.expect(&its[0], &k, indices[0].span);
+                        self.out.indexes.insert(e.id, IndexRes::Map);
+                        *v
+                    }
+                    Ty::Error => Ty::Error,
+                    other => {
+                        let shown = self.show(&other);
+                        self.error(
+                            Diagnostic::error(
+                                codes::MISMATCH,
+                                format!("cannot index into a value of type `{shown}`"),
+                                base.span,
+                            )
+                            .label("not a list or map"),
+                        );
+                        Ty::Error
+                    }
+                }
+            }
+            ExprKind::Spawn { .. } => {
+                self.error(
+                    Diagnostic::error(
+                        codes::UNKNOWN_NAME,
+                        "`spawn` is not implemented in this build yet",
+                        e.span,
+                    )
+                    .label("actors are not available yet"),
+                );
+                Ty::Error
+            }
+        }
+    }
+
+    /// The type with one level of `?` removed (a `T?` is accepted where `T` is expected).
+    pub fn unwrapped(&self, ty: &Ty) -> Ty {
+        match self.infer.shallow(ty) {
+            Ty::Optional(inner) => self.infer.shallow(&inner),
+            other => other,
+        }
+    }
+
+    pub fn is_namespace(&self, name: &str) -> bool {
+        NAMESPACES.contains(&name) || self.struct_names.contains_key(name)
+    }
+
+    fn name(&mut self, e: &Expr, name: &str) -> Ty {
+        if let Some(local) = self.lookup_local(name) {
+            self.out.names.insert(e.id, NameRes::Local(local));
+            return self.out.locals[local as usize].ty.clone();
+        }
+        if let Some(&c) = self.const_names.get(name) {
+            self.out.names.insert(e.id, NameRes::Const(c));
+            return self.out.consts[c].ty.clone();
+        }
+        let what = if self.fn_names.contains_key(name) {
+            Some("function")
+        } else if self.is_namespace(name) {
+            Some("type")
+        } else {
+            None
+        };
+        let d = match what {
+            Some(kind) => Diagnostic::error(
+                codes::UNKNOWN_NAME,
+                format!("{kind} `{name}` is not a value"),
+                e.span,
+            )
+            .help(format!("call it: `{name}(…)`")),
+            None => Diagnostic::error(
+                codes::UNKNOWN_NAME,
+                format!("cannot find value `{name}` in this scope"),
+                e.span,
+            )
+            .label("not found in this scope"),
+        };
+        self.error(d);
+        Ty::Error
+    }
+
+    /// `()` (the result of a function without a return type) is not a value.
+    pub fn require_value(&mut self, ty: &Ty, e: &Expr) {
+        if *ty == Ty::Unit {
+            self.error(
+                Diagnostic::error(codes::MISMATCH, "this expression has no value", e.span)
+                    .label("returns nothing"),
+            );
+        }
+    }
+
+    /// The common type of two values that must share one (list elements, map values).
+    pub fn join(&mut self, acc: &Ty, next: &Ty, at: &Expr) -> Ty {
+        let (a, b) = (self.infer.shallow(acc), self.infer.shallow(next));
+        match (&a, &b) {
+            (Ty::Var(_), _) => {
+                self.infer.unify(&a, &b);
+                b
+            }
+            (Ty::Int, Ty::Float) => Ty::Float,
+            (Ty::Float, Ty::Int) => Ty::Float,
+            (Ty::NoneLit, other) | (other, Ty::NoneLit) if *other != Ty::NoneLit => {
+                other.clone().optional()
+            }
+            (Ty::Optional(_), _) => {
+                self.expect(&b, &a, at.span);
+                a
+            }
+            (_, Ty::Optional(_)) => {
+                self.expect(&a, &b, at.span);
+                b
+            }
+            _ => {
+                if !self.infer.unify(&a, &b) {
+                    self.mismatch(&a, &b, at.span);
+                }
+                a
+            }
+        }
+    }
+
+    fn binary(&mut self, e: &Expr, op: BinOp, a: &Expr, b: &Expr) -> Ty {
+        let ta = self.expr(a);
+        let tb = self.expr(b);
+        let (ta, tb) = (self.infer.shallow(&ta), self.infer.shallow(&tb));
+        if ta == Ty::Error || tb == Ty::Error {
+            return if is_comparison(op) { Ty::Bool } else { Ty::Error };
+        }
+        let numeric = ta.is_numeric() && tb.is_numeric();
+        let result = match op {
+            BinOp::And | BinOp::Or => {
+                self.expect(&ta, &Ty::Bool, a.span);
+                self.expect(&tb, &Ty::Bool, b.span);
+                return Ty::Bool;
+            }
+            BinOp::Eq | BinOp::Ne => {
+                if ta == Ty::NoneLit || tb == Ty::NoneLit {
+                    let (other, other_e) = if ta == Ty::NoneLit { (&tb, b) } else { (&ta, a) };
+                    match other {
+                        Ty::Optional(_) | Ty::NoneLit => {}
+                        Ty::Var(_) => {
+                            let fresh = self.infer.fresh().optional();
+                            self.infer.unify(other, &fresh);
+                        }
+                        _ => {
+                            let shown = self.show(other);
+                            self.error(
+                                Diagnostic::error(
+                                    codes::NOT_OPTIONAL,
+                                    format!("`{shown}` is not optional and is never `None`"),
+                                    other_e.span,
+                                )
+                                .label(format!("this is `{shown}`, not `{shown}?`"))
+                                .help(format!("declare it as `{shown}?` if it may be absent")),
+                            );
+                        }
+                    }
+                    return Ty::Bool;
+                }
+                if numeric || self.infer.coerce(&tb, &ta) || self.infer.coerce(&ta, &tb) {
+                    Some(Ty::Bool)
+                } else {
+                    None
+                }
+            }
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                if numeric || (ta == Ty::Str && tb == Ty::Str) {
+                    Some(Ty::Bool)
+                } else {
+                    None
+                }
+            }
+            BinOp::Add if ta == Ty::Str && tb == Ty::Str => Some(Ty::Str),
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod | BinOp::Pow => {
+                if !numeric {
+                    None
+                } else if ta == Ty::Float || tb == Ty::Float {
+                    Some(Ty::Float)
+                } else {
+                    Some(Ty::Int)
+                }
+            }
+            BinOp::MatMul => None,
+        };
+        match result {
+            Some(t) => t,
+            None => {
+                let (sa, sb) = (self.show(&ta), self.show(&tb));
+                let mut d = Diagnostic::error(
+                    codes::BAD_BINARY,
+                    format!("cannot apply `{}` to `{sa}` and `{sb}`", op.symbol()),
+                    e.span,
+                )
+                .secondary(a.span, format!("`{sa}`"))
+                .secondary(b.span, format!("`{sb}`"));
+                if matches!(ta, Ty::Optional(_)) || matches!(tb, Ty::Optional(_)) {
+                    d = d.help("compare with `None` first, or pass the value where a plain type is expected");
+                } else if op == BinOp::Add && (ta == Ty::Str || tb == Ty::Str) {
+                    d = d.help("convert with `str(…)` first, or use an f-string");
+                } else if op == BinOp::MatMul {
+                    d = d.help("`@` is the matrix product of two tensors");
+                }
+                self.error(d);
+                if is_comparison(op) {
+                    Ty::Bool
+                } else {
+                    Ty::Error
+                }
+            }
+        }
+    }
+}
+
+pub fn is_comparison(op: BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+    )
+}

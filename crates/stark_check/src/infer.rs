@@ -1,0 +1,116 @@
+//! Type inference variables and unification. Only a few expressions create variables
+//! (`[]`, `{}`, `List()`, `Map()`, a `let` bound to `None`); everything else is known locally.
+
+use crate::types::{Ty, TyVar};
+
+#[derive(Default)]
+pub struct Infer {
+    vars: Vec<Option<Ty>>,
+}
+
+impl Infer {
+    pub fn fresh(&mut self) -> Ty {
+        self.vars.push(None);
+        Ty::Var((self.vars.len() - 1) as TyVar)
+    }
+
+    /// Follows variable bindings at the top level only.
+    pub fn shallow(&self, ty: &Ty) -> Ty {
+        let mut ty = ty.clone();
+        while let Ty::Var(v) = ty {
+            match &self.vars[v as usize] {
+                Some(bound) => ty = bound.clone(),
+                None => return ty,
+            }
+        }
+        ty
+    }
+
+    /// Substitutes every bound variable; unbound ones stay `Var`.
+    pub fn resolve(&self, ty: &Ty) -> Ty {
+        match self.shallow(ty) {
+            Ty::List(t) => Ty::List(Box::new(self.resolve(&t))),
+            Ty::Map(k, v) => Ty::Map(Box::new(self.resolve(&k)), Box::new(self.resolve(&v))),
+            Ty::Optional(t) => self.resolve(&t).optional(),
+            Ty::Weak(t) => Ty::Weak(Box::new(self.resolve(&t))),
+            other => other,
+        }
+    }
+
+    /// Like `resolve`, but an unconstrained variable becomes `default`.
+    pub fn resolve_or(&self, ty: &Ty, default: &Ty) -> Ty {
+        match self.shallow(ty) {
+            Ty::Var(_) => default.clone(),
+            Ty::List(t) => Ty::List(Box::new(self.resolve_or(&t, default))),
+            Ty::Map(k, v) => Ty::Map(
+                Box::new(self.resolve_or(&k, default)),
+                Box::new(self.resolve_or(&v, default)),
+            ),
+            Ty::Optional(t) => self.resolve_or(&t, default).optional(),
+            Ty::Weak(t) => Ty::Weak(Box::new(self.resolve_or(&t, default))),
+            other => other,
+        }
+    }
+
+    pub fn has_vars(&self, ty: &Ty) -> bool {
+        match self.shallow(ty) {
+            Ty::Var(_) => true,
+            Ty::List(t) | Ty::Optional(t) | Ty::Weak(t) => self.has_vars(&t),
+            Ty::Map(k, v) => self.has_vars(&k) || self.has_vars(&v),
+            _ => false,
+        }
+    }
+
+    fn occurs(&self, v: TyVar, ty: &Ty) -> bool {
+        match self.shallow(ty) {
+            Ty::Var(w) => v == w,
+            Ty::List(t) | Ty::Optional(t) | Ty::Weak(t) => self.occurs(v, &t),
+            Ty::Map(k, val) => self.occurs(v, &k) || self.occurs(v, &val),
+            _ => false,
+        }
+    }
+
+    /// Makes two types equal, binding variables; false if they cannot be.
+    pub fn unify(&mut self, a: &Ty, b: &Ty) -> bool {
+        let (a, b) = (self.shallow(a), self.shallow(b));
+        match (&a, &b) {
+            (Ty::Error, _) | (_, Ty::Error) => true,
+            (Ty::Var(x), Ty::Var(y)) if x == y => true,
+            (Ty::Var(x), other) | (other, Ty::Var(x)) => {
+                if self.occurs(*x, other) {
+                    return false;
+                }
+                // A variable meeting the bare `None` literal becomes an optional of a new one.
+                let bound = if *other == Ty::NoneLit {
+                    self.fresh().optional()
+                } else {
+                    other.clone()
+                };
+                self.vars[*x as usize] = Some(bound);
+                true
+            }
+            (Ty::NoneLit, Ty::Optional(_)) | (Ty::Optional(_), Ty::NoneLit) => true,
+            (Ty::List(x), Ty::List(y)) | (Ty::Optional(x), Ty::Optional(y)) => self.unify(x, y),
+            (Ty::Weak(x), Ty::Weak(y)) => self.unify(x, y),
+            (Ty::Map(k1, v1), Ty::Map(k2, v2)) => self.unify(k1, k2) && self.unify(v1, v2),
+            _ => a == b,
+        }
+    }
+
+    /// Whether a value of type `from` is accepted where `to` is expected: equal types, an Int
+    /// where a Float is expected, `None` or a `T` where a `T?` is expected, and a `T?` where a
+    /// `T` is expected (unwrapped at run time, SPEC §2).
+    pub fn coerce(&mut self, from: &Ty, to: &Ty) -> bool {
+        let (from, to) = (self.shallow(from), self.shallow(to));
+        match (&from, &to) {
+            (Ty::Error, _) | (_, Ty::Error) => true,
+            (Ty::Int, Ty::Float) => true,
+            (Ty::NoneLit, Ty::Optional(_)) => true,
+            (Ty::Optional(f), Ty::Optional(t)) => self.unify(f, t),
+            (Ty::Var(_), _) | (_, Ty::Var(_)) => self.unify(&from, &to),
+            (_, Ty::Optional(t)) => self.coerce(&from, t),
+            (Ty::Optional(f), _) => self.unify(f, &to),
+            _ => self.unify(&from, &to),
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! Name resolution, static types and the compile-time memory rules of STARK.
+//!
+//! `check` runs item collection (`collect`), then types every function body (`expr`,
+//! `call`, `stmt`), recording what lowering needs in `Checked`.
+
+mod call;
+mod checker;
+mod collect;
+mod expr;
+mod infer;
+mod mutability;
+pub mod results;
+mod stmt;
+pub mod types;
+
+pub use results::*;
+pub use types::*;
+
+use stark_syntax::ast::Program;
+use stark_syntax::Diagnostic;
+
+/// Checks a parsed program. The diagnostics are empty exactly when the program may run.
+pub fn check(program: &Program) -> (Checked, Vec<Diagnostic>) {
+    let mut checker = checker::Checker::new(program);
+    checker.collect_items();
+    checker.check_bodies();
+    checker.finish()
+}

@@ -1,0 +1,173 @@
+//! What the checker hands to lowering: types of every expression and what every name,
+//! call, field and index resolved to. Keyed by `ExprId`.
+
+use crate::types::*;
+use stark_syntax::ast::{ExprId, ParamMode};
+use std::collections::HashMap;
+
+/// A built-in operation the checker resolved a call to; lowering maps it to bytecode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Builtin {
+    Print,
+    Str,
+    /// `int(String)`
+    ParseInt,
+    /// `int(Float)`
+    FloatToInt,
+    /// `float(String)`
+    ParseFloat,
+    /// `float(Int)`
+    IntToFloat,
+    /// `int(Int)`, `float(Float)`, `str(String)`: the value itself.
+    Identity,
+    Assert,
+    Args,
+    Exit,
+    Range,
+    StrLen,
+    StrSplit,
+    StrContains,
+    StrUpper,
+    StrLower,
+    StrTrim,
+    ListNew,
+    ListPush,
+    ListPop,
+    ListLen,
+    ListGet,
+    ListInsert,
+    ListRemove,
+    ListClear,
+    ListContains,
+    ListSort,
+    MapNew,
+    MapInsert,
+    MapGet,
+    MapContains,
+    MapRemove,
+    MapLen,
+    MapKeys,
+    MapValues,
+    MapClear,
+    /// `x.clone()`: one more strong reference to the same object (M5).
+    Clone,
+    /// `x.copy()`: deep copy (M5).
+    Copy,
+    Refcount,
+    WeakNew,
+    WeakGet,
+    WeakExists,
+    MemProfile,
+    MemCollect,
+    GcConfig,
+    MemUsageByType,
+    MemTrace,
+}
+
+impl Builtin {
+    /// Whether the receiver (argument 0) is mutated, which needs a mutable binding (M4).
+    pub fn mutates_receiver(self) -> bool {
+        matches!(
+            self,
+            Builtin::ListPush
+                | Builtin::ListPop
+                | Builtin::ListInsert
+                | Builtin::ListRemove
+                | Builtin::ListClear
+                | Builtin::ListSort
+                | Builtin::MapInsert
+                | Builtin::MapRemove
+                | Builtin::MapClear
+        )
+    }
+}
+
+/// One operand of a resolved call, in the callee's parameter order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CallArg {
+    /// The receiver of a method call (`recv` in `recv.m(…)`).
+    Receiver,
+    /// `args[i]` of the call expression.
+    Arg(usize),
+    /// An omitted optional argument.
+    None,
+    /// An omitted argument with an Int default (e.g. `range` step 1).
+    Int(i64),
+    /// An omitted argument with a Bool default.
+    Bool(bool),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CallRes {
+    /// A user function or method; for a method the receiver is `CallArg::Receiver`.
+    Fn { func: FuncId, args: Vec<CallArg> },
+    /// Struct construction; `args[i]` initialises field `i`.
+    Ctor { ty: StructId, args: Vec<CallArg> },
+    Builtin { op: Builtin, args: Vec<CallArg> },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameRes {
+    Local(LocalId),
+    Const(usize),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexRes {
+    List,
+    Map,
+}
+
+/// How a `for` loop iterates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ForRes {
+    /// `for i in range(a, b[, step])`: a counter loop, no list built.
+    Range { var: LocalId },
+    /// Over the elements of a `List` (including `map.keys()`, which builds one).
+    List { var: LocalId },
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Checked {
+    pub structs: Vec<StructDef>,
+    pub functions: Vec<FnInfo>,
+    pub locals: Vec<LocalInfo>,
+    pub consts: Vec<ConstInfo>,
+    pub main: Option<FuncId>,
+    /// Fully resolved type of every expression.
+    pub expr_ty: Vec<Ty>,
+    pub names: HashMap<ExprId, NameRes>,
+    pub calls: HashMap<ExprId, CallRes>,
+    /// Field accesses: the field's index (the base is unwrapped if optional).
+    pub fields: HashMap<ExprId, usize>,
+    pub indexes: HashMap<ExprId, IndexRes>,
+    /// `let` statements, keyed by the ExprId of their initialiser.
+    pub lets: HashMap<ExprId, LocalId>,
+    /// `for` statements, keyed by the ExprId of their iterable.
+    pub fors: HashMap<ExprId, ForRes>,
+}
+
+impl Checked {
+    pub fn ty(&self, id: ExprId) -> &Ty {
+        &self.expr_ty[id.0 as usize]
+    }
+
+    pub fn local(&self, id: LocalId) -> &LocalInfo {
+        &self.locals[id as usize]
+    }
+
+    pub fn param_modes(&self, func: FuncId) -> Vec<ParamMode> {
+        self.functions[func as usize]
+            .params
+            .iter()
+            .map(|p| p.mode)
+            .collect()
+    }
+
+    pub fn display<'a>(&'a self, ty: &'a Ty) -> TyDisplay<'a> {
+        TyDisplay {
+            ty,
+            structs: &self.structs,
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Static types and the program-wide tables (structs, functions, locals) the checker builds.
+
+use stark_syntax::ast::ParamMode;
+use stark_syntax::Span;
+use std::fmt;
+
+pub type StructId = u32;
+pub type FuncId = u32;
+pub type LocalId = u32;
+pub type TyVar = u32;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ty {
+    Int,
+    Float,
+    Bool,
+    Str,
+    /// The result of a function without `-> T`.
+    Unit,
+    /// The type of the literal `None` before it meets an optional.
+    NoneLit,
+    List(Box<Ty>),
+    Map(Box<Ty>, Box<Ty>),
+    Struct(StructId),
+    Optional(Box<Ty>),
+    Weak(Box<Ty>),
+    /// An inference variable (`[]`, `Map()`, `None` in a `let`).
+    Var(TyVar),
+    /// Already reported; accepted everywhere so one mistake gives one diagnostic.
+    Error,
+}
+
+impl Ty {
+    /// Whether values of this type live on the heap and carry a reference count.
+    pub fn is_heap(&self) -> bool {
+        match self {
+            Ty::Str | Ty::List(_) | Ty::Map(..) | Ty::Struct(_) | Ty::Weak(_) => true,
+            Ty::Optional(inner) => inner.is_heap(),
+            _ => false,
+        }
+    }
+
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, Ty::Int | Ty::Float)
+    }
+
+    pub fn optional(self) -> Ty {
+        match self {
+            Ty::Optional(_) | Ty::Error => self,
+            other => Ty::Optional(Box::new(other)),
+        }
+    }
+}
+
+/// Renders a type the way a user writes it, with struct names filled in.
+pub struct TyDisplay<'a> {
+    pub ty: &'a Ty,
+    pub structs: &'a [StructDef],
+}
+
+impl fmt::Display for TyDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let structs = self.structs;
+        let sub = move |ty| TyDisplay { ty, structs };
+        match self.ty {
+            Ty::Int => write!(f, "Int"),
+            Ty::Float => write!(f, "Float"),
+            Ty::Bool => write!(f, "Bool"),
+            Ty::Str => write!(f, "String"),
+            Ty::Unit => write!(f, "()"),
+            Ty::NoneLit => write!(f, "None"),
+            Ty::List(t) => write!(f, "List<{}>", sub(t)),
+            Ty::Map(k, v) => write!(f, "Map<{}, {}>", sub(k), sub(v)),
+            Ty::Struct(id) => match self.structs.get(*id as usize) {
+                Some(s) => write!(f, "{}", s.name),
+                None => write!(f, "?"),
+            },
+            Ty::Optional(t) => write!(f, "{}?", sub(t)),
+            Ty::Weak(t) => write!(f, "WeakRef<{}>", sub(t)),
+            Ty::Var(_) => write!(f, "_"),
+            Ty::Error => write!(f, "{{error}}"),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct FieldDef {
+    pub name: String,
+    pub ty: Ty,
+}
+
+#[derive(Clone, Debug)]
+pub struct StructDef {
+    pub name: String,
+    pub fields: Vec<FieldDef>,
+    /// Method name -> function.
+    pub methods: Vec<(String, FuncId)>,
+    pub destructor: Option<FuncId>,
+    /// Built-in (MemoryStats, ZoneStats, TypeUsage): the runtime builds these, users cannot.
+    pub builtin: bool,
+    pub span: Span,
+}
+
+impl StructDef {
+    pub fn field(&self, name: &str) -> Option<(usize, &FieldDef)> {
+        self.fields.iter().enumerate().find(|(_, f)| f.name == name)
+    }
+
+    pub fn method(&self, name: &str) -> Option<FuncId> {
+        self.methods.iter().find(|(n, _)| n == name).map(|(_, f)| *f)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ParamInfo {
+    pub name: String,
+    pub ty: Ty,
+    pub mode: ParamMode,
+    pub local: LocalId,
+}
+
+#[derive(Clone, Debug)]
+pub struct FnInfo {
+    /// `main`, or `Node.area` for a method.
+    pub name: String,
+    pub params: Vec<ParamInfo>,
+    pub ret: Ty,
+    /// For a method, the struct it belongs to (its first parameter is `self`).
+    pub owner: Option<StructId>,
+    /// Where the declaration sits: `items[item]`, and for a method `methods[method]`.
+    pub item: usize,
+    pub method: Option<usize>,
+    /// Every local of the body, parameters first.
+    pub locals: Vec<LocalId>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocalKind {
+    Param(ParamMode),
+    Let,
+    /// A `for` loop variable: it borrows each element (M11).
+    ForVar,
+}
+
+#[derive(Clone, Debug)]
+pub struct LocalInfo {
+    pub name: String,
+    pub ty: Ty,
+    pub mutable: bool,
+    pub kind: LocalKind,
+    pub span: Span,
+}
+
+impl LocalInfo {
+    /// Borrowed parameters and loop variables do not own their value.
+    pub fn is_borrowed(&self) -> bool {
+        matches!(
+            self.kind,
+            LocalKind::Param(ParamMode::Borrowed | ParamMode::BorrowedMut) | LocalKind::ForVar
+        )
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ConstInfo {
+    pub name: String,
+    pub ty: Ty,
+    pub item: usize,
+}

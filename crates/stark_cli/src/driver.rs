@@ -1,0 +1,143 @@
+//! The pipeline behind each subcommand: read, parse, check, lower, then run or print.
+
+use crate::render;
+use crate::Cmd;
+use stark_bytecode::{printer, Module};
+use std::path::Path;
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_RUNTIME: u8 = 1;
+pub const EXIT_COMPILE: u8 = 2;
+pub const EXIT_MEMORY: u8 = 3;
+
+struct Compiled {
+    module: Module,
+    program: stark_syntax::ast::Program,
+    checked: stark_check::Checked,
+}
+
+/// Reads and compiles `path`, rendering any diagnostics; `Err` carries the exit status.
+fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot read `{display}`: {}", io_reason(&e));
+            return Err(EXIT_COMPILE);
+        }
+    };
+    let source = match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let diag = stark_syntax::Diagnostic::error(
+                stark_syntax::codes::BAD_UTF8,
+                "source file is not valid UTF-8",
+                stark_syntax::Span::new(at.min(lossy.len()), at.min(lossy.len())),
+            )
+            .label("invalid byte sequence here");
+            render::diagnostics(display, &lossy, &[diag]);
+            return Err(EXIT_COMPILE);
+        }
+    };
+    let (program, diags) = stark_syntax::parse(&source);
+    if !diags.is_empty() {
+        render::diagnostics(display, &source, &diags);
+        return Err(EXIT_COMPILE);
+    }
+    let (checked, diags) = stark_check::check(&program);
+    if !diags.is_empty() {
+        render::diagnostics(display, &source, &diags);
+        return Err(EXIT_COMPILE);
+    }
+    let module = stark_bytecode::compile(&program, &checked, &source);
+    Ok((source, Compiled { module, program, checked }))
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+pub fn execute(cmd: Cmd) -> u8 {
+    match cmd {
+        Cmd::Check { file } => {
+            let display = file.display().to_string();
+            match compile(&file, &display) {
+                Ok(_) => EXIT_OK,
+                Err(code) => code,
+            }
+        }
+        Cmd::Ir { file, stats } => {
+            let display = file.display().to_string();
+            let (source, c) = match compile(&file, &display) {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
+            print!("{}", printer::print_module(&c.module));
+            if stats {
+                let naive = stark_bytecode::lower(&c.program, &c.checked, &source, true);
+                print!("{}", rc_stats(&naive, &c.module));
+            }
+            EXIT_OK
+        }
+        Cmd::Run { file, args, mem_report, trace, max_memory } => {
+            let display = file.display().to_string();
+            let (source, c) = match compile(&file, &display) {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
+            let _ = trace; // Chrome trace output arrives with the memory-runtime work.
+            let options = stark_vm::VmOptions { args, max_memory };
+            let mut vm = stark_vm::Vm::new(&c.module, options);
+            let result = vm.run_main();
+            let code = match result {
+                Ok(()) => EXIT_OK,
+                Err(stark_vm::VmExit::Exit(code)) => code.clamp(0, 255) as u8,
+                Err(stark_vm::VmExit::RuntimeError(err)) => {
+                    render::runtime_error(&display, &source, &err);
+                    EXIT_RUNTIME
+                }
+                Err(stark_vm::VmExit::OutOfMemory(msg)) => {
+                    eprintln!("error: out of memory: {msg}");
+                    EXIT_MEMORY
+                }
+            };
+            if mem_report {
+                eprint!("{}", vm.mem_report());
+            }
+            if code == EXIT_OK && std::env::var_os("STARK_CHECK_LEAKS").is_some() {
+                let live = vm.live_objects();
+                if live != 0 {
+                    eprintln!("leak check: {live} object(s) still live after main returned");
+                    return EXIT_RUNTIME;
+                }
+            }
+            code
+        }
+    }
+}
+
+fn rc_stats(naive: &Module, emitted: &Module) -> String {
+    let mut out = String::from("\nRC statistics (naive insertion vs emitted):\n");
+    out.push_str(&format!("  {:<28} {:>8} {:>8} {:>8}\n", "function", "naive", "emitted", "removed"));
+    let (mut total_n, mut total_e) = (0usize, 0usize);
+    for (n, e) in naive.functions.iter().zip(&emitted.functions) {
+        let (cn, ce) = (printer::rc_ops(n), printer::rc_ops(e));
+        total_n += cn;
+        total_e += ce;
+        out.push_str(&format!("  {:<28} {:>8} {:>8} {:>8}\n", e.name, cn, ce, percent(cn, ce)));
+    }
+    out.push_str(&format!("  {:<28} {:>8} {:>8} {:>8}\n", "total", total_n, total_e, percent(total_n, total_e)));
+    out
+}
+
+fn percent(naive: usize, emitted: usize) -> String {
+    if naive == 0 {
+        return "-".to_string();
+    }
+    format!("{:.1}%", 100.0 * (naive.saturating_sub(emitted)) as f64 / naive as f64)
+}

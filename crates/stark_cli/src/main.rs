@@ -1,0 +1,71 @@
+//! The `stark` command: `run`, `check` and `ir` (SPEC §1).
+
+mod driver;
+mod render;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// STARK: a statically typed language for data and tensor work, with ownership,
+/// compiler-inserted reference counting and built-in memory observability.
+#[derive(Parser)]
+#[command(name = "stark", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile and run `fn main()`; exit 0 ok, 1 runtime error, 2 compile error, 3 out of memory.
+    Run {
+        /// The program to run.
+        file: PathBuf,
+        /// Arguments the program sees through `args()`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+        /// After the run, print the final `Memory.profile()` and per-zone peaks to stderr.
+        #[arg(long)]
+        mem_report: bool,
+        /// Write traced allocations, frees and collections as Chrome trace-event JSON.
+        #[arg(long, value_name = "OUT.json")]
+        trace: Option<PathBuf>,
+        /// Cap the whole program's heap at BYTES; exceeding it exits with status 3.
+        #[arg(long, value_name = "BYTES")]
+        max_memory: Option<u64>,
+    },
+    /// Report every compile-time diagnostic without running anything.
+    Check {
+        /// The program to check.
+        file: PathBuf,
+    },
+    /// Print the bytecode, with the compiler-inserted incref/decref/drop visible.
+    Ir {
+        /// The program to compile.
+        file: PathBuf,
+        /// Add per function: RC ops a naive insertion would emit, RC ops emitted, percent removed.
+        #[arg(long)]
+        stats: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Compilation recurses over the syntax tree; a large stack keeps deeply nested (but
+    // parser-accepted) programs from overflowing it.
+    let worker = std::thread::Builder::new()
+        .name("stark".into())
+        .stack_size(256 << 20)
+        .spawn(move || driver::execute(cli.command))
+        .expect("spawn the compiler thread");
+    match worker.join() {
+        Ok(code) => ExitCode::from(code),
+        Err(_) => {
+            eprintln!("error: internal compiler error (this is a bug in stark; please report it)");
+            ExitCode::from(2)
+        }
+    }
+}
+
+pub(crate) use Command as Cmd;

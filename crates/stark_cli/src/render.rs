@@ -1,0 +1,78 @@
+//! Rendering of compile-time diagnostics (rustc's shape, via codespan-reporting) and of
+//! runtime errors with their STARK stack trace.
+
+use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label as CsLabel};
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+use codespan_reporting::term::{self, Config};
+use stark_syntax::span::line_col;
+use stark_syntax::{Diagnostic, Span};
+use std::io::IsTerminal;
+
+fn color() -> ColorChoice {
+    if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        ColorChoice::Auto
+    } else {
+        ColorChoice::Never
+    }
+}
+
+/// Clamps a span to the source so that a bad span can never make rendering fail.
+fn clamp(span: Span, source: &str) -> std::ops::Range<usize> {
+    let mut start = (span.start as usize).min(source.len());
+    let mut end = (span.end as usize).min(source.len()).max(start);
+    while !source.is_char_boundary(start) {
+        start -= 1;
+    }
+    while !source.is_char_boundary(end) {
+        end += 1;
+    }
+    start..end
+}
+
+pub fn diagnostics(path: &str, source: &str, diags: &[Diagnostic]) {
+    let file = SimpleFile::new(path, source);
+    let writer = StandardStream::stderr(color());
+    let config = Config::default();
+    for d in diags {
+        let mut labels = vec![CsLabel::primary((), clamp(d.primary.span, source)).with_message(&d.primary.message)];
+        for s in &d.secondary {
+            labels.push(CsLabel::secondary((), clamp(s.span, source)).with_message(&s.message));
+        }
+        let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
+        if let Some(h) = &d.help {
+            notes.push(format!("help: {h}"));
+        }
+        let diag = CsDiagnostic::error()
+            .with_code(d.code)
+            .with_message(&d.message)
+            .with_labels(labels)
+            .with_notes(notes);
+        let _ = term::emit(&mut writer.lock(), &config, &file, &diag);
+    }
+    let n = diags.len();
+    eprintln!(
+        "error: could not compile `{path}` due to {n} previous error{}",
+        if n == 1 { "" } else { "s" }
+    );
+}
+
+pub fn location(path: &str, source: &str, span: Span) -> String {
+    let (line, col) = line_col(source, span.start);
+    format!("{path}:{line}:{col}")
+}
+
+pub fn runtime_error(path: &str, source: &str, err: &stark_vm::RuntimeError) {
+    let mut out = format!("runtime error: {}\n  --> {}\n", err.message, location(path, source, err.span));
+    let range = clamp(err.span, source);
+    let (line, col) = line_col(source, err.span.start);
+    if let Some(text) = source.lines().nth(line - 1) {
+        let width = source[range].chars().take_while(|c| *c != '\n').count().max(1);
+        out.push_str(&format!("   |\n{line:>3} | {text}\n   | {}{}\n", " ".repeat(col - 1), "^".repeat(width)));
+    }
+    out.push_str("stack trace (most recent call first):\n");
+    for frame in &err.trace {
+        out.push_str(&format!("  at {} ({})\n", frame.function, location(path, source, frame.span)));
+    }
+    eprint!("{out}");
+}
