@@ -8,6 +8,7 @@ mod checker;
 mod collect;
 mod expr;
 mod infer;
+mod moves;
 mod mutability;
 pub mod results;
 mod stmt;
@@ -24,5 +25,9 @@ pub fn check(program: &Program) -> (Checked, Vec<Diagnostic>) {
     let mut checker = checker::Checker::new(program);
     checker.collect_items();
     checker.check_bodies();
-    checker.finish()
+    let (checked, mut diags) = checker.finish();
+    if diags.is_empty() {
+        diags = moves::check_moves(program, &checked);
+    }
+    (checked, diags)
 }

@@ -1,0 +1,405 @@
+//! M1 and M11 at compile time: a flow-sensitive walk over each function body that tracks
+//! which owning bindings have been moved out of, on all or some paths.
+//!
+//! A heap value moves when a binding that owns it appears where an owned value is needed:
+//! a `let` or assignment right-hand side, a `return`, an owned argument, a struct field,
+//! a list or map element, or a consuming method operand (`push`, `insert`). Any later read
+//! of the binding is E0382 until it is assigned again. Borrowed parameters and loop
+//! variables own nothing: putting one in such a place is E0505.
+
+use crate::results::{Builtin, CallArg, CallRes, Checked, ForRes, NameRes};
+use crate::types::*;
+use stark_syntax::ast::{Block, Expr, ExprKind, FStrPart, FnDecl, Item, ParamMode, Program, Stmt, StmtKind};
+use stark_syntax::{codes, Diagnostic, Span};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, PartialEq)]
+struct Moved {
+    sites: Vec<Span>,
+    /// Moved on some paths only.
+    maybe: bool,
+}
+
+/// What is known at one program point; `None` means the point is unreachable.
+type State = Option<BTreeMap<LocalId, Moved>>;
+
+fn merge(a: &State, b: &State) -> State {
+    match (a, b) {
+        (None, s) | (s, None) => s.clone(),
+        (Some(a), Some(b)) => {
+            let mut out = BTreeMap::new();
+            for (k, va) in a {
+                let mut m = va.clone();
+                match b.get(k) {
+                    Some(vb) => {
+                        for s in &vb.sites {
+                            if !m.sites.contains(s) {
+                                m.sites.push(*s);
+                            }
+                        }
+                        m.maybe |= vb.maybe;
+                    }
+                    None => m.maybe = true,
+                }
+                out.insert(*k, m);
+            }
+            for (k, vb) in b {
+                if !a.contains_key(k) {
+                    out.insert(*k, Moved { sites: vb.sites.clone(), maybe: true });
+                }
+            }
+            Some(out)
+        }
+    }
+}
+
+struct LoopFrame {
+    breaks: State,
+    continues: State,
+    /// Source range of the loop, to tell a move "in previous iteration".
+    span: Span,
+}
+
+struct MoveChecker<'a> {
+    ck: &'a Checked,
+    state: State,
+    loops: Vec<LoopFrame>,
+    diags: Vec<Diagnostic>,
+    /// Errors are reported only on the final pass over a loop body.
+    quiet: u32,
+}
+
+pub fn check_moves(program: &Program, ck: &Checked) -> Vec<Diagnostic> {
+    let mut mc = MoveChecker { ck, state: Some(BTreeMap::new()), loops: Vec::new(), diags: Vec::new(), quiet: 0 };
+    for info in &ck.functions {
+        let decl: &FnDecl = match (&program.items[info.item], info.method) {
+            (Item::Fn(f), None) => f,
+            (Item::Struct(s), Some(m)) => &s.methods[m],
+            _ => continue,
+        };
+        mc.state = Some(BTreeMap::new());
+        mc.block(&decl.body);
+    }
+    mc.diags
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Ctx {
+    /// The value is read where it stands.
+    Read,
+    /// The value is stored or handed over: an owning binding moves.
+    Own,
+}
+
+impl MoveChecker<'_> {
+    fn report(&mut self, d: Diagnostic) {
+        if self.quiet == 0 && !self.diags.contains(&d) {
+            self.diags.push(d);
+        }
+    }
+
+    fn local(&self, e: &Expr) -> Option<LocalId> {
+        match (&e.kind, self.ck.names.get(&e.id)) {
+            (ExprKind::Name(_), Some(NameRes::Local(l))) => Some(*l),
+            _ => None,
+        }
+    }
+
+    fn use_local(&mut self, local: LocalId, span: Span) {
+        let Some(state) = &mut self.state else { return };
+        let Some(m) = state.get(&local).cloned() else { return };
+        let name = self.ck.local(local).name.clone();
+        let (message, label) = if m.maybe {
+            (format!("use of possibly moved value: `{name}`"), "value used here after a move on some paths")
+        } else {
+            (format!("use of moved value: `{name}`"), "value used here after move")
+        };
+        let mut d = Diagnostic::error(codes::MOVED, message, span).label(label);
+        for site in &m.sites {
+            let in_loop = self.loops.iter().any(|l| l.span.start <= site.start && site.end <= l.span.end);
+            let text = if site.start >= span.end && in_loop {
+                "value moved here, in previous iteration of loop"
+            } else if m.maybe {
+                "value possibly moved here"
+            } else {
+                "value moved here"
+            };
+            d = d.secondary(*site, text);
+        }
+        d = d.help(format!("to keep using `{name}`, pass or store `{name}.clone()` (shares it) or `{name}.copy()` (copies it)"));
+        self.report(d);
+        // One report per binding is enough; pretend it was restored.
+        if let Some(state) = &mut self.state {
+            state.remove(&local);
+        }
+    }
+
+    fn move_local(&mut self, local: LocalId, span: Span) {
+        if let Some(state) = &mut self.state {
+            state.insert(local, Moved { sites: vec![span], maybe: false });
+        }
+    }
+
+    fn expr(&mut self, e: &Expr, ctx: Ctx) {
+        match &e.kind {
+            ExprKind::Name(_) => {
+                let Some(local) = self.local(e) else { return };
+                self.use_local(local, e.span);
+                let info = self.ck.local(local);
+                if ctx == Ctx::Own && info.ty.is_heap() {
+                    if info.is_borrowed() {
+                        let name = info.name.clone();
+                        let what = if info.kind == LocalKind::ForVar { "loop variable" } else { "borrowed value" };
+                        self.report(
+                            Diagnostic::error(codes::BORROW_ESCAPE, format!("borrowed value `{name}` cannot escape"), e.span)
+                                .label(format!("{what} moved or stored here"))
+                                .secondary(info.span, format!("`{name}` is borrowed, not owned"))
+                                .help(format!("store a new reference instead: `{name}.clone()`")),
+                        );
+                    } else {
+                        self.move_local(local, e.span);
+                    }
+                }
+            }
+            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Bool(_) | ExprKind::None | ExprKind::Error => {}
+            ExprKind::FStr(parts) => {
+                for p in parts {
+                    if let FStrPart::Expr(inner) = p {
+                        self.expr(inner, Ctx::Read);
+                    }
+                }
+            }
+            ExprKind::List(items) => items.iter().for_each(|i| self.expr(i, Ctx::Own)),
+            ExprKind::Map(pairs) => {
+                for (k, v) in pairs {
+                    self.expr(k, Ctx::Own);
+                    self.expr(v, Ctx::Own);
+                }
+            }
+            ExprKind::Unary(_, inner) => self.expr(inner, Ctx::Read),
+            ExprKind::Binary(_, a, b) => {
+                self.expr(a, Ctx::Read);
+                self.expr(b, Ctx::Read);
+            }
+            ExprKind::Field(base, _) => self.expr(base, Ctx::Read),
+            ExprKind::Index(base, idx) => {
+                self.expr(base, Ctx::Read);
+                idx.iter().for_each(|i| self.expr(i, Ctx::Read));
+            }
+            ExprKind::Call { .. } => self.call(e),
+            ExprKind::Spawn { call, quota } => {
+                self.expr(call, Ctx::Read);
+                if let Some(q) = quota {
+                    self.expr(q, Ctx::Read);
+                }
+            }
+        }
+    }
+
+    fn call(&mut self, e: &Expr) {
+        let ExprKind::Call { callee, args } = &e.kind else { return };
+        let recv = match &callee.kind {
+            ExprKind::Field(r, _) => Some(&**r),
+            _ => None,
+        };
+        let operand = |a: &CallArg| -> Option<&Expr> {
+            match a {
+                CallArg::Receiver => recv,
+                CallArg::Arg(i) => args.get(*i).map(|a| &a.value),
+                _ => None,
+            }
+        };
+        let plan: Vec<(Option<&Expr>, Ctx, Option<ParamMode>)> = match self.ck.calls.get(&e.id) {
+            Some(CallRes::Fn { func, args: bound }) => {
+                let info = &self.ck.functions[*func as usize];
+                bound
+                    .iter()
+                    .zip(&info.params)
+                    .map(|(a, p)| {
+                        let ctx = if p.mode == ParamMode::Owned { Ctx::Own } else { Ctx::Read };
+                        (operand(a), ctx, Some(p.mode))
+                    })
+                    .collect()
+            }
+            Some(CallRes::Ctor { args: bound, .. }) => bound.iter().map(|a| (operand(a), Ctx::Own, None)).collect(),
+            Some(CallRes::Builtin { op, args: bound }) => bound
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let owned = matches!((op, i), (Builtin::ListPush, 1) | (Builtin::ListInsert, 2) | (Builtin::MapInsert, 1 | 2));
+                    (operand(a), if owned { Ctx::Own } else { Ctx::Read }, None)
+                })
+                .collect(),
+            None => {
+                if let Some(r) = recv {
+                    self.expr(r, Ctx::Read);
+                }
+                args.iter().for_each(|a| self.expr(&a.value, Ctx::Read));
+                return;
+            }
+        };
+        // Aliasing: a binding lent for the whole call must not also be moved or lent
+        // mutably by another operand of the same call.
+        let direct: Vec<(LocalId, Span, Ctx, Option<ParamMode>)> = plan
+            .iter()
+            .filter_map(|(e, ctx, mode)| e.and_then(|e| self.local(e).map(|l| (l, e.span, *ctx, *mode))))
+            .collect();
+        for (i, a) in direct.iter().enumerate() {
+            for b in &direct[i + 1..] {
+                if a.0 != b.0 || !self.ck.local(a.0).ty.is_heap() {
+                    continue;
+                }
+                let name = self.ck.local(a.0).name.clone();
+                let mutable = |m: Option<ParamMode>| m == Some(ParamMode::BorrowedMut);
+                if mutable(a.3) || mutable(b.3) {
+                    self.report(
+                        Diagnostic::error(codes::ALIAS_MUT, format!("cannot pass `{name}` as `&mutable` and as another argument of the same call"), b.1)
+                            .label("second use here")
+                            .secondary(a.1, "first use here")
+                            .help(format!("pass a copy: `{name}.copy()`")),
+                    );
+                } else if a.2 != b.2 {
+                    self.report(
+                        Diagnostic::error(codes::BORROW_ESCAPE, format!("cannot move `{name}` while this call borrows it"), b.1)
+                            .label("moved here")
+                            .secondary(a.1, "borrowed here for the whole call")
+                            .help(format!("pass `{name}.clone()` as the owned argument")),
+                    );
+                }
+            }
+        }
+        for (operand, ctx, _) in plan {
+            if let Some(op) = operand {
+                self.expr(op, ctx);
+            }
+        }
+    }
+
+    fn block(&mut self, b: &Block) {
+        for s in &b.stmts {
+            self.stmt(s);
+        }
+    }
+
+    fn stmt(&mut self, s: &Stmt) {
+        match &s.kind {
+            StmtKind::Let { value, .. } => {
+                self.expr(value, Ctx::Own);
+                if let (Some(local), Some(state)) = (self.ck.lets.get(&value.id), &mut self.state) {
+                    state.remove(local);
+                }
+            }
+            StmtKind::Assign { target, op, value } => {
+                if op.is_some() {
+                    self.expr(target, Ctx::Read);
+                }
+                self.expr(value, Ctx::Own);
+                match self.local(target) {
+                    // Assigning a moved binding makes it usable again.
+                    Some(local) => {
+                        if let Some(state) = &mut self.state {
+                            state.remove(&local);
+                        }
+                    }
+                    None => self.expr(target, Ctx::Read),
+                }
+            }
+            StmtKind::Expr(e) => self.expr(e, Ctx::Read),
+            StmtKind::If { branches, else_block } => {
+                let mut out: State = None;
+                for (cond, body) in branches {
+                    self.expr(cond, Ctx::Read);
+                    let before = self.state.clone();
+                    self.block(body);
+                    out = merge(&out, &self.state);
+                    self.state = before;
+                }
+                match else_block {
+                    Some(b) => {
+                        self.block(b);
+                        out = merge(&out, &self.state);
+                    }
+                    None => out = merge(&out, &self.state),
+                }
+                self.state = out;
+            }
+            StmtKind::While { cond, body } => self.looping(s.span, Some(cond), None, body),
+            StmtKind::For { iter, body, .. } => {
+                // Iterating reads the iterable; the loop variable borrows each element.
+                self.expr(iter, Ctx::Read);
+                let var = match self.ck.fors.get(&iter.id) {
+                    Some(ForRes::Range { var } | ForRes::List { var }) => Some(*var),
+                    None => None,
+                };
+                self.looping(s.span, None, var, body);
+            }
+            StmtKind::Break => {
+                if let Some(l) = self.loops.last_mut() {
+                    l.breaks = merge(&l.breaks, &self.state);
+                }
+                self.state = None;
+            }
+            StmtKind::Continue => {
+                if let Some(l) = self.loops.last_mut() {
+                    l.continues = merge(&l.continues, &self.state);
+                }
+                self.state = None;
+            }
+            StmtKind::Return(v) => {
+                if let Some(v) = v {
+                    self.expr(v, Ctx::Own);
+                }
+                self.state = None;
+            }
+            StmtKind::Arena { body, .. } => self.block(body),
+            StmtKind::Pass => {}
+        }
+    }
+
+    /// A loop: iterate the body to a fixed point (moves in one iteration reach the next),
+    /// then check it once more with errors on.
+    fn looping(&mut self, span: Span, cond: Option<&Expr>, var: Option<LocalId>, body: &Block) {
+        let entry = self.state.clone();
+        let mut head = entry.clone();
+        self.quiet += 1;
+        for _ in 0..8 {
+            let end = self.loop_pass(span, cond, var, body, &head);
+            let next = merge(&entry, &end);
+            if next == head {
+                break;
+            }
+            head = next;
+        }
+        self.quiet -= 1;
+        let (exit, breaks) = self.loop_pass_full(span, cond, var, body, &head);
+        self.state = merge(&exit, &breaks);
+    }
+
+    fn loop_pass(&mut self, span: Span, cond: Option<&Expr>, var: Option<LocalId>, body: &Block, head: &State) -> State {
+        self.state = head.clone();
+        if let Some(c) = cond {
+            self.expr(c, Ctx::Read);
+        }
+        if let (Some(v), Some(state)) = (var, &mut self.state) {
+            state.remove(&v);
+        }
+        self.loops.push(LoopFrame { breaks: None, continues: None, span });
+        self.block(body);
+        let frame = self.loops.pop().expect("loop frame");
+        merge(&self.state, &frame.continues)
+    }
+
+    fn loop_pass_full(&mut self, span: Span, cond: Option<&Expr>, var: Option<LocalId>, body: &Block, head: &State) -> (State, State) {
+        self.state = head.clone();
+        if let Some(c) = cond {
+            self.expr(c, Ctx::Read);
+        }
+        let after_cond = self.state.clone();
+        self.loops.push(LoopFrame { breaks: None, continues: None, span });
+        self.block(body);
+        let frame = self.loops.pop().expect("loop frame");
+        let _ = var;
+        // The loop exits when its condition fails (for a `for`, when the items run out).
+        (after_cond, frame.breaks)
+    }
+}
