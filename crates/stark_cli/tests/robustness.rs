@@ -1,0 +1,186 @@
+//! No input may make `stark` panic, hang or crash (SPEC §1). Mutated versions of every test
+//! program go through the whole compiler in-process; hostile files go through the binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+fn corpus() -> Vec<String> {
+    let mut out = Vec::new();
+    for dir in ["tests/ui/run", "tests/ui/run_fail", "tests/ui/compile_fail", "examples"] {
+        let Ok(entries) = std::fs::read_dir(root().join(dir)) else { continue };
+        for e in entries.flatten() {
+            if e.path().extension().is_some_and(|x| x == "stark") {
+                if let Ok(s) = std::fs::read_to_string(e.path()) {
+                    out.push(s);
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A small deterministic generator (xorshift), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const FRAGMENTS: &[&str] = &[
+    "(", ")", "[", "]", "{", "}", ":", "\n", "    ", "\t", "\"", "f\"{", "}", "let ", "mutable ", "fn ",
+    "struct ", "return ", "None", "if ", "else:", "while ", "for x in ", "@", "&", "&mutable ", "?",
+    ".", ",", "=", "+=", "**", "9999999999999999999999", "0x", "1e", "/*", "*/", "//", "\\", "é", "\0",
+    "break", "arena a:", "spawn ", "with quota=", ".clone()", ".copy()", "Node", "List<", "Map<", ">",
+];
+
+fn mutate(src: &str, rng: &mut Rng) -> String {
+    let mut chars: Vec<char> = src.chars().collect();
+    for _ in 0..1 + rng.below(4) {
+        let at = rng.below(chars.len() + 1);
+        match rng.below(4) {
+            0 if !chars.is_empty() => {
+                let end = (at + rng.below(12)).min(chars.len());
+                chars.drain(at.min(end)..end);
+            }
+            1 => {
+                let frag = FRAGMENTS[rng.below(FRAGMENTS.len())];
+                for (k, c) in frag.chars().enumerate() {
+                    chars.insert(at + k, c);
+                }
+            }
+            2 if !chars.is_empty() => {
+                let from = rng.below(chars.len());
+                let end = (from + rng.below(20)).min(chars.len());
+                let piece: Vec<char> = chars[from..end].to_vec();
+                for (k, c) in piece.into_iter().enumerate() {
+                    chars.insert(at.min(chars.len()) + k, c);
+                }
+            }
+            _ if !chars.is_empty() => {
+                let i = rng.below(chars.len());
+                chars[i] = char::from_u32(rng.below(0x80) as u32).unwrap_or(' ');
+            }
+            _ => {}
+        }
+    }
+    chars.into_iter().collect()
+}
+
+/// The whole compile pipeline `stark check` and `stark ir` run.
+fn compile(src: &str) {
+    let (program, diags) = stark_syntax::parse(src);
+    if !diags.is_empty() {
+        return;
+    }
+    let (checked, diags) = stark_check::check(&program);
+    if diags.is_empty() {
+        let module = stark_bytecode::compile(&program, &checked, src);
+        let _ = stark_bytecode::printer::print_module(&module);
+        let _ = stark_bytecode::lower(&program, &checked, src, true);
+    }
+}
+
+#[test]
+fn thousands_of_mutated_programs_compile_or_fail_cleanly() {
+    let corpus = corpus();
+    assert!(!corpus.is_empty(), "no seed programs found");
+    let mut rng = Rng(0x5eed_cafe_f00d);
+    let iterations = 4000;
+    let mut panics = Vec::new();
+    for i in 0..iterations {
+        let seed = &corpus[i % corpus.len()];
+        let src = mutate(seed, &mut rng);
+        let result = std::panic::catch_unwind(|| compile(&src));
+        if result.is_err() {
+            panics.push(src);
+            if panics.len() >= 3 {
+                break;
+            }
+        }
+    }
+    assert!(panics.is_empty(), "the compiler panicked on:\n{}", panics.join("\n-----\n"));
+}
+
+fn stark(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_stark")).args(args).env("NO_COLOR", "1").output().expect("run stark")
+}
+
+fn with_file(name: &str, bytes: &[u8], f: impl FnOnce(&str)) {
+    let dir = std::env::temp_dir().join(format!("stark-robust-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    f(path.to_str().unwrap());
+    let _ = std::fs::remove_file(&path);
+}
+
+fn assert_compile_error(out: &std::process::Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains(needle), "expected `{needle}` in: {stderr}");
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    let out = stark(&["check", "/no/such/dir/prog.stark"]);
+    assert_compile_error(&out, "cannot read `/no/such/dir/prog.stark`: no such file");
+    let out = stark(&["run", "/no/such/dir/prog.stark"]);
+    assert_compile_error(&out, "no such file");
+}
+
+#[test]
+fn invalid_utf8_is_a_diagnostic() {
+    with_file("bad.stark", b"fn main():\n    print(\"\xff\xfe\")\n", |p| {
+        assert_compile_error(&stark(&["check", p]), "error[E0009]");
+    });
+}
+
+#[test]
+fn ten_thousand_nested_parentheses() {
+    let src = format!("fn main():\n    print({}1{})\n", "(".repeat(10_000), ")".repeat(10_000));
+    with_file("deep.stark", src.as_bytes(), |p| {
+        assert_compile_error(&stark(&["check", p]), "error[E0007]");
+    });
+}
+
+#[test]
+fn long_operator_chain() {
+    let src = format!("fn main():\n    print(1{})\n", " + 1".repeat(100_000));
+    with_file("chain.stark", src.as_bytes(), |p| {
+        let out = stark(&["check", p]);
+        assert!(matches!(out.status.code(), Some(0) | Some(2)), "{out:?}");
+    });
+}
+
+#[test]
+fn huge_integer_literal() {
+    let src = format!("fn main():\n    print({})\n", "9".repeat(500));
+    with_file("huge.stark", src.as_bytes(), |p| {
+        assert_compile_error(&stark(&["check", p]), "error[E0006]");
+    });
+}
+
+#[test]
+fn random_bytes() {
+    let mut rng = Rng(42);
+    for i in 0..50 {
+        let bytes: Vec<u8> = (0..rng.below(400)).map(|_| rng.next() as u8).collect();
+        with_file(&format!("random{i}.stark"), &bytes, |p| {
+            let out = stark(&["check", p]);
+            assert_eq!(out.status.code(), Some(2), "random input {i}: {out:?}");
+        });
+    }
+}
