@@ -3,6 +3,7 @@
 //! `check` runs item collection (`collect`), then types every function body (`expr`,
 //! `call`, `stmt`), recording what lowering needs in `Checked`.
 
+mod arena;
 mod call;
 mod checker;
 mod collect;
@@ -28,6 +29,8 @@ pub fn check(program: &Program) -> (Checked, Vec<Diagnostic>) {
     let (checked, mut diags) = checker.finish();
     if diags.is_empty() {
         diags = moves::check_moves(program, &checked);
+        diags.extend(arena::check_arenas(program, &checked));
+        diags.sort_by_key(|d| (d.primary.span.start, d.primary.span.end));
     }
     (checked, diags)
 }

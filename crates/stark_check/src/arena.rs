@@ -1,0 +1,232 @@
+//! M10 at compile time: a heap value allocated inside `arena NAME:` must not outlive the
+//! block. Storing such a value into a binding, list, map or field that lives outside the
+//! block, returning it, or handing it to a call that could store it outside is E0713.
+//!
+//! A value counts as allocated in the innermost open arena unless it is reached from a
+//! binding declared outside that arena (a view or `clone()` of an outer object). Ints,
+//! Floats and Bools leave freely.
+
+use crate::results::{Builtin, CallArg, CallRes, Checked, NameRes};
+use crate::types::*;
+use stark_syntax::ast::{Block, Expr, ExprKind, FnDecl, Ident, Item, ParamMode, Program, Stmt, StmtKind};
+use stark_syntax::{codes, Diagnostic, Span};
+use std::collections::HashSet;
+
+struct Arena {
+    name: Ident,
+    /// Locals declared inside this arena block (at any depth).
+    locals: HashSet<LocalId>,
+}
+
+struct ArenaChecker<'a> {
+    ck: &'a Checked,
+    arenas: Vec<Arena>,
+    diags: Vec<Diagnostic>,
+}
+
+pub fn check_arenas(program: &Program, ck: &Checked) -> Vec<Diagnostic> {
+    let mut ac = ArenaChecker { ck, arenas: Vec::new(), diags: Vec::new() };
+    for info in &ck.functions {
+        let decl: &FnDecl = match (&program.items[info.item], info.method) {
+            (Item::Fn(f), None) => f,
+            (Item::Struct(s), Some(m)) => &s.methods[m],
+            _ => continue,
+        };
+        ac.block(&decl.body);
+    }
+    ac.diags
+}
+
+impl ArenaChecker<'_> {
+    /// The binding a place or value expression is reached from, if any.
+    fn root(&self, e: &Expr) -> Option<LocalId> {
+        match &e.kind {
+            ExprKind::Name(_) => match self.ck.names.get(&e.id) {
+                Some(NameRes::Local(l)) => Some(*l),
+                _ => None,
+            },
+            ExprKind::Field(base, _) | ExprKind::Index(base, _) => self.root(base),
+            ExprKind::Call { callee, .. } => match (self.ck.calls.get(&e.id), &callee.kind) {
+                (Some(CallRes::Builtin { op: Builtin::Clone | Builtin::Identity, .. }), ExprKind::Field(recv, _)) => self.root(recv),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn inside_innermost(&self, local: LocalId) -> bool {
+        self.arenas.last().is_some_and(|a| a.locals.contains(&local))
+    }
+
+    /// Whether `e` is a heap value allocated in the innermost open arena.
+    fn arena_value(&self, e: &Expr) -> bool {
+        if self.arenas.is_empty() || !self.ck.ty(e.id).is_heap() {
+            return false;
+        }
+        match self.root(e) {
+            Some(local) => self.inside_innermost(local),
+            None => !matches!(e.kind, ExprKind::None),
+        }
+    }
+
+    /// Whether the place `e` (a binding or something reached from one) outlives the arena.
+    fn outer_place(&self, e: &Expr) -> bool {
+        match self.root(e) {
+            Some(local) => !self.inside_innermost(local),
+            None => false,
+        }
+    }
+
+    fn escape(&mut self, value: &Expr, how: &str, at: Span) {
+        let Some(arena) = self.arenas.last() else { return };
+        let name = arena.name.name.clone();
+        let d = Diagnostic::error(codes::ARENA_ESCAPE, format!("value allocated in arena `{name}` escapes it"), value.span)
+            .label(format!("allocated in arena `{name}`"))
+            .secondary(at, how.to_string())
+            .secondary(arena.name.span, format!("arena `{name}` is freed when this block ends"))
+            .help("store a copy made outside the arena, or move the work out of the `arena` block");
+        self.diags.push(d);
+    }
+
+    fn block(&mut self, b: &Block) {
+        for s in &b.stmts {
+            self.stmt(s);
+        }
+    }
+
+    fn stmt(&mut self, s: &Stmt) {
+        match &s.kind {
+            StmtKind::Let { value, .. } => {
+                self.expr(value);
+                if let Some(local) = self.ck.lets.get(&value.id) {
+                    for a in &mut self.arenas {
+                        a.locals.insert(*local);
+                    }
+                }
+            }
+            StmtKind::Assign { target, value, .. } => {
+                self.expr(value);
+                if self.arena_value(value) && self.outer_place(target) {
+                    self.escape(value, "stored outside the arena here", target.span);
+                }
+            }
+            StmtKind::Expr(e) => self.expr(e),
+            StmtKind::If { branches, else_block } => {
+                for (c, b) in branches {
+                    self.expr(c);
+                    self.block(b);
+                }
+                if let Some(b) = else_block {
+                    self.block(b);
+                }
+            }
+            StmtKind::While { cond, body } => {
+                self.expr(cond);
+                self.block(body);
+            }
+            StmtKind::For { iter, body, .. } => {
+                self.expr(iter);
+                self.block(body);
+            }
+            StmtKind::Return(Some(v)) => {
+                self.expr(v);
+                if self.arena_value(v) {
+                    self.escape(v, "returned here", s.span);
+                }
+            }
+            StmtKind::Arena { name, body } => {
+                self.arenas.push(Arena { name: name.clone(), locals: HashSet::new() });
+                self.block(body);
+                let done = self.arenas.pop().expect("arena");
+                // Locals of an inner arena are also inside every enclosing one.
+                for a in &mut self.arenas {
+                    a.locals.extend(&done.locals);
+                }
+            }
+            StmtKind::Return(None) | StmtKind::Break | StmtKind::Continue | StmtKind::Pass => {}
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) {
+        match &e.kind {
+            ExprKind::Call { callee, args } => {
+                if let ExprKind::Field(recv, _) = &callee.kind {
+                    self.expr(recv);
+                }
+                args.iter().for_each(|a| self.expr(&a.value));
+                if !self.arenas.is_empty() {
+                    self.call(e, callee, args);
+                }
+            }
+            ExprKind::Unary(_, x) | ExprKind::Field(x, _) => self.expr(x),
+            ExprKind::Binary(_, a, b) => {
+                self.expr(a);
+                self.expr(b);
+            }
+            ExprKind::Index(b, idx) => {
+                self.expr(b);
+                idx.iter().for_each(|i| self.expr(i));
+            }
+            ExprKind::List(items) => items.iter().for_each(|i| self.expr(i)),
+            ExprKind::Map(pairs) => pairs.iter().for_each(|(k, v)| {
+                self.expr(k);
+                self.expr(v);
+            }),
+            _ => {}
+        }
+    }
+
+    fn call(&mut self, e: &Expr, callee: &Expr, args: &[stark_syntax::ast::Arg]) {
+        let recv = match &callee.kind {
+            ExprKind::Field(r, _) => Some(&**r),
+            _ => None,
+        };
+        let operand = |a: &CallArg| match a {
+            CallArg::Receiver => recv,
+            CallArg::Arg(i) => args.get(*i).map(|a| &a.value),
+            _ => None,
+        };
+        match self.ck.calls.get(&e.id) {
+            Some(CallRes::Builtin { op, args: bound }) => {
+                let stored: &[usize] = match op {
+                    Builtin::ListPush => &[1],
+                    Builtin::ListInsert => &[2],
+                    Builtin::MapInsert => &[1, 2],
+                    _ => &[],
+                };
+                let Some(target) = recv else { return };
+                if !self.outer_place(target) {
+                    return;
+                }
+                for &i in stored {
+                    if let Some(v) = bound.get(i).and_then(&operand) {
+                        if self.arena_value(v) {
+                            self.escape(v, "stored outside the arena here", target.span);
+                        }
+                    }
+                }
+            }
+            Some(CallRes::Fn { func, args: bound }) => {
+                // A callee that can mutate something outside may store an owned argument there.
+                let info = &self.ck.functions[*func as usize];
+                let outer_mut = bound.iter().zip(&info.params).any(|(a, p)| {
+                    p.mode == ParamMode::BorrowedMut && operand(a).is_some_and(|x| self.outer_place(x))
+                });
+                if !outer_mut {
+                    return;
+                }
+                for (a, p) in bound.iter().zip(&info.params) {
+                    if p.mode != ParamMode::Owned {
+                        continue;
+                    }
+                    if let Some(v) = operand(a) {
+                        if self.arena_value(v) {
+                            self.escape(v, "handed to a call that can store it outside the arena", e.span);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
