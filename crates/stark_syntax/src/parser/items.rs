@@ -1,0 +1,314 @@
+//! Top-level items (`fn`, `struct`, `const`), parameters and type expressions.
+
+use super::{Fail, PResult, Parser};
+use crate::ast::{
+    ConstDecl, ExprKind, FieldDecl, FnDecl, Item, Param, ParamMode, StructDecl, TypeExpr,
+};
+use crate::diagnostic::{codes, Diagnostic};
+use crate::token::TokenKind;
+
+impl Parser<'_> {
+    pub(super) fn parse_items(&mut self) -> Vec<Item> {
+        let mut items = Vec::new();
+        loop {
+            let before = self.pos;
+            match self.peek() {
+                TokenKind::Eof => break,
+                TokenKind::Newline | TokenKind::Dedent => {
+                    self.bump();
+                }
+                TokenKind::Indent => {
+                    self.unexpected_indent();
+                    self.skip_block();
+                }
+                _ => {
+                    let starts_if = matches!(
+                        self.peek(),
+                        TokenKind::If | TokenKind::Elif | TokenKind::Else
+                    );
+                    match self.parse_item() {
+                        Ok(item) => items.push(item),
+                        Err(Fail) => {
+                            self.recover();
+                            if starts_if {
+                                self.skip_orphan_clauses();
+                            }
+                        }
+                    }
+                }
+            }
+            if self.pos == before && !self.at_eof() {
+                self.bump();
+            }
+        }
+        items
+    }
+
+    fn parse_item(&mut self) -> PResult<Item> {
+        match self.peek() {
+            TokenKind::Fn => Ok(Item::Fn(self.parse_fn(false)?)),
+            TokenKind::At => {
+                self.parse_attribute()?;
+                Ok(Item::Fn(self.parse_fn(true)?))
+            }
+            TokenKind::Struct => Ok(Item::Struct(self.parse_struct()?)),
+            TokenKind::Const => Ok(Item::Const(self.parse_const()?)),
+            TokenKind::Let | TokenKind::Mutable | TokenKind::Mut | TokenKind::Immutable => {
+                let diag = Diagnostic::error(
+                    codes::SYNTAX,
+                    "`let` is not allowed at top level",
+                    self.span(),
+                )
+                .label("top-level variable")
+                .help("use `const NAME: Type = value` for a global constant, or move this into `fn main():`");
+                Err(self.report(diag))
+            }
+            _ => {
+                let fail = self.unexpected("`fn`, `struct` or `const` at top level");
+                if let Some(last) = self.diags.last_mut() {
+                    last.help =
+                        Some("statements must be inside a function such as `fn main():`".into());
+                }
+                Err(fail)
+            }
+        }
+    }
+
+    /// `@destructor`, the only attribute; the `fn` must follow.
+    fn parse_attribute(&mut self) -> PResult<()> {
+        let at = self.bump();
+        match self.peek() {
+            TokenKind::Ident(name) if name == "destructor" => {
+                self.bump();
+            }
+            TokenKind::Ident(name) => {
+                let message = format!("unknown attribute `@{name}`");
+                let span = at.to(self.span());
+                let diag = Diagnostic::error(codes::SYNTAX, message, span)
+                    .label("unknown attribute")
+                    .help("the only attribute is `@destructor`");
+                return Err(self.report(diag));
+            }
+            _ => return Err(self.unexpected("`destructor` after `@`")),
+        }
+        // The attribute may sit on its own line above the `fn`.
+        if self.at(&TokenKind::Newline) && *self.peek_at(1) == TokenKind::Fn {
+            self.bump();
+        }
+        if !self.at(&TokenKind::Fn) {
+            return Err(self.unexpected("`fn` after `@destructor`"));
+        }
+        Ok(())
+    }
+
+    /// At `fn`. Methods use the same function; `self` parameters are allowed anywhere and
+    /// left for the checker to judge.
+    pub(super) fn parse_fn(&mut self, is_destructor: bool) -> PResult<FnDecl> {
+        let start = self.bump();
+        let name = self.expect_ident("a function name after `fn`")?;
+        self.expect(&TokenKind::LParen, "`(` after the function name")?;
+        let mut params = Vec::new();
+        while !self.at(&TokenKind::RParen) {
+            params.push(self.parse_param()?);
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        self.expect(&TokenKind::RParen, "`,` or `)` in the parameter list")?;
+        let ret = if self.eat(&TokenKind::Arrow) {
+            Some(self.parse_type()?)
+        } else {
+            None
+        };
+        self.expect(&TokenKind::Colon, "`:` after the function signature")?;
+        let span = start.to(self.prev_span);
+        let body = self.nested(|p| p.block_body())?;
+        Ok(FnDecl {
+            name,
+            params,
+            ret,
+            body,
+            is_destructor,
+            span,
+        })
+    }
+
+    fn parse_param(&mut self) -> PResult<Param> {
+        let start = self.span();
+        let mode = if self.eat(&TokenKind::Amp) {
+            if self.eat(&TokenKind::Mutable) || self.eat(&TokenKind::Mut) {
+                ParamMode::BorrowedMut
+            } else {
+                ParamMode::Borrowed
+            }
+        } else {
+            ParamMode::Owned
+        };
+        let name = self.expect_ident("a parameter name")?;
+        let ty = if name.name == "self" && !self.at(&TokenKind::Colon) {
+            None
+        } else {
+            self.expect(&TokenKind::Colon, "`:` and a type after the parameter name")?;
+            Some(self.parse_type()?)
+        };
+        Ok(Param {
+            name,
+            ty,
+            mode,
+            span: start.to(self.prev_span),
+        })
+    }
+
+    fn parse_struct(&mut self) -> PResult<StructDecl> {
+        let start = self.bump();
+        let name = self.expect_ident("a struct name after `struct`")?;
+        self.expect(&TokenKind::Colon, "`:` after the struct name")?;
+        let mut decl = StructDecl {
+            name,
+            fields: Vec::new(),
+            methods: Vec::new(),
+            span: start.to(self.prev_span),
+        };
+        // `struct Empty: pass` on one line.
+        if self.eat(&TokenKind::Pass) {
+            self.expect_line_end()?;
+            return Ok(decl);
+        }
+        self.expect(&TokenKind::Newline, "a newline after `struct Name:`")?;
+        if !self.eat(&TokenKind::Indent) {
+            let diag = Diagnostic::error(
+                codes::SYNTAX,
+                "expected an indented block of fields and methods",
+                decl.span,
+            )
+            .label("struct body expected after this");
+            self.diags.push(diag);
+            return Ok(decl);
+        }
+        loop {
+            let before = self.pos;
+            match self.peek() {
+                TokenKind::Eof => break,
+                TokenKind::Dedent => {
+                    self.bump();
+                    break;
+                }
+                TokenKind::Newline => {
+                    self.bump();
+                }
+                TokenKind::Indent => {
+                    self.unexpected_indent();
+                    self.skip_block();
+                }
+                _ => {
+                    if self.parse_member(&mut decl).is_err() {
+                        self.recover();
+                    }
+                }
+            }
+            if self.pos == before && !self.at_eof() {
+                self.bump();
+            }
+        }
+        Ok(decl)
+    }
+
+    fn parse_member(&mut self, decl: &mut StructDecl) -> PResult<()> {
+        match self.peek() {
+            TokenKind::Fn => decl.methods.push(self.parse_fn(false)?),
+            TokenKind::At => {
+                self.parse_attribute()?;
+                decl.methods.push(self.parse_fn(true)?);
+            }
+            TokenKind::Pass => {
+                self.bump();
+                self.expect_line_end()?;
+            }
+            TokenKind::Ident(_) => {
+                let name = self.expect_ident("a field name")?;
+                self.expect(&TokenKind::Colon, "`:` and a type after the field name")?;
+                let ty = self.parse_type()?;
+                let span = name.span.to(self.prev_span);
+                self.expect_line_end()?;
+                decl.fields.push(FieldDecl { name, ty, span });
+            }
+            _ => {
+                return Err(self.unexpected("a field (`name: Type`) or a method (`fn`)"));
+            }
+        }
+        Ok(())
+    }
+
+    fn parse_const(&mut self) -> PResult<ConstDecl> {
+        let start = self.bump();
+        let name = self.expect_ident("a constant name after `const`")?;
+        if !self.at(&TokenKind::Colon) {
+            let fail = self.unexpected("`:` and a type after the constant name");
+            if let Some(last) = self.diags.last_mut() {
+                last.help = Some("constants need a type: `const LIMIT: Int = 10`".into());
+            }
+            return Err(fail);
+        }
+        self.bump();
+        let ty = self.parse_type()?;
+        self.expect(
+            &TokenKind::Eq,
+            "`=` and a value in the constant declaration",
+        )?;
+        let value = match self.parse_expr() {
+            Ok(value) => value,
+            Err(Fail) => {
+                // Keep the declaration so later uses of the name do not cascade.
+                let span = start.to(self.prev_span);
+                let value = self.mk(ExprKind::Error, span);
+                self.recover();
+                return Ok(ConstDecl {
+                    name,
+                    ty,
+                    value,
+                    span,
+                });
+            }
+        };
+        let span = start.to(self.prev_span);
+        self.expect_line_end()?;
+        Ok(ConstDecl {
+            name,
+            ty,
+            value,
+            span,
+        })
+    }
+
+    /// `Name`, `Name<T, U>`, with any number of trailing `?`.
+    pub(super) fn parse_type(&mut self) -> PResult<TypeExpr> {
+        self.nested(|p| p.parse_type_inner())
+    }
+
+    fn parse_type_inner(&mut self) -> PResult<TypeExpr> {
+        let name = self.expect_ident("a type")?;
+        let start = name.span;
+        let mut args = Vec::new();
+        if self.eat(&TokenKind::Lt) {
+            while !self.at(&TokenKind::Gt) {
+                args.push(self.parse_type()?);
+                if !self.eat(&TokenKind::Comma) {
+                    break;
+                }
+            }
+            self.expect(&TokenKind::Gt, "`,` or `>` in the type arguments")?;
+        }
+        let mut ty = TypeExpr::Named {
+            name,
+            args,
+            span: start.to(self.prev_span),
+        };
+        while self.at(&TokenKind::Question) {
+            // Each `?` nests the type once more.
+            self.deeper()?;
+            let q = self.bump();
+            ty = TypeExpr::Optional(Box::new(ty), start.to(q));
+        }
+        Ok(ty)
+    }
+}

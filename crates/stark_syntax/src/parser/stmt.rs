@@ -1,0 +1,342 @@
+//! Blocks and statements.
+
+use super::{Fail, PResult, Parser};
+use crate::ast::{BinOp, Block, ExprKind, Stmt, StmtKind};
+use crate::diagnostic::{codes, Diagnostic};
+use crate::token::TokenKind;
+
+impl Parser<'_> {
+    /// After a block header's `:`. Either an indented block on the following lines, or —
+    /// as Python allows — one simple statement on the same line (`if x: return 1`).
+    pub(super) fn block_body(&mut self) -> PResult<Block> {
+        let colon = self.prev_span;
+        if !self.at(&TokenKind::Newline) && !self.at_eof() {
+            if is_compound_start(self.peek()) {
+                let diag = Diagnostic::error(
+                    codes::SYNTAX,
+                    format!(
+                        "expected a simple statement after `:`, found {}",
+                        self.describe_current()
+                    ),
+                    self.span(),
+                )
+                .label("a block statement cannot follow `:` on the same line")
+                .help("put the block on its own, indented lines");
+                return Err(self.report(diag));
+            }
+            let stmt = self.parse_simple_stmt()?;
+            let span = stmt.span;
+            return Ok(Block {
+                stmts: vec![stmt],
+                span,
+            });
+        }
+        self.bump();
+        if !self.eat(&TokenKind::Indent) {
+            // Not fatal: the next line is a statement of the enclosing block, and skipping
+            // it as recovery would hide it.
+            let diag = Diagnostic::error(
+                codes::SYNTAX,
+                format!(
+                    "expected an indented block, found {}",
+                    self.describe_current()
+                ),
+                colon,
+            )
+            .label("block expected after this `:`")
+            .help("indent the block's lines, or write `pass` for an empty block");
+            self.diags.push(diag);
+            return Ok(Block {
+                stmts: Vec::new(),
+                span: colon,
+            });
+        }
+        let stmts = self.parse_block_stmts();
+        let span = match (stmts.first(), stmts.last()) {
+            (Some(first), Some(last)) => first.span.to(last.span),
+            _ => colon,
+        };
+        Ok(Block { stmts, span })
+    }
+
+    /// After an `Indent`: statements up to and including the matching `Dedent`.
+    fn parse_block_stmts(&mut self) -> Vec<Stmt> {
+        let mut stmts = Vec::new();
+        loop {
+            let before = self.pos;
+            match self.peek() {
+                TokenKind::Eof => break,
+                TokenKind::Dedent => {
+                    self.bump();
+                    break;
+                }
+                TokenKind::Newline => {
+                    self.bump();
+                }
+                TokenKind::Indent => {
+                    // Report once, then keep the over-indented lines as part of this block.
+                    self.unexpected_indent();
+                    self.bump();
+                    match self.nested(|p| Ok(p.parse_block_stmts())) {
+                        Ok(inner) => stmts.extend(inner),
+                        Err(Fail) => {
+                            // Too deep: drop the rest of this over-indented block.
+                            self.pos -= 1;
+                            self.skip_block();
+                        }
+                    }
+                }
+                _ => {
+                    let starts_if = matches!(
+                        self.peek(),
+                        TokenKind::If | TokenKind::Elif | TokenKind::Else
+                    );
+                    match self.parse_stmt() {
+                        Ok(stmt) => stmts.push(stmt),
+                        Err(Fail) => {
+                            self.recover();
+                            if starts_if {
+                                self.skip_orphan_clauses();
+                            }
+                        }
+                    }
+                }
+            }
+            if self.pos == before && !self.at_eof() {
+                self.bump();
+            }
+        }
+        stmts
+    }
+
+    fn parse_stmt(&mut self) -> PResult<Stmt> {
+        let start = self.span();
+        let kind = match self.peek() {
+            TokenKind::If => self.parse_if()?,
+            TokenKind::While => {
+                self.bump();
+                let cond = self.parse_expr()?;
+                let body = self.parse_block("`:` after the while condition")?;
+                StmtKind::While { cond, body }
+            }
+            TokenKind::For => {
+                self.bump();
+                let var = self.expect_ident("a loop variable after `for`")?;
+                self.expect(&TokenKind::In, "`in` after the loop variable")?;
+                let iter = self.parse_expr()?;
+                let body = self.parse_block("`:` after the for loop's iterable")?;
+                StmtKind::For { var, iter, body }
+            }
+            TokenKind::Arena => {
+                self.bump();
+                let name = self.expect_ident("an arena name after `arena`")?;
+                let body = self.parse_block("`:` after the arena name")?;
+                StmtKind::Arena { name, body }
+            }
+            TokenKind::Elif | TokenKind::Else => {
+                let word = self.peek().symbol();
+                let diag = Diagnostic::error(
+                    codes::SYNTAX,
+                    format!("`{word}` without a matching `if`"),
+                    self.span(),
+                )
+                .label(format!("this `{word}` follows no `if` block"))
+                .help("`elif` and `else` must line up with the `if` they continue");
+                return Err(self.report(diag));
+            }
+            TokenKind::Fn | TokenKind::Struct | TokenKind::Const | TokenKind::At => {
+                let diag = Diagnostic::error(
+                    codes::SYNTAX,
+                    format!("{} is only allowed at top level", self.describe_current()),
+                    self.span(),
+                )
+                .label("nested declaration")
+                .help("move this declaration out of the block, to the top level of the file");
+                return Err(self.report(diag));
+            }
+            _ => return self.parse_simple_stmt(),
+        };
+        Ok(Stmt {
+            kind,
+            span: start.to(self.prev_span),
+        })
+    }
+
+    /// Expects the header's `:` and parses the block after it.
+    fn parse_block(&mut self, colon_what: &str) -> PResult<Block> {
+        if self.at(&TokenKind::Eq) {
+            let fail = self.unexpected(colon_what);
+            if let Some(last) = self.diags.last_mut() {
+                last.help = Some("use `==` to compare values".into());
+            }
+            return Err(fail);
+        }
+        self.expect(&TokenKind::Colon, colon_what)?;
+        self.nested(|p| p.block_body())
+    }
+
+    fn parse_if(&mut self) -> PResult<StmtKind> {
+        self.bump();
+        let mut branches = Vec::new();
+        let cond = self.parse_expr()?;
+        let block = self.parse_block("`:` after the if condition")?;
+        branches.push((cond, block));
+        while self.eat(&TokenKind::Elif) {
+            let cond = self.parse_expr()?;
+            let block = self.parse_block("`:` after the elif condition")?;
+            branches.push((cond, block));
+        }
+        let else_block = if self.eat(&TokenKind::Else) {
+            Some(self.parse_block("`:` after `else`")?)
+        } else {
+            None
+        };
+        Ok(StmtKind::If {
+            branches,
+            else_block,
+        })
+    }
+
+    /// A one-line statement, including its line end.
+    fn parse_simple_stmt(&mut self) -> PResult<Stmt> {
+        let start = self.span();
+        let kind = match self.peek() {
+            TokenKind::Let | TokenKind::Mutable | TokenKind::Mut | TokenKind::Immutable => {
+                return self.parse_let();
+            }
+            TokenKind::Return => {
+                self.bump();
+                if matches!(
+                    self.peek(),
+                    TokenKind::Newline | TokenKind::Dedent | TokenKind::Eof
+                ) {
+                    StmtKind::Return(None)
+                } else {
+                    StmtKind::Return(Some(self.parse_expr()?))
+                }
+            }
+            TokenKind::Break => {
+                self.bump();
+                StmtKind::Break
+            }
+            TokenKind::Continue => {
+                self.bump();
+                StmtKind::Continue
+            }
+            TokenKind::Pass => {
+                self.bump();
+                StmtKind::Pass
+            }
+            _ => {
+                let target = self.parse_expr()?;
+                let op = match self.peek() {
+                    TokenKind::Eq => Some(None),
+                    TokenKind::PlusEq => Some(Some(BinOp::Add)),
+                    TokenKind::MinusEq => Some(Some(BinOp::Sub)),
+                    TokenKind::StarEq => Some(Some(BinOp::Mul)),
+                    TokenKind::SlashEq => Some(Some(BinOp::Div)),
+                    _ => None,
+                };
+                match op {
+                    Some(op) => {
+                        self.bump();
+                        let value = self.parse_expr()?;
+                        StmtKind::Assign { target, op, value }
+                    }
+                    None => StmtKind::Expr(target),
+                }
+            }
+        };
+        let span = start.to(self.prev_span);
+        self.expect_line_end()?;
+        Ok(Stmt { kind, span })
+    }
+
+    fn parse_let(&mut self) -> PResult<Stmt> {
+        let start = self.span();
+        let mutable = match self.peek() {
+            TokenKind::Let => false,
+            TokenKind::Mutable | TokenKind::Mut => true,
+            _ => false,
+        };
+        if !self.at(&TokenKind::Let) {
+            let modifier = self.peek().symbol();
+            self.bump();
+            self.expect(&TokenKind::Let, &format!("`let` after `{modifier}`"))?;
+        } else {
+            self.bump();
+        }
+        let name = self.expect_ident("a variable name after `let`")?;
+        let ty = if self.eat(&TokenKind::Colon) {
+            Some(self.parse_type()?)
+        } else {
+            None
+        };
+        if !self.at(&TokenKind::Eq) {
+            let fail = self.unexpected("`=` in the let statement");
+            if let Some(last) = self.diags.last_mut() {
+                last.help = Some("every `let` needs an initial value: `let x = 0`".into());
+            }
+            return Err(fail);
+        }
+        self.bump();
+        let value = match self.parse_expr() {
+            Ok(value) => value,
+            Err(Fail) => {
+                // Keep the binding (with a placeholder value) so that later uses of the
+                // name are not reported as unknown on top of this error.
+                let span = start.to(self.prev_span);
+                let value = self.mk(ExprKind::Error, span);
+                self.recover();
+                return Ok(Stmt {
+                    kind: StmtKind::Let {
+                        name,
+                        mutable,
+                        ty,
+                        value,
+                    },
+                    span,
+                });
+            }
+        };
+        let span = start.to(self.prev_span);
+        self.expect_line_end()?;
+        Ok(Stmt {
+            kind: StmtKind::Let {
+                name,
+                mutable,
+                ty,
+                value,
+            },
+            span,
+        })
+    }
+
+    /// The end of a simple statement: a `Newline` (or the end of the input).
+    pub(super) fn expect_line_end(&mut self) -> PResult<()> {
+        match self.peek() {
+            TokenKind::Newline => {
+                self.bump();
+                Ok(())
+            }
+            TokenKind::Eof | TokenKind::Dedent => Ok(()),
+            _ => Err(self.unexpected("the end of the statement")),
+        }
+    }
+}
+
+fn is_compound_start(kind: &TokenKind) -> bool {
+    matches!(
+        kind,
+        TokenKind::If
+            | TokenKind::Elif
+            | TokenKind::Else
+            | TokenKind::While
+            | TokenKind::For
+            | TokenKind::Arena
+            | TokenKind::Fn
+            | TokenKind::Struct
+            | TokenKind::Const
+            | TokenKind::At
+    )
+}

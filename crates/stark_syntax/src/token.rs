@@ -1,0 +1,223 @@
+//! Tokens produced by the lexer, including the layout tokens (`Newline`, `Indent`, `Dedent`)
+//! that turn indentation into explicit block structure.
+
+use crate::span::Span;
+
+/// One piece of an f-string as the lexer sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FStrPiece {
+    /// Literal text with escapes (and `{{` / `}}`) already decoded.
+    Lit(String),
+    /// The absolute source range of an embedded expression, between (not including) the
+    /// braces. The parser lexes and parses this range on its own.
+    Expr(Span),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TokenKind {
+    // Literals and names.
+    Int(i64),
+    Float(f64),
+    /// Escapes already decoded.
+    Str(String),
+    FStr(Vec<FStrPiece>),
+    Ident(String),
+
+    // Keywords.
+    Fn,
+    Struct,
+    Let,
+    Mutable,
+    Mut,
+    Immutable,
+    Const,
+    Return,
+    If,
+    Elif,
+    Else,
+    While,
+    For,
+    In,
+    Break,
+    Continue,
+    And,
+    Or,
+    Not,
+    True,
+    False,
+    None,
+    Arena,
+    Spawn,
+    With,
+    Pass,
+
+    // Operators and punctuation.
+    Plus,
+    Minus,
+    Star,
+    Slash,
+    Percent,
+    StarStar,
+    At,
+    EqEq,
+    NotEq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    PlusEq,
+    MinusEq,
+    StarEq,
+    SlashEq,
+    Arrow,
+    LParen,
+    RParen,
+    LBracket,
+    RBracket,
+    LBrace,
+    RBrace,
+    Comma,
+    Colon,
+    Dot,
+    Question,
+    Amp,
+
+    // Layout.
+    Newline,
+    Indent,
+    Dedent,
+    Eof,
+}
+
+impl TokenKind {
+    /// The keyword spelled `word`, if it is one.
+    pub fn keyword(word: &str) -> Option<TokenKind> {
+        use TokenKind::*;
+        Some(match word {
+            "fn" => Fn,
+            "struct" => Struct,
+            "let" => Let,
+            "mutable" => Mutable,
+            "mut" => Mut,
+            "immutable" => Immutable,
+            "const" => Const,
+            "return" => Return,
+            "if" => If,
+            "elif" => Elif,
+            "else" => Else,
+            "while" => While,
+            "for" => For,
+            "in" => In,
+            "break" => Break,
+            "continue" => Continue,
+            "and" => And,
+            "or" => Or,
+            "not" => Not,
+            "true" => True,
+            "false" => False,
+            "None" => None,
+            "arena" => Arena,
+            "spawn" => Spawn,
+            "with" => With,
+            "pass" => Pass,
+            _ => return Option::None,
+        })
+    }
+
+    /// How the token is named in "expected …, found …" messages.
+    pub fn describe(&self) -> String {
+        use TokenKind::*;
+        let fixed = match self {
+            Int(v) => return format!("integer `{v}`"),
+            Float(v) => return format!("float `{v}`"),
+            Str(_) => "string literal",
+            FStr(_) => "f-string",
+            Ident(name) => return format!("`{name}`"),
+            Newline => "newline",
+            Indent => "indent",
+            Dedent => "dedent",
+            Eof => "end of file",
+            other => return format!("`{}`", other.symbol()),
+        };
+        fixed.to_string()
+    }
+
+    /// The spelling of a keyword or punctuation token (empty for the others).
+    pub fn symbol(&self) -> &'static str {
+        use TokenKind::*;
+        match self {
+            Fn => "fn",
+            Struct => "struct",
+            Let => "let",
+            Mutable => "mutable",
+            Mut => "mut",
+            Immutable => "immutable",
+            Const => "const",
+            Return => "return",
+            If => "if",
+            Elif => "elif",
+            Else => "else",
+            While => "while",
+            For => "for",
+            In => "in",
+            Break => "break",
+            Continue => "continue",
+            And => "and",
+            Or => "or",
+            Not => "not",
+            True => "true",
+            False => "false",
+            None => "None",
+            Arena => "arena",
+            Spawn => "spawn",
+            With => "with",
+            Pass => "pass",
+            Plus => "+",
+            Minus => "-",
+            Star => "*",
+            Slash => "/",
+            Percent => "%",
+            StarStar => "**",
+            At => "@",
+            EqEq => "==",
+            NotEq => "!=",
+            Lt => "<",
+            Le => "<=",
+            Gt => ">",
+            Ge => ">=",
+            Eq => "=",
+            PlusEq => "+=",
+            MinusEq => "-=",
+            StarEq => "*=",
+            SlashEq => "/=",
+            Arrow => "->",
+            LParen => "(",
+            RParen => ")",
+            LBracket => "[",
+            RBracket => "]",
+            LBrace => "{",
+            RBrace => "}",
+            Comma => ",",
+            Colon => ":",
+            Dot => ".",
+            Question => "?",
+            Amp => "&",
+            Int(_) | Float(_) | Str(_) | FStr(_) | Ident(_) | Newline | Indent | Dedent | Eof => "",
+        }
+    }
+
+    /// Layout tokens carry no text; spans of statements end at the last non-layout token.
+    pub fn is_layout(&self) -> bool {
+        matches!(
+            self,
+            TokenKind::Newline | TokenKind::Indent | TokenKind::Dedent | TokenKind::Eof
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Token {
+    pub kind: TokenKind,
+    pub span: Span,
+}

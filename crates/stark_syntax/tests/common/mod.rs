@@ -1,0 +1,178 @@
+//! Shared test helpers: parse-and-assert, and a compact S-expression rendering of the AST
+//! so precedence and structure can be checked in one string comparison.
+
+#![allow(dead_code)]
+
+use stark_syntax::ast::*;
+use stark_syntax::Diagnostic;
+
+/// Parses `src` and fails the test on any diagnostic.
+pub fn parse_ok(src: &str) -> Program {
+    let (program, diags) = stark_syntax::parse(src);
+    assert!(
+        diags.is_empty(),
+        "unexpected diagnostics for {src:?}: {diags:#?}"
+    );
+    program
+}
+
+pub fn codes(diags: &[Diagnostic]) -> Vec<&'static str> {
+    diags.iter().map(|d| d.code).collect()
+}
+
+/// The body of `fn main():` in `src`.
+pub fn main_body(src: &str) -> Vec<Stmt> {
+    let program = parse_ok(src);
+    match program.items.into_iter().next() {
+        Some(Item::Fn(f)) => f.body.stmts,
+        other => panic!("expected a fn, got {other:?}"),
+    }
+}
+
+/// Parses `e` as the expression statement of a one-line main and renders it.
+pub fn expr(e: &str) -> String {
+    let stmts = main_body(&format!("fn main():\n    {e}\n"));
+    match &stmts[0].kind {
+        StmtKind::Expr(e) => sexpr(e),
+        other => panic!("expected an expression statement, got {other:?}"),
+    }
+}
+
+pub fn sexpr(e: &Expr) -> String {
+    match &e.kind {
+        ExprKind::Int(v) => v.to_string(),
+        ExprKind::Float(v) => format!("{v:?}"),
+        ExprKind::Str(s) => format!("{s:?}"),
+        ExprKind::FStr(parts) => {
+            let parts: Vec<String> = parts
+                .iter()
+                .map(|p| match p {
+                    FStrPart::Lit(s) => format!("{s:?}"),
+                    FStrPart::Expr(e) => format!("{{{}}}", sexpr(e)),
+                })
+                .collect();
+            format!("(f {})", parts.join(" "))
+        }
+        ExprKind::Bool(b) => b.to_string(),
+        ExprKind::None => "None".into(),
+        ExprKind::Name(n) => n.clone(),
+        ExprKind::List(items) => format!("[{}]", join(items)),
+        ExprKind::Map(entries) => {
+            let entries: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{}: {}", sexpr(k), sexpr(v)))
+                .collect();
+            format!("{{{}}}", entries.join(", "))
+        }
+        ExprKind::Unary(UnOp::Neg, e) => format!("(neg {})", sexpr(e)),
+        ExprKind::Unary(UnOp::Not, e) => format!("(not {})", sexpr(e)),
+        ExprKind::Binary(op, l, r) => format!("({} {} {})", op.symbol(), sexpr(l), sexpr(r)),
+        ExprKind::Call { callee, args } => {
+            let args: Vec<String> = args
+                .iter()
+                .map(|a| match &a.name {
+                    Some(n) => format!(" {}={}", n.name, sexpr(&a.value)),
+                    None => format!(" {}", sexpr(&a.value)),
+                })
+                .collect();
+            format!("(call {}{})", sexpr(callee), args.concat())
+        }
+        ExprKind::Field(base, name) => format!("(. {} {})", sexpr(base), name.name),
+        ExprKind::Index(base, idx) => format!("(index {} {})", sexpr(base), join(idx)),
+        ExprKind::Spawn { call, quota } => match quota {
+            Some(q) => format!("(spawn {} quota={})", sexpr(call), sexpr(q)),
+            None => format!("(spawn {})", sexpr(call)),
+        },
+        ExprKind::Error => "<error>".into(),
+    }
+}
+
+fn join(items: &[Expr]) -> String {
+    items.iter().map(sexpr).collect::<Vec<_>>().join(" ")
+}
+
+/// Every expression id in the program, in any order.
+pub fn all_ids(program: &Program) -> Vec<u32> {
+    let mut ids = Vec::new();
+    for item in &program.items {
+        match item {
+            Item::Fn(f) => block_ids(&f.body, &mut ids),
+            Item::Struct(s) => s.methods.iter().for_each(|m| block_ids(&m.body, &mut ids)),
+            Item::Const(c) => expr_ids(&c.value, &mut ids),
+        }
+    }
+    ids
+}
+
+fn block_ids(block: &Block, ids: &mut Vec<u32>) {
+    for stmt in &block.stmts {
+        match &stmt.kind {
+            StmtKind::Let { value, .. } => expr_ids(value, ids),
+            StmtKind::Assign { target, value, .. } => {
+                expr_ids(target, ids);
+                expr_ids(value, ids);
+            }
+            StmtKind::Expr(e) => expr_ids(e, ids),
+            StmtKind::If {
+                branches,
+                else_block,
+            } => {
+                for (c, b) in branches {
+                    expr_ids(c, ids);
+                    block_ids(b, ids);
+                }
+                if let Some(b) = else_block {
+                    block_ids(b, ids);
+                }
+            }
+            StmtKind::While { cond, body } => {
+                expr_ids(cond, ids);
+                block_ids(body, ids);
+            }
+            StmtKind::For { iter, body, .. } => {
+                expr_ids(iter, ids);
+                block_ids(body, ids);
+            }
+            StmtKind::Return(Some(e)) => expr_ids(e, ids),
+            StmtKind::Arena { body, .. } => block_ids(body, ids),
+            StmtKind::Return(None) | StmtKind::Break | StmtKind::Continue | StmtKind::Pass => {}
+        }
+    }
+}
+
+fn expr_ids(e: &Expr, ids: &mut Vec<u32>) {
+    ids.push(e.id.0);
+    match &e.kind {
+        ExprKind::FStr(parts) => parts.iter().for_each(|p| {
+            if let FStrPart::Expr(e) = p {
+                expr_ids(e, ids)
+            }
+        }),
+        ExprKind::List(items) => items.iter().for_each(|e| expr_ids(e, ids)),
+        ExprKind::Map(entries) => entries.iter().for_each(|(k, v)| {
+            expr_ids(k, ids);
+            expr_ids(v, ids);
+        }),
+        ExprKind::Unary(_, e) => expr_ids(e, ids),
+        ExprKind::Binary(_, l, r) => {
+            expr_ids(l, ids);
+            expr_ids(r, ids);
+        }
+        ExprKind::Call { callee, args } => {
+            expr_ids(callee, ids);
+            args.iter().for_each(|a| expr_ids(&a.value, ids));
+        }
+        ExprKind::Field(b, _) => expr_ids(b, ids),
+        ExprKind::Index(b, idx) => {
+            expr_ids(b, ids);
+            idx.iter().for_each(|e| expr_ids(e, ids));
+        }
+        ExprKind::Spawn { call, quota } => {
+            expr_ids(call, ids);
+            if let Some(q) = quota {
+                expr_ids(q, ids);
+            }
+        }
+        _ => {}
+    }
+}
