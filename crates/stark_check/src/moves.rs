@@ -109,22 +109,29 @@ impl MoveChecker<'_> {
         let Some(state) = &mut self.state else { return };
         let Some(m) = state.get(&local).cloned() else { return };
         let name = self.ck.local(local).name.clone();
-        let (message, label) = if m.maybe {
+        let in_loop = |site: &Span| self.loops.iter().any(|l| l.span.start <= site.start && site.end <= l.span.end);
+        // A move at or after the use, inside the loop, happened in an earlier iteration.
+        let previous_iteration = |site: &Span| site.start >= span.start && in_loop(site);
+        let all_previous = m.sites.iter().all(previous_iteration);
+        let (message, label) = if m.maybe && !all_previous {
             (format!("use of possibly moved value: `{name}`"), "value used here after a move on some paths")
         } else {
             (format!("use of moved value: `{name}`"), "value used here after move")
         };
         let mut d = Diagnostic::error(codes::MOVED, message, span).label(label);
         for site in &m.sites {
-            let in_loop = self.loops.iter().any(|l| l.span.start <= site.start && site.end <= l.span.end);
-            let text = if site.start >= span.end && in_loop {
+            let text = if previous_iteration(site) {
                 "value moved here, in previous iteration of loop"
             } else if m.maybe {
                 "value possibly moved here"
             } else {
                 "value moved here"
             };
-            d = d.secondary(*site, text);
+            if *site == span {
+                d.primary.message = text.to_string();
+            } else {
+                d = d.secondary(*site, text);
+            }
         }
         d = d.help(format!("to keep using `{name}`, pass or store `{name}.clone()` (shares it) or `{name}.copy()` (copies it)"));
         self.report(d);

@@ -82,6 +82,8 @@ impl Checker<'_> {
                         declared
                     }
                     None if found == Ty::NoneLit => self.infer.fresh().optional(),
+                    // Already reported as having no value; don't report every use again.
+                    None if found == Ty::Unit => Ty::Error,
                     None => found,
                 };
                 let local = self.new_local(&name.name, local_ty, *mutable, LocalKind::Let, name.span);

@@ -73,6 +73,7 @@ pub mod codes {
     pub const TOO_DEEP: &str = "E0007"; // expression or block nesting too deep
     pub const BAD_ESCAPE: &str = "E0008"; // unknown escape sequence in a string
     pub const BAD_UTF8: &str = "E0009"; // source is not valid UTF-8
+
     // Names and types.
     pub const ARG_COUNT: &str = "E0061"; // wrong number of arguments
     pub const MISSING_FIELD: &str = "E0063"; // struct construction misses a field
@@ -92,6 +93,7 @@ pub mod codes {
     pub const NO_MAIN: &str = "E0601"; // no `fn main()`
     pub const BAD_ARG_NAME: &str = "E0560"; // unknown keyword argument or field name
     pub const NOT_CONST: &str = "E0015"; // const initialiser is not a constant expression
+
     // Ownership (M1, M4, M10, M11).
     pub const MOVED: &str = "E0382"; // use of moved value
     pub const ASSIGN_IMMUTABLE: &str = "E0384"; // assign twice to immutable binding

@@ -1,0 +1,143 @@
+//! List and map operations that change how much memory an object owns. They live in the
+//! heap so that growth is charged to the object (I6) and checked against `--max-memory`,
+//! and so that a huge request becomes `OutOfMemory` instead of an allocator abort.
+
+use crate::heap::{list_buffer_bytes, Heap, OutOfMemory, MAP_ENTRY_BYTES};
+use crate::value::{MapKey, MapKeyRef, ObjRef, Value};
+
+impl Heap {
+    fn system_oom(&self, bytes: u64) -> OutOfMemory {
+        OutOfMemory {
+            requested: bytes,
+            live: self.live_bytes(),
+            limit: None,
+        }
+    }
+
+    /// Makes room for `additional` more elements, charging the buffer growth.
+    pub fn list_reserve(&mut self, list: ObjRef, additional: usize) -> Result<(), OutOfMemory> {
+        let items = list.list();
+        let needed = items.len().checked_add(additional).ok_or_else(|| self.system_oom(u64::MAX))?;
+        if needed <= items.capacity() {
+            return Ok(());
+        }
+        let old_cap = items.capacity();
+        let new_cap = needed.max(old_cap.saturating_mul(2)).max(4);
+        let grow = list_buffer_bytes(new_cap - old_cap);
+        if grow > i64::MAX as u64 {
+            return Err(self.system_oom(grow));
+        }
+        self.resize(list, grow as i64)?;
+        let items = list.list_mut();
+        if items.try_reserve_exact(new_cap - items.len()).is_err() {
+            self.resize(list, -(grow as i64))?;
+            return Err(self.system_oom(grow));
+        }
+        // try_reserve_exact may round up; charge what was actually reserved.
+        let actual = list_buffer_bytes(items.capacity()) as i64 - list_buffer_bytes(old_cap) as i64;
+        self.resize(list, actual - grow as i64)
+    }
+
+    /// `list.push(v)`, taking over `v`'s reference.
+    #[inline]
+    pub fn list_push(&mut self, list: ObjRef, v: Value) -> Result<(), OutOfMemory> {
+        if list.list().len() == list.list().capacity() {
+            self.list_reserve(list, 1)?;
+        }
+        list.list_mut().push(v);
+        Ok(())
+    }
+
+    /// `list.insert(i, v)` with `i <= len` (checked by the caller).
+    pub fn list_insert(&mut self, list: ObjRef, index: usize, v: Value) -> Result<(), OutOfMemory> {
+        self.list_reserve(list, 1)?;
+        list.list_mut().insert(index, v);
+        Ok(())
+    }
+
+    /// Empties a list, releasing its elements (in order) and keeping the buffer.
+    pub fn list_clear(&mut self, list: ObjRef) {
+        let items = std::mem::take(list.list_mut());
+        for v in items.iter().rev() {
+            self.decref(*v);
+        }
+        // Keep the (now empty) buffer so accounting stays equal to the capacity.
+        let mut items = items;
+        items.clear();
+        *list.list_mut() = items;
+    }
+
+    /// Builds a fresh list of strings.
+    pub fn alloc_str_list<I, S>(&mut self, texts: I) -> Result<ObjRef, OutOfMemory>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Box<str>>,
+    {
+        let list = self.alloc_list(Vec::new())?;
+        for t in texts {
+            let s = match self.alloc_str(t) {
+                Ok(s) => s,
+                Err(e) => {
+                    self.decref_obj(list);
+                    return Err(e);
+                }
+            };
+            if let Err(e) = self.list_push(list, Value::Obj(s)) {
+                self.decref_obj(s);
+                self.decref_obj(list);
+                return Err(e);
+            }
+        }
+        Ok(list)
+    }
+
+    /// `map[key] = v`, taking over `v`; returns the replaced value (still owned: the caller
+    /// releases it).
+    pub fn map_insert(&mut self, map: ObjRef, key: MapKey, v: Value) -> Result<Option<Value>, OutOfMemory> {
+        let body = map.map_mut();
+        if let Some(slot) = body.get_mut(&key) {
+            return Ok(Some(std::mem::replace(slot, v)));
+        }
+        let old_cap = body.capacity();
+        let key_bytes = key.extra_bytes();
+        if body.len() == old_cap {
+            let want = (old_cap.max(4)) as u64 * MAP_ENTRY_BYTES as u64;
+            if let Some(limit) = self.max_memory() {
+                if self.live_bytes() + want > limit {
+                    return Err(OutOfMemory {
+                        requested: want,
+                        live: self.live_bytes(),
+                        limit: Some(limit),
+                    });
+                }
+            }
+            if map.map_mut().try_reserve(1).is_err() {
+                return Err(self.system_oom(want));
+            }
+        }
+        let body = map.map_mut();
+        body.insert(key, v);
+        let grown = (body.capacity() - old_cap) * MAP_ENTRY_BYTES + key_bytes;
+        self.resize(map, grown as i64)?;
+        Ok(None)
+    }
+
+    /// Removes `key`, keeping the other entries in insertion order; returns the value (owned).
+    pub fn map_remove(&mut self, map: ObjRef, key: MapKeyRef<'_>) -> Option<Value> {
+        let (k, v) = map.map_mut().shift_remove_entry(&key)?;
+        // A refund never fails.
+        let _ = self.resize(map, -(k.extra_bytes() as i64));
+        Some(v)
+    }
+
+    /// Empties a map, releasing its values (in insertion order).
+    pub fn map_clear(&mut self, map: ObjRef) {
+        let body = map.map_mut();
+        let key_bytes: usize = body.keys().map(|k| k.extra_bytes()).sum();
+        let values: Vec<Value> = body.drain(..).map(|(_, v)| v).collect();
+        let _ = self.resize(map, -(key_bytes as i64));
+        for v in values.iter().rev() {
+            self.decref(*v);
+        }
+    }
+}

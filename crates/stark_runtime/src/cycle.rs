@@ -1,0 +1,159 @@
+//! Synchronous cycle collection by trial deletion (the "collect cycles" step of Bacon and
+//! Rajan, run over every live object of a zone rather than a root buffer).
+//!
+//! Collection is split in two so the VM can run destructors of cyclic garbage before its
+//! memory is released (M7):
+//! 1. [`Heap::find_cycle_garbage`] subtracts internal references from each candidate's
+//!    strong count; what keeps a positive count is referenced from outside (registers,
+//!    pending objects, other zones) and, with everything reachable from it, is live. The rest
+//!    is garbage, returned with one extra strong reference each (the collector's hold), so
+//!    that destructors dropping fields cannot free a member early.
+//! 2. [`Heap::free_cycle_garbage`] drops the holds, repeats the count (a destructor may
+//!    have resurrected part of the garbage by storing `self` somewhere), and frees what is
+//!    still garbage: references between garbage objects are simply forgotten, references to
+//!    outside objects are released normally.
+
+use crate::heap::{incref_obj, Heap};
+use crate::object::{flags, ObjKind};
+use crate::value::{ObjRef, Value};
+use crate::zone::Zone;
+use std::collections::HashMap;
+
+/// Calls `f` with each object `obj` holds a strong reference to, in field order.
+pub fn trace(obj: ObjRef, mut f: impl FnMut(ObjRef)) {
+    let mut visit = |v: &Value| {
+        if let Value::Obj(o) = v {
+            f(*o)
+        }
+    };
+    match obj.kind() {
+        ObjKind::Struct => obj.fields().iter().for_each(&mut visit),
+        ObjKind::List => obj.list().iter().for_each(&mut visit),
+        ObjKind::Map => obj.map().values().for_each(&mut visit),
+        // A weak reference is not a strong edge; a string holds none.
+        ObjKind::Weak | ObjKind::Str => {}
+    }
+}
+
+/// Trial deletion over `objs`: the members not reachable from outside the set.
+fn unreachable_members(objs: &[ObjRef]) -> Vec<ObjRef> {
+    let mut count: HashMap<ObjRef, i64> = objs.iter().map(|&o| (o, o.strong_count() as i64)).collect();
+    for &o in objs {
+        trace(o, |c| {
+            if let Some(n) = count.get_mut(&c) {
+                *n -= 1;
+            }
+        });
+    }
+    // Scan: everything reachable from an externally referenced member is live.
+    let mut live: std::collections::HashSet<ObjRef> = Default::default();
+    let mut stack: Vec<ObjRef> = objs.iter().copied().filter(|o| count[o] > 0).collect();
+    while let Some(o) = stack.pop() {
+        if !live.insert(o) {
+            continue;
+        }
+        trace(o, |c| {
+            if count.contains_key(&c) && !live.contains(&c) {
+                stack.push(c);
+            }
+        });
+    }
+    objs.iter().copied().filter(|o| !live.contains(o)).collect()
+}
+
+impl Heap {
+    /// Phase 1: the cyclic garbage of `zone` (all zones for `None`), each member held by
+    /// one extra strong reference until [`Heap::free_cycle_garbage`].
+    pub fn find_cycle_garbage(&mut self, zone: Option<Zone>) -> Vec<ObjRef> {
+        let candidates: Vec<ObjRef> = self
+            .meta
+            .live()
+            .filter(|e| zone.map_or(true, |z| e.zone == z))
+            // Strings and weak refs cannot be part of a cycle (no strong edges out), and
+            // objects at count zero are already queued for release (or finalizing).
+            .filter(|e| matches!(e.kind, ObjKind::Struct | ObjKind::List | ObjKind::Map))
+            .map(|e| e.obj)
+            .filter(|o| o.strong_count() > 0 && !o.header().has_flag(flags::FINALIZING))
+            .collect();
+        let garbage = unreachable_members(&candidates);
+        for &o in &garbage {
+            incref_obj(o);
+        }
+        garbage
+    }
+
+    /// Phase 2: frees what is still garbage after destructors ran; returns how many objects
+    /// were freed. Releasing references to outside objects may queue them: the caller drains.
+    pub fn free_cycle_garbage(&mut self, garbage: Vec<ObjRef>) -> usize {
+        for &o in &garbage {
+            // Drop the hold without queueing: the count is settled below.
+            let h = o.header();
+            h.strong.set(h.strong.get() - 1);
+        }
+        let dead = unreachable_members(&garbage);
+        let dead_set: std::collections::HashSet<ObjRef> = dead.iter().copied().collect();
+        // A resurrected member (and what it reaches) is live again. A member whose count
+        // fell to zero while held (a destructor dropped its last reference) is in `dead`.
+        for &o in &dead {
+            // Forget edges inside the garbage; release edges leaving it.
+            match o.kind() {
+                ObjKind::Struct => {
+                    for slot in o.fields_mut().iter_mut() {
+                        if let Value::Obj(c) = *slot {
+                            if dead_set.contains(&c) {
+                                *slot = Value::None;
+                            }
+                        }
+                    }
+                }
+                ObjKind::List => {
+                    for slot in o.list_mut().iter_mut() {
+                        if let Value::Obj(c) = *slot {
+                            if dead_set.contains(&c) {
+                                *slot = Value::None;
+                            }
+                        }
+                    }
+                }
+                ObjKind::Map => {
+                    for slot in o.map_mut().values_mut() {
+                        if let Value::Obj(c) = *slot {
+                            if dead_set.contains(&c) {
+                                *slot = Value::None;
+                            }
+                        }
+                    }
+                }
+                ObjKind::Str | ObjKind::Weak => {}
+            }
+        }
+        for &o in &dead {
+            let h = o.header();
+            h.strong.set(0);
+            h.set_flag(flags::DESTRUCTED);
+            self.release(o);
+        }
+        dead.len()
+    }
+
+    /// Records a finished collection in the statistics `Memory.profile` reports.
+    /// `freed` objects and `freed_bytes` bytes were reclaimed in `zone` (`None`: all).
+    pub fn record_collection(&mut self, zone: Option<Zone>, freed: u64, freed_bytes: u64, pause_us: u64) {
+        self.gc.collections += 1;
+        self.gc.cycles_collected += freed;
+        self.gc.pause_max_us = self.gc.pause_max_us.max(pause_us);
+        let traced = match zone {
+            Some(z) => self.tracer.enabled[z.index()],
+            None => self.tracer.any,
+        };
+        if traced {
+            self.tracer.emit(
+                self.start,
+                crate::trace::TraceKind::Collect,
+                "cycles".to_string(),
+                freed_bytes,
+                zone.unwrap_or(Zone::Global),
+            );
+        }
+    }
+}

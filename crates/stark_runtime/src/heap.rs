@@ -1,0 +1,597 @@
+//! The STARK heap: allocation, reference counting and deterministic release (M3).
+//!
+//! # Invariants
+//!
+//! The `unsafe` code of this crate is sound because of these rules; each `SAFETY:` comment
+//! names the ones it relies on.
+//!
+//! - **I1 (liveness).** Every `ObjRef` the program can reach — in a register (owning or a
+//!   view), a struct field, a list element, a map value, a `WeakRef` body or the pending
+//!   stack — points to an allocation that has not been deallocated. Owning references are
+//!   counted in `strong`; a view is valid because its source owns a reference for as long as
+//!   the view is used (the bytecode contract in `stark_bytecode::instr`).
+//! - **I2 (shape).** `header.kind` (and `header.len` for structs) fixes the allocation's
+//!   layout (`object::layout_of`). The body is initialised at allocation and stays so until
+//!   `release` drops it and sets `DEAD`; after that only the header is read.
+//! - **I3 (strong count).** `strong` counts owning references. When it drops to zero the
+//!   object is pushed on the pending stack exactly once — except while `FINALIZING`, when the
+//!   destructor loop that set the flag decides its fate itself. A pending object is released
+//!   (by `release`) exactly once, after its destructor (if any) has run.
+//! - **I4 (weak count).** `weak` counts live `WeakRef` objects pointing at the object. The
+//!   allocation itself is deallocated only once it is `DEAD` *and* `weak == 0`; whichever of
+//!   the two happens last deallocates. So a weak target's header is always readable.
+//! - **I5 (borrows).** A borrow of a body (`list_mut`, `fields_mut`, …) lasts for one
+//!   operation and never spans running STARK code. Releasing inside such an operation is
+//!   fine: `decref` never frees, it only queues (I7).
+//! - **I6 (accounting).** Each live (not `DEAD`) allocation has exactly one metadata row, at
+//!   index `header.meta`; each zone's `live_bytes`/`live_objects` are the sums over its rows.
+//! - **I7 (no recursion).** `decref` never frees: a count reaching zero is queued on the
+//!   pending stack, and `release` only decrefs an object's children (queueing them in turn).
+//!   Freeing a structure of any depth therefore uses constant Rust stack; the pending stack
+//!   is the worklist. Children are queued in reverse so they pop in field order, depth-first
+//!   (Rust's drop order).
+
+use crate::metadata::{MetaEntry, MetaTable, OwnerKind};
+use crate::object::{
+    flags, layout_of, struct_layout, Header, ListObj, MapBody, MapObj, ObjKind, StrObj, WeakObj,
+    FIELDS_OFFSET,
+};
+use crate::pool::Pool;
+use crate::trace::{TraceKind, TraceSink, Tracer};
+use crate::value::{ObjRef, Value};
+use crate::zone::{Zone, ZoneCounters};
+use std::alloc::Layout;
+use std::cell::Cell;
+use std::ptr::NonNull;
+use std::time::Instant;
+
+/// An allocation (or growth) was refused: it would pass `--max-memory` (or the system
+/// allocator failed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutOfMemory {
+    pub requested: u64,
+    pub live: u64,
+    pub limit: Option<u64>,
+}
+
+impl std::fmt::Display for OutOfMemory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.limit {
+            Some(limit) => write!(
+                f,
+                "out of memory: allocating {} bytes with {} bytes live would exceed the limit of {} bytes",
+                self.requested, self.live, limit
+            ),
+            None => write!(
+                f,
+                "out of memory: the system refused an allocation of {} bytes",
+                self.requested
+            ),
+        }
+    }
+}
+
+/// Cycle-collector settings (`GC.config`) and statistics (`Memory.profile`).
+#[derive(Clone, Debug)]
+pub struct GcState {
+    pub threshold_bytes: u64,
+    pub cycle_interval_ms: u64,
+    pub background: bool,
+    pub collections: u64,
+    pub cycles_collected: u64,
+    pub pause_max_us: u64,
+}
+
+impl Default for GcState {
+    fn default() -> Self {
+        GcState {
+            threshold_bytes: 8 * 1024 * 1024,
+            cycle_interval_ms: 100,
+            background: true,
+            collections: 0,
+            cycles_collected: 0,
+            pause_max_us: 0,
+        }
+    }
+}
+
+pub struct Heap {
+    pub(crate) zones: [ZoneCounters; Zone::COUNT],
+    pub(crate) total_live: u64,
+    pub(crate) total_peak: u64,
+    pub(crate) start: Instant,
+    pub(crate) max_memory: Option<u64>,
+    pub(crate) meta: MetaTable,
+    /// Objects whose strong count reached zero, waiting for their destructor and release.
+    pending: Vec<ObjRef>,
+    /// Struct names by type id, for profiles and traces.
+    pub(crate) type_names: Vec<String>,
+    pub(crate) tracer: Tracer,
+    pub gc: GcState,
+    /// The zone new objects go to.
+    current_zone: Zone,
+    /// Recycled blocks for small objects.
+    pool: Pool,
+}
+
+impl Default for Heap {
+    fn default() -> Self {
+        Heap::new(None)
+    }
+}
+
+impl Heap {
+    pub fn new(max_memory: Option<u64>) -> Heap {
+        Heap {
+            zones: [ZoneCounters::default(); Zone::COUNT],
+            total_live: 0,
+            total_peak: 0,
+            start: Instant::now(),
+            max_memory,
+            meta: MetaTable::default(),
+            pending: Vec::new(),
+            type_names: Vec::new(),
+            tracer: Tracer::default(),
+            gc: GcState::default(),
+            current_zone: Zone::Global,
+            pool: Pool::default(),
+        }
+    }
+
+    /// Names struct type ids (`module.structs[i].name`) for profiles and traces.
+    pub fn set_type_names(&mut self, names: Vec<String>) {
+        self.type_names = names;
+    }
+
+    pub fn type_name(&self, kind: ObjKind, type_id: u32) -> &str {
+        match kind {
+            ObjKind::Struct => self
+                .type_names
+                .get(type_id as usize)
+                .map(|s| s.as_str())
+                .unwrap_or("Struct"),
+            other => other.name(),
+        }
+    }
+
+    pub fn set_zone(&mut self, zone: Zone) {
+        self.current_zone = zone;
+    }
+
+    pub fn max_memory(&self) -> Option<u64> {
+        self.max_memory
+    }
+
+    /// Objects allocated and not yet freed, in all zones (the leak check).
+    pub fn live_objects(&self) -> u64 {
+        self.zones.iter().map(|z| z.live_objects).sum()
+    }
+
+    pub fn live_bytes(&self) -> u64 {
+        self.total_live
+    }
+
+    pub fn peak_bytes(&self) -> u64 {
+        self.total_peak
+    }
+
+    pub fn zone_counters(&self, zone: Zone) -> ZoneCounters {
+        self.zones[zone.index()]
+    }
+
+    pub fn metadata(&self) -> &MetaTable {
+        &self.meta
+    }
+
+    pub fn started(&self) -> Instant {
+        self.start
+    }
+
+    /// Turns tracing on or off for one zone (`None` = all zones).
+    pub fn set_trace(&mut self, zone: Option<Zone>, enabled: bool) {
+        self.tracer.set(zone, enabled);
+    }
+
+    /// Sends trace events to `sink` instead of stderr lines (the CLI's `--trace FILE`).
+    pub fn set_trace_sink(&mut self, sink: TraceSink) {
+        self.tracer.sink = Some(sink);
+    }
+
+    // ---------------------------------------------------------------- accounting
+
+    /// Refuses `bytes` more if they would pass the memory limit.
+    #[inline]
+    fn check_limit(&self, bytes: u64) -> Result<(), OutOfMemory> {
+        match self.max_memory {
+            Some(limit) if self.total_live.saturating_add(bytes) > limit => Err(OutOfMemory {
+                requested: bytes,
+                live: self.total_live,
+                limit: Some(limit),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Charges (or refunds, `delta < 0`) a live object for a change in the buffers it owns.
+    pub fn resize(&mut self, obj: ObjRef, delta: i64) -> Result<(), OutOfMemory> {
+        if delta == 0 {
+            return Ok(());
+        }
+        if delta > 0 {
+            self.check_limit(delta as u64)?;
+        }
+        let h = obj.header();
+        let row = self.meta.get_mut(h.meta.get());
+        row.bytes = (row.bytes as i64 + delta) as u64;
+        self.zones[h.zone.index()].on_resize(delta);
+        self.total_live = (self.total_live as i64 + delta) as u64;
+        self.total_peak = self.total_peak.max(self.total_live);
+        Ok(())
+    }
+
+    fn trace_event(&mut self, kind: TraceKind, obj_kind: ObjKind, type_id: u32, bytes: u64, zone: Zone) {
+        if self.tracer.enabled[zone.index()] {
+            let name = self.type_name(obj_kind, type_id).to_string();
+            self.tracer.emit(self.start, kind, name, bytes, zone);
+        }
+    }
+
+    // ---------------------------------------------------------------- allocation
+
+    /// Allocates and initialises a header; the caller writes the body right after.
+    /// `extra` is the size of buffers the body owns (charged to the object).
+    fn alloc_header(&mut self, kind: ObjKind, type_id: u32, len: u32, extra: u64) -> Result<NonNull<Header>, OutOfMemory> {
+        let layout = layout_of(kind, len);
+        let bytes = layout.size() as u64 + extra;
+        self.check_limit(bytes)?;
+        let raw = self.pool.alloc(layout);
+        let Some(ptr) = NonNull::new(raw as *mut Header) else {
+            return Err(OutOfMemory {
+                requested: bytes,
+                live: self.total_live,
+                limit: None,
+            });
+        };
+        let zone = self.current_zone;
+        let obj = ObjRef(ptr);
+        let meta = self.meta.insert(MetaEntry {
+            obj,
+            zone,
+            owner: OwnerKind::Binding,
+            kind,
+            type_id,
+            bytes,
+        });
+        // SAFETY: `ptr` is a fresh allocation of `layout`, which starts with a Header (I2).
+        unsafe {
+            ptr.as_ptr().write(Header {
+                strong: Cell::new(1),
+                weak: Cell::new(0),
+                kind,
+                zone,
+                flags: Cell::new(flags::BLACK),
+                _reserved: 0,
+                type_id,
+                meta: Cell::new(meta),
+                len,
+            });
+        }
+        self.zones[zone.index()].on_alloc(bytes);
+        self.total_live += bytes;
+        if self.total_live > self.total_peak {
+            self.total_peak = self.total_live;
+        }
+        if self.tracer.any {
+            self.trace_event(TraceKind::Alloc, kind, type_id, bytes, zone);
+        }
+        Ok(ptr)
+    }
+
+    /// A new string owning `text`; the caller owns the one strong reference.
+    pub fn alloc_str(&mut self, text: impl Into<Box<str>>) -> Result<ObjRef, OutOfMemory> {
+        let text: Box<str> = text.into();
+        let ptr = self.alloc_header(ObjKind::Str, 0, 0, text.len() as u64)?;
+        // SAFETY: the allocation has StrObj's layout (I2); the body field is uninitialised
+        // and written exactly once here.
+        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut StrObj)).text).write(text) };
+        Ok(ObjRef(ptr))
+    }
+
+    /// A new list taking over the references in `items`.
+    pub fn alloc_list(&mut self, items: Vec<Value>) -> Result<ObjRef, OutOfMemory> {
+        let extra = list_buffer_bytes(items.capacity());
+        let ptr = self.alloc_header(ObjKind::List, 0, 0, extra)?;
+        // SAFETY: ListObj layout (I2); body written once.
+        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut ListObj)).items).write(items) };
+        Ok(ObjRef(ptr))
+    }
+
+    /// A new map taking over the references in `map`'s values.
+    pub fn alloc_map(&mut self, map: MapBody) -> Result<ObjRef, OutOfMemory> {
+        let extra = map_buffer_bytes(&map);
+        let ptr = self.alloc_header(ObjKind::Map, 0, 0, extra)?;
+        // SAFETY: MapObj layout (I2); body written once.
+        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut MapObj)).map).write(map) };
+        Ok(ObjRef(ptr))
+    }
+
+    /// A new struct of type `type_id` whose fields take over the references in `fields`.
+    #[inline]
+    pub fn alloc_struct(&mut self, type_id: u32, fields: &[Value]) -> Result<ObjRef, OutOfMemory> {
+        let len = fields.len() as u32;
+        let ptr = self.alloc_header(ObjKind::Struct, type_id, len, 0)?;
+        // SAFETY: the allocation has struct_layout(len): `len` Value slots at FIELDS_OFFSET
+        // (I2); `fields` cannot overlap a fresh allocation.
+        unsafe {
+            let dst = (ptr.as_ptr() as *mut u8).add(FIELDS_OFFSET) as *mut Value;
+            std::ptr::copy_nonoverlapping(fields.as_ptr(), dst, fields.len());
+        }
+        Ok(ObjRef(ptr))
+    }
+
+    /// A `WeakRef` to `target` (M6): the strong count is unchanged, the weak count rises.
+    pub fn alloc_weak(&mut self, target: ObjRef) -> Result<ObjRef, OutOfMemory> {
+        let ptr = self.alloc_header(ObjKind::Weak, 0, 0, 0)?;
+        // SAFETY: WeakObj layout (I2); body written once.
+        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut WeakObj)).target).write(target) };
+        let h = target.header();
+        h.weak.set(h.weak.get() + 1);
+        Ok(ObjRef(ptr))
+    }
+
+    // ---------------------------------------------------------------- counting
+
+    #[inline]
+    pub fn incref(&mut self, v: Value) {
+        if let Value::Obj(o) = v {
+            incref_obj(o);
+        }
+    }
+
+    /// Releases one strong reference. Never frees (I7): a count reaching zero queues the
+    /// object; the caller drains with [`Heap::pop_pending`] + [`Heap::release`] (the VM runs
+    /// destructors in between).
+    #[inline]
+    pub fn decref(&mut self, v: Value) {
+        if let Value::Obj(o) = v {
+            self.decref_obj(o);
+        }
+    }
+
+    #[inline]
+    pub fn decref_obj(&mut self, o: ObjRef) {
+        let h = o.header();
+        let n = h.strong.get();
+        debug_assert!(n > 0, "decref of an object with no strong references");
+        if n > 1 {
+            h.strong.set(n - 1);
+        } else {
+            h.strong.set(0);
+            // I3: a finalizing object is not queued again; its destructor loop checks the
+            // count itself once the destructor returns.
+            if !h.has_flag(flags::FINALIZING) {
+                self.pending.push(o);
+            }
+        }
+    }
+
+    #[inline]
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    #[inline]
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    #[inline]
+    pub fn pop_pending(&mut self) -> Option<ObjRef> {
+        self.pending.pop()
+    }
+
+    /// Releases every queued object, without destructors (for runtime-only users and tests;
+    /// the VM drains itself so that it can run destructors).
+    pub fn drain_pending(&mut self) {
+        while let Some(o) = self.pending.pop() {
+            self.release(o);
+        }
+    }
+
+    // ---------------------------------------------------------------- destructor support
+
+    /// Whether `obj`'s destructor still has to run (it runs at most once).
+    #[inline]
+    pub fn needs_destructor(&self, obj: ObjRef) -> bool {
+        !obj.header().has_flag(flags::DESTRUCTED)
+    }
+
+    /// Marks `obj` as being finalized: while the flag is set, its count reaching zero does
+    /// not queue it (I3), so a destructor that clones and drops `self` cannot double-free.
+    pub fn begin_finalize(&mut self, obj: ObjRef) {
+        let h = obj.header();
+        h.set_flag(flags::FINALIZING | flags::DESTRUCTED);
+    }
+
+    /// Ends finalization. Returns `true` if the object may now be released (its count is
+    /// still zero); `false` if the destructor resurrected it (stored a clone of `self`).
+    pub fn end_finalize(&mut self, obj: ObjRef) -> bool {
+        let h = obj.header();
+        h.clear_flag(flags::FINALIZING);
+        h.strong.get() == 0
+    }
+
+    // ---------------------------------------------------------------- release
+
+    /// Releases a pending object (strong count zero): queues its children (I7), drops its
+    /// body, updates the counters, and deallocates unless weak references keep the header.
+    pub fn release(&mut self, obj: ObjRef) {
+        let h = obj.header();
+        debug_assert_eq!(h.strong.get(), 0);
+        debug_assert!(!h.has_flag(flags::DEAD));
+        let base = obj.raw();
+        match h.kind {
+            ObjKind::Struct => {
+                // Reverse, so the pending stack pops children in field order.
+                let fields = obj.fields_mut();
+                for slot in fields.iter_mut().rev() {
+                    let v = std::mem::replace(slot, Value::None);
+                    self.decref(v);
+                }
+            }
+            ObjKind::List => {
+                // SAFETY: I2 — a live List's body is initialised; it is moved out here and
+                // the DEAD flag set below means it is never read or dropped again.
+                let items = unsafe { std::ptr::read(&(*(base as *const ListObj)).items) };
+                for v in items.iter().rev() {
+                    self.decref(*v);
+                }
+            }
+            ObjKind::Map => {
+                // SAFETY: as for List: the body is moved out once and never touched again.
+                let map = unsafe { std::ptr::read(&(*(base as *const MapObj)).map) };
+                for v in map.values().rev() {
+                    self.decref(*v);
+                }
+            }
+            ObjKind::Str => {
+                // SAFETY: as for List.
+                drop(unsafe { std::ptr::read(&(*(base as *const StrObj)).text) });
+            }
+            ObjKind::Weak => {
+                let target = obj.weak_target();
+                self.release_weak(target);
+            }
+        }
+        h.set_flag(flags::DEAD);
+        let row = self.meta.remove(h.meta.get());
+        self.zones[h.zone.index()].on_free(row.bytes);
+        self.total_live -= row.bytes;
+        if self.tracer.any {
+            self.trace_event(TraceKind::Free, h.kind, h.type_id, row.bytes, h.zone);
+        }
+        if h.weak.get() == 0 {
+            // SAFETY: strong == 0, DEAD, weak == 0: no reference of any kind remains (I1, I4).
+            unsafe { self.dealloc_object(obj) };
+        }
+    }
+
+    /// Drops a weak reference to `target`; deallocates the header if it was the last
+    /// thing keeping a dead object's allocation (I4).
+    fn release_weak(&mut self, target: ObjRef) {
+        let h = target.header();
+        let w = h.weak.get() - 1;
+        h.weak.set(w);
+        if w == 0 && h.has_flag(flags::DEAD) {
+            // SAFETY: DEAD (contents gone, strong == 0) and no weak references left (I4).
+            unsafe { self.dealloc_object(target) };
+        }
+    }
+
+    /// `w.get()`: a new strong reference to the target, or `None` once it was freed (or is
+    /// being freed right now: strong count zero).
+    pub fn weak_get(&mut self, weak: ObjRef) -> Value {
+        let target = weak.weak_target();
+        if target.is_alive() {
+            incref_obj(target);
+            Value::Obj(target)
+        } else {
+            Value::None
+        }
+    }
+
+    pub fn weak_exists(&self, weak: ObjRef) -> bool {
+        weak.weak_target().is_alive()
+    }
+}
+
+impl Drop for Heap {
+    /// Frees whatever is still live (a program that ended with an error, or leaked cycles)
+    /// so that a `Heap` never leaks Rust memory. Counts are ignored: everything goes.
+    fn drop(&mut self) {
+        let live: Vec<ObjRef> = self.meta.live().map(|e| e.obj).collect();
+        // First drop every body (without touching children: they are in `live` too), then
+        // deallocate every header, including dead ones kept only by weak references.
+        let mut headers: Vec<ObjRef> = Vec::with_capacity(live.len());
+        for obj in live {
+            let base = obj.raw();
+            let h = obj.header();
+            // SAFETY: the row exists, so the object is not DEAD and its body is initialised
+            // (I2, I6); each body is dropped exactly once here.
+            unsafe {
+                match h.kind {
+                    ObjKind::List => std::ptr::drop_in_place(&mut (*(base as *mut ListObj)).items),
+                    ObjKind::Map => std::ptr::drop_in_place(&mut (*(base as *mut MapObj)).map),
+                    ObjKind::Str => std::ptr::drop_in_place(&mut (*(base as *mut StrObj)).text),
+                    ObjKind::Struct | ObjKind::Weak => {}
+                }
+            }
+            headers.push(obj);
+        }
+        // Dead headers still referenced by weak refs: find them through the weak objects.
+        let mut dead: Vec<ObjRef> = Vec::new();
+        for obj in &headers {
+            if obj.kind() == ObjKind::Weak {
+                let t = obj.weak_target();
+                if t.header().has_flag(flags::DEAD) {
+                    dead.push(t);
+                }
+            }
+        }
+        dead.sort_by_key(|o| o.addr());
+        dead.dedup();
+        for obj in headers.into_iter().chain(dead) {
+            // SAFETY: each live header and each distinct dead header is deallocated once;
+            // the heap is going away, so no reference is used afterwards.
+            unsafe { self.dealloc_object(obj) };
+        }
+    }
+}
+
+#[inline]
+pub(crate) fn incref_obj(o: ObjRef) {
+    let h = o.header();
+    h.strong.set(h.strong.get() + 1);
+}
+
+impl Heap {
+    /// Deallocates an object's memory (its body must already be dropped).
+    ///
+    /// # Safety
+    /// No reference to `obj` may be used afterwards (I1, I4).
+    unsafe fn dealloc_object(&mut self, obj: ObjRef) {
+        let h = obj.header();
+        let layout: Layout = if h.kind == ObjKind::Struct {
+            struct_layout(h.len)
+        } else {
+            layout_of(h.kind, 0)
+        };
+        // SAFETY: the caller guarantees no further use; `layout` is the one the block was
+        // allocated with from this pool (I2).
+        unsafe { self.pool.dealloc(obj.raw(), layout) };
+    }
+}
+
+/// Bytes charged for a list buffer of `capacity` slots.
+#[inline]
+pub(crate) fn list_buffer_bytes(capacity: usize) -> u64 {
+    (capacity as u64).saturating_mul(std::mem::size_of::<Value>() as u64)
+}
+
+/// Bytes charged for a map's tables plus its string keys' text (an estimate of IndexMap's
+/// entry vector and hash index).
+pub(crate) fn map_buffer_bytes(map: &MapBody) -> u64 {
+    let keys: usize = map.keys().map(|k| k.extra_bytes()).sum();
+    (map.capacity() * MAP_ENTRY_BYTES + keys) as u64
+}
+
+/// An IndexMap entry (hash, key, value) plus its index slot.
+pub(crate) const MAP_ENTRY_BYTES: usize =
+    std::mem::size_of::<(u64, crate::value::MapKey, Value)>() + std::mem::size_of::<usize>();
+
+#[cfg(test)]
+impl Heap {
+    pub(crate) fn incref_obj_for_test(&mut self, o: ObjRef) {
+        incref_obj(o);
+    }
+}

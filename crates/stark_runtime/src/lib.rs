@@ -1,0 +1,28 @@
+//! STARK's memory runtime: values, the reference-counted heap with deterministic release
+//! (M3), weak references (M6), zones and their counters (M8, M13), the allocation metadata
+//! table (M14), memory limits (M15) and synchronous cycle collection (M7).
+//!
+//! The heap's invariants (I1–I7) are written at the top of `heap.rs`.
+
+pub mod containers;
+pub mod cycle;
+pub mod heap;
+pub mod metadata;
+pub mod object;
+mod pool;
+pub mod profile;
+pub mod trace;
+pub mod value;
+pub mod zone;
+
+pub use cycle::trace as trace_children;
+pub use heap::{GcState, Heap, OutOfMemory};
+pub use metadata::{MetaEntry, MetaTable, OwnerKind};
+pub use object::{MapBody, ObjKind};
+pub use profile::{ProfileSnapshot, ZoneSnapshot};
+pub use trace::{TraceEvent, TraceKind, TraceSink};
+pub use value::{MapKey, MapKeyRef, ObjRef, Value};
+pub use zone::{Zone, ZoneCounters};
+
+#[cfg(test)]
+mod tests;

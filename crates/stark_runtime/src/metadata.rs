@@ -1,0 +1,99 @@
+//! The allocation metadata table (M14): one row per live allocation, so that profiles,
+//! traces, `usage_by_type` and the cycle collector can enumerate the live objects of a zone
+//! without walking the object graph.
+
+use crate::object::ObjKind;
+use crate::value::ObjRef;
+use crate::zone::Zone;
+
+/// Who owns an allocation, as far as the runtime knows. Plain heap values are owned by a
+/// binding (their owner may later move them into a field; the table is not updated on every
+/// move, which would cost a write per store); arena and actor allocations are tagged so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OwnerKind {
+    Binding,
+    Field,
+    Arena,
+    Actor,
+}
+
+impl OwnerKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            OwnerKind::Binding => "binding",
+            OwnerKind::Field => "field",
+            OwnerKind::Arena => "arena",
+            OwnerKind::Actor => "actor",
+        }
+    }
+}
+
+/// One row: what the allocation is and how many bytes it accounts for.
+#[derive(Clone, Copy, Debug)]
+pub struct MetaEntry {
+    pub obj: ObjRef,
+    pub zone: Zone,
+    pub owner: OwnerKind,
+    pub kind: ObjKind,
+    /// Struct type id (meaningful for `ObjKind::Struct`).
+    pub type_id: u32,
+    /// Bytes charged: the allocation itself plus buffers it owns (list storage, text…).
+    pub bytes: u64,
+}
+
+/// Rows live in a vector indexed by the header's `meta` field; freed rows are recycled
+/// through a free list so the table stays as large as the peak object count.
+#[derive(Default)]
+pub struct MetaTable {
+    rows: Vec<Option<MetaEntry>>,
+    free: Vec<u32>,
+}
+
+impl MetaTable {
+    #[inline]
+    pub(crate) fn insert(&mut self, entry: MetaEntry) -> u32 {
+        if let Some(slot) = self.free.pop() {
+            self.rows[slot as usize] = Some(entry);
+            slot
+        } else {
+            self.rows.push(Some(entry));
+            (self.rows.len() - 1) as u32
+        }
+    }
+
+    #[inline]
+    pub(crate) fn remove(&mut self, slot: u32) -> MetaEntry {
+        let entry = self.rows[slot as usize]
+            .take()
+            .expect("metadata row of a live object");
+        self.free.push(slot);
+        entry
+    }
+
+    #[inline]
+    pub fn get(&self, slot: u32) -> Option<&MetaEntry> {
+        self.rows.get(slot as usize).and_then(|r| r.as_ref())
+    }
+
+    #[inline]
+    pub(crate) fn get_mut(&mut self, slot: u32) -> &mut MetaEntry {
+        self.rows[slot as usize]
+            .as_mut()
+            .expect("metadata row of a live object")
+    }
+
+    /// All live allocations, in slot order.
+    pub fn live(&self) -> impl Iterator<Item = &MetaEntry> + '_ {
+        self.rows.iter().filter_map(|r| r.as_ref())
+    }
+
+    /// Live allocations of one zone (the collector sweeps zone-locally, M8).
+    pub fn live_in(&self, zone: Zone) -> impl Iterator<Item = &MetaEntry> + '_ {
+        self.live().filter(move |e| e.zone == zone)
+    }
+
+    /// Number of slots (live or free): an upper bound for slot indices.
+    pub fn capacity(&self) -> usize {
+        self.rows.len()
+    }
+}

@@ -1,0 +1,289 @@
+//! Heap unit tests: counts, release order, weak references, deep structures, zone counters,
+//! memory limits and cycle collection.
+
+use crate::*;
+
+fn drain(heap: &mut Heap) {
+    heap.drain_pending();
+}
+
+#[test]
+fn value_is_16_bytes() {
+    assert_eq!(std::mem::size_of::<Value>(), 16);
+    assert_eq!(std::mem::size_of::<object::Header>(), 24);
+}
+
+#[test]
+fn alloc_and_free_string_updates_counters() {
+    let mut heap = Heap::new(None);
+    let s = heap.alloc_str("hello").unwrap();
+    assert_eq!(s.as_str(), "hello");
+    assert_eq!(s.strong_count(), 1);
+    assert_eq!(heap.live_objects(), 1);
+    let c = heap.zone_counters(Zone::Global);
+    assert_eq!(c.allocations, 1);
+    assert!(c.live_bytes >= 5);
+    heap.incref(Value::Obj(s));
+    assert_eq!(s.strong_count(), 2);
+    heap.decref(Value::Obj(s));
+    assert!(!heap.has_pending());
+    heap.decref(Value::Obj(s));
+    assert!(heap.has_pending());
+    drain(&mut heap);
+    let c = heap.zone_counters(Zone::Global);
+    assert_eq!(heap.live_objects(), 0);
+    assert_eq!(c.live_bytes, 0);
+    assert_eq!(c.deallocations, 1);
+    assert!(c.peak_bytes >= 5);
+    assert_eq!(heap.live_bytes(), 0);
+}
+
+#[test]
+fn struct_fields_are_released_with_it() {
+    let mut heap = Heap::new(None);
+    let a = heap.alloc_str("a").unwrap();
+    let l = heap.alloc_list(vec![Value::Int(1), Value::Int(2)]).unwrap();
+    let s = heap.alloc_struct(7, &[Value::Obj(a), Value::Int(3), Value::Obj(l)]).unwrap();
+    assert_eq!(s.field_count(), 3);
+    assert_eq!(s.type_id(), 7);
+    assert!(matches!(s.field(1), Value::Int(3)));
+    assert_eq!(heap.live_objects(), 3);
+    heap.decref_obj(s);
+    drain(&mut heap);
+    assert_eq!(heap.live_objects(), 0);
+}
+
+#[test]
+fn children_pop_in_field_order() {
+    let mut heap = Heap::new(None);
+    let a = heap.alloc_str("first").unwrap();
+    let b = heap.alloc_str("second").unwrap();
+    let s = heap.alloc_struct(0, &[Value::Obj(a), Value::Obj(b)]).unwrap();
+    heap.decref_obj(s);
+    let top = heap.pop_pending().unwrap();
+    assert_eq!(top, s);
+    heap.release(top);
+    let first = heap.pop_pending().unwrap();
+    assert_eq!(first.as_str(), "first");
+    heap.release(first);
+    let second = heap.pop_pending().unwrap();
+    assert_eq!(second.as_str(), "second");
+    heap.release(second);
+    assert_eq!(heap.live_objects(), 0);
+}
+
+#[test]
+fn million_node_list_frees_without_recursion() {
+    let mut heap = Heap::new(None);
+    let mut head = Value::None;
+    for i in 0..1_000_000 {
+        let node = heap.alloc_struct(0, &[Value::Int(i), head]).unwrap();
+        head = Value::Obj(node);
+    }
+    assert_eq!(heap.live_objects(), 1_000_000);
+    heap.decref(head);
+    drain(&mut heap);
+    assert_eq!(heap.live_objects(), 0);
+    assert_eq!(heap.live_bytes(), 0);
+}
+
+#[test]
+fn weak_ref_dies_with_target_and_keeps_header() {
+    let mut heap = Heap::new(None);
+    let t = heap.alloc_str("target").unwrap();
+    let w = heap.alloc_weak(t).unwrap();
+    assert_eq!(t.strong_count(), 1);
+    assert_eq!(t.weak_count(), 1);
+    assert!(heap.weak_exists(w));
+    let got = heap.weak_get(w);
+    assert!(matches!(got, Value::Obj(o) if o == t));
+    assert_eq!(t.strong_count(), 2);
+    heap.decref(got);
+    heap.decref_obj(t);
+    drain(&mut heap);
+    // The target is freed (counted as such); its header stays for the weak ref.
+    assert_eq!(heap.live_objects(), 1);
+    assert!(!heap.weak_exists(w));
+    assert!(heap.weak_get(w).is_none());
+    heap.decref_obj(w);
+    drain(&mut heap);
+    assert_eq!(heap.live_objects(), 0);
+}
+
+#[test]
+fn weak_ref_released_before_target() {
+    let mut heap = Heap::new(None);
+    let t = heap.alloc_list(vec![]).unwrap();
+    let w = heap.alloc_weak(t).unwrap();
+    heap.decref_obj(w);
+    drain(&mut heap);
+    assert_eq!(t.weak_count(), 0);
+    assert_eq!(heap.live_objects(), 1);
+    heap.decref_obj(t);
+    drain(&mut heap);
+    assert_eq!(heap.live_objects(), 0);
+}
+
+#[test]
+fn list_growth_is_charged_and_limit_enforced() {
+    let mut heap = Heap::new(Some(4096));
+    let l = heap.alloc_list(Vec::new()).unwrap();
+    let before = heap.live_bytes();
+    heap.list_push(l, Value::Int(1)).unwrap();
+    assert!(heap.live_bytes() > before);
+    let mut result = Ok(());
+    for i in 0..10_000 {
+        result = heap.list_push(l, Value::Int(i));
+        if result.is_err() {
+            break;
+        }
+    }
+    let err = result.unwrap_err();
+    assert_eq!(err.limit, Some(4096));
+    assert!(heap.live_bytes() <= 4096);
+    assert!(heap.alloc_str("x".repeat(5000)).is_err());
+    heap.decref_obj(l);
+    drain(&mut heap);
+    assert_eq!(heap.live_bytes(), 0);
+}
+
+#[test]
+fn map_insert_replace_remove_clear() {
+    let mut heap = Heap::new(None);
+    let m = heap.alloc_map(MapBody::default()).unwrap();
+    let v1 = heap.alloc_str("v1").unwrap();
+    assert!(heap.map_insert(m, MapKey::Str("k".into()), Value::Obj(v1)).unwrap().is_none());
+    assert!(heap.map_insert(m, MapKey::Int(2), Value::Int(5)).unwrap().is_none());
+    let old = heap.map_insert(m, MapKey::Int(2), Value::Int(6)).unwrap();
+    assert!(matches!(old, Some(Value::Int(5))));
+    assert_eq!(m.map().len(), 2);
+    let removed = heap.map_remove(m, MapKeyRef::Str("k")).unwrap();
+    heap.decref(removed);
+    drain(&mut heap);
+    assert_eq!(heap.live_objects(), 1);
+    heap.map_clear(m);
+    assert_eq!(m.map().len(), 0);
+    heap.decref_obj(m);
+    drain(&mut heap);
+    assert_eq!(heap.live_objects(), 0);
+    assert_eq!(heap.live_bytes(), 0);
+}
+
+#[test]
+fn metadata_and_usage_by_type() {
+    let mut heap = Heap::new(None);
+    heap.set_type_names(vec!["Node".into()]);
+    let a = heap.alloc_struct(0, &[Value::None]).unwrap();
+    let b = heap.alloc_struct(0, &[Value::None]).unwrap();
+    let s = heap.alloc_str("abc").unwrap();
+    let usage = heap.usage_by_type();
+    assert_eq!(usage[0].0, "Node");
+    assert_eq!(usage[0].1, 2);
+    assert_eq!(usage[1].0, "String");
+    assert_eq!(heap.metadata().live_in(Zone::Global).count(), 3);
+    assert_eq!(heap.metadata().live_in(Zone::Tensor).count(), 0);
+    for o in [a, b, s] {
+        heap.decref_obj(o);
+    }
+    drain(&mut heap);
+    assert_eq!(heap.metadata().live().count(), 0);
+}
+
+#[test]
+fn profile_snapshot_and_render() {
+    let mut heap = Heap::new(None);
+    let s = heap.alloc_str("abc").unwrap();
+    let p = heap.profile();
+    assert_eq!(p.live_objects, 1);
+    assert_eq!(p.zones.len(), 4);
+    assert_eq!(p.zones[0].name, "global");
+    assert_eq!(p.zones[0].allocations, 1);
+    let text = p.render();
+    assert!(text.contains("live_objects"));
+    assert!(text.contains("tensor"));
+    heap.decref_obj(s);
+    drain(&mut heap);
+}
+
+#[test]
+fn cycle_collection_frees_unreachable_cycles_only() {
+    let mut heap = Heap::new(None);
+    // a <-> b cycle, unreachable after the registers drop it.
+    let a = heap.alloc_struct(0, &[Value::None]).unwrap();
+    let b = heap.alloc_struct(0, &[Value::Obj(a)]).unwrap();
+    heap.incref_obj_for_test(b);
+    a.fields_mut()[0] = Value::Obj(b);
+    // c is held by a "register" and points into another cycle d <-> e.
+    let d = heap.alloc_struct(0, &[Value::None]).unwrap();
+    let e = heap.alloc_struct(0, &[Value::Obj(d)]).unwrap();
+    heap.incref_obj_for_test(e);
+    d.fields_mut()[0] = Value::Obj(e);
+    heap.incref_obj_for_test(d);
+    let c = heap.alloc_struct(0, &[Value::Obj(d)]).unwrap();
+    heap.decref_obj(b); // the register that held b (a is held by b only)
+    heap.decref_obj(e);
+    drain(&mut heap);
+    assert_eq!(heap.live_objects(), 5);
+    let garbage = heap.find_cycle_garbage(None);
+    assert_eq!(garbage.len(), 2);
+    let freed = heap.free_cycle_garbage(garbage);
+    assert_eq!(freed, 2);
+    drain(&mut heap);
+    assert_eq!(heap.live_objects(), 3);
+    heap.decref_obj(c);
+    drain(&mut heap);
+    // d <-> e is garbage now.
+    assert_eq!(heap.live_objects(), 2);
+    let garbage = heap.find_cycle_garbage(Some(Zone::Global));
+    assert_eq!(heap.free_cycle_garbage(garbage), 2);
+    assert_eq!(heap.live_objects(), 0);
+    assert_eq!(heap.live_bytes(), 0);
+}
+
+#[test]
+fn cycle_with_outside_child_releases_it() {
+    let mut heap = Heap::new(None);
+    let s = heap.alloc_str("outside").unwrap();
+    let a = heap.alloc_list(vec![Value::Obj(s)]).unwrap();
+    heap.incref_obj_for_test(a);
+    heap.list_push(a, Value::Obj(a)).unwrap(); // a list containing itself
+    heap.decref_obj(a); // the owning register goes away
+    drain(&mut heap);
+    assert_eq!(heap.live_objects(), 2);
+    let garbage = heap.find_cycle_garbage(None);
+    assert_eq!(heap.free_cycle_garbage(garbage), 1);
+    drain(&mut heap);
+    assert_eq!(heap.live_objects(), 0);
+}
+
+#[test]
+fn heap_drop_frees_leftovers() {
+    let mut heap = Heap::new(None);
+    let t = heap.alloc_str("t").unwrap();
+    let _w = heap.alloc_weak(t).unwrap();
+    let _l = heap.alloc_list(vec![Value::Obj(t)]).unwrap();
+    drop(heap); // must not crash or double free (run under Miri to check leaks)
+}
+
+#[test]
+fn trace_sink_receives_events() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let events: Rc<RefCell<Vec<String>>> = Default::default();
+    let sink = events.clone();
+    let mut heap = Heap::new(None);
+    heap.set_trace_sink(Box::new(move |e| sink.borrow_mut().push(e.line())));
+    heap.set_trace(Some(Zone::Global), true);
+    let s = heap.alloc_str("abc").unwrap();
+    heap.decref_obj(s);
+    drain(&mut heap);
+    heap.set_trace(None, false);
+    let s = heap.alloc_str("untraced").unwrap();
+    heap.decref_obj(s);
+    drain(&mut heap);
+    let events = events.borrow();
+    assert_eq!(events.len(), 2);
+    assert!(events[0].starts_with("trace: alloc String "), "{}", events[0]);
+    assert!(events[0].ends_with("bytes zone=global"));
+    assert!(events[1].starts_with("trace: free String "));
+}

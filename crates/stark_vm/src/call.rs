@@ -1,0 +1,73 @@
+//! Entering STARK functions from Rust (main, destructors) and turning faults into errors
+//! with a stack trace. Calls between STARK functions do not come through here: they push a
+//! frame inside the dispatch loop (`interp.rs`), so STARK recursion never recurses in Rust.
+
+use crate::error::{Fault, Frame, RuntimeError, VmExit};
+use crate::vm::{CallFrame, Vm, MAX_CALL_DEPTH};
+use stark_bytecode::FuncId;
+use stark_runtime::Value;
+use stark_syntax::Span;
+
+pub(crate) fn stack_overflow_message() -> String {
+    format!("stack overflow: call depth exceeded {MAX_CALL_DEPTH}")
+}
+
+impl<'m> Vm<'m> {
+    /// Calls `func` with `args` (taken over for owned parameters, views for borrowed ones)
+    /// and runs it to completion; returns its (owned) result.
+    pub(crate) fn call_function(&mut self, func: FuncId, args: &[Value]) -> Result<Value, VmExit> {
+        let module = self.module;
+        let Some(f) = module.functions.get(func as usize) else {
+            return Err(self.error_exit(Fault::msg(format!("internal error: no function #{func}"))));
+        };
+        if self.frames.len() >= MAX_CALL_DEPTH {
+            return Err(self.error_exit(Fault::Error(stack_overflow_message())));
+        }
+        let base = self.stack.len();
+        let size = (f.num_regs as usize).max(args.len());
+        self.stack.resize(base + size, Value::None);
+        self.stack[base..base + args.len()].copy_from_slice(args);
+        self.frames.push(CallFrame {
+            func,
+            pc: 0,
+            base,
+            ret_dst: 0,
+        });
+        let stop = self.frames.len() - 1;
+        self.execute(stop)
+    }
+
+    /// Attaches the current location and stack trace to a fault. Every frame's `pc` must be
+    /// the instruction after the one executing (the dispatch loop stores it before failing).
+    pub(crate) fn error_exit(&self, fault: Fault) -> VmExit {
+        match fault {
+            Fault::Exit(code) => VmExit::Exit(code),
+            Fault::OutOfMemory(m) => VmExit::OutOfMemory(m),
+            Fault::Error(message) => {
+                let trace: Vec<Frame> = self
+                    .frames
+                    .iter()
+                    .rev()
+                    .map(|fr| {
+                        let f = &self.module.functions[fr.func as usize];
+                        let span = if fr.pc == 0 {
+                            f.span
+                        } else {
+                            f.spans.get(fr.pc - 1).copied().unwrap_or(f.span)
+                        };
+                        Frame {
+                            function: f.name.clone(),
+                            span,
+                        }
+                    })
+                    .collect();
+                let span = trace.first().map(|f| f.span).unwrap_or(Span::default());
+                VmExit::RuntimeError(RuntimeError {
+                    message,
+                    span,
+                    trace,
+                })
+            }
+        }
+    }
+}

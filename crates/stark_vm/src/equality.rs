@@ -1,0 +1,87 @@
+//! Structural equality (`Instr::Equal`, `list.contains`): lists element-wise, maps by key
+//! regardless of order (as Python dicts), structs field by field.
+
+use stark_runtime::{ObjKind, ObjRef, Value};
+use std::collections::HashSet;
+
+/// After this many object pairs, remember visited pairs so that comparing two cyclic
+/// structures terminates (a pair seen again is assumed equal: bisimilarity).
+const REMEMBER_AFTER: usize = 10_000;
+
+pub fn values_equal(a: Value, b: Value) -> bool {
+    // Scalars and identical objects need no worklist.
+    match (a, b) {
+        (Value::Obj(p), Value::Obj(q)) if p != q => {}
+        _ => return scalar_equal(a, b),
+    }
+    let mut work: Vec<(Value, Value)> = vec![(a, b)];
+    let mut steps = 0usize;
+    let mut seen: HashSet<(ObjRef, ObjRef)> = HashSet::new();
+    while let Some((x, y)) = work.pop() {
+        let (Value::Obj(p), Value::Obj(q)) = (x, y) else {
+            if !scalar_equal(x, y) {
+                return false;
+            }
+            continue;
+        };
+        if p == q {
+            continue;
+        }
+        steps += 1;
+        if steps > REMEMBER_AFTER && !seen.insert((p, q)) {
+            continue;
+        }
+        if p.kind() != q.kind() {
+            return false;
+        }
+        match p.kind() {
+            ObjKind::Str => {
+                if p.as_str() != q.as_str() {
+                    return false;
+                }
+            }
+            ObjKind::List => {
+                let (l, r) = (p.list(), q.list());
+                if l.len() != r.len() {
+                    return false;
+                }
+                work.extend(l.iter().copied().zip(r.iter().copied()).rev());
+            }
+            ObjKind::Map => {
+                let (l, r) = (p.map(), q.map());
+                if l.len() != r.len() {
+                    return false;
+                }
+                for (k, v) in l.iter() {
+                    match r.get(k) {
+                        Some(w) => work.push((*v, *w)),
+                        None => return false,
+                    }
+                }
+            }
+            ObjKind::Struct => {
+                if p.type_id() != q.type_id() || p.field_count() != q.field_count() {
+                    return false;
+                }
+                work.extend(p.fields().iter().copied().zip(q.fields().iter().copied()).rev());
+            }
+            ObjKind::Weak => {
+                if p.weak_target() != q.weak_target() {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+fn scalar_equal(a: Value, b: Value) -> bool {
+    match (a, b) {
+        (Value::None, Value::None) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Float(x), Value::Float(y)) => x == y,
+        (Value::Obj(p), Value::Obj(q)) => p == q,
+        _ => false,
+    }
+}

@@ -1,0 +1,79 @@
+//! How a run ends when it does not end normally.
+
+use stark_runtime::OutOfMemory;
+use stark_syntax::Span;
+
+/// One line of a STARK stack trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    /// The function's name (`main`, `Node.area`).
+    pub function: String,
+    /// The instruction executing in that function: the failing one for the innermost
+    /// frame, the call for the others.
+    pub span: Span,
+}
+
+/// A runtime error: the message, where it happened, and the call stack (innermost first;
+/// `trace[0]` is the function the error happened in).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuntimeError {
+    pub message: String,
+    pub span: Span,
+    pub trace: Vec<Frame>,
+}
+
+impl std::fmt::Display for RuntimeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RuntimeError {}
+
+/// Why `run_main` stopped early. The CLI maps these to exit statuses 1, the code, and 3.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VmExit {
+    RuntimeError(RuntimeError),
+    /// `exit(code)` was called (stdout is already flushed).
+    Exit(i32),
+    /// An allocation would pass `--max-memory` (or the system refused it).
+    OutOfMemory(String),
+}
+
+impl std::fmt::Display for VmExit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VmExit::RuntimeError(e) => write!(f, "runtime error: {}", e.message),
+            VmExit::Exit(code) => write!(f, "exit({code})"),
+            VmExit::OutOfMemory(m) => f.write_str(m),
+        }
+    }
+}
+
+/// A failure inside one instruction, before the VM attaches the span and stack trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Fault {
+    Error(String),
+    Exit(i32),
+    OutOfMemory(String),
+}
+
+impl Fault {
+    pub(crate) fn msg(message: impl Into<String>) -> Fault {
+        Fault::Error(message.into())
+    }
+}
+
+impl From<OutOfMemory> for Fault {
+    fn from(e: OutOfMemory) -> Fault {
+        Fault::OutOfMemory(e.to_string())
+    }
+}
+
+/// Result of one instruction's work.
+pub(crate) type Fallible<T> = Result<T, Fault>;
+
+/// Shorthand for an error result.
+pub(crate) fn fail<T>(message: impl Into<String>) -> Fallible<T> {
+    Err(Fault::Error(message.into()))
+}

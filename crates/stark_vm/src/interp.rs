@@ -1,0 +1,372 @@
+//! The dispatch loop: one `match` over `Instr`, with the current frame's code, pc and
+//! register base in locals. Calls and returns switch those locals instead of recursing, so
+//! STARK recursion depth is bounded by `MAX_CALL_DEPTH`, not by the Rust stack.
+
+use crate::arith;
+use crate::call::stack_overflow_message;
+use crate::equality::values_equal;
+use crate::error::{Fault, VmExit};
+use crate::natives::{self, map_key_of, NativeCx};
+use crate::vm::{CallFrame, Vm, MAX_CALL_DEPTH};
+use stark_bytecode::{Instr, Native};
+use stark_runtime::{MapBody, ObjKind, Value};
+use stark_syntax::ast::ParamMode;
+
+impl<'m> Vm<'m> {
+    /// Runs from the top frame until the frame at index `stop` returns; yields its result.
+    pub(crate) fn execute(&mut self, stop: usize) -> Result<Value, VmExit> {
+        let module = self.module;
+        let mut fi = self.frames.len() - 1;
+        let mut code: &'m [Instr] = &module.functions[self.frames[fi].func as usize].code;
+        let mut pc = self.frames[fi].pc;
+        let mut base = self.frames[fi].base;
+
+        // Register `r` of the current frame, without a bounds check.
+        macro_rules! reg {
+            ($r:expr) => {
+                *{
+                    let i = base + $r as usize;
+                    debug_assert!(i < self.stack.len());
+                    // SAFETY: V1 (verify.rs) — every register operand is below its function's
+                    // `num_regs` — and F1 (vm.rs) — while a frame runs, the stack holds at
+                    // least `base + num_regs` values — so `i` is in bounds.
+                    unsafe { self.stack.get_unchecked_mut(i) }
+                }
+            };
+        }
+        // Leaves the loop with a runtime error at the current instruction.
+        macro_rules! fault {
+            ($f:expr) => {{
+                let f: Fault = $f;
+                self.frames[fi].pc = pc;
+                return Err(self.error_exit(f));
+            }};
+        }
+        macro_rules! check {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(f) => fault!(Fault::from(f)),
+                }
+            };
+        }
+        // Runs destructors and frees whatever the instruction released.
+        macro_rules! drain {
+            () => {
+                if self.heap.pending_len() > self.drain_floor {
+                    self.frames[fi].pc = pc;
+                    self.drain()?;
+                }
+            };
+        }
+        macro_rules! int_op {
+            ($dst:expr, $a:expr, $b:expr, $f:path) => {{
+                let v = check!($f(reg!($a), reg!($b)));
+                reg!($dst) = v;
+            }};
+        }
+        macro_rules! float_op {
+            ($dst:expr, $a:expr, $b:expr, |$x:ident, $y:ident| $e:expr) => {{
+                match (reg!($a), reg!($b)) {
+                    (Value::Float($x), Value::Float($y)) => reg!($dst) = Value::Float($e),
+                    _ => fault!(arith::operand_fault("float")),
+                }
+            }};
+        }
+        macro_rules! do_return {
+            ($v:expr) => {{
+                let v: Value = $v;
+                let done = self.frames.pop().expect("a frame to return from");
+                self.stack.truncate(done.base);
+                if self.frames.len() == stop {
+                    return Ok(v);
+                }
+                fi -= 1;
+                let caller = self.frames[fi];
+                code = &module.functions[caller.func as usize].code;
+                pc = caller.pc;
+                base = caller.base;
+                reg!(done.ret_dst) = v;
+            }};
+        }
+
+        loop {
+            let Some(&instr) = code.get(pc) else {
+                // Lowering ends every function with a return; be lenient if one is missing.
+                do_return!(Value::None);
+                continue;
+            };
+            pc += 1;
+            match instr {
+                Instr::LoadInt { dst, value } => reg!(dst) = Value::Int(value),
+                Instr::LoadFloat { dst, value } => reg!(dst) = Value::Float(value),
+                Instr::LoadBool { dst, value } => reg!(dst) = Value::Bool(value),
+                Instr::LoadNone { dst } => reg!(dst) = Value::None,
+                Instr::LoadStr { dst, konst } => {
+                    let text = module.strings.get(konst as usize).map(|s| s.as_str()).unwrap_or("");
+                    let s = check!(self.heap.alloc_str(text));
+                    reg!(dst) = Value::Obj(s);
+                }
+                Instr::Copy { dst, src } => reg!(dst) = reg!(src),
+                Instr::Move { dst, src } => {
+                    let v = std::mem::replace(&mut reg!(src), Value::None);
+                    reg!(dst) = v;
+                }
+                Instr::Incref { reg } => {
+                    let v = reg!(reg);
+                    self.heap.incref(v);
+                }
+                Instr::Decref { reg } | Instr::Drop { reg } => {
+                    let v = std::mem::replace(&mut reg!(reg), Value::None);
+                    if let Value::Obj(o) = v {
+                        self.heap.decref_obj(o);
+                        drain!();
+                    }
+                }
+
+                Instr::IAdd { dst, a, b } => int_op!(dst, a, b, arith::iadd),
+                Instr::ISub { dst, a, b } => int_op!(dst, a, b, arith::isub),
+                Instr::IMul { dst, a, b } => int_op!(dst, a, b, arith::imul),
+                Instr::IDiv { dst, a, b } => int_op!(dst, a, b, arith::idiv),
+                Instr::IMod { dst, a, b } => int_op!(dst, a, b, arith::imod),
+                Instr::IPow { dst, a, b } => int_op!(dst, a, b, arith::ipow),
+                Instr::INeg { dst, src } => match reg!(src) {
+                    Value::Int(x) => match x.checked_neg() {
+                        Some(v) => reg!(dst) = Value::Int(v),
+                        None => fault!(Fault::msg("integer overflow")),
+                    },
+                    _ => fault!(arith::operand_fault("int")),
+                },
+                Instr::ICmp { op, dst, a, b } => match (reg!(a), reg!(b)) {
+                    (Value::Int(x), Value::Int(y)) => reg!(dst) = Value::Bool(arith::compare(op, x.cmp(&y))),
+                    _ => fault!(arith::operand_fault("int")),
+                },
+                Instr::FAdd { dst, a, b } => float_op!(dst, a, b, |x, y| x + y),
+                Instr::FSub { dst, a, b } => float_op!(dst, a, b, |x, y| x - y),
+                Instr::FMul { dst, a, b } => float_op!(dst, a, b, |x, y| x * y),
+                Instr::FDiv { dst, a, b } => float_op!(dst, a, b, |x, y| x / y),
+                Instr::FMod { dst, a, b } => float_op!(dst, a, b, |x, y| arith::fmod(x, y)),
+                Instr::FPow { dst, a, b } => float_op!(dst, a, b, |x, y| x.powf(y)),
+                Instr::FNeg { dst, src } => match reg!(src) {
+                    Value::Float(x) => reg!(dst) = Value::Float(-x),
+                    _ => fault!(arith::operand_fault("float")),
+                },
+                Instr::FCmp { op, dst, a, b } => match (reg!(a), reg!(b)) {
+                    (Value::Float(x), Value::Float(y)) => reg!(dst) = Value::Bool(arith::compare_floats(op, x, y)),
+                    _ => fault!(arith::operand_fault("float")),
+                },
+                Instr::IToF { dst, src } => match reg!(src) {
+                    Value::Int(x) => reg!(dst) = Value::Float(x as f64),
+                    Value::Float(x) => reg!(dst) = Value::Float(x),
+                    _ => fault!(arith::operand_fault("int")),
+                },
+                Instr::Not { dst, src } => match reg!(src) {
+                    Value::Bool(x) => reg!(dst) = Value::Bool(!x),
+                    _ => fault!(arith::operand_fault("bool")),
+                },
+                Instr::BCmp { op, dst, a, b } => match (reg!(a), reg!(b)) {
+                    (Value::Bool(x), Value::Bool(y)) => reg!(dst) = Value::Bool(arith::compare(op, x.cmp(&y))),
+                    _ => fault!(arith::operand_fault("bool")),
+                },
+                Instr::Concat { dst, a, b } => {
+                    let (Value::Obj(x), Value::Obj(y)) = (reg!(a), reg!(b)) else {
+                        fault!(arith::operand_fault("string"))
+                    };
+                    let text = check!(natives::string::concat(x.as_str(), y.as_str()));
+                    let s = check!(self.heap.alloc_str(text));
+                    reg!(dst) = Value::Obj(s);
+                }
+                Instr::SCmp { op, dst, a, b } => {
+                    let (Value::Obj(x), Value::Obj(y)) = (reg!(a), reg!(b)) else {
+                        fault!(arith::operand_fault("string"))
+                    };
+                    reg!(dst) = Value::Bool(arith::compare(op, x.as_str().cmp(y.as_str())));
+                }
+                Instr::Equal { dst, a, b, negate } => {
+                    let eq = values_equal(reg!(a), reg!(b));
+                    reg!(dst) = Value::Bool(eq != negate);
+                }
+                Instr::IsNone { dst, src } => {
+                    let v = reg!(src).is_none();
+                    reg!(dst) = Value::Bool(v);
+                }
+
+                Instr::Jump { target } => pc = target as usize,
+                Instr::JumpIf { cond, target } => {
+                    if let Value::Bool(true) = reg!(cond) {
+                        pc = target as usize;
+                    }
+                }
+                Instr::JumpIfNot { cond, target } => {
+                    if let Value::Bool(false) = reg!(cond) {
+                        pc = target as usize;
+                    }
+                }
+                Instr::Call { dst, func, args, argc } => {
+                    let Some(callee) = module.functions.get(func as usize) else {
+                        fault!(Fault::msg(format!("internal error: no function #{func}")))
+                    };
+                    if self.frames.len() >= MAX_CALL_DEPTH {
+                        fault!(Fault::Error(stack_overflow_message()));
+                    }
+                    // The stack's length is the top of the current frame.
+                    let new_base = self.stack.len();
+                    let argc = argc as usize;
+                    let size = (callee.num_regs as usize).max(argc);
+                    self.stack.resize(new_base + size, Value::None);
+                    let from = base + args as usize;
+                    for i in 0..argc {
+                        let v = self.stack[from + i];
+                        self.stack[new_base + i] = v;
+                        // The callee takes over an owned argument's reference.
+                        if callee.param_modes.get(i) == Some(&ParamMode::Owned) {
+                            self.stack[from + i] = Value::None;
+                        }
+                    }
+                    self.frames[fi].pc = pc;
+                    self.frames.push(CallFrame {
+                        func,
+                        pc: 0,
+                        base: new_base,
+                        ret_dst: dst,
+                    });
+                    fi += 1;
+                    code = &callee.code;
+                    pc = 0;
+                    base = new_base;
+                }
+                Instr::Ret { src } => {
+                    let v = std::mem::replace(&mut reg!(src), Value::None);
+                    do_return!(v);
+                }
+                Instr::RetNone => do_return!(Value::None),
+
+                Instr::NewStruct { dst, ty, args, argc, stack: _ } => {
+                    let from = base + args as usize;
+                    let fields = &self.stack[from..from + argc as usize];
+                    let obj = check!(self.heap.alloc_struct(ty, fields));
+                    for slot in &mut self.stack[from..from + argc as usize] {
+                        *slot = Value::None;
+                    }
+                    reg!(dst) = Value::Obj(obj);
+                }
+                Instr::GetField { dst, obj, field } => {
+                    let Value::Obj(o) = reg!(obj) else {
+                        fault!(Fault::msg("internal error: field access on a non-object"))
+                    };
+                    let Some(&v) = o.fields().get(field as usize) else {
+                        fault!(Fault::msg("internal error: field index out of range"))
+                    };
+                    reg!(dst) = v;
+                }
+                Instr::SetField { obj, field, src } => {
+                    let Value::Obj(o) = reg!(obj) else {
+                        fault!(Fault::msg("internal error: field store on a non-object"))
+                    };
+                    let v = std::mem::replace(&mut reg!(src), Value::None);
+                    let Some(slot) = o.fields_mut().get_mut(field as usize) else {
+                        fault!(Fault::msg("internal error: field index out of range"))
+                    };
+                    let old = std::mem::replace(slot, v);
+                    if let Value::Obj(old) = old {
+                        self.heap.decref_obj(old);
+                        drain!();
+                    }
+                }
+
+                Instr::NewList { dst, args, argc } => {
+                    let from = base + args as usize;
+                    let items: Vec<Value> = self.stack[from..from + argc as usize].to_vec();
+                    let list = check!(self.heap.alloc_list(items));
+                    for slot in &mut self.stack[from..from + argc as usize] {
+                        *slot = Value::None;
+                    }
+                    reg!(dst) = Value::Obj(list);
+                }
+                Instr::NewMap { dst, args, argc } => {
+                    let from = base + args as usize;
+                    let mut body = MapBody::default();
+                    body.reserve(argc as usize);
+                    let map = check!(self.heap.alloc_map(body));
+                    reg!(dst) = Value::Obj(map);
+                    for i in 0..argc as usize {
+                        let k = std::mem::replace(&mut self.stack[from + 2 * i], Value::None);
+                        let v = std::mem::replace(&mut self.stack[from + 2 * i + 1], Value::None);
+                        let key = check!(map_key_of(k));
+                        // The key object (if a String) was moved in; its text now lives in the key.
+                        self.heap.decref(k);
+                        if let Some(old) = check!(self.heap.map_insert(map, key, v)) {
+                            self.heap.decref(old);
+                        }
+                    }
+                    drain!();
+                }
+                Instr::ListGet { dst, list, index } => {
+                    let (Value::Obj(l), Value::Int(i)) = (reg!(list), reg!(index)) else {
+                        fault!(arith::operand_fault("list"))
+                    };
+                    let items = l.list();
+                    match usize::try_from(i).ok().and_then(|i| items.get(i)) {
+                        Some(&v) => reg!(dst) = v,
+                        None => fault!(natives::list::index_error(i, items.len())),
+                    }
+                }
+                Instr::ListSet { list, index, src } => {
+                    let (Value::Obj(l), Value::Int(i)) = (reg!(list), reg!(index)) else {
+                        fault!(arith::operand_fault("list"))
+                    };
+                    let items = l.list_mut();
+                    let len = items.len();
+                    let Some(slot) = usize::try_from(i).ok().and_then(|i| items.get_mut(i)) else {
+                        fault!(natives::list::index_error(i, len))
+                    };
+                    let v = std::mem::replace(&mut reg!(src), Value::None);
+                    let old = std::mem::replace(slot, v);
+                    if let Value::Obj(old) = old {
+                        self.heap.decref_obj(old);
+                        drain!();
+                    }
+                }
+                Instr::Unwrap { dst, src, expr } => {
+                    let v = reg!(src);
+                    if v.is_none() {
+                        let text = module.strings.get(expr as usize).map(|s| s.as_str()).unwrap_or("value");
+                        fault!(Fault::msg(format!("`{text}` is None")));
+                    }
+                    reg!(dst) = v;
+                }
+                Instr::CallNative { dst, native, args, argc } => {
+                    let from = base + args as usize;
+                    let to = from + argc as usize;
+                    if to > self.stack.len() {
+                        fault!(Fault::msg("internal error: native operands out of frame"));
+                    }
+                    let result = if native == Native::MemCollect {
+                        // Runs destructors: needs the whole VM, and pc saved for traces.
+                        self.frames[fi].pc = pc;
+                        let zone = match self.stack[from..to].first() {
+                            Some(Value::Obj(o)) if o.kind() == ObjKind::Str => Some(o.as_str().to_string()),
+                            _ => None,
+                        };
+                        self.collect_cycles(zone.as_deref())?
+                    } else {
+                        let mut cx = NativeCx {
+                            heap: &mut self.heap,
+                            module,
+                            out: &mut self.out,
+                            args: &self.args,
+                        };
+                        check!(natives::call(&mut cx, native, &self.stack[from..to]))
+                    };
+                    for i in 0..argc as usize {
+                        if native.consumes(i) {
+                            self.stack[from + i] = Value::None;
+                        }
+                    }
+                    reg!(dst) = result;
+                    drain!();
+                }
+            }
+        }
+    }
+}

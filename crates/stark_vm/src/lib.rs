@@ -1,0 +1,24 @@
+//! STARK's bytecode interpreter: a register machine over `stark_bytecode::Module` that runs
+//! on the `stark_runtime` heap. Calls are iterative (frames on a Vec), releases are
+//! deterministic with destructors run before an object's fields go (M3), and every failure
+//! is a `VmExit`, never a panic.
+
+mod arith;
+mod call;
+mod copy;
+mod equality;
+mod error;
+pub mod format;
+mod interp;
+mod natives;
+mod output;
+mod release;
+mod verify;
+mod vm;
+
+pub use error::{Frame, RuntimeError, VmExit};
+pub use stark_runtime::{ProfileSnapshot, ZoneSnapshot};
+pub use vm::{Vm, VmOptions, MAX_CALL_DEPTH};
+
+#[cfg(test)]
+mod tests;

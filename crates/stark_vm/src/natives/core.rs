@@ -1,0 +1,149 @@
+//! Free functions: print, str, f-strings, conversions, assert, args, exit, range.
+
+use super::{arg, int_arg, obj_arg, NativeCx};
+use crate::error::{fail, Fallible, Fault};
+use crate::format::{float_to_string, write_value};
+use stark_runtime::{ObjKind, Value};
+
+/// The text of all operands, `sep` between them.
+fn joined(cx: &NativeCx<'_>, a: &[Value], sep: &str) -> String {
+    let mut s = String::new();
+    for (i, v) in a.iter().enumerate() {
+        if i > 0 {
+            s.push_str(sep);
+        }
+        write_value(cx.module, &mut s, *v);
+    }
+    s
+}
+
+pub(crate) fn print(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let mut line = joined(cx, a, " ");
+    line.push('\n');
+    cx.out.write_str(&line);
+    Ok(Value::None)
+}
+
+pub(crate) fn to_str(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let text = joined(cx, a, "");
+    Ok(Value::Obj(cx.heap.alloc_str(text)?))
+}
+
+/// f-strings: every operand's `str()`, concatenated.
+pub(crate) fn format(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    to_str(cx, a)
+}
+
+pub(crate) fn parse_int(a: &[Value]) -> Fallible<Value> {
+    let s = obj_arg(a, 0, ObjKind::Str)?;
+    let text = s.as_str();
+    // As Python's int(): surrounding whitespace and `_` between digits are accepted.
+    let t = text.trim();
+    let digits_ok = !t.is_empty()
+        && !t.starts_with('_')
+        && !t.ends_with('_')
+        && !t.contains("__")
+        && !t.trim_start_matches(['+', '-']).starts_with('_');
+    let cleaned: String = t.chars().filter(|c| *c != '_').collect();
+    match cleaned.parse::<i64>() {
+        Ok(v) if digits_ok => Ok(Value::Int(v)),
+        Err(e) if digits_ok && matches!(e.kind(), std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow) => {
+            fail(format!("integer literal out of range for Int: {}", quote(text)))
+        }
+        _ => fail(format!("invalid literal for int(): {}", quote(text))),
+    }
+}
+
+fn quote(s: &str) -> String {
+    let mut out = String::new();
+    crate::format::write_quoted(&mut out, s);
+    out
+}
+
+pub(crate) fn float_to_int(a: &[Value]) -> Fallible<Value> {
+    let x = match arg(a, 0) {
+        Value::Float(x) => x,
+        Value::Int(i) => return Ok(Value::Int(i)),
+        _ => return Err(super::bad_operand(0, "Float")),
+    };
+    if x.is_nan() {
+        return fail("cannot convert float NaN to integer");
+    }
+    if x.is_infinite() {
+        return fail("cannot convert float infinity to integer");
+    }
+    let t = x.trunc();
+    // i64::MAX as f64 rounds up to 2^63, which is out of range; -2^63 is exact and in range.
+    if t >= 9_223_372_036_854_775_808.0 || t < -9_223_372_036_854_775_808.0 {
+        return fail(format!("float {} out of range for Int", float_to_string(x)));
+    }
+    Ok(Value::Int(t as i64))
+}
+
+pub(crate) fn parse_float(a: &[Value]) -> Fallible<Value> {
+    let s = obj_arg(a, 0, ObjKind::Str)?;
+    let text = s.as_str();
+    let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    // Rust accepts "infinity"/"inf"/"nan" like Python; reject Rust-only forms such as "1_0".
+    let parsed = if t.contains('_') { Err(()) } else { t.parse::<f64>().map_err(|_| ()) };
+    match parsed {
+        Ok(v) if !t.is_empty() => Ok(Value::Float(v)),
+        _ if lower == "+nan" || lower == "-nan" => Ok(Value::Float(f64::NAN)),
+        _ => fail(format!("could not convert string to float: {}", quote(text))),
+    }
+}
+
+pub(crate) fn assert(a: &[Value]) -> Fallible<Value> {
+    match arg(a, 0) {
+        Value::Bool(true) => Ok(Value::None),
+        Value::Bool(false) => match arg(a, 1) {
+            Value::Obj(m) if m.kind() == ObjKind::Str => fail(format!("assertion failed: {}", m.as_str())),
+            _ => fail("assertion failed"),
+        },
+        _ => Err(super::bad_operand(0, "Bool")),
+    }
+}
+
+pub(crate) fn args(cx: &mut NativeCx<'_>) -> Fallible<Value> {
+    let list = cx.heap.alloc_str_list(cx.args.iter().map(|s| s.as_str()))?;
+    Ok(Value::Obj(list))
+}
+
+pub(crate) fn exit(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let code = int_arg(a, 0)?;
+    cx.out.flush();
+    Err(Fault::Exit(code.clamp(i32::MIN as i64, i32::MAX as i64) as i32))
+}
+
+/// `range(start, end[, step])` as a list.
+pub(crate) fn range_list(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let (start, end, step) = match a.len() {
+        1 => (0, int_arg(a, 0)?, 1),
+        2 => (int_arg(a, 0)?, int_arg(a, 1)?, 1),
+        _ => (int_arg(a, 0)?, int_arg(a, 1)?, int_arg(a, 2)?),
+    };
+    if step == 0 {
+        return fail("range() step must not be zero");
+    }
+    let count: u64 = if step > 0 && end > start {
+        ((end as i128 - start as i128 + step as i128 - 1) / step as i128) as u64
+    } else if step < 0 && end < start {
+        ((start as i128 - end as i128 + (-(step as i128)) - 1) / (-(step as i128))) as u64
+    } else {
+        0
+    };
+    let list = cx.heap.alloc_list(Vec::new())?;
+    let count_usize = usize::try_from(count).unwrap_or(usize::MAX);
+    if let Err(e) = cx.heap.list_reserve(list, count_usize) {
+        cx.heap.decref_obj(list);
+        return Err(e.into());
+    }
+    let items = list.list_mut();
+    let mut v = start as i128;
+    for _ in 0..count {
+        items.push(Value::Int(v as i64));
+        v += step as i128;
+    }
+    Ok(Value::Obj(list))
+}

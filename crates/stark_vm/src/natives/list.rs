@@ -1,0 +1,104 @@
+//! List methods.
+
+use super::{arg, int_arg, obj_arg, NativeCx};
+use crate::equality::values_equal;
+use crate::error::{fail, Fallible, Fault};
+use stark_runtime::{ObjKind, Value};
+use std::cmp::Ordering;
+
+/// The error for `list[i]` with `i` outside `0..len` (negative indices are out of range).
+pub(crate) fn index_error(index: i64, len: usize) -> Fault {
+    Fault::msg(format!("index {index} out of range for list of length {len}"))
+}
+
+pub(crate) fn push(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    cx.heap.list_push(l, arg(a, 1))?;
+    Ok(Value::None)
+}
+
+/// `l.pop()`: the last element, moved out (owned).
+pub(crate) fn pop(a: &[Value]) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    match l.list_mut().pop() {
+        Some(v) => Ok(v),
+        None => fail("pop from empty list"),
+    }
+}
+
+pub(crate) fn len(a: &[Value]) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    Ok(Value::Int(l.list().len() as i64))
+}
+
+/// `l.get(i) -> T?`: a new reference to the element, or `None` when out of range.
+pub(crate) fn get_opt(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    let i = int_arg(a, 1)?;
+    match usize::try_from(i).ok().and_then(|i| l.list().get(i)) {
+        Some(&v) => {
+            cx.heap.incref(v);
+            Ok(v)
+        }
+        None => Ok(Value::None),
+    }
+}
+
+pub(crate) fn insert(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    let i = int_arg(a, 1)?;
+    let len = l.list().len();
+    match usize::try_from(i) {
+        Ok(idx) if idx <= len => {
+            cx.heap.list_insert(l, idx, arg(a, 2))?;
+            Ok(Value::None)
+        }
+        _ => Err(Fault::msg(format!("insert index {i} out of range for list of length {len}"))),
+    }
+}
+
+/// `l.remove(i)`: the element, moved out (owned).
+pub(crate) fn remove(a: &[Value]) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    let i = int_arg(a, 1)?;
+    let items = l.list_mut();
+    match usize::try_from(i) {
+        Ok(idx) if idx < items.len() => Ok(items.remove(idx)),
+        _ => Err(index_error(i, items.len())),
+    }
+}
+
+pub(crate) fn clear(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    cx.heap.list_clear(l);
+    Ok(Value::None)
+}
+
+pub(crate) fn contains(a: &[Value]) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    let needle = arg(a, 1);
+    Ok(Value::Bool(l.list().iter().any(|v| values_equal(*v, needle))))
+}
+
+/// In-place stable sort of Int, Float (total order: NaN last) or String elements.
+pub(crate) fn sort(a: &[Value]) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    l.list_mut().sort_by(order);
+    Ok(Value::None)
+}
+
+fn order(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => x.cmp(y),
+        (Value::Float(x), Value::Float(y)) => x.total_cmp(y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::Obj(p), Value::Obj(q)) if p.kind() == ObjKind::Str && q.kind() == ObjKind::Str => {
+            p.as_str().cmp(q.as_str())
+        }
+        // `None` sorts first in a list of optionals.
+        (Value::None, Value::None) => Ordering::Equal,
+        (Value::None, _) => Ordering::Less,
+        (_, Value::None) => Ordering::Greater,
+        _ => Ordering::Equal,
+    }
+}

@@ -1,0 +1,45 @@
+//! Program output: buffered stdout that never panics on a closed pipe.
+
+use std::io::{IsTerminal, Write};
+
+pub(crate) struct Output {
+    sink: Box<dyn Write>,
+    /// Set after the first write error (e.g. `stark run x | head -1`): later output is
+    /// dropped silently instead of failing the program.
+    broken: bool,
+}
+
+impl Output {
+    /// Block-buffered into a pipe or file (fast), line-buffered on a terminal (so
+    /// interactive output appears as it is printed), as C stdio and Python do.
+    pub(crate) fn stdout() -> Output {
+        let out = std::io::stdout();
+        if out.is_terminal() {
+            Output::new(Box::new(std::io::LineWriter::new(out.lock())))
+        } else {
+            Output::new(Box::new(std::io::BufWriter::with_capacity(64 * 1024, out.lock())))
+        }
+    }
+
+    pub(crate) fn new(sink: Box<dyn Write>) -> Output {
+        Output { sink, broken: false }
+    }
+
+    pub(crate) fn write_str(&mut self, s: &str) {
+        if !self.broken && self.sink.write_all(s.as_bytes()).is_err() {
+            self.broken = true;
+        }
+    }
+
+    pub(crate) fn flush(&mut self) {
+        if !self.broken && self.sink.flush().is_err() {
+            self.broken = true;
+        }
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}

@@ -1,0 +1,140 @@
+//! The `Vm` value and its public API.
+
+use crate::error::{RuntimeError, VmExit};
+use crate::verify::verify_module;
+use crate::output::Output;
+use stark_bytecode::{FuncId, Module, Reg};
+use stark_runtime::{Heap, ProfileSnapshot, Value, Zone};
+use std::io::Write;
+
+/// Deepest STARK call stack before "stack overflow".
+pub const MAX_CALL_DEPTH: usize = 10_000;
+
+/// How deep destructors may nest (a destructor freeing an object with a destructor…) before
+/// further releases wait for the enclosing drain; bounds Rust recursion.
+pub(crate) const MAX_DESTRUCTOR_NESTING: usize = 64;
+
+#[derive(Clone, Debug, Default)]
+pub struct VmOptions {
+    /// What `args()` returns.
+    pub args: Vec<String>,
+    /// `--max-memory BYTES`: live heap bytes above this are an out-of-memory exit.
+    pub max_memory: Option<u64>,
+}
+
+/// One activation record. Registers of the frame are `stack[base .. base + num_regs]`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CallFrame {
+    pub func: FuncId,
+    /// Next instruction to run (for a caller: the one after its `Call`).
+    pub pc: usize,
+    pub base: usize,
+    /// Caller register receiving the result.
+    pub ret_dst: Reg,
+}
+
+/// The interpreter. Borrowing the module keeps instruction slices valid across calls
+/// without cloning.
+pub struct Vm<'m> {
+    pub(crate) module: &'m Module,
+    pub(crate) heap: Heap,
+    /// All frames' registers, contiguous. F1: its length is always the top of the current
+    /// frame, at least `base + num_regs` (calls grow it, returns truncate it to the
+    /// returning frame's base, which is above the caller's registers).
+    pub(crate) stack: Vec<Value>,
+    pub(crate) frames: Vec<CallFrame>,
+    pub(crate) args: Vec<String>,
+    pub(crate) out: Output,
+    /// Destructors running right now, nested.
+    pub(crate) destructor_depth: usize,
+    /// Pending-release entries below this index belong to an enclosing drain.
+    pub(crate) drain_floor: usize,
+    /// The load-time verification result; a module that failed it never runs.
+    verified: Result<(), String>,
+}
+
+impl<'m> Vm<'m> {
+    pub fn new(module: &'m Module, options: VmOptions) -> Vm<'m> {
+        let mut heap = Heap::new(options.max_memory);
+        heap.set_type_names(module.structs.iter().map(|s| s.name.clone()).collect());
+        Vm {
+            module,
+            heap,
+            stack: Vec::with_capacity(1024),
+            frames: Vec::with_capacity(64),
+            args: options.args,
+            out: Output::stdout(),
+            destructor_depth: 0,
+            drain_floor: 0,
+            verified: verify_module(module),
+        }
+    }
+
+    /// Sends program output to `sink` instead of stdout (tests, embedding).
+    pub fn set_output(&mut self, sink: Box<dyn Write>) {
+        self.out.flush();
+        self.out = Output::new(sink);
+    }
+
+    /// Runs `main()` to completion. Output is flushed before this returns, whatever the
+    /// outcome.
+    pub fn run_main(&mut self) -> Result<(), VmExit> {
+        if let Err(e) = &self.verified {
+            return Err(VmExit::RuntimeError(RuntimeError {
+                message: format!("internal error: invalid bytecode: {e}"),
+                span: Default::default(),
+                trace: Vec::new(),
+            }));
+        }
+        let main = self.module.main;
+        let result = self.call_function(main, &[]).and_then(|v| {
+            self.heap.decref(v);
+            self.drain()?;
+            // Cycles are reclaimed without a call from the program (M7): whatever cyclic
+            // garbage is left when main returns is collected (destructors included) before
+            // the run ends, so leak checks see only objects that are really still referenced.
+            if self.heap.live_objects() > 0 {
+                self.collect_cycles(None)?;
+            }
+            Ok(())
+        });
+        self.out.flush();
+        result
+    }
+
+    /// Objects still alive (after a successful run: leaks; the test runner expects 0).
+    pub fn live_objects(&self) -> u64 {
+        self.heap.live_objects()
+    }
+
+    /// `Memory.profile()` now, without allocating anything.
+    pub fn memory_profile(&self) -> ProfileSnapshot {
+        self.heap.profile()
+    }
+
+    /// The `--mem-report` text: the final profile table, then the peak of each zone.
+    pub fn mem_report(&self) -> String {
+        self.heap.profile().report()
+    }
+
+    /// Peak live bytes per zone, in zone order (global, actor, tensor, io).
+    pub fn zone_peaks(&self) -> Vec<(&'static str, u64)> {
+        Zone::ALL
+            .iter()
+            .map(|&z| (z.name(), self.heap.zone_counters(z).peak_bytes))
+            .collect()
+    }
+
+    pub fn heap(&self) -> &Heap {
+        &self.heap
+    }
+
+    /// For installing a trace sink (`--trace FILE`) before the run.
+    pub fn heap_mut(&mut self) -> &mut Heap {
+        &mut self.heap
+    }
+
+    pub fn flush_output(&mut self) {
+        self.out.flush();
+    }
+}
