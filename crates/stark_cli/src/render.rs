@@ -71,7 +71,15 @@ pub fn runtime_error(path: &str, source: &str, err: &stark_vm::RuntimeError) {
         out.push_str(&format!("   |\n{line:>3} | {text}\n   | {}{}\n", " ".repeat(col - 1), "^".repeat(width)));
     }
     out.push_str("stack trace (most recent call first):\n");
-    for frame in &err.trace {
+    // A stack overflow carries thousands of frames: show the two ends.
+    let (head, tail) = (10, 5);
+    for (i, frame) in err.trace.iter().enumerate() {
+        if err.trace.len() > head + tail + 1 && i >= head && i < err.trace.len() - tail {
+            if i == head {
+                out.push_str(&format!("  ... {} more frames ...\n", err.trace.len() - head - tail));
+            }
+            continue;
+        }
         out.push_str(&format!("  at {} ({})\n", frame.function, location(path, source, frame.span)));
     }
     eprint!("{out}");

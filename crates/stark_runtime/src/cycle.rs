@@ -68,7 +68,7 @@ impl Heap {
         let candidates: Vec<ObjRef> = self
             .meta
             .live()
-            .filter(|e| zone.map_or(true, |z| e.zone == z))
+            .filter(|e| zone.is_none_or(|z| e.zone == z))
             // Strings and weak refs cannot be part of a cycle (no strong edges out), and
             // objects at count zero are already queued for release (or finalizing).
             .filter(|e| matches!(e.kind, ObjKind::Struct | ObjKind::List | ObjKind::Map))

@@ -25,11 +25,21 @@
 //!   fine: `decref` never frees, it only queues (I7).
 //! - **I6 (accounting).** Each live (not `DEAD`) allocation has exactly one metadata row, at
 //!   index `header.meta`; each zone's `live_bytes`/`live_objects` are the sums over its rows.
+//!   `LOCAL` structs (M9: proved not to escape their function) are the exception: no row, no
+//!   counters; they are counted in `local_objects` only.
 //! - **I7 (no recursion).** `decref` never frees: a count reaching zero is queued on the
 //!   pending stack, and `release` only decrefs an object's children (queueing them in turn).
 //!   Freeing a structure of any depth therefore uses constant Rust stack; the pending stack
 //!   is the worklist. Children are queued in reverse so they pop in field order, depth-first
 //!   (Rust's drop order).
+//!
+//! # Trust boundary
+//!
+//! The heap trusts its caller to follow the bytecode's ownership contract: one `decref` per
+//! owned reference, `release` only for objects popped from the pending stack. The VM upholds
+//! this for verified bytecode whose RC operations the compiler inserted correctly. Cheap
+//! checks turn the most likely contract violations (a count going below zero, releasing a
+//! live object) into panics instead of heap corruption.
 
 use crate::metadata::{MetaEntry, MetaTable, OwnerKind};
 use crate::object::{
@@ -112,6 +122,8 @@ pub struct Heap {
     current_zone: Zone,
     /// Recycled blocks for small objects.
     pool: Pool,
+    /// Live `LOCAL` structs (not heap objects to the program, see I6).
+    local_objects: u64,
 }
 
 impl Default for Heap {
@@ -135,6 +147,7 @@ impl Heap {
             gc: GcState::default(),
             current_zone: Zone::Global,
             pool: Pool::default(),
+            local_objects: 0,
         }
     }
 
@@ -329,6 +342,46 @@ impl Heap {
         Ok(ObjRef(ptr))
     }
 
+    /// A struct that escape analysis proved never leaves its function (M9, `NewStruct` with
+    /// `stack: true`). It is refcounted and released like any struct — destructors included —
+    /// but the program does not see it as a heap allocation: no metadata row, no zone
+    /// counters, no trace events, no memory limit (I6).
+    pub fn alloc_struct_local(&mut self, type_id: u32, fields: &[Value]) -> Result<ObjRef, OutOfMemory> {
+        let len = fields.len() as u32;
+        let layout = struct_layout(len);
+        let Some(ptr) = NonNull::new(self.pool.alloc(layout) as *mut Header) else {
+            return Err(OutOfMemory {
+                requested: layout.size() as u64,
+                live: self.total_live,
+                limit: None,
+            });
+        };
+        // SAFETY: a fresh allocation of struct_layout(len): a Header followed by `len` Value
+        // slots (I2); `fields` cannot overlap it.
+        unsafe {
+            ptr.as_ptr().write(Header {
+                strong: Cell::new(1),
+                weak: Cell::new(0),
+                kind: ObjKind::Struct,
+                zone: self.current_zone,
+                flags: Cell::new(flags::BLACK | flags::LOCAL),
+                _reserved: 0,
+                type_id,
+                meta: Cell::new(u32::MAX),
+                len,
+            });
+            let dst = (ptr.as_ptr() as *mut u8).add(FIELDS_OFFSET) as *mut Value;
+            std::ptr::copy_nonoverlapping(fields.as_ptr(), dst, fields.len());
+        }
+        self.local_objects += 1;
+        Ok(ObjRef(ptr))
+    }
+
+    /// Live structs allocated with [`Heap::alloc_struct_local`].
+    pub fn local_objects(&self) -> u64 {
+        self.local_objects
+    }
+
     /// A `WeakRef` to `target` (M6): the strong count is unchanged, the weak count rises.
     pub fn alloc_weak(&mut self, target: ObjRef) -> Result<ObjRef, OutOfMemory> {
         let ptr = self.alloc_header(ObjKind::Weak, 0, 0, 0)?;
@@ -362,7 +415,7 @@ impl Heap {
     pub fn decref_obj(&mut self, o: ObjRef) {
         let h = o.header();
         let n = h.strong.get();
-        debug_assert!(n > 0, "decref of an object with no strong references");
+        assert!(n > 0, "reference count underflow: a value was released twice");
         if n > 1 {
             h.strong.set(n - 1);
         } else {
@@ -427,8 +480,10 @@ impl Heap {
     /// body, updates the counters, and deallocates unless weak references keep the header.
     pub fn release(&mut self, obj: ObjRef) {
         let h = obj.header();
-        debug_assert_eq!(h.strong.get(), 0);
-        debug_assert!(!h.has_flag(flags::DEAD));
+        assert!(
+            h.strong.get() == 0 && !h.has_flag(flags::DEAD),
+            "release of a live or already released object"
+        );
         let base = obj.raw();
         match h.kind {
             ObjKind::Struct => {
@@ -464,11 +519,15 @@ impl Heap {
             }
         }
         h.set_flag(flags::DEAD);
-        let row = self.meta.remove(h.meta.get());
-        self.zones[h.zone.index()].on_free(row.bytes);
-        self.total_live -= row.bytes;
-        if self.tracer.any {
-            self.trace_event(TraceKind::Free, h.kind, h.type_id, row.bytes, h.zone);
+        if h.has_flag(flags::LOCAL) {
+            self.local_objects -= 1;
+        } else {
+            let row = self.meta.remove(h.meta.get());
+            self.zones[h.zone.index()].on_free(row.bytes);
+            self.total_live -= row.bytes;
+            if self.tracer.any {
+                self.trace_event(TraceKind::Free, h.kind, h.type_id, row.bytes, h.zone);
+            }
         }
         if h.weak.get() == 0 {
             // SAFETY: strong == 0, DEAD, weak == 0: no reference of any kind remains (I1, I4).
@@ -551,7 +610,8 @@ impl Drop for Heap {
 #[inline]
 pub(crate) fn incref_obj(o: ObjRef) {
     let h = o.header();
-    h.strong.set(h.strong.get() + 1);
+    // 2^32 references would need 64 GiB of 16-byte slots; still, never wrap.
+    h.strong.set(h.strong.get().checked_add(1).expect("reference count overflow"));
 }
 
 impl Heap {

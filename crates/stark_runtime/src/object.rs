@@ -52,6 +52,9 @@ pub mod flags {
     pub const DESTRUCTED: u8 = 1 << 4;
     /// Contents released; only the header allocation remains, kept for weak references.
     pub const DEAD: u8 = 1 << 5;
+    /// A struct escape analysis proved local to its function (M9): refcounted and released
+    /// as usual, but not a heap allocation to the program (no metadata row, no counters).
+    pub const LOCAL: u8 = 1 << 6;
 }
 
 /// The header at the start of every allocation (24 bytes).
@@ -177,7 +180,7 @@ pub(crate) struct WeakObj {
 pub(crate) const FIELDS_OFFSET: usize = {
     let h = std::mem::size_of::<Header>();
     let a = std::mem::align_of::<Value>();
-    (h + a - 1) / a * a
+    h.div_ceil(a) * a
 };
 
 /// The layout of an allocation of `kind` with `len` inline fields.

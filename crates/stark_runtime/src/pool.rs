@@ -14,7 +14,7 @@ const GRANULE: usize = 16;
 const MAX_SMALL: usize = 128;
 const CLASSES: usize = MAX_SMALL / GRANULE;
 /// Cached free blocks across all classes stay below this many bytes.
-const MAX_CACHED_BYTES: usize = 0;
+const MAX_CACHED_BYTES: usize = 16 << 20;
 
 pub(crate) struct Pool {
     /// P1: each list holds only blocks allocated with `class_layout(class)`, currently unused
@@ -35,7 +35,7 @@ impl Default for Pool {
 #[inline]
 fn class_of(layout: Layout) -> Option<usize> {
     if layout.size() <= MAX_SMALL && layout.align() <= GRANULE && layout.size() > 0 {
-        Some((layout.size() + GRANULE - 1) / GRANULE - 1)
+        Some(layout.size().div_ceil(GRANULE) - 1)
     } else {
         None
     }

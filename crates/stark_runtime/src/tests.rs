@@ -287,3 +287,17 @@ fn trace_sink_receives_events() {
     assert!(events[0].ends_with("bytes zone=global"));
     assert!(events[1].starts_with("trace: free String "));
 }
+
+#[test]
+fn local_structs_skip_accounting_but_release_children() {
+    let mut heap = Heap::new(None);
+    let s = heap.alloc_str("child").unwrap();
+    let p = heap.alloc_struct_local(0, &[Value::Obj(s), Value::Int(1)]).unwrap();
+    assert_eq!(heap.live_objects(), 1);
+    assert_eq!(heap.local_objects(), 1);
+    assert_eq!(heap.metadata().live().count(), 1);
+    heap.decref_obj(p);
+    drain(&mut heap);
+    assert_eq!(heap.local_objects(), 0);
+    assert_eq!(heap.live_objects(), 0);
+}

@@ -6,7 +6,6 @@ use crate::error::{Fault, Frame, RuntimeError, VmExit};
 use crate::vm::{CallFrame, Vm, MAX_CALL_DEPTH};
 use stark_bytecode::FuncId;
 use stark_runtime::Value;
-use stark_syntax::Span;
 
 pub(crate) fn stack_overflow_message() -> String {
     format!("stack overflow: call depth exceeded {MAX_CALL_DEPTH}")
@@ -61,7 +60,7 @@ impl<'m> Vm<'m> {
                         }
                     })
                     .collect();
-                let span = trace.first().map(|f| f.span).unwrap_or(Span::default());
+                let span = trace.first().map(|f| f.span).unwrap_or_default();
                 VmExit::RuntimeError(RuntimeError {
                     message,
                     span,

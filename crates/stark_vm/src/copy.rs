@@ -12,11 +12,7 @@ pub fn deep_copy(heap: &mut Heap, v: Value) -> Result<Value, OutOfMemory> {
     let mut memo: HashMap<ObjRef, ObjRef> = HashMap::new();
     // (original, copy) pairs whose children still have to be copied into the copy.
     let mut work: Vec<(ObjRef, ObjRef)> = Vec::new();
-    let result = copy_shell(heap, root, &mut memo, &mut work);
-    let copy = match result {
-        Ok(c) => c,
-        Err(e) => return Err(e),
-    };
+    let copy = copy_shell(heap, root, &mut memo, &mut work)?;
     while let Some((orig, dup)) = work.pop() {
         match orig.kind() {
             ObjKind::Struct => {

@@ -241,10 +241,14 @@ impl<'m> Vm<'m> {
                 }
                 Instr::RetNone => do_return!(Value::None),
 
-                Instr::NewStruct { dst, ty, args, argc, stack: _ } => {
+                Instr::NewStruct { dst, ty, args, argc, stack } => {
                     let from = base + args as usize;
                     let fields = &self.stack[from..from + argc as usize];
-                    let obj = check!(self.heap.alloc_struct(ty, fields));
+                    let obj = if stack {
+                        check!(self.heap.alloc_struct_local(ty, fields))
+                    } else {
+                        check!(self.heap.alloc_struct(ty, fields))
+                    };
                     for slot in &mut self.stack[from..from + argc as usize] {
                         *slot = Value::None;
                     }

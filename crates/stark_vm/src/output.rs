@@ -11,13 +11,15 @@ pub(crate) struct Output {
 
 impl Output {
     /// Block-buffered into a pipe or file (fast), line-buffered on a terminal (so
-    /// interactive output appears as it is printed), as C stdio and Python do.
+    /// interactive output appears as it is printed), as C stdio and Python do. The stdout
+    /// lock is taken per flushed chunk, not held for the VM's lifetime, so VMs on other
+    /// threads (actors) can print too.
     pub(crate) fn stdout() -> Output {
         let out = std::io::stdout();
         if out.is_terminal() {
-            Output::new(Box::new(std::io::LineWriter::new(out.lock())))
+            Output::new(Box::new(std::io::LineWriter::new(out)))
         } else {
-            Output::new(Box::new(std::io::BufWriter::with_capacity(64 * 1024, out.lock())))
+            Output::new(Box::new(std::io::BufWriter::with_capacity(64 * 1024, out)))
         }
     }
 

@@ -102,9 +102,11 @@ impl<'m> Vm<'m> {
         result
     }
 
-    /// Objects still alive (after a successful run: leaks; the test runner expects 0).
+    /// Objects still alive (after a successful run: leaks; the test runner expects 0). Counts
+    /// heap objects and the structs escape analysis kept off the heap (M9), which
+    /// `Memory.profile()` does not show but which must be released all the same.
     pub fn live_objects(&self) -> u64 {
-        self.heap.live_objects()
+        self.heap.live_objects() + self.heap.local_objects()
     }
 
     /// `Memory.profile()` now, without allocating anything.

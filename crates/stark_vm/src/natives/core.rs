@@ -74,7 +74,7 @@ pub(crate) fn float_to_int(a: &[Value]) -> Fallible<Value> {
     }
     let t = x.trunc();
     // i64::MAX as f64 rounds up to 2^63, which is out of range; -2^63 is exact and in range.
-    if t >= 9_223_372_036_854_775_808.0 || t < -9_223_372_036_854_775_808.0 {
+    if !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&t) {
         return fail(format!("float {} out of range for Int", float_to_string(x)));
     }
     Ok(Value::Int(t as i64))

@@ -408,3 +408,26 @@ fn invalid_bytecode_is_rejected_before_running() {
     let e = run_err(&module(vec![main], structs(&[]), &[]));
     assert!(e.message.starts_with("internal error: invalid bytecode"), "{}", e.message);
 }
+
+#[test]
+fn stack_structs_are_not_heap_objects_but_are_released() {
+    // p = Point(1) marked `stack`; print(Memory.profile().live_objects); drop p (destructor runs)
+    let main = func(
+        "main",
+        &[],
+        5,
+        vec![
+            Instr::LoadStr { dst: 0, konst: 0 },
+            Instr::NewStruct { dst: 1, ty: USER, args: 0, argc: 1, stack: true },
+            Instr::CallNative { dst: 2, native: Native::MemProfile, args: 0, argc: 0 },
+            Instr::GetField { dst: 3, obj: 2, field: 1 },
+            Instr::CallNative { dst: 4, native: Native::Print, args: 3, argc: 1 },
+            Instr::Drop { reg: 2 },
+            Instr::Drop { reg: 1 },
+            Instr::RetNone,
+        ],
+    );
+    let m = module(vec![main, print_name_destructor()], structs(&[("Local", &["name"], Some(1))]), &["local"]);
+    // Only the name string is a heap object.
+    assert_eq!(run_ok(&m), "1\nlocal\n");
+}
