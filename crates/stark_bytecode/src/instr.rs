@@ -142,6 +142,14 @@ pub enum Instr {
     /// If `src` is `None`: runtime error "`{module.strings[expr]}` is None"; else `dst = src`
     /// (a view; no refcount change).
     Unwrap { dst: Reg, src: Reg, expr: u32 },
+    /// Opens an `arena NAME:` block (M10): until the matching `ArenaExit`, heap values
+    /// allocated by this frame come from one region, and `Incref`/`Decref`/`Drop` on them
+    /// change no count. `name` indexes `module.strings`.
+    ArenaEnter { name: u32 },
+    /// Closes the innermost open arena: runs the destructors of its values in reverse
+    /// allocation order, releases what they reference outside the arena, and frees the
+    /// region at once. Lowering emits it on every path out of the block.
+    ArenaExit,
     /// Calls a built-in. Operands are views except those `native.consumes(i)` says are taken
     /// over. The result is owned.
     CallNative { dst: Reg, native: Native, args: Reg, argc: u16 },

@@ -107,6 +107,11 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
         Instr::ListGet { dst, list, index } => format!("{:<12} {}, {}[{}]", "list_get", r(dst), r(list), r(index)),
         Instr::ListSet { list, index, src } => format!("{:<12} {}[{}], {}", "list_set", r(list), r(index), r(src)),
         Instr::Unwrap { dst, src, .. } => format!("{:<12} {}, {}", "unwrap", r(dst), r(src)),
+        Instr::ArenaEnter { name } => {
+            let s = module.strings.get(name as usize).map(String::as_str).unwrap_or("?");
+            format!("{:<12} {s}", "arena_enter")
+        }
+        Instr::ArenaExit => "arena_exit".to_string(),
         Instr::CallNative { dst, native, args, argc } => {
             format!("{:<12} {}, {}({})", "call_native", r(dst), native.name(), range(f, args, argc))
         }

@@ -20,7 +20,7 @@ pub fn touches(instr: &Instr, r: Reg) -> bool {
         Instr::Copy { dst, src } | Instr::Move { dst, src } | Instr::INeg { dst, src } | Instr::FNeg { dst, src } | Instr::IToF { dst, src } | Instr::Not { dst, src } | Instr::IsNone { dst, src } | Instr::Unwrap { dst, src, .. } => dst == r || src == r,
         Instr::Incref { reg } | Instr::Decref { reg } | Instr::Drop { reg } => reg == r,
         Instr::IAdd { dst, a, b } | Instr::ISub { dst, a, b } | Instr::IMul { dst, a, b } | Instr::IDiv { dst, a, b } | Instr::IMod { dst, a, b } | Instr::IPow { dst, a, b } | Instr::FAdd { dst, a, b } | Instr::FSub { dst, a, b } | Instr::FMul { dst, a, b } | Instr::FDiv { dst, a, b } | Instr::FMod { dst, a, b } | Instr::FPow { dst, a, b } | Instr::Concat { dst, a, b } | Instr::ICmp { dst, a, b, .. } | Instr::FCmp { dst, a, b, .. } | Instr::BCmp { dst, a, b, .. } | Instr::SCmp { dst, a, b, .. } | Instr::Equal { dst, a, b, .. } => dst == r || a == r || b == r,
-        Instr::Jump { .. } | Instr::RetNone => false,
+        Instr::Jump { .. } | Instr::RetNone | Instr::ArenaEnter { .. } | Instr::ArenaExit => false,
         Instr::JumpIf { cond, .. } | Instr::JumpIfNot { cond, .. } => cond == r,
         Instr::Ret { src } => src == r,
         Instr::Call { dst, args, argc, .. } | Instr::CallNative { dst, args, argc, .. } | Instr::NewList { dst, args, argc } | Instr::NewMap { dst, args, argc } | Instr::NewStruct { dst, args, argc, .. } => dst == r || in_range(args, argc),
@@ -32,7 +32,7 @@ pub fn touches(instr: &Instr, r: Reg) -> bool {
 }
 
 fn is_branch(instr: &Instr) -> bool {
-    matches!(instr, Instr::Jump { .. } | Instr::JumpIf { .. } | Instr::JumpIfNot { .. } | Instr::Ret { .. } | Instr::RetNone)
+    matches!(instr, Instr::Jump { .. } | Instr::JumpIf { .. } | Instr::JumpIfNot { .. } | Instr::Ret { .. } | Instr::RetNone | Instr::ArenaEnter { .. } | Instr::ArenaExit)
 }
 
 fn optimise_function(f: &mut Function) {

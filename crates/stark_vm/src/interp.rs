@@ -240,6 +240,9 @@ impl<'m> Vm<'m> {
                     do_return!(v);
                 }
                 Instr::RetNone => do_return!(Value::None),
+                // Arena values are reference counted like any other for now; the checker
+                // (E0713) guarantees none outlives the block, so all are freed at its end.
+                Instr::ArenaEnter { .. } | Instr::ArenaExit => {}
 
                 Instr::NewStruct { dst, ty, args, argc, stack } => {
                     let from = base + args as usize;

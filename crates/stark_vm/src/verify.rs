@@ -121,7 +121,8 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
                 }
             }
             Instr::Ret { src } => reg(src)?,
-            Instr::RetNone => {}
+            Instr::RetNone | Instr::ArenaExit => {}
+            Instr::ArenaEnter { name } => string(name)?,
             Instr::NewStruct { dst, ty, args, argc, .. } => {
                 reg(dst)?;
                 range(args, argc as usize)?;

@@ -85,6 +85,8 @@ pub(crate) struct Val {
 #[derive(Default)]
 pub(crate) struct Scope {
     pub owned: Vec<Reg>,
+    /// The scope is an `arena` block: leaving it closes the arena.
+    pub arena: bool,
 }
 
 pub(crate) struct LoopCtx {
@@ -250,18 +252,27 @@ impl<'a> FnLower<'a> {
         for &reg in scope.owned.iter().rev() {
             self.emit(Instr::Drop { reg }, span);
         }
+        if scope.arena {
+            self.emit(Instr::ArenaExit, span);
+        }
     }
 
     /// Drops (without closing) every scope from `depth` up, innermost first: the clean-up
     /// before `break`, `continue` and `return` jump out of them.
     pub fn drop_scopes_from(&mut self, depth: usize, span: Span) {
-        let regs: Vec<Reg> = self.scopes[depth..]
-            .iter()
-            .rev()
-            .flat_map(|s| s.owned.iter().rev().copied())
-            .collect();
-        for reg in regs {
-            self.emit(Instr::Drop { reg }, span);
+        // `None` stands for closing an arena, in its place in the order.
+        let mut steps: Vec<Option<Reg>> = Vec::new();
+        for scope in self.scopes[depth..].iter().rev() {
+            steps.extend(scope.owned.iter().rev().map(|r| Some(*r)));
+            if scope.arena {
+                steps.push(None);
+            }
+        }
+        for step in steps {
+            match step {
+                Some(reg) => self.emit(Instr::Drop { reg }, span),
+                None => self.emit(Instr::ArenaExit, span),
+            };
         }
     }
 

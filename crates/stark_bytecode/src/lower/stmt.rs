@@ -102,7 +102,15 @@ impl FnLower<'_> {
                     self.emit(Instr::RetNone, span);
                 }
             },
-            StmtKind::Arena { body, .. } => self.block(body),
+            StmtKind::Arena { name, body } => {
+                let name = self.strings.intern(&name.name);
+                self.emit(Instr::ArenaEnter { name }, span);
+                self.open_scope();
+                self.scopes.last_mut().expect("scope").arena = true;
+                self.block_stmts(&body.stmts);
+                let end = Span::new(body.span.end as usize, body.span.end as usize);
+                self.close_scope(end);
+            }
             StmtKind::Pass => {}
         }
     }
