@@ -51,7 +51,8 @@ pub enum Instr {
     LoadFloat { dst: Reg, value: f64 },
     LoadBool { dst: Reg, value: bool },
     LoadNone { dst: Reg },
-    /// Allocates a new `String` object holding `module.strings[konst]`; `dst` owns it.
+    /// `dst` = a view of the program's constant string `module.strings[konst]` (allocated
+    /// once per run and owned by the VM's constant table; strings are immutable).
     LoadStr { dst: Reg, konst: u32 },
 
     // ---- register transfer ----

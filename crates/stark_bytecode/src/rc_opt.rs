@@ -1,18 +1,81 @@
-//! RC optimisation (M12): removes `incref r … decref r` pairs that cancel out.
+//! RC optimisation (M12). Lowering already emits no RC op for moves and borrows; this pass
+//! removes the ones that still cancel out or do nothing:
 //!
-//! A pair is removed when both sit in one straight-line stretch (no jump or jump target
-//! between them) and nothing between them reads or writes `r`: the increment then protects
-//! no use, and the decrement releases nothing the increment did not add.
+//! 1. `drop r` / `decref r` where `r` is `None` on every path (a binding moved out of, or
+//!    never assigned): a forward must-be-`None` dataflow over the control-flow graph.
+//! 2. `incref r … decref r` pairs around a straight-line stretch in which nothing can
+//!    release any object. The increment then protects nothing: whatever kept the object
+//!    alive before the `incref` still does at the `decref`. Calls count as non-releasing
+//!    when the callee is *read-only*: its own code (after this pass) releases nothing and
+//!    calls only read-only functions. Read-only-ness is found by an optimistic fixpoint:
+//!    assume every function is read-only, remove pairs on that assumption, and re-check;
+//!    any function found to release is dropped from the set and the removal redone from
+//!    the original code, until the set is stable (it only shrinks, so this ends).
 
 use crate::instr::{Function, Instr, Module, Reg};
+use crate::native::Native;
 
 pub fn optimise(module: &mut Module) {
-    for f in &mut module.functions {
-        optimise_function(f);
+    let original: Vec<Function> = module.functions.clone();
+    let mut readonly = vec![true; module.functions.len()];
+    loop {
+        for (f, orig) in module.functions.iter_mut().zip(&original) {
+            *f = orig.clone();
+            remove_none_drops(f);
+            remove_pairs(f, &readonly);
+        }
+        let next: Vec<bool> = module
+            .functions
+            .iter()
+            .zip(&readonly)
+            .map(|(f, &was)| was && !f.code.iter().any(|i| can_release(i, &readonly)))
+            .collect();
+        if next == readonly {
+            break;
+        }
+        readonly = next;
     }
 }
 
-/// Registers an instruction reads or writes.
+/// Whether executing `instr` may release (and so free) an object.
+fn can_release(instr: &Instr, readonly: &[bool]) -> bool {
+    match *instr {
+        Instr::Decref { .. } | Instr::Drop { .. } | Instr::SetField { .. } | Instr::ListSet { .. } | Instr::ArenaExit => true,
+        Instr::Call { func, .. } => !readonly.get(func as usize).copied().unwrap_or(false),
+        Instr::CallNative { native, .. } => native_releases(native),
+        _ => false,
+    }
+}
+
+fn native_releases(native: Native) -> bool {
+    matches!(
+        native,
+        Native::ListClear | Native::MapInsert | Native::MapSet | Native::MapClear | Native::MemCollect | Native::Exit
+    )
+}
+
+/// Registers an instruction writes.
+fn defs(instr: &Instr, out: &mut Vec<Reg>) {
+    out.clear();
+    match *instr {
+        Instr::LoadInt { dst, .. } | Instr::LoadFloat { dst, .. } | Instr::LoadBool { dst, .. } | Instr::LoadNone { dst } | Instr::LoadStr { dst, .. } => out.push(dst),
+        Instr::Copy { dst, .. } | Instr::INeg { dst, .. } | Instr::FNeg { dst, .. } | Instr::IToF { dst, .. } | Instr::Not { dst, .. } | Instr::IsNone { dst, .. } | Instr::Unwrap { dst, .. } => out.push(dst),
+        Instr::Move { dst, src } => out.extend([dst, src]),
+        Instr::Incref { .. } => {}
+        Instr::Decref { reg } | Instr::Drop { reg } => out.push(reg),
+        Instr::IAdd { dst, .. } | Instr::ISub { dst, .. } | Instr::IMul { dst, .. } | Instr::IDiv { dst, .. } | Instr::IMod { dst, .. } | Instr::IPow { dst, .. } | Instr::FAdd { dst, .. } | Instr::FSub { dst, .. } | Instr::FMul { dst, .. } | Instr::FDiv { dst, .. } | Instr::FMod { dst, .. } | Instr::FPow { dst, .. } | Instr::Concat { dst, .. } | Instr::ICmp { dst, .. } | Instr::FCmp { dst, .. } | Instr::BCmp { dst, .. } | Instr::SCmp { dst, .. } | Instr::Equal { dst, .. } => out.push(dst),
+        Instr::Call { dst, args, argc, .. } | Instr::CallNative { dst, args, argc, .. } | Instr::NewList { dst, args, argc } | Instr::NewMap { dst, args, argc } | Instr::NewStruct { dst, args, argc, .. } => {
+            // Operands taken over by the callee may be left in any state.
+            out.push(dst);
+            out.extend((0..argc).map(|i| args + i));
+        }
+        Instr::GetField { dst, .. } | Instr::ListGet { dst, .. } => out.push(dst),
+        Instr::SetField { src, .. } | Instr::ListSet { src, .. } => out.push(src),
+        Instr::Jump { .. } | Instr::JumpIf { .. } | Instr::JumpIfNot { .. } | Instr::Ret { .. } | Instr::RetNone | Instr::ArenaEnter { .. } | Instr::ArenaExit => {}
+    }
+}
+
+/// Whether an instruction reads or writes register `r`.
 pub fn touches(instr: &Instr, r: Reg) -> bool {
     let in_range = |start: Reg, count: u16| r >= start && (r as u32) < start as u32 + count as u32;
     match *instr {
@@ -31,19 +94,37 @@ pub fn touches(instr: &Instr, r: Reg) -> bool {
     }
 }
 
-fn is_branch(instr: &Instr) -> bool {
-    matches!(instr, Instr::Jump { .. } | Instr::JumpIf { .. } | Instr::JumpIfNot { .. } | Instr::Ret { .. } | Instr::RetNone | Instr::ArenaEnter { .. } | Instr::ArenaExit)
+/// Whether `instr` overwrites `r` (a read alone is fine inside a pair). A callee cannot
+/// write its caller's registers, so a call writes only its destination.
+fn writes(instr: &Instr, r: Reg, scratch: &mut Vec<Reg>) -> bool {
+    match *instr {
+        Instr::Call { dst, .. } | Instr::CallNative { dst, .. } | Instr::NewList { dst, .. } | Instr::NewMap { dst, .. } | Instr::NewStruct { dst, .. } => dst == r,
+        _ => {
+            defs(instr, scratch);
+            scratch.contains(&r)
+        }
+    }
 }
 
-fn optimise_function(f: &mut Function) {
-    let n = f.code.len();
-    let mut is_target = vec![false; n + 1];
+fn is_branch(instr: &Instr) -> bool {
+    matches!(instr, Instr::Jump { .. } | Instr::JumpIf { .. } | Instr::JumpIfNot { .. } | Instr::Ret { .. } | Instr::RetNone)
+}
+
+fn jump_targets(f: &Function) -> Vec<bool> {
+    let mut is_target = vec![false; f.code.len() + 1];
     for instr in &f.code {
         if let Instr::Jump { target } | Instr::JumpIf { target, .. } | Instr::JumpIfNot { target, .. } = *instr {
             is_target[target as usize] = true;
         }
     }
+    is_target
+}
+
+fn remove_pairs(f: &mut Function, readonly: &[bool]) {
+    let n = f.code.len();
+    let is_target = jump_targets(f);
     let mut dead = vec![false; n];
+    let mut scratch = Vec::new();
     for i in 0..n {
         let Instr::Incref { reg } = f.code[i] else { continue };
         for j in i + 1..n {
@@ -57,15 +138,100 @@ fn optimise_function(f: &mut Function) {
                     break;
                 }
             }
-            if touches(&f.code[j], reg) {
+            if dead[j] {
+                continue;
+            }
+            if can_release(&f.code[j], readonly) || writes(&f.code[j], reg, &mut scratch) {
                 break;
             }
         }
     }
+    remove(f, &dead);
+}
+
+/// Forward must-be-`None` analysis; removes releases of registers that are `None`.
+fn remove_none_drops(f: &mut Function) {
+    let n = f.code.len();
+    let regs = f.num_regs as usize;
+    let words = regs.div_ceil(64).max(1);
+    // state[i]: registers certainly None on entry to instruction i; `None` = not reached yet.
+    let mut state: Vec<Option<Vec<u64>>> = vec![None; n + 1];
+    let mut entry = vec![0u64; words];
+    for r in f.param_modes.len()..regs {
+        entry[r / 64] |= 1 << (r % 64);
+    }
+    state[0] = Some(entry);
+    let mut work = vec![0usize];
+    let mut scratch = Vec::new();
+    let meet = |slot: &mut Option<Vec<u64>>, incoming: &[u64]| -> bool {
+        match slot {
+            None => {
+                *slot = Some(incoming.to_vec());
+                true
+            }
+            Some(cur) => {
+                let mut changed = false;
+                for (c, x) in cur.iter_mut().zip(incoming) {
+                    let v = *c & x;
+                    changed |= v != *c;
+                    *c = v;
+                }
+                changed
+            }
+        }
+    };
+    while let Some(i) = work.pop() {
+        if i >= n {
+            continue;
+        }
+        let Some(mut s) = state[i].clone() else { continue };
+        let instr = f.code[i];
+        defs(&instr, &mut scratch);
+        for &r in &scratch {
+            s[r as usize / 64] &= !(1 << (r % 64));
+        }
+        let set_none = |s: &mut Vec<u64>, r: Reg| s[r as usize / 64] |= 1 << (r % 64);
+        match instr {
+            Instr::LoadNone { dst } => set_none(&mut s, dst),
+            Instr::Move { src, .. } => set_none(&mut s, src),
+            Instr::Decref { reg } | Instr::Drop { reg } => set_none(&mut s, reg),
+            _ => {}
+        }
+        let mut succ = Vec::with_capacity(2);
+        match instr {
+            Instr::Jump { target } => succ.push(target as usize),
+            Instr::JumpIf { target, .. } | Instr::JumpIfNot { target, .. } => {
+                succ.push(target as usize);
+                succ.push(i + 1);
+            }
+            Instr::Ret { .. } | Instr::RetNone => {}
+            _ => succ.push(i + 1),
+        }
+        for t in succ {
+            if t <= n && meet(&mut state[t], &s) {
+                work.push(t);
+            }
+        }
+    }
+    let mut dead = vec![false; n];
+    for (i, instr) in f.code.iter().enumerate() {
+        if let Instr::Decref { reg } | Instr::Drop { reg } = *instr {
+            if let Some(s) = &state[i] {
+                if s[reg as usize / 64] & (1 << (reg % 64)) != 0 {
+                    dead[i] = true;
+                }
+            }
+        }
+    }
+    remove(f, &dead);
+}
+
+/// Deletes the marked instructions, renumbering jump targets.
+fn remove(f: &mut Function, dead: &[bool]) {
     if !dead.iter().any(|d| *d) {
         return;
     }
-    // Renumber jump targets past the removed instructions.
+    let n = f.code.len();
     let mut new_index = vec![0u32; n + 1];
     let mut k = 0u32;
     for i in 0..=n {

@@ -7,6 +7,7 @@ mod arena;
 mod call;
 mod checker;
 mod collect;
+mod escape;
 mod expr;
 mod infer;
 mod moves;
@@ -26,9 +27,11 @@ pub fn check(program: &Program) -> (Checked, Vec<Diagnostic>) {
     let mut checker = checker::Checker::new(program);
     checker.collect_items();
     checker.check_bodies();
-    let (checked, mut diags) = checker.finish();
+    let (mut checked, mut diags) = checker.finish();
     if diags.is_empty() {
-        diags = moves::check_moves(program, &checked);
+        let (move_diags, escaping) = moves::check_moves(program, &checked);
+        diags = move_diags;
+        checked.stack_allocs = escape::stack_allocations(&checked, &escaping);
         diags.extend(arena::check_arenas(program, &checked));
         diags.sort_by_key(|d| (d.primary.span.start, d.primary.span.end));
     }

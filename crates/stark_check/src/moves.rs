@@ -11,7 +11,7 @@ use crate::results::{Builtin, CallArg, CallRes, Checked, ForRes, NameRes};
 use crate::types::*;
 use stark_syntax::ast::{Block, Expr, ExprKind, FStrPart, FnDecl, Item, ParamMode, Program, Stmt, StmtKind};
 use stark_syntax::{codes, Diagnostic, Span};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 #[derive(Clone, Debug, PartialEq)]
 struct Moved {
@@ -67,10 +67,25 @@ struct MoveChecker<'a> {
     diags: Vec<Diagnostic>,
     /// Errors are reported only on the final pass over a loop body.
     quiet: u32,
+    /// Bindings whose value may outlive them (moved, cloned, weakly referenced, or
+    /// reassigned): escape analysis (M9) keeps these on the heap.
+    escaping: HashSet<LocalId>,
+    /// `(local, callee, parameter index)`: a binding lent to a user function's parameter;
+    /// it escapes if that parameter does.
+    lent: Vec<(LocalId, FuncId, usize)>,
 }
 
-pub fn check_moves(program: &Program, ck: &Checked) -> Vec<Diagnostic> {
-    let mut mc = MoveChecker { ck, state: Some(BTreeMap::new()), loops: Vec::new(), diags: Vec::new(), quiet: 0 };
+/// Checks moves and borrows; also returns the bindings whose value may escape them.
+pub fn check_moves(program: &Program, ck: &Checked) -> (Vec<Diagnostic>, Escapes) {
+    let mut mc = MoveChecker {
+        ck,
+        state: Some(BTreeMap::new()),
+        loops: Vec::new(),
+        diags: Vec::new(),
+        quiet: 0,
+        escaping: HashSet::new(),
+        lent: Vec::new(),
+    };
     for info in &ck.functions {
         let decl: &FnDecl = match (&program.items[info.item], info.method) {
             (Item::Fn(f), None) => f,
@@ -80,7 +95,13 @@ pub fn check_moves(program: &Program, ck: &Checked) -> Vec<Diagnostic> {
         mc.state = Some(BTreeMap::new());
         mc.block(&decl.body);
     }
-    mc.diags
+    (mc.diags, Escapes { escaping: mc.escaping, lent: mc.lent })
+}
+
+/// What escape analysis needs from the move checker.
+pub struct Escapes {
+    pub escaping: HashSet<LocalId>,
+    pub lent: Vec<(LocalId, FuncId, usize)>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -153,6 +174,9 @@ impl MoveChecker<'_> {
                 let Some(local) = self.local(e) else { return };
                 self.use_local(local, e.span);
                 let info = self.ck.local(local);
+                if ctx == Ctx::Own {
+                    self.escaping.insert(local);
+                }
                 if ctx == Ctx::Own && info.ty.is_heap() {
                     if info.is_borrowed() {
                         let name = info.name.clone();
@@ -245,6 +269,18 @@ impl MoveChecker<'_> {
                 return;
             }
         };
+        if let Some(CallRes::Fn { func, args: bound }) = self.ck.calls.get(&e.id) {
+            for (i, a) in bound.iter().enumerate() {
+                if let Some(local) = operand(a).and_then(|x| self.local(x)) {
+                    self.lent.push((local, *func, i));
+                }
+            }
+        }
+        if let Some(CallRes::Builtin { op: Builtin::Clone | Builtin::WeakNew, args: bound }) = self.ck.calls.get(&e.id) {
+            if let Some(local) = bound.first().and_then(operand).and_then(|x| self.local(x)) {
+                self.escaping.insert(local);
+            }
+        }
         // Aliasing: a binding lent for the whole call must not also be moved or lent
         // mutably by another operand of the same call.
         let direct: Vec<(LocalId, Span, Ctx, Option<ParamMode>)> = plan
@@ -304,6 +340,7 @@ impl MoveChecker<'_> {
                 match self.local(target) {
                     // Assigning a moved binding makes it usable again.
                     Some(local) => {
+                        self.escaping.insert(local);
                         if let Some(state) = &mut self.state {
                             state.remove(&local);
                         }

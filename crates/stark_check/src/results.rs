@@ -145,6 +145,8 @@ pub struct Checked {
     pub lets: HashMap<ExprId, LocalId>,
     /// `for` statements, keyed by the ExprId of their iterable.
     pub fors: HashMap<ExprId, ForRes>,
+    /// Struct constructions escape analysis proved local to their function (M9).
+    pub stack_allocs: std::collections::HashSet<ExprId>,
 }
 
 impl Checked {

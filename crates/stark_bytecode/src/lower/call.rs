@@ -108,7 +108,8 @@ impl FnLower<'_> {
                     .collect();
                 let (base, _) = self.operands(e, &ops);
                 let argc = ops.len() as u16;
-                self.emit(Instr::NewStruct { dst, ty, args: base, argc, stack: false }, span);
+                let stack = self.ck.stack_allocs.contains(&e.id);
+                self.emit(Instr::NewStruct { dst, ty, args: base, argc, stack }, span);
                 true
             }
             Some(CallRes::Builtin { op, args }) => self.builtin(e, op, &args, dst),

@@ -54,7 +54,7 @@ impl FnLower<'_> {
             ExprKind::Str(s) => {
                 let konst = self.strings.intern(s);
                 self.emit(Instr::LoadStr { dst, konst }, span);
-                true
+                false
             }
             ExprKind::FStr(parts) => self.fstring(parts, dst, span),
             ExprKind::Name(_) => match self.ck.names.get(&e.id) {
@@ -121,7 +121,7 @@ impl FnLower<'_> {
                 let b = self.expr(base);
                 let obj = self.unwrap_val(b, &self.ty(base), base.span);
                 self.emit(Instr::GetField { dst, obj, field }, span);
-                self.view_outliving(dst, b, &self.ty(e), span)
+                self.view_outliving(dst, b, &self.ty(e), span) || self.naive_retain(dst, &self.ty(e), span)
             }
             ExprKind::Index(base, indices) => {
                 let b = self.expr(base);
@@ -130,7 +130,7 @@ impl FnLower<'_> {
                     IndexRes::List => {
                         let i = self.expr(&indices[0]);
                         self.emit(Instr::ListGet { dst, list: container, index: i.reg }, span);
-                        self.view_outliving(dst, b, &self.ty(e), span)
+                        self.view_outliving(dst, b, &self.ty(e), span) || self.naive_retain(dst, &self.ty(e), span)
                     }
                     IndexRes::Map => {
                         let args = self.temps(2);
@@ -144,6 +144,15 @@ impl FnLower<'_> {
                 }
             }
         }
+    }
+
+    /// A naive compiler retains every reference it copies into a register.
+    fn naive_retain(&mut self, dst: Reg, ty: &Ty, span: Span) -> bool {
+        if self.naive && ty.is_heap() {
+            self.emit(Instr::Incref { reg: dst }, span);
+            return true;
+        }
+        false
     }
 
     /// `dst` is a view into `base`; if `base` is a temporary about to be released, the view
@@ -240,7 +249,6 @@ impl FnLower<'_> {
                 FStrPart::Lit(s) => {
                     let konst = self.strings.intern(s);
                     self.emit(Instr::LoadStr { dst: r, konst }, span);
-                    owned.push(r);
                 }
                 FStrPart::Expr(inner) => {
                     if self.expr_in(inner, r) {
