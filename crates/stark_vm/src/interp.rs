@@ -103,8 +103,19 @@ impl<'m> Vm<'m> {
                 Instr::LoadBool { dst, value } => reg!(dst) = Value::Bool(value),
                 Instr::LoadNone { dst } => reg!(dst) = Value::None,
                 Instr::LoadStr { dst, konst } => {
-                    let text = module.strings.get(konst as usize).map(|s| s.as_str()).unwrap_or("");
-                    let s = check!(self.heap.alloc_str(text));
+                    // String constants are allocated once, owned by the constant table, and
+                    // loaded as views: a literal costs no allocation and no RC operation.
+                    let s = match self.constants.get(konst as usize).copied().flatten() {
+                        Some(s) => s,
+                        None => {
+                            let text = module.strings.get(konst as usize).map(|s| s.as_str()).unwrap_or("");
+                            let s = check!(self.heap.alloc_str(text));
+                            if let Some(slot) = self.constants.get_mut(konst as usize) {
+                                *slot = Some(s);
+                            }
+                            s
+                        }
+                    };
                     reg!(dst) = Value::Obj(s);
                 }
                 Instr::Copy { dst, src } => reg!(dst) = reg!(src),

@@ -51,6 +51,9 @@ pub struct Vm<'m> {
     pub(crate) drain_floor: usize,
     /// The load-time verification result; a module that failed it never runs.
     verified: Result<(), String>,
+    /// String constants, allocated on first `LoadStr` and owned here (one reference each)
+    /// until the run ends.
+    pub(crate) constants: Vec<Option<stark_runtime::ObjRef>>,
 }
 
 impl<'m> Vm<'m> {
@@ -67,6 +70,7 @@ impl<'m> Vm<'m> {
             destructor_depth: 0,
             drain_floor: 0,
             verified: verify_module(module),
+            constants: vec![None; module.strings.len()],
         }
     }
 
@@ -86,9 +90,28 @@ impl<'m> Vm<'m> {
                 trace: Vec::new(),
             }));
         }
+        // Every string literal of the program is allocated up front, so that the objects
+        // `Memory.profile()` reports do not change when a literal is first used.
+        for f in &self.module.functions {
+            for instr in &f.code {
+                if let stark_bytecode::Instr::LoadStr { konst, .. } = *instr {
+                    let k = konst as usize;
+                    if self.constants.get(k).is_some_and(|c| c.is_none()) {
+                        let text = self.module.strings[k].as_str();
+                        match self.heap.alloc_str(text) {
+                            Ok(s) => self.constants[k] = Some(s),
+                            Err(e) => return Err(VmExit::OutOfMemory(e.to_string())),
+                        }
+                    }
+                }
+            }
+        }
         let main = self.module.main;
         let result = self.call_function(main, &[]).and_then(|v| {
             self.heap.decref(v);
+            for c in std::mem::take(&mut self.constants).into_iter().flatten() {
+                self.heap.decref(Value::Obj(c));
+            }
             self.drain()?;
             // Cycles are reclaimed without a call from the program (M7): whatever cyclic
             // garbage is left when main returns is collected (destructors included) before
