@@ -229,11 +229,15 @@ fn strings_concat_compare_and_equal() {
         &[],
         8,
         vec![
+            // `LoadStr` gives a view of a constant; the `Drop`s below need owned references.
             Instr::LoadStr { dst: 0, konst: 0 },
+            Instr::Incref { reg: 0 },
             Instr::LoadStr { dst: 1, konst: 1 },
+            Instr::Incref { reg: 1 },
             Instr::Concat { dst: 2, a: 0, b: 1 },
             Instr::SCmp { op: CmpOp::Lt, dst: 3, a: 0, b: 1 },
             Instr::LoadStr { dst: 4, konst: 2 },
+            Instr::Incref { reg: 4 },
             Instr::Equal { dst: 5, a: 2, b: 4, negate: false },
             Instr::Equal { dst: 6, a: 0, b: 1, negate: true },
             Instr::CallNative { dst: 7, native: Native::Print, args: 2, argc: 5 },
@@ -276,6 +280,8 @@ fn owned_arguments_move_into_the_callee() {
         2,
         vec![
             Instr::LoadStr { dst: 0, konst: 0 },
+            // The constant is a view; an owned argument needs its own reference.
+            Instr::Incref { reg: 0 },
             Instr::Call { dst: 1, func: 1, args: 0, argc: 1 },
             Instr::Drop { reg: 0 },
             Instr::RetNone,

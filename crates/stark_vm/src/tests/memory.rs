@@ -20,6 +20,8 @@ fn print_name_destructor() -> Function {
 fn print_const(reg: u16, konst: u32) -> Vec<Instr> {
     vec![
         Instr::LoadStr { dst: reg, konst },
+        // `LoadStr` gives a view of a constant; make it owned for the `Drop`.
+        Instr::Incref { reg },
         Instr::CallNative { dst: reg + 1, native: Native::Print, args: reg, argc: 1 },
         Instr::Drop { reg },
     ]
@@ -29,15 +31,19 @@ fn print_const(reg: u16, konst: u32) -> Vec<Instr> {
 fn destructor_runs_before_fields_are_released_in_field_order() {
     // Node(name, child) has a destructor; Pair(first, second) does not.
     let mut code = vec![
-        // a = Node("a", Node("a.child", None))
+        // a = Node("a", Node("a.child", None)); each name constant (a view) is made owned
+        // before `NewStruct` takes it over.
         Instr::LoadStr { dst: 0, konst: 0 },
+        Instr::Incref { reg: 0 },
         Instr::LoadNone { dst: 1 },
         Instr::NewStruct { dst: 2, ty: USER, args: 0, argc: 2, stack: false },
         Instr::LoadStr { dst: 3, konst: 1 },
+        Instr::Incref { reg: 3 },
         Instr::Move { dst: 4, src: 2 },
         Instr::NewStruct { dst: 5, ty: USER, args: 3, argc: 2, stack: false },
         // b = Node("b", None)
         Instr::LoadStr { dst: 6, konst: 2 },
+        Instr::Incref { reg: 6 },
         Instr::LoadNone { dst: 7 },
         Instr::NewStruct { dst: 8, ty: USER, args: 6, argc: 2, stack: false },
         // pair = Pair(a, b)
@@ -101,7 +107,11 @@ fn weak_ref_dies_with_its_target() {
         &[],
         5,
         vec![
-            Instr::LoadStr { dst: 0, konst: 0 },
+            // The target must be a fresh string: a constant lives in the VM's constant table
+            // until the run ends, so it would neither die nor have refcount 1.
+            Instr::LoadStr { dst: 2, konst: 0 },
+            Instr::LoadStr { dst: 3, konst: 1 },
+            Instr::Concat { dst: 0, a: 2, b: 3 },
             Instr::CallNative { dst: 1, native: Native::WeakNew, args: 0, argc: 1 },
             Instr::CallNative { dst: 2, native: Native::WeakExists, args: 1, argc: 1 },
             Instr::CallNative { dst: 3, native: Native::Refcount, args: 0, argc: 1 },
@@ -114,7 +124,7 @@ fn weak_ref_dies_with_its_target() {
             Instr::RetNone,
         ],
     );
-    let out = run_ok(&module(vec![main], structs(&[]), &["target"]));
+    let out = run_ok(&module(vec![main], structs(&[]), &["tar", "get"]));
     assert_eq!(out, "WeakRef(alive) true 1\nWeakRef(dead) false None\n");
 }
 
@@ -125,7 +135,11 @@ fn weak_get_returns_a_new_strong_reference() {
         &[],
         5,
         vec![
-            Instr::LoadStr { dst: 0, konst: 0 },
+            // A fresh string (not a constant, which the constant table also references), so
+            // its refcount is r0's reference plus the one `WeakGet` returns.
+            Instr::LoadStr { dst: 2, konst: 0 },
+            Instr::LoadStr { dst: 3, konst: 1 },
+            Instr::Concat { dst: 0, a: 2, b: 3 },
             Instr::CallNative { dst: 1, native: Native::WeakNew, args: 0, argc: 1 },
             Instr::CallNative { dst: 2, native: Native::WeakGet, args: 1, argc: 1 },
             Instr::CallNative { dst: 3, native: Native::Refcount, args: 0, argc: 1 },
@@ -136,7 +150,7 @@ fn weak_get_returns_a_new_strong_reference() {
             Instr::RetNone,
         ],
     );
-    assert_eq!(run_ok(&module(vec![main], structs(&[]), &["t"])), "t 2\n");
+    assert_eq!(run_ok(&module(vec![main], structs(&[]), &["t", ""])), "t 2\n");
 }
 
 #[test]
@@ -147,6 +161,7 @@ fn destructor_cloning_self_does_not_double_free() {
         3,
         vec![
             Instr::LoadStr { dst: 0, konst: 0 },
+            Instr::Incref { reg: 0 }, // owned, for `NewStruct` to take over
             Instr::NewStruct { dst: 1, ty: USER, args: 0, argc: 1, stack: false },
             Instr::Drop { reg: 1 },
             Instr::RetNone,
@@ -174,6 +189,7 @@ fn destructor_cloning_self_does_not_double_free() {
 fn resurrected_object_survives_and_collect_frees_it_without_rerunning_destructor() {
     let mut code = vec![
         Instr::LoadStr { dst: 0, konst: 0 },
+        Instr::Incref { reg: 0 }, // owned, for `NewStruct` to take over
         Instr::LoadNone { dst: 1 },
         Instr::NewStruct { dst: 2, ty: USER, args: 0, argc: 2, stack: false },
         Instr::Drop { reg: 2 },
@@ -203,7 +219,10 @@ fn resurrected_object_survives_and_collect_frees_it_without_rerunning_destructor
         ],
     );
     let m = module(vec![main, dtor], structs(&[("Phoenix", &["name", "me"], Some(1))]), &["phoenix"]);
-    assert_eq!(run_ok(&m), "phoenix\n2\n2\n");
+    // Collect frees only the phoenix (1): its name is a string constant, which the VM's
+    // constant table still references until the run ends (it was 2 when `LoadStr` allocated
+    // a fresh string per load). `run_ok` still checks nothing is left alive at the end.
+    assert_eq!(run_ok(&m), "phoenix\n2\n1\n");
 }
 
 #[test]
@@ -214,9 +233,11 @@ fn collect_frees_cycles_and_runs_their_destructors() {
         9,
         vec![
             Instr::LoadStr { dst: 0, konst: 0 },
+            Instr::Incref { reg: 0 }, // owned, for `NewStruct` to take over
             Instr::LoadNone { dst: 1 },
             Instr::NewStruct { dst: 2, ty: USER, args: 0, argc: 2, stack: false },
             Instr::LoadStr { dst: 3, konst: 1 },
+            Instr::Incref { reg: 3 },
             Instr::Copy { dst: 4, src: 2 },
             Instr::Incref { reg: 4 },
             Instr::NewStruct { dst: 5, ty: USER, args: 3, argc: 2, stack: false },
@@ -238,7 +259,10 @@ fn collect_frees_cycles_and_runs_their_destructors() {
         structs(&[("Node", &["name", "next"], Some(1))]),
         &["a", "b"],
     );
-    assert_eq!(run_ok(&m), "a\nb\n4\n0\n");
+    // Collect frees the two nodes (2): their names are string constants, which the VM's
+    // constant table still references until the run ends (it was 4 when `LoadStr` allocated
+    // a fresh string per load). `run_ok` still checks nothing is left alive at the end.
+    assert_eq!(run_ok(&m), "a\nb\n2\n0\n");
 }
 
 #[test]
@@ -249,6 +273,7 @@ fn profile_prints_as_a_table_and_counts_live_objects() {
         4,
         vec![
             Instr::LoadStr { dst: 0, konst: 0 },
+            Instr::Incref { reg: 0 }, // owned, for the `Drop` below
             Instr::CallNative { dst: 1, native: Native::MemProfile, args: 0, argc: 0 },
             Instr::CallNative { dst: 2, native: Native::Print, args: 1, argc: 1 },
             Instr::GetField { dst: 2, obj: 1, field: 3 },
@@ -296,6 +321,7 @@ fn deep_copy_is_independent_and_equal() {
         12,
         vec![
             Instr::LoadStr { dst: 0, konst: 0 },
+            Instr::Incref { reg: 0 }, // owned, for `NewList` to take over
             Instr::LoadInt { dst: 1, value: 1 },
             Instr::LoadInt { dst: 2, value: 2 },
             Instr::NewList { dst: 3, args: 1, argc: 2 },
@@ -385,6 +411,7 @@ fn cycles_left_at_exit_are_collected_with_destructors() {
         4,
         vec![
             Instr::LoadStr { dst: 0, konst: 0 },
+            Instr::Incref { reg: 0 }, // owned, for `NewStruct` to take over
             Instr::LoadNone { dst: 1 },
             Instr::NewStruct { dst: 2, ty: USER, args: 0, argc: 2, stack: false },
             Instr::Copy { dst: 3, src: 2 },
@@ -418,6 +445,7 @@ fn stack_structs_are_not_heap_objects_but_are_released() {
         5,
         vec![
             Instr::LoadStr { dst: 0, konst: 0 },
+            Instr::Incref { reg: 0 }, // owned, for `NewStruct` to take over
             Instr::NewStruct { dst: 1, ty: USER, args: 0, argc: 1, stack: true },
             Instr::CallNative { dst: 2, native: Native::MemProfile, args: 0, argc: 0 },
             Instr::GetField { dst: 3, obj: 2, field: 1 },

@@ -3,11 +3,12 @@
 use super::*;
 use stark_bytecode::Native;
 
-/// main: load `consts` as strings into r0.., call `native` on them into r(n), print it,
-/// then drop everything.
+/// main: load `consts` as strings into r0.. (each made owned, as `LoadStr` gives a view),
+/// call `native` on them into r(n), print it, then drop everything.
 fn native_on_strings(native: Native, consts: &[&str]) -> Outcome {
     let n = consts.len() as u16;
-    let mut code: Vec<Instr> = (0..n).map(|i| Instr::LoadStr { dst: i, konst: i as u32 }).collect();
+    let mut code: Vec<Instr> =
+        (0..n).flat_map(|i| [Instr::LoadStr { dst: i, konst: i as u32 }, Instr::Incref { reg: i }]).collect();
     code.push(Instr::CallNative { dst: n, native, args: 0, argc: n });
     code.push(Instr::CallNative { dst: n + 1, native: Native::Print, args: n, argc: 1 });
     for r in 0..=n {
@@ -102,12 +103,15 @@ fn print_formats_every_kind() {
         20,
         vec![
             Instr::LoadStr { dst: 10, konst: 1 },
+            Instr::Incref { reg: 10 },
             Instr::LoadInt { dst: 11, value: 1 },
             Instr::NewList { dst: 5, args: 10, argc: 2 },
             Instr::LoadStr { dst: 10, konst: 2 },
+            Instr::Incref { reg: 10 },
             Instr::LoadInt { dst: 11, value: 1 },
             Instr::LoadInt { dst: 12, value: 2 },
             Instr::LoadStr { dst: 13, konst: 3 },
+            Instr::Incref { reg: 13 },
             Instr::NewMap { dst: 6, args: 10, argc: 2 },
             Instr::LoadInt { dst: 10, value: 1 },
             Instr::LoadNone { dst: 11 },
@@ -117,6 +121,7 @@ fn print_formats_every_kind() {
             Instr::LoadBool { dst: 2, value: true },
             Instr::LoadNone { dst: 3 },
             Instr::LoadStr { dst: 4, konst: 0 },
+            Instr::Incref { reg: 4 },
             Instr::CallNative { dst: 15, native: Native::Print, args: 0, argc: 8 },
             Instr::CallNative { dst: 16, native: Native::ToStr, args: 5, argc: 1 },
             Instr::CallNative { dst: 17, native: Native::Print, args: 16, argc: 1 },
@@ -198,23 +203,31 @@ fn map_methods() {
         &[],
         24,
         vec![
+            // Each key constant is made owned (`LoadStr` gives a view) before it is moved into
+            // the map or dropped; the last lookup's key stays a view.
             Instr::LoadStr { dst: 10, konst: 0 },
+            Instr::Incref { reg: 10 },
             Instr::LoadInt { dst: 11, value: 1 },
             Instr::NewMap { dst: 0, args: 10, argc: 1 },
             Instr::Copy { dst: 10, src: 0 },
             Instr::LoadStr { dst: 11, konst: 1 },
+            Instr::Incref { reg: 11 },
             Instr::LoadInt { dst: 12, value: 2 },
             Instr::CallNative { dst: 20, native: Native::MapInsert, args: 10, argc: 3 },
             Instr::LoadStr { dst: 11, konst: 0 },
+            Instr::Incref { reg: 11 },
             Instr::LoadInt { dst: 12, value: 3 },
             Instr::CallNative { dst: 20, native: Native::MapSet, args: 10, argc: 3 },
             Instr::LoadStr { dst: 11, konst: 2 },
+            Instr::Incref { reg: 11 },
             Instr::CallNative { dst: 1, native: Native::MapGet, args: 10, argc: 2 },
             Instr::Drop { reg: 11 },
             Instr::LoadStr { dst: 11, konst: 1 },
+            Instr::Incref { reg: 11 },
             Instr::CallNative { dst: 2, native: Native::MapIndex, args: 10, argc: 2 },
             Instr::Drop { reg: 11 },
             Instr::LoadStr { dst: 11, konst: 0 },
+            Instr::Incref { reg: 11 },
             Instr::CallNative { dst: 3, native: Native::MapContains, args: 10, argc: 2 },
             Instr::Drop { reg: 11 },
             Instr::CallNative { dst: 4, native: Native::MapKeys, args: 10, argc: 1 },
@@ -224,6 +237,7 @@ fn map_methods() {
             Instr::Drop { reg: 4 },
             Instr::Drop { reg: 5 },
             Instr::LoadStr { dst: 11, konst: 0 },
+            Instr::Incref { reg: 11 },
             Instr::CallNative { dst: 1, native: Native::MapRemove, args: 10, argc: 2 },
             Instr::Drop { reg: 11 },
             Instr::CallNative { dst: 20, native: Native::Print, args: 0, argc: 2 },
