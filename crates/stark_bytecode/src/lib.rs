@@ -10,6 +10,7 @@ pub mod rc_opt;
 pub use instr::{CmpOp, FuncId, Function, Instr, Module, Reg, StructInfo, TypeId};
 pub use lower::lower;
 pub use native::Native;
+pub use stark_check::DataOp;
 
 /// Lowers a checked program with ownership-aware RC insertion, then removes redundant pairs.
 pub fn compile(

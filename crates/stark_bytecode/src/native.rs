@@ -12,6 +12,8 @@ pub enum Native {
     /// f-strings: concatenates `str()` of every operand (strings as they are) into a new
     /// String.
     Format,
+    /// `print(f"…")`: prints what `Format` would build, then a newline, without building it.
+    PrintFormat,
     /// `int(s: String) -> Int`; "abc" is a runtime error naming the text.
     ParseInt,
     /// `int(f: Float) -> Int` truncating; NaN/inf/out of range are runtime errors.
@@ -94,6 +96,9 @@ pub enum Native {
     MemUsageByType,
     /// `Memory.trace(zone: String?, enabled: Bool)`.
     MemTrace,
+
+    // ---- tensors, datasets, streams (the checker's `DataOp` list; operands are views) ----
+    Data(stark_check::DataOp),
 }
 
 impl Native {
@@ -113,6 +118,7 @@ impl Native {
             Native::Print => "print",
             Native::ToStr => "str",
             Native::Format => "format",
+            Native::PrintFormat => "print_format",
             Native::ParseInt => "int_parse",
             Native::FloatToInt => "float_to_int",
             Native::ParseFloat => "float_parse",
@@ -155,6 +161,7 @@ impl Native {
             Native::GcConfig => "GC.config",
             Native::MemUsageByType => "Memory.usage_by_type",
             Native::MemTrace => "Memory.trace",
+            Native::Data(op) => op.name(),
         }
     }
 }

@@ -2,7 +2,8 @@
 //! removes the ones that still cancel out or do nothing:
 //!
 //! 1. `drop r` / `decref r` where `r` is `None` on every path (a binding moved out of, or
-//!    never assigned): a forward must-be-`None` dataflow over the control-flow graph.
+//!    never assigned): a forward must-be-`None` dataflow over the control-flow graph. The
+//!    same walk deletes instructions it never reaches (code after a `return`).
 //! 2. `incref r … decref r` pairs around a straight-line stretch in which nothing can
 //!    release any object. The increment then protects nothing: whatever kept the object
 //!    alive before the `incref` still does at the `decref`. Calls count as non-releasing
@@ -215,6 +216,11 @@ fn remove_none_drops(f: &mut Function) {
     }
     let mut dead = vec![false; n];
     for (i, instr) in f.code.iter().enumerate() {
+        // Never reached from the entry (code after a `return`): nothing to run.
+        if state[i].is_none() {
+            dead[i] = true;
+            continue;
+        }
         if let Instr::Decref { reg } | Instr::Drop { reg } = *instr {
             if let Some(s) = &state[i] {
                 if s[reg as usize / 64] & (1 << (reg % 64)) != 0 {

@@ -8,13 +8,13 @@ use stark_syntax::ast::{Arg, Expr, ExprKind, Ident, ParamMode};
 use stark_syntax::{codes, Diagnostic};
 
 /// One parameter a call binds arguments to.
-struct P {
+pub(crate) struct P {
     name: String,
     ty: Ty,
     default: Option<CallArg>,
 }
 
-fn p(name: &str, ty: Ty) -> P {
+pub(crate) fn p(name: &str, ty: Ty) -> P {
     P {
         name: name.to_string(),
         ty,
@@ -22,7 +22,7 @@ fn p(name: &str, ty: Ty) -> P {
     }
 }
 
-fn opt(name: &str, ty: Ty, default: CallArg) -> P {
+pub(crate) fn opt(name: &str, ty: Ty, default: CallArg) -> P {
     P {
         name: name.to_string(),
         ty,
@@ -62,7 +62,7 @@ impl Checker<'_> {
 
     /// Binds `args` to `params` (positionally, then by keyword), type-checks each, and returns
     /// the operands in parameter order after `lead` (the receiver, if any).
-    fn bind(
+    pub(crate) fn bind(
         &mut self,
         e: &Expr,
         what: &str,
@@ -151,7 +151,7 @@ impl Checker<'_> {
         out
     }
 
-    fn builtin(&mut self, e: &Expr, op: Builtin, args: Vec<CallArg>) {
+    pub(crate) fn builtin(&mut self, e: &Expr, op: Builtin, args: Vec<CallArg>) {
         self.out.calls.insert(e.id, CallRes::Builtin { op, args });
     }
 
@@ -226,6 +226,8 @@ impl Checker<'_> {
                     Ty::Str => Builtin::StrLen,
                     Ty::List(_) => Builtin::ListLen,
                     Ty::Map(..) => Builtin::MapLen,
+                    Ty::Tensor => Builtin::Data(crate::tensor::DataOp::Len),
+                    Ty::Dataset => Builtin::Data(crate::tensor::DataOp::DatasetLen),
                     Ty::Error => return Ty::Int,
                     other => {
                         let shown = self.show(&other);
@@ -235,7 +237,7 @@ impl Checker<'_> {
                                 format!("`{shown}` has no length"),
                                 a.value.span,
                             )
-                            .label("expected a String, List or Map"),
+                            .label("expected a String, List, Map, Tensor or Dataset"),
                         );
                         return Ty::Int;
                     }
@@ -308,7 +310,7 @@ impl Checker<'_> {
                 )
                 .label("not found in this scope");
                 if matches!(name, "Tensor" | "Dataset" | "File") {
-                    d = d.note(format!("`{name}` is not implemented in this build yet"));
+                    d = d.help(format!("`{name}` is a namespace: call one of its functions, like `{name}.{}(…)`", match name { "Tensor" => "zeros", "Dataset" => "load", _ => "open" }));
                 }
                 self.error(d);
                 Ty::Error
@@ -442,6 +444,9 @@ impl Checker<'_> {
     }
 
     fn call_static(&mut self, e: &Expr, ns: &str, method: &Ident, args: &[Arg]) -> Ty {
+        if let Some(ty) = self.data_static(e, ns, method, args) {
+            return ty;
+        }
         let name = method.name.as_str();
         let what = format!("`{ns}.{name}`");
         let optional = |t: Ty| t.optional();
@@ -523,15 +528,12 @@ impl Checker<'_> {
             }
         }
         self.type_args(args);
-        let mut d = Diagnostic::error(
+        let d = Diagnostic::error(
             codes::UNKNOWN_METHOD,
             format!("no function named `{name}` in `{ns}`"),
             method.span,
         )
         .label("unknown function");
-        if matches!(ns, "Tensor" | "Dataset" | "File") {
-            d = d.note(format!("`{ns}` is not implemented in this build yet"));
-        }
         self.error(d);
         Ty::Error
     }
@@ -542,6 +544,15 @@ impl Checker<'_> {
         let name = method.name.as_str();
         if t == Ty::Error {
             self.type_args(args);
+            return Ty::Error;
+        }
+        if name == "copy" && t == Ty::Stream {
+            self.type_args(args);
+            self.error(
+                Diagnostic::error(codes::UNKNOWN_METHOD, "a `Stream` cannot be copied", method.span)
+                    .label("an open file has one position and one buffer")
+                    .help("share it with `.clone()` instead"),
+            );
             return Ty::Error;
         }
         if (name == "clone" || name == "copy") && t.is_heap() {
@@ -624,6 +635,7 @@ impl Checker<'_> {
             }
             (Ty::Weak(inner), "get") => Some((Builtin::WeakGet, vec![], (**inner).clone().optional())),
             (Ty::Weak(_), "exists") => Some((Builtin::WeakExists, vec![], Ty::Bool)),
+            (Ty::Tensor | Ty::Dataset | Ty::Stream, _) => self.data_method_sig(&t, name),
             _ => None,
         };
         let Some((op, params, ret)) = sig else {
@@ -647,6 +659,7 @@ impl Checker<'_> {
             self.require_mutable(recv, &format!("`{name}` mutates it"));
         }
         let bound = self.bind(e, &format!("`{name}`"), &params, args, vec![CallArg::Receiver]);
+        self.check_data_call(op, args);
         self.builtin(e, op, bound);
         ret
     }

@@ -35,6 +35,7 @@ fn builtin_structs() -> Vec<StructDef> {
                 ("collections", Ty::Int),
                 ("cycles_collected", Ty::Int),
                 ("gc_pause_max_us", Ty::Int),
+                ("tensor_pool_bytes", Ty::Int),
             ],
         ),
         def(
@@ -54,7 +55,7 @@ fn builtin_structs() -> Vec<StructDef> {
 }
 
 /// Type names of the SPEC that belong to features not built yet.
-const UNSUPPORTED_TYPES: &[&str] = &["Tensor", "Dataset", "Stream", "Task"];
+const UNSUPPORTED_TYPES: &[&str] = &["Task"];
 
 impl Checker<'_> {
     pub fn collect_items(&mut self) {
@@ -356,6 +357,16 @@ impl Checker<'_> {
                             );
                         }
                         Ty::Map(Box::new(k), Box::new(v))
+                    }
+                    "Tensor" | "Dataset" | "Stream" => {
+                        if !arity(0, self) {
+                            return Ty::Error;
+                        }
+                        match name.name.as_str() {
+                            "Tensor" => Ty::Tensor,
+                            "Dataset" => Ty::Dataset,
+                            _ => Ty::Stream,
+                        }
                     }
                     other => {
                         if let Some(&id) = self.struct_names.get(other) {

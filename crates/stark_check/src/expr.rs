@@ -155,6 +155,13 @@ impl Checker<'_> {
             ExprKind::Index(base, indices) => {
                 let bt = self.expr(base);
                 let its: Vec<Ty> = indices.iter().map(|i| self.expr(i)).collect();
+                if self.unwrapped(&bt) == Ty::Tensor && !indices.is_empty() {
+                    for (t, i) in its.iter().zip(indices) {
+                        self.expect(t, &Ty::Int, i.span);
+                    }
+                    self.out.indexes.insert(e.id, IndexRes::Tensor);
+                    return Ty::Float;
+                }
                 if indices.len() != 1 {
                     self.error(
                         Diagnostic::error(
@@ -299,6 +306,9 @@ impl Checker<'_> {
         if ta == Ty::Error || tb == Ty::Error {
             return if is_comparison(op) { Ty::Bool } else { Ty::Error };
         }
+        if let Some(t) = self.tensor_binary(op, &ta, &tb) {
+            return t;
+        }
         let numeric = ta.is_numeric() && tb.is_numeric();
         let result = match op {
             BinOp::And | BinOp::Or => {
@@ -368,10 +378,12 @@ impl Checker<'_> {
                 .secondary(b.span, format!("`{sb}`"));
                 if matches!(ta, Ty::Optional(_)) || matches!(tb, Ty::Optional(_)) {
                     d = d.help("compare with `None` first, or pass the value where a plain type is expected");
-                } else if op == BinOp::Add && (ta == Ty::Str || tb == Ty::Str) {
+                } else if op == BinOp::Add && (ta == Ty::Str || tb == Ty::Str) && ta != Ty::Tensor && tb != Ty::Tensor {
                     d = d.help("convert with `str(…)` first, or use an f-string");
                 } else if op == BinOp::MatMul {
                     d = d.help("`@` is the matrix product of two tensors");
+                } else if ta == Ty::Tensor || tb == Ty::Tensor {
+                    d = d.help("tensors take `+ - * /` with a tensor or a number, and `@` with a tensor");
                 }
                 self.error(d);
                 if is_comparison(op) {

@@ -14,9 +14,11 @@ mod moves;
 mod mutability;
 pub mod results;
 mod stmt;
+pub mod tensor;
 pub mod types;
 
 pub use results::*;
+pub use tensor::DataOp;
 pub use types::*;
 
 use stark_syntax::ast::Program;

@@ -62,6 +62,8 @@ pub enum Builtin {
     GcConfig,
     MemUsageByType,
     MemTrace,
+    /// Tensor, Dataset and Stream operations (`tensor.rs`).
+    Data(crate::tensor::DataOp),
 }
 
 impl Builtin {
@@ -78,7 +80,7 @@ impl Builtin {
                 | Builtin::MapInsert
                 | Builtin::MapRemove
                 | Builtin::MapClear
-        )
+        ) || matches!(self, Builtin::Data(op) if op.mutates_receiver())
     }
 }
 
@@ -116,6 +118,8 @@ pub enum NameRes {
 pub enum IndexRes {
     List,
     Map,
+    /// `t[i, j, …]` on a Tensor: one Int index per dimension.
+    Tensor,
 }
 
 /// How a `for` loop iterates.

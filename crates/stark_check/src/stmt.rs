@@ -242,6 +242,8 @@ impl Checker<'_> {
                     (Ty::Int, Ty::Int) => true,
                     (Ty::Float, Ty::Int | Ty::Float) => true,
                     (Ty::Str, Ty::Str) => op == BinOp::Add,
+                    // `t += x` builds a new tensor and rebinds `t` (use `add_` to update in place).
+                    (Ty::Tensor, Ty::Tensor | Ty::Int | Ty::Float) => true,
                     _ => false,
                 };
                 if !ok {

@@ -24,6 +24,10 @@ pub enum Ty {
     Struct(StructId),
     Optional(Box<Ty>),
     Weak(Box<Ty>),
+    /// f32, row-major (SPEC §4); its buffer lives in the `tensor` zone.
+    Tensor,
+    Dataset,
+    Stream,
     /// An inference variable (`[]`, `Map()`, `None` in a `let`).
     Var(TyVar),
     /// Already reported; accepted everywhere so one mistake gives one diagnostic.
@@ -35,6 +39,7 @@ impl Ty {
     pub fn is_heap(&self) -> bool {
         match self {
             Ty::Str | Ty::List(_) | Ty::Map(..) | Ty::Struct(_) | Ty::Weak(_) => true,
+            Ty::Tensor | Ty::Dataset | Ty::Stream => true,
             Ty::Optional(inner) => inner.is_heap(),
             _ => false,
         }
@@ -77,6 +82,9 @@ impl fmt::Display for TyDisplay<'_> {
             },
             Ty::Optional(t) => write!(f, "{}?", sub(t)),
             Ty::Weak(t) => write!(f, "WeakRef<{}>", sub(t)),
+            Ty::Tensor => write!(f, "Tensor"),
+            Ty::Dataset => write!(f, "Dataset"),
+            Ty::Stream => write!(f, "Stream"),
             Ty::Var(_) => write!(f, "_"),
             Ty::Error => write!(f, "{{error}}"),
         }

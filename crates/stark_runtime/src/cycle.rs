@@ -31,7 +31,8 @@ pub fn trace(obj: ObjRef, mut f: impl FnMut(ObjRef)) {
         ObjKind::List => obj.list().iter().for_each(&mut visit),
         ObjKind::Map => obj.map().values().for_each(&mut visit),
         // A weak reference is not a strong edge; a string holds none.
-        ObjKind::Weak | ObjKind::Str => {}
+        ObjKind::Dataset => obj.dataset().tensors().for_each(f),
+        ObjKind::Weak | ObjKind::Str | ObjKind::Tensor | ObjKind::Stream => {}
     }
 }
 
@@ -124,7 +125,8 @@ impl Heap {
                         }
                     }
                 }
-                ObjKind::Str | ObjKind::Weak => {}
+                // A dataset's edges go to tensors, which hold none: never part of a cycle.
+                ObjKind::Str | ObjKind::Weak | ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream => {}
             }
         }
         for &o in &dead {

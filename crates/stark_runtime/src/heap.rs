@@ -300,6 +300,14 @@ impl Heap {
         Ok(ptr)
     }
 
+    /// `alloc_header` for a `kind` that always lives in `zone` (tensors, datasets, streams).
+    pub(crate) fn alloc_header_in(&mut self, zone: Zone, kind: ObjKind, extra: u64) -> Result<NonNull<Header>, OutOfMemory> {
+        let saved = std::mem::replace(&mut self.current_zone, zone);
+        let r = self.alloc_header(kind, 0, 0, extra);
+        self.current_zone = saved;
+        r
+    }
+
     /// A new string owning `text`; the caller owns the one strong reference.
     pub fn alloc_str(&mut self, text: impl Into<Box<str>>) -> Result<ObjRef, OutOfMemory> {
         let text: Box<str> = text.into();
@@ -517,6 +525,7 @@ impl Heap {
                 let target = obj.weak_target();
                 self.release_weak(target);
             }
+            ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream => self.release_data_body(obj),
         }
         h.set_flag(flags::DEAD);
         if h.has_flag(flags::LOCAL) {
@@ -582,6 +591,7 @@ impl Drop for Heap {
                     ObjKind::List => std::ptr::drop_in_place(&mut (*(base as *mut ListObj)).items),
                     ObjKind::Map => std::ptr::drop_in_place(&mut (*(base as *mut MapObj)).map),
                     ObjKind::Str => std::ptr::drop_in_place(&mut (*(base as *mut StrObj)).text),
+                    ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream => crate::data::drop_data_body(obj),
                     ObjKind::Struct | ObjKind::Weak => {}
                 }
             }

@@ -6,6 +6,7 @@
 
 pub mod containers;
 pub mod cycle;
+pub mod data;
 pub mod heap;
 pub mod metadata;
 pub mod object;
@@ -13,9 +14,12 @@ mod pool;
 pub mod profile;
 pub mod trace;
 pub mod value;
+pub mod tensor;
+pub mod tensor_pool;
 pub mod zone;
 
 pub use cycle::trace as trace_children;
+pub use data::{Column, DatasetBody, StreamBody, StreamMode};
 pub use heap::{GcState, Heap, OutOfMemory};
 pub use metadata::{MetaEntry, MetaTable, OwnerKind};
 pub use object::{MapBody, ObjKind};

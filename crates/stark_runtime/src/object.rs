@@ -19,6 +19,10 @@ pub enum ObjKind {
     /// A user (or built-in) struct; its fields follow the header inline.
     Struct = 3,
     Weak = 4,
+    /// `Tensor`, `Dataset`, `Stream`: a header and one Rust body (`data.rs`).
+    Tensor = 5,
+    Dataset = 6,
+    Stream = 7,
 }
 
 impl ObjKind {
@@ -30,6 +34,9 @@ impl ObjKind {
             ObjKind::Map => "Map",
             ObjKind::Struct => "Struct",
             ObjKind::Weak => "WeakRef",
+            ObjKind::Tensor => "Tensor",
+            ObjKind::Dataset => "Dataset",
+            ObjKind::Stream => "Stream",
         }
     }
 }
@@ -191,6 +198,9 @@ pub(crate) fn layout_of(kind: ObjKind, len: u32) -> Layout {
         ObjKind::Map => Layout::new::<MapObj>(),
         ObjKind::Weak => Layout::new::<WeakObj>(),
         ObjKind::Struct => struct_layout(len),
+        ObjKind::Tensor => Layout::new::<crate::data::TensorObj>(),
+        ObjKind::Dataset => Layout::new::<crate::data::DatasetObj>(),
+        ObjKind::Stream => Layout::new::<crate::data::StreamObj>(),
     }
 }
 

@@ -2,7 +2,9 @@
 //! preserved in the copy (each original object is copied once), and the walk uses a
 //! worklist, so a million-node list copies without recursion.
 
-use stark_runtime::{Heap, MapBody, ObjKind, ObjRef, OutOfMemory, Value};
+use stark_runtime::tensor::TensorBody;
+use stark_runtime::tensor_pool::TensorBuf;
+use stark_runtime::{Column, DatasetBody, Heap, MapBody, ObjKind, ObjRef, OutOfMemory, Value};
 use std::collections::HashMap;
 
 pub fn deep_copy(heap: &mut Heap, v: Value) -> Result<Value, OutOfMemory> {
@@ -34,7 +36,7 @@ pub fn deep_copy(heap: &mut Heap, v: Value) -> Result<Value, OutOfMemory> {
                     *dup.map_mut().get_index_mut(i).expect("index in range").1 = child;
                 }
             }
-            ObjKind::Str | ObjKind::Weak => {}
+            ObjKind::Str | ObjKind::Weak | ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream => {}
         }
     }
     Ok(Value::Obj(copy))
@@ -79,10 +81,50 @@ fn copy_shell(
         ObjKind::Struct => heap.alloc_struct(o.type_id(), &vec![Value::None; o.field_count()])?,
         // A copied weak reference points at the same target (it holds no strong edge).
         ObjKind::Weak => heap.alloc_weak(o.weak_target())?,
+        ObjKind::Tensor => copy_tensor(heap, o)?,
+        ObjKind::Dataset => {
+            let d = o.dataset();
+            let mut columns = Vec::with_capacity(d.columns.len());
+            for (name, c) in &d.columns {
+                let c = match c {
+                    Column::Numeric(t) => match copy_tensor(heap, *t) {
+                        Ok(t) => Column::Numeric(t),
+                        Err(e) => {
+                            // Release the columns copied so far before giving up.
+                            for (_, c) in columns {
+                                if let Column::Numeric(t) = c {
+                                    heap.decref_obj(t);
+                                }
+                            }
+                            return Err(e);
+                        }
+                    },
+                    Column::Text(v) => Column::Text(v.clone()),
+                };
+                columns.push((name.clone(), c));
+            }
+            heap.alloc_dataset(DatasetBody { path: d.path.clone(), rows: d.rows, columns })?
+        }
+        // An open file cannot be duplicated (the checker rejects `copy` on a Stream); a
+        // stream inside a copied structure is shared.
+        ObjKind::Stream => {
+            heap.incref(Value::Obj(o));
+            o
+        }
     };
     memo.insert(o, dup);
     if matches!(o.kind(), ObjKind::Struct | ObjKind::List | ObjKind::Map) {
         work.push((o, dup));
     }
     Ok(dup)
+}
+
+/// A tensor with its own copy of `t`'s buffer.
+fn copy_tensor(heap: &mut Heap, t: ObjRef) -> Result<ObjRef, OutOfMemory> {
+    let body = t.tensor();
+    let bytes = body.buf.capacity_bytes() as u64;
+    let Some(buf) = TensorBuf::from_slice(body.data()) else {
+        return Err(OutOfMemory { requested: bytes, live: heap.live_bytes(), limit: None });
+    };
+    heap.alloc_tensor(TensorBody { shape: body.shape.clone(), buf })
 }

@@ -70,6 +70,15 @@ pub fn values_equal(a: Value, b: Value) -> bool {
                     return false;
                 }
             }
+            // Same shape and the same values (IEEE: a NaN never equals itself).
+            ObjKind::Tensor => {
+                let (l, r) = (p.tensor(), q.tensor());
+                if l.shape != r.shape || l.data() != r.data() {
+                    return false;
+                }
+            }
+            // Datasets and streams are equal only to themselves (`p == q` was handled above).
+            ObjKind::Dataset | ObjKind::Stream => return false,
         }
     }
     true

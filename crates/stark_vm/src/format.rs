@@ -68,6 +68,26 @@ fn write_object(module: &Module, out: &mut String, o: ObjRef, quoted: bool, dept
             }
             out.push('}');
         }
+        ObjKind::Tensor => crate::natives::tensor::write_tensor(out, o.tensor()),
+        ObjKind::Dataset => {
+            let d = o.dataset();
+            out.push_str("Dataset(path=");
+            write_quoted(out, &d.path);
+            let _ = write!(out, ", rows={}, columns=[", d.rows);
+            for (i, (name, _)) in d.columns.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_quoted(out, name);
+            }
+            out.push_str("])");
+        }
+        ObjKind::Stream => {
+            let s = o.stream();
+            out.push_str("Stream(path=");
+            write_quoted(out, &s.path);
+            let _ = write!(out, ", mode=\"{}\"{})", s.mode.name(), if s.closed { ", closed" } else { "" });
+        }
         ObjKind::Weak => {
             out.push_str(if o.weak_target().is_alive() {
                 "WeakRef(alive)"
@@ -154,7 +174,21 @@ pub fn write_float(out: &mut String, x: f64) {
         return;
     }
     // Rust's `{:e}` gives the shortest round-trip digits: "-1.2345e-7", "1e16".
-    let sci = format!("{x:e}");
+    write_sci(out, &format!("{x:e}"));
+}
+
+/// A tensor element (f32) the way `write_float` writes a Float, with the shortest digits
+/// that round-trip *as an f32* (so `0.1` prints `0.1`, not `0.10000000149011612`).
+pub fn write_f32(out: &mut String, x: f32) {
+    if !x.is_finite() || x == 0.0 {
+        write_float(out, x as f64);
+        return;
+    }
+    write_sci(out, &format!("{x:e}"));
+}
+
+/// Python-repr layout of a nonzero finite number given as Rust's `{:e}` text.
+fn write_sci(out: &mut String, sci: &str) {
     let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
     let exp: i32 = exp.parse().expect("{:e} exponent is an integer");
     let (negative, mantissa) = match mantissa.strip_prefix('-') {
@@ -246,5 +280,6 @@ fn snapshot_of(o: ObjRef) -> Option<ProfileSnapshot> {
         collections: int(f[5])?,
         cycles_collected: int(f[6])?,
         gc_pause_max_us: int(f[7])?,
+        tensor_pool_bytes: int(f[8])?,
     })
 }

@@ -172,6 +172,14 @@ impl FnLower<'_> {
                 self.emit(Instr::NewMap { dst, args: 0, argc: 0 }, span);
                 return true;
             }
+            Builtin::Print if args.len() == 1 => {
+                let ExprKind::Call { args: call_args, .. } = &e.kind else { unreachable!() };
+                if let ExprKind::FStr(parts) = &call_args[0].value.kind {
+                    self.fstring_with(parts, dst, span, Native::PrintFormat);
+                    return false;
+                }
+                (native(Native::Print), views(args, &recv))
+            }
             Builtin::Range => {
                 let ops = args.iter().map(|a| (a.clone(), Pass::View, Some(Ty::Int))).collect();
                 (native(Native::RangeList), ops)
@@ -215,6 +223,7 @@ impl FnLower<'_> {
                 native(Native::ListContains),
                 vec![(CallArg::Receiver, Pass::View, Some(recv.clone())), (args[1].clone(), Pass::View, Some(elem))],
             ),
+            Builtin::Data(op) => (native(Native::Data(op)), views(args, &recv)),
             Builtin::MapGet | Builtin::MapContains | Builtin::MapRemove => {
                 let n = match op {
                     Builtin::MapGet => Native::MapGet,

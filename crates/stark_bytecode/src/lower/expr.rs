@@ -132,6 +132,11 @@ impl FnLower<'_> {
                         self.emit(Instr::ListGet { dst, list: container, index: i.reg }, span);
                         self.view_outliving(dst, b, &self.ty(e), span) || self.naive_retain(dst, &self.ty(e), span)
                     }
+                    IndexRes::Tensor => {
+                        self.tensor_get(container, indices, dst, span);
+                        self.release(b, span);
+                        false
+                    }
                     IndexRes::Map => {
                         let args = self.temps(2);
                         self.emit(Instr::Copy { dst: args, src: container }, span);
@@ -241,6 +246,13 @@ impl FnLower<'_> {
     }
 
     fn fstring(&mut self, parts: &[FStrPart], dst: Reg, span: Span) -> bool {
+        self.fstring_with(parts, dst, span, Native::Format);
+        true
+    }
+
+    /// Evaluates an f-string's parts as operands of `native` (`Format`, or `PrintFormat`
+    /// for `print(f"…")`, which never builds the string).
+    pub fn fstring_with(&mut self, parts: &[FStrPart], dst: Reg, span: Span, native: Native) {
         let base = self.temps(parts.len());
         let mut owned = Vec::new();
         for (i, part) in parts.iter().enumerate() {
@@ -258,11 +270,10 @@ impl FnLower<'_> {
             }
         }
         let argc = parts.len() as u16;
-        self.emit(Instr::CallNative { dst, native: Native::Format, args: base, argc }, span);
+        self.emit(Instr::CallNative { dst, native, args: base, argc }, span);
         for reg in owned {
             self.emit(Instr::Decref { reg }, span);
         }
-        true
     }
 
     fn binary(&mut self, e: &Expr, op: BinOp, a: &Expr, b: &Expr, dst: Reg) -> bool {
@@ -344,6 +355,11 @@ impl FnLower<'_> {
             };
             self.emit(instr, span);
             return false;
+        }
+        if cmp.is_none() {
+            if let Some(owned) = self.tensor_arith(op, a, ta, b, tb, dst, span) {
+                return owned;
+            }
         }
         match (ta, tb, cmp) {
             (Ty::Str, Ty::Str, None) => {

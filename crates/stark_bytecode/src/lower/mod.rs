@@ -16,6 +16,7 @@
 mod call;
 mod expr;
 mod stmt;
+mod tensor;
 
 use crate::instr::{builtin_types, Function, Instr, Label, Module, Reg, StructInfo};
 use stark_check::{Checked, FnInfo, LocalId, Ty};

@@ -304,6 +304,7 @@ impl FnLower<'_> {
                 let container = self.unwrap_val(b, &self.ty(base), base.span);
                 let idx_e = &indices[0];
                 match self.ck.indexes[&target.id] {
+                    IndexRes::Tensor => self.tensor_set(container, indices, op, value, span),
                     IndexRes::List => {
                         let i = self.expr(idx_e);
                         let current = if op.is_some() {

@@ -29,6 +29,14 @@ pub(crate) fn to_str(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     Ok(Value::Obj(cx.heap.alloc_str(text)?))
 }
 
+/// `print(f"…")` fused: the f-string's parts are printed without building the string.
+pub(crate) fn print_format(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let mut line = joined(cx, a, "");
+    line.push('\n');
+    cx.out.write_str(&line);
+    Ok(Value::None)
+}
+
 /// f-strings: every operand's `str()`, concatenated.
 pub(crate) fn format(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     to_str(cx, a)

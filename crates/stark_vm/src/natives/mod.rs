@@ -5,10 +5,13 @@
 //! `Memory.collect` is not here: it runs destructors, so the VM handles it (`release.rs`).
 
 pub(crate) mod core;
+pub(crate) mod dataset;
 pub(crate) mod list;
 pub(crate) mod map;
 pub(crate) mod memory;
+pub(crate) mod stream;
 pub(crate) mod string;
+pub(crate) mod tensor;
 
 use crate::error::{fail, Fallible, Fault};
 use crate::output::Output;
@@ -28,6 +31,7 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::Print => core::print(cx, a),
         Native::ToStr => core::to_str(cx, a),
         Native::Format => core::format(cx, a),
+        Native::PrintFormat => core::print_format(cx, a),
         Native::ParseInt => core::parse_int(a),
         Native::FloatToInt => core::float_to_int(a),
         Native::ParseFloat => core::parse_float(a),
@@ -72,6 +76,7 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::GcConfig => memory::gc_config(cx, a),
         Native::MemUsageByType => memory::usage_by_type(cx),
         Native::MemTrace => memory::trace(cx, a),
+        Native::Data(op) => tensor::call(cx, op, a),
         Native::MemCollect => fail("internal error: Memory.collect is handled by the VM"),
     }
 }

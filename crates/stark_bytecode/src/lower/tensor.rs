@@ -1,0 +1,153 @@
+//! Tensor operators and indexing: each lowers to one `CallNative` of a `Native::Data` op
+//! whose operands are views (nothing is consumed).
+
+use super::{FnLower, Val};
+use crate::instr::{Instr, Reg};
+use crate::native::Native;
+use stark_check::{DataOp, Ty};
+use stark_syntax::ast::{BinOp, Expr};
+use stark_syntax::Span;
+
+impl FnLower<'_> {
+    /// `dst = a op b` when a tensor is involved (the checker allowed it); returns `None` for
+    /// other operand types. The result is an owned Tensor.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn tensor_arith(
+        &mut self,
+        op: BinOp,
+        a: Reg,
+        ta: &Ty,
+        b: Reg,
+        tb: &Ty,
+        dst: Reg,
+        span: Span,
+    ) -> Option<bool> {
+        if *ta != Ty::Tensor && *tb != Ty::Tensor {
+            return None;
+        }
+        let data = DataOp::of_binop(op)?;
+        let args = self.temps(2);
+        self.emit(Instr::Copy { dst: args, src: a }, span);
+        self.emit(
+            Instr::Copy {
+                dst: args + 1,
+                src: b,
+            },
+            span,
+        );
+        self.emit(
+            Instr::CallNative {
+                dst,
+                native: Native::Data(data),
+                args,
+                argc: 2,
+            },
+            span,
+        );
+        Some(true)
+    }
+
+    /// Lays out `(tensor, [value,] i, j, …)` in fresh registers; returns the first.
+    fn tensor_index_args(&mut self, tensor: Reg, value: bool, indices: &[Expr], span: Span) -> Reg {
+        let lead = 1 + usize::from(value);
+        let args = self.temps(lead + indices.len());
+        self.emit(
+            Instr::Copy {
+                dst: args,
+                src: tensor,
+            },
+            span,
+        );
+        for (i, idx) in indices.iter().enumerate() {
+            // Indices are Ints: nothing to own or release.
+            self.expr_in(idx, args + (lead + i) as Reg);
+        }
+        args
+    }
+
+    /// `dst = t[i, j, …]` (a Float).
+    pub(super) fn tensor_get(&mut self, tensor: Reg, indices: &[Expr], dst: Reg, span: Span) {
+        let args = self.tensor_index_args(tensor, false, indices, span);
+        let argc = (1 + indices.len()) as u16;
+        self.emit(
+            Instr::CallNative {
+                dst,
+                native: Native::Data(DataOp::Get),
+                args,
+                argc,
+            },
+            span,
+        );
+    }
+
+    /// `t[i, j, …] = value` or `t[i, j, …] op= value`.
+    pub(super) fn tensor_set(
+        &mut self,
+        tensor: Reg,
+        indices: &[Expr],
+        op: Option<BinOp>,
+        value: &Expr,
+        span: Span,
+    ) {
+        let args = self.tensor_index_args(tensor, true, indices, span);
+        match op {
+            None => self.owned_in(value, args + 1, &Ty::Float),
+            Some(op) => {
+                let current = self.temp();
+                let get = self.temps(1 + indices.len());
+                self.emit(
+                    Instr::Copy {
+                        dst: get,
+                        src: args,
+                    },
+                    span,
+                );
+                for i in 0..indices.len() {
+                    self.emit(
+                        Instr::Copy {
+                            dst: get + 1 + i as Reg,
+                            src: args + 2 + i as Reg,
+                        },
+                        span,
+                    );
+                }
+                let argc = (1 + indices.len()) as u16;
+                self.emit(
+                    Instr::CallNative {
+                        dst: current,
+                        native: Native::Data(DataOp::Get),
+                        args: get,
+                        argc,
+                    },
+                    span,
+                );
+                let vt = self.ty(value);
+                let v = self.expr(value);
+                self.arith(
+                    op,
+                    Val {
+                        reg: current,
+                        owned: false,
+                    },
+                    &Ty::Float,
+                    v,
+                    &vt,
+                    args + 1,
+                    span,
+                );
+                self.release(v, span);
+            }
+        }
+        let argc = (2 + indices.len()) as u16;
+        let dst = self.temp();
+        self.emit(
+            Instr::CallNative {
+                dst,
+                native: Native::Data(DataOp::Set),
+                args,
+                argc,
+            },
+            span,
+        );
+    }
+}

@@ -1,0 +1,214 @@
+//! Heap objects for data work: `Tensor` (its buffer in the `tensor` zone), `Dataset` and
+//! `Stream` (in the `io` zone) — their layouts, allocation, accessors and release (M8).
+//!
+//! Each is a header followed by one Rust value (the body), like strings and lists. A body
+//! owns plain Rust resources (a pooled buffer, a file handle) whose `Drop` does the right
+//! thing when `release` drops it: a tensor buffer goes back to the pool, a stream's writer
+//! is flushed and its file closed. A dataset's numeric columns are tensor objects it holds a
+//! strong reference to (so `column(name)` can hand one out with +1, no copy).
+
+use crate::heap::Heap;
+use crate::object::{Header, ObjKind};
+use crate::tensor::TensorBody;
+use crate::value::ObjRef;
+use crate::zone::Zone;
+use crate::OutOfMemory;
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+
+/// One column of a dataset.
+pub enum Column {
+    /// A `Tensor` object (1-D, one f32 per row) the dataset holds a strong reference to.
+    Numeric(ObjRef),
+    Text(Vec<Box<str>>),
+}
+
+pub struct DatasetBody {
+    pub path: String,
+    pub rows: usize,
+    pub columns: Vec<(String, Column)>,
+}
+
+impl DatasetBody {
+    /// Tensor objects the dataset holds strong references to (the cycle collector's edges).
+    pub fn tensors(&self) -> impl Iterator<Item = ObjRef> + '_ {
+        self.columns.iter().filter_map(|(_, c)| match c {
+            Column::Numeric(t) => Some(*t),
+            Column::Text(_) => None,
+        })
+    }
+
+    /// Bytes the io zone is charged for the text columns and names.
+    pub fn text_bytes(&self) -> u64 {
+        let mut n = self.path.len();
+        for (name, c) in &self.columns {
+            n += name.len();
+            if let Column::Text(v) = c {
+                n += v.len() * std::mem::size_of::<Box<str>>();
+                n += v.iter().map(|s| s.len()).sum::<usize>();
+            }
+        }
+        n as u64
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamMode {
+    Read,
+    Write,
+    Append,
+}
+
+impl StreamMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            StreamMode::Read => "r",
+            StreamMode::Write => "w",
+            StreamMode::Append => "a",
+        }
+    }
+}
+
+pub struct StreamBody {
+    pub path: String,
+    pub mode: StreamMode,
+    pub reader: Option<BufReader<File>>,
+    /// Dropping it (on `close` or when the stream is freed) flushes and closes the file.
+    pub writer: Option<BufWriter<File>>,
+    pub closed: bool,
+}
+
+/// Bytes of buffering a stream is charged in the `io` zone (std's default buffer size).
+pub const STREAM_BUFFER_BYTES: u64 = 8 * 1024;
+
+#[repr(C)]
+pub(crate) struct TensorObj {
+    pub header: Header,
+    pub body: TensorBody,
+}
+
+#[repr(C)]
+pub(crate) struct DatasetObj {
+    pub header: Header,
+    pub body: DatasetBody,
+}
+
+#[repr(C)]
+pub(crate) struct StreamObj {
+    pub header: Header,
+    pub body: StreamBody,
+}
+
+impl Heap {
+    /// A new tensor object in the `tensor` zone, charged its buffer's size class.
+    pub fn alloc_tensor(&mut self, body: TensorBody) -> Result<ObjRef, OutOfMemory> {
+        let extra = body.buf.capacity_bytes() as u64 + (body.shape.capacity() * 8) as u64;
+        let ptr = self.alloc_header_in(Zone::Tensor, ObjKind::Tensor, extra)?;
+        // SAFETY: the allocation has TensorObj's layout (I2); the body is written once.
+        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut TensorObj)).body).write(body) };
+        Ok(ObjRef(ptr))
+    }
+
+    /// A new dataset object in the `io` zone; it takes over the references to its column
+    /// tensors.
+    pub fn alloc_dataset(&mut self, body: DatasetBody) -> Result<ObjRef, OutOfMemory> {
+        let ptr = self.alloc_header_in(Zone::Io, ObjKind::Dataset, body.text_bytes())?;
+        // SAFETY: DatasetObj layout (I2); body written once.
+        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut DatasetObj)).body).write(body) };
+        Ok(ObjRef(ptr))
+    }
+
+    /// A new stream object in the `io` zone, charged its buffer.
+    pub fn alloc_stream(&mut self, body: StreamBody) -> Result<ObjRef, OutOfMemory> {
+        let extra = STREAM_BUFFER_BYTES + body.path.len() as u64;
+        let ptr = self.alloc_header_in(Zone::Io, ObjKind::Stream, extra)?;
+        // SAFETY: StreamObj layout (I2); body written once.
+        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut StreamObj)).body).write(body) };
+        Ok(ObjRef(ptr))
+    }
+
+    /// Releases a data object's body (called by `release`): the dataset's column tensors are
+    /// decref'd (queued, I7), then the body is dropped.
+    pub(crate) fn release_data_body(&mut self, obj: ObjRef) {
+        let base = obj.raw();
+        match obj.kind() {
+            ObjKind::Tensor => {
+                // SAFETY: I2 — a live Tensor's body is initialised; it is moved out once here
+                // and the caller sets DEAD, so it is never read or dropped again.
+                drop(unsafe { std::ptr::read(&(*(base as *const TensorObj)).body) });
+            }
+            ObjKind::Dataset => {
+                // SAFETY: as for Tensor.
+                let body = unsafe { std::ptr::read(&(*(base as *const DatasetObj)).body) };
+                let children: Vec<ObjRef> = body.tensors().collect();
+                for t in children.into_iter().rev() {
+                    self.decref_obj(t);
+                }
+            }
+            ObjKind::Stream => {
+                // SAFETY: as for Tensor. Dropping the body flushes and closes the file (M3:
+                // a stream released without `close` is closed by its release).
+                drop(unsafe { std::ptr::read(&(*(base as *const StreamObj)).body) });
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Drops a data object's body without touching children (the heap is going away).
+///
+/// # Safety
+/// The object is live (not DEAD) and its body is dropped exactly once.
+pub(crate) unsafe fn drop_data_body(obj: ObjRef) {
+    let base = obj.raw();
+    // SAFETY: the caller's contract; the layouts follow from the kind (I2).
+    unsafe {
+        match obj.kind() {
+            ObjKind::Tensor => std::ptr::drop_in_place(&mut (*(base as *mut TensorObj)).body),
+            ObjKind::Dataset => std::ptr::drop_in_place(&mut (*(base as *mut DatasetObj)).body),
+            ObjKind::Stream => std::ptr::drop_in_place(&mut (*(base as *mut StreamObj)).body),
+            _ => {}
+        }
+    }
+}
+
+/// Accessors; like the others in `object.rs` they rely on I1 and the caller's kind check.
+impl ObjRef {
+    #[inline]
+    pub fn tensor(&self) -> &TensorBody {
+        debug_assert_eq!(self.kind(), ObjKind::Tensor);
+        // SAFETY: I1, I2 (kind Tensor ⇒ TensorObj with a live body).
+        unsafe { &(*(self.raw() as *const TensorObj)).body }
+    }
+
+    /// I5: one operation at a time, never across STARK code.
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    pub fn tensor_mut(&self) -> &mut TensorBody {
+        debug_assert_eq!(self.kind(), ObjKind::Tensor);
+        // SAFETY: I1, I2; I5 (no overlapping borrow of this body).
+        unsafe { &mut (*(self.raw() as *mut TensorObj)).body }
+    }
+
+    #[inline]
+    pub fn dataset(&self) -> &DatasetBody {
+        debug_assert_eq!(self.kind(), ObjKind::Dataset);
+        // SAFETY: I1, I2 (kind Dataset ⇒ DatasetObj with a live body).
+        unsafe { &(*(self.raw() as *const DatasetObj)).body }
+    }
+
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    pub fn stream_mut(&self) -> &mut StreamBody {
+        debug_assert_eq!(self.kind(), ObjKind::Stream);
+        // SAFETY: I1, I2; I5.
+        unsafe { &mut (*(self.raw() as *mut StreamObj)).body }
+    }
+
+    #[inline]
+    pub fn stream(&self) -> &StreamBody {
+        debug_assert_eq!(self.kind(), ObjKind::Stream);
+        // SAFETY: I1, I2 (kind Stream ⇒ StreamObj with a live body).
+        unsafe { &(*(self.raw() as *const StreamObj)).body }
+    }
+}

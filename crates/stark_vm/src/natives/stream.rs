@@ -1,0 +1,187 @@
+//! `File.open` and Stream methods. Every I/O failure is a runtime error naming the path.
+//! The stream object (and its buffer) lives in the `io` zone; releasing it without `close`
+//! flushes and closes the file (the body's `BufWriter` does so when dropped).
+
+use super::{arg, bad_operand, NativeCx};
+use crate::error::{fail, Fallible};
+use stark_runtime::data::STREAM_BUFFER_BYTES;
+use stark_runtime::{ObjKind, ObjRef, StreamBody, StreamMode, Value};
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+
+/// An I/O error as a short lowercase reason ("no such file or directory").
+pub(crate) fn reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        NotFound => "no such file or directory".to_string(),
+        PermissionDenied => "permission denied".to_string(),
+        IsADirectory => "it is a directory".to_string(),
+        InvalidData => "it is not valid UTF-8".to_string(),
+        _ => {
+            let s = e.to_string();
+            // Drop std's " (os error N)" suffix.
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_lowercase(),
+                None => s,
+            }
+        }
+    }
+}
+
+fn str_obj(a: &[Value], i: usize) -> Fallible<ObjRef> {
+    match arg(a, i) {
+        Value::Obj(o) if o.kind() == ObjKind::Str => Ok(o),
+        Value::None => fail("expected a String, found None"),
+        _ => Err(bad_operand(i, "String")),
+    }
+}
+
+fn stream_arg(a: &[Value]) -> Fallible<ObjRef> {
+    match arg(a, 0) {
+        Value::Obj(o) if o.kind() == ObjKind::Stream => Ok(o),
+        Value::None => fail("expected a Stream, found None"),
+        _ => Err(bad_operand(0, "Stream")),
+    }
+}
+
+pub(crate) fn open(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let path_obj = str_obj(a, 0)?;
+    let path = path_obj.as_str();
+    let mode_obj = match arg(a, 1) {
+        Value::None => None,
+        _ => Some(str_obj(a, 1)?),
+    };
+    let mode = match mode_obj {
+        None => StreamMode::Read,
+        Some(m) => match m.as_str() {
+            "r" => StreamMode::Read,
+            "w" => StreamMode::Write,
+            "a" => StreamMode::Append,
+            other => return fail(format!(
+                "cannot open \"{path}\": unknown mode \"{other}\" (expected \"r\", \"w\" or \"a\")"
+            )),
+        },
+    };
+    let file = match mode {
+        StreamMode::Read => File::open(path),
+        StreamMode::Write => File::create(path),
+        StreamMode::Append => OpenOptions::new().append(true).create(true).open(path),
+    };
+    let file = match file {
+        Ok(f) => f,
+        Err(e) => return fail(format!("cannot open \"{path}\": {}", reason(&e))),
+    };
+    if mode == StreamMode::Read && file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return fail(format!("cannot open \"{path}\": it is a directory"));
+    }
+    let (reader, writer) = match mode {
+        StreamMode::Read => (
+            Some(BufReader::with_capacity(STREAM_BUFFER_BYTES as usize, file)),
+            None,
+        ),
+        _ => (
+            None,
+            Some(BufWriter::with_capacity(STREAM_BUFFER_BYTES as usize, file)),
+        ),
+    };
+    let body = StreamBody {
+        path: path.to_string(),
+        mode,
+        reader,
+        writer,
+        closed: false,
+    };
+    Ok(Value::Obj(cx.heap.alloc_stream(body)?))
+}
+
+/// The reader of a stream open for reading, or the error naming the path.
+fn reader(s: &mut StreamBody) -> Fallible<&mut BufReader<File>> {
+    if s.closed {
+        return fail(format!(
+            "cannot read from \"{}\": the stream is closed",
+            s.path
+        ));
+    }
+    let (path, mode) = (s.path.clone(), s.mode);
+    match s.reader.as_mut() {
+        Some(r) => Ok(r),
+        None => fail(format!(
+            "cannot read from \"{path}\": it was opened for writing (mode \"{}\")",
+            mode.name()
+        )),
+    }
+}
+
+pub(crate) fn read_line(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let obj = stream_arg(a)?;
+    let s = obj.stream_mut();
+    let mut line = String::new();
+    let n = match reader(s)?.read_line(&mut line) {
+        Ok(n) => n,
+        Err(e) => return fail(format!("cannot read from \"{}\": {}", s.path, reason(&e))),
+    };
+    if n == 0 {
+        return Ok(Value::None);
+    }
+    if line.ends_with('\n') {
+        line.pop();
+        if line.ends_with('\r') {
+            line.pop();
+        }
+    }
+    Ok(Value::Obj(cx.heap.alloc_str(line)?))
+}
+
+pub(crate) fn read_all(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let obj = stream_arg(a)?;
+    let s = obj.stream_mut();
+    let mut text = String::new();
+    if let Err(e) = reader(s)?.read_to_string(&mut text) {
+        return fail(format!("cannot read from \"{}\": {}", s.path, reason(&e)));
+    }
+    Ok(Value::Obj(cx.heap.alloc_str(text)?))
+}
+
+pub(crate) fn write(a: &[Value]) -> Fallible<Value> {
+    let obj = stream_arg(a)?;
+    let s = obj.stream_mut();
+    let text_obj = str_obj(a, 1)?;
+    let text = text_obj.as_str();
+    if s.closed {
+        return fail(format!(
+            "cannot write to \"{}\": the stream is closed",
+            s.path
+        ));
+    }
+    let Some(w) = s.writer.as_mut() else {
+        return fail(format!(
+            "cannot write to \"{}\": it was opened for reading (mode \"r\")",
+            s.path
+        ));
+    };
+    if let Err(e) = w.write_all(text.as_bytes()) {
+        return fail(format!("cannot write to \"{}\": {}", s.path, reason(&e)));
+    }
+    Ok(Value::None)
+}
+
+/// Flushes and closes; closing twice is allowed (as in Python). The io zone is refunded the
+/// buffer.
+pub(crate) fn close(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let obj = stream_arg(a)?;
+    let s = obj.stream_mut();
+    if s.closed {
+        return Ok(Value::None);
+    }
+    s.closed = true;
+    s.reader = None;
+    let flushed = match s.writer.take() {
+        Some(w) => w.into_inner().map(drop).map_err(|e| reason(e.error())),
+        None => Ok(()),
+    };
+    cx.heap.resize(obj, -(STREAM_BUFFER_BYTES as i64))?;
+    match flushed {
+        Ok(()) => Ok(Value::None),
+        Err(why) => fail(format!("cannot write to \"{}\": {why}", s.path)),
+    }
+}

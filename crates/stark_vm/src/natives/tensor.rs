@@ -1,0 +1,543 @@
+//! Tensor built-ins (`Native::Data`), and the dispatch of every data operation to this
+//! module, `dataset.rs` or `stream.rs`. Every failure — a bad shape, mismatched shapes, an
+//! index out of range, an unknown device — is a runtime error, never a panic.
+
+use super::{arg, bad_operand, dataset, int_arg, stream, NativeCx};
+use crate::error::{fail, Fallible, Fault};
+use crate::format::write_f32;
+use stark_bytecode::DataOp;
+use stark_runtime::tensor::{self as k, numel, shape_str, ElemOp, TensorBody};
+use stark_runtime::tensor_pool::TensorBuf;
+use stark_runtime::{ObjKind, ObjRef, OutOfMemory, Value};
+use std::fmt::Write;
+
+pub(crate) fn call(cx: &mut NativeCx<'_>, op: DataOp, a: &[Value]) -> Fallible<Value> {
+    match op {
+        DataOp::TensorZeros => filled(cx, a, 0.0),
+        DataOp::TensorOnes => filled(cx, a, 1.0),
+        DataOp::TensorRange => range(cx, a),
+        DataOp::TensorRand => rand(cx, a),
+        DataOp::TensorFromList => from_list(cx, a),
+        DataOp::Shape => {
+            let t = tensor_arg(a, 0)?;
+            let items = t
+                .tensor()
+                .shape
+                .iter()
+                .map(|&d| Value::Int(d as i64))
+                .collect();
+            Ok(Value::Obj(cx.heap.alloc_list(items)?))
+        }
+        DataOp::Len => Ok(Value::Int(tensor_arg(a, 0)?.tensor().numel() as i64)),
+        DataOp::Sum => Ok(Value::Float(k::sum(tensor_arg(a, 0)?.tensor().data()))),
+        DataOp::Mean => {
+            let t = tensor_arg(a, 0)?;
+            let n = t.tensor().numel();
+            if n == 0 {
+                return fail(format!(
+                    "mean of an empty tensor (shape {})",
+                    shape_str(&t.tensor().shape)
+                ));
+            }
+            Ok(Value::Float(k::sum(t.tensor().data()) / n as f64))
+        }
+        DataOp::Max => {
+            let t = tensor_arg(a, 0)?;
+            match k::max(t.tensor().data()) {
+                Some(m) => Ok(Value::Float(m as f64)),
+                None => fail(format!(
+                    "max of an empty tensor (shape {})",
+                    shape_str(&t.tensor().shape)
+                )),
+            }
+        }
+        DataOp::Reshape => reshape(cx, a),
+        DataOp::Transpose => transpose(cx, a),
+        DataOp::Get => get(a),
+        DataOp::Set => set(a),
+        DataOp::Add => binary(cx, ElemOp::Add, a),
+        DataOp::Sub => binary(cx, ElemOp::Sub, a),
+        DataOp::Mul => binary(cx, ElemOp::Mul, a),
+        DataOp::Div => binary(cx, ElemOp::Div, a),
+        DataOp::MatMul => matmul(cx, a),
+        DataOp::AddInPlace => in_place(ElemOp::Add, a, "add_"),
+        DataOp::SubInPlace => in_place(ElemOp::Sub, a, "sub_"),
+        DataOp::MulInPlace => in_place(ElemOp::Mul, a, "mul_"),
+        DataOp::FillInPlace => {
+            let t = tensor_arg(a, 0)?;
+            let v = number_arg(a, 1)?;
+            t.tensor_mut().data_mut().fill(v);
+            Ok(Value::None)
+        }
+        DataOp::Pin => {
+            tensor_arg(a, 0)?;
+            check_device(arg(a, 1))?;
+            Ok(Value::None)
+        }
+        DataOp::DatasetLoad => dataset::load(cx, a),
+        DataOp::DatasetLen => dataset::len(a),
+        DataOp::DatasetColumns => dataset::columns(cx, a),
+        DataOp::DatasetColumn => dataset::column(cx, a),
+        DataOp::DatasetRow => dataset::row(cx, a),
+        DataOp::FileOpen => stream::open(cx, a),
+        DataOp::ReadLine => stream::read_line(cx, a),
+        DataOp::ReadAll => stream::read_all(cx, a),
+        DataOp::Write => stream::write(a),
+        DataOp::Close => stream::close(cx, a),
+    }
+}
+
+/// The devices this build can place tensors on.
+pub(crate) const DEVICES: &[&str] = &["cpu"];
+
+/// `device=` (a `String?`; `None` is the default, `"cpu"`).
+fn check_device(v: Value) -> Fallible<()> {
+    let obj = match v {
+        Value::None => return Ok(()),
+        Value::Obj(o) if o.kind() == ObjKind::Str => o,
+        _ => return Err(bad_operand(0, "String")),
+    };
+    let name = obj.as_str();
+    if DEVICES.contains(&name) {
+        return Ok(());
+    }
+    fail(format!(
+        "device \"{name}\" is not available; available devices: {}",
+        DEVICES.join(", ")
+    ))
+}
+
+pub(crate) fn tensor_arg(a: &[Value], i: usize) -> Fallible<ObjRef> {
+    match arg(a, i) {
+        Value::Obj(o) if o.kind() == ObjKind::Tensor => Ok(o),
+        Value::None => fail("expected a Tensor, found None"),
+        _ => Err(bad_operand(i, "Tensor")),
+    }
+}
+
+/// A Float or Int operand as an f32.
+fn number_arg(a: &[Value], i: usize) -> Fallible<f32> {
+    match arg(a, i) {
+        Value::Float(x) => Ok(x as f32),
+        Value::Int(n) => Ok(n as f32),
+        _ => Err(bad_operand(i, "number")),
+    }
+}
+
+fn oom(elements: usize) -> Fault {
+    OutOfMemory {
+        requested: (elements as u64).saturating_mul(4),
+        live: 0,
+        limit: None,
+    }
+    .into()
+}
+
+/// A `List<Int>` shape, checked: no negative dimension, no overflowing element count.
+fn shape_arg(a: &[Value], i: usize) -> Fallible<Vec<usize>> {
+    let list = match arg(a, i) {
+        Value::Obj(o) if o.kind() == ObjKind::List => o,
+        Value::None => return fail("expected a shape, found None"),
+        _ => return Err(bad_operand(i, "List<Int>")),
+    };
+    let dims: Vec<i64> = list
+        .list()
+        .iter()
+        .map(|v| match v {
+            Value::Int(d) => Ok(*d),
+            _ => Err(bad_operand(i, "List<Int>")),
+        })
+        .collect::<Fallible<_>>()?;
+    let show = || {
+        format!(
+            "[{}]",
+            dims.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    if dims.iter().any(|&d| d < 0) {
+        return fail(format!(
+            "invalid shape {}: dimensions must not be negative",
+            show()
+        ));
+    }
+    let shape: Vec<usize> = dims.iter().map(|&d| d as usize).collect();
+    match numel(&shape) {
+        Some(n) if n <= (isize::MAX as usize) / 4 => Ok(shape),
+        _ => fail(format!("invalid shape {}: too many elements", show())),
+    }
+}
+
+pub(crate) fn new_tensor(
+    cx: &mut NativeCx<'_>,
+    shape: Vec<usize>,
+    buf: TensorBuf,
+) -> Fallible<Value> {
+    Ok(Value::Obj(cx.heap.alloc_tensor(TensorBody { shape, buf })?))
+}
+
+fn buffer(n: usize) -> Fallible<TensorBuf> {
+    TensorBuf::new(n).ok_or_else(|| oom(n))
+}
+
+fn filled(cx: &mut NativeCx<'_>, a: &[Value], value: f32) -> Fallible<Value> {
+    let shape = shape_arg(a, 0)?;
+    check_device(arg(a, 1))?;
+    let n = numel(&shape).unwrap_or(0);
+    let buf = TensorBuf::filled(n, value).ok_or_else(|| oom(n))?;
+    new_tensor(cx, shape, buf)
+}
+
+fn float_arg(a: &[Value], i: usize) -> Fallible<f64> {
+    match arg(a, i) {
+        Value::Float(x) => Ok(x),
+        Value::Int(n) => Ok(n as f64),
+        _ => Err(bad_operand(i, "Float")),
+    }
+}
+
+/// `Tensor.range(start, end)`: start, start + 1, … below end (like `numpy.arange`).
+fn range(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let (start, end) = (float_arg(a, 0)?, float_arg(a, 1)?);
+    check_device(arg(a, 2))?;
+    if !start.is_finite() || !end.is_finite() {
+        return fail(format!(
+            "Tensor.range needs finite bounds, found {start} and {end}"
+        ));
+    }
+    let count = (end - start).ceil().max(0.0);
+    if count > (1u64 << 34) as f64 {
+        return fail(format!(
+            "Tensor.range({start}, {end}) has too many elements"
+        ));
+    }
+    let n = count as usize;
+    let mut buf = buffer(n)?;
+    for (i, x) in buf.as_mut_slice().iter_mut().enumerate() {
+        *x = (start + i as f64) as f32;
+    }
+    new_tensor(cx, vec![n], buf)
+}
+
+fn rand(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let shape = shape_arg(a, 0)?;
+    let seed = match arg(a, 1) {
+        Value::Int(s) => s as u64,
+        // No seed: a different stream each run.
+        _ => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0),
+    };
+    check_device(arg(a, 2))?;
+    let n = numel(&shape).unwrap_or(0);
+    let mut buf = buffer(n)?;
+    k::fill_rand(buf.as_mut_slice(), seed);
+    new_tensor(cx, shape, buf)
+}
+
+fn from_list(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let list = match arg(a, 0) {
+        Value::Obj(o) if o.kind() == ObjKind::List => o,
+        _ => return Err(bad_operand(0, "List")),
+    };
+    let values = list.list();
+    let shape = match arg(a, 1) {
+        Value::None => vec![values.len()],
+        _ => shape_arg(a, 1)?,
+    };
+    check_device(arg(a, 2))?;
+    let n = numel(&shape).unwrap_or(0);
+    if n != values.len() {
+        return fail(format!(
+            "Tensor.from_list: {} values do not fill shape {} ({n} elements)",
+            values.len(),
+            shape_str(&shape)
+        ));
+    }
+    let mut buf = buffer(n)?;
+    for (x, v) in buf.as_mut_slice().iter_mut().zip(values) {
+        *x = match v {
+            Value::Float(f) => *f as f32,
+            Value::Int(i) => *i as f32,
+            _ => return Err(bad_operand(0, "List<Float>")),
+        };
+    }
+    new_tensor(cx, shape, buf)
+}
+
+fn reshape(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let t = tensor_arg(a, 0)?;
+    let shape = shape_arg(a, 1)?;
+    let body = t.tensor();
+    if numel(&shape) != Some(body.numel()) {
+        return fail(format!(
+            "cannot reshape a tensor of shape {} ({} elements) to {}",
+            shape_str(&body.shape),
+            body.numel(),
+            shape_str(&shape)
+        ));
+    }
+    let buf = TensorBuf::from_slice(body.data()).ok_or_else(|| oom(body.numel()))?;
+    new_tensor(cx, shape, buf)
+}
+
+fn transpose(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let t = tensor_arg(a, 0)?;
+    let body = t.tensor();
+    let n = body.numel();
+    match body.shape[..] {
+        [] | [_] => {
+            let buf = TensorBuf::from_slice(body.data()).ok_or_else(|| oom(n))?;
+            new_tensor(cx, body.shape.clone(), buf)
+        }
+        [rows, cols] => {
+            let mut buf = buffer(n)?;
+            k::transpose(buf.as_mut_slice(), body.data(), rows, cols);
+            new_tensor(cx, vec![cols, rows], buf)
+        }
+        _ => fail(format!(
+            "transpose needs a 1-D or 2-D tensor, found shape {}",
+            shape_str(&body.shape)
+        )),
+    }
+}
+
+/// The flat offset of `t[indices]`, or an error naming the index and the shape.
+fn offset(shape: &[usize], a: &[Value], first: usize) -> Fallible<usize> {
+    let idx: Vec<i64> = (first..a.len())
+        .map(|i| int_arg(a, i))
+        .collect::<Fallible<_>>()?;
+    if idx.len() != shape.len() {
+        return fail(format!(
+            "a tensor of shape {} takes {} ind{}, found {}",
+            shape_str(shape),
+            shape.len(),
+            if shape.len() == 1 { "ex" } else { "ices" },
+            idx.len()
+        ));
+    }
+    let mut off = 0usize;
+    for (&i, &d) in idx.iter().zip(shape) {
+        if i < 0 || i as u64 >= d as u64 {
+            let shown: Vec<String> = idx.iter().map(|i| i.to_string()).collect();
+            return fail(format!(
+                "index [{}] is out of bounds for a tensor of shape {}",
+                shown.join(", "),
+                shape_str(shape)
+            ));
+        }
+        off = off * d + i as usize;
+    }
+    Ok(off)
+}
+
+fn get(a: &[Value]) -> Fallible<Value> {
+    let t = tensor_arg(a, 0)?;
+    let body = t.tensor();
+    let off = offset(&body.shape, a, 1)?;
+    Ok(Value::Float(body.data()[off] as f64))
+}
+
+fn set(a: &[Value]) -> Fallible<Value> {
+    let t = tensor_arg(a, 0)?;
+    let v = number_arg(a, 1)?;
+    let body = t.tensor_mut();
+    let off = offset(&body.shape, a, 2)?;
+    body.data_mut()[off] = v;
+    Ok(Value::None)
+}
+
+fn mismatch(op: &str, l: &[usize], r: &[usize]) -> Fault {
+    Fault::msg(format!(
+        "shape mismatch in `{op}`: {} and {}",
+        shape_str(l),
+        shape_str(r)
+    ))
+}
+
+fn binary(cx: &mut NativeCx<'_>, op: ElemOp, a: &[Value]) -> Fallible<Value> {
+    let (x, y) = (arg(a, 0), arg(a, 1));
+    let as_tensor = |v: Value| match v {
+        Value::Obj(o) if o.kind() == ObjKind::Tensor => Some(o),
+        _ => None,
+    };
+    match (as_tensor(x), as_tensor(y)) {
+        (Some(l), Some(r)) => {
+            let (l, r) = (l.tensor(), r.tensor());
+            if l.shape != r.shape {
+                return Err(mismatch(op.symbol(), &l.shape, &r.shape));
+            }
+            let mut buf = buffer(l.numel())?;
+            k::elementwise(op, buf.as_mut_slice(), l.data(), r.data());
+            new_tensor(cx, l.shape.clone(), buf)
+        }
+        (Some(t), None) => {
+            let s = number_arg(a, 1)?;
+            let t = t.tensor();
+            let mut buf = buffer(t.numel())?;
+            k::scalar_op(op, buf.as_mut_slice(), t.data(), s, false);
+            new_tensor(cx, t.shape.clone(), buf)
+        }
+        (None, Some(t)) => {
+            let s = number_arg(a, 0)?;
+            let t = t.tensor();
+            let mut buf = buffer(t.numel())?;
+            k::scalar_op(op, buf.as_mut_slice(), t.data(), s, true);
+            new_tensor(cx, t.shape.clone(), buf)
+        }
+        (None, None) => Err(bad_operand(0, "Tensor")),
+    }
+}
+
+fn matmul(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let (l, r) = (tensor_arg(a, 0)?, tensor_arg(a, 1)?);
+    let (l, r) = (l.tensor(), r.tensor());
+    let (m, kk, n) = match (&l.shape[..], &r.shape[..]) {
+        ([m, k1], [k2, n]) if k1 == k2 => (*m, *k1, *n),
+        ([_, _], [_, _]) => {
+            return fail(format!(
+                "shape mismatch in `@`: {} and {} (inner dimensions {} and {} differ)",
+                shape_str(&l.shape),
+                shape_str(&r.shape),
+                l.shape[1],
+                r.shape[0]
+            ))
+        }
+        _ => {
+            return fail(format!(
+                "`@` needs two 2-D tensors, found shapes {} and {}",
+                shape_str(&l.shape),
+                shape_str(&r.shape)
+            ))
+        }
+    };
+    let count = m.checked_mul(n).ok_or_else(|| oom(usize::MAX))?;
+    let mut buf = buffer(count)?;
+    k::matmul(buf.as_mut_slice(), l.data(), r.data(), m, kk, n);
+    new_tensor(cx, vec![m, n], buf)
+}
+
+fn in_place(op: ElemOp, a: &[Value], name: &str) -> Fallible<Value> {
+    let t = tensor_arg(a, 0)?;
+    match arg(a, 1) {
+        Value::Obj(o) if o.kind() == ObjKind::Tensor => {
+            if o.tensor().shape != t.tensor().shape {
+                return Err(mismatch(name, &t.tensor().shape, &o.tensor().shape));
+            }
+            if o == t {
+                // `t.add_(t)`: the operand is the target; read it from a copy.
+                let other: Vec<f32> = o.tensor().data().to_vec();
+                k::elementwise_inplace(op, t.tensor_mut().data_mut(), &other);
+            } else {
+                k::elementwise_inplace(op, t.tensor_mut().data_mut(), o.tensor().data());
+            }
+        }
+        _ => {
+            let s = number_arg(a, 1)?;
+            k::scalar_inplace(op, t.tensor_mut().data_mut(), s);
+        }
+    }
+    Ok(Value::None)
+}
+
+// ---------------------------------------------------------------- printing
+
+/// Above this many elements, printing shows the first and last `EDGE` items per dimension
+/// with `...` between (NumPy's default threshold and edge items).
+const THRESHOLD: usize = 1000;
+const EDGE: usize = 3;
+
+/// `Tensor([[1.0, 2.0], [3.0, 4.0]], shape=[2, 2])`.
+pub(crate) fn write_tensor(out: &mut String, t: &TensorBody) {
+    out.push_str("Tensor(");
+    let summarize = t.numel() > THRESHOLD;
+    if t.shape.is_empty() {
+        write_f32(out, t.data()[0]);
+    } else {
+        write_dim(out, &t.shape, t.data(), summarize);
+    }
+    let _ = write!(out, ", shape={})", shape_str(&t.shape));
+}
+
+fn write_dim(out: &mut String, shape: &[usize], data: &[f32], summarize: bool) {
+    let n = shape[0];
+    let inner: usize = shape[1..].iter().product();
+    out.push('[');
+    let mut first = true;
+    let mut item = |out: &mut String, i: usize| {
+        if !std::mem::take(&mut first) {
+            out.push_str(", ");
+        }
+        if shape.len() == 1 {
+            write_f32(out, data[i]);
+        } else {
+            write_dim(
+                out,
+                &shape[1..],
+                &data[i * inner..(i + 1) * inner],
+                summarize,
+            );
+        }
+    };
+    if summarize && n > 2 * EDGE {
+        for i in 0..EDGE {
+            item(out, i);
+        }
+        out.push_str(", ...");
+        for i in n - EDGE..n {
+            item(out, i);
+        }
+    } else {
+        for i in 0..n {
+            item(out, i);
+        }
+    }
+    out.push(']');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stark_runtime::tensor_pool::TensorBuf;
+
+    fn show(shape: Vec<usize>, values: Vec<f32>) -> String {
+        let t = TensorBody {
+            shape,
+            buf: TensorBuf::from_slice(&values).unwrap(),
+        };
+        let mut s = String::new();
+        write_tensor(&mut s, &t);
+        s
+    }
+
+    #[test]
+    fn prints_small_tensors_whole() {
+        assert_eq!(
+            show(vec![2, 2], vec![1.0, 2.0, 3.0, 4.0]),
+            "Tensor([[1.0, 2.0], [3.0, 4.0]], shape=[2, 2])"
+        );
+        assert_eq!(
+            show(vec![3], vec![0.1, -2.5, 1e-7]),
+            "Tensor([0.1, -2.5, 1e-07], shape=[3])"
+        );
+        assert_eq!(show(vec![], vec![7.0]), "Tensor(7.0, shape=[])");
+        assert_eq!(show(vec![0], vec![]), "Tensor([], shape=[0])");
+        assert_eq!(show(vec![2, 0], vec![]), "Tensor([[], []], shape=[2, 0])");
+    }
+
+    #[test]
+    fn abbreviates_large_tensors() {
+        let v: Vec<f32> = (0..1001).map(|i| i as f32).collect();
+        assert_eq!(
+            show(vec![1001], v),
+            "Tensor([0.0, 1.0, 2.0, ..., 998.0, 999.0, 1000.0], shape=[1001])"
+        );
+        let v: Vec<f32> = (0..2000).map(|i| i as f32).collect();
+        let s = show(vec![2, 1000], v);
+        assert!(s.starts_with("Tensor([[0.0, 1.0, 2.0, ..., 997.0, 998.0, 999.0], [1000.0, 1001.0, 1002.0, ..., 1997.0"), "{s}");
+        assert!(s.ends_with("1999.0]], shape=[2, 1000])"), "{s}");
+    }
+}
