@@ -262,3 +262,108 @@ fn remove(f: &mut Function, dead: &[bool]) {
     f.code = code;
     f.spans = spans;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stark_syntax::ast::ParamMode;
+    use stark_syntax::Span;
+
+    fn function(params: usize, num_regs: u16, code: Vec<Instr>) -> Function {
+        Function {
+            name: "f".into(),
+            param_modes: vec![ParamMode::Borrowed; params],
+            num_regs,
+            spans: vec![Span::default(); code.len()],
+            code,
+            reg_names: vec![None; num_regs as usize],
+            span: Span::default(),
+        }
+    }
+
+    fn module(functions: Vec<Function>) -> Module {
+        Module { functions, structs: Vec::new(), strings: Vec::new(), main: 0 }
+    }
+
+    #[test]
+    fn drop_of_a_moved_out_register_is_removed() {
+        let f = function(0, 3, vec![
+            Instr::NewList { dst: 0, args: 0, argc: 0 },
+            Instr::Move { dst: 1, src: 0 },
+            Instr::Drop { reg: 1 },
+            Instr::Drop { reg: 0 },
+            Instr::RetNone,
+        ]);
+        let mut m = module(vec![f]);
+        optimise(&mut m);
+        let drops: Vec<_> = m.functions[0].code.iter().filter(|i| matches!(i, Instr::Drop { .. })).collect();
+        assert_eq!(drops, vec![&Instr::Drop { reg: 1 }]);
+    }
+
+    #[test]
+    fn a_drop_needed_on_one_path_stays() {
+        // r0 is moved out only when the branch is taken: its drop must stay.
+        let f = function(0, 3, vec![
+            Instr::NewList { dst: 0, args: 0, argc: 0 },
+            Instr::LoadBool { dst: 2, value: true },
+            Instr::JumpIfNot { cond: 2, target: 4 },
+            Instr::Move { dst: 1, src: 0 },
+            Instr::Drop { reg: 0 },
+            Instr::Drop { reg: 1 },
+            Instr::RetNone,
+        ]);
+        let mut m = module(vec![f]);
+        optimise(&mut m);
+        assert!(m.functions[0].code.contains(&Instr::Drop { reg: 0 }));
+    }
+
+    #[test]
+    fn pair_around_a_read_only_call_is_removed() {
+        // callee: reads its borrowed parameter, releases nothing.
+        let callee = function(1, 2, vec![Instr::GetField { dst: 1, obj: 0, field: 0 }, Instr::Ret { src: 1 }]);
+        let caller = function(1, 3, vec![
+            Instr::GetField { dst: 1, obj: 0, field: 0 },
+            Instr::Incref { reg: 1 },
+            Instr::Call { dst: 2, func: 1, args: 1, argc: 1 },
+            Instr::Decref { reg: 1 },
+            Instr::Ret { src: 2 },
+        ]);
+        let mut m = module(vec![caller, callee]);
+        optimise(&mut m);
+        assert!(!m.functions[0].code.iter().any(|i| matches!(i, Instr::Incref { .. } | Instr::Decref { .. })));
+    }
+
+    #[test]
+    fn pair_around_a_releasing_call_stays() {
+        // callee releases something: the caller's retain protects its argument.
+        let callee = function(1, 2, vec![Instr::NewList { dst: 1, args: 0, argc: 0 }, Instr::Decref { reg: 1 }, Instr::RetNone]);
+        let caller = function(1, 3, vec![
+            Instr::GetField { dst: 1, obj: 0, field: 0 },
+            Instr::Incref { reg: 1 },
+            Instr::Call { dst: 2, func: 1, args: 1, argc: 1 },
+            Instr::Decref { reg: 1 },
+            Instr::RetNone,
+        ]);
+        let mut m = module(vec![caller, callee]);
+        optimise(&mut m);
+        assert!(m.functions[0].code.contains(&Instr::Incref { reg: 1 }));
+        assert!(m.functions[0].code.contains(&Instr::Decref { reg: 1 }));
+    }
+
+    #[test]
+    fn unreachable_code_is_removed_and_jumps_renumbered() {
+        let f = function(0, 2, vec![
+            Instr::LoadBool { dst: 0, value: true },
+            Instr::JumpIfNot { cond: 0, target: 4 },
+            Instr::RetNone,
+            Instr::Jump { target: 4 },
+            Instr::LoadInt { dst: 1, value: 1 },
+            Instr::RetNone,
+        ]);
+        let mut m = module(vec![f]);
+        optimise(&mut m);
+        let code = &m.functions[0].code;
+        assert_eq!(code.len(), 5);
+        assert_eq!(code[1], Instr::JumpIfNot { cond: 0, target: 3 });
+    }
+}

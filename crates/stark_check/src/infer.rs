@@ -114,3 +114,55 @@ impl Infer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(t: Ty) -> Ty {
+        Ty::List(Box::new(t))
+    }
+
+    #[test]
+    fn unify_binds_a_variable_through_structure() {
+        let mut inf = Infer::default();
+        let v = inf.fresh();
+        assert!(inf.unify(&list(v.clone()), &list(Ty::Int)));
+        assert_eq!(inf.resolve(&v), Ty::Int);
+        assert!(!inf.unify(&list(v), &list(Ty::Str)));
+    }
+
+    #[test]
+    fn occurs_check_rejects_infinite_types() {
+        let mut inf = Infer::default();
+        let v = inf.fresh();
+        assert!(!inf.unify(&v, &list(v.clone())));
+    }
+
+    #[test]
+    fn none_meeting_a_variable_makes_it_optional() {
+        let mut inf = Infer::default();
+        let v = inf.fresh();
+        assert!(inf.unify(&v, &Ty::NoneLit));
+        assert!(matches!(inf.resolve(&v), Ty::Optional(_)));
+    }
+
+    #[test]
+    fn coercions_follow_the_spec() {
+        let mut inf = Infer::default();
+        assert!(inf.coerce(&Ty::Int, &Ty::Float));
+        assert!(!inf.coerce(&Ty::Float, &Ty::Int));
+        assert!(inf.coerce(&Ty::NoneLit, &Ty::Int.optional()));
+        assert!(inf.coerce(&Ty::Str, &Ty::Str.optional()));
+        // A `T?` is accepted where a `T` is expected (unwrapped at run time).
+        assert!(inf.coerce(&Ty::Str.optional(), &Ty::Str));
+        assert!(!inf.coerce(&Ty::Str, &Ty::Int));
+    }
+
+    #[test]
+    fn unresolved_variables_default() {
+        let mut inf = Infer::default();
+        let v = inf.fresh();
+        assert_eq!(inf.resolve_or(&list(v), &Ty::Int), list(Ty::Int));
+    }
+}
