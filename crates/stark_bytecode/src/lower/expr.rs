@@ -33,6 +33,16 @@ impl FnLower<'_> {
 
     /// Lowers `e` into `dst`; returns whether `dst` then owns a reference.
     pub fn expr_in(&mut self, e: &Expr, dst: Reg) -> bool {
+        // Every temporary the evaluation allocates is dead once the result is in `dst`
+        // (which the caller allocated before), so their registers are reused: fewer
+        // registers per frame means cheaper calls.
+        let mark = self.next_temp;
+        let owned = self.expr_in_inner(e, dst);
+        self.next_temp = mark;
+        owned
+    }
+
+    fn expr_in_inner(&mut self, e: &Expr, dst: Reg) -> bool {
         let span = e.span;
         match &e.kind {
             ExprKind::Int(v) => {

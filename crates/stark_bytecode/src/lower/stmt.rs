@@ -273,6 +273,11 @@ impl FnLower<'_> {
                     return;
                 };
                 let reg = self.local_reg[&local];
+                if !target_ty.is_heap() {
+                    // A scalar is computed straight into its binding.
+                    self.new_value(target, op, value, reg, &target_ty, span, Val { reg, owned: false });
+                    return;
+                }
                 let t = self.temp();
                 self.new_value(target, op, value, t, &target_ty, span, Val { reg, owned: false });
                 if target_ty.is_heap() {
