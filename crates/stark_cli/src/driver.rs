@@ -90,10 +90,26 @@ pub fn execute(cmd: Cmd) -> u8 {
                 Ok(x) => x,
                 Err(code) => return code,
             };
-            let _ = trace; // Chrome trace output arrives with the memory-runtime work.
             let options = stark_vm::VmOptions { args, max_memory };
             let mut vm = stark_vm::Vm::new(&c.module, options);
+            let trace_file = match &trace {
+                None => None,
+                Some(path) => match crate::trace_json::TraceFile::create(path) {
+                    Ok(t) => {
+                        let sink = t.clone();
+                        vm.heap_mut().set_trace_sink(Box::new(move |e| sink.borrow_mut().event(e)));
+                        Some(t)
+                    }
+                    Err(e) => {
+                        eprintln!("error: cannot write trace file `{}`: {}", path.display(), io_reason(&e));
+                        return EXIT_RUNTIME;
+                    }
+                },
+            };
             let result = vm.run_main();
+            if let Some(t) = &trace_file {
+                t.borrow_mut().finish();
+            }
             let code = match result {
                 Ok(()) => EXIT_OK,
                 Err(stark_vm::VmExit::Exit(code)) => code.clamp(0, 255) as u8,

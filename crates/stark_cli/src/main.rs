@@ -2,6 +2,7 @@
 
 mod driver;
 mod render;
+mod trace_json;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

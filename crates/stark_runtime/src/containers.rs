@@ -44,6 +44,7 @@ impl Heap {
         if list.list().len() == list.list().capacity() {
             self.list_reserve(list, 1)?;
         }
+        self.note_stored(v);
         list.list_mut().push(v);
         Ok(())
     }
@@ -51,6 +52,7 @@ impl Heap {
     /// `list.insert(i, v)` with `i <= len` (checked by the caller).
     pub fn list_insert(&mut self, list: ObjRef, index: usize, v: Value) -> Result<(), OutOfMemory> {
         self.list_reserve(list, 1)?;
+        self.note_stored(v);
         list.list_mut().insert(index, v);
         Ok(())
     }
@@ -94,6 +96,7 @@ impl Heap {
     /// `map[key] = v`, taking over `v`; returns the replaced value (still owned: the caller
     /// releases it).
     pub fn map_insert(&mut self, map: ObjRef, key: MapKey, v: Value) -> Result<Option<Value>, OutOfMemory> {
+        self.note_stored(v);
         let body = map.map_mut();
         if let Some(slot) = body.get_mut(&key) {
             return Ok(Some(std::mem::replace(slot, v)));

@@ -37,7 +37,7 @@ pub fn trace(obj: ObjRef, mut f: impl FnMut(ObjRef)) {
 }
 
 /// Trial deletion over `objs`: the members not reachable from outside the set.
-fn unreachable_members(objs: &[ObjRef]) -> Vec<ObjRef> {
+pub(crate) fn unreachable_members(objs: &[ObjRef]) -> Vec<ObjRef> {
     let mut count: HashMap<ObjRef, i64> = objs.iter().map(|&o| (o, o.strong_count() as i64)).collect();
     for &o in objs {
         trace(o, |c| {
@@ -74,7 +74,8 @@ impl Heap {
             // objects at count zero are already queued for release (or finalizing).
             .filter(|e| matches!(e.kind, ObjKind::Struct | ObjKind::List | ObjKind::Map))
             .map(|e| e.obj)
-            .filter(|o| o.strong_count() > 0 && !o.header().has_flag(flags::FINALIZING))
+            // Arena objects are freed with their arena (A1), never by the collector.
+            .filter(|o| o.strong_count() > 0 && !o.header().has_flag(flags::FINALIZING | flags::ARENA))
             .collect();
         let garbage = unreachable_members(&candidates);
         for &o in &garbage {
@@ -149,13 +150,9 @@ impl Heap {
             None => self.tracer.any,
         };
         if traced {
-            self.tracer.emit(
-                self.start,
-                crate::trace::TraceKind::Collect,
-                "cycles".to_string(),
-                freed_bytes,
-                zone.unwrap_or(Zone::Global),
-            );
+            let z = zone.unwrap_or(Zone::Global);
+            let live = self.zones[z.index()].live_bytes;
+            self.tracer.emit(self.start, crate::trace::TraceKind::Collect, "cycles".to_string(), freed_bytes, z, live);
         }
     }
 }

@@ -43,7 +43,7 @@
 
 use crate::metadata::{MetaEntry, MetaTable, OwnerKind};
 use crate::object::{
-    flags, layout_of, struct_layout, Header, ListObj, MapBody, MapObj, ObjKind, StrObj, WeakObj,
+    flags, gc_bits, layout_of, struct_layout, Header, ListObj, MapBody, MapObj, ObjKind, StrObj, WeakObj,
     FIELDS_OFFSET,
 };
 use crate::pool::Pool;
@@ -119,11 +119,19 @@ pub struct Heap {
     pub(crate) tracer: Tracer,
     pub gc: GcState,
     /// The zone new objects go to.
-    current_zone: Zone,
+    pub(crate) current_zone: Zone,
     /// Recycled blocks for small objects.
     pool: Pool,
     /// Live `LOCAL` structs (not heap objects to the program, see I6).
     local_objects: u64,
+    /// Open arenas, innermost last (`arena.rs`).
+    pub(crate) arenas: Vec<crate::arena::Arena>,
+    /// Whether allocations go to the innermost arena right now (A2).
+    pub(crate) arena_active: bool,
+    /// Bytes charged to objects of open arenas.
+    pub(crate) arena_live: u64,
+    /// The background cycle collector's state on the program's side (`collector`).
+    pub(crate) collector: crate::collector::CollectorState,
 }
 
 impl Default for Heap {
@@ -148,6 +156,10 @@ impl Heap {
             current_zone: Zone::Global,
             pool: Pool::default(),
             local_objects: 0,
+            arenas: Vec::new(),
+            arena_active: false,
+            arena_live: 0,
+            collector: crate::collector::CollectorState::default(),
         }
     }
 
@@ -237,15 +249,19 @@ impl Heap {
         let row = self.meta.get_mut(h.meta.get());
         row.bytes = (row.bytes as i64 + delta) as u64;
         self.zones[h.zone.index()].on_resize(delta);
+        if h.has_flag(flags::ARENA) {
+            self.arena_live = (self.arena_live as i64 + delta) as u64;
+        }
         self.total_live = (self.total_live as i64 + delta) as u64;
         self.total_peak = self.total_peak.max(self.total_live);
         Ok(())
     }
 
-    fn trace_event(&mut self, kind: TraceKind, obj_kind: ObjKind, type_id: u32, bytes: u64, zone: Zone) {
+    pub(crate) fn trace_event(&mut self, kind: TraceKind, obj_kind: ObjKind, type_id: u32, bytes: u64, zone: Zone) {
         if self.tracer.enabled[zone.index()] {
             let name = self.type_name(obj_kind, type_id).to_string();
-            self.tracer.emit(self.start, kind, name, bytes, zone);
+            let live = self.zones[zone.index()].live_bytes;
+            self.tracer.emit(self.start, kind, name, bytes, zone, live);
         }
     }
 
@@ -257,6 +273,18 @@ impl Heap {
         let layout = layout_of(kind, len);
         let bytes = layout.size() as u64 + extra;
         self.check_limit(bytes)?;
+        self.collector.allocated += bytes;
+        if self.collector.allocated >= self.gc.threshold_bytes {
+            self.collector.due = true;
+        }
+        if self.arena_active {
+            let zone = self.current_zone;
+            let Some(ptr) = self.alloc_header_arena(kind, type_id, len, extra, layout) else {
+                return Err(OutOfMemory { requested: bytes, live: self.total_live, limit: None });
+            };
+            self.account_alloc(kind, type_id, bytes, zone);
+            return Ok(ptr);
+        }
         let raw = self.pool.alloc(layout);
         let Some(ptr) = NonNull::new(raw as *mut Header) else {
             return Err(OutOfMemory {
@@ -283,12 +311,18 @@ impl Heap {
                 kind,
                 zone,
                 flags: Cell::new(flags::BLACK),
-                _reserved: 0,
+                gc: Cell::new(0),
                 type_id,
                 meta: Cell::new(meta),
                 len,
             });
         }
+        self.account_alloc(kind, type_id, bytes, zone);
+        Ok(ptr)
+    }
+
+    #[inline]
+    fn account_alloc(&mut self, kind: ObjKind, type_id: u32, bytes: u64, zone: Zone) {
         self.zones[zone.index()].on_alloc(bytes);
         self.total_live += bytes;
         if self.total_live > self.total_peak {
@@ -297,14 +331,16 @@ impl Heap {
         if self.tracer.any {
             self.trace_event(TraceKind::Alloc, kind, type_id, bytes, zone);
         }
-        Ok(ptr)
     }
 
     /// `alloc_header` for a `kind` that always lives in `zone` (tensors, datasets, streams).
     pub(crate) fn alloc_header_in(&mut self, zone: Zone, kind: ObjKind, extra: u64) -> Result<NonNull<Header>, OutOfMemory> {
+        // Tensors, datasets and streams own pooled or OS resources: never arena-allocated.
         let saved = std::mem::replace(&mut self.current_zone, zone);
+        let saved_arena = std::mem::replace(&mut self.arena_active, false);
         let r = self.alloc_header(kind, 0, 0, extra);
         self.current_zone = saved;
+        self.arena_active = saved_arena;
         r
     }
 
@@ -320,6 +356,9 @@ impl Heap {
 
     /// A new list taking over the references in `items`.
     pub fn alloc_list(&mut self, items: Vec<Value>) -> Result<ObjRef, OutOfMemory> {
+        for &v in &items {
+            self.note_stored(v);
+        }
         let extra = list_buffer_bytes(items.capacity());
         let ptr = self.alloc_header(ObjKind::List, 0, 0, extra)?;
         // SAFETY: ListObj layout (I2); body written once.
@@ -340,6 +379,9 @@ impl Heap {
     #[inline]
     pub fn alloc_struct(&mut self, type_id: u32, fields: &[Value]) -> Result<ObjRef, OutOfMemory> {
         let len = fields.len() as u32;
+        for &v in fields {
+            self.note_stored(v);
+        }
         let ptr = self.alloc_header(ObjKind::Struct, type_id, len, 0)?;
         // SAFETY: the allocation has struct_layout(len): `len` Value slots at FIELDS_OFFSET
         // (I2); `fields` cannot overlap a fresh allocation.
@@ -373,7 +415,7 @@ impl Heap {
                 kind: ObjKind::Struct,
                 zone: self.current_zone,
                 flags: Cell::new(flags::BLACK | flags::LOCAL),
-                _reserved: 0,
+                gc: Cell::new(0),
                 type_id,
                 meta: Cell::new(u32::MAX),
                 len,
@@ -400,6 +442,22 @@ impl Heap {
         Ok(ObjRef(ptr))
     }
 
+    /// M14: `v` was just stored into a struct field, list or map; its metadata row now says
+    /// a field owns it. (Rows are not switched back when a value is read out and shared:
+    /// the field still owns one reference.)
+    #[inline]
+    pub fn note_stored(&mut self, v: Value) {
+        if let Value::Obj(o) = v {
+            let h = o.header();
+            if !h.has_flag(flags::LOCAL | flags::ARENA) {
+                let row = self.meta.get_mut(h.meta.get());
+                if row.owner == OwnerKind::Binding {
+                    row.owner = OwnerKind::Field;
+                }
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- counting
 
     #[inline]
@@ -422,10 +480,18 @@ impl Heap {
     #[inline]
     pub fn decref_obj(&mut self, o: ObjRef) {
         let h = o.header();
+        // A1: arena objects are freed with their arena, never by count.
+        if h.has_flag(flags::ARENA) {
+            return;
+        }
         let n = h.strong.get();
         assert!(n > 0, "reference count underflow: a value was released twice");
         if n > 1 {
             h.strong.set(n - 1);
+            // Bacon–Rajan: a count decremented to non-zero may have left a garbage cycle.
+            if h.gc.get() & gc_bits::IN_ROOTS == 0 {
+                self.possible_root(o);
+            }
         } else {
             h.strong.set(0);
             // I3: a finalizing object is not queued again; its destructor loop checks the
@@ -538,8 +604,17 @@ impl Heap {
                 self.trace_event(TraceKind::Free, h.kind, h.type_id, row.bytes, h.zone);
             }
         }
-        if h.weak.get() == 0 {
-            // SAFETY: strong == 0, DEAD, weak == 0: no reference of any kind remains (I1, I4).
+        self.dealloc_if_unreferenced(obj);
+    }
+
+    /// Deallocates a DEAD object's header once nothing points to it any more: no weak
+    /// reference (I4), no collector pin (C2), and not arena storage (A5).
+    #[inline]
+    pub(crate) fn dealloc_if_unreferenced(&mut self, obj: ObjRef) {
+        let h = obj.header();
+        if h.has_flag(flags::DEAD) && h.weak.get() == 0 && h.gc.get() == 0 && !h.has_flag(flags::ARENA) {
+            // SAFETY: DEAD (contents gone, strong == 0), no weak reference and no collector
+            // pin remain (I1, I4, C2), and the block came from the pool (A5).
             unsafe { self.dealloc_object(obj) };
         }
     }
@@ -548,12 +623,8 @@ impl Heap {
     /// thing keeping a dead object's allocation (I4).
     fn release_weak(&mut self, target: ObjRef) {
         let h = target.header();
-        let w = h.weak.get() - 1;
-        h.weak.set(w);
-        if w == 0 && h.has_flag(flags::DEAD) {
-            // SAFETY: DEAD (contents gone, strong == 0) and no weak references left (I4).
-            unsafe { self.dealloc_object(target) };
-        }
+        h.weak.set(h.weak.get() - 1);
+        self.dealloc_if_unreferenced(target);
     }
 
     /// `w.get()`: a new strong reference to the target, or `None` once it was freed (or is
@@ -607,6 +678,12 @@ impl Drop for Heap {
                 }
             }
         }
+        // Dead headers the collector still pins (C2).
+        for obj in self.collector.pinned() {
+            if obj.header().has_flag(flags::DEAD) {
+                dead.push(obj);
+            }
+        }
         dead.sort_by_key(|o| o.addr());
         dead.dedup();
         for obj in headers.into_iter().chain(dead) {
@@ -620,6 +697,9 @@ impl Drop for Heap {
 #[inline]
 pub(crate) fn incref_obj(o: ObjRef) {
     let h = o.header();
+    if h.has_flag(flags::ARENA) {
+        return;
+    }
     // 2^32 references would need 64 GiB of 16-byte slots; still, never wrap.
     h.strong.set(h.strong.get().checked_add(1).expect("reference count overflow"));
 }
@@ -631,6 +711,10 @@ impl Heap {
     /// No reference to `obj` may be used afterwards (I1, I4).
     unsafe fn dealloc_object(&mut self, obj: ObjRef) {
         let h = obj.header();
+        if h.has_flag(flags::ARENA) {
+            // A5: the arena's chunk owns this storage.
+            return;
+        }
         let layout: Layout = if h.kind == ObjKind::Struct {
             struct_layout(h.len)
         } else {

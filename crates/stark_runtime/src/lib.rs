@@ -4,6 +4,8 @@
 //!
 //! The heap's invariants (I1–I7) are written at the top of `heap.rs`.
 
+pub mod arena;
+pub mod collector;
 pub mod containers;
 pub mod cycle;
 pub mod data;
@@ -20,6 +22,7 @@ pub mod zone;
 
 pub use cycle::trace as trace_children;
 pub use data::{Column, DatasetBody, StreamBody, StreamMode};
+pub use collector::GcStep;
 pub use heap::{GcState, Heap, OutOfMemory};
 pub use metadata::{MetaEntry, MetaTable, OwnerKind};
 pub use object::{MapBody, ObjKind};

@@ -62,6 +62,17 @@ pub mod flags {
     /// A struct escape analysis proved local to its function (M9): refcounted and released
     /// as usual, but not a heap allocation to the program (no metadata row, no counters).
     pub const LOCAL: u8 = 1 << 6;
+    /// Carved from an arena (M10, `arena.rs` A1): counts never change, the arena frees it.
+    pub const ARENA: u8 = 1 << 7;
+}
+
+/// Bits of `Header::gc`: pointers the cycle collector keeps to the object (`collector`
+/// module, C2). While any is set, a released object's header is not deallocated.
+pub mod gc_bits {
+    /// In the buffer of possible cycle roots (Bacon–Rajan's purple set).
+    pub const IN_ROOTS: u8 = 1 << 0;
+    /// Part of a snapshot the collector thread is working on.
+    pub const IN_SNAPSHOT: u8 = 1 << 1;
 }
 
 /// The header at the start of every allocation (24 bytes).
@@ -72,7 +83,8 @@ pub struct Header {
     pub(crate) kind: ObjKind,
     pub(crate) zone: Zone,
     pub(crate) flags: Cell<u8>,
-    pub(crate) _reserved: u8,
+    /// `gc_bits`: the collector's pins on this header.
+    pub(crate) gc: Cell<u8>,
     /// Struct type id (`module.structs` index); 0 for other kinds.
     pub(crate) type_id: u32,
     /// Index of this allocation's row in the metadata table (M14).

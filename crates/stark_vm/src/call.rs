@@ -33,7 +33,12 @@ impl<'m> Vm<'m> {
             ret_dst: 0,
         });
         let stop = self.frames.len() - 1;
-        self.execute(stop)
+        // Only the frame that opened an arena allocates from it (arena.rs A2).
+        let arena = self.heap.arena_active();
+        self.heap.set_arena_active(false);
+        let result = self.execute(stop);
+        self.heap.set_arena_active(arena);
+        result
     }
 
     /// Attaches the current location and stack trace to a fault. Every frame's `pc` must be

@@ -87,6 +87,7 @@ impl<'m> Vm<'m> {
                 pc = caller.pc;
                 base = caller.base;
                 reg!(done.ret_dst) = v;
+                self.resume_arena(fi);
             }};
         }
 
@@ -202,7 +203,14 @@ impl<'m> Vm<'m> {
                     reg!(dst) = Value::Bool(v);
                 }
 
-                Instr::Jump { target } => pc = target as usize,
+                Instr::Jump { target } => {
+                    // Backward jumps (every loop iteration) are collector safepoints.
+                    if self.heap.gc_poll() && (target as usize) < pc {
+                        self.frames[fi].pc = pc;
+                        self.gc_safepoint()?;
+                    }
+                    pc = target as usize;
+                }
                 Instr::JumpIf { cond, target } => {
                     if let Value::Bool(true) = reg!(cond) {
                         pc = target as usize;
@@ -220,6 +228,11 @@ impl<'m> Vm<'m> {
                     if self.frames.len() >= MAX_CALL_DEPTH {
                         fault!(Fault::Error(stack_overflow_message()));
                     }
+                    if self.heap.gc_poll() {
+                        self.frames[fi].pc = pc;
+                        self.gc_safepoint()?;
+                    }
+                    self.resume_arena(fi + 1);
                     // The stack's length is the top of the current frame.
                     let new_base = self.stack.len();
                     let argc = argc as usize;
@@ -251,9 +264,11 @@ impl<'m> Vm<'m> {
                     do_return!(v);
                 }
                 Instr::RetNone => do_return!(Value::None),
-                // Arena values are reference counted like any other for now; the checker
-                // (E0713) guarantees none outlives the block, so all are freed at its end.
-                Instr::ArenaEnter { .. } | Instr::ArenaExit => {}
+                Instr::ArenaEnter { .. } => self.arena_enter(fi),
+                Instr::ArenaExit => {
+                    self.frames[fi].pc = pc;
+                    self.arena_exit(fi)?;
+                }
 
                 Instr::NewStruct { dst, ty, args, argc, stack } => {
                     let from = base + args as usize;
@@ -282,6 +297,7 @@ impl<'m> Vm<'m> {
                         fault!(Fault::msg("internal error: field store on a non-object"))
                     };
                     let v = std::mem::replace(&mut reg!(src), Value::None);
+                    self.heap.note_stored(v);
                     let Some(slot) = o.fields_mut().get_mut(field as usize) else {
                         fault!(Fault::msg("internal error: field index out of range"))
                     };
@@ -339,6 +355,7 @@ impl<'m> Vm<'m> {
                         fault!(natives::list::index_error(i, len))
                     };
                     let v = std::mem::replace(&mut reg!(src), Value::None);
+                    self.heap.note_stored(v);
                     let old = std::mem::replace(slot, v);
                     if let Value::Obj(old) = old {
                         self.heap.decref_obj(old);

@@ -9,6 +9,7 @@ mod copy;
 mod equality;
 mod error;
 pub mod format;
+mod gc;
 mod interp;
 mod natives;
 mod output;

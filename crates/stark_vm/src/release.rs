@@ -38,7 +38,7 @@ impl<'m> Vm<'m> {
     }
 
     /// The destructor still to run for `obj`, if any.
-    fn destructor_of(&self, obj: ObjRef) -> Option<FuncId> {
+    pub(crate) fn destructor_of(&self, obj: ObjRef) -> Option<FuncId> {
         if obj.kind() != ObjKind::Struct || !self.heap.needs_destructor(obj) {
             return None;
         }
@@ -47,7 +47,7 @@ impl<'m> Vm<'m> {
 
     /// Calls `drop(&mutable self)` with `obj` borrowed. Its own releases drain above a new
     /// floor, so they never pop entries that belong to this drain.
-    fn run_destructor(&mut self, dtor: FuncId, obj: ObjRef) -> Result<(), VmExit> {
+    pub(crate) fn run_destructor(&mut self, dtor: FuncId, obj: ObjRef) -> Result<(), VmExit> {
         let saved_floor = self.drain_floor;
         self.drain_floor = self.heap.pending_len();
         self.destructor_depth += 1;
@@ -75,22 +75,8 @@ impl<'m> Vm<'m> {
         };
         let start = Instant::now();
         let garbage = self.heap.find_cycle_garbage(zone);
-        for &obj in &garbage {
-            if let Some(dtor) = self.destructor_of(obj) {
-                self.heap.begin_finalize(obj);
-                // Hold by the collector keeps its count above zero during the destructor.
-                let result = self.run_destructor(dtor, obj);
-                self.heap.end_finalize(obj);
-                result?;
-            }
-        }
-        // Count what the collection freed: the cycle members and everything only they kept
-        // alive (released by the drain below). Temporaries of destructors cancel out.
-        let (objects_before, bytes_before) = (self.heap.live_objects(), self.heap.live_bytes());
-        self.heap.free_cycle_garbage(garbage);
-        self.drain()?;
-        let freed = objects_before.saturating_sub(self.heap.live_objects());
-        let freed_bytes = bytes_before.saturating_sub(self.heap.live_bytes());
+        let (freed, freed_bytes) = self.finalize_and_free(garbage)?;
+        self.heap.trace_phase("full collection", start, Instant::now(), 0);
         let pause_us = start.elapsed().as_micros() as u64;
         self.heap.record_collection(zone, freed, freed_bytes, pause_us);
         Ok(Value::Int(freed as i64))

@@ -54,6 +54,8 @@ pub struct Vm<'m> {
     /// String constants, allocated on first `LoadStr` and owned here (one reference each)
     /// until the run ends.
     pub(crate) constants: Vec<Option<stark_runtime::ObjRef>>,
+    /// The frame index that opened each open arena, innermost last (`gc.rs`).
+    pub(crate) arena_frames: Vec<usize>,
 }
 
 impl<'m> Vm<'m> {
@@ -71,6 +73,7 @@ impl<'m> Vm<'m> {
             drain_floor: 0,
             verified: verify_module(module),
             constants: vec![None; module.strings.len()],
+            arena_frames: Vec::new(),
         }
     }
 
@@ -113,6 +116,7 @@ impl<'m> Vm<'m> {
                 self.heap.decref(Value::Obj(c));
             }
             self.drain()?;
+            self.gc_finish()?;
             // Cycles are reclaimed without a call from the program (M7): whatever cyclic
             // garbage is left when main returns is collected (destructors included) before
             // the run ends, so leak checks see only objects that are really still referenced.

@@ -1,0 +1,113 @@
+//! The collector thread: runs trial deletion on snapshots while the program goes on, and
+//! raises the program's attention flag on a timer (`cycle_interval_ms`) and when a result
+//! is ready. It never touches the heap (C1): it only sees `Snapshot`s, which hold numbers.
+
+use super::snapshot::Snapshot;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// What the thread sends back: the white nodes and when its marking ran.
+pub(crate) struct MarkResult {
+    pub white: Vec<u32>,
+    pub started: Instant,
+    pub finished: Instant,
+}
+
+pub(crate) struct Worker {
+    jobs: Option<Sender<Snapshot>>,
+    results: Receiver<MarkResult>,
+    /// Set by the thread, read (and cleared) by the program at safepoints.
+    pub attention: Arc<AtomicBool>,
+    interval_ms: Arc<AtomicU64>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts the thread; `None` if the system refuses one (collection then stays on the
+    /// program's thread).
+    pub fn start(interval_ms: u64) -> Option<Worker> {
+        let (job_tx, job_rx) = channel::<Snapshot>();
+        let (res_tx, res_rx) = channel::<MarkResult>();
+        let attention = Arc::new(AtomicBool::new(false));
+        let interval = Arc::new(AtomicU64::new(interval_ms));
+        let (a, i) = (attention.clone(), interval.clone());
+        let handle = std::thread::Builder::new()
+            .name("stark-gc".into())
+            .stack_size(256 << 10)
+            .spawn(move || run(job_rx, res_tx, a, i))
+            .ok()?;
+        Some(Worker {
+            jobs: Some(job_tx),
+            results: res_rx,
+            attention,
+            interval_ms: interval,
+            handle: Some(handle),
+        })
+    }
+
+    pub fn set_interval(&self, ms: u64) {
+        self.interval_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Hands a snapshot to the thread; `false` if the thread is gone.
+    pub fn submit(&self, snapshot: Snapshot) -> bool {
+        self.jobs
+            .as_ref()
+            .is_some_and(|tx| tx.send(snapshot).is_ok())
+    }
+
+    pub fn try_result(&self) -> Option<MarkResult> {
+        self.results.try_recv().ok()
+    }
+
+    /// Waits for the result of the snapshot in flight (used only when the program ends).
+    pub fn wait_result(&self) -> Option<MarkResult> {
+        self.results.recv().ok()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Closing the job channel ends the thread's loop.
+        self.jobs = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn run(
+    jobs: Receiver<Snapshot>,
+    results: Sender<MarkResult>,
+    attention: Arc<AtomicBool>,
+    interval_ms: Arc<AtomicU64>,
+) {
+    loop {
+        let ms = interval_ms.load(Ordering::Relaxed);
+        // 0 means "no timer": wait for work only (a day stands in for forever).
+        let wait = Duration::from_millis(if ms == 0 { 86_400_000 } else { ms });
+        match jobs.recv_timeout(wait) {
+            Ok(snapshot) => {
+                let started = Instant::now();
+                let white = snapshot.white_nodes();
+                let finished = Instant::now();
+                if results
+                    .send(MarkResult {
+                        white,
+                        started,
+                        finished,
+                    })
+                    .is_err()
+                {
+                    return;
+                }
+                attention.store(true, Ordering::Release);
+            }
+            Err(RecvTimeoutError::Timeout) => attention.store(true, Ordering::Release),
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The VM's side of arenas (M10) and of the background cycle collector (M7): the work
+//! that runs STARK code (destructors) and so cannot live in the heap.
+
+use crate::error::VmExit;
+use crate::vm::Vm;
+use stark_runtime::ObjRef;
+use std::time::Instant;
+
+impl<'m> Vm<'m> {
+    /// Runs the destructors of held cyclic garbage on the program's thread, then frees it
+    /// (and drains what only it kept alive). Returns objects and bytes freed.
+    pub(crate) fn finalize_and_free(&mut self, garbage: Vec<ObjRef>) -> Result<(u64, u64), VmExit> {
+        for &obj in &garbage {
+            if let Some(dtor) = self.destructor_of(obj) {
+                self.heap.begin_finalize(obj);
+                // The collector's hold keeps the count above zero during the destructor.
+                let result = self.run_destructor(dtor, obj);
+                self.heap.end_finalize(obj);
+                result?;
+            }
+        }
+        // Count what the collection freed: the cycle members and everything only they kept
+        // alive (released by the drain below). Temporaries of destructors cancel out.
+        let (objects_before, bytes_before) = (self.heap.live_objects(), self.heap.live_bytes());
+        self.heap.free_cycle_garbage(garbage);
+        self.drain()?;
+        let freed = objects_before.saturating_sub(self.heap.live_objects());
+        let freed_bytes = bytes_before.saturating_sub(self.heap.live_bytes());
+        Ok((freed, freed_bytes))
+    }
+
+    /// A safepoint the collector asked for (`Heap::gc_poll`): one bounded step, timed as
+    /// the program's pause. The caller has saved the frame's pc.
+    #[cold]
+    pub(crate) fn gc_safepoint(&mut self) -> Result<(), VmExit> {
+        if self.destructor_depth > 0 {
+            // Not inside a destructor: the step may run destructors itself.
+            return Ok(());
+        }
+        let start = Instant::now();
+        let step = self.heap.gc_step();
+        if step.applied {
+            let sweep = Instant::now();
+            let (freed, bytes) = self.finalize_and_free(step.garbage)?;
+            self.heap.trace_phase("sweep", sweep, Instant::now(), 0);
+            let pause = start.elapsed().as_micros() as u64;
+            self.heap.record_collection(None, freed, bytes, pause);
+        } else {
+            self.heap.record_pause(start.elapsed().as_micros() as u64);
+        }
+        Ok(())
+    }
+
+    /// The end of the run: the snapshot in flight is validated and its garbage freed, so a
+    /// background collection never outlives the program.
+    pub(crate) fn gc_finish(&mut self) -> Result<(), VmExit> {
+        let garbage = self.heap.gc_finish();
+        if !garbage.is_empty() {
+            self.finalize_and_free(garbage)?;
+        }
+        Ok(())
+    }
+
+    /// `ArenaEnter` in frame `fi`.
+    pub(crate) fn arena_enter(&mut self, fi: usize) {
+        self.heap.open_arena();
+        self.arena_frames.push(fi);
+        self.heap.set_arena_active(true);
+    }
+
+    /// `ArenaExit` in frame `fi`: destructors of the arena's values in reverse allocation
+    /// order (with allocation going to the heap meanwhile), then the region goes at once.
+    pub(crate) fn arena_exit(&mut self, fi: usize) -> Result<(), VmExit> {
+        if self.arena_frames.last() != Some(&fi) {
+            return Ok(());
+        }
+        self.heap.set_arena_active(false);
+        for obj in self.heap.arena_objects().into_iter().rev() {
+            if let Some(dtor) = self.destructor_of(obj) {
+                self.heap.begin_finalize(obj);
+                let result = self.run_destructor(dtor, obj);
+                self.heap.end_finalize(obj);
+                result?;
+            }
+        }
+        self.heap.close_arena();
+        self.arena_frames.pop();
+        self.drain()?;
+        self.resume_arena(fi);
+        Ok(())
+    }
+
+    /// Allocation goes to the innermost arena only while the frame that opened it runs.
+    #[inline]
+    pub(crate) fn resume_arena(&mut self, fi: usize) {
+        if !self.arena_frames.is_empty() || self.heap.arena_active() {
+            let on = self.arena_frames.last() == Some(&fi);
+            self.heap.set_arena_active(on);
+        }
+    }
+}
