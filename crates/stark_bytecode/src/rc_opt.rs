@@ -248,8 +248,8 @@ fn remove(f: &mut Function, dead: &[bool]) {
     }
     let mut code = Vec::with_capacity(k as usize);
     let mut spans = Vec::with_capacity(k as usize);
-    for i in 0..n {
-        if dead[i] {
+    for (i, &is_dead) in dead.iter().enumerate() {
+        if is_dead {
             continue;
         }
         let mut instr = f.code[i];

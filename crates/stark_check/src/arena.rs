@@ -6,7 +6,7 @@
 //! binding declared outside that arena (a view or `clone()` of an outer object). Ints,
 //! Floats and Bools leave freely.
 
-use crate::results::{Builtin, CallArg, CallRes, Checked, NameRes};
+use crate::results::{call_operand, Builtin, CallArg, CallRes, Checked, NameRes};
 use crate::types::*;
 use stark_syntax::ast::{Block, Expr, ExprKind, FnDecl, Ident, Item, ParamMode, Program, Stmt, StmtKind};
 use stark_syntax::{codes, Diagnostic, Span};
@@ -155,7 +155,7 @@ impl ArenaChecker<'_> {
                 }
                 args.iter().for_each(|a| self.expr(&a.value));
                 if !self.arenas.is_empty() {
-                    self.call(e, callee, args);
+                    self.call(e, callee);
                 }
             }
             ExprKind::Unary(_, x) | ExprKind::Field(x, _) => self.expr(x),
@@ -176,16 +176,12 @@ impl ArenaChecker<'_> {
         }
     }
 
-    fn call(&mut self, e: &Expr, callee: &Expr, args: &[stark_syntax::ast::Arg]) {
+    fn call(&mut self, e: &Expr, callee: &Expr) {
         let recv = match &callee.kind {
             ExprKind::Field(r, _) => Some(&**r),
             _ => None,
         };
-        let operand = |a: &CallArg| match a {
-            CallArg::Receiver => recv,
-            CallArg::Arg(i) => args.get(*i).map(|a| &a.value),
-            _ => None,
-        };
+        let operand = |a: &CallArg| call_operand(e, a);
         match self.ck.calls.get(&e.id) {
             Some(CallRes::Builtin { op, args: bound }) => {
                 let stored: &[usize] = match op {

@@ -60,8 +60,64 @@ impl Checker<'_> {
         args.iter().map(|a| self.expr(&a.value)).collect()
     }
 
-    /// Binds `args` to `params` (positionally, then by keyword), type-checks each, and returns
-    /// the operands in parameter order after `lead` (the receiver, if any).
+    /// Matches `args` to `params` positionally, then by keyword, and type-checks each. Returns
+    /// for each parameter the index of the argument given for it, how many positional
+    /// arguments there were, and whether every name was known and given once. `noun` names
+    /// what a keyword refers to in messages ("parameter", "field").
+    fn match_args(
+        &mut self,
+        what: &str,
+        noun: &str,
+        params: &[P],
+        args: &[Arg],
+        types: &[Ty],
+    ) -> (Vec<Option<usize>>, usize, bool) {
+        let mut slots: Vec<Option<usize>> = vec![None; params.len()];
+        let mut ok = true;
+        let mut positional = 0;
+        for (i, arg) in args.iter().enumerate() {
+            let index = match &arg.name {
+                None => {
+                    positional += 1;
+                    (positional <= params.len()).then(|| positional - 1)
+                }
+                Some(name) => {
+                    let found = params.iter().position(|p| p.name == name.name);
+                    if found.is_none() {
+                        self.error(
+                            Diagnostic::error(
+                                codes::BAD_ARG_NAME,
+                                format!("{what} has no {noun} named `{}`", name.name),
+                                name.span,
+                            )
+                            .label(format!("unknown {noun}")),
+                        );
+                        ok = false;
+                    }
+                    found
+                }
+            };
+            let Some(index) = index else { continue };
+            if slots[index].is_some() {
+                self.error(
+                    Diagnostic::error(
+                        codes::BAD_ARG_NAME,
+                        format!("{noun} `{}` is given twice", params[index].name),
+                        arg.value.span,
+                    )
+                    .label("already given"),
+                );
+                ok = false;
+                continue;
+            }
+            self.expect(&types[i], &params[index].ty, arg.value.span);
+            slots[index] = Some(i);
+        }
+        (slots, positional, ok)
+    }
+
+    /// Binds `args` to `params` and returns the operands in parameter order after `lead`
+    /// (the receiver, if any); omitted parameters take their defaults.
     pub(crate) fn bind(
         &mut self,
         e: &Expr,
@@ -71,51 +127,7 @@ impl Checker<'_> {
         lead: Vec<CallArg>,
     ) -> Vec<CallArg> {
         let types = self.type_args(args);
-        let mut slots: Vec<Option<CallArg>> = vec![None; params.len()];
-        let mut ok = true;
-        let mut positional = 0;
-        for (i, arg) in args.iter().enumerate() {
-            let index = match &arg.name {
-                None => {
-                    positional += 1;
-                    if positional > params.len() {
-                        None
-                    } else {
-                        Some(positional - 1)
-                    }
-                }
-                Some(name) => match params.iter().position(|p| p.name == name.name) {
-                    Some(index) => Some(index),
-                    None => {
-                        self.error(
-                            Diagnostic::error(
-                                codes::BAD_ARG_NAME,
-                                format!("{what} has no parameter named `{}`", name.name),
-                                name.span,
-                            )
-                            .label("unknown keyword argument"),
-                        );
-                        ok = false;
-                        continue;
-                    }
-                },
-            };
-            let Some(index) = index else { continue };
-            if slots[index].is_some() {
-                self.error(
-                    Diagnostic::error(
-                        codes::BAD_ARG_NAME,
-                        format!("argument `{}` is given twice", params[index].name),
-                        arg.value.span,
-                    )
-                    .label("already given"),
-                );
-                ok = false;
-                continue;
-            }
-            self.expect(&types[i], &params[index].ty, arg.value.span);
-            slots[index] = Some(CallArg::Arg(i));
-        }
+        let (slots, positional, mut ok) = self.match_args(what, "parameter", params, args, &types);
         let required = params.iter().filter(|p| p.default.is_none()).count();
         let missing = slots
             .iter()
@@ -145,7 +157,8 @@ impl Checker<'_> {
         let mut out = lead;
         if ok {
             for (slot, param) in slots.into_iter().zip(params) {
-                out.push(slot.or_else(|| param.default.clone()).unwrap_or(CallArg::None));
+                let given = slot.map(CallArg::Arg);
+                out.push(given.or_else(|| param.default.clone()).unwrap_or(CallArg::None));
             }
         }
         out
@@ -361,53 +374,15 @@ impl Checker<'_> {
             return Ty::Error;
         }
         let params: Vec<P> = def.fields.iter().map(|f| p(&f.name, f.ty.clone())).collect();
-        let what = format!("`{}`", def.name);
+        let what = format!("struct `{}`", def.name);
         let types = self.type_args(args);
-        let mut slots: Vec<Option<usize>> = vec![None; params.len()];
-        let mut ok = true;
-        let mut positional = 0;
-        for (i, arg) in args.iter().enumerate() {
-            let index = match &arg.name {
-                None => {
-                    positional += 1;
-                    (positional <= params.len()).then(|| positional - 1)
-                }
-                Some(name) => {
-                    let found = params.iter().position(|p| p.name == name.name);
-                    if found.is_none() {
-                        self.error(
-                            Diagnostic::error(
-                                codes::BAD_ARG_NAME,
-                                format!("struct {what} has no field named `{}`", name.name),
-                                name.span,
-                            )
-                            .label("unknown field"),
-                        );
-                        ok = false;
-                        continue;
-                    }
-                    found
-                }
-            };
-            let Some(index) = index else { continue };
-            if slots[index].is_some() {
-                self.error(Diagnostic::error(
-                    codes::BAD_ARG_NAME,
-                    format!("field `{}` is given twice", params[index].name),
-                    arg.value.span,
-                ));
-                ok = false;
-                continue;
-            }
-            self.expect(&types[i], &params[index].ty, arg.value.span);
-            slots[index] = Some(i);
-        }
+        let (slots, positional, mut ok) = self.match_args(&what, "field", &params, args, &types);
         if positional > params.len() {
             self.error(
                 Diagnostic::error(
                     codes::ARG_COUNT,
                     format!(
-                        "struct {what} has {} field{} but {} values were supplied",
+                        "{what} has {} field{} but {} values were supplied",
                         params.len(),
                         if params.len() == 1 { "" } else { "s" },
                         args.len()
@@ -429,7 +404,7 @@ impl Checker<'_> {
             self.error(
                 Diagnostic::error(
                     codes::MISSING_FIELD,
-                    format!("missing field{} {list} in initializer of {what}", if missing.len() == 1 { "" } else { "s" }),
+                    format!("missing field{} {list} in initializer of `{}`", if missing.len() == 1 { "" } else { "s" }, def.name),
                     e.span,
                 )
                 .label("missing fields"),

@@ -7,7 +7,7 @@
 //! of the binding is E0382 until it is assigned again. Borrowed parameters and loop
 //! variables own nothing: putting one in such a place is E0505.
 
-use crate::results::{Builtin, CallArg, CallRes, Checked, ForRes, NameRes};
+use crate::results::{call_operand, Builtin, CallArg, CallRes, Checked, ForRes, NameRes};
 use crate::types::*;
 use stark_syntax::ast::{Block, Expr, ExprKind, FStrPart, FnDecl, Item, ParamMode, Program, Stmt, StmtKind};
 use stark_syntax::{codes, Diagnostic, Span};
@@ -233,13 +233,7 @@ impl MoveChecker<'_> {
             ExprKind::Field(r, _) => Some(&**r),
             _ => None,
         };
-        let operand = |a: &CallArg| -> Option<&Expr> {
-            match a {
-                CallArg::Receiver => recv,
-                CallArg::Arg(i) => args.get(*i).map(|a| &a.value),
-                _ => None,
-            }
-        };
+        let operand = |a: &CallArg| call_operand(e, a);
         let plan: Vec<(Option<&Expr>, Ctx, Option<ParamMode>)> = match self.ck.calls.get(&e.id) {
             Some(CallRes::Fn { func, args: bound }) => {
                 let info = &self.ck.functions[*func as usize];

@@ -99,6 +99,23 @@ pub enum CallArg {
     Bool(bool),
 }
 
+/// The expression a resolved operand stands for in the call expression `call`: its
+/// receiver or one of its arguments (`None` for an omitted argument with a default).
+pub fn call_operand<'e>(call: &'e stark_syntax::ast::Expr, arg: &CallArg) -> Option<&'e stark_syntax::ast::Expr> {
+    use stark_syntax::ast::ExprKind;
+    let ExprKind::Call { callee, args } = &call.kind else {
+        return None;
+    };
+    match arg {
+        CallArg::Receiver => match &callee.kind {
+            ExprKind::Field(recv, _) => Some(recv),
+            _ => None,
+        },
+        CallArg::Arg(i) => args.get(*i).map(|a| &a.value),
+        _ => None,
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum CallRes {
     /// A user function or method; for a method the receiver is `CallArg::Receiver`.

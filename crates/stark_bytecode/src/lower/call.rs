@@ -7,6 +7,10 @@ use stark_check::{Builtin, CallArg, CallRes, Ty};
 use stark_syntax::ast::{Arg, Expr, ExprKind, ParamMode};
 use stark_syntax::Span;
 
+/// One operand of a call: where it comes from, how it is passed, and the type the callee
+/// expects (`None`: its own type).
+type Operand = (CallArg, Pass, Option<Ty>);
+
 /// How one operand is passed.
 #[derive(Clone, Copy, PartialEq)]
 enum Pass {
@@ -21,22 +25,12 @@ enum Pass {
 
 impl FnLower<'_> {
     fn operand<'e>(&self, call: &'e Expr, arg: &CallArg) -> Option<&'e Expr> {
-        let ExprKind::Call { callee, args } = &call.kind else {
-            unreachable!("call expression")
-        };
-        match arg {
-            CallArg::Receiver => match &callee.kind {
-                ExprKind::Field(recv, _) => Some(recv),
-                _ => None,
-            },
-            CallArg::Arg(i) => Some(&args[*i].value),
-            _ => None,
-        }
+        stark_check::call_operand(call, arg)
     }
 
     /// Evaluates the operands into consecutive registers; returns the first register and
     /// the operands to release after the call.
-    fn operands(&mut self, call: &Expr, ops: &[(CallArg, Pass, Option<Ty>)]) -> (Reg, Vec<Reg>) {
+    fn operands(&mut self, call: &Expr, ops: &[Operand]) -> (Reg, Vec<Reg>) {
         let base = self.temps(ops.len());
         let mut release = Vec::new();
         for (i, (arg, pass, to)) in ops.iter().enumerate() {
@@ -85,7 +79,7 @@ impl FnLower<'_> {
             Some(CallRes::Fn { func, args }) => {
                 let info = &self.ck.functions[func as usize];
                 let ret_heap = info.ret.is_heap();
-                let ops: Vec<(CallArg, Pass, Option<Ty>)> = args
+                let ops: Vec<Operand> = args
                     .iter()
                     .zip(&info.params)
                     .map(|(a, p)| {
@@ -101,7 +95,7 @@ impl FnLower<'_> {
             }
             Some(CallRes::Ctor { ty, args }) => {
                 let fields = &self.ck.structs[ty as usize].fields;
-                let ops: Vec<(CallArg, Pass, Option<Ty>)> = args
+                let ops: Vec<Operand> = args
                     .iter()
                     .zip(fields)
                     .map(|(a, f)| (a.clone(), Pass::Owned, Some(f.ty.clone())))
@@ -141,7 +135,7 @@ impl FnLower<'_> {
         };
         let result_heap = self.ty(e).is_heap();
         // Operands read in place, converted to the receiver's type where it is a receiver.
-        let views = |args: &[CallArg], recv: &Ty| -> Vec<(CallArg, Pass, Option<Ty>)> {
+        let views = |args: &[CallArg], recv: &Ty| -> Vec<Operand> {
             args.iter()
                 .map(|a| {
                     let to = (*a == CallArg::Receiver).then(|| recv.clone());
@@ -150,7 +144,7 @@ impl FnLower<'_> {
                 .collect()
         };
         let native = |n: Native| Some(n);
-        let (native, ops): (Option<Native>, Vec<(CallArg, Pass, Option<Ty>)>) = match op {
+        let (native, ops): (Option<Native>, Vec<Operand>) = match op {
             Builtin::Identity => {
                 let arg = self.operand(e, &args[0]).expect("identity operand");
                 let owned = self.expr_in(arg, dst);
