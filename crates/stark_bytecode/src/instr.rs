@@ -42,6 +42,19 @@ impl CmpOp {
             CmpOp::Ge => "ge",
         }
     }
+
+    /// The comparison that holds exactly when this one does not (for totally ordered
+    /// operands: Ints, not Floats, where NaN compares false both ways).
+    pub fn negate(self) -> CmpOp {
+        match self {
+            CmpOp::Eq => CmpOp::Ne,
+            CmpOp::Ne => CmpOp::Eq,
+            CmpOp::Lt => CmpOp::Ge,
+            CmpOp::Le => CmpOp::Gt,
+            CmpOp::Gt => CmpOp::Le,
+            CmpOp::Ge => CmpOp::Lt,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -82,6 +95,9 @@ pub enum Instr {
     IPow { dst: Reg, a: Reg, b: Reg },
     INeg { dst: Reg, src: Reg },
     ICmp { op: CmpOp, dst: Reg, a: Reg, b: Reg },
+    /// `dst = a + imm`, overflow a runtime error: lowering's form of `x + 1`, `1 + x` and
+    /// `x - 1` (as `x + -1`) on Ints, which saves a `LoadInt` and a register.
+    IAddImm { dst: Reg, a: Reg, imm: i32 },
     // ---- typed arithmetic: Float (IEEE, never an error) ----
     FAdd { dst: Reg, a: Reg, b: Reg },
     FSub { dst: Reg, a: Reg, b: Reg },
@@ -112,6 +128,13 @@ pub enum Instr {
     Jump { target: Label },
     JumpIf { cond: Reg, target: Label },
     JumpIfNot { cond: Reg, target: Label },
+    /// Fused Int compare-and-branch: jumps when `a op b` holds. Lowering emits it for Int
+    /// comparisons that are `if`/`while` conditions (with `op` negated, to skip the body)
+    /// and for the test of a `for … in range` loop. Like `Jump`, taken backward it is a
+    /// collector safepoint.
+    JumpICmp { op: CmpOp, a: Reg, b: Reg, target: Label },
+    /// `JumpICmp` against an immediate: jumps when `a op imm` holds.
+    JumpICmpImm { op: CmpOp, a: Reg, imm: i32, target: Label },
     /// Calls `func` with arguments in registers `args .. args+argc`. For an owned parameter
     /// the callee takes over the argument register's reference; a borrowed one is a view.
     /// The result (owned) lands in `dst`. A call deeper than the VM's limit is the runtime
@@ -175,6 +198,38 @@ pub struct Function {
 impl Function {
     pub fn arity(&self) -> usize {
         self.param_modes.len()
+    }
+}
+
+impl Instr {
+    /// The jump target of a branch instruction (`Jump`, `JumpIf`, `JumpIfNot`, `JumpICmp`,
+    /// `JumpICmpImm`), mutably; `None` for every other instruction.
+    pub fn target_mut(&mut self) -> Option<&mut Label> {
+        match self {
+            Instr::Jump { target }
+            | Instr::JumpIf { target, .. }
+            | Instr::JumpIfNot { target, .. }
+            | Instr::JumpICmp { target, .. }
+            | Instr::JumpICmpImm { target, .. } => Some(target),
+            _ => None,
+        }
+    }
+
+    /// The jump target of a branch instruction, if this is one.
+    pub fn target(&self) -> Option<Label> {
+        let mut copy = *self;
+        copy.target_mut().map(|t| *t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The dispatch loop copies an instruction per step: keep them two words at most.
+    #[test]
+    fn instr_is_at_most_16_bytes() {
+        assert!(std::mem::size_of::<Instr>() <= 16, "{}", std::mem::size_of::<Instr>());
     }
 }
 

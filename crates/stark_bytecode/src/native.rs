@@ -97,6 +97,15 @@ pub enum Native {
     /// `Memory.trace(zone: String?, enabled: Bool)`.
     MemTrace,
 
+    // ---- actors (the VM runs these: `stark_vm::actor`) ----
+    /// `spawn func(args…) [with quota=q]`: operands are the arguments (all taken over: they
+    /// are sent to the actor) and, when `quota`, the Int quota last. Returns a `Task`.
+    Spawn { func: u32, quota: bool },
+    /// `task.join()`: the actor's result (moved out) or its error, failing the caller.
+    TaskJoin,
+    /// `task.error() -> String?`.
+    TaskError,
+
     // ---- tensors, datasets, streams (the checker's `DataOp` list; operands are views) ----
     Data(stark_check::DataOp),
 }
@@ -108,6 +117,8 @@ impl Native {
             Native::ListPush => index == 1,
             Native::ListInsert => index == 2,
             Native::MapInsert | Native::MapSet => index == 1 || index == 2,
+            // Every argument is sent; the quota (an Int) has nothing to take over.
+            Native::Spawn { .. } => true,
             _ => false,
         }
     }
@@ -161,6 +172,9 @@ impl Native {
             Native::GcConfig => "GC.config",
             Native::MemUsageByType => "Memory.usage_by_type",
             Native::MemTrace => "Memory.trace",
+            Native::Spawn { .. } => "spawn",
+            Native::TaskJoin => "task.join",
+            Native::TaskError => "task.error",
             Native::Data(op) => op.name(),
         }
     }

@@ -71,6 +71,7 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
         Instr::IPow { dst, a, b } => bin("ipow", dst, a, b),
         Instr::INeg { dst, src } => format!("{:<12} {}, {}", "ineg", r(dst), r(src)),
         Instr::ICmp { op, dst, a, b } => bin(&format!("icmp.{}", op.name()), dst, a, b),
+        Instr::IAddImm { dst, a, imm } => format!("{:<12} {}, {}, {imm}", "iadd_imm", r(dst), r(a)),
         Instr::FAdd { dst, a, b } => bin("fadd", dst, a, b),
         Instr::FSub { dst, a, b } => bin("fsub", dst, a, b),
         Instr::FMul { dst, a, b } => bin("fmul", dst, a, b),
@@ -89,6 +90,12 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
         Instr::Jump { target } => format!("{:<12} @{target}", "jump"),
         Instr::JumpIf { cond, target } => format!("{:<12} {}, @{target}", "jump_if", r(cond)),
         Instr::JumpIfNot { cond, target } => format!("{:<12} {}, @{target}", "jump_if_not", r(cond)),
+        Instr::JumpICmp { op, a, b, target } => {
+            format!("{:<12} {}, {}, @{target}", format!("jump_i{}", op.name()), r(a), r(b))
+        }
+        Instr::JumpICmpImm { op, a, imm, target } => {
+            format!("{:<12} {}, {imm}, @{target}", format!("jump_i{}", op.name()), r(a))
+        }
         Instr::Call { dst, func, args, argc } => {
             let name = module.functions.get(func as usize).map(|f| f.name.as_str()).unwrap_or("?");
             format!("{:<12} {}, {name}({})", "call", r(dst), range(f, args, argc))
@@ -112,6 +119,12 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
             format!("{:<12} {s}", "arena_enter")
         }
         Instr::ArenaExit => "arena_exit".to_string(),
+        Instr::CallNative { dst, native: crate::native::Native::Spawn { func, quota }, args, argc } => {
+            let name = module.functions.get(func as usize).map(|f| f.name.as_str()).unwrap_or("?");
+            let n = argc - u16::from(quota);
+            let q = if quota { format!(" quota={}", r(args + n)) } else { String::new() };
+            format!("{:<12} {}, {name}({}){q}", "spawn", r(dst), range(f, args, n))
+        }
         Instr::CallNative { dst, native, args, argc } => {
             format!("{:<12} {}, {}({})", "call_native", r(dst), native.name(), range(f, args, argc))
         }

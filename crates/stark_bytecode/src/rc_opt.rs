@@ -52,7 +52,7 @@ fn native_releases(native: Native) -> bool {
     matches!(
         native,
         Native::ListClear | Native::MapInsert | Native::MapSet | Native::MapClear | Native::MemCollect | Native::Exit
-    )
+    ) || matches!(native, Native::Spawn { .. } | Native::TaskJoin | Native::TaskError)
 }
 
 /// Registers an instruction writes.
@@ -60,7 +60,7 @@ fn defs(instr: &Instr, out: &mut Vec<Reg>) {
     out.clear();
     match *instr {
         Instr::LoadInt { dst, .. } | Instr::LoadFloat { dst, .. } | Instr::LoadBool { dst, .. } | Instr::LoadNone { dst } | Instr::LoadStr { dst, .. } => out.push(dst),
-        Instr::Copy { dst, .. } | Instr::INeg { dst, .. } | Instr::FNeg { dst, .. } | Instr::IToF { dst, .. } | Instr::Not { dst, .. } | Instr::IsNone { dst, .. } | Instr::Unwrap { dst, .. } => out.push(dst),
+        Instr::Copy { dst, .. } | Instr::IAddImm { dst, .. } | Instr::INeg { dst, .. } | Instr::FNeg { dst, .. } | Instr::IToF { dst, .. } | Instr::Not { dst, .. } | Instr::IsNone { dst, .. } | Instr::Unwrap { dst, .. } => out.push(dst),
         Instr::Move { dst, src } => out.extend([dst, src]),
         Instr::Incref { .. } => {}
         Instr::Decref { reg } | Instr::Drop { reg } => out.push(reg),
@@ -72,7 +72,7 @@ fn defs(instr: &Instr, out: &mut Vec<Reg>) {
         }
         Instr::GetField { dst, .. } | Instr::ListGet { dst, .. } => out.push(dst),
         Instr::SetField { src, .. } | Instr::ListSet { src, .. } => out.push(src),
-        Instr::Jump { .. } | Instr::JumpIf { .. } | Instr::JumpIfNot { .. } | Instr::Ret { .. } | Instr::RetNone | Instr::ArenaEnter { .. } | Instr::ArenaExit => {}
+        Instr::Jump { .. } | Instr::JumpIf { .. } | Instr::JumpIfNot { .. } | Instr::JumpICmp { .. } | Instr::JumpICmpImm { .. } | Instr::Ret { .. } | Instr::RetNone | Instr::ArenaEnter { .. } | Instr::ArenaExit => {}
     }
 }
 
@@ -86,6 +86,9 @@ pub fn touches(instr: &Instr, r: Reg) -> bool {
         Instr::IAdd { dst, a, b } | Instr::ISub { dst, a, b } | Instr::IMul { dst, a, b } | Instr::IDiv { dst, a, b } | Instr::IMod { dst, a, b } | Instr::IPow { dst, a, b } | Instr::FAdd { dst, a, b } | Instr::FSub { dst, a, b } | Instr::FMul { dst, a, b } | Instr::FDiv { dst, a, b } | Instr::FMod { dst, a, b } | Instr::FPow { dst, a, b } | Instr::Concat { dst, a, b } | Instr::ICmp { dst, a, b, .. } | Instr::FCmp { dst, a, b, .. } | Instr::BCmp { dst, a, b, .. } | Instr::SCmp { dst, a, b, .. } | Instr::Equal { dst, a, b, .. } => dst == r || a == r || b == r,
         Instr::Jump { .. } | Instr::RetNone | Instr::ArenaEnter { .. } | Instr::ArenaExit => false,
         Instr::JumpIf { cond, .. } | Instr::JumpIfNot { cond, .. } => cond == r,
+        Instr::JumpICmp { a, b, .. } => a == r || b == r,
+        Instr::JumpICmpImm { a, .. } => a == r,
+        Instr::IAddImm { dst, a, .. } => dst == r || a == r,
         Instr::Ret { src } => src == r,
         Instr::Call { dst, args, argc, .. } | Instr::CallNative { dst, args, argc, .. } | Instr::NewList { dst, args, argc } | Instr::NewMap { dst, args, argc } | Instr::NewStruct { dst, args, argc, .. } => dst == r || in_range(args, argc),
         Instr::GetField { dst, obj, .. } => dst == r || obj == r,
@@ -108,13 +111,13 @@ fn writes(instr: &Instr, r: Reg, scratch: &mut Vec<Reg>) -> bool {
 }
 
 fn is_branch(instr: &Instr) -> bool {
-    matches!(instr, Instr::Jump { .. } | Instr::JumpIf { .. } | Instr::JumpIfNot { .. } | Instr::Ret { .. } | Instr::RetNone)
+    instr.target().is_some() || matches!(instr, Instr::Ret { .. } | Instr::RetNone)
 }
 
 fn jump_targets(f: &Function) -> Vec<bool> {
     let mut is_target = vec![false; f.code.len() + 1];
     for instr in &f.code {
-        if let Instr::Jump { target } | Instr::JumpIf { target, .. } | Instr::JumpIfNot { target, .. } = *instr {
+        if let Some(target) = instr.target() {
             is_target[target as usize] = true;
         }
     }
@@ -201,7 +204,7 @@ fn remove_none_drops(f: &mut Function) {
         let mut succ = Vec::with_capacity(2);
         match instr {
             Instr::Jump { target } => succ.push(target as usize),
-            Instr::JumpIf { target, .. } | Instr::JumpIfNot { target, .. } => {
+            Instr::JumpIf { target, .. } | Instr::JumpIfNot { target, .. } | Instr::JumpICmp { target, .. } | Instr::JumpICmpImm { target, .. } => {
                 succ.push(target as usize);
                 succ.push(i + 1);
             }
@@ -253,7 +256,7 @@ fn remove(f: &mut Function, dead: &[bool]) {
             continue;
         }
         let mut instr = f.code[i];
-        if let Instr::Jump { target } | Instr::JumpIf { target, .. } | Instr::JumpIfNot { target, .. } = &mut instr {
+        if let Some(target) = instr.target_mut() {
             *target = new_index[*target as usize];
         }
         code.push(instr);

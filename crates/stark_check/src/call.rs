@@ -611,6 +611,7 @@ impl Checker<'_> {
             (Ty::Weak(inner), "get") => Some((Builtin::WeakGet, vec![], (**inner).clone().optional())),
             (Ty::Weak(_), "exists") => Some((Builtin::WeakExists, vec![], Ty::Bool)),
             (Ty::Tensor | Ty::Dataset | Ty::Stream, _) => self.data_method_sig(&t, name),
+            (Ty::Task(_), _) => self.task_method_sig(&t, name),
             _ => None,
         };
         let Some((op, params, ret)) = sig else {

@@ -55,7 +55,7 @@ fn builtin_structs() -> Vec<StructDef> {
 }
 
 /// Type names of the SPEC that belong to features not built yet.
-const UNSUPPORTED_TYPES: &[&str] = &["Task"];
+const UNSUPPORTED_TYPES: &[&str] = &[];
 
 impl Checker<'_> {
     pub fn collect_items(&mut self) {
@@ -338,6 +338,12 @@ impl Checker<'_> {
                             return Ty::Error;
                         }
                         Ty::Weak(Box::new(self.resolve_type(&args[0])))
+                    }
+                    "Task" => {
+                        if !arity(1, self) {
+                            return Ty::Error;
+                        }
+                        Ty::Task(Box::new(self.resolve_type(&args[0])))
                     }
                     "Map" => {
                         if !arity(2, self) {

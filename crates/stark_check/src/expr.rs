@@ -199,17 +199,7 @@ impl Checker<'_> {
                     }
                 }
             }
-            ExprKind::Spawn { .. } => {
-                self.error(
-                    Diagnostic::error(
-                        codes::UNKNOWN_NAME,
-                        "`spawn` is not implemented in this build yet",
-                        e.span,
-                    )
-                    .label("actors are not available yet"),
-                );
-                Ty::Error
-            }
+            ExprKind::Spawn { call, quota } => self.spawn(call, quota.as_deref()),
         }
     }
 

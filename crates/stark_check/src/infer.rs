@@ -33,6 +33,7 @@ impl Infer {
             Ty::Map(k, v) => Ty::Map(Box::new(self.resolve(&k)), Box::new(self.resolve(&v))),
             Ty::Optional(t) => self.resolve(&t).optional(),
             Ty::Weak(t) => Ty::Weak(Box::new(self.resolve(&t))),
+            Ty::Task(t) => Ty::Task(Box::new(self.resolve(&t))),
             other => other,
         }
     }
@@ -48,6 +49,7 @@ impl Infer {
             ),
             Ty::Optional(t) => self.resolve_or(&t, default).optional(),
             Ty::Weak(t) => Ty::Weak(Box::new(self.resolve_or(&t, default))),
+            Ty::Task(t) => Ty::Task(Box::new(self.resolve_or(&t, default))),
             other => other,
         }
     }
@@ -55,7 +57,7 @@ impl Infer {
     pub fn has_vars(&self, ty: &Ty) -> bool {
         match self.shallow(ty) {
             Ty::Var(_) => true,
-            Ty::List(t) | Ty::Optional(t) | Ty::Weak(t) => self.has_vars(&t),
+            Ty::List(t) | Ty::Optional(t) | Ty::Weak(t) | Ty::Task(t) => self.has_vars(&t),
             Ty::Map(k, v) => self.has_vars(&k) || self.has_vars(&v),
             _ => false,
         }
@@ -64,7 +66,7 @@ impl Infer {
     fn occurs(&self, v: TyVar, ty: &Ty) -> bool {
         match self.shallow(ty) {
             Ty::Var(w) => v == w,
-            Ty::List(t) | Ty::Optional(t) | Ty::Weak(t) => self.occurs(v, &t),
+            Ty::List(t) | Ty::Optional(t) | Ty::Weak(t) | Ty::Task(t) => self.occurs(v, &t),
             Ty::Map(k, val) => self.occurs(v, &k) || self.occurs(v, &val),
             _ => false,
         }
@@ -91,7 +93,7 @@ impl Infer {
             }
             (Ty::NoneLit, Ty::Optional(_)) | (Ty::Optional(_), Ty::NoneLit) => true,
             (Ty::List(x), Ty::List(y)) | (Ty::Optional(x), Ty::Optional(y)) => self.unify(x, y),
-            (Ty::Weak(x), Ty::Weak(y)) => self.unify(x, y),
+            (Ty::Weak(x), Ty::Weak(y)) | (Ty::Task(x), Ty::Task(y)) => self.unify(x, y),
             (Ty::Map(k1, v1), Ty::Map(k2, v2)) => self.unify(k1, k2) && self.unify(v1, v2),
             _ => a == b,
         }

@@ -14,6 +14,7 @@ mod moves;
 mod mutability;
 pub mod results;
 mod stmt;
+mod task;
 pub mod tensor;
 pub mod types;
 

@@ -219,7 +219,9 @@ impl MoveChecker<'_> {
             }
             ExprKind::Call { .. } => self.call(e),
             ExprKind::Spawn { call, quota } => {
-                self.expr(call, Ctx::Read);
+                // Every argument is sent to the actor: moved, whatever the parameter's mode
+                // (a borrowed parameter of a spawned function borrows the actor's own copy).
+                self.call_with(call, true);
                 if let Some(q) = quota {
                     self.expr(q, Ctx::Read);
                 }
@@ -228,6 +230,11 @@ impl MoveChecker<'_> {
     }
 
     fn call(&mut self, e: &Expr) {
+        self.call_with(e, false);
+    }
+
+    /// `sent`: the call is spawned, so every operand is handed over (Own).
+    fn call_with(&mut self, e: &Expr, sent: bool) {
         let ExprKind::Call { callee, args } = &e.kind else { return };
         let recv = match &callee.kind {
             ExprKind::Field(r, _) => Some(&**r),
@@ -241,8 +248,9 @@ impl MoveChecker<'_> {
                     .iter()
                     .zip(&info.params)
                     .map(|(a, p)| {
-                        let ctx = if p.mode == ParamMode::Owned { Ctx::Own } else { Ctx::Read };
-                        (operand(a), ctx, Some(p.mode))
+                        let mode = if sent { ParamMode::Owned } else { p.mode };
+                        let ctx = if mode == ParamMode::Owned { Ctx::Own } else { Ctx::Read };
+                        (operand(a), ctx, Some(mode))
                     })
                     .collect()
             }
@@ -263,7 +271,7 @@ impl MoveChecker<'_> {
                 return;
             }
         };
-        if let Some(CallRes::Fn { func, args: bound }) = self.ck.calls.get(&e.id) {
+        if let (Some(CallRes::Fn { func, args: bound }), false) = (self.ck.calls.get(&e.id), sent) {
             for (i, a) in bound.iter().enumerate() {
                 if let Some(local) = operand(a).and_then(|x| self.local(x)) {
                     self.lent.push((local, *func, i));

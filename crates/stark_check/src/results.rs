@@ -62,6 +62,10 @@ pub enum Builtin {
     GcConfig,
     MemUsageByType,
     MemTrace,
+    /// `task.join()`: waits for the actor and moves its result out (`task.rs`).
+    TaskJoin,
+    /// `task.error() -> String?`: waits for the actor; its error message or `None`.
+    TaskError,
     /// Tensor, Dataset and Stream operations (`tensor.rs`).
     Data(crate::tensor::DataOp),
 }

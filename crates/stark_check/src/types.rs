@@ -28,6 +28,9 @@ pub enum Ty {
     Tensor,
     Dataset,
     Stream,
+    /// `Task<T>` (`spawn f(…)`): a handle to an actor running `f`; `T` is `Unit` for a
+    /// function without a return type (`join()` then returns nothing).
+    Task(Box<Ty>),
     /// An inference variable (`[]`, `Map()`, `None` in a `let`).
     Var(TyVar),
     /// Already reported; accepted everywhere so one mistake gives one diagnostic.
@@ -39,7 +42,7 @@ impl Ty {
     pub fn is_heap(&self) -> bool {
         match self {
             Ty::Str | Ty::List(_) | Ty::Map(..) | Ty::Struct(_) | Ty::Weak(_) => true,
-            Ty::Tensor | Ty::Dataset | Ty::Stream => true,
+            Ty::Tensor | Ty::Dataset | Ty::Stream | Ty::Task(_) => true,
             Ty::Optional(inner) => inner.is_heap(),
             _ => false,
         }
@@ -85,6 +88,7 @@ impl fmt::Display for TyDisplay<'_> {
             Ty::Tensor => write!(f, "Tensor"),
             Ty::Dataset => write!(f, "Dataset"),
             Ty::Stream => write!(f, "Stream"),
+            Ty::Task(t) => write!(f, "Task<{}>", sub(t)),
             Ty::Var(_) => write!(f, "_"),
             Ty::Error => write!(f, "{{error}}"),
         }

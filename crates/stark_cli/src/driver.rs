@@ -118,7 +118,8 @@ pub fn execute(cmd: Cmd) -> u8 {
                     EXIT_RUNTIME
                 }
                 Err(stark_vm::VmExit::OutOfMemory(msg)) => {
-                    eprintln!("error: out of memory: {msg}");
+                    // The VM's message already starts with "out of memory: ".
+                    eprintln!("error: {msg}");
                     EXIT_MEMORY
                 }
             };

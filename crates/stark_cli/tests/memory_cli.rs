@@ -26,6 +26,8 @@ fn max_memory_is_exit_3_with_a_message() {
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("would exceed the limit of 1000000 bytes"), "{err}");
+    assert!(err.starts_with("error: out of memory: allocating "), "{err}");
+    assert_eq!(err.matches("out of memory").count(), 1, "{err}");
 }
 
 #[test]

@@ -219,12 +219,15 @@ impl Heap {
                     }
                 }
                 // Tensors, datasets and streams are never arena-allocated (`alloc_header_in`).
-                ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream => self.release_data_body(obj),
+                ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream | ObjKind::Task => self.release_data_body(obj),
             }
             h.set_flag(flags::DEAD);
             h.strong.set(0);
             let row = self.meta.remove(h.meta.get());
             self.zones[h.zone.index()].on_free(row.bytes);
+            if let Some(m) = &self.mirror {
+                m.on_free(h.zone, row.bytes);
+            }
             self.total_live -= row.bytes;
             self.arena_live -= row.bytes;
             if self.tracer.any {

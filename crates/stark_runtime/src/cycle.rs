@@ -32,7 +32,31 @@ pub fn trace(obj: ObjRef, mut f: impl FnMut(ObjRef)) {
         ObjKind::Map => obj.map().values().for_each(&mut visit),
         // A weak reference is not a strong edge; a string holds none.
         ObjKind::Dataset => obj.dataset().tensors().for_each(f),
-        ObjKind::Weak | ObjKind::Str | ObjKind::Tensor | ObjKind::Stream => {}
+        ObjKind::Weak | ObjKind::Str | ObjKind::Tensor | ObjKind::Stream | ObjKind::Task => {}
+    }
+}
+
+/// Like [`trace`], but stops as soon as `f` returns `false`: a bounded snapshot step must
+/// not walk the rest of a million-element list whose edges it will not copy (C4).
+pub fn trace_while(obj: ObjRef, mut f: impl FnMut(ObjRef) -> bool) {
+    let mut visit = |v: &Value| match v {
+        Value::Obj(o) => f(*o),
+        _ => true,
+    };
+    match obj.kind() {
+        ObjKind::Struct => {
+            obj.fields().iter().all(&mut visit);
+        }
+        ObjKind::List => {
+            obj.list().iter().all(&mut visit);
+        }
+        ObjKind::Map => {
+            obj.map().values().all(&mut visit);
+        }
+        ObjKind::Dataset => {
+            obj.dataset().tensors().all(f);
+        }
+        ObjKind::Weak | ObjKind::Str | ObjKind::Tensor | ObjKind::Stream | ObjKind::Task => {}
     }
 }
 
@@ -127,7 +151,7 @@ impl Heap {
                     }
                 }
                 // A dataset's edges go to tensors, which hold none: never part of a cycle.
-                ObjKind::Str | ObjKind::Weak | ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream => {}
+                ObjKind::Str | ObjKind::Weak | ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream | ObjKind::Task => {}
             }
         }
         for &o in &dead {

@@ -132,6 +132,10 @@ pub struct Heap {
     pub(crate) arena_live: u64,
     /// The background cycle collector's state on the program's side (`collector`).
     pub(crate) collector: crate::collector::CollectorState,
+    /// An actor's heap: its accounting is mirrored into the spawner's view (`actor.rs`).
+    pub(crate) mirror: Option<std::sync::Arc<crate::actor::SharedCounters>>,
+    /// The sums over the actors this program spawned, added to `profile()`.
+    pub(crate) actors: Option<std::sync::Arc<crate::actor::SharedCounters>>,
 }
 
 impl Default for Heap {
@@ -160,6 +164,8 @@ impl Heap {
             arena_active: false,
             arena_live: 0,
             collector: crate::collector::CollectorState::default(),
+            mirror: None,
+            actors: None,
         }
     }
 
@@ -249,6 +255,9 @@ impl Heap {
         let row = self.meta.get_mut(h.meta.get());
         row.bytes = (row.bytes as i64 + delta) as u64;
         self.zones[h.zone.index()].on_resize(delta);
+        if let Some(m) = &self.mirror {
+            m.on_resize(h.zone, delta);
+        }
         if h.has_flag(flags::ARENA) {
             self.arena_live = (self.arena_live as i64 + delta) as u64;
         }
@@ -324,6 +333,9 @@ impl Heap {
     #[inline]
     fn account_alloc(&mut self, kind: ObjKind, type_id: u32, bytes: u64, zone: Zone) {
         self.zones[zone.index()].on_alloc(bytes);
+        if let Some(m) = &self.mirror {
+            m.on_alloc(zone, bytes);
+        }
         self.total_live += bytes;
         if self.total_live > self.total_peak {
             self.total_peak = self.total_live;
@@ -592,6 +604,8 @@ impl Heap {
                 self.release_weak(target);
             }
             ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream => self.release_data_body(obj),
+            // SAFETY: a live Task's body is initialised; DEAD is set right below (I2).
+            ObjKind::Task => unsafe { crate::actor::drop_task_body(obj) },
         }
         h.set_flag(flags::DEAD);
         if h.has_flag(flags::LOCAL) {
@@ -599,6 +613,9 @@ impl Heap {
         } else {
             let row = self.meta.remove(h.meta.get());
             self.zones[h.zone.index()].on_free(row.bytes);
+            if let Some(m) = &self.mirror {
+                m.on_free(h.zone, row.bytes);
+            }
             self.total_live -= row.bytes;
             if self.tracer.any {
                 self.trace_event(TraceKind::Free, h.kind, h.type_id, row.bytes, h.zone);
@@ -648,6 +665,10 @@ impl Drop for Heap {
     /// Frees whatever is still live (a program that ended with an error, or leaked cycles)
     /// so that a `Heap` never leaks Rust memory. Counts are ignored: everything goes.
     fn drop(&mut self) {
+        // An actor's pool is freed wholesale: the spawner's view loses what was still live.
+        if let Some(m) = &self.mirror {
+            m.forget(&self.zones);
+        }
         let live: Vec<ObjRef> = self.meta.live().map(|e| e.obj).collect();
         // First drop every body (without touching children: they are in `live` too), then
         // deallocate every header, including dead ones kept only by weak references.
@@ -663,6 +684,7 @@ impl Drop for Heap {
                     ObjKind::Map => std::ptr::drop_in_place(&mut (*(base as *mut MapObj)).map),
                     ObjKind::Str => std::ptr::drop_in_place(&mut (*(base as *mut StrObj)).text),
                     ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream => crate::data::drop_data_body(obj),
+                    ObjKind::Task => crate::actor::drop_task_body(obj),
                     ObjKind::Struct | ObjKind::Weak => {}
                 }
             }

@@ -4,6 +4,7 @@
 //!
 //! The heap's invariants (I1–I7) are written at the top of `heap.rs`.
 
+pub mod actor;
 pub mod arena;
 pub mod collector;
 pub mod containers;
@@ -22,6 +23,7 @@ pub mod zone;
 
 pub use cycle::trace as trace_children;
 pub use data::{Column, DatasetBody, StreamBody, StreamMode};
+pub use actor::{SharedCounters, TaskBody};
 pub use collector::GcStep;
 pub use heap::{GcState, Heap, OutOfMemory};
 pub use metadata::{MetaEntry, MetaTable, OwnerKind};

@@ -23,6 +23,8 @@ pub enum ObjKind {
     Tensor = 5,
     Dataset = 6,
     Stream = 7,
+    /// `Task<T>`: a handle to an actor (`actor.rs`); its body holds an `Arc`.
+    Task = 8,
 }
 
 impl ObjKind {
@@ -37,6 +39,7 @@ impl ObjKind {
             ObjKind::Tensor => "Tensor",
             ObjKind::Dataset => "Dataset",
             ObjKind::Stream => "Stream",
+            ObjKind::Task => "Task",
         }
     }
 }
@@ -213,6 +216,7 @@ pub(crate) fn layout_of(kind: ObjKind, len: u32) -> Layout {
         ObjKind::Tensor => Layout::new::<crate::data::TensorObj>(),
         ObjKind::Dataset => Layout::new::<crate::data::DatasetObj>(),
         ObjKind::Stream => Layout::new::<crate::data::StreamObj>(),
+        ObjKind::Task => Layout::new::<crate::actor::TaskObj>(),
     }
 }
 

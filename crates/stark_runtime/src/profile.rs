@@ -39,7 +39,16 @@ impl Heap {
         let zones = Zone::ALL
             .iter()
             .map(|&z| {
-                let c = self.zones[z.index()];
+                let mut c = self.zones[z.index()];
+                // Actors' heaps (M8): their sums, as the spawning program sees them.
+                if let Some(a) = &self.actors {
+                    let x = a.zone(z);
+                    c.live_bytes += x.live_bytes;
+                    c.live_objects += x.live_objects;
+                    c.allocations += x.allocations;
+                    c.deallocations += x.deallocations;
+                    c.peak_bytes += x.peak_bytes;
+                }
                 ZoneSnapshot {
                     name: z.name().to_string(),
                     live_bytes: c.live_bytes as i64,
@@ -52,10 +61,18 @@ impl Heap {
                 }
             })
             .collect();
+        let (actor_live, actor_peak) = match &self.actors {
+            Some(a) => (a.total_live(), a.total_peak()),
+            None => (0, 0),
+        };
+        let actor_objects: u64 = match &self.actors {
+            Some(a) => Zone::ALL.iter().map(|&z| a.zone(z).live_objects).sum(),
+            None => 0,
+        };
         ProfileSnapshot {
-            total_bytes: self.total_live as i64,
-            live_objects: self.live_objects() as i64,
-            peak_bytes: self.total_peak as i64,
+            total_bytes: (self.total_live + actor_live) as i64,
+            live_objects: (self.live_objects() + actor_objects) as i64,
+            peak_bytes: (self.total_peak + actor_peak) as i64,
             zones,
             arena_bytes: self.arena_live as i64,
             collections: self.gc.collections as i64,

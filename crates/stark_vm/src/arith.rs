@@ -19,51 +19,6 @@ fn ints(a: Value, b: Value) -> Fallible<(i64, i64)> {
     }
 }
 
-#[inline]
-fn overflow(r: Option<i64>) -> Fallible<Value> {
-    match r {
-        Some(v) => Ok(Value::Int(v)),
-        None => fail("integer overflow"),
-    }
-}
-
-#[inline]
-pub(crate) fn iadd(a: Value, b: Value) -> Fallible<Value> {
-    let (x, y) = ints(a, b)?;
-    overflow(x.checked_add(y))
-}
-
-#[inline]
-pub(crate) fn isub(a: Value, b: Value) -> Fallible<Value> {
-    let (x, y) = ints(a, b)?;
-    overflow(x.checked_sub(y))
-}
-
-#[inline]
-pub(crate) fn imul(a: Value, b: Value) -> Fallible<Value> {
-    let (x, y) = ints(a, b)?;
-    overflow(x.checked_mul(y))
-}
-
-/// Truncating division, as Rust.
-pub(crate) fn idiv(a: Value, b: Value) -> Fallible<Value> {
-    let (x, y) = ints(a, b)?;
-    if y == 0 {
-        return fail("integer division by zero");
-    }
-    overflow(x.checked_div(y))
-}
-
-/// Remainder with the dividend's sign, as Rust.
-pub(crate) fn imod(a: Value, b: Value) -> Fallible<Value> {
-    let (x, y) = ints(a, b)?;
-    if y == 0 {
-        return fail("integer modulo by zero");
-    }
-    // i64::MIN % -1 is 0 mathematically; checked_rem reports it as overflow.
-    Ok(Value::Int(x.checked_rem(y).unwrap_or(0)))
-}
-
 pub(crate) fn ipow(a: Value, b: Value) -> Fallible<Value> {
     let (mut base, exp) = ints(a, b)?;
     if exp < 0 {
@@ -115,6 +70,18 @@ pub(crate) fn compare(op: CmpOp, ord: Ordering) -> bool {
         CmpOp::Le => ord != Ordering::Greater,
         CmpOp::Gt => ord == Ordering::Greater,
         CmpOp::Ge => ord != Ordering::Less,
+    }
+}
+
+#[inline(always)]
+pub(crate) fn compare_ints(op: CmpOp, x: i64, y: i64) -> bool {
+    match op {
+        CmpOp::Eq => x == y,
+        CmpOp::Ne => x != y,
+        CmpOp::Lt => x < y,
+        CmpOp::Le => x <= y,
+        CmpOp::Gt => x > y,
+        CmpOp::Ge => x >= y,
     }
 }
 

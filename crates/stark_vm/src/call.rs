@@ -46,7 +46,19 @@ impl<'m> Vm<'m> {
     pub(crate) fn error_exit(&self, fault: Fault) -> VmExit {
         match fault {
             Fault::Exit(code) => VmExit::Exit(code),
-            Fault::OutOfMemory(m) => VmExit::OutOfMemory(m),
+            // In an actor with a quota, passing it fails that actor alone (M15).
+            Fault::OutOfMemory(m) => match &self.quota {
+                Some((quota, name)) if m.contains("limit") => {
+                    self.error_exit(Fault::Error(crate::actor::quota_message(*quota, name)))
+                }
+                _ => VmExit::OutOfMemory(m),
+            },
+            Fault::Actor(mut e) => {
+                if let VmExit::RuntimeError(here) = self.error_exit(Fault::Error(String::new())) {
+                    e.trace.extend(here.trace);
+                }
+                VmExit::RuntimeError(e)
+            }
             Fault::Error(message) => {
                 let trace: Vec<Frame> = self
                     .frames

@@ -36,7 +36,7 @@ pub fn deep_copy(heap: &mut Heap, v: Value) -> Result<Value, OutOfMemory> {
                     *dup.map_mut().get_index_mut(i).expect("index in range").1 = child;
                 }
             }
-            ObjKind::Str | ObjKind::Weak | ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream => {}
+            ObjKind::Str | ObjKind::Weak | ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream | ObjKind::Task => {}
         }
     }
     Ok(Value::Obj(copy))
@@ -107,7 +107,8 @@ fn copy_shell(
         }
         // An open file cannot be duplicated (the checker rejects `copy` on a Stream); a
         // stream inside a copied structure is shared.
-        ObjKind::Stream => {
+        // A task is one actor: a copied handle shares it.
+        ObjKind::Stream | ObjKind::Task => {
             heap.incref(Value::Obj(o));
             o
         }

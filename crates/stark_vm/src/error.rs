@@ -54,6 +54,8 @@ impl std::fmt::Display for VmExit {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Fault {
     Error(String),
+    /// A joined actor failed: its error, whose trace the joiner's frames extend.
+    Actor(RuntimeError),
     Exit(i32),
     OutOfMemory(String),
 }

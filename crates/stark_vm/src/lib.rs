@@ -3,6 +3,7 @@
 //! deterministic with destructors run before an object's fields go (M3), and every failure
 //! is a `VmExit`, never a panic.
 
+mod actor;
 mod arith;
 mod call;
 mod copy;

@@ -97,7 +97,8 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
                 reg(a)?;
                 reg(b)?;
             }
-            Instr::INeg { dst, src }
+            Instr::IAddImm { dst, a: src, .. }
+            | Instr::INeg { dst, src }
             | Instr::FNeg { dst, src }
             | Instr::IToF { dst, src }
             | Instr::Not { dst, src }
@@ -108,6 +109,15 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
             Instr::Jump { target: t } => target(t)?,
             Instr::JumpIf { cond, target: t } | Instr::JumpIfNot { cond, target: t } => {
                 reg(cond)?;
+                target(t)?;
+            }
+            Instr::JumpICmp { a, b, target: t, .. } => {
+                reg(a)?;
+                reg(b)?;
+                target(t)?;
+            }
+            Instr::JumpICmpImm { a, target: t, .. } => {
+                reg(a)?;
                 target(t)?;
             }
             Instr::Call { dst, func, args, argc } => {

@@ -33,6 +33,31 @@ pub(crate) struct CallFrame {
     pub ret_dst: Reg,
 }
 
+/// Which parameters of a function are owned (the callee takes over the argument's
+/// reference), precomputed at load time so that a call does not look at `param_modes`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum OwnedParams {
+    /// Bit `i` set: parameter `i` is owned (functions of at most 64 parameters).
+    Mask(u64),
+    /// More than 64 parameters: the call consults `param_modes`.
+    Many,
+}
+
+impl OwnedParams {
+    fn of(f: &stark_bytecode::Function) -> OwnedParams {
+        if f.param_modes.len() > 64 {
+            return OwnedParams::Many;
+        }
+        let mut mask = 0u64;
+        for (i, mode) in f.param_modes.iter().enumerate() {
+            if *mode == stark_syntax::ast::ParamMode::Owned {
+                mask |= 1 << i;
+            }
+        }
+        OwnedParams::Mask(mask)
+    }
+}
+
 /// The interpreter. Borrowing the module keeps instruction slices valid across calls
 /// without cloning.
 pub struct Vm<'m> {
@@ -56,10 +81,23 @@ pub struct Vm<'m> {
     pub(crate) constants: Vec<Option<stark_runtime::ObjRef>>,
     /// The frame index that opened each open arena, innermost last (`gc.rs`).
     pub(crate) arena_frames: Vec<usize>,
+    /// Per function (indexed by `FuncId`): its owned parameters.
+    pub(crate) owned_params: Vec<OwnedParams>,
+    /// Actors (`actor/`): this program's pool, once something was spawned.
+    pub(crate) actors: Option<std::sync::Arc<crate::actor::pool::Pool>>,
+    /// This VM started the pool (the main program's): it waits for the actors at the end.
+    pub(crate) owns_pool: bool,
+    /// In an actor spawned `with quota=N`: N and the function's name (M15).
+    pub(crate) quota: Option<(u64, String)>,
 }
 
 impl<'m> Vm<'m> {
     pub fn new(module: &'m Module, options: VmOptions) -> Vm<'m> {
+        Vm::build(module, options, true)
+    }
+
+    /// `verify: false` for an actor's VM: the program's VM verified the same module.
+    pub(crate) fn build(module: &'m Module, options: VmOptions, verify: bool) -> Vm<'m> {
         let mut heap = Heap::new(options.max_memory);
         heap.set_type_names(module.structs.iter().map(|s| s.name.clone()).collect());
         Vm {
@@ -71,9 +109,13 @@ impl<'m> Vm<'m> {
             out: Output::stdout(),
             destructor_depth: 0,
             drain_floor: 0,
-            verified: verify_module(module),
+            verified: if verify { verify_module(module) } else { Ok(()) },
             constants: vec![None; module.strings.len()],
             arena_frames: Vec::new(),
+            owned_params: module.functions.iter().map(OwnedParams::of).collect(),
+            actors: None,
+            owns_pool: false,
+            quota: None,
         }
     }
 
@@ -125,6 +167,8 @@ impl<'m> Vm<'m> {
             }
             Ok(())
         });
+        // The run ends when every actor has (SPEC §2): their output is part of it.
+        self.finish_actors(result.is_ok());
         self.out.flush();
         result
     }

@@ -9,11 +9,11 @@ use stark_syntax::Span;
 
 /// One operand of a call: where it comes from, how it is passed, and the type the callee
 /// expects (`None`: its own type).
-type Operand = (CallArg, Pass, Option<Ty>);
+pub(super) type Operand = (CallArg, Pass, Option<Ty>);
 
 /// How one operand is passed.
 #[derive(Clone, Copy, PartialEq)]
-enum Pass {
+pub(super) enum Pass {
     /// Taken over by the callee: moved or retained.
     Owned,
     /// Borrowed by a user function: a local is passed as is, anything else is retained
@@ -30,7 +30,7 @@ impl FnLower<'_> {
 
     /// Evaluates the operands into consecutive registers; returns the first register and
     /// the operands to release after the call.
-    fn operands(&mut self, call: &Expr, ops: &[Operand]) -> (Reg, Vec<Reg>) {
+    pub(super) fn operands(&mut self, call: &Expr, ops: &[Operand]) -> (Reg, Vec<Reg>) {
         let base = self.temps(ops.len());
         let mut release = Vec::new();
         for (i, (arg, pass, to)) in ops.iter().enumerate() {
@@ -262,6 +262,8 @@ impl FnLower<'_> {
                     Builtin::GcConfig => Native::GcConfig,
                     Builtin::MemUsageByType => Native::MemUsageByType,
                     Builtin::MemTrace => Native::MemTrace,
+                    Builtin::TaskJoin => Native::TaskJoin,
+                    Builtin::TaskError => Native::TaskError,
                     _ => unreachable!("handled above: {other:?}"),
                 };
                 let mut ops = views(args, &recv);

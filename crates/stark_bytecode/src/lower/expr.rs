@@ -57,7 +57,8 @@ impl FnLower<'_> {
                 self.emit(Instr::LoadBool { dst, value: *v }, span);
                 false
             }
-            ExprKind::None | ExprKind::Error | ExprKind::Spawn { .. } => {
+            ExprKind::Spawn { call, quota } => self.spawn(call, quota.as_deref(), dst),
+            ExprKind::None | ExprKind::Error => {
                 self.emit(Instr::LoadNone { dst }, span);
                 false
             }
@@ -312,6 +313,22 @@ impl FnLower<'_> {
             _ => {}
         }
         let (ta, tb) = (self.ty(a), self.ty(b));
+        if ta == Ty::Int && tb == Ty::Int {
+            // `x + 1`, `1 + x`, `x - 1`: one `IAddImm`, no `LoadInt` (a literal has no
+            // effects, so evaluating only the other operand keeps the order of effects).
+            let imm = match (op, small_int(a), small_int(b)) {
+                (BinOp::Add, _, Some(k)) => Some((a, k)),
+                (BinOp::Add, Some(k), None) => Some((b, k)),
+                (BinOp::Sub, _, Some(k)) => k.checked_neg().map(|k| (a, k)),
+                _ => None,
+            };
+            if let Some((x, imm)) = imm {
+                let v = self.expr(x);
+                self.emit(Instr::IAddImm { dst, a: v.reg, imm }, span);
+                self.release(v, span);
+                return false;
+            }
+        }
         let va = self.expr(a);
         let vb = self.expr(b);
         let owned = self.arith(op, va, &ta, vb, &tb, dst, span);
@@ -400,6 +417,27 @@ impl FnLower<'_> {
         let t = self.temp();
         self.emit(Instr::IToF { dst: t, src: reg }, span);
         t
+    }
+}
+
+/// The value of an Int literal that fits an immediate operand (`IAddImm`, `JumpICmpImm`).
+pub(super) fn small_int(e: &Expr) -> Option<i32> {
+    match e.kind {
+        ExprKind::Int(v) => i32::try_from(v).ok(),
+        _ => None,
+    }
+}
+
+/// The comparison operator of `op`, if it is one.
+pub(super) fn cmp_op(op: BinOp) -> Option<CmpOp> {
+    match op {
+        BinOp::Eq => Some(CmpOp::Eq),
+        BinOp::Ne => Some(CmpOp::Ne),
+        BinOp::Lt => Some(CmpOp::Lt),
+        BinOp::Le => Some(CmpOp::Le),
+        BinOp::Gt => Some(CmpOp::Gt),
+        BinOp::Ge => Some(CmpOp::Ge),
+        _ => None,
     }
 }
 

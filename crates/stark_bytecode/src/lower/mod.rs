@@ -15,6 +15,7 @@
 
 mod call;
 mod expr;
+mod spawn;
 mod stmt;
 mod tensor;
 
@@ -209,11 +210,9 @@ impl<'a> FnLower<'a> {
     }
 
     pub fn patch_to(&mut self, at: usize, target: Label) {
-        match &mut self.code[at] {
-            Instr::Jump { target: t } | Instr::JumpIf { target: t, .. } | Instr::JumpIfNot { target: t, .. } => {
-                *t = target
-            }
-            other => unreachable!("patching a non-jump {other:?}"),
+        match self.code[at].target_mut() {
+            Some(t) => *t = target,
+            None => unreachable!("patching a non-jump {:?}", self.code[at]),
         }
     }
 

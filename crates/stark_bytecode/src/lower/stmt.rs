@@ -43,8 +43,7 @@ impl FnLower<'_> {
             StmtKind::If { branches, else_block } => {
                 let mut ends = Vec::new();
                 for (cond, body) in branches {
-                    let c = self.expr(cond);
-                    let skip = self.emit(Instr::JumpIfNot { cond: c.reg, target: 0 }, cond.span);
+                    let skip = self.jump_unless(cond);
                     self.next_temp = self.temp_base;
                     self.block(body);
                     ends.push(self.emit(Instr::Jump { target: 0 }, span));
@@ -59,8 +58,7 @@ impl FnLower<'_> {
             }
             StmtKind::While { cond, body } => {
                 let start = self.here();
-                let c = self.expr(cond);
-                let exit = self.emit(Instr::JumpIfNot { cond: c.reg, target: 0 }, cond.span);
+                let exit = self.jump_unless(cond);
                 self.next_temp = self.temp_base;
                 self.loops.push(LoopCtx { depth: self.scopes.len(), breaks: vec![], continues: vec![] });
                 self.block(body);
@@ -122,6 +120,34 @@ impl FnLower<'_> {
         r
     }
 
+    /// Evaluates the condition `cond` and emits a jump taken when it is false; returns the
+    /// jump's index, for patching. An Int comparison becomes one fused `JumpICmp` (or
+    /// `JumpICmpImm` against a literal) with the comparison negated, instead of
+    /// `ICmp` + `JumpIfNot`.
+    fn jump_unless(&mut self, cond: &Expr) -> usize {
+        if let ExprKind::Binary(op, a, b) = &cond.kind {
+            if let Some(cmp) = super::expr::cmp_op(*op) {
+                if self.ty(a) == Ty::Int && self.ty(b) == Ty::Int {
+                    let op = cmp.negate();
+                    let va = self.expr(a);
+                    let at = match super::expr::small_int(b) {
+                        Some(imm) => self.emit(Instr::JumpICmpImm { op, a: va.reg, imm, target: 0 }, cond.span),
+                        None => {
+                            let vb = self.expr(b);
+                            let at = self.emit(Instr::JumpICmp { op, a: va.reg, b: vb.reg, target: 0 }, cond.span);
+                            self.release(vb, cond.span);
+                            at
+                        }
+                    };
+                    self.release(va, cond.span);
+                    return at;
+                }
+            }
+        }
+        let c = self.expr(cond);
+        self.emit(Instr::JumpIfNot { cond: c.reg, target: 0 }, cond.span)
+    }
+
     fn for_range(&mut self, iter: &Expr, var: stark_check::LocalId, body: &Block, span: Span) {
         let Some(stark_check::CallRes::Builtin { args, .. }) = self.ck.calls.get(&iter.id).cloned() else {
             unreachable!("range call")
@@ -130,7 +156,6 @@ impl FnLower<'_> {
         let saved_base = self.temp_base;
         let i = self.local_reg[&var];
         let end = self.pinned();
-        let step = self.pinned();
         let load = |this: &mut Self, arg: &stark_check::CallArg, dst: Reg| match arg {
             stark_check::CallArg::Arg(k) => {
                 this.expr_in(&call_args[*k].value, dst);
@@ -142,7 +167,6 @@ impl FnLower<'_> {
         };
         load(self, &args[0], i);
         load(self, &args[1], end);
-        load(self, &args[2], step);
         // The direction is known at compile time when the step is a literal.
         let const_step = match &args[2] {
             stark_check::CallArg::Int(v) => Some(*v),
@@ -156,32 +180,65 @@ impl FnLower<'_> {
             },
             _ => None,
         };
+        // A literal step that fits an immediate needs no register (a literal has no effects,
+        // so not evaluating it changes nothing).
+        let imm_step = const_step.and_then(|s| i32::try_from(s).ok());
+        let step = match imm_step {
+            Some(_) => None,
+            None => {
+                let step = self.pinned();
+                load(self, &args[2], step);
+                Some(step)
+            }
+        };
+        let advance = |this: &mut Self| match (imm_step, step) {
+            (Some(imm), _) => this.emit(Instr::IAddImm { dst: i, a: i, imm }, iter.span),
+            (None, Some(step)) => this.emit(Instr::IAdd { dst: i, a: i, b: step }, iter.span),
+            (None, None) => unreachable!("a step"),
+        };
+        if let Some(s) = const_step {
+            // Known direction: a rotated loop, tested once on entry and then at the bottom by
+            // one fused compare-and-branch (taken backward, it is the collector safepoint a
+            // loop's back `Jump` is): two dispatches of loop overhead per iteration.
+            let op = if s > 0 { CmpOp::Lt } else { CmpOp::Gt };
+            let exit = self.emit(Instr::JumpICmp { op: op.negate(), a: i, b: end, target: 0 }, iter.span);
+            let top = self.here();
+            self.loops.push(LoopCtx { depth: self.scopes.len(), breaks: vec![], continues: vec![] });
+            self.block(body);
+            let ctx = self.loops.pop().expect("loop");
+            let cont = self.here();
+            advance(self);
+            self.emit(Instr::JumpICmp { op, a: i, b: end, target: top }, span);
+            for j in ctx.continues {
+                self.patch_to(j, cont);
+            }
+            self.patch(exit);
+            for j in ctx.breaks {
+                self.patch(j);
+            }
+            self.temp_base = saved_base;
+            self.next_temp = saved_base;
+            return;
+        }
+        let step = step.expect("a step register");
         let cond = self.pinned();
         let start = self.here();
-        match const_step {
-            Some(s) => {
-                let op = if s > 0 { CmpOp::Lt } else { CmpOp::Gt };
-                self.emit(Instr::ICmp { op, dst: cond, a: i, b: end }, iter.span);
-            }
-            None => {
-                let zero = self.temp();
-                self.emit(Instr::LoadInt { dst: zero, value: 0 }, iter.span);
-                self.emit(Instr::ICmp { op: CmpOp::Gt, dst: cond, a: step, b: zero }, iter.span);
-                let neg = self.emit(Instr::JumpIfNot { cond, target: 0 }, iter.span);
-                self.emit(Instr::ICmp { op: CmpOp::Lt, dst: cond, a: i, b: end }, iter.span);
-                let done = self.emit(Instr::Jump { target: 0 }, iter.span);
-                self.patch(neg);
-                self.emit(Instr::ICmp { op: CmpOp::Gt, dst: cond, a: i, b: end }, iter.span);
-                self.patch(done);
-                self.next_temp = self.temp_base;
-            }
-        }
+        let zero = self.temp();
+        self.emit(Instr::LoadInt { dst: zero, value: 0 }, iter.span);
+        self.emit(Instr::ICmp { op: CmpOp::Gt, dst: cond, a: step, b: zero }, iter.span);
+        let neg = self.emit(Instr::JumpIfNot { cond, target: 0 }, iter.span);
+        self.emit(Instr::ICmp { op: CmpOp::Lt, dst: cond, a: i, b: end }, iter.span);
+        let done = self.emit(Instr::Jump { target: 0 }, iter.span);
+        self.patch(neg);
+        self.emit(Instr::ICmp { op: CmpOp::Gt, dst: cond, a: i, b: end }, iter.span);
+        self.patch(done);
+        self.next_temp = self.temp_base;
         let exit = self.emit(Instr::JumpIfNot { cond, target: 0 }, iter.span);
         self.loops.push(LoopCtx { depth: self.scopes.len(), breaks: vec![], continues: vec![] });
         self.block(body);
         let ctx = self.loops.pop().expect("loop");
         let cont = self.here();
-        self.emit(Instr::IAdd { dst: i, a: i, b: step }, iter.span);
+        advance(self);
         self.emit(Instr::Jump { target: start }, span);
         for j in ctx.continues {
             self.patch_to(j, cont);
@@ -367,6 +424,18 @@ impl FnLower<'_> {
                     _ => current,
                 };
                 let vt = self.ty(value);
+                if *ty == Ty::Int && vt == Ty::Int {
+                    // `x += 1` / `x -= 1`: one `IAddImm`.
+                    let imm = match (op, super::expr::small_int(value)) {
+                        (BinOp::Add, Some(k)) => Some(k),
+                        (BinOp::Sub, Some(k)) => k.checked_neg(),
+                        _ => None,
+                    };
+                    if let Some(imm) = imm {
+                        self.emit(Instr::IAddImm { dst, a: current.reg, imm }, span);
+                        return;
+                    }
+                }
                 let v = self.expr(value);
                 let owned = self.arith(op, current, ty, v, &vt, dst, span);
                 self.release(v, span);

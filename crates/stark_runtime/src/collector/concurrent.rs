@@ -52,11 +52,13 @@ impl Worker {
         self.interval_ms.store(ms, Ordering::Relaxed);
     }
 
-    /// Hands a snapshot to the thread; `false` if the thread is gone.
-    pub fn submit(&self, snapshot: Snapshot) -> bool {
-        self.jobs
-            .as_ref()
-            .is_some_and(|tx| tx.send(snapshot).is_ok())
+    /// Hands a snapshot to the thread; gives it back if the thread is gone (the program then
+    /// marks it itself, without having paid for a copy).
+    pub fn submit(&self, snapshot: Snapshot) -> Result<(), Snapshot> {
+        match &self.jobs {
+            Some(tx) => tx.send(snapshot).map_err(|e| e.0),
+            None => Err(snapshot),
+        }
     }
 
     pub fn try_result(&self) -> Option<MarkResult> {

@@ -43,8 +43,11 @@
 //!   owner does), and the program cannot reach it again except through a `WeakRef`,
 //!   which the validation sees as a changed count. No dirty bits are needed on the hot
 //!   paths because validation recounts instead of trusting the snapshot.
-//! - **C4 (bounded pauses).** Snapshot work is capped per step; validation and sweep work
-//!   is proportional to the garbage found, itself bounded by the snapshot size.
+//! - **C4 (bounded pauses).** Snapshot work is capped per step (nodes, edges, and a
+//!   wall-clock budget checked as it goes; an object's children are visited only while
+//!   edges remain, so a huge list costs no more than a small one); validation and sweep
+//!   work is proportional to the garbage found, itself bounded by the snapshot size. The
+//!   collector thread is started outside any timed step.
 
 pub mod concurrent;
 pub mod snapshot;
@@ -68,6 +71,16 @@ pub const STEP_NODES: usize = 2048;
 pub const STEP_EDGES: usize = 8192;
 /// A root buffer this long asks for a step even before the byte threshold.
 const ROOTS_SOFT_LIMIT: usize = 64 * 1024;
+/// Wall-clock budget of one snapshot copy. The node and edge caps bound the work, but not
+/// its time (cache misses on a large heap, releasing dead roots), so the copy also stops
+/// early once this much time has gone; a smaller snapshot is still sound (C3).
+const STEP_BUDGET: std::time::Duration = std::time::Duration::from_micros(300);
+/// How many nodes or dead roots are handled between two clock reads.
+const CLOCK_EVERY: usize = 64;
+/// Nodes a snapshot always copies before the budget applies, so that on a slow or
+/// overloaded machine (Valgrind, a busy core) each step still makes progress against the
+/// garbage the program produces.
+const STEP_MIN_NODES: usize = 512;
 
 /// The program thread's side of the collector.
 #[derive(Default)]
@@ -171,6 +184,12 @@ impl Heap {
                     self.trace_phase("mark", r.started, r.finished, 1);
                     step.garbage = self.validate(nodes, &r.white);
                     step.applied = true;
+                    // The sweep of this garbage follows in the same pause; the next
+                    // snapshot waits for the next safepoint so the two costs never add up.
+                    if !self.collector.roots.is_empty() {
+                        self.collector.due = true;
+                    }
+                    return step;
                 }
                 // Still marking: the program goes on; a later safepoint picks it up.
                 None => return step,
@@ -179,15 +198,7 @@ impl Heap {
         if self.collector.roots.is_empty() {
             return step;
         }
-        if self.gc.background && self.collector.worker.is_none() && !self.collector.worker_failed {
-            match Worker::start(self.gc.cycle_interval_ms) {
-                Some(w) => {
-                    self.collector.attention = Some(w.attention.clone());
-                    self.collector.worker = Some(w);
-                }
-                None => self.collector.worker_failed = true,
-            }
-        }
+        self.gc_start_worker();
         let t0 = Instant::now();
         let (nodes, snapshot) = self.take_snapshot();
         self.trace_phase("snapshot", t0, Instant::now(), 0);
@@ -199,13 +210,19 @@ impl Heap {
             .worker
             .as_ref()
             .filter(|_| self.gc.background);
-        if let Some(w) = worker {
-            w.set_interval(self.gc.cycle_interval_ms);
-            if w.submit(snapshot.clone()) {
-                self.collector.in_flight = Some(nodes);
-                return step;
+        let snapshot = match worker {
+            Some(w) => {
+                w.set_interval(self.gc.cycle_interval_ms);
+                match w.submit(snapshot) {
+                    Ok(()) => {
+                        self.collector.in_flight = Some(nodes);
+                        return step;
+                    }
+                    Err(back) => back,
+                }
             }
-        }
+            None => snapshot,
+        };
         // No thread (background=false, or none could start): mark here, still bounded.
         let t1 = Instant::now();
         let white = snapshot.white_nodes();
@@ -216,6 +233,20 @@ impl Heap {
         step
     }
 
+    /// Starts the collector thread if `background` asks for one. The VM calls this before
+    /// it starts timing a safepoint, so spawning a thread never counts as a pause.
+    pub fn gc_start_worker(&mut self) {
+        if self.gc.background && self.collector.worker.is_none() && !self.collector.worker_failed {
+            match Worker::start(self.gc.cycle_interval_ms) {
+                Some(w) => {
+                    self.collector.attention = Some(w.attention.clone());
+                    self.collector.worker = Some(w);
+                }
+                None => self.collector.worker_failed = true,
+            }
+        }
+    }
+
     /// Copies a bounded subgraph reachable from buffered roots (C4), pinning its nodes.
     fn take_snapshot(&mut self) -> (Vec<ObjRef>, Snapshot) {
         type Index = HashMap<ObjRef, u32, BuildHasherDefault<FxHasher>>;
@@ -224,7 +255,13 @@ impl Heap {
         let mut snap = Snapshot::default();
         let mut edges_left = STEP_EDGES;
         let mut next = 0usize;
+        let deadline = Instant::now() + STEP_BUDGET;
+        let mut ticks = 0usize;
         loop {
+            ticks += 1;
+            if ticks % CLOCK_EVERY == 0 && nodes.len() >= STEP_MIN_NODES && Instant::now() >= deadline {
+                break;
+            }
             // Take the next root once the previous one's subgraph is copied.
             if next == nodes.len() {
                 if nodes.len() >= STEP_NODES || edges_left == 0 {
@@ -252,9 +289,9 @@ impl Heap {
             let o = nodes[next];
             next += 1;
             let mut children: Vec<u32> = Vec::new();
-            crate::cycle::trace(o, |c| {
+            crate::cycle::trace_while(o, |c| {
                 if edges_left == 0 {
-                    return;
+                    return false;
                 }
                 edges_left -= 1;
                 let i = match index.get(&c) {
@@ -266,9 +303,10 @@ impl Heap {
                         i
                     }
                     // Beyond the bound: the edge is left out, which is safe (C3).
-                    None => return,
+                    None => return true,
                 };
                 children.push(i);
+                true
             });
             // Nodes are processed in index order, so this is node `next - 1`'s start.
             snap.offsets.push(snap.edges.len() as u32);

@@ -78,6 +78,9 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::MemTrace => memory::trace(cx, a),
         Native::Data(op) => tensor::call(cx, op, a),
         Native::MemCollect => fail("internal error: Memory.collect is handled by the VM"),
+        Native::Spawn { .. } | Native::TaskJoin | Native::TaskError => {
+            fail("internal error: actors are handled by the VM")
+        }
     }
 }
 

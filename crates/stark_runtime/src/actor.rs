@@ -1,0 +1,178 @@
+//! The runtime's side of actors (SPEC §2 "Concurrency", M8, M15): the `Task` handle object
+//! and the counters that make every actor's heap visible in the spawning program's
+//! `Memory.profile()`.
+//!
+//! Each actor runs on its own `Heap` (its pool in the `actor` zone), which belongs to the
+//! actor's thread; no `ObjRef` and no reference count ever crosses threads. What does cross
+//! is plain data (the VM's transfer graph), a `TaskBody`'s `Arc` (atomically counted), and
+//! the atomic counters here.
+
+use crate::heap::Heap;
+use crate::object::{Header, ObjKind};
+use crate::value::ObjRef;
+use crate::zone::{Zone, ZoneCounters};
+use crate::OutOfMemory;
+use std::any::Any;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// A `Task<T>` object's body: the VM's shared task state, type-erased so the runtime does
+/// not depend on the VM, and the spawned function's name (for printing).
+pub struct TaskBody {
+    pub shared: Arc<dyn Any + Send + Sync>,
+    pub name: Box<str>,
+}
+
+#[repr(C)]
+pub(crate) struct TaskObj {
+    pub header: Header,
+    pub body: TaskBody,
+}
+
+/// One zone's counters, updated by many actor heaps at once.
+#[derive(Default)]
+struct AtomicZone {
+    live_bytes: AtomicU64,
+    live_objects: AtomicU64,
+    allocations: AtomicU64,
+    deallocations: AtomicU64,
+    peak_bytes: AtomicU64,
+}
+
+/// The sum of the counters of every actor heap of one program run, per zone. An actor's
+/// heap *mirrors* its accounting here as it allocates and frees (a few relaxed atomic adds,
+/// no lock); the spawning program's heap adds the sums to its own profile. Peaks are the
+/// peak of the sum, so they hold across actors that ran at the same time.
+#[derive(Default)]
+pub struct SharedCounters {
+    zones: [AtomicZone; Zone::COUNT],
+    total_live: AtomicU64,
+    total_peak: AtomicU64,
+}
+
+impl SharedCounters {
+    #[inline]
+    pub(crate) fn on_alloc(&self, zone: Zone, bytes: u64) {
+        let z = &self.zones[zone.index()];
+        let live = z.live_bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        z.peak_bytes.fetch_max(live, Ordering::Relaxed);
+        z.live_objects.fetch_add(1, Ordering::Relaxed);
+        z.allocations.fetch_add(1, Ordering::Relaxed);
+        let total = self.total_live.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        self.total_peak.fetch_max(total, Ordering::Relaxed);
+    }
+
+    #[inline]
+    pub(crate) fn on_free(&self, zone: Zone, bytes: u64) {
+        let z = &self.zones[zone.index()];
+        z.live_bytes.fetch_sub(bytes, Ordering::Relaxed);
+        z.live_objects.fetch_sub(1, Ordering::Relaxed);
+        z.deallocations.fetch_add(1, Ordering::Relaxed);
+        self.total_live.fetch_sub(bytes, Ordering::Relaxed);
+    }
+
+    #[inline]
+    pub(crate) fn on_resize(&self, zone: Zone, delta: i64) {
+        let z = &self.zones[zone.index()];
+        if delta >= 0 {
+            let d = delta as u64;
+            let live = z.live_bytes.fetch_add(d, Ordering::Relaxed) + d;
+            z.peak_bytes.fetch_max(live, Ordering::Relaxed);
+            let total = self.total_live.fetch_add(d, Ordering::Relaxed) + d;
+            self.total_peak.fetch_max(total, Ordering::Relaxed);
+        } else {
+            let d = delta.unsigned_abs();
+            z.live_bytes.fetch_sub(d, Ordering::Relaxed);
+            self.total_live.fetch_sub(d, Ordering::Relaxed);
+        }
+    }
+
+    /// A heap mirrored here is going away with `live` still in it (freed wholesale).
+    pub(crate) fn forget(&self, zones: &[ZoneCounters; Zone::COUNT]) {
+        for (z, c) in self.zones.iter().zip(zones) {
+            z.live_bytes.fetch_sub(c.live_bytes, Ordering::Relaxed);
+            z.live_objects.fetch_sub(c.live_objects, Ordering::Relaxed);
+            z.deallocations.fetch_add(c.live_objects, Ordering::Relaxed);
+            self.total_live.fetch_sub(c.live_bytes, Ordering::Relaxed);
+        }
+    }
+
+    /// The current sums.
+    pub fn zone(&self, zone: Zone) -> ZoneCounters {
+        let z = &self.zones[zone.index()];
+        ZoneCounters {
+            live_bytes: z.live_bytes.load(Ordering::Relaxed),
+            live_objects: z.live_objects.load(Ordering::Relaxed),
+            allocations: z.allocations.load(Ordering::Relaxed),
+            deallocations: z.deallocations.load(Ordering::Relaxed),
+            peak_bytes: z.peak_bytes.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn total_live(&self) -> u64 {
+        self.total_live.load(Ordering::Relaxed)
+    }
+
+    pub fn total_peak(&self) -> u64 {
+        self.total_peak.load(Ordering::Relaxed)
+    }
+}
+
+impl Heap {
+    /// Makes this heap an actor's: new objects go to the `actor` zone, and every
+    /// allocation and free is mirrored into `counters` (the spawning program's view).
+    pub fn make_actor_heap(&mut self, counters: Arc<SharedCounters>) {
+        self.current_zone = Zone::Actor;
+        self.mirror = Some(counters);
+    }
+
+    /// Adds the sums in `counters` (the actors this program spawned) to `profile()`.
+    pub fn show_actors(&mut self, counters: Arc<SharedCounters>) {
+        self.actors = Some(counters);
+    }
+
+    /// The actors' sums this heap's profile includes, if any.
+    pub fn actor_counters(&self) -> Option<&Arc<SharedCounters>> {
+        self.actors.as_ref()
+    }
+
+    /// A new `Task` handle. Never arena-allocated: it owns an `Arc`.
+    pub fn alloc_task(&mut self, body: TaskBody) -> Result<ObjRef, OutOfMemory> {
+        let extra = body.name.len() as u64;
+        let ptr = self.alloc_header_in(self.current_zone, ObjKind::Task, extra)?;
+        // SAFETY: the allocation has TaskObj's layout (I2); the body is written once.
+        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut TaskObj)).body).write(body) };
+        Ok(ObjRef(ptr))
+    }
+
+    /// Moves a uniquely owned tensor's body out (the buffer is not copied), leaving an
+    /// empty 0-element tensor behind, refunded its bytes; the caller then releases it.
+    pub fn take_tensor_body(&mut self, t: ObjRef) -> crate::tensor::TensorBody {
+        let empty = crate::tensor::TensorBody {
+            shape: vec![0],
+            buf: crate::tensor_pool::TensorBuf::new(0).expect("an empty buffer needs no memory"),
+        };
+        let body = std::mem::replace(t.tensor_mut(), empty);
+        let bytes = body.buf.capacity_bytes() as i64 + (body.shape.capacity() * 8) as i64;
+        let _ = self.resize(t, -bytes);
+        body
+    }
+}
+
+impl ObjRef {
+    #[inline]
+    pub fn task(&self) -> &TaskBody {
+        debug_assert_eq!(self.kind(), ObjKind::Task);
+        // SAFETY: I1, I2 (kind Task ⇒ TaskObj with a live body).
+        unsafe { &(*(self.raw() as *const TaskObj)).body }
+    }
+}
+
+/// Drops a task object's body (its release, or the heap going away).
+///
+/// # Safety
+/// The object is a live Task and its body is dropped exactly once.
+pub(crate) unsafe fn drop_task_body(obj: ObjRef) {
+    // SAFETY: the caller's contract; kind Task ⇒ TaskObj (I2).
+    unsafe { std::ptr::drop_in_place(&mut (*(obj.raw() as *mut TaskObj)).body) }
+}

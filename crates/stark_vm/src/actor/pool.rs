@@ -1,0 +1,136 @@
+//! The thread pool actors run on: one worker per core, started on a program's first
+//! `spawn`, pulling tasks from one FIFO queue.
+//!
+//! No worker ever waits for work that only the pool could do: a `join` of a task nobody
+//! started runs it inline on the joining thread (`TaskShared::claim`), and waiting happens
+//! only for a task that is already running on some thread. Since a task can only join
+//! tasks spawned before it was handed their handle, those waits form no cycle, so actors
+//! that spawn and join actors cannot deadlock the pool, whatever its size.
+
+use super::task::TaskShared;
+use stark_bytecode::Module;
+use stark_runtime::SharedCounters;
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+
+/// Rust stack of a worker: actors joined inline nest a VM per level.
+const WORKER_STACK: usize = 64 << 20;
+
+#[derive(Default)]
+struct Queue {
+    tasks: VecDeque<Arc<TaskShared>>,
+    /// Spawned and not yet finished (queued or running).
+    outstanding: usize,
+    shutdown: bool,
+}
+
+pub(crate) struct Pool {
+    /// The program, shared by every actor's VM (read-only).
+    pub module: Arc<Module>,
+    /// The sums of all actor heaps, shown in the spawning program's profile.
+    pub counters: Arc<SharedCounters>,
+    /// What `args()` returns inside actors.
+    pub args: Vec<String>,
+    queue: Mutex<Queue>,
+    /// Signalled when a task is queued or the pool shuts down.
+    work: Condvar,
+    /// Signalled when `outstanding` drops to zero.
+    idle: Condvar,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Pool {
+    /// A pool of one worker per core (at least one).
+    pub(crate) fn start(module: Arc<Module>, args: Vec<String>) -> Arc<Pool> {
+        let pool = Arc::new(Pool {
+            module,
+            counters: Arc::new(SharedCounters::default()),
+            args,
+            queue: Mutex::new(Queue::default()),
+            work: Condvar::new(),
+            idle: Condvar::new(),
+            workers: Mutex::new(Vec::new()),
+        });
+        let n = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let mut handles = Vec::with_capacity(n);
+        for i in 0..n {
+            let p = pool.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("stark-actor-{i}"))
+                .stack_size(WORKER_STACK)
+                .spawn(move || p.worker());
+            // A refused thread only shrinks the pool: joins run unstarted tasks inline.
+            if let Ok(h) = spawned {
+                handles.push(h);
+            }
+        }
+        *pool.workers.lock().unwrap_or_else(|e| e.into_inner()) = handles;
+        pool
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn submit(&self, task: Arc<TaskShared>) {
+        let mut q = self.lock();
+        q.outstanding += 1;
+        q.tasks.push_back(task);
+        self.work.notify_one();
+    }
+
+    /// A task finished (on a worker or inline).
+    pub(crate) fn finished(&self) {
+        let mut q = self.lock();
+        q.outstanding -= 1;
+        if q.outstanding == 0 {
+            self.idle.notify_all();
+        }
+    }
+
+    fn worker(self: Arc<Self>) {
+        loop {
+            let task = {
+                let mut q = self.lock();
+                loop {
+                    if let Some(t) = q.tasks.pop_front() {
+                        break t;
+                    }
+                    if q.shutdown {
+                        return;
+                    }
+                    q = self.work.wait(q).unwrap_or_else(|e| e.into_inner());
+                }
+            };
+            // A joiner may have run it inline already.
+            if let Some(job) = task.claim() {
+                super::run_claimed(&self, &task, job);
+            }
+        }
+    }
+
+    /// Waits until every spawned actor has finished, then stops the workers.
+    pub(crate) fn shutdown(&self, wait: bool) {
+        {
+            let mut q = self.lock();
+            while wait && q.outstanding > 0 {
+                q = self.idle.wait(q).unwrap_or_else(|e| e.into_inner());
+            }
+            q.shutdown = true;
+            if !wait {
+                q.tasks.clear();
+            }
+            self.work.notify_all();
+        }
+        if wait {
+            let handles =
+                std::mem::take(&mut *self.workers.lock().unwrap_or_else(|e| e.into_inner()));
+            for h in handles {
+                let _ = h.join();
+            }
+        }
+    }
+}
