@@ -60,123 +60,311 @@ impl CmpOp {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Instr {
     // ---- loads ----
-    LoadInt { dst: Reg, value: i64 },
-    LoadFloat { dst: Reg, value: f64 },
-    LoadBool { dst: Reg, value: bool },
-    LoadNone { dst: Reg },
+    LoadInt {
+        dst: Reg,
+        value: i64,
+    },
+    LoadFloat {
+        dst: Reg,
+        value: f64,
+    },
+    LoadBool {
+        dst: Reg,
+        value: bool,
+    },
+    LoadNone {
+        dst: Reg,
+    },
     /// `dst` = a view of the program's constant string `module.strings[konst]` (allocated
     /// once per run and owned by the VM's constant table; strings are immutable).
-    LoadStr { dst: Reg, konst: u32 },
+    LoadStr {
+        dst: Reg,
+        konst: u32,
+    },
 
     // ---- register transfer ----
     /// `dst = src` with no refcount change: scalars, or making a view.
-    Copy { dst: Reg, src: Reg },
+    Copy {
+        dst: Reg,
+        src: Reg,
+    },
     /// Ownership transfer: `dst = src; src = None`.
-    Move { dst: Reg, src: Reg },
+    Move {
+        dst: Reg,
+        src: Reg,
+    },
 
     // ---- reference counting (M12) ----
     /// +1 strong count; no-op on a non-object.
-    Incref { reg: Reg },
+    Incref {
+        reg: Reg,
+    },
     /// Releases a temporary's reference (freeing at zero, M3), then `reg = None`.
-    Decref { reg: Reg },
+    Decref {
+        reg: Reg,
+    },
     /// Releases an owning binding leaving scope, then `reg = None`. No-op on `None`, which is
     /// what a binding moved out of holds.
-    Drop { reg: Reg },
+    Drop {
+        reg: Reg,
+    },
 
     // ---- typed arithmetic: Int (overflow and division by zero are runtime errors) ----
-    IAdd { dst: Reg, a: Reg, b: Reg },
-    ISub { dst: Reg, a: Reg, b: Reg },
-    IMul { dst: Reg, a: Reg, b: Reg },
+    IAdd {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    ISub {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    IMul {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
     /// Truncates toward zero (as Rust).
-    IDiv { dst: Reg, a: Reg, b: Reg },
+    IDiv {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
     /// Takes the dividend's sign (as Rust's `%`).
-    IMod { dst: Reg, a: Reg, b: Reg },
+    IMod {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
     /// Negative exponent is a runtime error.
-    IPow { dst: Reg, a: Reg, b: Reg },
-    INeg { dst: Reg, src: Reg },
-    ICmp { op: CmpOp, dst: Reg, a: Reg, b: Reg },
+    IPow {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    INeg {
+        dst: Reg,
+        src: Reg,
+    },
+    ICmp {
+        op: CmpOp,
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
     /// `dst = a + imm`, overflow a runtime error: lowering's form of `x + 1`, `1 + x` and
     /// `x - 1` (as `x + -1`) on Ints, which saves a `LoadInt` and a register.
-    IAddImm { dst: Reg, a: Reg, imm: i32 },
+    IAddImm {
+        dst: Reg,
+        a: Reg,
+        imm: i32,
+    },
     // ---- typed arithmetic: Float (IEEE, never an error) ----
-    FAdd { dst: Reg, a: Reg, b: Reg },
-    FSub { dst: Reg, a: Reg, b: Reg },
-    FMul { dst: Reg, a: Reg, b: Reg },
-    FDiv { dst: Reg, a: Reg, b: Reg },
+    FAdd {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FSub {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FMul {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FDiv {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
     /// Python's float `%` (result takes the divisor's sign).
-    FMod { dst: Reg, a: Reg, b: Reg },
-    FPow { dst: Reg, a: Reg, b: Reg },
-    FNeg { dst: Reg, src: Reg },
-    FCmp { op: CmpOp, dst: Reg, a: Reg, b: Reg },
+    FMod {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FPow {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    FNeg {
+        dst: Reg,
+        src: Reg,
+    },
+    FCmp {
+        op: CmpOp,
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
     /// Int -> Float (for mixed arithmetic).
-    IToF { dst: Reg, src: Reg },
-    Not { dst: Reg, src: Reg },
+    IToF {
+        dst: Reg,
+        src: Reg,
+    },
+    Not {
+        dst: Reg,
+        src: Reg,
+    },
     /// Bool equality.
-    BCmp { op: CmpOp, dst: Reg, a: Reg, b: Reg },
+    BCmp {
+        op: CmpOp,
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
     // ---- strings ----
     /// New string `a + b`; operands are views.
-    Concat { dst: Reg, a: Reg, b: Reg },
+    Concat {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
     /// Lexicographic comparison of two strings.
-    SCmp { op: CmpOp, dst: Reg, a: Reg, b: Reg },
+    SCmp {
+        op: CmpOp,
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
     /// Structural equality of any two values of the same static type (lists, maps, structs
     /// compared field by field; `None` equals only `None`). `negate` gives `!=`.
-    Equal { dst: Reg, a: Reg, b: Reg, negate: bool },
+    Equal {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+        negate: bool,
+    },
     /// `dst = (src is None)`.
-    IsNone { dst: Reg, src: Reg },
+    IsNone {
+        dst: Reg,
+        src: Reg,
+    },
 
     // ---- control ----
-    Jump { target: Label },
-    JumpIf { cond: Reg, target: Label },
-    JumpIfNot { cond: Reg, target: Label },
+    Jump {
+        target: Label,
+    },
+    JumpIf {
+        cond: Reg,
+        target: Label,
+    },
+    JumpIfNot {
+        cond: Reg,
+        target: Label,
+    },
     /// Fused Int compare-and-branch: jumps when `a op b` holds. Lowering emits it for Int
     /// comparisons that are `if`/`while` conditions (with `op` negated, to skip the body)
     /// and for the test of a `for … in range` loop. Like `Jump`, taken backward it is a
     /// collector safepoint.
-    JumpICmp { op: CmpOp, a: Reg, b: Reg, target: Label },
+    JumpICmp {
+        op: CmpOp,
+        a: Reg,
+        b: Reg,
+        target: Label,
+    },
     /// `JumpICmp` against an immediate: jumps when `a op imm` holds.
-    JumpICmpImm { op: CmpOp, a: Reg, imm: i32, target: Label },
+    JumpICmpImm {
+        op: CmpOp,
+        a: Reg,
+        imm: i32,
+        target: Label,
+    },
     /// Calls `func` with arguments in registers `args .. args+argc`. For an owned parameter
     /// the callee takes over the argument register's reference; a borrowed one is a view.
     /// The result (owned) lands in `dst`. A call deeper than the VM's limit is the runtime
     /// error "stack overflow".
-    Call { dst: Reg, func: FuncId, args: Reg, argc: u16 },
+    Call {
+        dst: Reg,
+        func: FuncId,
+        args: Reg,
+        argc: u16,
+    },
     /// Returns `src` (ownership passes to the caller).
-    Ret { src: Reg },
+    Ret {
+        src: Reg,
+    },
     RetNone,
 
     // ---- structs ----
     /// New instance of `module.structs[ty]`, fields taken (moved) from `args .. args+argc`.
     /// `stack` marks an allocation escape analysis proved local (M9); `stark ir` prints it.
-    NewStruct { dst: Reg, ty: TypeId, args: Reg, argc: u16, stack: bool },
+    NewStruct {
+        dst: Reg,
+        ty: TypeId,
+        args: Reg,
+        argc: u16,
+        stack: bool,
+    },
     /// `dst` = view of field `field` of `obj`.
-    GetField { dst: Reg, obj: Reg, field: u16 },
+    GetField {
+        dst: Reg,
+        obj: Reg,
+        field: u16,
+    },
     /// Stores `src` (moved) into field `field` of `obj`, releasing the old value.
-    SetField { obj: Reg, field: u16, src: Reg },
+    SetField {
+        obj: Reg,
+        field: u16,
+        src: Reg,
+    },
 
     // ---- lists and maps (the hot ones; the rest go through `CallNative`) ----
     /// New list of the `argc` values in `args ..` (moved in).
-    NewList { dst: Reg, args: Reg, argc: u16 },
+    NewList {
+        dst: Reg,
+        args: Reg,
+        argc: u16,
+    },
     /// New map from `argc` key/value pairs in `args ..` (key, value, key, value, …; moved in).
-    NewMap { dst: Reg, args: Reg, argc: u16 },
+    NewMap {
+        dst: Reg,
+        args: Reg,
+        argc: u16,
+    },
     /// `dst` = view of `list[index]`; out of range is a runtime error.
-    ListGet { dst: Reg, list: Reg, index: Reg },
+    ListGet {
+        dst: Reg,
+        list: Reg,
+        index: Reg,
+    },
     /// `list[index] = src` (moved in; old element released).
-    ListSet { list: Reg, index: Reg, src: Reg },
+    ListSet {
+        list: Reg,
+        index: Reg,
+        src: Reg,
+    },
 
     /// If `src` is `None`: runtime error "`{module.strings[expr]}` is None"; else `dst = src`
     /// (a view; no refcount change).
-    Unwrap { dst: Reg, src: Reg, expr: u32 },
+    Unwrap {
+        dst: Reg,
+        src: Reg,
+        expr: u32,
+    },
     /// Opens an `arena NAME:` block (M10): until the matching `ArenaExit`, heap values
     /// allocated by this frame come from one region, and `Incref`/`Decref`/`Drop` on them
     /// change no count. `name` indexes `module.strings`.
-    ArenaEnter { name: u32 },
+    ArenaEnter {
+        name: u32,
+    },
     /// Closes the innermost open arena: runs the destructors of its values in reverse
     /// allocation order, releases what they reference outside the arena, and frees the
     /// region at once. Lowering emits it on every path out of the block.
     ArenaExit,
     /// Calls a built-in. Operands are views except those `native.consumes(i)` says are taken
     /// over. The result is owned.
-    CallNative { dst: Reg, native: Native, args: Reg, argc: u16 },
+    CallNative {
+        dst: Reg,
+        native: Native,
+        args: Reg,
+        argc: u16,
+    },
 }
 
 /// One compiled function.
@@ -229,7 +417,11 @@ mod tests {
     /// The dispatch loop copies an instruction per step: keep them two words at most.
     #[test]
     fn instr_is_at_most_16_bytes() {
-        assert!(std::mem::size_of::<Instr>() <= 16, "{}", std::mem::size_of::<Instr>());
+        assert!(
+            std::mem::size_of::<Instr>() <= 16,
+            "{}",
+            std::mem::size_of::<Instr>()
+        );
     }
 }
 

@@ -100,7 +100,10 @@ pub enum Native {
     // ---- actors (the VM runs these: `stark_vm::actor`) ----
     /// `spawn func(args…) [with quota=q]`: operands are the arguments (all taken over: they
     /// are sent to the actor) and, when `quota`, the Int quota last. Returns a `Task`.
-    Spawn { func: u32, quota: bool },
+    Spawn {
+        func: u32,
+        quota: bool,
+    },
     /// `task.join()`: the actor's result (moved out) or its error, failing the caller.
     TaskJoin,
     /// `task.error() -> String?`.

@@ -23,7 +23,10 @@ fn reg(f: &Function, r: Reg) -> String {
 }
 
 fn range(f: &Function, start: Reg, count: u16) -> String {
-    (0..count).map(|i| reg(f, start + i)).collect::<Vec<_>>().join(", ")
+    (0..count)
+        .map(|i| reg(f, start + i))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn print_function(module: &Module, f: &Function, out: &mut String) {
@@ -40,7 +43,13 @@ pub fn print_function(module: &Module, f: &Function, out: &mut String) {
             format!("{prefix}{}", reg(f, i as Reg))
         })
         .collect();
-    let _ = writeln!(out, "fn {}({}) regs={}:", f.name, params.join(", "), f.num_regs);
+    let _ = writeln!(
+        out,
+        "fn {}({}) regs={}:",
+        f.name,
+        params.join(", "),
+        f.num_regs
+    );
     for (i, instr) in f.code.iter().enumerate() {
         let _ = writeln!(out, "  {i:4}  {}", instr_text(module, f, instr));
     }
@@ -48,14 +57,19 @@ pub fn print_function(module: &Module, f: &Function, out: &mut String) {
 
 pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
     let r = |x: Reg| reg(f, x);
-    let bin = |name: &str, dst: Reg, a: Reg, b: Reg| format!("{name:<12} {}, {}, {}", r(dst), r(a), r(b));
+    let bin =
+        |name: &str, dst: Reg, a: Reg, b: Reg| format!("{name:<12} {}, {}, {}", r(dst), r(a), r(b));
     match *instr {
         Instr::LoadInt { dst, value } => format!("{:<12} {}, {value}", "load_int", r(dst)),
         Instr::LoadFloat { dst, value } => format!("{:<12} {}, {value:?}", "load_float", r(dst)),
         Instr::LoadBool { dst, value } => format!("{:<12} {}, {value}", "load_bool", r(dst)),
         Instr::LoadNone { dst } => format!("{:<12} {}", "load_none", r(dst)),
         Instr::LoadStr { dst, konst } => {
-            let s = module.strings.get(konst as usize).map(String::as_str).unwrap_or("");
+            let s = module
+                .strings
+                .get(konst as usize)
+                .map(String::as_str)
+                .unwrap_or("");
             format!("{:<12} {}, {s:?}", "load_str", r(dst))
         }
         Instr::Copy { dst, src } => format!("{:<12} {}, {}", "copy", r(dst), r(src)),
@@ -85,48 +99,135 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
         Instr::BCmp { op, dst, a, b } => bin(&format!("bcmp.{}", op.name()), dst, a, b),
         Instr::Concat { dst, a, b } => bin("concat", dst, a, b),
         Instr::SCmp { op, dst, a, b } => bin(&format!("scmp.{}", op.name()), dst, a, b),
-        Instr::Equal { dst, a, b, negate } => bin(if negate { "not_equal" } else { "equal" }, dst, a, b),
+        Instr::Equal { dst, a, b, negate } => {
+            bin(if negate { "not_equal" } else { "equal" }, dst, a, b)
+        }
         Instr::IsNone { dst, src } => format!("{:<12} {}, {}", "is_none", r(dst), r(src)),
         Instr::Jump { target } => format!("{:<12} @{target}", "jump"),
         Instr::JumpIf { cond, target } => format!("{:<12} {}, @{target}", "jump_if", r(cond)),
-        Instr::JumpIfNot { cond, target } => format!("{:<12} {}, @{target}", "jump_if_not", r(cond)),
+        Instr::JumpIfNot { cond, target } => {
+            format!("{:<12} {}, @{target}", "jump_if_not", r(cond))
+        }
         Instr::JumpICmp { op, a, b, target } => {
-            format!("{:<12} {}, {}, @{target}", format!("jump_i{}", op.name()), r(a), r(b))
+            format!(
+                "{:<12} {}, {}, @{target}",
+                format!("jump_i{}", op.name()),
+                r(a),
+                r(b)
+            )
         }
         Instr::JumpICmpImm { op, a, imm, target } => {
-            format!("{:<12} {}, {imm}, @{target}", format!("jump_i{}", op.name()), r(a))
+            format!(
+                "{:<12} {}, {imm}, @{target}",
+                format!("jump_i{}", op.name()),
+                r(a)
+            )
         }
-        Instr::Call { dst, func, args, argc } => {
-            let name = module.functions.get(func as usize).map(|f| f.name.as_str()).unwrap_or("?");
-            format!("{:<12} {}, {name}({})", "call", r(dst), range(f, args, argc))
+        Instr::Call {
+            dst,
+            func,
+            args,
+            argc,
+        } => {
+            let name = module
+                .functions
+                .get(func as usize)
+                .map(|f| f.name.as_str())
+                .unwrap_or("?");
+            format!(
+                "{:<12} {}, {name}({})",
+                "call",
+                r(dst),
+                range(f, args, argc)
+            )
         }
         Instr::Ret { src } => format!("{:<12} {}", "ret", r(src)),
         Instr::RetNone => "ret_none".to_string(),
-        Instr::NewStruct { dst, ty, args, argc, stack } => {
-            let name = module.structs.get(ty as usize).map(|s| s.name.as_str()).unwrap_or("?");
+        Instr::NewStruct {
+            dst,
+            ty,
+            args,
+            argc,
+            stack,
+        } => {
+            let name = module
+                .structs
+                .get(ty as usize)
+                .map(|s| s.name.as_str())
+                .unwrap_or("?");
             let kind = if stack { "stack" } else { "heap" };
-            format!("{:<12} {}, {name}({}) {kind}", "new_struct", r(dst), range(f, args, argc))
+            format!(
+                "{:<12} {}, {name}({}) {kind}",
+                "new_struct",
+                r(dst),
+                range(f, args, argc)
+            )
         }
-        Instr::GetField { dst, obj, field } => format!("{:<12} {}, {}.{field}", "get_field", r(dst), r(obj)),
-        Instr::SetField { obj, field, src } => format!("{:<12} {}.{field}, {}", "set_field", r(obj), r(src)),
-        Instr::NewList { dst, args, argc } => format!("{:<12} {}, [{}]", "new_list", r(dst), range(f, args, argc)),
-        Instr::NewMap { dst, args, argc } => format!("{:<12} {}, {{{}}}", "new_map", r(dst), range(f, args, argc)),
-        Instr::ListGet { dst, list, index } => format!("{:<12} {}, {}[{}]", "list_get", r(dst), r(list), r(index)),
-        Instr::ListSet { list, index, src } => format!("{:<12} {}[{}], {}", "list_set", r(list), r(index), r(src)),
+        Instr::GetField { dst, obj, field } => {
+            format!("{:<12} {}, {}.{field}", "get_field", r(dst), r(obj))
+        }
+        Instr::SetField { obj, field, src } => {
+            format!("{:<12} {}.{field}, {}", "set_field", r(obj), r(src))
+        }
+        Instr::NewList { dst, args, argc } => {
+            format!("{:<12} {}, [{}]", "new_list", r(dst), range(f, args, argc))
+        }
+        Instr::NewMap { dst, args, argc } => {
+            format!("{:<12} {}, {{{}}}", "new_map", r(dst), range(f, args, argc))
+        }
+        Instr::ListGet { dst, list, index } => {
+            format!("{:<12} {}, {}[{}]", "list_get", r(dst), r(list), r(index))
+        }
+        Instr::ListSet { list, index, src } => {
+            format!("{:<12} {}[{}], {}", "list_set", r(list), r(index), r(src))
+        }
         Instr::Unwrap { dst, src, .. } => format!("{:<12} {}, {}", "unwrap", r(dst), r(src)),
         Instr::ArenaEnter { name } => {
-            let s = module.strings.get(name as usize).map(String::as_str).unwrap_or("?");
+            let s = module
+                .strings
+                .get(name as usize)
+                .map(String::as_str)
+                .unwrap_or("?");
             format!("{:<12} {s}", "arena_enter")
         }
         Instr::ArenaExit => "arena_exit".to_string(),
-        Instr::CallNative { dst, native: crate::native::Native::Spawn { func, quota }, args, argc } => {
-            let name = module.functions.get(func as usize).map(|f| f.name.as_str()).unwrap_or("?");
+        Instr::CallNative {
+            dst,
+            native: crate::native::Native::Spawn { func, quota },
+            args,
+            argc,
+        } => {
+            let name = module
+                .functions
+                .get(func as usize)
+                .map(|f| f.name.as_str())
+                .unwrap_or("?");
             let n = argc - u16::from(quota);
-            let q = if quota { format!(" quota={}", r(args + n)) } else { String::new() };
-            format!("{:<12} {}, {name}({}){q}", "spawn", r(dst), range(f, args, n))
+            let q = if quota {
+                format!(" quota={}", r(args + n))
+            } else {
+                String::new()
+            };
+            format!(
+                "{:<12} {}, {name}({}){q}",
+                "spawn",
+                r(dst),
+                range(f, args, n)
+            )
         }
-        Instr::CallNative { dst, native, args, argc } => {
-            format!("{:<12} {}, {}({})", "call_native", r(dst), native.name(), range(f, args, argc))
+        Instr::CallNative {
+            dst,
+            native,
+            args,
+            argc,
+        } => {
+            format!(
+                "{:<12} {}, {}({})",
+                "call_native",
+                r(dst),
+                native.name(),
+                range(f, args, argc)
+            )
         }
     }
 }
@@ -135,6 +236,11 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
 pub fn rc_ops(f: &Function) -> usize {
     f.code
         .iter()
-        .filter(|i| matches!(i, Instr::Incref { .. } | Instr::Decref { .. } | Instr::Drop { .. }))
+        .filter(|i| {
+            matches!(
+                i,
+                Instr::Incref { .. } | Instr::Decref { .. } | Instr::Drop { .. }
+            )
+        })
         .count()
 }

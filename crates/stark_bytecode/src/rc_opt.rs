@@ -41,7 +41,11 @@ pub fn optimise(module: &mut Module) {
 /// Whether executing `instr` may release (and so free) an object.
 fn can_release(instr: &Instr, readonly: &[bool]) -> bool {
     match *instr {
-        Instr::Decref { .. } | Instr::Drop { .. } | Instr::SetField { .. } | Instr::ListSet { .. } | Instr::ArenaExit => true,
+        Instr::Decref { .. }
+        | Instr::Drop { .. }
+        | Instr::SetField { .. }
+        | Instr::ListSet { .. }
+        | Instr::ArenaExit => true,
         Instr::Call { func, .. } => !readonly.get(func as usize).copied().unwrap_or(false),
         Instr::CallNative { native, .. } => native_releases(native),
         _ => false,
@@ -51,28 +55,82 @@ fn can_release(instr: &Instr, readonly: &[bool]) -> bool {
 fn native_releases(native: Native) -> bool {
     matches!(
         native,
-        Native::ListClear | Native::MapInsert | Native::MapSet | Native::MapClear | Native::MemCollect | Native::Exit
-    ) || matches!(native, Native::Spawn { .. } | Native::TaskJoin | Native::TaskError)
+        Native::ListClear
+            | Native::MapInsert
+            | Native::MapSet
+            | Native::MapClear
+            | Native::MemCollect
+            | Native::Exit
+    ) || matches!(
+        native,
+        Native::Spawn { .. } | Native::TaskJoin | Native::TaskError
+    )
 }
 
 /// Registers an instruction writes.
 fn defs(instr: &Instr, out: &mut Vec<Reg>) {
     out.clear();
     match *instr {
-        Instr::LoadInt { dst, .. } | Instr::LoadFloat { dst, .. } | Instr::LoadBool { dst, .. } | Instr::LoadNone { dst } | Instr::LoadStr { dst, .. } => out.push(dst),
-        Instr::Copy { dst, .. } | Instr::IAddImm { dst, .. } | Instr::INeg { dst, .. } | Instr::FNeg { dst, .. } | Instr::IToF { dst, .. } | Instr::Not { dst, .. } | Instr::IsNone { dst, .. } | Instr::Unwrap { dst, .. } => out.push(dst),
+        Instr::LoadInt { dst, .. }
+        | Instr::LoadFloat { dst, .. }
+        | Instr::LoadBool { dst, .. }
+        | Instr::LoadNone { dst }
+        | Instr::LoadStr { dst, .. } => out.push(dst),
+        Instr::Copy { dst, .. }
+        | Instr::IAddImm { dst, .. }
+        | Instr::INeg { dst, .. }
+        | Instr::FNeg { dst, .. }
+        | Instr::IToF { dst, .. }
+        | Instr::Not { dst, .. }
+        | Instr::IsNone { dst, .. }
+        | Instr::Unwrap { dst, .. } => out.push(dst),
         Instr::Move { dst, src } => out.extend([dst, src]),
         Instr::Incref { .. } => {}
         Instr::Decref { reg } | Instr::Drop { reg } => out.push(reg),
-        Instr::IAdd { dst, .. } | Instr::ISub { dst, .. } | Instr::IMul { dst, .. } | Instr::IDiv { dst, .. } | Instr::IMod { dst, .. } | Instr::IPow { dst, .. } | Instr::FAdd { dst, .. } | Instr::FSub { dst, .. } | Instr::FMul { dst, .. } | Instr::FDiv { dst, .. } | Instr::FMod { dst, .. } | Instr::FPow { dst, .. } | Instr::Concat { dst, .. } | Instr::ICmp { dst, .. } | Instr::FCmp { dst, .. } | Instr::BCmp { dst, .. } | Instr::SCmp { dst, .. } | Instr::Equal { dst, .. } => out.push(dst),
-        Instr::Call { dst, args, argc, .. } | Instr::CallNative { dst, args, argc, .. } | Instr::NewList { dst, args, argc } | Instr::NewMap { dst, args, argc } | Instr::NewStruct { dst, args, argc, .. } => {
+        Instr::IAdd { dst, .. }
+        | Instr::ISub { dst, .. }
+        | Instr::IMul { dst, .. }
+        | Instr::IDiv { dst, .. }
+        | Instr::IMod { dst, .. }
+        | Instr::IPow { dst, .. }
+        | Instr::FAdd { dst, .. }
+        | Instr::FSub { dst, .. }
+        | Instr::FMul { dst, .. }
+        | Instr::FDiv { dst, .. }
+        | Instr::FMod { dst, .. }
+        | Instr::FPow { dst, .. }
+        | Instr::Concat { dst, .. }
+        | Instr::ICmp { dst, .. }
+        | Instr::FCmp { dst, .. }
+        | Instr::BCmp { dst, .. }
+        | Instr::SCmp { dst, .. }
+        | Instr::Equal { dst, .. } => out.push(dst),
+        Instr::Call {
+            dst, args, argc, ..
+        }
+        | Instr::CallNative {
+            dst, args, argc, ..
+        }
+        | Instr::NewList { dst, args, argc }
+        | Instr::NewMap { dst, args, argc }
+        | Instr::NewStruct {
+            dst, args, argc, ..
+        } => {
             // Operands taken over by the callee may be left in any state.
             out.push(dst);
             out.extend((0..argc).map(|i| args + i));
         }
         Instr::GetField { dst, .. } | Instr::ListGet { dst, .. } => out.push(dst),
         Instr::SetField { src, .. } | Instr::ListSet { src, .. } => out.push(src),
-        Instr::Jump { .. } | Instr::JumpIf { .. } | Instr::JumpIfNot { .. } | Instr::JumpICmp { .. } | Instr::JumpICmpImm { .. } | Instr::Ret { .. } | Instr::RetNone | Instr::ArenaEnter { .. } | Instr::ArenaExit => {}
+        Instr::Jump { .. }
+        | Instr::JumpIf { .. }
+        | Instr::JumpIfNot { .. }
+        | Instr::JumpICmp { .. }
+        | Instr::JumpICmpImm { .. }
+        | Instr::Ret { .. }
+        | Instr::RetNone
+        | Instr::ArenaEnter { .. }
+        | Instr::ArenaExit => {}
     }
 }
 
@@ -80,17 +138,55 @@ fn defs(instr: &Instr, out: &mut Vec<Reg>) {
 pub fn touches(instr: &Instr, r: Reg) -> bool {
     let in_range = |start: Reg, count: u16| r >= start && (r as u32) < start as u32 + count as u32;
     match *instr {
-        Instr::LoadInt { dst, .. } | Instr::LoadFloat { dst, .. } | Instr::LoadBool { dst, .. } | Instr::LoadNone { dst } | Instr::LoadStr { dst, .. } => dst == r,
-        Instr::Copy { dst, src } | Instr::Move { dst, src } | Instr::INeg { dst, src } | Instr::FNeg { dst, src } | Instr::IToF { dst, src } | Instr::Not { dst, src } | Instr::IsNone { dst, src } | Instr::Unwrap { dst, src, .. } => dst == r || src == r,
+        Instr::LoadInt { dst, .. }
+        | Instr::LoadFloat { dst, .. }
+        | Instr::LoadBool { dst, .. }
+        | Instr::LoadNone { dst }
+        | Instr::LoadStr { dst, .. } => dst == r,
+        Instr::Copy { dst, src }
+        | Instr::Move { dst, src }
+        | Instr::INeg { dst, src }
+        | Instr::FNeg { dst, src }
+        | Instr::IToF { dst, src }
+        | Instr::Not { dst, src }
+        | Instr::IsNone { dst, src }
+        | Instr::Unwrap { dst, src, .. } => dst == r || src == r,
         Instr::Incref { reg } | Instr::Decref { reg } | Instr::Drop { reg } => reg == r,
-        Instr::IAdd { dst, a, b } | Instr::ISub { dst, a, b } | Instr::IMul { dst, a, b } | Instr::IDiv { dst, a, b } | Instr::IMod { dst, a, b } | Instr::IPow { dst, a, b } | Instr::FAdd { dst, a, b } | Instr::FSub { dst, a, b } | Instr::FMul { dst, a, b } | Instr::FDiv { dst, a, b } | Instr::FMod { dst, a, b } | Instr::FPow { dst, a, b } | Instr::Concat { dst, a, b } | Instr::ICmp { dst, a, b, .. } | Instr::FCmp { dst, a, b, .. } | Instr::BCmp { dst, a, b, .. } | Instr::SCmp { dst, a, b, .. } | Instr::Equal { dst, a, b, .. } => dst == r || a == r || b == r,
+        Instr::IAdd { dst, a, b }
+        | Instr::ISub { dst, a, b }
+        | Instr::IMul { dst, a, b }
+        | Instr::IDiv { dst, a, b }
+        | Instr::IMod { dst, a, b }
+        | Instr::IPow { dst, a, b }
+        | Instr::FAdd { dst, a, b }
+        | Instr::FSub { dst, a, b }
+        | Instr::FMul { dst, a, b }
+        | Instr::FDiv { dst, a, b }
+        | Instr::FMod { dst, a, b }
+        | Instr::FPow { dst, a, b }
+        | Instr::Concat { dst, a, b }
+        | Instr::ICmp { dst, a, b, .. }
+        | Instr::FCmp { dst, a, b, .. }
+        | Instr::BCmp { dst, a, b, .. }
+        | Instr::SCmp { dst, a, b, .. }
+        | Instr::Equal { dst, a, b, .. } => dst == r || a == r || b == r,
         Instr::Jump { .. } | Instr::RetNone | Instr::ArenaEnter { .. } | Instr::ArenaExit => false,
         Instr::JumpIf { cond, .. } | Instr::JumpIfNot { cond, .. } => cond == r,
         Instr::JumpICmp { a, b, .. } => a == r || b == r,
         Instr::JumpICmpImm { a, .. } => a == r,
         Instr::IAddImm { dst, a, .. } => dst == r || a == r,
         Instr::Ret { src } => src == r,
-        Instr::Call { dst, args, argc, .. } | Instr::CallNative { dst, args, argc, .. } | Instr::NewList { dst, args, argc } | Instr::NewMap { dst, args, argc } | Instr::NewStruct { dst, args, argc, .. } => dst == r || in_range(args, argc),
+        Instr::Call {
+            dst, args, argc, ..
+        }
+        | Instr::CallNative {
+            dst, args, argc, ..
+        }
+        | Instr::NewList { dst, args, argc }
+        | Instr::NewMap { dst, args, argc }
+        | Instr::NewStruct {
+            dst, args, argc, ..
+        } => dst == r || in_range(args, argc),
         Instr::GetField { dst, obj, .. } => dst == r || obj == r,
         Instr::SetField { obj, src, .. } => obj == r || src == r,
         Instr::ListGet { dst, list, index } => dst == r || list == r || index == r,
@@ -102,7 +198,11 @@ pub fn touches(instr: &Instr, r: Reg) -> bool {
 /// write its caller's registers, so a call writes only its destination.
 fn writes(instr: &Instr, r: Reg, scratch: &mut Vec<Reg>) -> bool {
     match *instr {
-        Instr::Call { dst, .. } | Instr::CallNative { dst, .. } | Instr::NewList { dst, .. } | Instr::NewMap { dst, .. } | Instr::NewStruct { dst, .. } => dst == r,
+        Instr::Call { dst, .. }
+        | Instr::CallNative { dst, .. }
+        | Instr::NewList { dst, .. }
+        | Instr::NewMap { dst, .. }
+        | Instr::NewStruct { dst, .. } => dst == r,
         _ => {
             defs(instr, scratch);
             scratch.contains(&r)
@@ -130,7 +230,9 @@ fn remove_pairs(f: &mut Function, readonly: &[bool]) {
     let mut dead = vec![false; n];
     let mut scratch = Vec::new();
     for i in 0..n {
-        let Instr::Incref { reg } = f.code[i] else { continue };
+        let Instr::Incref { reg } = f.code[i] else {
+            continue;
+        };
         for j in i + 1..n {
             if is_target[j] || is_branch(&f.code[j]) {
                 break;
@@ -188,7 +290,9 @@ fn remove_none_drops(f: &mut Function) {
         if i >= n {
             continue;
         }
-        let Some(mut s) = state[i].clone() else { continue };
+        let Some(mut s) = state[i].clone() else {
+            continue;
+        };
         let instr = f.code[i];
         defs(&instr, &mut scratch);
         for &r in &scratch {
@@ -204,7 +308,10 @@ fn remove_none_drops(f: &mut Function) {
         let mut succ = Vec::with_capacity(2);
         match instr {
             Instr::Jump { target } => succ.push(target as usize),
-            Instr::JumpIf { target, .. } | Instr::JumpIfNot { target, .. } | Instr::JumpICmp { target, .. } | Instr::JumpICmpImm { target, .. } => {
+            Instr::JumpIf { target, .. }
+            | Instr::JumpIfNot { target, .. }
+            | Instr::JumpICmp { target, .. }
+            | Instr::JumpICmpImm { target, .. } => {
                 succ.push(target as usize);
                 succ.push(i + 1);
             }
@@ -285,36 +392,64 @@ mod tests {
     }
 
     fn module(functions: Vec<Function>) -> Module {
-        Module { functions, structs: Vec::new(), strings: Vec::new(), main: 0 }
+        Module {
+            functions,
+            structs: Vec::new(),
+            strings: Vec::new(),
+            main: 0,
+        }
     }
 
     #[test]
     fn drop_of_a_moved_out_register_is_removed() {
-        let f = function(0, 3, vec![
-            Instr::NewList { dst: 0, args: 0, argc: 0 },
-            Instr::Move { dst: 1, src: 0 },
-            Instr::Drop { reg: 1 },
-            Instr::Drop { reg: 0 },
-            Instr::RetNone,
-        ]);
+        let f = function(
+            0,
+            3,
+            vec![
+                Instr::NewList {
+                    dst: 0,
+                    args: 0,
+                    argc: 0,
+                },
+                Instr::Move { dst: 1, src: 0 },
+                Instr::Drop { reg: 1 },
+                Instr::Drop { reg: 0 },
+                Instr::RetNone,
+            ],
+        );
         let mut m = module(vec![f]);
         optimise(&mut m);
-        let drops: Vec<_> = m.functions[0].code.iter().filter(|i| matches!(i, Instr::Drop { .. })).collect();
+        let drops: Vec<_> = m.functions[0]
+            .code
+            .iter()
+            .filter(|i| matches!(i, Instr::Drop { .. }))
+            .collect();
         assert_eq!(drops, vec![&Instr::Drop { reg: 1 }]);
     }
 
     #[test]
     fn a_drop_needed_on_one_path_stays() {
         // r0 is moved out only when the branch is taken: its drop must stay.
-        let f = function(0, 3, vec![
-            Instr::NewList { dst: 0, args: 0, argc: 0 },
-            Instr::LoadBool { dst: 2, value: true },
-            Instr::JumpIfNot { cond: 2, target: 4 },
-            Instr::Move { dst: 1, src: 0 },
-            Instr::Drop { reg: 0 },
-            Instr::Drop { reg: 1 },
-            Instr::RetNone,
-        ]);
+        let f = function(
+            0,
+            3,
+            vec![
+                Instr::NewList {
+                    dst: 0,
+                    args: 0,
+                    argc: 0,
+                },
+                Instr::LoadBool {
+                    dst: 2,
+                    value: true,
+                },
+                Instr::JumpIfNot { cond: 2, target: 4 },
+                Instr::Move { dst: 1, src: 0 },
+                Instr::Drop { reg: 0 },
+                Instr::Drop { reg: 1 },
+                Instr::RetNone,
+            ],
+        );
         let mut m = module(vec![f]);
         optimise(&mut m);
         assert!(m.functions[0].code.contains(&Instr::Drop { reg: 0 }));
@@ -323,30 +458,82 @@ mod tests {
     #[test]
     fn pair_around_a_read_only_call_is_removed() {
         // callee: reads its borrowed parameter, releases nothing.
-        let callee = function(1, 2, vec![Instr::GetField { dst: 1, obj: 0, field: 0 }, Instr::Ret { src: 1 }]);
-        let caller = function(1, 3, vec![
-            Instr::GetField { dst: 1, obj: 0, field: 0 },
-            Instr::Incref { reg: 1 },
-            Instr::Call { dst: 2, func: 1, args: 1, argc: 1 },
-            Instr::Decref { reg: 1 },
-            Instr::Ret { src: 2 },
-        ]);
+        let callee = function(
+            1,
+            2,
+            vec![
+                Instr::GetField {
+                    dst: 1,
+                    obj: 0,
+                    field: 0,
+                },
+                Instr::Ret { src: 1 },
+            ],
+        );
+        let caller = function(
+            1,
+            3,
+            vec![
+                Instr::GetField {
+                    dst: 1,
+                    obj: 0,
+                    field: 0,
+                },
+                Instr::Incref { reg: 1 },
+                Instr::Call {
+                    dst: 2,
+                    func: 1,
+                    args: 1,
+                    argc: 1,
+                },
+                Instr::Decref { reg: 1 },
+                Instr::Ret { src: 2 },
+            ],
+        );
         let mut m = module(vec![caller, callee]);
         optimise(&mut m);
-        assert!(!m.functions[0].code.iter().any(|i| matches!(i, Instr::Incref { .. } | Instr::Decref { .. })));
+        assert!(!m.functions[0]
+            .code
+            .iter()
+            .any(|i| matches!(i, Instr::Incref { .. } | Instr::Decref { .. })));
     }
 
     #[test]
     fn pair_around_a_releasing_call_stays() {
         // callee releases something: the caller's retain protects its argument.
-        let callee = function(1, 2, vec![Instr::NewList { dst: 1, args: 0, argc: 0 }, Instr::Decref { reg: 1 }, Instr::RetNone]);
-        let caller = function(1, 3, vec![
-            Instr::GetField { dst: 1, obj: 0, field: 0 },
-            Instr::Incref { reg: 1 },
-            Instr::Call { dst: 2, func: 1, args: 1, argc: 1 },
-            Instr::Decref { reg: 1 },
-            Instr::RetNone,
-        ]);
+        let callee = function(
+            1,
+            2,
+            vec![
+                Instr::NewList {
+                    dst: 1,
+                    args: 0,
+                    argc: 0,
+                },
+                Instr::Decref { reg: 1 },
+                Instr::RetNone,
+            ],
+        );
+        let caller = function(
+            1,
+            3,
+            vec![
+                Instr::GetField {
+                    dst: 1,
+                    obj: 0,
+                    field: 0,
+                },
+                Instr::Incref { reg: 1 },
+                Instr::Call {
+                    dst: 2,
+                    func: 1,
+                    args: 1,
+                    argc: 1,
+                },
+                Instr::Decref { reg: 1 },
+                Instr::RetNone,
+            ],
+        );
         let mut m = module(vec![caller, callee]);
         optimise(&mut m);
         assert!(m.functions[0].code.contains(&Instr::Incref { reg: 1 }));
@@ -355,14 +542,21 @@ mod tests {
 
     #[test]
     fn unreachable_code_is_removed_and_jumps_renumbered() {
-        let f = function(0, 2, vec![
-            Instr::LoadBool { dst: 0, value: true },
-            Instr::JumpIfNot { cond: 0, target: 4 },
-            Instr::RetNone,
-            Instr::Jump { target: 4 },
-            Instr::LoadInt { dst: 1, value: 1 },
-            Instr::RetNone,
-        ]);
+        let f = function(
+            0,
+            2,
+            vec![
+                Instr::LoadBool {
+                    dst: 0,
+                    value: true,
+                },
+                Instr::JumpIfNot { cond: 0, target: 4 },
+                Instr::RetNone,
+                Instr::Jump { target: 4 },
+                Instr::LoadInt { dst: 1, value: 1 },
+                Instr::RetNone,
+            ],
+        );
         let mut m = module(vec![f]);
         optimise(&mut m);
         let code = &m.functions[0].code;

@@ -8,7 +8,9 @@
 
 use crate::results::{call_operand, Builtin, CallArg, CallRes, Checked, NameRes};
 use crate::types::*;
-use stark_syntax::ast::{Block, Expr, ExprKind, FnDecl, Ident, Item, ParamMode, Program, Stmt, StmtKind};
+use stark_syntax::ast::{
+    Block, Expr, ExprKind, FnDecl, Ident, Item, ParamMode, Program, Stmt, StmtKind,
+};
 use stark_syntax::{codes, Diagnostic, Span};
 use std::collections::HashSet;
 
@@ -25,7 +27,11 @@ struct ArenaChecker<'a> {
 }
 
 pub fn check_arenas(program: &Program, ck: &Checked) -> Vec<Diagnostic> {
-    let mut ac = ArenaChecker { ck, arenas: Vec::new(), diags: Vec::new() };
+    let mut ac = ArenaChecker {
+        ck,
+        arenas: Vec::new(),
+        diags: Vec::new(),
+    };
     for info in &ck.functions {
         let decl: &FnDecl = match (&program.items[info.item], info.method) {
             (Item::Fn(f), None) => f,
@@ -47,7 +53,13 @@ impl ArenaChecker<'_> {
             },
             ExprKind::Field(base, _) | ExprKind::Index(base, _) => self.root(base),
             ExprKind::Call { callee, .. } => match (self.ck.calls.get(&e.id), &callee.kind) {
-                (Some(CallRes::Builtin { op: Builtin::Clone | Builtin::Identity, .. }), ExprKind::Field(recv, _)) => self.root(recv),
+                (
+                    Some(CallRes::Builtin {
+                        op: Builtin::Clone | Builtin::Identity,
+                        ..
+                    }),
+                    ExprKind::Field(recv, _),
+                ) => self.root(recv),
                 _ => None,
             },
             _ => None,
@@ -55,7 +67,9 @@ impl ArenaChecker<'_> {
     }
 
     fn inside_innermost(&self, local: LocalId) -> bool {
-        self.arenas.last().is_some_and(|a| a.locals.contains(&local))
+        self.arenas
+            .last()
+            .is_some_and(|a| a.locals.contains(&local))
     }
 
     /// Whether `e` is a heap value allocated in the innermost open arena.
@@ -78,13 +92,22 @@ impl ArenaChecker<'_> {
     }
 
     fn escape(&mut self, value: &Expr, how: &str, at: Span) {
-        let Some(arena) = self.arenas.last() else { return };
+        let Some(arena) = self.arenas.last() else {
+            return;
+        };
         let name = arena.name.name.clone();
-        let d = Diagnostic::error(codes::ARENA_ESCAPE, format!("value allocated in arena `{name}` escapes it"), value.span)
-            .label(format!("allocated in arena `{name}`"))
-            .secondary(at, how.to_string())
-            .secondary(arena.name.span, format!("arena `{name}` is freed when this block ends"))
-            .help("store a copy made outside the arena, or move the work out of the `arena` block");
+        let d = Diagnostic::error(
+            codes::ARENA_ESCAPE,
+            format!("value allocated in arena `{name}` escapes it"),
+            value.span,
+        )
+        .label(format!("allocated in arena `{name}`"))
+        .secondary(at, how.to_string())
+        .secondary(
+            arena.name.span,
+            format!("arena `{name}` is freed when this block ends"),
+        )
+        .help("store a copy made outside the arena, or move the work out of the `arena` block");
         self.diags.push(d);
     }
 
@@ -111,7 +134,10 @@ impl ArenaChecker<'_> {
                 }
             }
             StmtKind::Expr(e) => self.expr(e),
-            StmtKind::If { branches, else_block } => {
+            StmtKind::If {
+                branches,
+                else_block,
+            } => {
                 for (c, b) in branches {
                     self.expr(c);
                     self.block(b);
@@ -135,7 +161,10 @@ impl ArenaChecker<'_> {
                 }
             }
             StmtKind::Arena { name, body } => {
-                self.arenas.push(Arena { name: name.clone(), locals: HashSet::new() });
+                self.arenas.push(Arena {
+                    name: name.clone(),
+                    locals: HashSet::new(),
+                });
                 self.block(body);
                 let done = self.arenas.pop().expect("arena");
                 // Locals of an inner arena are also inside every enclosing one.
@@ -206,7 +235,8 @@ impl ArenaChecker<'_> {
                 // A callee that can mutate something outside may store an owned argument there.
                 let info = &self.ck.functions[*func as usize];
                 let outer_mut = bound.iter().zip(&info.params).any(|(a, p)| {
-                    p.mode == ParamMode::BorrowedMut && operand(a).is_some_and(|x| self.outer_place(x))
+                    p.mode == ParamMode::BorrowedMut
+                        && operand(a).is_some_and(|x| self.outer_place(x))
                 });
                 if !outer_mut {
                     return;
@@ -217,7 +247,11 @@ impl ArenaChecker<'_> {
                     }
                     if let Some(v) = operand(a) {
                         if self.arena_value(v) {
-                            self.escape(v, "handed to a call that can store it outside the arena", e.span);
+                            self.escape(
+                                v,
+                                "handed to a call that can store it outside the arena",
+                                e.span,
+                            );
                         }
                     }
                 }

@@ -48,8 +48,12 @@ impl Checker<'_> {
                 self.expr(callee);
                 self.type_args(args);
                 self.error(
-                    Diagnostic::error(codes::MISMATCH, "this expression cannot be called", callee.span)
-                        .label("not a function"),
+                    Diagnostic::error(
+                        codes::MISMATCH,
+                        "this expression cannot be called",
+                        callee.span,
+                    )
+                    .label("not a function"),
                 );
                 Ty::Error
             }
@@ -139,7 +143,11 @@ impl Checker<'_> {
             } else {
                 format!("{required} to {}", params.len())
             };
-            let plural = if params.len() == 1 && required == 1 { "" } else { "s" };
+            let plural = if params.len() == 1 && required == 1 {
+                ""
+            } else {
+                "s"
+            };
             self.error(
                 Diagnostic::error(
                     codes::ARG_COUNT,
@@ -158,7 +166,11 @@ impl Checker<'_> {
         if ok {
             for (slot, param) in slots.into_iter().zip(params) {
                 let given = slot.map(CallArg::Arg);
-                out.push(given.or_else(|| param.default.clone()).unwrap_or(CallArg::None));
+                out.push(
+                    given
+                        .or_else(|| param.default.clone())
+                        .unwrap_or(CallArg::None),
+                );
             }
         }
         out
@@ -233,7 +245,9 @@ impl Checker<'_> {
             "len" => {
                 let any = self.infer.fresh();
                 let bound = self.bind(e, "`len`", &[p("x", any)], args, vec![]);
-                let Some(a) = args.first() else { return Ty::Int };
+                let Some(a) = args.first() else {
+                    return Ty::Int;
+                };
                 let t = self.unwrapped(&self.out.expr_ty[a.value.id.0 as usize].clone());
                 let op = match t {
                     Ty::Str => Builtin::StrLen,
@@ -259,7 +273,11 @@ impl Checker<'_> {
                 Ty::Int
             }
             "range" => {
-                let params = [p("start", Ty::Int), opt("end", Ty::Int, CallArg::None), opt("step", Ty::Int, CallArg::Int(1))];
+                let params = [
+                    p("start", Ty::Int),
+                    opt("end", Ty::Int, CallArg::None),
+                    opt("step", Ty::Int, CallArg::Int(1)),
+                ];
                 let mut bound = self.bind(e, "`range`", &params, args, vec![]);
                 // `range(n)` counts from 0 to n.
                 if bound.len() == 3 && bound[1] == CallArg::None {
@@ -287,7 +305,9 @@ impl Checker<'_> {
             "WeakRef" => {
                 let any = self.infer.fresh();
                 let bound = self.bind(e, "`WeakRef`", &[p("value", any)], args, vec![]);
-                let Some(a) = args.first() else { return Ty::Error };
+                let Some(a) = args.first() else {
+                    return Ty::Error;
+                };
                 let t = self.unwrapped(&self.out.expr_ty[a.value.id.0 as usize].clone());
                 if !t.is_heap() && t != Ty::Error {
                     let shown = self.show(&t);
@@ -297,7 +317,9 @@ impl Checker<'_> {
                             format!("cannot make a weak reference to `{shown}`"),
                             a.value.span,
                         )
-                        .label("only heap values (strings, lists, maps, structs) have weak references"),
+                        .label(
+                            "only heap values (strings, lists, maps, structs) have weak references",
+                        ),
                     );
                     return Ty::Error;
                 }
@@ -323,7 +345,14 @@ impl Checker<'_> {
                 )
                 .label("not found in this scope");
                 if matches!(name, "Tensor" | "Dataset" | "File") {
-                    d = d.help(format!("`{name}` is a namespace: call one of its functions, like `{name}.{}(…)`", match name { "Tensor" => "zeros", "Dataset" => "load", _ => "open" }));
+                    d = d.help(format!(
+                        "`{name}` is a namespace: call one of its functions, like `{name}.{}(…)`",
+                        match name {
+                            "Tensor" => "zeros",
+                            "Dataset" => "load",
+                            _ => "open",
+                        }
+                    ));
                 }
                 self.error(d);
                 Ty::Error
@@ -338,7 +367,11 @@ impl Checker<'_> {
             .iter()
             .map(|q| p(&q.name, q.ty.clone()))
             .collect();
-        let lead = if recv.is_some() { vec![CallArg::Receiver] } else { vec![] };
+        let lead = if recv.is_some() {
+            vec![CallArg::Receiver]
+        } else {
+            vec![]
+        };
         let what = format!("`{}`", info.name);
         let bound = self.bind(e, &what, &params, args, lead);
         // Passing a value as `&mutable` mutates it through the caller's binding (M4).
@@ -355,7 +388,9 @@ impl Checker<'_> {
                 self.require_mutable(place, &format!("passed as `&mutable` to {what}"));
             }
         }
-        self.out.calls.insert(e.id, CallRes::Fn { func, args: bound });
+        self.out
+            .calls
+            .insert(e.id, CallRes::Fn { func, args: bound });
         info.ret
     }
 
@@ -366,14 +401,21 @@ impl Checker<'_> {
             self.error(
                 Diagnostic::error(
                     codes::MISMATCH,
-                    format!("`{}` is built by the runtime and cannot be constructed", def.name),
+                    format!(
+                        "`{}` is built by the runtime and cannot be constructed",
+                        def.name
+                    ),
                     e.span,
                 )
                 .help("get one from `Memory.profile()` or `Memory.usage_by_type()`"),
             );
             return Ty::Error;
         }
-        let params: Vec<P> = def.fields.iter().map(|f| p(&f.name, f.ty.clone())).collect();
+        let params: Vec<P> = def
+            .fields
+            .iter()
+            .map(|f| p(&f.name, f.ty.clone()))
+            .collect();
         let what = format!("struct `{}`", def.name);
         let types = self.type_args(args);
         let (slots, positional, mut ok) = self.match_args(&what, "field", &params, args, &types);
@@ -400,11 +442,19 @@ impl Checker<'_> {
             .map(|(_, p)| p.name.as_str())
             .collect();
         if !missing.is_empty() && positional <= params.len() {
-            let list = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
+            let list = missing
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
             self.error(
                 Diagnostic::error(
                     codes::MISSING_FIELD,
-                    format!("missing field{} {list} in initializer of `{}`", if missing.len() == 1 { "" } else { "s" }, def.name),
+                    format!(
+                        "missing field{} {list} in initializer of `{}`",
+                        if missing.len() == 1 { "" } else { "s" },
+                        def.name
+                    ),
                     e.span,
                 )
                 .label("missing fields"),
@@ -412,7 +462,10 @@ impl Checker<'_> {
             ok = false;
         }
         if ok {
-            let args = slots.into_iter().map(|s| CallArg::Arg(s.unwrap_or(0))).collect();
+            let args = slots
+                .into_iter()
+                .map(|s| CallArg::Arg(s.unwrap_or(0)))
+                .collect();
             self.out.calls.insert(e.id, CallRes::Ctor { ty, args });
         }
         Ty::Struct(ty)
@@ -524,14 +577,22 @@ impl Checker<'_> {
         if name == "copy" && t == Ty::Stream {
             self.type_args(args);
             self.error(
-                Diagnostic::error(codes::UNKNOWN_METHOD, "a `Stream` cannot be copied", method.span)
-                    .label("an open file has one position and one buffer")
-                    .help("share it with `.clone()` instead"),
+                Diagnostic::error(
+                    codes::UNKNOWN_METHOD,
+                    "a `Stream` cannot be copied",
+                    method.span,
+                )
+                .label("an open file has one position and one buffer")
+                .help("share it with `.clone()` instead"),
             );
             return Ty::Error;
         }
         if (name == "clone" || name == "copy") && t.is_heap() {
-            let op = if name == "clone" { Builtin::Clone } else { Builtin::Copy };
+            let op = if name == "clone" {
+                Builtin::Clone
+            } else {
+                Builtin::Copy
+            };
             let bound = self.bind(e, &format!("`{name}`"), &[], args, vec![CallArg::Receiver]);
             self.builtin(e, op, bound);
             return t;
@@ -560,8 +621,14 @@ impl Checker<'_> {
         }
         let sig: Option<(Builtin, Vec<P>, Ty)> = match (&t, name) {
             (Ty::Str, "len") => Some((Builtin::StrLen, vec![], Ty::Int)),
-            (Ty::Str, "split") => Some((Builtin::StrSplit, vec![p("sep", Ty::Str)], Ty::List(Box::new(Ty::Str)))),
-            (Ty::Str, "contains") => Some((Builtin::StrContains, vec![p("text", Ty::Str)], Ty::Bool)),
+            (Ty::Str, "split") => Some((
+                Builtin::StrSplit,
+                vec![p("sep", Ty::Str)],
+                Ty::List(Box::new(Ty::Str)),
+            )),
+            (Ty::Str, "contains") => {
+                Some((Builtin::StrContains, vec![p("text", Ty::Str)], Ty::Bool))
+            }
             (Ty::Str, "upper") => Some((Builtin::StrUpper, vec![], Ty::Str)),
             (Ty::Str, "lower") => Some((Builtin::StrLower, vec![], Ty::Str)),
             (Ty::Str, "trim") => Some((Builtin::StrTrim, vec![], Ty::Str)),
@@ -572,7 +639,11 @@ impl Checker<'_> {
                     "pop" => Some((Builtin::ListPop, vec![], el)),
                     "len" => Some((Builtin::ListLen, vec![], Ty::Int)),
                     "get" => Some((Builtin::ListGet, vec![p("index", Ty::Int)], el.optional())),
-                    "insert" => Some((Builtin::ListInsert, vec![p("index", Ty::Int), p("value", el)], Ty::Unit)),
+                    "insert" => Some((
+                        Builtin::ListInsert,
+                        vec![p("index", Ty::Int), p("value", el)],
+                        Ty::Unit,
+                    )),
                     "remove" => Some((Builtin::ListRemove, vec![p("index", Ty::Int)], el)),
                     "clear" => Some((Builtin::ListClear, vec![], Ty::Unit)),
                     "contains" => Some((Builtin::ListContains, vec![p("value", el)], Ty::Bool)),
@@ -597,7 +668,11 @@ impl Checker<'_> {
             (Ty::Map(k, v), _) => {
                 let (k, v) = ((**k).clone(), (**v).clone());
                 match name {
-                    "insert" => Some((Builtin::MapInsert, vec![p("key", k), p("value", v)], Ty::Unit)),
+                    "insert" => Some((
+                        Builtin::MapInsert,
+                        vec![p("key", k), p("value", v)],
+                        Ty::Unit,
+                    )),
                     "get" => Some((Builtin::MapGet, vec![p("key", k)], v.optional())),
                     "contains" => Some((Builtin::MapContains, vec![p("key", k)], Ty::Bool)),
                     "remove" => Some((Builtin::MapRemove, vec![p("key", k)], v.optional())),
@@ -608,7 +683,9 @@ impl Checker<'_> {
                     _ => None,
                 }
             }
-            (Ty::Weak(inner), "get") => Some((Builtin::WeakGet, vec![], (**inner).clone().optional())),
+            (Ty::Weak(inner), "get") => {
+                Some((Builtin::WeakGet, vec![], (**inner).clone().optional()))
+            }
             (Ty::Weak(_), "exists") => Some((Builtin::WeakExists, vec![], Ty::Bool)),
             (Ty::Tensor | Ty::Dataset | Ty::Stream, _) => self.data_method_sig(&t, name),
             (Ty::Task(_), _) => self.task_method_sig(&t, name),
@@ -634,7 +711,13 @@ impl Checker<'_> {
         if op.mutates_receiver() {
             self.require_mutable(recv, &format!("`{name}` mutates it"));
         }
-        let bound = self.bind(e, &format!("`{name}`"), &params, args, vec![CallArg::Receiver]);
+        let bound = self.bind(
+            e,
+            &format!("`{name}`"),
+            &params,
+            args,
+            vec![CallArg::Receiver],
+        );
         self.check_data_call(op, args);
         self.builtin(e, op, bound);
         ret

@@ -79,7 +79,14 @@ impl<'p> Checker<'p> {
         }
     }
 
-    pub fn new_local(&mut self, name: &str, ty: Ty, mutable: bool, kind: LocalKind, span: Span) -> LocalId {
+    pub fn new_local(
+        &mut self,
+        name: &str,
+        ty: Ty,
+        mutable: bool,
+        kind: LocalKind,
+        span: Span,
+    ) -> LocalId {
         let id = self.out.locals.len() as LocalId;
         self.out.locals.push(LocalInfo {
             name: name.to_string(),
@@ -134,7 +141,8 @@ impl<'p> Checker<'p> {
                 p.ty = self.infer.resolve_or(&p.ty, &default);
             }
         }
-        self.diags.sort_by_key(|d| (d.primary.span.start, d.primary.span.end));
+        self.diags
+            .sort_by_key(|d| (d.primary.span.start, d.primary.span.end));
         (self.out, self.diags)
     }
 }

@@ -188,7 +188,11 @@ impl Checker<'_> {
         let taken = self.fn_names.contains_key(name)
             || self.struct_names.contains_key(name)
             || self.const_names.contains_key(name)
-            || self.out.functions.iter().any(|f| f.owner.is_none() && f.name == name);
+            || self
+                .out
+                .functions
+                .iter()
+                .any(|f| f.owner.is_none() && f.name == name);
         if taken {
             self.error(
                 Diagnostic::error(

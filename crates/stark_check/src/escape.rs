@@ -17,7 +17,10 @@ pub fn stack_allocations(ck: &Checked, escapes: &Escapes) -> HashSet<ExprId> {
     loop {
         let before = escaping.len();
         for &(local, func, index) in &escapes.lent {
-            let param = ck.functions[func as usize].params.get(index).map(|p| p.local);
+            let param = ck.functions[func as usize]
+                .params
+                .get(index)
+                .map(|p| p.local);
             if param.is_some_and(|p| escaping.contains(&p)) {
                 escaping.insert(local);
             }

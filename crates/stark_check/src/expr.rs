@@ -131,7 +131,10 @@ impl Checker<'_> {
                             )
                             .label("unknown field");
                             if has_method {
-                                d = d.help(format!("`{}` is a method: call it with `()`", field.name));
+                                d = d.help(format!(
+                                    "`{}` is a method: call it with `()`",
+                                    field.name
+                                ));
                             }
                             self.error(d);
                             Ty::Error
@@ -294,7 +297,11 @@ impl Checker<'_> {
         let tb = self.expr(b);
         let (ta, tb) = (self.infer.shallow(&ta), self.infer.shallow(&tb));
         if ta == Ty::Error || tb == Ty::Error {
-            return if is_comparison(op) { Ty::Bool } else { Ty::Error };
+            return if is_comparison(op) {
+                Ty::Bool
+            } else {
+                Ty::Error
+            };
         }
         if let Some(t) = self.tensor_binary(op, &ta, &tb) {
             return t;
@@ -308,7 +315,11 @@ impl Checker<'_> {
             }
             BinOp::Eq | BinOp::Ne => {
                 if ta == Ty::NoneLit || tb == Ty::NoneLit {
-                    let (other, other_e) = if ta == Ty::NoneLit { (&tb, b) } else { (&ta, a) };
+                    let (other, other_e) = if ta == Ty::NoneLit {
+                        (&tb, b)
+                    } else {
+                        (&ta, a)
+                    };
                     match other {
                         Ty::Optional(_) | Ty::NoneLit => {}
                         Ty::Var(_) => {
@@ -368,12 +379,18 @@ impl Checker<'_> {
                 .secondary(b.span, format!("`{sb}`"));
                 if matches!(ta, Ty::Optional(_)) || matches!(tb, Ty::Optional(_)) {
                     d = d.help("compare with `None` first, or pass the value where a plain type is expected");
-                } else if op == BinOp::Add && (ta == Ty::Str || tb == Ty::Str) && ta != Ty::Tensor && tb != Ty::Tensor {
+                } else if op == BinOp::Add
+                    && (ta == Ty::Str || tb == Ty::Str)
+                    && ta != Ty::Tensor
+                    && tb != Ty::Tensor
+                {
                     d = d.help("convert with `str(…)` first, or use an f-string");
                 } else if op == BinOp::MatMul {
                     d = d.help("`@` is the matrix product of two tensors");
                 } else if ta == Ty::Tensor || tb == Ty::Tensor {
-                    d = d.help("tensors take `+ - * /` with a tensor or a number, and `@` with a tensor");
+                    d = d.help(
+                        "tensors take `+ - * /` with a tensor or a number, and `@` with a tensor",
+                    );
                 }
                 self.error(d);
                 if is_comparison(op) {

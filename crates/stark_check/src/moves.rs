@@ -9,7 +9,9 @@
 
 use crate::results::{call_operand, Builtin, CallArg, CallRes, Checked, ForRes, NameRes};
 use crate::types::*;
-use stark_syntax::ast::{Block, Expr, ExprKind, FStrPart, FnDecl, Item, ParamMode, Program, Stmt, StmtKind};
+use stark_syntax::ast::{
+    Block, Expr, ExprKind, FStrPart, FnDecl, Item, ParamMode, Program, Stmt, StmtKind,
+};
 use stark_syntax::{codes, Diagnostic, Span};
 use std::collections::{BTreeMap, HashSet};
 
@@ -45,7 +47,13 @@ fn merge(a: &State, b: &State) -> State {
             }
             for (k, vb) in b {
                 if !a.contains_key(k) {
-                    out.insert(*k, Moved { sites: vb.sites.clone(), maybe: true });
+                    out.insert(
+                        *k,
+                        Moved {
+                            sites: vb.sites.clone(),
+                            maybe: true,
+                        },
+                    );
                 }
             }
             Some(out)
@@ -95,7 +103,13 @@ pub fn check_moves(program: &Program, ck: &Checked) -> (Vec<Diagnostic>, Escapes
         mc.state = Some(BTreeMap::new());
         mc.block(&decl.body);
     }
-    (mc.diags, Escapes { escaping: mc.escaping, lent: mc.lent })
+    (
+        mc.diags,
+        Escapes {
+            escaping: mc.escaping,
+            lent: mc.lent,
+        },
+    )
 }
 
 /// What escape analysis needs from the move checker.
@@ -128,16 +142,28 @@ impl MoveChecker<'_> {
 
     fn use_local(&mut self, local: LocalId, span: Span) {
         let Some(state) = &mut self.state else { return };
-        let Some(m) = state.get(&local).cloned() else { return };
+        let Some(m) = state.get(&local).cloned() else {
+            return;
+        };
         let name = self.ck.local(local).name.clone();
-        let in_loop = |site: &Span| self.loops.iter().any(|l| l.span.start <= site.start && site.end <= l.span.end);
+        let in_loop = |site: &Span| {
+            self.loops
+                .iter()
+                .any(|l| l.span.start <= site.start && site.end <= l.span.end)
+        };
         // A move at or after the use, inside the loop, happened in an earlier iteration.
         let previous_iteration = |site: &Span| site.start >= span.start && in_loop(site);
         let all_previous = m.sites.iter().all(previous_iteration);
         let (message, label) = if m.maybe && !all_previous {
-            (format!("use of possibly moved value: `{name}`"), "value used here after a move on some paths")
+            (
+                format!("use of possibly moved value: `{name}`"),
+                "value used here after a move on some paths",
+            )
         } else {
-            (format!("use of moved value: `{name}`"), "value used here after move")
+            (
+                format!("use of moved value: `{name}`"),
+                "value used here after move",
+            )
         };
         let mut d = Diagnostic::error(codes::MOVED, message, span).label(label);
         for site in &m.sites {
@@ -164,7 +190,13 @@ impl MoveChecker<'_> {
 
     fn move_local(&mut self, local: LocalId, span: Span) {
         if let Some(state) = &mut self.state {
-            state.insert(local, Moved { sites: vec![span], maybe: false });
+            state.insert(
+                local,
+                Moved {
+                    sites: vec![span],
+                    maybe: false,
+                },
+            );
         }
     }
 
@@ -180,19 +212,32 @@ impl MoveChecker<'_> {
                 if ctx == Ctx::Own && info.ty.is_heap() {
                     if info.is_borrowed() {
                         let name = info.name.clone();
-                        let what = if info.kind == LocalKind::ForVar { "loop variable" } else { "borrowed value" };
+                        let what = if info.kind == LocalKind::ForVar {
+                            "loop variable"
+                        } else {
+                            "borrowed value"
+                        };
                         self.report(
-                            Diagnostic::error(codes::BORROW_ESCAPE, format!("borrowed value `{name}` cannot escape"), e.span)
-                                .label(format!("{what} moved or stored here"))
-                                .secondary(info.span, format!("`{name}` is borrowed, not owned"))
-                                .help(format!("store a new reference instead: `{name}.clone()`")),
+                            Diagnostic::error(
+                                codes::BORROW_ESCAPE,
+                                format!("borrowed value `{name}` cannot escape"),
+                                e.span,
+                            )
+                            .label(format!("{what} moved or stored here"))
+                            .secondary(info.span, format!("`{name}` is borrowed, not owned"))
+                            .help(format!("store a new reference instead: `{name}.clone()`")),
                         );
                     } else {
                         self.move_local(local, e.span);
                     }
                 }
             }
-            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Bool(_) | ExprKind::None | ExprKind::Error => {}
+            ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Bool(_)
+            | ExprKind::None
+            | ExprKind::Error => {}
             ExprKind::FStr(parts) => {
                 for p in parts {
                     if let FStrPart::Expr(inner) = p {
@@ -235,7 +280,9 @@ impl MoveChecker<'_> {
 
     /// `sent`: the call is spawned, so every operand is handed over (Own).
     fn call_with(&mut self, e: &Expr, sent: bool) {
-        let ExprKind::Call { callee, args } = &e.kind else { return };
+        let ExprKind::Call { callee, args } = &e.kind else {
+            return;
+        };
         let recv = match &callee.kind {
             ExprKind::Field(r, _) => Some(&**r),
             _ => None,
@@ -249,17 +296,28 @@ impl MoveChecker<'_> {
                     .zip(&info.params)
                     .map(|(a, p)| {
                         let mode = if sent { ParamMode::Owned } else { p.mode };
-                        let ctx = if mode == ParamMode::Owned { Ctx::Own } else { Ctx::Read };
+                        let ctx = if mode == ParamMode::Owned {
+                            Ctx::Own
+                        } else {
+                            Ctx::Read
+                        };
                         (operand(a), ctx, Some(mode))
                     })
                     .collect()
             }
-            Some(CallRes::Ctor { args: bound, .. }) => bound.iter().map(|a| (operand(a), Ctx::Own, None)).collect(),
+            Some(CallRes::Ctor { args: bound, .. }) => {
+                bound.iter().map(|a| (operand(a), Ctx::Own, None)).collect()
+            }
             Some(CallRes::Builtin { op, args: bound }) => bound
                 .iter()
                 .enumerate()
                 .map(|(i, a)| {
-                    let owned = matches!((op, i), (Builtin::ListPush, 1) | (Builtin::ListInsert, 2) | (Builtin::MapInsert, 1 | 2));
+                    let owned = matches!(
+                        (op, i),
+                        (Builtin::ListPush, 1)
+                            | (Builtin::ListInsert, 2)
+                            | (Builtin::MapInsert, 1 | 2)
+                    );
                     (operand(a), if owned { Ctx::Own } else { Ctx::Read }, None)
                 })
                 .collect(),
@@ -278,7 +336,11 @@ impl MoveChecker<'_> {
                 }
             }
         }
-        if let Some(CallRes::Builtin { op: Builtin::Clone | Builtin::WeakNew, args: bound }) = self.ck.calls.get(&e.id) {
+        if let Some(CallRes::Builtin {
+            op: Builtin::Clone | Builtin::WeakNew,
+            args: bound,
+        }) = self.ck.calls.get(&e.id)
+        {
             if let Some(local) = bound.first().and_then(operand).and_then(|x| self.local(x)) {
                 self.escaping.insert(local);
             }
@@ -287,7 +349,9 @@ impl MoveChecker<'_> {
         // mutably by another operand of the same call.
         let direct: Vec<(LocalId, Span, Ctx, Option<ParamMode>)> = plan
             .iter()
-            .filter_map(|(e, ctx, mode)| e.and_then(|e| self.local(e).map(|l| (l, e.span, *ctx, *mode))))
+            .filter_map(|(e, ctx, mode)| {
+                e.and_then(|e| self.local(e).map(|l| (l, e.span, *ctx, *mode)))
+            })
             .collect();
         for (i, a) in direct.iter().enumerate() {
             for b in &direct[i + 1..] {
@@ -305,10 +369,14 @@ impl MoveChecker<'_> {
                     );
                 } else if a.2 != b.2 {
                     self.report(
-                        Diagnostic::error(codes::BORROW_ESCAPE, format!("cannot move `{name}` while this call borrows it"), b.1)
-                            .label("moved here")
-                            .secondary(a.1, "borrowed here for the whole call")
-                            .help(format!("pass `{name}.clone()` as the owned argument")),
+                        Diagnostic::error(
+                            codes::BORROW_ESCAPE,
+                            format!("cannot move `{name}` while this call borrows it"),
+                            b.1,
+                        )
+                        .label("moved here")
+                        .secondary(a.1, "borrowed here for the whole call")
+                        .help(format!("pass `{name}.clone()` as the owned argument")),
                     );
                 }
             }
@@ -351,7 +419,10 @@ impl MoveChecker<'_> {
                 }
             }
             StmtKind::Expr(e) => self.expr(e, Ctx::Read),
-            StmtKind::If { branches, else_block } => {
+            StmtKind::If {
+                branches,
+                else_block,
+            } => {
                 let mut out: State = None;
                 for (cond, body) in branches {
                     self.expr(cond, Ctx::Read);
@@ -421,7 +492,14 @@ impl MoveChecker<'_> {
         self.state = merge(&exit, &breaks);
     }
 
-    fn loop_pass(&mut self, span: Span, cond: Option<&Expr>, var: Option<LocalId>, body: &Block, head: &State) -> State {
+    fn loop_pass(
+        &mut self,
+        span: Span,
+        cond: Option<&Expr>,
+        var: Option<LocalId>,
+        body: &Block,
+        head: &State,
+    ) -> State {
         self.state = head.clone();
         if let Some(c) = cond {
             self.expr(c, Ctx::Read);
@@ -429,19 +507,34 @@ impl MoveChecker<'_> {
         if let (Some(v), Some(state)) = (var, &mut self.state) {
             state.remove(&v);
         }
-        self.loops.push(LoopFrame { breaks: None, continues: None, span });
+        self.loops.push(LoopFrame {
+            breaks: None,
+            continues: None,
+            span,
+        });
         self.block(body);
         let frame = self.loops.pop().expect("loop frame");
         merge(&self.state, &frame.continues)
     }
 
-    fn loop_pass_full(&mut self, span: Span, cond: Option<&Expr>, var: Option<LocalId>, body: &Block, head: &State) -> (State, State) {
+    fn loop_pass_full(
+        &mut self,
+        span: Span,
+        cond: Option<&Expr>,
+        var: Option<LocalId>,
+        body: &Block,
+        head: &State,
+    ) -> (State, State) {
         self.state = head.clone();
         if let Some(c) = cond {
             self.expr(c, Ctx::Read);
         }
         let after_cond = self.state.clone();
-        self.loops.push(LoopFrame { breaks: None, continues: None, span });
+        self.loops.push(LoopFrame {
+            breaks: None,
+            continues: None,
+            span,
+        });
         self.block(body);
         let frame = self.loops.pop().expect("loop frame");
         let _ = var;

@@ -105,7 +105,10 @@ pub enum CallArg {
 
 /// The expression a resolved operand stands for in the call expression `call`: its
 /// receiver or one of its arguments (`None` for an omitted argument with a default).
-pub fn call_operand<'e>(call: &'e stark_syntax::ast::Expr, arg: &CallArg) -> Option<&'e stark_syntax::ast::Expr> {
+pub fn call_operand<'e>(
+    call: &'e stark_syntax::ast::Expr,
+    arg: &CallArg,
+) -> Option<&'e stark_syntax::ast::Expr> {
     use stark_syntax::ast::ExprKind;
     let ExprKind::Call { callee, args } = &call.kind else {
         return None;
@@ -123,10 +126,19 @@ pub fn call_operand<'e>(call: &'e stark_syntax::ast::Expr, arg: &CallArg) -> Opt
 #[derive(Clone, Debug, PartialEq)]
 pub enum CallRes {
     /// A user function or method; for a method the receiver is `CallArg::Receiver`.
-    Fn { func: FuncId, args: Vec<CallArg> },
+    Fn {
+        func: FuncId,
+        args: Vec<CallArg>,
+    },
     /// Struct construction; `args[i]` initialises field `i`.
-    Ctor { ty: StructId, args: Vec<CallArg> },
-    Builtin { op: Builtin, args: Vec<CallArg> },
+    Ctor {
+        ty: StructId,
+        args: Vec<CallArg>,
+    },
+    Builtin {
+        op: Builtin,
+        args: Vec<CallArg>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

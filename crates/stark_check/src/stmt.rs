@@ -3,7 +3,9 @@
 use crate::checker::Checker;
 use crate::results::ForRes;
 use crate::types::*;
-use stark_syntax::ast::{BinOp, Block, Expr, ExprKind, FnDecl, Item, ParamMode, Stmt, StmtKind, UnOp};
+use stark_syntax::ast::{
+    BinOp, Block, Expr, ExprKind, FnDecl, Item, ParamMode, Stmt, StmtKind, UnOp,
+};
 use stark_syntax::{codes, Diagnostic};
 use std::collections::HashMap;
 
@@ -22,7 +24,13 @@ impl Checker<'_> {
             self.loop_depth = 0;
             for (i, (param, p)) in info.params.iter().zip(&decl.params).enumerate() {
                 let mutable = param.mode == ParamMode::BorrowedMut;
-                let local = self.new_local(&param.name, param.ty.clone(), mutable, LocalKind::Param(param.mode), p.name.span);
+                let local = self.new_local(
+                    &param.name,
+                    param.ty.clone(),
+                    mutable,
+                    LocalKind::Param(param.mode),
+                    p.name.span,
+                );
                 self.out.functions[func].params[i].local = local;
             }
             self.block(&decl.body);
@@ -42,7 +50,9 @@ impl Checker<'_> {
         }
         for (index, item) in program.items.iter().enumerate() {
             if let Item::Const(c) = item {
-                let Some(&ci) = self.const_names.get(&c.name.name) else { continue };
+                let Some(&ci) = self.const_names.get(&c.name.name) else {
+                    continue;
+                };
                 if self.out.consts[ci].item != index {
                     continue;
                 }
@@ -72,7 +82,12 @@ impl Checker<'_> {
 
     fn stmt(&mut self, stmt: &Stmt) {
         match &stmt.kind {
-            StmtKind::Let { name, mutable, ty, value } => {
+            StmtKind::Let {
+                name,
+                mutable,
+                ty,
+                value,
+            } => {
                 let found = self.expr(value);
                 self.require_value(&found, value);
                 let local_ty = match ty {
@@ -86,7 +101,8 @@ impl Checker<'_> {
                     None if found == Ty::Unit => Ty::Error,
                     None => found,
                 };
-                let local = self.new_local(&name.name, local_ty, *mutable, LocalKind::Let, name.span);
+                let local =
+                    self.new_local(&name.name, local_ty, *mutable, LocalKind::Let, name.span);
                 if ty.is_none() {
                     self.inferred_lets.push(local);
                 }
@@ -96,7 +112,10 @@ impl Checker<'_> {
             StmtKind::Expr(e) => {
                 self.expr(e);
             }
-            StmtKind::If { branches, else_block } => {
+            StmtKind::If {
+                branches,
+                else_block,
+            } => {
                 for (cond, body) in branches {
                     self.expr_expect(cond, &Ty::Bool);
                     self.block(body);
@@ -136,14 +155,22 @@ impl Checker<'_> {
                 };
                 self.scopes.push(HashMap::new());
                 let local = self.new_local(&var.name, var_ty, false, LocalKind::ForVar, var.span);
-                let res = if range { ForRes::Range { var: local } } else { ForRes::List { var: local } };
+                let res = if range {
+                    ForRes::Range { var: local }
+                } else {
+                    ForRes::List { var: local }
+                };
                 self.out.fors.insert(iter.id, res);
                 self.loop_body(body);
                 self.scopes.pop();
             }
             StmtKind::Break | StmtKind::Continue => {
                 if self.loop_depth == 0 {
-                    let word = if matches!(stmt.kind, StmtKind::Break) { "break" } else { "continue" };
+                    let word = if matches!(stmt.kind, StmtKind::Break) {
+                        "break"
+                    } else {
+                        "continue"
+                    };
                     self.error(
                         Diagnostic::error(
                             codes::BREAK_OUTSIDE_LOOP,
@@ -161,13 +188,9 @@ impl Checker<'_> {
                         if ret == Ty::Unit {
                             self.expr(v);
                             self.error(
-                                Diagnostic::error(
-                                    codes::MISMATCH,
-                                    "mismatched types",
-                                    v.span,
-                                )
-                                .label("this function returns nothing")
-                                .help("add a return type: `fn name(…) -> Type:`"),
+                                Diagnostic::error(codes::MISMATCH, "mismatched types", v.span)
+                                    .label("this function returns nothing")
+                                    .help("add a return type: `fn name(…) -> Type:`"),
                             );
                         } else {
                             self.expr_expect(v, &ret);
@@ -264,7 +287,11 @@ impl Checker<'_> {
 
 fn is_const_expr(e: &Expr) -> bool {
     match &e.kind {
-        ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Bool(_) | ExprKind::None => true,
+        ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Str(_)
+        | ExprKind::Bool(_)
+        | ExprKind::None => true,
         ExprKind::Unary(UnOp::Neg | UnOp::Not, inner) => is_const_expr(inner),
         ExprKind::Binary(_, a, b) => is_const_expr(a) && is_const_expr(b),
         _ => false,
@@ -279,13 +306,17 @@ pub fn block_diverges(block: &Block) -> bool {
 fn stmt_diverges(stmt: &Stmt) -> bool {
     match &stmt.kind {
         StmtKind::Return(_) => true,
-        StmtKind::If { branches, else_block: Some(e) } => {
-            branches.iter().all(|(_, b)| block_diverges(b)) && block_diverges(e)
-        }
+        StmtKind::If {
+            branches,
+            else_block: Some(e),
+        } => branches.iter().all(|(_, b)| block_diverges(b)) && block_diverges(e),
         StmtKind::While { cond, body } => {
             matches!(cond.kind, ExprKind::Bool(true)) && !breaks_out(body)
         }
-        StmtKind::Expr(Expr { kind: ExprKind::Call { callee, .. }, .. }) => {
+        StmtKind::Expr(Expr {
+            kind: ExprKind::Call { callee, .. },
+            ..
+        }) => {
             matches!(&callee.kind, ExprKind::Name(n) if n == "exit")
         }
         StmtKind::Arena { body, .. } => block_diverges(body),
@@ -297,8 +328,12 @@ fn stmt_diverges(stmt: &Stmt) -> bool {
 fn breaks_out(body: &Block) -> bool {
     body.stmts.iter().any(|s| match &s.kind {
         StmtKind::Break => true,
-        StmtKind::If { branches, else_block } => {
-            branches.iter().any(|(_, b)| breaks_out(b)) || else_block.as_ref().is_some_and(breaks_out)
+        StmtKind::If {
+            branches,
+            else_block,
+        } => {
+            branches.iter().any(|(_, b)| breaks_out(b))
+                || else_block.as_ref().is_some_and(breaks_out)
         }
         StmtKind::Arena { body, .. } => breaks_out(body),
         _ => false,

@@ -119,7 +119,10 @@ impl StructDef {
     }
 
     pub fn method(&self, name: &str) -> Option<FuncId> {
-        self.methods.iter().find(|(n, _)| n == name).map(|(_, f)| *f)
+        self.methods
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, f)| *f)
     }
 }
 

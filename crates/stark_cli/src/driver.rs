@@ -51,7 +51,14 @@ fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
         return Err(EXIT_COMPILE);
     }
     let module = stark_bytecode::compile(&program, &checked, &source);
-    Ok((source, Compiled { module, program, checked }))
+    Ok((
+        source,
+        Compiled {
+            module,
+            program,
+            checked,
+        },
+    ))
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -84,7 +91,13 @@ pub fn execute(cmd: Cmd) -> u8 {
             }
             EXIT_OK
         }
-        Cmd::Run { file, args, mem_report, trace, max_memory } => {
+        Cmd::Run {
+            file,
+            args,
+            mem_report,
+            trace,
+            max_memory,
+        } => {
             let display = file.display().to_string();
             let (source, c) = match compile(&file, &display) {
                 Ok(x) => x,
@@ -97,11 +110,16 @@ pub fn execute(cmd: Cmd) -> u8 {
                 Some(path) => match crate::trace_json::TraceFile::create(path) {
                     Ok(t) => {
                         let sink = t.clone();
-                        vm.heap_mut().set_trace_sink(Box::new(move |e| sink.borrow_mut().event(e)));
+                        vm.heap_mut()
+                            .set_trace_sink(Box::new(move |e| sink.borrow_mut().event(e)));
                         Some(t)
                     }
                     Err(e) => {
-                        eprintln!("error: cannot write trace file `{}`: {}", path.display(), io_reason(&e));
+                        eprintln!(
+                            "error: cannot write trace file `{}`: {}",
+                            path.display(),
+                            io_reason(&e)
+                        );
                         return EXIT_RUNTIME;
                     }
                 },
@@ -140,15 +158,30 @@ pub fn execute(cmd: Cmd) -> u8 {
 
 fn rc_stats(naive: &Module, emitted: &Module) -> String {
     let mut out = String::from("\nRC statistics (naive insertion vs emitted):\n");
-    out.push_str(&format!("  {:<28} {:>8} {:>8} {:>8}\n", "function", "naive", "emitted", "removed"));
+    out.push_str(&format!(
+        "  {:<28} {:>8} {:>8} {:>8}\n",
+        "function", "naive", "emitted", "removed"
+    ));
     let (mut total_n, mut total_e) = (0usize, 0usize);
     for (n, e) in naive.functions.iter().zip(&emitted.functions) {
         let (cn, ce) = (printer::rc_ops(n), printer::rc_ops(e));
         total_n += cn;
         total_e += ce;
-        out.push_str(&format!("  {:<28} {:>8} {:>8} {:>8}\n", e.name, cn, ce, percent(cn, ce)));
+        out.push_str(&format!(
+            "  {:<28} {:>8} {:>8} {:>8}\n",
+            e.name,
+            cn,
+            ce,
+            percent(cn, ce)
+        ));
     }
-    out.push_str(&format!("  {:<28} {:>8} {:>8} {:>8}\n", "total", total_n, total_e, percent(total_n, total_e)));
+    out.push_str(&format!(
+        "  {:<28} {:>8} {:>8} {:>8}\n",
+        "total",
+        total_n,
+        total_e,
+        percent(total_n, total_e)
+    ));
     out
 }
 
@@ -156,5 +189,8 @@ fn percent(naive: usize, emitted: usize) -> String {
     if naive == 0 {
         return "-".to_string();
     }
-    format!("{:.1}%", 100.0 * (naive.saturating_sub(emitted)) as f64 / naive as f64)
+    format!(
+        "{:.1}%",
+        100.0 * (naive.saturating_sub(emitted)) as f64 / naive as f64
+    )
 }

@@ -35,7 +35,9 @@ pub fn diagnostics(path: &str, source: &str, diags: &[Diagnostic]) {
     let writer = StandardStream::stderr(color());
     let config = Config::default();
     for d in diags {
-        let mut labels = vec![CsLabel::primary((), clamp(d.primary.span, source)).with_message(&d.primary.message)];
+        let mut labels =
+            vec![CsLabel::primary((), clamp(d.primary.span, source))
+                .with_message(&d.primary.message)];
         for s in &d.secondary {
             labels.push(CsLabel::secondary((), clamp(s.span, source)).with_message(&s.message));
         }
@@ -63,12 +65,24 @@ pub fn location(path: &str, source: &str, span: Span) -> String {
 }
 
 pub fn runtime_error(path: &str, source: &str, err: &stark_vm::RuntimeError) {
-    let mut out = format!("runtime error: {}\n  --> {}\n", err.message, location(path, source, err.span));
+    let mut out = format!(
+        "runtime error: {}\n  --> {}\n",
+        err.message,
+        location(path, source, err.span)
+    );
     let range = clamp(err.span, source);
     let (line, col) = line_col(source, err.span.start);
     if let Some(text) = source.lines().nth(line - 1) {
-        let width = source[range].chars().take_while(|c| *c != '\n').count().max(1);
-        out.push_str(&format!("   |\n{line:>3} | {text}\n   | {}{}\n", " ".repeat(col - 1), "^".repeat(width)));
+        let width = source[range]
+            .chars()
+            .take_while(|c| *c != '\n')
+            .count()
+            .max(1);
+        out.push_str(&format!(
+            "   |\n{line:>3} | {text}\n   | {}{}\n",
+            " ".repeat(col - 1),
+            "^".repeat(width)
+        ));
     }
     out.push_str("stack trace (most recent call first):\n");
     // A stack overflow carries thousands of frames: show the two ends.
@@ -76,11 +90,18 @@ pub fn runtime_error(path: &str, source: &str, err: &stark_vm::RuntimeError) {
     for (i, frame) in err.trace.iter().enumerate() {
         if err.trace.len() > head + tail + 1 && i >= head && i < err.trace.len() - tail {
             if i == head {
-                out.push_str(&format!("  ... {} more frames ...\n", err.trace.len() - head - tail));
+                out.push_str(&format!(
+                    "  ... {} more frames ...\n",
+                    err.trace.len() - head - tail
+                ));
             }
             continue;
         }
-        out.push_str(&format!("  at {} ({})\n", frame.function, location(path, source, frame.span)));
+        out.push_str(&format!(
+            "  at {} ({})\n",
+            frame.function,
+            location(path, source, frame.span)
+        ));
     }
     eprint!("{out}");
 }

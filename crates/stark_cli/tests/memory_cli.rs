@@ -22,11 +22,21 @@ fn max_memory_is_exit_3_with_a_message() {
         "oom.stark",
         "fn main():\n    mutable let xs: List<String> = []\n    while true:\n        xs.push(\"abcdefgh\" + \"ijklmnop\")\n",
     );
-    let out = stark().args(["run", "--max-memory", "1000000"]).arg(&p).output().unwrap();
+    let out = stark()
+        .args(["run", "--max-memory", "1000000"])
+        .arg(&p)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("would exceed the limit of 1000000 bytes"), "{err}");
-    assert!(err.starts_with("error: out of memory: allocating "), "{err}");
+    assert!(
+        err.contains("would exceed the limit of 1000000 bytes"),
+        "{err}"
+    );
+    assert!(
+        err.starts_with("error: out of memory: allocating "),
+        "{err}"
+    );
     assert_eq!(err.matches("out of memory").count(), 1, "{err}");
 }
 
@@ -37,15 +47,38 @@ fn trace_file_is_chrome_trace_json() {
         "struct Node:\n    next: Node?\n\nfn main():\n    Memory.trace()\n    mutable let a = Node(None)\n    let b = Node(a.clone())\n    a.next = b.clone()\n    let s = \"x\" + \"y\"\n    print(len(s))\n",
     );
     let json = p.with_extension("json");
-    let out = stark().arg("run").arg("--trace").arg(&json).arg(&p).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = stark()
+        .arg("run")
+        .arg("--trace")
+        .arg(&json)
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = std::fs::read_to_string(&json).unwrap();
     let t = text.trim();
     assert!(t.starts_with('[') && t.ends_with(']'), "{t}");
-    assert!(t.contains(r#""name":"alloc""#) && t.contains(r#""type":"Node""#), "{t}");
-    assert!(t.contains(r#""name":"free""#) && t.contains(r#""zone":"global""#), "{t}");
-    assert!(t.contains(r#""ph":"C""#), "a live-bytes counter series: {t}");
-    assert!(t.contains(r#""ph":"X""#), "collector phases as duration events: {t}");
+    assert!(
+        t.contains(r#""name":"alloc""#) && t.contains(r#""type":"Node""#),
+        "{t}"
+    );
+    assert!(
+        t.contains(r#""name":"free""#) && t.contains(r#""zone":"global""#),
+        "{t}"
+    );
+    assert!(
+        t.contains(r#""ph":"C""#),
+        "a live-bytes counter series: {t}"
+    );
+    assert!(
+        t.contains(r#""ph":"X""#),
+        "collector phases as duration events: {t}"
+    );
     // Every event is one object on its own line, separated by commas.
     for line in t.lines().skip(1).filter(|l| *l != "]") {
         let l = line.trim_end_matches(',');

@@ -5,13 +5,23 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 fn corpus() -> Vec<String> {
     let mut out = Vec::new();
-    for dir in ["tests/ui/run", "tests/ui/run_fail", "tests/ui/compile_fail", "examples"] {
-        let Ok(entries) = std::fs::read_dir(root().join(dir)) else { continue };
+    for dir in [
+        "tests/ui/run",
+        "tests/ui/run_fail",
+        "tests/ui/compile_fail",
+        "examples",
+    ] {
+        let Ok(entries) = std::fs::read_dir(root().join(dir)) else {
+            continue;
+        };
         for e in entries.flatten() {
             if e.path().extension().is_some_and(|x| x == "stark") {
                 if let Ok(s) = std::fs::read_to_string(e.path()) {
@@ -40,10 +50,57 @@ impl Rng {
 }
 
 const FRAGMENTS: &[&str] = &[
-    "(", ")", "[", "]", "{", "}", ":", "\n", "    ", "\t", "\"", "f\"{", "}", "let ", "mutable ", "fn ",
-    "struct ", "return ", "None", "if ", "else:", "while ", "for x in ", "@", "&", "&mutable ", "?",
-    ".", ",", "=", "+=", "**", "9999999999999999999999", "0x", "1e", "/*", "*/", "//", "\\", "é", "\0",
-    "break", "arena a:", "spawn ", "with quota=", ".clone()", ".copy()", "Node", "List<", "Map<", ">",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ":",
+    "\n",
+    "    ",
+    "\t",
+    "\"",
+    "f\"{",
+    "}",
+    "let ",
+    "mutable ",
+    "fn ",
+    "struct ",
+    "return ",
+    "None",
+    "if ",
+    "else:",
+    "while ",
+    "for x in ",
+    "@",
+    "&",
+    "&mutable ",
+    "?",
+    ".",
+    ",",
+    "=",
+    "+=",
+    "**",
+    "9999999999999999999999",
+    "0x",
+    "1e",
+    "/*",
+    "*/",
+    "//",
+    "\\",
+    "é",
+    "\0",
+    "break",
+    "arena a:",
+    "spawn ",
+    "with quota=",
+    ".clone()",
+    ".copy()",
+    "Node",
+    "List<",
+    "Map<",
+    ">",
 ];
 
 fn mutate(src: &str, rng: &mut Rng) -> String {
@@ -111,11 +168,19 @@ fn thousands_of_mutated_programs_compile_or_fail_cleanly() {
             }
         }
     }
-    assert!(panics.is_empty(), "the compiler panicked on:\n{}", panics.join("\n-----\n"));
+    assert!(
+        panics.is_empty(),
+        "the compiler panicked on:\n{}",
+        panics.join("\n-----\n")
+    );
 }
 
 fn stark(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_stark")).args(args).env("NO_COLOR", "1").output().expect("run stark")
+    Command::new(env!("CARGO_BIN_EXE_stark"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run stark")
 }
 
 fn with_file(name: &str, bytes: &[u8], f: impl FnOnce(&str)) {
@@ -150,7 +215,11 @@ fn invalid_utf8_is_a_diagnostic() {
 
 #[test]
 fn ten_thousand_nested_parentheses() {
-    let src = format!("fn main():\n    print({}1{})\n", "(".repeat(10_000), ")".repeat(10_000));
+    let src = format!(
+        "fn main():\n    print({}1{})\n",
+        "(".repeat(10_000),
+        ")".repeat(10_000)
+    );
     with_file("deep.stark", src.as_bytes(), |p| {
         assert_compile_error(&stark(&["check", p]), "error[E0007]");
     });

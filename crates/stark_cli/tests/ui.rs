@@ -31,11 +31,16 @@ enum Mode {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 fn collect(dir: &Path, mode: Option<Mode>, out: &mut Vec<Case>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
     entries.sort();
     for path in entries {
@@ -65,7 +70,14 @@ fn header(source: &str, key: &str) -> Option<String> {
         .find_map(|l| l.strip_prefix(key).map(|v| v.trim().to_string()))
 }
 
-fn compare(expected_path: &Path, actual: &str, bless: bool, failures: &mut Vec<String>, what: &str, rel: &str) {
+fn compare(
+    expected_path: &Path,
+    actual: &str,
+    bless: bool,
+    failures: &mut Vec<String>,
+    what: &str,
+    rel: &str,
+) {
     if bless {
         if actual.is_empty() {
             let _ = std::fs::remove_file(expected_path);
@@ -93,7 +105,12 @@ fn ui() {
     let bless = std::env::var_os("STARK_BLESS").is_some();
     let mut failures = Vec::new();
     for case in &cases {
-        let rel = case.path.strip_prefix(&root).unwrap_or(&case.path).to_string_lossy().into_owned();
+        let rel = case
+            .path
+            .strip_prefix(&root)
+            .unwrap_or(&case.path)
+            .to_string_lossy()
+            .into_owned();
         let source = std::fs::read_to_string(&case.path).unwrap_or_default();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_stark"));
         cmd.current_dir(&root).env("NO_COLOR", "1");
@@ -115,38 +132,77 @@ fn ui() {
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         let code = output.status.code().unwrap_or(-1);
-        let expected_code = header(&source, "exit:").and_then(|c| c.parse().ok()).unwrap_or(match case.mode {
-            Mode::Run | Mode::Ir => 0,
-            Mode::RunFail => 1,
-            Mode::CompileFail => 2,
-        });
+        let expected_code = header(&source, "exit:")
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(match case.mode {
+                Mode::Run | Mode::Ir => 0,
+                Mode::RunFail => 1,
+                Mode::CompileFail => 2,
+            });
         if code != expected_code {
-            failures.push(format!("{rel}: exit status {code}, expected {expected_code}\nstderr:\n{stderr}"));
+            failures.push(format!(
+                "{rel}: exit status {code}, expected {expected_code}\nstderr:\n{stderr}"
+            ));
             continue;
         }
         if let Some(text) = header(&source, "error:") {
             if !stderr.contains(&text) {
-                failures.push(format!("{rel}: stderr does not contain `{text}`\nstderr:\n{stderr}"));
+                failures.push(format!(
+                    "{rel}: stderr does not contain `{text}`\nstderr:\n{stderr}"
+                ));
             }
         }
         let with = |ext: &str| case.path.with_extension(ext);
         match case.mode {
             Mode::Run | Mode::Ir => {
-                compare(&with("stdout"), &stdout, bless, &mut failures, "stdout", &rel);
+                compare(
+                    &with("stdout"),
+                    &stdout,
+                    bless,
+                    &mut failures,
+                    "stdout",
+                    &rel,
+                );
                 if !stderr.is_empty() || with("stderr").exists() {
-                    compare(&with("stderr"), &stderr, bless, &mut failures, "stderr", &rel);
+                    compare(
+                        &with("stderr"),
+                        &stderr,
+                        bless,
+                        &mut failures,
+                        "stderr",
+                        &rel,
+                    );
                 }
             }
             Mode::RunFail | Mode::CompileFail => {
-                compare(&with("stderr"), &stderr, bless, &mut failures, "stderr", &rel);
+                compare(
+                    &with("stderr"),
+                    &stderr,
+                    bless,
+                    &mut failures,
+                    "stderr",
+                    &rel,
+                );
                 if !stdout.is_empty() || with("stdout").exists() {
-                    compare(&with("stdout"), &stdout, bless, &mut failures, "stdout", &rel);
+                    compare(
+                        &with("stdout"),
+                        &stdout,
+                        bless,
+                        &mut failures,
+                        "stdout",
+                        &rel,
+                    );
                 }
             }
         }
     }
     if !failures.is_empty() {
-        panic!("{} of {} UI tests failed:\n\n{}", failures.len(), cases.len(), failures.join("\n\n"));
+        panic!(
+            "{} of {} UI tests failed:\n\n{}",
+            failures.len(),
+            cases.len(),
+            failures.join("\n\n")
+        );
     }
     eprintln!("{} UI tests passed", cases.len());
 }

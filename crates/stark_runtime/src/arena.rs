@@ -219,7 +219,9 @@ impl Heap {
                     }
                 }
                 // Tensors, datasets and streams are never arena-allocated (`alloc_header_in`).
-                ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream | ObjKind::Task => self.release_data_body(obj),
+                ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream | ObjKind::Task => {
+                    self.release_data_body(obj)
+                }
             }
             h.set_flag(flags::DEAD);
             h.strong.set(0);

@@ -17,7 +17,10 @@ impl Heap {
     /// Makes room for `additional` more elements, charging the buffer growth.
     pub fn list_reserve(&mut self, list: ObjRef, additional: usize) -> Result<(), OutOfMemory> {
         let items = list.list();
-        let needed = items.len().checked_add(additional).ok_or_else(|| self.system_oom(u64::MAX))?;
+        let needed = items
+            .len()
+            .checked_add(additional)
+            .ok_or_else(|| self.system_oom(u64::MAX))?;
         if needed <= items.capacity() {
             return Ok(());
         }
@@ -95,7 +98,12 @@ impl Heap {
 
     /// `map[key] = v`, taking over `v`; returns the replaced value (still owned: the caller
     /// releases it).
-    pub fn map_insert(&mut self, map: ObjRef, key: MapKey, v: Value) -> Result<Option<Value>, OutOfMemory> {
+    pub fn map_insert(
+        &mut self,
+        map: ObjRef,
+        key: MapKey,
+        v: Value,
+    ) -> Result<Option<Value>, OutOfMemory> {
         self.note_stored(v);
         let body = map.map_mut();
         if let Some(slot) = body.get_mut(&key) {

@@ -62,7 +62,8 @@ pub fn trace_while(obj: ObjRef, mut f: impl FnMut(ObjRef) -> bool) {
 
 /// Trial deletion over `objs`: the members not reachable from outside the set.
 pub(crate) fn unreachable_members(objs: &[ObjRef]) -> Vec<ObjRef> {
-    let mut count: HashMap<ObjRef, i64> = objs.iter().map(|&o| (o, o.strong_count() as i64)).collect();
+    let mut count: HashMap<ObjRef, i64> =
+        objs.iter().map(|&o| (o, o.strong_count() as i64)).collect();
     for &o in objs {
         trace(o, |c| {
             if let Some(n) = count.get_mut(&c) {
@@ -99,7 +100,9 @@ impl Heap {
             .filter(|e| matches!(e.kind, ObjKind::Struct | ObjKind::List | ObjKind::Map))
             .map(|e| e.obj)
             // Arena objects are freed with their arena (A1), never by the collector.
-            .filter(|o| o.strong_count() > 0 && !o.header().has_flag(flags::FINALIZING | flags::ARENA))
+            .filter(|o| {
+                o.strong_count() > 0 && !o.header().has_flag(flags::FINALIZING | flags::ARENA)
+            })
             .collect();
         let garbage = unreachable_members(&candidates);
         for &o in &garbage {
@@ -151,7 +154,12 @@ impl Heap {
                     }
                 }
                 // A dataset's edges go to tensors, which hold none: never part of a cycle.
-                ObjKind::Str | ObjKind::Weak | ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream | ObjKind::Task => {}
+                ObjKind::Str
+                | ObjKind::Weak
+                | ObjKind::Tensor
+                | ObjKind::Dataset
+                | ObjKind::Stream
+                | ObjKind::Task => {}
             }
         }
         for &o in &dead {
@@ -165,7 +173,13 @@ impl Heap {
 
     /// Records a finished collection in the statistics `Memory.profile` reports.
     /// `freed` objects and `freed_bytes` bytes were reclaimed in `zone` (`None`: all).
-    pub fn record_collection(&mut self, zone: Option<Zone>, freed: u64, freed_bytes: u64, pause_us: u64) {
+    pub fn record_collection(
+        &mut self,
+        zone: Option<Zone>,
+        freed: u64,
+        freed_bytes: u64,
+        pause_us: u64,
+    ) {
         self.gc.collections += 1;
         self.gc.cycles_collected += freed;
         self.gc.pause_max_us = self.gc.pause_max_us.max(pause_us);
@@ -176,7 +190,14 @@ impl Heap {
         if traced {
             let z = zone.unwrap_or(Zone::Global);
             let live = self.zones[z.index()].live_bytes;
-            self.tracer.emit(self.start, crate::trace::TraceKind::Collect, "cycles".to_string(), freed_bytes, z, live);
+            self.tracer.emit(
+                self.start,
+                crate::trace::TraceKind::Collect,
+                "cycles".to_string(),
+                freed_bytes,
+                z,
+                live,
+            );
         }
     }
 }

@@ -43,8 +43,8 @@
 
 use crate::metadata::{MetaEntry, MetaTable, OwnerKind};
 use crate::object::{
-    flags, gc_bits, layout_of, struct_layout, Header, ListObj, MapBody, MapObj, ObjKind, StrObj, WeakObj,
-    FIELDS_OFFSET,
+    flags, gc_bits, layout_of, struct_layout, Header, ListObj, MapBody, MapObj, ObjKind, StrObj,
+    WeakObj, FIELDS_OFFSET,
 };
 use crate::pool::Pool;
 use crate::trace::{TraceKind, TraceSink, Tracer};
@@ -266,7 +266,14 @@ impl Heap {
         Ok(())
     }
 
-    pub(crate) fn trace_event(&mut self, kind: TraceKind, obj_kind: ObjKind, type_id: u32, bytes: u64, zone: Zone) {
+    pub(crate) fn trace_event(
+        &mut self,
+        kind: TraceKind,
+        obj_kind: ObjKind,
+        type_id: u32,
+        bytes: u64,
+        zone: Zone,
+    ) {
         if self.tracer.enabled[zone.index()] {
             let name = self.type_name(obj_kind, type_id).to_string();
             let live = self.zones[zone.index()].live_bytes;
@@ -278,7 +285,13 @@ impl Heap {
 
     /// Allocates and initialises a header; the caller writes the body right after.
     /// `extra` is the size of buffers the body owns (charged to the object).
-    fn alloc_header(&mut self, kind: ObjKind, type_id: u32, len: u32, extra: u64) -> Result<NonNull<Header>, OutOfMemory> {
+    fn alloc_header(
+        &mut self,
+        kind: ObjKind,
+        type_id: u32,
+        len: u32,
+        extra: u64,
+    ) -> Result<NonNull<Header>, OutOfMemory> {
         let layout = layout_of(kind, len);
         let bytes = layout.size() as u64 + extra;
         self.check_limit(bytes)?;
@@ -289,7 +302,11 @@ impl Heap {
         if self.arena_active {
             let zone = self.current_zone;
             let Some(ptr) = self.alloc_header_arena(kind, type_id, len, extra, layout) else {
-                return Err(OutOfMemory { requested: bytes, live: self.total_live, limit: None });
+                return Err(OutOfMemory {
+                    requested: bytes,
+                    live: self.total_live,
+                    limit: None,
+                });
             };
             self.account_alloc(kind, type_id, bytes, zone);
             return Ok(ptr);
@@ -346,7 +363,12 @@ impl Heap {
     }
 
     /// `alloc_header` for a `kind` that always lives in `zone` (tensors, datasets, streams).
-    pub(crate) fn alloc_header_in(&mut self, zone: Zone, kind: ObjKind, extra: u64) -> Result<NonNull<Header>, OutOfMemory> {
+    pub(crate) fn alloc_header_in(
+        &mut self,
+        zone: Zone,
+        kind: ObjKind,
+        extra: u64,
+    ) -> Result<NonNull<Header>, OutOfMemory> {
         // Tensors, datasets and streams own pooled or OS resources: never arena-allocated.
         let saved = std::mem::replace(&mut self.current_zone, zone);
         let saved_arena = std::mem::replace(&mut self.arena_active, false);
@@ -408,7 +430,11 @@ impl Heap {
     /// `stack: true`). It is refcounted and released like any struct — destructors included —
     /// but the program does not see it as a heap allocation: no metadata row, no zone
     /// counters, no trace events, no memory limit (I6).
-    pub fn alloc_struct_local(&mut self, type_id: u32, fields: &[Value]) -> Result<ObjRef, OutOfMemory> {
+    pub fn alloc_struct_local(
+        &mut self,
+        type_id: u32,
+        fields: &[Value],
+    ) -> Result<ObjRef, OutOfMemory> {
         let len = fields.len() as u32;
         let layout = struct_layout(len);
         let Some(ptr) = NonNull::new(self.pool.alloc(layout) as *mut Header) else {
@@ -497,7 +523,10 @@ impl Heap {
             return;
         }
         let n = h.strong.get();
-        assert!(n > 0, "reference count underflow: a value was released twice");
+        assert!(
+            n > 0,
+            "reference count underflow: a value was released twice"
+        );
         if n > 1 {
             h.strong.set(n - 1);
             // Bacon–Rajan: a count decremented to non-zero may have left a garbage cycle.
@@ -629,7 +658,11 @@ impl Heap {
     #[inline]
     pub(crate) fn dealloc_if_unreferenced(&mut self, obj: ObjRef) {
         let h = obj.header();
-        if h.has_flag(flags::DEAD) && h.weak.get() == 0 && h.gc.get() == 0 && !h.has_flag(flags::ARENA) {
+        if h.has_flag(flags::DEAD)
+            && h.weak.get() == 0
+            && h.gc.get() == 0
+            && !h.has_flag(flags::ARENA)
+        {
             // SAFETY: DEAD (contents gone, strong == 0), no weak reference and no collector
             // pin remain (I1, I4, C2), and the block came from the pool (A5).
             unsafe { self.dealloc_object(obj) };
@@ -683,7 +716,9 @@ impl Drop for Heap {
                     ObjKind::List => std::ptr::drop_in_place(&mut (*(base as *mut ListObj)).items),
                     ObjKind::Map => std::ptr::drop_in_place(&mut (*(base as *mut MapObj)).map),
                     ObjKind::Str => std::ptr::drop_in_place(&mut (*(base as *mut StrObj)).text),
-                    ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream => crate::data::drop_data_body(obj),
+                    ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream => {
+                        crate::data::drop_data_body(obj)
+                    }
                     ObjKind::Task => crate::actor::drop_task_body(obj),
                     ObjKind::Struct | ObjKind::Weak => {}
                 }
@@ -723,7 +758,12 @@ pub(crate) fn incref_obj(o: ObjRef) {
         return;
     }
     // 2^32 references would need 64 GiB of 16-byte slots; still, never wrap.
-    h.strong.set(h.strong.get().checked_add(1).expect("reference count overflow"));
+    h.strong.set(
+        h.strong
+            .get()
+            .checked_add(1)
+            .expect("reference count overflow"),
+    );
 }
 
 impl Heap {

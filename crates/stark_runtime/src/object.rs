@@ -122,7 +122,8 @@ impl Header {
     #[inline]
     #[allow(dead_code)]
     pub(crate) fn set_color(&self, color: u8) {
-        self.flags.set((self.flags.get() & !flags::COLOR_MASK) | color);
+        self.flags
+            .set((self.flags.get() & !flags::COLOR_MASK) | color);
     }
 }
 

@@ -120,13 +120,27 @@ impl ProfileSnapshot {
         let _ = writeln!(
             s,
             "  {:<8} {:>12} {:>12} {:>12} {:>13} {:>12} {:>14} {:>14}",
-            "zone", "live_bytes", "live_objects", "allocations", "deallocations", "peak_bytes", "alloc_rate/s", "dealloc_rate/s"
+            "zone",
+            "live_bytes",
+            "live_objects",
+            "allocations",
+            "deallocations",
+            "peak_bytes",
+            "alloc_rate/s",
+            "dealloc_rate/s"
         );
         for z in &self.zones {
             let _ = writeln!(
                 s,
                 "  {:<8} {:>12} {:>12} {:>12} {:>13} {:>12} {:>14.1} {:>14.1}",
-                z.name, z.live_bytes, z.live_objects, z.allocations, z.deallocations, z.peak_bytes, z.alloc_rate, z.dealloc_rate
+                z.name,
+                z.live_bytes,
+                z.live_objects,
+                z.allocations,
+                z.deallocations,
+                z.peak_bytes,
+                z.alloc_rate,
+                z.dealloc_rate
             );
         }
         // No trailing newline: `print` adds one.

@@ -43,7 +43,9 @@ fn struct_fields_are_released_with_it() {
     let mut heap = Heap::new(None);
     let a = heap.alloc_str("a").unwrap();
     let l = heap.alloc_list(vec![Value::Int(1), Value::Int(2)]).unwrap();
-    let s = heap.alloc_struct(7, &[Value::Obj(a), Value::Int(3), Value::Obj(l)]).unwrap();
+    let s = heap
+        .alloc_struct(7, &[Value::Obj(a), Value::Int(3), Value::Obj(l)])
+        .unwrap();
     assert_eq!(s.field_count(), 3);
     assert_eq!(s.type_id(), 7);
     assert!(matches!(s.field(1), Value::Int(3)));
@@ -58,7 +60,9 @@ fn children_pop_in_field_order() {
     let mut heap = Heap::new(None);
     let a = heap.alloc_str("first").unwrap();
     let b = heap.alloc_str("second").unwrap();
-    let s = heap.alloc_struct(0, &[Value::Obj(a), Value::Obj(b)]).unwrap();
+    let s = heap
+        .alloc_struct(0, &[Value::Obj(a), Value::Obj(b)])
+        .unwrap();
     heap.decref_obj(s);
     let top = heap.pop_pending().unwrap();
     assert_eq!(top, s);
@@ -152,8 +156,14 @@ fn map_insert_replace_remove_clear() {
     let mut heap = Heap::new(None);
     let m = heap.alloc_map(MapBody::default()).unwrap();
     let v1 = heap.alloc_str("v1").unwrap();
-    assert!(heap.map_insert(m, MapKey::Str("k".into()), Value::Obj(v1)).unwrap().is_none());
-    assert!(heap.map_insert(m, MapKey::Int(2), Value::Int(5)).unwrap().is_none());
+    assert!(heap
+        .map_insert(m, MapKey::Str("k".into()), Value::Obj(v1))
+        .unwrap()
+        .is_none());
+    assert!(heap
+        .map_insert(m, MapKey::Int(2), Value::Int(5))
+        .unwrap()
+        .is_none());
     let old = heap.map_insert(m, MapKey::Int(2), Value::Int(6)).unwrap();
     assert!(matches!(old, Some(Value::Int(5))));
     assert_eq!(m.map().len(), 2);
@@ -283,7 +293,11 @@ fn trace_sink_receives_events() {
     drain(&mut heap);
     let events = events.borrow();
     assert_eq!(events.len(), 2);
-    assert!(events[0].starts_with("trace: alloc String "), "{}", events[0]);
+    assert!(
+        events[0].starts_with("trace: alloc String "),
+        "{}",
+        events[0]
+    );
     assert!(events[0].ends_with("bytes zone=global"));
     assert!(events[1].starts_with("trace: free String "));
 }
@@ -292,7 +306,9 @@ fn trace_sink_receives_events() {
 fn local_structs_skip_accounting_but_release_children() {
     let mut heap = Heap::new(None);
     let s = heap.alloc_str("child").unwrap();
-    let p = heap.alloc_struct_local(0, &[Value::Obj(s), Value::Int(1)]).unwrap();
+    let p = heap
+        .alloc_struct_local(0, &[Value::Obj(s), Value::Int(1)])
+        .unwrap();
     assert_eq!(heap.live_objects(), 1);
     assert_eq!(heap.local_objects(), 1);
     assert_eq!(heap.metadata().live().count(), 1);

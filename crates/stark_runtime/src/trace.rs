@@ -87,7 +87,15 @@ impl Tracer {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn emit(&mut self, start: Instant, kind: TraceKind, type_name: String, bytes: u64, zone: Zone, zone_live_bytes: u64) {
+    pub fn emit(
+        &mut self,
+        start: Instant,
+        kind: TraceKind,
+        type_name: String,
+        bytes: u64,
+        zone: Zone,
+        zone_live_bytes: u64,
+    ) {
         let event = TraceEvent {
             kind,
             type_name,

@@ -36,7 +36,12 @@ pub fn deep_copy(heap: &mut Heap, v: Value) -> Result<Value, OutOfMemory> {
                     *dup.map_mut().get_index_mut(i).expect("index in range").1 = child;
                 }
             }
-            ObjKind::Str | ObjKind::Weak | ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream | ObjKind::Task => {}
+            ObjKind::Str
+            | ObjKind::Weak
+            | ObjKind::Tensor
+            | ObjKind::Dataset
+            | ObjKind::Stream
+            | ObjKind::Task => {}
         }
     }
     Ok(Value::Obj(copy))
@@ -103,7 +108,11 @@ fn copy_shell(
                 };
                 columns.push((name.clone(), c));
             }
-            heap.alloc_dataset(DatasetBody { path: d.path.clone(), rows: d.rows, columns })?
+            heap.alloc_dataset(DatasetBody {
+                path: d.path.clone(),
+                rows: d.rows,
+                columns,
+            })?
         }
         // An open file cannot be duplicated (the checker rejects `copy` on a Stream); a
         // stream inside a copied structure is shared.
@@ -125,7 +134,14 @@ fn copy_tensor(heap: &mut Heap, t: ObjRef) -> Result<ObjRef, OutOfMemory> {
     let body = t.tensor();
     let bytes = body.buf.capacity_bytes() as u64;
     let Some(buf) = TensorBuf::from_slice(body.data()) else {
-        return Err(OutOfMemory { requested: bytes, live: heap.live_bytes(), limit: None });
+        return Err(OutOfMemory {
+            requested: bytes,
+            live: heap.live_bytes(),
+            limit: None,
+        });
     };
-    heap.alloc_tensor(TensorBody { shape: body.shape.clone(), buf })
+    heap.alloc_tensor(TensorBody {
+        shape: body.shape.clone(),
+        buf,
+    })
 }

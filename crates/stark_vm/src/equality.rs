@@ -63,7 +63,13 @@ pub fn values_equal(a: Value, b: Value) -> bool {
                 if p.type_id() != q.type_id() || p.field_count() != q.field_count() {
                     return false;
                 }
-                work.extend(p.fields().iter().copied().zip(q.fields().iter().copied()).rev());
+                work.extend(
+                    p.fields()
+                        .iter()
+                        .copied()
+                        .zip(q.fields().iter().copied())
+                        .rev(),
+                );
             }
             ObjKind::Weak => {
                 if p.weak_target() != q.weak_target() {

@@ -86,7 +86,12 @@ fn write_object(module: &Module, out: &mut String, o: ObjRef, quoted: bool, dept
             let s = o.stream();
             out.push_str("Stream(path=");
             write_quoted(out, &s.path);
-            let _ = write!(out, ", mode=\"{}\"{})", s.mode.name(), if s.closed { ", closed" } else { "" });
+            let _ = write!(
+                out,
+                ", mode=\"{}\"{})",
+                s.mode.name(),
+                if s.closed { ", closed" } else { "" }
+            );
         }
         ObjKind::Task => {
             let _ = write!(out, "Task({})", o.task().name);
@@ -258,7 +263,9 @@ fn snapshot_of(o: ObjRef) -> Option<ProfileSnapshot> {
             let (MapKey::Str(name), Value::Obj(z)) = (k, v) else {
                 return None;
             };
-            if z.kind() != ObjKind::Struct || z.field_count() != builtin_types::ZONE_STATS_FIELDS.len() {
+            if z.kind() != ObjKind::Struct
+                || z.field_count() != builtin_types::ZONE_STATS_FIELDS.len()
+            {
                 return None;
             }
             let zf = z.fields();

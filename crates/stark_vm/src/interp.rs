@@ -124,7 +124,11 @@ impl<'m> Vm<'m> {
                     let s = match self.constants.get(konst as usize).copied().flatten() {
                         Some(s) => s,
                         None => {
-                            let text = module.strings.get(konst as usize).map(|s| s.as_str()).unwrap_or("");
+                            let text = module
+                                .strings
+                                .get(konst as usize)
+                                .map(|s| s.as_str())
+                                .unwrap_or("");
                             let s = check!(self.heap.alloc_str(text));
                             if let Some(slot) = self.constants.get_mut(konst as usize) {
                                 *slot = Some(s);
@@ -155,17 +159,23 @@ impl<'m> Vm<'m> {
                 Instr::ISub { dst, a, b } => int_checked!(dst, reg!(a), reg!(b), checked_sub),
                 Instr::IMul { dst, a, b } => int_checked!(dst, reg!(a), reg!(b), checked_mul),
                 Instr::IDiv { dst, a, b } => match (reg!(a), reg!(b)) {
-                    (Value::Int(_), Value::Int(0)) => fault!(Fault::msg("integer division by zero")),
+                    (Value::Int(_), Value::Int(0)) => {
+                        fault!(Fault::msg("integer division by zero"))
+                    }
                     (x, y) => int_checked!(dst, x, y, checked_div),
                 },
                 Instr::IMod { dst, a, b } => match (reg!(a), reg!(b)) {
                     (Value::Int(_), Value::Int(0)) => fault!(Fault::msg("integer modulo by zero")),
                     // i64::MIN % -1 is 0 mathematically; checked_rem reports it as overflow.
-                    (Value::Int(x), Value::Int(y)) => reg!(dst) = Value::Int(x.checked_rem(y).unwrap_or(0)),
+                    (Value::Int(x), Value::Int(y)) => {
+                        reg!(dst) = Value::Int(x.checked_rem(y).unwrap_or(0))
+                    }
                     _ => fault!(arith::operand_fault("int")),
                 },
                 Instr::IPow { dst, a, b } => int_op!(dst, a, b, arith::ipow),
-                Instr::IAddImm { dst, a, imm } => int_checked!(dst, reg!(a), Value::Int(imm as i64), checked_add),
+                Instr::IAddImm { dst, a, imm } => {
+                    int_checked!(dst, reg!(a), Value::Int(imm as i64), checked_add)
+                }
                 Instr::INeg { dst, src } => match reg!(src) {
                     Value::Int(x) => match x.checked_neg() {
                         Some(v) => reg!(dst) = Value::Int(v),
@@ -174,7 +184,9 @@ impl<'m> Vm<'m> {
                     _ => fault!(arith::operand_fault("int")),
                 },
                 Instr::ICmp { op, dst, a, b } => match (reg!(a), reg!(b)) {
-                    (Value::Int(x), Value::Int(y)) => reg!(dst) = Value::Bool(arith::compare(op, x.cmp(&y))),
+                    (Value::Int(x), Value::Int(y)) => {
+                        reg!(dst) = Value::Bool(arith::compare(op, x.cmp(&y)))
+                    }
                     _ => fault!(arith::operand_fault("int")),
                 },
                 Instr::FAdd { dst, a, b } => float_op!(dst, a, b, |x, y| x + y),
@@ -188,7 +200,9 @@ impl<'m> Vm<'m> {
                     _ => fault!(arith::operand_fault("float")),
                 },
                 Instr::FCmp { op, dst, a, b } => match (reg!(a), reg!(b)) {
-                    (Value::Float(x), Value::Float(y)) => reg!(dst) = Value::Bool(arith::compare_floats(op, x, y)),
+                    (Value::Float(x), Value::Float(y)) => {
+                        reg!(dst) = Value::Bool(arith::compare_floats(op, x, y))
+                    }
                     _ => fault!(arith::operand_fault("float")),
                 },
                 Instr::IToF { dst, src } => match reg!(src) {
@@ -201,7 +215,9 @@ impl<'m> Vm<'m> {
                     _ => fault!(arith::operand_fault("bool")),
                 },
                 Instr::BCmp { op, dst, a, b } => match (reg!(a), reg!(b)) {
-                    (Value::Bool(x), Value::Bool(y)) => reg!(dst) = Value::Bool(arith::compare(op, x.cmp(&y))),
+                    (Value::Bool(x), Value::Bool(y)) => {
+                        reg!(dst) = Value::Bool(arith::compare(op, x.cmp(&y)))
+                    }
                     _ => fault!(arith::operand_fault("bool")),
                 },
                 Instr::Concat { dst, a, b } => {
@@ -270,7 +286,12 @@ impl<'m> Vm<'m> {
                     }
                     _ => fault!(arith::operand_fault("int")),
                 },
-                Instr::Call { dst, func, args, argc } => {
+                Instr::Call {
+                    dst,
+                    func,
+                    args,
+                    argc,
+                } => {
                     let Some(callee) = module.functions.get(func as usize) else {
                         fault!(Fault::msg(format!("internal error: no function #{func}")))
                     };
@@ -332,7 +353,13 @@ impl<'m> Vm<'m> {
                     self.arena_exit(fi)?;
                 }
 
-                Instr::NewStruct { dst, ty, args, argc, stack } => {
+                Instr::NewStruct {
+                    dst,
+                    ty,
+                    args,
+                    argc,
+                    stack,
+                } => {
                     let from = base + args as usize;
                     let fields = &self.stack[from..from + argc as usize];
                     let obj = if stack {
@@ -427,12 +454,21 @@ impl<'m> Vm<'m> {
                 Instr::Unwrap { dst, src, expr } => {
                     let v = reg!(src);
                     if v.is_none() {
-                        let text = module.strings.get(expr as usize).map(|s| s.as_str()).unwrap_or("value");
+                        let text = module
+                            .strings
+                            .get(expr as usize)
+                            .map(|s| s.as_str())
+                            .unwrap_or("value");
                         fault!(Fault::msg(format!("`{text}` is None")));
                     }
                     reg!(dst) = v;
                 }
-                Instr::CallNative { dst, native, args, argc } => {
+                Instr::CallNative {
+                    dst,
+                    native,
+                    args,
+                    argc,
+                } => {
                     let from = base + args as usize;
                     let to = from + argc as usize;
                     if to > self.stack.len() {
@@ -442,11 +478,16 @@ impl<'m> Vm<'m> {
                         // Runs destructors: needs the whole VM, and pc saved for traces.
                         self.frames[fi].pc = pc;
                         let zone = match self.stack[from..to].first() {
-                            Some(Value::Obj(o)) if o.kind() == ObjKind::Str => Some(o.as_str().to_string()),
+                            Some(Value::Obj(o)) if o.kind() == ObjKind::Str => {
+                                Some(o.as_str().to_string())
+                            }
                             _ => None,
                         };
                         self.collect_cycles(zone.as_deref())?
-                    } else if matches!(native, Native::Spawn { .. } | Native::TaskJoin | Native::TaskError) {
+                    } else if matches!(
+                        native,
+                        Native::Spawn { .. } | Native::TaskJoin | Native::TaskError
+                    ) {
                         // Actors (`actor/`): spawn, join and error need the whole VM.
                         self.frames[fi].pc = pc;
                         let ops = self.stack[from..to].to_vec();

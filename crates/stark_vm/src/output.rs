@@ -24,7 +24,10 @@ impl Output {
     }
 
     pub(crate) fn new(sink: Box<dyn Write>) -> Output {
-        Output { sink, broken: false }
+        Output {
+            sink,
+            broken: false,
+        }
     }
 
     pub(crate) fn write_str(&mut self, s: &str) {

@@ -76,9 +76,11 @@ impl<'m> Vm<'m> {
         let start = Instant::now();
         let garbage = self.heap.find_cycle_garbage(zone);
         let (freed, freed_bytes) = self.finalize_and_free(garbage)?;
-        self.heap.trace_phase("full collection", start, Instant::now(), 0);
+        self.heap
+            .trace_phase("full collection", start, Instant::now(), 0);
         let pause_us = start.elapsed().as_micros() as u64;
-        self.heap.record_collection(zone, freed, freed_bytes, pause_us);
+        self.heap
+            .record_collection(zone, freed, freed_bytes, pause_us);
         Ok(Value::Int(freed as i64))
     }
 }

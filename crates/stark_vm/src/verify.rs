@@ -15,7 +15,12 @@ pub(crate) fn verify_module(module: &Module) -> Result<(), String> {
         if let Some(d) = s.destructor {
             match module.functions.get(d as usize) {
                 Some(f) if f.arity() == 1 => {}
-                _ => return Err(format!("destructor of `{}` is not a one-parameter function", s.name)),
+                _ => {
+                    return Err(format!(
+                        "destructor of `{}` is not a one-parameter function",
+                        s.name
+                    ))
+                }
             }
         }
     }
@@ -44,7 +49,9 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
             if start as usize + count <= nregs {
                 Ok(())
             } else {
-                Err(at(format!("registers r{start}..+{count} outside a frame of {nregs}")))
+                Err(at(format!(
+                    "registers r{start}..+{count} outside a frame of {nregs}"
+                )))
             }
         };
         let target = |t: u32| -> Result<(), String> {
@@ -111,7 +118,9 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
                 reg(cond)?;
                 target(t)?;
             }
-            Instr::JumpICmp { a, b, target: t, .. } => {
+            Instr::JumpICmp {
+                a, b, target: t, ..
+            } => {
                 reg(a)?;
                 reg(b)?;
                 target(t)?;
@@ -120,27 +129,46 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
                 reg(a)?;
                 target(t)?;
             }
-            Instr::Call { dst, func, args, argc } => {
+            Instr::Call {
+                dst,
+                func,
+                args,
+                argc,
+            } => {
                 reg(dst)?;
                 range(args, argc as usize)?;
                 let Some(callee) = module.functions.get(func as usize) else {
                     return Err(at(format!("function #{func} does not exist")));
                 };
                 if callee.arity() != argc as usize {
-                    return Err(at(format!("`{}` takes {} arguments, not {argc}", callee.name, callee.arity())));
+                    return Err(at(format!(
+                        "`{}` takes {} arguments, not {argc}",
+                        callee.name,
+                        callee.arity()
+                    )));
                 }
             }
             Instr::Ret { src } => reg(src)?,
             Instr::RetNone | Instr::ArenaExit => {}
             Instr::ArenaEnter { name } => string(name)?,
-            Instr::NewStruct { dst, ty, args, argc, .. } => {
+            Instr::NewStruct {
+                dst,
+                ty,
+                args,
+                argc,
+                ..
+            } => {
                 reg(dst)?;
                 range(args, argc as usize)?;
                 let Some(info) = module.structs.get(ty as usize) else {
                     return Err(at(format!("struct type #{ty} does not exist")));
                 };
                 if info.fields.len() != argc as usize {
-                    return Err(at(format!("`{}` has {} fields, not {argc}", info.name, info.fields.len())));
+                    return Err(at(format!(
+                        "`{}` has {} fields, not {argc}",
+                        info.name,
+                        info.fields.len()
+                    )));
                 }
             }
             Instr::GetField { dst, obj, .. } => {
@@ -174,7 +202,9 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
                 reg(src)?;
                 string(expr)?;
             }
-            Instr::CallNative { dst, args, argc, .. } => {
+            Instr::CallNative {
+                dst, args, argc, ..
+            } => {
                 reg(dst)?;
                 range(args, argc as usize)?;
             }

@@ -1,8 +1,8 @@
 //! The `Vm` value and its public API.
 
 use crate::error::{RuntimeError, VmExit};
-use crate::verify::verify_module;
 use crate::output::Output;
+use crate::verify::verify_module;
 use stark_bytecode::{FuncId, Module, Reg};
 use stark_runtime::{Heap, ProfileSnapshot, Value, Zone};
 use std::io::Write;
@@ -109,7 +109,11 @@ impl<'m> Vm<'m> {
             out: Output::stdout(),
             destructor_depth: 0,
             drain_floor: 0,
-            verified: if verify { verify_module(module) } else { Ok(()) },
+            verified: if verify {
+                verify_module(module)
+            } else {
+                Ok(())
+            },
             constants: vec![None; module.strings.len()],
             arena_frames: Vec::new(),
             owned_params: module.functions.iter().map(OwnedParams::of).collect(),

@@ -83,13 +83,25 @@ impl FnLower<'_> {
                     .iter()
                     .zip(&info.params)
                     .map(|(a, p)| {
-                        let pass = if p.mode == ParamMode::Owned { Pass::Owned } else { Pass::Borrowed };
+                        let pass = if p.mode == ParamMode::Owned {
+                            Pass::Owned
+                        } else {
+                            Pass::Borrowed
+                        };
                         (a.clone(), pass, Some(p.ty.clone()))
                     })
                     .collect();
                 let (base, release) = self.operands(e, &ops);
                 let argc = ops.len() as u16;
-                self.emit(Instr::Call { dst, func, args: base, argc }, span);
+                self.emit(
+                    Instr::Call {
+                        dst,
+                        func,
+                        args: base,
+                        argc,
+                    },
+                    span,
+                );
                 self.finish_call(release, span);
                 ret_heap
             }
@@ -103,7 +115,16 @@ impl FnLower<'_> {
                 let (base, _) = self.operands(e, &ops);
                 let argc = ops.len() as u16;
                 let stack = self.ck.stack_allocs.contains(&e.id);
-                self.emit(Instr::NewStruct { dst, ty, args: base, argc, stack }, span);
+                self.emit(
+                    Instr::NewStruct {
+                        dst,
+                        ty,
+                        args: base,
+                        argc,
+                        stack,
+                    },
+                    span,
+                );
                 true
             }
             Some(CallRes::Builtin { op, args }) => self.builtin(e, op, &args, dst),
@@ -115,7 +136,9 @@ impl FnLower<'_> {
     }
 
     fn receiver_ty(&self, e: &Expr) -> Ty {
-        let ExprKind::Call { callee, .. } = &e.kind else { return Ty::Error };
+        let ExprKind::Call { callee, .. } = &e.kind else {
+            return Ty::Error;
+        };
         match &callee.kind {
             ExprKind::Field(recv, _) => match self.ty(recv) {
                 Ty::Optional(inner) => *inner,
@@ -159,15 +182,34 @@ impl FnLower<'_> {
                 return false;
             }
             Builtin::ListNew => {
-                self.emit(Instr::NewList { dst, args: 0, argc: 0 }, span);
+                self.emit(
+                    Instr::NewList {
+                        dst,
+                        args: 0,
+                        argc: 0,
+                    },
+                    span,
+                );
                 return true;
             }
             Builtin::MapNew => {
-                self.emit(Instr::NewMap { dst, args: 0, argc: 0 }, span);
+                self.emit(
+                    Instr::NewMap {
+                        dst,
+                        args: 0,
+                        argc: 0,
+                    },
+                    span,
+                );
                 return true;
             }
             Builtin::Print if args.len() == 1 => {
-                let ExprKind::Call { args: call_args, .. } = &e.kind else { unreachable!() };
+                let ExprKind::Call {
+                    args: call_args, ..
+                } = &e.kind
+                else {
+                    unreachable!()
+                };
                 if let ExprKind::FStr(parts) = &call_args[0].value.kind {
                     self.fstring_with(parts, dst, span, Native::PrintFormat);
                     return false;
@@ -175,7 +217,10 @@ impl FnLower<'_> {
                 (native(Native::Print), views(args, &recv))
             }
             Builtin::Range => {
-                let ops = args.iter().map(|a| (a.clone(), Pass::View, Some(Ty::Int))).collect();
+                let ops = args
+                    .iter()
+                    .map(|a| (a.clone(), Pass::View, Some(Ty::Int)))
+                    .collect();
                 (native(Native::RangeList), ops)
             }
             Builtin::Clone => {
@@ -195,7 +240,10 @@ impl FnLower<'_> {
             }
             Builtin::ListPush => (
                 native(Native::ListPush),
-                vec![(CallArg::Receiver, Pass::View, Some(recv.clone())), (args[1].clone(), Pass::Owned, Some(elem))],
+                vec![
+                    (CallArg::Receiver, Pass::View, Some(recv.clone())),
+                    (args[1].clone(), Pass::Owned, Some(elem)),
+                ],
             ),
             Builtin::ListInsert => (
                 native(Native::ListInsert),
@@ -215,7 +263,10 @@ impl FnLower<'_> {
             ),
             Builtin::ListContains => (
                 native(Native::ListContains),
-                vec![(CallArg::Receiver, Pass::View, Some(recv.clone())), (args[1].clone(), Pass::View, Some(elem))],
+                vec![
+                    (CallArg::Receiver, Pass::View, Some(recv.clone())),
+                    (args[1].clone(), Pass::View, Some(elem)),
+                ],
             ),
             Builtin::Data(op) => (native(Native::Data(op)), views(args, &recv)),
             Builtin::MapGet | Builtin::MapContains | Builtin::MapRemove => {
@@ -224,7 +275,13 @@ impl FnLower<'_> {
                     Builtin::MapContains => Native::MapContains,
                     _ => Native::MapRemove,
                 };
-                (native(n), vec![(CallArg::Receiver, Pass::View, Some(recv.clone())), (args[1].clone(), Pass::View, Some(key))])
+                (
+                    native(n),
+                    vec![
+                        (CallArg::Receiver, Pass::View, Some(recv.clone())),
+                        (args[1].clone(), Pass::View, Some(key)),
+                    ],
+                )
             }
             other => {
                 let n = match other {
@@ -269,8 +326,22 @@ impl FnLower<'_> {
                 let mut ops = views(args, &recv);
                 // `len(x)`, `WeakRef(x)`, `Memory.refcount(x)` and `x.copy()` read through a `T?`.
                 if let Some((CallArg::Arg(i), _, to)) = ops.first_mut() {
-                    if to.is_none() && matches!(n, Native::StrLen | Native::ListLen | Native::MapLen | Native::WeakNew | Native::Refcount) {
-                        let ExprKind::Call { args: call_args, .. } = &e.kind else { unreachable!() };
+                    if to.is_none()
+                        && matches!(
+                            n,
+                            Native::StrLen
+                                | Native::ListLen
+                                | Native::MapLen
+                                | Native::WeakNew
+                                | Native::Refcount
+                        )
+                    {
+                        let ExprKind::Call {
+                            args: call_args, ..
+                        } = &e.kind
+                        else {
+                            unreachable!()
+                        };
                         let arg: &Arg = &call_args[*i];
                         if let Ty::Optional(inner) = self.ty(&arg.value) {
                             *to = Some(*inner);
@@ -283,7 +354,15 @@ impl FnLower<'_> {
         let native = native.expect("native chosen");
         let (base, release) = self.operands(e, &ops);
         let argc = ops.len() as u16;
-        self.emit(Instr::CallNative { dst, native, args: base, argc }, span);
+        self.emit(
+            Instr::CallNative {
+                dst,
+                native,
+                args: base,
+                argc,
+            },
+            span,
+        );
         self.finish_call(release, span);
         result_heap
     }

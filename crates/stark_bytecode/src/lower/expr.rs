@@ -95,24 +95,42 @@ impl FnLower<'_> {
                 }
             },
             ExprKind::List(items) => {
-                let Ty::List(elem) = self.ty(e) else { unreachable!("list literal type") };
+                let Ty::List(elem) = self.ty(e) else {
+                    unreachable!("list literal type")
+                };
                 let base = self.temps(items.len());
                 for (i, item) in items.iter().enumerate() {
                     self.owned_in(item, base + i as Reg, &elem);
                 }
                 let argc = items.len() as u16;
-                self.emit(Instr::NewList { dst, args: base, argc }, span);
+                self.emit(
+                    Instr::NewList {
+                        dst,
+                        args: base,
+                        argc,
+                    },
+                    span,
+                );
                 true
             }
             ExprKind::Map(pairs) => {
-                let Ty::Map(k, v) = self.ty(e) else { unreachable!("map literal type") };
+                let Ty::Map(k, v) = self.ty(e) else {
+                    unreachable!("map literal type")
+                };
                 let base = self.temps(pairs.len() * 2);
                 for (i, (key, value)) in pairs.iter().enumerate() {
                     self.owned_in(key, base + 2 * i as Reg, &k);
                     self.owned_in(value, base + 2 * i as Reg + 1, &v);
                 }
                 let argc = pairs.len() as u16;
-                self.emit(Instr::NewMap { dst, args: base, argc }, span);
+                self.emit(
+                    Instr::NewMap {
+                        dst,
+                        args: base,
+                        argc,
+                    },
+                    span,
+                );
                 true
             }
             ExprKind::Unary(op, inner) => {
@@ -132,7 +150,8 @@ impl FnLower<'_> {
                 let b = self.expr(base);
                 let obj = self.unwrap_val(b, &self.ty(base), base.span);
                 self.emit(Instr::GetField { dst, obj, field }, span);
-                self.view_outliving(dst, b, &self.ty(e), span) || self.naive_retain(dst, &self.ty(e), span)
+                self.view_outliving(dst, b, &self.ty(e), span)
+                    || self.naive_retain(dst, &self.ty(e), span)
             }
             ExprKind::Index(base, indices) => {
                 let b = self.expr(base);
@@ -140,8 +159,16 @@ impl FnLower<'_> {
                 match self.ck.indexes[&e.id] {
                     IndexRes::List => {
                         let i = self.expr(&indices[0]);
-                        self.emit(Instr::ListGet { dst, list: container, index: i.reg }, span);
-                        self.view_outliving(dst, b, &self.ty(e), span) || self.naive_retain(dst, &self.ty(e), span)
+                        self.emit(
+                            Instr::ListGet {
+                                dst,
+                                list: container,
+                                index: i.reg,
+                            },
+                            span,
+                        );
+                        self.view_outliving(dst, b, &self.ty(e), span)
+                            || self.naive_retain(dst, &self.ty(e), span)
                     }
                     IndexRes::Tensor => {
                         self.tensor_get(container, indices, dst, span);
@@ -150,10 +177,30 @@ impl FnLower<'_> {
                     }
                     IndexRes::Map => {
                         let args = self.temps(2);
-                        self.emit(Instr::Copy { dst: args, src: container }, span);
+                        self.emit(
+                            Instr::Copy {
+                                dst: args,
+                                src: container,
+                            },
+                            span,
+                        );
                         let k = self.expr_in(&indices[0], args + 1);
-                        self.emit(Instr::CallNative { dst, native: Native::MapIndex, args, argc: 2 }, span);
-                        self.release(Val { reg: args + 1, owned: k }, span);
+                        self.emit(
+                            Instr::CallNative {
+                                dst,
+                                native: Native::MapIndex,
+                                args,
+                                argc: 2,
+                            },
+                            span,
+                        );
+                        self.release(
+                            Val {
+                                reg: args + 1,
+                                owned: k,
+                            },
+                            span,
+                        );
                         self.release(b, span);
                         self.ty(e).is_heap()
                     }
@@ -190,9 +237,20 @@ impl FnLower<'_> {
         if !matches!(ty, Ty::Optional(_)) {
             return v.reg;
         }
-        let dst = if self.is_temp(v.reg) { v.reg } else { self.temp() };
+        let dst = if self.is_temp(v.reg) {
+            v.reg
+        } else {
+            self.temp()
+        };
         let expr = self.expr_text(span);
-        self.emit(Instr::Unwrap { dst, src: v.reg, expr }, span);
+        self.emit(
+            Instr::Unwrap {
+                dst,
+                src: v.reg,
+                expr,
+            },
+            span,
+        );
         dst
     }
 
@@ -205,7 +263,14 @@ impl FnLower<'_> {
             }
             (Ty::Optional(inner), to) if !matches!(to, Ty::Optional(_)) => {
                 let expr = self.expr_text(span);
-                self.emit(Instr::Unwrap { dst: reg, src: reg, expr }, span);
+                self.emit(
+                    Instr::Unwrap {
+                        dst: reg,
+                        src: reg,
+                        expr,
+                    },
+                    span,
+                );
                 self.convert_in(reg, inner, to, span);
             }
             _ => {}
@@ -233,7 +298,10 @@ impl FnLower<'_> {
             t
         };
         self.convert_in(reg, &from, to, e.span);
-        Val { reg, owned: v.owned }
+        Val {
+            reg,
+            owned: v.owned,
+        }
     }
 
     /// Lowers `e` into `dst` as an owned value of type `to`: a local binding that owns its
@@ -242,7 +310,10 @@ impl FnLower<'_> {
         let from = self.ty(e);
         if let Some((src, local)) = self.local_of(e) {
             let kind = self.ck.local(local).kind;
-            let owns = matches!(kind, LocalKind::Let | LocalKind::Param(stark_syntax::ast::ParamMode::Owned));
+            let owns = matches!(
+                kind,
+                LocalKind::Let | LocalKind::Param(stark_syntax::ast::ParamMode::Owned)
+            );
             if from.is_heap() && owns && !self.naive {
                 self.emit(Instr::Move { dst, src }, e.span);
                 self.convert_in(dst, &from, to, e.span);
@@ -281,7 +352,15 @@ impl FnLower<'_> {
             }
         }
         let argc = parts.len() as u16;
-        self.emit(Instr::CallNative { dst, native, args: base, argc }, span);
+        self.emit(
+            Instr::CallNative {
+                dst,
+                native,
+                args: base,
+                argc,
+            },
+            span,
+        );
         for reg in owned {
             self.emit(Instr::Decref { reg }, span);
         }
@@ -293,8 +372,20 @@ impl FnLower<'_> {
             BinOp::And | BinOp::Or => {
                 self.expr_in(a, dst);
                 let jump = match op {
-                    BinOp::And => self.emit(Instr::JumpIfNot { cond: dst, target: 0 }, span),
-                    _ => self.emit(Instr::JumpIf { cond: dst, target: 0 }, span),
+                    BinOp::And => self.emit(
+                        Instr::JumpIfNot {
+                            cond: dst,
+                            target: 0,
+                        },
+                        span,
+                    ),
+                    _ => self.emit(
+                        Instr::JumpIf {
+                            cond: dst,
+                            target: 0,
+                        },
+                        span,
+                    ),
                 };
                 self.expr_in(b, dst);
                 self.patch(jump);
@@ -339,7 +430,16 @@ impl FnLower<'_> {
 
     /// `dst = a op b` for already-lowered operands (shared with compound assignment).
     #[allow(clippy::too_many_arguments)]
-    pub fn arith(&mut self, op: BinOp, va: Val, ta: &Ty, vb: Val, tb: &Ty, dst: Reg, span: Span) -> bool {
+    pub fn arith(
+        &mut self,
+        op: BinOp,
+        va: Val,
+        ta: &Ty,
+        vb: Val,
+        tb: &Ty,
+        dst: Reg,
+        span: Span,
+    ) -> bool {
         let (a, b) = (va.reg, vb.reg);
         let float = *ta == Ty::Float || *tb == Ty::Float;
         let numeric = ta.is_numeric() && tb.is_numeric();

@@ -40,7 +40,10 @@ impl FnLower<'_> {
                 let v = self.expr(e);
                 self.release(v, span);
             }
-            StmtKind::If { branches, else_block } => {
+            StmtKind::If {
+                branches,
+                else_block,
+            } => {
                 let mut ends = Vec::new();
                 for (cond, body) in branches {
                     let skip = self.jump_unless(cond);
@@ -60,7 +63,11 @@ impl FnLower<'_> {
                 let start = self.here();
                 let exit = self.jump_unless(cond);
                 self.next_temp = self.temp_base;
-                self.loops.push(LoopCtx { depth: self.scopes.len(), breaks: vec![], continues: vec![] });
+                self.loops.push(LoopCtx {
+                    depth: self.scopes.len(),
+                    breaks: vec![],
+                    continues: vec![],
+                });
                 self.block(body);
                 let ctx = self.loops.pop().expect("loop");
                 self.emit(Instr::Jump { target: start }, span);
@@ -131,10 +138,26 @@ impl FnLower<'_> {
                     let op = cmp.negate();
                     let va = self.expr(a);
                     let at = match super::expr::small_int(b) {
-                        Some(imm) => self.emit(Instr::JumpICmpImm { op, a: va.reg, imm, target: 0 }, cond.span),
+                        Some(imm) => self.emit(
+                            Instr::JumpICmpImm {
+                                op,
+                                a: va.reg,
+                                imm,
+                                target: 0,
+                            },
+                            cond.span,
+                        ),
                         None => {
                             let vb = self.expr(b);
-                            let at = self.emit(Instr::JumpICmp { op, a: va.reg, b: vb.reg, target: 0 }, cond.span);
+                            let at = self.emit(
+                                Instr::JumpICmp {
+                                    op,
+                                    a: va.reg,
+                                    b: vb.reg,
+                                    target: 0,
+                                },
+                                cond.span,
+                            );
                             self.release(vb, cond.span);
                             at
                         }
@@ -145,14 +168,26 @@ impl FnLower<'_> {
             }
         }
         let c = self.expr(cond);
-        self.emit(Instr::JumpIfNot { cond: c.reg, target: 0 }, cond.span)
+        self.emit(
+            Instr::JumpIfNot {
+                cond: c.reg,
+                target: 0,
+            },
+            cond.span,
+        )
     }
 
     fn for_range(&mut self, iter: &Expr, var: stark_check::LocalId, body: &Block, span: Span) {
-        let Some(stark_check::CallRes::Builtin { args, .. }) = self.ck.calls.get(&iter.id).cloned() else {
+        let Some(stark_check::CallRes::Builtin { args, .. }) = self.ck.calls.get(&iter.id).cloned()
+        else {
             unreachable!("range call")
         };
-        let ExprKind::Call { args: call_args, .. } = &iter.kind else { unreachable!("range call") };
+        let ExprKind::Call {
+            args: call_args, ..
+        } = &iter.kind
+        else {
+            unreachable!("range call")
+        };
         let saved_base = self.temp_base;
         let i = self.local_reg[&var];
         let end = self.pinned();
@@ -193,7 +228,14 @@ impl FnLower<'_> {
         };
         let advance = |this: &mut Self| match (imm_step, step) {
             (Some(imm), _) => this.emit(Instr::IAddImm { dst: i, a: i, imm }, iter.span),
-            (None, Some(step)) => this.emit(Instr::IAdd { dst: i, a: i, b: step }, iter.span),
+            (None, Some(step)) => this.emit(
+                Instr::IAdd {
+                    dst: i,
+                    a: i,
+                    b: step,
+                },
+                iter.span,
+            ),
             (None, None) => unreachable!("a step"),
         };
         if let Some(s) = const_step {
@@ -201,14 +243,34 @@ impl FnLower<'_> {
             // one fused compare-and-branch (taken backward, it is the collector safepoint a
             // loop's back `Jump` is): two dispatches of loop overhead per iteration.
             let op = if s > 0 { CmpOp::Lt } else { CmpOp::Gt };
-            let exit = self.emit(Instr::JumpICmp { op: op.negate(), a: i, b: end, target: 0 }, iter.span);
+            let exit = self.emit(
+                Instr::JumpICmp {
+                    op: op.negate(),
+                    a: i,
+                    b: end,
+                    target: 0,
+                },
+                iter.span,
+            );
             let top = self.here();
-            self.loops.push(LoopCtx { depth: self.scopes.len(), breaks: vec![], continues: vec![] });
+            self.loops.push(LoopCtx {
+                depth: self.scopes.len(),
+                breaks: vec![],
+                continues: vec![],
+            });
             self.block(body);
             let ctx = self.loops.pop().expect("loop");
             let cont = self.here();
             advance(self);
-            self.emit(Instr::JumpICmp { op, a: i, b: end, target: top }, span);
+            self.emit(
+                Instr::JumpICmp {
+                    op,
+                    a: i,
+                    b: end,
+                    target: top,
+                },
+                span,
+            );
             for j in ctx.continues {
                 self.patch_to(j, cont);
             }
@@ -224,17 +286,51 @@ impl FnLower<'_> {
         let cond = self.pinned();
         let start = self.here();
         let zero = self.temp();
-        self.emit(Instr::LoadInt { dst: zero, value: 0 }, iter.span);
-        self.emit(Instr::ICmp { op: CmpOp::Gt, dst: cond, a: step, b: zero }, iter.span);
+        self.emit(
+            Instr::LoadInt {
+                dst: zero,
+                value: 0,
+            },
+            iter.span,
+        );
+        self.emit(
+            Instr::ICmp {
+                op: CmpOp::Gt,
+                dst: cond,
+                a: step,
+                b: zero,
+            },
+            iter.span,
+        );
         let neg = self.emit(Instr::JumpIfNot { cond, target: 0 }, iter.span);
-        self.emit(Instr::ICmp { op: CmpOp::Lt, dst: cond, a: i, b: end }, iter.span);
+        self.emit(
+            Instr::ICmp {
+                op: CmpOp::Lt,
+                dst: cond,
+                a: i,
+                b: end,
+            },
+            iter.span,
+        );
         let done = self.emit(Instr::Jump { target: 0 }, iter.span);
         self.patch(neg);
-        self.emit(Instr::ICmp { op: CmpOp::Gt, dst: cond, a: i, b: end }, iter.span);
+        self.emit(
+            Instr::ICmp {
+                op: CmpOp::Gt,
+                dst: cond,
+                a: i,
+                b: end,
+            },
+            iter.span,
+        );
         self.patch(done);
         self.next_temp = self.temp_base;
         let exit = self.emit(Instr::JumpIfNot { cond, target: 0 }, iter.span);
-        self.loops.push(LoopCtx { depth: self.scopes.len(), breaks: vec![], continues: vec![] });
+        self.loops.push(LoopCtx {
+            depth: self.scopes.len(),
+            breaks: vec![],
+            continues: vec![],
+        });
         self.block(body);
         let ctx = self.loops.pop().expect("loop");
         let cont = self.here();
@@ -271,29 +367,70 @@ impl FnLower<'_> {
             // Iterating a map walks a snapshot of its keys.
             let m = self.expr(iter);
             let m_reg = self.unwrap_val(m, &self.ty(iter), iter.span);
-            self.emit(Instr::CallNative { dst: list, native: Native::MapKeys, args: m_reg, argc: 1 }, iter.span);
+            self.emit(
+                Instr::CallNative {
+                    dst: list,
+                    native: Native::MapKeys,
+                    args: m_reg,
+                    argc: 1,
+                },
+                iter.span,
+            );
             self.release(m, iter.span);
         } else {
             let ty = it.clone();
             self.owned_in_retain(iter, list, &ty);
         }
         self.next_temp = self.temp_base;
-        self.emit(Instr::LoadInt { dst: index, value: 0 }, iter.span);
+        self.emit(
+            Instr::LoadInt {
+                dst: index,
+                value: 0,
+            },
+            iter.span,
+        );
         self.emit(Instr::LoadInt { dst: one, value: 1 }, iter.span);
         self.open_scope();
         self.scopes.last_mut().expect("scope").owned.push(list);
         let start = self.here();
-        self.emit(Instr::CallNative { dst: len, native: Native::ListLen, args: list, argc: 1 }, iter.span);
+        self.emit(
+            Instr::CallNative {
+                dst: len,
+                native: Native::ListLen,
+                args: list,
+                argc: 1,
+            },
+            iter.span,
+        );
         let cond = len;
-        self.emit(Instr::ICmp { op: CmpOp::Lt, dst: cond, a: index, b: len }, iter.span);
+        self.emit(
+            Instr::ICmp {
+                op: CmpOp::Lt,
+                dst: cond,
+                a: index,
+                b: len,
+            },
+            iter.span,
+        );
         let exit = self.emit(Instr::JumpIfNot { cond, target: 0 }, iter.span);
-        self.emit(Instr::ListGet { dst: x, list, index }, iter.span);
+        self.emit(
+            Instr::ListGet {
+                dst: x,
+                list,
+                index,
+            },
+            iter.span,
+        );
         self.open_scope();
         if elem_heap {
             self.emit(Instr::Incref { reg: x }, iter.span);
             self.scopes.last_mut().expect("scope").owned.push(x);
         }
-        self.loops.push(LoopCtx { depth: self.scopes.len() - 1, breaks: vec![], continues: vec![] });
+        self.loops.push(LoopCtx {
+            depth: self.scopes.len() - 1,
+            breaks: vec![],
+            continues: vec![],
+        });
         self.block(body);
         let ctx = self.loops.pop().expect("loop");
         let cont = self.here();
@@ -301,7 +438,14 @@ impl FnLower<'_> {
             self.patch_to(j, cont);
         }
         self.close_scope(iter.span);
-        self.emit(Instr::IAdd { dst: index, a: index, b: one }, iter.span);
+        self.emit(
+            Instr::IAdd {
+                dst: index,
+                a: index,
+                b: one,
+            },
+            iter.span,
+        );
         self.emit(Instr::Jump { target: start }, span);
         self.patch(exit);
         for j in ctx.breaks {
@@ -332,11 +476,27 @@ impl FnLower<'_> {
                 let reg = self.local_reg[&local];
                 if !target_ty.is_heap() {
                     // A scalar is computed straight into its binding.
-                    self.new_value(target, op, value, reg, &target_ty, span, Val { reg, owned: false });
+                    self.new_value(
+                        target,
+                        op,
+                        value,
+                        reg,
+                        &target_ty,
+                        span,
+                        Val { reg, owned: false },
+                    );
                     return;
                 }
                 let t = self.temp();
-                self.new_value(target, op, value, t, &target_ty, span, Val { reg, owned: false });
+                self.new_value(
+                    target,
+                    op,
+                    value,
+                    t,
+                    &target_ty,
+                    span,
+                    Val { reg, owned: false },
+                );
                 if target_ty.is_heap() {
                     // M2: the old value is released before the new one is stored.
                     self.emit(Instr::Drop { reg }, span);
@@ -352,9 +512,15 @@ impl FnLower<'_> {
                 let current = if op.is_some() {
                     let c = self.temp();
                     self.emit(Instr::GetField { dst: c, obj, field }, target.span);
-                    Val { reg: c, owned: false }
+                    Val {
+                        reg: c,
+                        owned: false,
+                    }
                 } else {
-                    Val { reg: obj, owned: false }
+                    Val {
+                        reg: obj,
+                        owned: false,
+                    }
                 };
                 let t = self.temp();
                 self.new_value(target, op, value, t, &target_ty, span, current);
@@ -371,14 +537,31 @@ impl FnLower<'_> {
                         let i = self.expr(idx_e);
                         let current = if op.is_some() {
                             let c = self.temp();
-                            self.emit(Instr::ListGet { dst: c, list: container, index: i.reg }, target.span);
-                            Val { reg: c, owned: false }
+                            self.emit(
+                                Instr::ListGet {
+                                    dst: c,
+                                    list: container,
+                                    index: i.reg,
+                                },
+                                target.span,
+                            );
+                            Val {
+                                reg: c,
+                                owned: false,
+                            }
                         } else {
                             i
                         };
                         let t = self.temp();
                         self.new_value(target, op, value, t, &target_ty, span, current);
-                        self.emit(Instr::ListSet { list: container, index: i.reg, src: t }, span);
+                        self.emit(
+                            Instr::ListSet {
+                                list: container,
+                                index: i.reg,
+                                src: t,
+                            },
+                            span,
+                        );
                     }
                     IndexRes::Map => {
                         let Ty::Map(kt, _) = (match self.ty(base) {
@@ -388,22 +571,62 @@ impl FnLower<'_> {
                             unreachable!("map index")
                         };
                         let args = self.temps(3);
-                        self.emit(Instr::Copy { dst: args, src: container }, span);
+                        self.emit(
+                            Instr::Copy {
+                                dst: args,
+                                src: container,
+                            },
+                            span,
+                        );
                         self.owned_in(idx_e, args + 1, &kt);
                         let current = if op.is_some() {
                             let c = self.temp();
                             let get = self.temps(2);
-                            self.emit(Instr::Copy { dst: get, src: container }, span);
-                            self.emit(Instr::Copy { dst: get + 1, src: args + 1 }, span);
-                            self.emit(Instr::CallNative { dst: c, native: Native::MapIndex, args: get, argc: 2 }, target.span);
-                            Val { reg: c, owned: target_ty.is_heap() }
+                            self.emit(
+                                Instr::Copy {
+                                    dst: get,
+                                    src: container,
+                                },
+                                span,
+                            );
+                            self.emit(
+                                Instr::Copy {
+                                    dst: get + 1,
+                                    src: args + 1,
+                                },
+                                span,
+                            );
+                            self.emit(
+                                Instr::CallNative {
+                                    dst: c,
+                                    native: Native::MapIndex,
+                                    args: get,
+                                    argc: 2,
+                                },
+                                target.span,
+                            );
+                            Val {
+                                reg: c,
+                                owned: target_ty.is_heap(),
+                            }
                         } else {
-                            Val { reg: args, owned: false }
+                            Val {
+                                reg: args,
+                                owned: false,
+                            }
                         };
                         self.new_value(target, op, value, args + 2, &target_ty, span, current);
                         self.release(current, span);
                         let dst = self.temp();
-                        self.emit(Instr::CallNative { dst, native: Native::MapSet, args, argc: 3 }, span);
+                        self.emit(
+                            Instr::CallNative {
+                                dst,
+                                native: Native::MapSet,
+                                args,
+                                argc: 3,
+                            },
+                            span,
+                        );
                     }
                 }
                 self.release(b, span);
@@ -415,7 +638,16 @@ impl FnLower<'_> {
     /// Computes the value to store into `dst` (owned): `value` itself, or `current op value`
     /// for a compound assignment.
     #[allow(clippy::too_many_arguments)]
-    fn new_value(&mut self, target: &Expr, op: Option<BinOp>, value: &Expr, dst: Reg, ty: &Ty, span: Span, current: Val) {
+    fn new_value(
+        &mut self,
+        target: &Expr,
+        op: Option<BinOp>,
+        value: &Expr,
+        dst: Reg,
+        ty: &Ty,
+        span: Span,
+        current: Val,
+    ) {
         match op {
             None => self.owned_in(value, dst, ty),
             Some(op) => {
@@ -432,7 +664,14 @@ impl FnLower<'_> {
                         _ => None,
                     };
                     if let Some(imm) = imm {
-                        self.emit(Instr::IAddImm { dst, a: current.reg, imm }, span);
+                        self.emit(
+                            Instr::IAddImm {
+                                dst,
+                                a: current.reg,
+                                imm,
+                            },
+                            span,
+                        );
                         return;
                     }
                 }

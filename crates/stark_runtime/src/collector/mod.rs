@@ -259,7 +259,10 @@ impl Heap {
         let mut ticks = 0usize;
         loop {
             ticks += 1;
-            if ticks % CLOCK_EVERY == 0 && nodes.len() >= STEP_MIN_NODES && Instant::now() >= deadline {
+            if ticks % CLOCK_EVERY == 0
+                && nodes.len() >= STEP_MIN_NODES
+                && Instant::now() >= deadline
+            {
                 break;
             }
             // Take the next root once the previous one's subgraph is copied.

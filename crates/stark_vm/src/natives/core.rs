@@ -55,8 +55,17 @@ pub(crate) fn parse_int(a: &[Value]) -> Fallible<Value> {
     let cleaned: String = t.chars().filter(|c| *c != '_').collect();
     match cleaned.parse::<i64>() {
         Ok(v) if digits_ok => Ok(Value::Int(v)),
-        Err(e) if digits_ok && matches!(e.kind(), std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow) => {
-            fail(format!("integer literal out of range for Int: {}", quote(text)))
+        Err(e)
+            if digits_ok
+                && matches!(
+                    e.kind(),
+                    std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow
+                ) =>
+        {
+            fail(format!(
+                "integer literal out of range for Int: {}",
+                quote(text)
+            ))
         }
         _ => fail(format!("invalid literal for int(): {}", quote(text))),
     }
@@ -94,11 +103,18 @@ pub(crate) fn parse_float(a: &[Value]) -> Fallible<Value> {
     let t = text.trim();
     let lower = t.to_ascii_lowercase();
     // Rust accepts "infinity"/"inf"/"nan" like Python; reject Rust-only forms such as "1_0".
-    let parsed = if t.contains('_') { Err(()) } else { t.parse::<f64>().map_err(|_| ()) };
+    let parsed = if t.contains('_') {
+        Err(())
+    } else {
+        t.parse::<f64>().map_err(|_| ())
+    };
     match parsed {
         Ok(v) if !t.is_empty() => Ok(Value::Float(v)),
         _ if lower == "+nan" || lower == "-nan" => Ok(Value::Float(f64::NAN)),
-        _ => fail(format!("could not convert string to float: {}", quote(text))),
+        _ => fail(format!(
+            "could not convert string to float: {}",
+            quote(text)
+        )),
     }
 }
 
@@ -106,7 +122,9 @@ pub(crate) fn assert(a: &[Value]) -> Fallible<Value> {
     match arg(a, 0) {
         Value::Bool(true) => Ok(Value::None),
         Value::Bool(false) => match arg(a, 1) {
-            Value::Obj(m) if m.kind() == ObjKind::Str => fail(format!("assertion failed: {}", m.as_str())),
+            Value::Obj(m) if m.kind() == ObjKind::Str => {
+                fail(format!("assertion failed: {}", m.as_str()))
+            }
             _ => fail("assertion failed"),
         },
         _ => Err(super::bad_operand(0, "Bool")),
@@ -121,7 +139,9 @@ pub(crate) fn args(cx: &mut NativeCx<'_>) -> Fallible<Value> {
 pub(crate) fn exit(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let code = int_arg(a, 0)?;
     cx.out.flush();
-    Err(Fault::Exit(code.clamp(i32::MIN as i64, i32::MAX as i64) as i32))
+    Err(Fault::Exit(
+        code.clamp(i32::MIN as i64, i32::MAX as i64) as i32
+    ))
 }
 
 /// `range(start, end[, step])` as a list.

@@ -8,7 +8,9 @@ use std::cmp::Ordering;
 
 /// The error for `list[i]` with `i` outside `0..len` (negative indices are out of range).
 pub(crate) fn index_error(index: i64, len: usize) -> Fault {
-    Fault::msg(format!("index {index} out of range for list of length {len}"))
+    Fault::msg(format!(
+        "index {index} out of range for list of length {len}"
+    ))
 }
 
 pub(crate) fn push(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
@@ -53,7 +55,9 @@ pub(crate) fn insert(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
             cx.heap.list_insert(l, idx, arg(a, 2))?;
             Ok(Value::None)
         }
-        _ => Err(Fault::msg(format!("insert index {i} out of range for list of length {len}"))),
+        _ => Err(Fault::msg(format!(
+            "insert index {i} out of range for list of length {len}"
+        ))),
     }
 }
 
@@ -77,7 +81,9 @@ pub(crate) fn clear(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
 pub(crate) fn contains(a: &[Value]) -> Fallible<Value> {
     let l = obj_arg(a, 0, ObjKind::List)?;
     let needle = arg(a, 1);
-    Ok(Value::Bool(l.list().iter().any(|v| values_equal(*v, needle))))
+    Ok(Value::Bool(
+        l.list().iter().any(|v| values_equal(*v, needle)),
+    ))
 }
 
 /// In-place stable sort of Int, Float (total order: NaN last) or String elements.

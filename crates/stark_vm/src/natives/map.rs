@@ -41,7 +41,10 @@ pub(crate) fn index(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
             cx.heap.incref(v);
             Ok(v)
         }
-        None => fail(format!("key {} not found in map", key_to_string(&key.to_owned()))),
+        None => fail(format!(
+            "key {} not found in map",
+            key_to_string(&key.to_owned())
+        )),
     }
 }
 
@@ -55,7 +58,10 @@ pub(crate) fn contains(a: &[Value]) -> Fallible<Value> {
 pub(crate) fn remove(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let m = obj_arg(a, 0, ObjKind::Map)?;
     let k = arg(a, 1);
-    Ok(cx.heap.map_remove(m, map_key_ref(&k)?).unwrap_or(Value::None))
+    Ok(cx
+        .heap
+        .map_remove(m, map_key_ref(&k)?)
+        .unwrap_or(Value::None))
 }
 
 pub(crate) fn len(a: &[Value]) -> Fallible<Value> {

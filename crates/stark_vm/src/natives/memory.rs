@@ -55,7 +55,11 @@ pub(crate) fn profile(cx: &mut NativeCx<'_>) -> Fallible<Value> {
                 Value::Float(z.dealloc_rate),
             ],
         )?;
-        cx.heap.map_insert(zones, MapKey::Str(z.name.as_str().into()), Value::Obj(stats))?;
+        cx.heap.map_insert(
+            zones,
+            MapKey::Str(z.name.as_str().into()),
+            Value::Obj(stats),
+        )?;
     }
     let stats = cx.heap.alloc_struct(
         builtin_types::MEMORY_STATS,
@@ -79,10 +83,12 @@ pub(crate) fn usage_by_type(cx: &mut NativeCx<'_>) -> Fallible<Value> {
     let usage = cx.heap.usage_by_type();
     let map = cx.heap.alloc_map(MapBody::default())?;
     for (name, count, bytes) in usage {
-        let entry = cx
-            .heap
-            .alloc_struct(builtin_types::TYPE_USAGE, &[Value::Int(count), Value::Int(bytes)])?;
-        cx.heap.map_insert(map, MapKey::Str(name.into()), Value::Obj(entry))?;
+        let entry = cx.heap.alloc_struct(
+            builtin_types::TYPE_USAGE,
+            &[Value::Int(count), Value::Int(bytes)],
+        )?;
+        cx.heap
+            .map_insert(map, MapKey::Str(name.into()), Value::Obj(entry))?;
     }
     Ok(Value::Obj(map))
 }

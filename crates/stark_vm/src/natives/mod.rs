@@ -117,7 +117,9 @@ pub(crate) fn opt_str_arg(a: &[Value], i: usize) -> Fallible<Option<ObjRef>> {
 }
 
 pub(crate) fn bad_operand(i: usize, expected: &str) -> Fault {
-    Fault::msg(format!("internal error: native operand {i} is not a {expected}"))
+    Fault::msg(format!(
+        "internal error: native operand {i} is not a {expected}"
+    ))
 }
 
 /// The map key a value stands for (a copy of a string's text).

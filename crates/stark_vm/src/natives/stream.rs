@@ -57,9 +57,11 @@ pub(crate) fn open(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
             "r" => StreamMode::Read,
             "w" => StreamMode::Write,
             "a" => StreamMode::Append,
-            other => return fail(format!(
+            other => {
+                return fail(format!(
                 "cannot open \"{path}\": unknown mode \"{other}\" (expected \"r\", \"w\" or \"a\")"
-            )),
+            ))
+            }
         },
     };
     let file = match mode {

@@ -7,7 +7,10 @@ use stark_runtime::{ObjKind, OutOfMemory, Value};
 /// `a + b`, refusing (instead of aborting on) a length the allocator cannot provide.
 pub(crate) fn concat(a: &str, b: &str) -> Result<String, Fault> {
     let mut s = String::new();
-    let len = a.len().checked_add(b.len()).ok_or_else(|| too_big(usize::MAX))?;
+    let len = a
+        .len()
+        .checked_add(b.len())
+        .ok_or_else(|| too_big(usize::MAX))?;
     s.try_reserve_exact(len).map_err(|_| too_big(len))?;
     s.push_str(a);
     s.push_str(b);
@@ -52,7 +55,11 @@ pub(crate) fn contains(a: &[Value]) -> Fallible<Value> {
 }
 
 /// upper / lower / trim: a new string from the receiver's text.
-pub(crate) fn map_text(cx: &mut NativeCx<'_>, a: &[Value], f: impl Fn(&str) -> String) -> Fallible<Value> {
+pub(crate) fn map_text(
+    cx: &mut NativeCx<'_>,
+    a: &[Value],
+    f: impl Fn(&str) -> String,
+) -> Fallible<Value> {
     let s = obj_arg(a, 0, ObjKind::Str)?;
     let text = f(s.as_str());
     Ok(Value::Obj(cx.heap.alloc_str(text)?))

@@ -15,12 +15,22 @@ fn loop_sums_ints() {
             Instr::LoadInt { dst: 1, value: 100 },
             Instr::LoadInt { dst: 2, value: 0 },
             Instr::LoadInt { dst: 4, value: 1 },
-            Instr::ICmp { op: CmpOp::Lt, dst: 3, a: 0, b: 1 },
+            Instr::ICmp {
+                op: CmpOp::Lt,
+                dst: 3,
+                a: 0,
+                b: 1,
+            },
             Instr::JumpIfNot { cond: 3, target: 9 },
             Instr::IAdd { dst: 2, a: 2, b: 0 },
             Instr::IAdd { dst: 0, a: 0, b: 4 },
             Instr::Jump { target: 4 },
-            Instr::CallNative { dst: 5, native: Native::Print, args: 2, argc: 1 },
+            Instr::CallNative {
+                dst: 5,
+                native: Native::Print,
+                args: 2,
+                argc: 1,
+            },
             Instr::RetNone,
         ],
     );
@@ -34,8 +44,18 @@ fn fib_module(n: i64) -> Module {
         3,
         vec![
             Instr::LoadInt { dst: 0, value: n },
-            Instr::Call { dst: 1, func: 1, args: 0, argc: 1 },
-            Instr::CallNative { dst: 2, native: Native::Print, args: 1, argc: 1 },
+            Instr::Call {
+                dst: 1,
+                func: 1,
+                args: 0,
+                argc: 1,
+            },
+            Instr::CallNative {
+                dst: 2,
+                native: Native::Print,
+                args: 1,
+                argc: 1,
+            },
             Instr::RetNone,
         ],
     );
@@ -45,14 +65,29 @@ fn fib_module(n: i64) -> Module {
         7,
         vec![
             Instr::LoadInt { dst: 1, value: 2 },
-            Instr::ICmp { op: CmpOp::Lt, dst: 2, a: 0, b: 1 },
+            Instr::ICmp {
+                op: CmpOp::Lt,
+                dst: 2,
+                a: 0,
+                b: 1,
+            },
             Instr::JumpIfNot { cond: 2, target: 4 },
             Instr::Ret { src: 0 },
             Instr::LoadInt { dst: 6, value: 1 },
             Instr::ISub { dst: 3, a: 0, b: 6 },
-            Instr::Call { dst: 4, func: 1, args: 3, argc: 1 },
+            Instr::Call {
+                dst: 4,
+                func: 1,
+                args: 3,
+                argc: 1,
+            },
             Instr::ISub { dst: 3, a: 0, b: 1 },
-            Instr::Call { dst: 5, func: 1, args: 3, argc: 1 },
+            Instr::Call {
+                dst: 5,
+                func: 1,
+                args: 3,
+                argc: 1,
+            },
             Instr::IAdd { dst: 4, a: 4, b: 5 },
             Instr::Ret { src: 4 },
         ],
@@ -74,7 +109,10 @@ fn integer_overflow_is_a_runtime_error_with_span() {
         &[],
         3,
         vec![
-            Instr::LoadInt { dst: 0, value: i64::MAX },
+            Instr::LoadInt {
+                dst: 0,
+                value: i64::MAX,
+            },
             Instr::LoadInt { dst: 1, value: 1 },
             Instr::IAdd { dst: 2, a: 0, b: 1 },
             Instr::RetNone,
@@ -92,19 +130,42 @@ fn binop_error(instr: Instr, a: i64, b: i64) -> String {
         "main",
         &[],
         3,
-        vec![Instr::LoadInt { dst: 0, value: a }, Instr::LoadInt { dst: 1, value: b }, instr, Instr::RetNone],
+        vec![
+            Instr::LoadInt { dst: 0, value: a },
+            Instr::LoadInt { dst: 1, value: b },
+            instr,
+            Instr::RetNone,
+        ],
     );
     run_err(&module(vec![main], structs(&[]), &[])).message
 }
 
 #[test]
 fn integer_error_messages() {
-    assert_eq!(binop_error(Instr::IDiv { dst: 2, a: 0, b: 1 }, 1, 0), "integer division by zero");
-    assert_eq!(binop_error(Instr::IMod { dst: 2, a: 0, b: 1 }, 1, 0), "integer modulo by zero");
-    assert_eq!(binop_error(Instr::IMul { dst: 2, a: 0, b: 1 }, i64::MAX, 2), "integer overflow");
-    assert_eq!(binop_error(Instr::ISub { dst: 2, a: 0, b: 1 }, i64::MIN, 1), "integer overflow");
-    assert_eq!(binop_error(Instr::IDiv { dst: 2, a: 0, b: 1 }, i64::MIN, -1), "integer overflow");
-    assert_eq!(binop_error(Instr::IPow { dst: 2, a: 0, b: 1 }, 2, 64), "integer overflow");
+    assert_eq!(
+        binop_error(Instr::IDiv { dst: 2, a: 0, b: 1 }, 1, 0),
+        "integer division by zero"
+    );
+    assert_eq!(
+        binop_error(Instr::IMod { dst: 2, a: 0, b: 1 }, 1, 0),
+        "integer modulo by zero"
+    );
+    assert_eq!(
+        binop_error(Instr::IMul { dst: 2, a: 0, b: 1 }, i64::MAX, 2),
+        "integer overflow"
+    );
+    assert_eq!(
+        binop_error(Instr::ISub { dst: 2, a: 0, b: 1 }, i64::MIN, 1),
+        "integer overflow"
+    );
+    assert_eq!(
+        binop_error(Instr::IDiv { dst: 2, a: 0, b: 1 }, i64::MIN, -1),
+        "integer overflow"
+    );
+    assert_eq!(
+        binop_error(Instr::IPow { dst: 2, a: 0, b: 1 }, 2, 64),
+        "integer overflow"
+    );
     assert!(binop_error(Instr::IPow { dst: 2, a: 0, b: 1 }, 2, -1).contains("negative exponent"));
 }
 
@@ -114,7 +175,12 @@ fn integer_arithmetic_semantics() {
         (Instr::IDiv { dst: 2, a: 0, b: 1 }, -7, 2, "-3"),
         (Instr::IMod { dst: 2, a: 0, b: 1 }, -7, 2, "-1"),
         (Instr::IMod { dst: 2, a: 0, b: 1 }, 7, -2, "1"),
-        (Instr::IPow { dst: 2, a: 0, b: 1 }, 2, 62, "4611686018427387904"),
+        (
+            Instr::IPow { dst: 2, a: 0, b: 1 },
+            2,
+            62,
+            "4611686018427387904",
+        ),
         (Instr::IPow { dst: 2, a: 0, b: 1 }, -3, 3, "-27"),
         (Instr::IPow { dst: 2, a: 0, b: 1 }, 5, 0, "1"),
         (Instr::IMod { dst: 2, a: 0, b: 1 }, i64::MIN, -1, "0"),
@@ -128,11 +194,20 @@ fn integer_arithmetic_semantics() {
                 Instr::LoadInt { dst: 0, value: a },
                 Instr::LoadInt { dst: 1, value: b },
                 instr,
-                Instr::CallNative { dst: 3, native: Native::Print, args: 2, argc: 1 },
+                Instr::CallNative {
+                    dst: 3,
+                    native: Native::Print,
+                    args: 2,
+                    argc: 1,
+                },
                 Instr::RetNone,
             ],
         );
-        assert_eq!(run_ok(&module(vec![main], structs(&[]), &[])), format!("{want}\n"), "{instr:?}");
+        assert_eq!(
+            run_ok(&module(vec![main], structs(&[]), &[])),
+            format!("{want}\n"),
+            "{instr:?}"
+        );
     }
 }
 
@@ -144,7 +219,12 @@ fn error_trace_lists_callers_innermost_first() {
         2,
         vec![
             Instr::LoadInt { dst: 0, value: 1 },
-            Instr::Call { dst: 1, func: 1, args: 0, argc: 1 },
+            Instr::Call {
+                dst: 1,
+                func: 1,
+                args: 0,
+                argc: 1,
+            },
             Instr::RetNone,
         ],
     );
@@ -152,7 +232,11 @@ fn error_trace_lists_callers_innermost_first() {
         "g",
         &[OWNED],
         3,
-        vec![Instr::LoadInt { dst: 1, value: 0 }, Instr::IDiv { dst: 2, a: 0, b: 1 }, Instr::Ret { src: 2 }],
+        vec![
+            Instr::LoadInt { dst: 1, value: 0 },
+            Instr::IDiv { dst: 2, a: 0, b: 1 },
+            Instr::Ret { src: 2 },
+        ],
     );
     let e = run_err(&module(vec![main, g], structs(&[]), &[]));
     assert_eq!(e.message, "integer division by zero");
@@ -170,7 +254,12 @@ fn unbounded_recursion_is_a_stack_overflow_error() {
         2,
         vec![
             Instr::LoadInt { dst: 0, value: 1 },
-            Instr::Call { dst: 1, func: 1, args: 0, argc: 1 },
+            Instr::Call {
+                dst: 1,
+                func: 1,
+                args: 0,
+                argc: 1,
+            },
             Instr::RetNone,
         ],
     );
@@ -178,7 +267,15 @@ fn unbounded_recursion_is_a_stack_overflow_error() {
         "forever",
         &[OWNED],
         2,
-        vec![Instr::Call { dst: 1, func: 1, args: 0, argc: 1 }, Instr::Ret { src: 1 }],
+        vec![
+            Instr::Call {
+                dst: 1,
+                func: 1,
+                args: 0,
+                argc: 1,
+            },
+            Instr::Ret { src: 1 },
+        ],
     );
     let e = run_err(&module(vec![main, f], structs(&[]), &[]));
     assert_eq!(e.message, "stack overflow: call depth exceeded 10000");
@@ -193,7 +290,15 @@ fn unwrap_none_names_the_expression() {
         "main",
         &[],
         2,
-        vec![Instr::LoadNone { dst: 0 }, Instr::Unwrap { dst: 1, src: 0, expr: 0 }, Instr::RetNone],
+        vec![
+            Instr::LoadNone { dst: 0 },
+            Instr::Unwrap {
+                dst: 1,
+                src: 0,
+                expr: 0,
+            },
+            Instr::RetNone,
+        ],
     );
     let e = run_err(&module(vec![main], structs(&[]), &["node.next"]));
     assert_eq!(e.message, "`node.next` is None");
@@ -210,15 +315,29 @@ fn list_index_out_of_range() {
                 Instr::LoadInt { dst: 0, value: 1 },
                 Instr::LoadInt { dst: 1, value: 2 },
                 Instr::LoadInt { dst: 2, value: 3 },
-                Instr::NewList { dst: 3, args: 0, argc: 3 },
-                Instr::LoadInt { dst: 4, value: index },
-                Instr::ListGet { dst: 5, list: 3, index: 4 },
+                Instr::NewList {
+                    dst: 3,
+                    args: 0,
+                    argc: 3,
+                },
+                Instr::LoadInt {
+                    dst: 4,
+                    value: index,
+                },
+                Instr::ListGet {
+                    dst: 5,
+                    list: 3,
+                    index: 4,
+                },
                 Instr::Drop { reg: 3 },
                 Instr::RetNone,
             ],
         );
         let e = run_err(&module(vec![main], structs(&[]), &[]));
-        assert_eq!(e.message, format!("index {index} out of range for list of length 3"));
+        assert_eq!(
+            e.message,
+            format!("index {index} out of range for list of length 3")
+        );
     }
 }
 
@@ -235,12 +354,32 @@ fn strings_concat_compare_and_equal() {
             Instr::LoadStr { dst: 1, konst: 1 },
             Instr::Incref { reg: 1 },
             Instr::Concat { dst: 2, a: 0, b: 1 },
-            Instr::SCmp { op: CmpOp::Lt, dst: 3, a: 0, b: 1 },
+            Instr::SCmp {
+                op: CmpOp::Lt,
+                dst: 3,
+                a: 0,
+                b: 1,
+            },
             Instr::LoadStr { dst: 4, konst: 2 },
             Instr::Incref { reg: 4 },
-            Instr::Equal { dst: 5, a: 2, b: 4, negate: false },
-            Instr::Equal { dst: 6, a: 0, b: 1, negate: true },
-            Instr::CallNative { dst: 7, native: Native::Print, args: 2, argc: 5 },
+            Instr::Equal {
+                dst: 5,
+                a: 2,
+                b: 4,
+                negate: false,
+            },
+            Instr::Equal {
+                dst: 6,
+                a: 0,
+                b: 1,
+                negate: true,
+            },
+            Instr::CallNative {
+                dst: 7,
+                native: Native::Print,
+                args: 2,
+                argc: 5,
+            },
             Instr::Drop { reg: 0 },
             Instr::Drop { reg: 1 },
             Instr::Drop { reg: 2 },
@@ -260,9 +399,19 @@ fn exit_flushes_and_reports_code() {
         3,
         vec![
             Instr::LoadStr { dst: 0, konst: 0 },
-            Instr::CallNative { dst: 1, native: Native::Print, args: 0, argc: 1 },
+            Instr::CallNative {
+                dst: 1,
+                native: Native::Print,
+                args: 0,
+                argc: 1,
+            },
             Instr::LoadInt { dst: 2, value: 7 },
-            Instr::CallNative { dst: 1, native: Native::Exit, args: 2, argc: 1 },
+            Instr::CallNative {
+                dst: 1,
+                native: Native::Exit,
+                args: 2,
+                argc: 1,
+            },
             Instr::RetNone,
         ],
     );
@@ -282,7 +431,12 @@ fn owned_arguments_move_into_the_callee() {
             Instr::LoadStr { dst: 0, konst: 0 },
             // The constant is a view; an owned argument needs its own reference.
             Instr::Incref { reg: 0 },
-            Instr::Call { dst: 1, func: 1, args: 0, argc: 1 },
+            Instr::Call {
+                dst: 1,
+                func: 1,
+                args: 0,
+                argc: 1,
+            },
             Instr::Drop { reg: 0 },
             Instr::RetNone,
         ],
@@ -292,10 +446,18 @@ fn owned_arguments_move_into_the_callee() {
         &[OWNED],
         2,
         vec![
-            Instr::CallNative { dst: 1, native: Native::Print, args: 0, argc: 1 },
+            Instr::CallNative {
+                dst: 1,
+                native: Native::Print,
+                args: 0,
+                argc: 1,
+            },
             Instr::Drop { reg: 0 },
             Instr::RetNone,
         ],
     );
-    assert_eq!(run_ok(&module(vec![main, take], structs(&[]), &["moved"])), "moved\n");
+    assert_eq!(
+        run_ok(&module(vec![main, take], structs(&[]), &["moved"])),
+        "moved\n"
+    );
 }

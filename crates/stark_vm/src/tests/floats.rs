@@ -46,8 +46,18 @@ fn float_ops_and_python_modulo() {
         (Instr::FDiv { dst: 2, a: 0, b: 1 }, 0.0, 0.0, "nan"),
         (Instr::FMod { dst: 2, a: 0, b: 1 }, -7.0, 2.0, "1.0"),
         (Instr::FMod { dst: 2, a: 0, b: 1 }, 7.0, -2.0, "-1.0"),
-        (Instr::FPow { dst: 2, a: 0, b: 1 }, 2.0, 0.5, "1.4142135623730951"),
-        (Instr::FAdd { dst: 2, a: 0, b: 1 }, 0.1, 0.2, "0.30000000000000004"),
+        (
+            Instr::FPow { dst: 2, a: 0, b: 1 },
+            2.0,
+            0.5,
+            "1.4142135623730951",
+        ),
+        (
+            Instr::FAdd { dst: 2, a: 0, b: 1 },
+            0.1,
+            0.2,
+            "0.30000000000000004",
+        ),
     ];
     for (instr, a, b, want) in cases {
         let main = func(
@@ -58,10 +68,19 @@ fn float_ops_and_python_modulo() {
                 Instr::LoadFloat { dst: 0, value: *a },
                 Instr::LoadFloat { dst: 1, value: *b },
                 *instr,
-                Instr::CallNative { dst: 3, native: Native::Print, args: 2, argc: 1 },
+                Instr::CallNative {
+                    dst: 3,
+                    native: Native::Print,
+                    args: 2,
+                    argc: 1,
+                },
                 Instr::RetNone,
             ],
         );
-        assert_eq!(run_ok(&module(vec![main], structs(&[]), &[])), format!("{want}\n"), "{instr:?}");
+        assert_eq!(
+            run_ok(&module(vec![main], structs(&[]), &[])),
+            format!("{want}\n"),
+            "{instr:?}"
+        );
     }
 }

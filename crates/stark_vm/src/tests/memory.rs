@@ -10,8 +10,17 @@ fn print_name_destructor() -> Function {
         &[BORROWED_MUT],
         3,
         vec![
-            Instr::GetField { dst: 1, obj: 0, field: 0 },
-            Instr::CallNative { dst: 2, native: Native::Print, args: 1, argc: 1 },
+            Instr::GetField {
+                dst: 1,
+                obj: 0,
+                field: 0,
+            },
+            Instr::CallNative {
+                dst: 2,
+                native: Native::Print,
+                args: 1,
+                argc: 1,
+            },
             Instr::RetNone,
         ],
     )
@@ -22,7 +31,12 @@ fn print_const(reg: u16, konst: u32) -> Vec<Instr> {
         Instr::LoadStr { dst: reg, konst },
         // `LoadStr` gives a view of a constant; make it owned for the `Drop`.
         Instr::Incref { reg },
-        Instr::CallNative { dst: reg + 1, native: Native::Print, args: reg, argc: 1 },
+        Instr::CallNative {
+            dst: reg + 1,
+            native: Native::Print,
+            args: reg,
+            argc: 1,
+        },
         Instr::Drop { reg },
     ]
 }
@@ -36,20 +50,44 @@ fn destructor_runs_before_fields_are_released_in_field_order() {
         Instr::LoadStr { dst: 0, konst: 0 },
         Instr::Incref { reg: 0 },
         Instr::LoadNone { dst: 1 },
-        Instr::NewStruct { dst: 2, ty: USER, args: 0, argc: 2, stack: false },
+        Instr::NewStruct {
+            dst: 2,
+            ty: USER,
+            args: 0,
+            argc: 2,
+            stack: false,
+        },
         Instr::LoadStr { dst: 3, konst: 1 },
         Instr::Incref { reg: 3 },
         Instr::Move { dst: 4, src: 2 },
-        Instr::NewStruct { dst: 5, ty: USER, args: 3, argc: 2, stack: false },
+        Instr::NewStruct {
+            dst: 5,
+            ty: USER,
+            args: 3,
+            argc: 2,
+            stack: false,
+        },
         // b = Node("b", None)
         Instr::LoadStr { dst: 6, konst: 2 },
         Instr::Incref { reg: 6 },
         Instr::LoadNone { dst: 7 },
-        Instr::NewStruct { dst: 8, ty: USER, args: 6, argc: 2, stack: false },
+        Instr::NewStruct {
+            dst: 8,
+            ty: USER,
+            args: 6,
+            argc: 2,
+            stack: false,
+        },
         // pair = Pair(a, b)
         Instr::Move { dst: 9, src: 5 },
         Instr::Move { dst: 10, src: 8 },
-        Instr::NewStruct { dst: 11, ty: USER + 1, args: 9, argc: 2, stack: false },
+        Instr::NewStruct {
+            dst: 11,
+            ty: USER + 1,
+            args: 9,
+            argc: 2,
+            stack: false,
+        },
     ];
     code.extend(print_const(12, 3));
     code.push(Instr::Drop { reg: 11 });
@@ -58,7 +96,10 @@ fn destructor_runs_before_fields_are_released_in_field_order() {
     let main = func("main", &[], 14, code);
     let m = module(
         vec![main, print_name_destructor()],
-        structs(&[("Node", &["name", "child"], Some(1)), ("Pair", &["first", "second"], None)]),
+        structs(&[
+            ("Node", &["name", "child"], Some(1)),
+            ("Pair", &["first", "second"], None),
+        ]),
         &["a.child", "a", "b", "before", "after"],
     );
     assert_eq!(run_ok(&m), "before\na\na.child\nb\nafter\n");
@@ -74,11 +115,25 @@ fn linked_list_module(n: i64, with_destructor: bool) -> Module {
             Instr::LoadInt { dst: 1, value: n },
             Instr::LoadNone { dst: 2 },
             Instr::LoadInt { dst: 3, value: 1 },
-            Instr::ICmp { op: CmpOp::Lt, dst: 4, a: 0, b: 1 },
-            Instr::JumpIfNot { cond: 4, target: 11 },
+            Instr::ICmp {
+                op: CmpOp::Lt,
+                dst: 4,
+                a: 0,
+                b: 1,
+            },
+            Instr::JumpIfNot {
+                cond: 4,
+                target: 11,
+            },
             Instr::Copy { dst: 5, src: 0 },
             Instr::Move { dst: 6, src: 2 },
-            Instr::NewStruct { dst: 2, ty: USER, args: 5, argc: 2, stack: false },
+            Instr::NewStruct {
+                dst: 2,
+                ty: USER,
+                args: 5,
+                argc: 2,
+                stack: false,
+            },
             Instr::IAdd { dst: 0, a: 0, b: 3 },
             Instr::Jump { target: 4 },
             Instr::Drop { reg: 2 },
@@ -87,7 +142,11 @@ fn linked_list_module(n: i64, with_destructor: bool) -> Module {
     );
     let noop = func("Cell.drop", &[BORROWED_MUT], 1, vec![Instr::RetNone]);
     let dtor = if with_destructor { Some(1) } else { None };
-    module(vec![main, noop], structs(&[("Cell", &["value", "next"], dtor)]), &[])
+    module(
+        vec![main, noop],
+        structs(&[("Cell", &["value", "next"], dtor)]),
+        &[],
+    )
 }
 
 #[test]
@@ -112,14 +171,49 @@ fn weak_ref_dies_with_its_target() {
             Instr::LoadStr { dst: 2, konst: 0 },
             Instr::LoadStr { dst: 3, konst: 1 },
             Instr::Concat { dst: 0, a: 2, b: 3 },
-            Instr::CallNative { dst: 1, native: Native::WeakNew, args: 0, argc: 1 },
-            Instr::CallNative { dst: 2, native: Native::WeakExists, args: 1, argc: 1 },
-            Instr::CallNative { dst: 3, native: Native::Refcount, args: 0, argc: 1 },
-            Instr::CallNative { dst: 4, native: Native::Print, args: 1, argc: 3 },
+            Instr::CallNative {
+                dst: 1,
+                native: Native::WeakNew,
+                args: 0,
+                argc: 1,
+            },
+            Instr::CallNative {
+                dst: 2,
+                native: Native::WeakExists,
+                args: 1,
+                argc: 1,
+            },
+            Instr::CallNative {
+                dst: 3,
+                native: Native::Refcount,
+                args: 0,
+                argc: 1,
+            },
+            Instr::CallNative {
+                dst: 4,
+                native: Native::Print,
+                args: 1,
+                argc: 3,
+            },
             Instr::Drop { reg: 0 },
-            Instr::CallNative { dst: 2, native: Native::WeakExists, args: 1, argc: 1 },
-            Instr::CallNative { dst: 3, native: Native::WeakGet, args: 1, argc: 1 },
-            Instr::CallNative { dst: 4, native: Native::Print, args: 1, argc: 3 },
+            Instr::CallNative {
+                dst: 2,
+                native: Native::WeakExists,
+                args: 1,
+                argc: 1,
+            },
+            Instr::CallNative {
+                dst: 3,
+                native: Native::WeakGet,
+                args: 1,
+                argc: 1,
+            },
+            Instr::CallNative {
+                dst: 4,
+                native: Native::Print,
+                args: 1,
+                argc: 3,
+            },
             Instr::Drop { reg: 1 },
             Instr::RetNone,
         ],
@@ -140,17 +234,40 @@ fn weak_get_returns_a_new_strong_reference() {
             Instr::LoadStr { dst: 2, konst: 0 },
             Instr::LoadStr { dst: 3, konst: 1 },
             Instr::Concat { dst: 0, a: 2, b: 3 },
-            Instr::CallNative { dst: 1, native: Native::WeakNew, args: 0, argc: 1 },
-            Instr::CallNative { dst: 2, native: Native::WeakGet, args: 1, argc: 1 },
-            Instr::CallNative { dst: 3, native: Native::Refcount, args: 0, argc: 1 },
-            Instr::CallNative { dst: 4, native: Native::Print, args: 2, argc: 2 },
+            Instr::CallNative {
+                dst: 1,
+                native: Native::WeakNew,
+                args: 0,
+                argc: 1,
+            },
+            Instr::CallNative {
+                dst: 2,
+                native: Native::WeakGet,
+                args: 1,
+                argc: 1,
+            },
+            Instr::CallNative {
+                dst: 3,
+                native: Native::Refcount,
+                args: 0,
+                argc: 1,
+            },
+            Instr::CallNative {
+                dst: 4,
+                native: Native::Print,
+                args: 2,
+                argc: 2,
+            },
             Instr::Drop { reg: 2 },
             Instr::Drop { reg: 0 },
             Instr::Drop { reg: 1 },
             Instr::RetNone,
         ],
     );
-    assert_eq!(run_ok(&module(vec![main], structs(&[]), &["t", ""])), "t 2\n");
+    assert_eq!(
+        run_ok(&module(vec![main], structs(&[]), &["t", ""])),
+        "t 2\n"
+    );
 }
 
 #[test]
@@ -162,7 +279,13 @@ fn destructor_cloning_self_does_not_double_free() {
         vec![
             Instr::LoadStr { dst: 0, konst: 0 },
             Instr::Incref { reg: 0 }, // owned, for `NewStruct` to take over
-            Instr::NewStruct { dst: 1, ty: USER, args: 0, argc: 1, stack: false },
+            Instr::NewStruct {
+                dst: 1,
+                ty: USER,
+                args: 0,
+                argc: 1,
+                stack: false,
+            },
             Instr::Drop { reg: 1 },
             Instr::RetNone,
         ],
@@ -175,13 +298,26 @@ fn destructor_cloning_self_does_not_double_free() {
         vec![
             Instr::Copy { dst: 1, src: 0 },
             Instr::Incref { reg: 1 },
-            Instr::GetField { dst: 2, obj: 1, field: 0 },
-            Instr::CallNative { dst: 3, native: Native::Print, args: 2, argc: 1 },
+            Instr::GetField {
+                dst: 2,
+                obj: 1,
+                field: 0,
+            },
+            Instr::CallNative {
+                dst: 3,
+                native: Native::Print,
+                args: 2,
+                argc: 1,
+            },
             Instr::Decref { reg: 1 },
             Instr::RetNone,
         ],
     );
-    let m = module(vec![main, dtor], structs(&[("Obj", &["name"], Some(1))]), &["cloned"]);
+    let m = module(
+        vec![main, dtor],
+        structs(&[("Obj", &["name"], Some(1))]),
+        &["cloned"],
+    );
     assert_eq!(run_ok(&m), "cloned\n");
 }
 
@@ -191,16 +327,46 @@ fn resurrected_object_survives_and_collect_frees_it_without_rerunning_destructor
         Instr::LoadStr { dst: 0, konst: 0 },
         Instr::Incref { reg: 0 }, // owned, for `NewStruct` to take over
         Instr::LoadNone { dst: 1 },
-        Instr::NewStruct { dst: 2, ty: USER, args: 0, argc: 2, stack: false },
+        Instr::NewStruct {
+            dst: 2,
+            ty: USER,
+            args: 0,
+            argc: 2,
+            stack: false,
+        },
         Instr::Drop { reg: 2 },
         // Memory.profile().live_objects: the phoenix and its name are alive.
-        Instr::CallNative { dst: 3, native: Native::MemProfile, args: 0, argc: 0 },
-        Instr::GetField { dst: 4, obj: 3, field: 1 },
-        Instr::CallNative { dst: 5, native: Native::Print, args: 4, argc: 1 },
+        Instr::CallNative {
+            dst: 3,
+            native: Native::MemProfile,
+            args: 0,
+            argc: 0,
+        },
+        Instr::GetField {
+            dst: 4,
+            obj: 3,
+            field: 1,
+        },
+        Instr::CallNative {
+            dst: 5,
+            native: Native::Print,
+            args: 4,
+            argc: 1,
+        },
         Instr::Drop { reg: 3 },
         Instr::LoadNone { dst: 6 },
-        Instr::CallNative { dst: 7, native: Native::MemCollect, args: 6, argc: 1 },
-        Instr::CallNative { dst: 8, native: Native::Print, args: 7, argc: 1 },
+        Instr::CallNative {
+            dst: 7,
+            native: Native::MemCollect,
+            args: 6,
+            argc: 1,
+        },
+        Instr::CallNative {
+            dst: 8,
+            native: Native::Print,
+            args: 7,
+            argc: 1,
+        },
     ];
     code.push(Instr::RetNone);
     let main = func("main", &[], 9, code);
@@ -210,15 +376,32 @@ fn resurrected_object_survives_and_collect_frees_it_without_rerunning_destructor
         &[BORROWED_MUT],
         4,
         vec![
-            Instr::GetField { dst: 1, obj: 0, field: 0 },
-            Instr::CallNative { dst: 2, native: Native::Print, args: 1, argc: 1 },
+            Instr::GetField {
+                dst: 1,
+                obj: 0,
+                field: 0,
+            },
+            Instr::CallNative {
+                dst: 2,
+                native: Native::Print,
+                args: 1,
+                argc: 1,
+            },
             Instr::Copy { dst: 3, src: 0 },
             Instr::Incref { reg: 3 },
-            Instr::SetField { obj: 0, field: 1, src: 3 },
+            Instr::SetField {
+                obj: 0,
+                field: 1,
+                src: 3,
+            },
             Instr::RetNone,
         ],
     );
-    let m = module(vec![main, dtor], structs(&[("Phoenix", &["name", "me"], Some(1))]), &["phoenix"]);
+    let m = module(
+        vec![main, dtor],
+        structs(&[("Phoenix", &["name", "me"], Some(1))]),
+        &["phoenix"],
+    );
     // Collect frees only the phoenix (1): its name is a string constant, which the VM's
     // constant table still references until the run ends (it was 2 when `LoadStr` allocated
     // a fresh string per load). `run_ok` still checks nothing is left alive at the end.
@@ -235,22 +418,58 @@ fn collect_frees_cycles_and_runs_their_destructors() {
             Instr::LoadStr { dst: 0, konst: 0 },
             Instr::Incref { reg: 0 }, // owned, for `NewStruct` to take over
             Instr::LoadNone { dst: 1 },
-            Instr::NewStruct { dst: 2, ty: USER, args: 0, argc: 2, stack: false },
+            Instr::NewStruct {
+                dst: 2,
+                ty: USER,
+                args: 0,
+                argc: 2,
+                stack: false,
+            },
             Instr::LoadStr { dst: 3, konst: 1 },
             Instr::Incref { reg: 3 },
             Instr::Copy { dst: 4, src: 2 },
             Instr::Incref { reg: 4 },
-            Instr::NewStruct { dst: 5, ty: USER, args: 3, argc: 2, stack: false },
+            Instr::NewStruct {
+                dst: 5,
+                ty: USER,
+                args: 3,
+                argc: 2,
+                stack: false,
+            },
             Instr::Copy { dst: 6, src: 5 },
             Instr::Incref { reg: 6 },
-            Instr::SetField { obj: 2, field: 1, src: 6 },
+            Instr::SetField {
+                obj: 2,
+                field: 1,
+                src: 6,
+            },
             Instr::Drop { reg: 2 },
             Instr::Drop { reg: 5 },
-            Instr::CallNative { dst: 8, native: Native::MemCollect, args: 7, argc: 0 },
-            Instr::CallNative { dst: 7, native: Native::Print, args: 8, argc: 1 },
+            Instr::CallNative {
+                dst: 8,
+                native: Native::MemCollect,
+                args: 7,
+                argc: 0,
+            },
+            Instr::CallNative {
+                dst: 7,
+                native: Native::Print,
+                args: 8,
+                argc: 1,
+            },
             // A second collection finds nothing.
-            Instr::CallNative { dst: 8, native: Native::MemCollect, args: 7, argc: 0 },
-            Instr::CallNative { dst: 7, native: Native::Print, args: 8, argc: 1 },
+            Instr::CallNative {
+                dst: 8,
+                native: Native::MemCollect,
+                args: 7,
+                argc: 0,
+            },
+            Instr::CallNative {
+                dst: 7,
+                native: Native::Print,
+                args: 8,
+                argc: 1,
+            },
             Instr::RetNone,
         ],
     );
@@ -274,11 +493,35 @@ fn profile_prints_as_a_table_and_counts_live_objects() {
         vec![
             Instr::LoadStr { dst: 0, konst: 0 },
             Instr::Incref { reg: 0 }, // owned, for the `Drop` below
-            Instr::CallNative { dst: 1, native: Native::MemProfile, args: 0, argc: 0 },
-            Instr::CallNative { dst: 2, native: Native::Print, args: 1, argc: 1 },
-            Instr::GetField { dst: 2, obj: 1, field: 3 },
-            Instr::CallNative { dst: 3, native: Native::MapLen, args: 2, argc: 1 },
-            Instr::CallNative { dst: 2, native: Native::Print, args: 3, argc: 1 },
+            Instr::CallNative {
+                dst: 1,
+                native: Native::MemProfile,
+                args: 0,
+                argc: 0,
+            },
+            Instr::CallNative {
+                dst: 2,
+                native: Native::Print,
+                args: 1,
+                argc: 1,
+            },
+            Instr::GetField {
+                dst: 2,
+                obj: 1,
+                field: 3,
+            },
+            Instr::CallNative {
+                dst: 3,
+                native: Native::MapLen,
+                args: 2,
+                argc: 1,
+            },
+            Instr::CallNative {
+                dst: 2,
+                native: Native::Print,
+                args: 3,
+                argc: 1,
+            },
             Instr::Drop { reg: 1 },
             Instr::Drop { reg: 0 },
             Instr::RetNone,
@@ -301,9 +544,25 @@ fn usage_by_type_names_types() {
         5,
         vec![
             Instr::LoadInt { dst: 0, value: 1 },
-            Instr::NewStruct { dst: 1, ty: USER, args: 0, argc: 1, stack: false },
-            Instr::CallNative { dst: 2, native: Native::MemUsageByType, args: 0, argc: 0 },
-            Instr::CallNative { dst: 3, native: Native::Print, args: 2, argc: 1 },
+            Instr::NewStruct {
+                dst: 1,
+                ty: USER,
+                args: 0,
+                argc: 1,
+                stack: false,
+            },
+            Instr::CallNative {
+                dst: 2,
+                native: Native::MemUsageByType,
+                args: 0,
+                argc: 0,
+            },
+            Instr::CallNative {
+                dst: 3,
+                native: Native::Print,
+                args: 2,
+                argc: 1,
+            },
             Instr::Drop { reg: 2 },
             Instr::Drop { reg: 1 },
             Instr::RetNone,
@@ -324,19 +583,56 @@ fn deep_copy_is_independent_and_equal() {
             Instr::Incref { reg: 0 }, // owned, for `NewList` to take over
             Instr::LoadInt { dst: 1, value: 1 },
             Instr::LoadInt { dst: 2, value: 2 },
-            Instr::NewList { dst: 3, args: 1, argc: 2 },
+            Instr::NewList {
+                dst: 3,
+                args: 1,
+                argc: 2,
+            },
             Instr::Move { dst: 1, src: 0 },
             Instr::Move { dst: 2, src: 3 },
-            Instr::NewList { dst: 4, args: 1, argc: 2 }, // ["s", [1, 2]]
-            Instr::CallNative { dst: 5, native: Native::DeepCopy, args: 4, argc: 1 },
-            Instr::Equal { dst: 6, a: 4, b: 5, negate: false },
-            Instr::CallNative { dst: 7, native: Native::Refcount, args: 4, argc: 1 },
+            Instr::NewList {
+                dst: 4,
+                args: 1,
+                argc: 2,
+            }, // ["s", [1, 2]]
+            Instr::CallNative {
+                dst: 5,
+                native: Native::DeepCopy,
+                args: 4,
+                argc: 1,
+            },
+            Instr::Equal {
+                dst: 6,
+                a: 4,
+                b: 5,
+                negate: false,
+            },
+            Instr::CallNative {
+                dst: 7,
+                native: Native::Refcount,
+                args: 4,
+                argc: 1,
+            },
             // copy[1].push(3) leaves the original alone
             Instr::LoadInt { dst: 8, value: 1 },
-            Instr::ListGet { dst: 9, list: 5, index: 8 },
+            Instr::ListGet {
+                dst: 9,
+                list: 5,
+                index: 8,
+            },
             Instr::LoadInt { dst: 10, value: 3 },
-            Instr::CallNative { dst: 11, native: Native::ListPush, args: 9, argc: 2 },
-            Instr::CallNative { dst: 11, native: Native::Print, args: 4, argc: 4 },
+            Instr::CallNative {
+                dst: 11,
+                native: Native::ListPush,
+                args: 9,
+                argc: 2,
+            },
+            Instr::CallNative {
+                dst: 11,
+                native: Native::Print,
+                args: 4,
+                argc: 4,
+            },
             Instr::Drop { reg: 4 },
             Instr::Drop { reg: 5 },
             Instr::RetNone,
@@ -354,14 +650,29 @@ fn max_memory_is_an_out_of_memory_exit() {
         &[],
         4,
         vec![
-            Instr::NewList { dst: 0, args: 0, argc: 0 },
+            Instr::NewList {
+                dst: 0,
+                args: 0,
+                argc: 0,
+            },
             Instr::LoadInt { dst: 1, value: 7 },
-            Instr::CallNative { dst: 2, native: Native::ListPush, args: 0, argc: 2 },
+            Instr::CallNative {
+                dst: 2,
+                native: Native::ListPush,
+                args: 0,
+                argc: 2,
+            },
             Instr::Jump { target: 1 },
         ],
     );
     let m = module(vec![main], structs(&[]), &[]);
-    let o = run_with(&m, VmOptions { args: vec![], max_memory: Some(1 << 20) });
+    let o = run_with(
+        &m,
+        VmOptions {
+            args: vec![],
+            max_memory: Some(1 << 20),
+        },
+    );
     match o.result {
         Err(VmExit::OutOfMemory(msg)) => assert!(msg.contains("1048576"), "{msg}"),
         other => panic!("expected out of memory, got {other:?}"),
@@ -376,13 +687,25 @@ fn trace_prints_lines_and_unknown_zone_is_an_error() {
         4,
         vec![
             Instr::LoadStr { dst: 0, konst: 0 },
-            Instr::LoadBool { dst: 1, value: true },
-            Instr::CallNative { dst: 2, native: Native::MemTrace, args: 0, argc: 2 },
+            Instr::LoadBool {
+                dst: 1,
+                value: true,
+            },
+            Instr::CallNative {
+                dst: 2,
+                native: Native::MemTrace,
+                args: 0,
+                argc: 2,
+            },
             Instr::RetNone,
         ],
     );
     let e = run_err(&module(vec![main], structs(&[]), &["heap"]));
-    assert!(e.message.contains("unknown memory zone \"heap\""), "{}", e.message);
+    assert!(
+        e.message.contains("unknown memory zone \"heap\""),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -393,14 +716,26 @@ fn huge_range_is_out_of_memory_not_an_abort() {
         4,
         vec![
             Instr::LoadInt { dst: 0, value: 0 },
-            Instr::LoadInt { dst: 1, value: i64::MAX },
-            Instr::CallNative { dst: 2, native: Native::RangeList, args: 0, argc: 2 },
+            Instr::LoadInt {
+                dst: 1,
+                value: i64::MAX,
+            },
+            Instr::CallNative {
+                dst: 2,
+                native: Native::RangeList,
+                args: 0,
+                argc: 2,
+            },
             Instr::Drop { reg: 2 },
             Instr::RetNone,
         ],
     );
     let o = run(&module(vec![main], structs(&[]), &[]));
-    assert!(matches!(o.result, Err(VmExit::OutOfMemory(_))), "{:?}", o.result);
+    assert!(
+        matches!(o.result, Err(VmExit::OutOfMemory(_))),
+        "{:?}",
+        o.result
+    );
 }
 
 #[test]
@@ -413,10 +748,20 @@ fn cycles_left_at_exit_are_collected_with_destructors() {
             Instr::LoadStr { dst: 0, konst: 0 },
             Instr::Incref { reg: 0 }, // owned, for `NewStruct` to take over
             Instr::LoadNone { dst: 1 },
-            Instr::NewStruct { dst: 2, ty: USER, args: 0, argc: 2, stack: false },
+            Instr::NewStruct {
+                dst: 2,
+                ty: USER,
+                args: 0,
+                argc: 2,
+                stack: false,
+            },
             Instr::Copy { dst: 3, src: 2 },
             Instr::Incref { reg: 3 },
-            Instr::SetField { obj: 2, field: 1, src: 3 },
+            Instr::SetField {
+                obj: 2,
+                field: 1,
+                src: 3,
+            },
             Instr::Drop { reg: 2 },
             Instr::RetNone,
         ],
@@ -431,9 +776,18 @@ fn cycles_left_at_exit_are_collected_with_destructors() {
 
 #[test]
 fn invalid_bytecode_is_rejected_before_running() {
-    let main = func("main", &[], 1, vec![Instr::LoadInt { dst: 5, value: 1 }, Instr::RetNone]);
+    let main = func(
+        "main",
+        &[],
+        1,
+        vec![Instr::LoadInt { dst: 5, value: 1 }, Instr::RetNone],
+    );
     let e = run_err(&module(vec![main], structs(&[]), &[]));
-    assert!(e.message.starts_with("internal error: invalid bytecode"), "{}", e.message);
+    assert!(
+        e.message.starts_with("internal error: invalid bytecode"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -446,16 +800,40 @@ fn stack_structs_are_not_heap_objects_but_are_released() {
         vec![
             Instr::LoadStr { dst: 0, konst: 0 },
             Instr::Incref { reg: 0 }, // owned, for `NewStruct` to take over
-            Instr::NewStruct { dst: 1, ty: USER, args: 0, argc: 1, stack: true },
-            Instr::CallNative { dst: 2, native: Native::MemProfile, args: 0, argc: 0 },
-            Instr::GetField { dst: 3, obj: 2, field: 1 },
-            Instr::CallNative { dst: 4, native: Native::Print, args: 3, argc: 1 },
+            Instr::NewStruct {
+                dst: 1,
+                ty: USER,
+                args: 0,
+                argc: 1,
+                stack: true,
+            },
+            Instr::CallNative {
+                dst: 2,
+                native: Native::MemProfile,
+                args: 0,
+                argc: 0,
+            },
+            Instr::GetField {
+                dst: 3,
+                obj: 2,
+                field: 1,
+            },
+            Instr::CallNative {
+                dst: 4,
+                native: Native::Print,
+                args: 3,
+                argc: 1,
+            },
             Instr::Drop { reg: 2 },
             Instr::Drop { reg: 1 },
             Instr::RetNone,
         ],
     );
-    let m = module(vec![main, print_name_destructor()], structs(&[("Local", &["name"], Some(1))]), &["local"]);
+    let m = module(
+        vec![main, print_name_destructor()],
+        structs(&[("Local", &["name"], Some(1))]),
+        &["local"],
+    );
     // Only the name string is a heap object.
     assert_eq!(run_ok(&m), "1\nlocal\n");
 }

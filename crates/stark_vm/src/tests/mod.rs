@@ -51,17 +51,26 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
     let mut all = vec![
         StructInfo {
             name: "MemoryStats".into(),
-            fields: builtin_types::MEMORY_STATS_FIELDS.iter().map(|s| s.to_string()).collect(),
+            fields: builtin_types::MEMORY_STATS_FIELDS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             destructor: None,
         },
         StructInfo {
             name: "ZoneStats".into(),
-            fields: builtin_types::ZONE_STATS_FIELDS.iter().map(|s| s.to_string()).collect(),
+            fields: builtin_types::ZONE_STATS_FIELDS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             destructor: None,
         },
         StructInfo {
             name: "TypeUsage".into(),
-            fields: builtin_types::TYPE_USAGE_FIELDS.iter().map(|s| s.to_string()).collect(),
+            fields: builtin_types::TYPE_USAGE_FIELDS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             destructor: None,
         },
     ];
@@ -78,7 +87,11 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
 /// First user struct's type id.
 pub(crate) const USER: u32 = builtin_types::COUNT as u32;
 
-pub(crate) fn module(functions: Vec<Function>, structs: Vec<StructInfo>, strings: &[&str]) -> Module {
+pub(crate) fn module(
+    functions: Vec<Function>,
+    structs: Vec<StructInfo>,
+    strings: &[&str],
+) -> Module {
     Module {
         functions,
         structs,
