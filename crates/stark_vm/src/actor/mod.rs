@@ -141,10 +141,12 @@ impl<'m> Vm<'m> {
 
     /// Waits until `task` is done, running it here if nobody started it yet.
     fn wait(&mut self, task: &Arc<TaskShared>) {
-        if let Some(job) = task.claim() {
-            let pool = self.pool();
-            run_claimed(&pool, task, job);
-            return;
+        let pool = self.pool();
+        if pool.run_inline_here() {
+            if let Some(job) = task.claim() {
+                run_claimed(&pool, task, job);
+                return;
+            }
         }
         let mut st = task.state.lock().unwrap_or_else(|e| e.into_inner());
         while !matches!(*st, State::Done(_)) {

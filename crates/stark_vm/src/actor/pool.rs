@@ -1,9 +1,11 @@
 //! The thread pool actors run on: one worker per core, started on a program's first
 //! `spawn`, pulling tasks from one FIFO queue.
 //!
-//! No worker ever waits for work that only the pool could do: a `join` of a task nobody
-//! started runs it inline on the joining thread (`TaskShared::claim`), and waiting happens
-//! only for a task that is already running on some thread. Since a task can only join
+//! No worker ever waits for work that only the pool could do: a worker's `join` of a task
+//! nobody started runs it inline (`TaskShared::claim`), and a worker waits only for a task
+//! that is already running on some thread. The program's own thread is not a worker: its
+//! `join` of an unstarted task just waits, because running it inline would put one more
+//! runner than there are cores on the machine. Since a task can only join
 //! tasks spawned before it was handed their handle, those waits form no cycle, so actors
 //! that spawn and join actors cannot deadlock the pool, whatever its size.
 
@@ -13,6 +15,16 @@ use stark_runtime::SharedCounters;
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
+
+thread_local! {
+    /// Set on the pool's worker threads: only they run a joined, unstarted task inline.
+    static ON_WORKER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the current thread is one of the pool's workers.
+pub(crate) fn on_worker() -> bool {
+    ON_WORKER.with(|w| w.get())
+}
 
 /// Rust stack of a worker: actors joined inline nest a VM per level.
 const WORKER_STACK: usize = 64 << 20;
@@ -38,6 +50,8 @@ pub(crate) struct Pool {
     /// Signalled when `outstanding` drops to zero.
     idle: Condvar,
     workers: Mutex<Vec<JoinHandle<()>>>,
+    /// How many workers started (a refused thread only shrinks the pool).
+    started: std::sync::atomic::AtomicUsize,
 }
 
 impl Pool {
@@ -51,6 +65,7 @@ impl Pool {
             work: Condvar::new(),
             idle: Condvar::new(),
             workers: Mutex::new(Vec::new()),
+            started: std::sync::atomic::AtomicUsize::new(0),
         });
         let n = std::thread::available_parallelism()
             .map(|n| n.get())
@@ -67,8 +82,17 @@ impl Pool {
                 handles.push(h);
             }
         }
+        pool.started
+            .store(handles.len(), std::sync::atomic::Ordering::Release);
         *pool.workers.lock().unwrap_or_else(|e| e.into_inner()) = handles;
         pool
+    }
+
+    /// Whether a joiner on this thread should run an unstarted task itself. A worker must
+    /// (it could otherwise wait on work only the pool can do); any other thread leaves it
+    /// to the workers, so the joiner's core is not a third runner fighting two workers.
+    pub(crate) fn run_inline_here(&self) -> bool {
+        on_worker() || self.started.load(std::sync::atomic::Ordering::Acquire) == 0
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
@@ -92,6 +116,7 @@ impl Pool {
     }
 
     fn worker(self: Arc<Self>) {
+        ON_WORKER.with(|w| w.set(true));
         loop {
             let task = {
                 let mut q = self.lock();
