@@ -148,14 +148,19 @@ impl Heap {
         let obj = ObjRef(ptr);
         arena.objects.push(obj);
         let zone = self.current_zone;
-        let meta = self.meta.insert(MetaEntry {
-            obj,
-            zone,
-            owner: OwnerKind::Arena,
-            kind,
-            type_id,
-            bytes,
-        });
+        // A struct's header is its row (I6); the arena's object list enumerates it.
+        let slot = if kind == ObjKind::Struct {
+            Header::struct_slot(type_id, len)
+        } else {
+            self.meta.insert(MetaEntry {
+                obj,
+                zone,
+                owner: OwnerKind::Arena,
+                kind,
+                type_id,
+                bytes,
+            })
+        };
         // SAFETY: `ptr` is fresh arena storage of `layout`, which starts with a Header.
         unsafe {
             ptr.as_ptr().write(Header {
@@ -163,11 +168,9 @@ impl Heap {
                 weak: Cell::new(0),
                 kind,
                 zone,
-                flags: Cell::new(flags::BLACK | flags::ARENA),
+                flags: Cell::new(flags::ARENA | OwnerKind::Arena as u8),
                 gc: Cell::new(0),
-                type_id,
-                meta: Cell::new(meta),
-                len,
+                slot: Cell::new(slot),
             });
         }
         self.arena_live += bytes;
@@ -225,19 +228,19 @@ impl Heap {
             }
             h.set_flag(flags::DEAD);
             h.strong.set(0);
-            let row = self.meta.remove(h.meta.get());
-            self.zones[h.zone.index()].on_free(row.bytes);
+            let bytes = self.forget_row(h);
+            self.zones[h.zone.index()].on_free(bytes);
             if let Some(m) = &self.mirror {
-                m.on_free(h.zone, row.bytes);
+                m.on_free(h.zone, bytes);
             }
-            self.total_live -= row.bytes;
-            self.arena_live -= row.bytes;
+            self.total_live -= bytes;
+            self.arena_live -= bytes;
             if self.tracer.any {
                 self.trace_event(
                     crate::trace::TraceKind::Free,
                     h.kind,
-                    h.type_id,
-                    row.bytes,
+                    h.type_id(),
+                    bytes,
                     h.zone,
                 );
             }

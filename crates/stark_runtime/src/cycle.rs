@@ -92,8 +92,8 @@ impl Heap {
     /// one extra strong reference until [`Heap::free_cycle_garbage`].
     pub fn find_cycle_garbage(&mut self, zone: Option<Zone>) -> Vec<ObjRef> {
         let candidates: Vec<ObjRef> = self
-            .meta
-            .live()
+            .live_entries()
+            .into_iter()
             .filter(|e| zone.is_none_or(|z| e.zone == z))
             // Strings and weak refs cannot be part of a cycle (no strong edges out), and
             // objects at count zero are already queued for release (or finalizing).

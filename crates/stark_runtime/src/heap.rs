@@ -23,8 +23,10 @@
 //! - **I5 (borrows).** A borrow of a body (`list_mut`, `fields_mut`, …) lasts for one
 //!   operation and never spans running STARK code. Releasing inside such an operation is
 //!   fine: `decref` never frees, it only queues (I7).
-//! - **I6 (accounting).** Each live (not `DEAD`) allocation has exactly one metadata row, at
-//!   index `header.meta`; each zone's `live_bytes`/`live_objects` are the sums over its rows.
+//! - **I6 (accounting).** Each live (not `DEAD`) allocation other than a struct has exactly
+//!   one metadata row, at index `header.meta()`; a live struct's row is its header (it lives
+//!   in the struct slabs, `slab.rs`, and is charged `struct_layout(len)` bytes). Each zone's
+//!   `live_bytes`/`live_objects` are the sums over its live allocations.
 //!   `LOCAL` structs (M9: proved not to escape their function) are the exception: no row, no
 //!   counters; they are counted in `local_objects` only.
 //! - **I7 (no recursion).** `decref` never frees: a count reaching zero is queued on the
@@ -120,8 +122,10 @@ pub struct Heap {
     pub gc: GcState,
     /// The zone new objects go to.
     pub(crate) current_zone: Zone,
-    /// Recycled blocks for small objects.
+    /// Recycled blocks for small objects other than structs.
     pool: Pool,
+    /// Where structs live (and how they are enumerated: I6).
+    pub(crate) slabs: crate::slab::Slabs,
     /// Live `LOCAL` structs (not heap objects to the program, see I6).
     local_objects: u64,
     /// Open arenas, innermost last (`arena.rs`).
@@ -159,6 +163,7 @@ impl Heap {
             gc: GcState::default(),
             current_zone: Zone::Global,
             pool: Pool::default(),
+            slabs: crate::slab::Slabs::default(),
             local_objects: 0,
             arenas: Vec::new(),
             arena_active: false,
@@ -210,6 +215,35 @@ impl Heap {
         self.zones[zone.index()]
     }
 
+    /// Every live allocation's metadata (M14): the rows of non-struct objects, then the
+    /// structs of the slabs and of open arenas, whose headers are their rows (I6).
+    pub fn live_entries(&self) -> Vec<MetaEntry> {
+        let mut out: Vec<MetaEntry> = self.meta.live().copied().collect();
+        let mut push_struct = |o: ObjRef| {
+            let h = o.header();
+            if !h.has_flag(flags::DEAD | flags::LOCAL) {
+                out.push(MetaEntry {
+                    obj: o,
+                    zone: h.zone,
+                    owner: h.owner(),
+                    kind: ObjKind::Struct,
+                    type_id: h.type_id(),
+                    bytes: struct_layout(h.len()).size() as u64,
+                });
+            }
+        };
+        self.slabs.for_each(&mut push_struct);
+        for arena in &self.arenas {
+            for &o in &arena.objects {
+                if o.header().kind == ObjKind::Struct {
+                    push_struct(o);
+                }
+            }
+        }
+        out
+    }
+
+    /// The metadata rows of non-struct objects (see [`Heap::live_entries`] for all).
     pub fn metadata(&self) -> &MetaTable {
         &self.meta
     }
@@ -252,7 +286,8 @@ impl Heap {
             self.check_limit(delta as u64)?;
         }
         let h = obj.header();
-        let row = self.meta.get_mut(h.meta.get());
+        // Structs own no buffers: only other kinds resize, and they have rows (I6).
+        let row = self.meta.get_mut(h.meta());
         row.bytes = (row.bytes as i64 + delta) as u64;
         self.zones[h.zone.index()].on_resize(delta);
         if let Some(m) = &self.mirror {
@@ -311,7 +346,12 @@ impl Heap {
             self.account_alloc(kind, type_id, bytes, zone);
             return Ok(ptr);
         }
-        let raw = self.pool.alloc(layout);
+        let is_struct = kind == ObjKind::Struct;
+        let raw = if is_struct {
+            self.slabs.alloc(len)
+        } else {
+            self.pool.alloc(layout)
+        };
         let Some(ptr) = NonNull::new(raw as *mut Header) else {
             return Err(OutOfMemory {
                 requested: bytes,
@@ -320,27 +360,29 @@ impl Heap {
             });
         };
         let zone = self.current_zone;
-        let obj = ObjRef(ptr);
-        let meta = self.meta.insert(MetaEntry {
-            obj,
-            zone,
-            owner: OwnerKind::Binding,
-            kind,
-            type_id,
-            bytes,
-        });
+        let slot = if is_struct {
+            Header::struct_slot(type_id, len)
+        } else {
+            self.meta.insert(MetaEntry {
+                obj: ObjRef(ptr),
+                zone,
+                owner: OwnerKind::Binding,
+                kind,
+                type_id,
+                bytes,
+            })
+        };
         // SAFETY: `ptr` is a fresh allocation of `layout`, which starts with a Header (I2).
+        // Owner bits 0 = `OwnerKind::Binding`.
         unsafe {
             ptr.as_ptr().write(Header {
                 strong: Cell::new(1),
                 weak: Cell::new(0),
                 kind,
                 zone,
-                flags: Cell::new(flags::BLACK),
+                flags: Cell::new(0),
                 gc: Cell::new(0),
-                type_id,
-                meta: Cell::new(meta),
-                len,
+                slot: Cell::new(slot),
             });
         }
         self.account_alloc(kind, type_id, bytes, zone);
@@ -437,7 +479,7 @@ impl Heap {
     ) -> Result<ObjRef, OutOfMemory> {
         let len = fields.len() as u32;
         let layout = struct_layout(len);
-        let Some(ptr) = NonNull::new(self.pool.alloc(layout) as *mut Header) else {
+        let Some(ptr) = NonNull::new(self.slabs.alloc(len) as *mut Header) else {
             return Err(OutOfMemory {
                 requested: layout.size() as u64,
                 live: self.total_live,
@@ -452,11 +494,9 @@ impl Heap {
                 weak: Cell::new(0),
                 kind: ObjKind::Struct,
                 zone: self.current_zone,
-                flags: Cell::new(flags::BLACK | flags::LOCAL),
+                flags: Cell::new(flags::LOCAL),
                 gc: Cell::new(0),
-                type_id,
-                meta: Cell::new(u32::MAX),
-                len,
+                slot: Cell::new(Header::struct_slot(type_id, len)),
             });
             let dst = (ptr.as_ptr() as *mut u8).add(FIELDS_OFFSET) as *mut Value;
             std::ptr::copy_nonoverlapping(fields.as_ptr(), dst, fields.len());
@@ -488,9 +528,15 @@ impl Heap {
         if let Value::Obj(o) = v {
             let h = o.header();
             if !h.has_flag(flags::LOCAL | flags::ARENA) {
-                let row = self.meta.get_mut(h.meta.get());
-                if row.owner == OwnerKind::Binding {
-                    row.owner = OwnerKind::Field;
+                if h.kind == ObjKind::Struct {
+                    if h.owner() == OwnerKind::Binding {
+                        h.set_owner(OwnerKind::Field);
+                    }
+                } else {
+                    let row = self.meta.get_mut(h.meta());
+                    if row.owner == OwnerKind::Binding {
+                        row.owner = OwnerKind::Field;
+                    }
                 }
             }
         }
@@ -640,17 +686,27 @@ impl Heap {
         if h.has_flag(flags::LOCAL) {
             self.local_objects -= 1;
         } else {
-            let row = self.meta.remove(h.meta.get());
-            self.zones[h.zone.index()].on_free(row.bytes);
+            let bytes = self.forget_row(h);
+            self.zones[h.zone.index()].on_free(bytes);
             if let Some(m) = &self.mirror {
-                m.on_free(h.zone, row.bytes);
+                m.on_free(h.zone, bytes);
             }
-            self.total_live -= row.bytes;
+            self.total_live -= bytes;
             if self.tracer.any {
-                self.trace_event(TraceKind::Free, h.kind, h.type_id, row.bytes, h.zone);
+                self.trace_event(TraceKind::Free, h.kind, h.type_id(), bytes, h.zone);
             }
         }
         self.dealloc_if_unreferenced(obj);
+    }
+
+    /// Removes a released object's metadata row (I6); returns the bytes it was charged.
+    #[inline]
+    pub(crate) fn forget_row(&mut self, h: &Header) -> u64 {
+        if h.kind == ObjKind::Struct {
+            struct_layout(h.len()).size() as u64
+        } else {
+            self.meta.remove(h.meta()).bytes
+        }
     }
 
     /// Deallocates a DEAD object's header once nothing points to it any more: no weak
@@ -702,6 +758,8 @@ impl Drop for Heap {
         if let Some(m) = &self.mirror {
             m.forget(&self.zones);
         }
+        // Structs have no body to drop and their storage goes with the slabs (S1–S3), so
+        // only the objects with rows are visited here.
         let live: Vec<ObjRef> = self.meta.live().map(|e| e.obj).collect();
         // First drop every body (without touching children: they are in `live` too), then
         // deallocate every header, including dead ones kept only by weak references.
@@ -741,6 +799,7 @@ impl Drop for Heap {
                 dead.push(obj);
             }
         }
+        dead.retain(|o| o.kind() != ObjKind::Struct);
         dead.sort_by_key(|o| o.addr());
         dead.dedup();
         for obj in headers.into_iter().chain(dead) {
@@ -777,11 +836,13 @@ impl Heap {
             // A5: the arena's chunk owns this storage.
             return;
         }
-        let layout: Layout = if h.kind == ObjKind::Struct {
-            struct_layout(h.len)
-        } else {
-            layout_of(h.kind, 0)
-        };
+        if h.kind == ObjKind::Struct {
+            // SAFETY: the caller guarantees no further use; structs come from the slabs
+            // with their field count (I2).
+            unsafe { self.slabs.dealloc(obj.raw(), h.len()) };
+            return;
+        }
+        let layout: Layout = layout_of(h.kind, 0);
         // SAFETY: the caller guarantees no further use; `layout` is the one the block was
         // allocated with from this pool (I2).
         unsafe { self.pool.dealloc(obj.raw(), layout) };

@@ -15,6 +15,7 @@ pub mod metadata;
 pub mod object;
 mod pool;
 pub mod profile;
+mod slab;
 pub mod tensor;
 pub mod tensor_pool;
 pub mod trace;

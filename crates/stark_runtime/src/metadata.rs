@@ -10,14 +10,26 @@ use crate::zone::Zone;
 /// binding (their owner may later move them into a field; the table is not updated on every
 /// move, which would cost a write per store); arena and actor allocations are tagged so.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum OwnerKind {
-    Binding,
-    Field,
-    Arena,
-    Actor,
+    Binding = 0,
+    Field = 1,
+    Arena = 2,
+    Actor = 3,
 }
 
 impl OwnerKind {
+    /// The owner kind stored in a struct header's `OWNER_MASK` bits.
+    #[inline]
+    pub(crate) fn from_bits(bits: u8) -> OwnerKind {
+        match bits & 3 {
+            0 => OwnerKind::Binding,
+            1 => OwnerKind::Field,
+            2 => OwnerKind::Arena,
+            _ => OwnerKind::Actor,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             OwnerKind::Binding => "binding",

@@ -44,17 +44,11 @@ impl ObjKind {
     }
 }
 
-/// Header flag bits. The colour bits and `BUFFERED` are reserved for the Bacon–Rajan
-/// collector (black = in use / free, gray = possible member of garbage cycle, white = member
-/// of garbage cycle, purple = possible root of a cycle).
+/// Header flag bits.
 pub mod flags {
-    pub const COLOR_MASK: u8 = 0b0000_0011;
-    pub const BLACK: u8 = 0;
-    pub const GRAY: u8 = 1;
-    pub const WHITE: u8 = 2;
-    pub const PURPLE: u8 = 3;
-    /// In the collector's root buffer.
-    pub const BUFFERED: u8 = 1 << 2;
+    /// Bits 0–1: the owner kind (M14) of a struct, whose header is its metadata row
+    /// (`slab.rs`); other kinds keep their owner in their row.
+    pub const OWNER_MASK: u8 = 0b0000_0011;
     /// Its destructor is running right now: a count reaching zero meanwhile must not queue it
     /// again (the destructor may `clone()` self and drop the clone).
     pub const FINALIZING: u8 = 1 << 3;
@@ -78,7 +72,8 @@ pub mod gc_bits {
     pub const IN_SNAPSHOT: u8 = 1 << 1;
 }
 
-/// The header at the start of every allocation (24 bytes).
+/// The header at the start of every allocation (16 bytes: object-heavy programs are
+/// mostly headers and small structs, so every word here is paid a million times).
 #[repr(C)]
 pub struct Header {
     pub(crate) strong: Cell<u32>,
@@ -88,13 +83,17 @@ pub struct Header {
     pub(crate) flags: Cell<u8>,
     /// `gc_bits`: the collector's pins on this header.
     pub(crate) gc: Cell<u8>,
-    /// Struct type id (`module.structs` index); 0 for other kinds.
-    pub(crate) type_id: u32,
-    /// Index of this allocation's row in the metadata table (M14).
-    pub(crate) meta: Cell<u32>,
-    /// Number of inline fields (structs); 0 for other kinds.
-    pub(crate) len: u32,
+    /// Structs: type id (low 16 bits) and field count (high 16 bits); a struct needs no
+    /// metadata row, its header is its row (`slab.rs`). Other kinds: the index of their
+    /// metadata row (M14).
+    pub(crate) slot: Cell<u32>,
 }
+
+/// Byte offset of `Header::kind`, where a free slab block keeps `slab::FREE_BLOCK`.
+pub(crate) const KIND_OFFSET: usize = std::mem::offset_of!(Header, kind);
+
+/// Most struct types, and fields per struct, a module may have (`Header::slot` halves).
+pub const MAX_STRUCT_TYPES: usize = 1 << 16;
 
 impl Header {
     #[inline]
@@ -112,18 +111,50 @@ impl Header {
         self.flags.set(self.flags.get() & !flag);
     }
 
-    // The colour accessors are for the Bacon–Rajan root buffer (background collector).
+    /// The `slot` of a struct header.
     #[inline]
-    #[allow(dead_code)]
-    pub(crate) fn color(&self) -> u8 {
-        self.flags.get() & flags::COLOR_MASK
+    pub(crate) fn struct_slot(type_id: u32, len: u32) -> u32 {
+        debug_assert!((type_id as usize) < MAX_STRUCT_TYPES && (len as usize) < MAX_STRUCT_TYPES);
+        (type_id & 0xFFFF) | (len << 16)
+    }
+
+    /// Struct type id (`module.structs` index); 0 for other kinds.
+    #[inline]
+    pub(crate) fn type_id(&self) -> u32 {
+        if self.kind == ObjKind::Struct {
+            self.slot.get() & 0xFFFF
+        } else {
+            0
+        }
+    }
+
+    /// Number of inline fields (structs); 0 for other kinds.
+    #[inline]
+    pub(crate) fn len(&self) -> u32 {
+        if self.kind == ObjKind::Struct {
+            self.slot.get() >> 16
+        } else {
+            0
+        }
+    }
+
+    /// The metadata row of a non-struct object.
+    #[inline]
+    pub(crate) fn meta(&self) -> u32 {
+        debug_assert!(self.kind != ObjKind::Struct);
+        self.slot.get()
+    }
+
+    /// A struct's owner kind (M14), kept in its flags.
+    #[inline]
+    pub(crate) fn owner(&self) -> crate::metadata::OwnerKind {
+        crate::metadata::OwnerKind::from_bits(self.flags.get() & flags::OWNER_MASK)
     }
 
     #[inline]
-    #[allow(dead_code)]
-    pub(crate) fn set_color(&self, color: u8) {
+    pub(crate) fn set_owner(&self, owner: crate::metadata::OwnerKind) {
         self.flags
-            .set((self.flags.get() & !flags::COLOR_MASK) | color);
+            .set((self.flags.get() & !flags::OWNER_MASK) | owner as u8);
     }
 }
 
@@ -283,7 +314,7 @@ impl ObjRef {
     /// Number of inline fields of a struct object.
     #[inline]
     pub fn field_count(&self) -> usize {
-        self.header().len as usize
+        self.header().len() as usize
     }
 
     #[inline]

@@ -82,12 +82,12 @@ impl Heap {
         }
     }
 
-    /// Live objects and bytes per type name, in order of first appearance in the metadata
-    /// table (M14).
+    /// Live objects and bytes per type name (M14), largest total first (ties by name), the
+    /// order a memory profiler lists them in.
     pub fn usage_by_type(&self) -> Vec<(String, i64, i64)> {
         let mut order: Vec<(String, i64, i64)> = Vec::new();
         let mut index: std::collections::HashMap<String, usize> = Default::default();
-        for e in self.meta.live() {
+        for e in self.live_entries() {
             let name = self.type_name(e.kind, e.type_id);
             let i = match index.get(name) {
                 Some(&i) => i,
@@ -100,6 +100,7 @@ impl Heap {
             order[i].1 += 1;
             order[i].2 += e.bytes as i64;
         }
+        order.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
         order
     }
 }

@@ -67,7 +67,7 @@ impl ObjRef {
     /// The struct type id (`module.structs` index) for `ObjKind::Struct`; 0 otherwise.
     #[inline]
     pub fn type_id(self) -> u32 {
-        self.header().type_id
+        self.header().type_id()
     }
 
     #[inline]

@@ -11,7 +11,19 @@ pub(crate) fn verify_module(module: &Module) -> Result<(), String> {
     if module.main as usize >= nfuncs {
         return Err(format!("main function #{} does not exist", module.main));
     }
+    // A struct header packs its type id and field count into 16 bits each.
+    let limit = stark_runtime::object::MAX_STRUCT_TYPES;
+    if module.structs.len() >= limit {
+        return Err(format!("more than {} struct types", limit - 1));
+    }
     for s in &module.structs {
+        if s.fields.len() >= limit {
+            return Err(format!(
+                "struct `{}` has more than {} fields",
+                s.name,
+                limit - 1
+            ));
+        }
         if let Some(d) = s.destructor {
             match module.functions.get(d as usize) {
                 Some(f) if f.arity() == 1 => {}
