@@ -61,27 +61,62 @@ fn trace_file_is_chrome_trace_json() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = std::fs::read_to_string(&json).unwrap();
-    let t = text.trim();
-    assert!(t.starts_with('[') && t.ends_with(']'), "{t}");
-    assert!(
-        t.contains(r#""name":"alloc""#) && t.contains(r#""type":"Node""#),
-        "{t}"
-    );
-    assert!(
-        t.contains(r#""name":"free""#) && t.contains(r#""zone":"global""#),
-        "{t}"
-    );
-    assert!(
-        t.contains(r#""ph":"C""#),
-        "a live-bytes counter series: {t}"
-    );
-    assert!(
-        t.contains(r#""ph":"X""#),
-        "collector phases as duration events: {t}"
-    );
-    // Every event is one object on its own line, separated by commas.
-    for line in t.lines().skip(1).filter(|l| *l != "]") {
-        let l = line.trim_end_matches(',');
-        assert!(l.starts_with('{') && l.ends_with('}'), "{l}");
+    let events: Vec<serde_json::Value> =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    let field =
+        |e: &serde_json::Value, k: &str| e.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    // Every event has the fields Chrome's trace-event format requires.
+    for e in &events {
+        assert!(
+            field(e, "name").is_some() && field(e, "ph").is_some(),
+            "{e}"
+        );
+        // Metadata events (`ph: M`, the process and thread names) carry no timestamp.
+        if field(e, "ph").as_deref() != Some("M") {
+            assert!(e.get("ts").is_some_and(|t| t.is_number()), "{e}");
+        }
+        assert!(e.get("pid").is_some(), "{e}");
     }
+    let named = |n: &'static str| {
+        events
+            .iter()
+            .filter(move |e| field(e, "name").as_deref() == Some(n))
+    };
+    // Allocations and frees are instant events carrying type, bytes and zone.
+    let allocs: Vec<_> = named("alloc").collect();
+    assert!(allocs.iter().any(|e| e["args"]["type"] == "Node"), "{text}");
+    assert!(
+        allocs.iter().any(|e| e["args"]["type"] == "String"),
+        "{text}"
+    );
+    for e in allocs.iter().copied().chain(named("free")) {
+        assert_eq!(field(e, "ph").as_deref(), Some("i"), "{e}");
+        assert!(e["args"]["bytes"].as_u64().is_some_and(|b| b > 0), "{e}");
+        assert_eq!(e["args"]["zone"], "global", "{e}");
+    }
+    // Both nodes (a cycle, freed by the final collection) are freed. (The string constants
+    // were allocated before tracing began, so only their frees appear.)
+    let nodes = |n: &'static str| named(n).filter(|e| e["args"]["type"] == "Node").count();
+    assert_eq!((nodes("alloc"), nodes("free")), (2, 2), "{text}");
+    // A counter series per zone draws the live-bytes curve; it ends at zero.
+    let counters: Vec<_> = events
+        .iter()
+        .filter(|e| field(e, "ph").as_deref() == Some("C"))
+        .collect();
+    assert!(!counters.is_empty(), "a live-bytes counter series: {text}");
+    let last = counters.last().unwrap();
+    let values: Vec<u64> = last["args"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|v| v.as_u64())
+        .collect();
+    assert_eq!(values, vec![0], "live bytes at the end: {last}");
+    // Collector phases are complete (duration) events.
+    assert!(
+        events
+            .iter()
+            .any(|e| field(e, "ph").as_deref() == Some("X") && e["dur"].is_number()),
+        "collector phases as duration events: {text}"
+    );
 }
