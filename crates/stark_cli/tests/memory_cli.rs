@@ -41,6 +41,33 @@ fn max_memory_is_exit_3_with_a_message() {
 }
 
 #[test]
+fn max_memory_caps_actors_too() {
+    // M15: --max-memory caps the whole program. Four actors each building a list of
+    // strings pass 2 MB together (none has a quota); the run ends with exit 3, not a crash.
+    let p = write(
+        "oom_actors.stark",
+        "fn hog(n: Int) -> Int:\n    mutable let xs: List<String> = []\n    for i in range(n):\n        xs.push(\"abcdefgh\" + str(i))\n    return len(xs)\n\nfn main():\n    print(\"start\")\n    mutable let tasks: List<Task<Int>> = []\n    for i in range(4):\n        tasks.push(spawn hog(100000))\n    mutable let total = 0\n    for t in tasks:\n        total += t.join()\n    print(total)\n",
+    );
+    let out = stark()
+        .args(["run", "--max-memory", "2000000"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.starts_with("error: out of memory: allocating ")
+            && err.contains("would exceed the limit of 2000000 bytes (in actor `hog`)"),
+        "{err}"
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "start\n");
+    // Without the cap the same program runs to the end.
+    let out = stark().arg("run").arg(&p).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "start\n400000\n");
+}
+
+#[test]
 fn trace_file_is_chrome_trace_json() {
     let p = write(
         "trace.stark",

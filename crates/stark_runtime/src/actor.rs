@@ -48,9 +48,32 @@ pub struct SharedCounters {
     zones: [AtomicZone; Zone::COUNT],
     total_live: AtomicU64,
     total_peak: AtomicU64,
+    /// `--max-memory`, which caps the program's heap and every actor heap together (M15).
+    pub(crate) limit: Option<u64>,
+    /// What the program's own heap holds (published by it as it changes).
+    main_live: AtomicU64,
 }
 
 impl SharedCounters {
+    /// The counters of one program run whose heaps together may hold at most `limit`.
+    pub fn new(limit: Option<u64>) -> SharedCounters {
+        SharedCounters {
+            limit,
+            ..SharedCounters::default()
+        }
+    }
+
+    pub(crate) fn set_main_live(&self, live: u64) {
+        self.main_live.store(live, Ordering::Relaxed);
+    }
+
+    /// Live bytes of the whole program: the actors' sum plus the program heap's (`main`,
+    /// exact when asked by that heap, else as last published).
+    pub(crate) fn program_live(&self, main: Option<u64>) -> u64 {
+        let main = main.unwrap_or_else(|| self.main_live.load(Ordering::Relaxed));
+        main.saturating_add(self.total_live.load(Ordering::Relaxed))
+    }
+
     #[inline]
     pub(crate) fn on_alloc(&self, zone: Zone, bytes: u64) {
         let z = &self.zones[zone.index()];
@@ -129,6 +152,7 @@ impl Heap {
     /// Adds the sums in `counters` (the actors this program spawned) to `profile()`.
     pub fn show_actors(&mut self, counters: Arc<SharedCounters>) {
         self.actors = Some(counters);
+        self.publish_live();
     }
 
     /// The actors' sums this heap's profile includes, if any.

@@ -234,6 +234,7 @@ impl Heap {
                 m.on_free(h.zone, bytes);
             }
             self.total_live -= bytes;
+            self.publish_live();
             self.arena_live -= bytes;
             if self.tracer.any {
                 self.trace_event(

@@ -11,6 +11,7 @@ impl Heap {
             requested: bytes,
             live: self.live_bytes(),
             limit: None,
+            quota: false,
         }
     }
 
@@ -113,15 +114,7 @@ impl Heap {
         let key_bytes = key.extra_bytes();
         if body.len() == old_cap {
             let want = (old_cap.max(4)) as u64 * MAP_ENTRY_BYTES as u64;
-            if let Some(limit) = self.max_memory() {
-                if self.live_bytes() + want > limit {
-                    return Err(OutOfMemory {
-                        requested: want,
-                        live: self.live_bytes(),
-                        limit: Some(limit),
-                    });
-                }
-            }
+            self.check_limit(want)?;
             if map.map_mut().try_reserve(1).is_err() {
                 return Err(self.system_oom(want));
             }

@@ -57,13 +57,15 @@ use std::cell::Cell;
 use std::ptr::NonNull;
 use std::time::Instant;
 
-/// An allocation (or growth) was refused: it would pass `--max-memory` (or the system
-/// allocator failed).
+/// An allocation (or growth) was refused: it would pass `--max-memory` or an actor's quota
+/// (or the system allocator failed).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutOfMemory {
     pub requested: u64,
     pub live: u64,
     pub limit: Option<u64>,
+    /// The limit is an actor's quota (M15: that actor fails alone), not the program's cap.
+    pub quota: bool,
 }
 
 impl std::fmt::Display for OutOfMemory {
@@ -71,8 +73,11 @@ impl std::fmt::Display for OutOfMemory {
         match self.limit {
             Some(limit) => write!(
                 f,
-                "out of memory: allocating {} bytes with {} bytes live would exceed the limit of {} bytes",
-                self.requested, self.live, limit
+                "out of memory: allocating {} bytes with {} bytes live would exceed the {} of {} bytes",
+                self.requested,
+                self.live,
+                if self.quota { "quota" } else { "limit" },
+                limit
             ),
             None => write!(
                 f,
@@ -266,14 +271,41 @@ impl Heap {
 
     /// Refuses `bytes` more if they would pass the memory limit.
     #[inline]
-    fn check_limit(&self, bytes: u64) -> Result<(), OutOfMemory> {
-        match self.max_memory {
-            Some(limit) if self.total_live.saturating_add(bytes) > limit => Err(OutOfMemory {
-                requested: bytes,
-                live: self.total_live,
-                limit: Some(limit),
-            }),
-            _ => Ok(()),
+    pub(crate) fn check_limit(&self, bytes: u64) -> Result<(), OutOfMemory> {
+        if let Some(limit) = self.max_memory {
+            if self.total_live.saturating_add(bytes) > limit {
+                return Err(OutOfMemory {
+                    requested: bytes,
+                    live: self.total_live,
+                    limit: Some(limit),
+                    // An actor heap's own limit is its quota; the program's heap's is --max-memory.
+                    quota: self.mirror.is_some(),
+                });
+            }
+        }
+        // M15: --max-memory caps the whole program, actors included.
+        if let Some(c) = self.mirror.as_ref().or(self.actors.as_ref()) {
+            if let Some(limit) = c.limit {
+                let live = c.program_live(self.mirror.is_none().then_some(self.total_live));
+                if live.saturating_add(bytes) > limit {
+                    return Err(OutOfMemory {
+                        requested: bytes,
+                        live,
+                        limit: Some(limit),
+                        quota: false,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Tells the actors what the program's own heap holds (their share of the
+    /// `--max-memory` check), once any exist.
+    #[inline]
+    pub(crate) fn publish_live(&self) {
+        if let Some(a) = &self.actors {
+            a.set_main_live(self.total_live);
         }
     }
 
@@ -298,6 +330,7 @@ impl Heap {
         }
         self.total_live = (self.total_live as i64 + delta) as u64;
         self.total_peak = self.total_peak.max(self.total_live);
+        self.publish_live();
         Ok(())
     }
 
@@ -341,6 +374,7 @@ impl Heap {
                     requested: bytes,
                     live: self.total_live,
                     limit: None,
+                    quota: false,
                 });
             };
             self.account_alloc(kind, type_id, bytes, zone);
@@ -357,6 +391,7 @@ impl Heap {
                 requested: bytes,
                 live: self.total_live,
                 limit: None,
+                quota: false,
             });
         };
         let zone = self.current_zone;
@@ -399,6 +434,7 @@ impl Heap {
         if self.total_live > self.total_peak {
             self.total_peak = self.total_live;
         }
+        self.publish_live();
         if self.tracer.any {
             self.trace_event(TraceKind::Alloc, kind, type_id, bytes, zone);
         }
@@ -484,6 +520,7 @@ impl Heap {
                 requested: layout.size() as u64,
                 live: self.total_live,
                 limit: None,
+                quota: false,
             });
         };
         // SAFETY: a fresh allocation of struct_layout(len): a Header followed by `len` Value
@@ -692,6 +729,7 @@ impl Heap {
                 m.on_free(h.zone, bytes);
             }
             self.total_live -= bytes;
+            self.publish_live();
             if self.tracer.any {
                 self.trace_event(TraceKind::Free, h.kind, h.type_id(), bytes, h.zone);
             }

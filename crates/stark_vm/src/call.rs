@@ -48,7 +48,7 @@ impl<'m> Vm<'m> {
             Fault::Exit(code) => VmExit::Exit(code),
             // In an actor with a quota, passing it fails that actor alone (M15).
             Fault::OutOfMemory(m) => match &self.quota {
-                Some((quota, name)) if m.contains("limit") => {
+                Some((quota, name)) if m.contains(crate::actor::QUOTA_WORDING) => {
                     self.error_exit(Fault::Error(crate::actor::quota_message(*quota, name)))
                 }
                 _ => VmExit::OutOfMemory(m),

@@ -138,6 +138,7 @@ fn copy_tensor(heap: &mut Heap, t: ObjRef) -> Result<ObjRef, OutOfMemory> {
             requested: bytes,
             live: heap.live_bytes(),
             limit: None,
+            quota: false,
         });
     };
     heap.alloc_tensor(TensorBody {

@@ -172,9 +172,12 @@ impl<'m> Vm<'m> {
             Ok(())
         });
         // The run ends when every actor has (SPEC §2): their output is part of it.
-        self.finish_actors(result.is_ok());
+        let oom = self.finish_actors(result.is_ok());
         self.out.flush();
-        result
+        match (result, oom) {
+            (Ok(()), Some(m)) => Err(VmExit::OutOfMemory(m)),
+            (result, _) => result,
+        }
     }
 
     /// Objects still alive (after a successful run: leaks; the test runner expects 0). Counts

@@ -26,6 +26,9 @@ use stark_syntax::ast::ParamMode;
 use std::sync::Arc;
 use task::{Job, Outcome, State, TaskShared};
 
+/// How `OutOfMemory` words an actor's quota (as opposed to the program's `limit`).
+pub(crate) const QUOTA_WORDING: &str = "exceed the quota of";
+
 pub(crate) fn quota_message(quota: u64, name: &str) -> String {
     format!("memory quota of {quota} bytes exceeded in actor `{name}`")
 }
@@ -36,7 +39,11 @@ impl<'m> Vm<'m> {
         if let Some(p) = &self.actors {
             return p.clone();
         }
-        let pool = Pool::start(Arc::new(self.module.clone()), self.args.clone());
+        let pool = Pool::start(
+            Arc::new(self.module.clone()),
+            self.args.clone(),
+            self.heap.max_memory(),
+        );
         self.heap.show_actors(pool.counters.clone());
         self.actors = Some(pool.clone());
         self.owns_pool = true;
@@ -45,13 +52,17 @@ impl<'m> Vm<'m> {
 
     /// The end of the main program: wait for every actor (`ok`), or abandon the queued
     /// ones after an error (running ones finish on their own; they share nothing with us).
-    pub(crate) fn finish_actors(&mut self, ok: bool) {
+    /// Returns the message of an actor that took the program past `--max-memory`, if any.
+    pub(crate) fn finish_actors(&mut self, ok: bool) -> Option<String> {
+        let mut oom = None;
         if self.owns_pool {
             if let Some(pool) = self.actors.take() {
                 pool.shutdown(ok);
+                oom = pool.out_of_memory();
             }
             self.owns_pool = false;
         }
+        oom
     }
 
     /// `spawn`, `join` and `error`: the natives that need the VM. `ops` are the operands.
@@ -72,6 +83,7 @@ impl<'m> Vm<'m> {
                     return Err(Fault::msg("internal error: task not done"));
                 };
                 match (native, outcome) {
+                    (_, Outcome::OutOfMemory(m)) => Err(Fault::OutOfMemory(m.clone())),
                     (Native::TaskError, Outcome::Failed(e)) => {
                         Ok(Value::Obj(self.heap.alloc_str(e.message.as_str())?))
                     }
@@ -179,6 +191,12 @@ fn run_job(pool: &Arc<Pool>, name: &str, job: Job) -> Outcome {
     vm.quota = job.quota.map(|q| (q, name.to_string()));
     let outcome = match vm.actor_body(job) {
         Ok(graph) => Outcome::Returned(Some(graph)),
+        // Not the actor's quota: the whole program is out of memory (exit 3, M15).
+        Err(VmExit::OutOfMemory(m)) if !m.contains(QUOTA_WORDING) => {
+            let m = format!("{m} (in actor `{name}`)");
+            pool.record_out_of_memory(&m);
+            Outcome::OutOfMemory(m)
+        }
         Err(exit) => Outcome::Failed(vm.actor_error(exit, name)),
     };
     vm.out.flush();
@@ -231,7 +249,7 @@ impl Vm<'_> {
         let mut e = match exit {
             VmExit::RuntimeError(e) => e,
             VmExit::OutOfMemory(m) => match &self.quota {
-                Some((q, _)) if m.contains("limit") => plain(quota_message(*q, name)),
+                Some((q, _)) if m.contains(QUOTA_WORDING) => plain(quota_message(*q, name)),
                 _ => plain(m),
             },
             VmExit::Exit(code) => plain(format!("exit({code}) called inside actor `{name}`")),

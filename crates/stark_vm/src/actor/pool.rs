@@ -50,16 +50,19 @@ pub(crate) struct Pool {
     /// Signalled when `outstanding` drops to zero.
     idle: Condvar,
     workers: Mutex<Vec<JoinHandle<()>>>,
+    /// The first actor that took the program past `--max-memory` (M15: exit 3).
+    out_of_memory: Mutex<Option<String>>,
     /// How many workers started (a refused thread only shrinks the pool).
     started: std::sync::atomic::AtomicUsize,
 }
 
 impl Pool {
     /// A pool of one worker per core (at least one).
-    pub(crate) fn start(module: Arc<Module>, args: Vec<String>) -> Arc<Pool> {
+    pub(crate) fn start(module: Arc<Module>, args: Vec<String>, limit: Option<u64>) -> Arc<Pool> {
         let pool = Arc::new(Pool {
             module,
-            counters: Arc::new(SharedCounters::default()),
+            counters: Arc::new(SharedCounters::new(limit)),
+            out_of_memory: Mutex::new(None),
             args,
             queue: Mutex::new(Queue::default()),
             work: Condvar::new(),
@@ -93,6 +96,18 @@ impl Pool {
     /// to the workers, so the joiner's core is not a third runner fighting two workers.
     pub(crate) fn run_inline_here(&self) -> bool {
         on_worker() || self.started.load(std::sync::atomic::Ordering::Acquire) == 0
+    }
+
+    pub(crate) fn record_out_of_memory(&self, message: &str) {
+        let mut m = self.out_of_memory.lock().unwrap_or_else(|e| e.into_inner());
+        m.get_or_insert_with(|| message.to_string());
+    }
+
+    pub(crate) fn out_of_memory(&self) -> Option<String> {
+        self.out_of_memory
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {

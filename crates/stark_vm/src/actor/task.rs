@@ -19,6 +19,9 @@ pub(crate) enum Outcome {
     /// Its result; `None` once a join moved a heap result out.
     Returned(Option<Graph>),
     Failed(RuntimeError),
+    /// The whole program passed `--max-memory` while this actor allocated (M15): the
+    /// program ends with exit 3, whoever joins.
+    OutOfMemory(String),
 }
 
 pub(crate) enum State {

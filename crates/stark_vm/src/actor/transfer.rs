@@ -144,6 +144,7 @@ fn link(
                     requested: bytes,
                     live: heap.live_bytes(),
                     limit: None,
+                    quota: false,
                 });
             };
             Node::Tensor(TensorBody {

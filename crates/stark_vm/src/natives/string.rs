@@ -22,6 +22,7 @@ fn too_big(len: usize) -> Fault {
         requested: len as u64,
         live: 0,
         limit: None,
+        quota: false,
     })
 }
 

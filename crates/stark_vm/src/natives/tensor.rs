@@ -129,6 +129,7 @@ fn oom(elements: usize) -> Fault {
         requested: (elements as u64).saturating_mul(4),
         live: 0,
         limit: None,
+        quota: false,
     }
     .into()
 }
