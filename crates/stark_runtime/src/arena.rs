@@ -21,7 +21,7 @@
 
 use crate::heap::Heap;
 use crate::metadata::{MetaEntry, OwnerKind};
-use crate::object::{flags, Header, ListObj, MapObj, ObjKind, StrObj};
+use crate::object::{flags, Header, ObjKind};
 use crate::value::{ObjRef, Value};
 use std::alloc::Layout;
 use std::cell::Cell;
@@ -187,64 +187,27 @@ impl Heap {
         self.arena_active = false;
         for &obj in arena.objects.iter().rev() {
             let h = obj.header();
-            let base = obj.raw();
-            match h.kind {
-                ObjKind::Struct => {
-                    for v in obj.fields().iter().rev() {
-                        self.release_outward(*v);
+            if !self.take_children(obj, |heap, v| heap.release_outward(v)) {
+                match h.kind {
+                    ObjKind::Weak => {
+                        let t = obj.weak_target();
+                        let th = t.header();
+                        th.weak.set(th.weak.get() - 1);
+                        if !th.has_flag(flags::ARENA) {
+                            self.dealloc_if_unreferenced(t);
+                        }
                     }
-                }
-                ObjKind::List => {
-                    // SAFETY: I2 — a live arena list's body is initialised; it is moved out
-                    // once here and the object is DEAD afterwards.
-                    let items = unsafe { std::ptr::read(&(*(base as *const ListObj)).items) };
-                    for v in items.iter().rev() {
-                        self.release_outward(*v);
+                    // Tensors, datasets and streams are never arena-allocated (`alloc_header_in`).
+                    ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream | ObjKind::Task => {
+                        self.release_data_body(obj)
                     }
-                }
-                ObjKind::Map => {
-                    // SAFETY: as for List.
-                    let map = unsafe { std::ptr::read(&(*(base as *const MapObj)).map) };
-                    for v in map.values().rev() {
-                        self.release_outward(*v);
-                    }
-                }
-                ObjKind::Str => {
-                    // SAFETY: as for List.
-                    drop(unsafe { std::ptr::read(&(*(base as *const StrObj)).text) });
-                }
-                ObjKind::Weak => {
-                    let t = obj.weak_target();
-                    let th = t.header();
-                    th.weak.set(th.weak.get() - 1);
-                    if !th.has_flag(flags::ARENA) {
-                        self.dealloc_if_unreferenced(t);
-                    }
-                }
-                // Tensors, datasets and streams are never arena-allocated (`alloc_header_in`).
-                ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream | ObjKind::Task => {
-                    self.release_data_body(obj)
+                    ObjKind::Struct | ObjKind::List | ObjKind::Map | ObjKind::Str => {}
                 }
             }
             h.set_flag(flags::DEAD);
             h.strong.set(0);
-            let bytes = self.forget_row(h);
-            self.zones[h.zone.index()].on_free(bytes);
-            if let Some(m) = &self.mirror {
-                m.on_free(h.zone, bytes);
-            }
-            self.total_live -= bytes;
-            self.publish_live();
+            let bytes = self.account_free(h);
             self.arena_live -= bytes;
-            if self.tracer.any {
-                self.trace_event(
-                    crate::trace::TraceKind::Free,
-                    h.kind,
-                    h.type_id(),
-                    bytes,
-                    h.zone,
-                );
-            }
         }
         drop(arena);
     }

@@ -682,59 +682,82 @@ impl Heap {
             h.strong.get() == 0 && !h.has_flag(flags::DEAD),
             "release of a live or already released object"
         );
+        if !self.take_children(obj, |heap, v| heap.decref(v)) {
+            match h.kind {
+                ObjKind::Weak => {
+                    let target = obj.weak_target();
+                    self.release_weak(target);
+                }
+                ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream => self.release_data_body(obj),
+                // SAFETY: a live Task's body is initialised; DEAD is set right below (I2).
+                ObjKind::Task => unsafe { crate::actor::drop_task_body(obj) },
+                ObjKind::Struct | ObjKind::List | ObjKind::Map | ObjKind::Str => {}
+            }
+        }
+        h.set_flag(flags::DEAD);
+        if h.has_flag(flags::LOCAL) {
+            self.local_objects -= 1;
+        } else {
+            self.account_free(h);
+        }
+        self.dealloc_if_unreferenced(obj);
+    }
+
+    /// Empties the body of a struct, list, map or string being released: hands each
+    /// reference it held to `each`, last first (so the pending stack pops them in field
+    /// order, I7), and drops the body's storage. Returns `false` for the other kinds, whose
+    /// bodies the caller releases itself. The caller sets `DEAD` right after (I2).
+    pub(crate) fn take_children(
+        &mut self,
+        obj: ObjRef,
+        mut each: impl FnMut(&mut Heap, Value),
+    ) -> bool {
         let base = obj.raw();
-        match h.kind {
+        match obj.header().kind {
             ObjKind::Struct => {
-                // Reverse, so the pending stack pops children in field order.
-                let fields = obj.fields_mut();
-                for slot in fields.iter_mut().rev() {
+                for slot in obj.fields_mut().iter_mut().rev() {
                     let v = std::mem::replace(slot, Value::None);
-                    self.decref(v);
+                    each(self, v);
                 }
             }
             ObjKind::List => {
                 // SAFETY: I2 — a live List's body is initialised; it is moved out here and
-                // the DEAD flag set below means it is never read or dropped again.
+                // the DEAD flag the caller sets means it is never read or dropped again.
                 let items = unsafe { std::ptr::read(&(*(base as *const ListObj)).items) };
                 for v in items.iter().rev() {
-                    self.decref(*v);
+                    each(self, *v);
                 }
             }
             ObjKind::Map => {
                 // SAFETY: as for List: the body is moved out once and never touched again.
                 let map = unsafe { std::ptr::read(&(*(base as *const MapObj)).map) };
                 for v in map.values().rev() {
-                    self.decref(*v);
+                    each(self, *v);
                 }
             }
             ObjKind::Str => {
                 // SAFETY: as for List.
                 drop(unsafe { std::ptr::read(&(*(base as *const StrObj)).text) });
             }
-            ObjKind::Weak => {
-                let target = obj.weak_target();
-                self.release_weak(target);
-            }
-            ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream => self.release_data_body(obj),
-            // SAFETY: a live Task's body is initialised; DEAD is set right below (I2).
-            ObjKind::Task => unsafe { crate::actor::drop_task_body(obj) },
+            _ => return false,
         }
-        h.set_flag(flags::DEAD);
-        if h.has_flag(flags::LOCAL) {
-            self.local_objects -= 1;
-        } else {
-            let bytes = self.forget_row(h);
-            self.zones[h.zone.index()].on_free(bytes);
-            if let Some(m) = &self.mirror {
-                m.on_free(h.zone, bytes);
-            }
-            self.total_live -= bytes;
-            self.publish_live();
-            if self.tracer.any {
-                self.trace_event(TraceKind::Free, h.kind, h.type_id(), bytes, h.zone);
-            }
+        true
+    }
+
+    /// Takes a released object off the books: its row, its zone's and the program's
+    /// counters (I6), and the trace. Returns the bytes it was charged.
+    pub(crate) fn account_free(&mut self, h: &Header) -> u64 {
+        let bytes = self.forget_row(h);
+        self.zones[h.zone.index()].on_free(bytes);
+        if let Some(m) = &self.mirror {
+            m.on_free(h.zone, bytes);
         }
-        self.dealloc_if_unreferenced(obj);
+        self.total_live -= bytes;
+        self.publish_live();
+        if self.tracer.any {
+            self.trace_event(TraceKind::Free, h.kind, h.type_id(), bytes, h.zone);
+        }
+        bytes
     }
 
     /// Removes a released object's metadata row (I6); returns the bytes it was charged.
