@@ -21,21 +21,7 @@ impl Parser<'_> {
                     self.unexpected_indent();
                     self.skip_block();
                 }
-                _ => {
-                    let starts_if = matches!(
-                        self.peek(),
-                        TokenKind::If | TokenKind::Elif | TokenKind::Else
-                    );
-                    match self.parse_item() {
-                        Ok(item) => items.push(item),
-                        Err(Fail) => {
-                            self.recover();
-                            if starts_if {
-                                self.skip_orphan_clauses();
-                            }
-                        }
-                    }
-                }
+                _ => self.parse_or_recover(&mut items, Self::parse_item),
             }
             if self.pos == before && !self.at_eof() {
                 self.bump();

@@ -86,27 +86,36 @@ impl Parser<'_> {
                         }
                     }
                 }
-                _ => {
-                    let starts_if = matches!(
-                        self.peek(),
-                        TokenKind::If | TokenKind::Elif | TokenKind::Else
-                    );
-                    match self.parse_stmt() {
-                        Ok(stmt) => stmts.push(stmt),
-                        Err(Fail) => {
-                            self.recover();
-                            if starts_if {
-                                self.skip_orphan_clauses();
-                            }
-                        }
-                    }
-                }
+                _ => self.parse_or_recover(&mut stmts, Self::parse_stmt),
             }
             if self.pos == before && !self.at_eof() {
                 self.bump();
             }
         }
         stmts
+    }
+
+    /// Parses one item or statement with `parse` into `out`; after a syntax error, skips to
+    /// where the next one can start (and past the `elif`/`else` clauses of a broken `if`),
+    /// so one mistake yields one diagnostic.
+    pub(super) fn parse_or_recover<T>(
+        &mut self,
+        out: &mut Vec<T>,
+        parse: fn(&mut Self) -> PResult<T>,
+    ) {
+        let starts_if = matches!(
+            self.peek(),
+            TokenKind::If | TokenKind::Elif | TokenKind::Else
+        );
+        match parse(self) {
+            Ok(x) => out.push(x),
+            Err(Fail) => {
+                self.recover();
+                if starts_if {
+                    self.skip_orphan_clauses();
+                }
+            }
+        }
     }
 
     fn parse_stmt(&mut self) -> PResult<Stmt> {
