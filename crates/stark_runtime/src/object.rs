@@ -44,17 +44,20 @@ impl ObjKind {
     }
 }
 
-/// Header flag bits. The colour bits and `BUFFERED` are reserved for the Bacon–Rajan
-/// collector (black = in use / free, gray = possible member of garbage cycle, white = member
-/// of garbage cycle, purple = possible root of a cycle).
+/// Header flag bits. The colour bits are reserved for the Bacon–Rajan collector (black = in
+/// use / free, gray = possible member of garbage cycle, white = member of garbage cycle,
+/// purple = possible root of a cycle).
 pub mod flags {
     pub const COLOR_MASK: u8 = 0b0000_0011;
     pub const BLACK: u8 = 0;
     pub const GRAY: u8 = 1;
     pub const WHITE: u8 = 2;
     pub const PURPLE: u8 = 3;
-    /// In the collector's root buffer.
-    pub const BUFFERED: u8 = 1 << 2;
+    /// A string constant of the program (the VM's constant table owns it for the whole
+    /// run). Compiled code stores constants without an `incref`, so releases can outnumber
+    /// retains: a count reaching zero is set back to one instead of freeing the object
+    /// (checked only on that cold path). [`crate::Heap::release_immortal`] ends it.
+    pub const IMMORTAL: u8 = 1 << 2;
     /// Its destructor is running right now: a count reaching zero meanwhile must not queue it
     /// again (the destructor may `clone()` self and drop the clone).
     pub const FINALIZING: u8 = 1 << 3;

@@ -322,8 +322,26 @@ impl FnLower<'_> {
         }
         let owned = self.expr_in(e, dst);
         self.convert_in(dst, &from, to, e.span);
-        if !owned && from.is_heap() {
+        if !owned && from.is_heap() && !(self.is_const_str(e) && !self.naive) {
             self.emit(Instr::Incref { reg: dst }, e.span);
+        }
+    }
+
+    /// Whether `e` is a string constant: a view of the VM's constant table, which is immortal
+    /// (`LoadStr`), so it is stored without an `incref` and releasing it frees nothing.
+    pub fn is_const_str(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Str(_) => true,
+            ExprKind::Name(_) => match self.ck.names.get(&e.id) {
+                Some(NameRes::Const(c)) => {
+                    let Item::Const(decl) = &self.program.items[self.ck.consts[*c].item] else {
+                        return false;
+                    };
+                    matches!(decl.value.kind, ExprKind::Str(_))
+                }
+                _ => false,
+            },
+            _ => false,
         }
     }
 
