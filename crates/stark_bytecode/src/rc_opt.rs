@@ -58,6 +58,7 @@ fn native_releases(native: Native) -> bool {
     matches!(
         native,
         Native::ListClear
+            | Native::ListTake
             | Native::MapInsert
             | Native::MapSet
             | Native::MapClear
