@@ -10,7 +10,7 @@
 //! free of list releases.
 
 use stark_check::{Builtin, CallRes, Checked, FuncId, IndexRes, LocalId, NameRes};
-use stark_syntax::ast::{Block, Expr, ExprKind, FStrPart, FnDecl, Item, Program, StmtKind};
+use stark_syntax::ast::{Block, Expr, ExprKind, FStrPart, FnDecl, Item, Program, Stmt, StmtKind};
 
 /// Per-program facts, computed once before lowering.
 pub(crate) struct Effects {
@@ -36,7 +36,7 @@ impl Effects {
                 direct: false,
                 callees: Vec::new(),
             };
-            scan.block(&decl.body);
+            scan.stmts(&decl.body.stmts);
             direct[f] = scan.direct;
             for callee in scan.callees {
                 if let Some(c) = callers.get_mut(callee as usize) {
@@ -66,8 +66,8 @@ impl Effects {
         }
     }
 
-    /// Whether running `body` may take an element out of some list.
-    pub fn block_may_release_list(&self, ck: &Checked, body: &Block) -> bool {
+    /// Whether running `stmts` may take an element out of some list.
+    pub fn may_release_list(&self, ck: &Checked, stmts: &[Stmt]) -> bool {
         if self.destructor_release {
             return true;
         }
@@ -76,7 +76,7 @@ impl Effects {
             direct: false,
             callees: Vec::new(),
         };
-        scan.block(body);
+        scan.stmts(stmts);
         scan.direct
             || scan
                 .callees
@@ -101,8 +101,8 @@ struct Scan<'a> {
 }
 
 impl Scan<'_> {
-    fn block(&mut self, block: &Block) {
-        walk_block(block, &mut |node| match node {
+    fn stmts(&mut self, stmts: &[Stmt]) {
+        walk_stmts(stmts, &mut |node| match node {
             Node::Expr(e) => self.expr(e),
             Node::Assign(target) => {
                 if let ExprKind::Index(..) = target.kind {
@@ -135,7 +135,7 @@ impl Scan<'_> {
 /// Whether `block` names local `local` anywhere (reads, assignments, moves).
 pub(crate) fn block_names(ck: &Checked, block: &Block, local: LocalId) -> bool {
     let mut found = false;
-    walk_block(block, &mut |node| {
+    walk_stmts(&block.stmts, &mut |node| {
         if let Node::Expr(e) = node {
             if let ExprKind::Name(_) = e.kind {
                 if ck.names.get(&e.id) == Some(&NameRes::Local(local)) {
@@ -154,8 +154,8 @@ enum Node<'a> {
     Assign(&'a Expr),
 }
 
-fn walk_block<'a>(block: &'a Block, f: &mut dyn FnMut(Node<'a>)) {
-    for stmt in &block.stmts {
+fn walk_stmts<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(Node<'a>)) {
+    for stmt in stmts {
         match &stmt.kind {
             StmtKind::Let { value, .. } => walk_expr(value, f),
             StmtKind::Assign { target, value, .. } => {
@@ -170,22 +170,22 @@ fn walk_block<'a>(block: &'a Block, f: &mut dyn FnMut(Node<'a>)) {
             } => {
                 for (cond, body) in branches {
                     walk_expr(cond, f);
-                    walk_block(body, f);
+                    walk_stmts(&body.stmts, f);
                 }
                 if let Some(b) = else_block {
-                    walk_block(b, f);
+                    walk_stmts(&b.stmts, f);
                 }
             }
             StmtKind::While { cond, body } => {
                 walk_expr(cond, f);
-                walk_block(body, f);
+                walk_stmts(&body.stmts, f);
             }
             StmtKind::For { iter, body, .. } => {
                 walk_expr(iter, f);
-                walk_block(body, f);
+                walk_stmts(&body.stmts, f);
             }
             StmtKind::Return(Some(e)) => walk_expr(e, f),
-            StmtKind::Arena { body, .. } => walk_block(body, f),
+            StmtKind::Arena { body, .. } => walk_stmts(&body.stmts, f),
             StmtKind::Return(None) | StmtKind::Break | StmtKind::Continue | StmtKind::Pass => {}
         }
     }

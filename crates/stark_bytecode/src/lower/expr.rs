@@ -353,7 +353,7 @@ impl FnLower<'_> {
             let owns = matches!(
                 kind,
                 LocalKind::Let | LocalKind::Param(stark_syntax::ast::ParamMode::Owned)
-            );
+            ) && !self.views.contains(&local);
             if from.is_heap() && owns && !self.naive {
                 self.emit(Instr::Move { dst, src }, e.span);
                 self.convert_in(dst, &from, to, e.span);

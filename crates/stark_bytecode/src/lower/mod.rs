@@ -129,6 +129,8 @@ pub(crate) struct FnLower<'a> {
     pub max_reg: Reg,
     pub scopes: Vec<Scope>,
     pub loops: Vec<LoopCtx>,
+    /// `let` bindings lowered as views of a list element (`let_view`): they own nothing.
+    pub views: std::collections::HashSet<LocalId>,
     pub ret: Ty,
 }
 
@@ -166,6 +168,7 @@ impl<'a> FnLower<'a> {
             max_reg: n,
             scopes: Vec::new(),
             loops: Vec::new(),
+            views: Default::default(),
             ret: info.ret.clone(),
         }
     }

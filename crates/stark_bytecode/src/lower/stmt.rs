@@ -17,10 +17,59 @@ impl FnLower<'_> {
     }
 
     pub fn block_stmts(&mut self, stmts: &[Stmt]) {
-        for stmt in stmts {
-            self.stmt(stmt);
+        for (i, stmt) in stmts.iter().enumerate() {
+            if !self.let_view(stmt, &stmts[i + 1..]) {
+                self.stmt(stmt);
+            }
             self.next_temp = self.temp_base;
         }
+    }
+
+    /// `let x = xs[i]` where `x` can be a view of the element instead of an owner (M11):
+    /// `x` is immutable and never moved, cloned or reassigned; `xs` is an immutable binding
+    /// that is never moved or reassigned either (so it keeps the list to the end of its
+    /// scope, which encloses `x`'s); and nothing in the rest of `x`'s block (`rest`) can take
+    /// an element out of a list (`effects`). Then the element stays in the list, alive, as
+    /// long as `x` does: no `incref`, and no `drop` at the end of the scope. Returns whether
+    /// it lowered `stmt` so.
+    fn let_view(&mut self, stmt: &Stmt, rest: &[Stmt]) -> bool {
+        let StmtKind::Let { value, .. } = &stmt.kind else {
+            return false;
+        };
+        if self.naive {
+            return false;
+        }
+        let Some(&local) = self.ck.lets.get(&value.id) else {
+            return false;
+        };
+        let stable = |l: stark_check::LocalId| {
+            let info = self.ck.local(l);
+            !info.mutable && !self.ck.escaping_locals.contains(&l)
+        };
+        let info = self.ck.local(local);
+        if !(info.kind == stark_check::LocalKind::Let && info.ty.is_heap() && stable(local)) {
+            return false;
+        }
+        let ExprKind::Index(base, indices) = &value.kind else {
+            return false;
+        };
+        if self.ck.indexes.get(&value.id) != Some(&IndexRes::List)
+            || indices.len() != 1
+            || self.ty(value) != info.ty
+        {
+            return false;
+        }
+        let Some(NameRes::Local(root)) = self.ck.names.get(&base.id).copied() else {
+            return false;
+        };
+        if !stable(root) || self.effects.may_release_list(self.ck, rest) {
+            return false;
+        }
+        let reg = self.local_reg[&local];
+        let owned = self.expr_in(value, reg);
+        debug_assert!(!owned, "an element of a binding's list is a view");
+        self.views.insert(local);
+        true
     }
 
     fn stmt(&mut self, stmt: &Stmt) {
@@ -407,7 +456,7 @@ impl FnLower<'_> {
             }
         }
         let borrow_elems =
-            !self.naive && (fresh || !self.effects.block_may_release_list(self.ck, body));
+            !self.naive && (fresh || !self.effects.may_release_list(self.ck, &body.stmts));
         self.next_temp = self.temp_base;
         self.emit(
             Instr::LoadInt {
