@@ -445,6 +445,33 @@ mod tests {
     }
 
     #[test]
+    fn drop_of_an_uncounted_constant_is_removed_but_a_counted_one_stays() {
+        // r0 holds a literal (moved through r1); r2 holds a literal that was retained.
+        let f = function(
+            0,
+            3,
+            vec![
+                Instr::LoadStr { dst: 0, konst: 0 },
+                Instr::Move { dst: 1, src: 0 },
+                Instr::LoadStr { dst: 2, konst: 0 },
+                Instr::Incref { reg: 2 },
+                Instr::Drop { reg: 2 },
+                Instr::Drop { reg: 1 },
+                Instr::Drop { reg: 0 },
+                Instr::RetNone,
+            ],
+        );
+        let mut m = module(vec![f]);
+        optimise(&mut m);
+        let drops: Vec<_> = m.functions[0]
+            .code
+            .iter()
+            .filter(|i| matches!(i, Instr::Drop { .. }))
+            .collect();
+        assert_eq!(drops, vec![&Instr::Drop { reg: 2 }]);
+    }
+
+    #[test]
     fn a_drop_needed_on_one_path_stays() {
         // r0 is moved out only when the branch is taken: its drop must stay.
         let f = function(

@@ -362,7 +362,9 @@ impl FnLower<'_> {
         }
         let owned = self.expr_in(e, dst);
         self.convert_in(dst, &from, to, e.span);
-        if !owned && from.is_heap() && !(self.is_const_str(e) && !self.naive) {
+        // A constant is stored uncounted (immortal); a naive compiler counts it anyway.
+        let counted = self.naive || !self.is_const_str(e);
+        if !owned && from.is_heap() && counted {
             self.emit(Instr::Incref { reg: dst }, e.span);
         }
     }
