@@ -8,7 +8,9 @@
 //!   valid while its source is alive and is never released.
 //! - Instructions that store a value (`SetField`, `ListSet`, `NewStruct`, `NewList`, `NewMap`,
 //!   `Ret`, owned call arguments, consuming native operands) take over the reference held by
-//!   the source register; lowering emits an `Incref` first when the source was only a view.
+//!   the source register; lowering emits an `Incref` first when the source was only a view,
+//!   except a string constant (`LoadStr`): the VM keeps constants immortal, so one is stored
+//!   uncounted and releasing it later frees nothing.
 //! - `Decref` and `Drop` release the reference and then set the register to `None`; on a
 //!   register holding a non-object (`None`, an `Int`, …) they do nothing.
 
@@ -76,7 +78,9 @@ pub enum Instr {
         dst: Reg,
     },
     /// `dst` = a view of the program's constant string `module.strings[konst]` (allocated
-    /// once per run and owned by the VM's constant table; strings are immutable).
+    /// once per run and owned by the VM's constant table; strings are immutable). Constants
+    /// are immortal for the run: storing one needs no `Incref`, and a release of an
+    /// uncounted one only restores the table's count.
     LoadStr {
         dst: Reg,
         konst: u32,

@@ -46,6 +46,9 @@ pub enum Native {
     ListLen,
     /// `l.get(i) -> T?` (owned: increfs the element).
     ListGetOpt,
+    /// `list[i]` of a temporary list, which it consumes: the element, owned (moved out
+    /// when nothing else holds the list). Lowering's form of `args()[0]`.
+    ListTake,
     /// `l.insert(i, v)`; consumes `v`; `i` may equal len.
     ListInsert,
     /// `l.remove(i) -> T`.
@@ -118,6 +121,7 @@ impl Native {
     pub fn consumes(self, index: usize) -> bool {
         match self {
             Native::ListPush => index == 1,
+            Native::ListTake => index == 0,
             Native::ListInsert => index == 2,
             Native::MapInsert | Native::MapSet => index == 1 || index == 2,
             // Every argument is sent; the quota (an Int) has nothing to take over.
@@ -150,6 +154,7 @@ impl Native {
             Native::ListPop => "list.pop",
             Native::ListLen => "list.len",
             Native::ListGetOpt => "list.get",
+            Native::ListTake => "list.take",
             Native::ListInsert => "list.insert",
             Native::ListRemove => "list.remove",
             Native::ListClear => "list.clear",

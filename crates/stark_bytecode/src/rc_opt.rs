@@ -1,9 +1,11 @@
 //! RC optimisation (M12). Lowering already emits no RC op for moves and borrows; this pass
 //! removes the ones that still cancel out or do nothing:
 //!
-//! 1. `drop r` / `decref r` where `r` is `None` on every path (a binding moved out of, or
-//!    never assigned): a forward must-be-`None` dataflow over the control-flow graph. The
-//!    same walk deletes instructions it never reaches (code after a `return`).
+//! 1. `drop r` / `decref r` where `r` is *inert* on every path: `None` (a binding moved out
+//!    of, or never assigned) or an uncounted string constant (`LoadStr`: the VM keeps
+//!    constants immortal, so releasing one frees nothing). A forward must-be-inert dataflow
+//!    over the control-flow graph; an `incref` makes a register counted, so its release
+//!    stays. The same walk deletes instructions it never reaches (code after a `return`).
 //! 2. `incref r … decref r` pairs around a straight-line stretch in which nothing can
 //!    release any object. The increment then protects nothing: whatever kept the object
 //!    alive before the `incref` still does at the `decref`. Calls count as non-releasing
@@ -22,7 +24,7 @@ pub fn optimise(module: &mut Module) {
     loop {
         for (f, orig) in module.functions.iter_mut().zip(&original) {
             *f = orig.clone();
-            remove_none_drops(f);
+            remove_inert_drops(f);
             remove_pairs(f, &readonly);
         }
         let next: Vec<bool> = module
@@ -56,6 +58,7 @@ fn native_releases(native: Native) -> bool {
     matches!(
         native,
         Native::ListClear
+            | Native::ListTake
             | Native::MapInsert
             | Native::MapSet
             | Native::MapClear
@@ -255,12 +258,13 @@ fn remove_pairs(f: &mut Function, readonly: &[bool]) {
     remove(f, &dead);
 }
 
-/// Forward must-be-`None` analysis; removes releases of registers that are `None`.
-fn remove_none_drops(f: &mut Function) {
+/// Forward must-be-inert analysis; removes releases of registers that are `None` or an
+/// uncounted constant.
+fn remove_inert_drops(f: &mut Function) {
     let n = f.code.len();
     let regs = f.num_regs as usize;
     let words = regs.div_ceil(64).max(1);
-    // state[i]: registers certainly None on entry to instruction i; `None` = not reached yet.
+    // state[i]: registers certainly inert on entry to instruction i; `None` = not reached yet.
     let mut state: Vec<Option<Vec<u64>>> = vec![None; n + 1];
     let mut entry = vec![0u64; words];
     for r in f.param_modes.len()..regs {
@@ -294,15 +298,28 @@ fn remove_none_drops(f: &mut Function) {
             continue;
         };
         let instr = f.code[i];
+        let inert = |s: &[u64], r: Reg| s[r as usize / 64] & (1 << (r % 64)) != 0;
+        // What a `move`/`copy` transfers is the source's state before the instruction.
+        let carried = match instr {
+            Instr::Move { src, .. } | Instr::Copy { src, .. } => inert(&s, src),
+            _ => false,
+        };
         defs(&instr, &mut scratch);
         for &r in &scratch {
             s[r as usize / 64] &= !(1 << (r % 64));
         }
-        let set_none = |s: &mut Vec<u64>, r: Reg| s[r as usize / 64] |= 1 << (r % 64);
+        let set_inert = |s: &mut Vec<u64>, r: Reg| s[r as usize / 64] |= 1 << (r % 64);
         match instr {
-            Instr::LoadNone { dst } => set_none(&mut s, dst),
-            Instr::Move { src, .. } => set_none(&mut s, src),
-            Instr::Decref { reg } | Instr::Drop { reg } => set_none(&mut s, reg),
+            Instr::LoadNone { dst } | Instr::LoadStr { dst, .. } => set_inert(&mut s, dst),
+            Instr::Move { dst, src } => {
+                set_inert(&mut s, src);
+                if carried {
+                    set_inert(&mut s, dst);
+                }
+            }
+            Instr::Copy { dst, .. } if carried => set_inert(&mut s, dst),
+            Instr::Incref { reg } => s[reg as usize / 64] &= !(1 << (reg % 64)),
+            Instr::Decref { reg } | Instr::Drop { reg } => set_inert(&mut s, reg),
             _ => {}
         }
         let mut succ = Vec::with_capacity(2);
@@ -425,6 +442,33 @@ mod tests {
             .filter(|i| matches!(i, Instr::Drop { .. }))
             .collect();
         assert_eq!(drops, vec![&Instr::Drop { reg: 1 }]);
+    }
+
+    #[test]
+    fn drop_of_an_uncounted_constant_is_removed_but_a_counted_one_stays() {
+        // r0 holds a literal (moved through r1); r2 holds a literal that was retained.
+        let f = function(
+            0,
+            3,
+            vec![
+                Instr::LoadStr { dst: 0, konst: 0 },
+                Instr::Move { dst: 1, src: 0 },
+                Instr::LoadStr { dst: 2, konst: 0 },
+                Instr::Incref { reg: 2 },
+                Instr::Drop { reg: 2 },
+                Instr::Drop { reg: 1 },
+                Instr::Drop { reg: 0 },
+                Instr::RetNone,
+            ],
+        );
+        let mut m = module(vec![f]);
+        optimise(&mut m);
+        let drops: Vec<_> = m.functions[0]
+            .code
+            .iter()
+            .filter(|i| matches!(i, Instr::Drop { .. }))
+            .collect();
+        assert_eq!(drops, vec![&Instr::Drop { reg: 2 }]);
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub fn check(program: &Program) -> (Checked, Vec<Diagnostic>) {
         let (move_diags, escaping) = moves::check_moves(program, &checked);
         diags = move_diags;
         checked.stack_allocs = escape::stack_allocations(&checked, &escaping);
+        checked.escaping_locals = escaping.escaping;
         diags.extend(arena::check_arenas(program, &checked));
         diags.sort_by_key(|d| (d.primary.span.start, d.primary.span.end));
     }

@@ -184,6 +184,10 @@ pub struct Checked {
     pub fors: HashMap<ExprId, ForRes>,
     /// Struct constructions escape analysis proved local to their function (M9).
     pub stack_allocs: std::collections::HashSet<ExprId>,
+    /// Bindings that may be moved out of, reassigned, cloned or weakly referenced (the move
+    /// checker's escape set). An immutable binding outside it keeps the same object from
+    /// its `let` to the end of its scope.
+    pub escaping_locals: std::collections::HashSet<LocalId>,
 }
 
 impl Checked {

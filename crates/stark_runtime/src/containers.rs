@@ -3,6 +3,7 @@
 //! and so that a huge request becomes `OutOfMemory` instead of an allocator abort.
 
 use crate::heap::{list_buffer_bytes, Heap, OutOfMemory, MAP_ENTRY_BYTES};
+use crate::object::flags;
 use crate::value::{MapKey, MapKeyRef, ObjRef, Value};
 
 impl Heap {
@@ -40,6 +41,24 @@ impl Heap {
         // try_reserve_exact may round up; charge what was actually reserved.
         let actual = list_buffer_bytes(items.capacity()) as i64 - list_buffer_bytes(old_cap) as i64;
         self.resize(list, actual - grow as i64)
+    }
+
+    /// `list[index]` out of a list whose reference the caller gives up (a temporary, as in
+    /// `args()[0]`), as an owned value. A list nobody else holds gives the element up: it
+    /// is moved out, with no count change, and the list is then released. A shared (or
+    /// arena) list keeps it, and the element gets one more reference. `index` must be in
+    /// range (the caller checks).
+    pub fn list_take(&mut self, list: ObjRef, index: usize) -> Value {
+        let h = list.header();
+        let v = if h.strong.get() == 1 && !h.has_flag(flags::ARENA) {
+            std::mem::replace(&mut list.list_mut()[index], Value::None)
+        } else {
+            let v = list.list()[index];
+            self.incref(v);
+            v
+        };
+        self.decref_obj(list);
+        v
     }
 
     /// `list.push(v)`, taking over `v`'s reference.

@@ -616,6 +616,10 @@ impl Heap {
             if h.gc.get() & gc_bits::IN_ROOTS == 0 {
                 self.possible_root(o);
             }
+        } else if h.has_flag(flags::IMMORTAL) {
+            // Constants are stored uncounted (see `flags::IMMORTAL`): the table's own
+            // reference is all that was ever guaranteed, so the count goes back to it.
+            h.strong.set(1);
         } else {
             h.strong.set(0);
             // I3: a finalizing object is not queued again; its destructor loop checks the
@@ -624,6 +628,22 @@ impl Heap {
                 self.pending.push(o);
             }
         }
+    }
+
+    /// Makes `o` (a string constant the caller's constant table owns) immortal: compiled
+    /// code may then store and release it without counting (`flags::IMMORTAL`).
+    pub fn make_immortal(&mut self, o: ObjRef) {
+        o.header().set_flag(flags::IMMORTAL);
+    }
+
+    /// Ends a constant's immortality at the end of a run and releases the table's
+    /// reference: it is queued for release like any object whose count reaches zero. Call
+    /// it only once nothing else can reference the constant.
+    pub fn release_immortal(&mut self, o: ObjRef) {
+        let h = o.header();
+        h.clear_flag(flags::IMMORTAL);
+        h.strong.set(1);
+        self.decref_obj(o);
     }
 
     #[inline]

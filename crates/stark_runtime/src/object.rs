@@ -49,6 +49,11 @@ pub mod flags {
     /// Bits 0–1: the owner kind (M14) of a struct, whose header is its metadata row
     /// (`slab.rs`); other kinds keep their owner in their row.
     pub const OWNER_MASK: u8 = 0b0000_0011;
+    /// A string constant of the program (the VM's constant table owns it for the whole
+    /// run). Compiled code stores constants without an `incref`, so releases can outnumber
+    /// retains: a count reaching zero is set back to one instead of freeing the object
+    /// (checked only on that cold path). [`crate::Heap::release_immortal`] ends it.
+    pub const IMMORTAL: u8 = 1 << 2;
     /// Its destructor is running right now: a count reaching zero meanwhile must not queue it
     /// again (the destructor may `clone()` self and drop the clone).
     pub const FINALIZING: u8 = 1 << 3;

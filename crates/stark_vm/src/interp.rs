@@ -123,18 +123,7 @@ impl<'m> Vm<'m> {
                     // loaded as views: a literal costs no allocation and no RC operation.
                     let s = match self.constants.get(konst as usize).copied().flatten() {
                         Some(s) => s,
-                        None => {
-                            let text = module
-                                .strings
-                                .get(konst as usize)
-                                .map(|s| s.as_str())
-                                .unwrap_or("");
-                            let s = check!(self.heap.alloc_str(text));
-                            if let Some(slot) = self.constants.get_mut(konst as usize) {
-                                *slot = Some(s);
-                            }
-                            s
-                        }
+                        None => check!(self.alloc_constant(konst as usize)),
                     };
                     reg!(dst) = Value::Obj(s);
                 }

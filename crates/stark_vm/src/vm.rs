@@ -4,7 +4,7 @@ use crate::error::{RuntimeError, VmExit};
 use crate::output::Output;
 use crate::verify::verify_module;
 use stark_bytecode::{FuncId, Module, Reg};
-use stark_runtime::{Heap, ProfileSnapshot, Value, Zone};
+use stark_runtime::{Heap, ObjRef, OutOfMemory, ProfileSnapshot, Value, Zone};
 use std::io::Write;
 
 /// Deepest STARK call stack before "stack overflow".
@@ -146,10 +146,8 @@ impl<'m> Vm<'m> {
                 if let stark_bytecode::Instr::LoadStr { konst, .. } = *instr {
                     let k = konst as usize;
                     if self.constants.get(k).is_some_and(|c| c.is_none()) {
-                        let text = self.module.strings[k].as_str();
-                        match self.heap.alloc_str(text) {
-                            Ok(s) => self.constants[k] = Some(s),
-                            Err(e) => return Err(VmExit::OutOfMemory(e.to_string())),
+                        if let Err(e) = self.alloc_constant(k) {
+                            return Err(VmExit::OutOfMemory(e.to_string()));
                         }
                     }
                 }
@@ -158,18 +156,15 @@ impl<'m> Vm<'m> {
         let main = self.module.main;
         let result = self.call_function(main, &[]).and_then(|v| {
             self.heap.decref(v);
-            for c in std::mem::take(&mut self.constants).into_iter().flatten() {
-                self.heap.decref(Value::Obj(c));
-            }
             self.drain()?;
             self.gc_finish()?;
             // Cycles are reclaimed without a call from the program (M7): whatever cyclic
             // garbage is left when main returns is collected (destructors included) before
             // the run ends, so leak checks see only objects that are really still referenced.
-            if self.heap.live_objects() > 0 {
+            if self.heap.live_objects() > self.live_constants() {
                 self.collect_cycles(None)?;
             }
-            Ok(())
+            self.release_constants()
         });
         // The run ends when every actor has (SPEC §2): their output is part of it.
         let oom = self.finish_actors(result.is_ok());
@@ -178,6 +173,36 @@ impl<'m> Vm<'m> {
             (Ok(()), Some(m)) => Err(VmExit::OutOfMemory(m)),
             (result, _) => result,
         }
+    }
+
+    /// Allocates string constant `k` into the constant table: outside any open arena (the
+    /// table outlives every arena block) and immortal, since compiled code stores constants
+    /// without counting them (`stark_runtime::flags::IMMORTAL`).
+    pub(crate) fn alloc_constant(&mut self, k: usize) -> Result<ObjRef, OutOfMemory> {
+        let text = self.module.strings.get(k).map(|s| s.as_str()).unwrap_or("");
+        let in_arena = self.heap.arena_active();
+        self.heap.set_arena_active(false);
+        let s = self.heap.alloc_str(text);
+        self.heap.set_arena_active(in_arena);
+        let s = s?;
+        self.heap.make_immortal(s);
+        if let Some(slot) = self.constants.get_mut(k) {
+            *slot = Some(s);
+        }
+        Ok(s)
+    }
+
+    pub(crate) fn live_constants(&self) -> u64 {
+        self.constants.iter().flatten().count() as u64
+    }
+
+    /// Frees the constant table at the end of a run (or of an actor): last, once every
+    /// other object that could hold a constant has been released or collected.
+    pub(crate) fn release_constants(&mut self) -> Result<(), VmExit> {
+        for c in std::mem::take(&mut self.constants).into_iter().flatten() {
+            self.heap.release_immortal(c);
+        }
+        self.drain()
     }
 
     /// Objects still alive (after a successful run: leaks; the test runner expects 0). Counts

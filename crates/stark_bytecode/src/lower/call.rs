@@ -52,7 +52,10 @@ impl FnLower<'_> {
                     let mut owned = self.expr_in(e, dst);
                     self.convert_in(dst, &from, &to, e.span);
                     let is_local = self.ck.names.contains_key(&e.id);
-                    if *pass == Pass::Borrowed && !owned && !is_local && from.is_heap() {
+                    // A constant outlives every call: it needs no retain.
+                    let constant = self.is_const_str(e) && !self.naive;
+                    if *pass == Pass::Borrowed && !owned && !is_local && from.is_heap() && !constant
+                    {
                         self.emit(Instr::Incref { reg: dst }, e.span);
                         owned = true;
                     }

@@ -154,6 +154,12 @@ impl FnLower<'_> {
                     || self.naive_retain(dst, &self.ty(e), span)
             }
             ExprKind::Index(base, indices) => {
+                if !self.naive
+                    && self.ck.indexes.get(&e.id) == Some(&IndexRes::List)
+                    && self.local_of(base).is_none()
+                {
+                    return self.list_index_of_value(e, base, &indices[0], dst);
+                }
                 let b = self.expr(base);
                 let container = self.unwrap_val(b, &self.ty(base), base.span);
                 match self.ck.indexes[&e.id] {
@@ -207,6 +213,40 @@ impl FnLower<'_> {
                 }
             }
         }
+    }
+
+    /// `base[index]` on a list that is not a local's: when `base` is a temporary (as in
+    /// `args()[0]`), its last use is this read, so the element is taken out of it
+    /// (`list.take`: moved out when nothing else holds the list, which is then freed)
+    /// instead of being retained while the list is released.
+    fn list_index_of_value(&mut self, e: &Expr, base: &Expr, index: &Expr, dst: Reg) -> bool {
+        let span = e.span;
+        let args = self.temps(2);
+        let owned = self.expr_in(base, args);
+        let container = self.unwrap_val(Val { reg: args, owned }, &self.ty(base), base.span);
+        if owned {
+            self.expr_in(index, args + 1);
+            self.emit(
+                Instr::CallNative {
+                    dst,
+                    native: Native::ListTake,
+                    args,
+                    argc: 2,
+                },
+                span,
+            );
+            return self.ty(e).is_heap();
+        }
+        let i = self.expr(index);
+        self.emit(
+            Instr::ListGet {
+                dst,
+                list: container,
+                index: i.reg,
+            },
+            span,
+        );
+        false
     }
 
     /// A naive compiler retains every reference it copies into a register.
@@ -313,7 +353,7 @@ impl FnLower<'_> {
             let owns = matches!(
                 kind,
                 LocalKind::Let | LocalKind::Param(stark_syntax::ast::ParamMode::Owned)
-            );
+            ) && !self.views.contains(&local);
             if from.is_heap() && owns && !self.naive {
                 self.emit(Instr::Move { dst, src }, e.span);
                 self.convert_in(dst, &from, to, e.span);
@@ -322,8 +362,28 @@ impl FnLower<'_> {
         }
         let owned = self.expr_in(e, dst);
         self.convert_in(dst, &from, to, e.span);
-        if !owned && from.is_heap() {
+        // A constant is stored uncounted (immortal); a naive compiler counts it anyway.
+        let counted = self.naive || !self.is_const_str(e);
+        if !owned && from.is_heap() && counted {
             self.emit(Instr::Incref { reg: dst }, e.span);
+        }
+    }
+
+    /// Whether `e` is a string constant: a view of the VM's constant table, which is immortal
+    /// (`LoadStr`), so it is stored without an `incref` and releasing it frees nothing.
+    pub fn is_const_str(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Str(_) => true,
+            ExprKind::Name(_) => match self.ck.names.get(&e.id) {
+                Some(NameRes::Const(c)) => {
+                    let Item::Const(decl) = &self.program.items[self.ck.consts[*c].item] else {
+                        return false;
+                    };
+                    matches!(decl.value.kind, ExprKind::Str(_))
+                }
+                _ => false,
+            },
+            _ => false,
         }
     }
 

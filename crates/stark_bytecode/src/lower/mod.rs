@@ -14,6 +14,7 @@
 //! the two counts.
 
 mod call;
+mod effects;
 mod expr;
 mod spawn;
 mod stmt;
@@ -29,13 +30,22 @@ use std::collections::HashMap;
 pub fn lower(program: &Program, checked: &Checked, source: &str, naive: bool) -> Module {
     let mut strings = Strings::default();
     let mut functions = Vec::new();
+    let effects = effects::Effects::new(program, checked);
     for info in &checked.functions {
         let decl: &FnDecl = match (&program.items[info.item], info.method) {
             (Item::Fn(f), None) => f,
             (Item::Struct(s), Some(m)) => &s.methods[m],
             _ => unreachable!("checker records only functions and methods"),
         };
-        let mut lower = FnLower::new(program, checked, source, &mut strings, info, naive);
+        let mut lower = FnLower::new(
+            program,
+            checked,
+            &effects,
+            source,
+            &mut strings,
+            info,
+            naive,
+        );
         lower.body(decl, info);
         functions.push(lower.finish(info));
     }
@@ -104,6 +114,7 @@ pub(crate) struct LoopCtx {
 pub(crate) struct FnLower<'a> {
     pub program: &'a Program,
     pub ck: &'a Checked,
+    pub effects: &'a effects::Effects,
     pub source: &'a str,
     pub strings: &'a mut Strings,
     pub naive: bool,
@@ -118,13 +129,17 @@ pub(crate) struct FnLower<'a> {
     pub max_reg: Reg,
     pub scopes: Vec<Scope>,
     pub loops: Vec<LoopCtx>,
+    /// `let` bindings lowered as views of a list element (`let_view`): they own nothing.
+    pub views: std::collections::HashSet<LocalId>,
     pub ret: Ty,
 }
 
 impl<'a> FnLower<'a> {
+    #[allow(clippy::too_many_arguments)]
     fn new(
         program: &'a Program,
         ck: &'a Checked,
+        effects: &'a effects::Effects,
         source: &'a str,
         strings: &'a mut Strings,
         info: &FnInfo,
@@ -140,6 +155,7 @@ impl<'a> FnLower<'a> {
         FnLower {
             program,
             ck,
+            effects,
             source,
             strings,
             naive,
@@ -152,6 +168,7 @@ impl<'a> FnLower<'a> {
             max_reg: n,
             scopes: Vec::new(),
             loops: Vec::new(),
+            views: Default::default(),
             ret: info.ret.clone(),
         }
     }

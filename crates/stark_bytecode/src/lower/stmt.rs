@@ -4,7 +4,7 @@
 use super::{FnLower, LoopCtx, Val};
 use crate::instr::{CmpOp, Instr, Reg};
 use crate::native::Native;
-use stark_check::{ForRes, IndexRes, NameRes, Ty};
+use stark_check::{Builtin, ForRes, IndexRes, NameRes, Ty};
 use stark_syntax::ast::{BinOp, Block, Expr, ExprKind, Stmt, StmtKind};
 use stark_syntax::Span;
 
@@ -17,10 +17,59 @@ impl FnLower<'_> {
     }
 
     pub fn block_stmts(&mut self, stmts: &[Stmt]) {
-        for stmt in stmts {
-            self.stmt(stmt);
+        for (i, stmt) in stmts.iter().enumerate() {
+            if !self.let_view(stmt, &stmts[i + 1..]) {
+                self.stmt(stmt);
+            }
             self.next_temp = self.temp_base;
         }
+    }
+
+    /// `let x = xs[i]` where `x` can be a view of the element instead of an owner (M11):
+    /// `x` is immutable and never moved, cloned or reassigned; `xs` is an immutable binding
+    /// that is never moved or reassigned either (so it keeps the list to the end of its
+    /// scope, which encloses `x`'s); and nothing in the rest of `x`'s block (`rest`) can take
+    /// an element out of a list (`effects`). Then the element stays in the list, alive, as
+    /// long as `x` does: no `incref`, and no `drop` at the end of the scope. Returns whether
+    /// it lowered `stmt` so.
+    fn let_view(&mut self, stmt: &Stmt, rest: &[Stmt]) -> bool {
+        let StmtKind::Let { value, .. } = &stmt.kind else {
+            return false;
+        };
+        if self.naive {
+            return false;
+        }
+        let Some(&local) = self.ck.lets.get(&value.id) else {
+            return false;
+        };
+        let stable = |l: stark_check::LocalId| {
+            let info = self.ck.local(l);
+            !info.mutable && !self.ck.escaping_locals.contains(&l)
+        };
+        let info = self.ck.local(local);
+        if !(info.kind == stark_check::LocalKind::Let && info.ty.is_heap() && stable(local)) {
+            return false;
+        }
+        let ExprKind::Index(base, indices) = &value.kind else {
+            return false;
+        };
+        if self.ck.indexes.get(&value.id) != Some(&IndexRes::List)
+            || indices.len() != 1
+            || self.ty(value) != info.ty
+        {
+            return false;
+        }
+        let Some(NameRes::Local(root)) = self.ck.names.get(&base.id).copied() else {
+            return false;
+        };
+        if !stable(root) || self.effects.may_release_list(self.ck, rest) {
+            return false;
+        }
+        let reg = self.local_reg[&local];
+        let owned = self.expr_in(value, reg);
+        debug_assert!(!owned, "an element of a binding's list is a view");
+        self.views.insert(local);
+        true
     }
 
     fn stmt(&mut self, stmt: &Stmt) {
@@ -347,9 +396,19 @@ impl FnLower<'_> {
         self.next_temp = saved_base;
     }
 
-    /// `for x in list:` — the list is retained for the whole loop and each element for its
-    /// iteration, so nothing the body does (clearing the list, reassigning its binding) can
-    /// free what the loop is reading.
+    /// `for x in list:`. The loop variable borrows each element (M11) and the list is read
+    /// in place, with no RC operation, wherever ownership facts show that nothing in the
+    /// body can free what the loop reads (`effects`):
+    /// - the list needs no retain when it is a local binding the body never names (so it is
+    ///   neither reassigned nor moved: it keeps its object to the end of the loop), or a
+    ///   temporary the loop owns anyway;
+    /// - the elements need no retain when the list is a fresh one no other reference can
+    ///   reach (`split`, `keys()`, a literal, …), or when no code the body can run (itself,
+    ///   its callees, any destructor) takes an element out of a list.
+    ///
+    /// Otherwise the list is retained for the whole loop and each element for its iteration,
+    /// so that clearing the list or reassigning its binding in the body frees nothing the
+    /// loop still reads.
     fn for_list(&mut self, iter: &Expr, var: stark_check::LocalId, body: &Block, span: Span) {
         let saved_base = self.temp_base;
         let list = self.pinned();
@@ -363,6 +422,8 @@ impl FnLower<'_> {
             Ty::Optional(inner) => *inner,
             other => other,
         };
+        let fresh;
+        let list_owned;
         if let Ty::Map(..) = it {
             // Iterating a map walks a snapshot of its keys.
             let m = self.expr(iter);
@@ -377,10 +438,25 @@ impl FnLower<'_> {
                 iter.span,
             );
             self.release(m, iter.span);
+            fresh = true;
+            list_owned = true;
         } else {
-            let ty = it.clone();
-            self.owned_in_retain(iter, list, &ty);
+            let owned = self.expr_in(iter, list);
+            let from = self.ty(iter);
+            self.convert_in(list, &from, &it, iter.span);
+            let stable_root = !self.naive
+                && match self.ck.names.get(&iter.id) {
+                    Some(NameRes::Local(l)) => !super::effects::block_names(self.ck, body, *l),
+                    _ => false,
+                };
+            fresh = owned && self.is_fresh_list(iter);
+            list_owned = owned || !stable_root;
+            if !owned && !stable_root {
+                self.emit(Instr::Incref { reg: list }, iter.span);
+            }
         }
+        let borrow_elems =
+            !self.naive && (fresh || !self.effects.may_release_list(self.ck, &body.stmts));
         self.next_temp = self.temp_base;
         self.emit(
             Instr::LoadInt {
@@ -391,7 +467,9 @@ impl FnLower<'_> {
         );
         self.emit(Instr::LoadInt { dst: one, value: 1 }, iter.span);
         self.open_scope();
-        self.scopes.last_mut().expect("scope").owned.push(list);
+        if list_owned {
+            self.scopes.last_mut().expect("scope").owned.push(list);
+        }
         let start = self.here();
         self.emit(
             Instr::CallNative {
@@ -422,7 +500,7 @@ impl FnLower<'_> {
             iter.span,
         );
         self.open_scope();
-        if elem_heap {
+        if elem_heap && !borrow_elems {
             self.emit(Instr::Incref { reg: x }, iter.span);
             self.scopes.last_mut().expect("scope").owned.push(x);
         }
@@ -456,13 +534,25 @@ impl FnLower<'_> {
         self.next_temp = saved_base;
     }
 
-    /// Like `owned_in`, but never moves out of a local: the loop only retains the list.
-    fn owned_in_retain(&mut self, e: &Expr, dst: Reg, ty: &Ty) {
-        let owned = self.expr_in(e, dst);
-        let from = self.ty(e);
-        self.convert_in(dst, &from, ty, e.span);
-        if !owned {
-            self.emit(Instr::Incref { reg: dst }, e.span);
+    /// Whether `e` (lowered to an owned value) is a new list that no other reference can
+    /// reach: a literal, or the result of a built-in that builds a new list.
+    fn is_fresh_list(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::List(_) => true,
+            ExprKind::Call { .. } => matches!(
+                self.ck.calls.get(&e.id),
+                Some(stark_check::CallRes::Builtin {
+                    op: Builtin::StrSplit
+                        | Builtin::MapKeys
+                        | Builtin::MapValues
+                        | Builtin::Args
+                        | Builtin::Range
+                        | Builtin::Copy
+                        | Builtin::ListNew,
+                    ..
+                })
+            ),
+            _ => false,
         }
     }
 

@@ -219,14 +219,12 @@ impl Vm<'_> {
         let graph = transfer::export(&mut self.heap, &[result])
             .map_err(|e| VmExit::OutOfMemory(e.to_string()))?;
         self.heap.decref(result);
-        for c in std::mem::take(&mut self.constants).into_iter().flatten() {
-            self.heap.decref(Value::Obj(c));
-        }
         self.drain()?;
         self.gc_finish()?;
-        if self.heap.live_objects() > 0 {
+        if self.heap.live_objects() > self.live_constants() {
             self.collect_cycles(None)?;
         }
+        self.release_constants()?;
         Ok(graph)
     }
 

@@ -46,6 +46,17 @@ pub(crate) fn get_opt(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     }
 }
 
+/// `list[i]` of a temporary list, which this takes over (`Heap::list_take`).
+pub(crate) fn take(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    let i = int_arg(a, 1)?;
+    let len = l.list().len();
+    match usize::try_from(i) {
+        Ok(idx) if idx < len => Ok(cx.heap.list_take(l, idx)),
+        _ => Err(index_error(i, len)),
+    }
+}
+
 pub(crate) fn insert(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let l = obj_arg(a, 0, ObjKind::List)?;
     let i = int_arg(a, 1)?;

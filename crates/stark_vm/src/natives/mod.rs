@@ -51,6 +51,7 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::ListPop => list::pop(a),
         Native::ListLen => list::len(a),
         Native::ListGetOpt => list::get_opt(cx, a),
+        Native::ListTake => list::take(cx, a),
         Native::ListInsert => list::insert(cx, a),
         Native::ListRemove => list::remove(a),
         Native::ListClear => list::clear(cx, a),

@@ -1,0 +1,243 @@
+//! Ownership facts lowering uses to leave out retains (M11, M12): which code can take an
+//! element out of a list, and which bindings a block names.
+//!
+//! A `for x in list:` loop reads each element as a view of the list. The element stays
+//! alive while it stays in the list, and only a *list release* takes it out: `l[i] = v`,
+//! `pop`, `remove`, `clear` (on any list: through a `clone()` every list may be an alias of
+//! the iterated one). Such a release can happen in the loop body itself, in any function it
+//! calls, or in a destructor, which can run at any release and at any collector safepoint
+//! (a backward jump or a call): if any destructor can release list elements, no loop is
+//! free of list releases.
+
+use stark_check::{Builtin, CallRes, Checked, FuncId, IndexRes, LocalId, NameRes};
+use stark_syntax::ast::{Block, Expr, ExprKind, FStrPart, FnDecl, Item, Program, Stmt, StmtKind};
+
+/// Per-program facts, computed once before lowering.
+pub(crate) struct Effects {
+    /// `list_release[f]`: calling function `f` may release a list element.
+    list_release: Vec<bool>,
+    /// Some destructor may release a list element.
+    destructor_release: bool,
+}
+
+impl Effects {
+    pub fn new(program: &Program, ck: &Checked) -> Effects {
+        let n = ck.functions.len();
+        let mut direct = vec![false; n];
+        let mut callers: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (f, info) in ck.functions.iter().enumerate() {
+            let Some(decl) = fn_decl(program, info.item, info.method) else {
+                // Unknown shape: assume the worst.
+                direct[f] = true;
+                continue;
+            };
+            let mut scan = Scan {
+                ck,
+                direct: false,
+                callees: Vec::new(),
+            };
+            scan.stmts(&decl.body.stmts);
+            direct[f] = scan.direct;
+            for callee in scan.callees {
+                if let Some(c) = callers.get_mut(callee as usize) {
+                    c.push(f);
+                }
+            }
+        }
+        // Propagate from callees to callers over the call graph.
+        let mut list_release = direct.clone();
+        let mut work: Vec<usize> = (0..n).filter(|&f| direct[f]).collect();
+        while let Some(f) = work.pop() {
+            for &caller in &callers[f] {
+                if !list_release[caller] {
+                    list_release[caller] = true;
+                    work.push(caller);
+                }
+            }
+        }
+        let destructor_release = ck
+            .structs
+            .iter()
+            .filter_map(|s| s.destructor)
+            .any(|d| list_release.get(d as usize).copied().unwrap_or(true));
+        Effects {
+            list_release,
+            destructor_release,
+        }
+    }
+
+    /// Whether running `stmts` may take an element out of some list.
+    pub fn may_release_list(&self, ck: &Checked, stmts: &[Stmt]) -> bool {
+        if self.destructor_release {
+            return true;
+        }
+        let mut scan = Scan {
+            ck,
+            direct: false,
+            callees: Vec::new(),
+        };
+        scan.stmts(stmts);
+        scan.direct
+            || scan
+                .callees
+                .iter()
+                .any(|&f| self.list_release.get(f as usize).copied().unwrap_or(true))
+    }
+}
+
+fn fn_decl(program: &Program, item: usize, method: Option<usize>) -> Option<&FnDecl> {
+    match (program.items.get(item)?, method) {
+        (Item::Fn(f), None) => Some(f),
+        (Item::Struct(s), Some(m)) => s.methods.get(m),
+        _ => None,
+    }
+}
+
+/// One walk over a block: its own list releases and the user functions it calls.
+struct Scan<'a> {
+    ck: &'a Checked,
+    direct: bool,
+    callees: Vec<FuncId>,
+}
+
+impl Scan<'_> {
+    fn stmts(&mut self, stmts: &[Stmt]) {
+        walk_stmts(stmts, &mut |node| match node {
+            Node::Expr(e) => self.expr(e),
+            Node::Assign(target) => {
+                if let ExprKind::Index(..) = target.kind {
+                    if self.ck.indexes.get(&target.id) != Some(&IndexRes::Map)
+                        && self.ck.indexes.get(&target.id) != Some(&IndexRes::Tensor)
+                    {
+                        self.direct = true;
+                    }
+                }
+            }
+        });
+    }
+
+    fn expr(&mut self, e: &Expr) {
+        match self.ck.calls.get(&e.id) {
+            Some(CallRes::Fn { func, .. }) => self.callees.push(*func),
+            Some(CallRes::Builtin { op, .. }) => {
+                if matches!(
+                    op,
+                    Builtin::ListPop | Builtin::ListRemove | Builtin::ListClear
+                ) {
+                    self.direct = true;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether `block` names local `local` anywhere (reads, assignments, moves).
+pub(crate) fn block_names(ck: &Checked, block: &Block, local: LocalId) -> bool {
+    let mut found = false;
+    walk_stmts(&block.stmts, &mut |node| {
+        if let Node::Expr(e) = node {
+            if let ExprKind::Name(_) = e.kind {
+                if ck.names.get(&e.id) == Some(&NameRes::Local(local)) {
+                    found = true;
+                }
+            }
+        }
+    });
+    found
+}
+
+enum Node<'a> {
+    /// Every expression, subexpressions included.
+    Expr(&'a Expr),
+    /// The target of an assignment (also visited as an expression).
+    Assign(&'a Expr),
+}
+
+fn walk_stmts<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(Node<'a>)) {
+    for stmt in stmts {
+        match &stmt.kind {
+            StmtKind::Let { value, .. } => walk_expr(value, f),
+            StmtKind::Assign { target, value, .. } => {
+                f(Node::Assign(target));
+                walk_expr(target, f);
+                walk_expr(value, f);
+            }
+            StmtKind::Expr(e) => walk_expr(e, f),
+            StmtKind::If {
+                branches,
+                else_block,
+            } => {
+                for (cond, body) in branches {
+                    walk_expr(cond, f);
+                    walk_stmts(&body.stmts, f);
+                }
+                if let Some(b) = else_block {
+                    walk_stmts(&b.stmts, f);
+                }
+            }
+            StmtKind::While { cond, body } => {
+                walk_expr(cond, f);
+                walk_stmts(&body.stmts, f);
+            }
+            StmtKind::For { iter, body, .. } => {
+                walk_expr(iter, f);
+                walk_stmts(&body.stmts, f);
+            }
+            StmtKind::Return(Some(e)) => walk_expr(e, f),
+            StmtKind::Arena { body, .. } => walk_stmts(&body.stmts, f),
+            StmtKind::Return(None) | StmtKind::Break | StmtKind::Continue | StmtKind::Pass => {}
+        }
+    }
+}
+
+fn walk_expr<'a>(e: &'a Expr, f: &mut dyn FnMut(Node<'a>)) {
+    // An explicit stack: deeply nested expressions must not overflow the compiler's.
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        f(Node::Expr(e));
+        match &e.kind {
+            ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Bool(_)
+            | ExprKind::None
+            | ExprKind::Name(_)
+            | ExprKind::Error => {}
+            ExprKind::FStr(parts) => {
+                for p in parts {
+                    if let FStrPart::Expr(x) = p {
+                        stack.push(x);
+                    }
+                }
+            }
+            ExprKind::List(items) => stack.extend(items),
+            ExprKind::Map(pairs) => {
+                for (k, v) in pairs {
+                    stack.push(k);
+                    stack.push(v);
+                }
+            }
+            ExprKind::Unary(_, x) => stack.push(x),
+            ExprKind::Binary(_, a, b) => {
+                stack.push(a);
+                stack.push(b);
+            }
+            ExprKind::Call { callee, args } => {
+                stack.push(callee);
+                stack.extend(args.iter().map(|a| &a.value));
+            }
+            ExprKind::Field(base, _) => stack.push(base),
+            ExprKind::Index(base, indices) => {
+                stack.push(base);
+                stack.extend(indices);
+            }
+            ExprKind::Spawn { call, quota } => {
+                stack.push(call);
+                if let Some(q) = quota {
+                    stack.push(q);
+                }
+            }
+        }
+    }
+}
