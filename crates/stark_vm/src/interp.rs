@@ -176,6 +176,32 @@ impl<'m> Vm<'m> {
                 Instr::IAddImm { dst, a, imm } => {
                     int_checked!(dst, reg!(a), Value::Int(imm as i64), checked_add)
                 }
+                Instr::IMulImm { dst, a, imm } => {
+                    int_checked!(dst, reg!(a), Value::Int(imm as i64), checked_mul)
+                }
+                // `imm` is not 0 (V1, verify.rs); only `i64::MIN / -1` overflows.
+                Instr::IDivImm { dst, a, imm } => match reg!(a) {
+                    Value::Int(x) => {
+                        let d = imm as i64;
+                        if d > 0 && d & (d - 1) == 0 {
+                            // A power of two: a shift, rounded toward zero as `/` is (the
+                            // bias makes a negative dividend round up), instead of `idiv`.
+                            let k = d.trailing_zeros();
+                            let bias = (x >> 63) & (d - 1);
+                            reg!(dst) = Value::Int((x + bias) >> k);
+                        } else {
+                            match x.checked_div(d) {
+                                Some(v) => reg!(dst) = Value::Int(v),
+                                None => fault!(Fault::msg("integer overflow")),
+                            }
+                        }
+                    }
+                    _ => fault!(arith::operand_fault("int")),
+                },
+                Instr::IModImm { dst, a, imm } => match reg!(a) {
+                    Value::Int(x) => reg!(dst) = Value::Int(x.checked_rem(imm as i64).unwrap_or(0)),
+                    _ => fault!(arith::operand_fault("int")),
+                },
                 Instr::INeg { dst, src } => match reg!(src) {
                     Value::Int(x) => match x.checked_neg() {
                         Some(v) => reg!(dst) = Value::Int(v),
@@ -195,6 +221,18 @@ impl<'m> Vm<'m> {
                 Instr::FDiv { dst, a, b } => float_op!(dst, a, b, |x, y| x / y),
                 Instr::FMod { dst, a, b } => float_op!(dst, a, b, |x, y| arith::fmod(x, y)),
                 Instr::FPow { dst, a, b } => float_op!(dst, a, b, |x, y| x.powf(y)),
+                Instr::FMulAdd { dst, acc, a, b } => match (reg!(acc), reg!(a), reg!(b)) {
+                    (Value::Float(s), Value::Float(x), Value::Float(y)) => {
+                        reg!(dst) = Value::Float(s + x * y)
+                    }
+                    _ => fault!(arith::operand_fault("float")),
+                },
+                Instr::FMulSub { dst, acc, a, b } => match (reg!(acc), reg!(a), reg!(b)) {
+                    (Value::Float(s), Value::Float(x), Value::Float(y)) => {
+                        reg!(dst) = Value::Float(s - x * y)
+                    }
+                    _ => fault!(arith::operand_fault("float")),
+                },
                 Instr::FNeg { dst, src } => match reg!(src) {
                     Value::Float(x) => reg!(dst) = Value::Float(-x),
                     _ => fault!(arith::operand_fault("float")),
@@ -285,6 +323,62 @@ impl<'m> Vm<'m> {
                         }
                     }
                     _ => fault!(arith::operand_fault("int")),
+                },
+                Instr::IncJumpICmp {
+                    op,
+                    a,
+                    imm,
+                    b,
+                    target,
+                } => match (reg!(a), reg!(b)) {
+                    (Value::Int(x), Value::Int(y)) => {
+                        let Some(x) = x.checked_add(imm as i64) else {
+                            fault!(Fault::msg("integer overflow"))
+                        };
+                        reg!(a) = Value::Int(x);
+                        if arith::compare_ints(op, x, y) {
+                            if (target as usize) < pc && self.heap.gc_poll() {
+                                self.frames[fi].pc = pc;
+                                self.gc_safepoint()?;
+                            }
+                            pc = target as usize;
+                        }
+                    }
+                    _ => fault!(arith::operand_fault("int")),
+                },
+                Instr::IncJumpICmpImm {
+                    op,
+                    a,
+                    imm,
+                    limit,
+                    target,
+                } => match reg!(a) {
+                    Value::Int(x) => {
+                        let Some(x) = x.checked_add(imm as i64) else {
+                            fault!(Fault::msg("integer overflow"))
+                        };
+                        reg!(a) = Value::Int(x);
+                        if arith::compare_ints(op, x, limit as i64) {
+                            if (target as usize) < pc && self.heap.gc_poll() {
+                                self.frames[fi].pc = pc;
+                                self.gc_safepoint()?;
+                            }
+                            pc = target as usize;
+                        }
+                    }
+                    _ => fault!(arith::operand_fault("int")),
+                },
+                Instr::JumpFCmpNot { op, a, b, target } => match (reg!(a), reg!(b)) {
+                    (Value::Float(x), Value::Float(y)) => {
+                        if !arith::compare_floats(op, x, y) {
+                            if (target as usize) < pc && self.heap.gc_poll() {
+                                self.frames[fi].pc = pc;
+                                self.gc_safepoint()?;
+                            }
+                            pc = target as usize;
+                        }
+                    }
+                    _ => fault!(arith::operand_fault("float")),
                 },
                 Instr::Call {
                     dst,

@@ -36,6 +36,14 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
         return Err(format!("{} registers for {} parameters", nregs, f.arity()));
     }
     let code_len = f.code.len();
+    for site in &f.inlined {
+        if site.start > site.end
+            || site.end as usize > code_len
+            || site.callee as usize >= module.functions.len()
+        {
+            return Err(format!("inline site {site:?} out of range"));
+        }
+    }
     for (pc, instr) in f.code.iter().enumerate() {
         let at = |msg: String| format!("instruction {pc} ({instr:?}): {msg}");
         let reg = |r: u16| -> Result<(), String> {
@@ -105,6 +113,7 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
                 reg(b)?;
             }
             Instr::IAddImm { dst, a: src, .. }
+            | Instr::IMulImm { dst, a: src, .. }
             | Instr::INeg { dst, src }
             | Instr::FNeg { dst, src }
             | Instr::IToF { dst, src }
@@ -118,14 +127,38 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
                 reg(cond)?;
                 target(t)?;
             }
+            Instr::IDivImm { dst, a, imm } | Instr::IModImm { dst, a, imm } => {
+                reg(dst)?;
+                reg(a)?;
+                if imm == 0 {
+                    return Err(at("a zero immediate divisor".into()));
+                }
+            }
             Instr::JumpICmp {
+                a, b, target: t, ..
+            }
+            | Instr::JumpFCmpNot {
                 a, b, target: t, ..
             } => {
                 reg(a)?;
                 reg(b)?;
                 target(t)?;
             }
-            Instr::JumpICmpImm { a, target: t, .. } => {
+            Instr::IncJumpICmp {
+                a, b, target: t, ..
+            } => {
+                reg(a)?;
+                reg(b)?;
+                target(t)?;
+            }
+            Instr::FMulAdd { dst, acc, a, b } | Instr::FMulSub { dst, acc, a, b } => {
+                reg(dst)?;
+                reg(acc)?;
+                reg(a)?;
+                reg(b)?;
+            }
+            Instr::JumpICmpImm { a, target: t, .. }
+            | Instr::IncJumpICmpImm { a, target: t, .. } => {
                 reg(a)?;
                 target(t)?;
             }
