@@ -236,6 +236,21 @@ pub enum Instr {
         a: Reg,
         b: Reg,
     },
+    /// `obj.field = obj.field + a * b` on a Float field, rounded as `fmul` + `fadd`: the
+    /// optimiser's form of `get_field` + `fmul_add` + `set_field` (`p.x += dt * p.vx`).
+    FieldFMulAdd {
+        obj: Reg,
+        field: u16,
+        a: Reg,
+        b: Reg,
+    },
+    /// `obj.field = obj.field - a * b` on a Float field.
+    FieldFMulSub {
+        obj: Reg,
+        field: u16,
+        a: Reg,
+        b: Reg,
+    },
     /// Int -> Float (for mixed arithmetic).
     IToF {
         dst: Reg,

@@ -125,6 +125,20 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
             r(a),
             r(b)
         ),
+        Instr::FieldFMulAdd { obj, field, a, b } => format!(
+            "{:<12} {}.{field}, {} * {}",
+            "field_fmul_add",
+            r(obj),
+            r(a),
+            r(b)
+        ),
+        Instr::FieldFMulSub { obj, field, a, b } => format!(
+            "{:<12} {}.{field}, {} * {}",
+            "field_fmul_sub",
+            r(obj),
+            r(a),
+            r(b)
+        ),
         Instr::IToF { dst, src } => format!("{:<12} {}, {}", "itof", r(dst), r(src)),
         Instr::Not { dst, src } => format!("{:<12} {}, {}", "not", r(dst), r(src)),
         Instr::BCmp { op, dst, a, b } => bin(&format!("bcmp.{}", op.name()), dst, a, b),

@@ -111,6 +111,7 @@ pub(crate) fn defs(instr: &Instr, out: &mut Vec<Reg>) {
         | Instr::FMulAdd { dst, .. }
         | Instr::FMulSub { dst, .. } => out.push(dst),
         Instr::IncJumpICmp { a, .. } | Instr::IncJumpICmpImm { a, .. } => out.push(a),
+        Instr::FieldFMulAdd { .. } | Instr::FieldFMulSub { .. } => {}
         Instr::Call {
             dst, args, argc, ..
         }
@@ -184,6 +185,9 @@ pub fn touches(instr: &Instr, r: Reg) -> bool {
         Instr::IncJumpICmp { a, b, .. } => a == r || b == r,
         Instr::FMulAdd { dst, acc, a, b } | Instr::FMulSub { dst, acc, a, b } => {
             dst == r || acc == r || a == r || b == r
+        }
+        Instr::FieldFMulAdd { obj, a, b, .. } | Instr::FieldFMulSub { obj, a, b, .. } => {
+            obj == r || a == r || b == r
         }
         Instr::IAddImm { dst, a, .. }
         | Instr::IMulImm { dst, a, .. }

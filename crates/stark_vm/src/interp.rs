@@ -260,6 +260,26 @@ impl<'m> Vm<'m> {
                     }
                     _ => fault!(arith::operand_fault("float")),
                 },
+                Instr::FieldFMulAdd { obj, field, a, b }
+                | Instr::FieldFMulSub { obj, field, a, b } => {
+                    let Value::Obj(o) = reg!(obj) else {
+                        fault!(Fault::msg("internal error: field store on a non-object"))
+                    };
+                    let Some(slot) = o.fields_mut().get_mut(field as usize) else {
+                        fault!(Fault::msg("internal error: field index out of range"))
+                    };
+                    let (Value::Float(s), Value::Float(x), Value::Float(y)) =
+                        (*slot, reg!(a), reg!(b))
+                    else {
+                        fault!(arith::operand_fault("float"))
+                    };
+                    // A Float field holds no reference: nothing to release.
+                    *slot = Value::Float(if matches!(instr, Instr::FieldFMulAdd { .. }) {
+                        s + x * y
+                    } else {
+                        s - x * y
+                    });
+                }
                 Instr::FNeg { dst, src } => match reg!(src) {
                     Value::Float(x) => reg!(dst) = Value::Float(-x),
                     _ => fault!(arith::operand_fault("float")),

@@ -151,6 +151,11 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
                 reg(b)?;
                 target(t)?;
             }
+            Instr::FieldFMulAdd { obj, a, b, .. } | Instr::FieldFMulSub { obj, a, b, .. } => {
+                reg(obj)?;
+                reg(a)?;
+                reg(b)?;
+            }
             Instr::FMulAdd { dst, acc, a, b } | Instr::FMulSub { dst, acc, a, b } => {
                 reg(dst)?;
                 reg(acc)?;

@@ -113,6 +113,11 @@ pub(crate) fn operands(instr: &mut Instr, mut f: impl FnMut(&mut Reg, Role)) {
             f(b, Read);
         }
         Instr::IncJumpICmpImm { a, .. } => f(a, Update),
+        Instr::FieldFMulAdd { obj, a, b, .. } | Instr::FieldFMulSub { obj, a, b, .. } => {
+            f(obj, Read);
+            f(a, Read);
+            f(b, Read);
+        }
         Instr::FMulAdd { dst, acc, a, b } | Instr::FMulSub { dst, acc, a, b } => {
             f(acc, Read);
             f(a, Read);

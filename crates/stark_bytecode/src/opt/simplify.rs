@@ -18,6 +18,7 @@ pub(crate) fn simplify(f: &mut Function) {
         let mut changed = local_pass(f);
         changed |= forward_results(f);
         changed |= remove_dead(f);
+        changed |= split_constants(f);
         changed |= hoist_constants(f);
         if !changed {
             break;
@@ -26,6 +27,171 @@ pub(crate) fn simplify(f: &mut Function) {
     if fuse(f) {
         remove_dead(f);
     }
+    if fuse_field_updates(f) {
+        remove_dead(f);
+    }
+    remove_rc_pairs(f);
+}
+
+/// `rc_opt`'s pair removal once more, after the fusions: `incref r … drop r` (or `decref
+/// r`) within one block, with nothing between that can release or allocate anything and
+/// `r` not read afterwards. `rc_opt` keeps such a pair around `set_field`, which may
+/// release the field's old value; a `field_fmul_add` stores into a Float field and
+/// releases nothing. As there, the object is kept alive by whatever kept it alive before
+/// the `incref` (no release happens in between, and no collector safepoint either: there
+/// is no branch), so the increment protected nothing.
+fn remove_rc_pairs(f: &mut Function) -> bool {
+    if !f.code.iter().any(|i| matches!(i, Instr::Incref { .. })) {
+        return false;
+    }
+    let live = Liveness::of(f);
+    let starts = block_starts(&f.code);
+    let n = f.code.len();
+    let mut dead = vec![false; n];
+    let (mut uses, mut defs) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let Instr::Incref { reg: r } = f.code[i] else {
+            continue;
+        };
+        for j in i + 1..n {
+            if starts[j] || dead[j] {
+                break;
+            }
+            let instr = f.code[j];
+            if let Instr::Decref { reg } | Instr::Drop { reg } = instr {
+                if reg == r && !live.live_after(&f.code, j, r) {
+                    dead[i] = true;
+                    dead[j] = true;
+                }
+                break;
+            }
+            let harmless = stores_nothing(&instr)
+                || matches!(
+                    instr,
+                    Instr::FieldFMulAdd { .. }
+                        | Instr::FieldFMulSub { .. }
+                        | Instr::IAdd { .. }
+                        | Instr::ISub { .. }
+                        | Instr::IMul { .. }
+                        | Instr::IAddImm { .. }
+                        | Instr::IMulImm { .. }
+                        | Instr::ICmp { .. }
+                        | Instr::FCmp { .. }
+                );
+            uses_defs(&instr, &mut uses, &mut defs);
+            if !harmless || defs.contains(&r) {
+                break;
+            }
+        }
+    }
+    let changed = dead.iter().any(|d| *d);
+    f.remove_instrs(&dead);
+    changed
+}
+
+/// Instructions that may sit between a field's read and the `fmul_add` that uses it when
+/// the two are fused into a field update: they write only their destination register and
+/// store nothing to the heap, so the field still holds what was read.
+fn stores_nothing(instr: &Instr) -> bool {
+    matches!(
+        instr,
+        Instr::LoadInt { .. }
+            | Instr::LoadFloat { .. }
+            | Instr::LoadBool { .. }
+            | Instr::Copy { .. }
+            | Instr::GetField { .. }
+            | Instr::ListGet { .. }
+            | Instr::FAdd { .. }
+            | Instr::FSub { .. }
+            | Instr::FMul { .. }
+            | Instr::FDiv { .. }
+            | Instr::FNeg { .. }
+            | Instr::FPow { .. }
+            | Instr::FMulAdd { .. }
+            | Instr::FMulSub { .. }
+            | Instr::IToF { .. }
+    )
+}
+
+/// `get_field t, o.k; …; fmul_add u, t + a * b; set_field o.k, u` (with `t` and `u` dead
+/// afterwards and nothing between that stores to the heap or writes `t` or `o`) becomes
+/// `field_fmul_add o.k, a * b`; likewise `fmul_sub`.
+fn fuse_field_updates(f: &mut Function) -> bool {
+    let live = Liveness::of(f);
+    let starts = block_starts(&f.code);
+    let n = f.code.len();
+    let mut dead = vec![false; n];
+    let (mut uses, mut defs) = (Vec::new(), Vec::new());
+    for m in 1..n.saturating_sub(1) {
+        let (acc, u, a, b, sub) = match f.code[m] {
+            Instr::FMulAdd { dst, acc, a, b } => (acc, dst, a, b, false),
+            Instr::FMulSub { dst, acc, a, b } => (acc, dst, a, b, true),
+            _ => continue,
+        };
+        let Instr::SetField {
+            obj: o,
+            field: k,
+            src,
+        } = f.code[m + 1]
+        else {
+            continue;
+        };
+        if src != u || starts[m + 1] || dead[m + 1] || a == acc || b == acc {
+            continue;
+        }
+        if live.live_after(&f.code, m, acc) || live.live_after(&f.code, m + 1, u) {
+            continue;
+        }
+        // The read of the field, earlier in the same block.
+        let mut g = m;
+        let found = loop {
+            if g == 0 || starts[g] {
+                break None;
+            }
+            g -= 1;
+            let instr = f.code[g];
+            if dead[g] {
+                break None;
+            }
+            if let Instr::GetField { dst, obj, field } = instr {
+                if dst == acc {
+                    break (obj == o && field == k && obj != dst).then_some(g);
+                }
+            }
+            uses_defs(&instr, &mut uses, &mut defs);
+            if !stores_nothing(&instr) || defs.contains(&acc) || defs.contains(&o) {
+                break None;
+            }
+        };
+        let Some(g) = found else { continue };
+        // The field's value must still be what `acc` holds wherever else `acc` is read.
+        if (g + 1..m).any(|i| {
+            uses_defs(&f.code[i], &mut uses, &mut defs);
+            uses.contains(&acc)
+        }) {
+            continue;
+        }
+        f.code[m] = if sub {
+            Instr::FieldFMulSub {
+                obj: o,
+                field: k,
+                a,
+                b,
+            }
+        } else {
+            Instr::FieldFMulAdd {
+                obj: o,
+                field: k,
+                a,
+                b,
+            }
+        };
+        dead[g] = true;
+        dead[m + 1] = true;
+    }
+    let changed = dead.iter().any(|d| *d);
+    f.remove_instrs(&dead);
+    changed
 }
 
 /// Per register, how many instructions write it.
@@ -60,14 +226,9 @@ fn constant_loads(f: &Function, live: &Liveness) -> Vec<bool> {
         .collect()
 }
 
-/// Moves constant loads out of loops to the function's entry: the register holds that
-/// constant wherever it is read, so loading it once is enough.
-fn hoist_constants(f: &mut Function) -> bool {
-    let n = f.code.len();
-    let live = Liveness::of(f);
-    let constant = constant_loads(f, &live);
-    // in_loop[i]: some backward jump at or after `i` targets at or before `i`.
-    let mut in_loop = vec![false; n];
+/// `in_loop[i]`: some backward jump at or after `i` targets at or before `i`.
+fn loop_members(f: &Function) -> Vec<bool> {
+    let mut in_loop = vec![false; f.code.len()];
     for (j, instr) in f.code.iter().enumerate() {
         if let Some(t) = instr.target() {
             if (t as usize) <= j {
@@ -75,6 +236,98 @@ fn hoist_constants(f: &mut Function) -> bool {
             }
         }
     }
+    in_loop
+}
+
+/// Gives a constant load inside a loop a register of its own when its register is reused
+/// for other values (the lowering's temporaries are) and this value is read only in its
+/// own block, so that `hoist_constants` can move it out of the loop.
+fn split_constants(f: &mut Function) -> bool {
+    let n = f.code.len();
+    let live = Liveness::of(f);
+    let starts = block_starts(&f.code);
+    let in_loop = loop_members(f);
+    let counts = def_counts(f);
+    let (mut uses, mut defs) = (Vec::new(), Vec::new());
+    let mut changed = false;
+    for (i, &looped) in in_loop.iter().enumerate() {
+        let d = match f.code[i] {
+            Instr::LoadInt { dst, .. }
+            | Instr::LoadFloat { dst, .. }
+            | Instr::LoadBool { dst, .. } => dst,
+            _ => continue,
+        };
+        if !looped || counts[d as usize] < 2 || (d as usize) < f.arity() {
+            continue;
+        }
+        if f.num_regs >= Reg::MAX / 2 {
+            break;
+        }
+        // The reads of this value: up to the next write of `d` in the block.
+        let mut readers = Vec::new();
+        let mut ok = true;
+        let mut j = i + 1;
+        let mut redefined = false;
+        while j < n && !starts[j] {
+            // Only plain reads can be renamed (not a call's argument range, say).
+            let mut plain = false;
+            let mut instr = f.code[j];
+            operands(&mut instr, |r, role| plain |= *r == d && role == Role::Read);
+            uses_defs(&f.code[j], &mut uses, &mut defs);
+            let reads = uses.contains(&d);
+            if reads {
+                let plain_only =
+                    uses.iter().filter(|&&u| u == d).count() == count_plain_reads(&f.code[j], d);
+                if !plain || !plain_only {
+                    ok = false;
+                    break;
+                }
+                readers.push(j);
+            }
+            if defs.contains(&d) {
+                redefined = true;
+                break;
+            }
+            j += 1;
+        }
+        // Read past the block (after its last instruction, `j - 1`): not ours to rename.
+        if !ok || (!redefined && live.live_after(&f.code, j - 1, d)) {
+            continue;
+        }
+        let fresh = f.num_regs;
+        f.num_regs += 1;
+        f.reg_names.push(None);
+        set_dst(&mut f.code[i], fresh);
+        for &k in &readers {
+            operands(&mut f.code[k], |r, role| {
+                if *r == d && role == Role::Read {
+                    *r = fresh;
+                }
+            });
+        }
+        changed = true;
+    }
+    changed
+}
+
+fn count_plain_reads(instr: &Instr, d: Reg) -> usize {
+    let mut copy = *instr;
+    let mut k = 0;
+    operands(&mut copy, |r, role| {
+        if *r == d && role == Role::Read {
+            k += 1;
+        }
+    });
+    k
+}
+
+/// Moves constant loads out of loops to the function's entry: the register holds that
+/// constant wherever it is read, so loading it once is enough.
+fn hoist_constants(f: &mut Function) -> bool {
+    let n = f.code.len();
+    let live = Liveness::of(f);
+    let constant = constant_loads(f, &live);
+    let in_loop = loop_members(f);
     let hoist: Vec<bool> = (0..n).map(|i| constant[i] && in_loop[i]).collect();
     if !hoist.iter().any(|h| *h) {
         return false;
