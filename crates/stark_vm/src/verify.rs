@@ -1,7 +1,8 @@
 //! Load-time bytecode verification. The dispatch loop indexes registers without bounds
 //! checks; this pass is what makes that sound: every register operand (and operand range) of
-//! every instruction lies inside its function's frame, every jump lands inside the code (or
-//! exactly at its end), and every function, struct and constant index exists.
+//! every instruction lies inside its function's frame (V1), control never leaves the code —
+//! it ends in a jump or return and every jump lands on an instruction (V2) — and every
+//! function, struct and constant index exists.
 
 use stark_bytecode::{Function, Instr, Module};
 
@@ -36,6 +37,13 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
         return Err(format!("{} registers for {} parameters", nregs, f.arity()));
     }
     let code_len = f.code.len();
+    // V2: control cannot run off the end (the dispatch loop fetches without a bounds check).
+    if !matches!(
+        f.code.last(),
+        Some(Instr::Jump { .. } | Instr::Ret { .. } | Instr::RetNone)
+    ) {
+        return Err("the code does not end in a jump or return".into());
+    }
     for site in &f.inlined {
         if site.start > site.end
             || site.end as usize > code_len
@@ -63,10 +71,12 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
             }
         };
         let target = |t: u32| -> Result<(), String> {
-            if (t as usize) <= code_len {
+            if (t as usize) < code_len {
                 Ok(())
             } else {
-                Err(at(format!("jump target {t} past the end ({code_len})")))
+                Err(at(format!(
+                    "jump target {t} past the last instruction ({code_len})"
+                )))
             }
         };
         let string = |k: u32| -> Result<(), String> {

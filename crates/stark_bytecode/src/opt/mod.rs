@@ -20,6 +20,24 @@ pub fn optimise(module: &mut Module) {
             }
         }
     }
+    for f in &mut module.functions {
+        close(f);
+    }
+}
+
+/// Makes control unable to run off the end of the code, as the VM's verifier requires:
+/// falling off the end (or jumping to it) returns None, so a `ret_none` there changes
+/// nothing. Lowering already ends every function with one; this keeps it so.
+fn close(f: &mut Function) {
+    let end = f.code.len() as u32;
+    let open = !matches!(
+        f.code.last(),
+        Some(Instr::Jump { .. } | Instr::Ret { .. } | Instr::RetNone)
+    ) || f.code.iter().any(|i| i.target() == Some(end));
+    if open {
+        f.code.push(Instr::RetNone);
+        f.spans.push(f.span);
+    }
 }
 
 /// How an instruction uses a register operand.
