@@ -278,3 +278,144 @@ impl Liveness {
         succ.iter().any(|&s| self.live_at(s.min(code.len()), r))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stark_syntax::ast::ParamMode;
+    use stark_syntax::Span;
+
+    fn function(name: &str, params: usize, num_regs: u16, code: Vec<Instr>) -> Function {
+        Function {
+            name: name.into(),
+            param_modes: vec![ParamMode::Owned; params],
+            num_regs,
+            spans: vec![Span::default(); code.len()],
+            code,
+            reg_names: vec![None; num_regs as usize],
+            span: Span::default(),
+            inlined: Vec::new(),
+        }
+    }
+
+    fn caller() -> Function {
+        function(
+            "main",
+            0,
+            3,
+            vec![
+                Instr::LoadInt { dst: 1, value: 2 },
+                Instr::Call {
+                    dst: 0,
+                    func: 1,
+                    args: 1,
+                    argc: 1,
+                },
+                Instr::Ret { src: 0 },
+            ],
+        )
+    }
+
+    fn module(callee: Function) -> Module {
+        Module {
+            functions: vec![caller(), callee],
+            structs: Vec::new(),
+            strings: Vec::new(),
+            main: 0,
+        }
+    }
+
+    #[test]
+    fn a_scalar_leaf_is_inlined_with_its_site_recorded() {
+        let double = function(
+            "double",
+            1,
+            2,
+            vec![Instr::IAdd { dst: 1, a: 0, b: 0 }, Instr::Ret { src: 1 }],
+        );
+        let mut m = module(double);
+        optimise(&mut m);
+        let main = &m.functions[0];
+        assert!(!main.code.iter().any(|i| matches!(i, Instr::Call { .. })));
+        assert_eq!(main.inlined.len(), 1);
+        assert_eq!(main.inlined[0].callee, 1);
+    }
+
+    #[test]
+    fn a_callee_that_touches_reference_counts_stays_a_call() {
+        // An owned heap parameter is dropped by the callee: not a scalar leaf.
+        let consume = function(
+            "consume",
+            1,
+            2,
+            vec![
+                Instr::Drop { reg: 0 },
+                Instr::LoadInt { dst: 1, value: 0 },
+                Instr::Ret { src: 1 },
+            ],
+        );
+        let mut m = module(consume);
+        optimise(&mut m);
+        assert!(m.functions[0]
+            .code
+            .iter()
+            .any(|i| matches!(i, Instr::Call { func: 1, .. })));
+        assert!(m.functions[0].inlined.is_empty());
+    }
+
+    #[test]
+    fn a_constant_passed_as_an_argument_keeps_its_register() {
+        // `load_int` in a loop feeding a call's argument range must not be renamed.
+        let callee = function(
+            "f",
+            1,
+            2,
+            vec![
+                Instr::CallNative {
+                    dst: 1,
+                    native: crate::native::Native::Print,
+                    args: 0,
+                    argc: 1,
+                },
+                Instr::RetNone,
+            ],
+        );
+        let main = function(
+            "main",
+            0,
+            4,
+            vec![
+                Instr::LoadInt { dst: 0, value: 0 },
+                Instr::LoadInt { dst: 2, value: 7 },
+                Instr::Call {
+                    dst: 1,
+                    func: 1,
+                    args: 2,
+                    argc: 1,
+                },
+                Instr::LoadInt { dst: 2, value: 8 },
+                Instr::IncJumpICmpImm {
+                    op: crate::instr::CmpOp::Lt,
+                    a: 0,
+                    imm: 1,
+                    limit: 3,
+                    target: 1,
+                },
+                Instr::RetNone,
+            ],
+        );
+        let mut m = Module {
+            functions: vec![main, callee],
+            structs: Vec::new(),
+            strings: Vec::new(),
+            main: 0,
+        };
+        optimise(&mut m);
+        let code = &m.functions[0].code;
+        let call = code
+            .iter()
+            .position(|i| matches!(i, Instr::Call { .. }))
+            .unwrap();
+        assert!(code[..call].contains(&Instr::LoadInt { dst: 2, value: 7 }));
+    }
+}
