@@ -164,6 +164,25 @@ pub enum Instr {
         a: Reg,
         imm: i32,
     },
+    /// `dst = a * imm`, overflow a runtime error (the optimiser's form of `x * 2`).
+    IMulImm {
+        dst: Reg,
+        a: Reg,
+        imm: i32,
+    },
+    /// `dst = a / imm` truncating toward zero; `imm` is never 0 (the optimiser folds only
+    /// non-zero divisors, so division by zero stays `IDiv`'s error).
+    IDivImm {
+        dst: Reg,
+        a: Reg,
+        imm: i32,
+    },
+    /// `dst = a % imm` (the dividend's sign); `imm` is never 0.
+    IModImm {
+        dst: Reg,
+        a: Reg,
+        imm: i32,
+    },
     // ---- typed arithmetic: Float (IEEE, never an error) ----
     FAdd {
         dst: Reg,
@@ -203,6 +222,36 @@ pub enum Instr {
     FCmp {
         op: CmpOp,
         dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    /// `dst = acc + a * b`, rounded after the product and after the sum exactly as the
+    /// `fmul` + `fadd` pair it replaces (not a fused multiply-add).
+    FMulAdd {
+        dst: Reg,
+        acc: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    /// `dst = acc - a * b`, rounded as the `fmul` + `fsub` pair it replaces.
+    FMulSub {
+        dst: Reg,
+        acc: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    /// `obj.field = obj.field + a * b` on a Float field, rounded as `fmul` + `fadd`: the
+    /// optimiser's form of `get_field` + `fmul_add` + `set_field` (`p.x += dt * p.vx`).
+    FieldFMulAdd {
+        obj: Reg,
+        field: u16,
+        a: Reg,
+        b: Reg,
+    },
+    /// `obj.field = obj.field - a * b` on a Float field.
+    FieldFMulSub {
+        obj: Reg,
+        field: u16,
         a: Reg,
         b: Reg,
     },
@@ -277,6 +326,33 @@ pub enum Instr {
         op: CmpOp,
         a: Reg,
         imm: i32,
+        target: Label,
+    },
+    /// A counted loop's step and test in one: `a = a + imm` (overflow a runtime error), then
+    /// jumps when `a op b` holds. The optimiser's form of `iadd_imm` + `JumpICmp`.
+    IncJumpICmp {
+        op: CmpOp,
+        a: Reg,
+        imm: i16,
+        b: Reg,
+        target: Label,
+    },
+    /// `IncJumpICmp` against an immediate bound: `a = a + imm`, then jumps when
+    /// `a op limit` holds.
+    IncJumpICmpImm {
+        op: CmpOp,
+        a: Reg,
+        imm: i16,
+        limit: i32,
+        target: Label,
+    },
+    /// Fused Float compare-and-branch: jumps unless `a op b` holds. Lowering emits it for
+    /// Float comparisons that are `if`/`while` conditions; unlike `JumpICmp` it cannot take
+    /// the negated comparison, since a NaN operand makes `<` and `>=` both false.
+    JumpFCmpNot {
+        op: CmpOp,
+        a: Reg,
+        b: Reg,
         target: Label,
     },
     /// Calls `func` with arguments in registers `args .. args+argc`. For an owned parameter
@@ -385,24 +461,83 @@ pub struct Function {
     /// Name of the binding a register holds, where it holds one (for `stark ir`).
     pub reg_names: Vec<Option<String>>,
     pub span: Span,
+    /// Calls the optimiser replaced by the callee's body (`opt::inline`), so that a runtime
+    /// error inside one still shows the callee's frame in the stack trace.
+    pub inlined: Vec<InlineSite>,
+}
+
+/// The instructions `start .. end` of a function are the inlined body of `callee`, called
+/// at `call_span`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InlineSite {
+    pub start: u32,
+    pub end: u32,
+    pub callee: FuncId,
+    pub call_span: Span,
 }
 
 impl Function {
     pub fn arity(&self) -> usize {
         self.param_modes.len()
     }
+
+    /// The inlined call instruction `pc` belongs to, if any.
+    pub fn inline_site(&self, pc: usize) -> Option<&InlineSite> {
+        self.inlined
+            .iter()
+            .find(|s| (s.start as usize) <= pc && pc < s.end as usize)
+    }
+
+    /// Deletes the instructions marked in `dead`, renumbering jump targets and inline sites.
+    pub fn remove_instrs(&mut self, dead: &[bool]) {
+        if !dead.iter().any(|d| *d) {
+            return;
+        }
+        let n = self.code.len();
+        let mut new_index = vec![0u32; n + 1];
+        let mut k = 0u32;
+        for i in 0..=n {
+            new_index[i] = k;
+            if i < n && !dead[i] {
+                k += 1;
+            }
+        }
+        let mut code = Vec::with_capacity(k as usize);
+        let mut spans = Vec::with_capacity(k as usize);
+        for (i, &is_dead) in dead.iter().enumerate() {
+            if is_dead {
+                continue;
+            }
+            let mut instr = self.code[i];
+            if let Some(target) = instr.target_mut() {
+                *target = new_index[*target as usize];
+            }
+            code.push(instr);
+            spans.push(self.spans[i]);
+        }
+        self.code = code;
+        self.spans = spans;
+        for site in &mut self.inlined {
+            site.start = new_index[site.start as usize];
+            site.end = new_index[site.end as usize];
+        }
+        self.inlined.retain(|s| s.start < s.end);
+    }
 }
 
 impl Instr {
     /// The jump target of a branch instruction (`Jump`, `JumpIf`, `JumpIfNot`, `JumpICmp`,
-    /// `JumpICmpImm`), mutably; `None` for every other instruction.
+    /// `JumpICmpImm`, `JumpFCmpNot`, `IncJumpICmp`, `IncJumpICmpImm`), mutably; `None` for every other instruction.
     pub fn target_mut(&mut self) -> Option<&mut Label> {
         match self {
             Instr::Jump { target }
             | Instr::JumpIf { target, .. }
             | Instr::JumpIfNot { target, .. }
             | Instr::JumpICmp { target, .. }
-            | Instr::JumpICmpImm { target, .. } => Some(target),
+            | Instr::JumpICmpImm { target, .. }
+            | Instr::JumpFCmpNot { target, .. }
+            | Instr::IncJumpICmp { target, .. }
+            | Instr::IncJumpICmpImm { target, .. } => Some(target),
             _ => None,
         }
     }

@@ -1,13 +1,15 @@
 //! STARK bytecode: the instruction set with explicit RC operations, lowering from the
-//! checked AST, the RC optimisation pass, and the printer behind `stark ir`.
+//! checked AST, the RC optimisation pass, scalar optimisations (`opt`), and the printer
+//! behind `stark ir`.
 
 pub mod instr;
 mod lower;
 pub mod native;
+pub mod opt;
 pub mod printer;
 pub mod rc_opt;
 
-pub use instr::{CmpOp, FuncId, Function, Instr, Module, Reg, StructInfo, TypeId};
+pub use instr::{CmpOp, FuncId, Function, InlineSite, Instr, Module, Reg, StructInfo, TypeId};
 pub use lower::lower;
 pub use native::Native;
 pub use stark_check::DataOp;
@@ -20,5 +22,6 @@ pub fn compile(
 ) -> Module {
     let mut module = lower(program, checked, source, false);
     rc_opt::optimise(&mut module);
+    opt::optimise(&mut module);
     module
 }

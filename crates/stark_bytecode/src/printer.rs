@@ -51,6 +51,18 @@ pub fn print_function(module: &Module, f: &Function, out: &mut String) {
         f.num_regs
     );
     for (i, instr) in f.code.iter().enumerate() {
+        for site in f.inlined.iter().filter(|s| s.start as usize == i) {
+            let name = module
+                .functions
+                .get(site.callee as usize)
+                .map(|f| f.name.as_str())
+                .unwrap_or("?");
+            let _ = writeln!(
+                out,
+                "        ; inlined {name} (@{}..@{})",
+                site.start, site.end
+            );
+        }
         let _ = writeln!(out, "  {i:4}  {}", instr_text(module, f, instr));
     }
 }
@@ -86,6 +98,9 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
         Instr::INeg { dst, src } => format!("{:<12} {}, {}", "ineg", r(dst), r(src)),
         Instr::ICmp { op, dst, a, b } => bin(&format!("icmp.{}", op.name()), dst, a, b),
         Instr::IAddImm { dst, a, imm } => format!("{:<12} {}, {}, {imm}", "iadd_imm", r(dst), r(a)),
+        Instr::IMulImm { dst, a, imm } => format!("{:<12} {}, {}, {imm}", "imul_imm", r(dst), r(a)),
+        Instr::IDivImm { dst, a, imm } => format!("{:<12} {}, {}, {imm}", "idiv_imm", r(dst), r(a)),
+        Instr::IModImm { dst, a, imm } => format!("{:<12} {}, {}, {imm}", "imod_imm", r(dst), r(a)),
         Instr::FAdd { dst, a, b } => bin("fadd", dst, a, b),
         Instr::FSub { dst, a, b } => bin("fsub", dst, a, b),
         Instr::FMul { dst, a, b } => bin("fmul", dst, a, b),
@@ -94,6 +109,36 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
         Instr::FPow { dst, a, b } => bin("fpow", dst, a, b),
         Instr::FNeg { dst, src } => format!("{:<12} {}, {}", "fneg", r(dst), r(src)),
         Instr::FCmp { op, dst, a, b } => bin(&format!("fcmp.{}", op.name()), dst, a, b),
+        Instr::FMulAdd { dst, acc, a, b } => format!(
+            "{:<12} {}, {} + {} * {}",
+            "fmul_add",
+            r(dst),
+            r(acc),
+            r(a),
+            r(b)
+        ),
+        Instr::FMulSub { dst, acc, a, b } => format!(
+            "{:<12} {}, {} - {} * {}",
+            "fmul_sub",
+            r(dst),
+            r(acc),
+            r(a),
+            r(b)
+        ),
+        Instr::FieldFMulAdd { obj, field, a, b } => format!(
+            "{:<12} {}.{field}, {} * {}",
+            "field_fmul_add",
+            r(obj),
+            r(a),
+            r(b)
+        ),
+        Instr::FieldFMulSub { obj, field, a, b } => format!(
+            "{:<12} {}.{field}, {} * {}",
+            "field_fmul_sub",
+            r(obj),
+            r(a),
+            r(b)
+        ),
         Instr::IToF { dst, src } => format!("{:<12} {}, {}", "itof", r(dst), r(src)),
         Instr::Not { dst, src } => format!("{:<12} {}, {}", "not", r(dst), r(src)),
         Instr::BCmp { op, dst, a, b } => bin(&format!("bcmp.{}", op.name()), dst, a, b),
@@ -121,6 +166,37 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
                 "{:<12} {}, {imm}, @{target}",
                 format!("jump_i{}", op.name()),
                 r(a)
+            )
+        }
+        Instr::IncJumpICmp {
+            op,
+            a,
+            imm,
+            b,
+            target,
+        } => format!(
+            "{:<12} {}, {imm}, {}, @{target}",
+            format!("inc_jump_i{}", op.name()),
+            r(a),
+            r(b)
+        ),
+        Instr::IncJumpICmpImm {
+            op,
+            a,
+            imm,
+            limit,
+            target,
+        } => format!(
+            "{:<12} {}, {imm}, {limit}, @{target}",
+            format!("inc_jump_i{}", op.name()),
+            r(a)
+        ),
+        Instr::JumpFCmpNot { op, a, b, target } => {
+            format!(
+                "{:<12} {}, {}, @{target}",
+                format!("jump_unless_f{}", op.name()),
+                r(a),
+                r(b)
             )
         }
         Instr::Call {

@@ -71,7 +71,7 @@ fn native_releases(native: Native) -> bool {
 }
 
 /// Registers an instruction writes.
-fn defs(instr: &Instr, out: &mut Vec<Reg>) {
+pub(crate) fn defs(instr: &Instr, out: &mut Vec<Reg>) {
     out.clear();
     match *instr {
         Instr::LoadInt { dst, .. }
@@ -81,6 +81,9 @@ fn defs(instr: &Instr, out: &mut Vec<Reg>) {
         | Instr::LoadStr { dst, .. } => out.push(dst),
         Instr::Copy { dst, .. }
         | Instr::IAddImm { dst, .. }
+        | Instr::IMulImm { dst, .. }
+        | Instr::IDivImm { dst, .. }
+        | Instr::IModImm { dst, .. }
         | Instr::INeg { dst, .. }
         | Instr::FNeg { dst, .. }
         | Instr::IToF { dst, .. }
@@ -107,7 +110,11 @@ fn defs(instr: &Instr, out: &mut Vec<Reg>) {
         | Instr::FCmp { dst, .. }
         | Instr::BCmp { dst, .. }
         | Instr::SCmp { dst, .. }
-        | Instr::Equal { dst, .. } => out.push(dst),
+        | Instr::Equal { dst, .. }
+        | Instr::FMulAdd { dst, .. }
+        | Instr::FMulSub { dst, .. } => out.push(dst),
+        Instr::IncJumpICmp { a, .. } | Instr::IncJumpICmpImm { a, .. } => out.push(a),
+        Instr::FieldFMulAdd { .. } | Instr::FieldFMulSub { .. } => {}
         Instr::Call {
             dst, args, argc, ..
         }
@@ -130,6 +137,7 @@ fn defs(instr: &Instr, out: &mut Vec<Reg>) {
         | Instr::JumpIfNot { .. }
         | Instr::JumpICmp { .. }
         | Instr::JumpICmpImm { .. }
+        | Instr::JumpFCmpNot { .. }
         | Instr::Ret { .. }
         | Instr::RetNone
         | Instr::ArenaEnter { .. }
@@ -175,9 +183,19 @@ pub fn touches(instr: &Instr, r: Reg) -> bool {
         | Instr::Equal { dst, a, b, .. } => dst == r || a == r || b == r,
         Instr::Jump { .. } | Instr::RetNone | Instr::ArenaEnter { .. } | Instr::ArenaExit => false,
         Instr::JumpIf { cond, .. } | Instr::JumpIfNot { cond, .. } => cond == r,
-        Instr::JumpICmp { a, b, .. } => a == r || b == r,
-        Instr::JumpICmpImm { a, .. } => a == r,
-        Instr::IAddImm { dst, a, .. } => dst == r || a == r,
+        Instr::JumpICmp { a, b, .. } | Instr::JumpFCmpNot { a, b, .. } => a == r || b == r,
+        Instr::JumpICmpImm { a, .. } | Instr::IncJumpICmpImm { a, .. } => a == r,
+        Instr::IncJumpICmp { a, b, .. } => a == r || b == r,
+        Instr::FMulAdd { dst, acc, a, b } | Instr::FMulSub { dst, acc, a, b } => {
+            dst == r || acc == r || a == r || b == r
+        }
+        Instr::FieldFMulAdd { obj, a, b, .. } | Instr::FieldFMulSub { obj, a, b, .. } => {
+            obj == r || a == r || b == r
+        }
+        Instr::IAddImm { dst, a, .. }
+        | Instr::IMulImm { dst, a, .. }
+        | Instr::IDivImm { dst, a, .. }
+        | Instr::IModImm { dst, a, .. } => dst == r || a == r,
         Instr::Ret { src } => src == r,
         Instr::Call {
             dst, args, argc, ..
@@ -328,7 +346,10 @@ fn remove_inert_drops(f: &mut Function) {
             Instr::JumpIf { target, .. }
             | Instr::JumpIfNot { target, .. }
             | Instr::JumpICmp { target, .. }
-            | Instr::JumpICmpImm { target, .. } => {
+            | Instr::JumpICmpImm { target, .. }
+            | Instr::JumpFCmpNot { target, .. }
+            | Instr::IncJumpICmp { target, .. }
+            | Instr::IncJumpICmpImm { target, .. } => {
                 succ.push(target as usize);
                 succ.push(i + 1);
             }
@@ -361,33 +382,7 @@ fn remove_inert_drops(f: &mut Function) {
 
 /// Deletes the marked instructions, renumbering jump targets.
 fn remove(f: &mut Function, dead: &[bool]) {
-    if !dead.iter().any(|d| *d) {
-        return;
-    }
-    let n = f.code.len();
-    let mut new_index = vec![0u32; n + 1];
-    let mut k = 0u32;
-    for i in 0..=n {
-        new_index[i] = k;
-        if i < n && !dead[i] {
-            k += 1;
-        }
-    }
-    let mut code = Vec::with_capacity(k as usize);
-    let mut spans = Vec::with_capacity(k as usize);
-    for (i, &is_dead) in dead.iter().enumerate() {
-        if is_dead {
-            continue;
-        }
-        let mut instr = f.code[i];
-        if let Some(target) = instr.target_mut() {
-            *target = new_index[*target as usize];
-        }
-        code.push(instr);
-        spans.push(f.spans[i]);
-    }
-    f.code = code;
-    f.spans = spans;
+    f.remove_instrs(dead);
 }
 
 #[cfg(test)]
@@ -405,6 +400,7 @@ mod tests {
             code,
             reg_names: vec![None; num_regs as usize],
             span: Span::default(),
+            inlined: Vec::new(),
         }
     }
 

@@ -60,23 +60,29 @@ impl<'m> Vm<'m> {
                 VmExit::RuntimeError(e)
             }
             Fault::Error(message) => {
-                let trace: Vec<Frame> = self
-                    .frames
-                    .iter()
-                    .rev()
-                    .map(|fr| {
-                        let f = &self.module.functions[fr.func as usize];
-                        let span = if fr.pc == 0 {
-                            f.span
-                        } else {
-                            f.spans.get(fr.pc - 1).copied().unwrap_or(f.span)
-                        };
-                        Frame {
-                            function: f.name.clone(),
+                let mut trace: Vec<Frame> = Vec::with_capacity(self.frames.len());
+                for fr in self.frames.iter().rev() {
+                    let f = &self.module.functions[fr.func as usize];
+                    let mut span = if fr.pc == 0 {
+                        f.span
+                    } else {
+                        f.spans.get(fr.pc - 1).copied().unwrap_or(f.span)
+                    };
+                    // Inside a body the optimiser inlined: the callee's frame, as if the
+                    // call had happened, then the caller at the call.
+                    if let Some(site) = fr.pc.checked_sub(1).and_then(|pc| f.inline_site(pc)) {
+                        let callee = &self.module.functions[site.callee as usize];
+                        trace.push(Frame {
+                            function: callee.name.clone(),
                             span,
-                        }
-                    })
-                    .collect();
+                        });
+                        span = site.call_span;
+                    }
+                    trace.push(Frame {
+                        function: f.name.clone(),
+                        span,
+                    });
+                }
                 let span = trace.first().map(|f| f.span).unwrap_or_default();
                 VmExit::RuntimeError(RuntimeError {
                     message,

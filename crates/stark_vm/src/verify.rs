@@ -1,7 +1,8 @@
 //! Load-time bytecode verification. The dispatch loop indexes registers without bounds
 //! checks; this pass is what makes that sound: every register operand (and operand range) of
-//! every instruction lies inside its function's frame, every jump lands inside the code (or
-//! exactly at its end), and every function, struct and constant index exists.
+//! every instruction lies inside its function's frame (V1), control never leaves the code —
+//! it ends in a jump or return and every jump lands on an instruction (V2) — and every
+//! function, struct and constant index exists.
 
 use stark_bytecode::{Function, Instr, Module};
 
@@ -48,6 +49,21 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
         return Err(format!("{} registers for {} parameters", nregs, f.arity()));
     }
     let code_len = f.code.len();
+    // V2: control cannot run off the end (the dispatch loop fetches without a bounds check).
+    if !matches!(
+        f.code.last(),
+        Some(Instr::Jump { .. } | Instr::Ret { .. } | Instr::RetNone)
+    ) {
+        return Err("the code does not end in a jump or return".into());
+    }
+    for site in &f.inlined {
+        if site.start > site.end
+            || site.end as usize > code_len
+            || site.callee as usize >= module.functions.len()
+        {
+            return Err(format!("inline site {site:?} out of range"));
+        }
+    }
     for (pc, instr) in f.code.iter().enumerate() {
         let at = |msg: String| format!("instruction {pc} ({instr:?}): {msg}");
         let reg = |r: u16| -> Result<(), String> {
@@ -67,10 +83,12 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
             }
         };
         let target = |t: u32| -> Result<(), String> {
-            if (t as usize) <= code_len {
+            if (t as usize) < code_len {
                 Ok(())
             } else {
-                Err(at(format!("jump target {t} past the end ({code_len})")))
+                Err(at(format!(
+                    "jump target {t} past the last instruction ({code_len})"
+                )))
             }
         };
         let string = |k: u32| -> Result<(), String> {
@@ -117,6 +135,7 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
                 reg(b)?;
             }
             Instr::IAddImm { dst, a: src, .. }
+            | Instr::IMulImm { dst, a: src, .. }
             | Instr::INeg { dst, src }
             | Instr::FNeg { dst, src }
             | Instr::IToF { dst, src }
@@ -130,14 +149,43 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
                 reg(cond)?;
                 target(t)?;
             }
+            Instr::IDivImm { dst, a, imm } | Instr::IModImm { dst, a, imm } => {
+                reg(dst)?;
+                reg(a)?;
+                if imm == 0 {
+                    return Err(at("a zero immediate divisor".into()));
+                }
+            }
             Instr::JumpICmp {
+                a, b, target: t, ..
+            }
+            | Instr::JumpFCmpNot {
                 a, b, target: t, ..
             } => {
                 reg(a)?;
                 reg(b)?;
                 target(t)?;
             }
-            Instr::JumpICmpImm { a, target: t, .. } => {
+            Instr::IncJumpICmp {
+                a, b, target: t, ..
+            } => {
+                reg(a)?;
+                reg(b)?;
+                target(t)?;
+            }
+            Instr::FieldFMulAdd { obj, a, b, .. } | Instr::FieldFMulSub { obj, a, b, .. } => {
+                reg(obj)?;
+                reg(a)?;
+                reg(b)?;
+            }
+            Instr::FMulAdd { dst, acc, a, b } | Instr::FMulSub { dst, acc, a, b } => {
+                reg(dst)?;
+                reg(acc)?;
+                reg(a)?;
+                reg(b)?;
+            }
+            Instr::JumpICmpImm { a, target: t, .. }
+            | Instr::IncJumpICmpImm { a, target: t, .. } => {
                 reg(a)?;
                 target(t)?;
             }

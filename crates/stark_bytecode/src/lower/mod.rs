@@ -207,6 +207,7 @@ impl<'a> FnLower<'a> {
             spans: self.spans,
             reg_names,
             span: info.span,
+            inlined: Vec::new(),
         }
     }
 

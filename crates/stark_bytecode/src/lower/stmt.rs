@@ -94,11 +94,14 @@ impl FnLower<'_> {
                 else_block,
             } => {
                 let mut ends = Vec::new();
-                for (cond, body) in branches {
+                for (k, (cond, body)) in branches.iter().enumerate() {
                     let skip = self.jump_unless(cond);
                     self.next_temp = self.temp_base;
                     self.block(body);
-                    ends.push(self.emit(Instr::Jump { target: 0 }, span));
+                    // The last branch without an `else` falls through to the end anyway.
+                    if k + 1 < branches.len() || else_block.is_some() {
+                        ends.push(self.emit(Instr::Jump { target: 0 }, span));
+                    }
                     self.patch(skip);
                 }
                 if let Some(b) = else_block {
@@ -213,6 +216,19 @@ impl FnLower<'_> {
                     };
                     self.release(va, cond.span);
                     return at;
+                }
+                if self.ty(a) == Ty::Float && self.ty(b) == Ty::Float {
+                    let va = self.expr(a);
+                    let vb = self.expr(b);
+                    return self.emit(
+                        Instr::JumpFCmpNot {
+                            op: cmp,
+                            a: va.reg,
+                            b: vb.reg,
+                            target: 0,
+                        },
+                        cond.span,
+                    );
                 }
             }
         }

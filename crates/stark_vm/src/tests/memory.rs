@@ -792,6 +792,27 @@ fn invalid_bytecode_is_rejected_before_running() {
 }
 
 #[test]
+fn code_that_can_run_off_its_end_is_rejected() {
+    // The dispatch loop fetches instructions unchecked (V2): no falling off the end, and no
+    // jump to it.
+    let falls_off = func("main", &[], 1, vec![Instr::LoadInt { dst: 0, value: 1 }]);
+    let jumps_to_end = func(
+        "main",
+        &[],
+        1,
+        vec![Instr::Jump { target: 2 }, Instr::RetNone],
+    );
+    for main in [falls_off, jumps_to_end] {
+        let e = run_err(&module(vec![main], structs(&[]), &[]));
+        assert!(
+            e.message.starts_with("internal error: invalid bytecode"),
+            "{}",
+            e.message
+        );
+    }
+}
+
+#[test]
 fn stack_structs_are_not_heap_objects_but_are_released() {
     // p = Point(1) marked `stack`; print(Memory.profile().live_objects); drop p (destructor runs)
     let main = func(
