@@ -259,7 +259,7 @@ impl Heap {
         let mut ticks = 0usize;
         loop {
             ticks += 1;
-            if ticks % CLOCK_EVERY == 0
+            if ticks.is_multiple_of(CLOCK_EVERY)
                 && nodes.len() >= STEP_MIN_NODES
                 && Instant::now() >= deadline
             {
