@@ -137,17 +137,24 @@ fn mutate(src: &str, rng: &mut Rng) -> String {
 }
 
 /// The whole compile pipeline `stark check` and `stark ir` run.
-fn compile(src: &str) {
+/// Returns whether the program was valid (and so went through lowering and the optimiser).
+fn compile(src: &str) -> bool {
     let (program, diags) = stark_syntax::parse(src);
     if !diags.is_empty() {
-        return;
+        return false;
     }
     let (checked, diags) = stark_check::check(&program);
     if diags.is_empty() {
+        // Whatever the optimiser makes of a valid program, the VM must accept it.
         let module = stark_bytecode::compile(&program, &checked, src);
         let _ = stark_bytecode::printer::print_module(&module);
+        if let Err(e) = stark_vm::verify(&module) {
+            panic!("compiled bytecode fails verification: {e}");
+        }
         let _ = stark_bytecode::lower(&program, &checked, src, true);
+        return true;
     }
+    false
 }
 
 #[test]
@@ -157,10 +164,14 @@ fn thousands_of_mutated_programs_compile_or_fail_cleanly() {
     let mut rng = Rng(0x5eed_cafe_f00d);
     let iterations = 4000;
     let mut panics = Vec::new();
+    let mut valid = 0;
     for i in 0..iterations {
         let seed = &corpus[i % corpus.len()];
         let src = mutate(seed, &mut rng);
         let result = std::panic::catch_unwind(|| compile(&src));
+        if matches!(result, Ok(true)) {
+            valid += 1;
+        }
         if result.is_err() {
             panics.push(src);
             if panics.len() >= 3 {
@@ -173,6 +184,9 @@ fn thousands_of_mutated_programs_compile_or_fail_cleanly() {
         "the compiler panicked on:\n{}",
         panics.join("\n-----\n")
     );
+    // Enough mutants stay valid that lowering and the optimiser are exercised too.
+    eprintln!("{valid} of {iterations} mutated programs were valid");
+    assert!(valid >= iterations / 20, "only {valid} valid mutants");
 }
 
 fn stark(args: &[&str]) -> std::process::Output {

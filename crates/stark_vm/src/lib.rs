@@ -22,5 +22,11 @@ pub use error::{Frame, RuntimeError, VmExit};
 pub use stark_runtime::{ProfileSnapshot, ZoneSnapshot};
 pub use vm::{Vm, VmOptions, MAX_CALL_DEPTH};
 
+/// The load-time bytecode check a `Vm` runs before executing anything (tests use it to
+/// hold the compiler to what the VM accepts).
+pub fn verify(module: &stark_bytecode::Module) -> Result<(), String> {
+    verify::verify_module(module)
+}
+
 #[cfg(test)]
 mod tests;
