@@ -171,6 +171,10 @@ fn thousands_of_mutated_programs_compile_or_fail_cleanly() {
         let result = std::panic::catch_unwind(|| compile(&src));
         if matches!(result, Ok(true)) {
             valid += 1;
+            if let Some(dir) = std::env::var_os("STARK_DUMP_MUTANTS") {
+                let _ =
+                    std::fs::write(std::path::Path::new(&dir).join(format!("m{i}.stark")), &src);
+            }
         }
         if result.is_err() {
             panics.push(src);
