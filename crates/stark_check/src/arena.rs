@@ -232,7 +232,9 @@ impl ArenaChecker<'_> {
                 }
             }
             Some(CallRes::Fn { func, args: bound }) => {
-                // A callee that can mutate something outside may store an owned argument there.
+                // A callee that can mutate something outside may store an argument there:
+                // an owned one, or a borrowed one through `clone()` (which shares the arena
+                // object) or `WeakRef(…)` (whose target header lives in the arena's chunk).
                 let info = &self.ck.functions[*func as usize];
                 let outer_mut = bound.iter().zip(&info.params).any(|(a, p)| {
                     p.mode == ParamMode::BorrowedMut
@@ -241,10 +243,7 @@ impl ArenaChecker<'_> {
                 if !outer_mut {
                     return;
                 }
-                for (a, p) in bound.iter().zip(&info.params) {
-                    if p.mode != ParamMode::Owned {
-                        continue;
-                    }
+                for a in bound {
                     if let Some(v) = operand(a) {
                         if self.arena_value(v) {
                             self.escape(
