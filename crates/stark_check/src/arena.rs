@@ -18,6 +18,10 @@ struct Arena {
     name: Ident,
     /// Locals declared inside this arena block (at any depth).
     locals: HashSet<LocalId>,
+    /// Those of `locals` that may hold an object from outside the block (`clone()` shares,
+    /// so `mutable let alias = outer.clone()` is the outer list itself): stores into them
+    /// escape as stores into the outer binding would.
+    aliases: HashSet<LocalId>,
 }
 
 struct ArenaChecker<'a> {
@@ -72,6 +76,53 @@ impl ArenaChecker<'_> {
             .is_some_and(|a| a.locals.contains(&local))
     }
 
+    /// Whether the heap value `e` may be, share or contain an object allocated outside the
+    /// innermost arena: reached from an outer binding or an alias, or built by a call,
+    /// constructor or literal that was handed such a value (a call may return a `clone()`
+    /// of its argument, `pop()` an outer element, a constructor holds its arguments).
+    fn may_alias_outer(&self, e: &Expr) -> bool {
+        if !self.ck.ty(e.id).is_heap() {
+            return false;
+        }
+        if let Some(local) = self.root(e) {
+            return !self.inside_innermost(local)
+                || self
+                    .arenas
+                    .last()
+                    .is_some_and(|a| a.aliases.contains(&local));
+        }
+        match &e.kind {
+            ExprKind::Call { .. } => {
+                let args = match self.ck.calls.get(&e.id) {
+                    Some(CallRes::Fn { args, .. })
+                    | Some(CallRes::Ctor { args, .. })
+                    | Some(CallRes::Builtin { args, .. }) => args,
+                    None => return true,
+                };
+                args.iter()
+                    .filter_map(|a| call_operand(e, a))
+                    .any(|a| self.may_alias_outer(a))
+            }
+            ExprKind::List(items) => items.iter().any(|i| self.may_alias_outer(i)),
+            ExprKind::Map(pairs) => pairs.iter().any(|(_, v)| self.may_alias_outer(v)),
+            _ => false,
+        }
+    }
+
+    /// Records that local `local`, declared inside the open arenas, now holds `value`.
+    fn bind(&mut self, local: LocalId, value: &Expr) {
+        // Judged against each arena from the innermost out: an alias of an outer object
+        // for an inner arena may be the inner arena's own for an enclosing one, but
+        // treating it as an alias there too only rejects more.
+        if self.may_alias_outer(value) {
+            for a in &mut self.arenas {
+                if a.locals.contains(&local) {
+                    a.aliases.insert(local);
+                }
+            }
+        }
+    }
+
     /// Whether `e` is a heap value allocated in the innermost open arena.
     fn arena_value(&self, e: &Expr) -> bool {
         if self.arenas.is_empty() || !self.ck.ty(e.id).is_heap() {
@@ -83,10 +134,17 @@ impl ArenaChecker<'_> {
         }
     }
 
-    /// Whether the place `e` (a binding or something reached from one) outlives the arena.
+    /// Whether the place `e` (a binding or something reached from one) may outlive the
+    /// arena: an outer binding, or an arena binding holding an outer object.
     fn outer_place(&self, e: &Expr) -> bool {
         match self.root(e) {
-            Some(local) => !self.inside_innermost(local),
+            Some(local) => {
+                !self.inside_innermost(local)
+                    || self
+                        .arenas
+                        .last()
+                        .is_some_and(|a| a.aliases.contains(&local))
+            }
             None => false,
         }
     }
@@ -121,16 +179,22 @@ impl ArenaChecker<'_> {
         match &s.kind {
             StmtKind::Let { value, .. } => {
                 self.expr(value);
-                if let Some(local) = self.ck.lets.get(&value.id) {
+                if let Some(&local) = self.ck.lets.get(&value.id) {
                     for a in &mut self.arenas {
-                        a.locals.insert(*local);
+                        a.locals.insert(local);
                     }
+                    self.bind(local, value);
                 }
             }
             StmtKind::Assign { target, value, .. } => {
                 self.expr(value);
                 if self.arena_value(value) && self.outer_place(target) {
                     self.escape(value, "stored outside the arena here", target.span);
+                }
+                if let ExprKind::Name(_) = target.kind {
+                    if let Some(NameRes::Local(local)) = self.ck.names.get(&target.id) {
+                        self.bind(*local, value);
+                    }
                 }
             }
             StmtKind::Expr(e) => self.expr(e),
@@ -164,12 +228,14 @@ impl ArenaChecker<'_> {
                 self.arenas.push(Arena {
                     name: name.clone(),
                     locals: HashSet::new(),
+                    aliases: HashSet::new(),
                 });
                 self.block(body);
                 let done = self.arenas.pop().expect("arena");
                 // Locals of an inner arena are also inside every enclosing one.
                 for a in &mut self.arenas {
                     a.locals.extend(&done.locals);
+                    a.aliases.extend(&done.aliases);
                 }
             }
             StmtKind::Return(None) | StmtKind::Break | StmtKind::Continue | StmtKind::Pass => {}
