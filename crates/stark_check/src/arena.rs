@@ -18,15 +18,18 @@ struct Arena {
     name: Ident,
     /// Locals declared inside this arena block (at any depth).
     locals: HashSet<LocalId>,
-    /// Those of `locals` that may hold an object from outside the block (`clone()` shares,
-    /// so `mutable let alias = outer.clone()` is the outer list itself): stores into them
-    /// escape as stores into the outer binding would.
-    aliases: HashSet<LocalId>,
 }
 
 struct ArenaChecker<'a> {
     ck: &'a Checked,
     arenas: Vec<Arena>,
+    /// Locals declared inside an arena that may hold an object from outside it (`clone()`
+    /// shares, so `mutable let alias = outer.clone()` is the outer list itself): stores into
+    /// them escape as stores into the outer binding would. Computed for a whole function
+    /// before its stores are judged (a loop may store first and rebind later), and not per
+    /// arena: an alias for an inner arena may be the enclosing one's own, but treating it as
+    /// an alias there too only rejects more.
+    aliases: HashSet<LocalId>,
     diags: Vec<Diagnostic>,
 }
 
@@ -34,6 +37,7 @@ pub fn check_arenas(program: &Program, ck: &Checked) -> Vec<Diagnostic> {
     let mut ac = ArenaChecker {
         ck,
         arenas: Vec::new(),
+        aliases: HashSet::new(),
         diags: Vec::new(),
     };
     for info in &ck.functions {
@@ -42,6 +46,17 @@ pub fn check_arenas(program: &Program, ck: &Checked) -> Vec<Diagnostic> {
             (Item::Struct(s), Some(m)) => &s.methods[m],
             _ => continue,
         };
+        // Aliases only grow: walk until they settle, then once more to report.
+        ac.aliases.clear();
+        let reported = ac.diags.len();
+        loop {
+            let known = ac.aliases.len();
+            ac.block(&decl.body);
+            ac.diags.truncate(reported);
+            if ac.aliases.len() == known {
+                break;
+            }
+        }
         ac.block(&decl.body);
     }
     ac.diags
@@ -85,11 +100,7 @@ impl ArenaChecker<'_> {
             return false;
         }
         if let Some(local) = self.root(e) {
-            return !self.inside_innermost(local)
-                || self
-                    .arenas
-                    .last()
-                    .is_some_and(|a| a.aliases.contains(&local));
+            return !self.inside_innermost(local) || self.aliases.contains(&local);
         }
         match &e.kind {
             ExprKind::Call { .. } => {
@@ -111,15 +122,9 @@ impl ArenaChecker<'_> {
 
     /// Records that local `local`, declared inside the open arenas, now holds `value`.
     fn bind(&mut self, local: LocalId, value: &Expr) {
-        // Judged against each arena from the innermost out: an alias of an outer object
-        // for an inner arena may be the inner arena's own for an enclosing one, but
-        // treating it as an alias there too only rejects more.
-        if self.may_alias_outer(value) {
-            for a in &mut self.arenas {
-                if a.locals.contains(&local) {
-                    a.aliases.insert(local);
-                }
-            }
+        let declared_inside = self.arenas.iter().any(|a| a.locals.contains(&local));
+        if declared_inside && self.may_alias_outer(value) {
+            self.aliases.insert(local);
         }
     }
 
@@ -138,13 +143,7 @@ impl ArenaChecker<'_> {
     /// arena: an outer binding, or an arena binding holding an outer object.
     fn outer_place(&self, e: &Expr) -> bool {
         match self.root(e) {
-            Some(local) => {
-                !self.inside_innermost(local)
-                    || self
-                        .arenas
-                        .last()
-                        .is_some_and(|a| a.aliases.contains(&local))
-            }
+            Some(local) => !self.inside_innermost(local) || self.aliases.contains(&local),
             None => false,
         }
     }
@@ -228,14 +227,12 @@ impl ArenaChecker<'_> {
                 self.arenas.push(Arena {
                     name: name.clone(),
                     locals: HashSet::new(),
-                    aliases: HashSet::new(),
                 });
                 self.block(body);
                 let done = self.arenas.pop().expect("arena");
                 // Locals of an inner arena are also inside every enclosing one.
                 for a in &mut self.arenas {
                     a.locals.extend(&done.locals);
-                    a.aliases.extend(&done.aliases);
                 }
             }
             StmtKind::Return(None) | StmtKind::Break | StmtKind::Continue | StmtKind::Pass => {}
