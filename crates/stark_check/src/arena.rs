@@ -23,6 +23,13 @@ struct Arena {
 struct ArenaChecker<'a> {
     ck: &'a Checked,
     arenas: Vec<Arena>,
+    /// Locals declared inside an arena that may hold an object from outside it (`clone()`
+    /// shares, so `mutable let alias = outer.clone()` is the outer list itself): stores into
+    /// them escape as stores into the outer binding would. Computed for a whole function
+    /// before its stores are judged (a loop may store first and rebind later), and not per
+    /// arena: an alias for an inner arena may be the enclosing one's own, but treating it as
+    /// an alias there too only rejects more.
+    aliases: HashSet<LocalId>,
     diags: Vec<Diagnostic>,
 }
 
@@ -30,6 +37,7 @@ pub fn check_arenas(program: &Program, ck: &Checked) -> Vec<Diagnostic> {
     let mut ac = ArenaChecker {
         ck,
         arenas: Vec::new(),
+        aliases: HashSet::new(),
         diags: Vec::new(),
     };
     for info in &ck.functions {
@@ -38,6 +46,17 @@ pub fn check_arenas(program: &Program, ck: &Checked) -> Vec<Diagnostic> {
             (Item::Struct(s), Some(m)) => &s.methods[m],
             _ => continue,
         };
+        // Aliases only grow: walk until they settle, then once more to report.
+        ac.aliases.clear();
+        let reported = ac.diags.len();
+        loop {
+            let known = ac.aliases.len();
+            ac.block(&decl.body);
+            ac.diags.truncate(reported);
+            if ac.aliases.len() == known {
+                break;
+            }
+        }
         ac.block(&decl.body);
     }
     ac.diags
@@ -72,6 +91,43 @@ impl ArenaChecker<'_> {
             .is_some_and(|a| a.locals.contains(&local))
     }
 
+    /// Whether the heap value `e` may be, share or contain an object allocated outside the
+    /// innermost arena: reached from an outer binding or an alias, or built by a call,
+    /// constructor or literal that was handed such a value (a call may return a `clone()`
+    /// of its argument, `pop()` an outer element, a constructor holds its arguments).
+    fn may_alias_outer(&self, e: &Expr) -> bool {
+        if !self.ck.ty(e.id).is_heap() {
+            return false;
+        }
+        if let Some(local) = self.root(e) {
+            return !self.inside_innermost(local) || self.aliases.contains(&local);
+        }
+        match &e.kind {
+            ExprKind::Call { .. } => {
+                let args = match self.ck.calls.get(&e.id) {
+                    Some(CallRes::Fn { args, .. })
+                    | Some(CallRes::Ctor { args, .. })
+                    | Some(CallRes::Builtin { args, .. }) => args,
+                    None => return true,
+                };
+                args.iter()
+                    .filter_map(|a| call_operand(e, a))
+                    .any(|a| self.may_alias_outer(a))
+            }
+            ExprKind::List(items) => items.iter().any(|i| self.may_alias_outer(i)),
+            ExprKind::Map(pairs) => pairs.iter().any(|(_, v)| self.may_alias_outer(v)),
+            _ => false,
+        }
+    }
+
+    /// Records that local `local`, declared inside the open arenas, now holds `value`.
+    fn bind(&mut self, local: LocalId, value: &Expr) {
+        let declared_inside = self.arenas.iter().any(|a| a.locals.contains(&local));
+        if declared_inside && self.may_alias_outer(value) {
+            self.aliases.insert(local);
+        }
+    }
+
     /// Whether `e` is a heap value allocated in the innermost open arena.
     fn arena_value(&self, e: &Expr) -> bool {
         if self.arenas.is_empty() || !self.ck.ty(e.id).is_heap() {
@@ -83,10 +139,11 @@ impl ArenaChecker<'_> {
         }
     }
 
-    /// Whether the place `e` (a binding or something reached from one) outlives the arena.
+    /// Whether the place `e` (a binding or something reached from one) may outlive the
+    /// arena: an outer binding, or an arena binding holding an outer object.
     fn outer_place(&self, e: &Expr) -> bool {
         match self.root(e) {
-            Some(local) => !self.inside_innermost(local),
+            Some(local) => !self.inside_innermost(local) || self.aliases.contains(&local),
             None => false,
         }
     }
@@ -121,16 +178,22 @@ impl ArenaChecker<'_> {
         match &s.kind {
             StmtKind::Let { value, .. } => {
                 self.expr(value);
-                if let Some(local) = self.ck.lets.get(&value.id) {
+                if let Some(&local) = self.ck.lets.get(&value.id) {
                     for a in &mut self.arenas {
-                        a.locals.insert(*local);
+                        a.locals.insert(local);
                     }
+                    self.bind(local, value);
                 }
             }
             StmtKind::Assign { target, value, .. } => {
                 self.expr(value);
                 if self.arena_value(value) && self.outer_place(target) {
                     self.escape(value, "stored outside the arena here", target.span);
+                }
+                if let ExprKind::Name(_) = target.kind {
+                    if let Some(NameRes::Local(local)) = self.ck.names.get(&target.id) {
+                        self.bind(*local, value);
+                    }
                 }
             }
             StmtKind::Expr(e) => self.expr(e),
@@ -232,7 +295,9 @@ impl ArenaChecker<'_> {
                 }
             }
             Some(CallRes::Fn { func, args: bound }) => {
-                // A callee that can mutate something outside may store an owned argument there.
+                // A callee that can mutate something outside may store an argument there:
+                // an owned one, or a borrowed one through `clone()` (which shares the arena
+                // object) or `WeakRef(…)` (whose target header lives in the arena's chunk).
                 let info = &self.ck.functions[*func as usize];
                 let outer_mut = bound.iter().zip(&info.params).any(|(a, p)| {
                     p.mode == ParamMode::BorrowedMut
@@ -241,10 +306,7 @@ impl ArenaChecker<'_> {
                 if !outer_mut {
                     return;
                 }
-                for (a, p) in bound.iter().zip(&info.params) {
-                    if p.mode != ParamMode::Owned {
-                        continue;
-                    }
+                for a in bound {
                     if let Some(v) = operand(a) {
                         if self.arena_value(v) {
                             self.escape(
