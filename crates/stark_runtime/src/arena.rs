@@ -177,6 +177,43 @@ impl Heap {
         Some(ptr)
     }
 
+    /// Whether a value of the innermost arena is still referenced from outside it, at its
+    /// end (after its destructors ran): `(value's type, holder's type)` of one such
+    /// reference. Only looked for when an arena value was stored into a non-arena
+    /// container meanwhile (`note_stored`), which a checked program does only in ways
+    /// that end before the arena does (a callee's temporary list) — or by an escape the
+    /// checker cannot see, such as a destructor storing `self` (E0713 covers the rest).
+    pub fn arena_escape(&mut self) -> Option<(String, String)> {
+        if !std::mem::take(&mut self.arena_stored_out) {
+            return None;
+        }
+        let arena = self.arenas.last()?;
+        let inside: std::collections::HashSet<ObjRef> = arena.objects.iter().copied().collect();
+        for e in self.live_entries() {
+            if inside.contains(&e.obj) {
+                continue;
+            }
+            let mut hit = None;
+            if e.kind == ObjKind::Weak {
+                let t = e.obj.weak_target();
+                if inside.contains(&t) {
+                    hit = Some(t);
+                }
+            } else {
+                crate::cycle::trace(e.obj, |c| {
+                    if hit.is_none() && inside.contains(&c) {
+                        hit = Some(c);
+                    }
+                });
+            }
+            if let Some(c) = hit {
+                let name = |o: ObjRef| self.type_name(o.kind(), o.type_id()).to_string();
+                return Some((name(c), name(e.obj)));
+            }
+        }
+        None
+    }
+
     /// `ArenaExit`: drops the bodies of the innermost arena's objects, releases what they
     /// own outside the arena (A3, queued on the pending stack: the caller drains), and frees
     /// the region. Destructors must already have run.

@@ -139,6 +139,9 @@ pub struct Heap {
     pub(crate) arena_active: bool,
     /// Bytes charged to objects of open arenas.
     pub(crate) arena_live: u64,
+    /// An arena value was stored into a non-arena container since the innermost arena
+    /// opened (`note_stored`): its end must check for escapes.
+    pub(crate) arena_stored_out: bool,
     /// The background cycle collector's state on the program's side (`collector`).
     pub(crate) collector: crate::collector::CollectorState,
     /// An actor's heap: its accounting is mirrored into the spawner's view (`actor.rs`).
@@ -173,6 +176,7 @@ impl Heap {
             arenas: Vec::new(),
             arena_active: false,
             arena_live: 0,
+            arena_stored_out: false,
             collector: crate::collector::CollectorState::default(),
             mirror: None,
             actors: None,
@@ -468,8 +472,9 @@ impl Heap {
 
     /// A new list taking over the references in `items`.
     pub fn alloc_list(&mut self, items: Vec<Value>) -> Result<ObjRef, OutOfMemory> {
+        let into_arena = self.arena_active;
         for &v in &items {
-            self.note_stored(v);
+            self.note_stored(v, into_arena);
         }
         let extra = list_buffer_bytes(items.capacity());
         let ptr = self.alloc_header(ObjKind::List, 0, 0, extra)?;
@@ -491,8 +496,9 @@ impl Heap {
     #[inline]
     pub fn alloc_struct(&mut self, type_id: u32, fields: &[Value]) -> Result<ObjRef, OutOfMemory> {
         let len = fields.len() as u32;
+        let into_arena = self.arena_active;
         for &v in fields {
-            self.note_stored(v);
+            self.note_stored(v, into_arena);
         }
         let ptr = self.alloc_header(ObjKind::Struct, type_id, len, 0)?;
         // SAFETY: the allocation has struct_layout(len): `len` Value slots at FIELDS_OFFSET
@@ -557,13 +563,20 @@ impl Heap {
         Ok(ObjRef(ptr))
     }
 
-    /// M14: `v` was just stored into a struct field, list or map; its metadata row now says
-    /// a field owns it. (Rows are not switched back when a value is read out and shared:
-    /// the field still owns one reference.)
+    /// M14: `v` was just stored into a struct field, list or map (`into_arena`: one carved
+    /// from an arena); its metadata row now says a field owns it. (Rows are not switched
+    /// back when a value is read out and shared: the field still owns one reference.)
+    ///
+    /// An arena value stored into a container outside any arena is how an escape the
+    /// checker could not see (E0713 is syntactic; a destructor may store `self`) would
+    /// start; it marks the arena for the check at its end (`arena_escape`).
     #[inline]
-    pub fn note_stored(&mut self, v: Value) {
+    pub fn note_stored(&mut self, v: Value, into_arena: bool) {
         if let Value::Obj(o) = v {
             let h = o.header();
+            if h.has_flag(flags::ARENA) && !into_arena {
+                self.arena_stored_out = true;
+            }
             if !h.has_flag(flags::LOCAL | flags::ARENA) {
                 if h.kind == ObjKind::Struct {
                     if h.owner() == OwnerKind::Binding {

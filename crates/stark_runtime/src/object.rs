@@ -357,6 +357,12 @@ impl ObjRef {
         h.strong.get() > 0 && !h.has_flag(flags::DEAD)
     }
 
+    /// Whether the object was carved from an arena (M10).
+    #[inline]
+    pub fn in_arena(&self) -> bool {
+        self.header().has_flag(flags::ARENA)
+    }
+
     #[inline]
     pub fn zone(&self) -> Zone {
         self.header().zone

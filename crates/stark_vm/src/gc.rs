@@ -85,6 +85,12 @@ impl<'m> Vm<'m> {
                 result?;
             }
         }
+        if let Some((value, holder)) = self.heap.arena_escape() {
+            // Freeing the region now would leave `holder` pointing into freed memory.
+            return Err(self.error_exit(crate::error::Fault::msg(format!(
+                "a `{value}` allocated in the arena is still referenced from a `{holder}` outside it when the arena ends"
+            ))));
+        }
         self.heap.close_arena();
         self.arena_frames.pop();
         self.drain()?;

@@ -94,7 +94,7 @@ impl<'m> Vm<'m> {
         // temporary in pieces, and reading them back stalled store forwarding (a quarter of
         // nbody's time was the `set_field` of a Float).
         macro_rules! store_moved {
-            ($slot:expr, $src:expr) => {{
+            ($container:expr, $slot:expr, $src:expr) => {{
                 let slot: &mut Value = $slot;
                 let old = match *slot {
                     Value::Obj(o) => Some(o),
@@ -104,7 +104,7 @@ impl<'m> Vm<'m> {
                     Value::Float(x) => *slot = Value::Float(x),
                     Value::Int(x) => *slot = Value::Int(x),
                     v => {
-                        self.heap.note_stored(v);
+                        self.heap.note_stored(v, $container.in_arena());
                         *slot = v;
                     }
                 }
@@ -520,7 +520,7 @@ impl<'m> Vm<'m> {
                     let Some(slot) = o.fields_mut().get_mut(field as usize) else {
                         fault!(Fault::msg("internal error: field index out of range"))
                     };
-                    store_moved!(slot, src);
+                    store_moved!(o, slot, src);
                 }
 
                 Instr::NewList { dst, args, argc } => {
@@ -569,7 +569,7 @@ impl<'m> Vm<'m> {
                     let Some(slot) = usize::try_from(i).ok().and_then(|i| items.get_mut(i)) else {
                         fault!(natives::list::index_error(i, len))
                     };
-                    store_moved!(slot, src);
+                    store_moved!(l, slot, src);
                 }
                 Instr::Unwrap { dst, src, expr } => {
                     let v = reg!(src);

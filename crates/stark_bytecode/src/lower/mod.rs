@@ -97,8 +97,9 @@ pub(crate) struct Val {
 #[derive(Default)]
 pub(crate) struct Scope {
     pub owned: Vec<Reg>,
-    /// The scope is an `arena` block: leaving it closes the arena.
-    pub arena: bool,
+    /// The scope is an `arena` block (its `arena NAME` header): leaving it closes the
+    /// arena, and a failure at that point (an escape found at run time) points there.
+    pub arena: Option<Span>,
 }
 
 pub(crate) struct LoopCtx {
@@ -270,26 +271,26 @@ impl<'a> FnLower<'a> {
         for &reg in scope.owned.iter().rev() {
             self.emit(Instr::Drop { reg }, span);
         }
-        if scope.arena {
-            self.emit(Instr::ArenaExit, span);
+        if let Some(header) = scope.arena {
+            self.emit(Instr::ArenaExit, header);
         }
     }
 
     /// Drops (without closing) every scope from `depth` up, innermost first: the clean-up
     /// before `break`, `continue` and `return` jump out of them.
     pub fn drop_scopes_from(&mut self, depth: usize, span: Span) {
-        // `None` stands for closing an arena, in its place in the order.
-        let mut steps: Vec<Option<Reg>> = Vec::new();
+        // `Err(header)` stands for closing an arena, in its place in the order.
+        let mut steps: Vec<Result<Reg, Span>> = Vec::new();
         for scope in self.scopes[depth..].iter().rev() {
-            steps.extend(scope.owned.iter().rev().map(|r| Some(*r)));
-            if scope.arena {
-                steps.push(None);
+            steps.extend(scope.owned.iter().rev().map(|r| Ok(*r)));
+            if let Some(header) = scope.arena {
+                steps.push(Err(header));
             }
         }
         for step in steps {
             match step {
-                Some(reg) => self.emit(Instr::Drop { reg }, span),
-                None => self.emit(Instr::ArenaExit, span),
+                Ok(reg) => self.emit(Instr::Drop { reg }, span),
+                Err(header) => self.emit(Instr::ArenaExit, header),
             };
         }
     }

@@ -160,10 +160,11 @@ impl FnLower<'_> {
                 }
             },
             StmtKind::Arena { name, body } => {
+                let header = Span::new(span.start as usize, name.span.end as usize);
                 let name = self.strings.intern(&name.name);
                 self.emit(Instr::ArenaEnter { name }, span);
                 self.open_scope();
-                self.scopes.last_mut().expect("scope").arena = true;
+                self.scopes.last_mut().expect("scope").arena = Some(header);
                 self.block_stmts(&body.stmts);
                 let end = Span::new(body.span.end as usize, body.span.end as usize);
                 self.close_scope(end);

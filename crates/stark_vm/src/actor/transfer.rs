@@ -231,7 +231,8 @@ pub(crate) fn import(heap: &mut Heap, g: Graph) -> Result<Vec<Value>, OutOfMemor
         let o = objs[i];
         for (slot, c) in children.into_iter().enumerate() {
             let v = value(heap, c);
-            heap.note_stored(v);
+            // An actor's heap has no arena open while it imports.
+            heap.note_stored(v, false);
             match o.kind() {
                 ObjKind::Struct => o.fields_mut()[slot] = v,
                 ObjKind::List => o.list_mut()[slot] = v,
