@@ -30,6 +30,9 @@ const SAMPLE: &[&str] = &[
     "stream_basics",
     "copy_deep",
     "clone_refcount",
+    "arena_callee_temporary",
+    "for_list_borrow",
+    "rc_constants",
 ];
 
 /// Programs whose output depends on the collector thread getting CPU time: Valgrind runs
