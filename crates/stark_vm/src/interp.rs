@@ -238,7 +238,7 @@ impl<'m> Vm<'m> {
                 Instr::FMul { dst, a, b } => float_op!(dst, a, b, |x, y| x * y),
                 Instr::FDiv { dst, a, b } => float_op!(dst, a, b, |x, y| x / y),
                 Instr::FMod { dst, a, b } => float_op!(dst, a, b, |x, y| arith::fmod(x, y)),
-                Instr::FPow { dst, a, b } => float_op!(dst, a, b, |x, y| x.powf(y)),
+                Instr::FPow { dst, a, b } => float_op!(dst, a, b, |x, y| arith::fpow(x, y)),
                 Instr::FMulAdd { dst, acc, a, b } => match (reg!(acc), reg!(a), reg!(b)) {
                     (Value::Float(s), Value::Float(x), Value::Float(y)) => {
                         reg!(dst) = Value::Float(s + x * y)
