@@ -140,9 +140,13 @@ impl<'m> Vm<'m> {
             // never runs off the end: `pc` starts at 0, a call's resumption point follows a
             // `Call` (never the last instruction), and every other step goes to the next
             // instruction after a non-final one or to a jump target.
-            let instr = unsafe { *code.get_unchecked(pc) };
+            let instr: &Instr = unsafe { code.get_unchecked(pc) };
             pc += 1;
-            match instr {
+            // Matched through the reference, so each handler loads only its own operands:
+            // copying the whole instruction first had LLVM decode every operand slot before
+            // the jump, and the registers that took left `pc` spilled to memory (a store and
+            // a reload on every instruction).
+            match *instr {
                 Instr::LoadInt { dst, value } => reg!(dst) = Value::Int(value),
                 Instr::LoadFloat { dst, value } => reg!(dst) = Value::Float(value),
                 Instr::LoadBool { dst, value } => reg!(dst) = Value::Bool(value),
@@ -265,7 +269,7 @@ impl<'m> Vm<'m> {
                         fault!(arith::operand_fault("float"))
                     };
                     // A Float field holds no reference: nothing to release.
-                    *slot = Value::Float(if matches!(instr, Instr::FieldFMulAdd { .. }) {
+                    *slot = Value::Float(if matches!(*instr, Instr::FieldFMulAdd { .. }) {
                         s + x * y
                     } else {
                         s - x * y
