@@ -20,17 +20,37 @@ impl<'m> Vm<'m> {
         let mut code: &'m [Instr] = &module.functions[self.frames[fi].func as usize].code;
         let mut pc = self.frames[fi].pc;
         let mut base = self.frames[fi].base;
+        // The current frame's registers: `self.stack`'s buffer plus `base`, kept in a local
+        // so that a register operand costs one add rather than reloading the buffer pointer
+        // and `base` (R1: re-derived by `sync!` whenever the buffer may have moved or been
+        // borrowed — after a call, a return, anything that can run a destructor or the
+        // collector, and every handler that takes a slice of `self.stack`).
+        let mut regs: *mut Value;
+        macro_rules! sync {
+            () => {
+                debug_assert!(base <= self.stack.len());
+                // SAFETY: F1 (vm.rs): `base` is at most the stack's length, so the result
+                // points into the buffer or one past its end.
+                regs = unsafe { self.stack.as_mut_ptr().add(base) };
+            };
+        }
+        sync!();
 
         // Register `r` of the current frame, without a bounds check.
         macro_rules! reg {
             ($r:expr) => {
                 *{
-                    let i = base + $r as usize;
-                    debug_assert!(i < self.stack.len());
+                    let r = $r as usize;
+                    debug_assert!(base + r < self.stack.len());
+                    debug_assert!(std::ptr::eq(
+                        regs,
+                        self.stack.as_mut_ptr().wrapping_add(base)
+                    ));
                     // SAFETY: V1 (verify.rs) — every register operand is below its function's
                     // `num_regs` — and F1 (vm.rs) — while a frame runs, the stack holds at
-                    // least `base + num_regs` values — so `i` is in bounds.
-                    unsafe { self.stack.get_unchecked_mut(i) }
+                    // least `base + num_regs` values — so `base + r` is in bounds; R1 keeps
+                    // `regs` pointing at `base` in the stack's current buffer.
+                    unsafe { &mut *regs.add(r) }
                 }
             };
         }
@@ -56,6 +76,7 @@ impl<'m> Vm<'m> {
                 if self.heap.pending_len() > self.drain_floor {
                     self.frames[fi].pc = pc;
                     self.drain()?;
+                    sync!();
                 }
             };
         }
@@ -128,6 +149,7 @@ impl<'m> Vm<'m> {
                 code = &module.functions[caller.func as usize].code;
                 pc = caller.pc;
                 base = caller.base;
+                sync!();
                 reg!(done.ret_dst) = v;
                 self.resume_arena(fi);
             }};
@@ -328,6 +350,7 @@ impl<'m> Vm<'m> {
                     if self.heap.gc_poll() && (target as usize) < pc {
                         self.frames[fi].pc = pc;
                         self.gc_safepoint()?;
+                        sync!();
                     }
                     pc = target as usize;
                 }
@@ -348,6 +371,7 @@ impl<'m> Vm<'m> {
                             if (target as usize) < pc && self.heap.gc_poll() {
                                 self.frames[fi].pc = pc;
                                 self.gc_safepoint()?;
+                                sync!();
                             }
                             pc = target as usize;
                         }
@@ -360,6 +384,7 @@ impl<'m> Vm<'m> {
                             if (target as usize) < pc && self.heap.gc_poll() {
                                 self.frames[fi].pc = pc;
                                 self.gc_safepoint()?;
+                                sync!();
                             }
                             pc = target as usize;
                         }
@@ -382,6 +407,7 @@ impl<'m> Vm<'m> {
                             if (target as usize) < pc && self.heap.gc_poll() {
                                 self.frames[fi].pc = pc;
                                 self.gc_safepoint()?;
+                                sync!();
                             }
                             pc = target as usize;
                         }
@@ -404,6 +430,7 @@ impl<'m> Vm<'m> {
                             if (target as usize) < pc && self.heap.gc_poll() {
                                 self.frames[fi].pc = pc;
                                 self.gc_safepoint()?;
+                                sync!();
                             }
                             pc = target as usize;
                         }
@@ -416,6 +443,7 @@ impl<'m> Vm<'m> {
                             if (target as usize) < pc && self.heap.gc_poll() {
                                 self.frames[fi].pc = pc;
                                 self.gc_safepoint()?;
+                                sync!();
                             }
                             pc = target as usize;
                         }
@@ -435,6 +463,7 @@ impl<'m> Vm<'m> {
                         fault!(Fault::Error(stack_overflow_message()));
                     }
                     if self.heap.gc_poll() {
+                        // `regs` is re-derived below, once the stack has grown.
                         self.frames[fi].pc = pc;
                         self.gc_safepoint()?;
                     }
@@ -448,6 +477,7 @@ impl<'m> Vm<'m> {
                     let from = base + args as usize;
                     self.stack.extend_from_within(from..from + argc);
                     self.stack.resize(new_base + size, Value::None);
+                    sync!();
                     // The callee takes over an owned argument's reference; which parameters
                     // are owned was worked out once, at load time (`Vm::owned_params`).
                     match self.owned_params.get(func as usize) {
@@ -477,6 +507,7 @@ impl<'m> Vm<'m> {
                     code = &callee.code;
                     pc = 0;
                     base = new_base;
+                    sync!();
                 }
                 Instr::Ret { src } => {
                     let v = std::mem::replace(&mut reg!(src), Value::None);
@@ -487,6 +518,7 @@ impl<'m> Vm<'m> {
                 Instr::ArenaExit => {
                     self.frames[fi].pc = pc;
                     self.arena_exit(fi)?;
+                    sync!();
                 }
 
                 Instr::NewStruct {
@@ -506,6 +538,7 @@ impl<'m> Vm<'m> {
                     for slot in &mut self.stack[from..from + argc as usize] {
                         *slot = Value::None;
                     }
+                    sync!();
                     reg!(dst) = Value::Obj(obj);
                 }
                 Instr::GetField { dst, obj, field } => {
@@ -534,6 +567,7 @@ impl<'m> Vm<'m> {
                     for slot in &mut self.stack[from..from + argc as usize] {
                         *slot = Value::None;
                     }
+                    sync!();
                     reg!(dst) = Value::Obj(list);
                 }
                 Instr::NewMap { dst, args, argc } => {
@@ -552,6 +586,7 @@ impl<'m> Vm<'m> {
                             self.heap.decref(old);
                         }
                     }
+                    sync!();
                     drain!();
                 }
                 Instr::ListGet { dst, list, index } => {
@@ -630,6 +665,7 @@ impl<'m> Vm<'m> {
                             self.stack[from + i] = Value::None;
                         }
                     }
+                    sync!();
                     reg!(dst) = result;
                     drain!();
                 }
