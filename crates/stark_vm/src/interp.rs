@@ -297,6 +297,32 @@ impl<'m> Vm<'m> {
                         s - x * y
                     });
                 }
+                Instr::FieldFSub { dst, a, fa, b, fb } => {
+                    let (Value::Obj(p), Value::Obj(q)) = (reg!(a), reg!(b)) else {
+                        fault!(Fault::msg("internal error: field access on a non-object"))
+                    };
+                    let (Some(&x), Some(&y)) =
+                        (p.fields().get(fa as usize), q.fields().get(fb as usize))
+                    else {
+                        fault!(Fault::msg("internal error: field index out of range"))
+                    };
+                    match (x, y) {
+                        (Value::Float(x), Value::Float(y)) => reg!(dst) = Value::Float(x - y),
+                        _ => fault!(arith::operand_fault("float")),
+                    }
+                }
+                Instr::FieldFMul { dst, obj, field, b } => {
+                    let Value::Obj(o) = reg!(obj) else {
+                        fault!(Fault::msg("internal error: field access on a non-object"))
+                    };
+                    let Some(&x) = o.fields().get(field as usize) else {
+                        fault!(Fault::msg("internal error: field index out of range"))
+                    };
+                    match (x, reg!(b)) {
+                        (Value::Float(x), Value::Float(y)) => reg!(dst) = Value::Float(x * y),
+                        _ => fault!(arith::operand_fault("float")),
+                    }
+                }
                 Instr::FNeg { dst, src } => match reg!(src) {
                     Value::Float(x) => reg!(dst) = Value::Float(-x),
                     _ => fault!(arith::operand_fault("float")),
