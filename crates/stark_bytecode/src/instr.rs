@@ -255,6 +255,22 @@ pub enum Instr {
         a: Reg,
         b: Reg,
     },
+    /// `dst = a.fa - b.fb` on Float fields: the optimiser's form of `get_field` +
+    /// `get_field` + `fsub` (`p.x - q.x`), one dispatch instead of three.
+    FieldFSub {
+        dst: Reg,
+        a: Reg,
+        fa: u16,
+        b: Reg,
+        fb: u16,
+    },
+    /// `dst = obj.field * b` on a Float field: `get_field` + `fmul` (`p.mass * m`).
+    FieldFMul {
+        dst: Reg,
+        obj: Reg,
+        field: u16,
+        b: Reg,
+    },
     /// Int -> Float (for mixed arithmetic).
     IToF {
         dst: Reg,

@@ -139,6 +139,20 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
             r(a),
             r(b)
         ),
+        Instr::FieldFSub { dst, a, fa, b, fb } => format!(
+            "{:<12} {}, {}.{fa} - {}.{fb}",
+            "field_fsub",
+            r(dst),
+            r(a),
+            r(b)
+        ),
+        Instr::FieldFMul { dst, obj, field, b } => format!(
+            "{:<12} {}, {}.{field} * {}",
+            "field_fmul",
+            r(dst),
+            r(obj),
+            r(b)
+        ),
         Instr::IToF { dst, src } => format!("{:<12} {}, {}", "itof", r(dst), r(src)),
         Instr::Not { dst, src } => format!("{:<12} {}, {}", "not", r(dst), r(src)),
         Instr::BCmp { op, dst, a, b } => bin(&format!("bcmp.{}", op.name()), dst, a, b),

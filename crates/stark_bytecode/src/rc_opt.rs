@@ -112,7 +112,9 @@ pub(crate) fn defs(instr: &Instr, out: &mut Vec<Reg>) {
         | Instr::SCmp { dst, .. }
         | Instr::Equal { dst, .. }
         | Instr::FMulAdd { dst, .. }
-        | Instr::FMulSub { dst, .. } => out.push(dst),
+        | Instr::FMulSub { dst, .. }
+        | Instr::FieldFSub { dst, .. }
+        | Instr::FieldFMul { dst, .. } => out.push(dst),
         Instr::IncJumpICmp { a, .. } | Instr::IncJumpICmpImm { a, .. } => out.push(a),
         Instr::FieldFMulAdd { .. } | Instr::FieldFMulSub { .. } => {}
         Instr::Call {
@@ -192,6 +194,8 @@ pub fn touches(instr: &Instr, r: Reg) -> bool {
         Instr::FieldFMulAdd { obj, a, b, .. } | Instr::FieldFMulSub { obj, a, b, .. } => {
             obj == r || a == r || b == r
         }
+        Instr::FieldFSub { dst, a, b, .. } => dst == r || a == r || b == r,
+        Instr::FieldFMul { dst, obj, b, .. } => dst == r || obj == r || b == r,
         Instr::IAddImm { dst, a, .. }
         | Instr::IMulImm { dst, a, .. }
         | Instr::IDivImm { dst, a, .. }

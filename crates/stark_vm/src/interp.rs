@@ -20,17 +20,37 @@ impl<'m> Vm<'m> {
         let mut code: &'m [Instr] = &module.functions[self.frames[fi].func as usize].code;
         let mut pc = self.frames[fi].pc;
         let mut base = self.frames[fi].base;
+        // The current frame's registers: `self.stack`'s buffer plus `base`, kept in a local
+        // so that a register operand costs one add rather than reloading the buffer pointer
+        // and `base` (R1: re-derived by `sync!` whenever the buffer may have moved or been
+        // borrowed — after a call, a return, anything that can run a destructor or the
+        // collector, and every handler that takes a slice of `self.stack`).
+        let mut regs: *mut Value;
+        macro_rules! sync {
+            () => {
+                debug_assert!(base <= self.stack.len());
+                // SAFETY: F1 (vm.rs): `base` is at most the stack's length, so the result
+                // points into the buffer or one past its end.
+                regs = unsafe { self.stack.as_mut_ptr().add(base) };
+            };
+        }
+        sync!();
 
         // Register `r` of the current frame, without a bounds check.
         macro_rules! reg {
             ($r:expr) => {
                 *{
-                    let i = base + $r as usize;
-                    debug_assert!(i < self.stack.len());
+                    let r = $r as usize;
+                    debug_assert!(base + r < self.stack.len());
+                    debug_assert!(std::ptr::eq(
+                        regs,
+                        self.stack.as_mut_ptr().wrapping_add(base)
+                    ));
                     // SAFETY: V1 (verify.rs) — every register operand is below its function's
                     // `num_regs` — and F1 (vm.rs) — while a frame runs, the stack holds at
-                    // least `base + num_regs` values — so `i` is in bounds.
-                    unsafe { self.stack.get_unchecked_mut(i) }
+                    // least `base + num_regs` values — so `base + r` is in bounds; R1 keeps
+                    // `regs` pointing at `base` in the stack's current buffer.
+                    unsafe { &mut *regs.add(r) }
                 }
             };
         }
@@ -56,6 +76,7 @@ impl<'m> Vm<'m> {
                 if self.heap.pending_len() > self.drain_floor {
                     self.frames[fi].pc = pc;
                     self.drain()?;
+                    sync!();
                 }
             };
         }
@@ -128,6 +149,7 @@ impl<'m> Vm<'m> {
                 code = &module.functions[caller.func as usize].code;
                 pc = caller.pc;
                 base = caller.base;
+                sync!();
                 reg!(done.ret_dst) = v;
                 self.resume_arena(fi);
             }};
@@ -140,9 +162,13 @@ impl<'m> Vm<'m> {
             // never runs off the end: `pc` starts at 0, a call's resumption point follows a
             // `Call` (never the last instruction), and every other step goes to the next
             // instruction after a non-final one or to a jump target.
-            let instr = unsafe { *code.get_unchecked(pc) };
+            let instr: &Instr = unsafe { code.get_unchecked(pc) };
             pc += 1;
-            match instr {
+            // Matched through the reference, so each handler loads only its own operands:
+            // copying the whole instruction first had LLVM decode every operand slot before
+            // the jump, and the registers that took left `pc` spilled to memory (a store and
+            // a reload on every instruction).
+            match *instr {
                 Instr::LoadInt { dst, value } => reg!(dst) = Value::Int(value),
                 Instr::LoadFloat { dst, value } => reg!(dst) = Value::Float(value),
                 Instr::LoadBool { dst, value } => reg!(dst) = Value::Bool(value),
@@ -238,7 +264,7 @@ impl<'m> Vm<'m> {
                 Instr::FMul { dst, a, b } => float_op!(dst, a, b, |x, y| x * y),
                 Instr::FDiv { dst, a, b } => float_op!(dst, a, b, |x, y| x / y),
                 Instr::FMod { dst, a, b } => float_op!(dst, a, b, |x, y| arith::fmod(x, y)),
-                Instr::FPow { dst, a, b } => float_op!(dst, a, b, |x, y| x.powf(y)),
+                Instr::FPow { dst, a, b } => float_op!(dst, a, b, |x, y| arith::fpow(x, y)),
                 Instr::FMulAdd { dst, acc, a, b } => match (reg!(acc), reg!(a), reg!(b)) {
                     (Value::Float(s), Value::Float(x), Value::Float(y)) => {
                         reg!(dst) = Value::Float(s + x * y)
@@ -265,11 +291,37 @@ impl<'m> Vm<'m> {
                         fault!(arith::operand_fault("float"))
                     };
                     // A Float field holds no reference: nothing to release.
-                    *slot = Value::Float(if matches!(instr, Instr::FieldFMulAdd { .. }) {
+                    *slot = Value::Float(if matches!(*instr, Instr::FieldFMulAdd { .. }) {
                         s + x * y
                     } else {
                         s - x * y
                     });
+                }
+                Instr::FieldFSub { dst, a, fa, b, fb } => {
+                    let (Value::Obj(p), Value::Obj(q)) = (reg!(a), reg!(b)) else {
+                        fault!(Fault::msg("internal error: field access on a non-object"))
+                    };
+                    let (Some(&x), Some(&y)) =
+                        (p.fields().get(fa as usize), q.fields().get(fb as usize))
+                    else {
+                        fault!(Fault::msg("internal error: field index out of range"))
+                    };
+                    match (x, y) {
+                        (Value::Float(x), Value::Float(y)) => reg!(dst) = Value::Float(x - y),
+                        _ => fault!(arith::operand_fault("float")),
+                    }
+                }
+                Instr::FieldFMul { dst, obj, field, b } => {
+                    let Value::Obj(o) = reg!(obj) else {
+                        fault!(Fault::msg("internal error: field access on a non-object"))
+                    };
+                    let Some(&x) = o.fields().get(field as usize) else {
+                        fault!(Fault::msg("internal error: field index out of range"))
+                    };
+                    match (x, reg!(b)) {
+                        (Value::Float(x), Value::Float(y)) => reg!(dst) = Value::Float(x * y),
+                        _ => fault!(arith::operand_fault("float")),
+                    }
                 }
                 Instr::FNeg { dst, src } => match reg!(src) {
                     Value::Float(x) => reg!(dst) = Value::Float(-x),
@@ -324,6 +376,7 @@ impl<'m> Vm<'m> {
                     if self.heap.gc_poll() && (target as usize) < pc {
                         self.frames[fi].pc = pc;
                         self.gc_safepoint()?;
+                        sync!();
                     }
                     pc = target as usize;
                 }
@@ -344,6 +397,7 @@ impl<'m> Vm<'m> {
                             if (target as usize) < pc && self.heap.gc_poll() {
                                 self.frames[fi].pc = pc;
                                 self.gc_safepoint()?;
+                                sync!();
                             }
                             pc = target as usize;
                         }
@@ -356,6 +410,7 @@ impl<'m> Vm<'m> {
                             if (target as usize) < pc && self.heap.gc_poll() {
                                 self.frames[fi].pc = pc;
                                 self.gc_safepoint()?;
+                                sync!();
                             }
                             pc = target as usize;
                         }
@@ -378,6 +433,7 @@ impl<'m> Vm<'m> {
                             if (target as usize) < pc && self.heap.gc_poll() {
                                 self.frames[fi].pc = pc;
                                 self.gc_safepoint()?;
+                                sync!();
                             }
                             pc = target as usize;
                         }
@@ -400,6 +456,7 @@ impl<'m> Vm<'m> {
                             if (target as usize) < pc && self.heap.gc_poll() {
                                 self.frames[fi].pc = pc;
                                 self.gc_safepoint()?;
+                                sync!();
                             }
                             pc = target as usize;
                         }
@@ -412,6 +469,7 @@ impl<'m> Vm<'m> {
                             if (target as usize) < pc && self.heap.gc_poll() {
                                 self.frames[fi].pc = pc;
                                 self.gc_safepoint()?;
+                                sync!();
                             }
                             pc = target as usize;
                         }
@@ -431,6 +489,7 @@ impl<'m> Vm<'m> {
                         fault!(Fault::Error(stack_overflow_message()));
                     }
                     if self.heap.gc_poll() {
+                        // `regs` is re-derived below, once the stack has grown.
                         self.frames[fi].pc = pc;
                         self.gc_safepoint()?;
                     }
@@ -444,6 +503,7 @@ impl<'m> Vm<'m> {
                     let from = base + args as usize;
                     self.stack.extend_from_within(from..from + argc);
                     self.stack.resize(new_base + size, Value::None);
+                    sync!();
                     // The callee takes over an owned argument's reference; which parameters
                     // are owned was worked out once, at load time (`Vm::owned_params`).
                     match self.owned_params.get(func as usize) {
@@ -473,6 +533,7 @@ impl<'m> Vm<'m> {
                     code = &callee.code;
                     pc = 0;
                     base = new_base;
+                    sync!();
                 }
                 Instr::Ret { src } => {
                     let v = std::mem::replace(&mut reg!(src), Value::None);
@@ -483,6 +544,7 @@ impl<'m> Vm<'m> {
                 Instr::ArenaExit => {
                     self.frames[fi].pc = pc;
                     self.arena_exit(fi)?;
+                    sync!();
                 }
 
                 Instr::NewStruct {
@@ -502,6 +564,7 @@ impl<'m> Vm<'m> {
                     for slot in &mut self.stack[from..from + argc as usize] {
                         *slot = Value::None;
                     }
+                    sync!();
                     reg!(dst) = Value::Obj(obj);
                 }
                 Instr::GetField { dst, obj, field } => {
@@ -530,6 +593,7 @@ impl<'m> Vm<'m> {
                     for slot in &mut self.stack[from..from + argc as usize] {
                         *slot = Value::None;
                     }
+                    sync!();
                     reg!(dst) = Value::Obj(list);
                 }
                 Instr::NewMap { dst, args, argc } => {
@@ -548,6 +612,7 @@ impl<'m> Vm<'m> {
                             self.heap.decref(old);
                         }
                     }
+                    sync!();
                     drain!();
                 }
                 Instr::ListGet { dst, list, index } => {
@@ -626,6 +691,7 @@ impl<'m> Vm<'m> {
                             self.stack[from + i] = Value::None;
                         }
                     }
+                    sync!();
                     reg!(dst) = result;
                     drain!();
                 }

@@ -184,6 +184,16 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
                 reg(a)?;
                 reg(b)?;
             }
+            Instr::FieldFSub { dst, a, b, .. } => {
+                reg(dst)?;
+                reg(a)?;
+                reg(b)?;
+            }
+            Instr::FieldFMul { dst, obj, b, .. } => {
+                reg(dst)?;
+                reg(obj)?;
+                reg(b)?;
+            }
             Instr::JumpICmpImm { a, target: t, .. }
             | Instr::IncJumpICmpImm { a, target: t, .. } => {
                 reg(a)?;

@@ -142,6 +142,16 @@ pub(crate) fn operands(instr: &mut Instr, mut f: impl FnMut(&mut Reg, Role)) {
             f(b, Read);
             f(dst, Def);
         }
+        Instr::FieldFSub { dst, a, b, .. } => {
+            f(a, Read);
+            f(b, Read);
+            f(dst, Def);
+        }
+        Instr::FieldFMul { dst, obj, b, .. } => {
+            f(obj, Read);
+            f(b, Read);
+            f(dst, Def);
+        }
         Instr::Ret { src } => f(src, Owner { clears: true }),
         Instr::Call {
             dst, args, argc, ..

@@ -30,6 +30,9 @@ pub(crate) fn simplify(f: &mut Function) {
     if fuse_field_updates(f) {
         remove_dead(f);
     }
+    if fuse_field_reads(f) {
+        remove_dead(f);
+    }
     remove_rc_pairs(f);
 }
 
@@ -109,6 +112,8 @@ fn stores_nothing(instr: &Instr) -> bool {
             | Instr::FPow { .. }
             | Instr::FMulAdd { .. }
             | Instr::FMulSub { .. }
+            | Instr::FieldFSub { .. }
+            | Instr::FieldFMul { .. }
             | Instr::IToF { .. }
     )
 }
@@ -188,6 +193,84 @@ fn fuse_field_updates(f: &mut Function) -> bool {
         };
         dead[g] = true;
         dead[m + 1] = true;
+    }
+    let changed = dead.iter().any(|d| *d);
+    f.remove_instrs(&dead);
+    changed
+}
+
+/// Float arithmetic on fields read just before, into one instruction, when the field
+/// temporaries are dead afterwards:
+/// `get_field t, a.i; get_field u, b.j; fsub d, t, u` becomes `field_fsub d, a.i - b.j`
+/// (either read order), and `get_field t, o.k; fmul d, t, x` becomes `field_fmul d, o.k * x`.
+/// The fused instruction reads the same fields in the same state (nothing runs between the
+/// reads and the arithmetic) and computes the same operation on the same operand order.
+fn fuse_field_reads(f: &mut Function) -> bool {
+    let live = Liveness::of(f);
+    let starts = block_starts(&f.code);
+    let n = f.code.len();
+    let mut dead = vec![false; n];
+    // `t` (a temporary the fusion no longer writes) is not read after instruction `at`.
+    let gone = |code: &[Instr], t: Reg, d: Reg, at: usize| d == t || !live.live_after(code, at, t);
+    let mut i = 0;
+    while i + 1 < n {
+        if starts[i + 1] {
+            i += 1;
+            continue;
+        }
+        let Instr::GetField {
+            dst: t,
+            obj: o,
+            field: k,
+        } = f.code[i]
+        else {
+            i += 1;
+            continue;
+        };
+        if i + 2 < n && !starts[i + 2] {
+            if let (
+                Instr::GetField {
+                    dst: u,
+                    obj: o2,
+                    field: k2,
+                },
+                Instr::FSub { dst, a: x, b: y },
+            ) = (f.code[i + 1], f.code[i + 2])
+            {
+                let reads = (x == t && y == u) || (x == u && y == t);
+                if reads
+                    && t != u
+                    && o2 != t
+                    && gone(&f.code, t, dst, i + 2)
+                    && gone(&f.code, u, dst, i + 2)
+                {
+                    let ((a, fa), (b, fb)) = if x == t {
+                        ((o, k), (o2, k2))
+                    } else {
+                        ((o2, k2), (o, k))
+                    };
+                    f.code[i + 2] = Instr::FieldFSub { dst, a, fa, b, fb };
+                    dead[i] = true;
+                    dead[i + 1] = true;
+                    i += 3;
+                    continue;
+                }
+            }
+        }
+        if let Instr::FMul { dst, a: x, b } = f.code[i + 1] {
+            if x == t && b != t && gone(&f.code, t, dst, i + 1) {
+                f.code[i + 1] = Instr::FieldFMul {
+                    dst,
+                    obj: o,
+                    field: k,
+                    b,
+                };
+                dead[i] = true;
+                i += 2;
+                continue;
+            }
+        }
+        i += 1;
     }
     let changed = dead.iter().any(|d| *d);
     f.remove_instrs(&dead);
