@@ -259,6 +259,21 @@ impl ArenaChecker<'_> {
                 self.expr(b);
                 idx.iter().for_each(|i| self.expr(i));
             }
+            // Sending moves the value into the actor, which may outlive the arena (the
+            // actor gets its own copy, but M1's move is what the program wrote).
+            ExprKind::Spawn { call, quota } => {
+                if let Some(q) = quota {
+                    self.expr(q);
+                }
+                if let ExprKind::Call { args, .. } = &call.kind {
+                    for a in args {
+                        self.expr(&a.value);
+                        if self.arena_value(&a.value) {
+                            self.escape(&a.value, "sent to an actor here", e.span);
+                        }
+                    }
+                }
+            }
             ExprKind::List(items) => items.iter().for_each(|i| self.expr(i)),
             ExprKind::Map(pairs) => pairs.iter().for_each(|(k, v)| {
                 self.expr(k);
