@@ -1,5 +1,7 @@
-//! `cargo +nightly fuzz run parse`: the front end must never panic, hang or overflow the
-//! stack on any UTF-8 input.
+//! `cargo +nightly fuzz run parse` (or `RUSTC_BOOTSTRAP=1 cargo fuzz run parse` on stable):
+//! the front end must never panic, hang or overflow the stack on any UTF-8 input, and a
+//! program it accepts must compile (lowering, RC passes, optimiser) to bytecode the VM's
+//! verifier accepts. Seed it with the UI programs: `cp ../tests/ui/*/*.stark corpus/parse/`.
 
 #![no_main]
 
@@ -13,5 +15,14 @@ fuzz_target!(|data: &[u8]| {
             assert!(diag.primary.span.end as usize <= source.len());
         }
         let _ = program.expr_count;
+        if diags.is_empty() {
+            let (checked, diags) = stark_check::check(&program);
+            if diags.is_empty() {
+                let module = stark_bytecode::compile(&program, &checked, source);
+                if let Err(e) = stark_vm::verify(&module) {
+                    panic!("compiled bytecode fails verification: {e}");
+                }
+            }
+        }
     }
 });
