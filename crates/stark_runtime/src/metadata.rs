@@ -1,6 +1,9 @@
-//! The allocation metadata table (M14): one row per live allocation, so that profiles,
-//! traces, `usage_by_type` and the cycle collector can enumerate the live objects of a zone
-//! without walking the object graph.
+//! The allocation metadata table (M14), so that profiles, traces, `usage_by_type` and the
+//! cycle collector can enumerate the live objects of a zone without walking the object
+//! graph. This table holds one row per live allocation whose size can change (strings,
+//! lists, maps, weak refs, tensors, datasets, streams, tasks). Structs have no row here:
+//! their header carries the same facts and the struct slabs (`slab.rs`) enumerate them;
+//! `Heap::live_entries` gives both halves as one list of `MetaEntry`.
 
 use crate::object::ObjKind;
 use crate::value::ObjRef;
