@@ -146,9 +146,17 @@ impl Heap {
                 }
             }
             ObjKind::Stream => {
-                // SAFETY: as for Tensor. Dropping the body flushes and closes the file (M3:
-                // a stream released without `close` is closed by its release).
-                drop(unsafe { std::ptr::read(&(*(base as *const StreamObj)).body) });
+                // SAFETY: as for Tensor. Dropping the body closes the file (M3: a stream
+                // released without `close` is closed by its release).
+                let mut body = unsafe { std::ptr::read(&(*(base as *const StreamObj)).body) };
+                // Flushed here rather than by `BufWriter`'s drop, which would swallow a
+                // failure: data lost on the way to the file must not go unnoticed.
+                if let Some(w) = body.writer.as_mut() {
+                    if let Err(e) = std::io::Write::flush(w) {
+                        self.io_failure.get_or_insert((body.path.clone(), e));
+                    }
+                }
+                drop(body);
             }
             _ => {}
         }

@@ -139,6 +139,9 @@ pub struct Heap {
     pub(crate) arena_active: bool,
     /// Bytes charged to objects of open arenas.
     pub(crate) arena_live: u64,
+    /// A stream released without `close()` whose buffered output could not be written
+    /// (its path and the error); the VM reports it as a runtime error after the release.
+    pub(crate) io_failure: Option<(String, std::io::Error)>,
     /// An arena value was stored into a non-arena container since the innermost arena
     /// opened (`note_stored`): its end must check for escapes.
     pub(crate) arena_stored_out: bool,
@@ -177,6 +180,7 @@ impl Heap {
             arena_active: false,
             arena_live: 0,
             arena_stored_out: false,
+            io_failure: None,
             collector: crate::collector::CollectorState::default(),
             mirror: None,
             actors: None,
@@ -657,6 +661,12 @@ impl Heap {
         h.clear_flag(flags::IMMORTAL);
         h.strong.set(1);
         self.decref_obj(o);
+    }
+
+    /// The write failure of a stream closed by its release, if one happened since the last
+    /// call (see `io_failure`).
+    pub fn take_io_failure(&mut self) -> Option<(String, std::io::Error)> {
+        self.io_failure.take()
     }
 
     #[inline]

@@ -33,6 +33,12 @@ impl<'m> Vm<'m> {
                 }
             }
             self.heap.release(obj);
+            if let Some((path, e)) = self.heap.take_io_failure() {
+                return Err(self.error_exit(Fault::msg(format!(
+                    "cannot write to \"{path}\": {} (flushing a stream released without close())",
+                    crate::natives::stream::reason(&e)
+                ))));
+            }
         }
         Ok(())
     }
