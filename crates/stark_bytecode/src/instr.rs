@@ -353,6 +353,16 @@ pub enum Instr {
         b: Reg,
         target: Label,
     },
+    /// The step and test of a `for … in range(a, b, step)` loop: `a = a + step`, then jumps
+    /// when `a < end` (`step > 0`) or `a > end` (`step < 0`) holds. A sum past the Int range
+    /// is past `end` too, so it ends the loop rather than failing: Python's `range(MAX - 1,
+    /// MAX, 2)` yields one value. Like `Jump`, taken backward it is a collector safepoint.
+    ForStep {
+        a: Reg,
+        step: Reg,
+        end: Reg,
+        target: Label,
+    },
     /// `IncJumpICmp` against an immediate bound: `a = a + imm`, then jumps when
     /// `a op limit` holds.
     IncJumpICmpImm {
@@ -543,7 +553,7 @@ impl Function {
 
 impl Instr {
     /// The jump target of a branch instruction (`Jump`, `JumpIf`, `JumpIfNot`, `JumpICmp`,
-    /// `JumpICmpImm`, `JumpFCmpNot`, `IncJumpICmp`, `IncJumpICmpImm`), mutably; `None` for every other instruction.
+    /// `JumpICmpImm`, `JumpFCmpNot`, `IncJumpICmp`, `IncJumpICmpImm`, `ForStep`), mutably; `None` for every other instruction.
     pub fn target_mut(&mut self) -> Option<&mut Label> {
         match self {
             Instr::Jump { target }
@@ -553,7 +563,8 @@ impl Instr {
             | Instr::JumpICmpImm { target, .. }
             | Instr::JumpFCmpNot { target, .. }
             | Instr::IncJumpICmp { target, .. }
-            | Instr::IncJumpICmpImm { target, .. } => Some(target),
+            | Instr::IncJumpICmpImm { target, .. }
+            | Instr::ForStep { target, .. } => Some(target),
             _ => None,
         }
     }

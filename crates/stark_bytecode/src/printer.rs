@@ -205,6 +205,18 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
             format!("inc_jump_i{}", op.name()),
             r(a)
         ),
+        Instr::ForStep {
+            a,
+            step,
+            end,
+            target,
+        } => format!(
+            "{:<12} {}, {}, {}, @{target}",
+            "for_step",
+            r(a),
+            r(step),
+            r(end)
+        ),
         Instr::JumpFCmpNot { op, a, b, target } => {
             format!(
                 "{:<12} {}, {}, @{target}",

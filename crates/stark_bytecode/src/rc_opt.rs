@@ -115,7 +115,9 @@ pub(crate) fn defs(instr: &Instr, out: &mut Vec<Reg>) {
         | Instr::FMulSub { dst, .. }
         | Instr::FieldFSub { dst, .. }
         | Instr::FieldFMul { dst, .. } => out.push(dst),
-        Instr::IncJumpICmp { a, .. } | Instr::IncJumpICmpImm { a, .. } => out.push(a),
+        Instr::IncJumpICmp { a, .. }
+        | Instr::IncJumpICmpImm { a, .. }
+        | Instr::ForStep { a, .. } => out.push(a),
         Instr::FieldFMulAdd { .. } | Instr::FieldFMulSub { .. } => {}
         Instr::Call {
             dst, args, argc, ..
@@ -188,6 +190,7 @@ pub fn touches(instr: &Instr, r: Reg) -> bool {
         Instr::JumpICmp { a, b, .. } | Instr::JumpFCmpNot { a, b, .. } => a == r || b == r,
         Instr::JumpICmpImm { a, .. } | Instr::IncJumpICmpImm { a, .. } => a == r,
         Instr::IncJumpICmp { a, b, .. } => a == r || b == r,
+        Instr::ForStep { a, step, end, .. } => a == r || step == r || end == r,
         Instr::FMulAdd { dst, acc, a, b } | Instr::FMulSub { dst, acc, a, b } => {
             dst == r || acc == r || a == r || b == r
         }
@@ -353,7 +356,8 @@ fn remove_inert_drops(f: &mut Function) {
             | Instr::JumpICmpImm { target, .. }
             | Instr::JumpFCmpNot { target, .. }
             | Instr::IncJumpICmp { target, .. }
-            | Instr::IncJumpICmpImm { target, .. } => {
+            | Instr::IncJumpICmpImm { target, .. }
+            | Instr::ForStep { target, .. } => {
                 succ.push(target as usize);
                 succ.push(i + 1);
             }

@@ -463,6 +463,28 @@ impl<'m> Vm<'m> {
                     }
                     _ => fault!(arith::operand_fault("int")),
                 },
+                Instr::ForStep {
+                    a,
+                    step,
+                    end,
+                    target,
+                } => match (reg!(a), reg!(step), reg!(end)) {
+                    (Value::Int(x), Value::Int(s), Value::Int(e)) => {
+                        // An overflowing sum lies beyond `end`: the loop is over.
+                        if let Some(x) = x.checked_add(s) {
+                            reg!(a) = Value::Int(x);
+                            if (s > 0 && x < e) || (s < 0 && x > e) {
+                                if (target as usize) < pc && self.heap.gc_poll() {
+                                    self.frames[fi].pc = pc;
+                                    self.gc_safepoint()?;
+                                    sync!();
+                                }
+                                pc = target as usize;
+                            }
+                        }
+                    }
+                    _ => fault!(arith::operand_fault("int")),
+                },
                 Instr::JumpFCmpNot { op, a, b, target } => match (reg!(a), reg!(b)) {
                     (Value::Float(x), Value::Float(y)) => {
                         if !arith::compare_floats(op, x, y) {

@@ -173,6 +173,17 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
                 reg(b)?;
                 target(t)?;
             }
+            Instr::ForStep {
+                a,
+                step,
+                end,
+                target: t,
+            } => {
+                reg(a)?;
+                reg(step)?;
+                reg(end)?;
+                target(t)?;
+            }
             Instr::FieldFMulAdd { obj, a, b, .. } | Instr::FieldFMulSub { obj, a, b, .. } => {
                 reg(obj)?;
                 reg(a)?;

@@ -281,117 +281,110 @@ impl FnLower<'_> {
             },
             _ => None,
         };
-        // A literal step that fits an immediate needs no register (a literal has no effects,
-        // so not evaluating it changes nothing).
-        let imm_step = const_step.and_then(|s| i32::try_from(s).ok());
-        let step = match imm_step {
-            Some(_) => None,
-            None => {
-                let step = self.pinned();
-                load(self, &args[2], step);
-                Some(step)
-            }
-        };
-        let advance = |this: &mut Self| match (imm_step, step) {
-            (Some(imm), _) => this.emit(Instr::IAddImm { dst: i, a: i, imm }, iter.span),
-            (None, Some(step)) => this.emit(
-                Instr::IAdd {
-                    dst: i,
-                    a: i,
-                    b: step,
-                },
-                iter.span,
-            ),
-            (None, None) => unreachable!("a step"),
-        };
-        if let Some(s) = const_step {
-            // Known direction: a rotated loop, tested once on entry and then at the bottom by
-            // one fused compare-and-branch (taken backward, it is the collector safepoint a
-            // loop's back `Jump` is): two dispatches of loop overhead per iteration.
-            let op = if s > 0 { CmpOp::Lt } else { CmpOp::Gt };
-            let exit = self.emit(
-                Instr::JumpICmp {
-                    op: op.negate(),
-                    a: i,
-                    b: end,
+        let step = self.pinned();
+        load(self, &args[2], step);
+        if const_step.is_none_or(|s| s == 0) {
+            // A zero step is `range`'s runtime error (the loop would never end): the
+            // native that builds a range list reports it, called only when the step is 0.
+            let ok = self.emit(
+                Instr::JumpICmpImm {
+                    op: CmpOp::Ne,
+                    a: step,
+                    imm: 0,
                     target: 0,
                 },
                 iter.span,
             );
-            let top = self.here();
-            self.loops.push(LoopCtx {
-                depth: self.scopes.len(),
-                breaks: vec![],
-                continues: vec![],
-            });
-            self.block(body);
-            let ctx = self.loops.pop().expect("loop");
-            let cont = self.here();
-            advance(self);
+            let ops = self.temps(3);
+            self.emit(Instr::Copy { dst: ops, src: i }, iter.span);
             self.emit(
-                Instr::JumpICmp {
-                    op,
-                    a: i,
-                    b: end,
-                    target: top,
+                Instr::Copy {
+                    dst: ops + 1,
+                    src: end,
                 },
-                span,
+                iter.span,
             );
-            for j in ctx.continues {
-                self.patch_to(j, cont);
-            }
-            self.patch(exit);
-            for j in ctx.breaks {
-                self.patch(j);
-            }
-            self.temp_base = saved_base;
-            self.next_temp = saved_base;
-            return;
+            self.emit(
+                Instr::Copy {
+                    dst: ops + 2,
+                    src: step,
+                },
+                iter.span,
+            );
+            self.emit(
+                Instr::CallNative {
+                    dst: ops,
+                    native: Native::RangeList,
+                    args: ops,
+                    argc: 3,
+                },
+                iter.span,
+            );
+            self.patch(ok);
+            self.next_temp = self.temp_base;
         }
-        let step = step.expect("a step register");
-        let cond = self.pinned();
-        let start = self.here();
-        let zero = self.temp();
-        self.emit(
-            Instr::LoadInt {
-                dst: zero,
-                value: 0,
-            },
-            iter.span,
-        );
-        self.emit(
-            Instr::ICmp {
-                op: CmpOp::Gt,
-                dst: cond,
-                a: step,
-                b: zero,
-            },
-            iter.span,
-        );
-        let neg = self.emit(Instr::JumpIfNot { cond, target: 0 }, iter.span);
-        self.emit(
-            Instr::ICmp {
-                op: CmpOp::Lt,
-                dst: cond,
-                a: i,
-                b: end,
-            },
-            iter.span,
-        );
-        let done = self.emit(Instr::Jump { target: 0 }, iter.span);
-        self.patch(neg);
-        self.emit(
-            Instr::ICmp {
-                op: CmpOp::Gt,
-                dst: cond,
-                a: i,
-                b: end,
-            },
-            iter.span,
-        );
-        self.patch(done);
-        self.next_temp = self.temp_base;
-        let exit = self.emit(Instr::JumpIfNot { cond, target: 0 }, iter.span);
+        let exit = match const_step {
+            // Known direction: a rotated loop, tested once on entry and then at the bottom by
+            // `ForStep` (taken backward, it is the collector safepoint a loop's back `Jump`
+            // is): one dispatch of loop overhead per iteration.
+            Some(s) => {
+                let op = if s > 0 { CmpOp::Lt } else { CmpOp::Gt };
+                self.emit(
+                    Instr::JumpICmp {
+                        op: op.negate(),
+                        a: i,
+                        b: end,
+                        target: 0,
+                    },
+                    iter.span,
+                )
+            }
+            None => {
+                let cond = self.pinned();
+                let zero = self.temp();
+                self.emit(
+                    Instr::LoadInt {
+                        dst: zero,
+                        value: 0,
+                    },
+                    iter.span,
+                );
+                self.emit(
+                    Instr::ICmp {
+                        op: CmpOp::Gt,
+                        dst: cond,
+                        a: step,
+                        b: zero,
+                    },
+                    iter.span,
+                );
+                let neg = self.emit(Instr::JumpIfNot { cond, target: 0 }, iter.span);
+                self.emit(
+                    Instr::ICmp {
+                        op: CmpOp::Lt,
+                        dst: cond,
+                        a: i,
+                        b: end,
+                    },
+                    iter.span,
+                );
+                let done = self.emit(Instr::Jump { target: 0 }, iter.span);
+                self.patch(neg);
+                self.emit(
+                    Instr::ICmp {
+                        op: CmpOp::Gt,
+                        dst: cond,
+                        a: i,
+                        b: end,
+                    },
+                    iter.span,
+                );
+                self.patch(done);
+                self.next_temp = self.temp_base;
+                self.emit(Instr::JumpIfNot { cond, target: 0 }, iter.span)
+            }
+        };
+        let top = self.here();
         self.loops.push(LoopCtx {
             depth: self.scopes.len(),
             breaks: vec![],
@@ -400,8 +393,15 @@ impl FnLower<'_> {
         self.block(body);
         let ctx = self.loops.pop().expect("loop");
         let cont = self.here();
-        advance(self);
-        self.emit(Instr::Jump { target: start }, span);
+        self.emit(
+            Instr::ForStep {
+                a: i,
+                step,
+                end,
+                target: top,
+            },
+            span,
+        );
         for j in ctx.continues {
             self.patch_to(j, cont);
         }

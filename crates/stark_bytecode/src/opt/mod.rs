@@ -131,6 +131,11 @@ pub(crate) fn operands(instr: &mut Instr, mut f: impl FnMut(&mut Reg, Role)) {
             f(b, Read);
         }
         Instr::IncJumpICmpImm { a, .. } => f(a, Update),
+        Instr::ForStep { a, step, end, .. } => {
+            f(a, Update);
+            f(step, Read);
+            f(end, Read);
+        }
         Instr::FieldFMulAdd { obj, a, b, .. } | Instr::FieldFMulSub { obj, a, b, .. } => {
             f(obj, Read);
             f(a, Read);
