@@ -14,6 +14,8 @@
 //!    assume every function is read-only, remove pairs on that assumption, and re-check;
 //!    any function found to release is dropped from the set and the removal redone from
 //!    the original code, until the set is stable (it only shrinks, so this ends).
+//!    A call is also a collector safepoint, where destructors of cyclic garbage run: if
+//!    any destructor may release, no call counts as non-releasing.
 
 use crate::instr::{Function, Instr, Module, Reg};
 use crate::native::Native;
@@ -22,16 +24,17 @@ pub fn optimise(module: &mut Module) {
     let original: Vec<Function> = module.functions.clone();
     let mut readonly = vec![true; module.functions.len()];
     loop {
+        let rel = Releases::new(module, &readonly);
         for (f, orig) in module.functions.iter_mut().zip(&original) {
             *f = orig.clone();
             remove_inert_drops(f);
-            remove_pairs(f, &readonly);
+            remove_pairs(f, &rel);
         }
         let next: Vec<bool> = module
             .functions
             .iter()
             .zip(&readonly)
-            .map(|(f, &was)| was && !f.code.iter().any(|i| can_release(i, &readonly)))
+            .map(|(f, &was)| was && !f.code.iter().any(|i| can_release(i, &rel)))
             .collect();
         if next == readonly {
             break;
@@ -40,15 +43,41 @@ pub fn optimise(module: &mut Module) {
     }
 }
 
+/// What calls may release, under the current read-only assumption.
+struct Releases<'a> {
+    readonly: &'a [bool],
+    /// Some destructor may release an object. Every call is a collector safepoint (the
+    /// callee's backward jumps too), where destructors of cyclic garbage run and can reach
+    /// live objects through their fields: then no call is free of releases, whatever its
+    /// callee does.
+    at_safepoint: bool,
+}
+
+impl<'a> Releases<'a> {
+    fn new(module: &Module, readonly: &'a [bool]) -> Releases<'a> {
+        let at_safepoint = module
+            .structs
+            .iter()
+            .filter_map(|s| s.destructor)
+            .any(|d| !readonly.get(d as usize).copied().unwrap_or(false));
+        Releases {
+            readonly,
+            at_safepoint,
+        }
+    }
+}
+
 /// Whether executing `instr` may release (and so free) an object.
-fn can_release(instr: &Instr, readonly: &[bool]) -> bool {
+fn can_release(instr: &Instr, rel: &Releases) -> bool {
     match *instr {
         Instr::Decref { .. }
         | Instr::Drop { .. }
         | Instr::SetField { .. }
         | Instr::ListSet { .. }
         | Instr::ArenaExit => true,
-        Instr::Call { func, .. } => !readonly.get(func as usize).copied().unwrap_or(false),
+        Instr::Call { func, .. } => {
+            rel.at_safepoint || !rel.readonly.get(func as usize).copied().unwrap_or(false)
+        }
         Instr::CallNative { native, .. } => native_releases(native),
         _ => false,
     }
@@ -252,7 +281,7 @@ fn jump_targets(f: &Function) -> Vec<bool> {
     is_target
 }
 
-fn remove_pairs(f: &mut Function, readonly: &[bool]) {
+fn remove_pairs(f: &mut Function, rel: &Releases) {
     let n = f.code.len();
     let is_target = jump_targets(f);
     let mut dead = vec![false; n];
@@ -275,7 +304,7 @@ fn remove_pairs(f: &mut Function, readonly: &[bool]) {
             if dead[j] {
                 continue;
             }
-            if can_release(&f.code[j], readonly) || writes(&f.code[j], reg, &mut scratch) {
+            if can_release(&f.code[j], rel) || writes(&f.code[j], reg, &mut scratch) {
                 break;
             }
         }

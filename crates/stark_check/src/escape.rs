@@ -6,7 +6,7 @@
 
 use crate::moves::Escapes;
 use crate::results::{CallRes, Checked};
-use crate::types::{LocalKind, Ty};
+use crate::types::{LocalKind, StructId, Ty};
 use stark_syntax::ast::ExprId;
 use std::collections::HashSet;
 
@@ -29,12 +29,24 @@ pub fn stack_allocations(ck: &Checked, escapes: &Escapes) -> HashSet<ExprId> {
             break;
         }
     }
+    // A destructor runs on every value of its type, stack ones included, with no call in
+    // the source to record a loan at: if it lets `self` escape (stores `self.clone()`,
+    // takes a `WeakRef(self)`), the value outlives its function, so its type stays on the
+    // heap everywhere.
+    let self_escapes = |id: StructId| {
+        ck.structs
+            .get(id as usize)
+            .and_then(|s| s.destructor)
+            .and_then(|d| ck.functions.get(d as usize))
+            .and_then(|f| f.params.first())
+            .is_some_and(|p| escaping.contains(&p.local))
+    };
     ck.lets
         .iter()
         .filter(|(value, local)| {
             let info = ck.local(**local);
             info.kind == LocalKind::Let
-                && matches!(info.ty, Ty::Struct(_))
+                && matches!(info.ty, Ty::Struct(id) if !self_escapes(id))
                 && !escaping.contains(local)
                 && matches!(ck.calls.get(value), Some(CallRes::Ctor { .. }))
         })

@@ -33,6 +33,7 @@ impl FnLower<'_> {
     pub(super) fn operands(&mut self, call: &Expr, ops: &[Operand]) -> (Reg, Vec<Reg>) {
         let base = self.temps(ops.len());
         let mut release = Vec::new();
+        let exprs: Vec<Option<&Expr>> = ops.iter().map(|(a, ..)| self.operand(call, a)).collect();
         for (i, (arg, pass, to)) in ops.iter().enumerate() {
             let dst = base + i as Reg;
             let Some(e) = self.operand(call, arg) else {
@@ -58,6 +59,13 @@ impl FnLower<'_> {
                     {
                         self.emit(Instr::Incref { reg: dst }, e.span);
                         owned = true;
+                    }
+                    if !constant {
+                        // A later operand may free what this view reads.
+                        let later: Vec<&Expr> = exprs[i + 1..].iter().flatten().copied().collect();
+                        owned = self
+                            .hold_across(e, super::Val { reg: dst, owned }, &later)
+                            .owned;
                     }
                     if owned {
                         release.push(dst);

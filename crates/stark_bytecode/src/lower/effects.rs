@@ -132,6 +132,42 @@ impl Scan<'_> {
     }
 }
 
+/// Whether evaluating `e` may run code that releases objects the caller can see: a user
+/// function (which can reassign a field or clear a list through a `&mutable` parameter,
+/// or reach a collector safepoint where destructors run), an actor operation, a built-in
+/// that mutates its receiver, or a temporary whose destructor runs when it is released. A view read before such an operand (`print(h.name,
+/// reset(h))`) must be retained across it.
+pub(crate) fn may_release(ck: &Checked, e: &Expr) -> bool {
+    let mut found = false;
+    walk_expr(e, &mut |node| {
+        let Node::Expr(x) = node else { return };
+        match (&x.kind, ck.calls.get(&x.id)) {
+            (ExprKind::Spawn { .. }, _) | (_, Some(CallRes::Fn { .. })) => found = true,
+            // A temporary with a destructor (`Obj(h.clone()).k`) is released within the
+            // expression, and its destructor can reach `h`.
+            (_, Some(CallRes::Ctor { ty, .. })) => {
+                found |= ck
+                    .structs
+                    .get(*ty as usize)
+                    .is_none_or(|s| s.destructor.is_some());
+            }
+            (_, Some(CallRes::Builtin { op, .. })) => {
+                found |= op.mutates_receiver()
+                    || matches!(
+                        op,
+                        Builtin::Copy
+                            | Builtin::MemCollect
+                            | Builtin::TaskJoin
+                            | Builtin::TaskError
+                            | Builtin::Exit
+                    );
+            }
+            _ => {}
+        }
+    });
+    found
+}
+
 /// Whether `block` names local `local` anywhere (reads, assignments, moves).
 pub(crate) fn block_names(ck: &Checked, block: &Block, local: LocalId) -> bool {
     let mut found = false;

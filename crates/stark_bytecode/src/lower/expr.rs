@@ -31,6 +31,27 @@ impl FnLower<'_> {
         Val { reg: dst, owned }
     }
 
+    /// `v`, the value of `e`, stays in its register while `later` operands are evaluated.
+    /// If it is a view of something other than a local (a field, an element) and one of
+    /// them may run code that releases objects (`print(h.name, reset(h))` reassigns the
+    /// field being read), it is retained first, and so becomes owned.
+    pub fn hold_across(&mut self, e: &Expr, v: Val, later: &[&Expr]) -> Val {
+        if v.owned
+            || self.ck.names.contains_key(&e.id)
+            || !self.ty(e).is_heap()
+            || !later
+                .iter()
+                .any(|x| super::effects::may_release(self.ck, x))
+        {
+            return v;
+        }
+        self.emit(Instr::Incref { reg: v.reg }, e.span);
+        Val {
+            reg: v.reg,
+            owned: true,
+        }
+    }
+
     /// Lowers `e` into `dst`; returns whether `dst` then owns a reference.
     pub fn expr_in(&mut self, e: &Expr, dst: Reg) -> bool {
         // Every temporary the evaluation allocates is dead once the result is in `dst`
@@ -161,6 +182,8 @@ impl FnLower<'_> {
                     return self.list_index_of_value(e, base, &indices[0], dst);
                 }
                 let b = self.expr(base);
+                let later: Vec<&Expr> = indices.iter().collect();
+                let b = self.hold_across(base, b, &later);
                 let container = self.unwrap_val(b, &self.ty(base), base.span);
                 match self.ck.indexes[&e.id] {
                     IndexRes::List => {
@@ -223,6 +246,9 @@ impl FnLower<'_> {
         let span = e.span;
         let args = self.temps(2);
         let owned = self.expr_in(base, args);
+        let owned = self
+            .hold_across(base, Val { reg: args, owned }, &[index])
+            .owned;
         let container = self.unwrap_val(Val { reg: args, owned }, &self.ty(base), base.span);
         if owned {
             self.expr_in(index, args + 1);
@@ -405,7 +431,18 @@ impl FnLower<'_> {
                     self.emit(Instr::LoadStr { dst: r, konst }, span);
                 }
                 FStrPart::Expr(inner) => {
-                    if self.expr_in(inner, r) {
+                    let v = Val {
+                        reg: r,
+                        owned: self.expr_in(inner, r),
+                    };
+                    let later: Vec<&Expr> = parts[i + 1..]
+                        .iter()
+                        .filter_map(|p| match p {
+                            FStrPart::Expr(x) => Some(x),
+                            FStrPart::Lit(_) => None,
+                        })
+                        .collect();
+                    if self.hold_across(inner, v, &later).owned {
                         owned.push(r);
                     }
                 }
@@ -481,6 +518,7 @@ impl FnLower<'_> {
             }
         }
         let va = self.expr(a);
+        let va = self.hold_across(a, va, &[b]);
         let vb = self.expr(b);
         let owned = self.arith(op, va, &ta, vb, &tb, dst, span);
         self.release(va, span);

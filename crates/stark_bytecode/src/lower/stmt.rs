@@ -615,6 +615,7 @@ impl FnLower<'_> {
             ExprKind::Field(base, _) => {
                 let field = self.ck.fields[&target.id] as u16;
                 let b = self.expr(base);
+                let b = self.hold_across(base, b, &[value]);
                 let obj = self.unwrap_val(b, &self.ty(base), base.span);
                 let current = if op.is_some() {
                     let c = self.temp();
@@ -636,6 +637,8 @@ impl FnLower<'_> {
             }
             ExprKind::Index(base, indices) => {
                 let b = self.expr(base);
+                let later: Vec<&Expr> = indices.iter().chain([value]).collect();
+                let b = self.hold_across(base, b, &later);
                 let container = self.unwrap_val(b, &self.ty(base), base.span);
                 let idx_e = &indices[0];
                 match self.ck.indexes[&target.id] {
@@ -782,9 +785,20 @@ impl FnLower<'_> {
                         return;
                     }
                 }
+                // `h.name += f(h)`: `f` may replace the field whose old value is read.
+                let held = !current.owned
+                    && ty.is_heap()
+                    && !matches!(target.kind, ExprKind::Name(_))
+                    && super::effects::may_release(self.ck, value);
+                if held {
+                    self.emit(Instr::Incref { reg: current.reg }, span);
+                }
                 let v = self.expr(value);
                 let owned = self.arith(op, current, ty, v, &vt, dst, span);
                 self.release(v, span);
+                if held {
+                    self.emit(Instr::Decref { reg: current.reg }, span);
+                }
                 if !owned && ty.is_heap() {
                     self.emit(Instr::Incref { reg: dst }, span);
                 }
