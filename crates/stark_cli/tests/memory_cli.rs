@@ -147,3 +147,33 @@ fn trace_file_is_chrome_trace_json() {
         "collector phases as duration events: {text}"
     );
 }
+
+#[test]
+fn max_memory_is_checked_before_a_tensor_buffer_is_built() {
+    // A 4 GB tensor under a 10 MB cap is refused before its buffer exists. Run under a 1 GB
+    // address-space limit: had the buffer been allocated first, the system would refuse it
+    // (or, without the ulimit, the program would touch 4 GB before failing).
+    let p = write(
+        "oom_tensor.stark",
+        "fn main():\n    print(\"start\")\n    let a = Tensor.ones([1000, 1000000])\n    print(a.len())\n",
+    );
+    let q = write(
+        "oom_matmul.stark",
+        "fn main():\n    let a = Tensor.ones([1, 40000])\n    let b = Tensor.ones([40000, 1])\n    print((b @ a).len())\n",
+    );
+    for p in [p, q] {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 1000000 && exec \"$0\" run --max-memory 10000000 \"$1\"")
+            .arg(env!("CARGO_BIN_EXE_stark"))
+            .arg(&p)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{err}");
+        assert!(
+            err.contains("would exceed the limit of 10000000 bytes"),
+            "{err}"
+        );
+    }
+}

@@ -308,6 +308,12 @@ impl Heap {
         Ok(())
     }
 
+    /// Refuses `bytes` more if they would pass `--max-memory` or a quota, before a caller
+    /// builds a large buffer it would only be charged for afterwards (a tensor's).
+    pub fn check_room(&self, bytes: u64) -> Result<(), OutOfMemory> {
+        self.check_limit(bytes)
+    }
+
     /// Tells the actors what the program's own heap holds (their share of the
     /// `--max-memory` check), once any exist.
     #[inline]

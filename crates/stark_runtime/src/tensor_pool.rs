@@ -63,6 +63,15 @@ fn class_layout(size: usize) -> Option<Layout> {
     Layout::from_size_align(size, ALIGN).ok()
 }
 
+/// The bytes a buffer of `len` elements would hold (its size class), or `None` if no class
+/// fits; lets a caller check a memory limit before the buffer is allocated and filled.
+pub fn capacity_for(len: usize) -> Option<usize> {
+    if len == 0 {
+        return Some(0);
+    }
+    class_of(len.checked_mul(std::mem::size_of::<f32>())?).map(|(_, size)| size)
+}
+
 /// A buffer of `len` initialised `f32`s, 64-byte aligned, owned uniquely.
 pub struct TensorBuf {
     ptr: NonNull<f32>,

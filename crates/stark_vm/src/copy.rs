@@ -133,6 +133,8 @@ fn copy_shell(
 fn copy_tensor(heap: &mut Heap, t: ObjRef) -> Result<ObjRef, OutOfMemory> {
     let body = t.tensor();
     let bytes = body.buf.capacity_bytes() as u64;
+    // Before the copy is made, not only when it is charged (see natives::tensor::room).
+    heap.check_room(bytes)?;
     let Some(buf) = TensorBuf::from_slice(body.data()) else {
         return Err(OutOfMemory {
             requested: bytes,

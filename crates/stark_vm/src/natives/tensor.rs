@@ -7,8 +7,8 @@ use crate::error::{fail, Fallible, Fault};
 use crate::format::write_f32;
 use stark_bytecode::DataOp;
 use stark_runtime::tensor::{self as k, numel, shape_str, ElemOp, TensorBody};
-use stark_runtime::tensor_pool::TensorBuf;
-use stark_runtime::{ObjKind, ObjRef, OutOfMemory, Value};
+use stark_runtime::tensor_pool::{capacity_for, TensorBuf};
+use stark_runtime::{Heap, ObjKind, ObjRef, OutOfMemory, Value};
 use std::fmt::Write;
 
 pub(crate) fn call(cx: &mut NativeCx<'_>, op: DataOp, a: &[Value]) -> Fallible<Value> {
@@ -179,14 +179,30 @@ pub(crate) fn new_tensor(
     Ok(Value::Obj(cx.heap.alloc_tensor(TensorBody { shape, buf })?))
 }
 
-fn buffer(n: usize) -> Fallible<TensorBuf> {
+/// Checks `--max-memory` (and an actor's quota) for a buffer of `n` elements *before* it is
+/// allocated: the charge comes only with `alloc_tensor`, and by then a huge buffer would already
+/// have been allocated and written, so the OS might kill the program first.
+fn room(heap: &Heap, n: usize) -> Fallible<()> {
+    let bytes = capacity_for(n).ok_or_else(|| oom(n))?;
+    heap.check_room(bytes as u64)?;
+    Ok(())
+}
+
+fn buffer(heap: &Heap, n: usize) -> Fallible<TensorBuf> {
+    room(heap, n)?;
     TensorBuf::new(n).ok_or_else(|| oom(n))
+}
+
+fn copy_buffer(heap: &Heap, data: &[f32]) -> Fallible<TensorBuf> {
+    room(heap, data.len())?;
+    TensorBuf::from_slice(data).ok_or_else(|| oom(data.len()))
 }
 
 fn filled(cx: &mut NativeCx<'_>, a: &[Value], value: f32) -> Fallible<Value> {
     let shape = shape_arg(a, 0)?;
     check_device(arg(a, 1))?;
     let n = numel(&shape).unwrap_or(0);
+    room(cx.heap, n)?;
     let buf = TensorBuf::filled(n, value).ok_or_else(|| oom(n))?;
     new_tensor(cx, shape, buf)
 }
@@ -215,7 +231,7 @@ fn range(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
         ));
     }
     let n = count as usize;
-    let mut buf = buffer(n)?;
+    let mut buf = buffer(cx.heap, n)?;
     for (i, x) in buf.as_mut_slice().iter_mut().enumerate() {
         *x = (start + i as f64) as f32;
     }
@@ -234,7 +250,7 @@ fn rand(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     };
     check_device(arg(a, 2))?;
     let n = numel(&shape).unwrap_or(0);
-    let mut buf = buffer(n)?;
+    let mut buf = buffer(cx.heap, n)?;
     k::fill_rand(buf.as_mut_slice(), seed);
     new_tensor(cx, shape, buf)
 }
@@ -258,7 +274,7 @@ fn from_list(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
             shape_str(&shape)
         ));
     }
-    let mut buf = buffer(n)?;
+    let mut buf = buffer(cx.heap, n)?;
     for (x, v) in buf.as_mut_slice().iter_mut().zip(values) {
         *x = match v {
             Value::Float(f) => *f as f32,
@@ -281,7 +297,7 @@ fn reshape(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
             shape_str(&shape)
         ));
     }
-    let buf = TensorBuf::from_slice(body.data()).ok_or_else(|| oom(body.numel()))?;
+    let buf = copy_buffer(cx.heap, body.data())?;
     new_tensor(cx, shape, buf)
 }
 
@@ -291,11 +307,11 @@ fn transpose(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let n = body.numel();
     match body.shape[..] {
         [] | [_] => {
-            let buf = TensorBuf::from_slice(body.data()).ok_or_else(|| oom(n))?;
+            let buf = copy_buffer(cx.heap, body.data())?;
             new_tensor(cx, body.shape.clone(), buf)
         }
         [rows, cols] => {
-            let mut buf = buffer(n)?;
+            let mut buf = buffer(cx.heap, n)?;
             k::transpose(buf.as_mut_slice(), body.data(), rows, cols);
             new_tensor(cx, vec![cols, rows], buf)
         }
@@ -371,21 +387,21 @@ fn binary(cx: &mut NativeCx<'_>, op: ElemOp, a: &[Value]) -> Fallible<Value> {
             if l.shape != r.shape {
                 return Err(mismatch(op.symbol(), &l.shape, &r.shape));
             }
-            let mut buf = buffer(l.numel())?;
+            let mut buf = buffer(cx.heap, l.numel())?;
             k::elementwise(op, buf.as_mut_slice(), l.data(), r.data());
             new_tensor(cx, l.shape.clone(), buf)
         }
         (Some(t), None) => {
             let s = number_arg(a, 1)?;
             let t = t.tensor();
-            let mut buf = buffer(t.numel())?;
+            let mut buf = buffer(cx.heap, t.numel())?;
             k::scalar_op(op, buf.as_mut_slice(), t.data(), s, false);
             new_tensor(cx, t.shape.clone(), buf)
         }
         (None, Some(t)) => {
             let s = number_arg(a, 0)?;
             let t = t.tensor();
-            let mut buf = buffer(t.numel())?;
+            let mut buf = buffer(cx.heap, t.numel())?;
             k::scalar_op(op, buf.as_mut_slice(), t.data(), s, true);
             new_tensor(cx, t.shape.clone(), buf)
         }
@@ -416,7 +432,7 @@ fn matmul(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
         }
     };
     let count = m.checked_mul(n).ok_or_else(|| oom(usize::MAX))?;
-    let mut buf = buffer(count)?;
+    let mut buf = buffer(cx.heap, count)?;
     k::matmul(buf.as_mut_slice(), l.data(), r.data(), m, kk, n);
     new_tensor(cx, vec![m, n], buf)
 }
