@@ -177,3 +177,29 @@ fn max_memory_is_checked_before_a_tensor_buffer_is_built() {
         );
     }
 }
+
+#[test]
+#[cfg(target_os = "linux")]
+fn max_memory_caps_reading_an_endless_file() {
+    // `read_all` and `read_line` on /dev/zero grow without end; the text is checked against
+    // the cap as it is read, so this is exit 3 long before the 1 GB address-space limit.
+    for call in ["len(f.read_all())", "f.read_line()"] {
+        let p = write(
+            "read_zero.stark",
+            &format!("fn main():\n    let f = File.open(\"/dev/zero\")\n    print({call})\n"),
+        );
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 1000000 && exec \"$0\" run --max-memory 10000000 \"$1\"")
+            .arg(env!("CARGO_BIN_EXE_stark"))
+            .arg(&p)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{call}: {err}");
+        assert!(
+            err.contains("would exceed the limit of 10000000 bytes"),
+            "{err}"
+        );
+    }
+}

@@ -3,11 +3,11 @@
 //! flushes and closes the file (the body's `BufWriter` does so when dropped).
 
 use super::{arg, bad_operand, NativeCx};
-use crate::error::{fail, Fallible};
+use crate::error::{fail, Fallible, Fault};
 use stark_runtime::data::STREAM_BUFFER_BYTES;
-use stark_runtime::{ObjKind, ObjRef, StreamBody, StreamMode, Value};
+use stark_runtime::{Heap, ObjKind, ObjRef, StreamBody, StreamMode, Value};
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 
 /// An I/O error as a short lowercase reason ("no such file or directory").
 pub(crate) fn reason(e: &std::io::Error) -> String {
@@ -114,17 +114,68 @@ fn reader(s: &mut StreamBody) -> Fallible<&mut BufReader<File>> {
     }
 }
 
+/// Reads up to and including the next `\n` (`line`) or to the end of the file into `out`.
+///
+/// The text is charged only when it becomes a string, so `--max-memory` (or a quota) is
+/// checked as it grows: a huge file or an endless one (`/dev/zero`) is then an out-of-memory
+/// failure rather than the OS killing the program.
+fn read_capped(
+    heap: &Heap,
+    r: &mut BufReader<File>,
+    out: &mut Vec<u8>,
+    line: bool,
+) -> Fallible<()> {
+    loop {
+        let chunk = match r.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Fault::msg(reason(&e))),
+        };
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let (take, done) = match line
+            .then(|| chunk.iter().position(|&b| b == b'\n'))
+            .flatten()
+        {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        heap.check_room((out.len() + take) as u64)?;
+        out.extend_from_slice(&chunk[..take]);
+        r.consume(take);
+        if done {
+            return Ok(());
+        }
+    }
+}
+
+/// `read_capped`, with the path in any error and the bytes checked as UTF-8.
+fn read_text(cx: &mut NativeCx<'_>, obj: ObjRef, line: bool) -> Fallible<Option<String>> {
+    let s = obj.stream_mut();
+    let mut bytes = Vec::new();
+    match read_capped(cx.heap, reader(s)?, &mut bytes, line) {
+        Ok(()) => {}
+        Err(Fault::Error(why)) => return fail(format!("cannot read from \"{}\": {why}", s.path)),
+        Err(e) => return Err(e),
+    }
+    if line && bytes.is_empty() {
+        return Ok(None);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Some(text)),
+        Err(_) => fail(format!(
+            "cannot read from \"{}\": it is not valid UTF-8",
+            s.path
+        )),
+    }
+}
+
 pub(crate) fn read_line(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let obj = stream_arg(a)?;
-    let s = obj.stream_mut();
-    let mut line = String::new();
-    let n = match reader(s)?.read_line(&mut line) {
-        Ok(n) => n,
-        Err(e) => return fail(format!("cannot read from \"{}\": {}", s.path, reason(&e))),
-    };
-    if n == 0 {
+    let Some(mut line) = read_text(cx, obj, true)? else {
         return Ok(Value::None);
-    }
+    };
     if line.ends_with('\n') {
         line.pop();
         if line.ends_with('\r') {
@@ -136,11 +187,7 @@ pub(crate) fn read_line(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
 
 pub(crate) fn read_all(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let obj = stream_arg(a)?;
-    let s = obj.stream_mut();
-    let mut text = String::new();
-    if let Err(e) = reader(s)?.read_to_string(&mut text) {
-        return fail(format!("cannot read from \"{}\": {}", s.path, reason(&e)));
-    }
+    let text = read_text(cx, obj, false)?.unwrap_or_default();
     Ok(Value::Obj(cx.heap.alloc_str(text)?))
 }
 
