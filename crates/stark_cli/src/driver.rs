@@ -40,6 +40,11 @@ fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
             return Err(EXIT_COMPILE);
         }
     };
+    // Editors on Windows save UTF-8 with a byte-order mark; like rustc and Python, skip it.
+    let source = match source.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => source,
+    };
     let (program, diags) = stark_syntax::parse(&source);
     if !diags.is_empty() {
         render::diagnostics(display, &source, &diags);

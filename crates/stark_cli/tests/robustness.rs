@@ -232,6 +232,19 @@ fn invalid_utf8_is_a_diagnostic() {
 }
 
 #[test]
+fn utf8_byte_order_mark_is_skipped() {
+    with_file(
+        "bom.stark",
+        b"\xef\xbb\xbffn main():\n    print(1)\n",
+        |p| {
+            let out = stark(&["run", p]);
+            assert_eq!(out.status.code(), Some(0), "{out:?}");
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "1\n");
+        },
+    );
+}
+
+#[test]
 fn ten_thousand_nested_parentheses() {
     let src = format!(
         "fn main():\n    print({}1{})\n",
