@@ -55,7 +55,13 @@ fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
         render::diagnostics(display, &source, &diags);
         return Err(EXIT_COMPILE);
     }
-    let module = stark_bytecode::compile(&program, &checked, &source);
+    let module = match stark_bytecode::compile(&program, &checked, &source) {
+        Ok(m) => m,
+        Err(diag) => {
+            render::diagnostics(display, &source, &[diag]);
+            return Err(EXIT_COMPILE);
+        }
+    };
     Ok((
         source,
         Compiled {
@@ -91,8 +97,10 @@ pub fn execute(cmd: Cmd) -> u8 {
             };
             print!("{}", printer::print_module(&c.module));
             if stats {
-                let naive = stark_bytecode::lower(&c.program, &c.checked, &source, true);
-                print!("{}", rc_stats(&naive, &c.module));
+                // The naive insertion may need more registers than the optimised one.
+                if let Ok(naive) = stark_bytecode::lower(&c.program, &c.checked, &source, true) {
+                    print!("{}", rc_stats(&naive, &c.module));
+                }
             }
             EXIT_OK
         }

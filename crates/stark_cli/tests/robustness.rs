@@ -146,7 +146,9 @@ fn compile(src: &str) -> bool {
     let (checked, diags) = stark_check::check(&program);
     if diags.is_empty() {
         // Whatever the optimiser makes of a valid program, the VM must accept it.
-        let module = stark_bytecode::compile(&program, &checked, src);
+        let Ok(module) = stark_bytecode::compile(&program, &checked, src) else {
+            return false;
+        };
         let _ = stark_bytecode::printer::print_module(&module);
         if let Err(e) = stark_vm::verify(&module) {
             panic!("compiled bytecode fails verification: {e}");
@@ -262,6 +264,16 @@ fn long_operator_chain() {
     with_file("chain.stark", src.as_bytes(), |p| {
         let out = stark(&["check", p]);
         assert!(matches!(out.status.code(), Some(0) | Some(2)), "{out:?}");
+    });
+}
+
+#[test]
+fn function_needing_too_many_registers() {
+    // Registers are u16: past 65,535 they used to wrap, and rc_opt indexed out of bounds.
+    let items: Vec<String> = (0..40_000).map(|i| i.to_string()).collect();
+    let src = format!("fn main():\n    print(len([{}]))\n", items.join(", "));
+    with_file("regs.stark", src.as_bytes(), |p| {
+        assert_compile_error(&stark(&["check", p]), "is too large to compile");
     });
 }
 
