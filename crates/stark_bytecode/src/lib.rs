@@ -19,7 +19,7 @@ pub fn compile(
     program: &stark_syntax::ast::Program,
     checked: &stark_check::Checked,
     source: &str,
-) -> Result<Module, stark_syntax::Diagnostic> {
+) -> Result<Module, Box<stark_syntax::Diagnostic>> {
     let mut module = lower(program, checked, source, false)?;
     rc_opt::optimise(&mut module);
     opt::optimise(&mut module);

@@ -58,7 +58,7 @@ fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
     let module = match stark_bytecode::compile(&program, &checked, &source) {
         Ok(m) => m,
         Err(diag) => {
-            render::diagnostics(display, &source, &[diag]);
+            render::diagnostics(display, &source, &[*diag]);
             return Err(EXIT_COMPILE);
         }
     };

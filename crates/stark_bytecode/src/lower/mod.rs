@@ -33,7 +33,7 @@ pub fn lower(
     checked: &Checked,
     source: &str,
     naive: bool,
-) -> Result<Module, Diagnostic> {
+) -> Result<Module, Box<Diagnostic>> {
     let mut strings = Strings::default();
     let mut functions = Vec::new();
     let effects = effects::Effects::new(program, checked);
@@ -54,13 +54,15 @@ pub fn lower(
         );
         lower.body(decl, info);
         if lower.out_of_regs {
-            return Err(Diagnostic::error(
-                codes::TOO_DEEP,
-                format!("function `{}` is too large to compile", decl.name.name),
-                decl.name.span,
-            )
-            .label(format!("needs more than {MAX_REGS} registers"))
-            .help("split it into smaller functions"));
+            return Err(Box::new(
+                Diagnostic::error(
+                    codes::TOO_DEEP,
+                    format!("function `{}` is too large to compile", decl.name.name),
+                    decl.name.span,
+                )
+                .label(format!("needs more than {MAX_REGS} registers"))
+                .help("split it into smaller functions"),
+            ));
         }
         functions.push(lower.finish(info));
     }
