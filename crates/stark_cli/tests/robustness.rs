@@ -278,6 +278,24 @@ fn function_needing_too_many_registers() {
 }
 
 #[test]
+fn closed_stderr_is_not_a_crash() {
+    with_file(
+        "dup.stark",
+        b"fn f():\n    pass\nfn f():\n    pass\n",
+        |p| {
+            let (reader, writer) = std::io::pipe().unwrap();
+            drop(reader);
+            let status = Command::new(env!("CARGO_BIN_EXE_stark"))
+                .args(["check", p])
+                .stderr(writer)
+                .status()
+                .unwrap();
+            assert_eq!(status.code(), Some(2));
+        },
+    );
+}
+
+#[test]
 fn huge_integer_literal() {
     let src = format!("fn main():\n    print({})\n", "9".repeat(500));
     with_file("huge.stark", src.as_bytes(), |p| {
