@@ -18,13 +18,17 @@ struct Compiled {
 
 /// Reads and compiles `path`, rendering any diagnostics; `Err` carries the exit status.
 fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_source(path) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("error: cannot read `{display}`: {}", io_reason(&e));
             return Err(EXIT_COMPILE);
         }
     };
+    if bytes.len() as u64 > MAX_SOURCE_BYTES {
+        eprintln!("error: cannot read `{display}`: larger than {MAX_SOURCE_BYTES} bytes");
+        return Err(EXIT_COMPILE);
+    }
     let source = match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => {
@@ -70,6 +74,19 @@ fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
             checked,
         },
     ))
+}
+
+/// Larger sources are refused: `stark check /dev/zero` would otherwise read forever.
+const MAX_SOURCE_BYTES: u64 = 64 << 20;
+
+/// At most one byte past [`MAX_SOURCE_BYTES`], so a caller can tell the file was too large.
+fn read_source(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_SOURCE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 fn io_reason(e: &std::io::Error) -> String {

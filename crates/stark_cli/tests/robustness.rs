@@ -296,6 +296,13 @@ fn closed_stderr_is_not_a_crash() {
 }
 
 #[test]
+fn endless_source_is_refused() {
+    if Path::new("/dev/zero").exists() {
+        assert_compile_error(&stark(&["check", "/dev/zero"]), "larger than");
+    }
+}
+
+#[test]
 fn huge_integer_literal() {
     let src = format!("fn main():\n    print({})\n", "9".repeat(500));
     with_file("huge.stark", src.as_bytes(), |p| {
