@@ -132,6 +132,13 @@ impl Checker<'_> {
                 let is_range = matches!(&iter.kind, ExprKind::Call { callee, .. }
                     if matches!(&callee.kind, ExprKind::Name(n) if n == "range" && self.lookup_local(n).is_none()));
                 let it = self.expr(iter);
+                // A user `fn range` (or `struct range`) shadows the built-in: then this is
+                // a loop over whatever it returns.
+                let is_range = is_range
+                    && matches!(
+                        self.out.calls.get(&iter.id),
+                        Some(crate::CallRes::Builtin { .. })
+                    );
                 let (var_ty, range) = if is_range {
                     (Ty::Int, true)
                 } else {
