@@ -19,9 +19,9 @@ pub fn compile(
     program: &stark_syntax::ast::Program,
     checked: &stark_check::Checked,
     source: &str,
-) -> Module {
-    let mut module = lower(program, checked, source, false);
+) -> Result<Module, Box<stark_syntax::Diagnostic>> {
+    let mut module = lower(program, checked, source, false)?;
     rc_opt::optimise(&mut module);
     opt::optimise(&mut module);
-    module
+    Ok(module)
 }

@@ -136,8 +136,24 @@ impl Checker<'_> {
         let missing = slots
             .iter()
             .zip(params)
-            .any(|(s, p)| s.is_none() && p.default.is_none());
-        if positional > params.len() || missing {
+            .position(|(s, p)| s.is_none() && p.default.is_none());
+        let missing_named = missing.filter(|_| {
+            positional <= params.len() && args.len() >= required && args.len() <= params.len()
+        });
+        if let Some(i) = missing_named {
+            // The count is right but a keyword named another parameter: "takes 1 argument
+            // but 1 was supplied" would contradict itself, so name the one left out.
+            let name = &params[i].name;
+            self.error(
+                Diagnostic::error(
+                    codes::ARG_COUNT,
+                    format!("{what} is missing an argument for `{name}`"),
+                    e.span,
+                )
+                .label(format!("`{name}` not given")),
+            );
+            ok = false;
+        } else if positional > params.len() || missing.is_some() {
             let count = if required == params.len() {
                 format!("{}", params.len())
             } else {

@@ -187,12 +187,7 @@ impl Checker<'_> {
     fn name_taken(&mut self, name: &str, span: Span) -> bool {
         let taken = self.fn_names.contains_key(name)
             || self.struct_names.contains_key(name)
-            || self.const_names.contains_key(name)
-            || self
-                .out
-                .functions
-                .iter()
-                .any(|f| f.owner.is_none() && f.name == name);
+            || self.const_names.contains_key(name);
         if taken {
             self.error(
                 Diagnostic::error(

@@ -34,7 +34,7 @@ impl Checker<'_> {
                 self.out.functions[func].params[i].local = local;
             }
             self.block(&decl.body);
-            if info.ret != Ty::Unit && !block_diverges(&decl.body) {
+            if info.ret != Ty::Unit && !block_diverges(&decl.body, &self.out.calls) {
                 let shown = self.show(&info.ret);
                 self.error(
                     Diagnostic::error(
@@ -132,6 +132,13 @@ impl Checker<'_> {
                 let is_range = matches!(&iter.kind, ExprKind::Call { callee, .. }
                     if matches!(&callee.kind, ExprKind::Name(n) if n == "range" && self.lookup_local(n).is_none()));
                 let it = self.expr(iter);
+                // A user `fn range` (or `struct range`) shadows the built-in: then this is
+                // a loop over whatever it returns.
+                let is_range = is_range
+                    && matches!(
+                        self.out.calls.get(&iter.id),
+                        Some(crate::CallRes::Builtin { .. })
+                    );
                 let (var_ty, range) = if is_range {
                     (Ty::Int, true)
                 } else {
@@ -299,27 +306,36 @@ fn is_const_expr(e: &Expr) -> bool {
 }
 
 /// Whether control can never fall off the end of `block` (every path returns or exits).
-pub fn block_diverges(block: &Block) -> bool {
-    block.stmts.iter().any(stmt_diverges)
+/// `calls` tells the built-in `exit` from a user function of that name.
+pub fn block_diverges(block: &Block, calls: &Calls) -> bool {
+    block.stmts.iter().any(|s| stmt_diverges(s, calls))
 }
 
-fn stmt_diverges(stmt: &Stmt) -> bool {
+type Calls = std::collections::HashMap<stark_syntax::ast::ExprId, crate::CallRes>;
+
+fn stmt_diverges(stmt: &Stmt, calls: &Calls) -> bool {
     match &stmt.kind {
         StmtKind::Return(_) => true,
         StmtKind::If {
             branches,
             else_block: Some(e),
-        } => branches.iter().all(|(_, b)| block_diverges(b)) && block_diverges(e),
+        } => branches.iter().all(|(_, b)| block_diverges(b, calls)) && block_diverges(e, calls),
         StmtKind::While { cond, body } => {
             matches!(cond.kind, ExprKind::Bool(true)) && !breaks_out(body)
         }
-        StmtKind::Expr(Expr {
-            kind: ExprKind::Call { callee, .. },
-            ..
-        }) => {
-            matches!(&callee.kind, ExprKind::Name(n) if n == "exit")
-        }
-        StmtKind::Arena { body, .. } => block_diverges(body),
+        StmtKind::Expr(
+            e @ Expr {
+                kind: ExprKind::Call { .. },
+                ..
+            },
+        ) => matches!(
+            calls.get(&e.id),
+            Some(crate::CallRes::Builtin {
+                op: crate::Builtin::Exit,
+                ..
+            })
+        ),
+        StmtKind::Arena { body, .. } => block_diverges(body, calls),
         _ => false,
     }
 }

@@ -18,13 +18,17 @@ struct Compiled {
 
 /// Reads and compiles `path`, rendering any diagnostics; `Err` carries the exit status.
 fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_source(path) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("error: cannot read `{display}`: {}", io_reason(&e));
             return Err(EXIT_COMPILE);
         }
     };
+    if bytes.len() as u64 > MAX_SOURCE_BYTES {
+        eprintln!("error: cannot read `{display}`: larger than {MAX_SOURCE_BYTES} bytes");
+        return Err(EXIT_COMPILE);
+    }
     let source = match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => {
@@ -40,6 +44,11 @@ fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
             return Err(EXIT_COMPILE);
         }
     };
+    // Editors on Windows save UTF-8 with a byte-order mark; like rustc and Python, skip it.
+    let source = match source.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => source,
+    };
     let (program, diags) = stark_syntax::parse(&source);
     if !diags.is_empty() {
         render::diagnostics(display, &source, &diags);
@@ -50,7 +59,13 @@ fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
         render::diagnostics(display, &source, &diags);
         return Err(EXIT_COMPILE);
     }
-    let module = stark_bytecode::compile(&program, &checked, &source);
+    let module = match stark_bytecode::compile(&program, &checked, &source) {
+        Ok(m) => m,
+        Err(diag) => {
+            render::diagnostics(display, &source, &[*diag]);
+            return Err(EXIT_COMPILE);
+        }
+    };
     Ok((
         source,
         Compiled {
@@ -59,6 +74,19 @@ fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
             checked,
         },
     ))
+}
+
+/// Larger sources are refused: `stark check /dev/zero` would otherwise read forever.
+const MAX_SOURCE_BYTES: u64 = 64 << 20;
+
+/// At most one byte past [`MAX_SOURCE_BYTES`], so a caller can tell the file was too large.
+fn read_source(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_SOURCE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -86,8 +114,10 @@ pub fn execute(cmd: Cmd) -> u8 {
             };
             print!("{}", printer::print_module(&c.module));
             if stats {
-                let naive = stark_bytecode::lower(&c.program, &c.checked, &source, true);
-                print!("{}", rc_stats(&naive, &c.module));
+                // The naive insertion may need more registers than the optimised one.
+                if let Ok(naive) = stark_bytecode::lower(&c.program, &c.checked, &source, true) {
+                    print!("{}", rc_stats(&naive, &c.module));
+                }
             }
             EXIT_OK
         }

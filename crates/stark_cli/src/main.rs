@@ -1,5 +1,21 @@
 //! The `stark` command: `run`, `check` and `ir` (SPEC §1).
 
+// `eprintln!` panics when stderr is a closed pipe (`stark check f 2>&1 | head -1`); a
+// diagnostic nobody reads is no reason to crash, so writes to stderr ignore errors.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod driver;
 mod render;
 mod trace_json;

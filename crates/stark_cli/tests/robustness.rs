@@ -146,7 +146,9 @@ fn compile(src: &str) -> bool {
     let (checked, diags) = stark_check::check(&program);
     if diags.is_empty() {
         // Whatever the optimiser makes of a valid program, the VM must accept it.
-        let module = stark_bytecode::compile(&program, &checked, src);
+        let Ok(module) = stark_bytecode::compile(&program, &checked, src) else {
+            return false;
+        };
         let _ = stark_bytecode::printer::print_module(&module);
         if let Err(e) = stark_vm::verify(&module) {
             panic!("compiled bytecode fails verification: {e}");
@@ -232,6 +234,19 @@ fn invalid_utf8_is_a_diagnostic() {
 }
 
 #[test]
+fn utf8_byte_order_mark_is_skipped() {
+    with_file(
+        "bom.stark",
+        b"\xef\xbb\xbffn main():\n    print(1)\n",
+        |p| {
+            let out = stark(&["run", p]);
+            assert_eq!(out.status.code(), Some(0), "{out:?}");
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "1\n");
+        },
+    );
+}
+
+#[test]
 fn ten_thousand_nested_parentheses() {
     let src = format!(
         "fn main():\n    print({}1{})\n",
@@ -250,6 +265,41 @@ fn long_operator_chain() {
         let out = stark(&["check", p]);
         assert!(matches!(out.status.code(), Some(0) | Some(2)), "{out:?}");
     });
+}
+
+#[test]
+fn function_needing_too_many_registers() {
+    // Registers are u16: past 65,535 they used to wrap, and rc_opt indexed out of bounds.
+    let items: Vec<String> = (0..40_000).map(|i| i.to_string()).collect();
+    let src = format!("fn main():\n    print(len([{}]))\n", items.join(", "));
+    with_file("regs.stark", src.as_bytes(), |p| {
+        assert_compile_error(&stark(&["check", p]), "is too large to compile");
+    });
+}
+
+#[test]
+fn closed_stderr_is_not_a_crash() {
+    with_file(
+        "dup.stark",
+        b"fn f():\n    pass\nfn f():\n    pass\n",
+        |p| {
+            let (reader, writer) = std::io::pipe().unwrap();
+            drop(reader);
+            let status = Command::new(env!("CARGO_BIN_EXE_stark"))
+                .args(["check", p])
+                .stderr(writer)
+                .status()
+                .unwrap();
+            assert_eq!(status.code(), Some(2));
+        },
+    );
+}
+
+#[test]
+fn endless_source_is_refused() {
+    if Path::new("/dev/zero").exists() {
+        assert_compile_error(&stark(&["check", "/dev/zero"]), "larger than");
+    }
 }
 
 #[test]

@@ -404,7 +404,7 @@ impl<'a> Lexer<'a> {
                 );
                 0
             } else {
-                self.int_value(i64::from_str_radix(&digits, 16).ok(), start)
+                self.int_value(&digits, 16, start)
             };
             self.push(TokenKind::Int(value), start);
             return;
@@ -436,23 +436,27 @@ impl<'a> Lexer<'a> {
         let kind = if is_float {
             TokenKind::Float(text.parse().unwrap_or(0.0))
         } else {
-            TokenKind::Int(self.int_value(text.parse().ok(), start))
+            TokenKind::Int(self.int_value(&text, 10, start))
         };
         self.push(kind, start);
     }
 
     /// The literal's value, or 0 with E0006 when it does not fit.
-    fn int_value(&mut self, parsed: Option<i64>, start: usize) -> i64 {
-        parsed.unwrap_or_else(|| {
-            self.diags.push(
-                Diagnostic::error(
-                    codes::INT_TOO_LARGE,
-                    "integer literal is too large",
-                    Span::new(start, self.pos),
-                )
-                .label("does not fit in a 64-bit signed integer")
-                .note(format!("the largest Int is {}", i64::MAX)),
-            );
+    fn int_value(&mut self, digits: &str, radix: u32, start: usize) -> i64 {
+        i64::from_str_radix(digits, radix).unwrap_or_else(|_| {
+            let mut diag = Diagnostic::error(
+                codes::INT_TOO_LARGE,
+                "integer literal is too large",
+                Span::new(start, self.pos),
+            )
+            .label("does not fit in a 64-bit signed integer")
+            .note(format!("the largest Int is {}", i64::MAX));
+            // `-9223372036854775808` is a negation applied to a literal one past the
+            // largest Int, so the smallest Int cannot be written as one literal.
+            if u64::from_str_radix(digits, radix) == Ok(1 << 63) {
+                diag = diag.help(format!("for the smallest Int, write `-{} - 1`", i64::MAX));
+            }
+            self.diags.push(diag);
             0
         })
     }

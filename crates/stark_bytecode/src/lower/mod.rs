@@ -23,11 +23,17 @@ mod tensor;
 use crate::instr::{builtin_types, Function, Instr, Label, Module, Reg, StructInfo};
 use stark_check::{Checked, FnInfo, LocalId, Ty};
 use stark_syntax::ast::{FnDecl, Item, ParamMode, Program};
-use stark_syntax::Span;
+use stark_syntax::{codes, Diagnostic, Span};
 use std::collections::HashMap;
 
 /// Lowers a whole checked program. `naive` selects the unoptimised RC insertion.
-pub fn lower(program: &Program, checked: &Checked, source: &str, naive: bool) -> Module {
+/// `Err` names a function needing more registers than [`MAX_REGS`].
+pub fn lower(
+    program: &Program,
+    checked: &Checked,
+    source: &str,
+    naive: bool,
+) -> Result<Module, Box<Diagnostic>> {
     let mut strings = Strings::default();
     let mut functions = Vec::new();
     let effects = effects::Effects::new(program, checked);
@@ -47,6 +53,17 @@ pub fn lower(program: &Program, checked: &Checked, source: &str, naive: bool) ->
             naive,
         );
         lower.body(decl, info);
+        if lower.out_of_regs {
+            return Err(Box::new(
+                Diagnostic::error(
+                    codes::TOO_DEEP,
+                    format!("function `{}` is too large to compile", decl.name.name),
+                    decl.name.span,
+                )
+                .label(format!("needs more than {MAX_REGS} registers"))
+                .help("split it into smaller functions"),
+            ));
+        }
         functions.push(lower.finish(info));
     }
     let structs = checked
@@ -59,13 +76,17 @@ pub fn lower(program: &Program, checked: &Checked, source: &str, naive: bool) ->
         })
         .collect::<Vec<_>>();
     debug_assert!(structs.len() >= builtin_types::COUNT);
-    Module {
+    Ok(Module {
         functions,
         structs,
         strings: strings.list,
         main: checked.main.unwrap_or(0),
-    }
+    })
 }
+
+/// Registers are `u16`; the optimisers add registers of their own (inlining) below
+/// `Reg::MAX`, so lowering stops at half of it.
+pub const MAX_REGS: Reg = Reg::MAX / 2;
 
 #[derive(Default)]
 pub(crate) struct Strings {
@@ -133,6 +154,8 @@ pub(crate) struct FnLower<'a> {
     /// `let` bindings lowered as views of a list element (`let_view`): they own nothing.
     pub views: std::collections::HashSet<LocalId>,
     pub ret: Ty,
+    /// Set when the function ran out of registers; what was lowered is then garbage.
+    pub out_of_regs: bool,
 }
 
 impl<'a> FnLower<'a> {
@@ -152,7 +175,11 @@ impl<'a> FnLower<'a> {
             local_reg.insert(local, i as Reg);
             reg_names.push(Some(ck.local(local).name.clone()));
         }
-        let n = info.locals.len() as Reg;
+        let n = Reg::try_from(info.locals.len())
+            .ok()
+            .filter(|n| *n < MAX_REGS);
+        let out_of_regs = n.is_none();
+        let n = n.unwrap_or(0);
         FnLower {
             program,
             ck,
@@ -171,6 +198,7 @@ impl<'a> FnLower<'a> {
             loops: Vec::new(),
             views: Default::default(),
             ret: info.ret.clone(),
+            out_of_regs,
         }
     }
 
@@ -236,16 +264,23 @@ impl<'a> FnLower<'a> {
     }
 
     pub fn temp(&mut self) -> Reg {
-        let r = self.next_temp;
-        self.next_temp += 1;
-        self.max_reg = self.max_reg.max(self.next_temp);
-        r
+        self.temps(1)
     }
 
     /// `n` consecutive temporaries (call arguments must be contiguous).
     pub fn temps(&mut self, n: usize) -> Reg {
         let r = self.next_temp;
-        self.next_temp += n as Reg;
+        match Reg::try_from(n)
+            .ok()
+            .and_then(|n| r.checked_add(n))
+            .filter(|t| *t <= MAX_REGS)
+        {
+            Some(t) => self.next_temp = t,
+            None => {
+                self.out_of_regs = true;
+                return 0;
+            }
+        }
         self.max_reg = self.max_reg.max(self.next_temp);
         r
     }

@@ -14,6 +14,12 @@ use crate::instr::{CmpOp, Function, Instr, Reg};
 use std::collections::HashMap;
 
 pub(crate) fn simplify(f: &mut Function) {
+    // Liveness takes a bit per register per instruction, so a huge function (100,000
+    // `let`s in one body) would need gigabytes: such a function stays unoptimised.
+    let live_bytes = (f.code.len() as u64 + 1) * (f.num_regs as u64).div_ceil(64) * 8;
+    if live_bytes > MAX_LIVENESS_BYTES {
+        return;
+    }
     for _ in 0..8 {
         let mut changed = local_pass(f);
         changed |= forward_results(f);
@@ -602,6 +608,12 @@ fn fold_immediate(instr: Instr, konst: &HashMap<Reg, i64>) -> Instr {
     }
 }
 
+/// The most memory one function's [`Liveness`] may take.
+const MAX_LIVENESS_BYTES: u64 = 64 << 20;
+
+/// How many available expressions and copies [`local_pass`] tracks at once.
+const LOCAL_FACTS: usize = 256;
+
 /// Step 1 of the module doc, one forward walk per basic block.
 fn local_pass(f: &mut Function) -> bool {
     let starts = block_starts(&f.code);
@@ -656,6 +668,14 @@ fn local_pass(f: &mut Function) -> bool {
             changed = true;
         }
         uses_defs(&instr, &mut uses, &mut defs);
+        // Forgetting facts is always sound; bounding them keeps a huge straight-line
+        // block (50,000 `let`s) linear instead of quadratic in the scans below.
+        if avail.len() > LOCAL_FACTS {
+            avail.drain(..LOCAL_FACTS / 2);
+        }
+        if copy_of.len() > LOCAL_FACTS {
+            copy_of.clear();
+        }
         for &d in &defs {
             copy_of.remove(&d);
             copy_of.retain(|_, s| *s != d);

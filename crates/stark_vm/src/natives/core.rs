@@ -138,10 +138,13 @@ pub(crate) fn args(cx: &mut NativeCx<'_>) -> Fallible<Value> {
 
 pub(crate) fn exit(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let code = int_arg(a, 0)?;
+    // A process status is one byte: clamping or wrapping would turn `exit(-1)` or
+    // `exit(256)` into a success (0) or into another code, so an out-of-range code fails.
+    if !(0..=255).contains(&code) {
+        return fail(format!("exit code {code} is out of range (0 to 255)"));
+    }
     cx.out.flush();
-    Err(Fault::Exit(
-        code.clamp(i32::MIN as i64, i32::MAX as i64) as i32
-    ))
+    Err(Fault::Exit(code as i32))
 }
 
 /// `range(start, end[, step])` as a list.
