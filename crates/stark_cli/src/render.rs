@@ -65,6 +65,12 @@ pub fn location(path: &str, source: &str, span: Span) -> String {
 }
 
 pub fn runtime_error(path: &str, source: &str, err: &stark_vm::RuntimeError) {
+    // A failure of the run as a whole (its output could not be written) has no place in
+    // the program to point at.
+    if err.trace.is_empty() && err.span == Default::default() {
+        eprintln!("runtime error: {}", err.message);
+        return;
+    }
     let mut out = format!(
         "runtime error: {}\n  --> {}\n",
         err.message,

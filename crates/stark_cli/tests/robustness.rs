@@ -296,6 +296,34 @@ fn closed_stderr_is_not_a_crash() {
 }
 
 #[test]
+fn program_output_lost_to_a_full_disk_is_an_error_but_a_closed_pipe_is_not() {
+    with_file("out.stark", b"fn main():\n    print(\"hello\")\n", |p| {
+        if let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") {
+            let out = Command::new(env!("CARGO_BIN_EXE_stark"))
+                .args(["run", p])
+                .stdout(full)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(1));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                err,
+                "runtime error: cannot write the program's output: no space left on device\n"
+            );
+        }
+        // `stark run x | head -1` that stops reading: not the program's failure.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let status = Command::new(env!("CARGO_BIN_EXE_stark"))
+            .args(["run", p])
+            .stdout(writer)
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(0));
+    });
+}
+
+#[test]
 fn endless_source_is_refused() {
     if Path::new("/dev/zero").exists() {
         assert_compile_error(&stark(&["check", "/dev/zero"]), "larger than");

@@ -7,6 +7,9 @@ pub(crate) struct Output {
     /// Set after the first write error (e.g. `stark run x | head -1`): later output is
     /// dropped silently instead of failing the program.
     broken: bool,
+    /// The first write error that was not a closed pipe (a full disk): output was lost
+    /// where someone expected it, which the run reports when it ends.
+    lost: Option<std::io::Error>,
 }
 
 impl Output {
@@ -27,19 +30,37 @@ impl Output {
         Output {
             sink,
             broken: false,
+            lost: None,
         }
     }
 
     pub(crate) fn write_str(&mut self, s: &str) {
-        if !self.broken && self.sink.write_all(s.as_bytes()).is_err() {
-            self.broken = true;
+        if !self.broken {
+            if let Err(e) = self.sink.write_all(s.as_bytes()) {
+                self.fail(e);
+            }
         }
     }
 
     pub(crate) fn flush(&mut self) {
-        if !self.broken && self.sink.flush().is_err() {
-            self.broken = true;
+        if !self.broken {
+            if let Err(e) = self.sink.flush() {
+                self.fail(e);
+            }
         }
+    }
+
+    fn fail(&mut self, e: std::io::Error) {
+        self.broken = true;
+        // A reader that went away (`| head`) is the reader's choice, as for any Unix tool.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            self.lost.get_or_insert(e);
+        }
+    }
+
+    /// The error that lost output, if any (see `lost`).
+    pub(crate) fn take_lost(&mut self) -> Option<std::io::Error> {
+        self.lost.take()
     }
 }
 

@@ -169,9 +169,18 @@ impl<'m> Vm<'m> {
         // The run ends when every actor has (SPEC §2): their output is part of it.
         let oom = self.finish_actors(result.is_ok());
         self.out.flush();
-        match (result, oom) {
-            (Ok(()), Some(m)) => Err(VmExit::OutOfMemory(m)),
-            (result, _) => result,
+        let lost = self.out.take_lost();
+        match (result, oom, lost) {
+            (Ok(()), Some(m), _) => Err(VmExit::OutOfMemory(m)),
+            (Ok(()), None, Some(e)) => Err(VmExit::RuntimeError(RuntimeError {
+                message: format!(
+                    "cannot write the program's output: {}",
+                    crate::natives::stream::reason(&e)
+                ),
+                span: Default::default(),
+                trace: Vec::new(),
+            })),
+            (result, _, _) => result,
         }
     }
 
