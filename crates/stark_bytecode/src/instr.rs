@@ -288,11 +288,15 @@ pub enum Instr {
         b: Reg,
     },
     // ---- strings ----
-    /// New string `a + b`; operands are views.
+    /// New string `a + b`. `take` (`TAKE_A | TAKE_B`) says which operands the instruction consumes (bit 0: `a`,
+    /// bit 1: `b`; a consumed register is left `None`): `rc_opt` folds a release of a dead
+    /// operand into the concatenation, which then appends to (or prepends onto) a uniquely
+    /// owned operand's buffer instead of allocating a new string. Other operands are views.
     Concat {
         dst: Reg,
         a: Reg,
         b: Reg,
+        take: u8,
     },
     /// Lexicographic comparison of two strings.
     SCmp {
@@ -638,3 +642,7 @@ pub struct Module {
     pub strings: Vec<String>,
     pub main: FuncId,
 }
+
+/// `Instr::Concat`'s `take` bits: the instruction consumes operand `a` / `b`.
+pub const TAKE_A: u8 = 1;
+pub const TAKE_B: u8 = 2;

@@ -23,5 +23,6 @@ pub fn compile(
     let mut module = lower(program, checked, source, false)?;
     rc_opt::optimise(&mut module);
     opt::optimise(&mut module);
+    rc_opt::fold_consumed_operands(&mut module);
     Ok(module)
 }

@@ -22,8 +22,13 @@ pub enum Native {
     ParseFloat,
     /// `assert(cond: Bool, message: String)`: false is "assertion failed: message".
     Assert,
-    /// `args() -> List<String>`.
+    /// `args() -> List<String>`: a new list, owned by the caller.
     Args,
+    /// `args()` where the compiler proved the list is only read (`len(args())`,
+    /// `args()[i]`, `for a in args()`, an immutable binding never moved or cloned): a view
+    /// of the VM's one argument list, which is immortal like a string constant, so the call
+    /// allocates nothing and its result needs no release.
+    ArgsView,
     /// `exit(code: Int)`: flushes output and ends the program with that status.
     Exit,
     /// `range(start, end, step) -> List<Int>` (outside `for`, which lowers to a counter loop).
@@ -142,6 +147,7 @@ impl Native {
             Native::ParseFloat => "float_parse",
             Native::Assert => "assert",
             Native::Args => "args",
+            Native::ArgsView => "args_view",
             Native::Exit => "exit",
             Native::RangeList => "range_list",
             Native::StrLen => "str.len",

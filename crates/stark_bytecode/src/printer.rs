@@ -156,7 +156,10 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
         Instr::IToF { dst, src } => format!("{:<12} {}, {}", "itof", r(dst), r(src)),
         Instr::Not { dst, src } => format!("{:<12} {}, {}", "not", r(dst), r(src)),
         Instr::BCmp { op, dst, a, b } => bin(&format!("bcmp.{}", op.name()), dst, a, b),
-        Instr::Concat { dst, a, b } => bin("concat", dst, a, b),
+        Instr::Concat { dst, a, b, take } => {
+            let name = ["concat", "concat.take_a", "concat.take_b", "concat.take_ab"];
+            bin(name[take as usize & 3], dst, a, b)
+        }
         Instr::SCmp { op, dst, a, b } => bin(&format!("scmp.{}", op.name()), dst, a, b),
         Instr::Equal { dst, a, b, negate } => {
             bin(if negate { "not_equal" } else { "equal" }, dst, a, b)

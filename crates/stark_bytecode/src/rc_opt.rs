@@ -16,8 +16,12 @@
 //!    the original code, until the set is stable (it only shrinks, so this ends).
 //!    A call is also a collector safepoint, where destructors of cyclic garbage run: if
 //!    any destructor may release, no call counts as non-releasing.
+//! 3. (`fold_consumed_operands`, run last, after the scalar optimiser) a `decref`/`drop` of
+//!    a `concat` operand right after the `concat` — the operand's last use, so a move — is
+//!    folded into it: the `concat` consumes that operand, and reuses its buffer when it is
+//!    the only reference (`s = s + t`, and every inner `+` of `a + b + c`).
 
-use crate::instr::{Function, Instr, Module, Reg};
+use crate::instr::{Function, Instr, Module, Reg, TAKE_A, TAKE_B};
 use crate::native::Native;
 
 pub fn optimise(module: &mut Module) {
@@ -40,6 +44,55 @@ pub fn optimise(module: &mut Module) {
             break;
         }
         readonly = next;
+    }
+}
+
+/// Pass 3: a release of a `concat` operand that comes later in the same straight-line
+/// stretch, with nothing in between touching the register (and no jump into the stretch, so
+/// every path to the release comes through the `concat`), is folded into the `concat`,
+/// which then consumes that operand. Releasing a string earlier is unobservable (strings
+/// have no destructors), and the register is left `None` as the release would leave it.
+pub fn fold_consumed_operands(module: &mut Module) {
+    for f in &mut module.functions {
+        let n = f.code.len();
+        let is_target = jump_targets(f);
+        let mut dead = vec![false; n];
+        for i in 0..n {
+            let Instr::Concat { dst, a, b, take: 0 } = f.code[i] else {
+                continue;
+            };
+            if a == b {
+                continue;
+            }
+            let mut take = 0;
+            for (reg, bit) in [(a, TAKE_A), (b, TAKE_B)] {
+                if reg == dst {
+                    continue;
+                }
+                for j in i + 1..n {
+                    if is_target[j] {
+                        break;
+                    }
+                    if dead[j] {
+                        continue;
+                    }
+                    if let Instr::Decref { reg: r } | Instr::Drop { reg: r } = f.code[j] {
+                        if r == reg {
+                            take |= bit;
+                            dead[j] = true;
+                            break;
+                        }
+                    }
+                    if is_branch(&f.code[j]) || touches(&f.code[j], reg) {
+                        break;
+                    }
+                }
+            }
+            if take != 0 {
+                f.code[i] = Instr::Concat { dst, a, b, take };
+            }
+        }
+        remove(f, &dead);
     }
 }
 
@@ -120,6 +173,15 @@ pub(crate) fn defs(instr: &Instr, out: &mut Vec<Reg>) {
         | Instr::IsNone { dst, .. }
         | Instr::Unwrap { dst, .. } => out.push(dst),
         Instr::Move { dst, src } => out.extend([dst, src]),
+        Instr::Concat { dst, a, b, take } => {
+            out.push(dst);
+            if take & TAKE_A != 0 {
+                out.push(a);
+            }
+            if take & TAKE_B != 0 {
+                out.push(b);
+            }
+        }
         Instr::Incref { .. } => {}
         Instr::Decref { reg } | Instr::Drop { reg } => out.push(reg),
         Instr::IAdd { dst, .. }
@@ -134,7 +196,6 @@ pub(crate) fn defs(instr: &Instr, out: &mut Vec<Reg>) {
         | Instr::FDiv { dst, .. }
         | Instr::FMod { dst, .. }
         | Instr::FPow { dst, .. }
-        | Instr::Concat { dst, .. }
         | Instr::ICmp { dst, .. }
         | Instr::FCmp { dst, .. }
         | Instr::BCmp { dst, .. }
@@ -208,7 +269,7 @@ pub fn touches(instr: &Instr, r: Reg) -> bool {
         | Instr::FDiv { dst, a, b }
         | Instr::FMod { dst, a, b }
         | Instr::FPow { dst, a, b }
-        | Instr::Concat { dst, a, b }
+        | Instr::Concat { dst, a, b, .. }
         | Instr::ICmp { dst, a, b, .. }
         | Instr::FCmp { dst, a, b, .. }
         | Instr::BCmp { dst, a, b, .. }

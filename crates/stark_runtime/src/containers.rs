@@ -164,3 +164,52 @@ impl Heap {
         }
     }
 }
+
+impl Heap {
+    /// `s + text` (or `text + s`, `at_front`) written into `s` itself, when `s` is a heap
+    /// string nothing else refers to: no other owner, no weak reference, not in the
+    /// collector's buffers, not a constant, arena or local object. Returns `Ok(false)`, and
+    /// changes nothing, when `s` does not qualify. The caller gives up its reference to `s`
+    /// for the result, which is `s`.
+    pub fn str_extend_unique(
+        &mut self,
+        s: ObjRef,
+        text: &str,
+        at_front: bool,
+    ) -> Result<bool, OutOfMemory> {
+        let h = s.header();
+        if h.kind != crate::object::ObjKind::Str
+            || h.strong.get() != 1
+            || h.weak.get() != 0
+            || h.gc.get() != 0
+            || h.flags.get() & !flags::OWNER_MASK != 0
+        {
+            return Ok(false);
+        }
+        let add = text.len();
+        if add == 0 {
+            return Ok(true);
+        }
+        if s.as_str().len().checked_add(add).is_none() || add > i64::MAX as usize {
+            return Err(self.system_oom(u64::MAX));
+        }
+        self.resize(s, add as i64)?;
+        // SAFETY: I2 — kind Str, so the allocation is a StrObj with a live body (not DEAD:
+        // flags are clear). The caller owns the only strong reference and gives it up, so no
+        // other register, field or view reads the text while it is replaced.
+        let slot = unsafe { &mut (*(s.raw() as *mut crate::object::StrObj)).text };
+        let mut buf = std::mem::take(slot).into_string();
+        if buf.try_reserve_exact(add).is_err() {
+            *slot = buf.into_boxed_str();
+            self.resize(s, -(add as i64))?;
+            return Err(self.system_oom(add as u64));
+        }
+        if at_front {
+            buf.insert_str(0, text);
+        } else {
+            buf.push_str(text);
+        }
+        *slot = buf.into_boxed_str();
+        Ok(true)
+    }
+}

@@ -8,6 +8,7 @@ use crate::equality::values_equal;
 use crate::error::{Fault, VmExit};
 use crate::natives::{self, map_key_of, NativeCx};
 use crate::vm::{CallFrame, OwnedParams, Vm, MAX_CALL_DEPTH};
+use stark_bytecode::instr::{TAKE_A, TAKE_B};
 use stark_bytecode::{Instr, Native};
 use stark_runtime::{MapBody, ObjKind, Value};
 use stark_syntax::ast::ParamMode;
@@ -348,13 +349,47 @@ impl<'m> Vm<'m> {
                     }
                     _ => fault!(arith::operand_fault("bool")),
                 },
-                Instr::Concat { dst, a, b } => {
+                Instr::Concat { dst, a, b, take } => {
                     let (Value::Obj(x), Value::Obj(y)) = (reg!(a), reg!(b)) else {
                         fault!(arith::operand_fault("string"))
                     };
-                    let text = check!(natives::string::concat(x.as_str(), y.as_str()));
-                    let s = check!(self.heap.alloc_str(text));
+                    // A consumed operand nothing else refers to becomes the result.
+                    let (take_a, take_b) = (take & TAKE_A != 0, take & TAKE_B != 0);
+                    let reused = if take_a && x != y {
+                        check!(self.heap.str_extend_unique(x, y.as_str(), false)).then_some(x)
+                    } else {
+                        None
+                    };
+                    let reused = match reused {
+                        None if take_b && x != y => {
+                            check!(self.heap.str_extend_unique(y, x.as_str(), true)).then_some(y)
+                        }
+                        r => r,
+                    };
+                    let s = match reused {
+                        Some(s) => s,
+                        None => {
+                            let text = check!(natives::string::concat(x.as_str(), y.as_str()));
+                            check!(self.heap.alloc_str(text))
+                        }
+                    };
+                    if take_a {
+                        reg!(a) = Value::None;
+                    }
+                    if take_b {
+                        reg!(b) = Value::None;
+                    }
                     reg!(dst) = Value::Obj(s);
+                    let mut released = false;
+                    for (taken, o) in [(take_a, x), (take_b, y)] {
+                        if taken && o != s {
+                            self.heap.decref_obj(o);
+                            released = true;
+                        }
+                    }
+                    if released {
+                        drain!();
+                    }
                 }
                 Instr::SCmp { op, dst, a, b } => {
                     let (Value::Obj(x), Value::Obj(y)) = (reg!(a), reg!(b)) else {
@@ -705,6 +740,7 @@ impl<'m> Vm<'m> {
                             module,
                             out: &mut self.out,
                             args: &self.args,
+                            argv: &mut self.argv,
                         };
                         check!(natives::call(&mut cx, native, &self.stack[from..to]))
                     };

@@ -124,7 +124,7 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
             | Instr::FDiv { dst, a, b }
             | Instr::FMod { dst, a, b }
             | Instr::FPow { dst, a, b }
-            | Instr::Concat { dst, a, b }
+            | Instr::Concat { dst, a, b, .. }
             | Instr::ICmp { dst, a, b, .. }
             | Instr::FCmp { dst, a, b, .. }
             | Instr::BCmp { dst, a, b, .. }

@@ -3,7 +3,7 @@
 use crate::error::{RuntimeError, VmExit};
 use crate::output::Output;
 use crate::verify::verify_module;
-use stark_bytecode::{FuncId, Module, Reg};
+use stark_bytecode::{FuncId, Module, Native, Reg};
 use stark_runtime::{Heap, ObjRef, OutOfMemory, ProfileSnapshot, Value, Zone};
 use std::io::Write;
 
@@ -79,6 +79,9 @@ pub struct Vm<'m> {
     /// String constants, allocated on first `LoadStr` and owned here (one reference each)
     /// until the run ends.
     pub(crate) constants: Vec<Option<stark_runtime::ObjRef>>,
+    /// The immortal argument list `Native::ArgsView` returns (allocated on first use, or up
+    /// front by `run_main`), freed with the constants.
+    pub(crate) argv: Option<stark_runtime::ObjRef>,
     /// The frame index that opened each open arena, innermost last (`gc.rs`).
     pub(crate) arena_frames: Vec<usize>,
     /// Per function (indexed by `FuncId`): its owned parameters.
@@ -115,6 +118,7 @@ impl<'m> Vm<'m> {
                 Ok(())
             },
             constants: vec![None; module.strings.len()],
+            argv: None,
             arena_frames: Vec::new(),
             owned_params: module.functions.iter().map(OwnedParams::of).collect(),
             actors: None,
@@ -148,6 +152,27 @@ impl<'m> Vm<'m> {
                     if self.constants.get(k).is_some_and(|c| c.is_none()) {
                         if let Err(e) = self.alloc_constant(k) {
                             return Err(VmExit::OutOfMemory(e.to_string()));
+                        }
+                    }
+                }
+                // The argument list, likewise (it is as immortal as a constant).
+                if let stark_bytecode::Instr::CallNative {
+                    native: Native::ArgsView,
+                    ..
+                } = *instr
+                {
+                    if self.argv.is_none() {
+                        let mut cx = crate::natives::NativeCx {
+                            heap: &mut self.heap,
+                            module: self.module,
+                            out: &mut self.out,
+                            args: &self.args,
+                            argv: &mut self.argv,
+                        };
+                        if let Err(crate::error::Fault::OutOfMemory(m)) =
+                            crate::natives::call(&mut cx, Native::ArgsView, &[])
+                        {
+                            return Err(VmExit::OutOfMemory(m));
                         }
                     }
                 }
@@ -202,7 +227,8 @@ impl<'m> Vm<'m> {
     }
 
     pub(crate) fn live_constants(&self) -> u64 {
-        self.constants.iter().flatten().count() as u64
+        let argv = self.argv.map_or(0, |l| 1 + l.list().len() as u64);
+        self.constants.iter().flatten().count() as u64 + argv
     }
 
     /// Frees the constant table at the end of a run (or of an actor): last, once every
@@ -210,6 +236,9 @@ impl<'m> Vm<'m> {
     pub(crate) fn release_constants(&mut self) -> Result<(), VmExit> {
         for c in std::mem::take(&mut self.constants).into_iter().flatten() {
             self.heap.release_immortal(c);
+        }
+        if let Some(list) = self.argv.take() {
+            self.heap.release_immortal(list);
         }
         self.drain()
     }

@@ -33,6 +33,8 @@ impl FnLower<'_> {
     pub(super) fn operands(&mut self, call: &Expr, ops: &[Operand]) -> (Reg, Vec<Reg>) {
         let base = self.temps(ops.len());
         let mut release = Vec::new();
+        // Taken here, so that calls nested in the operands do not see it.
+        let read_only = std::mem::take(&mut self.args_views);
         let exprs: Vec<Option<&Expr>> = ops.iter().map(|(a, ..)| self.operand(call, a)).collect();
         for (i, (arg, pass, to)) in ops.iter().enumerate() {
             let dst = base + i as Reg;
@@ -49,6 +51,7 @@ impl FnLower<'_> {
             let to = to.clone().unwrap_or_else(|| from.clone());
             match pass {
                 Pass::Owned => self.owned_in(e, dst, &to),
+                Pass::View if read_only && self.is_args_call(e) => self.args_view_in(dst, e.span),
                 Pass::View | Pass::Borrowed => {
                     let mut owned = self.expr_in(e, dst);
                     self.convert_in(dst, &from, &to, e.span);
@@ -74,6 +77,32 @@ impl FnLower<'_> {
             }
         }
         (base, release)
+    }
+
+    /// Whether `e` calls the built-in `args()` (a user function of that name is not it).
+    pub(super) fn is_args_call(&self, e: &Expr) -> bool {
+        !self.naive
+            && matches!(
+                self.ck.calls.get(&e.id),
+                Some(CallRes::Builtin {
+                    op: Builtin::Args,
+                    ..
+                })
+            )
+    }
+
+    /// `args()` where the list is only read: a view of the VM's immortal argument list
+    /// (`Native::ArgsView`), so nothing is allocated and nothing released.
+    pub(super) fn args_view_in(&mut self, dst: Reg, span: Span) {
+        self.emit(
+            Instr::CallNative {
+                dst,
+                native: Native::ArgsView,
+                args: dst,
+                argc: 0,
+            },
+            span,
+        );
     }
 
     fn finish_call(&mut self, release: Vec<Reg>, span: Span) {
@@ -363,6 +392,15 @@ impl FnLower<'_> {
             }
         };
         let native = native.expect("native chosen");
+        self.args_views = matches!(
+            native,
+            Native::ListLen
+                | Native::ListContains
+                | Native::Print
+                | Native::PrintFormat
+                | Native::Format
+                | Native::ToStr
+        );
         let (base, release) = self.operands(e, &ops);
         let argc = ops.len() as u16;
         self.emit(

@@ -245,7 +245,12 @@ impl FnLower<'_> {
     fn list_index_of_value(&mut self, e: &Expr, base: &Expr, index: &Expr, dst: Reg) -> bool {
         let span = e.span;
         let args = self.temps(2);
-        let owned = self.expr_in(base, args);
+        let owned = if self.is_args_call(base) {
+            self.args_view_in(args, base.span);
+            false
+        } else {
+            self.expr_in(base, args)
+        };
         let owned = self
             .hold_across(base, Val { reg: args, owned }, &[index])
             .owned;
@@ -588,7 +593,7 @@ impl FnLower<'_> {
         }
         match (ta, tb, cmp) {
             (Ty::Str, Ty::Str, None) => {
-                self.emit(Instr::Concat { dst, a, b }, span);
+                self.emit(Instr::Concat { dst, a, b, take: 0 }, span);
                 true
             }
             (Ty::Str, Ty::Str, Some(op)) => {

@@ -153,6 +153,9 @@ pub(crate) struct FnLower<'a> {
     pub loops: Vec<LoopCtx>,
     /// `let` bindings lowered as views of a list element (`let_view`): they own nothing.
     pub views: std::collections::HashSet<LocalId>,
+    /// The next `operands` call is for a built-in that only reads its view operands, so an
+    /// `args()` among them may be the VM's immortal list (`Native::ArgsView`).
+    pub args_views: bool,
     pub ret: Ty,
     /// Set when the function ran out of registers; what was lowered is then garbage.
     pub out_of_regs: bool,
@@ -197,6 +200,7 @@ impl<'a> FnLower<'a> {
             scopes: Vec::new(),
             loops: Vec::new(),
             views: Default::default(),
+            args_views: false,
             ret: info.ret.clone(),
             out_of_regs,
         }

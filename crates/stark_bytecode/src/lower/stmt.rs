@@ -50,6 +50,13 @@ impl FnLower<'_> {
         if !(info.kind == stark_check::LocalKind::Let && info.ty.is_heap() && stable(local)) {
             return false;
         }
+        // `let argv = args()`: nothing can change or free the immortal argument list.
+        if self.is_args_call(value) {
+            let reg = self.local_reg[&local];
+            self.args_view_in(reg, value.span);
+            self.views.insert(local);
+            return true;
+        }
         let ExprKind::Index(base, indices) = &value.kind else {
             return false;
         };
@@ -59,11 +66,14 @@ impl FnLower<'_> {
         {
             return false;
         }
-        let Some(NameRes::Local(root)) = self.ck.names.get(&base.id).copied() else {
-            return false;
-        };
-        if !stable(root) || self.effects.may_release_list(self.ck, rest) {
-            return false;
+        // An element of the immortal argument list (`let mode = args()[0]`) lives as long.
+        if !self.is_args_call(base) {
+            let Some(NameRes::Local(root)) = self.ck.names.get(&base.id).copied() else {
+                return false;
+            };
+            if !stable(root) || self.effects.may_release_list(self.ck, rest) {
+                return false;
+            }
         }
         let reg = self.local_reg[&local];
         let owned = self.expr_in(value, reg);
@@ -458,14 +468,22 @@ impl FnLower<'_> {
             fresh = true;
             list_owned = true;
         } else {
-            let owned = self.expr_in(iter, list);
+            let args = self.is_args_call(iter);
+            let owned = if args {
+                self.args_view_in(list, iter.span);
+                false
+            } else {
+                self.expr_in(iter, list)
+            };
             let from = self.ty(iter);
             self.convert_in(list, &from, &it, iter.span);
+            // The immortal argument list stays as it is for the whole run.
             let stable_root = !self.naive
-                && match self.ck.names.get(&iter.id) {
-                    Some(NameRes::Local(l)) => !super::effects::block_names(self.ck, body, *l),
-                    _ => false,
-                };
+                && (args
+                    || match self.ck.names.get(&iter.id) {
+                        Some(NameRes::Local(l)) => !super::effects::block_names(self.ck, body, *l),
+                        _ => false,
+                    });
             fresh = owned && self.is_fresh_list(iter);
             list_owned = owned || !stable_root;
             if !owned && !stable_root {

@@ -100,7 +100,6 @@ pub(crate) fn operands(instr: &mut Instr, mut f: impl FnMut(&mut Reg, Role)) {
         | Instr::FDiv { dst, a, b }
         | Instr::FMod { dst, a, b }
         | Instr::FPow { dst, a, b }
-        | Instr::Concat { dst, a, b }
         | Instr::ICmp { dst, a, b, .. }
         | Instr::FCmp { dst, a, b, .. }
         | Instr::BCmp { dst, a, b, .. }
@@ -113,6 +112,16 @@ pub(crate) fn operands(instr: &mut Instr, mut f: impl FnMut(&mut Reg, Role)) {
         } => {
             f(a, Read);
             f(b, Read);
+            f(dst, Def);
+        }
+        Instr::Concat { dst, a, b, take } => {
+            // A consumed operand is released through its register, like `decref`.
+            let role = |bit| match *take & bit {
+                0 => Read,
+                _ => Owner { clears: true },
+            };
+            f(a, role(crate::instr::TAKE_A));
+            f(b, role(crate::instr::TAKE_B));
             f(dst, Def);
         }
         Instr::GetField { dst, obj, .. } => {

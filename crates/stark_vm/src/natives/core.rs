@@ -136,6 +136,24 @@ pub(crate) fn args(cx: &mut NativeCx<'_>) -> Fallible<Value> {
     Ok(Value::Obj(list))
 }
 
+/// The VM's one argument list, made immortal (`flags::IMMORTAL`) on first use: compiled
+/// code only reads it (see `Native::ArgsView`), so its views are never counted. Allocated
+/// outside any open arena, since it outlives every arena block; `Vm::release_constants`
+/// frees it with the string constants.
+pub(crate) fn args_view(cx: &mut NativeCx<'_>) -> Fallible<Value> {
+    if let Some(list) = *cx.argv {
+        return Ok(Value::Obj(list));
+    }
+    let in_arena = cx.heap.arena_active();
+    cx.heap.set_arena_active(false);
+    let list = cx.heap.alloc_str_list(cx.args.iter().map(|s| s.as_str()));
+    cx.heap.set_arena_active(in_arena);
+    let list = list?;
+    cx.heap.make_immortal(list);
+    *cx.argv = Some(list);
+    Ok(Value::Obj(list))
+}
+
 pub(crate) fn exit(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let code = int_arg(a, 0)?;
     // A process status is one byte: clamping or wrapping would turn `exit(-1)` or

@@ -24,6 +24,8 @@ pub(crate) struct NativeCx<'a> {
     pub module: &'a Module,
     pub out: &'a mut Output,
     pub args: &'a [String],
+    /// The immortal argument list behind `ArgsView` (allocated on first use).
+    pub argv: &'a mut Option<ObjRef>,
 }
 
 pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallible<Value> {
@@ -37,6 +39,7 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::ParseFloat => core::parse_float(a),
         Native::Assert => core::assert(a),
         Native::Args => core::args(cx),
+        Native::ArgsView => core::args_view(cx),
         Native::Exit => core::exit(cx, a),
         Native::RangeList => core::range_list(cx, a),
 

@@ -353,7 +353,12 @@ fn strings_concat_compare_and_equal() {
             Instr::Incref { reg: 0 },
             Instr::LoadStr { dst: 1, konst: 1 },
             Instr::Incref { reg: 1 },
-            Instr::Concat { dst: 2, a: 0, b: 1 },
+            Instr::Concat {
+                dst: 2,
+                a: 0,
+                b: 1,
+                take: 0,
+            },
             Instr::SCmp {
                 op: CmpOp::Lt,
                 dst: 3,

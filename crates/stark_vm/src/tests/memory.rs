@@ -170,7 +170,12 @@ fn weak_ref_dies_with_its_target() {
             // until the run ends, so it would neither die nor have refcount 1.
             Instr::LoadStr { dst: 2, konst: 0 },
             Instr::LoadStr { dst: 3, konst: 1 },
-            Instr::Concat { dst: 0, a: 2, b: 3 },
+            Instr::Concat {
+                dst: 0,
+                a: 2,
+                b: 3,
+                take: 0,
+            },
             Instr::CallNative {
                 dst: 1,
                 native: Native::WeakNew,
@@ -233,7 +238,12 @@ fn weak_get_returns_a_new_strong_reference() {
             // its refcount is r0's reference plus the one `WeakGet` returns.
             Instr::LoadStr { dst: 2, konst: 0 },
             Instr::LoadStr { dst: 3, konst: 1 },
-            Instr::Concat { dst: 0, a: 2, b: 3 },
+            Instr::Concat {
+                dst: 0,
+                a: 2,
+                b: 3,
+                take: 0,
+            },
             Instr::CallNative {
                 dst: 1,
                 native: Native::WeakNew,
