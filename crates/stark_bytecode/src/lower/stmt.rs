@@ -26,9 +26,9 @@ impl FnLower<'_> {
     }
 
     /// `let x = xs[i]` where `x` can be a view of the element instead of an owner (M11):
-    /// `x` is immutable and never moved, cloned or reassigned; `xs` is an immutable binding
-    /// that is never moved or reassigned either (so it keeps the list to the end of its
-    /// scope, which encloses `x`'s); and nothing in the rest of `x`'s block (`rest`) can take
+    /// `x` is never moved, cloned or reassigned; `xs` is a `let` or a parameter that is
+    /// never moved or reassigned either (so the list lives to the end of its scope, which
+    /// encloses `x`'s); and nothing in the rest of `x`'s block (`rest`) can take
     /// an element out of a list (`effects`). Then the element stays in the list, alive, as
     /// long as `x` does: no `incref`, and no `drop` at the end of the scope. Returns whether
     /// it lowered `stmt` so.
@@ -42,16 +42,17 @@ impl FnLower<'_> {
         let Some(&local) = self.ck.lets.get(&value.id) else {
             return false;
         };
-        let stable = |l: stark_check::LocalId| {
-            let info = self.ck.local(l);
-            !info.mutable && !self.ck.escaping_locals.contains(&l)
-        };
+        // Never moved, cloned or rebound (`escaping_locals`). It may still be `mutable`:
+        // mutating *through* a binding (`b.vx -= d`, `xs.push(v)`) changes the object, not
+        // which object the binding refers to.
+        let stable = |l: stark_check::LocalId| !self.ck.escaping_locals.contains(&l);
         let info = self.ck.local(local);
         if !(info.kind == stark_check::LocalKind::Let && info.ty.is_heap() && stable(local)) {
             return false;
         }
-        // `let argv = args()`: nothing can change or free the immortal argument list.
-        if self.is_args_call(value) {
+        // `let argv = args()`: nothing can change or free the immortal argument list (an
+        // immutable binding cannot mutate it; a `mutable` one gets a list of its own).
+        if self.is_args_call(value) && !info.mutable {
             let reg = self.local_reg[&local];
             self.args_view_in(reg, value.span);
             self.views.insert(local);
@@ -71,7 +72,13 @@ impl FnLower<'_> {
             let Some(NameRes::Local(root)) = self.ck.names.get(&base.id).copied() else {
                 return false;
             };
-            if !stable(root) || self.effects.may_release_list(self.ck, rest) {
+            // A `let` owns its list to the end of its scope, which encloses `x`'s; a
+            // borrowed parameter's caller keeps the list alive for the whole call.
+            let holds = matches!(
+                self.ck.local(root).kind,
+                stark_check::LocalKind::Let | stark_check::LocalKind::Param(_)
+            );
+            if !holds || !stable(root) || self.effects.may_release_list(self.ck, rest) {
                 return false;
             }
         }
