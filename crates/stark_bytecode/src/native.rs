@@ -119,6 +119,13 @@ pub enum Native {
 
     // ---- tensors, datasets, streams (the checker's `DataOp` list; operands are views) ----
     Data(stark_check::DataOp),
+    /// `Tensor.zeros/ones/rand([d0, …], …)` with the shape written as a list literal: the
+    /// `rank` dimensions are the first operands, the op's other operands follow, and no
+    /// shape list is allocated (nor released).
+    DataDims {
+        op: stark_check::DataOp,
+        rank: u8,
+    },
 }
 
 impl Native {
@@ -189,7 +196,7 @@ impl Native {
             Native::Spawn { .. } => "spawn",
             Native::TaskJoin => "task.join",
             Native::TaskError => "task.error",
-            Native::Data(op) => op.name(),
+            Native::Data(op) | Native::DataDims { op, .. } => op.name(),
         }
     }
 }

@@ -322,6 +322,23 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
         }
         Instr::CallNative {
             dst,
+            native: crate::native::Native::DataDims { op, rank },
+            args,
+            argc,
+        } => {
+            let rank = u16::from(rank).min(argc);
+            let rest = range(f, args + rank, argc - rank);
+            format!(
+                "{:<12} {}, {}([{}]{}{rest})",
+                "call_native",
+                r(dst),
+                op.name(),
+                range(f, args, rank),
+                if rest.is_empty() { "" } else { ", " }
+            )
+        }
+        Instr::CallNative {
+            dst,
             native,
             args,
             argc,

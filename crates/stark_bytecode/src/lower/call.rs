@@ -308,7 +308,12 @@ impl FnLower<'_> {
                     (args[1].clone(), Pass::View, Some(elem)),
                 ],
             ),
-            Builtin::Data(op) => (native(Native::Data(op)), views(args, &recv)),
+            Builtin::Data(op) => {
+                if let Some(owned) = self.data_dims(e, op, args, dst) {
+                    return owned;
+                }
+                (native(Native::Data(op)), views(args, &recv))
+            }
             Builtin::MapGet | Builtin::MapContains | Builtin::MapRemove => {
                 let n = match op {
                     Builtin::MapGet => Native::MapGet,

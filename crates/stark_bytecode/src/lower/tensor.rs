@@ -1,14 +1,65 @@
 //! Tensor operators and indexing: each lowers to one `CallNative` of a `Native::Data` op
 //! whose operands are views (nothing is consumed).
 
+use super::call::{Operand, Pass};
 use super::{FnLower, Val};
 use crate::instr::{Instr, Reg};
 use crate::native::Native;
-use stark_check::{DataOp, Ty};
-use stark_syntax::ast::{BinOp, Expr};
+use stark_check::{CallArg, DataOp, Ty};
+use stark_syntax::ast::{BinOp, Expr, ExprKind};
 use stark_syntax::Span;
 
 impl FnLower<'_> {
+    /// `Tensor.zeros/ones/rand([d0, …], …)`: a shape written as a list literal is passed as
+    /// its dimensions (`Native::DataDims`), so no list is built for the call to read and
+    /// release. `None` when the call is not of that form.
+    pub(super) fn data_dims(
+        &mut self,
+        e: &Expr,
+        op: DataOp,
+        args: &[CallArg],
+        dst: Reg,
+    ) -> Option<bool> {
+        if self.naive
+            || !matches!(
+                op,
+                DataOp::TensorZeros | DataOp::TensorOnes | DataOp::TensorRand
+            )
+        {
+            return None;
+        }
+        let (first, rest) = args.split_first()?;
+        let ExprKind::List(items) = &stark_check::call_operand(e, first)?.kind else {
+            return None;
+        };
+        let rank = u8::try_from(items.len())
+            .ok()
+            .filter(|&r| (1..=8).contains(&r))?;
+        let dims = self.temps(items.len());
+        for (i, item) in items.iter().enumerate() {
+            self.expr_in(item, dims + i as Reg);
+        }
+        let ops: Vec<Operand> = rest.iter().map(|a| (a.clone(), Pass::View, None)).collect();
+        let (base, release) = self.operands(e, &ops);
+        debug_assert!(
+            self.out_of_regs || ops.is_empty() || base == dims + rank as Reg,
+            "operands follow the dimensions"
+        );
+        self.emit(
+            Instr::CallNative {
+                dst,
+                native: Native::DataDims { op, rank },
+                args: dims,
+                argc: (items.len() + ops.len()) as u16,
+            },
+            e.span,
+        );
+        for reg in release {
+            self.emit(Instr::Decref { reg }, e.span);
+        }
+        Some(true)
+    }
+
     /// `dst = a op b` when a tensor is involved (the checker allowed it); returns `None` for
     /// other operand types. The result is an owned Tensor.
     #[allow(clippy::too_many_arguments)]

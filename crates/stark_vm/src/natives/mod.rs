@@ -81,6 +81,7 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::MemUsageByType => memory::usage_by_type(cx),
         Native::MemTrace => memory::trace(cx, a),
         Native::Data(op) => tensor::call(cx, op, a),
+        Native::DataDims { op, rank } => tensor::call_dims(cx, op, rank as usize, a),
         Native::MemCollect => fail("internal error: Memory.collect is handled by the VM"),
         Native::Spawn { .. } | Native::TaskJoin | Native::TaskError => {
             fail("internal error: actors are handled by the VM")

@@ -134,6 +134,36 @@ fn oom(elements: usize) -> Fault {
     .into()
 }
 
+/// `Native::DataDims`: the shape's dimensions are the first `rank` operands.
+pub(crate) fn call_dims(
+    cx: &mut NativeCx<'_>,
+    op: DataOp,
+    rank: usize,
+    a: &[Value],
+) -> Fallible<Value> {
+    let Some((dims, rest)) = a.split_at_checked(rank) else {
+        return Err(bad_operand(0, "Int"));
+    };
+    let dims = dims
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Value::Int(d) => Ok(*d),
+            _ => Err(bad_operand(i, "Int")),
+        })
+        .collect::<Fallible<Vec<i64>>>()?;
+    let shape = checked_shape(dims)?;
+    match op {
+        DataOp::TensorZeros => filled_shape(cx, shape, rest, 0.0),
+        DataOp::TensorOnes => filled_shape(cx, shape, rest, 1.0),
+        DataOp::TensorRand => rand_shape(cx, shape, rest),
+        _ => Err(Fault::msg(format!(
+            "internal error: {} takes no inline shape",
+            op.name()
+        ))),
+    }
+}
+
 /// A `List<Int>` shape, checked: no negative dimension, no overflowing element count.
 fn shape_arg(a: &[Value], i: usize) -> Fallible<Vec<usize>> {
     let list = match arg(a, i) {
@@ -149,6 +179,10 @@ fn shape_arg(a: &[Value], i: usize) -> Fallible<Vec<usize>> {
             _ => Err(bad_operand(i, "List<Int>")),
         })
         .collect::<Fallible<_>>()?;
+    checked_shape(dims)
+}
+
+fn checked_shape(dims: Vec<i64>) -> Fallible<Vec<usize>> {
     let show = || {
         format!(
             "[{}]",
@@ -200,7 +234,17 @@ fn copy_buffer(heap: &Heap, data: &[f32]) -> Fallible<TensorBuf> {
 
 fn filled(cx: &mut NativeCx<'_>, a: &[Value], value: f32) -> Fallible<Value> {
     let shape = shape_arg(a, 0)?;
-    check_device(arg(a, 1))?;
+    filled_shape(cx, shape, a.get(1..).unwrap_or(&[]), value)
+}
+
+/// `rest`: the operands after the shape (the device).
+fn filled_shape(
+    cx: &mut NativeCx<'_>,
+    shape: Vec<usize>,
+    rest: &[Value],
+    value: f32,
+) -> Fallible<Value> {
+    check_device(arg(rest, 0))?;
     let n = numel(&shape).unwrap_or(0);
     room(cx.heap, n)?;
     let buf = TensorBuf::filled(n, value).ok_or_else(|| oom(n))?;
@@ -240,7 +284,13 @@ fn range(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
 
 fn rand(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let shape = shape_arg(a, 0)?;
-    let seed = match arg(a, 1) {
+    rand_shape(cx, shape, a.get(1..).unwrap_or(&[]))
+}
+
+/// `rest`: the operands after the shape (seed, device).
+fn rand_shape(cx: &mut NativeCx<'_>, shape: Vec<usize>, rest: &[Value]) -> Fallible<Value> {
+    let a = rest;
+    let seed = match arg(a, 0) {
         Value::Int(s) => s as u64,
         // No seed: a different stream each run.
         _ => std::time::SystemTime::now()
@@ -248,7 +298,7 @@ fn rand(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0),
     };
-    check_device(arg(a, 2))?;
+    check_device(arg(a, 1))?;
     let n = numel(&shape).unwrap_or(0);
     let mut buf = buffer(cx.heap, n)?;
     k::fill_rand(buf.as_mut_slice(), seed);
