@@ -67,7 +67,7 @@ impl Heap {
         if list.list().len() == list.list().capacity() {
             self.list_reserve(list, 1)?;
         }
-        self.note_stored(v, list.header().has_flag(flags::ARENA));
+        self.note_stored(v, list);
         list.list_mut().push(v);
         Ok(())
     }
@@ -75,7 +75,7 @@ impl Heap {
     /// `list.insert(i, v)` with `i <= len` (checked by the caller).
     pub fn list_insert(&mut self, list: ObjRef, index: usize, v: Value) -> Result<(), OutOfMemory> {
         self.list_reserve(list, 1)?;
-        self.note_stored(v, list.header().has_flag(flags::ARENA));
+        self.note_stored(v, list);
         list.list_mut().insert(index, v);
         Ok(())
     }
@@ -96,7 +96,7 @@ impl Heap {
     pub fn alloc_str_list<I, S>(&mut self, texts: I) -> Result<ObjRef, OutOfMemory>
     where
         I: IntoIterator<Item = S>,
-        S: Into<Box<str>>,
+        S: AsRef<str> + Into<Box<str>>,
     {
         let list = self.alloc_list(Vec::new())?;
         for t in texts {
@@ -124,7 +124,7 @@ impl Heap {
         key: MapKey,
         v: Value,
     ) -> Result<Option<Value>, OutOfMemory> {
-        self.note_stored(v, map.header().has_flag(flags::ARENA));
+        self.note_stored(v, map);
         let body = map.map_mut();
         if let Some(slot) = body.get_mut(&key) {
             return Ok(Some(std::mem::replace(slot, v)));

@@ -125,7 +125,7 @@ impl<'m> Vm<'m> {
                     Value::Float(x) => *slot = Value::Float(x),
                     Value::Int(x) => *slot = Value::Int(x),
                     v => {
-                        self.heap.note_stored(v, $container.in_arena());
+                        self.heap.note_stored(v, $container);
                         *slot = v;
                     }
                 }
