@@ -352,8 +352,11 @@ impl<'m> Vm<'m> {
                     let (Value::Obj(x), Value::Obj(y)) = (reg!(a), reg!(b)) else {
                         fault!(arith::operand_fault("string"))
                     };
-                    let text = check!(natives::string::concat(x.as_str(), y.as_str()));
-                    let s = check!(self.heap.alloc_str(text));
+                    let s = check!(natives::string::concat(
+                        &mut self.heap,
+                        x.as_str(),
+                        y.as_str()
+                    ));
                     reg!(dst) = Value::Obj(s);
                 }
                 Instr::SCmp { op, dst, a, b } => {
