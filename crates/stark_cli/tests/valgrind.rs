@@ -31,6 +31,7 @@ const SAMPLE: &[&str] = &[
     "copy_deep",
     "clone_refcount",
     "arena_callee_temporary",
+    "arena_outward",
     "for_list_borrow",
     "rc_constants",
 ];

@@ -94,6 +94,15 @@ impl SharedCounters {
         self.total_live.fetch_sub(bytes, Ordering::Relaxed);
     }
 
+    /// `objects` frees of `bytes` in all at once (an arena's end).
+    pub(crate) fn on_free_many(&self, zone: Zone, bytes: u64, objects: u64) {
+        let z = &self.zones[zone.index()];
+        z.live_bytes.fetch_sub(bytes, Ordering::Relaxed);
+        z.live_objects.fetch_sub(objects, Ordering::Relaxed);
+        z.deallocations.fetch_add(objects, Ordering::Relaxed);
+        self.total_live.fetch_sub(bytes, Ordering::Relaxed);
+    }
+
     #[inline]
     pub(crate) fn on_resize(&self, zone: Zone, delta: i64) {
         let z = &self.zones[zone.index()];

@@ -1,6 +1,11 @@
 //! Arenas (M10): `arena NAME:` blocks allocate from one region, by bumping a pointer through
 //! chunks, and free the whole region at once when the block ends.
 //!
+//! The end of an arena costs O(objects that need work), not O(objects): a string's text and
+//! a struct's fields lie in the region, structs and strings are taken off the books in one
+//! subtraction per zone, and only lists, maps, weak references, structs whose type has a
+//! destructor and structs holding references out of the arena are remembered one by one.
+//!
 //! # Invariants
 //!
 //! - **A1 (flag).** An object carved from an arena has `flags::ARENA` set from allocation to
@@ -12,17 +17,36 @@
 //!   never store an arena value into an object it was handed by `&mutable`).
 //! - **A3 (outward edges).** An arena object may own references to objects outside the
 //!   arena (a clone of an outer string pushed into an arena list). Those are ordinary
-//!   counted references; [`Heap::close_arena`] releases them.
-//! - **A4 (accounting).** Arena objects have metadata rows with owner `arena` and are
-//!   counted in their zone like any object (so `--max-memory` sees them), and in
-//!   `arena_live` (the `arena_bytes` of `Memory.profile()`), until the arena closes.
-//! - **A5 (memory).** Arena objects are never handed to the pool: their storage belongs to a
-//!   chunk, deallocated by `Drop for Arena` after every body in it has been dropped.
+//!   counted references; [`Heap::close_arena`] releases them, in reverse allocation order
+//!   of their holders. Every store into an arena struct or list goes through
+//!   `Heap::note_stored` (or `note_arena_store`), which sets `gc_bits::ARENA_OUTWARD` on the
+//!   holder when the value is a counted object outside every arena. A struct so marked at
+//!   its allocation is put on its arena's `work` list; one marked later would be out of
+//!   allocation order there, so it sets `walk_all` on the open arenas instead, and their
+//!   close visits every object as it did before this list existed. Lists and maps are on
+//!   `work` from their allocation (their buffers are freed one by one anyway); a list
+//!   without the mark is freed without visiting its elements. A string constant stored with
+//!   a count of one is not an outward edge: compiled code stores constants uncounted
+//!   (`flags::IMMORTAL`), so its release would change nothing.
+//! - **A4 (accounting).** Arena objects are counted in their zone like any object (so
+//!   `--max-memory` sees them), and in `arena_live` (the `arena_bytes` of
+//!   `Memory.profile()`), until the arena closes. Lists, maps and weak references have
+//!   metadata rows with owner `arena`; structs and strings (fixed size once allocated) have
+//!   none: `Heap::live_entries` enumerates them from the arena's `objects`, and their bytes
+//!   and count are summed per zone in `bulk`, subtracted at once at close. While tracing is
+//!   on, close takes each object off the books one by one instead, so that each gets its
+//!   free event.
+//! - **A5 (memory).** Arena objects are never handed to the pool, and an arena string's
+//!   text is never a `Box`: both lie in a chunk, which is deallocated (or kept for the next
+//!   arena, with nothing in it) only after close has dropped every body that owns heap
+//!   memory (list and map buffers).
 
 use crate::heap::Heap;
 use crate::metadata::{MetaEntry, OwnerKind};
-use crate::object::{flags, Header, ObjKind};
+use crate::object::{flags, gc_bits, Header, ListObj, ObjKind, StrObj};
 use crate::value::{ObjRef, Value};
+use crate::zone::Zone;
+use crate::OutOfMemory;
 use std::alloc::Layout;
 use std::cell::Cell;
 use std::ptr::NonNull;
@@ -31,14 +55,24 @@ use std::ptr::NonNull;
 const FIRST_CHUNK: usize = 16 << 10;
 const MAX_CHUNK: usize = 1 << 20;
 const CHUNK_ALIGN: usize = 16;
+/// A closed arena's lists keep their buffers for the next arena up to this many entries.
+const KEEP_ENTRIES: usize = 1 << 16;
 
 pub(crate) struct Arena {
     chunks: Vec<(NonNull<u8>, Layout)>,
     /// Next free byte of the current chunk, and its end (both 0 before the first chunk).
     cursor: usize,
     end: usize,
-    /// Every object allocated here, in allocation order (destructors run in reverse).
+    /// Every object allocated here, in allocation order (A4).
     pub(crate) objects: Vec<ObjRef>,
+    /// The objects close must visit, in allocation order (A3).
+    work: Vec<ObjRef>,
+    /// Structs whose type has a destructor, in allocation order (run in reverse).
+    finalizers: Vec<ObjRef>,
+    /// Bytes and number of the objects without a metadata row, per zone (A4).
+    bulk: [(u64, u64); Zone::COUNT],
+    /// A struct got an outward reference after its allocation: close visits every object.
+    walk_all: bool,
 }
 
 impl Arena {
@@ -48,6 +82,10 @@ impl Arena {
             cursor: 0,
             end: 0,
             objects: Vec::new(),
+            work: Vec::new(),
+            finalizers: Vec::new(),
+            bulk: [(0, 0); Zone::COUNT],
+            walk_all: false,
         }
     }
 
@@ -85,6 +123,45 @@ impl Arena {
         self.end = self.cursor + size;
         self.bump(layout)
     }
+
+    /// Empties a closed arena for reuse by the next one: its largest chunk (if of ordinary
+    /// size) and its lists' buffers are kept, so a loop of arena blocks reaches a steady
+    /// state with no chunk allocation at all.
+    fn reset(&mut self) {
+        let keep = self
+            .chunks
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.1.size() <= MAX_CHUNK)
+            .max_by_key(|(_, c)| c.1.size())
+            .map(|(i, _)| i);
+        let kept = keep.map(|i| self.chunks.swap_remove(i));
+        for &(p, layout) in &self.chunks {
+            // SAFETY: A5 — the chunk came from `alloc(layout)` and close has dropped every
+            // body in it; it is removed from the list right below, so it is freed once.
+            unsafe { std::alloc::dealloc(p.as_ptr(), layout) };
+        }
+        self.chunks.clear();
+        match kept {
+            Some(c) => {
+                self.chunks.push(c);
+                self.cursor = c.0.as_ptr() as usize;
+                self.end = self.cursor + c.1.size();
+            }
+            None => {
+                self.cursor = 0;
+                self.end = 0;
+            }
+        }
+        for v in [&mut self.objects, &mut self.work, &mut self.finalizers] {
+            v.clear();
+            if v.capacity() > KEEP_ENTRIES {
+                *v = Vec::new();
+            }
+        }
+        self.bulk = [(0, 0); Zone::COUNT];
+        self.walk_all = false;
+    }
 }
 
 impl Drop for Arena {
@@ -100,7 +177,8 @@ impl Drop for Arena {
 impl Heap {
     /// `ArenaEnter`: opens an arena; allocations go to it while `set_arena_active(true)`.
     pub fn open_arena(&mut self) {
-        self.arenas.push(Arena::new());
+        let arena = self.spare_arena.take().unwrap_or_else(Arena::new);
+        self.arenas.push(arena);
     }
 
     /// Whether new objects come from the innermost open arena. The VM switches this off
@@ -124,12 +202,18 @@ impl Heap {
         self.arena_live
     }
 
-    /// The objects of the innermost arena, in allocation order (the VM runs their
-    /// destructors, in reverse, before [`Heap::close_arena`]).
-    pub fn arena_objects(&self) -> Vec<ObjRef> {
+    /// Says which struct types have a destructor (indexed by type id), so that an arena
+    /// remembers its finalizable structs as it allocates them.
+    pub fn set_destructor_types(&mut self, has_destructor: Vec<bool>) {
+        self.has_destructor = has_destructor;
+    }
+
+    /// The structs of the innermost arena whose type has a destructor, in allocation order
+    /// (the VM runs their destructors, in reverse, before [`Heap::close_arena`]).
+    pub fn take_arena_finalizers(&mut self) -> Vec<ObjRef> {
         self.arenas
-            .last()
-            .map(|a| a.objects.clone())
+            .last_mut()
+            .map(|a| std::mem::take(&mut a.finalizers))
             .unwrap_or_default()
     }
 
@@ -143,23 +227,37 @@ impl Heap {
         layout: Layout,
     ) -> Option<NonNull<Header>> {
         let bytes = layout.size() as u64 + extra;
+        let zone = self.current_zone;
         let arena = self.arenas.last_mut()?;
         let ptr = NonNull::new(arena.bump(layout) as *mut Header)?;
         let obj = ObjRef(ptr);
         arena.objects.push(obj);
-        let zone = self.current_zone;
-        // A struct's header is its row (I6); the arena's object list enumerates it.
-        let slot = if kind == ObjKind::Struct {
-            Header::struct_slot(type_id, len)
-        } else {
-            self.meta.insert(MetaEntry {
-                obj,
-                zone,
-                owner: OwnerKind::Arena,
-                kind,
-                type_id,
-                bytes,
-            })
+        let slot = match kind {
+            // A struct's header is its row (I6); strings need no row either (A4).
+            ObjKind::Struct | ObjKind::Str => {
+                let b = &mut arena.bulk[zone.index()];
+                b.0 += bytes;
+                b.1 += 1;
+                if kind == ObjKind::Str {
+                    0
+                } else {
+                    if self.has_destructor.get(type_id as usize) == Some(&true) {
+                        arena.finalizers.push(obj);
+                    }
+                    Header::struct_slot(type_id, len)
+                }
+            }
+            _ => {
+                arena.work.push(obj);
+                self.meta.insert(MetaEntry {
+                    obj,
+                    zone,
+                    owner: OwnerKind::Arena,
+                    kind,
+                    type_id,
+                    bytes,
+                })
+            }
         };
         // SAFETY: `ptr` is fresh arena storage of `layout`, which starts with a Header.
         unsafe {
@@ -175,6 +273,98 @@ impl Heap {
         }
         self.arena_live += bytes;
         Some(ptr)
+    }
+
+    /// `alloc_str` while an arena is active: the text is copied into the region (A5), so
+    /// the string costs no `malloc` and its end no `free`.
+    pub(crate) fn alloc_str_arena(&mut self, text: &str) -> Result<ObjRef, OutOfMemory> {
+        let len = text.len();
+        let bytes = if len == 0 {
+            NonNull::dangling()
+        } else {
+            let refused = OutOfMemory {
+                requested: len as u64,
+                live: self.total_live,
+                limit: None,
+                quota: false,
+            };
+            let (Some(arena), Ok(layout)) =
+                (self.arenas.last_mut(), Layout::from_size_align(len, 1))
+            else {
+                return Err(refused);
+            };
+            let Some(p) = NonNull::new(arena.bump(layout)) else {
+                return Err(refused);
+            };
+            // SAFETY: `p` is fresh region storage of `len` bytes, so it cannot overlap `text`.
+            unsafe { std::ptr::copy_nonoverlapping(text.as_ptr(), p.as_ptr(), len) };
+            p
+        };
+        // `arena_active` is on, so the header comes from the same arena (A1).
+        let ptr = self.alloc_header(ObjKind::Str, 0, 0, len as u64)?;
+        let text = std::ptr::slice_from_raw_parts_mut(bytes.as_ptr(), len) as *mut str;
+        // SAFETY: StrObj layout (I2), body written once; `text` is `len` bytes copied from a
+        // `str` (valid UTF-8), non-null (a chunk address or `dangling` for no bytes), and
+        // lives as long as the region (A5).
+        unsafe {
+            std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut StrObj)).text)
+                .write(NonNull::new_unchecked(text))
+        };
+        Ok(ObjRef(ptr))
+    }
+
+    /// Whether storing `v` into an object gives it an outward edge (A3): `v` is a counted
+    /// object outside every arena. Constants stored with their table's count alone are
+    /// left out (see A3).
+    #[inline]
+    pub(crate) fn is_outward(v: Value) -> bool {
+        match v {
+            Value::Obj(o) => {
+                let h = o.header();
+                let uncounted_constant = h.has_flag(flags::IMMORTAL) && h.strong.get() <= 1;
+                !h.has_flag(flags::ARENA) && !uncounted_constant
+            }
+            _ => false,
+        }
+    }
+
+    /// `v` was stored into arena object `holder` (A3).
+    #[inline]
+    pub(crate) fn note_outward(&mut self, holder: ObjRef, v: Value) {
+        if Self::is_outward(v) {
+            self.mark_outward(holder, false);
+        }
+    }
+
+    /// Marks `holder` as holding an outward edge (A3); `fresh`: it is the object the
+    /// innermost arena allocated last.
+    #[cold]
+    pub(crate) fn mark_outward(&mut self, holder: ObjRef, fresh: bool) {
+        let h = holder.header();
+        if h.gc.get() & gc_bits::ARENA_OUTWARD != 0 {
+            return;
+        }
+        h.gc.set(h.gc.get() | gc_bits::ARENA_OUTWARD);
+        if h.kind == ObjKind::Struct {
+            if fresh {
+                if let Some(a) = self.arenas.last_mut() {
+                    a.work.push(holder);
+                }
+            } else {
+                for a in &mut self.arenas {
+                    a.walk_all = true;
+                }
+            }
+        }
+    }
+
+    /// A store the heap did not make itself (`x.copy()` filling its fresh containers): if
+    /// `holder` is an arena object, `v` may be an outward edge (A3).
+    #[inline]
+    pub fn note_arena_store(&mut self, v: Value, holder: ObjRef) {
+        if holder.in_arena() {
+            self.note_outward(holder, v);
+        }
     }
 
     /// Whether a value of the innermost arena is still referenced from outside it, at its
@@ -218,35 +408,80 @@ impl Heap {
     /// own outside the arena (A3, queued on the pending stack: the caller drains), and frees
     /// the region. Destructors must already have run.
     pub fn close_arena(&mut self) {
-        let Some(arena) = self.arenas.pop() else {
+        let Some(mut arena) = self.arenas.pop() else {
             return;
         };
         self.arena_active = false;
-        for &obj in arena.objects.iter().rev() {
-            let h = obj.header();
-            if !self.take_children(obj, |heap, v| heap.release_outward(v)) {
-                match h.kind {
-                    ObjKind::Weak => {
-                        let t = obj.weak_target();
-                        let th = t.header();
-                        th.weak.set(th.weak.get() - 1);
-                        if !th.has_flag(flags::ARENA) {
-                            self.dealloc_if_unreferenced(t);
+        // A trace names every freed object (A4); a late outward edge needs every object
+        // visited in order (A3).
+        let traced = self.tracer.any;
+        if traced || arena.walk_all {
+            for &obj in arena.objects.iter().rev() {
+                self.close_object(obj, traced);
+            }
+        } else {
+            #[cfg(debug_assertions)]
+            check_outward_marked(&arena);
+            for &obj in arena.work.iter().rev() {
+                self.close_object(obj, false);
+            }
+        }
+        if !traced {
+            for z in Zone::ALL {
+                let (bytes, objects) = arena.bulk[z.index()];
+                if objects == 0 {
+                    continue;
+                }
+                self.zones[z.index()].on_free_many(bytes, objects);
+                if let Some(m) = &self.mirror {
+                    m.on_free_many(z, bytes, objects);
+                }
+                self.total_live -= bytes;
+                self.arena_live -= bytes;
+            }
+            self.publish_live();
+        }
+        arena.reset();
+        self.spare_arena = Some(arena);
+    }
+
+    /// Drops one arena object's body at close, releasing its outward edges (A3). Objects
+    /// with a metadata row are taken off the books here, the others too when `each` (A4).
+    fn close_object(&mut self, obj: ObjRef, each: bool) {
+        let h = obj.header();
+        match h.kind {
+            // An arena string's text lies in the region (A5).
+            ObjKind::Str => {}
+            ObjKind::List if h.gc.get() & gc_bits::ARENA_OUTWARD == 0 => {
+                // SAFETY: I2 — a live List's body is initialised; it is moved out and
+                // dropped once here, and DEAD is set right below. Unmarked, it holds no
+                // counted reference (A3), so its elements need no release.
+                drop(unsafe { std::ptr::read(&(*(obj.raw() as *const ListObj)).items) });
+            }
+            _ => {
+                if !self.take_children(obj, |heap, v| heap.release_outward(v)) {
+                    match h.kind {
+                        ObjKind::Weak => {
+                            let t = obj.weak_target();
+                            let th = t.header();
+                            th.weak.set(th.weak.get() - 1);
+                            if !th.has_flag(flags::ARENA) {
+                                self.dealloc_if_unreferenced(t);
+                            }
                         }
+                        // Tensors, datasets, streams and tasks are never arena-allocated
+                        // (`alloc_header_in`).
+                        _ => self.release_data_body(obj),
                     }
-                    // Tensors, datasets and streams are never arena-allocated (`alloc_header_in`).
-                    ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream | ObjKind::Task => {
-                        self.release_data_body(obj)
-                    }
-                    ObjKind::Struct | ObjKind::List | ObjKind::Map | ObjKind::Str => {}
                 }
             }
-            h.set_flag(flags::DEAD);
-            h.strong.set(0);
+        }
+        h.set_flag(flags::DEAD);
+        h.strong.set(0);
+        if each || !matches!(h.kind, ObjKind::Struct | ObjKind::Str) {
             let bytes = self.account_free(h);
             self.arena_live -= bytes;
         }
-        drop(arena);
     }
 
     /// Releases a reference an arena object holds, unless it points into an arena too.
@@ -256,6 +491,30 @@ impl Heap {
             if !o.header().has_flag(flags::ARENA) {
                 self.decref_obj(o);
             }
+        }
+    }
+}
+
+/// Debug builds: every struct or list that close will not visit holds no outward edge, i.e.
+/// every store path marked its holder (A3). A miss would leak what the edge keeps alive.
+#[cfg(debug_assertions)]
+fn check_outward_marked(arena: &Arena) {
+    for &o in &arena.objects {
+        let h = o.header();
+        if h.gc.get() & gc_bits::ARENA_OUTWARD != 0 {
+            continue;
+        }
+        let children: &[Value] = match h.kind {
+            ObjKind::Struct => o.fields(),
+            ObjKind::List => o.list(),
+            _ => continue,
+        };
+        for &v in children {
+            assert!(
+                !Heap::is_outward(v)
+                    || matches!(v, Value::Obj(c) if c.header().has_flag(flags::IMMORTAL)),
+                "arena object holds an unrecorded outward reference"
+            );
         }
     }
 }

@@ -67,7 +67,7 @@ impl Heap {
         if list.list().len() == list.list().capacity() {
             self.list_reserve(list, 1)?;
         }
-        self.note_stored(v, list.header().has_flag(flags::ARENA));
+        self.note_stored(v, list);
         list.list_mut().push(v);
         Ok(())
     }
@@ -75,7 +75,7 @@ impl Heap {
     /// `list.insert(i, v)` with `i <= len` (checked by the caller).
     pub fn list_insert(&mut self, list: ObjRef, index: usize, v: Value) -> Result<(), OutOfMemory> {
         self.list_reserve(list, 1)?;
-        self.note_stored(v, list.header().has_flag(flags::ARENA));
+        self.note_stored(v, list);
         list.list_mut().insert(index, v);
         Ok(())
     }
@@ -96,7 +96,7 @@ impl Heap {
     pub fn alloc_str_list<I, S>(&mut self, texts: I) -> Result<ObjRef, OutOfMemory>
     where
         I: IntoIterator<Item = S>,
-        S: Into<Box<str>>,
+        S: AsRef<str> + Into<Box<str>>,
     {
         let list = self.alloc_list(Vec::new())?;
         for t in texts {
@@ -124,7 +124,7 @@ impl Heap {
         key: MapKey,
         v: Value,
     ) -> Result<Option<Value>, OutOfMemory> {
-        self.note_stored(v, map.header().has_flag(flags::ARENA));
+        self.note_stored(v, map);
         let body = map.map_mut();
         if let Some(slot) = body.get_mut(&key) {
             return Ok(Some(std::mem::replace(slot, v)));
@@ -195,12 +195,15 @@ impl Heap {
         }
         self.resize(s, add as i64)?;
         // SAFETY: I2 — kind Str, so the allocation is a StrObj with a live body (not DEAD:
-        // flags are clear). The caller owns the only strong reference and gives it up, so no
-        // other register, field or view reads the text while it is replaced.
+        // flags are clear). Not an arena string (flags are clear), so its text is a leaked
+        // `Box<str>` (`alloc_str`) that only this object owns. The caller owns the only
+        // strong reference and gives it up, so no other register, field or view reads the
+        // text while it is replaced; the slot holds a valid box again before returning.
         let slot = unsafe { &mut (*(s.raw() as *mut crate::object::StrObj)).text };
-        let mut buf = std::mem::take(slot).into_string();
+        // SAFETY: see above; the box is put back into the slot on every path below.
+        let mut buf = unsafe { Box::from_raw(slot.as_ptr()) }.into_string();
         if buf.try_reserve_exact(add).is_err() {
-            *slot = buf.into_boxed_str();
+            *slot = std::ptr::NonNull::from(Box::leak(buf.into_boxed_str()));
             self.resize(s, -(add as i64))?;
             return Err(self.system_oom(add as u64));
         }
@@ -209,7 +212,7 @@ impl Heap {
         } else {
             buf.push_str(text);
         }
-        *slot = buf.into_boxed_str();
+        *slot = std::ptr::NonNull::from(Box::leak(buf.into_boxed_str()));
         Ok(true)
     }
 }

@@ -23,8 +23,8 @@
 //! - **I5 (borrows).** A borrow of a body (`list_mut`, `fields_mut`, …) lasts for one
 //!   operation and never spans running STARK code. Releasing inside such an operation is
 //!   fine: `decref` never frees, it only queues (I7).
-//! - **I6 (accounting).** Each live (not `DEAD`) allocation other than a struct has exactly
-//!   one metadata row, at index `header.meta()`; a live struct's row is its header (it lives
+//! - **I6 (accounting).** Each live (not `DEAD`) allocation other than a struct or an arena
+//!   string (`arena.rs` A4) has exactly one metadata row, at index `header.meta()`; a live struct's row is its header (it lives
 //!   in the struct slabs, `slab.rs`, and is charged `struct_layout(len)` bytes). Each zone's
 //!   `live_bytes`/`live_objects` are the sums over its live allocations.
 //!   `LOCAL` structs (M9: proved not to escape their function) are the exception: no row, no
@@ -139,6 +139,10 @@ pub struct Heap {
     pub(crate) arena_active: bool,
     /// Bytes charged to objects of open arenas.
     pub(crate) arena_live: u64,
+    /// The last closed arena, emptied, kept for the next one (`Arena::reset`).
+    pub(crate) spare_arena: Option<crate::arena::Arena>,
+    /// Which struct types (by id) have a destructor: arenas list those structs (`arena.rs`).
+    pub(crate) has_destructor: Vec<bool>,
     /// A stream released without `close()` whose buffered output could not be written
     /// (its path and the error); the VM reports it as a runtime error after the release.
     pub(crate) io_failure: Option<(String, std::io::Error)>,
@@ -179,6 +183,8 @@ impl Heap {
             arenas: Vec::new(),
             arena_active: false,
             arena_live: 0,
+            spare_arena: None,
+            has_destructor: Vec::new(),
             arena_stored_out: false,
             io_failure: None,
             collector: crate::collector::CollectorState::default(),
@@ -229,27 +235,36 @@ impl Heap {
     }
 
     /// Every live allocation's metadata (M14): the rows of non-struct objects, then the
-    /// structs of the slabs and of open arenas, whose headers are their rows (I6).
+    /// structs of the slabs and of open arenas, whose headers are their rows (I6), and the
+    /// strings of open arenas, whose headers and lengths are theirs (`arena.rs` A4).
     pub fn live_entries(&self) -> Vec<MetaEntry> {
         let mut out: Vec<MetaEntry> = self.meta.live().copied().collect();
-        let mut push_struct = |o: ObjRef| {
+        let struct_row = |o: ObjRef| {
             let h = o.header();
-            if !h.has_flag(flags::DEAD | flags::LOCAL) {
-                out.push(MetaEntry {
-                    obj: o,
-                    zone: h.zone,
-                    owner: h.owner(),
-                    kind: ObjKind::Struct,
-                    type_id: h.type_id(),
-                    bytes: struct_layout(h.len()).size() as u64,
-                });
-            }
+            (!h.has_flag(flags::DEAD | flags::LOCAL)).then(|| MetaEntry {
+                obj: o,
+                zone: h.zone,
+                owner: h.owner(),
+                kind: ObjKind::Struct,
+                type_id: h.type_id(),
+                bytes: struct_layout(h.len()).size() as u64,
+            })
         };
-        self.slabs.for_each(&mut push_struct);
+        self.slabs.for_each(|o| out.extend(struct_row(o)));
         for arena in &self.arenas {
             for &o in &arena.objects {
-                if o.header().kind == ObjKind::Struct {
-                    push_struct(o);
+                match o.header().kind {
+                    ObjKind::Struct => out.extend(struct_row(o)),
+                    // An arena string's row is its header and its length (A4).
+                    ObjKind::Str => out.push(MetaEntry {
+                        obj: o,
+                        zone: o.header().zone,
+                        owner: OwnerKind::Arena,
+                        kind: ObjKind::Str,
+                        type_id: 0,
+                        bytes: arena_str_bytes(o),
+                    }),
+                    _ => {}
                 }
             }
         }
@@ -367,7 +382,7 @@ impl Heap {
 
     /// Allocates and initialises a header; the caller writes the body right after.
     /// `extra` is the size of buffers the body owns (charged to the object).
-    fn alloc_header(
+    pub(crate) fn alloc_header(
         &mut self,
         kind: ObjKind,
         type_id: u32,
@@ -470,26 +485,41 @@ impl Heap {
         r
     }
 
-    /// A new string owning `text`; the caller owns the one strong reference.
-    pub fn alloc_str(&mut self, text: impl Into<Box<str>>) -> Result<ObjRef, OutOfMemory> {
+    /// A new string holding `text`; the caller owns the one strong reference. In an
+    /// arena the text is copied into the region, elsewhere an owned `text` is kept as is.
+    pub fn alloc_str<S>(&mut self, text: S) -> Result<ObjRef, OutOfMemory>
+    where
+        S: AsRef<str> + Into<Box<str>>,
+    {
+        if self.arena_active {
+            return self.alloc_str_arena(text.as_ref());
+        }
         let text: Box<str> = text.into();
         let ptr = self.alloc_header(ObjKind::Str, 0, 0, text.len() as u64)?;
         // SAFETY: the allocation has StrObj's layout (I2); the body field is uninitialised
-        // and written exactly once here.
-        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut StrObj)).text).write(text) };
+        // and written exactly once here. The box is freed by `drop_str_text` (A5: this is
+        // not an arena string, `arena_active` is off).
+        unsafe {
+            std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut StrObj)).text)
+                .write(NonNull::from(Box::leak(text)))
+        };
         Ok(ObjRef(ptr))
     }
 
     /// A new list taking over the references in `items`.
     pub fn alloc_list(&mut self, items: Vec<Value>) -> Result<ObjRef, OutOfMemory> {
         let into_arena = self.arena_active;
+        let mut outward = false;
         for &v in &items {
-            self.note_stored(v, into_arena);
+            outward |= self.note_value(v, into_arena);
         }
         let extra = list_buffer_bytes(items.capacity());
         let ptr = self.alloc_header(ObjKind::List, 0, 0, extra)?;
         // SAFETY: ListObj layout (I2); body written once.
         unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut ListObj)).items).write(items) };
+        if outward {
+            self.mark_outward(ObjRef(ptr), true);
+        }
         Ok(ObjRef(ptr))
     }
 
@@ -507,8 +537,9 @@ impl Heap {
     pub fn alloc_struct(&mut self, type_id: u32, fields: &[Value]) -> Result<ObjRef, OutOfMemory> {
         let len = fields.len() as u32;
         let into_arena = self.arena_active;
+        let mut outward = false;
         for &v in fields {
-            self.note_stored(v, into_arena);
+            outward |= self.note_value(v, into_arena);
         }
         let ptr = self.alloc_header(ObjKind::Struct, type_id, len, 0)?;
         // SAFETY: the allocation has struct_layout(len): `len` Value slots at FIELDS_OFFSET
@@ -516,6 +547,9 @@ impl Heap {
         unsafe {
             let dst = (ptr.as_ptr() as *mut u8).add(FIELDS_OFFSET) as *mut Value;
             std::ptr::copy_nonoverlapping(fields.as_ptr(), dst, fields.len());
+        }
+        if outward {
+            self.mark_outward(ObjRef(ptr), true);
         }
         Ok(ObjRef(ptr))
     }
@@ -573,15 +607,25 @@ impl Heap {
         Ok(ObjRef(ptr))
     }
 
-    /// M14: `v` was just stored into a struct field, list or map (`into_arena`: one carved
-    /// from an arena); its metadata row now says a field owns it. (Rows are not switched
-    /// back when a value is read out and shared: the field still owns one reference.)
+    /// M14: `v` was just stored into `holder` (a struct, list or map); its metadata row
+    /// now says a field owns it. (Rows are not switched back when a value is read out and
+    /// shared: the field still owns one reference.)
     ///
     /// An arena value stored into a container outside any arena is how an escape the
     /// checker could not see (E0713 is syntactic; a destructor may store `self`) would
-    /// start; it marks the arena for the check at its end (`arena_escape`).
+    /// start; it marks the arena for the check at its end (`arena_escape`). An object from
+    /// outside the arenas stored into an arena holder is an outward edge (A3).
     #[inline]
-    pub fn note_stored(&mut self, v: Value, into_arena: bool) {
+    pub fn note_stored(&mut self, v: Value, holder: ObjRef) {
+        if self.note_value(v, holder.in_arena()) {
+            self.mark_outward(holder, false);
+        }
+    }
+
+    /// `note_stored` before the holder exists (`into_arena`: it will be an arena object).
+    /// Returns whether `v` is an outward edge of it (A3).
+    #[inline]
+    fn note_value(&mut self, v: Value, into_arena: bool) -> bool {
         if let Value::Obj(o) = v {
             let h = o.header();
             if h.has_flag(flags::ARENA) && !into_arena {
@@ -599,7 +643,9 @@ impl Heap {
                     }
                 }
             }
+            return into_arena && Heap::is_outward(v);
         }
+        false
     }
 
     // ---------------------------------------------------------------- counting
@@ -784,10 +830,9 @@ impl Heap {
                     each(self, *v);
                 }
             }
-            ObjKind::Str => {
-                // SAFETY: as for List.
-                drop(unsafe { std::ptr::read(&(*(base as *const StrObj)).text) });
-            }
+            // SAFETY: a live Str's body is initialised and is not read again: the caller
+            // sets DEAD right after (I2).
+            ObjKind::Str => unsafe { drop_str_text(obj) },
             _ => return false,
         }
         true
@@ -812,10 +857,13 @@ impl Heap {
     /// Removes a released object's metadata row (I6); returns the bytes it was charged.
     #[inline]
     pub(crate) fn forget_row(&mut self, h: &Header) -> u64 {
-        if h.kind == ObjKind::Struct {
-            struct_layout(h.len()).size() as u64
-        } else {
-            self.meta.remove(h.meta()).bytes
+        match h.kind {
+            ObjKind::Struct => struct_layout(h.len()).size() as u64,
+            ObjKind::Str if h.has_flag(flags::ARENA) => {
+                // An arena string has no row (A4); its header leads its object.
+                arena_str_bytes(ObjRef(NonNull::from(h)))
+            }
+            _ => self.meta.remove(h.meta()).bytes,
         }
     }
 
@@ -883,7 +931,7 @@ impl Drop for Heap {
                 match h.kind {
                     ObjKind::List => std::ptr::drop_in_place(&mut (*(base as *mut ListObj)).items),
                     ObjKind::Map => std::ptr::drop_in_place(&mut (*(base as *mut MapObj)).map),
-                    ObjKind::Str => std::ptr::drop_in_place(&mut (*(base as *mut StrObj)).text),
+                    ObjKind::Str => drop_str_text(obj),
                     ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream => {
                         crate::data::drop_data_body(obj)
                     }
@@ -957,6 +1005,24 @@ impl Heap {
         // allocated with from this pool (I2).
         unsafe { self.pool.dealloc(obj.raw(), layout) };
     }
+}
+
+/// Frees a string's text, unless it lies in an arena's region (A5: the region frees it).
+///
+/// # Safety
+/// `obj` is a string whose body is initialised and is never read again.
+pub(crate) unsafe fn drop_str_text(obj: ObjRef) {
+    if !obj.in_arena() {
+        // SAFETY: a string outside the arenas got its text from `Box::leak` (`alloc_str`);
+        // the caller guarantees this is the only time it is freed.
+        drop(unsafe { Box::from_raw((*(obj.raw() as *const StrObj)).text.as_ptr()) });
+    }
+}
+
+/// Bytes charged to an arena string (`alloc_str_arena`): its object and its text.
+#[inline]
+pub(crate) fn arena_str_bytes(o: ObjRef) -> u64 {
+    (std::mem::size_of::<StrObj>() + o.as_str().len()) as u64
 }
 
 /// Bytes charged for a list buffer of `capacity` slots.

@@ -8,6 +8,7 @@ use crate::zone::Zone;
 use std::alloc::Layout;
 use std::cell::Cell;
 use std::hash::BuildHasherDefault;
+use std::ptr::NonNull;
 
 /// What an allocation holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -75,6 +76,10 @@ pub mod gc_bits {
     pub const IN_ROOTS: u8 = 1 << 0;
     /// Part of a snapshot the collector thread is working on.
     pub const IN_SNAPSHOT: u8 = 1 << 1;
+    /// Not the collector's: on an arena object (which the collector never pins, C2), it
+    /// says the object may hold counted references to objects outside every arena, which
+    /// its arena's close must release (`arena.rs` A3).
+    pub const ARENA_OUTWARD: u8 = 1 << 2;
 }
 
 /// The header at the start of every allocation (16 bytes: object-heavy programs are
@@ -214,7 +219,10 @@ pub type MapBody = indexmap::IndexMap<MapKey, Value, BuildHasherDefault<FxHasher
 #[repr(C)]
 pub(crate) struct StrObj {
     pub header: Header,
-    pub text: Box<str>,
+    /// The text. A heap string owns it as a `Box<str>` (made raw here, freed by
+    /// `Heap::drop_str_text`); an arena string's bytes lie in its arena's region (A5), which
+    /// frees them with everything else. `flags::ARENA` says which.
+    pub text: NonNull<str>,
 }
 
 #[repr(C)]
@@ -273,7 +281,9 @@ impl ObjRef {
         debug_assert_eq!(self.kind(), ObjKind::Str);
         // SAFETY: I1 (alive) and I2 (kind Str ⇒ the allocation is a StrObj with an
         // initialised body until the DEAD flag is set; a view is never taken of a dead object).
-        unsafe { &(*(self.raw() as *const StrObj)).text }
+        // The text pointer is valid for as long as the object: a heap string's box is freed
+        // only with its body, an arena string's bytes only with its arena's region (A5).
+        unsafe { (*(self.raw() as *const StrObj)).text.as_ref() }
     }
 
     #[inline]

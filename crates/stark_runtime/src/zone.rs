@@ -62,6 +62,14 @@ impl ZoneCounters {
         self.deallocations += 1;
     }
 
+    /// `objects` frees of `bytes` in all at once (an arena's end, A4).
+    #[inline]
+    pub(crate) fn on_free_many(&mut self, bytes: u64, objects: u64) {
+        self.live_bytes -= bytes;
+        self.live_objects -= objects;
+        self.deallocations += objects;
+    }
+
     /// A live object grew (`delta > 0`) or shrank.
     #[inline]
     pub(crate) fn on_resize(&mut self, delta: i64) {

@@ -20,12 +20,14 @@ pub fn deep_copy(heap: &mut Heap, v: Value) -> Result<Value, OutOfMemory> {
             ObjKind::Struct => {
                 for i in 0..orig.field_count() {
                     let child = link(heap, orig.field(i), &mut memo, &mut work)?;
+                    heap.note_arena_store(child, dup);
                     dup.fields_mut()[i] = child;
                 }
             }
             ObjKind::List => {
                 for i in 0..orig.list().len() {
                     let child = link(heap, orig.list()[i], &mut memo, &mut work)?;
+                    heap.note_arena_store(child, dup);
                     dup.list_mut()[i] = child;
                 }
             }
@@ -33,6 +35,7 @@ pub fn deep_copy(heap: &mut Heap, v: Value) -> Result<Value, OutOfMemory> {
                 for i in 0..orig.map().len() {
                     let (_, v) = orig.map().get_index(i).expect("index in range");
                     let child = link(heap, *v, &mut memo, &mut work)?;
+                    heap.note_arena_store(child, dup);
                     *dup.map_mut().get_index_mut(i).expect("index in range").1 = child;
                 }
             }

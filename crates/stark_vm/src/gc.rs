@@ -77,7 +77,7 @@ impl<'m> Vm<'m> {
             return Ok(());
         }
         self.heap.set_arena_active(false);
-        for obj in self.heap.arena_objects().into_iter().rev() {
+        for obj in self.heap.take_arena_finalizers().into_iter().rev() {
             if let Some(dtor) = self.destructor_of(obj) {
                 self.heap.begin_finalize(obj);
                 let result = self.run_destructor(dtor, obj);

@@ -126,7 +126,7 @@ impl<'m> Vm<'m> {
                     Value::Float(x) => *slot = Value::Float(x),
                     Value::Int(x) => *slot = Value::Int(x),
                     v => {
-                        self.heap.note_stored(v, $container.in_arena());
+                        self.heap.note_stored(v, $container);
                         *slot = v;
                     }
                 }
@@ -369,8 +369,11 @@ impl<'m> Vm<'m> {
                     let s = match reused {
                         Some(s) => s,
                         None => {
-                            let text = check!(natives::string::concat(x.as_str(), y.as_str()));
-                            check!(self.heap.alloc_str(text))
+                            check!(natives::string::concat(
+                                &mut self.heap,
+                                x.as_str(),
+                                y.as_str()
+                            ))
                         }
                     };
                     if take_a {

@@ -103,6 +103,13 @@ impl<'m> Vm<'m> {
     pub(crate) fn build(module: &'m Module, options: VmOptions, verify: bool) -> Vm<'m> {
         let mut heap = Heap::new(options.max_memory);
         heap.set_type_names(module.structs.iter().map(|s| s.name.clone()).collect());
+        heap.set_destructor_types(
+            module
+                .structs
+                .iter()
+                .map(|s| s.destructor.is_some())
+                .collect(),
+        );
         Vm {
             module,
             heap,

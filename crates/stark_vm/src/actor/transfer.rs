@@ -232,7 +232,7 @@ pub(crate) fn import(heap: &mut Heap, g: Graph) -> Result<Vec<Value>, OutOfMemor
         for (slot, c) in children.into_iter().enumerate() {
             let v = value(heap, c);
             // An actor's heap has no arena open while it imports.
-            heap.note_stored(v, false);
+            heap.note_stored(v, o);
             match o.kind() {
                 ObjKind::Struct => o.fields_mut()[slot] = v,
                 ObjKind::List => o.list_mut()[slot] = v,

@@ -3,18 +3,23 @@
 use super::{arg, int_arg, obj_arg, NativeCx};
 use crate::error::{fail, Fallible, Fault};
 use crate::format::{float_to_string, write_value};
+use stark_bytecode::Module;
 use stark_runtime::{ObjKind, Value};
 
 /// The text of all operands, `sep` between them.
 fn joined(cx: &NativeCx<'_>, a: &[Value], sep: &str) -> String {
     let mut s = String::new();
+    write_joined(cx.module, &mut s, a, sep);
+    s
+}
+
+fn write_joined(module: &Module, s: &mut String, a: &[Value], sep: &str) {
     for (i, v) in a.iter().enumerate() {
         if i > 0 {
             s.push_str(sep);
         }
-        write_value(cx.module, &mut s, *v);
+        write_value(module, s, *v);
     }
-    s
 }
 
 pub(crate) fn print(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
@@ -25,8 +30,12 @@ pub(crate) fn print(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
 }
 
 pub(crate) fn to_str(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
-    let text = joined(cx, a, "");
-    Ok(Value::Obj(cx.heap.alloc_str(text)?))
+    let module = cx.module;
+    let s = super::string::alloc_built(cx.heap, |s| {
+        write_joined(module, s, a, "");
+        Ok(())
+    })?;
+    Ok(Value::Obj(s))
 }
 
 /// `print(f"…")` fused: the f-string's parts are printed without building the string.

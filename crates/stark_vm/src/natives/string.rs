@@ -2,19 +2,51 @@
 
 use super::{obj_arg, NativeCx};
 use crate::error::{fail, Fallible, Fault};
-use stark_runtime::{ObjKind, OutOfMemory, Value};
+use stark_runtime::{Heap, ObjKind, ObjRef, OutOfMemory, Value};
+use std::cell::Cell;
 
 /// `a + b`, refusing (instead of aborting on) a length the allocator cannot provide.
-pub(crate) fn concat(a: &str, b: &str) -> Result<String, Fault> {
-    let mut s = String::new();
-    let len = a
-        .len()
-        .checked_add(b.len())
-        .ok_or_else(|| too_big(usize::MAX))?;
-    s.try_reserve_exact(len).map_err(|_| too_big(len))?;
-    s.push_str(a);
-    s.push_str(b);
-    Ok(s)
+pub(crate) fn concat(heap: &mut Heap, a: &str, b: &str) -> Result<ObjRef, Fault> {
+    alloc_built(heap, |s| {
+        let len = a
+            .len()
+            .checked_add(b.len())
+            .ok_or_else(|| too_big(usize::MAX))?;
+        s.try_reserve_exact(len).map_err(|_| too_big(len))?;
+        s.push_str(a);
+        s.push_str(b);
+        Ok(())
+    })
+}
+
+thread_local! {
+    /// `alloc_built`'s buffer while an arena is active.
+    static SCRATCH: Cell<String> = const { Cell::new(String::new()) };
+}
+
+/// A scratch buffer grown past this is not kept (one huge string should not stay resident).
+const KEEP_SCRATCH: usize = 64 << 10;
+
+/// A new string whose text `build` appends to an empty buffer. In an arena the text is
+/// copied into the region, so it is built in a buffer reused from one string to the next
+/// and costs no allocation of its own; elsewhere the buffer becomes the string's text.
+pub(crate) fn alloc_built(
+    heap: &mut Heap,
+    build: impl FnOnce(&mut String) -> Result<(), Fault>,
+) -> Result<ObjRef, Fault> {
+    if !heap.arena_active() {
+        let mut s = String::new();
+        build(&mut s)?;
+        return Ok(heap.alloc_str(s)?);
+    }
+    // Taken out of the cell (not borrowed), so a nested use would just start a new buffer.
+    let mut s = SCRATCH.take();
+    s.clear();
+    let r = build(&mut s).and_then(|()| Ok(heap.alloc_str(s.as_str())?));
+    if s.capacity() <= KEEP_SCRATCH {
+        SCRATCH.set(s);
+    }
+    r
 }
 
 fn too_big(len: usize) -> Fault {
