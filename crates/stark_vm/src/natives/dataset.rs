@@ -26,6 +26,29 @@ fn parse_number(field: &[u8]) -> Option<f32> {
     s.parse::<f32>().ok()
 }
 
+/// Header names made unique as pandas does: a repeated `x` becomes `x.1`, `x.2`, … (skipping
+/// names the file already has), so `column()` and `row()` see every column under one name.
+fn unique_names(headers: impl Iterator<Item = String>) -> Vec<String> {
+    let headers: Vec<String> = headers.collect();
+    let mut taken: std::collections::HashSet<String> = headers.iter().cloned().collect();
+    let mut seen = std::collections::HashSet::new();
+    headers
+        .into_iter()
+        .map(|h| {
+            if seen.insert(h.clone()) {
+                return h;
+            }
+            let name = (1..)
+                .map(|k| format!("{h}.{k}"))
+                .find(|n| !taken.contains(n))
+                .expect("an unused suffix");
+            taken.insert(name.clone());
+            seen.insert(name.clone());
+            name
+        })
+        .collect()
+}
+
 /// Reads `path` into columns: (names, rows, columns).
 fn read_csv(path: &str) -> Result<(Vec<String>, usize, Vec<Building>), String> {
     let file =
@@ -61,7 +84,7 @@ fn read_csv(path: &str) -> Result<(Vec<String>, usize, Vec<Building>), String> {
             "cannot load \"{path}\": the file is empty (expected a header row)"
         ));
     }
-    let names: Vec<String> = headers.iter().map(|h| h.trim().to_string()).collect();
+    let names = unique_names(headers.iter().map(|h| h.trim().to_string()));
     let mut columns: Vec<Building> = Vec::new();
     let mut record = csv::ByteRecord::new();
     let mut rows = 0usize;
@@ -244,7 +267,7 @@ pub(crate) fn row(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
         };
         let v = Value::Obj(cx.heap.alloc_str(text)?);
         if let Some(old) = map.insert(MapKey::Str(name.as_str().into()), v) {
-            // Duplicate header names: the last column wins, as in a Python dict.
+            // Names are unique (`unique_names`); kept for safety.
             cx.heap.decref(old);
         }
     }
