@@ -91,9 +91,23 @@ impl Checker<'_> {
                     if self.out.structs[id as usize].span != s.name.span {
                         continue; // a duplicate, already reported
                     }
+                    // A field is addressed by a 16-bit index in the bytecode.
+                    if s.fields.len() > usize::from(u16::MAX) {
+                        self.error(Diagnostic::error(
+                            codes::TOO_DEEP,
+                            format!(
+                                "struct `{}` is too large to compile: {} fields (at most {})",
+                                s.name.name,
+                                s.fields.len(),
+                                u16::MAX
+                            ),
+                            s.name.span,
+                        ));
+                    }
                     let mut fields: Vec<FieldDef> = Vec::new();
+                    let mut seen = std::collections::HashSet::new();
                     for f in &s.fields {
-                        if fields.iter().any(|x| x.name == f.name.name) {
+                        if !seen.insert(f.name.name.as_str()) {
                             self.error(
                                 Diagnostic::error(
                                     codes::DUPLICATE,

@@ -259,6 +259,18 @@ fn ten_thousand_nested_parentheses() {
 }
 
 #[test]
+fn a_struct_with_more_fields_than_the_bytecode_addresses_is_e0007() {
+    let fields: String = (0..70_000).map(|i| format!("    f{i}: Int\n")).collect();
+    let src = format!("struct Big:\n{fields}fn main():\n    print(1)\n");
+    with_file("big_struct.stark", src.as_bytes(), |p| {
+        assert_compile_error(
+            &stark(&["run", p]),
+            "error[E0007]: struct `Big` is too large",
+        );
+    });
+}
+
+#[test]
 fn long_operator_chain() {
     let src = format!("fn main():\n    print(1{})\n", " + 1".repeat(100_000));
     with_file("chain.stark", src.as_bytes(), |p| {
