@@ -168,19 +168,13 @@ impl<'m> Vm<'m> {
                     ..
                 } = *instr
                 {
-                    if self.argv.is_none() {
-                        let mut cx = crate::natives::NativeCx {
-                            heap: &mut self.heap,
-                            module: self.module,
-                            out: &mut self.out,
-                            args: &self.args,
-                            argv: &mut self.argv,
-                        };
-                        if let Err(crate::error::Fault::OutOfMemory(m)) =
-                            crate::natives::call(&mut cx, Native::ArgsView, &[])
-                        {
-                            return Err(VmExit::OutOfMemory(m));
-                        }
+                    let argv = crate::natives::core::immortal_argv(
+                        &mut self.heap,
+                        &self.args,
+                        &mut self.argv,
+                    );
+                    if let Err(e) = argv {
+                        return Err(VmExit::OutOfMemory(e.to_string()));
                     }
                 }
             }

@@ -105,7 +105,7 @@ impl FnLower<'_> {
         );
     }
 
-    fn finish_call(&mut self, release: Vec<Reg>, span: Span) {
+    pub(super) fn finish_call(&mut self, release: Vec<Reg>, span: Span) {
         for reg in release {
             self.emit(Instr::Decref { reg }, span);
         }

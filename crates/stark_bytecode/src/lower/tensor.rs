@@ -54,9 +54,7 @@ impl FnLower<'_> {
             },
             e.span,
         );
-        for reg in release {
-            self.emit(Instr::Decref { reg }, e.span);
-        }
+        self.finish_call(release, e.span);
         Some(true)
     }
 

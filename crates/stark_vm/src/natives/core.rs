@@ -4,7 +4,7 @@ use super::{arg, int_arg, obj_arg, NativeCx};
 use crate::error::{fail, Fallible, Fault};
 use crate::format::{float_to_string, write_value};
 use stark_bytecode::Module;
-use stark_runtime::{ObjKind, Value};
+use stark_runtime::{Heap, ObjKind, ObjRef, OutOfMemory, Value};
 
 /// The text of all operands, `sep` between them.
 fn joined(cx: &NativeCx<'_>, a: &[Value], sep: &str) -> String {
@@ -150,17 +150,26 @@ pub(crate) fn args(cx: &mut NativeCx<'_>) -> Fallible<Value> {
 /// outside any open arena, since it outlives every arena block; `Vm::release_constants`
 /// frees it with the string constants.
 pub(crate) fn args_view(cx: &mut NativeCx<'_>) -> Fallible<Value> {
-    if let Some(list) = *cx.argv {
-        return Ok(Value::Obj(list));
+    Ok(Value::Obj(immortal_argv(cx.heap, cx.args, cx.argv)?))
+}
+
+/// The list in `slot`, allocated there first if it is not yet (see `args_view`).
+pub(crate) fn immortal_argv(
+    heap: &mut Heap,
+    args: &[String],
+    slot: &mut Option<ObjRef>,
+) -> Result<ObjRef, OutOfMemory> {
+    if let Some(list) = *slot {
+        return Ok(list);
     }
-    let in_arena = cx.heap.arena_active();
-    cx.heap.set_arena_active(false);
-    let list = cx.heap.alloc_str_list(cx.args.iter().map(|s| s.as_str()));
-    cx.heap.set_arena_active(in_arena);
+    let in_arena = heap.arena_active();
+    heap.set_arena_active(false);
+    let list = heap.alloc_str_list(args.iter().map(|s| s.as_str()));
+    heap.set_arena_active(in_arena);
     let list = list?;
-    cx.heap.make_immortal(list);
-    *cx.argv = Some(list);
-    Ok(Value::Obj(list))
+    heap.make_immortal(list);
+    *slot = Some(list);
+    Ok(list)
 }
 
 pub(crate) fn exit(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
