@@ -546,7 +546,7 @@ impl Heap {
         // (I2); `fields` cannot overlap a fresh allocation.
         unsafe {
             let dst = (ptr.as_ptr() as *mut u8).add(FIELDS_OFFSET) as *mut Value;
-            std::ptr::copy_nonoverlapping(fields.as_ptr(), dst, fields.len());
+            copy_fields(dst, fields);
         }
         if outward {
             self.mark_outward(ObjRef(ptr), true);
@@ -586,7 +586,7 @@ impl Heap {
                 slot: Cell::new(Header::struct_slot(type_id, len)),
             });
             let dst = (ptr.as_ptr() as *mut u8).add(FIELDS_OFFSET) as *mut Value;
-            std::ptr::copy_nonoverlapping(fields.as_ptr(), dst, fields.len());
+            copy_fields(dst, fields);
         }
         self.local_objects += 1;
         Ok(ObjRef(ptr))
@@ -1046,5 +1046,18 @@ pub(crate) const MAP_ENTRY_BYTES: usize =
 impl Heap {
     pub(crate) fn incref_obj_for_test(&mut self, o: ObjRef) {
         incref_obj(o);
+    }
+}
+
+/// Copies a new struct's field values out of the registers a word at a time: the registers
+/// were just written that way, and a `memcpy` of them would stall on store forwarding.
+///
+/// # Safety
+/// `dst` must be valid for writes of `fields.len()` values and not overlap `fields`.
+#[inline]
+unsafe fn copy_fields(dst: *mut Value, fields: &[Value]) {
+    for (i, f) in fields.iter().enumerate() {
+        // SAFETY: `i < fields.len()`, which the caller guarantees `dst` has room for.
+        Value::copy_words(unsafe { dst.add(i) }, f);
     }
 }

@@ -11,6 +11,13 @@ fn drain(heap: &mut Heap) {
 fn value_is_16_bytes() {
     assert_eq!(std::mem::size_of::<Value>(), 16);
     assert_eq!(std::mem::size_of::<object::Header>(), 16);
+    // `Value::copy_words` relies on the payload being the second word.
+    // SAFETY: an `Int` has no padding: both words are initialised.
+    let words: [u64; 2] = unsafe { std::mem::transmute(Value::Int(-7)) };
+    assert_eq!(words[1], -7i64 as u64);
+    let mut copy = Value::None;
+    Value::copy_words(&mut copy, &Value::Float(2.5));
+    assert!(matches!(copy, Value::Float(f) if f == 2.5));
 }
 
 #[test]

@@ -3,10 +3,14 @@
 use crate::object::{Header, ObjKind};
 use std::ptr::NonNull;
 
-/// One STARK value: 16 bytes, `Copy`. Copying a `Value` never touches a reference count;
+/// One STARK value: 16 bytes, `Copy`. `repr(u64)` puts the tag in the first eight bytes and
+/// every payload in the last eight, so a copy is two aligned words rather than an unaligned
+/// 15-byte payload (which made LLVM spill through overlapping stack stores: a
+/// store-forwarding stall on every `unwrap`). Copying a `Value` never touches a reference count;
 /// ownership is tracked by the bytecode (explicit `Incref`/`Decref`, M12), not by Rust.
 /// `T?` is represented as either `Value::None` or the `T` value itself.
 #[derive(Clone, Copy, Debug)]
+#[repr(u64)]
 pub enum Value {
     None,
     Bool(bool),
@@ -16,6 +20,36 @@ pub enum Value {
 }
 
 impl Value {
+    /// Copies `*src` to `*dst` as two 8-byte words. Registers are mostly written a word at a
+    /// time (tag, then payload), and a 16-byte load of such a slot cannot be forwarded from
+    /// the two pending stores, which stalls the pipeline; the interpreter's `copy` and `move`
+    /// use this so each half forwards from its own store.
+    #[inline(always)]
+    pub fn copy_words(dst: *mut Value, src: *const Value) {
+        use std::mem::MaybeUninit;
+        let s = src as *const MaybeUninit<u64>;
+        let d = dst as *mut MaybeUninit<u64>;
+        // SAFETY: the caller passes pointers to live, aligned `Value`s (registers); a `Value`
+        // is exactly two 8-byte words (`repr(u64)`, checked by a test), and `MaybeUninit`
+        // carries a payload's uninitialised padding bytes across unchanged. Volatile keeps
+        // LLVM from fusing the two loads back into one 16-byte load.
+        unsafe {
+            let tag = std::ptr::read_volatile(s);
+            let payload = std::ptr::read_volatile(s.add(1));
+            d.write(tag);
+            d.add(1).write(payload);
+        }
+    }
+
+    /// `*src`, read as two 8-byte words (see [`Value::copy_words`]).
+    #[inline(always)]
+    pub fn read_words(src: *const Value) -> Value {
+        let mut out = std::mem::MaybeUninit::<Value>::uninit();
+        Value::copy_words(out.as_mut_ptr(), src);
+        // SAFETY: `copy_words` wrote all 16 bytes of a valid `Value` into `out`.
+        unsafe { out.assume_init() }
+    }
+
     #[inline]
     pub fn is_none(self) -> bool {
         matches!(self, Value::None)

@@ -183,10 +183,14 @@ impl<'m> Vm<'m> {
                     };
                     reg!(dst) = Value::Obj(s);
                 }
-                Instr::Copy { dst, src } => reg!(dst) = reg!(src),
+                Instr::Copy { dst, src } => {
+                    Value::copy_words(&mut reg!(dst), &reg!(src));
+                }
                 Instr::Move { dst, src } => {
-                    let v = std::mem::replace(&mut reg!(src), Value::None);
-                    reg!(dst) = v;
+                    Value::copy_words(&mut reg!(dst), &reg!(src));
+                    if dst != src {
+                        reg!(src) = Value::None;
+                    }
                 }
                 Instr::Incref { reg } => {
                     let v = reg!(reg);
@@ -596,7 +600,8 @@ impl<'m> Vm<'m> {
                     sync!();
                 }
                 Instr::Ret { src } => {
-                    let v = std::mem::replace(&mut reg!(src), Value::None);
+                    let v = Value::read_words(&reg!(src));
+                    reg!(src) = Value::None;
                     do_return!(v);
                 }
                 Instr::RetNone => do_return!(Value::None),
@@ -714,6 +719,28 @@ impl<'m> Vm<'m> {
                     args,
                     argc,
                 } => {
+                    // The two natives every list loop runs, handled here without building
+                    // a `NativeCx` or going through `natives::call`'s dispatch. Anything
+                    // unusual (a non-list operand) takes the general path below.
+                    if native == Native::ListLen && argc == 1 {
+                        if let Value::Obj(l) = reg!(args) {
+                            if l.kind() == ObjKind::List {
+                                reg!(dst) = Value::Int(l.list().len() as i64);
+                                continue;
+                            }
+                        }
+                    } else if native == Native::ListPush && argc == 2 {
+                        if let Value::Obj(l) = reg!(args) {
+                            if l.kind() == ObjKind::List {
+                                // On failure the register still owns the element and the
+                                // error exit releases it, as on the general path.
+                                check!(self.heap.list_push(l, reg!(args + 1)));
+                                reg!(args + 1) = Value::None;
+                                reg!(dst) = Value::None;
+                                continue;
+                            }
+                        }
+                    }
                     let from = base + args as usize;
                     let to = from + argc as usize;
                     if to > self.stack.len() {
