@@ -1057,7 +1057,8 @@ impl Heap {
 #[inline]
 unsafe fn copy_fields(dst: *mut Value, fields: &[Value]) {
     for (i, f) in fields.iter().enumerate() {
-        // SAFETY: `i < fields.len()`, which the caller guarantees `dst` has room for.
-        Value::copy_words(unsafe { dst.add(i) }, f);
+        // SAFETY: `i < fields.len()`, which the caller guarantees `dst` has room for, and `f`
+        // is a live value.
+        unsafe { Value::copy_words(dst.add(i), f) };
     }
 }

@@ -24,12 +24,16 @@ impl Value {
     /// time (tag, then payload), and a 16-byte load of such a slot cannot be forwarded from
     /// the two pending stores, which stalls the pipeline; the interpreter's `copy` and `move`
     /// use this so each half forwards from its own store.
+    ///
+    /// # Safety
+    /// `src` must point to a live `Value` and `dst` be valid for writing one (both aligned);
+    /// they may be the same slot.
     #[inline(always)]
-    pub fn copy_words(dst: *mut Value, src: *const Value) {
+    pub unsafe fn copy_words(dst: *mut Value, src: *const Value) {
         use std::mem::MaybeUninit;
         let s = src as *const MaybeUninit<u64>;
         let d = dst as *mut MaybeUninit<u64>;
-        // SAFETY: the caller passes pointers to live, aligned `Value`s (registers); a `Value`
+        // SAFETY: the caller passes pointers to live, aligned `Value`s (see above); a `Value`
         // is exactly two 8-byte words (`repr(u64)`, checked by a test), and `MaybeUninit`
         // carries a payload's uninitialised padding bytes across unchanged. Volatile keeps
         // LLVM from fusing the two loads back into one 16-byte load.
@@ -42,12 +46,18 @@ impl Value {
     }
 
     /// `*src`, read as two 8-byte words (see [`Value::copy_words`]).
+    ///
+    /// # Safety
+    /// `src` must point to a live, aligned `Value`.
     #[inline(always)]
-    pub fn read_words(src: *const Value) -> Value {
+    pub unsafe fn read_words(src: *const Value) -> Value {
         let mut out = std::mem::MaybeUninit::<Value>::uninit();
-        Value::copy_words(out.as_mut_ptr(), src);
-        // SAFETY: `copy_words` wrote all 16 bytes of a valid `Value` into `out`.
-        unsafe { out.assume_init() }
+        // SAFETY: `out` is a local slot for one `Value`; `src` is live (the caller's promise).
+        // Afterwards all 16 bytes of a valid `Value` are in `out`.
+        unsafe {
+            Value::copy_words(out.as_mut_ptr(), src);
+            out.assume_init()
+        }
     }
 
     #[inline]

@@ -55,6 +55,17 @@ impl<'m> Vm<'m> {
                 }
             };
         }
+        // Register `r` as a raw pointer, for the word-wise copies (`Value::copy_words`), so
+        // that a copy whose source and destination are the same register makes no aliasing
+        // references.
+        macro_rules! reg_ptr {
+            ($r:expr) => {{
+                let r = $r as usize;
+                debug_assert!(base + r < self.stack.len());
+                // SAFETY: as for `reg!`: V1 and F1 keep `base + r` inside the stack's buffer.
+                unsafe { regs.add(r) }
+            }};
+        }
         // Leaves the loop with a runtime error at the current instruction.
         macro_rules! fault {
             ($f:expr) => {{
@@ -184,10 +195,14 @@ impl<'m> Vm<'m> {
                     reg!(dst) = Value::Obj(s);
                 }
                 Instr::Copy { dst, src } => {
-                    Value::copy_words(&mut reg!(dst), &reg!(src));
+                    let (d, s) = (reg_ptr!(dst), reg_ptr!(src));
+                    // SAFETY: both are registers of the running frame (`reg_ptr!`).
+                    unsafe { Value::copy_words(d, s) };
                 }
                 Instr::Move { dst, src } => {
-                    Value::copy_words(&mut reg!(dst), &reg!(src));
+                    let (d, s) = (reg_ptr!(dst), reg_ptr!(src));
+                    // SAFETY: both are registers of the running frame (`reg_ptr!`).
+                    unsafe { Value::copy_words(d, s) };
                     if dst != src {
                         reg!(src) = Value::None;
                     }
@@ -600,7 +615,9 @@ impl<'m> Vm<'m> {
                     sync!();
                 }
                 Instr::Ret { src } => {
-                    let v = Value::read_words(&reg!(src));
+                    let s = reg_ptr!(src);
+                    // SAFETY: a register of the running frame (`reg_ptr!`).
+                    let v = unsafe { Value::read_words(s) };
                     reg!(src) = Value::None;
                     do_return!(v);
                 }
