@@ -367,6 +367,16 @@ pub enum Instr {
         end: Reg,
         target: Label,
     },
+    /// The head of a `for x in list` loop: jumps to `target` when `index` is past the end of
+    /// `list`, and otherwise sets `dst` to a view of `list[index]`. `dst` keeps its old value
+    /// on the jump, so the optimiser's tables treat it as updated, not just written. The
+    /// optimiser's form of `list.len` + `icmp.lt` + `jump_if_not` + `list_get`.
+    ForList {
+        dst: Reg,
+        list: Reg,
+        index: Reg,
+        target: Label,
+    },
     /// `IncJumpICmp` against an immediate bound: `a = a + imm`, then jumps when
     /// `a op limit` holds.
     IncJumpICmpImm {
@@ -557,7 +567,8 @@ impl Function {
 
 impl Instr {
     /// The jump target of a branch instruction (`Jump`, `JumpIf`, `JumpIfNot`, `JumpICmp`,
-    /// `JumpICmpImm`, `JumpFCmpNot`, `IncJumpICmp`, `IncJumpICmpImm`, `ForStep`), mutably; `None` for every other instruction.
+    /// `JumpICmpImm`, `JumpFCmpNot`, `IncJumpICmp`, `IncJumpICmpImm`, `ForStep`, `ForList`),
+    /// mutably; `None` for every other instruction.
     pub fn target_mut(&mut self) -> Option<&mut Label> {
         match self {
             Instr::Jump { target }
@@ -568,7 +579,8 @@ impl Instr {
             | Instr::JumpFCmpNot { target, .. }
             | Instr::IncJumpICmp { target, .. }
             | Instr::IncJumpICmpImm { target, .. }
-            | Instr::ForStep { target, .. } => Some(target),
+            | Instr::ForStep { target, .. }
+            | Instr::ForList { target, .. } => Some(target),
             _ => None,
         }
     }

@@ -283,6 +283,18 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
         Instr::ListGet { dst, list, index } => {
             format!("{:<12} {}, {}[{}]", "list_get", r(dst), r(list), r(index))
         }
+        Instr::ForList {
+            dst,
+            list,
+            index,
+            target,
+        } => format!(
+            "{:<12} {}, {}[{}], @{target}",
+            "for_list",
+            r(dst),
+            r(list),
+            r(index)
+        ),
         Instr::ListSet { list, index, src } => {
             format!("{:<12} {}[{}], {}", "list_set", r(list), r(index), r(src))
         }

@@ -224,7 +224,9 @@ pub(crate) fn defs(instr: &Instr, out: &mut Vec<Reg>) {
             out.push(dst);
             out.extend((0..argc).map(|i| args + i));
         }
-        Instr::GetField { dst, .. } | Instr::ListGet { dst, .. } => out.push(dst),
+        Instr::GetField { dst, .. } | Instr::ListGet { dst, .. } | Instr::ForList { dst, .. } => {
+            out.push(dst)
+        }
         Instr::SetField { src, .. } | Instr::ListSet { src, .. } => out.push(src),
         Instr::Jump { .. }
         | Instr::JumpIf { .. }
@@ -307,7 +309,10 @@ pub fn touches(instr: &Instr, r: Reg) -> bool {
         } => dst == r || in_range(args, argc),
         Instr::GetField { dst, obj, .. } => dst == r || obj == r,
         Instr::SetField { obj, src, .. } => obj == r || src == r,
-        Instr::ListGet { dst, list, index } => dst == r || list == r || index == r,
+        Instr::ListGet { dst, list, index }
+        | Instr::ForList {
+            dst, list, index, ..
+        } => dst == r || list == r || index == r,
         Instr::ListSet { list, index, src } => list == r || index == r || src == r,
     }
 }
@@ -447,7 +452,8 @@ fn remove_inert_drops(f: &mut Function) {
             | Instr::JumpFCmpNot { target, .. }
             | Instr::IncJumpICmp { target, .. }
             | Instr::IncJumpICmpImm { target, .. }
-            | Instr::ForStep { target, .. } => {
+            | Instr::ForStep { target, .. }
+            | Instr::ForList { target, .. } => {
                 succ.push(target as usize);
                 succ.push(i + 1);
             }

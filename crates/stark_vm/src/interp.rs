@@ -707,6 +707,28 @@ impl<'m> Vm<'m> {
                         None => fault!(natives::list::index_error(i, items.len())),
                     }
                 }
+                Instr::ForList {
+                    dst,
+                    list,
+                    index,
+                    target,
+                } => {
+                    let (Value::Obj(l), Value::Int(i)) = (reg!(list), reg!(index)) else {
+                        fault!(arith::operand_fault("list"))
+                    };
+                    // The loop's index starts at 0 and only grows, so `i` is never negative
+                    // here; a failed conversion would end the loop like the end of the list.
+                    match usize::try_from(i).ok().and_then(|i| l.list().get(i)) {
+                        Some(v) => {
+                            let (d, s) = (reg_ptr!(dst), v as *const Value);
+                            // SAFETY: `d` is a register of the running frame (`reg_ptr!`) and
+                            // `s` an element of a live list, which no other code touches
+                            // during this copy.
+                            unsafe { Value::copy_words(d, s) };
+                        }
+                        None => pc = target as usize,
+                    }
+                }
                 Instr::ListSet { list, index, src } => {
                     let (Value::Obj(l), Value::Int(i)) = (reg!(list), reg!(index)) else {
                         fault!(arith::operand_fault("list"))

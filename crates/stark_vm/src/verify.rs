@@ -273,6 +273,17 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
                 reg(list)?;
                 reg(index)?;
             }
+            Instr::ForList {
+                dst,
+                list,
+                index,
+                target: t,
+            } => {
+                reg(dst)?;
+                reg(list)?;
+                reg(index)?;
+                target(t)?;
+            }
             Instr::ListSet { list, index, src } => {
                 reg(list)?;
                 reg(index)?;

@@ -140,6 +140,14 @@ pub(crate) fn operands(instr: &mut Instr, mut f: impl FnMut(&mut Reg, Role)) {
             f(b, Read);
         }
         Instr::IncJumpICmpImm { a, .. } => f(a, Update),
+        Instr::ForList {
+            dst, list, index, ..
+        } => {
+            f(list, Read);
+            f(index, Read);
+            // Left as it was when the loop ends: not a kill for liveness.
+            f(dst, Update);
+        }
         Instr::ForStep { a, step, end, .. } => {
             f(a, Update);
             f(step, Read);

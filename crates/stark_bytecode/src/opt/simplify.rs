@@ -442,16 +442,29 @@ fn hoist_constants(f: &mut Function) -> bool {
 }
 
 /// Superinstructions for adjacent pairs: `fmul t, a, b` + `fadd d, acc, t` (or `fsub d,
-/// acc, t`) with `t` dead after, and a loop's `iadd_imm i, i, k` + `jump_i… i, n`.
+/// acc, t`) with `t` dead after, and a loop's `iadd_imm i, i, k` + `jump_i… i, n`; and
+/// `for_list` for the four-instruction head of a `for x in list` loop.
 fn fuse(f: &mut Function) -> bool {
     let live = Liveness::of(f);
     let starts = block_starts(&f.code);
     let n = f.code.len();
+    let mut targeted = vec![false; n + 1];
+    for instr in &f.code {
+        if let Some(t) = instr.target() {
+            targeted[t as usize] = true;
+        }
+    }
     let mut dead = vec![false; n];
     let mut i = 0;
     while i + 1 < n {
         if starts[i + 1] {
             i += 1;
+            continue;
+        }
+        if let Some(head) = for_list_head(&f.code, i, &starts, &targeted, &live) {
+            f.code[i] = head;
+            dead[i + 1..i + 4].fill(true);
+            i += 4;
             continue;
         }
         let fused = match (f.code[i], f.code[i + 1]) {
@@ -514,6 +527,47 @@ fn fuse(f: &mut Function) -> bool {
     let changed = dead.iter().any(|d| *d);
     f.remove_instrs(&dead);
     changed
+}
+
+/// `list.len L, list` + `icmp.lt C, idx, L` + `jump_if_not C, @T` + `list_get x, list[idx]`
+/// at `i`, as one `for_list x, list[idx], @T`, when nothing jumps into the middle and the
+/// length and the test are dead afterwards (the loop re-reads the length each time round).
+fn for_list_head(
+    code: &[Instr],
+    i: usize,
+    starts: &[bool],
+    targeted: &[bool],
+    live: &Liveness,
+) -> Option<Instr> {
+    let [Instr::CallNative {
+        dst: len,
+        native: crate::Native::ListLen,
+        args: list,
+        argc: 1,
+    }, Instr::ICmp {
+        op: CmpOp::Lt,
+        dst: cond,
+        a: index,
+        b,
+    }, Instr::JumpIfNot { cond: c, target }, Instr::ListGet {
+        dst,
+        list: l,
+        index: x,
+    }] = *code.get(i..i + 4)?
+    else {
+        return None;
+    };
+    let shape = b == len && c == cond && l == list && x == index;
+    // The length and the test must not clobber the list or the index the fused form reads.
+    let distinct = ![list, index].contains(&len) && ![list, index].contains(&cond);
+    let straight = !starts[i + 1] && !starts[i + 2] && !targeted[i + 3];
+    let dead_after = !live.live_after(code, i + 2, len) && !live.live_after(code, i + 2, cond);
+    (shape && distinct && straight && dead_after).then_some(Instr::ForList {
+        dst,
+        list,
+        index,
+        target,
+    })
 }
 
 /// An instruction with its destination cleared: equal keys compute equal values from equal

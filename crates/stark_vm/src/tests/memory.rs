@@ -812,7 +812,27 @@ fn code_that_can_run_off_its_end_is_rejected() {
         1,
         vec![Instr::Jump { target: 2 }, Instr::RetNone],
     );
-    for main in [falls_off, jumps_to_end] {
+    let loop_exits_to_end = func(
+        "main",
+        &[],
+        3,
+        vec![
+            Instr::NewList {
+                dst: 0,
+                args: 0,
+                argc: 0,
+            },
+            Instr::LoadInt { dst: 1, value: 0 },
+            Instr::ForList {
+                dst: 2,
+                list: 0,
+                index: 1,
+                target: 4,
+            },
+            Instr::RetNone,
+        ],
+    );
+    for main in [falls_off, jumps_to_end, loop_exits_to_end] {
         let e = run_err(&module(vec![main], structs(&[]), &[]));
         assert!(
             e.message.starts_with("internal error: invalid bytecode"),
