@@ -574,13 +574,25 @@ impl<'m> Vm<'m> {
                     }
                     self.resume_arena(fi + 1);
                     // The stack's length is the top of the current frame. The arguments
-                    // are copied as one block, then the rest of the callee's registers are
-                    // set to `None`.
+                    // are copied a word at a time (they were just written that way: a
+                    // `memcpy` of them stalls on store forwarding), then the rest of the
+                    // callee's registers are set to `None`.
                     let new_base = self.stack.len();
                     let argc = argc as usize;
                     let size = (callee.num_regs as usize).max(argc);
                     let from = base + args as usize;
-                    self.stack.extend_from_within(from..from + argc);
+                    self.stack.reserve(size);
+                    // SAFETY: V1 (verify.rs) puts `args + argc` within the caller's
+                    // `num_regs`, and F1 keeps those registers below `new_base`, so the
+                    // sources are initialised values; `reserve` made room for `argc` more
+                    // past `new_base`, and `set_len` covers exactly the slots written.
+                    unsafe {
+                        let p = self.stack.as_mut_ptr();
+                        for i in 0..argc {
+                            Value::copy_words(p.add(new_base + i), p.add(from + i));
+                        }
+                        self.stack.set_len(new_base + argc);
+                    }
                     self.stack.resize(new_base + size, Value::None);
                     sync!();
                     // The callee takes over an owned argument's reference; which parameters
