@@ -448,7 +448,6 @@ impl FnLower<'_> {
         let list = self.pinned();
         let index = self.pinned();
         let len = self.pinned();
-        let one = self.pinned();
         let x = self.local_reg[&var];
         let elem_heap = self.ck.local(var).ty.is_heap();
         let it = self.ty(iter);
@@ -507,7 +506,6 @@ impl FnLower<'_> {
             },
             iter.span,
         );
-        self.emit(Instr::LoadInt { dst: one, value: 1 }, iter.span);
         self.open_scope();
         if list_owned {
             self.scopes.last_mut().expect("scope").owned.push(list);
@@ -559,10 +557,10 @@ impl FnLower<'_> {
         }
         self.close_scope(iter.span);
         self.emit(
-            Instr::IAdd {
+            Instr::IAddImm {
                 dst: index,
                 a: index,
-                b: one,
+                imm: 1,
             },
             iter.span,
         );
