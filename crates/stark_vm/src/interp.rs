@@ -92,6 +92,19 @@ impl<'m> Vm<'m> {
                 }
             };
         }
+        // Takes a branch. Taken backward (every loop iteration: a back `jump`, a rotated
+        // loop's test, a `for` step) it is a collector safepoint.
+        macro_rules! jump_to {
+            ($target:expr) => {{
+                let target = $target as usize;
+                if target < pc && self.heap.gc_poll() {
+                    self.frames[fi].pc = pc;
+                    self.gc_safepoint()?;
+                    sync!();
+                }
+                pc = target;
+            }};
+        }
         macro_rules! int_op {
             ($dst:expr, $a:expr, $b:expr, $f:path) => {{
                 let v = check!($f(reg!($a), reg!($b)));
@@ -428,15 +441,7 @@ impl<'m> Vm<'m> {
                     reg!(dst) = Value::Bool(v);
                 }
 
-                Instr::Jump { target } => {
-                    // Backward jumps (every loop iteration) are collector safepoints.
-                    if self.heap.gc_poll() && (target as usize) < pc {
-                        self.frames[fi].pc = pc;
-                        self.gc_safepoint()?;
-                        sync!();
-                    }
-                    pc = target as usize;
-                }
+                Instr::Jump { target } => jump_to!(target),
                 Instr::JumpIf { cond, target } => {
                     if let Value::Bool(true) = reg!(cond) {
                         pc = target as usize;
@@ -450,13 +455,7 @@ impl<'m> Vm<'m> {
                 Instr::JumpICmp { op, a, b, target } => match (reg!(a), reg!(b)) {
                     (Value::Int(x), Value::Int(y)) => {
                         if arith::compare_ints(op, x, y) {
-                            // Taken backward (a rotated loop's test), a collector safepoint.
-                            if (target as usize) < pc && self.heap.gc_poll() {
-                                self.frames[fi].pc = pc;
-                                self.gc_safepoint()?;
-                                sync!();
-                            }
-                            pc = target as usize;
+                            jump_to!(target);
                         }
                     }
                     _ => fault!(arith::operand_fault("int")),
@@ -464,12 +463,7 @@ impl<'m> Vm<'m> {
                 Instr::JumpICmpImm { op, a, imm, target } => match reg!(a) {
                     Value::Int(x) => {
                         if arith::compare_ints(op, x, imm as i64) {
-                            if (target as usize) < pc && self.heap.gc_poll() {
-                                self.frames[fi].pc = pc;
-                                self.gc_safepoint()?;
-                                sync!();
-                            }
-                            pc = target as usize;
+                            jump_to!(target);
                         }
                     }
                     _ => fault!(arith::operand_fault("int")),
@@ -487,12 +481,7 @@ impl<'m> Vm<'m> {
                         };
                         reg!(a) = Value::Int(x);
                         if arith::compare_ints(op, x, y) {
-                            if (target as usize) < pc && self.heap.gc_poll() {
-                                self.frames[fi].pc = pc;
-                                self.gc_safepoint()?;
-                                sync!();
-                            }
-                            pc = target as usize;
+                            jump_to!(target);
                         }
                     }
                     _ => fault!(arith::operand_fault("int")),
@@ -510,12 +499,7 @@ impl<'m> Vm<'m> {
                         };
                         reg!(a) = Value::Int(x);
                         if arith::compare_ints(op, x, limit as i64) {
-                            if (target as usize) < pc && self.heap.gc_poll() {
-                                self.frames[fi].pc = pc;
-                                self.gc_safepoint()?;
-                                sync!();
-                            }
-                            pc = target as usize;
+                            jump_to!(target);
                         }
                     }
                     _ => fault!(arith::operand_fault("int")),
@@ -531,12 +515,7 @@ impl<'m> Vm<'m> {
                         if let Some(x) = x.checked_add(s) {
                             reg!(a) = Value::Int(x);
                             if (s > 0 && x < e) || (s < 0 && x > e) {
-                                if (target as usize) < pc && self.heap.gc_poll() {
-                                    self.frames[fi].pc = pc;
-                                    self.gc_safepoint()?;
-                                    sync!();
-                                }
-                                pc = target as usize;
+                                jump_to!(target);
                             }
                         }
                     }
@@ -545,12 +524,7 @@ impl<'m> Vm<'m> {
                 Instr::JumpFCmpNot { op, a, b, target } => match (reg!(a), reg!(b)) {
                     (Value::Float(x), Value::Float(y)) => {
                         if !arith::compare_floats(op, x, y) {
-                            if (target as usize) < pc && self.heap.gc_poll() {
-                                self.frames[fi].pc = pc;
-                                self.gc_safepoint()?;
-                                sync!();
-                            }
-                            pc = target as usize;
+                            jump_to!(target);
                         }
                     }
                     _ => fault!(arith::operand_fault("float")),
