@@ -313,10 +313,19 @@ impl ArenaChecker<'_> {
                 // A callee that can mutate something outside may store an argument there:
                 // an owned one, or a borrowed one through `clone()` (which shares the arena
                 // object) or `WeakRef(…)` (whose target header lives in the arena's chunk).
+                // It reaches something outside through a `&mutable` outer place, or through
+                // an owned argument that may be or hold an outer object (`outer.clone()`, a
+                // list holding one): owning a shared object is mutating it.
                 let info = &self.ck.functions[*func as usize];
                 let outer_mut = bound.iter().zip(&info.params).any(|(a, p)| {
-                    p.mode == ParamMode::BorrowedMut
-                        && operand(a).is_some_and(|x| self.outer_place(x))
+                    let Some(x) = operand(a) else { return false };
+                    match p.mode {
+                        ParamMode::BorrowedMut => self.outer_place(x),
+                        ParamMode::Owned => {
+                            self.ck.ty(x.id).holds_references() && self.may_alias_outer(x)
+                        }
+                        ParamMode::Borrowed => false,
+                    }
                 });
                 if !outer_mut {
                     return;

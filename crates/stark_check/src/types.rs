@@ -48,6 +48,17 @@ impl Ty {
         }
     }
 
+    /// Whether a value of this type can hold a reference that something could be stored
+    /// into (a struct field, a list or map slot): strings, tensors, datasets, streams,
+    /// weak references and tasks cannot.
+    pub fn holds_references(&self) -> bool {
+        match self {
+            Ty::List(_) | Ty::Map(..) | Ty::Struct(_) | Ty::Var(_) | Ty::Error => true,
+            Ty::Optional(inner) => inner.holds_references(),
+            _ => false,
+        }
+    }
+
     pub fn is_numeric(&self) -> bool {
         matches!(self, Ty::Int | Ty::Float)
     }

@@ -40,10 +40,17 @@
 //!   text is never a `Box`: both lie in a chunk, which is deallocated (or kept for the next
 //!   arena, with nothing in it) only after close has dropped every body that owns heap
 //!   memory (list and map buffers).
+//! - **A6 (weak references).** A weak reference never keeps its target, and an arena's
+//!   values are freed with their region whatever their weak count. So every `WeakRef`
+//!   object whose target is an arena value is in `Heap::arena_weaks` from its making, with
+//!   a dead stand-in header allocated alongside (so the close allocates nothing), and the
+//!   registry pins the weak object's own header (its `weak` count, I4) until the target's
+//!   arena closes. At that close each such weak reference still alive is pointed at the
+//!   stand-in; `is_alive` is then false for good.
 
 use crate::heap::Heap;
 use crate::metadata::{MetaEntry, OwnerKind};
-use crate::object::{flags, gc_bits, Header, ListObj, ObjKind, StrObj};
+use crate::object::{flags, gc_bits, Header, ListObj, ObjKind, StrObj, WeakObj};
 use crate::value::{ObjRef, Value};
 use crate::zone::Zone;
 use crate::OutOfMemory;
@@ -73,6 +80,13 @@ pub(crate) struct Arena {
     bulk: [(u64, u64); Zone::COUNT],
     /// A struct got an outward reference after its allocation: close visits every object.
     walk_all: bool,
+    /// A value of this arena was stored into an object that outlives it (outside every
+    /// arena, or in an outer arena) since it opened: its end must look for escapes (A2).
+    pub(crate) stored_out: bool,
+    /// Bytes of the chunks this arena holds, and bytes handed out of them (with padding):
+    /// what it has reserved but not yet used counts in `arena_bytes` (A4).
+    reserved: u64,
+    bumped: u64,
 }
 
 impl Arena {
@@ -86,7 +100,24 @@ impl Arena {
             finalizers: Vec::new(),
             bulk: [(0, 0); Zone::COUNT],
             walk_all: false,
+            stored_out: false,
+            reserved: 0,
+            bumped: 0,
         }
+    }
+
+    /// Whether `o` lies in one of this arena's chunks.
+    fn contains(&self, o: ObjRef) -> bool {
+        let a = o.addr();
+        self.chunks.iter().any(|&(p, layout)| {
+            let start = p.as_ptr() as usize;
+            a >= start && a < start + layout.size()
+        })
+    }
+
+    /// Region bytes reserved and not yet handed out.
+    fn unused(&self) -> u64 {
+        self.reserved.saturating_sub(self.bumped)
     }
 
     /// Storage for `layout`, or null if the system refuses a chunk.
@@ -95,6 +126,7 @@ impl Arena {
         let align = layout.align().max(8);
         let start = (self.cursor + align - 1) & !(align - 1);
         if self.cursor != 0 && start + layout.size() <= self.end {
+            self.bumped += (start + layout.size() - self.cursor) as u64;
             self.cursor = start + layout.size();
             return start as *mut u8;
         }
@@ -119,9 +151,26 @@ impl Arena {
             return std::ptr::null_mut();
         };
         self.chunks.push((p, chunk));
+        // The tail of the previous chunk is never handed out now: it counts as used.
+        self.bumped = self.reserved;
+        self.reserved += size as u64;
         self.cursor = p.as_ptr() as usize;
         self.end = self.cursor + size;
         self.bump(layout)
+    }
+
+    /// Reserves the first chunk when the arena opens without one, so that `arena_bytes` is
+    /// above zero from the block's first line (A4). A refused chunk is left to the first
+    /// allocation, which reports it.
+    fn ensure_chunk(&mut self) {
+        if self.chunks.is_empty() {
+            let first = self.bump_slow(Layout::new::<u64>());
+            if !first.is_null() {
+                // Nothing was handed out: rewind the one word taken to make the chunk.
+                self.cursor = first as usize;
+                self.bumped = 0;
+            }
+        }
     }
 
     /// Empties a closed arena for reuse by the next one: its largest chunk (if of ordinary
@@ -136,6 +185,8 @@ impl Arena {
             .max_by_key(|(_, c)| c.1.size())
             .map(|(i, _)| i);
         let kept = keep.map(|i| self.chunks.swap_remove(i));
+        self.reserved = kept.map_or(0, |c| c.1.size() as u64);
+        self.bumped = 0;
         for &(p, layout) in &self.chunks {
             // SAFETY: A5 — the chunk came from `alloc(layout)` and close has dropped every
             // body in it; it is removed from the list right below, so it is freed once.
@@ -161,6 +212,7 @@ impl Arena {
         }
         self.bulk = [(0, 0); Zone::COUNT];
         self.walk_all = false;
+        self.stored_out = false;
     }
 }
 
@@ -177,7 +229,8 @@ impl Drop for Arena {
 impl Heap {
     /// `ArenaEnter`: opens an arena; allocations go to it while `set_arena_active(true)`.
     pub fn open_arena(&mut self) {
-        let arena = self.spare_arena.take().unwrap_or_else(Arena::new);
+        let mut arena = self.spare_arena.take().unwrap_or_else(Arena::new);
+        arena.ensure_chunk();
         self.arenas.push(arena);
     }
 
@@ -197,9 +250,43 @@ impl Heap {
         self.arenas.len()
     }
 
-    /// Bytes of the objects of all open arenas (`Memory.profile().arena_bytes`).
+    /// Bytes the open arenas hold (`Memory.profile().arena_bytes`): their objects (with
+    /// the list and map buffers outside the region) and the region bytes reserved but not
+    /// yet handed out, so an open arena counts from its first line (A4).
     pub fn arena_bytes(&self) -> u64 {
-        self.arena_live
+        self.arena_live + self.arenas.iter().map(Arena::unused).sum::<u64>()
+    }
+
+    /// The index in `arenas` of the open arena `o` was carved from (`o` has `flags::ARENA`).
+    /// With one arena open that is the only one; nested arenas look at their chunks.
+    pub(crate) fn arena_index(&self, o: ObjRef) -> Option<usize> {
+        match self.arenas.len() {
+            0 => None,
+            1 => Some(0),
+            n => (0..n).rev().find(|&i| self.arenas[i].contains(o)),
+        }
+    }
+
+    /// A value of an arena was stored into `holder` (`None`: an object about to be made
+    /// outside every arena). If the holder outlives the value's arena (it is outside every
+    /// arena, or in an outer one), that arena's end must look for the reference (A2).
+    #[inline]
+    pub(crate) fn note_arena_value(&mut self, value: ObjRef, holder: Option<ObjRef>) {
+        let holder_arena = match holder {
+            Some(h) if h.in_arena() => {
+                if self.arenas.len() == 1 {
+                    return;
+                }
+                self.arena_index(h)
+            }
+            _ => None,
+        };
+        let Some(i) = self.arena_index(value) else {
+            return;
+        };
+        if holder_arena.is_none_or(|j| j < i) {
+            self.arenas[i].stored_out = true;
+        }
     }
 
     /// Says which struct types have a destructor (indexed by type id), so that an arena
@@ -374,7 +461,8 @@ impl Heap {
     /// that end before the arena does (a callee's temporary list) — or by an escape the
     /// checker cannot see, such as a destructor storing `self` (E0713 covers the rest).
     pub fn arena_escape(&mut self) -> Option<(String, String)> {
-        if !std::mem::take(&mut self.arena_stored_out) {
+        let arena = self.arenas.last_mut()?;
+        if !std::mem::take(&mut arena.stored_out) {
             return None;
         }
         let arena = self.arenas.last()?;
@@ -408,6 +496,10 @@ impl Heap {
     /// own outside the arena (A3, queued on the pending stack: the caller drains), and frees
     /// the region. Destructors must already have run.
     pub fn close_arena(&mut self) {
+        if self.arenas.is_empty() {
+            return;
+        }
+        self.retire_weak_refs();
         let Some(mut arena) = self.arenas.pop() else {
             return;
         };
@@ -443,6 +535,61 @@ impl Heap {
         }
         arena.reset();
         self.spare_arena = Some(arena);
+    }
+
+    /// A6 at the innermost arena's close: every weak reference to one of its values, made
+    /// however and stored wherever, is pointed at a dead stand-in header, so it reports
+    /// `exists() == false` and `get() == None` instead of reading the freed region.
+    fn retire_weak_refs(&mut self) {
+        if self.arena_weaks.is_empty() {
+            return;
+        }
+        let last = self.arenas.len() - 1;
+        let in_closing =
+            |heap: &Heap, o: ObjRef| o.in_arena() && (last == 0 || heap.arenas[last].contains(o));
+        // Weak references to one target share one stand-in, so they still compare equal and
+        // references to distinct values stay distinct (`equality.rs` compares targets).
+        let mut used: Vec<(ObjRef, ObjRef)> = Vec::new();
+        let mut kept = Vec::with_capacity(self.arena_weaks.len());
+        for (w, ghost) in std::mem::take(&mut self.arena_weaks) {
+            let target = w.weak_target();
+            let w_goes = in_closing(self, w);
+            if !w_goes && !in_closing(self, target) {
+                kept.push((w, ghost));
+                continue;
+            }
+            let wh = w.header();
+            let mut ghost_used = false;
+            if !w_goes && !wh.has_flag(flags::DEAD) {
+                let g = match used.iter().find(|u| u.0 == target) {
+                    Some(&(_, g)) => g,
+                    None => {
+                        used.push((target, ghost));
+                        ghost_used = true;
+                        ghost
+                    }
+                };
+                let th = target.header();
+                th.weak.set(th.weak.get() - 1);
+                let gh = g.header();
+                gh.weak.set(gh.weak.get() + 1);
+                // SAFETY: `w` is a live Weak object (I2), outside the closing region; its
+                // target field is rewritten while no borrow of its body exists (I5). The
+                // stand-in is DEAD with a weak count, so it stays allocated while `w`
+                // points at it (I4).
+                unsafe { (*(w.raw() as *mut WeakObj)).target = g };
+            }
+            if !ghost_used {
+                // SAFETY: a stand-in nothing points at (A6), from the pool with Weak's layout.
+                unsafe { self.dealloc_object(ghost) };
+            }
+            if !w_goes {
+                // The registry's pin on the weak reference's own header (A6) ends.
+                wh.weak.set(wh.weak.get() - 1);
+                self.dealloc_if_unreferenced(w);
+            }
+        }
+        self.arena_weaks = kept;
     }
 
     /// Drops one arena object's body at close, releasing its outward edges (A3). Objects

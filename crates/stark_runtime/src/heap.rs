@@ -146,9 +146,9 @@ pub struct Heap {
     /// A stream released without `close()` whose buffered output could not be written
     /// (its path and the error); the VM reports it as a runtime error after the release.
     pub(crate) io_failure: Option<(String, std::io::Error)>,
-    /// An arena value was stored into a non-arena container since the innermost arena
-    /// opened (`note_stored`): its end must check for escapes.
-    pub(crate) arena_stored_out: bool,
+    /// Weak references to arena values, each with a dead stand-in header for when the
+    /// target's arena closes (`arena.rs` A6).
+    pub(crate) arena_weaks: Vec<(ObjRef, ObjRef)>,
     /// The background cycle collector's state on the program's side (`collector`).
     pub(crate) collector: crate::collector::CollectorState,
     /// An actor's heap: its accounting is mirrored into the spawner's view (`actor.rs`).
@@ -185,7 +185,7 @@ impl Heap {
             arena_live: 0,
             spare_arena: None,
             has_destructor: Vec::new(),
-            arena_stored_out: false,
+            arena_weaks: Vec::new(),
             io_failure: None,
             collector: crate::collector::CollectorState::default(),
             mirror: None,
@@ -599,11 +599,61 @@ impl Heap {
 
     /// A `WeakRef` to `target` (M6): the strong count is unchanged, the weak count rises.
     pub fn alloc_weak(&mut self, target: ObjRef) -> Result<ObjRef, OutOfMemory> {
-        let ptr = self.alloc_header(ObjKind::Weak, 0, 0, 0)?;
+        // A6: the stand-in for an arena target is made now, so its arena's close cannot fail.
+        let ghost = if target.in_arena() {
+            Some(self.alloc_ghost()?)
+        } else {
+            None
+        };
+        let ptr = match self.alloc_header(ObjKind::Weak, 0, 0, 0) {
+            Ok(p) => p,
+            Err(e) => {
+                if let Some(g) = ghost {
+                    // SAFETY: the stand-in was just made and nothing points at it.
+                    unsafe { self.dealloc_object(g) };
+                }
+                return Err(e);
+            }
+        };
         // SAFETY: WeakObj layout (I2); body written once.
         unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut WeakObj)).target).write(target) };
         let h = target.header();
         h.weak.set(h.weak.get() + 1);
+        if let Some(g) = ghost {
+            // The registry pins the weak object's header until the target's arena closes.
+            let w = ObjRef(ptr);
+            let wh = w.header();
+            wh.weak.set(wh.weak.get() + 1);
+            self.arena_weaks.push((ObjRef(ptr), g));
+        }
+        Ok(ObjRef(ptr))
+    }
+
+    /// A dead header that weak references to a freed arena value point at (`arena.rs` A6):
+    /// not a live object (no row, no counters), deallocated when its weak count drops to 0.
+    pub(crate) fn alloc_ghost(&mut self) -> Result<ObjRef, OutOfMemory> {
+        let layout = layout_of(ObjKind::Weak, 0);
+        let Some(ptr) = NonNull::new(self.pool.alloc(layout) as *mut Header) else {
+            return Err(OutOfMemory {
+                requested: layout.size() as u64,
+                live: self.total_live,
+                limit: None,
+                quota: false,
+            });
+        };
+        // SAFETY: a fresh pool block of Weak's layout, which starts with a Header (I2); the
+        // body is never read: the header is DEAD from the start.
+        unsafe {
+            ptr.as_ptr().write(Header {
+                strong: Cell::new(0),
+                weak: Cell::new(0),
+                kind: ObjKind::Weak,
+                zone: Zone::Global,
+                flags: Cell::new(flags::DEAD),
+                gc: Cell::new(0),
+                slot: Cell::new(0),
+            });
+        }
         Ok(ObjRef(ptr))
     }
 
@@ -617,7 +667,17 @@ impl Heap {
     /// outside the arenas stored into an arena holder is an outward edge (A3).
     #[inline]
     pub fn note_stored(&mut self, v: Value, holder: ObjRef) {
-        if self.note_value(v, holder.in_arena()) {
+        let into_arena = holder.in_arena();
+        if into_arena && self.arenas.len() > 1 {
+            // Nested arenas: an inner arena's value stored into an outer arena's object
+            // escapes the inner one (A2).
+            if let Value::Obj(o) = v {
+                if o.in_arena() {
+                    self.note_arena_value(o, Some(holder));
+                }
+            }
+        }
+        if self.note_value(v, into_arena) {
             self.mark_outward(holder, false);
         }
     }
@@ -629,7 +689,7 @@ impl Heap {
         if let Value::Obj(o) = v {
             let h = o.header();
             if h.has_flag(flags::ARENA) && !into_arena {
-                self.arena_stored_out = true;
+                self.note_arena_value(o, None);
             }
             if !h.has_flag(flags::LOCAL | flags::ARENA) {
                 if h.kind == ObjKind::Struct {
@@ -750,6 +810,12 @@ impl Heap {
     #[inline]
     pub fn needs_destructor(&self, obj: ObjRef) -> bool {
         !obj.header().has_flag(flags::DESTRUCTED)
+    }
+
+    /// `obj`'s destructor must never run: another object stands for it now (a struct sent
+    /// to another heap runs its destructor there, once, M1).
+    pub fn skip_destructor(&mut self, obj: ObjRef) {
+        obj.header().set_flag(flags::DESTRUCTED);
     }
 
     /// Marks `obj` as being finalized: while the flag is set, its count reaching zero does
@@ -951,6 +1017,14 @@ impl Drop for Heap {
                 }
             }
         }
+        // Weak references to values of arenas still open (A6): their stand-ins, and their
+        // own headers if they died meanwhile (the registry pinned them).
+        for &(w, ghost) in &self.arena_weaks {
+            dead.push(ghost);
+            if w.header().has_flag(flags::DEAD) && !w.in_arena() {
+                dead.push(w);
+            }
+        }
         // Dead headers the collector still pins (C2).
         for obj in self.collector.pinned() {
             if obj.header().has_flag(flags::DEAD) {
@@ -988,7 +1062,7 @@ impl Heap {
     ///
     /// # Safety
     /// No reference to `obj` may be used afterwards (I1, I4).
-    unsafe fn dealloc_object(&mut self, obj: ObjRef) {
+    pub(crate) unsafe fn dealloc_object(&mut self, obj: ObjRef) {
         let h = obj.header();
         if h.has_flag(flags::ARENA) {
             // A5: the arena's chunk owns this storage.

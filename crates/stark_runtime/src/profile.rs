@@ -74,7 +74,7 @@ impl Heap {
             live_objects: (self.live_objects() + actor_objects) as i64,
             peak_bytes: (self.total_peak + actor_peak) as i64,
             zones,
-            arena_bytes: self.arena_live as i64,
+            arena_bytes: self.arena_bytes() as i64,
             collections: self.gc.collections as i64,
             cycles_collected: self.gc.cycles_collected as i64,
             gc_pause_max_us: self.gc.pause_max_us as i64,

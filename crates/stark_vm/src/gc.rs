@@ -64,16 +64,19 @@ impl<'m> Vm<'m> {
     }
 
     /// `ArenaEnter` in frame `fi`.
-    pub(crate) fn arena_enter(&mut self, fi: usize) {
+    pub(crate) fn arena_enter(&mut self, fi: usize, name: u32) {
         self.heap.open_arena();
-        self.arena_frames.push(fi);
+        self.arena_frames.push((fi, name));
         self.heap.set_arena_active(true);
     }
 
     /// `ArenaExit` in frame `fi`: destructors of the arena's values in reverse allocation
     /// order (with allocation going to the heap meanwhile), then the region goes at once.
     pub(crate) fn arena_exit(&mut self, fi: usize) -> Result<(), VmExit> {
-        if self.arena_frames.last() != Some(&fi) {
+        let Some(&(top, name)) = self.arena_frames.last() else {
+            return Ok(());
+        };
+        if top != fi {
             return Ok(());
         }
         self.heap.set_arena_active(false);
@@ -87,8 +90,13 @@ impl<'m> Vm<'m> {
         }
         if let Some((value, holder)) = self.heap.arena_escape() {
             // Freeing the region now would leave `holder` pointing into freed memory.
+            let name = self
+                .module
+                .strings
+                .get(name as usize)
+                .map_or("", |s| s.as_str());
             return Err(self.error_exit(crate::error::Fault::msg(format!(
-                "a `{value}` allocated in the arena is still referenced from a `{holder}` outside it when the arena ends"
+                "a `{value}` allocated in arena `{name}` is still referenced from a `{holder}` outside it when the arena ends"
             ))));
         }
         self.heap.close_arena();
@@ -102,7 +110,7 @@ impl<'m> Vm<'m> {
     #[inline]
     pub(crate) fn resume_arena(&mut self, fi: usize) {
         if !self.arena_frames.is_empty() || self.heap.arena_active() {
-            let on = self.arena_frames.last() == Some(&fi);
+            let on = self.arena_frames.last().map(|f| f.0) == Some(fi);
             self.heap.set_arena_active(on);
         }
     }

@@ -608,7 +608,7 @@ impl<'m> Vm<'m> {
                     do_return!(v);
                 }
                 Instr::RetNone => do_return!(Value::None),
-                Instr::ArenaEnter { .. } => self.arena_enter(fi),
+                Instr::ArenaEnter { name } => self.arena_enter(fi, name),
                 Instr::ArenaExit => {
                     self.frames[fi].pc = pc;
                     self.arena_exit(fi)?;

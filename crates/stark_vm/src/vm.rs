@@ -83,7 +83,9 @@ pub struct Vm<'m> {
     /// front by `run_main`), freed with the constants.
     pub(crate) argv: Option<stark_runtime::ObjRef>,
     /// The frame index that opened each open arena, innermost last (`gc.rs`).
-    pub(crate) arena_frames: Vec<usize>,
+    /// Frames that opened the open arenas, innermost last, with each arena's name
+    /// (an index into `module.strings`).
+    pub(crate) arena_frames: Vec<(usize, u32)>,
     /// Per function (indexed by `FuncId`): its owned parameters.
     pub(crate) owned_params: Vec<OwnedParams>,
     /// Actors (`actor/`): this program's pool, once something was spawned.

@@ -11,6 +11,10 @@
 //! other owners and the receiver gets a copy. Sharing and cycles inside the sent values are
 //! preserved (each object is sent once and referenced by index), and the walks use
 //! worklists, so a million-node list crosses without recursion.
+//!
+//! Destructors run once per value, by its last owner: a transferred struct is freed here
+//! without its destructor (it lives on, rebuilt, on the other side, which runs it), and a
+//! copied struct's copy never runs it (the original, still owned here, does).
 
 use stark_runtime::tensor::TensorBody;
 use stark_runtime::tensor_pool::TensorBuf;
@@ -37,6 +41,9 @@ pub(crate) enum Node {
     Struct {
         ty: u32,
         fields: Vec<SVal>,
+        /// The receiver's object takes over the destructor: the struct was transferred,
+        /// not copied (see the module doc).
+        owns_destructor: bool,
     },
     Tensor(TensorBody),
     /// A `Task` handle: the task itself is shared state, counted atomically.
@@ -83,7 +90,12 @@ pub(crate) fn export(heap: &mut Heap, values: &[Value]) -> Result<Graph, OutOfMe
         let root = link(heap, v, true, &mut g, &mut memo, &mut work)?;
         g.roots.push(root);
     }
+    // Structs that move: freed here without their destructor, once the graph is whole.
+    let mut moved: Vec<ObjRef> = Vec::new();
     while let Some((o, index, unique)) = work.pop() {
+        if unique && o.kind() == ObjKind::Struct {
+            moved.push(o);
+        }
         let children: Vec<Value> = match o.kind() {
             ObjKind::Struct => o.fields().to_vec(),
             ObjKind::List => o.list().clone(),
@@ -104,6 +116,9 @@ pub(crate) fn export(heap: &mut Heap, values: &[Value]) -> Result<Graph, OutOfMe
             }
             _ => {}
         }
+    }
+    for o in moved {
+        heap.skip_destructor(o);
     }
     Ok(g)
 }
@@ -134,6 +149,7 @@ fn link(
         ObjKind::Struct => Node::Struct {
             ty: o.type_id(),
             fields: Vec::new(),
+            owns_destructor: unique,
         },
         ObjKind::Tensor if unique => Node::Tensor(heap.take_tensor_body(o)),
         ObjKind::Tensor => {
@@ -189,9 +205,18 @@ pub(crate) fn import(heap: &mut Heap, g: Graph) -> Result<Vec<Value>, OutOfMemor
                 }
                 heap.alloc_map(body).map(|o| (o, Some(vals)))
             }
-            Node::Struct { ty, fields } => heap
+            Node::Struct {
+                ty,
+                fields,
+                owns_destructor,
+            } => heap
                 .alloc_struct(ty, &vec![Value::None; fields.len()])
-                .map(|o| (o, Some(fields))),
+                .map(|o| {
+                    if !owns_destructor {
+                        heap.skip_destructor(o);
+                    }
+                    (o, Some(fields))
+                }),
             Node::Tensor(body) => heap.alloc_tensor(body).map(|o| (o, None)),
             Node::Task(shared, name) => heap
                 .alloc_task(TaskBody { shared, name })
