@@ -59,7 +59,14 @@ fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
         render::diagnostics(display, &source, &diags);
         return Err(EXIT_COMPILE);
     }
-    let module = match stark_bytecode::compile(&program, &checked, &source) {
+    // `STARK_NO_OPT=1`: the naive RC insertion with no optimisation pass at all, for the
+    // differential tests (every program must print the same either way).
+    let no_opt = std::env::var_os("STARK_NO_OPT").is_some_and(|v| v == "1");
+    let module = match if no_opt {
+        stark_bytecode::lower(&program, &checked, &source, false)
+    } else {
+        stark_bytecode::compile(&program, &checked, &source)
+    } {
         Ok(m) => m,
         Err(diag) => {
             render::diagnostics(display, &source, &[*diag]);

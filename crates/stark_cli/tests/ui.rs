@@ -10,7 +10,11 @@
 //! - `tests/ui/ir/`: `stark ir --stats`; stdout = `NAME.stdout`.
 //!
 //! Header comments adjust a test: `// args: a b c` (program arguments), `// exit: N`
-//! (expected status), `// error: TEXT` (stderr must contain TEXT).
+//! (expected status), `// error: TEXT` (stderr must contain TEXT), `// opt-dependent: WHY`
+//! (its output measures an optimisation, so it is not compared with an unoptimised run).
+//!
+//! Every `run/` program and example also runs compiled without optimisations
+//! (`STARK_NO_OPT=1`) and must print the same: a differential check of the optimisers.
 //!
 //! `STARK_BLESS=1 cargo test --test ui` rewrites the expected files from the actual output.
 
@@ -129,6 +133,22 @@ fn ui() {
             }
         }
         let output = cmd.output().expect("run stark");
+        // The differential check of every optimisation: a `run/` program compiled without
+        // the RC optimisation and the bytecode optimiser must print the same and end the same
+        // way (leak check included). `// opt-dependent: why` exempts a program whose output
+        // measures an optimisation itself (an allocation count, a constant's count).
+        if case.mode == Mode::Run && header(&source, "opt-dependent:").is_none() {
+            let plain = cmd.env("STARK_NO_OPT", "1").output().expect("run stark");
+            if plain.stdout != output.stdout || plain.status.code() != output.status.code() {
+                failures.push(format!(
+                    "{rel}: differs without optimisations (STARK_NO_OPT=1), exit {:?}\n--- optimised\n{}\n--- unoptimised\n{}{}",
+                    plain.status.code(),
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&plain.stdout),
+                    String::from_utf8_lossy(&plain.stderr),
+                ));
+            }
+        }
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         let code = output.status.code().unwrap_or(-1);
