@@ -107,7 +107,12 @@ pub(crate) fn sort(a: &[Value]) -> Fallible<Value> {
 fn order(a: &Value, b: &Value) -> Ordering {
     match (a, b) {
         (Value::Int(x), Value::Int(y)) => x.cmp(y),
-        (Value::Float(x), Value::Float(y)) => x.total_cmp(y),
+        // NaN last whatever its sign bit (`total_cmp` puts a negative NaN first), and
+        // -0.0 equal to 0.0 so the stable sort keeps their order, as Python's does.
+        (Value::Float(x), Value::Float(y)) => match (x.is_nan(), y.is_nan()) {
+            (false, false) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+            (nx, ny) => nx.cmp(&ny),
+        },
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         (Value::Obj(p), Value::Obj(q)) if p.kind() == ObjKind::Str && q.kind() == ObjKind::Str => {
             p.as_str().cmp(q.as_str())
