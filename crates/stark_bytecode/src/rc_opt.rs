@@ -755,6 +755,67 @@ mod tests {
         assert!(m.functions[0].code.contains(&Instr::Decref { reg: 1 }));
     }
 
+    /// `r0` is a String binding shared into `r1` at index 1 (`copy` + `incref`), then
+    /// `tail` runs and `r0` is dropped.
+    fn shared_then(tail: Vec<Instr>) -> Function {
+        let mut code = vec![
+            Instr::LoadStr { dst: 0, konst: 0 },
+            Instr::Copy { dst: 1, src: 0 },
+            Instr::Incref { reg: 1 },
+        ];
+        code.extend(tail);
+        code.extend([
+            Instr::Drop { reg: 1 },
+            Instr::Drop { reg: 0 },
+            Instr::RetNone,
+        ]);
+        function(0, 3, code)
+    }
+
+    #[test]
+    fn a_string_share_at_its_last_use_becomes_a_move() {
+        // A branch that skips some code still reaches the drop first on both paths.
+        let mut f = shared_then(vec![
+            Instr::LoadBool {
+                dst: 2,
+                value: true,
+            },
+            Instr::JumpIf { cond: 2, target: 5 },
+            Instr::LoadInt { dst: 2, value: 1 },
+        ]);
+        share_last_uses(&mut f, &[1]);
+        assert_eq!(f.code[1], Instr::Move { dst: 1, src: 0 });
+        assert!(!f.code.contains(&Instr::Incref { reg: 1 }));
+        assert_eq!(f.code[3], Instr::JumpIf { cond: 2, target: 4 });
+    }
+
+    #[test]
+    fn a_string_share_read_again_on_some_path_stays() {
+        // One path reads r0 (`print`-like native) before the drop; a loop back to the
+        // share reads it again too.
+        let branchy = shared_then(vec![
+            Instr::LoadBool {
+                dst: 2,
+                value: true,
+            },
+            Instr::JumpIf { cond: 2, target: 6 },
+            Instr::Copy { dst: 2, src: 0 },
+        ]);
+        let looping = shared_then(vec![
+            Instr::Decref { reg: 1 },
+            Instr::LoadBool {
+                dst: 2,
+                value: true,
+            },
+            Instr::JumpIf { cond: 2, target: 1 },
+        ]);
+        for mut f in [branchy, looping] {
+            let before = f.code.clone();
+            share_last_uses(&mut f, &[1]);
+            assert_eq!(f.code, before);
+        }
+    }
+
     #[test]
     fn unreachable_code_is_removed_and_jumps_renumbered() {
         let f = function(
