@@ -16,6 +16,10 @@
 //!    the original code, until the set is stable (it only shrinks, so this ends).
 //!    A call is also a collector safepoint, where destructors of cyclic garbage run: if
 //!    any destructor may release, no call counts as non-releasing.
+//! 0. (`share_last_uses`, run by lowering, which knows where a String binding is shared)
+//!    a `copy` + `incref` that shares a String binding (M1: a String is never moved)
+//!    becomes a `move` where the binding is not read again, so a String handed over at
+//!    its last use costs no RC op and stays uniquely owned (for `concat` to grow it).
 //! 3. (`fold_consumed_operands`, run last, after the scalar optimiser) a `decref`/`drop` of
 //!    a `concat` operand right after the `concat` — the operand's last use, so a move — is
 //!    folded into it: the `concat` consumes that operand, and reuses its buffer when it is
@@ -93,6 +97,89 @@ pub fn fold_consumed_operands(module: &mut Module) {
             }
         }
         remove(f, &dead);
+    }
+}
+
+/// Pass 0: `shares` are the indices of `copy t, s` instructions by which lowering shared a
+/// String binding `s` (each followed by `incref t`, after an `unwrap t` for a `String?`).
+/// Where every path from there reaches a release of `s` (its `drop` at the end of its
+/// scope, or before it is reassigned) before any other instruction touches `s`, the
+/// binding is not read again: the pair becomes `move t, s`, handing `t` the reference that
+/// release would have given up, and the release, now of `None`, does nothing (pass 1
+/// deletes it where that holds on every path). Only Strings are so marked: they have no
+/// destructors, so the earlier or later release of one is unobservable.
+pub(crate) fn share_last_uses(f: &mut Function, shares: &[usize]) {
+    let n = f.code.len();
+    let mut dead = vec![false; n];
+    // `seen[k] == stamp`: visited in the current walk (no clearing between walks).
+    let mut seen = vec![0u32; n];
+    let mut work = Vec::new();
+    for (stamp, &i) in (1u32..).zip(shares) {
+        let Some(&Instr::Copy { dst, src }) = f.code.get(i) else {
+            continue;
+        };
+        let mut j = i + 1;
+        if let Some(Instr::Unwrap { dst: d, src: s, .. }) = f.code.get(j) {
+            if (*d, *s) == (dst, dst) {
+                j += 1;
+            }
+        }
+        if f.code.get(j) != Some(&Instr::Incref { reg: dst }) {
+            continue;
+        }
+        // A forward walk over the paths from the `incref`: each must end at a release of
+        // `src`; another touch, or a `return` first, means `src` is still needed. A path
+        // that loops without touching `src` ends nowhere and needs nothing from it. The
+        // walk is bounded, so that thousands of shares in one huge function stay linear.
+        work.clear();
+        work.push(j + 1);
+        let mut released = true;
+        let mut budget = WALK_BUDGET;
+        while let Some(k) = work.pop() {
+            if k >= n || budget == 0 {
+                released = false;
+                break;
+            }
+            if std::mem::replace(&mut seen[k], stamp) == stamp {
+                continue;
+            }
+            budget -= 1;
+            let instr = f.code[k];
+            if touches(&instr, src) {
+                if matches!(instr, Instr::Drop { reg } | Instr::Decref { reg } if reg == src) {
+                    continue;
+                }
+                released = false;
+                break;
+            }
+            if matches!(instr, Instr::Ret { .. } | Instr::RetNone) {
+                released = false;
+                break;
+            }
+            successors(&instr, k, &mut work);
+        }
+        if released {
+            f.code[i] = Instr::Move { dst, src };
+            dead[j] = true;
+        }
+    }
+    remove(f, &dead);
+}
+
+/// How many instructions `share_last_uses` looks at from one share before keeping it.
+const WALK_BUDGET: usize = 4096;
+
+/// Pushes the instructions that may run after `code[i]`.
+fn successors(instr: &Instr, i: usize, out: &mut Vec<usize>) {
+    match *instr {
+        Instr::Jump { target } => out.push(target as usize),
+        Instr::Ret { .. } | Instr::RetNone => {}
+        _ => {
+            if let Some(target) = instr.target() {
+                out.push(target as usize);
+            }
+            out.push(i + 1);
+        }
     }
 }
 
@@ -443,23 +530,7 @@ fn remove_inert_drops(f: &mut Function) {
             _ => {}
         }
         let mut succ = Vec::with_capacity(2);
-        match instr {
-            Instr::Jump { target } => succ.push(target as usize),
-            Instr::JumpIf { target, .. }
-            | Instr::JumpIfNot { target, .. }
-            | Instr::JumpICmp { target, .. }
-            | Instr::JumpICmpImm { target, .. }
-            | Instr::JumpFCmpNot { target, .. }
-            | Instr::IncJumpICmp { target, .. }
-            | Instr::IncJumpICmpImm { target, .. }
-            | Instr::ForStep { target, .. }
-            | Instr::ForList { target, .. } => {
-                succ.push(target as usize);
-                succ.push(i + 1);
-            }
-            Instr::Ret { .. } | Instr::RetNone => {}
-            _ => succ.push(i + 1),
-        }
+        successors(&instr, i, &mut succ);
         for t in succ {
             if t <= n && meet(&mut state[t], &s) {
                 work.push(t);
@@ -682,6 +753,67 @@ mod tests {
         optimise(&mut m);
         assert!(m.functions[0].code.contains(&Instr::Incref { reg: 1 }));
         assert!(m.functions[0].code.contains(&Instr::Decref { reg: 1 }));
+    }
+
+    /// `r0` is a String binding shared into `r1` at index 1 (`copy` + `incref`), then
+    /// `tail` runs and `r0` is dropped.
+    fn shared_then(tail: Vec<Instr>) -> Function {
+        let mut code = vec![
+            Instr::LoadStr { dst: 0, konst: 0 },
+            Instr::Copy { dst: 1, src: 0 },
+            Instr::Incref { reg: 1 },
+        ];
+        code.extend(tail);
+        code.extend([
+            Instr::Drop { reg: 1 },
+            Instr::Drop { reg: 0 },
+            Instr::RetNone,
+        ]);
+        function(0, 3, code)
+    }
+
+    #[test]
+    fn a_string_share_at_its_last_use_becomes_a_move() {
+        // A branch that skips some code still reaches the drop first on both paths.
+        let mut f = shared_then(vec![
+            Instr::LoadBool {
+                dst: 2,
+                value: true,
+            },
+            Instr::JumpIf { cond: 2, target: 5 },
+            Instr::LoadInt { dst: 2, value: 1 },
+        ]);
+        share_last_uses(&mut f, &[1]);
+        assert_eq!(f.code[1], Instr::Move { dst: 1, src: 0 });
+        assert!(!f.code.contains(&Instr::Incref { reg: 1 }));
+        assert_eq!(f.code[3], Instr::JumpIf { cond: 2, target: 4 });
+    }
+
+    #[test]
+    fn a_string_share_read_again_on_some_path_stays() {
+        // One path reads r0 (`print`-like native) before the drop; a loop back to the
+        // share reads it again too.
+        let branchy = shared_then(vec![
+            Instr::LoadBool {
+                dst: 2,
+                value: true,
+            },
+            Instr::JumpIf { cond: 2, target: 6 },
+            Instr::Copy { dst: 2, src: 0 },
+        ]);
+        let looping = shared_then(vec![
+            Instr::Decref { reg: 1 },
+            Instr::LoadBool {
+                dst: 2,
+                value: true,
+            },
+            Instr::JumpIf { cond: 2, target: 1 },
+        ]);
+        for mut f in [branchy, looping] {
+            let before = f.code.clone();
+            share_last_uses(&mut f, &[1]);
+            assert_eq!(f.code, before);
+        }
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! a `let` or assignment right-hand side, a `return`, an owned argument, a struct field,
 //! a list or map element, or a consuming method operand (`push`, `insert`). Any later read
 //! of the binding is E0382 until it is assigned again. Borrowed parameters and loop
-//! variables own nothing: putting one in such a place is E0505.
+//! variables own nothing: putting one in such a place is E0505. A String never moves
+//! (`Ty::moves`): it is immutable, so handing it over shares it, from any binding.
 
 use crate::results::{call_operand, Builtin, CallArg, CallRes, Checked, ForRes, NameRes};
 use crate::types::*;
@@ -209,7 +210,7 @@ impl MoveChecker<'_> {
                 if ctx == Ctx::Own {
                     self.escaping.insert(local);
                 }
-                if ctx == Ctx::Own && info.ty.is_heap() {
+                if ctx == Ctx::Own && info.ty.moves() {
                     if info.is_borrowed() {
                         let name = info.name.clone();
                         let what = if info.kind == LocalKind::ForVar {
@@ -355,7 +356,8 @@ impl MoveChecker<'_> {
             .collect();
         for (i, a) in direct.iter().enumerate() {
             for b in &direct[i + 1..] {
-                if a.0 != b.0 || !self.ck.local(a.0).ty.is_heap() {
+                // A String is never moved nor mutated, so lending it twice is harmless.
+                if a.0 != b.0 || !self.ck.local(a.0).ty.moves() {
                     continue;
                 }
                 let name = self.ck.local(a.0).name.clone();

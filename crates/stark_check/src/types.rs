@@ -59,6 +59,18 @@ impl Ty {
         }
     }
 
+    /// M1: whether handing a value of this type over (`let b = a`, an owned argument, a
+    /// store, a `return`, a send) moves it out of its binding. Strings are immutable, so
+    /// they are shared instead (one more reference, or a copy into an actor's heap) and
+    /// the old binding stays usable; scalars are copied.
+    pub fn moves(&self) -> bool {
+        match self {
+            Ty::Str => false,
+            Ty::Optional(inner) => inner.moves(),
+            other => other.is_heap(),
+        }
+    }
+
     pub fn is_numeric(&self) -> bool {
         matches!(self, Ty::Int | Ty::Float)
     }

@@ -376,7 +376,9 @@ impl FnLower<'_> {
     }
 
     /// Lowers `e` into `dst` as an owned value of type `to`: a local binding that owns its
-    /// value is moved; a view is retained with one `incref`.
+    /// value is moved; a view is retained with one `incref`. A String binding is never
+    /// moved (M1) but shared like a view; `rc_opt` turns that `copy` + `incref` back into
+    /// a `move` where the binding is not read again.
     pub fn owned_in(&mut self, e: &Expr, dst: Reg, to: &Ty) {
         let from = self.ty(e);
         if let Some((src, local)) = self.local_of(e) {
@@ -385,17 +387,21 @@ impl FnLower<'_> {
                 kind,
                 LocalKind::Let | LocalKind::Param(stark_syntax::ast::ParamMode::Owned)
             ) && !self.views.contains(&local);
-            if from.is_heap() && owns && !self.naive {
+            if from.moves() && owns && !self.naive {
                 self.emit(Instr::Move { dst, src }, e.span);
                 self.convert_in(dst, &from, to, e.span);
                 return;
             }
         }
+        let at = self.code.len();
         let owned = self.expr_in(e, dst);
         self.convert_in(dst, &from, to, e.span);
         // A constant is stored uncounted (immortal); a naive compiler counts it anyway.
         let counted = self.naive || !self.is_const_str(e);
         if !owned && from.is_heap() && counted {
+            if self.local_of(e).is_some() && !from.moves() {
+                self.shares.push(at);
+            }
             self.emit(Instr::Incref { reg: dst }, e.span);
         }
     }

@@ -157,6 +157,9 @@ pub(crate) struct FnLower<'a> {
     /// `args()` among them may be the VM's immortal list (`Native::ArgsView`).
     pub args_views: bool,
     pub ret: Ty,
+    /// Indices of the `copy` instructions that share a String binding where an owned value
+    /// is needed (M1); `rc_opt::share_last_uses` makes the last ones moves.
+    pub shares: Vec<usize>,
     /// Set when the function ran out of registers; what was lowered is then garbage.
     pub out_of_regs: bool,
 }
@@ -202,6 +205,7 @@ impl<'a> FnLower<'a> {
             views: Default::default(),
             args_views: false,
             ret: info.ret.clone(),
+            shares: Vec::new(),
             out_of_regs,
         }
     }
@@ -232,7 +236,7 @@ impl<'a> FnLower<'a> {
     fn finish(self, info: &FnInfo) -> Function {
         let mut reg_names = self.reg_names;
         reg_names.resize(self.max_reg as usize, None);
-        Function {
+        let mut f = Function {
             name: info.name.clone(),
             param_modes: info.params.iter().map(|p| p.mode).collect(),
             num_regs: self.max_reg.max(1),
@@ -241,7 +245,11 @@ impl<'a> FnLower<'a> {
             reg_names,
             span: info.span,
             inlined: Vec::new(),
+        };
+        if !self.naive {
+            crate::rc_opt::share_last_uses(&mut f, &self.shares);
         }
+        f
     }
 
     pub fn emit(&mut self, instr: Instr, span: Span) -> usize {
