@@ -155,8 +155,11 @@ pub fn execute(cmd: Cmd) -> u8 {
                 Some(path) => match crate::trace_json::TraceFile::create(path) {
                     Ok(t) => {
                         let sink = t.clone();
-                        vm.heap_mut()
-                            .set_trace_sink(Box::new(move |e| sink.borrow_mut().event(e)));
+                        let heap = vm.heap_mut();
+                        heap.set_trace_sink(Box::new(move |e| sink.borrow_mut().event(e)));
+                        // `--trace` alone traces every zone from the first allocation on;
+                        // `Memory.trace(…)` in the program narrows or stops it.
+                        heap.trace_by_default();
                         Some(t)
                     }
                     Err(e) => {
