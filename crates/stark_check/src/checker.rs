@@ -110,6 +110,43 @@ impl<'p> Checker<'p> {
         &self.out.structs[id as usize]
     }
 
+    /// E0282's help: the `let` written with its type, what is known of it kept and each
+    /// unknown part filled with a likely choice (`String` for a map key, `Int` elsewhere),
+    /// and an initializer of that shape: `let m: Map<String, Int> = Map()`.
+    fn annotation_help(&self, local: &LocalInfo) -> String {
+        let example = self.example_ty(&local.ty, false);
+        let (what, init) = match &example {
+            Ty::List(_) => ("the element type", "[]"),
+            Ty::Map(..) => ("the key and value types", "Map()"),
+            Ty::Optional(_) => ("its type", "None"),
+            _ => ("its type", "…"),
+        };
+        let shown = TyDisplay {
+            ty: &example,
+            structs: &self.out.structs,
+        };
+        let (binding, name) = (
+            if local.mutable { "mutable let" } else { "let" },
+            &local.name,
+        );
+        format!("give {what}, e.g. `{binding} {name}: {shown} = {init}`")
+    }
+
+    /// `ty` resolved, with each unknown part replaced as `annotation_help` says.
+    fn example_ty(&self, ty: &Ty, is_key: bool) -> Ty {
+        let each = |t: &Ty| Box::new(self.example_ty(t, false));
+        match self.infer.shallow(ty) {
+            Ty::Var(_) if is_key => Ty::Str,
+            Ty::Var(_) => Ty::Int,
+            Ty::List(t) => Ty::List(each(&t)),
+            Ty::Map(k, v) => Ty::Map(Box::new(self.example_ty(&k, true)), each(&v)),
+            Ty::Optional(t) => self.example_ty(&t, false).optional(),
+            Ty::Weak(t) => Ty::Weak(each(&t)),
+            Ty::Task(t) => Ty::Task(each(&t)),
+            other => other,
+        }
+    }
+
     /// Resolves all inferred types, reports uninferable `let`s, and hands back the results.
     pub fn finish(mut self) -> (Checked, Vec<Diagnostic>) {
         for &local in &self.inferred_lets {
@@ -122,10 +159,7 @@ impl<'p> Checker<'p> {
                     info.span,
                 )
                 .label(format!("type `{shown}` is not fully known"))
-                .help(format!(
-                    "give the element type, e.g. `let {}: List<Int> = []`",
-                    info.name
-                ));
+                .help(self.annotation_help(info));
                 self.diags.push(diag);
             }
         }

@@ -14,7 +14,7 @@ use stark_syntax::ast::{
     Block, Expr, ExprKind, FStrPart, FnDecl, Item, ParamMode, Program, Stmt, StmtKind,
 };
 use stark_syntax::{codes, Diagnostic, Span};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 #[derive(Clone, Debug, PartialEq)]
 struct Moved {
@@ -82,6 +82,12 @@ struct MoveChecker<'a> {
     /// `(local, callee, parameter index)`: a binding lent to a user function's parameter;
     /// it escapes if that parameter does.
     lent: Vec<(LocalId, FuncId, usize)>,
+    /// Where a binding moved into a user function's owned parameter: the argument's span
+    /// and `(callee, parameter index)`, for E0382's borrowing hint.
+    arg_moves: HashMap<Span, (FuncId, usize)>,
+    /// E0382 reports (index in `diags`) whose moves went into these owned parameters:
+    /// once every body is walked, those that their function only reads get a hint.
+    borrow_hints: Vec<(usize, Vec<(FuncId, usize)>)>,
 }
 
 /// Checks moves and borrows; also returns the bindings whose value may escape them.
@@ -94,6 +100,8 @@ pub fn check_moves(program: &Program, ck: &Checked) -> (Vec<Diagnostic>, Escapes
         quiet: 0,
         escaping: HashSet::new(),
         lent: Vec::new(),
+        arg_moves: HashMap::new(),
+        borrow_hints: Vec::new(),
     };
     for info in &ck.functions {
         let decl: &FnDecl = match (&program.items[info.item], info.method) {
@@ -104,6 +112,7 @@ pub fn check_moves(program: &Program, ck: &Checked) -> (Vec<Diagnostic>, Escapes
         mc.state = Some(BTreeMap::new());
         mc.block(&decl.body);
     }
+    mc.add_borrow_hints();
     (
         mc.diags,
         Escapes {
@@ -182,10 +191,60 @@ impl MoveChecker<'_> {
             }
         }
         d = d.help(format!("to keep using `{name}`, pass or store `{name}.clone()` (shares it) or `{name}.copy()` (copies it)"));
+        let callees: Vec<(FuncId, usize)> = m
+            .sites
+            .iter()
+            .filter_map(|site| self.arg_moves.get(site).copied())
+            .collect();
+        let reported = self.diags.len();
         self.report(d);
+        if !callees.is_empty() && self.diags.len() > reported {
+            self.borrow_hints.push((reported, callees));
+        }
         // One report per binding is enough; pretend it was restored.
         if let Some(state) = &mut self.state {
             state.remove(&local);
+        }
+    }
+
+    /// Adds to each E0382 whose value was moved into an owned parameter that its function
+    /// only reads (never moves, stores, returns, clones or reassigns it: it is not in
+    /// `escaping`, which every body's walk has filled by now) the hint to borrow it instead.
+    fn add_borrow_hints(&mut self) {
+        for (index, callees) in std::mem::take(&mut self.borrow_hints) {
+            let mut hints: Vec<String> = Vec::new();
+            for (func, i) in callees {
+                let info = &self.ck.functions[func as usize];
+                let Some(p) = info.params.get(i) else {
+                    continue;
+                };
+                if self.escaping.contains(&p.local) {
+                    continue;
+                }
+                let declared = if p.name == "self" {
+                    "&self".to_string()
+                } else {
+                    let ty = TyDisplay {
+                        ty: &p.ty,
+                        structs: &self.ck.structs,
+                    };
+                    format!("&{}: {ty}", p.name)
+                };
+                let hint = format!(
+                    "if `{}` only reads `{}`, declare it `{declared}`",
+                    info.name, p.name
+                );
+                if !hints.contains(&hint) {
+                    hints.push(hint);
+                }
+            }
+            if let Some(d) = self.diags.get_mut(index) {
+                for hint in hints {
+                    let help = d.help.get_or_insert_with(String::new);
+                    help.push('\n');
+                    help.push_str(&hint);
+                }
+            }
         }
     }
 
@@ -331,9 +390,13 @@ impl MoveChecker<'_> {
             }
         };
         if let (Some(CallRes::Fn { func, args: bound }), false) = (self.ck.calls.get(&e.id), sent) {
+            let params = &self.ck.functions[*func as usize].params;
             for (i, a) in bound.iter().enumerate() {
-                if let Some(local) = operand(a).and_then(|x| self.local(x)) {
+                if let Some((x, local)) = operand(a).and_then(|x| Some((x, self.local(x)?))) {
                     self.lent.push((local, *func, i));
+                    if params.get(i).is_some_and(|p| p.mode == ParamMode::Owned) {
+                        self.arg_moves.insert(x.span, (*func, i));
+                    }
                 }
             }
         }

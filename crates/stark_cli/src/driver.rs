@@ -3,7 +3,7 @@
 use crate::render;
 use crate::Cmd;
 use stark_bytecode::{printer, Module};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_RUNTIME: u8 = 1;
@@ -129,13 +129,28 @@ pub fn execute(cmd: Cmd) -> u8 {
             EXIT_OK
         }
         Cmd::Run {
-            file,
-            args,
+            program,
             mem_report,
             trace,
             max_memory,
         } => {
+            let mut program = program.into_iter();
+            let file = PathBuf::from(program.next().unwrap_or_default());
             let display = file.display().to_string();
+            // `args()` is a `List<String>`: an argument that is not UTF-8 cannot be one.
+            let mut args = Vec::new();
+            for arg in program {
+                match arg.into_string() {
+                    Ok(a) => args.push(a),
+                    Err(a) => {
+                        eprintln!(
+                            "error: program argument `{}` is not valid UTF-8",
+                            a.to_string_lossy()
+                        );
+                        return EXIT_COMPILE;
+                    }
+                }
+            }
             let (source, c) = match compile(&file, &display) {
                 Ok(x) => x,
                 Err(code) => return code,
@@ -147,8 +162,11 @@ pub fn execute(cmd: Cmd) -> u8 {
                 Some(path) => match crate::trace_json::TraceFile::create(path) {
                     Ok(t) => {
                         let sink = t.clone();
-                        vm.heap_mut()
-                            .set_trace_sink(Box::new(move |e| sink.borrow_mut().event(e)));
+                        let heap = vm.heap_mut();
+                        heap.set_trace_sink(Box::new(move |e| sink.borrow_mut().event(e)));
+                        // `--trace` alone traces every zone from the first allocation on;
+                        // `Memory.trace(…)` in the program narrows or stops it.
+                        heap.trace_by_default();
                         Some(t)
                     }
                     Err(e) => {

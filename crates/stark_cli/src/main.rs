@@ -21,6 +21,7 @@ mod render;
 mod trace_json;
 
 use clap::{Parser, Subcommand};
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -37,11 +38,18 @@ struct Cli {
 enum Command {
     /// Compile and run `fn main()`; exit 0 ok, 1 runtime error, 2 compile error, 3 out of memory.
     Run {
-        /// The program to run.
-        file: PathBuf,
-        /// Arguments the program sees through `args()`.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
+        /// The program, then the arguments `args()` returns. Everything after FILE is the
+        /// program's, flags included, as with `python3 script.py --help`.
+        // One positional holding FILE and ARGS: clap's trailing mode begins at the first
+        // value of the last positional, so with FILE separate, flags right after it
+        // (`--trace`, `--help`) were still taken as `stark`'s.
+        #[arg(
+            value_names = ["FILE", "ARGS"],
+            required = true,
+            num_args = 1..,
+            trailing_var_arg = true
+        )]
+        program: Vec<OsString>,
         /// After the run, print the final `Memory.profile()` and per-zone peaks to stderr.
         #[arg(long)]
         mem_report: bool,

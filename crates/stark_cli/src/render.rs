@@ -42,8 +42,9 @@ pub fn diagnostics(path: &str, source: &str, diags: &[Diagnostic]) {
             labels.push(CsLabel::secondary((), clamp(s.span, source)).with_message(&s.message));
         }
         let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
+        // One `help:` line per line of the help text (a diagnostic may suggest two fixes).
         if let Some(h) = &d.help {
-            notes.push(format!("help: {h}"));
+            notes.extend(h.lines().map(|line| format!("help: {line}")));
         }
         let diag = CsDiagnostic::error()
             .with_code(d.code)

@@ -1,7 +1,8 @@
 //! `stark run --trace OUT.json`: memory events as Chrome trace-event JSON (the "JSON Array
 //! Format" Perfetto and chrome://tracing open). Allocations and frees are instant events
-//! carrying type, bytes and zone; each event also updates a per-zone counter series of live
-//! bytes, so the viewer draws the memory curve; collector phases are complete ("X")
+//! carrying type, bytes and zone (a free the bytes of its allocation); resizes carry the
+//! new size and the change (`delta`); each event also updates a per-zone counter series of
+//! live bytes, so the viewer draws the memory curve; collector phases are complete ("X")
 //! duration events, on the program's thread (tid 1) or the collector's (tid 2).
 
 use stark_runtime::{TraceEvent, TraceKind};
@@ -40,6 +41,14 @@ impl TraceFile {
         let ts = e.time_us;
         let zone = e.zone.name();
         match e.kind {
+            TraceKind::Resize => {
+                self.raw(&format!(
+                    r#"{{"name":"resize","cat":"memory","ph":"i","s":"t","ts":{ts},"pid":1,"tid":1,"args":{{"type":{},"bytes":{},"delta":{},"zone":"{zone}"}}}}"#,
+                    json_str(&e.type_name),
+                    e.bytes,
+                    e.delta
+                ));
+            }
             TraceKind::Alloc | TraceKind::Free => {
                 self.raw(&format!(
                     r#"{{"name":"{}","cat":"memory","ph":"i","s":"t","ts":{ts},"pid":1,"tid":1,"args":{{"type":{},"bytes":{},"zone":"{zone}"}}}}"#,

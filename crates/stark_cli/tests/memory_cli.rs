@@ -134,8 +134,7 @@ fn trace_file_is_chrome_trace_json() {
         assert!(e["args"]["bytes"].as_u64().is_some_and(|b| b > 0), "{e}");
         assert_eq!(e["args"]["zone"], "global", "{e}");
     }
-    // Both nodes (a cycle, freed by the final collection) are freed. (The string constants
-    // were allocated before tracing began, so only their frees appear.)
+    // Both nodes (a cycle, freed by the final collection) are freed.
     let nodes = |n: &'static str| named(n).filter(|e| e["args"]["type"] == "Node").count();
     assert_eq!((nodes("alloc"), nodes("free")), (2, 2), "{text}");
     // A counter series per zone draws the live-bytes curve; it ends at zero.

@@ -3,7 +3,7 @@
 //! and so that a huge request becomes `OutOfMemory` instead of an allocator abort.
 
 use crate::heap::{list_buffer_bytes, Heap, OutOfMemory, MAP_ENTRY_BYTES};
-use crate::object::flags;
+use crate::object::{flags, gc_bits};
 use crate::value::{MapKey, MapKeyRef, ObjRef, Value};
 
 impl Heap {
@@ -181,7 +181,7 @@ impl Heap {
         if h.kind != crate::object::ObjKind::Str
             || h.strong.get() != 1
             || h.weak.get() != 0
-            || h.gc.get() != 0
+            || h.gc.get() & gc_bits::PINS != 0
             || h.flags.get() & !flags::OWNER_MASK != 0
         {
             return Ok(false);

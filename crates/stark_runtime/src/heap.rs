@@ -49,7 +49,7 @@ use crate::object::{
     WeakObj, FIELDS_OFFSET,
 };
 use crate::pool::Pool;
-use crate::trace::{TraceKind, TraceSink, Tracer};
+use crate::trace::{TraceEvent, TraceKind, TraceSink, Tracer};
 use crate::value::{ObjRef, Value};
 use crate::zone::{Zone, ZoneCounters};
 use std::alloc::Layout;
@@ -285,6 +285,13 @@ impl Heap {
         self.tracer.set(zone, enabled);
     }
 
+    /// Traces every zone from now on, until the program's first `Memory.trace(…)`, which
+    /// narrows (a zone given: only that zone) or stops it (`stark run --trace`).
+    pub fn trace_by_default(&mut self) {
+        self.tracer.set(None, true);
+        self.tracer.by_default = true;
+    }
+
     /// Sends trace events to `sink` instead of stderr lines (the CLI's `--trace FILE`).
     pub fn set_trace_sink(&mut self, sink: TraceSink) {
         self.tracer.sink = Some(sink);
@@ -350,6 +357,7 @@ impl Heap {
         // Structs own no buffers: only other kinds resize, and they have rows (I6).
         let row = self.meta.get_mut(h.meta());
         row.bytes = (row.bytes as i64 + delta) as u64;
+        let now = row.bytes;
         self.zones[h.zone.index()].on_resize(delta);
         if let Some(m) = &self.mirror {
             m.on_resize(h.zone, delta);
@@ -360,22 +368,55 @@ impl Heap {
         self.total_live = (self.total_live as i64 + delta) as u64;
         self.total_peak = self.total_peak.max(self.total_live);
         self.publish_live();
+        if h.gc.get() & gc_bits::TRACED != 0 {
+            self.trace_resize(obj, now, delta);
+        }
         Ok(())
     }
 
-    pub(crate) fn trace_event(
+    /// Traces a resize of a traced object to `now` bytes, and remembers its allocated size
+    /// for its `Free` (see `Tracer::resized`), whether or not its zone is traced right now.
+    #[cold]
+    fn trace_resize(&mut self, obj: ObjRef, now: u64, delta: i64) {
+        let h = obj.header();
+        let before = (now as i64 - delta) as u64;
+        let sizes = self.tracer.resized.entry(obj).or_insert((before, before));
+        let reported = sizes.1;
+        if self.tracer.enabled[h.zone.index()] {
+            sizes.1 = now;
+            let live = self.zones[h.zone.index()].live_bytes;
+            self.trace_object(
+                TraceKind::Resize,
+                h,
+                now,
+                now as i64 - reported as i64,
+                live,
+            );
+        }
+    }
+
+    /// Sends an event about the object `h` heads (its zone must be traced): `bytes` its size
+    /// after the event, `delta` a resize's change, `zone_live` its zone's live bytes after it.
+    fn trace_object(
         &mut self,
         kind: TraceKind,
-        obj_kind: ObjKind,
-        type_id: u32,
+        h: &Header,
         bytes: u64,
-        zone: Zone,
+        delta: i64,
+        zone_live: u64,
     ) {
-        if self.tracer.enabled[zone.index()] {
-            let name = self.type_name(obj_kind, type_id).to_string();
-            let live = self.zones[zone.index()].live_bytes;
-            self.tracer.emit(self.start, kind, name, bytes, zone, live);
-        }
+        let event = TraceEvent {
+            kind,
+            type_name: self.type_name(h.kind, h.type_id()).to_string(),
+            bytes,
+            delta,
+            zone: h.zone,
+            time_us: self.start.elapsed().as_micros() as u64,
+            zone_live_bytes: zone_live,
+            dur_us: 0,
+            thread: 0,
+        };
+        self.tracer.send(event);
     }
 
     // ---------------------------------------------------------------- allocation
@@ -397,7 +438,6 @@ impl Heap {
             self.collector.due = true;
         }
         if self.arena_active {
-            let zone = self.current_zone;
             let Some(ptr) = self.alloc_header_arena(kind, type_id, len, extra, layout) else {
                 return Err(OutOfMemory {
                     requested: bytes,
@@ -406,7 +446,7 @@ impl Heap {
                     quota: false,
                 });
             };
-            self.account_alloc(kind, type_id, bytes, zone);
+            self.account_alloc(ptr, bytes);
             return Ok(ptr);
         }
         let is_struct = kind == ObjKind::Struct;
@@ -449,12 +489,17 @@ impl Heap {
                 slot: Cell::new(slot),
             });
         }
-        self.account_alloc(kind, type_id, bytes, zone);
+        self.account_alloc(ptr, bytes);
         Ok(ptr)
     }
 
+    /// Puts a new object (its header written) on the books, and in the trace when its zone
+    /// is traced.
     #[inline]
-    fn account_alloc(&mut self, kind: ObjKind, type_id: u32, bytes: u64, zone: Zone) {
+    fn account_alloc(&mut self, ptr: NonNull<Header>, bytes: u64) {
+        // SAFETY: the caller just wrote the header at `ptr` (I2); it lives until released.
+        let h = unsafe { ptr.as_ref() };
+        let zone = h.zone;
         self.zones[zone.index()].on_alloc(bytes);
         if let Some(m) = &self.mirror {
             m.on_alloc(zone, bytes);
@@ -464,8 +509,10 @@ impl Heap {
             self.total_peak = self.total_live;
         }
         self.publish_live();
-        if self.tracer.any {
-            self.trace_event(TraceKind::Alloc, kind, type_id, bytes, zone);
+        if self.tracer.any && self.tracer.enabled[zone.index()] {
+            h.gc.set(h.gc.get() | gc_bits::TRACED);
+            let live = self.zones[zone.index()].live_bytes;
+            self.trace_object(TraceKind::Alloc, h, bytes, 0, live);
         }
     }
 
@@ -914,10 +961,30 @@ impl Heap {
         }
         self.total_live -= bytes;
         self.publish_live();
-        if self.tracer.any {
-            self.trace_event(TraceKind::Free, h.kind, h.type_id(), bytes, h.zone);
+        if h.gc.get() & gc_bits::TRACED != 0 {
+            self.trace_free(h, bytes);
         }
         bytes
+    }
+
+    /// Traces the free of a traced object charged `bytes` (already off the books): with the
+    /// bytes of its `Alloc`, after a `Resize` back to them if its size changed meanwhile.
+    #[cold]
+    fn trace_free(&mut self, h: &Header, bytes: u64) {
+        let obj = ObjRef(NonNull::from(h));
+        let (allocated, reported) = match self.tracer.resized.remove(&obj) {
+            Some(sizes) => sizes,
+            None => (bytes, bytes),
+        };
+        if !self.tracer.enabled[h.zone.index()] {
+            return;
+        }
+        let live = self.zones[h.zone.index()].live_bytes;
+        if reported != allocated {
+            let delta = allocated as i64 - reported as i64;
+            self.trace_object(TraceKind::Resize, h, allocated, delta, live + allocated);
+        }
+        self.trace_object(TraceKind::Free, h, allocated, 0, live);
     }
 
     /// Removes a released object's metadata row (I6); returns the bytes it was charged.
@@ -940,7 +1007,7 @@ impl Heap {
         let h = obj.header();
         if h.has_flag(flags::DEAD)
             && h.weak.get() == 0
-            && h.gc.get() == 0
+            && h.gc.get() & gc_bits::PINS == 0
             && !h.has_flag(flags::ARENA)
         {
             // SAFETY: DEAD (contents gone, strong == 0), no weak reference and no collector

@@ -80,6 +80,11 @@ pub mod gc_bits {
     /// says the object may hold counted references to objects outside every arena, which
     /// its arena's close must release (`arena.rs` A3).
     pub const ARENA_OUTWARD: u8 = 1 << 2;
+    /// Not the collector's either: the object's allocation was traced (M13), so its resizes
+    /// and its free are traced too; an object allocated before tracing began is not.
+    pub const TRACED: u8 = 1 << 3;
+    /// The bits that keep a released object's header allocated.
+    pub const PINS: u8 = IN_ROOTS | IN_SNAPSHOT;
 }
 
 /// The header at the start of every allocation (16 bytes: object-heavy programs are

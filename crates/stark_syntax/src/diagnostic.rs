@@ -16,6 +16,7 @@ pub struct Diagnostic {
     pub message: String,
     pub primary: Label,
     pub secondary: Vec<Label>,
+    /// Rendered as one `help:` line per line of the text.
     pub help: Option<String>,
     pub notes: Vec<String>,
 }

@@ -3,14 +3,42 @@
 use stark_bytecode::instr::builtin_types;
 use stark_bytecode::Module;
 use stark_runtime::{MapKey, ObjKind, ObjRef, ProfileSnapshot, Value, ZoneSnapshot};
+use std::collections::HashSet;
 use std::fmt::Write;
 
-/// Nesting beyond this prints `...`: it bounds Rust recursion on deep or cyclic structures.
-const MAX_DEPTH: usize = 200;
-
 /// Appends `v` as `print` shows it: strings raw at top level, quoted inside containers.
+///
+/// A list, map or struct that is already being printed (one of its own elements leads back
+/// to it) prints as `...`, as Python's `reprlib.recursive_repr` does, so cycles print
+/// finitely. The walk keeps its own stack instead of recursing, so a million-deep acyclic
+/// structure prints in full without overflowing the Rust stack.
 pub fn write_value(module: &Module, out: &mut String, v: Value) {
-    write_nested(module, out, v, false, 0);
+    if let Value::Obj(o) = v {
+        if o.kind() == ObjKind::Struct && o.type_id() == builtin_types::MEMORY_STATS {
+            if let Some(snapshot) = snapshot_of(o) {
+                out.push_str(&snapshot.render());
+                return;
+            }
+        }
+    }
+    let Some(root) = write_item(out, v, false) else {
+        return;
+    };
+    let mut walk = Walk::default();
+    walk.open(module, out, root);
+    while let Some(frame) = walk.stack.last_mut() {
+        let Some(item) = frame.next(module, out) else {
+            walk.close(out);
+            continue;
+        };
+        if let Some(c) = write_item(out, item, true) {
+            if walk.in_progress(c) {
+                out.push_str("...");
+            } else {
+                walk.open(module, out, c);
+            }
+        }
+    }
 }
 
 pub fn value_to_string(module: &Module, v: Value) -> String {
@@ -19,25 +47,134 @@ pub fn value_to_string(module: &Module, v: Value) -> String {
     s
 }
 
-fn write_nested(module: &Module, out: &mut String, v: Value, quoted: bool, depth: usize) {
-    match v {
-        Value::None => out.push_str("None"),
-        Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
+/// Up to this depth the open containers are found by scanning the stack; deeper, a set
+/// answers instead, so printing stays linear on deep data while shallow prints (nearly
+/// all of them) allocate nothing for it.
+const SCAN_DEPTH: usize = 32;
+
+/// The containers being printed, outermost first.
+#[derive(Default)]
+struct Walk {
+    stack: Vec<Frame>,
+    /// Every object on `stack`, filled only while it is deeper than `SCAN_DEPTH`.
+    deep: HashSet<ObjRef>,
+}
+
+impl Walk {
+    fn in_progress(&self, o: ObjRef) -> bool {
+        if self.stack.len() > SCAN_DEPTH {
+            self.deep.contains(&o)
+        } else {
+            self.stack.iter().any(|f| f.obj == o)
         }
-        Value::Float(f) => write_float(out, f),
-        Value::Obj(o) => {
-            if depth > MAX_DEPTH {
-                out.push_str("...");
-                return;
+    }
+
+    /// Writes `o`'s opening text and makes it the innermost container.
+    fn open(&mut self, module: &Module, out: &mut String, o: ObjRef) {
+        match o.kind() {
+            ObjKind::List => out.push('['),
+            ObjKind::Map => out.push('{'),
+            _ => {
+                let name = module
+                    .structs
+                    .get(o.type_id() as usize)
+                    .map_or("Struct", |s| s.name.as_str());
+                out.push_str(name);
+                out.push('(');
             }
-            write_object(module, out, o, quoted, depth)
+        }
+        self.stack.push(Frame { obj: o, next: 0 });
+        match self.stack.len() {
+            n if n == SCAN_DEPTH + 1 => self.deep.extend(self.stack.iter().map(|f| f.obj)),
+            n if n > SCAN_DEPTH + 1 => {
+                self.deep.insert(o);
+            }
+            _ => {}
+        }
+    }
+
+    /// Writes the innermost container's closing bracket and leaves it.
+    fn close(&mut self, out: &mut String) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        out.push(match frame.obj.kind() {
+            ObjKind::List => ']',
+            ObjKind::Map => '}',
+            _ => ')',
+        });
+        if self.stack.len() == SCAN_DEPTH {
+            self.deep.clear();
+        } else if self.stack.len() > SCAN_DEPTH {
+            self.deep.remove(&frame.obj);
         }
     }
 }
 
-fn write_object(module: &Module, out: &mut String, o: ObjRef, quoted: bool, depth: usize) {
+/// A container being printed and how many of its parts are written.
+struct Frame {
+    obj: ObjRef,
+    next: usize,
+}
+
+impl Frame {
+    /// Writes the separator (and a map key or field name) before the next part and returns
+    /// that part's value, or `None` when all are written. Printing runs no program code, so
+    /// nothing can change the container between two calls.
+    fn next(&mut self, module: &Module, out: &mut String) -> Option<Value> {
+        let (i, o) = (self.next, self.obj);
+        let sep = if i > 0 { ", " } else { "" };
+        let v = match o.kind() {
+            ObjKind::List => {
+                let v = *o.list().get(i)?;
+                out.push_str(sep);
+                v
+            }
+            ObjKind::Map => {
+                let (k, v) = o.map().get_index(i)?;
+                out.push_str(sep);
+                write_key(out, k);
+                out.push_str(": ");
+                *v
+            }
+            _ => {
+                let v = *o.fields().get(i)?;
+                out.push_str(sep);
+                let info = module.structs.get(o.type_id() as usize);
+                if let Some(fname) = info.and_then(|s| s.fields.get(i)) {
+                    out.push_str(fname);
+                    out.push('=');
+                }
+                v
+            }
+        };
+        self.next += 1;
+        Some(v)
+    }
+}
+
+/// Writes `v` unless it is a list, map or struct (whose text holds other values' text and
+/// can lead back to itself); that one is returned for the caller's walk to write.
+fn write_item(out: &mut String, v: Value, quoted: bool) -> Option<ObjRef> {
+    let o = match v {
+        Value::None => {
+            out.push_str("None");
+            return None;
+        }
+        Value::Bool(b) => {
+            out.push_str(if b { "true" } else { "false" });
+            return None;
+        }
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+            return None;
+        }
+        Value::Float(f) => {
+            write_float(out, f);
+            return None;
+        }
+        Value::Obj(o) => o,
+    };
     match o.kind() {
         ObjKind::Str => {
             if quoted {
@@ -45,28 +182,6 @@ fn write_object(module: &Module, out: &mut String, o: ObjRef, quoted: bool, dept
             } else {
                 out.push_str(o.as_str())
             }
-        }
-        ObjKind::List => {
-            out.push('[');
-            for (i, item) in o.list().iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_nested(module, out, *item, true, depth + 1);
-            }
-            out.push(']');
-        }
-        ObjKind::Map => {
-            out.push('{');
-            for (i, (k, v)) in o.map().iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_key(out, k);
-                out.push_str(": ");
-                write_nested(module, out, *v, true, depth + 1);
-            }
-            out.push('}');
         }
         ObjKind::Tensor => crate::natives::tensor::write_tensor(out, o.tensor()),
         ObjKind::Dataset => {
@@ -103,30 +218,9 @@ fn write_object(module: &Module, out: &mut String, o: ObjRef, quoted: bool, dept
                 "WeakRef(dead)"
             });
         }
-        ObjKind::Struct => {
-            if o.type_id() == builtin_types::MEMORY_STATS && depth == 0 {
-                if let Some(snapshot) = snapshot_of(o) {
-                    out.push_str(&snapshot.render());
-                    return;
-                }
-            }
-            let info = module.structs.get(o.type_id() as usize);
-            let name = info.map(|s| s.name.as_str()).unwrap_or("Struct");
-            out.push_str(name);
-            out.push('(');
-            for (i, field) in o.fields().iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                if let Some(fname) = info.and_then(|s| s.fields.get(i)) {
-                    out.push_str(fname);
-                    out.push('=');
-                }
-                write_nested(module, out, *field, true, depth + 1);
-            }
-            out.push(')');
-        }
+        ObjKind::List | ObjKind::Map | ObjKind::Struct => return Some(o),
     }
+    None
 }
 
 pub fn write_key(out: &mut String, k: &MapKey) {

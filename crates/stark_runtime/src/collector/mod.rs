@@ -377,6 +377,7 @@ impl Heap {
             kind: TraceKind::Phase,
             type_name: name.to_string(),
             bytes: 0,
+            delta: 0,
             zone: Zone::Global,
             time_us: start.saturating_duration_since(self.start).as_micros() as u64,
             zone_live_bytes: self.zones[Zone::Global.index()].live_bytes,
