@@ -249,6 +249,26 @@ fn max_memory_caps_reading_an_endless_file() {
 
 #[test]
 #[cfg(target_os = "linux")]
+fn max_memory_caps_loading_an_endless_dataset() {
+    // Dataset.load reads /dev/zero as one endless header field: its buffers are in the io
+    // zone and checked against the cap as they grow, so this is exit 3 at 10 MB, with the
+    // error located at the load, long before the 1 GB address-space limit.
+    let p = write(
+        "load_zero.stark",
+        "fn main():\n    print(\"start\")\n    let d = Dataset.load(\"/dev/zero\")\n    print(d.len())\n",
+    );
+    let out = run_capped(&p);
+    let err = assert_exit_3(&out, "Dataset.load(/dev/zero) --max-memory");
+    assert!(
+        err.contains("would exceed the limit of 10000000 bytes"),
+        "{err}"
+    );
+    assert_located(&err, &p, "3:13");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "start\n");
+}
+
+#[test]
+#[cfg(target_os = "linux")]
 fn readers_the_system_refuses_memory_exit_3() {
     // No --max-memory: the reader grows until the address-space limit makes the system
     // refuse it. The buffer grows fallibly, so that is the out-of-memory runtime error,
@@ -256,6 +276,7 @@ fn readers_the_system_refuses_memory_exit_3() {
     for (call, col) in [
         ("f.read_line()", "4:11"),
         ("len(f.read_all())", "4:15"),
+        ("Dataset.load(\"/dev/zero\").len()", "4:11"),
     ] {
         let p = write(
             "refused_reader.stark",
