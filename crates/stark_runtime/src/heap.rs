@@ -103,16 +103,17 @@ pub struct BufferCharge {
 pub trait Growable {
     /// Bytes per element.
     const ELEM: usize;
-    fn len(&self) -> usize;
+    /// Elements in use.
+    fn used(&self) -> usize;
     fn capacity(&self) -> usize;
-    /// Room for at least `len() + additional` elements, or the allocator's refusal.
+    /// Room for at least `used() + additional` elements, or the allocator's refusal.
     fn try_grow(&mut self, additional: usize) -> Result<(), std::collections::TryReserveError>;
 }
 
 impl<T> Growable for Vec<T> {
     const ELEM: usize = std::mem::size_of::<T>();
-    fn len(&self) -> usize {
-        Vec::len(self)
+    fn used(&self) -> usize {
+        self.len()
     }
     fn capacity(&self) -> usize {
         Vec::capacity(self)
@@ -124,8 +125,8 @@ impl<T> Growable for Vec<T> {
 
 impl Growable for String {
     const ELEM: usize = 1;
-    fn len(&self) -> usize {
-        String::len(self)
+    fn used(&self) -> usize {
+        self.len()
     }
     fn capacity(&self) -> usize {
         String::capacity(self)
@@ -179,7 +180,7 @@ impl BufferCharge {
         buf: &mut B,
         additional: usize,
     ) -> Result<(), OutOfMemory> {
-        let (len, old) = (buf.len(), buf.capacity());
+        let (len, old) = (buf.used(), buf.capacity());
         let Some(needed) = len.checked_add(additional) else {
             return Err(self.refused(heap, u64::MAX));
         };
