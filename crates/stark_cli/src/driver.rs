@@ -190,9 +190,9 @@ pub fn execute(cmd: Cmd) -> u8 {
                     render::runtime_error(&display, &source, &err);
                     EXIT_RUNTIME
                 }
-                Err(stark_vm::VmExit::OutOfMemory(msg)) => {
-                    // The VM's message already starts with "out of memory: ".
-                    eprintln!("error: {msg}");
+                Err(stark_vm::VmExit::OutOfMemory(err)) => {
+                    // Reported as every runtime error is (SPEC §1); only the status differs.
+                    render::runtime_error(&display, &source, &err);
                     EXIT_MEMORY
                 }
             };

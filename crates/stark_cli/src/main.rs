@@ -22,6 +22,13 @@ mod trace_json;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
+
+/// Running out of memory is exit 3 with a message, never an abort (SPEC §1): the system
+/// allocator plus an emergency reserve (`stark_runtime::sysalloc` explains the protocol).
+#[global_allocator]
+static ALLOCATOR: stark_runtime::sysalloc::ReserveAllocator =
+    stark_runtime::sysalloc::ReserveAllocator;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -76,6 +83,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Before anything can use up the address space the error path will need.
+    stark_runtime::sysalloc::arm_reserve();
     let cli = Cli::parse();
     // Compilation recurses over the syntax tree; a large stack keeps deeply nested (but
     // parser-accepted) programs from overflowing it.

@@ -1,5 +1,6 @@
 //! End-to-end checks of the memory flags of `stark run`: `--max-memory` (exit 3 with a
-//! message, never a crash) and `--trace` (a Chrome trace-event JSON array).
+//! message, never a crash) and `--trace` (a Chrome trace-event JSON array), and of what
+//! happens when the system itself refuses memory (exit 3 too, never an abort).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -20,13 +21,52 @@ fn write(name: &str, text: &str) -> PathBuf {
 /// late shows as the system refusing the allocation instead of exit 3.
 #[cfg(target_os = "linux")]
 fn run_capped(p: &std::path::Path) -> std::process::Output {
+    run_limited(p, "--max-memory 10000000")
+}
+
+/// `stark run FLAGS P` under a 1 GB address-space limit (RLIMIT_AS): there the system
+/// refuses memory within a second or two, as it would a program that outgrew the machine.
+#[cfg(target_os = "linux")]
+fn run_limited(p: &std::path::Path, flags: &str) -> std::process::Output {
     Command::new("sh")
         .arg("-c")
-        .arg("ulimit -v 1000000 && exec \"$0\" run --max-memory 10000000 \"$1\"")
+        .arg(format!(
+            "ulimit -v 1000000 && exec \"$0\" run {flags} \"$1\""
+        ))
         .arg(env!("CARGO_BIN_EXE_stark"))
         .arg(p)
         .output()
         .unwrap()
+}
+
+/// Exit 3 ended the run, not a signal (SIGABRT would be `code() == None`), and stderr
+/// has no trace of an abort or a panic.
+fn assert_exit_3(out: &std::process::Output, what: &str) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{what}: {:?}\n{err}",
+        out.status
+    );
+    for bad in ["memory allocation of", "panicked", "stack backtrace"] {
+        assert!(!err.contains(bad), "{what}: {err}");
+    }
+    err
+}
+
+/// The out-of-memory error is reported as every runtime error is (SPEC §1): the message,
+/// `--> FILE:LINE:COL` of the failing expression, and the STARK stack trace.
+fn assert_located(err: &str, p: &std::path::Path, line_col: &str) {
+    assert!(err.starts_with("runtime error: out of memory: "), "{err}");
+    assert_eq!(err.matches("out of memory").count(), 1, "{err}");
+    let at = format!("--> {}:{line_col}", p.display());
+    assert!(err.contains(&at), "expected `{at}` in:\n{err}");
+    let frame = format!(
+        "stack trace (most recent call first):\n  at main ({}:",
+        p.display()
+    );
+    assert!(err.contains(&frame), "{err}");
 }
 
 #[test]
@@ -40,17 +80,17 @@ fn max_memory_is_exit_3_with_a_message() {
         .arg(&p)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = assert_exit_3(&out, "--max-memory");
     assert!(
         err.contains("would exceed the limit of 1000000 bytes"),
         "{err}"
     );
     assert!(
-        err.starts_with("error: out of memory: allocating "),
+        err.starts_with("runtime error: out of memory: allocating "),
         "{err}"
     );
-    assert_eq!(err.matches("out of memory").count(), 1, "{err}");
+    // The push or the concatenation, whichever passed the cap, in main.
+    assert_located(&err, &p, "4:");
 }
 
 #[test]
@@ -69,10 +109,12 @@ fn max_memory_caps_actors_too() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(
-        err.starts_with("error: out of memory: allocating ")
+        err.starts_with("runtime error: out of memory: allocating ")
             && err.contains("would exceed the limit of 2000000 bytes (in actor `hog`)"),
         "{err}"
     );
+    // Where the actor was when it passed the cap, then where main joined it.
+    assert!(err.contains("  at actor hog ("), "{err}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "start\n");
     // Without the cap the same program runs to the end.
     let out = stark().arg("run").arg(&p).output().unwrap();
@@ -202,4 +244,72 @@ fn max_memory_caps_reading_an_endless_file() {
             "{err}"
         );
     }
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn max_memory_caps_loading_an_endless_dataset() {
+    // Dataset.load reads /dev/zero as one endless header field: its buffers are in the io
+    // zone and checked against the cap as they grow, so this is exit 3 at 10 MB, with the
+    // error located at the load, long before the 1 GB address-space limit.
+    let p = write(
+        "load_zero.stark",
+        "fn main():\n    print(\"start\")\n    let d = Dataset.load(\"/dev/zero\")\n    print(d.len())\n",
+    );
+    let out = run_capped(&p);
+    let err = assert_exit_3(&out, "Dataset.load(/dev/zero) --max-memory");
+    assert!(
+        err.contains("would exceed the limit of 10000000 bytes"),
+        "{err}"
+    );
+    assert_located(&err, &p, "3:13");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "start\n");
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn readers_the_system_refuses_memory_exit_3() {
+    // No --max-memory: the reader grows until the address-space limit makes the system
+    // refuse it. The buffer grows fallibly, so that is the out-of-memory runtime error,
+    // located, with exit 3 — not an abort.
+    for (call, col) in [
+        ("f.read_line()", "4:11"),
+        ("len(f.read_all())", "4:15"),
+        ("Dataset.load(\"/dev/zero\").len()", "4:11"),
+    ] {
+        let p = write(
+            "refused_reader.stark",
+            &format!(
+                "fn main():\n    let f = File.open(\"/dev/zero\")\n    print(\"start\")\n    print({call})\n"
+            ),
+        );
+        let out = run_limited(&p, "");
+        let err = assert_exit_3(&out, call);
+        assert!(
+            err.starts_with("runtime error: out of memory: the system refused an allocation"),
+            "{call}: {err}"
+        );
+        assert_located(&err, &p, col);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "start\n", "{call}");
+    }
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_list_the_system_refuses_to_grow_is_exit_3() {
+    // Small strings pushed until the address-space limit refuses memory, somewhere: a
+    // heap block, a string's text, the list's buffer or the metadata table. Whichever it
+    // is, the run reports the out-of-memory runtime error where the loop was, and then
+    // tears down a heap of millions of objects without needing memory to do so.
+    let p = write(
+        "refused_list.stark",
+        "fn main():\n    mutable let xs: List<String> = []\n    while true:\n        xs.push(\"abcdefgh\" + \"ijklmnop\")\n",
+    );
+    let out = run_limited(&p, "");
+    let err = assert_exit_3(&out, "list of strings");
+    assert!(
+        err.starts_with("runtime error: out of memory: the system refused an allocation"),
+        "{err}"
+    );
+    assert_located(&err, &p, "4:");
 }

@@ -147,7 +147,9 @@ impl Arena {
             return std::ptr::null_mut();
         };
         // SAFETY: `chunk` has a non-zero size (at least the object's header).
-        let Some(p) = NonNull::new(unsafe { std::alloc::alloc(chunk) }) else {
+        let Some(p) = NonNull::new(crate::sysalloc::fallible(|| unsafe {
+            std::alloc::alloc(chunk)
+        })) else {
             return std::ptr::null_mut();
         };
         self.chunks.push((p, chunk));
@@ -318,7 +320,6 @@ impl Heap {
         let arena = self.arenas.last_mut()?;
         let ptr = NonNull::new(arena.bump(layout) as *mut Header)?;
         let obj = ObjRef(ptr);
-        arena.objects.push(obj);
         let slot = match kind {
             // A struct's header is its row (I6); strings need no row either (A4).
             ObjKind::Struct | ObjKind::Str => {
@@ -335,17 +336,20 @@ impl Heap {
                 }
             }
             _ => {
-                arena.work.push(obj);
-                self.meta.insert(MetaEntry {
+                // The row first: if the table cannot grow, nothing refers to the storage.
+                let slot = self.meta.insert(MetaEntry {
                     obj,
                     zone,
                     owner: OwnerKind::Arena,
                     kind,
                     type_id,
                     bytes,
-                })
+                })?;
+                arena.work.push(obj);
+                slot
             }
         };
+        arena.objects.push(obj);
         // SAFETY: `ptr` is fresh arena storage of `layout`, which starts with a Header.
         unsafe {
             ptr.as_ptr().write(Header {

@@ -4,6 +4,7 @@
 
 use crate::heap::{list_buffer_bytes, Heap, OutOfMemory, MAP_ENTRY_BYTES};
 use crate::object::{flags, gc_bits};
+use crate::sysalloc::fallible;
 use crate::value::{MapKey, MapKeyRef, ObjRef, Value};
 
 impl Heap {
@@ -34,7 +35,7 @@ impl Heap {
         }
         self.resize(list, grow as i64)?;
         let items = list.list_mut();
-        if items.try_reserve_exact(new_cap - items.len()).is_err() {
+        if fallible(|| items.try_reserve_exact(new_cap - items.len())).is_err() {
             self.resize(list, -(grow as i64))?;
             return Err(self.system_oom(grow));
         }
@@ -134,7 +135,7 @@ impl Heap {
         if body.len() == old_cap {
             let want = (old_cap.max(4)) as u64 * MAP_ENTRY_BYTES as u64;
             self.check_limit(want)?;
-            if map.map_mut().try_reserve(1).is_err() {
+            if fallible(|| map.map_mut().try_reserve(1)).is_err() {
                 return Err(self.system_oom(want));
             }
         }
@@ -202,7 +203,7 @@ impl Heap {
         let slot = unsafe { &mut (*(s.raw() as *mut crate::object::StrObj)).text };
         // SAFETY: see above; the box is put back into the slot on every path below.
         let mut buf = unsafe { Box::from_raw(slot.as_ptr()) }.into_string();
-        if buf.try_reserve_exact(add).is_err() {
+        if fallible(|| buf.try_reserve_exact(add)).is_err() {
             *slot = std::ptr::NonNull::from(Box::leak(buf.into_boxed_str()));
             self.resize(s, -(add as i64))?;
             return Err(self.system_oom(add as u64));

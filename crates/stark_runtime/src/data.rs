@@ -5,7 +5,8 @@
 //! owns plain Rust resources (a pooled buffer, a file handle) whose `Drop` does the right
 //! thing when `release` drops it: a tensor buffer goes back to the pool, a stream's writer
 //! is flushed and its file closed. A dataset's numeric columns are tensor objects it holds a
-//! strong reference to (so `column(name)` can hand one out with +1, no copy).
+//! strong reference to (so `column(name)` can hand one out with +1, no copy); every column
+//! also keeps its fields' text, for `row(i)`.
 
 use crate::heap::Heap;
 use crate::object::{Header, ObjKind};
@@ -16,11 +17,70 @@ use crate::OutOfMemory;
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
 
-/// One column of a dataset.
+/// The text of every field of one column, exactly as it is in the file (`row(i)`, SPEC
+/// §9), end to end in one buffer: a field costs its bytes and one offset, not an
+/// allocation of its own.
+#[derive(Clone, Debug, Default)]
+pub struct FieldTexts {
+    pub text: String,
+    /// `ends[i]`: where field `i` ends in `text` (it starts where field `i - 1` ends).
+    pub ends: Vec<usize>,
+}
+
+impl FieldTexts {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Field `i` (`i < len()`).
+    pub fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
+    /// Bytes the buffers hold.
+    pub fn bytes(&self) -> usize {
+        self.text.capacity() + self.ends.capacity() * std::mem::size_of::<usize>()
+    }
+}
+
+/// One column of a dataset. Every kind keeps the fields' text for `row(i)`.
 pub enum Column {
     /// A `Tensor` object (1-D, one f32 per row) the dataset holds a strong reference to.
-    Numeric(ObjRef),
-    Text(Vec<Box<str>>),
+    Numeric {
+        tensor: ObjRef,
+        fields: FieldTexts,
+    },
+    /// Whole numbers, some of which an f32 cannot hold exactly (ID 16777217). No tensor is
+    /// built, since it would hold other numbers than the file; `column(name)` is a runtime
+    /// error naming the first such value (until int64 columns arrive, SPEC §9).
+    Whole {
+        fields: FieldTexts,
+        /// The first field an f32 would round: its row and its line in the file.
+        inexact: (usize, u64),
+    },
+    Text(FieldTexts),
+}
+
+impl Column {
+    pub fn fields(&self) -> &FieldTexts {
+        match self {
+            Column::Numeric { fields, .. }
+            | Column::Whole { fields, .. }
+            | Column::Text(fields) => fields,
+        }
+    }
+
+    pub fn tensor(&self) -> Option<ObjRef> {
+        match self {
+            Column::Numeric { tensor, .. } => Some(*tensor),
+            _ => None,
+        }
+    }
 }
 
 pub struct DatasetBody {
@@ -32,21 +92,14 @@ pub struct DatasetBody {
 impl DatasetBody {
     /// Tensor objects the dataset holds strong references to (the cycle collector's edges).
     pub fn tensors(&self) -> impl Iterator<Item = ObjRef> + '_ {
-        self.columns.iter().filter_map(|(_, c)| match c {
-            Column::Numeric(t) => Some(*t),
-            Column::Text(_) => None,
-        })
+        self.columns.iter().filter_map(|(_, c)| c.tensor())
     }
 
-    /// Bytes the io zone is charged for the text columns and names.
+    /// Bytes the io zone is charged for the fields' text and the names.
     pub fn text_bytes(&self) -> u64 {
         let mut n = self.path.len();
         for (name, c) in &self.columns {
-            n += name.len();
-            if let Column::Text(v) = c {
-                n += v.len() * std::mem::size_of::<Box<str>>();
-                n += v.iter().map(|s| s.len()).sum::<usize>();
-            }
+            n += name.len() + c.fields().bytes();
         }
         n as u64
     }

@@ -88,6 +88,144 @@ impl std::fmt::Display for OutOfMemory {
     }
 }
 
+/// Memory a native holds while it runs, outside any object (a reader's buffer), charged to
+/// one zone through [`Heap::charge_buffer`]: it grows only after the limit check passes,
+/// and fallibly, so neither `--max-memory` nor the system refusing memory can make it
+/// abort. Whatever is still charged must be given back with [`BufferCharge::refund_all`]
+/// before the native returns, on every path.
+#[derive(Debug)]
+pub struct BufferCharge {
+    zone: Zone,
+    bytes: u64,
+}
+
+/// A buffer a [`BufferCharge`] can grow.
+pub trait Growable {
+    /// Bytes per element.
+    const ELEM: usize;
+    /// Elements in use.
+    fn used(&self) -> usize;
+    fn capacity(&self) -> usize;
+    /// Room for at least `used() + additional` elements, or the allocator's refusal.
+    fn try_grow(&mut self, additional: usize) -> Result<(), std::collections::TryReserveError>;
+}
+
+impl<T> Growable for Vec<T> {
+    const ELEM: usize = std::mem::size_of::<T>();
+    fn used(&self) -> usize {
+        self.len()
+    }
+    fn capacity(&self) -> usize {
+        Vec::capacity(self)
+    }
+    fn try_grow(&mut self, additional: usize) -> Result<(), std::collections::TryReserveError> {
+        self.try_reserve_exact(additional)
+    }
+}
+
+impl Growable for String {
+    const ELEM: usize = 1;
+    fn used(&self) -> usize {
+        self.len()
+    }
+    fn capacity(&self) -> usize {
+        String::capacity(self)
+    }
+    fn try_grow(&mut self, additional: usize) -> Result<(), std::collections::TryReserveError> {
+        self.try_reserve_exact(additional)
+    }
+}
+
+impl BufferCharge {
+    pub fn new(zone: Zone) -> BufferCharge {
+        BufferCharge { zone, bytes: 0 }
+    }
+
+    /// Bytes charged now.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    pub fn charge(&mut self, heap: &mut Heap, bytes: u64) -> Result<(), OutOfMemory> {
+        let delta = i64::try_from(bytes).map_err(|_| OutOfMemory {
+            requested: bytes,
+            live: heap.total_live,
+            limit: None,
+            quota: false,
+        })?;
+        heap.charge_buffer(self.zone, delta)?;
+        self.bytes += bytes;
+        Ok(())
+    }
+
+    /// Gives back `bytes` of the charge (a buffer was dropped or handed to an object).
+    pub fn refund(&mut self, heap: &mut Heap, bytes: u64) {
+        let bytes = bytes.min(self.bytes);
+        // A refund never fails.
+        let _ = heap.charge_buffer(self.zone, -(bytes as i64));
+        self.bytes -= bytes;
+    }
+
+    pub fn refund_all(mut self, heap: &mut Heap) {
+        let all = self.bytes;
+        self.refund(heap, all);
+    }
+
+    /// Makes room in `buf` for `additional` more elements: the capacity at least doubles,
+    /// the growth is charged first, then reserved fallibly. The system refusing it is
+    /// `OutOfMemory`, as passing the limit is.
+    pub fn grow<B: Growable>(
+        &mut self,
+        heap: &mut Heap,
+        buf: &mut B,
+        additional: usize,
+    ) -> Result<(), OutOfMemory> {
+        let (len, old) = (buf.used(), buf.capacity());
+        let Some(needed) = len.checked_add(additional) else {
+            return Err(self.refused(heap, u64::MAX));
+        };
+        if needed <= old {
+            return Ok(());
+        }
+        let want = needed.max(old.saturating_mul(2)).max(64);
+        let bytes = |elems: usize| (elems as u64).saturating_mul(B::ELEM as u64);
+        let extra = bytes(want - old);
+        self.charge(heap, extra)?;
+        if crate::sysalloc::fallible(|| buf.try_grow(want - len)).is_err() {
+            self.refund(heap, extra);
+            return Err(self.refused(heap, extra));
+        }
+        // The allocator may round up: charge what was really reserved.
+        let actual = bytes(buf.capacity() - old);
+        if actual > extra {
+            self.charge(heap, actual - extra)?;
+        } else {
+            self.refund(heap, extra - actual);
+        }
+        Ok(())
+    }
+
+    fn refused(&self, heap: &Heap, bytes: u64) -> OutOfMemory {
+        OutOfMemory {
+            requested: bytes,
+            live: heap.total_live,
+            limit: None,
+            quota: false,
+        }
+    }
+}
+
+impl Drop for BufferCharge {
+    fn drop(&mut self) {
+        // A charge dropped unrefunded would leave the zone's counters too high for good.
+        debug_assert!(
+            self.bytes == 0 || std::thread::panicking(),
+            "BufferCharge dropped with {} bytes still charged",
+            self.bytes
+        );
+    }
+}
+
 /// Cycle-collector settings (`GC.config`) and statistics (`Memory.profile`).
 #[derive(Clone, Debug)]
 pub struct GcState {
@@ -299,9 +437,19 @@ impl Heap {
 
     // ---------------------------------------------------------------- accounting
 
-    /// Refuses `bytes` more if they would pass the memory limit.
+    /// Refuses `bytes` more if they would pass the memory limit, or once the system has
+    /// refused an allocation anywhere in the process (`sysalloc`): that allocation was
+    /// served from the emergency reserve, and the program must now end with this error.
     #[inline]
     pub(crate) fn check_limit(&self, bytes: u64) -> Result<(), OutOfMemory> {
+        if let Some(requested) = crate::sysalloc::refused() {
+            return Err(OutOfMemory {
+                requested,
+                live: self.total_live,
+                limit: None,
+                quota: false,
+            });
+        }
         if let Some(limit) = self.max_memory {
             if self.total_live.saturating_add(bytes) > limit {
                 return Err(OutOfMemory {
@@ -334,6 +482,25 @@ impl Heap {
     /// builds a large buffer it would only be charged for afterwards (a tensor's).
     pub fn check_room(&self, bytes: u64) -> Result<(), OutOfMemory> {
         self.check_limit(bytes)
+    }
+
+    /// Charges (or refunds, `delta < 0`) `zone` for memory a native holds outside any
+    /// object while it runs — a reader's growing buffer, the columns of a dataset being
+    /// loaded — so `--max-memory` and quotas stop it like any allocation, and peaks count
+    /// it. No object carries the bytes: the native refunds them before it returns
+    /// ([`BufferCharge`]).
+    pub fn charge_buffer(&mut self, zone: Zone, delta: i64) -> Result<(), OutOfMemory> {
+        if delta > 0 {
+            self.check_limit(delta as u64)?;
+        }
+        self.zones[zone.index()].on_resize(delta);
+        if let Some(m) = &self.mirror {
+            m.on_resize(zone, delta);
+        }
+        self.total_live = (self.total_live as i64 + delta) as u64;
+        self.total_peak = self.total_peak.max(self.total_live);
+        self.publish_live();
+        Ok(())
     }
 
     /// Tells the actors what the program's own heap holds (their share of the
@@ -467,14 +634,26 @@ impl Heap {
         let slot = if is_struct {
             Header::struct_slot(type_id, len)
         } else {
-            self.meta.insert(MetaEntry {
+            let row = self.meta.insert(MetaEntry {
                 obj: ObjRef(ptr),
                 zone,
                 owner: OwnerKind::Binding,
                 kind,
                 type_id,
                 bytes,
-            })
+            });
+            let Some(slot) = row else {
+                // SAFETY: `ptr` came from `self.pool.alloc(layout)` just above and nothing
+                // else has seen it.
+                unsafe { self.pool.dealloc(ptr.as_ptr() as *mut u8, layout) };
+                return Err(OutOfMemory {
+                    requested: bytes,
+                    live: self.total_live,
+                    limit: None,
+                    quota: false,
+                });
+            };
+            slot
         };
         // SAFETY: `ptr` is a fresh allocation of `layout`, which starts with a Header (I2).
         // Owner bits 0 = `OwnerKind::Binding`.
@@ -1050,12 +1229,13 @@ impl Drop for Heap {
             m.forget(&self.zones);
         }
         // Structs have no body to drop and their storage goes with the slabs (S1–S3), so
-        // only the objects with rows are visited here.
-        let live: Vec<ObjRef> = self.meta.live().map(|e| e.obj).collect();
-        // First drop every body (without touching children: they are in `live` too), then
+        // only the objects with rows are visited here. The table is walked in place, never
+        // copied: a program that ran out of memory still ends here, so freeing must not
+        // need memory in proportion to what it frees.
+        let meta = std::mem::take(&mut self.meta);
+        // First drop every body (without touching children: they have rows too), then
         // deallocate every header, including dead ones kept only by weak references.
-        let mut headers: Vec<ObjRef> = Vec::with_capacity(live.len());
-        for obj in live {
+        for obj in meta.live().map(|e| e.obj) {
             let base = obj.raw();
             let h = obj.header();
             // SAFETY: the row exists, so the object is not DEAD and its body is initialised
@@ -1072,36 +1252,40 @@ impl Drop for Heap {
                     ObjKind::Struct | ObjKind::Weak => {}
                 }
             }
-            headers.push(obj);
         }
         // Dead headers still referenced by weak refs: find them through the weak objects.
+        // There are rarely many; if even this list cannot get memory, they are left to the
+        // process's end rather than risking an abort.
         let mut dead: Vec<ObjRef> = Vec::new();
-        for obj in &headers {
-            if obj.kind() == ObjKind::Weak {
-                let t = obj.weak_target();
-                if t.header().has_flag(flags::DEAD) {
-                    dead.push(t);
-                }
-            }
-        }
+        let mut complete = true;
+        let weak_targets = meta
+            .live()
+            .filter(|e| e.kind == ObjKind::Weak)
+            .map(|e| e.obj.weak_target());
         // Weak references to values of arenas still open (A6): their stand-ins, and their
         // own headers if they died meanwhile (the registry pinned them).
-        for &(w, ghost) in &self.arena_weaks {
-            dead.push(ghost);
-            if w.header().has_flag(flags::DEAD) && !w.in_arena() {
-                dead.push(w);
-            }
-        }
-        // Dead headers the collector still pins (C2).
-        for obj in self.collector.pinned() {
-            if obj.header().has_flag(flags::DEAD) {
+        let registered = self.arena_weaks.iter().flat_map(|&(w, ghost)| {
+            let w_dead = w.header().has_flag(flags::DEAD) && !w.in_arena();
+            std::iter::once(ghost).chain(w_dead.then_some(w))
+        });
+        for obj in weak_targets
+            .chain(registered)
+            .chain(self.collector.pinned())
+        {
+            if obj.header().has_flag(flags::DEAD) && obj.kind() != ObjKind::Struct {
+                if crate::sysalloc::fallible(|| dead.try_reserve(1)).is_err() {
+                    complete = false;
+                    break;
+                }
                 dead.push(obj);
             }
         }
-        dead.retain(|o| o.kind() != ObjKind::Struct);
-        dead.sort_by_key(|o| o.addr());
+        dead.sort_unstable_by_key(|o| o.addr());
         dead.dedup();
-        for obj in headers.into_iter().chain(dead) {
+        if !complete {
+            dead.clear();
+        }
+        for obj in meta.live().map(|e| e.obj).chain(dead) {
             // SAFETY: each live header and each distinct dead header is deallocated once;
             // the heap is going away, so no reference is used afterwards.
             unsafe { self.dealloc_object(obj) };

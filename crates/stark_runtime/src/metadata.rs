@@ -65,15 +65,33 @@ pub struct MetaTable {
 }
 
 impl MetaTable {
+    /// A row for `entry`, or `None` when the system refuses the memory to grow the table
+    /// (the caller reports out of memory).
     #[inline]
-    pub(crate) fn insert(&mut self, entry: MetaEntry) -> u32 {
+    pub(crate) fn insert(&mut self, entry: MetaEntry) -> Option<u32> {
         if let Some(slot) = self.free.pop() {
             self.rows[slot as usize] = Some(entry);
-            slot
-        } else {
-            self.rows.push(Some(entry));
-            (self.rows.len() - 1) as u32
+            return Some(slot);
         }
+        if self.rows.len() == self.rows.capacity() {
+            self.grow()?;
+        }
+        self.rows.push(Some(entry));
+        Some((self.rows.len() - 1) as u32)
+    }
+
+    /// Doubles the table, fallibly. The free list gets room for every row at the same time,
+    /// so `remove` (which runs while objects are released, maybe after the system refused
+    /// memory) never allocates.
+    #[cold]
+    fn grow(&mut self) -> Option<()> {
+        let add = self.rows.capacity().max(64);
+        crate::sysalloc::fallible(|| {
+            self.rows.try_reserve(add)?;
+            let rows = self.rows.capacity();
+            self.free.try_reserve(rows - self.free.len())
+        })
+        .ok()
     }
 
     #[inline]

@@ -7,6 +7,7 @@
 //! `MAX_CACHED_BYTES` in all, and is handed out again by the next allocation of that class.
 //! Memory accounting is unaffected: the heap charges objects, not blocks.
 
+use crate::sysalloc::fallible;
 use std::alloc::{alloc, dealloc, Layout};
 use std::ptr::null_mut;
 
@@ -62,11 +63,11 @@ impl Pool {
                     head
                 } else {
                     // SAFETY: class layouts have a non-zero size.
-                    unsafe { alloc(class_layout(c)) }
+                    fallible(|| unsafe { alloc(class_layout(c)) })
                 }
             }
             // SAFETY: callers pass non-zero-sized layouts (every object has a header).
-            None => unsafe { alloc(layout) },
+            None => fallible(|| unsafe { alloc(layout) }),
         }
     }
 

@@ -19,6 +19,7 @@
 //!   system allocator and listed in `big` until deallocated.
 
 use crate::object::{struct_layout, Header, KIND_OFFSET};
+use crate::sysalloc::fallible;
 use crate::value::ObjRef;
 use std::alloc::{alloc, dealloc, Layout};
 use std::collections::HashSet;
@@ -100,7 +101,7 @@ impl Slabs {
             free: null_mut(),
         });
         // SAFETY: the chunk layout has a non-zero size.
-        let Some(chunk) = NonNull::new(unsafe { alloc(chunk_layout()) }) else {
+        let Some(chunk) = NonNull::new(fallible(|| unsafe { alloc(chunk_layout()) })) else {
             return null_mut();
         };
         class.chunks.push(chunk);
@@ -111,7 +112,7 @@ impl Slabs {
     #[cold]
     fn alloc_big(&mut self, len: u32) -> *mut u8 {
         // SAFETY: struct layouts have a non-zero size (a header at least).
-        let p = unsafe { alloc(struct_layout(len)) };
+        let p = fallible(|| unsafe { alloc(struct_layout(len)) });
         if !p.is_null() {
             self.big.insert(p as usize);
         }

@@ -113,7 +113,9 @@ impl TensorBuf {
             None => {
                 let layout = class_layout(size)?;
                 // SAFETY: `layout` has a non-zero size (at least ALIGN bytes).
-                NonNull::new(unsafe { alloc_zeroed(layout) })?
+                NonNull::new(crate::sysalloc::fallible(|| unsafe {
+                    alloc_zeroed(layout)
+                }))?
             }
         };
         Some(TensorBuf {

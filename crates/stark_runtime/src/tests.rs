@@ -329,3 +329,30 @@ fn local_structs_skip_accounting_but_release_children() {
     assert_eq!(heap.local_objects(), 0);
     assert_eq!(heap.live_objects(), 0);
 }
+
+#[test]
+fn buffer_charge_is_checked_counted_and_refunded() {
+    // A reader's buffer: charged to the io zone as it grows, refused past --max-memory
+    // before the memory is taken, and gone from the counters once refunded.
+    let mut heap = Heap::new(Some(10_000));
+    let mut charge = BufferCharge::new(Zone::Io);
+    let mut buf: Vec<u8> = Vec::new();
+    charge.grow(&mut heap, &mut buf, 3_000).unwrap();
+    buf.resize(3_000, 1);
+    assert!(buf.capacity() >= 3_000);
+    assert_eq!(
+        heap.zone_counters(Zone::Io).live_bytes,
+        buf.capacity() as u64
+    );
+    assert_eq!(heap.live_bytes(), buf.capacity() as u64);
+    // 10,500 bytes would pass the limit: refused, and nothing more was reserved.
+    let before = buf.capacity();
+    let err = charge.grow(&mut heap, &mut buf, 7_500).unwrap_err();
+    assert_eq!(err.limit, Some(10_000));
+    assert_eq!(buf.capacity(), before);
+    assert_eq!(charge.bytes(), before as u64);
+    charge.refund_all(&mut heap);
+    assert_eq!(heap.zone_counters(Zone::Io).live_bytes, 0);
+    assert_eq!(heap.live_bytes(), 0);
+    assert!(heap.peak_bytes() >= 3_000);
+}

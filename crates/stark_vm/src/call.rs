@@ -51,13 +51,29 @@ impl<'m> Vm<'m> {
                 Some((quota, name)) if m.contains(crate::actor::QUOTA_WORDING) => {
                     self.error_exit(Fault::Error(crate::actor::quota_message(*quota, name)))
                 }
-                _ => VmExit::OutOfMemory(m),
+                // Where it happened and the stack trace, as for any runtime error (§1).
+                _ => match self.error_exit(Fault::Error(m)) {
+                    VmExit::RuntimeError(e) => VmExit::OutOfMemory(e),
+                    other => other,
+                },
             },
             Fault::Actor(mut e) => {
                 if let VmExit::RuntimeError(here) = self.error_exit(Fault::Error(String::new())) {
                     e.trace.extend(here.trace);
                 }
                 VmExit::RuntimeError(e)
+            }
+            Fault::ActorOutOfMemory(mut e) => {
+                let located = !e.trace.is_empty();
+                if let VmExit::RuntimeError(here) = self.error_exit(Fault::Error(String::new())) {
+                    e.trace.extend(here.trace);
+                }
+                // The actor failed before running any code (moving its arguments in): the
+                // join is the place to show.
+                if !located {
+                    e.span = e.trace.first().map(|f| f.span).unwrap_or_default();
+                }
+                VmExit::OutOfMemory(e)
             }
             Fault::Error(message) => {
                 let mut trace: Vec<Frame> = Vec::with_capacity(self.frames.len());

@@ -92,20 +92,27 @@ fn copy_shell(
         ObjKind::Tensor => copy_tensor(heap, o)?,
         ObjKind::Dataset => {
             let d = o.dataset();
-            let mut columns = Vec::with_capacity(d.columns.len());
+            let mut columns: Vec<(String, Column)> = Vec::with_capacity(d.columns.len());
             for (name, c) in &d.columns {
                 let c = match c {
-                    Column::Numeric(t) => match copy_tensor(heap, *t) {
-                        Ok(t) => Column::Numeric(t),
+                    Column::Numeric { tensor, fields } => match copy_tensor(heap, *tensor) {
+                        Ok(t) => Column::Numeric {
+                            tensor: t,
+                            fields: fields.clone(),
+                        },
                         Err(e) => {
                             // Release the columns copied so far before giving up.
                             for (_, c) in columns {
-                                if let Column::Numeric(t) = c {
+                                if let Some(t) = c.tensor() {
                                     heap.decref_obj(t);
                                 }
                             }
                             return Err(e);
                         }
+                    },
+                    Column::Whole { fields, inexact } => Column::Whole {
+                        fields: fields.clone(),
+                        inexact: *inexact,
                     },
                     Column::Text(v) => Column::Text(v.clone()),
                 };

@@ -22,6 +22,17 @@ pub struct RuntimeError {
     pub trace: Vec<Frame>,
 }
 
+impl RuntimeError {
+    /// An error with no place in the program to point at (the run as a whole failed).
+    pub fn unlocated(message: impl Into<String>) -> RuntimeError {
+        RuntimeError {
+            message: message.into(),
+            span: Span::default(),
+            trace: Vec::new(),
+        }
+    }
+}
+
 impl std::fmt::Display for RuntimeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
@@ -36,8 +47,9 @@ pub enum VmExit {
     RuntimeError(RuntimeError),
     /// `exit(code)` was called (stdout is already flushed).
     Exit(i32),
-    /// An allocation would pass `--max-memory` (or the system refused it).
-    OutOfMemory(String),
+    /// An allocation would pass `--max-memory` (or the system refused it): reported like
+    /// a runtime error, where it happened and with the stack trace, but with exit 3.
+    OutOfMemory(RuntimeError),
 }
 
 impl std::fmt::Display for VmExit {
@@ -45,7 +57,7 @@ impl std::fmt::Display for VmExit {
         match self {
             VmExit::RuntimeError(e) => write!(f, "runtime error: {}", e.message),
             VmExit::Exit(code) => write!(f, "exit({code})"),
-            VmExit::OutOfMemory(m) => f.write_str(m),
+            VmExit::OutOfMemory(e) => f.write_str(&e.message),
         }
     }
 }
@@ -58,6 +70,9 @@ pub(crate) enum Fault {
     Actor(RuntimeError),
     Exit(i32),
     OutOfMemory(String),
+    /// A joined actor took the whole program out of memory: its error, whose trace the
+    /// joiner's frames extend.
+    ActorOutOfMemory(RuntimeError),
 }
 
 impl Fault {

@@ -160,7 +160,9 @@ impl<'m> Vm<'m> {
                     let k = konst as usize;
                     if self.constants.get(k).is_some_and(|c| c.is_none()) {
                         if let Err(e) = self.alloc_constant(k) {
-                            return Err(VmExit::OutOfMemory(e.to_string()));
+                            return Err(VmExit::OutOfMemory(RuntimeError::unlocated(
+                                e.to_string(),
+                            )));
                         }
                     }
                 }
@@ -176,7 +178,7 @@ impl<'m> Vm<'m> {
                         &mut self.argv,
                     );
                     if let Err(e) = argv {
-                        return Err(VmExit::OutOfMemory(e.to_string()));
+                        return Err(VmExit::OutOfMemory(RuntimeError::unlocated(e.to_string())));
                     }
                 }
             }

@@ -99,13 +99,13 @@ pub(crate) struct CollectorState {
 }
 
 impl CollectorState {
-    /// Every object the collector pins (C2), for `Drop for Heap`.
-    pub fn pinned(&self) -> Vec<ObjRef> {
-        let mut v = self.roots.clone();
-        if let Some(nodes) = &self.in_flight {
-            v.extend_from_slice(nodes);
-        }
-        v
+    /// Every object the collector pins (C2), for `Drop for Heap` (without copying them:
+    /// that drop may run after the system refused memory).
+    pub fn pinned(&self) -> impl Iterator<Item = ObjRef> + '_ {
+        self.roots
+            .iter()
+            .chain(self.in_flight.iter().flatten())
+            .copied()
     }
 }
 

@@ -52,8 +52,8 @@ impl<'m> Vm<'m> {
 
     /// The end of the main program: wait for every actor (`ok`), or abandon the queued
     /// ones after an error (running ones finish on their own; they share nothing with us).
-    /// Returns the message of an actor that took the program past `--max-memory`, if any.
-    pub(crate) fn finish_actors(&mut self, ok: bool) -> Option<String> {
+    /// Returns the error of an actor that took the program past `--max-memory`, if any.
+    pub(crate) fn finish_actors(&mut self, ok: bool) -> Option<RuntimeError> {
         let mut oom = None;
         if self.owns_pool {
             if let Some(pool) = self.actors.take() {
@@ -83,7 +83,7 @@ impl<'m> Vm<'m> {
                     return Err(Fault::msg("internal error: task not done"));
                 };
                 match (native, outcome) {
-                    (_, Outcome::OutOfMemory(m)) => Err(Fault::OutOfMemory(m.clone())),
+                    (_, Outcome::OutOfMemory(e)) => Err(Fault::ActorOutOfMemory(e.clone())),
                     (Native::TaskError, Outcome::Failed(e)) => {
                         Ok(Value::Obj(self.heap.alloc_str(e.message.as_str())?))
                     }
@@ -192,10 +192,14 @@ fn run_job(pool: &Arc<Pool>, name: &str, job: Job) -> Outcome {
     let outcome = match vm.actor_body(job) {
         Ok(graph) => Outcome::Returned(Some(graph)),
         // Not the actor's quota: the whole program is out of memory (exit 3, M15).
-        Err(VmExit::OutOfMemory(m)) if !m.contains(QUOTA_WORDING) => {
-            let m = format!("{m} (in actor `{name}`)");
-            pool.record_out_of_memory(&m);
-            Outcome::OutOfMemory(m)
+        Err(VmExit::OutOfMemory(mut e)) if !e.message.contains(QUOTA_WORDING) => {
+            e.message = format!("{} (in actor `{name}`)", e.message);
+            // Mark where the actor's stack ends and a joiner's begins.
+            if let Some(last) = e.trace.last_mut() {
+                last.function = format!("actor {}", last.function);
+            }
+            pool.record_out_of_memory(&e);
+            Outcome::OutOfMemory(e)
         }
         Err(exit) => Outcome::Failed(vm.actor_error(exit, name)),
     };
@@ -207,7 +211,7 @@ fn run_job(pool: &Arc<Pool>, name: &str, job: Job) -> Outcome {
 impl Vm<'_> {
     fn actor_body(&mut self, job: Job) -> Result<transfer::Graph, VmExit> {
         let values = transfer::import(&mut self.heap, job.args)
-            .map_err(|e| VmExit::OutOfMemory(e.to_string()))?;
+            .map_err(|e| VmExit::OutOfMemory(RuntimeError::unlocated(e.to_string())))?;
         let result = self.call_function(job.func, &values)?;
         // Borrowed parameters were lent the actor's own copies: release them.
         let modes = &self.module.functions[job.func as usize].param_modes;
@@ -217,7 +221,7 @@ impl Vm<'_> {
             }
         }
         let graph = transfer::export(&mut self.heap, &[result])
-            .map_err(|e| VmExit::OutOfMemory(e.to_string()))?;
+            .map_err(|e| VmExit::OutOfMemory(RuntimeError::unlocated(e.to_string())))?;
         self.heap.decref(result);
         self.drain()?;
         self.gc_finish()?;
@@ -246,9 +250,10 @@ impl Vm<'_> {
         };
         let mut e = match exit {
             VmExit::RuntimeError(e) => e,
-            VmExit::OutOfMemory(m) => match &self.quota {
-                Some((q, _)) if m.contains(QUOTA_WORDING) => plain(quota_message(*q, name)),
-                _ => plain(m),
+            VmExit::OutOfMemory(e) => match &self.quota {
+                Some((q, _)) if e.message.contains(QUOTA_WORDING) => plain(quota_message(*q, name)),
+                _ if e.trace.is_empty() => plain(e.message),
+                _ => e,
             },
             VmExit::Exit(code) => plain(format!("exit({code}) called inside actor `{name}`")),
         };

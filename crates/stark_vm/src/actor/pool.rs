@@ -10,6 +10,7 @@
 //! that spawn and join actors cannot deadlock the pool, whatever its size.
 
 use super::task::TaskShared;
+use crate::error::RuntimeError;
 use stark_bytecode::Module;
 use stark_runtime::SharedCounters;
 use std::collections::VecDeque;
@@ -51,7 +52,7 @@ pub(crate) struct Pool {
     idle: Condvar,
     workers: Mutex<Vec<JoinHandle<()>>>,
     /// The first actor that took the program past `--max-memory` (M15: exit 3).
-    out_of_memory: Mutex<Option<String>>,
+    out_of_memory: Mutex<Option<RuntimeError>>,
     /// How many workers started (a refused thread only shrinks the pool).
     started: std::sync::atomic::AtomicUsize,
 }
@@ -98,12 +99,12 @@ impl Pool {
         on_worker() || self.started.load(std::sync::atomic::Ordering::Acquire) == 0
     }
 
-    pub(crate) fn record_out_of_memory(&self, message: &str) {
+    pub(crate) fn record_out_of_memory(&self, error: &RuntimeError) {
         let mut m = self.out_of_memory.lock().unwrap_or_else(|e| e.into_inner());
-        m.get_or_insert_with(|| message.to_string());
+        m.get_or_insert_with(|| error.clone());
     }
 
-    pub(crate) fn out_of_memory(&self) -> Option<String> {
+    pub(crate) fn out_of_memory(&self) -> Option<RuntimeError> {
         self.out_of_memory
             .lock()
             .unwrap_or_else(|e| e.into_inner())

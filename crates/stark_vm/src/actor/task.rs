@@ -21,7 +21,7 @@ pub(crate) enum Outcome {
     Failed(RuntimeError),
     /// The whole program passed `--max-memory` while this actor allocated (M15): the
     /// program ends with exit 3, whoever joins.
-    OutOfMemory(String),
+    OutOfMemory(RuntimeError),
 }
 
 pub(crate) enum State {

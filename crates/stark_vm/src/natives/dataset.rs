@@ -1,29 +1,68 @@
 //! `Dataset.load` and Dataset methods.
 //!
-//! A CSV file with a header row, parsed by the `csv` crate. A column is numeric when its
-//! field in the first data row parses as a number; its values become one f32 tensor in the
-//! `tensor` zone (an empty field is NaN, a missing value). Other columns keep their text.
-//! Errors name the path and, for a bad row, its line.
+//! A CSV file with a header row, split into records by `csv_core` (quoted fields, `""`
+//! escapes, `\r\n`, a UTF-8 byte-order mark). Every buffer the load needs — the input, the
+//! record being read, the columns being built — is an `io` zone buffer (M8): each growth is
+//! charged first, so `--max-memory` stops it, and reserved fallibly, so the system refusing
+//! memory stops it too. A huge or endless file (`/dev/zero`) is then an out-of-memory error
+//! (exit 3), never an abort.
+//!
+//! A column is numeric when its field in the first data row parses as a number; its values
+//! become one f32 tensor in the `tensor` zone (an empty field is NaN, a missing value).
+//! Every column keeps its fields' text, so `row(i)` gives them as they are in the file. A
+//! column of whole numbers that an f32 cannot all hold exactly (16777217) gets no tensor:
+//! `column()` refuses it rather than hand out other numbers than the file's (SPEC §9 makes
+//! such columns int64 later). Errors name the path and, for a bad row, its line.
 
 use super::stream::reason;
 use super::tensor::new_tensor;
 use super::{arg, bad_operand, int_arg, NativeCx};
 use crate::error::{fail, Fallible};
-use crate::format::write_f32;
 use stark_runtime::tensor_pool::TensorBuf;
-use stark_runtime::{Column, DatasetBody, MapBody, MapKey, ObjKind, ObjRef, Value};
+use stark_runtime::{
+    BufferCharge, Column, DatasetBody, FieldTexts, Heap, MapBody, MapKey, ObjKind, ObjRef, Value,
+    Zone,
+};
+use std::io::Read;
+
+/// Bytes read from the file at a time.
+const INPUT_BYTES: usize = 64 << 10;
 
 enum Building {
-    Numeric(Vec<f32>),
-    Text(Vec<Box<str>>),
+    Numeric {
+        values: Vec<f32>,
+        fields: FieldTexts,
+        /// Every field so far is a whole number (or missing).
+        whole: bool,
+        /// The first whole number an f32 would round: its row and line.
+        inexact: Option<(usize, u64)>,
+    },
+    Text(FieldTexts),
 }
 
-fn parse_number(field: &[u8]) -> Option<f32> {
-    let s = std::str::from_utf8(field).ok()?.trim();
+impl Building {
+    fn numeric() -> Building {
+        Building::Numeric {
+            values: Vec::new(),
+            fields: FieldTexts::default(),
+            whole: true,
+            inexact: None,
+        }
+    }
+}
+
+fn parse_number(field: &str) -> Option<f32> {
+    let s = field.trim();
     if s.is_empty() {
         return Some(f32::NAN);
     }
     s.parse::<f32>().ok()
+}
+
+/// Whether `n` survives the round trip through f32 (every whole number up to 2^24 does;
+/// 16777217 does not).
+fn f32_holds(n: i64) -> bool {
+    (n as f32) as i128 == n as i128
 }
 
 /// Header names made unique as pandas does: a repeated `x` becomes `x.1`, `x.2`, … (skipping
@@ -49,92 +88,219 @@ fn unique_names(headers: impl Iterator<Item = String>) -> Vec<String> {
         .collect()
 }
 
-/// Reads `path` into columns: (names, rows, columns).
-fn read_csv(path: &str) -> Result<(Vec<String>, usize, Vec<Building>), String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot load \"{path}\": {}", reason(&e)))?;
-    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(format!("cannot load \"{path}\": it is a directory"));
-    }
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .buffer_capacity(1 << 20)
-        .from_reader(file);
-    let describe = |e: &csv::Error| -> String {
-        match e.kind() {
-            csv::ErrorKind::UnequalLengths {
-                pos,
-                expected_len,
-                len,
-            } => {
-                let line = pos.as_ref().map(|p| p.line()).unwrap_or(0);
-                format!("{path}:{line}: expected {expected_len} fields, found {len}")
-            }
-            csv::ErrorKind::Io(io) => format!("cannot load \"{path}\": {}", reason(io)),
-            csv::ErrorKind::Utf8 { pos, .. } => {
-                let line = pos.as_ref().map(|p| p.line()).unwrap_or(0);
-                format!("{path}:{line}: the row is not valid UTF-8")
-            }
-            _ => format!("cannot load \"{path}\": {e}"),
+/// The file's records, one at a time, in buffers charged to the `io` zone.
+struct Records<'p> {
+    path: &'p str,
+    file: std::fs::File,
+    /// `input[start..end]` is read but not yet parsed.
+    input: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    core: csv_core::Reader,
+    /// The record last read: its fields end to end, and where each ends (both kept as long
+    /// as their capacity, since `csv_core` writes into slices).
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    fields: usize,
+    /// The line the record last read starts on.
+    line: u64,
+}
+
+impl<'p> Records<'p> {
+    fn open(path: &'p str, heap: &mut Heap, charge: &mut BufferCharge) -> Fallible<Records<'p>> {
+        let file = std::fs::File::open(path)
+            .or_else(|e| fail(format!("cannot load \"{path}\": {}", reason(&e))))?;
+        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+            return fail(format!("cannot load \"{path}\": it is a directory"));
         }
-    };
-    let headers = rdr.headers().map_err(|e| describe(&e))?.clone();
-    if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
-        return Err(format!(
+        let mut input = Vec::new();
+        charge.grow(heap, &mut input, INPUT_BYTES)?;
+        input.resize(input.capacity(), 0);
+        Ok(Records {
+            path,
+            file,
+            input,
+            start: 0,
+            end: 0,
+            eof: false,
+            core: csv_core::Reader::new(),
+            out: Vec::new(),
+            ends: Vec::new(),
+            fields: 0,
+            line: 1,
+        })
+    }
+
+    /// Bytes of the buffers (what their charge was).
+    fn bytes(&self) -> u64 {
+        (self.input.capacity() + self.out.capacity() + self.ends.capacity() * 8) as u64
+    }
+
+    fn fill(&mut self) -> Fallible<()> {
+        loop {
+            match self.file.read(&mut self.input) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end = n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return fail(format!("cannot load \"{}\": {}", self.path, reason(&e))),
+            }
+            self.start = 0;
+            if self.eof {
+                self.end = 0;
+            }
+            return Ok(());
+        }
+    }
+
+    /// Reads the next record; false at the end of the file.
+    fn next(&mut self, heap: &mut Heap, charge: &mut BufferCharge) -> Fallible<bool> {
+        use csv_core::ReadRecordResult::*;
+        self.line = self.core.line();
+        let (mut outlen, mut endlen) = (0, 0);
+        loop {
+            if self.start == self.end && !self.eof {
+                self.fill()?;
+            }
+            // Empty input tells `csv_core` the file has ended.
+            let (res, nin, nout, nend) = self.core.read_record(
+                &self.input[self.start..self.end],
+                &mut self.out[outlen..],
+                &mut self.ends[endlen..],
+            );
+            self.start += nin;
+            outlen += nout;
+            endlen += nend;
+            match res {
+                InputEmpty => continue,
+                OutputFull => {
+                    charge.grow(heap, &mut self.out, 1)?;
+                    self.out.resize(self.out.capacity(), 0);
+                }
+                OutputEndsFull => {
+                    charge.grow(heap, &mut self.ends, 1)?;
+                    self.ends.resize(self.ends.capacity(), 0);
+                }
+                Record => {
+                    self.fields = endlen;
+                    return Ok(true);
+                }
+                End => return Ok(false),
+            }
+        }
+    }
+
+    /// Field `i` of the record last read, checked as UTF-8.
+    fn field(&self, i: usize) -> Fallible<&str> {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        std::str::from_utf8(&self.out[start..self.ends[i]]).or_else(|_| {
+            fail(format!(
+                "{}:{}: the row is not valid UTF-8",
+                self.path, self.line
+            ))
+        })
+    }
+}
+
+/// Appends `text` to `fields`, charging the growth.
+fn push_field(
+    heap: &mut Heap,
+    charge: &mut BufferCharge,
+    fields: &mut FieldTexts,
+    text: &str,
+) -> Fallible<()> {
+    charge.grow(heap, &mut fields.text, text.len())?;
+    fields.text.push_str(text);
+    charge.grow(heap, &mut fields.ends, 1)?;
+    fields.ends.push(fields.text.len());
+    Ok(())
+}
+
+/// Reads `path` into columns: (names, rows, columns). Every buffer is charged to `charge`.
+fn read_csv(
+    heap: &mut Heap,
+    charge: &mut BufferCharge,
+    path: &str,
+) -> Fallible<(Vec<String>, usize, Vec<Building>)> {
+    let mut rec = Records::open(path, heap, charge)?;
+    let read = read_columns(heap, charge, &mut rec);
+    // The input and record buffers go with `rec`.
+    charge.refund(heap, rec.bytes());
+    read
+}
+
+fn read_columns(
+    heap: &mut Heap,
+    charge: &mut BufferCharge,
+    rec: &mut Records<'_>,
+) -> Fallible<(Vec<String>, usize, Vec<Building>)> {
+    let path = rec.path;
+    if !rec.next(heap, charge)? || (rec.fields == 1 && rec.field(0)?.is_empty()) {
+        return fail(format!(
             "cannot load \"{path}\": the file is empty (expected a header row)"
         ));
     }
-    let names = unique_names(headers.iter().map(|h| h.trim().to_string()));
+    let headers = (0..rec.fields)
+        .map(|i| rec.field(i).map(|h| h.trim().to_string()))
+        .collect::<Fallible<Vec<String>>>()?;
+    let names = unique_names(headers.into_iter());
     let mut columns: Vec<Building> = Vec::new();
-    let mut record = csv::ByteRecord::new();
     let mut rows = 0usize;
-    loop {
-        match rdr.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(describe(&e)),
+    while rec.next(heap, charge)? {
+        let line = rec.line;
+        if rec.fields != names.len() {
+            return fail(format!(
+                "{path}:{line}: expected {} fields, found {}",
+                names.len(),
+                rec.fields
+            ));
         }
-        let line = || record.position().map(|p| p.line()).unwrap_or(0);
         if rows == 0 {
             // The first data row decides which columns are numeric.
-            columns = record
-                .iter()
-                .map(|f| match parse_number(f) {
-                    Some(x) if !x.is_nan() => Building::Numeric(vec![x]),
-                    _ => Building::Text(vec![String::from_utf8_lossy(f).into()]),
-                })
-                .collect();
-        } else {
-            for (i, (col, f)) in columns.iter_mut().zip(record.iter()).enumerate() {
-                match col {
-                    Building::Numeric(v) => match parse_number(f) {
-                        Some(x) => v.push(x),
-                        None => {
-                            return Err(format!(
-                                "{path}:{}: column \"{}\": cannot parse \"{}\" as a number",
-                                line(),
-                                names[i],
-                                String::from_utf8_lossy(f)
-                            ))
+            for i in 0..rec.fields {
+                columns.push(match parse_number(rec.field(i)?) {
+                    Some(x) if !x.is_nan() => Building::numeric(),
+                    _ => Building::Text(FieldTexts::default()),
+                });
+            }
+        }
+        for (i, col) in columns.iter_mut().enumerate() {
+            let text = rec.field(i)?;
+            match col {
+                Building::Numeric {
+                    values,
+                    fields,
+                    whole,
+                    inexact,
+                } => {
+                    let Some(x) = parse_number(text) else {
+                        return fail(format!(
+                            "{path}:{line}: column \"{}\": cannot parse \"{text}\" as a number",
+                            names[i]
+                        ));
+                    };
+                    let t = text.trim();
+                    if !t.is_empty() {
+                        match t.parse::<i64>() {
+                            Ok(n) if inexact.is_none() && !f32_holds(n) => {
+                                *inexact = Some((rows, line))
+                            }
+                            Ok(_) => {}
+                            Err(_) => *whole = false,
                         }
-                    },
-                    Building::Text(v) => match std::str::from_utf8(f) {
-                        Ok(s) => v.push(s.into()),
-                        Err(_) => {
-                            return Err(format!("{path}:{}: the row is not valid UTF-8", line()))
-                        }
-                    },
+                    }
+                    charge.grow(heap, values, 1)?;
+                    values.push(x);
+                    push_field(heap, charge, fields, text)?;
                 }
+                Building::Text(fields) => push_field(heap, charge, fields, text)?,
             }
         }
         rows += 1;
     }
     if rows == 0 {
         // No data: every column is an empty numeric one.
-        columns = names
-            .iter()
-            .map(|_| Building::Numeric(Vec::new()))
-            .collect();
+        columns = names.iter().map(|_| Building::numeric()).collect();
     }
     Ok((names, rows, columns))
 }
@@ -144,20 +310,39 @@ pub(crate) fn load(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
         Value::Obj(o) if o.kind() == ObjKind::Str => o.as_str().to_string(),
         _ => return Err(bad_operand(0, "String")),
     };
-    let (names, rows, built) = match read_csv(&path) {
-        Ok(r) => r,
-        Err(message) => return fail(message),
-    };
+    let mut charge = BufferCharge::new(Zone::Io);
+    let loaded = build(cx, &mut charge, path);
+    charge.refund_all(cx.heap);
+    loaded
+}
+
+/// `read_csv`, then the columns' tensors and the dataset object.
+fn build(cx: &mut NativeCx<'_>, charge: &mut BufferCharge, path: String) -> Fallible<Value> {
+    let (names, rows, built) = read_csv(cx.heap, charge, &path)?;
     let mut columns: Vec<(String, Column)> = Vec::with_capacity(names.len());
     for (name, b) in names.into_iter().zip(built) {
         let c = match b {
-            Building::Numeric(v) => {
-                let Some(buf) = TensorBuf::from_slice(&v) else {
-                    release_columns(cx, columns);
-                    return fail(format!("out of memory loading \"{path}\""));
+            Building::Numeric {
+                fields,
+                whole: true,
+                inexact: Some(inexact),
+                ..
+            } => Column::Whole { fields, inexact },
+            Building::Numeric { values, fields, .. } => {
+                let made = match TensorBuf::from_slice(&values) {
+                    Some(buf) => new_tensor(cx, vec![values.len()], buf),
+                    None => Err(stark_runtime::OutOfMemory {
+                        requested: (values.len() * 4) as u64,
+                        live: cx.heap.live_bytes(),
+                        limit: None,
+                        quota: false,
+                    }
+                    .into()),
                 };
-                match new_tensor(cx, vec![v.len()], buf) {
-                    Ok(Value::Obj(t)) => Column::Numeric(t),
+                // The values now live in the tensor (charged to its zone).
+                charge.refund(cx.heap, (values.capacity() * 4) as u64);
+                match made {
+                    Ok(Value::Obj(tensor)) => Column::Numeric { tensor, fields },
                     Ok(_) => unreachable!("new_tensor returns an object"),
                     Err(e) => {
                         release_columns(cx, columns);
@@ -165,7 +350,7 @@ pub(crate) fn load(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
                     }
                 }
             }
-            Building::Text(v) => Column::Text(v),
+            Building::Text(fields) => Column::Text(fields),
         };
         columns.push((name, c));
     }
@@ -174,12 +359,14 @@ pub(crate) fn load(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
         rows,
         columns,
     };
+    // The fields' text is the dataset's now: it is charged for it.
+    charge.refund(cx.heap, charge.bytes());
     Ok(Value::Obj(cx.heap.alloc_dataset(body)?))
 }
 
 fn release_columns(cx: &mut NativeCx<'_>, columns: Vec<(String, Column)>) {
     for (_, c) in columns {
-        if let Column::Numeric(t) = c {
+        if let Some(t) = c.tensor() {
             cx.heap.decref_obj(t);
         }
     }
@@ -215,10 +402,17 @@ pub(crate) fn column(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     };
     let body = d.dataset();
     match body.columns.iter().find(|(n, _)| n == name.as_str()) {
-        Some((_, Column::Numeric(t))) => {
-            cx.heap.incref(Value::Obj(*t));
-            Ok(Value::Obj(*t))
+        Some((_, Column::Numeric { tensor, .. })) => {
+            cx.heap.incref(Value::Obj(*tensor));
+            Ok(Value::Obj(*tensor))
         }
+        Some((_, Column::Whole { fields, inexact })) => fail(format!(
+            "column \"{}\" of \"{}\" holds whole numbers that float32 cannot represent exactly ({} on line {})",
+            name.as_str(),
+            body.path,
+            fields.get(inexact.0).trim(),
+            inexact.1
+        )),
         Some((_, Column::Text(_))) => fail(format!(
             "column \"{}\" of \"{}\" is not numeric (it holds text)",
             name.as_str(),
@@ -236,7 +430,7 @@ pub(crate) fn column(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     }
 }
 
-/// `row(i)`: column name → the field's text (numbers as a Float prints them).
+/// `row(i)`: column name → the field's text, as it is in the file (SPEC §9).
 pub(crate) fn row(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let d = dataset_arg(a)?;
     let i = int_arg(a, 1)?;
@@ -251,21 +445,7 @@ pub(crate) fn row(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let mut map = MapBody::default();
     map.reserve(body.columns.len());
     for (name, c) in &body.columns {
-        let text = match c {
-            Column::Numeric(t) => {
-                let x = t.tensor().data()[i];
-                // Whole numbers read back as they were written in a CSV ("25", not "25.0").
-                if x.fract() == 0.0 && x.abs() < 16_777_216.0 {
-                    format!("{}", x as i64)
-                } else {
-                    let mut s = String::new();
-                    write_f32(&mut s, x);
-                    s
-                }
-            }
-            Column::Text(v) => v[i].to_string(),
-        };
-        let v = Value::Obj(cx.heap.alloc_str(text)?);
+        let v = Value::Obj(cx.heap.alloc_str(c.fields().get(i))?);
         if let Some(old) = map.insert(MapKey::Str(name.as_str().into()), v) {
             // Names are unique (`unique_names`); kept for safety.
             cx.heap.decref(old);

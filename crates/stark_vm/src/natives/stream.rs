@@ -5,7 +5,7 @@
 use super::{arg, bad_operand, NativeCx};
 use crate::error::{fail, Fallible, Fault};
 use stark_runtime::data::STREAM_BUFFER_BYTES;
-use stark_runtime::{Heap, ObjKind, ObjRef, StreamBody, StreamMode, Value};
+use stark_runtime::{BufferCharge, Heap, ObjKind, ObjRef, StreamBody, StreamMode, Value, Zone};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 
@@ -116,11 +116,14 @@ fn reader(s: &mut StreamBody) -> Fallible<&mut BufReader<File>> {
 
 /// Reads up to and including the next `\n` (`line`) or to the end of the file into `out`.
 ///
-/// The text is charged only when it becomes a string, so `--max-memory` (or a quota) is
-/// checked as it grows: a huge file or an endless one (`/dev/zero`) is then an out-of-memory
-/// failure rather than the OS killing the program.
+/// `out` is a reader buffer of the `io` zone (M8): each growth is charged to `charge`
+/// first, so `--max-memory` (or a quota) is checked as it grows, and reserved fallibly, so
+/// the system refusing memory is an error too. A huge file or an endless one (`/dev/zero`)
+/// is then an out-of-memory failure (exit 3) rather than an abort or the OS killing the
+/// program.
 fn read_capped(
-    heap: &Heap,
+    heap: &mut Heap,
+    charge: &mut BufferCharge,
     r: &mut BufReader<File>,
     out: &mut Vec<u8>,
     line: bool,
@@ -141,7 +144,7 @@ fn read_capped(
             Some(i) => (i + 1, true),
             None => (chunk.len(), false),
         };
-        heap.check_room((out.len() + take) as u64)?;
+        charge.grow(heap, out, take)?;
         out.extend_from_slice(&chunk[..take]);
         r.consume(take);
         if done {
@@ -154,7 +157,11 @@ fn read_capped(
 fn read_text(cx: &mut NativeCx<'_>, obj: ObjRef, line: bool) -> Fallible<Option<String>> {
     let s = obj.stream_mut();
     let mut bytes = Vec::new();
-    match read_capped(cx.heap, reader(s)?, &mut bytes, line) {
+    let mut charge = BufferCharge::new(Zone::Io);
+    let read = read_capped(cx.heap, &mut charge, reader(s)?, &mut bytes, line);
+    // The buffer becomes the string's text, which the string is charged for.
+    charge.refund_all(cx.heap);
+    match read {
         Ok(()) => {}
         Err(Fault::Error(why)) => return fail(format!("cannot read from \"{}\": {why}", s.path)),
         Err(e) => return Err(e),

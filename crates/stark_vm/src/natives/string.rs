@@ -12,7 +12,7 @@ pub(crate) fn concat(heap: &mut Heap, a: &str, b: &str) -> Result<ObjRef, Fault>
             .len()
             .checked_add(b.len())
             .ok_or_else(|| too_big(usize::MAX))?;
-        s.try_reserve_exact(len).map_err(|_| too_big(len))?;
+        stark_runtime::sysalloc::fallible(|| s.try_reserve_exact(len)).map_err(|_| too_big(len))?;
         s.push_str(a);
         s.push_str(b);
         Ok(())

@@ -685,7 +685,12 @@ fn max_memory_is_an_out_of_memory_exit() {
         },
     );
     match o.result {
-        Err(VmExit::OutOfMemory(msg)) => assert!(msg.contains("1048576"), "{msg}"),
+        Err(VmExit::OutOfMemory(e)) => {
+            assert!(e.message.contains("1048576"), "{e:?}");
+            // Located like any runtime error: the failing instruction's frame.
+            assert_eq!(e.trace.len(), 1, "{e:?}");
+            assert_eq!(e.trace[0].function, "main");
+        }
         other => panic!("expected out of memory, got {other:?}"),
     }
 }
