@@ -183,6 +183,9 @@ pub fn execute(cmd: Cmd) -> u8 {
             if let Some(t) = &trace_file {
                 t.borrow_mut().finish();
             }
+            // `exit(code)` ends the program where it is, like Rust's `process::exit`: the
+            // frames' owners are not released, so the leak check is for a `main` that returned.
+            let returned = result.is_ok();
             let code = match result {
                 Ok(()) => EXIT_OK,
                 Err(stark_vm::VmExit::Exit(code)) => code.clamp(0, 255) as u8,
@@ -199,7 +202,7 @@ pub fn execute(cmd: Cmd) -> u8 {
             if mem_report {
                 eprint!("{}", vm.mem_report());
             }
-            if code == EXIT_OK && std::env::var_os("STARK_CHECK_LEAKS").is_some() {
+            if returned && std::env::var_os("STARK_CHECK_LEAKS").is_some() {
                 let live = vm.live_objects();
                 if live != 0 {
                     eprintln!("leak check: {live} object(s) still live after main returned");
