@@ -2,6 +2,8 @@
 //! checked AST, the RC optimisation pass, scalar optimisations (`opt`), and the printer
 //! behind `stark ir`.
 
+#![forbid(unsafe_code)]
+
 pub mod instr;
 mod lower;
 pub mod native;

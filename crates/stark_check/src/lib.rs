@@ -3,6 +3,8 @@
 //! `check` runs item collection (`collect`), then types every function body (`expr`,
 //! `call`, `stmt`), recording what lowering needs in `Checked`.
 
+#![forbid(unsafe_code)]
+
 mod arena;
 mod call;
 mod checker;

@@ -1,5 +1,8 @@
 //! The `stark` command: `run`, `check` and `ir` (SPEC §1).
 
+// Memory safety lives in the runtime and the VM; the command itself needs no `unsafe`.
+#![forbid(unsafe_code)]
+
 // `eprintln!` panics when stderr is a closed pipe (`stark check f 2>&1 | head -1`); a
 // diagnostic nobody reads is no reason to crash, so writes to stderr ignore errors.
 macro_rules! eprintln {

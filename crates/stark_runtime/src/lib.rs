@@ -4,6 +4,9 @@
 //!
 //! The heap's invariants (I1–I7) are written at the top of `heap.rs`.
 
+// Every `unsafe` block names the invariant it relies on (`// SAFETY:`).
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 pub mod actor;
 pub mod arena;
 pub mod collector;

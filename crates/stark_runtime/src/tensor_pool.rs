@@ -84,6 +84,7 @@ pub struct TensorBuf {
 
 // SAFETY: a TensorBuf owns its allocation exclusively, like a Vec<f32>.
 unsafe impl Send for TensorBuf {}
+// SAFETY: as for Vec<f32>: shared references only read the elements.
 unsafe impl Sync for TensorBuf {}
 
 impl TensorBuf {

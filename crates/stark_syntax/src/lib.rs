@@ -1,6 +1,8 @@
 //! STARK's front end: spans, diagnostics, the lexer (with indentation), and the
 //! recursive-descent parser that builds the AST.
 
+#![forbid(unsafe_code)]
+
 pub mod ast;
 pub mod diagnostic;
 pub mod lexer;

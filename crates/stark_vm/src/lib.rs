@@ -3,6 +3,9 @@
 //! deterministic with destructors run before an object's fields go (M3), and every failure
 //! is a `VmExit`, never a panic.
 
+// Every `unsafe` block names the invariant it relies on (`// SAFETY:`).
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 mod actor;
 mod arith;
 mod call;
