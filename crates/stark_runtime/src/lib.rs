@@ -9,6 +9,7 @@
 
 pub mod actor;
 pub mod arena;
+mod check;
 pub mod collector;
 pub mod containers;
 pub mod cycle;

@@ -356,3 +356,41 @@ fn buffer_charge_is_checked_counted_and_refunded() {
     assert_eq!(heap.live_bytes(), 0);
     assert!(heap.peak_bytes() >= 3_000);
 }
+
+#[test]
+fn heap_checker_accepts_a_sound_heap_and_names_what_is_broken() {
+    let mut heap = Heap::new(None);
+    // The list takes over the string's one reference; the test keeps its own to the list.
+    let s = heap.alloc_str("shared").unwrap();
+    let list = heap.alloc_list(vec![Value::Obj(s), Value::Int(1)]).unwrap();
+    let w = heap.alloc_weak(list).unwrap();
+    assert_eq!(heap.check_heap(), Ok(()));
+
+    // A reference stored without its count: the string is held twice, counted once.
+    heap.list_push(list, Value::Obj(s)).unwrap();
+    let err = heap.check_heap().unwrap_err();
+    assert!(err.contains("strong count of 1 but 2 references"), "{err}");
+    heap.incref(Value::Obj(s));
+    assert_eq!(heap.check_heap(), Ok(()));
+
+    // A weak count that disagrees with the weak references.
+    let h = list.header();
+    h.weak.set(2);
+    assert!(heap
+        .check_heap()
+        .unwrap_err()
+        .contains("weak count of 2 but 1"));
+    h.weak.set(1);
+
+    // A zone counter that disagrees with its allocations.
+    heap.zones[Zone::Global.index()].live_bytes += 8;
+    assert!(heap.check_heap().unwrap_err().contains("zone global"));
+    heap.zones[Zone::Global.index()].live_bytes -= 8;
+    assert_eq!(heap.check_heap(), Ok(()));
+
+    heap.decref(Value::Obj(w));
+    heap.decref(Value::Obj(list));
+    heap.drain_pending();
+    assert_eq!(heap.live_objects(), 0);
+    assert_eq!(heap.check_heap(), Ok(()));
+}

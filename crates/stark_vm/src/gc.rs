@@ -47,6 +47,7 @@ impl<'m> Vm<'m> {
             self.heap.trace_phase("sweep", sweep, Instant::now(), 0);
             let pause = start.elapsed().as_micros() as u64;
             self.heap.record_collection(None, freed, bytes, pause);
+            self.heap_checkpoint("after a background collection")?;
         } else {
             self.heap.record_pause(start.elapsed().as_micros() as u64);
         }

@@ -87,6 +87,7 @@ impl<'m> Vm<'m> {
         let pause_us = start.elapsed().as_micros() as u64;
         self.heap
             .record_collection(zone, freed, freed_bytes, pause_us);
+        self.heap_checkpoint("after Memory.collect()")?;
         Ok(Value::Int(freed as i64))
     }
 }

@@ -82,7 +82,6 @@ pub struct Vm<'m> {
     /// The immortal argument list `Native::ArgsView` returns (allocated on first use, or up
     /// front by `run_main`), freed with the constants.
     pub(crate) argv: Option<stark_runtime::ObjRef>,
-    /// The frame index that opened each open arena, innermost last (`gc.rs`).
     /// Frames that opened the open arenas, innermost last, with each arena's name
     /// (an index into `module.strings`).
     pub(crate) arena_frames: Vec<(usize, u32)>,
@@ -94,6 +93,8 @@ pub struct Vm<'m> {
     pub(crate) owns_pool: bool,
     /// In an actor spawned `with quota=N`: N and the function's name (M15).
     pub(crate) quota: Option<(u64, String)>,
+    /// `STARK_CHECK_HEAP=1`: the heap checker runs after every collection and at the end.
+    pub(crate) check_heap: bool,
 }
 
 impl<'m> Vm<'m> {
@@ -133,7 +134,21 @@ impl<'m> Vm<'m> {
             actors: None,
             owns_pool: false,
             quota: None,
+            check_heap: std::env::var_os("STARK_CHECK_HEAP").is_some_and(|v| v == "1"),
         }
+    }
+
+    /// `STARK_CHECK_HEAP=1`: validates the heap's invariants (`Heap::check_heap`) at a
+    /// point where nothing is half-built; a broken one ends the run as an internal error.
+    pub(crate) fn heap_checkpoint(&mut self, when: &str) -> Result<(), VmExit> {
+        if !self.check_heap {
+            return Ok(());
+        }
+        self.heap.check_heap().map_err(|e| {
+            VmExit::RuntimeError(RuntimeError::unlocated(format!(
+                "internal error: heap check {when}: {e}"
+            )))
+        })
     }
 
     /// Sends program output to `sink` instead of stdout (tests, embedding).
@@ -194,7 +209,8 @@ impl<'m> Vm<'m> {
             if self.heap.live_objects() > self.live_constants() {
                 self.collect_cycles(None)?;
             }
-            self.release_constants()
+            self.release_constants()?;
+            self.heap_checkpoint("at the end of the run")
         });
         // The run ends when every actor has (SPEC §2): their output is part of it.
         let oom = self.finish_actors(result.is_ok());
