@@ -40,7 +40,10 @@ pub fn check_arenas(program: &Program, ck: &Checked) -> Vec<Diagnostic> {
         aliases: HashSet::new(),
         diags: Vec::new(),
     };
-    for info in &ck.functions {
+    for (func, info) in ck.functions.iter().enumerate() {
+        if ck.failed.contains(&(func as FuncId)) {
+            continue;
+        }
         let decl: &FnDecl = match (&program.items[info.item], info.method) {
             (Item::Fn(f), None) => f,
             (Item::Struct(s), Some(m)) => &s.methods[m],

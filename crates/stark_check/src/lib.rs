@@ -33,13 +33,16 @@ pub fn check(program: &Program) -> (Checked, Vec<Diagnostic>) {
     checker.collect_items();
     checker.check_bodies();
     let (mut checked, mut diags) = checker.finish();
-    if diags.is_empty() {
-        let (move_diags, escaping) = moves::check_moves(program, &checked);
-        diags = move_diags;
+    // The memory rules run on every function that type-checked (`Checked::failed`), so one
+    // `stark check` reports a type error in one function and a use-after-move in another.
+    let (move_diags, escaping) = moves::check_moves(program, &checked);
+    let typed = diags.is_empty();
+    diags.extend(move_diags);
+    if typed {
         checked.stack_allocs = escape::stack_allocations(&checked, &escaping);
         checked.escaping_locals = escaping.escaping;
-        diags.extend(arena::check_arenas(program, &checked));
-        diags.sort_by_key(|d| (d.primary.span.start, d.primary.span.end));
     }
+    diags.extend(arena::check_arenas(program, &checked));
+    diags.sort_by_key(|d| (d.primary.span.start, d.primary.span.end));
     (checked, diags)
 }

@@ -103,7 +103,10 @@ pub fn check_moves(program: &Program, ck: &Checked) -> (Vec<Diagnostic>, Escapes
         arg_moves: HashMap::new(),
         borrow_hints: Vec::new(),
     };
-    for info in &ck.functions {
+    for (func, info) in ck.functions.iter().enumerate() {
+        if ck.failed.contains(&(func as FuncId)) {
+            continue;
+        }
         let decl: &FnDecl = match (&program.items[info.item], info.method) {
             (Item::Fn(f), None) => f,
             (Item::Struct(s), Some(m)) => &s.methods[m],
@@ -214,6 +217,10 @@ impl MoveChecker<'_> {
         for (index, callees) in std::mem::take(&mut self.borrow_hints) {
             let mut hints: Vec<String> = Vec::new();
             for (func, i) in callees {
+                // A callee whose body was not checked cannot be said to only read.
+                if self.ck.failed.contains(&func) {
+                    continue;
+                }
                 let info = &self.ck.functions[func as usize];
                 let Some(p) = info.params.get(i) else {
                     continue;

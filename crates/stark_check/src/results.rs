@@ -188,6 +188,10 @@ pub struct Checked {
     /// checker's escape set). An immutable binding outside it keeps the same object from
     /// its `let` to the end of its scope.
     pub escaping_locals: std::collections::HashSet<LocalId>,
+    /// Functions (by `FuncId`) whose body had a syntax or type error: the memory rules
+    /// (moves, borrows, arenas) are checked only on the others, so each mistake is
+    /// reported once and never through a cascade.
+    pub failed: std::collections::HashSet<FuncId>,
 }
 
 impl Checked {

@@ -19,6 +19,13 @@ impl Checker<'_> {
                 (Item::Struct(s), Some(m)) => &s.methods[m],
                 _ => continue,
             };
+            if decl.broken {
+                // Its syntax error was reported; what is left of the body may refer to
+                // the lines that were skipped.
+                self.out.failed.insert(func as FuncId);
+                continue;
+            }
+            let diags_before = self.diags.len();
             self.cur_fn = func as FuncId;
             self.scopes = vec![HashMap::new()];
             self.loop_depth = 0;
@@ -47,6 +54,9 @@ impl Checker<'_> {
                 );
             }
             self.scopes.clear();
+            if self.diags.len() > diags_before {
+                self.out.failed.insert(func as FuncId);
+            }
         }
         for (index, item) in program.items.iter().enumerate() {
             if let Item::Const(c) = item {

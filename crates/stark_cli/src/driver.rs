@@ -49,14 +49,22 @@ fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
         Some(rest) => rest.to_owned(),
         None => source,
     };
-    let (program, diags) = stark_syntax::parse(&source);
-    if !diags.is_empty() {
-        render::diagnostics(display, &source, &diags);
+    let (program, syntax) = stark_syntax::parse(&source);
+    if !syntax.is_empty() && !program.items_intact {
+        // A broken item or signature: checking the rest would report what its absence
+        // causes (an unknown function, say), not the user's mistakes.
+        render::diagnostics(display, &source, &syntax);
         return Err(EXIT_COMPILE);
     }
+    // Syntax errors inside function bodies leave every other function checkable: one run
+    // reports a syntax error in one function, a type error in a second and a use after a
+    // move in a third, each once.
     let (checked, diags) = stark_check::check(&program);
-    if !diags.is_empty() {
-        render::diagnostics(display, &source, &diags);
+    if !syntax.is_empty() || !diags.is_empty() {
+        let mut all = syntax;
+        all.extend(diags);
+        all.sort_by_key(|d| (d.primary.span.start, d.primary.span.end));
+        render::diagnostics(display, &source, &all);
         return Err(EXIT_COMPILE);
     }
     // `STARK_NO_OPT=1`: the naive RC insertion with no optimisation pass at all, for the

@@ -17,6 +17,9 @@ pub struct Program {
     pub items: Vec<Item>,
     /// One more than the largest `ExprId` handed out.
     pub expr_count: u32,
+    /// Every syntax error lies inside a function body that still parsed (`FnDecl::broken`):
+    /// every item, signature and struct is whole, so the other functions can be checked.
+    pub items_intact: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -36,6 +39,9 @@ pub struct FnDecl {
     pub is_destructor: bool,
     /// From `fn` to the end of the signature (the `:`), for diagnostics about the function.
     pub span: Span,
+    /// Its body had a syntax error (reported; the broken lines were skipped): the checker
+    /// does not check the body, whose remaining lines may refer to what was skipped.
+    pub broken: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

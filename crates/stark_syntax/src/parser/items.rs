@@ -108,7 +108,12 @@ impl Parser<'_> {
         };
         self.expect(&TokenKind::Colon, "`:` after the function signature")?;
         let span = start.to(self.prev_span);
+        let before = self.diags.len();
         let body = self.nested(|p| p.block_body())?;
+        // The body's broken lines were reported and skipped; the rest of the function, and
+        // every other function, can still be checked (`FnDecl::broken`).
+        let in_body = self.diags.len() - before;
+        self.body_diags += in_body;
         Ok(FnDecl {
             name,
             params,
@@ -116,6 +121,7 @@ impl Parser<'_> {
             body,
             is_destructor,
             span,
+            broken: in_body > 0,
         })
     }
 

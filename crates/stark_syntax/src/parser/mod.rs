@@ -28,6 +28,7 @@ pub fn parse_tokens(source: &str, tokens: &[Token]) -> (Program, Vec<Diagnostic>
     let program = Program {
         items,
         expr_count: parser.next_id,
+        items_intact: parser.diags.len() == parser.body_diags,
     };
     (program, parser.diags)
 }
@@ -53,6 +54,8 @@ pub(crate) struct Parser<'a> {
     eof: Token,
     /// Parsing an f-string hole: its end reads better as "`}`" than "end of file".
     in_fragment: bool,
+    /// Diagnostics reported inside function bodies that still parsed (`FnDecl::broken`).
+    body_diags: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -72,6 +75,7 @@ impl<'a> Parser<'a> {
                 span: Span::new(end, end),
             },
             in_fragment: false,
+            body_diags: 0,
         }
     }
 
