@@ -1,8 +1,10 @@
 //! No input may make `stark` panic, hang or crash (SPEC §1). Mutated versions of every test
-//! program go through the whole compiler in-process; hostile files go through the binary.
+//! program go through the whole compiler in-process, and the valid ones also run through the
+//! binary; hostile files go through the binary.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -159,17 +161,22 @@ fn compile(src: &str) -> bool {
     false
 }
 
-#[test]
-fn thousands_of_mutated_programs_compile_or_fail_cleanly() {
+const MUTANT_SEED: u64 = 0x5eed_cafe_f00d;
+const MUTANTS: usize = 4000;
+
+/// The same mutants on every run, so a failure reproduces: (iteration, source).
+fn mutants() -> impl Iterator<Item = (usize, String)> {
     let corpus = corpus();
     assert!(!corpus.is_empty(), "no seed programs found");
-    let mut rng = Rng(0x5eed_cafe_f00d);
-    let iterations = 4000;
+    let mut rng = Rng(MUTANT_SEED);
+    (0..MUTANTS).map(move |i| (i, mutate(&corpus[i % corpus.len()], &mut rng)))
+}
+
+#[test]
+fn thousands_of_mutated_programs_compile_or_fail_cleanly() {
     let mut panics = Vec::new();
     let mut valid = 0;
-    for i in 0..iterations {
-        let seed = &corpus[i % corpus.len()];
-        let src = mutate(seed, &mut rng);
+    for (i, src) in mutants() {
         let result = std::panic::catch_unwind(|| compile(&src));
         if matches!(result, Ok(true)) {
             valid += 1;
@@ -191,8 +198,101 @@ fn thousands_of_mutated_programs_compile_or_fail_cleanly() {
         panics.join("\n-----\n")
     );
     // Enough mutants stay valid that lowering and the optimiser are exercised too.
-    eprintln!("{valid} of {iterations} mutated programs were valid");
-    assert!(valid >= iterations / 20, "only {valid} valid mutants");
+    eprintln!("{valid} of {MUTANTS} mutated programs were valid");
+    assert!(valid >= MUTANTS / 20, "only {valid} valid mutants");
+}
+
+/// How many valid mutants are run; past it an evenly spaced sample, to bound the test's time.
+const MUTANTS_RUN: usize = 400;
+/// Long enough for every seed program; a mutant past it is killed (an endless loop is a valid
+/// program, so that alone is not a failure).
+const RUN_LIMIT: Duration = Duration::from_secs(3);
+const MAX_MEMORY: &str = "67108864";
+
+/// A mutated path could name any file on the machine, so programs that can write one are
+/// compiled above but never run.
+fn may_write_files(src: &str) -> bool {
+    src.contains("File") || src.contains("write_file")
+}
+
+/// Runs `stark run` on `path` with the leak check, under `--max-memory` and [`RUN_LIMIT`].
+/// Returns its exit status (`None` if it was killed for time) and stderr.
+fn run_bounded(path: &Path) -> (Option<std::process::ExitStatus>, String) {
+    let err_path = path.with_extension("stderr");
+    let err = std::fs::File::create(&err_path).expect("create stderr file");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stark"))
+        .args(["run", "--max-memory", MAX_MEMORY])
+        .arg(path)
+        // Data-reading seeds name their CSV files from the workspace root.
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env("STARK_CHECK_LEAKS", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(err)
+        .spawn()
+        .expect("start stark");
+    let deadline = Instant::now() + RUN_LIMIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for stark") {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let stderr = std::fs::read(&err_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&err_path);
+    (status, String::from_utf8_lossy(&stderr).into_owned())
+}
+
+#[test]
+fn valid_mutants_run_to_an_exit_status_of_the_spec() {
+    let runnable: Vec<(usize, String)> = mutants()
+        .filter(|(_, src)| !may_write_files(src))
+        .filter(|(_, src)| matches!(std::panic::catch_unwind(|| compile(src)), Ok(true)))
+        .collect();
+    let step = runnable.len().div_ceil(MUTANTS_RUN).max(1);
+    let dir = std::env::temp_dir().join(format!("stark-mutants-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut failures = Vec::new();
+    let (mut ran, mut killed) = (0, 0);
+    for (i, src) in runnable.iter().step_by(step) {
+        let path = dir.join(format!("m{i}.stark"));
+        std::fs::write(&path, src).unwrap();
+        let (status, stderr) = run_bounded(&path);
+        let _ = std::fs::remove_file(&path);
+        ran += 1;
+        let Some(status) = status else {
+            killed += 1;
+            continue;
+        };
+        let spec_exit = matches!(status.code(), Some(0..=3));
+        // A leak after `main` returned is exit 1 too, but it is the runtime's fault.
+        let broken = ["panicked", "internal error", "leak check:"]
+            .into_iter()
+            .find(|s| stderr.contains(s));
+        if !spec_exit || broken.is_some() {
+            failures.push(format!(
+                "mutant {i} ({status}):\n{src}\n--- stderr\n{stderr}"
+            ));
+        }
+    }
+    let _ = std::fs::remove_dir(&dir);
+    eprintln!(
+        "ran {ran} of {} valid mutants; {killed} killed after {RUN_LIMIT:?}",
+        runnable.len()
+    );
+    assert!(ran >= 50, "only {ran} mutants ran");
+    assert!(
+        failures.is_empty(),
+        "{} mutant(s) did not end with exit 0-3 cleanly:\n{}",
+        failures.len(),
+        failures.join("\n-----\n")
+    );
 }
 
 fn stark(args: &[&str]) -> std::process::Output {

@@ -16,10 +16,21 @@
 //! Every `run/` program and example also runs compiled without optimisations
 //! (`STARK_NO_OPT=1`) and must print the same: a differential check of the optimisers.
 //!
-//! `STARK_BLESS=1 cargo test --test ui` rewrites the expected files from the actual output.
+//! Every diagnostic code of `stark_syntax::codes` must show in some `compile_fail/*.stderr`
+//! (tests `codes/E0xxx`), and docs/diagnostics.md must list exactly those codes.
+//!
+//! Each program is its own test, named by its path without `.stark` (`run/arena_blocks`,
+//! `compile_fail/arena_escape`, `examples/hello`), so `cargo test -p stark_cli --test ui --
+//! arena` runs the programs whose name contains `arena`, in parallel.
+//!
+//! `STARK_BLESS=1 cargo test -p stark_cli --test ui` rewrites the expected files from the
+//! actual output.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitCode};
+
+use libtest_mimic::{Arguments, Failed, Trial};
 
 struct Case {
     path: PathBuf,
@@ -99,130 +110,212 @@ fn compare(
     }
 }
 
-#[test]
-fn ui() {
+/// Runs one program the way its folder says and returns every way it went wrong.
+fn run_case(root: &Path, case: &Case, bless: bool) -> Vec<String> {
+    let mut failures = Vec::new();
+    let rel = case
+        .path
+        .strip_prefix(root)
+        .unwrap_or(&case.path)
+        .to_string_lossy()
+        .into_owned();
+    let source = std::fs::read_to_string(&case.path).unwrap_or_default();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stark"));
+    cmd.current_dir(root).env("NO_COLOR", "1");
+    match case.mode {
+        Mode::Run | Mode::RunFail => {
+            cmd.arg("run").arg(&rel).env("STARK_CHECK_LEAKS", "1");
+            if let Some(args) = header(&source, "args:") {
+                cmd.args(args.split_whitespace());
+            }
+        }
+        Mode::CompileFail => {
+            cmd.arg("check").arg(&rel);
+        }
+        Mode::Ir => {
+            cmd.arg("ir").arg("--stats").arg(&rel);
+        }
+    }
+    let output = cmd.output().expect("run stark");
+    // The differential check of every optimisation: a `run/` program compiled without
+    // the RC optimisation and the bytecode optimiser must print the same and end the same
+    // way (leak check included). `// opt-dependent: why` exempts a program whose output
+    // measures an optimisation itself (an allocation count, a constant's count).
+    if case.mode == Mode::Run && header(&source, "opt-dependent:").is_none() {
+        let plain = cmd.env("STARK_NO_OPT", "1").output().expect("run stark");
+        if plain.stdout != output.stdout || plain.status.code() != output.status.code() {
+            failures.push(format!(
+                "{rel}: differs without optimisations (STARK_NO_OPT=1), exit {:?}\n--- optimised\n{}\n--- unoptimised\n{}{}",
+                plain.status.code(),
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&plain.stdout),
+                String::from_utf8_lossy(&plain.stderr),
+            ));
+        }
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let code = output.status.code().unwrap_or(-1);
+    let expected_code = header(&source, "exit:")
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(match case.mode {
+            Mode::Run | Mode::Ir => 0,
+            Mode::RunFail => 1,
+            Mode::CompileFail => 2,
+        });
+    if code != expected_code {
+        failures.push(format!(
+            "{rel}: exit status {code}, expected {expected_code}\nstderr:\n{stderr}"
+        ));
+        return failures;
+    }
+    if let Some(text) = header(&source, "error:") {
+        if !stderr.contains(&text) {
+            failures.push(format!(
+                "{rel}: stderr does not contain `{text}`\nstderr:\n{stderr}"
+            ));
+        }
+    }
+    let with = |ext: &str| case.path.with_extension(ext);
+    let (main, other) = match case.mode {
+        Mode::Run | Mode::Ir => (("stdout", &stdout), ("stderr", &stderr)),
+        Mode::RunFail | Mode::CompileFail => (("stderr", &stderr), ("stdout", &stdout)),
+    };
+    compare(&with(main.0), main.1, bless, &mut failures, main.0, &rel);
+    // The other stream is compared only where it says something or is expected to.
+    if !other.1.is_empty() || with(other.0).exists() {
+        compare(&with(other.0), other.1, bless, &mut failures, other.0, &rel);
+    }
+    failures
+}
+
+/// Codes no source file can produce, each with the test that covers it instead. Empty today:
+/// even E0009 (bad UTF-8) has `compile_fail/bad_utf8.stark`, a file with a Latin-1 byte.
+const CODES_WITHOUT_A_UI_TEST: &[(&str, &str)] = &[];
+
+/// The codes `stark_syntax::codes` defines, read from its source: the module holds bare
+/// constants, and a list kept by hand beside them is exactly what would fall behind.
+fn defined_codes(root: &Path) -> BTreeSet<String> {
+    let path = root.join("crates/stark_syntax/src/diagnostic.rs");
+    let source = std::fs::read_to_string(&path).expect("read the diagnostic codes");
+    let module = source
+        .split_once("pub mod codes")
+        .map(|(_, rest)| rest)
+        .expect("`pub mod codes` in diagnostic.rs");
+    module
+        .lines()
+        .filter(|l| l.trim_start().starts_with("pub const"))
+        .filter_map(|l| l.split('"').nth(1))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The codes in the first column of docs/diagnostics.md's table.
+fn documented_codes(root: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(root.join("docs/diagnostics.md")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.strip_prefix('|'))
+        .filter_map(|l| l.split('|').next())
+        .map(|c| c.trim().trim_matches('`').to_string())
+        .filter(|c| is_code(c))
+        .collect()
+}
+
+fn is_code(c: &str) -> bool {
+    c.len() == 5
+        && (c.starts_with('E') || c.starts_with('W'))
+        && c[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// One test per diagnostic code: some `compile_fail/*.stderr` shows it as the user sees it.
+fn code_trials(root: &Path) -> Vec<Trial> {
+    let defined = defined_codes(root);
+    let documented = documented_codes(root);
+    let mut stderrs = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(root.join("tests/ui/compile_fail")) {
+        for e in entries.flatten() {
+            if e.path().extension().is_some_and(|x| x == "stderr") {
+                stderrs.push(std::fs::read_to_string(e.path()).unwrap_or_default());
+            }
+        }
+    }
+    let mut trials = Vec::new();
+    for code in defined.union(&documented) {
+        let shown = format!(
+            "{}[{code}]",
+            if code.starts_with('W') {
+                "warning"
+            } else {
+                "error"
+            }
+        );
+        let covered = stderrs.iter().any(|s| s.contains(&shown));
+        let exempt = CODES_WITHOUT_A_UI_TEST.iter().any(|(c, _)| c == code);
+        let code = code.clone();
+        trials.push(Trial::test(format!("codes/{code}"), move || {
+            if covered || exempt {
+                Ok(())
+            } else {
+                Err(format!(
+                    "no tests/ui/compile_fail/*.stderr shows `{shown}`: add a program that \
+                     produces {code} (STARK_BLESS=1 writes its .stderr)"
+                )
+                .into())
+            }
+        }));
+    }
+    trials.push(Trial::test("codes/docs_list_every_code", move || {
+        let undocumented: Vec<_> = defined.difference(&documented).collect();
+        let unknown: Vec<_> = documented.difference(&defined).collect();
+        if undocumented.is_empty() && unknown.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "docs/diagnostics.md and stark_syntax::codes disagree: not in the docs {undocumented:?}, \
+                 not in the codes {unknown:?}"
+            )
+            .into())
+        }
+    }));
+    trials
+}
+
+fn main() -> ExitCode {
+    let mut args = Arguments::from_args();
+    // libtest honours RUST_TEST_THREADS; libtest-mimic reads only the flag.
+    if args.test_threads.is_none() {
+        args.test_threads = std::env::var("RUST_TEST_THREADS")
+            .ok()
+            .and_then(|n| n.parse().ok());
+    }
     let root = root();
     let mut cases = Vec::new();
     collect(&root.join("tests/ui"), None, &mut cases);
     collect(&root.join("examples"), Some(Mode::Run), &mut cases);
     assert!(cases.len() > 10, "found only {} UI tests", cases.len());
     let bless = std::env::var_os("STARK_BLESS").is_some();
-    let mut failures = Vec::new();
-    for case in &cases {
-        let rel = case
-            .path
-            .strip_prefix(&root)
-            .unwrap_or(&case.path)
-            .to_string_lossy()
-            .into_owned();
-        let source = std::fs::read_to_string(&case.path).unwrap_or_default();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stark"));
-        cmd.current_dir(&root).env("NO_COLOR", "1");
-        match case.mode {
-            Mode::Run | Mode::RunFail => {
-                cmd.arg("run").arg(&rel).env("STARK_CHECK_LEAKS", "1");
-                if let Some(args) = header(&source, "args:") {
-                    cmd.args(args.split_whitespace());
+    let mut trials: Vec<Trial> = cases
+        .into_iter()
+        .map(|case| {
+            let name = case
+                .path
+                .strip_prefix(root.join("tests/ui"))
+                .or_else(|_| case.path.strip_prefix(&root))
+                .unwrap_or(&case.path)
+                .with_extension("")
+                .to_string_lossy()
+                .into_owned();
+            let root = root.clone();
+            Trial::test(name, move || {
+                let failures = run_case(&root, &case, bless);
+                if failures.is_empty() {
+                    Ok(())
+                } else {
+                    Err(Failed::from(failures.join("\n\n")))
                 }
-            }
-            Mode::CompileFail => {
-                cmd.arg("check").arg(&rel);
-            }
-            Mode::Ir => {
-                cmd.arg("ir").arg("--stats").arg(&rel);
-            }
-        }
-        let output = cmd.output().expect("run stark");
-        // The differential check of every optimisation: a `run/` program compiled without
-        // the RC optimisation and the bytecode optimiser must print the same and end the same
-        // way (leak check included). `// opt-dependent: why` exempts a program whose output
-        // measures an optimisation itself (an allocation count, a constant's count).
-        if case.mode == Mode::Run && header(&source, "opt-dependent:").is_none() {
-            let plain = cmd.env("STARK_NO_OPT", "1").output().expect("run stark");
-            if plain.stdout != output.stdout || plain.status.code() != output.status.code() {
-                failures.push(format!(
-                    "{rel}: differs without optimisations (STARK_NO_OPT=1), exit {:?}\n--- optimised\n{}\n--- unoptimised\n{}{}",
-                    plain.status.code(),
-                    String::from_utf8_lossy(&output.stdout),
-                    String::from_utf8_lossy(&plain.stdout),
-                    String::from_utf8_lossy(&plain.stderr),
-                ));
-            }
-        }
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        let code = output.status.code().unwrap_or(-1);
-        let expected_code = header(&source, "exit:")
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(match case.mode {
-                Mode::Run | Mode::Ir => 0,
-                Mode::RunFail => 1,
-                Mode::CompileFail => 2,
-            });
-        if code != expected_code {
-            failures.push(format!(
-                "{rel}: exit status {code}, expected {expected_code}\nstderr:\n{stderr}"
-            ));
-            continue;
-        }
-        if let Some(text) = header(&source, "error:") {
-            if !stderr.contains(&text) {
-                failures.push(format!(
-                    "{rel}: stderr does not contain `{text}`\nstderr:\n{stderr}"
-                ));
-            }
-        }
-        let with = |ext: &str| case.path.with_extension(ext);
-        match case.mode {
-            Mode::Run | Mode::Ir => {
-                compare(
-                    &with("stdout"),
-                    &stdout,
-                    bless,
-                    &mut failures,
-                    "stdout",
-                    &rel,
-                );
-                if !stderr.is_empty() || with("stderr").exists() {
-                    compare(
-                        &with("stderr"),
-                        &stderr,
-                        bless,
-                        &mut failures,
-                        "stderr",
-                        &rel,
-                    );
-                }
-            }
-            Mode::RunFail | Mode::CompileFail => {
-                compare(
-                    &with("stderr"),
-                    &stderr,
-                    bless,
-                    &mut failures,
-                    "stderr",
-                    &rel,
-                );
-                if !stdout.is_empty() || with("stdout").exists() {
-                    compare(
-                        &with("stdout"),
-                        &stdout,
-                        bless,
-                        &mut failures,
-                        "stdout",
-                        &rel,
-                    );
-                }
-            }
-        }
-    }
-    if !failures.is_empty() {
-        panic!(
-            "{} of {} UI tests failed:\n\n{}",
-            failures.len(),
-            cases.len(),
-            failures.join("\n\n")
-        );
-    }
-    eprintln!("{} UI tests passed", cases.len());
+            })
+        })
+        .collect();
+    trials.extend(code_trials(&root));
+    libtest_mimic::run(&args, trials).exit_code()
 }
