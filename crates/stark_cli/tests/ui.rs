@@ -3,7 +3,8 @@
 //! exit status compared with the files beside it.
 //!
 //! - `tests/ui/run/` and `examples/`: `stark run`; expects exit 0, stdout = `NAME.stdout`,
-//!   and no live objects left after `main` (the leak check).
+//!   and no live objects left after `main` (the leak check), with the heap checker on
+//!   (`STARK_CHECK_HEAP=1`: every collection and the end of the run validate the heap).
 //! - `tests/ui/run_fail/`: `stark run`; expects exit 1 (or `// exit: N`), stderr =
 //!   `NAME.stderr`.
 //! - `tests/ui/compile_fail/`: `stark check`; expects exit 2, stderr = `NAME.stderr`.
@@ -124,7 +125,10 @@ fn run_case(root: &Path, case: &Case, bless: bool) -> Vec<String> {
     cmd.current_dir(root).env("NO_COLOR", "1");
     match case.mode {
         Mode::Run | Mode::RunFail => {
-            cmd.arg("run").arg(&rel).env("STARK_CHECK_LEAKS", "1");
+            cmd.arg("run")
+                .arg(&rel)
+                .env("STARK_CHECK_LEAKS", "1")
+                .env("STARK_CHECK_HEAP", "1");
             if let Some(args) = header(&source, "args:") {
                 cmd.args(args.split_whitespace());
             }
