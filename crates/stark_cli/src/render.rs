@@ -5,7 +5,7 @@ use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label as CsLabe
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
 use codespan_reporting::term::{self, Config};
-use stark_syntax::span::line_col;
+use stark_syntax::LineIndex;
 use stark_syntax::{Diagnostic, Span};
 use std::io::IsTerminal;
 
@@ -60,8 +60,8 @@ pub fn diagnostics(path: &str, source: &str, diags: &[Diagnostic]) {
     );
 }
 
-pub fn location(path: &str, source: &str, span: Span) -> String {
-    let (line, col) = line_col(source, span.start);
+pub fn location(path: &str, source: &str, lines: &LineIndex, span: Span) -> String {
+    let (line, col) = lines.line_col(source, span.start);
     format!("{path}:{line}:{col}")
 }
 
@@ -72,13 +72,14 @@ pub fn runtime_error(path: &str, source: &str, err: &stark_vm::RuntimeError) {
         eprintln!("runtime error: {}", err.message);
         return;
     }
+    let lines = LineIndex::new(source);
     let mut out = format!(
         "runtime error: {}\n  --> {}\n",
         err.message,
-        location(path, source, err.span)
+        location(path, source, &lines, err.span)
     );
     let range = clamp(err.span, source);
-    let (line, col) = line_col(source, err.span.start);
+    let (line, col) = lines.line_col(source, err.span.start);
     if let Some(text) = source.lines().nth(line - 1) {
         let width = source[range]
             .chars()
@@ -107,7 +108,7 @@ pub fn runtime_error(path: &str, source: &str, err: &stark_vm::RuntimeError) {
         out.push_str(&format!(
             "  at {} ({})\n",
             frame.function,
-            location(path, source, frame.span)
+            location(path, source, &lines, frame.span)
         ));
     }
     eprint!("{out}");

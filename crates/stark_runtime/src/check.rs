@@ -43,8 +43,10 @@ impl Heap {
                     h.zone.name()
                 ));
             }
-            let has_row = !matches!(h.kind, ObjKind::Struct)
-                && !(h.kind == ObjKind::Str && h.has_flag(flags::ARENA));
+            // Structs and arena strings have no row (I6, A4).
+            let rowless =
+                h.kind == ObjKind::Struct || (h.kind == ObjKind::Str && h.has_flag(flags::ARENA));
+            let has_row = !rowless;
             if has_row && self.meta.get(h.meta()).map(|r| r.obj) != Some(e.obj) {
                 return Err(format!("{}: its header does not point at its row", what()));
             }

@@ -20,6 +20,9 @@ pub struct Program {
     /// Every syntax error lies inside a function body that still parsed (`FnDecl::broken`):
     /// every item, signature and struct is whole, so the other functions can be checked.
     pub items_intact: bool,
+    /// Spans of the file's comments in source order: the tree leaves them out, a formatter
+    /// puts them back (`lexer::Lexed::comments`).
+    pub comments: Vec<Span>,
 }
 
 #[derive(Clone, Debug)]

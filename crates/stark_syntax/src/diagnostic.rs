@@ -36,6 +36,15 @@ impl Diagnostic {
         }
     }
 
+    /// Marks every span of the diagnostic as being in `file` (the lexer's spans start in
+    /// file 0).
+    pub fn set_file(&mut self, file: crate::span::FileId) {
+        self.primary.span.file = file;
+        for l in &mut self.secondary {
+            l.span.file = file;
+        }
+    }
+
     /// Sets the label printed under the primary carets.
     pub fn label(mut self, message: impl Into<String>) -> Diagnostic {
         self.primary.message = message.into();

@@ -4,7 +4,7 @@
 //! `Indent`/`Dedent` pairs.
 
 use crate::diagnostic::{codes, Diagnostic};
-use crate::span::Span;
+use crate::span::{FileId, Span};
 use crate::token::{FStrPiece, Token, TokenKind};
 
 /// Width a tab in indentation counts as, after it has been reported (E0002).
@@ -32,11 +32,52 @@ const STATEMENT_KEYWORDS: &[&str] = &[
     "immutable",
 ];
 
+/// A file's tokens, the problems found, and the comments the tokens leave out.
+pub struct Lexed {
+    pub tokens: Vec<Token>,
+    pub diags: Vec<Diagnostic>,
+    /// Spans of every `//` and `/* */` comment, in source order.
+    pub comments: Vec<Span>,
+}
+
 /// Lexes a whole file.
 pub fn lex(source: &str) -> (Vec<Token>, Vec<Diagnostic>) {
+    let lexed = lex_file(source, FileId::default());
+    (lexed.tokens, lexed.diags)
+}
+
+/// Lexes a whole file, every span marked as being in `file`.
+pub fn lex_file(source: &str, file: FileId) -> Lexed {
     let mut lexer = Lexer::new(source, 0, source.len(), true);
     lexer.run();
-    (lexer.tokens, lexer.diags)
+    let mut lexed = Lexed {
+        tokens: lexer.tokens,
+        diags: lexer.diags,
+        comments: lexer.comments,
+    };
+    stamp_file(&mut lexed.tokens, &mut lexed.diags, file);
+    for s in &mut lexed.comments {
+        s.file = file;
+    }
+    lexed
+}
+
+/// The lexer makes spans in file 0; this marks them (and an f-string's hole ranges, lexed
+/// later from those spans) as being in `file`.
+fn stamp_file(tokens: &mut [Token], diags: &mut [Diagnostic], file: FileId) {
+    for t in tokens {
+        t.span.file = file;
+        if let TokenKind::FStr(pieces) = &mut t.kind {
+            for p in pieces {
+                if let FStrPiece::Expr(span) = p {
+                    span.file = file;
+                }
+            }
+        }
+    }
+    for d in diags {
+        d.set_file(file);
+    }
 }
 
 /// Lexes `source[range]` as a bare expression (an f-string hole): no layout tokens, just the
@@ -52,6 +93,7 @@ pub fn lex_fragment(source: &str, range: Span) -> (Vec<Token>, Vec<Diagnostic>) 
     let start = start.min(end);
     let mut lexer = Lexer::new(source, start, end, false);
     lexer.run();
+    stamp_file(&mut lexer.tokens, &mut lexer.diags, range.file);
     (lexer.tokens, lexer.diags)
 }
 
@@ -70,6 +112,9 @@ struct Lexer<'a> {
     bracket_depth: usize,
     /// Whether the current logical line produced a token (so it needs a `Newline`).
     line_has_tokens: bool,
+    /// Every comment's span, in source order: the parser does not see them, a formatter
+    /// must keep them (Ruff's comment side table).
+    comments: Vec<Span>,
 }
 
 impl<'a> Lexer<'a> {
@@ -85,6 +130,7 @@ impl<'a> Lexer<'a> {
             indents: vec![0],
             bracket_depth: 0,
             line_has_tokens: false,
+            comments: Vec::new(),
         }
     }
 
@@ -190,9 +236,11 @@ impl<'a> Lexer<'a> {
     }
 
     fn skip_line_comment(&mut self) {
+        let start = self.pos;
         while self.pos < self.end && !self.at_newline() {
             self.pos += 1;
         }
+        self.comments.push(Span::new(start, self.pos));
         // Stopping on a char boundary matters: `at_newline` only matches ASCII, and all
         // multi-byte UTF-8 continuation bytes are >= 0x80, so we can only stop before `\r`
         // or `\n`, or at the end.
@@ -204,6 +252,7 @@ impl<'a> Lexer<'a> {
         while self.pos < self.end {
             if self.bytes[self.pos] == b'*' && self.peek2() == Some(b'/') {
                 self.pos += 2;
+                self.comments.push(Span::new(start, self.pos));
                 return;
             }
             self.pos += 1;

@@ -11,14 +11,22 @@ pub mod span;
 pub mod token;
 
 pub use diagnostic::{codes, Diagnostic, Label};
-pub use span::Span;
+pub use span::{FileId, LineIndex, Span};
 
 /// Parses a whole file. Always returns a program (possibly partial, with `ExprKind::Error`
 /// placeholders) together with every diagnostic found, so one file with three mistakes
 /// reports three errors.
 pub fn parse(source: &str) -> (ast::Program, Vec<Diagnostic>) {
-    let (tokens, mut diags) = lexer::lex(source);
-    let (program, parse_diags) = parser::parse_tokens(source, &tokens);
+    parse_file(source, FileId::default())
+}
+
+/// [`parse`] for the source of `file`: every span of the program and its diagnostics says
+/// which file it is in, and the program keeps the file's comments (for a formatter).
+pub fn parse_file(source: &str, file: FileId) -> (ast::Program, Vec<Diagnostic>) {
+    let lexed = lexer::lex_file(source, file);
+    let mut diags = lexed.diags;
+    let (mut program, parse_diags) = parser::parse_tokens(source, &lexed.tokens);
     diags.extend(parse_diags);
+    program.comments = lexed.comments;
     (program, diags)
 }

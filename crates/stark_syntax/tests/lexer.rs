@@ -386,3 +386,23 @@ fn spans_are_byte_offsets() {
     assert_eq!(tokens[1].span.range(), 3..4);
     assert_eq!(tokens[2].span.range(), 5..9);
 }
+
+#[test]
+fn comments_are_kept_beside_the_tokens() {
+    // The parser never sees a comment; a formatter needs every one, in order.
+    let src = "// head\nfn main(): /* inline */\n    print(1) // tail\n/* open";
+    let lexed = stark_syntax::lexer::lex_file(src, stark_syntax::FileId(3));
+    let texts: Vec<&str> = lexed.comments.iter().map(|s| &src[s.range()]).collect();
+    assert_eq!(texts, ["// head", "/* inline */", "// tail"]);
+    assert!(lexed
+        .comments
+        .iter()
+        .all(|s| s.file == stark_syntax::FileId(3)));
+    // The unterminated one is a diagnostic, in the same file.
+    assert_eq!(lexed.diags.len(), 1);
+    assert_eq!(lexed.diags[0].primary.span.file, stark_syntax::FileId(3));
+    assert!(lexed
+        .tokens
+        .iter()
+        .all(|t| t.span.file == stark_syntax::FileId(3)));
+}

@@ -406,3 +406,22 @@ fn nested_generic_types() {
 fn comments_and_blank_lines_in_program() {
     parse_ok("// header\n\nfn main(): // trailing\n    /* c */ let x = 1\n\n    // inside\n    print(x)\n");
 }
+
+#[test]
+fn spans_say_which_file_they_are_in() {
+    let src = "// a comment\nfn main():\n    let x = f\"{1 +}\"\n    print(x)\n";
+    let file = stark_syntax::FileId(7);
+    let (program, diags) = stark_syntax::parse_file(src, file);
+    assert_eq!(program.comments.len(), 1);
+    let Item::Fn(f) = &program.items[0] else {
+        panic!("a function")
+    };
+    assert_eq!(f.span.file, file);
+    assert_eq!(f.body.span.file, file);
+    // Diagnostics from inside an f-string hole (lexed on their own) too.
+    assert!(!diags.is_empty());
+    assert!(
+        diags.iter().all(|d| d.primary.span.file == file),
+        "{diags:#?}"
+    );
+}

@@ -289,6 +289,7 @@ impl Parser<'_> {
             let braces = Span {
                 start: range.start.saturating_sub(1),
                 end: range.end + 1,
+                file: range.file,
             };
             let diag = Diagnostic::error(codes::SYNTAX, "empty expression in f-string", braces)
                 .label("expected an expression between the braces")

@@ -29,6 +29,7 @@ pub fn parse_tokens(source: &str, tokens: &[Token]) -> (Program, Vec<Diagnostic>
         items,
         expr_count: parser.next_id,
         items_intact: parser.diags.len() == parser.body_diags,
+        comments: Vec::new(),
     };
     (program, parser.diags)
 }
@@ -72,7 +73,10 @@ impl<'a> Parser<'a> {
             prev_span: tokens.first().map_or(Span::new(0, 0), |t| t.span),
             eof: Token {
                 kind: TokenKind::Eof,
-                span: Span::new(end, end),
+                span: Span {
+                    file: tokens.first().map_or(Default::default(), |t| t.span.file),
+                    ..Span::new(end, end)
+                },
             },
             in_fragment: false,
             body_diags: 0,
