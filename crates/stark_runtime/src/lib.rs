@@ -2,7 +2,7 @@
 //! (M3), weak references (M6), zones and their counters (M8, M13), the allocation metadata
 //! table (M14), memory limits (M15) and synchronous cycle collection (M7).
 //!
-//! The heap's invariants (I1–I7) are written at the top of `heap.rs`.
+//! The heap's invariants (I1–I7) are written at the top of `heap/mod.rs`.
 
 // Every `unsafe` block names the invariant it relies on (`// SAFETY:`).
 #![deny(clippy::undocumented_unsafe_blocks)]

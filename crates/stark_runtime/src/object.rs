@@ -225,7 +225,7 @@ pub type MapBody = indexmap::IndexMap<MapKey, Value, BuildHasherDefault<FxHasher
 pub(crate) struct StrObj {
     pub header: Header,
     /// The text. A heap string owns it as a `Box<str>` (made raw here, freed by
-    /// `Heap::drop_str_text`); an arena string's bytes lie in its arena's region (A5), which
+    /// `heap::release::drop_str_text`); an arena string's bytes lie in its arena's region (A5), which
     /// frees them with everything else. `flags::ARENA` says which.
     pub text: NonNull<str>,
 }

@@ -77,7 +77,7 @@ impl Value {
 /// A pointer to a heap object's header.
 ///
 /// An `ObjRef` is only created by the [`Heap`](crate::Heap) and, per heap invariant I1
-/// (see `heap.rs`), points to an allocation that is still alive (its header is valid)
+/// (see `heap/mod.rs`), points to an allocation that is still alive (its header is valid)
 /// whenever the program can observe it: a register, field or list slot holding it either owns
 /// a strong reference or is a view whose source owns one. A `WeakRef` object's target pointer
 /// is kept valid by the target's weak count (I4).

@@ -1,0 +1,368 @@
+//! Allocation: headers from the pool, the struct slabs or the innermost arena, and the
+//! objects built on them (strings, lists, maps, structs, weak references), with the
+//! metadata each store updates (M14).
+
+// The heap's shared imports and helpers (`mod.rs`).
+use super::*;
+
+impl Heap {
+    /// Allocates and initialises a header; the caller writes the body right after.
+    /// `extra` is the size of buffers the body owns (charged to the object).
+    pub(crate) fn alloc_header(
+        &mut self,
+        kind: ObjKind,
+        type_id: u32,
+        len: u32,
+        extra: u64,
+    ) -> Result<NonNull<Header>, OutOfMemory> {
+        let layout = layout_of(kind, len);
+        let bytes = layout.size() as u64 + extra;
+        self.check_limit(bytes)?;
+        self.collector.allocated += bytes;
+        if self.collector.allocated >= self.gc.threshold_bytes {
+            self.collector.due = true;
+        }
+        if self.arena_active {
+            let Some(ptr) = self.alloc_header_arena(kind, type_id, len, extra, layout) else {
+                return Err(OutOfMemory {
+                    requested: bytes,
+                    live: self.total_live,
+                    limit: None,
+                    quota: false,
+                });
+            };
+            self.account_alloc(ptr, bytes);
+            return Ok(ptr);
+        }
+        let is_struct = kind == ObjKind::Struct;
+        let raw = if is_struct {
+            self.slabs.alloc(len)
+        } else {
+            self.pool.alloc(layout)
+        };
+        let Some(ptr) = NonNull::new(raw as *mut Header) else {
+            return Err(OutOfMemory {
+                requested: bytes,
+                live: self.total_live,
+                limit: None,
+                quota: false,
+            });
+        };
+        let zone = self.current_zone;
+        let slot = if is_struct {
+            Header::struct_slot(type_id, len)
+        } else {
+            let row = self.meta.insert(MetaEntry {
+                obj: ObjRef(ptr),
+                zone,
+                owner: OwnerKind::Binding,
+                kind,
+                type_id,
+                bytes,
+            });
+            let Some(slot) = row else {
+                // SAFETY: `ptr` came from `self.pool.alloc(layout)` just above and nothing
+                // else has seen it.
+                unsafe { self.pool.dealloc(ptr.as_ptr() as *mut u8, layout) };
+                return Err(OutOfMemory {
+                    requested: bytes,
+                    live: self.total_live,
+                    limit: None,
+                    quota: false,
+                });
+            };
+            slot
+        };
+        // SAFETY: `ptr` is a fresh allocation of `layout`, which starts with a Header (I2).
+        // Owner bits 0 = `OwnerKind::Binding`.
+        unsafe {
+            ptr.as_ptr().write(Header {
+                strong: Cell::new(1),
+                weak: Cell::new(0),
+                kind,
+                zone,
+                flags: Cell::new(0),
+                gc: Cell::new(0),
+                slot: Cell::new(slot),
+            });
+        }
+        self.account_alloc(ptr, bytes);
+        Ok(ptr)
+    }
+
+    /// Puts a new object (its header written) on the books, and in the trace when its zone
+    /// is traced.
+    #[inline]
+    fn account_alloc(&mut self, ptr: NonNull<Header>, bytes: u64) {
+        // SAFETY: the caller just wrote the header at `ptr` (I2); it lives until released.
+        let h = unsafe { ptr.as_ref() };
+        let zone = h.zone;
+        self.zones[zone.index()].on_alloc(bytes);
+        if let Some(m) = &self.mirror {
+            m.on_alloc(zone, bytes);
+        }
+        self.total_live += bytes;
+        if self.total_live > self.total_peak {
+            self.total_peak = self.total_live;
+        }
+        self.publish_live();
+        if self.tracer.any && self.tracer.enabled[zone.index()] {
+            h.gc.set(h.gc.get() | gc_bits::TRACED);
+            let live = self.zones[zone.index()].live_bytes;
+            self.trace_object(TraceKind::Alloc, h, bytes, 0, live);
+        }
+    }
+
+    /// `alloc_header` for a `kind` that always lives in `zone` (tensors, datasets, streams).
+    pub(crate) fn alloc_header_in(
+        &mut self,
+        zone: Zone,
+        kind: ObjKind,
+        extra: u64,
+    ) -> Result<NonNull<Header>, OutOfMemory> {
+        // Tensors, datasets and streams own pooled or OS resources: never arena-allocated.
+        let saved = std::mem::replace(&mut self.current_zone, zone);
+        let saved_arena = std::mem::replace(&mut self.arena_active, false);
+        let r = self.alloc_header(kind, 0, 0, extra);
+        self.current_zone = saved;
+        self.arena_active = saved_arena;
+        r
+    }
+
+    /// A new string holding `text`; the caller owns the one strong reference. In an
+    /// arena the text is copied into the region, elsewhere an owned `text` is kept as is.
+    pub fn alloc_str<S>(&mut self, text: S) -> Result<ObjRef, OutOfMemory>
+    where
+        S: AsRef<str> + Into<Box<str>>,
+    {
+        if self.arena_active {
+            return self.alloc_str_arena(text.as_ref());
+        }
+        let text: Box<str> = text.into();
+        let ptr = self.alloc_header(ObjKind::Str, 0, 0, text.len() as u64)?;
+        // SAFETY: the allocation has StrObj's layout (I2); the body field is uninitialised
+        // and written exactly once here. The box is freed by `drop_str_text` (A5: this is
+        // not an arena string, `arena_active` is off).
+        unsafe {
+            std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut StrObj)).text)
+                .write(NonNull::from(Box::leak(text)))
+        };
+        Ok(ObjRef(ptr))
+    }
+
+    /// A new list taking over the references in `items`.
+    pub fn alloc_list(&mut self, items: Vec<Value>) -> Result<ObjRef, OutOfMemory> {
+        let into_arena = self.arena_active;
+        let mut outward = false;
+        for &v in &items {
+            outward |= self.note_value(v, into_arena);
+        }
+        let extra = list_buffer_bytes(items.capacity());
+        let ptr = self.alloc_header(ObjKind::List, 0, 0, extra)?;
+        // SAFETY: ListObj layout (I2); body written once.
+        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut ListObj)).items).write(items) };
+        if outward {
+            self.mark_outward(ObjRef(ptr), true);
+        }
+        Ok(ObjRef(ptr))
+    }
+
+    /// A new map taking over the references in `map`'s values.
+    pub fn alloc_map(&mut self, map: MapBody) -> Result<ObjRef, OutOfMemory> {
+        let extra = map_buffer_bytes(&map);
+        let ptr = self.alloc_header(ObjKind::Map, 0, 0, extra)?;
+        // SAFETY: MapObj layout (I2); body written once.
+        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut MapObj)).map).write(map) };
+        Ok(ObjRef(ptr))
+    }
+
+    /// A new struct of type `type_id` whose fields take over the references in `fields`.
+    #[inline]
+    pub fn alloc_struct(&mut self, type_id: u32, fields: &[Value]) -> Result<ObjRef, OutOfMemory> {
+        let len = fields.len() as u32;
+        let into_arena = self.arena_active;
+        let mut outward = false;
+        for &v in fields {
+            outward |= self.note_value(v, into_arena);
+        }
+        let ptr = self.alloc_header(ObjKind::Struct, type_id, len, 0)?;
+        // SAFETY: the allocation has struct_layout(len): `len` Value slots at FIELDS_OFFSET
+        // (I2); `fields` cannot overlap a fresh allocation.
+        unsafe {
+            let dst = (ptr.as_ptr() as *mut u8).add(FIELDS_OFFSET) as *mut Value;
+            copy_fields(dst, fields);
+        }
+        if outward {
+            self.mark_outward(ObjRef(ptr), true);
+        }
+        Ok(ObjRef(ptr))
+    }
+
+    /// A struct that escape analysis proved never leaves its function (M9, `NewStruct` with
+    /// `stack: true`). It is refcounted and released like any struct — destructors included —
+    /// but the program does not see it as a heap allocation: no metadata row, no zone
+    /// counters, no trace events, no memory limit (I6).
+    pub fn alloc_struct_local(
+        &mut self,
+        type_id: u32,
+        fields: &[Value],
+    ) -> Result<ObjRef, OutOfMemory> {
+        let len = fields.len() as u32;
+        let layout = struct_layout(len);
+        let Some(ptr) = NonNull::new(self.slabs.alloc(len) as *mut Header) else {
+            return Err(OutOfMemory {
+                requested: layout.size() as u64,
+                live: self.total_live,
+                limit: None,
+                quota: false,
+            });
+        };
+        // SAFETY: a fresh allocation of struct_layout(len): a Header followed by `len` Value
+        // slots (I2); `fields` cannot overlap it.
+        unsafe {
+            ptr.as_ptr().write(Header {
+                strong: Cell::new(1),
+                weak: Cell::new(0),
+                kind: ObjKind::Struct,
+                zone: self.current_zone,
+                flags: Cell::new(flags::LOCAL),
+                gc: Cell::new(0),
+                slot: Cell::new(Header::struct_slot(type_id, len)),
+            });
+            let dst = (ptr.as_ptr() as *mut u8).add(FIELDS_OFFSET) as *mut Value;
+            copy_fields(dst, fields);
+        }
+        self.local_objects += 1;
+        Ok(ObjRef(ptr))
+    }
+
+    /// Live structs allocated with [`Heap::alloc_struct_local`].
+    pub fn local_objects(&self) -> u64 {
+        self.local_objects
+    }
+
+    /// A `WeakRef` to `target` (M6): the strong count is unchanged, the weak count rises.
+    pub fn alloc_weak(&mut self, target: ObjRef) -> Result<ObjRef, OutOfMemory> {
+        // A6: the stand-in for an arena target is made now, so its arena's close cannot fail.
+        let ghost = if target.in_arena() {
+            Some(self.alloc_ghost()?)
+        } else {
+            None
+        };
+        let ptr = match self.alloc_header(ObjKind::Weak, 0, 0, 0) {
+            Ok(p) => p,
+            Err(e) => {
+                if let Some(g) = ghost {
+                    // SAFETY: the stand-in was just made and nothing points at it.
+                    unsafe { self.dealloc_object(g) };
+                }
+                return Err(e);
+            }
+        };
+        // SAFETY: WeakObj layout (I2); body written once.
+        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut WeakObj)).target).write(target) };
+        let h = target.header();
+        h.weak.set(h.weak.get() + 1);
+        if let Some(g) = ghost {
+            // The registry pins the weak object's header until the target's arena closes.
+            let w = ObjRef(ptr);
+            let wh = w.header();
+            wh.weak.set(wh.weak.get() + 1);
+            self.arena_weaks.push((ObjRef(ptr), g));
+        }
+        Ok(ObjRef(ptr))
+    }
+
+    /// A dead header that weak references to a freed arena value point at (`arena.rs` A6):
+    /// not a live object (no row, no counters), deallocated when its weak count drops to 0.
+    pub(crate) fn alloc_ghost(&mut self) -> Result<ObjRef, OutOfMemory> {
+        let layout = layout_of(ObjKind::Weak, 0);
+        let Some(ptr) = NonNull::new(self.pool.alloc(layout) as *mut Header) else {
+            return Err(OutOfMemory {
+                requested: layout.size() as u64,
+                live: self.total_live,
+                limit: None,
+                quota: false,
+            });
+        };
+        // SAFETY: a fresh pool block of Weak's layout, which starts with a Header (I2); the
+        // body is never read: the header is DEAD from the start.
+        unsafe {
+            ptr.as_ptr().write(Header {
+                strong: Cell::new(0),
+                weak: Cell::new(0),
+                kind: ObjKind::Weak,
+                zone: Zone::Global,
+                flags: Cell::new(flags::DEAD),
+                gc: Cell::new(0),
+                slot: Cell::new(0),
+            });
+        }
+        Ok(ObjRef(ptr))
+    }
+
+    /// M14: `v` was just stored into `holder` (a struct, list or map); its metadata row
+    /// now says a field owns it. (Rows are not switched back when a value is read out and
+    /// shared: the field still owns one reference.)
+    ///
+    /// An arena value stored into a container outside any arena is how an escape the
+    /// checker could not see (E0713 is syntactic; a destructor may store `self`) would
+    /// start; it marks the arena for the check at its end (`arena_escape`). An object from
+    /// outside the arenas stored into an arena holder is an outward edge (A3).
+    #[inline]
+    pub fn note_stored(&mut self, v: Value, holder: ObjRef) {
+        let into_arena = holder.in_arena();
+        if into_arena && self.arenas.len() > 1 {
+            // Nested arenas: an inner arena's value stored into an outer arena's object
+            // escapes the inner one (A2).
+            if let Value::Obj(o) = v {
+                if o.in_arena() {
+                    self.note_arena_value(o, Some(holder));
+                }
+            }
+        }
+        if self.note_value(v, into_arena) {
+            self.mark_outward(holder, false);
+        }
+    }
+
+    /// `note_stored` before the holder exists (`into_arena`: it will be an arena object).
+    /// Returns whether `v` is an outward edge of it (A3).
+    #[inline]
+    fn note_value(&mut self, v: Value, into_arena: bool) -> bool {
+        if let Value::Obj(o) = v {
+            let h = o.header();
+            if h.has_flag(flags::ARENA) && !into_arena {
+                self.note_arena_value(o, None);
+            }
+            if !h.has_flag(flags::LOCAL | flags::ARENA) {
+                if h.kind == ObjKind::Struct {
+                    if h.owner() == OwnerKind::Binding {
+                        h.set_owner(OwnerKind::Field);
+                    }
+                } else {
+                    let row = self.meta.get_mut(h.meta());
+                    if row.owner == OwnerKind::Binding {
+                        row.owner = OwnerKind::Field;
+                    }
+                }
+            }
+            return into_arena && Heap::is_outward(v);
+        }
+        false
+    }
+}
+
+/// Copies a new struct's field values out of the registers a word at a time: the registers
+/// were just written that way, and a `memcpy` of them would stall on store forwarding.
+///
+/// # Safety
+/// `dst` must be valid for writes of `fields.len()` values and not overlap `fields`.
+#[inline]
+unsafe fn copy_fields(dst: *mut Value, fields: &[Value]) {
+    for (i, f) in fields.iter().enumerate() {
+        // SAFETY: `i < fields.len()`, which the caller guarantees `dst` has room for, and `f`
+        // is a live value.
+        unsafe { Value::copy_words(dst.add(i), f) };
+    }
+}

@@ -1,0 +1,280 @@
+//! The STARK heap: allocation, reference counting and deterministic release (M3).
+//!
+//! # Invariants
+//!
+//! The `unsafe` code of this crate is sound because of these rules; each `SAFETY:` comment
+//! names the ones it relies on.
+//!
+//! - **I1 (liveness).** Every `ObjRef` the program can reach — in a register (owning or a
+//!   view), a struct field, a list element, a map value, a `WeakRef` body or the pending
+//!   stack — points to an allocation that has not been deallocated. Owning references are
+//!   counted in `strong`; a view is valid because its source owns a reference for as long as
+//!   the view is used (the bytecode contract in `stark_bytecode::instr`).
+//! - **I2 (shape).** `header.kind` (and `header.len` for structs) fixes the allocation's
+//!   layout (`object::layout_of`). The body is initialised at allocation and stays so until
+//!   `release` drops it and sets `DEAD`; after that only the header is read.
+//! - **I3 (strong count).** `strong` counts owning references. When it drops to zero the
+//!   object is pushed on the pending stack exactly once — except while `FINALIZING`, when the
+//!   destructor loop that set the flag decides its fate itself. A pending object is released
+//!   (by `release`) exactly once, after its destructor (if any) has run.
+//! - **I4 (weak count).** `weak` counts live `WeakRef` objects pointing at the object. The
+//!   allocation itself is deallocated only once it is `DEAD` *and* `weak == 0`; whichever of
+//!   the two happens last deallocates. So a weak target's header is always readable.
+//! - **I5 (borrows).** A borrow of a body (`list_mut`, `fields_mut`, …) lasts for one
+//!   operation and never spans running STARK code. Releasing inside such an operation is
+//!   fine: `decref` never frees, it only queues (I7).
+//! - **I6 (accounting).** Each live (not `DEAD`) allocation other than a struct or an arena
+//!   string (`arena.rs` A4) has exactly one metadata row, at index `header.meta()`; a live struct's row is its header (it lives
+//!   in the struct slabs, `slab.rs`, and is charged `struct_layout(len)` bytes). Each zone's
+//!   `live_bytes`/`live_objects` are the sums over its live allocations.
+//!   `LOCAL` structs (M9: proved not to escape their function) are the exception: no row, no
+//!   counters; they are counted in `local_objects` only.
+//! - **I7 (no recursion).** `decref` never frees: a count reaching zero is queued on the
+//!   pending stack, and `release` only decrefs an object's children (queueing them in turn).
+//!   Freeing a structure of any depth therefore uses constant Rust stack; the pending stack
+//!   is the worklist. Children are queued in reverse so they pop in field order, depth-first
+//!   (Rust's drop order).
+//!
+//! # Trust boundary
+//!
+//! The heap trusts its caller to follow the bytecode's ownership contract: one `decref` per
+//! owned reference, `release` only for objects popped from the pending stack. The VM upholds
+//! this for verified bytecode whose RC operations the compiler inserted correctly. Cheap
+//! checks turn the most likely contract violations (a count going below zero, releasing a
+//! live object) into panics instead of heap corruption.
+
+// One concern a file: the limits and what is charged where (`accounting`), making objects
+// (`alloc`), reference counts and the pending stack (`counts`), and freeing (`release`).
+// The shared imports below serve them all (`use super::*`).
+mod accounting;
+mod alloc;
+mod counts;
+mod release;
+
+pub use accounting::{BufferCharge, Growable, OutOfMemory};
+pub(crate) use counts::incref_obj;
+pub(crate) use release::{arena_str_bytes, list_buffer_bytes, map_buffer_bytes, MAP_ENTRY_BYTES};
+
+use crate::metadata::{MetaEntry, MetaTable, OwnerKind};
+use crate::object::{
+    flags, gc_bits, layout_of, struct_layout, Header, ListObj, MapBody, MapObj, ObjKind, StrObj,
+    WeakObj, FIELDS_OFFSET,
+};
+use crate::pool::Pool;
+use crate::trace::{TraceEvent, TraceKind, TraceSink, Tracer};
+use crate::value::{ObjRef, Value};
+use crate::zone::{Zone, ZoneCounters};
+use std::alloc::Layout;
+use std::cell::Cell;
+use std::ptr::NonNull;
+use std::time::Instant;
+
+/// Cycle-collector settings (`GC.config`) and statistics (`Memory.profile`).
+#[derive(Clone, Debug)]
+pub struct GcState {
+    pub threshold_bytes: u64,
+    pub cycle_interval_ms: u64,
+    pub background: bool,
+    pub collections: u64,
+    pub cycles_collected: u64,
+    pub pause_max_us: u64,
+}
+
+impl Default for GcState {
+    fn default() -> Self {
+        GcState {
+            threshold_bytes: 8 * 1024 * 1024,
+            cycle_interval_ms: 100,
+            background: true,
+            collections: 0,
+            cycles_collected: 0,
+            pause_max_us: 0,
+        }
+    }
+}
+
+pub struct Heap {
+    pub(crate) zones: [ZoneCounters; Zone::COUNT],
+    pub(crate) total_live: u64,
+    pub(crate) total_peak: u64,
+    pub(crate) start: Instant,
+    pub(crate) max_memory: Option<u64>,
+    pub(crate) meta: MetaTable,
+    /// Objects whose strong count reached zero, waiting for their destructor and release.
+    pending: Vec<ObjRef>,
+    /// Struct names by type id, for profiles and traces.
+    pub(crate) type_names: Vec<String>,
+    pub(crate) tracer: Tracer,
+    pub gc: GcState,
+    /// The zone new objects go to.
+    pub(crate) current_zone: Zone,
+    /// Recycled blocks for small objects other than structs.
+    pool: Pool,
+    /// Where structs live (and how they are enumerated: I6).
+    pub(crate) slabs: crate::slab::Slabs,
+    /// Live `LOCAL` structs (not heap objects to the program, see I6).
+    local_objects: u64,
+    /// Open arenas, innermost last (`arena.rs`).
+    pub(crate) arenas: Vec<crate::arena::Arena>,
+    /// Whether allocations go to the innermost arena right now (A2).
+    pub(crate) arena_active: bool,
+    /// Bytes charged to objects of open arenas.
+    pub(crate) arena_live: u64,
+    /// The last closed arena, emptied, kept for the next one (`Arena::reset`).
+    pub(crate) spare_arena: Option<crate::arena::Arena>,
+    /// Which struct types (by id) have a destructor: arenas list those structs (`arena.rs`).
+    pub(crate) has_destructor: Vec<bool>,
+    /// A stream released without `close()` whose buffered output could not be written
+    /// (its path and the error); the VM reports it as a runtime error after the release.
+    pub(crate) io_failure: Option<(String, std::io::Error)>,
+    /// Weak references to arena values, each with a dead stand-in header for when the
+    /// target's arena closes (`arena.rs` A6).
+    pub(crate) arena_weaks: Vec<(ObjRef, ObjRef)>,
+    /// The background cycle collector's state on the program's side (`collector`).
+    pub(crate) collector: crate::collector::CollectorState,
+    /// An actor's heap: its accounting is mirrored into the spawner's view (`actor.rs`).
+    pub(crate) mirror: Option<std::sync::Arc<crate::actor::SharedCounters>>,
+    /// The sums over the actors this program spawned, added to `profile()`.
+    pub(crate) actors: Option<std::sync::Arc<crate::actor::SharedCounters>>,
+}
+
+impl Default for Heap {
+    fn default() -> Self {
+        Heap::new(None)
+    }
+}
+
+impl Heap {
+    pub fn new(max_memory: Option<u64>) -> Heap {
+        Heap {
+            zones: [ZoneCounters::default(); Zone::COUNT],
+            total_live: 0,
+            total_peak: 0,
+            start: Instant::now(),
+            max_memory,
+            meta: MetaTable::default(),
+            pending: Vec::new(),
+            type_names: Vec::new(),
+            tracer: Tracer::default(),
+            gc: GcState::default(),
+            current_zone: Zone::Global,
+            pool: Pool::default(),
+            slabs: crate::slab::Slabs::default(),
+            local_objects: 0,
+            arenas: Vec::new(),
+            arena_active: false,
+            arena_live: 0,
+            spare_arena: None,
+            has_destructor: Vec::new(),
+            arena_weaks: Vec::new(),
+            io_failure: None,
+            collector: crate::collector::CollectorState::default(),
+            mirror: None,
+            actors: None,
+        }
+    }
+
+    /// Names struct type ids (`module.structs[i].name`) for profiles and traces.
+    pub fn set_type_names(&mut self, names: Vec<String>) {
+        self.type_names = names;
+    }
+
+    pub fn type_name(&self, kind: ObjKind, type_id: u32) -> &str {
+        match kind {
+            ObjKind::Struct => self
+                .type_names
+                .get(type_id as usize)
+                .map(|s| s.as_str())
+                .unwrap_or("Struct"),
+            other => other.name(),
+        }
+    }
+
+    pub fn set_zone(&mut self, zone: Zone) {
+        self.current_zone = zone;
+    }
+
+    pub fn max_memory(&self) -> Option<u64> {
+        self.max_memory
+    }
+
+    /// Objects allocated and not yet freed, in all zones (the leak check).
+    pub fn live_objects(&self) -> u64 {
+        self.zones.iter().map(|z| z.live_objects).sum()
+    }
+
+    pub fn live_bytes(&self) -> u64 {
+        self.total_live
+    }
+
+    pub fn peak_bytes(&self) -> u64 {
+        self.total_peak
+    }
+
+    pub fn zone_counters(&self, zone: Zone) -> ZoneCounters {
+        self.zones[zone.index()]
+    }
+
+    /// Every live allocation's metadata (M14): the rows of non-struct objects, then the
+    /// structs of the slabs and of open arenas, whose headers are their rows (I6), and the
+    /// strings of open arenas, whose headers and lengths are theirs (`arena.rs` A4).
+    pub fn live_entries(&self) -> Vec<MetaEntry> {
+        let mut out: Vec<MetaEntry> = self.meta.live().copied().collect();
+        let struct_row = |o: ObjRef| {
+            let h = o.header();
+            (!h.has_flag(flags::DEAD | flags::LOCAL)).then(|| MetaEntry {
+                obj: o,
+                zone: h.zone,
+                owner: h.owner(),
+                kind: ObjKind::Struct,
+                type_id: h.type_id(),
+                bytes: struct_layout(h.len()).size() as u64,
+            })
+        };
+        self.slabs.for_each(|o| out.extend(struct_row(o)));
+        for arena in &self.arenas {
+            for &o in &arena.objects {
+                match o.header().kind {
+                    ObjKind::Struct => out.extend(struct_row(o)),
+                    // An arena string's row is its header and its length (A4).
+                    ObjKind::Str => out.push(MetaEntry {
+                        obj: o,
+                        zone: o.header().zone,
+                        owner: OwnerKind::Arena,
+                        kind: ObjKind::Str,
+                        type_id: 0,
+                        bytes: arena_str_bytes(o),
+                    }),
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
+    /// The metadata rows of non-struct objects (see [`Heap::live_entries`] for all).
+    pub fn metadata(&self) -> &MetaTable {
+        &self.meta
+    }
+
+    pub fn started(&self) -> Instant {
+        self.start
+    }
+
+    /// Turns tracing on or off for one zone (`None` = all zones).
+    pub fn set_trace(&mut self, zone: Option<Zone>, enabled: bool) {
+        self.tracer.set(zone, enabled);
+    }
+
+    /// Traces every zone from now on, until the program's first `Memory.trace(…)`, which
+    /// narrows (a zone given: only that zone) or stops it (`stark run --trace`).
+    pub fn trace_by_default(&mut self) {
+        self.tracer.set(None, true);
+        self.tracer.by_default = true;
+    }
+
+    /// Sends trace events to `sink` instead of stderr lines (the CLI's `--trace FILE`).
+    pub fn set_trace_sink(&mut self, sink: TraceSink) {
+        self.tracer.sink = Some(sink);
+    }
+}

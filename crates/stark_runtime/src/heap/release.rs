@@ -1,0 +1,335 @@
+//! Release (I2–I4, I7): destructor bookkeeping, freeing an object whose count reached
+//! zero, weak references, deallocation, and freeing everything when the heap goes.
+
+// The heap's shared imports and helpers (`mod.rs`).
+use super::*;
+
+impl Heap {
+    // ---------------------------------------------------------------- destructor support
+
+    /// Whether `obj`'s destructor still has to run (it runs at most once).
+    #[inline]
+    pub fn needs_destructor(&self, obj: ObjRef) -> bool {
+        !obj.header().has_flag(flags::DESTRUCTED)
+    }
+
+    /// `obj`'s destructor must never run: another object stands for it now (a struct sent
+    /// to another heap runs its destructor there, once, M1).
+    pub fn skip_destructor(&mut self, obj: ObjRef) {
+        obj.header().set_flag(flags::DESTRUCTED);
+    }
+
+    /// Marks `obj` as being finalized: while the flag is set, its count reaching zero does
+    /// not queue it (I3), so a destructor that clones and drops `self` cannot double-free.
+    pub fn begin_finalize(&mut self, obj: ObjRef) {
+        let h = obj.header();
+        h.set_flag(flags::FINALIZING | flags::DESTRUCTED);
+    }
+
+    /// Ends finalization. Returns `true` if the object may now be released (its count is
+    /// still zero); `false` if the destructor resurrected it (stored a clone of `self`).
+    pub fn end_finalize(&mut self, obj: ObjRef) -> bool {
+        let h = obj.header();
+        h.clear_flag(flags::FINALIZING);
+        h.strong.get() == 0
+    }
+
+    // ---------------------------------------------------------------- release
+
+    /// Releases a pending object (strong count zero): queues its children (I7), drops its
+    /// body, updates the counters, and deallocates unless weak references keep the header.
+    pub fn release(&mut self, obj: ObjRef) {
+        let h = obj.header();
+        assert!(
+            h.strong.get() == 0 && !h.has_flag(flags::DEAD),
+            "release of a live or already released object"
+        );
+        if !self.take_children(obj, |heap, v| heap.decref(v)) {
+            match h.kind {
+                ObjKind::Weak => {
+                    let target = obj.weak_target();
+                    self.release_weak(target);
+                }
+                ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream => self.release_data_body(obj),
+                // SAFETY: a live Task's body is initialised; DEAD is set right below (I2).
+                ObjKind::Task => unsafe { crate::actor::drop_task_body(obj) },
+                ObjKind::Struct | ObjKind::List | ObjKind::Map | ObjKind::Str => {}
+            }
+        }
+        h.set_flag(flags::DEAD);
+        if h.has_flag(flags::LOCAL) {
+            self.local_objects -= 1;
+        } else {
+            self.account_free(h);
+        }
+        self.dealloc_if_unreferenced(obj);
+    }
+
+    /// Empties the body of a struct, list, map or string being released: hands each
+    /// reference it held to `each`, last first (so the pending stack pops them in field
+    /// order, I7), and drops the body's storage. Returns `false` for the other kinds, whose
+    /// bodies the caller releases itself. The caller sets `DEAD` right after (I2).
+    pub(crate) fn take_children(
+        &mut self,
+        obj: ObjRef,
+        mut each: impl FnMut(&mut Heap, Value),
+    ) -> bool {
+        let base = obj.raw();
+        match obj.header().kind {
+            ObjKind::Struct => {
+                for slot in obj.fields_mut().iter_mut().rev() {
+                    let v = std::mem::replace(slot, Value::None);
+                    each(self, v);
+                }
+            }
+            ObjKind::List => {
+                // SAFETY: I2 — a live List's body is initialised; it is moved out here and
+                // the DEAD flag the caller sets means it is never read or dropped again.
+                let items = unsafe { std::ptr::read(&(*(base as *const ListObj)).items) };
+                for v in items.iter().rev() {
+                    each(self, *v);
+                }
+            }
+            ObjKind::Map => {
+                // SAFETY: as for List: the body is moved out once and never touched again.
+                let map = unsafe { std::ptr::read(&(*(base as *const MapObj)).map) };
+                for v in map.values().rev() {
+                    each(self, *v);
+                }
+            }
+            // SAFETY: a live Str's body is initialised and is not read again: the caller
+            // sets DEAD right after (I2).
+            ObjKind::Str => unsafe { drop_str_text(obj) },
+            _ => return false,
+        }
+        true
+    }
+
+    /// Takes a released object off the books: its row, its zone's and the program's
+    /// counters (I6), and the trace. Returns the bytes it was charged.
+    pub(crate) fn account_free(&mut self, h: &Header) -> u64 {
+        let bytes = self.forget_row(h);
+        self.zones[h.zone.index()].on_free(bytes);
+        if let Some(m) = &self.mirror {
+            m.on_free(h.zone, bytes);
+        }
+        self.total_live -= bytes;
+        self.publish_live();
+        if h.gc.get() & gc_bits::TRACED != 0 {
+            self.trace_free(h, bytes);
+        }
+        bytes
+    }
+
+    /// Traces the free of a traced object charged `bytes` (already off the books): with the
+    /// bytes of its `Alloc`, after a `Resize` back to them if its size changed meanwhile.
+    #[cold]
+    fn trace_free(&mut self, h: &Header, bytes: u64) {
+        let obj = ObjRef(NonNull::from(h));
+        let (allocated, reported) = match self.tracer.resized.remove(&obj) {
+            Some(sizes) => sizes,
+            None => (bytes, bytes),
+        };
+        if !self.tracer.enabled[h.zone.index()] {
+            return;
+        }
+        let live = self.zones[h.zone.index()].live_bytes;
+        if reported != allocated {
+            let delta = allocated as i64 - reported as i64;
+            self.trace_object(TraceKind::Resize, h, allocated, delta, live + allocated);
+        }
+        self.trace_object(TraceKind::Free, h, allocated, 0, live);
+    }
+
+    /// Removes a released object's metadata row (I6); returns the bytes it was charged.
+    #[inline]
+    pub(crate) fn forget_row(&mut self, h: &Header) -> u64 {
+        match h.kind {
+            ObjKind::Struct => struct_layout(h.len()).size() as u64,
+            ObjKind::Str if h.has_flag(flags::ARENA) => {
+                // An arena string has no row (A4); its header leads its object.
+                arena_str_bytes(ObjRef(NonNull::from(h)))
+            }
+            _ => self.meta.remove(h.meta()).bytes,
+        }
+    }
+
+    /// Deallocates a DEAD object's header once nothing points to it any more: no weak
+    /// reference (I4), no collector pin (C2), and not arena storage (A5).
+    #[inline]
+    pub(crate) fn dealloc_if_unreferenced(&mut self, obj: ObjRef) {
+        let h = obj.header();
+        if h.has_flag(flags::DEAD)
+            && h.weak.get() == 0
+            && h.gc.get() & gc_bits::PINS == 0
+            && !h.has_flag(flags::ARENA)
+        {
+            // SAFETY: DEAD (contents gone, strong == 0), no weak reference and no collector
+            // pin remain (I1, I4, C2), and the block came from the pool (A5).
+            unsafe { self.dealloc_object(obj) };
+        }
+    }
+
+    /// Drops a weak reference to `target`; deallocates the header if it was the last
+    /// thing keeping a dead object's allocation (I4).
+    fn release_weak(&mut self, target: ObjRef) {
+        let h = target.header();
+        h.weak.set(h.weak.get() - 1);
+        self.dealloc_if_unreferenced(target);
+    }
+
+    /// `w.get()`: a new strong reference to the target, or `None` once it was freed (or is
+    /// being freed right now: strong count zero).
+    pub fn weak_get(&mut self, weak: ObjRef) -> Value {
+        let target = weak.weak_target();
+        if target.is_alive() {
+            incref_obj(target);
+            Value::Obj(target)
+        } else {
+            Value::None
+        }
+    }
+
+    pub fn weak_exists(&self, weak: ObjRef) -> bool {
+        weak.weak_target().is_alive()
+    }
+}
+
+impl Drop for Heap {
+    /// Frees whatever is still live (a program that ended with an error, or leaked cycles)
+    /// so that a `Heap` never leaks Rust memory. Counts are ignored: everything goes.
+    fn drop(&mut self) {
+        // An actor's pool is freed wholesale: the spawner's view loses what was still live.
+        if let Some(m) = &self.mirror {
+            m.forget(&self.zones);
+        }
+        // Structs have no body to drop and their storage goes with the slabs (S1–S3), so
+        // only the objects with rows are visited here. The table is walked in place, never
+        // copied: a program that ran out of memory still ends here, so freeing must not
+        // need memory in proportion to what it frees.
+        let meta = std::mem::take(&mut self.meta);
+        // First drop every body (without touching children: they have rows too), then
+        // deallocate every header, including dead ones kept only by weak references.
+        for obj in meta.live().map(|e| e.obj) {
+            let base = obj.raw();
+            let h = obj.header();
+            // SAFETY: the row exists, so the object is not DEAD and its body is initialised
+            // (I2, I6); each body is dropped exactly once here.
+            unsafe {
+                match h.kind {
+                    ObjKind::List => std::ptr::drop_in_place(&mut (*(base as *mut ListObj)).items),
+                    ObjKind::Map => std::ptr::drop_in_place(&mut (*(base as *mut MapObj)).map),
+                    ObjKind::Str => drop_str_text(obj),
+                    ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream => {
+                        crate::data::drop_data_body(obj)
+                    }
+                    ObjKind::Task => crate::actor::drop_task_body(obj),
+                    ObjKind::Struct | ObjKind::Weak => {}
+                }
+            }
+        }
+        // Dead headers still referenced by weak refs: find them through the weak objects.
+        // There are rarely many; if even this list cannot get memory, they are left to the
+        // process's end rather than risking an abort.
+        let mut dead: Vec<ObjRef> = Vec::new();
+        let mut complete = true;
+        let weak_targets = meta
+            .live()
+            .filter(|e| e.kind == ObjKind::Weak)
+            .map(|e| e.obj.weak_target());
+        // Weak references to values of arenas still open (A6): their stand-ins, and their
+        // own headers if they died meanwhile (the registry pinned them).
+        let registered = self.arena_weaks.iter().flat_map(|&(w, ghost)| {
+            let w_dead = w.header().has_flag(flags::DEAD) && !w.in_arena();
+            std::iter::once(ghost).chain(w_dead.then_some(w))
+        });
+        for obj in weak_targets
+            .chain(registered)
+            .chain(self.collector.pinned())
+        {
+            if obj.header().has_flag(flags::DEAD) && obj.kind() != ObjKind::Struct {
+                if crate::sysalloc::fallible(|| dead.try_reserve(1)).is_err() {
+                    complete = false;
+                    break;
+                }
+                dead.push(obj);
+            }
+        }
+        dead.sort_unstable_by_key(|o| o.addr());
+        dead.dedup();
+        if !complete {
+            dead.clear();
+        }
+        for obj in meta.live().map(|e| e.obj).chain(dead) {
+            // SAFETY: each live header and each distinct dead header is deallocated once;
+            // the heap is going away, so no reference is used afterwards.
+            unsafe { self.dealloc_object(obj) };
+        }
+    }
+}
+
+impl Heap {
+    /// Deallocates an object's memory (its body must already be dropped).
+    ///
+    /// # Safety
+    /// No reference to `obj` may be used afterwards (I1, I4).
+    pub(crate) unsafe fn dealloc_object(&mut self, obj: ObjRef) {
+        let h = obj.header();
+        if h.has_flag(flags::ARENA) {
+            // A5: the arena's chunk owns this storage.
+            return;
+        }
+        if h.kind == ObjKind::Struct {
+            // SAFETY: the caller guarantees no further use; structs come from the slabs
+            // with their field count (I2).
+            unsafe { self.slabs.dealloc(obj.raw(), h.len()) };
+            return;
+        }
+        let layout: Layout = layout_of(h.kind, 0);
+        // SAFETY: the caller guarantees no further use; `layout` is the one the block was
+        // allocated with from this pool (I2).
+        unsafe { self.pool.dealloc(obj.raw(), layout) };
+    }
+}
+
+/// Frees a string's text, unless it lies in an arena's region (A5: the region frees it).
+///
+/// # Safety
+/// `obj` is a string whose body is initialised and is never read again.
+pub(crate) unsafe fn drop_str_text(obj: ObjRef) {
+    if !obj.in_arena() {
+        // SAFETY: a string outside the arenas got its text from `Box::leak` (`alloc_str`);
+        // the caller guarantees this is the only time it is freed.
+        drop(unsafe { Box::from_raw((*(obj.raw() as *const StrObj)).text.as_ptr()) });
+    }
+}
+
+/// Bytes charged to an arena string (`alloc_str_arena`): its object and its text.
+#[inline]
+pub(crate) fn arena_str_bytes(o: ObjRef) -> u64 {
+    (std::mem::size_of::<StrObj>() + o.as_str().len()) as u64
+}
+
+/// Bytes charged for a list buffer of `capacity` slots.
+#[inline]
+pub(crate) fn list_buffer_bytes(capacity: usize) -> u64 {
+    (capacity as u64).saturating_mul(std::mem::size_of::<Value>() as u64)
+}
+
+/// Bytes charged for a map's tables plus its string keys' text (an estimate of IndexMap's
+/// entry vector and hash index).
+pub(crate) fn map_buffer_bytes(map: &MapBody) -> u64 {
+    let keys: usize = map.keys().map(|k| k.extra_bytes()).sum();
+    (map.capacity() * MAP_ENTRY_BYTES + keys) as u64
+}
+
+/// An IndexMap entry (hash, key, value) plus its index slot.
+pub(crate) const MAP_ENTRY_BYTES: usize =
+    std::mem::size_of::<(u64, crate::value::MapKey, Value)>() + std::mem::size_of::<usize>();
+
+#[cfg(test)]
+impl Heap {
+    pub(crate) fn incref_obj_for_test(&mut self, o: ObjRef) {
+        incref_obj(o);
+    }
+}
