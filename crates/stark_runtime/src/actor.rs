@@ -195,7 +195,7 @@ impl Heap {
 impl ObjRef {
     #[inline]
     pub fn task(&self) -> &TaskBody {
-        debug_assert_eq!(self.kind(), ObjKind::Task);
+        self.expect_kind(ObjKind::Task);
         // SAFETY: I1, I2 (kind Task ⇒ TaskObj with a live body).
         unsafe { &(*(self.raw() as *const TaskObj)).body }
     }

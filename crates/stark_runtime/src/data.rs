@@ -237,7 +237,7 @@ pub(crate) unsafe fn drop_data_body(obj: ObjRef) {
 impl ObjRef {
     #[inline]
     pub fn tensor(&self) -> &TensorBody {
-        debug_assert_eq!(self.kind(), ObjKind::Tensor);
+        self.expect_kind(ObjKind::Tensor);
         // SAFETY: I1, I2 (kind Tensor ⇒ TensorObj with a live body).
         unsafe { &(*(self.raw() as *const TensorObj)).body }
     }
@@ -246,14 +246,14 @@ impl ObjRef {
     #[inline]
     #[allow(clippy::mut_from_ref)]
     pub fn tensor_mut(&self) -> &mut TensorBody {
-        debug_assert_eq!(self.kind(), ObjKind::Tensor);
+        self.expect_kind(ObjKind::Tensor);
         // SAFETY: I1, I2; I5 (no overlapping borrow of this body).
         unsafe { &mut (*(self.raw() as *mut TensorObj)).body }
     }
 
     #[inline]
     pub fn dataset(&self) -> &DatasetBody {
-        debug_assert_eq!(self.kind(), ObjKind::Dataset);
+        self.expect_kind(ObjKind::Dataset);
         // SAFETY: I1, I2 (kind Dataset ⇒ DatasetObj with a live body).
         unsafe { &(*(self.raw() as *const DatasetObj)).body }
     }
@@ -261,14 +261,14 @@ impl ObjRef {
     #[inline]
     #[allow(clippy::mut_from_ref)]
     pub fn stream_mut(&self) -> &mut StreamBody {
-        debug_assert_eq!(self.kind(), ObjKind::Stream);
+        self.expect_kind(ObjKind::Stream);
         // SAFETY: I1, I2; I5.
         unsafe { &mut (*(self.raw() as *mut StreamObj)).body }
     }
 
     #[inline]
     pub fn stream(&self) -> &StreamBody {
-        debug_assert_eq!(self.kind(), ObjKind::Stream);
+        self.expect_kind(ObjKind::Stream);
         // SAFETY: I1, I2 (kind Stream ⇒ StreamObj with a live body).
         unsafe { &(*(self.raw() as *const StreamObj)).body }
     }

@@ -278,12 +278,21 @@ pub(crate) fn struct_layout(len: u32) -> Layout {
     Layout::from_size_align(size, align).expect("struct layout")
 }
 
-/// Accessors for object bodies. Each relies on I1 (the object is alive) and on the kind check
-/// the caller performed (the VM's static types guarantee it; debug builds assert it).
+/// Accessors for object bodies. Each relies on I1 (the object is alive) and checks the kind
+/// itself (I2): the VM's static types and verifier already guarantee it, so the check is
+/// one predictable compare, and a broken guarantee stops the program instead of reading a
+/// body of another layout.
 impl ObjRef {
+    #[inline(always)]
+    pub(crate) fn expect_kind(&self, kind: ObjKind) {
+        if self.kind() != kind {
+            kind_mismatch(kind, self.kind());
+        }
+    }
+
     #[inline]
     pub fn as_str(&self) -> &str {
-        debug_assert_eq!(self.kind(), ObjKind::Str);
+        self.expect_kind(ObjKind::Str);
         // SAFETY: I1 (alive) and I2 (kind Str ⇒ the allocation is a StrObj with an
         // initialised body until the DEAD flag is set; a view is never taken of a dead object).
         // The text pointer is valid for as long as the object: a heap string's box is freed
@@ -293,7 +302,7 @@ impl ObjRef {
 
     #[inline]
     pub fn list(&self) -> &Vec<Value> {
-        debug_assert_eq!(self.kind(), ObjKind::List);
+        self.expect_kind(ObjKind::List);
         // SAFETY: I1, I2 (kind List ⇒ ListObj with a live body).
         unsafe { &(*(self.raw() as *const ListObj)).items }
     }
@@ -303,14 +312,14 @@ impl ObjRef {
     #[inline]
     #[allow(clippy::mut_from_ref)]
     pub fn list_mut(&self) -> &mut Vec<Value> {
-        debug_assert_eq!(self.kind(), ObjKind::List);
+        self.expect_kind(ObjKind::List);
         // SAFETY: I1, I2; I5 (no other borrow of this body overlaps this one).
         unsafe { &mut (*(self.raw() as *mut ListObj)).items }
     }
 
     #[inline]
     pub fn map(&self) -> &MapBody {
-        debug_assert_eq!(self.kind(), ObjKind::Map);
+        self.expect_kind(ObjKind::Map);
         // SAFETY: I1, I2 (kind Map ⇒ MapObj with a live body).
         unsafe { &(*(self.raw() as *const MapObj)).map }
     }
@@ -318,7 +327,7 @@ impl ObjRef {
     #[inline]
     #[allow(clippy::mut_from_ref)]
     pub fn map_mut(&self) -> &mut MapBody {
-        debug_assert_eq!(self.kind(), ObjKind::Map);
+        self.expect_kind(ObjKind::Map);
         // SAFETY: I1, I2; I5 (no overlapping borrow).
         unsafe { &mut (*(self.raw() as *mut MapObj)).map }
     }
@@ -326,7 +335,7 @@ impl ObjRef {
     /// The target of a `WeakRef` object (possibly dead: check `is_alive`).
     #[inline]
     pub fn weak_target(&self) -> ObjRef {
-        debug_assert_eq!(self.kind(), ObjKind::Weak);
+        self.expect_kind(ObjKind::Weak);
         // SAFETY: I1, I2 (kind Weak ⇒ WeakObj, whose target is written at allocation).
         unsafe { (*(self.raw() as *const WeakObj)).target }
     }
@@ -346,7 +355,7 @@ impl ObjRef {
     /// The inline fields of a struct object.
     #[inline]
     pub fn fields(&self) -> &[Value] {
-        debug_assert_eq!(self.kind(), ObjKind::Struct);
+        self.expect_kind(ObjKind::Struct);
         // SAFETY: I1, I2 (kind Struct ⇒ `len` initialised Values follow the header).
         unsafe { std::slice::from_raw_parts(self.fields_ptr(), self.field_count()) }
     }
@@ -354,7 +363,7 @@ impl ObjRef {
     #[inline]
     #[allow(clippy::mut_from_ref)]
     pub fn fields_mut(&self) -> &mut [Value] {
-        debug_assert_eq!(self.kind(), ObjKind::Struct);
+        self.expect_kind(ObjKind::Struct);
         // SAFETY: I1, I2; I5 (no overlapping borrow).
         unsafe { std::slice::from_raw_parts_mut(self.fields_ptr(), self.field_count()) }
     }
@@ -382,4 +391,14 @@ impl ObjRef {
     pub fn zone(&self) -> Zone {
         self.header().zone
     }
+}
+
+#[cold]
+#[inline(never)]
+fn kind_mismatch(expected: ObjKind, found: ObjKind) -> ! {
+    panic!(
+        "internal error: a {} was used as a {}",
+        found.name(),
+        expected.name()
+    )
 }
