@@ -1,7 +1,8 @@
 //! `RUSTC_BOOTSTRAP=1 cargo fuzz run run` (after `cargo build --release -p stark_cli` in the
 //! workspace; `STARK_BIN` names another binary): a program that the front end accepts is run
 //! by the real `stark` binary twice, optimised and with every optimisation off
-//! (`STARK_NO_OPT=1`), each under a time bound and `--max-memory`, with the leak check on.
+//! (`STARK_NO_OPT=1`), each under a time bound and `--max-memory`, with the leak check and
+//! the heap checker on.
 //! Neither run may crash, panic, abort or leak; both must end with an exit status of the
 //! SPEC; and when both finish, they must print the same and exit the same way. Seed it with
 //! the UI programs: `mkdir -p corpus/run && cp ../tests/ui/*/*.stark ../examples/*.stark corpus/run/`.
@@ -41,6 +42,7 @@ fn run(file: &std::path::Path, no_opt: bool) -> Outcome {
         .arg(MAX_MEMORY)
         .arg(file)
         .env("STARK_CHECK_LEAKS", "1")
+        .env("STARK_CHECK_HEAP", "1")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
