@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 mod arena;
+mod args;
+mod builtins;
 mod call;
 mod checker;
 mod collect;

@@ -1,5 +1,5 @@
 //! Actors in the checker: `spawn f(a, b) [with quota=N]` and the methods of `Task<T>`
-//! (`join`, `error`). `expr.rs` and `call.rs` delegate here.
+//! (`join`, `error`). `expr.rs` and `builtins.rs` delegate here.
 //!
 //! A spawned call must name a user function (not a method on a value, a constructor or a
 //! built-in): its arguments are moved into a new actor with its own heap, and its result is
@@ -8,7 +8,7 @@
 //! not. The move checker (`moves.rs`) treats every spawn argument as moved, whatever the
 //! parameter's mode.
 
-use crate::call::P;
+use crate::args::P;
 use crate::checker::Checker;
 use crate::results::{Builtin, CallArg, CallRes};
 use crate::types::*;

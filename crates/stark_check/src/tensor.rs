@@ -1,8 +1,8 @@
 //! Tensors, datasets and streams in the checker: the `Tensor.*`, `Dataset.load` and
-//! `File.open` constructors, their methods, and the operators on tensors. `call.rs` and
+//! `File.open` constructors, their methods, and the operators on tensors. `builtins.rs` and
 //! `expr.rs` delegate here so they do not grow with every data operation.
 
-use crate::call::{opt, p, P};
+use crate::args::{opt, p, P};
 use crate::checker::Checker;
 use crate::results::{Builtin, CallArg};
 use crate::types::Ty;

@@ -1,0 +1,165 @@
+//! Argument binding: positional and keyword arguments matched to a callee's parameters
+//! (defaults filled in), for user functions, constructors and built-ins alike.
+
+use crate::checker::Checker;
+use crate::results::CallArg;
+use crate::types::*;
+use stark_syntax::ast::{Arg, Expr};
+use stark_syntax::{codes, Diagnostic};
+
+/// One parameter a call binds arguments to.
+pub(crate) struct P {
+    pub(crate) name: String,
+    pub(crate) ty: Ty,
+    pub(crate) default: Option<CallArg>,
+}
+
+pub(crate) fn p(name: &str, ty: Ty) -> P {
+    P {
+        name: name.to_string(),
+        ty,
+        default: None,
+    }
+}
+
+pub(crate) fn opt(name: &str, ty: Ty, default: CallArg) -> P {
+    P {
+        name: name.to_string(),
+        ty,
+        default: Some(default),
+    }
+}
+
+impl Checker<'_> {
+    pub(crate) fn type_args(&mut self, args: &[Arg]) -> Vec<Ty> {
+        args.iter().map(|a| self.expr(&a.value)).collect()
+    }
+
+    /// Matches `args` to `params` positionally, then by keyword, and type-checks each. Returns
+    /// for each parameter the index of the argument given for it, how many positional
+    /// arguments there were, and whether every name was known and given once. `noun` names
+    /// what a keyword refers to in messages ("parameter", "field").
+    pub(crate) fn match_args(
+        &mut self,
+        what: &str,
+        noun: &str,
+        params: &[P],
+        args: &[Arg],
+        types: &[Ty],
+    ) -> (Vec<Option<usize>>, usize, bool) {
+        let mut slots: Vec<Option<usize>> = vec![None; params.len()];
+        let mut ok = true;
+        let mut positional = 0;
+        for (i, arg) in args.iter().enumerate() {
+            let index = match &arg.name {
+                None => {
+                    positional += 1;
+                    (positional <= params.len()).then(|| positional - 1)
+                }
+                Some(name) => {
+                    let found = params.iter().position(|p| p.name == name.name);
+                    if found.is_none() {
+                        self.error(
+                            Diagnostic::error(
+                                codes::BAD_ARG_NAME,
+                                format!("{what} has no {noun} named `{}`", name.name),
+                                name.span,
+                            )
+                            .label(format!("unknown {noun}")),
+                        );
+                        ok = false;
+                    }
+                    found
+                }
+            };
+            let Some(index) = index else { continue };
+            if slots[index].is_some() {
+                self.error(
+                    Diagnostic::error(
+                        codes::BAD_ARG_NAME,
+                        format!("{noun} `{}` is given twice", params[index].name),
+                        arg.value.span,
+                    )
+                    .label("already given"),
+                );
+                ok = false;
+                continue;
+            }
+            self.expect(&types[i], &params[index].ty, arg.value.span);
+            slots[index] = Some(i);
+        }
+        (slots, positional, ok)
+    }
+
+    /// Binds `args` to `params` and returns the operands in parameter order after `lead`
+    /// (the receiver, if any); omitted parameters take their defaults.
+    pub(crate) fn bind(
+        &mut self,
+        e: &Expr,
+        what: &str,
+        params: &[P],
+        args: &[Arg],
+        lead: Vec<CallArg>,
+    ) -> Vec<CallArg> {
+        let types = self.type_args(args);
+        let (slots, positional, mut ok) = self.match_args(what, "parameter", params, args, &types);
+        let required = params.iter().filter(|p| p.default.is_none()).count();
+        let missing = slots
+            .iter()
+            .zip(params)
+            .position(|(s, p)| s.is_none() && p.default.is_none());
+        let missing_named = missing.filter(|_| {
+            positional <= params.len() && args.len() >= required && args.len() <= params.len()
+        });
+        if let Some(i) = missing_named {
+            // The count is right but a keyword named another parameter: "takes 1 argument
+            // but 1 was supplied" would contradict itself, so name the one left out.
+            let name = &params[i].name;
+            self.error(
+                Diagnostic::error(
+                    codes::ARG_COUNT,
+                    format!("{what} is missing an argument for `{name}`"),
+                    e.span,
+                )
+                .label(format!("`{name}` not given")),
+            );
+            ok = false;
+        } else if positional > params.len() || missing.is_some() {
+            let count = if required == params.len() {
+                format!("{}", params.len())
+            } else {
+                format!("{required} to {}", params.len())
+            };
+            let plural = if params.len() == 1 && required == 1 {
+                ""
+            } else {
+                "s"
+            };
+            self.error(
+                Diagnostic::error(
+                    codes::ARG_COUNT,
+                    format!(
+                        "{what} takes {count} argument{plural} but {} {} supplied",
+                        args.len(),
+                        if args.len() == 1 { "was" } else { "were" }
+                    ),
+                    e.span,
+                )
+                .label(format!("expected {count} argument{plural}")),
+            );
+            ok = false;
+        }
+        let mut out = lead;
+        if ok {
+            for (slot, param) in slots.into_iter().zip(params) {
+                let given = slot.map(CallArg::Arg);
+                out.push(
+                    given
+                        .or_else(|| param.default.clone())
+                        .unwrap_or(CallArg::None),
+                );
+            }
+        }
+        out
+    }
+}
