@@ -118,12 +118,12 @@ pub enum Native {
     TaskError,
 
     // ---- tensors, datasets, streams (the checker's `DataOp` list; operands are views) ----
-    Data(stark_check::DataOp),
+    Data(stark_syntax::DataOp),
     /// `Tensor.zeros/ones/rand([d0, …], …)` with the shape written as a list literal: the
     /// `rank` dimensions are the first operands, the op's other operands follow, and no
     /// shape list is allocated (nor released).
     DataDims {
-        op: stark_check::DataOp,
+        op: stark_syntax::DataOp,
         rank: u8,
     },
 }

@@ -108,7 +108,7 @@ pub fn fold_consumed_operands(module: &mut Module) {
 /// release would have given up, and the release, now of `None`, does nothing (pass 1
 /// deletes it where that holds on every path). Only Strings are so marked: they have no
 /// destructors, so the earlier or later release of one is unobservable.
-pub(crate) fn share_last_uses(f: &mut Function, shares: &[usize]) {
+pub fn share_last_uses(f: &mut Function, shares: &[usize]) {
     let n = f.code.len();
     let mut dead = vec![false; n];
     // `seen[k] == stamp`: visited in the current walk (no clearing between walks).
