@@ -278,7 +278,9 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
             format!("{:<12} {}, [{}]", "new_list", r(dst), range(f, args, argc))
         }
         Instr::NewMap { dst, args, argc } => {
-            format!("{:<12} {}, {{{}}}", "new_map", r(dst), range(f, args, argc))
+            // `argc` counts key/value pairs.
+            let pairs = range(f, args, argc.saturating_mul(2));
+            format!("{:<12} {}, {{{pairs}}}", "new_map", r(dst))
         }
         Instr::ListGet { dst, list, index } => {
             format!("{:<12} {}, {}[{}]", "list_get", r(dst), r(list), r(index))
@@ -377,4 +379,40 @@ pub fn rc_ops(f: &Function) -> usize {
             )
         })
         .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stark_syntax::Span;
+
+    #[test]
+    fn new_map_prints_every_key_and_value() {
+        let f = Function {
+            name: "f".into(),
+            param_modes: Vec::new(),
+            num_regs: 5,
+            code: Vec::new(),
+            spans: Vec::new(),
+            reg_names: vec![None; 5],
+            span: Span::default(),
+            inlined: Vec::new(),
+        };
+        let m = Module {
+            functions: Vec::new(),
+            structs: Vec::new(),
+            strings: Vec::new(),
+            main: 0,
+        };
+        let text = instr_text(
+            &m,
+            &f,
+            &Instr::NewMap {
+                dst: 0,
+                args: 1,
+                argc: 2,
+            },
+        );
+        assert!(text.ends_with("r0, {r1, r2, r3, r4}"), "{text}");
+    }
 }

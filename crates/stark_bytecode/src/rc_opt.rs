@@ -303,13 +303,17 @@ pub(crate) fn defs(instr: &Instr, out: &mut Vec<Reg>) {
             dst, args, argc, ..
         }
         | Instr::NewList { dst, args, argc }
-        | Instr::NewMap { dst, args, argc }
         | Instr::NewStruct {
             dst, args, argc, ..
         } => {
             // Operands taken over by the callee may be left in any state.
             out.push(dst);
             out.extend((0..argc).map(|i| args + i));
+        }
+        // `argc` counts key/value pairs.
+        Instr::NewMap { dst, args, argc } => {
+            out.push(dst);
+            out.extend((0..2 * argc).map(|i| args + i));
         }
         Instr::GetField { dst, .. } | Instr::ListGet { dst, .. } | Instr::ForList { dst, .. } => {
             out.push(dst)
@@ -390,10 +394,10 @@ pub fn touches(instr: &Instr, r: Reg) -> bool {
             dst, args, argc, ..
         }
         | Instr::NewList { dst, args, argc }
-        | Instr::NewMap { dst, args, argc }
         | Instr::NewStruct {
             dst, args, argc, ..
         } => dst == r || in_range(args, argc),
+        Instr::NewMap { dst, args, argc } => dst == r || in_range(args, argc.saturating_mul(2)),
         Instr::GetField { dst, obj, .. } => dst == r || obj == r,
         Instr::SetField { obj, src, .. } => obj == r || src == r,
         Instr::ListGet { dst, list, index }
@@ -814,6 +818,44 @@ mod tests {
             share_last_uses(&mut f, &[1]);
             assert_eq!(f.code, before);
         }
+    }
+
+    /// `new_map` reads `2 * argc` registers (key, value, …), as the VM and the verifier say:
+    /// a `concat` operand moved into the map as the first pair's value is still in use
+    /// there, so its later release is not the operand's last use and must not be folded
+    /// into the `concat` (which would leave the map `None` for that value).
+    #[test]
+    fn a_new_map_value_operand_is_a_use_of_the_register() {
+        let f = function(
+            0,
+            5,
+            vec![
+                Instr::LoadStr { dst: 0, konst: 0 },
+                Instr::LoadStr { dst: 1, konst: 0 },
+                Instr::LoadStr { dst: 2, konst: 0 },
+                Instr::Concat {
+                    dst: 3,
+                    a: 1,
+                    b: 2,
+                    take: 0,
+                },
+                Instr::NewMap {
+                    dst: 4,
+                    args: 0,
+                    argc: 1,
+                },
+                Instr::Decref { reg: 1 },
+                Instr::Decref { reg: 3 },
+                Instr::Decref { reg: 4 },
+                Instr::RetNone,
+            ],
+        );
+        assert!(touches(&f.code[4], 1));
+        let mut m = module(vec![f]);
+        fold_consumed_operands(&mut m);
+        let code = &m.functions[0].code;
+        assert!(matches!(code[3], Instr::Concat { take: 0, .. }), "{code:?}");
+        assert!(code.contains(&Instr::Decref { reg: 1 }));
     }
 
     #[test]
