@@ -2,10 +2,11 @@
 //! resolved which one applies (so `len` on a String is `StrLen`, on a List `ListLen`).
 //! Arguments are views unless `consumes` says the native takes the reference over.
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Native {
     // ---- free functions ----
     /// `print(a, b, …)`: any values, separated by one space, then a newline (SPEC §4).
+    #[default]
     Print,
     /// `str(x)` for any x: the text `print` would show.
     ToStr,
@@ -140,6 +141,25 @@ impl Native {
             Native::Spawn { .. } => true,
             _ => false,
         }
+    }
+
+    /// Whether the native may release a reference (and so free objects and run
+    /// destructors): it replaces, removes or clears what a container holds, collects, ends
+    /// the program, or runs or ends an actor.
+    pub fn releases(self) -> bool {
+        matches!(
+            self,
+            Native::ListClear
+                | Native::ListTake
+                | Native::MapInsert
+                | Native::MapSet
+                | Native::MapClear
+                | Native::MemCollect
+                | Native::Exit
+                | Native::Spawn { .. }
+                | Native::TaskJoin
+                | Native::TaskError
+        )
     }
 
     /// The name `stark ir` prints.
