@@ -93,7 +93,9 @@ impl<'m> Vm<'m> {
             };
         }
         // Takes a branch. Taken backward (every loop iteration: a back `jump`, a rotated
-        // loop's test, a `for` step) it is a collector safepoint.
+        // loop's test, a `for` step) it is a collector safepoint. Every instruction with a
+        // target branches through here (the table's rule, `Instr::polls_collector`), so
+        // no loop starves the collector whichever instruction closes it.
         macro_rules! jump_to {
             ($target:expr) => {{
                 let target = $target as usize;
@@ -444,12 +446,12 @@ impl<'m> Vm<'m> {
                 Instr::Jump { target } => jump_to!(target),
                 Instr::JumpIf { cond, target } => {
                     if let Value::Bool(true) = reg!(cond) {
-                        pc = target as usize;
+                        jump_to!(target);
                     }
                 }
                 Instr::JumpIfNot { cond, target } => {
                     if let Value::Bool(false) = reg!(cond) {
-                        pc = target as usize;
+                        jump_to!(target);
                     }
                 }
                 Instr::JumpICmp { op, a, b, target } => match (reg!(a), reg!(b)) {
@@ -712,7 +714,7 @@ impl<'m> Vm<'m> {
                             // during this copy.
                             unsafe { Value::copy_words(d, s) };
                         }
-                        None => pc = target as usize,
+                        None => jump_to!(target),
                     }
                 }
                 Instr::ListSet { list, index, src } => {

@@ -1,9 +1,11 @@
 //! The instruction table against the VM: the verifier checks every register operand the
-//! table declares.
+//! table declares, and every branch polls the collector when taken backward.
 
 use super::*;
 use crate::verify::verify_module;
 use stark_bytecode::instr::Role;
+use stark_bytecode::{CmpOp, Native};
+use std::mem::discriminant;
 
 const FRAME: u16 = 12;
 
@@ -99,5 +101,225 @@ fn new_map_reads_two_registers_per_pair() {
         };
         assert_eq!(verify_one(instr).is_ok(), ok, "{instr:?}");
         assert!(instr.touches(args + 1));
+    }
+}
+
+/// The start of a program whose loop must poll the collector: r0 = 0 (the counter),
+/// r1 = 50 (the limit), a garbage cycle (a list holding itself) and a collection asked for
+/// at the next safepoint. r2..r4 are the loop's scratch registers.
+fn prelude() -> Vec<Instr> {
+    vec![
+        Instr::LoadInt { dst: 0, value: 0 },
+        Instr::LoadInt { dst: 1, value: 50 },
+        // GC.config(threshold_bytes=0, None, background=false): due at the next safepoint,
+        // marked there.
+        Instr::LoadInt { dst: 2, value: 0 },
+        Instr::LoadNone { dst: 3 },
+        Instr::LoadBool {
+            dst: 4,
+            value: false,
+        },
+        Instr::CallNative {
+            dst: 5,
+            native: Native::GcConfig,
+            args: 2,
+            argc: 3,
+        },
+        // l = []; l.push(l); release l: a cycle only the collector frees.
+        Instr::NewList {
+            dst: 6,
+            args: 0,
+            argc: 0,
+        },
+        Instr::Copy { dst: 7, src: 6 },
+        Instr::Incref { reg: 7 },
+        Instr::CallNative {
+            dst: 5,
+            native: Native::ListPush,
+            args: 6,
+            argc: 2,
+        },
+        Instr::Decref { reg: 6 },
+    ]
+}
+
+/// A loop starting at `top` whose backward branch is an instruction of `kind`, taken while
+/// the counter r0 < 50; nothing else in it polls.
+fn backward_loop(kind: Instr, top: u32) -> Vec<Instr> {
+    let step = Instr::IAddImm {
+        dst: 0,
+        a: 0,
+        imm: 1,
+    };
+    let lt = CmpOp::Lt;
+    match kind {
+        Instr::Jump { .. } => vec![
+            step,
+            Instr::JumpICmpImm {
+                op: CmpOp::Ge,
+                a: 0,
+                imm: 50,
+                target: top + 3,
+            },
+            Instr::Jump { target: top },
+        ],
+        Instr::JumpIf { .. } => vec![
+            step,
+            Instr::ICmp {
+                op: lt,
+                dst: 2,
+                a: 0,
+                b: 1,
+            },
+            Instr::JumpIf {
+                cond: 2,
+                target: top,
+            },
+        ],
+        Instr::JumpIfNot { .. } => vec![
+            step,
+            Instr::ICmp {
+                op: CmpOp::Ge,
+                dst: 2,
+                a: 0,
+                b: 1,
+            },
+            Instr::JumpIfNot {
+                cond: 2,
+                target: top,
+            },
+        ],
+        Instr::JumpICmp { .. } => vec![
+            step,
+            Instr::JumpICmp {
+                op: lt,
+                a: 0,
+                b: 1,
+                target: top,
+            },
+        ],
+        Instr::JumpICmpImm { .. } => vec![
+            step,
+            Instr::JumpICmpImm {
+                op: lt,
+                a: 0,
+                imm: 50,
+                target: top,
+            },
+        ],
+        Instr::IncJumpICmp { .. } => vec![
+            Instr::LoadNone { dst: 2 },
+            Instr::IncJumpICmp {
+                op: lt,
+                a: 0,
+                imm: 1,
+                b: 1,
+                target: top,
+            },
+        ],
+        Instr::IncJumpICmpImm { .. } => vec![
+            Instr::LoadNone { dst: 2 },
+            Instr::IncJumpICmpImm {
+                op: lt,
+                a: 0,
+                imm: 1,
+                limit: 50,
+                target: top,
+            },
+        ],
+        Instr::ForStep { .. } => vec![
+            Instr::LoadInt { dst: 2, value: 1 },
+            Instr::ForStep {
+                a: 0,
+                step: 2,
+                end: 1,
+                target: top,
+            },
+        ],
+        Instr::JumpFCmpNot { .. } => vec![
+            step,
+            Instr::IToF { dst: 2, src: 0 },
+            Instr::IToF { dst: 3, src: 1 },
+            // Jumps back unless counter >= limit.
+            Instr::JumpFCmpNot {
+                op: CmpOp::Ge,
+                a: 2,
+                b: 3,
+                target: top,
+            },
+        ],
+        // `for_list` over an empty list jumps (the list is done) every time: back to the
+        // top until the counter's own forward exit.
+        Instr::ForList { .. } => vec![
+            step,
+            Instr::JumpICmpImm {
+                op: CmpOp::Ge,
+                a: 0,
+                imm: 50,
+                target: top + 6,
+            },
+            Instr::Decref { reg: 3 },
+            Instr::NewList {
+                dst: 3,
+                args: 0,
+                argc: 0,
+            },
+            Instr::LoadInt { dst: 4, value: 0 },
+            Instr::ForList {
+                dst: 2,
+                list: 3,
+                index: 4,
+                target: top,
+            },
+        ],
+        other => panic!("no loop written for {other:?}: add one"),
+    }
+}
+
+#[test]
+fn every_branch_taken_backward_polls_the_collector() {
+    let branches: Vec<Instr> = Instr::every_kind()
+        .into_iter()
+        .filter(|i| i.target().is_some())
+        .collect();
+    assert_eq!(branches.len(), 10);
+    for kind in branches {
+        let mut code = prelude();
+        let top = code.len() as u32;
+        code.extend(backward_loop(kind, top));
+        let back = code
+            .iter()
+            .position(|i| discriminant(i) == discriminant(&kind) && i.target() == Some(top))
+            .expect("the loop closes with the kind under test");
+        assert!(code[back].polls_collector(back), "{:?}", code[back]);
+        let mut full = code;
+        full.extend([
+            // print(Memory.profile().collections)
+            Instr::CallNative {
+                dst: 8,
+                native: Native::MemProfile,
+                args: 0,
+                argc: 0,
+            },
+            Instr::GetField {
+                dst: 9,
+                obj: 8,
+                field: 5,
+            },
+            Instr::CallNative {
+                dst: 10,
+                native: Native::Print,
+                args: 9,
+                argc: 1,
+            },
+            Instr::Decref { reg: 8 },
+            Instr::Decref { reg: 3 },
+            Instr::RetNone,
+        ]);
+        let m = module(vec![func("main", &[], 12, full)], structs(&[]), &[]);
+        let o = run(&m);
+        assert!(o.result.is_ok(), "{kind:?}: {:?}", o.result);
+        assert_eq!(o.out, "1\n", "{kind:?}: no collection in the loop");
+        assert_eq!(o.live, 0, "{kind:?}: the cycle was not collected");
     }
 }
