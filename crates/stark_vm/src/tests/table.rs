@@ -1,5 +1,6 @@
 //! The instruction table against the VM: the verifier checks every register operand the
-//! table declares, and every branch polls the collector when taken backward.
+//! table declares, every branch polls the collector when taken backward, and the kind
+//! checks that keep a wrong operand a fault rather than undefined behaviour.
 
 use super::*;
 use crate::verify::verify_module;
@@ -321,5 +322,86 @@ fn every_branch_taken_backward_polls_the_collector() {
         assert!(o.result.is_ok(), "{kind:?}: {:?}", o.result);
         assert_eq!(o.out, "1\n", "{kind:?}: no collection in the loop");
         assert_eq!(o.live, 0, "{kind:?}: the cycle was not collected");
+    }
+}
+
+/// `list_get`, `list_set`, `for_list`, `concat` and `scmp` on an object of the wrong kind
+/// (only bytecode the compiler never emits gets there): a fault, not a read of a string
+/// as a list.
+#[test]
+fn a_wrong_object_kind_is_a_fault() {
+    let list_ops = [
+        Instr::ListGet {
+            dst: 2,
+            list: 0,
+            index: 1,
+        },
+        Instr::ListSet {
+            list: 0,
+            index: 1,
+            src: 2,
+        },
+        Instr::ForList {
+            dst: 2,
+            list: 0,
+            index: 1,
+            target: 3,
+        },
+    ];
+    for op in list_ops {
+        // r0 = "s" (a string where a list belongs), r1 = 0.
+        let main = func(
+            "main",
+            &[],
+            3,
+            vec![
+                Instr::LoadStr { dst: 0, konst: 0 },
+                Instr::LoadInt { dst: 1, value: 0 },
+                op,
+                Instr::RetNone,
+            ],
+        );
+        let e = run_err(&module(vec![main], structs(&[]), &["s"]));
+        assert_eq!(
+            e.message, "internal error: expected list operands",
+            "{op:?}"
+        );
+    }
+    let string_ops = [
+        Instr::Concat {
+            dst: 2,
+            a: 0,
+            b: 1,
+            take: 0,
+        },
+        Instr::SCmp {
+            op: CmpOp::Lt,
+            dst: 2,
+            a: 0,
+            b: 1,
+        },
+    ];
+    for op in string_ops {
+        // r0 = "s", r1 = [] (a list where a string belongs).
+        let main = func(
+            "main",
+            &[],
+            3,
+            vec![
+                Instr::LoadStr { dst: 0, konst: 0 },
+                Instr::NewList {
+                    dst: 1,
+                    args: 0,
+                    argc: 0,
+                },
+                op,
+                Instr::RetNone,
+            ],
+        );
+        let e = run_err(&module(vec![main], structs(&[]), &["s"]));
+        assert_eq!(
+            e.message, "internal error: expected string operands",
+            "{op:?}"
+        );
     }
 }
