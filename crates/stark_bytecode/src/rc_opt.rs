@@ -151,7 +151,7 @@ pub fn share_last_uses(f: &mut Function, shares: &[usize]) {
                 released = false;
                 break;
             }
-            if matches!(instr, Instr::Ret { .. } | Instr::RetNone) {
+            if instr.facts().returns {
                 released = false;
                 break;
             }
