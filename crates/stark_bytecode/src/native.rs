@@ -2,10 +2,11 @@
 //! resolved which one applies (so `len` on a String is `StrLen`, on a List `ListLen`).
 //! Arguments are views unless `consumes` says the native takes the reference over.
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Native {
     // ---- free functions ----
     /// `print(a, b, …)`: any values, separated by one space, then a newline (SPEC §4).
+    #[default]
     Print,
     /// `str(x)` for any x: the text `print` would show.
     ToStr,
@@ -118,12 +119,12 @@ pub enum Native {
     TaskError,
 
     // ---- tensors, datasets, streams (the checker's `DataOp` list; operands are views) ----
-    Data(stark_check::DataOp),
+    Data(stark_syntax::DataOp),
     /// `Tensor.zeros/ones/rand([d0, …], …)` with the shape written as a list literal: the
     /// `rank` dimensions are the first operands, the op's other operands follow, and no
     /// shape list is allocated (nor released).
     DataDims {
-        op: stark_check::DataOp,
+        op: stark_syntax::DataOp,
         rank: u8,
     },
 }
@@ -140,6 +141,25 @@ impl Native {
             Native::Spawn { .. } => true,
             _ => false,
         }
+    }
+
+    /// Whether the native may release a reference (and so free objects and run
+    /// destructors): it replaces, removes or clears what a container holds, collects, ends
+    /// the program, or runs or ends an actor.
+    pub fn releases(self) -> bool {
+        matches!(
+            self,
+            Native::ListClear
+                | Native::ListTake
+                | Native::MapInsert
+                | Native::MapSet
+                | Native::MapClear
+                | Native::MemCollect
+                | Native::Exit
+                | Native::Spawn { .. }
+                | Native::TaskJoin
+                | Native::TaskError
+        )
     }
 
     /// The name `stark ir` prints.

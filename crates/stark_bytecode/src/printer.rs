@@ -67,167 +67,117 @@ pub fn print_function(module: &Module, f: &Function, out: &mut String) {
     }
 }
 
+/// An instruction's name: the table's mnemonic, with the comparison in place of `{op}`, and
+/// the variant the operands select (`concat.take_a`, `not_equal`).
+pub fn instr_name(instr: &Instr) -> String {
+    let m = instr.mnemonic();
+    match *instr {
+        Instr::ICmp { op, .. }
+        | Instr::FCmp { op, .. }
+        | Instr::BCmp { op, .. }
+        | Instr::SCmp { op, .. }
+        | Instr::JumpICmp { op, .. }
+        | Instr::JumpICmpImm { op, .. }
+        | Instr::IncJumpICmp { op, .. }
+        | Instr::IncJumpICmpImm { op, .. }
+        | Instr::JumpFCmpNot { op, .. } => m.replace("{op}", op.name()),
+        Instr::Concat { take, .. } => {
+            format!(
+                "{m}{}",
+                ["", ".take_a", ".take_b", ".take_ab"][take as usize & 3]
+            )
+        }
+        Instr::Equal { negate: true, .. } => format!("not_{m}"),
+        _ => m.to_string(),
+    }
+}
+
+/// One instruction as `stark ir` prints it: the name, then the operands in the layout each
+/// kind reads best in (`r1.2` for a field, `r1[r2]` for an element, `f(r1, r2)` for a call).
 pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
     let r = |x: Reg| reg(f, x);
-    let bin =
-        |name: &str, dst: Reg, a: Reg, b: Reg| format!("{name:<12} {}, {}, {}", r(dst), r(a), r(b));
+    let n = instr_name(instr);
+    let string = |k: u32| module.strings.get(k as usize).map(String::as_str);
     match *instr {
-        Instr::LoadInt { dst, value } => format!("{:<12} {}, {value}", "load_int", r(dst)),
-        Instr::LoadFloat { dst, value } => format!("{:<12} {}, {value:?}", "load_float", r(dst)),
-        Instr::LoadBool { dst, value } => format!("{:<12} {}, {value}", "load_bool", r(dst)),
-        Instr::LoadNone { dst } => format!("{:<12} {}", "load_none", r(dst)),
+        Instr::LoadInt { dst, value } => format!("{n:<12} {}, {value}", r(dst)),
+        Instr::LoadFloat { dst, value } => format!("{n:<12} {}, {value:?}", r(dst)),
+        Instr::LoadBool { dst, value } => format!("{n:<12} {}, {value}", r(dst)),
         Instr::LoadStr { dst, konst } => {
-            let s = module
-                .strings
-                .get(konst as usize)
-                .map(String::as_str)
-                .unwrap_or("");
-            format!("{:<12} {}, {s:?}", "load_str", r(dst))
+            format!("{n:<12} {}, {:?}", r(dst), string(konst).unwrap_or(""))
         }
-        Instr::Copy { dst, src } => format!("{:<12} {}, {}", "copy", r(dst), r(src)),
-        Instr::Move { dst, src } => format!("{:<12} {}, {}", "move", r(dst), r(src)),
-        Instr::Incref { reg } => format!("{:<12} {}", "incref", r(reg)),
-        Instr::Decref { reg } => format!("{:<12} {}", "decref", r(reg)),
-        Instr::Drop { reg } => format!("{:<12} {}", "drop", r(reg)),
-        Instr::IAdd { dst, a, b } => bin("iadd", dst, a, b),
-        Instr::ISub { dst, a, b } => bin("isub", dst, a, b),
-        Instr::IMul { dst, a, b } => bin("imul", dst, a, b),
-        Instr::IDiv { dst, a, b } => bin("idiv", dst, a, b),
-        Instr::IMod { dst, a, b } => bin("imod", dst, a, b),
-        Instr::IPow { dst, a, b } => bin("ipow", dst, a, b),
-        Instr::INeg { dst, src } => format!("{:<12} {}, {}", "ineg", r(dst), r(src)),
-        Instr::ICmp { op, dst, a, b } => bin(&format!("icmp.{}", op.name()), dst, a, b),
-        Instr::IAddImm { dst, a, imm } => format!("{:<12} {}, {}, {imm}", "iadd_imm", r(dst), r(a)),
-        Instr::IMulImm { dst, a, imm } => format!("{:<12} {}, {}, {imm}", "imul_imm", r(dst), r(a)),
-        Instr::IDivImm { dst, a, imm } => format!("{:<12} {}, {}, {imm}", "idiv_imm", r(dst), r(a)),
-        Instr::IModImm { dst, a, imm } => format!("{:<12} {}, {}, {imm}", "imod_imm", r(dst), r(a)),
-        Instr::FAdd { dst, a, b } => bin("fadd", dst, a, b),
-        Instr::FSub { dst, a, b } => bin("fsub", dst, a, b),
-        Instr::FMul { dst, a, b } => bin("fmul", dst, a, b),
-        Instr::FDiv { dst, a, b } => bin("fdiv", dst, a, b),
-        Instr::FMod { dst, a, b } => bin("fmod", dst, a, b),
-        Instr::FPow { dst, a, b } => bin("fpow", dst, a, b),
-        Instr::FNeg { dst, src } => format!("{:<12} {}, {}", "fneg", r(dst), r(src)),
-        Instr::FCmp { op, dst, a, b } => bin(&format!("fcmp.{}", op.name()), dst, a, b),
-        Instr::FMulAdd { dst, acc, a, b } => format!(
-            "{:<12} {}, {} + {} * {}",
-            "fmul_add",
-            r(dst),
-            r(acc),
-            r(a),
-            r(b)
-        ),
-        Instr::FMulSub { dst, acc, a, b } => format!(
-            "{:<12} {}, {} - {} * {}",
-            "fmul_sub",
-            r(dst),
-            r(acc),
-            r(a),
-            r(b)
-        ),
-        Instr::FieldFMulAdd { obj, field, a, b } => format!(
-            "{:<12} {}.{field}, {} * {}",
-            "field_fmul_add",
-            r(obj),
-            r(a),
-            r(b)
-        ),
-        Instr::FieldFMulSub { obj, field, a, b } => format!(
-            "{:<12} {}.{field}, {} * {}",
-            "field_fmul_sub",
-            r(obj),
-            r(a),
-            r(b)
-        ),
-        Instr::FieldFSub { dst, a, fa, b, fb } => format!(
-            "{:<12} {}, {}.{fa} - {}.{fb}",
-            "field_fsub",
-            r(dst),
-            r(a),
-            r(b)
-        ),
-        Instr::FieldFMul { dst, obj, field, b } => format!(
-            "{:<12} {}, {}.{field} * {}",
-            "field_fmul",
-            r(dst),
-            r(obj),
-            r(b)
-        ),
-        Instr::IToF { dst, src } => format!("{:<12} {}, {}", "itof", r(dst), r(src)),
-        Instr::Not { dst, src } => format!("{:<12} {}, {}", "not", r(dst), r(src)),
-        Instr::BCmp { op, dst, a, b } => bin(&format!("bcmp.{}", op.name()), dst, a, b),
-        Instr::Concat { dst, a, b, take } => {
-            let name = ["concat", "concat.take_a", "concat.take_b", "concat.take_ab"];
-            bin(name[take as usize & 3], dst, a, b)
+        Instr::LoadNone { dst } => format!("{n:<12} {}", r(dst)),
+        Instr::Incref { reg } | Instr::Decref { reg } | Instr::Drop { reg } => {
+            format!("{n:<12} {}", r(reg))
         }
-        Instr::SCmp { op, dst, a, b } => bin(&format!("scmp.{}", op.name()), dst, a, b),
-        Instr::Equal { dst, a, b, negate } => {
-            bin(if negate { "not_equal" } else { "equal" }, dst, a, b)
+        Instr::Copy { dst, src }
+        | Instr::Move { dst, src }
+        | Instr::INeg { dst, src }
+        | Instr::FNeg { dst, src }
+        | Instr::IToF { dst, src }
+        | Instr::Not { dst, src }
+        | Instr::IsNone { dst, src }
+        | Instr::Unwrap { dst, src, .. } => format!("{n:<12} {}, {}", r(dst), r(src)),
+        Instr::IAdd { dst, a, b }
+        | Instr::ISub { dst, a, b }
+        | Instr::IMul { dst, a, b }
+        | Instr::IDiv { dst, a, b }
+        | Instr::IMod { dst, a, b }
+        | Instr::IPow { dst, a, b }
+        | Instr::FAdd { dst, a, b }
+        | Instr::FSub { dst, a, b }
+        | Instr::FMul { dst, a, b }
+        | Instr::FDiv { dst, a, b }
+        | Instr::FMod { dst, a, b }
+        | Instr::FPow { dst, a, b }
+        | Instr::ICmp { dst, a, b, .. }
+        | Instr::FCmp { dst, a, b, .. }
+        | Instr::BCmp { dst, a, b, .. }
+        | Instr::SCmp { dst, a, b, .. }
+        | Instr::Concat { dst, a, b, .. }
+        | Instr::Equal { dst, a, b, .. } => format!("{n:<12} {}, {}, {}", r(dst), r(a), r(b)),
+        Instr::IAddImm { dst, a, imm }
+        | Instr::IMulImm { dst, a, imm }
+        | Instr::IDivImm { dst, a, imm }
+        | Instr::IModImm { dst, a, imm } => format!("{n:<12} {}, {}, {imm}", r(dst), r(a)),
+        Instr::FMulAdd { dst, acc, a, b } => {
+            format!("{n:<12} {}, {} + {} * {}", r(dst), r(acc), r(a), r(b))
         }
-        Instr::IsNone { dst, src } => format!("{:<12} {}, {}", "is_none", r(dst), r(src)),
-        Instr::Jump { target } => format!("{:<12} @{target}", "jump"),
-        Instr::JumpIf { cond, target } => format!("{:<12} {}, @{target}", "jump_if", r(cond)),
-        Instr::JumpIfNot { cond, target } => {
-            format!("{:<12} {}, @{target}", "jump_if_not", r(cond))
+        Instr::FMulSub { dst, acc, a, b } => {
+            format!("{n:<12} {}, {} - {} * {}", r(dst), r(acc), r(a), r(b))
         }
-        Instr::JumpICmp { op, a, b, target } => {
-            format!(
-                "{:<12} {}, {}, @{target}",
-                format!("jump_i{}", op.name()),
-                r(a),
-                r(b)
-            )
+        Instr::FieldFMulAdd { obj, field, a, b } | Instr::FieldFMulSub { obj, field, a, b } => {
+            format!("{n:<12} {}.{field}, {} * {}", r(obj), r(a), r(b))
         }
-        Instr::JumpICmpImm { op, a, imm, target } => {
-            format!(
-                "{:<12} {}, {imm}, @{target}",
-                format!("jump_i{}", op.name()),
-                r(a)
-            )
+        Instr::FieldFSub { dst, a, fa, b, fb } => {
+            format!("{n:<12} {}, {}.{fa} - {}.{fb}", r(dst), r(a), r(b))
         }
+        Instr::FieldFMul { dst, obj, field, b } => {
+            format!("{n:<12} {}, {}.{field} * {}", r(dst), r(obj), r(b))
+        }
+        Instr::Jump { target } => format!("{n:<12} @{target}"),
+        Instr::JumpIf { cond, target } | Instr::JumpIfNot { cond, target } => {
+            format!("{n:<12} {}, @{target}", r(cond))
+        }
+        Instr::JumpICmp { a, b, target, .. } | Instr::JumpFCmpNot { a, b, target, .. } => {
+            format!("{n:<12} {}, {}, @{target}", r(a), r(b))
+        }
+        Instr::JumpICmpImm { a, imm, target, .. } => format!("{n:<12} {}, {imm}, @{target}", r(a)),
         Instr::IncJumpICmp {
-            op,
-            a,
-            imm,
-            b,
-            target,
-        } => format!(
-            "{:<12} {}, {imm}, {}, @{target}",
-            format!("inc_jump_i{}", op.name()),
-            r(a),
-            r(b)
-        ),
+            a, imm, b, target, ..
+        } => format!("{n:<12} {}, {imm}, {}, @{target}", r(a), r(b)),
         Instr::IncJumpICmpImm {
-            op,
             a,
             imm,
             limit,
             target,
-        } => format!(
-            "{:<12} {}, {imm}, {limit}, @{target}",
-            format!("inc_jump_i{}", op.name()),
-            r(a)
-        ),
+            ..
+        } => format!("{n:<12} {}, {imm}, {limit}, @{target}", r(a)),
         Instr::ForStep {
             a,
             step,
             end,
             target,
-        } => format!(
-            "{:<12} {}, {}, {}, @{target}",
-            "for_step",
-            r(a),
-            r(step),
-            r(end)
-        ),
-        Instr::JumpFCmpNot { op, a, b, target } => {
-            format!(
-                "{:<12} {}, {}, @{target}",
-                format!("jump_unless_f{}", op.name()),
-                r(a),
-                r(b)
-            )
-        }
+        } => format!("{n:<12} {}, {}, {}, @{target}", r(a), r(step), r(end)),
         Instr::Call {
             dst,
             func,
@@ -239,15 +189,10 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
                 .get(func as usize)
                 .map(|f| f.name.as_str())
                 .unwrap_or("?");
-            format!(
-                "{:<12} {}, {name}({})",
-                "call",
-                r(dst),
-                range(f, args, argc)
-            )
+            format!("{n:<12} {}, {name}({})", r(dst), range(f, args, argc))
         }
-        Instr::Ret { src } => format!("{:<12} {}", "ret", r(src)),
-        Instr::RetNone => "ret_none".to_string(),
+        Instr::Ret { src } => format!("{n:<12} {}", r(src)),
+        Instr::RetNone | Instr::ArenaExit => n,
         Instr::NewStruct {
             dst,
             ty,
@@ -262,52 +207,34 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
                 .unwrap_or("?");
             let kind = if stack { "stack" } else { "heap" };
             format!(
-                "{:<12} {}, {name}({}) {kind}",
-                "new_struct",
+                "{n:<12} {}, {name}({}) {kind}",
                 r(dst),
                 range(f, args, argc)
             )
         }
-        Instr::GetField { dst, obj, field } => {
-            format!("{:<12} {}, {}.{field}", "get_field", r(dst), r(obj))
-        }
-        Instr::SetField { obj, field, src } => {
-            format!("{:<12} {}.{field}, {}", "set_field", r(obj), r(src))
-        }
+        Instr::GetField { dst, obj, field } => format!("{n:<12} {}, {}.{field}", r(dst), r(obj)),
+        Instr::SetField { obj, field, src } => format!("{n:<12} {}.{field}, {}", r(obj), r(src)),
         Instr::NewList { dst, args, argc } => {
-            format!("{:<12} {}, [{}]", "new_list", r(dst), range(f, args, argc))
+            format!("{n:<12} {}, [{}]", r(dst), range(f, args, argc))
         }
         Instr::NewMap { dst, args, argc } => {
-            format!("{:<12} {}, {{{}}}", "new_map", r(dst), range(f, args, argc))
+            // `argc` counts key/value pairs.
+            let pairs = range(f, args, argc.saturating_mul(2));
+            format!("{n:<12} {}, {{{pairs}}}", r(dst))
         }
         Instr::ListGet { dst, list, index } => {
-            format!("{:<12} {}, {}[{}]", "list_get", r(dst), r(list), r(index))
+            format!("{n:<12} {}, {}[{}]", r(dst), r(list), r(index))
         }
         Instr::ForList {
             dst,
             list,
             index,
             target,
-        } => format!(
-            "{:<12} {}, {}[{}], @{target}",
-            "for_list",
-            r(dst),
-            r(list),
-            r(index)
-        ),
+        } => format!("{n:<12} {}, {}[{}], @{target}", r(dst), r(list), r(index)),
         Instr::ListSet { list, index, src } => {
-            format!("{:<12} {}[{}], {}", "list_set", r(list), r(index), r(src))
+            format!("{n:<12} {}[{}], {}", r(list), r(index), r(src))
         }
-        Instr::Unwrap { dst, src, .. } => format!("{:<12} {}, {}", "unwrap", r(dst), r(src)),
-        Instr::ArenaEnter { name } => {
-            let s = module
-                .strings
-                .get(name as usize)
-                .map(String::as_str)
-                .unwrap_or("?");
-            format!("{:<12} {s}", "arena_enter")
-        }
-        Instr::ArenaExit => "arena_exit".to_string(),
+        Instr::ArenaEnter { name } => format!("{n:<12} {}", string(name).unwrap_or("?")),
         Instr::CallNative {
             dst,
             native: crate::native::Native::Spawn { func, quota },
@@ -319,9 +246,9 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
                 .get(func as usize)
                 .map(|f| f.name.as_str())
                 .unwrap_or("?");
-            let n = argc - u16::from(quota);
+            let k = argc - u16::from(quota);
             let q = if quota {
-                format!(" quota={}", r(args + n))
+                format!(" quota={}", r(args + k))
             } else {
                 String::new()
             };
@@ -329,7 +256,7 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
                 "{:<12} {}, {name}({}){q}",
                 "spawn",
                 r(dst),
-                range(f, args, n)
+                range(f, args, k)
             )
         }
         Instr::CallNative {
@@ -341,8 +268,7 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
             let rank = u16::from(rank).min(argc);
             let rest = range(f, args + rank, argc - rank);
             format!(
-                "{:<12} {}, {}([{}]{}{rest})",
-                "call_native",
+                "{n:<12} {}, {}([{}]{}{rest})",
                 r(dst),
                 op.name(),
                 range(f, args, rank),
@@ -354,15 +280,12 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
             native,
             args,
             argc,
-        } => {
-            format!(
-                "{:<12} {}, {}({})",
-                "call_native",
-                r(dst),
-                native.name(),
-                range(f, args, argc)
-            )
-        }
+        } => format!(
+            "{n:<12} {}, {}({})",
+            r(dst),
+            native.name(),
+            range(f, args, argc)
+        ),
     }
 }
 
@@ -377,4 +300,40 @@ pub fn rc_ops(f: &Function) -> usize {
             )
         })
         .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stark_syntax::Span;
+
+    #[test]
+    fn new_map_prints_every_key_and_value() {
+        let f = Function {
+            name: "f".into(),
+            param_modes: Vec::new(),
+            num_regs: 5,
+            code: Vec::new(),
+            spans: Vec::new(),
+            reg_names: vec![None; 5],
+            span: Span::default(),
+            inlined: Vec::new(),
+        };
+        let m = Module {
+            functions: Vec::new(),
+            structs: Vec::new(),
+            strings: Vec::new(),
+            main: 0,
+        };
+        let text = instr_text(
+            &m,
+            &f,
+            &Instr::NewMap {
+                dst: 0,
+                args: 1,
+                argc: 2,
+            },
+        );
+        assert!(text.ends_with("r0, {r1, r2, r3, r4}"), "{text}");
+    }
 }

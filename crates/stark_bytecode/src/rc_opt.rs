@@ -25,8 +25,7 @@
 //!    folded into it: the `concat` consumes that operand, and reuses its buffer when it is
 //!    the only reference (`s = s + t`, and every inner `+` of `a + b + c`).
 
-use crate::instr::{Function, Instr, Module, Reg, TAKE_A, TAKE_B};
-use crate::native::Native;
+use crate::instr::{Function, Instr, Module, Reg, Role, TAKE_A, TAKE_B};
 
 pub fn optimise(module: &mut Module) {
     let original: Vec<Function> = module.functions.clone();
@@ -108,7 +107,7 @@ pub fn fold_consumed_operands(module: &mut Module) {
 /// release would have given up, and the release, now of `None`, does nothing (pass 1
 /// deletes it where that holds on every path). Only Strings are so marked: they have no
 /// destructors, so the earlier or later release of one is unobservable.
-pub(crate) fn share_last_uses(f: &mut Function, shares: &[usize]) {
+pub fn share_last_uses(f: &mut Function, shares: &[usize]) {
     let n = f.code.len();
     let mut dead = vec![false; n];
     // `seen[k] == stamp`: visited in the current walk (no clearing between walks).
@@ -152,7 +151,7 @@ pub(crate) fn share_last_uses(f: &mut Function, shares: &[usize]) {
                 released = false;
                 break;
             }
-            if matches!(instr, Instr::Ret { .. } | Instr::RetNone) {
+            if instr.facts().returns {
                 released = false;
                 break;
             }
@@ -171,16 +170,7 @@ const WALK_BUDGET: usize = 4096;
 
 /// Pushes the instructions that may run after `code[i]`.
 fn successors(instr: &Instr, i: usize, out: &mut Vec<usize>) {
-    match *instr {
-        Instr::Jump { target } => out.push(target as usize),
-        Instr::Ret { .. } | Instr::RetNone => {}
-        _ => {
-            if let Some(target) = instr.target() {
-                out.push(target as usize);
-            }
-            out.push(i + 1);
-        }
-    }
+    out.extend(instr.successors(i));
 }
 
 /// What calls may release, under the current read-only assumption.
@@ -207,221 +197,44 @@ impl<'a> Releases<'a> {
     }
 }
 
-/// Whether executing `instr` may release (and so free) an object.
+/// Whether executing `instr` may release (and so free) an object: the table's fact, except
+/// that a call releases nothing when its callee is read-only and no destructor releases.
 fn can_release(instr: &Instr, rel: &Releases) -> bool {
     match *instr {
-        Instr::Decref { .. }
-        | Instr::Drop { .. }
-        | Instr::SetField { .. }
-        | Instr::ListSet { .. }
-        | Instr::ArenaExit => true,
         Instr::Call { func, .. } => {
             rel.at_safepoint || !rel.readonly.get(func as usize).copied().unwrap_or(false)
         }
-        Instr::CallNative { native, .. } => native_releases(native),
-        _ => false,
+        _ => instr.may_release(),
     }
-}
-
-fn native_releases(native: Native) -> bool {
-    matches!(
-        native,
-        Native::ListClear
-            | Native::ListTake
-            | Native::MapInsert
-            | Native::MapSet
-            | Native::MapClear
-            | Native::MemCollect
-            | Native::Exit
-    ) || matches!(
-        native,
-        Native::Spawn { .. } | Native::TaskJoin | Native::TaskError
-    )
 }
 
 /// Registers an instruction writes.
 pub(crate) fn defs(instr: &Instr, out: &mut Vec<Reg>) {
-    out.clear();
-    match *instr {
-        Instr::LoadInt { dst, .. }
-        | Instr::LoadFloat { dst, .. }
-        | Instr::LoadBool { dst, .. }
-        | Instr::LoadNone { dst }
-        | Instr::LoadStr { dst, .. } => out.push(dst),
-        Instr::Copy { dst, .. }
-        | Instr::IAddImm { dst, .. }
-        | Instr::IMulImm { dst, .. }
-        | Instr::IDivImm { dst, .. }
-        | Instr::IModImm { dst, .. }
-        | Instr::INeg { dst, .. }
-        | Instr::FNeg { dst, .. }
-        | Instr::IToF { dst, .. }
-        | Instr::Not { dst, .. }
-        | Instr::IsNone { dst, .. }
-        | Instr::Unwrap { dst, .. } => out.push(dst),
-        Instr::Move { dst, src } => out.extend([dst, src]),
-        Instr::Concat { dst, a, b, take } => {
-            out.push(dst);
-            if take & TAKE_A != 0 {
-                out.push(a);
-            }
-            if take & TAKE_B != 0 {
-                out.push(b);
-            }
-        }
-        Instr::Incref { .. } => {}
-        Instr::Decref { reg } | Instr::Drop { reg } => out.push(reg),
-        Instr::IAdd { dst, .. }
-        | Instr::ISub { dst, .. }
-        | Instr::IMul { dst, .. }
-        | Instr::IDiv { dst, .. }
-        | Instr::IMod { dst, .. }
-        | Instr::IPow { dst, .. }
-        | Instr::FAdd { dst, .. }
-        | Instr::FSub { dst, .. }
-        | Instr::FMul { dst, .. }
-        | Instr::FDiv { dst, .. }
-        | Instr::FMod { dst, .. }
-        | Instr::FPow { dst, .. }
-        | Instr::ICmp { dst, .. }
-        | Instr::FCmp { dst, .. }
-        | Instr::BCmp { dst, .. }
-        | Instr::SCmp { dst, .. }
-        | Instr::Equal { dst, .. }
-        | Instr::FMulAdd { dst, .. }
-        | Instr::FMulSub { dst, .. }
-        | Instr::FieldFSub { dst, .. }
-        | Instr::FieldFMul { dst, .. } => out.push(dst),
-        Instr::IncJumpICmp { a, .. }
-        | Instr::IncJumpICmpImm { a, .. }
-        | Instr::ForStep { a, .. } => out.push(a),
-        Instr::FieldFMulAdd { .. } | Instr::FieldFMulSub { .. } => {}
-        Instr::Call {
-            dst, args, argc, ..
-        }
-        | Instr::CallNative {
-            dst, args, argc, ..
-        }
-        | Instr::NewList { dst, args, argc }
-        | Instr::NewMap { dst, args, argc }
-        | Instr::NewStruct {
-            dst, args, argc, ..
-        } => {
-            // Operands taken over by the callee may be left in any state.
-            out.push(dst);
-            out.extend((0..argc).map(|i| args + i));
-        }
-        Instr::GetField { dst, .. } | Instr::ListGet { dst, .. } | Instr::ForList { dst, .. } => {
-            out.push(dst)
-        }
-        Instr::SetField { src, .. } | Instr::ListSet { src, .. } => out.push(src),
-        Instr::Jump { .. }
-        | Instr::JumpIf { .. }
-        | Instr::JumpIfNot { .. }
-        | Instr::JumpICmp { .. }
-        | Instr::JumpICmpImm { .. }
-        | Instr::JumpFCmpNot { .. }
-        | Instr::Ret { .. }
-        | Instr::RetNone
-        | Instr::ArenaEnter { .. }
-        | Instr::ArenaExit => {}
-    }
+    instr.defs(out);
 }
 
 /// Whether an instruction reads or writes register `r`.
 pub fn touches(instr: &Instr, r: Reg) -> bool {
-    let in_range = |start: Reg, count: u16| r >= start && (r as u32) < start as u32 + count as u32;
-    match *instr {
-        Instr::LoadInt { dst, .. }
-        | Instr::LoadFloat { dst, .. }
-        | Instr::LoadBool { dst, .. }
-        | Instr::LoadNone { dst }
-        | Instr::LoadStr { dst, .. } => dst == r,
-        Instr::Copy { dst, src }
-        | Instr::Move { dst, src }
-        | Instr::INeg { dst, src }
-        | Instr::FNeg { dst, src }
-        | Instr::IToF { dst, src }
-        | Instr::Not { dst, src }
-        | Instr::IsNone { dst, src }
-        | Instr::Unwrap { dst, src, .. } => dst == r || src == r,
-        Instr::Incref { reg } | Instr::Decref { reg } | Instr::Drop { reg } => reg == r,
-        Instr::IAdd { dst, a, b }
-        | Instr::ISub { dst, a, b }
-        | Instr::IMul { dst, a, b }
-        | Instr::IDiv { dst, a, b }
-        | Instr::IMod { dst, a, b }
-        | Instr::IPow { dst, a, b }
-        | Instr::FAdd { dst, a, b }
-        | Instr::FSub { dst, a, b }
-        | Instr::FMul { dst, a, b }
-        | Instr::FDiv { dst, a, b }
-        | Instr::FMod { dst, a, b }
-        | Instr::FPow { dst, a, b }
-        | Instr::Concat { dst, a, b, .. }
-        | Instr::ICmp { dst, a, b, .. }
-        | Instr::FCmp { dst, a, b, .. }
-        | Instr::BCmp { dst, a, b, .. }
-        | Instr::SCmp { dst, a, b, .. }
-        | Instr::Equal { dst, a, b, .. } => dst == r || a == r || b == r,
-        Instr::Jump { .. } | Instr::RetNone | Instr::ArenaEnter { .. } | Instr::ArenaExit => false,
-        Instr::JumpIf { cond, .. } | Instr::JumpIfNot { cond, .. } => cond == r,
-        Instr::JumpICmp { a, b, .. } | Instr::JumpFCmpNot { a, b, .. } => a == r || b == r,
-        Instr::JumpICmpImm { a, .. } | Instr::IncJumpICmpImm { a, .. } => a == r,
-        Instr::IncJumpICmp { a, b, .. } => a == r || b == r,
-        Instr::ForStep { a, step, end, .. } => a == r || step == r || end == r,
-        Instr::FMulAdd { dst, acc, a, b } | Instr::FMulSub { dst, acc, a, b } => {
-            dst == r || acc == r || a == r || b == r
-        }
-        Instr::FieldFMulAdd { obj, a, b, .. } | Instr::FieldFMulSub { obj, a, b, .. } => {
-            obj == r || a == r || b == r
-        }
-        Instr::FieldFSub { dst, a, b, .. } => dst == r || a == r || b == r,
-        Instr::FieldFMul { dst, obj, b, .. } => dst == r || obj == r || b == r,
-        Instr::IAddImm { dst, a, .. }
-        | Instr::IMulImm { dst, a, .. }
-        | Instr::IDivImm { dst, a, .. }
-        | Instr::IModImm { dst, a, .. } => dst == r || a == r,
-        Instr::Ret { src } => src == r,
-        Instr::Call {
-            dst, args, argc, ..
-        }
-        | Instr::CallNative {
-            dst, args, argc, ..
-        }
-        | Instr::NewList { dst, args, argc }
-        | Instr::NewMap { dst, args, argc }
-        | Instr::NewStruct {
-            dst, args, argc, ..
-        } => dst == r || in_range(args, argc),
-        Instr::GetField { dst, obj, .. } => dst == r || obj == r,
-        Instr::SetField { obj, src, .. } => obj == r || src == r,
-        Instr::ListGet { dst, list, index }
-        | Instr::ForList {
-            dst, list, index, ..
-        } => dst == r || list == r || index == r,
-        Instr::ListSet { list, index, src } => list == r || index == r || src == r,
-    }
+    instr.touches(r)
 }
 
 /// Whether `instr` overwrites `r` (a read alone is fine inside a pair). A callee cannot
-/// write its caller's registers, so a call writes only its destination.
-fn writes(instr: &Instr, r: Reg, scratch: &mut Vec<Reg>) -> bool {
-    match *instr {
-        Instr::Call { dst, .. }
-        | Instr::CallNative { dst, .. }
-        | Instr::NewList { dst, .. }
-        | Instr::NewMap { dst, .. }
-        | Instr::NewStruct { dst, .. } => dst == r,
-        _ => {
-            defs(instr, scratch);
-            scratch.contains(&r)
-        }
-    }
+/// write its caller's registers, so a range operand (a call's, a constructor's) is not
+/// overwritten: it is at most taken over, which leaves the object alive.
+fn writes(instr: &Instr, r: Reg) -> bool {
+    let mut hit = false;
+    instr.visit_operands(|x, role| {
+        hit |= x == r
+            && matches!(
+                role,
+                Role::Def | Role::Update | Role::Owner { clears: true }
+            )
+    });
+    hit
 }
 
 fn is_branch(instr: &Instr) -> bool {
-    instr.target().is_some() || matches!(instr, Instr::Ret { .. } | Instr::RetNone)
+    instr.is_control()
 }
 
 fn jump_targets(f: &Function) -> Vec<bool> {
@@ -438,7 +251,6 @@ fn remove_pairs(f: &mut Function, rel: &Releases) {
     let n = f.code.len();
     let is_target = jump_targets(f);
     let mut dead = vec![false; n];
-    let mut scratch = Vec::new();
     for i in 0..n {
         let Instr::Incref { reg } = f.code[i] else {
             continue;
@@ -457,7 +269,7 @@ fn remove_pairs(f: &mut Function, rel: &Releases) {
             if dead[j] {
                 continue;
             }
-            if can_release(&f.code[j], rel) || writes(&f.code[j], reg, &mut scratch) {
+            if can_release(&f.code[j], rel) || writes(&f.code[j], reg) {
                 break;
             }
         }
@@ -814,6 +626,44 @@ mod tests {
             share_last_uses(&mut f, &[1]);
             assert_eq!(f.code, before);
         }
+    }
+
+    /// `new_map` reads `2 * argc` registers (key, value, …), as the VM and the verifier say:
+    /// a `concat` operand moved into the map as the first pair's value is still in use
+    /// there, so its later release is not the operand's last use and must not be folded
+    /// into the `concat` (which would leave the map `None` for that value).
+    #[test]
+    fn a_new_map_value_operand_is_a_use_of_the_register() {
+        let f = function(
+            0,
+            5,
+            vec![
+                Instr::LoadStr { dst: 0, konst: 0 },
+                Instr::LoadStr { dst: 1, konst: 0 },
+                Instr::LoadStr { dst: 2, konst: 0 },
+                Instr::Concat {
+                    dst: 3,
+                    a: 1,
+                    b: 2,
+                    take: 0,
+                },
+                Instr::NewMap {
+                    dst: 4,
+                    args: 0,
+                    argc: 1,
+                },
+                Instr::Decref { reg: 1 },
+                Instr::Decref { reg: 3 },
+                Instr::Decref { reg: 4 },
+                Instr::RetNone,
+            ],
+        );
+        assert!(touches(&f.code[4], 1));
+        let mut m = module(vec![f]);
+        fold_consumed_operands(&mut m);
+        let code = &m.functions[0].code;
+        assert!(matches!(code[3], Instr::Concat { take: 0, .. }), "{code:?}");
+        assert!(code.contains(&Instr::Decref { reg: 1 }));
     }
 
     #[test]

@@ -71,9 +71,9 @@ fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
     // differential tests (every program must print the same either way).
     let no_opt = std::env::var_os("STARK_NO_OPT").is_some_and(|v| v == "1");
     let module = match if no_opt {
-        stark_bytecode::lower(&program, &checked, &source, false)
+        stark_lower::lower(&program, &checked, &source, false)
     } else {
-        stark_bytecode::compile(&program, &checked, &source)
+        stark_lower::compile(&program, &checked, &source)
     } {
         Ok(m) => m,
         Err(diag) => {
@@ -130,7 +130,7 @@ pub fn execute(cmd: Cmd) -> u8 {
             print!("{}", printer::print_module(&c.module));
             if stats {
                 // The naive insertion may need more registers than the optimised one.
-                if let Ok(naive) = stark_bytecode::lower(&c.program, &c.checked, &source, true) {
+                if let Ok(naive) = stark_lower::lower(&c.program, &c.checked, &source, true) {
                     print!("{}", rc_stats(&naive, &c.module));
                 }
             }

@@ -4,12 +4,14 @@
 #![forbid(unsafe_code)]
 
 pub mod ast;
+pub mod data_op;
 pub mod diagnostic;
 pub mod lexer;
 pub mod parser;
 pub mod span;
 pub mod token;
 
+pub use data_op::DataOp;
 pub use diagnostic::{codes, Diagnostic, Label};
 pub use span::{FileId, LineIndex, Span};
 

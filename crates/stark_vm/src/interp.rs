@@ -93,7 +93,9 @@ impl<'m> Vm<'m> {
             };
         }
         // Takes a branch. Taken backward (every loop iteration: a back `jump`, a rotated
-        // loop's test, a `for` step) it is a collector safepoint.
+        // loop's test, a `for` step) it is a collector safepoint. Every instruction with a
+        // target branches through here (the table's rule, `Instr::polls_collector`), so
+        // no loop starves the collector whichever instruction closes it.
         macro_rules! jump_to {
             ($target:expr) => {{
                 let target = $target as usize;
@@ -385,6 +387,11 @@ impl<'m> Vm<'m> {
                     let (Value::Obj(x), Value::Obj(y)) = (reg!(a), reg!(b)) else {
                         fault!(arith::operand_fault("string"))
                     };
+                    // The accessors below trust the kind (`ObjRef::as_str`); the verifier
+                    // checks registers, not what they hold, so a wrong kind is a fault here.
+                    if x.kind() != ObjKind::Str || y.kind() != ObjKind::Str {
+                        fault!(arith::operand_fault("string"))
+                    }
                     // A consumed operand nothing else refers to becomes the result.
                     let (take_a, take_b) = (take & TAKE_A != 0, take & TAKE_B != 0);
                     let reused = if take_a && x != y {
@@ -430,6 +437,9 @@ impl<'m> Vm<'m> {
                     let (Value::Obj(x), Value::Obj(y)) = (reg!(a), reg!(b)) else {
                         fault!(arith::operand_fault("string"))
                     };
+                    if x.kind() != ObjKind::Str || y.kind() != ObjKind::Str {
+                        fault!(arith::operand_fault("string"))
+                    }
                     reg!(dst) = Value::Bool(arith::compare(op, x.as_str().cmp(y.as_str())));
                 }
                 Instr::Equal { dst, a, b, negate } => {
@@ -444,12 +454,12 @@ impl<'m> Vm<'m> {
                 Instr::Jump { target } => jump_to!(target),
                 Instr::JumpIf { cond, target } => {
                     if let Value::Bool(true) = reg!(cond) {
-                        pc = target as usize;
+                        jump_to!(target);
                     }
                 }
                 Instr::JumpIfNot { cond, target } => {
                     if let Value::Bool(false) = reg!(cond) {
-                        pc = target as usize;
+                        jump_to!(target);
                     }
                 }
                 Instr::JumpICmp { op, a, b, target } => match (reg!(a), reg!(b)) {
@@ -687,6 +697,10 @@ impl<'m> Vm<'m> {
                     let (Value::Obj(l), Value::Int(i)) = (reg!(list), reg!(index)) else {
                         fault!(arith::operand_fault("list"))
                     };
+                    // `ObjRef::list` trusts the kind; as for `concat`, check it.
+                    if l.kind() != ObjKind::List {
+                        fault!(arith::operand_fault("list"))
+                    }
                     let items = l.list();
                     match usize::try_from(i).ok().and_then(|i| items.get(i)) {
                         Some(&v) => reg!(dst) = v,
@@ -702,6 +716,9 @@ impl<'m> Vm<'m> {
                     let (Value::Obj(l), Value::Int(i)) = (reg!(list), reg!(index)) else {
                         fault!(arith::operand_fault("list"))
                     };
+                    if l.kind() != ObjKind::List {
+                        fault!(arith::operand_fault("list"))
+                    }
                     // The loop's index starts at 0 and only grows, so `i` is never negative
                     // here; a failed conversion would end the loop like the end of the list.
                     match usize::try_from(i).ok().and_then(|i| l.list().get(i)) {
@@ -712,13 +729,16 @@ impl<'m> Vm<'m> {
                             // during this copy.
                             unsafe { Value::copy_words(d, s) };
                         }
-                        None => pc = target as usize,
+                        None => jump_to!(target),
                     }
                 }
                 Instr::ListSet { list, index, src } => {
                     let (Value::Obj(l), Value::Int(i)) = (reg!(list), reg!(index)) else {
                         fault!(arith::operand_fault("list"))
                     };
+                    if l.kind() != ObjKind::List {
+                        fault!(arith::operand_fault("list"))
+                    }
                     let items = l.list_mut();
                     let len = items.len();
                     let Some(slot) = usize::try_from(i).ok().and_then(|i| items.get_mut(i)) else {

@@ -53,48 +53,17 @@ fn eligible(f: &Function) -> bool {
     let arity = f.arity() as Reg;
     let (mut uses, mut defs) = (Vec::new(), Vec::new());
     for (i, instr) in f.code.iter().enumerate() {
-        let scalar = matches!(
-            instr,
-            Instr::LoadInt { .. }
-                | Instr::LoadFloat { .. }
-                | Instr::LoadBool { .. }
-                | Instr::LoadNone { .. }
-                | Instr::Copy { .. }
-                | Instr::IAdd { .. }
-                | Instr::ISub { .. }
-                | Instr::IMul { .. }
-                | Instr::IDiv { .. }
-                | Instr::IMod { .. }
-                | Instr::IPow { .. }
-                | Instr::IAddImm { .. }
-                | Instr::IMulImm { .. }
-                | Instr::IDivImm { .. }
-                | Instr::IModImm { .. }
-                | Instr::INeg { .. }
-                | Instr::ICmp { .. }
-                | Instr::FAdd { .. }
-                | Instr::FSub { .. }
-                | Instr::FMul { .. }
-                | Instr::FDiv { .. }
-                | Instr::FMod { .. }
-                | Instr::FPow { .. }
-                | Instr::FNeg { .. }
-                | Instr::FCmp { .. }
-                | Instr::FMulAdd { .. }
-                | Instr::FMulSub { .. }
-                | Instr::IToF { .. }
-                | Instr::Not { .. }
-                | Instr::BCmp { .. }
-                | Instr::IsNone { .. }
-                | Instr::Jump { .. }
-                | Instr::JumpIf { .. }
-                | Instr::JumpIfNot { .. }
-                | Instr::JumpICmp { .. }
-                | Instr::JumpICmpImm { .. }
-                | Instr::JumpFCmpNot { .. }
-                | Instr::Ret { .. }
-                | Instr::RetNone
-        );
+        // No call, no heap, no reference counting (the table's facts); a return is
+        // rewritten into a copy and a jump.
+        let facts = instr.facts();
+        let scalar = facts.returns
+            || (instr.plain_operands()
+                && !facts.call
+                && !facts.safepoint
+                && !facts.release
+                && !facts.allocates
+                && !facts.reads_heap
+                && !facts.writes_heap);
         if !scalar {
             return false;
         }
@@ -214,10 +183,8 @@ fn inline_into(f: &mut Function, fi: usize, module: &Module, eligible: &[bool]) 
         let start = code.len();
         let m = callee.code.len();
         // Falling off the end (or jumping there) returns None, as the VM does.
-        let falls_off = !matches!(
-            callee.code[m - 1],
-            Instr::Ret { .. } | Instr::RetNone | Instr::Jump { .. }
-        ) || callee.code.iter().any(|c| c.target() == Some(m as Label));
+        let falls_off = callee.code[m - 1].falls_through()
+            || callee.code.iter().any(|c| c.target() == Some(m as Label));
         // A return jumps to the end unless it is the last thing emitted.
         let jumps_out = |j: usize| j + 1 < m || falls_off;
         // Where callee instruction `j` lands; `m` is the fall-off-the-end point.

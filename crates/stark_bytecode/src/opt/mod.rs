@@ -30,212 +30,34 @@ pub fn optimise(module: &mut Module) {
 /// nothing. Lowering already ends every function with one; this keeps it so.
 fn close(f: &mut Function) {
     let end = f.code.len() as u32;
-    let open = !matches!(
-        f.code.last(),
-        Some(Instr::Jump { .. } | Instr::Ret { .. } | Instr::RetNone)
-    ) || f.code.iter().any(|i| i.target() == Some(end));
+    let open = f.code.last().is_none_or(Instr::falls_through)
+        || f.code.iter().any(|i| i.target() == Some(end));
     if open {
         f.code.push(Instr::RetNone);
         f.spans.push(f.span);
     }
 }
 
-/// How an instruction uses a register operand.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Role {
-    /// Written, not read.
-    Def,
-    /// Read as a plain value (a scalar or a view); another register holding the same bits
-    /// may be read instead.
-    Read,
-    /// Read, then overwritten with a new value (a loop counter's step).
-    Update,
-    /// Read for its identity: ownership is taken over or released through this register
-    /// (`move`, `ret`, stores, `decref`/`drop`, which also leave it `None`) or its count
-    /// changes (`incref`). Never substituted.
-    Owner { clears: bool },
-    /// The first of `n` contiguous operands (calls, constructors); the callee may take them
-    /// over, so they count as read and written.
-    Range(u16),
-}
+pub(crate) use crate::instr::Role;
 
-/// Calls `f` on every register operand of `instr`, reads before writes.
+/// Calls `f` on every register operand of `instr` (the table's roles), letting it rename
+/// the register.
 pub(crate) fn operands(instr: &mut Instr, mut f: impl FnMut(&mut Reg, Role)) {
-    use Role::*;
-    match instr {
-        Instr::LoadInt { dst, .. }
-        | Instr::LoadFloat { dst, .. }
-        | Instr::LoadBool { dst, .. }
-        | Instr::LoadNone { dst }
-        | Instr::LoadStr { dst, .. } => f(dst, Def),
-        Instr::Copy { dst, src }
-        | Instr::INeg { dst, src }
-        | Instr::FNeg { dst, src }
-        | Instr::IToF { dst, src }
-        | Instr::Not { dst, src }
-        | Instr::IsNone { dst, src }
-        | Instr::Unwrap { dst, src, .. }
-        | Instr::IAddImm { dst, a: src, .. }
-        | Instr::IMulImm { dst, a: src, .. }
-        | Instr::IDivImm { dst, a: src, .. }
-        | Instr::IModImm { dst, a: src, .. } => {
-            f(src, Read);
-            f(dst, Def);
-        }
-        Instr::Move { dst, src } => {
-            f(src, Owner { clears: true });
-            f(dst, Def);
-        }
-        Instr::Incref { reg } => f(reg, Owner { clears: false }),
-        Instr::Decref { reg } | Instr::Drop { reg } => f(reg, Owner { clears: true }),
-        Instr::IAdd { dst, a, b }
-        | Instr::ISub { dst, a, b }
-        | Instr::IMul { dst, a, b }
-        | Instr::IDiv { dst, a, b }
-        | Instr::IMod { dst, a, b }
-        | Instr::IPow { dst, a, b }
-        | Instr::FAdd { dst, a, b }
-        | Instr::FSub { dst, a, b }
-        | Instr::FMul { dst, a, b }
-        | Instr::FDiv { dst, a, b }
-        | Instr::FMod { dst, a, b }
-        | Instr::FPow { dst, a, b }
-        | Instr::ICmp { dst, a, b, .. }
-        | Instr::FCmp { dst, a, b, .. }
-        | Instr::BCmp { dst, a, b, .. }
-        | Instr::SCmp { dst, a, b, .. }
-        | Instr::Equal { dst, a, b, .. }
-        | Instr::ListGet {
-            dst,
-            list: a,
-            index: b,
-        } => {
-            f(a, Read);
-            f(b, Read);
-            f(dst, Def);
-        }
-        Instr::Concat { dst, a, b, take } => {
-            // A consumed operand is released through its register, like `decref`.
-            let role = |bit| match *take & bit {
-                0 => Read,
-                _ => Owner { clears: true },
-            };
-            f(a, role(crate::instr::TAKE_A));
-            f(b, role(crate::instr::TAKE_B));
-            f(dst, Def);
-        }
-        Instr::GetField { dst, obj, .. } => {
-            f(obj, Read);
-            f(dst, Def);
-        }
-        Instr::Jump { .. } | Instr::RetNone | Instr::ArenaEnter { .. } | Instr::ArenaExit => {}
-        Instr::JumpIf { cond, .. } | Instr::JumpIfNot { cond, .. } => f(cond, Read),
-        Instr::JumpICmp { a, b, .. } | Instr::JumpFCmpNot { a, b, .. } => {
-            f(a, Read);
-            f(b, Read);
-        }
-        Instr::JumpICmpImm { a, .. } => f(a, Read),
-        Instr::IncJumpICmp { a, b, .. } => {
-            f(a, Update);
-            f(b, Read);
-        }
-        Instr::IncJumpICmpImm { a, .. } => f(a, Update),
-        Instr::ForList {
-            dst, list, index, ..
-        } => {
-            f(list, Read);
-            f(index, Read);
-            // Left as it was when the loop ends: not a kill for liveness.
-            f(dst, Update);
-        }
-        Instr::ForStep { a, step, end, .. } => {
-            f(a, Update);
-            f(step, Read);
-            f(end, Read);
-        }
-        Instr::FieldFMulAdd { obj, a, b, .. } | Instr::FieldFMulSub { obj, a, b, .. } => {
-            f(obj, Read);
-            f(a, Read);
-            f(b, Read);
-        }
-        Instr::FMulAdd { dst, acc, a, b } | Instr::FMulSub { dst, acc, a, b } => {
-            f(acc, Read);
-            f(a, Read);
-            f(b, Read);
-            f(dst, Def);
-        }
-        Instr::FieldFSub { dst, a, b, .. } => {
-            f(a, Read);
-            f(b, Read);
-            f(dst, Def);
-        }
-        Instr::FieldFMul { dst, obj, b, .. } => {
-            f(obj, Read);
-            f(b, Read);
-            f(dst, Def);
-        }
-        Instr::Ret { src } => f(src, Owner { clears: true }),
-        Instr::Call {
-            dst, args, argc, ..
-        }
-        | Instr::CallNative {
-            dst, args, argc, ..
-        }
-        | Instr::NewList { dst, args, argc }
-        | Instr::NewStruct {
-            dst, args, argc, ..
-        } => {
-            f(args, Range(*argc));
-            f(dst, Def);
-        }
-        Instr::NewMap { dst, args, argc } => {
-            f(args, Range(argc.saturating_mul(2)));
-            f(dst, Def);
-        }
-        Instr::SetField { obj, src, .. } => {
-            f(obj, Read);
-            f(src, Owner { clears: true });
-        }
-        Instr::ListSet { list, index, src } => {
-            f(list, Read);
-            f(index, Read);
-            f(src, Owner { clears: true });
-        }
-    }
+    *instr = instr.map_operands(|mut r, role| {
+        f(&mut r, role);
+        r
+    });
 }
 
 /// Registers `instr` reads and registers it (may) write.
 pub(crate) fn uses_defs(instr: &Instr, uses: &mut Vec<Reg>, defs: &mut Vec<Reg>) {
-    uses.clear();
-    defs.clear();
-    let mut copy = *instr;
-    operands(&mut copy, |r, role| match role {
-        Role::Def => defs.push(*r),
-        Role::Read | Role::Owner { clears: false } => uses.push(*r),
-        Role::Owner { clears: true } | Role::Update => {
-            uses.push(*r);
-            defs.push(*r);
-        }
-        Role::Range(n) => {
-            uses.extend((0..n).map(|i| *r + i));
-            defs.extend((0..n).map(|i| *r + i));
-        }
-    });
+    instr.uses_defs(uses, defs);
 }
 
 /// Where control can go after instruction `i` (`n` is the end of the code).
 pub(crate) fn successors(code: &[Instr], i: usize, out: &mut Vec<usize>) {
     out.clear();
-    match code[i] {
-        Instr::Jump { target } => out.push(target as usize),
-        Instr::Ret { .. } | Instr::RetNone => {}
-        instr => {
-            out.push(i + 1);
-            if let Some(t) = instr.target() {
-                out.push(t as usize);
-            }
-        }
-    }
+    out.extend(code[i].successors(i));
 }
 
 /// Whether control may enter instruction `i` other than from `i - 1` falling through.
@@ -248,7 +70,7 @@ pub(crate) fn block_starts(code: &[Instr]) -> Vec<bool> {
             start[t as usize] = true;
             start[i + 1] = true;
         }
-        if matches!(instr, Instr::Ret { .. } | Instr::RetNone) {
+        if !instr.falls_through() {
             start[i + 1] = true;
         }
     }

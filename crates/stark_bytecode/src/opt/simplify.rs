@@ -74,19 +74,7 @@ fn remove_rc_pairs(f: &mut Function) -> bool {
                 }
                 break;
             }
-            let harmless = stores_nothing(&instr)
-                || matches!(
-                    instr,
-                    Instr::FieldFMulAdd { .. }
-                        | Instr::FieldFMulSub { .. }
-                        | Instr::IAdd { .. }
-                        | Instr::ISub { .. }
-                        | Instr::IMul { .. }
-                        | Instr::IAddImm { .. }
-                        | Instr::IMulImm { .. }
-                        | Instr::ICmp { .. }
-                        | Instr::FCmp { .. }
-                );
+            let harmless = releases_and_allocates_nothing(&instr);
             uses_defs(&instr, &mut uses, &mut defs);
             if !harmless || defs.contains(&r) {
                 break;
@@ -98,30 +86,26 @@ fn remove_rc_pairs(f: &mut Function) -> bool {
     changed
 }
 
+/// Instructions that write only their `Def` registers and do nothing else that the code
+/// around them could notice: no owner or range operand, not a branch, no call or
+/// collector poll, no release (the table's facts). What else each use allows is its own.
+fn registers_only(instr: &Instr) -> bool {
+    let f = instr.facts();
+    instr.plain_operands() && !instr.is_control() && !f.call && !f.safepoint && !f.release
+}
+
+/// What may sit between an `incref` and the `drop` `remove_rc_pairs` deletes with it:
+/// nothing that releases or allocates anything.
+fn releases_and_allocates_nothing(instr: &Instr) -> bool {
+    registers_only(instr) && !instr.facts().allocates
+}
+
 /// Instructions that may sit between a field's read and the `fmul_add` that uses it when
 /// the two are fused into a field update: they write only their destination register and
-/// store nothing to the heap, so the field still holds what was read.
+/// store nothing to the heap, so the field still holds what was read. (One that fails
+/// fails before the fused update as before the original store.)
 fn stores_nothing(instr: &Instr) -> bool {
-    matches!(
-        instr,
-        Instr::LoadInt { .. }
-            | Instr::LoadFloat { .. }
-            | Instr::LoadBool { .. }
-            | Instr::Copy { .. }
-            | Instr::GetField { .. }
-            | Instr::ListGet { .. }
-            | Instr::FAdd { .. }
-            | Instr::FSub { .. }
-            | Instr::FMul { .. }
-            | Instr::FDiv { .. }
-            | Instr::FNeg { .. }
-            | Instr::FPow { .. }
-            | Instr::FMulAdd { .. }
-            | Instr::FMulSub { .. }
-            | Instr::FieldFSub { .. }
-            | Instr::FieldFMul { .. }
-            | Instr::IToF { .. }
-    )
+    registers_only(instr) && !instr.facts().writes_heap
 }
 
 /// `get_field t, o.k; …; fmul_add u, t + a * b; set_field o.k, u` (with `t` and `u` dead
@@ -759,41 +743,22 @@ fn local_pass(f: &mut Function) -> bool {
 }
 
 /// The only register `instr` writes, for instructions that read all operands first and
-/// write one destination.
+/// write one destination (and store nothing to the heap).
 fn dst_of(instr: &Instr) -> Option<Reg> {
-    match *instr {
-        Instr::LoadInt { dst, .. }
-        | Instr::LoadFloat { dst, .. }
-        | Instr::LoadBool { dst, .. }
-        | Instr::LoadNone { dst }
-        | Instr::Copy { dst, .. }
-        | Instr::IAdd { dst, .. }
-        | Instr::ISub { dst, .. }
-        | Instr::IMul { dst, .. }
-        | Instr::IDiv { dst, .. }
-        | Instr::IMod { dst, .. }
-        | Instr::IPow { dst, .. }
-        | Instr::IAddImm { dst, .. }
-        | Instr::IMulImm { dst, .. }
-        | Instr::IDivImm { dst, .. }
-        | Instr::IModImm { dst, .. }
-        | Instr::INeg { dst, .. }
-        | Instr::ICmp { dst, .. }
-        | Instr::FAdd { dst, .. }
-        | Instr::FSub { dst, .. }
-        | Instr::FMul { dst, .. }
-        | Instr::FDiv { dst, .. }
-        | Instr::FMod { dst, .. }
-        | Instr::FPow { dst, .. }
-        | Instr::FNeg { dst, .. }
-        | Instr::FCmp { dst, .. }
-        | Instr::IToF { dst, .. }
-        | Instr::Not { dst, .. }
-        | Instr::BCmp { dst, .. }
-        | Instr::IsNone { dst, .. }
-        | Instr::ListGet { dst, .. }
-        | Instr::GetField { dst, .. } => Some(dst),
-        _ => None,
+    if !stores_nothing(instr) {
+        return None;
+    }
+    let (mut dst, mut count) = (None, 0);
+    instr.visit_operands(|r, role| {
+        if role == Role::Def {
+            dst = Some(r);
+            count += 1;
+        }
+    });
+    if count == 1 {
+        dst
+    } else {
+        None
     }
 }
 
@@ -829,30 +794,11 @@ fn forward_results(f: &mut Function) -> bool {
     changed
 }
 
-/// Instructions that cannot fail and have no effect but their destination.
+/// Instructions that cannot fail and have no effect but their destination (deleted when it
+/// is dead). Reading the heap is no effect; allocating a result nothing reads is none either
+/// (an owned result is read by its release, so it is not dead).
 fn removable(instr: &Instr) -> bool {
-    matches!(
-        instr,
-        Instr::LoadInt { .. }
-            | Instr::LoadFloat { .. }
-            | Instr::LoadBool { .. }
-            | Instr::LoadNone { .. }
-            | Instr::LoadStr { .. }
-            | Instr::Copy { .. }
-            | Instr::FAdd { .. }
-            | Instr::FSub { .. }
-            | Instr::FMul { .. }
-            | Instr::FDiv { .. }
-            | Instr::FMod { .. }
-            | Instr::FPow { .. }
-            | Instr::FNeg { .. }
-            | Instr::FCmp { .. }
-            | Instr::ICmp { .. }
-            | Instr::BCmp { .. }
-            | Instr::IToF { .. }
-            | Instr::Not { .. }
-            | Instr::IsNone { .. }
-    )
+    stores_nothing(instr) && !instr.may_fail() && dst_of(instr).is_some()
 }
 
 /// Step 3.

@@ -4,6 +4,7 @@ mod basics;
 mod floats;
 mod memory;
 mod natives;
+mod table;
 
 use crate::{Vm, VmExit, VmOptions};
 use stark_bytecode::instr::{builtin_types, Function, Instr, Module, StructInfo};

@@ -2,8 +2,8 @@
 //! with the drops each exit needs, and returns.
 
 use super::{FnLower, LoopCtx, Val};
-use crate::instr::{CmpOp, Instr, Reg};
-use crate::native::Native;
+use stark_bytecode::instr::{CmpOp, Instr, Reg};
+use stark_bytecode::native::Native;
 use stark_check::{Builtin, ForRes, IndexRes, NameRes, Ty};
 use stark_syntax::ast::{BinOp, Block, Expr, ExprKind, Stmt, StmtKind};
 use stark_syntax::Span;

@@ -1,8 +1,8 @@
 //! Calls: user functions and methods, struct construction, and built-ins.
 
 use super::FnLower;
-use crate::instr::{Instr, Reg};
-use crate::native::Native;
+use stark_bytecode::instr::{Instr, Reg};
+use stark_bytecode::native::Native;
 use stark_check::{Builtin, CallArg, CallRes, Ty};
 use stark_syntax::ast::{Arg, Expr, ExprKind, ParamMode};
 use stark_syntax::Span;

@@ -4,8 +4,8 @@
 
 use super::call::{Operand, Pass};
 use super::FnLower;
-use crate::instr::Instr;
-use crate::native::Native;
+use stark_bytecode::instr::Instr;
+use stark_bytecode::native::Native;
 use stark_check::CallRes;
 use stark_syntax::ast::Expr;
 
@@ -15,7 +15,7 @@ impl FnLower<'_> {
         &mut self,
         call: &Expr,
         quota: Option<&Expr>,
-        dst: crate::instr::Reg,
+        dst: stark_bytecode::instr::Reg,
     ) -> bool {
         let Some(CallRes::Fn { func, args }) = self.ck.calls.get(&call.id).cloned() else {
             self.emit(Instr::LoadNone { dst }, call.span);

@@ -3,8 +3,8 @@
 
 use super::call::{Operand, Pass};
 use super::{FnLower, Val};
-use crate::instr::{Instr, Reg};
-use crate::native::Native;
+use stark_bytecode::instr::{Instr, Reg};
+use stark_bytecode::native::Native;
 use stark_check::{CallArg, DataOp, Ty};
 use stark_syntax::ast::{BinOp, Expr, ExprKind};
 use stark_syntax::Span;

@@ -1,8 +1,8 @@
 //! Expressions: each lowers to a view or an owned temporary (see the module doc).
 
 use super::{FnLower, Val};
-use crate::instr::{CmpOp, Instr, Reg};
-use crate::native::Native;
+use stark_bytecode::instr::{CmpOp, Instr, Reg};
+use stark_bytecode::native::Native;
 use stark_check::{IndexRes, LocalKind, NameRes, Ty};
 use stark_syntax::ast::{BinOp, Expr, ExprKind, FStrPart, Item, UnOp};
 use stark_syntax::Span;

@@ -12,6 +12,9 @@
 //! every read of a heap binding increments and later decrements, moves are copies plus an
 //! increment, and borrowed parameters are retained for the call. `stark ir --stats` compares
 //! the two counts.
+//!
+//! [`compile`] is the whole pipeline from a checked program to the module the VM runs:
+//! lowering, then `stark_bytecode`'s optimisers.
 
 mod call;
 mod effects;
@@ -20,7 +23,7 @@ mod spawn;
 mod stmt;
 mod tensor;
 
-use crate::instr::{builtin_types, Function, Instr, Label, Module, Reg, StructInfo};
+use stark_bytecode::instr::{builtin_types, Function, Instr, Label, Module, Reg, StructInfo};
 use stark_check::{Checked, FnInfo, LocalId, Ty};
 use stark_syntax::ast::{FnDecl, Item, ParamMode, Program};
 use stark_syntax::{codes, Diagnostic, Span};
@@ -247,7 +250,7 @@ impl<'a> FnLower<'a> {
             inlined: Vec::new(),
         };
         if !self.naive {
-            crate::rc_opt::share_last_uses(&mut f, &self.shares);
+            stark_bytecode::rc_opt::share_last_uses(&mut f, &self.shares);
         }
         f
     }
@@ -346,4 +349,17 @@ impl<'a> FnLower<'a> {
         let text = self.source.get(span.range()).unwrap_or("value").to_string();
         self.strings.intern(&text)
     }
+}
+
+/// Lowers a checked program with ownership-aware RC insertion, then removes redundant pairs.
+pub fn compile(
+    program: &Program,
+    checked: &Checked,
+    source: &str,
+) -> Result<Module, Box<Diagnostic>> {
+    let mut module = lower(program, checked, source, false)?;
+    stark_bytecode::rc_opt::optimise(&mut module);
+    stark_bytecode::opt::optimise(&mut module);
+    stark_bytecode::rc_opt::fold_consumed_operands(&mut module);
+    Ok(module)
 }
