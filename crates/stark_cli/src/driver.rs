@@ -67,8 +67,10 @@ fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
         render::diagnostics(display, &source, &all);
         return Err(EXIT_COMPILE);
     }
-    // `STARK_NO_OPT=1`: the naive RC insertion with no optimisation pass at all, for the
-    // differential tests (every program must print the same either way).
+    // `STARK_NO_OPT=1`: lowering's ownership-aware RC insertion with no optimisation pass
+    // after it (no `rc_opt`, no `opt`), for the differential tests: every program must
+    // print the same either way. (The `naive` insertion is only counted, for `--stats`:
+    // its extra references show in `Memory.refcount`.)
     let no_opt = std::env::var_os("STARK_NO_OPT").is_some_and(|v| v == "1");
     let module = match if no_opt {
         stark_lower::lower(&program, &checked, &source, false)
