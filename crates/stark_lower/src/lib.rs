@@ -16,9 +16,11 @@
 //! [`compile`] is the whole pipeline from a checked program to the module the VM runs:
 //! lowering, then `stark_bytecode`'s optimisers.
 
+mod assign;
 mod call;
 mod effects;
 mod expr;
+mod loops;
 mod spawn;
 mod stmt;
 mod tensor;

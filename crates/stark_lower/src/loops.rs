@@ -1,0 +1,359 @@
+//! `for` loops over a range and over a list: the loop state in pinned registers, the
+//! element a borrow (M11), and the drops each exit (`break`, `continue`, falling out) needs.
+
+use super::{FnLower, LoopCtx};
+use stark_bytecode::instr::{CmpOp, Instr, Reg};
+use stark_bytecode::native::Native;
+use stark_check::{Builtin, NameRes, Ty};
+use stark_syntax::ast::{Block, Expr, ExprKind};
+use stark_syntax::Span;
+
+impl FnLower<'_> {
+    pub(super) fn for_range(
+        &mut self,
+        iter: &Expr,
+        var: stark_check::LocalId,
+        body: &Block,
+        span: Span,
+    ) {
+        let Some(stark_check::CallRes::Builtin { args, .. }) = self.ck.calls.get(&iter.id).cloned()
+        else {
+            unreachable!("range call")
+        };
+        let ExprKind::Call {
+            args: call_args, ..
+        } = &iter.kind
+        else {
+            unreachable!("range call")
+        };
+        let saved_base = self.temp_base;
+        let i = self.local_reg[&var];
+        let end = self.pinned();
+        let load = |this: &mut Self, arg: &stark_check::CallArg, dst: Reg| match arg {
+            stark_check::CallArg::Arg(k) => {
+                this.expr_in(&call_args[*k].value, dst);
+            }
+            stark_check::CallArg::Int(v) => {
+                this.emit(Instr::LoadInt { dst, value: *v }, iter.span);
+            }
+            _ => unreachable!("range operands are Ints"),
+        };
+        load(self, &args[0], i);
+        load(self, &args[1], end);
+        // The direction is known at compile time when the step is a literal.
+        let const_step = match &args[2] {
+            stark_check::CallArg::Int(v) => Some(*v),
+            stark_check::CallArg::Arg(k) => match &call_args[*k].value.kind {
+                ExprKind::Int(v) => Some(*v),
+                ExprKind::Unary(stark_syntax::ast::UnOp::Neg, inner) => match inner.kind {
+                    ExprKind::Int(v) => Some(-v),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        };
+        let step = self.pinned();
+        load(self, &args[2], step);
+        if const_step.is_none_or(|s| s == 0) {
+            // A zero step is `range`'s runtime error (the loop would never end): the
+            // native that builds a range list reports it, called only when the step is 0.
+            let ok = self.emit(
+                Instr::JumpICmpImm {
+                    op: CmpOp::Ne,
+                    a: step,
+                    imm: 0,
+                    target: 0,
+                },
+                iter.span,
+            );
+            let ops = self.temps(3);
+            self.emit(Instr::Copy { dst: ops, src: i }, iter.span);
+            self.emit(
+                Instr::Copy {
+                    dst: ops + 1,
+                    src: end,
+                },
+                iter.span,
+            );
+            self.emit(
+                Instr::Copy {
+                    dst: ops + 2,
+                    src: step,
+                },
+                iter.span,
+            );
+            self.emit(
+                Instr::CallNative {
+                    dst: ops,
+                    native: Native::RangeList,
+                    args: ops,
+                    argc: 3,
+                },
+                iter.span,
+            );
+            self.patch(ok);
+            self.next_temp = self.temp_base;
+        }
+        let exit = match const_step {
+            // Known direction: a rotated loop, tested once on entry and then at the bottom by
+            // `ForStep` (taken backward, it is the collector safepoint a loop's back `Jump`
+            // is): one dispatch of loop overhead per iteration.
+            Some(s) => {
+                let op = if s > 0 { CmpOp::Lt } else { CmpOp::Gt };
+                self.emit(
+                    Instr::JumpICmp {
+                        op: op.negate(),
+                        a: i,
+                        b: end,
+                        target: 0,
+                    },
+                    iter.span,
+                )
+            }
+            None => {
+                let cond = self.pinned();
+                let zero = self.temp();
+                self.emit(
+                    Instr::LoadInt {
+                        dst: zero,
+                        value: 0,
+                    },
+                    iter.span,
+                );
+                self.emit(
+                    Instr::ICmp {
+                        op: CmpOp::Gt,
+                        dst: cond,
+                        a: step,
+                        b: zero,
+                    },
+                    iter.span,
+                );
+                let neg = self.emit(Instr::JumpIfNot { cond, target: 0 }, iter.span);
+                self.emit(
+                    Instr::ICmp {
+                        op: CmpOp::Lt,
+                        dst: cond,
+                        a: i,
+                        b: end,
+                    },
+                    iter.span,
+                );
+                let done = self.emit(Instr::Jump { target: 0 }, iter.span);
+                self.patch(neg);
+                self.emit(
+                    Instr::ICmp {
+                        op: CmpOp::Gt,
+                        dst: cond,
+                        a: i,
+                        b: end,
+                    },
+                    iter.span,
+                );
+                self.patch(done);
+                self.next_temp = self.temp_base;
+                self.emit(Instr::JumpIfNot { cond, target: 0 }, iter.span)
+            }
+        };
+        let top = self.here();
+        self.loops.push(LoopCtx {
+            depth: self.scopes.len(),
+            breaks: vec![],
+            continues: vec![],
+        });
+        self.block(body);
+        let ctx = self.loops.pop().expect("loop");
+        let cont = self.here();
+        self.emit(
+            Instr::ForStep {
+                a: i,
+                step,
+                end,
+                target: top,
+            },
+            span,
+        );
+        for j in ctx.continues {
+            self.patch_to(j, cont);
+        }
+        self.patch(exit);
+        for j in ctx.breaks {
+            self.patch(j);
+        }
+        self.temp_base = saved_base;
+        self.next_temp = saved_base;
+    }
+
+    /// `for x in list:`. The loop variable borrows each element (M11) and the list is read
+    /// in place, with no RC operation, wherever ownership facts show that nothing in the
+    /// body can free what the loop reads (`effects`):
+    /// - the list needs no retain when it is a local binding the body never names (so it is
+    ///   neither reassigned nor moved: it keeps its object to the end of the loop), or a
+    ///   temporary the loop owns anyway;
+    /// - the elements need no retain when the list is a fresh one no other reference can
+    ///   reach (`split`, `keys()`, a literal, …), or when no code the body can run (itself,
+    ///   its callees, any destructor) takes an element out of a list.
+    ///
+    /// Otherwise the list is retained for the whole loop and each element for its iteration,
+    /// so that clearing the list or reassigning its binding in the body frees nothing the
+    /// loop still reads.
+    pub(super) fn for_list(
+        &mut self,
+        iter: &Expr,
+        var: stark_check::LocalId,
+        body: &Block,
+        span: Span,
+    ) {
+        let saved_base = self.temp_base;
+        let list = self.pinned();
+        let index = self.pinned();
+        let len = self.pinned();
+        let x = self.local_reg[&var];
+        let elem_heap = self.ck.local(var).ty.is_heap();
+        let it = self.ty(iter);
+        let it = match it {
+            Ty::Optional(inner) => *inner,
+            other => other,
+        };
+        let fresh;
+        let list_owned;
+        if let Ty::Map(..) = it {
+            // Iterating a map walks a snapshot of its keys.
+            let m = self.expr(iter);
+            let m_reg = self.unwrap_val(m, &self.ty(iter), iter.span);
+            self.emit(
+                Instr::CallNative {
+                    dst: list,
+                    native: Native::MapKeys,
+                    args: m_reg,
+                    argc: 1,
+                },
+                iter.span,
+            );
+            self.release(m, iter.span);
+            fresh = true;
+            list_owned = true;
+        } else {
+            let args = self.is_args_call(iter);
+            let owned = if args {
+                self.args_view_in(list, iter.span);
+                false
+            } else {
+                self.expr_in(iter, list)
+            };
+            let from = self.ty(iter);
+            self.convert_in(list, &from, &it, iter.span);
+            // The immortal argument list stays as it is for the whole run.
+            let stable_root = !self.naive
+                && (args
+                    || match self.ck.names.get(&iter.id) {
+                        Some(NameRes::Local(l)) => !super::effects::block_names(self.ck, body, *l),
+                        _ => false,
+                    });
+            fresh = owned && self.is_fresh_list(iter);
+            list_owned = owned || !stable_root;
+            if !owned && !stable_root {
+                self.emit(Instr::Incref { reg: list }, iter.span);
+            }
+        }
+        let borrow_elems =
+            !self.naive && (fresh || !self.effects.may_release_list(self.ck, &body.stmts));
+        self.next_temp = self.temp_base;
+        self.emit(
+            Instr::LoadInt {
+                dst: index,
+                value: 0,
+            },
+            iter.span,
+        );
+        self.open_scope();
+        if list_owned {
+            self.scopes.last_mut().expect("scope").owned.push(list);
+        }
+        let start = self.here();
+        self.emit(
+            Instr::CallNative {
+                dst: len,
+                native: Native::ListLen,
+                args: list,
+                argc: 1,
+            },
+            iter.span,
+        );
+        let cond = len;
+        self.emit(
+            Instr::ICmp {
+                op: CmpOp::Lt,
+                dst: cond,
+                a: index,
+                b: len,
+            },
+            iter.span,
+        );
+        let exit = self.emit(Instr::JumpIfNot { cond, target: 0 }, iter.span);
+        self.emit(
+            Instr::ListGet {
+                dst: x,
+                list,
+                index,
+            },
+            iter.span,
+        );
+        self.open_scope();
+        if elem_heap && !borrow_elems {
+            self.emit(Instr::Incref { reg: x }, iter.span);
+            self.scopes.last_mut().expect("scope").owned.push(x);
+        }
+        self.loops.push(LoopCtx {
+            depth: self.scopes.len() - 1,
+            breaks: vec![],
+            continues: vec![],
+        });
+        self.block(body);
+        let ctx = self.loops.pop().expect("loop");
+        let cont = self.here();
+        for j in ctx.continues {
+            self.patch_to(j, cont);
+        }
+        self.close_scope(iter.span);
+        self.emit(
+            Instr::IAddImm {
+                dst: index,
+                a: index,
+                imm: 1,
+            },
+            iter.span,
+        );
+        self.emit(Instr::Jump { target: start }, span);
+        self.patch(exit);
+        for j in ctx.breaks {
+            self.patch(j);
+        }
+        self.close_scope(span);
+        self.temp_base = saved_base;
+        self.next_temp = saved_base;
+    }
+
+    /// Whether `e` (lowered to an owned value) is a new list that no other reference can
+    /// reach: a literal, or the result of a built-in that builds a new list.
+    pub(super) fn is_fresh_list(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::List(_) => true,
+            ExprKind::Call { .. } => matches!(
+                self.ck.calls.get(&e.id),
+                Some(stark_check::CallRes::Builtin {
+                    op: Builtin::StrSplit
+                        | Builtin::MapKeys
+                        | Builtin::MapValues
+                        | Builtin::Args
+                        | Builtin::Range
+                        | Builtin::Copy
+                        | Builtin::ListNew,
+                    ..
+                })
+            ),
+            _ => false,
+        }
+    }
+}
