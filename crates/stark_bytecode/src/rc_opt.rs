@@ -372,6 +372,56 @@ fn remove(f: &mut Function, dead: &[bool]) {
     f.remove_instrs(dead);
 }
 
+/// The pair removal once more, run by `opt::simplify` after its fusions: `incref r … drop r` (or `decref
+/// r`) within one block, with nothing between that can release or allocate anything and
+/// `r` not read afterwards. `rc_opt` keeps such a pair around `set_field`, which may
+/// release the field's old value; a `field_fmul_add` stores into a Float field and
+/// releases nothing. As there, the object is kept alive by whatever kept it alive before
+/// the `incref` (no release happens in between, and no collector safepoint either: there
+/// is no branch), so the increment protected nothing.
+pub(crate) fn remove_pairs_after_fusion(f: &mut Function) -> bool {
+    if !f.code.iter().any(|i| matches!(i, Instr::Incref { .. })) {
+        return false;
+    }
+    let live = crate::opt::Liveness::of(f);
+    let starts = crate::opt::block_starts(&f.code);
+    let n = f.code.len();
+    let mut dead = vec![false; n];
+    let (mut uses, mut defs) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let Instr::Incref { reg: r } = f.code[i] else {
+            continue;
+        };
+        for j in i + 1..n {
+            if starts[j] || dead[j] {
+                break;
+            }
+            let instr = f.code[j];
+            if let Instr::Decref { reg } | Instr::Drop { reg } = instr {
+                if reg == r && !live.live_after(&f.code, j, r) {
+                    dead[i] = true;
+                    dead[j] = true;
+                }
+                break;
+            }
+            let harmless = releases_and_allocates_nothing(&instr);
+            crate::opt::uses_defs(&instr, &mut uses, &mut defs);
+            if !harmless || defs.contains(&r) {
+                break;
+            }
+        }
+    }
+    let changed = dead.iter().any(|d| *d);
+    f.remove_instrs(&dead);
+    changed
+}
+
+/// What may sit between an `incref` and the `drop` `remove_pairs_after_fusion` deletes with it:
+/// nothing that releases or allocates anything.
+fn releases_and_allocates_nothing(instr: &Instr) -> bool {
+    crate::opt::registers_only(instr) && !instr.facts().allocates
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

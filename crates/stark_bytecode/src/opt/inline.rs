@@ -269,3 +269,116 @@ fn inline_into(f: &mut Function, fi: usize, module: &Module, eligible: &[bool]) 
     f.spans = spans;
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::instr::{Instr, Module};
+    use stark_syntax::ast::ParamMode;
+    use stark_syntax::Span;
+
+    fn function(name: &str, params: usize, num_regs: u16, code: Vec<Instr>) -> Function {
+        Function {
+            name: name.into(),
+            param_modes: vec![ParamMode::Owned; params],
+            num_regs,
+            spans: vec![Span::default(); code.len()],
+            code,
+            reg_names: vec![None; num_regs as usize],
+            span: Span::default(),
+            inlined: Vec::new(),
+        }
+    }
+
+    fn module(functions: Vec<Function>) -> Module {
+        Module {
+            functions,
+            structs: Vec::new(),
+            strings: Vec::new(),
+            main: 0,
+        }
+    }
+
+    fn calls(f: &Function) -> usize {
+        f.code
+            .iter()
+            .filter(|i| matches!(i, Instr::Call { .. }))
+            .count()
+    }
+
+    #[test]
+    fn a_scalar_leaf_is_inlined_and_remembers_its_call_site() {
+        // main: r0 = 41; r1 = inc(r0); return r1.   inc(x): return x + 1
+        let main = function(
+            "main",
+            0,
+            3,
+            vec![
+                Instr::LoadInt { dst: 0, value: 41 },
+                Instr::Copy { dst: 2, src: 0 },
+                Instr::Call {
+                    dst: 1,
+                    func: 1,
+                    args: 2,
+                    argc: 1,
+                },
+                Instr::Ret { src: 1 },
+            ],
+        );
+        let inc = function(
+            "inc",
+            1,
+            2,
+            vec![
+                Instr::IAddImm {
+                    dst: 1,
+                    a: 0,
+                    imm: 1,
+                },
+                Instr::Ret { src: 1 },
+            ],
+        );
+        let mut m = module(vec![main, inc]);
+        assert!(inline_leaves(&mut m));
+        let main = &m.functions[0];
+        assert_eq!(calls(main), 0, "{:?}", main.code);
+        assert!(main
+            .code
+            .iter()
+            .any(|i| matches!(i, Instr::IAddImm { imm: 1, .. })));
+        // A runtime error inside the inlined body still names `inc`.
+        assert_eq!(main.inlined.len(), 1);
+        assert_eq!(main.inlined[0].callee, 1);
+    }
+
+    #[test]
+    fn a_callee_with_a_loop_or_a_call_is_not_inlined() {
+        let main = function(
+            "main",
+            0,
+            2,
+            vec![
+                Instr::Call {
+                    dst: 0,
+                    func: 1,
+                    args: 1,
+                    argc: 0,
+                },
+                Instr::Ret { src: 0 },
+            ],
+        );
+        // spin(): loops forever (a backward jump).
+        let spin = function(
+            "spin",
+            0,
+            1,
+            vec![
+                Instr::LoadInt { dst: 0, value: 0 },
+                Instr::Jump { target: 0 },
+            ],
+        );
+        let mut m = module(vec![main, spin]);
+        inline_leaves(&mut m);
+        assert_eq!(calls(&m.functions[0]), 1);
+    }
+}

@@ -61,6 +61,14 @@ pub(crate) fn successors(code: &[Instr], i: usize, out: &mut Vec<usize>) {
 }
 
 /// Whether control may enter instruction `i` other than from `i - 1` falling through.
+/// Instructions that write only their `Def` registers and do nothing else that the code
+/// around them could notice: no owner or range operand, not a branch, no call or
+/// collector poll, no release (the table's facts). What else each use allows is its own.
+pub(crate) fn registers_only(instr: &Instr) -> bool {
+    let f = instr.facts();
+    instr.plain_operands() && !instr.is_control() && !f.call && !f.safepoint && !f.release
+}
+
 pub(crate) fn block_starts(code: &[Instr]) -> Vec<bool> {
     let n = code.len();
     let mut start = vec![false; n + 1];
