@@ -166,7 +166,10 @@ impl Heap {
             let h = o.header();
             h.strong.set(0);
             h.set_flag(flags::DESTRUCTED);
-            self.release(o);
+            // SAFETY: `o` is unreachable garbage whose in-cycle references were just
+            // cleared and whose count was forced to zero; `dead` holds it once and it is
+            // not on the pending stack.
+            unsafe { self.release(o) };
         }
         dead.len()
     }

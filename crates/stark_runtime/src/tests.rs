@@ -74,13 +74,16 @@ fn children_pop_in_field_order() {
     heap.decref_obj(s);
     let top = heap.pop_pending().unwrap();
     assert_eq!(top, s);
-    heap.release(top);
+    // SAFETY: popped from the pending stack just above.
+    unsafe { heap.release(top) };
     let first = heap.pop_pending().unwrap();
     assert_eq!(first.as_str(), "first");
-    heap.release(first);
+    // SAFETY: popped from the pending stack just above.
+    unsafe { heap.release(first) };
     let second = heap.pop_pending().unwrap();
     assert_eq!(second.as_str(), "second");
-    heap.release(second);
+    // SAFETY: popped from the pending stack just above.
+    unsafe { heap.release(second) };
     assert_eq!(heap.live_objects(), 0);
 }
 

@@ -32,7 +32,9 @@ impl<'m> Vm<'m> {
                     continue;
                 }
             }
-            self.heap.release(obj);
+            // SAFETY: `obj` was popped from the pending stack above, and a destructor
+            // that resurrected it made `end_finalize` return false (skipped above).
+            unsafe { self.heap.release(obj) };
             if let Some((path, e)) = self.heap.take_io_failure() {
                 return Err(self.error_exit(Fault::msg(format!(
                     "cannot write to \"{path}\": {} (flushing a stream released without close())",

@@ -95,7 +95,8 @@ impl Heap {
     /// the VM drains itself so that it can run destructors).
     pub fn drain_pending(&mut self) {
         while let Some(o) = self.pending.pop() {
-            self.release(o);
+            // SAFETY: just popped from the pending stack, and no destructor runs here.
+            unsafe { self.release(o) };
         }
     }
 }

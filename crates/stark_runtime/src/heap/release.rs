@@ -38,7 +38,14 @@ impl Heap {
 
     /// Releases a pending object (strong count zero): queues its children (I7), drops its
     /// body, updates the counters, and deallocates unless weak references keep the header.
-    pub fn release(&mut self, obj: ObjRef) {
+    ///
+    /// # Safety
+    /// `obj` was taken off the pending stack ([`Heap::pop_pending`]) and nothing has made it
+    /// live again (a destructor's resurrection: [`Heap::end_finalize`] returned `true`), or
+    /// the caller holds the only other pointer to it (the cycle collector's garbage). A
+    /// second pointer still in use, such as the same object still queued, would be left
+    /// pointing at freed memory (I1, I3).
+    pub unsafe fn release(&mut self, obj: ObjRef) {
         let h = obj.header();
         assert!(
             h.strong.get() == 0 && !h.has_flag(flags::DEAD),
