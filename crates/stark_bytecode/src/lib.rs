@@ -10,6 +10,8 @@ pub mod native;
 pub mod opt;
 pub mod printer;
 pub mod rc_opt;
+#[cfg(test)]
+mod test_util;
 
 pub use instr::{CmpOp, FuncId, Function, InlineSite, Instr, Module, Reg, StructInfo, TypeId};
 pub use native::Native;

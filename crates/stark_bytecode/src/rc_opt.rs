@@ -426,28 +426,13 @@ fn releases_and_allocates_nothing(instr: &Instr) -> bool {
 mod tests {
     use super::*;
     use stark_syntax::ast::ParamMode;
-    use stark_syntax::Span;
 
     fn function(params: usize, num_regs: u16, code: Vec<Instr>) -> Function {
-        Function {
-            name: "f".into(),
-            param_modes: vec![ParamMode::Borrowed; params],
-            num_regs,
-            spans: vec![Span::default(); code.len()],
-            code,
-            reg_names: vec![None; num_regs as usize],
-            span: Span::default(),
-            inlined: Vec::new(),
-        }
+        crate::test_util::function("f", ParamMode::Borrowed, params, num_regs, code)
     }
 
     fn module(functions: Vec<Function>) -> Module {
-        Module {
-            functions,
-            structs: Vec::new(),
-            strings: Vec::new(),
-            main: 0,
-        }
+        crate::test_util::module(functions)
     }
 
     #[test]

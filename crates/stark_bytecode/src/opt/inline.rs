@@ -275,28 +275,13 @@ mod tests {
     use super::*;
     use crate::instr::{Instr, Module};
     use stark_syntax::ast::ParamMode;
-    use stark_syntax::Span;
 
     fn function(name: &str, params: usize, num_regs: u16, code: Vec<Instr>) -> Function {
-        Function {
-            name: name.into(),
-            param_modes: vec![ParamMode::Owned; params],
-            num_regs,
-            spans: vec![Span::default(); code.len()],
-            code,
-            reg_names: vec![None; num_regs as usize],
-            span: Span::default(),
-            inlined: Vec::new(),
-        }
+        crate::test_util::function(name, ParamMode::Owned, params, num_regs, code)
     }
 
     fn module(functions: Vec<Function>) -> Module {
-        Module {
-            functions,
-            structs: Vec::new(),
-            strings: Vec::new(),
-            main: 0,
-        }
+        crate::test_util::module(functions)
     }
 
     fn calls(f: &Function) -> usize {

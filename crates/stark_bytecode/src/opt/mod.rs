@@ -145,19 +145,9 @@ impl Liveness {
 mod tests {
     use super::*;
     use stark_syntax::ast::ParamMode;
-    use stark_syntax::Span;
 
     fn function(name: &str, params: usize, num_regs: u16, code: Vec<Instr>) -> Function {
-        Function {
-            name: name.into(),
-            param_modes: vec![ParamMode::Owned; params],
-            num_regs,
-            spans: vec![Span::default(); code.len()],
-            code,
-            reg_names: vec![None; num_regs as usize],
-            span: Span::default(),
-            inlined: Vec::new(),
-        }
+        crate::test_util::function(name, ParamMode::Owned, params, num_regs, code)
     }
 
     fn caller() -> Function {

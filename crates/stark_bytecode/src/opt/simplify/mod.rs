@@ -67,19 +67,9 @@ fn stores_nothing(instr: &Instr) -> bool {
 mod tests {
     use super::*;
     use stark_syntax::ast::ParamMode;
-    use stark_syntax::Span;
 
     fn function(params: usize, num_regs: u16, code: Vec<Instr>) -> Function {
-        Function {
-            name: "f".into(),
-            param_modes: vec![ParamMode::Owned; params],
-            num_regs,
-            spans: vec![Span::default(); code.len()],
-            code,
-            reg_names: vec![None; num_regs as usize],
-            span: Span::default(),
-            inlined: Vec::new(),
-        }
+        crate::test_util::function("f", ParamMode::Owned, params, num_regs, code)
     }
 
     #[test]
