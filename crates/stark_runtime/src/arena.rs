@@ -373,12 +373,7 @@ impl Heap {
         let bytes = if len == 0 {
             NonNull::dangling()
         } else {
-            let refused = OutOfMemory {
-                requested: len as u64,
-                live: self.total_live,
-                limit: None,
-                quota: false,
-            };
+            let refused = self.system_oom(len as u64);
             let (Some(arena), Ok(layout)) =
                 (self.arenas.last_mut(), Layout::from_size_align(len, 1))
             else {

@@ -8,15 +8,6 @@ use crate::sysalloc::fallible;
 use crate::value::{MapKey, MapKeyRef, ObjRef, Value};
 
 impl Heap {
-    fn system_oom(&self, bytes: u64) -> OutOfMemory {
-        OutOfMemory {
-            requested: bytes,
-            live: self.live_bytes(),
-            limit: None,
-            quota: false,
-        }
-    }
-
     /// Makes room for `additional` more elements, charging the buffer growth.
     pub fn list_reserve(&mut self, list: ObjRef, additional: usize) -> Result<(), OutOfMemory> {
         let items = list.list();

@@ -174,6 +174,16 @@ impl Drop for BufferCharge {
 }
 
 impl Heap {
+    /// The system allocator refused `bytes` (no limit was passed).
+    pub(crate) fn system_oom(&self, bytes: u64) -> OutOfMemory {
+        OutOfMemory {
+            requested: bytes,
+            live: self.live_bytes(),
+            limit: None,
+            quota: false,
+        }
+    }
+
     /// Refuses `bytes` more if they would pass the memory limit, or once the system has
     /// refused an allocation anywhere in the process (`sysalloc`): that allocation was
     /// served from the emergency reserve, and the program must now end with this error.

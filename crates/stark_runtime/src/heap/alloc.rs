@@ -24,12 +24,7 @@ impl Heap {
         }
         if self.arena_active {
             let Some(ptr) = self.alloc_header_arena(kind, type_id, len, extra, layout) else {
-                return Err(OutOfMemory {
-                    requested: bytes,
-                    live: self.total_live,
-                    limit: None,
-                    quota: false,
-                });
+                return Err(self.system_oom(bytes));
             };
             self.account_alloc(ptr, bytes);
             return Ok(ptr);
@@ -41,12 +36,7 @@ impl Heap {
             self.pool.alloc(layout)
         };
         let Some(ptr) = NonNull::new(raw as *mut Header) else {
-            return Err(OutOfMemory {
-                requested: bytes,
-                live: self.total_live,
-                limit: None,
-                quota: false,
-            });
+            return Err(self.system_oom(bytes));
         };
         let zone = self.current_zone;
         let slot = if is_struct {
@@ -64,12 +54,7 @@ impl Heap {
                 // SAFETY: `ptr` came from `self.pool.alloc(layout)` just above and nothing
                 // else has seen it.
                 unsafe { self.pool.dealloc(ptr.as_ptr() as *mut u8, layout) };
-                return Err(OutOfMemory {
-                    requested: bytes,
-                    live: self.total_live,
-                    limit: None,
-                    quota: false,
-                });
+                return Err(self.system_oom(bytes));
             };
             slot
         };
@@ -210,12 +195,7 @@ impl Heap {
         let len = fields.len() as u32;
         let layout = struct_layout(len);
         let Some(ptr) = NonNull::new(self.slabs.alloc(len) as *mut Header) else {
-            return Err(OutOfMemory {
-                requested: layout.size() as u64,
-                live: self.total_live,
-                limit: None,
-                quota: false,
-            });
+            return Err(self.system_oom(layout.size() as u64));
         };
         // SAFETY: a fresh allocation of struct_layout(len): a Header followed by `len` Value
         // slots (I2); `fields` cannot overlap it.
@@ -278,12 +258,7 @@ impl Heap {
     pub(crate) fn alloc_ghost(&mut self) -> Result<ObjRef, OutOfMemory> {
         let layout = layout_of(ObjKind::Weak, 0);
         let Some(ptr) = NonNull::new(self.pool.alloc(layout) as *mut Header) else {
-            return Err(OutOfMemory {
-                requested: layout.size() as u64,
-                live: self.total_live,
-                limit: None,
-                quota: false,
-            });
+            return Err(self.system_oom(layout.size() as u64));
         };
         // SAFETY: a fresh pool block of Weak's layout, which starts with a Header (I2); the
         // body is never read: the header is DEAD from the start.
