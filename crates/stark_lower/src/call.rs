@@ -329,45 +329,8 @@ impl FnLower<'_> {
                 )
             }
             other => {
-                let n = match other {
-                    Builtin::Print => Native::Print,
-                    Builtin::Str => Native::ToStr,
-                    Builtin::ParseInt => Native::ParseInt,
-                    Builtin::FloatToInt => Native::FloatToInt,
-                    Builtin::ParseFloat => Native::ParseFloat,
-                    Builtin::Assert => Native::Assert,
-                    Builtin::Args => Native::Args,
-                    Builtin::Exit => Native::Exit,
-                    Builtin::StrLen => Native::StrLen,
-                    Builtin::StrSplit => Native::StrSplit,
-                    Builtin::StrContains => Native::StrContains,
-                    Builtin::StrUpper => Native::StrUpper,
-                    Builtin::StrLower => Native::StrLower,
-                    Builtin::StrTrim => Native::StrTrim,
-                    Builtin::ListPop => Native::ListPop,
-                    Builtin::ListLen => Native::ListLen,
-                    Builtin::ListGet => Native::ListGetOpt,
-                    Builtin::ListRemove => Native::ListRemove,
-                    Builtin::ListClear => Native::ListClear,
-                    Builtin::ListSort => Native::ListSort,
-                    Builtin::MapLen => Native::MapLen,
-                    Builtin::MapKeys => Native::MapKeys,
-                    Builtin::MapValues => Native::MapValues,
-                    Builtin::MapClear => Native::MapClear,
-                    Builtin::Copy => Native::DeepCopy,
-                    Builtin::Refcount => Native::Refcount,
-                    Builtin::WeakNew => Native::WeakNew,
-                    Builtin::WeakGet => Native::WeakGet,
-                    Builtin::WeakExists => Native::WeakExists,
-                    Builtin::MemProfile => Native::MemProfile,
-                    Builtin::MemCollect => Native::MemCollect,
-                    Builtin::GcConfig => Native::GcConfig,
-                    Builtin::MemUsageByType => Native::MemUsageByType,
-                    Builtin::MemTrace => Native::MemTrace,
-                    Builtin::TaskJoin => Native::TaskJoin,
-                    Builtin::TaskError => Native::TaskError,
-                    _ => unreachable!("handled above: {other:?}"),
-                };
+                let n = Native::of_builtin(other)
+                    .unwrap_or_else(|| unreachable!("handled above: {other:?}"));
                 let mut ops = views(args, &recv);
                 // `len(x)`, `WeakRef(x)`, `Memory.refcount(x)` and `x.copy()` read through a `T?`.
                 if let Some((CallArg::Arg(i), _, to)) = ops.first_mut() {

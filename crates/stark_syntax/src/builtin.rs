@@ -1,0 +1,302 @@
+//! The built-in registry: every built-in function, method and constructor is one row of the
+//! `builtin_rows!` table below (docs/decisions.md, "The built-in registry").
+//!
+//! It lives in the lowest crate so that the checker, lowering, the bytecode passes and the
+//! VM all read the same rows: the table expands here to [`Builtin`] and its facts, and
+//! `stark_bytecode` expands it again (through the callback) into the mapping to its
+//! `Native` calls, so a row cannot name a native that does not exist, and a native cannot
+//! disagree with its row about what it consumes or releases.
+
+use crate::DataOp;
+
+/// What a built-in is called on, for the checker's lookup by (receiver, name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Recv {
+    /// A free function or constructor: `print(x)`, `List()`.
+    Free,
+    Str,
+    List,
+    Map,
+    Weak,
+    Task,
+    /// Any heap value: `x.clone()`, `x.copy()`.
+    Heap,
+    /// The `Memory` namespace: `Memory.refcount(x)`.
+    Memory,
+    /// The `GC` namespace: `GC.config(…)`.
+    Gc,
+    /// Tensors, datasets and streams: their own table, [`DataOp`].
+    Data,
+}
+
+impl Recv {
+    /// The namespace a static call names (`Memory.collect`), for the namespace receivers.
+    pub fn namespace(self) -> Option<&'static str> {
+        match self {
+            Recv::Memory => Some("Memory"),
+            Recv::Gc => Some("GC"),
+            _ => None,
+        }
+    }
+}
+
+/// The facts a pass needs about a built-in. Every fact is a "may"; the default is the
+/// harmless answer, so a row names only the facts that hold for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BuiltinFacts {
+    /// The receiver (operand 0) is changed in place, so it needs a mutable binding (M4)
+    /// and the caller's views into it may be invalidated.
+    pub mutates_receiver: bool,
+    /// The operands (indices into the bound operands, receiver first) that are taken
+    /// over, stored into the receiver, rather than read: moved in (M1), an arena escape
+    /// when the receiver is outside (M10), passed owned (M12).
+    pub consumes: &'static [usize],
+    /// It may release a reference, and so free objects and run destructors: it replaces
+    /// or clears what a container holds, collects, ends the program, or ends an actor.
+    pub releases: bool,
+    /// It takes an element out of a list, ending a `for` loop's view of it.
+    pub takes_elements: bool,
+    /// Its result is a new object graph whose release, inside the same expression, may
+    /// run destructors (a deep copy of structs).
+    pub result_may_destruct: bool,
+    /// The VM runs it itself (it runs destructors or other frames), not `natives::call`.
+    pub needs_vm: bool,
+}
+
+impl BuiltinFacts {
+    pub const NONE: BuiltinFacts = BuiltinFacts {
+        mutates_receiver: false,
+        consumes: &[],
+        releases: false,
+        takes_elements: false,
+        result_may_destruct: false,
+        needs_vm: false,
+    };
+}
+
+/// The table. Each row: `Variant: receiver "source name" "ir name" => native [facts]`,
+/// where `native` is the bytecode's `Native` variant that runs it, or `-` for the few
+/// that lowering turns into plain instructions (`NewList`, `IToF`, a `Copy` and an
+/// `Incref`). Facts are `BuiltinFacts` fields set to true, and `consumes = [i, …]`.
+///
+/// A callback macro receives the rows, so each crate expands what it needs from one list.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! builtin_rows {
+    ($callback:ident) => {
+        $callback! {
+            // ---- free functions and constructors ----
+            Print: Free "print" "print" => Print [];
+            /// `str(x)` for x not a String.
+            Str: Free "str" "str" => ToStr [];
+            /// `int(String)`
+            ParseInt: Free "int" "int_parse" => ParseInt [];
+            /// `int(Float)`
+            FloatToInt: Free "int" "float_to_int" => FloatToInt [];
+            /// `float(String)`
+            ParseFloat: Free "float" "float_parse" => ParseFloat [];
+            /// `float(Int)`
+            IntToFloat: Free "float" "int_to_float" => - [];
+            /// `int(Int)`, `float(Float)`, `str(String)`: the value itself.
+            Identity: Free "identity" "identity" => - [];
+            Assert: Free "assert" "assert" => Assert [];
+            Args: Free "args" "args" => Args [];
+            Exit: Free "exit" "exit" => Exit [releases];
+            Range: Free "range" "range_list" => RangeList [];
+            ListNew: Free "List" "list.new" => - [];
+            MapNew: Free "Map" "map.new" => - [];
+            /// `WeakRef(x)`: does not change the strong count (M6).
+            WeakNew: Free "WeakRef" "WeakRef.new" => WeakNew [];
+
+            // ---- String ----
+            StrLen: Str "len" "str.len" => StrLen [];
+            StrSplit: Str "split" "str.split" => StrSplit [];
+            StrContains: Str "contains" "str.contains" => StrContains [];
+            StrUpper: Str "upper" "str.upper" => StrUpper [];
+            StrLower: Str "lower" "str.lower" => StrLower [];
+            StrTrim: Str "trim" "str.trim" => StrTrim [];
+
+            // ---- List<T> ----
+            ListPush: List "push" "list.push" => ListPush [mutates_receiver, consumes = [1]];
+            ListPop: List "pop" "list.pop" => ListPop [mutates_receiver, takes_elements];
+            ListLen: List "len" "list.len" => ListLen [];
+            ListGet: List "get" "list.get" => ListGetOpt [];
+            ListInsert: List "insert" "list.insert" => ListInsert [mutates_receiver, consumes = [2]];
+            ListRemove: List "remove" "list.remove" => ListRemove [mutates_receiver, takes_elements];
+            ListClear: List "clear" "list.clear" => ListClear [mutates_receiver, takes_elements, releases];
+            ListContains: List "contains" "list.contains" => ListContains [];
+            ListSort: List "sort" "list.sort" => ListSort [mutates_receiver];
+
+            // ---- Map<K, V> ----
+            MapInsert: Map "insert" "map.insert" => MapInsert [mutates_receiver, consumes = [1, 2], releases];
+            MapGet: Map "get" "map.get" => MapGet [];
+            MapContains: Map "contains" "map.contains" => MapContains [];
+            MapRemove: Map "remove" "map.remove" => MapRemove [mutates_receiver];
+            MapLen: Map "len" "map.len" => MapLen [];
+            MapKeys: Map "keys" "map.keys" => MapKeys [];
+            MapValues: Map "values" "map.values" => MapValues [];
+            MapClear: Map "clear" "map.clear" => MapClear [mutates_receiver, releases];
+
+            // ---- the memory model ----
+            /// `x.clone()`: one more strong reference to the same object (M5).
+            Clone: Heap "clone" "clone" => - [];
+            /// `x.copy()`: deep copy (M5).
+            Copy: Heap "copy" "copy" => DeepCopy [result_may_destruct];
+            WeakGet: Weak "get" "weak.get" => WeakGet [];
+            WeakExists: Weak "exists" "weak.exists" => WeakExists [];
+            Refcount: Memory "refcount" "Memory.refcount" => Refcount [];
+            MemProfile: Memory "profile" "Memory.profile" => MemProfile [];
+            MemCollect: Memory "collect" "Memory.collect" => MemCollect [releases, needs_vm];
+            MemUsageByType: Memory "usage_by_type" "Memory.usage_by_type" => MemUsageByType [];
+            MemTrace: Memory "trace" "Memory.trace" => MemTrace [];
+            GcConfig: Gc "config" "GC.config" => GcConfig [];
+
+            // ---- actors ----
+            /// `task.join()`: waits for the actor and moves its result out.
+            TaskJoin: Task "join" "task.join" => TaskJoin [releases, needs_vm];
+            /// `task.error() -> String?`: waits for the actor; its error message or `None`.
+            TaskError: Task "error" "task.error" => TaskError [releases, needs_vm];
+        }
+    };
+}
+
+macro_rules! define_builtins {
+    (@fact) => { true };
+    (@fact $($i:literal),*) => { &[$($i),*] };
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident: $recv:ident $name:literal $ir:literal => $native:tt
+            [$($fact:ident $(= [$($i:literal),*])?),*];
+    )*) => {
+        /// A built-in operation the checker resolved a call to; one row of `builtin_rows!`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Builtin {
+            $($(#[$doc])* $variant,)*
+            /// Tensor, Dataset and Stream operations: their own list, [`DataOp`].
+            Data(DataOp),
+        }
+
+        impl Builtin {
+            /// Every row of the table (the data operations are [`DataOp`]'s).
+            pub const ROWS: &'static [Builtin] = &[$(Builtin::$variant),*];
+
+            pub fn receiver(self) -> Recv {
+                match self {
+                    $(Builtin::$variant => Recv::$recv,)*
+                    Builtin::Data(_) => Recv::Data,
+                }
+            }
+
+            /// The name a program calls it by (after the receiver or namespace).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Builtin::$variant => $name,)*
+                    Builtin::Data(op) => op.name(),
+                }
+            }
+
+            /// The name `stark ir` prints.
+            pub fn ir_name(self) -> &'static str {
+                match self {
+                    $(Builtin::$variant => $ir,)*
+                    Builtin::Data(op) => op.name(),
+                }
+            }
+
+            pub fn facts(self) -> BuiltinFacts {
+                match self {
+                    $(Builtin::$variant => BuiltinFacts {
+                        $($fact: define_builtins!(@fact $($($i),*)?),)*
+                        ..BuiltinFacts::NONE
+                    },)*
+                    Builtin::Data(op) => BuiltinFacts {
+                        mutates_receiver: op.mutates_receiver(),
+                        ..BuiltinFacts::NONE
+                    },
+                }
+            }
+        }
+    };
+}
+
+builtin_rows!(define_builtins);
+
+impl Builtin {
+    /// Whether the receiver (argument 0) is mutated, which needs a mutable binding (M4).
+    pub fn mutates_receiver(self) -> bool {
+        self.facts().mutates_receiver
+    }
+
+    /// Whether bound operand `index` is taken over rather than read.
+    pub fn consumes(self, index: usize) -> bool {
+        self.facts().consumes.contains(&index)
+    }
+
+    /// The method `name` on a receiver of kind `recv` (or the function `name` of a
+    /// namespace receiver), if the table has one. Free functions are not looked up here:
+    /// the checker picks among their rows by argument type (`int(x)`).
+    pub fn method(recv: Recv, name: &str) -> Option<Builtin> {
+        if recv == Recv::Free {
+            return None;
+        }
+        Builtin::ROWS
+            .iter()
+            .copied()
+            .find(|b| b.receiver() == recv && b.name() == name)
+    }
+
+    /// `ns.name(…)` for a namespace `ns` (`Memory`, `GC`).
+    pub fn static_fn(ns: &str, name: &str) -> Option<Builtin> {
+        Builtin::ROWS
+            .iter()
+            .copied()
+            .find(|b| b.receiver().namespace() == Some(ns) && b.name() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_method_row_is_found_by_its_receiver_and_name_alone() {
+        for &b in Builtin::ROWS {
+            if b.receiver() == Recv::Free {
+                continue;
+            }
+            let found = match b.receiver().namespace() {
+                Some(ns) => Builtin::static_fn(ns, b.name()),
+                None => Builtin::method(b.receiver(), b.name()),
+            };
+            assert_eq!(found, Some(b), "{b:?} is shadowed by another row");
+        }
+    }
+
+    #[test]
+    fn facts_are_consistent() {
+        for &b in Builtin::ROWS {
+            let f = b.facts();
+            // A consumed operand is stored into the receiver (arena.rs reads `consumes` as
+            // "stored outside the arena when the receiver is"), so the receiver changes.
+            if !f.consumes.is_empty() {
+                assert!(
+                    f.mutates_receiver,
+                    "{b:?} consumes into an unchanged receiver"
+                );
+                assert!(!f.consumes.contains(&0), "{b:?} consumes its own receiver");
+            }
+            if f.takes_elements {
+                assert!(
+                    f.mutates_receiver && b.receiver() == Recv::List,
+                    "{b:?} takes elements out of something other than its receiver list"
+                );
+            }
+            if f.needs_vm {
+                assert!(
+                    f.releases,
+                    "{b:?} runs in the VM but says it releases nothing"
+                );
+            }
+        }
+    }
+}
