@@ -155,8 +155,8 @@ macro_rules! native_of_rows {
     };
     ($(
         $(#[$doc:meta])*
-        $variant:ident: $recv:ident $name:literal $ir:literal => $native:tt
-            [$($fact:ident $(= [$($i:literal),*])?),*];
+        $variant:ident: $recv:ident $name:literal $ir:literal $(fn $params:tt -> $ret:tt)?
+            => $native:tt [$($fact:ident $(= [$($i:literal),*])?),*];
     )*) => {
         impl Native {
             /// The native a checked built-in runs as, or `None` for the rows lowering turns

@@ -40,6 +40,31 @@ impl Recv {
     }
 }
 
+/// A type in a built-in's signature, relative to its receiver's type parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SigTy {
+    Int,
+    Float,
+    Bool,
+    Str,
+    Unit,
+    /// The element type: `T` of `List<T>`, `WeakRef<T>`, `Task<T>`.
+    E,
+    /// `K` of `Map<K, V>`.
+    K,
+    /// `V` of `Map<K, V>`.
+    V,
+    Opt(&'static SigTy),
+    List(&'static SigTy),
+}
+
+/// A method's parameters (after the receiver) and result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sig {
+    pub params: &'static [(&'static str, SigTy)],
+    pub ret: SigTy,
+}
+
 /// The facts a pass needs about a built-in. Every fact is a "may"; the default is the
 /// harmless answer, so a row names only the facts that hold for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +99,9 @@ impl BuiltinFacts {
     };
 }
 
-/// The table. Each row: `Variant: receiver "source name" "ir name" => native [facts]`,
+/// The table. Each row: `Variant: receiver "source name" "ir name" [fn(params) -> result]
+/// => native [facts]`, the signature written for methods whose types follow from the
+/// receiver's (`E`, `K`, `V`; `(Opt T)`, `(List T)`),
 /// where `native` is the bytecode's `Native` variant that runs it, or `-` for the few
 /// that lowering turns into plain instructions (`NewList`, `IToF`, a `Copy` and an
 /// `Incref`). Facts are `BuiltinFacts` fields set to true, and `consumes = [i, …]`.
@@ -109,41 +136,41 @@ macro_rules! builtin_rows {
             WeakNew: Free "WeakRef" "WeakRef.new" => WeakNew [];
 
             // ---- String ----
-            StrLen: Str "len" "str.len" => StrLen [];
-            StrSplit: Str "split" "str.split" => StrSplit [];
-            StrContains: Str "contains" "str.contains" => StrContains [];
-            StrUpper: Str "upper" "str.upper" => StrUpper [];
-            StrLower: Str "lower" "str.lower" => StrLower [];
-            StrTrim: Str "trim" "str.trim" => StrTrim [];
+            StrLen: Str "len" "str.len" fn() -> Int => StrLen [];
+            StrSplit: Str "split" "str.split" fn(sep: Str) -> (List Str) => StrSplit [];
+            StrContains: Str "contains" "str.contains" fn(text: Str) -> Bool => StrContains [];
+            StrUpper: Str "upper" "str.upper" fn() -> Str => StrUpper [];
+            StrLower: Str "lower" "str.lower" fn() -> Str => StrLower [];
+            StrTrim: Str "trim" "str.trim" fn() -> Str => StrTrim [];
 
             // ---- List<T> ----
-            ListPush: List "push" "list.push" => ListPush [mutates_receiver, consumes = [1]];
-            ListPop: List "pop" "list.pop" => ListPop [mutates_receiver, takes_elements];
-            ListLen: List "len" "list.len" => ListLen [];
-            ListGet: List "get" "list.get" => ListGetOpt [];
-            ListInsert: List "insert" "list.insert" => ListInsert [mutates_receiver, consumes = [2]];
-            ListRemove: List "remove" "list.remove" => ListRemove [mutates_receiver, takes_elements];
-            ListClear: List "clear" "list.clear" => ListClear [mutates_receiver, takes_elements, releases];
-            ListContains: List "contains" "list.contains" => ListContains [];
-            ListSort: List "sort" "list.sort" => ListSort [mutates_receiver];
+            ListPush: List "push" "list.push" fn(value: E) -> Unit => ListPush [mutates_receiver, consumes = [1]];
+            ListPop: List "pop" "list.pop" fn() -> E => ListPop [mutates_receiver, takes_elements];
+            ListLen: List "len" "list.len" fn() -> Int => ListLen [];
+            ListGet: List "get" "list.get" fn(index: Int) -> (Opt E) => ListGetOpt [];
+            ListInsert: List "insert" "list.insert" fn(index: Int, value: E) -> Unit => ListInsert [mutates_receiver, consumes = [2]];
+            ListRemove: List "remove" "list.remove" fn(index: Int) -> E => ListRemove [mutates_receiver, takes_elements];
+            ListClear: List "clear" "list.clear" fn() -> Unit => ListClear [mutates_receiver, takes_elements, releases];
+            ListContains: List "contains" "list.contains" fn(value: E) -> Bool => ListContains [];
+            ListSort: List "sort" "list.sort" fn() -> Unit => ListSort [mutates_receiver];
 
             // ---- Map<K, V> ----
-            MapInsert: Map "insert" "map.insert" => MapInsert [mutates_receiver, consumes = [1, 2], releases];
-            MapGet: Map "get" "map.get" => MapGet [];
-            MapContains: Map "contains" "map.contains" => MapContains [];
-            MapRemove: Map "remove" "map.remove" => MapRemove [mutates_receiver];
-            MapLen: Map "len" "map.len" => MapLen [];
-            MapKeys: Map "keys" "map.keys" => MapKeys [];
-            MapValues: Map "values" "map.values" => MapValues [];
-            MapClear: Map "clear" "map.clear" => MapClear [mutates_receiver, releases];
+            MapInsert: Map "insert" "map.insert" fn(key: K, value: V) -> Unit => MapInsert [mutates_receiver, consumes = [1, 2], releases];
+            MapGet: Map "get" "map.get" fn(key: K) -> (Opt V) => MapGet [];
+            MapContains: Map "contains" "map.contains" fn(key: K) -> Bool => MapContains [];
+            MapRemove: Map "remove" "map.remove" fn(key: K) -> (Opt V) => MapRemove [mutates_receiver];
+            MapLen: Map "len" "map.len" fn() -> Int => MapLen [];
+            MapKeys: Map "keys" "map.keys" fn() -> (List K) => MapKeys [];
+            MapValues: Map "values" "map.values" fn() -> (List V) => MapValues [];
+            MapClear: Map "clear" "map.clear" fn() -> Unit => MapClear [mutates_receiver, releases];
 
             // ---- the memory model ----
             /// `x.clone()`: one more strong reference to the same object (M5).
             Clone: Heap "clone" "clone" => - [];
             /// `x.copy()`: deep copy (M5).
             Copy: Heap "copy" "copy" => DeepCopy [result_may_destruct];
-            WeakGet: Weak "get" "weak.get" => WeakGet [];
-            WeakExists: Weak "exists" "weak.exists" => WeakExists [];
+            WeakGet: Weak "get" "weak.get" fn() -> (Opt E) => WeakGet [];
+            WeakExists: Weak "exists" "weak.exists" fn() -> Bool => WeakExists [];
             Refcount: Memory "refcount" "Memory.refcount" => Refcount [];
             MemProfile: Memory "profile" "Memory.profile" => MemProfile [];
             MemCollect: Memory "collect" "Memory.collect" => MemCollect [releases, needs_vm];
@@ -153,20 +180,29 @@ macro_rules! builtin_rows {
 
             // ---- actors ----
             /// `task.join()`: waits for the actor and moves its result out.
-            TaskJoin: Task "join" "task.join" => TaskJoin [releases, needs_vm];
+            TaskJoin: Task "join" "task.join" fn() -> E => TaskJoin [releases, needs_vm];
             /// `task.error() -> String?`: waits for the actor; its error message or `None`.
-            TaskError: Task "error" "task.error" => TaskError [releases, needs_vm];
+            TaskError: Task "error" "task.error" fn() -> (Opt Str) => TaskError [releases, needs_vm];
         }
     };
 }
 
 macro_rules! define_builtins {
+    (@sig) => { None };
+    (@sig ($($param:ident: $ty:tt),*) $ret:tt) => {
+        Some(Sig {
+            params: &[$((stringify!($param), define_builtins!(@ty $ty))),*],
+            ret: define_builtins!(@ty $ret),
+        })
+    };
+    (@ty ($wrap:ident $inner:tt)) => { SigTy::$wrap(&define_builtins!(@ty $inner)) };
+    (@ty $ty:ident) => { SigTy::$ty };
     (@fact) => { true };
     (@fact $($i:literal),*) => { &[$($i),*] };
     ($(
         $(#[$doc:meta])*
-        $variant:ident: $recv:ident $name:literal $ir:literal => $native:tt
-            [$($fact:ident $(= [$($i:literal),*])?),*];
+        $variant:ident: $recv:ident $name:literal $ir:literal $(fn $params:tt -> $ret:tt)?
+            => $native:tt [$($fact:ident $(= [$($i:literal),*])?),*];
     )*) => {
         /// A built-in operation the checker resolved a call to; one row of `builtin_rows!`.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -200,6 +236,16 @@ macro_rules! define_builtins {
                 match self {
                     $(Builtin::$variant => $ir,)*
                     Builtin::Data(op) => op.name(),
+                }
+            }
+
+            /// The parameters after the receiver and the result, for the methods whose types
+            /// follow from their receiver's; `None` where the checker types the call itself
+            /// (overloaded free functions, optional parameters with defaults).
+            pub fn sig(self) -> Option<Sig> {
+                match self {
+                    $(Builtin::$variant => define_builtins!(@sig $($params $ret)?),)*
+                    Builtin::Data(_) => None,
                 }
             }
 
