@@ -200,32 +200,33 @@ impl Checker<'_> {
         let name = method.name.as_str();
         let what = format!("`{ns}.{name}`");
         let optional = |t: Ty| t.optional();
-        let sig: Option<(Builtin, Vec<P>, Ty)> = match (ns, name) {
-            ("Memory", "refcount") => {
+        // The row names the function; its optional parameters and defaults are typed here.
+        let sig: Option<(Builtin, Vec<P>, Ty)> = match Builtin::static_fn(ns, name) {
+            Some(op @ Builtin::Refcount) => {
                 let any = self.infer.fresh();
-                Some((Builtin::Refcount, vec![p("value", any)], Ty::Int))
+                Some((op, vec![p("value", any)], Ty::Int))
             }
-            ("Memory", "profile") => Some((Builtin::MemProfile, vec![], Ty::Struct(0))),
-            ("Memory", "collect") => Some((
-                Builtin::MemCollect,
+            Some(op @ Builtin::MemProfile) => Some((op, vec![], Ty::Struct(0))),
+            Some(op @ Builtin::MemCollect) => Some((
+                op,
                 vec![opt("zone", optional(Ty::Str), CallArg::None)],
                 Ty::Int,
             )),
-            ("Memory", "usage_by_type") => Some((
-                Builtin::MemUsageByType,
+            Some(op @ Builtin::MemUsageByType) => Some((
+                op,
                 vec![],
                 Ty::Map(Box::new(Ty::Str), Box::new(Ty::Struct(2))),
             )),
-            ("Memory", "trace") => Some((
-                Builtin::MemTrace,
+            Some(op @ Builtin::MemTrace) => Some((
+                op,
                 vec![
                     opt("zone", optional(Ty::Str), CallArg::None),
                     opt("enabled", Ty::Bool, CallArg::Bool(true)),
                 ],
                 Ty::Unit,
             )),
-            ("GC", "config") => Some((
-                Builtin::GcConfig,
+            Some(op @ Builtin::GcConfig) => Some((
+                op,
                 vec![
                     opt("threshold_bytes", optional(Ty::Int), CallArg::None),
                     opt("cycle_interval_ms", optional(Ty::Int), CallArg::None),
@@ -233,7 +234,8 @@ impl Checker<'_> {
                 ],
                 Ty::Unit,
             )),
-            _ => None,
+            Some(other) => unreachable!("{other:?} is a namespace row without a signature"),
+            None => None,
         };
         if let Some((op, params, ret)) = sig {
             let bound = self.bind(e, &what, &params, args, vec![]);
@@ -449,8 +451,8 @@ mod tests {
     use crate::results::{Builtin, CallRes};
     use stark_syntax::{Recv, SigTy};
 
-    /// Every method row of String, List, Map, WeakRef and Task is what the checker resolves
-    /// a call of that name on that receiver to, with the row's signature.
+    /// Every method row of String, List, Map, WeakRef and Task (and every `Memory`/`GC`
+    /// function) is what the checker resolves a call of that name on that receiver to.
     #[test]
     fn every_method_row_is_resolved_by_the_checker() {
         let mut body = String::new();
@@ -464,6 +466,14 @@ mod tests {
                 Recv::Task => {
                     body.push_str(&format!("    let t{i} = spawn work(1)\n"));
                     format!("t{i}")
+                }
+                Recv::Memory | Recv::Gc => {
+                    // Their parameters are all optional but `refcount`'s one.
+                    let ns = b.receiver().namespace().unwrap_or_default();
+                    let arg = if b == Builtin::Refcount { "l" } else { "" };
+                    body.push_str(&format!("    {ns}.{}({arg})\n", b.name()));
+                    rows.push(b);
+                    continue;
                 }
                 _ => continue,
             };

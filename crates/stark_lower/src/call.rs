@@ -5,7 +5,7 @@ use stark_bytecode::instr::{Instr, Reg};
 use stark_bytecode::native::Native;
 use stark_check::{Builtin, CallArg, CallRes, Ty};
 use stark_syntax::ast::{Arg, Expr, ExprKind, ParamMode};
-use stark_syntax::Span;
+use stark_syntax::{SigTy, Span};
 
 /// One operand of a call: where it comes from, how it is passed, and the type the callee
 /// expects (`None`: its own type).
@@ -278,55 +278,34 @@ impl FnLower<'_> {
                 }
                 return true;
             }
-            Builtin::ListPush => (
-                native(Native::ListPush),
-                vec![
-                    (CallArg::Receiver, Pass::View, Some(recv.clone())),
-                    (args[1].clone(), Pass::Owned, Some(elem)),
-                ],
-            ),
-            Builtin::ListInsert => (
-                native(Native::ListInsert),
-                vec![
-                    (CallArg::Receiver, Pass::View, Some(recv.clone())),
-                    (args[1].clone(), Pass::View, Some(Ty::Int)),
-                    (args[2].clone(), Pass::Owned, Some(elem)),
-                ],
-            ),
-            Builtin::MapInsert => (
-                native(Native::MapInsert),
-                vec![
-                    (CallArg::Receiver, Pass::View, Some(recv.clone())),
-                    (args[1].clone(), Pass::Owned, Some(key)),
-                    (args[2].clone(), Pass::Owned, Some(value)),
-                ],
-            ),
-            Builtin::ListContains => (
-                native(Native::ListContains),
-                vec![
-                    (CallArg::Receiver, Pass::View, Some(recv.clone())),
-                    (args[1].clone(), Pass::View, Some(elem)),
-                ],
-            ),
             Builtin::Data(op) => {
                 if let Some(owned) = self.data_dims(e, op, args, dst) {
                     return owned;
                 }
                 (native(Native::Data(op)), views(args, &recv))
             }
-            Builtin::MapGet | Builtin::MapContains | Builtin::MapRemove => {
-                let n = match op {
-                    Builtin::MapGet => Native::MapGet,
-                    Builtin::MapContains => Native::MapContains,
-                    _ => Native::MapRemove,
-                };
-                (
-                    native(n),
-                    vec![
-                        (CallArg::Receiver, Pass::View, Some(recv.clone())),
-                        (args[1].clone(), Pass::View, Some(key)),
-                    ],
-                )
+            // A method that stores or compares an element: its operands are converted to the
+            // receiver's element, key or value type, and those the row consumes are owned.
+            other
+                if other
+                    .sig()
+                    .is_some_and(|s| s.params.iter().any(|&(_, t)| generic(t))) =>
+            {
+                let sig = other.sig().expect("checked above");
+                let mut ops = vec![(CallArg::Receiver, Pass::View, Some(recv.clone()))];
+                for (i, &(_, t)) in sig.params.iter().enumerate() {
+                    let pass = if other.consumes(i + 1) {
+                        Pass::Owned
+                    } else {
+                        Pass::View
+                    };
+                    ops.push((
+                        args[i + 1].clone(),
+                        pass,
+                        Some(sig_ty(t, &elem, &key, &value)),
+                    ));
+                }
+                (Native::of_builtin(other), ops)
             }
             other => {
                 let n = Native::of_builtin(other)
@@ -382,5 +361,30 @@ impl FnLower<'_> {
         );
         self.finish_call(release, span);
         result_heap
+    }
+}
+
+/// Whether a signature type is one of the receiver's type parameters.
+fn generic(t: SigTy) -> bool {
+    match t {
+        SigTy::E | SigTy::K | SigTy::V => true,
+        SigTy::Opt(inner) | SigTy::List(inner) => generic(*inner),
+        _ => false,
+    }
+}
+
+/// A registry signature type with the receiver's element, key and value types filled in.
+fn sig_ty(t: SigTy, elem: &Ty, key: &Ty, value: &Ty) -> Ty {
+    match t {
+        SigTy::Int => Ty::Int,
+        SigTy::Float => Ty::Float,
+        SigTy::Bool => Ty::Bool,
+        SigTy::Str => Ty::Str,
+        SigTy::Unit => Ty::Unit,
+        SigTy::E => elem.clone(),
+        SigTy::K => key.clone(),
+        SigTy::V => value.clone(),
+        SigTy::Opt(inner) => sig_ty(*inner, elem, key, value).optional(),
+        SigTy::List(inner) => Ty::List(Box::new(sig_ty(*inner, elem, key, value))),
     }
 }
