@@ -86,6 +86,10 @@ pub struct BuiltinFacts {
     pub result_may_destruct: bool,
     /// The VM runs it itself (it runs destructors or other frames), not `natives::call`.
     pub needs_vm: bool,
+    /// Its result is a new object no other reference reaches (so a `for` loop over it
+    /// needs no guard against the list changing under it). Unlike the others this fact is
+    /// a "must": false is the safe answer.
+    pub fresh_result: bool,
 }
 
 impl BuiltinFacts {
@@ -96,6 +100,7 @@ impl BuiltinFacts {
         takes_elements: false,
         result_may_destruct: false,
         needs_vm: false,
+        fresh_result: false,
     };
 }
 
@@ -127,17 +132,17 @@ macro_rules! builtin_rows {
             /// `int(Int)`, `float(Float)`, `str(String)`: the value itself.
             Identity: Free "identity" "identity" => - [];
             Assert: Free "assert" "assert" => Assert [];
-            Args: Free "args" "args" => Args [];
+            Args: Free "args" "args" => Args [fresh_result];
             Exit: Free "exit" "exit" => Exit [releases];
-            Range: Free "range" "range_list" => RangeList [];
-            ListNew: Free "List" "list.new" => - [];
+            Range: Free "range" "range_list" => RangeList [fresh_result];
+            ListNew: Free "List" "list.new" => - [fresh_result];
             MapNew: Free "Map" "map.new" => - [];
             /// `WeakRef(x)`: does not change the strong count (M6).
             WeakNew: Free "WeakRef" "WeakRef.new" => WeakNew [];
 
             // ---- String ----
             StrLen: Str "len" "str.len" fn() -> Int => StrLen [];
-            StrSplit: Str "split" "str.split" fn(sep: Str) -> (List Str) => StrSplit [];
+            StrSplit: Str "split" "str.split" fn(sep: Str) -> (List Str) => StrSplit [fresh_result];
             StrContains: Str "contains" "str.contains" fn(text: Str) -> Bool => StrContains [];
             StrUpper: Str "upper" "str.upper" fn() -> Str => StrUpper [];
             StrLower: Str "lower" "str.lower" fn() -> Str => StrLower [];
@@ -160,15 +165,15 @@ macro_rules! builtin_rows {
             MapContains: Map "contains" "map.contains" fn(key: K) -> Bool => MapContains [];
             MapRemove: Map "remove" "map.remove" fn(key: K) -> (Opt V) => MapRemove [mutates_receiver];
             MapLen: Map "len" "map.len" fn() -> Int => MapLen [];
-            MapKeys: Map "keys" "map.keys" fn() -> (List K) => MapKeys [];
-            MapValues: Map "values" "map.values" fn() -> (List V) => MapValues [];
+            MapKeys: Map "keys" "map.keys" fn() -> (List K) => MapKeys [fresh_result];
+            MapValues: Map "values" "map.values" fn() -> (List V) => MapValues [fresh_result];
             MapClear: Map "clear" "map.clear" fn() -> Unit => MapClear [mutates_receiver, releases];
 
             // ---- the memory model ----
             /// `x.clone()`: one more strong reference to the same object (M5).
             Clone: Heap "clone" "clone" => - [];
             /// `x.copy()`: deep copy (M5).
-            Copy: Heap "copy" "copy" => DeepCopy [result_may_destruct];
+            Copy: Heap "copy" "copy" => DeepCopy [result_may_destruct, fresh_result];
             WeakGet: Weak "get" "weak.get" fn() -> (Opt E) => WeakGet [];
             WeakExists: Weak "exists" "weak.exists" fn() -> Bool => WeakExists [];
             Refcount: Memory "refcount" "Memory.refcount" => Refcount [];
