@@ -6,138 +6,61 @@
 
 use stark_syntax::Builtin;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Native {
-    // ---- free functions ----
-    /// `print(a, b, …)`: any values, separated by one space, then a newline (SPEC §4).
-    #[default]
-    Print,
-    /// `str(x)` for any x: the text `print` would show.
-    ToStr,
-    /// f-strings: concatenates `str()` of every operand (strings as they are) into a new
-    /// String.
-    Format,
-    /// `print(f"…")`: prints what `Format` would build, then a newline, without building it.
-    PrintFormat,
-    /// `int(s: String) -> Int`; "abc" is a runtime error naming the text.
-    ParseInt,
-    /// `int(f: Float) -> Int` truncating; NaN/inf/out of range are runtime errors.
-    FloatToInt,
-    /// `float(s: String) -> Float`.
-    ParseFloat,
-    /// `assert(cond: Bool, message: String)`: false is "assertion failed: message".
-    Assert,
-    /// `args() -> List<String>`: a new list, owned by the caller.
-    Args,
-    /// `args()` where the compiler proved the list is only read (`len(args())`,
-    /// `args()[i]`, `for a in args()`, an immutable binding never moved or cloned): a view
-    /// of the VM's one argument list, which is immortal like a string constant, so the call
-    /// allocates nothing and its result needs no release.
-    ArgsView,
-    /// `exit(code: Int)`: flushes output and ends the program with that status.
-    Exit,
-    /// `range(start, end, step) -> List<Int>` (outside `for`, which lowers to a counter loop).
-    RangeList,
-
-    // ---- String ----
-    StrLen,
-    /// `s.split(sep) -> List<String>`.
-    StrSplit,
-    StrContains,
-    StrUpper,
-    StrLower,
-    StrTrim,
-
-    // ---- List<T> ----
-    /// `l.push(v)`; consumes `v`.
-    ListPush,
-    /// `l.pop() -> T`; empty list is a runtime error.
-    ListPop,
-    ListLen,
-    /// `l.get(i) -> T?` (owned: increfs the element).
-    ListGetOpt,
-    /// `list[i]` of a temporary list, which it consumes: the element, owned (moved out
-    /// when nothing else holds the list). Lowering's form of `args()[0]`.
-    ListTake,
-    /// `l.insert(i, v)`; consumes `v`; `i` may equal len.
-    ListInsert,
-    /// `l.remove(i) -> T`.
-    ListRemove,
-    ListClear,
-    /// `l.contains(v) -> Bool` (structural equality).
-    ListContains,
-    /// `l.sort()` in place (Int, Float or String elements).
-    ListSort,
-
-    // ---- Map<K, V> (K is Int, String or Bool) ----
-    /// `m.insert(k, v)`; consumes `k` and `v`; releases a replaced value.
-    MapInsert,
-    /// `m.get(k) -> V?` (owned).
-    MapGet,
-    /// `m[k] -> V` (owned); a missing key is a runtime error naming it.
-    MapIndex,
-    /// `m[k] = v`; consumes `k` and `v`.
-    MapSet,
-    MapContains,
-    /// `m.remove(k) -> V?`.
-    MapRemove,
-    MapLen,
-    /// `m.keys() -> List<K>` in insertion order.
-    MapKeys,
-    /// `m.values() -> List<V>` in insertion order (each element increfed).
-    MapValues,
-    MapClear,
-
-    // ---- memory model ----
-    /// `x.copy()`: independent deep copy (M5).
-    DeepCopy,
-    /// `Memory.refcount(x) -> Int`: current strong count (M5).
-    Refcount,
-    /// `WeakRef(x) -> WeakRef<T>`: does not change the strong count (M6).
-    WeakNew,
-    /// `w.get() -> T?` (owned when present).
-    WeakGet,
-    /// `w.exists() -> Bool`.
-    WeakExists,
-    /// `Memory.profile() -> MemoryStats` (M13).
-    MemProfile,
-    /// `Memory.collect(zone?) -> Int`: argument is a `String?` zone name (`None` = all).
-    MemCollect,
-    /// `GC.config(threshold_bytes: Int?, cycle_interval_ms: Int?, background: Bool?)`.
-    GcConfig,
-    /// `Memory.usage_by_type() -> Map<String, TypeUsage>`.
-    MemUsageByType,
-    /// `Memory.trace(zone: String?, enabled: Bool)`.
-    MemTrace,
-
-    // ---- actors (the VM runs these: `stark_vm::actor`) ----
-    /// `spawn func(args…) [with quota=q]`: operands are the arguments (all taken over: they
-    /// are sent to the actor) and, when `quota`, the Int quota last. Returns a `Task`.
-    Spawn {
-        func: u32,
-        quota: bool,
-    },
-    /// `task.join()`: the actor's result (moved out) or its error, failing the caller.
-    TaskJoin,
-    /// `task.error() -> String?`.
-    TaskError,
-
-    // ---- tensors, datasets, streams (the checker's `DataOp` list; operands are views) ----
-    Data(stark_syntax::DataOp),
-    /// `Tensor.zeros/ones/rand([d0, …], …)` with the shape written as a list literal: the
-    /// `rank` dimensions are the first operands, the op's other operands follow, and no
-    /// shape list is allocated (nor released).
-    DataDims {
-        op: stark_syntax::DataOp,
-        rank: u8,
-    },
-}
-
-/// The registry's rows, expanded into the mapping between a checked `Builtin` and the
-/// native that runs it: a row naming a missing native does not compile.
+/// The registry's rows, expanded into the `Native` enum and the mapping between a checked
+/// `Builtin` and the native that runs it: a row's native is a variant by construction.
 macro_rules! native_of_rows {
     (@some -) => { None };
     (@some $native:ident) => { Some(Native::$native) };
+    // The enum: one variant per row that has a native, then the forms only lowering emits.
+    (@enum [$($vs:tt)*]) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Native {
+            $($vs)*
+            /// f-strings: concatenates `str()` of every operand (strings as they are) into a new
+            /// String.
+            Format,
+            /// `print(f"…")`: prints what `Format` would build, then a newline, without building it.
+            PrintFormat,
+            /// `args()` where the compiler proved the list is only read (`len(args())`,
+            /// `args()[i]`, `for a in args()`, an immutable binding never moved or cloned): a view
+            /// of the VM's one argument list, which is immortal like a string constant, so the call
+            /// allocates nothing and its result needs no release.
+            ArgsView,
+            /// `list[i]` of a temporary list, which it consumes: the element, owned (moved out
+            /// when nothing else holds the list). Lowering's form of `args()[0]`.
+            ListTake,
+            /// `m[k] -> V` (owned); a missing key is a runtime error naming it.
+            MapIndex,
+            /// `m[k] = v`; consumes `k` and `v`.
+            MapSet,
+            /// `spawn func(args…) [with quota=q]`: operands are the arguments (all taken over: they
+            /// are sent to the actor) and, when `quota`, the Int quota last. Returns a `Task`.
+            Spawn {
+                func: u32,
+                quota: bool,
+            },
+            /// A tensor, dataset or stream operation (the registry's `Builtin::Data`; operands
+            /// are views).
+            Data(stark_syntax::DataOp),
+            /// `Tensor.zeros/ones/rand([d0, …], …)` with the shape written as a list literal: the
+            /// `rank` dimensions are the first operands, the op's other operands follow, and no
+            /// shape list is allocated (nor released).
+            DataDims {
+                op: stark_syntax::DataOp,
+                rank: u8,
+            },
+        }
+    };
+    (@enum [$($vs:tt)*] $variant:ident - [$($doc:tt)*], $($rest:tt)*) => {
+        native_of_rows! { @enum [$($vs)*] $($rest)* }
+    };
+    (@enum [$($vs:tt)*] $variant:ident $native:ident [$($doc:tt)*], $($rest:tt)*) => {
+        native_of_rows! { @enum [$($vs)*
+            $($doc)*
+            #[doc = concat!("\n\nRuns the registry row `Builtin::", stringify!($variant), "`.")]
+            $native,
+        ] $($rest)* }
+    };
     // The reverse mapping is a `match` (the VM asks `consumes` on every native call), so
     // the rows without a native are filtered out first.
     (@rev $self:tt [$($arms:tt)*]) => {
@@ -158,6 +81,8 @@ macro_rules! native_of_rows {
         $variant:ident: $recv:ident $name:literal $ir:literal $(fn $params:tt -> $ret:tt)?
             => $native:tt [$($fact:ident $(= [$($i:literal),*])?),*];
     )*) => {
+        native_of_rows! { @enum [] $($variant $native [$(#[$doc])*],)* }
+
         impl Native {
             /// The native a checked built-in runs as, or `None` for the rows lowering turns
             /// into plain instructions.
@@ -178,6 +103,14 @@ macro_rules! native_of_rows {
 }
 
 stark_syntax::builtin_rows!(native_of_rows);
+
+// By hand: the variants come from the registry's rows, which know nothing of a default.
+#[allow(clippy::derivable_impls)]
+impl Default for Native {
+    fn default() -> Native {
+        Native::Print
+    }
+}
 
 impl Native {
     /// Whether operand `index` is taken over (moved in) rather than viewed: the row's

@@ -118,30 +118,38 @@ macro_rules! builtin_rows {
     ($callback:ident) => {
         $callback! {
             // ---- free functions and constructors ----
+            /// `print(a, b, …)`: any values, separated by one space, then a newline (SPEC §4).
             Print: Free "print" "print" => Print [];
             /// `str(x)` for x not a String.
+            /// `str(x)` for any x: the text `print` would show.
             Str: Free "str" "str" => ToStr [];
-            /// `int(String)`
+            /// `int(s: String) -> Int`; "abc" is a runtime error naming the text.
             ParseInt: Free "int" "int_parse" => ParseInt [];
-            /// `int(Float)`
+            /// `int(f: Float) -> Int` truncating; NaN/inf/out of range are runtime errors.
             FloatToInt: Free "int" "float_to_int" => FloatToInt [];
-            /// `float(String)`
+            /// `float(s: String) -> Float`.
             ParseFloat: Free "float" "float_parse" => ParseFloat [];
             /// `float(Int)`
             IntToFloat: Free "float" "int_to_float" => - [];
             /// `int(Int)`, `float(Float)`, `str(String)`: the value itself.
             Identity: Free "identity" "identity" => - [];
+            /// `assert(cond: Bool, message: String)`: false is "assertion failed: message".
             Assert: Free "assert" "assert" => Assert [];
+            /// `args() -> List<String>`: a new list, owned by the caller.
             Args: Free "args" "args" => Args [fresh_result];
+            /// `exit(code: Int)`: flushes output and ends the program with that status.
             Exit: Free "exit" "exit" => Exit [releases];
+            /// `range(start, end, step) -> List<Int>` (outside `for`, which lowers to a counter
+            /// loop).
             Range: Free "range" "range_list" => RangeList [fresh_result];
             ListNew: Free "List" "list.new" => - [fresh_result];
             MapNew: Free "Map" "map.new" => - [];
-            /// `WeakRef(x)`: does not change the strong count (M6).
+            /// `WeakRef(x) -> WeakRef<T>`: does not change the strong count (M6).
             WeakNew: Free "WeakRef" "WeakRef.new" => WeakNew [];
 
             // ---- String ----
             StrLen: Str "len" "str.len" fn() -> Int => StrLen [];
+            /// `s.split(sep) -> List<String>`.
             StrSplit: Str "split" "str.split" fn(sep: Str) -> (List Str) => StrSplit [fresh_result];
             StrContains: Str "contains" "str.contains" fn(text: Str) -> Bool => StrContains [];
             StrUpper: Str "upper" "str.upper" fn() -> Str => StrUpper [];
@@ -149,44 +157,66 @@ macro_rules! builtin_rows {
             StrTrim: Str "trim" "str.trim" fn() -> Str => StrTrim [];
 
             // ---- List<T> ----
+            /// `l.push(v)`; consumes `v`.
             ListPush: List "push" "list.push" fn(value: E) -> Unit => ListPush [mutates_receiver, consumes = [1]];
+            /// `l.pop() -> T`; empty list is a runtime error.
             ListPop: List "pop" "list.pop" fn() -> E => ListPop [mutates_receiver, takes_elements];
             ListLen: List "len" "list.len" fn() -> Int => ListLen [];
+            /// `l.get(i) -> T?` (owned: increfs the element).
             ListGet: List "get" "list.get" fn(index: Int) -> (Opt E) => ListGetOpt [];
+            /// `l.insert(i, v)`; consumes `v`; `i` may equal len.
             ListInsert: List "insert" "list.insert" fn(index: Int, value: E) -> Unit => ListInsert [mutates_receiver, consumes = [2]];
+            /// `l.remove(i) -> T`.
             ListRemove: List "remove" "list.remove" fn(index: Int) -> E => ListRemove [mutates_receiver, takes_elements];
             ListClear: List "clear" "list.clear" fn() -> Unit => ListClear [mutates_receiver, takes_elements, releases];
+            /// `l.contains(v) -> Bool` (structural equality).
             ListContains: List "contains" "list.contains" fn(value: E) -> Bool => ListContains [];
+            /// `l.sort()` in place (Int, Float or String elements).
             ListSort: List "sort" "list.sort" fn() -> Unit => ListSort [mutates_receiver];
 
             // ---- Map<K, V> ----
+            /// `m.insert(k, v)`; consumes `k` and `v`; releases a replaced value.
             MapInsert: Map "insert" "map.insert" fn(key: K, value: V) -> Unit => MapInsert [mutates_receiver, consumes = [1, 2], releases];
+            /// `m.get(k) -> V?` (owned).
             MapGet: Map "get" "map.get" fn(key: K) -> (Opt V) => MapGet [];
             MapContains: Map "contains" "map.contains" fn(key: K) -> Bool => MapContains [];
+            /// `m.remove(k) -> V?`.
             MapRemove: Map "remove" "map.remove" fn(key: K) -> (Opt V) => MapRemove [mutates_receiver];
             MapLen: Map "len" "map.len" fn() -> Int => MapLen [];
+            /// `m.keys() -> List<K>` in insertion order.
             MapKeys: Map "keys" "map.keys" fn() -> (List K) => MapKeys [fresh_result];
+            /// `m.values() -> List<V>` in insertion order (each element increfed).
             MapValues: Map "values" "map.values" fn() -> (List V) => MapValues [fresh_result];
             MapClear: Map "clear" "map.clear" fn() -> Unit => MapClear [mutates_receiver, releases];
 
             // ---- the memory model ----
             /// `x.clone()`: one more strong reference to the same object (M5).
             Clone: Heap "clone" "clone" => - [];
-            /// `x.copy()`: deep copy (M5).
+            /// `x.copy()`: independent deep copy (M5).
             Copy: Heap "copy" "copy" => DeepCopy [result_may_destruct, fresh_result];
+            /// `w.get() -> T?` (owned when present).
             WeakGet: Weak "get" "weak.get" fn() -> (Opt E) => WeakGet [];
+            /// `w.exists() -> Bool`.
             WeakExists: Weak "exists" "weak.exists" fn() -> Bool => WeakExists [];
+            /// `Memory.refcount(x) -> Int`: current strong count (M5).
             Refcount: Memory "refcount" "Memory.refcount" => Refcount [];
+            /// `Memory.profile() -> MemoryStats` (M13).
             MemProfile: Memory "profile" "Memory.profile" => MemProfile [];
+            /// `Memory.collect(zone?) -> Int`: argument is a `String?` zone name (`None` = all).
             MemCollect: Memory "collect" "Memory.collect" => MemCollect [releases, needs_vm];
+            /// `Memory.usage_by_type() -> Map<String, TypeUsage>`.
             MemUsageByType: Memory "usage_by_type" "Memory.usage_by_type" => MemUsageByType [];
+            /// `Memory.trace(zone: String?, enabled: Bool)`.
             MemTrace: Memory "trace" "Memory.trace" => MemTrace [];
+            /// `GC.config(threshold_bytes: Int?, cycle_interval_ms: Int?, background: Bool?)`.
             GcConfig: Gc "config" "GC.config" => GcConfig [];
 
             // ---- actors ----
             /// `task.join()`: waits for the actor and moves its result out.
+            /// `task.join()`: the actor's result (moved out) or its error, failing the caller.
             TaskJoin: Task "join" "task.join" fn() -> E => TaskJoin [releases, needs_vm];
             /// `task.error() -> String?`: waits for the actor; its error message or `None`.
+            /// `task.error() -> String?`.
             TaskError: Task "error" "task.error" fn() -> (Opt Str) => TaskError [releases, needs_vm];
         }
     };
