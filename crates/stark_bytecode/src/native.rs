@@ -1,142 +1,127 @@
 //! Built-in operations called through `Instr::CallNative`. The type checker has already
 //! resolved which one applies (so `len` on a String is `StrLen`, on a List `ListLen`).
-//! Arguments are views unless `consumes` says the native takes the reference over.
+//! Arguments are views unless `consumes` says the native takes the reference over. Most
+//! natives are the runner of one row of the built-in registry (`stark_syntax::builtin`),
+//! whose facts they take; the rest are forms only lowering emits.
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Native {
-    // ---- free functions ----
-    /// `print(a, b, …)`: any values, separated by one space, then a newline (SPEC §4).
-    #[default]
-    Print,
-    /// `str(x)` for any x: the text `print` would show.
-    ToStr,
-    /// f-strings: concatenates `str()` of every operand (strings as they are) into a new
-    /// String.
-    Format,
-    /// `print(f"…")`: prints what `Format` would build, then a newline, without building it.
-    PrintFormat,
-    /// `int(s: String) -> Int`; "abc" is a runtime error naming the text.
-    ParseInt,
-    /// `int(f: Float) -> Int` truncating; NaN/inf/out of range are runtime errors.
-    FloatToInt,
-    /// `float(s: String) -> Float`.
-    ParseFloat,
-    /// `assert(cond: Bool, message: String)`: false is "assertion failed: message".
-    Assert,
-    /// `args() -> List<String>`: a new list, owned by the caller.
-    Args,
-    /// `args()` where the compiler proved the list is only read (`len(args())`,
-    /// `args()[i]`, `for a in args()`, an immutable binding never moved or cloned): a view
-    /// of the VM's one argument list, which is immortal like a string constant, so the call
-    /// allocates nothing and its result needs no release.
-    ArgsView,
-    /// `exit(code: Int)`: flushes output and ends the program with that status.
-    Exit,
-    /// `range(start, end, step) -> List<Int>` (outside `for`, which lowers to a counter loop).
-    RangeList,
+use stark_syntax::Builtin;
 
-    // ---- String ----
-    StrLen,
-    /// `s.split(sep) -> List<String>`.
-    StrSplit,
-    StrContains,
-    StrUpper,
-    StrLower,
-    StrTrim,
+/// The registry's rows, expanded into the `Native` enum and the mapping between a checked
+/// `Builtin` and the native that runs it: a row's native is a variant by construction.
+macro_rules! native_of_rows {
+    (@some -) => { None };
+    (@some $native:ident) => { Some(Native::$native) };
+    // The enum: one variant per row that has a native, then the forms only lowering emits.
+    (@enum [$($vs:tt)*]) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Native {
+            $($vs)*
+            /// f-strings: concatenates `str()` of every operand (strings as they are) into a new
+            /// String.
+            Format,
+            /// `print(f"…")`: prints what `Format` would build, then a newline, without building it.
+            PrintFormat,
+            /// `args()` where the compiler proved the list is only read (`len(args())`,
+            /// `args()[i]`, `for a in args()`, an immutable binding never moved or cloned): a view
+            /// of the VM's one argument list, which is immortal like a string constant, so the call
+            /// allocates nothing and its result needs no release.
+            ArgsView,
+            /// `list[i]` of a temporary list, which it consumes: the element, owned (moved out
+            /// when nothing else holds the list). Lowering's form of `args()[0]`.
+            ListTake,
+            /// `m[k] -> V` (owned); a missing key is a runtime error naming it.
+            MapIndex,
+            /// `m[k] = v`; consumes `k` and `v`.
+            MapSet,
+            /// `spawn func(args…) [with quota=q]`: operands are the arguments (all taken over: they
+            /// are sent to the actor) and, when `quota`, the Int quota last. Returns a `Task`.
+            Spawn {
+                func: u32,
+                quota: bool,
+            },
+            /// A tensor, dataset or stream operation (the registry's `Builtin::Data`; operands
+            /// are views).
+            Data(stark_syntax::DataOp),
+            /// `Tensor.zeros/ones/rand([d0, …], …)` with the shape written as a list literal: the
+            /// `rank` dimensions are the first operands, the op's other operands follow, and no
+            /// shape list is allocated (nor released).
+            DataDims {
+                op: stark_syntax::DataOp,
+                rank: u8,
+            },
+        }
+    };
+    (@enum [$($vs:tt)*] $variant:ident - [$($doc:tt)*], $($rest:tt)*) => {
+        native_of_rows! { @enum [$($vs)*] $($rest)* }
+    };
+    (@enum [$($vs:tt)*] $variant:ident $native:ident [$($doc:tt)*], $($rest:tt)*) => {
+        native_of_rows! { @enum [$($vs)*
+            $($doc)*
+            #[doc = concat!("\n\nRuns the registry row `Builtin::", stringify!($variant), "`.")]
+            $native,
+        ] $($rest)* }
+    };
+    // The reverse mapping is a `match` (the VM asks `consumes` on every native call), so
+    // the rows without a native are filtered out first.
+    (@rev $self:tt [$($arms:tt)*]) => {
+        match $self {
+            $($arms)*
+            Native::Data(op) | Native::DataDims { op, .. } => Some(Builtin::Data(op)),
+            _ => None,
+        }
+    };
+    (@rev $self:tt [$($arms:tt)*] $variant:ident -, $($rest:tt)*) => {
+        native_of_rows!(@rev $self [$($arms)*] $($rest)*)
+    };
+    (@rev $self:tt [$($arms:tt)*] $variant:ident $native:ident, $($rest:tt)*) => {
+        native_of_rows!(@rev $self [$($arms)* Native::$native => Some(Builtin::$variant),] $($rest)*)
+    };
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident: $recv:ident $name:literal $ir:literal $(fn $params:tt -> $ret:tt)?
+            => $native:tt [$($fact:ident $(= [$($i:literal),*])?),*];
+    )*) => {
+        native_of_rows! { @enum [] $($variant $native [$(#[$doc])*],)* }
 
-    // ---- List<T> ----
-    /// `l.push(v)`; consumes `v`.
-    ListPush,
-    /// `l.pop() -> T`; empty list is a runtime error.
-    ListPop,
-    ListLen,
-    /// `l.get(i) -> T?` (owned: increfs the element).
-    ListGetOpt,
-    /// `list[i]` of a temporary list, which it consumes: the element, owned (moved out
-    /// when nothing else holds the list). Lowering's form of `args()[0]`.
-    ListTake,
-    /// `l.insert(i, v)`; consumes `v`; `i` may equal len.
-    ListInsert,
-    /// `l.remove(i) -> T`.
-    ListRemove,
-    ListClear,
-    /// `l.contains(v) -> Bool` (structural equality).
-    ListContains,
-    /// `l.sort()` in place (Int, Float or String elements).
-    ListSort,
+        impl Native {
+            /// The native a checked built-in runs as, or `None` for the rows lowering turns
+            /// into plain instructions.
+            pub fn of_builtin(b: Builtin) -> Option<Native> {
+                match b {
+                    $(Builtin::$variant => native_of_rows!(@some $native),)*
+                    Builtin::Data(op) => Some(Native::Data(op)),
+                }
+            }
 
-    // ---- Map<K, V> (K is Int, String or Bool) ----
-    /// `m.insert(k, v)`; consumes `k` and `v`; releases a replaced value.
-    MapInsert,
-    /// `m.get(k) -> V?` (owned).
-    MapGet,
-    /// `m[k] -> V` (owned); a missing key is a runtime error naming it.
-    MapIndex,
-    /// `m[k] = v`; consumes `k` and `v`.
-    MapSet,
-    MapContains,
-    /// `m.remove(k) -> V?`.
-    MapRemove,
-    MapLen,
-    /// `m.keys() -> List<K>` in insertion order.
-    MapKeys,
-    /// `m.values() -> List<V>` in insertion order (each element increfed).
-    MapValues,
-    MapClear,
+            /// The registry row this native runs, or `None` for the forms only lowering
+            /// emits (`Format`, `ArgsView`, `ListTake`, `MapIndex`, `MapSet`, `Spawn`).
+            pub fn builtin(self) -> Option<Builtin> {
+                native_of_rows!(@rev self [] $($variant $native,)*)
+            }
+        }
+    };
+}
 
-    // ---- memory model ----
-    /// `x.copy()`: independent deep copy (M5).
-    DeepCopy,
-    /// `Memory.refcount(x) -> Int`: current strong count (M5).
-    Refcount,
-    /// `WeakRef(x) -> WeakRef<T>`: does not change the strong count (M6).
-    WeakNew,
-    /// `w.get() -> T?` (owned when present).
-    WeakGet,
-    /// `w.exists() -> Bool`.
-    WeakExists,
-    /// `Memory.profile() -> MemoryStats` (M13).
-    MemProfile,
-    /// `Memory.collect(zone?) -> Int`: argument is a `String?` zone name (`None` = all).
-    MemCollect,
-    /// `GC.config(threshold_bytes: Int?, cycle_interval_ms: Int?, background: Bool?)`.
-    GcConfig,
-    /// `Memory.usage_by_type() -> Map<String, TypeUsage>`.
-    MemUsageByType,
-    /// `Memory.trace(zone: String?, enabled: Bool)`.
-    MemTrace,
+stark_syntax::builtin_rows!(native_of_rows);
 
-    // ---- actors (the VM runs these: `stark_vm::actor`) ----
-    /// `spawn func(args…) [with quota=q]`: operands are the arguments (all taken over: they
-    /// are sent to the actor) and, when `quota`, the Int quota last. Returns a `Task`.
-    Spawn {
-        func: u32,
-        quota: bool,
-    },
-    /// `task.join()`: the actor's result (moved out) or its error, failing the caller.
-    TaskJoin,
-    /// `task.error() -> String?`.
-    TaskError,
-
-    // ---- tensors, datasets, streams (the checker's `DataOp` list; operands are views) ----
-    Data(stark_syntax::DataOp),
-    /// `Tensor.zeros/ones/rand([d0, …], …)` with the shape written as a list literal: the
-    /// `rank` dimensions are the first operands, the op's other operands follow, and no
-    /// shape list is allocated (nor released).
-    DataDims {
-        op: stark_syntax::DataOp,
-        rank: u8,
-    },
+// By hand: the variants come from the registry's rows, which know nothing of a default.
+#[allow(clippy::derivable_impls)]
+impl Default for Native {
+    fn default() -> Native {
+        Native::Print
+    }
 }
 
 impl Native {
-    /// Whether operand `index` is taken over (moved in) rather than viewed.
+    /// Whether operand `index` is taken over (moved in) rather than viewed: the row's
+    /// `consumes`, and by hand for the forms only lowering emits.
     pub fn consumes(self, index: usize) -> bool {
+        if let Some(b) = self.builtin() {
+            return b.consumes(index);
+        }
         match self {
-            Native::ListPush => index == 1,
             Native::ListTake => index == 0,
-            Native::ListInsert => index == 2,
-            Native::MapInsert | Native::MapSet => index == 1 || index == 2,
+            Native::MapSet => index == 1 || index == 2,
             // Every argument is sent; the quota (an Int) has nothing to take over.
             Native::Spawn { .. } => true,
             _ => false,
@@ -144,79 +129,94 @@ impl Native {
     }
 
     /// Whether the native may release a reference (and so free objects and run
-    /// destructors): it replaces, removes or clears what a container holds, collects, ends
-    /// the program, or runs or ends an actor.
+    /// destructors): the row's `releases`, and by hand for the forms only lowering emits.
     pub fn releases(self) -> bool {
+        if let Some(b) = self.builtin() {
+            return b.facts().releases;
+        }
         matches!(
             self,
-            Native::ListClear
-                | Native::ListTake
-                | Native::MapInsert
-                | Native::MapSet
-                | Native::MapClear
-                | Native::MemCollect
-                | Native::Exit
-                | Native::Spawn { .. }
-                | Native::TaskJoin
-                | Native::TaskError
+            Native::ListTake | Native::MapSet | Native::Spawn { .. }
         )
+    }
+
+    /// Whether the VM runs it itself rather than `natives::call` (it runs destructors or
+    /// other frames).
+    pub fn needs_vm(self) -> bool {
+        match self.builtin() {
+            Some(b) => b.facts().needs_vm,
+            None => matches!(self, Native::Spawn { .. }),
+        }
     }
 
     /// The name `stark ir` prints.
     pub fn name(self) -> &'static str {
+        if let Some(b) = self.builtin() {
+            return b.ir_name();
+        }
         match self {
-            Native::Print => "print",
-            Native::ToStr => "str",
             Native::Format => "format",
             Native::PrintFormat => "print_format",
-            Native::ParseInt => "int_parse",
-            Native::FloatToInt => "float_to_int",
-            Native::ParseFloat => "float_parse",
-            Native::Assert => "assert",
-            Native::Args => "args",
             Native::ArgsView => "args_view",
-            Native::Exit => "exit",
-            Native::RangeList => "range_list",
-            Native::StrLen => "str.len",
-            Native::StrSplit => "str.split",
-            Native::StrContains => "str.contains",
-            Native::StrUpper => "str.upper",
-            Native::StrLower => "str.lower",
-            Native::StrTrim => "str.trim",
-            Native::ListPush => "list.push",
-            Native::ListPop => "list.pop",
-            Native::ListLen => "list.len",
-            Native::ListGetOpt => "list.get",
             Native::ListTake => "list.take",
-            Native::ListInsert => "list.insert",
-            Native::ListRemove => "list.remove",
-            Native::ListClear => "list.clear",
-            Native::ListContains => "list.contains",
-            Native::ListSort => "list.sort",
-            Native::MapInsert => "map.insert",
-            Native::MapGet => "map.get",
             Native::MapIndex => "map.index",
             Native::MapSet => "map.set",
-            Native::MapContains => "map.contains",
-            Native::MapRemove => "map.remove",
-            Native::MapLen => "map.len",
-            Native::MapKeys => "map.keys",
-            Native::MapValues => "map.values",
-            Native::MapClear => "map.clear",
-            Native::DeepCopy => "copy",
-            Native::Refcount => "Memory.refcount",
-            Native::WeakNew => "WeakRef.new",
-            Native::WeakGet => "weak.get",
-            Native::WeakExists => "weak.exists",
-            Native::MemProfile => "Memory.profile",
-            Native::MemCollect => "Memory.collect",
-            Native::GcConfig => "GC.config",
-            Native::MemUsageByType => "Memory.usage_by_type",
-            Native::MemTrace => "Memory.trace",
             Native::Spawn { .. } => "spawn",
-            Native::TaskJoin => "task.join",
-            Native::TaskError => "task.error",
-            Native::Data(op) | Native::DataDims { op, .. } => op.name(),
+            _ => unreachable!("{self:?} has a registry row"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stark_syntax::DataOp;
+
+    #[test]
+    fn every_row_maps_to_a_native_that_maps_back_and_shares_its_facts() {
+        for &b in Builtin::ROWS
+            .iter()
+            .chain(&[Builtin::Data(DataOp::AddInPlace)])
+        {
+            let Some(n) = Native::of_builtin(b) else {
+                // Lowering emits plain instructions for these (`stark_lower/src/call.rs`).
+                assert!(
+                    matches!(
+                        b,
+                        Builtin::Identity
+                            | Builtin::IntToFloat
+                            | Builtin::ListNew
+                            | Builtin::MapNew
+                            | Builtin::Clone
+                    ),
+                    "{b:?} has no native and no lowering of its own"
+                );
+                continue;
+            };
+            assert_eq!(n.builtin(), Some(b), "{n:?} maps back to another row");
+            assert_eq!(n.name(), b.ir_name());
+            assert_eq!(n.releases(), b.facts().releases, "{b:?}");
+            assert_eq!(n.needs_vm(), b.facts().needs_vm, "{b:?}");
+            for i in 0..4 {
+                assert_eq!(n.consumes(i), b.consumes(i), "{b:?} operand {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_rc_pass_sees_what_the_rows_say() {
+        // `rc_opt` and the optimisers read a call's facts from the instruction table,
+        // which reads `Native::releases`: a row that releases must make its call release.
+        for &b in Builtin::ROWS {
+            if let Some(native) = Native::of_builtin(b) {
+                let call = crate::Instr::CallNative {
+                    dst: 0,
+                    native,
+                    args: 0,
+                    argc: 0,
+                };
+                assert_eq!(call.facts().release, b.facts().releases, "{b:?}");
+            }
         }
     }
 }

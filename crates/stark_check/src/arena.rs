@@ -294,12 +294,7 @@ impl ArenaChecker<'_> {
         let operand = |a: &CallArg| call_operand(e, a);
         match self.ck.calls.get(&e.id) {
             Some(CallRes::Builtin { op, args: bound }) => {
-                let stored: &[usize] = match op {
-                    Builtin::ListPush => &[1],
-                    Builtin::ListInsert => &[2],
-                    Builtin::MapInsert => &[1, 2],
-                    _ => &[],
-                };
+                let stored = op.facts().consumes;
                 let Some(target) = recv else { return };
                 if !self.outer_place(target) {
                     return;

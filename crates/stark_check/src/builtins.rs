@@ -6,7 +6,7 @@ use crate::checker::Checker;
 use crate::results::{Builtin, CallArg, CallRes};
 use crate::types::*;
 use stark_syntax::ast::{Arg, Expr, Ident};
-use stark_syntax::{codes, Diagnostic};
+use stark_syntax::{codes, Diagnostic, Recv, SigTy};
 
 impl Checker<'_> {
     pub(crate) fn builtin(&mut self, e: &Expr, op: Builtin, args: Vec<CallArg>) {
@@ -200,32 +200,33 @@ impl Checker<'_> {
         let name = method.name.as_str();
         let what = format!("`{ns}.{name}`");
         let optional = |t: Ty| t.optional();
-        let sig: Option<(Builtin, Vec<P>, Ty)> = match (ns, name) {
-            ("Memory", "refcount") => {
+        // The row names the function; its optional parameters and defaults are typed here.
+        let sig: Option<(Builtin, Vec<P>, Ty)> = match Builtin::static_fn(ns, name) {
+            Some(op @ Builtin::Refcount) => {
                 let any = self.infer.fresh();
-                Some((Builtin::Refcount, vec![p("value", any)], Ty::Int))
+                Some((op, vec![p("value", any)], Ty::Int))
             }
-            ("Memory", "profile") => Some((Builtin::MemProfile, vec![], Ty::Struct(0))),
-            ("Memory", "collect") => Some((
-                Builtin::MemCollect,
+            Some(op @ Builtin::MemProfile) => Some((op, vec![], Ty::Struct(0))),
+            Some(op @ Builtin::MemCollect) => Some((
+                op,
                 vec![opt("zone", optional(Ty::Str), CallArg::None)],
                 Ty::Int,
             )),
-            ("Memory", "usage_by_type") => Some((
-                Builtin::MemUsageByType,
+            Some(op @ Builtin::MemUsageByType) => Some((
+                op,
                 vec![],
                 Ty::Map(Box::new(Ty::Str), Box::new(Ty::Struct(2))),
             )),
-            ("Memory", "trace") => Some((
-                Builtin::MemTrace,
+            Some(op @ Builtin::MemTrace) => Some((
+                op,
                 vec![
                     opt("zone", optional(Ty::Str), CallArg::None),
                     opt("enabled", Ty::Bool, CallArg::Bool(true)),
                 ],
                 Ty::Unit,
             )),
-            ("GC", "config") => Some((
-                Builtin::GcConfig,
+            Some(op @ Builtin::GcConfig) => Some((
+                op,
                 vec![
                     opt("threshold_bytes", optional(Ty::Int), CallArg::None),
                     opt("cycle_interval_ms", optional(Ty::Int), CallArg::None),
@@ -233,7 +234,8 @@ impl Checker<'_> {
                 ],
                 Ty::Unit,
             )),
-            _ => None,
+            Some(other) => unreachable!("{other:?} is a namespace row without a signature"),
+            None => None,
         };
         if let Some((op, params, ret)) = sig {
             let bound = self.bind(e, &what, &params, args, vec![]);
@@ -347,77 +349,44 @@ impl Checker<'_> {
                 return Ty::Error;
             }
         }
-        let sig: Option<(Builtin, Vec<P>, Ty)> = match (&t, name) {
-            (Ty::Str, "len") => Some((Builtin::StrLen, vec![], Ty::Int)),
-            (Ty::Str, "split") => Some((
-                Builtin::StrSplit,
-                vec![p("sep", Ty::Str)],
-                Ty::List(Box::new(Ty::Str)),
-            )),
-            (Ty::Str, "contains") => {
-                Some((Builtin::StrContains, vec![p("text", Ty::Str)], Ty::Bool))
-            }
-            (Ty::Str, "upper") => Some((Builtin::StrUpper, vec![], Ty::Str)),
-            (Ty::Str, "lower") => Some((Builtin::StrLower, vec![], Ty::Str)),
-            (Ty::Str, "trim") => Some((Builtin::StrTrim, vec![], Ty::Str)),
-            (Ty::List(el), _) => {
-                let el = (**el).clone();
-                match name {
-                    "push" => Some((Builtin::ListPush, vec![p("value", el)], Ty::Unit)),
-                    "pop" => Some((Builtin::ListPop, vec![], el)),
-                    "len" => Some((Builtin::ListLen, vec![], Ty::Int)),
-                    "get" => Some((Builtin::ListGet, vec![p("index", Ty::Int)], el.optional())),
-                    "insert" => Some((
-                        Builtin::ListInsert,
-                        vec![p("index", Ty::Int), p("value", el)],
-                        Ty::Unit,
-                    )),
-                    "remove" => Some((Builtin::ListRemove, vec![p("index", Ty::Int)], el)),
-                    "clear" => Some((Builtin::ListClear, vec![], Ty::Unit)),
-                    "contains" => Some((Builtin::ListContains, vec![p("value", el)], Ty::Bool)),
-                    "sort" => {
-                        let et = self.infer.shallow(&el);
-                        if !matches!(et, Ty::Int | Ty::Float | Ty::Str | Ty::Error | Ty::Var(_)) {
-                            let shown = self.show(&et);
-                            self.error(
-                                Diagnostic::error(
-                                    codes::UNKNOWN_METHOD,
-                                    format!("cannot sort a list of `{shown}`"),
-                                    method.span,
-                                )
-                                .label("only lists of Int, Float or String can be sorted"),
-                            );
-                        }
-                        Some((Builtin::ListSort, vec![], Ty::Unit))
-                    }
-                    _ => None,
-                }
-            }
-            (Ty::Map(k, v), _) => {
-                let (k, v) = ((**k).clone(), (**v).clone());
-                match name {
-                    "insert" => Some((
-                        Builtin::MapInsert,
-                        vec![p("key", k), p("value", v)],
-                        Ty::Unit,
-                    )),
-                    "get" => Some((Builtin::MapGet, vec![p("key", k)], v.optional())),
-                    "contains" => Some((Builtin::MapContains, vec![p("key", k)], Ty::Bool)),
-                    "remove" => Some((Builtin::MapRemove, vec![p("key", k)], v.optional())),
-                    "len" => Some((Builtin::MapLen, vec![], Ty::Int)),
-                    "keys" => Some((Builtin::MapKeys, vec![], Ty::List(Box::new(k)))),
-                    "values" => Some((Builtin::MapValues, vec![], Ty::List(Box::new(v)))),
-                    "clear" => Some((Builtin::MapClear, vec![], Ty::Unit)),
-                    _ => None,
-                }
-            }
-            (Ty::Weak(inner), "get") => {
-                Some((Builtin::WeakGet, vec![], (**inner).clone().optional()))
-            }
-            (Ty::Weak(_), "exists") => Some((Builtin::WeakExists, vec![], Ty::Bool)),
-            (Ty::Tensor | Ty::Dataset | Ty::Stream, _) => self.data_method_sig(&t, name),
-            (Ty::Task(_), _) => self.task_method_sig(&t, name),
+        let kind = match &t {
+            Ty::Str => Some(Recv::Str),
+            Ty::List(_) => Some(Recv::List),
+            Ty::Map(..) => Some(Recv::Map),
+            Ty::Weak(_) => Some(Recv::Weak),
+            Ty::Task(_) => Some(Recv::Task),
             _ => None,
+        };
+        let sig: Option<(Builtin, Vec<P>, Ty)> = match kind.and_then(|k| Builtin::method(k, name)) {
+            Some(op) => {
+                let s = op
+                    .sig()
+                    .expect("every method row of these receivers has a signature");
+                if op == Builtin::ListSort {
+                    let et = self.infer.shallow(&sig_ty(SigTy::E, &t));
+                    if !matches!(et, Ty::Int | Ty::Float | Ty::Str | Ty::Error | Ty::Var(_)) {
+                        let shown = self.show(&et);
+                        self.error(
+                            Diagnostic::error(
+                                codes::UNKNOWN_METHOD,
+                                format!("cannot sort a list of `{shown}`"),
+                                method.span,
+                            )
+                            .label("only lists of Int, Float or String can be sorted"),
+                        );
+                    }
+                }
+                let params = s
+                    .params
+                    .iter()
+                    .map(|&(n, ty)| p(n, sig_ty(ty, &t)))
+                    .collect();
+                Some((op, params, sig_ty(s.ret, &t)))
+            }
+            None if matches!(t, Ty::Tensor | Ty::Dataset | Ty::Stream) => {
+                self.data_method_sig(&t, name)
+            }
+            None => None,
         };
         let Some((op, params, ret)) = sig else {
             self.type_args(args);
@@ -449,5 +418,97 @@ impl Checker<'_> {
         self.check_data_call(op, args);
         self.builtin(e, op, bound);
         ret
+    }
+}
+
+/// A registry signature type with the receiver's type parameters filled in.
+fn sig_ty(s: SigTy, recv: &Ty) -> Ty {
+    match s {
+        SigTy::Int => Ty::Int,
+        SigTy::Float => Ty::Float,
+        SigTy::Bool => Ty::Bool,
+        SigTy::Str => Ty::Str,
+        SigTy::Unit => Ty::Unit,
+        SigTy::E => match recv {
+            Ty::List(e) | Ty::Weak(e) | Ty::Task(e) => (**e).clone(),
+            _ => Ty::Error,
+        },
+        SigTy::K => match recv {
+            Ty::Map(k, _) => (**k).clone(),
+            _ => Ty::Error,
+        },
+        SigTy::V => match recv {
+            Ty::Map(_, v) => (**v).clone(),
+            _ => Ty::Error,
+        },
+        SigTy::Opt(inner) => sig_ty(*inner, recv).optional(),
+        SigTy::List(inner) => Ty::List(Box::new(sig_ty(*inner, recv))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::results::{Builtin, CallRes};
+    use stark_syntax::{Recv, SigTy};
+
+    /// Every method row of String, List, Map, WeakRef and Task (and every `Memory`/`GC`
+    /// function) is what the checker resolves a call of that name on that receiver to.
+    #[test]
+    fn every_method_row_is_resolved_by_the_checker() {
+        let mut body = String::new();
+        let mut rows = Vec::new();
+        for (i, &b) in Builtin::ROWS.iter().enumerate() {
+            let recv = match b.receiver() {
+                Recv::Str => "s".to_string(),
+                Recv::List => "l".to_string(),
+                Recv::Map => "m".to_string(),
+                Recv::Weak => "w".to_string(),
+                Recv::Task => {
+                    body.push_str(&format!("    let t{i} = spawn work(1)\n"));
+                    format!("t{i}")
+                }
+                Recv::Memory | Recv::Gc => {
+                    // Their parameters are all optional but `refcount`'s one.
+                    let ns = b.receiver().namespace().unwrap_or_default();
+                    let arg = if b == Builtin::Refcount { "l" } else { "" };
+                    body.push_str(&format!("    {ns}.{}({arg})\n", b.name()));
+                    rows.push(b);
+                    continue;
+                }
+                _ => continue,
+            };
+            let sig = b.sig().expect("method rows have signatures");
+            let args: Vec<&str> = sig
+                .params
+                .iter()
+                .map(|&(_, ty)| match ty {
+                    SigTy::Int | SigTy::E | SigTy::V => "1",
+                    SigTy::Str | SigTy::K => "\"a\"",
+                    other => panic!("no sample argument of type {other:?}"),
+                })
+                .collect();
+            body.push_str(&format!("    {recv}.{}({})\n", b.name(), args.join(", ")));
+            rows.push(b);
+        }
+        let src = format!(
+            "fn work(n: Int) -> Int:\n    return n\n\nfn main():\n    \
+             mutable let s = \"a b\"\n    mutable let l = [1, 2]\n    \
+             mutable let m = {{\"a\": 1}}\n    let w = WeakRef(l.clone())\n{body}"
+        );
+        let (program, diags) = stark_syntax::parse(&src);
+        assert!(diags.is_empty(), "{diags:?}\n{src}");
+        let (checked, diags) = crate::check(&program);
+        assert!(diags.is_empty(), "{diags:?}\n{src}");
+        for b in rows {
+            assert!(
+                checked
+                    .calls
+                    .values()
+                    .any(|c| matches!(c, CallRes::Builtin { op, .. } if *op == b)),
+                "`{}` on {:?} does not resolve to {b:?}\n{src}",
+                b.name(),
+                b.receiver()
+            );
+        }
     }
 }

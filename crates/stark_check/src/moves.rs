@@ -379,12 +379,7 @@ impl MoveChecker<'_> {
                 .iter()
                 .enumerate()
                 .map(|(i, a)| {
-                    let owned = matches!(
-                        (op, i),
-                        (Builtin::ListPush, 1)
-                            | (Builtin::ListInsert, 2)
-                            | (Builtin::MapInsert, 1 | 2)
-                    );
+                    let owned = op.consumes(i);
                     (operand(a), if owned { Ctx::Own } else { Ctx::Read }, None)
                 })
                 .collect(),

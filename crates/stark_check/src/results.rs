@@ -5,88 +5,9 @@ use crate::types::*;
 use stark_syntax::ast::{ExprId, ParamMode};
 use std::collections::HashMap;
 
-/// A built-in operation the checker resolved a call to; lowering maps it to bytecode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Builtin {
-    Print,
-    Str,
-    /// `int(String)`
-    ParseInt,
-    /// `int(Float)`
-    FloatToInt,
-    /// `float(String)`
-    ParseFloat,
-    /// `float(Int)`
-    IntToFloat,
-    /// `int(Int)`, `float(Float)`, `str(String)`: the value itself.
-    Identity,
-    Assert,
-    Args,
-    Exit,
-    Range,
-    StrLen,
-    StrSplit,
-    StrContains,
-    StrUpper,
-    StrLower,
-    StrTrim,
-    ListNew,
-    ListPush,
-    ListPop,
-    ListLen,
-    ListGet,
-    ListInsert,
-    ListRemove,
-    ListClear,
-    ListContains,
-    ListSort,
-    MapNew,
-    MapInsert,
-    MapGet,
-    MapContains,
-    MapRemove,
-    MapLen,
-    MapKeys,
-    MapValues,
-    MapClear,
-    /// `x.clone()`: one more strong reference to the same object (M5).
-    Clone,
-    /// `x.copy()`: deep copy (M5).
-    Copy,
-    Refcount,
-    WeakNew,
-    WeakGet,
-    WeakExists,
-    MemProfile,
-    MemCollect,
-    GcConfig,
-    MemUsageByType,
-    MemTrace,
-    /// `task.join()`: waits for the actor and moves its result out (`task.rs`).
-    TaskJoin,
-    /// `task.error() -> String?`: waits for the actor; its error message or `None`.
-    TaskError,
-    /// Tensor, Dataset and Stream operations (`tensor.rs`).
-    Data(crate::tensor::DataOp),
-}
-
-impl Builtin {
-    /// Whether the receiver (argument 0) is mutated, which needs a mutable binding (M4).
-    pub fn mutates_receiver(self) -> bool {
-        matches!(
-            self,
-            Builtin::ListPush
-                | Builtin::ListPop
-                | Builtin::ListInsert
-                | Builtin::ListRemove
-                | Builtin::ListClear
-                | Builtin::ListSort
-                | Builtin::MapInsert
-                | Builtin::MapRemove
-                | Builtin::MapClear
-        ) || matches!(self, Builtin::Data(op) if op.mutates_receiver())
-    }
-}
+/// A built-in operation the checker resolved a call to: a row of the registry
+/// (`stark_syntax::builtin`); lowering maps it to bytecode.
+pub use stark_syntax::Builtin;
 
 /// One operand of a resolved call, in the callee's parameter order.
 #[derive(Clone, Debug, PartialEq)]

@@ -8,9 +8,8 @@
 //! not. The move checker (`moves.rs`) treats every spawn argument as moved, whatever the
 //! parameter's mode.
 
-use crate::args::P;
 use crate::checker::Checker;
-use crate::results::{Builtin, CallArg, CallRes};
+use crate::results::{CallArg, CallRes};
 use crate::types::*;
 use stark_syntax::ast::{Expr, ExprKind};
 use stark_syntax::{codes, Diagnostic};
@@ -101,16 +100,6 @@ impl Checker<'_> {
                     .collect();
                 fields.iter().find_map(|f| self.unsendable_in(f, seen))
             }
-            _ => None,
-        }
-    }
-
-    /// `t.join()` and `t.error()` on a `Task<T>`; `None` for another method name.
-    pub(crate) fn task_method_sig(&mut self, t: &Ty, name: &str) -> Option<(Builtin, Vec<P>, Ty)> {
-        let Ty::Task(inner) = t else { return None };
-        match name {
-            "join" => Some((Builtin::TaskJoin, vec![], (**inner).clone())),
-            "error" => Some((Builtin::TaskError, vec![], Ty::Str.optional())),
             _ => None,
         }
     }

@@ -5,7 +5,7 @@ use stark_bytecode::instr::{Instr, Reg};
 use stark_bytecode::native::Native;
 use stark_check::{Builtin, CallArg, CallRes, Ty};
 use stark_syntax::ast::{Arg, Expr, ExprKind, ParamMode};
-use stark_syntax::Span;
+use stark_syntax::{SigTy, Span};
 
 /// One operand of a call: where it comes from, how it is passed, and the type the callee
 /// expects (`None`: its own type).
@@ -278,96 +278,38 @@ impl FnLower<'_> {
                 }
                 return true;
             }
-            Builtin::ListPush => (
-                native(Native::ListPush),
-                vec![
-                    (CallArg::Receiver, Pass::View, Some(recv.clone())),
-                    (args[1].clone(), Pass::Owned, Some(elem)),
-                ],
-            ),
-            Builtin::ListInsert => (
-                native(Native::ListInsert),
-                vec![
-                    (CallArg::Receiver, Pass::View, Some(recv.clone())),
-                    (args[1].clone(), Pass::View, Some(Ty::Int)),
-                    (args[2].clone(), Pass::Owned, Some(elem)),
-                ],
-            ),
-            Builtin::MapInsert => (
-                native(Native::MapInsert),
-                vec![
-                    (CallArg::Receiver, Pass::View, Some(recv.clone())),
-                    (args[1].clone(), Pass::Owned, Some(key)),
-                    (args[2].clone(), Pass::Owned, Some(value)),
-                ],
-            ),
-            Builtin::ListContains => (
-                native(Native::ListContains),
-                vec![
-                    (CallArg::Receiver, Pass::View, Some(recv.clone())),
-                    (args[1].clone(), Pass::View, Some(elem)),
-                ],
-            ),
             Builtin::Data(op) => {
                 if let Some(owned) = self.data_dims(e, op, args, dst) {
                     return owned;
                 }
                 (native(Native::Data(op)), views(args, &recv))
             }
-            Builtin::MapGet | Builtin::MapContains | Builtin::MapRemove => {
-                let n = match op {
-                    Builtin::MapGet => Native::MapGet,
-                    Builtin::MapContains => Native::MapContains,
-                    _ => Native::MapRemove,
-                };
-                (
-                    native(n),
-                    vec![
-                        (CallArg::Receiver, Pass::View, Some(recv.clone())),
-                        (args[1].clone(), Pass::View, Some(key)),
-                    ],
-                )
+            // A method that stores or compares an element: its operands are converted to the
+            // receiver's element, key or value type, and those the row consumes are owned.
+            other
+                if other
+                    .sig()
+                    .is_some_and(|s| s.params.iter().any(|&(_, t)| generic(t))) =>
+            {
+                let sig = other.sig().expect("checked above");
+                let mut ops = vec![(CallArg::Receiver, Pass::View, Some(recv.clone()))];
+                for (i, &(_, t)) in sig.params.iter().enumerate() {
+                    let pass = if other.consumes(i + 1) {
+                        Pass::Owned
+                    } else {
+                        Pass::View
+                    };
+                    ops.push((
+                        args[i + 1].clone(),
+                        pass,
+                        Some(sig_ty(t, &elem, &key, &value)),
+                    ));
+                }
+                (Native::of_builtin(other), ops)
             }
             other => {
-                let n = match other {
-                    Builtin::Print => Native::Print,
-                    Builtin::Str => Native::ToStr,
-                    Builtin::ParseInt => Native::ParseInt,
-                    Builtin::FloatToInt => Native::FloatToInt,
-                    Builtin::ParseFloat => Native::ParseFloat,
-                    Builtin::Assert => Native::Assert,
-                    Builtin::Args => Native::Args,
-                    Builtin::Exit => Native::Exit,
-                    Builtin::StrLen => Native::StrLen,
-                    Builtin::StrSplit => Native::StrSplit,
-                    Builtin::StrContains => Native::StrContains,
-                    Builtin::StrUpper => Native::StrUpper,
-                    Builtin::StrLower => Native::StrLower,
-                    Builtin::StrTrim => Native::StrTrim,
-                    Builtin::ListPop => Native::ListPop,
-                    Builtin::ListLen => Native::ListLen,
-                    Builtin::ListGet => Native::ListGetOpt,
-                    Builtin::ListRemove => Native::ListRemove,
-                    Builtin::ListClear => Native::ListClear,
-                    Builtin::ListSort => Native::ListSort,
-                    Builtin::MapLen => Native::MapLen,
-                    Builtin::MapKeys => Native::MapKeys,
-                    Builtin::MapValues => Native::MapValues,
-                    Builtin::MapClear => Native::MapClear,
-                    Builtin::Copy => Native::DeepCopy,
-                    Builtin::Refcount => Native::Refcount,
-                    Builtin::WeakNew => Native::WeakNew,
-                    Builtin::WeakGet => Native::WeakGet,
-                    Builtin::WeakExists => Native::WeakExists,
-                    Builtin::MemProfile => Native::MemProfile,
-                    Builtin::MemCollect => Native::MemCollect,
-                    Builtin::GcConfig => Native::GcConfig,
-                    Builtin::MemUsageByType => Native::MemUsageByType,
-                    Builtin::MemTrace => Native::MemTrace,
-                    Builtin::TaskJoin => Native::TaskJoin,
-                    Builtin::TaskError => Native::TaskError,
-                    _ => unreachable!("handled above: {other:?}"),
-                };
+                let n = Native::of_builtin(other)
+                    .unwrap_or_else(|| unreachable!("handled above: {other:?}"));
                 let mut ops = views(args, &recv);
                 // `len(x)`, `WeakRef(x)`, `Memory.refcount(x)` and `x.copy()` read through a `T?`.
                 if let Some((CallArg::Arg(i), _, to)) = ops.first_mut() {
@@ -419,5 +361,30 @@ impl FnLower<'_> {
         );
         self.finish_call(release, span);
         result_heap
+    }
+}
+
+/// Whether a signature type is one of the receiver's type parameters.
+fn generic(t: SigTy) -> bool {
+    match t {
+        SigTy::E | SigTy::K | SigTy::V => true,
+        SigTy::Opt(inner) | SigTy::List(inner) => generic(*inner),
+        _ => false,
+    }
+}
+
+/// A registry signature type with the receiver's element, key and value types filled in.
+fn sig_ty(t: SigTy, elem: &Ty, key: &Ty, value: &Ty) -> Ty {
+    match t {
+        SigTy::Int => Ty::Int,
+        SigTy::Float => Ty::Float,
+        SigTy::Bool => Ty::Bool,
+        SigTy::Str => Ty::Str,
+        SigTy::Unit => Ty::Unit,
+        SigTy::E => elem.clone(),
+        SigTy::K => key.clone(),
+        SigTy::V => value.clone(),
+        SigTy::Opt(inner) => sig_ty(*inner, elem, key, value).optional(),
+        SigTy::List(inner) => Ty::List(Box::new(sig_ty(*inner, elem, key, value))),
     }
 }

@@ -9,7 +9,7 @@
 //! (a backward jump or a call): if any destructor can release list elements, no loop is
 //! free of list releases.
 
-use stark_check::{Builtin, CallRes, Checked, FuncId, IndexRes, LocalId, NameRes};
+use stark_check::{CallRes, Checked, FuncId, IndexRes, LocalId, NameRes};
 use stark_syntax::ast::{Block, Expr, ExprKind, FStrPart, FnDecl, Item, Program, Stmt, StmtKind};
 
 /// Per-program facts, computed once before lowering.
@@ -119,14 +119,7 @@ impl Scan<'_> {
     fn expr(&mut self, e: &Expr) {
         match self.ck.calls.get(&e.id) {
             Some(CallRes::Fn { func, .. }) => self.callees.push(*func),
-            Some(CallRes::Builtin { op, .. }) => {
-                if matches!(
-                    op,
-                    Builtin::ListPop | Builtin::ListRemove | Builtin::ListClear
-                ) {
-                    self.direct = true;
-                }
-            }
+            Some(CallRes::Builtin { op, .. }) if op.facts().takes_elements => self.direct = true,
             _ => {}
         }
     }
@@ -152,15 +145,8 @@ pub(crate) fn may_release(ck: &Checked, e: &Expr) -> bool {
                     .is_none_or(|s| s.destructor.is_some());
             }
             (_, Some(CallRes::Builtin { op, .. })) => {
-                found |= op.mutates_receiver()
-                    || matches!(
-                        op,
-                        Builtin::Copy
-                            | Builtin::MemCollect
-                            | Builtin::TaskJoin
-                            | Builtin::TaskError
-                            | Builtin::Exit
-                    );
+                let f = op.facts();
+                found |= f.mutates_receiver || f.releases || f.result_may_destruct;
             }
             _ => {}
         }

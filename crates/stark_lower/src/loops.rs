@@ -4,7 +4,7 @@
 use super::{FnLower, LoopCtx};
 use stark_bytecode::instr::{CmpOp, Instr, Reg};
 use stark_bytecode::native::Native;
-use stark_check::{Builtin, NameRes, Ty};
+use stark_check::{NameRes, Ty};
 use stark_syntax::ast::{Block, Expr, ExprKind};
 use stark_syntax::Span;
 
@@ -342,16 +342,7 @@ impl FnLower<'_> {
             ExprKind::List(_) => true,
             ExprKind::Call { .. } => matches!(
                 self.ck.calls.get(&e.id),
-                Some(stark_check::CallRes::Builtin {
-                    op: Builtin::StrSplit
-                        | Builtin::MapKeys
-                        | Builtin::MapValues
-                        | Builtin::Args
-                        | Builtin::Range
-                        | Builtin::Copy
-                        | Builtin::ListNew,
-                    ..
-                })
+                Some(stark_check::CallRes::Builtin { op, .. }) if op.facts().fresh_result
             ),
             _ => false,
         }

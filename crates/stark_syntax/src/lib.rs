@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod ast;
+pub mod builtin;
 pub mod data_op;
 pub mod diagnostic;
 pub mod lexer;
@@ -11,6 +12,7 @@ pub mod parser;
 pub mod span;
 pub mod token;
 
+pub use builtin::{Builtin, BuiltinFacts, Recv, Sig, SigTy};
 pub use data_op::DataOp;
 pub use diagnostic::{codes, Diagnostic, Label};
 pub use span::{FileId, LineIndex, Span};

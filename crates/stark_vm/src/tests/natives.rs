@@ -583,3 +583,31 @@ fn args_and_range() {
     assert_eq!(o.live, 0);
     assert_eq!(o.out, "[\"x\", \"y z\"] [10, 7, 4, 1]\n");
 }
+
+/// `interp.rs` runs the rows whose `needs_vm` fact holds; `natives::call` runs every other
+/// row's native and refuses those.
+#[test]
+fn natives_call_runs_exactly_the_rows_that_do_not_need_the_vm() {
+    let m = module(vec![], structs(&[]), &[]);
+    for &b in stark_syntax::Builtin::ROWS {
+        let Some(native) = Native::of_builtin(b) else {
+            continue;
+        };
+        let mut heap = stark_runtime::Heap::new(None);
+        let mut out = crate::output::Output::new(Box::new(std::io::sink()));
+        let mut argv = None;
+        let mut cx = crate::natives::NativeCx {
+            heap: &mut heap,
+            module: &m,
+            out: &mut out,
+            args: &[],
+            argv: &mut argv,
+        };
+        // Without operands most fail on a missing one; only the VM's own rows say whose they are.
+        let refused = matches!(
+            crate::natives::call(&mut cx, native, &[]),
+            Err(crate::error::Fault::Error(msg)) if msg.contains("handled by the VM")
+        );
+        assert_eq!(refused, b.facts().needs_vm, "{b:?}");
+    }
+}
