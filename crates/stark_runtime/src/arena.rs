@@ -272,7 +272,8 @@ impl Heap {
     /// A value of an arena was stored into `holder` (`None`: an object about to be made
     /// outside every arena). If the holder outlives the value's arena (it is outside every
     /// arena, or in an outer one), that arena's end must look for the reference (A2).
-    #[inline]
+    #[cold]
+    #[inline(never)]
     pub(crate) fn note_arena_value(&mut self, value: ObjRef, holder: Option<ObjRef>) {
         let holder_arena = match holder {
             Some(h) if h.in_arena() => {

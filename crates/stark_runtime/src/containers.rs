@@ -9,6 +9,9 @@ use crate::value::{MapKey, MapKeyRef, ObjRef, Value};
 
 impl Heap {
     /// Makes room for `additional` more elements, charging the buffer growth.
+    // Out of line: `list_push` inlines into the dispatch loop, and only its growth (one
+    // push in many) comes here.
+    #[inline(never)]
     pub fn list_reserve(&mut self, list: ObjRef, additional: usize) -> Result<(), OutOfMemory> {
         let items = list.list();
         let needed = items
@@ -54,7 +57,7 @@ impl Heap {
     }
 
     /// `list.push(v)`, taking over `v`'s reference.
-    #[inline]
+    #[inline(always)]
     pub fn list_push(&mut self, list: ObjRef, v: Value) -> Result<(), OutOfMemory> {
         if list.list().len() == list.list().capacity() {
             self.list_reserve(list, 1)?;

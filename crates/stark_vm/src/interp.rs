@@ -819,9 +819,17 @@ impl<'m> Vm<'m> {
                         };
                         check!(natives::call(&mut cx, native, &self.stack[from..to]))
                     };
-                    for i in 0..argc as usize {
-                        if native.consumes(i) {
-                            self.stack[from + i] = Value::None;
+                    let taken = native.consumed_mask();
+                    if taken != 0 {
+                        for i in 0..argc as usize {
+                            let consumed = if i < 32 {
+                                taken & (1 << i) != 0
+                            } else {
+                                native.consumes(i)
+                            };
+                            if consumed {
+                                self.stack[from + i] = Value::None;
+                            }
                         }
                     }
                     sync!();

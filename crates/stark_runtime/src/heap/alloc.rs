@@ -284,47 +284,50 @@ impl Heap {
     /// checker could not see (E0713 is syntactic; a destructor may store `self`) would
     /// start; it marks the arena for the check at its end (`arena_escape`). An object from
     /// outside the arenas stored into an arena holder is an outward edge (A3).
-    #[inline]
+    #[inline(always)]
     pub fn note_stored(&mut self, v: Value, holder: ObjRef) {
+        // Scalars are most stores (a `Bool` flag, a `None`): they cost one compare here.
+        let Value::Obj(o) = v else { return };
         let into_arena = holder.in_arena();
-        if into_arena && self.arenas.len() > 1 {
+        if into_arena && o.in_arena() && self.arenas.len() > 1 {
             // Nested arenas: an inner arena's value stored into an outer arena's object
             // escapes the inner one (A2).
-            if let Value::Obj(o) = v {
-                if o.in_arena() {
-                    self.note_arena_value(o, Some(holder));
-                }
-            }
+            self.note_arena_value(o, Some(holder));
         }
-        if self.note_value(v, into_arena) {
+        if self.note_obj(o, into_arena) {
             self.mark_outward(holder, false);
         }
     }
 
     /// `note_stored` before the holder exists (`into_arena`: it will be an arena object).
     /// Returns whether `v` is an outward edge of it (A3).
-    #[inline]
+    #[inline(always)]
     fn note_value(&mut self, v: Value, into_arena: bool) -> bool {
-        if let Value::Obj(o) = v {
-            let h = o.header();
-            if h.has_flag(flags::ARENA) && !into_arena {
-                self.note_arena_value(o, None);
-            }
-            if !h.has_flag(flags::LOCAL | flags::ARENA) {
-                if h.kind == ObjKind::Struct {
-                    if h.owner() == OwnerKind::Binding {
-                        h.set_owner(OwnerKind::Field);
-                    }
-                } else {
-                    let row = self.meta.get_mut(h.meta());
-                    if row.owner == OwnerKind::Binding {
-                        row.owner = OwnerKind::Field;
-                    }
+        match v {
+            Value::Obj(o) => self.note_obj(o, into_arena),
+            _ => false,
+        }
+    }
+
+    #[inline(always)]
+    fn note_obj(&mut self, o: ObjRef, into_arena: bool) -> bool {
+        let h = o.header();
+        if h.has_flag(flags::ARENA) && !into_arena {
+            self.note_arena_value(o, None);
+        }
+        if !h.has_flag(flags::LOCAL | flags::ARENA) {
+            if h.kind == ObjKind::Struct {
+                if h.owner() == OwnerKind::Binding {
+                    h.set_owner(OwnerKind::Field);
+                }
+            } else {
+                let row = self.meta.get_mut(h.meta());
+                if row.owner == OwnerKind::Binding {
+                    row.owner = OwnerKind::Field;
                 }
             }
-            return into_arena && Heap::is_outward(v);
         }
-        false
+        into_arena && Heap::is_outward(Value::Obj(o))
     }
 }
 
