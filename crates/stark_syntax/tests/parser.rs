@@ -109,6 +109,11 @@ fn spawn() {
         expr("spawn work(x) with quota=1_000_000"),
         "(spawn (call work x) quota=1000000)"
     );
+    // What follows the spawned call applies to the task: spawn-then-join in one line.
+    assert_eq!(
+        expr("spawn open(7).join()"),
+        "(call (. (spawn (call open 7)) join))"
+    );
     let (_, diags) = stark_syntax::parse("fn main():\n    let t = spawn f\n");
     assert_eq!(codes(&diags), vec!["E0001"]);
 }

@@ -97,6 +97,13 @@ impl Parser<'_> {
     }
 
     fn parse_postfix(&mut self) -> PResult<Expr> {
+        self.parse_postfix_chain(false)
+    }
+
+    /// A primary and its postfix operations; with `to_first_call`, only up to the first
+    /// call, so `spawn f(x).join()` is `(spawn f(x)).join()`: what follows the spawned call
+    /// applies to the task (a spawned call is a plain function's, never a method chain's).
+    fn parse_postfix_chain(&mut self, to_first_call: bool) -> PResult<Expr> {
         let mut expr = self.parse_primary()?;
         loop {
             match self.peek() {
@@ -108,6 +115,9 @@ impl Parser<'_> {
                     let span = expr.span.to(close);
                     let callee = Box::new(expr);
                     expr = self.mk(ExprKind::Call { callee, args }, span);
+                    if to_first_call {
+                        return Ok(expr);
+                    }
                 }
                 TokenKind::Dot => {
                     self.deeper()?;
@@ -235,7 +245,7 @@ impl Parser<'_> {
     /// `spawn f(a, b)` with an optional `with quota=N`.
     fn parse_spawn(&mut self) -> PResult<Expr> {
         let start = self.bump();
-        let call = self.nested(|p| p.parse_postfix())?;
+        let call = self.nested(|p| p.parse_postfix_chain(true))?;
         if !matches!(call.kind, ExprKind::Call { .. }) {
             let diag = Diagnostic::error(codes::SYNTAX, "`spawn` needs a function call", call.span)
                 .label("this is not a call")
