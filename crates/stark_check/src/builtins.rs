@@ -6,7 +6,7 @@ use crate::checker::Checker;
 use crate::results::{Builtin, CallArg, CallRes};
 use crate::types::*;
 use stark_syntax::ast::{Arg, Expr, Ident};
-use stark_syntax::{codes, Diagnostic, Recv, SigTy};
+use stark_syntax::{codes, Diagnostic, Recv, SigDefault, SigTy};
 
 impl Checker<'_> {
     pub(crate) fn builtin(&mut self, e: &Expr, op: Builtin, args: Vec<CallArg>) {
@@ -379,7 +379,13 @@ impl Checker<'_> {
                 let params = s
                     .params
                     .iter()
-                    .map(|&(n, ty)| p(n, sig_ty(ty, &t)))
+                    .map(|q| {
+                        let ty = sig_ty(q.ty, &t);
+                        match q.default {
+                            None => p(q.name, ty),
+                            Some(d) => opt(q.name, ty, default_arg(d)),
+                        }
+                    })
                     .collect();
                 Some((op, params, sig_ty(s.ret, &t)))
             }
@@ -418,6 +424,15 @@ impl Checker<'_> {
         self.check_data_call(op, args);
         self.builtin(e, op, bound);
         ret
+    }
+}
+
+/// The operand an omitted optional parameter of a registry row stands for.
+fn default_arg(d: SigDefault) -> CallArg {
+    match d {
+        SigDefault::None => CallArg::None,
+        SigDefault::Int(i) => CallArg::Int(i),
+        SigDefault::Bool(b) => CallArg::Bool(b),
     }
 }
 
@@ -481,7 +496,8 @@ mod tests {
             let args: Vec<&str> = sig
                 .params
                 .iter()
-                .map(|&(_, ty)| match ty {
+                .filter(|q| q.default.is_none())
+                .map(|q| match q.ty {
                     SigTy::Int | SigTy::E | SigTy::V => "1",
                     SigTy::Str | SigTy::K => "\"a\"",
                     other => panic!("no sample argument of type {other:?}"),

@@ -289,11 +289,11 @@ impl FnLower<'_> {
             other
                 if other
                     .sig()
-                    .is_some_and(|s| s.params.iter().any(|&(_, t)| generic(t))) =>
+                    .is_some_and(|s| s.params.iter().any(|q| generic(q.ty))) =>
             {
                 let sig = other.sig().expect("checked above");
                 let mut ops = vec![(CallArg::Receiver, Pass::View, Some(recv.clone()))];
-                for (i, &(_, t)) in sig.params.iter().enumerate() {
+                for (i, q) in sig.params.iter().enumerate() {
                     let pass = if other.consumes(i + 1) {
                         Pass::Owned
                     } else {
@@ -302,7 +302,7 @@ impl FnLower<'_> {
                     ops.push((
                         args[i + 1].clone(),
                         pass,
-                        Some(sig_ty(t, &elem, &key, &value)),
+                        Some(sig_ty(q.ty, &elem, &key, &value)),
                     ));
                 }
                 (Native::of_builtin(other), ops)

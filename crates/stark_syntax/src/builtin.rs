@@ -58,10 +58,27 @@ pub enum SigTy {
     List(&'static SigTy),
 }
 
+/// The value an omitted optional parameter takes; the handler sees it as if passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SigDefault {
+    None,
+    Int(i64),
+    Bool(bool),
+}
+
+/// One parameter of a built-in: its name (for keyword arguments), type, and default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SigParam {
+    pub name: &'static str,
+    pub ty: SigTy,
+    /// `Some` for an optional parameter; optional parameters come after required ones.
+    pub default: Option<SigDefault>,
+}
+
 /// A method's parameters (after the receiver) and result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sig {
-    pub params: &'static [(&'static str, SigTy)],
+    pub params: &'static [SigParam],
     pub ret: SigTy,
 }
 
@@ -107,6 +124,8 @@ impl BuiltinFacts {
 /// The table. Each row: `Variant: receiver "source name" "ir name" [fn(params) -> result]
 /// => native [facts]`, the signature written for methods whose types follow from the
 /// receiver's (`E`, `K`, `V`; `(Opt T)`, `(List T)`),
+/// a parameter may have a default (`chars: (Opt Str) = None`, `n: Int = (Int 1)`,
+/// `reverse: Bool = (Bool false)`) and is then optional, by position or keyword;
 /// where `native` is the bytecode's `Native` variant that runs it, or `-` for the few
 /// that lowering turns into plain instructions (`NewList`, `IToF`, a `Copy` and an
 /// `Incref`). Facts are `BuiltinFacts` fields set to true, and `consumes = [i, …]`.
@@ -224,12 +243,19 @@ macro_rules! builtin_rows {
 
 macro_rules! define_builtins {
     (@sig) => { None };
-    (@sig ($($param:ident: $ty:tt),*) $ret:tt) => {
+    (@sig ($($param:ident: $ty:tt $(= $def:tt)?),*) $ret:tt) => {
         Some(Sig {
-            params: &[$((stringify!($param), define_builtins!(@ty $ty))),*],
+            params: &[$(SigParam {
+                name: stringify!($param),
+                ty: define_builtins!(@ty $ty),
+                default: define_builtins!(@default $($def)?),
+            }),*],
             ret: define_builtins!(@ty $ret),
         })
     };
+    (@default) => { None };
+    (@default None) => { Some(SigDefault::None) };
+    (@default ($kind:ident $value:expr)) => { Some(SigDefault::$kind($value)) };
     (@ty ($wrap:ident $inner:tt)) => { SigTy::$wrap(&define_builtins!(@ty $inner)) };
     (@ty $ty:ident) => { SigTy::$ty };
     (@fact) => { true };
@@ -371,6 +397,15 @@ mod tests {
                     f.mutates_receiver && b.receiver() == Recv::List,
                     "{b:?} takes elements out of something other than its receiver list"
                 );
+            }
+            if let Some(sig) = b.sig() {
+                let first_optional = sig.params.iter().position(|q| q.default.is_some());
+                if let Some(i) = first_optional {
+                    assert!(
+                        sig.params[i..].iter().all(|q| q.default.is_some()),
+                        "{b:?} has a required parameter after an optional one"
+                    );
+                }
             }
             if f.needs_vm {
                 assert!(
