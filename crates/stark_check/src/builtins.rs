@@ -135,6 +135,85 @@ impl Checker<'_> {
                 self.builtin(e, Builtin::Exit, bound);
                 Ty::Unit
             }
+            "abs" => {
+                let any = self.infer.fresh();
+                let bound = self.bind(e, "`abs`", &[p("x", any)], args, vec![]);
+                let (op, ty) = match self.arg_ty(args, 0) {
+                    Ty::Int => (Builtin::AbsInt, Ty::Int),
+                    Ty::Float => (Builtin::AbsFloat, Ty::Float),
+                    Ty::Error => return Ty::Error,
+                    other => {
+                        self.not_numeric(&args[0].value, &other, "`abs`");
+                        return Ty::Error;
+                    }
+                };
+                self.builtin(e, op, bound);
+                ty
+            }
+            "min" | "max" => self.min_max(e, name, args),
+            "sum" => {
+                let any = self.infer.fresh();
+                let bound = self.bind(e, "`sum`", &[p("xs", any)], args, vec![]);
+                let (op, ty) = match self.arg_ty(args, 0) {
+                    Ty::List(elem) => match self.infer.shallow(&elem) {
+                        Ty::Int => (Builtin::SumInt, Ty::Int),
+                        Ty::Float => (Builtin::SumFloat, Ty::Float),
+                        Ty::Error => return Ty::Error,
+                        // `sum([])`: nothing says otherwise, so Ints (Python's `sum([])` is 0).
+                        var @ Ty::Var(_) => {
+                            self.infer.unify(&var, &Ty::Int);
+                            (Builtin::SumInt, Ty::Int)
+                        }
+                        other => {
+                            let shown = self.show(&Ty::List(Box::new(other)));
+                            self.error(
+                                Diagnostic::error(
+                                    codes::MISMATCH,
+                                    format!("cannot sum a `{shown}`"),
+                                    args[0].value.span,
+                                )
+                                .label("expected a list of Int or Float"),
+                            );
+                            return Ty::Error;
+                        }
+                    },
+                    Ty::Error => return Ty::Error,
+                    other => {
+                        let shown = self.show(&other);
+                        self.error(
+                            Diagnostic::error(
+                                codes::MISMATCH,
+                                format!("cannot sum a `{shown}`"),
+                                args[0].value.span,
+                            )
+                            .label("expected a list of Int or Float"),
+                        );
+                        return Ty::Error;
+                    }
+                };
+                self.builtin(e, op, bound);
+                ty
+            }
+            "round" => {
+                let any = self.infer.fresh();
+                let params = [p("number", any), opt("ndigits", Ty::Int, CallArg::None)];
+                let bound = self.bind(e, "`round`", &params, args, vec![]);
+                let digits = bound.get(1).is_some_and(|d| *d != CallArg::None);
+                let (op, ty) = match (self.arg_ty(args, 0), digits) {
+                    (Ty::Int, false) => (Builtin::Identity, Ty::Int),
+                    (Ty::Int, true) => (Builtin::RoundIntDigits, Ty::Int),
+                    (Ty::Float, false) => (Builtin::Round, Ty::Int),
+                    (Ty::Float, true) => (Builtin::RoundDigits, Ty::Float),
+                    (Ty::Error, _) => return Ty::Error,
+                    (other, _) => {
+                        self.not_numeric(&args[0].value, &other, "`round`");
+                        return Ty::Error;
+                    }
+                };
+                let bound = if digits { bound } else { bound[..1].to_vec() };
+                self.builtin(e, op, bound);
+                ty
+            }
             "WeakRef" => {
                 let any = self.infer.fresh();
                 let bound = self.bind(e, "`WeakRef`", &[p("value", any)], args, vec![]);
@@ -169,6 +248,7 @@ impl Checker<'_> {
                 self.builtin(e, Builtin::MapNew, bound);
                 Ty::Map(Box::new(self.infer.fresh()), Box::new(self.infer.fresh()))
             }
+            _ if Builtin::free_fn(name).is_some() => self.call_free_row(e, name, args),
             _ => {
                 self.type_args(args);
                 let mut d = Diagnostic::error(
@@ -190,6 +270,159 @@ impl Checker<'_> {
                 self.error(d);
                 Ty::Error
             }
+        }
+    }
+
+    /// The type of argument `i` with one `?` removed (`Ty::Error` when absent).
+    fn arg_ty(&self, args: &[Arg], i: usize) -> Ty {
+        match args.get(i) {
+            Some(a) => self.unwrapped(&self.out.expr_ty[a.value.id.0 as usize].clone()),
+            None => Ty::Error,
+        }
+    }
+
+    fn not_numeric(&mut self, arg: &Expr, ty: &Ty, what: &str) {
+        let shown = self.show(ty);
+        self.error(
+            Diagnostic::error(
+                codes::MISMATCH,
+                format!("{what} takes an Int or a Float, found `{shown}`"),
+                arg.span,
+            )
+            .label(format!("this is `{shown}`")),
+        );
+    }
+
+    /// `min(a, b, …)` / `max(…)` of Ints, Floats (Ints among them are converted) or
+    /// Strings, or `min(xs)` of one list of those; the result has that type.
+    fn min_max(&mut self, e: &Expr, name: &str, args: &[Arg]) -> Ty {
+        let types = self.type_args(args);
+        if let Some(a) = args.iter().find(|a| a.name.is_some()) {
+            let n = a.name.as_ref().expect("found by its name");
+            let d = Diagnostic::error(
+                codes::BAD_ARG_NAME,
+                format!("`{name}` takes no keyword argument `{}`", n.name),
+                n.span,
+            );
+            self.error(if n.name == "key" {
+                d.label("`key=` takes a function, which STARK does not have yet")
+            } else {
+                d.label("unknown parameter")
+            });
+            return Ty::Error;
+        }
+        if args.is_empty() {
+            self.error(
+                Diagnostic::error(
+                    codes::ARG_COUNT,
+                    format!("`{name}` takes at least 1 argument but 0 were supplied"),
+                    e.span,
+                )
+                .label("expected a list, or two or more values"),
+            );
+            return Ty::Error;
+        }
+        let unwrapped: Vec<Ty> = types.iter().map(|t| self.unwrapped(t)).collect();
+        let orderable = |t: &Ty| matches!(t, Ty::Int | Ty::Float | Ty::Str | Ty::Error);
+        let bad = |c: &mut Self, at: &Expr, t: &Ty| {
+            let shown = c.show(t);
+            c.error(
+                Diagnostic::error(
+                    codes::MISMATCH,
+                    format!("`{name}` cannot compare `{shown}`"),
+                    at.span,
+                )
+                .label("expected Ints, Floats or Strings, or one list of them"),
+            );
+        };
+        let result = if args.len() == 1 {
+            match &unwrapped[0] {
+                Ty::List(elem) => {
+                    let elem = self.infer.shallow(elem);
+                    if !orderable(&elem) {
+                        bad(self, &args[0].value, &unwrapped[0]);
+                        return Ty::Error;
+                    }
+                    elem
+                }
+                Ty::Error => return Ty::Error,
+                other => {
+                    let other = other.clone();
+                    bad(self, &args[0].value, &other);
+                    return Ty::Error;
+                }
+            }
+        } else {
+            let mut acc: Option<Ty> = None;
+            for (a, t) in args.iter().zip(&unwrapped) {
+                if !orderable(t) {
+                    bad(self, &a.value, t);
+                    return Ty::Error;
+                }
+                acc = match (acc, t) {
+                    (None, t) | (Some(Ty::Error), t) => Some(t.clone()),
+                    (Some(prev), Ty::Error) => Some(prev),
+                    (Some(prev), t) if prev == *t => Some(prev),
+                    (Some(Ty::Int), Ty::Float) | (Some(Ty::Float), Ty::Int) => Some(Ty::Float),
+                    (Some(prev), t) => {
+                        let (sp, st) = (self.show(&prev), self.show(t));
+                        self.error(
+                            Diagnostic::error(
+                                codes::MISMATCH,
+                                format!("`{name}` cannot compare `{sp}` with `{st}`"),
+                                a.value.span,
+                            )
+                            .label(format!("this is `{st}`")),
+                        );
+                        return Ty::Error;
+                    }
+                };
+            }
+            acc.unwrap_or(Ty::Error)
+        };
+        let op = if name == "min" {
+            Builtin::Min
+        } else {
+            Builtin::Max
+        };
+        self.builtin(e, op, (0..args.len()).map(CallArg::Arg).collect());
+        result
+    }
+
+    /// A free function typed by its row's signature (`Builtin::free_fn`): `E` is one type
+    /// inferred from the arguments.
+    fn call_free_row(&mut self, e: &Expr, name: &str, args: &[Arg]) -> Ty {
+        let op = Builtin::free_fn(name).expect("checked by the caller");
+        let sig = op.sig().expect("free_fn rows have signatures");
+        let elem = self.infer.fresh();
+        let scope = Ty::List(Box::new(elem.clone()));
+        let params: Vec<P> = sig.params.iter().map(|q| param(q, &scope)).collect();
+        let bound = self.bind(e, &format!("`{name}`"), &params, args, vec![]);
+        if op == Builtin::Sorted {
+            if let Some(a) = args.first() {
+                self.require_sortable(&elem, a.value.span);
+            }
+        }
+        self.builtin(e, op, bound);
+        sig_ty(sig.ret, &scope)
+    }
+
+    /// Lists are sorted (`sort`, `sorted`) when their elements are Int, Float, String or Bool.
+    fn require_sortable(&mut self, elem: &Ty, span: stark_syntax::Span) {
+        let et = self.infer.shallow(elem);
+        if !matches!(
+            et,
+            Ty::Int | Ty::Float | Ty::Str | Ty::Bool | Ty::Error | Ty::Var(_)
+        ) {
+            let shown = self.show(&et);
+            self.error(
+                Diagnostic::error(
+                    codes::UNKNOWN_METHOD,
+                    format!("cannot sort a list of `{shown}`"),
+                    span,
+                )
+                .label("only lists of Int, Float, String or Bool can be sorted"),
+            );
         }
     }
 
@@ -234,6 +467,11 @@ impl Checker<'_> {
                 ],
                 Ty::Unit,
             )),
+            Some(op) if op.receiver() == Recv::Math => {
+                let s = op.sig().expect("math rows have signatures");
+                let params = s.params.iter().map(|q| param(q, &Ty::Error)).collect();
+                Some((op, params, sig_ty(s.ret, &Ty::Error)))
+            }
             Some(other) => unreachable!("{other:?} is a namespace row without a signature"),
             None => None,
         };
@@ -255,6 +493,13 @@ impl Checker<'_> {
                     }
                 }
             }
+            // `math.floor(n)` / `math.ceil(n)` of an Int is the Int itself.
+            let op = match op {
+                Builtin::MathFloor | Builtin::MathCeil if self.arg_ty(args, 0) == Ty::Int => {
+                    Builtin::Identity
+                }
+                op => op,
+            };
             self.builtin(e, op, bound);
             return ret;
         }
@@ -363,30 +608,9 @@ impl Checker<'_> {
                     .sig()
                     .expect("every method row of these receivers has a signature");
                 if op == Builtin::ListSort {
-                    let et = self.infer.shallow(&sig_ty(SigTy::E, &t));
-                    if !matches!(et, Ty::Int | Ty::Float | Ty::Str | Ty::Error | Ty::Var(_)) {
-                        let shown = self.show(&et);
-                        self.error(
-                            Diagnostic::error(
-                                codes::UNKNOWN_METHOD,
-                                format!("cannot sort a list of `{shown}`"),
-                                method.span,
-                            )
-                            .label("only lists of Int, Float or String can be sorted"),
-                        );
-                    }
+                    self.require_sortable(&sig_ty(SigTy::E, &t), method.span);
                 }
-                let params = s
-                    .params
-                    .iter()
-                    .map(|q| {
-                        let ty = sig_ty(q.ty, &t);
-                        match q.default {
-                            None => p(q.name, ty),
-                            Some(d) => opt(q.name, ty, default_arg(d)),
-                        }
-                    })
-                    .collect();
+                let params = s.params.iter().map(|q| param(q, &t)).collect();
                 Some((op, params, sig_ty(s.ret, &t)))
             }
             None if matches!(t, Ty::Tensor | Ty::Dataset | Ty::Stream) => {
@@ -422,8 +646,30 @@ impl Checker<'_> {
             vec![CallArg::Receiver],
         );
         self.check_data_call(op, args);
+        // `m.get(k, default)` and `m.pop(k, default)` with a default that is not optional
+        // give a `V`, as Python's do.
+        let ret = match (op, bound.get(2)) {
+            (Builtin::MapGet | Builtin::MapPop, Some(CallArg::Arg(i))) => {
+                let given = self.infer.shallow(&self.out.expr_ty[args[*i].value.id.0 as usize]);
+                if matches!(given, Ty::Optional(_) | Ty::NoneLit) {
+                    ret
+                } else {
+                    sig_ty(SigTy::V, &t)
+                }
+            }
+            _ => ret,
+        };
         self.builtin(e, op, bound);
         ret
+    }
+}
+
+/// A registry parameter as the argument binder takes it, typed for receiver `recv`.
+fn param(q: &stark_syntax::SigParam, recv: &Ty) -> P {
+    let ty = sig_ty(q.ty, recv);
+    match q.default {
+        None => p(q.name, ty),
+        Some(d) => opt(q.name, ty, default_arg(d)),
     }
 }
 
@@ -474,6 +720,9 @@ mod tests {
         let mut rows = Vec::new();
         for (i, &b) in Builtin::ROWS.iter().enumerate() {
             let recv = match b.receiver() {
+                // The operators' rows (`+`, `*` on lists) are no method names: lowering
+                // picks them by the operands' types (the UI tests cover them).
+                _ if !b.name().starts_with(|c: char| c.is_alphabetic()) => continue,
                 Recv::Str => "s".to_string(),
                 Recv::List => "l".to_string(),
                 Recv::Map => "m".to_string(),
@@ -482,6 +731,8 @@ mod tests {
                     body.push_str(&format!("    let t{i} = spawn work(1)\n"));
                     format!("t{i}")
                 }
+                Recv::Free if b.sig().is_some() => String::new(),
+                Recv::Math => "math".to_string(),
                 Recv::Memory | Recv::Gc => {
                     // Their parameters are all optional but `refcount`'s one.
                     let ns = b.receiver().namespace().unwrap_or_default();
@@ -499,11 +750,19 @@ mod tests {
                 .filter(|q| q.default.is_none())
                 .map(|q| match q.ty {
                     SigTy::Int | SigTy::E | SigTy::V => "1",
+                    // Not an Int: `math.floor(1)` is the Int itself, no call.
+                    SigTy::Float => "1.5",
                     SigTy::Str | SigTy::K => "\"a\"",
+                    SigTy::List(_) => "l",
                     other => panic!("no sample argument of type {other:?}"),
                 })
                 .collect();
-            body.push_str(&format!("    {recv}.{}({})\n", b.name(), args.join(", ")));
+            let dot = if recv.is_empty() { "" } else { "." };
+            body.push_str(&format!(
+                "    {recv}{dot}{}({})\n",
+                b.name(),
+                args.join(", ")
+            ));
             rows.push(b);
         }
         let src = format!(

@@ -7,7 +7,7 @@ use stark_syntax::ast::{BinOp, Expr, ExprKind, FStrPart, UnOp};
 use stark_syntax::{codes, Diagnostic};
 
 /// Names that denote built-in namespaces or constructors rather than values.
-pub const NAMESPACES: &[&str] = &["Memory", "GC", "Tensor", "Dataset", "File"];
+pub const NAMESPACES: &[&str] = &["Memory", "GC", "Tensor", "Dataset", "File", "math"];
 
 impl Checker<'_> {
     /// Types `e`, records the type, and returns it.
@@ -102,6 +102,13 @@ impl Checker<'_> {
             ExprKind::Field(base, field) => {
                 if let ExprKind::Name(n) = &base.kind {
                     if self.lookup_local(n).is_none() && self.is_namespace(n) {
+                        if let Some(v) = (n == "math")
+                            .then(|| stark_syntax::math_constant(&field.name))
+                            .flatten()
+                        {
+                            self.out.float_consts.insert(e.id, v);
+                            return Ty::Float;
+                        }
                         self.error(
                             Diagnostic::error(
                                 codes::UNKNOWN_NAME,
@@ -355,6 +362,13 @@ impl Checker<'_> {
                 }
             }
             BinOp::Add if ta == Ty::Str && tb == Ty::Str => Some(Ty::Str),
+            // `xs + ys`: a new list of both lists' elements (one element type).
+            BinOp::Add if matches!(ta, Ty::List(_)) && matches!(tb, Ty::List(_)) => {
+                self.infer.unify(&ta, &tb).then(|| ta.clone())
+            }
+            // `xs * n`, `n * xs`: the elements `n` times over.
+            BinOp::Mul if matches!((&ta, &tb), (Ty::List(_), Ty::Int)) => Some(ta.clone()),
+            BinOp::Mul if matches!((&ta, &tb), (Ty::Int, Ty::List(_))) => Some(tb.clone()),
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod | BinOp::Pow => {
                 if !numeric {
                     None

@@ -254,6 +254,18 @@ impl Checker<'_> {
             }
             ExprKind::Field(base, _) | ExprKind::Index(base, _) => {
                 let t = self.expr(target);
+                if self.out.float_consts.contains_key(&target.id) {
+                    self.expr(value);
+                    self.error(
+                        Diagnostic::error(
+                            codes::BAD_ASSIGN_TARGET,
+                            "cannot assign to a constant of `math`",
+                            target.span,
+                        )
+                        .label("constants cannot change"),
+                    );
+                    return;
+                }
                 self.require_mutable(base, "assigned through here");
                 t
             }
@@ -288,14 +300,16 @@ impl Checker<'_> {
                 };
                 if !ok {
                     let (st, sv) = (self.show(&t), self.show(&v));
-                    self.error(
-                        Diagnostic::error(
-                            codes::BAD_BINARY,
-                            format!("cannot apply `{}=` to `{st}` and `{sv}`", op.symbol()),
-                            target.span.to(value.span),
-                        )
-                        .label(format!("`{st}` {}= `{sv}`", op.symbol())),
-                    );
+                    let mut d = Diagnostic::error(
+                        codes::BAD_BINARY,
+                        format!("cannot apply `{}=` to `{st}` and `{sv}`", op.symbol()),
+                        target.span.to(value.span),
+                    )
+                    .label(format!("`{st}` {}= `{sv}`", op.symbol()));
+                    if matches!(t, Ty::List(_)) && op == BinOp::Add {
+                        d = d.help("append in place with `xs.extend(ys)`, or write `xs = xs + ys`");
+                    }
+                    self.error(d);
                 }
             }
         }

@@ -12,7 +12,9 @@ pub mod parser;
 pub mod span;
 pub mod token;
 
-pub use builtin::{Builtin, BuiltinFacts, Recv, Sig, SigDefault, SigParam, SigTy};
+pub use builtin::{
+    math_constant, Builtin, BuiltinFacts, Recv, Sig, SigDefault, SigParam, SigTy, MATH_CONSTANTS,
+};
 pub use data_op::DataOp;
 pub use diagnostic::{codes, Diagnostic, Label};
 pub use span::{FileId, LineIndex, Span};
