@@ -109,6 +109,24 @@ impl Checker<'_> {
                             self.out.float_consts.insert(e.id, v);
                             return Ty::Float;
                         }
+                        if n == "math"
+                            && stark_syntax::Builtin::static_fn(n, &field.name).is_none()
+                        {
+                            let names: Vec<String> = stark_syntax::MATH_CONSTANTS
+                                .iter()
+                                .map(|(c, _)| format!("`{c}`"))
+                                .collect();
+                            self.error(
+                                Diagnostic::error(
+                                    codes::UNKNOWN_NAME,
+                                    format!("no constant named `{}` in `math`", field.name),
+                                    field.span,
+                                )
+                                .label("unknown constant")
+                                .help(format!("the constants of `math` are {}", names.join(", "))),
+                            );
+                            return Ty::Error;
+                        }
                         self.error(
                             Diagnostic::error(
                                 codes::UNKNOWN_NAME,

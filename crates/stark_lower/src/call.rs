@@ -344,7 +344,8 @@ impl FnLower<'_> {
             // types (the receiver's element, key or value type for one that stores or
             // compares an element; a `T?` unwrapped where a `T` is expected), and those the
             // row consumes are owned.
-            other if other.sig().is_some() => {
+            // (`len(x)` runs a method row on an argument, not a receiver: the arm below.)
+            other if other.sig().is_some() && args.first() == Some(&CallArg::Receiver) => {
                 let sig = other.sig().expect("checked above");
                 let mut ops = vec![(CallArg::Receiver, Pass::View, Some(recv.clone()))];
                 for (i, q) in sig.params.iter().enumerate() {
