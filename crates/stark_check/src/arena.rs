@@ -317,7 +317,11 @@ impl ArenaChecker<'_> {
                             _ => false,
                         };
                         if heap_elements && self.arena_value(v) {
-                            self.escape(v, "its elements are stored outside the arena here", target.span);
+                            self.escape(
+                                v,
+                                "its elements are stored outside the arena here",
+                                target.span,
+                            );
                         }
                     }
                 }

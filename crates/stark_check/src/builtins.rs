@@ -210,7 +210,9 @@ impl Checker<'_> {
                         return Ty::Error;
                     }
                 };
-                let bound = if digits { bound } else { bound[..1].to_vec() };
+                // Without `ndigits` the call has one operand (a wrong count binds none).
+                let keep = if digits { 2 } else { 1 };
+                let bound = bound.into_iter().take(keep).collect();
                 self.builtin(e, op, bound);
                 ty
             }
@@ -650,7 +652,9 @@ impl Checker<'_> {
         // give a `V`, as Python's do.
         let ret = match (op, bound.get(2)) {
             (Builtin::MapGet | Builtin::MapPop, Some(CallArg::Arg(i))) => {
-                let given = self.infer.shallow(&self.out.expr_ty[args[*i].value.id.0 as usize]);
+                let given = self
+                    .infer
+                    .shallow(&self.out.expr_ty[args[*i].value.id.0 as usize]);
                 if matches!(given, Ty::Optional(_) | Ty::NoneLit) {
                     ret
                 } else {

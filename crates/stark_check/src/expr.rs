@@ -109,8 +109,7 @@ impl Checker<'_> {
                             self.out.float_consts.insert(e.id, v);
                             return Ty::Float;
                         }
-                        if n == "math"
-                            && stark_syntax::Builtin::static_fn(n, &field.name).is_none()
+                        if n == "math" && stark_syntax::Builtin::static_fn(n, &field.name).is_none()
                         {
                             let names: Vec<String> = stark_syntax::MATH_CONSTANTS
                                 .iter()

@@ -616,7 +616,13 @@ impl FnLower<'_> {
         if let Some((native, list, other)) = list_op {
             // A new list sharing the operands' elements; the operands are read.
             let args = self.temps(2);
-            self.emit(Instr::Copy { dst: args, src: list }, span);
+            self.emit(
+                Instr::Copy {
+                    dst: args,
+                    src: list,
+                },
+                span,
+            );
             self.emit(
                 Instr::Copy {
                     dst: args + 1,

@@ -528,7 +528,10 @@ mod tests {
                 assert!(!f.consumes.contains(&0), "{b:?} consumes its own receiver");
             }
             if !f.shares.is_empty() {
-                assert!(f.mutates_receiver, "{b:?} shares into an unchanged receiver");
+                assert!(
+                    f.mutates_receiver,
+                    "{b:?} shares into an unchanged receiver"
+                );
             }
             if f.takes_elements {
                 assert!(

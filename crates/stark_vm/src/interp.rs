@@ -743,7 +743,8 @@ impl<'m> Vm<'m> {
                     }
                     let items = l.list_mut();
                     let len = items.len();
-                    let Some(slot) = natives::list::list_index(i, len).map(|j| &mut items[j]) else {
+                    let Some(slot) = natives::list::list_index(i, len).map(|j| &mut items[j])
+                    else {
                         fault!(natives::list::index_error(i, len))
                     };
                     store_moved!(l, slot, src);

@@ -150,11 +150,7 @@ pub(crate) fn sorted(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
 
 /// A new list of `n` elements, element `i` being `at(i)` shared (increfed). Storing
 /// notes each element for the arena rules (`list_push`).
-fn shared_list(
-    cx: &mut NativeCx<'_>,
-    n: usize,
-    at: impl Fn(usize) -> Value,
-) -> Fallible<ObjRef> {
+fn shared_list(cx: &mut NativeCx<'_>, n: usize, at: impl Fn(usize) -> Value) -> Fallible<ObjRef> {
     let list = cx.heap.alloc_list(Vec::new())?;
     if let Err(e) = cx.heap.list_reserve(list, n) {
         cx.heap.decref_obj(list);
@@ -194,7 +190,7 @@ pub(crate) fn repeat(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let times = usize::try_from(int_arg(a, 1)?.max(0)).unwrap_or(usize::MAX);
     let len = l.list().len();
     // A count past memory is out of memory (exit 3), as a huge `range` is.
-    let n = len.checked_mul(times).unwrap_or(usize::MAX);
+    let n = len.saturating_mul(times);
     let out = shared_list(cx, n, |i| l.list()[i % len])?;
     Ok(Value::Obj(out))
 }
@@ -242,7 +238,11 @@ fn repr(cx: &NativeCx<'_>, v: Value) -> String {
 pub(crate) fn count(a: &[Value]) -> Fallible<Value> {
     let l = obj_arg(a, 0, ObjKind::List)?;
     let needle = arg(a, 1);
-    let n = l.list().iter().filter(|v| values_equal(**v, needle)).count();
+    let n = l
+        .list()
+        .iter()
+        .filter(|v| values_equal(**v, needle))
+        .count();
     Ok(Value::Int(n as i64))
 }
 

@@ -173,10 +173,7 @@ pub(crate) fn round_float(x: f64, n: i64) -> f64 {
             }
         }
     }
-    let text = format!(
-        "{}e{k}",
-        String::from_utf8(head).expect("ASCII digits")
-    );
+    let text = format!("{}e{k}", String::from_utf8(head).expect("ASCII digits"));
     let r: f64 = text.parse().unwrap_or(f64::INFINITY);
     r.copysign(x)
 }
@@ -190,7 +187,10 @@ pub(crate) fn round_int_digits(a: &[Value]) -> Fallible<Value> {
         return Ok(Value::Int(x));
     }
     // |x| < 10^19: past 10^38 (i128's range) every Int rounds to 0.
-    let Some(p) = u32::try_from(-(n as i128)).ok().and_then(|k| 10i128.checked_pow(k)) else {
+    let Some(p) = u32::try_from(-(n as i128))
+        .ok()
+        .and_then(|k| 10i128.checked_pow(k))
+    else {
         return Ok(Value::Int(0));
     };
     let ax = (x as i128).abs();
