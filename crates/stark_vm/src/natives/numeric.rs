@@ -117,7 +117,12 @@ pub(crate) fn round(a: &[Value]) -> Fallible<Value> {
 /// `round(x, n) -> Float`: `x` rounded to `n` decimal digits as Python does, half to even
 /// on the exact binary value (`round(2.675, 2)` is 2.67, as 2.675 is a little below).
 pub(crate) fn round_digits(a: &[Value]) -> Fallible<Value> {
-    Ok(Value::Float(round_float(float_arg(a, 0)?, int_arg(a, 1)?)))
+    let x = float_arg(a, 0)?;
+    let r = round_float(x, int_arg(a, 1)?);
+    if r.is_infinite() && x.is_finite() {
+        return fail("rounded value too large to represent");
+    }
+    Ok(Value::Float(r))
 }
 
 pub(crate) fn round_float(x: f64, n: i64) -> f64 {
@@ -238,4 +243,47 @@ pub(crate) fn hex(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let sign = if n < 0 { "-" } else { "" };
     let text = format!("{sign}0x{:x}", n.unsigned_abs());
     Ok(Value::Obj(cx.heap.alloc_str(text)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_float;
+
+    /// Results of CPython 3.11's `round(x, n)`, bit for bit (the sign of zero included).
+    #[test]
+    fn round_to_digits_agrees_with_python() {
+        let cases: &[(f64, i64, f64)] = &[
+            (5e-324, 323, 0.0),
+            (5e-324, 400, 5e-324),
+            (0.5, 0, 0.0),
+            (2.5, 0, 2.0),
+            (-2.5, 0, -2.0),
+            (2.675, 2, 2.67),
+            (-4.0, -1, -0.0),
+            (1e16 + 2.0, -1, 1e16),
+            (123456789.123, -3, 123457000.0),
+            (0.05, 1, 0.1),
+            (0.15, 1, 0.1),
+            (0.25, 1, 0.2),
+            (1e-320, 322, 1e-320),
+            (9.5, 0, 10.0),
+            (-0.0, 2, -0.0),
+            (1e22, -21, 1e22),
+            (5e22, -23, 0.0),
+            (4.9e22, -23, 0.0),
+            (1.25, -400, 0.0),
+            (1250.0, -2, 1200.0),
+            (1350.0, -2, 1400.0),
+            (-1250.0, -2, -1200.0),
+            (999.0, -3, 1000.0),
+        ];
+        for &(x, n, want) in cases {
+            let got = round_float(x, n);
+            assert_eq!(got.to_bits(), want.to_bits(), "round({x:?}, {n}) = {got:?}, not {want:?}");
+        }
+        assert!(round_float(f64::NAN, 2).is_nan());
+        assert_eq!(round_float(f64::INFINITY, -2), f64::INFINITY);
+        // Python: "OverflowError: rounded value too large to represent" (`round_digits`).
+        assert!(round_float(1.5e308, -308).is_infinite());
+    }
 }
