@@ -279,7 +279,11 @@ mod tests {
         ];
         for &(x, n, want) in cases {
             let got = round_float(x, n);
-            assert_eq!(got.to_bits(), want.to_bits(), "round({x:?}, {n}) = {got:?}, not {want:?}");
+            assert_eq!(
+                got.to_bits(),
+                want.to_bits(),
+                "round({x:?}, {n}) = {got:?}, not {want:?}"
+            );
         }
         assert!(round_float(f64::NAN, 2).is_nan());
         assert_eq!(round_float(f64::INFINITY, -2), f64::INFINITY);
