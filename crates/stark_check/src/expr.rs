@@ -75,6 +75,23 @@ impl Checker<'_> {
                 }
                 Ty::Map(Box::new(key), Box::new(val))
             }
+            ExprKind::Tuple(items) => {
+                self.out.tuples.insert(e.id);
+                let parts = items
+                    .iter()
+                    .map(|item| {
+                        let t = self.expr(item);
+                        self.require_value(&t, item);
+                        if t == Ty::NoneLit {
+                            // A bare `None` part has no type to give it here.
+                            self.infer.fresh().optional()
+                        } else {
+                            t
+                        }
+                    })
+                    .collect();
+                Ty::Tuple(parts)
+            }
             ExprKind::Unary(op, inner) => {
                 let t = self.expr(inner);
                 let t = self.infer.shallow(&t);
@@ -115,6 +132,35 @@ impl Checker<'_> {
                 }
                 let bt = self.expr(base);
                 match self.unwrapped(&bt) {
+                    Ty::Tuple(parts) => {
+                        let index = field
+                            .name
+                            .parse::<usize>()
+                            .ok()
+                            .filter(|i| *i < parts.len());
+                        match index {
+                            Some(i) => {
+                                self.out.fields.insert(e.id, i);
+                                parts[i].clone()
+                            }
+                            None => {
+                                let shown = self.show(&Ty::Tuple(parts.clone()));
+                                self.error(
+                                    Diagnostic::error(
+                                        codes::UNKNOWN_FIELD,
+                                        format!("no field `{}` on type `{shown}`", field.name),
+                                        field.span,
+                                    )
+                                    .label(format!(
+                                        "a tuple of {} has fields `0` to `{}`",
+                                        parts.len(),
+                                        parts.len() - 1
+                                    )),
+                                );
+                                Ty::Error
+                            }
+                        }
+                    }
                     Ty::Struct(id) => match self.struct_def(id).field(&field.name) {
                         Some((index, def)) => {
                             let ty = def.ty.clone();
@@ -348,7 +394,10 @@ impl Checker<'_> {
                 }
             }
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                if numeric || (ta == Ty::Str && tb == Ty::Str) {
+                let tuples = matches!((&ta, &tb), (Ty::Tuple(_), Ty::Tuple(_)))
+                    && self.infer.unify(&ta, &tb)
+                    && orderable(&self.infer.resolve(&ta));
+                if numeric || (ta == Ty::Str && tb == Ty::Str) || tuples {
                     Some(Ty::Bool)
                 } else {
                     None
@@ -408,4 +457,14 @@ pub fn is_comparison(op: BinOp) -> bool {
         op,
         BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
     )
+}
+
+/// Whether `<` orders values of this type: numbers, strings, and tuples of them
+/// (lexicographically, as Python does).
+fn orderable(t: &Ty) -> bool {
+    match t {
+        Ty::Int | Ty::Float | Ty::Str | Ty::Bool => true,
+        Ty::Tuple(parts) => parts.iter().all(orderable),
+        _ => false,
+    }
 }

@@ -5,7 +5,7 @@ use super::{FnLower, LoopCtx};
 use stark_bytecode::instr::{CmpOp, Instr, Reg};
 use stark_bytecode::native::Native;
 use stark_check::{NameRes, Ty};
-use stark_syntax::ast::{Block, Expr, ExprKind};
+use stark_syntax::ast::{Block, Expr, ExprKind, Pattern};
 use stark_syntax::Span;
 
 impl FnLower<'_> {
@@ -202,6 +202,7 @@ impl FnLower<'_> {
         &mut self,
         iter: &Expr,
         var: stark_check::LocalId,
+        pattern: &Pattern,
         body: &Block,
         span: Span,
     ) {
@@ -304,6 +305,13 @@ impl FnLower<'_> {
         if elem_heap && !borrow_elems {
             self.emit(Instr::Incref { reg: x }, iter.span);
             self.scopes.last_mut().expect("scope").owned.push(x);
+        }
+        if let (Pattern::Tuple(parts, _), Some(locals)) = (pattern, self.ck.patterns.get(&iter.id))
+        {
+            // `for a, b in pairs`: the names are views of the element's parts.
+            let locals = locals.clone();
+            let ty = self.ck.local(var).ty.clone();
+            self.unpack_parts(parts, x, &ty, &mut locals.iter(), false, iter.span);
         }
         self.loops.push(LoopCtx {
             depth: self.scopes.len() - 1,

@@ -74,6 +74,7 @@ impl Walk {
         match o.kind() {
             ObjKind::List => out.push('['),
             ObjKind::Map => out.push('{'),
+            ObjKind::Struct if o.type_id() == builtin_types::TUPLE => out.push('('),
             _ => {
                 let name = module
                     .structs
@@ -98,6 +99,14 @@ impl Walk {
         let Some(frame) = self.stack.pop() else {
             return;
         };
+        let o = frame.obj;
+        if o.kind() == ObjKind::Struct
+            && o.type_id() == builtin_types::TUPLE
+            && o.field_count() == 1
+        {
+            // `(1,)`, as Python writes a one-element tuple.
+            out.push(',');
+        }
         out.push(match frame.obj.kind() {
             ObjKind::List => ']',
             ObjKind::Map => '}',

@@ -57,6 +57,7 @@ pub fn sexpr(e: &Expr) -> String {
         ExprKind::None => "None".into(),
         ExprKind::Name(n) => n.clone(),
         ExprKind::List(items) => format!("[{}]", join(items)),
+        ExprKind::Tuple(items) => format!("(tuple {})", join(items)),
         ExprKind::Map(entries) => {
             let entries: Vec<String> = entries
                 .iter()
@@ -107,7 +108,7 @@ pub fn all_ids(program: &Program) -> Vec<u32> {
 fn block_ids(block: &Block, ids: &mut Vec<u32>) {
     for stmt in &block.stmts {
         match &stmt.kind {
-            StmtKind::Let { value, .. } => expr_ids(value, ids),
+            StmtKind::Let { value, .. } | StmtKind::LetTuple { value, .. } => expr_ids(value, ids),
             StmtKind::Assign { target, value, .. } => {
                 expr_ids(target, ids);
                 expr_ids(value, ids);
