@@ -123,6 +123,20 @@ impl Infer {
             (Ty::NoneLit, Ty::Optional(_)) => true,
             (Ty::Optional(f), Ty::Optional(t)) => self.unify(f, t),
             (Ty::Var(_), _) | (_, Ty::Var(_)) => self.unify(&from, &to),
+            // A part may gain a `?` (same representation), never change it (no Int → Float
+            // inside an already-built tuple).
+            (Ty::Tuple(fs), Ty::Tuple(ts)) if fs.len() == ts.len() => {
+                fs.iter().zip(ts).fold(true, |ok, (f, t)| {
+                    let part = match (self.shallow(f), self.shallow(t)) {
+                        (Ty::NoneLit, Ty::Optional(_)) => true,
+                        (Ty::Optional(_), Ty::Optional(_)) => self.unify(f, t),
+                        (Ty::Tuple(_), Ty::Tuple(_)) => self.coerce(f, t),
+                        (_, Ty::Optional(inner)) => self.unify(f, &inner),
+                        _ => self.unify(f, t),
+                    };
+                    part && ok
+                })
+            }
             (_, Ty::Optional(t)) => self.coerce(&from, t),
             (Ty::Optional(f), _) => self.unify(f, &to),
             _ => self.unify(&from, &to),

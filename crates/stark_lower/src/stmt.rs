@@ -105,10 +105,14 @@ impl FnLower<'_> {
                 for (item, ty) in items.iter().zip(&parts) {
                     let reg = self.pinned();
                     self.owned_in(item, reg, ty);
-                    if ty.is_heap() {
-                        self.scopes.last_mut().expect("scope").owned.push(reg);
-                    }
                     regs.push(reg);
+                }
+                // Dropped as a built tuple would release them: in part order, at the
+                // binding's place among the scope's owners (which drop in reverse).
+                for (reg, ty) in regs.iter().zip(&parts).rev() {
+                    if ty.is_heap() {
+                        self.scopes.last_mut().expect("scope").owned.push(*reg);
+                    }
                 }
                 self.tuple_parts.insert(local, regs);
             }
