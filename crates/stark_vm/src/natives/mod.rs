@@ -12,6 +12,7 @@ pub(crate) mod memory;
 pub(crate) mod stream;
 pub(crate) mod string;
 pub(crate) mod tensor;
+pub(crate) mod tuple;
 
 use crate::error::{fail, Fallible, Fault};
 use crate::output::Output;
@@ -70,6 +71,10 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::MapKeys => map::keys(cx, a),
         Native::MapValues => map::values(cx, a),
         Native::MapClear => map::clear(cx, a),
+        Native::MapItems => tuple::items(cx, a),
+        Native::Enumerate => tuple::enumerate(cx, a),
+        Native::Zip => tuple::zip(cx, a),
+        Native::DivMod => tuple::divmod(cx, a),
 
         Native::DeepCopy => memory::deep_copy(cx, a),
         Native::Refcount => memory::refcount(a),
