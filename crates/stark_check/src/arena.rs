@@ -120,6 +120,10 @@ impl ArenaChecker<'_> {
             ExprKind::List(items) | ExprKind::Tuple(items) => {
                 items.iter().any(|i| self.may_alias_outer(i))
             }
+            ExprKind::Comp(comp) => {
+                self.may_alias_outer(&comp.elem)
+                    || comp.key.as_ref().is_some_and(|k| self.may_alias_outer(k))
+            }
             ExprKind::Map(pairs) => pairs.iter().any(|(_, v)| self.may_alias_outer(v)),
             _ => false,
         }
@@ -311,6 +315,16 @@ impl ArenaChecker<'_> {
             }
             ExprKind::List(items) | ExprKind::Tuple(items) => {
                 items.iter().for_each(|i| self.expr(i))
+            }
+            ExprKind::Comp(comp) => {
+                self.expr(&comp.iter);
+                if let Some(c) = &comp.cond {
+                    self.expr(c);
+                }
+                if let Some(k) = &comp.key {
+                    self.expr(k);
+                }
+                self.expr(&comp.elem);
             }
             ExprKind::Map(pairs) => pairs.iter().for_each(|(k, v)| {
                 self.expr(k);

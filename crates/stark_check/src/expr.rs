@@ -75,6 +75,40 @@ impl Checker<'_> {
                 }
                 Ty::Map(Box::new(key), Box::new(val))
             }
+            ExprKind::Comp(comp) => {
+                self.scopes.push(std::collections::HashMap::new());
+                self.for_header(&comp.var, &comp.iter);
+                if let Some(c) = &comp.cond {
+                    self.expr_expect(c, &Ty::Bool);
+                }
+                let key = comp.key.as_ref().map(|k| (self.expr(k), k));
+                let elem = self.expr(&comp.elem);
+                self.require_value(&elem, &comp.elem);
+                self.scopes.pop();
+                let elem = if elem == Ty::NoneLit {
+                    self.infer.fresh().optional()
+                } else {
+                    elem
+                };
+                match key {
+                    None => Ty::List(Box::new(elem)),
+                    Some((k, key_expr)) => {
+                        let k = self.infer.shallow(&k);
+                        if !matches!(k, Ty::Int | Ty::Str | Ty::Bool | Ty::Var(_) | Ty::Error) {
+                            let shown = self.show(&k);
+                            self.error(
+                                Diagnostic::error(
+                                    codes::MISMATCH,
+                                    format!("`{shown}` cannot be a map key"),
+                                    key_expr.span,
+                                )
+                                .help("map keys are `Int`, `String` or `Bool`"),
+                            );
+                        }
+                        Ty::Map(Box::new(k), Box::new(elem))
+                    }
+                }
+            }
             ExprKind::Tuple(items) => {
                 self.out.tuples.insert(e.id);
                 let parts = items

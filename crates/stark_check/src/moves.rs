@@ -315,6 +315,21 @@ impl MoveChecker<'_> {
             ExprKind::List(items) | ExprKind::Tuple(items) => {
                 items.iter().for_each(|i| self.expr(i, Ctx::Own))
             }
+            ExprKind::Comp(comp) => {
+                // The iterable is read; the loop variable borrows each element, as in `for`.
+                // The element is evaluated once per element: two passes find a binding
+                // moved by one iteration and used by the next.
+                self.expr(&comp.iter, Ctx::Read);
+                for _ in 0..2 {
+                    if let Some(c) = &comp.cond {
+                        self.expr(c, Ctx::Read);
+                    }
+                    if let Some(k) = &comp.key {
+                        self.expr(k, Ctx::Own);
+                    }
+                    self.expr(&comp.elem, Ctx::Own);
+                }
+            }
             ExprKind::Map(pairs) => {
                 for (k, v) in pairs {
                     self.expr(k, Ctx::Own);

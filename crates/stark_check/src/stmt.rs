@@ -150,63 +150,8 @@ impl Checker<'_> {
                 self.loop_body(body);
             }
             StmtKind::For { var, iter, body } => {
-                let is_range = matches!(&iter.kind, ExprKind::Call { callee, .. }
-                    if matches!(&callee.kind, ExprKind::Name(n) if n == "range" && self.lookup_local(n).is_none()));
-                let it = self.expr(iter);
-                // A user `fn range` (or `struct range`) shadows the built-in: then this is
-                // a loop over whatever it returns.
-                let is_range = is_range
-                    && matches!(
-                        self.out.calls.get(&iter.id),
-                        Some(crate::CallRes::Builtin { .. })
-                    );
-                let (var_ty, range) = if is_range {
-                    (Ty::Int, true)
-                } else {
-                    match self.unwrapped(&it) {
-                        Ty::List(el) => (*el, false),
-                        Ty::Map(k, _) => (*k, false),
-                        Ty::Error => (Ty::Error, false),
-                        other => {
-                            let shown = self.show(&other);
-                            self.error(
-                                Diagnostic::error(
-                                    codes::MISMATCH,
-                                    format!("cannot iterate over a value of type `{shown}`"),
-                                    iter.span,
-                                )
-                                .label("expected a List, a Map or `range(…)`"),
-                            );
-                            (Ty::Error, false)
-                        }
-                    }
-                };
                 self.scopes.push(HashMap::new());
-                let local = match var {
-                    Pattern::Name(var) => {
-                        self.new_local(&var.name, var_ty, false, LocalKind::ForVar, var.span)
-                    }
-                    Pattern::Tuple(..) => {
-                        // The element is a hidden loop variable; the names borrow its parts.
-                        let hidden = self.new_local(
-                            "(element)",
-                            var_ty.clone(),
-                            false,
-                            LocalKind::ForVar,
-                            var.span(),
-                        );
-                        let mut locals = Vec::new();
-                        self.bind_pattern(var, &var_ty, false, LocalKind::ForVar, &mut locals);
-                        self.out.patterns.insert(iter.id, locals);
-                        hidden
-                    }
-                };
-                let res = if range {
-                    ForRes::Range { var: local }
-                } else {
-                    ForRes::List { var: local }
-                };
-                self.out.fors.insert(iter.id, res);
+                self.for_header(var, iter);
                 self.loop_body(body);
                 self.scopes.pop();
             }
@@ -261,6 +206,67 @@ impl Checker<'_> {
         self.loop_depth += 1;
         self.block(body);
         self.loop_depth -= 1;
+    }
+
+    /// `for var in iter` (a statement's or a comprehension's): types the iterable,
+    /// declares the loop variable(s) in the current scope, and records the `ForRes`.
+    pub(crate) fn for_header(&mut self, var: &Pattern, iter: &Expr) {
+        let is_range = matches!(&iter.kind, ExprKind::Call { callee, .. }
+            if matches!(&callee.kind, ExprKind::Name(n) if n == "range" && self.lookup_local(n).is_none()));
+        let it = self.expr(iter);
+        // A user `fn range` (or `struct range`) shadows the built-in: then this is
+        // a loop over whatever it returns.
+        let is_range = is_range
+            && matches!(
+                self.out.calls.get(&iter.id),
+                Some(crate::CallRes::Builtin { .. })
+            );
+        let (var_ty, range) = if is_range {
+            (Ty::Int, true)
+        } else {
+            match self.unwrapped(&it) {
+                Ty::List(el) => (*el, false),
+                Ty::Map(k, _) => (*k, false),
+                Ty::Error => (Ty::Error, false),
+                other => {
+                    let shown = self.show(&other);
+                    self.error(
+                        Diagnostic::error(
+                            codes::MISMATCH,
+                            format!("cannot iterate over a value of type `{shown}`"),
+                            iter.span,
+                        )
+                        .label("expected a List, a Map or `range(…)`"),
+                    );
+                    (Ty::Error, false)
+                }
+            }
+        };
+        let local = match var {
+            Pattern::Name(var) => {
+                self.new_local(&var.name, var_ty, false, LocalKind::ForVar, var.span)
+            }
+            Pattern::Tuple(..) => {
+                // The element is a hidden loop variable; the names borrow its parts.
+                let hidden = self.new_local(
+                    "(element)",
+                    var_ty.clone(),
+                    false,
+                    LocalKind::ForVar,
+                    var.span(),
+                );
+                let mut locals = Vec::new();
+                self.bind_pattern(var, &var_ty, false, LocalKind::ForVar, &mut locals);
+                self.out.patterns.insert(iter.id, locals);
+                hidden
+            }
+        };
+        let res = if range {
+            ForRes::Range { var: local }
+        } else {
+            ForRes::List { var: local }
+        };
+        self.out.fors.insert(iter.id, res);
     }
 
     /// Declares the names of `pattern` for a value of type `ty`, unpacking tuples; an

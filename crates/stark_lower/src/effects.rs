@@ -270,6 +270,12 @@ fn walk_expr<'a>(e: &'a Expr, f: &mut dyn FnMut(Node<'a>)) {
                 }
             }
             ExprKind::List(items) | ExprKind::Tuple(items) => stack.extend(items),
+            ExprKind::Comp(comp) => {
+                stack.push(&comp.iter);
+                stack.extend(&comp.cond);
+                stack.extend(&comp.key);
+                stack.push(&comp.elem);
+            }
             ExprKind::Map(pairs) => {
                 for (k, v) in pairs {
                     stack.push(k);

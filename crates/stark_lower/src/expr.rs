@@ -167,6 +167,7 @@ impl FnLower<'_> {
                 );
                 true
             }
+            ExprKind::Comp(comp) => self.comprehension(comp, dst, span),
             ExprKind::Tuple(items) => {
                 let Ty::Tuple(parts) = self.ty(e) else {
                     unreachable!("tuple literal type")

@@ -182,8 +182,16 @@ impl FnLower<'_> {
                 iter,
                 body,
             } => match self.ck.fors[&iter.id] {
-                ForRes::Range { var } => self.for_range(iter, var, body, span),
-                ForRes::List { var } => self.for_list(iter, var, pattern, body, span),
+                ForRes::Range { var } => {
+                    self.for_range(iter, var, &super::loops::LoopBody::Block(body), span)
+                }
+                ForRes::List { var } => self.for_list(
+                    iter,
+                    var,
+                    pattern,
+                    &super::loops::LoopBody::Block(body),
+                    span,
+                ),
             },
             StmtKind::Break | StmtKind::Continue => {
                 let depth = self.loops.last().expect("checked: inside a loop").depth;

@@ -259,6 +259,17 @@ pub struct Expr {
     pub span: Span,
 }
 
+/// A list (no `key`) or map comprehension. Its loop variable borrows each element, as in
+/// `for`; `elem` (and `key`) are evaluated once per element that passes `cond`.
+#[derive(Clone, Debug)]
+pub struct Comprehension {
+    pub key: Option<Expr>,
+    pub elem: Expr,
+    pub var: Pattern,
+    pub iter: Expr,
+    pub cond: Option<Expr>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Arg {
     /// `Some` for keyword arguments: `seed=1`, `left=None`, `quota=…`.
@@ -299,6 +310,8 @@ pub enum ExprKind {
     Field(Box<Expr>, Ident),
     /// `(a, b)`, `(a,)`, and the bare `a, b` of `return a, b` and `a, b = b, a`.
     Tuple(Vec<Expr>),
+    /// `[elem for var in iter if cond]` and `{key: elem for var in iter if cond}`.
+    Comp(Box<Comprehension>),
     /// `base[i]` or `base[i, j]`.
     Index(Box<Expr>, Vec<Expr>),
     /// `spawn f(a, b)` or `spawn f(a) with quota=N`; `call` is always an `ExprKind::Call`.

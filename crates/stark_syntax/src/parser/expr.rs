@@ -6,7 +6,7 @@
 //! `not (a == b)`, as in Python.
 
 use super::{Fail, PResult, Parser};
-use crate::ast::{Arg, BinOp, Expr, ExprKind, FStrPart, Ident, UnOp};
+use crate::ast::{Arg, BinOp, Comprehension, Expr, ExprKind, FStrPart, Ident, UnOp};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::lexer;
 use crate::span::Span;
@@ -263,6 +263,21 @@ impl Parser<'_> {
             TokenKind::LParen => return self.parse_paren(),
             TokenKind::LBracket => {
                 self.bump();
+                if !self.at(&TokenKind::RBracket) {
+                    let first = self.parse_expr()?;
+                    if self.at(&TokenKind::For) {
+                        let comp = self.parse_comp_tail(None, first)?;
+                        let close =
+                            self.expect(&TokenKind::RBracket, "`]` after the comprehension")?;
+                        return Ok(self.mk(ExprKind::Comp(Box::new(comp)), span.to(close)));
+                    }
+                    let mut items = vec![first];
+                    if self.eat(&TokenKind::Comma) {
+                        items.extend(self.parse_comma_list(&TokenKind::RBracket)?);
+                    }
+                    let close = self.expect(&TokenKind::RBracket, "`,` or `]` in the list")?;
+                    return Ok(self.mk(ExprKind::List(items), span.to(close)));
+                }
                 let items = self.parse_comma_list(&TokenKind::RBracket)?;
                 let close = self.expect(&TokenKind::RBracket, "`,` or `]` in the list")?;
                 return Ok(self.mk(ExprKind::List(items), span.to(close)));
@@ -307,6 +322,11 @@ impl Parser<'_> {
             let key = self.parse_expr()?;
             self.expect(&TokenKind::Colon, "`:` after the map key")?;
             let value = self.parse_expr()?;
+            if entries.is_empty() && self.at(&TokenKind::For) {
+                let comp = self.parse_comp_tail(Some(key), value)?;
+                let close = self.expect(&TokenKind::RBrace, "`}` after the comprehension")?;
+                return Ok(self.mk(ExprKind::Comp(Box::new(comp)), open.to(close)));
+            }
             entries.push((key, value));
             if !self.eat(&TokenKind::Comma) {
                 break;
@@ -314,6 +334,27 @@ impl Parser<'_> {
         }
         let close = self.expect(&TokenKind::RBrace, "`,` or `}` in the map")?;
         Ok(self.mk(ExprKind::Map(entries), open.to(close)))
+    }
+
+    /// `for var in iter [if cond]` after a comprehension's element.
+    fn parse_comp_tail(&mut self, key: Option<Expr>, elem: Expr) -> PResult<Comprehension> {
+        self.deeper()?;
+        self.expect(&TokenKind::For, "`for`")?;
+        let var = self.parse_pattern_list("a loop variable after `for`")?;
+        self.expect(&TokenKind::In, "`in` after the loop variable")?;
+        let iter = self.parse_expr()?;
+        let cond = if self.eat(&TokenKind::If) {
+            Some(self.parse_expr()?)
+        } else {
+            None
+        };
+        Ok(Comprehension {
+            key,
+            elem,
+            var,
+            iter,
+            cond,
+        })
     }
 
     /// `spawn f(a, b)` with an optional `with quota=N`.

@@ -339,7 +339,7 @@ impl Parser<'_> {
     }
 
     /// `a`, `a, b`, `(a, b)`, `i, (k, v)`: what `let` and `for` bind.
-    fn parse_pattern_list(&mut self, what: &str) -> PResult<Pattern> {
+    pub(super) fn parse_pattern_list(&mut self, what: &str) -> PResult<Pattern> {
         let first = self.parse_pattern(what)?;
         if !self.at(&TokenKind::Comma) {
             return Ok(first);
