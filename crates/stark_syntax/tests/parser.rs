@@ -490,3 +490,22 @@ fn tuple_syntax_errors() {
         assert_eq!(codes(&diags), vec!["E0001"], "{src:?}: {diags:#?}");
     }
 }
+
+#[test]
+fn comprehensions() {
+    assert_eq!(expr("[x * 2 for x in xs]"), "(comp (* x 2) in xs)");
+    assert_eq!(
+        expr("[x for x in xs if x > 0]"),
+        "(comp x in xs if (> x 0))"
+    );
+    assert_eq!(
+        expr("{k: v for k, v in m.items()}"),
+        "(comp k: v in (call (. m items)))"
+    );
+    assert_eq!(
+        expr("[[y for y in r] for r in rows]"),
+        "(comp (comp y in r) in rows)"
+    );
+    assert_eq!(expr("[1, 2]"), "[1 2]");
+    assert_eq!(expr("[]"), "[]");
+}

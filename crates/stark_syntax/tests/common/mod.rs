@@ -58,6 +58,19 @@ pub fn sexpr(e: &Expr) -> String {
         ExprKind::Name(n) => n.clone(),
         ExprKind::List(items) => format!("[{}]", join(items)),
         ExprKind::Tuple(items) => format!("(tuple {})", join(items)),
+        ExprKind::Comp(c) => {
+            let key = c
+                .key
+                .as_ref()
+                .map(|k| format!("{}: ", sexpr(k)))
+                .unwrap_or_default();
+            let cond = c
+                .cond
+                .as_ref()
+                .map(|k| format!(" if {}", sexpr(k)))
+                .unwrap_or_default();
+            format!("(comp {key}{} in {}{cond})", sexpr(&c.elem), sexpr(&c.iter))
+        }
         ExprKind::Map(entries) => {
             let entries: Vec<String> = entries
                 .iter()
@@ -149,7 +162,14 @@ fn expr_ids(e: &Expr, ids: &mut Vec<u32>) {
                 expr_ids(e, ids)
             }
         }),
-        ExprKind::List(items) => items.iter().for_each(|e| expr_ids(e, ids)),
+        ExprKind::List(items) | ExprKind::Tuple(items) => {
+            items.iter().for_each(|e| expr_ids(e, ids))
+        }
+        ExprKind::Comp(c) => {
+            for e in [&c.iter, &c.elem].into_iter().chain(&c.key).chain(&c.cond) {
+                expr_ids(e, ids);
+            }
+        }
         ExprKind::Map(entries) => entries.iter().for_each(|(k, v)| {
             expr_ids(k, ids);
             expr_ids(v, ids);
