@@ -374,7 +374,7 @@ impl Checker<'_> {
                         }
                         let k = self.resolve_type(&args[0]);
                         let v = self.resolve_type(&args[1]);
-                        if !matches!(k, Ty::Int | Ty::Str | Ty::Bool | Ty::Error) {
+                        if !k.is_map_key() {
                             let shown = self.show(&k);
                             self.error(
                                 Diagnostic::error(
@@ -382,7 +382,7 @@ impl Checker<'_> {
                                     format!("`{shown}` cannot be a map key"),
                                     args[0].span(),
                                 )
-                                .help("map keys are `Int`, `String` or `Bool`"),
+                                .help("map keys are `Int`, `String`, `Bool` or tuples of them"),
                             );
                         }
                         Ty::Map(Box::new(k), Box::new(v))

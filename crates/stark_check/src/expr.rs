@@ -62,7 +62,7 @@ impl Checker<'_> {
                     val = self.join(&val, &vt, v);
                 }
                 let key = self.infer.shallow(&key);
-                if !matches!(key, Ty::Int | Ty::Str | Ty::Bool | Ty::Var(_) | Ty::Error) {
+                if !self.infer.resolve(&key).is_map_key() {
                     let shown = self.show(&key);
                     self.error(
                         Diagnostic::error(
@@ -70,7 +70,7 @@ impl Checker<'_> {
                             format!("`{shown}` cannot be a map key"),
                             e.span,
                         )
-                        .help("map keys are `Int`, `String` or `Bool`"),
+                        .help("map keys are `Int`, `String`, `Bool` or tuples of them"),
                     );
                 }
                 Ty::Map(Box::new(key), Box::new(val))
@@ -94,7 +94,7 @@ impl Checker<'_> {
                     None => Ty::List(Box::new(elem)),
                     Some((k, key_expr)) => {
                         let k = self.infer.shallow(&k);
-                        if !matches!(k, Ty::Int | Ty::Str | Ty::Bool | Ty::Var(_) | Ty::Error) {
+                        if !self.infer.resolve(&k).is_map_key() {
                             let shown = self.show(&k);
                             self.error(
                                 Diagnostic::error(
@@ -102,7 +102,7 @@ impl Checker<'_> {
                                     format!("`{shown}` cannot be a map key"),
                                     key_expr.span,
                                 )
-                                .help("map keys are `Int`, `String` or `Bool`"),
+                                .help("map keys are `Int`, `String`, `Bool` or tuples of them"),
                             );
                         }
                         Ty::Map(Box::new(k), Box::new(elem))

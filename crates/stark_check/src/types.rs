@@ -78,6 +78,16 @@ impl Ty {
         }
     }
 
+    /// Whether values of this type may key a map: Int, String, Bool, and tuples of them
+    /// (SPEC §5). Unresolved and erroneous types pass, so one mistake is reported once.
+    pub fn is_map_key(&self) -> bool {
+        match self {
+            Ty::Int | Ty::Str | Ty::Bool | Ty::Var(_) | Ty::Error => true,
+            Ty::Tuple(parts) => parts.iter().all(Ty::is_map_key),
+            _ => false,
+        }
+    }
+
     pub fn is_numeric(&self) -> bool {
         matches!(self, Ty::Int | Ty::Float)
     }

@@ -239,6 +239,19 @@ pub fn write_key(out: &mut String, k: &MapKey) {
         }
         MapKey::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         MapKey::Str(s) => write_quoted(out, s),
+        MapKey::Tuple(parts) => {
+            out.push('(');
+            for (i, p) in parts.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_key(out, p);
+            }
+            if parts.len() == 1 {
+                out.push(',');
+            }
+            out.push(')');
+        }
     }
 }
 
