@@ -119,6 +119,50 @@ impl Checker<'_> {
                 self.builtin(e, Builtin::Range, bound);
                 Ty::List(Box::new(Ty::Int))
             }
+            "enumerate" | "zip" => {
+                let (params, elems): (Vec<P>, Vec<Ty>) = if name == "enumerate" {
+                    let t = self.infer.fresh();
+                    (
+                        vec![p("xs", Ty::List(Box::new(t.clone())))],
+                        vec![Ty::Int, t],
+                    )
+                } else {
+                    let (a, b) = (self.infer.fresh(), self.infer.fresh());
+                    let params = vec![
+                        p("a", Ty::List(Box::new(a.clone()))),
+                        p("b", Ty::List(Box::new(b.clone()))),
+                    ];
+                    (params, vec![a, b])
+                };
+                let op = if name == "enumerate" {
+                    Builtin::Enumerate
+                } else {
+                    Builtin::Zip
+                };
+                let bound = self.bind(e, &format!("`{name}`"), &params, args, vec![]);
+                self.builtin(e, op, bound);
+                Ty::List(Box::new(Ty::Tuple(elems)))
+            }
+            "divmod" => {
+                let t = self.infer.fresh();
+                let params = [p("a", t.clone()), p("b", t.clone())];
+                let bound = self.bind(e, "`divmod`", &params, args, vec![]);
+                let t = self.infer.shallow(&t);
+                if !matches!(t, Ty::Int | Ty::Float | Ty::Error) {
+                    let shown = self.show(&t);
+                    self.error(
+                        Diagnostic::error(
+                            codes::MISMATCH,
+                            format!("`divmod` takes two Ints or two Floats, not `{shown}`"),
+                            e.span,
+                        )
+                        .label(format!("this is `{shown}`")),
+                    );
+                    return Ty::Error;
+                }
+                self.builtin(e, Builtin::DivMod, bound);
+                Ty::Tuple(vec![t.clone(), t])
+            }
             "assert" => {
                 let params = [p("cond", Ty::Bool), opt("message", Ty::Str, CallArg::None)];
                 let bound = self.bind(e, "`assert`", &params, args, vec![]);
@@ -708,6 +752,7 @@ fn sig_ty(s: SigTy, recv: &Ty) -> Ty {
         },
         SigTy::Opt(inner) => sig_ty(*inner, recv).optional(),
         SigTy::List(inner) => Ty::List(Box::new(sig_ty(*inner, recv))),
+        SigTy::Pair(a, b) => Ty::Tuple(vec![sig_ty(*a, recv), sig_ty(*b, recv)]),
     }
 }
 

@@ -424,6 +424,7 @@ fn generic(t: SigTy) -> bool {
     match t {
         SigTy::E | SigTy::K | SigTy::V => true,
         SigTy::Opt(inner) | SigTy::List(inner) => generic(*inner),
+        SigTy::Pair(a, b) => generic(*a) || generic(*b),
         _ => false,
     }
 }
@@ -441,5 +442,9 @@ fn sig_ty(t: SigTy, elem: &Ty, key: &Ty, value: &Ty) -> Ty {
         SigTy::V => value.clone(),
         SigTy::Opt(inner) => sig_ty(*inner, elem, key, value).optional(),
         SigTy::List(inner) => Ty::List(Box::new(sig_ty(*inner, elem, key, value))),
+        SigTy::Pair(a, b) => Ty::Tuple(vec![
+            sig_ty(*a, elem, key, value),
+            sig_ty(*b, elem, key, value),
+        ]),
     }
 }

@@ -59,6 +59,8 @@ pub enum SigTy {
     V,
     Opt(&'static SigTy),
     List(&'static SigTy),
+    /// A two-part tuple `(A, B)`.
+    Pair(&'static SigTy, &'static SigTy),
 }
 
 /// The value an omitted optional parameter takes; the handler sees it as if passed.
@@ -169,6 +171,12 @@ macro_rules! builtin_rows {
             /// `range(start, end, step) -> List<Int>` (outside `for`, which lowers to a counter
             /// loop).
             Range: Free "range" "range_list" => RangeList [fresh_result];
+            /// `enumerate(xs) -> List<(Int, T)>`: each element shared into a new tuple.
+            Enumerate: Free "enumerate" "enumerate" => Enumerate [fresh_result];
+            /// `zip(a, b) -> List<(A, B)>`, as long as the shorter list.
+            Zip: Free "zip" "zip" => Zip [fresh_result];
+            /// `divmod(a, b) -> (a / b, a % b)` of two Ints or two Floats (SPEC §5).
+            DivMod: Free "divmod" "divmod" => DivMod [];
             ListNew: Free "List" "list.new" => - [fresh_result];
             MapNew: Free "Map" "map.new" => - [];
             /// `WeakRef(x) -> WeakRef<T>`: does not change the strong count (M6).
@@ -221,6 +229,8 @@ macro_rules! builtin_rows {
             /// `m.values() -> List<V>` in insertion order (each element increfed).
             MapValues: Map "values" "map.values" fn() -> (List V) => MapValues [fresh_result];
             MapClear: Map "clear" "map.clear" fn() -> Unit => MapClear [mutates_receiver, releases];
+            /// `m.items() -> List<(K, V)>` in insertion order (each value shared).
+            MapItems: Map "items" "map.items" fn() -> (List (Pair K V)) => MapItems [fresh_result];
 
             // ---- List (§5) ----
             /// `l.extend(other)`: appends `other`'s elements, each shared (increfed).
@@ -347,6 +357,7 @@ macro_rules! define_builtins {
     (@default) => { None };
     (@default None) => { Some(SigDefault::None) };
     (@default ($kind:ident $value:expr)) => { Some(SigDefault::$kind($value)) };
+    (@ty (Pair $a:tt $b:tt)) => { SigTy::Pair(&define_builtins!(@ty $a), &define_builtins!(@ty $b)) };
     (@ty ($wrap:ident $inner:tt)) => { SigTy::$wrap(&define_builtins!(@ty $inner)) };
     (@ty $ty:ident) => { SigTy::$ty };
     (@fact) => { true };
