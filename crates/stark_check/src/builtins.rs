@@ -369,7 +369,7 @@ impl Checker<'_> {
             return Ty::Error;
         }
         let unwrapped: Vec<Ty> = types.iter().map(|t| self.unwrapped(t)).collect();
-        let orderable = |t: &Ty| matches!(t, Ty::Int | Ty::Float | Ty::Str | Ty::Error);
+        let orderable = |t: &Ty| *t == Ty::Error || crate::expr::orderable(t);
         let bad = |c: &mut Self, at: &Expr, t: &Ty| {
             let shown = c.show(t);
             c.error(
@@ -378,7 +378,7 @@ impl Checker<'_> {
                     format!("`{name}` cannot compare `{shown}`"),
                     at.span,
                 )
-                .label("expected Ints, Floats or Strings, or one list of them"),
+                .label("expected numbers, Strings, Bools or tuples of them, or one list of them"),
             );
         };
         let result = if args.len() == 1 {
@@ -453,13 +453,11 @@ impl Checker<'_> {
         sig_ty(sig.ret, &scope)
     }
 
-    /// Lists are sorted (`sort`, `sorted`) when their elements are Int, Float, String or Bool.
+    /// Lists are sorted (`sort`, `sorted`) when `<` orders their elements: Int, Float,
+    /// String, Bool, and tuples of them.
     fn require_sortable(&mut self, elem: &Ty, span: stark_syntax::Span) {
-        let et = self.infer.shallow(elem);
-        if !matches!(
-            et,
-            Ty::Int | Ty::Float | Ty::Str | Ty::Bool | Ty::Error | Ty::Var(_)
-        ) {
+        let et = self.infer.resolve(elem);
+        if !matches!(et, Ty::Error | Ty::Var(_)) && !crate::expr::orderable(&et) {
             let shown = self.show(&et);
             self.error(
                 Diagnostic::error(
@@ -467,7 +465,7 @@ impl Checker<'_> {
                     format!("cannot sort a list of `{shown}`"),
                     span,
                 )
-                .label("only lists of Int, Float, String or Bool can be sorted"),
+                .label("only lists of numbers, Strings, Bools or tuples of them can be sorted"),
             );
         }
     }

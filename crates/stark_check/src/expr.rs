@@ -526,7 +526,7 @@ pub fn is_comparison(op: BinOp) -> bool {
 
 /// Whether `<` orders values of this type: numbers, strings, and tuples of them
 /// (lexicographically, as Python does).
-fn orderable(t: &Ty) -> bool {
+pub(crate) fn orderable(t: &Ty) -> bool {
     match t {
         Ty::Int | Ty::Float | Ty::Str | Ty::Bool => true,
         Ty::Tuple(parts) => parts.iter().all(orderable),

@@ -122,7 +122,7 @@ pub(crate) fn contains(a: &[Value]) -> Fallible<Value> {
     ))
 }
 
-/// `l.sort(reverse)`: in-place stable sort of Int, Float (NaN last), String or Bool
+/// `l.sort(reverse)`: in-place stable sort of Int, Float (NaN last), String, Bool or tuple
 /// elements; `reverse` sorts descending and keeps equal elements in their order, as
 /// Python's does.
 pub(crate) fn sort(a: &[Value]) -> Fallible<Value> {
@@ -265,6 +265,12 @@ fn order(a: &Value, b: &Value) -> Ordering {
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         (Value::Obj(p), Value::Obj(q)) if p.kind() == ObjKind::Str && q.kind() == ObjKind::Str => {
             p.as_str().cmp(q.as_str())
+        }
+        // Tuples: lexicographically, part by part (an unordered NaN part counts as equal).
+        (Value::Obj(p), Value::Obj(q))
+            if p.kind() == ObjKind::Struct && q.kind() == ObjKind::Struct =>
+        {
+            crate::equality::values_order(*a, *b).unwrap_or(Ordering::Equal)
         }
         // `None` sorts first in a list of optionals.
         (Value::None, Value::None) => Ordering::Equal,

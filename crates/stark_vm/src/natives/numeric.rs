@@ -26,7 +26,8 @@ pub(crate) fn float_arg(a: &[Value], i: usize) -> Fallible<f64> {
     }
 }
 
-/// `min(…)` (`greater` false) or `max(…)`: of one list operand, or of every operand. As
+/// `min(…)` (`greater` false) or `max(…)`: of one list operand, or of every operand
+/// (numbers, Strings, Bools or tuples of them). As
 /// Python, a later value replaces the one kept only when strictly smaller (greater), so
 /// the first of equal values wins and a NaN kept first stays.
 pub(crate) fn extreme(cx: &mut NativeCx<'_>, a: &[Value], greater: bool) -> Fallible<Value> {
@@ -63,7 +64,16 @@ pub(crate) fn extreme(cx: &mut NativeCx<'_>, a: &[Value], greater: bool) -> Fall
                     x < y
                 }
             }
-            _ => return Err(super::bad_operand(0, "Int, Float or String")),
+            // Bools and tuples (lexicographic; a NaN part is unordered: never better).
+            (Value::Bool(_), Value::Bool(_)) | (Value::Obj(_), Value::Obj(_)) => {
+                let want = if greater {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Less
+                };
+                crate::equality::values_order(v, best) == Some(want)
+            }
+            _ => return Err(super::bad_operand(0, "Int, Float, String, Bool or tuple")),
         };
         if better {
             best = v;
