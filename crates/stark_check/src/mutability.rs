@@ -29,7 +29,11 @@ impl Checker<'_> {
         let info = self.out.locals[local as usize].clone();
         let help = match info.kind {
             LocalKind::Param(ParamMode::BorrowedMut) => return,
-            LocalKind::Let | LocalKind::Param(ParamMode::Owned) if info.mutable => return,
+            LocalKind::Let | LocalKind::Param(ParamMode::Owned) | LocalKind::ForVar
+                if info.mutable =>
+            {
+                return
+            }
             LocalKind::Let => format!("declare it as `mutable let {name}`"),
             LocalKind::Param(_) if name == "self" => {
                 "declare the method with `&mutable self`".to_string()
@@ -40,7 +44,9 @@ impl Checker<'_> {
             LocalKind::Param(_) => {
                 format!("bind it mutably first: `mutable let {name}2 = {name}`")
             }
-            LocalKind::ForVar => "loop variables borrow their element immutably".to_string(),
+            LocalKind::ForVar => format!(
+                "write `for mutable {name} in …` to mutate each element through `{name}`"
+            ),
         };
         self.error(
             Diagnostic::error(
@@ -74,6 +80,10 @@ impl Checker<'_> {
             LocalKind::Param(_) => (
                 format!("cannot assign to borrowed parameter `{name}`"),
                 "a borrowed parameter may be mutated through, not rebound".to_string(),
+            ),
+            LocalKind::ForVar if info.mutable => (
+                format!("cannot assign to loop variable `{name}`"),
+                format!("`for mutable` mutates each element through `{name}` (`{name}.field = v`, `{name}.push(v)`) but cannot replace it: to replace elements, loop over the indices and assign `xs[i] = v`"),
             ),
             LocalKind::ForVar => (
                 format!("cannot assign to loop variable `{name}`"),
