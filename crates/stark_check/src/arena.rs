@@ -361,11 +361,23 @@ impl ArenaChecker<'_> {
                     };
                     if matches!(default.kind, ExprKind::List(_) | ExprKind::Map(_)) {
                         let name = &info.params[*i].name;
-                        self.escape(
-                            e,
-                            &format!("the default value of `{name}` is built in the arena and handed to a call that can store it outside"),
-                            callee.span,
-                        );
+                        let arena = self.arenas.last().expect("inside an arena").name.clone();
+                        let d = Diagnostic::error(
+                            codes::ARENA_ESCAPE,
+                            format!("value allocated in arena `{}` escapes it", arena.name),
+                            e.span,
+                        )
+                        .label(format!(
+                            "the default value of `{name}` is built in arena `{}` here and handed to a call that can store it outside",
+                            arena.name
+                        ))
+                        .secondary(default.span, "this default value")
+                        .secondary(
+                            arena.span,
+                            format!("arena `{}` is freed when this block ends", arena.name),
+                        )
+                        .help(format!("pass `{name}` explicitly, built outside the arena, or move the call out of the `arena` block"));
+                        self.diags.push(d);
                     }
                 }
                 for a in bound {

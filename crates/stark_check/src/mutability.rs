@@ -90,10 +90,21 @@ impl Checker<'_> {
                 format!("copy it first: `mutable let {name}2 = {name}`"),
             ),
         };
+        let (label, first) = if info.kind == LocalKind::ForVar {
+            (
+                "cannot assign to a loop variable".to_string(),
+                format!("`{name}` borrows each element in turn"),
+            )
+        } else {
+            (
+                "cannot assign twice to immutable variable".to_string(),
+                format!("first assignment to `{name}`"),
+            )
+        };
         self.error(
             Diagnostic::error(codes::ASSIGN_IMMUTABLE, message, target.span)
-                .label("cannot assign twice to immutable variable")
-                .secondary(info.span, format!("first assignment to `{name}`"))
+                .label(label)
+                .secondary(info.span, first)
                 .help(help),
         );
     }
