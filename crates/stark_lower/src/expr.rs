@@ -532,11 +532,23 @@ impl FnLower<'_> {
                 return false;
             }
             BinOp::In | BinOp::NotIn => {
-                // Python's order: the element, then the container.
-                let va = self.expr(a);
-                let va = self.hold_across(a, va, &[b]);
-                let vb = self.expr(b);
-                self.contains(op, (a, va), (b, vb), dst, span);
+                // Python's order: the element, then the container, each straight into
+                // the native's operand registers.
+                let args = self.temps(2);
+                let owned = self.expr_in(a, args + 1);
+                let va = self.hold_across(
+                    a,
+                    Val {
+                        reg: args + 1,
+                        owned,
+                    },
+                    &[b],
+                );
+                let vb = Val {
+                    reg: args,
+                    owned: self.expr_in(b, args),
+                };
+                self.contains_in(op, a, b, args, dst, span);
                 self.release(va, span);
                 self.release(vb, span);
                 return false;
@@ -579,20 +591,9 @@ impl FnLower<'_> {
         owned
     }
 
-    /// `x in xs` / `x not in xs` for already-lowered operands: `list.contains` (element
-    /// equality), `map.contains` (key) or `str.contains` (substring) on copies of them,
-    /// the element converted to the container's element type.
+    /// `x in xs` / `x not in xs` for already-lowered operands, on copies of them.
     fn contains(&mut self, op: BinOp, a: (&Expr, Val), b: (&Expr, Val), dst: Reg, span: Span) {
         let ((a, va), (b, vb)) = (a, b);
-        let container = match self.ty(b) {
-            Ty::Optional(inner) => *inner,
-            other => other,
-        };
-        let (native, elem) = match &container {
-            Ty::List(el) => (Native::ListContains, (**el).clone()),
-            Ty::Map(k, _) => (Native::MapContains, (**k).clone()),
-            _ => (Native::StrContains, Ty::Str),
-        };
         let args = self.temps(2);
         self.emit(
             Instr::Copy {
@@ -608,6 +609,22 @@ impl FnLower<'_> {
             },
             a.span,
         );
+        self.contains_in(op, a, b, args, dst, span);
+    }
+
+    /// `x in xs` with the container `b` in `args` and the element `a` in `args + 1`:
+    /// `list.contains` (element equality), `map.contains` (key) or `str.contains`
+    /// (substring), the element converted to the container's element type in place.
+    fn contains_in(&mut self, op: BinOp, a: &Expr, b: &Expr, args: Reg, dst: Reg, span: Span) {
+        let container = match self.ty(b) {
+            Ty::Optional(inner) => *inner,
+            other => other,
+        };
+        let (native, elem) = match &container {
+            Ty::List(el) => (Native::ListContains, (**el).clone()),
+            Ty::Map(k, _) => (Native::MapContains, (**k).clone()),
+            _ => (Native::StrContains, Ty::Str),
+        };
         self.convert_in(args + 1, &self.ty(a), &elem, a.span);
         self.convert_in(args, &self.ty(b), &container, b.span);
         self.emit(
