@@ -44,9 +44,9 @@ impl Checker<'_> {
             LocalKind::Param(_) => {
                 format!("bind it mutably first: `mutable let {name}2 = {name}`")
             }
-            LocalKind::ForVar => format!(
-                "write `for mutable {name} in …` to mutate each element through `{name}`"
-            ),
+            LocalKind::ForVar => {
+                format!("write `for mutable {name} in …` to mutate each element through `{name}`")
+            }
         };
         self.error(
             Diagnostic::error(

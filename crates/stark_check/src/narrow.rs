@@ -29,8 +29,7 @@ impl Checker<'_> {
             let rebindable = info.kind == LocalKind::Let && info.mutable;
             if let Ty::Optional(inner) = ty {
                 // A `mutable let` is recorded as not narrowed, for E0369's help.
-                self.narrow
-                    .insert(local, (!rebindable).then_some(*inner));
+                self.narrow.insert(local, (!rebindable).then_some(*inner));
             }
         }
     }

@@ -345,8 +345,8 @@ fn operators() {
         kinds("+ - * / % ** @ == != < <= > >= = += -= *= /= %= -> ( ) [ ] { } , : . ? &"),
         vec![
             Plus, Minus, Star, Slash, Percent, StarStar, At, EqEq, NotEq, Lt, Le, Gt, Ge, Eq,
-            PlusEq, MinusEq, StarEq, SlashEq, PercentEq, Arrow, LParen, RParen, LBracket, RBracket, LBrace,
-            RBrace, Comma, Colon, Dot, Question, Amp, Newline, Eof
+            PlusEq, MinusEq, StarEq, SlashEq, PercentEq, Arrow, LParen, RParen, LBracket, RBracket,
+            LBrace, RBrace, Comma, Colon, Dot, Question, Amp, Newline, Eof
         ]
     );
     // `>>` is two tokens so nested generics close.

@@ -49,7 +49,10 @@ fn membership() {
 #[test]
 fn conditional_expression() {
     assert_eq!(expr("a if c else b"), "(if c a b)");
-    assert_eq!(expr("a + 1 if x > 0 else -a"), "(if (> x 0) (+ a 1) (neg a))");
+    assert_eq!(
+        expr("a + 1 if x > 0 else -a"),
+        "(if (> x 0) (+ a 1) (neg a))"
+    );
     assert_eq!(expr("a if x else b if y else c"), "(if x a (if y b c))");
     assert_eq!(expr("f(a if c else b)"), "(call f (if c a b))");
     assert_eq!(expr("a or b if c or d else e"), "(if (or c d) (or a b) e)");
@@ -62,7 +65,12 @@ fn conditional_expression() {
 fn positional_after_keyword_is_an_error() {
     let (_, diags) = stark_syntax::parse("fn main():\n    f(a=1, 2)\n");
     assert_eq!(codes(&diags), vec!["E0001"]);
-    assert!(diags[0].message.contains("positional argument follows keyword"), "{diags:?}");
+    assert!(
+        diags[0]
+            .message
+            .contains("positional argument follows keyword"),
+        "{diags:?}"
+    );
 }
 
 #[test]
@@ -71,9 +79,15 @@ fn default_parameters_and_for_mutable() {
     let Some(Item::Fn(f)) = program.items.first() else {
         panic!()
     };
-    let defaults: Vec<Option<String>> =
-        f.params.iter().map(|p| p.default.as_ref().map(sexpr)).collect();
-    assert_eq!(defaults, vec![None, Some("1.0".into()), Some("\"x\"".into())]);
+    let defaults: Vec<Option<String>> = f
+        .params
+        .iter()
+        .map(|p| p.default.as_ref().map(sexpr))
+        .collect();
+    assert_eq!(
+        defaults,
+        vec![None, Some("1.0".into()), Some("\"x\"".into())]
+    );
     let StmtKind::For { mutable, var, .. } = &f.body.stmts[0].kind else {
         panic!()
     };

@@ -69,7 +69,8 @@ impl Parser<'_> {
         if !self.at(&TokenKind::Else) {
             let fail = self.unexpected("`else` in the conditional expression");
             if let Some(last) = self.diags.last_mut() {
-                last.help = Some("a conditional expression needs both arms: `a if cond else b`".into());
+                last.help =
+                    Some("a conditional expression needs both arms: `a if cond else b`".into());
             }
             return Err(fail);
         }
