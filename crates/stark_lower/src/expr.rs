@@ -399,7 +399,7 @@ impl FnLower<'_> {
             let mark = self.next_temp;
             self.owned_in(then, dst, &from);
             let end = self.emit(Instr::Jump { target: 0 }, e.span);
-            self.patch(skip);
+            self.patch_all(skip);
             self.next_temp = mark;
             self.owned_in(otherwise, dst, &from);
             self.patch(end);
@@ -734,7 +734,7 @@ impl FnLower<'_> {
         let then_owned = self.expr_in(then, dst);
         self.convert_in(dst, &self.ty(then), &ty, then.span);
         let then_end = self.emit(Instr::Jump { target: 0 }, e.span);
-        self.patch(skip);
+        self.patch_all(skip);
         self.next_temp = mark;
         let else_owned = self.expr_in(otherwise, dst);
         self.convert_in(dst, &self.ty(otherwise), &ty, otherwise.span);
