@@ -6,7 +6,7 @@ use crate::checker::Checker;
 use crate::results::{Builtin, CallArg, CallRes};
 use crate::types::*;
 use stark_syntax::ast::{Arg, Expr, Ident};
-use stark_syntax::{codes, Diagnostic, Recv, SigTy};
+use stark_syntax::{codes, Diagnostic, Recv, SigDefault, SigTy};
 
 impl Checker<'_> {
     pub(crate) fn builtin(&mut self, e: &Expr, op: Builtin, args: Vec<CallArg>) {
@@ -118,6 +118,50 @@ impl Checker<'_> {
                 }
                 self.builtin(e, Builtin::Range, bound);
                 Ty::List(Box::new(Ty::Int))
+            }
+            "enumerate" | "zip" => {
+                let (params, elems): (Vec<P>, Vec<Ty>) = if name == "enumerate" {
+                    let t = self.infer.fresh();
+                    (
+                        vec![p("xs", Ty::List(Box::new(t.clone())))],
+                        vec![Ty::Int, t],
+                    )
+                } else {
+                    let (a, b) = (self.infer.fresh(), self.infer.fresh());
+                    let params = vec![
+                        p("a", Ty::List(Box::new(a.clone()))),
+                        p("b", Ty::List(Box::new(b.clone()))),
+                    ];
+                    (params, vec![a, b])
+                };
+                let op = if name == "enumerate" {
+                    Builtin::Enumerate
+                } else {
+                    Builtin::Zip
+                };
+                let bound = self.bind(e, &format!("`{name}`"), &params, args, vec![]);
+                self.builtin(e, op, bound);
+                Ty::List(Box::new(Ty::Tuple(elems)))
+            }
+            "divmod" => {
+                let t = self.infer.fresh();
+                let params = [p("a", t.clone()), p("b", t.clone())];
+                let bound = self.bind(e, "`divmod`", &params, args, vec![]);
+                let t = self.infer.shallow(&t);
+                if !matches!(t, Ty::Int | Ty::Float | Ty::Error) {
+                    let shown = self.show(&t);
+                    self.error(
+                        Diagnostic::error(
+                            codes::MISMATCH,
+                            format!("`divmod` takes two Ints or two Floats, not `{shown}`"),
+                            e.span,
+                        )
+                        .label(format!("this is `{shown}`")),
+                    );
+                    return Ty::Error;
+                }
+                self.builtin(e, Builtin::DivMod, bound);
+                Ty::Tuple(vec![t.clone(), t])
             }
             "assert" => {
                 let params = [p("cond", Ty::Bool), opt("message", Ty::Str, CallArg::None)];
@@ -385,7 +429,13 @@ impl Checker<'_> {
                 let params = s
                     .params
                     .iter()
-                    .map(|&(n, ty)| p(n, sig_ty(ty, &t)))
+                    .map(|q| {
+                        let ty = sig_ty(q.ty, &t);
+                        match q.default {
+                            None => p(q.name, ty),
+                            Some(d) => opt(q.name, ty, default_arg(d)),
+                        }
+                    })
                     .collect();
                 Some((op, params, sig_ty(s.ret, &t)))
             }
@@ -427,6 +477,15 @@ impl Checker<'_> {
     }
 }
 
+/// The operand an omitted optional parameter of a registry row stands for.
+fn default_arg(d: SigDefault) -> CallArg {
+    match d {
+        SigDefault::None => CallArg::None,
+        SigDefault::Int(i) => CallArg::Int(i),
+        SigDefault::Bool(b) => CallArg::Bool(b),
+    }
+}
+
 /// A registry signature type with the receiver's type parameters filled in.
 fn sig_ty(s: SigTy, recv: &Ty) -> Ty {
     match s {
@@ -449,6 +508,7 @@ fn sig_ty(s: SigTy, recv: &Ty) -> Ty {
         },
         SigTy::Opt(inner) => sig_ty(*inner, recv).optional(),
         SigTy::List(inner) => Ty::List(Box::new(sig_ty(*inner, recv))),
+        SigTy::Pair(a, b) => Ty::Tuple(vec![sig_ty(*a, recv), sig_ty(*b, recv)]),
     }
 }
 
@@ -487,7 +547,8 @@ mod tests {
             let args: Vec<&str> = sig
                 .params
                 .iter()
-                .map(|&(_, ty)| match ty {
+                .filter(|q| q.default.is_none())
+                .map(|q| match q.ty {
                     SigTy::Int | SigTy::E | SigTy::V => "1",
                     SigTy::Str | SigTy::K => "\"a\"",
                     other => panic!("no sample argument of type {other:?}"),

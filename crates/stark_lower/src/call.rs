@@ -326,11 +326,11 @@ impl FnLower<'_> {
             other
                 if other
                     .sig()
-                    .is_some_and(|s| s.params.iter().any(|&(_, t)| generic(t))) =>
+                    .is_some_and(|s| s.params.iter().any(|q| generic(q.ty))) =>
             {
                 let sig = other.sig().expect("checked above");
                 let mut ops = vec![(CallArg::Receiver, Pass::View, Some(recv.clone()))];
-                for (i, &(_, t)) in sig.params.iter().enumerate() {
+                for (i, q) in sig.params.iter().enumerate() {
                     let pass = if other.consumes(i + 1) {
                         Pass::Owned
                     } else {
@@ -339,7 +339,7 @@ impl FnLower<'_> {
                     ops.push((
                         args[i + 1].clone(),
                         pass,
-                        Some(sig_ty(t, &elem, &key, &value)),
+                        Some(sig_ty(q.ty, &elem, &key, &value)),
                     ));
                 }
                 (Native::of_builtin(other), ops)
@@ -406,6 +406,7 @@ fn generic(t: SigTy) -> bool {
     match t {
         SigTy::E | SigTy::K | SigTy::V => true,
         SigTy::Opt(inner) | SigTy::List(inner) => generic(*inner),
+        SigTy::Pair(a, b) => generic(*a) || generic(*b),
         _ => false,
     }
 }
@@ -423,5 +424,9 @@ fn sig_ty(t: SigTy, elem: &Ty, key: &Ty, value: &Ty) -> Ty {
         SigTy::V => value.clone(),
         SigTy::Opt(inner) => sig_ty(*inner, elem, key, value).optional(),
         SigTy::List(inner) => Ty::List(Box::new(sig_ty(*inner, elem, key, value))),
+        SigTy::Pair(a, b) => Ty::Tuple(vec![
+            sig_ty(*a, elem, key, value),
+            sig_ty(*b, elem, key, value),
+        ]),
     }
 }

@@ -56,12 +56,31 @@ pub enum SigTy {
     V,
     Opt(&'static SigTy),
     List(&'static SigTy),
+    /// A two-part tuple `(A, B)`.
+    Pair(&'static SigTy, &'static SigTy),
+}
+
+/// The value an omitted optional parameter takes; the handler sees it as if passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SigDefault {
+    None,
+    Int(i64),
+    Bool(bool),
+}
+
+/// One parameter of a built-in: its name (for keyword arguments), type, and default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SigParam {
+    pub name: &'static str,
+    pub ty: SigTy,
+    /// `Some` for an optional parameter; optional parameters come after required ones.
+    pub default: Option<SigDefault>,
 }
 
 /// A method's parameters (after the receiver) and result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sig {
-    pub params: &'static [(&'static str, SigTy)],
+    pub params: &'static [SigParam],
     pub ret: SigTy,
 }
 
@@ -107,6 +126,8 @@ impl BuiltinFacts {
 /// The table. Each row: `Variant: receiver "source name" "ir name" [fn(params) -> result]
 /// => native [facts]`, the signature written for methods whose types follow from the
 /// receiver's (`E`, `K`, `V`; `(Opt T)`, `(List T)`),
+/// a parameter may have a default (`chars: (Opt Str) = None`, `n: Int = (Int 1)`,
+/// `reverse: Bool = (Bool false)`) and is then optional, by position or keyword;
 /// where `native` is the bytecode's `Native` variant that runs it, or `-` for the few
 /// that lowering turns into plain instructions (`NewList`, `IToF`, a `Copy` and an
 /// `Incref`). Facts are `BuiltinFacts` fields set to true, and `consumes = [i, …]`.
@@ -142,6 +163,12 @@ macro_rules! builtin_rows {
             /// `range(start, end, step) -> List<Int>` (outside `for`, which lowers to a counter
             /// loop).
             Range: Free "range" "range_list" => RangeList [fresh_result];
+            /// `enumerate(xs) -> List<(Int, T)>`: each element shared into a new tuple.
+            Enumerate: Free "enumerate" "enumerate" => Enumerate [fresh_result];
+            /// `zip(a, b) -> List<(A, B)>`, as long as the shorter list.
+            Zip: Free "zip" "zip" => Zip [fresh_result];
+            /// `divmod(a, b) -> (a / b, a % b)` of two Ints or two Floats (SPEC §5).
+            DivMod: Free "divmod" "divmod" => DivMod [];
             ListNew: Free "List" "list.new" => - [fresh_result];
             MapNew: Free "Map" "map.new" => - [];
             /// `WeakRef(x) -> WeakRef<T>`: does not change the strong count (M6).
@@ -191,6 +218,8 @@ macro_rules! builtin_rows {
             /// `m.values() -> List<V>` in insertion order (each element increfed).
             MapValues: Map "values" "map.values" fn() -> (List V) => MapValues [fresh_result];
             MapClear: Map "clear" "map.clear" fn() -> Unit => MapClear [mutates_receiver, releases];
+            /// `m.items() -> List<(K, V)>` in insertion order (each value shared).
+            MapItems: Map "items" "map.items" fn() -> (List (Pair K V)) => MapItems [fresh_result];
 
             // ---- the memory model ----
             /// `x.clone()`: one more strong reference to the same object (M5).
@@ -227,12 +256,20 @@ macro_rules! builtin_rows {
 
 macro_rules! define_builtins {
     (@sig) => { None };
-    (@sig ($($param:ident: $ty:tt),*) $ret:tt) => {
+    (@sig ($($param:ident: $ty:tt $(= $def:tt)?),*) $ret:tt) => {
         Some(Sig {
-            params: &[$((stringify!($param), define_builtins!(@ty $ty))),*],
+            params: &[$(SigParam {
+                name: stringify!($param),
+                ty: define_builtins!(@ty $ty),
+                default: define_builtins!(@default $($def)?),
+            }),*],
             ret: define_builtins!(@ty $ret),
         })
     };
+    (@default) => { None };
+    (@default None) => { Some(SigDefault::None) };
+    (@default ($kind:ident $value:expr)) => { Some(SigDefault::$kind($value)) };
+    (@ty (Pair $a:tt $b:tt)) => { SigTy::Pair(&define_builtins!(@ty $a), &define_builtins!(@ty $b)) };
     (@ty ($wrap:ident $inner:tt)) => { SigTy::$wrap(&define_builtins!(@ty $inner)) };
     (@ty $ty:ident) => { SigTy::$ty };
     (@fact) => { true };
@@ -374,6 +411,15 @@ mod tests {
                     f.mutates_receiver && b.receiver() == Recv::List,
                     "{b:?} takes elements out of something other than its receiver list"
                 );
+            }
+            if let Some(sig) = b.sig() {
+                let first_optional = sig.params.iter().position(|q| q.default.is_some());
+                if let Some(i) = first_optional {
+                    assert!(
+                        sig.params[i..].iter().all(|q| q.default.is_some()),
+                        "{b:?} has a required parameter after an optional one"
+                    );
+                }
             }
             if f.needs_vm {
                 assert!(

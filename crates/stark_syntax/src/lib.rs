@@ -12,7 +12,7 @@ pub mod parser;
 pub mod span;
 pub mod token;
 
-pub use builtin::{Builtin, BuiltinFacts, Recv, Sig, SigTy};
+pub use builtin::{Builtin, BuiltinFacts, Recv, Sig, SigDefault, SigParam, SigTy};
 pub use data_op::DataOp;
 pub use diagnostic::{codes, Diagnostic, Label};
 pub use span::{FileId, LineIndex, Span};

@@ -7,7 +7,7 @@
 //! index. So `-2 ** 2` is `-(2 ** 2)` and `not a == b` is `not (a == b)`, as in Python.
 
 use super::{Fail, PResult, Parser};
-use crate::ast::{Arg, BinOp, Expr, ExprKind, FStrPart, UnOp};
+use crate::ast::{Arg, BinOp, Comprehension, Expr, ExprKind, FStrPart, Ident, UnOp};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::lexer;
 use crate::span::Span;
@@ -44,6 +44,27 @@ fn binary_op(kind: &TokenKind) -> Option<(BinOp, u8)> {
 }
 
 impl Parser<'_> {
+    /// An expression, or a bare tuple `a, b` (`return lo, hi`, `a, b = b, a`).
+    pub(super) fn parse_expr_or_tuple(&mut self) -> PResult<Expr> {
+        let first = self.parse_expr()?;
+        if !self.at(&TokenKind::Comma) {
+            return Ok(first);
+        }
+        let start = first.span;
+        let mut items = vec![first];
+        while self.eat(&TokenKind::Comma) {
+            if matches!(
+                self.peek(),
+                TokenKind::Newline | TokenKind::Dedent | TokenKind::Eof | TokenKind::Eq
+            ) {
+                break;
+            }
+            items.push(self.parse_expr()?);
+        }
+        let span = start.to(self.prev_span);
+        Ok(self.mk(ExprKind::Tuple(items), span))
+    }
+
     pub(super) fn parse_expr(&mut self) -> PResult<Expr> {
         self.nested(|p| p.parse_conditional())
     }
@@ -51,7 +72,6 @@ impl Parser<'_> {
     /// An expression without a trailing `if … else …` (Python's `or_test`): where an `if`
     /// after the expression belongs to something else, such as a comprehension's filter
     /// (`[x for x in xs if p(x)]`).
-    #[allow(dead_code)]
     pub(super) fn parse_or_test(&mut self) -> PResult<Expr> {
         self.parse_expr_bp(BP_OR)
     }
@@ -188,6 +208,10 @@ impl Parser<'_> {
                 TokenKind::Dot => {
                     self.deeper()?;
                     self.bump();
+                    if let TokenKind::Int(_) | TokenKind::Float(_) = self.peek() {
+                        expr = self.tuple_fields(expr)?;
+                        continue;
+                    }
                     let name = self.expect_ident("a field or method name after `.`")?;
                     let span = expr.span.to(name.span);
                     expr = self.mk(ExprKind::Field(Box::new(expr), name), span);
@@ -208,6 +232,48 @@ impl Parser<'_> {
                 _ => return Ok(expr),
             }
         }
+    }
+
+    /// `t.0`, and `t.0.1`, which the lexer reads as `t`, `.`, `0.1`: each field is an
+    /// `ExprKind::Field` named by its digits.
+    fn tuple_fields(&mut self, mut expr: Expr) -> PResult<Expr> {
+        let span = self.span();
+        let text = self.src.get(span.range()).unwrap_or("").to_string();
+        let parts: Vec<&str> = text.split('.').collect();
+        let valid = parts.len() <= 2
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        if !valid {
+            let diag = Diagnostic::error(
+                codes::SYNTAX,
+                format!("`{text}` is not a tuple field"),
+                span,
+            )
+            .label("expected a field number such as `0`");
+            return Err(self.report(diag));
+        }
+        self.bump();
+        let mut at = span.start as usize;
+        for part in parts {
+            let field_span = Span::new(at, at + part.len());
+            at += part.len() + 1;
+            let name = Ident {
+                name: part.trim_start_matches('0').to_string(),
+                span: field_span,
+            };
+            let name = if name.name.is_empty() {
+                Ident {
+                    name: "0".into(),
+                    ..name
+                }
+            } else {
+                name
+            };
+            let full = expr.span.to(field_span);
+            expr = self.mk(ExprKind::Field(Box::new(expr), name), full);
+        }
+        Ok(expr)
     }
 
     /// Call arguments up to (not including) `)`: positional or `name=value`, positional
@@ -277,6 +343,21 @@ impl Parser<'_> {
             TokenKind::LParen => return self.parse_paren(),
             TokenKind::LBracket => {
                 self.bump();
+                if !self.at(&TokenKind::RBracket) {
+                    let first = self.parse_expr()?;
+                    if self.at(&TokenKind::For) {
+                        let comp = self.parse_comp_tail(None, first)?;
+                        let close =
+                            self.expect(&TokenKind::RBracket, "`]` after the comprehension")?;
+                        return Ok(self.mk(ExprKind::Comp(Box::new(comp)), span.to(close)));
+                    }
+                    let mut items = vec![first];
+                    if self.eat(&TokenKind::Comma) {
+                        items.extend(self.parse_comma_list(&TokenKind::RBracket)?);
+                    }
+                    let close = self.expect(&TokenKind::RBracket, "`,` or `]` in the list")?;
+                    return Ok(self.mk(ExprKind::List(items), span.to(close)));
+                }
                 let items = self.parse_comma_list(&TokenKind::RBracket)?;
                 let close = self.expect(&TokenKind::RBracket, "`,` or `]` in the list")?;
                 return Ok(self.mk(ExprKind::List(items), span.to(close)));
@@ -297,10 +378,17 @@ impl Parser<'_> {
             let close = self.span();
             let diag = Diagnostic::error(codes::SYNTAX, "empty parentheses", open.to(close))
                 .label("expected an expression inside `()`")
-                .help("STARK has no tuples or unit value");
+                .help("STARK has no unit value; a one-element tuple is written `(x,)`");
             return Err(self.report(diag));
         }
         let mut inner = self.parse_expr()?;
+        if self.eat(&TokenKind::Comma) {
+            // `(a,)` and `(a, b, …)`: a tuple.
+            let mut items = vec![inner];
+            items.extend(self.parse_comma_list(&TokenKind::RParen)?);
+            let close = self.expect(&TokenKind::RParen, "`,` or `)` in the tuple")?;
+            return Ok(self.mk(ExprKind::Tuple(items), open.to(close)));
+        }
         let close = self.expect(&TokenKind::RParen, "`)`")?;
         inner.span = open.to(close);
         Ok(inner)
@@ -314,6 +402,11 @@ impl Parser<'_> {
             let key = self.parse_expr()?;
             self.expect(&TokenKind::Colon, "`:` after the map key")?;
             let value = self.parse_expr()?;
+            if entries.is_empty() && self.at(&TokenKind::For) {
+                let comp = self.parse_comp_tail(Some(key), value)?;
+                let close = self.expect(&TokenKind::RBrace, "`}` after the comprehension")?;
+                return Ok(self.mk(ExprKind::Comp(Box::new(comp)), open.to(close)));
+            }
             entries.push((key, value));
             if !self.eat(&TokenKind::Comma) {
                 break;
@@ -321,6 +414,29 @@ impl Parser<'_> {
         }
         let close = self.expect(&TokenKind::RBrace, "`,` or `}` in the map")?;
         Ok(self.mk(ExprKind::Map(entries), open.to(close)))
+    }
+
+    /// `for var in iter [if cond]` after a comprehension's element.
+    fn parse_comp_tail(&mut self, key: Option<Expr>, elem: Expr) -> PResult<Comprehension> {
+        self.deeper()?;
+        self.expect(&TokenKind::For, "`for`")?;
+        let var = self.parse_pattern_list("a loop variable after `for`")?;
+        self.expect(&TokenKind::In, "`in` after the loop variable")?;
+        // Python's `or_test`s: an `if` after the iterable is the filter, not a conditional
+        // expression (`[x for x in xs if p(x)]`).
+        let iter = self.parse_or_test()?;
+        let cond = if self.eat(&TokenKind::If) {
+            Some(self.parse_or_test()?)
+        } else {
+            None
+        };
+        Ok(Comprehension {
+            key,
+            elem,
+            var,
+            iter,
+            cond,
+        })
     }
 
     /// `spawn f(a, b)` with an optional `with quota=N`.

@@ -1,7 +1,7 @@
 //! Blocks and statements.
 
 use super::{Fail, PResult, Parser};
-use crate::ast::{BinOp, Block, ExprKind, Stmt, StmtKind};
+use crate::ast::{BinOp, Block, ExprKind, Pattern, Stmt, StmtKind};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::token::TokenKind;
 
@@ -132,7 +132,7 @@ impl Parser<'_> {
                 self.bump();
                 // `for mutable x in xs:` (or `mut`): the body may mutate each element.
                 let mutable = self.eat(&TokenKind::Mutable) || self.eat(&TokenKind::Mut);
-                let var = self.expect_ident("a loop variable after `for`")?;
+                let var = self.parse_pattern_list("a loop variable after `for`")?;
                 self.expect(&TokenKind::In, "`in` after the loop variable")?;
                 let iter = self.parse_expr()?;
                 let body = self.parse_block("`:` after the for loop's iterable")?;
@@ -228,7 +228,7 @@ impl Parser<'_> {
                 ) {
                     StmtKind::Return(None)
                 } else {
-                    StmtKind::Return(Some(self.parse_expr()?))
+                    StmtKind::Return(Some(self.parse_expr_or_tuple()?))
                 }
             }
             TokenKind::Break => {
@@ -244,7 +244,7 @@ impl Parser<'_> {
                 StmtKind::Pass
             }
             _ => {
-                let target = self.parse_expr()?;
+                let target = self.parse_expr_or_tuple()?;
                 let op = match self.peek() {
                     TokenKind::Eq => Some(None),
                     TokenKind::PlusEq => Some(Some(BinOp::Add)),
@@ -257,7 +257,7 @@ impl Parser<'_> {
                 match op {
                     Some(op) => {
                         self.bump();
-                        let value = self.parse_expr()?;
+                        let value = self.parse_expr_or_tuple()?;
                         StmtKind::Assign { target, op, value }
                     }
                     None => StmtKind::Expr(target),
@@ -283,7 +283,24 @@ impl Parser<'_> {
         } else {
             self.bump();
         }
-        let name = self.expect_ident("a variable name after `let`")?;
+        let pattern = self.parse_pattern_list("a variable name after `let`")?;
+        let name = match pattern {
+            Pattern::Name(name) => name,
+            pattern => {
+                self.expect(&TokenKind::Eq, "`=` after the names to unpack")?;
+                let value = self.parse_expr_or_tuple()?;
+                let span = start.to(self.prev_span);
+                self.expect_line_end()?;
+                return Ok(Stmt {
+                    kind: StmtKind::LetTuple {
+                        pattern,
+                        mutable,
+                        value,
+                    },
+                    span,
+                });
+            }
+        };
         let ty = if self.eat(&TokenKind::Colon) {
             Some(self.parse_type()?)
         } else {
@@ -297,7 +314,7 @@ impl Parser<'_> {
             return Err(fail);
         }
         self.bump();
-        let value = match self.parse_expr() {
+        let value = match self.parse_expr_or_tuple() {
             Ok(value) => value,
             Err(Fail) => {
                 // Keep the binding (with a placeholder value) so that later uses of the
@@ -327,6 +344,42 @@ impl Parser<'_> {
             },
             span,
         })
+    }
+
+    /// `a`, `a, b`, `(a, b)`, `i, (k, v)`: what `let` and `for` bind.
+    pub(super) fn parse_pattern_list(&mut self, what: &str) -> PResult<Pattern> {
+        let first = self.parse_pattern(what)?;
+        if !self.at(&TokenKind::Comma) {
+            return Ok(first);
+        }
+        let start = first.span();
+        let mut parts = vec![first];
+        while self.eat(&TokenKind::Comma) {
+            parts.push(self.parse_pattern(what)?);
+        }
+        Ok(Pattern::Tuple(parts, start.to(self.prev_span)))
+    }
+
+    fn parse_pattern(&mut self, what: &str) -> PResult<Pattern> {
+        if !self.at(&TokenKind::LParen) {
+            return Ok(Pattern::Name(self.expect_ident(what)?));
+        }
+        self.deeper()?;
+        let open = self.bump();
+        let mut parts = Vec::new();
+        while !self.at(&TokenKind::RParen) {
+            parts.push(self.parse_pattern(what)?);
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        let close = self.expect(&TokenKind::RParen, "`,` or `)` in the names to unpack")?;
+        if parts.is_empty() {
+            let diag = Diagnostic::error(codes::SYNTAX, "nothing to unpack into", open.to(close))
+                .label("expected names inside `()`");
+            return Err(self.report(diag));
+        }
+        Ok(Pattern::Tuple(parts, open.to(close)))
     }
 
     /// The end of a simple statement: a `Newline` (or the end of the input).
