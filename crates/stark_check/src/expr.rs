@@ -78,11 +78,15 @@ impl Checker<'_> {
             ExprKind::Comp(comp) => {
                 self.scopes.push(std::collections::HashMap::new());
                 self.for_header(&comp.var, false, &comp.iter);
+                let narrowed = self.narrow.clone();
                 if let Some(c) = &comp.cond {
                     self.expr_expect(c, &Ty::Bool);
+                    // `[x + 1 for x in xs if x != None]`: the filter narrows the element.
+                    self.apply_facts(c, true);
                 }
                 let key = comp.key.as_ref().map(|k| (self.expr(k), k));
                 let elem = self.expr(&comp.elem);
+                self.narrow = narrowed;
                 self.require_value(&elem, &comp.elem);
                 self.scopes.pop();
                 let elem = if elem == Ty::NoneLit {

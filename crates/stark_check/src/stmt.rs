@@ -112,7 +112,7 @@ impl Checker<'_> {
                             default.span,
                         )
                         .label("not a constant expression")
-                        .help("a default is a literal, a `const`, arithmetic on them, or a list or map literal of them; it is evaluated at each call that leaves the argument out"),
+                        .help("a default is a literal, a `const`, arithmetic on them, or a list, map or tuple literal of them; it is evaluated at each call that leaves the argument out"),
                     );
                     continue;
                 }
@@ -287,8 +287,7 @@ impl Checker<'_> {
 
     /// `for var in iter` (a statement's or a comprehension's): types the iterable,
     /// declares the loop variable(s) in the current scope, and records the `ForRes`.
-    /// `mutable` (`for mutable x in xs`) lets the body mutate each element through the
-    /// loop variable; it still borrows the element (M4: immutability is the binding's).
+    /// `mutable`: `for mutable …`, whose variables may be mutated through (not rebound).
     pub(crate) fn for_header(&mut self, var: &Pattern, mutable: bool, iter: &Expr) {
         let is_range = matches!(&iter.kind, ExprKind::Call { callee, .. }
             if matches!(&callee.kind, ExprKind::Name(n) if n == "range" && self.lookup_local(n).is_none()));
@@ -560,12 +559,12 @@ impl Checker<'_> {
     }
 }
 
-/// A default parameter value: a constant expression, a `const`, or a list or map literal
-/// of them (built anew at each call).
+/// A default parameter value: a constant expression, a `const`, or a list, map or tuple
+/// literal of them (built anew at each call).
 fn is_default_expr(e: &Expr) -> bool {
     match &e.kind {
         ExprKind::Name(_) => true,
-        ExprKind::List(items) => items.iter().all(is_default_expr),
+        ExprKind::List(items) | ExprKind::Tuple(items) => items.iter().all(is_default_expr),
         ExprKind::Map(pairs) => pairs
             .iter()
             .all(|(k, v)| is_default_expr(k) && is_default_expr(v)),

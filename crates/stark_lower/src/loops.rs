@@ -432,8 +432,8 @@ impl FnLower<'_> {
             },
             comp.elem.span,
         );
-        for j in skip.into_iter().flatten() {
-            self.patch(j);
+        if let Some(skip) = skip {
+            self.patch_all(skip);
         }
         let end = Span::new(comp.elem.span.end as usize, comp.elem.span.end as usize);
         self.close_scope(end);

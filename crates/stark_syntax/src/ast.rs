@@ -161,8 +161,8 @@ pub enum StmtKind {
         value: Expr,
     },
     /// `for var in iter:` — `iter` is usually `range(…)`, a list, or `map.keys()`;
-    /// `for i, x in enumerate(xs):` unpacks each element.
-    /// `for mutable var in iter:` lets the body mutate each element through `var`.
+    /// `for i, x in enumerate(xs):` unpacks each element. `for mutable var in iter:` lets
+    /// the body mutate each element through the variables.
     For {
         var: Pattern,
         mutable: bool,

@@ -56,6 +56,15 @@ fn conditional_expression() {
     assert_eq!(expr("a if x else b if y else c"), "(if x a (if y b c))");
     assert_eq!(expr("f(a if c else b)"), "(call f (if c a b))");
     assert_eq!(expr("a or b if c or d else e"), "(if (or c d) (or a b) e)");
+    // In a comprehension the `if` after the iterable is the filter (Python's grammar).
+    assert_eq!(
+        expr("[a if c else b for x in xs if p]"),
+        "(comp (if c a b) in xs if p)"
+    );
+    assert_eq!(
+        expr("[x for x in (xs if c else ys) if x in zs]"),
+        "(comp x in (if c xs ys) if (in x zs))"
+    );
     let (_, diags) = stark_syntax::parse("fn main():\n    print(1 if c)\n");
     assert_eq!(codes(&diags), vec!["E0001"]);
     assert!(diags[0].message.contains("`else`"), "{diags:?}");

@@ -422,8 +422,8 @@ impl Parser<'_> {
         self.expect(&TokenKind::For, "`for`")?;
         let var = self.parse_pattern_list("a loop variable after `for`")?;
         self.expect(&TokenKind::In, "`in` after the loop variable")?;
-        // Python's grammar: the iterable and the condition are `or` tests, so the `if`
-        // that follows the iterable starts the condition, not a conditional expression.
+        // Python's `or_test`s: an `if` after the iterable is the filter, not a conditional
+        // expression (`[x for x in xs if p(x)]`).
         let iter = self.parse_or_test()?;
         let cond = if self.eat(&TokenKind::If) {
             Some(self.parse_or_test()?)
