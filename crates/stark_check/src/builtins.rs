@@ -174,6 +174,12 @@ impl Checker<'_> {
                 self.builtin(e, Builtin::Args, bound);
                 Ty::List(Box::new(Ty::Str))
             }
+            "input" => {
+                let params = [opt("prompt", Ty::Str, CallArg::None)];
+                let bound = self.bind(e, "`input`", &params, args, vec![]);
+                self.builtin(e, Builtin::Input, bound);
+                Ty::Str.optional()
+            }
             "exit" => {
                 let bound = self.bind(e, "`exit`", &[p("code", Ty::Int)], args, vec![]);
                 self.builtin(e, Builtin::Exit, bound);

@@ -22,6 +22,11 @@ pub(crate) struct Checker<'p> {
     pub loop_depth: u32,
     /// Locals introduced by `let` whose type must be fully inferred by the end.
     pub inferred_lets: Vec<LocalId>,
+    /// Narrowing: bindings of type `T?` known not to be `None` here (inside `if x !=
+    /// None:`, after `if x == None: return`, right of `x != None and …`), with their `T`.
+    /// Only bindings that cannot be rebound are narrowed (`narrow.rs`); a `mutable let`
+    /// that would have been is kept as `None`, to explain E0369.
+    pub narrow: HashMap<LocalId, Option<Ty>>,
 }
 
 impl<'p> Checker<'p> {
@@ -42,6 +47,7 @@ impl<'p> Checker<'p> {
             cur_fn: 0,
             loop_depth: 0,
             inferred_lets: Vec::new(),
+            narrow: HashMap::new(),
         }
     }
 

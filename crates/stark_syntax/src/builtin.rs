@@ -181,6 +181,9 @@ macro_rules! builtin_rows {
             MapNew: Free "Map" "map.new" => - [];
             /// `WeakRef(x) -> WeakRef<T>`: does not change the strong count (M6).
             WeakNew: Free "WeakRef" "WeakRef.new" => WeakNew [];
+            /// `input(prompt="") -> String?`: prints the prompt (no newline, output flushed),
+            /// reads one line of standard input without its line end; `None` at its end.
+            Input: Free "input" "input" => Input [];
 
             // ---- String ----
             StrLen: Str "len" "str.len" fn() -> Int => StrLen [];

@@ -130,11 +130,18 @@ impl Parser<'_> {
             }
             TokenKind::For => {
                 self.bump();
+                // `for mutable x in xs:` (or `mut`): the body may mutate each element.
+                let mutable = self.eat(&TokenKind::Mutable) || self.eat(&TokenKind::Mut);
                 let var = self.parse_pattern_list("a loop variable after `for`")?;
                 self.expect(&TokenKind::In, "`in` after the loop variable")?;
                 let iter = self.parse_expr()?;
                 let body = self.parse_block("`:` after the for loop's iterable")?;
-                StmtKind::For { var, iter, body }
+                StmtKind::For {
+                    var,
+                    mutable,
+                    iter,
+                    body,
+                }
             }
             TokenKind::Arena => {
                 self.bump();
@@ -244,6 +251,7 @@ impl Parser<'_> {
                     TokenKind::MinusEq => Some(Some(BinOp::Sub)),
                     TokenKind::StarEq => Some(Some(BinOp::Mul)),
                     TokenKind::SlashEq => Some(Some(BinOp::Div)),
+                    TokenKind::PercentEq => Some(Some(BinOp::Mod)),
                     _ => None,
                 };
                 match op {
