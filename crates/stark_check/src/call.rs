@@ -103,7 +103,10 @@ impl Checker<'_> {
         let what = format!("struct `{}`", def.name);
         let types = self.type_args(args);
         let (slots, positional, mut ok) = self.match_args(&what, "field", &params, args, &types);
-        if positional > params.len() {
+        // Its line broke: the values given are not all that was meant.
+        let broken = crate::args::broken_args(args);
+        ok &= !broken;
+        if !broken && positional > params.len() {
             self.error(
                 Diagnostic::error(
                     codes::ARG_COUNT,
@@ -125,7 +128,7 @@ impl Checker<'_> {
             .filter(|(s, _)| s.is_none())
             .map(|(_, p)| p.name.as_str())
             .collect();
-        if !missing.is_empty() && positional <= params.len() {
+        if !broken && !missing.is_empty() && positional <= params.len() {
             let list = missing
                 .iter()
                 .map(|m| format!("`{m}`"))

@@ -22,6 +22,12 @@ pub(crate) struct Checker<'p> {
     pub loop_depth: u32,
     /// Locals introduced by `let` whose type must be fully inferred by the end.
     pub inferred_lets: Vec<LocalId>,
+    /// Above zero while typing the parts of an error node (`ExprKind::Error`): nothing is
+    /// reported there.
+    pub quiet: u32,
+    /// Typing the body of a function with a syntax error (`FnDecl::broken`): names it
+    /// cannot find are not reported (`error`).
+    pub in_broken: bool,
 }
 
 impl<'p> Checker<'p> {
@@ -42,11 +48,19 @@ impl<'p> Checker<'p> {
             cur_fn: 0,
             loop_depth: 0,
             inferred_lets: Vec::new(),
+            quiet: 0,
+            in_broken: false,
         }
     }
 
     pub fn error(&mut self, diag: Diagnostic) {
-        self.diags.push(diag);
+        // In a body with a syntax error, a name may be unknown because the broken line
+        // would have bound it (`mutab.le let first = …`, or the lines an unclosed bracket
+        // joined to it): no "unknown name" there.
+        let lost_binding = self.in_broken && diag.code == codes::UNKNOWN_NAME;
+        if self.quiet == 0 && !lost_binding {
+            self.diags.push(diag);
+        }
     }
 
     pub fn show(&self, ty: &Ty) -> String {

@@ -304,7 +304,7 @@ impl MoveChecker<'_> {
             | ExprKind::Str(_)
             | ExprKind::Bool(_)
             | ExprKind::None
-            | ExprKind::Error => {}
+            | ExprKind::Error(_) => {}
             ExprKind::FStr(parts) => {
                 for p in parts {
                     if let FStrPart::Expr(inner) = p {

@@ -19,12 +19,9 @@ impl Checker<'_> {
                 (Item::Struct(s), Some(m)) => &s.methods[m],
                 _ => continue,
             };
-            if decl.broken {
-                // Its syntax error was reported; what is left of the body may refer to
-                // the lines that were skipped.
-                self.out.failed.insert(func as FuncId);
-                continue;
-            }
+            // A body with a syntax error is typed too (its error nodes silently), for its
+            // type errors and for tools, but the memory rules do not run on it (`failed`).
+            self.in_broken = decl.broken;
             let diags_before = self.diags.len();
             self.cur_fn = func as FuncId;
             self.scopes = vec![HashMap::new()];
@@ -41,7 +38,11 @@ impl Checker<'_> {
                 self.out.functions[func].params[i].local = local;
             }
             self.block(&decl.body);
-            if info.ret != Ty::Unit && !block_diverges(&decl.body, &self.out.calls) {
+            // A broken line may have been the `return`.
+            if info.ret != Ty::Unit
+                && !decl.broken
+                && !block_diverges(&decl.body, &self.out.calls)
+            {
                 let shown = self.show(&info.ret);
                 self.error(
                     Diagnostic::error(
@@ -54,9 +55,10 @@ impl Checker<'_> {
                 );
             }
             self.scopes.clear();
-            if self.diags.len() > diags_before {
+            if self.diags.len() > diags_before || decl.broken {
                 self.out.failed.insert(func as FuncId);
             }
+            self.in_broken = false;
         }
         for (index, item) in program.items.iter().enumerate() {
             if let Item::Const(c) = item {
@@ -113,7 +115,9 @@ impl Checker<'_> {
                 };
                 let local =
                     self.new_local(&name.name, local_ty, *mutable, LocalKind::Let, name.span);
-                if ty.is_none() {
+                // In a body with a syntax error, what would have told the type may be
+                // what the broken line lost: no "type annotations needed" there.
+                if ty.is_none() && !self.in_broken {
                     self.inferred_lets.push(local);
                 }
                 self.out.lets.insert(value.id, local);

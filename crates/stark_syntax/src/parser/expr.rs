@@ -77,7 +77,7 @@ impl Parser<'_> {
             self.deeper()?;
             self.bump();
             let rhs_bp = if op == BinOp::Pow { bp } else { bp + 1 };
-            let rhs = self.parse_expr_bp(rhs_bp)?;
+            let rhs = self.or_error(|p| p.parse_expr_bp(rhs_bp))?;
             let span = lhs.span.to(rhs.span);
             lhs = self.mk(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span);
         }
@@ -91,7 +91,7 @@ impl Parser<'_> {
             _ => return self.parse_postfix(),
         };
         let start = self.bump();
-        let operand = self.parse_expr_bp(bp)?;
+        let operand = self.or_error(|p| p.parse_expr_bp(bp))?;
         let span = start.to(operand.span);
         Ok(self.mk(ExprKind::Unary(op, Box::new(operand)), span))
     }
@@ -110,19 +110,34 @@ impl Parser<'_> {
                 TokenKind::LParen => {
                     self.deeper()?;
                     self.bump();
-                    let args = self.parse_args()?;
-                    let close = self.expect(&TokenKind::RParen, "`,` or `)` in the arguments")?;
-                    let span = expr.span.to(close);
+                    let mut args = self.parse_args()?;
+                    let close = self.close(&TokenKind::RParen, "`,` or `)` in the arguments")?;
+                    // A call that lost its `)` keeps its arguments and an error argument
+                    // for what was lost (so its argument count is not judged).
+                    if close.is_none() && !args.last().is_some_and(|a| a.value.is_error()) {
+                        let start = self.span();
+                        let value = self.error_node(start, Vec::new());
+                        args.push(Arg { name: None, value });
+                    }
+                    let span = expr.span.to(close.unwrap_or(self.prev_span));
                     let callee = Box::new(expr);
                     expr = self.mk(ExprKind::Call { callee, args }, span);
-                    if to_first_call {
+                    if to_first_call || close.is_none() {
                         return Ok(expr);
                     }
                 }
                 TokenKind::Dot => {
                     self.deeper()?;
                     self.bump();
-                    let name = self.expect_ident("a field or method name after `.`")?;
+                    let name = match self.expect_ident("a field or method name after `.`") {
+                        Ok(name) => name,
+                        Err(Fail) => {
+                            // `p.` (a tool asking what can follow): keep `p`.
+                            self.absorb()?;
+                            let span = expr.span;
+                            return Ok(self.error_node(span, vec![expr]));
+                        }
+                    };
                     let span = expr.span.to(name.span);
                     expr = self.mk(ExprKind::Field(Box::new(expr), name), span);
                 }
@@ -130,12 +145,25 @@ impl Parser<'_> {
                     self.deeper()?;
                     let open = self.bump();
                     let indices = self.parse_comma_list(&TokenKind::RBracket)?;
-                    let close = self.expect(&TokenKind::RBracket, "`,` or `]` in the index")?;
+                    let close = self.close(&TokenKind::RBracket, "`,` or `]` in the index")?;
                     if indices.is_empty() {
-                        let diag = Diagnostic::error(codes::SYNTAX, "empty index", open.to(close))
-                            .label("expected an index expression inside `[]`");
-                        return Err(self.report(diag));
+                        if let Some(close) = close {
+                            let diag =
+                                Diagnostic::error(codes::SYNTAX, "empty index", open.to(close))
+                                    .label("expected an index expression inside `[]`");
+                            self.report(diag);
+                            self.absorb()?;
+                        }
+                        let span = expr.span;
+                        return Ok(self.error_node(span, vec![expr]));
                     }
+                    let Some(close) = close else {
+                        // What was being indexed, and how, is unclear: keep the parts.
+                        let span = expr.span;
+                        let mut parts = vec![expr];
+                        parts.extend(indices);
+                        return Ok(self.error_node(span, parts));
+                    };
                     let span = expr.span.to(close);
                     expr = self.mk(ExprKind::Index(Box::new(expr), indices), span);
                 }
@@ -144,7 +172,8 @@ impl Parser<'_> {
         }
     }
 
-    /// Call arguments up to (not including) `)`: positional or `name=value`.
+    /// Call arguments up to (not including) `)`: positional or `name=value`. A broken
+    /// argument becomes an error argument, the last (the rest of the line is skipped).
     fn parse_args(&mut self) -> PResult<Vec<Arg>> {
         let mut args = Vec::new();
         while !self.at(&TokenKind::RParen) {
@@ -157,21 +186,25 @@ impl Parser<'_> {
             } else {
                 None
             };
-            let value = self.parse_expr()?;
+            let value = self.expr_or_error()?;
+            let broken = value.is_error();
             args.push(Arg { name, value });
-            if !self.eat(&TokenKind::Comma) {
+            if broken || !self.eat(&TokenKind::Comma) {
                 break;
             }
         }
         Ok(args)
     }
 
-    /// Comma-separated expressions (trailing comma allowed) up to, not including, `close`.
+    /// Comma-separated expressions (trailing comma allowed) up to, not including, `close`;
+    /// a broken one ends the list (the rest of the line is skipped).
     fn parse_comma_list(&mut self, close: &TokenKind) -> PResult<Vec<Expr>> {
         let mut items = Vec::new();
         while !self.at(close) {
-            items.push(self.parse_expr()?);
-            if !self.eat(&TokenKind::Comma) {
+            let item = self.expr_or_error()?;
+            let broken = item.is_error();
+            items.push(item);
+            if broken || !self.eat(&TokenKind::Comma) {
                 break;
             }
         }
@@ -197,8 +230,9 @@ impl Parser<'_> {
             TokenKind::LBracket => {
                 self.bump();
                 let items = self.parse_comma_list(&TokenKind::RBracket)?;
-                let close = self.expect(&TokenKind::RBracket, "`,` or `]` in the list")?;
-                return Ok(self.mk(ExprKind::List(items), span.to(close)));
+                let close = self.close(&TokenKind::RBracket, "`,` or `]` in the list")?;
+                let end = close.unwrap_or(self.prev_span);
+                return Ok(self.mk(ExprKind::List(items), span.to(end)));
             }
             TokenKind::LBrace => return self.parse_map(),
             TokenKind::Spawn => return self.parse_spawn(),
@@ -219,9 +253,9 @@ impl Parser<'_> {
                 .help("STARK has no tuples or unit value");
             return Err(self.report(diag));
         }
-        let mut inner = self.parse_expr()?;
-        let close = self.expect(&TokenKind::RParen, "`)`")?;
-        inner.span = open.to(close);
+        let mut inner = self.expr_or_error()?;
+        let close = self.close(&TokenKind::RParen, "`)`")?;
+        inner.span = open.to(close.unwrap_or(self.prev_span));
         Ok(inner)
     }
 
@@ -230,16 +264,26 @@ impl Parser<'_> {
         let open = self.bump();
         let mut entries = Vec::new();
         while !self.at(&TokenKind::RBrace) {
-            let key = self.parse_expr()?;
-            self.expect(&TokenKind::Colon, "`:` after the map key")?;
-            let value = self.parse_expr()?;
+            let key = self.expr_or_error()?;
+            if key.is_error() {
+                break;
+            }
+            if !self.at(&TokenKind::Colon) {
+                self.unexpected("`:` after the map key");
+                self.absorb()?;
+                break;
+            }
+            self.bump();
+            let value = self.expr_or_error()?;
+            let broken = value.is_error();
             entries.push((key, value));
-            if !self.eat(&TokenKind::Comma) {
+            if broken || !self.eat(&TokenKind::Comma) {
                 break;
             }
         }
-        let close = self.expect(&TokenKind::RBrace, "`,` or `}` in the map")?;
-        Ok(self.mk(ExprKind::Map(entries), open.to(close)))
+        let close = self.close(&TokenKind::RBrace, "`,` or `}` in the map")?;
+        let end = close.unwrap_or(self.prev_span);
+        Ok(self.mk(ExprKind::Map(entries), open.to(end)))
     }
 
     /// `spawn f(a, b)` with an optional `with quota=N`.
@@ -250,20 +294,30 @@ impl Parser<'_> {
             let diag = Diagnostic::error(codes::SYNTAX, "`spawn` needs a function call", call.span)
                 .label("this is not a call")
                 .help("write `spawn f(args)`");
-            return Err(self.report(diag));
+            self.report(diag);
+            self.absorb()?;
+            return Ok(self.error_node(start, vec![call]));
         }
         let mut span = start.to(call.span);
         let quota = if self.eat(&TokenKind::With) {
-            match self.peek() {
-                TokenKind::Ident(name) if name == "quota" => {
+            let named = matches!(self.peek(), TokenKind::Ident(name) if name == "quota");
+            if named && *self.peek_at(1) == TokenKind::Eq {
+                self.bump();
+                self.bump();
+                let quota = self.or_error(|p| p.parse_expr_bp(BP_ADD))?;
+                span = span.to(quota.span);
+                Some(Box::new(quota))
+            } else {
+                // The spawn stands without its quota.
+                if named {
                     self.bump();
+                    self.unexpected("`=` after `quota`");
+                } else {
+                    self.unexpected("`quota=` after `with`");
                 }
-                _ => return Err(self.unexpected("`quota=` after `with`")),
+                self.absorb()?;
+                None
             }
-            self.expect(&TokenKind::Eq, "`=` after `quota`")?;
-            let quota = self.parse_expr_bp(BP_ADD)?;
-            span = span.to(quota.span);
-            Some(Box::new(quota))
         } else {
             None
         };
@@ -305,7 +359,7 @@ impl Parser<'_> {
                 .label("expected an expression between the braces")
                 .help("write `{{` and `}}` for literal braces");
             self.diags.push(diag);
-            return self.mk(ExprKind::Error, range);
+            return self.mk(ExprKind::Error(Vec::new()), range);
         }
         let (tokens, lex_diags) = lexer::lex_fragment(self.src, range);
         self.diags.extend(lex_diags);
@@ -326,7 +380,7 @@ impl Parser<'_> {
         self.diags.append(&mut sub.diags);
         match result {
             Ok(expr) => expr,
-            Err(Fail) => self.mk(ExprKind::Error, range),
+            Err(Fail) => self.mk(ExprKind::Error(Vec::new()), range),
         }
     }
 }
