@@ -19,11 +19,11 @@ mod mutability;
 pub mod results;
 mod stmt;
 mod task;
-pub mod tensor;
+mod tensor;
 pub mod types;
 
+pub use builtins::sig_ty;
 pub use results::*;
-pub use tensor::DataOp;
 pub use types::*;
 
 use stark_syntax::ast::Program;

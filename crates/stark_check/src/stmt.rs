@@ -287,7 +287,7 @@ impl Checker<'_> {
                     (Ty::Float, Ty::Int | Ty::Float) => true,
                     (Ty::Str, Ty::Str) => op == BinOp::Add,
                     // `t += x` builds a new tensor and rebinds `t` (use `add_` to update in place).
-                    (Ty::Tensor, Ty::Tensor | Ty::Int | Ty::Float) => true,
+                    (Ty::Tensor, _) => self.tensor_binary(op, &t, &v).is_some(),
                     _ => false,
                 };
                 if !ok {
@@ -344,10 +344,7 @@ fn stmt_diverges(stmt: &Stmt, calls: &Calls) -> bool {
             },
         ) => matches!(
             calls.get(&e.id),
-            Some(crate::CallRes::Builtin {
-                op: crate::Builtin::Exit,
-                ..
-            })
+            Some(crate::CallRes::Builtin { op, .. }) if op.facts().diverges
         ),
         StmtKind::Arena { body, .. } => block_diverges(body, calls),
         _ => false,

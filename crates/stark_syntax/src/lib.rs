@@ -5,15 +5,13 @@
 
 pub mod ast;
 pub mod builtin;
-pub mod data_op;
 pub mod diagnostic;
 pub mod lexer;
 pub mod parser;
 pub mod span;
 pub mod token;
 
-pub use builtin::{Builtin, BuiltinFacts, Recv, Sig, SigTy};
-pub use data_op::DataOp;
+pub use builtin::{Builtin, BuiltinFacts, Recv, Sig, SigDefault, SigParam, SigTy};
 pub use diagnostic::{codes, Diagnostic, Label};
 pub use span::{FileId, LineIndex, Span};
 
