@@ -143,16 +143,17 @@ impl Checker<'_> {
                 self.loop_body(body);
             }
             StmtKind::For { var, iter, body } => {
-                let is_range = matches!(&iter.kind, ExprKind::Call { callee, .. }
-                    if matches!(&callee.kind, ExprKind::Name(n) if n == "range" && self.lookup_local(n).is_none()));
                 let it = self.expr(iter);
-                // A user `fn range` (or `struct range`) shadows the built-in: then this is
-                // a loop over whatever it returns.
-                let is_range = is_range
-                    && matches!(
-                        self.out.calls.get(&iter.id),
-                        Some(crate::CallRes::Builtin { .. })
-                    );
+                // `for i in range(…)` counts (range's own lowering, `loops.rs`). A user
+                // `fn range` (or `struct range`) shadows the built-in: then this is a loop
+                // over whatever it returns.
+                let is_range = matches!(
+                    self.out.calls.get(&iter.id),
+                    Some(crate::CallRes::Builtin {
+                        op: crate::Builtin::Range,
+                        ..
+                    })
+                );
                 let (var_ty, range) = if is_range {
                     (Ty::Int, true)
                 } else {
