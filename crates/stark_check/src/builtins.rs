@@ -411,9 +411,7 @@ impl Checker<'_> {
                     format!("{what} takes a `List<Float>` or `List<Int>`"),
                 )
             }
-            SigTy::TensorOrNumber
-                if !matches!(t, Ty::Tensor | Ty::Int | Ty::Float | Ty::Error) =>
-            {
+            SigTy::TensorOrNumber if !matches!(t, Ty::Tensor | Ty::Int | Ty::Float | Ty::Error) => {
                 let shown = self.show(&t);
                 (
                     format!("expected a `Tensor` or a number, found `{shown}`"),
@@ -542,7 +540,8 @@ mod tests {
                 "[]" => body.push_str("    print(tn[0])\n"),
                 "[]=" => body.push_str("    tn[0] = 2.5\n"),
                 name if !name.starts_with(|c: char| c.is_alphabetic()) => {
-                    let other = sample(b.sig().expect("operator rows have signatures").params[0].ty);
+                    let other =
+                        sample(b.sig().expect("operator rows have signatures").params[0].ty);
                     body.push_str(&format!("    print(tn {name} {other})\n"));
                 }
                 name => {
@@ -582,7 +581,13 @@ mod tests {
         }
         // The operators are typed through their rows (`tensor.rs`), and lowering finds the
         // same row by the same lookup; indexing a Tensor is the `[]` and `[]=` rows.
-        for op in [BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Div, BinOp::MatMul] {
+        for op in [
+            BinOp::Add,
+            BinOp::Sub,
+            BinOp::Mul,
+            BinOp::Div,
+            BinOp::MatMul,
+        ] {
             let row = Builtin::operator(Recv::Tensor, op).expect("a row");
             assert!(src.contains(&format!("tn {} ", row.name())), "{row:?}");
         }

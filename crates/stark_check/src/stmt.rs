@@ -39,9 +39,7 @@ impl Checker<'_> {
             }
             self.block(&decl.body);
             // A broken line may have been the `return`.
-            if info.ret != Ty::Unit
-                && !decl.broken
-                && !block_diverges(&decl.body, &self.out.calls)
+            if info.ret != Ty::Unit && !decl.broken && !block_diverges(&decl.body, &self.out.calls)
             {
                 let shown = self.show(&info.ret);
                 self.error(

@@ -355,4 +355,3 @@ fn generic(t: SigTy) -> bool {
         _ => false,
     }
 }
-

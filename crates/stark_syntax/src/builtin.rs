@@ -570,13 +570,15 @@ mod tests {
                 }
             }
             // A receiver's type parameters exist only on receivers that have them.
-            let uses = |t: SigTy| {
-                sig.params.iter().any(|p| mentions(p.ty, t)) || mentions(sig.ret, t)
-            };
+            let uses =
+                |t: SigTy| sig.params.iter().any(|p| mentions(p.ty, t)) || mentions(sig.ret, t);
             let generic = matches!(b.receiver(), Recv::List | Recv::Weak | Recv::Task);
             assert!(!uses(SigTy::E) || generic, "{b:?} uses `E`");
             let map = b.receiver() == Recv::Map;
-            assert!(!(uses(SigTy::K) || uses(SigTy::V)) || map, "{b:?} uses `K`/`V`");
+            assert!(
+                !(uses(SigTy::K) || uses(SigTy::V)) || map,
+                "{b:?} uses `K`/`V`"
+            );
             assert!(
                 !uses(SigTy::Recv) || b.receiver() == Recv::Heap,
                 "{b:?} uses `Recv`"

@@ -42,7 +42,10 @@ fn broken_statements_keep_what_was_parsed() {
         ("print(1 +, 2)", "(call print (+ 1 <error>) <error>)"),
         ("print(x y)", "(call print x <error>)"),
         ("f(a, g(b, ), c", "(call f a (call g b) c <error>)"),
-        ("f(a, g(b +), c)", "(call f a (call g (+ b <error>) <error>) <error>)"),
+        (
+            "f(a, g(b +), c)",
+            "(call f a (call g (+ b <error>) <error>) <error>)",
+        ),
         // A field access without its name keeps its base (`p.` asks what can follow).
         ("p.", "<error p>"),
         ("let n = p.items.", "n = <error (. p items)>"),
@@ -103,11 +106,19 @@ fn a_header_without_its_colon_keeps_its_block() {
 
 #[test]
 fn one_diagnostic_per_broken_line() {
-    for line in ["f(1 +) + ]", "x = [1, (2 +] ) ]", "let = 1 )", "if x = = 1: ) ("] {
+    for line in [
+        "f(1 +) + ]",
+        "x = [1, (2 +] ) ]",
+        "let = 1 )",
+        "if x = = 1: ) (",
+    ] {
         let src = format!("fn main():\n    {line}\n    pass\n");
         let (stmts, codes) = main_stmts(&src);
         assert_eq!(codes, vec!["E0001"], "{line}");
-        assert!(matches!(stmts.last().unwrap().kind, StmtKind::Pass), "{line}");
+        assert!(
+            matches!(stmts.last().unwrap().kind, StmtKind::Pass),
+            "{line}"
+        );
     }
 }
 
@@ -454,5 +465,3 @@ fn random_bytes_never_panic() {
         let _ = parse(&src);
     }
 }
-
-

@@ -4,10 +4,10 @@
 use super::{arg, bad_operand, int_arg, NativeCx};
 use crate::error::{fail, Fallible, Fault};
 use crate::format::write_f32;
-use stark_syntax::Builtin;
 use stark_runtime::tensor::{self as k, numel, shape_str, ElemOp, TensorBody};
 use stark_runtime::tensor_pool::{capacity_for, TensorBuf};
 use stark_runtime::{Heap, ObjKind, ObjRef, OutOfMemory, Value};
+use stark_syntax::Builtin;
 use std::fmt::Write;
 
 pub(crate) fn shape(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
