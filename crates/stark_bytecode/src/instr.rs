@@ -805,7 +805,9 @@ pub mod builtin_types {
     pub const MEMORY_STATS: TypeId = 0;
     pub const ZONE_STATS: TypeId = 1;
     pub const TYPE_USAGE: TypeId = 2;
-    pub const COUNT: usize = 3;
+    /// Every tuple, whatever its arity (the object's field count is its arity).
+    pub const TUPLE: TypeId = 3;
+    pub const COUNT: usize = 4;
     pub const MEMORY_STATS_FIELDS: &[&str] = &[
         "total_bytes",
         "live_objects",

@@ -116,7 +116,13 @@ impl ArenaChecker<'_> {
                     .filter_map(|a| call_operand(e, a))
                     .any(|a| self.may_alias_outer(a))
             }
-            ExprKind::List(items) => items.iter().any(|i| self.may_alias_outer(i)),
+            ExprKind::List(items) | ExprKind::Tuple(items) => {
+                items.iter().any(|i| self.may_alias_outer(i))
+            }
+            ExprKind::Comp(comp) => {
+                self.may_alias_outer(&comp.elem)
+                    || comp.key.as_ref().is_some_and(|k| self.may_alias_outer(k))
+            }
             ExprKind::Map(pairs) => pairs.iter().any(|(_, v)| self.may_alias_outer(v)),
             _ => false,
         }
@@ -185,6 +191,36 @@ impl ArenaChecker<'_> {
                         a.locals.insert(local);
                     }
                     self.bind(local, value);
+                }
+            }
+            StmtKind::LetTuple { value, .. } => {
+                self.expr(value);
+                for &local in self.ck.patterns.get(&value.id).into_iter().flatten() {
+                    for a in &mut self.arenas {
+                        a.locals.insert(local);
+                    }
+                    self.bind(local, value);
+                }
+            }
+            StmtKind::Assign { target, value, .. } if matches!(target.kind, ExprKind::Tuple(_)) => {
+                self.expr(value);
+                let ExprKind::Tuple(targets) = &target.kind else {
+                    unreachable!()
+                };
+                // A literal on the right is never built: each part goes to its target.
+                let parts: Vec<&Expr> = match &value.kind {
+                    ExprKind::Tuple(items) if items.len() == targets.len() => {
+                        items.iter().collect()
+                    }
+                    _ => vec![value; targets.len()],
+                };
+                for (t, v) in targets.iter().zip(parts) {
+                    if self.arena_value(v) && self.outer_place(t) {
+                        self.escape(v, "stored outside the arena here", t.span);
+                    }
+                    if let Some(NameRes::Local(local)) = self.ck.names.get(&t.id) {
+                        self.bind(*local, v);
+                    }
                 }
             }
             StmtKind::Assign { target, value, .. } => {
@@ -276,7 +312,19 @@ impl ArenaChecker<'_> {
                     }
                 }
             }
-            ExprKind::List(items) => items.iter().for_each(|i| self.expr(i)),
+            ExprKind::List(items) | ExprKind::Tuple(items) => {
+                items.iter().for_each(|i| self.expr(i))
+            }
+            ExprKind::Comp(comp) => {
+                self.expr(&comp.iter);
+                if let Some(c) = &comp.cond {
+                    self.expr(c);
+                }
+                if let Some(k) = &comp.key {
+                    self.expr(k);
+                }
+                self.expr(&comp.elem);
+            }
             ExprKind::Map(pairs) => pairs.iter().for_each(|(k, v)| {
                 self.expr(k);
                 self.expr(v);

@@ -28,7 +28,7 @@ impl Checker<'_> {
         }
         // The rest choose a row by their argument's type (`int`, `len`), take any values
         // (`print`), rewrite their operands (`range(n)`), or type their result by their
-        // argument's (`WeakRef(x)`) or by inference (`List()`).
+        // arguments' (`WeakRef(x)`, `enumerate`, `zip`, `divmod`) or by inference (`List()`).
         let all = |n: usize| (0..n).map(CallArg::Arg).collect::<Vec<_>>();
         match name {
             "print" => {
@@ -127,6 +127,50 @@ impl Checker<'_> {
                 }
                 self.builtin(e, Builtin::Range, bound);
                 Ty::List(Box::new(Ty::Int))
+            }
+            "enumerate" | "zip" => {
+                let (params, elems): (Vec<P>, Vec<Ty>) = if name == "enumerate" {
+                    let t = self.infer.fresh();
+                    (
+                        vec![p("xs", Ty::List(Box::new(t.clone())))],
+                        vec![Ty::Int, t],
+                    )
+                } else {
+                    let (a, b) = (self.infer.fresh(), self.infer.fresh());
+                    let params = vec![
+                        p("a", Ty::List(Box::new(a.clone()))),
+                        p("b", Ty::List(Box::new(b.clone()))),
+                    ];
+                    (params, vec![a, b])
+                };
+                let op = if name == "enumerate" {
+                    Builtin::Enumerate
+                } else {
+                    Builtin::Zip
+                };
+                let bound = self.bind(e, &format!("`{name}`"), &params, args, vec![]);
+                self.builtin(e, op, bound);
+                Ty::List(Box::new(Ty::Tuple(elems)))
+            }
+            "divmod" => {
+                let t = self.infer.fresh();
+                let params = [p("a", t.clone()), p("b", t.clone())];
+                let bound = self.bind(e, "`divmod`", &params, args, vec![]);
+                let t = self.infer.shallow(&t);
+                if !matches!(t, Ty::Int | Ty::Float | Ty::Error) {
+                    let shown = self.show(&t);
+                    self.error(
+                        Diagnostic::error(
+                            codes::MISMATCH,
+                            format!("`divmod` takes two Ints or two Floats, not `{shown}`"),
+                            e.span,
+                        )
+                        .label(format!("this is `{shown}`")),
+                    );
+                    return Ty::Error;
+                }
+                self.builtin(e, Builtin::DivMod, bound);
+                Ty::Tuple(vec![t.clone(), t])
             }
             "WeakRef" => {
                 let any = self.infer.fresh();
@@ -458,6 +502,7 @@ pub fn sig_ty(s: SigTy, recv: &Ty, structs: &[StructDef]) -> Option<Ty> {
         SigTy::Opt(inner) => (*each(inner)?).optional(),
         SigTy::List(inner) => Ty::List(each(inner)?),
         SigTy::Map(k, v) => Ty::Map(each(k)?, each(v)?),
+        SigTy::Pair(a, b) => Ty::Tuple(vec![*each(a)?, *each(b)?]),
         SigTy::Heap | SigTy::Numbers | SigTy::TensorOrNumber => return None,
     })
 }
@@ -526,6 +571,9 @@ mod tests {
                         (Builtin::IntToFloat, _) => "float(1)".into(),
                         (Builtin::Identity, _) => "int(1)".into(),
                         (Builtin::Range, _) => "range(3)".into(),
+                        (Builtin::Enumerate, _) => "enumerate(l)".into(),
+                        (Builtin::Zip, _) => "zip(l, l)".into(),
+                        (Builtin::DivMod, _) => "divmod(7, 2)".into(),
                         (Builtin::ListNew, _) => "print(len(List()))".into(),
                         (Builtin::MapNew, _) => "print(len(Map()))".into(),
                         (Builtin::WeakNew, _) => "WeakRef(l.clone())".into(),

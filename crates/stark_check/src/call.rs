@@ -10,6 +10,19 @@ use stark_syntax::{codes, Diagnostic};
 
 impl Checker<'_> {
     pub fn call(&mut self, e: &Expr, callee: &Expr, args: &[Arg]) -> Ty {
+        // A call whose line broke (parser recovery left an error argument): the arguments
+        // are not the ones meant (an open `(` may even have taken in the next lines), so it
+        // is typed quietly; its result keeps the callee's type.
+        if crate::args::broken_args(args) {
+            self.quiet += 1;
+            let ty = self.call_inner(e, callee, args);
+            self.quiet -= 1;
+            return ty;
+        }
+        self.call_inner(e, callee, args)
+    }
+
+    fn call_inner(&mut self, e: &Expr, callee: &Expr, args: &[Arg]) -> Ty {
         match &callee.kind {
             ExprKind::Name(name) if self.lookup_local(name).is_none() => {
                 self.call_named(e, callee, name, args)

@@ -51,8 +51,13 @@ fn builtin_structs() -> Vec<StructDef> {
             ],
         ),
         def("TypeUsage", vec![("count", Ty::Int), ("bytes", Ty::Int)]),
+        // Tuples (`builtin_types::TUPLE`): not a name a program can use.
+        def(TUPLE_NAME, vec![]),
     ]
 }
+
+/// The type name tuples are counted under in `Memory.usage_by_type()`, Python's.
+pub const TUPLE_NAME: &str = "tuple";
 
 /// Type names of the SPEC that belong to features not built yet.
 const UNSUPPORTED_TYPES: &[&str] = &[];
@@ -61,7 +66,9 @@ impl Checker<'_> {
     pub fn collect_items(&mut self) {
         self.out.structs = builtin_structs();
         for (i, s) in self.out.structs.iter().enumerate() {
-            self.struct_names.insert(s.name.clone(), i as StructId);
+            if s.name != TUPLE_NAME {
+                self.struct_names.insert(s.name.clone(), i as StructId);
+            }
         }
         let program = self.program;
         // Struct names first, so field and parameter types can name any struct.
@@ -308,6 +315,9 @@ impl Checker<'_> {
     pub fn resolve_type(&mut self, t: &TypeExpr) -> Ty {
         match t {
             TypeExpr::Optional(inner, _) => self.resolve_type(inner).optional(),
+            TypeExpr::Tuple(parts, _) => {
+                Ty::Tuple(parts.iter().map(|p| self.resolve_type(p)).collect())
+            }
             TypeExpr::Named { name, args, span } => {
                 let arity = |n: usize, this: &mut Self| -> bool {
                     if args.len() != n {
@@ -364,7 +374,7 @@ impl Checker<'_> {
                         }
                         let k = self.resolve_type(&args[0]);
                         let v = self.resolve_type(&args[1]);
-                        if !matches!(k, Ty::Int | Ty::Str | Ty::Bool | Ty::Error) {
+                        if !k.is_map_key() {
                             let shown = self.show(&k);
                             self.error(
                                 Diagnostic::error(
@@ -372,7 +382,7 @@ impl Checker<'_> {
                                     format!("`{shown}` cannot be a map key"),
                                     args[0].span(),
                                 )
-                                .help("map keys are `Int`, `String` or `Bool`"),
+                                .help("map keys are `Int`, `String`, `Bool` or tuples of them"),
                             );
                         }
                         Ty::Map(Box::new(k), Box::new(v))

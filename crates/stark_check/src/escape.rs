@@ -1,4 +1,4 @@
-//! M9: a struct value that provably never escapes its function — bound by `let` to a
+//! M9: a struct or tuple value that provably never escapes its function — bound by `let` to a
 //! binding that is never moved, cloned, weakly referenced or reassigned — is not heap
 //! allocated. Borrowing it (`f(p)` with `&p`, `print(p)`, `p.x`) does not let it escape:
 //! a borrowed value cannot be stored or returned (E0505). The move checker collects the
@@ -45,10 +45,11 @@ pub fn stack_allocations(ck: &Checked, escapes: &Escapes) -> HashSet<ExprId> {
         .iter()
         .filter(|(value, local)| {
             let info = ck.local(**local);
-            info.kind == LocalKind::Let
-                && matches!(info.ty, Ty::Struct(id) if !self_escapes(id))
-                && !escaping.contains(local)
-                && matches!(ck.calls.get(value), Some(CallRes::Ctor { .. }))
+            let ctor = matches!(info.ty, Ty::Struct(id) if !self_escapes(id))
+                && matches!(ck.calls.get(value), Some(CallRes::Ctor { .. }));
+            // Tuples have no destructor of their own; their parts' run when released.
+            let tuple = matches!(info.ty, Ty::Tuple(_)) && ck.tuples.contains(value);
+            info.kind == LocalKind::Let && (ctor || tuple) && !escaping.contains(local)
         })
         .map(|(value, _)| *value)
         .collect()

@@ -71,7 +71,7 @@ impl Checker<'_> {
                     val = self.join(&val, &vt, v);
                 }
                 let key = self.infer.shallow(&key);
-                if !matches!(key, Ty::Int | Ty::Str | Ty::Bool | Ty::Var(_) | Ty::Error) {
+                if !self.infer.resolve(&key).is_map_key() {
                     let shown = self.show(&key);
                     self.error(
                         Diagnostic::error(
@@ -79,10 +79,61 @@ impl Checker<'_> {
                             format!("`{shown}` cannot be a map key"),
                             e.span,
                         )
-                        .help("map keys are `Int`, `String` or `Bool`"),
+                        .help("map keys are `Int`, `String`, `Bool` or tuples of them"),
                     );
                 }
                 Ty::Map(Box::new(key), Box::new(val))
+            }
+            ExprKind::Comp(comp) => {
+                self.scopes.push(std::collections::HashMap::new());
+                self.for_header(&comp.var, &comp.iter);
+                if let Some(c) = &comp.cond {
+                    self.expr_expect(c, &Ty::Bool);
+                }
+                let key = comp.key.as_ref().map(|k| (self.expr(k), k));
+                let elem = self.expr(&comp.elem);
+                self.require_value(&elem, &comp.elem);
+                self.scopes.pop();
+                let elem = if elem == Ty::NoneLit {
+                    self.infer.fresh().optional()
+                } else {
+                    elem
+                };
+                match key {
+                    None => Ty::List(Box::new(elem)),
+                    Some((k, key_expr)) => {
+                        let k = self.infer.shallow(&k);
+                        if !self.infer.resolve(&k).is_map_key() {
+                            let shown = self.show(&k);
+                            self.error(
+                                Diagnostic::error(
+                                    codes::MISMATCH,
+                                    format!("`{shown}` cannot be a map key"),
+                                    key_expr.span,
+                                )
+                                .help("map keys are `Int`, `String`, `Bool` or tuples of them"),
+                            );
+                        }
+                        Ty::Map(Box::new(k), Box::new(elem))
+                    }
+                }
+            }
+            ExprKind::Tuple(items) => {
+                self.out.tuples.insert(e.id);
+                let parts = items
+                    .iter()
+                    .map(|item| {
+                        let t = self.expr(item);
+                        self.require_value(&t, item);
+                        if t == Ty::NoneLit {
+                            // A bare `None` part has no type to give it here.
+                            self.infer.fresh().optional()
+                        } else {
+                            t
+                        }
+                    })
+                    .collect();
+                Ty::Tuple(parts)
             }
             ExprKind::Unary(op, inner) => {
                 let t = self.expr(inner);
@@ -124,6 +175,35 @@ impl Checker<'_> {
                 }
                 let bt = self.expr(base);
                 match self.unwrapped(&bt) {
+                    Ty::Tuple(parts) => {
+                        let index = field
+                            .name
+                            .parse::<usize>()
+                            .ok()
+                            .filter(|i| *i < parts.len());
+                        match index {
+                            Some(i) => {
+                                self.out.fields.insert(e.id, i);
+                                parts[i].clone()
+                            }
+                            None => {
+                                let shown = self.show(&Ty::Tuple(parts.clone()));
+                                self.error(
+                                    Diagnostic::error(
+                                        codes::UNKNOWN_FIELD,
+                                        format!("no field `{}` on type `{shown}`", field.name),
+                                        field.span,
+                                    )
+                                    .label(format!(
+                                        "a tuple of {} has fields `0` to `{}`",
+                                        parts.len(),
+                                        parts.len() - 1
+                                    )),
+                                );
+                                Ty::Error
+                            }
+                        }
+                    }
                     Ty::Struct(id) => match self.struct_def(id).field(&field.name) {
                         Some((index, def)) => {
                             let ty = def.ty.clone();
@@ -357,7 +437,10 @@ impl Checker<'_> {
                 }
             }
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                if numeric || (ta == Ty::Str && tb == Ty::Str) {
+                let tuples = matches!((&ta, &tb), (Ty::Tuple(_), Ty::Tuple(_)))
+                    && self.infer.unify(&ta, &tb)
+                    && orderable(&self.infer.resolve(&ta));
+                if numeric || (ta == Ty::Str && tb == Ty::Str) || tuples {
                     Some(Ty::Bool)
                 } else {
                     None
@@ -417,4 +500,14 @@ pub fn is_comparison(op: BinOp) -> bool {
         op,
         BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
     )
+}
+
+/// Whether `<` orders values of this type: numbers, strings, and tuples of them
+/// (lexicographically, as Python does).
+fn orderable(t: &Ty) -> bool {
+    match t {
+        Ty::Int | Ty::Float | Ty::Str | Ty::Bool => true,
+        Ty::Tuple(parts) => parts.iter().all(orderable),
+        _ => false,
+    }
 }

@@ -34,6 +34,7 @@ impl Infer {
             Ty::Optional(t) => self.resolve(&t).optional(),
             Ty::Weak(t) => Ty::Weak(Box::new(self.resolve(&t))),
             Ty::Task(t) => Ty::Task(Box::new(self.resolve(&t))),
+            Ty::Tuple(parts) => Ty::Tuple(parts.iter().map(|p| self.resolve(p)).collect()),
             other => other,
         }
     }
@@ -50,6 +51,9 @@ impl Infer {
             Ty::Optional(t) => self.resolve_or(&t, default).optional(),
             Ty::Weak(t) => Ty::Weak(Box::new(self.resolve_or(&t, default))),
             Ty::Task(t) => Ty::Task(Box::new(self.resolve_or(&t, default))),
+            Ty::Tuple(parts) => {
+                Ty::Tuple(parts.iter().map(|p| self.resolve_or(p, default)).collect())
+            }
             other => other,
         }
     }
@@ -59,6 +63,7 @@ impl Infer {
             Ty::Var(_) => true,
             Ty::List(t) | Ty::Optional(t) | Ty::Weak(t) | Ty::Task(t) => self.has_vars(&t),
             Ty::Map(k, v) => self.has_vars(&k) || self.has_vars(&v),
+            Ty::Tuple(parts) => parts.iter().any(|p| self.has_vars(p)),
             _ => false,
         }
     }
@@ -68,6 +73,7 @@ impl Infer {
             Ty::Var(w) => v == w,
             Ty::List(t) | Ty::Optional(t) | Ty::Weak(t) | Ty::Task(t) => self.occurs(v, &t),
             Ty::Map(k, val) => self.occurs(v, &k) || self.occurs(v, &val),
+            Ty::Tuple(parts) => parts.iter().any(|p| self.occurs(v, p)),
             _ => false,
         }
     }
@@ -95,6 +101,13 @@ impl Infer {
             (Ty::List(x), Ty::List(y)) | (Ty::Optional(x), Ty::Optional(y)) => self.unify(x, y),
             (Ty::Weak(x), Ty::Weak(y)) | (Ty::Task(x), Ty::Task(y)) => self.unify(x, y),
             (Ty::Map(k1, v1), Ty::Map(k2, v2)) => self.unify(k1, k2) && self.unify(v1, v2),
+            (Ty::Tuple(x), Ty::Tuple(y)) => {
+                // Every part is unified, so one mismatch does not leave the rest unbound.
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y)
+                        .fold(true, |ok, (p, q)| self.unify(p, q) && ok)
+            }
             _ => a == b,
         }
     }
@@ -110,6 +123,20 @@ impl Infer {
             (Ty::NoneLit, Ty::Optional(_)) => true,
             (Ty::Optional(f), Ty::Optional(t)) => self.unify(f, t),
             (Ty::Var(_), _) | (_, Ty::Var(_)) => self.unify(&from, &to),
+            // A part may gain a `?` (same representation), never change it (no Int → Float
+            // inside an already-built tuple).
+            (Ty::Tuple(fs), Ty::Tuple(ts)) if fs.len() == ts.len() => {
+                fs.iter().zip(ts).fold(true, |ok, (f, t)| {
+                    let part = match (self.shallow(f), self.shallow(t)) {
+                        (Ty::NoneLit, Ty::Optional(_)) => true,
+                        (Ty::Optional(_), Ty::Optional(_)) => self.unify(f, t),
+                        (Ty::Tuple(_), Ty::Tuple(_)) => self.coerce(f, t),
+                        (_, Ty::Optional(inner)) => self.unify(f, &inner),
+                        _ => self.unify(f, t),
+                    };
+                    part && ok
+                })
+            }
             (_, Ty::Optional(t)) => self.coerce(&from, t),
             (Ty::Optional(f), _) => self.unify(f, &to),
             _ => self.unify(&from, &to),

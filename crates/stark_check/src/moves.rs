@@ -312,7 +312,24 @@ impl MoveChecker<'_> {
                     }
                 }
             }
-            ExprKind::List(items) => items.iter().for_each(|i| self.expr(i, Ctx::Own)),
+            ExprKind::List(items) | ExprKind::Tuple(items) => {
+                items.iter().for_each(|i| self.expr(i, Ctx::Own))
+            }
+            ExprKind::Comp(comp) => {
+                // The iterable is read; the loop variable borrows each element, as in `for`.
+                // The element is evaluated once per element: two passes find a binding
+                // moved by one iteration and used by the next.
+                self.expr(&comp.iter, Ctx::Read);
+                for _ in 0..2 {
+                    if let Some(c) = &comp.cond {
+                        self.expr(c, Ctx::Read);
+                    }
+                    if let Some(k) = &comp.key {
+                        self.expr(k, Ctx::Own);
+                    }
+                    self.expr(&comp.elem, Ctx::Own);
+                }
+            }
             ExprKind::Map(pairs) => {
                 for (k, v) in pairs {
                     self.expr(k, Ctx::Own);
@@ -466,6 +483,39 @@ impl MoveChecker<'_> {
                 self.expr(value, Ctx::Own);
                 if let (Some(local), Some(state)) = (self.ck.lets.get(&value.id), &mut self.state) {
                     state.remove(local);
+                }
+            }
+            StmtKind::LetTuple { value, .. } => {
+                self.expr(value, Ctx::Own);
+                if let (Some(locals), Some(state)) =
+                    (self.ck.patterns.get(&value.id), &mut self.state)
+                {
+                    for local in locals {
+                        state.remove(local);
+                    }
+                }
+            }
+            StmtKind::Assign {
+                target,
+                op: None,
+                value,
+            } if matches!(target.kind, ExprKind::Tuple(_)) => {
+                // `a, b = b, a`: the value (moving `b` and `a` out) is built first, then
+                // each target is assigned, which makes a moved binding usable again.
+                self.expr(value, Ctx::Own);
+                let ExprKind::Tuple(targets) = &target.kind else {
+                    unreachable!()
+                };
+                for t in targets {
+                    match self.local(t) {
+                        Some(local) => {
+                            self.escaping.insert(local);
+                            if let Some(state) = &mut self.state {
+                                state.remove(&local);
+                            }
+                        }
+                        None => self.expr(t, Ctx::Read),
+                    }
                 }
             }
             StmtKind::Assign { target, op, value } => {

@@ -103,6 +103,14 @@ pub struct Checked {
     pub lets: HashMap<ExprId, LocalId>,
     /// `for` statements, keyed by the ExprId of their iterable.
     pub fors: HashMap<ExprId, ForRes>,
+    /// The locals a tuple pattern binds, in `Pattern::names` order: a `let (a, b) = e`
+    /// keyed by `e`'s ExprId, a `for a, b in e` by `e`'s (its `ForRes` var is then the
+    /// hidden element the names unpack).
+    pub patterns: HashMap<ExprId, Vec<LocalId>>,
+    /// Values of `a, b = …` assignments (by ExprId): the targets are unpacked from them.
+    pub tuple_assigns: std::collections::HashSet<ExprId>,
+    /// Tuple expressions `(a, b)`, for the escape analysis (M9).
+    pub tuples: std::collections::HashSet<ExprId>,
     /// Struct constructions escape analysis proved local to their function (M9).
     pub stack_allocs: std::collections::HashSet<ExprId>,
     /// Bindings that may be moved out of, reassigned, cloned or weakly referenced (the move

@@ -4,7 +4,7 @@ use crate::checker::Checker;
 use crate::results::ForRes;
 use crate::types::*;
 use stark_syntax::ast::{
-    BinOp, Block, Expr, ExprKind, FnDecl, Item, ParamMode, Stmt, StmtKind, UnOp,
+    BinOp, Block, Expr, ExprKind, FnDecl, Item, ParamMode, Pattern, Stmt, StmtKind, UnOp,
 };
 use stark_syntax::{codes, Diagnostic};
 use std::collections::HashMap;
@@ -120,6 +120,17 @@ impl Checker<'_> {
                 }
                 self.out.lets.insert(value.id, local);
             }
+            StmtKind::LetTuple {
+                pattern,
+                mutable,
+                value,
+            } => {
+                let found = self.expr(value);
+                self.require_value(&found, value);
+                let mut locals = Vec::new();
+                self.bind_pattern(pattern, &found, *mutable, LocalKind::Let, &mut locals);
+                self.out.patterns.insert(value.id, locals);
+            }
             StmtKind::Assign { target, op, value } => self.assign(target, *op, value),
             StmtKind::Expr(e) => {
                 self.expr(e);
@@ -141,46 +152,8 @@ impl Checker<'_> {
                 self.loop_body(body);
             }
             StmtKind::For { var, iter, body } => {
-                let it = self.expr(iter);
-                // `for i in range(…)` counts (range's own lowering, `loops.rs`). A user
-                // `fn range` (or `struct range`) shadows the built-in: then this is a loop
-                // over whatever it returns.
-                let is_range = matches!(
-                    self.out.calls.get(&iter.id),
-                    Some(crate::CallRes::Builtin {
-                        op: crate::Builtin::Range,
-                        ..
-                    })
-                );
-                let (var_ty, range) = if is_range {
-                    (Ty::Int, true)
-                } else {
-                    match self.unwrapped(&it) {
-                        Ty::List(el) => (*el, false),
-                        Ty::Map(k, _) => (*k, false),
-                        Ty::Error => (Ty::Error, false),
-                        other => {
-                            let shown = self.show(&other);
-                            self.error(
-                                Diagnostic::error(
-                                    codes::MISMATCH,
-                                    format!("cannot iterate over a value of type `{shown}`"),
-                                    iter.span,
-                                )
-                                .label("expected a List, a Map or `range(…)`"),
-                            );
-                            (Ty::Error, false)
-                        }
-                    }
-                };
                 self.scopes.push(HashMap::new());
-                let local = self.new_local(&var.name, var_ty, false, LocalKind::ForVar, var.span);
-                let res = if range {
-                    ForRes::Range { var: local }
-                } else {
-                    ForRes::List { var: local }
-                };
-                self.out.fors.insert(iter.id, res);
+                self.for_header(var, iter);
                 self.loop_body(body);
                 self.scopes.pop();
             }
@@ -237,7 +210,192 @@ impl Checker<'_> {
         self.loop_depth -= 1;
     }
 
+    /// `for var in iter` (a statement's or a comprehension's): types the iterable,
+    /// declares the loop variable(s) in the current scope, and records the `ForRes`.
+    pub(crate) fn for_header(&mut self, var: &Pattern, iter: &Expr) {
+        let it = self.expr(iter);
+        // `for i in range(…)` counts (range's own lowering, `loops.rs`). A user `fn range`
+        // (or `struct range`) shadows the built-in: then this is a loop over whatever it
+        // returns.
+        let is_range = matches!(
+            self.out.calls.get(&iter.id),
+            Some(crate::CallRes::Builtin {
+                op: crate::Builtin::Range,
+                ..
+            })
+        );
+        let (var_ty, range) = if is_range {
+            (Ty::Int, true)
+        } else {
+            match self.unwrapped(&it) {
+                Ty::List(el) => (*el, false),
+                Ty::Map(k, _) => (*k, false),
+                Ty::Error => (Ty::Error, false),
+                other => {
+                    let shown = self.show(&other);
+                    self.error(
+                        Diagnostic::error(
+                            codes::MISMATCH,
+                            format!("cannot iterate over a value of type `{shown}`"),
+                            iter.span,
+                        )
+                        .label("expected a List, a Map or `range(…)`"),
+                    );
+                    (Ty::Error, false)
+                }
+            }
+        };
+        let local = match var {
+            Pattern::Name(var) => {
+                self.new_local(&var.name, var_ty, false, LocalKind::ForVar, var.span)
+            }
+            Pattern::Tuple(..) => {
+                // The element is a hidden loop variable; the names borrow its parts.
+                let hidden = self.new_local(
+                    "(element)",
+                    var_ty.clone(),
+                    false,
+                    LocalKind::ForVar,
+                    var.span(),
+                );
+                let mut locals = Vec::new();
+                self.bind_pattern(var, &var_ty, false, LocalKind::ForVar, &mut locals);
+                self.out.patterns.insert(iter.id, locals);
+                hidden
+            }
+        };
+        let res = if range {
+            ForRes::Range { var: local }
+        } else {
+            ForRes::List { var: local }
+        };
+        self.out.fors.insert(iter.id, res);
+    }
+
+    /// Declares the names of `pattern` for a value of type `ty`, unpacking tuples; an
+    /// arity or type mismatch is reported once, and its names get the error type.
+    fn bind_pattern(
+        &mut self,
+        pattern: &Pattern,
+        ty: &Ty,
+        mutable: bool,
+        kind: LocalKind,
+        locals: &mut Vec<LocalId>,
+    ) {
+        let parts = match pattern {
+            Pattern::Name(name) => {
+                let ty = match self.infer.shallow(ty) {
+                    Ty::Unit => Ty::Error,
+                    Ty::NoneLit => self.infer.fresh().optional(),
+                    other => other,
+                };
+                let local = self.new_local(&name.name, ty, mutable, kind, name.span);
+                if kind == LocalKind::Let {
+                    self.inferred_lets.push(local);
+                }
+                locals.push(local);
+                return;
+            }
+            Pattern::Tuple(parts, _) => parts,
+        };
+        let part_tys = match self.infer.shallow(ty) {
+            Ty::Tuple(ts) if ts.len() == parts.len() => ts,
+            Ty::Error => vec![Ty::Error; parts.len()],
+            Ty::Var(_) => {
+                let ts: Vec<Ty> = parts.iter().map(|_| self.infer.fresh()).collect();
+                self.infer.unify(ty, &Ty::Tuple(ts.clone()));
+                ts
+            }
+            other => {
+                let shown = self.show(&other);
+                let found = match &other {
+                    Ty::Tuple(ts) => format!("a tuple of {} elements", ts.len()),
+                    _ => format!("`{shown}`"),
+                };
+                self.error(
+                    Diagnostic::error(
+                        codes::MISMATCH,
+                        format!("cannot unpack {found} into {} names", parts.len()),
+                        pattern.span(),
+                    )
+                    .label(format!("expected a tuple of {} elements", parts.len()))
+                    .help(format!("the value here is `{shown}`")),
+                );
+                vec![Ty::Error; parts.len()]
+            }
+        };
+        for (part, t) in parts.iter().zip(&part_tys) {
+            self.bind_pattern(part, t, mutable, kind, locals);
+        }
+    }
+
     fn assign(&mut self, target: &Expr, op: Option<BinOp>, value: &Expr) {
+        if let ExprKind::Tuple(targets) = &target.kind {
+            // `a, b = b, a`: every target is a place; the value is a tuple of as many.
+            let mut parts = Vec::new();
+            for t in targets {
+                match &t.kind {
+                    ExprKind::Name(name) => {
+                        parts.push(self.expr(t));
+                        if self.lookup_local(name).is_some() {
+                            self.require_assignable(t, name);
+                        }
+                    }
+                    ExprKind::Field(base, _) | ExprKind::Index(base, _) => {
+                        parts.push(self.expr(t));
+                        self.require_mutable(base, "assigned through here");
+                    }
+                    _ => {
+                        self.expr(t);
+                        parts.push(Ty::Error);
+                        self.error(
+                            Diagnostic::error(
+                                codes::BAD_ASSIGN_TARGET,
+                                "invalid left-hand side of assignment",
+                                t.span,
+                            )
+                            .label("cannot assign to this expression"),
+                        );
+                    }
+                }
+            }
+            if op.is_some() {
+                self.expr(value);
+                self.error(
+                    Diagnostic::error(
+                        codes::BAD_ASSIGN_TARGET,
+                        "a compound assignment cannot unpack a tuple",
+                        target.span,
+                    )
+                    .label("assign each name on its own line"),
+                );
+                return;
+            }
+            let vt = self.expr(value);
+            self.require_value(&vt, value);
+            let expected = Ty::Tuple(parts);
+            let vt_shallow = self.infer.shallow(&vt);
+            if let (Ty::Tuple(found), Ty::Tuple(want)) = (&vt_shallow, &expected) {
+                if found.len() != want.len() {
+                    self.error(
+                        Diagnostic::error(
+                            codes::MISMATCH,
+                            format!(
+                                "cannot unpack a tuple of {} elements into {} targets",
+                                found.len(),
+                                want.len()
+                            ),
+                            target.span,
+                        )
+                        .label(format!("expected a tuple of {} elements", want.len())),
+                    );
+                    return;
+                }
+            }
+            self.expect(&vt, &expected, value.span);
+            self.out.tuple_assigns.insert(value.id);
+            return;
+        }
         let target_ty = match &target.kind {
             ExprKind::Name(name) => {
                 let t = self.expr(target);
@@ -255,7 +413,26 @@ impl Checker<'_> {
                 }
                 t
             }
-            ExprKind::Field(base, _) | ExprKind::Index(base, _) => {
+            ExprKind::Field(base, field) => {
+                let t = self.expr(target);
+                let bt = self.out.expr_ty.get(base.id.0 as usize).cloned();
+                let bt = bt.map(|b| self.infer.shallow(&b));
+                if let Some(Ty::Tuple(_)) = bt {
+                    self.error(
+                        Diagnostic::error(
+                            codes::BAD_ASSIGN_TARGET,
+                            format!("cannot assign to tuple field `{}`", field.name),
+                            target.span,
+                        )
+                        .label("tuples are immutable")
+                        .help("build a new tuple instead"),
+                    );
+                    return;
+                }
+                self.require_mutable(base, "assigned through here");
+                t
+            }
+            ExprKind::Index(base, _) => {
                 let t = self.expr(target);
                 self.require_mutable(base, "assigned through here");
                 t

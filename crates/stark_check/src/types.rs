@@ -31,6 +31,10 @@ pub enum Ty {
     /// `Task<T>` (`spawn f(…)`): a handle to an actor running `f`; `T` is `Unit` for a
     /// function without a return type (`join()` then returns nothing).
     Task(Box<Ty>),
+    /// `(A, B)`: an immutable value (SPEC §5). It is kept as a small immutable object
+    /// where it must be one value (a list slot, a field, a return value); unpacked
+    /// tuples and `for` patterns over `enumerate`/`zip`/`items` never make one.
+    Tuple(Vec<Ty>),
     /// An inference variable (`[]`, `Map()`, `None` in a `let`).
     Var(TyVar),
     /// Already reported; accepted everywhere so one mistake gives one diagnostic.
@@ -42,7 +46,7 @@ impl Ty {
     pub fn is_heap(&self) -> bool {
         match self {
             Ty::Str | Ty::List(_) | Ty::Map(..) | Ty::Struct(_) | Ty::Weak(_) => true,
-            Ty::Tensor | Ty::Dataset | Ty::Stream | Ty::Task(_) => true,
+            Ty::Tensor | Ty::Dataset | Ty::Stream | Ty::Task(_) | Ty::Tuple(_) => true,
             Ty::Optional(inner) => inner.is_heap(),
             _ => false,
         }
@@ -55,6 +59,7 @@ impl Ty {
         match self {
             Ty::List(_) | Ty::Map(..) | Ty::Struct(_) | Ty::Var(_) | Ty::Error => true,
             Ty::Optional(inner) => inner.holds_references(),
+            Ty::Tuple(parts) => parts.iter().any(Ty::holds_references),
             _ => false,
         }
     }
@@ -67,7 +72,19 @@ impl Ty {
         match self {
             Ty::Str => false,
             Ty::Optional(inner) => inner.moves(),
+            // An immutable tuple of copied or shared parts is shared like a String (M1).
+            Ty::Tuple(parts) => parts.iter().any(Ty::moves),
             other => other.is_heap(),
+        }
+    }
+
+    /// Whether values of this type may key a map: Int, String, Bool, and tuples of them
+    /// (SPEC §5). Unresolved and erroneous types pass, so one mistake is reported once.
+    pub fn is_map_key(&self) -> bool {
+        match self {
+            Ty::Int | Ty::Str | Ty::Bool | Ty::Var(_) | Ty::Error => true,
+            Ty::Tuple(parts) => parts.iter().all(Ty::is_map_key),
+            _ => false,
         }
     }
 
@@ -112,6 +129,19 @@ impl fmt::Display for TyDisplay<'_> {
             Ty::Dataset => write!(f, "Dataset"),
             Ty::Stream => write!(f, "Stream"),
             Ty::Task(t) => write!(f, "Task<{}>", sub(t)),
+            Ty::Tuple(parts) => {
+                write!(f, "(")?;
+                for (i, p) in parts.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{}", sub(p))?;
+                }
+                if parts.len() == 1 {
+                    write!(f, ",")?;
+                }
+                write!(f, ")")
+            }
             Ty::Var(_) => write!(f, "_"),
             Ty::Error => write!(f, "{{error}}"),
         }

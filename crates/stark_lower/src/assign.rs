@@ -11,6 +11,10 @@ use stark_syntax::Span;
 
 impl FnLower<'_> {
     pub(super) fn assign(&mut self, target: &Expr, op: Option<BinOp>, value: &Expr, span: Span) {
+        if let ExprKind::Tuple(targets) = &target.kind {
+            self.assign_tuple(targets, value, span);
+            return;
+        }
         let target_ty = self.ty(target);
         match &target.kind {
             ExprKind::Name(_) => {
@@ -182,6 +186,43 @@ impl FnLower<'_> {
         }
     }
 
+    /// `a, b = value`: as in Python, the whole right side is evaluated first, then each
+    /// target is assigned from left to right (releasing its old value, M2). A tuple
+    /// literal on the right is never built; another tuple is read part by part and released.
+    fn assign_tuple(&mut self, targets: &[Expr], value: &Expr, span: Span) {
+        let regs = self.temps(targets.len());
+        match &value.kind {
+            ExprKind::Tuple(items) if items.len() == targets.len() => {
+                for (i, (item, t)) in items.iter().zip(targets).enumerate() {
+                    let ty = self.ty(t);
+                    self.owned_in(item, regs + i as Reg, &ty);
+                }
+            }
+            _ => {
+                let ty = self.ty(value);
+                let Ty::Tuple(parts) = &ty else {
+                    unreachable!("checked: a tuple is unpacked")
+                };
+                let t = self.temp();
+                self.owned_in(value, t, &ty);
+                for (i, part) in parts.iter().enumerate() {
+                    let dst = regs + i as Reg;
+                    let field = i as u16;
+                    self.emit(Instr::GetField { dst, obj: t, field }, value.span);
+                    if part.is_heap() {
+                        self.emit(Instr::Incref { reg: dst }, value.span);
+                    }
+                }
+                self.emit(Instr::Decref { reg: t }, value.span);
+            }
+        }
+        for (i, t) in targets.iter().enumerate() {
+            self.preset_value = Some(regs + i as Reg);
+            self.assign(t, None, value, span);
+            self.preset_value = None;
+        }
+    }
+
     /// Computes the value to store into `dst` (owned): `value` itself, or `current op value`
     /// for a compound assignment.
     #[allow(clippy::too_many_arguments)]
@@ -196,6 +237,13 @@ impl FnLower<'_> {
         current: Val,
     ) {
         match op {
+            // A part of a tuple assignment, already evaluated and owned.
+            None if self.preset_value.is_some() => {
+                let src = self.preset_value.take().expect("checked");
+                if src != dst {
+                    self.emit(Instr::Move { dst, src }, span);
+                }
+            }
             None => self.owned_in(value, dst, ty),
             Some(op) => {
                 let current = match target.kind {

@@ -155,6 +155,39 @@ pub(crate) fn may_release(ck: &Checked, e: &Expr) -> bool {
 }
 
 /// Whether `block` names local `local` anywhere (reads, assignments, moves).
+/// The tuple bindings of a function body that need no object at all (M9): bound by `let`
+/// to a tuple literal the escape analysis keeps on the stack, and named only as the base
+/// of a field read (`p.0`), so each part can live in a register of its own.
+pub(crate) fn scalar_tuples(ck: &Checked, stmts: &[Stmt]) -> std::collections::HashSet<LocalId> {
+    use std::collections::HashMap;
+    let mut uses: HashMap<LocalId, (usize, usize)> = HashMap::new();
+    walk_stmts(stmts, &mut |node| {
+        let Node::Expr(e) = node else { return };
+        match &e.kind {
+            ExprKind::Name(_) => {
+                if let Some(NameRes::Local(l)) = ck.names.get(&e.id) {
+                    uses.entry(*l).or_default().0 += 1;
+                }
+            }
+            ExprKind::Field(base, _) => {
+                if let Some(NameRes::Local(l)) = ck.names.get(&base.id) {
+                    uses.entry(*l).or_default().1 += 1;
+                }
+            }
+            _ => {}
+        }
+    });
+    ck.lets
+        .iter()
+        .filter(|(value, local)| {
+            ck.stack_allocs.contains(value)
+                && ck.tuples.contains(value)
+                && uses.get(local).is_none_or(|(all, fields)| all == fields)
+        })
+        .map(|(_, local)| *local)
+        .collect()
+}
+
 pub(crate) fn block_names(ck: &Checked, block: &Block, local: LocalId) -> bool {
     let mut found = false;
     walk_stmts(&block.stmts, &mut |node| {
@@ -179,9 +212,12 @@ enum Node<'a> {
 fn walk_stmts<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(Node<'a>)) {
     for stmt in stmts {
         match &stmt.kind {
-            StmtKind::Let { value, .. } => walk_expr(value, f),
+            StmtKind::Let { value, .. } | StmtKind::LetTuple { value, .. } => walk_expr(value, f),
             StmtKind::Assign { target, value, .. } => {
-                f(Node::Assign(target));
+                match &target.kind {
+                    ExprKind::Tuple(targets) => targets.iter().for_each(|t| f(Node::Assign(t))),
+                    _ => f(Node::Assign(target)),
+                }
                 walk_expr(target, f);
                 walk_expr(value, f);
             }
@@ -233,7 +269,13 @@ fn walk_expr<'a>(e: &'a Expr, f: &mut dyn FnMut(Node<'a>)) {
                     }
                 }
             }
-            ExprKind::List(items) => stack.extend(items),
+            ExprKind::List(items) | ExprKind::Tuple(items) => stack.extend(items),
+            ExprKind::Comp(comp) => {
+                stack.push(&comp.iter);
+                stack.extend(&comp.cond);
+                stack.extend(&comp.key);
+                stack.push(&comp.elem);
+            }
             ExprKind::Map(pairs) => {
                 for (k, v) in pairs {
                     stack.push(k);

@@ -20,7 +20,20 @@ impl FnLower<'_> {
     }
 
     /// Lowers `e` to a view or owned temporary, without copying a local's register.
+    /// The register of `p.N` when `p` is a tuple binding kept as registers.
+    fn scalar_tuple_part(&self, e: &Expr) -> Option<Reg> {
+        let ExprKind::Field(base, _) = &e.kind else {
+            return None;
+        };
+        let (_, local) = self.local_of(base)?;
+        let parts = self.tuple_parts.get(&local)?;
+        Some(parts[self.ck.fields[&e.id]])
+    }
+
     pub fn expr(&mut self, e: &Expr) -> Val {
+        if let Some(reg) = self.scalar_tuple_part(e) {
+            return Val { reg, owned: false };
+        }
         if let Some((reg, _)) = self.local_of(e) {
             if !(self.naive && self.ty(e).is_heap()) {
                 return Val { reg, owned: false };
@@ -155,6 +168,28 @@ impl FnLower<'_> {
                 );
                 true
             }
+            ExprKind::Comp(comp) => self.comprehension(comp, dst, span),
+            ExprKind::Tuple(items) => {
+                let Ty::Tuple(parts) = self.ty(e) else {
+                    unreachable!("tuple literal type")
+                };
+                let base = self.temps(items.len());
+                for (i, (item, t)) in items.iter().zip(&parts).enumerate() {
+                    self.owned_in(item, base + i as Reg, t);
+                }
+                let stack = self.ck.stack_allocs.contains(&e.id);
+                self.emit(
+                    Instr::NewStruct {
+                        dst,
+                        ty: stark_bytecode::instr::builtin_types::TUPLE,
+                        args: base,
+                        argc: items.len() as u16,
+                        stack,
+                    },
+                    span,
+                );
+                true
+            }
             ExprKind::Unary(op, inner) => {
                 let v = self.expr(inner);
                 let instr = match (op, self.ty(inner)) {
@@ -167,6 +202,11 @@ impl FnLower<'_> {
             }
             ExprKind::Binary(op, a, b) => self.binary(e, *op, a, b, dst),
             ExprKind::Call { .. } => self.call(e, dst),
+            ExprKind::Field(..) if self.scalar_tuple_part(e).is_some() => {
+                let src = self.scalar_tuple_part(e).expect("checked");
+                self.emit(Instr::Copy { dst, src }, span);
+                false
+            }
             ExprKind::Field(base, _) => {
                 let field = self.ck.fields[&e.id] as u16;
                 let b = self.expr(base);
@@ -604,6 +644,12 @@ impl FnLower<'_> {
                 true
             }
             (Ty::Str, Ty::Str, Some(op)) => {
+                self.emit(Instr::SCmp { op, dst, a, b }, span);
+                false
+            }
+            // Tuples order lexicographically, part by part (SPEC §5), as strings do by
+            // code point: one ordering instruction for both.
+            (Ty::Tuple(_), Ty::Tuple(_), Some(op)) if !matches!(op, CmpOp::Eq | CmpOp::Ne) => {
                 self.emit(Instr::SCmp { op, dst, a, b }, span);
                 false
             }

@@ -167,6 +167,13 @@ pub(crate) struct FnLower<'a> {
     pub shares: Vec<usize>,
     /// Set when the function ran out of registers; what was lowered is then garbage.
     pub out_of_regs: bool,
+    /// During a tuple assignment (`a, b = b, a`), the register holding the owned value for
+    /// the target being assigned, which `new_value` takes instead of lowering the value.
+    pub preset_value: Option<Reg>,
+    /// Tuple bindings kept as one register per part, never built (`effects::scalar_tuples`).
+    pub scalar_tuples: std::collections::HashSet<LocalId>,
+    /// The part registers of those bound so far.
+    pub tuple_parts: HashMap<LocalId, Vec<Reg>>,
 }
 
 impl<'a> FnLower<'a> {
@@ -212,10 +219,16 @@ impl<'a> FnLower<'a> {
             ret: info.ret.clone(),
             shares: Vec::new(),
             out_of_regs,
+            preset_value: None,
+            scalar_tuples: Default::default(),
+            tuple_parts: HashMap::new(),
         }
     }
 
     fn body(&mut self, decl: &FnDecl, info: &FnInfo) {
+        if !self.naive {
+            self.scalar_tuples = effects::scalar_tuples(self.ck, &decl.body.stmts);
+        }
         self.scopes.push(Scope::default());
         for p in &info.params {
             if !p.ty.is_heap() {

@@ -5,15 +5,16 @@ use super::{FnLower, LoopCtx};
 use stark_bytecode::instr::{CmpOp, Instr, Reg};
 use stark_bytecode::native::Native;
 use stark_check::{NameRes, Ty};
-use stark_syntax::ast::{Block, Expr, ExprKind};
+use stark_syntax::ast::{Block, Comprehension, Expr, ExprKind, Pattern, Stmt, StmtKind};
 use stark_syntax::Span;
+use std::borrow::Cow;
 
 impl FnLower<'_> {
     pub(super) fn for_range(
         &mut self,
         iter: &Expr,
         var: stark_check::LocalId,
-        body: &Block,
+        body: &LoopBody<'_>,
         span: Span,
     ) {
         let Some(stark_check::CallRes::Builtin { args, .. }) = self.ck.calls.get(&iter.id).cloned()
@@ -162,7 +163,7 @@ impl FnLower<'_> {
             breaks: vec![],
             continues: vec![],
         });
-        self.block(body);
+        self.loop_body(body);
         let ctx = self.loops.pop().expect("loop");
         let cont = self.here();
         self.emit(
@@ -202,9 +203,11 @@ impl FnLower<'_> {
         &mut self,
         iter: &Expr,
         var: stark_check::LocalId,
-        body: &Block,
+        pattern: &Pattern,
+        body: &LoopBody<'_>,
         span: Span,
     ) {
+        let analysed = body.analysed();
         let saved_base = self.temp_base;
         let list = self.pinned();
         let index = self.pinned();
@@ -248,7 +251,9 @@ impl FnLower<'_> {
             let stable_root = !self.naive
                 && (args
                     || match self.ck.names.get(&iter.id) {
-                        Some(NameRes::Local(l)) => !super::effects::block_names(self.ck, body, *l),
+                        Some(NameRes::Local(l)) => {
+                            !super::effects::block_names(self.ck, &analysed, *l)
+                        }
                         _ => false,
                     });
             fresh = owned && self.is_fresh_list(iter);
@@ -258,7 +263,7 @@ impl FnLower<'_> {
             }
         }
         let borrow_elems =
-            !self.naive && (fresh || !self.effects.may_release_list(self.ck, &body.stmts));
+            !self.naive && (fresh || !self.effects.may_release_list(self.ck, &analysed.stmts));
         self.next_temp = self.temp_base;
         self.emit(
             Instr::LoadInt {
@@ -305,12 +310,19 @@ impl FnLower<'_> {
             self.emit(Instr::Incref { reg: x }, iter.span);
             self.scopes.last_mut().expect("scope").owned.push(x);
         }
+        if let (Pattern::Tuple(parts, _), Some(locals)) = (pattern, self.ck.patterns.get(&iter.id))
+        {
+            // `for a, b in pairs`: the names are views of the element's parts.
+            let locals = locals.clone();
+            let ty = self.ck.local(var).ty.clone();
+            self.unpack_parts(parts, x, &ty, &mut locals.iter(), false, iter.span);
+        }
         self.loops.push(LoopCtx {
             depth: self.scopes.len() - 1,
             breaks: vec![],
             continues: vec![],
         });
-        self.block(body);
+        self.loop_body(body);
         let ctx = self.loops.pop().expect("loop");
         let cont = self.here();
         for j in ctx.continues {
@@ -346,5 +358,114 @@ impl FnLower<'_> {
             ),
             _ => false,
         }
+    }
+}
+
+/// What a `for` loop runs for each element: a statement's block, or a comprehension's
+/// element, pushed into (or inserted in) the new collection in `dst`.
+pub(crate) enum LoopBody<'a> {
+    Block(&'a Block),
+    Comp { comp: &'a Comprehension, dst: Reg },
+}
+
+impl LoopBody<'_> {
+    /// The code the body runs, as statements, for the ownership facts (`effects`).
+    fn analysed(&self) -> Cow<'_, Block> {
+        match self {
+            LoopBody::Block(b) => Cow::Borrowed(*b),
+            LoopBody::Comp { comp, .. } => {
+                let stmt = |e: &Expr| Stmt {
+                    kind: StmtKind::Expr(e.clone()),
+                    span: e.span,
+                };
+                let stmts = comp
+                    .cond
+                    .iter()
+                    .chain(&comp.key)
+                    .chain([&comp.elem])
+                    .map(stmt)
+                    .collect();
+                Cow::Owned(Block {
+                    stmts,
+                    span: comp.elem.span,
+                })
+            }
+        }
+    }
+}
+
+impl FnLower<'_> {
+    fn loop_body(&mut self, body: &LoopBody<'_>) {
+        let (comp, dst) = match body {
+            LoopBody::Block(b) => return self.block(b),
+            LoopBody::Comp { comp, dst } => (*comp, *dst),
+        };
+        self.open_scope();
+        let skip = comp.cond.as_ref().map(|c| self.jump_unless(c));
+        let (native, ops) = match &comp.key {
+            None => (Native::ListPush, 2),
+            Some(_) => (Native::MapInsert, 3),
+        };
+        let args = self.temps(ops);
+        self.emit(
+            Instr::Copy {
+                dst: args,
+                src: dst,
+            },
+            comp.elem.span,
+        );
+        match (&comp.key, self.ck.ty(comp.elem.id).clone()) {
+            (None, elem_ty) => self.owned_in(&comp.elem, args + 1, &elem_ty),
+            (Some(key), elem_ty) => {
+                let key_ty = self.ck.ty(key.id).clone();
+                self.owned_in(key, args + 1, &key_ty);
+                self.owned_in(&comp.elem, args + 2, &elem_ty);
+            }
+        }
+        let out = self.temp();
+        self.emit(
+            Instr::CallNative {
+                dst: out,
+                native,
+                args,
+                argc: ops as u16,
+            },
+            comp.elem.span,
+        );
+        if let Some(skip) = skip {
+            self.patch(skip);
+        }
+        let end = Span::new(comp.elem.span.end as usize, comp.elem.span.end as usize);
+        self.close_scope(end);
+    }
+
+    /// `[elem for var in iter if cond]` / `{key: elem for …}` into `dst` (owned).
+    pub(super) fn comprehension(&mut self, comp: &Comprehension, dst: Reg, span: Span) -> bool {
+        let instr = if comp.key.is_some() {
+            Instr::NewMap {
+                dst,
+                args: 0,
+                argc: 0,
+            }
+        } else {
+            Instr::NewList {
+                dst,
+                args: 0,
+                argc: 0,
+            }
+        };
+        self.emit(instr, span);
+        // The loop's registers go above everything the enclosing expression holds now.
+        let saved = self.temp_base;
+        self.temp_base = self.next_temp;
+        let body = LoopBody::Comp { comp, dst };
+        match self.ck.fors[&comp.iter.id] {
+            stark_check::ForRes::Range { var } => self.for_range(&comp.iter, var, &body, span),
+            stark_check::ForRes::List { var } => {
+                self.for_list(&comp.iter, var, &comp.var, &body, span)
+            }
+        }
+        self.temp_base = saved;
+        true
     }
 }

@@ -4,7 +4,7 @@
 use super::{FnLower, LoopCtx};
 use stark_bytecode::instr::{Instr, Reg};
 use stark_check::{ForRes, IndexRes, NameRes, Ty};
-use stark_syntax::ast::{Block, Expr, ExprKind, Stmt, StmtKind};
+use stark_syntax::ast::{Block, Expr, ExprKind, Pattern, Stmt, StmtKind};
 use stark_syntax::Span;
 
 impl FnLower<'_> {
@@ -91,6 +91,31 @@ impl FnLower<'_> {
     fn stmt(&mut self, stmt: &Stmt) {
         let span = stmt.span;
         match &stmt.kind {
+            StmtKind::Let { value, .. }
+                if self.scalar_tuples.contains(&self.ck.lets[&value.id]) =>
+            {
+                // Each part in a register of its own, owned by the scope; no tuple is built.
+                let local = self.ck.lets[&value.id];
+                let (ExprKind::Tuple(items), Ty::Tuple(parts)) =
+                    (&value.kind, self.ck.local(local).ty.clone())
+                else {
+                    unreachable!("a scalar tuple is bound to a tuple literal")
+                };
+                let mut regs = Vec::new();
+                for (item, ty) in items.iter().zip(&parts) {
+                    let reg = self.pinned();
+                    self.owned_in(item, reg, ty);
+                    regs.push(reg);
+                }
+                // Dropped as a built tuple would release them: in part order, at the
+                // binding's place among the scope's owners (which drop in reverse).
+                for (reg, ty) in regs.iter().zip(&parts).rev() {
+                    if ty.is_heap() {
+                        self.scopes.last_mut().expect("scope").owned.push(*reg);
+                    }
+                }
+                self.tuple_parts.insert(local, regs);
+            }
             StmtKind::Let { value, .. } => {
                 let local = self.ck.lets[&value.id];
                 let reg = self.local_reg[&local];
@@ -99,6 +124,11 @@ impl FnLower<'_> {
                 if ty.is_heap() {
                     self.scopes.last_mut().expect("scope").owned.push(reg);
                 }
+            }
+            StmtKind::LetTuple { pattern, value, .. } => {
+                let locals = self.ck.patterns[&value.id].clone();
+                let mut next = locals.iter();
+                self.unpack_let(pattern, value, &mut next);
             }
             StmtKind::Assign { target, op, value } => self.assign(target, *op, value, span),
             StmtKind::Expr(e) => {
@@ -147,9 +177,21 @@ impl FnLower<'_> {
                     self.patch(j);
                 }
             }
-            StmtKind::For { iter, body, .. } => match self.ck.fors[&iter.id] {
-                ForRes::Range { var } => self.for_range(iter, var, body, span),
-                ForRes::List { var } => self.for_list(iter, var, body, span),
+            StmtKind::For {
+                var: pattern,
+                iter,
+                body,
+            } => match self.ck.fors[&iter.id] {
+                ForRes::Range { var } => {
+                    self.for_range(iter, var, &super::loops::LoopBody::Block(body), span)
+                }
+                ForRes::List { var } => self.for_list(
+                    iter,
+                    var,
+                    pattern,
+                    &super::loops::LoopBody::Block(body),
+                    span,
+                ),
             },
             StmtKind::Break | StmtKind::Continue => {
                 let depth = self.loops.last().expect("checked: inside a loop").depth;
@@ -186,6 +228,93 @@ impl FnLower<'_> {
                 self.close_scope(end);
             }
             StmtKind::Pass => {}
+        }
+    }
+
+    /// `let pattern = value`: a tuple literal matched by a tuple pattern is never built,
+    /// each part going straight to its binding; any other tuple is evaluated once, its parts
+    /// shared into the bindings, and then released.
+    fn unpack_let(
+        &mut self,
+        pattern: &Pattern,
+        value: &Expr,
+        locals: &mut std::slice::Iter<'_, stark_check::LocalId>,
+    ) {
+        match pattern {
+            Pattern::Name(_) => {
+                let local = *locals.next().expect("one local per name");
+                let reg = self.local_reg[&local];
+                let ty = self.ck.local(local).ty.clone();
+                self.owned_in(value, reg, &ty);
+                if ty.is_heap() {
+                    self.scopes.last_mut().expect("scope").owned.push(reg);
+                }
+            }
+            Pattern::Tuple(parts, _) => {
+                if let ExprKind::Tuple(items) = &value.kind {
+                    if items.len() == parts.len() {
+                        for (p, item) in parts.iter().zip(items) {
+                            self.unpack_let(p, item, locals);
+                        }
+                        return;
+                    }
+                }
+                let t = self.temp();
+                let ty = self.ty(value);
+                self.owned_in(value, t, &ty);
+                self.unpack_parts(parts, t, &ty, locals, true, value.span);
+                self.emit(Instr::Decref { reg: t }, value.span);
+            }
+        }
+    }
+
+    /// Reads the parts of the tuple in `t` (of type `ty`) into the bindings of `parts`:
+    /// `owning` bindings get a reference of their own (a `let`), the others are views (the
+    /// names of a `for` pattern, which borrow the element as the loop variable does).
+    pub(super) fn unpack_parts(
+        &mut self,
+        parts: &[Pattern],
+        t: Reg,
+        ty: &Ty,
+        locals: &mut std::slice::Iter<'_, stark_check::LocalId>,
+        owning: bool,
+        span: Span,
+    ) {
+        let Ty::Tuple(part_tys) = ty else {
+            unreachable!("checked: unpacking a tuple")
+        };
+        for (i, (p, pty)) in parts.iter().zip(part_tys).enumerate() {
+            let field = i as u16;
+            match p {
+                Pattern::Name(_) => {
+                    let local = *locals.next().expect("one local per name");
+                    let reg = self.local_reg[&local];
+                    self.emit(
+                        Instr::GetField {
+                            dst: reg,
+                            obj: t,
+                            field,
+                        },
+                        span,
+                    );
+                    if owning && pty.is_heap() {
+                        self.emit(Instr::Incref { reg }, span);
+                        self.scopes.last_mut().expect("scope").owned.push(reg);
+                    }
+                }
+                Pattern::Tuple(sub, _) => {
+                    let inner = self.temp();
+                    self.emit(
+                        Instr::GetField {
+                            dst: inner,
+                            obj: t,
+                            field,
+                        },
+                        span,
+                    );
+                    self.unpack_parts(sub, inner, pty, locals, owning, span);
+                }
+            }
         }
     }
 

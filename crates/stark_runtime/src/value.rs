@@ -131,13 +131,15 @@ impl ObjRef {
     }
 }
 
-/// A map key. STARK maps are keyed by `Int`, `String` or `Bool` (SPEC §4); a `String` key is
-/// copied into the map so that keys own no heap objects and need no refcounting.
+/// A map key. STARK maps are keyed by `Int`, `String`, `Bool` (SPEC §4) and tuples of them
+/// (SPEC §5); a `String` key is copied into the map, and a tuple key into its parts, so
+/// that keys own no heap objects and need no refcounting.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MapKey {
     Int(i64),
     Str(Box<str>),
     Bool(bool),
+    Tuple(Box<[MapKey]>),
 }
 
 impl MapKey {
@@ -145,18 +147,26 @@ impl MapKey {
     pub(crate) fn extra_bytes(&self) -> usize {
         match self {
             MapKey::Str(s) => s.len(),
+            MapKey::Tuple(parts) => {
+                parts.len() * std::mem::size_of::<MapKey>()
+                    + parts.iter().map(MapKey::extra_bytes).sum::<usize>()
+            }
             _ => 0,
         }
     }
 }
 
-/// A borrowed map key, for lookups that should not copy a string key's text. It hashes
-/// exactly as the equal `MapKey` does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A borrowed map key, for lookups that should not copy a key: a string's text in place, a
+/// tuple object's parts in place. It hashes and compares exactly as the equal `MapKey` does.
+#[derive(Clone, Copy, Debug)]
 pub enum MapKeyRef<'a> {
     Int(i64),
     Str(&'a str),
     Bool(bool),
+    /// A tuple key's copied parts.
+    Parts(&'a [MapKey]),
+    /// A tuple object whose parts are keys themselves (the checker's rule for key types).
+    Tuple(ObjRef),
 }
 
 impl MapKey {
@@ -165,34 +175,106 @@ impl MapKey {
             MapKey::Int(i) => MapKeyRef::Int(*i),
             MapKey::Str(s) => MapKeyRef::Str(s),
             MapKey::Bool(b) => MapKeyRef::Bool(*b),
+            MapKey::Tuple(parts) => MapKeyRef::Parts(parts),
         }
     }
 }
 
-impl MapKeyRef<'_> {
-    pub fn to_owned(self) -> MapKey {
+/// The key a tuple object's part stands for: a scalar, or the string or tuple object
+/// itself (compared through [`Norm`]).
+fn part_key<'a>(v: Value) -> Option<MapKeyRef<'a>> {
+    match v {
+        Value::Int(i) => Some(MapKeyRef::Int(i)),
+        Value::Bool(b) => Some(MapKeyRef::Bool(b)),
+        Value::Obj(o) if matches!(o.kind(), ObjKind::Str | ObjKind::Struct) => {
+            Some(MapKeyRef::Tuple(o))
+        }
+        _ => None,
+    }
+}
+
+/// What a key is, whichever way it is held.
+enum Norm<'b> {
+    Int(i64),
+    Str(&'b str),
+    Bool(bool),
+    Tuple(usize),
+}
+
+impl<'a> MapKeyRef<'a> {
+    fn norm(&self) -> Norm<'_> {
         match self {
-            MapKeyRef::Int(i) => MapKey::Int(i),
-            MapKeyRef::Str(s) => MapKey::Str(s.into()),
-            MapKeyRef::Bool(b) => MapKey::Bool(b),
+            MapKeyRef::Int(i) => Norm::Int(*i),
+            MapKeyRef::Str(s) => Norm::Str(s),
+            MapKeyRef::Bool(b) => Norm::Bool(*b),
+            MapKeyRef::Parts(p) => Norm::Tuple(p.len()),
+            MapKeyRef::Tuple(o) if o.kind() == ObjKind::Str => Norm::Str(o.as_str()),
+            MapKeyRef::Tuple(o) => Norm::Tuple(o.fields().len()),
+        }
+    }
+
+    /// Part `i` of a tuple key.
+    fn part(&self, i: usize) -> Option<MapKeyRef<'a>> {
+        match self {
+            MapKeyRef::Parts(p) => p.get(i).map(MapKey::as_ref),
+            MapKeyRef::Tuple(o) => part_key(*o.fields().get(i)?),
+            _ => None,
+        }
+    }
+
+    pub fn to_owned(self) -> MapKey {
+        match self.norm() {
+            Norm::Int(i) => MapKey::Int(i),
+            Norm::Str(s) => MapKey::Str(s.into()),
+            Norm::Bool(b) => MapKey::Bool(b),
+            Norm::Tuple(n) => MapKey::Tuple(
+                (0..n)
+                    .filter_map(|i| self.part(i).map(MapKeyRef::to_owned))
+                    .collect(),
+            ),
         }
     }
 }
+
+impl PartialEq for MapKeyRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self.norm(), other.norm()) {
+            (Norm::Int(a), Norm::Int(b)) => a == b,
+            (Norm::Str(a), Norm::Str(b)) => a == b,
+            (Norm::Bool(a), Norm::Bool(b)) => a == b,
+            (Norm::Tuple(n), Norm::Tuple(m)) => {
+                n == m && (0..n).all(|i| self.part(i) == other.part(i))
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Eq for MapKeyRef<'_> {}
 
 impl std::hash::Hash for MapKeyRef<'_> {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        match self {
-            MapKeyRef::Int(i) => {
+        match self.norm() {
+            Norm::Int(i) => {
                 state.write_u8(0);
-                state.write_i64(*i);
+                state.write_i64(i);
             }
-            MapKeyRef::Str(s) => {
+            Norm::Str(s) => {
                 state.write_u8(1);
                 s.hash(state);
             }
-            MapKeyRef::Bool(b) => {
+            Norm::Bool(b) => {
                 state.write_u8(2);
-                state.write_u8(*b as u8);
+                state.write_u8(b as u8);
+            }
+            Norm::Tuple(n) => {
+                state.write_u8(3);
+                state.write_usize(n);
+                for i in 0..n {
+                    if let Some(p) = self.part(i) {
+                        p.hash(state);
+                    }
+                }
             }
         }
     }

@@ -100,12 +100,16 @@ pub enum TypeExpr {
     },
     /// `T?`
     Optional(Box<TypeExpr>, Span),
+    /// `(A, B)`, `(A,)`.
+    Tuple(Vec<TypeExpr>, Span),
 }
 
 impl TypeExpr {
     pub fn span(&self) -> Span {
         match self {
-            TypeExpr::Named { span, .. } | TypeExpr::Optional(_, span) => *span,
+            TypeExpr::Named { span, .. }
+            | TypeExpr::Optional(_, span)
+            | TypeExpr::Tuple(_, span) => *span,
         }
     }
 }
@@ -148,9 +152,16 @@ pub enum StmtKind {
         cond: Expr,
         body: Block,
     },
-    /// `for var in iter:` — `iter` is usually `range(…)`, a list, or `map.keys()`.
+    /// `let (a, b) = e`, `let a, b = e`, `mutable let (a, (b, c)) = e`: unpacks a tuple.
+    LetTuple {
+        pattern: Pattern,
+        mutable: bool,
+        value: Expr,
+    },
+    /// `for var in iter:` — `iter` is usually `range(…)`, a list, or `map.keys()`;
+    /// `for i, x in enumerate(xs):` unpacks each element.
     For {
-        var: Ident,
+        var: Pattern,
         iter: Expr,
         body: Block,
     },
@@ -164,6 +175,35 @@ pub enum StmtKind {
     },
     /// `pass` — an empty statement, as in Python.
     Pass,
+}
+
+/// What a `let` or `for` binds: a name, or a tuple of patterns to unpack into.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Pattern {
+    Name(Ident),
+    Tuple(Vec<Pattern>, Span),
+}
+
+impl Pattern {
+    pub fn span(&self) -> Span {
+        match self {
+            Pattern::Name(n) => n.span,
+            Pattern::Tuple(_, span) => *span,
+        }
+    }
+
+    /// The names it binds, left to right.
+    pub fn names(&self) -> Vec<&Ident> {
+        let mut out = Vec::new();
+        let mut stack = vec![self];
+        while let Some(p) = stack.pop() {
+            match p {
+                Pattern::Name(n) => out.push(n),
+                Pattern::Tuple(parts, _) => stack.extend(parts.iter().rev()),
+            }
+        }
+        out
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -227,6 +267,17 @@ impl Expr {
     }
 }
 
+/// A list (no `key`) or map comprehension. Its loop variable borrows each element, as in
+/// `for`; `elem` (and `key`) are evaluated once per element that passes `cond`.
+#[derive(Clone, Debug)]
+pub struct Comprehension {
+    pub key: Option<Expr>,
+    pub elem: Expr,
+    pub var: Pattern,
+    pub iter: Expr,
+    pub cond: Option<Expr>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Arg {
     /// `Some` for keyword arguments: `seed=1`, `left=None`, `quota=…`.
@@ -265,6 +316,10 @@ pub enum ExprKind {
     },
     /// `base.name`
     Field(Box<Expr>, Ident),
+    /// `(a, b)`, `(a,)`, and the bare `a, b` of `return a, b` and `a, b = b, a`.
+    Tuple(Vec<Expr>),
+    /// `[elem for var in iter if cond]` and `{key: elem for var in iter if cond}`.
+    Comp(Box<Comprehension>),
     /// `base[i]` or `base[i, j]`.
     Index(Box<Expr>, Vec<Expr>),
     /// `spawn f(a, b)` or `spawn f(a) with quota=N`; `call` is always an `ExprKind::Call`.

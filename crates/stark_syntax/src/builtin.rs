@@ -76,6 +76,8 @@ pub enum SigTy {
     Opt(&'static SigTy),
     List(&'static SigTy),
     Map(&'static SigTy, &'static SigTy),
+    /// A two-part tuple `(A, B)`.
+    Pair(&'static SigTy, &'static SigTy),
     // Parameters that take more than one type: each is a fresh type for the argument,
     // checked after binding (`stark_check`'s `check_operand`).
     /// Any reference-counted value (not an Int, Float, Bool or None).
@@ -163,7 +165,7 @@ impl BuiltinFacts {
 
 /// The table. Each row: `Variant: receiver "source name" "ir name" [fn(params) -> result]
 /// => native [facts]`. The signature is written over the receiver's type parameters (`E`,
-/// `K`, `V`, `Recv`; `(Opt T)`, `(List T)`, `(Map K V)`, `(Struct Name)`), and a parameter
+/// `K`, `V`, `Recv`; `(Opt T)`, `(List T)`, `(Map K V)`, `(Pair A B)`, `(Struct Name)`), and a parameter
 /// may have a default, `name: T = None`, `= (Int n)` or `= (Bool b)`, which makes it
 /// optional. Rows without one are typed by the checker itself (free functions that choose
 /// a row by the argument's type, or take any values; the tensor indexing, whose indices are
@@ -203,6 +205,12 @@ macro_rules! builtin_rows {
             /// `range(start, end, step) -> List<Int>` (outside `for`, which lowers to a counter
             /// loop).
             Range: Free "range" "range_list" => RangeList [fresh_result];
+            /// `enumerate(xs) -> List<(Int, T)>`: each element shared into a new tuple.
+            Enumerate: Free "enumerate" "enumerate" => Enumerate [fresh_result];
+            /// `zip(a, b) -> List<(A, B)>`, as long as the shorter list.
+            Zip: Free "zip" "zip" => Zip [fresh_result];
+            /// `divmod(a, b) -> (a / b, a % b)` of two Ints or two Floats (SPEC §5).
+            DivMod: Free "divmod" "divmod" => DivMod [];
             ListNew: Free "List" "list.new" => - [fresh_result];
             MapNew: Free "Map" "map.new" => - [];
             /// `WeakRef(x) -> WeakRef<T>`: does not change the strong count (M6).
@@ -249,6 +257,8 @@ macro_rules! builtin_rows {
             /// `m.values() -> List<V>` in insertion order (each element increfed).
             MapValues: Map "values" "map.values" fn() -> (List V) => MapValues [fresh_result];
             MapClear: Map "clear" "map.clear" fn() -> Unit => MapClear [mutates_receiver, releases];
+            /// `m.items() -> List<(K, V)>` in insertion order (each value shared).
+            MapItems: Map "items" "map.items" fn() -> (List (Pair K V)) => MapItems [fresh_result];
 
             // ---- the memory model ----
             /// `x.clone()`: one more strong reference to the same object (M5).
@@ -370,6 +380,9 @@ macro_rules! define_builtins {
     (@ty (Map $k:tt $v:tt)) => {
         SigTy::Map(&define_builtins!(@ty $k), &define_builtins!(@ty $v))
     };
+    (@ty (Pair $a:tt $b:tt)) => {
+        SigTy::Pair(&define_builtins!(@ty $a), &define_builtins!(@ty $b))
+    };
     (@ty ($wrap:ident $inner:tt)) => { SigTy::$wrap(&define_builtins!(@ty $inner)) };
     (@ty $ty:ident) => { SigTy::$ty };
     (@default) => { None };
@@ -472,7 +485,8 @@ impl Builtin {
     /// The free function `name` when one row with a signature is all there is to it
     /// (`exit`, `args`): typed from its row. `None` for the functions the checker types
     /// itself (`int` and the other conversions pick one of several rows by the argument's
-    /// type; `print`, `range`, `WeakRef`, `List` and `Map` take what a row cannot say).
+    /// type; `print`, `range`, `WeakRef`, `enumerate`, `zip`, `divmod`, `List` and `Map`
+    /// take what a row cannot say).
     pub fn function(name: &str) -> Option<Builtin> {
         let mut rows = Builtin::ROWS
             .iter()
@@ -524,6 +538,15 @@ mod tests {
                     f.mutates_receiver && b.receiver() == Recv::List,
                     "{b:?} takes elements out of something other than its receiver list"
                 );
+            }
+            if let Some(sig) = b.sig() {
+                let first_optional = sig.params.iter().position(|q| q.default.is_some());
+                if let Some(i) = first_optional {
+                    assert!(
+                        sig.params[i..].iter().all(|q| q.default.is_some()),
+                        "{b:?} has a required parameter after an optional one"
+                    );
+                }
             }
             if f.needs_vm {
                 assert!(

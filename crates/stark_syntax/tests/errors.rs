@@ -11,6 +11,7 @@ fn stmt_sexpr(stmt: &Stmt) -> String {
     match &stmt.kind {
         StmtKind::Expr(e) => sexpr(e),
         StmtKind::Let { name, value, .. } => format!("{} = {}", name.name, sexpr(value)),
+        StmtKind::LetTuple { value, .. } => format!("(names) = {}", sexpr(value)),
         StmtKind::Assign { target, value, .. } => {
             format!("{} = {}", sexpr(target), sexpr(value))
         }
@@ -35,7 +36,7 @@ fn broken_statements_keep_what_was_parsed() {
         // A `let` with a broken initialiser keeps its binding.
         ("let x = ", "x = <error>"),
         ("let x = 1 +", "x = (+ 1 <error>)"),
-        ("mutable x = [1, 2", "x = [1 2]"),
+        ("mutable x = [1, 2", "x = <error [1 2]>"),
         ("let x: List<Int = 5", "x = <error>"),
         ("let x 5", "x = <error>"),
         // A call with a broken argument keeps the call, with an error argument.
@@ -56,6 +57,16 @@ fn broken_statements_keep_what_was_parsed() {
         ("return a *", "return (* a <error>)"),
         ("t[]", "<error t>"),
         ("t[1, 2 +", "<error t 1 (+ 2 <error>)>"),
+        // Tuples and comprehensions.
+        ("let a, b = 1 +", "(names) = (+ 1 <error>)"),
+        ("let a, b = ", "(names) = <error>"),
+        ("let p = (1, 2", "p = <error 1 2>"),
+        ("return a, b +", "return (tuple a (+ b <error>))"),
+        ("a, b = b, +", "(tuple a b) = <error b <error>>"),
+        (
+            "let xs = [y for y in ys if",
+            "xs = <error (comp y in ys if <error>)>",
+        ),
         // A modifier without `let` still binds, when a binding follows.
         ("mutable x = 1", "x = 1"),
         ("spawn f with quota=1", "<error f>"),

@@ -264,7 +264,12 @@ fn control_flow() {
         panic!()
     };
     assert!(matches!(branches[0].1.stmts[0].kind, StmtKind::Break));
-    let StmtKind::For { var, iter, .. } = &stmts[2].kind else {
+    let StmtKind::For {
+        var: Pattern::Name(var),
+        iter,
+        ..
+    } = &stmts[2].kind
+    else {
         panic!()
     };
     assert_eq!(
@@ -429,4 +434,78 @@ fn spans_say_which_file_they_are_in() {
         diags.iter().all(|d| d.primary.span.file == file),
         "{diags:#?}"
     );
+}
+
+#[test]
+fn tuples_fields_and_unpacking() {
+    assert_eq!(expr("(1, \"a\")"), "(tuple 1 \"a\")");
+    assert_eq!(expr("(1,)"), "(tuple 1)");
+    assert_eq!(expr("(1)"), "1");
+    assert_eq!(expr("t.0"), "(. t 0)");
+    // The lexer reads `0.1` as one number: it is two fields.
+    assert_eq!(expr("t.0.1"), "(. (. t 0) 1)");
+    assert_eq!(expr("f(x).1 + 2"), "(+ (. (call f x) 1) 2)");
+    let body = main_body(
+        "fn main():\n    let (a, (b, c)) = x\n    let q, r = 1, 2\n    a, b = b, a\n    \
+         for i, (k, v) in items:\n        pass\n    return lo, hi\n",
+    );
+    let StmtKind::LetTuple { pattern, value, .. } = &body[0].kind else {
+        panic!("{:?}", body[0].kind)
+    };
+    let names: Vec<&str> = pattern.names().iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    assert_eq!(sexpr(value), "x");
+    let StmtKind::LetTuple { pattern, value, .. } = &body[1].kind else {
+        panic!()
+    };
+    assert!(matches!(pattern, Pattern::Tuple(p, _) if p.len() == 2));
+    assert_eq!(sexpr(value), "(tuple 1 2)");
+    let StmtKind::Assign { target, value, .. } = &body[2].kind else {
+        panic!()
+    };
+    assert_eq!(
+        (sexpr(target), sexpr(value)),
+        ("(tuple a b)".into(), "(tuple b a)".into())
+    );
+    let StmtKind::For { var, .. } = &body[3].kind else {
+        panic!()
+    };
+    let names: Vec<&str> = var.names().iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["i", "k", "v"]);
+    let StmtKind::Return(Some(v)) = &body[4].kind else {
+        panic!()
+    };
+    assert_eq!(sexpr(v), "(tuple lo hi)");
+}
+
+#[test]
+fn tuple_syntax_errors() {
+    for src in [
+        "fn main():\n    let () = x\n",
+        "fn main():\n    print(t.-1)\n",
+        "fn f(p: (Int)) -> Int:\n    return 1\n",
+        "fn f(p: ()) -> Int:\n    return 1\n",
+    ] {
+        let (_, diags) = stark_syntax::parse(src);
+        assert_eq!(codes(&diags), vec!["E0001"], "{src:?}: {diags:#?}");
+    }
+}
+
+#[test]
+fn comprehensions() {
+    assert_eq!(expr("[x * 2 for x in xs]"), "(comp (* x 2) in xs)");
+    assert_eq!(
+        expr("[x for x in xs if x > 0]"),
+        "(comp x in xs if (> x 0))"
+    );
+    assert_eq!(
+        expr("{k: v for k, v in m.items()}"),
+        "(comp k: v in (call (. m items)))"
+    );
+    assert_eq!(
+        expr("[[y for y in r] for r in rows]"),
+        "(comp (comp y in r) in rows)"
+    );
+    assert_eq!(expr("[1, 2]"), "[1 2]");
+    assert_eq!(expr("[]"), "[]");
 }

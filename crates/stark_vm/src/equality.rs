@@ -100,3 +100,34 @@ fn scalar_equal(a: Value, b: Value) -> bool {
         _ => false,
     }
 }
+
+/// Python's ordering of two values of one orderable type (SPEC §5): numbers, Bools,
+/// strings by code point, and tuples lexicographically, part by part. `None` when they are
+/// unordered (a NaN part), so that every comparison of them is false, as in Python.
+pub fn values_order(a: Value, b: Value) -> Option<std::cmp::Ordering> {
+    use std::cmp::Ordering;
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Some(x.cmp(&y)),
+        (Value::Float(x), Value::Float(y)) => x.partial_cmp(&y),
+        (Value::Int(x), Value::Float(y)) => (x as f64).partial_cmp(&y),
+        (Value::Float(x), Value::Int(y)) => x.partial_cmp(&(y as f64)),
+        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(&y)),
+        (Value::Obj(p), Value::Obj(q)) => match (p.kind(), q.kind()) {
+            (ObjKind::Str, ObjKind::Str) => Some(p.as_str().cmp(q.as_str())),
+            (ObjKind::Struct, ObjKind::Struct) => {
+                // Tuples hold only orderable parts (the checker's rule) and nest finitely:
+                // a tuple is immutable, so it cannot contain itself.
+                let (l, r) = (p.fields(), q.fields());
+                for (x, y) in l.iter().zip(r) {
+                    match values_order(*x, *y)? {
+                        Ordering::Equal => continue,
+                        other => return Some(other),
+                    }
+                }
+                Some(l.len().cmp(&r.len()))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}

@@ -74,6 +74,7 @@ impl Walk {
         match o.kind() {
             ObjKind::List => out.push('['),
             ObjKind::Map => out.push('{'),
+            ObjKind::Struct if o.type_id() == builtin_types::TUPLE => out.push('('),
             _ => {
                 let name = module
                     .structs
@@ -98,6 +99,14 @@ impl Walk {
         let Some(frame) = self.stack.pop() else {
             return;
         };
+        let o = frame.obj;
+        if o.kind() == ObjKind::Struct
+            && o.type_id() == builtin_types::TUPLE
+            && o.field_count() == 1
+        {
+            // `(1,)`, as Python writes a one-element tuple.
+            out.push(',');
+        }
         out.push(match frame.obj.kind() {
             ObjKind::List => ']',
             ObjKind::Map => '}',
@@ -230,6 +239,19 @@ pub fn write_key(out: &mut String, k: &MapKey) {
         }
         MapKey::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         MapKey::Str(s) => write_quoted(out, s),
+        MapKey::Tuple(parts) => {
+            out.push('(');
+            for (i, p) in parts.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_key(out, p);
+            }
+            if parts.len() == 1 {
+                out.push(',');
+            }
+            out.push(')');
+        }
     }
 }
 

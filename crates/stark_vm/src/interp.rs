@@ -437,10 +437,17 @@ impl<'m> Vm<'m> {
                     let (Value::Obj(x), Value::Obj(y)) = (reg!(a), reg!(b)) else {
                         fault!(arith::operand_fault("string"))
                     };
-                    if x.kind() != ObjKind::Str || y.kind() != ObjKind::Str {
+                    let strings = x.kind() == ObjKind::Str && y.kind() == ObjKind::Str;
+                    let result = if strings {
+                        arith::compare(op, x.as_str().cmp(y.as_str()))
+                    } else if x.kind() == ObjKind::Struct && y.kind() == ObjKind::Struct {
+                        // Tuples: lexicographic; unordered (a NaN part) compares false.
+                        crate::equality::values_order(reg!(a), reg!(b))
+                            .is_some_and(|o| arith::compare(op, o))
+                    } else {
                         fault!(arith::operand_fault("string"))
-                    }
-                    reg!(dst) = Value::Bool(arith::compare(op, x.as_str().cmp(y.as_str())));
+                    };
+                    reg!(dst) = Value::Bool(result);
                 }
                 Instr::Equal { dst, a, b, negate } => {
                     let eq = values_equal(reg!(a), reg!(b));

@@ -131,7 +131,12 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
                 let Some(info) = module.structs.get(ty as usize) else {
                     return Err(at(format!("struct type #{ty} does not exist")));
                 };
-                if info.fields.len() != argc as usize {
+                // A tuple's arity is its object's field count (any, at least one).
+                let tuple = ty == stark_bytecode::instr::builtin_types::TUPLE;
+                if tuple && argc == 0 {
+                    return Err(at("a tuple has at least one part".to_string()));
+                }
+                if !tuple && info.fields.len() != argc as usize {
                     return Err(at(format!(
                         "`{}` has {} fields, not {argc}",
                         info.name,

@@ -6,7 +6,7 @@
 //! `not (a == b)`, as in Python.
 
 use super::{Fail, PResult, Parser};
-use crate::ast::{Arg, BinOp, Expr, ExprKind, FStrPart, UnOp};
+use crate::ast::{Arg, BinOp, Comprehension, Expr, ExprKind, FStrPart, Ident, UnOp};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::lexer;
 use crate::span::Span;
@@ -42,6 +42,33 @@ fn binary_op(kind: &TokenKind) -> Option<(BinOp, u8)> {
 }
 
 impl Parser<'_> {
+    /// An expression, or a bare tuple `a, b` (`return lo, hi`, `a, b = b, a`).
+    pub(super) fn parse_expr_or_tuple(&mut self) -> PResult<Expr> {
+        let first = self.parse_expr()?;
+        if !self.at(&TokenKind::Comma) {
+            return Ok(first);
+        }
+        let start = first.span;
+        let mut items = vec![first];
+        while self.eat(&TokenKind::Comma) {
+            if matches!(
+                self.peek(),
+                TokenKind::Newline | TokenKind::Dedent | TokenKind::Eof | TokenKind::Eq
+            ) {
+                break;
+            }
+            let item = self.expr_or_error()?;
+            if item.is_error() {
+                // Its arity is unknown: keep the parts.
+                items.push(item);
+                return Ok(self.error_node(start, items));
+            }
+            items.push(item);
+        }
+        let span = start.to(self.prev_span);
+        Ok(self.mk(ExprKind::Tuple(items), span))
+    }
+
     pub(super) fn parse_expr(&mut self) -> PResult<Expr> {
         self.parse_expr_bp(BP_OR)
     }
@@ -129,6 +156,10 @@ impl Parser<'_> {
                 TokenKind::Dot => {
                     self.deeper()?;
                     self.bump();
+                    if let TokenKind::Int(_) | TokenKind::Float(_) = self.peek() {
+                        expr = self.tuple_fields(expr)?;
+                        continue;
+                    }
                     let name = match self.expect_ident("a field or method name after `.`") {
                         Ok(name) => name,
                         Err(Fail) => {
@@ -170,6 +201,48 @@ impl Parser<'_> {
                 _ => return Ok(expr),
             }
         }
+    }
+
+    /// `t.0`, and `t.0.1`, which the lexer reads as `t`, `.`, `0.1`: each field is an
+    /// `ExprKind::Field` named by its digits.
+    fn tuple_fields(&mut self, mut expr: Expr) -> PResult<Expr> {
+        let span = self.span();
+        let text = self.src.get(span.range()).unwrap_or("").to_string();
+        let parts: Vec<&str> = text.split('.').collect();
+        let valid = parts.len() <= 2
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        if !valid {
+            let diag = Diagnostic::error(
+                codes::SYNTAX,
+                format!("`{text}` is not a tuple field"),
+                span,
+            )
+            .label("expected a field number such as `0`");
+            return Err(self.report(diag));
+        }
+        self.bump();
+        let mut at = span.start as usize;
+        for part in parts {
+            let field_span = Span::new(at, at + part.len());
+            at += part.len() + 1;
+            let name = Ident {
+                name: part.trim_start_matches('0').to_string(),
+                span: field_span,
+            };
+            let name = if name.name.is_empty() {
+                Ident {
+                    name: "0".into(),
+                    ..name
+                }
+            } else {
+                name
+            };
+            let full = expr.span.to(field_span);
+            expr = self.mk(ExprKind::Field(Box::new(expr), name), full);
+        }
+        Ok(expr)
     }
 
     /// Call arguments up to (not including) `)`: positional or `name=value`. A broken
@@ -229,10 +302,25 @@ impl Parser<'_> {
             TokenKind::LParen => return self.parse_paren(),
             TokenKind::LBracket => {
                 self.bump();
+                if !self.at(&TokenKind::RBracket) {
+                    let first = self.expr_or_error()?;
+                    if !first.is_error() && self.at(&TokenKind::For) {
+                        let comp = self.parse_comp_tail(None, first)?;
+                        let close =
+                            self.close(&TokenKind::RBracket, "`]` after the comprehension")?;
+                        return Ok(self.bracketed(ExprKind::Comp(Box::new(comp)), span, close));
+                    }
+                    let broken = first.is_error();
+                    let mut items = vec![first];
+                    if !broken && self.eat(&TokenKind::Comma) {
+                        items.extend(self.parse_comma_list(&TokenKind::RBracket)?);
+                    }
+                    let close = self.close(&TokenKind::RBracket, "`,` or `]` in the list")?;
+                    return Ok(self.bracketed(ExprKind::List(items), span, close));
+                }
                 let items = self.parse_comma_list(&TokenKind::RBracket)?;
                 let close = self.close(&TokenKind::RBracket, "`,` or `]` in the list")?;
-                let end = close.unwrap_or(self.prev_span);
-                return Ok(self.mk(ExprKind::List(items), span.to(end)));
+                return Ok(self.bracketed(ExprKind::List(items), span, close));
             }
             TokenKind::LBrace => return self.parse_map(),
             TokenKind::Spawn => return self.parse_spawn(),
@@ -250,13 +338,40 @@ impl Parser<'_> {
             let close = self.span();
             let diag = Diagnostic::error(codes::SYNTAX, "empty parentheses", open.to(close))
                 .label("expected an expression inside `()`")
-                .help("STARK has no tuples or unit value");
+                .help("STARK has no unit value; a one-element tuple is written `(x,)`");
             return Err(self.report(diag));
         }
         let mut inner = self.expr_or_error()?;
-        let close = self.close(&TokenKind::RParen, "`)`")?;
-        inner.span = open.to(close.unwrap_or(self.prev_span));
+        if !inner.is_error() && self.eat(&TokenKind::Comma) {
+            // `(a,)` and `(a, b, …)`: a tuple.
+            let mut items = vec![inner];
+            items.extend(self.parse_comma_list(&TokenKind::RParen)?);
+            let Some(close) = self.close(&TokenKind::RParen, "`,` or `)` in the tuple")? else {
+                // Its arity is unknown: keep the parts.
+                let start = open;
+                return Ok(self.error_node(start, items));
+            };
+            return Ok(self.mk(ExprKind::Tuple(items), open.to(close)));
+        }
+        let Some(close) = self.close(&TokenKind::RParen, "`)`")? else {
+            return Ok(self.error_node(open, vec![inner]));
+        };
+        inner.span = open.to(close);
         Ok(inner)
+    }
+
+    /// A bracketed expression from `open` to its `close`. A bracket left open keeps what it
+    /// holds inside an error node (typed quietly): the lexer joins the lines after an open
+    /// bracket to it, so what it holds may have taken in those lines (`[x for x in xs if`
+    /// with `print(x)` on the next line has the condition `print(x)`).
+    fn bracketed(&mut self, kind: ExprKind, open: Span, close: Option<Span>) -> Expr {
+        match close {
+            Some(close) => self.mk(kind, open.to(close)),
+            None => {
+                let node = self.mk(kind, open.to(self.prev_span));
+                self.error_node(open, vec![node])
+            }
+        }
     }
 
     /// `{}` or `{k: v, …}`.
@@ -276,14 +391,39 @@ impl Parser<'_> {
             self.bump();
             let value = self.expr_or_error()?;
             let broken = value.is_error();
+            if entries.is_empty() && !broken && self.at(&TokenKind::For) {
+                let comp = self.parse_comp_tail(Some(key), value)?;
+                let close = self.close(&TokenKind::RBrace, "`}` after the comprehension")?;
+                return Ok(self.bracketed(ExprKind::Comp(Box::new(comp)), open, close));
+            }
             entries.push((key, value));
             if broken || !self.eat(&TokenKind::Comma) {
                 break;
             }
         }
         let close = self.close(&TokenKind::RBrace, "`,` or `}` in the map")?;
-        let end = close.unwrap_or(self.prev_span);
-        Ok(self.mk(ExprKind::Map(entries), open.to(end)))
+        Ok(self.bracketed(ExprKind::Map(entries), open, close))
+    }
+
+    /// `for var in iter [if cond]` after a comprehension's element.
+    fn parse_comp_tail(&mut self, key: Option<Expr>, elem: Expr) -> PResult<Comprehension> {
+        self.deeper()?;
+        self.expect(&TokenKind::For, "`for`")?;
+        let var = self.parse_pattern_list("a loop variable after `for`")?;
+        self.expect(&TokenKind::In, "`in` after the loop variable")?;
+        let iter = self.expr_or_error()?;
+        let cond = if !iter.is_error() && self.eat(&TokenKind::If) {
+            Some(self.expr_or_error()?)
+        } else {
+            None
+        };
+        Ok(Comprehension {
+            key,
+            elem,
+            var,
+            iter,
+            cond,
+        })
     }
 
     /// `spawn f(a, b)` with an optional `with quota=N`.

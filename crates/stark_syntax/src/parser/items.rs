@@ -280,6 +280,40 @@ impl Parser<'_> {
     }
 
     fn parse_type_inner(&mut self) -> PResult<TypeExpr> {
+        if self.at(&TokenKind::LParen) {
+            let open = self.bump();
+            let mut parts = Vec::new();
+            let mut trailing_comma = false;
+            while !self.at(&TokenKind::RParen) {
+                parts.push(self.parse_type()?);
+                trailing_comma = self.eat(&TokenKind::Comma);
+                if !trailing_comma {
+                    break;
+                }
+            }
+            let close = self.expect(&TokenKind::RParen, "`,` or `)` in the tuple type")?;
+            if parts.len() == 1 && !trailing_comma {
+                let diag = Diagnostic::error(
+                    codes::SYNTAX,
+                    "a one-element tuple type needs a trailing comma",
+                    open.to(close),
+                )
+                .help("write `(T,)`, or drop the parentheses");
+                return Err(self.report(diag));
+            }
+            if parts.is_empty() {
+                let diag = Diagnostic::error(codes::SYNTAX, "empty tuple type", open.to(close))
+                    .label("STARK has no unit type");
+                return Err(self.report(diag));
+            }
+            let mut ty = TypeExpr::Tuple(parts, open.to(close));
+            while self.at(&TokenKind::Question) {
+                self.deeper()?;
+                let q = self.bump();
+                ty = TypeExpr::Optional(Box::new(ty), open.to(q));
+            }
+            return Ok(ty);
+        }
         let name = self.expect_ident("a type")?;
         let start = name.span;
         let mut args = Vec::new();

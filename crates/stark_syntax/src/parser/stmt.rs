@@ -1,7 +1,7 @@
 //! Blocks and statements.
 
 use super::{Fail, PResult, Parser};
-use crate::ast::{BinOp, Block, Expr, Stmt, StmtKind};
+use crate::ast::{BinOp, Block, Expr, Pattern, Stmt, StmtKind};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::token::TokenKind;
 
@@ -165,7 +165,7 @@ impl Parser<'_> {
             }
             TokenKind::For => {
                 self.bump();
-                let var = self.expect_ident("a loop variable after `for`")?;
+                let var = self.parse_pattern_list("a loop variable after `for`")?;
                 let iter = if self.eat(&TokenKind::In) {
                     self.expr_or_error()?
                 } else {
@@ -263,7 +263,7 @@ impl Parser<'_> {
                 ) {
                     StmtKind::Return(None)
                 } else {
-                    StmtKind::Return(Some(self.expr_or_error()?))
+                    StmtKind::Return(Some(self.or_error(Self::parse_expr_or_tuple)?))
                 }
             }
             TokenKind::Break => {
@@ -279,7 +279,7 @@ impl Parser<'_> {
                 StmtKind::Pass
             }
             _ => {
-                let target = self.parse_expr()?;
+                let target = self.parse_expr_or_tuple()?;
                 let op = match self.peek() {
                     TokenKind::Eq => Some(None),
                     TokenKind::PlusEq => Some(Some(BinOp::Add)),
@@ -291,7 +291,7 @@ impl Parser<'_> {
                 match op {
                     Some(op) => {
                         self.bump();
-                        let value = self.expr_or_error()?;
+                        let value = self.or_error(Self::parse_expr_or_tuple)?;
                         StmtKind::Assign { target, op, value }
                     }
                     None => StmtKind::Expr(target),
@@ -333,6 +333,15 @@ impl Parser<'_> {
                 ty,
                 value: wrap(value),
             },
+            StmtKind::LetTuple {
+                pattern,
+                mutable,
+                value,
+            } => StmtKind::LetTuple {
+                pattern,
+                mutable,
+                value: wrap(value),
+            },
             StmtKind::Assign { target, op, value } => StmtKind::Assign {
                 target,
                 op,
@@ -344,9 +353,9 @@ impl Parser<'_> {
         })
     }
 
-    /// `let` up to its line end. The binding is kept whenever there is a name: a broken
+    /// `let` up to its line end. The binding is kept whenever there are names: a broken
     /// type or value, or a missing `=`, leaves an error expression as its value, so later
-    /// uses of the name are not reported as unknown on top of the error.
+    /// uses of the names are not reported as unknown on top of the error.
     fn parse_let(&mut self) -> PResult<StmtKind> {
         let mutable = match self.peek() {
             TokenKind::Let => false,
@@ -368,7 +377,18 @@ impl Parser<'_> {
         } else {
             self.bump();
         }
-        let name = self.expect_ident("a variable name after `let`")?;
+        let pattern = self.parse_pattern_list("a variable name after `let`")?;
+        let name = match pattern {
+            Pattern::Name(name) => name,
+            pattern => {
+                let value = self.let_value("`=` after the names to unpack", None)?;
+                return Ok(StmtKind::LetTuple {
+                    pattern,
+                    mutable,
+                    value,
+                });
+            }
+        };
         let mut ty = None;
         if self.eat(&TokenKind::Colon) {
             match self.parse_type() {
@@ -386,33 +406,73 @@ impl Parser<'_> {
                 }
             }
         }
-        let value = if self.eat(&TokenKind::Eq) {
-            let start = self.span();
-            match self.parse_expr() {
-                Ok(value) => value,
-                Err(Fail) => {
-                    // Even past the nesting budget the binding is kept: the value is one
-                    // error node, however deep the broken expression was.
-                    self.too_deep = false;
-                    self.skip_line();
-                    self.error_node(start, Vec::new())
-                }
-            }
-        } else {
-            let start = self.span();
-            self.unexpected_help(
-                "`=` in the let statement",
-                Some("every `let` needs an initial value: `let x = 0`"),
-            );
-            self.absorb()?;
-            self.error_node(start, Vec::new())
-        };
+        let value = self.let_value(
+            "`=` in the let statement",
+            Some("every `let` needs an initial value: `let x = 0`"),
+        )?;
         Ok(StmtKind::Let {
             name,
             mutable,
             ty,
             value,
         })
+    }
+
+    /// `= value` of a `let`, or an error expression where it is missing (reported as
+    /// `expected`) or broken. Even past the nesting budget the binding is kept: the value
+    /// is then one error node, however deep the broken expression was.
+    fn let_value(&mut self, expected: &str, help: Option<&str>) -> PResult<Expr> {
+        let start = self.span();
+        if !self.eat(&TokenKind::Eq) {
+            self.unexpected_help(expected, help);
+            self.absorb()?;
+            return Ok(self.error_node(start, Vec::new()));
+        }
+        let start = self.span();
+        match self.parse_expr_or_tuple() {
+            Ok(value) => Ok(value),
+            Err(Fail) => {
+                self.too_deep = false;
+                self.skip_line();
+                Ok(self.error_node(start, Vec::new()))
+            }
+        }
+    }
+
+    /// `a`, `a, b`, `(a, b)`, `i, (k, v)`: what `let` and `for` bind.
+    pub(super) fn parse_pattern_list(&mut self, what: &str) -> PResult<Pattern> {
+        let first = self.parse_pattern(what)?;
+        if !self.at(&TokenKind::Comma) {
+            return Ok(first);
+        }
+        let start = first.span();
+        let mut parts = vec![first];
+        while self.eat(&TokenKind::Comma) {
+            parts.push(self.parse_pattern(what)?);
+        }
+        Ok(Pattern::Tuple(parts, start.to(self.prev_span)))
+    }
+
+    fn parse_pattern(&mut self, what: &str) -> PResult<Pattern> {
+        if !self.at(&TokenKind::LParen) {
+            return Ok(Pattern::Name(self.expect_ident(what)?));
+        }
+        self.deeper()?;
+        let open = self.bump();
+        let mut parts = Vec::new();
+        while !self.at(&TokenKind::RParen) {
+            parts.push(self.parse_pattern(what)?);
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        let close = self.expect(&TokenKind::RParen, "`,` or `)` in the names to unpack")?;
+        if parts.is_empty() {
+            let diag = Diagnostic::error(codes::SYNTAX, "nothing to unpack into", open.to(close))
+                .label("expected names inside `()`");
+            return Err(self.report(diag));
+        }
+        Ok(Pattern::Tuple(parts, open.to(close)))
     }
 
     /// The end of a simple statement: a `Newline` (or the end of the input).

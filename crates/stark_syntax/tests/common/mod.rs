@@ -57,6 +57,20 @@ pub fn sexpr(e: &Expr) -> String {
         ExprKind::None => "None".into(),
         ExprKind::Name(n) => n.clone(),
         ExprKind::List(items) => format!("[{}]", join(items)),
+        ExprKind::Tuple(items) => format!("(tuple {})", join(items)),
+        ExprKind::Comp(c) => {
+            let key = c
+                .key
+                .as_ref()
+                .map(|k| format!("{}: ", sexpr(k)))
+                .unwrap_or_default();
+            let cond = c
+                .cond
+                .as_ref()
+                .map(|k| format!(" if {}", sexpr(k)))
+                .unwrap_or_default();
+            format!("(comp {key}{} in {}{cond})", sexpr(&c.elem), sexpr(&c.iter))
+        }
         ExprKind::Map(entries) => {
             let entries: Vec<String> = entries
                 .iter()
@@ -108,7 +122,7 @@ pub fn all_ids(program: &Program) -> Vec<u32> {
 fn block_ids(block: &Block, ids: &mut Vec<u32>) {
     for stmt in &block.stmts {
         match &stmt.kind {
-            StmtKind::Let { value, .. } => expr_ids(value, ids),
+            StmtKind::Let { value, .. } | StmtKind::LetTuple { value, .. } => expr_ids(value, ids),
             StmtKind::Assign { target, value, .. } => {
                 expr_ids(target, ids);
                 expr_ids(value, ids);
@@ -149,8 +163,13 @@ fn expr_ids(e: &Expr, ids: &mut Vec<u32>) {
                 expr_ids(e, ids)
             }
         }),
-        ExprKind::List(items) | ExprKind::Error(items) => {
+        ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Error(items) => {
             items.iter().for_each(|e| expr_ids(e, ids))
+        }
+        ExprKind::Comp(c) => {
+            for e in [&c.iter, &c.elem].into_iter().chain(&c.key).chain(&c.cond) {
+                expr_ids(e, ids);
+            }
         }
         ExprKind::Map(entries) => entries.iter().for_each(|(k, v)| {
             expr_ids(k, ids);

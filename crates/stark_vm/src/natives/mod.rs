@@ -12,6 +12,7 @@ pub(crate) mod memory;
 pub(crate) mod stream;
 pub(crate) mod string;
 pub(crate) mod tensor;
+pub(crate) mod tuple;
 
 use crate::error::{fail, Fallible, Fault};
 use crate::output::Output;
@@ -71,6 +72,10 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::MapKeys => map::keys(cx, a),
         Native::MapValues => map::values(cx, a),
         Native::MapClear => map::clear(cx, a),
+        Native::MapItems => tuple::items(cx, a),
+        Native::Enumerate => tuple::enumerate(cx, a),
+        Native::Zip => tuple::zip(cx, a),
+        Native::DivMod => tuple::divmod(cx, a),
 
         Native::DeepCopy => memory::deep_copy(cx, a),
         Native::Refcount => memory::refcount(a),
@@ -172,7 +177,9 @@ pub(crate) fn map_key_ref(v: &Value) -> Fallible<MapKeyRef<'_>> {
         Value::Int(i) => Ok(MapKeyRef::Int(*i)),
         Value::Bool(b) => Ok(MapKeyRef::Bool(*b)),
         Value::Obj(o) if o.kind() == ObjKind::Str => Ok(MapKeyRef::Str(o.as_str())),
-        _ => fail("map keys must be Int, String or Bool"),
+        // A tuple of keys (the checker's rule), looked up through its parts in place.
+        Value::Obj(o) if o.kind() == ObjKind::Struct => Ok(MapKeyRef::Tuple(*o)),
+        _ => fail("map keys must be Int, String, Bool or tuples of them"),
     }
 }
 
@@ -182,5 +189,12 @@ pub(crate) fn key_value(heap: &mut Heap, k: &MapKey) -> Fallible<Value> {
         MapKey::Int(i) => Value::Int(*i),
         MapKey::Bool(b) => Value::Bool(*b),
         MapKey::Str(s) => Value::Obj(heap.alloc_str(&**s)?),
+        MapKey::Tuple(parts) => {
+            let mut values = Vec::with_capacity(parts.len());
+            for p in parts.iter() {
+                values.push(key_value(heap, p)?);
+            }
+            Value::Obj(heap.alloc_struct(stark_bytecode::instr::builtin_types::TUPLE, &values)?)
+        }
     })
 }

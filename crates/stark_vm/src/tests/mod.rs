@@ -75,6 +75,11 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
                 .collect(),
             destructor: None,
         },
+        StructInfo {
+            name: "tuple".into(),
+            fields: Vec::new(),
+            destructor: None,
+        },
     ];
     for (name, fields, dtor) in user {
         all.push(StructInfo {
