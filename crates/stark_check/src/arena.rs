@@ -21,6 +21,7 @@ struct Arena {
 }
 
 struct ArenaChecker<'a> {
+    program: &'a Program,
     ck: &'a Checked,
     arenas: Vec<Arena>,
     /// Locals declared inside an arena that may hold an object from outside it (`clone()`
@@ -35,6 +36,7 @@ struct ArenaChecker<'a> {
 
 pub fn check_arenas(program: &Program, ck: &Checked) -> Vec<Diagnostic> {
     let mut ac = ArenaChecker {
+        program,
         ck,
         arenas: Vec::new(),
         aliases: HashSet::new(),
@@ -124,6 +126,9 @@ impl ArenaChecker<'_> {
                     || comp.key.as_ref().is_some_and(|k| self.may_alias_outer(k))
             }
             ExprKind::Map(pairs) => pairs.iter().any(|(_, v)| self.may_alias_outer(v)),
+            ExprKind::IfElse {
+                then, otherwise, ..
+            } => self.may_alias_outer(then) || self.may_alias_outer(otherwise),
             _ => false,
         }
     }
@@ -140,6 +145,12 @@ impl ArenaChecker<'_> {
     fn arena_value(&self, e: &Expr) -> bool {
         if self.arenas.is_empty() || !self.ck.ty(e.id).is_heap() {
             return false;
+        }
+        if let ExprKind::IfElse {
+            then, otherwise, ..
+        } = &e.kind
+        {
+            return self.arena_value(then) || self.arena_value(otherwise);
         }
         match self.root(e) {
             Some(local) => self.inside_innermost(local),
@@ -293,6 +304,19 @@ impl ArenaChecker<'_> {
                 self.expr(a);
                 self.expr(b);
             }
+            ExprKind::Compare { first, rest } => {
+                self.expr(first);
+                rest.iter().for_each(|(_, x)| self.expr(x));
+            }
+            ExprKind::IfElse {
+                cond,
+                then,
+                otherwise,
+            } => {
+                self.expr(cond);
+                self.expr(then);
+                self.expr(otherwise);
+            }
             ExprKind::Index(b, idx) => {
                 self.expr(b);
                 idx.iter().for_each(|i| self.expr(i));
@@ -374,6 +398,34 @@ impl ArenaChecker<'_> {
                 });
                 if !outer_mut {
                     return;
+                }
+                // A left-out argument's default is built here, by the frame that opened
+                // the arena, so a list or map default is an arena value too.
+                for a in bound {
+                    let CallArg::Default(i) = a else { continue };
+                    let Some(default) = self.ck.param_default(self.program, *func, *i) else {
+                        continue;
+                    };
+                    if matches!(default.kind, ExprKind::List(_) | ExprKind::Map(_)) {
+                        let name = &info.params[*i].name;
+                        let arena = self.arenas.last().expect("inside an arena").name.clone();
+                        let d = Diagnostic::error(
+                            codes::ARENA_ESCAPE,
+                            format!("value allocated in arena `{}` escapes it", arena.name),
+                            e.span,
+                        )
+                        .label(format!(
+                            "the default value of `{name}` is built in arena `{}` here and handed to a call that can store it outside",
+                            arena.name
+                        ))
+                        .secondary(default.span, "this default value")
+                        .secondary(
+                            arena.span,
+                            format!("arena `{}` is freed when this block ends", arena.name),
+                        )
+                        .help(format!("pass `{name}` explicitly, built outside the arena, or move the call out of the `arena` block"));
+                        self.diags.push(d);
+                    }
                 }
                 for a in bound {
                     if let Some(v) = operand(a) {

@@ -62,7 +62,12 @@ impl Checker<'_> {
         let skip = usize::from(recv.is_some());
         let params: Vec<P> = info.params[skip..]
             .iter()
-            .map(|q| p(&q.name, q.ty.clone()))
+            .enumerate()
+            .map(|(i, q)| P {
+                name: q.name.clone(),
+                ty: q.ty.clone(),
+                default: q.has_default.then_some(CallArg::Default(skip + i)),
+            })
             .collect();
         let lead = if recv.is_some() {
             vec![CallArg::Receiver]

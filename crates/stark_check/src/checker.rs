@@ -28,6 +28,11 @@ pub(crate) struct Checker<'p> {
     /// Typing the body of a function with a syntax error (`FnDecl::broken`): names it
     /// cannot find are not reported (`error`).
     pub in_broken: bool,
+    /// Narrowing: bindings of type `T?` known not to be `None` here (inside `if x !=
+    /// None:`, after `if x == None: return`, right of `x != None and …`), with their `T`.
+    /// Only bindings that cannot be rebound are narrowed (`narrow.rs`); a `mutable let`
+    /// that would have been is kept as `None`, to explain E0369.
+    pub narrow: HashMap<LocalId, Option<Ty>>,
 }
 
 impl<'p> Checker<'p> {
@@ -50,6 +55,7 @@ impl<'p> Checker<'p> {
             inferred_lets: Vec::new(),
             quiet: 0,
             in_broken: false,
+            narrow: HashMap::new(),
         }
     }
 

@@ -265,7 +265,28 @@ impl Checker<'_> {
             None => decl.name.name.clone(),
         };
         let mut params = Vec::new();
+        let mut first_default: Option<&stark_syntax::ast::Param> = None;
         for (i, p) in decl.params.iter().enumerate() {
+            match (first_default, &p.default) {
+                (None, Some(_)) => first_default = Some(p),
+                (Some(d), None) => self.error(
+                    Diagnostic::error(
+                        codes::SYNTAX,
+                        format!(
+                            "parameter `{}` without a default follows a parameter with one",
+                            p.name.name
+                        ),
+                        p.span,
+                    )
+                    .label("no default value")
+                    .secondary(d.span, format!("`{}` has a default", d.name.name))
+                    .help(format!(
+                        "give `{}` a default too, or move it before `{}`",
+                        p.name.name, d.name.name
+                    )),
+                ),
+                _ => {}
+            }
             let ty = match (&p.ty, owner) {
                 (Some(t), _) => self.resolve_type(t),
                 (None, Some(s)) if i == 0 && p.name.name == "self" => Ty::Struct(s),
@@ -293,6 +314,7 @@ impl Checker<'_> {
                 ty,
                 mode: p.mode,
                 local: 0,
+                has_default: p.default.is_some(),
             });
         }
         let ret = match &decl.ret {

@@ -86,12 +86,16 @@ impl Checker<'_> {
             }
             ExprKind::Comp(comp) => {
                 self.scopes.push(std::collections::HashMap::new());
-                self.for_header(&comp.var, &comp.iter);
+                self.for_header(&comp.var, false, &comp.iter);
+                let narrowed = self.narrow.clone();
                 if let Some(c) = &comp.cond {
                     self.expr_expect(c, &Ty::Bool);
+                    // `[x + 1 for x in xs if x != None]`: the filter narrows the element.
+                    self.apply_facts(c, true);
                 }
                 let key = comp.key.as_ref().map(|k| (self.expr(k), k));
                 let elem = self.expr(&comp.elem);
+                self.narrow = narrowed;
                 self.require_value(&elem, &comp.elem);
                 self.scopes.pop();
                 let elem = if elem == Ty::NoneLit {
@@ -158,6 +162,40 @@ impl Checker<'_> {
                 }
             }
             ExprKind::Binary(op, a, b) => self.binary(e, *op, a, b),
+            ExprKind::Compare { first, rest } => {
+                // Each link is typed as the comparison it stands for; the chain is a Bool.
+                let mut left = &**first;
+                let mut lt = self.expr(left);
+                for (op, right) in rest {
+                    let rt = self.expr(right);
+                    let span = left.span.to(right.span);
+                    self.binary_result(span, *op, left, &lt, right, &rt);
+                    left = right;
+                    lt = rt;
+                }
+                Ty::Bool
+            }
+            ExprKind::IfElse {
+                cond,
+                then,
+                otherwise,
+            } => {
+                self.expr_expect(cond, &Ty::Bool);
+                let before = self.narrow.clone();
+                self.apply_facts(cond, true);
+                let tt = self.expr(then);
+                self.narrow = before.clone();
+                self.apply_facts(cond, false);
+                let to = self.expr(otherwise);
+                self.narrow = before;
+                self.require_value(&tt, then);
+                self.require_value(&to, otherwise);
+                if tt == Ty::Unit || to == Ty::Unit {
+                    return Ty::Error;
+                }
+                // Both arms have one type (an Int arm widens to Float, `None` makes it `T?`).
+                self.join(&tt, &to, otherwise)
+            }
             ExprKind::Call { callee, args } => self.call(e, callee, args),
             ExprKind::Field(base, field) => {
                 if let ExprKind::Name(n) = &base.kind {
@@ -310,6 +348,9 @@ impl Checker<'_> {
     fn name(&mut self, e: &Expr, name: &str) -> Ty {
         if let Some(local) = self.lookup_local(name) {
             self.out.names.insert(e.id, NameRes::Local(local));
+            if let Some(narrowed) = self.narrowed(local) {
+                return narrowed.clone();
+            }
             return self.out.locals[local as usize].ty.clone();
         }
         if let Some(&c) = self.const_names.get(name) {
@@ -383,8 +424,32 @@ impl Checker<'_> {
 
     fn binary(&mut self, e: &Expr, op: BinOp, a: &Expr, b: &Expr) -> Ty {
         let ta = self.expr(a);
-        let tb = self.expr(b);
-        let (ta, tb) = (self.infer.shallow(&ta), self.infer.shallow(&tb));
+        let tb = if matches!(op, BinOp::And | BinOp::Or) {
+            // `x != None and x > 0`: the right operand runs only when the left is true
+            // (false for `or`), so it knows what that proves.
+            let before = self.narrow.clone();
+            self.apply_facts(a, op == BinOp::And);
+            let tb = self.expr(b);
+            self.narrow = before;
+            tb
+        } else {
+            self.expr(b)
+        };
+        self.binary_result(e.span, op, a, &ta, b, &tb)
+    }
+
+    /// The type of `a op b` from its operands' types (a binary expression, or one link of
+    /// a comparison chain spanning `span`).
+    pub(crate) fn binary_result(
+        &mut self,
+        span: stark_syntax::Span,
+        op: BinOp,
+        a: &Expr,
+        ta: &Ty,
+        b: &Expr,
+        tb: &Ty,
+    ) -> Ty {
+        let (ta, tb) = (self.infer.shallow(ta), self.infer.shallow(tb));
         if ta == Ty::Error || tb == Ty::Error {
             return if is_comparison(op) {
                 Ty::Bool
@@ -415,6 +480,8 @@ impl Checker<'_> {
                             let fresh = self.infer.fresh().optional();
                             self.infer.unify(other, &fresh);
                         }
+                        // Narrowed here, but still a `T?` binding: testing it again is fine.
+                        _ if self.is_narrowed_name(other_e) => {}
                         _ => {
                             let shown = self.show(other);
                             self.error(
@@ -446,6 +513,22 @@ impl Checker<'_> {
                     None
                 }
             }
+            BinOp::In | BinOp::NotIn => {
+                // Sugar for `contains`: the container is a receiver, so a `T?` one is
+                // unwrapped (a runtime check) as for a method call.
+                match self.unwrapped(&tb) {
+                    Ty::List(elem) => {
+                        self.expect(&ta, &elem, a.span);
+                        Some(Ty::Bool)
+                    }
+                    Ty::Map(key, _) => {
+                        self.expect(&ta, &key, a.span);
+                        Some(Ty::Bool)
+                    }
+                    Ty::Str if self.infer.coerce(&ta, &Ty::Str) => Some(Ty::Bool),
+                    _ => None,
+                }
+            }
             BinOp::Add if ta == Ty::Str && tb == Ty::Str => Some(Ty::Str),
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod | BinOp::Pow => {
                 if !numeric {
@@ -465,12 +548,21 @@ impl Checker<'_> {
                 let mut d = Diagnostic::error(
                     codes::BAD_BINARY,
                     format!("cannot apply `{}` to `{sa}` and `{sb}`", op.symbol()),
-                    e.span,
+                    span,
                 )
                 .secondary(a.span, format!("`{sa}`"))
                 .secondary(b.span, format!("`{sb}`"));
-                if matches!(ta, Ty::Optional(_)) || matches!(tb, Ty::Optional(_)) {
-                    d = d.help("compare with `None` first, or pass the value where a plain type is expected");
+                let refused = self
+                    .refused_narrowing(a)
+                    .or_else(|| self.refused_narrowing(b));
+                if matches!(op, BinOp::In | BinOp::NotIn) {
+                    d = d.help("`in` looks for an element of a List, a key of a Map or a substring of a String");
+                } else if let Some(name) = refused {
+                    d = d.help(format!(
+                        "`{name}` is a `mutable let`, so comparing it with `None` does not narrow it (it could be reassigned): bind it with `let` first, `let {name}2 = {name}`, and test that"
+                    ));
+                } else if matches!(ta, Ty::Optional(_)) || matches!(tb, Ty::Optional(_)) {
+                    d = d.help("compare with `None` first (`if x != None:`), or pass the value where a plain type is expected");
                 } else if op == BinOp::Add
                     && (ta == Ty::Str || tb == Ty::Str)
                     && ta != Ty::Tensor
@@ -498,7 +590,14 @@ impl Checker<'_> {
 pub fn is_comparison(op: BinOp) -> bool {
     matches!(
         op,
-        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+        BinOp::Eq
+            | BinOp::Ne
+            | BinOp::Lt
+            | BinOp::Le
+            | BinOp::Gt
+            | BinOp::Ge
+            | BinOp::In
+            | BinOp::NotIn
     )
 }
 

@@ -16,6 +16,7 @@ mod expr;
 mod infer;
 mod moves;
 mod mutability;
+mod narrow;
 pub mod results;
 mod stmt;
 mod task;

@@ -341,6 +341,24 @@ impl MoveChecker<'_> {
                 self.expr(a, Ctx::Read);
                 self.expr(b, Ctx::Read);
             }
+            ExprKind::Compare { first, rest } => {
+                self.expr(first, Ctx::Read);
+                rest.iter().for_each(|(_, x)| self.expr(x, Ctx::Read));
+            }
+            // One arm runs: what the arms move joins like an `if`'s branches. Where the
+            // value is stored (`Own`), the arm that runs is moved; a read reads it.
+            ExprKind::IfElse {
+                cond,
+                then,
+                otherwise,
+            } => {
+                self.expr(cond, Ctx::Read);
+                let before = self.state.clone();
+                self.expr(then, ctx);
+                let after_then = std::mem::replace(&mut self.state, before);
+                self.expr(otherwise, ctx);
+                self.state = merge(&after_then, &self.state);
+            }
             ExprKind::Field(base, _) => self.expr(base, Ctx::Read),
             ExprKind::Index(base, idx) => {
                 self.expr(base, Ctx::Read);

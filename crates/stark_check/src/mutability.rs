@@ -29,7 +29,11 @@ impl Checker<'_> {
         let info = self.out.locals[local as usize].clone();
         let help = match info.kind {
             LocalKind::Param(ParamMode::BorrowedMut) => return,
-            LocalKind::Let | LocalKind::Param(ParamMode::Owned) if info.mutable => return,
+            LocalKind::Let | LocalKind::Param(ParamMode::Owned) | LocalKind::ForVar
+                if info.mutable =>
+            {
+                return
+            }
             LocalKind::Let => format!("declare it as `mutable let {name}`"),
             LocalKind::Param(_) if name == "self" => {
                 "declare the method with `&mutable self`".to_string()
@@ -40,7 +44,9 @@ impl Checker<'_> {
             LocalKind::Param(_) => {
                 format!("bind it mutably first: `mutable let {name}2 = {name}`")
             }
-            LocalKind::ForVar => "loop variables borrow their element immutably".to_string(),
+            LocalKind::ForVar => {
+                format!("write `for mutable {name} in …` to mutate each element through `{name}`")
+            }
         };
         self.error(
             Diagnostic::error(
@@ -75,15 +81,30 @@ impl Checker<'_> {
                 format!("cannot assign to borrowed parameter `{name}`"),
                 "a borrowed parameter may be mutated through, not rebound".to_string(),
             ),
+            LocalKind::ForVar if info.mutable => (
+                format!("cannot assign to loop variable `{name}`"),
+                format!("`for mutable` mutates each element through `{name}` (`{name}.field = v`, `{name}.push(v)`) but cannot replace it: to replace elements, loop over the indices and assign `xs[i] = v`"),
+            ),
             LocalKind::ForVar => (
                 format!("cannot assign to loop variable `{name}`"),
                 format!("copy it first: `mutable let {name}2 = {name}`"),
             ),
         };
+        let (label, first) = if info.kind == LocalKind::ForVar {
+            (
+                "cannot assign to a loop variable".to_string(),
+                format!("`{name}` borrows each element in turn"),
+            )
+        } else {
+            (
+                "cannot assign twice to immutable variable".to_string(),
+                format!("first assignment to `{name}`"),
+            )
+        };
         self.error(
             Diagnostic::error(codes::ASSIGN_IMMUTABLE, message, target.span)
-                .label("cannot assign twice to immutable variable")
-                .secondary(info.span, format!("first assignment to `{name}`"))
+                .label(label)
+                .secondary(info.span, first)
                 .help(help),
         );
     }

@@ -22,6 +22,10 @@ pub enum CallArg {
     Int(i64),
     /// An omitted argument with a Bool default.
     Bool(bool),
+    /// An omitted argument of a user function whose parameter has a default value:
+    /// parameter `i` of the callee (`self` counts). Lowering evaluates the parameter's
+    /// default expression at the call, so a list default is a new list each time.
+    Default(usize),
 }
 
 /// The expression a resolved operand stands for in the call expression `call`: its
@@ -138,6 +142,24 @@ impl Checked {
             .iter()
             .map(|p| p.mode)
             .collect()
+    }
+
+    /// The default value of parameter `param` (`self` counts) of function `func`, as
+    /// written in its declaration.
+    pub fn param_default<'p>(
+        &self,
+        program: &'p stark_syntax::ast::Program,
+        func: FuncId,
+        param: usize,
+    ) -> Option<&'p stark_syntax::ast::Expr> {
+        use stark_syntax::ast::Item;
+        let info = self.functions.get(func as usize)?;
+        let decl = match (program.items.get(info.item)?, info.method) {
+            (Item::Fn(f), None) => f,
+            (Item::Struct(s), Some(m)) => s.methods.get(m)?,
+            _ => return None,
+        };
+        decl.params.get(param)?.default.as_ref()
     }
 
     pub fn display<'a>(&'a self, ty: &'a Ty) -> TyDisplay<'a> {

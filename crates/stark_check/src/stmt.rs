@@ -12,6 +12,7 @@ use std::collections::HashMap;
 impl Checker<'_> {
     pub fn check_bodies(&mut self) {
         let program = self.program;
+        self.check_defaults();
         for func in 0..self.out.functions.len() {
             let info = self.out.functions[func].clone();
             let decl: &FnDecl = match (&program.items[info.item], info.method) {
@@ -26,6 +27,7 @@ impl Checker<'_> {
             self.cur_fn = func as FuncId;
             self.scopes = vec![HashMap::new()];
             self.loop_depth = 0;
+            self.narrow.clear();
             for (i, (param, p)) in info.params.iter().zip(&decl.params).enumerate() {
                 let mutable = param.mode == ParamMode::BorrowedMut;
                 let local = self.new_local(
@@ -82,11 +84,57 @@ impl Checker<'_> {
         }
     }
 
+    /// Types every parameter's default value, before any body: a default is a constant
+    /// expression (literals, `const`s, arithmetic on them, list and map literals of them)
+    /// of the parameter's type, typed where no local is in scope.
+    fn check_defaults(&mut self) {
+        let program = self.program;
+        for func in 0..self.out.functions.len() {
+            let info = self.out.functions[func].clone();
+            let decl: &FnDecl = match (&program.items[info.item], info.method) {
+                (Item::Fn(f), None) => f,
+                (Item::Struct(s), Some(m)) => &s.methods[m],
+                _ => continue,
+            };
+            let before = self.diags.len();
+            self.cur_fn = func as FuncId;
+            self.scopes = vec![HashMap::new()];
+            for (param, p) in info.params.iter().zip(&decl.params) {
+                let Some(default) = &p.default else { continue };
+                if !is_default_expr(default) {
+                    self.error(
+                        Diagnostic::error(
+                            codes::NOT_CONST,
+                            format!(
+                                "the default value of `{}` is not a constant expression",
+                                param.name
+                            ),
+                            default.span,
+                        )
+                        .label("not a constant expression")
+                        .help("a default is a literal, a `const`, arithmetic on them, or a list, map or tuple literal of them; it is evaluated at each call that leaves the argument out"),
+                    );
+                    continue;
+                }
+                let found = self.expr(default);
+                self.require_value(&found, default);
+                self.expect(&found, &param.ty, default.span);
+            }
+            self.scopes.clear();
+            if self.diags.len() > before {
+                self.out.failed.insert(func as FuncId);
+            }
+        }
+    }
+
     pub fn block(&mut self, block: &Block) {
         self.scopes.push(HashMap::new());
+        // What a statement of the block narrows (`if x == None: return`) ends with it.
+        let narrowed = self.narrow.clone();
         for stmt in &block.stmts {
             self.stmt(stmt);
         }
+        self.narrow = narrowed;
         self.scopes.pop();
     }
 
@@ -139,21 +187,50 @@ impl Checker<'_> {
                 branches,
                 else_block,
             } => {
+                // Each branch knows its condition true and the earlier ones false; after
+                // the statement, what every path that reaches its end knows.
+                let mut ends = Vec::new();
                 for (cond, body) in branches {
                     self.expr_expect(cond, &Ty::Bool);
+                    let before = self.narrow.clone();
+                    self.apply_facts(cond, true);
+                    let start = self.narrow.clone();
                     self.block(body);
+                    if self.falls_through(body) {
+                        ends.push(start);
+                    }
+                    self.narrow = before;
+                    self.apply_facts(cond, false);
                 }
-                if let Some(b) = else_block {
-                    self.block(b);
+                match else_block {
+                    Some(b) => {
+                        let start = self.narrow.clone();
+                        self.block(b);
+                        if self.falls_through(b) {
+                            ends.push(start);
+                        }
+                    }
+                    None => ends.push(self.narrow.clone()),
+                }
+                if let Some(after) = crate::narrow::intersect(&ends) {
+                    self.narrow = after;
                 }
             }
             StmtKind::While { cond, body } => {
                 self.expr_expect(cond, &Ty::Bool);
+                let before = self.narrow.clone();
+                self.apply_facts(cond, true);
                 self.loop_body(body);
+                self.narrow = before;
             }
-            StmtKind::For { var, iter, body } => {
+            StmtKind::For {
+                var,
+                mutable,
+                iter,
+                body,
+            } => {
                 self.scopes.push(HashMap::new());
-                self.for_header(var, iter);
+                self.for_header(var, *mutable, iter);
                 self.loop_body(body);
                 self.scopes.pop();
             }
@@ -212,7 +289,8 @@ impl Checker<'_> {
 
     /// `for var in iter` (a statement's or a comprehension's): types the iterable,
     /// declares the loop variable(s) in the current scope, and records the `ForRes`.
-    pub(crate) fn for_header(&mut self, var: &Pattern, iter: &Expr) {
+    /// `mutable`: `for mutable …`, whose variables may be mutated through (not rebound).
+    pub(crate) fn for_header(&mut self, var: &Pattern, mutable: bool, iter: &Expr) {
         let it = self.expr(iter);
         // `for i in range(…)` counts (range's own lowering, `loops.rs`). A user `fn range`
         // (or `struct range`) shadows the built-in: then this is a loop over whatever it
@@ -247,7 +325,7 @@ impl Checker<'_> {
         };
         let local = match var {
             Pattern::Name(var) => {
-                self.new_local(&var.name, var_ty, false, LocalKind::ForVar, var.span)
+                self.new_local(&var.name, var_ty, mutable, LocalKind::ForVar, var.span)
             }
             Pattern::Tuple(..) => {
                 // The element is a hidden loop variable; the names borrow its parts.
@@ -259,7 +337,7 @@ impl Checker<'_> {
                     var.span(),
                 );
                 let mut locals = Vec::new();
-                self.bind_pattern(var, &var_ty, false, LocalKind::ForVar, &mut locals);
+                self.bind_pattern(var, &var_ty, mutable, LocalKind::ForVar, &mut locals);
                 self.out.patterns.insert(iter.id, locals);
                 hidden
             }
@@ -479,6 +557,21 @@ impl Checker<'_> {
                 }
             }
         }
+    }
+}
+
+/// A default parameter value: a constant expression, a `const`, or a list, map or tuple
+/// literal of them (built anew at each call).
+fn is_default_expr(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Name(_) => true,
+        ExprKind::List(items) | ExprKind::Tuple(items) => items.iter().all(is_default_expr),
+        ExprKind::Map(pairs) => pairs
+            .iter()
+            .all(|(k, v)| is_default_expr(k) && is_default_expr(v)),
+        ExprKind::Unary(UnOp::Neg | UnOp::Not, inner) => is_default_expr(inner),
+        ExprKind::Binary(_, a, b) => is_default_expr(a) && is_default_expr(b),
+        _ => is_const_expr(e),
     }
 }
 

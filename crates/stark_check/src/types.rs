@@ -185,6 +185,8 @@ pub struct ParamInfo {
     pub ty: Ty,
     pub mode: ParamMode,
     pub local: LocalId,
+    /// Declared with a default value (`scale: Float = 1.0`): a call may leave it out.
+    pub has_default: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -207,7 +209,8 @@ pub struct FnInfo {
 pub enum LocalKind {
     Param(ParamMode),
     Let,
-    /// A `for` loop variable: it borrows each element (M11).
+    /// A `for` loop variable: it borrows each element (M11). `for mutable x` makes it
+    /// `mutable`: the body may mutate the element through it, never rebind it.
     ForVar,
 }
 

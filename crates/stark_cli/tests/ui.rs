@@ -10,6 +10,9 @@
 //! - `tests/ui/compile_fail/`: `stark check`; expects exit 2, stderr = `NAME.stderr`.
 //! - `tests/ui/ir/`: `stark ir --stats`; stdout = `NAME.stdout`.
 //!
+//! A `NAME.stdin` file beside a `run/` or `run_fail/` program is its standard input (for
+//! `input()`); without one, standard input is empty.
+//!
 //! Header comments adjust a test: `// args: a b c` (program arguments), `// exit: N`
 //! (expected status), `// error: TEXT` (stderr must contain TEXT), `// opt-dependent: WHY`
 //! (its output measures an optimisation, so it is not compared with an unoptimised run).
@@ -140,13 +143,23 @@ fn run_case(root: &Path, case: &Case, bless: bool) -> Vec<String> {
             cmd.arg("ir").arg("--stats").arg(&rel);
         }
     }
-    let output = cmd.output().expect("run stark");
+    // Standard input: `NAME.stdin` if there is one, else empty. Opened anew for each run.
+    let stdin_path = case.path.with_extension("stdin");
+    let stdin = || match std::fs::File::open(&stdin_path) {
+        Ok(file) => std::process::Stdio::from(file),
+        Err(_) => std::process::Stdio::null(),
+    };
+    let output = cmd.stdin(stdin()).output().expect("run stark");
     // The differential check of every optimisation: a `run/` program compiled without
     // the RC optimisation and the bytecode optimiser must print the same and end the same
     // way (leak check included). `// opt-dependent: why` exempts a program whose output
     // measures an optimisation itself (an allocation count, a constant's count).
     if case.mode == Mode::Run && header(&source, "opt-dependent:").is_none() {
-        let plain = cmd.env("STARK_NO_OPT", "1").output().expect("run stark");
+        let plain = cmd
+            .env("STARK_NO_OPT", "1")
+            .stdin(stdin())
+            .output()
+            .expect("run stark");
         if plain.stdout != output.stdout || plain.status.code() != output.status.code() {
             failures.push(format!(
                 "{rel}: differs without optimisations (STARK_NO_OPT=1), exit {:?}\n--- optimised\n{}\n--- unoptimised\n{}{}",

@@ -34,6 +34,8 @@ const SAMPLE: &[&str] = &[
     "arena_outward",
     "for_list_borrow",
     "rc_constants",
+    "conditional_expr_memory",
+    "chain_membership_memory",
 ];
 
 /// Programs whose output depends on the collector thread getting CPU time: Valgrind runs

@@ -38,6 +38,10 @@ impl FnLower<'_> {
         let exprs: Vec<Option<&Expr>> = ops.iter().map(|(a, ..)| self.operand(call, a)).collect();
         for (i, (arg, pass, to)) in ops.iter().enumerate() {
             let dst = base + i as Reg;
+            if let CallArg::Default(param) = arg {
+                self.default_operand(call, *param, *pass, to.as_ref(), dst, &mut release);
+                continue;
+            }
             let Some(e) = self.operand(call, arg) else {
                 let instr = match arg {
                     CallArg::Int(v) => Instr::LoadInt { dst, value: *v },
@@ -77,6 +81,39 @@ impl FnLower<'_> {
             }
         }
         (base, release)
+    }
+
+    /// A left-out argument: the callee's default value for parameter `param`, evaluated
+    /// here at each call (so a list default is a new list every time; a String literal is
+    /// the immortal constant, shared).
+    fn default_operand(
+        &mut self,
+        call: &Expr,
+        param: usize,
+        pass: Pass,
+        to: Option<&Ty>,
+        dst: Reg,
+        release: &mut Vec<Reg>,
+    ) {
+        let Some(CallRes::Fn { func, .. }) = self.ck.calls.get(&call.id) else {
+            unreachable!("a default value belongs to a user function's call")
+        };
+        let program = self.program;
+        let default = self
+            .ck
+            .param_default(program, *func, param)
+            .expect("checked: the parameter has a default");
+        let from = self.ty(default);
+        let to = to.cloned().unwrap_or_else(|| from.clone());
+        if pass == Pass::Owned {
+            self.owned_in(default, dst, &to);
+            return;
+        }
+        let owned = self.expr_in(default, dst);
+        self.convert_in(dst, &from, &to, default.span);
+        if owned {
+            release.push(dst);
+        }
     }
 
     /// Whether `e` calls the built-in `args()` (a user function of that name is not it).

@@ -287,6 +287,19 @@ fn walk_expr<'a>(e: &'a Expr, f: &mut dyn FnMut(Node<'a>)) {
                 stack.push(a);
                 stack.push(b);
             }
+            ExprKind::Compare { first, rest } => {
+                stack.push(first);
+                stack.extend(rest.iter().map(|(_, x)| x));
+            }
+            ExprKind::IfElse {
+                cond,
+                then,
+                otherwise,
+            } => {
+                stack.push(cond);
+                stack.push(then);
+                stack.push(otherwise);
+            }
             ExprKind::Call { callee, args } => {
                 stack.push(callee);
                 stack.extend(args.iter().map(|a| &a.value));

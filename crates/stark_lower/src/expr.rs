@@ -201,6 +201,12 @@ impl FnLower<'_> {
                 false
             }
             ExprKind::Binary(op, a, b) => self.binary(e, *op, a, b, dst),
+            ExprKind::Compare { first, rest } => self.chain(first, rest, dst, span),
+            ExprKind::IfElse {
+                cond,
+                then,
+                otherwise,
+            } => self.if_else(e, cond, then, otherwise, dst),
             ExprKind::Call { .. } => self.call(e, dst),
             ExprKind::Field(..) if self.scalar_tuple_part(e).is_some() => {
                 let src = self.scalar_tuple_part(e).expect("checked");
@@ -422,6 +428,26 @@ impl FnLower<'_> {
     /// a `move` where the binding is not read again.
     pub fn owned_in(&mut self, e: &Expr, dst: Reg, to: &Ty) {
         let from = self.ty(e);
+        if let ExprKind::IfElse {
+            cond,
+            then,
+            otherwise,
+        } = &e.kind
+        {
+            // Each arm is handed over as it would be alone: a local arm moves (the move
+            // checker saw a move on that path), a view arm is retained.
+            let skip = self.jump_unless(cond);
+            let mark = self.next_temp;
+            self.owned_in(then, dst, &from);
+            let end = self.emit(Instr::Jump { target: 0 }, e.span);
+            self.patch_all(skip);
+            self.next_temp = mark;
+            self.owned_in(otherwise, dst, &from);
+            self.patch(end);
+            self.next_temp = mark;
+            self.convert_in(dst, &from, to, e.span);
+            return;
+        }
         if let Some((src, local)) = self.local_of(e) {
             let kind = self.ck.local(local).kind;
             let owns = matches!(
@@ -519,25 +545,53 @@ impl FnLower<'_> {
         let span = e.span;
         match op {
             BinOp::And | BinOp::Or => {
-                self.expr_in(a, dst);
+                // The left value is written before the right operand runs: into a
+                // temporary, so that `b = c and b` reads the binding `b` intact.
+                let res = if self.is_temp(dst) { dst } else { self.temp() };
+                self.expr_in(a, res);
                 let jump = match op {
                     BinOp::And => self.emit(
                         Instr::JumpIfNot {
-                            cond: dst,
+                            cond: res,
                             target: 0,
                         },
                         span,
                     ),
                     _ => self.emit(
                         Instr::JumpIf {
-                            cond: dst,
+                            cond: res,
                             target: 0,
                         },
                         span,
                     ),
                 };
-                self.expr_in(b, dst);
+                self.expr_in(b, res);
                 self.patch(jump);
+                if res != dst {
+                    self.emit(Instr::Copy { dst, src: res }, span);
+                }
+                return false;
+            }
+            BinOp::In | BinOp::NotIn => {
+                // Python's order: the element, then the container, each straight into
+                // the native's operand registers.
+                let args = self.temps(2);
+                let owned = self.expr_in(a, args + 1);
+                let va = self.hold_across(
+                    a,
+                    Val {
+                        reg: args + 1,
+                        owned,
+                    },
+                    &[b],
+                );
+                let vb = Val {
+                    reg: args,
+                    owned: self.expr_in(b, args),
+                };
+                self.contains_in(op, a, b, args, dst, span);
+                self.release(va, span);
+                self.release(vb, span);
                 return false;
             }
             BinOp::Eq | BinOp::Ne if is_none_lit(a) || is_none_lit(b) => {
@@ -576,6 +630,170 @@ impl FnLower<'_> {
         self.release(va, span);
         self.release(vb, span);
         owned
+    }
+
+    /// `x in xs` / `x not in xs` for already-lowered operands, on copies of them.
+    fn contains(&mut self, op: BinOp, a: (&Expr, Val), b: (&Expr, Val), dst: Reg, span: Span) {
+        let ((a, va), (b, vb)) = (a, b);
+        let args = self.temps(2);
+        self.emit(
+            Instr::Copy {
+                dst: args,
+                src: vb.reg,
+            },
+            b.span,
+        );
+        self.emit(
+            Instr::Copy {
+                dst: args + 1,
+                src: va.reg,
+            },
+            a.span,
+        );
+        self.contains_in(op, a, b, args, dst, span);
+    }
+
+    /// `x in xs` with the container `b` in `args` and the element `a` in `args + 1`:
+    /// `list.contains` (element equality), `map.contains` (key) or `str.contains`
+    /// (substring), the element converted to the container's element type in place.
+    fn contains_in(&mut self, op: BinOp, a: &Expr, b: &Expr, args: Reg, dst: Reg, span: Span) {
+        let container = match self.ty(b) {
+            Ty::Optional(inner) => *inner,
+            other => other,
+        };
+        let (native, elem) = match &container {
+            Ty::List(el) => (Native::ListContains, (**el).clone()),
+            Ty::Map(k, _) => (Native::MapContains, (**k).clone()),
+            _ => (Native::StrContains, Ty::Str),
+        };
+        self.convert_in(args + 1, &self.ty(a), &elem, a.span);
+        self.convert_in(args, &self.ty(b), &container, b.span);
+        self.emit(
+            Instr::CallNative {
+                dst,
+                native,
+                args,
+                argc: 2,
+            },
+            span,
+        );
+        if op == BinOp::NotIn {
+            self.emit(Instr::Not { dst, src: dst }, span);
+        }
+    }
+
+    /// One link of a comparison chain, `dst = a op b`, for already-lowered operands.
+    fn compare_link(&mut self, op: BinOp, a: (&Expr, Val), b: (&Expr, Val), dst: Reg, span: Span) {
+        match op {
+            BinOp::In | BinOp::NotIn => self.contains(op, a, b, dst, span),
+            BinOp::Eq | BinOp::Ne if is_none_lit(a.0) || is_none_lit(b.0) => {
+                let other = if is_none_lit(a.0) { b.1 } else { a.1 };
+                self.emit(
+                    Instr::IsNone {
+                        dst,
+                        src: other.reg,
+                    },
+                    span,
+                );
+                if op == BinOp::Ne {
+                    self.emit(Instr::Not { dst, src: dst }, span);
+                }
+            }
+            _ => {
+                let (ta, tb) = (self.ty(a.0), self.ty(b.0));
+                self.arith(op, a.1, &ta, b.1, &tb, dst, span);
+            }
+        }
+    }
+
+    /// `a < b <= c …`: each operand evaluated once, left to right; the first false link
+    /// ends the chain (the operands after it are never evaluated). An operand is held
+    /// while the next one is evaluated and released after its last comparison, on the
+    /// path that continues and on the one that stops there.
+    fn chain(&mut self, first: &Expr, rest: &[(BinOp, Expr)], dst: Reg, span: Span) -> bool {
+        // The links write the result as they go: into a temporary, so that an operand
+        // that is the binding being assigned (`ok = a < ok < b`) is read intact.
+        let res = if self.is_temp(dst) { dst } else { self.temp() };
+        let mut exits = Vec::new();
+        let mut left = first;
+        let lv = self.expr(left);
+        let mut lv = self.hold_across(left, lv, &[&rest[0].1]);
+        for (k, (op, right)) in rest.iter().enumerate() {
+            let rv = self.expr(right);
+            let last = k + 1 == rest.len();
+            let rv = match rest.get(k + 1) {
+                Some((_, next)) => self.hold_across(right, rv, &[next]),
+                None => rv,
+            };
+            let link = left.span.to(right.span);
+            self.compare_link(*op, (left, lv), (right, rv), res, link);
+            self.release(lv, link);
+            if last {
+                self.release(rv, link);
+                break;
+            }
+            if rv.owned {
+                let go_on = self.emit(
+                    Instr::JumpIf {
+                        cond: res,
+                        target: 0,
+                    },
+                    link,
+                );
+                self.emit(Instr::Decref { reg: rv.reg }, link);
+                exits.push(self.emit(Instr::Jump { target: 0 }, link));
+                self.patch(go_on);
+            } else {
+                exits.push(self.emit(
+                    Instr::JumpIfNot {
+                        cond: res,
+                        target: 0,
+                    },
+                    link,
+                ));
+            }
+            left = right;
+            lv = rv;
+        }
+        for j in exits {
+            self.patch(j);
+        }
+        if res != dst {
+            self.emit(Instr::Copy { dst, src: res }, span);
+        }
+        false
+    }
+
+    /// `then if cond else otherwise` where the value is read: each arm is lowered into
+    /// `dst` as a view or an owned temporary, as it would be alone. If one arm owns its
+    /// value and the other is a view, the view is retained (on its own path) so that the
+    /// result is owned either way.
+    fn if_else(&mut self, e: &Expr, cond: &Expr, then: &Expr, otherwise: &Expr, dst: Reg) -> bool {
+        let ty = self.ty(e);
+        let skip = self.jump_unless(cond);
+        let mark = self.next_temp;
+        let then_owned = self.expr_in(then, dst);
+        self.convert_in(dst, &self.ty(then), &ty, then.span);
+        let then_end = self.emit(Instr::Jump { target: 0 }, e.span);
+        self.patch_all(skip);
+        self.next_temp = mark;
+        let else_owned = self.expr_in(otherwise, dst);
+        self.convert_in(dst, &self.ty(otherwise), &ty, otherwise.span);
+        self.next_temp = mark;
+        if then_owned == else_owned {
+            self.patch(then_end);
+            return then_owned;
+        }
+        if then_owned {
+            self.emit(Instr::Incref { reg: dst }, otherwise.span);
+            self.patch(then_end);
+        } else {
+            let over = self.emit(Instr::Jump { target: 0 }, e.span);
+            self.patch(then_end);
+            self.emit(Instr::Incref { reg: dst }, then.span);
+            self.patch(over);
+        }
+        true
     }
 
     /// `dst = a op b` for already-lowered operands (shared with compound assignment).

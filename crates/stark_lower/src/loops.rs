@@ -433,7 +433,7 @@ impl FnLower<'_> {
             comp.elem.span,
         );
         if let Some(skip) = skip {
-            self.patch(skip);
+            self.patch_all(skip);
         }
         let end = Span::new(comp.elem.span.end as usize, comp.elem.span.end as usize);
         self.close_scope(end);

@@ -2,9 +2,9 @@
 //! Loops over ranges and lists are in `loops.rs`, assignment in `assign.rs`.
 
 use super::{FnLower, LoopCtx};
-use stark_bytecode::instr::{Instr, Reg};
+use stark_bytecode::instr::{CmpOp, Instr, Reg};
 use stark_check::{ForRes, IndexRes, NameRes, Ty};
-use stark_syntax::ast::{Block, Expr, ExprKind, Pattern, Stmt, StmtKind};
+use stark_syntax::ast::{BinOp, Block, Expr, ExprKind, Pattern, Stmt, StmtKind};
 use stark_syntax::Span;
 
 impl FnLower<'_> {
@@ -148,7 +148,7 @@ impl FnLower<'_> {
                     if k + 1 < branches.len() || else_block.is_some() {
                         ends.push(self.emit(Instr::Jump { target: 0 }, span));
                     }
-                    self.patch(skip);
+                    self.patch_all(skip);
                 }
                 if let Some(b) = else_block {
                     self.block(b);
@@ -172,7 +172,7 @@ impl FnLower<'_> {
                 for j in ctx.continues {
                     self.patch_to(j, start);
                 }
-                self.patch(exit);
+                self.patch_all(exit);
                 for j in ctx.breaks {
                     self.patch(j);
                 }
@@ -181,6 +181,7 @@ impl FnLower<'_> {
                 var: pattern,
                 iter,
                 body,
+                ..
             } => match self.ck.fors[&iter.id] {
                 ForRes::Range { var } => {
                     self.for_range(iter, var, &super::loops::LoopBody::Block(body), span)
@@ -325,11 +326,96 @@ impl FnLower<'_> {
         r
     }
 
-    /// Evaluates the condition `cond` and emits a jump taken when it is false; returns the
-    /// jump's index, for patching. An Int comparison becomes one fused `JumpICmp` (or
+    /// Points every jump of `skip` (from `jump_unless`) to the current position.
+    pub(super) fn patch_all(&mut self, skip: Vec<usize>) {
+        for at in skip {
+            self.patch(at);
+        }
+    }
+
+    /// Evaluates the condition `cond` and emits the jumps taken when it is false; returns
+    /// their indices, for patching. An Int comparison becomes one fused `JumpICmp` (or
     /// `JumpICmpImm` against a literal) with the comparison negated, instead of
-    /// `ICmp` + `JumpIfNot`.
-    pub(super) fn jump_unless(&mut self, cond: &Expr) -> usize {
+    /// `ICmp` + `JumpIfNot`; an Int chain `0 <= i < n` one such jump per link.
+    pub(super) fn jump_unless(&mut self, cond: &Expr) -> Vec<usize> {
+        if let ExprKind::Compare { first, rest } = &cond.kind {
+            if let Some(skip) = self.jump_unless_int_chain(first, rest) {
+                return skip;
+            }
+        }
+        vec![self.jump_unless_one(cond)]
+    }
+
+    /// `if 0 <= i < n:` on Ints: each link jumps out when false, its operands evaluated
+    /// only when the links before it held (Ints own nothing, so nothing is released).
+    fn jump_unless_int_chain(
+        &mut self,
+        first: &Expr,
+        rest: &[(BinOp, Expr)],
+    ) -> Option<Vec<usize>> {
+        let ints = std::iter::once(first)
+            .chain(rest.iter().map(|(_, e)| e))
+            .all(|e| self.ty(e) == Ty::Int);
+        let cmps: Option<Vec<CmpOp>> = rest
+            .iter()
+            .map(|(op, _)| super::expr::cmp_op(*op))
+            .collect();
+        let (true, Some(cmps)) = (ints, cmps) else {
+            return None;
+        };
+        let operand = |this: &mut Self, e: &Expr| match super::expr::small_int(e) {
+            Some(k) => Err(k),
+            None => Ok(this.expr(e).reg),
+        };
+        let mut skips = Vec::new();
+        let mut left = operand(self, first);
+        let mut left_e = first;
+        for (cmp, (_, right)) in cmps.into_iter().zip(rest) {
+            let span = left_e.span.to(right.span);
+            left_e = right;
+            let r = operand(self, right);
+            let (op, a, b) = match (left, r) {
+                (Ok(a), r) => (cmp, a, r),
+                (Err(k), Ok(b)) => (swapped(cmp), b, Err(k)),
+                (Err(k), Err(j)) => {
+                    let a = self.temp();
+                    self.emit(
+                        Instr::LoadInt {
+                            dst: a,
+                            value: i64::from(k),
+                        },
+                        span,
+                    );
+                    (cmp, a, Err(j))
+                }
+            };
+            let at = match b {
+                Err(imm) => self.emit(
+                    Instr::JumpICmpImm {
+                        op: op.negate(),
+                        a,
+                        imm,
+                        target: 0,
+                    },
+                    span,
+                ),
+                Ok(b) => self.emit(
+                    Instr::JumpICmp {
+                        op: op.negate(),
+                        a,
+                        b,
+                        target: 0,
+                    },
+                    span,
+                ),
+            };
+            skips.push(at);
+            left = r;
+        }
+        Some(skips)
+    }
+
+    fn jump_unless_one(&mut self, cond: &Expr) -> usize {
         if let ExprKind::Binary(op, a, b) = &cond.kind {
             if let Some(cmp) = super::expr::cmp_op(*op) {
                 if self.ty(a) == Ty::Int && self.ty(b) == Ty::Int {
@@ -386,5 +472,16 @@ impl FnLower<'_> {
             },
             cond.span,
         )
+    }
+}
+
+/// `a op b` as `b op' a`.
+fn swapped(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        other => other,
     }
 }

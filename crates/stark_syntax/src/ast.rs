@@ -64,6 +64,9 @@ pub struct Param {
     /// `None` only for `self` / `&self` / `&mutable self`.
     pub ty: Option<TypeExpr>,
     pub mode: ParamMode,
+    /// `scale: Float = 1.0`: the default value, a constant expression evaluated at each
+    /// call that leaves the argument out.
+    pub default: Option<Expr>,
     pub span: Span,
 }
 
@@ -135,7 +138,7 @@ pub enum StmtKind {
         ty: Option<TypeExpr>,
         value: Expr,
     },
-    /// `target = value`, or `target op= value` when `op` is `Some` (`+= -= *= /=`).
+    /// `target = value`, or `target op= value` when `op` is `Some` (`+= -= *= /= %=`).
     /// The parser accepts any expression as target; the checker rejects non-places (E0070).
     Assign {
         target: Expr,
@@ -159,9 +162,11 @@ pub enum StmtKind {
         value: Expr,
     },
     /// `for var in iter:` — `iter` is usually `range(…)`, a list, or `map.keys()`;
-    /// `for i, x in enumerate(xs):` unpacks each element.
+    /// `for i, x in enumerate(xs):` unpacks each element. `for mutable var in iter:` lets
+    /// the body mutate each element through the variables.
     For {
         var: Pattern,
+        mutable: bool,
         iter: Expr,
         body: Block,
     },
@@ -223,6 +228,10 @@ pub enum BinOp {
     Ge,
     And,
     Or,
+    /// `x in xs`: list element, map key or substring.
+    In,
+    /// `x not in xs`.
+    NotIn,
 }
 
 impl BinOp {
@@ -243,6 +252,8 @@ impl BinOp {
             BinOp::Ge => ">=",
             BinOp::And => "and",
             BinOp::Or => "or",
+            BinOp::In => "in",
+            BinOp::NotIn => "not in",
         }
     }
 }
@@ -307,8 +318,22 @@ pub enum ExprKind {
     List(Vec<Expr>),
     Map(Vec<(Expr, Expr)>),
     Unary(UnOp, Box<Expr>),
-    /// Includes `and`/`or` (short-circuiting) and `@`.
+    /// Includes `and`/`or` (short-circuiting), `@`, `in` and `not in`.
     Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// A chain of two or more comparisons, `0 <= x < n`: `first`, then each operator with
+    /// its right operand. Each operand is evaluated once, left to right, and the chain
+    /// stops at the first comparison that is false (Python's semantics). A single
+    /// comparison is a `Binary`.
+    Compare {
+        first: Box<Expr>,
+        rest: Vec<(BinOp, Expr)>,
+    },
+    /// `then if cond else otherwise`: `cond` first, then one of the arms.
+    IfElse {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
     /// `callee(args)`; a method call is a `Call` whose callee is a `Field`.
     Call {
         callee: Box<Expr>,

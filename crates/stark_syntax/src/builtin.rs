@@ -215,6 +215,9 @@ macro_rules! builtin_rows {
             MapNew: Free "Map" "map.new" => - [];
             /// `WeakRef(x) -> WeakRef<T>`: does not change the strong count (M6).
             WeakNew: Free "WeakRef" "WeakRef.new" => WeakNew [refers_to_operand];
+            /// `input(prompt="") -> String?`: prints the prompt (no newline, output flushed),
+            /// reads one line of standard input without its line end; `None` at its end.
+            Input: Free "input" "input" fn(prompt: Str = None) -> (Opt Str) => Input [];
 
             // ---- String ----
             StrLen: Str "len" "str.len" fn() -> Int => StrLen [];
@@ -648,6 +651,7 @@ mod tests {
     fn free_functions_typed_from_their_rows() {
         assert_eq!(Builtin::function("exit"), Some(Builtin::Exit));
         assert_eq!(Builtin::function("args"), Some(Builtin::Args));
+        assert_eq!(Builtin::function("input"), Some(Builtin::Input));
         // Several rows (`int`), or no signature (`print`): the checker's own.
         assert_eq!(Builtin::function("int"), None);
         assert_eq!(Builtin::function("print"), None);

@@ -342,11 +342,11 @@ fn keywords() {
 #[test]
 fn operators() {
     assert_eq!(
-        kinds("+ - * / % ** @ == != < <= > >= = += -= *= /= -> ( ) [ ] { } , : . ? &"),
+        kinds("+ - * / % ** @ == != < <= > >= = += -= *= /= %= -> ( ) [ ] { } , : . ? &"),
         vec![
             Plus, Minus, Star, Slash, Percent, StarStar, At, EqEq, NotEq, Lt, Le, Gt, Ge, Eq,
-            PlusEq, MinusEq, StarEq, SlashEq, Arrow, LParen, RParen, LBracket, RBracket, LBrace,
-            RBrace, Comma, Colon, Dot, Question, Amp, Newline, Eof
+            PlusEq, MinusEq, StarEq, SlashEq, PercentEq, Arrow, LParen, RParen, LBracket, RBracket,
+            LBrace, RBrace, Comma, Colon, Dot, Question, Amp, Newline, Eof
         ]
     );
     // `>>` is two tokens so nested generics close.

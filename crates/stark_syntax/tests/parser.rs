@@ -26,10 +26,85 @@ fn precedence() {
 }
 
 #[test]
-fn chained_comparison_is_an_error() {
-    let (_, diags) = stark_syntax::parse("fn main():\n    print(0 <= x < 10)\n");
+fn chained_comparisons() {
+    assert_eq!(expr("0 <= x < 10"), "(chain 0 <= x < 10)");
+    assert_eq!(expr("a < b < c < d"), "(chain a < b < c < d)");
+    assert_eq!(expr("a == b != c"), "(chain a == b != c)");
+    assert_eq!(expr("a < b + 1 <= c"), "(chain a < (+ b 1) <= c)");
+    // A parenthesised comparison is an operand, not a link of the chain.
+    assert_eq!(expr("(a < b) == c"), "(== (< a b) c)");
+    assert_eq!(expr("a < b and b < c"), "(and (< a b) (< b c))");
+    assert_eq!(expr("not 0 < x < 1"), "(not (chain 0 < x < 1))");
+}
+
+#[test]
+fn membership() {
+    assert_eq!(expr("x in xs"), "(in x xs)");
+    assert_eq!(expr("x not in xs"), "(not in x xs)");
+    assert_eq!(expr("not x in xs"), "(not (in x xs))");
+    assert_eq!(expr("a + 1 in xs and b"), "(and (in (+ a 1) xs) b)");
+    assert_eq!(expr("0 < x in xs"), "(chain 0 < x in xs)");
+}
+
+#[test]
+fn conditional_expression() {
+    assert_eq!(expr("a if c else b"), "(if c a b)");
+    assert_eq!(
+        expr("a + 1 if x > 0 else -a"),
+        "(if (> x 0) (+ a 1) (neg a))"
+    );
+    assert_eq!(expr("a if x else b if y else c"), "(if x a (if y b c))");
+    assert_eq!(expr("f(a if c else b)"), "(call f (if c a b))");
+    assert_eq!(expr("a or b if c or d else e"), "(if (or c d) (or a b) e)");
+    // In a comprehension the `if` after the iterable is the filter (Python's grammar).
+    assert_eq!(
+        expr("[a if c else b for x in xs if p]"),
+        "(comp (if c a b) in xs if p)"
+    );
+    assert_eq!(
+        expr("[x for x in (xs if c else ys) if x in zs]"),
+        "(comp x in (if c xs ys) if (in x zs))"
+    );
+    let (_, diags) = stark_syntax::parse("fn main():\n    print(1 if c)\n");
     assert_eq!(codes(&diags), vec!["E0001"]);
-    assert!(diags[0].message.contains("chained"), "{diags:?}");
+    assert!(diags[0].message.contains("`else`"), "{diags:?}");
+}
+
+#[test]
+fn positional_after_keyword_is_an_error() {
+    let (_, diags) = stark_syntax::parse("fn main():\n    f(a=1, 2)\n");
+    assert_eq!(codes(&diags), vec!["E0001"]);
+    assert!(
+        diags[0]
+            .message
+            .contains("positional argument follows keyword"),
+        "{diags:?}"
+    );
+}
+
+#[test]
+fn default_parameters_and_for_mutable() {
+    let program = parse_ok("fn f(a: Int, scale: Float = 1.0, name: String = \"x\"):\n    for mutable p in ps:\n        pass\n    x %= 3\n");
+    let Some(Item::Fn(f)) = program.items.first() else {
+        panic!()
+    };
+    let defaults: Vec<Option<String>> = f
+        .params
+        .iter()
+        .map(|p| p.default.as_ref().map(sexpr))
+        .collect();
+    assert_eq!(
+        defaults,
+        vec![None, Some("1.0".into()), Some("\"x\"".into())]
+    );
+    let StmtKind::For { mutable, var, .. } = &f.body.stmts[0].kind else {
+        panic!()
+    };
+    assert!(*mutable && matches!(var, Pattern::Name(n) if n.name == "p"));
+    let StmtKind::Assign { op, .. } = &f.body.stmts[1].kind else {
+        panic!()
+    };
+    assert_eq!(*op, Some(BinOp::Mod));
 }
 
 #[test]
@@ -150,7 +225,7 @@ fn spans() {
 
 #[test]
 fn expr_ids_are_dense_and_unique() {
-    let program = parse_ok("const N: Int = 1 + 2\nfn main():\n    let x = f\"{a}{b.c}\"\n    if x:\n        g(x, y=[1, 2])\n");
+    let program = parse_ok("const N: Int = 1 + 2\nfn f(a: Int = 1 + 2):\n    pass\nfn main():\n    let x = f\"{a}{b.c}\"\n    if x:\n        g(x if 0 < a <= 2 else y, y=[1, 2])\n");
     let mut ids = all_ids(&program);
     ids.sort();
     let expected: Vec<u32> = (0..program.expr_count).collect();

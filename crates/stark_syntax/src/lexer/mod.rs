@@ -304,6 +304,7 @@ impl<'a> Lexer<'a> {
             (b'-', _) => (Minus, 1),
             (b'/', Some(b'=')) => (SlashEq, 2),
             (b'/', _) => (Slash, 1),
+            (b'%', Some(b'=')) => (PercentEq, 2),
             (b'%', _) => (Percent, 1),
             (b'@', _) => (At, 1),
             (b'=', Some(b'=')) => (EqEq, 2),

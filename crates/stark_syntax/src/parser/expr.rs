@@ -1,9 +1,10 @@
 //! Expressions, by precedence climbing.
 //!
-//! Binding powers, loosest first: `or` 1, `and` 2, prefix `not` 3, comparisons 4
-//! (not chainable), `+ -` 5, `* / % @` 6, prefix `-` 7, `**` 8 (right-associative), then
-//! postfix call / field / index. So `-2 ** 2` is `-(2 ** 2)` and `not a == b` is
-//! `not (a == b)`, as in Python.
+//! Binding powers, loosest first: the conditional `a if c else b` (parsed above the
+//! operators, right-associative), `or` 1, `and` 2, prefix `not` 3, comparisons 4 (`== != <
+//! <= > >= in not in`; a chain `a < b <= c` becomes one `Compare` node, as in Python), `+ -`
+//! 5, `* / % @` 6, prefix `-` 7, `**` 8 (right-associative), then postfix call / field /
+//! index. So `-2 ** 2` is `-(2 ** 2)` and `not a == b` is `not (a == b)`, as in Python.
 
 use super::{Fail, PResult, Parser};
 use crate::ast::{Arg, BinOp, Comprehension, Expr, ExprKind, FStrPart, Ident, UnOp};
@@ -30,6 +31,7 @@ fn binary_op(kind: &TokenKind) -> Option<(BinOp, u8)> {
         T::Le => (BinOp::Le, BP_CMP),
         T::Gt => (BinOp::Gt, BP_CMP),
         T::Ge => (BinOp::Ge, BP_CMP),
+        T::In => (BinOp::In, BP_CMP),
         T::Plus => (BinOp::Add, BP_ADD),
         T::Minus => (BinOp::Sub, BP_ADD),
         T::Star => (BinOp::Mul, 6),
@@ -70,7 +72,45 @@ impl Parser<'_> {
     }
 
     pub(super) fn parse_expr(&mut self) -> PResult<Expr> {
+        self.nested(|p| p.parse_conditional())
+    }
+
+    /// An expression without a trailing `if … else …` (Python's `or_test`): where an `if`
+    /// after the expression belongs to something else, such as a comprehension's filter
+    /// (`[x for x in xs if p(x)]`).
+    pub(super) fn parse_or_test(&mut self) -> PResult<Expr> {
         self.parse_expr_bp(BP_OR)
+    }
+
+    /// `then if cond else otherwise`, or just `then`. `else` binds to the nearest `if`
+    /// and the last arm may itself be conditional: `a if x else b if y else c`.
+    fn parse_conditional(&mut self) -> PResult<Expr> {
+        // Already one level deeper (`parse_expr`): the common case costs one level.
+        let then = self.expr_bp(BP_OR)?;
+        if !self.at(&TokenKind::If) {
+            return Ok(then);
+        }
+        self.bump();
+        let cond = self.parse_expr_bp(BP_OR)?;
+        if !self.at(&TokenKind::Else) {
+            let fail = self.unexpected("`else` in the conditional expression");
+            if let Some(last) = self.diags.last_mut() {
+                last.help =
+                    Some("a conditional expression needs both arms: `a if cond else b`".into());
+            }
+            return Err(fail);
+        }
+        self.bump();
+        let otherwise = self.parse_expr()?;
+        let span = then.span.to(otherwise.span);
+        Ok(self.mk(
+            ExprKind::IfElse {
+                cond: Box::new(cond),
+                then: Box::new(then),
+                otherwise: Box::new(otherwise),
+            },
+            span,
+        ))
     }
 
     /// An expression whose binary operators all bind at least as tightly as `min_bp`.
@@ -78,34 +118,59 @@ impl Parser<'_> {
         self.nested(|p| p.expr_bp(min_bp))
     }
 
+    /// The binary operator at the cursor, its binding power and how many tokens it takes
+    /// (`not in` is two).
+    fn infix_op(&self) -> Option<(BinOp, u8, usize)> {
+        if *self.peek() == TokenKind::Not && *self.peek_at(1) == TokenKind::In {
+            return Some((BinOp::NotIn, BP_CMP, 2));
+        }
+        binary_op(self.peek()).map(|(op, bp)| (op, bp, 1))
+    }
+
     fn expr_bp(&mut self, min_bp: u8) -> PResult<Expr> {
         let mut lhs = self.parse_prefix()?;
-        let mut prev_cmp: Option<Span> = None;
-        while let Some((op, bp)) = binary_op(self.peek()) {
+        // `lhs` is a comparison built by this loop (not a parenthesised one), so another
+        // comparison continues its chain.
+        let mut chaining = false;
+        while let Some((op, bp, width)) = self.infix_op() {
             if bp < min_bp {
                 break;
             }
-            let op_span = self.span();
-            if bp == BP_CMP {
-                if let Some(prev) = prev_cmp {
-                    let diag = Diagnostic::error(
-                        codes::SYNTAX,
-                        "comparison operators cannot be chained",
-                        op_span,
-                    )
-                    .label("second comparison")
-                    .secondary(prev, "first comparison")
-                    .help("split it with `and`: `a < b and b < c`");
-                    return Err(self.report(diag));
-                }
-                prev_cmp = Some(op_span);
-            }
             // A left-associative chain deepens the tree by one per operator.
             self.deeper()?;
-            self.bump();
+            for _ in 0..width {
+                self.bump();
+            }
             let rhs_bp = if op == BinOp::Pow { bp } else { bp + 1 };
             let rhs = self.or_error(|p| p.parse_expr_bp(rhs_bp))?;
             let span = lhs.span.to(rhs.span);
+            if bp == BP_CMP && chaining {
+                lhs = match lhs.kind {
+                    ExprKind::Binary(first_op, first, second) => {
+                        // The chain takes over the first comparison's id: ids stay dense.
+                        let kind = ExprKind::Compare {
+                            first,
+                            rest: vec![(first_op, *second), (op, rhs)],
+                        };
+                        Expr {
+                            id: lhs.id,
+                            kind,
+                            span,
+                        }
+                    }
+                    ExprKind::Compare { first, mut rest } => {
+                        rest.push((op, rhs));
+                        Expr {
+                            id: lhs.id,
+                            kind: ExprKind::Compare { first, rest },
+                            span,
+                        }
+                    }
+                    _ => unreachable!("a comparison chain is a Binary or a Compare"),
+                };
+                continue;
+            }
+            chaining = bp == BP_CMP;
             lhs = self.mk(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span);
         }
         Ok(lhs)
@@ -245,22 +310,41 @@ impl Parser<'_> {
         Ok(expr)
     }
 
-    /// Call arguments up to (not including) `)`: positional or `name=value`. A broken
-    /// argument becomes an error argument, the last (the rest of the line is skipped).
+    /// Call arguments up to (not including) `)`: positional or `name=value`, positional
+    /// ones first. A broken argument becomes an error argument, the last (the rest of the
+    /// line is skipped).
     fn parse_args(&mut self) -> PResult<Vec<Arg>> {
         let mut args = Vec::new();
+        let mut first_keyword: Option<Span> = None;
         while !self.at(&TokenKind::RParen) {
             let keyword =
                 matches!(self.peek(), TokenKind::Ident(_)) && *self.peek_at(1) == TokenKind::Eq;
             let name = if keyword {
                 let name = self.expect_ident("an argument name")?;
                 self.bump();
+                first_keyword.get_or_insert(name.span);
                 Some(name)
             } else {
                 None
             };
-            let value = self.expr_or_error()?;
+            let mut value = self.expr_or_error()?;
             let broken = value.is_error();
+            if let (None, Some(kw), false) = (&name, first_keyword, broken) {
+                // Python's rule: which parameter it would fill is anyone's guess.
+                let diag = Diagnostic::error(
+                    codes::SYNTAX,
+                    "positional argument follows keyword argument",
+                    value.span,
+                )
+                .label("positional argument")
+                .secondary(kw, "keyword argument given before it")
+                .help("put the positional arguments first");
+                self.diags.push(diag);
+                // Which parameter it fills is unknown: an error argument holding it, so the
+                // call is not judged on it.
+                let span = value.span;
+                value = self.error_node(span, vec![value]);
+            }
             args.push(Arg { name, value });
             if broken || !self.eat(&TokenKind::Comma) {
                 break;
@@ -411,9 +495,11 @@ impl Parser<'_> {
         self.expect(&TokenKind::For, "`for`")?;
         let var = self.parse_pattern_list("a loop variable after `for`")?;
         self.expect(&TokenKind::In, "`in` after the loop variable")?;
-        let iter = self.expr_or_error()?;
+        // Python's `or_test`s: an `if` after the iterable is the filter, not a conditional
+        // expression (`[x for x in xs if p(x)]`).
+        let iter = self.or_error(Self::parse_or_test)?;
         let cond = if !iter.is_error() && self.eat(&TokenKind::If) {
-            Some(self.expr_or_error()?)
+            Some(self.or_error(Self::parse_or_test)?)
         } else {
             None
         };

@@ -143,10 +143,17 @@ impl Parser<'_> {
             self.expect(&TokenKind::Colon, "`:` and a type after the parameter name")?;
             Some(self.parse_type()?)
         };
+        // `scale: Float = 1.0`: a default value (the checker judges that it is constant).
+        let default = if ty.is_some() && self.eat(&TokenKind::Eq) {
+            Some(self.parse_expr()?)
+        } else {
+            None
+        };
         Ok(Param {
             name,
             ty,
             mode,
+            default,
             span: start.to(self.prev_span),
         })
     }

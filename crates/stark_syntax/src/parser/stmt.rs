@@ -165,6 +165,8 @@ impl Parser<'_> {
             }
             TokenKind::For => {
                 self.bump();
+                // `for mutable x in xs:` (or `mut`): the body may mutate each element.
+                let mutable = self.eat(&TokenKind::Mutable) || self.eat(&TokenKind::Mut);
                 let var = self.parse_pattern_list("a loop variable after `for`")?;
                 let iter = if self.eat(&TokenKind::In) {
                     self.expr_or_error()?
@@ -175,7 +177,12 @@ impl Parser<'_> {
                     self.error_node(start, Vec::new())
                 };
                 let body = self.parse_block("`:` after the for loop's iterable")?;
-                StmtKind::For { var, iter, body }
+                StmtKind::For {
+                    var,
+                    mutable,
+                    iter,
+                    body,
+                }
             }
             TokenKind::Arena => {
                 self.bump();
@@ -286,6 +293,7 @@ impl Parser<'_> {
                     TokenKind::MinusEq => Some(Some(BinOp::Sub)),
                     TokenKind::StarEq => Some(Some(BinOp::Mul)),
                     TokenKind::SlashEq => Some(Some(BinOp::Div)),
+                    TokenKind::PercentEq => Some(Some(BinOp::Mod)),
                     _ => None,
                 };
                 match op {

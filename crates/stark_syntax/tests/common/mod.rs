@@ -81,6 +81,18 @@ pub fn sexpr(e: &Expr) -> String {
         ExprKind::Unary(UnOp::Neg, e) => format!("(neg {})", sexpr(e)),
         ExprKind::Unary(UnOp::Not, e) => format!("(not {})", sexpr(e)),
         ExprKind::Binary(op, l, r) => format!("({} {} {})", op.symbol(), sexpr(l), sexpr(r)),
+        ExprKind::Compare { first, rest } => {
+            let rest: Vec<String> = rest
+                .iter()
+                .map(|(op, e)| format!(" {} {}", op.symbol(), sexpr(e)))
+                .collect();
+            format!("(chain {}{})", sexpr(first), rest.concat())
+        }
+        ExprKind::IfElse {
+            cond,
+            then,
+            otherwise,
+        } => format!("(if {} {} {})", sexpr(cond), sexpr(then), sexpr(otherwise)),
         ExprKind::Call { callee, args } => {
             let args: Vec<String> = args
                 .iter()
@@ -111,12 +123,21 @@ pub fn all_ids(program: &Program) -> Vec<u32> {
     let mut ids = Vec::new();
     for item in &program.items {
         match item {
-            Item::Fn(f) => block_ids(&f.body, &mut ids),
-            Item::Struct(s) => s.methods.iter().for_each(|m| block_ids(&m.body, &mut ids)),
+            Item::Fn(f) => fn_ids(f, &mut ids),
+            Item::Struct(s) => s.methods.iter().for_each(|m| fn_ids(m, &mut ids)),
             Item::Const(c) => expr_ids(&c.value, &mut ids),
         }
     }
     ids
+}
+
+fn fn_ids(f: &FnDecl, ids: &mut Vec<u32>) {
+    for p in &f.params {
+        if let Some(d) = &p.default {
+            expr_ids(d, ids);
+        }
+    }
+    block_ids(&f.body, ids);
 }
 
 fn block_ids(block: &Block, ids: &mut Vec<u32>) {
@@ -183,6 +204,19 @@ fn expr_ids(e: &Expr, ids: &mut Vec<u32>) {
         ExprKind::Call { callee, args } => {
             expr_ids(callee, ids);
             args.iter().for_each(|a| expr_ids(&a.value, ids));
+        }
+        ExprKind::Compare { first, rest } => {
+            expr_ids(first, ids);
+            rest.iter().for_each(|(_, e)| expr_ids(e, ids));
+        }
+        ExprKind::IfElse {
+            cond,
+            then,
+            otherwise,
+        } => {
+            expr_ids(then, ids);
+            expr_ids(cond, ids);
+            expr_ids(otherwise, ids);
         }
         ExprKind::Field(b, _) => expr_ids(b, ids),
         ExprKind::Index(b, idx) => {

@@ -183,6 +183,45 @@ pub(crate) fn exit(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     Err(Fault::Exit(code as i32))
 }
 
+/// `input(prompt)`: writes the prompt (if any) and flushes everything printed so far, as
+/// Python's `input` does, then reads one line of standard input without its `\n` (or
+/// `\r\n`); `None` at the end of the input. The line is read into an `io` zone buffer
+/// charged as it grows, so an endless line (`< /dev/zero`) is out of memory (exit 3), not
+/// an abort.
+pub(crate) fn input(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    if let Some(prompt) = super::opt_str_arg(a, 0)? {
+        cx.out.write_str(prompt.as_str());
+    }
+    cx.out.flush();
+    let mut bytes = Vec::new();
+    let mut charge = stark_runtime::BufferCharge::new(stark_runtime::Zone::Io);
+    let read = {
+        let stdin = std::io::stdin();
+        let mut lock = stdin.lock();
+        super::stream::read_capped(cx.heap, &mut charge, &mut lock, &mut bytes, true)
+    };
+    // The buffer becomes the string's text, which the string is charged for.
+    charge.refund_all(cx.heap);
+    match read {
+        Ok(()) => {}
+        Err(Fault::Error(why)) => return fail(format!("cannot read standard input: {why}")),
+        Err(e) => return Err(e),
+    }
+    if bytes.is_empty() {
+        return Ok(Value::None);
+    }
+    if bytes.last() == Some(&b'\n') {
+        bytes.pop();
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+    }
+    match String::from_utf8(bytes) {
+        Ok(line) => Ok(Value::Obj(cx.heap.alloc_str(line)?)),
+        Err(_) => fail("cannot read standard input: it is not valid UTF-8"),
+    }
+}
+
 /// `range(start, end[, step])` as a list.
 pub(crate) fn range_list(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let (start, end, step) = match a.len() {

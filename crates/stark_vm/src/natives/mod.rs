@@ -43,6 +43,7 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::Args => core::args(cx),
         Native::ArgsView => core::args_view(cx),
         Native::Exit => core::exit(cx, a),
+        Native::Input => core::input(cx, a),
         Native::RangeList => core::range_list(cx, a),
 
         Native::StrLen => string::len(a),

@@ -121,10 +121,10 @@ fn reader(s: &mut StreamBody) -> Fallible<&mut BufReader<File>> {
 /// the system refusing memory is an error too. A huge file or an endless one (`/dev/zero`)
 /// is then an out-of-memory failure (exit 3) rather than an abort or the OS killing the
 /// program.
-fn read_capped(
+pub(crate) fn read_capped(
     heap: &mut Heap,
     charge: &mut BufferCharge,
-    r: &mut BufReader<File>,
+    r: &mut impl BufRead,
     out: &mut Vec<u8>,
     line: bool,
 ) -> Fallible<()> {
