@@ -15,4 +15,3 @@ mod test_util;
 
 pub use instr::{CmpOp, FuncId, Function, InlineSite, Instr, Module, Reg, StructInfo, TypeId};
 pub use native::Native;
-pub use stark_syntax::DataOp;

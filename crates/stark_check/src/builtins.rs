@@ -1,5 +1,8 @@
-//! Built-in calls: free functions, methods of String/List/Map/WeakRef, and the
-//! `Memory`/`GC` namespaces.
+//! Built-in calls, typed from their rows in the registry (`stark_syntax::builtin`): methods
+//! by (receiver, name), namespace functions (`Memory`, `GC`, `Tensor`, `Dataset`, `File`)
+//! by (namespace, name), and the free functions that are one row. The free functions that
+//! choose among rows by their argument's type, or take what a row cannot say, are typed
+//! here by hand (`call_named`).
 
 use crate::args::{opt, p, P};
 use crate::checker::Checker;
@@ -20,6 +23,12 @@ impl Checker<'_> {
         if let Some(&ty) = self.struct_names.get(name) {
             return self.construct(e, ty, args);
         }
+        if let Some(op) = Builtin::function(name) {
+            return self.call_row(e, op, &format!("`{name}`"), None, &Ty::Error, args);
+        }
+        // The rest choose a row by their argument's type (`int`, `len`), take any values
+        // (`print`), rewrite their operands (`range(n)`), or type their result by their
+        // arguments' (`WeakRef(x)`, `enumerate`, `zip`, `divmod`) or by inference (`List()`).
         let all = |n: usize| (0..n).map(CallArg::Arg).collect::<Vec<_>>();
         match name {
             "print" => {
@@ -86,8 +95,8 @@ impl Checker<'_> {
                     Ty::Str => Builtin::StrLen,
                     Ty::List(_) => Builtin::ListLen,
                     Ty::Map(..) => Builtin::MapLen,
-                    Ty::Tensor => Builtin::Data(crate::tensor::DataOp::Len),
-                    Ty::Dataset => Builtin::Data(crate::tensor::DataOp::DatasetLen),
+                    Ty::Tensor => Builtin::TensorLen,
+                    Ty::Dataset => Builtin::DatasetLen,
                     Ty::Error => return Ty::Int,
                     other => {
                         let shown = self.show(&other);
@@ -163,28 +172,6 @@ impl Checker<'_> {
                 self.builtin(e, Builtin::DivMod, bound);
                 Ty::Tuple(vec![t.clone(), t])
             }
-            "assert" => {
-                let params = [p("cond", Ty::Bool), opt("message", Ty::Str, CallArg::None)];
-                let bound = self.bind(e, "`assert`", &params, args, vec![]);
-                self.builtin(e, Builtin::Assert, bound);
-                Ty::Unit
-            }
-            "args" => {
-                let bound = self.bind(e, "`args`", &[], args, vec![]);
-                self.builtin(e, Builtin::Args, bound);
-                Ty::List(Box::new(Ty::Str))
-            }
-            "input" => {
-                let params = [opt("prompt", Ty::Str, CallArg::None)];
-                let bound = self.bind(e, "`input`", &params, args, vec![]);
-                self.builtin(e, Builtin::Input, bound);
-                Ty::Str.optional()
-            }
-            "exit" => {
-                let bound = self.bind(e, "`exit`", &[p("code", Ty::Int)], args, vec![]);
-                self.builtin(e, Builtin::Exit, bound);
-                Ty::Unit
-            }
             "WeakRef" => {
                 let any = self.infer.fresh();
                 let bound = self.bind(e, "`WeakRef`", &[p("value", any)], args, vec![]);
@@ -244,69 +231,10 @@ impl Checker<'_> {
     }
 
     pub(crate) fn call_static(&mut self, e: &Expr, ns: &str, method: &Ident, args: &[Arg]) -> Ty {
-        if let Some(ty) = self.data_static(e, ns, method, args) {
-            return ty;
-        }
         let name = method.name.as_str();
         let what = format!("`{ns}.{name}`");
-        let optional = |t: Ty| t.optional();
-        // The row names the function; its optional parameters and defaults are typed here.
-        let sig: Option<(Builtin, Vec<P>, Ty)> = match Builtin::static_fn(ns, name) {
-            Some(op @ Builtin::Refcount) => {
-                let any = self.infer.fresh();
-                Some((op, vec![p("value", any)], Ty::Int))
-            }
-            Some(op @ Builtin::MemProfile) => Some((op, vec![], Ty::Struct(0))),
-            Some(op @ Builtin::MemCollect) => Some((
-                op,
-                vec![opt("zone", optional(Ty::Str), CallArg::None)],
-                Ty::Int,
-            )),
-            Some(op @ Builtin::MemUsageByType) => Some((
-                op,
-                vec![],
-                Ty::Map(Box::new(Ty::Str), Box::new(Ty::Struct(2))),
-            )),
-            Some(op @ Builtin::MemTrace) => Some((
-                op,
-                vec![
-                    opt("zone", optional(Ty::Str), CallArg::None),
-                    opt("enabled", Ty::Bool, CallArg::Bool(true)),
-                ],
-                Ty::Unit,
-            )),
-            Some(op @ Builtin::GcConfig) => Some((
-                op,
-                vec![
-                    opt("threshold_bytes", optional(Ty::Int), CallArg::None),
-                    opt("cycle_interval_ms", optional(Ty::Int), CallArg::None),
-                    opt("background", optional(Ty::Bool), CallArg::None),
-                ],
-                Ty::Unit,
-            )),
-            Some(other) => unreachable!("{other:?} is a namespace row without a signature"),
-            None => None,
-        };
-        if let Some((op, params, ret)) = sig {
-            let bound = self.bind(e, &what, &params, args, vec![]);
-            if op == Builtin::Refcount {
-                if let Some(a) = args.first() {
-                    let t = self.unwrapped(&self.out.expr_ty[a.value.id.0 as usize].clone());
-                    if !t.is_heap() && t != Ty::Error {
-                        let shown = self.show(&t);
-                        self.error(
-                            Diagnostic::error(
-                                codes::MISMATCH,
-                                format!("`{shown}` is not reference counted"),
-                                a.value.span,
-                            )
-                            .label("Int, Float, Bool and None are copied, not counted"),
-                        );
-                    }
-                }
-            }
-            self.builtin(e, op, bound);
-            return ret;
+        if let Some(op) = Builtin::static_fn(ns, name) {
+            return self.call_row(e, op, &what, None, &Ty::Error, args);
         }
         if let Some(&sid) = self.struct_names.get(ns) {
             if let Some(func) = self.struct_def(sid).method(name) {
@@ -367,15 +295,9 @@ impl Checker<'_> {
             );
             return Ty::Error;
         }
-        if (name == "clone" || name == "copy") && t.is_heap() {
-            let op = if name == "clone" {
-                Builtin::Clone
-            } else {
-                Builtin::Copy
-            };
-            let bound = self.bind(e, &format!("`{name}`"), &[], args, vec![CallArg::Receiver]);
-            self.builtin(e, op, bound);
-            return t;
+        // `clone` and `copy` work on every heap value, before any method of its own.
+        if let Some(op) = Builtin::method(Recv::Heap, name).filter(|_| t.is_heap()) {
+            return self.call_row(e, op, &format!("`{name}`"), Some(recv), &t, args);
         }
         if let Ty::Struct(sid) = t {
             if let Some(func) = self.struct_def(sid).method(name) {
@@ -405,46 +327,12 @@ impl Checker<'_> {
             Ty::Map(..) => Some(Recv::Map),
             Ty::Weak(_) => Some(Recv::Weak),
             Ty::Task(_) => Some(Recv::Task),
+            Ty::Tensor => Some(Recv::Tensor),
+            Ty::Dataset => Some(Recv::Dataset),
+            Ty::Stream => Some(Recv::Stream),
             _ => None,
         };
-        let sig: Option<(Builtin, Vec<P>, Ty)> = match kind.and_then(|k| Builtin::method(k, name)) {
-            Some(op) => {
-                let s = op
-                    .sig()
-                    .expect("every method row of these receivers has a signature");
-                if op == Builtin::ListSort {
-                    let et = self.infer.shallow(&sig_ty(SigTy::E, &t));
-                    if !matches!(et, Ty::Int | Ty::Float | Ty::Str | Ty::Error | Ty::Var(_)) {
-                        let shown = self.show(&et);
-                        self.error(
-                            Diagnostic::error(
-                                codes::UNKNOWN_METHOD,
-                                format!("cannot sort a list of `{shown}`"),
-                                method.span,
-                            )
-                            .label("only lists of Int, Float or String can be sorted"),
-                        );
-                    }
-                }
-                let params = s
-                    .params
-                    .iter()
-                    .map(|q| {
-                        let ty = sig_ty(q.ty, &t);
-                        match q.default {
-                            None => p(q.name, ty),
-                            Some(d) => opt(q.name, ty, default_arg(d)),
-                        }
-                    })
-                    .collect();
-                Some((op, params, sig_ty(s.ret, &t)))
-            }
-            None if matches!(t, Ty::Tensor | Ty::Dataset | Ty::Stream) => {
-                self.data_method_sig(&t, name)
-            }
-            None => None,
-        };
-        let Some((op, params, ret)) = sig else {
+        let Some(op) = kind.and_then(|k| Builtin::method(k, name)) else {
             self.type_args(args);
             let shown = self.show(&t);
             let mut d = Diagnostic::error(
@@ -461,39 +349,139 @@ impl Checker<'_> {
             self.error(d);
             return Ty::Error;
         };
-        if op.mutates_receiver() {
-            self.require_mutable(recv, &format!("`{name}` mutates it"));
+        // What a row cannot say: only lists of orderable elements can be sorted.
+        if op == Builtin::ListSort {
+            let et = self.row_ty(SigTy::E, &t);
+            let et = self.infer.shallow(&et);
+            if !matches!(et, Ty::Int | Ty::Float | Ty::Str | Ty::Error | Ty::Var(_)) {
+                let shown = self.show(&et);
+                self.error(
+                    Diagnostic::error(
+                        codes::UNKNOWN_METHOD,
+                        format!("cannot sort a list of `{shown}`"),
+                        method.span,
+                    )
+                    .label("only lists of Int, Float or String can be sorted"),
+                );
+            }
         }
-        let bound = self.bind(
-            e,
-            &format!("`{name}`"),
-            &params,
-            args,
-            vec![CallArg::Receiver],
-        );
-        self.check_data_call(op, args);
+        self.call_row(e, op, &format!("`{name}`"), Some(recv), &t, args)
+    }
+
+    /// A call of the row `op`, typed from its signature (with `recv` of type `recv_ty` as
+    /// operand 0 for a method): the arguments bound to its parameters (an omitted one takes
+    /// the row's default), the receiver required mutable when the row mutates it, and the
+    /// arguments of the parameters that take more than one type checked after binding.
+    pub(crate) fn call_row(
+        &mut self,
+        e: &Expr,
+        op: Builtin,
+        what: &str,
+        recv: Option<&Expr>,
+        recv_ty: &Ty,
+        args: &[Arg],
+    ) -> Ty {
+        let sig = op
+            .sig()
+            .unwrap_or_else(|| unreachable!("{op:?} is typed from its row but has no signature"));
+        let params: Vec<P> = sig
+            .params
+            .iter()
+            .map(|q| P {
+                name: q.name.to_string(),
+                ty: self.row_ty(q.ty, recv_ty),
+                default: q.default.map(|d| match d {
+                    SigDefault::None => CallArg::None,
+                    SigDefault::Int(n) => CallArg::Int(n),
+                    SigDefault::Bool(b) => CallArg::Bool(b),
+                }),
+            })
+            .collect();
+        let ret = self.row_ty(sig.ret, recv_ty);
+        if let (true, Some(recv)) = (op.mutates_receiver(), recv) {
+            self.require_mutable(recv, &format!("`{}` mutates it", op.name()));
+        }
+        let lead = if recv.is_some() {
+            vec![CallArg::Receiver]
+        } else {
+            Vec::new()
+        };
+        let skip = lead.len();
+        let bound = self.bind(e, what, &params, args, lead);
+        for (q, a) in sig.params.iter().zip(bound.iter().skip(skip)) {
+            if let CallArg::Arg(i) = a {
+                self.check_operand(q.ty, &args[*i].value, what);
+            }
+        }
         self.builtin(e, op, bound);
         ret
     }
-}
 
-/// The operand an omitted optional parameter of a registry row stands for.
-fn default_arg(d: SigDefault) -> CallArg {
-    match d {
-        SigDefault::None => CallArg::None,
-        SigDefault::Int(i) => CallArg::Int(i),
-        SigDefault::Bool(b) => CallArg::Bool(b),
+    /// A row's signature type for a receiver of type `recv`; a fresh type for the
+    /// parameters that take more than one (checked by `check_operand` once bound).
+    pub(crate) fn row_ty(&mut self, s: SigTy, recv: &Ty) -> Ty {
+        match sig_ty(s, recv, &self.out.structs) {
+            Some(t) => t,
+            None => self.infer.fresh(),
+        }
+    }
+
+    /// An argument for a parameter that takes more than one type: the kind it must be.
+    fn check_operand(&mut self, ty: SigTy, arg: &Expr, what: &str) {
+        let t = self.unwrapped(&self.out.expr_ty[arg.id.0 as usize].clone());
+        let (message, label) = match ty {
+            SigTy::Heap if !t.is_heap() && t != Ty::Error => {
+                let shown = self.show(&t);
+                (
+                    format!("`{shown}` is not reference counted"),
+                    "Int, Float, Bool and None are copied, not counted".to_string(),
+                )
+            }
+            SigTy::Numbers => {
+                let ok = match &t {
+                    Ty::List(el) => matches!(
+                        self.infer.shallow(el),
+                        Ty::Int | Ty::Float | Ty::Var(_) | Ty::Error
+                    ),
+                    Ty::Error => true,
+                    _ => false,
+                };
+                if ok {
+                    return;
+                }
+                let shown = self.show(&t);
+                (
+                    format!("expected a list of numbers, found `{shown}`"),
+                    format!("{what} takes a `List<Float>` or `List<Int>`"),
+                )
+            }
+            SigTy::TensorOrNumber if !matches!(t, Ty::Tensor | Ty::Int | Ty::Float | Ty::Error) => {
+                let shown = self.show(&t);
+                (
+                    format!("expected a `Tensor` or a number, found `{shown}`"),
+                    format!("this is `{shown}`"),
+                )
+            }
+            _ => return,
+        };
+        self.error(Diagnostic::error(codes::MISMATCH, message, arg.span).label(label));
     }
 }
 
-/// A registry signature type with the receiver's type parameters filled in.
-fn sig_ty(s: SigTy, recv: &Ty) -> Ty {
-    match s {
+/// A registry signature type with the receiver's type parameters filled in (`E` of a
+/// `List<E>` receiver, …; `structs` names the runtime's structs); `None` for the parameter
+/// kinds that take more than one type (`Heap`, `Numbers`, `TensorOrNumber`).
+pub fn sig_ty(s: SigTy, recv: &Ty, structs: &[StructDef]) -> Option<Ty> {
+    let each = |t: &SigTy| sig_ty(*t, recv, structs).map(Box::new);
+    Some(match s {
         SigTy::Int => Ty::Int,
         SigTy::Float => Ty::Float,
         SigTy::Bool => Ty::Bool,
         SigTy::Str => Ty::Str,
         SigTy::Unit => Ty::Unit,
+        SigTy::Tensor => Ty::Tensor,
+        SigTy::Dataset => Ty::Dataset,
+        SigTy::Stream => Ty::Stream,
         SigTy::E => match recv {
             Ty::List(e) | Ty::Weak(e) | Ty::Task(e) => (**e).clone(),
             _ => Ty::Error,
@@ -506,67 +494,129 @@ fn sig_ty(s: SigTy, recv: &Ty) -> Ty {
             Ty::Map(_, v) => (**v).clone(),
             _ => Ty::Error,
         },
-        SigTy::Opt(inner) => sig_ty(*inner, recv).optional(),
-        SigTy::List(inner) => Ty::List(Box::new(sig_ty(*inner, recv))),
-        SigTy::Pair(a, b) => Ty::Tuple(vec![sig_ty(*a, recv), sig_ty(*b, recv)]),
-    }
+        SigTy::Recv => recv.clone(),
+        SigTy::Struct(name) => {
+            let id = structs.iter().position(|d| d.builtin && d.name == name);
+            Ty::Struct(id.expect("a row names a runtime struct") as StructId)
+        }
+        SigTy::Opt(inner) => (*each(inner)?).optional(),
+        SigTy::List(inner) => Ty::List(each(inner)?),
+        SigTy::Map(k, v) => Ty::Map(each(k)?, each(v)?),
+        SigTy::Pair(a, b) => Ty::Tuple(vec![*each(a)?, *each(b)?]),
+        SigTy::Heap | SigTy::Numbers | SigTy::TensorOrNumber => return None,
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::results::{Builtin, CallRes};
+    use crate::results::{Builtin, CallRes, IndexRes};
+    use stark_syntax::ast::BinOp;
     use stark_syntax::{Recv, SigTy};
 
-    /// Every method row of String, List, Map, WeakRef and Task (and every `Memory`/`GC`
-    /// function) is what the checker resolves a call of that name on that receiver to.
+    /// An argument of type `ty` in the test program below.
+    fn sample(ty: SigTy) -> &'static str {
+        match ty {
+            SigTy::Int | SigTy::E | SigTy::V => "1",
+            SigTy::Float | SigTy::TensorOrNumber => "1.5",
+            SigTy::Str | SigTy::K => "\"a\"",
+            SigTy::Bool => "true",
+            SigTy::List(&SigTy::Int) => "[2]",
+            SigTy::Tensor => "tn",
+            SigTy::Heap => "l",
+            SigTy::Numbers => "[1.5]",
+            other => panic!("no sample argument of type {other:?}"),
+        }
+    }
+
+    /// Every row is what the checker resolves a call of its name on its receiver to (a
+    /// method, a namespace function, a free function), its operator to (the tensor
+    /// operators) or its indexing to (the tensor indexing).
     #[test]
-    fn every_method_row_is_resolved_by_the_checker() {
+    fn every_row_is_resolved_by_the_checker() {
         let mut body = String::new();
-        let mut rows = Vec::new();
+        let mut calls = Vec::new();
         for (i, &b) in Builtin::ROWS.iter().enumerate() {
             let recv = match b.receiver() {
                 Recv::Str => "s".to_string(),
-                Recv::List => "l".to_string(),
+                Recv::List | Recv::Heap => "l".to_string(),
                 Recv::Map => "m".to_string(),
                 Recv::Weak => "w".to_string(),
+                Recv::Tensor => "tn".to_string(),
+                Recv::Dataset => "ds".to_string(),
+                Recv::Stream => "st".to_string(),
                 Recv::Task => {
                     body.push_str(&format!("    let t{i} = spawn work(1)\n"));
                     format!("t{i}")
                 }
-                Recv::Memory | Recv::Gc => {
-                    // Their parameters are all optional but `refcount`'s one.
-                    let ns = b.receiver().namespace().unwrap_or_default();
-                    let arg = if b == Builtin::Refcount { "l" } else { "" };
-                    body.push_str(&format!("    {ns}.{}({arg})\n", b.name()));
-                    rows.push(b);
+                Recv::Memory | Recv::Gc | Recv::TensorNs | Recv::DatasetNs | Recv::File => {
+                    b.receiver().namespace().unwrap_or_default().to_string()
+                }
+                Recv::Free => {
+                    let call = match (b, b.sig()) {
+                        (_, Some(sig)) => {
+                            let args: Vec<&str> = sig
+                                .params
+                                .iter()
+                                .filter(|p| p.default.is_none())
+                                .map(|p| sample(p.ty))
+                                .collect();
+                            format!("{}({})", b.name(), args.join(", "))
+                        }
+                        // The free functions the checker types by hand, one call each.
+                        (Builtin::Print, _) => "print(1)".into(),
+                        (Builtin::Str, _) => "str(1)".into(),
+                        (Builtin::ParseInt, _) => "int(\"1\")".into(),
+                        (Builtin::FloatToInt, _) => "int(1.5)".into(),
+                        (Builtin::ParseFloat, _) => "float(\"1\")".into(),
+                        (Builtin::IntToFloat, _) => "float(1)".into(),
+                        (Builtin::Identity, _) => "int(1)".into(),
+                        (Builtin::Range, _) => "range(3)".into(),
+                        (Builtin::Enumerate, _) => "enumerate(l)".into(),
+                        (Builtin::Zip, _) => "zip(l, l)".into(),
+                        (Builtin::DivMod, _) => "divmod(7, 2)".into(),
+                        (Builtin::ListNew, _) => "print(len(List()))".into(),
+                        (Builtin::MapNew, _) => "print(len(Map()))".into(),
+                        (Builtin::WeakNew, _) => "WeakRef(l.clone())".into(),
+                        (other, None) => panic!("no sample call of {other:?}"),
+                    };
+                    body.push_str(&format!("    {call}\n"));
+                    calls.push(b);
                     continue;
                 }
-                _ => continue,
             };
-            let sig = b.sig().expect("method rows have signatures");
-            let args: Vec<&str> = sig
-                .params
-                .iter()
-                .filter(|q| q.default.is_none())
-                .map(|q| match q.ty {
-                    SigTy::Int | SigTy::E | SigTy::V => "1",
-                    SigTy::Str | SigTy::K => "\"a\"",
-                    other => panic!("no sample argument of type {other:?}"),
-                })
-                .collect();
-            body.push_str(&format!("    {recv}.{}({})\n", b.name(), args.join(", ")));
-            rows.push(b);
+            match b.name() {
+                "[]" => body.push_str("    print(tn[0])\n"),
+                "[]=" => body.push_str("    tn[0] = 2.5\n"),
+                name if !name.starts_with(|c: char| c.is_alphabetic()) => {
+                    let other =
+                        sample(b.sig().expect("operator rows have signatures").params[0].ty);
+                    body.push_str(&format!("    print(tn {name} {other})\n"));
+                }
+                name => {
+                    let sig = b.sig().expect("method and namespace rows have signatures");
+                    let args: Vec<&str> = sig
+                        .params
+                        .iter()
+                        .filter(|p| p.default.is_none())
+                        .map(|p| sample(p.ty))
+                        .collect();
+                    body.push_str(&format!("    {recv}.{name}({})\n", args.join(", ")));
+                    calls.push(b);
+                }
+            }
         }
         let src = format!(
             "fn work(n: Int) -> Int:\n    return n\n\nfn main():\n    \
              mutable let s = \"a b\"\n    mutable let l = [1, 2]\n    \
-             mutable let m = {{\"a\": 1}}\n    let w = WeakRef(l.clone())\n{body}"
+             mutable let m = {{\"a\": 1}}\n    let w = WeakRef(l.clone())\n    \
+             mutable let tn = Tensor.zeros([2])\n    let ds = Dataset.load(\"d.csv\")\n    \
+             let st = File.open(\"f.txt\")\n{body}"
         );
         let (program, diags) = stark_syntax::parse(&src);
         assert!(diags.is_empty(), "{diags:?}\n{src}");
         let (checked, diags) = crate::check(&program);
         assert!(diags.is_empty(), "{diags:?}\n{src}");
-        for b in rows {
+        for b in calls {
             assert!(
                 checked
                     .calls
@@ -577,5 +627,23 @@ mod tests {
                 b.receiver()
             );
         }
+        // The operators are typed through their rows (`tensor.rs`), and lowering finds the
+        // same row by the same lookup; indexing a Tensor is the `[]` and `[]=` rows.
+        for op in [
+            BinOp::Add,
+            BinOp::Sub,
+            BinOp::Mul,
+            BinOp::Div,
+            BinOp::MatMul,
+        ] {
+            let row = Builtin::operator(Recv::Tensor, op).expect("a row");
+            assert!(src.contains(&format!("tn {} ", row.name())), "{row:?}");
+        }
+        let tensor_indexes = checked
+            .indexes
+            .values()
+            .filter(|r| **r == IndexRes::Tensor)
+            .count();
+        assert_eq!(tensor_indexes, 2, "{src}");
     }
 }

@@ -92,7 +92,8 @@ impl FnLower<'_> {
                 false
             }
             ExprKind::Spawn { call, quota } => self.spawn(call, quota.as_deref(), dst),
-            ExprKind::None | ExprKind::Error => {
+            // An error node never reaches lowering (a program with a syntax error is not run).
+            ExprKind::None | ExprKind::Error(_) => {
                 self.emit(Instr::LoadNone { dst }, span);
                 false
             }

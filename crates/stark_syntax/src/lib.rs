@@ -5,7 +5,6 @@
 
 pub mod ast;
 pub mod builtin;
-pub mod data_op;
 pub mod diagnostic;
 pub mod lexer;
 pub mod parser;
@@ -13,7 +12,6 @@ pub mod span;
 pub mod token;
 
 pub use builtin::{Builtin, BuiltinFacts, Recv, Sig, SigDefault, SigParam, SigTy};
-pub use data_op::DataOp;
 pub use diagnostic::{codes, Diagnostic, Label};
 pub use span::{FileId, LineIndex, Span};
 
