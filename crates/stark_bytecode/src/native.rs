@@ -39,14 +39,11 @@ macro_rules! native_of_rows {
                 func: u32,
                 quota: bool,
             },
-            /// A tensor, dataset or stream operation (the registry's `Builtin::Data`; operands
-            /// are views).
-            Data(stark_syntax::DataOp),
             /// `Tensor.zeros/ones/rand([d0, …], …)` with the shape written as a list literal: the
-            /// `rank` dimensions are the first operands, the op's other operands follow, and no
-            /// shape list is allocated (nor released).
+            /// `rank` dimensions are the first operands, the row's other operands follow, and no
+            /// shape list is allocated (nor released). `op` is the row.
             DataDims {
-                op: stark_syntax::DataOp,
+                op: Builtin,
                 rank: u8,
             },
         }
@@ -66,7 +63,7 @@ macro_rules! native_of_rows {
     (@rev $self:tt [$($arms:tt)*]) => {
         match $self {
             $($arms)*
-            Native::Data(op) | Native::DataDims { op, .. } => Some(Builtin::Data(op)),
+            Native::DataDims { op, .. } => Some(op),
             _ => None,
         }
     };
@@ -89,7 +86,6 @@ macro_rules! native_of_rows {
             pub fn of_builtin(b: Builtin) -> Option<Native> {
                 match b {
                     $(Builtin::$variant => native_of_rows!(@some $native),)*
-                    Builtin::Data(op) => Some(Native::Data(op)),
                 }
             }
 
@@ -191,7 +187,6 @@ impl Native {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use stark_syntax::DataOp;
 
     #[test]
     fn the_consumed_mask_agrees_with_consumes() {
@@ -212,10 +207,7 @@ mod tests {
 
     #[test]
     fn every_row_maps_to_a_native_that_maps_back_and_shares_its_facts() {
-        for &b in Builtin::ROWS
-            .iter()
-            .chain(&[Builtin::Data(DataOp::AddInPlace)])
-        {
+        for &b in Builtin::ROWS {
             let Some(n) = Native::of_builtin(b) else {
                 // Lowering emits plain instructions for these (`stark_lower/src/call.rs`).
                 assert!(

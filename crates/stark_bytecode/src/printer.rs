@@ -270,7 +270,7 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
             format!(
                 "{n:<12} {}, {}([{}]{}{rest})",
                 r(dst),
-                op.name(),
+                op.ir_name(),
                 range(f, args, rank),
                 if rest.is_empty() { "" } else { ", " }
             )

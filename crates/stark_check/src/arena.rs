@@ -6,7 +6,7 @@
 //! binding declared outside that arena (a view or `clone()` of an outer object). Ints,
 //! Floats and Bools leave freely.
 
-use crate::results::{call_operand, Builtin, CallArg, CallRes, Checked, NameRes};
+use crate::results::{call_operand, CallArg, CallRes, Checked, NameRes};
 use crate::types::*;
 use stark_syntax::ast::{
     Block, Expr, ExprKind, FnDecl, Ident, Item, ParamMode, Program, Stmt, StmtKind,
@@ -76,14 +76,13 @@ impl ArenaChecker<'_> {
                 _ => None,
             },
             ExprKind::Field(base, _) | ExprKind::Index(base, _) => self.root(base),
+            // `x.clone()` is `x`'s object.
             ExprKind::Call { callee, .. } => match (self.ck.calls.get(&e.id), &callee.kind) {
-                (
-                    Some(CallRes::Builtin {
-                        op: Builtin::Clone | Builtin::Identity,
-                        ..
-                    }),
-                    ExprKind::Field(recv, _),
-                ) => self.root(recv),
+                (Some(CallRes::Builtin { op, .. }), ExprKind::Field(recv, _))
+                    if op.facts().returns_operand =>
+                {
+                    self.root(recv)
+                }
                 _ => None,
             },
             _ => None,

@@ -30,6 +30,11 @@ pub(crate) fn opt(name: &str, ty: Ty, default: CallArg) -> P {
     }
 }
 
+/// Whether parser recovery left an error argument in `args` (the call's line broke).
+pub(crate) fn broken_args(args: &[Arg]) -> bool {
+    args.iter().any(|a| a.value.is_error())
+}
+
 impl Checker<'_> {
     pub(crate) fn type_args(&mut self, args: &[Arg]) -> Vec<Ty> {
         args.iter().map(|a| self.expr(&a.value)).collect()
@@ -111,7 +116,11 @@ impl Checker<'_> {
         let missing_named = missing.filter(|_| {
             positional <= params.len() && args.len() >= required && args.len() <= params.len()
         });
-        if let Some(i) = missing_named {
+        if broken_args(args) {
+            // A call whose line broke (an error argument stands for what was lost): its
+            // count is not the one the programmer wrote.
+            ok = false;
+        } else if let Some(i) = missing_named {
             // The count is right but a keyword named another parameter: "takes 1 argument
             // but 1 was supplied" would contradict itself, so name the one left out.
             let name = &params[i].name;

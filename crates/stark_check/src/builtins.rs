@@ -1,5 +1,8 @@
-//! Built-in calls: free functions, methods of String/List/Map/WeakRef, and the
-//! `Memory`/`GC` namespaces.
+//! Built-in calls, typed from their rows in the registry (`stark_syntax::builtin`): methods
+//! by (receiver, name), namespace functions (`Memory`, `GC`, `Tensor`, `Dataset`, `File`)
+//! by (namespace, name), and the free functions that are one row. The free functions that
+//! choose among rows by their argument's type, or take what a row cannot say, are typed
+//! here by hand (`call_named`).
 
 use crate::args::{opt, p, P};
 use crate::checker::Checker;
@@ -20,6 +23,21 @@ impl Checker<'_> {
         if let Some(&ty) = self.struct_names.get(name) {
             return self.construct(e, ty, args);
         }
+        if let Some(op) = Builtin::function(name) {
+            // A free row's `E` is one type inferred from the arguments (`sorted(xs)`).
+            let scope = Ty::List(Box::new(self.infer.fresh()));
+            let ret = self.call_row(e, op, &format!("`{name}`"), None, &scope, args);
+            if op == Builtin::Sorted {
+                if let Some(a) = args.first() {
+                    let elem = self.row_ty(SigTy::E, &scope);
+                    self.require_sortable(&elem, a.value.span);
+                }
+            }
+            return ret;
+        }
+        // The rest choose a row by their argument's type (`int`, `len`), take any values
+        // (`print`), rewrite their operands (`range(n)`), or type their result by their
+        // arguments' (`WeakRef(x)`, `enumerate`, `zip`, `divmod`) or by inference (`List()`).
         let all = |n: usize| (0..n).map(CallArg::Arg).collect::<Vec<_>>();
         match name {
             "print" => {
@@ -86,8 +104,8 @@ impl Checker<'_> {
                     Ty::Str => Builtin::StrLen,
                     Ty::List(_) => Builtin::ListLen,
                     Ty::Map(..) => Builtin::MapLen,
-                    Ty::Tensor => Builtin::Data(crate::tensor::DataOp::Len),
-                    Ty::Dataset => Builtin::Data(crate::tensor::DataOp::DatasetLen),
+                    Ty::Tensor => Builtin::TensorLen,
+                    Ty::Dataset => Builtin::DatasetLen,
                     Ty::Error => return Ty::Int,
                     other => {
                         let shown = self.show(&other);
@@ -162,28 +180,6 @@ impl Checker<'_> {
                 }
                 self.builtin(e, Builtin::DivMod, bound);
                 Ty::Tuple(vec![t.clone(), t])
-            }
-            "assert" => {
-                let params = [p("cond", Ty::Bool), opt("message", Ty::Str, CallArg::None)];
-                let bound = self.bind(e, "`assert`", &params, args, vec![]);
-                self.builtin(e, Builtin::Assert, bound);
-                Ty::Unit
-            }
-            "args" => {
-                let bound = self.bind(e, "`args`", &[], args, vec![]);
-                self.builtin(e, Builtin::Args, bound);
-                Ty::List(Box::new(Ty::Str))
-            }
-            "input" => {
-                let params = [opt("prompt", Ty::Str, CallArg::None)];
-                let bound = self.bind(e, "`input`", &params, args, vec![]);
-                self.builtin(e, Builtin::Input, bound);
-                Ty::Str.optional()
-            }
-            "exit" => {
-                let bound = self.bind(e, "`exit`", &[p("code", Ty::Int)], args, vec![]);
-                self.builtin(e, Builtin::Exit, bound);
-                Ty::Unit
             }
             "abs" => {
                 let any = self.infer.fresh();
@@ -300,7 +296,6 @@ impl Checker<'_> {
                 self.builtin(e, Builtin::MapNew, bound);
                 Ty::Map(Box::new(self.infer.fresh()), Box::new(self.infer.fresh()))
             }
-            _ if Builtin::free_fn(name).is_some() => self.call_free_row(e, name, args),
             _ => {
                 self.type_args(args);
                 let mut d = Diagnostic::error(
@@ -441,24 +436,6 @@ impl Checker<'_> {
         result
     }
 
-    /// A free function typed by its row's signature (`Builtin::free_fn`): `E` is one type
-    /// inferred from the arguments.
-    fn call_free_row(&mut self, e: &Expr, name: &str, args: &[Arg]) -> Ty {
-        let op = Builtin::free_fn(name).expect("checked by the caller");
-        let sig = op.sig().expect("free_fn rows have signatures");
-        let elem = self.infer.fresh();
-        let scope = Ty::List(Box::new(elem.clone()));
-        let params: Vec<P> = sig.params.iter().map(|q| param(q, &scope)).collect();
-        let bound = self.bind(e, &format!("`{name}`"), &params, args, vec![]);
-        if op == Builtin::Sorted {
-            if let Some(a) = args.first() {
-                self.require_sortable(&elem, a.value.span);
-            }
-        }
-        self.builtin(e, op, bound);
-        sig_ty(sig.ret, &scope)
-    }
-
     /// Lists are sorted (`sort`, `sorted`) when `<` orders their elements: Int, Float,
     /// String, Bool, and tuples of them.
     fn require_sortable(&mut self, elem: &Ty, span: stark_syntax::Span) {
@@ -477,80 +454,18 @@ impl Checker<'_> {
     }
 
     pub(crate) fn call_static(&mut self, e: &Expr, ns: &str, method: &Ident, args: &[Arg]) -> Ty {
-        if let Some(ty) = self.data_static(e, ns, method, args) {
-            return ty;
-        }
         let name = method.name.as_str();
         let what = format!("`{ns}.{name}`");
-        let optional = |t: Ty| t.optional();
-        // The row names the function; its optional parameters and defaults are typed here.
-        let sig: Option<(Builtin, Vec<P>, Ty)> = match Builtin::static_fn(ns, name) {
-            Some(op @ Builtin::Refcount) => {
-                let any = self.infer.fresh();
-                Some((op, vec![p("value", any)], Ty::Int))
-            }
-            Some(op @ Builtin::MemProfile) => Some((op, vec![], Ty::Struct(0))),
-            Some(op @ Builtin::MemCollect) => Some((
-                op,
-                vec![opt("zone", optional(Ty::Str), CallArg::None)],
-                Ty::Int,
-            )),
-            Some(op @ Builtin::MemUsageByType) => Some((
-                op,
-                vec![],
-                Ty::Map(Box::new(Ty::Str), Box::new(Ty::Struct(2))),
-            )),
-            Some(op @ Builtin::MemTrace) => Some((
-                op,
-                vec![
-                    opt("zone", optional(Ty::Str), CallArg::None),
-                    opt("enabled", Ty::Bool, CallArg::Bool(true)),
-                ],
-                Ty::Unit,
-            )),
-            Some(op @ Builtin::GcConfig) => Some((
-                op,
-                vec![
-                    opt("threshold_bytes", optional(Ty::Int), CallArg::None),
-                    opt("cycle_interval_ms", optional(Ty::Int), CallArg::None),
-                    opt("background", optional(Ty::Bool), CallArg::None),
-                ],
-                Ty::Unit,
-            )),
-            Some(op) if op.receiver() == Recv::Math => {
-                let s = op.sig().expect("math rows have signatures");
-                let params = s.params.iter().map(|q| param(q, &Ty::Error)).collect();
-                Some((op, params, sig_ty(s.ret, &Ty::Error)))
-            }
-            Some(other) => unreachable!("{other:?} is a namespace row without a signature"),
-            None => None,
-        };
-        if let Some((op, params, ret)) = sig {
-            let bound = self.bind(e, &what, &params, args, vec![]);
-            if op == Builtin::Refcount {
-                if let Some(a) = args.first() {
-                    let t = self.unwrapped(&self.out.expr_ty[a.value.id.0 as usize].clone());
-                    if !t.is_heap() && t != Ty::Error {
-                        let shown = self.show(&t);
-                        self.error(
-                            Diagnostic::error(
-                                codes::MISMATCH,
-                                format!("`{shown}` is not reference counted"),
-                                a.value.span,
-                            )
-                            .label("Int, Float, Bool and None are copied, not counted"),
-                        );
-                    }
-                }
-            }
+        if let Some(op) = Builtin::static_fn(ns, name) {
+            let ret = self.call_row(e, op, &what, None, &Ty::Error, args);
             // `math.floor(n)` / `math.ceil(n)` of an Int is the Int itself.
-            let op = match op {
-                Builtin::MathFloor | Builtin::MathCeil if self.arg_ty(args, 0) == Ty::Int => {
-                    Builtin::Identity
+            if matches!(op, Builtin::MathFloor | Builtin::MathCeil)
+                && self.arg_ty(args, 0) == Ty::Int
+            {
+                if let Some(CallRes::Builtin { op, .. }) = self.out.calls.get_mut(&e.id) {
+                    *op = Builtin::Identity;
                 }
-                op => op,
-            };
-            self.builtin(e, op, bound);
+            }
             return ret;
         }
         if let Some(&sid) = self.struct_names.get(ns) {
@@ -612,15 +527,9 @@ impl Checker<'_> {
             );
             return Ty::Error;
         }
-        if (name == "clone" || name == "copy") && t.is_heap() {
-            let op = if name == "clone" {
-                Builtin::Clone
-            } else {
-                Builtin::Copy
-            };
-            let bound = self.bind(e, &format!("`{name}`"), &[], args, vec![CallArg::Receiver]);
-            self.builtin(e, op, bound);
-            return t;
+        // `clone` and `copy` work on every heap value, before any method of its own.
+        if let Some(op) = Builtin::method(Recv::Heap, name).filter(|_| t.is_heap()) {
+            return self.call_row(e, op, &format!("`{name}`"), Some(recv), &t, args);
         }
         if let Ty::Struct(sid) = t {
             if let Some(func) = self.struct_def(sid).method(name) {
@@ -650,25 +559,12 @@ impl Checker<'_> {
             Ty::Map(..) => Some(Recv::Map),
             Ty::Weak(_) => Some(Recv::Weak),
             Ty::Task(_) => Some(Recv::Task),
+            Ty::Tensor => Some(Recv::Tensor),
+            Ty::Dataset => Some(Recv::Dataset),
+            Ty::Stream => Some(Recv::Stream),
             _ => None,
         };
-        let sig: Option<(Builtin, Vec<P>, Ty)> = match kind.and_then(|k| Builtin::method(k, name)) {
-            Some(op) => {
-                let s = op
-                    .sig()
-                    .expect("every method row of these receivers has a signature");
-                if op == Builtin::ListSort {
-                    self.require_sortable(&sig_ty(SigTy::E, &t), method.span);
-                }
-                let params = s.params.iter().map(|q| param(q, &t)).collect();
-                Some((op, params, sig_ty(s.ret, &t)))
-            }
-            None if matches!(t, Ty::Tensor | Ty::Dataset | Ty::Stream) => {
-                self.data_method_sig(&t, name)
-            }
-            None => None,
-        };
-        let Some((op, params, ret)) = sig else {
+        let Some(op) = kind.and_then(|k| Builtin::method(k, name)) else {
             self.type_args(args);
             let shown = self.show(&t);
             let mut d = Diagnostic::error(
@@ -685,63 +581,153 @@ impl Checker<'_> {
             self.error(d);
             return Ty::Error;
         };
-        if op.mutates_receiver() {
-            self.require_mutable(recv, &format!("`{name}` mutates it"));
+        // What a row cannot say: only lists of orderable elements can be sorted.
+        if op == Builtin::ListSort {
+            let et = self.row_ty(SigTy::E, &t);
+            self.require_sortable(&et, method.span);
         }
-        let bound = self.bind(
-            e,
-            &format!("`{name}`"),
-            &params,
-            args,
-            vec![CallArg::Receiver],
-        );
-        self.check_data_call(op, args);
+        let ret = self.call_row(e, op, &format!("`{name}`"), Some(recv), &t, args);
         // `m.get(k, default)` and `m.pop(k, default)` with a default that is not optional
         // give a `V`, as Python's do.
-        let ret = match (op, bound.get(2)) {
-            (Builtin::MapGet | Builtin::MapPop, Some(CallArg::Arg(i))) => {
+        let default = match self.out.calls.get(&e.id) {
+            Some(CallRes::Builtin {
+                op: Builtin::MapGet | Builtin::MapPop,
+                args: bound,
+            }) => match bound.get(2) {
+                Some(CallArg::Arg(i)) => Some(*i),
+                _ => None,
+            },
+            _ => None,
+        };
+        match default {
+            Some(i) => {
                 let given = self
                     .infer
-                    .shallow(&self.out.expr_ty[args[*i].value.id.0 as usize]);
+                    .shallow(&self.out.expr_ty[args[i].value.id.0 as usize]);
                 if matches!(given, Ty::Optional(_) | Ty::NoneLit) {
                     ret
                 } else {
-                    sig_ty(SigTy::V, &t)
+                    self.row_ty(SigTy::V, &t)
                 }
             }
-            _ => ret,
+            None => ret,
+        }
+    }
+
+    /// A call of the row `op`, typed from its signature (with `recv` of type `recv_ty` as
+    /// operand 0 for a method): the arguments bound to its parameters (an omitted one takes
+    /// the row's default), the receiver required mutable when the row mutates it, and the
+    /// arguments of the parameters that take more than one type checked after binding.
+    pub(crate) fn call_row(
+        &mut self,
+        e: &Expr,
+        op: Builtin,
+        what: &str,
+        recv: Option<&Expr>,
+        recv_ty: &Ty,
+        args: &[Arg],
+    ) -> Ty {
+        let sig = op
+            .sig()
+            .unwrap_or_else(|| unreachable!("{op:?} is typed from its row but has no signature"));
+        let params: Vec<P> = sig
+            .params
+            .iter()
+            .map(|q| P {
+                name: q.name.to_string(),
+                ty: self.row_ty(q.ty, recv_ty),
+                default: q.default.map(|d| match d {
+                    SigDefault::None => CallArg::None,
+                    SigDefault::Int(n) => CallArg::Int(n),
+                    SigDefault::Bool(b) => CallArg::Bool(b),
+                }),
+            })
+            .collect();
+        let ret = self.row_ty(sig.ret, recv_ty);
+        if let (true, Some(recv)) = (op.mutates_receiver(), recv) {
+            self.require_mutable(recv, &format!("`{}` mutates it", op.name()));
+        }
+        let lead = if recv.is_some() {
+            vec![CallArg::Receiver]
+        } else {
+            Vec::new()
         };
+        let skip = lead.len();
+        let bound = self.bind(e, what, &params, args, lead);
+        for (q, a) in sig.params.iter().zip(bound.iter().skip(skip)) {
+            if let CallArg::Arg(i) = a {
+                self.check_operand(q.ty, &args[*i].value, what);
+            }
+        }
         self.builtin(e, op, bound);
         ret
     }
-}
 
-/// A registry parameter as the argument binder takes it, typed for receiver `recv`.
-fn param(q: &stark_syntax::SigParam, recv: &Ty) -> P {
-    let ty = sig_ty(q.ty, recv);
-    match q.default {
-        None => p(q.name, ty),
-        Some(d) => opt(q.name, ty, default_arg(d)),
+    /// A row's signature type for a receiver of type `recv`; a fresh type for the
+    /// parameters that take more than one (checked by `check_operand` once bound).
+    pub(crate) fn row_ty(&mut self, s: SigTy, recv: &Ty) -> Ty {
+        match sig_ty(s, recv, &self.out.structs) {
+            Some(t) => t,
+            None => self.infer.fresh(),
+        }
+    }
+
+    /// An argument for a parameter that takes more than one type: the kind it must be.
+    fn check_operand(&mut self, ty: SigTy, arg: &Expr, what: &str) {
+        let t = self.unwrapped(&self.out.expr_ty[arg.id.0 as usize].clone());
+        let (message, label) = match ty {
+            SigTy::Heap if !t.is_heap() && t != Ty::Error => {
+                let shown = self.show(&t);
+                (
+                    format!("`{shown}` is not reference counted"),
+                    "Int, Float, Bool and None are copied, not counted".to_string(),
+                )
+            }
+            SigTy::Numbers => {
+                let ok = match &t {
+                    Ty::List(el) => matches!(
+                        self.infer.shallow(el),
+                        Ty::Int | Ty::Float | Ty::Var(_) | Ty::Error
+                    ),
+                    Ty::Error => true,
+                    _ => false,
+                };
+                if ok {
+                    return;
+                }
+                let shown = self.show(&t);
+                (
+                    format!("expected a list of numbers, found `{shown}`"),
+                    format!("{what} takes a `List<Float>` or `List<Int>`"),
+                )
+            }
+            SigTy::TensorOrNumber if !matches!(t, Ty::Tensor | Ty::Int | Ty::Float | Ty::Error) => {
+                let shown = self.show(&t);
+                (
+                    format!("expected a `Tensor` or a number, found `{shown}`"),
+                    format!("this is `{shown}`"),
+                )
+            }
+            _ => return,
+        };
+        self.error(Diagnostic::error(codes::MISMATCH, message, arg.span).label(label));
     }
 }
 
-/// The operand an omitted optional parameter of a registry row stands for.
-fn default_arg(d: SigDefault) -> CallArg {
-    match d {
-        SigDefault::None => CallArg::None,
-        SigDefault::Int(i) => CallArg::Int(i),
-        SigDefault::Bool(b) => CallArg::Bool(b),
-    }
-}
-
-/// A registry signature type with the receiver's type parameters filled in.
-fn sig_ty(s: SigTy, recv: &Ty) -> Ty {
-    match s {
+/// A registry signature type with the receiver's type parameters filled in (`E` of a
+/// `List<E>` receiver, …; `structs` names the runtime's structs); `None` for the parameter
+/// kinds that take more than one type (`Heap`, `Numbers`, `TensorOrNumber`).
+pub fn sig_ty(s: SigTy, recv: &Ty, structs: &[StructDef]) -> Option<Ty> {
+    let each = |t: &SigTy| sig_ty(*t, recv, structs).map(Box::new);
+    Some(match s {
         SigTy::Int => Ty::Int,
         SigTy::Float => Ty::Float,
         SigTy::Bool => Ty::Bool,
         SigTy::Str => Ty::Str,
         SigTy::Unit => Ty::Unit,
+        SigTy::Tensor => Ty::Tensor,
+        SigTy::Dataset => Ty::Dataset,
+        SigTy::Stream => Ty::Stream,
         SigTy::E => match recv {
             Ty::List(e) | Ty::Weak(e) | Ty::Task(e) => (**e).clone(),
             _ => Ty::Error,
@@ -754,80 +740,142 @@ fn sig_ty(s: SigTy, recv: &Ty) -> Ty {
             Ty::Map(_, v) => (**v).clone(),
             _ => Ty::Error,
         },
-        SigTy::Opt(inner) => sig_ty(*inner, recv).optional(),
-        SigTy::List(inner) => Ty::List(Box::new(sig_ty(*inner, recv))),
-        SigTy::Pair(a, b) => Ty::Tuple(vec![sig_ty(*a, recv), sig_ty(*b, recv)]),
-    }
+        SigTy::Recv => recv.clone(),
+        SigTy::Struct(name) => {
+            let id = structs.iter().position(|d| d.builtin && d.name == name);
+            Ty::Struct(id.expect("a row names a runtime struct") as StructId)
+        }
+        SigTy::Opt(inner) => (*each(inner)?).optional(),
+        SigTy::List(inner) => Ty::List(each(inner)?),
+        SigTy::Map(k, v) => Ty::Map(each(k)?, each(v)?),
+        SigTy::Pair(a, b) => Ty::Tuple(vec![*each(a)?, *each(b)?]),
+        SigTy::Heap | SigTy::Numbers | SigTy::TensorOrNumber => return None,
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::results::{Builtin, CallRes};
+    use crate::results::{Builtin, CallRes, IndexRes};
+    use stark_syntax::ast::BinOp;
     use stark_syntax::{Recv, SigTy};
 
-    /// Every method row of String, List, Map, WeakRef and Task (and every `Memory`/`GC`
-    /// function) is what the checker resolves a call of that name on that receiver to.
+    /// An argument of type `ty` in the test program below.
+    fn sample(ty: SigTy) -> &'static str {
+        match ty {
+            SigTy::Int | SigTy::E | SigTy::V => "1",
+            SigTy::Float | SigTy::TensorOrNumber => "1.5",
+            SigTy::Str | SigTy::K => "\"a\"",
+            SigTy::Bool => "true",
+            SigTy::List(&SigTy::Int) => "[2]",
+            SigTy::List(&SigTy::E) => "l",
+            SigTy::Tensor => "tn",
+            SigTy::Heap => "l",
+            SigTy::Numbers => "[1.5]",
+            other => panic!("no sample argument of type {other:?}"),
+        }
+    }
+
+    /// Every row is what the checker resolves a call of its name on its receiver to (a
+    /// method, a namespace function, a free function), its operator to (the tensor
+    /// operators) or its indexing to (the tensor indexing).
     #[test]
-    fn every_method_row_is_resolved_by_the_checker() {
+    fn every_row_is_resolved_by_the_checker() {
         let mut body = String::new();
-        let mut rows = Vec::new();
+        let mut calls = Vec::new();
         for (i, &b) in Builtin::ROWS.iter().enumerate() {
             let recv = match b.receiver() {
-                // The operators' rows (`+`, `*` on lists) are no method names: lowering
-                // picks them by the operands' types (the UI tests cover them).
-                _ if !b.name().starts_with(|c: char| c.is_alphabetic()) => continue,
                 Recv::Str => "s".to_string(),
-                Recv::List => "l".to_string(),
+                Recv::List | Recv::Heap => "l".to_string(),
                 Recv::Map => "m".to_string(),
                 Recv::Weak => "w".to_string(),
+                Recv::Tensor => "tn".to_string(),
+                Recv::Dataset => "ds".to_string(),
+                Recv::Stream => "st".to_string(),
                 Recv::Task => {
                     body.push_str(&format!("    let t{i} = spawn work(1)\n"));
                     format!("t{i}")
                 }
-                Recv::Free if b.sig().is_some() => String::new(),
-                Recv::Math => "math".to_string(),
-                Recv::Memory | Recv::Gc => {
-                    // Their parameters are all optional but `refcount`'s one.
-                    let ns = b.receiver().namespace().unwrap_or_default();
-                    let arg = if b == Builtin::Refcount { "l" } else { "" };
-                    body.push_str(&format!("    {ns}.{}({arg})\n", b.name()));
-                    rows.push(b);
+                Recv::Memory
+                | Recv::Gc
+                | Recv::Math
+                | Recv::TensorNs
+                | Recv::DatasetNs
+                | Recv::File => b.receiver().namespace().unwrap_or_default().to_string(),
+                Recv::Free => {
+                    let call = match (b, b.sig()) {
+                        (_, Some(sig)) => {
+                            let args: Vec<&str> = sig
+                                .params
+                                .iter()
+                                .filter(|p| p.default.is_none())
+                                .map(|p| sample(p.ty))
+                                .collect();
+                            format!("{}({})", b.name(), args.join(", "))
+                        }
+                        // The free functions the checker types by hand, one call each.
+                        (Builtin::Print, _) => "print(1)".into(),
+                        (Builtin::Str, _) => "str(1)".into(),
+                        (Builtin::ParseInt, _) => "int(\"1\")".into(),
+                        (Builtin::FloatToInt, _) => "int(1.5)".into(),
+                        (Builtin::ParseFloat, _) => "float(\"1\")".into(),
+                        (Builtin::IntToFloat, _) => "float(1)".into(),
+                        (Builtin::Identity, _) => "int(1)".into(),
+                        (Builtin::Range, _) => "range(3)".into(),
+                        (Builtin::Enumerate, _) => "enumerate(l)".into(),
+                        (Builtin::Zip, _) => "zip(l, l)".into(),
+                        (Builtin::DivMod, _) => "divmod(7, 2)".into(),
+                        (Builtin::ListNew, _) => "print(len(List()))".into(),
+                        (Builtin::MapNew, _) => "print(len(Map()))".into(),
+                        (Builtin::WeakNew, _) => "WeakRef(l.clone())".into(),
+                        (Builtin::AbsInt, _) => "abs(-1)".into(),
+                        (Builtin::AbsFloat, _) => "abs(-1.5)".into(),
+                        (Builtin::Min, _) => "min(1, 2)".into(),
+                        (Builtin::Max, _) => "max(l)".into(),
+                        (Builtin::SumInt, _) => "sum(l)".into(),
+                        (Builtin::SumFloat, _) => "sum([1.5])".into(),
+                        (Builtin::Round, _) => "round(1.5)".into(),
+                        (Builtin::RoundDigits, _) => "round(1.5, 1)".into(),
+                        (Builtin::RoundIntDigits, _) => "round(15, -1)".into(),
+                        (other, None) => panic!("no sample call of {other:?}"),
+                    };
+                    body.push_str(&format!("    {call}\n"));
+                    calls.push(b);
                     continue;
                 }
-                _ => continue,
             };
-            let sig = b.sig().expect("method rows have signatures");
-            let args: Vec<&str> = sig
-                .params
-                .iter()
-                .filter(|q| q.default.is_none())
-                .map(|q| match q.ty {
-                    SigTy::Int | SigTy::E | SigTy::V => "1",
-                    // Not an Int: `math.floor(1)` is the Int itself, no call.
-                    SigTy::Float => "1.5",
-                    SigTy::Str | SigTy::K => "\"a\"",
-                    SigTy::List(_) => "l",
-                    other => panic!("no sample argument of type {other:?}"),
-                })
-                .collect();
-            let dot = if recv.is_empty() { "" } else { "." };
-            body.push_str(&format!(
-                "    {recv}{dot}{}({})\n",
-                b.name(),
-                args.join(", ")
-            ));
-            rows.push(b);
+            match b.name() {
+                "[]" => body.push_str("    print(tn[0])\n"),
+                "[]=" => body.push_str("    tn[0] = 2.5\n"),
+                name if !name.starts_with(|c: char| c.is_alphabetic()) => {
+                    let other =
+                        sample(b.sig().expect("operator rows have signatures").params[0].ty);
+                    body.push_str(&format!("    print({recv} {name} {other})\n"));
+                }
+                name => {
+                    let sig = b.sig().expect("method and namespace rows have signatures");
+                    let args: Vec<&str> = sig
+                        .params
+                        .iter()
+                        .filter(|p| p.default.is_none())
+                        .map(|p| sample(p.ty))
+                        .collect();
+                    body.push_str(&format!("    {recv}.{name}({})\n", args.join(", ")));
+                    calls.push(b);
+                }
+            }
         }
         let src = format!(
             "fn work(n: Int) -> Int:\n    return n\n\nfn main():\n    \
              mutable let s = \"a b\"\n    mutable let l = [1, 2]\n    \
-             mutable let m = {{\"a\": 1}}\n    let w = WeakRef(l.clone())\n{body}"
+             mutable let m = {{\"a\": 1}}\n    let w = WeakRef(l.clone())\n    \
+             mutable let tn = Tensor.zeros([2])\n    let ds = Dataset.load(\"d.csv\")\n    \
+             let st = File.open(\"f.txt\")\n{body}"
         );
         let (program, diags) = stark_syntax::parse(&src);
         assert!(diags.is_empty(), "{diags:?}\n{src}");
         let (checked, diags) = crate::check(&program);
         assert!(diags.is_empty(), "{diags:?}\n{src}");
-        for b in rows {
+        for b in calls {
             assert!(
                 checked
                     .calls
@@ -838,5 +886,23 @@ mod tests {
                 b.receiver()
             );
         }
+        // The operators are typed through their rows (`tensor.rs`), and lowering finds the
+        // same row by the same lookup; indexing a Tensor is the `[]` and `[]=` rows.
+        for op in [
+            BinOp::Add,
+            BinOp::Sub,
+            BinOp::Mul,
+            BinOp::Div,
+            BinOp::MatMul,
+        ] {
+            let row = Builtin::operator(Recv::Tensor, op).expect("a row");
+            assert!(src.contains(&format!("tn {} ", row.name())), "{row:?}");
+        }
+        let tensor_indexes = checked
+            .indexes
+            .values()
+            .filter(|r| **r == IndexRes::Tensor)
+            .count();
+        assert_eq!(tensor_indexes, 2, "{src}");
     }
 }

@@ -10,6 +10,19 @@ use stark_syntax::{codes, Diagnostic};
 
 impl Checker<'_> {
     pub fn call(&mut self, e: &Expr, callee: &Expr, args: &[Arg]) -> Ty {
+        // A call whose line broke (parser recovery left an error argument): the arguments
+        // are not the ones meant (an open `(` may even have taken in the next lines), so it
+        // is typed quietly; its result keeps the callee's type.
+        if crate::args::broken_args(args) {
+            self.quiet += 1;
+            let ty = self.call_inner(e, callee, args);
+            self.quiet -= 1;
+            return ty;
+        }
+        self.call_inner(e, callee, args)
+    }
+
+    fn call_inner(&mut self, e: &Expr, callee: &Expr, args: &[Arg]) -> Ty {
         match &callee.kind {
             ExprKind::Name(name) if self.lookup_local(name).is_none() => {
                 self.call_named(e, callee, name, args)
@@ -108,7 +121,10 @@ impl Checker<'_> {
         let what = format!("struct `{}`", def.name);
         let types = self.type_args(args);
         let (slots, positional, mut ok) = self.match_args(&what, "field", &params, args, &types);
-        if positional > params.len() {
+        // Its line broke: the values given are not all that was meant.
+        let broken = crate::args::broken_args(args);
+        ok &= !broken;
+        if !broken && positional > params.len() {
             self.error(
                 Diagnostic::error(
                     codes::ARG_COUNT,
@@ -130,7 +146,7 @@ impl Checker<'_> {
             .filter(|(s, _)| s.is_none())
             .map(|(_, p)| p.name.as_str())
             .collect();
-        if !missing.is_empty() && positional <= params.len() {
+        if !broken && !missing.is_empty() && positional <= params.len() {
             let list = missing
                 .iter()
                 .map(|m| format!("`{m}`"))

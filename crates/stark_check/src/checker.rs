@@ -22,6 +22,12 @@ pub(crate) struct Checker<'p> {
     pub loop_depth: u32,
     /// Locals introduced by `let` whose type must be fully inferred by the end.
     pub inferred_lets: Vec<LocalId>,
+    /// Above zero while typing the parts of an error node (`ExprKind::Error`): nothing is
+    /// reported there.
+    pub quiet: u32,
+    /// Typing the body of a function with a syntax error (`FnDecl::broken`): names it
+    /// cannot find are not reported (`error`).
+    pub in_broken: bool,
     /// Narrowing: bindings of type `T?` known not to be `None` here (inside `if x !=
     /// None:`, after `if x == None: return`, right of `x != None and …`), with their `T`.
     /// Only bindings that cannot be rebound are narrowed (`narrow.rs`); a `mutable let`
@@ -47,12 +53,20 @@ impl<'p> Checker<'p> {
             cur_fn: 0,
             loop_depth: 0,
             inferred_lets: Vec::new(),
+            quiet: 0,
+            in_broken: false,
             narrow: HashMap::new(),
         }
     }
 
     pub fn error(&mut self, diag: Diagnostic) {
-        self.diags.push(diag);
+        // In a body with a syntax error, a name may be unknown because the broken line
+        // would have bound it (`mutab.le let first = …`, or the lines an unclosed bracket
+        // joined to it): no "unknown name" there.
+        let lost_binding = self.in_broken && diag.code == codes::UNKNOWN_NAME;
+        if self.quiet == 0 && !lost_binding {
+            self.diags.push(diag);
+        }
     }
 
     pub fn show(&self, ty: &Ty) -> String {

@@ -31,7 +31,16 @@ impl Checker<'_> {
             ExprKind::Str(_) => Ty::Str,
             ExprKind::Bool(_) => Ty::Bool,
             ExprKind::None => Ty::NoneLit,
-            ExprKind::Error => Ty::Error,
+            ExprKind::Error(parts) => {
+                // What recovery kept of a broken expression: typed for tools, quietly (its
+                // syntax error is the one diagnostic for it).
+                self.quiet += 1;
+                for part in parts {
+                    self.expr(part);
+                }
+                self.quiet -= 1;
+                Ty::Error
+            }
             ExprKind::FStr(parts) => {
                 for part in parts {
                     if let FStrPart::Expr(inner) = part {

@@ -20,11 +20,11 @@ mod narrow;
 pub mod results;
 mod stmt;
 mod task;
-pub mod tensor;
+mod tensor;
 pub mod types;
 
+pub use builtins::sig_ty;
 pub use results::*;
-pub use tensor::DataOp;
 pub use types::*;
 
 use stark_syntax::ast::Program;
@@ -48,4 +48,49 @@ pub fn check(program: &Program) -> (Checked, Vec<Diagnostic>) {
     diags.extend(arena::check_arenas(program, &checked));
     diags.sort_by_key(|d| (d.primary.span.start, d.primary.span.end));
     (checked, diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{NameRes, Ty};
+    use stark_syntax::ast::{Expr, ExprKind, Item, StmtKind};
+
+    /// What a tool (hover, completion) needs from a body with a syntax error: the broken
+    /// `let` binds its name, later uses resolve to it, the parsed parts of the broken line
+    /// have their types, and nothing but the syntax error is reported.
+    #[test]
+    fn a_broken_body_is_typed_for_tools() {
+        let src = "fn f(n: Int) -> Int:\n    let total = n * 2 +\n    let s = \"a\"\n    \
+                   print(total, s.len())\n    return total\n\nfn main():\n    print(f(1))\n";
+        let (program, syntax) = stark_syntax::parse(src);
+        assert_eq!(syntax.len(), 1, "{syntax:?}");
+        let (checked, diags) = crate::check(&program);
+        assert!(diags.is_empty(), "{diags:?}");
+        let Item::Fn(f) = &program.items[0] else {
+            panic!()
+        };
+        let StmtKind::Let { value, .. } = &f.body.stmts[0].kind else {
+            panic!()
+        };
+        // `n * 2 +`: the product is typed, the missing operand is the error.
+        let ExprKind::Binary(_, product, missing) = &value.kind else {
+            panic!("{value:?}")
+        };
+        assert_eq!(*checked.ty(product.id), Ty::Int);
+        assert!(missing.is_error());
+        let total = checked.lets[&value.id];
+        // `print(total, s.len())`: `total` resolves to the broken `let`'s binding.
+        let StmtKind::Expr(Expr {
+            kind: ExprKind::Call { args, .. },
+            ..
+        }) = &f.body.stmts[2].kind
+        else {
+            panic!()
+        };
+        assert_eq!(
+            checked.names.get(&args[0].value.id),
+            Some(&NameRes::Local(total))
+        );
+        assert!(checked.failed.contains(&0), "no memory rule runs on it");
+    }
 }

@@ -8,7 +8,7 @@
 //! variables own nothing: putting one in such a place is E0505. A String never moves
 //! (`Ty::moves`): it is immutable, so handing it over shares it, from any binding.
 
-use crate::results::{call_operand, Builtin, CallArg, CallRes, Checked, ForRes, NameRes};
+use crate::results::{call_operand, CallArg, CallRes, Checked, ForRes, NameRes};
 use crate::types::*;
 use stark_syntax::ast::{
     Block, Expr, ExprKind, FStrPart, FnDecl, Item, ParamMode, Program, Stmt, StmtKind,
@@ -304,7 +304,7 @@ impl MoveChecker<'_> {
             | ExprKind::Str(_)
             | ExprKind::Bool(_)
             | ExprKind::None
-            | ExprKind::Error => {}
+            | ExprKind::Error(_) => {}
             ExprKind::FStr(parts) => {
                 for p in parts {
                     if let FStrPart::Expr(inner) = p {
@@ -437,12 +437,11 @@ impl MoveChecker<'_> {
                 }
             }
         }
-        if let Some(CallRes::Builtin {
-            op: Builtin::Clone | Builtin::WeakNew,
-            args: bound,
-        }) = self.ck.calls.get(&e.id)
-        {
-            if let Some(local) = bound.first().and_then(operand).and_then(|x| self.local(x)) {
+        // A new reference to operand 0's object (`x.clone()`, `WeakRef(x)`): its binding
+        // escapes.
+        if let Some(CallRes::Builtin { op, args: bound }) = self.ck.calls.get(&e.id) {
+            let first = bound.first().filter(|_| op.facts().refers_to_operand);
+            if let Some(local) = first.and_then(operand).and_then(|x| self.local(x)) {
                 self.escaping.insert(local);
             }
         }

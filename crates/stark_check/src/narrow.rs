@@ -14,7 +14,7 @@
 //! a loop, or between the test and the use, so it keeps its `T?` (docs/decisions.md).
 
 use crate::checker::Checker;
-use crate::results::{Builtin, CallRes, NameRes};
+use crate::results::{CallRes, NameRes};
 use crate::types::*;
 use stark_syntax::ast::{BinOp, Block, Expr, ExprKind, StmtKind, UnOp};
 
@@ -116,10 +116,7 @@ impl Checker<'_> {
             }
             StmtKind::Expr(e) => matches!(
                 self.out.calls.get(&e.id),
-                Some(CallRes::Builtin {
-                    op: Builtin::Exit,
-                    ..
-                })
+                Some(CallRes::Builtin { op, .. }) if op.facts().diverges
             ),
             StmtKind::Arena { body, .. } => !self.falls_through(body),
             _ => false,

@@ -20,12 +20,9 @@ impl Checker<'_> {
                 (Item::Struct(s), Some(m)) => &s.methods[m],
                 _ => continue,
             };
-            if decl.broken {
-                // Its syntax error was reported; what is left of the body may refer to
-                // the lines that were skipped.
-                self.out.failed.insert(func as FuncId);
-                continue;
-            }
+            // A body with a syntax error is typed too (its error nodes silently), for its
+            // type errors and for tools, but the memory rules do not run on it (`failed`).
+            self.in_broken = decl.broken;
             let diags_before = self.diags.len();
             self.cur_fn = func as FuncId;
             self.scopes = vec![HashMap::new()];
@@ -43,7 +40,9 @@ impl Checker<'_> {
                 self.out.functions[func].params[i].local = local;
             }
             self.block(&decl.body);
-            if info.ret != Ty::Unit && !block_diverges(&decl.body, &self.out.calls) {
+            // A broken line may have been the `return`.
+            if info.ret != Ty::Unit && !decl.broken && !block_diverges(&decl.body, &self.out.calls)
+            {
                 let shown = self.show(&info.ret);
                 self.error(
                     Diagnostic::error(
@@ -56,9 +55,10 @@ impl Checker<'_> {
                 );
             }
             self.scopes.clear();
-            if self.diags.len() > diags_before {
+            if self.diags.len() > diags_before || decl.broken {
                 self.out.failed.insert(func as FuncId);
             }
+            self.in_broken = false;
         }
         for (index, item) in program.items.iter().enumerate() {
             if let Item::Const(c) = item {
@@ -161,7 +161,9 @@ impl Checker<'_> {
                 };
                 let local =
                     self.new_local(&name.name, local_ty, *mutable, LocalKind::Let, name.span);
-                if ty.is_none() {
+                // In a body with a syntax error, what would have told the type may be
+                // what the broken line lost: no "type annotations needed" there.
+                if ty.is_none() && !self.in_broken {
                     self.inferred_lets.push(local);
                 }
                 self.out.lets.insert(value.id, local);
@@ -289,16 +291,17 @@ impl Checker<'_> {
     /// declares the loop variable(s) in the current scope, and records the `ForRes`.
     /// `mutable`: `for mutable …`, whose variables may be mutated through (not rebound).
     pub(crate) fn for_header(&mut self, var: &Pattern, mutable: bool, iter: &Expr) {
-        let is_range = matches!(&iter.kind, ExprKind::Call { callee, .. }
-            if matches!(&callee.kind, ExprKind::Name(n) if n == "range" && self.lookup_local(n).is_none()));
         let it = self.expr(iter);
-        // A user `fn range` (or `struct range`) shadows the built-in: then this is
-        // a loop over whatever it returns.
-        let is_range = is_range
-            && matches!(
-                self.out.calls.get(&iter.id),
-                Some(crate::CallRes::Builtin { .. })
-            );
+        // `for i in range(…)` counts (range's own lowering, `loops.rs`). A user `fn range`
+        // (or `struct range`) shadows the built-in: then this is a loop over whatever it
+        // returns.
+        let is_range = matches!(
+            self.out.calls.get(&iter.id),
+            Some(crate::CallRes::Builtin {
+                op: crate::Builtin::Range,
+                ..
+            })
+        );
         let (var_ty, range) = if is_range {
             (Ty::Int, true)
         } else {
@@ -561,9 +564,7 @@ impl Checker<'_> {
                     (Ty::Float, Ty::Int | Ty::Float) => true,
                     (Ty::Str, Ty::Str) => op == BinOp::Add,
                     // `t += x` builds a new tensor and rebinds `t` (use `add_` to update in place).
-                    (Ty::Tensor, Ty::Tensor | Ty::Int | Ty::Float) => {
-                        matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div)
-                    }
+                    (Ty::Tensor, _) => self.tensor_binary(op, &t, &v).is_some(),
                     _ => false,
                 };
                 if !ok {
@@ -637,10 +638,7 @@ fn stmt_diverges(stmt: &Stmt, calls: &Calls) -> bool {
             },
         ) => matches!(
             calls.get(&e.id),
-            Some(crate::CallRes::Builtin {
-                op: crate::Builtin::Exit,
-                ..
-            })
+            Some(crate::CallRes::Builtin { op, .. }) if op.facts().diverges
         ),
         StmtKind::Arena { body, .. } => block_diverges(body, calls),
         _ => false,

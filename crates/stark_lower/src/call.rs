@@ -236,11 +236,6 @@ impl FnLower<'_> {
     fn builtin(&mut self, e: &Expr, op: Builtin, args: &[CallArg], dst: Reg) -> bool {
         let span = e.span;
         let recv = self.receiver_ty(e);
-        let (elem, key, value) = match &recv {
-            Ty::List(t) => ((**t).clone(), Ty::Error, Ty::Error),
-            Ty::Map(k, v) => (Ty::Error, (**k).clone(), (**v).clone()),
-            _ => (Ty::Error, Ty::Error, Ty::Error),
-        };
         let result_heap = self.ty(e).is_heap();
         // Operands read in place, converted to the receiver's type where it is a receiver.
         let views = |args: &[CallArg], recv: &Ty| -> Vec<Operand> {
@@ -252,6 +247,9 @@ impl FnLower<'_> {
                 .collect()
         };
         let native = |n: Native| Some(n);
+        if let Some(owned) = self.data_dims(e, op, args, dst) {
+            return owned;
+        }
         let (native, ops): (Option<Native>, Vec<Operand>) = match op {
             Builtin::Identity => {
                 let arg = self.operand(e, &args[0]).expect("identity operand");
@@ -301,13 +299,6 @@ impl FnLower<'_> {
                 }
                 (native(Native::Print), views(args, &recv))
             }
-            Builtin::Range => {
-                let ops = args
-                    .iter()
-                    .map(|a| (a.clone(), Pass::View, Some(Ty::Int)))
-                    .collect();
-                (native(Native::RangeList), ops)
-            }
             Builtin::Clone => {
                 let recv_e = self.operand(e, &CallArg::Receiver).expect("clone receiver");
                 let v = self.expr(recv_e);
@@ -322,12 +313,6 @@ impl FnLower<'_> {
                     self.emit(Instr::Incref { reg: dst }, span);
                 }
                 return true;
-            }
-            Builtin::Data(op) => {
-                if let Some(owned) = self.data_dims(e, op, args, dst) {
-                    return owned;
-                }
-                (native(Native::Data(op)), views(args, &recv))
             }
             // Free and `math` functions typed by their rows' signatures (`sorted`, `math.sqrt`):
             // each operand is converted to its parameter's type (an Int to a Float, a `T?`
@@ -344,7 +329,8 @@ impl FnLower<'_> {
                         let to = if generic(q.ty) {
                             self.plain_ty(e, a)
                         } else {
-                            Some(sig_ty(q.ty, &Ty::Error, &Ty::Error, &Ty::Error))
+                            stark_check::sig_ty(q.ty, &Ty::Error, &self.ck.structs)
+                                .or_else(|| self.plain_ty(e, a))
                         };
                         (a.clone(), Pass::View, to)
                     })
@@ -377,12 +363,13 @@ impl FnLower<'_> {
                     .collect();
                 (Native::of_builtin(op), ops)
             }
-            // A method typed by its row: its operands are converted to their parameters'
-            // types (the receiver's element, key or value type for one that stores or
-            // compares an element; a `T?` unwrapped where a `T` is expected), and those the
-            // row consumes are owned.
-            // (`len(x)` runs a method row on an argument, not a receiver: the arm below.)
-            other if other.sig().is_some() && args.first() == Some(&CallArg::Receiver) => {
+            // A method that stores or compares an element: its operands are converted to the
+            // receiver's element, key or value type, and those the row consumes are owned.
+            other
+                if other
+                    .sig()
+                    .is_some_and(|s| s.params.iter().any(|p| generic(p.ty))) =>
+            {
                 let sig = other.sig().expect("checked above");
                 let mut ops = vec![(CallArg::Receiver, Pass::View, Some(recv.clone()))];
                 for (i, q) in sig.params.iter().enumerate() {
@@ -391,11 +378,8 @@ impl FnLower<'_> {
                     } else {
                         Pass::View
                     };
-                    ops.push((
-                        args[i + 1].clone(),
-                        pass,
-                        Some(sig_ty(q.ty, &elem, &key, &value)),
-                    ));
+                    let to = stark_check::sig_ty(q.ty, &recv, &self.ck.structs);
+                    ops.push((args[i + 1].clone(), pass, to));
                 }
                 (Native::of_builtin(other), ops)
             }
@@ -461,27 +445,7 @@ fn generic(t: SigTy) -> bool {
     match t {
         SigTy::E | SigTy::K | SigTy::V => true,
         SigTy::Opt(inner) | SigTy::List(inner) => generic(*inner),
-        SigTy::Pair(a, b) => generic(*a) || generic(*b),
+        SigTy::Map(k, v) | SigTy::Pair(k, v) => generic(*k) || generic(*v),
         _ => false,
-    }
-}
-
-/// A registry signature type with the receiver's element, key and value types filled in.
-fn sig_ty(t: SigTy, elem: &Ty, key: &Ty, value: &Ty) -> Ty {
-    match t {
-        SigTy::Int => Ty::Int,
-        SigTy::Float => Ty::Float,
-        SigTy::Bool => Ty::Bool,
-        SigTy::Str => Ty::Str,
-        SigTy::Unit => Ty::Unit,
-        SigTy::E => elem.clone(),
-        SigTy::K => key.clone(),
-        SigTy::V => value.clone(),
-        SigTy::Opt(inner) => sig_ty(*inner, elem, key, value).optional(),
-        SigTy::List(inner) => Ty::List(Box::new(sig_ty(*inner, elem, key, value))),
-        SigTy::Pair(a, b) => Ty::Tuple(vec![
-            sig_ty(*a, elem, key, value),
-            sig_ty(*b, elem, key, value),
-        ]),
     }
 }

@@ -261,7 +261,7 @@ fn walk_expr<'a>(e: &'a Expr, f: &mut dyn FnMut(Node<'a>)) {
             | ExprKind::Bool(_)
             | ExprKind::None
             | ExprKind::Name(_)
-            | ExprKind::Error => {}
+            | ExprKind::Error(_) => {}
             ExprKind::FStr(parts) => {
                 for p in parts {
                     if let FStrPart::Expr(x) = p {

@@ -92,7 +92,8 @@ impl FnLower<'_> {
                 false
             }
             ExprKind::Spawn { call, quota } => self.spawn(call, quota.as_deref(), dst),
-            ExprKind::None | ExprKind::Error => {
+            // An error node never reaches lowering (a program with a syntax error is not run).
+            ExprKind::None | ExprKind::Error(_) => {
                 self.emit(Instr::LoadNone { dst }, span);
                 false
             }
@@ -865,12 +866,17 @@ impl FnLower<'_> {
                 return owned;
             }
         }
+        // `xs + ys`, `xs * n`, `n * xs`: the list operator rows (`Builtin::operator`), the
+        // list first.
         let list_op = match (ta, tb, op) {
-            (Ty::List(_), Ty::List(_), BinOp::Add) => Some((Native::ListConcat, a, b)),
-            (Ty::List(_), Ty::Int, BinOp::Mul) => Some((Native::ListRepeat, a, b)),
-            (Ty::Int, Ty::List(_), BinOp::Mul) => Some((Native::ListRepeat, b, a)),
+            (Ty::List(_), Ty::List(_) | Ty::Int, _) => Some((a, b)),
+            (Ty::Int, Ty::List(_), BinOp::Mul) => Some((b, a)),
             _ => None,
-        };
+        }
+        .and_then(|(list, other)| {
+            let row = stark_syntax::Builtin::operator(stark_syntax::Recv::List, op)?;
+            Some((Native::of_builtin(row)?, list, other))
+        });
         if let Some((native, list, other)) = list_op {
             // A new list sharing the operands' elements; the operands are read.
             let args = self.temps(2);

@@ -1,13 +1,13 @@
-//! Tensor operators and indexing: each lowers to one `CallNative` of a `Native::Data` op
-//! whose operands are views (nothing is consumed).
+//! Tensor operators and indexing: each lowers to one `CallNative` of its registry row's
+//! native, whose operands are views (nothing is consumed).
 
 use super::call::{Operand, Pass};
 use super::{FnLower, Val};
 use stark_bytecode::instr::{Instr, Reg};
 use stark_bytecode::native::Native;
-use stark_check::{CallArg, DataOp, Ty};
+use stark_check::{CallArg, Ty};
 use stark_syntax::ast::{BinOp, Expr, ExprKind};
-use stark_syntax::Span;
+use stark_syntax::{Builtin, Recv, Span};
 
 impl FnLower<'_> {
     /// `Tensor.zeros/ones/rand([d0, …], …)`: a shape written as a list literal is passed as
@@ -16,14 +16,15 @@ impl FnLower<'_> {
     pub(super) fn data_dims(
         &mut self,
         e: &Expr,
-        op: DataOp,
+        op: Builtin,
         args: &[CallArg],
         dst: Reg,
     ) -> Option<bool> {
+        // These three rows' own lowering: their native reads a shape given inline.
         if self.naive
             || !matches!(
                 op,
-                DataOp::TensorZeros | DataOp::TensorOnes | DataOp::TensorRand
+                Builtin::TensorZeros | Builtin::TensorOnes | Builtin::TensorRand
             )
         {
             return None;
@@ -74,7 +75,7 @@ impl FnLower<'_> {
         if *ta != Ty::Tensor && *tb != Ty::Tensor {
             return None;
         }
-        let data = DataOp::of_binop(op)?;
+        let native = Native::of_builtin(Builtin::operator(Recv::Tensor, op)?)?;
         let args = self.temps(2);
         self.emit(Instr::Copy { dst: args, src: a }, span);
         self.emit(
@@ -87,7 +88,7 @@ impl FnLower<'_> {
         self.emit(
             Instr::CallNative {
                 dst,
-                native: Native::Data(data),
+                native,
                 args,
                 argc: 2,
             },
@@ -121,7 +122,7 @@ impl FnLower<'_> {
         self.emit(
             Instr::CallNative {
                 dst,
-                native: Native::Data(DataOp::Get),
+                native: Native::TensorGet,
                 args,
                 argc,
             },
@@ -164,7 +165,7 @@ impl FnLower<'_> {
                 self.emit(
                     Instr::CallNative {
                         dst: current,
-                        native: Native::Data(DataOp::Get),
+                        native: Native::TensorGet,
                         args: get,
                         argc,
                     },
@@ -192,7 +193,7 @@ impl FnLower<'_> {
         self.emit(
             Instr::CallNative {
                 dst,
-                native: Native::Data(DataOp::Set),
+                native: Native::TensorSet,
                 args,
                 argc,
             },

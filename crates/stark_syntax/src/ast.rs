@@ -42,8 +42,9 @@ pub struct FnDecl {
     pub is_destructor: bool,
     /// From `fn` to the end of the signature (the `:`), for diagnostics about the function.
     pub span: Span,
-    /// Its body had a syntax error (reported; the broken lines were skipped): the checker
-    /// does not check the body, whose remaining lines may refer to what was skipped.
+    /// Its body had a syntax error (reported; the broken statements are kept as partial
+    /// nodes with `ExprKind::Error` parts): the checker types the body, error nodes
+    /// silently, but runs no memory rule on it and does not ask for a missing `return`.
     pub broken: bool,
 }
 
@@ -270,6 +271,13 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// Whether this is an error node left by parser recovery.
+    pub fn is_error(&self) -> bool {
+        matches!(self.kind, ExprKind::Error(_))
+    }
+}
+
 /// A list (no `key`) or map comprehension. Its loop variable borrows each element, as in
 /// `for`; `elem` (and `key`) are evaluated once per element that passes `cond`.
 #[derive(Clone, Debug)]
@@ -344,6 +352,10 @@ pub enum ExprKind {
         call: Box<Expr>,
         quota: Option<Box<Expr>>,
     },
-    /// Placeholder left by parser recovery; later stages skip it silently.
-    Error,
+    /// What parser recovery puts where a broken expression was: the parts it parsed before
+    /// the error (a field access that lost its name keeps its base; an expression followed
+    /// by junk on its line is kept whole, since it is not what the line meant), often none.
+    /// It has the error type, which unifies with anything silently; the checker types its
+    /// parts for tools but reports nothing about them.
+    Error(Vec<Expr>),
 }

@@ -7,7 +7,7 @@
 //! `Native` calls, so a row cannot name a native that does not exist, and a native cannot
 //! disagree with its row about what it consumes or releases.
 
-use crate::DataOp;
+use crate::ast::BinOp;
 
 /// What a built-in is called on, for the checker's lookup by (receiver, name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -27,8 +27,17 @@ pub enum Recv {
     Gc,
     /// The `math` namespace: `math.sqrt(x)` (SPEC §5), always in scope like `Memory`.
     Math,
-    /// Tensors, datasets and streams: their own table, [`DataOp`].
-    Data,
+    /// A Tensor: its methods (`t.sum()`), and its operators and indexing, whose rows are
+    /// named by their symbol (`+`, `@`, `[]`, `[]=`), which no method call can spell.
+    Tensor,
+    Dataset,
+    Stream,
+    /// The `Tensor` namespace: `Tensor.zeros(…)`.
+    TensorNs,
+    /// The `Dataset` namespace: `Dataset.load(…)`.
+    DatasetNs,
+    /// The `File` namespace: `File.open(…)`.
+    File,
 }
 
 impl Recv {
@@ -38,6 +47,9 @@ impl Recv {
             Recv::Memory => Some("Memory"),
             Recv::Gc => Some("GC"),
             Recv::Math => Some("math"),
+            Recv::TensorNs => Some("Tensor"),
+            Recv::DatasetNs => Some("Dataset"),
+            Recv::File => Some("File"),
             _ => None,
         }
     }
@@ -51,19 +63,35 @@ pub enum SigTy {
     Bool,
     Str,
     Unit,
+    Tensor,
+    Dataset,
+    Stream,
     /// The element type: `T` of `List<T>`, `WeakRef<T>`, `Task<T>`.
     E,
     /// `K` of `Map<K, V>`.
     K,
     /// `V` of `Map<K, V>`.
     V,
+    /// The receiver's own type (`x.clone()` is another `x`).
+    Recv,
+    /// One of the structs the runtime builds (`MemoryStats`, `TypeUsage`), by name.
+    Struct(&'static str),
     Opt(&'static SigTy),
     List(&'static SigTy),
+    Map(&'static SigTy, &'static SigTy),
     /// A two-part tuple `(A, B)`.
     Pair(&'static SigTy, &'static SigTy),
+    // Parameters that take more than one type: each is a fresh type for the argument,
+    // checked after binding (`stark_check`'s `check_operand`).
+    /// Any reference-counted value (not an Int, Float, Bool or None).
+    Heap,
+    /// A `List<Int>` or a `List<Float>` (`Tensor.from_list`).
+    Numbers,
+    /// A Tensor or a number (the tensor operators, `t.add_(x)`).
+    TensorOrNumber,
 }
 
-/// The value an omitted optional parameter takes; the handler sees it as if passed.
+/// What an omitted argument is (`Memory.collect(zone=None)`): the checker's operand for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SigDefault {
     None,
@@ -71,16 +99,15 @@ pub enum SigDefault {
     Bool(bool),
 }
 
-/// One parameter of a built-in: its name (for keyword arguments), type, and default.
+/// One parameter of a signature; with a default it may be left out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SigParam {
     pub name: &'static str,
     pub ty: SigTy,
-    /// `Some` for an optional parameter; optional parameters come after required ones.
     pub default: Option<SigDefault>,
 }
 
-/// A method's parameters (after the receiver) and result.
+/// A built-in's parameters (after the receiver) and result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sig {
     pub params: &'static [SigParam],
@@ -116,6 +143,16 @@ pub struct BuiltinFacts {
     /// needs no guard against the list changing under it). Unlike the others this fact is
     /// a "must": false is the safe answer.
     pub fresh_result: bool,
+    /// Its result is operand 0 itself, the same object (`x.clone()`, `str(s)` of a
+    /// String): the arena check follows the alias to operand 0's binding (M10). A "must".
+    pub returns_operand: bool,
+    /// Its result is a new reference, strong or weak, to operand 0's object (`x.clone()`,
+    /// `WeakRef(x)`), which may outlive the binding: the binding escapes (M9, and a `let`
+    /// bound to it is no longer stable for lowering).
+    pub refers_to_operand: bool,
+    /// It never returns (`exit`): the code after it is unreachable, so a function may end
+    /// with it instead of a `return`. A "must".
+    pub diverges: bool,
 }
 
 impl BuiltinFacts {
@@ -128,17 +165,22 @@ impl BuiltinFacts {
         result_may_destruct: false,
         needs_vm: false,
         fresh_result: false,
+        returns_operand: false,
+        refers_to_operand: false,
+        diverges: false,
     };
 }
 
 /// The table. Each row: `Variant: receiver "source name" "ir name" [fn(params) -> result]
-/// => native [facts]`, the signature written for methods whose types follow from the
-/// receiver's (`E`, `K`, `V`; `(Opt T)`, `(List T)`),
-/// a parameter may have a default (`chars: (Opt Str) = None`, `n: Int = (Int 1)`,
-/// `reverse: Bool = (Bool false)`) and is then optional, by position or keyword;
-/// where `native` is the bytecode's `Native` variant that runs it, or `-` for the few
-/// that lowering turns into plain instructions (`NewList`, `IToF`, a `Copy` and an
-/// `Incref`). Facts are `BuiltinFacts` fields set to true, and `consumes = [i, …]`.
+/// => native [facts]`. The signature is written over the receiver's type parameters (`E`,
+/// `K`, `V`, `Recv`; `(Opt T)`, `(List T)`, `(Map K V)`, `(Pair A B)`, `(Struct Name)`), and a parameter
+/// may have a default, `name: T = None`, `= (Int n)` or `= (Bool b)`, which makes it
+/// optional. Rows without one are typed by the checker itself (free functions that choose
+/// a row by the argument's type, or take any values; the tensor indexing, whose indices are
+/// as many as the tensor's axes). `native` is the bytecode's `Native` variant that runs it,
+/// or `-` for the few that lowering turns into plain instructions (`NewList`, `IToF`, a
+/// `Copy` and an `Incref`). Facts are `BuiltinFacts` fields set to true, and
+/// `consumes = [i, …]`.
 ///
 /// A callback macro receives the rows, so each crate expands what it needs from one list.
 #[doc(hidden)]
@@ -161,13 +203,13 @@ macro_rules! builtin_rows {
             /// `float(Int)`
             IntToFloat: Free "float" "int_to_float" => - [];
             /// `int(Int)`, `float(Float)`, `str(String)`: the value itself.
-            Identity: Free "identity" "identity" => - [];
+            Identity: Free "identity" "identity" => - [returns_operand];
             /// `assert(cond: Bool, message: String)`: false is "assertion failed: message".
-            Assert: Free "assert" "assert" => Assert [];
+            Assert: Free "assert" "assert" fn(cond: Bool, message: Str = None) -> Unit => Assert [];
             /// `args() -> List<String>`: a new list, owned by the caller.
-            Args: Free "args" "args" => Args [fresh_result];
+            Args: Free "args" "args" fn() -> (List Str) => Args [fresh_result];
             /// `exit(code: Int)`: flushes output and ends the program with that status.
-            Exit: Free "exit" "exit" => Exit [releases];
+            Exit: Free "exit" "exit" fn(code: Int) -> Unit => Exit [releases, diverges];
             /// `range(start, end, step) -> List<Int>` (outside `for`, which lowers to a counter
             /// loop).
             Range: Free "range" "range_list" => RangeList [fresh_result];
@@ -180,10 +222,10 @@ macro_rules! builtin_rows {
             ListNew: Free "List" "list.new" => - [fresh_result];
             MapNew: Free "Map" "map.new" => - [];
             /// `WeakRef(x) -> WeakRef<T>`: does not change the strong count (M6).
-            WeakNew: Free "WeakRef" "WeakRef.new" => WeakNew [];
+            WeakNew: Free "WeakRef" "WeakRef.new" => WeakNew [refers_to_operand];
             /// `input(prompt="") -> String?`: prints the prompt (no newline, output flushed),
             /// reads one line of standard input without its line end; `None` at its end.
-            Input: Free "input" "input" => Input [];
+            Input: Free "input" "input" fn(prompt: Str = None) -> (Opt Str) => Input [];
 
             // ---- String ----
             StrLen: Str "len" "str.len" fn() -> Int => StrLen [];
@@ -314,25 +356,30 @@ macro_rules! builtin_rows {
 
             // ---- the memory model ----
             /// `x.clone()`: one more strong reference to the same object (M5).
-            Clone: Heap "clone" "clone" => - [];
+            Clone: Heap "clone" "clone" fn() -> Recv => - [returns_operand, refers_to_operand];
             /// `x.copy()`: independent deep copy (M5).
-            Copy: Heap "copy" "copy" => DeepCopy [result_may_destruct, fresh_result];
+            Copy: Heap "copy" "copy" fn() -> Recv => DeepCopy [result_may_destruct, fresh_result];
             /// `w.get() -> T?` (owned when present).
             WeakGet: Weak "get" "weak.get" fn() -> (Opt E) => WeakGet [];
             /// `w.exists() -> Bool`.
             WeakExists: Weak "exists" "weak.exists" fn() -> Bool => WeakExists [];
             /// `Memory.refcount(x) -> Int`: current strong count (M5).
-            Refcount: Memory "refcount" "Memory.refcount" => Refcount [];
+            Refcount: Memory "refcount" "Memory.refcount" fn(value: Heap) -> Int => Refcount [];
             /// `Memory.profile() -> MemoryStats` (M13).
-            MemProfile: Memory "profile" "Memory.profile" => MemProfile [];
+            MemProfile: Memory "profile" "Memory.profile" fn() -> (Struct MemoryStats) => MemProfile [];
             /// `Memory.collect(zone?) -> Int`: argument is a `String?` zone name (`None` = all).
-            MemCollect: Memory "collect" "Memory.collect" => MemCollect [releases, needs_vm];
+            MemCollect: Memory "collect" "Memory.collect" fn(zone: (Opt Str) = None) -> Int
+                => MemCollect [releases, needs_vm];
             /// `Memory.usage_by_type() -> Map<String, TypeUsage>`.
-            MemUsageByType: Memory "usage_by_type" "Memory.usage_by_type" => MemUsageByType [];
+            MemUsageByType: Memory "usage_by_type" "Memory.usage_by_type"
+                fn() -> (Map Str (Struct TypeUsage)) => MemUsageByType [];
             /// `Memory.trace(zone: String?, enabled: Bool)`.
-            MemTrace: Memory "trace" "Memory.trace" => MemTrace [];
+            MemTrace: Memory "trace" "Memory.trace"
+                fn(zone: (Opt Str) = None, enabled: Bool = (Bool true)) -> Unit => MemTrace [];
             /// `GC.config(threshold_bytes: Int?, cycle_interval_ms: Int?, background: Bool?)`.
-            GcConfig: Gc "config" "GC.config" => GcConfig [];
+            GcConfig: Gc "config" "GC.config"
+                fn(threshold_bytes: (Opt Int) = None, cycle_interval_ms: (Opt Int) = None,
+                   background: (Opt Bool) = None) -> Unit => GcConfig [];
 
             // ---- actors ----
             /// `task.join()`: waits for the actor and moves its result out.
@@ -341,28 +388,101 @@ macro_rules! builtin_rows {
             /// `task.error() -> String?`: waits for the actor; its error message or `None`.
             /// `task.error() -> String?`.
             TaskError: Task "error" "task.error" fn() -> (Opt Str) => TaskError [releases, needs_vm];
+
+            // ---- tensors, datasets and streams (operands are views) ----
+            /// `Tensor.zeros(shape, device=None)`: `device` is a `String?` (`None` = "cpu").
+            TensorZeros: TensorNs "zeros" "Tensor.zeros"
+                fn(shape: (List Int), device: (Opt Str) = None) -> Tensor => TensorZeros [];
+            TensorOnes: TensorNs "ones" "Tensor.ones"
+                fn(shape: (List Int), device: (Opt Str) = None) -> Tensor => TensorOnes [];
+            /// `Tensor.range(start, end)`: start, start + 1, … below end.
+            TensorRange: TensorNs "range" "Tensor.range"
+                fn(start: Float, end: Float, device: (Opt Str) = None) -> Tensor => TensorRange [];
+            /// `Tensor.rand(shape, seed=None)`: uniform in [0, 1), reproducible with a seed.
+            TensorRand: TensorNs "rand" "Tensor.rand"
+                fn(shape: (List Int), seed: (Opt Int) = None, device: (Opt Str) = None) -> Tensor
+                => TensorRand [];
+            /// `Tensor.from_list(values, shape=None)`: a flat `List<Int>` or `List<Float>`.
+            TensorFromList: TensorNs "from_list" "Tensor.from_list"
+                fn(values: Numbers, shape: (Opt (List Int)) = None, device: (Opt Str) = None)
+                -> Tensor => TensorFromList [];
+            TensorShape: Tensor "shape" "tensor.shape" fn() -> (List Int) => TensorShape [];
+            /// `t.len()` and `len(t)`: the number of elements.
+            TensorLen: Tensor "len" "tensor.len" fn() -> Int => TensorLen [];
+            TensorSum: Tensor "sum" "tensor.sum" fn() -> Float => TensorSum [];
+            TensorMean: Tensor "mean" "tensor.mean" fn() -> Float => TensorMean [];
+            TensorMax: Tensor "max" "tensor.max" fn() -> Float => TensorMax [];
+            TensorReshape: Tensor "reshape" "tensor.reshape" fn(shape: (List Int)) -> Tensor
+                => TensorReshape [];
+            TensorTranspose: Tensor "transpose" "tensor.transpose" fn() -> Tensor
+                => TensorTranspose [];
+            /// `t[i, j, …] -> Float`: operands `(t, i, j, …)`, as many indices as axes.
+            TensorGet: Tensor "[]" "tensor.get" => TensorGet [];
+            /// `t[i, j, …] = v`: operands `(t, v, i, j, …)`.
+            TensorSet: Tensor "[]=" "tensor.set" => TensorSet [mutates_receiver];
+            /// `t + x`, `x + t`: elementwise with a tensor of the same shape or a number.
+            TensorAdd: Tensor "+" "tensor.add" fn(other: TensorOrNumber) -> Tensor => TensorAdd [];
+            TensorSub: Tensor "-" "tensor.sub" fn(other: TensorOrNumber) -> Tensor => TensorSub [];
+            TensorMul: Tensor "*" "tensor.mul" fn(other: TensorOrNumber) -> Tensor => TensorMul [];
+            TensorDiv: Tensor "/" "tensor.div" fn(other: TensorOrNumber) -> Tensor => TensorDiv [];
+            /// `a @ b`: matrix product.
+            TensorMatMul: Tensor "@" "tensor.matmul" fn(other: Tensor) -> Tensor => TensorMatMul [];
+            TensorAddInPlace: Tensor "add_" "tensor.add_" fn(other: TensorOrNumber) -> Unit
+                => TensorAddInPlace [mutates_receiver];
+            TensorSubInPlace: Tensor "sub_" "tensor.sub_" fn(other: TensorOrNumber) -> Unit
+                => TensorSubInPlace [mutates_receiver];
+            TensorMulInPlace: Tensor "mul_" "tensor.mul_" fn(other: TensorOrNumber) -> Unit
+                => TensorMulInPlace [mutates_receiver];
+            TensorFillInPlace: Tensor "fill_" "tensor.fill_" fn(value: Float) -> Unit
+                => TensorFillInPlace [mutates_receiver];
+            /// `t.pin(device)`: checks the device exists (M16).
+            TensorPin: Tensor "pin" "tensor.pin" fn(device: Str) -> Unit => TensorPin [];
+            /// `Dataset.load(path)`: a CSV file with a header row.
+            DatasetLoad: DatasetNs "load" "Dataset.load" fn(path: Str) -> Dataset => DatasetLoad [];
+            DatasetLen: Dataset "len" "dataset.len" fn() -> Int => DatasetLen [];
+            DatasetColumns: Dataset "columns" "dataset.columns" fn() -> (List Str)
+                => DatasetColumns [];
+            DatasetColumn: Dataset "column" "dataset.column" fn(name: Str) -> Tensor
+                => DatasetColumn [];
+            DatasetRow: Dataset "row" "dataset.row" fn(index: Int) -> (Map Str Str)
+                => DatasetRow [];
+            /// `File.open(path, mode=None)`: `mode` is "r" (`None`), "w" or "a".
+            FileOpen: File "open" "File.open" fn(path: Str, mode: (Opt Str) = None) -> Stream
+                => FileOpen [];
+            StreamReadLine: Stream "read_line" "stream.read_line" fn() -> (Opt Str)
+                => StreamReadLine [];
+            StreamReadAll: Stream "read_all" "stream.read_all" fn() -> Str => StreamReadAll [];
+            StreamWrite: Stream "write" "stream.write" fn(text: Str) -> Unit => StreamWrite [];
+            StreamClose: Stream "close" "stream.close" fn() -> Unit => StreamClose [];
         }
     };
 }
 
 macro_rules! define_builtins {
     (@sig) => { None };
-    (@sig ($($param:ident: $ty:tt $(= $def:tt)?),*) $ret:tt) => {
+    (@sig ($($param:ident: $ty:tt $(= $default:tt)?),*) $ret:tt) => {
         Some(Sig {
             params: &[$(SigParam {
                 name: stringify!($param),
                 ty: define_builtins!(@ty $ty),
-                default: define_builtins!(@default $($def)?),
+                default: define_builtins!(@default $($default)?),
             }),*],
             ret: define_builtins!(@ty $ret),
         })
     };
-    (@default) => { None };
-    (@default None) => { Some(SigDefault::None) };
-    (@default ($kind:ident $value:expr)) => { Some(SigDefault::$kind($value)) };
-    (@ty (Pair $a:tt $b:tt)) => { SigTy::Pair(&define_builtins!(@ty $a), &define_builtins!(@ty $b)) };
+    (@ty (Struct $name:ident)) => { SigTy::Struct(stringify!($name)) };
+    (@ty (Map $k:tt $v:tt)) => {
+        SigTy::Map(&define_builtins!(@ty $k), &define_builtins!(@ty $v))
+    };
+    (@ty (Pair $a:tt $b:tt)) => {
+        SigTy::Pair(&define_builtins!(@ty $a), &define_builtins!(@ty $b))
+    };
     (@ty ($wrap:ident $inner:tt)) => { SigTy::$wrap(&define_builtins!(@ty $inner)) };
     (@ty $ty:ident) => { SigTy::$ty };
+    (@default) => { None };
+    (@default None) => { Some(SigDefault::None) };
+    (@default (Int $n:expr)) => { Some(SigDefault::Int($n)) };
+    (@default (Bool $b:expr)) => { Some(SigDefault::Bool($b)) };
     (@fact) => { true };
     (@fact $($i:literal),*) => { &[$($i),*] };
     ($(
@@ -374,26 +494,23 @@ macro_rules! define_builtins {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum Builtin {
             $($(#[$doc])* $variant,)*
-            /// Tensor, Dataset and Stream operations: their own list, [`DataOp`].
-            Data(DataOp),
         }
 
         impl Builtin {
-            /// Every row of the table (the data operations are [`DataOp`]'s).
+            /// Every row of the table.
             pub const ROWS: &'static [Builtin] = &[$(Builtin::$variant),*];
 
             pub fn receiver(self) -> Recv {
                 match self {
                     $(Builtin::$variant => Recv::$recv,)*
-                    Builtin::Data(_) => Recv::Data,
                 }
             }
 
-            /// The name a program calls it by (after the receiver or namespace).
+            /// The name a program calls it by (after the receiver or namespace), or the
+            /// operator's symbol.
             pub fn name(self) -> &'static str {
                 match self {
                     $(Builtin::$variant => $name,)*
-                    Builtin::Data(op) => op.name(),
                 }
             }
 
@@ -401,17 +518,15 @@ macro_rules! define_builtins {
             pub fn ir_name(self) -> &'static str {
                 match self {
                     $(Builtin::$variant => $ir,)*
-                    Builtin::Data(op) => op.name(),
                 }
             }
 
-            /// The parameters after the receiver and the result, for the methods whose types
-            /// follow from their receiver's; `None` where the checker types the call itself
-            /// (overloaded free functions, optional parameters with defaults).
+            /// The parameters after the receiver and the result; `None` where the checker
+            /// types the call itself (free functions that choose a row by their argument's
+            /// type or take any values, and the tensor indexing).
             pub fn sig(self) -> Option<Sig> {
                 match self {
                     $(Builtin::$variant => define_builtins!(@sig $($params $ret)?),)*
-                    Builtin::Data(_) => None,
                 }
             }
 
@@ -421,10 +536,6 @@ macro_rules! define_builtins {
                         $($fact: define_builtins!(@fact $($($i),*)?),)*
                         ..BuiltinFacts::NONE
                     },)*
-                    Builtin::Data(op) => BuiltinFacts {
-                        mutates_receiver: op.mutates_receiver(),
-                        ..BuiltinFacts::NONE
-                    },
                 }
             }
         }
@@ -457,7 +568,7 @@ impl Builtin {
             .find(|b| b.receiver() == recv && b.name() == name)
     }
 
-    /// `ns.name(…)` for a namespace `ns` (`Memory`, `GC`).
+    /// `ns.name(…)` for a namespace `ns` (`Memory`, `GC`, `Tensor`, `Dataset`, `File`).
     pub fn static_fn(ns: &str, name: &str) -> Option<Builtin> {
         Builtin::ROWS
             .iter()
@@ -465,15 +576,23 @@ impl Builtin {
             .find(|b| b.receiver().namespace() == Some(ns) && b.name() == name)
     }
 
-    /// The free function `name(…)` when its row has a signature, which then types every
-    /// call (`sorted`, `ord`); `E` stands for a type inferred from the arguments. The free
-    /// functions without one (`int`, `abs`, `min`) are typed by hand, which picks among
-    /// their rows by the arguments' types.
-    pub fn free_fn(name: &str) -> Option<Builtin> {
-        Builtin::ROWS
+    /// The free function `name` when one row with a signature is all there is to it
+    /// (`exit`, `args`): typed from its row. `None` for the functions the checker types
+    /// itself (`int` and the other conversions pick one of several rows by the argument's
+    /// type; `print`, `range`, `WeakRef`, `enumerate`, `zip`, `divmod`, `List` and `Map`
+    /// take what a row cannot say).
+    pub fn function(name: &str) -> Option<Builtin> {
+        let mut rows = Builtin::ROWS
             .iter()
             .copied()
-            .find(|b| b.receiver() == Recv::Free && b.name() == name && b.sig().is_some())
+            .filter(|b| b.receiver() == Recv::Free && b.name() == name);
+        let row = rows.next()?;
+        (rows.next().is_none() && row.sig().is_some()).then_some(row)
+    }
+
+    /// The row of the operator `op` on a receiver of kind `recv` (`t + x` on a Tensor).
+    pub fn operator(recv: Recv, op: BinOp) -> Option<Builtin> {
+        Builtin::method(recv, op.symbol())
     }
 }
 
@@ -509,22 +628,6 @@ mod tests {
                 None => Builtin::method(b.receiver(), b.name()),
             };
             assert_eq!(found, Some(b), "{b:?} is shadowed by another row");
-        }
-    }
-
-    #[test]
-    fn a_free_row_with_a_signature_is_the_only_row_of_its_name() {
-        for &b in Builtin::ROWS {
-            if b.receiver() != Recv::Free || b.sig().is_none() {
-                continue;
-            }
-            let same: Vec<Builtin> = Builtin::ROWS
-                .iter()
-                .copied()
-                .filter(|o| o.receiver() == Recv::Free && o.name() == b.name())
-                .collect();
-            assert_eq!(same, vec![b], "`{}` has several free rows", b.name());
-            assert_eq!(Builtin::free_fn(b.name()), Some(b));
         }
     }
 
@@ -568,6 +671,124 @@ mod tests {
                     "{b:?} runs in the VM but says it releases nothing"
                 );
             }
+            if f.returns_operand {
+                assert!(
+                    !f.fresh_result,
+                    "{b:?} returns its operand, which is not a new object"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn signatures_are_well_formed() {
+        for &b in Builtin::ROWS {
+            let Some(sig) = b.sig() else {
+                continue;
+            };
+            // Optional parameters come last, so positional arguments fill the others.
+            let first_optional = sig.params.iter().position(|p| p.default.is_some());
+            if let Some(i) = first_optional {
+                assert!(
+                    sig.params[i..].iter().all(|p| p.default.is_some()),
+                    "{b:?}: a required parameter follows an optional one"
+                );
+            }
+            for (i, p) in sig.params.iter().enumerate() {
+                assert!(
+                    sig.params[..i].iter().all(|q| q.name != p.name),
+                    "{b:?}: parameter `{}` twice",
+                    p.name
+                );
+                // A `None` default needs a type that can be `None`.
+                if p.default == Some(SigDefault::None) {
+                    assert!(
+                        matches!(p.ty, SigTy::Opt(_) | SigTy::Str),
+                        "{b:?}: `{}` defaults to None",
+                        p.name
+                    );
+                }
+            }
+            // A receiver's type parameters exist only on receivers that have them.
+            let uses =
+                |t: SigTy| sig.params.iter().any(|p| mentions(p.ty, t)) || mentions(sig.ret, t);
+            // A free function's `E` is a type inferred from its arguments (`sorted`).
+            let generic = matches!(
+                b.receiver(),
+                Recv::List | Recv::Weak | Recv::Task | Recv::Free
+            );
+            assert!(!uses(SigTy::E) || generic, "{b:?} uses `E`");
+            let map = b.receiver() == Recv::Map;
+            assert!(
+                !(uses(SigTy::K) || uses(SigTy::V)) || map,
+                "{b:?} uses `K`/`V`"
+            );
+            assert!(
+                !uses(SigTy::Recv) || b.receiver() == Recv::Heap,
+                "{b:?} uses `Recv`"
+            );
+        }
+    }
+
+    fn mentions(t: SigTy, what: SigTy) -> bool {
+        t == what
+            || match t {
+                SigTy::Opt(inner) | SigTy::List(inner) => mentions(*inner, what),
+                SigTy::Map(k, v) => mentions(*k, what) || mentions(*v, what),
+                _ => false,
+            }
+    }
+
+    /// The tensor operators are the rows named by the operator's symbol; no other row
+    /// has a name a method call could not spell.
+    #[test]
+    fn operator_rows_are_found_by_their_operator() {
+        use crate::ast::BinOp;
+        let ops = [
+            BinOp::Add,
+            BinOp::Sub,
+            BinOp::Mul,
+            BinOp::Div,
+            BinOp::MatMul,
+        ];
+        for op in ops {
+            let row = Builtin::operator(Recv::Tensor, op).expect("tensor operator row");
+            assert_eq!(row.name(), op.symbol());
+            assert!(row.sig().is_some_and(|s| s.params.len() == 1));
+        }
+        assert_eq!(Builtin::operator(Recv::Tensor, BinOp::Mod), None);
+        // `xs + ys`, `xs * n` (SPEC §5).
+        assert_eq!(
+            Builtin::operator(Recv::List, BinOp::Add),
+            Some(Builtin::ListConcat)
+        );
+        assert_eq!(
+            Builtin::operator(Recv::List, BinOp::Mul),
+            Some(Builtin::ListRepeat)
+        );
+        for &b in Builtin::ROWS {
+            let word = b.name().chars().all(|c| c.is_alphanumeric() || c == '_');
+            let operator = ops.iter().any(|op| op.symbol() == b.name());
+            let index = matches!(b, Builtin::TensorGet | Builtin::TensorSet);
+            assert!(word || operator || index, "{b:?} is named `{}`", b.name());
+        }
+    }
+
+    #[test]
+    fn free_functions_typed_from_their_rows() {
+        assert_eq!(Builtin::function("exit"), Some(Builtin::Exit));
+        assert_eq!(Builtin::function("args"), Some(Builtin::Args));
+        assert_eq!(Builtin::function("input"), Some(Builtin::Input));
+        assert_eq!(Builtin::function("sorted"), Some(Builtin::Sorted));
+        assert_eq!(Builtin::function("ord"), Some(Builtin::Ord));
+        assert_eq!(Builtin::function("chr"), Some(Builtin::Chr));
+        assert_eq!(Builtin::function("hex"), Some(Builtin::Hex));
+        // Several rows, picked by the argument's type: the checker's own.
+        assert_eq!(Builtin::function("abs"), None);
+        assert_eq!(Builtin::function("round"), None);
+        // Several rows (`int`), or no signature (`print`): the checker's own.
+        assert_eq!(Builtin::function("int"), None);
+        assert_eq!(Builtin::function("print"), None);
+        assert_eq!(Builtin::function("nothing"), None);
     }
 }

@@ -5,7 +5,6 @@
 
 pub mod ast;
 pub mod builtin;
-pub mod data_op;
 pub mod diagnostic;
 pub mod lexer;
 pub mod parser;
@@ -15,7 +14,6 @@ pub mod token;
 pub use builtin::{
     math_constant, Builtin, BuiltinFacts, Recv, Sig, SigDefault, SigParam, SigTy, MATH_CONSTANTS,
 };
-pub use data_op::DataOp;
 pub use diagnostic::{codes, Diagnostic, Label};
 pub use span::{FileId, LineIndex, Span};
 

@@ -2,9 +2,136 @@
 
 mod common;
 
-use common::codes;
-use stark_syntax::ast::{Item, StmtKind};
+use common::{codes, sexpr};
+use stark_syntax::ast::{Item, Stmt, StmtKind};
 use stark_syntax::{parse, Span};
+
+/// An expression statement's expression, or a `let`'s `name = value`, as an s-expression.
+fn stmt_sexpr(stmt: &Stmt) -> String {
+    match &stmt.kind {
+        StmtKind::Expr(e) => sexpr(e),
+        StmtKind::Let { name, value, .. } => format!("{} = {}", name.name, sexpr(value)),
+        StmtKind::LetTuple { value, .. } => format!("(names) = {}", sexpr(value)),
+        StmtKind::Assign { target, value, .. } => {
+            format!("{} = {}", sexpr(target), sexpr(value))
+        }
+        StmtKind::Return(Some(e)) => format!("return {}", sexpr(e)),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The statements of `fn main()`, with the diagnostics' codes.
+fn main_stmts(src: &str) -> (Vec<Stmt>, Vec<&'static str>) {
+    let (program, diags) = parse(src);
+    let Some(Item::Fn(f)) = program.items.first() else {
+        panic!("no function in {src:?}: {diags:?}")
+    };
+    assert!(f.broken || diags.is_empty());
+    (f.body.stmts.clone(), codes(&diags))
+}
+
+#[test]
+fn broken_statements_keep_what_was_parsed() {
+    let cases = [
+        // A `let` with a broken initialiser keeps its binding.
+        ("let x = ", "x = <error>"),
+        ("let x = 1 +", "x = (+ 1 <error>)"),
+        ("mutable x = [1, 2", "x = <error [1 2]>"),
+        ("let x: List<Int = 5", "x = <error>"),
+        ("let x 5", "x = <error>"),
+        // A call with a broken argument keeps the call, with an error argument.
+        ("print(1 +, 2)", "(call print (+ 1 <error>) <error>)"),
+        ("print(x y)", "(call print x <error>)"),
+        ("f(a, g(b, ), c", "(call f a (call g b) c <error>)"),
+        (
+            "f(a, g(b +), c)",
+            "(call f a (call g (+ b <error>) <error>) <error>)",
+        ),
+        // A field access without its name keeps its base (`p.` asks what can follow).
+        ("p.", "<error p>"),
+        ("let n = p.items.", "n = <error (. p items)>"),
+        // An expression followed by junk is kept, but as an error: not what was meant.
+        ("retrun x", "<error retrun>"),
+        ("let n = len xs", "n = <error len>"),
+        ("x = = 1", "x = <error>"),
+        ("return a *", "return (* a <error>)"),
+        ("t[]", "<error t>"),
+        ("t[1, 2 +", "<error t 1 (+ 2 <error>)>"),
+        // Tuples and comprehensions.
+        ("let a, b = 1 +", "(names) = (+ 1 <error>)"),
+        ("let a, b = ", "(names) = <error>"),
+        ("let p = (1, 2", "p = <error 1 2>"),
+        ("return a, b +", "return (tuple a (+ b <error>))"),
+        ("a, b = b, +", "(tuple a b) = <error b <error>>"),
+        (
+            "let xs = [y for y in ys if",
+            "xs = <error (comp y in ys if <error>)>",
+        ),
+        // A modifier without `let` still binds, when a binding follows.
+        ("mutable x = 1", "x = 1"),
+        ("spawn f with quota=1", "<error f>"),
+        ("spawn f(1) with quota", "(spawn (call f 1))"),
+    ];
+    // The next line starts with a keyword: a bracket left open does not join it.
+    for (line, want) in cases {
+        let src = format!("fn main():\n    {line}\n    pass\n");
+        let (stmts, codes) = main_stmts(&src);
+        assert_eq!(codes, vec!["E0001"], "{line}");
+        assert_eq!(stmts.len(), 2, "{line}: {stmts:#?}");
+        assert_eq!(stmt_sexpr(&stmts[0]), want, "{line}");
+    }
+}
+
+#[test]
+fn a_header_without_its_colon_keeps_its_block() {
+    let src = "fn main():
+    while n > 0
+        let a = 1 +
+        print(a)
+    for x xs:
+        print(x)
+    if n == 1 print(n)
+    elif n == 2:
+        pass
+    print(2)
+";
+    let (stmts, codes) = main_stmts(src);
+    assert_eq!(codes, vec!["E0001"; 4]);
+    assert_eq!(stmts.len(), 4, "{stmts:#?}");
+    let StmtKind::While { body, .. } = &stmts[0].kind else {
+        panic!("{:#?}", stmts[0])
+    };
+    assert_eq!(body.stmts.len(), 2);
+    assert_eq!(stmt_sexpr(&body.stmts[0]), "a = (+ 1 <error>)");
+    let StmtKind::For { iter, body, .. } = &stmts[1].kind else {
+        panic!("{:#?}", stmts[1])
+    };
+    assert_eq!(sexpr(iter), "<error>");
+    assert_eq!(body.stmts.len(), 1);
+    let StmtKind::If { branches, .. } = &stmts[2].kind else {
+        panic!("{:#?}", stmts[2])
+    };
+    assert_eq!(branches.len(), 2, "the `elif` still continues the `if`");
+    assert!(branches[0].1.stmts.is_empty());
+}
+
+#[test]
+fn one_diagnostic_per_broken_line() {
+    for line in [
+        "f(1 +) + ]",
+        "x = [1, (2 +] ) ]",
+        "let = 1 )",
+        "if x = = 1: ) (",
+    ] {
+        let src = format!("fn main():\n    {line}\n    pass\n");
+        let (stmts, codes) = main_stmts(&src);
+        assert_eq!(codes, vec!["E0001"], "{line}");
+        assert!(
+            matches!(stmts.last().unwrap().kind, StmtKind::Pass),
+            "{line}"
+        );
+    }
+}
 
 #[test]
 fn three_broken_statements_three_diagnostics() {
@@ -30,9 +157,21 @@ fn three_broken_statements_three_diagnostics() {
     let Item::Fn(f) = &program.items[0] else {
         panic!()
     };
-    // `let x` is kept with an error placeholder, and the last two statements survive.
+    // `let x` is kept with an error placeholder, the `if` without its `:` keeps its block
+    // and its `else`, the unclosed call keeps its arguments, and the last two statements
+    // survive.
     assert!(matches!(f.body.stmts[0].kind, StmtKind::Let { .. }));
-    assert_eq!(f.body.stmts.len(), 3, "{:#?}", f.body.stmts);
+    assert_eq!(f.body.stmts.len(), 5, "{:#?}", f.body.stmts);
+    let StmtKind::If {
+        branches,
+        else_block: Some(else_block),
+    } = &f.body.stmts[1].kind
+    else {
+        panic!("{:#?}", f.body.stmts[1])
+    };
+    assert_eq!(branches[0].1.stmts.len(), 1);
+    assert_eq!(else_block.stmts.len(), 1);
+    assert_eq!(stmt_sexpr(&f.body.stmts[2]), "(call foo 1 2 <error>)");
 }
 
 #[test]
@@ -195,7 +334,9 @@ fn unclosed_paren_recovers_at_next_statement() {
     let Item::Fn(f) = &program.items[0] else {
         panic!()
     };
-    assert_eq!(f.body.stmts.len(), 2);
+    // The call is kept, with an error argument for what its line lost.
+    assert_eq!(f.body.stmts.len(), 3);
+    assert_eq!(stmt_sexpr(&f.body.stmts[0]), "(call foo 1 <error>)");
 }
 
 /// A small deterministic generator (xorshift) so failures reproduce.

@@ -59,7 +59,13 @@ impl Parser<'_> {
             ) {
                 break;
             }
-            items.push(self.parse_expr()?);
+            let item = self.expr_or_error()?;
+            if item.is_error() {
+                // Its arity is unknown: keep the parts.
+                items.push(item);
+                return Ok(self.error_node(start, items));
+            }
+            items.push(item);
         }
         let span = start.to(self.prev_span);
         Ok(self.mk(ExprKind::Tuple(items), span))
@@ -136,7 +142,7 @@ impl Parser<'_> {
                 self.bump();
             }
             let rhs_bp = if op == BinOp::Pow { bp } else { bp + 1 };
-            let rhs = self.parse_expr_bp(rhs_bp)?;
+            let rhs = self.or_error(|p| p.parse_expr_bp(rhs_bp))?;
             let span = lhs.span.to(rhs.span);
             if bp == BP_CMP && chaining {
                 lhs = match lhs.kind {
@@ -177,7 +183,7 @@ impl Parser<'_> {
             _ => return self.parse_postfix(),
         };
         let start = self.bump();
-        let operand = self.parse_expr_bp(bp)?;
+        let operand = self.or_error(|p| p.parse_expr_bp(bp))?;
         let span = start.to(operand.span);
         Ok(self.mk(ExprKind::Unary(op, Box::new(operand)), span))
     }
@@ -196,12 +202,19 @@ impl Parser<'_> {
                 TokenKind::LParen => {
                     self.deeper()?;
                     self.bump();
-                    let args = self.parse_args()?;
-                    let close = self.expect(&TokenKind::RParen, "`,` or `)` in the arguments")?;
-                    let span = expr.span.to(close);
+                    let mut args = self.parse_args()?;
+                    let close = self.close(&TokenKind::RParen, "`,` or `)` in the arguments")?;
+                    // A call that lost its `)` keeps its arguments and an error argument
+                    // for what was lost (so its argument count is not judged).
+                    if close.is_none() && !args.last().is_some_and(|a| a.value.is_error()) {
+                        let start = self.span();
+                        let value = self.error_node(start, Vec::new());
+                        args.push(Arg { name: None, value });
+                    }
+                    let span = expr.span.to(close.unwrap_or(self.prev_span));
                     let callee = Box::new(expr);
                     expr = self.mk(ExprKind::Call { callee, args }, span);
-                    if to_first_call {
+                    if to_first_call || close.is_none() {
                         return Ok(expr);
                     }
                 }
@@ -212,7 +225,15 @@ impl Parser<'_> {
                         expr = self.tuple_fields(expr)?;
                         continue;
                     }
-                    let name = self.expect_ident("a field or method name after `.`")?;
+                    let name = match self.expect_ident("a field or method name after `.`") {
+                        Ok(name) => name,
+                        Err(Fail) => {
+                            // `p.` (a tool asking what can follow): keep `p`.
+                            self.absorb()?;
+                            let span = expr.span;
+                            return Ok(self.error_node(span, vec![expr]));
+                        }
+                    };
                     let span = expr.span.to(name.span);
                     expr = self.mk(ExprKind::Field(Box::new(expr), name), span);
                 }
@@ -220,12 +241,25 @@ impl Parser<'_> {
                     self.deeper()?;
                     let open = self.bump();
                     let indices = self.parse_comma_list(&TokenKind::RBracket)?;
-                    let close = self.expect(&TokenKind::RBracket, "`,` or `]` in the index")?;
+                    let close = self.close(&TokenKind::RBracket, "`,` or `]` in the index")?;
                     if indices.is_empty() {
-                        let diag = Diagnostic::error(codes::SYNTAX, "empty index", open.to(close))
-                            .label("expected an index expression inside `[]`");
-                        return Err(self.report(diag));
+                        if let Some(close) = close {
+                            let diag =
+                                Diagnostic::error(codes::SYNTAX, "empty index", open.to(close))
+                                    .label("expected an index expression inside `[]`");
+                            self.report(diag);
+                            self.absorb()?;
+                        }
+                        let span = expr.span;
+                        return Ok(self.error_node(span, vec![expr]));
                     }
+                    let Some(close) = close else {
+                        // What was being indexed, and how, is unclear: keep the parts.
+                        let span = expr.span;
+                        let mut parts = vec![expr];
+                        parts.extend(indices);
+                        return Ok(self.error_node(span, parts));
+                    };
                     let span = expr.span.to(close);
                     expr = self.mk(ExprKind::Index(Box::new(expr), indices), span);
                 }
@@ -277,7 +311,8 @@ impl Parser<'_> {
     }
 
     /// Call arguments up to (not including) `)`: positional or `name=value`, positional
-    /// ones first.
+    /// ones first. A broken argument becomes an error argument, the last (the rest of the
+    /// line is skipped).
     fn parse_args(&mut self) -> PResult<Vec<Arg>> {
         let mut args = Vec::new();
         let mut first_keyword: Option<Span> = None;
@@ -292,8 +327,9 @@ impl Parser<'_> {
             } else {
                 None
             };
-            let value = self.parse_expr()?;
-            if let (None, Some(kw)) = (&name, first_keyword) {
+            let mut value = self.expr_or_error()?;
+            let broken = value.is_error();
+            if let (None, Some(kw), false) = (&name, first_keyword, broken) {
                 // Python's rule: which parameter it would fill is anyone's guess.
                 let diag = Diagnostic::error(
                     codes::SYNTAX,
@@ -304,21 +340,28 @@ impl Parser<'_> {
                 .secondary(kw, "keyword argument given before it")
                 .help("put the positional arguments first");
                 self.diags.push(diag);
+                // Which parameter it fills is unknown: an error argument holding it, so the
+                // call is not judged on it.
+                let span = value.span;
+                value = self.error_node(span, vec![value]);
             }
             args.push(Arg { name, value });
-            if !self.eat(&TokenKind::Comma) {
+            if broken || !self.eat(&TokenKind::Comma) {
                 break;
             }
         }
         Ok(args)
     }
 
-    /// Comma-separated expressions (trailing comma allowed) up to, not including, `close`.
+    /// Comma-separated expressions (trailing comma allowed) up to, not including, `close`;
+    /// a broken one ends the list (the rest of the line is skipped).
     fn parse_comma_list(&mut self, close: &TokenKind) -> PResult<Vec<Expr>> {
         let mut items = Vec::new();
         while !self.at(close) {
-            items.push(self.parse_expr()?);
-            if !self.eat(&TokenKind::Comma) {
+            let item = self.expr_or_error()?;
+            let broken = item.is_error();
+            items.push(item);
+            if broken || !self.eat(&TokenKind::Comma) {
                 break;
             }
         }
@@ -344,23 +387,24 @@ impl Parser<'_> {
             TokenKind::LBracket => {
                 self.bump();
                 if !self.at(&TokenKind::RBracket) {
-                    let first = self.parse_expr()?;
-                    if self.at(&TokenKind::For) {
+                    let first = self.expr_or_error()?;
+                    if !first.is_error() && self.at(&TokenKind::For) {
                         let comp = self.parse_comp_tail(None, first)?;
                         let close =
-                            self.expect(&TokenKind::RBracket, "`]` after the comprehension")?;
-                        return Ok(self.mk(ExprKind::Comp(Box::new(comp)), span.to(close)));
+                            self.close(&TokenKind::RBracket, "`]` after the comprehension")?;
+                        return Ok(self.bracketed(ExprKind::Comp(Box::new(comp)), span, close));
                     }
+                    let broken = first.is_error();
                     let mut items = vec![first];
-                    if self.eat(&TokenKind::Comma) {
+                    if !broken && self.eat(&TokenKind::Comma) {
                         items.extend(self.parse_comma_list(&TokenKind::RBracket)?);
                     }
-                    let close = self.expect(&TokenKind::RBracket, "`,` or `]` in the list")?;
-                    return Ok(self.mk(ExprKind::List(items), span.to(close)));
+                    let close = self.close(&TokenKind::RBracket, "`,` or `]` in the list")?;
+                    return Ok(self.bracketed(ExprKind::List(items), span, close));
                 }
                 let items = self.parse_comma_list(&TokenKind::RBracket)?;
-                let close = self.expect(&TokenKind::RBracket, "`,` or `]` in the list")?;
-                return Ok(self.mk(ExprKind::List(items), span.to(close)));
+                let close = self.close(&TokenKind::RBracket, "`,` or `]` in the list")?;
+                return Ok(self.bracketed(ExprKind::List(items), span, close));
             }
             TokenKind::LBrace => return self.parse_map(),
             TokenKind::Spawn => return self.parse_spawn(),
@@ -381,17 +425,37 @@ impl Parser<'_> {
                 .help("STARK has no unit value; a one-element tuple is written `(x,)`");
             return Err(self.report(diag));
         }
-        let mut inner = self.parse_expr()?;
-        if self.eat(&TokenKind::Comma) {
+        let mut inner = self.expr_or_error()?;
+        if !inner.is_error() && self.eat(&TokenKind::Comma) {
             // `(a,)` and `(a, b, …)`: a tuple.
             let mut items = vec![inner];
             items.extend(self.parse_comma_list(&TokenKind::RParen)?);
-            let close = self.expect(&TokenKind::RParen, "`,` or `)` in the tuple")?;
+            let Some(close) = self.close(&TokenKind::RParen, "`,` or `)` in the tuple")? else {
+                // Its arity is unknown: keep the parts.
+                let start = open;
+                return Ok(self.error_node(start, items));
+            };
             return Ok(self.mk(ExprKind::Tuple(items), open.to(close)));
         }
-        let close = self.expect(&TokenKind::RParen, "`)`")?;
+        let Some(close) = self.close(&TokenKind::RParen, "`)`")? else {
+            return Ok(self.error_node(open, vec![inner]));
+        };
         inner.span = open.to(close);
         Ok(inner)
+    }
+
+    /// A bracketed expression from `open` to its `close`. A bracket left open keeps what it
+    /// holds inside an error node (typed quietly): the lexer joins the lines after an open
+    /// bracket to it, so what it holds may have taken in those lines (`[x for x in xs if`
+    /// with `print(x)` on the next line has the condition `print(x)`).
+    fn bracketed(&mut self, kind: ExprKind, open: Span, close: Option<Span>) -> Expr {
+        match close {
+            Some(close) => self.mk(kind, open.to(close)),
+            None => {
+                let node = self.mk(kind, open.to(self.prev_span));
+                self.error_node(open, vec![node])
+            }
+        }
     }
 
     /// `{}` or `{k: v, …}`.
@@ -399,21 +463,30 @@ impl Parser<'_> {
         let open = self.bump();
         let mut entries = Vec::new();
         while !self.at(&TokenKind::RBrace) {
-            let key = self.parse_expr()?;
-            self.expect(&TokenKind::Colon, "`:` after the map key")?;
-            let value = self.parse_expr()?;
-            if entries.is_empty() && self.at(&TokenKind::For) {
+            let key = self.expr_or_error()?;
+            if key.is_error() {
+                break;
+            }
+            if !self.at(&TokenKind::Colon) {
+                self.unexpected("`:` after the map key");
+                self.absorb()?;
+                break;
+            }
+            self.bump();
+            let value = self.expr_or_error()?;
+            let broken = value.is_error();
+            if entries.is_empty() && !broken && self.at(&TokenKind::For) {
                 let comp = self.parse_comp_tail(Some(key), value)?;
-                let close = self.expect(&TokenKind::RBrace, "`}` after the comprehension")?;
-                return Ok(self.mk(ExprKind::Comp(Box::new(comp)), open.to(close)));
+                let close = self.close(&TokenKind::RBrace, "`}` after the comprehension")?;
+                return Ok(self.bracketed(ExprKind::Comp(Box::new(comp)), open, close));
             }
             entries.push((key, value));
-            if !self.eat(&TokenKind::Comma) {
+            if broken || !self.eat(&TokenKind::Comma) {
                 break;
             }
         }
-        let close = self.expect(&TokenKind::RBrace, "`,` or `}` in the map")?;
-        Ok(self.mk(ExprKind::Map(entries), open.to(close)))
+        let close = self.close(&TokenKind::RBrace, "`,` or `}` in the map")?;
+        Ok(self.bracketed(ExprKind::Map(entries), open, close))
     }
 
     /// `for var in iter [if cond]` after a comprehension's element.
@@ -424,9 +497,9 @@ impl Parser<'_> {
         self.expect(&TokenKind::In, "`in` after the loop variable")?;
         // Python's `or_test`s: an `if` after the iterable is the filter, not a conditional
         // expression (`[x for x in xs if p(x)]`).
-        let iter = self.parse_or_test()?;
-        let cond = if self.eat(&TokenKind::If) {
-            Some(self.parse_or_test()?)
+        let iter = self.or_error(Self::parse_or_test)?;
+        let cond = if !iter.is_error() && self.eat(&TokenKind::If) {
+            Some(self.or_error(Self::parse_or_test)?)
         } else {
             None
         };
@@ -447,20 +520,30 @@ impl Parser<'_> {
             let diag = Diagnostic::error(codes::SYNTAX, "`spawn` needs a function call", call.span)
                 .label("this is not a call")
                 .help("write `spawn f(args)`");
-            return Err(self.report(diag));
+            self.report(diag);
+            self.absorb()?;
+            return Ok(self.error_node(start, vec![call]));
         }
         let mut span = start.to(call.span);
         let quota = if self.eat(&TokenKind::With) {
-            match self.peek() {
-                TokenKind::Ident(name) if name == "quota" => {
+            let named = matches!(self.peek(), TokenKind::Ident(name) if name == "quota");
+            if named && *self.peek_at(1) == TokenKind::Eq {
+                self.bump();
+                self.bump();
+                let quota = self.or_error(|p| p.parse_expr_bp(BP_ADD))?;
+                span = span.to(quota.span);
+                Some(Box::new(quota))
+            } else {
+                // The spawn stands without its quota.
+                if named {
                     self.bump();
+                    self.unexpected("`=` after `quota`");
+                } else {
+                    self.unexpected("`quota=` after `with`");
                 }
-                _ => return Err(self.unexpected("`quota=` after `with`")),
+                self.absorb()?;
+                None
             }
-            self.expect(&TokenKind::Eq, "`=` after `quota`")?;
-            let quota = self.parse_expr_bp(BP_ADD)?;
-            span = span.to(quota.span);
-            Some(Box::new(quota))
         } else {
             None
         };
@@ -502,7 +585,7 @@ impl Parser<'_> {
                 .label("expected an expression between the braces")
                 .help("write `{{` and `}}` for literal braces");
             self.diags.push(diag);
-            return self.mk(ExprKind::Error, range);
+            return self.mk(ExprKind::Error(Vec::new()), range);
         }
         let (tokens, lex_diags) = lexer::lex_fragment(self.src, range);
         self.diags.extend(lex_diags);
@@ -523,7 +606,7 @@ impl Parser<'_> {
         self.diags.append(&mut sub.diags);
         match result {
             Ok(expr) => expr,
-            Err(Fail) => self.mk(ExprKind::Error, range),
+            Err(Fail) => self.mk(ExprKind::Error(Vec::new()), range),
         }
     }
 }

@@ -200,7 +200,9 @@ impl Parser<'_> {
                     self.skip_block();
                 }
                 _ => {
+                    self.line_error = false;
                     if self.parse_member(&mut decl).is_err() {
+                        self.too_deep = false;
                         self.recover();
                     }
                 }
@@ -259,7 +261,7 @@ impl Parser<'_> {
             Err(Fail) => {
                 // Keep the declaration so later uses of the name do not cascade.
                 let span = start.to(self.prev_span);
-                let value = self.mk(ExprKind::Error, span);
+                let value = self.mk(ExprKind::Error(Vec::new()), span);
                 self.recover();
                 return Ok(ConstDecl {
                     name,

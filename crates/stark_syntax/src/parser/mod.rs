@@ -1,9 +1,17 @@
 //! Recursive-descent parser over the lexer's tokens.
 //!
-//! Error handling: a function that hits a syntax error reports exactly one diagnostic and
-//! returns `Err(Fail)`. The failure unwinds to the nearest statement or item loop, which
-//! skips to the end of the line (and past any block that line opened) and carries on. So
-//! each broken line yields one diagnostic, never a cascade.
+//! Error handling: a function that hits a syntax error reports one diagnostic and returns
+//! `Err(Fail)`. The failure unwinds to the nearest construct that can stand with a part
+//! missing, which keeps what it parsed and puts an `ExprKind::Error` where the rest would
+//! be (a `let` whose value is an error expression, a call with an error argument, an `if`
+//! whose condition is one), skips the rest of the line, and returns the partial node. Its
+//! enclosing constructs find the line's end where they expected more and close quietly:
+//! after the first error on a line, no other is reported for it (`line_error`). A header
+//! that lost its `:` still owns the indented block after it, so recovery resumes at the next
+//! statement at the same indentation. Only what has no partial form (a `let` without a
+//! name, an `else` without an `if`, a nested `fn`, nesting past the depth budget) unwinds to
+//! the statement or item loop, which skips the line and the block it opened. Each broken
+//! line yields one diagnostic, never a cascade.
 //!
 //! Depth: every recursive construct goes through [`Parser::nested`], and long operator or
 //! postfix chains count each application via [`Parser::deeper`], so neither the parser nor
@@ -57,6 +65,13 @@ pub(crate) struct Parser<'a> {
     in_fragment: bool,
     /// Diagnostics reported inside function bodies that still parsed (`FnDecl::broken`).
     body_diags: usize,
+    /// A syntax error was reported on the current line: the rest of the line is being
+    /// skipped or closed quietly, so no second diagnostic is reported for it. Cleared at
+    /// each line end and at the start of every statement and item.
+    line_error: bool,
+    /// The nesting budget ran out: no partial node is kept, the failure unwinds to the
+    /// statement or item loop (a partial node that deep would be as deep).
+    too_deep: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -80,6 +95,8 @@ impl<'a> Parser<'a> {
             },
             in_fragment: false,
             body_diags: 0,
+            line_error: false,
+            too_deep: false,
         }
     }
 
@@ -116,6 +133,9 @@ impl<'a> Parser<'a> {
         let tok = self.tok();
         let span = tok.span;
         let layout = tok.kind.is_layout();
+        if tok.kind == TokenKind::Newline {
+            self.line_error = false;
+        }
         if self.pos < self.tokens.len() {
             self.pos += 1;
         }
@@ -162,8 +182,17 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Reports "expected {what}, found {current}" and returns the failure to propagate.
+    /// Reports "expected {what}, found {current}" (unless the line has reported its error
+    /// already) and returns the failure to propagate.
     fn unexpected(&mut self, what: &str) -> Fail {
+        self.unexpected_help(what, None)
+    }
+
+    /// [`Parser::unexpected`] with a help line.
+    fn unexpected_help(&mut self, what: &str, help: Option<&str>) -> Fail {
+        if self.line_error {
+            return Fail;
+        }
         let message = format!("expected {what}, found {}", self.describe_current());
         let diag = if self.peek().is_layout() {
             Diagnostic::error(codes::SYNTAX, message, self.prev_span).label(
@@ -176,12 +205,19 @@ impl<'a> Parser<'a> {
         } else {
             Diagnostic::error(codes::SYNTAX, message, self.span()).label(format!("expected {what}"))
         };
-        self.diags.push(diag);
-        Fail
+        let diag = match help {
+            Some(help) => diag.help(help),
+            None => diag,
+        };
+        self.report(diag)
     }
 
+    /// Reports a syntax error on the current line, unless it has one already.
     fn report(&mut self, diag: Diagnostic) -> Fail {
-        self.diags.push(diag);
+        if !self.line_error {
+            self.line_error = true;
+            self.diags.push(diag);
+        }
         Fail
     }
 
@@ -206,6 +242,7 @@ impl<'a> Parser<'a> {
         if self.depth <= MAX_DEPTH {
             return Ok(());
         }
+        self.too_deep = true;
         if !self.too_deep_reported {
             self.too_deep_reported = true;
             let diag =
@@ -220,6 +257,73 @@ impl<'a> Parser<'a> {
     }
 
     // ----- recovery -----------------------------------------------------------------
+
+    /// Takes a failure where a partial node can stand in: skips the rest of the line and
+    /// returns `Ok`, so the caller builds the node with what it has. Past the nesting
+    /// budget the failure goes on unwinding instead.
+    fn absorb(&mut self) -> PResult<()> {
+        if self.too_deep {
+            return Err(Fail);
+        }
+        self.skip_line();
+        Ok(())
+    }
+
+    /// Skips to the end of the line (its `Newline`, a `Dedent` or the end), not consuming it.
+    fn skip_line(&mut self) {
+        while !matches!(
+            self.peek(),
+            TokenKind::Newline | TokenKind::Dedent | TokenKind::Eof
+        ) {
+            self.bump();
+        }
+    }
+
+    /// An expression, or where it fails, an error expression in its place (the rest of the
+    /// line skipped): the partial node's missing part.
+    fn expr_or_error(&mut self) -> PResult<Expr> {
+        self.or_error(Self::parse_expr)
+    }
+
+    /// Runs `parse`; a failure becomes an `ExprKind::Error` from where it started to where
+    /// the skipped line ends.
+    fn or_error(&mut self, parse: impl FnOnce(&mut Self) -> PResult<Expr>) -> PResult<Expr> {
+        let start = self.span();
+        match parse(self) {
+            Ok(e) => Ok(e),
+            Err(Fail) => {
+                self.absorb()?;
+                Ok(self.error_node(start, Vec::new()))
+            }
+        }
+    }
+
+    /// An error expression starting at `start` (a token not yet consumed when the broken
+    /// part began) and holding the `parts` that were parsed.
+    fn error_node(&mut self, start: Span, parts: Vec<Expr>) -> Expr {
+        let start = parts.first().map_or(start, |p| p.span);
+        let span = if self.prev_span.start >= start.start {
+            start.to(self.prev_span)
+        } else {
+            Span {
+                end: start.start,
+                ..start
+            }
+        };
+        self.mk(ExprKind::Error(parts), span)
+    }
+
+    /// Consumes the closing `kind` of a bracketed construct. Missing, it reports (unless the
+    /// line has reported already), skips the rest of the line and returns `Ok(None)`: the
+    /// construct ends where the line does.
+    fn close(&mut self, kind: &TokenKind, what: &str) -> PResult<Option<Span>> {
+        if self.at(kind) {
+            return Ok(Some(self.bump()));
+        }
+        self.unexpected(what);
+        self.absorb()?;
+        Ok(None)
+    }
 
     /// Skips the rest of a broken line: through its `Newline` (and the block it opened,
     /// if an indented block follows), or up to the `Dedent` closing the current block.

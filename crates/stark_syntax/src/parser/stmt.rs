@@ -1,7 +1,7 @@
 //! Blocks and statements.
 
 use super::{Fail, PResult, Parser};
-use crate::ast::{BinOp, Block, ExprKind, Pattern, Stmt, StmtKind};
+use crate::ast::{BinOp, Block, Expr, Pattern, Stmt, StmtKind};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::token::TokenKind;
 
@@ -22,14 +22,21 @@ impl Parser<'_> {
                 )
                 .label("a block statement cannot follow `:` on the same line")
                 .help("put the block on its own, indented lines");
-                return Err(self.report(diag));
+                self.report(diag);
+                self.absorb()?;
+                return self.block_after_broken_header();
             }
-            let stmt = self.parse_simple_stmt()?;
-            let span = stmt.span;
-            return Ok(Block {
-                stmts: vec![stmt],
-                span,
-            });
+            let stmts = match self.parse_simple_stmt() {
+                Ok(stmt) => vec![stmt],
+                Err(Fail) => {
+                    // Nothing of it to keep: the header stands with an empty body.
+                    self.absorb()?;
+                    self.eat(&TokenKind::Newline);
+                    Vec::new()
+                }
+            };
+            let span = stmts.first().map_or(colon, |s| s.span);
+            return Ok(Block { stmts, span });
         }
         self.bump();
         if !self.eat(&TokenKind::Indent) {
@@ -55,6 +62,31 @@ impl Parser<'_> {
         let span = match (stmts.first(), stmts.last()) {
             (Some(first), Some(last)) => first.span.to(last.span),
             _ => colon,
+        };
+        Ok(Block { stmts, span })
+    }
+
+    /// The body of a header whose line broke (reported, the rest of the line skipped): the
+    /// indented block after the line, if there is one, still belongs to it; otherwise the
+    /// body is empty.
+    fn block_after_broken_header(&mut self) -> PResult<Block> {
+        let at = self.prev_span;
+        if !(self.at(&TokenKind::Newline) && *self.peek_at(1) == TokenKind::Indent) {
+            // The header's line is the whole statement (an `elif` may continue it).
+            self.eat(&TokenKind::Newline);
+            return Ok(Block {
+                stmts: Vec::new(),
+                span: at,
+            });
+        }
+        let stmts = self.nested(|p| {
+            p.bump();
+            p.bump();
+            Ok(p.parse_block_stmts())
+        })?;
+        let span = match (stmts.first(), stmts.last()) {
+            (Some(first), Some(last)) => first.span.to(last.span),
+            _ => at,
         };
         Ok(Block { stmts, span })
     }
@@ -95,9 +127,10 @@ impl Parser<'_> {
         stmts
     }
 
-    /// Parses one item or statement with `parse` into `out`; after a syntax error, skips to
-    /// where the next one can start (and past the `elif`/`else` clauses of a broken `if`),
-    /// so one mistake yields one diagnostic.
+    /// Parses one item or statement with `parse` into `out`. Most syntax errors leave a
+    /// partial node (the module doc); after one that cannot, skips to where the next item or
+    /// statement can start (and past the `elif`/`else` clauses of a broken `if`), so one
+    /// mistake yields one diagnostic.
     pub(super) fn parse_or_recover<T>(
         &mut self,
         out: &mut Vec<T>,
@@ -107,9 +140,11 @@ impl Parser<'_> {
             self.peek(),
             TokenKind::If | TokenKind::Elif | TokenKind::Else
         );
+        self.line_error = false;
         match parse(self) {
             Ok(x) => out.push(x),
             Err(Fail) => {
+                self.too_deep = false;
                 self.recover();
                 if starts_if {
                     self.skip_orphan_clauses();
@@ -124,7 +159,7 @@ impl Parser<'_> {
             TokenKind::If => self.parse_if()?,
             TokenKind::While => {
                 self.bump();
-                let cond = self.parse_expr()?;
+                let cond = self.expr_or_error()?;
                 let body = self.parse_block("`:` after the while condition")?;
                 StmtKind::While { cond, body }
             }
@@ -133,8 +168,14 @@ impl Parser<'_> {
                 // `for mutable x in xs:` (or `mut`): the body may mutate each element.
                 let mutable = self.eat(&TokenKind::Mutable) || self.eat(&TokenKind::Mut);
                 let var = self.parse_pattern_list("a loop variable after `for`")?;
-                self.expect(&TokenKind::In, "`in` after the loop variable")?;
-                let iter = self.parse_expr()?;
+                let iter = if self.eat(&TokenKind::In) {
+                    self.expr_or_error()?
+                } else {
+                    let start = self.span();
+                    self.unexpected("`in` after the loop variable");
+                    self.absorb()?;
+                    self.error_node(start, Vec::new())
+                };
                 let body = self.parse_block("`:` after the for loop's iterable")?;
                 StmtKind::For {
                     var,
@@ -178,27 +219,28 @@ impl Parser<'_> {
         })
     }
 
-    /// Expects the header's `:` and parses the block after it.
+    /// Expects the header's `:` and parses the block after it. A header without its `:`
+    /// (reported) keeps the indented block after it as its body.
     fn parse_block(&mut self, colon_what: &str) -> PResult<Block> {
-        if self.at(&TokenKind::Eq) {
-            let fail = self.unexpected(colon_what);
-            if let Some(last) = self.diags.last_mut() {
-                last.help = Some("use `==` to compare values".into());
-            }
-            return Err(fail);
+        if self.eat(&TokenKind::Colon) {
+            return self.nested(|p| p.block_body());
         }
-        self.expect(&TokenKind::Colon, colon_what)?;
-        self.nested(|p| p.block_body())
+        let help = self
+            .at(&TokenKind::Eq)
+            .then_some("use `==` to compare values");
+        self.unexpected_help(colon_what, help);
+        self.absorb()?;
+        self.block_after_broken_header()
     }
 
     fn parse_if(&mut self) -> PResult<StmtKind> {
         self.bump();
         let mut branches = Vec::new();
-        let cond = self.parse_expr()?;
+        let cond = self.expr_or_error()?;
         let block = self.parse_block("`:` after the if condition")?;
         branches.push((cond, block));
         while self.eat(&TokenKind::Elif) {
-            let cond = self.parse_expr()?;
+            let cond = self.expr_or_error()?;
             let block = self.parse_block("`:` after the elif condition")?;
             branches.push((cond, block));
         }
@@ -218,7 +260,7 @@ impl Parser<'_> {
         let start = self.span();
         let kind = match self.peek() {
             TokenKind::Let | TokenKind::Mutable | TokenKind::Mut | TokenKind::Immutable => {
-                return self.parse_let();
+                self.parse_let()?
             }
             TokenKind::Return => {
                 self.bump();
@@ -228,7 +270,7 @@ impl Parser<'_> {
                 ) {
                     StmtKind::Return(None)
                 } else {
-                    StmtKind::Return(Some(self.parse_expr_or_tuple()?))
+                    StmtKind::Return(Some(self.or_error(Self::parse_expr_or_tuple)?))
                 }
             }
             TokenKind::Break => {
@@ -257,7 +299,7 @@ impl Parser<'_> {
                 match op {
                     Some(op) => {
                         self.bump();
-                        let value = self.parse_expr_or_tuple()?;
+                        let value = self.or_error(Self::parse_expr_or_tuple)?;
                         StmtKind::Assign { target, op, value }
                     }
                     None => StmtKind::Expr(target),
@@ -265,12 +307,64 @@ impl Parser<'_> {
             }
         };
         let span = start.to(self.prev_span);
-        self.expect_line_end()?;
+        let kind = self.finish_line(kind)?;
         Ok(Stmt { kind, span })
     }
 
-    fn parse_let(&mut self) -> PResult<Stmt> {
-        let start = self.span();
+    /// The end of a simple statement. Something else there is reported (unless the line
+    /// has an error already) and skipped, and the statement's last expression becomes an
+    /// error node holding it: it is not what the line meant (`retrun x` is not `retrun`).
+    fn finish_line(&mut self, kind: StmtKind) -> PResult<StmtKind> {
+        if matches!(
+            self.peek(),
+            TokenKind::Newline | TokenKind::Dedent | TokenKind::Eof
+        ) {
+            self.eat(&TokenKind::Newline);
+            return Ok(kind);
+        }
+        self.unexpected("the end of the statement");
+        self.absorb()?;
+        self.eat(&TokenKind::Newline);
+        let mut wrap = |e: Expr| {
+            let span = e.span;
+            self.error_node(span, vec![e])
+        };
+        Ok(match kind {
+            StmtKind::Let {
+                name,
+                mutable,
+                ty,
+                value,
+            } => StmtKind::Let {
+                name,
+                mutable,
+                ty,
+                value: wrap(value),
+            },
+            StmtKind::LetTuple {
+                pattern,
+                mutable,
+                value,
+            } => StmtKind::LetTuple {
+                pattern,
+                mutable,
+                value: wrap(value),
+            },
+            StmtKind::Assign { target, op, value } => StmtKind::Assign {
+                target,
+                op,
+                value: wrap(value),
+            },
+            StmtKind::Expr(e) => StmtKind::Expr(wrap(e)),
+            StmtKind::Return(Some(e)) => StmtKind::Return(Some(wrap(e))),
+            other => other,
+        })
+    }
+
+    /// `let` up to its line end. The binding is kept whenever there are names: a broken
+    /// type or value, or a missing `=`, leaves an error expression as its value, so later
+    /// uses of the names are not reported as unknown on top of the error.
+    fn parse_let(&mut self) -> PResult<StmtKind> {
         let mutable = match self.peek() {
             TokenKind::Let => false,
             TokenKind::Mutable | TokenKind::Mut => true,
@@ -279,7 +373,15 @@ impl Parser<'_> {
         if !self.at(&TokenKind::Let) {
             let modifier = self.peek().symbol();
             self.bump();
-            self.expect(&TokenKind::Let, &format!("`let` after `{modifier}`"))?;
+            if !self.eat(&TokenKind::Let) {
+                let fail = self.unexpected(&format!("`let` after `{modifier}`"));
+                // `mutable x = 1`: read on as if `let` were there.
+                let binds = matches!(self.peek(), TokenKind::Ident(_))
+                    && matches!(self.peek_at(1), TokenKind::Eq | TokenKind::Colon);
+                if !binds {
+                    return Err(fail);
+                }
+            }
         } else {
             self.bump();
         }
@@ -287,63 +389,62 @@ impl Parser<'_> {
         let name = match pattern {
             Pattern::Name(name) => name,
             pattern => {
-                self.expect(&TokenKind::Eq, "`=` after the names to unpack")?;
-                let value = self.parse_expr_or_tuple()?;
-                let span = start.to(self.prev_span);
-                self.expect_line_end()?;
-                return Ok(Stmt {
-                    kind: StmtKind::LetTuple {
-                        pattern,
-                        mutable,
-                        value,
-                    },
-                    span,
+                let value = self.let_value("`=` after the names to unpack", None)?;
+                return Ok(StmtKind::LetTuple {
+                    pattern,
+                    mutable,
+                    value,
                 });
             }
         };
-        let ty = if self.eat(&TokenKind::Colon) {
-            Some(self.parse_type()?)
-        } else {
-            None
-        };
-        if !self.at(&TokenKind::Eq) {
-            let fail = self.unexpected("`=` in the let statement");
-            if let Some(last) = self.diags.last_mut() {
-                last.help = Some("every `let` needs an initial value: `let x = 0`".into());
-            }
-            return Err(fail);
-        }
-        self.bump();
-        let value = match self.parse_expr_or_tuple() {
-            Ok(value) => value,
-            Err(Fail) => {
-                // Keep the binding (with a placeholder value) so that later uses of the
-                // name are not reported as unknown on top of this error.
-                let span = start.to(self.prev_span);
-                let value = self.mk(ExprKind::Error, span);
-                self.recover();
-                return Ok(Stmt {
-                    kind: StmtKind::Let {
+        let mut ty = None;
+        if self.eat(&TokenKind::Colon) {
+            match self.parse_type() {
+                Ok(t) => ty = Some(t),
+                Err(Fail) => {
+                    let start = self.span();
+                    self.absorb()?;
+                    let value = self.error_node(start, Vec::new());
+                    return Ok(StmtKind::Let {
                         name,
                         mutable,
                         ty,
                         value,
-                    },
-                    span,
-                });
+                    });
+                }
             }
-        };
-        let span = start.to(self.prev_span);
-        self.expect_line_end()?;
-        Ok(Stmt {
-            kind: StmtKind::Let {
-                name,
-                mutable,
-                ty,
-                value,
-            },
-            span,
+        }
+        let value = self.let_value(
+            "`=` in the let statement",
+            Some("every `let` needs an initial value: `let x = 0`"),
+        )?;
+        Ok(StmtKind::Let {
+            name,
+            mutable,
+            ty,
+            value,
         })
+    }
+
+    /// `= value` of a `let`, or an error expression where it is missing (reported as
+    /// `expected`) or broken. Even past the nesting budget the binding is kept: the value
+    /// is then one error node, however deep the broken expression was.
+    fn let_value(&mut self, expected: &str, help: Option<&str>) -> PResult<Expr> {
+        let start = self.span();
+        if !self.eat(&TokenKind::Eq) {
+            self.unexpected_help(expected, help);
+            self.absorb()?;
+            return Ok(self.error_node(start, Vec::new()));
+        }
+        let start = self.span();
+        match self.parse_expr_or_tuple() {
+            Ok(value) => Ok(value),
+            Err(Fail) => {
+                self.too_deep = false;
+                self.skip_line();
+                Ok(self.error_node(start, Vec::new()))
+            }
+        }
     }
 
     /// `a`, `a, b`, `(a, b)`, `i, (k, v)`: what `let` and `for` bind.

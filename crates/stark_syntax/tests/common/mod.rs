@@ -109,7 +109,8 @@ pub fn sexpr(e: &Expr) -> String {
             Some(q) => format!("(spawn {} quota={})", sexpr(call), sexpr(q)),
             None => format!("(spawn {})", sexpr(call)),
         },
-        ExprKind::Error => "<error>".into(),
+        ExprKind::Error(parts) if parts.is_empty() => "<error>".into(),
+        ExprKind::Error(parts) => format!("<error {}>", join(parts)),
     }
 }
 
@@ -183,7 +184,7 @@ fn expr_ids(e: &Expr, ids: &mut Vec<u32>) {
                 expr_ids(e, ids)
             }
         }),
-        ExprKind::List(items) | ExprKind::Tuple(items) => {
+        ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Error(items) => {
             items.iter().for_each(|e| expr_ids(e, ids))
         }
         ExprKind::Comp(c) => {

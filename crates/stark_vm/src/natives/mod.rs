@@ -19,6 +19,7 @@ pub(crate) mod tuple;
 use crate::error::{fail, Fallible, Fault};
 use crate::output::Output;
 use stark_bytecode::{Module, Native};
+use stark_runtime::tensor::ElemOp;
 use stark_runtime::{Heap, MapKey, MapKeyRef, ObjKind, ObjRef, Value};
 
 /// What a native may touch.
@@ -126,8 +127,41 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::GcConfig => memory::gc_config(cx, a),
         Native::MemUsageByType => memory::usage_by_type(cx),
         Native::MemTrace => memory::trace(cx, a),
-        Native::Data(op) => tensor::call(cx, op, a),
+        Native::TensorZeros => tensor::filled(cx, a, 0.0),
+        Native::TensorOnes => tensor::filled(cx, a, 1.0),
+        Native::TensorRange => tensor::range(cx, a),
+        Native::TensorRand => tensor::rand(cx, a),
+        Native::TensorFromList => tensor::from_list(cx, a),
+        Native::TensorShape => tensor::shape(cx, a),
+        Native::TensorLen => tensor::len(a),
+        Native::TensorSum => tensor::sum(a),
+        Native::TensorMean => tensor::mean(a),
+        Native::TensorMax => tensor::max(a),
+        Native::TensorReshape => tensor::reshape(cx, a),
+        Native::TensorTranspose => tensor::transpose(cx, a),
+        Native::TensorGet => tensor::get(a),
+        Native::TensorSet => tensor::set(a),
+        Native::TensorAdd => tensor::binary(cx, ElemOp::Add, a),
+        Native::TensorSub => tensor::binary(cx, ElemOp::Sub, a),
+        Native::TensorMul => tensor::binary(cx, ElemOp::Mul, a),
+        Native::TensorDiv => tensor::binary(cx, ElemOp::Div, a),
+        Native::TensorMatMul => tensor::matmul(cx, a),
+        Native::TensorAddInPlace => tensor::in_place(ElemOp::Add, a, "add_"),
+        Native::TensorSubInPlace => tensor::in_place(ElemOp::Sub, a, "sub_"),
+        Native::TensorMulInPlace => tensor::in_place(ElemOp::Mul, a, "mul_"),
+        Native::TensorFillInPlace => tensor::fill(a),
+        Native::TensorPin => tensor::pin(a),
         Native::DataDims { op, rank } => tensor::call_dims(cx, op, rank as usize, a),
+        Native::DatasetLoad => dataset::load(cx, a),
+        Native::DatasetLen => dataset::len(a),
+        Native::DatasetColumns => dataset::columns(cx, a),
+        Native::DatasetColumn => dataset::column(cx, a),
+        Native::DatasetRow => dataset::row(cx, a),
+        Native::FileOpen => stream::open(cx, a),
+        Native::StreamReadLine => stream::read_line(cx, a),
+        Native::StreamReadAll => stream::read_all(cx, a),
+        Native::StreamWrite => stream::write(a),
+        Native::StreamClose => stream::close(cx, a),
         Native::MemCollect => fail("internal error: Memory.collect is handled by the VM"),
         Native::Spawn { .. } | Native::TaskJoin | Native::TaskError => {
             fail("internal error: actors are handled by the VM")

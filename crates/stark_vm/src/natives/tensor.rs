@@ -1,90 +1,70 @@
-//! Tensor built-ins (`Native::Data`), and the dispatch of every data operation to this
-//! module, `dataset.rs` or `stream.rs`. Every failure — a bad shape, mismatched shapes, an
+//! Tensor built-ins (the registry's `Tensor` rows). Every failure — a bad shape, mismatched shapes, an
 //! index out of range, an unknown device — is a runtime error, never a panic.
 
-use super::{arg, bad_operand, dataset, int_arg, stream, NativeCx};
+use super::{arg, bad_operand, int_arg, NativeCx};
 use crate::error::{fail, Fallible, Fault};
 use crate::format::write_f32;
-use stark_bytecode::DataOp;
 use stark_runtime::tensor::{self as k, numel, shape_str, ElemOp, TensorBody};
 use stark_runtime::tensor_pool::{capacity_for, TensorBuf};
 use stark_runtime::{Heap, ObjKind, ObjRef, OutOfMemory, Value};
+use stark_syntax::Builtin;
 use std::fmt::Write;
 
-pub(crate) fn call(cx: &mut NativeCx<'_>, op: DataOp, a: &[Value]) -> Fallible<Value> {
-    match op {
-        DataOp::TensorZeros => filled(cx, a, 0.0),
-        DataOp::TensorOnes => filled(cx, a, 1.0),
-        DataOp::TensorRange => range(cx, a),
-        DataOp::TensorRand => rand(cx, a),
-        DataOp::TensorFromList => from_list(cx, a),
-        DataOp::Shape => {
-            let t = tensor_arg(a, 0)?;
-            let items = t
-                .tensor()
-                .shape
-                .iter()
-                .map(|&d| Value::Int(d as i64))
-                .collect();
-            Ok(Value::Obj(cx.heap.alloc_list(items)?))
-        }
-        DataOp::Len => Ok(Value::Int(tensor_arg(a, 0)?.tensor().numel() as i64)),
-        DataOp::Sum => Ok(Value::Float(k::sum(tensor_arg(a, 0)?.tensor().data()))),
-        DataOp::Mean => {
-            let t = tensor_arg(a, 0)?;
-            let n = t.tensor().numel();
-            if n == 0 {
-                return fail(format!(
-                    "mean of an empty tensor (shape {})",
-                    shape_str(&t.tensor().shape)
-                ));
-            }
-            Ok(Value::Float(k::sum(t.tensor().data()) / n as f64))
-        }
-        DataOp::Max => {
-            let t = tensor_arg(a, 0)?;
-            match k::max(t.tensor().data()) {
-                Some(m) => Ok(Value::Float(m as f64)),
-                None => fail(format!(
-                    "max of an empty tensor (shape {})",
-                    shape_str(&t.tensor().shape)
-                )),
-            }
-        }
-        DataOp::Reshape => reshape(cx, a),
-        DataOp::Transpose => transpose(cx, a),
-        DataOp::Get => get(a),
-        DataOp::Set => set(a),
-        DataOp::Add => binary(cx, ElemOp::Add, a),
-        DataOp::Sub => binary(cx, ElemOp::Sub, a),
-        DataOp::Mul => binary(cx, ElemOp::Mul, a),
-        DataOp::Div => binary(cx, ElemOp::Div, a),
-        DataOp::MatMul => matmul(cx, a),
-        DataOp::AddInPlace => in_place(ElemOp::Add, a, "add_"),
-        DataOp::SubInPlace => in_place(ElemOp::Sub, a, "sub_"),
-        DataOp::MulInPlace => in_place(ElemOp::Mul, a, "mul_"),
-        DataOp::FillInPlace => {
-            let t = tensor_arg(a, 0)?;
-            let v = number_arg(a, 1)?;
-            t.tensor_mut().data_mut().fill(v);
-            Ok(Value::None)
-        }
-        DataOp::Pin => {
-            tensor_arg(a, 0)?;
-            check_device(arg(a, 1))?;
-            Ok(Value::None)
-        }
-        DataOp::DatasetLoad => dataset::load(cx, a),
-        DataOp::DatasetLen => dataset::len(a),
-        DataOp::DatasetColumns => dataset::columns(cx, a),
-        DataOp::DatasetColumn => dataset::column(cx, a),
-        DataOp::DatasetRow => dataset::row(cx, a),
-        DataOp::FileOpen => stream::open(cx, a),
-        DataOp::ReadLine => stream::read_line(cx, a),
-        DataOp::ReadAll => stream::read_all(cx, a),
-        DataOp::Write => stream::write(a),
-        DataOp::Close => stream::close(cx, a),
+pub(crate) fn shape(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let t = tensor_arg(a, 0)?;
+    let items = t
+        .tensor()
+        .shape
+        .iter()
+        .map(|&d| Value::Int(d as i64))
+        .collect();
+    Ok(Value::Obj(cx.heap.alloc_list(items)?))
+}
+
+pub(crate) fn len(a: &[Value]) -> Fallible<Value> {
+    Ok(Value::Int(tensor_arg(a, 0)?.tensor().numel() as i64))
+}
+
+pub(crate) fn sum(a: &[Value]) -> Fallible<Value> {
+    Ok(Value::Float(k::sum(tensor_arg(a, 0)?.tensor().data())))
+}
+
+pub(crate) fn mean(a: &[Value]) -> Fallible<Value> {
+    let t = tensor_arg(a, 0)?;
+    let n = t.tensor().numel();
+    if n == 0 {
+        return fail(format!(
+            "mean of an empty tensor (shape {})",
+            shape_str(&t.tensor().shape)
+        ));
     }
+    Ok(Value::Float(k::sum(t.tensor().data()) / n as f64))
+}
+
+pub(crate) fn max(a: &[Value]) -> Fallible<Value> {
+    let t = tensor_arg(a, 0)?;
+    match k::max(t.tensor().data()) {
+        Some(m) => Ok(Value::Float(m as f64)),
+        None => fail(format!(
+            "max of an empty tensor (shape {})",
+            shape_str(&t.tensor().shape)
+        )),
+    }
+}
+
+/// `t.fill_(v)`.
+pub(crate) fn fill(a: &[Value]) -> Fallible<Value> {
+    let t = tensor_arg(a, 0)?;
+    let v = number_arg(a, 1)?;
+    t.tensor_mut().data_mut().fill(v);
+    Ok(Value::None)
+}
+
+/// `t.pin(device)`.
+pub(crate) fn pin(a: &[Value]) -> Fallible<Value> {
+    tensor_arg(a, 0)?;
+    check_device(arg(a, 1))?;
+    Ok(Value::None)
 }
 
 /// The devices this build can place tensors on.
@@ -137,7 +117,7 @@ fn oom(elements: usize) -> Fault {
 /// `Native::DataDims`: the shape's dimensions are the first `rank` operands.
 pub(crate) fn call_dims(
     cx: &mut NativeCx<'_>,
-    op: DataOp,
+    op: Builtin,
     rank: usize,
     a: &[Value],
 ) -> Fallible<Value> {
@@ -154,12 +134,12 @@ pub(crate) fn call_dims(
         .collect::<Fallible<Vec<i64>>>()?;
     let shape = checked_shape(dims)?;
     match op {
-        DataOp::TensorZeros => filled_shape(cx, shape, rest, 0.0),
-        DataOp::TensorOnes => filled_shape(cx, shape, rest, 1.0),
-        DataOp::TensorRand => rand_shape(cx, shape, rest),
+        Builtin::TensorZeros => filled_shape(cx, shape, rest, 0.0),
+        Builtin::TensorOnes => filled_shape(cx, shape, rest, 1.0),
+        Builtin::TensorRand => rand_shape(cx, shape, rest),
         _ => Err(Fault::msg(format!(
             "internal error: {} takes no inline shape",
-            op.name()
+            op.ir_name()
         ))),
     }
 }
@@ -232,7 +212,7 @@ fn copy_buffer(heap: &Heap, data: &[f32]) -> Fallible<TensorBuf> {
     TensorBuf::from_slice(data).ok_or_else(|| oom(data.len()))
 }
 
-fn filled(cx: &mut NativeCx<'_>, a: &[Value], value: f32) -> Fallible<Value> {
+pub(crate) fn filled(cx: &mut NativeCx<'_>, a: &[Value], value: f32) -> Fallible<Value> {
     let shape = shape_arg(a, 0)?;
     filled_shape(cx, shape, a.get(1..).unwrap_or(&[]), value)
 }
@@ -260,7 +240,7 @@ fn float_arg(a: &[Value], i: usize) -> Fallible<f64> {
 }
 
 /// `Tensor.range(start, end)`: start, start + 1, … below end (like `numpy.arange`).
-fn range(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+pub(crate) fn range(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let (start, end) = (float_arg(a, 0)?, float_arg(a, 1)?);
     check_device(arg(a, 2))?;
     if !start.is_finite() || !end.is_finite() {
@@ -282,7 +262,7 @@ fn range(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     new_tensor(cx, vec![n], buf)
 }
 
-fn rand(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+pub(crate) fn rand(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let shape = shape_arg(a, 0)?;
     rand_shape(cx, shape, a.get(1..).unwrap_or(&[]))
 }
@@ -305,7 +285,7 @@ fn rand_shape(cx: &mut NativeCx<'_>, shape: Vec<usize>, rest: &[Value]) -> Falli
     new_tensor(cx, shape, buf)
 }
 
-fn from_list(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+pub(crate) fn from_list(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let list = match arg(a, 0) {
         Value::Obj(o) if o.kind() == ObjKind::List => o,
         _ => return Err(bad_operand(0, "List")),
@@ -335,7 +315,7 @@ fn from_list(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     new_tensor(cx, shape, buf)
 }
 
-fn reshape(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+pub(crate) fn reshape(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let t = tensor_arg(a, 0)?;
     let shape = shape_arg(a, 1)?;
     let body = t.tensor();
@@ -351,7 +331,7 @@ fn reshape(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     new_tensor(cx, shape, buf)
 }
 
-fn transpose(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+pub(crate) fn transpose(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let t = tensor_arg(a, 0)?;
     let body = t.tensor();
     let n = body.numel();
@@ -401,14 +381,14 @@ fn offset(shape: &[usize], a: &[Value], first: usize) -> Fallible<usize> {
     Ok(off)
 }
 
-fn get(a: &[Value]) -> Fallible<Value> {
+pub(crate) fn get(a: &[Value]) -> Fallible<Value> {
     let t = tensor_arg(a, 0)?;
     let body = t.tensor();
     let off = offset(&body.shape, a, 1)?;
     Ok(Value::Float(body.data()[off] as f64))
 }
 
-fn set(a: &[Value]) -> Fallible<Value> {
+pub(crate) fn set(a: &[Value]) -> Fallible<Value> {
     let t = tensor_arg(a, 0)?;
     let v = number_arg(a, 1)?;
     let body = t.tensor_mut();
@@ -425,7 +405,7 @@ fn mismatch(op: &str, l: &[usize], r: &[usize]) -> Fault {
     ))
 }
 
-fn binary(cx: &mut NativeCx<'_>, op: ElemOp, a: &[Value]) -> Fallible<Value> {
+pub(crate) fn binary(cx: &mut NativeCx<'_>, op: ElemOp, a: &[Value]) -> Fallible<Value> {
     let (x, y) = (arg(a, 0), arg(a, 1));
     let as_tensor = |v: Value| match v {
         Value::Obj(o) if o.kind() == ObjKind::Tensor => Some(o),
@@ -459,7 +439,7 @@ fn binary(cx: &mut NativeCx<'_>, op: ElemOp, a: &[Value]) -> Fallible<Value> {
     }
 }
 
-fn matmul(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+pub(crate) fn matmul(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let (l, r) = (tensor_arg(a, 0)?, tensor_arg(a, 1)?);
     let (l, r) = (l.tensor(), r.tensor());
     let (m, kk, n) = match (&l.shape[..], &r.shape[..]) {
@@ -487,7 +467,7 @@ fn matmul(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     new_tensor(cx, vec![m, n], buf)
 }
 
-fn in_place(op: ElemOp, a: &[Value], name: &str) -> Fallible<Value> {
+pub(crate) fn in_place(op: ElemOp, a: &[Value], name: &str) -> Fallible<Value> {
     let t = tensor_arg(a, 0)?;
     match arg(a, 1) {
         Value::Obj(o) if o.kind() == ObjKind::Tensor => {
