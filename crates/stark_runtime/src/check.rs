@@ -16,8 +16,8 @@
 //!
 //! It costs a walk of the whole heap with a hash map per object, so it runs only when asked.
 
+use crate::header::{flags, ObjKind};
 use crate::heap::Heap;
-use crate::object::{flags, ObjKind};
 use crate::value::ObjRef;
 use crate::zone::Zone;
 use std::collections::HashMap;

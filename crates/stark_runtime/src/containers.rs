@@ -1,9 +1,10 @@
-//! List and map operations that change how much memory an object owns. They live in the
+//! List, map, string and tensor operations that change how much memory an object owns. They live in the
 //! heap so that growth is charged to the object (I6) and checked against `--max-memory`,
 //! and so that a huge request becomes `OutOfMemory` instead of an allocator abort.
 
+use crate::header::{flags, gc_bits, ObjKind};
 use crate::heap::{list_buffer_bytes, Heap, OutOfMemory, MAP_ENTRY_BYTES};
-use crate::object::{flags, gc_bits};
+use crate::object::StrObj;
 use crate::sysalloc::fallible;
 use crate::value::{MapKey, MapKeyRef, ObjRef, Value};
 
@@ -173,7 +174,7 @@ impl Heap {
         at_front: bool,
     ) -> Result<bool, OutOfMemory> {
         let h = s.header();
-        if h.kind != crate::object::ObjKind::Str
+        if h.kind != ObjKind::Str
             || h.strong.get() != 1
             || h.weak.get() != 0
             || h.gc.get() & gc_bits::PINS != 0
@@ -194,7 +195,7 @@ impl Heap {
         // `Box<str>` (`alloc_str`) that only this object owns. The caller owns the only
         // strong reference and gives it up, so no other register, field or view reads the
         // text while it is replaced; the slot holds a valid box again before returning.
-        let slot = unsafe { &mut (*(s.raw() as *mut crate::object::StrObj)).text };
+        let slot = unsafe { &mut (*(s.raw() as *mut StrObj)).text };
         // SAFETY: see above; the box is put back into the slot on every path below.
         let mut buf = unsafe { Box::from_raw(slot.as_ptr()) }.into_string();
         if fallible(|| buf.try_reserve_exact(add)).is_err() {
@@ -209,5 +210,18 @@ impl Heap {
         }
         *slot = std::ptr::NonNull::from(Box::leak(buf.into_boxed_str()));
         Ok(true)
+    }
+
+    /// Moves a uniquely owned tensor's body out (the buffer is not copied), leaving an
+    /// empty 0-element tensor behind, refunded its bytes; the caller then releases it.
+    pub fn take_tensor_body(&mut self, t: ObjRef) -> crate::tensor::TensorBody {
+        let empty = crate::tensor::TensorBody {
+            shape: vec![0],
+            buf: crate::tensor_pool::TensorBuf::new(0).expect("an empty buffer needs no memory"),
+        };
+        let body = std::mem::replace(t.tensor_mut(), empty);
+        let bytes = body.buf.capacity_bytes() as i64 + (body.shape.capacity() * 8) as i64;
+        let _ = self.resize(t, -bytes);
+        body
     }
 }

@@ -13,8 +13,8 @@
 //!    still garbage: references between garbage objects are simply forgotten, references to
 //!    outside objects are released normally.
 
+use crate::header::{flags, ObjKind};
 use crate::heap::{incref_obj, Heap};
-use crate::object::{flags, ObjKind};
 use crate::value::{ObjRef, Value};
 use crate::zone::Zone;
 use std::collections::HashMap;

@@ -10,7 +10,7 @@ fn drain(heap: &mut Heap) {
 #[test]
 fn value_is_16_bytes() {
     assert_eq!(std::mem::size_of::<Value>(), 16);
-    assert_eq!(std::mem::size_of::<object::Header>(), 16);
+    assert_eq!(std::mem::size_of::<header::Header>(), 16);
     // `Value::copy_words` relies on the payload being the second word.
     // SAFETY: an `Int` has no padding: both words are initialised.
     let words: [u64; 2] = unsafe { std::mem::transmute(Value::Int(-7)) };

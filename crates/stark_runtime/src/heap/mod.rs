@@ -51,14 +51,16 @@ mod alloc;
 mod counts;
 mod release;
 
+pub(crate) use accounting::{
+    arena_str_bytes, list_buffer_bytes, map_buffer_bytes, MAP_ENTRY_BYTES,
+};
 pub use accounting::{BufferCharge, Growable, OutOfMemory};
 pub(crate) use counts::incref_obj;
-pub(crate) use release::{arena_str_bytes, list_buffer_bytes, map_buffer_bytes, MAP_ENTRY_BYTES};
 
-use crate::metadata::{MetaEntry, MetaTable, OwnerKind};
+use crate::header::{flags, gc_bits, Header, ObjKind, OwnerKind};
+use crate::metadata::{MetaEntry, MetaTable};
 use crate::object::{
-    flags, gc_bits, layout_of, struct_layout, Header, ListObj, MapBody, MapObj, ObjKind, StrObj,
-    WeakObj, FIELDS_OFFSET,
+    layout_of, struct_layout, ListObj, MapBody, MapObj, StrObj, WeakObj, FIELDS_OFFSET,
 };
 use crate::pool::Pool;
 use crate::trace::{TraceEvent, TraceKind, TraceSink, Tracer};
@@ -115,13 +117,13 @@ pub struct Heap {
     /// Live `LOCAL` structs (not heap objects to the program, see I6).
     local_objects: u64,
     /// Open arenas, innermost last (`arena.rs`).
-    pub(crate) arenas: Vec<crate::arena::Arena>,
+    pub(crate) arenas: Vec<crate::arena::region::Arena>,
     /// Whether allocations go to the innermost arena right now (A2).
     pub(crate) arena_active: bool,
     /// Bytes charged to objects of open arenas.
     pub(crate) arena_live: u64,
     /// The last closed arena, emptied, kept for the next one (`Arena::reset`).
-    pub(crate) spare_arena: Option<crate::arena::Arena>,
+    pub(crate) spare_arena: Option<crate::arena::region::Arena>,
     /// Which struct types (by id) have a destructor: arenas list those structs (`arena.rs`).
     pub(crate) has_destructor: Vec<bool>,
     /// A stream released without `close()` whose buffered output could not be written
@@ -131,7 +133,7 @@ pub struct Heap {
     /// target's arena closes (`arena.rs` A6).
     pub(crate) arena_weaks: Vec<(ObjRef, ObjRef)>,
     /// The background cycle collector's state on the program's side (`collector`).
-    pub(crate) collector: crate::collector::CollectorState,
+    pub(crate) collector: crate::collector::state::CollectorState,
     /// An actor's heap: its accounting is mirrored into the spawner's view (`actor.rs`).
     pub(crate) mirror: Option<std::sync::Arc<crate::actor::SharedCounters>>,
     /// The sums over the actors this program spawned, added to `profile()`.
@@ -168,7 +170,7 @@ impl Heap {
             has_destructor: Vec::new(),
             arena_weaks: Vec::new(),
             io_failure: None,
-            collector: crate::collector::CollectorState::default(),
+            collector: crate::collector::state::CollectorState::default(),
             mirror: None,
             actors: None,
         }
@@ -213,48 +215,6 @@ impl Heap {
 
     pub fn zone_counters(&self, zone: Zone) -> ZoneCounters {
         self.zones[zone.index()]
-    }
-
-    /// Every live allocation's metadata (M14): the rows of non-struct objects, then the
-    /// structs of the slabs and of open arenas, whose headers are their rows (I6), and the
-    /// strings of open arenas, whose headers and lengths are theirs (`arena.rs` A4).
-    pub fn live_entries(&self) -> Vec<MetaEntry> {
-        let mut out: Vec<MetaEntry> = self.meta.live().copied().collect();
-        let struct_row = |o: ObjRef| {
-            let h = o.header();
-            (!h.has_flag(flags::DEAD | flags::LOCAL)).then(|| MetaEntry {
-                obj: o,
-                zone: h.zone,
-                owner: h.owner(),
-                kind: ObjKind::Struct,
-                type_id: h.type_id(),
-                bytes: struct_layout(h.len()).size() as u64,
-            })
-        };
-        self.slabs.for_each(|o| out.extend(struct_row(o)));
-        for arena in &self.arenas {
-            for &o in &arena.objects {
-                match o.header().kind {
-                    ObjKind::Struct => out.extend(struct_row(o)),
-                    // An arena string's row is its header and its length (A4).
-                    ObjKind::Str => out.push(MetaEntry {
-                        obj: o,
-                        zone: o.header().zone,
-                        owner: OwnerKind::Arena,
-                        kind: ObjKind::Str,
-                        type_id: 0,
-                        bytes: arena_str_bytes(o),
-                    }),
-                    _ => {}
-                }
-            }
-        }
-        out
-    }
-
-    /// The metadata rows of non-struct objects (see [`Heap::live_entries`] for all).
-    pub fn metadata(&self) -> &MetaTable {
-        &self.meta
     }
 
     pub fn started(&self) -> Instant {

@@ -43,6 +43,7 @@ impl<'m> Vm<'m> {
             Arc::new(self.module.clone()),
             self.args.clone(),
             self.heap.max_memory(),
+            run_claimed,
         );
         self.heap.show_actors(pool.counters.clone());
         self.actors = Some(pool.clone());
@@ -168,7 +169,7 @@ impl<'m> Vm<'m> {
 }
 
 /// Runs a job taken with `claim` on this thread and publishes the outcome.
-pub(crate) fn run_claimed(pool: &Arc<Pool>, task: &TaskShared, job: Job) {
+fn run_claimed(pool: &Arc<Pool>, task: &TaskShared, job: Job) {
     let outcome = run_job(pool, &task.name, job);
     task.finish(outcome);
     pool.finished();

@@ -1,6 +1,6 @@
 //! Free functions: print, str, f-strings, conversions, assert, args, exit, range.
 
-use super::{arg, int_arg, obj_arg, NativeCx};
+use super::operands::{arg, int_arg, obj_arg, NativeCx};
 use crate::error::{fail, Fallible, Fault};
 use crate::format::{float_to_string, write_value};
 use stark_bytecode::Module;
@@ -90,7 +90,7 @@ pub(crate) fn float_to_int(a: &[Value]) -> Fallible<Value> {
     let x = match arg(a, 0) {
         Value::Float(x) => x,
         Value::Int(i) => return Ok(Value::Int(i)),
-        _ => return Err(super::bad_operand(0, "Float")),
+        _ => return Err(super::operands::bad_operand(0, "Float")),
     };
     if x.is_nan() {
         return fail("cannot convert float NaN to integer");
@@ -136,7 +136,7 @@ pub(crate) fn assert(a: &[Value]) -> Fallible<Value> {
             }
             _ => fail("assertion failed"),
         },
-        _ => Err(super::bad_operand(0, "Bool")),
+        _ => Err(super::operands::bad_operand(0, "Bool")),
     }
 }
 

@@ -14,9 +14,9 @@
 //! `column()` refuses it rather than hand out other numbers than the file's (SPEC §9 makes
 //! such columns int64 later). Errors name the path and, for a bad row, its line.
 
+use super::operands::{arg, bad_operand, int_arg, NativeCx};
 use super::stream::reason;
 use super::tensor::new_tensor;
-use super::{arg, bad_operand, int_arg, NativeCx};
 use crate::error::{fail, Fallible};
 use stark_runtime::tensor_pool::TensorBuf;
 use stark_runtime::{

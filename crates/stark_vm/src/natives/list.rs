@@ -1,6 +1,6 @@
 //! List methods.
 
-use super::{arg, int_arg, obj_arg, NativeCx};
+use super::operands::{arg, int_arg, obj_arg, NativeCx};
 use crate::equality::values_equal;
 use crate::error::{fail, Fallible, Fault};
 use stark_runtime::{ObjKind, Value};

@@ -1,7 +1,7 @@
 //! Map methods. Keys are copied into the map (`MapKey`), so a consumed String key object is
 //! released once its text is copied.
 
-use super::{arg, key_value, map_key_of, map_key_ref, obj_arg, NativeCx};
+use super::operands::{arg, key_value, map_key_of, map_key_ref, obj_arg, NativeCx};
 use crate::error::{fail, Fallible};
 use crate::format::key_to_string;
 use stark_runtime::{ObjKind, Value};

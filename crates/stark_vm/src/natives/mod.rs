@@ -9,24 +9,16 @@ pub(crate) mod dataset;
 pub(crate) mod list;
 pub(crate) mod map;
 pub(crate) mod memory;
+pub(crate) mod operands;
 pub(crate) mod stream;
 pub(crate) mod string;
 pub(crate) mod tensor;
 
-use crate::error::{fail, Fallible, Fault};
-use crate::output::Output;
-use stark_bytecode::{Module, Native};
-use stark_runtime::{Heap, MapKey, MapKeyRef, ObjKind, ObjRef, Value};
+pub(crate) use operands::{map_key_of, NativeCx};
 
-/// What a native may touch.
-pub(crate) struct NativeCx<'a> {
-    pub heap: &'a mut Heap,
-    pub module: &'a Module,
-    pub out: &'a mut Output,
-    pub args: &'a [String],
-    /// The immortal argument list behind `ArgsView` (allocated on first use).
-    pub argv: &'a mut Option<ObjRef>,
-}
+use crate::error::{fail, Fallible};
+use stark_bytecode::{DataOp, Native};
+use stark_runtime::Value;
 
 pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallible<Value> {
     match native {
@@ -80,73 +72,24 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::GcConfig => memory::gc_config(cx, a),
         Native::MemUsageByType => memory::usage_by_type(cx),
         Native::MemTrace => memory::trace(cx, a),
-        Native::Data(op) => tensor::call(cx, op, a),
+        Native::Data(op) => match op {
+            DataOp::DatasetLoad => dataset::load(cx, a),
+            DataOp::DatasetLen => dataset::len(a),
+            DataOp::DatasetColumns => dataset::columns(cx, a),
+            DataOp::DatasetColumn => dataset::column(cx, a),
+            DataOp::DatasetRow => dataset::row(cx, a),
+            DataOp::FileOpen => stream::open(cx, a),
+            DataOp::ReadLine => stream::read_line(cx, a),
+            DataOp::ReadAll => stream::read_all(cx, a),
+            DataOp::Write => stream::write(a),
+            DataOp::Close => stream::close(cx, a),
+            // Every other data operation is a tensor's.
+            _ => tensor::call(cx, op, a),
+        },
         Native::DataDims { op, rank } => tensor::call_dims(cx, op, rank as usize, a),
         Native::MemCollect => fail("internal error: Memory.collect is handled by the VM"),
         Native::Spawn { .. } | Native::TaskJoin | Native::TaskError => {
             fail("internal error: actors are handled by the VM")
         }
     }
-}
-
-// ---- operand access (static types make mismatches internal errors) ----
-
-#[inline]
-pub(crate) fn arg(a: &[Value], i: usize) -> Value {
-    a.get(i).copied().unwrap_or(Value::None)
-}
-
-#[inline]
-pub(crate) fn int_arg(a: &[Value], i: usize) -> Fallible<i64> {
-    match arg(a, i) {
-        Value::Int(v) => Ok(v),
-        _ => Err(bad_operand(i, "Int")),
-    }
-}
-
-#[inline]
-pub(crate) fn obj_arg(a: &[Value], i: usize, kind: ObjKind) -> Fallible<ObjRef> {
-    match arg(a, i) {
-        Value::Obj(o) if o.kind() == kind => Ok(o),
-        _ => Err(bad_operand(i, kind.name())),
-    }
-}
-
-/// A `String?` operand: `None` or the text.
-pub(crate) fn opt_str_arg(a: &[Value], i: usize) -> Fallible<Option<ObjRef>> {
-    match arg(a, i) {
-        Value::None => Ok(None),
-        Value::Obj(o) if o.kind() == ObjKind::Str => Ok(Some(o)),
-        _ => Err(bad_operand(i, "String?")),
-    }
-}
-
-pub(crate) fn bad_operand(i: usize, expected: &str) -> Fault {
-    Fault::msg(format!(
-        "internal error: native operand {i} is not a {expected}"
-    ))
-}
-
-/// The map key a value stands for (a copy of a string's text).
-pub(crate) fn map_key_of(v: Value) -> Fallible<MapKey> {
-    Ok(map_key_ref(&v)?.to_owned())
-}
-
-/// A borrowed map key for lookups.
-pub(crate) fn map_key_ref(v: &Value) -> Fallible<MapKeyRef<'_>> {
-    match v {
-        Value::Int(i) => Ok(MapKeyRef::Int(*i)),
-        Value::Bool(b) => Ok(MapKeyRef::Bool(*b)),
-        Value::Obj(o) if o.kind() == ObjKind::Str => Ok(MapKeyRef::Str(o.as_str())),
-        _ => fail("map keys must be Int, String or Bool"),
-    }
-}
-
-/// The value a map key stands for (a new String for a string key).
-pub(crate) fn key_value(heap: &mut Heap, k: &MapKey) -> Fallible<Value> {
-    Ok(match k {
-        MapKey::Int(i) => Value::Int(*i),
-        MapKey::Bool(b) => Value::Bool(*b),
-        MapKey::Str(s) => Value::Obj(heap.alloc_str(&**s)?),
-    })
 }

@@ -2,7 +2,7 @@
 //! The stream object (and its buffer) lives in the `io` zone; releasing it without `close`
 //! flushes and closes the file (the body's `BufWriter` does so when dropped).
 
-use super::{arg, bad_operand, NativeCx};
+use super::operands::{arg, bad_operand, NativeCx};
 use crate::error::{fail, Fallible, Fault};
 use stark_runtime::data::STREAM_BUFFER_BYTES;
 use stark_runtime::{BufferCharge, Heap, ObjKind, ObjRef, StreamBody, StreamMode, Value, Zone};

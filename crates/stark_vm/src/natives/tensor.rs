@@ -1,15 +1,14 @@
-//! Tensor built-ins (`Native::Data`), and the dispatch of every data operation to this
-//! module, `dataset.rs` or `stream.rs`. Every failure — a bad shape, mismatched shapes, an
-//! index out of range, an unknown device — is a runtime error, never a panic.
+//! Tensor built-ins (`Native::Data` and `Native::DataDims`; `natives::call` sends the
+//! dataset and stream operations to `dataset.rs` and `stream.rs`). Every failure — a bad
+//! shape, mismatched shapes, an index out of range, an unknown device — is a runtime
+//! error, never a panic.
 
-use super::{arg, bad_operand, dataset, int_arg, stream, NativeCx};
+use super::operands::{arg, bad_operand, int_arg, NativeCx};
 use crate::error::{fail, Fallible, Fault};
-use crate::format::write_f32;
 use stark_bytecode::DataOp;
 use stark_runtime::tensor::{self as k, numel, shape_str, ElemOp, TensorBody};
 use stark_runtime::tensor_pool::{capacity_for, TensorBuf};
 use stark_runtime::{Heap, ObjKind, ObjRef, OutOfMemory, Value};
-use std::fmt::Write;
 
 pub(crate) fn call(cx: &mut NativeCx<'_>, op: DataOp, a: &[Value]) -> Fallible<Value> {
     match op {
@@ -74,16 +73,19 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, op: DataOp, a: &[Value]) -> Fallible<V
             check_device(arg(a, 1))?;
             Ok(Value::None)
         }
-        DataOp::DatasetLoad => dataset::load(cx, a),
-        DataOp::DatasetLen => dataset::len(a),
-        DataOp::DatasetColumns => dataset::columns(cx, a),
-        DataOp::DatasetColumn => dataset::column(cx, a),
-        DataOp::DatasetRow => dataset::row(cx, a),
-        DataOp::FileOpen => stream::open(cx, a),
-        DataOp::ReadLine => stream::read_line(cx, a),
-        DataOp::ReadAll => stream::read_all(cx, a),
-        DataOp::Write => stream::write(a),
-        DataOp::Close => stream::close(cx, a),
+        DataOp::DatasetLoad
+        | DataOp::DatasetLen
+        | DataOp::DatasetColumns
+        | DataOp::DatasetColumn
+        | DataOp::DatasetRow
+        | DataOp::FileOpen
+        | DataOp::ReadLine
+        | DataOp::ReadAll
+        | DataOp::Write
+        | DataOp::Close => fail(format!(
+            "internal error: {} is not a tensor operation (natives::call runs it)",
+            op.name()
+        )),
     }
 }
 
@@ -511,100 +513,3 @@ fn in_place(op: ElemOp, a: &[Value], name: &str) -> Fallible<Value> {
 }
 
 // ---------------------------------------------------------------- printing
-
-/// Above this many elements, printing shows the first and last `EDGE` items per dimension
-/// with `...` between (NumPy's default threshold and edge items).
-const THRESHOLD: usize = 1000;
-const EDGE: usize = 3;
-
-/// `Tensor([[1.0, 2.0], [3.0, 4.0]], shape=[2, 2])`.
-pub(crate) fn write_tensor(out: &mut String, t: &TensorBody) {
-    out.push_str("Tensor(");
-    let summarize = t.numel() > THRESHOLD;
-    if t.shape.is_empty() {
-        write_f32(out, t.data()[0]);
-    } else {
-        write_dim(out, &t.shape, t.data(), summarize);
-    }
-    let _ = write!(out, ", shape={})", shape_str(&t.shape));
-}
-
-fn write_dim(out: &mut String, shape: &[usize], data: &[f32], summarize: bool) {
-    let n = shape[0];
-    let inner: usize = shape[1..].iter().product();
-    out.push('[');
-    let mut first = true;
-    let mut item = |out: &mut String, i: usize| {
-        if !std::mem::take(&mut first) {
-            out.push_str(", ");
-        }
-        if shape.len() == 1 {
-            write_f32(out, data[i]);
-        } else {
-            write_dim(
-                out,
-                &shape[1..],
-                &data[i * inner..(i + 1) * inner],
-                summarize,
-            );
-        }
-    };
-    if summarize && n > 2 * EDGE {
-        for i in 0..EDGE {
-            item(out, i);
-        }
-        out.push_str(", ...");
-        for i in n - EDGE..n {
-            item(out, i);
-        }
-    } else {
-        for i in 0..n {
-            item(out, i);
-        }
-    }
-    out.push(']');
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use stark_runtime::tensor_pool::TensorBuf;
-
-    fn show(shape: Vec<usize>, values: Vec<f32>) -> String {
-        let t = TensorBody {
-            shape,
-            buf: TensorBuf::from_slice(&values).unwrap(),
-        };
-        let mut s = String::new();
-        write_tensor(&mut s, &t);
-        s
-    }
-
-    #[test]
-    fn prints_small_tensors_whole() {
-        assert_eq!(
-            show(vec![2, 2], vec![1.0, 2.0, 3.0, 4.0]),
-            "Tensor([[1.0, 2.0], [3.0, 4.0]], shape=[2, 2])"
-        );
-        assert_eq!(
-            show(vec![3], vec![0.1, -2.5, 1e-7]),
-            "Tensor([0.1, -2.5, 1e-07], shape=[3])"
-        );
-        assert_eq!(show(vec![], vec![7.0]), "Tensor(7.0, shape=[])");
-        assert_eq!(show(vec![0], vec![]), "Tensor([], shape=[0])");
-        assert_eq!(show(vec![2, 0], vec![]), "Tensor([[], []], shape=[2, 0])");
-    }
-
-    #[test]
-    fn abbreviates_large_tensors() {
-        let v: Vec<f32> = (0..1001).map(|i| i as f32).collect();
-        assert_eq!(
-            show(vec![1001], v),
-            "Tensor([0.0, 1.0, 2.0, ..., 998.0, 999.0, 1000.0], shape=[1001])"
-        );
-        let v: Vec<f32> = (0..2000).map(|i| i as f32).collect();
-        let s = show(vec![2, 1000], v);
-        assert!(s.starts_with("Tensor([[0.0, 1.0, 2.0, ..., 997.0, 998.0, 999.0], [1000.0, 1001.0, 1002.0, ..., 1997.0"), "{s}");
-        assert!(s.ends_with("1999.0]], shape=[2, 1000])"), "{s}");
-    }
-}
