@@ -167,7 +167,9 @@ pub(crate) unsafe fn drop_data_body(obj: ObjRef) {
     }
 }
 
-/// Accessors; like the others in `object.rs` they rely on I1 and the caller's kind check.
+/// Accessors; like the others in `object.rs` they rely on I1 and check the kind themselves,
+/// and the mutable ones are `unsafe fn`s whose caller promises that no other borrow of the
+/// body overlaps (I5).
 impl ObjRef {
     #[inline]
     pub fn tensor(&self) -> &TensorBody {
@@ -176,12 +178,20 @@ impl ObjRef {
         unsafe { &(*(self.raw() as *const TensorObj)).body }
     }
 
-    /// I5: one operation at a time, never across STARK code.
+    /// Mutable access to a tensor's body (its shape and buffer).
+    ///
+    /// # Safety
+    /// The object is alive (I1), and for as long as the returned borrow lives nothing else
+    /// reads or writes this tensor's body: no other borrow of it (`tensor()`,
+    /// `tensor_mut()`, a slice of its data), through any copy of the `ObjRef`, is live or
+    /// made, no heap operation on the object runs, and no STARK code runs (I5). The kind is
+    /// checked (a mismatch panics), so it is not a precondition.
     #[inline]
     #[allow(clippy::mut_from_ref)]
-    pub fn tensor_mut(&self) -> &mut TensorBody {
+    pub unsafe fn tensor_mut(&self) -> &mut TensorBody {
         self.expect_kind(ObjKind::Tensor);
-        // SAFETY: I1, I2; I5 (no overlapping borrow of this body).
+        // SAFETY: I1 and I2 (kind Tensor ⇒ TensorObj with a live body), and the caller's
+        // promise that no other borrow of this body overlaps this one (I5).
         unsafe { &mut (*(self.raw() as *mut TensorObj)).body }
     }
 
@@ -192,11 +202,20 @@ impl ObjRef {
         unsafe { &(*(self.raw() as *const DatasetObj)).body }
     }
 
+    /// Mutable access to a stream's body (its reader, writer and state).
+    ///
+    /// # Safety
+    /// The object is alive (I1), and for as long as the returned borrow lives nothing else
+    /// reads or writes this stream's body: no other borrow of it (`stream()`,
+    /// `stream_mut()`), through any copy of the `ObjRef`, is live or made, no heap
+    /// operation on the object runs, and no STARK code runs (I5). The kind is checked (a
+    /// mismatch panics), so it is not a precondition.
     #[inline]
     #[allow(clippy::mut_from_ref)]
-    pub fn stream_mut(&self) -> &mut StreamBody {
+    pub unsafe fn stream_mut(&self) -> &mut StreamBody {
         self.expect_kind(ObjKind::Stream);
-        // SAFETY: I1, I2; I5.
+        // SAFETY: I1 and I2 (kind Stream ⇒ StreamObj with a live body), and the caller's
+        // promise that no other borrow of this body overlaps this one (I5).
         unsafe { &mut (*(self.raw() as *mut StreamObj)).body }
     }
 

@@ -120,6 +120,13 @@ pub(crate) fn struct_layout(len: u32) -> Layout {
 /// itself (I2): the VM's static types and verifier already guarantee it, so the check is
 /// one predictable compare, and a broken guarantee stops the program instead of reading a
 /// body of another layout.
+///
+/// The mutable ones (`list_mut`, `map_mut`, `fields_mut`, and `tensor_mut`, `stream_mut` in
+/// `data.rs`) are `unsafe fn`s: an `ObjRef` is a `Copy` pointer, so the borrow checker cannot
+/// see two borrows of one body through two copies of it; their caller promises that none
+/// overlaps (I5). The heap's own operations on bodies (`Heap::list_push`, `map_insert`, …,
+/// `containers.rs`) are the safe way to change one: they check the kind and the bounds and
+/// hold the mutable borrow only inside the call.
 impl ObjRef {
     #[inline(always)]
     pub(crate) fn expect_kind(&self, kind: ObjKind) {
@@ -145,13 +152,20 @@ impl ObjRef {
         unsafe { &(*(self.raw() as *const ListObj)).items }
     }
 
-    /// Mutable access to a list body. I5: callers keep this borrow within one operation
-    /// and never run STARK code while holding it.
+    /// Mutable access to a list body.
+    ///
+    /// # Safety
+    /// The object is alive (I1), and for as long as the returned borrow lives nothing else
+    /// reads or writes this list's body: no other borrow of it (`list()`, `list_mut()`, a
+    /// reference to an element), through any copy of the `ObjRef`, is live or made, no heap
+    /// operation on the object runs, and no STARK code runs (I5). The kind is checked (a
+    /// mismatch panics), so it is not a precondition.
     #[inline]
     #[allow(clippy::mut_from_ref)]
-    pub fn list_mut(&self) -> &mut Vec<Value> {
+    pub unsafe fn list_mut(&self) -> &mut Vec<Value> {
         self.expect_kind(ObjKind::List);
-        // SAFETY: I1, I2; I5 (no other borrow of this body overlaps this one).
+        // SAFETY: I1 and I2 (kind List ⇒ ListObj with a live body), and the caller's promise
+        // that no other borrow of this body overlaps this one (I5).
         unsafe { &mut (*(self.raw() as *mut ListObj)).items }
     }
 
@@ -162,11 +176,20 @@ impl ObjRef {
         unsafe { &(*(self.raw() as *const MapObj)).map }
     }
 
+    /// Mutable access to a map body.
+    ///
+    /// # Safety
+    /// The object is alive (I1), and for as long as the returned borrow lives nothing else
+    /// reads or writes this map's body: no other borrow of it (`map()`, `map_mut()`, a
+    /// reference to a key or value), through any copy of the `ObjRef`, is live or made, no
+    /// heap operation on the object runs, and no STARK code runs (I5). The kind is checked
+    /// (a mismatch panics), so it is not a precondition.
     #[inline]
     #[allow(clippy::mut_from_ref)]
-    pub fn map_mut(&self) -> &mut MapBody {
+    pub unsafe fn map_mut(&self) -> &mut MapBody {
         self.expect_kind(ObjKind::Map);
-        // SAFETY: I1, I2; I5 (no overlapping borrow).
+        // SAFETY: I1 and I2 (kind Map ⇒ MapObj with a live body), and the caller's promise
+        // that no other borrow of this body overlaps this one (I5).
         unsafe { &mut (*(self.raw() as *mut MapObj)).map }
     }
 
@@ -198,11 +221,20 @@ impl ObjRef {
         unsafe { std::slice::from_raw_parts(self.fields_ptr(), self.field_count()) }
     }
 
+    /// Mutable access to a struct's inline fields.
+    ///
+    /// # Safety
+    /// The object is alive (I1), and for as long as the returned borrow lives nothing else
+    /// reads or writes this struct's fields: no other borrow of them (`fields()`,
+    /// `fields_mut()`), through any copy of the `ObjRef`, is live or made, no heap
+    /// operation on the object runs, and no STARK code runs (I5). The kind is checked (a
+    /// mismatch panics), so it is not a precondition.
     #[inline]
     #[allow(clippy::mut_from_ref)]
-    pub fn fields_mut(&self) -> &mut [Value] {
+    pub unsafe fn fields_mut(&self) -> &mut [Value] {
         self.expect_kind(ObjKind::Struct);
-        // SAFETY: I1, I2; I5 (no overlapping borrow).
+        // SAFETY: I1 and I2 (kind Struct ⇒ `len` initialised Values follow the header), and
+        // the caller's promise that no other borrow of the fields overlaps this one (I5).
         unsafe { std::slice::from_raw_parts_mut(self.fields_ptr(), self.field_count()) }
     }
 

@@ -158,7 +158,9 @@ impl<'m> Vm<'m> {
                 }
                 reg!($src) = Value::None;
                 if let Some(old) = old {
-                    self.heap.decref_obj(old);
+                    // SAFETY: the container's reference to the value the store replaced,
+                    // which the slot no longer holds.
+                    unsafe { self.heap.decref_obj(old) };
                     drain!();
                 }
             }};
@@ -229,7 +231,10 @@ impl<'m> Vm<'m> {
                 Instr::Decref { reg } | Instr::Drop { reg } => {
                     let v = std::mem::replace(&mut reg!(reg), Value::None);
                     if let Value::Obj(o) = v {
-                        self.heap.decref_obj(o);
+                        // SAFETY: `decref` and `drop` name an owning register (the compiler's
+                        // RC insertion, M12); its reference is given up once, and the
+                        // register was cleared above.
+                        unsafe { self.heap.decref_obj(o) };
                         drain!();
                     }
                 }
@@ -317,7 +322,9 @@ impl<'m> Vm<'m> {
                     let Value::Obj(o) = reg!(obj) else {
                         fault!(Fault::msg("internal error: field store on a non-object"))
                     };
-                    let Some(slot) = o.fields_mut().get_mut(field as usize) else {
+                    // SAFETY: the only borrow of `o`'s fields while this instruction runs; the
+                    // operands `a` and `b` are registers, not fields (I5).
+                    let Some(slot) = unsafe { o.fields_mut() }.get_mut(field as usize) else {
                         fault!(Fault::msg("internal error: field index out of range"))
                     };
                     let (Value::Float(s), Value::Float(x), Value::Float(y)) =
@@ -425,7 +432,9 @@ impl<'m> Vm<'m> {
                     let mut released = false;
                     for (taken, o) in [(take_a, x), (take_b, y)] {
                         if taken && o != s {
-                            self.heap.decref_obj(o);
+                            // SAFETY: a consumed operand (`take`): its register, cleared above,
+                            // gave its owned reference to this instruction.
+                            unsafe { self.heap.decref_obj(o) };
                             released = true;
                         }
                     }
@@ -658,7 +667,10 @@ impl<'m> Vm<'m> {
                     let Value::Obj(o) = reg!(obj) else {
                         fault!(Fault::msg("internal error: field store on a non-object"))
                     };
-                    let Some(slot) = o.fields_mut().get_mut(field as usize) else {
+                    // SAFETY: the only borrow of `o`'s fields while the store runs:
+                    // `note_stored` reads headers and rows, and the replaced value is
+                    // released after the slot's last use (`decref` never frees, I5, I7).
+                    let Some(slot) = unsafe { o.fields_mut() }.get_mut(field as usize) else {
                         fault!(Fault::msg("internal error: field index out of range"))
                     };
                     store_moved!(o, slot, src);
@@ -685,9 +697,12 @@ impl<'m> Vm<'m> {
                         let v = std::mem::replace(&mut self.stack[from + 2 * i + 1], Value::None);
                         let key = check!(map_key_of(k));
                         // The key object (if a String) was moved in; its text now lives in the key.
-                        self.heap.decref(k);
+                        // SAFETY: `new_map` consumes its operands; the key's register, cleared
+                        // above, gave its reference up to this instruction.
+                        unsafe { self.heap.decref(k) };
                         if let Some(old) = check!(self.heap.map_insert(map, key, v)) {
-                            self.heap.decref(old);
+                            // SAFETY: the map's reference to the value a repeated key replaced.
+                            unsafe { self.heap.decref(old) };
                         }
                     }
                     sync!();
@@ -739,7 +754,9 @@ impl<'m> Vm<'m> {
                     if l.kind() != ObjKind::List {
                         fault!(arith::operand_fault("list"))
                     }
-                    let items = l.list_mut();
+                    // SAFETY: the only borrow of the list's body while the store runs, as
+                    // for `set_field` (I5, I7).
+                    let items = unsafe { l.list_mut() };
                     let len = items.len();
                     let Some(slot) = usize::try_from(i).ok().and_then(|i| items.get_mut(i)) else {
                         fault!(natives::list::index_error(i, len))

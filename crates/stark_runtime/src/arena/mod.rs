@@ -329,7 +329,12 @@ impl Heap {
     /// `ArenaExit`: drops the bodies of the innermost arena's objects, releases what they
     /// own outside the arena (A3, queued on the pending stack: the caller drains), and frees
     /// the region. Destructors must already have run.
-    pub fn close_arena(&mut self) {
+    ///
+    /// # Safety
+    /// Nothing outside the innermost arena references one of its values any more (A2): the
+    /// checker rejects the escapes it can see (E0713), and [`Heap::arena_escape`] returned
+    /// `None` for the rest. A reference that survived would point into the freed region.
+    pub unsafe fn close_arena(&mut self) {
         if self.arenas.is_empty() {
             return;
         }
@@ -440,7 +445,11 @@ impl Heap {
                 drop(unsafe { std::ptr::read(&(*(obj.raw() as *const ListObj)).items) });
             }
             _ => {
-                if !self.take_children(obj, |heap, v| heap.release_outward(v)) {
+                let emptied = self.take_children(obj, |heap, v| {
+                    // SAFETY: `obj` is closing and gives up each reference it held once.
+                    unsafe { heap.release_outward(v) }
+                });
+                if !emptied {
                     match h.kind {
                         ObjKind::Weak => {
                             let t = obj.weak_target();
@@ -466,11 +475,16 @@ impl Heap {
     }
 
     /// Releases a reference an arena object holds, unless it points into an arena too.
+    ///
+    /// # Safety
+    /// `v` was held by an arena object being closed, which owned it (A3) and holds it no
+    /// more.
     #[inline]
-    fn release_outward(&mut self, v: Value) {
+    unsafe fn release_outward(&mut self, v: Value) {
         if let Value::Obj(o) = v {
             if !o.header().has_flag(flags::ARENA) {
-                self.decref_obj(o);
+                // SAFETY: the closing object's reference (this function's contract).
+                unsafe { self.decref_obj(o) };
             }
         }
     }

@@ -20,9 +20,11 @@
 //! - **I4 (weak count).** `weak` counts live `WeakRef` objects pointing at the object. The
 //!   allocation itself is deallocated only once it is `DEAD` *and* `weak == 0`; whichever of
 //!   the two happens last deallocates. So a weak target's header is always readable.
-//! - **I5 (borrows).** A borrow of a body (`list_mut`, `fields_mut`, …) lasts for one
-//!   operation and never spans running STARK code. Releasing inside such an operation is
-//!   fine: `decref` never frees, it only queues (I7).
+//! - **I5 (borrows).** A borrow of a body — shared (`list`, `fields`, `as_str`, `tensor`, …)
+//!   or mutable (`list_mut`, `fields_mut`, …) — lasts for one operation: no mutable borrow
+//!   overlaps another borrow of the same body, and none spans a heap operation that changes
+//!   that body (`Heap::list_push`, …) or running STARK code. Releasing inside such an
+//!   operation is fine: `decref` never frees, it only queues (I7).
 //! - **I6 (accounting).** Each live (not `DEAD`) allocation other than a struct or an arena
 //!   string (`arena.rs` A4) has exactly one metadata row, at index `header.meta()`; a live struct's row is its header (it lives
 //!   in the struct slabs, `slab.rs`, and is charged `struct_layout(len)` bytes). Each zone's
@@ -37,11 +39,29 @@
 //!
 //! # Trust boundary
 //!
-//! The heap trusts its caller to follow the bytecode's ownership contract: one `decref` per
-//! owned reference, `release` only for objects popped from the pending stack. The VM upholds
-//! this for verified bytecode whose RC operations the compiler inserted correctly. Cheap
-//! checks turn the most likely contract violations (a count going below zero, releasing a
-//! live object) into panics instead of heap corruption.
+//! An `ObjRef` is a `Copy` pointer: the borrow checker sees neither who owns a reference
+//! nor how long a borrow of a body lasts. So what the heap cannot check is split in two.
+//!
+//! - **`unsafe fn`s**, whose caller vouches for a fact that, if false, is undefined
+//!   behaviour: giving up a reference (`decref`, `decref_obj`, `list_take`: the caller owns
+//!   it, I3), freeing (`release`, `drain_pending`, `free_cycle_garbage`, `close_arena`,
+//!   `release_immortal`: nothing still points at what is freed, I1, A2), and borrowing a
+//!   body mutably (`list_mut`, `map_mut`, `fields_mut`, `tensor_mut`, `stream_mut`: no other
+//!   borrow overlaps, I5). Each call says why its promise holds (`// SAFETY:`).
+//! - **The ownership contract the safe methods assume**: an `ObjRef` handed to the heap is
+//!   alive (I1), a reference handed over to a container (`alloc_list`, `list_push`,
+//!   `map_insert`, …) is one the caller owns, and a shared borrow of a body is not held
+//!   across a heap operation that changes that body (I5). Taking a reference over or adding
+//!   one (`incref`) frees nothing by itself: a reference handed over that was not owned
+//!   falsifies the promise of a later unsafe call above, where the harm happens. The one
+//!   hole left in the safe surface is a shared borrow (`list()`, …) held across a heap
+//!   operation on the same body, which the borrow checker cannot see through a copied
+//!   `ObjRef`; closing it needs body borrows tied to the heap (a token), a later change.
+//!
+//! The VM keeps the contract for verified bytecode whose RC operations the compiler
+//! inserted correctly. Cheap checks turn the most likely violations (a count going below
+//! zero, releasing a live object, a body of the wrong kind) into panics instead of heap
+//! corruption.
 
 // One concern a file: the limits and what is charged where (`accounting`), making objects
 // (`alloc`), reference counts and the pending stack (`counts`), and freeing (`release`).

@@ -52,7 +52,12 @@ impl Heap {
             h.strong.get() == 0 && !h.has_flag(flags::DEAD),
             "release of a live or already released object"
         );
-        if !self.take_children(obj, |heap, v| heap.decref(v)) {
+        let released = self.take_children(obj, |heap, v| {
+            // SAFETY: `obj` owned each reference it held (I3), and its body is being emptied:
+            // the reference is given up exactly once.
+            unsafe { heap.decref(v) }
+        });
+        if !released {
             match h.kind {
                 ObjKind::Weak => {
                     let target = obj.weak_target();
@@ -85,7 +90,11 @@ impl Heap {
         let base = obj.raw();
         match obj.header().kind {
             ObjKind::Struct => {
-                for slot in obj.fields_mut().iter_mut().rev() {
+                // SAFETY: `obj` is being released (count zero, not yet DEAD), so nothing else
+                // borrows its fields; `each` only changes counts (`decref` never reads a
+                // body, I7), so this stays the only borrow while it runs (I5).
+                let fields = unsafe { obj.fields_mut() };
+                for slot in fields.iter_mut().rev() {
                     let v = std::mem::replace(slot, Value::None);
                     each(self, v);
                 }
@@ -128,7 +137,9 @@ impl Heap {
                 let body = unsafe { std::ptr::read(&(*(base as *const DatasetObj)).body) };
                 let children: Vec<ObjRef> = body.tensors().collect();
                 for t in children.into_iter().rev() {
-                    self.decref_obj(t);
+                    // SAFETY: the dataset owned a reference to each column tensor, and its
+                    // body is gone: each is given up once.
+                    unsafe { self.decref_obj(t) };
                 }
             }
             ObjKind::Stream => {

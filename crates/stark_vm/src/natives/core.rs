@@ -203,10 +203,13 @@ pub(crate) fn range_list(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> 
     let list = cx.heap.alloc_list(Vec::new())?;
     let count_usize = usize::try_from(count).unwrap_or(usize::MAX);
     if let Err(e) = cx.heap.list_reserve(list, count_usize) {
-        cx.heap.decref_obj(list);
+        // SAFETY: the list made above, owned only here.
+        unsafe { cx.heap.decref_obj(list) };
         return Err(e.into());
     }
-    let items = list.list_mut();
+    // SAFETY: a list made above that nothing else has seen: this is the only borrow of its
+    // body. (Its buffer was reserved and charged, so the pushes below never grow it.)
+    let items = unsafe { list.list_mut() };
     let mut v = start as i128;
     for _ in 0..count {
         items.push(Value::Int(v as i64));

@@ -65,7 +65,8 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, op: DataOp, a: &[Value]) -> Fallible<V
         DataOp::FillInPlace => {
             let t = tensor_arg(a, 0)?;
             let v = number_arg(a, 1)?;
-            t.tensor_mut().data_mut().fill(v);
+            // SAFETY: the only borrow of the tensor's body, ended with the statement (I5).
+            unsafe { t.tensor_mut() }.data_mut().fill(v);
             Ok(Value::None)
         }
         DataOp::Pin => {
@@ -413,7 +414,9 @@ fn get(a: &[Value]) -> Fallible<Value> {
 fn set(a: &[Value]) -> Fallible<Value> {
     let t = tensor_arg(a, 0)?;
     let v = number_arg(a, 1)?;
-    let body = t.tensor_mut();
+    // SAFETY: the only borrow of the tensor's body; `offset` reads Int operands, not bodies,
+    // and a native runs no STARK code (I5).
+    let body = unsafe { t.tensor_mut() };
     let off = offset(&body.shape, a, 2)?;
     body.data_mut()[off] = v;
     Ok(Value::None)
@@ -499,14 +502,18 @@ fn in_place(op: ElemOp, a: &[Value], name: &str) -> Fallible<Value> {
             if o == t {
                 // `t.add_(t)`: the operand is the target; read it from a copy.
                 let other: Vec<f32> = o.tensor().data().to_vec();
-                k::elementwise_inplace(op, t.tensor_mut().data_mut(), &other);
+                // SAFETY: the only borrow of `t`'s body: the operand was copied out above.
+                k::elementwise_inplace(op, unsafe { t.tensor_mut() }.data_mut(), &other);
             } else {
-                k::elementwise_inplace(op, t.tensor_mut().data_mut(), o.tensor().data());
+                // SAFETY: `o` is another tensor (`o != t`), so the shared borrow of its body
+                // does not overlap this only borrow of `t`'s (I5).
+                k::elementwise_inplace(op, unsafe { t.tensor_mut() }.data_mut(), o.tensor().data());
             }
         }
         _ => {
             let s = number_arg(a, 1)?;
-            k::scalar_inplace(op, t.tensor_mut().data_mut(), s);
+            // SAFETY: the only borrow of the tensor's body, ended with the statement (I5).
+            k::scalar_inplace(op, unsafe { t.tensor_mut() }.data_mut(), s);
         }
     }
     Ok(Value::None)
