@@ -63,7 +63,7 @@ pub mod flags {
     /// A struct escape analysis proved local to its function (M9): refcounted and released
     /// as usual, but not a heap allocation to the program (no metadata row, no counters).
     pub const LOCAL: u8 = 1 << 6;
-    /// Carved from an arena (M10, `arena.rs` A1): counts never change, the arena frees it.
+    /// Carved from an arena (M10, `arena/mod.rs` A1): counts never change, the arena frees it.
     pub const ARENA: u8 = 1 << 7;
 }
 
@@ -76,7 +76,7 @@ pub mod gc_bits {
     pub const IN_SNAPSHOT: u8 = 1 << 1;
     /// Not the collector's: on an arena object (which the collector never pins, C2), it
     /// says the object may hold counted references to objects outside every arena, which
-    /// its arena's close must release (`arena.rs` A3).
+    /// its arena's close must release (`arena/mod.rs` A3).
     pub const ARENA_OUTWARD: u8 = 1 << 2;
     /// Not the collector's either: the object's allocation was traced (M13), so its resizes
     /// and its free are traced too; an object allocated before tracing began is not.

@@ -1,5 +1,6 @@
 //! The VM's side of arenas (M10) and of the background cycle collector (M7): the work
-//! that runs STARK code (destructors) and so cannot live in the heap.
+//! that runs STARK code (destructors) and so cannot live in the heap. (An arena block's
+//! entry and exit, which the dispatch loop runs rarely, are in `rare.rs`.)
 
 use crate::error::VmExit;
 use crate::vm::Vm;
@@ -73,52 +74,6 @@ impl<'m> Vm<'m> {
             // SAFETY: `gc_finish`'s garbage, as it returned it.
             unsafe { self.finalize_and_free(garbage) }?;
         }
-        Ok(())
-    }
-
-    /// `ArenaEnter` in frame `fi`.
-    pub(crate) fn arena_enter(&mut self, fi: usize, name: u32) {
-        self.heap.open_arena();
-        self.arena_frames.push((fi, name));
-        self.heap.set_arena_active(true);
-    }
-
-    /// `ArenaExit` in frame `fi`: destructors of the arena's values in reverse allocation
-    /// order (with allocation going to the heap meanwhile), then the region goes at once.
-    pub(crate) fn arena_exit(&mut self, fi: usize) -> Result<(), VmExit> {
-        let Some(&(top, name)) = self.arena_frames.last() else {
-            return Ok(());
-        };
-        if top != fi {
-            return Ok(());
-        }
-        self.heap.set_arena_active(false);
-        for obj in self.heap.take_arena_finalizers().into_iter().rev() {
-            if let Some(dtor) = self.destructor_of(obj) {
-                self.heap.begin_finalize(obj);
-                let result = self.run_destructor(dtor, obj);
-                self.heap.end_finalize(obj);
-                result?;
-            }
-        }
-        if let Some((value, holder)) = self.heap.arena_escape() {
-            // Freeing the region now would leave `holder` pointing into freed memory.
-            let name = self
-                .module
-                .strings
-                .get(name as usize)
-                .map_or("", |s| s.as_str());
-            return Err(self.error_exit(crate::error::Fault::msg(format!(
-                "a `{value}` allocated in arena `{name}` is still referenced from a `{holder}` outside it when the arena ends"
-            ))));
-        }
-        // SAFETY: `arena_escape` found no reference to the arena's values from outside it,
-        // and the checker rejected the escapes it can see (E0713): nothing outside points
-        // into the region (A2).
-        unsafe { self.heap.close_arena() };
-        self.arena_frames.pop();
-        self.drain()?;
-        self.resume_arena(fi);
         Ok(())
     }
 

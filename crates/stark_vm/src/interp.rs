@@ -3,15 +3,14 @@
 //! STARK recursion depth is bounded by `MAX_CALL_DEPTH`, not by the Rust stack.
 
 use crate::arith;
-use crate::call::stack_overflow_message;
 use crate::equality::values_equal;
 use crate::error::{Fault, VmExit};
-use crate::natives::{self, map_key_of, NativeCx};
+use crate::natives::{self, NativeCx};
+use crate::rare;
 use crate::vm::{CallFrame, OwnedParams, Vm, MAX_CALL_DEPTH};
 use stark_bytecode::instr::{TAKE_A, TAKE_B};
 use stark_bytecode::{Instr, Native};
-use stark_runtime::{MapBody, ObjKind, Value};
-use stark_syntax::ast::ParamMode;
+use stark_runtime::{ObjKind, Value};
 
 impl<'m> Vm<'m> {
     /// Runs from the top frame until the frame at index `stop` returns; yields its result.
@@ -555,10 +554,10 @@ impl<'m> Vm<'m> {
                     argc,
                 } => {
                     let Some(callee) = module.functions.get(func as usize) else {
-                        fault!(Fault::msg(format!("internal error: no function #{func}")))
+                        fault!(rare::no_function(func))
                     };
                     if self.frames.len() >= MAX_CALL_DEPTH {
-                        fault!(Fault::Error(stack_overflow_message()));
+                        fault!(rare::stack_overflow());
                     }
                     if self.heap.gc_poll() {
                         // `regs` is re-derived below, once the stack has grown.
@@ -598,13 +597,7 @@ impl<'m> Vm<'m> {
                                 reg!(args as usize + i) = Value::None;
                             }
                         }
-                        _ => {
-                            for i in 0..argc {
-                                if callee.param_modes.get(i) == Some(&ParamMode::Owned) {
-                                    self.stack[from + i] = Value::None;
-                                }
-                            }
-                        }
+                        _ => self.clear_owned_args(callee, from, argc),
                     }
                     self.frames[fi].pc = pc;
                     self.frames.push(CallFrame {
@@ -687,25 +680,9 @@ impl<'m> Vm<'m> {
                     reg!(dst) = Value::Obj(list);
                 }
                 Instr::NewMap { dst, args, argc } => {
-                    let from = base + args as usize;
-                    let mut body = MapBody::default();
-                    body.reserve(argc as usize);
-                    let map = check!(self.heap.alloc_map(body));
-                    reg!(dst) = Value::Obj(map);
-                    for i in 0..argc as usize {
-                        let k = std::mem::replace(&mut self.stack[from + 2 * i], Value::None);
-                        let v = std::mem::replace(&mut self.stack[from + 2 * i + 1], Value::None);
-                        let key = check!(map_key_of(k));
-                        // The key object (if a String) was moved in; its text now lives in the key.
-                        // SAFETY: `new_map` consumes its operands; the key's register, cleared
-                        // above, gave its reference up to this instruction.
-                        unsafe { self.heap.decref(k) };
-                        if let Some(old) = check!(self.heap.map_insert(map, key, v)) {
-                            // SAFETY: the map's reference to the value a repeated key replaced.
-                            unsafe { self.heap.decref(old) };
-                        }
-                    }
+                    let r = self.new_map(base + dst as usize, base + args as usize, argc as usize);
                     sync!();
+                    check!(r);
                     drain!();
                 }
                 Instr::ListGet { dst, list, index } => {
@@ -766,12 +743,7 @@ impl<'m> Vm<'m> {
                 Instr::Unwrap { dst, src, expr } => {
                     let v = reg!(src);
                     if v.is_none() {
-                        let text = module
-                            .strings
-                            .get(expr as usize)
-                            .map(|s| s.as_str())
-                            .unwrap_or("value");
-                        fault!(Fault::msg(format!("`{text}` is None")));
+                        fault!(self.unwrap_of_none(expr));
                     }
                     reg!(dst) = v;
                 }
@@ -808,24 +780,12 @@ impl<'m> Vm<'m> {
                     if to > self.stack.len() {
                         fault!(Fault::msg("internal error: native operands out of frame"));
                     }
-                    let result = if native == Native::MemCollect {
-                        // Runs destructors: needs the whole VM, and pc saved for traces.
+                    let facts = native.call_facts();
+                    let result = if facts.needs_vm {
+                        // Its registry row says it runs destructors or other frames
+                        // (`needs_vm`): the VM runs it (`rare.rs`), with pc saved for traces.
                         self.frames[fi].pc = pc;
-                        let zone = match self.stack[from..to].first() {
-                            Some(Value::Obj(o)) if o.kind() == ObjKind::Str => {
-                                Some(o.as_str().to_string())
-                            }
-                            _ => None,
-                        };
-                        self.collect_cycles(zone.as_deref())?
-                    } else if matches!(
-                        native,
-                        Native::Spawn { .. } | Native::TaskJoin | Native::TaskError
-                    ) {
-                        // Actors (`actor/`): spawn, join and error need the whole VM.
-                        self.frames[fi].pc = pc;
-                        let ops = self.stack[from..to].to_vec();
-                        check!(self.actor_native(native, &ops))
+                        self.vm_native(native, from, to)?
                     } else {
                         let mut cx = NativeCx {
                             heap: &mut self.heap,
@@ -836,7 +796,7 @@ impl<'m> Vm<'m> {
                         };
                         check!(natives::call(&mut cx, native, &self.stack[from..to]))
                     };
-                    let taken = native.consumed_mask();
+                    let taken = facts.consumed_mask;
                     if taken != 0 {
                         for i in 0..argc as usize {
                             let consumed = if i < 32 {

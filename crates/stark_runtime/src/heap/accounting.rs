@@ -282,7 +282,7 @@ impl Heap {
 
     /// Every live allocation's metadata (M14): the rows of non-struct objects, then the
     /// structs of the slabs and of open arenas, whose headers are their rows (I6), and the
-    /// strings of open arenas, whose headers and lengths are theirs (`arena.rs` A4).
+    /// strings of open arenas, whose headers and lengths are theirs (`arena/mod.rs` A4).
     pub fn live_entries(&self) -> Vec<MetaEntry> {
         let mut out: Vec<MetaEntry> = self.meta.live().copied().collect();
         let struct_row = |o: ObjRef| {

@@ -256,7 +256,7 @@ impl Heap {
         Ok(ObjRef(ptr))
     }
 
-    /// A dead header that weak references to a freed arena value point at (`arena.rs` A6):
+    /// A dead header that weak references to a freed arena value point at (`arena/mod.rs` A6):
     /// not a live object (no row, no counters), deallocated when its weak count drops to 0.
     pub(crate) fn alloc_ghost(&mut self) -> Result<ObjRef, OutOfMemory> {
         let layout = layout_of(ObjKind::Weak, 0);

@@ -26,7 +26,7 @@
 //!   that body (`Heap::list_push`, …) or running STARK code. Releasing inside such an
 //!   operation is fine: `decref` never frees, it only queues (I7).
 //! - **I6 (accounting).** Each live (not `DEAD`) allocation other than a struct or an arena
-//!   string (`arena.rs` A4) has exactly one metadata row, at index `header.meta()`; a live struct's row is its header (it lives
+//!   string (`arena/mod.rs` A4) has exactly one metadata row, at index `header.meta()`; a live struct's row is its header (it lives
 //!   in the struct slabs, `slab.rs`, and is charged `struct_layout(len)` bytes). Each zone's
 //!   `live_bytes`/`live_objects` are the sums over its live allocations.
 //!   `LOCAL` structs (M9: proved not to escape their function) are the exception: no row, no
@@ -136,7 +136,7 @@ pub struct Heap {
     pub(crate) slabs: crate::slab::Slabs,
     /// Live `LOCAL` structs (not heap objects to the program, see I6).
     local_objects: u64,
-    /// Open arenas, innermost last (`arena.rs`).
+    /// Open arenas, innermost last (`arena/mod.rs`).
     pub(crate) arenas: Vec<crate::arena::region::Arena>,
     /// Whether allocations go to the innermost arena right now (A2).
     pub(crate) arena_active: bool,
@@ -144,13 +144,13 @@ pub struct Heap {
     pub(crate) arena_live: u64,
     /// The last closed arena, emptied, kept for the next one (`Arena::reset`).
     pub(crate) spare_arena: Option<crate::arena::region::Arena>,
-    /// Which struct types (by id) have a destructor: arenas list those structs (`arena.rs`).
+    /// Which struct types (by id) have a destructor: arenas list those structs (`arena/mod.rs`).
     pub(crate) has_destructor: Vec<bool>,
     /// A stream released without `close()` whose buffered output could not be written
     /// (its path and the error); the VM reports it as a runtime error after the release.
     pub(crate) io_failure: Option<(String, std::io::Error)>,
     /// Weak references to arena values, each with a dead stand-in header for when the
-    /// target's arena closes (`arena.rs` A6).
+    /// target's arena closes (`arena/mod.rs` A6).
     pub(crate) arena_weaks: Vec<(ObjRef, ObjRef)>,
     /// The background cycle collector's state on the program's side (`collector`).
     pub(crate) collector: crate::collector::state::CollectorState,
