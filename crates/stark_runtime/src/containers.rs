@@ -220,8 +220,8 @@ impl Heap {
     /// `s + text` (or `text + s`, `at_front`) written into `s` itself, when `s` is a heap
     /// string nothing else refers to: no other owner, no weak reference, not in the
     /// collector's buffers, not a constant, arena or local object. Returns `Ok(false)`, and
-    /// changes nothing, when `s` does not qualify. The caller gives up its reference to `s`
-    /// for the result, which is `s`.
+    /// changes nothing, when `s` does not qualify or `text` is part of `s`'s own text. The
+    /// caller gives up its reference to `s` for the result, which is `s`.
     pub fn str_extend_unique(
         &mut self,
         s: ObjRef,
@@ -240,6 +240,11 @@ impl Heap {
         let add = text.len();
         if add == 0 {
             return Ok(true);
+        }
+        // `text` read out of `s` itself would be freed by the growth below (I5): decline.
+        let own = s.as_str().as_bytes().as_ptr_range();
+        if own.contains(&text.as_ptr()) {
+            return Ok(false);
         }
         if s.as_str().len().checked_add(add).is_none() || add > i64::MAX as usize {
             return Err(self.system_oom(u64::MAX));

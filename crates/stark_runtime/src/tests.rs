@@ -410,3 +410,20 @@ fn heap_checker_accepts_a_sound_heap_and_names_what_is_broken() {
     assert_eq!(heap.live_objects(), 0);
     assert_eq!(heap.check_heap(), Ok(()));
 }
+
+/// `s + s` written into `s` would read its own text while growing it: declined.
+#[test]
+fn a_string_is_not_extended_with_its_own_text() {
+    let mut heap = Heap::new(None);
+    let s = heap.alloc_str("ab").unwrap();
+    assert_eq!(
+        heap.str_extend_unique(s, &s.as_str()[1..], false),
+        Ok(false)
+    );
+    assert_eq!(s.as_str(), "ab");
+    assert_eq!(heap.str_extend_unique(s, "cd", false), Ok(true));
+    assert_eq!(s.as_str(), "abcd");
+    give_up(&mut heap, Value::Obj(s));
+    drain(&mut heap);
+    assert_eq!(heap.live_objects(), 0);
+}
