@@ -1,6 +1,6 @@
 //! List methods.
 
-use super::{arg, int_arg, obj_arg, NativeCx};
+use super::operands::{arg, int_arg, obj_arg, NativeCx};
 use crate::equality::values_equal;
 use crate::error::{fail, Fallible, Fault};
 use stark_runtime::{ObjKind, Value};
@@ -22,7 +22,9 @@ pub(crate) fn push(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
 /// `l.pop()`: the last element, moved out (owned).
 pub(crate) fn pop(a: &[Value]) -> Fallible<Value> {
     let l = obj_arg(a, 0, ObjKind::List)?;
-    match l.list_mut().pop() {
+    // SAFETY: the only borrow of the list's body, ended with the `match` scrutinee; a
+    // native runs no STARK code (I5).
+    match unsafe { l.list_mut() }.pop() {
         Some(v) => Ok(v),
         None => fail("pop from empty list"),
     }
@@ -52,7 +54,9 @@ pub(crate) fn take(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let i = int_arg(a, 1)?;
     let len = l.list().len();
     match usize::try_from(i) {
-        Ok(idx) if idx < len => Ok(cx.heap.list_take(l, idx)),
+        // SAFETY: `list.take` consumes its list (`Native::consumes`): the register gives its
+        // reference up to this call.
+        Ok(idx) if idx < len => Ok(unsafe { cx.heap.list_take(l, idx) }),
         _ => Err(index_error(i, len)),
     }
 }
@@ -76,7 +80,9 @@ pub(crate) fn insert(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
 pub(crate) fn remove(a: &[Value]) -> Fallible<Value> {
     let l = obj_arg(a, 0, ObjKind::List)?;
     let i = int_arg(a, 1)?;
-    let items = l.list_mut();
+    // SAFETY: the only borrow of the list's body, for this function; a native runs no
+    // STARK code (I5).
+    let items = unsafe { l.list_mut() };
     match usize::try_from(i) {
         Ok(idx) if idx < items.len() => Ok(items.remove(idx)),
         _ => Err(index_error(i, items.len())),
@@ -100,7 +106,9 @@ pub(crate) fn contains(a: &[Value]) -> Fallible<Value> {
 /// In-place stable sort of Int, Float (total order: NaN last) or String elements.
 pub(crate) fn sort(a: &[Value]) -> Fallible<Value> {
     let l = obj_arg(a, 0, ObjKind::List)?;
-    l.list_mut().sort_by(order);
+    // SAFETY: the only borrow of the list's body while it sorts: `order` reads the elements
+    // it is handed and the strings they point to, never this list (I5).
+    unsafe { l.list_mut() }.sort_by(order);
     Ok(Value::None)
 }
 
