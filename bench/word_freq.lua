@@ -2,6 +2,7 @@
 -- pseudo-words from an LCG, every 7th line upper-cased, then split, lower-cased and counted
 -- in a table; prints the 10 most frequent words (ties broken alphabetically).
 -- Usage: lua5.4 word_freq.lua [LINES]   (LINES defaults to 2000)
+-- Lua 5.4 only (64-bit integers, `//`); LuaJIT runs bench/word_freq.luajit.lua, which says why.
 
 local WORDS_PER_LINE = 12
 

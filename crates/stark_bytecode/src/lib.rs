@@ -17,4 +17,4 @@ pub mod rc_opt;
 mod test_util;
 
 pub use instr::{CmpOp, FuncId, Function, InlineSite, Instr, Module, Reg, StructInfo, TypeId};
-pub use native::Native;
+pub use native::{CallFacts, Native};

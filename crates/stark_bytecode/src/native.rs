@@ -100,6 +100,15 @@ macro_rules! native_of_rows {
 
 stark_syntax::builtin_rows!(native_of_rows);
 
+/// The facts of a native the dispatch loop needs on every call ([`Native::call_facts`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallFacts {
+    /// [`Native::needs_vm`].
+    pub needs_vm: bool,
+    /// [`Native::consumed_mask`].
+    pub consumed_mask: u32,
+}
+
 // By hand: the variants come from the registry's rows, which know nothing of a default.
 #[allow(clippy::derivable_impls)]
 impl Default for Native {
@@ -129,19 +138,32 @@ impl Native {
     /// and asking the registry once per operand cost word_freq 2% of its instructions.
     #[inline]
     pub fn consumed_mask(self) -> u32 {
+        self.call_facts().consumed_mask
+    }
+
+    /// What the dispatch loop asks on every call of a native, from one look-up of its row:
+    /// [`Native::needs_vm`] and [`Native::consumed_mask`].
+    #[inline]
+    pub fn call_facts(self) -> CallFacts {
         if let Some(b) = self.builtin() {
-            return b
-                .facts()
-                .consumes
-                .iter()
-                .filter(|&&i| i < 32)
-                .fold(0, |m, &i| m | 1 << i);
+            let f = b.facts();
+            return CallFacts {
+                needs_vm: f.needs_vm,
+                consumed_mask: f
+                    .consumes
+                    .iter()
+                    .filter(|&&i| i < 32)
+                    .fold(0, |m, &i| m | 1 << i),
+            };
         }
-        match self {
-            Native::ListTake => 1,
-            Native::MapSet => 0b110,
-            Native::Spawn { .. } => u32::MAX,
-            _ => 0,
+        CallFacts {
+            needs_vm: matches!(self, Native::Spawn { .. }),
+            consumed_mask: match self {
+                Native::ListTake => 1,
+                Native::MapSet => 0b110,
+                Native::Spawn { .. } => u32::MAX,
+                _ => 0,
+            },
         }
     }
 
@@ -158,12 +180,10 @@ impl Native {
     }
 
     /// Whether the VM runs it itself rather than `natives::call` (it runs destructors or
-    /// other frames).
+    /// other frames): the row's `needs_vm`, and `spawn`.
+    #[inline]
     pub fn needs_vm(self) -> bool {
-        match self.builtin() {
-            Some(b) => b.facts().needs_vm,
-            None => matches!(self, Native::Spawn { .. }),
-        }
+        self.call_facts().needs_vm
     }
 
     /// The name `stark ir` prints.

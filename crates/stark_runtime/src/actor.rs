@@ -5,13 +5,12 @@
 //! Each actor runs on its own `Heap` (its pool in the `actor` zone), which belongs to the
 //! actor's thread; no `ObjRef` and no reference count ever crosses threads. What does cross
 //! is plain data (the VM's transfer graph), a `TaskBody`'s `Arc` (atomically counted), and
-//! the atomic counters here.
+//! the atomic counters here. The heap makes tasks (`heap/alloc.rs`) and mirrors its
+//! accounting into the counters (`heap/accounting.rs`).
 
-use crate::heap::Heap;
-use crate::object::{Header, ObjKind};
+use crate::header::{Header, ObjKind};
 use crate::value::ObjRef;
 use crate::zone::{Zone, ZoneCounters};
-use crate::OutOfMemory;
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -147,48 +146,6 @@ impl SharedCounters {
 
     pub fn total_peak(&self) -> u64 {
         self.total_peak.load(Ordering::Relaxed)
-    }
-}
-
-impl Heap {
-    /// Makes this heap an actor's: new objects go to the `actor` zone, and every
-    /// allocation and free is mirrored into `counters` (the spawning program's view).
-    pub fn make_actor_heap(&mut self, counters: Arc<SharedCounters>) {
-        self.current_zone = Zone::Actor;
-        self.mirror = Some(counters);
-    }
-
-    /// Adds the sums in `counters` (the actors this program spawned) to `profile()`.
-    pub fn show_actors(&mut self, counters: Arc<SharedCounters>) {
-        self.actors = Some(counters);
-        self.publish_live();
-    }
-
-    /// The actors' sums this heap's profile includes, if any.
-    pub fn actor_counters(&self) -> Option<&Arc<SharedCounters>> {
-        self.actors.as_ref()
-    }
-
-    /// A new `Task` handle. Never arena-allocated: it owns an `Arc`.
-    pub fn alloc_task(&mut self, body: TaskBody) -> Result<ObjRef, OutOfMemory> {
-        let extra = body.name.len() as u64;
-        let ptr = self.alloc_header_in(self.current_zone, ObjKind::Task, extra)?;
-        // SAFETY: the allocation has TaskObj's layout (I2); the body is written once.
-        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut TaskObj)).body).write(body) };
-        Ok(ObjRef(ptr))
-    }
-
-    /// Moves a uniquely owned tensor's body out (the buffer is not copied), leaving an
-    /// empty 0-element tensor behind, refunded its bytes; the caller then releases it.
-    pub fn take_tensor_body(&mut self, t: ObjRef) -> crate::tensor::TensorBody {
-        let empty = crate::tensor::TensorBody {
-            shape: vec![0],
-            buf: crate::tensor_pool::TensorBuf::new(0).expect("an empty buffer needs no memory"),
-        };
-        let body = std::mem::replace(t.tensor_mut(), empty);
-        let bytes = body.buf.capacity_bytes() as i64 + (body.shape.capacity() * 8) as i64;
-        let _ = self.resize(t, -bytes);
-        body
     }
 }
 

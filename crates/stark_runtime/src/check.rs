@@ -3,7 +3,7 @@
 //! so that a bookkeeping error shows up at the collection or the exit after it happens,
 //! named, instead of as a wrong figure or a crash much later.
 //!
-//! What it checks (the invariants are written at the top of `heap/mod.rs` and `arena.rs`):
+//! What it checks (the invariants are written at the top of `heap/mod.rs` and `arena/mod.rs`):
 //! - I2/I6: every metadata row's object is live, of the row's kind and zone, and its header
 //!   points back at the row; slab and arena structs are live structs.
 //! - I6/A4: each zone's `live_bytes` and `live_objects` are the sums over its live
@@ -16,8 +16,8 @@
 //!
 //! It costs a walk of the whole heap with a hash map per object, so it runs only when asked.
 
+use crate::header::{flags, ObjKind};
 use crate::heap::Heap;
-use crate::object::{flags, ObjKind};
 use crate::value::ObjRef;
 use crate::zone::Zone;
 use std::collections::HashMap;

@@ -1,9 +1,12 @@
-//! List and map operations that change how much memory an object owns. They live in the
-//! heap so that growth is charged to the object (I6) and checked against `--max-memory`,
-//! and so that a huge request becomes `OutOfMemory` instead of an allocator abort.
+//! List, map, string and tensor operations that change how much memory an object owns. They
+//! live in the heap so that growth is charged to the object (I6) and checked against
+//! `--max-memory`, and so that a huge request becomes `OutOfMemory` instead of an allocator
+//! abort. They are the safe way to change a body: each checks the kind and bounds and holds
+//! the body's mutable borrow only inside the call (I5).
 
+use crate::header::{flags, gc_bits, ObjKind};
 use crate::heap::{list_buffer_bytes, Heap, OutOfMemory, MAP_ENTRY_BYTES};
-use crate::object::{flags, gc_bits};
+use crate::object::StrObj;
 use crate::sysalloc::fallible;
 use crate::value::{MapKey, MapKeyRef, ObjRef, Value};
 
@@ -28,7 +31,9 @@ impl Heap {
             return Err(self.system_oom(grow));
         }
         self.resize(list, grow as i64)?;
-        let items = list.list_mut();
+        // SAFETY: the only borrow of the list's body here (`items` above has ended, `resize`
+        // reads the header and the row); the caller holds none across this call (I5).
+        let items = unsafe { list.list_mut() };
         if fallible(|| items.try_reserve_exact(new_cap - items.len())).is_err() {
             self.resize(list, -(grow as i64))?;
             return Err(self.system_oom(grow));
@@ -43,16 +48,22 @@ impl Heap {
     /// is moved out, with no count change, and the list is then released. A shared (or
     /// arena) list keeps it, and the element gets one more reference. `index` must be in
     /// range (the caller checks).
-    pub fn list_take(&mut self, list: ObjRef, index: usize) -> Value {
+    ///
+    /// # Safety
+    /// As for [`Heap::decref_obj`]: the caller owns the reference to `list` it gives up.
+    pub unsafe fn list_take(&mut self, list: ObjRef, index: usize) -> Value {
         let h = list.header();
         let v = if h.strong.get() == 1 && !h.has_flag(flags::ARENA) {
-            std::mem::replace(&mut list.list_mut()[index], Value::None)
+            // SAFETY: the caller's reference is the only one, so nothing else borrows the
+            // body; this borrow ends with the statement (I5).
+            std::mem::replace(unsafe { &mut list.list_mut()[index] }, Value::None)
         } else {
             let v = list.list()[index];
             self.incref(v);
             v
         };
-        self.decref_obj(list);
+        // SAFETY: the caller owns this reference and gives it up (this function's contract).
+        unsafe { self.decref_obj(list) };
         v
     }
 
@@ -63,7 +74,9 @@ impl Heap {
             self.list_reserve(list, 1)?;
         }
         self.note_stored(v, list);
-        list.list_mut().push(v);
+        // SAFETY: the only borrow of the list's body here (the reads above have ended;
+        // `note_stored` reads headers and rows); the caller holds none across this call (I5).
+        unsafe { list.list_mut() }.push(v);
         Ok(())
     }
 
@@ -71,20 +84,50 @@ impl Heap {
     pub fn list_insert(&mut self, list: ObjRef, index: usize, v: Value) -> Result<(), OutOfMemory> {
         self.list_reserve(list, 1)?;
         self.note_stored(v, list);
-        list.list_mut().insert(index, v);
+        // SAFETY: as in `list_push`: the only borrow of the body (I5).
+        unsafe { list.list_mut() }.insert(index, v);
         Ok(())
     }
 
     /// Empties a list, releasing its elements (in order) and keeping the buffer.
     pub fn list_clear(&mut self, list: ObjRef) {
-        let items = std::mem::take(list.list_mut());
+        // SAFETY: the only borrow of the list's body, ended with the statement (I5).
+        let items = std::mem::take(unsafe { list.list_mut() });
         for v in items.iter().rev() {
-            self.decref(*v);
+            // SAFETY: the list owned each element's reference (I3), and the elements are
+            // out of it now: this gives up exactly the list's reference.
+            unsafe { self.decref(*v) };
         }
         // Keep the (now empty) buffer so accounting stays equal to the capacity.
         let mut items = items;
         items.clear();
-        *list.list_mut() = items;
+        // SAFETY: as above; `decref` queues and never touches a body (I7).
+        *unsafe { list.list_mut() } = items;
+    }
+
+    /// Puts `v` into child slot `slot` of a struct, list or map (a map's `slot`-th entry's
+    /// value), taking over its reference, and returns what the slot held (the caller owns it
+    /// now). For objects whose children are filled in after they exist (`x.copy()`, an
+    /// actor's import); the caller notes the store first (`note_stored`,
+    /// `note_arena_store`). Panics when the object has no such slot.
+    pub fn set_child(&mut self, holder: ObjRef, slot: usize, v: Value) -> Value {
+        // SAFETY: the only borrow of the holder's body, ended with the statement below; the
+        // caller holds none across this call (I5).
+        let place = unsafe {
+            match holder.kind() {
+                ObjKind::Struct => &mut holder.fields_mut()[slot],
+                ObjKind::List => &mut holder.list_mut()[slot],
+                ObjKind::Map => {
+                    holder
+                        .map_mut()
+                        .get_index_mut(slot)
+                        .expect("slot in range")
+                        .1
+                }
+                other => panic!("internal error: a {} has no child slots", other.name()),
+            }
+        };
+        std::mem::replace(place, v)
     }
 
     /// Builds a fresh list of strings.
@@ -98,13 +141,18 @@ impl Heap {
             let s = match self.alloc_str(t) {
                 Ok(s) => s,
                 Err(e) => {
-                    self.decref_obj(list);
+                    // SAFETY: the list is this function's own, made above.
+                    unsafe { self.decref_obj(list) };
                     return Err(e);
                 }
             };
             if let Err(e) = self.list_push(list, Value::Obj(s)) {
-                self.decref_obj(s);
-                self.decref_obj(list);
+                // SAFETY: both are this function's own: the push failed, so the list did
+                // not take the string over.
+                unsafe {
+                    self.decref_obj(s);
+                    self.decref_obj(list);
+                }
                 return Err(e);
             }
         }
@@ -120,7 +168,9 @@ impl Heap {
         v: Value,
     ) -> Result<Option<Value>, OutOfMemory> {
         self.note_stored(v, map);
-        let body = map.map_mut();
+        // SAFETY: the only borrow of the map's body here, until the `try_reserve` below
+        // (`check_limit` reads counters only); the caller holds none across this call (I5).
+        let body = unsafe { map.map_mut() };
         if let Some(slot) = body.get_mut(&key) {
             return Ok(Some(std::mem::replace(slot, v)));
         }
@@ -129,11 +179,13 @@ impl Heap {
         if body.len() == old_cap {
             let want = (old_cap.max(4)) as u64 * MAP_ENTRY_BYTES as u64;
             self.check_limit(want)?;
-            if fallible(|| map.map_mut().try_reserve(1)).is_err() {
+            // SAFETY: `body` is not used past here; this is again the only borrow (I5).
+            if fallible(|| unsafe { map.map_mut() }.try_reserve(1)).is_err() {
                 return Err(self.system_oom(want));
             }
         }
-        let body = map.map_mut();
+        // SAFETY: the only borrow of the body again; `resize` below runs after its last use.
+        let body = unsafe { map.map_mut() };
         body.insert(key, v);
         let grown = (body.capacity() - old_cap) * MAP_ENTRY_BYTES + key_bytes;
         self.resize(map, grown as i64)?;
@@ -142,7 +194,9 @@ impl Heap {
 
     /// Removes `key`, keeping the other entries in insertion order; returns the value (owned).
     pub fn map_remove(&mut self, map: ObjRef, key: MapKeyRef<'_>) -> Option<Value> {
-        let (k, v) = map.map_mut().shift_remove_entry(&key)?;
+        // SAFETY: the only borrow of the map's body, ended with the statement; `key` is the
+        // caller's text, not a key of this map (I5).
+        let (k, v) = unsafe { map.map_mut() }.shift_remove_entry(&key)?;
         // A refund never fails.
         let _ = self.resize(map, -(k.extra_bytes() as i64));
         Some(v)
@@ -150,12 +204,14 @@ impl Heap {
 
     /// Empties a map, releasing its values (in insertion order).
     pub fn map_clear(&mut self, map: ObjRef) {
-        let body = map.map_mut();
+        // SAFETY: the only borrow of the map's body; it ends before `resize` (I5).
+        let body = unsafe { map.map_mut() };
         let key_bytes: usize = body.keys().map(|k| k.extra_bytes()).sum();
         let values: Vec<Value> = body.drain(..).map(|(_, v)| v).collect();
         let _ = self.resize(map, -(key_bytes as i64));
         for v in values.iter().rev() {
-            self.decref(*v);
+            // SAFETY: the map owned each value's reference (I3), and they are out of it now.
+            unsafe { self.decref(*v) };
         }
     }
 }
@@ -164,8 +220,8 @@ impl Heap {
     /// `s + text` (or `text + s`, `at_front`) written into `s` itself, when `s` is a heap
     /// string nothing else refers to: no other owner, no weak reference, not in the
     /// collector's buffers, not a constant, arena or local object. Returns `Ok(false)`, and
-    /// changes nothing, when `s` does not qualify. The caller gives up its reference to `s`
-    /// for the result, which is `s`.
+    /// changes nothing, when `s` does not qualify or `text` is part of `s`'s own text. The
+    /// caller gives up its reference to `s` for the result, which is `s`.
     pub fn str_extend_unique(
         &mut self,
         s: ObjRef,
@@ -173,7 +229,7 @@ impl Heap {
         at_front: bool,
     ) -> Result<bool, OutOfMemory> {
         let h = s.header();
-        if h.kind != crate::object::ObjKind::Str
+        if h.kind != ObjKind::Str
             || h.strong.get() != 1
             || h.weak.get() != 0
             || h.gc.get() & gc_bits::PINS != 0
@@ -185,6 +241,11 @@ impl Heap {
         if add == 0 {
             return Ok(true);
         }
+        // `text` read out of `s` itself would be freed by the growth below (I5): decline.
+        let own = s.as_str().as_bytes().as_ptr_range();
+        if own.contains(&text.as_ptr()) {
+            return Ok(false);
+        }
         if s.as_str().len().checked_add(add).is_none() || add > i64::MAX as usize {
             return Err(self.system_oom(u64::MAX));
         }
@@ -194,7 +255,7 @@ impl Heap {
         // `Box<str>` (`alloc_str`) that only this object owns. The caller owns the only
         // strong reference and gives it up, so no other register, field or view reads the
         // text while it is replaced; the slot holds a valid box again before returning.
-        let slot = unsafe { &mut (*(s.raw() as *mut crate::object::StrObj)).text };
+        let slot = unsafe { &mut (*(s.raw() as *mut StrObj)).text };
         // SAFETY: see above; the box is put back into the slot on every path below.
         let mut buf = unsafe { Box::from_raw(slot.as_ptr()) }.into_string();
         if fallible(|| buf.try_reserve_exact(add)).is_err() {
@@ -209,5 +270,20 @@ impl Heap {
         }
         *slot = std::ptr::NonNull::from(Box::leak(buf.into_boxed_str()));
         Ok(true)
+    }
+
+    /// Moves a uniquely owned tensor's body out (the buffer is not copied), leaving an
+    /// empty 0-element tensor behind, refunded its bytes; the caller then releases it.
+    pub fn take_tensor_body(&mut self, t: ObjRef) -> crate::tensor::TensorBody {
+        let empty = crate::tensor::TensorBody {
+            shape: vec![0],
+            buf: crate::tensor_pool::TensorBuf::new(0).expect("an empty buffer needs no memory"),
+        };
+        // SAFETY: the only borrow of the tensor's body, ended with the statement; the caller
+        // holds none across this call (I5).
+        let body = std::mem::replace(unsafe { t.tensor_mut() }, empty);
+        let bytes = body.buf.capacity_bytes() as i64 + (body.shape.capacity() * 8) as i64;
+        let _ = self.resize(t, -bytes);
+        body
     }
 }

@@ -1,5 +1,6 @@
 //! Heap objects for data work: `Tensor` (its buffer in the `tensor` zone), `Dataset` and
-//! `Stream` (in the `io` zone) — their layouts, allocation, accessors and release (M8).
+//! `Stream` (in the `io` zone) — their bodies, layouts and accessors (M8). The heap makes
+//! and releases them (`heap/alloc.rs`, `heap/release.rs`).
 //!
 //! Each is a header followed by one Rust value (the body), like strings and lists. A body
 //! owns plain Rust resources (a pooled buffer, a file handle) whose `Drop` does the right
@@ -8,12 +9,9 @@
 //! strong reference to (so `column(name)` can hand one out with +1, no copy); every column
 //! also keeps its fields' text, for `row(i)`.
 
-use crate::heap::Heap;
-use crate::object::{Header, ObjKind};
+use crate::header::{Header, ObjKind};
 use crate::tensor::TensorBody;
 use crate::value::ObjRef;
-use crate::zone::Zone;
-use crate::OutOfMemory;
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
 
@@ -152,70 +150,6 @@ pub(crate) struct StreamObj {
     pub body: StreamBody,
 }
 
-impl Heap {
-    /// A new tensor object in the `tensor` zone, charged its buffer's size class.
-    pub fn alloc_tensor(&mut self, body: TensorBody) -> Result<ObjRef, OutOfMemory> {
-        let extra = body.buf.capacity_bytes() as u64 + (body.shape.capacity() * 8) as u64;
-        let ptr = self.alloc_header_in(Zone::Tensor, ObjKind::Tensor, extra)?;
-        // SAFETY: the allocation has TensorObj's layout (I2); the body is written once.
-        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut TensorObj)).body).write(body) };
-        Ok(ObjRef(ptr))
-    }
-
-    /// A new dataset object in the `io` zone; it takes over the references to its column
-    /// tensors.
-    pub fn alloc_dataset(&mut self, body: DatasetBody) -> Result<ObjRef, OutOfMemory> {
-        let ptr = self.alloc_header_in(Zone::Io, ObjKind::Dataset, body.text_bytes())?;
-        // SAFETY: DatasetObj layout (I2); body written once.
-        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut DatasetObj)).body).write(body) };
-        Ok(ObjRef(ptr))
-    }
-
-    /// A new stream object in the `io` zone, charged its buffer.
-    pub fn alloc_stream(&mut self, body: StreamBody) -> Result<ObjRef, OutOfMemory> {
-        let extra = STREAM_BUFFER_BYTES + body.path.len() as u64;
-        let ptr = self.alloc_header_in(Zone::Io, ObjKind::Stream, extra)?;
-        // SAFETY: StreamObj layout (I2); body written once.
-        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut StreamObj)).body).write(body) };
-        Ok(ObjRef(ptr))
-    }
-
-    /// Releases a data object's body (called by `release`): the dataset's column tensors are
-    /// decref'd (queued, I7), then the body is dropped.
-    pub(crate) fn release_data_body(&mut self, obj: ObjRef) {
-        let base = obj.raw();
-        match obj.kind() {
-            ObjKind::Tensor => {
-                // SAFETY: I2 — a live Tensor's body is initialised; it is moved out once here
-                // and the caller sets DEAD, so it is never read or dropped again.
-                drop(unsafe { std::ptr::read(&(*(base as *const TensorObj)).body) });
-            }
-            ObjKind::Dataset => {
-                // SAFETY: as for Tensor.
-                let body = unsafe { std::ptr::read(&(*(base as *const DatasetObj)).body) };
-                let children: Vec<ObjRef> = body.tensors().collect();
-                for t in children.into_iter().rev() {
-                    self.decref_obj(t);
-                }
-            }
-            ObjKind::Stream => {
-                // SAFETY: as for Tensor. Dropping the body closes the file (M3: a stream
-                // released without `close` is closed by its release).
-                let mut body = unsafe { std::ptr::read(&(*(base as *const StreamObj)).body) };
-                // Flushed here rather than by `BufWriter`'s drop, which would swallow a
-                // failure: data lost on the way to the file must not go unnoticed.
-                if let Some(w) = body.writer.as_mut() {
-                    if let Err(e) = std::io::Write::flush(w) {
-                        self.io_failure.get_or_insert((body.path.clone(), e));
-                    }
-                }
-                drop(body);
-            }
-            _ => {}
-        }
-    }
-}
-
 /// Drops a data object's body without touching children (the heap is going away).
 ///
 /// # Safety
@@ -233,7 +167,9 @@ pub(crate) unsafe fn drop_data_body(obj: ObjRef) {
     }
 }
 
-/// Accessors; like the others in `object.rs` they rely on I1 and the caller's kind check.
+/// Accessors; like the others in `object.rs` they rely on I1 and check the kind themselves,
+/// and the mutable ones are `unsafe fn`s whose caller promises that no other borrow of the
+/// body overlaps (I5).
 impl ObjRef {
     #[inline]
     pub fn tensor(&self) -> &TensorBody {
@@ -242,12 +178,20 @@ impl ObjRef {
         unsafe { &(*(self.raw() as *const TensorObj)).body }
     }
 
-    /// I5: one operation at a time, never across STARK code.
+    /// Mutable access to a tensor's body (its shape and buffer).
+    ///
+    /// # Safety
+    /// The object is alive (I1), and for as long as the returned borrow lives nothing else
+    /// reads or writes this tensor's body: no other borrow of it (`tensor()`,
+    /// `tensor_mut()`, a slice of its data), through any copy of the `ObjRef`, is live or
+    /// made, no heap operation on the object runs, and no STARK code runs (I5). The kind is
+    /// checked (a mismatch panics), so it is not a precondition.
     #[inline]
     #[allow(clippy::mut_from_ref)]
-    pub fn tensor_mut(&self) -> &mut TensorBody {
+    pub unsafe fn tensor_mut(&self) -> &mut TensorBody {
         self.expect_kind(ObjKind::Tensor);
-        // SAFETY: I1, I2; I5 (no overlapping borrow of this body).
+        // SAFETY: I1 and I2 (kind Tensor ⇒ TensorObj with a live body), and the caller's
+        // promise that no other borrow of this body overlaps this one (I5).
         unsafe { &mut (*(self.raw() as *mut TensorObj)).body }
     }
 
@@ -258,11 +202,20 @@ impl ObjRef {
         unsafe { &(*(self.raw() as *const DatasetObj)).body }
     }
 
+    /// Mutable access to a stream's body (its reader, writer and state).
+    ///
+    /// # Safety
+    /// The object is alive (I1), and for as long as the returned borrow lives nothing else
+    /// reads or writes this stream's body: no other borrow of it (`stream()`,
+    /// `stream_mut()`), through any copy of the `ObjRef`, is live or made, no heap
+    /// operation on the object runs, and no STARK code runs (I5). The kind is checked (a
+    /// mismatch panics), so it is not a precondition.
     #[inline]
     #[allow(clippy::mut_from_ref)]
-    pub fn stream_mut(&self) -> &mut StreamBody {
+    pub unsafe fn stream_mut(&self) -> &mut StreamBody {
         self.expect_kind(ObjKind::Stream);
-        // SAFETY: I1, I2; I5.
+        // SAFETY: I1 and I2 (kind Stream ⇒ StreamObj with a live body), and the caller's
+        // promise that no other borrow of this body overlaps this one (I5).
         unsafe { &mut (*(self.raw() as *mut StreamObj)).body }
     }
 

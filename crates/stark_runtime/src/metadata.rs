@@ -5,43 +5,9 @@
 //! their header carries the same facts and the struct slabs (`slab.rs`) enumerate them;
 //! `Heap::live_entries` gives both halves as one list of `MetaEntry`.
 
-use crate::object::ObjKind;
+use crate::header::{ObjKind, OwnerKind};
 use crate::value::ObjRef;
 use crate::zone::Zone;
-
-/// Who owns an allocation, as far as the runtime knows. Plain heap values are owned by a
-/// binding (their owner may later move them into a field; the table is not updated on every
-/// move, which would cost a write per store); arena and actor allocations are tagged so.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum OwnerKind {
-    Binding = 0,
-    Field = 1,
-    Arena = 2,
-    Actor = 3,
-}
-
-impl OwnerKind {
-    /// The owner kind stored in a struct header's `OWNER_MASK` bits.
-    #[inline]
-    pub(crate) fn from_bits(bits: u8) -> OwnerKind {
-        match bits & 3 {
-            0 => OwnerKind::Binding,
-            1 => OwnerKind::Field,
-            2 => OwnerKind::Arena,
-            _ => OwnerKind::Actor,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            OwnerKind::Binding => "binding",
-            OwnerKind::Field => "field",
-            OwnerKind::Arena => "arena",
-            OwnerKind::Actor => "actor",
-        }
-    }
-}
 
 /// One row: what the allocation is and how many bytes it accounts for.
 #[derive(Clone, Copy, Debug)]

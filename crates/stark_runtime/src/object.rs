@@ -1,177 +1,15 @@
-//! Object layouts: the header every allocation starts with, and the body that follows it.
+//! Object layouts: the body that follows the header (`header.rs`) for each kind, and the
+//! accessors that read it.
 //!
 //! Layouts are computed here with `std::alloc::Layout` (never `Box`/`Rc`), so an arena can
 //! later bump-allocate exactly the same shapes.
 
+use crate::header::{flags, Header, ObjKind};
 use crate::value::{MapKey, ObjRef, Value};
 use crate::zone::Zone;
 use std::alloc::Layout;
-use std::cell::Cell;
 use std::hash::BuildHasherDefault;
 use std::ptr::NonNull;
-
-/// What an allocation holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum ObjKind {
-    Str = 0,
-    List = 1,
-    Map = 2,
-    /// A user (or built-in) struct; its fields follow the header inline.
-    Struct = 3,
-    Weak = 4,
-    /// `Tensor`, `Dataset`, `Stream`: a header and one Rust body (`data.rs`).
-    Tensor = 5,
-    Dataset = 6,
-    Stream = 7,
-    /// `Task<T>`: a handle to an actor (`actor.rs`); its body holds an `Arc`.
-    Task = 8,
-}
-
-impl ObjKind {
-    /// The type name profiles and traces show for non-struct kinds.
-    pub fn name(self) -> &'static str {
-        match self {
-            ObjKind::Str => "String",
-            ObjKind::List => "List",
-            ObjKind::Map => "Map",
-            ObjKind::Struct => "Struct",
-            ObjKind::Weak => "WeakRef",
-            ObjKind::Tensor => "Tensor",
-            ObjKind::Dataset => "Dataset",
-            ObjKind::Stream => "Stream",
-            ObjKind::Task => "Task",
-        }
-    }
-}
-
-/// Header flag bits.
-pub mod flags {
-    /// Bits 0–1: the owner kind (M14) of a struct, whose header is its metadata row
-    /// (`slab.rs`); other kinds keep their owner in their row.
-    pub const OWNER_MASK: u8 = 0b0000_0011;
-    /// A string constant of the program (the VM's constant table owns it for the whole
-    /// run). Compiled code stores constants without an `incref`, so releases can outnumber
-    /// retains: a count reaching zero is set back to one instead of freeing the object
-    /// (checked only on that cold path). [`crate::Heap::release_immortal`] ends it.
-    pub const IMMORTAL: u8 = 1 << 2;
-    /// Its destructor is running right now: a count reaching zero meanwhile must not queue it
-    /// again (the destructor may `clone()` self and drop the clone).
-    pub const FINALIZING: u8 = 1 << 3;
-    /// Its destructor has run (it never runs twice, even after a resurrection).
-    pub const DESTRUCTED: u8 = 1 << 4;
-    /// Contents released; only the header allocation remains, kept for weak references.
-    pub const DEAD: u8 = 1 << 5;
-    /// A struct escape analysis proved local to its function (M9): refcounted and released
-    /// as usual, but not a heap allocation to the program (no metadata row, no counters).
-    pub const LOCAL: u8 = 1 << 6;
-    /// Carved from an arena (M10, `arena.rs` A1): counts never change, the arena frees it.
-    pub const ARENA: u8 = 1 << 7;
-}
-
-/// Bits of `Header::gc`: pointers the cycle collector keeps to the object (`collector`
-/// module, C2). While any is set, a released object's header is not deallocated.
-pub mod gc_bits {
-    /// In the buffer of possible cycle roots (Bacon–Rajan's purple set).
-    pub const IN_ROOTS: u8 = 1 << 0;
-    /// Part of a snapshot the collector thread is working on.
-    pub const IN_SNAPSHOT: u8 = 1 << 1;
-    /// Not the collector's: on an arena object (which the collector never pins, C2), it
-    /// says the object may hold counted references to objects outside every arena, which
-    /// its arena's close must release (`arena.rs` A3).
-    pub const ARENA_OUTWARD: u8 = 1 << 2;
-    /// Not the collector's either: the object's allocation was traced (M13), so its resizes
-    /// and its free are traced too; an object allocated before tracing began is not.
-    pub const TRACED: u8 = 1 << 3;
-    /// The bits that keep a released object's header allocated.
-    pub const PINS: u8 = IN_ROOTS | IN_SNAPSHOT;
-}
-
-/// The header at the start of every allocation (16 bytes: object-heavy programs are
-/// mostly headers and small structs, so every word here is paid a million times).
-#[repr(C)]
-pub struct Header {
-    pub(crate) strong: Cell<u32>,
-    pub(crate) weak: Cell<u32>,
-    pub(crate) kind: ObjKind,
-    pub(crate) zone: Zone,
-    pub(crate) flags: Cell<u8>,
-    /// `gc_bits`: the collector's pins on this header.
-    pub(crate) gc: Cell<u8>,
-    /// Structs: type id (low 16 bits) and field count (high 16 bits); a struct needs no
-    /// metadata row, its header is its row (`slab.rs`). Other kinds: the index of their
-    /// metadata row (M14).
-    pub(crate) slot: Cell<u32>,
-}
-
-/// Byte offset of `Header::kind`, where a free slab block keeps `slab::FREE_BLOCK`.
-pub(crate) const KIND_OFFSET: usize = std::mem::offset_of!(Header, kind);
-
-/// Most struct types, and fields per struct, a module may have (`Header::slot` halves).
-pub const MAX_STRUCT_TYPES: usize = 1 << 16;
-
-impl Header {
-    #[inline]
-    pub(crate) fn has_flag(&self, flag: u8) -> bool {
-        self.flags.get() & flag != 0
-    }
-
-    #[inline]
-    pub(crate) fn set_flag(&self, flag: u8) {
-        self.flags.set(self.flags.get() | flag);
-    }
-
-    #[inline]
-    pub(crate) fn clear_flag(&self, flag: u8) {
-        self.flags.set(self.flags.get() & !flag);
-    }
-
-    /// The `slot` of a struct header.
-    #[inline]
-    pub(crate) fn struct_slot(type_id: u32, len: u32) -> u32 {
-        debug_assert!((type_id as usize) < MAX_STRUCT_TYPES && (len as usize) < MAX_STRUCT_TYPES);
-        (type_id & 0xFFFF) | (len << 16)
-    }
-
-    /// Struct type id (`module.structs` index); 0 for other kinds.
-    #[inline]
-    pub(crate) fn type_id(&self) -> u32 {
-        if self.kind == ObjKind::Struct {
-            self.slot.get() & 0xFFFF
-        } else {
-            0
-        }
-    }
-
-    /// Number of inline fields (structs); 0 for other kinds.
-    #[inline]
-    pub(crate) fn len(&self) -> u32 {
-        if self.kind == ObjKind::Struct {
-            self.slot.get() >> 16
-        } else {
-            0
-        }
-    }
-
-    /// The metadata row of a non-struct object.
-    #[inline]
-    pub(crate) fn meta(&self) -> u32 {
-        debug_assert!(self.kind != ObjKind::Struct);
-        self.slot.get()
-    }
-
-    /// A struct's owner kind (M14), kept in its flags.
-    #[inline]
-    pub(crate) fn owner(&self) -> crate::metadata::OwnerKind {
-        crate::metadata::OwnerKind::from_bits(self.flags.get() & flags::OWNER_MASK)
-    }
-
-    #[inline]
-    pub(crate) fn set_owner(&self, owner: crate::metadata::OwnerKind) {
-        self.flags
-            .set((self.flags.get() & !flags::OWNER_MASK) | owner as u8);
-    }
-}
 
 /// A small, fast hasher (FxHash) for map keys: STARK maps are not exposed to hostile input
 /// the way a web server's are, and SipHash would dominate map-heavy benchmarks.
@@ -282,6 +120,13 @@ pub(crate) fn struct_layout(len: u32) -> Layout {
 /// itself (I2): the VM's static types and verifier already guarantee it, so the check is
 /// one predictable compare, and a broken guarantee stops the program instead of reading a
 /// body of another layout.
+///
+/// The mutable ones (`list_mut`, `map_mut`, `fields_mut`, and `tensor_mut`, `stream_mut` in
+/// `data.rs`) are `unsafe fn`s: an `ObjRef` is a `Copy` pointer, so the borrow checker cannot
+/// see two borrows of one body through two copies of it; their caller promises that none
+/// overlaps (I5). The heap's own operations on bodies (`Heap::list_push`, `map_insert`, …,
+/// `containers.rs`) are the safe way to change one: they check the kind and the bounds and
+/// hold the mutable borrow only inside the call.
 impl ObjRef {
     #[inline(always)]
     pub(crate) fn expect_kind(&self, kind: ObjKind) {
@@ -307,13 +152,20 @@ impl ObjRef {
         unsafe { &(*(self.raw() as *const ListObj)).items }
     }
 
-    /// Mutable access to a list body. I5: callers keep this borrow within one operation
-    /// and never run STARK code while holding it.
+    /// Mutable access to a list body.
+    ///
+    /// # Safety
+    /// The object is alive (I1), and for as long as the returned borrow lives nothing else
+    /// reads or writes this list's body: no other borrow of it (`list()`, `list_mut()`, a
+    /// reference to an element), through any copy of the `ObjRef`, is live or made, no heap
+    /// operation on the object runs, and no STARK code runs (I5). The kind is checked (a
+    /// mismatch panics), so it is not a precondition.
     #[inline]
     #[allow(clippy::mut_from_ref)]
-    pub fn list_mut(&self) -> &mut Vec<Value> {
+    pub unsafe fn list_mut(&self) -> &mut Vec<Value> {
         self.expect_kind(ObjKind::List);
-        // SAFETY: I1, I2; I5 (no other borrow of this body overlaps this one).
+        // SAFETY: I1 and I2 (kind List ⇒ ListObj with a live body), and the caller's promise
+        // that no other borrow of this body overlaps this one (I5).
         unsafe { &mut (*(self.raw() as *mut ListObj)).items }
     }
 
@@ -324,11 +176,20 @@ impl ObjRef {
         unsafe { &(*(self.raw() as *const MapObj)).map }
     }
 
+    /// Mutable access to a map body.
+    ///
+    /// # Safety
+    /// The object is alive (I1), and for as long as the returned borrow lives nothing else
+    /// reads or writes this map's body: no other borrow of it (`map()`, `map_mut()`, a
+    /// reference to a key or value), through any copy of the `ObjRef`, is live or made, no
+    /// heap operation on the object runs, and no STARK code runs (I5). The kind is checked
+    /// (a mismatch panics), so it is not a precondition.
     #[inline]
     #[allow(clippy::mut_from_ref)]
-    pub fn map_mut(&self) -> &mut MapBody {
+    pub unsafe fn map_mut(&self) -> &mut MapBody {
         self.expect_kind(ObjKind::Map);
-        // SAFETY: I1, I2; I5 (no overlapping borrow).
+        // SAFETY: I1 and I2 (kind Map ⇒ MapObj with a live body), and the caller's promise
+        // that no other borrow of this body overlaps this one (I5).
         unsafe { &mut (*(self.raw() as *mut MapObj)).map }
     }
 
@@ -360,11 +221,20 @@ impl ObjRef {
         unsafe { std::slice::from_raw_parts(self.fields_ptr(), self.field_count()) }
     }
 
+    /// Mutable access to a struct's inline fields.
+    ///
+    /// # Safety
+    /// The object is alive (I1), and for as long as the returned borrow lives nothing else
+    /// reads or writes this struct's fields: no other borrow of them (`fields()`,
+    /// `fields_mut()`), through any copy of the `ObjRef`, is live or made, no heap
+    /// operation on the object runs, and no STARK code runs (I5). The kind is checked (a
+    /// mismatch panics), so it is not a precondition.
     #[inline]
     #[allow(clippy::mut_from_ref)]
-    pub fn fields_mut(&self) -> &mut [Value] {
+    pub unsafe fn fields_mut(&self) -> &mut [Value] {
         self.expect_kind(ObjKind::Struct);
-        // SAFETY: I1, I2; I5 (no overlapping borrow).
+        // SAFETY: I1 and I2 (kind Struct ⇒ `len` initialised Values follow the header), and
+        // the caller's promise that no other borrow of the fields overlaps this one (I5).
         unsafe { std::slice::from_raw_parts_mut(self.fields_ptr(), self.field_count()) }
     }
 

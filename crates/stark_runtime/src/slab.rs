@@ -18,7 +18,8 @@
 //! - **S3 (big structs).** Structs with more fields are allocated one by one from the
 //!   system allocator and listed in `big` until deallocated.
 
-use crate::object::{struct_layout, Header, KIND_OFFSET};
+use crate::header::{Header, KIND_OFFSET};
+use crate::object::struct_layout;
 use crate::sysalloc::fallible;
 use crate::value::ObjRef;
 use std::alloc::{alloc, dealloc, Layout};

@@ -4,13 +4,21 @@
 use crate::*;
 
 fn drain(heap: &mut Heap) {
-    heap.drain_pending();
+    // SAFETY: the tests give up only references they own (`give_up`) and keep no view of an
+    // object after its last reference is gone.
+    unsafe { heap.drain_pending() };
+}
+
+/// Gives up a reference the test owns: an allocation's or an `incref`'s, each once.
+fn give_up(heap: &mut Heap, v: Value) {
+    // SAFETY: every test passes a reference it owns (see above).
+    unsafe { heap.decref(v) };
 }
 
 #[test]
 fn value_is_16_bytes() {
     assert_eq!(std::mem::size_of::<Value>(), 16);
-    assert_eq!(std::mem::size_of::<object::Header>(), 16);
+    assert_eq!(std::mem::size_of::<header::Header>(), 16);
     // `Value::copy_words` relies on the payload being the second word.
     // SAFETY: an `Int` has no padding: both words are initialised.
     let words: [u64; 2] = unsafe { std::mem::transmute(Value::Int(-7)) };
@@ -33,9 +41,9 @@ fn alloc_and_free_string_updates_counters() {
     assert!(c.live_bytes >= 5);
     heap.incref(Value::Obj(s));
     assert_eq!(s.strong_count(), 2);
-    heap.decref(Value::Obj(s));
+    give_up(&mut heap, Value::Obj(s));
     assert!(!heap.has_pending());
-    heap.decref(Value::Obj(s));
+    give_up(&mut heap, Value::Obj(s));
     assert!(heap.has_pending());
     drain(&mut heap);
     let c = heap.zone_counters(Zone::Global);
@@ -58,7 +66,7 @@ fn struct_fields_are_released_with_it() {
     assert_eq!(s.type_id(), 7);
     assert!(matches!(s.field(1), Value::Int(3)));
     assert_eq!(heap.live_objects(), 3);
-    heap.decref_obj(s);
+    give_up(&mut heap, Value::Obj(s));
     drain(&mut heap);
     assert_eq!(heap.live_objects(), 0);
 }
@@ -71,7 +79,7 @@ fn children_pop_in_field_order() {
     let s = heap
         .alloc_struct(0, &[Value::Obj(a), Value::Obj(b)])
         .unwrap();
-    heap.decref_obj(s);
+    give_up(&mut heap, Value::Obj(s));
     let top = heap.pop_pending().unwrap();
     assert_eq!(top, s);
     // SAFETY: popped from the pending stack just above.
@@ -96,7 +104,7 @@ fn million_node_list_frees_without_recursion() {
         head = Value::Obj(node);
     }
     assert_eq!(heap.live_objects(), 1_000_000);
-    heap.decref(head);
+    give_up(&mut heap, head);
     drain(&mut heap);
     assert_eq!(heap.live_objects(), 0);
     assert_eq!(heap.live_bytes(), 0);
@@ -113,14 +121,14 @@ fn weak_ref_dies_with_target_and_keeps_header() {
     let got = heap.weak_get(w);
     assert!(matches!(got, Value::Obj(o) if o == t));
     assert_eq!(t.strong_count(), 2);
-    heap.decref(got);
-    heap.decref_obj(t);
+    give_up(&mut heap, got);
+    give_up(&mut heap, Value::Obj(t));
     drain(&mut heap);
     // The target is freed (counted as such); its header stays for the weak ref.
     assert_eq!(heap.live_objects(), 1);
     assert!(!heap.weak_exists(w));
     assert!(heap.weak_get(w).is_none());
-    heap.decref_obj(w);
+    give_up(&mut heap, Value::Obj(w));
     drain(&mut heap);
     assert_eq!(heap.live_objects(), 0);
 }
@@ -130,11 +138,11 @@ fn weak_ref_released_before_target() {
     let mut heap = Heap::new(None);
     let t = heap.alloc_list(vec![]).unwrap();
     let w = heap.alloc_weak(t).unwrap();
-    heap.decref_obj(w);
+    give_up(&mut heap, Value::Obj(w));
     drain(&mut heap);
     assert_eq!(t.weak_count(), 0);
     assert_eq!(heap.live_objects(), 1);
-    heap.decref_obj(t);
+    give_up(&mut heap, Value::Obj(t));
     drain(&mut heap);
     assert_eq!(heap.live_objects(), 0);
 }
@@ -157,7 +165,7 @@ fn list_growth_is_charged_and_limit_enforced() {
     assert_eq!(err.limit, Some(4096));
     assert!(heap.live_bytes() <= 4096);
     assert!(heap.alloc_str("x".repeat(5000)).is_err());
-    heap.decref_obj(l);
+    give_up(&mut heap, Value::Obj(l));
     drain(&mut heap);
     assert_eq!(heap.live_bytes(), 0);
 }
@@ -179,12 +187,12 @@ fn map_insert_replace_remove_clear() {
     assert!(matches!(old, Some(Value::Int(5))));
     assert_eq!(m.map().len(), 2);
     let removed = heap.map_remove(m, MapKeyRef::Str("k")).unwrap();
-    heap.decref(removed);
+    give_up(&mut heap, removed);
     drain(&mut heap);
     assert_eq!(heap.live_objects(), 1);
     heap.map_clear(m);
     assert_eq!(m.map().len(), 0);
-    heap.decref_obj(m);
+    give_up(&mut heap, Value::Obj(m));
     drain(&mut heap);
     assert_eq!(heap.live_objects(), 0);
     assert_eq!(heap.live_bytes(), 0);
@@ -207,7 +215,7 @@ fn metadata_and_usage_by_type() {
     // Structs have no row: their headers are their rows (I6).
     assert_eq!(heap.metadata().live().count(), 1);
     for o in [a, b, s] {
-        heap.decref_obj(o);
+        give_up(&mut heap, Value::Obj(o));
     }
     drain(&mut heap);
     assert!(heap.live_entries().is_empty());
@@ -225,7 +233,7 @@ fn profile_snapshot_and_render() {
     let text = p.render();
     assert!(text.contains("live_objects"));
     assert!(text.contains("tensor"));
-    heap.decref_obj(s);
+    give_up(&mut heap, Value::Obj(s));
     drain(&mut heap);
 }
 
@@ -236,30 +244,34 @@ fn cycle_collection_frees_unreachable_cycles_only() {
     let a = heap.alloc_struct(0, &[Value::None]).unwrap();
     let b = heap.alloc_struct(0, &[Value::Obj(a)]).unwrap();
     heap.incref_obj_for_test(b);
-    a.fields_mut()[0] = Value::Obj(b);
+    // SAFETY: `a` is the test's own struct and nothing else borrows its fields.
+    unsafe { a.fields_mut()[0] = Value::Obj(b) };
     // c is held by a "register" and points into another cycle d <-> e.
     let d = heap.alloc_struct(0, &[Value::None]).unwrap();
     let e = heap.alloc_struct(0, &[Value::Obj(d)]).unwrap();
     heap.incref_obj_for_test(e);
-    d.fields_mut()[0] = Value::Obj(e);
+    // SAFETY: as for `a`.
+    unsafe { d.fields_mut()[0] = Value::Obj(e) };
     heap.incref_obj_for_test(d);
     let c = heap.alloc_struct(0, &[Value::Obj(d)]).unwrap();
-    heap.decref_obj(b); // the register that held b (a is held by b only)
-    heap.decref_obj(e);
+    give_up(&mut heap, Value::Obj(b)); // the register that held b (a is held by b only)
+    give_up(&mut heap, Value::Obj(e));
     drain(&mut heap);
     assert_eq!(heap.live_objects(), 5);
     let garbage = heap.find_cycle_garbage(None);
     assert_eq!(garbage.len(), 2);
-    let freed = heap.free_cycle_garbage(garbage);
+    // SAFETY: `garbage` is what `find_cycle_garbage` just returned, with its holds.
+    let freed = unsafe { heap.free_cycle_garbage(garbage) };
     assert_eq!(freed, 2);
     drain(&mut heap);
     assert_eq!(heap.live_objects(), 3);
-    heap.decref_obj(c);
+    give_up(&mut heap, Value::Obj(c));
     drain(&mut heap);
     // d <-> e is garbage now.
     assert_eq!(heap.live_objects(), 2);
     let garbage = heap.find_cycle_garbage(Some(Zone::Global));
-    assert_eq!(heap.free_cycle_garbage(garbage), 2);
+    // SAFETY: as above.
+    assert_eq!(unsafe { heap.free_cycle_garbage(garbage) }, 2);
     assert_eq!(heap.live_objects(), 0);
     assert_eq!(heap.live_bytes(), 0);
 }
@@ -271,11 +283,12 @@ fn cycle_with_outside_child_releases_it() {
     let a = heap.alloc_list(vec![Value::Obj(s)]).unwrap();
     heap.incref_obj_for_test(a);
     heap.list_push(a, Value::Obj(a)).unwrap(); // a list containing itself
-    heap.decref_obj(a); // the owning register goes away
+    give_up(&mut heap, Value::Obj(a)); // the owning register goes away
     drain(&mut heap);
     assert_eq!(heap.live_objects(), 2);
     let garbage = heap.find_cycle_garbage(None);
-    assert_eq!(heap.free_cycle_garbage(garbage), 1);
+    // SAFETY: what `find_cycle_garbage` just returned, with its holds.
+    assert_eq!(unsafe { heap.free_cycle_garbage(garbage) }, 1);
     drain(&mut heap);
     assert_eq!(heap.live_objects(), 0);
 }
@@ -299,11 +312,11 @@ fn trace_sink_receives_events() {
     heap.set_trace_sink(Box::new(move |e| sink.borrow_mut().push(e.line())));
     heap.set_trace(Some(Zone::Global), true);
     let s = heap.alloc_str("abc").unwrap();
-    heap.decref_obj(s);
+    give_up(&mut heap, Value::Obj(s));
     drain(&mut heap);
     heap.set_trace(None, false);
     let s = heap.alloc_str("untraced").unwrap();
-    heap.decref_obj(s);
+    give_up(&mut heap, Value::Obj(s));
     drain(&mut heap);
     let events = events.borrow();
     assert_eq!(events.len(), 2);
@@ -327,7 +340,7 @@ fn local_structs_skip_accounting_but_release_children() {
     assert_eq!(heap.local_objects(), 1);
     // Only the string is a heap allocation to the program.
     assert_eq!(heap.live_entries().len(), 1);
-    heap.decref_obj(p);
+    give_up(&mut heap, Value::Obj(p));
     drain(&mut heap);
     assert_eq!(heap.local_objects(), 0);
     assert_eq!(heap.live_objects(), 0);
@@ -391,9 +404,26 @@ fn heap_checker_accepts_a_sound_heap_and_names_what_is_broken() {
     heap.zones[Zone::Global.index()].live_bytes -= 8;
     assert_eq!(heap.check_heap(), Ok(()));
 
-    heap.decref(Value::Obj(w));
-    heap.decref(Value::Obj(list));
-    heap.drain_pending();
+    give_up(&mut heap, Value::Obj(w));
+    give_up(&mut heap, Value::Obj(list));
+    drain(&mut heap);
     assert_eq!(heap.live_objects(), 0);
     assert_eq!(heap.check_heap(), Ok(()));
+}
+
+/// `s + s` written into `s` would read its own text while growing it: declined.
+#[test]
+fn a_string_is_not_extended_with_its_own_text() {
+    let mut heap = Heap::new(None);
+    let s = heap.alloc_str("ab").unwrap();
+    assert_eq!(
+        heap.str_extend_unique(s, &s.as_str()[1..], false),
+        Ok(false)
+    );
+    assert_eq!(s.as_str(), "ab");
+    assert_eq!(heap.str_extend_unique(s, "cd", false), Ok(true));
+    assert_eq!(s.as_str(), "abcd");
+    give_up(&mut heap, Value::Obj(s));
+    drain(&mut heap);
+    assert_eq!(heap.live_objects(), 0);
 }

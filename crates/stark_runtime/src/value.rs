@@ -1,6 +1,6 @@
 //! The value representation every register, field and list slot holds.
 
-use crate::object::{Header, ObjKind};
+use crate::header::{Header, ObjKind};
 use std::ptr::NonNull;
 
 /// One STARK value: 16 bytes, `Copy`. `repr(u64)` puts the tag in the first eight bytes and

@@ -33,7 +33,7 @@ impl<'m> Vm<'m> {
             ret_dst: 0,
         });
         let stop = self.frames.len() - 1;
-        // Only the frame that opened an arena allocates from it (arena.rs A2).
+        // Only the frame that opened an arena allocates from it (arena/mod.rs A2).
         let arena = self.heap.arena_active();
         self.heap.set_arena_active(false);
         let result = self.execute(stop);

@@ -21,14 +21,14 @@ pub fn deep_copy(heap: &mut Heap, v: Value) -> Result<Value, OutOfMemory> {
                 for i in 0..orig.field_count() {
                     let child = link(heap, orig.field(i), &mut memo, &mut work)?;
                     heap.note_arena_store(child, dup);
-                    dup.fields_mut()[i] = child;
+                    heap.set_child(dup, i, child);
                 }
             }
             ObjKind::List => {
                 for i in 0..orig.list().len() {
                     let child = link(heap, orig.list()[i], &mut memo, &mut work)?;
                     heap.note_arena_store(child, dup);
-                    dup.list_mut()[i] = child;
+                    heap.set_child(dup, i, child);
                 }
             }
             ObjKind::Map => {
@@ -36,7 +36,7 @@ pub fn deep_copy(heap: &mut Heap, v: Value) -> Result<Value, OutOfMemory> {
                     let (_, v) = orig.map().get_index(i).expect("index in range");
                     let child = link(heap, *v, &mut memo, &mut work)?;
                     heap.note_arena_store(child, dup);
-                    *dup.map_mut().get_index_mut(i).expect("index in range").1 = child;
+                    heap.set_child(dup, i, child);
                 }
             }
             ObjKind::Str
@@ -104,7 +104,8 @@ fn copy_shell(
                             // Release the columns copied so far before giving up.
                             for (_, c) in columns {
                                 if let Some(t) = c.tensor() {
-                                    heap.decref_obj(t);
+                                    // SAFETY: a column tensor copied above, owned only here.
+                                    unsafe { heap.decref_obj(t) };
                                 }
                             }
                             return Err(e);

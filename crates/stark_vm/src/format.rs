@@ -2,6 +2,7 @@
 
 use stark_bytecode::instr::builtin_types;
 use stark_bytecode::Module;
+use stark_runtime::tensor::{shape_str, TensorBody};
 use stark_runtime::{MapKey, ObjKind, ObjRef, ProfileSnapshot, Value, ZoneSnapshot};
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -192,7 +193,7 @@ fn write_item(out: &mut String, v: Value, quoted: bool) -> Option<ObjRef> {
                 out.push_str(o.as_str())
             }
         }
-        ObjKind::Tensor => crate::natives::tensor::write_tensor(out, o.tensor()),
+        ObjKind::Tensor => write_tensor(out, o.tensor()),
         ObjKind::Dataset => {
             let d = o.dataset();
             out.push_str("Dataset(path=");
@@ -408,4 +409,101 @@ fn snapshot_of(o: ObjRef) -> Option<ProfileSnapshot> {
         gc_pause_max_us: int(f[7])?,
         tensor_pool_bytes: int(f[8])?,
     })
+}
+
+/// Above this many elements, printing shows the first and last `EDGE` items per dimension
+/// with `...` between (NumPy's default threshold and edge items).
+const THRESHOLD: usize = 1000;
+const EDGE: usize = 3;
+
+/// `Tensor([[1.0, 2.0], [3.0, 4.0]], shape=[2, 2])`.
+fn write_tensor(out: &mut String, t: &TensorBody) {
+    out.push_str("Tensor(");
+    let summarize = t.numel() > THRESHOLD;
+    if t.shape.is_empty() {
+        write_f32(out, t.data()[0]);
+    } else {
+        write_dim(out, &t.shape, t.data(), summarize);
+    }
+    let _ = write!(out, ", shape={})", shape_str(&t.shape));
+}
+
+fn write_dim(out: &mut String, shape: &[usize], data: &[f32], summarize: bool) {
+    let n = shape[0];
+    let inner: usize = shape[1..].iter().product();
+    out.push('[');
+    let mut first = true;
+    let mut item = |out: &mut String, i: usize| {
+        if !std::mem::take(&mut first) {
+            out.push_str(", ");
+        }
+        if shape.len() == 1 {
+            write_f32(out, data[i]);
+        } else {
+            write_dim(
+                out,
+                &shape[1..],
+                &data[i * inner..(i + 1) * inner],
+                summarize,
+            );
+        }
+    };
+    if summarize && n > 2 * EDGE {
+        for i in 0..EDGE {
+            item(out, i);
+        }
+        out.push_str(", ...");
+        for i in n - EDGE..n {
+            item(out, i);
+        }
+    } else {
+        for i in 0..n {
+            item(out, i);
+        }
+    }
+    out.push(']');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stark_runtime::tensor_pool::TensorBuf;
+
+    fn show(shape: Vec<usize>, values: Vec<f32>) -> String {
+        let t = TensorBody {
+            shape,
+            buf: TensorBuf::from_slice(&values).unwrap(),
+        };
+        let mut s = String::new();
+        write_tensor(&mut s, &t);
+        s
+    }
+
+    #[test]
+    fn prints_small_tensors_whole() {
+        assert_eq!(
+            show(vec![2, 2], vec![1.0, 2.0, 3.0, 4.0]),
+            "Tensor([[1.0, 2.0], [3.0, 4.0]], shape=[2, 2])"
+        );
+        assert_eq!(
+            show(vec![3], vec![0.1, -2.5, 1e-7]),
+            "Tensor([0.1, -2.5, 1e-07], shape=[3])"
+        );
+        assert_eq!(show(vec![], vec![7.0]), "Tensor(7.0, shape=[])");
+        assert_eq!(show(vec![0], vec![]), "Tensor([], shape=[0])");
+        assert_eq!(show(vec![2, 0], vec![]), "Tensor([[], []], shape=[2, 0])");
+    }
+
+    #[test]
+    fn abbreviates_large_tensors() {
+        let v: Vec<f32> = (0..1001).map(|i| i as f32).collect();
+        assert_eq!(
+            show(vec![1001], v),
+            "Tensor([0.0, 1.0, 2.0, ..., 998.0, 999.0, 1000.0], shape=[1001])"
+        );
+        let v: Vec<f32> = (0..2000).map(|i| i as f32).collect();
+        let s = show(vec![2, 1000], v);
+        assert!(s.starts_with("Tensor([[0.0, 1.0, 2.0, ..., 997.0, 998.0, 999.0], [1000.0, 1001.0, 1002.0, ..., 1997.0"), "{s}");
+        assert!(s.ends_with("1999.0]], shape=[2, 1000])"), "{s}");
+    }
 }

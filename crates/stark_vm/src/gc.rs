@@ -1,5 +1,6 @@
 //! The VM's side of arenas (M10) and of the background cycle collector (M7): the work
-//! that runs STARK code (destructors) and so cannot live in the heap.
+//! that runs STARK code (destructors) and so cannot live in the heap. (An arena block's
+//! entry and exit, which the dispatch loop runs rarely, are in `rare.rs`.)
 
 use crate::error::VmExit;
 use crate::vm::Vm;
@@ -9,7 +10,14 @@ use std::time::Instant;
 impl<'m> Vm<'m> {
     /// Runs the destructors of held cyclic garbage on the program's thread, then frees it
     /// (and drains what only it kept alive). Returns objects and bytes freed.
-    pub(crate) fn finalize_and_free(&mut self, garbage: Vec<ObjRef>) -> Result<(u64, u64), VmExit> {
+    ///
+    /// # Safety
+    /// As for [`stark_runtime::Heap::free_cycle_garbage`]: `garbage` is what the collector
+    /// returned, each member still held by its extra reference.
+    pub(crate) unsafe fn finalize_and_free(
+        &mut self,
+        garbage: Vec<ObjRef>,
+    ) -> Result<(u64, u64), VmExit> {
         for &obj in &garbage {
             if let Some(dtor) = self.destructor_of(obj) {
                 self.heap.begin_finalize(obj);
@@ -22,7 +30,10 @@ impl<'m> Vm<'m> {
         // Count what the collection freed: the cycle members and everything only they kept
         // alive (released by the drain below). Temporaries of destructors cancel out.
         let (objects_before, bytes_before) = (self.heap.live_objects(), self.heap.live_bytes());
-        self.heap.free_cycle_garbage(garbage);
+        // SAFETY: the collector's garbage with its holds (this function's contract); the
+        // destructors above ran between `begin_finalize` and `end_finalize`, which leave
+        // the holds alone.
+        unsafe { self.heap.free_cycle_garbage(garbage) };
         self.drain()?;
         let freed = objects_before.saturating_sub(self.heap.live_objects());
         let freed_bytes = bytes_before.saturating_sub(self.heap.live_bytes());
@@ -43,7 +54,8 @@ impl<'m> Vm<'m> {
         let step = self.heap.gc_step();
         if step.applied {
             let sweep = Instant::now();
-            let (freed, bytes) = self.finalize_and_free(step.garbage)?;
+            // SAFETY: `gc_step`'s garbage, as it returned it.
+            let (freed, bytes) = unsafe { self.finalize_and_free(step.garbage) }?;
             self.heap.trace_phase("sweep", sweep, Instant::now(), 0);
             let pause = start.elapsed().as_micros() as u64;
             self.heap.record_collection(None, freed, bytes, pause);
@@ -59,51 +71,9 @@ impl<'m> Vm<'m> {
     pub(crate) fn gc_finish(&mut self) -> Result<(), VmExit> {
         let garbage = self.heap.gc_finish();
         if !garbage.is_empty() {
-            self.finalize_and_free(garbage)?;
+            // SAFETY: `gc_finish`'s garbage, as it returned it.
+            unsafe { self.finalize_and_free(garbage) }?;
         }
-        Ok(())
-    }
-
-    /// `ArenaEnter` in frame `fi`.
-    pub(crate) fn arena_enter(&mut self, fi: usize, name: u32) {
-        self.heap.open_arena();
-        self.arena_frames.push((fi, name));
-        self.heap.set_arena_active(true);
-    }
-
-    /// `ArenaExit` in frame `fi`: destructors of the arena's values in reverse allocation
-    /// order (with allocation going to the heap meanwhile), then the region goes at once.
-    pub(crate) fn arena_exit(&mut self, fi: usize) -> Result<(), VmExit> {
-        let Some(&(top, name)) = self.arena_frames.last() else {
-            return Ok(());
-        };
-        if top != fi {
-            return Ok(());
-        }
-        self.heap.set_arena_active(false);
-        for obj in self.heap.take_arena_finalizers().into_iter().rev() {
-            if let Some(dtor) = self.destructor_of(obj) {
-                self.heap.begin_finalize(obj);
-                let result = self.run_destructor(dtor, obj);
-                self.heap.end_finalize(obj);
-                result?;
-            }
-        }
-        if let Some((value, holder)) = self.heap.arena_escape() {
-            // Freeing the region now would leave `holder` pointing into freed memory.
-            let name = self
-                .module
-                .strings
-                .get(name as usize)
-                .map_or("", |s| s.as_str());
-            return Err(self.error_exit(crate::error::Fault::msg(format!(
-                "a `{value}` allocated in arena `{name}` is still referenced from a `{holder}` outside it when the arena ends"
-            ))));
-        }
-        self.heap.close_arena();
-        self.arena_frames.pop();
-        self.drain()?;
-        self.resume_arena(fi);
         Ok(())
     }
 

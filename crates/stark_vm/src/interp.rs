@@ -3,15 +3,14 @@
 //! STARK recursion depth is bounded by `MAX_CALL_DEPTH`, not by the Rust stack.
 
 use crate::arith;
-use crate::call::stack_overflow_message;
 use crate::equality::values_equal;
 use crate::error::{Fault, VmExit};
-use crate::natives::{self, map_key_of, NativeCx};
+use crate::natives::{self, NativeCx};
+use crate::rare;
 use crate::vm::{CallFrame, OwnedParams, Vm, MAX_CALL_DEPTH};
 use stark_bytecode::instr::{TAKE_A, TAKE_B};
 use stark_bytecode::{Instr, Native};
-use stark_runtime::{MapBody, ObjKind, Value};
-use stark_syntax::ast::ParamMode;
+use stark_runtime::{ObjKind, Value};
 
 impl<'m> Vm<'m> {
     /// Runs from the top frame until the frame at index `stop` returns; yields its result.
@@ -158,7 +157,9 @@ impl<'m> Vm<'m> {
                 }
                 reg!($src) = Value::None;
                 if let Some(old) = old {
-                    self.heap.decref_obj(old);
+                    // SAFETY: the container's reference to the value the store replaced,
+                    // which the slot no longer holds.
+                    unsafe { self.heap.decref_obj(old) };
                     drain!();
                 }
             }};
@@ -229,7 +230,10 @@ impl<'m> Vm<'m> {
                 Instr::Decref { reg } | Instr::Drop { reg } => {
                     let v = std::mem::replace(&mut reg!(reg), Value::None);
                     if let Value::Obj(o) = v {
-                        self.heap.decref_obj(o);
+                        // SAFETY: `decref` and `drop` name an owning register (the compiler's
+                        // RC insertion, M12); its reference is given up once, and the
+                        // register was cleared above.
+                        unsafe { self.heap.decref_obj(o) };
                         drain!();
                     }
                 }
@@ -317,7 +321,9 @@ impl<'m> Vm<'m> {
                     let Value::Obj(o) = reg!(obj) else {
                         fault!(Fault::msg("internal error: field store on a non-object"))
                     };
-                    let Some(slot) = o.fields_mut().get_mut(field as usize) else {
+                    // SAFETY: the only borrow of `o`'s fields while this instruction runs; the
+                    // operands `a` and `b` are registers, not fields (I5).
+                    let Some(slot) = unsafe { o.fields_mut() }.get_mut(field as usize) else {
                         fault!(Fault::msg("internal error: field index out of range"))
                     };
                     let (Value::Float(s), Value::Float(x), Value::Float(y)) =
@@ -425,7 +431,9 @@ impl<'m> Vm<'m> {
                     let mut released = false;
                     for (taken, o) in [(take_a, x), (take_b, y)] {
                         if taken && o != s {
-                            self.heap.decref_obj(o);
+                            // SAFETY: a consumed operand (`take`): its register, cleared above,
+                            // gave its owned reference to this instruction.
+                            unsafe { self.heap.decref_obj(o) };
                             released = true;
                         }
                     }
@@ -553,10 +561,10 @@ impl<'m> Vm<'m> {
                     argc,
                 } => {
                     let Some(callee) = module.functions.get(func as usize) else {
-                        fault!(Fault::msg(format!("internal error: no function #{func}")))
+                        fault!(rare::no_function(func))
                     };
                     if self.frames.len() >= MAX_CALL_DEPTH {
-                        fault!(Fault::Error(stack_overflow_message()));
+                        fault!(rare::stack_overflow());
                     }
                     if self.heap.gc_poll() {
                         // `regs` is re-derived below, once the stack has grown.
@@ -596,13 +604,7 @@ impl<'m> Vm<'m> {
                                 reg!(args as usize + i) = Value::None;
                             }
                         }
-                        _ => {
-                            for i in 0..argc {
-                                if callee.param_modes.get(i) == Some(&ParamMode::Owned) {
-                                    self.stack[from + i] = Value::None;
-                                }
-                            }
-                        }
+                        _ => self.clear_owned_args(callee, from, argc),
                     }
                     self.frames[fi].pc = pc;
                     self.frames.push(CallFrame {
@@ -665,7 +667,10 @@ impl<'m> Vm<'m> {
                     let Value::Obj(o) = reg!(obj) else {
                         fault!(Fault::msg("internal error: field store on a non-object"))
                     };
-                    let Some(slot) = o.fields_mut().get_mut(field as usize) else {
+                    // SAFETY: the only borrow of `o`'s fields while the store runs:
+                    // `note_stored` reads headers and rows, and the replaced value is
+                    // released after the slot's last use (`decref` never frees, I5, I7).
+                    let Some(slot) = unsafe { o.fields_mut() }.get_mut(field as usize) else {
                         fault!(Fault::msg("internal error: field index out of range"))
                     };
                     store_moved!(o, slot, src);
@@ -682,22 +687,9 @@ impl<'m> Vm<'m> {
                     reg!(dst) = Value::Obj(list);
                 }
                 Instr::NewMap { dst, args, argc } => {
-                    let from = base + args as usize;
-                    let mut body = MapBody::default();
-                    body.reserve(argc as usize);
-                    let map = check!(self.heap.alloc_map(body));
-                    reg!(dst) = Value::Obj(map);
-                    for i in 0..argc as usize {
-                        let k = std::mem::replace(&mut self.stack[from + 2 * i], Value::None);
-                        let v = std::mem::replace(&mut self.stack[from + 2 * i + 1], Value::None);
-                        let key = check!(map_key_of(k));
-                        // The key object (if a String) was moved in; its text now lives in the key.
-                        self.heap.decref(k);
-                        if let Some(old) = check!(self.heap.map_insert(map, key, v)) {
-                            self.heap.decref(old);
-                        }
-                    }
+                    let r = self.new_map(base + dst as usize, base + args as usize, argc as usize);
                     sync!();
+                    check!(r);
                     drain!();
                 }
                 Instr::ListGet { dst, list, index } => {
@@ -748,7 +740,9 @@ impl<'m> Vm<'m> {
                     if l.kind() != ObjKind::List {
                         fault!(arith::operand_fault("list"))
                     }
-                    let items = l.list_mut();
+                    // SAFETY: the only borrow of the list's body while the store runs, as
+                    // for `set_field` (I5, I7).
+                    let items = unsafe { l.list_mut() };
                     let len = items.len();
                     let Some(slot) = natives::list::list_index(i, len).map(|j| &mut items[j])
                     else {
@@ -759,12 +753,7 @@ impl<'m> Vm<'m> {
                 Instr::Unwrap { dst, src, expr } => {
                     let v = reg!(src);
                     if v.is_none() {
-                        let text = module
-                            .strings
-                            .get(expr as usize)
-                            .map(|s| s.as_str())
-                            .unwrap_or("value");
-                        fault!(Fault::msg(format!("`{text}` is None")));
+                        fault!(self.unwrap_of_none(expr));
                     }
                     reg!(dst) = v;
                 }
@@ -801,24 +790,12 @@ impl<'m> Vm<'m> {
                     if to > self.stack.len() {
                         fault!(Fault::msg("internal error: native operands out of frame"));
                     }
-                    let result = if native == Native::MemCollect {
-                        // Runs destructors: needs the whole VM, and pc saved for traces.
+                    let facts = native.call_facts();
+                    let result = if facts.needs_vm {
+                        // Its registry row says it runs destructors or other frames
+                        // (`needs_vm`): the VM runs it (`rare.rs`), with pc saved for traces.
                         self.frames[fi].pc = pc;
-                        let zone = match self.stack[from..to].first() {
-                            Some(Value::Obj(o)) if o.kind() == ObjKind::Str => {
-                                Some(o.as_str().to_string())
-                            }
-                            _ => None,
-                        };
-                        self.collect_cycles(zone.as_deref())?
-                    } else if matches!(
-                        native,
-                        Native::Spawn { .. } | Native::TaskJoin | Native::TaskError
-                    ) {
-                        // Actors (`actor/`): spawn, join and error need the whole VM.
-                        self.frames[fi].pc = pc;
-                        let ops = self.stack[from..to].to_vec();
-                        check!(self.actor_native(native, &ops))
+                        self.vm_native(native, from, to)?
                     } else {
                         let mut cx = NativeCx {
                             heap: &mut self.heap,
@@ -829,7 +806,7 @@ impl<'m> Vm<'m> {
                         };
                         check!(natives::call(&mut cx, native, &self.stack[from..to]))
                     };
-                    let taken = native.consumed_mask();
+                    let taken = facts.consumed_mask;
                     if taken != 0 {
                         for i in 0..argc as usize {
                             let consumed = if i < 32 {

@@ -17,6 +17,7 @@ mod gc;
 mod interp;
 mod natives;
 mod output;
+mod rare;
 mod release;
 mod verify;
 mod vm;

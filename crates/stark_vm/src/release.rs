@@ -63,7 +63,8 @@ impl<'m> Vm<'m> {
         self.destructor_depth -= 1;
         self.drain_floor = saved_floor;
         let ret = result?;
-        self.heap.decref(ret);
+        // SAFETY: a call's result is owned by its caller, this function, which drops it.
+        unsafe { self.heap.decref(ret) };
         Ok(())
     }
 
@@ -83,7 +84,8 @@ impl<'m> Vm<'m> {
         };
         let start = Instant::now();
         let garbage = self.heap.find_cycle_garbage(zone);
-        let (freed, freed_bytes) = self.finalize_and_free(garbage)?;
+        // SAFETY: `find_cycle_garbage`'s garbage, as it returned it.
+        let (freed, freed_bytes) = unsafe { self.finalize_and_free(garbage) }?;
         self.heap
             .trace_phase("full collection", start, Instant::now(), 0);
         let pause_us = start.elapsed().as_micros() as u64;

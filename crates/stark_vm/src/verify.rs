@@ -19,7 +19,7 @@ pub(crate) fn verify_module(module: &Module) -> Result<(), String> {
         return Err(format!("main function #{} does not exist", module.main));
     }
     // A struct header packs its type id and field count into 16 bits each.
-    let limit = stark_runtime::object::MAX_STRUCT_TYPES;
+    let limit = stark_runtime::header::MAX_STRUCT_TYPES;
     if module.structs.len() >= limit {
         return Err(format!("more than {} struct types", limit - 1));
     }

@@ -51,9 +51,11 @@
 
 pub mod concurrent;
 pub mod snapshot;
+pub(crate) mod state;
 
+use crate::header::{flags, gc_bits, ObjKind};
 use crate::heap::{incref_obj, Heap};
-use crate::object::{flags, gc_bits, FxHasher, ObjKind};
+use crate::object::FxHasher;
 use crate::trace::{TraceEvent, TraceKind};
 use crate::value::ObjRef;
 use crate::zone::Zone;
@@ -61,8 +63,7 @@ use concurrent::Worker;
 pub use snapshot::Snapshot;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 /// Most objects copied into one snapshot.
@@ -81,33 +82,6 @@ const CLOCK_EVERY: usize = 64;
 /// overloaded machine (Valgrind, a busy core) each step still makes progress against the
 /// garbage the program produces.
 const STEP_MIN_NODES: usize = 512;
-
-/// The program thread's side of the collector.
-#[derive(Default)]
-pub(crate) struct CollectorState {
-    /// Possible cycle roots (purple), each pinned with `IN_ROOTS`.
-    roots: Vec<ObjRef>,
-    /// Bytes allocated since the last step.
-    pub allocated: u64,
-    /// A step is due (threshold crossed or root buffer full).
-    pub due: bool,
-    /// The objects of the snapshot the thread is marking, each pinned with `IN_SNAPSHOT`.
-    in_flight: Option<Vec<ObjRef>>,
-    worker: Option<Worker>,
-    worker_failed: bool,
-    attention: Option<Arc<AtomicBool>>,
-}
-
-impl CollectorState {
-    /// Every object the collector pins (C2), for `Drop for Heap` (without copying them:
-    /// that drop may run after the system refused memory).
-    pub fn pinned(&self) -> impl Iterator<Item = ObjRef> + '_ {
-        self.roots
-            .iter()
-            .chain(self.in_flight.iter().flatten())
-            .copied()
-    }
-}
 
 /// What one safepoint step did.
 #[derive(Default)]

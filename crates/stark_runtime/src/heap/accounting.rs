@@ -1,8 +1,11 @@
 //! Accounting (I6): the limit checks (`--max-memory`, quotas, M15), what objects and
-//! buffers are charged to their zones, and the trace events of allocations and frees.
+//! buffers are charged to their zones, the mirror of an actor heap's counters (`actor.rs`),
+//! and the trace events of allocations and frees.
 
 // The heap's shared imports and helpers (`mod.rs`).
 use super::*;
+use crate::actor::SharedCounters;
+use std::sync::Arc;
 
 /// An allocation (or growth) was refused: it would pass `--max-memory` or an actor's quota
 /// (or the system allocator failed).
@@ -259,6 +262,66 @@ impl Heap {
         }
     }
 
+    /// Makes this heap an actor's: new objects go to the `actor` zone, and every
+    /// allocation and free is mirrored into `counters` (the spawning program's view).
+    pub fn make_actor_heap(&mut self, counters: Arc<SharedCounters>) {
+        self.current_zone = Zone::Actor;
+        self.mirror = Some(counters);
+    }
+
+    /// Adds the sums in `counters` (the actors this program spawned) to `profile()`.
+    pub fn show_actors(&mut self, counters: Arc<SharedCounters>) {
+        self.actors = Some(counters);
+        self.publish_live();
+    }
+
+    /// The actors' sums this heap's profile includes, if any.
+    pub fn actor_counters(&self) -> Option<&Arc<SharedCounters>> {
+        self.actors.as_ref()
+    }
+
+    /// Every live allocation's metadata (M14): the rows of non-struct objects, then the
+    /// structs of the slabs and of open arenas, whose headers are their rows (I6), and the
+    /// strings of open arenas, whose headers and lengths are theirs (`arena/mod.rs` A4).
+    pub fn live_entries(&self) -> Vec<MetaEntry> {
+        let mut out: Vec<MetaEntry> = self.meta.live().copied().collect();
+        let struct_row = |o: ObjRef| {
+            let h = o.header();
+            (!h.has_flag(flags::DEAD | flags::LOCAL)).then(|| MetaEntry {
+                obj: o,
+                zone: h.zone,
+                owner: h.owner(),
+                kind: ObjKind::Struct,
+                type_id: h.type_id(),
+                bytes: struct_layout(h.len()).size() as u64,
+            })
+        };
+        self.slabs.for_each(|o| out.extend(struct_row(o)));
+        for arena in &self.arenas {
+            for &o in &arena.objects {
+                match o.header().kind {
+                    ObjKind::Struct => out.extend(struct_row(o)),
+                    // An arena string's row is its header and its length (A4).
+                    ObjKind::Str => out.push(MetaEntry {
+                        obj: o,
+                        zone: o.header().zone,
+                        owner: OwnerKind::Arena,
+                        kind: ObjKind::Str,
+                        type_id: 0,
+                        bytes: arena_str_bytes(o),
+                    }),
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
+    /// The metadata rows of non-struct objects (see [`Heap::live_entries`] for all).
+    pub fn metadata(&self) -> &MetaTable {
+        &self.meta
+    }
+
     /// Charges (or refunds, `delta < 0`) a live object for a change in the buffers it owns.
     pub fn resize(&mut self, obj: ObjRef, delta: i64) -> Result<(), OutOfMemory> {
         if delta == 0 {
@@ -333,3 +396,26 @@ impl Heap {
         self.tracer.send(event);
     }
 }
+
+/// Bytes charged to an arena string (`alloc_str_arena`): its object and its text.
+#[inline]
+pub(crate) fn arena_str_bytes(o: ObjRef) -> u64 {
+    (std::mem::size_of::<StrObj>() + o.as_str().len()) as u64
+}
+
+/// Bytes charged for a list buffer of `capacity` slots.
+#[inline]
+pub(crate) fn list_buffer_bytes(capacity: usize) -> u64 {
+    (capacity as u64).saturating_mul(std::mem::size_of::<Value>() as u64)
+}
+
+/// Bytes charged for a map's tables plus its string keys' text (an estimate of IndexMap's
+/// entry vector and hash index).
+pub(crate) fn map_buffer_bytes(map: &MapBody) -> u64 {
+    let keys: usize = map.keys().map(|k| k.extra_bytes()).sum();
+    (map.capacity() * MAP_ENTRY_BYTES + keys) as u64
+}
+
+/// An IndexMap entry (hash, key, value) plus its index slot.
+pub(crate) const MAP_ENTRY_BYTES: usize =
+    std::mem::size_of::<(u64, crate::value::MapKey, Value)>() + std::mem::size_of::<usize>();

@@ -1,9 +1,12 @@
 //! Allocation: headers from the pool, the struct slabs or the innermost arena, and the
-//! objects built on them (strings, lists, maps, structs, weak references), with the
-//! metadata each store updates (M14).
+//! objects built on them (strings, lists, maps, structs, weak references, tensors,
+//! datasets, streams and tasks), with the metadata each store updates (M14).
 
 // The heap's shared imports and helpers (`mod.rs`).
 use super::*;
+use crate::actor::{TaskBody, TaskObj};
+use crate::data::{DatasetBody, DatasetObj, StreamBody, StreamObj, TensorObj, STREAM_BUFFER_BYTES};
+use crate::tensor::TensorBody;
 
 impl Heap {
     /// Allocates and initialises a header; the caller writes the body right after.
@@ -253,7 +256,7 @@ impl Heap {
         Ok(ObjRef(ptr))
     }
 
-    /// A dead header that weak references to a freed arena value point at (`arena.rs` A6):
+    /// A dead header that weak references to a freed arena value point at (`arena/mod.rs` A6):
     /// not a live object (no row, no counters), deallocated when its weak count drops to 0.
     pub(crate) fn alloc_ghost(&mut self) -> Result<ObjRef, OutOfMemory> {
         let layout = layout_of(ObjKind::Weak, 0);
@@ -328,6 +331,42 @@ impl Heap {
             }
         }
         into_arena && Heap::is_outward(Value::Obj(o))
+    }
+
+    /// A new tensor object in the `tensor` zone, charged its buffer's size class.
+    pub fn alloc_tensor(&mut self, body: TensorBody) -> Result<ObjRef, OutOfMemory> {
+        let extra = body.buf.capacity_bytes() as u64 + (body.shape.capacity() * 8) as u64;
+        let ptr = self.alloc_header_in(Zone::Tensor, ObjKind::Tensor, extra)?;
+        // SAFETY: the allocation has TensorObj's layout (I2); the body is written once.
+        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut TensorObj)).body).write(body) };
+        Ok(ObjRef(ptr))
+    }
+
+    /// A new dataset object in the `io` zone; it takes over the references to its column
+    /// tensors.
+    pub fn alloc_dataset(&mut self, body: DatasetBody) -> Result<ObjRef, OutOfMemory> {
+        let ptr = self.alloc_header_in(Zone::Io, ObjKind::Dataset, body.text_bytes())?;
+        // SAFETY: DatasetObj layout (I2); body written once.
+        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut DatasetObj)).body).write(body) };
+        Ok(ObjRef(ptr))
+    }
+
+    /// A new stream object in the `io` zone, charged its buffer.
+    pub fn alloc_stream(&mut self, body: StreamBody) -> Result<ObjRef, OutOfMemory> {
+        let extra = STREAM_BUFFER_BYTES + body.path.len() as u64;
+        let ptr = self.alloc_header_in(Zone::Io, ObjKind::Stream, extra)?;
+        // SAFETY: StreamObj layout (I2); body written once.
+        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut StreamObj)).body).write(body) };
+        Ok(ObjRef(ptr))
+    }
+
+    /// A new `Task` handle. Never arena-allocated: it owns an `Arc`.
+    pub fn alloc_task(&mut self, body: TaskBody) -> Result<ObjRef, OutOfMemory> {
+        let extra = body.name.len() as u64;
+        let ptr = self.alloc_header_in(self.current_zone, ObjKind::Task, extra)?;
+        // SAFETY: the allocation has TaskObj's layout (I2); the body is written once.
+        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut TaskObj)).body).write(body) };
+        Ok(ObjRef(ptr))
     }
 }
 

@@ -15,15 +15,27 @@ impl Heap {
     /// Releases one strong reference. Never frees (I7): a count reaching zero queues the
     /// object; the caller drains with [`Heap::pop_pending`] + [`Heap::release`] (the VM runs
     /// destructors in between).
+    ///
+    /// # Safety
+    /// As for [`Heap::decref_obj`], when `v` is an object.
     #[inline]
-    pub fn decref(&mut self, v: Value) {
+    pub unsafe fn decref(&mut self, v: Value) {
         if let Value::Obj(o) = v {
-            self.decref_obj(o);
+            // SAFETY: the caller's promise, passed on.
+            unsafe { self.decref_obj(o) };
         }
     }
 
+    /// [`Heap::decref`] of an object.
+    ///
+    /// # Safety
+    /// The caller owns the reference it gives up (I3) — an allocation's, an `incref`'s, or
+    /// one a container or register held and no longer does — and uses it no more; it is not
+    /// a view. Giving up a reference nobody owned leaves the count below the number of
+    /// holders, and the object is freed, by a later `release`, while something still points
+    /// at it (I1). `o` is alive (I1); arena objects are ignored (A1).
     #[inline]
-    pub fn decref_obj(&mut self, o: ObjRef) {
+    pub unsafe fn decref_obj(&mut self, o: ObjRef) {
         let h = o.header();
         // A1: arena objects are freed with their arena, never by count.
         if h.has_flag(flags::ARENA) {
@@ -61,13 +73,18 @@ impl Heap {
     }
 
     /// Ends a constant's immortality at the end of a run and releases the table's
-    /// reference: it is queued for release like any object whose count reaches zero. Call
-    /// it only once nothing else can reference the constant.
-    pub fn release_immortal(&mut self, o: ObjRef) {
+    /// reference: it is queued for release like any object whose count reaches zero.
+    ///
+    /// # Safety
+    /// `o` is a constant made immortal by [`Heap::make_immortal`] whose table's reference is
+    /// the one given up here, and nothing else references it any more (I1): its count is
+    /// forced to one first, since uncounted stores made it meaningless.
+    pub unsafe fn release_immortal(&mut self, o: ObjRef) {
         let h = o.header();
         h.clear_flag(flags::IMMORTAL);
         h.strong.set(1);
-        self.decref_obj(o);
+        // SAFETY: the table's reference, the only one left (this function's contract).
+        unsafe { self.decref_obj(o) };
     }
 
     /// The write failure of a stream closed by its release, if one happened since the last
@@ -93,9 +110,16 @@ impl Heap {
 
     /// Releases every queued object, without destructors (for runtime-only users and tests;
     /// the VM drains itself so that it can run destructors).
-    pub fn drain_pending(&mut self) {
+    ///
+    /// # Safety
+    /// Every queued object is unreachable: each reference given up on the way to its count
+    /// reaching zero was one its giver owned ([`Heap::decref_obj`]'s contract, and the
+    /// references containers took over were owned by whoever handed them over), so no
+    /// register, field or view still points at it (I1).
+    pub unsafe fn drain_pending(&mut self) {
         while let Some(o) = self.pending.pop() {
-            // SAFETY: just popped from the pending stack, and no destructor runs here.
+            // SAFETY: just popped from the pending stack, no destructor runs here, and the
+            // caller vouches that nothing points at it any more.
             unsafe { self.release(o) };
         }
     }

@@ -20,11 +20,13 @@
 //! - **I4 (weak count).** `weak` counts live `WeakRef` objects pointing at the object. The
 //!   allocation itself is deallocated only once it is `DEAD` *and* `weak == 0`; whichever of
 //!   the two happens last deallocates. So a weak target's header is always readable.
-//! - **I5 (borrows).** A borrow of a body (`list_mut`, `fields_mut`, …) lasts for one
-//!   operation and never spans running STARK code. Releasing inside such an operation is
-//!   fine: `decref` never frees, it only queues (I7).
+//! - **I5 (borrows).** A borrow of a body — shared (`list`, `fields`, `as_str`, `tensor`, …)
+//!   or mutable (`list_mut`, `fields_mut`, …) — lasts for one operation: no mutable borrow
+//!   overlaps another borrow of the same body, and none spans a heap operation that changes
+//!   that body (`Heap::list_push`, …) or running STARK code. Releasing inside such an
+//!   operation is fine: `decref` never frees, it only queues (I7).
 //! - **I6 (accounting).** Each live (not `DEAD`) allocation other than a struct or an arena
-//!   string (`arena.rs` A4) has exactly one metadata row, at index `header.meta()`; a live struct's row is its header (it lives
+//!   string (`arena/mod.rs` A4) has exactly one metadata row, at index `header.meta()`; a live struct's row is its header (it lives
 //!   in the struct slabs, `slab.rs`, and is charged `struct_layout(len)` bytes). Each zone's
 //!   `live_bytes`/`live_objects` are the sums over its live allocations.
 //!   `LOCAL` structs (M9: proved not to escape their function) are the exception: no row, no
@@ -37,11 +39,29 @@
 //!
 //! # Trust boundary
 //!
-//! The heap trusts its caller to follow the bytecode's ownership contract: one `decref` per
-//! owned reference, `release` only for objects popped from the pending stack. The VM upholds
-//! this for verified bytecode whose RC operations the compiler inserted correctly. Cheap
-//! checks turn the most likely contract violations (a count going below zero, releasing a
-//! live object) into panics instead of heap corruption.
+//! An `ObjRef` is a `Copy` pointer: the borrow checker sees neither who owns a reference
+//! nor how long a borrow of a body lasts. So what the heap cannot check is split in two.
+//!
+//! - **`unsafe fn`s**, whose caller vouches for a fact that, if false, is undefined
+//!   behaviour: giving up a reference (`decref`, `decref_obj`, `list_take`: the caller owns
+//!   it, I3), freeing (`release`, `drain_pending`, `free_cycle_garbage`, `close_arena`,
+//!   `release_immortal`: nothing still points at what is freed, I1, A2), and borrowing a
+//!   body mutably (`list_mut`, `map_mut`, `fields_mut`, `tensor_mut`, `stream_mut`: no other
+//!   borrow overlaps, I5). Each call says why its promise holds (`// SAFETY:`).
+//! - **The ownership contract the safe methods assume**: an `ObjRef` handed to the heap is
+//!   alive (I1), a reference handed over to a container (`alloc_list`, `list_push`,
+//!   `map_insert`, …) is one the caller owns, and a shared borrow of a body is not held
+//!   across a heap operation that changes that body (I5). Taking a reference over or adding
+//!   one (`incref`) frees nothing by itself: a reference handed over that was not owned
+//!   falsifies the promise of a later unsafe call above, where the harm happens. The one
+//!   hole left in the safe surface is a shared borrow (`list()`, …) held across a heap
+//!   operation on the same body, which the borrow checker cannot see through a copied
+//!   `ObjRef`; closing it needs body borrows tied to the heap (a token), a later change.
+//!
+//! The VM keeps the contract for verified bytecode whose RC operations the compiler
+//! inserted correctly. Cheap checks turn the most likely violations (a count going below
+//! zero, releasing a live object, a body of the wrong kind) into panics instead of heap
+//! corruption.
 
 // One concern a file: the limits and what is charged where (`accounting`), making objects
 // (`alloc`), reference counts and the pending stack (`counts`), and freeing (`release`).
@@ -51,14 +71,16 @@ mod alloc;
 mod counts;
 mod release;
 
+pub(crate) use accounting::{
+    arena_str_bytes, list_buffer_bytes, map_buffer_bytes, MAP_ENTRY_BYTES,
+};
 pub use accounting::{BufferCharge, Growable, OutOfMemory};
 pub(crate) use counts::incref_obj;
-pub(crate) use release::{arena_str_bytes, list_buffer_bytes, map_buffer_bytes, MAP_ENTRY_BYTES};
 
-use crate::metadata::{MetaEntry, MetaTable, OwnerKind};
+use crate::header::{flags, gc_bits, Header, ObjKind, OwnerKind};
+use crate::metadata::{MetaEntry, MetaTable};
 use crate::object::{
-    flags, gc_bits, layout_of, struct_layout, Header, ListObj, MapBody, MapObj, ObjKind, StrObj,
-    WeakObj, FIELDS_OFFSET,
+    layout_of, struct_layout, ListObj, MapBody, MapObj, StrObj, WeakObj, FIELDS_OFFSET,
 };
 use crate::pool::Pool;
 use crate::trace::{TraceEvent, TraceKind, TraceSink, Tracer};
@@ -114,24 +136,24 @@ pub struct Heap {
     pub(crate) slabs: crate::slab::Slabs,
     /// Live `LOCAL` structs (not heap objects to the program, see I6).
     local_objects: u64,
-    /// Open arenas, innermost last (`arena.rs`).
-    pub(crate) arenas: Vec<crate::arena::Arena>,
+    /// Open arenas, innermost last (`arena/mod.rs`).
+    pub(crate) arenas: Vec<crate::arena::region::Arena>,
     /// Whether allocations go to the innermost arena right now (A2).
     pub(crate) arena_active: bool,
     /// Bytes charged to objects of open arenas.
     pub(crate) arena_live: u64,
     /// The last closed arena, emptied, kept for the next one (`Arena::reset`).
-    pub(crate) spare_arena: Option<crate::arena::Arena>,
-    /// Which struct types (by id) have a destructor: arenas list those structs (`arena.rs`).
+    pub(crate) spare_arena: Option<crate::arena::region::Arena>,
+    /// Which struct types (by id) have a destructor: arenas list those structs (`arena/mod.rs`).
     pub(crate) has_destructor: Vec<bool>,
     /// A stream released without `close()` whose buffered output could not be written
     /// (its path and the error); the VM reports it as a runtime error after the release.
     pub(crate) io_failure: Option<(String, std::io::Error)>,
     /// Weak references to arena values, each with a dead stand-in header for when the
-    /// target's arena closes (`arena.rs` A6).
+    /// target's arena closes (`arena/mod.rs` A6).
     pub(crate) arena_weaks: Vec<(ObjRef, ObjRef)>,
     /// The background cycle collector's state on the program's side (`collector`).
-    pub(crate) collector: crate::collector::CollectorState,
+    pub(crate) collector: crate::collector::state::CollectorState,
     /// An actor's heap: its accounting is mirrored into the spawner's view (`actor.rs`).
     pub(crate) mirror: Option<std::sync::Arc<crate::actor::SharedCounters>>,
     /// The sums over the actors this program spawned, added to `profile()`.
@@ -168,7 +190,7 @@ impl Heap {
             has_destructor: Vec::new(),
             arena_weaks: Vec::new(),
             io_failure: None,
-            collector: crate::collector::CollectorState::default(),
+            collector: crate::collector::state::CollectorState::default(),
             mirror: None,
             actors: None,
         }
@@ -213,48 +235,6 @@ impl Heap {
 
     pub fn zone_counters(&self, zone: Zone) -> ZoneCounters {
         self.zones[zone.index()]
-    }
-
-    /// Every live allocation's metadata (M14): the rows of non-struct objects, then the
-    /// structs of the slabs and of open arenas, whose headers are their rows (I6), and the
-    /// strings of open arenas, whose headers and lengths are theirs (`arena.rs` A4).
-    pub fn live_entries(&self) -> Vec<MetaEntry> {
-        let mut out: Vec<MetaEntry> = self.meta.live().copied().collect();
-        let struct_row = |o: ObjRef| {
-            let h = o.header();
-            (!h.has_flag(flags::DEAD | flags::LOCAL)).then(|| MetaEntry {
-                obj: o,
-                zone: h.zone,
-                owner: h.owner(),
-                kind: ObjKind::Struct,
-                type_id: h.type_id(),
-                bytes: struct_layout(h.len()).size() as u64,
-            })
-        };
-        self.slabs.for_each(|o| out.extend(struct_row(o)));
-        for arena in &self.arenas {
-            for &o in &arena.objects {
-                match o.header().kind {
-                    ObjKind::Struct => out.extend(struct_row(o)),
-                    // An arena string's row is its header and its length (A4).
-                    ObjKind::Str => out.push(MetaEntry {
-                        obj: o,
-                        zone: o.header().zone,
-                        owner: OwnerKind::Arena,
-                        kind: ObjKind::Str,
-                        type_id: 0,
-                        bytes: arena_str_bytes(o),
-                    }),
-                    _ => {}
-                }
-            }
-        }
-        out
-    }
-
-    /// The metadata rows of non-struct objects (see [`Heap::live_entries`] for all).
-    pub fn metadata(&self) -> &MetaTable {
-        &self.meta
     }
 
     pub fn started(&self) -> Instant {

@@ -3,6 +3,7 @@
 
 // The heap's shared imports and helpers (`mod.rs`).
 use super::*;
+use crate::data::{DatasetObj, StreamObj, TensorObj};
 
 impl Heap {
     // ---------------------------------------------------------------- destructor support
@@ -51,7 +52,12 @@ impl Heap {
             h.strong.get() == 0 && !h.has_flag(flags::DEAD),
             "release of a live or already released object"
         );
-        if !self.take_children(obj, |heap, v| heap.decref(v)) {
+        let released = self.take_children(obj, |heap, v| {
+            // SAFETY: `obj` owned each reference it held (I3), and its body is being emptied:
+            // the reference is given up exactly once.
+            unsafe { heap.decref(v) }
+        });
+        if !released {
             match h.kind {
                 ObjKind::Weak => {
                     let target = obj.weak_target();
@@ -84,7 +90,11 @@ impl Heap {
         let base = obj.raw();
         match obj.header().kind {
             ObjKind::Struct => {
-                for slot in obj.fields_mut().iter_mut().rev() {
+                // SAFETY: `obj` is being released (count zero, not yet DEAD), so nothing else
+                // borrows its fields; `each` only changes counts (`decref` never reads a
+                // body, I7), so this stays the only borrow while it runs (I5).
+                let fields = unsafe { obj.fields_mut() };
+                for slot in fields.iter_mut().rev() {
                     let v = std::mem::replace(slot, Value::None);
                     each(self, v);
                 }
@@ -110,6 +120,43 @@ impl Heap {
             _ => return false,
         }
         true
+    }
+
+    /// Releases a data object's body (called by `release`): the dataset's column tensors are
+    /// decref'd (queued, I7), then the body is dropped.
+    pub(crate) fn release_data_body(&mut self, obj: ObjRef) {
+        let base = obj.raw();
+        match obj.kind() {
+            ObjKind::Tensor => {
+                // SAFETY: I2 — a live Tensor's body is initialised; it is moved out once here
+                // and the caller sets DEAD, so it is never read or dropped again.
+                drop(unsafe { std::ptr::read(&(*(base as *const TensorObj)).body) });
+            }
+            ObjKind::Dataset => {
+                // SAFETY: as for Tensor.
+                let body = unsafe { std::ptr::read(&(*(base as *const DatasetObj)).body) };
+                let children: Vec<ObjRef> = body.tensors().collect();
+                for t in children.into_iter().rev() {
+                    // SAFETY: the dataset owned a reference to each column tensor, and its
+                    // body is gone: each is given up once.
+                    unsafe { self.decref_obj(t) };
+                }
+            }
+            ObjKind::Stream => {
+                // SAFETY: as for Tensor. Dropping the body closes the file (M3: a stream
+                // released without `close` is closed by its release).
+                let mut body = unsafe { std::ptr::read(&(*(base as *const StreamObj)).body) };
+                // Flushed here rather than by `BufWriter`'s drop, which would swallow a
+                // failure: data lost on the way to the file must not go unnoticed.
+                if let Some(w) = body.writer.as_mut() {
+                    if let Err(e) = std::io::Write::flush(w) {
+                        self.io_failure.get_or_insert((body.path.clone(), e));
+                    }
+                }
+                drop(body);
+            }
+            _ => {}
+        }
     }
 
     /// Takes a released object off the books: its row, its zone's and the program's
@@ -310,29 +357,6 @@ pub(crate) unsafe fn drop_str_text(obj: ObjRef) {
         drop(unsafe { Box::from_raw((*(obj.raw() as *const StrObj)).text.as_ptr()) });
     }
 }
-
-/// Bytes charged to an arena string (`alloc_str_arena`): its object and its text.
-#[inline]
-pub(crate) fn arena_str_bytes(o: ObjRef) -> u64 {
-    (std::mem::size_of::<StrObj>() + o.as_str().len()) as u64
-}
-
-/// Bytes charged for a list buffer of `capacity` slots.
-#[inline]
-pub(crate) fn list_buffer_bytes(capacity: usize) -> u64 {
-    (capacity as u64).saturating_mul(std::mem::size_of::<Value>() as u64)
-}
-
-/// Bytes charged for a map's tables plus its string keys' text (an estimate of IndexMap's
-/// entry vector and hash index).
-pub(crate) fn map_buffer_bytes(map: &MapBody) -> u64 {
-    let keys: usize = map.keys().map(|k| k.extra_bytes()).sum();
-    (map.capacity() * MAP_ENTRY_BYTES + keys) as u64
-}
-
-/// An IndexMap entry (hash, key, value) plus its index slot.
-pub(crate) const MAP_ENTRY_BYTES: usize =
-    std::mem::size_of::<(u64, crate::value::MapKey, Value)>() + std::mem::size_of::<usize>();
 
 #[cfg(test)]
 impl Heap {

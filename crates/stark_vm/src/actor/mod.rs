@@ -43,6 +43,7 @@ impl<'m> Vm<'m> {
             Arc::new(self.module.clone()),
             self.args.clone(),
             self.heap.max_memory(),
+            run_claimed,
         );
         self.heap.show_actors(pool.counters.clone());
         self.actors = Some(pool.clone());
@@ -130,7 +131,9 @@ impl<'m> Vm<'m> {
         // The actor owns the values now: this side's references go (the operands are
         // consumed), which frees whatever was uniquely owned.
         for &v in args {
-            self.heap.decref(v);
+            // SAFETY: spawn consumes its operands (`Native::consumes`): the registers give
+            // their references up to this call, which releases each once.
+            unsafe { self.heap.decref(v) };
         }
         let pool = self.pool();
         let task = Arc::new(TaskShared::new(
@@ -168,7 +171,7 @@ impl<'m> Vm<'m> {
 }
 
 /// Runs a job taken with `claim` on this thread and publishes the outcome.
-pub(crate) fn run_claimed(pool: &Arc<Pool>, task: &TaskShared, job: Job) {
+fn run_claimed(pool: &Arc<Pool>, task: &TaskShared, job: Job) {
     let outcome = run_job(pool, &task.name, job);
     task.finish(outcome);
     pool.finished();
@@ -217,12 +220,15 @@ impl Vm<'_> {
         let modes = &self.module.functions[job.func as usize].param_modes;
         for (v, mode) in values.iter().zip(modes) {
             if *mode != ParamMode::Owned {
-                self.heap.decref(*v);
+                // SAFETY: `import` gave this side one reference to each value; a borrowed
+                // parameter did not take it over, so it is still ours to give up.
+                unsafe { self.heap.decref(*v) };
             }
         }
         let graph = transfer::export(&mut self.heap, &[result])
             .map_err(|e| VmExit::OutOfMemory(RuntimeError::unlocated(e.to_string())))?;
-        self.heap.decref(result);
+        // SAFETY: the call's result is owned by its caller, this function; the export copied it.
+        unsafe { self.heap.decref(result) };
         self.drain()?;
         self.gc_finish()?;
         if self.heap.live_objects() > self.live_constants() {

@@ -9,7 +9,7 @@
 //! tasks spawned before it was handed their handle, those waits form no cycle, so actors
 //! that spawn and join actors cannot deadlock the pool, whatever its size.
 
-use super::task::TaskShared;
+use super::task::{Job, TaskShared};
 use crate::error::RuntimeError;
 use stark_bytecode::Module;
 use stark_runtime::SharedCounters;
@@ -30,6 +30,11 @@ pub(crate) fn on_worker() -> bool {
 /// Rust stack of a worker: actors joined inline nest a VM per level.
 const WORKER_STACK: usize = 64 << 20;
 
+/// What runs a claimed task on the current thread (`actor::run_claimed`: a fresh VM). The
+/// pool is handed it when it starts, so that it only queues and hands out work and never
+/// names the VM that owns it.
+pub(crate) type Runner = fn(&Arc<Pool>, &TaskShared, Job);
+
 #[derive(Default)]
 struct Queue {
     tasks: VecDeque<Arc<TaskShared>>,
@@ -45,6 +50,8 @@ pub(crate) struct Pool {
     pub counters: Arc<SharedCounters>,
     /// What `args()` returns inside actors.
     pub args: Vec<String>,
+    /// Runs a task a worker (or an inline join) claimed.
+    pub run: Runner,
     queue: Mutex<Queue>,
     /// Signalled when a task is queued or the pool shuts down.
     work: Condvar,
@@ -58,10 +65,16 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    /// A pool of one worker per core (at least one).
-    pub(crate) fn start(module: Arc<Module>, args: Vec<String>, limit: Option<u64>) -> Arc<Pool> {
+    /// A pool of one worker per core (at least one), whose tasks `run` runs.
+    pub(crate) fn start(
+        module: Arc<Module>,
+        args: Vec<String>,
+        limit: Option<u64>,
+        run: Runner,
+    ) -> Arc<Pool> {
         let pool = Arc::new(Pool {
             module,
+            run,
             counters: Arc::new(SharedCounters::new(limit)),
             out_of_memory: Mutex::new(None),
             args,
@@ -148,7 +161,7 @@ impl Pool {
             };
             // A joiner may have run it inline already.
             if let Some(job) = task.claim() {
-                super::run_claimed(&self, &task, job);
+                (self.run)(&self, &task, job);
             }
         }
     }

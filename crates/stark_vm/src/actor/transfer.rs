@@ -230,7 +230,8 @@ pub(crate) fn import(heap: &mut Heap, g: Graph) -> Result<Vec<Value>, OutOfMemor
             Err(e) => {
                 // The shells made so far hold no children yet: releasing them frees them.
                 for o in objs {
-                    heap.decref_obj(o);
+                    // SAFETY: each shell's only reference, made above and given up once.
+                    unsafe { heap.decref_obj(o) };
                 }
                 return Err(e);
             }
@@ -258,11 +259,8 @@ pub(crate) fn import(heap: &mut Heap, g: Graph) -> Result<Vec<Value>, OutOfMemor
             let v = value(heap, c);
             // An actor's heap has no arena open while it imports.
             heap.note_stored(v, o);
-            match o.kind() {
-                ObjKind::Struct => o.fields_mut()[slot] = v,
-                ObjKind::List => o.list_mut()[slot] = v,
-                _ => *o.map_mut().get_index_mut(slot).expect("index in range").1 = v,
-            }
+            let old = heap.set_child(o, slot, v);
+            debug_assert!(old.is_none(), "a shell's children start as None");
         }
     }
     Ok(roots.into_iter().map(|r| value(heap, r)).collect())
@@ -293,9 +291,13 @@ mod tests {
             shared.tensor().data().as_ptr(),
         );
         let g = export(&mut from, &[Value::Obj(unique), Value::Obj(shared)]).expect("export");
-        from.decref(Value::Obj(unique));
-        from.decref(Value::Obj(shared));
-        from.drain_pending();
+        // SAFETY: the test's own references (an allocation's each, and the incref's for
+        // `shared`, which it keeps); no view of `unique` is used after its release.
+        unsafe {
+            from.decref(Value::Obj(unique));
+            from.decref(Value::Obj(shared));
+            from.drain_pending();
+        }
         // The shared tensor stays with its other owner; the unique one is gone.
         assert_eq!(from.live_objects(), 1);
         assert_eq!(shared.tensor().data(), &[4.0, 5.0]);
@@ -311,9 +313,12 @@ mod tests {
         );
         assert_eq!(b.tensor().data(), &[4.0, 5.0]);
         assert_ne!(b.tensor().data().as_ptr(), p_shared, "copied");
-        to.decref(got[0]);
-        to.decref(got[1]);
-        from.decref(Value::Obj(shared));
+        // SAFETY: the references `import` gave the test, and the one it kept to `shared`.
+        unsafe {
+            to.decref(got[0]);
+            to.decref(got[1]);
+            from.decref(Value::Obj(shared));
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Free functions: print, str, f-strings, conversions, assert, args, exit, range.
 
-use super::{arg, int_arg, obj_arg, NativeCx};
+use super::operands::{arg, int_arg, obj_arg, NativeCx};
 use crate::error::{fail, Fallible, Fault};
 use crate::format::{float_to_string, write_value};
 use stark_bytecode::Module;
@@ -90,7 +90,7 @@ pub(crate) fn float_to_int(a: &[Value]) -> Fallible<Value> {
     let x = match arg(a, 0) {
         Value::Float(x) => x,
         Value::Int(i) => return Ok(Value::Int(i)),
-        _ => return Err(super::bad_operand(0, "Float")),
+        _ => return Err(super::operands::bad_operand(0, "Float")),
     };
     if x.is_nan() {
         return fail("cannot convert float NaN to integer");
@@ -136,7 +136,7 @@ pub(crate) fn assert(a: &[Value]) -> Fallible<Value> {
             }
             _ => fail("assertion failed"),
         },
-        _ => Err(super::bad_operand(0, "Bool")),
+        _ => Err(super::operands::bad_operand(0, "Bool")),
     }
 }
 
@@ -189,7 +189,7 @@ pub(crate) fn exit(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
 /// charged as it grows, so an endless line (`< /dev/zero`) is out of memory (exit 3), not
 /// an abort.
 pub(crate) fn input(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
-    if let Some(prompt) = super::opt_str_arg(a, 0)? {
+    if let Some(prompt) = super::operands::opt_str_arg(a, 0)? {
         cx.out.write_str(prompt.as_str());
     }
     cx.out.flush();
@@ -242,10 +242,13 @@ pub(crate) fn range_list(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> 
     let list = cx.heap.alloc_list(Vec::new())?;
     let count_usize = usize::try_from(count).unwrap_or(usize::MAX);
     if let Err(e) = cx.heap.list_reserve(list, count_usize) {
-        cx.heap.decref_obj(list);
+        // SAFETY: the list made above, owned only here.
+        unsafe { cx.heap.decref_obj(list) };
         return Err(e.into());
     }
-    let items = list.list_mut();
+    // SAFETY: a list made above that nothing else has seen: this is the only borrow of its
+    // body. (Its buffer was reserved and charged, so the pushes below never grow it.)
+    let items = unsafe { list.list_mut() };
     let mut v = start as i128;
     for _ in 0..count {
         items.push(Value::Int(v as i64));

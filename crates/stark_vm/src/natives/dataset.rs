@@ -14,9 +14,9 @@
 //! `column()` refuses it rather than hand out other numbers than the file's (SPEC §9 makes
 //! such columns int64 later). Errors name the path and, for a bad row, its line.
 
+use super::operands::{arg, bad_operand, int_arg, NativeCx};
 use super::stream::reason;
 use super::tensor::new_tensor;
-use super::{arg, bad_operand, int_arg, NativeCx};
 use crate::error::{fail, Fallible};
 use stark_runtime::tensor_pool::TensorBuf;
 use stark_runtime::{
@@ -367,7 +367,9 @@ fn build(cx: &mut NativeCx<'_>, charge: &mut BufferCharge, path: String) -> Fall
 fn release_columns(cx: &mut NativeCx<'_>, columns: Vec<(String, Column)>) {
     for (_, c) in columns {
         if let Some(t) = c.tensor() {
-            cx.heap.decref_obj(t);
+            // SAFETY: a column tensor made for a dataset that was never built: this list of
+            // columns owns its only reference.
+            unsafe { cx.heap.decref_obj(t) };
         }
     }
 }
@@ -448,7 +450,8 @@ pub(crate) fn row(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
         let v = Value::Obj(cx.heap.alloc_str(c.fields().get(i))?);
         if let Some(old) = map.insert(MapKey::Str(name.as_str().into()), v) {
             // Names are unique (`unique_names`); kept for safety.
-            cx.heap.decref(old);
+            // SAFETY: the string the map held for that name, made above and owned by it.
+            unsafe { cx.heap.decref(old) };
         }
     }
     Ok(Value::Obj(cx.heap.alloc_map(map)?))

@@ -1,6 +1,6 @@
 //! List methods.
 
-use super::{arg, int_arg, obj_arg, NativeCx};
+use super::operands::{arg, int_arg, obj_arg, NativeCx};
 use crate::equality::values_equal;
 use crate::error::{fail, Fallible, Fault};
 use stark_runtime::{ObjKind, ObjRef, Value};
@@ -41,7 +41,9 @@ pub(crate) fn pop(a: &[Value]) -> Fallible<Value> {
         Value::None => -1,
         _ => int_arg(a, 1)?,
     };
-    let items = l.list_mut();
+    // SAFETY: the only borrow of the list's body, for this function; a native runs no
+    // STARK code (I5).
+    let items = unsafe { l.list_mut() };
     if items.is_empty() {
         return fail("pop from empty list");
     }
@@ -80,7 +82,9 @@ pub(crate) fn take(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let i = int_arg(a, 1)?;
     let len = l.list().len();
     match list_index(i, len) {
-        Some(idx) => Ok(cx.heap.list_take(l, idx)),
+        // SAFETY: `list.take` consumes its list (`Native::consumes`): the register gives its
+        // reference up to this call.
+        Some(idx) => Ok(unsafe { cx.heap.list_take(l, idx) }),
         None => Err(index_error(i, len)),
     }
 }
@@ -103,8 +107,11 @@ pub(crate) fn remove(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let Some(idx) = l.list().iter().position(|v| values_equal(*v, needle)) else {
         return fail("value not in list");
     };
-    let v = l.list_mut().remove(idx);
-    cx.heap.decref(v);
+    // SAFETY: the only borrow of the list's body, ended with this statement; a native runs
+    // no STARK code (I5).
+    let v = unsafe { l.list_mut() }.remove(idx);
+    // SAFETY: the list's reference to the element, which it no longer holds.
+    unsafe { cx.heap.decref(v) };
     Ok(Value::None)
 }
 
@@ -127,7 +134,10 @@ pub(crate) fn contains(a: &[Value]) -> Fallible<Value> {
 /// Python's does.
 pub(crate) fn sort(a: &[Value]) -> Fallible<Value> {
     let l = obj_arg(a, 0, ObjKind::List)?;
-    sort_items(l.list_mut(), matches!(arg(a, 1), Value::Bool(true)));
+    let reverse = matches!(arg(a, 1), Value::Bool(true));
+    // SAFETY: the only borrow of the list's body while it sorts: `order` reads the elements
+    // it is handed, never the list, and a native runs no STARK code (I5).
+    sort_items(unsafe { l.list_mut() }, reverse);
     Ok(Value::None)
 }
 
@@ -144,7 +154,11 @@ pub(crate) fn sorted(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let l = obj_arg(a, 0, ObjKind::List)?;
     let n = l.list().len();
     let out = shared_list(cx, n, |i| l.list()[i])?;
-    sort_items(out.list_mut(), matches!(arg(a, 1), Value::Bool(true)));
+    // SAFETY: `out` is new and reached from nowhere else; `order` reads only the elements.
+    sort_items(
+        unsafe { out.list_mut() },
+        matches!(arg(a, 1), Value::Bool(true)),
+    );
     Ok(Value::Obj(out))
 }
 
@@ -153,7 +167,8 @@ pub(crate) fn sorted(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
 fn shared_list(cx: &mut NativeCx<'_>, n: usize, at: impl Fn(usize) -> Value) -> Fallible<ObjRef> {
     let list = cx.heap.alloc_list(Vec::new())?;
     if let Err(e) = cx.heap.list_reserve(list, n) {
-        cx.heap.decref_obj(list);
+        // SAFETY: the allocation's own reference, given up: the list is never returned.
+        unsafe { cx.heap.decref_obj(list) };
         return Err(e.into());
     }
     for i in 0..n {
@@ -161,8 +176,12 @@ fn shared_list(cx: &mut NativeCx<'_>, n: usize, at: impl Fn(usize) -> Value) -> 
         cx.heap.incref(v);
         // Room was reserved: the push only stores.
         if let Err(e) = cx.heap.list_push(list, v) {
-            cx.heap.decref(v);
-            cx.heap.decref_obj(list);
+            // SAFETY: the reference just taken for `v`, which the list did not take, and the
+            // allocation's own, given up: the list is never returned.
+            unsafe {
+                cx.heap.decref(v);
+                cx.heap.decref_obj(list);
+            }
             return Err(e.into());
         }
     }
@@ -205,7 +224,8 @@ pub(crate) fn extend(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
         let v = other.list()[i];
         cx.heap.incref(v);
         if let Err(e) = cx.heap.list_push(l, v) {
-            cx.heap.decref(v);
+            // SAFETY: the reference just taken for `v`, which the list did not take.
+            unsafe { cx.heap.decref(v) };
             return Err(e.into());
         }
     }
@@ -249,7 +269,9 @@ pub(crate) fn count(a: &[Value]) -> Fallible<Value> {
 /// `l.reverse()` in place.
 pub(crate) fn reverse(a: &[Value]) -> Fallible<Value> {
     let l = obj_arg(a, 0, ObjKind::List)?;
-    l.list_mut().reverse();
+    // SAFETY: the only borrow of the list's body, for this statement; a native runs no
+    // STARK code (I5).
+    unsafe { l.list_mut() }.reverse();
     Ok(Value::None)
 }
 

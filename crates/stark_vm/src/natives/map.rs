@@ -1,7 +1,7 @@
 //! Map methods. Keys are copied into the map (`MapKey`), so a consumed String key object is
 //! released once its text is copied.
 
-use super::{arg, key_value, map_key_of, map_key_ref, obj_arg, NativeCx};
+use super::operands::{arg, key_value, map_key_of, map_key_ref, obj_arg, NativeCx};
 use crate::error::{fail, Fallible};
 use crate::format::key_to_string;
 use stark_runtime::{ObjKind, Value};
@@ -11,9 +11,12 @@ pub(crate) fn insert(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let m = obj_arg(a, 0, ObjKind::Map)?;
     let k = arg(a, 1);
     let key = map_key_of(k)?;
-    cx.heap.decref(k);
+    // SAFETY: the key operand is consumed (`Native::consumes`): its register gives the
+    // reference up to this call, and the map keeps a copy of its text, not the object.
+    unsafe { cx.heap.decref(k) };
     if let Some(old) = cx.heap.map_insert(m, key, arg(a, 2))? {
-        cx.heap.decref(old);
+        // SAFETY: the map's reference to the value it replaced, handed back to us.
+        unsafe { cx.heap.decref(old) };
     }
     Ok(Value::None)
 }

@@ -3,6 +3,7 @@
 //! "math range error", and a NaN argument gives NaN. Int arguments arrive converted.
 
 use super::numeric::{float_arg, float_to_int};
+use super::operands::arg;
 use crate::error::{fail, Fallible};
 use stark_runtime::Value;
 
@@ -46,7 +47,7 @@ fn positive_log(x: f64, f: fn(f64) -> f64) -> Fallible<f64> {
 /// `math.log(x)`, `math.log(x, base)` (= `log(x) / log(base)`).
 pub(crate) fn log(a: &[Value]) -> Fallible<Value> {
     let x = positive_log(float_arg(a, 0)?, f64::ln)?;
-    match super::arg(a, 1) {
+    match arg(a, 1) {
         Value::None => float(x),
         _ => {
             let b = positive_log(float_arg(a, 1)?, f64::ln)?;
@@ -81,7 +82,7 @@ pub(crate) fn atan2(a: &[Value]) -> Fallible<Value> {
 
 /// `math.floor(x) -> Int` / `math.ceil`: NaN and inf are Python's errors.
 pub(crate) fn to_int(a: &[Value], f: fn(f64) -> f64) -> Fallible<Value> {
-    match super::arg(a, 0) {
+    match arg(a, 0) {
         Value::Int(i) => Ok(Value::Int(i)),
         _ => float_to_int(f(float_arg(a, 0)?)),
     }

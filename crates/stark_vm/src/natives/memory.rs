@@ -1,7 +1,7 @@
 //! The memory model's built-ins: copy, refcount, weak references, profile, usage by type,
 //! GC settings and tracing (M5, M6, M7, M13).
 
-use super::{arg, obj_arg, opt_str_arg, NativeCx};
+use super::operands::{arg, obj_arg, opt_str_arg, NativeCx};
 use crate::copy;
 use crate::error::{fail, Fallible};
 use stark_bytecode::instr::builtin_types;

@@ -2,7 +2,10 @@
 //! registers; those `Native::consumes` names are taken over (the VM clears their registers
 //! afterwards), the rest are views. Results are owned.
 //!
-//! `Memory.collect` is not here: it runs destructors, so the VM handles it (`release.rs`).
+//! `call` dispatches each native to its module; those and `operands.rs` never name this
+//! one. The natives that need the whole VM (`Native::needs_vm`, from their registry rows:
+//! `Memory.collect`, `spawn`, `join`, `error`) are not here: the VM runs them
+//! (`rare.rs`, `Vm::vm_native`).
 
 pub(crate) mod core;
 pub(crate) mod dataset;
@@ -11,26 +14,18 @@ pub(crate) mod map;
 pub(crate) mod math;
 pub(crate) mod memory;
 pub(crate) mod numeric;
+pub(crate) mod operands;
 pub(crate) mod stream;
 pub(crate) mod string;
 pub(crate) mod tensor;
 pub(crate) mod tuple;
 
-use crate::error::{fail, Fallible, Fault};
-use crate::output::Output;
-use stark_bytecode::{Module, Native};
-use stark_runtime::tensor::ElemOp;
-use stark_runtime::{Heap, MapKey, MapKeyRef, ObjKind, ObjRef, Value};
+pub(crate) use operands::{map_key_of, NativeCx};
 
-/// What a native may touch.
-pub(crate) struct NativeCx<'a> {
-    pub heap: &'a mut Heap,
-    pub module: &'a Module,
-    pub out: &'a mut Output,
-    pub args: &'a [String],
-    /// The immortal argument list behind `ArgsView` (allocated on first use).
-    pub argv: &'a mut Option<ObjRef>,
-}
+use crate::error::{fail, Fallible};
+use stark_bytecode::Native;
+use stark_runtime::tensor::ElemOp;
+use stark_runtime::Value;
 
 pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallible<Value> {
     match native {
@@ -162,80 +157,19 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::StreamReadAll => stream::read_all(cx, a),
         Native::StreamWrite => stream::write(a),
         Native::StreamClose => stream::close(cx, a),
-        Native::MemCollect => fail("internal error: Memory.collect is handled by the VM"),
-        Native::Spawn { .. } | Native::TaskJoin | Native::TaskError => {
-            fail("internal error: actors are handled by the VM")
-        }
+        // `Native::needs_vm`: the VM runs these (`Vm::vm_native`), so the interpreter never
+        // calls this for them. (A test holds this arm to exactly those rows.)
+        other => handled_by_the_vm(other),
     }
 }
 
-// ---- operand access (static types make mismatches internal errors) ----
-
-#[inline]
-pub(crate) fn arg(a: &[Value], i: usize) -> Value {
-    a.get(i).copied().unwrap_or(Value::None)
-}
-
-#[inline]
-pub(crate) fn int_arg(a: &[Value], i: usize) -> Fallible<i64> {
-    match arg(a, i) {
-        Value::Int(v) => Ok(v),
-        _ => Err(bad_operand(i, "Int")),
-    }
-}
-
-#[inline]
-pub(crate) fn obj_arg(a: &[Value], i: usize, kind: ObjKind) -> Fallible<ObjRef> {
-    match arg(a, i) {
-        Value::Obj(o) if o.kind() == kind => Ok(o),
-        _ => Err(bad_operand(i, kind.name())),
-    }
-}
-
-/// A `String?` operand: `None` or the text.
-pub(crate) fn opt_str_arg(a: &[Value], i: usize) -> Fallible<Option<ObjRef>> {
-    match arg(a, i) {
-        Value::None => Ok(None),
-        Value::Obj(o) if o.kind() == ObjKind::Str => Ok(Some(o)),
-        _ => Err(bad_operand(i, "String?")),
-    }
-}
-
-pub(crate) fn bad_operand(i: usize, expected: &str) -> Fault {
-    Fault::msg(format!(
-        "internal error: native operand {i} is not a {expected}"
+/// The refusal of a native the VM runs itself; out of line, so that its message does not
+/// weigh on every native call.
+#[cold]
+#[inline(never)]
+fn handled_by_the_vm(native: Native) -> Fallible<Value> {
+    fail(format!(
+        "internal error: `{}` is handled by the VM",
+        native.name()
     ))
-}
-
-/// The map key a value stands for (a copy of a string's text).
-pub(crate) fn map_key_of(v: Value) -> Fallible<MapKey> {
-    Ok(map_key_ref(&v)?.to_owned())
-}
-
-/// A borrowed map key for lookups.
-pub(crate) fn map_key_ref(v: &Value) -> Fallible<MapKeyRef<'_>> {
-    match v {
-        Value::Int(i) => Ok(MapKeyRef::Int(*i)),
-        Value::Bool(b) => Ok(MapKeyRef::Bool(*b)),
-        Value::Obj(o) if o.kind() == ObjKind::Str => Ok(MapKeyRef::Str(o.as_str())),
-        // A tuple of keys (the checker's rule), looked up through its parts in place.
-        Value::Obj(o) if o.kind() == ObjKind::Struct => Ok(MapKeyRef::Tuple(*o)),
-        _ => fail("map keys must be Int, String, Bool or tuples of them"),
-    }
-}
-
-/// The value a map key stands for (a new String for a string key).
-pub(crate) fn key_value(heap: &mut Heap, k: &MapKey) -> Fallible<Value> {
-    Ok(match k {
-        MapKey::Int(i) => Value::Int(*i),
-        MapKey::Bool(b) => Value::Bool(*b),
-        MapKey::Str(s) => Value::Obj(heap.alloc_str(&**s)?),
-        MapKey::Tuple(parts) => {
-            let mut values = Vec::with_capacity(parts.len());
-            for p in parts.iter() {
-                values.push(key_value(heap, p)?);
-            }
-            Value::Obj(heap.alloc_struct(stark_bytecode::instr::builtin_types::TUPLE, &values)?)
-        }
-    })
 }

@@ -2,7 +2,7 @@
 //! `round`, `ord`, `chr`, `hex`. Each follows Python's result and error where the static
 //! types allow (docs/decisions.md, "Everyday built-ins").
 
-use super::{arg, int_arg, obj_arg, NativeCx};
+use super::operands::{arg, bad_operand, int_arg, obj_arg, NativeCx};
 use crate::error::{fail, Fallible};
 use stark_runtime::{ObjKind, Value};
 
@@ -22,7 +22,7 @@ pub(crate) fn float_arg(a: &[Value], i: usize) -> Fallible<f64> {
     match arg(a, i) {
         Value::Float(x) => Ok(x),
         Value::Int(v) => Ok(v as f64),
-        _ => Err(super::bad_operand(i, "Float")),
+        _ => Err(bad_operand(i, "Float")),
     }
 }
 
@@ -73,7 +73,7 @@ pub(crate) fn extreme(cx: &mut NativeCx<'_>, a: &[Value], greater: bool) -> Fall
                 };
                 crate::equality::values_order(v, best) == Some(want)
             }
-            _ => return Err(super::bad_operand(0, "Int, Float, String, Bool or tuple")),
+            _ => return Err(bad_operand(0, "Int, Float, String, Bool or tuple")),
         };
         if better {
             best = v;
@@ -89,7 +89,7 @@ pub(crate) fn sum_int(a: &[Value]) -> Fallible<Value> {
     let mut total: i64 = 0;
     for v in l.list() {
         let Value::Int(x) = *v else {
-            return Err(super::bad_operand(0, "List<Int>"));
+            return Err(bad_operand(0, "List<Int>"));
         };
         match total.checked_add(x) {
             Some(t) => total = t,
@@ -107,7 +107,7 @@ pub(crate) fn sum_float(a: &[Value]) -> Fallible<Value> {
         match *v {
             Value::Float(x) => total += x,
             Value::Int(x) => total += x as f64,
-            _ => return Err(super::bad_operand(0, "List<Float>")),
+            _ => return Err(bad_operand(0, "List<Float>")),
         }
     }
     Ok(Value::Float(total))

@@ -2,7 +2,7 @@
 //! The stream object (and its buffer) lives in the `io` zone; releasing it without `close`
 //! flushes and closes the file (the body's `BufWriter` does so when dropped).
 
-use super::{arg, bad_operand, NativeCx};
+use super::operands::{arg, bad_operand, NativeCx};
 use crate::error::{fail, Fallible, Fault};
 use stark_runtime::data::STREAM_BUFFER_BYTES;
 use stark_runtime::{BufferCharge, Heap, ObjKind, ObjRef, StreamBody, StreamMode, Value, Zone};
@@ -155,7 +155,10 @@ pub(crate) fn read_capped(
 
 /// `read_capped`, with the path in any error and the bytes checked as UTF-8.
 fn read_text(cx: &mut NativeCx<'_>, obj: ObjRef, line: bool) -> Fallible<Option<String>> {
-    let s = obj.stream_mut();
+    // SAFETY: the only borrow of the stream's body while it reads: the heap calls below
+    // charge and refund the io zone without touching a body, and a native runs no STARK
+    // code (I5).
+    let s = unsafe { obj.stream_mut() };
     let mut bytes = Vec::new();
     let mut charge = BufferCharge::new(Zone::Io);
     let read = read_capped(cx.heap, &mut charge, reader(s)?, &mut bytes, line);
@@ -200,7 +203,9 @@ pub(crate) fn read_all(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
 
 pub(crate) fn write(a: &[Value]) -> Fallible<Value> {
     let obj = stream_arg(a)?;
-    let s = obj.stream_mut();
+    // SAFETY: the only borrow of the stream's body; the text read below is another object's
+    // (a String, not this Stream), and a native runs no STARK code (I5).
+    let s = unsafe { obj.stream_mut() };
     let text_obj = str_obj(a, 1)?;
     let text = text_obj.as_str();
     if s.closed {
@@ -225,7 +230,9 @@ pub(crate) fn write(a: &[Value]) -> Fallible<Value> {
 /// buffer.
 pub(crate) fn close(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let obj = stream_arg(a)?;
-    let s = obj.stream_mut();
+    // SAFETY: the only borrow of the stream's body; the refund below touches counters, not
+    // bodies, and a native runs no STARK code (I5).
+    let s = unsafe { obj.stream_mut() };
     if s.closed {
         return Ok(Value::None);
     }

@@ -1,6 +1,6 @@
 //! String methods.
 
-use super::{obj_arg, NativeCx};
+use super::operands::{obj_arg, NativeCx};
 use crate::error::{fail, Fallible, Fault};
 use stark_runtime::{Heap, ObjKind, ObjRef, OutOfMemory, Value};
 use std::cell::Cell;

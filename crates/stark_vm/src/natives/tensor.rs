@@ -1,14 +1,12 @@
 //! Tensor built-ins (the registry's `Tensor` rows). Every failure — a bad shape, mismatched shapes, an
 //! index out of range, an unknown device — is a runtime error, never a panic.
 
-use super::{arg, bad_operand, int_arg, NativeCx};
+use super::operands::{arg, bad_operand, int_arg, NativeCx};
 use crate::error::{fail, Fallible, Fault};
-use crate::format::write_f32;
 use stark_runtime::tensor::{self as k, numel, shape_str, ElemOp, TensorBody};
 use stark_runtime::tensor_pool::{capacity_for, TensorBuf};
 use stark_runtime::{Heap, ObjKind, ObjRef, OutOfMemory, Value};
 use stark_syntax::Builtin;
-use std::fmt::Write;
 
 pub(crate) fn shape(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let t = tensor_arg(a, 0)?;
@@ -56,7 +54,8 @@ pub(crate) fn max(a: &[Value]) -> Fallible<Value> {
 pub(crate) fn fill(a: &[Value]) -> Fallible<Value> {
     let t = tensor_arg(a, 0)?;
     let v = number_arg(a, 1)?;
-    t.tensor_mut().data_mut().fill(v);
+    // SAFETY: the only borrow of the tensor's body, ended with the statement (I5).
+    unsafe { t.tensor_mut() }.data_mut().fill(v);
     Ok(Value::None)
 }
 
@@ -391,7 +390,9 @@ pub(crate) fn get(a: &[Value]) -> Fallible<Value> {
 pub(crate) fn set(a: &[Value]) -> Fallible<Value> {
     let t = tensor_arg(a, 0)?;
     let v = number_arg(a, 1)?;
-    let body = t.tensor_mut();
+    // SAFETY: the only borrow of the tensor's body; `offset` reads Int operands, not bodies,
+    // and a native runs no STARK code (I5).
+    let body = unsafe { t.tensor_mut() };
     let off = offset(&body.shape, a, 2)?;
     body.data_mut()[off] = v;
     Ok(Value::None)
@@ -477,114 +478,21 @@ pub(crate) fn in_place(op: ElemOp, a: &[Value], name: &str) -> Fallible<Value> {
             if o == t {
                 // `t.add_(t)`: the operand is the target; read it from a copy.
                 let other: Vec<f32> = o.tensor().data().to_vec();
-                k::elementwise_inplace(op, t.tensor_mut().data_mut(), &other);
+                // SAFETY: the only borrow of `t`'s body: the operand was copied out above.
+                k::elementwise_inplace(op, unsafe { t.tensor_mut() }.data_mut(), &other);
             } else {
-                k::elementwise_inplace(op, t.tensor_mut().data_mut(), o.tensor().data());
+                // SAFETY: `o` is another tensor (`o != t`), so the shared borrow of its body
+                // does not overlap this only borrow of `t`'s (I5).
+                k::elementwise_inplace(op, unsafe { t.tensor_mut() }.data_mut(), o.tensor().data());
             }
         }
         _ => {
             let s = number_arg(a, 1)?;
-            k::scalar_inplace(op, t.tensor_mut().data_mut(), s);
+            // SAFETY: the only borrow of the tensor's body, ended with the statement (I5).
+            k::scalar_inplace(op, unsafe { t.tensor_mut() }.data_mut(), s);
         }
     }
     Ok(Value::None)
 }
 
 // ---------------------------------------------------------------- printing
-
-/// Above this many elements, printing shows the first and last `EDGE` items per dimension
-/// with `...` between (NumPy's default threshold and edge items).
-const THRESHOLD: usize = 1000;
-const EDGE: usize = 3;
-
-/// `Tensor([[1.0, 2.0], [3.0, 4.0]], shape=[2, 2])`.
-pub(crate) fn write_tensor(out: &mut String, t: &TensorBody) {
-    out.push_str("Tensor(");
-    let summarize = t.numel() > THRESHOLD;
-    if t.shape.is_empty() {
-        write_f32(out, t.data()[0]);
-    } else {
-        write_dim(out, &t.shape, t.data(), summarize);
-    }
-    let _ = write!(out, ", shape={})", shape_str(&t.shape));
-}
-
-fn write_dim(out: &mut String, shape: &[usize], data: &[f32], summarize: bool) {
-    let n = shape[0];
-    let inner: usize = shape[1..].iter().product();
-    out.push('[');
-    let mut first = true;
-    let mut item = |out: &mut String, i: usize| {
-        if !std::mem::take(&mut first) {
-            out.push_str(", ");
-        }
-        if shape.len() == 1 {
-            write_f32(out, data[i]);
-        } else {
-            write_dim(
-                out,
-                &shape[1..],
-                &data[i * inner..(i + 1) * inner],
-                summarize,
-            );
-        }
-    };
-    if summarize && n > 2 * EDGE {
-        for i in 0..EDGE {
-            item(out, i);
-        }
-        out.push_str(", ...");
-        for i in n - EDGE..n {
-            item(out, i);
-        }
-    } else {
-        for i in 0..n {
-            item(out, i);
-        }
-    }
-    out.push(']');
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use stark_runtime::tensor_pool::TensorBuf;
-
-    fn show(shape: Vec<usize>, values: Vec<f32>) -> String {
-        let t = TensorBody {
-            shape,
-            buf: TensorBuf::from_slice(&values).unwrap(),
-        };
-        let mut s = String::new();
-        write_tensor(&mut s, &t);
-        s
-    }
-
-    #[test]
-    fn prints_small_tensors_whole() {
-        assert_eq!(
-            show(vec![2, 2], vec![1.0, 2.0, 3.0, 4.0]),
-            "Tensor([[1.0, 2.0], [3.0, 4.0]], shape=[2, 2])"
-        );
-        assert_eq!(
-            show(vec![3], vec![0.1, -2.5, 1e-7]),
-            "Tensor([0.1, -2.5, 1e-07], shape=[3])"
-        );
-        assert_eq!(show(vec![], vec![7.0]), "Tensor(7.0, shape=[])");
-        assert_eq!(show(vec![0], vec![]), "Tensor([], shape=[0])");
-        assert_eq!(show(vec![2, 0], vec![]), "Tensor([[], []], shape=[2, 0])");
-    }
-
-    #[test]
-    fn abbreviates_large_tensors() {
-        let v: Vec<f32> = (0..1001).map(|i| i as f32).collect();
-        assert_eq!(
-            show(vec![1001], v),
-            "Tensor([0.0, 1.0, 2.0, ..., 998.0, 999.0, 1000.0], shape=[1001])"
-        );
-        let v: Vec<f32> = (0..2000).map(|i| i as f32).collect();
-        let s = show(vec![2, 1000], v);
-        assert!(s.starts_with("Tensor([[0.0, 1.0, 2.0, ..., 997.0, 998.0, 999.0], [1000.0, 1001.0, 1002.0, ..., 1997.0"), "{s}");
-        assert!(s.ends_with("1999.0]], shape=[2, 1000])"), "{s}");
-    }
-}

@@ -1,7 +1,7 @@
 //! The built-ins that make tuples (SPEC §5): `enumerate`, `zip`, `divmod`, `m.items()`.
 //! Each part of a new tuple is a new reference (an element or value shared, M1).
 
-use super::{arg, key_value, obj_arg, NativeCx};
+use super::operands::{arg, key_value, obj_arg, NativeCx};
 use crate::arith;
 use crate::error::{fail, Fallible};
 use stark_bytecode::instr::builtin_types::TUPLE;

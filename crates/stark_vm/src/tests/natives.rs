@@ -611,3 +611,37 @@ fn natives_call_runs_exactly_the_rows_that_do_not_need_the_vm() {
         assert_eq!(refused, b.facts().needs_vm, "{b:?}");
     }
 }
+
+/// The other half: every native that needs the VM (its row's `needs_vm`, and `spawn`) has a
+/// handler in `Vm::vm_native`, where the dispatch loop sends it.
+#[test]
+fn the_vm_runs_every_native_that_needs_it() {
+    let main = func("main", &[], 1, vec![Instr::RetNone]);
+    let m = module(vec![main], structs(&[]), &[]);
+    let rows = stark_syntax::Builtin::ROWS
+        .iter()
+        .filter_map(|&b| Native::of_builtin(b));
+    let spawn = Native::Spawn {
+        func: 0,
+        quota: false,
+    };
+    let mut seen = 0;
+    for native in rows.chain([spawn]) {
+        if !native.needs_vm() {
+            continue;
+        }
+        seen += 1;
+        let mut vm = Vm::new(&m, VmOptions::default());
+        vm.set_output(Box::new(std::io::sink()));
+        // Without operands they fail on a missing one (or, `Memory.collect`, collect);
+        // none may fall through to "no handler".
+        if let Err(VmExit::RuntimeError(e)) = vm.vm_native(native, 0, 0) {
+            assert!(
+                !e.message.contains("no handler"),
+                "{native:?}: {}",
+                e.message
+            );
+        }
+    }
+    assert_eq!(seen, 4, "Memory.collect, join, error and spawn");
+}
