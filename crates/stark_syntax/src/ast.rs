@@ -23,6 +23,9 @@ pub struct Program {
     /// Spans of the file's comments in source order: the tree leaves them out, a formatter
     /// puts them back (`lexer::Lexed::comments`).
     pub comments: Vec<Span>,
+    /// Warnings about the file (W0101): printed on stderr, never a change of the exit
+    /// status, and kept apart from the errors `parse` returns.
+    pub warnings: Vec<crate::Diagnostic>,
 }
 
 #[derive(Clone, Debug)]

@@ -7,6 +7,7 @@ pub mod ast;
 pub mod builtin;
 pub mod data_op;
 pub mod diagnostic;
+pub mod floor_div;
 pub mod lexer;
 pub mod parser;
 pub mod span;
@@ -14,7 +15,7 @@ pub mod token;
 
 pub use builtin::{Builtin, BuiltinFacts, Recv, Sig, SigDefault, SigParam, SigTy};
 pub use data_op::DataOp;
-pub use diagnostic::{codes, Diagnostic, Label};
+pub use diagnostic::{codes, Diagnostic, Label, Severity};
 pub use span::{FileId, LineIndex, Span};
 
 /// Parses a whole file. Always returns a program (possibly partial, with `ExprKind::Error`
@@ -31,6 +32,7 @@ pub fn parse_file(source: &str, file: FileId) -> (ast::Program, Vec<Diagnostic>)
     let mut diags = lexed.diags;
     let (mut program, parse_diags) = parser::parse_tokens(source, &lexed.tokens);
     diags.extend(parse_diags);
+    program.warnings = floor_div::floor_division_warnings(source, &lexed.tokens, &lexed.comments);
     program.comments = lexed.comments;
     (program, diags)
 }
