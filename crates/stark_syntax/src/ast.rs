@@ -233,6 +233,9 @@ pub struct Arg {
 pub enum FStrPart {
     Lit(String),
     Expr(Expr),
+    /// The format spec of the `Expr` part just before it (`{x:.2f}`), parsed; its span is
+    /// the spec's text. Walkers looking for expressions skip it.
+    Spec(Box<crate::format_spec::FormatSpec>, Span),
 }
 
 #[derive(Clone, Debug)]
@@ -260,8 +263,15 @@ pub enum ExprKind {
     },
     /// `base.name`
     Field(Box<Expr>, Ident),
-    /// `base[i]` or `base[i, j]`.
+    /// `base[i]` or `base[i, j]`; an index may be a `Slice`.
     Index(Box<Expr>, Vec<Expr>),
+    /// `lo:hi:step` with each part optional (`xs[1:3]`, `s[::-1]`): only ever an index of
+    /// an `Index` expression.
+    Slice {
+        lo: Option<Box<Expr>>,
+        hi: Option<Box<Expr>>,
+        step: Option<Box<Expr>>,
+    },
     /// `spawn f(a, b)` or `spawn f(a) with quota=N`; `call` is always an `ExprKind::Call`.
     Spawn {
         call: Box<Expr>,

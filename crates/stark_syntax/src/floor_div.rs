@@ -9,7 +9,11 @@ use crate::span::Span;
 use crate::token::{Token, TokenKind};
 
 /// The W0101 warnings of a file, from its tokens and the spans of its comments.
-pub fn floor_division_warnings(source: &str, tokens: &[Token], comments: &[Span]) -> Vec<Diagnostic> {
+pub fn floor_division_warnings(
+    source: &str,
+    tokens: &[Token],
+    comments: &[Span],
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for &c in comments {
         let (start, end) = (c.start as usize, c.end as usize);

@@ -8,6 +8,7 @@ pub mod builtin;
 pub mod data_op;
 pub mod diagnostic;
 pub mod floor_div;
+pub mod format_spec;
 pub mod lexer;
 pub mod parser;
 pub mod span;
@@ -16,6 +17,7 @@ pub mod token;
 pub use builtin::{Builtin, BuiltinFacts, Recv, Sig, SigDefault, SigParam, SigTy};
 pub use data_op::DataOp;
 pub use diagnostic::{codes, Diagnostic, Label, Severity};
+pub use format_spec::{Align, FormatSpec, Sign, SpecTarget};
 pub use span::{FileId, LineIndex, Span};
 
 /// Parses a whole file. Always returns a program (possibly partial, with `ExprKind::Error`
