@@ -21,6 +21,31 @@ macro_rules! native_of_rows {
             Format,
             /// `print(f"…")`: prints what `Format` would build, then a newline, without building it.
             PrintFormat,
+            /// An f-string with format specs (`{x:.2f}`): as `Format`, each operand formatted by
+            /// its spec in `Module::formats[fmt]` (one entry per operand, `None` for `str()`).
+            FormatSpecs {
+                fmt: u32,
+            },
+            /// `print(f"…")` of an f-string with format specs.
+            PrintFormatSpecs {
+                fmt: u32,
+            },
+            /// `s[i]` on a String: the code point at `i` (negative counts from the end) as a new
+            /// String; out of range is a runtime error naming the index and the length.
+            StrIndex,
+            /// `s[lo:hi:step]` on a String (operands: the string, then each bound or `None`):
+            /// a new String, with Python's clamping.
+            StrSlice,
+            /// `xs[lo:hi:step]` on a List: a new list sharing the elements (each increfed).
+            ListSlice,
+            /// `s * n` (operands: the string, then the count): `n` copies; none for `n <= 0`.
+            StrRepeat,
+            /// `for c in s`: the byte offset of the character after the one at byte `pos`
+            /// (operands: the string, `pos`), or -1 when `pos` is at the end.
+            StrNextByte,
+            /// `for c in s`: the character at byte offset `pos` (operands: the string, `pos`), a
+            /// new one-character String.
+            StrCharAtByte,
             /// `args()` where the compiler proved the list is only read (`len(args())`,
             /// `args()[i]`, `for a in args()`, an immutable binding never moved or cloned): a view
             /// of the VM's one argument list, which is immortal like a string constant, so the call
@@ -178,6 +203,14 @@ impl Native {
         match self {
             Native::Format => "format",
             Native::PrintFormat => "print_format",
+            Native::FormatSpecs { .. } => "format_specs",
+            Native::PrintFormatSpecs { .. } => "print_format_specs",
+            Native::StrIndex => "str.index",
+            Native::StrSlice => "str.slice",
+            Native::ListSlice => "list.slice",
+            Native::StrRepeat => "str.repeat",
+            Native::StrNextByte => "str.next_byte",
+            Native::StrCharAtByte => "str.char_at_byte",
             Native::ArgsView => "args_view",
             Native::ListTake => "list.take",
             Native::MapIndex => "map.index",
@@ -200,6 +233,13 @@ mod tests {
             Native::MapSet,
             Native::Format,
             Native::ArgsView,
+            Native::FormatSpecs { fmt: 0 },
+            Native::StrIndex,
+            Native::StrSlice,
+            Native::ListSlice,
+            Native::StrRepeat,
+            Native::StrNextByte,
+            Native::StrCharAtByte,
         ];
         let rows = Builtin::ROWS.iter().filter_map(|&b| Native::of_builtin(b));
         for n in rows.chain(hand) {

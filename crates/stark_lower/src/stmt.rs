@@ -150,6 +150,7 @@ impl FnLower<'_> {
             StmtKind::For { iter, body, .. } => match self.ck.fors[&iter.id] {
                 ForRes::Range { var } => self.for_range(iter, var, body, span),
                 ForRes::List { var } => self.for_list(iter, var, body, span),
+                ForRes::Str { var } => self.for_str(iter, var, body, span),
             },
             StmtKind::Break | StmtKind::Continue => {
                 let depth = self.loops.last().expect("checked: inside a loop").depth;

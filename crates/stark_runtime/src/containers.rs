@@ -189,6 +189,10 @@ impl Heap {
             return Err(self.system_oom(u64::MAX));
         }
         self.resize(s, add as i64)?;
+        // The text changes: what was known of it being ASCII holds only if `text` is.
+        if h.gc.get() & gc_bits::STR_ASCII != 0 && !text.is_ascii() {
+            h.gc.set(h.gc.get() & !(gc_bits::STR_ASCII_KNOWN | gc_bits::STR_ASCII));
+        }
         // SAFETY: I2 — kind Str, so the allocation is a StrObj with a live body (not DEAD:
         // flags are clear). Not an arena string (flags are clear), so its text is a leaked
         // `Box<str>` (`alloc_str`) that only this object owns. The caller owns the only

@@ -85,6 +85,12 @@ pub mod gc_bits {
     pub const TRACED: u8 = 1 << 3;
     /// The bits that keep a released object's header allocated.
     pub const PINS: u8 = IN_ROOTS | IN_SNAPSHOT;
+    /// Not the collector's either: a string's text was checked for ASCII (strings are
+    /// immutable, so once is enough; `str_extend_unique`, which grows a uniquely owned one
+    /// in place, clears it). With `STR_ASCII` the answer was yes, so a code point index is
+    /// a byte index (`ObjRef::str_is_ascii`).
+    pub const STR_ASCII_KNOWN: u8 = 1 << 4;
+    pub const STR_ASCII: u8 = 1 << 5;
 }
 
 /// The header at the start of every allocation (16 bytes: object-heavy programs are
@@ -298,6 +304,32 @@ impl ObjRef {
         // The text pointer is valid for as long as the object: a heap string's box is freed
         // only with its body, an arena string's bytes only with its arena's region (A5).
         unsafe { (*(self.raw() as *const StrObj)).text.as_ref() }
+    }
+
+    /// Whether a string's text is all ASCII, so that code point `i` is byte `i`: `s[i]`,
+    /// `len(s)` and slices are then O(1) in the length. Checked once and cached in the
+    /// header (`gc_bits::STR_ASCII_KNOWN`).
+    #[inline]
+    pub fn str_is_ascii(&self) -> bool {
+        let h = self.header();
+        let g = h.gc.get();
+        if g & gc_bits::STR_ASCII_KNOWN != 0 {
+            return g & gc_bits::STR_ASCII != 0;
+        }
+        let ascii = self.as_str().is_ascii();
+        let bits = gc_bits::STR_ASCII_KNOWN | if ascii { gc_bits::STR_ASCII } else { 0 };
+        h.gc.set(g | bits);
+        ascii
+    }
+
+    /// Records what the caller knows of a new string's text (a piece of an ASCII string
+    /// is ASCII), sparing [`ObjRef::str_is_ascii`] its scan.
+    #[inline]
+    pub fn set_str_ascii(&self, ascii: bool) {
+        self.expect_kind(ObjKind::Str);
+        let h = self.header();
+        let bits = gc_bits::STR_ASCII_KNOWN | if ascii { gc_bits::STR_ASCII } else { 0 };
+        h.gc.set((h.gc.get() & !gc_bits::STR_ASCII) | bits);
     }
 
     #[inline]

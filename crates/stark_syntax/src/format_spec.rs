@@ -50,6 +50,8 @@ pub struct FormatSpec {
     pub precision: Option<usize>,
     /// One of `b c d e E f F g G n o s x X %`, or `None`.
     pub ty: Option<char>,
+    /// The spec as written, for messages.
+    pub text: String,
 }
 
 /// The largest width a spec may ask for (a wider field is a compile error, not a
@@ -105,6 +107,7 @@ impl FormatSpec {
             grouping: None,
             precision: None,
             ty: None,
+            text: text.to_string(),
         };
         if chars.len() >= 2 && align_of(chars[1]).is_some() {
             spec.fill = Some(chars[0]);
