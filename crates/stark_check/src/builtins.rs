@@ -500,6 +500,7 @@ mod tests {
                 .map(|q| match q.ty {
                     SigTy::Int | SigTy::E | SigTy::V => "1",
                     SigTy::Str | SigTy::K => "\"a\"",
+                    SigTy::List(_) => "[\"a\"]",
                     other => panic!("no sample argument of type {other:?}"),
                 })
                 .collect();

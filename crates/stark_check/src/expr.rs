@@ -183,13 +183,20 @@ impl Checker<'_> {
     fn index(&mut self, e: &Expr, base: &Expr, indices: &[Expr]) -> Ty {
         let bt = self.expr(base);
         let is_slice = |i: &Expr| matches!(i.kind, ExprKind::Slice { .. });
-        // A slice's bounds are Ints; the slice itself has no type of its own.
+        let base_ty = self.unwrapped(&bt);
+        // A slice's bounds are Ints where slicing means something; the slice itself has no
+        // type of its own.
+        let sliceable = matches!(base_ty, Ty::Str | Ty::List(_) | Ty::Error | Ty::Var(_));
         let its: Vec<Ty> = indices
             .iter()
             .map(|i| match &i.kind {
                 ExprKind::Slice { lo, hi, step } => {
                     for part in [lo, hi, step].into_iter().flatten() {
-                        self.expr_expect(part, &Ty::Int);
+                        if sliceable {
+                            self.expr_expect(part, &Ty::Int);
+                        } else {
+                            self.expr(part);
+                        }
                     }
                     self.record(i.id, &Ty::Unit);
                     Ty::Unit
@@ -197,7 +204,6 @@ impl Checker<'_> {
                 _ => self.expr(i),
             })
             .collect();
-        let base_ty = self.unwrapped(&bt);
         if base_ty == Ty::Tensor && !indices.is_empty() {
             if let Some(s) = indices.iter().find(|i| is_slice(i)) {
                 self.error(
@@ -292,7 +298,7 @@ impl Checker<'_> {
                 let help = if matches!(other, Ty::Optional(_)) {
                     "compare it with `None` first: inside `if x != None:` it has its plain type"
                 } else {
-                    "format specs are for Int, Float and String values; format `str(x)` instead"
+                    "format `str(x)` instead, or give no spec"
                 };
                 self.error(
                     Diagnostic::error(
@@ -303,6 +309,7 @@ impl Checker<'_> {
                         ),
                         span,
                     )
+                    .label("format specs are for Int, Float and String values")
                     .secondary(value.span, format!("this is `{shown}`"))
                     .help(help),
                 );

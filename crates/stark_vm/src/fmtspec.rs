@@ -134,7 +134,11 @@ fn write_float(out: &mut String, x: f64, spec: &FormatSpec) -> Fallible<()> {
     }
     // Python never shows a NaN's sign; `z` drops the sign of a zero after rounding.
     let mut negative = x.is_sign_negative() && !x.is_nan();
-    if negative && spec.no_neg_zero && !body.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+    if negative
+        && spec.no_neg_zero
+        && x.is_finite()
+        && !body.bytes().any(|b| (b'1'..=b'9').contains(&b))
+    {
         negative = false;
     }
     let split = body.bytes().take_while(u8::is_ascii_digit).count();
@@ -169,7 +173,8 @@ fn general(abs: f64, p: usize, alternate: bool, add_dot_0: bool) -> String {
         .unwrap_or(0);
     let limit = if add_dot_0 { p as i64 - 1 } else { p as i64 };
     let decpt = exp + 1;
-    if abs != 0.0 && (decpt <= -4 || decpt > limit) {
+    // Zero has one digit before the point, as in CPython (`format(0.0, '.1')` is `0e+00`).
+    if decpt <= -4 || decpt > limit {
         let (mantissa, _) = sci.split_once('e').unwrap_or((&sci, ""));
         let mut m = mantissa.to_string();
         if !alternate {
