@@ -231,9 +231,38 @@ pub type MapBody = indexmap::IndexMap<MapKey, Value, BuildHasherDefault<FxHasher
 pub(crate) struct StrObj {
     pub header: Header,
     /// The text. A heap string owns it as a `Box<str>` (made raw here, freed by
-    /// `heap::release::drop_str_text`); an arena string's bytes lie in its arena's region (A5), which
-    /// frees them with everything else. `flags::ARENA` says which.
+    /// `heap::release::drop_str_text`), or, when short, keeps it in its own block right
+    /// after this struct (`str_is_inline`); an arena string's bytes lie in its arena's
+    /// region (A5), which frees them with everything else. `flags::ARENA` says which.
     pub text: NonNull<str>,
+}
+
+/// Strings this short keep their text in their own block (`alloc_str_inline`), so that the
+/// block stays in the pool's largest size class.
+pub(crate) const INLINE_STR_MAX: usize = 96;
+
+/// The block of an inline string of `len` bytes: the `StrObj`, then the text.
+#[inline]
+pub(crate) fn inline_str_layout(len: usize) -> Layout {
+    Layout::from_size_align(
+        std::mem::size_of::<StrObj>() + len,
+        std::mem::align_of::<StrObj>(),
+    )
+    .expect("inline string layout")
+}
+
+/// Whether a (non-arena) string's text lies in its own block, right after its `StrObj`
+/// (`alloc_str_inline`), rather than in a box of its own. The pointer says so: a box never
+/// starts inside the object's block.
+///
+/// # Safety
+/// `obj` is a string whose body was initialised (it may be DEAD: the body's pointer is
+/// still there).
+#[inline]
+pub(crate) unsafe fn str_is_inline(obj: ObjRef) -> bool {
+    // SAFETY: the caller guarantees a string with an initialised body.
+    let text = unsafe { (*(obj.raw() as *const StrObj)).text };
+    text.as_ptr() as *const u8 as usize == obj.raw() as usize + std::mem::size_of::<StrObj>()
 }
 
 #[repr(C)]

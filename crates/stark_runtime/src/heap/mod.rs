@@ -57,8 +57,8 @@ pub(crate) use release::{arena_str_bytes, list_buffer_bytes, map_buffer_bytes, M
 
 use crate::metadata::{MetaEntry, MetaTable, OwnerKind};
 use crate::object::{
-    flags, gc_bits, layout_of, struct_layout, Header, ListObj, MapBody, MapObj, ObjKind, StrObj,
-    WeakObj, FIELDS_OFFSET,
+    flags, gc_bits, inline_str_layout, layout_of, str_is_inline, struct_layout, Header, ListObj,
+    MapBody, MapObj, ObjKind, StrObj, WeakObj, FIELDS_OFFSET, INLINE_STR_MAX,
 };
 use crate::pool::Pool;
 use crate::trace::{TraceEvent, TraceKind, TraceSink, Tracer};

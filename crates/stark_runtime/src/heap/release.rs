@@ -292,7 +292,12 @@ impl Heap {
             unsafe { self.slabs.dealloc(obj.raw(), h.len()) };
             return;
         }
-        let layout: Layout = layout_of(h.kind, 0);
+        // SAFETY: a string's body was initialised (its pointer outlives DEAD).
+        let layout: Layout = if h.kind == ObjKind::Str && unsafe { str_is_inline(obj) } {
+            inline_str_layout(obj_text_len(obj))
+        } else {
+            layout_of(h.kind, 0)
+        };
         // SAFETY: the caller guarantees no further use; `layout` is the one the block was
         // allocated with from this pool (I2).
         unsafe { self.pool.dealloc(obj.raw(), layout) };
@@ -304,11 +309,20 @@ impl Heap {
 /// # Safety
 /// `obj` is a string whose body is initialised and is never read again.
 pub(crate) unsafe fn drop_str_text(obj: ObjRef) {
-    if !obj.in_arena() {
+    // SAFETY: the caller guarantees an initialised string body.
+    if !obj.in_arena() && !unsafe { str_is_inline(obj) } {
         // SAFETY: a string outside the arenas got its text from `Box::leak` (`alloc_str`);
         // the caller guarantees this is the only time it is freed.
         drop(unsafe { Box::from_raw((*(obj.raw() as *const StrObj)).text.as_ptr()) });
     }
+}
+
+/// The length of a string's text, read from its body's pointer (which a DEAD string keeps).
+fn obj_text_len(obj: ObjRef) -> usize {
+    // SAFETY: called on strings whose body was initialised; the fat pointer's length is
+    // read without touching the text.
+    let text = unsafe { (*(obj.raw() as *const StrObj)).text };
+    (text.as_ptr() as *const [u8]).len()
 }
 
 /// Bytes charged to an arena string (`alloc_str_arena`): its object and its text.

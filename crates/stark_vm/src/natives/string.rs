@@ -27,22 +27,25 @@ thread_local! {
 /// A scratch buffer grown past this is not kept (one huge string should not stay resident).
 const KEEP_SCRATCH: usize = 64 << 10;
 
-/// A new string whose text `build` appends to an empty buffer. In an arena the text is
-/// copied into the region, so it is built in a buffer reused from one string to the next
-/// and costs no allocation of its own; elsewhere the buffer becomes the string's text.
+/// A new string whose text `build` appends to an empty buffer. The text is built in a
+/// buffer reused from one string to the next and then copied, so a short string costs one
+/// allocation of exactly its size (no growth, no shrinking); a long one (past
+/// `KEEP_SCRATCH`) outside an arena becomes the string's text without a copy. In an arena
+/// the text is always copied into the region.
 pub(crate) fn alloc_built(
     heap: &mut Heap,
     build: impl FnOnce(&mut String) -> Result<(), Fault>,
 ) -> Result<ObjRef, Fault> {
-    if !heap.arena_active() {
-        let mut s = String::new();
-        build(&mut s)?;
-        return Ok(heap.alloc_str(s)?);
-    }
     // Taken out of the cell (not borrowed), so a nested use would just start a new buffer.
     let mut s = SCRATCH.take();
     s.clear();
-    let r = build(&mut s).and_then(|()| Ok(heap.alloc_str(s.as_str())?));
+    let r = match build(&mut s) {
+        Err(e) => Err(e),
+        Ok(()) if s.capacity() > KEEP_SCRATCH && !heap.arena_active() => {
+            return Ok(heap.alloc_str(s)?);
+        }
+        Ok(()) => heap.alloc_str(s.as_str()).map_err(Fault::from),
+    };
     if s.capacity() <= KEEP_SCRATCH {
         SCRATCH.set(s);
     }
@@ -73,22 +76,57 @@ pub(crate) fn split(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     match a.get(1) {
         Some(Value::Obj(sep)) if sep.kind() == ObjKind::Str => {
             let sep = sep.as_str();
-            if sep.is_empty() {
-                return fail("empty separator");
+            let mut chars = sep.chars();
+            match (chars.next(), chars.next()) {
+                (None, _) => fail("empty separator"),
+                // One character: `memchr` finds it.
+                (Some(c), None) => str_list(cx, text.split(c), ascii),
+                _ => str_list(cx, text.split(sep), ascii),
             }
-            str_list(cx, text.split(sep), ascii)
         }
         _ if ascii => {
             let bytes = text.as_bytes();
-            let pieces = bytes
-                .split(|b| ASCII_SPACE[*b as usize])
-                .filter(|p| !p.is_empty())
-                // SAFETY-free: ASCII bytes split at ASCII bytes are valid UTF-8.
-                .map(|p| std::str::from_utf8(p).unwrap_or(""));
-            str_list(cx, pieces, true)
+            let mut pieces = Vec::new();
+            let mut i = 0;
+            while i < bytes.len() {
+                while i < bytes.len() && ASCII_SPACE[bytes[i] as usize] {
+                    i += 1;
+                }
+                let start = i;
+                while i < bytes.len() && !ASCII_SPACE[bytes[i] as usize] {
+                    i += 1;
+                }
+                if i > start {
+                    pieces.push(&text[start..i]);
+                }
+            }
+            str_list(cx, pieces.into_iter(), true)
         }
         _ => str_list(cx, text.split(py_space).filter(|p| !p.is_empty()), false),
     }
+}
+
+/// The byte offset of `needle` in `hay` at or after `from`. Short needles are found by
+/// `memchr` on their first character and a compare, which for the short strings of a
+/// line-by-line program beats building a two-way searcher on every call.
+pub(crate) fn find_at(hay: &str, needle: &str, from: usize) -> Option<usize> {
+    let rest = hay.get(from..)?;
+    if needle.is_empty() {
+        return Some(from);
+    }
+    if needle.len() > 16 {
+        return rest.find(needle).map(|i| from + i);
+    }
+    let first = needle.chars().next()?;
+    let mut at = 0;
+    while let Some(i) = rest[at..].find(first) {
+        let pos = at + i;
+        if rest.as_bytes()[pos..].starts_with(needle.as_bytes()) {
+            return Some(from + pos);
+        }
+        at = pos + first.len_utf8();
+    }
+    None
 }
 
 /// A new list of new strings, one per piece (marked ASCII when the text they come from is).
@@ -98,6 +136,10 @@ fn str_list<'t>(
     ascii: bool,
 ) -> Fallible<Value> {
     let mut items: Vec<Value> = Vec::new();
+    let (lower, _) = pieces.size_hint();
+    if stark_runtime::sysalloc::fallible(|| items.try_reserve(lower)).is_err() {
+        return Err(too_big(lower.saturating_mul(16)));
+    }
     for p in pieces {
         let o = match cx.heap.alloc_str(p) {
             Ok(o) => o,
@@ -404,9 +446,14 @@ pub(crate) fn replace(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
         _ => -1,
     };
     let (text, from, to) = (s.as_str(), old.as_str(), new.as_str());
-    if count == 0 || (!from.is_empty() && !text.contains(from)) {
+    let first = if from.is_empty() {
+        Some(0)
+    } else {
+        find_at(text, from, 0)
+    };
+    let Some(first) = first.filter(|_| count != 0) else {
         return same(cx, s);
-    }
+    };
     let ascii = s.str_is_ascii() && new.str_is_ascii();
     let o = alloc_built(cx.heap, |out| {
         let mut left = if count < 0 {
@@ -429,7 +476,8 @@ pub(crate) fn replace(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
             return Ok(());
         }
         let mut last = 0;
-        for (at, _) in text.match_indices(from) {
+        let mut next = Some(first);
+        while let Some(at) = next {
             if left == 0 {
                 break;
             }
@@ -437,6 +485,7 @@ pub(crate) fn replace(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
             out.push_str(to);
             last = at + from.len();
             left -= 1;
+            next = find_at(text, from, last);
         }
         out.push_str(&text[last..]);
         Ok(())
@@ -466,7 +515,7 @@ pub(crate) fn find(a: &[Value]) -> Fallible<Value> {
     let s = obj_arg(a, 0, ObjKind::Str)?;
     let sub = obj_arg(a, 1, ObjKind::Str)?;
     let text = s.as_str();
-    Ok(Value::Int(match text.find(sub.as_str()) {
+    Ok(Value::Int(match find_at(text, sub.as_str(), 0) {
         None => -1,
         Some(b) if s.str_is_ascii() => b as i64,
         Some(b) => text[..b].chars().count() as i64,
@@ -477,10 +526,17 @@ pub(crate) fn find(a: &[Value]) -> Fallible<Value> {
 pub(crate) fn count(a: &[Value]) -> Fallible<Value> {
     let s = obj_arg(a, 0, ObjKind::Str)?;
     let sub = obj_arg(a, 1, ObjKind::Str)?;
-    let n = if sub.as_str().is_empty() {
+    let (text, sub) = (s.as_str(), sub.as_str());
+    let n = if sub.is_empty() {
         char_len(s) + 1
     } else {
-        s.as_str().matches(sub.as_str()).count()
+        let mut n = 0;
+        let mut at = 0;
+        while let Some(i) = find_at(text, sub, at) {
+            n += 1;
+            at = i + sub.len();
+        }
+        n
     };
     Ok(Value::Int(n as i64))
 }
