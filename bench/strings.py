@@ -1,6 +1,7 @@
 # String workload (CPython 3). Mirrors bench/strings.stark: generate a ~50 MB text
-# deterministically, then for every line strip, split on whitespace, replace, join and format
-# an f-string with format specs; print totals.
+# deterministically, then for every line strip, split on whitespace, look at each word (its
+# length, a prefix, whether it is a number), replace, join and format an f-string with
+# format specs; print totals.
 # Usage: python3 strings.py [MB]   (MB defaults to 50)
 import sys
 
@@ -48,6 +49,9 @@ def main():
     word_count = 0
     out_chars = 0
     checksum = 0
+    longest = 0
+    th_words = 0
+    number_sum = 0
     for line in text.split("\n"):
         t = line.strip()
         if t == "":
@@ -55,6 +59,13 @@ def main():
         lines_seen += 1
         ws = t.split()
         word_count += len(ws)
+        for w in ws:
+            if len(w) > longest:
+                longest = len(w)
+            if w.startswith("th"):
+                th_words += 1
+            if w.isdigit():
+                number_sum += int(w)
         r = t.replace("the", "THE")
         j = "-".join(ws)
         f = f"{lines_seen:>9}|{len(ws):03d}|{len(r) / len(ws):8.3f}|{ws[0]:<8}|{word_count:,}"
@@ -65,6 +76,7 @@ def main():
     print("words:", word_count)
     print("output chars:", out_chars)
     print("checksum:", checksum)
+    print("longest word:", longest, "th-words:", th_words, "number sum:", number_sum)
 
 
 main()

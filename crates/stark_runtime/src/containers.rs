@@ -194,15 +194,15 @@ impl Heap {
             let new = old + add;
             if add > crate::object::INLINE_STR_MAX
                 || !crate::pool::same_block(
-                crate::object::inline_str_layout(old),
-                crate::object::inline_str_layout(new),
-            ) {
+                    crate::object::inline_str_layout(old),
+                    crate::object::inline_str_layout(new),
+                )
+            {
                 return Ok(false);
             }
             self.resize(s, add as i64)?;
             if h.gc.get() & gc_bits::STR_ASCII != 0 && !text.is_ascii() {
-                h.gc
-                    .set(h.gc.get() & !(gc_bits::STR_ASCII_KNOWN | gc_bits::STR_ASCII));
+                h.gc.set(h.gc.get() & !(gc_bits::STR_ASCII_KNOWN | gc_bits::STR_ASCII));
             }
             // SAFETY: an inline string's text lies right after its StrObj in a block whose
             // size class holds `new` bytes there (`same_block`); the caller owns the only

@@ -6,10 +6,10 @@
 
 use crate::error::{fail, Fallible};
 use crate::format::write_value;
-use std::fmt::Write as _;
 use stark_bytecode::Module;
 use stark_runtime::{ObjKind, Value};
 use stark_syntax::{Align, FormatSpec, Sign};
+use std::fmt::Write as _;
 
 /// Appends `v` formatted by `spec`.
 pub fn write_spec(out: &mut String, module: &Module, v: Value, spec: &FormatSpec) -> Fallible<()> {

@@ -229,8 +229,12 @@ impl<'m> Vm<'m> {
                 Instr::Decref { reg } | Instr::Drop { reg } => {
                     let v = std::mem::replace(&mut reg!(reg), Value::None);
                     if let Value::Obj(o) = v {
-                        self.heap.decref_obj(o);
-                        drain!();
+                        // A string's last reference frees it here (no destructor, no
+                        // children); anything else goes through the pending stack.
+                        if !self.heap.try_free_str(o) {
+                            self.heap.decref_obj(o);
+                            drain!();
+                        }
                     }
                 }
 

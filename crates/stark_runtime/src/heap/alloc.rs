@@ -154,9 +154,26 @@ impl Heap {
         Ok(ObjRef(ptr))
     }
 
+    /// A new string holding a copy of `text`, whose ASCII-ness the caller knows (a piece of
+    /// an ASCII string): the same as `alloc_str` plus `ObjRef::set_str_ascii`, without the
+    /// generic conversion (the hot path of `split`).
+    #[inline]
+    pub fn alloc_str_copy(&mut self, text: &str, ascii: bool) -> Result<ObjRef, OutOfMemory> {
+        let o = if !self.arena_active && text.len() <= INLINE_STR_MAX {
+            self.alloc_str_inline(text)?
+        } else {
+            self.alloc_str(text)?
+        };
+        if ascii {
+            o.set_str_ascii(true);
+        }
+        Ok(o)
+    }
+
     /// A short string whose text lies in its own block, right after the `StrObj`: one pool
     /// allocation instead of a header and a boxed text (`object::str_is_inline`). It is
     /// charged what any string of that text is (I6).
+    #[inline]
     fn alloc_str_inline(&mut self, text: &str) -> Result<ObjRef, OutOfMemory> {
         let len = text.len();
         let layout = inline_str_layout(len);

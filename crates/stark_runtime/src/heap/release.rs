@@ -51,7 +51,7 @@ impl Heap {
             h.strong.get() == 0 && !h.has_flag(flags::DEAD),
             "release of a live or already released object"
         );
-        if !self.take_children(obj, |heap, v| heap.decref(v)) {
+        if !self.take_children(obj, |heap, v| heap.decref_child(v)) {
             match h.kind {
                 ObjKind::Weak => {
                     let target = obj.weak_target();
@@ -70,6 +70,50 @@ impl Heap {
             self.account_free(h);
         }
         self.dealloc_if_unreferenced(obj);
+    }
+
+    /// Releases `o`'s last reference at once when it is a plain string nothing else holds
+    /// (count one, no weak reference pending on its header, not a constant, not in an
+    /// arena): strings have no children and no destructor, so freeing one runs no code and
+    /// cannot recurse (I7). Returns false, changing nothing, for anything else, which the
+    /// caller then `decref`s as usual. For a register the VM is dropping: no view of the
+    /// string can outlive that release, as none could outlive the drain that would follow.
+    #[inline]
+    pub fn try_free_str(&mut self, o: ObjRef) -> bool {
+        let h = o.header();
+        if h.kind != ObjKind::Str || h.strong.get() != 1 || h.flags.get() & !flags::OWNER_MASK != 0
+        {
+            return false;
+        }
+        h.strong.set(0);
+        // SAFETY: its count just reached zero and it was never queued; a string's release
+        // frees its text and its block and touches nothing else.
+        unsafe { self.release(o) };
+        true
+    }
+
+    /// `decref` of a child of an object being released. A string child whose last
+    /// reference this was is freed at once instead of being queued: it has no children and
+    /// no destructor, so nothing can run or recurse (I7 holds), and nothing can still read
+    /// it (its owner is being freed, outside any native's borrow, I5). With tracing on the
+    /// queue keeps the frees in their documented order (children after their owner).
+    #[inline]
+    pub(crate) fn decref_child(&mut self, v: Value) {
+        if let Value::Obj(o) = v {
+            let h = o.header();
+            if h.kind == ObjKind::Str
+                && h.strong.get() == 1
+                && h.flags.get() & !flags::OWNER_MASK == 0
+                && !self.tracer.any
+            {
+                h.strong.set(0);
+                // SAFETY: its count just reached zero and it was never queued; a string's
+                // release frees its text and block and touches nothing else.
+                unsafe { self.release(o) };
+                return;
+            }
+            self.decref_obj(o);
+        }
     }
 
     /// Empties the body of a struct, list, map or string being released: hands each

@@ -84,25 +84,49 @@ pub(crate) fn split(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
                 _ => str_list(cx, text.split(sep), ascii),
             }
         }
-        _ if ascii => {
-            let bytes = text.as_bytes();
-            let mut pieces = Vec::new();
-            let mut i = 0;
-            while i < bytes.len() {
-                while i < bytes.len() && ASCII_SPACE[bytes[i] as usize] {
-                    i += 1;
-                }
-                let start = i;
-                while i < bytes.len() && !ASCII_SPACE[bytes[i] as usize] {
-                    i += 1;
-                }
-                if i > start {
-                    pieces.push(&text[start..i]);
+        _ if ascii => split_ascii_whitespace(cx, text),
+        _ => str_list(cx, text.split(py_space).filter(|p| !p.is_empty()), false),
+    }
+}
+
+/// `split()` of an ASCII string: the words are counted first, so the list is allocated at
+/// its final size, and each word is a new ASCII string.
+fn split_ascii_whitespace(cx: &mut NativeCx<'_>, text: &str) -> Fallible<Value> {
+    let bytes = text.as_bytes();
+    let space = |b: u8| ASCII_SPACE[b as usize];
+    let mut count = 0;
+    let mut prev_space = true;
+    for &b in bytes {
+        let s = space(b);
+        count += usize::from(prev_space && !s);
+        prev_space = s;
+    }
+    let mut items: Vec<Value> = Vec::new();
+    if stark_runtime::sysalloc::fallible(|| items.try_reserve_exact(count)).is_err() {
+        return Err(too_big(count.saturating_mul(16)));
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && space(bytes[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && !space(bytes[i]) {
+            i += 1;
+        }
+        if i > start {
+            match cx.heap.alloc_str_copy(&text[start..i], true) {
+                Ok(o) => items.push(Value::Obj(o)),
+                Err(e) => {
+                    release_all(cx, &items);
+                    return Err(e.into());
                 }
             }
-            str_list(cx, pieces.into_iter(), true)
         }
-        _ => str_list(cx, text.split(py_space).filter(|p| !p.is_empty()), false),
+    }
+    match cx.heap.alloc_list(items) {
+        Ok(l) => Ok(Value::Obj(l)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -117,14 +141,18 @@ pub(crate) fn find_at(hay: &str, needle: &str, from: usize) -> Option<usize> {
     if needle.len() > 16 {
         return rest.find(needle).map(|i| from + i);
     }
-    let first = needle.chars().next()?;
+    // The first byte of a UTF-8 needle only ever matches at a character boundary (it is
+    // never a continuation byte), so a byte scan finds exactly the matches.
+    let bytes = rest.as_bytes();
+    let pat = needle.as_bytes();
+    let first = pat[0];
     let mut at = 0;
-    while let Some(i) = rest[at..].find(first) {
+    while let Some(i) = bytes[at..].iter().position(|&b| b == first) {
         let pos = at + i;
-        if rest.as_bytes()[pos..].starts_with(needle.as_bytes()) {
+        if bytes[pos..].starts_with(pat) {
             return Some(from + pos);
         }
-        at = pos + first.len_utf8();
+        at = pos + 1;
     }
     None
 }
@@ -141,16 +169,13 @@ fn str_list<'t>(
         return Err(too_big(lower.saturating_mul(16)));
     }
     for p in pieces {
-        let o = match cx.heap.alloc_str(p) {
+        let o = match cx.heap.alloc_str_copy(p, ascii) {
             Ok(o) => o,
             Err(e) => {
                 release_all(cx, &items);
                 return Err(e.into());
             }
         };
-        if ascii {
-            o.set_str_ascii(true);
-        }
         if fallible_push(&mut items, Value::Obj(o)).is_err() {
             cx.heap.decref(Value::Obj(o));
             release_all(cx, &items);
@@ -231,11 +256,7 @@ pub(crate) fn char_len(s: ObjRef) -> usize {
 
 /// A new string holding `text`, marked ASCII when the caller knows it is.
 fn new_str(cx: &mut NativeCx<'_>, text: &str, ascii: bool) -> Fallible<Value> {
-    let o = cx.heap.alloc_str(text)?;
-    if ascii {
-        o.set_str_ascii(true);
-    }
-    Ok(Value::Obj(o))
+    Ok(Value::Obj(cx.heap.alloc_str_copy(text, ascii)?))
 }
 
 /// The receiver itself, shared (a String is immutable: Python too returns the same object
