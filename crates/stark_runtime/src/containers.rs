@@ -209,7 +209,7 @@ impl Heap {
             // reference and gives it up, so nothing reads the text while it changes. The
             // result is valid UTF-8: two whole strings, one after the other.
             unsafe {
-                let at = (s.raw() as *mut u8).add(std::mem::size_of::<crate::object::StrObj>());
+                let at = s.raw().add(std::mem::size_of::<crate::object::StrObj>());
                 if at_front {
                     std::ptr::copy(at, at.add(add), old);
                     std::ptr::copy_nonoverlapping(text.as_ptr(), at, add);

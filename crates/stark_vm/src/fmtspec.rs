@@ -420,7 +420,7 @@ mod tests {
     #[test]
     fn matches_python() {
         // Each expected text is what CPython 3.11's `format(value, spec)` returns.
-        assert_eq!(fmt(Value::Float(3.14159), ".2f"), "3.14");
+        assert_eq!(fmt(Value::Float(1.23456), ".2f"), "1.23");
         assert_eq!(fmt(Value::Int(42), ">8"), "      42");
         assert_eq!(fmt(Value::Int(42), "08d"), "00000042");
         assert_eq!(fmt(Value::Int(-42), "08d"), "-0000042");
