@@ -33,7 +33,10 @@
 //!   pending stack, and `release` only decrefs an object's children (queueing them in turn).
 //!   Freeing a structure of any depth therefore uses constant Rust stack; the pending stack
 //!   is the worklist. Children are queued in reverse so they pop in field order, depth-first
-//!   (Rust's drop order).
+//!   (Rust's drop order). Strings are the one exception to the queue: a child string whose
+//!   last reference `release` drops (`decref_child`), and a string whose last reference the
+//!   VM drops (`try_free_str`), are freed at once; a string has no children and no
+//!   destructor, so that runs no code and recurses no deeper.
 //!
 //! # Trust boundary
 //!
