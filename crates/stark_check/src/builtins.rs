@@ -521,6 +521,7 @@ mod tests {
             SigTy::Str | SigTy::K => "\"a\"",
             SigTy::Bool => "true",
             SigTy::List(&SigTy::Int) => "[2]",
+            SigTy::List(&SigTy::Str) => "[\"a\"]",
             SigTy::Tensor => "tn",
             SigTy::Heap => "l",
             SigTy::Numbers => "[1.5]",
