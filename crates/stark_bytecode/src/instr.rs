@@ -837,6 +837,9 @@ pub struct Module {
     pub structs: Vec<StructInfo>,
     /// String constants (`LoadStr`) and expression texts (`Unwrap`).
     pub strings: Vec<String>,
+    /// The format specs of f-strings that have some (`Native::FormatSpecs { fmt }`): for
+    /// each, one entry per operand, `None` where the operand is shown as `str()` shows it.
+    pub formats: Vec<Vec<Option<stark_syntax::FormatSpec>>>,
     pub main: FuncId,
 }
 

@@ -4,7 +4,20 @@
 //! natives are the runner of one row of the built-in registry (`stark_syntax::builtin`),
 //! whose facts they take; the rest are forms only lowering emits.
 
-use stark_syntax::Builtin;
+use stark_syntax::{Builtin, BuiltinFacts};
+
+/// The bit mask of the operand indices in `consumes` below 32.
+const fn mask_of(consumes: &[usize]) -> u32 {
+    let mut m = 0;
+    let mut k = 0;
+    while k < consumes.len() {
+        if consumes[k] < 32 {
+            m |= 1 << consumes[k];
+        }
+        k += 1;
+    }
+    m
+}
 
 /// The registry's rows, expanded into the `Native` enum and the mapping between a checked
 /// `Builtin` and the native that runs it: a row's native is a variant by construction.
@@ -21,6 +34,31 @@ macro_rules! native_of_rows {
             Format,
             /// `print(f"…")`: prints what `Format` would build, then a newline, without building it.
             PrintFormat,
+            /// An f-string with format specs (`{x:.2f}`): as `Format`, each operand formatted by
+            /// its spec in `Module::formats[fmt]` (one entry per operand, `None` for `str()`).
+            FormatSpecs {
+                fmt: u32,
+            },
+            /// `print(f"…")` of an f-string with format specs.
+            PrintFormatSpecs {
+                fmt: u32,
+            },
+            /// `s[i]` on a String: the code point at `i` (negative counts from the end) as a new
+            /// String; out of range is a runtime error naming the index and the length.
+            StrIndex,
+            /// `s[lo:hi:step]` on a String (operands: the string, then each bound or `None`):
+            /// a new String, with Python's clamping.
+            StrSlice,
+            /// `xs[lo:hi:step]` on a List: a new list sharing the elements (each increfed).
+            ListSlice,
+            /// `s * n` (operands: the string, then the count): `n` copies; none for `n <= 0`.
+            StrRepeat,
+            /// `for c in s`: the byte offset of the character after the one at byte `pos`
+            /// (operands: the string, `pos`), or -1 when `pos` is at the end.
+            StrNextByte,
+            /// `for c in s`: the character at byte offset `pos` (operands: the string, `pos`), a
+            /// new one-character String.
+            StrCharAtByte,
             /// `args()` where the compiler proved the list is only read (`len(args())`,
             /// `args()[i]`, `for a in args()`, an immutable binding never moved or cloned): a view
             /// of the VM's one argument list, which is immortal like a string constant, so the call
@@ -67,6 +105,30 @@ macro_rules! native_of_rows {
             _ => None,
         }
     };
+    // The consumed-operand mask of each row's native, computed at compile time from the
+    // row's facts: the dispatch loop asks it on every native call.
+    (@fact) => { true };
+    (@fact $($i:literal),*) => { &[$($i),*] };
+    (@mask $self:tt [$($arms:tt)*]) => {
+        match $self {
+            $($arms)*
+            Native::ListTake => 1,
+            Native::MapSet => 0b110,
+            Native::Spawn { .. } => u32::MAX,
+            _ => 0,
+        }
+    };
+    (@mask $self:tt [$($arms:tt)*] - [$($facts:tt)*], $($rest:tt)*) => {
+        native_of_rows!(@mask $self [$($arms)*] $($rest)*)
+    };
+    (@mask $self:tt [$($arms:tt)*] $native:ident [$($fact:ident $(= [$($i:literal),*])?),*], $($rest:tt)*) => {
+        native_of_rows!(@mask $self [$($arms)* Native::$native => const {
+            mask_of(BuiltinFacts {
+                $($fact: native_of_rows!(@fact $($($i),*)?),)*
+                ..BuiltinFacts::NONE
+            }.consumes)
+        },] $($rest)*)
+    };
     (@rev $self:tt [$($arms:tt)*] $variant:ident -, $($rest:tt)*) => {
         native_of_rows!(@rev $self [$($arms)*] $($rest)*)
     };
@@ -93,6 +155,15 @@ macro_rules! native_of_rows {
             /// emits (`Format`, `ArgsView`, `ListTake`, `MapIndex`, `MapSet`, `Spawn`).
             pub fn builtin(self) -> Option<Builtin> {
                 native_of_rows!(@rev self [] $($variant $native,)*)
+            }
+
+            /// [`Native::consumes`] for operands 0 to 31 as a bit mask (bit i: operand i),
+            /// one `match` arm per native with the mask computed at compile time from its
+            /// row: the dispatch loop clears the taken registers after every native call, and
+            /// asking the registry at run time cost a string workload 7% of its instructions.
+            #[inline]
+            pub fn consumed_mask(self) -> u32 {
+                native_of_rows!(@mask self [] $($native [$($fact $(= [$($i),*])?),*],)*)
             }
         }
     };
@@ -133,37 +204,18 @@ impl Native {
         }
     }
 
-    /// [`Native::consumes`] for operands 0 to 31 as a bit mask (bit i: operand i), computed
-    /// once per call: the dispatch loop clears the taken registers after every native call,
-    /// and asking the registry once per operand cost word_freq 2% of its instructions.
-    #[inline]
-    pub fn consumed_mask(self) -> u32 {
-        self.call_facts().consumed_mask
-    }
-
-    /// What the dispatch loop asks on every call of a native, from one look-up of its row:
-    /// [`Native::needs_vm`] and [`Native::consumed_mask`].
+    /// What the dispatch loop asks on every call of a native: [`Native::needs_vm`] from
+    /// its row (the forms only lowering emits: `spawn`) and [`Native::consumed_mask`],
+    /// computed at compile time.
     #[inline]
     pub fn call_facts(self) -> CallFacts {
-        if let Some(b) = self.builtin() {
-            let f = b.facts();
-            return CallFacts {
-                needs_vm: f.needs_vm,
-                consumed_mask: f
-                    .consumes
-                    .iter()
-                    .filter(|&&i| i < 32)
-                    .fold(0, |m, &i| m | 1 << i),
-            };
-        }
+        let needs_vm = match self.builtin() {
+            Some(b) => b.facts().needs_vm,
+            None => matches!(self, Native::Spawn { .. }),
+        };
         CallFacts {
-            needs_vm: matches!(self, Native::Spawn { .. }),
-            consumed_mask: match self {
-                Native::ListTake => 1,
-                Native::MapSet => 0b110,
-                Native::Spawn { .. } => u32::MAX,
-                _ => 0,
-            },
+            needs_vm,
+            consumed_mask: self.consumed_mask(),
         }
     }
 
@@ -194,6 +246,14 @@ impl Native {
         match self {
             Native::Format => "format",
             Native::PrintFormat => "print_format",
+            Native::FormatSpecs { .. } => "format_specs",
+            Native::PrintFormatSpecs { .. } => "print_format_specs",
+            Native::StrIndex => "str.index",
+            Native::StrSlice => "str.slice",
+            Native::ListSlice => "list.slice",
+            Native::StrRepeat => "str.repeat",
+            Native::StrNextByte => "str.next_byte",
+            Native::StrCharAtByte => "str.char_at_byte",
             Native::ArgsView => "args_view",
             Native::ListTake => "list.take",
             Native::MapIndex => "map.index",
@@ -215,6 +275,13 @@ mod tests {
             Native::MapSet,
             Native::Format,
             Native::ArgsView,
+            Native::FormatSpecs { fmt: 0 },
+            Native::StrIndex,
+            Native::StrSlice,
+            Native::ListSlice,
+            Native::StrRepeat,
+            Native::StrNextByte,
+            Native::StrCharAtByte,
         ];
         let rows = Builtin::ROWS.iter().filter_map(|&b| Native::of_builtin(b));
         for n in rows.chain(hand) {

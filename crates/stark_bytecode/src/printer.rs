@@ -323,6 +323,7 @@ mod tests {
             functions: Vec::new(),
             structs: Vec::new(),
             strings: Vec::new(),
+            formats: Vec::new(),
             main: 0,
         };
         let text = instr_text(

@@ -30,6 +30,7 @@ pub(crate) fn module(functions: Vec<Function>) -> Module {
         functions,
         structs: Vec::new(),
         strings: Vec::new(),
+        formats: Vec::new(),
         main: 0,
     }
 }

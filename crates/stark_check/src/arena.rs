@@ -323,6 +323,11 @@ impl ArenaChecker<'_> {
                 self.expr(b);
                 idx.iter().for_each(|i| self.expr(i));
             }
+            ExprKind::Slice { lo, hi, step } => {
+                for part in [lo, hi, step].into_iter().flatten() {
+                    self.expr(part);
+                }
+            }
             // Sending moves the value into the actor, which may outlive the arena (the
             // actor gets its own copy, but M1's move is what the program wrote).
             ExprKind::Spawn { call, quota } => {

@@ -768,6 +768,7 @@ mod tests {
             SigTy::Bool => "true",
             SigTy::List(&SigTy::Int) => "[2]",
             SigTy::List(&SigTy::E) => "l",
+            SigTy::List(&SigTy::Str) => "[\"a\"]",
             SigTy::Tensor => "tn",
             SigTy::Heap => "l",
             SigTy::Numbers => "[1.5]",

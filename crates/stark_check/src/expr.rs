@@ -42,13 +42,33 @@ impl Checker<'_> {
                 Ty::Error
             }
             ExprKind::FStr(parts) => {
+                let mut last: Option<(Ty, &Expr)> = None;
                 for part in parts {
-                    if let FStrPart::Expr(inner) = part {
-                        let t = self.expr(inner);
-                        self.require_value(&t, inner);
+                    match part {
+                        FStrPart::Expr(inner) => {
+                            let t = self.expr(inner);
+                            self.require_value(&t, inner);
+                            last = Some((t, inner));
+                        }
+                        FStrPart::Spec(spec, span) => {
+                            if let Some((t, inner)) = last.take() {
+                                self.check_spec(spec, *span, &t, inner);
+                            }
+                        }
+                        FStrPart::Lit(_) => {}
                     }
                 }
                 Ty::Str
+            }
+            ExprKind::Slice { lo, hi, step } => {
+                for part in [lo, hi, step].into_iter().flatten() {
+                    self.expr_expect(part, &Ty::Int);
+                }
+                self.error(
+                    Diagnostic::error(codes::SYNTAX, "a slice is only valid inside `[]`", e.span)
+                        .label("not an index"),
+                );
+                Ty::Error
             }
             ExprKind::Name(name) => self.name(e, name),
             ExprKind::List(items) => {
@@ -306,54 +326,161 @@ impl Checker<'_> {
                     }
                 }
             }
-            ExprKind::Index(base, indices) => {
-                let bt = self.expr(base);
-                let its: Vec<Ty> = indices.iter().map(|i| self.expr(i)).collect();
-                if self.unwrapped(&bt) == Ty::Tensor && !indices.is_empty() {
-                    for (t, i) in its.iter().zip(indices) {
-                        self.expect(t, &Ty::Int, i.span);
-                    }
-                    self.out.indexes.insert(e.id, IndexRes::Tensor);
-                    return Ty::Float;
-                }
-                if indices.len() != 1 {
-                    self.error(
-                        Diagnostic::error(
-                            codes::MISMATCH,
-                            format!("expected one index, found {}", indices.len()),
-                            e.span,
-                        )
-                        .label("multi-dimensional indexing is for tensors"),
-                    );
-                    return Ty::Error;
-                }
-                match self.unwrapped(&bt) {
-                    Ty::List(elem) => {
-                        self.expect(&its[0], &Ty::Int, indices[0].span);
-                        self.out.indexes.insert(e.id, IndexRes::List);
-                        *elem
-                    }
-                    Ty::Map(k, v) => {
-                        self.expect(&its[0], &k, indices[0].span);
-                        self.out.indexes.insert(e.id, IndexRes::Map);
-                        *v
-                    }
-                    Ty::Error => Ty::Error,
-                    other => {
-                        let shown = self.show(&other);
-                        self.error(
-                            Diagnostic::error(
-                                codes::MISMATCH,
-                                format!("cannot index into a value of type `{shown}`"),
-                                base.span,
-                            )
-                            .label("not a list or map"),
-                        );
-                        Ty::Error
-                    }
-                }
-            }
+            ExprKind::Index(base, indices) => self.index(e, base, indices),
             ExprKind::Spawn { call, quota } => self.spawn(call, quota.as_deref()),
+        }
+    }
+
+    fn index(&mut self, e: &Expr, base: &Expr, indices: &[Expr]) -> Ty {
+        let bt = self.expr(base);
+        let is_slice = |i: &Expr| matches!(i.kind, ExprKind::Slice { .. });
+        let base_ty = self.unwrapped(&bt);
+        // A slice's bounds are Ints where slicing means something; the slice itself has no
+        // type of its own.
+        let sliceable = matches!(base_ty, Ty::Str | Ty::List(_) | Ty::Error | Ty::Var(_));
+        let its: Vec<Ty> = indices
+            .iter()
+            .map(|i| match &i.kind {
+                ExprKind::Slice { lo, hi, step } => {
+                    for part in [lo, hi, step].into_iter().flatten() {
+                        if sliceable {
+                            self.expr_expect(part, &Ty::Int);
+                        } else {
+                            self.expr(part);
+                        }
+                    }
+                    self.record(i.id, &Ty::Unit);
+                    Ty::Unit
+                }
+                _ => self.expr(i),
+            })
+            .collect();
+        if base_ty == Ty::Tensor && !indices.is_empty() {
+            if let Some(s) = indices.iter().find(|i| is_slice(i)) {
+                self.error(
+                    Diagnostic::error(codes::MISMATCH, "tensors cannot be sliced yet", s.span)
+                        .label("a slice of a tensor"),
+                );
+                return Ty::Error;
+            }
+            for (t, i) in its.iter().zip(indices) {
+                self.expect(t, &Ty::Int, i.span);
+            }
+            self.out.indexes.insert(e.id, IndexRes::Tensor);
+            return Ty::Float;
+        }
+        if indices.len() != 1 {
+            self.error(
+                Diagnostic::error(
+                    codes::MISMATCH,
+                    format!("expected one index, found {}", indices.len()),
+                    e.span,
+                )
+                .label("multi-dimensional indexing is for tensors"),
+            );
+            return Ty::Error;
+        }
+        let slice = is_slice(&indices[0]);
+        match base_ty {
+            Ty::List(_) if slice => {
+                self.out.indexes.insert(e.id, IndexRes::ListSlice);
+                base_ty
+            }
+            Ty::List(elem) => {
+                self.expect(&its[0], &Ty::Int, indices[0].span);
+                self.out.indexes.insert(e.id, IndexRes::List);
+                *elem
+            }
+            Ty::Str => {
+                if slice {
+                    self.out.indexes.insert(e.id, IndexRes::StrSlice);
+                } else {
+                    self.expect(&its[0], &Ty::Int, indices[0].span);
+                    self.out.indexes.insert(e.id, IndexRes::Str);
+                }
+                Ty::Str
+            }
+            Ty::Map(..) if slice => {
+                self.error(
+                    Diagnostic::error(codes::MISMATCH, "a map cannot be sliced", indices[0].span)
+                        .label("a slice of a map")
+                        .help("slices are for strings and lists"),
+                );
+                Ty::Error
+            }
+            Ty::Map(k, v) => {
+                self.expect(&its[0], &k, indices[0].span);
+                self.out.indexes.insert(e.id, IndexRes::Map);
+                *v
+            }
+            Ty::Error => Ty::Error,
+            other => {
+                let shown = self.show(&other);
+                self.error(
+                    Diagnostic::error(
+                        codes::MISMATCH,
+                        format!("cannot index into a value of type `{shown}`"),
+                        base.span,
+                    )
+                    .label("not a string, list or map"),
+                );
+                Ty::Error
+            }
+        }
+    }
+
+    /// A format spec (`{x:.2f}`) must suit the type of its value (E0010).
+    fn check_spec(
+        &mut self,
+        spec: &stark_syntax::FormatSpec,
+        span: stark_syntax::Span,
+        ty: &Ty,
+        value: &Expr,
+    ) {
+        use stark_syntax::SpecTarget;
+        let t = self.infer.shallow(ty);
+        let target = match t {
+            Ty::Int => SpecTarget::Int,
+            Ty::Float => SpecTarget::Float,
+            Ty::Str => SpecTarget::Str,
+            Ty::Error => return,
+            other => {
+                let shown = self.show(&other);
+                let help = if matches!(other, Ty::Optional(_)) {
+                    "compare it with `None` first: inside `if x != None:` it has its plain type"
+                } else {
+                    "format `str(x)` instead, or give no spec"
+                };
+                self.error(
+                    Diagnostic::error(
+                        codes::BAD_FORMAT_SPEC,
+                        format!(
+                            "format spec `{}` is not valid for a value of type `{shown}`",
+                            spec.text
+                        ),
+                        span,
+                    )
+                    .label("format specs are for Int, Float and String values")
+                    .secondary(value.span, format!("this is `{shown}`"))
+                    .help(help),
+                );
+                return;
+            }
+        };
+        if let Err(why) = spec.check(target) {
+            let shown = self.show(&t);
+            self.error(
+                Diagnostic::error(
+                    codes::BAD_FORMAT_SPEC,
+                    format!(
+                        "format spec `{}` is not valid for a value of type `{shown}`",
+                        spec.text
+                    ),
+                    span,
+                )
+                .label(why)
+                .secondary(value.span, format!("this is `{shown}`")),
+            );
         }
     }
 
@@ -561,6 +688,10 @@ impl Checker<'_> {
             // `xs * n`, `n * xs`: the elements `n` times over.
             BinOp::Mul if matches!((&ta, &tb), (Ty::List(_), Ty::Int)) => Some(ta.clone()),
             BinOp::Mul if matches!((&ta, &tb), (Ty::Int, Ty::List(_))) => Some(tb.clone()),
+            // `"ab" * 3`, `3 * "ab"`: repetition, as in Python.
+            BinOp::Mul if (ta == Ty::Str && tb == Ty::Int) || (ta == Ty::Int && tb == Ty::Str) => {
+                Some(Ty::Str)
+            }
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod | BinOp::Pow => {
                 if !numeric {
                     None

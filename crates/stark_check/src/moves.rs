@@ -364,6 +364,11 @@ impl MoveChecker<'_> {
                 self.expr(base, Ctx::Read);
                 idx.iter().for_each(|i| self.expr(i, Ctx::Read));
             }
+            ExprKind::Slice { lo, hi, step } => {
+                for part in [lo, hi, step].into_iter().flatten() {
+                    self.expr(part, Ctx::Read);
+                }
+            }
             ExprKind::Call { .. } => self.call(e),
             ExprKind::Spawn { call, quota } => {
                 // Every argument is sent to the actor: moved, whatever the parameter's mode
@@ -579,7 +584,9 @@ impl MoveChecker<'_> {
                 // Iterating reads the iterable; the loop variable borrows each element.
                 self.expr(iter, Ctx::Read);
                 let var = match self.ck.fors.get(&iter.id) {
-                    Some(ForRes::Range { var } | ForRes::List { var }) => Some(*var),
+                    Some(ForRes::Range { var } | ForRes::List { var } | ForRes::Str { var }) => {
+                        Some(*var)
+                    }
                     None => None,
                 };
                 self.looping(s.span, None, var, body);

@@ -76,6 +76,12 @@ pub enum NameRes {
 pub enum IndexRes {
     List,
     Map,
+    /// `s[i]` on a String: the code point at `i` (negative from the end), a new String.
+    Str,
+    /// `s[a:b:c]` on a String: a new String.
+    StrSlice,
+    /// `xs[a:b:c]` on a List: a new list sharing the elements.
+    ListSlice,
     /// `t[i, j, …]` on a Tensor: one Int index per dimension.
     Tensor,
 }
@@ -87,6 +93,8 @@ pub enum ForRes {
     Range { var: LocalId },
     /// Over the elements of a `List` (including `map.keys()`, which builds one).
     List { var: LocalId },
+    /// Over the characters (code points) of a `String`, each a new one-character String.
+    Str { var: LocalId },
 }
 
 #[derive(Clone, Debug, Default)]

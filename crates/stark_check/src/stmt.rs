@@ -1,7 +1,7 @@
 //! Statements and function bodies: scopes, `let`, assignment, control flow, returns.
 
 use crate::checker::Checker;
-use crate::results::ForRes;
+use crate::results::{ForRes, IndexRes};
 use crate::types::*;
 use stark_syntax::ast::{
     BinOp, Block, Expr, ExprKind, FnDecl, Item, ParamMode, Pattern, Stmt, StmtKind, UnOp,
@@ -307,6 +307,7 @@ impl Checker<'_> {
         } else {
             match self.unwrapped(&it) {
                 Ty::List(el) => (*el, false),
+                Ty::Str => (Ty::Str, false),
                 Ty::Map(k, _) => (*k, false),
                 Ty::Error => (Ty::Error, false),
                 other => {
@@ -317,7 +318,7 @@ impl Checker<'_> {
                             format!("cannot iterate over a value of type `{shown}`"),
                             iter.span,
                         )
-                        .label("expected a List, a Map or `range(…)`"),
+                        .label("expected a List, a Map, a String or `range(…)`"),
                     );
                     (Ty::Error, false)
                 }
@@ -344,6 +345,8 @@ impl Checker<'_> {
         };
         let res = if range {
             ForRes::Range { var: local }
+        } else if self.unwrapped(&it) == Ty::Str {
+            ForRes::Str { var: local }
         } else {
             ForRes::List { var: local }
         };
@@ -535,6 +538,26 @@ impl Checker<'_> {
             }
             ExprKind::Index(base, _) => {
                 let t = self.expr(target);
+                let refused = match self.out.indexes.get(&target.id) {
+                    Some(IndexRes::Str | IndexRes::StrSlice) => Some((
+                        "a String cannot be changed in place",
+                        "strings are immutable: build a new one, e.g. `s = s[:i] + c + s[i + 1:]`",
+                    )),
+                    Some(IndexRes::ListSlice) => Some((
+                        "cannot assign to a slice",
+                        "assign the elements one by one, or build a new list",
+                    )),
+                    _ => None,
+                };
+                if let Some((message, help)) = refused {
+                    self.expr(value);
+                    self.error(
+                        Diagnostic::error(codes::BAD_ASSIGN_TARGET, message, target.span)
+                            .label("cannot assign to this")
+                            .help(help),
+                    );
+                    return;
+                }
                 self.require_mutable(base, "assigned through here");
                 t
             }
@@ -563,6 +586,7 @@ impl Checker<'_> {
                     (Ty::Int, Ty::Int) => true,
                     (Ty::Float, Ty::Int | Ty::Float) => true,
                     (Ty::Str, Ty::Str) => op == BinOp::Add,
+                    (Ty::Str, Ty::Int) => op == BinOp::Mul,
                     // `t += x` builds a new tensor and rebinds `t` (use `add_` to update in place).
                     (Ty::Tensor, _) => self.tensor_binary(op, &t, &v).is_some(),
                     _ => false,

@@ -50,10 +50,17 @@ fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
         None => source,
     };
     let (program, syntax) = stark_syntax::parse(&source);
+    // Warnings (W0101) are printed with the errors, or alone before the program runs;
+    // they never change the exit status.
+    let with_warnings = |mut errors: Vec<stark_syntax::Diagnostic>| {
+        errors.extend(program.warnings.iter().cloned());
+        errors.sort_by_key(|d| (d.primary.span.start, d.primary.span.end));
+        errors
+    };
     if !syntax.is_empty() && !program.items_intact {
         // A broken item or signature: checking the rest would report what its absence
         // causes (an unknown function, say), not the user's mistakes.
-        render::diagnostics(display, &source, &syntax);
+        render::diagnostics(display, &source, &with_warnings(syntax));
         return Err(EXIT_COMPILE);
     }
     // Syntax errors inside function bodies leave every other function checkable: one run
@@ -63,9 +70,11 @@ fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
     if !syntax.is_empty() || !diags.is_empty() {
         let mut all = syntax;
         all.extend(diags);
-        all.sort_by_key(|d| (d.primary.span.start, d.primary.span.end));
-        render::diagnostics(display, &source, &all);
+        render::diagnostics(display, &source, &with_warnings(all));
         return Err(EXIT_COMPILE);
+    }
+    if !program.warnings.is_empty() {
+        render::diagnostics(display, &source, &with_warnings(Vec::new()));
     }
     // `STARK_NO_OPT=1`: lowering's ownership-aware RC insertion with no optimisation pass
     // after it (no `rc_opt`, no `opt`), for the differential tests: every program must

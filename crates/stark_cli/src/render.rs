@@ -46,18 +46,35 @@ pub fn diagnostics(path: &str, source: &str, diags: &[Diagnostic]) {
         if let Some(h) = &d.help {
             notes.extend(h.lines().map(|line| format!("help: {line}")));
         }
-        let diag = CsDiagnostic::error()
+        let diag = if d.is_warning() {
+            CsDiagnostic::warning()
+        } else {
+            CsDiagnostic::error()
+        };
+        let diag = diag
             .with_code(d.code)
             .with_message(&d.message)
             .with_labels(labels)
             .with_notes(notes);
         let _ = term::emit(&mut writer.lock(), &config, &file, &diag);
     }
-    let n = diags.len();
-    eprintln!(
-        "error: could not compile `{path}` due to {n} previous error{}",
-        if n == 1 { "" } else { "s" }
-    );
+    let warnings = diags.iter().filter(|d| d.is_warning()).count();
+    let errors = diags.len() - warnings;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    // Warnings never stop compilation; with errors, rustc's summary counts both.
+    if errors > 0 {
+        let also = if warnings > 0 {
+            format!("; {warnings} warning{} emitted", plural(warnings))
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "error: could not compile `{path}` due to {errors} previous error{}{also}",
+            plural(errors)
+        );
+    } else if warnings > 0 {
+        eprintln!("warning: {warnings} warning{} emitted", plural(warnings));
+    }
 }
 
 pub fn location(path: &str, source: &str, lines: &LineIndex, span: Span) -> String {

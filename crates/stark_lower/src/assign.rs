@@ -84,6 +84,9 @@ impl FnLower<'_> {
                 let idx_e = &indices[0];
                 match self.ck.indexes[&target.id] {
                     IndexRes::Tensor => self.tensor_set(container, indices, op, value, span),
+                    IndexRes::Str | IndexRes::StrSlice | IndexRes::ListSlice => {
+                        unreachable!("the checker refuses assigning to a character or a slice")
+                    }
                     IndexRes::List => {
                         let i = self.expr(idx_e);
                         let current = if op.is_some() {

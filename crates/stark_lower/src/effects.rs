@@ -309,6 +309,9 @@ fn walk_expr<'a>(e: &'a Expr, f: &mut dyn FnMut(Node<'a>)) {
                 stack.push(base);
                 stack.extend(indices);
             }
+            ExprKind::Slice { lo, hi, step } => {
+                stack.extend([lo, hi, step].into_iter().flatten().map(|b| &**b));
+            }
             ExprKind::Spawn { call, quota } => {
                 stack.push(call);
                 if let Some(q) = quota {

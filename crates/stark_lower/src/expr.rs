@@ -226,7 +226,21 @@ impl FnLower<'_> {
                 self.view_outliving(dst, b, &self.ty(e), span)
                     || self.naive_retain(dst, &self.ty(e), span)
             }
+            // Only ever an index, lowered by its `Index` (the checker rejects it elsewhere).
+            ExprKind::Slice { .. } => {
+                self.emit(Instr::LoadNone { dst }, span);
+                false
+            }
             ExprKind::Index(base, indices) => {
+                let native = match self.ck.indexes.get(&e.id) {
+                    Some(IndexRes::Str) => Some(Native::StrIndex),
+                    Some(IndexRes::StrSlice) => Some(Native::StrSlice),
+                    Some(IndexRes::ListSlice) => Some(Native::ListSlice),
+                    _ => None,
+                };
+                if let Some(native) = native {
+                    return self.index_native(e, base, &indices[0], native, dst);
+                }
                 if !self.naive
                     && self.ck.indexes.get(&e.id) == Some(&IndexRes::List)
                     && self.local_of(base).is_none()
@@ -250,6 +264,9 @@ impl FnLower<'_> {
                         );
                         self.view_outliving(dst, b, &self.ty(e), span)
                             || self.naive_retain(dst, &self.ty(e), span)
+                    }
+                    IndexRes::Str | IndexRes::StrSlice | IndexRes::ListSlice => {
+                        unreachable!("lowered by index_native")
                     }
                     IndexRes::Tensor => {
                         self.tensor_get(container, indices, dst, span);
@@ -288,6 +305,56 @@ impl FnLower<'_> {
                 }
             }
         }
+    }
+
+    /// `s[i]`, `s[a:b:c]`, `xs[a:b:c]`: one native call whose operands are the container (a
+    /// view) and the index, or each bound of the slice (`None` where it is left out). The
+    /// result is a new object.
+    fn index_native(
+        &mut self,
+        e: &Expr,
+        base: &Expr,
+        index: &Expr,
+        native: Native,
+        dst: Reg,
+    ) -> bool {
+        let span = e.span;
+        let bounds: Vec<Option<&Expr>> = match &index.kind {
+            ExprKind::Slice { lo, hi, step } => vec![lo.as_deref(), hi.as_deref(), step.as_deref()],
+            _ => vec![Some(index)],
+        };
+        let args = self.temps(1 + bounds.len());
+        let owned = self.expr_in(base, args);
+        let later: Vec<&Expr> = bounds.iter().flatten().copied().collect();
+        let base_val = self.hold_across(base, Val { reg: args, owned }, &later);
+        let from = self.ty(base);
+        if let Ty::Optional(inner) = &from {
+            let inner = (**inner).clone();
+            self.convert_in(args, &from, &inner, base.span);
+        }
+        for (i, bound) in bounds.iter().enumerate() {
+            let r = args + 1 + i as Reg;
+            match bound {
+                Some(b) => {
+                    self.expr_in(b, r);
+                }
+                None => {
+                    self.emit(Instr::LoadNone { dst: r }, span);
+                }
+            }
+        }
+        let argc = 1 + bounds.len() as u16;
+        self.emit(
+            Instr::CallNative {
+                dst,
+                native,
+                args,
+                argc,
+            },
+            span,
+        );
+        self.release(base_val, span);
+        true
     }
 
     /// `base[index]` on a list that is not a local's: when `base` is a temporary (as in
@@ -509,11 +576,39 @@ impl FnLower<'_> {
     /// Evaluates an f-string's parts as operands of `native` (`Format`, or `PrintFormat`
     /// for `print(f"…")`, which never builds the string).
     pub fn fstring_with(&mut self, parts: &[FStrPart], dst: Reg, span: Span, native: Native) {
+        // A spec belongs to the operand before it; the operands are the other parts.
+        let mut specs: Vec<Option<stark_syntax::FormatSpec>> = Vec::new();
+        for part in parts {
+            match part {
+                FStrPart::Spec(spec, _) => {
+                    if let Some(last) = specs.last_mut() {
+                        *last = Some((**spec).clone());
+                    }
+                }
+                _ => specs.push(None),
+            }
+        }
+        let native = if specs.iter().any(Option::is_some) {
+            let fmt = self.strings.formats.len() as u32;
+            self.strings.formats.push(specs);
+            if native == Native::PrintFormat {
+                Native::PrintFormatSpecs { fmt }
+            } else {
+                Native::FormatSpecs { fmt }
+            }
+        } else {
+            native
+        };
+        let parts: Vec<&FStrPart> = parts
+            .iter()
+            .filter(|p| !matches!(p, FStrPart::Spec(..)))
+            .collect();
         let base = self.temps(parts.len());
         let mut owned = Vec::new();
         for (i, part) in parts.iter().enumerate() {
             let r = base + i as Reg;
             match part {
+                FStrPart::Spec(..) => unreachable!("filtered out"),
                 FStrPart::Lit(s) => {
                     let konst = self.strings.intern(s);
                     self.emit(Instr::LoadStr { dst: r, konst }, span);
@@ -527,7 +622,7 @@ impl FnLower<'_> {
                         .iter()
                         .filter_map(|p| match p {
                             FStrPart::Expr(x) => Some(x),
-                            FStrPart::Lit(_) => None,
+                            FStrPart::Lit(_) | FStrPart::Spec(..) => None,
                         })
                         .collect();
                     if self.hold_across(inner, v, &later).owned {
@@ -919,6 +1014,29 @@ impl FnLower<'_> {
             (Ty::Tuple(_), Ty::Tuple(_), Some(op)) if !matches!(op, CmpOp::Eq | CmpOp::Ne) => {
                 self.emit(Instr::SCmp { op, dst, a, b }, span);
                 false
+            }
+            // `s * n` and `n * s`: one native, the string first.
+            (Ty::Str, Ty::Int, None) | (Ty::Int, Ty::Str, None) => {
+                let (s, n) = if *ta == Ty::Str { (a, b) } else { (b, a) };
+                let args = self.temps(2);
+                self.emit(Instr::Copy { dst: args, src: s }, span);
+                self.emit(
+                    Instr::Copy {
+                        dst: args + 1,
+                        src: n,
+                    },
+                    span,
+                );
+                self.emit(
+                    Instr::CallNative {
+                        dst,
+                        native: Native::StrRepeat,
+                        args,
+                        argc: 2,
+                    },
+                    span,
+                );
+                true
             }
             (Ty::Bool, Ty::Bool, Some(op)) => {
                 self.emit(Instr::BCmp { op, dst, a, b }, span);

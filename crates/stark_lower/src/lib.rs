@@ -85,6 +85,7 @@ pub fn lower(
         functions,
         structs,
         strings: strings.list,
+        formats: strings.formats,
         main: checked.main.unwrap_or(0),
     })
 }
@@ -97,6 +98,8 @@ pub const MAX_REGS: Reg = Reg::MAX / 2;
 pub(crate) struct Strings {
     list: Vec<String>,
     index: HashMap<String, u32>,
+    /// The format specs of f-strings that have some (`Module::formats`).
+    pub formats: Vec<Vec<Option<stark_syntax::FormatSpec>>>,
 }
 
 impl Strings {

@@ -347,6 +347,101 @@ impl FnLower<'_> {
         self.next_temp = saved_base;
     }
 
+    /// `for c in s:` over a String: a byte cursor walks the text, and each iteration's `c`
+    /// is a new one-character String the iteration owns (dropped when it ends, by `break`
+    /// and `continue` too). The string is held for the whole loop unless it is a local
+    /// binding the body never names (strings are immutable, so that one cannot change).
+    pub(super) fn for_str(
+        &mut self,
+        iter: &Expr,
+        var: stark_check::LocalId,
+        body: &LoopBody<'_>,
+        span: Span,
+    ) {
+        let analysed = body.analysed();
+        let saved_base = self.temp_base;
+        // `text` and `pos` are consecutive: they are the operands of both natives.
+        let text = self.pinned();
+        let pos = self.pinned();
+        let next = self.pinned();
+        let x = self.local_reg[&var];
+        let owned = self.expr_in(iter, text);
+        let from = self.ty(iter);
+        self.convert_in(text, &from, &Ty::Str, iter.span);
+        let stable_root = !self.naive
+            && match self.ck.names.get(&iter.id) {
+                Some(NameRes::Local(l)) => !super::effects::block_names(self.ck, &analysed, *l),
+                _ => false,
+            };
+        let text_owned = owned || !stable_root;
+        if !owned && !stable_root {
+            self.emit(Instr::Incref { reg: text }, iter.span);
+        }
+        self.next_temp = self.temp_base;
+        self.emit(Instr::LoadInt { dst: pos, value: 0 }, iter.span);
+        self.open_scope();
+        if text_owned {
+            self.scopes.last_mut().expect("scope").owned.push(text);
+        }
+        let start = self.here();
+        self.emit(
+            Instr::CallNative {
+                dst: next,
+                native: Native::StrNextByte,
+                args: text,
+                argc: 2,
+            },
+            iter.span,
+        );
+        let exit = self.emit(
+            Instr::JumpICmpImm {
+                op: CmpOp::Lt,
+                a: next,
+                imm: 0,
+                target: 0,
+            },
+            iter.span,
+        );
+        self.emit(
+            Instr::CallNative {
+                dst: x,
+                native: Native::StrCharAtByte,
+                args: text,
+                argc: 2,
+            },
+            iter.span,
+        );
+        self.emit(
+            Instr::Copy {
+                dst: pos,
+                src: next,
+            },
+            iter.span,
+        );
+        self.open_scope();
+        self.scopes.last_mut().expect("scope").owned.push(x);
+        self.loops.push(LoopCtx {
+            depth: self.scopes.len() - 1,
+            breaks: vec![],
+            continues: vec![],
+        });
+        self.loop_body(body);
+        let ctx = self.loops.pop().expect("loop");
+        let cont = self.here();
+        for j in ctx.continues {
+            self.patch_to(j, cont);
+        }
+        self.close_scope(iter.span);
+        self.emit(Instr::Jump { target: start }, span);
+        self.patch(exit);
+        for j in ctx.breaks {
+            self.patch(j);
+        }
+        self.close_scope(span);
+        self.temp_base = saved_base;
+        self.next_temp = saved_base;
+    }
+
     /// Whether `e` (lowered to an owned value) is a new list that no other reference can
     /// reach: a literal, or the result of a built-in that builds a new list.
     pub(super) fn is_fresh_list(&self, e: &Expr) -> bool {
@@ -464,6 +559,7 @@ impl FnLower<'_> {
             stark_check::ForRes::List { var } => {
                 self.for_list(&comp.iter, var, &comp.var, &body, span)
             }
+            stark_check::ForRes::Str { var } => self.for_str(&comp.iter, var, &body, span),
         }
         self.temp_base = saved;
         true

@@ -193,6 +193,9 @@ impl FnLower<'_> {
                     &super::loops::LoopBody::Block(body),
                     span,
                 ),
+                ForRes::Str { var } => {
+                    self.for_str(iter, var, &super::loops::LoopBody::Block(body), span)
+                }
             },
             StmtKind::Break | StmtKind::Continue => {
                 let depth = self.loops.last().expect("checked: inside a loop").depth;

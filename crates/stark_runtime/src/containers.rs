@@ -246,10 +246,51 @@ impl Heap {
         if own.contains(&text.as_ptr()) {
             return Ok(false);
         }
+        // SAFETY: a live string (checked above) with an initialised body.
+        if unsafe { crate::object::str_is_inline(s) } {
+            // Its text shares its block: it grows in place only while the block's size
+            // class has room (the block is then the right one for the longer text too);
+            // past that the caller makes a new string, boxed once past `INLINE_STR_MAX`.
+            let old = s.as_str().len();
+            let new = old + add;
+            if add > crate::object::INLINE_STR_MAX
+                || !crate::pool::same_block(
+                    crate::object::inline_str_layout(old),
+                    crate::object::inline_str_layout(new),
+                )
+            {
+                return Ok(false);
+            }
+            self.resize(s, add as i64)?;
+            if h.gc.get() & gc_bits::STR_ASCII != 0 && !text.is_ascii() {
+                h.gc.set(h.gc.get() & !(gc_bits::STR_ASCII_KNOWN | gc_bits::STR_ASCII));
+            }
+            // SAFETY: an inline string's text lies right after its StrObj in a block whose
+            // size class holds `new` bytes there (`same_block`); the caller owns the only
+            // reference and gives it up, so nothing reads the text while it changes. The
+            // result is valid UTF-8: two whole strings, one after the other.
+            unsafe {
+                let at = s.raw().add(std::mem::size_of::<crate::object::StrObj>());
+                if at_front {
+                    std::ptr::copy(at, at.add(add), old);
+                    std::ptr::copy_nonoverlapping(text.as_ptr(), at, add);
+                } else {
+                    std::ptr::copy_nonoverlapping(text.as_ptr(), at.add(old), add);
+                }
+                let slice = std::ptr::slice_from_raw_parts_mut(at, new) as *mut str;
+                (*(s.raw() as *mut crate::object::StrObj)).text =
+                    std::ptr::NonNull::new_unchecked(slice);
+            }
+            return Ok(true);
+        }
         if s.as_str().len().checked_add(add).is_none() || add > i64::MAX as usize {
             return Err(self.system_oom(u64::MAX));
         }
         self.resize(s, add as i64)?;
+        // The text changes: what was known of it being ASCII holds only if `text` is.
+        if h.gc.get() & gc_bits::STR_ASCII != 0 && !text.is_ascii() {
+            h.gc.set(h.gc.get() & !(gc_bits::STR_ASCII_KNOWN | gc_bits::STR_ASCII));
+        }
         // SAFETY: I2 — kind Str, so the allocation is a StrObj with a live body (not DEAD:
         // flags are clear). Not an arena string (flags are clear), so its text is a leaked
         // `Box<str>` (`alloc_str`) that only this object owns. The caller owns the only

@@ -83,6 +83,12 @@ pub mod gc_bits {
     pub const TRACED: u8 = 1 << 3;
     /// The bits that keep a released object's header allocated.
     pub const PINS: u8 = IN_ROOTS | IN_SNAPSHOT;
+    /// Not the collector's either: a string's text was checked for ASCII (strings are
+    /// immutable, so once is enough; `str_extend_unique`, which grows a uniquely owned one
+    /// in place, clears it). With `STR_ASCII` the answer was yes, so a code point index is
+    /// a byte index (`ObjRef::str_is_ascii`).
+    pub const STR_ASCII_KNOWN: u8 = 1 << 4;
+    pub const STR_ASCII: u8 = 1 << 5;
 }
 
 /// The header at the start of every allocation (16 bytes: object-heavy programs are

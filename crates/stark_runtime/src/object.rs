@@ -4,7 +4,7 @@
 //! Layouts are computed here with `std::alloc::Layout` (never `Box`/`Rc`), so an arena can
 //! later bump-allocate exactly the same shapes.
 
-use crate::header::{flags, Header, ObjKind};
+use crate::header::{flags, gc_bits, Header, ObjKind};
 use crate::value::{MapKey, ObjRef, Value};
 use crate::zone::Zone;
 use std::alloc::Layout;
@@ -63,9 +63,38 @@ pub type MapBody = indexmap::IndexMap<MapKey, Value, BuildHasherDefault<FxHasher
 pub(crate) struct StrObj {
     pub header: Header,
     /// The text. A heap string owns it as a `Box<str>` (made raw here, freed by
-    /// `heap::release::drop_str_text`); an arena string's bytes lie in its arena's region (A5), which
-    /// frees them with everything else. `flags::ARENA` says which.
+    /// `heap::release::drop_str_text`), or, when short, keeps it in its own block right
+    /// after this struct (`str_is_inline`); an arena string's bytes lie in its arena's
+    /// region (A5), which frees them with everything else. `flags::ARENA` says which.
     pub text: NonNull<str>,
+}
+
+/// Strings this short keep their text in their own block (`alloc_str_inline`), so that the
+/// block stays in the pool's largest size class.
+pub(crate) const INLINE_STR_MAX: usize = 96;
+
+/// The block of an inline string of `len` bytes: the `StrObj`, then the text.
+#[inline]
+pub(crate) fn inline_str_layout(len: usize) -> Layout {
+    Layout::from_size_align(
+        std::mem::size_of::<StrObj>() + len,
+        std::mem::align_of::<StrObj>(),
+    )
+    .expect("inline string layout")
+}
+
+/// Whether a (non-arena) string's text lies in its own block, right after its `StrObj`
+/// (`alloc_str_inline`), rather than in a box of its own. The pointer says so: a box never
+/// starts inside the object's block.
+///
+/// # Safety
+/// `obj` is a string whose body was initialised (it may be DEAD: the body's pointer is
+/// still there).
+#[inline]
+pub(crate) unsafe fn str_is_inline(obj: ObjRef) -> bool {
+    // SAFETY: the caller guarantees a string with an initialised body.
+    let text = unsafe { (*(obj.raw() as *const StrObj)).text };
+    text.as_ptr() as *const u8 as usize == obj.raw() as usize + std::mem::size_of::<StrObj>()
 }
 
 #[repr(C)]
@@ -143,6 +172,32 @@ impl ObjRef {
         // The text pointer is valid for as long as the object: a heap string's box is freed
         // only with its body, an arena string's bytes only with its arena's region (A5).
         unsafe { (*(self.raw() as *const StrObj)).text.as_ref() }
+    }
+
+    /// Whether a string's text is all ASCII, so that code point `i` is byte `i`: `s[i]`,
+    /// `len(s)` and slices are then O(1) in the length. Checked once and cached in the
+    /// header (`gc_bits::STR_ASCII_KNOWN`).
+    #[inline]
+    pub fn str_is_ascii(&self) -> bool {
+        let h = self.header();
+        let g = h.gc.get();
+        if g & gc_bits::STR_ASCII_KNOWN != 0 {
+            return g & gc_bits::STR_ASCII != 0;
+        }
+        let ascii = self.as_str().is_ascii();
+        let bits = gc_bits::STR_ASCII_KNOWN | if ascii { gc_bits::STR_ASCII } else { 0 };
+        h.gc.set(g | bits);
+        ascii
+    }
+
+    /// Records what the caller knows of a new string's text (a piece of an ASCII string
+    /// is ASCII), sparing [`ObjRef::str_is_ascii`] its scan.
+    #[inline]
+    pub fn set_str_ascii(&self, ascii: bool) {
+        self.expect_kind(ObjKind::Str);
+        let h = self.header();
+        let bits = gc_bits::STR_ASCII_KNOWN | if ascii { gc_bits::STR_ASCII } else { 0 };
+        h.gc.set((h.gc.get() & !gc_bits::STR_ASCII) | bits);
     }
 
     #[inline]

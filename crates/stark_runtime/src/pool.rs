@@ -48,6 +48,16 @@ fn class_layout(class: usize) -> Layout {
     Layout::from_size_align((class + 1) * GRANULE, GRANULE).expect("size class layout")
 }
 
+/// Whether a block allocated for `a` also serves `b`: both fall in the same size class
+/// (blocks of a class all have the class's size, so `dealloc` with either layout frees it).
+#[inline]
+pub(crate) fn same_block(a: Layout, b: Layout) -> bool {
+    match (class_of(a), class_of(b)) {
+        (Some(x), Some(y)) => x == y && a.align() == b.align(),
+        _ => false,
+    }
+}
+
 impl Pool {
     /// A block for `layout` (null if the system allocator refuses).
     #[inline]

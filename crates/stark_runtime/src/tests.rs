@@ -74,8 +74,9 @@ fn struct_fields_are_released_with_it() {
 #[test]
 fn children_pop_in_field_order() {
     let mut heap = Heap::new(None);
-    let a = heap.alloc_str("first").unwrap();
-    let b = heap.alloc_str("second").unwrap();
+    // Lists, not strings: a string child whose last reference goes is freed at once.
+    let a = heap.alloc_list(vec![Value::Int(1)]).unwrap();
+    let b = heap.alloc_list(vec![Value::Int(2)]).unwrap();
     let s = heap
         .alloc_struct(0, &[Value::Obj(a), Value::Obj(b)])
         .unwrap();
@@ -85,13 +86,37 @@ fn children_pop_in_field_order() {
     // SAFETY: popped from the pending stack just above.
     unsafe { heap.release(top) };
     let first = heap.pop_pending().unwrap();
-    assert_eq!(first.as_str(), "first");
+    assert!(matches!(first.list()[0], Value::Int(1)));
     // SAFETY: popped from the pending stack just above.
     unsafe { heap.release(first) };
     let second = heap.pop_pending().unwrap();
-    assert_eq!(second.as_str(), "second");
+    assert!(matches!(second.list()[0], Value::Int(2)));
     // SAFETY: popped from the pending stack just above.
     unsafe { heap.release(second) };
+    assert_eq!(heap.live_objects(), 0);
+}
+
+#[test]
+fn string_children_are_freed_with_their_owner() {
+    let mut heap = Heap::new(None);
+    let a = heap.alloc_str("first").unwrap();
+    let b = heap.alloc_str("second").unwrap();
+    let shared = heap.alloc_str("shared").unwrap();
+    heap.incref(Value::Obj(shared));
+    let s = heap
+        .alloc_struct(0, &[Value::Obj(a), Value::Obj(b), Value::Obj(shared)])
+        .unwrap();
+    // SAFETY: the struct's only reference, given up once.
+    unsafe { heap.decref_obj(s) };
+    let top = heap.pop_pending().unwrap();
+    // SAFETY: popped from the pending stack just above.
+    unsafe { heap.release(top) };
+    // The two strings it alone held went with it; the shared one lives on, unqueued.
+    assert!(heap.pop_pending().is_none());
+    assert_eq!(heap.live_objects(), 1);
+    assert_eq!(shared.as_str(), "shared");
+    // SAFETY: the last reference to `shared`, given up once; nothing reads it afterwards.
+    assert!(unsafe { heap.try_free_str(shared) });
     assert_eq!(heap.live_objects(), 0);
 }
 

@@ -23,6 +23,9 @@ pub struct Program {
     /// Spans of the file's comments in source order: the tree leaves them out, a formatter
     /// puts them back (`lexer::Lexed::comments`).
     pub comments: Vec<Span>,
+    /// Warnings about the file (W0101): printed on stderr, never a change of the exit
+    /// status, and kept apart from the errors `parse` returns.
+    pub warnings: Vec<crate::Diagnostic>,
 }
 
 #[derive(Clone, Debug)]
@@ -300,6 +303,9 @@ pub struct Arg {
 pub enum FStrPart {
     Lit(String),
     Expr(Expr),
+    /// The format spec of the `Expr` part just before it (`{x:.2f}`), parsed; its span is
+    /// the spec's text. Walkers looking for expressions skip it.
+    Spec(Box<crate::format_spec::FormatSpec>, Span),
 }
 
 #[derive(Clone, Debug)]
@@ -345,8 +351,15 @@ pub enum ExprKind {
     Tuple(Vec<Expr>),
     /// `[elem for var in iter if cond]` and `{key: elem for var in iter if cond}`.
     Comp(Box<Comprehension>),
-    /// `base[i]` or `base[i, j]`.
+    /// `base[i]` or `base[i, j]`; an index may be a `Slice`.
     Index(Box<Expr>, Vec<Expr>),
+    /// `lo:hi:step` with each part optional (`xs[1:3]`, `s[::-1]`): only ever an index of
+    /// an `Index` expression.
+    Slice {
+        lo: Option<Box<Expr>>,
+        hi: Option<Box<Expr>>,
+        step: Option<Box<Expr>>,
+    },
     /// `spawn f(a, b)` or `spawn f(a) with quota=N`; `call` is always an `ExprKind::Call`.
     Spawn {
         call: Box<Expr>,

@@ -229,12 +229,38 @@ macro_rules! builtin_rows {
 
             // ---- String ----
             StrLen: Str "len" "str.len" fn() -> Int => StrLen [];
-            /// `s.split(sep) -> List<String>`.
-            StrSplit: Str "split" "str.split" fn(sep: Str) -> (List Str) => StrSplit [fresh_result];
+            /// `s.split(sep=None) -> List<String>`: on `sep`, or without one on runs of
+            /// whitespace (empty pieces at the ends dropped), as Python.
+            StrSplit: Str "split" "str.split" fn(sep: (Opt Str) = None) -> (List Str) => StrSplit [fresh_result];
             StrContains: Str "contains" "str.contains" fn(text: Str) -> Bool => StrContains [];
             StrUpper: Str "upper" "str.upper" fn() -> Str => StrUpper [];
             StrLower: Str "lower" "str.lower" fn() -> Str => StrLower [];
             StrTrim: Str "trim" "str.trim" fn() -> Str => StrTrim [];
+
+            // ---- String (§5) ----
+            /// `s.replace(old, new, count=-1)`: every occurrence, or only the first `count`.
+            StrReplace: Str "replace" "str.replace" fn(old: Str, new: Str, count: Int = (Int -1)) -> Str => StrReplace [];
+            StrStartsWith: Str "startswith" "str.startswith" fn(prefix: Str) -> Bool => StrStartsWith [];
+            StrEndsWith: Str "endswith" "str.endswith" fn(suffix: Str) -> Bool => StrEndsWith [];
+            /// `s.find(sub) -> Int`: the code point index of the first occurrence, -1 if none.
+            StrFind: Str "find" "str.find" fn(sub: Str) -> Int => StrFind [];
+            /// `s.count(sub) -> Int`: non-overlapping occurrences.
+            StrCount: Str "count" "str.count" fn(sub: Str) -> Int => StrCount [];
+            /// `s.strip(chars=None)`: without `chars`, whitespace; with it, any of its characters.
+            StrStrip: Str "strip" "str.strip" fn(chars: (Opt Str) = None) -> Str => StrStrip [];
+            StrLstrip: Str "lstrip" "str.lstrip" fn(chars: (Opt Str) = None) -> Str => StrLstrip [];
+            StrRstrip: Str "rstrip" "str.rstrip" fn(chars: (Opt Str) = None) -> Str => StrRstrip [];
+            /// `s.splitlines() -> List<String>` at Python's line boundaries.
+            StrSplitlines: Str "splitlines" "str.splitlines" fn() -> (List Str) => StrSplitlines [fresh_result];
+            /// `sep.join(items) -> String`.
+            StrJoin: Str "join" "str.join" fn(items: (List Str)) -> Str => StrJoin [];
+            /// `s.ljust(width, fill=" ")`: `fill` is one character.
+            StrLjust: Str "ljust" "str.ljust" fn(width: Int, fill: (Opt Str) = None) -> Str => StrLjust [];
+            StrRjust: Str "rjust" "str.rjust" fn(width: Int, fill: (Opt Str) = None) -> Str => StrRjust [];
+            StrCenter: Str "center" "str.center" fn(width: Int, fill: (Opt Str) = None) -> Str => StrCenter [];
+            StrIsDigit: Str "isdigit" "str.isdigit" fn() -> Bool => StrIsDigit [];
+            StrIsAlpha: Str "isalpha" "str.isalpha" fn() -> Bool => StrIsAlpha [];
+            StrIsSpace: Str "isspace" "str.isspace" fn() -> Bool => StrIsSpace [];
 
             // ---- List<T> ----
             /// `l.push(v)`; consumes `v`.

@@ -8,10 +8,20 @@ pub struct Label {
     pub message: String,
 }
 
+/// Whether a diagnostic stops compilation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Severity {
+    #[default]
+    Error,
+    /// Printed (`warning[W0xxx]`) but never changes the exit status.
+    Warning,
+}
+
 /// A compile-time error in rustc's shape: `error[CODE]: message`, a primary span with an
 /// optional label, secondary labelled spans, and an optional `help:` line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    pub severity: Severity,
     pub code: &'static str,
     pub message: String,
     pub primary: Label,
@@ -24,6 +34,7 @@ pub struct Diagnostic {
 impl Diagnostic {
     pub fn error(code: &'static str, message: impl Into<String>, span: Span) -> Diagnostic {
         Diagnostic {
+            severity: Severity::Error,
             code,
             message: message.into(),
             primary: Label {
@@ -34,6 +45,18 @@ impl Diagnostic {
             help: None,
             notes: Vec::new(),
         }
+    }
+
+    /// A warning: rendered like an error as `warning[CODE]`, but compilation goes on.
+    pub fn warning(code: &'static str, message: impl Into<String>, span: Span) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message, span)
+        }
+    }
+
+    pub fn is_warning(&self) -> bool {
+        self.severity == Severity::Warning
     }
 
     /// Marks every span of the diagnostic as being in `file` (the lexer's spans start in
@@ -83,6 +106,7 @@ pub mod codes {
     pub const TOO_DEEP: &str = "E0007"; // expression or block nesting too deep
     pub const BAD_ESCAPE: &str = "E0008"; // unknown escape sequence in a string
     pub const BAD_UTF8: &str = "E0009"; // source is not valid UTF-8
+    pub const BAD_FORMAT_SPEC: &str = "E0010"; // bad f-string format spec, or not for this type
 
     // Names and types.
     pub const ARG_COUNT: &str = "E0061"; // wrong number of arguments
@@ -111,4 +135,7 @@ pub mod codes {
     pub const BORROW_ESCAPE: &str = "E0505"; // borrowed value cannot escape
     pub const MUTATE_IMMUTABLE: &str = "E0596"; // mutation through an immutable binding
     pub const ARENA_ESCAPE: &str = "E0713"; // value allocated in arena escapes it
+
+    // Warnings: printed, never a change of the exit status.
+    pub const FLOOR_DIV_COMMENT: &str = "W0101"; // `//` after an operand starts a comment
 }

@@ -6,6 +6,8 @@
 pub mod ast;
 pub mod builtin;
 pub mod diagnostic;
+pub mod floor_div;
+pub mod format_spec;
 pub mod lexer;
 pub mod parser;
 pub mod span;
@@ -14,7 +16,8 @@ pub mod token;
 pub use builtin::{
     math_constant, Builtin, BuiltinFacts, Recv, Sig, SigDefault, SigParam, SigTy, MATH_CONSTANTS,
 };
-pub use diagnostic::{codes, Diagnostic, Label};
+pub use diagnostic::{codes, Diagnostic, Label, Severity};
+pub use format_spec::{Align, FormatSpec, Sign, SpecTarget};
 pub use span::{FileId, LineIndex, Span};
 
 /// Parses a whole file. Always returns a program (possibly partial, with `ExprKind::Error`
@@ -31,6 +34,7 @@ pub fn parse_file(source: &str, file: FileId) -> (ast::Program, Vec<Diagnostic>)
     let mut diags = lexed.diags;
     let (mut program, parse_diags) = parser::parse_tokens(source, &lexed.tokens);
     diags.extend(parse_diags);
+    program.warnings = floor_div::floor_division_warnings(source, &lexed.tokens, &lexed.comments);
     program.comments = lexed.comments;
     (program, diags)
 }

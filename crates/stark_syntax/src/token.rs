@@ -11,6 +11,9 @@ pub enum FStrPiece {
     /// The absolute source range of an embedded expression, between (not including) the
     /// braces. The parser lexes and parses this range on its own.
     Expr(Span),
+    /// The format spec of the hole just before (`{x:.2f}`: the span of `.2f`), parsed; a
+    /// bad spec was reported (E0010) and left out.
+    Spec(Box<crate::format_spec::FormatSpec>, Span),
 }
 
 #[derive(Clone, Debug, PartialEq)]

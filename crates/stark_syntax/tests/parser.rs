@@ -126,6 +126,33 @@ fn literals() {
 }
 
 #[test]
+fn slices_are_indices() {
+    assert_eq!(expr("s[1:3]"), "(index s (slice 1 3 _))");
+    assert_eq!(expr("s[:n]"), "(index s (slice _ n _))");
+    assert_eq!(expr("s[-3:]"), "(index s (slice (neg 3) _ _))");
+    assert_eq!(expr("s[::-1]"), "(index s (slice _ _ (neg 1)))");
+    assert_eq!(expr("s[:]"), "(index s (slice _ _ _))");
+    assert_eq!(expr("s[a:b:c]"), "(index s (slice a b c))");
+    assert_eq!(expr("t[:, 0]"), "(index t (slice _ _ _) 0)");
+    assert_eq!(expr("s[i]"), "(index s i)");
+}
+
+#[test]
+fn fstring_specs_and_nested_strings() {
+    assert_eq!(
+        expr("f\"{x:.2f}|{n:>8}\""),
+        "(f {x} (spec Some('f') 0) \"|\" {n} (spec None 8))"
+    );
+    assert_eq!(expr("f\"{m[\"k\"]}\""), "(f {(index m \"k\")})");
+    assert_eq!(expr("f\"{xs[1:2]}\""), "(f {(index xs (slice 1 2 _))})");
+    assert_eq!(
+        expr("f\"{m[\"a:b\"]:>5}\""),
+        "(f {(index m \"a:b\")} (spec None 5))"
+    );
+    assert_eq!(expr("f\"{x:}\""), "(f {x})");
+}
+
+#[test]
 fn fstring_spans_are_absolute() {
     let src = "fn main():\n    print(f\"v={ value + 1 }\")\n";
     let stmts = main_body(src);

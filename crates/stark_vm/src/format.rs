@@ -264,6 +264,13 @@ pub fn key_to_string(k: &MapKey) -> String {
 }
 
 /// A string inside a container: double quotes, with escapes.
+/// `s` in double quotes with escapes, as a String prints inside a container.
+pub fn quoted(s: &str) -> String {
+    let mut out = String::new();
+    write_quoted(&mut out, s);
+    out
+}
+
 pub fn write_quoted(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {

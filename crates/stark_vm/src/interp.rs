@@ -230,11 +230,16 @@ impl<'m> Vm<'m> {
                 Instr::Decref { reg } | Instr::Drop { reg } => {
                     let v = std::mem::replace(&mut reg!(reg), Value::None);
                     if let Value::Obj(o) = v {
+                        // A string's last reference frees it here (no destructor, no
+                        // children); anything else goes through the pending stack.
                         // SAFETY: `decref` and `drop` name an owning register (the compiler's
                         // RC insertion, M12); its reference is given up once, and the
                         // register was cleared above.
-                        unsafe { self.heap.decref_obj(o) };
-                        drain!();
+                        if !unsafe { self.heap.try_free_str(o) } {
+                            // SAFETY: as above; the string fast path declined it.
+                            unsafe { self.heap.decref_obj(o) };
+                            drain!();
+                        }
                     }
                 }
 

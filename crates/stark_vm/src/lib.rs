@@ -12,6 +12,7 @@ mod call;
 mod copy;
 mod equality;
 mod error;
+mod fmtspec;
 pub mod format;
 mod gc;
 mod interp;

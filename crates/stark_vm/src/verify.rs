@@ -127,6 +127,22 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
                     )));
                 }
             }
+            Instr::CallNative {
+                native:
+                    stark_bytecode::Native::FormatSpecs { fmt }
+                    | stark_bytecode::Native::PrintFormatSpecs { fmt },
+                argc,
+                ..
+            } => match module.formats.get(fmt as usize) {
+                Some(specs) if specs.len() == argc as usize => {}
+                Some(specs) => {
+                    return Err(at(format!(
+                        "format #{fmt} has {} parts, not {argc}",
+                        specs.len()
+                    )))
+                }
+                None => return Err(at(format!("format #{fmt} does not exist"))),
+            },
             Instr::NewStruct { ty, argc, .. } => {
                 let Some(info) = module.structs.get(ty as usize) else {
                     return Err(at(format!("struct type #{ty} does not exist")));

@@ -173,6 +173,7 @@ mod tests {
             functions: vec![caller(), callee],
             structs: Vec::new(),
             strings: Vec::new(),
+            formats: Vec::new(),
             main: 0,
         }
     }
@@ -260,6 +261,7 @@ mod tests {
             functions: vec![main, callee],
             structs: Vec::new(),
             strings: Vec::new(),
+            formats: Vec::new(),
             main: 0,
         };
         optimise(&mut m);

@@ -20,6 +20,21 @@ impl Heap {
     ) -> Result<NonNull<Header>, OutOfMemory> {
         let layout = layout_of(kind, len);
         let bytes = layout.size() as u64 + extra;
+        self.alloc_header_sized(kind, type_id, len, extra, layout, bytes)
+    }
+
+    /// `alloc_header` with the block's layout and the bytes charged given: an inline
+    /// string's block holds its text too (`alloc_str`), but it is charged as any string is.
+    #[inline]
+    fn alloc_header_sized(
+        &mut self,
+        kind: ObjKind,
+        type_id: u32,
+        len: u32,
+        extra: u64,
+        layout: Layout,
+        bytes: u64,
+    ) -> Result<NonNull<Header>, OutOfMemory> {
         self.check_limit(bytes)?;
         self.collector.allocated += bytes;
         if self.collector.allocated >= self.gc.threshold_bytes {
@@ -126,6 +141,10 @@ impl Heap {
         if self.arena_active {
             return self.alloc_str_arena(text.as_ref());
         }
+        let len = text.as_ref().len();
+        if len <= INLINE_STR_MAX {
+            return self.alloc_str_inline(text.as_ref());
+        }
         let text: Box<str> = text.into();
         let ptr = self.alloc_header(ObjKind::Str, 0, 0, text.len() as u64)?;
         // SAFETY: the allocation has StrObj's layout (I2); the body field is uninitialised
@@ -135,6 +154,45 @@ impl Heap {
             std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut StrObj)).text)
                 .write(NonNull::from(Box::leak(text)))
         };
+        Ok(ObjRef(ptr))
+    }
+
+    /// A new string holding a copy of `text`, whose ASCII-ness the caller knows (a piece of
+    /// an ASCII string): the same as `alloc_str` plus `ObjRef::set_str_ascii`, without the
+    /// generic conversion (the hot path of `split`).
+    #[inline]
+    pub fn alloc_str_copy(&mut self, text: &str, ascii: bool) -> Result<ObjRef, OutOfMemory> {
+        let o = if !self.arena_active && text.len() <= INLINE_STR_MAX {
+            self.alloc_str_inline(text)?
+        } else {
+            self.alloc_str(text)?
+        };
+        if ascii {
+            o.set_str_ascii(true);
+        }
+        Ok(o)
+    }
+
+    /// A short string whose text lies in its own block, right after the `StrObj`: one pool
+    /// allocation instead of a header and a boxed text (`object::str_is_inline`). It is
+    /// charged what any string of that text is (I6).
+    #[inline]
+    fn alloc_str_inline(&mut self, text: &str) -> Result<ObjRef, OutOfMemory> {
+        let len = text.len();
+        let layout = inline_str_layout(len);
+        let bytes = (std::mem::size_of::<StrObj>() + len) as u64;
+        let ptr = self.alloc_header_sized(ObjKind::Str, 0, 0, len as u64, layout, bytes)?;
+        // SAFETY: the block has `inline_str_layout(len)`: a StrObj followed by `len` bytes
+        // (I2). The text is copied into those bytes and `text` points at them; they are
+        // valid UTF-8 because they are a copy of a `&str`. The body is written once here.
+        unsafe {
+            let base = ptr.as_ptr() as *mut u8;
+            let bytes_at = base.add(std::mem::size_of::<StrObj>());
+            std::ptr::copy_nonoverlapping(text.as_ptr(), bytes_at, len);
+            let slice = std::ptr::slice_from_raw_parts_mut(bytes_at, len) as *mut str;
+            std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut StrObj)).text)
+                .write(NonNull::new_unchecked(slice));
+        }
         Ok(ObjRef(ptr))
     }
 

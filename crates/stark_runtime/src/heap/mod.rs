@@ -35,7 +35,10 @@
 //!   pending stack, and `release` only decrefs an object's children (queueing them in turn).
 //!   Freeing a structure of any depth therefore uses constant Rust stack; the pending stack
 //!   is the worklist. Children are queued in reverse so they pop in field order, depth-first
-//!   (Rust's drop order).
+//!   (Rust's drop order). Strings are the one exception to the queue: a child string whose
+//!   last reference `release` drops (`decref_child`), and a string whose last reference the
+//!   VM drops (`try_free_str`), are freed at once; a string has no children and no
+//!   destructor, so that runs no code and recurses no deeper.
 //!
 //! # Trust boundary
 //!
@@ -80,7 +83,8 @@ pub(crate) use counts::incref_obj;
 use crate::header::{flags, gc_bits, Header, ObjKind, OwnerKind};
 use crate::metadata::{MetaEntry, MetaTable};
 use crate::object::{
-    layout_of, struct_layout, ListObj, MapBody, MapObj, StrObj, WeakObj, FIELDS_OFFSET,
+    inline_str_layout, layout_of, str_is_inline, struct_layout, ListObj, MapBody, MapObj, StrObj,
+    WeakObj, FIELDS_OFFSET, INLINE_STR_MAX,
 };
 use crate::pool::Pool;
 use crate::trace::{TraceEvent, TraceKind, TraceSink, Tracer};

@@ -55,7 +55,7 @@ impl Heap {
         let released = self.take_children(obj, |heap, v| {
             // SAFETY: `obj` owned each reference it held (I3), and its body is being emptied:
             // the reference is given up exactly once.
-            unsafe { heap.decref(v) }
+            unsafe { heap.decref_child(v) }
         });
         if !released {
             match h.kind {
@@ -76,6 +76,58 @@ impl Heap {
             self.account_free(h);
         }
         self.dealloc_if_unreferenced(obj);
+    }
+
+    /// Releases `o`'s last reference at once when it is a plain string nothing else holds
+    /// (count one, no weak reference pending on its header, not a constant, not in an
+    /// arena): strings have no children and no destructor, so freeing one runs no code and
+    /// cannot recurse (I7). Returns false, changing nothing, for anything else, which the
+    /// caller then `decref`s as usual. For a register the VM is dropping: no view of the
+    /// string can outlive that release, as none could outlive the drain that would follow.
+    ///
+    /// # Safety
+    /// The caller owns the reference to `o` it gives up here, and no view of the string
+    /// outlives the call.
+    #[inline]
+    pub unsafe fn try_free_str(&mut self, o: ObjRef) -> bool {
+        let h = o.header();
+        if h.kind != ObjKind::Str || h.strong.get() != 1 || h.flags.get() & !flags::OWNER_MASK != 0
+        {
+            return false;
+        }
+        h.strong.set(0);
+        // SAFETY: its count just reached zero and it was never queued; a string's release
+        // frees its text and its block and touches nothing else.
+        unsafe { self.release(o) };
+        true
+    }
+
+    /// `decref` of a child of an object being released. A string child whose last
+    /// reference this was is freed at once instead of being queued: it has no children and
+    /// no destructor, so nothing can run or recurse (I7 holds), and nothing can still read
+    /// it (its owner is being freed, outside any native's borrow, I5). With tracing on the
+    /// queue keeps the frees in their documented order (children after their owner).
+    ///
+    /// # Safety
+    /// The caller owned the reference `v` and gives it up (as for `decref`).
+    #[inline]
+    pub(crate) unsafe fn decref_child(&mut self, v: Value) {
+        if let Value::Obj(o) = v {
+            let h = o.header();
+            if h.kind == ObjKind::Str
+                && h.strong.get() == 1
+                && h.flags.get() & !flags::OWNER_MASK == 0
+                && !self.tracer.any
+            {
+                h.strong.set(0);
+                // SAFETY: its count just reached zero and it was never queued; a string's
+                // release frees its text and block and touches nothing else.
+                unsafe { self.release(o) };
+                return;
+            }
+            // SAFETY: the caller gives up the reference it owned (this function's contract).
+            unsafe { self.decref_obj(o) };
+        }
     }
 
     /// Empties the body of a struct, list, map or string being released: hands each
@@ -339,7 +391,12 @@ impl Heap {
             unsafe { self.slabs.dealloc(obj.raw(), h.len()) };
             return;
         }
-        let layout: Layout = layout_of(h.kind, 0);
+        // SAFETY: a string's body was initialised (its pointer outlives DEAD).
+        let layout: Layout = if h.kind == ObjKind::Str && unsafe { str_is_inline(obj) } {
+            inline_str_layout(obj_text_len(obj))
+        } else {
+            layout_of(h.kind, 0)
+        };
         // SAFETY: the caller guarantees no further use; `layout` is the one the block was
         // allocated with from this pool (I2).
         unsafe { self.pool.dealloc(obj.raw(), layout) };
@@ -351,11 +408,20 @@ impl Heap {
 /// # Safety
 /// `obj` is a string whose body is initialised and is never read again.
 pub(crate) unsafe fn drop_str_text(obj: ObjRef) {
-    if !obj.in_arena() {
+    // SAFETY: the caller guarantees an initialised string body.
+    if !obj.in_arena() && !unsafe { str_is_inline(obj) } {
         // SAFETY: a string outside the arenas got its text from `Box::leak` (`alloc_str`);
         // the caller guarantees this is the only time it is freed.
         drop(unsafe { Box::from_raw((*(obj.raw() as *const StrObj)).text.as_ptr()) });
     }
+}
+
+/// The length of a string's text, read from its body's pointer (which a DEAD string keeps).
+fn obj_text_len(obj: ObjRef) -> usize {
+    // SAFETY: called on strings whose body was initialised; the fat pointer's length is
+    // read without touching the text.
+    let text = unsafe { (*(obj.raw() as *const StrObj)).text };
+    (text.as_ptr() as *const [u8]).len()
 }
 
 #[cfg(test)]

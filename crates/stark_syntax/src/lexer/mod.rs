@@ -75,7 +75,7 @@ fn stamp_file(tokens: &mut [Token], diags: &mut [Diagnostic], file: FileId) {
         t.span.file = file;
         if let TokenKind::FStr(pieces) = &mut t.kind {
             for p in pieces {
-                if let FStrPiece::Expr(span) = p {
+                if let FStrPiece::Expr(span) | FStrPiece::Spec(_, span) = p {
                     span.file = file;
                 }
             }

@@ -240,7 +240,7 @@ impl Parser<'_> {
                 TokenKind::LBracket => {
                     self.deeper()?;
                     let open = self.bump();
-                    let indices = self.parse_comma_list(&TokenKind::RBracket)?;
+                    let indices = self.parse_indices()?;
                     let close = self.close(&TokenKind::RBracket, "`,` or `]` in the index")?;
                     if indices.is_empty() {
                         if let Some(close) = close {
@@ -351,6 +351,49 @@ impl Parser<'_> {
             }
         }
         Ok(args)
+    }
+
+    /// The indices of `base[…]` up to (not including) `]`: expressions or slices
+    /// `lo:hi:step` with every part optional (`xs[1:]`, `s[::-1]`, `t[:, 0]`).
+    fn parse_indices(&mut self) -> PResult<Vec<Expr>> {
+        let mut items = Vec::new();
+        while !self.at(&TokenKind::RBracket) {
+            let start = self.span();
+            let lo = if self.at(&TokenKind::Colon) {
+                None
+            } else {
+                Some(self.parse_expr()?)
+            };
+            if !self.at(&TokenKind::Colon) {
+                items.push(lo.expect("an index without `:` is an expression"));
+            } else {
+                let mut end = self.bump();
+                let bound = |p: &mut Self, end: &mut Span| -> PResult<Option<Box<Expr>>> {
+                    if matches!(
+                        p.peek(),
+                        TokenKind::Colon | TokenKind::Comma | TokenKind::RBracket
+                    ) {
+                        return Ok(None);
+                    }
+                    let e = p.parse_expr()?;
+                    *end = e.span;
+                    Ok(Some(Box::new(e)))
+                };
+                let hi = bound(self, &mut end)?;
+                let step = if self.at(&TokenKind::Colon) {
+                    end = self.bump();
+                    bound(self, &mut end)?
+                } else {
+                    None
+                };
+                let lo = lo.map(Box::new);
+                items.push(self.mk(ExprKind::Slice { lo, hi, step }, start.to(end)));
+            }
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        Ok(items)
     }
 
     /// Comma-separated expressions (trailing comma allowed) up to, not including, `close`;
@@ -565,6 +608,7 @@ impl Parser<'_> {
                     let expr = self.parse_fstring_hole(*range);
                     parts.push(FStrPart::Expr(expr));
                 }
+                FStrPiece::Spec(spec, range) => parts.push(FStrPart::Spec(spec.clone(), *range)),
             }
         }
         self.mk(ExprKind::FStr(parts), span)

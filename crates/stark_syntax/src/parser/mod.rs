@@ -38,6 +38,7 @@ pub fn parse_tokens(source: &str, tokens: &[Token]) -> (Program, Vec<Diagnostic>
         expr_count: parser.next_id,
         items_intact: parser.diags.len() == parser.body_diags,
         comments: Vec::new(),
+        warnings: Vec::new(),
     };
     (program, parser.diags)
 }
@@ -394,4 +395,16 @@ impl<'a> Parser<'a> {
         self.next_id += 1;
         Expr { id, kind, span }
     }
+}
+
+/// Whether `source[range]` lexes and parses, on its own and in full, as one expression
+/// (W0101 asks it of the text of a `//` comment).
+pub(crate) fn parses_as_expression(source: &str, range: Span) -> bool {
+    let (tokens, lex_diags) = crate::lexer::lex_fragment(source, range);
+    if !lex_diags.is_empty() || tokens.len() <= 1 {
+        return false;
+    }
+    let mut parser = Parser::new(source, &tokens);
+    parser.in_fragment = true;
+    parser.parse_expr().is_ok() && parser.at_eof() && parser.diags.is_empty()
 }

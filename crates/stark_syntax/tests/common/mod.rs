@@ -49,6 +49,7 @@ pub fn sexpr(e: &Expr) -> String {
                 .map(|p| match p {
                     FStrPart::Lit(s) => format!("{s:?}"),
                     FStrPart::Expr(e) => format!("{{{}}}", sexpr(e)),
+                    FStrPart::Spec(spec, _) => format!("(spec {:?} {:?})", spec.ty, spec.width),
                 })
                 .collect();
             format!("(f {})", parts.join(" "))
@@ -105,6 +106,10 @@ pub fn sexpr(e: &Expr) -> String {
         }
         ExprKind::Field(base, name) => format!("(. {} {})", sexpr(base), name.name),
         ExprKind::Index(base, idx) => format!("(index {} {})", sexpr(base), join(idx)),
+        ExprKind::Slice { lo, hi, step } => {
+            let part = |p: &Option<Box<Expr>>| p.as_ref().map_or("_".to_string(), |e| sexpr(e));
+            format!("(slice {} {} {})", part(lo), part(hi), part(step))
+        }
         ExprKind::Spawn { call, quota } => match quota {
             Some(q) => format!("(spawn {} quota={})", sexpr(call), sexpr(q)),
             None => format!("(spawn {})", sexpr(call)),
@@ -222,6 +227,11 @@ fn expr_ids(e: &Expr, ids: &mut Vec<u32>) {
         ExprKind::Index(b, idx) => {
             expr_ids(b, ids);
             idx.iter().for_each(|e| expr_ids(e, ids));
+        }
+        ExprKind::Slice { lo, hi, step } => {
+            for p in [lo, hi, step].into_iter().flatten() {
+                expr_ids(p, ids);
+            }
         }
         ExprKind::Spawn { call, quota } => {
             expr_ids(call, ids);

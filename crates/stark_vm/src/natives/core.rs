@@ -51,6 +51,37 @@ pub(crate) fn format(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     to_str(cx, a)
 }
 
+/// Writes an f-string with format specs: each operand by its spec in
+/// `Module::formats[fmt]`, or as `str()` shows it where it has none.
+fn write_formatted(module: &Module, out: &mut String, fmt: u32, a: &[Value]) -> Fallible<()> {
+    let Some(specs) = module.formats.get(fmt as usize) else {
+        return fail(format!("internal error: format #{fmt} does not exist"));
+    };
+    for (i, v) in a.iter().enumerate() {
+        match specs.get(i).and_then(Option::as_ref) {
+            Some(spec) => crate::fmtspec::write_spec(out, module, *v, spec)?,
+            None => write_value(module, out, *v),
+        }
+    }
+    Ok(())
+}
+
+/// An f-string with format specs: one native call formats every part into the new String.
+pub(crate) fn format_specs(cx: &mut NativeCx<'_>, fmt: u32, a: &[Value]) -> Fallible<Value> {
+    let module = cx.module;
+    let s = super::string::alloc_built(cx.heap, |s| write_formatted(module, s, fmt, a))?;
+    Ok(Value::Obj(s))
+}
+
+/// `print(f"…")` with format specs, without building the string.
+pub(crate) fn print_format_specs(cx: &mut NativeCx<'_>, fmt: u32, a: &[Value]) -> Fallible<Value> {
+    let mut line = String::new();
+    write_formatted(cx.module, &mut line, fmt, a)?;
+    line.push('\n');
+    cx.out.write_str(&line);
+    Ok(Value::None)
+}
+
 pub(crate) fn parse_int(a: &[Value]) -> Fallible<Value> {
     let s = obj_arg(a, 0, ObjKind::Str)?;
     let text = s.as_str();

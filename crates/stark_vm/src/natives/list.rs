@@ -301,3 +301,22 @@ fn order(a: &Value, b: &Value) -> Ordering {
         _ => Ordering::Equal,
     }
 }
+
+/// `xs[lo:hi:step]`: a new list sharing the elements (each one more reference).
+pub(crate) fn slice(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    let (start, step, count) = super::string::slice_indices(a, l.list().len())?;
+    let mut items = Vec::new();
+    stark_runtime::sysalloc::fallible(|| items.try_reserve_exact(count))
+        .map_err(|_| super::string::too_big(count.saturating_mul(std::mem::size_of::<Value>())))?;
+    let src = l.list();
+    for k in 0..count {
+        let v = src[(start + k as i128 * step) as usize];
+        cx.heap.incref(v);
+        items.push(v);
+    }
+    match cx.heap.alloc_list(items) {
+        Ok(list) => Ok(Value::Obj(list)),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -103,6 +103,7 @@ pub(crate) fn module(
         functions,
         structs,
         strings: strings.iter().map(|s| s.to_string()).collect(),
+        formats: Vec::new(),
         main: 0,
     }
 }

@@ -1,0 +1,444 @@
+//! f-string format specs at run time: one value formatted by a spec the compiler parsed
+//! and checked (`stark_syntax::format_spec`), with the results Python's `format(value,
+//! spec)` gives. Numbers are assembled as CPython does: a sign, a prefix (`0x`), the
+//! integer digits (grouped by `,`/`_`, zero-padded to the width under the `0` flag) and a
+//! remainder (the fraction, the exponent, `%`), then padded to the width.
+
+use crate::error::{fail, Fallible};
+use crate::format::write_value;
+use stark_bytecode::Module;
+use stark_runtime::{ObjKind, Value};
+use stark_syntax::{Align, FormatSpec, Sign};
+use std::fmt::Write as _;
+
+/// Appends `v` formatted by `spec`.
+pub fn write_spec(out: &mut String, module: &Module, v: Value, spec: &FormatSpec) -> Fallible<()> {
+    match v {
+        Value::Int(i) => match spec.ty {
+            Some('e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%') => write_float(out, i as f64, spec),
+            _ => write_int(out, i, spec),
+        },
+        Value::Float(x) => write_float(out, x, spec),
+        Value::Obj(o) if o.kind() == ObjKind::Str => {
+            write_text(out, o.as_str(), o.str_is_ascii(), spec);
+            Ok(())
+        }
+        // The checker lets only Int, Float and String have a spec; anything else pads its
+        // printed form.
+        other => {
+            let mut text = String::new();
+            write_value(module, &mut text, other);
+            write_text(out, &text, text.is_ascii(), spec);
+            Ok(())
+        }
+    }
+}
+
+/// A String: truncated to the precision, then padded (left-aligned by default).
+fn write_text(out: &mut String, text: &str, ascii: bool, spec: &FormatSpec) {
+    let text = match spec.precision {
+        Some(p) if ascii => &text[..p.min(text.len())],
+        Some(p) => match text.char_indices().nth(p) {
+            Some((b, _)) => &text[..b],
+            None => text,
+        },
+        None => text,
+    };
+    let len = if ascii {
+        text.len()
+    } else {
+        text.chars().count()
+    };
+    let pad = spec.width.saturating_sub(len);
+    let (left, right) = match spec.alignment(false) {
+        Align::Left => (0, pad),
+        Align::Right | Align::AfterSign => (pad, 0),
+        Align::Center => (pad / 2, pad - pad / 2),
+    };
+    let fill = spec.fill_char();
+    push_fill(out, fill, left);
+    out.push_str(text);
+    push_fill(out, fill, right);
+}
+
+/// The sign a number shows: `-` when negative, else what the spec asks for.
+fn sign_of(negative: bool, spec: &FormatSpec) -> &'static str {
+    if negative {
+        return "-";
+    }
+    match spec.sign {
+        Some(Sign::Plus) => "+",
+        Some(Sign::Space) => " ",
+        _ => "",
+    }
+}
+
+fn write_int(out: &mut String, i: i64, spec: &FormatSpec) -> Fallible<()> {
+    let mag = i.unsigned_abs();
+    if spec.ty == Some('c') {
+        let Some(c) = u32::try_from(i).ok().and_then(char::from_u32) else {
+            return fail(format!(
+                "format type `c` needs a Unicode code point (0 to 0x10FFFF, not a surrogate), not {i}"
+            ));
+        };
+        let mut s = [0u8; 4];
+        assemble(out, spec, "", "", "", c.encode_utf8(&mut s), 3);
+        return Ok(());
+    }
+    let (base, prefix, group) = match spec.ty {
+        Some('b') => (2, "0b", 4),
+        Some('o') => (8, "0o", 4),
+        Some('x') => (16, "0x", 4),
+        Some('X') => (16, "0X", 4),
+        _ => (10, "", 3),
+    };
+    let mut buf = [0u8; 64];
+    let digits = digits_in(&mut buf, mag, base, spec.ty == Some('X'));
+    let prefix = if spec.alternate { prefix } else { "" };
+    assemble(out, spec, sign_of(i < 0, spec), prefix, digits, "", group);
+    Ok(())
+}
+
+/// `mag` in `base` (2, 8, 10 or 16), written at the end of `buf`.
+fn digits_in(buf: &mut [u8; 64], mut mag: u64, base: u64, upper: bool) -> &str {
+    let table: &[u8; 16] = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = table[(mag % base) as usize];
+        mag /= base;
+        if mag == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    std::str::from_utf8(&buf[at..]).unwrap_or("")
+}
+
+fn write_float(out: &mut String, x: f64, spec: &FormatSpec) -> Fallible<()> {
+    let mut ty = spec.ty;
+    let mut x = x;
+    let percent = ty == Some('%');
+    if percent {
+        x *= 100.0;
+        ty = Some('f');
+    }
+    if ty == Some('n') {
+        ty = Some('g');
+    }
+    let upper = matches!(ty, Some('E' | 'F' | 'G'));
+    let abs = x.abs();
+    let mut body = BODY.take();
+    body.clear();
+    if !x.is_finite() {
+        body.push_str(if x.is_nan() { "nan" } else { "inf" });
+    } else {
+        match (ty, spec.precision) {
+            (None, None) => write_repr(&mut body, abs),
+            (None, Some(p)) => general(&mut body, abs, p, spec.alternate, true),
+            (Some('g' | 'G'), p) => general(&mut body, abs, p.unwrap_or(6), spec.alternate, false),
+            (Some('e' | 'E'), p) => exponent(&mut body, abs, p.unwrap_or(6), spec.alternate),
+            (_, p) => {
+                let p = p.unwrap_or(6);
+                fixed(&mut body, abs, p);
+                if spec.alternate && p == 0 {
+                    body.push('.');
+                }
+            }
+        }
+    }
+    if upper {
+        body.make_ascii_uppercase();
+    }
+    if percent {
+        body.push('%');
+    }
+    // Python never shows a NaN's sign; `z` drops the sign of a zero after rounding.
+    let mut negative = x.is_sign_negative() && !x.is_nan();
+    if negative
+        && spec.no_neg_zero
+        && x.is_finite()
+        && !body.bytes().any(|b| (b'1'..=b'9').contains(&b))
+    {
+        negative = false;
+    }
+    let split = body.bytes().take_while(u8::is_ascii_digit).count();
+    let (digits, rest) = body.split_at(split);
+    assemble(out, spec, sign_of(negative, spec), "", digits, rest, 3);
+    if body.capacity() <= 4096 {
+        BODY.set(body);
+    }
+    Ok(())
+}
+
+thread_local! {
+    /// The text of the number being formatted, reused from one number to the next.
+    static BODY: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+}
+
+/// `f` format of a non-negative finite float with `p` decimals, correctly rounded. When
+/// `abs * 10^p` is a whole number below 2^53 the digits are that integer's (the product of
+/// the float and the exact power of ten can only round onto an integer the true product is
+/// within an ulp of, and then that integer is the correctly rounded answer); Rust's exact
+/// formatting would otherwise fall back to its slow bignum path for such values (`7.25`
+/// with `.3f`).
+fn fixed(out: &mut String, abs: f64, p: usize) {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    if p < POW10.len() {
+        let scaled = abs * POW10[p];
+        if scaled.fract() == 0.0 && scaled < 9_007_199_254_740_992.0 {
+            let mut buf = [0u8; 64];
+            let digits = digits_in(&mut buf, scaled as u64, 10, false);
+            if p == 0 {
+                out.push_str(digits);
+                return;
+            }
+            if digits.len() > p {
+                let (int, frac) = digits.split_at(digits.len() - p);
+                out.push_str(int);
+                out.push('.');
+                out.push_str(frac);
+            } else {
+                out.push_str("0.");
+                push_fill(out, '0', p - digits.len());
+                out.push_str(digits);
+            }
+            return;
+        }
+    }
+    let _ = write!(out, "{abs:.p$}");
+}
+
+/// Python's `repr` of a non-negative float.
+fn write_repr(out: &mut String, abs: f64) {
+    crate::format::write_float(out, abs);
+}
+
+/// `e` format: `d.ddde+XX` with `p` decimals and at least two exponent digits.
+fn exponent(out: &mut String, abs: f64, p: usize, alternate: bool) {
+    let start = out.len();
+    let _ = write!(out, "{abs:.p$e}");
+    let e = out[start..].find('e').map_or(out.len(), |i| start + i);
+    let exp: i32 = out[e + 1..].parse().unwrap_or(0);
+    out.truncate(e);
+    if alternate && p == 0 {
+        out.push('.');
+    }
+    let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
+}
+
+/// `g` format with `p` significant digits (and the spec-less form with a precision,
+/// `add_dot_0`: a fixed result keeps one decimal, and exponents start one digit sooner),
+/// as CPython's `format_float_short`.
+fn general(out: &mut String, abs: f64, p: usize, alternate: bool, add_dot_0: bool) {
+    let p = p.max(1);
+    // The exponent after rounding to `p` significant digits.
+    let start = out.len();
+    let _ = write!(out, "{abs:.prec$e}", prec = p - 1);
+    let e = out[start..].find('e').map_or(out.len(), |i| start + i);
+    let exp: i64 = out[e + 1..].parse().unwrap_or(0);
+    let limit = if add_dot_0 { p as i64 - 1 } else { p as i64 };
+    let decpt = exp + 1;
+    // Zero has one digit before the point, as in CPython (`format(0.0, '.1')` is `0e+00`).
+    if decpt <= -4 || decpt > limit {
+        out.truncate(e);
+        if !alternate {
+            trim_zeros(out, start);
+        } else if !out[start..].contains('.') {
+            out.push('.');
+        }
+        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
+        return;
+    }
+    out.truncate(start);
+    let decimals = (p as i64 - 1 - exp).max(0) as usize;
+    fixed(out, abs, decimals);
+    if alternate {
+        if !out[start..].contains('.') {
+            out.push('.');
+        }
+    } else {
+        trim_zeros(out, start);
+        if add_dot_0 && !out[start..].contains('.') {
+            out.push_str(".0");
+        }
+    }
+}
+
+/// Drops trailing zeros after a decimal point in `s[start..]`, and the point if nothing
+/// follows it.
+fn trim_zeros(s: &mut String, start: usize) {
+    if s[start..].contains('.') {
+        while s.ends_with('0') {
+            s.pop();
+        }
+        if s.ends_with('.') {
+            s.pop();
+        }
+    }
+}
+
+/// Writes `sign prefix digits rest` padded to the spec's width: digits grouped by the
+/// separator every `group` digits, and under zero padding (`0` fill with `=` alignment)
+/// padded with grouped zeros, as CPython's `_PyUnicode_InsertThousandsGrouping` does.
+fn assemble(
+    out: &mut String,
+    spec: &FormatSpec,
+    sign: &str,
+    prefix: &str,
+    digits: &str,
+    rest: &str,
+    group: usize,
+) {
+    let fill = spec.fill_char();
+    let align = spec.alignment(true);
+    let fixed = sign.len() + prefix.len() + rest.chars().count();
+    let zero_pad = fill == '0' && align == Align::AfterSign && !digits.is_empty();
+    let min_width = if zero_pad {
+        spec.width as isize - fixed as isize
+    } else {
+        0
+    };
+    let grouped_len = grouped_len(digits.len(), spec.grouping.is_some(), group, min_width);
+    let len = fixed + grouped_len;
+    let pad = spec.width.saturating_sub(len);
+    let (left, middle, right) = match align {
+        Align::Left => (0, 0, pad),
+        Align::Right => (pad, 0, 0),
+        Align::Center => (pad / 2, 0, pad - pad / 2),
+        Align::AfterSign => (0, pad, 0),
+    };
+    push_fill(out, fill, left);
+    out.push_str(sign);
+    out.push_str(prefix);
+    push_fill(out, fill, middle);
+    write_grouped(out, digits, spec.grouping, group, grouped_len);
+    out.push_str(rest);
+    push_fill(out, fill, right);
+}
+
+fn push_fill(out: &mut String, fill: char, mut n: usize) {
+    const SPACES: &str = "                                ";
+    const ZEROS: &str = "00000000000000000000000000000000";
+    let run = match fill {
+        ' ' => SPACES,
+        '0' => ZEROS,
+        _ => {
+            out.reserve(n * fill.len_utf8());
+            for _ in 0..n {
+                out.push(fill);
+            }
+            return;
+        }
+    };
+    while n > 0 {
+        let k = n.min(run.len());
+        out.push_str(&run[..k]);
+        n -= k;
+    }
+}
+
+/// How many characters `n` digits take grouped every `size` (when `grouped`) and widened
+/// with leading zeros to at least `min_width`, as CPython's
+/// `_PyUnicode_InsertThousandsGrouping` computes it: a group is only ever started to
+/// hold a digit or to reach the width, and a separator never leads.
+fn grouped_len(n: usize, grouped: bool, size: usize, min_width: isize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    if !grouped {
+        return n.max(min_width.max(0) as usize);
+    }
+    let size = size as isize;
+    let mut remaining = n as isize;
+    let mut min_width = min_width;
+    let mut count = 0isize;
+    let mut first = true;
+    loop {
+        let len = size.min(remaining.max(min_width).max(1));
+        count += len + isize::from(!first);
+        first = false;
+        remaining -= remaining.min(len).max(0);
+        min_width -= len;
+        if remaining <= 0 && min_width <= 0 {
+            break;
+        }
+        min_width -= 1;
+    }
+    count as usize
+}
+
+/// Writes `digits` grouped into exactly `total` characters: leading zeros, then the digits,
+/// with `sep` every `size` digits from the right.
+fn write_grouped(out: &mut String, digits: &str, sep: Option<char>, size: usize, total: usize) {
+    let Some(sep) = sep else {
+        push_fill(out, '0', total.saturating_sub(digits.len()));
+        out.push_str(digits);
+        return;
+    };
+    // Positions counted from the right: every (size + 1)th character is a separator.
+    let bytes = digits.as_bytes();
+    for k in (0..total).rev() {
+        if k % (size + 1) == size {
+            out.push(sep);
+            continue;
+        }
+        let digit_index = k - k / (size + 1);
+        let c = if digit_index < bytes.len() {
+            bytes[bytes.len() - 1 - digit_index] as char
+        } else {
+            '0'
+        };
+        out.push(c);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(v: Value, spec: &str) -> String {
+        let module = Module {
+            functions: Vec::new(),
+            structs: Vec::new(),
+            strings: Vec::new(),
+            formats: Vec::new(),
+            main: 0,
+        };
+        let spec = FormatSpec::parse(spec).expect("a valid spec");
+        let mut out = String::new();
+        write_spec(&mut out, &module, v, &spec).expect("formats");
+        out
+    }
+
+    #[test]
+    fn matches_python() {
+        // Each expected text is what CPython 3.11's `format(value, spec)` returns.
+        assert_eq!(fmt(Value::Float(1.23456), ".2f"), "1.23");
+        assert_eq!(fmt(Value::Int(42), ">8"), "      42");
+        assert_eq!(fmt(Value::Int(42), "08d"), "00000042");
+        assert_eq!(fmt(Value::Int(-42), "08d"), "-0000042");
+        assert_eq!(fmt(Value::Int(1234567), ","), "1,234,567");
+        assert_eq!(fmt(Value::Int(1234), "010,"), "00,001,234");
+        assert_eq!(fmt(Value::Int(1234), "08,"), "0,001,234");
+        assert_eq!(fmt(Value::Int(-255), "#010_x"), "-0x00_00ff");
+        assert_eq!(fmt(Value::Float(12345.678), ".3e"), "1.235e+04");
+        assert_eq!(fmt(Value::Float(0.125), ".1%"), "12.5%");
+        assert_eq!(fmt(Value::Int(255), "x"), "ff");
+        assert_eq!(fmt(Value::Float(123.0), ".3"), "1.23e+02");
+        assert_eq!(fmt(Value::Float(1.5), ".3"), "1.5");
+        assert_eq!(fmt(Value::Float(1.0), "#g"), "1.00000");
+        assert_eq!(fmt(Value::Float(1.0), "#.0e"), "1.e+00");
+        assert_eq!(fmt(Value::Float(-0.0001), "z.2f"), "0.00");
+        assert_eq!(fmt(Value::Float(f64::NEG_INFINITY), "010,"), "-000000inf");
+        assert_eq!(fmt(Value::Float(1e16), ""), "1e+16");
+        assert_eq!(fmt(Value::Int(65), "05c"), "0000A");
+        assert_eq!(fmt(Value::Float(1234.5), "010,.1f"), "0,001,234.5");
+    }
+}
