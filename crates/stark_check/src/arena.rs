@@ -126,6 +126,8 @@ impl ArenaChecker<'_> {
                     || comp.key.as_ref().is_some_and(|k| self.may_alias_outer(k))
             }
             ExprKind::Map(pairs) => pairs.iter().any(|(_, v)| self.may_alias_outer(v)),
+            // `xs + ys`, `xs * n`: a new list sharing the operands' elements.
+            ExprKind::Binary(_, a, b) => self.may_alias_outer(a) || self.may_alias_outer(b),
             ExprKind::IfElse {
                 then, otherwise, ..
             } => self.may_alias_outer(then) || self.may_alias_outer(otherwise),
@@ -370,15 +372,32 @@ impl ArenaChecker<'_> {
         let operand = |a: &CallArg| call_operand(e, a);
         match self.ck.calls.get(&e.id) {
             Some(CallRes::Builtin { op, args: bound }) => {
-                let stored = op.facts().consumes;
+                let facts = op.facts();
                 let Some(target) = recv else { return };
                 if !self.outer_place(target) {
                     return;
                 }
-                for &i in stored {
+                for &i in facts.consumes {
                     if let Some(v) = bound.get(i).and_then(&operand) {
                         if self.arena_value(v) {
                             self.escape(v, "stored outside the arena here", target.span);
+                        }
+                    }
+                }
+                // `outer.extend(xs)`: the elements of an arena list may be arena values.
+                for &i in facts.shares {
+                    if let Some(v) = bound.get(i).and_then(&operand) {
+                        let heap_elements = match self.ck.ty(v.id) {
+                            Ty::List(elem) => elem.is_heap(),
+                            Ty::Optional(l) => matches!(&**l, Ty::List(elem) if elem.is_heap()),
+                            _ => false,
+                        };
+                        if heap_elements && self.arena_value(v) {
+                            self.escape(
+                                v,
+                                "its elements are stored outside the arena here",
+                                target.span,
+                            );
                         }
                     }
                 }

@@ -24,7 +24,16 @@ impl Checker<'_> {
             return self.construct(e, ty, args);
         }
         if let Some(op) = Builtin::function(name) {
-            return self.call_row(e, op, &format!("`{name}`"), None, &Ty::Error, args);
+            // A free row's `E` is one type inferred from the arguments (`sorted(xs)`).
+            let scope = Ty::List(Box::new(self.infer.fresh()));
+            let ret = self.call_row(e, op, &format!("`{name}`"), None, &scope, args);
+            if op == Builtin::Sorted {
+                if let Some(a) = args.first() {
+                    let elem = self.row_ty(SigTy::E, &scope);
+                    self.require_sortable(&elem, a.value.span);
+                }
+            }
+            return ret;
         }
         // The rest choose a row by their argument's type (`int`, `len`), take any values
         // (`print`), rewrite their operands (`range(n)`), or type their result by their
@@ -172,6 +181,87 @@ impl Checker<'_> {
                 self.builtin(e, Builtin::DivMod, bound);
                 Ty::Tuple(vec![t.clone(), t])
             }
+            "abs" => {
+                let any = self.infer.fresh();
+                let bound = self.bind(e, "`abs`", &[p("x", any)], args, vec![]);
+                let (op, ty) = match self.arg_ty(args, 0) {
+                    Ty::Int => (Builtin::AbsInt, Ty::Int),
+                    Ty::Float => (Builtin::AbsFloat, Ty::Float),
+                    Ty::Error => return Ty::Error,
+                    other => {
+                        self.not_numeric(&args[0].value, &other, "`abs`");
+                        return Ty::Error;
+                    }
+                };
+                self.builtin(e, op, bound);
+                ty
+            }
+            "min" | "max" => self.min_max(e, name, args),
+            "sum" => {
+                let any = self.infer.fresh();
+                let bound = self.bind(e, "`sum`", &[p("xs", any)], args, vec![]);
+                let (op, ty) = match self.arg_ty(args, 0) {
+                    Ty::List(elem) => match self.infer.shallow(&elem) {
+                        Ty::Int => (Builtin::SumInt, Ty::Int),
+                        Ty::Float => (Builtin::SumFloat, Ty::Float),
+                        Ty::Error => return Ty::Error,
+                        // `sum([])`: nothing says otherwise, so Ints (Python's `sum([])` is 0).
+                        var @ Ty::Var(_) => {
+                            self.infer.unify(&var, &Ty::Int);
+                            (Builtin::SumInt, Ty::Int)
+                        }
+                        other => {
+                            let shown = self.show(&Ty::List(Box::new(other)));
+                            self.error(
+                                Diagnostic::error(
+                                    codes::MISMATCH,
+                                    format!("cannot sum a `{shown}`"),
+                                    args[0].value.span,
+                                )
+                                .label("expected a list of Int or Float"),
+                            );
+                            return Ty::Error;
+                        }
+                    },
+                    Ty::Error => return Ty::Error,
+                    other => {
+                        let shown = self.show(&other);
+                        self.error(
+                            Diagnostic::error(
+                                codes::MISMATCH,
+                                format!("cannot sum a `{shown}`"),
+                                args[0].value.span,
+                            )
+                            .label("expected a list of Int or Float"),
+                        );
+                        return Ty::Error;
+                    }
+                };
+                self.builtin(e, op, bound);
+                ty
+            }
+            "round" => {
+                let any = self.infer.fresh();
+                let params = [p("number", any), opt("ndigits", Ty::Int, CallArg::None)];
+                let bound = self.bind(e, "`round`", &params, args, vec![]);
+                let digits = bound.get(1).is_some_and(|d| *d != CallArg::None);
+                let (op, ty) = match (self.arg_ty(args, 0), digits) {
+                    (Ty::Int, false) => (Builtin::Identity, Ty::Int),
+                    (Ty::Int, true) => (Builtin::RoundIntDigits, Ty::Int),
+                    (Ty::Float, false) => (Builtin::Round, Ty::Int),
+                    (Ty::Float, true) => (Builtin::RoundDigits, Ty::Float),
+                    (Ty::Error, _) => return Ty::Error,
+                    (other, _) => {
+                        self.not_numeric(&args[0].value, &other, "`round`");
+                        return Ty::Error;
+                    }
+                };
+                // Without `ndigits` the call has one operand (a wrong count binds none).
+                let keep = if digits { 2 } else { 1 };
+                let bound = bound.into_iter().take(keep).collect();
+                self.builtin(e, op, bound);
+                ty
+            }
             "WeakRef" => {
                 let any = self.infer.fresh();
                 let bound = self.bind(e, "`WeakRef`", &[p("value", any)], args, vec![]);
@@ -230,11 +320,153 @@ impl Checker<'_> {
         }
     }
 
+    /// The type of argument `i` with one `?` removed (`Ty::Error` when absent).
+    fn arg_ty(&self, args: &[Arg], i: usize) -> Ty {
+        match args.get(i) {
+            Some(a) => self.unwrapped(&self.out.expr_ty[a.value.id.0 as usize].clone()),
+            None => Ty::Error,
+        }
+    }
+
+    fn not_numeric(&mut self, arg: &Expr, ty: &Ty, what: &str) {
+        let shown = self.show(ty);
+        self.error(
+            Diagnostic::error(
+                codes::MISMATCH,
+                format!("{what} takes an Int or a Float, found `{shown}`"),
+                arg.span,
+            )
+            .label(format!("this is `{shown}`")),
+        );
+    }
+
+    /// `min(a, b, …)` / `max(…)` of Ints, Floats (Ints among them are converted) or
+    /// Strings, or `min(xs)` of one list of those; the result has that type.
+    fn min_max(&mut self, e: &Expr, name: &str, args: &[Arg]) -> Ty {
+        let types = self.type_args(args);
+        if let Some(a) = args.iter().find(|a| a.name.is_some()) {
+            let n = a.name.as_ref().expect("found by its name");
+            let d = Diagnostic::error(
+                codes::BAD_ARG_NAME,
+                format!("`{name}` takes no keyword argument `{}`", n.name),
+                n.span,
+            );
+            self.error(if n.name == "key" {
+                d.label("`key=` takes a function, which STARK does not have yet")
+            } else {
+                d.label("unknown parameter")
+            });
+            return Ty::Error;
+        }
+        if args.is_empty() {
+            self.error(
+                Diagnostic::error(
+                    codes::ARG_COUNT,
+                    format!("`{name}` takes at least 1 argument but 0 were supplied"),
+                    e.span,
+                )
+                .label("expected a list, or two or more values"),
+            );
+            return Ty::Error;
+        }
+        let unwrapped: Vec<Ty> = types.iter().map(|t| self.unwrapped(t)).collect();
+        let orderable = |t: &Ty| *t == Ty::Error || crate::expr::orderable(t);
+        let bad = |c: &mut Self, at: &Expr, t: &Ty| {
+            let shown = c.show(t);
+            c.error(
+                Diagnostic::error(
+                    codes::MISMATCH,
+                    format!("`{name}` cannot compare `{shown}`"),
+                    at.span,
+                )
+                .label("expected numbers, Strings, Bools or tuples of them, or one list of them"),
+            );
+        };
+        let result = if args.len() == 1 {
+            match &unwrapped[0] {
+                Ty::List(elem) => {
+                    let elem = self.infer.shallow(elem);
+                    if !orderable(&elem) {
+                        bad(self, &args[0].value, &unwrapped[0]);
+                        return Ty::Error;
+                    }
+                    elem
+                }
+                Ty::Error => return Ty::Error,
+                other => {
+                    let other = other.clone();
+                    bad(self, &args[0].value, &other);
+                    return Ty::Error;
+                }
+            }
+        } else {
+            let mut acc: Option<Ty> = None;
+            for (a, t) in args.iter().zip(&unwrapped) {
+                if !orderable(t) {
+                    bad(self, &a.value, t);
+                    return Ty::Error;
+                }
+                acc = match (acc, t) {
+                    (None, t) | (Some(Ty::Error), t) => Some(t.clone()),
+                    (Some(prev), Ty::Error) => Some(prev),
+                    (Some(prev), t) if prev == *t => Some(prev),
+                    (Some(Ty::Int), Ty::Float) | (Some(Ty::Float), Ty::Int) => Some(Ty::Float),
+                    (Some(prev), t) => {
+                        let (sp, st) = (self.show(&prev), self.show(t));
+                        self.error(
+                            Diagnostic::error(
+                                codes::MISMATCH,
+                                format!("`{name}` cannot compare `{sp}` with `{st}`"),
+                                a.value.span,
+                            )
+                            .label(format!("this is `{st}`")),
+                        );
+                        return Ty::Error;
+                    }
+                };
+            }
+            acc.unwrap_or(Ty::Error)
+        };
+        let op = if name == "min" {
+            Builtin::Min
+        } else {
+            Builtin::Max
+        };
+        self.builtin(e, op, (0..args.len()).map(CallArg::Arg).collect());
+        result
+    }
+
+    /// Lists are sorted (`sort`, `sorted`) when `<` orders their elements: Int, Float,
+    /// String, Bool, and tuples of them.
+    fn require_sortable(&mut self, elem: &Ty, span: stark_syntax::Span) {
+        let et = self.infer.resolve(elem);
+        if !matches!(et, Ty::Error | Ty::Var(_)) && !crate::expr::orderable(&et) {
+            let shown = self.show(&et);
+            self.error(
+                Diagnostic::error(
+                    codes::UNKNOWN_METHOD,
+                    format!("cannot sort a list of `{shown}`"),
+                    span,
+                )
+                .label("only lists of numbers, Strings, Bools or tuples of them can be sorted"),
+            );
+        }
+    }
+
     pub(crate) fn call_static(&mut self, e: &Expr, ns: &str, method: &Ident, args: &[Arg]) -> Ty {
         let name = method.name.as_str();
         let what = format!("`{ns}.{name}`");
         if let Some(op) = Builtin::static_fn(ns, name) {
-            return self.call_row(e, op, &what, None, &Ty::Error, args);
+            let ret = self.call_row(e, op, &what, None, &Ty::Error, args);
+            // `math.floor(n)` / `math.ceil(n)` of an Int is the Int itself.
+            if matches!(op, Builtin::MathFloor | Builtin::MathCeil)
+                && self.arg_ty(args, 0) == Ty::Int
+            {
+                if let Some(CallRes::Builtin { op, .. }) = self.out.calls.get_mut(&e.id) {
+                    *op = Builtin::Identity;
+                }
+            }
+            return ret;
         }
         if let Some(&sid) = self.struct_names.get(ns) {
             if let Some(func) = self.struct_def(sid).method(name) {
@@ -352,20 +584,34 @@ impl Checker<'_> {
         // What a row cannot say: only lists of orderable elements can be sorted.
         if op == Builtin::ListSort {
             let et = self.row_ty(SigTy::E, &t);
-            let et = self.infer.shallow(&et);
-            if !matches!(et, Ty::Int | Ty::Float | Ty::Str | Ty::Error | Ty::Var(_)) {
-                let shown = self.show(&et);
-                self.error(
-                    Diagnostic::error(
-                        codes::UNKNOWN_METHOD,
-                        format!("cannot sort a list of `{shown}`"),
-                        method.span,
-                    )
-                    .label("only lists of Int, Float or String can be sorted"),
-                );
-            }
+            self.require_sortable(&et, method.span);
         }
-        self.call_row(e, op, &format!("`{name}`"), Some(recv), &t, args)
+        let ret = self.call_row(e, op, &format!("`{name}`"), Some(recv), &t, args);
+        // `m.get(k, default)` and `m.pop(k, default)` with a default that is not optional
+        // give a `V`, as Python's do.
+        let default = match self.out.calls.get(&e.id) {
+            Some(CallRes::Builtin {
+                op: Builtin::MapGet | Builtin::MapPop,
+                args: bound,
+            }) => match bound.get(2) {
+                Some(CallArg::Arg(i)) => Some(*i),
+                _ => None,
+            },
+            _ => None,
+        };
+        match default {
+            Some(i) => {
+                let given = self
+                    .infer
+                    .shallow(&self.out.expr_ty[args[i].value.id.0 as usize]);
+                if matches!(given, Ty::Optional(_) | Ty::NoneLit) {
+                    ret
+                } else {
+                    self.row_ty(SigTy::V, &t)
+                }
+            }
+            None => ret,
+        }
     }
 
     /// A call of the row `op`, typed from its signature (with `recv` of type `recv_ty` as
@@ -521,6 +767,7 @@ mod tests {
             SigTy::Str | SigTy::K => "\"a\"",
             SigTy::Bool => "true",
             SigTy::List(&SigTy::Int) => "[2]",
+            SigTy::List(&SigTy::E) => "l",
             SigTy::List(&SigTy::Str) => "[\"a\"]",
             SigTy::Tensor => "tn",
             SigTy::Heap => "l",
@@ -549,9 +796,12 @@ mod tests {
                     body.push_str(&format!("    let t{i} = spawn work(1)\n"));
                     format!("t{i}")
                 }
-                Recv::Memory | Recv::Gc | Recv::TensorNs | Recv::DatasetNs | Recv::File => {
-                    b.receiver().namespace().unwrap_or_default().to_string()
-                }
+                Recv::Memory
+                | Recv::Gc
+                | Recv::Math
+                | Recv::TensorNs
+                | Recv::DatasetNs
+                | Recv::File => b.receiver().namespace().unwrap_or_default().to_string(),
                 Recv::Free => {
                     let call = match (b, b.sig()) {
                         (_, Some(sig)) => {
@@ -578,6 +828,15 @@ mod tests {
                         (Builtin::ListNew, _) => "print(len(List()))".into(),
                         (Builtin::MapNew, _) => "print(len(Map()))".into(),
                         (Builtin::WeakNew, _) => "WeakRef(l.clone())".into(),
+                        (Builtin::AbsInt, _) => "abs(-1)".into(),
+                        (Builtin::AbsFloat, _) => "abs(-1.5)".into(),
+                        (Builtin::Min, _) => "min(1, 2)".into(),
+                        (Builtin::Max, _) => "max(l)".into(),
+                        (Builtin::SumInt, _) => "sum(l)".into(),
+                        (Builtin::SumFloat, _) => "sum([1.5])".into(),
+                        (Builtin::Round, _) => "round(1.5)".into(),
+                        (Builtin::RoundDigits, _) => "round(1.5, 1)".into(),
+                        (Builtin::RoundIntDigits, _) => "round(15, -1)".into(),
                         (other, None) => panic!("no sample call of {other:?}"),
                     };
                     body.push_str(&format!("    {call}\n"));
@@ -591,7 +850,7 @@ mod tests {
                 name if !name.starts_with(|c: char| c.is_alphabetic()) => {
                     let other =
                         sample(b.sig().expect("operator rows have signatures").params[0].ty);
-                    body.push_str(&format!("    print(tn {name} {other})\n"));
+                    body.push_str(&format!("    print({recv} {name} {other})\n"));
                 }
                 name => {
                     let sig = b.sig().expect("method and namespace rows have signatures");

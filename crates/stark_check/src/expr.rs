@@ -7,7 +7,7 @@ use stark_syntax::ast::{BinOp, Expr, ExprKind, FStrPart, UnOp};
 use stark_syntax::{codes, Diagnostic};
 
 /// Names that denote built-in namespaces or constructors rather than values.
-pub const NAMESPACES: &[&str] = &["Memory", "GC", "Tensor", "Dataset", "File"];
+pub const NAMESPACES: &[&str] = &["Memory", "GC", "Tensor", "Dataset", "File", "math"];
 
 impl Checker<'_> {
     /// Types `e`, records the type, and returns it.
@@ -220,6 +220,30 @@ impl Checker<'_> {
             ExprKind::Field(base, field) => {
                 if let ExprKind::Name(n) = &base.kind {
                     if self.lookup_local(n).is_none() && self.is_namespace(n) {
+                        if let Some(v) = (n == "math")
+                            .then(|| stark_syntax::math_constant(&field.name))
+                            .flatten()
+                        {
+                            self.out.float_consts.insert(e.id, v);
+                            return Ty::Float;
+                        }
+                        if n == "math" && stark_syntax::Builtin::static_fn(n, &field.name).is_none()
+                        {
+                            let names: Vec<String> = stark_syntax::MATH_CONSTANTS
+                                .iter()
+                                .map(|(c, _)| format!("`{c}`"))
+                                .collect();
+                            self.error(
+                                Diagnostic::error(
+                                    codes::UNKNOWN_NAME,
+                                    format!("no constant named `{}` in `math`", field.name),
+                                    field.span,
+                                )
+                                .label("unknown constant")
+                                .help(format!("the constants of `math` are {}", names.join(", "))),
+                            );
+                            return Ty::Error;
+                        }
                         self.error(
                             Diagnostic::error(
                                 codes::UNKNOWN_NAME,
@@ -657,6 +681,13 @@ impl Checker<'_> {
                 }
             }
             BinOp::Add if ta == Ty::Str && tb == Ty::Str => Some(Ty::Str),
+            // `xs + ys`: a new list of both lists' elements (one element type).
+            BinOp::Add if matches!(ta, Ty::List(_)) && matches!(tb, Ty::List(_)) => {
+                self.infer.unify(&ta, &tb).then(|| ta.clone())
+            }
+            // `xs * n`, `n * xs`: the elements `n` times over.
+            BinOp::Mul if matches!((&ta, &tb), (Ty::List(_), Ty::Int)) => Some(ta.clone()),
+            BinOp::Mul if matches!((&ta, &tb), (Ty::Int, Ty::List(_))) => Some(tb.clone()),
             // `"ab" * 3`, `3 * "ab"`: repetition, as in Python.
             BinOp::Mul if (ta == Ty::Str && tb == Ty::Int) || (ta == Ty::Int && tb == Ty::Str) => {
                 Some(Ty::Str)
@@ -734,7 +765,7 @@ pub fn is_comparison(op: BinOp) -> bool {
 
 /// Whether `<` orders values of this type: numbers, strings, and tuples of them
 /// (lexicographically, as Python does).
-fn orderable(t: &Ty) -> bool {
+pub(crate) fn orderable(t: &Ty) -> bool {
     match t {
         Ty::Int | Ty::Float | Ty::Str | Ty::Bool => true,
         Ty::Tuple(parts) => parts.iter().all(orderable),

@@ -111,6 +111,8 @@ pub struct Checked {
     /// Field accesses: the field's index (the base is unwrapped if optional).
     pub fields: HashMap<ExprId, usize>,
     pub indexes: HashMap<ExprId, IndexRes>,
+    /// Constants of a namespace (`math.pi`): the field expression's value.
+    pub float_consts: HashMap<ExprId, f64>,
     /// `let` statements, keyed by the ExprId of their initialiser.
     pub lets: HashMap<ExprId, LocalId>,
     /// `for` statements, keyed by the ExprId of their iterable.

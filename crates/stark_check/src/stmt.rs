@@ -410,6 +410,23 @@ impl Checker<'_> {
         }
     }
 
+    /// Whether the (typed) assignment target is a constant of `math` (`math.pi = 3.0`),
+    /// which is E0070.
+    fn math_constant_target(&mut self, target: &Expr) -> bool {
+        if !self.out.float_consts.contains_key(&target.id) {
+            return false;
+        }
+        self.error(
+            Diagnostic::error(
+                codes::BAD_ASSIGN_TARGET,
+                "cannot assign to a constant of `math`",
+                target.span,
+            )
+            .label("constants cannot change"),
+        );
+        true
+    }
+
     fn assign(&mut self, target: &Expr, op: Option<BinOp>, value: &Expr) {
         if let ExprKind::Tuple(targets) = &target.kind {
             // `a, b = b, a`: every target is a place; the value is a tuple of as many.
@@ -424,7 +441,9 @@ impl Checker<'_> {
                     }
                     ExprKind::Field(base, _) | ExprKind::Index(base, _) => {
                         parts.push(self.expr(t));
-                        self.require_mutable(base, "assigned through here");
+                        if !self.math_constant_target(t) {
+                            self.require_mutable(base, "assigned through here");
+                        }
                     }
                     _ => {
                         self.expr(t);
@@ -496,6 +515,10 @@ impl Checker<'_> {
             }
             ExprKind::Field(base, field) => {
                 let t = self.expr(target);
+                if self.math_constant_target(target) {
+                    self.expr(value);
+                    return;
+                }
                 let bt = self.out.expr_ty.get(base.id.0 as usize).cloned();
                 let bt = bt.map(|b| self.infer.shallow(&b));
                 if let Some(Ty::Tuple(_)) = bt {
@@ -570,14 +593,16 @@ impl Checker<'_> {
                 };
                 if !ok {
                     let (st, sv) = (self.show(&t), self.show(&v));
-                    self.error(
-                        Diagnostic::error(
-                            codes::BAD_BINARY,
-                            format!("cannot apply `{}=` to `{st}` and `{sv}`", op.symbol()),
-                            target.span.to(value.span),
-                        )
-                        .label(format!("`{st}` {}= `{sv}`", op.symbol())),
-                    );
+                    let mut d = Diagnostic::error(
+                        codes::BAD_BINARY,
+                        format!("cannot apply `{}=` to `{st}` and `{sv}`", op.symbol()),
+                        target.span.to(value.span),
+                    )
+                    .label(format!("`{st}` {}= `{sv}`", op.symbol()));
+                    if matches!(t, Ty::List(_)) && op == BinOp::Add {
+                        d = d.help("append in place with `xs.extend(ys)`, or write `xs = xs + ys`");
+                    }
+                    self.error(d);
                 }
             }
         }

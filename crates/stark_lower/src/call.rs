@@ -5,7 +5,7 @@ use stark_bytecode::instr::{Instr, Reg};
 use stark_bytecode::native::Native;
 use stark_check::{Builtin, CallArg, CallRes, Ty};
 use stark_syntax::ast::{Arg, Expr, ExprKind, ParamMode};
-use stark_syntax::{SigTy, Span};
+use stark_syntax::{Recv, SigTy, Span};
 
 /// One operand of a call: where it comes from, how it is passed, and the type the callee
 /// expects (`None`: its own type).
@@ -212,6 +212,14 @@ impl FnLower<'_> {
         }
     }
 
+    /// The type of operand `a` of call `e` with one `?` removed.
+    fn plain_ty(&self, e: &Expr, a: &CallArg) -> Option<Ty> {
+        self.operand(e, a).map(|x| match self.ty(x) {
+            Ty::Optional(inner) => *inner,
+            other => other,
+        })
+    }
+
     fn receiver_ty(&self, e: &Expr) -> Ty {
         let ExprKind::Call { callee, .. } = &e.kind else {
             return Ty::Error;
@@ -305,6 +313,55 @@ impl FnLower<'_> {
                     self.emit(Instr::Incref { reg: dst }, span);
                 }
                 return true;
+            }
+            // Free and `math` functions typed by their rows' signatures (`sorted`, `math.sqrt`):
+            // each operand is converted to its parameter's type (an Int to a Float, a `T?`
+            // unwrapped); a generic one (`List<E>`) is read as it is, unwrapped.
+            other
+                if other.sig().is_some() && matches!(other.receiver(), Recv::Free | Recv::Math) =>
+            {
+                let sig = other.sig().expect("checked above");
+                let ops = sig
+                    .params
+                    .iter()
+                    .zip(args)
+                    .map(|(q, a)| {
+                        let to = if generic(q.ty) {
+                            self.plain_ty(e, a)
+                        } else {
+                            stark_check::sig_ty(q.ty, &Ty::Error, &self.ck.structs)
+                                .or_else(|| self.plain_ty(e, a))
+                        };
+                        (a.clone(), Pass::View, to)
+                    })
+                    .collect();
+                (Native::of_builtin(other), ops)
+            }
+            // `min(a, b, …)`: every value converted to the result's type.
+            Builtin::Min | Builtin::Max if args.len() > 1 => {
+                let to = self.ty(e);
+                let ops = args
+                    .iter()
+                    .map(|a| (a.clone(), Pass::View, Some(to.clone())))
+                    .collect();
+                (Native::of_builtin(op), ops)
+            }
+            // The free functions the checker picked by their operands' types: the operands as
+            // they are, unwrapped.
+            Builtin::Min
+            | Builtin::Max
+            | Builtin::AbsInt
+            | Builtin::AbsFloat
+            | Builtin::SumInt
+            | Builtin::SumFloat
+            | Builtin::Round
+            | Builtin::RoundDigits
+            | Builtin::RoundIntDigits => {
+                let ops = args
+                    .iter()
+                    .map(|a| (a.clone(), Pass::View, self.plain_ty(e, a)))
+                    .collect();
+                (Native::of_builtin(op), ops)
             }
             // A method that stores or compares an element: its operands are converted to the
             // receiver's element, key or value type, and those the row consumes are owned.

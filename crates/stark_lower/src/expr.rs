@@ -208,6 +208,11 @@ impl FnLower<'_> {
                 otherwise,
             } => self.if_else(e, cond, then, otherwise, dst),
             ExprKind::Call { .. } => self.call(e, dst),
+            ExprKind::Field(..) if self.ck.float_consts.contains_key(&e.id) => {
+                let value = self.ck.float_consts[&e.id];
+                self.emit(Instr::LoadFloat { dst, value }, span);
+                false
+            }
             ExprKind::Field(..) if self.scalar_tuple_part(e).is_some() => {
                 let src = self.scalar_tuple_part(e).expect("checked");
                 self.emit(Instr::Copy { dst, src }, span);
@@ -446,6 +451,10 @@ impl FnLower<'_> {
             (Ty::Int, Ty::Float) => {
                 self.emit(Instr::IToF { dst: reg, src: reg }, span);
             }
+            // An Int where a `Float?` is expected (`m.get(k, 0)` of a `Map<K, Float>`).
+            (Ty::Int, Ty::Optional(inner)) if **inner == Ty::Float => {
+                self.emit(Instr::IToF { dst: reg, src: reg }, span);
+            }
             (Ty::Optional(inner), to) if !matches!(to, Ty::Optional(_)) => {
                 let expr = self.expr_text(span);
                 self.emit(
@@ -465,6 +474,7 @@ impl FnLower<'_> {
     /// Whether converting `from` to `to` changes the value's register.
     fn needs_convert(from: &Ty, to: &Ty) -> bool {
         matches!((from, to), (Ty::Int, Ty::Float))
+            || matches!((from, to), (Ty::Int, Ty::Optional(inner)) if **inner == Ty::Float)
             || (matches!(from, Ty::Optional(_)) && !matches!(to, Ty::Optional(_)))
     }
 
@@ -950,6 +960,45 @@ impl FnLower<'_> {
             if let Some(owned) = self.tensor_arith(op, a, ta, b, tb, dst, span) {
                 return owned;
             }
+        }
+        // `xs + ys`, `xs * n`, `n * xs`: the list operator rows (`Builtin::operator`), the
+        // list first.
+        let list_op = match (ta, tb, op) {
+            (Ty::List(_), Ty::List(_) | Ty::Int, _) => Some((a, b)),
+            (Ty::Int, Ty::List(_), BinOp::Mul) => Some((b, a)),
+            _ => None,
+        }
+        .and_then(|(list, other)| {
+            let row = stark_syntax::Builtin::operator(stark_syntax::Recv::List, op)?;
+            Some((Native::of_builtin(row)?, list, other))
+        });
+        if let Some((native, list, other)) = list_op {
+            // A new list sharing the operands' elements; the operands are read.
+            let args = self.temps(2);
+            self.emit(
+                Instr::Copy {
+                    dst: args,
+                    src: list,
+                },
+                span,
+            );
+            self.emit(
+                Instr::Copy {
+                    dst: args + 1,
+                    src: other,
+                },
+                span,
+            );
+            self.emit(
+                Instr::CallNative {
+                    dst,
+                    native,
+                    args,
+                    argc: 2,
+                },
+                span,
+            );
+            return true;
         }
         match (ta, tb, cmp) {
             (Ty::Str, Ty::Str, None) => {

@@ -25,6 +25,8 @@ pub enum Recv {
     Memory,
     /// The `GC` namespace: `GC.config(…)`.
     Gc,
+    /// The `math` namespace: `math.sqrt(x)` (SPEC §5), always in scope like `Memory`.
+    Math,
     /// A Tensor: its methods (`t.sum()`), and its operators and indexing, whose rows are
     /// named by their symbol (`+`, `@`, `[]`, `[]=`), which no method call can spell.
     Tensor,
@@ -44,6 +46,7 @@ impl Recv {
         match self {
             Recv::Memory => Some("Memory"),
             Recv::Gc => Some("GC"),
+            Recv::Math => Some("math"),
             Recv::TensorNs => Some("Tensor"),
             Recv::DatasetNs => Some("Dataset"),
             Recv::File => Some("File"),
@@ -122,6 +125,10 @@ pub struct BuiltinFacts {
     /// over, stored into the receiver, rather than read: moved in (M1), an arena escape
     /// when the receiver is outside (M10), passed owned (M12).
     pub consumes: &'static [usize],
+    /// The operands (lists) whose elements are stored into the receiver shared, each
+    /// increfed, the operand keeping them: not a move, but an arena escape when the
+    /// receiver is outside the arena (M10), as for `consumes`.
+    pub shares: &'static [usize],
     /// It may release a reference, and so free objects and run destructors: it replaces
     /// or clears what a container holds, collects, ends the program, or ends an actor.
     pub releases: bool,
@@ -152,6 +159,7 @@ impl BuiltinFacts {
     pub const NONE: BuiltinFacts = BuiltinFacts {
         mutates_receiver: false,
         consumes: &[],
+        shares: &[],
         releases: false,
         takes_elements: false,
         result_may_destruct: false,
@@ -257,26 +265,32 @@ macro_rules! builtin_rows {
             // ---- List<T> ----
             /// `l.push(v)`; consumes `v`.
             ListPush: List "push" "list.push" fn(value: E) -> Unit => ListPush [mutates_receiver, consumes = [1]];
-            /// `l.pop() -> T`; empty list is a runtime error.
-            ListPop: List "pop" "list.pop" fn() -> E => ListPop [mutates_receiver, takes_elements];
+            /// `l.pop() -> T`, `l.pop(i) -> T`: the element at `i` (negative from the end; the
+            /// last by default), moved out; an empty list or an index out of range is a
+            /// runtime error.
+            ListPop: List "pop" "list.pop" fn(index: Int = (Int -1)) -> E => ListPop [mutates_receiver, takes_elements];
             ListLen: List "len" "list.len" fn() -> Int => ListLen [];
-            /// `l.get(i) -> T?` (owned: increfs the element).
+            /// `l.get(i) -> T?` (owned: increfs the element); negative from the end, `None`
+            /// out of range.
             ListGet: List "get" "list.get" fn(index: Int) -> (Opt E) => ListGetOpt [];
-            /// `l.insert(i, v)`; consumes `v`; `i` may equal len.
+            /// `l.insert(i, v)`; consumes `v`; `i` is clamped to the list as in Python
+            /// (negative from the end).
             ListInsert: List "insert" "list.insert" fn(index: Int, value: E) -> Unit => ListInsert [mutates_receiver, consumes = [2]];
-            /// `l.remove(i) -> T`.
-            ListRemove: List "remove" "list.remove" fn(index: Int) -> E => ListRemove [mutates_receiver, takes_elements];
+            /// `l.remove(v)`: removes (and releases) the first element equal to `v`; absent is
+            /// the runtime error "value not in list".
+            ListRemove: List "remove" "list.remove" fn(value: E) -> Unit => ListRemove [mutates_receiver, takes_elements, releases];
             ListClear: List "clear" "list.clear" fn() -> Unit => ListClear [mutates_receiver, takes_elements, releases];
             /// `l.contains(v) -> Bool` (structural equality).
             ListContains: List "contains" "list.contains" fn(value: E) -> Bool => ListContains [];
-            /// `l.sort()` in place (Int, Float or String elements).
-            ListSort: List "sort" "list.sort" fn() -> Unit => ListSort [mutates_receiver];
+            /// `l.sort(reverse=false)` in place, stable (Int, Float, String or Bool elements).
+            ListSort: List "sort" "list.sort" fn(reverse: Bool = (Bool false)) -> Unit => ListSort [mutates_receiver];
 
             // ---- Map<K, V> ----
             /// `m.insert(k, v)`; consumes `k` and `v`; releases a replaced value.
             MapInsert: Map "insert" "map.insert" fn(key: K, value: V) -> Unit => MapInsert [mutates_receiver, consumes = [1, 2], releases];
-            /// `m.get(k) -> V?` (owned).
-            MapGet: Map "get" "map.get" fn(key: K) -> (Opt V) => MapGet [];
+            /// `m.get(k) -> V?` (owned); `m.get(k, default) -> V` (the checker types the result
+            /// `V` when a `default` that is not optional is given).
+            MapGet: Map "get" "map.get" fn(key: K, default: (Opt V) = None) -> (Opt V) => MapGet [];
             MapContains: Map "contains" "map.contains" fn(key: K) -> Bool => MapContains [];
             /// `m.remove(k) -> V?`.
             MapRemove: Map "remove" "map.remove" fn(key: K) -> (Opt V) => MapRemove [mutates_receiver];
@@ -288,6 +302,83 @@ macro_rules! builtin_rows {
             MapClear: Map "clear" "map.clear" fn() -> Unit => MapClear [mutates_receiver, releases];
             /// `m.items() -> List<(K, V)>` in insertion order (each value shared).
             MapItems: Map "items" "map.items" fn() -> (List (Pair K V)) => MapItems [fresh_result];
+
+            // ---- List (§5) ----
+            /// `l.extend(other)`: appends `other`'s elements, each shared (increfed).
+            ListExtend: List "extend" "list.extend" fn(other: (List E)) -> Unit => ListExtend [mutates_receiver, shares = [1]];
+            /// `l.index(v) -> Int`: the first equal element's index; absent is a runtime error.
+            ListIndex: List "index" "list.index" fn(value: E) -> Int => ListIndex [];
+            /// `l.count(v) -> Int`: how many elements equal `v`.
+            ListCount: List "count" "list.count" fn(value: E) -> Int => ListCount [];
+            /// `l.reverse()` in place.
+            ListReverse: List "reverse" "list.reverse" fn() -> Unit => ListReverse [mutates_receiver];
+            /// `a + b` on lists: a new list sharing both lists' elements (the operator's row;
+            /// `+` is no method name, so no program calls it by name).
+            ListConcat: List "+" "list.concat" fn(other: (List E)) -> (List E) => ListConcat [fresh_result];
+            /// `l * n` (and `n * l`): a new list of `l`'s elements `n` times over, shared; `n <= 0`
+            /// gives `[]`.
+            ListRepeat: List "*" "list.repeat" fn(times: Int) -> (List E) => ListRepeat [fresh_result];
+
+            // ---- Map (§5) ----
+            /// `m.pop(k) -> V?`: removes `k` and moves its value out (`None` when absent);
+            /// `m.pop(k, default) -> V` as for `get`.
+            MapPop: Map "pop" "map.pop" fn(key: K, default: (Opt V) = None) -> (Opt V) => MapPop [mutates_receiver];
+
+            // ---- free functions (§5) ----
+            /// `abs(x: Int) -> Int`; the smallest Int has no absolute value (overflow error).
+            AbsInt: Free "abs" "abs_int" => AbsInt [];
+            /// `abs(x: Float) -> Float`.
+            AbsFloat: Free "abs" "abs_float" => AbsFloat [];
+            /// `min(a, b, …)` of Ints, Floats or Strings (converted to one type), or `min(xs)`
+            /// of one list (empty: a runtime error); the first of equal values, as Python.
+            Min: Free "min" "min" => Min [];
+            /// `max(…)`, as `min`.
+            Max: Free "max" "max" => Max [];
+            /// `sum(xs: List<Int>) -> Int` (overflow is a runtime error; `[]` gives 0).
+            SumInt: Free "sum" "sum_int" => SumInt [];
+            /// `sum(xs: List<Float>) -> Float`, added left to right.
+            SumFloat: Free "sum" "sum_float" => SumFloat [];
+            /// `round(x: Float) -> Int`, half to even; NaN and inf are runtime errors.
+            Round: Free "round" "round" => Round [];
+            /// `round(x: Float, n: Int) -> Float` to `n` decimal digits (negative: tens,
+            /// hundreds, …), half to even on the exact value, as Python.
+            RoundDigits: Free "round" "round_digits" => RoundDigits [];
+            /// `round(x: Int, n: Int) -> Int`: `x` itself for `n >= 0`, else rounded to a
+            /// multiple of `10**-n`, half to even, as Python.
+            RoundIntDigits: Free "round" "round_int_digits" => RoundIntDigits [];
+            /// `sorted(xs, reverse=false) -> List<T>`: a new sorted list sharing the elements.
+            Sorted: Free "sorted" "sorted" fn(xs: (List E), reverse: Bool = (Bool false)) -> (List E) => Sorted [fresh_result];
+            /// `ord(c: String) -> Int`: the code point of a one-character string.
+            Ord: Free "ord" "ord" fn(c: Str) -> Int => Ord [];
+            /// `chr(i: Int) -> String`: the one-character string of a code point.
+            Chr: Free "chr" "chr" fn(i: Int) -> Str => Chr [];
+            /// `hex(n: Int) -> String`: `"0xff"`, `"-0x1"`.
+            Hex: Free "hex" "hex" fn(n: Int) -> Str => Hex [];
+
+            // ---- math (§5) ----
+            /// `math.sqrt(x) -> Float`; a negative `x` is "math domain error", as in Python.
+            MathSqrt: Math "sqrt" "math.sqrt" fn(x: Float) -> Float => MathSqrt [];
+            /// `math.exp(x)`; a result too large is "math range error".
+            MathExp: Math "exp" "math.exp" fn(x: Float) -> Float => MathExp [];
+            /// `math.log(x)`, `math.log(x, base)`; `x <= 0` is "math domain error".
+            MathLog: Math "log" "math.log" fn(x: Float, base: (Opt Float) = None) -> Float => MathLog [];
+            MathLog2: Math "log2" "math.log2" fn(x: Float) -> Float => MathLog2 [];
+            MathLog10: Math "log10" "math.log10" fn(x: Float) -> Float => MathLog10 [];
+            /// `math.sin(x)`; an infinite `x` is "math domain error" (so for `cos`, `tan`).
+            MathSin: Math "sin" "math.sin" fn(x: Float) -> Float => MathSin [];
+            MathCos: Math "cos" "math.cos" fn(x: Float) -> Float => MathCos [];
+            MathTan: Math "tan" "math.tan" fn(x: Float) -> Float => MathTan [];
+            MathAtan2: Math "atan2" "math.atan2" fn(y: Float, x: Float) -> Float => MathAtan2 [];
+            /// `math.floor(x) -> Int` (of an Int: the Int itself); NaN, inf and values outside
+            /// the Int range are runtime errors.
+            MathFloor: Math "floor" "math.floor" fn(x: Float) -> Int => MathFloor [];
+            /// `math.ceil(x) -> Int`, as `floor`.
+            MathCeil: Math "ceil" "math.ceil" fn(x: Float) -> Int => MathCeil [];
+            MathIsnan: Math "isnan" "math.isnan" fn(x: Float) -> Bool => MathIsnan [];
+            MathIsinf: Math "isinf" "math.isinf" fn(x: Float) -> Bool => MathIsinf [];
+            /// `math.pow(x, y) -> Float`, with Python's domain and range errors.
+            MathPow: Math "pow" "math.pow" fn(x: Float, y: Float) -> Float => MathPow [];
+            MathHypot: Math "hypot" "math.hypot" fn(x: Float, y: Float) -> Float => MathHypot [];
 
             // ---- the memory model ----
             /// `x.clone()`: one more strong reference to the same object (M5).
@@ -531,6 +622,23 @@ impl Builtin {
     }
 }
 
+/// The constants of the `math` namespace (`math.pi`), Floats as in Python's `math`.
+pub const MATH_CONSTANTS: &[(&str, f64)] = &[
+    ("pi", std::f64::consts::PI),
+    ("e", std::f64::consts::E),
+    ("tau", std::f64::consts::TAU),
+    ("inf", f64::INFINITY),
+    ("nan", f64::NAN),
+];
+
+/// The value of `math.NAME`, if it is one of [`MATH_CONSTANTS`].
+pub fn math_constant(name: &str) -> Option<f64> {
+    MATH_CONSTANTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|&(_, v)| v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -561,6 +669,12 @@ mod tests {
                     "{b:?} consumes into an unchanged receiver"
                 );
                 assert!(!f.consumes.contains(&0), "{b:?} consumes its own receiver");
+            }
+            if !f.shares.is_empty() {
+                assert!(
+                    f.mutates_receiver,
+                    "{b:?} shares into an unchanged receiver"
+                );
             }
             if f.takes_elements {
                 assert!(
@@ -624,7 +738,11 @@ mod tests {
             // A receiver's type parameters exist only on receivers that have them.
             let uses =
                 |t: SigTy| sig.params.iter().any(|p| mentions(p.ty, t)) || mentions(sig.ret, t);
-            let generic = matches!(b.receiver(), Recv::List | Recv::Weak | Recv::Task);
+            // A free function's `E` is a type inferred from its arguments (`sorted`).
+            let generic = matches!(
+                b.receiver(),
+                Recv::List | Recv::Weak | Recv::Task | Recv::Free
+            );
             assert!(!uses(SigTy::E) || generic, "{b:?} uses `E`");
             let map = b.receiver() == Recv::Map;
             assert!(
@@ -665,6 +783,15 @@ mod tests {
             assert!(row.sig().is_some_and(|s| s.params.len() == 1));
         }
         assert_eq!(Builtin::operator(Recv::Tensor, BinOp::Mod), None);
+        // `xs + ys`, `xs * n` (SPEC §5).
+        assert_eq!(
+            Builtin::operator(Recv::List, BinOp::Add),
+            Some(Builtin::ListConcat)
+        );
+        assert_eq!(
+            Builtin::operator(Recv::List, BinOp::Mul),
+            Some(Builtin::ListRepeat)
+        );
         for &b in Builtin::ROWS {
             let word = b.name().chars().all(|c| c.is_alphanumeric() || c == '_');
             let operator = ops.iter().any(|op| op.symbol() == b.name());
@@ -678,6 +805,13 @@ mod tests {
         assert_eq!(Builtin::function("exit"), Some(Builtin::Exit));
         assert_eq!(Builtin::function("args"), Some(Builtin::Args));
         assert_eq!(Builtin::function("input"), Some(Builtin::Input));
+        assert_eq!(Builtin::function("sorted"), Some(Builtin::Sorted));
+        assert_eq!(Builtin::function("ord"), Some(Builtin::Ord));
+        assert_eq!(Builtin::function("chr"), Some(Builtin::Chr));
+        assert_eq!(Builtin::function("hex"), Some(Builtin::Hex));
+        // Several rows, picked by the argument's type: the checker's own.
+        assert_eq!(Builtin::function("abs"), None);
+        assert_eq!(Builtin::function("round"), None);
         // Several rows (`int`), or no signature (`print`): the checker's own.
         assert_eq!(Builtin::function("int"), None);
         assert_eq!(Builtin::function("print"), None);

@@ -13,7 +13,9 @@ pub mod parser;
 pub mod span;
 pub mod token;
 
-pub use builtin::{Builtin, BuiltinFacts, Recv, Sig, SigDefault, SigParam, SigTy};
+pub use builtin::{
+    math_constant, Builtin, BuiltinFacts, Recv, Sig, SigDefault, SigParam, SigTy, MATH_CONSTANTS,
+};
 pub use diagnostic::{codes, Diagnostic, Label, Severity};
 pub use format_spec::{Align, FormatSpec, Sign, SpecTarget};
 pub use span::{FileId, LineIndex, Span};

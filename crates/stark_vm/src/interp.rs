@@ -706,8 +706,10 @@ impl<'m> Vm<'m> {
                         fault!(arith::operand_fault("list"))
                     }
                     let items = l.list();
-                    match usize::try_from(i).ok().and_then(|i| items.get(i)) {
-                        Some(&v) => reg!(dst) = v,
+                    // Python's indexing: a negative index counts from the end.
+                    match natives::list::list_index(i, items.len()) {
+                        // SAFETY: `list_index` returns only positions below the length.
+                        Some(j) => reg!(dst) = unsafe { *items.get_unchecked(j) },
                         None => fault!(natives::list::index_error(i, items.len())),
                     }
                 }
@@ -747,7 +749,8 @@ impl<'m> Vm<'m> {
                     // for `set_field` (I5, I7).
                     let items = unsafe { l.list_mut() };
                     let len = items.len();
-                    let Some(slot) = usize::try_from(i).ok().and_then(|i| items.get_mut(i)) else {
+                    let Some(slot) = natives::list::list_index(i, len).map(|j| &mut items[j])
+                    else {
                         fault!(natives::list::index_error(i, len))
                     };
                     store_moved!(l, slot, src);

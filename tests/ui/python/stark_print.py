@@ -1,5 +1,6 @@
 """`show` and `sprint`: Python's values printed the way STARK's `print` shows them (true/false,
-double-quoted strings inside lists with STARK's escapes), so that a Python program and its
+double-quoted strings inside lists with STARK's escapes, tuples; an object shows its
+`__stark__()`, as a struct prints), so that a Python program and its
 STARK translation print the same text."""
 
 
@@ -35,6 +36,10 @@ def show(v, top=True):
         return "[" + ", ".join(show(x, False) for x in v) + "]"
     if isinstance(v, dict):
         return "{" + ", ".join(show(k, False) + ": " + show(x, False) for k, x in v.items()) + "}"
+    if isinstance(v, tuple):
+        return "(" + ", ".join(show(x, False) for x in v) + ")"
+    if hasattr(v, "__stark__"):
+        return v.__stark__()
     return repr(v) if isinstance(v, float) else str(v)
 
 

@@ -3,14 +3,28 @@
 use super::operands::{arg, int_arg, obj_arg, NativeCx};
 use crate::equality::values_equal;
 use crate::error::{fail, Fallible, Fault};
-use stark_runtime::{ObjKind, Value};
+use stark_runtime::{ObjKind, ObjRef, Value};
 use std::cmp::Ordering;
 
-/// The error for `list[i]` with `i` outside `0..len` (negative indices are out of range).
+/// The error for `list[i]` with `i` outside `-len..len`.
 pub(crate) fn index_error(index: i64, len: usize) -> Fault {
     Fault::msg(format!(
         "index {index} out of range for list of length {len}"
     ))
+}
+
+/// The position Python's `list[i]` reads in a list of `len` elements: a negative `i`
+/// counts from the end; `None` outside `-len..len`.
+#[inline(always)]
+pub(crate) fn list_index(i: i64, len: usize) -> Option<usize> {
+    // `len` fits an i64 (a list's buffer is at most isize::MAX bytes), so `i + len` does not
+    // overflow for a negative `i`; a still negative sum is out of range as a huge u64.
+    let j = if i < 0 { i + len as i64 } else { i };
+    if (j as u64) < len as u64 {
+        Some(j as usize)
+    } else {
+        None
+    }
 }
 
 pub(crate) fn push(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
@@ -19,14 +33,27 @@ pub(crate) fn push(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     Ok(Value::None)
 }
 
-/// `l.pop()`: the last element, moved out (owned).
+/// `l.pop()`, `l.pop(i)`: the element at `i` (the last by default; negative from the end),
+/// moved out (owned).
 pub(crate) fn pop(a: &[Value]) -> Fallible<Value> {
     let l = obj_arg(a, 0, ObjKind::List)?;
-    // SAFETY: the only borrow of the list's body, ended with the `match` scrutinee; a
-    // native runs no STARK code (I5).
-    match unsafe { l.list_mut() }.pop() {
-        Some(v) => Ok(v),
-        None => fail("pop from empty list"),
+    let i = match arg(a, 1) {
+        Value::None => -1,
+        _ => int_arg(a, 1)?,
+    };
+    // SAFETY: the only borrow of the list's body, for this function; a native runs no
+    // STARK code (I5).
+    let items = unsafe { l.list_mut() };
+    if items.is_empty() {
+        return fail("pop from empty list");
+    }
+    match list_index(i, items.len()) {
+        Some(idx) if idx + 1 == items.len() => Ok(items.pop().expect("not empty")),
+        Some(idx) => Ok(items.remove(idx)),
+        None => fail(format!(
+            "pop index {i} out of range for list of length {}",
+            items.len()
+        )),
     }
 }
 
@@ -39,8 +66,9 @@ pub(crate) fn len(a: &[Value]) -> Fallible<Value> {
 pub(crate) fn get_opt(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let l = obj_arg(a, 0, ObjKind::List)?;
     let i = int_arg(a, 1)?;
-    match usize::try_from(i).ok().and_then(|i| l.list().get(i)) {
-        Some(&v) => {
+    let items = l.list();
+    match list_index(i, items.len()).map(|i| items[i]) {
+        Some(v) => {
             cx.heap.incref(v);
             Ok(v)
         }
@@ -53,40 +81,38 @@ pub(crate) fn take(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let l = obj_arg(a, 0, ObjKind::List)?;
     let i = int_arg(a, 1)?;
     let len = l.list().len();
-    match usize::try_from(i) {
+    match list_index(i, len) {
         // SAFETY: `list.take` consumes its list (`Native::consumes`): the register gives its
         // reference up to this call.
-        Ok(idx) if idx < len => Ok(unsafe { cx.heap.list_take(l, idx) }),
-        _ => Err(index_error(i, len)),
+        Some(idx) => Ok(unsafe { cx.heap.list_take(l, idx) }),
+        None => Err(index_error(i, len)),
     }
 }
 
+/// `l.insert(i, v)`: takes over `v`; `i` is clamped to `0..=len` after counting a negative
+/// one from the end, as Python does.
 pub(crate) fn insert(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let l = obj_arg(a, 0, ObjKind::List)?;
     let i = int_arg(a, 1)?;
-    let len = l.list().len();
-    match usize::try_from(i) {
-        Ok(idx) if idx <= len => {
-            cx.heap.list_insert(l, idx, arg(a, 2))?;
-            Ok(Value::None)
-        }
-        _ => Err(Fault::msg(format!(
-            "insert index {i} out of range for list of length {len}"
-        ))),
-    }
+    let len = l.list().len() as i64;
+    let at = if i < 0 { (i + len).max(0) } else { i.min(len) };
+    cx.heap.list_insert(l, at as usize, arg(a, 2))?;
+    Ok(Value::None)
 }
 
-/// `l.remove(i)`: the element, moved out (owned).
-pub(crate) fn remove(a: &[Value]) -> Fallible<Value> {
+/// `l.remove(v)`: takes the first element equal to `v` out and releases it.
+pub(crate) fn remove(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let l = obj_arg(a, 0, ObjKind::List)?;
-    let i = int_arg(a, 1)?;
-    // SAFETY: the only borrow of the list's body, for this function; a native runs no
-    // STARK code (I5).
-    let items = unsafe { l.list_mut() };
-    match usize::try_from(i) {
-        Ok(idx) if idx < items.len() => Ok(items.remove(idx)),
-        _ => Err(index_error(i, items.len())),
-    }
+    let needle = arg(a, 1);
+    let Some(idx) = l.list().iter().position(|v| values_equal(*v, needle)) else {
+        return fail("value not in list");
+    };
+    // SAFETY: the only borrow of the list's body, ended with this statement; a native runs
+    // no STARK code (I5).
+    let v = unsafe { l.list_mut() }.remove(idx);
+    // SAFETY: the list's reference to the element, which it no longer holds.
+    unsafe { cx.heap.decref(v) };
+    Ok(Value::None)
 }
 
 pub(crate) fn clear(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
@@ -103,12 +129,149 @@ pub(crate) fn contains(a: &[Value]) -> Fallible<Value> {
     ))
 }
 
-/// In-place stable sort of Int, Float (total order: NaN last) or String elements.
+/// `l.sort(reverse)`: in-place stable sort of Int, Float (NaN last), String, Bool or tuple
+/// elements; `reverse` sorts descending and keeps equal elements in their order, as
+/// Python's does.
 pub(crate) fn sort(a: &[Value]) -> Fallible<Value> {
     let l = obj_arg(a, 0, ObjKind::List)?;
+    let reverse = matches!(arg(a, 1), Value::Bool(true));
     // SAFETY: the only borrow of the list's body while it sorts: `order` reads the elements
-    // it is handed and the strings they point to, never this list (I5).
-    unsafe { l.list_mut() }.sort_by(order);
+    // it is handed, never the list, and a native runs no STARK code (I5).
+    sort_items(unsafe { l.list_mut() }, reverse);
+    Ok(Value::None)
+}
+
+pub(crate) fn sort_items(items: &mut [Value], reverse: bool) {
+    if reverse {
+        items.sort_by(|x, y| order(y, x));
+    } else {
+        items.sort_by(order);
+    }
+}
+
+/// `sorted(xs, reverse)`: a new sorted list sharing `xs`'s elements.
+pub(crate) fn sorted(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    let n = l.list().len();
+    let out = shared_list(cx, n, |i| l.list()[i])?;
+    // SAFETY: `out` is new and reached from nowhere else; `order` reads only the elements.
+    sort_items(
+        unsafe { out.list_mut() },
+        matches!(arg(a, 1), Value::Bool(true)),
+    );
+    Ok(Value::Obj(out))
+}
+
+/// A new list of `n` elements, element `i` being `at(i)` shared (increfed). Storing
+/// notes each element for the arena rules (`list_push`).
+fn shared_list(cx: &mut NativeCx<'_>, n: usize, at: impl Fn(usize) -> Value) -> Fallible<ObjRef> {
+    let list = cx.heap.alloc_list(Vec::new())?;
+    if let Err(e) = cx.heap.list_reserve(list, n) {
+        // SAFETY: the allocation's own reference, given up: the list is never returned.
+        unsafe { cx.heap.decref_obj(list) };
+        return Err(e.into());
+    }
+    for i in 0..n {
+        let v = at(i);
+        cx.heap.incref(v);
+        // Room was reserved: the push only stores.
+        if let Err(e) = cx.heap.list_push(list, v) {
+            // SAFETY: the reference just taken for `v`, which the list did not take, and the
+            // allocation's own, given up: the list is never returned.
+            unsafe {
+                cx.heap.decref(v);
+                cx.heap.decref_obj(list);
+            }
+            return Err(e.into());
+        }
+    }
+    Ok(list)
+}
+
+/// `a + b` on lists: a new list sharing both lists' elements.
+pub(crate) fn concat(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    let r = obj_arg(a, 1, ObjKind::List)?;
+    let (nl, nr) = (l.list().len(), r.list().len());
+    let out = shared_list(cx, nl + nr, |i| {
+        if i < nl {
+            l.list()[i]
+        } else {
+            r.list()[i - nl]
+        }
+    })?;
+    Ok(Value::Obj(out))
+}
+
+/// `l * n`: a new list of `l`'s elements `n` times over, shared; `n <= 0` gives `[]`.
+pub(crate) fn repeat(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    let times = usize::try_from(int_arg(a, 1)?.max(0)).unwrap_or(usize::MAX);
+    let len = l.list().len();
+    // A count past memory is out of memory (exit 3), as a huge `range` is.
+    let n = len.saturating_mul(times);
+    let out = shared_list(cx, n, |i| l.list()[i % len])?;
+    Ok(Value::Obj(out))
+}
+
+/// `l.extend(other)`: appends `other`'s elements, shared (`l.extend(l)` doubles `l`).
+pub(crate) fn extend(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    let other = obj_arg(a, 1, ObjKind::List)?;
+    let n = other.list().len();
+    cx.heap.list_reserve(l, n)?;
+    for i in 0..n {
+        let v = other.list()[i];
+        cx.heap.incref(v);
+        if let Err(e) = cx.heap.list_push(l, v) {
+            // SAFETY: the reference just taken for `v`, which the list did not take.
+            unsafe { cx.heap.decref(v) };
+            return Err(e.into());
+        }
+    }
+    Ok(Value::None)
+}
+
+/// `l.index(v)`: the position of the first element equal to `v`.
+pub(crate) fn index(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    let needle = arg(a, 1);
+    match l.list().iter().position(|v| values_equal(*v, needle)) {
+        Some(i) => Ok(Value::Int(i as i64)),
+        None => fail(format!("{} is not in list", repr(cx, needle))),
+    }
+}
+
+/// A value as it prints inside a list (a String quoted), for messages.
+fn repr(cx: &NativeCx<'_>, v: Value) -> String {
+    match v {
+        Value::Obj(o) if o.kind() == ObjKind::Str => {
+            let mut out = String::new();
+            crate::format::write_quoted(&mut out, o.as_str());
+            out
+        }
+        _ => crate::format::value_to_string(cx.module, v),
+    }
+}
+
+/// `l.count(v)`: how many elements equal `v`.
+pub(crate) fn count(a: &[Value]) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    let needle = arg(a, 1);
+    let n = l
+        .list()
+        .iter()
+        .filter(|v| values_equal(**v, needle))
+        .count();
+    Ok(Value::Int(n as i64))
+}
+
+/// `l.reverse()` in place.
+pub(crate) fn reverse(a: &[Value]) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    // SAFETY: the only borrow of the list's body, for this statement; a native runs no
+    // STARK code (I5).
+    unsafe { l.list_mut() }.reverse();
     Ok(Value::None)
 }
 
@@ -124,6 +287,12 @@ fn order(a: &Value, b: &Value) -> Ordering {
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         (Value::Obj(p), Value::Obj(q)) if p.kind() == ObjKind::Str && q.kind() == ObjKind::Str => {
             p.as_str().cmp(q.as_str())
+        }
+        // Tuples: lexicographically, part by part (an unordered NaN part counts as equal).
+        (Value::Obj(p), Value::Obj(q))
+            if p.kind() == ObjKind::Struct && q.kind() == ObjKind::Struct =>
+        {
+            crate::equality::values_order(*a, *b).unwrap_or(Ordering::Equal)
         }
         // `None` sorts first in a list of optionals.
         (Value::None, Value::None) => Ordering::Equal,

@@ -21,16 +21,30 @@ pub(crate) fn insert(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     Ok(Value::None)
 }
 
-/// `m.get(k) -> V?` (owned).
+/// `m.get(k) -> V?`, `m.get(k, default)`: the value or the default (`None` when omitted),
+/// owned.
 pub(crate) fn get(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let m = obj_arg(a, 0, ObjKind::Map)?;
     let k = arg(a, 1);
-    match m.map().get(&map_key_ref(&k)?) {
-        Some(&v) => {
-            cx.heap.incref(v);
-            Ok(v)
+    let v = match m.map().get(&map_key_ref(&k)?) {
+        Some(&v) => v,
+        None => arg(a, 2),
+    };
+    cx.heap.incref(v);
+    Ok(v)
+}
+
+/// `m.pop(k) -> V?`, `m.pop(k, default)`: the value moved out, or the default (owned).
+pub(crate) fn pop(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let m = obj_arg(a, 0, ObjKind::Map)?;
+    let k = arg(a, 1);
+    match cx.heap.map_remove(m, map_key_ref(&k)?) {
+        Some(v) => Ok(v),
+        None => {
+            let d = arg(a, 2);
+            cx.heap.incref(d);
+            Ok(d)
         }
-        None => Ok(Value::None),
     }
 }
 

@@ -11,7 +11,9 @@ pub(crate) mod core;
 pub(crate) mod dataset;
 pub(crate) mod list;
 pub(crate) mod map;
+pub(crate) mod math;
 pub(crate) mod memory;
+pub(crate) mod numeric;
 pub(crate) mod operands;
 pub(crate) mod stream;
 pub(crate) mod string;
@@ -78,10 +80,17 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::ListGetOpt => list::get_opt(cx, a),
         Native::ListTake => list::take(cx, a),
         Native::ListInsert => list::insert(cx, a),
-        Native::ListRemove => list::remove(a),
+        Native::ListRemove => list::remove(cx, a),
         Native::ListClear => list::clear(cx, a),
         Native::ListContains => list::contains(a),
         Native::ListSort => list::sort(a),
+        Native::ListExtend => list::extend(cx, a),
+        Native::ListIndex => list::index(cx, a),
+        Native::ListCount => list::count(a),
+        Native::ListReverse => list::reverse(a),
+        Native::ListConcat => list::concat(cx, a),
+        Native::ListRepeat => list::repeat(cx, a),
+        Native::Sorted => list::sorted(cx, a),
 
         Native::MapInsert | Native::MapSet => map::insert(cx, a),
         Native::MapGet => map::get(cx, a),
@@ -92,6 +101,37 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::MapKeys => map::keys(cx, a),
         Native::MapValues => map::values(cx, a),
         Native::MapClear => map::clear(cx, a),
+        Native::MapPop => map::pop(cx, a),
+
+        Native::AbsInt => numeric::abs_int(a),
+        Native::AbsFloat => numeric::abs_float(a),
+        Native::Min => numeric::extreme(cx, a, false),
+        Native::Max => numeric::extreme(cx, a, true),
+        Native::SumInt => numeric::sum_int(a),
+        Native::SumFloat => numeric::sum_float(a),
+        Native::Round => numeric::round(a),
+        Native::RoundDigits => numeric::round_digits(a),
+        Native::RoundIntDigits => numeric::round_int_digits(a),
+        Native::Ord => numeric::ord(a),
+        Native::Chr => numeric::chr(cx, a),
+        Native::Hex => numeric::hex(cx, a),
+
+        Native::MathSqrt => math::sqrt(a),
+        Native::MathExp => math::exp(a),
+        Native::MathLog => math::log(a),
+        Native::MathLog2 => math::log2(a),
+        Native::MathLog10 => math::log10(a),
+        Native::MathSin => math::trig(a, f64::sin),
+        Native::MathCos => math::trig(a, f64::cos),
+        Native::MathTan => math::trig(a, f64::tan),
+        Native::MathAtan2 => math::atan2(a),
+        Native::MathFloor => math::to_int(a, f64::floor),
+        Native::MathCeil => math::to_int(a, f64::ceil),
+        Native::MathIsnan => math::isnan(a),
+        Native::MathIsinf => math::isinf(a),
+        Native::MathPow => math::pow(a),
+        Native::MathHypot => math::hypot(a),
+
         Native::MapItems => tuple::items(cx, a),
         Native::Enumerate => tuple::enumerate(cx, a),
         Native::Zip => tuple::zip(cx, a),

@@ -306,7 +306,8 @@ fn unwrap_none_names_the_expression() {
 
 #[test]
 fn list_index_out_of_range() {
-    for index in [5, -1] {
+    // -1 .. -3 count from the end (SPEC §5); -4 is past the start.
+    for index in [3, 5, -4, i64::MIN] {
         let main = func(
             "main",
             &[],

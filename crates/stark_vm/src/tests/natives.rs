@@ -260,7 +260,7 @@ fn print_formats_every_kind() {
 
 #[test]
 fn list_methods() {
-    // l = [3, 1, 2]; l.push(5); l.sort(); l.insert(0, 9); x = l.remove(1); y = l.pop();
+    // l = [3, 1, 2]; l.push(5); l.sort(); l.insert(0, 9); x = l.pop(1); y = l.pop();
     // print(l, x, y, l.len(), l.get(10), l.contains(2))
     let main = func(
         "main",
@@ -300,7 +300,7 @@ fn list_methods() {
             Instr::LoadInt { dst: 11, value: 1 },
             Instr::CallNative {
                 dst: 1,
-                native: Native::ListRemove,
+                native: Native::ListPop,
                 args: 10,
                 argc: 2,
             },
