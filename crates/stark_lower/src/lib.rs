@@ -16,6 +16,8 @@
 //! [`compile`] is the whole pipeline from a checked program to the module the VM runs:
 //! lowering, then `stark_bytecode`'s optimisers.
 
+#![forbid(unsafe_code)]
+
 mod assign;
 mod call;
 mod effects;
