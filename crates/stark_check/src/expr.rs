@@ -17,6 +17,23 @@ impl Checker<'_> {
         ty
     }
 
+    /// `key` as a map's key type, reported at `span` when it cannot be one (SPEC §4, §5).
+    fn map_key(&mut self, key: &Ty, span: stark_syntax::Span) -> Ty {
+        let key = self.infer.shallow(key);
+        if !self.infer.resolve(&key).is_map_key() {
+            let shown = self.show(&key);
+            self.error(
+                Diagnostic::error(
+                    codes::MISMATCH,
+                    format!("`{shown}` cannot be a map key"),
+                    span,
+                )
+                .help("map keys are `Int`, `String`, `Bool` or tuples of them"),
+            );
+        }
+        key
+    }
+
     /// Types `e` where a value of type `expected` is required (a coercion site).
     pub fn expr_expect(&mut self, e: &Expr, expected: &Ty) -> Ty {
         let found = self.expr(e);
@@ -90,18 +107,7 @@ impl Checker<'_> {
                     self.require_value(&vt, v);
                     val = self.join(&val, &vt, v);
                 }
-                let key = self.infer.shallow(&key);
-                if !self.infer.resolve(&key).is_map_key() {
-                    let shown = self.show(&key);
-                    self.error(
-                        Diagnostic::error(
-                            codes::MISMATCH,
-                            format!("`{shown}` cannot be a map key"),
-                            e.span,
-                        )
-                        .help("map keys are `Int`, `String`, `Bool` or tuples of them"),
-                    );
-                }
+                let key = self.map_key(&key, e.span);
                 Ty::Map(Box::new(key), Box::new(val))
             }
             ExprKind::Comp(comp) => {
@@ -126,18 +132,7 @@ impl Checker<'_> {
                 match key {
                     None => Ty::List(Box::new(elem)),
                     Some((k, key_expr)) => {
-                        let k = self.infer.shallow(&k);
-                        if !self.infer.resolve(&k).is_map_key() {
-                            let shown = self.show(&k);
-                            self.error(
-                                Diagnostic::error(
-                                    codes::MISMATCH,
-                                    format!("`{shown}` cannot be a map key"),
-                                    key_expr.span,
-                                )
-                                .help("map keys are `Int`, `String`, `Bool` or tuples of them"),
-                            );
-                        }
+                        let k = self.map_key(&k, key_expr.span);
                         Ty::Map(Box::new(k), Box::new(elem))
                     }
                 }
