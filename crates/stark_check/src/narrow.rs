@@ -14,9 +14,9 @@
 //! a loop, or between the test and the use, so it keeps its `T?` (docs/decisions.md).
 
 use crate::checker::Checker;
-use crate::results::{CallRes, NameRes};
+use crate::results::NameRes;
 use crate::types::*;
-use stark_syntax::ast::{BinOp, Block, Expr, ExprKind, StmtKind, UnOp};
+use stark_syntax::ast::{BinOp, Block, Expr, ExprKind, UnOp};
 
 impl Checker<'_> {
     /// Adds the facts that hold when `cond` (already typed) evaluates to `when`.
@@ -101,43 +101,8 @@ impl Checker<'_> {
     /// Whether control can reach the end of `block` (already checked): false when every
     /// path returns, exits, breaks or continues.
     pub(crate) fn falls_through(&self, block: &Block) -> bool {
-        !block.stmts.iter().any(|s| self.leaves(&s.kind))
+        !crate::stmt::block_leaves(block, &self.out.calls, true)
     }
-
-    fn leaves(&self, stmt: &StmtKind) -> bool {
-        match stmt {
-            StmtKind::Return(_) | StmtKind::Break | StmtKind::Continue => true,
-            StmtKind::If {
-                branches,
-                else_block: Some(e),
-            } => branches.iter().all(|(_, b)| !self.falls_through(b)) && !self.falls_through(e),
-            StmtKind::While { cond, body } => {
-                matches!(cond.kind, ExprKind::Bool(true)) && !breaks_out(body)
-            }
-            StmtKind::Expr(e) => matches!(
-                self.out.calls.get(&e.id),
-                Some(CallRes::Builtin { op, .. }) if op.facts().diverges
-            ),
-            StmtKind::Arena { body, .. } => !self.falls_through(body),
-            _ => false,
-        }
-    }
-}
-
-/// Whether a `break` in `body` leaves the loop that owns `body` (not an inner loop).
-fn breaks_out(body: &Block) -> bool {
-    body.stmts.iter().any(|s| match &s.kind {
-        StmtKind::Break => true,
-        StmtKind::If {
-            branches,
-            else_block,
-        } => {
-            branches.iter().any(|(_, b)| breaks_out(b))
-                || else_block.as_ref().is_some_and(breaks_out)
-        }
-        StmtKind::Arena { body, .. } => breaks_out(body),
-        _ => false,
-    })
 }
 
 /// The narrowings that hold on every one of `paths` (each a narrowing map at a point

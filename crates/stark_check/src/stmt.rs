@@ -640,31 +640,37 @@ fn is_const_expr(e: &Expr) -> bool {
 /// Whether control can never fall off the end of `block` (every path returns or exits).
 /// `calls` tells the built-in `exit` from a user function of that name.
 pub fn block_diverges(block: &Block, calls: &Calls) -> bool {
-    block.stmts.iter().any(|s| stmt_diverges(s, calls))
+    block_leaves(block, calls, false)
 }
 
 type Calls = std::collections::HashMap<stark_syntax::ast::ExprId, crate::CallRes>;
 
-fn stmt_diverges(stmt: &Stmt, calls: &Calls) -> bool {
+/// Whether control never reaches the end of `block`: every path returns or calls a
+/// diverging built-in (`exit`), or, with `jumps`, also `break`s or `continue`s (the
+/// narrowing after `if x == None: continue`).
+pub(crate) fn block_leaves(block: &Block, calls: &Calls, jumps: bool) -> bool {
+    block.stmts.iter().any(|s| stmt_leaves(s, calls, jumps))
+}
+
+fn stmt_leaves(stmt: &Stmt, calls: &Calls, jumps: bool) -> bool {
     match &stmt.kind {
         StmtKind::Return(_) => true,
+        StmtKind::Break | StmtKind::Continue => jumps,
         StmtKind::If {
             branches,
             else_block: Some(e),
-        } => branches.iter().all(|(_, b)| block_diverges(b, calls)) && block_diverges(e, calls),
+        } => {
+            branches.iter().all(|(_, b)| block_leaves(b, calls, jumps))
+                && block_leaves(e, calls, jumps)
+        }
         StmtKind::While { cond, body } => {
             matches!(cond.kind, ExprKind::Bool(true)) && !breaks_out(body)
         }
-        StmtKind::Expr(
-            e @ Expr {
-                kind: ExprKind::Call { .. },
-                ..
-            },
-        ) => matches!(
+        StmtKind::Expr(e) => matches!(
             calls.get(&e.id),
             Some(crate::CallRes::Builtin { op, .. }) if op.facts().diverges
         ),
-        StmtKind::Arena { body, .. } => block_diverges(body, calls),
+        StmtKind::Arena { body, .. } => block_leaves(body, calls, jumps),
         _ => false,
     }
 }

@@ -974,30 +974,7 @@ impl FnLower<'_> {
         });
         if let Some((native, list, other)) = list_op {
             // A new list sharing the operands' elements; the operands are read.
-            let args = self.temps(2);
-            self.emit(
-                Instr::Copy {
-                    dst: args,
-                    src: list,
-                },
-                span,
-            );
-            self.emit(
-                Instr::Copy {
-                    dst: args + 1,
-                    src: other,
-                },
-                span,
-            );
-            self.emit(
-                Instr::CallNative {
-                    dst,
-                    native,
-                    args,
-                    argc: 2,
-                },
-                span,
-            );
+            self.call_native_on(native, &[list, other], dst, span);
             return true;
         }
         match (ta, tb, cmp) {
@@ -1018,24 +995,7 @@ impl FnLower<'_> {
             // `s * n` and `n * s`: one native, the string first.
             (Ty::Str, Ty::Int, None) | (Ty::Int, Ty::Str, None) => {
                 let (s, n) = if *ta == Ty::Str { (a, b) } else { (b, a) };
-                let args = self.temps(2);
-                self.emit(Instr::Copy { dst: args, src: s }, span);
-                self.emit(
-                    Instr::Copy {
-                        dst: args + 1,
-                        src: n,
-                    },
-                    span,
-                );
-                self.emit(
-                    Instr::CallNative {
-                        dst,
-                        native: Native::StrRepeat,
-                        args,
-                        argc: 2,
-                    },
-                    span,
-                );
+                self.call_native_on(Native::StrRepeat, &[s, n], dst, span);
                 true
             }
             (Ty::Bool, Ty::Bool, Some(op)) => {
@@ -1049,6 +1009,36 @@ impl FnLower<'_> {
             }
             _ => unreachable!("checked operator {op:?} on {ta:?} and {tb:?}"),
         }
+    }
+
+    /// `dst = native(operands…)` for operands already in registers, which it reads: natives
+    /// take their operands in consecutive registers, so each is copied into a fresh one.
+    pub(super) fn call_native_on(
+        &mut self,
+        native: Native,
+        operands: &[Reg],
+        dst: Reg,
+        span: Span,
+    ) {
+        let args = self.temps(operands.len());
+        for (i, &src) in operands.iter().enumerate() {
+            self.emit(
+                Instr::Copy {
+                    dst: args + i as Reg,
+                    src,
+                },
+                span,
+            );
+        }
+        self.emit(
+            Instr::CallNative {
+                dst,
+                native,
+                args,
+                argc: operands.len() as u16,
+            },
+            span,
+        );
     }
 
     fn promote(&mut self, reg: Reg, ty: &Ty, span: Span) -> Reg {

@@ -248,14 +248,7 @@ impl FnLower<'_> {
             let from = self.ty(iter);
             self.convert_in(list, &from, &it, iter.span);
             // The immortal argument list stays as it is for the whole run.
-            let stable_root = !self.naive
-                && (args
-                    || match self.ck.names.get(&iter.id) {
-                        Some(NameRes::Local(l)) => {
-                            !super::effects::block_names(self.ck, &analysed, *l)
-                        }
-                        _ => false,
-                    });
+            let stable_root = (args && !self.naive) || self.iterable_left_alone(iter, &analysed);
             fresh = owned && self.is_fresh_list(iter);
             list_owned = owned || !stable_root;
             if !owned && !stable_root {
@@ -317,34 +310,12 @@ impl FnLower<'_> {
             let ty = self.ck.local(var).ty.clone();
             self.unpack_parts(parts, x, &ty, &mut locals.iter(), false, iter.span);
         }
-        self.loops.push(LoopCtx {
-            depth: self.scopes.len() - 1,
-            breaks: vec![],
-            continues: vec![],
-        });
-        self.loop_body(body);
-        let ctx = self.loops.pop().expect("loop");
-        let cont = self.here();
-        for j in ctx.continues {
-            self.patch_to(j, cont);
-        }
-        self.close_scope(iter.span);
-        self.emit(
-            Instr::IAddImm {
-                dst: index,
-                a: index,
-                imm: 1,
-            },
-            iter.span,
-        );
-        self.emit(Instr::Jump { target: start }, span);
-        self.patch(exit);
-        for j in ctx.breaks {
-            self.patch(j);
-        }
-        self.close_scope(span);
-        self.temp_base = saved_base;
-        self.next_temp = saved_base;
+        let step = Instr::IAddImm {
+            dst: index,
+            a: index,
+            imm: 1,
+        };
+        self.element_loop_end(body, Some(step), start, exit, saved_base, iter.span, span);
     }
 
     /// `for c in s:` over a String: a byte cursor walks the text, and each iteration's `c`
@@ -368,11 +339,7 @@ impl FnLower<'_> {
         let owned = self.expr_in(iter, text);
         let from = self.ty(iter);
         self.convert_in(text, &from, &Ty::Str, iter.span);
-        let stable_root = !self.naive
-            && match self.ck.names.get(&iter.id) {
-                Some(NameRes::Local(l)) => !super::effects::block_names(self.ck, &analysed, *l),
-                _ => false,
-            };
+        let stable_root = self.iterable_left_alone(iter, &analysed);
         let text_owned = owned || !stable_root;
         if !owned && !stable_root {
             self.emit(Instr::Incref { reg: text }, iter.span);
@@ -420,6 +387,24 @@ impl FnLower<'_> {
         );
         self.open_scope();
         self.scopes.last_mut().expect("scope").owned.push(x);
+        self.element_loop_end(body, None, start, exit, saved_base, iter.span, span);
+    }
+
+    /// The shared end of the loops over a collection's elements (`for_list`, `for_str`):
+    /// the body, in the per-iteration scope the caller opened (which `continue` drops
+    /// into); the cursor's `step`; the jump back to `start`; then the exit (`exit` and every
+    /// `break`) closes the loop's outer scope and frees its pinned registers.
+    #[allow(clippy::too_many_arguments)]
+    fn element_loop_end(
+        &mut self,
+        body: &LoopBody<'_>,
+        step: Option<Instr>,
+        start: stark_bytecode::instr::Label,
+        exit: usize,
+        saved_base: Reg,
+        iter_span: Span,
+        span: Span,
+    ) {
         self.loops.push(LoopCtx {
             depth: self.scopes.len() - 1,
             breaks: vec![],
@@ -431,7 +416,10 @@ impl FnLower<'_> {
         for j in ctx.continues {
             self.patch_to(j, cont);
         }
-        self.close_scope(iter.span);
+        self.close_scope(iter_span);
+        if let Some(step) = step {
+            self.emit(step, iter_span);
+        }
         self.emit(Instr::Jump { target: start }, span);
         self.patch(exit);
         for j in ctx.breaks {
@@ -440,6 +428,16 @@ impl FnLower<'_> {
         self.close_scope(span);
         self.temp_base = saved_base;
         self.next_temp = saved_base;
+    }
+
+    /// Whether the iterable is a local binding the loop body never names: it keeps its
+    /// object to the end of the loop, so the loop needs no reference of its own to it.
+    fn iterable_left_alone(&self, iter: &Expr, analysed: &Block) -> bool {
+        !self.naive
+            && match self.ck.names.get(&iter.id) {
+                Some(NameRes::Local(l)) => !super::effects::block_names(self.ck, analysed, *l),
+                _ => false,
+            }
     }
 
     /// Whether `e` (lowered to an owned value) is a new list that no other reference can

@@ -76,24 +76,7 @@ impl FnLower<'_> {
             return None;
         }
         let native = Native::of_builtin(Builtin::operator(Recv::Tensor, op)?)?;
-        let args = self.temps(2);
-        self.emit(Instr::Copy { dst: args, src: a }, span);
-        self.emit(
-            Instr::Copy {
-                dst: args + 1,
-                src: b,
-            },
-            span,
-        );
-        self.emit(
-            Instr::CallNative {
-                dst,
-                native,
-                args,
-                argc: 2,
-            },
-            span,
-        );
+        self.call_native_on(native, &[a, b], dst, span);
         Some(true)
     }
 
