@@ -74,6 +74,7 @@ impl<'p> Checker<'p> {
         TyDisplay {
             ty: &ty,
             structs: &self.out.structs,
+            enums: &self.out.enums,
         }
         .to_string()
     }
@@ -144,6 +145,7 @@ impl<'p> Checker<'p> {
         let shown = TyDisplay {
             ty: &example,
             structs: &self.out.structs,
+            enums: &self.out.enums,
         };
         let (binding, name) = (
             if local.mutable { "mutable let" } else { "let" },

@@ -234,6 +234,7 @@ impl MoveChecker<'_> {
                     let ty = TyDisplay {
                         ty: &p.ty,
                         structs: &self.ck.structs,
+                        enums: &self.ck.enums,
                     };
                     format!("&{}: {ty}", p.name)
                 };

@@ -100,6 +100,10 @@ pub enum ForRes {
 #[derive(Clone, Debug, Default)]
 pub struct Checked {
     pub structs: Vec<StructDef>,
+    /// Enums; entry 0 is the built-in `Result<T, E>` ([`RESULT`]).
+    pub enums: Vec<EnumDef>,
+    /// Every `match` statement, keyed by the ExprId of its subject.
+    pub matches: HashMap<ExprId, MatchRes>,
     pub functions: Vec<FnInfo>,
     pub locals: Vec<LocalInfo>,
     pub consts: Vec<ConstInfo>,
@@ -176,6 +180,47 @@ impl Checked {
         TyDisplay {
             ty,
             structs: &self.structs,
+            enums: &self.enums,
         }
     }
+}
+
+/// The built-in `Result<T, E>`: `enums[RESULT]`, variant 0 `Ok(value: T)`, 1 `Err(error: E)`.
+pub const RESULT: EnumId = 0;
+
+/// A `case` pattern as the checker resolved it against the subject's type (SPEC §6).
+/// Exhaustiveness (`usefulness.rs`) and lowering read this, never the syntax.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TPat {
+    /// `_`, or a part a variant pattern leaves out (`Rect(w=w)` says nothing of `h`).
+    Wild,
+    /// A name: matches anything at its position (of its type) and binds it.
+    Bind(LocalId),
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    /// `None` on a `T?`.
+    None,
+    /// Any pattern of `T` used on a `T?`: matches when the value is not `None` and the
+    /// value matches the inner pattern (a bare name on a `T?` is `Some(Bind)`).
+    Some(Box<TPat>),
+    /// A variant of `Ty::Enum(enum_id, _)` and a pattern for each of its fields, in
+    /// declaration order.
+    Variant {
+        enum_id: EnumId,
+        variant: u32,
+        fields: Vec<TPat>,
+    },
+    /// A tuple of the subject's arity.
+    Tuple(Vec<TPat>),
+    /// `p | q | …`: every alternative binds the same names.
+    Or(Vec<TPat>),
+}
+
+/// One `match` statement: its subject's type and each arm's resolved pattern.
+#[derive(Clone, Debug)]
+pub struct MatchRes {
+    pub subject_ty: Ty,
+    pub arms: Vec<TPat>,
 }

@@ -5,6 +5,7 @@ use stark_syntax::Span;
 use std::fmt;
 
 pub type StructId = u32;
+pub type EnumId = u32;
 pub type FuncId = u32;
 pub type LocalId = u32;
 pub type TyVar = u32;
@@ -35,6 +36,13 @@ pub enum Ty {
     /// where it must be one value (a list slot, a field, a return value); unpacked
     /// tuples and `for` patterns over `enumerate`/`zip`/`items` never make one.
     Tuple(Vec<Ty>),
+    /// A value of an enum (SPEC §6), with its type arguments (`Result<Int, String>` is the
+    /// built-in enum `Result` with `[Int, String]`; a user enum has none yet).
+    Enum(EnumId, Vec<Ty>),
+    /// The `i`th type parameter of the generic definition it appears in (`T` of
+    /// `Result<T, E>` in its `Ok` variant's field): replaced by the type argument
+    /// ([`Ty::subst`]) wherever a value's type is read.
+    Param(u32),
     /// An inference variable (`[]`, `Map()`, `None` in a `let`).
     Var(TyVar),
     /// Already reported; accepted everywhere so one mistake gives one diagnostic.
@@ -47,6 +55,7 @@ impl Ty {
         match self {
             Ty::Str | Ty::List(_) | Ty::Map(..) | Ty::Struct(_) | Ty::Weak(_) => true,
             Ty::Tensor | Ty::Dataset | Ty::Stream | Ty::Task(_) | Ty::Tuple(_) => true,
+            Ty::Enum(..) => true,
             Ty::Optional(inner) => inner.is_heap(),
             _ => false,
         }
@@ -58,6 +67,7 @@ impl Ty {
     pub fn holds_references(&self) -> bool {
         match self {
             Ty::List(_) | Ty::Map(..) | Ty::Struct(_) | Ty::Var(_) | Ty::Error => true,
+            Ty::Enum(..) | Ty::Param(_) => true,
             Ty::Optional(inner) => inner.holds_references(),
             Ty::Tuple(parts) => parts.iter().any(Ty::holds_references),
             _ => false,
@@ -92,6 +102,22 @@ impl Ty {
         matches!(self, Ty::Int | Ty::Float)
     }
 
+    /// This type with every `Param(i)` replaced by `args[i]` (a parameter without an
+    /// argument is left as it is).
+    pub fn subst(&self, args: &[Ty]) -> Ty {
+        match self {
+            Ty::Param(i) => args.get(*i as usize).cloned().unwrap_or(Ty::Param(*i)),
+            Ty::List(t) => Ty::List(Box::new(t.subst(args))),
+            Ty::Map(k, v) => Ty::Map(Box::new(k.subst(args)), Box::new(v.subst(args))),
+            Ty::Optional(t) => Ty::Optional(Box::new(t.subst(args))),
+            Ty::Weak(t) => Ty::Weak(Box::new(t.subst(args))),
+            Ty::Task(t) => Ty::Task(Box::new(t.subst(args))),
+            Ty::Tuple(parts) => Ty::Tuple(parts.iter().map(|p| p.subst(args)).collect()),
+            Ty::Enum(id, a) => Ty::Enum(*id, a.iter().map(|p| p.subst(args)).collect()),
+            other => other.clone(),
+        }
+    }
+
     pub fn optional(self) -> Ty {
         match self {
             Ty::Optional(_) | Ty::Error => self,
@@ -104,12 +130,17 @@ impl Ty {
 pub struct TyDisplay<'a> {
     pub ty: &'a Ty,
     pub structs: &'a [StructDef],
+    pub enums: &'a [EnumDef],
 }
 
 impl fmt::Display for TyDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let structs = self.structs;
-        let sub = move |ty| TyDisplay { ty, structs };
+        let (structs, enums) = (self.structs, self.enums);
+        let sub = move |ty| TyDisplay {
+            ty,
+            structs,
+            enums,
+        };
         match self.ty {
             Ty::Int => write!(f, "Int"),
             Ty::Float => write!(f, "Float"),
@@ -142,6 +173,18 @@ impl fmt::Display for TyDisplay<'_> {
                 }
                 write!(f, ")")
             }
+            Ty::Enum(id, args) => {
+                let name = enums.get(*id as usize).map_or("?", |e| e.name.as_str());
+                write!(f, "{name}")?;
+                for (i, a) in args.iter().enumerate() {
+                    write!(f, "{}{}", if i == 0 { "<" } else { ", " }, sub(a))?;
+                }
+                if !args.is_empty() {
+                    write!(f, ">")?;
+                }
+                Ok(())
+            }
+            Ty::Param(i) => write!(f, "T{i}"),
             Ty::Var(_) => write!(f, "_"),
             Ty::Error => write!(f, "{{error}}"),
         }
@@ -169,6 +212,43 @@ pub struct StructDef {
 impl StructDef {
     pub fn field(&self, name: &str) -> Option<(usize, &FieldDef)> {
         self.fields.iter().enumerate().find(|(_, f)| f.name == name)
+    }
+
+    pub fn method(&self, name: &str) -> Option<FuncId> {
+        self.methods
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, f)| *f)
+    }
+}
+
+/// An enum (SPEC §6). Each variant is laid out as a struct of its own (`structs[strukt]`,
+/// named `Shape.Circle`, its fields the payload; field types may be `Ty::Param`), so a
+/// value of the enum is an object whose type says which variant it is.
+#[derive(Clone, Debug)]
+pub struct EnumDef {
+    pub name: String,
+    /// Type parameter names (`T`, `E` of the built-in `Result`); empty for user enums.
+    pub params: Vec<String>,
+    pub variants: Vec<VariantDef>,
+    /// Method name -> function.
+    pub methods: Vec<(String, FuncId)>,
+    pub destructor: Option<FuncId>,
+    /// `Result`: its variants are named bare (`Ok(v)`, `Err(e)`).
+    pub builtin: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct VariantDef {
+    pub name: String,
+    /// The struct that lays out this variant's payload.
+    pub strukt: StructId,
+}
+
+impl EnumDef {
+    pub fn variant(&self, name: &str) -> Option<(usize, &VariantDef)> {
+        self.variants.iter().enumerate().find(|(_, v)| v.name == name)
     }
 
     pub fn method(&self, name: &str) -> Option<FuncId> {
