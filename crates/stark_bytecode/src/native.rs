@@ -112,10 +112,15 @@ macro_rules! native_of_rows {
     (@mask $self:tt [$($arms:tt)*]) => {
         match $self {
             $($arms)*
-            Native::ListTake => 1,
-            Native::MapSet => 0b110,
-            Native::Spawn { .. } => u32::MAX,
-            _ => 0,
+            Native::ListTake => CallFacts { needs_vm: false, consumed_mask: 1 },
+            Native::MapSet => CallFacts { needs_vm: false, consumed_mask: 0b110 },
+            Native::Spawn { .. } => CallFacts { needs_vm: true, consumed_mask: u32::MAX },
+            // Its row is an operand, not the variant: asked at run time (tensor rows).
+            Native::DataDims { op, .. } => CallFacts {
+                needs_vm: op.facts().needs_vm,
+                consumed_mask: 0,
+            },
+            _ => CallFacts { needs_vm: false, consumed_mask: 0 },
         }
     };
     (@mask $self:tt [$($arms:tt)*] - [$($facts:tt)*], $($rest:tt)*) => {
@@ -123,10 +128,11 @@ macro_rules! native_of_rows {
     };
     (@mask $self:tt [$($arms:tt)*] $native:ident [$($fact:ident $(= [$($i:literal),*])?),*], $($rest:tt)*) => {
         native_of_rows!(@mask $self [$($arms)* Native::$native => const {
-            mask_of(BuiltinFacts {
+            let facts = BuiltinFacts {
                 $($fact: native_of_rows!(@fact $($($i),*)?),)*
                 ..BuiltinFacts::NONE
-            }.consumes)
+            };
+            CallFacts { needs_vm: facts.needs_vm, consumed_mask: mask_of(facts.consumes) }
         },] $($rest)*)
     };
     (@rev $self:tt [$($arms:tt)*] $variant:ident -, $($rest:tt)*) => {
@@ -157,12 +163,13 @@ macro_rules! native_of_rows {
                 native_of_rows!(@rev self [] $($variant $native,)*)
             }
 
-            /// [`Native::consumes`] for operands 0 to 31 as a bit mask (bit i: operand i),
-            /// one `match` arm per native with the mask computed at compile time from its
-            /// row: the dispatch loop clears the taken registers after every native call, and
-            /// asking the registry at run time cost a string workload 7% of its instructions.
+            /// What the dispatch loop asks on every call of a native: [`Native::needs_vm`]
+            /// and [`Native::consumes`] for operands 0 to 31 as a bit mask (bit i: operand
+            /// i). One `match` arm per native with both computed at compile time from its
+            /// row: asking the registry at run time (a `match` to the row, another to its
+            /// facts) cost a string workload 3% to 7% of its instructions.
             #[inline]
-            pub fn consumed_mask(self) -> u32 {
+            pub fn call_facts(self) -> CallFacts {
                 native_of_rows!(@mask self [] $($native [$($fact $(= [$($i),*])?),*],)*)
             }
         }
@@ -204,19 +211,10 @@ impl Native {
         }
     }
 
-    /// What the dispatch loop asks on every call of a native: [`Native::needs_vm`] from
-    /// its row (the forms only lowering emits: `spawn`) and [`Native::consumed_mask`],
-    /// computed at compile time.
+    /// [`Native::consumes`] for operands 0 to 31 as a bit mask (bit i: operand i).
     #[inline]
-    pub fn call_facts(self) -> CallFacts {
-        let needs_vm = match self.builtin() {
-            Some(b) => b.facts().needs_vm,
-            None => matches!(self, Native::Spawn { .. }),
-        };
-        CallFacts {
-            needs_vm,
-            consumed_mask: self.consumed_mask(),
-        }
+    pub fn consumed_mask(self) -> u32 {
+        self.call_facts().consumed_mask
     }
 
     /// Whether the native may release a reference (and so free objects and run
@@ -289,6 +287,11 @@ mod tests {
             for i in 0..32 {
                 assert_eq!(mask & (1 << i) != 0, n.consumes(i), "{n:?} operand {i}");
             }
+            let needs_vm = match n.builtin() {
+                Some(b) => b.facts().needs_vm,
+                None => matches!(n, Native::Spawn { .. }),
+            };
+            assert_eq!(n.call_facts().needs_vm, needs_vm, "{n:?} needs_vm");
         }
     }
 

@@ -2,33 +2,58 @@
 //!
 //! Programs like binary-trees free and reallocate millions of same-sized objects; recycling
 //! those blocks directly (one pointer pop) is much cheaper than a `malloc`/`free` pair. Small
-//! blocks (up to `MAX_SMALL` bytes) are rounded up to a 16-byte size class; a freed block goes
-//! on its class's intrusive free list (its first word links to the next), up to
-//! `MAX_CACHED_BYTES` in all, and is handed out again by the next allocation of that class.
+//! blocks (up to `MAX_SMALL` bytes) are rounded up to a 16-byte size class and carved, in
+//! order, from chunks of `CHUNK` bytes; a freed block goes on its class's intrusive free list
+//! (its first word links to the next) and is handed out again by the next allocation of that
+//! class. A program that makes a million short strings at once (the lines of a big text)
+//! thus costs a few hundred chunk allocations rather than a million `malloc`s, and as many
+//! `free`s at its end. The chunks go back to the system with the pool (the heap's end, an
+//! actor's): the pool keeps what the program's peak of small objects needed.
 //! Memory accounting is unaffected: the heap charges objects, not blocks.
+//!
+//! # Invariants
+//!
+//! - **P1 (free lists).** Each list holds only blocks of its class carved from this pool's
+//!   chunks, currently unused by any object; a block's first word points to the next block
+//!   (or is null).
+//! - **P2 (carving).** Every small block the pool hands out lies in one of `chunks`, inside
+//!   its class's block grid; `carve[c]..carve_end[c]` is the uncarved rest of class `c`'s
+//!   current chunk. Chunks are freed only when the pool is dropped, so a small block is
+//!   never given to the system allocator on its own.
 
 use crate::sysalloc::fallible;
 use std::alloc::{alloc, dealloc, Layout};
 use std::ptr::null_mut;
 
 const GRANULE: usize = 16;
-const MAX_SMALL: usize = 128;
+pub(crate) const MAX_SMALL: usize = 128;
 const CLASSES: usize = MAX_SMALL / GRANULE;
-/// Cached free blocks across all classes stay below this many bytes.
-const MAX_CACHED_BYTES: usize = 16 << 20;
+/// Bytes per chunk: a multiple of every class's block size (16 to 128), big enough that a
+/// chunk allocation is rare, small enough that a program with a few small objects of each
+/// class stays small.
+const CHUNK: usize = 32 << 10;
+
+fn chunk_layout() -> Layout {
+    Layout::from_size_align(CHUNK, GRANULE).expect("chunk layout")
+}
 
 pub(crate) struct Pool {
-    /// P1: each list holds only blocks allocated with `class_layout(class)`, currently unused
-    /// by any object; a block's first word points to the next block (or is null).
+    /// P1.
     free: [*mut u8; CLASSES],
-    cached_bytes: usize,
+    /// P2: the next block to carve of each class, and the end of its chunk.
+    carve: [*mut u8; CLASSES],
+    carve_end: [*mut u8; CLASSES],
+    /// P2: every chunk, freed with the pool.
+    chunks: Vec<*mut u8>,
 }
 
 impl Default for Pool {
     fn default() -> Self {
         Pool {
             free: [null_mut(); CLASSES],
-            cached_bytes: 0,
+            carve: [null_mut(); CLASSES],
+            carve_end: [null_mut(); CLASSES],
+            chunks: Vec::new(),
         }
     }
 }
@@ -40,12 +65,6 @@ fn class_of(layout: Layout) -> Option<usize> {
     } else {
         None
     }
-}
-
-#[inline]
-fn class_layout(class: usize) -> Layout {
-    // Sizes 16..=128 with alignment 16 are always valid layouts.
-    Layout::from_size_align((class + 1) * GRANULE, GRANULE).expect("size class layout")
 }
 
 /// Whether a block allocated for `a` also serves `b`: both fall in the same size class
@@ -63,22 +82,69 @@ impl Pool {
     #[inline]
     pub(crate) fn alloc(&mut self, layout: Layout) -> *mut u8 {
         match class_of(layout) {
-            Some(c) => {
-                let head = self.free[c];
-                if !head.is_null() {
-                    // SAFETY: P1 — `head` is an unused block of this class whose first word
-                    // holds the next link (blocks are 16-aligned, so the read is aligned).
-                    self.free[c] = unsafe { *(head as *mut *mut u8) };
-                    self.cached_bytes -= class_layout(c).size();
-                    head
-                } else {
-                    // SAFETY: class layouts have a non-zero size.
-                    fallible(|| unsafe { alloc(class_layout(c)) })
-                }
-            }
+            Some(_) => self.alloc_small(layout.size()),
             // SAFETY: callers pass non-zero-sized layouts (every object has a header).
             None => fallible(|| unsafe { alloc(layout) }),
         }
+    }
+
+    /// A block of `size` bytes (1 to `MAX_SMALL`), 16-aligned: `alloc` for a layout of that
+    /// size with an alignment of at most 16, without the layout's checks (the hot path of
+    /// short strings, whose size is all that varies). Null if the system refuses a chunk.
+    #[inline(always)]
+    pub(crate) fn alloc_small(&mut self, size: usize) -> *mut u8 {
+        debug_assert!(size > 0 && size <= MAX_SMALL);
+        let c = (size - 1) / GRANULE;
+        let head = self.free[c];
+        if head.is_null() {
+            return self.carve_block(c);
+        }
+        // SAFETY: P1 — `head` is an unused block of this class whose first word holds the
+        // next link (blocks are 16-aligned, so the read is aligned).
+        self.free[c] = unsafe { *(head as *mut *mut u8) };
+        head
+    }
+
+    /// The next uncarved block of class `c`, from a new chunk when the current one is used up.
+    #[cold]
+    fn carve_block(&mut self, c: usize) -> *mut u8 {
+        let size = (c + 1) * GRANULE;
+        if self.carve[c] == self.carve_end[c] {
+            if fallible(|| self.chunks.try_reserve(1)).is_err() {
+                return null_mut();
+            }
+            // SAFETY: the chunk layout has a non-zero size.
+            let chunk = fallible(|| unsafe { alloc(chunk_layout()) });
+            if chunk.is_null() {
+                return null_mut();
+            }
+            self.chunks.push(chunk);
+            // Whole blocks only: CHUNK is a multiple of 16 but not of every class size.
+            let blocks = CHUNK / size;
+            self.carve[c] = chunk;
+            // SAFETY: `blocks * size <= CHUNK`: the end lies inside the chunk or one past it.
+            self.carve_end[c] = unsafe { chunk.add(blocks * size) };
+        }
+        let p = self.carve[c];
+        // SAFETY: P2 — `carve[c] < carve_end[c]` and the distance is a multiple of `size`, so
+        // the block `p..p + size` lies in the chunk and the new cursor at most at its end.
+        self.carve[c] = unsafe { p.add(size) };
+        p
+    }
+
+    /// Returns a block obtained from `alloc_small(size)`, or from `alloc` with a layout of
+    /// that size.
+    ///
+    /// # Safety
+    /// As for `dealloc`: `ptr` came from this pool with that size and is not used afterwards.
+    #[inline(always)]
+    pub(crate) unsafe fn dealloc_small(&mut self, ptr: *mut u8, size: usize) {
+        debug_assert!(size > 0 && size <= MAX_SMALL);
+        let c = (size - 1) / GRANULE;
+        // SAFETY: the block is unused from now on (caller) and at least 16 bytes,
+        // 16-aligned: it can hold the link word (P1).
+        unsafe { *(ptr as *mut *mut u8) = self.free[c] };
+        self.free[c] = ptr;
     }
 
     /// Returns a block obtained from `alloc(layout)` with the same `layout`.
@@ -88,19 +154,8 @@ impl Pool {
     #[inline]
     pub(crate) unsafe fn dealloc(&mut self, ptr: *mut u8, layout: Layout) {
         match class_of(layout) {
-            Some(c) => {
-                let size = class_layout(c).size();
-                if self.cached_bytes + size <= MAX_CACHED_BYTES {
-                    // SAFETY: the block is unused from now on (caller) and at least 16 bytes,
-                    // 16-aligned: it can hold the link word (P1).
-                    unsafe { *(ptr as *mut *mut u8) = self.free[c] };
-                    self.free[c] = ptr;
-                    self.cached_bytes += size;
-                } else {
-                    // SAFETY: allocated by `alloc` with the class layout (see `Pool::alloc`).
-                    unsafe { dealloc(ptr, class_layout(c)) };
-                }
-            }
+            // SAFETY: a small block of this size class (the caller's promise).
+            Some(_) => unsafe { self.dealloc_small(ptr, layout.size()) },
             // SAFETY: allocated by `alloc(layout)` (caller).
             None => unsafe { dealloc(ptr, layout) },
         }
@@ -109,17 +164,10 @@ impl Pool {
 
 impl Drop for Pool {
     fn drop(&mut self) {
-        for c in 0..CLASSES {
-            let mut p = self.free[c];
-            while !p.is_null() {
-                // SAFETY: P1 — every listed block is unused and was allocated with the class
-                // layout; the link is read before the block is freed.
-                unsafe {
-                    let next = *(p as *mut *mut u8);
-                    dealloc(p, class_layout(c));
-                    p = next;
-                }
-            }
+        for &chunk in &self.chunks {
+            // SAFETY: P2 — each chunk was allocated with `chunk_layout()` and is freed once,
+            // here; the heap has given back every block in it (or drops with it).
+            unsafe { dealloc(chunk, chunk_layout()) };
         }
     }
 }

@@ -452,3 +452,62 @@ fn a_string_is_not_extended_with_its_own_text() {
     drain(&mut heap);
     assert_eq!(heap.live_objects(), 0);
 }
+
+/// A string written from parts is charged as any string of its text, knows whether it is
+/// ASCII, and lies in its own block when short (boxed when long), and parts that do not add
+/// up to the length announced are refused.
+#[test]
+fn strings_are_built_from_parts() {
+    let mut heap = Heap::new(None);
+    let short = heap
+        .alloc_str_parts(7, true, ["ab", "-", "cd", "-", "e"].into_iter())
+        .unwrap();
+    assert_eq!(short.as_str(), "ab-cd-e");
+    assert!(short.str_is_ascii());
+    let long_text = "é".repeat(100);
+    let long = heap
+        .alloc_str_parts(long_text.len() + 1, false, [long_text.as_str(), "x"].into_iter())
+        .unwrap();
+    assert_eq!(long.as_str().len(), 201);
+    assert!(!long.str_is_ascii());
+    let plain = heap.alloc_str("ab-cd-e").unwrap();
+    let bytes: u64 = heap.live_entries().iter().map(|e| e.bytes).sum();
+    assert_eq!(bytes, 2 * (32 + 7) + 32 + 201);
+    assert_eq!(heap.check_heap(), Ok(()));
+    let lying = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        heap.alloc_str_parts(3, true, ["abcd"].into_iter())
+    }));
+    assert!(lying.is_err());
+    for s in [short, long, plain] {
+        give_up(&mut heap, Value::Obj(s));
+    }
+    drain(&mut heap);
+    assert_eq!(heap.live_objects(), 0);
+    assert_eq!(heap.check_heap(), Ok(()));
+}
+
+/// Short strings come from chunks carved block by block (P2): many more than a chunk holds
+/// stay distinct and intact, and their blocks are reused once freed.
+#[test]
+fn short_strings_fill_and_reuse_pool_chunks() {
+    let mut heap = Heap::new(None);
+    let texts: Vec<String> = (0..5000).map(|i| format!("word number {i:05}")).collect();
+    let strings: Vec<ObjRef> = texts.iter().map(|t| heap.alloc_str(t.as_str()).unwrap()).collect();
+    for (s, t) in strings.iter().zip(&texts) {
+        assert_eq!(s.as_str(), t);
+    }
+    let mut addrs: Vec<usize> = strings.iter().map(|s| s.addr()).collect();
+    addrs.sort_unstable();
+    addrs.dedup();
+    assert_eq!(addrs.len(), strings.len());
+    assert_eq!(heap.check_heap(), Ok(()));
+    for s in &strings {
+        give_up(&mut heap, Value::Obj(*s));
+    }
+    drain(&mut heap);
+    let again = heap.alloc_str("word number 99999").unwrap();
+    assert!(addrs.binary_search(&again.addr()).is_ok());
+    give_up(&mut heap, Value::Obj(again));
+    drain(&mut heap);
+    assert_eq!(heap.live_objects(), 0);
+}

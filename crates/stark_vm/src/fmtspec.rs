@@ -107,16 +107,29 @@ fn digits_in(buf: &mut [u8; 64], mut mag: u64, base: u64, upper: bool) -> &str {
         b"0123456789abcdef"
     };
     let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = table[(mag % base) as usize];
-        mag /= base;
-        if mag == 0 {
-            break;
+    if base == 10 {
+        // Decimal, the usual case, with a constant divisor (a multiply, not a division).
+        loop {
+            at -= 1;
+            buf[at] = b'0' + (mag % 10) as u8;
+            mag /= 10;
+            if mag == 0 {
+                break;
+            }
+        }
+    } else {
+        loop {
+            at -= 1;
+            buf[at] = table[(mag % base) as usize];
+            mag /= base;
+            if mag == 0 {
+                break;
+            }
         }
     }
-    // Only ASCII digits were written.
-    std::str::from_utf8(&buf[at..]).unwrap_or("")
+    // SAFETY: only bytes of `table`, ASCII digits and letters, were written from `at` on,
+    // and ASCII is valid UTF-8.
+    unsafe { std::str::from_utf8_unchecked(&buf[at..]) }
 }
 
 fn write_float(out: &mut String, x: f64, spec: &FormatSpec) -> Fallible<()> {
@@ -192,7 +205,8 @@ fn fixed(out: &mut String, abs: f64, p: usize) {
     ];
     if p < POW10.len() {
         let scaled = abs * POW10[p];
-        if scaled.fract() == 0.0 && scaled < 9_007_199_254_740_992.0 {
+        // Whole (a round trip through u64 keeps it; `fract` would call `trunc`) and exact.
+        if scaled < 9_007_199_254_740_992.0 && (scaled as u64) as f64 == scaled {
             let mut buf = [0u8; 64];
             let digits = digits_in(&mut buf, scaled as u64, 10, false);
             if p == 0 {
@@ -298,7 +312,12 @@ fn assemble(
 ) {
     let fill = spec.fill_char();
     let align = spec.alignment(true);
-    let fixed = sign.len() + prefix.len() + rest.chars().count();
+    let rest_chars = if rest.is_ascii() {
+        rest.len()
+    } else {
+        rest.chars().count()
+    };
+    let fixed = sign.len() + prefix.len() + rest_chars;
     let zero_pad = fill == '0' && align == Align::AfterSign && !digits.is_empty();
     let min_width = if zero_pad {
         spec.width as isize - fixed as isize
@@ -314,16 +333,33 @@ fn assemble(
         Align::Center => (pad / 2, 0, pad - pad / 2),
         Align::AfterSign => (0, pad, 0),
     };
+    // Most parts are empty (no sign, no prefix, no padding on one side): each is skipped
+    // without a call, and the rest are made room for at once.
+    out.reserve(len + pad * fill.len_utf8());
     push_fill(out, fill, left);
-    out.push_str(sign);
-    out.push_str(prefix);
+    push_some(out, sign);
+    push_some(out, prefix);
     push_fill(out, fill, middle);
     write_grouped(out, digits, spec.grouping, group, grouped_len);
-    out.push_str(rest);
+    push_some(out, rest);
     push_fill(out, fill, right);
 }
 
-fn push_fill(out: &mut String, fill: char, mut n: usize) {
+#[inline(always)]
+fn push_some(out: &mut String, s: &str) {
+    if !s.is_empty() {
+        out.push_str(s);
+    }
+}
+
+#[inline(always)]
+fn push_fill(out: &mut String, fill: char, n: usize) {
+    if n > 0 {
+        push_fill_run(out, fill, n);
+    }
+}
+
+fn push_fill_run(out: &mut String, fill: char, mut n: usize) {
     const SPACES: &str = "                                ";
     const ZEROS: &str = "00000000000000000000000000000000";
     let run = match fill {
@@ -382,8 +418,29 @@ fn write_grouped(out: &mut String, digits: &str, sep: Option<char>, size: usize,
         out.push_str(digits);
         return;
     };
-    // Positions counted from the right: every (size + 1)th character is a separator.
     let bytes = digits.as_bytes();
+    if sep.is_ascii() && total <= 96 {
+        // The usual case (`{n:,}`): the grouped digits are assembled in a buffer and
+        // appended at once, rather than a character at a time.
+        let mut buf = [0u8; 96];
+        // From the right: `size` digits (or padding zeros), then a separator, and so on.
+        let mut digits_left = bytes.iter().rev();
+        let mut in_group = 0;
+        for slot in buf[..total].iter_mut().rev() {
+            *slot = if in_group == size {
+                in_group = 0;
+                sep as u8
+            } else {
+                in_group += 1;
+                digits_left.next().copied().unwrap_or(b'0')
+            };
+        }
+        // SAFETY: only ASCII bytes (digits, `0` and an ASCII separator) were written to
+        // `buf[..total]`.
+        out.push_str(unsafe { std::str::from_utf8_unchecked(&buf[..total]) });
+        return;
+    }
+    // Positions counted from the right: every (size + 1)th character is a separator.
     for k in (0..total).rev() {
         if k % (size + 1) == size {
             out.push(sep);

@@ -768,15 +768,29 @@ impl<'m> Vm<'m> {
                     args,
                     argc,
                 } => {
-                    // The two natives every list loop runs, handled here without building
-                    // a `NativeCx` or going through `natives::call`'s dispatch. Anything
-                    // unusual (a non-list operand) takes the general path below.
+                    // The natives every list loop runs (a list's length, a push) and the
+                    // string queries every word of a text loop asks, handled here without
+                    // building a `NativeCx` or going through `natives::call`'s dispatch.
+                    // Anything unusual (an operand of another kind) takes the general path
+                    // below. (Tests of the tag, not a `match` on the native: that costs the
+                    // whole loop more than it saves here.)
                     if native == Native::ListLen && argc == 1 {
                         if let Value::Obj(l) = reg!(args) {
                             if l.kind() == ObjKind::List {
                                 reg!(dst) = Value::Int(l.list().len() as i64);
                                 continue;
                             }
+                        }
+                    } else if natives::string::is_query(native) && argc >= 1 {
+                        // The operand registers read are the instruction's own (V1).
+                        let a1 = if argc >= 2 {
+                            reg!(args + 1)
+                        } else {
+                            Value::None
+                        };
+                        if let Some(v) = natives::string::query(native, argc, reg!(args), a1) {
+                            reg!(dst) = v;
+                            continue;
                         }
                     } else if native == Native::ListPush && argc == 2 {
                         if let Value::Obj(l) = reg!(args) {

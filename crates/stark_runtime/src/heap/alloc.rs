@@ -143,7 +143,7 @@ impl Heap {
         }
         let len = text.as_ref().len();
         if len <= INLINE_STR_MAX {
-            return self.alloc_str_inline(text.as_ref());
+            return self.alloc_str_inline(text.as_ref(), 0);
         }
         let text: Box<str> = text.into();
         let ptr = self.alloc_header(ObjKind::Str, 0, 0, text.len() as u64)?;
@@ -157,43 +157,150 @@ impl Heap {
         Ok(ObjRef(ptr))
     }
 
-    /// A new string holding a copy of `text`, whose ASCII-ness the caller knows (a piece of
-    /// an ASCII string): the same as `alloc_str` plus `ObjRef::set_str_ascii`, without the
-    /// generic conversion (the hot path of `split`).
-    #[inline]
+    /// A new string holding a copy of `text`, its ASCII-ness recorded (`ObjRef::set_str_ascii`):
+    /// `ascii` says the caller knows it is ASCII (a piece of an ASCII string); otherwise the
+    /// text is checked here, while it is in cache, rather than by a later query. The same as
+    /// `alloc_str` without the generic conversion (the hot path of `split`).
+    #[inline(always)]
     pub fn alloc_str_copy(&mut self, text: &str, ascii: bool) -> Result<ObjRef, OutOfMemory> {
-        let o = if !self.arena_active && text.len() <= INLINE_STR_MAX {
-            self.alloc_str_inline(text)?
-        } else {
-            self.alloc_str(text)?
-        };
-        if ascii {
-            o.set_str_ascii(true);
+        let ascii = ascii || text.is_ascii();
+        if !self.arena_active && text.len() <= INLINE_STR_MAX {
+            let bits = gc_bits::STR_ASCII_KNOWN | if ascii { gc_bits::STR_ASCII } else { 0 };
+            return self.alloc_str_inline(text, bits);
         }
+        let o = self.alloc_str(text)?;
+        o.set_str_ascii(ascii);
         Ok(o)
     }
 
     /// A short string whose text lies in its own block, right after the `StrObj`: one pool
     /// allocation instead of a header and a boxed text (`object::str_is_inline`). It is
-    /// charged what any string of that text is (I6).
-    #[inline]
-    fn alloc_str_inline(&mut self, text: &str) -> Result<ObjRef, OutOfMemory> {
-        let len = text.len();
-        let layout = inline_str_layout(len);
-        let bytes = (std::mem::size_of::<StrObj>() + len) as u64;
-        let ptr = self.alloc_header_sized(ObjKind::Str, 0, 0, len as u64, layout, bytes)?;
-        // SAFETY: the block has `inline_str_layout(len)`: a StrObj followed by `len` bytes
-        // (I2). The text is copied into those bytes and `text` points at them; they are
-        // valid UTF-8 because they are a copy of a `&str`. The body is written once here.
+    /// charged what any string of that text is (I6). `gc` holds the ASCII bits known of the
+    /// text (`gc_bits::STR_ASCII_KNOWN`, `STR_ASCII`), or 0. The caller checked that no
+    /// arena is active. This is `alloc_header_sized` for this one shape, without its
+    /// layouts and its dispatch on kinds: every short string a program makes passes here.
+    #[inline(always)]
+    fn alloc_str_inline(&mut self, text: &str, gc: u8) -> Result<ObjRef, OutOfMemory> {
+        self.alloc_str_inline_with(text.len(), gc, |dst| {
+            // SAFETY: `dst` has room for `text.len()` bytes (`alloc_str_inline_with`) and is
+            // a fresh block, apart from `text`.
+            unsafe { copy_short(text.as_ptr(), dst, text.len()) };
+            text.len()
+        })
+    }
+
+    /// `alloc_str_inline` of a text of `len` bytes that `write` puts at the pointer it is
+    /// given (room for exactly `len` bytes) and whose length it returns; anything but `len`
+    /// stops the program, as the block would be the wrong size. Private: every caller
+    /// writes the bytes of whole `&str`s, so the text is valid UTF-8.
+    #[inline(always)]
+    fn alloc_str_inline_with(
+        &mut self,
+        len: usize,
+        gc: u8,
+        write: impl FnOnce(*mut u8) -> usize,
+    ) -> Result<ObjRef, OutOfMemory> {
+        debug_assert!(!self.arena_active && len <= INLINE_STR_MAX);
+        let size = std::mem::size_of::<StrObj>() + len;
+        let bytes = size as u64;
+        self.check_limit(bytes)?;
+        self.collector.allocated += bytes;
+        if self.collector.allocated >= self.gc.threshold_bytes {
+            self.collector.due = true;
+        }
+        let Some(ptr) = NonNull::new(self.pool.alloc_small(size) as *mut Header) else {
+            return Err(self.system_oom(bytes));
+        };
+        // The text first, while the block is nobody's: a `write` that panics or lies about
+        // its length leaves no row or header behind for the heap's teardown to read.
+        // SAFETY: the block has room for a StrObj and then `len` bytes (`size`).
+        let bytes_at = unsafe { (ptr.as_ptr() as *mut u8).add(std::mem::size_of::<StrObj>()) };
+        let written = write(bytes_at);
+        if written != len {
+            // SAFETY: `ptr` came from `self.pool.alloc_small(size)` just above and nothing
+            // else has seen it.
+            unsafe { self.pool.dealloc_small(ptr.as_ptr() as *mut u8, size) };
+            panic!("a string's text is not the size announced");
+        }
+        let zone = self.current_zone;
+        let row = self.meta.insert(MetaEntry {
+            obj: ObjRef(ptr),
+            zone,
+            owner: OwnerKind::Binding,
+            kind: ObjKind::Str,
+            type_id: 0,
+            bytes,
+        });
+        let Some(slot) = row else {
+            // SAFETY: `ptr` came from `self.pool.alloc_small(size)` just above and nothing
+            // else has seen it.
+            unsafe { self.pool.dealloc_small(ptr.as_ptr() as *mut u8, size) };
+            return Err(self.system_oom(bytes));
+        };
+        // SAFETY: the block has `inline_str_layout(len)`'s size: a StrObj followed by `len`
+        // bytes (I2). The header and the body are written once here; `write` filled exactly
+        // those bytes (checked) and `text` points at them; they are valid UTF-8 because they
+        // are copies of whole `&str`s (the callers above). Owner bits 0 = `OwnerKind::Binding`.
         unsafe {
-            let base = ptr.as_ptr() as *mut u8;
-            let bytes_at = base.add(std::mem::size_of::<StrObj>());
-            std::ptr::copy_nonoverlapping(text.as_ptr(), bytes_at, len);
+            ptr.as_ptr().write(Header {
+                strong: Cell::new(1),
+                weak: Cell::new(0),
+                kind: ObjKind::Str,
+                zone,
+                flags: Cell::new(0),
+                gc: Cell::new(gc),
+                slot: Cell::new(slot),
+            });
             let slice = std::ptr::slice_from_raw_parts_mut(bytes_at, len) as *mut str;
             std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut StrObj)).text)
                 .write(NonNull::new_unchecked(slice));
         }
+        self.account_alloc(ptr, bytes);
         Ok(ObjRef(ptr))
+    }
+
+    /// A new string whose text is `parts` one after the other, `len` bytes in all (`ascii`:
+    /// the caller knows they are all ASCII). A short one is written straight into its block,
+    /// with no buffer in between (`sep.join(xs)`, which knows its length before it copies).
+    /// Parts that do not add up to `len` stop the program.
+    pub fn alloc_str_parts<'t>(
+        &mut self,
+        len: usize,
+        ascii: bool,
+        parts: impl Iterator<Item = &'t str>,
+    ) -> Result<ObjRef, OutOfMemory> {
+        if self.arena_active || len > INLINE_STR_MAX {
+            let mut text = String::new();
+            if crate::sysalloc::fallible(|| text.try_reserve_exact(len)).is_err() {
+                return Err(self.system_oom(len as u64));
+            }
+            parts.for_each(|p| text.push_str(p));
+            assert_eq!(text.len(), len, "a string's text is not the size announced");
+            let o = self.alloc_str(text)?;
+            if ascii {
+                o.set_str_ascii(true);
+            }
+            return Ok(o);
+        }
+        let bits = if ascii {
+            gc_bits::STR_ASCII_KNOWN | gc_bits::STR_ASCII
+        } else {
+            0
+        };
+        self.alloc_str_inline_with(len, bits, |dst| {
+            let mut at = 0;
+            for p in parts {
+                assert!(
+                    p.len() <= len - at,
+                    "a string's text is not the size announced"
+                );
+                // SAFETY: `dst` has room for `len` bytes and `at + p.len() <= len` (checked
+                // just above); the block is fresh, apart from every part.
+                unsafe { copy_short(p.as_ptr(), dst.add(at), p.len()) };
+                at += p.len();
+            }
+            at
+        })
     }
 
     /// A new list taking over the references in `items`.
@@ -439,5 +546,37 @@ unsafe fn copy_fields(dst: *mut Value, fields: &[Value]) {
         // SAFETY: `i < fields.len()`, which the caller guarantees `dst` has room for, and `f`
         // is a live value.
         unsafe { Value::copy_words(dst.add(i), f) };
+    }
+}
+
+/// Copies `len` bytes of a short string's text: words that may overlap each other rather
+/// than a call to `memcpy`, which costs more than the copy for the few bytes of a word.
+///
+/// # Safety
+/// `src` is valid for reads and `dst` for writes of `len` bytes, and the two do not overlap.
+#[inline(always)]
+unsafe fn copy_short(src: *const u8, dst: *mut u8, len: usize) {
+    // SAFETY: every access below lies within `src[..len]` / `dst[..len]` (the caller's
+    // promise): a word at the start and one ending at `len`, of a width that fits.
+    unsafe {
+        if len >= 8 {
+            if len > 16 {
+                std::ptr::copy_nonoverlapping(src, dst, len);
+                return;
+            }
+            let a = std::ptr::read_unaligned(src as *const u64);
+            let b = std::ptr::read_unaligned(src.add(len - 8) as *const u64);
+            std::ptr::write_unaligned(dst as *mut u64, a);
+            std::ptr::write_unaligned(dst.add(len - 8) as *mut u64, b);
+        } else if len >= 4 {
+            let a = std::ptr::read_unaligned(src as *const u32);
+            let b = std::ptr::read_unaligned(src.add(len - 4) as *const u32);
+            std::ptr::write_unaligned(dst as *mut u32, a);
+            std::ptr::write_unaligned(dst.add(len - 4) as *mut u32, b);
+        } else {
+            for i in 0..len {
+                *dst.add(i) = *src.add(i);
+            }
+        }
     }
 }

@@ -95,11 +95,56 @@ impl Heap {
         {
             return false;
         }
-        h.strong.set(0);
-        // SAFETY: its count just reached zero and it was never queued; a string's release
-        // frees its text and its block and touches nothing else.
-        unsafe { self.release(o) };
+        // SAFETY: checked just above: a plain string whose last reference the caller gives up.
+        unsafe { self.free_plain_str(o) };
         true
+    }
+
+    /// What `release` does for a plain string (kind `Str`, count one, no flag but its owner
+    /// bits: not a constant, not in an arena, not dead), without the general path's
+    /// dispatch on kinds and flags: its last reference is the caller's, so it is freed now
+    /// (its text, its row and counters, I6, and its block unless a weak reference or a
+    /// collector pin keeps the header, I4, C2).
+    ///
+    /// # Safety
+    /// `o` is such a string, the caller owns its last reference and gives it up, and
+    /// nothing reads it afterwards.
+    #[inline(always)]
+    unsafe fn free_plain_str(&mut self, o: ObjRef) {
+        let h = o.header();
+        debug_assert!(h.kind == ObjKind::Str && h.strong.get() == 1);
+        debug_assert!(h.flags.get() & !flags::OWNER_MASK == 0);
+        h.strong.set(0);
+        // SAFETY: a live string's body is initialised (I2).
+        let inline = unsafe { str_is_inline(o) };
+        let len = obj_text_len(o);
+        if !inline {
+            // SAFETY: not inline and not an arena string (no ARENA flag): its text came
+            // from `Box::leak` (`alloc_str`) and is freed once, here.
+            unsafe { drop_str_text(o) };
+        }
+        h.set_flag(flags::DEAD);
+        let bytes = self.meta.remove(h.meta()).bytes;
+        self.zones[h.zone.index()].on_free(bytes);
+        if let Some(m) = &self.mirror {
+            m.on_free(h.zone, bytes);
+        }
+        self.total_live -= bytes;
+        self.publish_live();
+        if h.gc.get() & gc_bits::TRACED != 0 {
+            self.trace_free(h, bytes);
+        }
+        if h.weak.get() == 0 && h.gc.get() & gc_bits::PINS == 0 {
+            let size = if inline {
+                std::mem::size_of::<StrObj>() + len
+            } else {
+                std::mem::size_of::<StrObj>()
+            };
+            // SAFETY: DEAD, no weak reference and no collector pin remain (I4, C2); the block
+            // came from this pool with that size (`alloc_str_inline`, or `alloc_header` with
+            // StrObj's layout; an inline string grows only within its size class).
+            unsafe { self.pool.dealloc_small(o.raw(), size) };
+        }
     }
 
     /// `decref` of a child of an object being released. A string child whose last
@@ -119,10 +164,8 @@ impl Heap {
                 && h.flags.get() & !flags::OWNER_MASK == 0
                 && !self.tracer.any
             {
-                h.strong.set(0);
-                // SAFETY: its count just reached zero and it was never queued; a string's
-                // release frees its text and block and touches nothing else.
-                unsafe { self.release(o) };
+                // SAFETY: checked just above: a plain string whose last reference this is.
+                unsafe { self.free_plain_str(o) };
                 return;
             }
             // SAFETY: the caller gives up the reference it owned (this function's contract).

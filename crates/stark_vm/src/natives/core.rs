@@ -60,7 +60,11 @@ fn write_formatted(module: &Module, out: &mut String, fmt: u32, a: &[Value]) -> 
     for (i, v) in a.iter().enumerate() {
         match specs.get(i).and_then(Option::as_ref) {
             Some(spec) => crate::fmtspec::write_spec(out, module, *v, spec)?,
-            None => write_value(module, out, *v),
+            // The literal text between the holes, and strings without a spec: as they are.
+            None => match v {
+                Value::Obj(o) if o.kind() == ObjKind::Str => out.push_str(o.as_str()),
+                _ => write_value(module, out, *v),
+            },
         }
     }
     Ok(())

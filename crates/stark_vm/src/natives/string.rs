@@ -2,6 +2,7 @@
 
 use super::operands::{obj_arg, NativeCx};
 use crate::error::{fail, Fallible, Fault};
+use stark_bytecode::Native;
 use stark_runtime::{Heap, ObjKind, ObjRef, OutOfMemory, Value};
 use std::cell::Cell;
 
@@ -61,6 +62,66 @@ pub(crate) fn too_big(len: usize) -> Fault {
     })
 }
 
+/// The string queries a line-by-line loop asks of every word (`len`, `startswith`,
+/// `endswith`, `isdigit`), which the dispatch loop answers through [`query`] without the
+/// general native path: they read their operands, allocate nothing and release nothing.
+#[inline(always)]
+pub(crate) fn is_query(native: Native) -> bool {
+    matches!(
+        native,
+        Native::StrLen | Native::StrStartsWith | Native::StrEndsWith | Native::StrIsDigit
+    )
+}
+
+/// [`is_query`]'s natives, on operands `a0` and `a1` (`None` past `argc`). `None` (an
+/// operand that is not a string) sends the call down the general path, which reports it.
+#[inline(always)]
+pub(crate) fn query(native: Native, argc: u16, a0: Value, a1: Value) -> Option<Value> {
+    let str_of = |v: Value| match v {
+        Value::Obj(o) if o.kind() == ObjKind::Str => Some(o),
+        _ => None,
+    };
+    match native {
+        Native::StrLen if argc == 1 => Some(Value::Int(char_len(str_of(a0)?) as i64)),
+        Native::StrStartsWith if argc == 2 => {
+            let (s, p) = (str_of(a0)?, str_of(a1)?);
+            let (s, p) = (s.as_str().as_bytes(), p.as_str().as_bytes());
+            Some(Value::Bool(
+                p.len() <= s.len() && short_eq(&s[..p.len()], p),
+            ))
+        }
+        Native::StrEndsWith if argc == 2 => {
+            let (s, p) = (str_of(a0)?, str_of(a1)?);
+            let (s, p) = (s.as_str().as_bytes(), p.as_str().as_bytes());
+            Some(Value::Bool(
+                p.len() <= s.len() && short_eq(&s[s.len() - p.len()..], p),
+            ))
+        }
+        Native::StrIsDigit if argc == 1 => {
+            let s = str_of(a0)?;
+            let text = s.as_str();
+            // An ASCII character is numeric exactly when it is a decimal digit.
+            Some(Value::Bool(if s.str_is_ascii() {
+                !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+            } else {
+                !text.is_empty() && text.chars().all(char::is_numeric)
+            }))
+        }
+        _ => None,
+    }
+}
+
+/// `a == b` for slices of the same length, byte by byte when they are short: a prefix or a
+/// needle is a few bytes, fewer than a call to `memcmp` costs.
+#[inline(always)]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    if a.len() > 16 {
+        return a == b;
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// Length in characters (code points), as Python's `len`.
 pub(crate) fn len(a: &[Value]) -> Fallible<Value> {
     let s = obj_arg(a, 0, ObjKind::Str)?;
@@ -76,58 +137,152 @@ pub(crate) fn split(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     match a.get(1) {
         Some(Value::Obj(sep)) if sep.kind() == ObjKind::Str => {
             let sep = sep.as_str();
-            let mut chars = sep.chars();
-            match (chars.next(), chars.next()) {
-                (None, _) => fail("empty separator"),
-                // One character: `memchr` finds it.
-                (Some(c), None) => str_list(cx, text.split(c), ascii),
-                _ => str_list(cx, text.split(sep), ascii),
+            match sep.as_bytes() {
+                [] => fail("empty separator"),
+                // One byte (an ASCII character): `memchr` finds it, a first pass counts the
+                // pieces so that the list is allocated once at its size.
+                &[b] => {
+                    let n = memchr_count(text.as_bytes(), b) + 1;
+                    str_list(cx, n, text.split(b as char), ascii)
+                }
+                _ => str_list(cx, 0, text.split(sep), ascii),
             }
         }
-        _ if ascii => split_ascii_whitespace(cx, text),
-        _ => str_list(cx, text.split(py_space).filter(|p| !p.is_empty()), false),
+        _ => split_whitespace(cx, text, ascii),
     }
 }
 
-/// `split()` of an ASCII string: the words are counted first, so the list is allocated at
-/// its final size, and each word is a new ASCII string.
-fn split_ascii_whitespace(cx: &mut NativeCx<'_>, text: &str) -> Fallible<Value> {
-    let bytes = text.as_bytes();
-    let space = |b: u8| ASCII_SPACE[b as usize];
-    let mut count = 0;
-    let mut prev_space = true;
-    for &b in bytes {
-        let s = space(b);
-        count += usize::from(prev_space && !s);
-        prev_space = s;
+/// Occurrences of byte `b` in `hay`.
+fn memchr_count(hay: &[u8], b: u8) -> usize {
+    // A plain filtered count: the compiler vectorises it.
+    hay.iter().filter(|&&x| x == b).count()
+}
+
+/// What a byte of UTF-8 text says about whitespace: `WORD` (not whitespace: an ASCII
+/// non-space, a continuation byte, or the lead of a character that is never whitespace),
+/// `SPACE` (ASCII whitespace), or `DECODE` (the lead byte of a multi-byte character that
+/// may be whitespace: U+0085 and U+00A0 start with C2, U+1680 with E1, U+2000–U+205F with
+/// E2, U+3000 with E3).
+const WORD: u8 = 0;
+const SPACE: u8 = 1;
+const DECODE: u8 = 2;
+const SPACE_CLASS: [u8; 256] = {
+    let mut t = [WORD; 256];
+    let mut b = 0;
+    while b < 256 {
+        if ASCII_SPACE[b] {
+            t[b] = SPACE;
+        }
+        b += 1;
     }
+    t[0xC2] = DECODE;
+    t[0xE1] = DECODE;
+    t[0xE2] = DECODE;
+    t[0xE3] = DECODE;
+    t
+};
+
+/// Whether the character at byte `i` of `text` (a character boundary, or a continuation
+/// byte of a character already found not to be whitespace) is whitespace, as Python's
+/// `isspace`, and how many bytes to step over.
+#[inline(always)]
+fn space_at(text: &str, i: usize) -> (bool, usize) {
+    match SPACE_CLASS[text.as_bytes()[i] as usize] {
+        WORD => (false, 1),
+        SPACE => (true, 1),
+        _ => decode_space(text, i),
+    }
+}
+
+#[cold]
+fn decode_space(text: &str, i: usize) -> (bool, usize) {
+    match text.get(i..).and_then(|t| t.chars().next()) {
+        Some(c) => (py_space(c), c.len_utf8()),
+        None => (false, 1),
+    }
+}
+
+thread_local! {
+    /// `split()`'s words while it scans, before they go into a list of exactly their number.
+    static WORDS: Cell<Vec<Value>> = const { Cell::new(Vec::new()) };
+}
+
+/// `split()`: the words between runs of whitespace, each a new string whose ASCII-ness is
+/// known from the scan. One pass collects them in a reused buffer; the list then gets a
+/// buffer of exactly their number.
+fn split_whitespace(cx: &mut NativeCx<'_>, text: &str, ascii: bool) -> Fallible<Value> {
+    let mut words = WORDS.take();
+    words.clear();
+    let r = if ascii {
+        scan_words::<true>(cx, text, &mut words)
+    } else {
+        scan_words::<false>(cx, text, &mut words)
+    };
     let mut items: Vec<Value> = Vec::new();
-    if stark_runtime::sysalloc::fallible(|| items.try_reserve_exact(count)).is_err() {
-        return Err(too_big(count.saturating_mul(16)));
+    let r = r.and_then(|()| {
+        stark_runtime::sysalloc::fallible(|| items.try_reserve_exact(words.len()))
+            .map_err(|_| too_big(words.len().saturating_mul(16)))
+    });
+    if let Err(e) = r {
+        release_all(cx, &words);
+        words.clear();
+        WORDS.set(words);
+        return Err(e);
     }
-    let mut i = 0;
-    while i < bytes.len() {
-        while i < bytes.len() && space(bytes[i]) {
-            i += 1;
-        }
-        let start = i;
-        while i < bytes.len() && !space(bytes[i]) {
-            i += 1;
-        }
-        if i > start {
-            match cx.heap.alloc_str_copy(&text[start..i], true) {
-                Ok(o) => items.push(Value::Obj(o)),
-                Err(e) => {
-                    release_all(cx, &items);
-                    return Err(e.into());
-                }
-            }
-        }
+    items.extend_from_slice(&words);
+    words.clear();
+    if words.capacity() <= 4096 {
+        WORDS.set(words);
     }
     match cx.heap.alloc_list(items) {
         Ok(l) => Ok(Value::Obj(l)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Pushes a new string for every word of `text` onto `words`. `ASCII`: the text is known
+/// to be ASCII, so every byte is a character and no decoding is needed.
+#[inline(always)]
+fn scan_words<const ASCII: bool>(
+    cx: &mut NativeCx<'_>,
+    text: &str,
+    words: &mut Vec<Value>,
+) -> Fallible<()> {
+    let bytes = text.as_bytes();
+    let space = |i: usize| -> (bool, usize) {
+        if ASCII {
+            (ASCII_SPACE[bytes[i] as usize], 1)
+        } else {
+            space_at(text, i)
+        }
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        let (s, w) = space(i);
+        if s {
+            i += w;
+            continue;
+        }
+        let start = i;
+        let mut high = 0u8;
+        while i < bytes.len() {
+            let (s, w) = space(i);
+            if s {
+                break;
+            }
+            if !ASCII {
+                high |= bytes[i];
+            }
+            i += w;
+        }
+        let o = cx.heap.alloc_str_copy(&text[start..i], high < 0x80)?;
+        if fallible_push(words, Value::Obj(o)).is_err() {
+            // SAFETY: `o` was just made here; this is its only reference, given up once.
+            unsafe { cx.heap.decref(Value::Obj(o)) };
+            return Err(too_big(words.len().saturating_mul(16)));
+        }
+    }
+    Ok(())
 }
 
 /// The byte offset of `needle` in `hay` at or after `from`. Short needles are found by
@@ -147,26 +302,33 @@ pub(crate) fn find_at(hay: &str, needle: &str, from: usize) -> Option<usize> {
     let pat = needle.as_bytes();
     let first = pat[0];
     let mut at = 0;
-    while let Some(i) = bytes[at..].iter().position(|&b| b == first) {
+    // Only positions where the whole needle still fits are candidates.
+    let last = bytes.len().checked_sub(pat.len())?;
+    while let Some(i) = bytes[at..=last].iter().position(|&b| b == first) {
         let pos = at + i;
-        if bytes[pos..].starts_with(pat) {
+        if short_eq(&bytes[pos..pos + pat.len()], pat) {
             return Some(from + pos);
         }
         at = pos + 1;
+        if at > last {
+            break;
+        }
     }
     None
 }
 
-/// A new list of new strings, one per piece (marked ASCII when the text they come from is).
+/// A new list of new strings, one per piece (known ASCII when the text they come from is,
+/// checked otherwise); `expected` pieces are made room for at once.
 fn str_list<'t>(
     cx: &mut NativeCx<'_>,
+    expected: usize,
     pieces: impl Iterator<Item = &'t str>,
     ascii: bool,
 ) -> Fallible<Value> {
     let mut items: Vec<Value> = Vec::new();
-    let (lower, _) = pieces.size_hint();
-    if stark_runtime::sysalloc::fallible(|| items.try_reserve(lower)).is_err() {
-        return Err(too_big(lower.saturating_mul(16)));
+    let room = expected.max(pieces.size_hint().0);
+    if stark_runtime::sysalloc::fallible(|| items.try_reserve_exact(room)).is_err() {
+        return Err(too_big(room.saturating_mul(16)));
     }
     for p in pieces {
         let o = match cx.heap.alloc_str_copy(p, ascii) {
@@ -596,7 +758,24 @@ pub(crate) fn strip(cx: &mut NativeCx<'_>, a: &[Value], ends: Ends) -> Fallible<
             }
             &text[lo..hi]
         }
-        None => trim_by(text, ends, py_space),
+        // Lines are mostly trimmed of ASCII blanks: those go byte by byte, and only a
+        // non-ASCII character at an end needs decoding.
+        None => {
+            let b = text.as_bytes();
+            let mut lo = 0;
+            let mut hi = b.len();
+            if ends != Ends::Right {
+                while lo < hi && b[lo] < 0x80 && ASCII_SPACE[b[lo] as usize] {
+                    lo += 1;
+                }
+            }
+            if ends != Ends::Left {
+                while hi > lo && b[hi - 1] < 0x80 && ASCII_SPACE[b[hi - 1] as usize] {
+                    hi -= 1;
+                }
+            }
+            trim_by(&text[lo..hi], ends, py_space)
+        }
         Some(chars) => {
             let chars = chars.as_str();
             trim_by(text, ends, |c| chars.contains(c))
@@ -653,7 +832,7 @@ pub(crate) fn splitlines(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> 
         lines.push(&text[start..]);
     }
     let ascii = s.str_is_ascii();
-    str_list(cx, lines.into_iter(), ascii)
+    str_list(cx, lines.len(), lines.into_iter(), ascii)
 }
 
 /// `sep.join(items)`
@@ -674,23 +853,20 @@ pub(crate) fn join(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
         total = total.saturating_add(o.as_str().len());
         ascii = ascii && o.str_is_ascii();
     }
-    let o = alloc_built(cx.heap, |out| {
-        stark_runtime::sysalloc::fallible(|| out.try_reserve_exact(total))
-            .map_err(|_| too_big(total))?;
-        for (i, v) in items.iter().enumerate() {
-            if i > 0 {
-                out.push_str(sep_text);
-            }
-            if let Value::Obj(o) = v {
-                out.push_str(o.as_str());
-            }
-        }
-        Ok(())
-    })?;
-    if ascii {
-        o.set_str_ascii(true);
+    // The texts were checked to be strings above; `total` is their length with the
+    // separators, so the new string is written in place, in one piece.
+    let texts = items.iter().enumerate().flat_map(|(i, v)| {
+        let sep = if i > 0 { sep_text } else { "" };
+        let text = match v {
+            Value::Obj(o) => o.as_str(),
+            _ => "",
+        };
+        [sep, text]
+    });
+    if total == usize::MAX {
+        return Err(too_big(total));
     }
-    Ok(Value::Obj(o))
+    Ok(Value::Obj(cx.heap.alloc_str_parts(total, ascii, texts)?))
 }
 
 /// `s.ljust(width, fill)`, `rjust`, `center`: padded to `width` code points with `fill` (one

@@ -133,6 +133,24 @@ pub(super) fn local_pass(f: &mut Function) -> bool {
                 }
             }
         });
+        // A native of one operand that it only reads (`len(w)`, `w.isdigit()`) may read the
+        // copied register itself: a one-register range is contiguous wherever it lies, and
+        // the native neither takes it over nor clears it. The copy into the argument
+        // register then usually dies.
+        if let Instr::CallNative {
+            native,
+            args,
+            argc: 1,
+            ..
+        } = &mut instr
+        {
+            let facts = native.call_facts();
+            if !facts.needs_vm && facts.consumed_mask & 1 == 0 {
+                if let Some(&s) = copy_of.get(args) {
+                    *args = s;
+                }
+            }
+        }
         instr = fold_immediate(instr, &konst);
         if let Instr::INeg { dst, src } = instr {
             if let Some(value) = konst.get(&src).and_then(|v| v.checked_neg()) {
