@@ -23,6 +23,10 @@ impl Checker<'_> {
         if let Some(&ty) = self.struct_names.get(name) {
             return self.construct(e, ty, args);
         }
+        // `Result`'s variants are named bare (SPEC §6).
+        if let Some(v) = ["Ok", "Err"].iter().position(|n| *n == name) {
+            return self.construct_variant(e, crate::results::RESULT, v, args);
+        }
         if let Some(op) = Builtin::function(name) {
             // A free row's `E` is one type inferred from the arguments (`sorted(xs)`).
             let scope = Ty::List(Box::new(self.infer.fresh()));
@@ -468,8 +472,18 @@ impl Checker<'_> {
             }
             return ret;
         }
-        if let Some(&sid) = self.struct_names.get(ns) {
-            if let Some(func) = self.struct_def(sid).method(name) {
+        if let Some(&en) = self.enum_names.get(ns) {
+            if let Some((v, _)) = self.out.enums[en as usize].variant(name) {
+                return self.construct_variant(e, en, v, args);
+            }
+        }
+        let static_method = match (self.struct_names.get(ns), self.enum_names.get(ns)) {
+            (Some(&sid), _) => self.struct_def(sid).method(name),
+            (_, Some(&en)) => self.out.enums[en as usize].method(name),
+            _ => None,
+        };
+        {
+            if let Some(func) = static_method {
                 let is_static = self.out.functions[func as usize]
                     .params
                     .first()
@@ -531,8 +545,19 @@ impl Checker<'_> {
         if let Some(op) = Builtin::method(Recv::Heap, name).filter(|_| t.is_heap()) {
             return self.call_row(e, op, &format!("`{name}`"), Some(recv), &t, args);
         }
-        if let Ty::Struct(sid) = t {
-            if let Some(func) = self.struct_def(sid).method(name) {
+        let own_method = match &t {
+            Ty::Struct(sid) => self
+                .struct_def(*sid)
+                .method(name)
+                .map(|f| (f, self.struct_def(*sid).name.clone())),
+            Ty::Enum(en, _) => {
+                let def = &self.out.enums[*en as usize];
+                def.method(name).map(|f| (f, def.name.clone()))
+            }
+            _ => None,
+        };
+        {
+            if let Some((func, sname)) = own_method {
                 let takes_self = self.out.functions[func as usize]
                     .params
                     .first()
@@ -540,7 +565,6 @@ impl Checker<'_> {
                 if takes_self {
                     return self.call_fn(e, func, args, Some(recv));
                 }
-                let sname = self.struct_def(sid).name.clone();
                 self.type_args(args);
                 self.error(
                     Diagnostic::error(

@@ -136,11 +136,7 @@ pub struct TyDisplay<'a> {
 impl fmt::Display for TyDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (structs, enums) = (self.structs, self.enums);
-        let sub = move |ty| TyDisplay {
-            ty,
-            structs,
-            enums,
-        };
+        let sub = move |ty| TyDisplay { ty, structs, enums };
         match self.ty {
             Ty::Int => write!(f, "Int"),
             Ty::Float => write!(f, "Float"),
@@ -248,7 +244,10 @@ pub struct VariantDef {
 
 impl EnumDef {
     pub fn variant(&self, name: &str) -> Option<(usize, &VariantDef)> {
-        self.variants.iter().enumerate().find(|(_, v)| v.name == name)
+        self.variants
+            .iter()
+            .enumerate()
+            .find(|(_, v)| v.name == name)
     }
 
     pub fn method(&self, name: &str) -> Option<FuncId> {
@@ -256,6 +255,22 @@ impl EnumDef {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, f)| *f)
+    }
+}
+
+impl FnInfo {
+    /// The declaration of this function or method in the program's items.
+    pub fn decl<'p>(
+        &self,
+        program: &'p stark_syntax::ast::Program,
+    ) -> Option<&'p stark_syntax::ast::FnDecl> {
+        use stark_syntax::ast::Item;
+        match (program.items.get(self.item)?, self.method) {
+            (Item::Fn(f), None) => Some(f),
+            (Item::Struct(s), Some(m)) => s.methods.get(m),
+            (Item::Enum(en), Some(m)) => en.methods.get(m),
+            _ => None,
+        }
     }
 }
 
@@ -292,6 +307,9 @@ pub enum LocalKind {
     /// A `for` loop variable: it borrows each element (M11). `for mutable x` makes it
     /// `mutable`: the body may mutate the element through it, never rebind it.
     ForVar,
+    /// A name bound by a `case` pattern: it reads its part of the subject like a field,
+    /// and using it as an owner shares that part (SPEC §6).
+    CaseBind,
 }
 
 #[derive(Clone, Debug)]

@@ -184,10 +184,15 @@ impl FnLower<'_> {
             }
             Some(CallRes::Ctor { ty, args }) => {
                 let fields = &self.ck.structs[ty as usize].fields;
+                // A variant of `Result` has its field types from the value's type.
+                let targs = match self.ty(e) {
+                    Ty::Enum(_, a) => a,
+                    _ => Vec::new(),
+                };
                 let ops: Vec<Operand> = args
                     .iter()
                     .zip(fields)
-                    .map(|(a, f)| (a.clone(), Pass::Owned, Some(f.ty.clone())))
+                    .map(|(a, f)| (a.clone(), Pass::Owned, Some(f.ty.subst(&targs))))
                     .collect();
                 let (base, _) = self.operands(e, &ops);
                 let argc = ops.len() as u16;

@@ -208,6 +208,9 @@ impl FnLower<'_> {
                 otherwise,
             } => self.if_else(e, cond, then, otherwise, dst),
             ExprKind::Call { .. } => self.call(e, dst),
+            // `Shape.Empty`: a variant without payload is built like a struct.
+            ExprKind::Field(..) if self.ck.calls.contains_key(&e.id) => self.call(e, dst),
+            ExprKind::Try(inner) => self.try_expr(e, inner, dst),
             ExprKind::Field(..) if self.ck.float_consts.contains_key(&e.id) => {
                 let value = self.ck.float_consts[&e.id];
                 self.emit(Instr::LoadFloat { dst, value }, span);
