@@ -583,6 +583,7 @@ impl Checker<'_> {
             Ty::Map(..) => Some(Recv::Map),
             Ty::Weak(_) => Some(Recv::Weak),
             Ty::Task(_) => Some(Recv::Task),
+            Ty::Enum(crate::results::RESULT, _) => Some(Recv::Result),
             Ty::Tensor => Some(Recv::Tensor),
             Ty::Dataset => Some(Recv::Dataset),
             Ty::Stream => Some(Recv::Stream),
@@ -754,6 +755,7 @@ pub fn sig_ty(s: SigTy, recv: &Ty, structs: &[StructDef]) -> Option<Ty> {
         SigTy::Stream => Ty::Stream,
         SigTy::E => match recv {
             Ty::List(e) | Ty::Weak(e) | Ty::Task(e) => (**e).clone(),
+            Ty::Enum(crate::results::RESULT, args) => args.first().cloned().unwrap_or(Ty::Error),
             _ => Ty::Error,
         },
         SigTy::K => match recv {
@@ -762,6 +764,7 @@ pub fn sig_ty(s: SigTy, recv: &Ty, structs: &[StructDef]) -> Option<Ty> {
         },
         SigTy::V => match recv {
             Ty::Map(_, v) => (**v).clone(),
+            Ty::Enum(crate::results::RESULT, args) => args.get(1).cloned().unwrap_or(Ty::Error),
             _ => Ty::Error,
         },
         SigTy::Recv => recv.clone(),
@@ -773,6 +776,7 @@ pub fn sig_ty(s: SigTy, recv: &Ty, structs: &[StructDef]) -> Option<Ty> {
         SigTy::List(inner) => Ty::List(each(inner)?),
         SigTy::Map(k, v) => Ty::Map(each(k)?, each(v)?),
         SigTy::Pair(a, b) => Ty::Tuple(vec![*each(a)?, *each(b)?]),
+        SigTy::Result(a, b) => Ty::Enum(crate::results::RESULT, vec![*each(a)?, *each(b)?]),
         SigTy::Heap | SigTy::Numbers | SigTy::TensorOrNumber => return None,
     })
 }

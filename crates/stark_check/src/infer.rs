@@ -103,6 +103,9 @@ impl Infer {
                 true
             }
             (Ty::NoneLit, Ty::Optional(_)) | (Ty::Optional(_), Ty::NoneLit) => true,
+            // `Ok(None)` where a `Result<None, E>` is expected: the literal made its part
+            // an optional of an unknown type, which is `None`'s type itself.
+            (Ty::Optional(x), Ty::Unit) | (Ty::Unit, Ty::Optional(x)) => self.unify(x, &Ty::Unit),
             (Ty::List(x), Ty::List(y)) | (Ty::Optional(x), Ty::Optional(y)) => self.unify(x, y),
             (Ty::Weak(x), Ty::Weak(y)) | (Ty::Task(x), Ty::Task(y)) => self.unify(x, y),
             (Ty::Map(k1, v1), Ty::Map(k2, v2)) => self.unify(k1, k2) && self.unify(v1, v2),

@@ -120,7 +120,8 @@ impl Ty {
 
     pub fn optional(self) -> Ty {
         match self {
-            Ty::Optional(_) | Ty::Error => self,
+            // `None`'s type already holds `None` (SPEC §6: `Result<None, String>`).
+            Ty::Optional(_) | Ty::Error | Ty::Unit => self,
             other => Ty::Optional(Box::new(other)),
         }
     }

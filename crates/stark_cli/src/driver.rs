@@ -209,7 +209,7 @@ pub fn execute(cmd: Cmd) -> u8 {
             }
             // `exit(code)` ends the program where it is, like Rust's `process::exit`: the
             // frames' owners are not released, so the leak check is for a `main` that returned.
-            let returned = result.is_ok();
+            let returned = matches!(result, Ok(()) | Err(stark_vm::VmExit::MainErr(_)));
             let code = match result {
                 Ok(()) => EXIT_OK,
                 Err(stark_vm::VmExit::Exit(code)) => code.clamp(0, 255) as u8,
@@ -221,6 +221,10 @@ pub fn execute(cmd: Cmd) -> u8 {
                     // Reported as every runtime error is (SPEC §1); only the status differs.
                     render::runtime_error(&display, &source, &err);
                     EXIT_MEMORY
+                }
+                Err(stark_vm::VmExit::MainErr(message)) => {
+                    eprintln!("error: {message}");
+                    EXIT_RUNTIME
                 }
             };
             if mem_report {

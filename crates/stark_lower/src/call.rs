@@ -450,7 +450,7 @@ fn generic(t: SigTy) -> bool {
     match t {
         SigTy::E | SigTy::K | SigTy::V => true,
         SigTy::Opt(inner) | SigTy::List(inner) => generic(*inner),
-        SigTy::Map(k, v) | SigTy::Pair(k, v) => generic(*k) || generic(*v),
+        SigTy::Map(k, v) | SigTy::Pair(k, v) | SigTy::Result(k, v) => generic(*k) || generic(*v),
         _ => false,
     }
 }

@@ -426,7 +426,16 @@ impl Parser<'_> {
             }
             return Ok(ty);
         }
-        let name = self.expect_ident("a type")?;
+        // `None` is also the name of the type whose only value is `None` (SPEC §6).
+        let name = if self.at(&TokenKind::None) {
+            let span = self.bump();
+            crate::ast::Ident {
+                name: "None".to_string(),
+                span,
+            }
+        } else {
+            self.expect_ident("a type")?
+        };
         let start = name.span;
         let mut args = Vec::new();
         if self.eat(&TokenKind::Lt) {
