@@ -817,6 +817,7 @@ mod tests {
                 Recv::List | Recv::Heap => "l".to_string(),
                 Recv::Map => "m".to_string(),
                 Recv::Weak => "w".to_string(),
+                Recv::Result => "r".to_string(),
                 Recv::Tensor => "tn".to_string(),
                 Recv::Dataset => "ds".to_string(),
                 Recv::Stream => "st".to_string(),
@@ -898,7 +899,7 @@ mod tests {
              mutable let s = \"a b\"\n    mutable let l = [1, 2]\n    \
              mutable let m = {{\"a\": 1}}\n    let w = WeakRef(l.clone())\n    \
              mutable let tn = Tensor.zeros([2])\n    let ds = Dataset.load(\"d.csv\")\n    \
-             let st = File.open(\"f.txt\")\n{body}"
+             let st = File.open(\"f.txt\")\n    let r = parse_int(\"1\")\n{body}"
         );
         let (program, diags) = stark_syntax::parse(&src);
         assert!(diags.is_empty(), "{diags:?}\n{src}");

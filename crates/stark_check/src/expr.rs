@@ -541,9 +541,24 @@ impl Checker<'_> {
         match (&t, &ret) {
             (Ty::Error, _) | (_, Ty::Error) => Ty::Error,
             (Ty::Enum(crate::results::RESULT, a), Ty::Enum(crate::results::RESULT, r)) => {
-                if let (Some(err), Some(want)) = (a.get(1), r.get(1)) {
-                    let (err, want) = (err.clone(), want.clone());
-                    self.expect(&err, &want, inner.span);
+                let (err, want) = (
+                    a.get(1).cloned().unwrap_or(Ty::Error),
+                    r.get(1).cloned().unwrap_or(Ty::Error),
+                );
+                if !self.infer.unify(&err, &want) {
+                    let fname = self.out.functions[self.cur_fn as usize].name.clone();
+                    let (shown_err, shown_ret) = (self.show(&err), self.show(&ret));
+                    self.error(
+                        Diagnostic::error(
+                            codes::BAD_TRY,
+                            format!(
+                                "the `?` operator cannot return this `{shown_err}` error from `{fname}`, which returns `{shown_ret}`"
+                            ),
+                            e.span,
+                        )
+                        .label(format!("an `Err` here holds a `{shown_err}`"))
+                        .help("convert the error first, or match on the result"),
+                    );
                 }
                 a.first().cloned().unwrap_or(Ty::Error)
             }

@@ -68,9 +68,11 @@ impl Checker<'_> {
                     )
                     .label(format!("pattern `{missing}` not covered"))
                     .note(format!("the matched value is of type `{shown}`"))
-                    .help(format!(
-                        "add an arm `case {missing}:`, or `case _:` for every other value"
-                    )),
+                    .help(if missing == "_" {
+                        "add an arm `case _:` for the values the arms leave out".to_string()
+                    } else {
+                        format!("add an arm `case {missing}:`, or `case _:` for every other value")
+                    }),
                 );
             }
             for i in report.unreachable {
