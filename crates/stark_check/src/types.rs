@@ -143,7 +143,8 @@ impl fmt::Display for TyDisplay<'_> {
             Ty::Float => write!(f, "Float"),
             Ty::Bool => write!(f, "Bool"),
             Ty::Str => write!(f, "String"),
-            Ty::Unit => write!(f, "()"),
+            // SPEC §6: `None` names the type of a function without `-> T`.
+            Ty::Unit => write!(f, "None"),
             Ty::NoneLit => write!(f, "None"),
             Ty::List(t) => write!(f, "List<{}>", sub(t)),
             Ty::Map(k, v) => write!(f, "Map<{}, {}>", sub(k), sub(v)),
