@@ -134,9 +134,14 @@ impl FnLower<'_> {
                     unreachable!("list literal type")
                 };
                 let base = self.temps(items.len());
+                let pending = self.pending.len();
                 for (i, item) in items.iter().enumerate() {
                     self.owned_in(item, base + i as Reg, &elem);
+                    if elem.is_heap() {
+                        self.pending.push(base + i as Reg);
+                    }
                 }
+                self.pending.truncate(pending);
                 let argc = items.len() as u16;
                 self.emit(
                     Instr::NewList {
@@ -174,9 +179,14 @@ impl FnLower<'_> {
                     unreachable!("tuple literal type")
                 };
                 let base = self.temps(items.len());
+                let pending = self.pending.len();
                 for (i, (item, t)) in items.iter().zip(&parts).enumerate() {
                     self.owned_in(item, base + i as Reg, t);
+                    if t.is_heap() {
+                        self.pending.push(base + i as Reg);
+                    }
                 }
+                self.pending.truncate(pending);
                 let stack = self.ck.stack_allocs.contains(&e.id);
                 self.emit(
                     Instr::NewStruct {

@@ -179,6 +179,10 @@ pub(crate) struct FnLower<'a> {
     pub scalar_tuples: std::collections::HashSet<LocalId>,
     /// The part registers of those bound so far.
     pub tuple_parts: HashMap<LocalId, Vec<Reg>>,
+    /// Owned temporaries already evaluated for a call, constructor or literal whose
+    /// remaining parts are still being evaluated: a `?` among those parts that returns
+    /// early releases them (the call that would have taken them over never runs).
+    pub pending: Vec<Reg>,
 }
 
 impl<'a> FnLower<'a> {
@@ -227,6 +231,7 @@ impl<'a> FnLower<'a> {
             preset_value: None,
             scalar_tuples: Default::default(),
             tuple_parts: HashMap::new(),
+            pending: Vec::new(),
         }
     }
 

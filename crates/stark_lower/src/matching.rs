@@ -466,6 +466,11 @@ impl FnLower<'_> {
         }
         let done = self.emit(Instr::Jump { target: 0 }, span);
         self.patch(leave);
+        // The parts of an enclosing call or literal evaluated before this `?` are owned
+        // here: nothing will take them over on this path.
+        for reg in self.pending.clone().into_iter().rev() {
+            self.emit(Instr::Decref { reg }, span);
+        }
         if result {
             if !owned {
                 self.emit(Instr::Incref { reg: r }, span);
