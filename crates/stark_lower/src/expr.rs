@@ -743,7 +743,13 @@ impl FnLower<'_> {
         }
         let va = self.expr(a);
         let va = self.hold_across(a, va, &[b]);
+        // A `?` in `b` that returns early releases `a`'s value (`matching.rs`).
+        let pending = self.pending.len();
+        if va.owned {
+            self.pending.push(va.reg);
+        }
         let vb = self.expr(b);
+        self.pending.truncate(pending);
         let owned = self.arith(op, va, &ta, vb, &tb, dst, span);
         self.release(va, span);
         self.release(vb, span);
