@@ -86,6 +86,8 @@ pub enum TokenKind {
     Dot,
     Question,
     Amp,
+    /// `|`, between the alternatives of a `case` pattern.
+    Pipe,
 
     // Layout.
     Newline,
@@ -208,6 +210,7 @@ impl TokenKind {
             Dot => ".",
             Question => "?",
             Amp => "&",
+            Pipe => "|",
             Int(_) | Float(_) | Str(_) | FStr(_) | Ident(_) | Newline | Indent | Dedent | Eof => "",
         }
     }
