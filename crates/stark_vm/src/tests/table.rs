@@ -41,6 +41,11 @@ fn with_operands(instr: Instr) -> Instr {
         },
         Instr::IDivImm { dst, a, .. } => Instr::IDivImm { dst, a, imm: 1 },
         Instr::IModImm { dst, a, .. } => Instr::IModImm { dst, a, imm: 1 },
+        Instr::Switch { src, base, .. } => Instr::Switch {
+            src,
+            base,
+            count: 1,
+        },
         other => other,
     }
 }
@@ -68,7 +73,14 @@ fn place(instr: Instr, outside: Option<usize>) -> Instr {
 
 fn verify_one(instr: Instr) -> Result<(), String> {
     let callee = func("callee", &[OWNED], 1, vec![Instr::RetNone]);
-    let main = func("main", &[], FRAME, vec![instr, Instr::RetNone]);
+    let mut code = vec![instr];
+    // A `switch` is followed by its table of `case` entries (V2).
+    if let Instr::Switch { count, .. } = instr {
+        let ret = 1 + u32::from(count);
+        code.extend((0..count).map(|_| Instr::Case { target: ret }));
+    }
+    code.push(Instr::RetNone);
+    let main = func("main", &[], FRAME, code);
     verify_module(&module(
         vec![main, callee],
         structs(&[("S", &["x"], None)]),
@@ -273,6 +285,43 @@ fn backward_loop(kind: Instr, top: u32) -> Vec<Instr> {
                 target: top,
             },
         ],
+        // A one-entry `switch` table whose `case` jumps back, on a new object each time.
+        Instr::Case { .. } => vec![
+            step,
+            Instr::JumpICmpImm {
+                op: CmpOp::Ge,
+                a: 0,
+                imm: 50,
+                target: top + 6,
+            },
+            Instr::Decref { reg: 3 },
+            Instr::NewList {
+                dst: 3,
+                args: 0,
+                argc: 0,
+            },
+            Instr::Switch {
+                src: 3,
+                base: 0,
+                count: 1,
+            },
+            Instr::Case { target: top },
+        ],
+        // The counter is an Int, never an object of the type: it always jumps.
+        Instr::JumpUnlessType { .. } => vec![
+            step,
+            Instr::JumpICmpImm {
+                op: CmpOp::Ge,
+                a: 0,
+                imm: 50,
+                target: top + 3,
+            },
+            Instr::JumpUnlessType {
+                src: 0,
+                ty: builtin_types::RESULT_OK,
+                target: top,
+            },
+        ],
         other => panic!("no loop written for {other:?}: add one"),
     }
 }
@@ -283,7 +332,7 @@ fn every_branch_taken_backward_polls_the_collector() {
         .into_iter()
         .filter(|i| i.target().is_some())
         .collect();
-    assert_eq!(branches.len(), 10);
+    assert_eq!(branches.len(), 12);
     for kind in branches {
         let mut code = prelude();
         let top = code.len() as u32;
