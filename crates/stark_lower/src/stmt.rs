@@ -102,11 +102,17 @@ impl FnLower<'_> {
                     unreachable!("a scalar tuple is bound to a tuple literal")
                 };
                 let mut regs = Vec::new();
+                let pending = self.pending.len();
                 for (item, ty) in items.iter().zip(&parts) {
                     let reg = self.pinned();
                     self.owned_in(item, reg, ty);
+                    if ty.is_heap() {
+                        // Released by a `?` in a later part that returns early.
+                        self.pending.push(reg);
+                    }
                     regs.push(reg);
                 }
+                self.pending.truncate(pending);
                 // Dropped as a built tuple would release them: in part order, at the
                 // binding's place among the scope's owners (which drop in reverse).
                 for (reg, ty) in regs.iter().zip(&parts).rev() {

@@ -84,6 +84,19 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
             destructor: None,
             variant: false,
         },
+        // `Result`'s variant layouts (builtin_types::RESULT_OK, RESULT_ERR).
+        StructInfo {
+            name: "Ok".into(),
+            fields: vec!["value".into()],
+            destructor: None,
+            variant: true,
+        },
+        StructInfo {
+            name: "Err".into(),
+            fields: vec!["error".into()],
+            destructor: None,
+            variant: true,
+        },
     ];
     for (name, fields, dtor) in user {
         all.push(StructInfo {
