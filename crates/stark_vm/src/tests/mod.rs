@@ -84,7 +84,6 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
             destructor: None,
             variant: false,
         },
-        // `Result`'s variant layouts (builtin_types::RESULT_OK, RESULT_ERR).
         StructInfo {
             name: "Ok".into(),
             fields: vec!["value".into()],
