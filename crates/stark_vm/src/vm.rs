@@ -205,7 +205,7 @@ impl<'m> Vm<'m> {
             if let Value::Obj(o) = v {
                 if o.type_id() == stark_bytecode::instr::builtin_types::RESULT_ERR {
                     let e = o.fields().first().copied().unwrap_or(Value::None);
-                    main_err = Some(crate::format::value_to_string(&self.module, e));
+                    main_err = Some(crate::format::value_to_string(self.module, e));
                 }
             }
             // SAFETY: main's result is owned by its caller, the run, which drops it.
