@@ -466,7 +466,11 @@ fn strings_are_built_from_parts() {
     assert!(short.str_is_ascii());
     let long_text = "é".repeat(100);
     let long = heap
-        .alloc_str_parts(long_text.len() + 1, false, [long_text.as_str(), "x"].into_iter())
+        .alloc_str_parts(
+            long_text.len() + 1,
+            false,
+            [long_text.as_str(), "x"].into_iter(),
+        )
         .unwrap();
     assert_eq!(long.as_str().len(), 201);
     assert!(!long.str_is_ascii());
@@ -492,7 +496,10 @@ fn strings_are_built_from_parts() {
 fn short_strings_fill_and_reuse_pool_chunks() {
     let mut heap = Heap::new(None);
     let texts: Vec<String> = (0..5000).map(|i| format!("word number {i:05}")).collect();
-    let strings: Vec<ObjRef> = texts.iter().map(|t| heap.alloc_str(t.as_str()).unwrap()).collect();
+    let strings: Vec<ObjRef> = texts
+        .iter()
+        .map(|t| heap.alloc_str(t.as_str()).unwrap())
+        .collect();
     for (s, t) in strings.iter().zip(&texts) {
         assert_eq!(s.as_str(), t);
     }
