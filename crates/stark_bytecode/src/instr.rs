@@ -474,6 +474,17 @@ instructions! {
     /// Float comparisons that are `if`/`while` conditions; unlike `JumpICmp` it cannot take
     /// the negated comparison, since a NaN operand makes `<` and `>=` both false.
     JumpFCmpNot "jump_unless_f{op}" { op: CmpOp, a: read, b: read, target: target } [];
+    /// A `match` on an enum (SPEC §6): jumps to `pc + 1 + k`, where `k` is the variant of
+    /// the object in `src` (its type id minus `base`, the enum's first variant layout),
+    /// clamped to `count - 1`. The `count` instructions after it are `case` jumps, one per
+    /// variant: dispatch costs the same for every variant, however many arms come first.
+    Switch "switch" { src: read, base: TypeId, count: u16 } [reads_heap, jump];
+    /// One entry of the table after a `switch`: a jump that no pass may remove or merge
+    /// with its neighbours, since its position is what the `switch` selects.
+    Case "case" { target: target } [jump];
+    /// Jumps unless the object in `src` is of struct type `ty` (an enum variant's layout):
+    /// one test of a `case` pattern, of `?` and of the `Result` methods.
+    JumpUnlessType "jump_unless_type" { src: read, ty: TypeId, target: target } [reads_heap];
     /// Calls `func` with arguments in registers `args .. args+argc`. For an owned parameter
     /// the callee takes over the argument register's reference; a borrowed one is a view.
     /// The result (owned) lands in `dst`. A call deeper than the VM's limit is the runtime
@@ -633,7 +644,16 @@ impl Instr {
     /// code, where the function returns None).
     pub fn successors(&self, pc: usize) -> impl Iterator<Item = usize> {
         let next = self.falls_through().then_some(pc + 1);
-        self.target().map(|t| t as usize).into_iter().chain(next)
+        // A `switch` goes to one of the `case` entries right after it.
+        let table = match *self {
+            Instr::Switch { count, .. } => pc + 1..pc + 1 + usize::from(count),
+            _ => 0..0,
+        };
+        self.target()
+            .map(|t| t as usize)
+            .into_iter()
+            .chain(next)
+            .chain(table)
     }
 
     /// Whether `r` is one of this instruction's register operands (in a range or not).
@@ -796,6 +816,9 @@ pub struct StructInfo {
     pub fields: Vec<String>,
     /// The `@destructor fn drop(&mutable self)` method, run when an instance is freed.
     pub destructor: Option<FuncId>,
+    /// The layout of an enum variant (SPEC §6): one without fields prints as its bare
+    /// name (`Shape.Empty`), not `Shape.Empty()`.
+    pub variant: bool,
 }
 
 /// Built-in struct types the runtime constructs itself; lowering registers them first, at
@@ -807,7 +830,10 @@ pub mod builtin_types {
     pub const TYPE_USAGE: TypeId = 2;
     /// Every tuple, whatever its arity (the object's field count is its arity).
     pub const TUPLE: TypeId = 3;
-    pub const COUNT: usize = 4;
+    /// `Ok(value)` and `Err(error)`, the variants of the built-in `Result` (SPEC §6).
+    pub const RESULT_OK: TypeId = 4;
+    pub const RESULT_ERR: TypeId = 5;
+    pub const COUNT: usize = 6;
     pub const MEMORY_STATS_FIELDS: &[&str] = &[
         "total_bytes",
         "live_objects",

@@ -154,7 +154,25 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
         Instr::FieldFMul { dst, obj, field, b } => {
             format!("{n:<12} {}, {}.{field} * {}", r(dst), r(obj), r(b))
         }
-        Instr::Jump { target } => format!("{n:<12} @{target}"),
+        Instr::Jump { target } | Instr::Case { target } => format!("{n:<12} @{target}"),
+        Instr::Switch { src, base, count } => {
+            let name = |t: u32| {
+                module
+                    .structs
+                    .get(t as usize)
+                    .map_or("?", |s| s.name.as_str())
+            };
+            let first = name(base);
+            let last = name(base + u32::from(count).saturating_sub(1));
+            format!("{n:<12} {}, {first}..{last}", r(src))
+        }
+        Instr::JumpUnlessType { src, ty, target } => {
+            let name = module
+                .structs
+                .get(ty as usize)
+                .map_or("?", |s| s.name.as_str());
+            format!("{n:<12} {}, {name}, @{target}", r(src))
+        }
         Instr::JumpIf { cond, target } | Instr::JumpIfNot { cond, target } => {
             format!("{n:<12} {}, @{target}", r(cond))
         }

@@ -8,9 +8,7 @@
 
 use crate::results::{call_operand, CallArg, CallRes, Checked, NameRes};
 use crate::types::*;
-use stark_syntax::ast::{
-    Block, Expr, ExprKind, FnDecl, Ident, Item, ParamMode, Program, Stmt, StmtKind,
-};
+use stark_syntax::ast::{Block, Expr, ExprKind, Ident, ParamMode, Program, Stmt, StmtKind};
 use stark_syntax::{codes, Diagnostic, Span};
 use std::collections::HashSet;
 
@@ -46,10 +44,8 @@ pub fn check_arenas(program: &Program, ck: &Checked) -> Vec<Diagnostic> {
         if ck.failed.contains(&(func as FuncId)) {
             continue;
         }
-        let decl: &FnDecl = match (&program.items[info.item], info.method) {
-            (Item::Fn(f), None) => f,
-            (Item::Struct(s), Some(m)) => &s.methods[m],
-            _ => continue,
+        let Some(decl) = info.decl(program) else {
+            continue;
         };
         // Aliases only grow: walk until they settle, then once more to report.
         ac.aliases.clear();
@@ -126,6 +122,7 @@ impl ArenaChecker<'_> {
                     || comp.key.as_ref().is_some_and(|k| self.may_alias_outer(k))
             }
             ExprKind::Map(pairs) => pairs.iter().any(|(_, v)| self.may_alias_outer(v)),
+            ExprKind::Try(x) => self.may_alias_outer(x),
             // `xs + ys`, `xs * n`: a new list sharing the operands' elements.
             ExprKind::Binary(_, a, b) => self.may_alias_outer(a) || self.may_alias_outer(b),
             ExprKind::IfElse {
@@ -268,6 +265,26 @@ impl ArenaChecker<'_> {
                 self.expr(iter);
                 self.block(body);
             }
+            StmtKind::Match { subject, arms } => {
+                self.expr(subject);
+                let Some(res) = self.ck.matches.get(&subject.id) else {
+                    return;
+                };
+                for (arm, pat) in arms.iter().zip(&res.arms) {
+                    // A name bound in a pattern holds a part of the subject: it is in the
+                    // subject's arena when the subject is.
+                    for local in pat.binds() {
+                        for a in &mut self.arenas {
+                            a.locals.insert(local);
+                        }
+                        self.bind(local, subject);
+                    }
+                    if let Some(g) = &arm.guard {
+                        self.expr(g);
+                    }
+                    self.block(&arm.body);
+                }
+            }
             StmtKind::Return(Some(v)) => {
                 self.expr(v);
                 if self.arena_value(v) {
@@ -301,7 +318,7 @@ impl ArenaChecker<'_> {
                     self.call(e, callee);
                 }
             }
-            ExprKind::Unary(_, x) | ExprKind::Field(x, _) => self.expr(x),
+            ExprKind::Unary(_, x) | ExprKind::Field(x, _) | ExprKind::Try(x) => self.expr(x),
             ExprKind::Binary(_, a, b) => {
                 self.expr(a);
                 self.expr(b);

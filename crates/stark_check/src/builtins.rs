@@ -23,6 +23,10 @@ impl Checker<'_> {
         if let Some(&ty) = self.struct_names.get(name) {
             return self.construct(e, ty, args);
         }
+        // `Result`'s variants are named bare (SPEC §6).
+        if let Some(v) = ["Ok", "Err"].iter().position(|n| *n == name) {
+            return self.construct_variant(e, crate::results::RESULT, v, args);
+        }
         if let Some(op) = Builtin::function(name) {
             // A free row's `E` is one type inferred from the arguments (`sorted(xs)`).
             let scope = Ty::List(Box::new(self.infer.fresh()));
@@ -589,8 +593,18 @@ impl Checker<'_> {
             }
             return ret;
         }
-        if let Some(&sid) = self.struct_names.get(ns) {
-            if let Some(func) = self.struct_def(sid).method(name) {
+        if let Some(&en) = self.enum_names.get(ns) {
+            if let Some((v, _)) = self.out.enums[en as usize].variant(name) {
+                return self.construct_variant(e, en, v, args);
+            }
+        }
+        let static_method = match (self.struct_names.get(ns), self.enum_names.get(ns)) {
+            (Some(&sid), _) => self.struct_def(sid).method(name),
+            (_, Some(&en)) => self.out.enums[en as usize].method(name),
+            _ => None,
+        };
+        {
+            if let Some(func) = static_method {
                 let is_static = self.out.functions[func as usize]
                     .params
                     .first()
@@ -652,8 +666,19 @@ impl Checker<'_> {
         if let Some(op) = Builtin::method(Recv::Heap, name).filter(|_| t.is_heap()) {
             return self.call_row(e, op, &format!("`{name}`"), Some(recv), &t, args);
         }
-        if let Ty::Struct(sid) = t {
-            if let Some(func) = self.struct_def(sid).method(name) {
+        let own_method = match &t {
+            Ty::Struct(sid) => self
+                .struct_def(*sid)
+                .method(name)
+                .map(|f| (f, self.struct_def(*sid).name.clone())),
+            Ty::Enum(en, _) => {
+                let def = &self.out.enums[*en as usize];
+                def.method(name).map(|f| (f, def.name.clone()))
+            }
+            _ => None,
+        };
+        {
+            if let Some((func, sname)) = own_method {
                 let takes_self = self.out.functions[func as usize]
                     .params
                     .first()
@@ -661,7 +686,6 @@ impl Checker<'_> {
                 if takes_self {
                     return self.call_fn(e, func, args, Some(recv));
                 }
-                let sname = self.struct_def(sid).name.clone();
                 self.type_args(args);
                 self.error(
                     Diagnostic::error(
@@ -680,6 +704,7 @@ impl Checker<'_> {
             Ty::Map(..) => Some(Recv::Map),
             Ty::Weak(_) => Some(Recv::Weak),
             Ty::Task(_) => Some(Recv::Task),
+            Ty::Enum(crate::results::RESULT, _) => Some(Recv::Result),
             Ty::Tensor => Some(Recv::Tensor),
             Ty::Dataset => Some(Recv::Dataset),
             Ty::Stream => Some(Recv::Stream),
@@ -851,6 +876,7 @@ pub fn sig_ty(s: SigTy, recv: &Ty, structs: &[StructDef]) -> Option<Ty> {
         SigTy::Stream => Ty::Stream,
         SigTy::E => match recv {
             Ty::List(e) | Ty::Weak(e) | Ty::Task(e) => (**e).clone(),
+            Ty::Enum(crate::results::RESULT, args) => args.first().cloned().unwrap_or(Ty::Error),
             _ => Ty::Error,
         },
         SigTy::K => match recv {
@@ -859,6 +885,7 @@ pub fn sig_ty(s: SigTy, recv: &Ty, structs: &[StructDef]) -> Option<Ty> {
         },
         SigTy::V => match recv {
             Ty::Map(_, v) => (**v).clone(),
+            Ty::Enum(crate::results::RESULT, args) => args.get(1).cloned().unwrap_or(Ty::Error),
             _ => Ty::Error,
         },
         SigTy::Recv => recv.clone(),
@@ -870,6 +897,7 @@ pub fn sig_ty(s: SigTy, recv: &Ty, structs: &[StructDef]) -> Option<Ty> {
         SigTy::List(inner) => Ty::List(each(inner)?),
         SigTy::Map(k, v) => Ty::Map(each(k)?, each(v)?),
         SigTy::Pair(a, b) => Ty::Tuple(vec![*each(a)?, *each(b)?]),
+        SigTy::Result(a, b) => Ty::Enum(crate::results::RESULT, vec![*each(a)?, *each(b)?]),
         SigTy::Heap | SigTy::Numbers | SigTy::TensorOrNumber => return None,
     })
 }
@@ -910,6 +938,7 @@ mod tests {
                 Recv::List | Recv::Heap => "l".to_string(),
                 Recv::Map => "m".to_string(),
                 Recv::Weak => "w".to_string(),
+                Recv::Result => "r".to_string(),
                 Recv::Tensor => "tn".to_string(),
                 Recv::Dataset => "ds".to_string(),
                 Recv::Stream => "st".to_string(),
@@ -993,7 +1022,7 @@ mod tests {
              mutable let s = \"a b\"\n    mutable let l = [1, 2]\n    \
              mutable let m = {{\"a\": 1}}\n    let w = WeakRef(l.clone())\n    \
              mutable let tn = Tensor.zeros([2])\n    let ds = Dataset.load(\"d.csv\")\n    \
-             let st = File.open(\"f.txt\")\n{body}"
+             let st = File.open(\"f.txt\")\n    let r = parse_int(\"1\")\n{body}"
         );
         let (program, diags) = stark_syntax::parse(&src);
         assert!(diags.is_empty(), "{diags:?}\n{src}");

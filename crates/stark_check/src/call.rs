@@ -118,9 +118,46 @@ impl Checker<'_> {
             .iter()
             .map(|f| p(&f.name, f.ty.clone()))
             .collect();
-        let what = format!("struct `{}`", def.name);
+        self.construct_layout(e, ty, &format!("struct `{}`", def.name), params, args);
+        Ty::Struct(ty)
+    }
+
+    /// `Shape.Circle(1.0)`, `Ok(v)`: a variant with its payload. The enum's type
+    /// arguments (`Result`'s) are fresh, inferred from the payload and the context.
+    pub(crate) fn construct_variant(
+        &mut self,
+        e: &Expr,
+        en: EnumId,
+        variant: usize,
+        args: &[Arg],
+    ) -> Ty {
+        let targs: Vec<Ty> = (0..self.out.enums[en as usize].params.len())
+            .map(|_| self.infer.fresh())
+            .collect();
+        let strukt = self.out.enums[en as usize].variants[variant].strukt;
+        let def = self.struct_def(strukt).clone();
+        let params: Vec<P> = def
+            .fields
+            .iter()
+            .map(|f| p(&f.name, f.ty.subst(&targs)))
+            .collect();
+        self.construct_layout(e, strukt, &format!("variant `{}`", def.name), params, args);
+        Ty::Enum(en, targs)
+    }
+
+    /// Binds a construction's arguments to the fields of layout `ty` (a struct's or a
+    /// variant's), reporting extra and missing ones.
+    fn construct_layout(
+        &mut self,
+        e: &Expr,
+        ty: StructId,
+        what: &str,
+        params: Vec<P>,
+        args: &[Arg],
+    ) {
+        let def = self.struct_def(ty).clone();
         let types = self.type_args(args);
-        let (slots, positional, mut ok) = self.match_args(&what, "field", &params, args, &types);
+        let (slots, positional, mut ok) = self.match_args(what, "field", &params, args, &types);
         // Its line broke: the values given are not all that was meant.
         let broken = crate::args::broken_args(args);
         ok &= !broken;
@@ -173,6 +210,5 @@ impl Checker<'_> {
                 .collect();
             self.out.calls.insert(e.id, CallRes::Ctor { ty, args });
         }
-        Ty::Struct(ty)
     }
 }

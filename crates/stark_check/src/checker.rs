@@ -15,6 +15,8 @@ pub(crate) struct Checker<'p> {
     pub infer: Infer,
     pub fn_names: HashMap<String, FuncId>,
     pub struct_names: HashMap<String, StructId>,
+    /// User enums and the built-in `Result`.
+    pub enum_names: HashMap<String, EnumId>,
     pub const_names: HashMap<String, usize>,
     /// Innermost scope last; each maps a name to the local it denotes.
     pub scopes: Vec<HashMap<String, LocalId>>,
@@ -48,6 +50,7 @@ impl<'p> Checker<'p> {
             infer: Infer::default(),
             fn_names: HashMap::new(),
             struct_names: HashMap::new(),
+            enum_names: HashMap::new(),
             const_names: HashMap::new(),
             scopes: Vec::new(),
             cur_fn: 0,

@@ -3,7 +3,15 @@
 
 use crate::checker::Checker;
 use crate::types::*;
-use stark_syntax::ast::{FnDecl, Item, ParamMode, TypeExpr};
+use stark_syntax::ast::{EnumDecl, FnDecl, Item, ParamMode, TypeExpr};
+
+/// Whose method a function is: its name is `Owner.name`, and a bare `self` has its type.
+#[derive(Clone, Copy)]
+enum Owner {
+    None,
+    Struct(StructId),
+    Enum(EnumId),
+}
 use stark_syntax::{codes, Diagnostic, Span};
 
 /// Built-in structs the runtime constructs (`Memory.profile()`, `Memory.usage_by_type()`);
@@ -53,7 +61,32 @@ fn builtin_structs() -> Vec<StructDef> {
         def("TypeUsage", vec![("count", Ty::Int), ("bytes", Ty::Int)]),
         // Tuples (`builtin_types::TUPLE`): not a name a program can use.
         def(TUPLE_NAME, vec![]),
+        // The layouts of `Result`'s variants (`builtin_types::RESULT_OK`, `RESULT_ERR`),
+        // named as they print; the enum is `enums[RESULT]`.
+        def("Ok", vec![("value", Ty::Param(0))]),
+        def("Err", vec![("error", Ty::Param(1))]),
     ]
+}
+
+/// The struct ids of `Result`'s two variant layouts in `builtin_structs`.
+const RESULT_OK: StructId = 4;
+const RESULT_ERR: StructId = 5;
+
+/// The built-in enums: `Result<T, E>` (`enums[RESULT]`).
+fn builtin_enums() -> Vec<EnumDef> {
+    let variant = |name: &str, strukt| VariantDef {
+        name: name.to_string(),
+        strukt,
+    };
+    vec![EnumDef {
+        name: "Result".to_string(),
+        params: vec!["T".to_string(), "E".to_string()],
+        variants: vec![variant("Ok", RESULT_OK), variant("Err", RESULT_ERR)],
+        methods: Vec::new(),
+        destructor: None,
+        builtin: true,
+        span: Span::default(),
+    }]
 }
 
 /// The type name tuples are counted under in `Memory.usage_by_type()`, Python's.
@@ -66,10 +99,13 @@ impl Checker<'_> {
     pub fn collect_items(&mut self) {
         self.out.structs = builtin_structs();
         for (i, s) in self.out.structs.iter().enumerate() {
-            if s.name != TUPLE_NAME {
+            if i < RESULT_OK as usize && s.name != TUPLE_NAME {
                 self.struct_names.insert(s.name.clone(), i as StructId);
             }
         }
+        self.out.enums = builtin_enums();
+        self.enum_names
+            .insert("Result".to_string(), crate::results::RESULT);
         let program = self.program;
         // Struct names first, so field and parameter types can name any struct.
         for item in &program.items {
@@ -88,9 +124,13 @@ impl Checker<'_> {
                     span: s.name.span,
                 });
             }
+            if let Item::Enum(en) = item {
+                self.declare_enum(en);
+            }
         }
         for (index, item) in program.items.iter().enumerate() {
             match item {
+                Item::Enum(en) => self.enum_members(en, index),
                 Item::Struct(s) => {
                     let Some(&id) = self.struct_names.get(&s.name.name) else {
                         continue;
@@ -133,7 +173,7 @@ impl Checker<'_> {
                     }
                     self.out.structs[id as usize].fields = fields;
                     for (m, method) in s.methods.iter().enumerate() {
-                        let func = self.declare_fn(method, Some(id), index, Some(m));
+                        let func = self.declare_fn(method, Owner::Struct(id), index, Some(m));
                         let def = &mut self.out.structs[id as usize];
                         if def.method(&method.name.name).is_some() {
                             let d = Diagnostic::error(
@@ -145,8 +185,13 @@ impl Checker<'_> {
                             continue;
                         }
                         def.methods.push((method.name.name.clone(), func));
-                        if method.is_destructor {
-                            self.check_destructor(method, id, func);
+                        if method.is_destructor && self.destructor_signature(method, func) {
+                            let def = &mut self.out.structs[id as usize];
+                            if def.destructor.is_some() {
+                                self.second_destructor(method);
+                            } else {
+                                def.destructor = Some(func);
+                            }
                         }
                     }
                 }
@@ -154,7 +199,7 @@ impl Checker<'_> {
                     if self.name_taken(&f.name.name, f.name.span) {
                         continue;
                     }
-                    let func = self.declare_fn(f, None, index, None);
+                    let func = self.declare_fn(f, Owner::None, index, None);
                     self.fn_names.insert(f.name.name.clone(), func);
                     if f.is_destructor {
                         self.error(
@@ -185,7 +230,9 @@ impl Checker<'_> {
         match self.fn_names.get("main") {
             Some(&main) => {
                 let f = &self.out.functions[main as usize];
-                if !f.params.is_empty() || f.ret != Ty::Unit {
+                // SPEC §6: `main` may return `Result<None, String>`; an `Err` ends the run.
+                let result = Ty::Enum(crate::results::RESULT, vec![Ty::Unit, Ty::Str]);
+                if !f.params.is_empty() || (f.ret != Ty::Unit && f.ret != result) {
                     let span = f.span;
                     self.error(
                         Diagnostic::error(
@@ -193,7 +240,7 @@ impl Checker<'_> {
                             "`main` must take no parameters and return nothing",
                             span,
                         )
-                        .help("declare it as `fn main():`"),
+                        .help("declare it as `fn main():` or `fn main() -> Result<None, String>:`"),
                     );
                 }
                 self.out.main = Some(main);
@@ -208,6 +255,7 @@ impl Checker<'_> {
     fn name_taken(&mut self, name: &str, span: Span) -> bool {
         let taken = self.fn_names.contains_key(name)
             || self.struct_names.contains_key(name)
+            || self.enum_names.contains_key(name)
             || self.const_names.contains_key(name);
         if taken {
             self.error(
@@ -222,7 +270,9 @@ impl Checker<'_> {
         taken
     }
 
-    fn check_destructor(&mut self, method: &FnDecl, owner: StructId, func: FuncId) {
+    /// Whether a `@destructor` method has the one signature a destructor may have
+    /// (reported otherwise).
+    fn destructor_signature(&mut self, method: &FnDecl, func: FuncId) -> bool {
         let f = &self.out.functions[func as usize];
         let ok = f.params.len() == 1
             && f.params[0].name == "self"
@@ -237,32 +287,166 @@ impl Checker<'_> {
                 )
                 .label("wrong signature for a destructor"),
             );
+        }
+        ok
+    }
+
+    fn second_destructor(&mut self, method: &FnDecl) {
+        let d = Diagnostic::error(
+            codes::DUPLICATE,
+            "a type may have only one destructor",
+            method.name.span,
+        );
+        self.error(d);
+    }
+
+    /// Enters an enum's name, and one struct per variant to lay out its payload (named
+    /// `Shape.Circle`, as it prints), so types may name the enum before its fields resolve.
+    fn declare_enum(&mut self, en: &EnumDecl) {
+        if self.name_taken(&en.name.name, en.name.span) {
             return;
         }
-        let def = &mut self.out.structs[owner as usize];
-        if def.destructor.is_some() {
-            let d = Diagnostic::error(
-                codes::DUPLICATE,
-                "a struct may have only one destructor",
-                method.name.span,
+        let id = self.out.enums.len() as EnumId;
+        self.enum_names.insert(en.name.name.clone(), id);
+        let mut variants: Vec<VariantDef> = Vec::new();
+        for v in &en.variants {
+            if variants.iter().any(|w| w.name == v.name.name) {
+                self.error(
+                    Diagnostic::error(
+                        codes::DUPLICATE,
+                        format!("variant `{}` is declared twice", v.name.name),
+                        v.name.span,
+                    )
+                    .label("declared again here"),
+                );
+                continue;
+            }
+            let strukt = self.out.structs.len() as StructId;
+            self.out.structs.push(StructDef {
+                name: format!("{}.{}", en.name.name, v.name.name),
+                fields: Vec::new(),
+                methods: Vec::new(),
+                destructor: None,
+                builtin: false,
+                span: v.name.span,
+            });
+            variants.push(VariantDef {
+                name: v.name.name.clone(),
+                strukt,
+            });
+        }
+        if variants.is_empty() {
+            self.error(
+                Diagnostic::error(
+                    codes::SYNTAX,
+                    format!("enum `{}` has no variants", en.name.name),
+                    en.name.span,
+                )
+                .help("declare one variant a line: `Circle(radius: Float)` or `Empty`"),
             );
-            self.error(d);
-        } else {
-            def.destructor = Some(func);
+        }
+        self.out.enums.push(EnumDef {
+            name: en.name.name.clone(),
+            params: Vec::new(),
+            variants,
+            methods: Vec::new(),
+            destructor: None,
+            builtin: false,
+            span: en.name.span,
+        });
+    }
+
+    /// Resolves an enum's payload field types and declares its methods; a destructor
+    /// applies to every variant.
+    fn enum_members(&mut self, en: &EnumDecl, index: usize) {
+        let Some(&id) = self.enum_names.get(&en.name.name) else {
+            return;
+        };
+        if self.out.enums[id as usize].span != en.name.span {
+            return; // a duplicate name, already reported
+        }
+        for v in &en.variants {
+            let Some((_, var)) = self.out.enums[id as usize].variant(&v.name.name) else {
+                continue;
+            };
+            let strukt = var.strukt;
+            if self.out.structs[strukt as usize].span != v.name.span {
+                continue;
+            }
+            let mut fields: Vec<FieldDef> = Vec::new();
+            for f in &v.fields {
+                if fields.iter().any(|g| g.name == f.name.name) {
+                    self.error(
+                        Diagnostic::error(
+                            codes::DUPLICATE,
+                            format!("field `{}` is declared twice", f.name.name),
+                            f.name.span,
+                        )
+                        .label("declared again here"),
+                    );
+                    continue;
+                }
+                let ty = self.resolve_type(&f.ty);
+                fields.push(FieldDef {
+                    name: f.name.name.clone(),
+                    ty,
+                });
+            }
+            self.out.structs[strukt as usize].fields = fields;
+        }
+        for (m, method) in en.methods.iter().enumerate() {
+            let func = self.declare_fn(method, Owner::Enum(id), index, Some(m));
+            if self.out.enums[id as usize]
+                .method(&method.name.name)
+                .is_some()
+            {
+                let d = Diagnostic::error(
+                    codes::DUPLICATE,
+                    format!("method `{}` is defined twice", method.name.name),
+                    method.name.span,
+                );
+                self.error(d);
+                continue;
+            }
+            self.out.enums[id as usize]
+                .methods
+                .push((method.name.name.clone(), func));
+            if method.is_destructor && self.destructor_signature(method, func) {
+                if self.out.enums[id as usize].destructor.is_some() {
+                    self.second_destructor(method);
+                    continue;
+                }
+                self.out.enums[id as usize].destructor = Some(func);
+                let layouts: Vec<StructId> = self.out.enums[id as usize]
+                    .variants
+                    .iter()
+                    .map(|v| v.strukt)
+                    .collect();
+                for s in layouts {
+                    self.out.structs[s as usize].destructor = Some(func);
+                }
+            }
         }
     }
 
     fn declare_fn(
         &mut self,
         decl: &FnDecl,
-        owner: Option<StructId>,
+        owner: Owner,
         item: usize,
         method: Option<usize>,
     ) -> FuncId {
         let id = self.out.functions.len() as FuncId;
-        let name = match owner {
-            Some(s) => format!("{}.{}", self.out.structs[s as usize].name, decl.name.name),
-            None => decl.name.name.clone(),
+        let (name, self_ty) = match owner {
+            Owner::Struct(s) => (
+                format!("{}.{}", self.out.structs[s as usize].name, decl.name.name),
+                Some(Ty::Struct(s)),
+            ),
+            Owner::Enum(en) => (
+                format!("{}.{}", self.out.enums[en as usize].name, decl.name.name),
+                Some(Ty::Enum(en, Vec::new())),
+            ),
+            Owner::None => (decl.name.name.clone(), None),
         };
         let mut params = Vec::new();
         let mut first_default: Option<&stark_syntax::ast::Param> = None;
@@ -287,9 +471,9 @@ impl Checker<'_> {
                 ),
                 _ => {}
             }
-            let ty = match (&p.ty, owner) {
+            let ty = match (&p.ty, &self_ty) {
                 (Some(t), _) => self.resolve_type(t),
-                (None, Some(s)) if i == 0 && p.name.name == "self" => Ty::Struct(s),
+                (None, Some(s)) if i == 0 && p.name.name == "self" => s.clone(),
                 (None, _) => {
                     self.error(
                         Diagnostic::error(
@@ -325,7 +509,10 @@ impl Checker<'_> {
             name,
             params,
             ret,
-            owner,
+            owner: match owner {
+                Owner::Struct(s) => Some(s),
+                _ => None,
+            },
             item,
             method,
             locals: Vec::new(),
@@ -419,10 +606,33 @@ impl Checker<'_> {
                             _ => Ty::Stream,
                         }
                     }
+                    "Result" => {
+                        if !arity(2, self) {
+                            return Ty::Error;
+                        }
+                        let t = self.resolve_type(&args[0]);
+                        let e = self.resolve_type(&args[1]);
+                        Ty::Enum(crate::results::RESULT, vec![t, e])
+                    }
+                    // SPEC §6: `None` is also the name of the type whose only value is
+                    // `None` (`Result<None, String>`), the type of a function without `->`.
+                    "None" => {
+                        if arity(0, self) {
+                            Ty::Unit
+                        } else {
+                            Ty::Error
+                        }
+                    }
                     other => {
                         if let Some(&id) = self.struct_names.get(other) {
                             if arity(0, self) {
                                 return Ty::Struct(id);
+                            }
+                            return Ty::Error;
+                        }
+                        if let Some(&id) = self.enum_names.get(other) {
+                            if arity(0, self) {
+                                return Ty::Enum(id, Vec::new());
                             }
                             return Ty::Error;
                         }

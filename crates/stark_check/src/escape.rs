@@ -1,4 +1,4 @@
-//! M9: a struct or tuple value that provably never escapes its function — bound by `let` to a
+//! M9: a struct, enum or tuple value that provably never escapes its function — bound by `let` to a
 //! binding that is never moved, cloned, weakly referenced or reassigned — is not heap
 //! allocated. Borrowing it (`f(p)` with `&p`, `print(p)`, `p.x`) does not let it escape:
 //! a borrowed value cannot be stored or returned (E0505). The move checker collects the
@@ -45,8 +45,13 @@ pub fn stack_allocations(ck: &Checked, escapes: &Escapes) -> HashSet<ExprId> {
         .iter()
         .filter(|(value, local)| {
             let info = ck.local(**local);
-            let ctor = matches!(info.ty, Ty::Struct(id) if !self_escapes(id))
-                && matches!(ck.calls.get(value), Some(CallRes::Ctor { .. }));
+            // An enum value is laid out as its variant's struct (SPEC §6: enums follow the
+            // struct rules, M9 included).
+            let ctor = match (&info.ty, ck.calls.get(value)) {
+                (Ty::Struct(id), Some(CallRes::Ctor { .. })) => !self_escapes(*id),
+                (Ty::Enum(..), Some(CallRes::Ctor { ty, .. })) => !self_escapes(*ty),
+                _ => false,
+            };
             // Tuples have no destructor of their own; their parts' run when released.
             let tuple = matches!(info.ty, Ty::Tuple(_)) && ck.tuples.contains(value);
             info.kind == LocalKind::Let && (ctor || tuple) && !escaping.contains(local)

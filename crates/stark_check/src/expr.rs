@@ -1,9 +1,9 @@
 //! Types of expressions: literals, names, operators, fields, indexing, f-strings.
 
 use crate::checker::Checker;
-use crate::results::{IndexRes, NameRes};
+use crate::results::{CallRes, IndexRes, NameRes};
 use crate::types::*;
-use stark_syntax::ast::{BinOp, Expr, ExprKind, UnOp};
+use stark_syntax::ast::{BinOp, Expr, ExprKind, Ident, UnOp};
 use stark_syntax::{codes, Diagnostic};
 
 /// Names that denote built-in namespaces or constructors rather than values.
@@ -197,6 +197,9 @@ impl Checker<'_> {
             ExprKind::Field(base, field) => {
                 if let ExprKind::Name(n) = &base.kind {
                     if self.lookup_local(n).is_none() && self.is_namespace(n) {
+                        if let Some(&en) = self.enum_names.get(n.as_str()) {
+                            return self.unit_variant(e, en, field);
+                        }
                         if let Some(v) = (n == "math")
                             .then(|| stark_syntax::math_constant(&field.name))
                             .flatten()
@@ -303,6 +306,7 @@ impl Checker<'_> {
                     }
                 }
             }
+            ExprKind::Try(inner) => self.try_expr(e, inner),
             ExprKind::Index(base, indices) => self.index(e, base, indices),
             ExprKind::Spawn { call, quota } => self.spawn(call, quota.as_deref()),
         }
@@ -414,8 +418,111 @@ impl Checker<'_> {
         }
     }
 
+    /// `Shape.Empty`: a variant without payload, used as a value.
+    fn unit_variant(&mut self, e: &Expr, en: EnumId, field: &Ident) -> Ty {
+        let def = &self.out.enums[en as usize];
+        let ename = def.name.clone();
+        let Some((_, v)) = def.variant(&field.name) else {
+            let d = Diagnostic::error(
+                codes::UNKNOWN_NAME,
+                format!("no variant named `{}` in enum `{ename}`", field.name),
+                field.span,
+            )
+            .label("unknown variant");
+            self.error(d);
+            return Ty::Error;
+        };
+        let strukt = v.strukt;
+        let arity = self.out.structs[strukt as usize].fields.len();
+        if arity > 0 {
+            self.error(
+                Diagnostic::error(
+                    codes::MISMATCH,
+                    format!("`{ename}.{}` carries a payload", field.name),
+                    e.span,
+                )
+                .help(format!(
+                    "build it with its fields: `{ename}.{}(…)`",
+                    field.name
+                )),
+            );
+            return Ty::Error;
+        }
+        let args = Vec::new();
+        self.out
+            .calls
+            .insert(e.id, CallRes::Ctor { ty: strukt, args });
+        let targs = (0..self.out.enums[en as usize].params.len())
+            .map(|_| self.infer.fresh())
+            .collect();
+        Ty::Enum(en, targs)
+    }
+
+    /// `e?` (SPEC §6): the `Ok` value of a `Result` in a function returning a `Result`
+    /// with the same error type, or the value of a `T?` in a function returning an
+    /// optional; E0033 elsewhere.
+    fn try_expr(&mut self, e: &Expr, inner: &Expr) -> Ty {
+        let t = self.expr(inner);
+        let t = self.infer.shallow(&t);
+        let ret = self.out.functions[self.cur_fn as usize].ret.clone();
+        match (&t, &ret) {
+            (Ty::Error, _) | (_, Ty::Error) => Ty::Error,
+            (Ty::Enum(crate::results::RESULT, a), Ty::Enum(crate::results::RESULT, r)) => {
+                let (err, want) = (
+                    a.get(1).cloned().unwrap_or(Ty::Error),
+                    r.get(1).cloned().unwrap_or(Ty::Error),
+                );
+                if !self.infer.unify(&err, &want) {
+                    let fname = self.out.functions[self.cur_fn as usize].name.clone();
+                    let (shown_err, shown_ret) = (self.show(&err), self.show(&ret));
+                    self.error(
+                        Diagnostic::error(
+                            codes::BAD_TRY,
+                            format!(
+                                "the `?` operator cannot return this `{shown_err}` error from `{fname}`, which returns `{shown_ret}`"
+                            ),
+                            e.span,
+                        )
+                        .label(format!("an `Err` here holds a `{shown_err}`"))
+                        .help("convert the error first, or match on the result"),
+                    );
+                }
+                a.first().cloned().unwrap_or(Ty::Error)
+            }
+            (Ty::Optional(inner_ty), Ty::Optional(_)) => (**inner_ty).clone(),
+            _ => {
+                let fname = self.out.functions[self.cur_fn as usize].name.clone();
+                let shown_ret = self.show(&ret);
+                let shown = self.show(&t);
+                let is_result = matches!(t, Ty::Enum(crate::results::RESULT, _));
+                let fits = is_result || matches!(t, Ty::Optional(_));
+                let mut d = Diagnostic::error(
+                    codes::BAD_TRY,
+                    format!(
+                        "the `?` operator cannot be used in `{fname}`, which returns `{shown_ret}`"
+                    ),
+                    e.span,
+                );
+                d = if fits {
+                    d.label(format!("this `{shown}` may end the function early"))
+                        .help(if is_result {
+                            "`?` on a `Result` needs a function returning a `Result` with the same error type"
+                        } else {
+                            "`?` on a `T?` needs a function returning an optional"
+                        })
+                } else {
+                    d.label(format!("`?` takes a `Result` or a `T?`, not `{shown}`"))
+                };
+                self.error(d);
+                Ty::Error
+            }
+        }
+    }
+
     pub fn is_namespace(&self, name: &str) -> bool {
-        NAMESPACES.contains(&name) || self.struct_names.contains_key(name)
+        NAMESPACES.contains(&name)
+            || self.struct_names.contains_key(name)
+            || self.enum_names.contains_key(name)
     }
 
     fn name(&mut self, e: &Expr, name: &str) -> Ty {

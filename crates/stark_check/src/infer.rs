@@ -35,6 +35,7 @@ impl Infer {
             Ty::Weak(t) => Ty::Weak(Box::new(self.resolve(&t))),
             Ty::Task(t) => Ty::Task(Box::new(self.resolve(&t))),
             Ty::Tuple(parts) => Ty::Tuple(parts.iter().map(|p| self.resolve(p)).collect()),
+            Ty::Enum(id, args) => Ty::Enum(id, args.iter().map(|p| self.resolve(p)).collect()),
             other => other,
         }
     }
@@ -54,6 +55,10 @@ impl Infer {
             Ty::Tuple(parts) => {
                 Ty::Tuple(parts.iter().map(|p| self.resolve_or(p, default)).collect())
             }
+            Ty::Enum(id, args) => Ty::Enum(
+                id,
+                args.iter().map(|p| self.resolve_or(p, default)).collect(),
+            ),
             other => other,
         }
     }
@@ -63,7 +68,7 @@ impl Infer {
             Ty::Var(_) => true,
             Ty::List(t) | Ty::Optional(t) | Ty::Weak(t) | Ty::Task(t) => self.has_vars(&t),
             Ty::Map(k, v) => self.has_vars(&k) || self.has_vars(&v),
-            Ty::Tuple(parts) => parts.iter().any(|p| self.has_vars(p)),
+            Ty::Tuple(parts) | Ty::Enum(_, parts) => parts.iter().any(|p| self.has_vars(p)),
             _ => false,
         }
     }
@@ -73,7 +78,7 @@ impl Infer {
             Ty::Var(w) => v == w,
             Ty::List(t) | Ty::Optional(t) | Ty::Weak(t) | Ty::Task(t) => self.occurs(v, &t),
             Ty::Map(k, val) => self.occurs(v, &k) || self.occurs(v, &val),
-            Ty::Tuple(parts) => parts.iter().any(|p| self.occurs(v, p)),
+            Ty::Tuple(parts) | Ty::Enum(_, parts) => parts.iter().any(|p| self.occurs(v, p)),
             _ => false,
         }
     }
@@ -98,9 +103,18 @@ impl Infer {
                 true
             }
             (Ty::NoneLit, Ty::Optional(_)) | (Ty::Optional(_), Ty::NoneLit) => true,
+            // `Ok(None)` where a `Result<None, E>` is expected: the literal made its part
+            // an optional of an unknown type, which is `None`'s type itself.
+            (Ty::Optional(x), Ty::Unit) | (Ty::Unit, Ty::Optional(x)) => self.unify(x, &Ty::Unit),
             (Ty::List(x), Ty::List(y)) | (Ty::Optional(x), Ty::Optional(y)) => self.unify(x, y),
             (Ty::Weak(x), Ty::Weak(y)) | (Ty::Task(x), Ty::Task(y)) => self.unify(x, y),
             (Ty::Map(k1, v1), Ty::Map(k2, v2)) => self.unify(k1, k2) && self.unify(v1, v2),
+            (Ty::Enum(i, x), Ty::Enum(j, y)) if i == j => {
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y)
+                        .fold(true, |ok, (p, q)| self.unify(p, q) && ok)
+            }
             (Ty::Tuple(x), Ty::Tuple(y)) => {
                 // Every part is unified, so one mismatch does not leave the rest unbound.
                 x.len() == y.len()

@@ -18,11 +18,13 @@ mod infer;
 mod moves;
 mod mutability;
 mod narrow;
+mod patterns;
 pub mod results;
 mod stmt;
 mod task;
 mod tensor;
 pub mod types;
+mod usefulness;
 
 pub use builtins::sig_ty;
 pub use results::*;

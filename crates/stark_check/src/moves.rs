@@ -8,10 +8,10 @@
 //! variables own nothing: putting one in such a place is E0505. A String never moves
 //! (`Ty::moves`): it is immutable, so handing it over shares it, from any binding.
 
-use crate::results::{call_operand, CallArg, CallRes, Checked, ForRes, NameRes};
+use crate::results::{call_operand, is_place, CallArg, CallRes, Checked, ForRes, NameRes};
 use crate::types::*;
 use stark_syntax::ast::{
-    Block, Expr, ExprKind, FStrPart, FnDecl, Item, ParamMode, Program, Stmt, StmtKind,
+    Block, Expr, ExprKind, FStrPart, MatchArm, ParamMode, Program, Stmt, StmtKind,
 };
 use stark_syntax::{codes, Diagnostic, Span};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -88,6 +88,9 @@ struct MoveChecker<'a> {
     /// E0382 reports (index in `diags`) whose moves went into these owned parameters:
     /// once every body is walked, those that their function only reads get a hint.
     borrow_hints: Vec<(usize, Vec<(FuncId, usize)>)>,
+    /// Names bound by the patterns of a `match` on a place: the subject keeps its parts,
+    /// so using one as an owner shares it (+1) instead of moving it (SPEC §6).
+    shared: HashSet<LocalId>,
 }
 
 /// Checks moves and borrows; also returns the bindings whose value may escape them.
@@ -102,15 +105,14 @@ pub fn check_moves(program: &Program, ck: &Checked) -> (Vec<Diagnostic>, Escapes
         lent: Vec::new(),
         arg_moves: HashMap::new(),
         borrow_hints: Vec::new(),
+        shared: HashSet::new(),
     };
     for (func, info) in ck.functions.iter().enumerate() {
         if ck.failed.contains(&(func as FuncId)) {
             continue;
         }
-        let decl: &FnDecl = match (&program.items[info.item], info.method) {
-            (Item::Fn(f), None) => f,
-            (Item::Struct(s), Some(m)) => &s.methods[m],
-            _ => continue,
+        let Some(decl) = info.decl(program) else {
+            continue;
         };
         mc.state = Some(BTreeMap::new());
         mc.block(&decl.body);
@@ -277,7 +279,7 @@ impl MoveChecker<'_> {
                 if ctx == Ctx::Own {
                     self.escaping.insert(local);
                 }
-                if ctx == Ctx::Own && info.ty.moves() {
+                if ctx == Ctx::Own && info.ty.moves() && !self.shared.contains(&local) {
                     if info.is_borrowed() {
                         let name = info.name.clone();
                         let what = if info.kind == LocalKind::ForVar {
@@ -336,6 +338,8 @@ impl MoveChecker<'_> {
                 }
             }
             ExprKind::Unary(_, inner) => self.expr(inner, Ctx::Read),
+            // `r?` takes the `Result` (or `T?`) over: its `Ok` value or its `Err`.
+            ExprKind::Try(inner) => self.expr(inner, Ctx::Own),
             ExprKind::Binary(_, a, b) => {
                 self.expr(a, Ctx::Read);
                 self.expr(b, Ctx::Read);
@@ -609,8 +613,47 @@ impl MoveChecker<'_> {
                 self.state = None;
             }
             StmtKind::Arena { body, .. } => self.block(body),
+            StmtKind::Match { subject, arms } => self.match_stmt(subject, arms),
             StmtKind::Pass => {}
         }
+    }
+
+    /// A `match`: a place subject is borrowed (its bindings share its parts), a temporary
+    /// is owned by the statement (its bindings own theirs, so using one as an owner moves
+    /// it). A tuple of places (`match (a, b):`) is never built: each part is borrowed.
+    /// Arms join like `if` branches, with the path where no arm matched.
+    fn match_stmt(&mut self, subject: &Expr, arms: &[MatchArm]) {
+        let place = is_place(subject);
+        match &subject.kind {
+            ExprKind::Tuple(items) if items.iter().all(is_place) => {
+                items.iter().for_each(|i| self.expr(i, Ctx::Read))
+            }
+            _ => self.expr(subject, if place { Ctx::Read } else { Ctx::Own }),
+        }
+        let Some(res) = self.ck.matches.get(&subject.id) else {
+            return;
+        };
+        let borrowed =
+            place || matches!(&subject.kind, ExprKind::Tuple(items) if items.iter().all(is_place));
+        let before = self.state.clone();
+        let mut out = before.clone();
+        for (arm, pat) in arms.iter().zip(&res.arms) {
+            self.state = before.clone();
+            for local in pat.binds() {
+                if borrowed {
+                    self.shared.insert(local);
+                }
+                if let Some(state) = &mut self.state {
+                    state.remove(&local);
+                }
+            }
+            if let Some(g) = &arm.guard {
+                self.expr(g, Ctx::Read);
+            }
+            self.block(&arm.body);
+            out = merge(&out, &self.state);
+        }
+        self.state = out;
     }
 
     /// A loop: iterate the body to a fixed point (moves in one iteration reach the next),

@@ -47,6 +47,9 @@ impl Checker<'_> {
             LocalKind::ForVar => {
                 format!("write `for mutable {name} in …` to mutate each element through `{name}`")
             }
+            LocalKind::CaseBind => {
+                format!("bind it mutably first: `mutable let {name}2 = {name}.copy()`")
+            }
         };
         self.error(
             Diagnostic::error(
@@ -87,6 +90,10 @@ impl Checker<'_> {
             ),
             LocalKind::ForVar => (
                 format!("cannot assign to loop variable `{name}`"),
+                format!("copy it first: `mutable let {name}2 = {name}`"),
+            ),
+            LocalKind::CaseBind => (
+                format!("cannot assign to pattern binding `{name}`"),
                 format!("copy it first: `mutable let {name}2 = {name}`"),
             ),
         };

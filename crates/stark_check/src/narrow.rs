@@ -101,7 +101,7 @@ impl Checker<'_> {
     /// Whether control can reach the end of `block` (already checked): false when every
     /// path returns, exits, breaks or continues.
     pub(crate) fn falls_through(&self, block: &Block) -> bool {
-        !crate::stmt::block_leaves(block, &self.out.calls, true)
+        !crate::stmt::block_leaves(block, &self.out, true)
     }
 }
 

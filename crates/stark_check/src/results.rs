@@ -104,6 +104,8 @@ pub struct Checked {
     pub enums: Vec<EnumDef>,
     /// Every `match` statement, keyed by the ExprId of its subject.
     pub matches: HashMap<ExprId, MatchRes>,
+    /// Warnings (W0102): printed, never a change of the exit status.
+    pub warnings: Vec<stark_syntax::Diagnostic>,
     pub functions: Vec<FnInfo>,
     pub locals: Vec<LocalInfo>,
     pub consts: Vec<ConstInfo>,
@@ -166,14 +168,16 @@ impl Checked {
         func: FuncId,
         param: usize,
     ) -> Option<&'p stark_syntax::ast::Expr> {
-        use stark_syntax::ast::Item;
-        let info = self.functions.get(func as usize)?;
-        let decl = match (program.items.get(info.item)?, info.method) {
-            (Item::Fn(f), None) => f,
-            (Item::Struct(s), Some(m)) => s.methods.get(m)?,
-            _ => return None,
-        };
+        let decl = self.functions.get(func as usize)?.decl(program)?;
         decl.params.get(param)?.default.as_ref()
+    }
+
+    /// Whether `s` (an entry of `structs`) lays out an enum variant.
+    pub fn is_variant_layout(&self, s: &StructDef) -> bool {
+        self.enums
+            .iter()
+            .flat_map(|e| &e.variants)
+            .any(|v| std::ptr::eq(&self.structs[v.strukt as usize], s))
     }
 
     pub fn display<'a>(&'a self, ty: &'a Ty) -> TyDisplay<'a> {
@@ -218,9 +222,44 @@ pub enum TPat {
     Or(Vec<TPat>),
 }
 
+impl TPat {
+    /// The locals this pattern binds (an or-pattern's alternatives bind the same ones:
+    /// those of the first are listed).
+    pub fn binds(&self) -> Vec<LocalId> {
+        let mut out = Vec::new();
+        let mut stack = vec![self];
+        while let Some(p) = stack.pop() {
+            match p {
+                TPat::Bind(l) => out.push(*l),
+                TPat::Some(inner) => stack.push(inner),
+                TPat::Variant { fields: parts, .. } | TPat::Tuple(parts) => {
+                    stack.extend(parts.iter().rev())
+                }
+                TPat::Or(alts) => stack.extend(alts.first()),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
 /// One `match` statement: its subject's type and each arm's resolved pattern.
 #[derive(Clone, Debug)]
 pub struct MatchRes {
     pub subject_ty: Ty,
     pub arms: Vec<TPat>,
+    /// Some arm matches every value (no `missing` pattern): control cannot pass the
+    /// statement without running an arm.
+    pub exhaustive: bool,
+}
+
+/// Whether a `match` subject is a place (a binding, field or element: borrowed for the
+/// statement) rather than a temporary whose parts the arms' names own (SPEC §6).
+pub fn is_place(e: &stark_syntax::ast::Expr) -> bool {
+    use stark_syntax::ast::ExprKind;
+    match &e.kind {
+        ExprKind::Name(_) => true,
+        ExprKind::Field(base, _) | ExprKind::Index(base, _) => is_place(base),
+        _ => false,
+    }
 }

@@ -1,10 +1,10 @@
 //! Statements and function bodies: scopes, `let`, assignment, control flow, returns.
 
 use crate::checker::Checker;
-use crate::results::{ForRes, IndexRes};
+use crate::results::{Checked, ForRes, IndexRes};
 use crate::types::*;
 use stark_syntax::ast::{
-    BinOp, Block, Expr, ExprKind, FnDecl, Item, ParamMode, Pattern, Stmt, StmtKind, UnOp,
+    BinOp, Block, Expr, ExprKind, Item, ParamMode, Pattern, Stmt, StmtKind, UnOp,
 };
 use stark_syntax::{codes, Diagnostic};
 use std::collections::HashMap;
@@ -15,10 +15,8 @@ impl Checker<'_> {
         self.check_defaults();
         for func in 0..self.out.functions.len() {
             let info = self.out.functions[func].clone();
-            let decl: &FnDecl = match (&program.items[info.item], info.method) {
-                (Item::Fn(f), None) => f,
-                (Item::Struct(s), Some(m)) => &s.methods[m],
-                _ => continue,
+            let Some(decl) = info.decl(program) else {
+                continue;
             };
             // A body with a syntax error is typed too (its error nodes silently), for its
             // type errors and for tools, but the memory rules do not run on it (`failed`).
@@ -41,8 +39,7 @@ impl Checker<'_> {
             }
             self.block(&decl.body);
             // A broken line may have been the `return`.
-            if info.ret != Ty::Unit && !decl.broken && !block_diverges(&decl.body, &self.out.calls)
-            {
+            if info.ret != Ty::Unit && !decl.broken && !block_diverges(&decl.body, &self.out) {
                 let shown = self.show(&info.ret);
                 self.error(
                     Diagnostic::error(
@@ -91,10 +88,8 @@ impl Checker<'_> {
         let program = self.program;
         for func in 0..self.out.functions.len() {
             let info = self.out.functions[func].clone();
-            let decl: &FnDecl = match (&program.items[info.item], info.method) {
-                (Item::Fn(f), None) => f,
-                (Item::Struct(s), Some(m)) => &s.methods[m],
-                _ => continue,
+            let Some(decl) = info.decl(program) else {
+                continue;
             };
             let before = self.diags.len();
             self.cur_fn = func as FuncId;
@@ -277,6 +272,7 @@ impl Checker<'_> {
                 }
             }
             StmtKind::Arena { body, .. } => self.block(body),
+            StmtKind::Match { subject, arms } => self.match_stmt(subject, arms),
             StmtKind::Pass => {}
         }
     }
@@ -638,39 +634,40 @@ fn is_const_expr(e: &Expr) -> bool {
 }
 
 /// Whether control can never fall off the end of `block` (every path returns or exits).
-/// `calls` tells the built-in `exit` from a user function of that name.
-pub fn block_diverges(block: &Block, calls: &Calls) -> bool {
-    block_leaves(block, calls, false)
+/// `ck` tells the built-in `exit` from a user function of that name, and which `match`
+/// statements are exhaustive.
+pub fn block_diverges(block: &Block, ck: &Checked) -> bool {
+    block_leaves(block, ck, false)
 }
-
-type Calls = std::collections::HashMap<stark_syntax::ast::ExprId, crate::CallRes>;
 
 /// Whether control never reaches the end of `block`: every path returns or calls a
 /// diverging built-in (`exit`), or, with `jumps`, also `break`s or `continue`s (the
 /// narrowing after `if x == None: continue`).
-pub(crate) fn block_leaves(block: &Block, calls: &Calls, jumps: bool) -> bool {
-    block.stmts.iter().any(|s| stmt_leaves(s, calls, jumps))
+pub(crate) fn block_leaves(block: &Block, ck: &Checked, jumps: bool) -> bool {
+    block.stmts.iter().any(|s| stmt_leaves(s, ck, jumps))
 }
 
-fn stmt_leaves(stmt: &Stmt, calls: &Calls, jumps: bool) -> bool {
+fn stmt_leaves(stmt: &Stmt, ck: &Checked, jumps: bool) -> bool {
     match &stmt.kind {
         StmtKind::Return(_) => true,
         StmtKind::Break | StmtKind::Continue => jumps,
         StmtKind::If {
             branches,
             else_block: Some(e),
-        } => {
-            branches.iter().all(|(_, b)| block_leaves(b, calls, jumps))
-                && block_leaves(e, calls, jumps)
+        } => branches.iter().all(|(_, b)| block_leaves(b, ck, jumps)) && block_leaves(e, ck, jumps),
+        // SPEC §6: an exhaustive `match` whose every arm leaves ends the function.
+        StmtKind::Match { subject, arms } => {
+            ck.matches.get(&subject.id).is_some_and(|m| m.exhaustive)
+                && arms.iter().all(|a| block_leaves(&a.body, ck, jumps))
         }
         StmtKind::While { cond, body } => {
             matches!(cond.kind, ExprKind::Bool(true)) && !breaks_out(body)
         }
         StmtKind::Expr(e) => matches!(
-            calls.get(&e.id),
+            ck.calls.get(&e.id),
             Some(crate::CallRes::Builtin { op, .. }) if op.facts().diverges
         ),
-        StmtKind::Arena { body, .. } => block_leaves(body, calls, jumps),
+        StmtKind::Arena { body, .. } => block_leaves(body, ck, jumps),
         _ => false,
     }
 }
@@ -687,6 +684,7 @@ fn breaks_out(body: &Block) -> bool {
                 || else_block.as_ref().is_some_and(breaks_out)
         }
         StmtKind::Arena { body, .. } => breaks_out(body),
+        StmtKind::Match { arms, .. } => arms.iter().any(|a| breaks_out(&a.body)),
         _ => false,
     })
 }

@@ -120,7 +120,8 @@ impl Ty {
 
     pub fn optional(self) -> Ty {
         match self {
-            Ty::Optional(_) | Ty::Error => self,
+            // `None`'s type already holds `None` (SPEC §6: `Result<None, String>`).
+            Ty::Optional(_) | Ty::Error | Ty::Unit => self,
             other => Ty::Optional(Box::new(other)),
         }
     }
@@ -136,17 +137,14 @@ pub struct TyDisplay<'a> {
 impl fmt::Display for TyDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (structs, enums) = (self.structs, self.enums);
-        let sub = move |ty| TyDisplay {
-            ty,
-            structs,
-            enums,
-        };
+        let sub = move |ty| TyDisplay { ty, structs, enums };
         match self.ty {
             Ty::Int => write!(f, "Int"),
             Ty::Float => write!(f, "Float"),
             Ty::Bool => write!(f, "Bool"),
             Ty::Str => write!(f, "String"),
-            Ty::Unit => write!(f, "()"),
+            // SPEC §6: `None` names the type of a function without `-> T`.
+            Ty::Unit => write!(f, "None"),
             Ty::NoneLit => write!(f, "None"),
             Ty::List(t) => write!(f, "List<{}>", sub(t)),
             Ty::Map(k, v) => write!(f, "Map<{}, {}>", sub(k), sub(v)),
@@ -248,7 +246,10 @@ pub struct VariantDef {
 
 impl EnumDef {
     pub fn variant(&self, name: &str) -> Option<(usize, &VariantDef)> {
-        self.variants.iter().enumerate().find(|(_, v)| v.name == name)
+        self.variants
+            .iter()
+            .enumerate()
+            .find(|(_, v)| v.name == name)
     }
 
     pub fn method(&self, name: &str) -> Option<FuncId> {
@@ -256,6 +257,22 @@ impl EnumDef {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, f)| *f)
+    }
+}
+
+impl FnInfo {
+    /// The declaration of this function or method in the program's items.
+    pub fn decl<'p>(
+        &self,
+        program: &'p stark_syntax::ast::Program,
+    ) -> Option<&'p stark_syntax::ast::FnDecl> {
+        use stark_syntax::ast::Item;
+        match (program.items.get(self.item)?, self.method) {
+            (Item::Fn(f), None) => Some(f),
+            (Item::Struct(s), Some(m)) => s.methods.get(m),
+            (Item::Enum(en), Some(m)) => en.methods.get(m),
+            _ => None,
+        }
     }
 }
 
@@ -292,6 +309,9 @@ pub enum LocalKind {
     /// A `for` loop variable: it borrows each element (M11). `for mutable x` makes it
     /// `mutable`: the body may mutate the element through it, never rebind it.
     ForVar,
+    /// A name bound by a `case` pattern: it reads its part of the subject like a field,
+    /// and using it as an owner shares that part (SPEC §6).
+    CaseBind,
 }
 
 #[derive(Clone, Debug)]

@@ -67,14 +67,19 @@ fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
     // reports a syntax error in one function, a type error in a second and a use after a
     // move in a third, each once.
     let (checked, diags) = stark_check::check(&program);
+    // The checker's warnings (W0102) join the parser's.
+    let with_all_warnings = |mut errors: Vec<stark_syntax::Diagnostic>| {
+        errors.extend(checked.warnings.iter().cloned());
+        with_warnings(errors)
+    };
     if !syntax.is_empty() || !diags.is_empty() {
         let mut all = syntax;
         all.extend(diags);
-        render::diagnostics(display, &source, &with_warnings(all));
+        render::diagnostics(display, &source, &with_all_warnings(all));
         return Err(EXIT_COMPILE);
     }
-    if !program.warnings.is_empty() {
-        render::diagnostics(display, &source, &with_warnings(Vec::new()));
+    if !program.warnings.is_empty() || !checked.warnings.is_empty() {
+        render::diagnostics(display, &source, &with_all_warnings(Vec::new()));
     }
     // `STARK_NO_OPT=1`: lowering's ownership-aware RC insertion with no optimisation pass
     // after it (no `rc_opt`, no `opt`), for the differential tests: every program must
@@ -204,7 +209,7 @@ pub fn execute(cmd: Cmd) -> u8 {
             }
             // `exit(code)` ends the program where it is, like Rust's `process::exit`: the
             // frames' owners are not released, so the leak check is for a `main` that returned.
-            let returned = result.is_ok();
+            let returned = matches!(result, Ok(()) | Err(stark_vm::VmExit::MainErr(_)));
             let code = match result {
                 Ok(()) => EXIT_OK,
                 Err(stark_vm::VmExit::Exit(code)) => code.clamp(0, 255) as u8,
@@ -216,6 +221,10 @@ pub fn execute(cmd: Cmd) -> u8 {
                     // Reported as every runtime error is (SPEC §1); only the status differs.
                     render::runtime_error(&display, &source, &err);
                     EXIT_MEMORY
+                }
+                Err(stark_vm::VmExit::MainErr(message)) => {
+                    eprintln!("error: {message}");
+                    EXIT_RUNTIME
                 }
             };
             if mem_report {

@@ -33,6 +33,7 @@ impl FnLower<'_> {
     pub(super) fn operands(&mut self, call: &Expr, ops: &[Operand]) -> (Reg, Vec<Reg>) {
         let base = self.temps(ops.len());
         let mut release = Vec::new();
+        let pending = self.pending.len();
         // Taken here, so that calls nested in the operands do not see it.
         let read_only = std::mem::take(&mut self.args_views);
         let exprs: Vec<Option<&Expr>> = ops.iter().map(|(a, ..)| self.operand(call, a)).collect();
@@ -54,7 +55,12 @@ impl FnLower<'_> {
             let from = self.ty(e);
             let to = to.clone().unwrap_or_else(|| from.clone());
             match pass {
-                Pass::Owned => self.owned_in(e, dst, &to),
+                Pass::Owned => {
+                    self.owned_in(e, dst, &to);
+                    if to.is_heap() {
+                        self.pending.push(dst);
+                    }
+                }
                 Pass::View if read_only && self.is_args_call(e) => self.args_view_in(dst, e.span),
                 Pass::View | Pass::Borrowed => {
                     let mut owned = self.expr_in(e, dst);
@@ -76,10 +82,12 @@ impl FnLower<'_> {
                     }
                     if owned {
                         release.push(dst);
+                        self.pending.push(dst);
                     }
                 }
             }
         }
+        self.pending.truncate(pending);
         (base, release)
     }
 
@@ -184,10 +192,15 @@ impl FnLower<'_> {
             }
             Some(CallRes::Ctor { ty, args }) => {
                 let fields = &self.ck.structs[ty as usize].fields;
+                // A variant of `Result` has its field types from the value's type.
+                let targs = match self.ty(e) {
+                    Ty::Enum(_, a) => a,
+                    _ => Vec::new(),
+                };
                 let ops: Vec<Operand> = args
                     .iter()
                     .zip(fields)
-                    .map(|(a, f)| (a.clone(), Pass::Owned, Some(f.ty.clone())))
+                    .map(|(a, f)| (a.clone(), Pass::Owned, Some(f.ty.subst(&targs))))
                     .collect();
                 let (base, _) = self.operands(e, &ops);
                 let argc = ops.len() as u16;
@@ -455,7 +468,7 @@ fn generic(t: SigTy) -> bool {
     match t {
         SigTy::E | SigTy::K | SigTy::V => true,
         SigTy::Opt(inner) | SigTy::List(inner) => generic(*inner),
-        SigTy::Map(k, v) | SigTy::Pair(k, v) => generic(*k) || generic(*v),
+        SigTy::Map(k, v) | SigTy::Pair(k, v) | SigTy::Result(k, v) => generic(*k) || generic(*v),
         _ => false,
     }
 }

@@ -10,7 +10,7 @@
 //! free of list releases.
 
 use stark_check::{CallRes, Checked, FuncId, IndexRes, LocalId, NameRes};
-use stark_syntax::ast::{Block, Expr, ExprKind, FStrPart, FnDecl, Item, Program, Stmt, StmtKind};
+use stark_syntax::ast::{Block, Expr, ExprKind, FStrPart, Program, Stmt, StmtKind};
 
 /// Per-program facts, computed once before lowering.
 pub(crate) struct Effects {
@@ -26,7 +26,7 @@ impl Effects {
         let mut direct = vec![false; n];
         let mut callers: Vec<Vec<usize>> = vec![Vec::new(); n];
         for (f, info) in ck.functions.iter().enumerate() {
-            let Some(decl) = fn_decl(program, info.item, info.method) else {
+            let Some(decl) = info.decl(program) else {
                 // Unknown shape: assume the worst.
                 direct[f] = true;
                 continue;
@@ -82,14 +82,6 @@ impl Effects {
                 .callees
                 .iter()
                 .any(|&f| self.list_release.get(f as usize).copied().unwrap_or(true))
-    }
-}
-
-fn fn_decl(program: &Program, item: usize, method: Option<usize>) -> Option<&FnDecl> {
-    match (program.items.get(item)?, method) {
-        (Item::Fn(f), None) => Some(f),
-        (Item::Struct(s), Some(m)) => s.methods.get(m),
-        _ => None,
     }
 }
 
@@ -188,6 +180,21 @@ pub(crate) fn scalar_tuples(ck: &Checked, stmts: &[Stmt]) -> std::collections::H
         .collect()
 }
 
+/// Whether expression `e` names `local`.
+pub(crate) fn expr_names(ck: &Checked, e: &Expr, local: LocalId) -> bool {
+    let mut found = false;
+    walk_expr(e, &mut |node| {
+        if let Node::Expr(x) = node {
+            if matches!(x.kind, ExprKind::Name(_))
+                && ck.names.get(&x.id) == Some(&NameRes::Local(local))
+            {
+                found = true;
+            }
+        }
+    });
+    found
+}
+
 pub(crate) fn block_names(ck: &Checked, block: &Block, local: LocalId) -> bool {
     let mut found = false;
     walk_stmts(&block.stmts, &mut |node| {
@@ -244,6 +251,15 @@ fn walk_stmts<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(Node<'a>)) {
             }
             StmtKind::Return(Some(e)) => walk_expr(e, f),
             StmtKind::Arena { body, .. } => walk_stmts(&body.stmts, f),
+            StmtKind::Match { subject, arms } => {
+                walk_expr(subject, f);
+                for arm in arms {
+                    if let Some(g) = &arm.guard {
+                        walk_expr(g, f);
+                    }
+                    walk_stmts(&arm.body.stmts, f);
+                }
+            }
             StmtKind::Return(None) | StmtKind::Break | StmtKind::Continue | StmtKind::Pass => {}
         }
     }
@@ -276,7 +292,7 @@ fn walk_expr<'a>(e: &'a Expr, f: &mut dyn FnMut(Node<'a>)) {
                     stack.push(v);
                 }
             }
-            ExprKind::Unary(_, x) => stack.push(x),
+            ExprKind::Unary(_, x) | ExprKind::Try(x) => stack.push(x),
             ExprKind::Binary(_, a, b) => {
                 stack.push(a);
                 stack.push(b);

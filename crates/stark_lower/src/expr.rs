@@ -135,9 +135,14 @@ impl FnLower<'_> {
                     unreachable!("list literal type")
                 };
                 let base = self.temps(items.len());
+                let pending = self.pending.len();
                 for (i, item) in items.iter().enumerate() {
                     self.owned_in(item, base + i as Reg, &elem);
+                    if elem.is_heap() {
+                        self.pending.push(base + i as Reg);
+                    }
                 }
+                self.pending.truncate(pending);
                 let argc = items.len() as u16;
                 self.emit(
                     Instr::NewList {
@@ -175,9 +180,14 @@ impl FnLower<'_> {
                     unreachable!("tuple literal type")
                 };
                 let base = self.temps(items.len());
+                let pending = self.pending.len();
                 for (i, (item, t)) in items.iter().zip(&parts).enumerate() {
                     self.owned_in(item, base + i as Reg, t);
+                    if t.is_heap() {
+                        self.pending.push(base + i as Reg);
+                    }
                 }
+                self.pending.truncate(pending);
                 let stack = self.ck.stack_allocs.contains(&e.id);
                 self.emit(
                     Instr::NewStruct {
@@ -209,6 +219,9 @@ impl FnLower<'_> {
                 otherwise,
             } => self.if_else(e, cond, then, otherwise, dst),
             ExprKind::Call { .. } => self.call(e, dst),
+            // `Shape.Empty`: a variant without payload is built like a struct.
+            ExprKind::Field(..) if self.ck.calls.contains_key(&e.id) => self.call(e, dst),
+            ExprKind::Try(inner) => self.try_expr(e, inner, dst),
             ExprKind::Field(..) if self.ck.float_consts.contains_key(&e.id) => {
                 let value = self.ck.float_consts[&e.id];
                 self.emit(Instr::LoadFloat { dst, value }, span);
@@ -768,7 +781,13 @@ impl FnLower<'_> {
         }
         let va = self.expr(a);
         let va = self.hold_across(a, va, &[b]);
+        // A `?` in `b` that returns early releases `a`'s value (`matching.rs`).
+        let pending = self.pending.len();
+        if va.owned {
+            self.pending.push(va.reg);
+        }
         let vb = self.expr(b);
+        self.pending.truncate(pending);
         let owned = self.arith(op, va, &ta, vb, &tb, dst, span);
         self.release(va, span);
         self.release(vb, span);

@@ -23,13 +23,14 @@ mod call;
 mod effects;
 mod expr;
 mod loops;
+mod matching;
 mod spawn;
 mod stmt;
 mod tensor;
 
 use stark_bytecode::instr::{builtin_types, Function, Instr, Label, Module, Reg, StructInfo};
 use stark_check::{Checked, FnInfo, LocalId, Ty};
-use stark_syntax::ast::{FnDecl, Item, ParamMode, Program};
+use stark_syntax::ast::{FnDecl, ParamMode, Program};
 use stark_syntax::{codes, Diagnostic, Span};
 use std::collections::HashMap;
 
@@ -45,11 +46,9 @@ pub fn lower(
     let mut functions = Vec::new();
     let effects = effects::Effects::new(program, checked);
     for info in &checked.functions {
-        let decl: &FnDecl = match (&program.items[info.item], info.method) {
-            (Item::Fn(f), None) => f,
-            (Item::Struct(s), Some(m)) => &s.methods[m],
-            _ => unreachable!("checker records only functions and methods"),
-        };
+        let decl = info
+            .decl(program)
+            .unwrap_or_else(|| unreachable!("checker records only functions and methods"));
         let mut lower = FnLower::new(
             program,
             checked,
@@ -80,6 +79,7 @@ pub fn lower(
             name: s.name.clone(),
             fields: s.fields.iter().map(|f| f.name.clone()).collect(),
             destructor: s.destructor,
+            variant: checked.is_variant_layout(s),
         })
         .collect::<Vec<_>>();
     debug_assert!(structs.len() >= builtin_types::COUNT);
@@ -180,6 +180,10 @@ pub(crate) struct FnLower<'a> {
     pub scalar_tuples: std::collections::HashSet<LocalId>,
     /// The part registers of those bound so far.
     pub tuple_parts: HashMap<LocalId, Vec<Reg>>,
+    /// Owned temporaries already evaluated for a call, constructor or literal whose
+    /// remaining parts are still being evaluated: a `?` among those parts that returns
+    /// early releases them (the call that would have taken them over never runs).
+    pub pending: Vec<Reg>,
 }
 
 impl<'a> FnLower<'a> {
@@ -228,6 +232,7 @@ impl<'a> FnLower<'a> {
             preset_value: None,
             scalar_tuples: Default::default(),
             tuple_parts: HashMap::new(),
+            pending: Vec::new(),
         }
     }
 

@@ -221,6 +221,7 @@ impl FnLower<'_> {
                     self.emit(Instr::RetNone, span);
                 }
             },
+            StmtKind::Match { subject, arms } => self.match_stmt(subject, arms, span),
             StmtKind::Arena { name, body } => {
                 let header = Span::new(span.start as usize, name.span.end as usize);
                 let name = self.strings.intern(&name.name);

@@ -32,6 +32,7 @@ pub struct Program {
 pub enum Item {
     Fn(FnDecl),
     Struct(StructDecl),
+    Enum(EnumDecl),
     Const(ConstDecl),
 }
 
@@ -78,6 +79,23 @@ pub struct StructDecl {
     pub name: Ident,
     pub fields: Vec<FieldDecl>,
     pub methods: Vec<FnDecl>,
+    pub span: Span,
+}
+
+/// `enum Shape:` with one variant a line, then methods as in a struct (SPEC §6).
+#[derive(Clone, Debug)]
+pub struct EnumDecl {
+    pub name: Ident,
+    pub variants: Vec<VariantDecl>,
+    pub methods: Vec<FnDecl>,
+    pub span: Span,
+}
+
+/// `Circle(radius: Float)`, `Empty`: a variant and its payload fields.
+#[derive(Clone, Debug)]
+pub struct VariantDecl {
+    pub name: Ident,
+    pub fields: Vec<FieldDecl>,
     pub span: Span,
 }
 
@@ -183,6 +201,64 @@ pub enum StmtKind {
     },
     /// `pass` — an empty statement, as in Python.
     Pass,
+    /// `match subject:` with its `case` arms, tried in order (SPEC §6).
+    Match {
+        subject: Expr,
+        arms: Vec<MatchArm>,
+    },
+}
+
+/// `case PATTERN if GUARD:` and its block.
+#[derive(Clone, Debug)]
+pub struct MatchArm {
+    pub pattern: CasePattern,
+    pub guard: Option<Expr>,
+    pub body: Block,
+    /// From `case` to the `:`.
+    pub span: Span,
+}
+
+/// A pattern of a `case` (SPEC §6). What a bare name means (a binding, or a unit variant
+/// of the enum at that position) is the checker's decision.
+#[derive(Clone, Debug)]
+pub enum CasePattern {
+    /// `_`
+    Wild(Span),
+    /// `x`, or a unit variant written bare (`Empty`).
+    Name(Ident),
+    /// `0`, `-1`, `"a"`, `true`, `None`, `1.5`.
+    Literal(Expr),
+    /// `Circle(r)`, `Shape.Rect(w, h)`, `Rect(w=w)`, `Shape.Empty`, `Ok(v)`: the path
+    /// names the variant (with its enum or bare); `parens` says whether `(…)` followed.
+    Variant {
+        path: Vec<Ident>,
+        args: Vec<CaseField>,
+        parens: bool,
+        span: Span,
+    },
+    /// `(0, y)`
+    Tuple(Vec<CasePattern>, Span),
+    /// `1 | 2 | 3`
+    Or(Vec<CasePattern>, Span),
+}
+
+/// One payload pattern of a variant pattern, by position or by field name (`w=w`).
+#[derive(Clone, Debug)]
+pub struct CaseField {
+    pub name: Option<Ident>,
+    pub pattern: CasePattern,
+}
+
+impl CasePattern {
+    pub fn span(&self) -> Span {
+        match self {
+            CasePattern::Wild(s) => *s,
+            CasePattern::Name(n) => n.span,
+            CasePattern::Literal(e) => e.span,
+            CasePattern::Variant { span, .. } => *span,
+            CasePattern::Tuple(_, s) | CasePattern::Or(_, s) => *s,
+        }
+    }
 }
 
 /// What a `let` or `for` binds: a name, or a tuple of patterns to unpack into.
@@ -391,6 +467,9 @@ pub enum ExprKind {
     Tuple(Vec<Expr>),
     /// `[elem for var in iter if cond]` and `{key: elem for var in iter if cond}`.
     Comp(Box<Comprehension>),
+    /// `e?`: the `Ok` value of a `Result` or the value of a `T?`, returning the `Err` or
+    /// `None` from the function at once otherwise (SPEC §6).
+    Try(Box<Expr>),
     /// `base[i]` or `base[i, j]`; an index may be a `Slice`.
     Index(Box<Expr>, Vec<Expr>),
     /// `lo:hi:step` with each part optional (`xs[1:3]`, `s[::-1]`): only ever an index of

@@ -18,6 +18,8 @@ pub enum Recv {
     List,
     Map,
     Weak,
+    /// A `Result<T, E>` (SPEC §6): its `E` row type is `T`, its `V` is the error type.
+    Result,
     Task,
     /// Any heap value: `x.clone()`, `x.copy()`.
     Heap,
@@ -81,6 +83,8 @@ pub enum SigTy {
     Map(&'static SigTy, &'static SigTy),
     /// A two-part tuple `(A, B)`.
     Pair(&'static SigTy, &'static SigTy),
+    /// `Result<T, E>`: what the fallible built-ins' twins return (SPEC §6).
+    Result(&'static SigTy, &'static SigTy),
     // Parameters that take more than one type: each is a fresh type for the argument,
     // checked after binding (`stark_check`'s `check_operand`).
     /// Any reference-counted value (not an Int, Float, Bool or None).
@@ -200,6 +204,11 @@ macro_rules! builtin_rows {
             FloatToInt: Free "int" "float_to_int" => FloatToInt [];
             /// `float(s: String) -> Float`.
             ParseFloat: Free "float" "float_parse" => ParseFloat [];
+            /// `parse_int(text) -> Result<Int, String>`: `int(text)` without ending the
+            /// program (SPEC §6); the error is the message `int` would end it with.
+            TryParseInt: Free "parse_int" "parse_int" fn(text: Str) -> (Result Int Str) => TryParseInt [];
+            /// `parse_float(text) -> Result<Float, String>`, as `parse_int`.
+            TryParseFloat: Free "parse_float" "parse_float" fn(text: Str) -> (Result Float Str) => TryParseFloat [];
             /// `float(Int)`
             IntToFloat: Free "float" "int_to_float" => - [];
             /// `int(Int)`, `float(Float)`, `str(String)`: the value itself.
@@ -398,6 +407,16 @@ macro_rules! builtin_rows {
             WeakGet: Weak "get" "weak.get" fn() -> (Opt E) => WeakGet [];
             /// `w.exists() -> Bool`.
             WeakExists: Weak "exists" "weak.exists" fn() -> Bool => WeakExists [];
+
+            // ---- Result (§6): `E` is the `Ok` type, `V` the error type ----
+            ResultIsOk: Result "is_ok" "result.is_ok" fn() -> Bool => ResultIsOk [];
+            ResultIsErr: Result "is_err" "result.is_err" fn() -> Bool => ResultIsErr [];
+            /// `r.unwrap() -> T` (owned); an `Err` is a runtime error carrying its text.
+            ResultUnwrap: Result "unwrap" "result.unwrap" fn() -> E => ResultUnwrap [];
+            /// `r.unwrap_or(default) -> T` (owned): the `Ok` value, or the default.
+            ResultUnwrapOr: Result "unwrap_or" "result.unwrap_or" fn(default: E) -> E => ResultUnwrapOr [];
+            /// `r.error() -> E?` (owned when present).
+            ResultError: Result "error" "result.error" fn() -> (Opt V) => ResultError [];
             /// `Memory.refcount(x) -> Int`: current strong count (M5).
             Refcount: Memory "refcount" "Memory.refcount" fn(value: Heap) -> Int => Refcount [];
             /// `Memory.profile() -> MemoryStats` (M13).
@@ -508,6 +527,9 @@ macro_rules! define_builtins {
     (@ty (Struct $name:ident)) => { SigTy::Struct(stringify!($name)) };
     (@ty (Map $k:tt $v:tt)) => {
         SigTy::Map(&define_builtins!(@ty $k), &define_builtins!(@ty $v))
+    };
+    (@ty (Result $a:tt $b:tt)) => {
+        SigTy::Result(&define_builtins!(@ty $a), &define_builtins!(@ty $b))
     };
     (@ty (Pair $a:tt $b:tt)) => {
         SigTy::Pair(&define_builtins!(@ty $a), &define_builtins!(@ty $b))
@@ -750,10 +772,10 @@ mod tests {
             // A free function's `E` is a type inferred from its arguments (`sorted`).
             let generic = matches!(
                 b.receiver(),
-                Recv::List | Recv::Weak | Recv::Task | Recv::Free
+                Recv::List | Recv::Weak | Recv::Task | Recv::Free | Recv::Result
             );
             assert!(!uses(SigTy::E) || generic, "{b:?} uses `E`");
-            let map = b.receiver() == Recv::Map;
+            let map = matches!(b.receiver(), Recv::Map | Recv::Result);
             assert!(
                 !(uses(SigTy::K) || uses(SigTy::V)) || map,
                 "{b:?} uses `K`/`V`"
@@ -769,7 +791,9 @@ mod tests {
         t == what
             || match t {
                 SigTy::Opt(inner) | SigTy::List(inner) => mentions(*inner, what),
-                SigTy::Map(k, v) => mentions(*k, what) || mentions(*v, what),
+                SigTy::Map(k, v) | SigTy::Pair(k, v) | SigTy::Result(k, v) => {
+                    mentions(*k, what) || mentions(*v, what)
+                }
                 _ => false,
             }
     }

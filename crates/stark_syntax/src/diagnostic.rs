@@ -111,6 +111,8 @@ pub mod codes {
     // Names and types.
     pub const ARG_COUNT: &str = "E0061"; // wrong number of arguments
     pub const MISSING_FIELD: &str = "E0063"; // struct construction misses a field
+    pub const NON_EXHAUSTIVE: &str = "E0030"; // a match can miss a value of its subject
+    pub const BAD_TRY: &str = "E0033"; // `?` where the function's return type cannot take it
     pub const MISSING_RETURN: &str = "E0069"; // function may end without returning a value
     pub const BAD_ASSIGN_TARGET: &str = "E0070"; // left side of `=` is not assignable
     pub const BREAK_OUTSIDE_LOOP: &str = "E0268"; // break/continue outside a loop
@@ -138,4 +140,5 @@ pub mod codes {
 
     // Warnings: printed, never a change of the exit status.
     pub const FLOOR_DIV_COMMENT: &str = "W0101"; // `//` after an operand starts a comment
+    pub const UNREACHABLE_PATTERN: &str = "W0102"; // a case arm that can never match
 }

@@ -110,6 +110,8 @@ pub enum TokenKind {
     Dot,
     Question,
     Amp,
+    /// `|`, between the alternatives of a `case` pattern.
+    Pipe,
 
     // Layout.
     Newline,
@@ -232,6 +234,7 @@ impl TokenKind {
             Dot => ".",
             Question => "?",
             Amp => "&",
+            Pipe => "|",
             Int(_) | Float(_) | Str(_) | FStr(_) | Ident(_) | Newline | Indent | Dedent | Eof => "",
         }
     }

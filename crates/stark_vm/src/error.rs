@@ -50,6 +50,9 @@ pub enum VmExit {
     /// An allocation would pass `--max-memory` (or the system refused it): reported like
     /// a runtime error, where it happened and with the stack trace, but with exit 3.
     OutOfMemory(RuntimeError),
+    /// `fn main() -> Result<None, String>` returned `Err(message)` (SPEC §6): the run
+    /// ended normally otherwise (every owner released), and reports `error: message`.
+    MainErr(String),
 }
 
 impl std::fmt::Display for VmExit {
@@ -58,6 +61,7 @@ impl std::fmt::Display for VmExit {
             VmExit::RuntimeError(e) => write!(f, "runtime error: {}", e.message),
             VmExit::Exit(code) => write!(f, "exit({code})"),
             VmExit::OutOfMemory(e) => f.write_str(&e.message),
+            VmExit::MainErr(m) => write!(f, "error: {m}"),
         }
     }
 }

@@ -29,7 +29,7 @@ pub fn write_value(module: &Module, out: &mut String, v: Value) {
     walk.open(module, out, root);
     while let Some(frame) = walk.stack.last_mut() {
         let Some(item) = frame.next(module, out) else {
-            walk.close(out);
+            walk.close(module, out);
             continue;
         };
         if let Some(c) = write_item(out, item, true) {
@@ -77,12 +77,12 @@ impl Walk {
             ObjKind::Map => out.push('{'),
             ObjKind::Struct if o.type_id() == builtin_types::TUPLE => out.push('('),
             _ => {
-                let name = module
-                    .structs
-                    .get(o.type_id() as usize)
-                    .map_or("Struct", |s| s.name.as_str());
-                out.push_str(name);
-                out.push('(');
+                let info = module.structs.get(o.type_id() as usize);
+                out.push_str(info.map_or("Struct", |s| s.name.as_str()));
+                // A variant without payload is its bare name (`Shape.Empty`).
+                if !(info.is_some_and(|s| s.variant) && o.field_count() == 0) {
+                    out.push('(');
+                }
             }
         }
         self.stack.push(Frame { obj: o, next: 0 });
@@ -96,7 +96,7 @@ impl Walk {
     }
 
     /// Writes the innermost container's closing bracket and leaves it.
-    fn close(&mut self, out: &mut String) {
+    fn close(&mut self, module: &Module, out: &mut String) {
         let Some(frame) = self.stack.pop() else {
             return;
         };
@@ -108,11 +108,19 @@ impl Walk {
             // `(1,)`, as Python writes a one-element tuple.
             out.push(',');
         }
-        out.push(match frame.obj.kind() {
-            ObjKind::List => ']',
-            ObjKind::Map => '}',
-            _ => ')',
-        });
+        let bare = o.kind() == ObjKind::Struct
+            && o.field_count() == 0
+            && module
+                .structs
+                .get(o.type_id() as usize)
+                .is_some_and(|s| s.variant);
+        if !bare {
+            out.push(match frame.obj.kind() {
+                ObjKind::List => ']',
+                ObjKind::Map => '}',
+                _ => ')',
+            });
+        }
         if self.stack.len() == SCAN_DEPTH {
             self.deep.clear();
         } else if self.stack.len() > SCAN_DEPTH {
@@ -151,7 +159,13 @@ impl Frame {
                 let v = *o.fields().get(i)?;
                 out.push_str(sep);
                 let info = module.structs.get(o.type_id() as usize);
-                if let Some(fname) = info.and_then(|s| s.fields.get(i)) {
+                // `Ok(3)`, `Err("bad")`: `Result`'s one field goes unnamed, as Rust
+                // prints it.
+                let named = !matches!(
+                    o.type_id(),
+                    builtin_types::RESULT_OK | builtin_types::RESULT_ERR
+                );
+                if let Some(fname) = info.and_then(|s| s.fields.get(i)).filter(|_| named) {
                     out.push_str(fname);
                     out.push('=');
                 }

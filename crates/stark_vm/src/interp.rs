@@ -471,7 +471,22 @@ impl<'m> Vm<'m> {
                     reg!(dst) = Value::Bool(v);
                 }
 
-                Instr::Jump { target } => jump_to!(target),
+                Instr::Jump { target } | Instr::Case { target } => jump_to!(target),
+                Instr::Switch { src, base, count } => {
+                    let Value::Obj(o) = reg!(src) else {
+                        fault!(Fault::msg("internal error: switch on a non-object"))
+                    };
+                    // The verifier checked that `count` `case` entries follow; a type
+                    // outside the enum (never produced) takes the last.
+                    let k = o.type_id().wrapping_sub(base).min(u32::from(count) - 1);
+                    pc += k as usize;
+                }
+                Instr::JumpUnlessType { src, ty, target } => {
+                    let is = matches!(reg!(src), Value::Obj(o) if o.type_id() == ty);
+                    if !is {
+                        jump_to!(target);
+                    }
+                }
                 Instr::JumpIf { cond, target } => {
                     if let Value::Bool(true) = reg!(cond) {
                         jump_to!(target);

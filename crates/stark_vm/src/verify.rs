@@ -115,6 +115,18 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
             Instr::IDivImm { imm: 0, .. } | Instr::IModImm { imm: 0, .. } => {
                 return Err(at("a zero immediate divisor".into()));
             }
+            // V2 for a `switch`: it goes to one of the `count` entries after it, so they
+            // must exist and each be a `case` jump.
+            Instr::Switch { count, .. } => {
+                let table = f.code.get(pc + 1..=pc + usize::from(count));
+                let whole = count > 0
+                    && table.is_some_and(|t| t.iter().all(|c| matches!(c, Instr::Case { .. })));
+                if !whole {
+                    return Err(at(format!(
+                        "a switch must be followed by its {count} case entries"
+                    )));
+                }
+            }
             Instr::Call { func, argc, .. } => {
                 let Some(callee) = module.functions.get(func as usize) else {
                     return Err(at(format!("function #{func} does not exist")));

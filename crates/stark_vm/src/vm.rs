@@ -199,7 +199,15 @@ impl<'m> Vm<'m> {
             }
         }
         let main = self.module.main;
+        let mut main_err = None;
         let result = self.call_function(main, &[]).and_then(|v| {
+            // `main` may return a `Result` (SPEC §6): an `Err` ends the run with its text.
+            if let Value::Obj(o) = v {
+                if o.type_id() == stark_bytecode::instr::builtin_types::RESULT_ERR {
+                    let e = o.fields().first().copied().unwrap_or(Value::None);
+                    main_err = Some(crate::format::value_to_string(self.module, e));
+                }
+            }
             // SAFETY: main's result is owned by its caller, the run, which drops it.
             unsafe { self.heap.decref(v) };
             self.drain()?;
@@ -227,6 +235,7 @@ impl<'m> Vm<'m> {
                 span: Default::default(),
                 trace: Vec::new(),
             })),
+            (Ok(()), None, None) => main_err.map_or(Ok(()), |m| Err(VmExit::MainErr(m))),
             (result, _, _) => result,
         }
     }

@@ -338,6 +338,7 @@ impl<'a> Lexer<'a> {
             (b'.', _) => (Dot, 1),
             (b'?', _) => (Question, 1),
             (b'&', _) => (Amp, 1),
+            (b'|', _) => (Pipe, 1),
             _ => return false,
         };
         match kind {

@@ -218,6 +218,12 @@ impl Parser<'_> {
                         return Ok(expr);
                     }
                 }
+                TokenKind::Question => {
+                    self.deeper()?;
+                    let q = self.bump();
+                    let span = expr.span.to(q);
+                    expr = self.mk(ExprKind::Try(Box::new(expr)), span);
+                }
                 TokenKind::Dot => {
                     self.deeper()?;
                     self.bump();
@@ -411,7 +417,7 @@ impl Parser<'_> {
         Ok(items)
     }
 
-    fn parse_primary(&mut self) -> PResult<Expr> {
+    pub(super) fn parse_primary(&mut self) -> PResult<Expr> {
         let span = self.span();
         let kind = match self.peek() {
             TokenKind::Int(v) => ExprKind::Int(*v),

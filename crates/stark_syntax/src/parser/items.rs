@@ -2,7 +2,8 @@
 
 use super::{Fail, PResult, Parser};
 use crate::ast::{
-    ConstDecl, ExprKind, FieldDecl, FnDecl, Item, Param, ParamMode, StructDecl, TypeExpr,
+    ConstDecl, EnumDecl, ExprKind, FieldDecl, FnDecl, Item, Param, ParamMode, StructDecl, TypeExpr,
+    VariantDecl,
 };
 use crate::diagnostic::{codes, Diagnostic};
 use crate::token::TokenKind;
@@ -38,6 +39,13 @@ impl Parser<'_> {
                 Ok(Item::Fn(self.parse_fn(true)?))
             }
             TokenKind::Struct => Ok(Item::Struct(self.parse_struct()?)),
+            // `enum` is a soft keyword, as `match` is: a top-level line can only be an item,
+            // so `enum Name` there is a declaration, and `enum` stays usable as a name.
+            TokenKind::Ident(word)
+                if word == "enum" && matches!(self.peek_at(1), TokenKind::Ident(_)) =>
+            {
+                Ok(Item::Enum(self.parse_enum()?))
+            }
             TokenKind::Const => Ok(Item::Const(self.parse_const()?)),
             TokenKind::Let | TokenKind::Mutable | TokenKind::Mut | TokenKind::Immutable => {
                 let diag = Diagnostic::error(
@@ -50,7 +58,7 @@ impl Parser<'_> {
                 Err(self.report(diag))
             }
             _ => {
-                let fail = self.unexpected("`fn`, `struct` or `const` at top level");
+                let fail = self.unexpected("`fn`, `struct`, `enum` or `const` at top level");
                 if let Some(last) = self.diags.last_mut() {
                     last.help =
                         Some("statements must be inside a function such as `fn main():`".into());
@@ -214,6 +222,103 @@ impl Parser<'_> {
         Ok(decl)
     }
 
+    /// `enum Name:` and its block: one variant a line (`Circle(radius: Float)`, `Empty`),
+    /// then methods as in a struct.
+    fn parse_enum(&mut self) -> PResult<EnumDecl> {
+        let start = self.bump();
+        let name = self.expect_ident("an enum name after `enum`")?;
+        self.expect(&TokenKind::Colon, "`:` after the enum name")?;
+        let mut decl = EnumDecl {
+            name,
+            variants: Vec::new(),
+            methods: Vec::new(),
+            span: start.to(self.prev_span),
+        };
+        self.expect(&TokenKind::Newline, "a newline after `enum Name:`")?;
+        if !self.eat(&TokenKind::Indent) {
+            let diag = Diagnostic::error(
+                codes::SYNTAX,
+                "expected an indented block of variants and methods",
+                decl.span,
+            )
+            .label("enum body expected after this");
+            self.diags.push(diag);
+            return Ok(decl);
+        }
+        loop {
+            let before = self.pos;
+            match self.peek() {
+                TokenKind::Eof => break,
+                TokenKind::Dedent => {
+                    self.bump();
+                    break;
+                }
+                TokenKind::Newline => {
+                    self.bump();
+                }
+                TokenKind::Indent => {
+                    self.unexpected_indent();
+                    self.skip_block();
+                }
+                _ => {
+                    self.line_error = false;
+                    if self.parse_enum_member(&mut decl).is_err() {
+                        self.too_deep = false;
+                        self.recover();
+                    }
+                }
+            }
+            if self.pos == before && !self.at_eof() {
+                self.bump();
+            }
+        }
+        Ok(decl)
+    }
+
+    fn parse_enum_member(&mut self, decl: &mut EnumDecl) -> PResult<()> {
+        match self.peek() {
+            TokenKind::Fn => decl.methods.push(self.parse_fn(false)?),
+            TokenKind::At => {
+                self.parse_attribute()?;
+                decl.methods.push(self.parse_fn(true)?);
+            }
+            TokenKind::Pass => {
+                self.bump();
+                self.expect_line_end()?;
+            }
+            TokenKind::Ident(_) => {
+                let name = self.expect_ident("a variant name")?;
+                let mut fields = Vec::new();
+                if self.eat(&TokenKind::LParen) {
+                    while !self.at(&TokenKind::RParen) {
+                        let field = self.expect_ident("a payload field name")?;
+                        self.expect(&TokenKind::Colon, "`:` and a type after the field name")?;
+                        let ty = self.parse_type()?;
+                        let span = field.span.to(self.prev_span);
+                        fields.push(FieldDecl {
+                            name: field,
+                            ty,
+                            span,
+                        });
+                        if !self.eat(&TokenKind::Comma) {
+                            break;
+                        }
+                    }
+                    self.expect(&TokenKind::RParen, "`,` or `)` after the payload fields")?;
+                }
+                let span = name.span.to(self.prev_span);
+                self.expect_line_end()?;
+                decl.variants.push(VariantDecl { name, fields, span });
+            }
+            _ => {
+                return Err(
+                    self.unexpected("a variant (`Name` or `Name(field: Type)`) or a method (`fn`)")
+                );
+            }
+        }
+        Ok(())
+    }
+
     fn parse_member(&mut self, decl: &mut StructDecl) -> PResult<()> {
         match self.peek() {
             TokenKind::Fn => decl.methods.push(self.parse_fn(false)?),
@@ -321,7 +426,16 @@ impl Parser<'_> {
             }
             return Ok(ty);
         }
-        let name = self.expect_ident("a type")?;
+        // `None` is also the name of the type whose only value is `None` (SPEC §6).
+        let name = if self.at(&TokenKind::None) {
+            let span = self.bump();
+            crate::ast::Ident {
+                name: "None".to_string(),
+                span,
+            }
+        } else {
+            self.expect_ident("a type")?
+        };
         let start = name.span;
         let mut args = Vec::new();
         if self.eat(&TokenKind::Lt) {

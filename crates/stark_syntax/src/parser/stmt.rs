@@ -1,7 +1,9 @@
 //! Blocks and statements.
 
 use super::{Fail, PResult, Parser};
-use crate::ast::{BinOp, Block, Expr, Pattern, Stmt, StmtKind};
+use crate::ast::{
+    BinOp, Block, CaseField, CasePattern, Expr, ExprKind, MatchArm, Pattern, Stmt, StmtKind, UnOp,
+};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::token::TokenKind;
 
@@ -184,6 +186,9 @@ impl Parser<'_> {
                     body,
                 }
             }
+            TokenKind::Ident(word) if word == "match" && self.match_header_ahead() => {
+                self.parse_match()?
+            }
             TokenKind::Arena => {
                 self.bump();
                 let name = self.expect_ident("an arena name after `arena`")?;
@@ -231,6 +236,210 @@ impl Parser<'_> {
         self.unexpected_help(colon_what, help);
         self.absorb()?;
         self.block_after_broken_header()
+    }
+
+    /// Whether the line at `match` is a match statement's header: `match` is a soft
+    /// keyword (as in Python), so `match = 3` and `match(x)` stay ordinary statements. A
+    /// header ends in `:` and is followed by an indented block that starts with `case`.
+    fn match_header_ahead(&self) -> bool {
+        let mut n = 1;
+        if matches!(
+            self.peek_at(1),
+            TokenKind::Colon | TokenKind::Newline | TokenKind::Eq | TokenKind::Dot
+        ) {
+            return false;
+        }
+        while !matches!(self.peek_at(n), TokenKind::Newline | TokenKind::Eof) {
+            n += 1;
+        }
+        *self.peek_at(n - 1) == TokenKind::Colon
+            && *self.peek_at(n + 1) == TokenKind::Indent
+            && matches!(self.peek_at(n + 2), TokenKind::Ident(w) if w == "case")
+    }
+
+    /// `match subject:` and its `case` arms (SPEC §6).
+    fn parse_match(&mut self) -> PResult<StmtKind> {
+        self.bump();
+        let subject = self.or_error(Self::parse_expr_or_tuple)?;
+        self.expect(&TokenKind::Colon, "`:` after the match subject")?;
+        self.expect(&TokenKind::Newline, "a newline after `match …:`")?;
+        self.expect(&TokenKind::Indent, "an indented block of `case` arms")?;
+        let arms = self.nested(|p| {
+            let mut arms = Vec::new();
+            loop {
+                let before = p.pos;
+                match p.peek() {
+                    TokenKind::Eof => break,
+                    TokenKind::Dedent => {
+                        p.bump();
+                        break;
+                    }
+                    TokenKind::Newline => {
+                        p.bump();
+                    }
+                    TokenKind::Indent => {
+                        p.unexpected_indent();
+                        p.skip_block();
+                    }
+                    _ => p.parse_or_recover(&mut arms, Self::parse_case_arm),
+                }
+                if p.pos == before && !p.at_eof() {
+                    p.bump();
+                }
+            }
+            Ok(arms)
+        })?;
+        Ok(StmtKind::Match { subject, arms })
+    }
+
+    fn parse_case_arm(&mut self) -> PResult<MatchArm> {
+        let start = self.span();
+        if !matches!(self.peek(), TokenKind::Ident(w) if w == "case") {
+            let fail = self.unexpected("`case` in a match block");
+            if let Some(last) = self.diags.last_mut() {
+                last.help = Some("every line of a match block starts a `case PATTERN:` arm".into());
+            }
+            return Err(fail);
+        }
+        self.bump();
+        let pattern = self.parse_case_pattern()?;
+        let guard = if self.eat(&TokenKind::If) {
+            Some(self.expr_or_error()?)
+        } else {
+            None
+        };
+        let span = start.to(self.prev_span);
+        let body = self.parse_block("`:` after the case pattern")?;
+        Ok(MatchArm {
+            pattern,
+            guard,
+            body,
+            span,
+        })
+    }
+
+    /// A case pattern; `case 0, y:` is the tuple `(0, y)`, as in Python.
+    fn parse_case_pattern(&mut self) -> PResult<CasePattern> {
+        let first = self.parse_or_pattern()?;
+        if !self.at(&TokenKind::Comma) {
+            return Ok(first);
+        }
+        let start = first.span();
+        let mut parts = vec![first];
+        while self.eat(&TokenKind::Comma) {
+            if matches!(self.peek(), TokenKind::Colon | TokenKind::If) {
+                break;
+            }
+            parts.push(self.parse_or_pattern()?);
+        }
+        Ok(CasePattern::Tuple(parts, start.to(self.prev_span)))
+    }
+
+    fn parse_or_pattern(&mut self) -> PResult<CasePattern> {
+        let first = self.nested(|p| p.parse_closed_pattern())?;
+        if !self.at(&TokenKind::Pipe) {
+            return Ok(first);
+        }
+        let start = first.span();
+        let mut alts = vec![first];
+        while self.eat(&TokenKind::Pipe) {
+            alts.push(self.nested(|p| p.parse_closed_pattern())?);
+        }
+        Ok(CasePattern::Or(alts, start.to(self.prev_span)))
+    }
+
+    fn parse_closed_pattern(&mut self) -> PResult<CasePattern> {
+        let start = self.span();
+        match self.peek().clone() {
+            TokenKind::Ident(w) if w == "_" => {
+                self.bump();
+                Ok(CasePattern::Wild(start))
+            }
+            TokenKind::Int(_)
+            | TokenKind::Float(_)
+            | TokenKind::Str(_)
+            | TokenKind::True
+            | TokenKind::False
+            | TokenKind::None => Ok(CasePattern::Literal(self.parse_primary()?)),
+            TokenKind::Minus
+                if matches!(self.peek_at(1), TokenKind::Int(_) | TokenKind::Float(_)) =>
+            {
+                self.bump();
+                let number = self.parse_primary()?;
+                let span = start.to(number.span);
+                Ok(CasePattern::Literal(
+                    self.mk(ExprKind::Unary(UnOp::Neg, Box::new(number)), span),
+                ))
+            }
+            TokenKind::Ident(_) => {
+                let mut path = vec![self.expect_ident("a name")?];
+                while self.eat(&TokenKind::Dot) {
+                    path.push(self.expect_ident("a variant name after `.`")?);
+                }
+                if !self.eat(&TokenKind::LParen) {
+                    if path.len() == 1 {
+                        return Ok(CasePattern::Name(path.pop().expect("one name")));
+                    }
+                    let span = start.to(self.prev_span);
+                    return Ok(CasePattern::Variant {
+                        path,
+                        args: Vec::new(),
+                        parens: false,
+                        span,
+                    });
+                }
+                let mut args = Vec::new();
+                while !self.at(&TokenKind::RParen) {
+                    let name = match (self.peek(), self.peek_at(1)) {
+                        (TokenKind::Ident(_), TokenKind::Eq) => {
+                            let name = self.expect_ident("a field name")?;
+                            self.bump();
+                            Some(name)
+                        }
+                        _ => None,
+                    };
+                    let pattern = self.parse_or_pattern()?;
+                    args.push(CaseField { name, pattern });
+                    if !self.eat(&TokenKind::Comma) {
+                        break;
+                    }
+                }
+                self.expect(&TokenKind::RParen, "`,` or `)` in the variant pattern")?;
+                Ok(CasePattern::Variant {
+                    path,
+                    args,
+                    parens: true,
+                    span: start.to(self.prev_span),
+                })
+            }
+            TokenKind::LParen => {
+                self.bump();
+                let mut parts = Vec::new();
+                let mut trailing_comma = false;
+                while !self.at(&TokenKind::RParen) {
+                    parts.push(self.parse_or_pattern()?);
+                    trailing_comma = self.eat(&TokenKind::Comma);
+                    if !trailing_comma {
+                        break;
+                    }
+                }
+                self.expect(&TokenKind::RParen, "`,` or `)` in the tuple pattern")?;
+                if parts.len() == 1 && !trailing_comma {
+                    return Ok(parts.pop().expect("one pattern"));
+                }
+                Ok(CasePattern::Tuple(parts, start.to(self.prev_span)))
+            }
+            _ => {
+                let fail = self.unexpected("a pattern");
+                if let Some(last) = self.diags.last_mut() {
+                    last.help = Some(
+                        "patterns are literals, `_`, names, variants like `Circle(r)`, tuples and `a | b`"
+                            .into(),
+                    );
+                }
+                Err(fail)
+            }
+        }
     }
 
     fn parse_if(&mut self) -> PResult<StmtKind> {

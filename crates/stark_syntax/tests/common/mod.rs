@@ -100,6 +100,7 @@ pub fn sexpr(e: &Expr) -> String {
         }
         ExprKind::Unary(UnOp::Neg, e) => format!("(neg {})", sexpr(e)),
         ExprKind::Unary(UnOp::Not, e) => format!("(not {})", sexpr(e)),
+        ExprKind::Try(e) => format!("(? {})", sexpr(e)),
         ExprKind::Binary(op, l, r) => format!("({} {} {})", op.symbol(), sexpr(l), sexpr(r)),
         ExprKind::Compare { first, rest } => {
             let rest: Vec<String> = rest
@@ -149,6 +150,7 @@ pub fn all_ids(program: &Program) -> Vec<u32> {
         match item {
             Item::Fn(f) => fn_ids(f, &mut ids),
             Item::Struct(s) => s.methods.iter().for_each(|m| fn_ids(m, &mut ids)),
+            Item::Enum(en) => en.methods.iter().for_each(|m| fn_ids(m, &mut ids)),
             Item::Const(c) => expr_ids(&c.value, &mut ids),
         }
     }
@@ -195,8 +197,29 @@ fn block_ids(block: &Block, ids: &mut Vec<u32>) {
             }
             StmtKind::Return(Some(e)) => expr_ids(e, ids),
             StmtKind::Arena { body, .. } => block_ids(body, ids),
+            StmtKind::Match { subject, arms } => {
+                expr_ids(subject, ids);
+                for arm in arms {
+                    case_ids(&arm.pattern, ids);
+                    if let Some(g) = &arm.guard {
+                        expr_ids(g, ids);
+                    }
+                    block_ids(&arm.body, ids);
+                }
+            }
             StmtKind::Return(None) | StmtKind::Break | StmtKind::Continue | StmtKind::Pass => {}
         }
+    }
+}
+
+fn case_ids(p: &CasePattern, ids: &mut Vec<u32>) {
+    match p {
+        CasePattern::Literal(e) => expr_ids(e, ids),
+        CasePattern::Variant { args, .. } => args.iter().for_each(|a| case_ids(&a.pattern, ids)),
+        CasePattern::Tuple(parts, _) | CasePattern::Or(parts, _) => {
+            parts.iter().for_each(|q| case_ids(q, ids))
+        }
+        CasePattern::Wild(_) | CasePattern::Name(_) => {}
     }
 }
 
@@ -219,7 +242,7 @@ fn expr_ids(e: &Expr, ids: &mut Vec<u32>) {
             expr_ids(k, ids);
             expr_ids(v, ids);
         }),
-        ExprKind::Unary(_, e) => expr_ids(e, ids),
+        ExprKind::Unary(_, e) | ExprKind::Try(e) => expr_ids(e, ids),
         ExprKind::Binary(_, l, r) => {
             expr_ids(l, ids);
             expr_ids(r, ids);

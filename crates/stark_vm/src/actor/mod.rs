@@ -262,6 +262,8 @@ impl Vm<'_> {
                 _ => e,
             },
             VmExit::Exit(code) => plain(format!("exit({code}) called inside actor `{name}`")),
+            // An actor runs a function, never `main`.
+            VmExit::MainErr(m) => plain(m),
         };
         // Mark where the actor's stack ends and the joiner's begins.
         if let Some(last) = e.trace.last_mut() {

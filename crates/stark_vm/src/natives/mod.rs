@@ -15,6 +15,7 @@ pub(crate) mod math;
 pub(crate) mod memory;
 pub(crate) mod numeric;
 pub(crate) mod operands;
+pub(crate) mod result;
 pub(crate) mod stream;
 pub(crate) mod string;
 pub(crate) mod tensor;
@@ -34,6 +35,14 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::Format => core::format(cx, a),
         Native::PrintFormat => core::print_format(cx, a),
         Native::ParseInt => core::parse_int(a),
+        Native::TryParseInt => {
+            let done = core::parse_int(a);
+            result::attempt(cx, done)
+        }
+        Native::TryParseFloat => {
+            let done = core::parse_float(a);
+            result::attempt(cx, done)
+        }
         Native::FloatToInt => core::float_to_int(a),
         Native::ParseFloat => core::parse_float(a),
         Native::Assert => core::assert(a),
@@ -144,6 +153,11 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::WeakNew => memory::weak_new(cx, a),
         Native::WeakGet => memory::weak_get(cx, a),
         Native::WeakExists => memory::weak_exists(a),
+        Native::ResultIsOk => result::is_ok(a, true),
+        Native::ResultIsErr => result::is_ok(a, false),
+        Native::ResultUnwrap => result::unwrap(cx, a),
+        Native::ResultUnwrapOr => result::unwrap_or(cx, a),
+        Native::ResultError => result::error(cx, a),
         Native::MemProfile => memory::profile(cx),
         Native::GcConfig => memory::gc_config(cx, a),
         Native::MemUsageByType => memory::usage_by_type(cx),

@@ -58,6 +58,7 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
                 .map(|s| s.to_string())
                 .collect(),
             destructor: None,
+            variant: false,
         },
         StructInfo {
             name: "ZoneStats".into(),
@@ -66,6 +67,7 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
                 .map(|s| s.to_string())
                 .collect(),
             destructor: None,
+            variant: false,
         },
         StructInfo {
             name: "TypeUsage".into(),
@@ -74,11 +76,13 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
                 .map(|s| s.to_string())
                 .collect(),
             destructor: None,
+            variant: false,
         },
         StructInfo {
             name: "tuple".into(),
             fields: Vec::new(),
             destructor: None,
+            variant: false,
         },
     ];
     for (name, fields, dtor) in user {
@@ -86,6 +90,7 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
             name: name.to_string(),
             fields: fields.iter().map(|s| s.to_string()).collect(),
             destructor: *dtor,
+            variant: false,
         });
     }
     all
