@@ -28,6 +28,10 @@ pub type FuncId = u32;
 pub type TypeId = u32;
 pub type Label = u32;
 
+/// The most parts of a tuple a function returns as values (`ret_multi`); a larger tuple is
+/// returned as one object.
+pub const MAX_RET_PARTS: usize = 8;
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CmpOp {
     #[default]
@@ -492,7 +496,20 @@ instructions! {
     Call "call" { dst: def, func: FuncId, args: (range argc), argc: u16 }
         [fail, release, reads_heap, writes_heap, allocates, call, safepoint];
     /// Returns `src` (ownership passes to the caller).
+    /// A call of a function that returns a tuple as `n` values (`ret_multi`): the callee
+    /// writes them to `dst .. dst + n`, the caller owns each (SPEC §5: a tuple is a value,
+    /// never a heap object, so `return lo, hi` allocates nothing).
+    CallMulti "call_multi" {
+        dst: (range u32::from(n)),
+        n: u16,
+        func: FuncId,
+        args: (range argc),
+        argc: u16,
+    } [fail, release, reads_heap, writes_heap, allocates, call, safepoint];
     Ret "ret" { src: consume } [returns];
+    /// Returns the `n` values in `src .. src + n` to a `call_multi`'s registers, handing
+    /// over their references.
+    RetMulti "ret_multi" { src: (range u32::from(n)), n: u16 } [returns];
     RetNone "ret_none" [returns];
 
     // ---- structs ----
@@ -744,7 +761,8 @@ mod tests {
         assert!(Instr::every_kind()
             .iter()
             .filter(|i| i.target().is_none())
-            .all(|i| i.polls_collector(0) == matches!(i, Instr::Call { .. })));
+            .all(|i| i.polls_collector(0)
+                == matches!(i, Instr::Call { .. } | Instr::CallMulti { .. })));
     }
 
     #[test]

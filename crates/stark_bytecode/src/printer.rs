@@ -209,6 +209,22 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
                 .unwrap_or("?");
             format!("{n:<12} {}, {name}({})", r(dst), range(f, args, argc))
         }
+        Instr::CallMulti {
+            dst,
+            n: parts,
+            func,
+            args,
+            argc,
+        } => {
+            let name = module
+                .functions
+                .get(func as usize)
+                .map(|f| f.name.as_str())
+                .unwrap_or("?");
+            let dsts = range(f, dst, parts);
+            format!("{n:<12} ({dsts}), {name}({})", range(f, args, argc))
+        }
+        Instr::RetMulti { src, n: parts } => format!("{n:<12} ({})", range(f, src, parts)),
         Instr::Ret { src } => format!("{n:<12} {}", r(src)),
         Instr::RetNone | Instr::ArenaExit => n,
         Instr::NewStruct {

@@ -268,6 +268,41 @@ fn max_memory_caps_loading_an_endless_dataset() {
 
 #[test]
 #[cfg(target_os = "linux")]
+fn twins_running_out_of_memory_exit_3() {
+    // A twin (SPEC §6) returns a failure of the file as `Err`, but running out of memory is
+    // the program's, not the file's: reading /dev/zero through one is still exit 3, located
+    // at the call, and the `Err` arm never runs.
+    for (call, col) in [
+        ("read_file(\"/dev/zero\")", "3:11"),
+        (
+            "File.try_open(\"/dev/zero\").unwrap().try_read_line()",
+            "3:11",
+        ),
+        (
+            "File.try_open(\"/dev/zero\").unwrap().try_read_all()",
+            "3:11",
+        ),
+        ("Dataset.try_load(\"/dev/zero\")", "3:11"),
+    ] {
+        let p = write(
+            "twin_zero.stark",
+            &format!(
+                "fn main():\n    print(\"start\")\n    match {call}:\n        case Ok(_):\n            print(\"ok\")\n        case Err(msg):\n            print(\"err\", msg)\n"
+            ),
+        );
+        let out = run_capped(&p);
+        let err = assert_exit_3(&out, call);
+        assert!(
+            err.contains("would exceed the limit of 10000000 bytes"),
+            "{call}: {err}"
+        );
+        assert_located(&err, &p, col);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "start\n", "{call}");
+    }
+}
+
+#[test]
+#[cfg(target_os = "linux")]
 fn readers_the_system_refuses_memory_exit_3() {
     // No --max-memory: the reader grows until the address-space limit makes the system
     // refuse it. The buffer grows fallibly, so that is the out-of-memory runtime error,

@@ -156,6 +156,46 @@ impl FnLower<'_> {
         }
     }
 
+    /// A call of a function returning a tuple as values, if `e` is one: emits it and
+    /// returns the first of the registers that own its parts, and how many there are.
+    pub(crate) fn call_parts(&mut self, e: &Expr) -> Option<(Reg, u16)> {
+        let Some(CallRes::Fn { func, args }) = self.ck.calls.get(&e.id).cloned() else {
+            return None;
+        };
+        let n = multi_parts(&self.ck.functions[func as usize].ret)?;
+        Some((self.call_multi(e, func, &args, n), n))
+    }
+
+    fn call_multi(&mut self, e: &Expr, func: u32, args: &[CallArg], n: u16) -> Reg {
+        let dst = self.temps(n as usize);
+        let info = &self.ck.functions[func as usize];
+        let ops: Vec<Operand> = args
+            .iter()
+            .zip(&info.params)
+            .map(|(a, p)| {
+                let pass = if p.mode == ParamMode::Owned {
+                    Pass::Owned
+                } else {
+                    Pass::Borrowed
+                };
+                (a.clone(), pass, Some(p.ty.clone()))
+            })
+            .collect();
+        let (base, release) = self.operands(e, &ops);
+        self.emit(
+            Instr::CallMulti {
+                dst,
+                n,
+                func,
+                args: base,
+                argc: ops.len() as u16,
+            },
+            e.span,
+        );
+        self.finish_call(release, e.span);
+        dst
+    }
+
     /// Lowers a call into `dst`; returns whether `dst` owns its result.
     pub fn call(&mut self, e: &Expr, dst: Reg) -> bool {
         let span = e.span;
@@ -163,6 +203,22 @@ impl FnLower<'_> {
         match res {
             Some(CallRes::Fn { func, args }) => {
                 let info = &self.ck.functions[func as usize];
+                if let Some(n) = multi_parts(&info.ret) {
+                    // Wanted as one value: the parts the callee returned as values make
+                    // the tuple here (a `let (a, b) = f()` takes them as they are).
+                    let base = self.call_multi(e, func, &args, n);
+                    self.emit(
+                        Instr::NewStruct {
+                            dst,
+                            ty: stark_bytecode::instr::builtin_types::TUPLE,
+                            args: base,
+                            argc: n,
+                            stack: false,
+                        },
+                        span,
+                    );
+                    return true;
+                }
                 let ret_heap = info.ret.is_heap();
                 let ops: Vec<Operand> = args
                     .iter()
@@ -470,5 +526,17 @@ fn generic(t: SigTy) -> bool {
         SigTy::Opt(inner) | SigTy::List(inner) => generic(*inner),
         SigTy::Map(k, v) | SigTy::Pair(k, v) | SigTy::Result(k, v) => generic(*k) || generic(*v),
         _ => false,
+    }
+}
+
+/// How many values a function returning `ret` returns them as: a tuple of 2 to
+/// `MAX_RET_PARTS` parts is returned as its parts (SPEC §5: a tuple is never a heap
+/// object); anything else as one value.
+pub(crate) fn multi_parts(ret: &Ty) -> Option<u16> {
+    match ret {
+        Ty::Tuple(parts) if (2..=stark_bytecode::instr::MAX_RET_PARTS).contains(&parts.len()) => {
+            Some(parts.len() as u16)
+        }
+        _ => None,
     }
 }

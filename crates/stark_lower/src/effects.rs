@@ -172,9 +172,11 @@ pub(crate) fn scalar_tuples(ck: &Checked, stmts: &[Stmt]) -> std::collections::H
     ck.lets
         .iter()
         .filter(|(value, local)| {
-            ck.stack_allocs.contains(value)
-                && ck.tuples.contains(value)
-                && uses.get(local).is_none_or(|(all, fields)| all == fields)
+            // A tuple literal never built, or the parts of a call returning values.
+            let parts = (ck.stack_allocs.contains(value) && ck.tuples.contains(value))
+                || matches!(ck.calls.get(value), Some(CallRes::Fn { func, .. })
+                    if crate::call::multi_parts(&ck.functions[*func as usize].ret).is_some());
+            parts && uses.get(local).is_none_or(|(all, fields)| all == fields)
         })
         .map(|(_, local)| *local)
         .collect()

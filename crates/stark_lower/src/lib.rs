@@ -184,6 +184,8 @@ pub(crate) struct FnLower<'a> {
     /// remaining parts are still being evaluated: a `?` among those parts that returns
     /// early releases them (the call that would have taken them over never runs).
     pub pending: Vec<Reg>,
+    /// The function returns a tuple as this many values (`ret_multi`; `call::multi_parts`).
+    pub multi: Option<u16>,
 }
 
 impl<'a> FnLower<'a> {
@@ -233,6 +235,7 @@ impl<'a> FnLower<'a> {
             scalar_tuples: Default::default(),
             tuple_parts: HashMap::new(),
             pending: Vec::new(),
+            multi: call::multi_parts(&info.ret),
         }
     }
 
@@ -259,7 +262,20 @@ impl<'a> FnLower<'a> {
         self.block_stmts(&decl.body.stmts);
         let end = Span::new(decl.body.span.end as usize, decl.body.span.end as usize);
         self.close_scope(end);
-        self.emit(Instr::RetNone, end);
+        match self.multi {
+            // Never reached (every path returns, E0069), but the verifier wants every
+            // return of such a function to hand back its values.
+            Some(n) => {
+                let src = self.temps(n as usize);
+                for i in 0..n {
+                    self.emit(Instr::LoadNone { dst: src + i }, end);
+                }
+                self.emit(Instr::RetMulti { src, n }, end);
+            }
+            None => {
+                self.emit(Instr::RetNone, end);
+            }
+        }
     }
 
     fn finish(self, info: &FnInfo) -> Function {

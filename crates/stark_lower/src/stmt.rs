@@ -96,16 +96,29 @@ impl FnLower<'_> {
             {
                 // Each part in a register of its own, owned by the scope; no tuple is built.
                 let local = self.ck.lets[&value.id];
-                let (ExprKind::Tuple(items), Ty::Tuple(parts)) =
-                    (&value.kind, self.ck.local(local).ty.clone())
-                else {
-                    unreachable!("a scalar tuple is bound to a tuple literal")
+                let Ty::Tuple(parts) = self.ck.local(local).ty.clone() else {
+                    unreachable!("a scalar tuple has a tuple type")
                 };
                 let mut regs = Vec::new();
-                for (item, ty) in items.iter().zip(&parts) {
-                    let reg = self.pinned();
-                    self.owned_in(item, reg, ty);
-                    regs.push(reg);
+                match &value.kind {
+                    ExprKind::Tuple(items) => {
+                        for (item, ty) in items.iter().zip(&parts) {
+                            let reg = self.pinned();
+                            self.owned_in(item, reg, ty);
+                            regs.push(reg);
+                        }
+                    }
+                    // A call returning the tuple as values: each part moves to a register
+                    // that lives as long as the binding.
+                    _ => {
+                        let pinned: Vec<Reg> = parts.iter().map(|_| self.pinned()).collect();
+                        let (base, _) = self.call_parts(value).expect("a call returning values");
+                        for (i, &reg) in pinned.iter().enumerate() {
+                            let src = base + i as Reg;
+                            self.emit(Instr::Move { dst: reg, src }, value.span);
+                        }
+                        regs = pinned;
+                    }
                 }
                 // Dropped as a built tuple would release them: in part order, at the
                 // binding's place among the scope's owners (which drop in reverse).
@@ -208,6 +221,7 @@ impl FnLower<'_> {
                     ctx.continues.push(j);
                 }
             }
+            StmtKind::Return(Some(v)) if self.multi.is_some() => self.return_parts(v, span),
             StmtKind::Return(value) => match value {
                 Some(v) => {
                     let t = self.temp();
@@ -239,12 +253,91 @@ impl FnLower<'_> {
     /// `let pattern = value`: a tuple literal matched by a tuple pattern is never built,
     /// each part going straight to its binding; any other tuple is evaluated once, its parts
     /// shared into the bindings, and then released.
+    /// `return e` in a function returning a tuple as values: each part into a register of
+    /// its own, then `ret_multi`; no tuple is built for a literal or another such call.
+    fn return_parts(&mut self, v: &Expr, span: Span) {
+        let n = self.multi.expect("a function returning values");
+        let Ty::Tuple(tys) = self.ret.clone() else {
+            unreachable!("a tuple return type")
+        };
+        let base = match &v.kind {
+            ExprKind::Tuple(items) if items.len() == n as usize => {
+                let base = self.temps(n as usize);
+                let pending = self.pending.len();
+                for (i, (item, t)) in items.iter().zip(&tys).enumerate() {
+                    self.owned_in(item, base + i as Reg, t);
+                    if t.is_heap() {
+                        self.pending.push(base + i as Reg);
+                    }
+                }
+                self.pending.truncate(pending);
+                base
+            }
+            _ => match self.call_parts(v) {
+                Some((base, _)) => base,
+                None => {
+                    // A tuple value (a binding, an element): its parts, each shared.
+                    let t = self.temp();
+                    let ret = self.ret.clone();
+                    self.owned_in(v, t, &ret);
+                    let base = self.temps(n as usize);
+                    for (i, ty) in tys.iter().enumerate() {
+                        let dst = base + i as Reg;
+                        self.emit(
+                            Instr::GetField {
+                                dst,
+                                obj: t,
+                                field: i as u16,
+                            },
+                            span,
+                        );
+                        if ty.is_heap() {
+                            self.emit(Instr::Incref { reg: dst }, span);
+                        }
+                    }
+                    self.emit(Instr::Decref { reg: t }, span);
+                    base
+                }
+            },
+        };
+        self.drop_scopes_from(0, span);
+        self.emit(Instr::RetMulti { src: base, n }, span);
+    }
+
     fn unpack_let(
         &mut self,
         pattern: &Pattern,
         value: &Expr,
         locals: &mut std::slice::Iter<'_, stark_check::LocalId>,
     ) {
+        if let Pattern::Tuple(parts, _) = pattern {
+            if let Some((base, n)) = self.call_parts(value) {
+                // `let (q, r) = f()` of a function returning values: each binding takes
+                // its part's reference over; a nested pattern unpacks its part.
+                let Ty::Tuple(tys) = self.ty(value) else {
+                    unreachable!("a tuple-returning call")
+                };
+                debug_assert_eq!(parts.len(), n as usize);
+                for (i, (p, ty)) in parts.iter().zip(&tys).enumerate() {
+                    let src = base + i as Reg;
+                    match p {
+                        Pattern::Name(_) => {
+                            let local = *locals.next().expect("one local per name");
+                            let dst = self.local_reg[&local];
+                            self.emit(Instr::Move { dst, src }, value.span);
+                            if ty.is_heap() {
+                                self.scopes.last_mut().expect("scope").owned.push(dst);
+                            }
+                        }
+                        Pattern::Tuple(sub, _) => {
+                            self.unpack_parts(sub, src, ty, locals, true, value.span);
+                            self.emit(Instr::Decref { reg: src }, value.span);
+                        }
+                    }
+                }
+                return;
+            }
+        }
         match pattern {
             Pattern::Name(_) => {
                 let local = *locals.next().expect("one local per name");

@@ -209,6 +209,13 @@ macro_rules! builtin_rows {
             TryParseInt: Free "parse_int" "parse_int" fn(text: Str) -> (Result Int Str) => TryParseInt [];
             /// `parse_float(text) -> Result<Float, String>`, as `parse_int`.
             TryParseFloat: Free "parse_float" "parse_float" fn(text: Str) -> (Result Float Str) => TryParseFloat [];
+            /// `read_file(path) -> Result<String, String>`: the whole file's text, or the
+            /// message `File.open(path).read_all()` would end the program with (SPEC §6).
+            ReadFile: Free "read_file" "read_file" fn(path: Str) -> (Result Str Str) => ReadFile [];
+            /// `write_file(path, text) -> Result<None, String>`: creates or truncates the file
+            /// and writes `text`, or the message `File.open(path, mode="w")`, `write` or
+            /// `close` would end the program with.
+            WriteFile: Free "write_file" "write_file" fn(path: Str, text: Str) -> (Result Unit Str) => WriteFile [];
             /// `float(Int)`
             IntToFloat: Free "float" "int_to_float" => - [];
             /// `int(Int)`, `float(Float)`, `str(String)`: the value itself.
@@ -235,6 +242,9 @@ macro_rules! builtin_rows {
             /// `input(prompt="") -> String?`: prints the prompt (no newline, output flushed),
             /// reads one line of standard input without its line end; `None` at its end.
             Input: Free "input" "input" fn(prompt: Str = None) -> (Opt Str) => Input [];
+            /// `try_input(prompt="") -> Result<String?, String>`: `input` with its I/O and
+            /// UTF-8 failures as `Err` (SPEC §6).
+            TryInput: Free "try_input" "try_input" fn(prompt: Str = None) -> (Result (Opt Str) Str) => TryInput [];
 
             // ---- String ----
             StrLen: Str "len" "str.len" fn() -> Int => StrLen [];
@@ -493,11 +503,19 @@ macro_rules! builtin_rows {
             TensorPin: Tensor "pin" "tensor.pin" fn(device: Str) -> Unit => TensorPin [];
             /// `Dataset.load(path)`: a CSV file with a header row.
             DatasetLoad: DatasetNs "load" "Dataset.load" fn(path: Str) -> Dataset => DatasetLoad [];
+            /// `Dataset.try_load(path) -> Result<Dataset, String>`: `load` with its runtime
+            /// errors as `Err` (SPEC §6).
+            DatasetTryLoad: DatasetNs "try_load" "Dataset.try_load" fn(path: Str) -> (Result Dataset Str)
+                => DatasetTryLoad [];
             DatasetLen: Dataset "len" "dataset.len" fn() -> Int => DatasetLen [];
             DatasetColumns: Dataset "columns" "dataset.columns" fn() -> (List Str)
                 => DatasetColumns [];
             DatasetColumn: Dataset "column" "dataset.column" fn(name: Str) -> Tensor
                 => DatasetColumn [];
+            /// `d.try_column(name) -> Result<Tensor, String>`: whether a column is numeric,
+            /// or there at all, is the file's say, so it has a twin (docs/decisions.md).
+            DatasetTryColumn: Dataset "try_column" "dataset.try_column" fn(name: Str) -> (Result Tensor Str)
+                => DatasetTryColumn [];
             DatasetRow: Dataset "row" "dataset.row" fn(index: Int) -> (Map Str Str)
                 => DatasetRow [];
             /// `File.open(path, mode=None)`: `mode` is "r" (`None`), "w" or "a".
@@ -508,6 +526,18 @@ macro_rules! builtin_rows {
             StreamReadAll: Stream "read_all" "stream.read_all" fn() -> Str => StreamReadAll [];
             StreamWrite: Stream "write" "stream.write" fn(text: Str) -> Unit => StreamWrite [];
             StreamClose: Stream "close" "stream.close" fn() -> Unit => StreamClose [];
+            /// `File.try_open(path, mode=None) -> Result<Stream, String>` and the stream
+            /// methods' twins (SPEC §6): the same operations, their runtime errors as `Err`.
+            FileTryOpen: File "try_open" "File.try_open"
+                fn(path: Str, mode: (Opt Str) = None) -> (Result Stream Str) => FileTryOpen [];
+            StreamTryReadLine: Stream "try_read_line" "stream.try_read_line"
+                fn() -> (Result (Opt Str) Str) => StreamTryReadLine [];
+            StreamTryReadAll: Stream "try_read_all" "stream.try_read_all"
+                fn() -> (Result Str Str) => StreamTryReadAll [];
+            StreamTryWrite: Stream "try_write" "stream.try_write"
+                fn(text: Str) -> (Result Unit Str) => StreamTryWrite [];
+            StreamTryClose: Stream "try_close" "stream.try_close"
+                fn() -> (Result Unit Str) => StreamTryClose [];
         }
     };
 }

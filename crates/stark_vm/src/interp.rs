@@ -579,6 +579,13 @@ impl<'m> Vm<'m> {
                     func,
                     args,
                     argc,
+                }
+                | Instr::CallMulti {
+                    dst,
+                    func,
+                    args,
+                    argc,
+                    ..
                 } => {
                     let Some(callee) = module.functions.get(func as usize) else {
                         fault!(rare::no_function(func))
@@ -647,6 +654,39 @@ impl<'m> Vm<'m> {
                     do_return!(v);
                 }
                 Instr::RetNone => do_return!(Value::None),
+                Instr::RetMulti { src, n } => {
+                    // The verifier bounds `n` by MAX_RET_PARTS (V1 put the range in the frame).
+                    let n = n as usize;
+                    let mut parts = [Value::None; crate::verify::MAX_RET_PARTS];
+                    for (i, part) in parts.iter_mut().enumerate().take(n) {
+                        *part = reg!(src as usize + i);
+                        reg!(src as usize + i) = Value::None;
+                    }
+                    if self.frames.len() - 1 == stop {
+                        // Called from outside the bytecode (an actor's function): the
+                        // caller takes one value, so the parts become a tuple object
+                        // (built before the frame goes, so a failure is reported in it).
+                        let t = check!(self.heap.alloc_struct(
+                            stark_bytecode::instr::builtin_types::TUPLE,
+                            &parts[..n]
+                        ));
+                        let done = self.frames.pop().expect("a frame to return from");
+                        self.stack.truncate(done.base);
+                        return Ok(Value::Obj(t));
+                    }
+                    let done = self.frames.pop().expect("a frame to return from");
+                    self.stack.truncate(done.base);
+                    fi -= 1;
+                    let caller = self.frames[fi];
+                    code = &module.functions[caller.func as usize].code;
+                    pc = caller.pc;
+                    base = caller.base;
+                    sync!();
+                    for (i, part) in parts.iter().enumerate().take(n) {
+                        reg!(done.ret_dst as usize + i) = *part;
+                    }
+                    self.resume_arena(fi);
+                }
                 Instr::ArenaEnter { name } => self.arena_enter(fi, name),
                 Instr::ArenaExit => {
                     self.frames[fi].pc = pc;

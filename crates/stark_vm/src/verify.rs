@@ -43,13 +43,21 @@ pub(crate) fn verify_module(module: &Module) -> Result<(), String> {
             }
         }
     }
-    for f in &module.functions {
-        verify_function(module, f).map_err(|e| format!("in `{}`: {e}", f.name))?;
+    let parts: Vec<Option<u16>> = module.functions.iter().map(ret_parts).collect();
+    for (i, f) in module.functions.iter().enumerate() {
+        verify_function(module, f, &parts, parts[i])
+            .map_err(|e| format!("in `{}`: {e}", f.name))?;
     }
     Ok(())
 }
 
-fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
+/// `parts[g]`: what function `g` returns (`ret_parts`); `own` is `f`'s.
+fn verify_function(
+    module: &Module,
+    f: &Function,
+    parts: &[Option<u16>],
+    own: Option<u16>,
+) -> Result<(), String> {
     let nregs = f.num_regs as usize;
     if nregs < f.arity() {
         return Err(format!("{} registers for {} parameters", nregs, f.arity()));
@@ -127,7 +135,29 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
                     )));
                 }
             }
-            Instr::Call { func, argc, .. } => {
+            // A call receives what its callee returns: one value (`call`) or as many as
+            // every `ret_multi` of the callee hands back (`call_multi`).
+            Instr::RetMulti { n, .. } if n as usize > MAX_RET_PARTS || Some(n) != own => {
+                return Err(at(format!(
+                    "returns {n} values in a function returning {own:?}"
+                )));
+            }
+            Instr::Ret { .. } | Instr::RetNone if own.is_some() => {
+                return Err(at(
+                    "one value returned by a function returning several".into()
+                ));
+            }
+            Instr::Call { func, .. } | Instr::CallMulti { func, .. }
+                if parts.get(func as usize).is_some_and(|p| {
+                    *p != match *instr {
+                        Instr::CallMulti { n, .. } => Some(n),
+                        _ => None,
+                    }
+                }) =>
+            {
+                return Err(at(format!("does not take what function #{func} returns")));
+            }
+            Instr::Call { func, argc, .. } | Instr::CallMulti { func, argc, .. } => {
                 let Some(callee) = module.functions.get(func as usize) else {
                     return Err(at(format!("function #{func} does not exist")));
                 };
@@ -178,6 +208,17 @@ fn verify_function(module: &Module, f: &Function) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+pub use stark_bytecode::instr::MAX_RET_PARTS;
+
+/// How many values `f` returns when it returns a tuple as values (`ret_multi`), `None` when
+/// it returns one value. A function's `ret_multi`s must agree (checked where each is).
+fn ret_parts(f: &stark_bytecode::Function) -> Option<u16> {
+    f.code.iter().find_map(|i| match *i {
+        Instr::RetMulti { n, .. } => Some(n),
+        _ => None,
+    })
 }
 
 /// A nested spec's fields are the operands right after its own, and none of them has a

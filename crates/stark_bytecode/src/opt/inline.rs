@@ -56,7 +56,8 @@ fn eligible(f: &Function) -> bool {
         // No call, no heap, no reference counting (the table's facts); a return is
         // rewritten into a copy and a jump.
         let facts = instr.facts();
-        let scalar = facts.returns
+        // A tuple returned as several values (`ret_multi`) has no one register to copy.
+        let scalar = (facts.returns && !matches!(instr, Instr::RetMulti { .. }))
             || (instr.plain_operands()
                 && !facts.call
                 && !facts.safepoint

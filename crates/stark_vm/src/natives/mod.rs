@@ -50,6 +50,10 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::ArgsView => core::args_view(cx),
         Native::Exit => core::exit(cx, a),
         Native::Input => core::input(cx, a),
+        Native::TryInput => {
+            let done = core::input(cx, a);
+            result::attempt(cx, done)
+        }
         Native::RangeList => core::range_list(cx, a),
 
         Native::StrLen => string::len(a),
@@ -193,6 +197,37 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::DatasetColumn => dataset::column(cx, a),
         Native::DatasetRow => dataset::row(cx, a),
         Native::FileOpen => stream::open(cx, a),
+        // The twins (SPEC §6): the same natives, their runtime errors turned into `Err`.
+        Native::FileTryOpen => {
+            let done = stream::open(cx, a);
+            result::attempt(cx, done)
+        }
+        Native::StreamTryReadLine => {
+            let done = stream::read_line(cx, a);
+            result::attempt(cx, done)
+        }
+        Native::StreamTryReadAll => {
+            let done = stream::read_all(cx, a);
+            result::attempt(cx, done)
+        }
+        Native::StreamTryWrite => result::attempt(cx, stream::write(a)),
+        Native::StreamTryClose => {
+            let done = stream::close(cx, a);
+            result::attempt(cx, done)
+        }
+        Native::ReadFile => {
+            let done = stream::read_file(cx, a);
+            result::attempt(cx, done)
+        }
+        Native::WriteFile => result::attempt(cx, stream::write_file(a)),
+        Native::DatasetTryLoad => {
+            let done = dataset::load(cx, a);
+            result::attempt(cx, done)
+        }
+        Native::DatasetTryColumn => {
+            let done = dataset::column(cx, a);
+            result::attempt(cx, done)
+        }
         Native::StreamReadLine => stream::read_line(cx, a),
         Native::StreamReadAll => stream::read_all(cx, a),
         Native::StreamWrite => stream::write(a),

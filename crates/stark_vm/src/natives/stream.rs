@@ -1,4 +1,5 @@
-//! `File.open` and Stream methods. Every I/O failure is a runtime error naming the path.
+//! `File.open`, Stream methods, `read_file` and `write_file`. Every I/O failure is an error
+//! naming the path: a runtime error, or the `Err` of a twin (SPEC §6, `result::attempt`).
 //! The stream object (and its buffer) lives in the `io` zone; releasing it without `close`
 //! flushes and closes the file (the body's `BufWriter` does so when dropped).
 
@@ -44,6 +45,25 @@ fn stream_arg(a: &[Value]) -> Fallible<ObjRef> {
     }
 }
 
+/// The file `File.open` opens for `mode`, or its runtime error naming the path.
+fn open_file(path: &str, mode: StreamMode) -> Fallible<File> {
+    let file = match mode {
+        StreamMode::Read => File::open(path),
+        StreamMode::Write => File::create(path),
+        StreamMode::Append => OpenOptions::new().append(true).create(true).open(path),
+    };
+    let file = match file {
+        Ok(f) => f,
+        Err(e) => return fail(format!("cannot open \"{path}\": {}", reason(&e))),
+    };
+    // Opening a directory for reading succeeds on Unix; reading it would fail later, less
+    // clearly.
+    if mode == StreamMode::Read && file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return fail(format!("cannot open \"{path}\": it is a directory"));
+    }
+    Ok(file)
+}
+
 pub(crate) fn open(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let path_obj = str_obj(a, 0)?;
     let path = path_obj.as_str();
@@ -64,18 +84,7 @@ pub(crate) fn open(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
             }
         },
     };
-    let file = match mode {
-        StreamMode::Read => File::open(path),
-        StreamMode::Write => File::create(path),
-        StreamMode::Append => OpenOptions::new().append(true).create(true).open(path),
-    };
-    let file = match file {
-        Ok(f) => f,
-        Err(e) => return fail(format!("cannot open \"{path}\": {}", reason(&e))),
-    };
-    if mode == StreamMode::Read && file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return fail(format!("cannot open \"{path}\": it is a directory"));
-    }
+    let file = open_file(path, mode)?;
     let (reader, writer) = match mode {
         StreamMode::Read => (
             Some(BufReader::with_capacity(STREAM_BUFFER_BYTES as usize, file)),
@@ -96,20 +105,21 @@ pub(crate) fn open(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     Ok(Value::Obj(cx.heap.alloc_stream(body)?))
 }
 
-/// The reader of a stream open for reading, or the error naming the path.
-fn reader(s: &mut StreamBody) -> Fallible<&mut BufReader<File>> {
+/// The reader of a stream open for reading, with the path for messages, or the error
+/// naming the path.
+fn reader(s: &mut StreamBody) -> Fallible<(&str, &mut BufReader<File>)> {
     if s.closed {
         return fail(format!(
             "cannot read from \"{}\": the stream is closed",
             s.path
         ));
     }
-    let (path, mode) = (s.path.clone(), s.mode);
     match s.reader.as_mut() {
-        Some(r) => Ok(r),
+        Some(r) => Ok((&s.path, r)),
         None => fail(format!(
-            "cannot read from \"{path}\": it was opened for writing (mode \"{}\")",
-            mode.name()
+            "cannot read from \"{}\": it was opened for writing (mode \"{}\")",
+            s.path,
+            s.mode.name()
         )),
     }
 }
@@ -153,20 +163,22 @@ pub(crate) fn read_capped(
     }
 }
 
-/// `read_capped`, with the path in any error and the bytes checked as UTF-8.
-fn read_text(cx: &mut NativeCx<'_>, obj: ObjRef, line: bool) -> Fallible<Option<String>> {
-    // SAFETY: the only borrow of the stream's body while it reads: the heap calls below
-    // charge and refund the io zone without touching a body, and a native runs no STARK
-    // code (I5).
-    let s = unsafe { obj.stream_mut() };
+/// `read_capped` into a String, with the path in any error and the bytes checked as UTF-8;
+/// `None` for a line at the end of the file.
+fn read_str(
+    heap: &mut Heap,
+    path: &str,
+    r: &mut impl BufRead,
+    line: bool,
+) -> Fallible<Option<String>> {
     let mut bytes = Vec::new();
     let mut charge = BufferCharge::new(Zone::Io);
-    let read = read_capped(cx.heap, &mut charge, reader(s)?, &mut bytes, line);
+    let read = read_capped(heap, &mut charge, r, &mut bytes, line);
     // The buffer becomes the string's text, which the string is charged for.
-    charge.refund_all(cx.heap);
+    charge.refund_all(heap);
     match read {
         Ok(()) => {}
-        Err(Fault::Error(why)) => return fail(format!("cannot read from \"{}\": {why}", s.path)),
+        Err(Fault::Error(why)) => return fail(format!("cannot read from \"{path}\": {why}")),
         Err(e) => return Err(e),
     }
     if line && bytes.is_empty() {
@@ -175,10 +187,18 @@ fn read_text(cx: &mut NativeCx<'_>, obj: ObjRef, line: bool) -> Fallible<Option<
     match String::from_utf8(bytes) {
         Ok(text) => Ok(Some(text)),
         Err(_) => fail(format!(
-            "cannot read from \"{}\": it is not valid UTF-8",
-            s.path
+            "cannot read from \"{path}\": it is not valid UTF-8"
         )),
     }
+}
+
+fn read_text(cx: &mut NativeCx<'_>, obj: ObjRef, line: bool) -> Fallible<Option<String>> {
+    // SAFETY: the only borrow of the stream's body while it reads: the heap calls below
+    // charge and refund the io zone without touching a body, and a native runs no STARK
+    // code (I5).
+    let s = unsafe { obj.stream_mut() };
+    let (path, r) = reader(s)?;
+    read_str(cx.heap, path, r, line)
 }
 
 pub(crate) fn read_line(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
@@ -222,6 +242,36 @@ pub(crate) fn write(a: &[Value]) -> Fallible<Value> {
     };
     if let Err(e) = w.write_all(text.as_bytes()) {
         return fail(format!("cannot write to \"{}\": {}", s.path, reason(&e)));
+    }
+    Ok(Value::None)
+}
+
+/// `read_file(path)`: the whole file's text, read and failing as
+/// `File.open(path).read_all()` would, without a Stream object.
+pub(crate) fn read_file(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
+    let path_obj = str_obj(a, 0)?;
+    let path = path_obj.as_str();
+    let file = open_file(path, StreamMode::Read)?;
+    // The reader's buffer is charged to the io zone as a stream's is.
+    let mut buffer = BufferCharge::new(Zone::Io);
+    buffer.charge(cx.heap, STREAM_BUFFER_BYTES)?;
+    let mut r = BufReader::with_capacity(STREAM_BUFFER_BYTES as usize, file);
+    let text = read_str(cx.heap, path, &mut r, false);
+    drop(r);
+    buffer.refund_all(cx.heap);
+    let text = text?.unwrap_or_default();
+    Ok(Value::Obj(cx.heap.alloc_str(text)?))
+}
+
+/// `write_file(path, text)`: creates or truncates the file and writes `text` at once
+/// (unbuffered, so every failure shows here), with `File.open` and `write`'s messages.
+pub(crate) fn write_file(a: &[Value]) -> Fallible<Value> {
+    let path_obj = str_obj(a, 0)?;
+    let path = path_obj.as_str();
+    let text = str_obj(a, 1)?;
+    let mut file = open_file(path, StreamMode::Write)?;
+    if let Err(e) = file.write_all(text.as_str().as_bytes()) {
+        return fail(format!("cannot write to \"{path}\": {}", reason(&e)));
     }
     Ok(Value::None)
 }

@@ -84,6 +84,19 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
             destructor: None,
             variant: false,
         },
+        // `builtin_types::RESULT_OK` and `RESULT_ERR`, so user structs start at `USER`.
+        StructInfo {
+            name: "Ok".into(),
+            fields: vec!["value".into()],
+            destructor: None,
+            variant: true,
+        },
+        StructInfo {
+            name: "Err".into(),
+            fields: vec!["error".into()],
+            destructor: None,
+            variant: true,
+        },
     ];
     for (name, fields, dtor) in user {
         all.push(StructInfo {

@@ -78,7 +78,19 @@ fn verify_one(instr: Instr) -> Result<(), String> {
 
 #[test]
 fn the_verifier_checks_every_register_operand_the_table_declares() {
-    for instr in Instr::every_kind().into_iter().map(with_operands) {
+    // These need their partners to verify at all (`case` entries after a `switch`, a
+    // callee returning values): `switch_and_multiple_values_are_verified` covers them.
+    let alone = |i: &Instr| {
+        !matches!(
+            i,
+            Instr::Switch { .. } | Instr::CallMulti { .. } | Instr::RetMulti { .. }
+        )
+    };
+    for instr in Instr::every_kind()
+        .into_iter()
+        .filter(alone)
+        .map(with_operands)
+    {
         let inside = place(instr, None);
         assert_eq!(verify_one(inside), Ok(()), "{inside:?}");
         let mut count = 0;
@@ -89,6 +101,60 @@ fn the_verifier_checks_every_register_operand_the_table_declares() {
             assert!(err.contains("outside a frame"), "{bad:?}: {err}");
         }
     }
+}
+
+#[test]
+fn switch_and_multiple_values_are_verified() {
+    let s = structs(&[("S", &["x"], None)]);
+    let check = |main: Vec<Instr>, callee: Vec<Instr>| {
+        verify_module(&module(
+            vec![
+                func("main", &[], FRAME, main),
+                func("callee", &[], FRAME, callee),
+            ],
+            s.clone(),
+            &[],
+        ))
+    };
+    let switch = |count| Instr::Switch {
+        src: 0,
+        base: USER,
+        count,
+    };
+    let case = Instr::Case { target: 3 };
+    let pair = vec![Instr::RetMulti { src: 0, n: 2 }];
+    let call = |n| Instr::CallMulti {
+        dst: 1,
+        n,
+        func: 1,
+        args: 0,
+        argc: 0,
+    };
+    // A switch with its table verifies; one whose entries are missing or not `case`s,
+    // or with no entry, does not.
+    assert_eq!(
+        check(
+            vec![switch(2), case, case, Instr::RetNone],
+            vec![Instr::RetNone]
+        ),
+        Ok(())
+    );
+    assert!(check(vec![switch(2), case, Instr::RetNone], vec![Instr::RetNone]).is_err());
+    assert!(check(vec![switch(0), Instr::RetNone], vec![Instr::RetNone]).is_err());
+    // `call_multi` must take as many values as the callee's `ret_multi` returns, and a
+    // plain `call` none of them; a function returning values returns nothing else.
+    assert_eq!(check(vec![call(2), Instr::RetNone], pair.clone()), Ok(()));
+    assert!(check(vec![call(3), Instr::RetNone], pair.clone()).is_err());
+    let plain = Instr::Call {
+        dst: 1,
+        func: 1,
+        args: 0,
+        argc: 0,
+    };
+    assert!(check(vec![plain, Instr::RetNone], pair.clone()).is_err());
+    assert!(check(vec![call(2), Instr::RetNone], vec![Instr::RetNone]).is_err());
+    let mixed = vec![Instr::RetMulti { src: 0, n: 2 }, Instr::RetNone];
+    assert!(check(vec![call(2), Instr::RetNone], mixed).is_err());
 }
 
 #[test]
@@ -228,6 +294,45 @@ fn backward_loop(kind: Instr, top: u32) -> Vec<Instr> {
                 target: top,
             },
         ],
+        // An Int is never of struct type `tuple`: it jumps back until the forward exit.
+        Instr::JumpUnlessType { .. } => vec![
+            step,
+            Instr::JumpICmpImm {
+                op: CmpOp::Ge,
+                a: 0,
+                imm: 50,
+                target: top + 3,
+            },
+            Instr::JumpUnlessType {
+                src: 0,
+                ty: builtin_types::TUPLE,
+                target: top,
+            },
+        ],
+        // A `switch` on a one-part tuple takes its only entry, back to the top.
+        Instr::Case { .. } => vec![
+            step,
+            Instr::JumpICmpImm {
+                op: CmpOp::Ge,
+                a: 0,
+                imm: 50,
+                target: top + 6,
+            },
+            Instr::Decref { reg: 3 },
+            Instr::NewStruct {
+                dst: 3,
+                ty: builtin_types::TUPLE,
+                args: 1,
+                argc: 1,
+                stack: false,
+            },
+            Instr::Switch {
+                src: 3,
+                base: builtin_types::TUPLE,
+                count: 1,
+            },
+            Instr::Case { target: top },
+        ],
         Instr::ForStep { .. } => vec![
             Instr::LoadInt { dst: 2, value: 1 },
             Instr::ForStep {
@@ -283,7 +388,7 @@ fn every_branch_taken_backward_polls_the_collector() {
         .into_iter()
         .filter(|i| i.target().is_some())
         .collect();
-    assert_eq!(branches.len(), 10);
+    assert_eq!(branches.len(), 12);
     for kind in branches {
         let mut code = prelude();
         let top = code.len() as u32;
