@@ -25,6 +25,13 @@ pub fn stack_allocations(ck: &Checked, escapes: &Escapes) -> HashSet<ExprId> {
                 escaping.insert(local);
             }
         }
+        // A `match` name that is the subject's own object (`match p: case q:`): if it
+        // escapes (`keep.push(q)` shares it), so does the subject.
+        for &(name, subject) in &escapes.aliases {
+            if escaping.contains(&name) {
+                escaping.insert(subject);
+            }
+        }
         if escaping.len() == before {
             break;
         }

@@ -8,7 +8,7 @@
 //! variables own nothing: putting one in such a place is E0505. A String never moves
 //! (`Ty::moves`): it is immutable, so handing it over shares it, from any binding.
 
-use crate::results::{call_operand, is_place, CallArg, CallRes, Checked, ForRes, NameRes};
+use crate::results::{call_operand, is_place, CallArg, CallRes, Checked, ForRes, NameRes, TPat};
 use crate::types::*;
 use stark_syntax::ast::{
     Block, Expr, ExprKind, FStrPart, MatchArm, ParamMode, Program, Stmt, StmtKind,
@@ -91,6 +91,9 @@ struct MoveChecker<'a> {
     /// Names bound by the patterns of a `match` on a place: the subject keeps its parts,
     /// so using one as an owner shares it (+1) instead of moving it (SPEC §6).
     shared: HashSet<LocalId>,
+    /// `(name, subject)`: a pattern name bound to the whole of a borrowed `match` subject
+    /// (`case q:`); the subject escapes if the name does.
+    aliases: Vec<(LocalId, LocalId)>,
 }
 
 /// Checks moves and borrows; also returns the bindings whose value may escape them.
@@ -106,6 +109,7 @@ pub fn check_moves(program: &Program, ck: &Checked) -> (Vec<Diagnostic>, Escapes
         arg_moves: HashMap::new(),
         borrow_hints: Vec::new(),
         shared: HashSet::new(),
+        aliases: Vec::new(),
     };
     for (func, info) in ck.functions.iter().enumerate() {
         if ck.failed.contains(&(func as FuncId)) {
@@ -123,6 +127,7 @@ pub fn check_moves(program: &Program, ck: &Checked) -> (Vec<Diagnostic>, Escapes
         Escapes {
             escaping: mc.escaping,
             lent: mc.lent,
+            aliases: mc.aliases,
         },
     )
 }
@@ -131,6 +136,9 @@ pub fn check_moves(program: &Program, ck: &Checked) -> (Vec<Diagnostic>, Escapes
 pub struct Escapes {
     pub escaping: HashSet<LocalId>,
     pub lent: Vec<(LocalId, FuncId, usize)>,
+    /// `(name, subject)`: a `match` pattern's name that is the subject binding's own
+    /// object (`match p: case q:`): if `q` escapes, so does `p`.
+    pub aliases: Vec<(LocalId, LocalId)>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -637,6 +645,26 @@ impl MoveChecker<'_> {
             place || matches!(&subject.kind, ExprKind::Tuple(items) if items.iter().all(is_place));
         let before = self.state.clone();
         let mut out = before.clone();
+        // Names that are the subject's own object (not one of its parts).
+        match &subject.kind {
+            ExprKind::Tuple(items) if borrowed => {
+                for pat in &res.arms {
+                    for alt in alternatives(pat) {
+                        if let TPat::Tuple(parts) = alt {
+                            for (item, part) in items.iter().zip(parts) {
+                                self.alias_whole(item, part);
+                            }
+                        }
+                    }
+                }
+            }
+            _ if place => {
+                for pat in &res.arms {
+                    self.alias_whole(subject, pat);
+                }
+            }
+            _ => {}
+        }
         for (arm, pat) in arms.iter().zip(&res.arms) {
             self.state = before.clone();
             for local in pat.binds() {
@@ -654,6 +682,21 @@ impl MoveChecker<'_> {
             out = merge(&out, &self.state);
         }
         self.state = out;
+    }
+
+    /// Records the names of `pat` that bind the whole value of the place `subject` (a
+    /// name, through `T?`'s `Some` and alternatives), if `subject` is a binding.
+    fn alias_whole(&mut self, subject: &Expr, pat: &TPat) {
+        let Some(local) = self.local(subject) else {
+            return;
+        };
+        for alt in alternatives(pat) {
+            match alt {
+                TPat::Bind(name) => self.aliases.push((*name, local)),
+                TPat::Some(inner) => self.alias_whole(subject, inner),
+                _ => {}
+            }
+        }
     }
 
     /// A loop: iterate the body to a fixed point (moves in one iteration reach the next),
@@ -723,5 +766,13 @@ impl MoveChecker<'_> {
         let _ = var;
         // The loop exits when its condition fails (for a `for`, when the items run out).
         (after_cond, frame.breaks)
+    }
+}
+
+/// The alternatives of an or-pattern (nested ones flattened), or the pattern itself.
+fn alternatives(pat: &TPat) -> Vec<&TPat> {
+    match pat {
+        TPat::Or(alts) => alts.iter().flat_map(alternatives).collect(),
+        _ => vec![pat],
     }
 }

@@ -196,10 +196,16 @@ impl FnLower<'_> {
         let regs = self.temps(targets.len());
         match &value.kind {
             ExprKind::Tuple(items) if items.len() == targets.len() => {
+                let pending = self.pending.len();
                 for (i, (item, t)) in items.iter().zip(targets).enumerate() {
                     let ty = self.ty(t);
                     self.owned_in(item, regs + i as Reg, &ty);
+                    if ty.is_heap() {
+                        // Released by a `?` in a later part that returns early.
+                        self.pending.push(regs + i as Reg);
+                    }
                 }
+                self.pending.truncate(pending);
             }
             _ => {
                 let ty = self.ty(value);

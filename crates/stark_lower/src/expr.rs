@@ -159,10 +159,18 @@ impl FnLower<'_> {
                     unreachable!("map literal type")
                 };
                 let base = self.temps(pairs.len() * 2);
+                let pending = self.pending.len();
                 for (i, (key, value)) in pairs.iter().enumerate() {
                     self.owned_in(key, base + 2 * i as Reg, &k);
+                    if k.is_heap() {
+                        self.pending.push(base + 2 * i as Reg);
+                    }
                     self.owned_in(value, base + 2 * i as Reg + 1, &v);
+                    if v.is_heap() {
+                        self.pending.push(base + 2 * i as Reg + 1);
+                    }
                 }
+                self.pending.truncate(pending);
                 let argc = pairs.len() as u16;
                 self.emit(
                     Instr::NewMap {
@@ -264,8 +272,13 @@ impl FnLower<'_> {
                 let b = self.expr(base);
                 let later: Vec<&Expr> = indices.iter().collect();
                 let b = self.hold_across(base, b, &later);
+                // A `?` in the index that returns early releases an owned container.
+                let pending = self.pending.len();
+                if b.owned {
+                    self.pending.push(b.reg);
+                }
                 let container = self.unwrap_val(b, &self.ty(base), base.span);
-                match self.ck.indexes[&e.id] {
+                let owned = match self.ck.indexes[&e.id] {
                     IndexRes::List => {
                         let i = self.expr(&indices[0]);
                         self.emit(
@@ -316,7 +329,9 @@ impl FnLower<'_> {
                         self.release(b, span);
                         self.ty(e).is_heap()
                     }
-                }
+                };
+                self.pending.truncate(pending);
+                owned
             }
         }
     }
@@ -341,6 +356,11 @@ impl FnLower<'_> {
         let owned = self.expr_in(base, args);
         let later: Vec<&Expr> = bounds.iter().flatten().copied().collect();
         let base_val = self.hold_across(base, Val { reg: args, owned }, &later);
+        // A `?` in a bound that returns early releases an owned container.
+        let pending = self.pending.len();
+        if base_val.owned {
+            self.pending.push(args);
+        }
         let from = self.ty(base);
         if let Ty::Optional(inner) = &from {
             let inner = (**inner).clone();
@@ -357,6 +377,7 @@ impl FnLower<'_> {
                 }
             }
         }
+        self.pending.truncate(pending);
         let argc = 1 + bounds.len() as u16;
         self.emit(
             Instr::CallNative {
@@ -389,7 +410,10 @@ impl FnLower<'_> {
             .owned;
         let container = self.unwrap_val(Val { reg: args, owned }, &self.ty(base), base.span);
         if owned {
+            // A `?` in the index that returns early releases the list.
+            self.pending.push(args);
             self.expr_in(index, args + 1);
+            self.pending.pop();
             self.emit(
                 Instr::CallNative {
                     dst,
@@ -678,10 +702,13 @@ impl FnLower<'_> {
                         .collect();
                     if self.hold_across(inner, v, &later).owned {
                         owned.push(r);
+                        // Released by a `?` in a later part that returns early.
+                        self.pending.push(r);
                     }
                 }
             }
         }
+        self.pending.truncate(self.pending.len() - owned.len());
         let argc = operands.len() as u16;
         self.emit(
             Instr::CallNative {
@@ -741,10 +768,16 @@ impl FnLower<'_> {
                     },
                     &[b],
                 );
+                // A `?` in `b` that returns early releases `a`'s value.
+                let pending = self.pending.len();
+                if va.owned {
+                    self.pending.push(va.reg);
+                }
                 let vb = Val {
                     reg: args,
                     owned: self.expr_in(b, args),
                 };
+                self.pending.truncate(pending);
                 self.contains_in(op, a, b, args, dst, span);
                 self.release(va, span);
                 self.release(vb, span);

@@ -548,6 +548,8 @@ impl FnLower<'_> {
             }
         };
         self.emit(instr, span);
+        // A `?` in the element that returns early releases the result built so far.
+        self.pending.push(dst);
         // The loop's registers go above everything the enclosing expression holds now.
         let saved = self.temp_base;
         self.temp_base = self.next_temp;
@@ -560,6 +562,7 @@ impl FnLower<'_> {
             stark_check::ForRes::Str { var } => self.for_str(&comp.iter, var, &body, span),
         }
         self.temp_base = saved;
+        self.pending.pop();
         true
     }
 }

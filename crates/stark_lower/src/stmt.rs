@@ -102,11 +102,17 @@ impl FnLower<'_> {
                 let mut regs = Vec::new();
                 match &value.kind {
                     ExprKind::Tuple(items) => {
+                        let pending = self.pending.len();
                         for (item, ty) in items.iter().zip(&parts) {
                             let reg = self.pinned();
                             self.owned_in(item, reg, ty);
+                            if ty.is_heap() {
+                                // Released by a `?` in a later part that returns early.
+                                self.pending.push(reg);
+                            }
                             regs.push(reg);
                         }
+                        self.pending.truncate(pending);
                     }
                     // A call returning the tuple as values: each part moves to a register
                     // that lives as long as the binding.
