@@ -881,9 +881,10 @@ pub struct Module {
     pub structs: Vec<StructInfo>,
     /// String constants (`LoadStr`) and expression texts (`Unwrap`).
     pub strings: Vec<String>,
-    /// The format specs of f-strings that have some (`Native::FormatSpecs { fmt }`): for
-    /// each, one entry per operand, `None` where the operand is shown as `str()` shows it.
-    pub formats: Vec<Vec<Option<stark_syntax::FormatSpec>>>,
+    /// How the operands of f-strings with conversions or specs are written
+    /// (`Native::FormatSpecs { fmt }`): for each, one entry per operand, plain where the
+    /// operand is shown as `str()` shows it; a nested spec's fields follow its operand.
+    pub formats: Vec<Vec<stark_syntax::FieldFormat>>,
     pub main: FuncId,
 }
 

@@ -34,8 +34,9 @@ macro_rules! native_of_rows {
             Format,
             /// `print(f"…")`: prints what `Format` would build, then a newline, without building it.
             PrintFormat,
-            /// An f-string with format specs (`{x:.2f}`): as `Format`, each operand formatted by
-            /// its spec in `Module::formats[fmt]` (one entry per operand, `None` for `str()`).
+            /// An f-string with conversions or format specs (`{s!r}`, `{x:.2f}`, `{x:{w}}`): as
+            /// `Format`, each operand written by its `FieldFormat` in `Module::formats[fmt]`
+            /// (one per operand; a nested spec's fields are operands too, written into it).
             FormatSpecs {
                 fmt: u32,
             },

@@ -203,44 +203,78 @@ impl Checker<'_> {
             "min" | "max" => self.min_max(e, name, args),
             "sum" => {
                 let any = self.infer.fresh();
-                let bound = self.bind(e, "`sum`", &[p("xs", any)], args, vec![]);
-                let (op, ty) = match self.arg_ty(args, 0) {
-                    Ty::List(elem) => match self.infer.shallow(&elem) {
-                        Ty::Int => (Builtin::SumInt, Ty::Int),
-                        Ty::Float => (Builtin::SumFloat, Ty::Float),
-                        Ty::Error => return Ty::Error,
-                        // `sum([])`: nothing says otherwise, so Ints (Python's `sum([])` is 0).
-                        var @ Ty::Var(_) => {
-                            self.infer.unify(&var, &Ty::Int);
-                            (Builtin::SumInt, Ty::Int)
-                        }
-                        other => {
-                            let shown = self.show(&Ty::List(Box::new(other)));
-                            self.error(
-                                Diagnostic::error(
-                                    codes::MISMATCH,
-                                    format!("cannot sum a `{shown}`"),
-                                    args[0].value.span,
-                                )
-                                .label("expected a list of Int or Float"),
-                            );
-                            return Ty::Error;
-                        }
-                    },
+                let start = self.infer.fresh();
+                let params = [p("xs", any), opt("start", start, CallArg::None)];
+                let bound = self.bind(e, "`sum`", &params, args, vec![]);
+                let start = match bound.get(1) {
+                    Some(CallArg::Arg(i)) => Some(self.arg_ty(args, *i)),
+                    _ => None,
+                };
+                let cannot = |c: &mut Self, at: &Expr, t: &Ty| {
+                    let shown = c.show(t);
+                    c.error(
+                        Diagnostic::error(
+                            codes::MISMATCH,
+                            format!("cannot sum a `{shown}`"),
+                            at.span,
+                        )
+                        .label("expected a list of Int or Float"),
+                    );
+                };
+                let elem = match self.arg_ty(args, 0) {
+                    Ty::List(elem) => self.infer.shallow(&elem),
                     Ty::Error => return Ty::Error,
                     other => {
+                        cannot(self, &args[0].value, &other);
+                        return Ty::Error;
+                    }
+                };
+                let has_start = start.is_some();
+                let (op, ty) = match (elem, start) {
+                    (Ty::Error, _) | (_, Some(Ty::Error)) => return Ty::Error,
+                    (Ty::Int, None | Some(Ty::Int)) => (Builtin::SumInt, Ty::Int),
+                    (Ty::Int, Some(Ty::Float)) | (Ty::Float, None | Some(Ty::Int | Ty::Float)) => {
+                        (Builtin::SumFloat, Ty::Float)
+                    }
+                    // `sum([])`: nothing says otherwise, so Ints (Python's `sum([])` is 0), or
+                    // the start's type.
+                    (var @ Ty::Var(_), Some(t @ (Ty::Int | Ty::Float))) => {
+                        self.infer.unify(&var, &t);
+                        let op = if t == Ty::Int {
+                            Builtin::SumInt
+                        } else {
+                            Builtin::SumFloat
+                        };
+                        (op, t)
+                    }
+                    (var @ Ty::Var(_), None) => {
+                        self.infer.unify(&var, &Ty::Int);
+                        (Builtin::SumInt, Ty::Int)
+                    }
+                    (Ty::Int | Ty::Float | Ty::Var(_), Some(other)) => {
+                        let at = match bound.get(1) {
+                            Some(CallArg::Arg(i)) => &args[*i].value,
+                            _ => &args[0].value,
+                        };
                         let shown = self.show(&other);
                         self.error(
                             Diagnostic::error(
                                 codes::MISMATCH,
-                                format!("cannot sum a `{shown}`"),
-                                args[0].value.span,
+                                format!("`sum` cannot start from a `{shown}`"),
+                                at.span,
                             )
-                            .label("expected a list of Int or Float"),
+                            .label("expected an Int or a Float"),
                         );
                         return Ty::Error;
                     }
+                    (other, _) => {
+                        cannot(self, &args[0].value, &Ty::List(Box::new(other)));
+                        return Ty::Error;
+                    }
                 };
+                // Without `start` the call has one operand.
+                let keep = if has_start { 2 } else { 1 };
+                let bound = bound.into_iter().take(keep).collect();
                 self.builtin(e, op, bound);
                 ty
             }
@@ -346,9 +380,29 @@ impl Checker<'_> {
 
     /// `min(a, b, …)` / `max(…)` of Ints, Floats (Ints among them are converted) or
     /// Strings, or `min(xs)` of one list of those; the result has that type.
+    /// `min(xs, default=d)` is `d` for an empty list: the result joins the element type
+    /// with `d`'s (a Float with an Int, `T?` with `None`).
     fn min_max(&mut self, e: &Expr, name: &str, args: &[Arg]) -> Ty {
         let types = self.type_args(args);
-        if let Some(a) = args.iter().find(|a| a.name.is_some()) {
+        let is_default = |a: &Arg| a.name.as_ref().is_some_and(|n| n.name == "default");
+        let again = args.iter().filter(|a| is_default(a)).nth(1);
+        if let Some(a) = args
+            .iter()
+            .find(|a| a.name.is_some() && !is_default(a))
+            .or(again)
+        {
+            let n = a.name.as_ref().expect("found by its name");
+            if n.name == "default" {
+                self.error(
+                    Diagnostic::error(
+                        codes::BAD_ARG_NAME,
+                        format!("`{name}` takes `default=` once"),
+                        n.span,
+                    )
+                    .label("given again here"),
+                );
+                return Ty::Error;
+            }
             let n = a.name.as_ref().expect("found by its name");
             let d = Diagnostic::error(
                 codes::BAD_ARG_NAME,
@@ -374,6 +428,9 @@ impl Checker<'_> {
             return Ty::Error;
         }
         let unwrapped: Vec<Ty> = types.iter().map(|t| self.unwrapped(t)).collect();
+        if let Some(d) = args.iter().position(is_default) {
+            return self.min_max_default(e, name, args, &types, &unwrapped, d);
+        }
         let orderable = |t: &Ty| *t == Ty::Error || crate::expr::orderable(t);
         let bad = |c: &mut Self, at: &Expr, t: &Ty| {
             let shown = c.show(t);
@@ -437,6 +494,70 @@ impl Checker<'_> {
             Builtin::Max
         };
         self.builtin(e, op, (0..args.len()).map(CallArg::Arg).collect());
+        result
+    }
+
+    /// `min(xs, default=d)` (`args[d]` is the default): one list and the default.
+    fn min_max_default(
+        &mut self,
+        e: &Expr,
+        name: &str,
+        args: &[Arg],
+        types: &[Ty],
+        unwrapped: &[Ty],
+        d: usize,
+    ) -> Ty {
+        if args.len() != 2 {
+            self.error(
+                Diagnostic::error(
+                    codes::ARG_COUNT,
+                    format!("`{name}` takes `default=` only with one list"),
+                    e.span,
+                )
+                .label("a default needs a single list, as in Python"),
+            );
+            return Ty::Error;
+        }
+        let list = 1 - d;
+        let elem = match &unwrapped[list] {
+            Ty::List(elem) => (**elem).clone(),
+            Ty::Error => return Ty::Error,
+            other => {
+                let shown = self.show(other);
+                self.error(
+                    Diagnostic::error(
+                        codes::MISMATCH,
+                        format!("`{name}` with `default=` takes a list, not `{shown}`"),
+                        args[list].value.span,
+                    )
+                    .label(format!("this is `{shown}`")),
+                );
+                return Ty::Error;
+            }
+        };
+        if types[d] == Ty::Error {
+            return Ty::Error;
+        }
+        let result = self.join(&elem, &types[d], &args[d].value);
+        let elem = self.infer.shallow(&elem);
+        if !matches!(elem, Ty::Error) && !crate::expr::orderable(&elem) {
+            let shown = self.show(&unwrapped[list]);
+            self.error(
+                Diagnostic::error(
+                    codes::MISMATCH,
+                    format!("`{name}` cannot compare `{shown}`"),
+                    args[list].value.span,
+                )
+                .label("expected a list of numbers, Strings, Bools or tuples of them"),
+            );
+            return Ty::Error;
+        }
+        let op = if name == "min" {
+            Builtin::MinDefault
+        } else {
+            Builtin::MaxDefault
+        };
+        self.builtin(e, op, vec![CallArg::Arg(list), CallArg::Arg(d)]);
         result
     }
 
@@ -861,6 +982,8 @@ mod tests {
                         (Builtin::AbsFloat, _) => "abs(-1.5)".into(),
                         (Builtin::Min, _) => "min(1, 2)".into(),
                         (Builtin::Max, _) => "max(l)".into(),
+                        (Builtin::MinDefault, _) => "min(l, default=0)".into(),
+                        (Builtin::MaxDefault, _) => "max(l, default=0)".into(),
                         (Builtin::SumInt, _) => "sum(l)".into(),
                         (Builtin::SumFloat, _) => "sum([1.5])".into(),
                         (Builtin::Round, _) => "round(1.5)".into(),

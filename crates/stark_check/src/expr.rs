@@ -3,7 +3,7 @@
 use crate::checker::Checker;
 use crate::results::{CallRes, IndexRes, NameRes};
 use crate::types::*;
-use stark_syntax::ast::{BinOp, Expr, ExprKind, FStrPart, Ident, UnOp};
+use stark_syntax::ast::{BinOp, Expr, ExprKind, Ident, UnOp};
 use stark_syntax::{codes, Diagnostic};
 
 /// Names that denote built-in namespaces or constructors rather than values.
@@ -58,25 +58,7 @@ impl Checker<'_> {
                 self.quiet -= 1;
                 Ty::Error
             }
-            ExprKind::FStr(parts) => {
-                let mut last: Option<(Ty, &Expr)> = None;
-                for part in parts {
-                    match part {
-                        FStrPart::Expr(inner) => {
-                            let t = self.expr(inner);
-                            self.require_value(&t, inner);
-                            last = Some((t, inner));
-                        }
-                        FStrPart::Spec(spec, span) => {
-                            if let Some((t, inner)) = last.take() {
-                                self.check_spec(spec, *span, &t, inner);
-                            }
-                        }
-                        FStrPart::Lit(_) => {}
-                    }
-                }
-                Ty::Str
-            }
+            ExprKind::FStr(parts) => self.fstring(parts),
             ExprKind::Slice { lo, hi, step } => {
                 for part in [lo, hi, step].into_iter().flatten() {
                     self.expr_expect(part, &Ty::Int);
@@ -425,61 +407,6 @@ impl Checker<'_> {
                 );
                 Ty::Error
             }
-        }
-    }
-
-    /// A format spec (`{x:.2f}`) must suit the type of its value (E0010).
-    fn check_spec(
-        &mut self,
-        spec: &stark_syntax::FormatSpec,
-        span: stark_syntax::Span,
-        ty: &Ty,
-        value: &Expr,
-    ) {
-        use stark_syntax::SpecTarget;
-        let t = self.infer.shallow(ty);
-        let target = match t {
-            Ty::Int => SpecTarget::Int,
-            Ty::Float => SpecTarget::Float,
-            Ty::Str => SpecTarget::Str,
-            Ty::Error => return,
-            other => {
-                let shown = self.show(&other);
-                let help = if matches!(other, Ty::Optional(_)) {
-                    "compare it with `None` first: inside `if x != None:` it has its plain type"
-                } else {
-                    "format `str(x)` instead, or give no spec"
-                };
-                self.error(
-                    Diagnostic::error(
-                        codes::BAD_FORMAT_SPEC,
-                        format!(
-                            "format spec `{}` is not valid for a value of type `{shown}`",
-                            spec.text
-                        ),
-                        span,
-                    )
-                    .label("format specs are for Int, Float and String values")
-                    .secondary(value.span, format!("this is `{shown}`"))
-                    .help(help),
-                );
-                return;
-            }
-        };
-        if let Err(why) = spec.check(target) {
-            let shown = self.show(&t);
-            self.error(
-                Diagnostic::error(
-                    codes::BAD_FORMAT_SPEC,
-                    format!(
-                        "format spec `{}` is not valid for a value of type `{shown}`",
-                        spec.text
-                    ),
-                    span,
-                )
-                .label(why)
-                .secondary(value.span, format!("this is `{shown}`")),
-            );
         }
     }
 

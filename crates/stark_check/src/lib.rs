@@ -13,6 +13,7 @@ mod checker;
 mod collect;
 mod escape;
 mod expr;
+mod fstring;
 mod infer;
 mod moves;
 mod mutability;

@@ -317,10 +317,8 @@ impl MoveChecker<'_> {
             | ExprKind::None
             | ExprKind::Error(_) => {}
             ExprKind::FStr(parts) => {
-                for p in parts {
-                    if let FStrPart::Expr(inner) = p {
-                        self.expr(inner, Ctx::Read);
-                    }
+                for inner in parts.iter().flat_map(FStrPart::exprs) {
+                    self.expr(inner, Ctx::Read);
                 }
             }
             ExprKind::List(items) | ExprKind::Tuple(items) => {

@@ -415,6 +415,16 @@ impl FnLower<'_> {
                     .collect();
                 (Native::of_builtin(op), ops)
             }
+            // `min(xs, default=d)`: the list as it is, the default converted to the result's
+            // type.
+            Builtin::MinDefault | Builtin::MaxDefault => {
+                let to = self.ty(e);
+                let ops = vec![
+                    (args[0].clone(), Pass::View, self.plain_ty(e, &args[0])),
+                    (args[1].clone(), Pass::View, Some(to)),
+                ];
+                (Native::of_builtin(op), ops)
+            }
             // The free functions the checker picked by their operands' types: the operands as
             // they are, unwrapped.
             Builtin::Min

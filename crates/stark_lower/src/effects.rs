@@ -280,13 +280,7 @@ fn walk_expr<'a>(e: &'a Expr, f: &mut dyn FnMut(Node<'a>)) {
             | ExprKind::None
             | ExprKind::Name(_)
             | ExprKind::Error(_) => {}
-            ExprKind::FStr(parts) => {
-                for p in parts {
-                    if let FStrPart::Expr(x) = p {
-                        stack.push(x);
-                    }
-                }
-            }
+            ExprKind::FStr(parts) => stack.extend(parts.iter().flat_map(FStrPart::exprs)),
             ExprKind::List(items) | ExprKind::Tuple(items) => stack.extend(items),
             ExprKind::Comp(comp) => {
                 stack.push(&comp.iter);

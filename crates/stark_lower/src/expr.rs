@@ -4,8 +4,9 @@ use super::{FnLower, Val};
 use stark_bytecode::instr::{CmpOp, Instr, Reg};
 use stark_bytecode::native::Native;
 use stark_check::{IndexRes, LocalKind, NameRes, Ty};
-use stark_syntax::ast::{BinOp, Expr, ExprKind, FStrPart, Item, UnOp};
+use stark_syntax::ast::{BinOp, Expr, ExprKind, FStrPart, Item, SpecPart, UnOp};
 use stark_syntax::Span;
+use stark_syntax::{FieldFormat, FieldSpec};
 
 impl FnLower<'_> {
     pub fn ty(&self, e: &Expr) -> Ty {
@@ -611,55 +612,92 @@ impl FnLower<'_> {
     }
 
     /// Evaluates an f-string's parts as operands of `native` (`Format`, or `PrintFormat`
-    /// for `print(f"…")`, which never builds the string).
+    /// for `print(f"…")`, which never builds the string). The operands are the literal
+    /// pieces and the holes' values, each followed by its spec's nested fields; a
+    /// conversion or a spec makes it `FormatSpecs`, with each operand's `FieldFormat`.
     pub fn fstring_with(&mut self, parts: &[FStrPart], dst: Reg, span: Span, native: Native) {
-        // A spec belongs to the operand before it; the operands are the other parts.
-        let mut specs: Vec<Option<stark_syntax::FormatSpec>> = Vec::new();
+        enum Operand<'a> {
+            Lit(&'a str),
+            Expr(&'a Expr),
+        }
+        let mut operands: Vec<Operand<'_>> = Vec::new();
+        let mut formats: Vec<FieldFormat> = Vec::new();
+        // The hole the conversion and spec that follow belong to (the parser puts one first).
+        let mut hole = 0;
         for part in parts {
             match part {
-                FStrPart::Spec(spec, _) => {
-                    if let Some(last) = specs.last_mut() {
-                        *last = Some((**spec).clone());
+                FStrPart::Lit(s) => {
+                    operands.push(Operand::Lit(s));
+                    formats.push(FieldFormat::default());
+                }
+                FStrPart::Expr(e) => {
+                    hole = operands.len();
+                    operands.push(Operand::Expr(e));
+                    formats.push(FieldFormat::default());
+                }
+                FStrPart::Conv(c) => {
+                    if let Some(f) = formats.get_mut(hole) {
+                        f.conv = Some(*c);
                     }
                 }
-                _ => specs.push(None),
+                FStrPart::Spec(spec, _) => {
+                    if let Some(f) = formats.get_mut(hole) {
+                        f.spec = FieldSpec::Static((**spec).clone());
+                    }
+                }
+                FStrPart::NestedSpec { pieces, .. } => {
+                    let mut text = Vec::new();
+                    for piece in pieces {
+                        match piece {
+                            SpecPart::Lit(s) => text.push(Some(s.clone())),
+                            SpecPart::Field { expr, conv, spec } => {
+                                text.push(None);
+                                operands.push(Operand::Expr(expr));
+                                formats.push(FieldFormat {
+                                    conv: *conv,
+                                    spec: spec.as_ref().map_or(FieldSpec::None, |(s, _)| {
+                                        FieldSpec::Static((**s).clone())
+                                    }),
+                                });
+                            }
+                        }
+                    }
+                    if let Some(f) = formats.get_mut(hole) {
+                        f.spec = FieldSpec::Nested(text);
+                    }
+                }
             }
         }
-        let native = if specs.iter().any(Option::is_some) {
+        let native = if formats.iter().all(FieldFormat::is_plain) {
+            native
+        } else {
             let fmt = self.strings.formats.len() as u32;
-            self.strings.formats.push(specs);
+            self.strings.formats.push(formats);
             if native == Native::PrintFormat {
                 Native::PrintFormatSpecs { fmt }
             } else {
                 Native::FormatSpecs { fmt }
             }
-        } else {
-            native
         };
-        let parts: Vec<&FStrPart> = parts
-            .iter()
-            .filter(|p| !matches!(p, FStrPart::Spec(..)))
-            .collect();
-        let base = self.temps(parts.len());
+        let base = self.temps(operands.len());
         let mut owned = Vec::new();
-        for (i, part) in parts.iter().enumerate() {
+        for (i, operand) in operands.iter().enumerate() {
             let r = base + i as Reg;
-            match part {
-                FStrPart::Spec(..) => unreachable!("filtered out"),
-                FStrPart::Lit(s) => {
+            match operand {
+                Operand::Lit(s) => {
                     let konst = self.strings.intern(s);
                     self.emit(Instr::LoadStr { dst: r, konst }, span);
                 }
-                FStrPart::Expr(inner) => {
+                Operand::Expr(inner) => {
                     let v = Val {
                         reg: r,
                         owned: self.expr_in(inner, r),
                     };
-                    let later: Vec<&Expr> = parts[i + 1..]
+                    let later: Vec<&Expr> = operands[i + 1..]
                         .iter()
                         .filter_map(|p| match p {
-                            FStrPart::Expr(x) => Some(x),
-                            FStrPart::Lit(_) | FStrPart::Spec(..) => None,
+                            Operand::Expr(x) => Some(*x),
+                            Operand::Lit(_) => None,
                         })
                         .collect();
                     if self.hold_across(inner, v, &later).owned {
@@ -671,7 +709,7 @@ impl FnLower<'_> {
             }
         }
         self.pending.truncate(self.pending.len() - owned.len());
-        let argc = parts.len() as u16;
+        let argc = operands.len() as u16;
         self.emit(
             Instr::CallNative {
                 dst,

@@ -100,8 +100,9 @@ pub const MAX_REGS: Reg = Reg::MAX / 2;
 pub(crate) struct Strings {
     list: Vec<String>,
     index: HashMap<String, u32>,
-    /// The format specs of f-strings that have some (`Module::formats`).
-    pub formats: Vec<Vec<Option<stark_syntax::FormatSpec>>>,
+    /// How the operands of f-strings with conversions or specs are written
+    /// (`Module::formats`).
+    pub formats: Vec<Vec<stark_syntax::FieldFormat>>,
 }
 
 impl Strings {

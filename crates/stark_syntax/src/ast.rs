@@ -379,9 +379,49 @@ pub struct Arg {
 pub enum FStrPart {
     Lit(String),
     Expr(Expr),
-    /// The format spec of the `Expr` part just before it (`{x:.2f}`), parsed; its span is
-    /// the spec's text. Walkers looking for expressions skip it.
+    /// The conversion of the `Expr` part before it (`{s!r}`; `{x=}` has `!r` too).
+    Conv(crate::format_spec::Conversion),
+    /// The format spec of the `Expr` part before it (`{x:.2f}`), parsed; its span is
+    /// the spec's text.
     Spec(Box<crate::format_spec::FormatSpec>, Span),
+    /// A format spec with nested fields (`{x:>{w}.{p}f}`) for the `Expr` part before it,
+    /// built when the f-string runs. The fields are evaluated
+    /// after that expression, left to right, as in Python.
+    NestedSpec {
+        pieces: Vec<SpecPart>,
+        span: Span,
+        /// The spec as written, for messages.
+        text: String,
+    },
+}
+
+/// A piece of a spec with nested fields.
+#[derive(Clone, Debug)]
+pub enum SpecPart {
+    Lit(String),
+    /// `{w}`, with its conversion and its own (plain) spec.
+    Field {
+        expr: Expr,
+        conv: Option<crate::format_spec::Conversion>,
+        spec: Option<(Box<crate::format_spec::FormatSpec>, Span)>,
+    },
+}
+
+impl FStrPart {
+    /// The expressions in this part, in evaluation order: the hole's, or its spec's
+    /// nested fields'.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        let (one, nested) = match self {
+            FStrPart::Expr(e) => (Some(e), None),
+            FStrPart::NestedSpec { pieces, .. } => (None, Some(pieces)),
+            FStrPart::Lit(_) | FStrPart::Conv(_) | FStrPart::Spec(..) => (None, None),
+        };
+        one.into_iter()
+            .chain(nested.into_iter().flatten().filter_map(|p| match p {
+                SpecPart::Field { expr, .. } => Some(expr),
+                SpecPart::Lit(_) => None,
+            }))
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -325,8 +325,10 @@ macro_rules! builtin_rows {
             // ---- List (§5) ----
             /// `l.extend(other)`: appends `other`'s elements, each shared (increfed).
             ListExtend: List "extend" "list.extend" fn(other: (List E)) -> Unit => ListExtend [mutates_receiver, shares = [1]];
-            /// `l.index(v) -> Int`: the first equal element's index; absent is a runtime error.
-            ListIndex: List "index" "list.index" fn(value: E) -> Int => ListIndex [];
+            /// `l.index(v, start=0, stop=…) -> Int`: the first equal element's index in
+            /// `l[start:stop]` (bounds as a slice's: negative from the end, clamped), counted
+            /// from the list's start; absent is a runtime error.
+            ListIndex: List "index" "list.index" fn(value: E, start: Int = (Int 0), stop: Int = (Int i64::MAX)) -> Int => ListIndex [];
             /// `l.count(v) -> Int`: how many elements equal `v`.
             ListCount: List "count" "list.count" fn(value: E) -> Int => ListCount [];
             /// `l.reverse()` in place.
@@ -353,9 +355,16 @@ macro_rules! builtin_rows {
             Min: Free "min" "min" => Min [];
             /// `max(…)`, as `min`.
             Max: Free "max" "max" => Max [];
-            /// `sum(xs: List<Int>) -> Int` (overflow is a runtime error; `[]` gives 0).
+            /// `min(xs, default=d)`: `d` when the list is empty (operands: the list, `d`
+            /// converted to the result's type; a Float `d` makes an Int winner a Float).
+            MinDefault: Free "min" "min_default" => MinDefault [];
+            /// `max(xs, default=d)`, as `min`.
+            MaxDefault: Free "max" "max_default" => MaxDefault [];
+            /// `sum(xs: List<Int>, start: Int = 0) -> Int` (overflow is a runtime error; `[]`
+            /// gives `start`).
             SumInt: Free "sum" "sum_int" => SumInt [];
-            /// `sum(xs: List<Float>) -> Float`, added left to right.
+            /// `sum(xs, start) -> Float` of a `List<Float>`, or of a `List<Int>` from a Float
+            /// `start`: `start` first, then each element added left to right.
             SumFloat: Free "sum" "sum_float" => SumFloat [];
             /// `round(x: Float) -> Int`, half to even; NaN and inf are runtime errors.
             Round: Free "round" "round" => Round [];

@@ -17,7 +17,9 @@ pub use builtin::{
     math_constant, Builtin, BuiltinFacts, Recv, Sig, SigDefault, SigParam, SigTy, MATH_CONSTANTS,
 };
 pub use diagnostic::{codes, Diagnostic, Label, Severity};
-pub use format_spec::{Align, FormatSpec, Sign, SpecTarget};
+pub use format_spec::{
+    Align, Conversion, FieldFormat, FieldSpec, FormatSpec, Sign, SpecError, SpecTarget,
+};
 pub use span::{FileId, LineIndex, Span};
 
 /// Parses a whole file. Always returns a program (possibly partial, with `ExprKind::Error`

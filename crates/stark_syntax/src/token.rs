@@ -3,7 +3,9 @@
 
 use crate::span::Span;
 
-/// One piece of an f-string as the lexer sees it.
+/// One piece of an f-string as the lexer sees it. A hole is its `Expr`, then its `Conv`
+/// and its `Spec` or `NestedSpec` when written; `{x=}` is the literal text `x=` before the
+/// hole (and `!r` unless a conversion or a spec was written, as in Python).
 #[derive(Clone, Debug, PartialEq)]
 pub enum FStrPiece {
     /// Literal text with escapes (and `{{` / `}}`) already decoded.
@@ -11,9 +13,31 @@ pub enum FStrPiece {
     /// The absolute source range of an embedded expression, between (not including) the
     /// braces. The parser lexes and parses this range on its own.
     Expr(Span),
+    /// The conversion of the hole just before (`!r`, `!s`, `!a`).
+    Conv(crate::format_spec::Conversion),
     /// The format spec of the hole just before (`{x:.2f}`: the span of `.2f`), parsed; a
     /// bad spec was reported (E0010) and left out.
     Spec(Box<crate::format_spec::FormatSpec>, Span),
+    /// A format spec with nested fields (`{x:>{w}.{p}f}`), built when the f-string runs;
+    /// the span and the text are the whole spec's, as written.
+    NestedSpec {
+        pieces: Vec<SpecPiece>,
+        span: Span,
+        text: String,
+    },
+}
+
+/// A piece of a spec with nested fields.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SpecPiece {
+    Lit(String),
+    /// `{w}`, `{w!r}`, `{w:>3}`: the expression's range, its conversion and its own spec
+    /// (which cannot nest further, as in Python).
+    Field {
+        expr: Span,
+        conv: Option<crate::format_spec::Conversion>,
+        spec: Option<(Box<crate::format_spec::FormatSpec>, Span)>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

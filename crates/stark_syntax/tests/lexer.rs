@@ -317,10 +317,80 @@ fn fstrings() {
 }
 
 #[test]
+fn fstring_conversions_debug_and_nested_specs() {
+    use stark_syntax::token::SpecPiece;
+    use stark_syntax::Conversion;
+    let pieces = |src: &str| {
+        let (tokens, diags) = lex(src);
+        assert!(diags.is_empty(), "{src}: {diags:#?}");
+        let TokenKind::FStr(pieces) = &tokens[0].kind else {
+            panic!("{tokens:?}")
+        };
+        pieces.clone()
+    };
+    let span = |src: &str, part: &str| {
+        let at = src.find(part).unwrap();
+        stark_syntax::Span::new(at, at + part.len())
+    };
+    let src = r#"f"{s!r}{x = }{y=:.2f}""#;
+    let p = pieces(src);
+    assert_eq!(p[0], FStrPiece::Expr(span(src, "s")));
+    assert_eq!(p[1], FStrPiece::Conv(Conversion::Repr));
+    // `{x = }` shows its text, then the value's repr; with a spec, its str.
+    assert_eq!(p[2], FStrPiece::Lit("x = ".into()));
+    assert_eq!(p[3], FStrPiece::Expr(span(src, "x ")));
+    assert_eq!(p[4], FStrPiece::Conv(Conversion::Repr));
+    assert_eq!(p[5], FStrPiece::Lit("y=".into()));
+    assert!(matches!(p[7], FStrPiece::Spec(..)), "{p:?}");
+    assert_eq!(p.len(), 8);
+    // `!=`, `==`, `<=` and `>=` stay in the expression.
+    let src = r#"f"{a != b}{a <= b:>5}""#;
+    let p = pieces(src);
+    assert_eq!(p[0], FStrPiece::Expr(span(src, "a != b")));
+    assert_eq!(p[1], FStrPiece::Expr(span(src, "a <= b")));
+    let src = r#"f"{x:>{w}.{p!s}f}""#;
+    let FStrPiece::NestedSpec {
+        pieces: nested,
+        text,
+        ..
+    } = &pieces(src)[1]
+    else {
+        panic!()
+    };
+    assert_eq!(text, ">{w}.{p!s}f");
+    assert_eq!(
+        nested,
+        &vec![
+            SpecPiece::Lit(">".into()),
+            SpecPiece::Field {
+                expr: span(src, "w"),
+                conv: Option::None,
+                spec: Option::None
+            },
+            SpecPiece::Lit(".".into()),
+            SpecPiece::Field {
+                expr: span(src, "p"),
+                conv: Some(Conversion::Str),
+                spec: Option::None
+            },
+            SpecPiece::Lit("f".into()),
+        ]
+    );
+}
+
+#[test]
 fn fstring_errors() {
     assert_eq!(diag_codes(r#"f"{x""#), vec![codes::UNTERMINATED]);
     assert_eq!(diag_codes("f\"abc\n"), vec![codes::UNTERMINATED]);
     assert_eq!(diag_codes(r#"f"a } b""#), vec![codes::SYNTAX]);
+    assert_eq!(diag_codes(r#"f"{x!q}""#), vec![codes::SYNTAX]);
+    assert_eq!(diag_codes(r#"f"{x!r }""#), vec![codes::SYNTAX]);
+    assert_eq!(
+        diag_codes(r#"f"{x:{w:{v}}}""#),
+        vec![codes::BAD_FORMAT_SPEC]
+    );
+    assert_eq!(diag_codes(r#"f"{x:{w""#), vec![codes::UNTERMINATED]);
+    assert_eq!(diag_codes(r#"f"{x:>{w}" + s"#), vec![codes::UNTERMINATED]);
 }
 
 #[test]

@@ -150,6 +150,10 @@ fn fstring_specs_and_nested_strings() {
         "(f {(index m \"a:b\")} (spec None 5))"
     );
     assert_eq!(expr("f\"{x:}\""), "(f {x})");
+    assert_eq!(
+        expr("f\"{x:>{w + 1}.{p!r:3}f}|{s=}\""),
+        "(f {x} (nested \">\" {(+ w 1)} \".\" {p (conv Repr) (spec \"3\")} \"f\") \"|s=\" {s} (conv Repr))"
+    );
 }
 
 #[test]

@@ -8,8 +8,175 @@ use crate::error::{fail, Fallible};
 use crate::format::write_value;
 use stark_bytecode::Module;
 use stark_runtime::{ObjKind, Value};
-use stark_syntax::{Align, FormatSpec, Sign};
+use stark_syntax::{Align, Conversion, FieldFormat, FieldSpec, FormatSpec, Sign, SpecTarget};
 use std::fmt::Write as _;
+
+/// Writes an f-string's operands, `a[i]` by `specs[i]`; an operand with a nested spec takes
+/// the operands after it as the spec's fields (the verifier checked they are there).
+pub fn write_fields(
+    out: &mut String,
+    module: &Module,
+    specs: &[FieldFormat],
+    a: &[Value],
+) -> Fallible<()> {
+    let mut i = 0;
+    while i < a.len() {
+        let Some(f) = specs.get(i) else {
+            return fail(format!(
+                "internal error: no format for f-string operand {i}"
+            ));
+        };
+        let FieldSpec::Nested(pieces) = &f.spec else {
+            write_field(out, module, a[i], f)?;
+            i += 1;
+            continue;
+        };
+        let mut text = String::new();
+        let mut k = i + 1;
+        for piece in pieces {
+            match piece {
+                Some(lit) => text.push_str(lit),
+                None => {
+                    let (Some(&v), Some(field)) = (a.get(k), specs.get(k)) else {
+                        return fail("internal error: a nested format field is missing");
+                    };
+                    write_field(&mut text, module, v, field)?;
+                    k += 1;
+                }
+            }
+        }
+        write_nested(out, module, a[i], f.conv, &text)?;
+        i = k;
+    }
+    Ok(())
+}
+
+/// One operand by its conversion and its spec as the compiler parsed it.
+fn write_field(out: &mut String, module: &Module, v: Value, f: &FieldFormat) -> Fallible<()> {
+    let spec = match &f.spec {
+        FieldSpec::Static(spec) => Some(spec),
+        FieldSpec::None | FieldSpec::Nested(_) => None,
+    };
+    match (f.conv, spec) {
+        (None, Some(spec)) => write_spec(out, module, v, spec)?,
+        // The literal text between the holes, and strings without a spec: as they are.
+        (None, None) => match v {
+            Value::Obj(o) if o.kind() == ObjKind::Str => out.push_str(o.as_str()),
+            _ => write_value(module, out, v),
+        },
+        (Some(conv), Some(spec)) => {
+            let mut text = String::new();
+            convert(&mut text, module, v, conv);
+            write_text(out, &text, text.is_ascii(), spec);
+        }
+        (Some(conv), None) => convert(out, module, v, conv),
+    }
+    Ok(())
+}
+
+/// A value by the spec `text` its nested fields built: parsed and checked against the
+/// value's type here, a bad one failing with CPython's message.
+fn write_nested(
+    out: &mut String,
+    module: &Module,
+    v: Value,
+    conv: Option<Conversion>,
+    text: &str,
+) -> Fallible<()> {
+    let converted = conv.map(|conv| {
+        let mut s = String::new();
+        convert(&mut s, module, v, conv);
+        s
+    });
+    let target = match (&converted, v) {
+        (None, Value::Int(_)) => SpecTarget::Int,
+        (None, Value::Float(_)) => SpecTarget::Float,
+        _ => SpecTarget::Str,
+    };
+    let spec = match FormatSpec::parse(text).and_then(|spec| spec.check(target).map(|()| spec)) {
+        Ok(spec) => spec,
+        Err(why) => return fail(why.python(text, target)),
+    };
+    match converted {
+        Some(s) => write_text(out, &s, s.is_ascii(), &spec),
+        None => write_spec(out, module, v, &spec)?,
+    }
+    Ok(())
+}
+
+/// `!s`, `!r` or `!a` of a value: a String's `repr` is Python's (quoted, escaped); any
+/// other value shows as `str` shows it, which already quotes the Strings inside it.
+fn convert(out: &mut String, module: &Module, v: Value, conv: Conversion) {
+    match (conv, v) {
+        (Conversion::Str, _) => write_value(module, out, v),
+        (_, Value::Obj(o)) if o.kind() == ObjKind::Str => {
+            write_str_repr(out, o.as_str(), conv == Conversion::Ascii)
+        }
+        (Conversion::Repr, _) => write_value(module, out, v),
+        (Conversion::Ascii, _) => {
+            let mut text = String::new();
+            write_value(module, &mut text, v);
+            for c in text.chars() {
+                if c.is_ascii() {
+                    out.push(c);
+                } else {
+                    push_escape(out, c);
+                }
+            }
+        }
+    }
+}
+
+/// Python's `repr` of a String (`ascii` escapes every non-ASCII character too): in single
+/// quotes unless it holds one and no double quote; `\`, the quote, `\t`, `\n`, `\r`
+/// and every character Unicode does not call printable escaped.
+pub fn write_str_repr(out: &mut String, s: &str, ascii: bool) {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_ascii() && !c.is_ascii_control() => out.push(c),
+            c if !c.is_ascii() && !ascii && printable(c) => out.push(c),
+            c => push_escape(out, c),
+        }
+    }
+    out.push(quote);
+}
+
+/// `\xNN`, `\uNNNN` or `\UNNNNNNNN`, as Python escapes a character.
+fn push_escape(out: &mut String, c: char) {
+    let n = c as u32;
+    let _ = if n <= 0xff {
+        write!(out, "\\x{n:02x}")
+    } else if n <= 0xffff {
+        write!(out, "\\u{n:04x}")
+    } else {
+        write!(out, "\\U{n:08x}")
+    };
+}
+
+/// Whether Python's `repr` shows a non-ASCII character as it is: Unicode does not class it
+/// Other or Separator (`str.isprintable`). Rust's `escape_debug` leaves a character that
+/// is not first in its string alone by exactly that definition.
+fn printable(c: char) -> bool {
+    let mut pair = String::with_capacity(5);
+    pair.push('a');
+    pair.push(c);
+    let mut escaped = pair.escape_debug().skip(1);
+    escaped.next() == Some(c) && escaped.next().is_none()
+}
 
 /// Appends `v` formatted by `spec`.
 pub fn write_spec(out: &mut String, module: &Module, v: Value, spec: &FormatSpec) -> Fallible<()> {
@@ -497,5 +664,50 @@ mod tests {
         assert_eq!(fmt(Value::Float(1e16), ""), "1e+16");
         assert_eq!(fmt(Value::Int(65), "05c"), "0000A");
         assert_eq!(fmt(Value::Float(1234.5), "010,.1f"), "0,001,234.5");
+    }
+
+    #[test]
+    fn nested_specs_and_conversions_match_python() {
+        let module = Module {
+            functions: Vec::new(),
+            structs: Vec::new(),
+            strings: Vec::new(),
+            formats: Vec::new(),
+            main: 0,
+        };
+        let nested = |pieces: &[Option<&str>]| FieldFormat {
+            conv: None,
+            spec: FieldSpec::Nested(pieces.iter().map(|p| p.map(String::from)).collect()),
+        };
+        let run = |specs: &[FieldFormat], a: &[Value]| {
+            let mut out = String::new();
+            write_fields(&mut out, &module, specs, a).map(|()| out)
+        };
+        // CPython 3.11: f"{1.23456:>{10}.{2}f}" is '      1.23'; f"{2.5:.{-1}f}" raises
+        // "Format specifier missing precision".
+        let spec = nested(&[Some(">"), None, Some("."), None, Some("f")]);
+        let plain = FieldFormat::default();
+        let specs = [spec, plain.clone(), plain];
+        let ints = |w, p| [Value::Float(1.23456), Value::Int(w), Value::Int(p)];
+        assert_eq!(
+            run(&specs, &ints(10, 2)).ok().as_deref(),
+            Some("      1.23")
+        );
+        let Err(crate::error::Fault::Error(why)) = run(&specs, &ints(10, -1)) else {
+            panic!("a negative precision is an error")
+        };
+        assert_eq!(why, "Format specifier missing precision");
+        // repr('it\'s'), repr('a"b\'c'), ascii('é\u200b'), as python3 prints them.
+        for (text, ascii, want) in [
+            ("it's", false, "\"it's\""),
+            ("a\"b'c", false, "'a\"b\\'c'"),
+            ("é\u{200b}\u{301}", false, "'é\\u200b\u{301}'"),
+            ("é\u{200b}", true, "'\\xe9\\u200b'"),
+            ("\u{1F600}\u{10FFFF}", true, "'\\U0001f600\\U0010ffff'"),
+        ] {
+            let mut out = String::new();
+            write_str_repr(&mut out, text, ascii);
+            assert_eq!(out, want, "{text:?}");
+        }
     }
 }

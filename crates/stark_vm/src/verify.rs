@@ -176,12 +176,14 @@ fn verify_function(
                 argc,
                 ..
             } => match module.formats.get(fmt as usize) {
-                Some(specs) if specs.len() == argc as usize => {}
-                Some(specs) => {
+                Some(specs) if specs.len() != argc as usize => {
                     return Err(at(format!(
                         "format #{fmt} has {} parts, not {argc}",
                         specs.len()
                     )))
+                }
+                Some(specs) => {
+                    nested_fields_fit(specs).map_err(|why| at(format!("format #{fmt}: {why}")))?
                 }
                 None => return Err(at(format!("format #{fmt} does not exist"))),
             },
@@ -217,4 +219,48 @@ fn ret_parts(f: &stark_bytecode::Function) -> Option<u16> {
         Instr::RetMulti { n, .. } => Some(n),
         _ => None,
     })
+}
+
+/// A nested spec's fields are the operands right after its own, and none of them has a
+/// nested spec itself: the formatter reads them so without checking.
+fn nested_fields_fit(specs: &[stark_syntax::FieldFormat]) -> Result<(), String> {
+    let mut i = 0;
+    while i < specs.len() {
+        let n = specs[i].nested_fields();
+        let fields = specs
+            .get(i + 1..i + 1 + n)
+            .ok_or_else(|| format!("operand {i}'s spec has {n} fields past the operands"))?;
+        if fields
+            .iter()
+            .any(|f| matches!(f.spec, stark_syntax::FieldSpec::Nested(_)))
+        {
+            return Err(format!("a field of operand {i}'s spec nests another"));
+        }
+        i += 1 + n;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nested_fields_fit;
+    use stark_syntax::{FieldFormat, FieldSpec};
+
+    fn nested(pieces: Vec<Option<&str>>) -> FieldFormat {
+        FieldFormat {
+            conv: None,
+            spec: FieldSpec::Nested(pieces.into_iter().map(|p| p.map(String::from)).collect()),
+        }
+    }
+
+    #[test]
+    fn nested_fields_must_follow_their_operand() {
+        let plain = FieldFormat::default();
+        let two = nested(vec![Some(">"), None, Some("."), None]);
+        assert!(
+            nested_fields_fit(&[plain.clone(), two.clone(), plain.clone(), plain.clone()]).is_ok()
+        );
+        assert!(nested_fields_fit(&[two.clone(), plain.clone()]).is_err());
+        assert!(nested_fields_fit(&[nested(vec![None]), two, plain.clone(), plain]).is_err());
+    }
 }

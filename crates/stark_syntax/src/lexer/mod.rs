@@ -5,7 +5,7 @@
 
 use crate::diagnostic::{codes, Diagnostic};
 use crate::span::{FileId, Span};
-use crate::token::{FStrPiece, Token, TokenKind};
+use crate::token::{FStrPiece, SpecPiece, Token, TokenKind};
 
 // One concern a file: line ends and indentation (`layout`), number and string literals
 // (`literals`), f-strings (`fstring`); tokens, comments and operators stay here.
@@ -75,8 +75,20 @@ fn stamp_file(tokens: &mut [Token], diags: &mut [Diagnostic], file: FileId) {
         t.span.file = file;
         if let TokenKind::FStr(pieces) = &mut t.kind {
             for p in pieces {
-                if let FStrPiece::Expr(span) | FStrPiece::Spec(_, span) = p {
-                    span.file = file;
+                match p {
+                    FStrPiece::Expr(span) | FStrPiece::Spec(_, span) => span.file = file,
+                    FStrPiece::NestedSpec { pieces, span, .. } => {
+                        span.file = file;
+                        for n in pieces {
+                            if let SpecPiece::Field { expr, spec, .. } = n {
+                                expr.file = file;
+                                if let Some((_, span)) = spec {
+                                    span.file = file;
+                                }
+                            }
+                        }
+                    }
+                    FStrPiece::Lit(_) | FStrPiece::Conv(_) => {}
                 }
             }
         }

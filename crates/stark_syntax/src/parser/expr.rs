@@ -7,11 +7,11 @@
 //! index. So `-2 ** 2` is `-(2 ** 2)` and `not a == b` is `not (a == b)`, as in Python.
 
 use super::{Fail, PResult, Parser};
-use crate::ast::{Arg, BinOp, Comprehension, Expr, ExprKind, FStrPart, Ident, UnOp};
+use crate::ast::{Arg, BinOp, Comprehension, Expr, ExprKind, FStrPart, Ident, SpecPart, UnOp};
 use crate::diagnostic::{codes, Diagnostic};
 use crate::lexer;
 use crate::span::Span;
-use crate::token::{FStrPiece, TokenKind};
+use crate::token::{FStrPiece, SpecPiece, TokenKind};
 
 const BP_OR: u8 = 1;
 const BP_NOT: u8 = 3;
@@ -614,7 +614,26 @@ impl Parser<'_> {
                     let expr = self.parse_fstring_hole(*range);
                     parts.push(FStrPart::Expr(expr));
                 }
+                FStrPiece::Conv(conv) => parts.push(FStrPart::Conv(*conv)),
                 FStrPiece::Spec(spec, range) => parts.push(FStrPart::Spec(spec.clone(), *range)),
+                FStrPiece::NestedSpec { pieces, span, text } => {
+                    let nested = pieces
+                        .iter()
+                        .map(|p| match p {
+                            SpecPiece::Lit(text) => SpecPart::Lit(text.clone()),
+                            SpecPiece::Field { expr, conv, spec } => SpecPart::Field {
+                                expr: self.parse_fstring_hole(*expr),
+                                conv: *conv,
+                                spec: spec.clone(),
+                            },
+                        })
+                        .collect();
+                    parts.push(FStrPart::NestedSpec {
+                        pieces: nested,
+                        span: *span,
+                        text: text.clone(),
+                    });
+                }
             }
         }
         self.mk(ExprKind::FStr(parts), span)

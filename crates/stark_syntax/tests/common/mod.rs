@@ -50,6 +50,25 @@ pub fn sexpr(e: &Expr) -> String {
                     FStrPart::Lit(s) => format!("{s:?}"),
                     FStrPart::Expr(e) => format!("{{{}}}", sexpr(e)),
                     FStrPart::Spec(spec, _) => format!("(spec {:?} {:?})", spec.ty, spec.width),
+                    FStrPart::Conv(c) => format!("(conv {c:?})"),
+                    FStrPart::NestedSpec { pieces, .. } => {
+                        let pieces: Vec<String> = pieces
+                            .iter()
+                            .map(|p| match p {
+                                SpecPart::Lit(s) => format!("{s:?}"),
+                                SpecPart::Field { expr, conv, spec } => format!(
+                                    "{{{}{}{}}}",
+                                    sexpr(expr),
+                                    conv.map_or(String::new(), |c| format!(" (conv {c:?})")),
+                                    spec.as_ref().map_or(String::new(), |(s, _)| format!(
+                                        " (spec {:?})",
+                                        s.text
+                                    ))
+                                ),
+                            })
+                            .collect();
+                        format!("(nested {})", pieces.join(" "))
+                    }
                 })
                 .collect();
             format!("(f {})", parts.join(" "))
@@ -207,11 +226,10 @@ fn case_ids(p: &CasePattern, ids: &mut Vec<u32>) {
 fn expr_ids(e: &Expr, ids: &mut Vec<u32>) {
     ids.push(e.id.0);
     match &e.kind {
-        ExprKind::FStr(parts) => parts.iter().for_each(|p| {
-            if let FStrPart::Expr(e) = p {
-                expr_ids(e, ids)
-            }
-        }),
+        ExprKind::FStr(parts) => parts
+            .iter()
+            .flat_map(FStrPart::exprs)
+            .for_each(|e| expr_ids(e, ids)),
         ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Error(items) => {
             items.iter().for_each(|e| expr_ids(e, ids))
         }

@@ -51,23 +51,13 @@ pub(crate) fn format(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     to_str(cx, a)
 }
 
-/// Writes an f-string with format specs: each operand by its spec in
-/// `Module::formats[fmt]`, or as `str()` shows it where it has none.
+/// Writes an f-string with conversions or format specs: each operand by its
+/// `FieldFormat` in `Module::formats[fmt]`.
 fn write_formatted(module: &Module, out: &mut String, fmt: u32, a: &[Value]) -> Fallible<()> {
     let Some(specs) = module.formats.get(fmt as usize) else {
         return fail(format!("internal error: format #{fmt} does not exist"));
     };
-    for (i, v) in a.iter().enumerate() {
-        match specs.get(i).and_then(Option::as_ref) {
-            Some(spec) => crate::fmtspec::write_spec(out, module, *v, spec)?,
-            // The literal text between the holes, and strings without a spec: as they are.
-            None => match v {
-                Value::Obj(o) if o.kind() == ObjKind::Str => out.push_str(o.as_str()),
-                _ => write_value(module, out, *v),
-            },
-        }
-    }
-    Ok(())
+    crate::fmtspec::write_fields(out, module, specs, a)
 }
 
 /// An f-string with format specs: one native call formats every part into the new String.

@@ -232,12 +232,29 @@ pub(crate) fn extend(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     Ok(Value::None)
 }
 
-/// `l.index(v)`: the position of the first element equal to `v`.
+/// `l.index(v, start, stop)`: the position of the first element equal to `v` in
+/// `l[start:stop]`, whose bounds count from the end when negative and are clamped, as
+/// Python's `list.index`.
 pub(crate) fn index(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let l = obj_arg(a, 0, ObjKind::List)?;
     let needle = arg(a, 1);
-    match l.list().iter().position(|v| values_equal(*v, needle)) {
-        Some(i) => Ok(Value::Int(i as i64)),
+    let items = l.list();
+    let len = items.len() as i64;
+    let bound = |i: usize, omitted: i64| -> Fallible<usize> {
+        let b = if a.len() > i { int_arg(a, i)? } else { omitted };
+        let b = if b < 0 {
+            b.saturating_add(len).max(0)
+        } else {
+            b.min(len)
+        };
+        Ok(b as usize)
+    };
+    let (start, stop) = (bound(2, 0)?, bound(3, len)?);
+    let found = items
+        .get(start..stop.max(start))
+        .and_then(|part| part.iter().position(|v| values_equal(*v, needle)));
+    match found {
+        Some(i) => Ok(Value::Int((start + i) as i64)),
         None => fail(format!("{} is not in list", repr(cx, needle))),
     }
 }

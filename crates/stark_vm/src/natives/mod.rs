@@ -123,6 +123,8 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::AbsFloat => numeric::abs_float(a),
         Native::Min => numeric::extreme(cx, a, false),
         Native::Max => numeric::extreme(cx, a, true),
+        Native::MinDefault => numeric::extreme_or(cx, a, false),
+        Native::MaxDefault => numeric::extreme_or(cx, a, true),
         Native::SumInt => numeric::sum_int(a),
         Native::SumFloat => numeric::sum_float(a),
         Native::Round => numeric::round(a),

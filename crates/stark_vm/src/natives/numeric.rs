@@ -83,10 +83,25 @@ pub(crate) fn extreme(cx: &mut NativeCx<'_>, a: &[Value], greater: bool) -> Fall
     Ok(best)
 }
 
-/// `sum(xs)` of a `List<Int>`; overflow is a runtime error.
+/// `min(xs, default=d)` (`greater` false) or `max(…)`: `d` for an empty list. The checker
+/// types an Int list with a Float default as a Float, so an Int winner becomes one.
+pub(crate) fn extreme_or(cx: &mut NativeCx<'_>, a: &[Value], greater: bool) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    let default = arg(a, 1);
+    if l.list().is_empty() {
+        cx.heap.incref(default);
+        return Ok(default);
+    }
+    match (extreme(cx, &a[..1], greater)?, default) {
+        (Value::Int(i), Value::Float(_)) => Ok(Value::Float(i as f64)),
+        (best, _) => Ok(best),
+    }
+}
+
+/// `sum(xs)` or `sum(xs, start)` of a `List<Int>`; overflow is a runtime error.
 pub(crate) fn sum_int(a: &[Value]) -> Fallible<Value> {
     let l = obj_arg(a, 0, ObjKind::List)?;
-    let mut total: i64 = 0;
+    let mut total: i64 = if a.len() > 1 { int_arg(a, 1)? } else { 0 };
     for v in l.list() {
         let Value::Int(x) = *v else {
             return Err(bad_operand(0, "List<Int>"));
@@ -99,10 +114,11 @@ pub(crate) fn sum_int(a: &[Value]) -> Fallible<Value> {
     Ok(Value::Int(total))
 }
 
-/// `sum(xs)` of a `List<Float>`, added left to right (as CPython 3.11; 3.12 compensates).
+/// `sum(xs)` or `sum(xs, start)` of a `List<Float>` (or of a `List<Int>` from a Float
+/// `start`), added left to right from `start` (as CPython 3.11; 3.12 compensates).
 pub(crate) fn sum_float(a: &[Value]) -> Fallible<Value> {
     let l = obj_arg(a, 0, ObjKind::List)?;
-    let mut total = 0.0;
+    let mut total = if a.len() > 1 { float_arg(a, 1)? } else { 0.0 };
     for v in l.list() {
         match *v {
             Value::Float(x) => total += x,
