@@ -92,6 +92,15 @@ pub fn instr_name(instr: &Instr) -> String {
     }
 }
 
+/// `name(r1, r2)`: a call's callee and arguments.
+fn call_text(module: &Module, f: &Function, func: u32, args: Reg, argc: u16) -> String {
+    let name = module
+        .functions
+        .get(func as usize)
+        .map_or("?", |g| g.name.as_str());
+    format!("{name}({})", range(f, args, argc))
+}
+
 /// One instruction as `stark ir` prints it: the name, then the operands in the layout each
 /// kind reads best in (`r1.2` for a field, `r1[r2]` for an element, `f(r1, r2)` for a call).
 pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
@@ -201,14 +210,11 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
             func,
             args,
             argc,
-        } => {
-            let name = module
-                .functions
-                .get(func as usize)
-                .map(|f| f.name.as_str())
-                .unwrap_or("?");
-            format!("{n:<12} {}, {name}({})", r(dst), range(f, args, argc))
-        }
+        } => format!(
+            "{n:<12} {}, {}",
+            r(dst),
+            call_text(module, f, func, args, argc)
+        ),
         Instr::CallMulti {
             dst,
             n: parts,
@@ -216,13 +222,8 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
             args,
             argc,
         } => {
-            let name = module
-                .functions
-                .get(func as usize)
-                .map(|f| f.name.as_str())
-                .unwrap_or("?");
-            let dsts = range(f, dst, parts);
-            format!("{n:<12} ({dsts}), {name}({})", range(f, args, argc))
+            let call = call_text(module, f, func, args, argc);
+            format!("{n:<12} ({}), {call}", range(f, dst, parts))
         }
         Instr::RetMulti { src, n: parts } => format!("{n:<12} ({})", range(f, src, parts)),
         Instr::Ret { src } => format!("{n:<12} {}", r(src)),

@@ -151,26 +151,7 @@ impl Checker<'_> {
                             s.name.span,
                         ));
                     }
-                    let mut fields: Vec<FieldDef> = Vec::new();
-                    let mut seen = std::collections::HashSet::new();
-                    for f in &s.fields {
-                        if !seen.insert(f.name.name.as_str()) {
-                            self.error(
-                                Diagnostic::error(
-                                    codes::DUPLICATE,
-                                    format!("field `{}` is declared twice", f.name.name),
-                                    f.name.span,
-                                )
-                                .label("declared again here"),
-                            );
-                            continue;
-                        }
-                        let ty = self.resolve_type(&f.ty);
-                        fields.push(FieldDef {
-                            name: f.name.name.clone(),
-                            ty,
-                        });
-                    }
+                    let fields = self.resolve_fields(&s.fields);
                     self.out.structs[id as usize].fields = fields;
                     for (m, method) in s.methods.iter().enumerate() {
                         let func = self.declare_fn(method, Owner::Struct(id), index, Some(m));
@@ -268,6 +249,31 @@ impl Checker<'_> {
             );
         }
         taken
+    }
+
+    /// The fields of a struct or of an enum variant's payload, with their types; a name
+    /// declared twice is reported and its second declaration left out.
+    fn resolve_fields(&mut self, decls: &[stark_syntax::ast::FieldDecl]) -> Vec<FieldDef> {
+        let mut fields: Vec<FieldDef> = Vec::new();
+        for f in decls {
+            if fields.iter().any(|g| g.name == f.name.name) {
+                self.error(
+                    Diagnostic::error(
+                        codes::DUPLICATE,
+                        format!("field `{}` is declared twice", f.name.name),
+                        f.name.span,
+                    )
+                    .label("declared again here"),
+                );
+                continue;
+            }
+            let ty = self.resolve_type(&f.ty);
+            fields.push(FieldDef {
+                name: f.name.name.clone(),
+                ty,
+            });
+        }
+        fields
     }
 
     /// Whether a `@destructor` method has the one signature a destructor may have
@@ -373,25 +379,7 @@ impl Checker<'_> {
             if self.out.structs[strukt as usize].span != v.name.span {
                 continue;
             }
-            let mut fields: Vec<FieldDef> = Vec::new();
-            for f in &v.fields {
-                if fields.iter().any(|g| g.name == f.name.name) {
-                    self.error(
-                        Diagnostic::error(
-                            codes::DUPLICATE,
-                            format!("field `{}` is declared twice", f.name.name),
-                            f.name.span,
-                        )
-                        .label("declared again here"),
-                    );
-                    continue;
-                }
-                let ty = self.resolve_type(&f.ty);
-                fields.push(FieldDef {
-                    name: f.name.name.clone(),
-                    ty,
-                });
-            }
+            let fields = self.resolve_fields(&v.fields);
             self.out.structs[strukt as usize].fields = fields;
         }
         for (m, method) in en.methods.iter().enumerate() {

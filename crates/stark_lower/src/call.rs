@@ -166,11 +166,11 @@ impl FnLower<'_> {
         Some((self.call_multi(e, func, &args, n), n))
     }
 
-    fn call_multi(&mut self, e: &Expr, func: u32, args: &[CallArg], n: u16) -> Reg {
-        let dst = self.temps(n as usize);
+    /// The operands of a call of user function `func`: owned parameters take their
+    /// argument over, borrowed ones lend it.
+    fn fn_operands(&self, func: u32, args: &[CallArg]) -> Vec<Operand> {
         let info = &self.ck.functions[func as usize];
-        let ops: Vec<Operand> = args
-            .iter()
+        args.iter()
             .zip(&info.params)
             .map(|(a, p)| {
                 let pass = if p.mode == ParamMode::Owned {
@@ -180,7 +180,12 @@ impl FnLower<'_> {
                 };
                 (a.clone(), pass, Some(p.ty.clone()))
             })
-            .collect();
+            .collect()
+    }
+
+    fn call_multi(&mut self, e: &Expr, func: u32, args: &[CallArg], n: u16) -> Reg {
+        let dst = self.temps(n as usize);
+        let ops = self.fn_operands(func, args);
         let (base, release) = self.operands(e, &ops);
         self.emit(
             Instr::CallMulti {
@@ -220,18 +225,7 @@ impl FnLower<'_> {
                     return true;
                 }
                 let ret_heap = info.ret.is_heap();
-                let ops: Vec<Operand> = args
-                    .iter()
-                    .zip(&info.params)
-                    .map(|(a, p)| {
-                        let pass = if p.mode == ParamMode::Owned {
-                            Pass::Owned
-                        } else {
-                            Pass::Borrowed
-                        };
-                        (a.clone(), pass, Some(p.ty.clone()))
-                    })
-                    .collect();
+                let ops = self.fn_operands(func, &args);
                 let (base, release) = self.operands(e, &ops);
                 let argc = ops.len() as u16;
                 self.emit(

@@ -227,26 +227,38 @@ impl FnLower<'_> {
                     self.scopes.last_mut().expect("scope").owned.push(dst);
                 }
             }
-            (Subject::Parts(regs), TPat::Or(alts), _) => {
-                let mut oks = Vec::new();
-                for (n, alt) in alts.iter().enumerate() {
-                    if n + 1 == alts.len() {
-                        self.test_subject(alt, subj, ty, fails);
-                    } else {
-                        let mut next = Vec::new();
-                        self.test_subject(alt, subj, ty, &mut next);
-                        oks.push(self.emit(Instr::Jump { target: 0 }, Span::default()));
-                        for j in next {
-                            self.patch(j);
-                        }
-                    }
-                }
-                for j in oks {
-                    self.patch(j);
-                }
-                let _ = regs;
+            (Subject::Parts(_), TPat::Or(alts), _) => {
+                self.alternatives(alts, fails, |this, alt, fails| {
+                    this.test_subject(alt, subj, ty, fails)
+                })
             }
             _ => {}
+        }
+    }
+
+    /// `a | b | …`: each alternative's tests (`test`) in turn; one that passes goes on
+    /// past the rest, and only the last one's failures fail the pattern.
+    fn alternatives(
+        &mut self,
+        alts: &[TPat],
+        fails: &mut Vec<usize>,
+        mut test: impl FnMut(&mut Self, &TPat, &mut Vec<usize>),
+    ) {
+        let mut oks = Vec::new();
+        for (n, alt) in alts.iter().enumerate() {
+            if n + 1 == alts.len() {
+                test(self, alt, fails);
+            } else {
+                let mut next = Vec::new();
+                test(self, alt, &mut next);
+                oks.push(self.emit(Instr::Jump { target: 0 }, Span::default()));
+                for j in next {
+                    self.patch(j);
+                }
+            }
+        }
+        for j in oks {
+            self.patch(j);
         }
     }
 
@@ -401,24 +413,9 @@ impl FnLower<'_> {
                     self.test(p, dst, t, fails, false);
                 }
             }
-            TPat::Or(alts) => {
-                let mut oks = Vec::new();
-                for (n, alt) in alts.iter().enumerate() {
-                    if n + 1 == alts.len() {
-                        self.test(alt, v, ty, fails, tag_known);
-                    } else {
-                        let mut next = Vec::new();
-                        self.test(alt, v, ty, &mut next, tag_known);
-                        oks.push(self.emit(Instr::Jump { target: 0 }, span));
-                        for j in next {
-                            self.patch(j);
-                        }
-                    }
-                }
-                for j in oks {
-                    self.patch(j);
-                }
-            }
+            TPat::Or(alts) => self.alternatives(alts, fails, |this, alt, fails| {
+                this.test(alt, v, ty, fails, tag_known)
+            }),
         }
     }
 

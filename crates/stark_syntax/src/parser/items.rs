@@ -182,15 +182,36 @@ impl Parser<'_> {
             return Ok(decl);
         }
         self.expect(&TokenKind::Newline, "a newline after `struct Name:`")?;
+        let span = decl.span;
+        self.member_block(
+            &mut decl,
+            span,
+            "fields and methods",
+            "struct",
+            Self::parse_member,
+        );
+        Ok(decl)
+    }
+
+    /// The indented block of a `struct` or `enum` declaration: one member a line, each
+    /// parsed by `member` into `decl`; a broken line is reported and skipped.
+    fn member_block<D>(
+        &mut self,
+        decl: &mut D,
+        header: crate::Span,
+        what: &str,
+        kind: &str,
+        member: fn(&mut Self, &mut D) -> PResult<()>,
+    ) {
         if !self.eat(&TokenKind::Indent) {
             let diag = Diagnostic::error(
                 codes::SYNTAX,
-                "expected an indented block of fields and methods",
-                decl.span,
+                format!("expected an indented block of {what}"),
+                header,
             )
-            .label("struct body expected after this");
+            .label(format!("{kind} body expected after this"));
             self.diags.push(diag);
-            return Ok(decl);
+            return;
         }
         loop {
             let before = self.pos;
@@ -209,7 +230,7 @@ impl Parser<'_> {
                 }
                 _ => {
                     self.line_error = false;
-                    if self.parse_member(&mut decl).is_err() {
+                    if member(self, decl).is_err() {
                         self.too_deep = false;
                         self.recover();
                     }
@@ -219,7 +240,6 @@ impl Parser<'_> {
                 self.bump();
             }
         }
-        Ok(decl)
     }
 
     /// `enum Name:` and its block: one variant a line (`Circle(radius: Float)`, `Empty`),
@@ -235,43 +255,14 @@ impl Parser<'_> {
             span: start.to(self.prev_span),
         };
         self.expect(&TokenKind::Newline, "a newline after `enum Name:`")?;
-        if !self.eat(&TokenKind::Indent) {
-            let diag = Diagnostic::error(
-                codes::SYNTAX,
-                "expected an indented block of variants and methods",
-                decl.span,
-            )
-            .label("enum body expected after this");
-            self.diags.push(diag);
-            return Ok(decl);
-        }
-        loop {
-            let before = self.pos;
-            match self.peek() {
-                TokenKind::Eof => break,
-                TokenKind::Dedent => {
-                    self.bump();
-                    break;
-                }
-                TokenKind::Newline => {
-                    self.bump();
-                }
-                TokenKind::Indent => {
-                    self.unexpected_indent();
-                    self.skip_block();
-                }
-                _ => {
-                    self.line_error = false;
-                    if self.parse_enum_member(&mut decl).is_err() {
-                        self.too_deep = false;
-                        self.recover();
-                    }
-                }
-            }
-            if self.pos == before && !self.at_eof() {
-                self.bump();
-            }
-        }
+        let span = decl.span;
+        self.member_block(
+            &mut decl,
+            span,
+            "variants and methods",
+            "enum",
+            Self::parse_enum_member,
+        );
         Ok(decl)
     }
 
