@@ -914,7 +914,13 @@ impl FnLower<'_> {
         let lv = self.expr(left);
         let mut lv = self.hold_across(left, lv, &[&rest[0].1]);
         for (k, (op, right)) in rest.iter().enumerate() {
+            // A `?` in `right` that returns early releases the held left operand.
+            let pending = self.pending.len();
+            if lv.owned {
+                self.pending.push(lv.reg);
+            }
             let rv = self.expr(right);
+            self.pending.truncate(pending);
             let last = k + 1 == rest.len();
             let rv = match rest.get(k + 1) {
                 Some((_, next)) => self.hold_across(right, rv, &[next]),
