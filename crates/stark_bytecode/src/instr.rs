@@ -506,6 +506,11 @@ instructions! {
         args: (range argc),
         argc: u16,
     } [fail, release, reads_heap, writes_heap, allocates, call, safepoint];
+    /// Calls a function value (SPEC §7): `args` holds the closure (a struct whose field 0
+    /// is the function's id and whose other fields are its captures), which the callee
+    /// borrows as its first parameter; the arguments after it are owned, as for `call`.
+    CallValue "call_value" { dst: def, args: (range argc), argc: u16 }
+        [fail, release, reads_heap, writes_heap, allocates, call, safepoint];
     Ret "ret" { src: consume } [returns];
     /// Returns the `n` values in `src .. src + n` to a `call_multi`'s registers, handing
     /// over their references.
@@ -762,7 +767,10 @@ mod tests {
             .iter()
             .filter(|i| i.target().is_none())
             .all(|i| i.polls_collector(0)
-                == matches!(i, Instr::Call { .. } | Instr::CallMulti { .. })));
+                == matches!(
+                    i,
+                    Instr::Call { .. } | Instr::CallMulti { .. } | Instr::CallValue { .. }
+                )));
     }
 
     #[test]

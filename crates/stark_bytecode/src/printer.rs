@@ -225,6 +225,9 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
             let call = call_text(module, f, func, args, argc);
             format!("{n:<12} ({}), {call}", range(f, dst, parts))
         }
+        Instr::CallValue { dst, args, argc } => {
+            format!("{n:<12} {}, ({})", r(dst), range(f, args, argc))
+        }
         Instr::RetMulti { src, n: parts } => format!("{n:<12} ({})", range(f, src, parts)),
         Instr::Ret { src } => format!("{n:<12} {}", r(src)),
         Instr::RetNone | Instr::ArenaExit => n,

@@ -108,7 +108,8 @@ impl ArenaChecker<'_> {
                     Some(CallRes::Fn { args, .. })
                     | Some(CallRes::Ctor { args, .. })
                     | Some(CallRes::Builtin { args, .. }) => args,
-                    None => return true,
+                    // A function value may return anything it captured.
+                    Some(CallRes::Value { .. } | CallRes::ListFn { .. }) | None => return true,
                 };
                 args.iter()
                     .filter_map(|a| call_operand(e, a))
@@ -123,6 +124,11 @@ impl ArenaChecker<'_> {
             }
             ExprKind::Map(pairs) => pairs.iter().any(|(_, v)| self.may_alias_outer(v)),
             ExprKind::Try(x) => self.may_alias_outer(x),
+            ExprKind::Lambda { .. } => self
+                .ck
+                .lambdas
+                .get(&e.id)
+                .is_some_and(|l| !l.captures.is_empty()),
             // `xs + ys`, `xs * n`: a new list sharing the operands' elements.
             ExprKind::Binary(_, a, b) => self.may_alias_outer(a) || self.may_alias_outer(b),
             ExprKind::IfElse {

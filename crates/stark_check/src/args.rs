@@ -106,6 +106,7 @@ impl Checker<'_> {
         args: &[Arg],
         lead: Vec<CallArg>,
     ) -> Vec<CallArg> {
+        self.hint_lambdas(params, args);
         let types = self.type_args(args);
         let (slots, positional, mut ok) = self.match_args(what, "parameter", params, args, &types);
         let required = params.iter().filter(|p| p.default.is_none()).count();

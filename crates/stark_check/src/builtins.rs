@@ -662,6 +662,9 @@ impl Checker<'_> {
             );
             return Ty::Error;
         }
+        if let (Ty::List(elem), Some(op)) = (&t, crate::results::ListFn::by_name(name)) {
+            return self.list_fn(e, op, elem, method, args);
+        }
         // `clone` and `copy` work on every heap value, before any method of its own.
         if let Some(op) = Builtin::method(Recv::Heap, name).filter(|_| t.is_heap()) {
             return self.call_row(e, op, &format!("`{name}`"), Some(recv), &t, args);

@@ -35,19 +35,7 @@ impl Checker<'_> {
                 }
                 self.call_method(e, recv, method, args)
             }
-            _ => {
-                self.expr(callee);
-                self.type_args(args);
-                self.error(
-                    Diagnostic::error(
-                        codes::MISMATCH,
-                        "this expression cannot be called",
-                        callee.span,
-                    )
-                    .label("not a function"),
-                );
-                Ty::Error
-            }
+            _ => self.call_value(e, callee, args),
         }
     }
 

@@ -35,6 +35,19 @@ pub(crate) struct Checker<'p> {
     /// Only bindings that cannot be rebound are narrowed (`narrow.rs`); a `mutable let`
     /// that would have been is kept as `None`, to explain E0369.
     pub narrow: HashMap<LocalId, Option<Ty>>,
+    /// The lambdas being typed, innermost last (`lambda.rs`).
+    pub lambdas: Vec<LambdaFrame>,
+    /// The type a lambda argument is expected to have, set before it is typed so that its
+    /// parameters without types take theirs from it.
+    pub lambda_hints: HashMap<ExprId, Ty>,
+}
+
+/// A lambda being typed: its function, the first scope that belongs to it, and what it
+/// has captured so far (the enclosing function's local, the lambda's local).
+pub(crate) struct LambdaFrame {
+    pub func: FuncId,
+    pub base: usize,
+    pub captures: Vec<(LocalId, LocalId)>,
 }
 
 impl<'p> Checker<'p> {
@@ -59,6 +72,8 @@ impl<'p> Checker<'p> {
             quiet: 0,
             in_broken: false,
             narrow: HashMap::new(),
+            lambdas: Vec::new(),
+            lambda_hints: HashMap::new(),
         }
     }
 
@@ -128,6 +143,15 @@ impl<'p> Checker<'p> {
 
     pub fn lookup_local(&self, name: &str) -> Option<LocalId> {
         self.scopes.iter().rev().find_map(|s| s.get(name).copied())
+    }
+
+    /// The local `name` denotes and the index of the scope that declares it.
+    pub fn lookup_local_at(&self, name: &str) -> Option<(usize, LocalId)> {
+        self.scopes
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(i, s)| s.get(name).map(|l| (i, *l)))
     }
 
     pub fn struct_def(&self, id: StructId) -> &StructDef {

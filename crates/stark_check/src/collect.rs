@@ -505,6 +505,7 @@ impl Checker<'_> {
             method,
             locals: Vec::new(),
             span: decl.span,
+            lambda: None,
         });
         id
     }
@@ -515,6 +516,10 @@ impl Checker<'_> {
             TypeExpr::Tuple(parts, _) => {
                 Ty::Tuple(parts.iter().map(|p| self.resolve_type(p)).collect())
             }
+            TypeExpr::Fn { params, ret, .. } => Ty::Fn(
+                params.iter().map(|p| self.resolve_type(p)).collect(),
+                Box::new(ret.as_ref().map_or(Ty::Unit, |r| self.resolve_type(r))),
+            ),
             TypeExpr::Named { name, args, span } => {
                 let arity = |n: usize, this: &mut Self| -> bool {
                     if args.len() != n {

@@ -48,6 +48,19 @@ pub fn stack_allocations(ck: &Checked, escapes: &Escapes) -> HashSet<ExprId> {
             .and_then(|f| f.params.first())
             .is_some_and(|p| escaping.contains(&p.local))
     };
+    // SPEC §7: a lambda that does not escape allocates nothing the program sees.
+    let lent_lambdas = escapes
+        .lent_lambdas
+        .iter()
+        .filter(|(_, to)| {
+            to.is_none_or(|(func, index)| {
+                ck.functions[func as usize]
+                    .params
+                    .get(index)
+                    .is_some_and(|p| !escaping.contains(&p.local))
+            })
+        })
+        .map(|(e, _)| *e);
     ck.lets
         .iter()
         .filter(|(value, local)| {
@@ -61,8 +74,10 @@ pub fn stack_allocations(ck: &Checked, escapes: &Escapes) -> HashSet<ExprId> {
             };
             // Tuples have no destructor of their own; their parts' run when released.
             let tuple = matches!(info.ty, Ty::Tuple(_)) && ck.tuples.contains(value);
-            info.kind == LocalKind::Let && (ctor || tuple) && !escaping.contains(local)
+            let lambda = ck.lambdas.contains_key(value);
+            info.kind == LocalKind::Let && (ctor || tuple || lambda) && !escaping.contains(local)
         })
         .map(|(value, _)| *value)
+        .chain(lent_lambdas)
         .collect()
 }

@@ -194,6 +194,7 @@ impl Checker<'_> {
                 self.join(&tt, &to, otherwise)
             }
             ExprKind::Call { callee, args } => self.call(e, callee, args),
+            ExprKind::Lambda { params, body } => self.lambda(e, params, body),
             ExprKind::Field(base, field) => {
                 if let ExprKind::Name(n) = &base.kind {
                     if self.lookup_local(n).is_none() && self.is_namespace(n) {
@@ -526,7 +527,8 @@ impl Checker<'_> {
     }
 
     fn name(&mut self, e: &Expr, name: &str) -> Ty {
-        if let Some(local) = self.lookup_local(name) {
+        if let Some((depth, local)) = self.lookup_local_at(name) {
+            let local = self.capture(name, depth, local);
             self.out.names.insert(e.id, NameRes::Local(local));
             if let Some(narrowed) = self.narrowed(local) {
                 return narrowed.clone();
@@ -536,6 +538,9 @@ impl Checker<'_> {
         if let Some(&c) = self.const_names.get(name) {
             self.out.names.insert(e.id, NameRes::Const(c));
             return self.out.consts[c].ty.clone();
+        }
+        if let Some(&func) = self.fn_names.get(name) {
+            return self.fn_value(e, func);
         }
         let what = if self.fn_names.contains_key(name) {
             Some("function")

@@ -36,6 +36,10 @@ impl Infer {
             Ty::Task(t) => Ty::Task(Box::new(self.resolve(&t))),
             Ty::Tuple(parts) => Ty::Tuple(parts.iter().map(|p| self.resolve(p)).collect()),
             Ty::Enum(id, args) => Ty::Enum(id, args.iter().map(|p| self.resolve(p)).collect()),
+            Ty::Fn(ps, r) => Ty::Fn(
+                ps.iter().map(|p| self.resolve(p)).collect(),
+                Box::new(self.resolve(&r)),
+            ),
             other => other,
         }
     }
@@ -59,6 +63,10 @@ impl Infer {
                 id,
                 args.iter().map(|p| self.resolve_or(p, default)).collect(),
             ),
+            Ty::Fn(ps, r) => Ty::Fn(
+                ps.iter().map(|p| self.resolve_or(p, default)).collect(),
+                Box::new(self.resolve_or(&r, default)),
+            ),
             other => other,
         }
     }
@@ -69,6 +77,7 @@ impl Infer {
             Ty::List(t) | Ty::Optional(t) | Ty::Weak(t) | Ty::Task(t) => self.has_vars(&t),
             Ty::Map(k, v) => self.has_vars(&k) || self.has_vars(&v),
             Ty::Tuple(parts) | Ty::Enum(_, parts) => parts.iter().any(|p| self.has_vars(p)),
+            Ty::Fn(ps, r) => self.has_vars(&r) || ps.iter().any(|p| self.has_vars(p)),
             _ => false,
         }
     }
@@ -79,6 +88,7 @@ impl Infer {
             Ty::List(t) | Ty::Optional(t) | Ty::Weak(t) | Ty::Task(t) => self.occurs(v, &t),
             Ty::Map(k, val) => self.occurs(v, &k) || self.occurs(v, &val),
             Ty::Tuple(parts) | Ty::Enum(_, parts) => parts.iter().any(|p| self.occurs(v, p)),
+            Ty::Fn(ps, r) => self.occurs(v, &r) || ps.iter().any(|p| self.occurs(v, p)),
             _ => false,
         }
     }
@@ -114,6 +124,13 @@ impl Infer {
                     && x.iter()
                         .zip(y)
                         .fold(true, |ok, (p, q)| self.unify(p, q) && ok)
+            }
+            (Ty::Fn(xp, xr), Ty::Fn(yp, yr)) => {
+                xp.len() == yp.len()
+                    && xp
+                        .iter()
+                        .zip(yp)
+                        .fold(self.unify(xr, yr), |ok, (p, q)| self.unify(p, q) && ok)
             }
             (Ty::Tuple(x), Ty::Tuple(y)) => {
                 // Every part is unified, so one mismatch does not leave the rest unbound.

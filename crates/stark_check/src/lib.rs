@@ -15,6 +15,7 @@ mod escape;
 mod expr;
 mod fstring;
 mod infer;
+mod lambda;
 mod moves;
 mod mutability;
 mod narrow;
@@ -47,6 +48,7 @@ pub fn check(program: &Program) -> (Checked, Vec<Diagnostic>) {
     if typed {
         checked.stack_allocs = escape::stack_allocations(&checked, &escaping);
         checked.escaping_locals = escaping.escaping;
+        checked.moving_lambdas = escaping.moving_lambdas;
     }
     diags.extend(arena::check_arenas(program, &checked));
     diags.sort_by_key(|d| (d.primary.span.start, d.primary.span.end));

@@ -11,7 +11,7 @@
 use crate::results::{call_operand, is_place, CallArg, CallRes, Checked, ForRes, NameRes, TPat};
 use crate::types::*;
 use stark_syntax::ast::{
-    Block, Expr, ExprKind, FStrPart, MatchArm, ParamMode, Program, Stmt, StmtKind,
+    Block, Expr, ExprId, ExprKind, FStrPart, MatchArm, ParamMode, Program, Stmt, StmtKind,
 };
 use stark_syntax::{codes, Diagnostic, Span};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -94,6 +94,13 @@ struct MoveChecker<'a> {
     /// `(name, subject)`: a pattern name bound to the whole of a borrowed `match` subject
     /// (`case q:`); the subject escapes if the name does.
     aliases: Vec<(LocalId, LocalId)>,
+    /// Lambdas passed where they are only borrowed: to a built-in (`None`) or to a user
+    /// function's borrowed parameter (it escapes if that parameter does).
+    lent_lambdas: Vec<(ExprId, Option<(FuncId, usize)>)>,
+    /// Lambdas that escape where they are written (returned, stored, passed owned): they
+    /// take their heap captures over, and those moves are labelled as such.
+    moving_lambdas: HashSet<ExprId>,
+    closure_moves: HashSet<Span>,
 }
 
 /// Checks moves and borrows; also returns the bindings whose value may escape them.
@@ -110,6 +117,9 @@ pub fn check_moves(program: &Program, ck: &Checked) -> (Vec<Diagnostic>, Escapes
         borrow_hints: Vec::new(),
         shared: HashSet::new(),
         aliases: Vec::new(),
+        lent_lambdas: Vec::new(),
+        moving_lambdas: HashSet::new(),
+        closure_moves: HashSet::new(),
     };
     for (func, info) in ck.functions.iter().enumerate() {
         if ck.failed.contains(&(func as FuncId)) {
@@ -128,6 +138,8 @@ pub fn check_moves(program: &Program, ck: &Checked) -> (Vec<Diagnostic>, Escapes
             escaping: mc.escaping,
             lent: mc.lent,
             aliases: mc.aliases,
+            lent_lambdas: mc.lent_lambdas,
+            moving_lambdas: mc.moving_lambdas,
         },
     )
 }
@@ -139,6 +151,8 @@ pub struct Escapes {
     /// `(name, subject)`: a `match` pattern's name that is the subject binding's own
     /// object (`match p: case q:`): if `q` escapes, so does `p`.
     pub aliases: Vec<(LocalId, LocalId)>,
+    pub lent_lambdas: Vec<(ExprId, Option<(FuncId, usize)>)>,
+    pub moving_lambdas: HashSet<ExprId>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -194,6 +208,8 @@ impl MoveChecker<'_> {
                 "value moved here, in previous iteration of loop"
             } else if m.maybe {
                 "value possibly moved here"
+            } else if self.closure_moves.contains(site) {
+                "value moved into closure here"
             } else {
                 "value moved here"
             };
@@ -381,6 +397,44 @@ impl MoveChecker<'_> {
                 }
             }
             ExprKind::Call { .. } => self.call(e),
+            // The closure holds a new reference to each capture (SPEC §7 and
+            // docs/decisions.md): the captured bindings are read, and escape (a captured
+            // struct is not stack-allocated, M9).
+            ExprKind::Lambda { .. } => {
+                let Some(res) = self.ck.lambdas.get(&e.id) else {
+                    return;
+                };
+                // Written where it is handed over (not bound by a `let`, whose uses decide
+                // later): the closure outlives this point and takes its heap captures.
+                let escapes = ctx == Ctx::Own && !self.ck.lets.contains_key(&e.id);
+                if escapes {
+                    self.moving_lambdas.insert(e.id);
+                }
+                for &(outer, _) in &res.captures {
+                    self.use_local(outer, e.span);
+                    self.escaping.insert(outer);
+                    let info = self.ck.local(outer);
+                    if !escapes || !info.ty.moves() || self.shared.contains(&outer) {
+                        continue;
+                    }
+                    if info.is_borrowed() {
+                        let name = info.name.clone();
+                        self.report(
+                            Diagnostic::error(
+                                codes::BORROW_ESCAPE,
+                                format!("borrowed value `{name}` cannot escape"),
+                                e.span,
+                            )
+                            .label("captured by a closure that escapes")
+                            .secondary(info.span, format!("`{name}` is borrowed, not owned"))
+                            .help(format!("capture a new reference: `let mine = {name}.clone()`")),
+                        );
+                    } else {
+                        self.closure_moves.insert(e.span);
+                        self.move_local(outer, e.span);
+                    }
+                }
+            }
             ExprKind::Spawn { call, quota } => {
                 // Every argument is sent to the actor: moved, whatever the parameter's mode
                 // (a borrowed parameter of a spawned function borrows the actor's own copy).
@@ -425,6 +479,21 @@ impl MoveChecker<'_> {
             }
             Some(CallRes::Ctor { args: bound, .. }) => {
                 bound.iter().map(|a| (operand(a), Ctx::Own, None)).collect()
+            }
+            // The list and the function are read; `reduce`'s initial value is taken.
+            Some(CallRes::ListFn { args: bound, .. }) => bound
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (operand(a), if i == 2 { Ctx::Own } else { Ctx::Read }, None))
+                .collect(),
+            Some(CallRes::Value { args: bound }) => {
+                if let ExprKind::Call { callee, .. } = &e.kind {
+                    self.expr(callee, Ctx::Read);
+                }
+                bound
+                    .iter()
+                    .map(|a| (operand(a), Ctx::Own, Some(ParamMode::Owned)))
+                    .collect()
             }
             Some(CallRes::Builtin { op, args: bound }) => bound
                 .iter()
@@ -495,6 +564,17 @@ impl MoveChecker<'_> {
                         .secondary(a.1, "borrowed here for the whole call")
                         .help(format!("pass `{name}.clone()` as the owned argument")),
                     );
+                }
+            }
+        }
+        let user_fn = match self.ck.calls.get(&e.id) {
+            Some(CallRes::Fn { func, .. }) => Some(*func),
+            _ => None,
+        };
+        for (i, (operand, ctx, _)) in plan.iter().enumerate() {
+            if let (Some(op), Ctx::Read) = (operand, ctx) {
+                if matches!(op.kind, ExprKind::Lambda { .. }) && !sent {
+                    self.lent_lambdas.push((op.id, user_fn.map(|f| (f, i))));
                 }
             }
         }

@@ -64,12 +64,58 @@ pub enum CallRes {
         op: Builtin,
         args: Vec<CallArg>,
     },
+    /// A call of a function value (SPEC §7): the callee is an expression of type `Fn`;
+    /// every argument is passed owned.
+    Value {
+        args: Vec<CallArg>,
+    },
+    /// A list's higher-order method (SPEC §7): the receiver, the function, and for
+    /// `reduce` the initial value. Lowered to a loop that calls the function value.
+    ListFn {
+        op: ListFn,
+        args: Vec<CallArg>,
+    },
+}
+
+/// `xs.map(f)`, `xs.filter(f)`, `xs.any(f)`, `xs.all(f)`, `xs.reduce(f, init)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListFn {
+    Map,
+    Filter,
+    Any,
+    All,
+    Reduce,
+}
+
+impl ListFn {
+    pub fn by_name(name: &str) -> Option<ListFn> {
+        Some(match name {
+            "map" => ListFn::Map,
+            "filter" => ListFn::Filter,
+            "any" => ListFn::Any,
+            "all" => ListFn::All,
+            "reduce" => ListFn::Reduce,
+            _ => return None,
+        })
+    }
+}
+
+/// A lambda (SPEC §7): the function its body became and what it captures, each as
+/// (the enclosing function's local, the lambda's local that reads it).
+#[derive(Clone, Debug)]
+pub struct LambdaRes {
+    pub func: FuncId,
+    pub captures: Vec<(LocalId, LocalId)>,
+    /// The body, for lowering its function.
+    pub body: stark_syntax::ast::Expr,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NameRes {
     Local(LocalId),
     Const(usize),
+    /// A top-level function named without a call: a value of its `Fn` type (SPEC §7).
+    Func(FuncId),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,6 +160,10 @@ pub struct Checked {
     pub expr_ty: Vec<Ty>,
     pub names: HashMap<ExprId, NameRes>,
     pub calls: HashMap<ExprId, CallRes>,
+    /// Every lambda expression.
+    pub lambdas: HashMap<ExprId, LambdaRes>,
+    /// Lambdas that take their heap captures over (moved in, M1) rather than share them.
+    pub moving_lambdas: std::collections::HashSet<ExprId>,
     /// Field accesses: the field's index (the base is unwrapped if optional).
     pub fields: HashMap<ExprId, usize>,
     pub indexes: HashMap<ExprId, IndexRes>,

@@ -141,6 +141,10 @@ impl Checker<'_> {
                 ty,
                 value,
             } => {
+                if let (Some(t), ExprKind::Lambda { .. }) = (ty, &value.kind) {
+                    let hint = self.resolve_type(t);
+                    self.lambda_hints.insert(value.id, hint);
+                }
                 let found = self.expr(value);
                 self.require_value(&found, value);
                 let local_ty = match ty {
@@ -248,6 +252,9 @@ impl Checker<'_> {
             }
             StmtKind::Return(value) => {
                 let ret = self.out.functions[self.cur_fn as usize].ret.clone();
+                if let Some(v) = value.as_ref().filter(|v| matches!(v.kind, ExprKind::Lambda { .. })) {
+                    self.lambda_hints.insert(v.id, ret.clone());
+                }
                 match value {
                     Some(v) => {
                         if ret == Ty::Unit {

@@ -43,6 +43,9 @@ pub enum Ty {
     /// `Result<T, E>` in its `Ok` variant's field): replaced by the type argument
     /// ([`Ty::subst`]) wherever a value's type is read.
     Param(u32),
+    /// `Fn(A, B) -> R` (SPEC §7): a function value, at run time a closure object (the
+    /// function's id and its captures). `R` is `Unit` for `Fn(A)`.
+    Fn(Vec<Ty>, Box<Ty>),
     /// An inference variable (`[]`, `Map()`, `None` in a `let`).
     Var(TyVar),
     /// Already reported; accepted everywhere so one mistake gives one diagnostic.
@@ -55,7 +58,7 @@ impl Ty {
         match self {
             Ty::Str | Ty::List(_) | Ty::Map(..) | Ty::Struct(_) | Ty::Weak(_) => true,
             Ty::Tensor | Ty::Dataset | Ty::Stream | Ty::Task(_) | Ty::Tuple(_) => true,
-            Ty::Enum(..) => true,
+            Ty::Enum(..) | Ty::Fn(..) => true,
             Ty::Optional(inner) => inner.is_heap(),
             _ => false,
         }
@@ -80,7 +83,8 @@ impl Ty {
     /// the old binding stays usable; scalars are copied.
     pub fn moves(&self) -> bool {
         match self {
-            Ty::Str => false,
+            // A function value is immutable too: it is shared like a String.
+            Ty::Str | Ty::Fn(..) => false,
             Ty::Optional(inner) => inner.moves(),
             // An immutable tuple of copied or shared parts is shared like a String (M1).
             Ty::Tuple(parts) => parts.iter().any(Ty::moves),
@@ -114,6 +118,10 @@ impl Ty {
             Ty::Task(t) => Ty::Task(Box::new(t.subst(args))),
             Ty::Tuple(parts) => Ty::Tuple(parts.iter().map(|p| p.subst(args)).collect()),
             Ty::Enum(id, a) => Ty::Enum(*id, a.iter().map(|p| p.subst(args)).collect()),
+            Ty::Fn(ps, r) => Ty::Fn(
+                ps.iter().map(|p| p.subst(args)).collect(),
+                Box::new(r.subst(args)),
+            ),
             other => other.clone(),
         }
     }
@@ -179,6 +187,20 @@ impl fmt::Display for TyDisplay<'_> {
                 }
                 if !args.is_empty() {
                     write!(f, ">")?;
+                }
+                Ok(())
+            }
+            Ty::Fn(params, ret) => {
+                write!(f, "Fn(")?;
+                for (i, p) in params.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{}", sub(p))?;
+                }
+                write!(f, ")")?;
+                if **ret != Ty::Unit {
+                    write!(f, " -> {}", sub(ret))?;
                 }
                 Ok(())
             }
@@ -267,6 +289,9 @@ impl FnInfo {
         program: &'p stark_syntax::ast::Program,
     ) -> Option<&'p stark_syntax::ast::FnDecl> {
         use stark_syntax::ast::Item;
+        if self.lambda.is_some() {
+            return None;
+        }
         match (program.items.get(self.item)?, self.method) {
             (Item::Fn(f), None) => Some(f),
             (Item::Struct(s), Some(m)) => s.methods.get(m),
@@ -300,6 +325,9 @@ pub struct FnInfo {
     /// Every local of the body, parameters first.
     pub locals: Vec<LocalId>,
     pub span: Span,
+    /// For a lambda's function, the lambda expression (it has no declaration; its first
+    /// parameter is the closure itself, read for the captures).
+    pub lambda: Option<stark_syntax::ast::ExprId>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

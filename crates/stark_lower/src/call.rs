@@ -268,6 +268,8 @@ impl FnLower<'_> {
                 true
             }
             Some(CallRes::Builtin { op, args }) => self.builtin(e, op, &args, dst),
+            Some(CallRes::Value { args }) => self.call_value(e, &args, dst),
+            Some(CallRes::ListFn { op, args }) => self.list_fn(e, op, &args, dst),
             None => {
                 self.emit(Instr::LoadNone { dst }, span);
                 false

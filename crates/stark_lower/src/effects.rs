@@ -111,6 +111,8 @@ impl Scan<'_> {
     fn expr(&mut self, e: &Expr) {
         match self.ck.calls.get(&e.id) {
             Some(CallRes::Fn { func, .. }) => self.callees.push(*func),
+            // A function value may run anything.
+            Some(CallRes::Value { .. } | CallRes::ListFn { .. }) => self.direct = true,
             Some(CallRes::Builtin { op, .. }) if op.facts().takes_elements => self.direct = true,
             _ => {}
         }
@@ -127,7 +129,11 @@ pub(crate) fn may_release(ck: &Checked, e: &Expr) -> bool {
     walk_expr(e, &mut |node| {
         let Node::Expr(x) = node else { return };
         match (&x.kind, ck.calls.get(&x.id)) {
-            (ExprKind::Spawn { .. }, _) | (_, Some(CallRes::Fn { .. })) => found = true,
+            (ExprKind::Spawn { .. }, _)
+            | (
+                _,
+                Some(CallRes::Fn { .. } | CallRes::Value { .. } | CallRes::ListFn { .. }),
+            ) => found = true,
             // A temporary with a destructor (`Obj(h.clone()).k`) is released within the
             // expression, and its destructor can reach `h`.
             (_, Some(CallRes::Ctor { ty, .. })) => {
@@ -280,6 +286,8 @@ fn walk_expr<'a>(e: &'a Expr, f: &mut dyn FnMut(Node<'a>)) {
             | ExprKind::None
             | ExprKind::Name(_)
             | ExprKind::Error(_) => {}
+            // Making a closure runs none of its body.
+            ExprKind::Lambda { .. } => {}
             ExprKind::FStr(parts) => stack.extend(parts.iter().flat_map(FStrPart::exprs)),
             ExprKind::List(items) | ExprKind::Tuple(items) => stack.extend(items),
             ExprKind::Comp(comp) => {

@@ -93,6 +93,7 @@ impl FnLower<'_> {
                 false
             }
             ExprKind::Spawn { call, quota } => self.spawn(call, quota.as_deref(), dst),
+            ExprKind::Lambda { .. } => self.make_lambda(e, dst),
             // An error node never reaches lowering (a program with a syntax error is not run).
             ExprKind::None | ExprKind::Error(_) => {
                 self.emit(Instr::LoadNone { dst }, span);
@@ -114,6 +115,7 @@ impl FnLower<'_> {
                     }
                     false
                 }
+                Some(NameRes::Func(f)) => self.fn_value(*f, dst, span),
                 Some(NameRes::Const(c)) => {
                     let item = self.ck.consts[*c].item;
                     let program = self.program;

@@ -20,6 +20,7 @@
 
 mod assign;
 mod call;
+mod closure;
 mod effects;
 mod expr;
 mod loops;
@@ -45,26 +46,39 @@ pub fn lower(
     let mut strings = Strings::default();
     let mut functions = Vec::new();
     let effects = effects::Effects::new(program, checked);
+    let closures = closure::Closures::new(checked);
     for info in &checked.functions {
-        let decl = info
-            .decl(program)
-            .unwrap_or_else(|| unreachable!("checker records only functions and methods"));
         let mut lower = FnLower::new(
             program,
             checked,
             &effects,
+            &closures,
             source,
             &mut strings,
             info,
             naive,
         );
-        lower.body(decl, info);
+        let lambda = info.lambda.and_then(|id| checked.lambdas.get(&id));
+        let decl = match (lambda, info.decl(program)) {
+            (Some(res), _) => {
+                lower.lambda_body(info, res);
+                None
+            }
+            (None, Some(decl)) => {
+                lower.body(decl, info);
+                Some(decl)
+            }
+            (None, None) => unreachable!("checker records only functions, methods and lambdas"),
+        };
         if lower.out_of_regs {
             return Err(Box::new(
                 Diagnostic::error(
                     codes::TOO_DEEP,
-                    format!("function `{}` is too large to compile", decl.name.name),
-                    decl.name.span,
+                    format!(
+                        "function `{}` is too large to compile",
+                        decl.map_or(info.name.as_str(), |d| d.name.name.as_str())
+                    ),
+                    decl.map_or(info.span, |d| d.name.span),
                 )
                 .label(format!("needs more than {MAX_REGS} registers"))
                 .help("split it into smaller functions"),
@@ -72,6 +86,7 @@ pub fn lower(
         }
         functions.push(lower.finish(info));
     }
+    functions.extend(closures.wrappers(checked));
     let structs = checked
         .structs
         .iter()
@@ -81,6 +96,7 @@ pub fn lower(
             destructor: s.destructor,
             variant: checked.is_variant_layout(s),
         })
+        .chain(closures.structs.iter().cloned())
         .collect::<Vec<_>>();
     debug_assert!(structs.len() >= builtin_types::COUNT);
     Ok(Module {
@@ -148,6 +164,7 @@ pub(crate) struct FnLower<'a> {
     pub program: &'a Program,
     pub ck: &'a Checked,
     pub effects: &'a effects::Effects,
+    pub closures: &'a closure::Closures,
     pub source: &'a str,
     pub strings: &'a mut Strings,
     pub naive: bool,
@@ -194,6 +211,7 @@ impl<'a> FnLower<'a> {
         program: &'a Program,
         ck: &'a Checked,
         effects: &'a effects::Effects,
+        closures: &'a closure::Closures,
         source: &'a str,
         strings: &'a mut Strings,
         info: &FnInfo,
@@ -214,6 +232,7 @@ impl<'a> FnLower<'a> {
             program,
             ck,
             effects,
+            closures,
             source,
             strings,
             naive,

@@ -126,6 +126,12 @@ pub enum TypeExpr {
     Optional(Box<TypeExpr>, Span),
     /// `(A, B)`, `(A,)`.
     Tuple(Vec<TypeExpr>, Span),
+    /// `Fn(Int, Float) -> Bool`; `ret` is `None` for `Fn(String)`, which returns nothing.
+    Fn {
+        params: Vec<TypeExpr>,
+        ret: Option<Box<TypeExpr>>,
+        span: Span,
+    },
 }
 
 impl TypeExpr {
@@ -133,7 +139,8 @@ impl TypeExpr {
         match self {
             TypeExpr::Named { span, .. }
             | TypeExpr::Optional(_, span)
-            | TypeExpr::Tuple(_, span) => *span,
+            | TypeExpr::Tuple(_, span)
+            | TypeExpr::Fn { span, .. } => *span,
         }
     }
 }
@@ -489,5 +496,11 @@ pub enum ExprKind {
     /// by junk on its line is kept whole, since it is not what the line meant), often none.
     /// It has the error type, which unifies with anything silently; the checker types its
     /// parts for tools but reports nothing about them.
+    /// `fn(x) => x * 2` (SPEC §7): one expression; a parameter's type may be left out
+    /// when the expected `Fn` type gives it.
+    Lambda {
+        params: Vec<Param>,
+        body: Box<Expr>,
+    },
     Error(Vec<Expr>),
 }

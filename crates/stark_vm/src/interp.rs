@@ -183,6 +183,72 @@ impl<'m> Vm<'m> {
             }};
         }
 
+        // Enters `func` with the caller's registers `args .. args + argc` as its arguments;
+        // `call` and `call_value` share it.
+        macro_rules! enter_call {
+            ($dst:expr, $func:expr, $args:expr, $argc:expr) => {{
+                let (dst, func, args, argc) = ($dst, $func, $args, $argc);
+                let Some(callee) = module.functions.get(func as usize) else {
+                    fault!(rare::no_function(func))
+                };
+                if self.frames.len() >= MAX_CALL_DEPTH {
+                    fault!(rare::stack_overflow());
+                }
+                if self.heap.gc_poll() {
+                    // `regs` is re-derived below, once the stack has grown.
+                    self.frames[fi].pc = pc;
+                    self.gc_safepoint()?;
+                }
+                self.resume_arena(fi + 1);
+                // The stack's length is the top of the current frame. The arguments
+                // are copied a word at a time (they were just written that way: a
+                // `memcpy` of them stalls on store forwarding), then the rest of the
+                // callee's registers are set to `None`.
+                let new_base = self.stack.len();
+                let argc = argc as usize;
+                let size = (callee.num_regs as usize).max(argc);
+                let from = base + args as usize;
+                self.stack.reserve(size);
+                // SAFETY: V1 (verify.rs) puts `args + argc` within the caller's
+                // `num_regs`, and F1 keeps those registers below `new_base`, so the
+                // sources are initialised values; `reserve` made room for `argc` more
+                // past `new_base`, and `set_len` covers exactly the slots written.
+                unsafe {
+                    let p = self.stack.as_mut_ptr();
+                    for i in 0..argc {
+                        Value::copy_words(p.add(new_base + i), p.add(from + i));
+                    }
+                    self.stack.set_len(new_base + argc);
+                }
+                self.stack.resize(new_base + size, Value::None);
+                sync!();
+                // The callee takes over an owned argument's reference; which parameters
+                // are owned was worked out once, at load time (`Vm::owned_params`).
+                match self.owned_params.get(func as usize) {
+                    Some(&OwnedParams::Mask(mut mask)) => {
+                        while mask != 0 {
+                            let i = mask.trailing_zeros() as usize;
+                            mask &= mask - 1;
+                            reg!(args as usize + i) = Value::None;
+                        }
+                    }
+                    _ => self.clear_owned_args(callee, from, argc),
+                }
+                self.frames[fi].pc = pc;
+                self.frames.push(CallFrame {
+                    func,
+                    pc: 0,
+                    base: new_base,
+                    ret_dst: dst,
+                });
+                fi += 1;
+                code = &callee.code;
+                pc = 0;
+                base = new_base;
+                sync!();
+            }};
+        }
+
         loop {
             debug_assert!(pc < code.len());
             // SAFETY: V2 (verify.rs) — every function's code is non-empty, ends in a `Jump`,
@@ -586,65 +652,18 @@ impl<'m> Vm<'m> {
                     args,
                     argc,
                     ..
-                } => {
-                    let Some(callee) = module.functions.get(func as usize) else {
-                        fault!(rare::no_function(func))
+                } => enter_call!(dst, func, args, argc),
+                // A function value (SPEC §7): a closure object whose field 0 is the
+                // function's id; it is the first argument, which the callee borrows.
+                Instr::CallValue { dst, args, argc } => {
+                    let func = match reg!(args) {
+                        Value::Obj(o) => match o.fields().first() {
+                            Some(&Value::Int(f)) => f as u32,
+                            _ => fault!(Fault::msg("internal error: a closure without a function")),
+                        },
+                        _ => fault!(Fault::msg("internal error: calling a non-closure")),
                     };
-                    if self.frames.len() >= MAX_CALL_DEPTH {
-                        fault!(rare::stack_overflow());
-                    }
-                    if self.heap.gc_poll() {
-                        // `regs` is re-derived below, once the stack has grown.
-                        self.frames[fi].pc = pc;
-                        self.gc_safepoint()?;
-                    }
-                    self.resume_arena(fi + 1);
-                    // The stack's length is the top of the current frame. The arguments
-                    // are copied a word at a time (they were just written that way: a
-                    // `memcpy` of them stalls on store forwarding), then the rest of the
-                    // callee's registers are set to `None`.
-                    let new_base = self.stack.len();
-                    let argc = argc as usize;
-                    let size = (callee.num_regs as usize).max(argc);
-                    let from = base + args as usize;
-                    self.stack.reserve(size);
-                    // SAFETY: V1 (verify.rs) puts `args + argc` within the caller's
-                    // `num_regs`, and F1 keeps those registers below `new_base`, so the
-                    // sources are initialised values; `reserve` made room for `argc` more
-                    // past `new_base`, and `set_len` covers exactly the slots written.
-                    unsafe {
-                        let p = self.stack.as_mut_ptr();
-                        for i in 0..argc {
-                            Value::copy_words(p.add(new_base + i), p.add(from + i));
-                        }
-                        self.stack.set_len(new_base + argc);
-                    }
-                    self.stack.resize(new_base + size, Value::None);
-                    sync!();
-                    // The callee takes over an owned argument's reference; which parameters
-                    // are owned was worked out once, at load time (`Vm::owned_params`).
-                    match self.owned_params.get(func as usize) {
-                        Some(&OwnedParams::Mask(mut mask)) => {
-                            while mask != 0 {
-                                let i = mask.trailing_zeros() as usize;
-                                mask &= mask - 1;
-                                reg!(args as usize + i) = Value::None;
-                            }
-                        }
-                        _ => self.clear_owned_args(callee, from, argc),
-                    }
-                    self.frames[fi].pc = pc;
-                    self.frames.push(CallFrame {
-                        func,
-                        pc: 0,
-                        base: new_base,
-                        ret_dst: dst,
-                    });
-                    fi += 1;
-                    code = &callee.code;
-                    pc = 0;
-                    base = new_base;
-                    sync!();
+                    enter_call!(dst, func, args, argc)
                 }
                 Instr::Ret { src } => {
                     let s = reg_ptr!(src);

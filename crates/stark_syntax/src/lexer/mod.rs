@@ -320,6 +320,7 @@ impl<'a> Lexer<'a> {
             (b'%', _) => (Percent, 1),
             (b'@', _) => (At, 1),
             (b'=', Some(b'=')) => (EqEq, 2),
+            (b'=', Some(b'>')) => (FatArrow, 2),
             (b'=', _) => (Eq, 1),
             (b'!', Some(b'=')) => (NotEq, 2),
             (b'<', Some(b'=')) => (Le, 2),

@@ -457,6 +457,7 @@ impl Parser<'_> {
             }
             TokenKind::LBrace => return self.parse_map(),
             TokenKind::Spawn => return self.parse_spawn(),
+            TokenKind::Fn => return self.parse_lambda(),
             _ => return Err(self.unexpected("an expression")),
         };
         self.bump();
@@ -562,6 +563,43 @@ impl Parser<'_> {
     }
 
     /// `spawn f(a, b)` with an optional `with quota=N`.
+    /// `fn(x, y: Int) => body`: the body is one expression, which binds as loosely as
+    /// any (`fn(x) => x + 1 if x > 0 else 0` is one lambda).
+    fn parse_lambda(&mut self) -> PResult<Expr> {
+        let start = self.bump();
+        self.expect(&TokenKind::LParen, "`(` after `fn` in a lambda")?;
+        let mut params = Vec::new();
+        while !self.at(&TokenKind::RParen) {
+            let name = self.expect_ident("a parameter name")?;
+            let ty = if self.eat(&TokenKind::Colon) {
+                Some(self.parse_type()?)
+            } else {
+                None
+            };
+            params.push(crate::ast::Param {
+                span: name.span.to(self.prev_span),
+                name,
+                ty,
+                mode: crate::ast::ParamMode::Owned,
+                default: None,
+            });
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        self.expect(&TokenKind::RParen, "`,` or `)` in the lambda's parameters")?;
+        self.expect(&TokenKind::FatArrow, "`=>` and the lambda's body")?;
+        let body = self.nested(|p| p.expr_or_error())?;
+        let span = start.to(body.span);
+        Ok(self.mk(
+            ExprKind::Lambda {
+                params,
+                body: Box::new(body),
+            },
+            span,
+        ))
+    }
+
     fn parse_spawn(&mut self) -> PResult<Expr> {
         let start = self.bump();
         let call = self.nested(|p| p.parse_postfix_chain(true))?;

@@ -428,6 +428,32 @@ impl Parser<'_> {
             self.expect_ident("a type")?
         };
         let start = name.span;
+        if name.name == "Fn" && self.eat(&TokenKind::LParen) {
+            let mut params = Vec::new();
+            while !self.at(&TokenKind::RParen) {
+                params.push(self.parse_type()?);
+                if !self.eat(&TokenKind::Comma) {
+                    break;
+                }
+            }
+            self.expect(&TokenKind::RParen, "`,` or `)` in the `Fn` type")?;
+            let ret = if self.eat(&TokenKind::Arrow) {
+                Some(Box::new(self.parse_type()?))
+            } else {
+                None
+            };
+            let mut ty = TypeExpr::Fn {
+                params,
+                ret,
+                span: start.to(self.prev_span),
+            };
+            while self.at(&TokenKind::Question) {
+                self.deeper()?;
+                let q = self.bump();
+                ty = TypeExpr::Optional(Box::new(ty), start.to(q));
+            }
+            return Ok(ty);
+        }
         let mut args = Vec::new();
         if self.eat(&TokenKind::Lt) {
             while !self.at(&TokenKind::Gt) {
