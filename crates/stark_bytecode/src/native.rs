@@ -70,6 +70,16 @@ macro_rules! native_of_rows {
             ListTake,
             /// `m[k] -> V` (owned); a missing key is a runtime error naming it.
             MapIndex,
+            /// `xs.sort(key=f)` (operands: the list, the list of its keys in the same order,
+            /// `reverse`): reorders the list in place by its keys, stably (SPEC §7). The
+            /// keys were computed by a loop calling `f` before.
+            SortByKeys,
+            /// `min(xs, key=f)` (`max` false) and `max(…)`: the index of the first element
+            /// whose key (operand 0: the keys) is least (greatest); an empty list is the
+            /// runtime error `min`/`max` give.
+            KeyBest {
+                max: bool,
+            },
             /// `m[k] = v`; consumes `k` and `v`.
             MapSet,
             /// `spawn func(args…) [with quota=q]`: operands are the arguments (all taken over: they
@@ -256,6 +266,9 @@ impl Native {
             Native::ArgsView => "args_view",
             Native::ListTake => "list.take",
             Native::MapIndex => "map.index",
+            Native::SortByKeys => "list.sort_by_keys",
+            Native::KeyBest { max: false } => "list.min_key_index",
+            Native::KeyBest { max: true } => "list.max_key_index",
             Native::MapSet => "map.set",
             Native::Spawn { .. } => "spawn",
             _ => unreachable!("{self:?} has a registry row"),
@@ -281,6 +294,8 @@ mod tests {
             Native::StrRepeat,
             Native::StrNextByte,
             Native::StrCharAtByte,
+            Native::SortByKeys,
+            Native::KeyBest { max: true },
         ];
         let rows = Builtin::ROWS.iter().filter_map(|&b| Native::of_builtin(b));
         for n in rows.chain(hand) {

@@ -27,6 +27,12 @@ impl Checker<'_> {
         if let Some(v) = ["Ok", "Err"].iter().position(|n| *n == name) {
             return self.construct_variant(e, crate::results::RESULT, v, args);
         }
+        let keyed = args
+            .iter()
+            .any(|a| a.name.as_ref().is_some_and(|n| n.name == "key"));
+        if let (true, Some(op)) = (keyed, crate::results::ListFn::keyed(name, false)) {
+            return self.keyed_call(e, op, None, args);
+        }
         if let Some(op) = Builtin::function(name) {
             // A free row's `E` is one type inferred from the arguments (`sorted(xs)`).
             let scope = Ty::List(Box::new(self.infer.fresh()));
@@ -563,7 +569,7 @@ impl Checker<'_> {
 
     /// Lists are sorted (`sort`, `sorted`) when `<` orders their elements: Int, Float,
     /// String, Bool, and tuples of them.
-    fn require_sortable(&mut self, elem: &Ty, span: stark_syntax::Span) {
+    pub(crate) fn require_sortable(&mut self, elem: &Ty, span: stark_syntax::Span) {
         let et = self.infer.resolve(elem);
         if !matches!(et, Ty::Error | Ty::Var(_)) && !crate::expr::orderable(&et) {
             let shown = self.show(&et);
@@ -664,6 +670,15 @@ impl Checker<'_> {
         }
         if let (Ty::List(elem), Some(op)) = (&t, crate::results::ListFn::by_name(name)) {
             return self.list_fn(e, op, elem, method, args);
+        }
+        let keyed = args
+            .iter()
+            .any(|a| a.name.as_ref().is_some_and(|n| n.name == "key"));
+        if let (Ty::List(_), true, Some(op)) =
+            (&t, keyed, crate::results::ListFn::keyed(name, true))
+        {
+            self.require_mutable(recv, "sorted in place");
+            return self.keyed_call(e, op, Some((recv, &t)), args);
         }
         // `clone` and `copy` work on every heap value, before any method of its own.
         if let Some(op) = Builtin::method(Recv::Heap, name).filter(|_| t.is_heap()) {

@@ -29,7 +29,9 @@ impl Checker<'_> {
                     format!("`{name}` returns a tuple and cannot be used as a value yet"),
                     e.span,
                 )
-                .help(format!("wrap it: `fn(…) => {name}(…)` with the result unpacked")),
+                .help(format!(
+                    "wrap it: `fn(…) => {name}(…)` with the result unpacked"
+                )),
             );
             return Ty::Error;
         }
@@ -77,20 +79,27 @@ impl Checker<'_> {
 
     /// `fn(x, y: Int) => body`.
     pub(crate) fn lambda(&mut self, e: &Expr, params: &[Param], body: &Expr) -> Ty {
-        let hint = self.lambda_hints.remove(&e.id).map(|h| self.infer.shallow(&h));
+        let hint = self
+            .lambda_hints
+            .remove(&e.id)
+            .map(|h| self.infer.shallow(&h));
         let (hint_params, hint_ret) = match &hint {
             Some(Ty::Fn(ps, r)) if ps.len() == params.len() => (Some(ps.clone()), Some(r)),
             _ => (None, None),
         };
         let func = self.out.functions.len() as FuncId;
-        let outer = self.out.functions[self.cur_fn as usize].clone();
+        // A lambda in a `const` is typed before any function body.
+        let (name, item, method) = match self.out.functions.get(self.cur_fn as usize) {
+            Some(outer) => (outer.name.clone(), outer.item, outer.method),
+            None => ("const".to_string(), 0, None),
+        };
         self.out.functions.push(FnInfo {
-            name: format!("{}.<lambda>", outer.name),
+            name: format!("{name}.<lambda>"),
             params: Vec::new(),
             ret: Ty::Unit,
             owner: None,
-            item: outer.item,
-            method: outer.method,
+            item,
+            method,
             locals: Vec::new(),
             span: e.span,
             lambda: Some(e.id),
@@ -144,6 +153,9 @@ impl Checker<'_> {
                 local,
                 has_default: false,
             });
+        }
+        if let (Some(r), stark_syntax::ast::ExprKind::Lambda { .. }) = (hint_ret, &body.kind) {
+            self.lambda_hints.insert(body.id, (**r).clone());
         }
         let mut ret = self.expr(body);
         if let Some(r) = hint_ret.filter(|r| ***r != Ty::Unit) {
@@ -255,9 +267,13 @@ impl Checker<'_> {
                 let r = self.infer.fresh();
                 (vec![elem.clone()], r.clone(), Ty::List(Box::new(r)))
             }
-            ListFn::Filter => (vec![elem.clone()], Ty::Bool, Ty::List(Box::new(elem.clone()))),
+            ListFn::Filter => (
+                vec![elem.clone()],
+                Ty::Bool,
+                Ty::List(Box::new(elem.clone())),
+            ),
             ListFn::Any | ListFn::All => (vec![elem.clone()], Ty::Bool, Ty::Bool),
-            ListFn::Reduce => {
+            _ => {
                 let init = self.expr(&args[1].value);
                 self.require_value(&init, &args[1].value);
                 (vec![init.clone(), elem.clone()], init.clone(), init)
@@ -283,6 +299,81 @@ impl Checker<'_> {
                 _ => result,
             },
             _ => result,
+        }
+    }
+
+    /// `xs.sort(key=f)`, `sorted(xs, key=f)`, `min(xs, key=f)`, `max(xs, key=f)`
+    /// (`reverse=` for the sorts). Operands: the list, `f`, `reverse`.
+    pub(crate) fn keyed_call(
+        &mut self,
+        e: &Expr,
+        op: ListFn,
+        recv: Option<(&Expr, &Ty)>,
+        args: &[Arg],
+    ) -> Ty {
+        let sorting = matches!(op, ListFn::SortKey | ListFn::SortedKey);
+        let mut names = vec!["key"];
+        if recv.is_none() {
+            names.insert(0, "xs");
+        }
+        if sorting {
+            names.push("reverse");
+        }
+        let list_ty = match recv {
+            Some((_, t)) => t.clone(),
+            None => Ty::List(Box::new(self.infer.fresh())),
+        };
+        // The list is typed first, so that the key's parameter has its element type.
+        if let (None, Some(first)) = (recv, args.first().filter(|a| a.name.is_none())) {
+            let t = self.expr(&first.value);
+            self.infer.coerce(&t, &list_ty);
+        }
+        let list_ty = self.infer.shallow(&list_ty);
+        let elem = match &list_ty {
+            Ty::List(t) => (**t).clone(),
+            _ => Ty::Error,
+        };
+        let key = self.infer.fresh();
+        let fn_ty = Ty::Fn(vec![elem], Box::new(key.clone()));
+        let params: Vec<P> = names
+            .iter()
+            .map(|n| P {
+                name: n.to_string(),
+                ty: match *n {
+                    "xs" => list_ty.clone(),
+                    "key" => fn_ty.clone(),
+                    _ => Ty::Bool,
+                },
+                default: (*n == "reverse").then_some(CallArg::Bool(false)),
+            })
+            .collect();
+        let what = match op {
+            ListFn::SortKey => "`sort`",
+            ListFn::SortedKey => "`sorted`",
+            ListFn::MinKey => "`min`",
+            _ => "`max`",
+        };
+        let lead = if recv.is_some() {
+            vec![CallArg::Receiver]
+        } else {
+            vec![]
+        };
+        let mut bound = self.bind(e, what, &params, args, lead);
+        if !sorting {
+            bound.push(CallArg::Bool(false));
+        }
+        let key = self.infer.resolve(&key);
+        self.require_sortable(&key, e.span);
+        self.out
+            .calls
+            .insert(e.id, CallRes::ListFn { op, args: bound });
+        match op {
+            ListFn::SortKey => Ty::Unit,
+            ListFn::SortedKey => list_ty,
+            _ => match list_ty {
+                Ty::List(t) => *t,
+                other => other,
+            },
         }
     }
 

@@ -427,7 +427,9 @@ impl MoveChecker<'_> {
                             )
                             .label("captured by a closure that escapes")
                             .secondary(info.span, format!("`{name}` is borrowed, not owned"))
-                            .help(format!("capture a new reference: `let mine = {name}.clone()`")),
+                            .help(format!(
+                                "capture a new reference: `let mine = {name}.clone()`"
+                            )),
                         );
                     } else {
                         self.closure_moves.insert(e.span);

@@ -85,6 +85,14 @@ pub enum ListFn {
     Any,
     All,
     Reduce,
+    /// `xs.sort(key=f, reverse=…)`, in place.
+    SortKey,
+    /// `sorted(xs, key=f, reverse=…)`.
+    SortedKey,
+    /// `min(xs, key=f)`.
+    MinKey,
+    /// `max(xs, key=f)`.
+    MaxKey,
 }
 
 impl ListFn {
@@ -95,6 +103,18 @@ impl ListFn {
             "any" => ListFn::Any,
             "all" => ListFn::All,
             "reduce" => ListFn::Reduce,
+            _ => return None,
+        })
+    }
+
+    /// The form a call with `key=` takes: the method `sort` (`method`), or the free
+    /// functions `sorted`, `min`, `max`.
+    pub fn keyed(name: &str, method: bool) -> Option<ListFn> {
+        Some(match (name, method) {
+            ("sort", true) => ListFn::SortKey,
+            ("sorted", false) => ListFn::SortedKey,
+            ("min", false) => ListFn::MinKey,
+            ("max", false) => ListFn::MaxKey,
             _ => return None,
         })
     }

@@ -252,7 +252,10 @@ impl Checker<'_> {
             }
             StmtKind::Return(value) => {
                 let ret = self.out.functions[self.cur_fn as usize].ret.clone();
-                if let Some(v) = value.as_ref().filter(|v| matches!(v.kind, ExprKind::Lambda { .. })) {
+                if let Some(v) = value
+                    .as_ref()
+                    .filter(|v| matches!(v.kind, ExprKind::Lambda { .. }))
+                {
                     self.lambda_hints.insert(v.id, ret.clone());
                 }
                 match value {

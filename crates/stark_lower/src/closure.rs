@@ -168,8 +168,10 @@ impl FnLower<'_> {
             let reg = base + 1 + i as Reg;
             let src = self.local_reg[outer];
             let info = self.ck.local(*outer);
-            let owner = matches!(info.kind, LocalKind::Let | LocalKind::Param(ParamMode::Owned))
-                && !self.views.contains(outer);
+            let owner = matches!(
+                info.kind,
+                LocalKind::Let | LocalKind::Param(ParamMode::Owned)
+            ) && !self.views.contains(outer);
             if self.ck.moving_lambdas.contains(&e.id) && info.ty.moves() && owner {
                 self.emit(Instr::Move { dst: reg, src }, e.span);
                 continue;
@@ -230,11 +232,7 @@ impl FnLower<'_> {
             .iter()
             .filter_map(|a| stark_check::call_operand(e, a))
             .collect();
-        let held = self.hold_across(
-            callee,
-            super::Val { reg: f, owned },
-            &later,
-        );
+        let held = self.hold_across(callee, super::Val { reg: f, owned }, &later);
         let params = match self.ty(callee) {
             Ty::Fn(ps, _) => ps,
             _ => Vec::new(),
@@ -288,6 +286,131 @@ impl FnLower<'_> {
         let list = self.held(recv, &list_ty);
         let fn_ty = self.ty(f);
         let fun = self.held(f, &fn_ty);
+        let keyed = matches!(
+            op,
+            ListFn::SortKey | ListFn::SortedKey | ListFn::MinKey | ListFn::MaxKey
+        );
+        if !keyed {
+            let init = (op == ListFn::Reduce).then(|| operand(2));
+            self.fn_loop(op, list, fun, dst, elem_heap, init, e);
+        } else {
+            // The keys first, in a loop calling `f`; then a native orders by them.
+            let keys = self.temp();
+            self.fn_loop(ListFn::Map, list, fun, keys, elem_heap, None, e);
+            let ops = self.temps(3);
+            match op {
+                ListFn::SortKey | ListFn::SortedKey => {
+                    let target = if op == ListFn::SortKey { list } else { dst };
+                    if op == ListFn::SortedKey {
+                        // A new list sharing the elements, sorted in place.
+                        let slice = self.temps(4);
+                        self.emit(
+                            Instr::Copy {
+                                dst: slice,
+                                src: list,
+                            },
+                            span,
+                        );
+                        for i in 1..4 {
+                            self.emit(Instr::LoadNone { dst: slice + i }, span);
+                        }
+                        self.emit(
+                            Instr::CallNative {
+                                dst,
+                                native: Native::ListSlice,
+                                args: slice,
+                                argc: 4,
+                            },
+                            span,
+                        );
+                    }
+                    self.emit(
+                        Instr::Copy {
+                            dst: ops,
+                            src: target,
+                        },
+                        span,
+                    );
+                    self.emit(
+                        Instr::Copy {
+                            dst: ops + 1,
+                            src: keys,
+                        },
+                        span,
+                    );
+                    match stark_check::call_operand(e, &args[2]) {
+                        Some(reverse) => {
+                            self.expr_in(reverse, ops + 2);
+                        }
+                        None => {
+                            let value = args[2] == CallArg::Bool(true);
+                            self.emit(
+                                Instr::LoadBool {
+                                    dst: ops + 2,
+                                    value,
+                                },
+                                span,
+                            );
+                        }
+                    }
+                    let out = self.temp();
+                    self.emit(
+                        Instr::CallNative {
+                            dst: out,
+                            native: Native::SortByKeys,
+                            args: ops,
+                            argc: 3,
+                        },
+                        span,
+                    );
+                    if op == ListFn::SortKey {
+                        self.emit(Instr::LoadNone { dst }, span);
+                    }
+                }
+                _ => {
+                    let index = self.temp();
+                    self.emit(
+                        Instr::CallNative {
+                            dst: index,
+                            native: Native::KeyBest {
+                                max: op == ListFn::MaxKey,
+                            },
+                            args: keys,
+                            argc: 1,
+                        },
+                        span,
+                    );
+                    self.emit(Instr::ListGet { dst, list, index }, span);
+                    if elem_heap {
+                        self.emit(Instr::Incref { reg: dst }, span);
+                    }
+                }
+            }
+            self.emit(Instr::Decref { reg: keys }, span);
+        }
+        self.emit(Instr::Decref { reg: fun }, span);
+        self.emit(Instr::Decref { reg: list }, span);
+        match op {
+            ListFn::Map | ListFn::Filter | ListFn::SortedKey => true,
+            ListFn::Any | ListFn::All | ListFn::SortKey => false,
+            ListFn::Reduce => self.ty(e).is_heap(),
+            ListFn::MinKey | ListFn::MaxKey => elem_heap,
+        }
+    }
+
+    /// The loop of `list_fn` for `op` (`Map` for sort keys), its result in `dst`.
+    #[allow(clippy::too_many_arguments)]
+    fn fn_loop(
+        &mut self,
+        op: ListFn,
+        list: Reg,
+        fun: Reg,
+        dst: Reg,
+        elem_heap: bool,
+        init: Option<&Expr>,
+        e: &Expr,
+    ) {
+        let span = e.span;
         match op {
             ListFn::Map | ListFn::Filter => {
                 self.emit(
@@ -305,8 +428,8 @@ impl FnLower<'_> {
             ListFn::All => {
                 self.emit(Instr::LoadBool { dst, value: true }, span);
             }
-            ListFn::Reduce => {
-                let init = operand(2);
+            _ => {
+                let init = init.expect("reduce's initial value");
                 let to = self.ty(e);
                 self.owned_in(init, dst, &to);
             }
@@ -318,7 +441,13 @@ impl FnLower<'_> {
         let call = self.temps(argc as usize);
         let out = self.temp();
         let push = self.temps(2);
-        self.emit(Instr::LoadInt { dst: index, value: 0 }, span);
+        self.emit(
+            Instr::LoadInt {
+                dst: index,
+                value: 0,
+            },
+            span,
+        );
         let start = self.here();
         self.emit(
             Instr::CallNative {
@@ -338,14 +467,39 @@ impl FnLower<'_> {
             },
             span,
         );
-        let exit = self.emit(Instr::JumpIfNot { cond: len, target: 0 }, span);
-        self.emit(Instr::Copy { dst: call, src: fun }, span);
+        let exit = self.emit(
+            Instr::JumpIfNot {
+                cond: len,
+                target: 0,
+            },
+            span,
+        );
+        self.emit(
+            Instr::Copy {
+                dst: call,
+                src: fun,
+            },
+            span,
+        );
         if op == ListFn::Reduce {
             // The accumulator is handed to `f`, which hands back the next one.
-            self.emit(Instr::Move { dst: call + 1, src: dst }, span);
+            self.emit(
+                Instr::Move {
+                    dst: call + 1,
+                    src: dst,
+                },
+                span,
+            );
         }
         let x = call + argc - 1;
-        self.emit(Instr::ListGet { dst: x, list, index }, span);
+        self.emit(
+            Instr::ListGet {
+                dst: x,
+                list,
+                index,
+            },
+            span,
+        );
         if elem_heap {
             self.emit(Instr::Incref { reg: x }, span);
         }
@@ -360,14 +514,45 @@ impl FnLower<'_> {
         let mut done = None;
         match op {
             ListFn::Map => {
-                self.emit(Instr::Copy { dst: push, src: dst }, span);
-                self.emit(Instr::Copy { dst: push + 1, src: out }, span);
+                self.emit(
+                    Instr::Copy {
+                        dst: push,
+                        src: dst,
+                    },
+                    span,
+                );
+                self.emit(
+                    Instr::Copy {
+                        dst: push + 1,
+                        src: out,
+                    },
+                    span,
+                );
                 self.list_push(push, span);
             }
             ListFn::Filter => {
-                let skip = self.emit(Instr::JumpIfNot { cond: out, target: 0 }, span);
-                self.emit(Instr::Copy { dst: push, src: dst }, span);
-                self.emit(Instr::ListGet { dst: push + 1, list, index }, span);
+                let skip = self.emit(
+                    Instr::JumpIfNot {
+                        cond: out,
+                        target: 0,
+                    },
+                    span,
+                );
+                self.emit(
+                    Instr::Copy {
+                        dst: push,
+                        src: dst,
+                    },
+                    span,
+                );
+                self.emit(
+                    Instr::ListGet {
+                        dst: push + 1,
+                        list,
+                        index,
+                    },
+                    span,
+                );
                 if elem_heap {
                     self.emit(Instr::Incref { reg: push + 1 }, span);
                 }
@@ -376,13 +561,25 @@ impl FnLower<'_> {
             }
             ListFn::Any => {
                 self.emit(Instr::Copy { dst, src: out }, span);
-                done = Some(self.emit(Instr::JumpIf { cond: out, target: 0 }, span));
+                done = Some(self.emit(
+                    Instr::JumpIf {
+                        cond: out,
+                        target: 0,
+                    },
+                    span,
+                ));
             }
             ListFn::All => {
                 self.emit(Instr::Copy { dst, src: out }, span);
-                done = Some(self.emit(Instr::JumpIfNot { cond: out, target: 0 }, span));
+                done = Some(self.emit(
+                    Instr::JumpIfNot {
+                        cond: out,
+                        target: 0,
+                    },
+                    span,
+                ));
             }
-            ListFn::Reduce => {
+            _ => {
                 self.emit(Instr::Move { dst, src: out }, span);
             }
         }
@@ -398,15 +595,6 @@ impl FnLower<'_> {
         self.patch(exit);
         if let Some(done) = done {
             self.patch(done);
-        }
-        self.emit(Instr::Decref { reg: fun }, span);
-        if list_ty.is_heap() {
-            self.emit(Instr::Decref { reg: list }, span);
-        }
-        match op {
-            ListFn::Map | ListFn::Filter => true,
-            ListFn::Any | ListFn::All => false,
-            ListFn::Reduce => self.ty(e).is_heap(),
         }
     }
 

@@ -130,10 +130,9 @@ pub(crate) fn may_release(ck: &Checked, e: &Expr) -> bool {
         let Node::Expr(x) = node else { return };
         match (&x.kind, ck.calls.get(&x.id)) {
             (ExprKind::Spawn { .. }, _)
-            | (
-                _,
-                Some(CallRes::Fn { .. } | CallRes::Value { .. } | CallRes::ListFn { .. }),
-            ) => found = true,
+            | (_, Some(CallRes::Fn { .. } | CallRes::Value { .. } | CallRes::ListFn { .. })) => {
+                found = true
+            }
             // A temporary with a destructor (`Obj(h.clone()).k`) is released within the
             // expression, and its destructor can reach `h`.
             (_, Some(CallRes::Ctor { ty, .. })) => {

@@ -615,3 +615,37 @@ fn comprehensions() {
     assert_eq!(expr("[1, 2]"), "[1 2]");
     assert_eq!(expr("[]"), "[]");
 }
+
+#[test]
+fn lambdas_and_fn_types() {
+    // At the start of a statement `fn` declares a function, so these stand as arguments.
+    assert_eq!(expr("g(fn(x) => x * 2)"), "(call g (fn [x] (* x 2)))");
+    assert_eq!(
+        expr("g(fn(a: Int, b: Int) => a + b)"),
+        "(call g (fn [a b] (+ a b)))"
+    );
+    assert_eq!(
+        expr("g(fn() => 1 if c else 2)"),
+        "(call g (fn [] (if c 1 2)))"
+    );
+    assert_eq!(
+        expr("xs.map(fn(x) => x + 1)"),
+        "(call (. xs map) (fn [x] (+ x 1)))"
+    );
+    assert_eq!(expr("f(3)(4)"), "(call (call f 3) 4)");
+    let (program, diags) =
+        stark_syntax::parse("fn f(g: Fn(Int, Float) -> Bool, h: Fn(String)):\n    pass\n");
+    assert!(diags.is_empty(), "{diags:?}");
+    let Item::Fn(f) = &program.items[0] else {
+        panic!()
+    };
+    let Some(TypeExpr::Fn { params, ret, .. }) = &f.params[0].ty else {
+        panic!("{:?}", f.params[0].ty)
+    };
+    assert_eq!(params.len(), 2);
+    assert!(ret.is_some());
+    assert!(matches!(
+        &f.params[1].ty,
+        Some(TypeExpr::Fn { ret: None, .. })
+    ));
+}

@@ -134,6 +134,10 @@ pub fn sexpr(e: &Expr) -> String {
             Some(q) => format!("(spawn {} quota={})", sexpr(call), sexpr(q)),
             None => format!("(spawn {})", sexpr(call)),
         },
+        ExprKind::Lambda { params, body } => {
+            let names: Vec<&str> = params.iter().map(|p| p.name.name.as_str()).collect();
+            format!("(fn [{}] {})", names.join(" "), sexpr(body))
+        }
         ExprKind::Error(parts) if parts.is_empty() => "<error>".into(),
         ExprKind::Error(parts) => format!("<error {}>", join(parts)),
     }

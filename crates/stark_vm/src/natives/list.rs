@@ -149,6 +149,54 @@ pub(crate) fn sort_items(items: &mut [Value], reverse: bool) {
     }
 }
 
+/// `xs.sort(key=f)` with the keys computed: the elements are permuted in place (no count
+/// changes), ordered by their keys as `sort` orders values, stably.
+pub(crate) fn sort_by_keys(a: &[Value]) -> Fallible<Value> {
+    let l = obj_arg(a, 0, ObjKind::List)?;
+    let k = obj_arg(a, 1, ObjKind::List)?;
+    let reverse = matches!(arg(a, 2), Value::Bool(true));
+    let keys = k.list();
+    let items = l.list();
+    if keys.len() != items.len() {
+        // `f` pushed to or popped from the list while its keys were computed.
+        return fail("list changed size while its sort keys were computed".to_string());
+    }
+    let mut index: Vec<usize> = (0..keys.len()).collect();
+    if reverse {
+        index.sort_by(|&i, &j| order(&keys[j], &keys[i]));
+    } else {
+        index.sort_by(|&i, &j| order(&keys[i], &keys[j]));
+    }
+    let sorted: Vec<Value> = index.iter().map(|&i| items[i]).collect();
+    // SAFETY: the only borrow of the list's body (`items` is not used again), and a
+    // permutation of the same references (I3 unchanged).
+    unsafe { l.list_mut() }.copy_from_slice(&sorted);
+    Ok(Value::None)
+}
+
+/// `min(xs, key=f)` / `max(…)` with the keys computed: the index of the first least
+/// (greatest) key, as Python's `min`/`max` return the first of equal elements.
+pub(crate) fn key_best(a: &[Value], max: bool) -> Fallible<Value> {
+    let list = obj_arg(a, 0, ObjKind::List)?;
+    let keys = list.list();
+    if keys.is_empty() {
+        let name = if max { "max" } else { "min" };
+        return fail(format!("{name}() arg is an empty sequence"));
+    }
+    let wanted = if max {
+        Ordering::Greater
+    } else {
+        Ordering::Less
+    };
+    let mut best = 0;
+    for i in 1..keys.len() {
+        if order(&keys[i], &keys[best]) == wanted {
+            best = i;
+        }
+    }
+    Ok(Value::Int(best as i64))
+}
+
 /// `sorted(xs, reverse)`: a new sorted list sharing `xs`'s elements.
 pub(crate) fn sorted(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let l = obj_arg(a, 0, ObjKind::List)?;

@@ -100,6 +100,8 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::ListClear => list::clear(cx, a),
         Native::ListContains => list::contains(a),
         Native::ListSort => list::sort(a),
+        Native::SortByKeys => list::sort_by_keys(a),
+        Native::KeyBest { max } => list::key_best(a, max),
         Native::ListExtend => list::extend(cx, a),
         Native::ListIndex => list::index(cx, a),
         Native::ListCount => list::count(a),
