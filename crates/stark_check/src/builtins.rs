@@ -415,11 +415,8 @@ impl Checker<'_> {
                 format!("`{name}` takes no keyword argument `{}`", n.name),
                 n.span,
             );
-            self.error(if n.name == "key" {
-                d.label("`key=` takes a function, which STARK does not have yet")
-            } else {
-                d.label("unknown parameter")
-            });
+            // `key=` never comes here: a call with one is `keyed_call` (SPEC §7).
+            self.error(d.label("unknown parameter"));
             return Ty::Error;
         }
         if args.is_empty() {
