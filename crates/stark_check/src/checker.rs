@@ -35,6 +35,9 @@ pub(crate) struct Checker<'p> {
     /// Only bindings that cannot be rebound are narrowed (`narrow.rs`); a `mutable let`
     /// that would have been is kept as `None`, to explain E0369.
     pub narrow: HashMap<LocalId, Option<Ty>>,
+    /// What top-level names mean in each file, by `FileId` (`modules.rs`); empty for a
+    /// one-file program.
+    pub files: Vec<crate::modules::FileScope>,
 }
 
 impl<'p> Checker<'p> {
@@ -59,6 +62,7 @@ impl<'p> Checker<'p> {
             quiet: 0,
             in_broken: false,
             narrow: HashMap::new(),
+            files: Vec::new(),
         }
     }
 

@@ -15,6 +15,7 @@ mod escape;
 mod expr;
 mod fstring;
 mod infer;
+mod modules;
 mod moves;
 mod mutability;
 mod narrow;
