@@ -20,8 +20,10 @@ struct Compiled {
 
 /// Reads and compiles the program whose entry file is `path`, with every module it
 /// imports, rendering any diagnostics; `Err` carries the exit status. The files come back
-/// in `FileId` order, for rendering runtime errors.
-fn compile(path: &Path, display: &str) -> Result<(Vec<SourceFile>, Compiled), u8> {
+/// in `FileId` order, for rendering runtime errors. `optimise: false` (`stark check`)
+/// lowers without the optimisation passes: they report nothing, and they are most of the
+/// time of checking a large program.
+fn compile(path: &Path, display: &str, optimise: bool) -> Result<(Vec<SourceFile>, Compiled), u8> {
     let loaded = load(path, display)?;
     let Loaded {
         files,
@@ -74,7 +76,7 @@ fn compile(path: &Path, display: &str) -> Result<(Vec<SourceFile>, Compiled), u8
     // its extra references show in `Memory.refcount`.)
     let no_opt = std::env::var_os("STARK_NO_OPT").is_some_and(|v| v == "1");
     let texts = texts(&files);
-    let module = match if no_opt {
+    let module = match if no_opt || !optimise {
         stark_lower::lower(&program, &checked, &texts, false)
     } else {
         stark_lower::compile(&program, &checked, &texts)
@@ -314,14 +316,19 @@ pub fn execute(cmd: Cmd) -> u8 {
     match cmd {
         Cmd::Check { file } => {
             let display = file.display().to_string();
-            match compile(&file, &display) {
-                Ok(_) => EXIT_OK,
+            match compile(&file, &display, false) {
+                // The process ends here: freeing a large program's tree and tables node by
+                // node would only add to the time `stark check` takes.
+                Ok(compiled) => {
+                    std::mem::forget(compiled);
+                    EXIT_OK
+                }
                 Err(code) => code,
             }
         }
         Cmd::Ir { file, stats } => {
             let display = file.display().to_string();
-            let (files, c) = match compile(&file, &display) {
+            let (files, c) = match compile(&file, &display, true) {
                 Ok(x) => x,
                 Err(code) => return code,
             };
@@ -358,7 +365,7 @@ pub fn execute(cmd: Cmd) -> u8 {
                     }
                 }
             }
-            let (files, c) = match compile(&file, &display) {
+            let (files, c) = match compile(&file, &display, true) {
                 Ok(x) => x,
                 Err(code) => return code,
             };
