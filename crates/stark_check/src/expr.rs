@@ -535,6 +535,11 @@ impl Checker<'_> {
             if let Some(narrowed) = self.narrowed(local) {
                 return narrowed.clone();
             }
+            // A name bound to a value of type `None` (`case Ok(v):` on a
+            // `Result<None, E>`) reads as the value `None`.
+            if self.out.locals[local as usize].ty == Ty::Unit {
+                return Ty::NoneLit;
+            }
             return self.out.locals[local as usize].ty.clone();
         }
         let global = self.global(name, e.span.file);
