@@ -96,12 +96,30 @@ impl Checker<'_> {
     /// Reports `from m import x` of a name `m` lacks (E0432) or keeps private (E0603);
     /// runs once the items are in the tables.
     pub(crate) fn check_imports(&mut self) {
+        if self.files.is_empty() {
+            return;
+        }
         let program = self.program;
         for imp in &program.imports {
             let Some(names) = &imp.names else { continue };
             let module = imp.module();
             for n in names {
                 let q = format!("{module}.{}", n.name);
+                let file = n.span.file.0 as usize;
+                let scope = &self.files[file];
+                // One name, one meaning in a file: a `from … import` does not silently
+                // lose to (or hide) a definition or another import of the same name.
+                if scope.own.contains(&n.name) || scope.imported.get(&n.name) != Some(&q) {
+                    self.error(
+                        Diagnostic::error(
+                            codes::DUPLICATE,
+                            format!("the name `{}` is defined more than once", n.name),
+                            n.span,
+                        )
+                        .label("imported here, and defined or imported elsewhere in this file"),
+                    );
+                    continue;
+                }
                 if n.name.starts_with('_') {
                     self.private_use(&module, &n.name, n.span);
                 } else if !self.is_item(&q) {
