@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
         if diags.is_empty() {
             let (checked, diags) = stark_check::check(&program);
             if diags.is_empty() {
-                if let Ok(module) = stark_lower::compile(&program, &checked, source) {
+                if let Ok(module) = stark_lower::compile(&program, &checked, &[source]) {
                     if let Err(e) = stark_vm::verify(&module) {
                         panic!("compiled bytecode fails verification: {e}");
                     }

@@ -133,7 +133,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let (checked, diags) = stark_check::check(&program);
-    if !diags.is_empty() || stark_lower::compile(&program, &checked, source).is_err() {
+    if !diags.is_empty() || stark_lower::compile(&program, &checked, &[source]).is_err() {
         return;
     }
     let dir = std::env::temp_dir().join(format!("stark-fuzz-run-{}", std::process::id()));

@@ -17,10 +17,11 @@ impl Checker<'_> {
     }
 
     pub(crate) fn call_named(&mut self, e: &Expr, callee: &Expr, name: &str, args: &[Arg]) -> Ty {
-        if let Some(&func) = self.fn_names.get(name) {
+        let global = self.global(name, callee.span.file);
+        if let Some(&func) = self.fn_names.get(&*global) {
             return self.call_fn(e, func, args, None);
         }
-        if let Some(&ty) = self.struct_names.get(name) {
+        if let Some(&ty) = self.struct_names.get(&*global) {
             return self.construct(e, ty, args);
         }
         // `Result`'s variants are named bare (SPEC §6).
@@ -596,6 +597,8 @@ impl Checker<'_> {
             }
             return ret;
         }
+        let global = self.global(ns, method.span.file).into_owned();
+        let ns = global.as_str();
         if let Some(&en) = self.enum_names.get(ns) {
             if let Some((v, _)) = self.out.enums[en as usize].variant(name) {
                 return self.construct_variant(e, en, v, args);

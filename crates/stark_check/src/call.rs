@@ -28,8 +28,17 @@ impl Checker<'_> {
                 self.call_named(e, callee, name, args)
             }
             ExprKind::Field(recv, method) => {
+                match self.module_path(recv) {
+                    Some(crate::modules::Path::Module(m)) => {
+                        return self.call_module(e, &m, method, args)
+                    }
+                    Some(crate::modules::Path::Item(q)) => {
+                        return self.call_static(e, &q, method, args)
+                    }
+                    None => {}
+                }
                 if let ExprKind::Name(ns) = &recv.kind {
-                    if self.lookup_local(ns).is_none() && self.is_namespace(ns) {
+                    if self.lookup_local(ns).is_none() && self.is_namespace(ns, recv.span.file) {
                         return self.call_static(e, ns, method, args);
                     }
                 }

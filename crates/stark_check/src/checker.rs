@@ -35,6 +35,9 @@ pub(crate) struct Checker<'p> {
     /// Only bindings that cannot be rebound are narrowed (`narrow.rs`); a `mutable let`
     /// that would have been is kept as `None`, to explain E0369.
     pub narrow: HashMap<LocalId, Option<Ty>>,
+    /// What top-level names mean in each file, by `FileId` (`modules.rs`); empty for a
+    /// one-file program.
+    pub files: Vec<crate::modules::FileScope>,
     /// The lambdas being typed, innermost last (`lambda.rs`).
     pub lambdas: Vec<LambdaFrame>,
     /// The type a lambda argument is expected to have, set before it is typed so that its
@@ -74,6 +77,7 @@ impl<'p> Checker<'p> {
             narrow: HashMap::new(),
             lambdas: Vec::new(),
             lambda_hints: HashMap::new(),
+            files: Vec::new(),
         }
     }
 

@@ -107,16 +107,19 @@ impl Checker<'_> {
         self.enum_names
             .insert("Result".to_string(), crate::results::RESULT);
         let program = self.program;
+        // Before any name is entered: qualification needs each file's own names.
+        self.file_scopes();
         // Struct names first, so field and parameter types can name any struct.
         for item in &program.items {
             if let Item::Struct(s) = item {
-                if self.name_taken(&s.name.name, s.name.span) {
+                let name = self.qualified(&s.name);
+                if self.name_taken(&name, s.name.span) {
                     continue;
                 }
                 let id = self.out.structs.len() as StructId;
-                self.struct_names.insert(s.name.name.clone(), id);
+                self.struct_names.insert(name.clone(), id);
                 self.out.structs.push(StructDef {
-                    name: s.name.name.clone(),
+                    name,
                     fields: Vec::new(),
                     methods: Vec::new(),
                     destructor: None,
@@ -132,7 +135,7 @@ impl Checker<'_> {
             match item {
                 Item::Enum(en) => self.enum_members(en, index),
                 Item::Struct(s) => {
-                    let Some(&id) = self.struct_names.get(&s.name.name) else {
+                    let Some(&id) = self.struct_names.get(&self.qualified(&s.name)) else {
                         continue;
                     };
                     if self.out.structs[id as usize].span != s.name.span {
@@ -177,11 +180,12 @@ impl Checker<'_> {
                     }
                 }
                 Item::Fn(f) => {
-                    if self.name_taken(&f.name.name, f.name.span) {
+                    let name = self.qualified(&f.name);
+                    if self.name_taken(&name, f.name.span) {
                         continue;
                     }
                     let func = self.declare_fn(f, Owner::None, index, None);
-                    self.fn_names.insert(f.name.name.clone(), func);
+                    self.fn_names.insert(name, func);
                     if f.is_destructor {
                         self.error(
                             Diagnostic::error(
@@ -194,20 +198,21 @@ impl Checker<'_> {
                     }
                 }
                 Item::Const(c) => {
-                    if self.name_taken(&c.name.name, c.name.span) {
+                    let name = self.qualified(&c.name);
+                    if self.name_taken(&name, c.name.span) {
                         continue;
                     }
                     let ty = self.resolve_type(&c.ty);
-                    self.const_names
-                        .insert(c.name.name.clone(), self.out.consts.len());
+                    self.const_names.insert(name.clone(), self.out.consts.len());
                     self.out.consts.push(ConstInfo {
-                        name: c.name.name.clone(),
+                        name,
                         ty,
                         item: index,
                     });
                 }
             }
         }
+        self.check_imports();
         match self.fn_names.get("main") {
             Some(&main) => {
                 let f = &self.out.functions[main as usize];
@@ -231,6 +236,11 @@ impl Checker<'_> {
                     .help("add `fn main():` as the program's entry point"),
             ),
         }
+    }
+
+    /// The table name of an item declared in its file (`geometry.Point`).
+    fn qualified(&self, name: &stark_syntax::ast::Ident) -> String {
+        self.global(&name.name, name.span.file).into_owned()
     }
 
     fn name_taken(&mut self, name: &str, span: Span) -> bool {
@@ -309,11 +319,12 @@ impl Checker<'_> {
     /// Enters an enum's name, and one struct per variant to lay out its payload (named
     /// `Shape.Circle`, as it prints), so types may name the enum before its fields resolve.
     fn declare_enum(&mut self, en: &EnumDecl) {
-        if self.name_taken(&en.name.name, en.name.span) {
+        let name = self.qualified(&en.name);
+        if self.name_taken(&name, en.name.span) {
             return;
         }
         let id = self.out.enums.len() as EnumId;
-        self.enum_names.insert(en.name.name.clone(), id);
+        self.enum_names.insert(name.clone(), id);
         let mut variants: Vec<VariantDef> = Vec::new();
         for v in &en.variants {
             if variants.iter().any(|w| w.name == v.name.name) {
@@ -329,7 +340,7 @@ impl Checker<'_> {
             }
             let strukt = self.out.structs.len() as StructId;
             self.out.structs.push(StructDef {
-                name: format!("{}.{}", en.name.name, v.name.name),
+                name: format!("{name}.{}", v.name.name),
                 fields: Vec::new(),
                 methods: Vec::new(),
                 destructor: None,
@@ -352,7 +363,7 @@ impl Checker<'_> {
             );
         }
         self.out.enums.push(EnumDef {
-            name: en.name.name.clone(),
+            name,
             params: Vec::new(),
             variants,
             methods: Vec::new(),
@@ -365,7 +376,7 @@ impl Checker<'_> {
     /// Resolves an enum's payload field types and declares its methods; a destructor
     /// applies to every variant.
     fn enum_members(&mut self, en: &EnumDecl, index: usize) {
-        let Some(&id) = self.enum_names.get(&en.name.name) else {
+        let Some(&id) = self.enum_names.get(&self.qualified(&en.name)) else {
             return;
         };
         if self.out.enums[id as usize].span != en.name.span {
@@ -434,7 +445,7 @@ impl Checker<'_> {
                 format!("{}.{}", self.out.enums[en as usize].name, decl.name.name),
                 Some(Ty::Enum(en, Vec::new())),
             ),
-            Owner::None => (decl.name.name.clone(), None),
+            Owner::None => (self.qualified(&decl.name), None),
         };
         let mut params = Vec::new();
         let mut first_default: Option<&stark_syntax::ast::Param> = None;
@@ -616,7 +627,16 @@ impl Checker<'_> {
                             Ty::Error
                         }
                     }
-                    other => {
+                    written => {
+                        let other = self.global(written, name.span.file).into_owned();
+                        if let Some((module, last)) = other.rsplit_once('.') {
+                            if self.is_module_alias(written, name.span.file)
+                                && !self.check_visible(module, last, name.span)
+                            {
+                                return Ty::Error;
+                            }
+                        }
+                        let other = other.as_str();
                         if let Some(&id) = self.struct_names.get(other) {
                             if arity(0, self) {
                                 return Ty::Struct(id);
@@ -631,7 +651,7 @@ impl Checker<'_> {
                         }
                         let mut d = Diagnostic::error(
                             codes::UNKNOWN_TYPE,
-                            format!("cannot find type `{other}`"),
+                            format!("cannot find type `{written}`"),
                             name.span,
                         )
                         .label("not a known type");

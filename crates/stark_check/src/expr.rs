@@ -196,9 +196,12 @@ impl Checker<'_> {
             ExprKind::Call { callee, args } => self.call(e, callee, args),
             ExprKind::Lambda { params, body } => self.lambda(e, params, body),
             ExprKind::Field(base, field) => {
+                if let Some(path) = self.module_path(base) {
+                    return self.module_field(e, path, field);
+                }
                 if let ExprKind::Name(n) = &base.kind {
-                    if self.lookup_local(n).is_none() && self.is_namespace(n) {
-                        if let Some(&en) = self.enum_names.get(n.as_str()) {
+                    if self.lookup_local(n).is_none() && self.is_namespace(n, base.span.file) {
+                        if let Some(&en) = self.enum_names.get(&*self.global(n, base.span.file)) {
                             return self.unit_variant(e, en, field);
                         }
                         if let Some(v) = (n == "math")
@@ -420,7 +423,7 @@ impl Checker<'_> {
     }
 
     /// `Shape.Empty`: a variant without payload, used as a value.
-    fn unit_variant(&mut self, e: &Expr, en: EnumId, field: &Ident) -> Ty {
+    pub(crate) fn unit_variant(&mut self, e: &Expr, en: EnumId, field: &Ident) -> Ty {
         let def = &self.out.enums[en as usize];
         let ename = def.name.clone();
         let Some((_, v)) = def.variant(&field.name) else {
@@ -520,7 +523,8 @@ impl Checker<'_> {
         }
     }
 
-    pub fn is_namespace(&self, name: &str) -> bool {
+    pub fn is_namespace(&self, name: &str, file: stark_syntax::FileId) -> bool {
+        let name = &*self.global(name, file);
         NAMESPACES.contains(&name)
             || self.struct_names.contains_key(name)
             || self.enum_names.contains_key(name)
@@ -540,16 +544,17 @@ impl Checker<'_> {
             }
             return self.out.locals[local as usize].ty.clone();
         }
-        if let Some(&c) = self.const_names.get(name) {
+        let global = self.global(name, e.span.file);
+        if let Some(&c) = self.const_names.get(&*global) {
             self.out.names.insert(e.id, NameRes::Const(c));
             return self.out.consts[c].ty.clone();
         }
-        if let Some(&func) = self.fn_names.get(name) {
+        if let Some(&func) = self.fn_names.get(&*global) {
             return self.fn_value(e, func);
         }
-        let what = if self.fn_names.contains_key(name) {
+        let what = if self.fn_names.contains_key(&*global) {
             Some("function")
-        } else if self.is_namespace(name) {
+        } else if self.is_namespace(name, e.span.file) {
             Some("type")
         } else {
             None

@@ -16,6 +16,7 @@ mod expr;
 mod fstring;
 mod infer;
 mod lambda;
+mod modules;
 mod moves;
 mod mutability;
 mod narrow;

@@ -339,7 +339,20 @@ impl Checker<'_> {
         let def = self.out.enums[en as usize].clone();
         let (qualifier, vname) = match path {
             [v] => (None, v),
-            [q, v] => (Some(q), v),
+            [q, v] => (Some((q.name.clone(), q.span)), v),
+            // `geometry.Shape.Rect`: an enum of another module.
+            [m, .., q, v] if self.module_path_names(path).is_some() => {
+                let written = format!(
+                    "{}.{}",
+                    m.name,
+                    &path[1..path.len() - 1]
+                        .iter()
+                        .map(|i| i.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(".")
+                );
+                (Some((written, m.span.to(q.span))), v)
+            }
             _ => {
                 self.error(
                     Diagnostic::error(codes::SYNTAX, "a variant is `Enum.Variant`", span)
@@ -348,17 +361,14 @@ impl Checker<'_> {
                 return quiet(self, binds);
             }
         };
-        if let Some(q) = qualifier {
-            if q.name != def.name {
+        if let Some((q, q_span)) = qualifier {
+            if *self.global(&q, q_span.file) != def.name {
                 let shown = self.show(ty);
                 self.error(
                     Diagnostic::error(
                         codes::MISMATCH,
-                        format!(
-                            "a `{}` pattern cannot match a value of type `{shown}`",
-                            q.name
-                        ),
-                        q.span,
+                        format!("a `{q}` pattern cannot match a value of type `{shown}`"),
+                        q_span,
                     )
                     .label(format!("the subject is `{shown}`")),
                 );

@@ -59,7 +59,8 @@ impl Checker<'_> {
         }
         for (index, item) in program.items.iter().enumerate() {
             if let Item::Const(c) = item {
-                let Some(&ci) = self.const_names.get(&c.name.name) else {
+                let name = self.global(&c.name.name, c.name.span.file);
+                let Some(&ci) = self.const_names.get(&*name) else {
                     continue;
                 };
                 if self.out.consts[ci].item != index {
@@ -507,7 +508,10 @@ impl Checker<'_> {
                 let t = self.expr(target);
                 if self.lookup_local(name).is_some() {
                     self.require_assignable(target, name);
-                } else if self.const_names.contains_key(name) {
+                } else if self
+                    .const_names
+                    .contains_key(&*self.global(name, target.span.file))
+                {
                     self.error(
                         Diagnostic::error(
                             codes::BAD_ASSIGN_TARGET,

@@ -1,8 +1,10 @@
 //! The pipeline behind each subcommand: read, parse, check, lower, then run or print.
 
-use crate::render;
+use crate::render::{self, SourceFile};
 use crate::Cmd;
 use stark_bytecode::{printer, Module};
+use stark_syntax::{codes, Diagnostic, FileId, Span};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub const EXIT_OK: u8 = 0;
@@ -16,8 +18,242 @@ struct Compiled {
     checked: stark_check::Checked,
 }
 
-/// Reads and compiles `path`, rendering any diagnostics; `Err` carries the exit status.
-fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
+/// Reads and compiles the program whose entry file is `path`, with every module it
+/// imports, rendering any diagnostics; `Err` carries the exit status. The files come back
+/// in `FileId` order, for rendering runtime errors. `optimise: false` (`stark check`)
+/// lowers without the optimisation passes: they report nothing, and they are most of the
+/// time of checking a large program.
+fn compile(path: &Path, display: &str, optimise: bool) -> Result<(Vec<SourceFile>, Compiled), u8> {
+    let loaded = load(path, display)?;
+    let Loaded {
+        files,
+        program,
+        mut errors,
+    } = loaded;
+    // Warnings (W0101) are printed with the errors, or alone before the program runs;
+    // they never change the exit status.
+    let with_warnings = |mut errors: Vec<stark_syntax::Diagnostic>| {
+        errors.extend(program.warnings.iter().cloned());
+        errors.sort_by_key(|d| {
+            (
+                d.primary.span.file,
+                d.primary.span.start,
+                d.primary.span.end,
+            )
+        });
+        errors
+    };
+    let load_failed = errors
+        .iter()
+        .any(|d| d.code == codes::UNRESOLVED_IMPORT || d.code == codes::IMPORT_CYCLE);
+    if load_failed || (!errors.is_empty() && !program.items_intact) {
+        // A broken item or signature, or a module that could not be loaded: checking the
+        // rest would report what its absence causes (an unknown function, say), not the
+        // user's mistakes.
+        render::diagnostics(&files, &with_warnings(errors));
+        return Err(EXIT_COMPILE);
+    }
+    // Syntax errors inside function bodies leave every other function checkable: one run
+    // reports a syntax error in one function, a type error in a second and a use after a
+    // move in a third, each once.
+    let (checked, diags) = stark_check::check(&program);
+    // The checker's warnings (W0102) join the parser's.
+    let with_all_warnings = |mut errors: Vec<stark_syntax::Diagnostic>| {
+        errors.extend(checked.warnings.iter().cloned());
+        with_warnings(errors)
+    };
+    if !errors.is_empty() || !diags.is_empty() {
+        errors.extend(diags);
+        render::diagnostics(&files, &with_all_warnings(errors));
+        return Err(EXIT_COMPILE);
+    }
+    if !program.warnings.is_empty() || !checked.warnings.is_empty() {
+        render::diagnostics(&files, &with_all_warnings(Vec::new()));
+    }
+    // `STARK_NO_OPT=1`: lowering's ownership-aware RC insertion with no optimisation pass
+    // after it (no `rc_opt`, no `opt`), for the differential tests: every program must
+    // print the same either way. (The `naive` insertion is only counted, for `--stats`:
+    // its extra references show in `Memory.refcount`.)
+    let no_opt = std::env::var_os("STARK_NO_OPT").is_some_and(|v| v == "1");
+    let texts = texts(&files);
+    let module = match if no_opt || !optimise {
+        stark_lower::lower(&program, &checked, &texts, false)
+    } else {
+        stark_lower::compile(&program, &checked, &texts)
+    } {
+        Ok(m) => m,
+        Err(diag) => {
+            render::diagnostics(&files, &[*diag]);
+            return Err(EXIT_COMPILE);
+        }
+    };
+    Ok((
+        files,
+        Compiled {
+            module,
+            program,
+            checked,
+        },
+    ))
+}
+
+fn texts(files: &[SourceFile]) -> Vec<&str> {
+    files.iter().map(|f| f.text.as_str()).collect()
+}
+
+/// A program's files, parsed and joined into one `Program` (SPEC §7).
+struct Loaded {
+    /// In `FileId` order: the entry file first, then each module as first imported.
+    files: Vec<SourceFile>,
+    program: stark_syntax::ast::Program,
+    /// Syntax errors of every file, unknown modules (E0432) and an import cycle (E0391).
+    errors: Vec<stark_syntax::Diagnostic>,
+}
+
+/// Reads the entry file and, breadth first, every module it imports, each once however
+/// many files import it. A module's path is relative to the entry file's folder whichever
+/// file imports it, so one name means one file in the whole program. Each file is parsed
+/// with its own `FileId` and with `ExprId`s following the previous file's, so the files
+/// join into one `Program`; its `modules` says which module each file is.
+fn load(path: &Path, display: &str) -> Result<Loaded, u8> {
+    let root = path.parent().unwrap_or(Path::new(""));
+    let text = read_text(path, display)?;
+    let (first, mut errors) = stark_syntax::parse_file(&text, FileId(0));
+    let mut next_expr = first.expr_count;
+    let mut files = vec![SourceFile {
+        name: display.to_string(),
+        text,
+    }];
+    // The file name of each file relative to the root, for E0391's list.
+    let entry_name = path
+        .file_name()
+        .map_or(display.to_string(), |n| n.to_string_lossy().into_owned());
+    let mut short = vec![entry_name];
+    // The entry file is the module named by its file name: importing it is a cycle.
+    let mut modules = vec![String::new()];
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    if let Some(stem) = path.file_stem() {
+        by_name.insert(stem.to_string_lossy().into_owned(), 0);
+    }
+    let mut programs = vec![first];
+    let mut edges: Vec<Vec<(usize, Span)>> = vec![Vec::new()];
+    let mut at = 0;
+    while at < programs.len() {
+        let imports: Vec<(String, Vec<String>, Span)> = programs[at]
+            .imports
+            .iter()
+            .map(|i| {
+                let parts = i.path.iter().map(|p| p.name.clone()).collect();
+                (i.module(), parts, i.path_span())
+            })
+            .collect();
+        for (module, parts, span) in imports {
+            if let Some(&to) = by_name.get(&module) {
+                edges[at].push((to, span));
+                continue;
+            }
+            let rel = format!("{}.stark", parts.join("/"));
+            let file = root.join(&rel);
+            let shown = file.display().to_string();
+            if !file.is_file() {
+                errors.push(
+                    Diagnostic::error(
+                        codes::UNRESOLVED_IMPORT,
+                        format!("unresolved import `{module}`"),
+                        span,
+                    )
+                    .label(format!("no file `{shown}`")),
+                );
+                continue;
+            }
+            let text = read_text(&file, &shown)?;
+            let id = programs.len();
+            let (program, diags) =
+                stark_syntax::parse_file_from(&text, FileId(id as u32), next_expr);
+            next_expr = program.expr_count;
+            errors.extend(diags);
+            by_name.insert(module.clone(), id);
+            modules.push(module);
+            short.push(rel);
+            files.push(SourceFile { name: shown, text });
+            programs.push(program);
+            edges.push(Vec::new());
+            edges[at].push((id, span));
+        }
+        at += 1;
+    }
+    if let Some((cycle, span)) = find_cycle(&edges) {
+        let list: Vec<String> = cycle.iter().map(|&f| format!("`{}`", short[f])).collect();
+        errors.push(
+            Diagnostic::error(
+                codes::IMPORT_CYCLE,
+                format!("import cycle: {}", list.join(" → ")),
+                span,
+            )
+            .label("this import closes the cycle")
+            .help("move what the modules share into a module that imports neither"),
+        );
+    }
+    let mut program = stark_syntax::ast::Program {
+        items_intact: true,
+        ..Default::default()
+    };
+    for p in programs {
+        program.items.extend(p.items);
+        program.items_intact &= p.items_intact;
+        program.comments.extend(p.comments);
+        program.warnings.extend(p.warnings);
+        program.imports.extend(p.imports);
+    }
+    program.expr_count = next_expr;
+    program.modules = modules;
+    Ok(Loaded {
+        files,
+        program,
+        errors,
+    })
+}
+
+/// The first import cycle reachable from the entry file, as the files along it (the
+/// first repeated at the end) and the span of the import that closes it.
+fn find_cycle(edges: &[Vec<(usize, Span)>]) -> Option<(Vec<usize>, Span)> {
+    // 0: not seen, 1: on the current path, 2: done.
+    let mut state = vec![0u8; edges.len()];
+    let mut path = vec![0usize];
+    // Per file on the path, the next edge to follow: an explicit stack, since a chain of
+    // imports may be long.
+    let mut next = vec![0usize];
+    state[0] = 1;
+    while let Some(&file) = path.last() {
+        let i = *next.last().expect("parallel stacks");
+        if let Some(&(to, span)) = edges[file].get(i) {
+            *next.last_mut().expect("parallel stacks") += 1;
+            match state[to] {
+                0 => {
+                    state[to] = 1;
+                    path.push(to);
+                    next.push(0);
+                }
+                1 => {
+                    let from = path.iter().position(|&f| f == to).expect("on the path");
+                    let mut cycle = path[from..].to_vec();
+                    cycle.push(to);
+                    return Some((cycle, span));
+                }
+                _ => {}
+            }
+        } else {
+            state[file] = 2;
+            path.pop();
+            next.pop();
+        }
+    }
+    None
+}
+
+/// A source file's text: refused when unreadable, too large or not UTF-8 (reported); a
+/// byte-order mark is skipped.
+fn read_text(path: &Path, display: &str) -> Result<String, u8> {
     let bytes = match read_source(path) {
         Ok(b) => b,
         Err(e) => {
@@ -34,77 +270,25 @@ fn compile(path: &Path, display: &str) -> Result<(String, Compiled), u8> {
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            let diag = stark_syntax::Diagnostic::error(
-                stark_syntax::codes::BAD_UTF8,
+            let diag = Diagnostic::error(
+                codes::BAD_UTF8,
                 "source file is not valid UTF-8",
-                stark_syntax::Span::new(at.min(lossy.len()), at.min(lossy.len())),
+                Span::new(at.min(lossy.len()), at.min(lossy.len())),
             )
             .label("invalid byte sequence here");
-            render::diagnostics(display, &lossy, &[diag]);
+            let file = SourceFile {
+                name: display.to_string(),
+                text: lossy,
+            };
+            render::diagnostics(&[file], &[diag]);
             return Err(EXIT_COMPILE);
         }
     };
     // Editors on Windows save UTF-8 with a byte-order mark; like rustc and Python, skip it.
-    let source = match source.strip_prefix('\u{feff}') {
+    Ok(match source.strip_prefix('\u{feff}') {
         Some(rest) => rest.to_owned(),
         None => source,
-    };
-    let (program, syntax) = stark_syntax::parse(&source);
-    // Warnings (W0101) are printed with the errors, or alone before the program runs;
-    // they never change the exit status.
-    let with_warnings = |mut errors: Vec<stark_syntax::Diagnostic>| {
-        errors.extend(program.warnings.iter().cloned());
-        errors.sort_by_key(|d| (d.primary.span.start, d.primary.span.end));
-        errors
-    };
-    if !syntax.is_empty() && !program.items_intact {
-        // A broken item or signature: checking the rest would report what its absence
-        // causes (an unknown function, say), not the user's mistakes.
-        render::diagnostics(display, &source, &with_warnings(syntax));
-        return Err(EXIT_COMPILE);
-    }
-    // Syntax errors inside function bodies leave every other function checkable: one run
-    // reports a syntax error in one function, a type error in a second and a use after a
-    // move in a third, each once.
-    let (checked, diags) = stark_check::check(&program);
-    // The checker's warnings (W0102) join the parser's.
-    let with_all_warnings = |mut errors: Vec<stark_syntax::Diagnostic>| {
-        errors.extend(checked.warnings.iter().cloned());
-        with_warnings(errors)
-    };
-    if !syntax.is_empty() || !diags.is_empty() {
-        let mut all = syntax;
-        all.extend(diags);
-        render::diagnostics(display, &source, &with_all_warnings(all));
-        return Err(EXIT_COMPILE);
-    }
-    if !program.warnings.is_empty() || !checked.warnings.is_empty() {
-        render::diagnostics(display, &source, &with_all_warnings(Vec::new()));
-    }
-    // `STARK_NO_OPT=1`: lowering's ownership-aware RC insertion with no optimisation pass
-    // after it (no `rc_opt`, no `opt`), for the differential tests: every program must
-    // print the same either way. (The `naive` insertion is only counted, for `--stats`:
-    // its extra references show in `Memory.refcount`.)
-    let no_opt = std::env::var_os("STARK_NO_OPT").is_some_and(|v| v == "1");
-    let module = match if no_opt {
-        stark_lower::lower(&program, &checked, &source, false)
-    } else {
-        stark_lower::compile(&program, &checked, &source)
-    } {
-        Ok(m) => m,
-        Err(diag) => {
-            render::diagnostics(display, &source, &[*diag]);
-            return Err(EXIT_COMPILE);
-        }
-    };
-    Ok((
-        source,
-        Compiled {
-            module,
-            program,
-            checked,
-        },
-    ))
+    })
 }
 
 /// Larger sources are refused: `stark check /dev/zero` would otherwise read forever.
@@ -132,21 +316,27 @@ pub fn execute(cmd: Cmd) -> u8 {
     match cmd {
         Cmd::Check { file } => {
             let display = file.display().to_string();
-            match compile(&file, &display) {
-                Ok(_) => EXIT_OK,
+            match compile(&file, &display, false) {
+                // The process ends here: freeing a large program's tree and tables node by
+                // node would only add to the time `stark check` takes.
+                Ok(compiled) => {
+                    std::mem::forget(compiled);
+                    EXIT_OK
+                }
                 Err(code) => code,
             }
         }
         Cmd::Ir { file, stats } => {
             let display = file.display().to_string();
-            let (source, c) = match compile(&file, &display) {
+            let (files, c) = match compile(&file, &display, true) {
                 Ok(x) => x,
                 Err(code) => return code,
             };
             print!("{}", printer::print_module(&c.module));
             if stats {
                 // The naive insertion may need more registers than the optimised one.
-                if let Ok(naive) = stark_lower::lower(&c.program, &c.checked, &source, true) {
+                if let Ok(naive) = stark_lower::lower(&c.program, &c.checked, &texts(&files), true)
+                {
                     print!("{}", rc_stats(&naive, &c.module));
                 }
             }
@@ -175,7 +365,7 @@ pub fn execute(cmd: Cmd) -> u8 {
                     }
                 }
             }
-            let (source, c) = match compile(&file, &display) {
+            let (files, c) = match compile(&file, &display, true) {
                 Ok(x) => x,
                 Err(code) => return code,
             };
@@ -214,12 +404,12 @@ pub fn execute(cmd: Cmd) -> u8 {
                 Ok(()) => EXIT_OK,
                 Err(stark_vm::VmExit::Exit(code)) => code.clamp(0, 255) as u8,
                 Err(stark_vm::VmExit::RuntimeError(err)) => {
-                    render::runtime_error(&display, &source, &err);
+                    render::runtime_error(&files, &err);
                     EXIT_RUNTIME
                 }
                 Err(stark_vm::VmExit::OutOfMemory(err)) => {
                     // Reported as every runtime error is (SPEC §1); only the status differs.
-                    render::runtime_error(&display, &source, &err);
+                    render::runtime_error(&files, &err);
                     EXIT_MEMORY
                 }
                 Err(stark_vm::VmExit::MainErr(message)) => {

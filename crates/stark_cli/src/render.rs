@@ -2,7 +2,7 @@
 //! runtime errors with their STARK stack trace.
 
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label as CsLabel};
-use codespan_reporting::files::SimpleFile;
+use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
 use codespan_reporting::term::{self, Config};
 use stark_syntax::LineIndex;
@@ -30,16 +30,43 @@ fn clamp(span: Span, source: &str) -> std::ops::Range<usize> {
     start..end
 }
 
-pub fn diagnostics(path: &str, source: &str, diags: &[Diagnostic]) {
-    let file = SimpleFile::new(path, source);
+/// One file of the program as the user named it, and its text; a program's files are kept
+/// in `FileId` order, so a span's file indexes them.
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+}
+
+/// The file a span is in (the entry file for a span of no file, such as E0601's).
+fn file_of(files: &[SourceFile], span: Span) -> usize {
+    let i = span.file.0 as usize;
+    if i < files.len() {
+        i
+    } else {
+        0
+    }
+}
+
+/// Renders `diags`, each label in its own file; the summary names `files[0]`, the file
+/// given to `stark`.
+pub fn diagnostics(files: &[SourceFile], diags: &[Diagnostic]) {
+    let mut table = SimpleFiles::new();
+    for f in files {
+        table.add(f.name.as_str(), f.text.as_str());
+    }
+    let path = files.first().map_or("", |f| f.name.as_str());
     let writer = StandardStream::stderr(color());
     let config = Config::default();
+    let at = |span: Span| {
+        let i = file_of(files, span);
+        (i, clamp(span, &files[i].text))
+    };
     for d in diags {
-        let mut labels =
-            vec![CsLabel::primary((), clamp(d.primary.span, source))
-                .with_message(&d.primary.message)];
+        let (file, range) = at(d.primary.span);
+        let mut labels = vec![CsLabel::primary(file, range).with_message(&d.primary.message)];
         for s in &d.secondary {
-            labels.push(CsLabel::secondary((), clamp(s.span, source)).with_message(&s.message));
+            let (file, range) = at(s.span);
+            labels.push(CsLabel::secondary(file, range).with_message(&s.message));
         }
         let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
         // One `help:` line per line of the help text (a diagnostic may suggest two fixes).
@@ -56,7 +83,7 @@ pub fn diagnostics(path: &str, source: &str, diags: &[Diagnostic]) {
             .with_message(&d.message)
             .with_labels(labels)
             .with_notes(notes);
-        let _ = term::emit(&mut writer.lock(), &config, &file, &diag);
+        let _ = term::emit(&mut writer.lock(), &config, &table, &diag);
     }
     let warnings = diags.iter().filter(|d| d.is_warning()).count();
     let errors = diags.len() - warnings;
@@ -82,19 +109,32 @@ pub fn location(path: &str, source: &str, lines: &LineIndex, span: Span) -> Stri
     format!("{path}:{line}:{col}")
 }
 
-pub fn runtime_error(path: &str, source: &str, err: &stark_vm::RuntimeError) {
+pub fn runtime_error(files: &[SourceFile], err: &stark_vm::RuntimeError) {
     // A failure of the run as a whole (its output could not be written) has no place in
     // the program to point at.
     if err.trace.is_empty() && err.span == Default::default() {
         eprintln!("runtime error: {}", err.message);
         return;
     }
-    let lines = LineIndex::new(source);
+    if files.is_empty() {
+        eprintln!("runtime error: {}", err.message);
+        return;
+    }
+    // Each file's line index is built once, when a frame first points into it.
+    let mut indexes: Vec<Option<LineIndex>> = files.iter().map(|_| None).collect();
+    let mut locate = |span: Span| {
+        let i = file_of(files, span);
+        let f = &files[i];
+        let lines = indexes[i].get_or_insert_with(|| LineIndex::new(&f.text));
+        location(&f.name, &f.text, lines, span)
+    };
     let mut out = format!(
         "runtime error: {}\n  --> {}\n",
         err.message,
-        location(path, source, &lines, err.span)
+        locate(err.span)
     );
+    let source = files[file_of(files, err.span)].text.as_str();
+    let lines = LineIndex::new(source);
     let range = clamp(err.span, source);
     let (line, col) = lines.line_col(source, err.span.start);
     if let Some(text) = source.lines().nth(line - 1) {
@@ -125,7 +165,7 @@ pub fn runtime_error(path: &str, source: &str, err: &stark_vm::RuntimeError) {
         out.push_str(&format!(
             "  at {} ({})\n",
             frame.function,
-            location(path, source, &lines, frame.span)
+            locate(frame.span)
         ));
     }
     eprint!("{out}");

@@ -148,14 +148,14 @@ fn compile(src: &str) -> bool {
     let (checked, diags) = stark_check::check(&program);
     if diags.is_empty() {
         // Whatever the optimiser makes of a valid program, the VM must accept it.
-        let Ok(module) = stark_lower::compile(&program, &checked, src) else {
+        let Ok(module) = stark_lower::compile(&program, &checked, &[src]) else {
             return false;
         };
         let _ = stark_bytecode::printer::print_module(&module);
         if let Err(e) = stark_vm::verify(&module) {
             panic!("compiled bytecode fails verification: {e}");
         }
-        let _ = stark_lower::lower(&program, &checked, src, true);
+        let _ = stark_lower::lower(&program, &checked, &[src], true);
         return true;
     }
     false

@@ -10,6 +10,10 @@
 //! - `tests/ui/compile_fail/`: `stark check`; expects exit 2, stderr = `NAME.stderr`.
 //! - `tests/ui/ir/`: `stark ir --stats`; stdout = `NAME.stdout`.
 //!
+//! A folder holding a `main.stark` (`run/modules_basic/main.stark`) is one program of
+//! several files: `main.stark` is the test, its expected files lie beside it, and the
+//! other `.stark` files there are the modules it imports.
+//!
 //! A `NAME.stdin` file beside a `run/` or `run_fail/` program is its standard input (for
 //! `input()`); without one, standard input is empty.
 //!
@@ -71,6 +75,13 @@ fn collect(dir: &Path, mode: Option<Mode>, out: &mut Vec<Case>) {
                 Some("ir") => Some(Mode::Ir),
                 _ => mode,
             };
+            // A folder with a `main.stark` is one program of several files (SPEC §7): the
+            // other files are the modules it imports, not tests.
+            let main = path.join("main.stark");
+            if let (Some(mode), true) = (sub, main.is_file()) {
+                out.push(Case { path: main, mode });
+                continue;
+            }
             collect(&path, sub, out);
         } else if path.extension().is_some_and(|e| e == "stark") {
             if let Some(mode) = mode {
@@ -249,12 +260,15 @@ fn code_trials(root: &Path) -> Vec<Trial> {
     let defined = defined_codes(root);
     let documented = documented_codes(root);
     let mut stderrs = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(root.join("tests/ui/compile_fail")) {
-        for e in entries.flatten() {
-            if e.path().extension().is_some_and(|x| x == "stderr") {
-                stderrs.push(std::fs::read_to_string(e.path()).unwrap_or_default());
-            }
-        }
+    let mut cases = Vec::new();
+    collect(
+        &root.join("tests/ui/compile_fail"),
+        Some(Mode::CompileFail),
+        &mut cases,
+    );
+    for case in cases {
+        let path = case.path.with_extension("stderr");
+        stderrs.push(std::fs::read_to_string(path).unwrap_or_default());
     }
     let mut trials = Vec::new();
     for code in defined.union(&documented) {

@@ -10,7 +10,7 @@
 //! free of list releases.
 
 use stark_check::{CallRes, Checked, FuncId, IndexRes, LocalId, NameRes};
-use stark_syntax::ast::{Block, Expr, ExprKind, FStrPart, Program, Stmt, StmtKind};
+use stark_syntax::ast::{Block, Expr, ExprId, ExprKind, FStrPart, Program, Stmt, StmtKind};
 
 /// Per-program facts, computed once before lowering.
 pub(crate) struct Effects {
@@ -158,8 +158,14 @@ pub(crate) fn may_release(ck: &Checked, e: &Expr) -> bool {
 pub(crate) fn scalar_tuples(ck: &Checked, stmts: &[Stmt]) -> std::collections::HashSet<LocalId> {
     use std::collections::HashMap;
     let mut uses: HashMap<LocalId, (usize, usize)> = HashMap::new();
+    // This body's `let`s, found on the walk: the checker's table holds the whole
+    // program's, and scanning it for every function is quadratic in a large program.
+    let mut lets: Vec<(ExprId, LocalId)> = Vec::new();
     walk_stmts(stmts, &mut |node| {
         let Node::Expr(e) = node else { return };
+        if let Some(&local) = ck.lets.get(&e.id) {
+            lets.push((e.id, local));
+        }
         match &e.kind {
             ExprKind::Name(_) => {
                 if let Some(NameRes::Local(l)) = ck.names.get(&e.id) {
@@ -174,8 +180,7 @@ pub(crate) fn scalar_tuples(ck: &Checked, stmts: &[Stmt]) -> std::collections::H
             _ => {}
         }
     });
-    ck.lets
-        .iter()
+    lets.iter()
         .filter(|(value, local)| {
             // A tuple literal never built, or the parts of a call returning values.
             let parts = (ck.stack_allocs.contains(value) && ck.tuples.contains(value))

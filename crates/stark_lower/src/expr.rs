@@ -116,17 +116,7 @@ impl FnLower<'_> {
                     false
                 }
                 Some(NameRes::Func(f)) => self.fn_value(*f, dst, span),
-                Some(NameRes::Const(c)) => {
-                    let item = self.ck.consts[*c].item;
-                    let program = self.program;
-                    let Item::Const(decl) = &program.items[item] else {
-                        unreachable!("const resolves to a const item")
-                    };
-                    let owned = self.expr_in(&decl.value, dst);
-                    let (from, to) = (self.ty(&decl.value), self.ck.consts[*c].ty.clone());
-                    self.convert_in(dst, &from, &to, decl.value.span);
-                    owned
-                }
+                Some(NameRes::Const(c)) => self.const_in(*c, dst),
                 None => {
                     self.emit(Instr::LoadNone { dst }, span);
                     false
@@ -231,6 +221,20 @@ impl FnLower<'_> {
             ExprKind::Call { .. } => self.call(e, dst),
             // `Shape.Empty`: a variant without payload is built like a struct.
             ExprKind::Field(..) if self.ck.calls.contains_key(&e.id) => self.call(e, dst),
+            // `geometry.LIMIT`: a constant of another module.
+            ExprKind::Field(..) if matches!(self.ck.names.get(&e.id), Some(NameRes::Const(_))) => {
+                let Some(&NameRes::Const(c)) = self.ck.names.get(&e.id) else {
+                    unreachable!("matched above")
+                };
+                self.const_in(c, dst)
+            }
+            // `geometry.area` without a call: a function of another module as a value.
+            ExprKind::Field(..) if matches!(self.ck.names.get(&e.id), Some(NameRes::Func(_))) => {
+                let Some(&NameRes::Func(f)) = self.ck.names.get(&e.id) else {
+                    unreachable!("matched above")
+                };
+                self.fn_value(f, dst, span)
+            }
             ExprKind::Try(inner) => self.try_expr(e, inner, dst),
             ExprKind::Field(..) if self.ck.float_consts.contains_key(&e.id) => {
                 let value = self.ck.float_consts[&e.id];
@@ -588,6 +592,19 @@ impl FnLower<'_> {
             }
             self.emit(Instr::Incref { reg: dst }, e.span);
         }
+    }
+
+    /// A constant's value, evaluated where it is used.
+    fn const_in(&mut self, c: usize, dst: Reg) -> bool {
+        let item = self.ck.consts[c].item;
+        let program = self.program;
+        let Item::Const(decl) = &program.items[item] else {
+            unreachable!("const resolves to a const item")
+        };
+        let owned = self.expr_in(&decl.value, dst);
+        let (from, to) = (self.ty(&decl.value), self.ck.consts[c].ty.clone());
+        self.convert_in(dst, &from, &to, decl.value.span);
+        owned
     }
 
     /// Whether `e` is a string constant: a view of the VM's constant table, which is immortal

@@ -36,11 +36,12 @@ use stark_syntax::{codes, Diagnostic, Span};
 use std::collections::HashMap;
 
 /// Lowers a whole checked program. `naive` selects the unoptimised RC insertion.
-/// `Err` names a function needing more registers than [`MAX_REGS`].
+/// `Err` names a function needing more registers than [`MAX_REGS`]. `sources` holds each
+/// file's text, by `FileId` (for the text of an expression in a runtime error message).
 pub fn lower(
     program: &Program,
     checked: &Checked,
-    source: &str,
+    sources: &[&str],
     naive: bool,
 ) -> Result<Module, Box<Diagnostic>> {
     let mut strings = Strings::default();
@@ -53,7 +54,7 @@ pub fn lower(
             checked,
             &effects,
             &closures,
-            source,
+            sources,
             &mut strings,
             info,
             naive,
@@ -165,7 +166,7 @@ pub(crate) struct FnLower<'a> {
     pub ck: &'a Checked,
     pub effects: &'a effects::Effects,
     pub closures: &'a closure::Closures,
-    pub source: &'a str,
+    pub sources: &'a [&'a str],
     pub strings: &'a mut Strings,
     pub naive: bool,
     pub code: Vec<Instr>,
@@ -212,7 +213,7 @@ impl<'a> FnLower<'a> {
         ck: &'a Checked,
         effects: &'a effects::Effects,
         closures: &'a closure::Closures,
-        source: &'a str,
+        sources: &'a [&'a str],
         strings: &'a mut Strings,
         info: &FnInfo,
         naive: bool,
@@ -233,7 +234,7 @@ impl<'a> FnLower<'a> {
             ck,
             effects,
             closures,
-            source,
+            sources,
             strings,
             naive,
             code: Vec::new(),
@@ -407,7 +408,12 @@ impl<'a> FnLower<'a> {
     }
 
     pub fn expr_text(&mut self, span: Span) -> u32 {
-        let text = self.source.get(span.range()).unwrap_or("value").to_string();
+        let text = self
+            .sources
+            .get(span.file.0 as usize)
+            .and_then(|s| s.get(span.range()))
+            .unwrap_or("value")
+            .to_string();
         self.strings.intern(&text)
     }
 }
@@ -416,9 +422,9 @@ impl<'a> FnLower<'a> {
 pub fn compile(
     program: &Program,
     checked: &Checked,
-    source: &str,
+    sources: &[&str],
 ) -> Result<Module, Box<Diagnostic>> {
-    let mut module = lower(program, checked, source, false)?;
+    let mut module = lower(program, checked, sources, false)?;
     stark_bytecode::rc_opt::optimise(&mut module);
     stark_bytecode::opt::optimise(&mut module);
     stark_bytecode::rc_opt::fold_consumed_operands(&mut module);

@@ -26,6 +26,41 @@ pub struct Program {
     /// Warnings about the file (W0101): printed on stderr, never a change of the exit
     /// status, and kept apart from the errors `parse` returns.
     pub warnings: Vec<crate::Diagnostic>,
+    /// The file's `import` and `from … import` lines, in order (SPEC §7); the driver
+    /// follows them to load the other files.
+    pub imports: Vec<Import>,
+    /// Set by the driver when it joins the files of a program into one: the dotted module
+    /// name of each file, indexed by `FileId` (the entry file's is empty, so its names stay
+    /// bare). Empty for a one-file program.
+    pub modules: Vec<String>,
+}
+
+/// `import a.b`, `import a.b as c`, `from a.b import X, Y` (SPEC §7).
+#[derive(Clone, Debug)]
+pub struct Import {
+    /// The dotted module path, one identifier a segment.
+    pub path: Vec<Ident>,
+    /// `as c`; without it `import a.b` binds `a.b` (used as `a.b.name`).
+    pub alias: Option<Ident>,
+    /// The names a `from … import` brings in unqualified; `None` for a plain `import`.
+    pub names: Option<Vec<Ident>>,
+    pub span: Span,
+}
+
+impl Import {
+    /// `shapes.circle`.
+    pub fn module(&self) -> String {
+        let parts: Vec<&str> = self.path.iter().map(|i| i.name.as_str()).collect();
+        parts.join(".")
+    }
+
+    /// From the first segment to the last.
+    pub fn path_span(&self) -> Span {
+        match (self.path.first(), self.path.last()) {
+            (Some(a), Some(b)) => a.span.to(b.span),
+            _ => self.span,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -130,6 +130,11 @@ pub mod codes {
     pub const BAD_ARG_NAME: &str = "E0560"; // unknown keyword argument or field name
     pub const NOT_CONST: &str = "E0015"; // const initialiser is not a constant expression
 
+    // Modules (SPEC §7).
+    pub const IMPORT_CYCLE: &str = "E0391"; // modules import each other in a cycle
+    pub const UNRESOLVED_IMPORT: &str = "E0432"; // unknown module, or name not in it
+    pub const PRIVATE: &str = "E0603"; // a `_name` of another file
+
     // Ownership (M1, M4, M10, M11).
     pub const MOVED: &str = "E0382"; // use of moved value
     pub const ASSIGN_IMMUTABLE: &str = "E0384"; // assign twice to immutable binding

@@ -32,9 +32,19 @@ pub fn parse(source: &str) -> (ast::Program, Vec<Diagnostic>) {
 /// [`parse`] for the source of `file`: every span of the program and its diagnostics says
 /// which file it is in, and the program keeps the file's comments (for a formatter).
 pub fn parse_file(source: &str, file: FileId) -> (ast::Program, Vec<Diagnostic>) {
+    parse_file_from(source, file, 0)
+}
+
+/// [`parse_file`] numbering expressions from `first_expr`: the files of a program are
+/// parsed one by one and joined, and `ExprId`s must stay unique across them.
+pub fn parse_file_from(
+    source: &str,
+    file: FileId,
+    first_expr: u32,
+) -> (ast::Program, Vec<Diagnostic>) {
     let lexed = lexer::lex_file(source, file);
     let mut diags = lexed.diags;
-    let (mut program, parse_diags) = parser::parse_tokens(source, &lexed.tokens);
+    let (mut program, parse_diags) = parser::parse_tokens_from(source, &lexed.tokens, first_expr);
     diags.extend(parse_diags);
     program.warnings = floor_div::floor_division_warnings(source, &lexed.tokens, &lexed.comments);
     program.comments = lexed.comments;

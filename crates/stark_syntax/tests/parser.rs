@@ -617,6 +617,61 @@ fn comprehensions() {
 }
 
 #[test]
+fn imports() {
+    let src = "import geometry\nimport shapes.circle as c\nfrom geometry import Point, area\n\nfn f(p: geometry.Point) -> g.Shape:\n    return p\n";
+    let program = parse_ok(src);
+    let shown: Vec<(String, Option<String>, Option<Vec<String>>)> = program
+        .imports
+        .iter()
+        .map(|i| {
+            (
+                i.module(),
+                i.alias.as_ref().map(|a| a.name.clone()),
+                i.names
+                    .as_ref()
+                    .map(|ns| ns.iter().map(|n| n.name.clone()).collect()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        vec![
+            ("geometry".to_string(), None, None),
+            ("shapes.circle".to_string(), Some("c".to_string()), None),
+            (
+                "geometry".to_string(),
+                None,
+                Some(vec!["Point".to_string(), "area".to_string()])
+            ),
+        ]
+    );
+    let Some(Item::Fn(f)) = program.items.first() else {
+        panic!("expected the fn");
+    };
+    let Some(TypeExpr::Named { name, .. }) = &f.params[0].ty else {
+        panic!("expected a named type");
+    };
+    assert_eq!(name.name, "geometry.Point");
+    // `import`, `from` and `as` stay usable as names inside functions.
+    parse_ok("fn main():\n    let from = 1\n    let import = from\n    print(import)\n");
+}
+
+#[test]
+fn expression_ids_continue_across_files() {
+    let (a, _) = stark_syntax::parse_file(
+        "fn f() -> Int:\n    return 1 + 2\n",
+        stark_syntax::FileId(0),
+    );
+    let (b, _) = stark_syntax::parse_file_from(
+        "fn g() -> Int:\n    return 3\n",
+        stark_syntax::FileId(1),
+        a.expr_count,
+    );
+    assert_eq!(a.expr_count, 3);
+    assert_eq!(b.expr_count, 4);
+}
+
+#[test]
 fn lambdas_and_fn_types() {
     // At the start of a statement `fn` declares a function, so these stand as arguments.
     assert_eq!(expr("g(fn(x) => x * 2)"), "(call g (fn [x] (* x 2)))");

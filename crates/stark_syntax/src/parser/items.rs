@@ -22,6 +22,15 @@ impl Parser<'_> {
                     self.unexpected_indent();
                     self.skip_block();
                 }
+                // Soft keywords, as `enum` is: only at the start of a top-level line.
+                TokenKind::Ident(word)
+                    if (word == "import" || word == "from")
+                        && matches!(self.peek_at(1), TokenKind::Ident(_)) =>
+                {
+                    let mut one = Vec::new();
+                    self.parse_or_recover(&mut one, Self::parse_import);
+                    self.imports.extend(one);
+                }
                 _ => self.parse_or_recover(&mut items, Self::parse_item),
             }
             if self.pos == before && !self.at_eof() {
@@ -66,6 +75,40 @@ impl Parser<'_> {
                 Err(fail)
             }
         }
+    }
+
+    /// `import a.b [as c]` or `from a.b import X, Y`.
+    fn parse_import(&mut self) -> PResult<crate::ast::Import> {
+        let from = matches!(self.peek(), TokenKind::Ident(w) if w == "from");
+        let start = self.bump();
+        let mut path = vec![self.expect_ident("a module name")?];
+        while self.eat(&TokenKind::Dot) {
+            path.push(self.expect_ident("a module name after `.`")?);
+        }
+        let mut alias = None;
+        let mut names = None;
+        if from {
+            if !matches!(self.peek(), TokenKind::Ident(w) if w == "import") {
+                return Err(self.unexpected("`import` after the module name"));
+            }
+            self.bump();
+            let mut list = vec![self.expect_ident("a name to import")?];
+            while self.eat(&TokenKind::Comma) {
+                list.push(self.expect_ident("a name to import")?);
+            }
+            names = Some(list);
+        } else if matches!(self.peek(), TokenKind::Ident(w) if w == "as") {
+            self.bump();
+            alias = Some(self.expect_ident("a name after `as`")?);
+        }
+        let span = start.to(self.prev_span);
+        self.expect_line_end()?;
+        Ok(crate::ast::Import {
+            path,
+            alias,
+            names,
+            span,
+        })
     }
 
     /// `@destructor`, the only attribute; the `fn` must follow.
@@ -425,7 +468,16 @@ impl Parser<'_> {
                 span,
             }
         } else {
-            self.expect_ident("a type")?
+            let mut name = self.expect_ident("a type")?;
+            // `geometry.Point`: a type of another module, kept as one dotted name for the
+            // checker's name lookup.
+            while self.at(&TokenKind::Dot) && matches!(self.peek_at(1), TokenKind::Ident(_)) {
+                self.bump();
+                let part = self.expect_ident("a type name after `.`")?;
+                name.name = format!("{}.{}", name.name, part.name);
+                name.span = name.span.to(part.span);
+            }
+            name
         };
         let start = name.span;
         if name.name == "Fn" && self.eat(&TokenKind::LParen) {

@@ -31,7 +31,18 @@ pub const MAX_DEPTH: u32 = 256;
 
 /// Parses a whole file's tokens (as produced by [`crate::lexer::lex`]).
 pub fn parse_tokens(source: &str, tokens: &[Token]) -> (Program, Vec<Diagnostic>) {
+    parse_tokens_from(source, tokens, 0)
+}
+
+/// [`parse_tokens`] numbering expressions from `first_expr`, so that the files of one
+/// program, parsed apart, have disjoint `ExprId`s and can be joined into one `Program`.
+pub fn parse_tokens_from(
+    source: &str,
+    tokens: &[Token],
+    first_expr: u32,
+) -> (Program, Vec<Diagnostic>) {
     let mut parser = Parser::new(source, tokens);
+    parser.next_id = first_expr;
     let items = parser.parse_items();
     let program = Program {
         items,
@@ -39,6 +50,8 @@ pub fn parse_tokens(source: &str, tokens: &[Token]) -> (Program, Vec<Diagnostic>
         items_intact: parser.diags.len() == parser.body_diags,
         comments: Vec::new(),
         warnings: Vec::new(),
+        imports: std::mem::take(&mut parser.imports),
+        modules: Vec::new(),
     };
     (program, parser.diags)
 }
@@ -73,6 +86,7 @@ pub(crate) struct Parser<'a> {
     /// The nesting budget ran out: no partial node is kept, the failure unwinds to the
     /// statement or item loop (a partial node that deep would be as deep).
     too_deep: bool,
+    imports: Vec<crate::ast::Import>,
 }
 
 impl<'a> Parser<'a> {
@@ -98,6 +112,7 @@ impl<'a> Parser<'a> {
             body_diags: 0,
             line_error: false,
             too_deep: false,
+            imports: Vec::new(),
         }
     }
 
