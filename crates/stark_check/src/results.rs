@@ -69,15 +69,17 @@ pub enum CallRes {
     Value {
         args: Vec<CallArg>,
     },
-    /// A list's higher-order method (SPEC §7): the receiver, the function, and for
-    /// `reduce` the initial value. Lowered to a loop that calls the function value.
+    /// A list's higher-order method or a call with `key=` (SPEC §7): the list, the
+    /// function, then `reduce`'s initial value or the sorts' `reverse` (`false` for
+    /// `min`/`max`). Lowered to a loop that calls the function value.
     ListFn {
         op: ListFn,
         args: Vec<CallArg>,
     },
 }
 
-/// `xs.map(f)`, `xs.filter(f)`, `xs.any(f)`, `xs.all(f)`, `xs.reduce(f, init)`.
+/// `xs.map(f)`, `xs.filter(f)`, `xs.any(f)`, `xs.all(f)`, `xs.reduce(f, init)`, and the
+/// calls with `key=`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ListFn {
     Map,

@@ -273,7 +273,8 @@ impl FnLower<'_> {
 
     /// `xs.map(f)` and the other higher-order methods: a loop over the list's indices (its
     /// length read again each time, as `f` may change it) that calls `f` on a new
-    /// reference to each element.
+    /// reference to each element. With `key=`, that loop computes the keys and a native
+    /// orders by them.
     pub(crate) fn list_fn(&mut self, e: &Expr, op: ListFn, args: &[CallArg], dst: Reg) -> bool {
         let span = e.span;
         let operand = |i: usize| stark_check::call_operand(e, &args[i]).expect("checked operand");
