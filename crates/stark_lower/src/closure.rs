@@ -34,7 +34,8 @@ impl Closures {
         let layout = |out: &mut Closures, func: FuncId, named: FuncId, fields: Vec<String>| {
             let ty = (first_struct + out.structs.len()) as TypeId;
             out.structs.push(StructInfo {
-                name: format!("Fn {}", ck.functions[named as usize].name),
+                // `print` shows a function value as this name (`stark_vm/src/format.rs`).
+                name: format!("<fn {}>", ck.functions[named as usize].name),
                 fields,
                 destructor: None,
                 variant: false,

@@ -22,6 +22,9 @@ pub fn write_value(module: &Module, out: &mut String, v: Value) {
             }
         }
     }
+    if write_closure(module, out, v) {
+        return;
+    }
     let Some(root) = write_item(out, v, false) else {
         return;
     };
@@ -32,6 +35,9 @@ pub fn write_value(module: &Module, out: &mut String, v: Value) {
             walk.close(module, out);
             continue;
         };
+        if write_closure(module, out, item) {
+            continue;
+        }
         if let Some(c) = write_item(out, item, true) {
             if walk.in_progress(c) {
                 out.push_str("...");
@@ -174,6 +180,24 @@ impl Frame {
         };
         self.next += 1;
         Some(v)
+    }
+}
+
+/// Writes a function value (SPEC §7) as its layout's name, `<fn main.<lambda>>`: its
+/// fields are a function index and captures, which are not the program's to see. Lowering
+/// names every closure layout so (`stark_lower/src/closure.rs`), and no user struct name
+/// can start with `<`.
+fn write_closure(module: &Module, out: &mut String, v: Value) -> bool {
+    let Value::Obj(o) = v else { return false };
+    if o.kind() != ObjKind::Struct {
+        return false;
+    }
+    match module.structs.get(o.type_id() as usize) {
+        Some(s) if s.name.starts_with("<fn ") => {
+            out.push_str(&s.name);
+            true
+        }
+        _ => false,
     }
 }
 
