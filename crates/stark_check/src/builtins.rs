@@ -16,6 +16,13 @@ impl Checker<'_> {
         self.out.calls.insert(e.id, CallRes::Builtin { op, args });
     }
 
+    /// Records a call of `op` whose second operand (`sum`'s `start`, `round`'s `ndigits`)
+    /// was optional: without it the call has one operand (a wrong count binds none).
+    fn builtin_optional_second(&mut self, e: &Expr, op: Builtin, bound: Vec<CallArg>, given: bool) {
+        let keep = if given { 2 } else { 1 };
+        self.builtin(e, op, bound.into_iter().take(keep).collect());
+    }
+
     pub(crate) fn call_named(&mut self, e: &Expr, callee: &Expr, name: &str, args: &[Arg]) -> Ty {
         let global = self.global(name, callee.span.file);
         if let Some(&func) = self.fn_names.get(&*global) {
@@ -279,10 +286,7 @@ impl Checker<'_> {
                         return Ty::Error;
                     }
                 };
-                // Without `start` the call has one operand.
-                let keep = if has_start { 2 } else { 1 };
-                let bound = bound.into_iter().take(keep).collect();
-                self.builtin(e, op, bound);
+                self.builtin_optional_second(e, op, bound, has_start);
                 ty
             }
             "round" => {
@@ -301,10 +305,7 @@ impl Checker<'_> {
                         return Ty::Error;
                     }
                 };
-                // Without `ndigits` the call has one operand (a wrong count binds none).
-                let keep = if digits { 2 } else { 1 };
-                let bound = bound.into_iter().take(keep).collect();
-                self.builtin(e, op, bound);
+                self.builtin_optional_second(e, op, bound, digits);
                 ty
             }
             "WeakRef" => {

@@ -309,31 +309,44 @@ impl Parser<'_> {
         Ok(decl)
     }
 
-    fn parse_enum_member(&mut self, decl: &mut EnumDecl) -> PResult<()> {
+    /// A method (`fn`, `@destructor fn`) or `pass` line of a struct or enum body, into
+    /// `methods`; false when the line is neither (a field or a variant).
+    fn parse_method_or_pass(&mut self, methods: &mut Vec<FnDecl>) -> PResult<bool> {
         match self.peek() {
-            TokenKind::Fn => decl.methods.push(self.parse_fn(false)?),
+            TokenKind::Fn => methods.push(self.parse_fn(false)?),
             TokenKind::At => {
                 self.parse_attribute()?;
-                decl.methods.push(self.parse_fn(true)?);
+                methods.push(self.parse_fn(true)?);
             }
             TokenKind::Pass => {
                 self.bump();
                 self.expect_line_end()?;
             }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// `name: Type`, a struct's field or a variant's payload field.
+    fn parse_field_decl(&mut self, what: &str) -> PResult<FieldDecl> {
+        let name = self.expect_ident(what)?;
+        self.expect(&TokenKind::Colon, "`:` and a type after the field name")?;
+        let ty = self.parse_type()?;
+        let span = name.span.to(self.prev_span);
+        Ok(FieldDecl { name, ty, span })
+    }
+
+    fn parse_enum_member(&mut self, decl: &mut EnumDecl) -> PResult<()> {
+        if self.parse_method_or_pass(&mut decl.methods)? {
+            return Ok(());
+        }
+        match self.peek() {
             TokenKind::Ident(_) => {
                 let name = self.expect_ident("a variant name")?;
                 let mut fields = Vec::new();
                 if self.eat(&TokenKind::LParen) {
                     while !self.at(&TokenKind::RParen) {
-                        let field = self.expect_ident("a payload field name")?;
-                        self.expect(&TokenKind::Colon, "`:` and a type after the field name")?;
-                        let ty = self.parse_type()?;
-                        let span = field.span.to(self.prev_span);
-                        fields.push(FieldDecl {
-                            name: field,
-                            ty,
-                            span,
-                        });
+                        fields.push(self.parse_field_decl("a payload field name")?);
                         if !self.eat(&TokenKind::Comma) {
                             break;
                         }
@@ -354,23 +367,14 @@ impl Parser<'_> {
     }
 
     fn parse_member(&mut self, decl: &mut StructDecl) -> PResult<()> {
+        if self.parse_method_or_pass(&mut decl.methods)? {
+            return Ok(());
+        }
         match self.peek() {
-            TokenKind::Fn => decl.methods.push(self.parse_fn(false)?),
-            TokenKind::At => {
-                self.parse_attribute()?;
-                decl.methods.push(self.parse_fn(true)?);
-            }
-            TokenKind::Pass => {
-                self.bump();
-                self.expect_line_end()?;
-            }
             TokenKind::Ident(_) => {
-                let name = self.expect_ident("a field name")?;
-                self.expect(&TokenKind::Colon, "`:` and a type after the field name")?;
-                let ty = self.parse_type()?;
-                let span = name.span.to(self.prev_span);
+                let field = self.parse_field_decl("a field name")?;
                 self.expect_line_end()?;
-                decl.fields.push(FieldDecl { name, ty, span });
+                decl.fields.push(field);
             }
             _ => {
                 return Err(self.unexpected("a field (`name: Type`) or a method (`fn`)"));
