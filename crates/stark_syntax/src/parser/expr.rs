@@ -461,7 +461,55 @@ impl Parser<'_> {
             _ => return Err(self.unexpected("an expression")),
         };
         self.bump();
+        if matches!(kind, ExprKind::Name(_)) && self.type_args_follow() {
+            // `Pair<Int, String>(1, "a")`, `first<Int>(xs)`.
+            self.bump();
+            let mut types = Vec::new();
+            while !self.at(&TokenKind::Gt) {
+                types.push(self.parse_type()?);
+                if !self.eat(&TokenKind::Comma) {
+                    break;
+                }
+            }
+            self.expect(&TokenKind::Gt, "`,` or `>` in the type arguments")?;
+            let name = self.mk(kind, span);
+            self.type_args.insert(name.id, types);
+            return Ok(name);
+        }
         Ok(self.mk(kind, span))
+    }
+
+    /// At `<` after a name: whether what follows is a list of type arguments closed by `>`
+    /// right before `(` (a generic call), read ahead without consuming anything. Only
+    /// tokens a type can hold may appear between the brackets, so `a < b` stays a
+    /// comparison; `a < b > (c)` reads as a generic call (docs/decisions.md, "Generics").
+    fn type_args_follow(&self) -> bool {
+        if !self.at(&TokenKind::Lt) {
+            return false;
+        }
+        let mut depth = 0usize;
+        for n in 0.. {
+            match self.peek_at(n) {
+                TokenKind::Lt => depth += 1,
+                TokenKind::Gt => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return n > 1 && *self.peek_at(n + 1) == TokenKind::LParen;
+                    }
+                }
+                TokenKind::Ident(_)
+                | TokenKind::Comma
+                | TokenKind::Question
+                | TokenKind::Dot
+                | TokenKind::None
+                | TokenKind::Fn
+                | TokenKind::Arrow
+                | TokenKind::LParen
+                | TokenKind::RParen => {}
+                _ => return false,
+            }
+        }
+        false
     }
 
     /// `( e )`. The result's span is widened to include the parentheses, so a binary

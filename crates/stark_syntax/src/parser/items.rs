@@ -143,6 +143,7 @@ impl Parser<'_> {
     pub(super) fn parse_fn(&mut self, is_destructor: bool) -> PResult<FnDecl> {
         let start = self.bump();
         let name = self.expect_ident("a function name after `fn`")?;
+        let type_params = self.parse_type_params()?;
         self.expect(&TokenKind::LParen, "`(` after the function name")?;
         let mut params = Vec::new();
         while !self.at(&TokenKind::RParen) {
@@ -167,6 +168,7 @@ impl Parser<'_> {
         self.body_diags += in_body;
         Ok(FnDecl {
             name,
+            type_params,
             params,
             ret,
             body,
@@ -174,6 +176,23 @@ impl Parser<'_> {
             span,
             broken: in_body > 0,
         })
+    }
+
+    /// `<T>`, `<A, B>` after the name of a generic function, struct or enum (SPEC §7);
+    /// nothing when no `<` follows.
+    fn parse_type_params(&mut self) -> PResult<Vec<crate::ast::Ident>> {
+        let mut params = Vec::new();
+        if !self.eat(&TokenKind::Lt) {
+            return Ok(params);
+        }
+        while !self.at(&TokenKind::Gt) {
+            params.push(self.expect_ident("a type parameter name")?);
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        self.expect(&TokenKind::Gt, "`,` or `>` after the type parameters")?;
+        Ok(params)
     }
 
     fn parse_param(&mut self) -> PResult<Param> {
@@ -212,9 +231,11 @@ impl Parser<'_> {
     fn parse_struct(&mut self) -> PResult<StructDecl> {
         let start = self.bump();
         let name = self.expect_ident("a struct name after `struct`")?;
+        let type_params = self.parse_type_params()?;
         self.expect(&TokenKind::Colon, "`:` after the struct name")?;
         let mut decl = StructDecl {
             name,
+            type_params,
             fields: Vec::new(),
             methods: Vec::new(),
             span: start.to(self.prev_span),
@@ -290,9 +311,11 @@ impl Parser<'_> {
     fn parse_enum(&mut self) -> PResult<EnumDecl> {
         let start = self.bump();
         let name = self.expect_ident("an enum name after `enum`")?;
+        let type_params = self.parse_type_params()?;
         self.expect(&TokenKind::Colon, "`:` after the enum name")?;
         let mut decl = EnumDecl {
             name,
+            type_params,
             variants: Vec::new(),
             methods: Vec::new(),
             span: start.to(self.prev_span),
