@@ -23,6 +23,33 @@ impl Checker<'_> {
     }
 
     fn call_inner(&mut self, e: &Expr, callee: &Expr, args: &[Arg]) -> Ty {
+        let ty = self.call_dispatch(e, callee, args);
+        // Type arguments written on a callee that takes none (`plain<Int>(3)`).
+        if let Some(written) = self.program.type_args.get(&callee.id) {
+            if !self.out.type_args.contains_key(&e.id) && !matches!(ty, Ty::Struct(_, ref a) if !a.is_empty())
+            {
+                let span = written
+                    .first()
+                    .zip(written.last())
+                    .map_or(callee.span, |(a, b)| a.span().to(b.span()));
+                let name = match &callee.kind {
+                    ExprKind::Name(n) => n.as_str(),
+                    _ => "this",
+                };
+                self.error(
+                    Diagnostic::error(
+                        codes::UNKNOWN_TYPE,
+                        format!("`{name}` is not generic: it takes no type arguments"),
+                        span,
+                    )
+                    .label("unexpected type arguments"),
+                );
+            }
+        }
+        ty
+    }
+
+    fn call_dispatch(&mut self, e: &Expr, callee: &Expr, args: &[Arg]) -> Ty {
         match &callee.kind {
             ExprKind::Name(name) if self.lookup_local(name).is_none() => {
                 self.call_named(e, callee, name, args)
