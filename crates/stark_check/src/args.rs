@@ -45,7 +45,8 @@ impl Checker<'_> {
     /// generic `apply<T>(xs: List<T>, f: Fn(T) -> Bool)` the lambda's `x` is known to be
     /// an Int before its body is typed. (`match_args` then checks every argument.)
     fn type_args_lambdas_last(&mut self, params: &[P], args: &[Arg]) -> Vec<Ty> {
-        let is_lambda = |a: &Arg| matches!(a.value.kind, stark_syntax::ast::ExprKind::Lambda { .. });
+        let is_lambda =
+            |a: &Arg| matches!(a.value.kind, stark_syntax::ast::ExprKind::Lambda { .. });
         if !args.iter().any(is_lambda) {
             return self.type_args(args);
         }

@@ -26,7 +26,8 @@ impl Checker<'_> {
         let ty = self.call_dispatch(e, callee, args);
         // Type arguments written on a callee that takes none (`plain<Int>(3)`).
         if let Some(written) = self.program.type_args.get(&callee.id) {
-            if !self.out.type_args.contains_key(&e.id) && !matches!(ty, Ty::Struct(_, ref a) if !a.is_empty())
+            if !self.out.type_args.contains_key(&e.id)
+                && !matches!(ty, Ty::Struct(_, ref a) if !a.is_empty())
             {
                 let span = written
                     .first()

@@ -39,7 +39,10 @@ fn builtin_structs() -> Vec<StructDef> {
                 ("total_bytes", Ty::Int),
                 ("live_objects", Ty::Int),
                 ("peak_bytes", Ty::Int),
-                ("zones", Ty::Map(Box::new(Ty::Str), Box::new(Ty::Struct(1, Vec::new())))),
+                (
+                    "zones",
+                    Ty::Map(Box::new(Ty::Str), Box::new(Ty::Struct(1, Vec::new()))),
+                ),
                 ("arena_bytes", Ty::Int),
                 ("collections", Ty::Int),
                 ("cycles_collected", Ty::Int),

@@ -36,9 +36,7 @@ impl Infer {
             Ty::Task(t) => Ty::Task(Box::new(self.resolve(&t))),
             Ty::Tuple(parts) => Ty::Tuple(parts.iter().map(|p| self.resolve(p)).collect()),
             Ty::Enum(id, args) => Ty::Enum(id, args.iter().map(|p| self.resolve(p)).collect()),
-            Ty::Struct(id, args) => {
-                Ty::Struct(id, args.iter().map(|p| self.resolve(p)).collect())
-            }
+            Ty::Struct(id, args) => Ty::Struct(id, args.iter().map(|p| self.resolve(p)).collect()),
             Ty::Fn(ps, r) => Ty::Fn(
                 ps.iter().map(|p| self.resolve(p)).collect(),
                 Box::new(self.resolve(&r)),

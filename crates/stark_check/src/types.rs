@@ -173,7 +173,10 @@ impl fmt::Display for TyDisplay<'_> {
             Ty::List(t) => write!(f, "List<{}>", sub(t)),
             Ty::Map(k, v) => write!(f, "Map<{}, {}>", sub(k), sub(v)),
             Ty::Struct(id, args) => {
-                let name = self.structs.get(*id as usize).map_or("?", |s| s.name.as_str());
+                let name = self
+                    .structs
+                    .get(*id as usize)
+                    .map_or("?", |s| s.name.as_str());
                 write!(f, "{name}")?;
                 for (i, a) in args.iter().enumerate() {
                     write!(f, "{}{}", if i == 0 { "<" } else { ", " }, sub(a))?;
