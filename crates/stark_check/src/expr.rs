@@ -37,8 +37,8 @@ impl Checker<'_> {
     /// Types `e` where a value of type `expected` is required (a coercion site).
     pub fn expr_expect(&mut self, e: &Expr, expected: &Ty) -> Ty {
         let found = self.expr(e);
-        self.expect(&found, expected, e.span);
-        found
+        self.expect_expr(e, &found, expected);
+        self.out.expr_ty[e.id.0 as usize].clone()
     }
 
     fn expr_inner(&mut self, e: &Expr) -> Ty {
@@ -298,6 +298,10 @@ impl Checker<'_> {
                         }
                     },
                     Ty::Error => Ty::Error,
+                    Ty::Tensor if field.name == "T" => {
+                        self.out.tensor_t.insert(e.id);
+                        Ty::Tensor
+                    }
                     other => {
                         let shown = self.show(&other);
                         let mut d = Diagnostic::error(
@@ -326,7 +330,10 @@ impl Checker<'_> {
         let base_ty = self.unwrapped(&bt);
         // A slice's bounds are Ints where slicing means something; the slice itself has no
         // type of its own.
-        let sliceable = matches!(base_ty, Ty::Str | Ty::List(_) | Ty::Error | Ty::Var(_));
+        let sliceable = matches!(
+            base_ty,
+            Ty::Str | Ty::List(_) | Ty::Error | Ty::Var(_) | Ty::Tensor
+        );
         let its: Vec<Ty> = indices
             .iter()
             .map(|i| match &i.kind {
@@ -345,18 +352,17 @@ impl Checker<'_> {
             })
             .collect();
         if base_ty == Ty::Tensor && !indices.is_empty() {
-            if let Some(s) = indices.iter().find(|i| is_slice(i)) {
-                self.error(
-                    Diagnostic::error(codes::MISMATCH, "tensors cannot be sliced yet", s.span)
-                        .label("a slice of a tensor"),
-                );
-                return Ty::Error;
-            }
+            // Ints, slices, or one bool mask tensor (SPEC §8); always a Tensor, since the
+            // rank is not in the type (a 0-d one when every axis has an Int).
             for (t, i) in its.iter().zip(indices) {
-                self.expect(t, &Ty::Int, i.span);
+                let t = self.infer.shallow(t);
+                let mask = t == Ty::Tensor && indices.len() == 1;
+                if !is_slice(i) && !mask && t != Ty::Error {
+                    self.expect_expr(i, &t, &Ty::Int);
+                }
             }
             self.out.indexes.insert(e.id, IndexRes::Tensor);
-            return Ty::Float;
+            return Ty::Tensor;
         }
         if indices.len() != 1 {
             self.error(

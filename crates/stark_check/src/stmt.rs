@@ -154,7 +154,7 @@ impl Checker<'_> {
                 let local_ty = match ty {
                     Some(t) => {
                         let declared = self.resolve_type(t);
-                        self.expect(&found, &declared, value.span);
+                        self.expect_expr(value, &found, &declared);
                         declared
                     }
                     None if found == Ty::NoneLit => self.infer.fresh().optional(),
@@ -591,7 +591,22 @@ impl Checker<'_> {
         let vt = self.expr(value);
         self.require_value(&vt, value);
         match op {
-            None => self.expect(&vt, &target_ty, value.span),
+            None if self.out.indexes.get(&target.id) == Some(&IndexRes::Tensor) => {
+                // `t[…] = v`: a number or a tensor, broadcast to the region (SPEC §8).
+                let v = self.infer.shallow(&vt);
+                if !matches!(v, Ty::Tensor | Ty::Int | Ty::Float | Ty::Bool | Ty::Error) {
+                    let shown = self.show(&v);
+                    self.error(
+                        Diagnostic::error(
+                            codes::MISMATCH,
+                            format!("expected a `Tensor` or a number, found `{shown}`"),
+                            value.span,
+                        )
+                        .label("assigned into a tensor"),
+                    );
+                }
+            }
+            None => self.expect_expr(value, &vt, &target_ty),
             Some(op) => {
                 let (t, v) = (self.infer.shallow(&target_ty), self.infer.shallow(&vt));
                 let ok = match (&t, &v) {

@@ -72,6 +72,21 @@ impl FnLower<'_> {
         // (which the caller allocated before), so their registers are reused: fewer
         // registers per frame means cheaper calls.
         let mark = self.next_temp;
+        let owned = match self.ck.tensor_scalars.get(&e.id) {
+            Some(want) => {
+                let want = want.clone();
+                self.tensor_scalar_in(e, &want, dst)
+            }
+            None => self.expr_in_inner(e, dst),
+        };
+        self.next_temp = mark;
+        owned
+    }
+
+    /// `expr_in` of a tensor expression the checker converts to a number: the tensor
+    /// itself.
+    pub(super) fn expr_in_tensor(&mut self, e: &Expr, dst: Reg) -> bool {
+        let mark = self.next_temp;
         let owned = self.expr_in_inner(e, dst);
         self.next_temp = mark;
         owned
@@ -246,6 +261,14 @@ impl FnLower<'_> {
                 self.emit(Instr::Copy { dst, src }, span);
                 false
             }
+            ExprKind::Field(base, _) if self.ck.tensor_t.contains(&e.id) => {
+                // `t.T`: the `T` row (a view of `t` with the axes reversed).
+                let b = self.expr(base);
+                let obj = self.unwrap_val(b, &self.ty(base), base.span);
+                self.call_native_on(Native::TensorT, &[obj], dst, span);
+                self.release(b, span);
+                true
+            }
             ExprKind::Field(base, _) => {
                 let field = self.ck.fields[&e.id] as u16;
                 let b = self.expr(base);
@@ -301,10 +324,10 @@ impl FnLower<'_> {
                     IndexRes::Str | IndexRes::StrSlice | IndexRes::ListSlice => {
                         unreachable!("lowered by index_native")
                     }
-                    IndexRes::Tensor => {
-                        self.tensor_get(container, indices, dst, span);
+                    res @ (IndexRes::Tensor | IndexRes::TensorFloat | IndexRes::TensorInt) => {
+                        let owned = self.tensor_get(container, indices, res, dst, span);
                         self.release(b, span);
-                        false
+                        owned
                     }
                     IndexRes::Map => {
                         let args = self.temps(2);
@@ -1071,7 +1094,8 @@ impl FnLower<'_> {
             self.emit(instr, span);
             return false;
         }
-        if cmp.is_none() {
+        if cmp.is_none() || *ta == Ty::Tensor || *tb == Ty::Tensor {
+            // `==`/`!=` have no tensor row: they stay structural equality.
             if let Some(owned) = self.tensor_arith(op, a, ta, b, tb, dst, span) {
                 return owned;
             }
