@@ -582,17 +582,20 @@ pub(crate) fn unary(cx: &mut NativeCx<'_>, op: Unary, a: &[Value]) -> Fallible<V
             new_tensor(cx, <$t as Num>::DTYPE, shape, buf)
         }};
     }
+    // The transcendental functions are evaluated in f64 and rounded once to the dtype, so a
+    // float32 result is the correctly rounded value (NumPy's SIMD float32 kernels may be
+    // one unit in the last place off it; docs/decisions.md).
     macro_rules! float_ops {
         ($t:ty) => {
             match op {
-                Unary::Exp => map!($t, |x: $t| x.exp()),
-                Unary::Log => map!($t, |x: $t| x.ln()),
+                Unary::Exp => map!($t, |x: $t| (x as f64).exp() as $t),
+                Unary::Log => map!($t, |x: $t| (x as f64).ln() as $t),
                 Unary::Sqrt => map!($t, |x: $t| x.sqrt()),
                 Unary::Abs => map!($t, |x: $t| x.abs()),
-                Unary::Sin => map!($t, |x: $t| x.sin()),
-                Unary::Cos => map!($t, |x: $t| x.cos()),
-                Unary::Tanh => map!($t, |x: $t| x.tanh()),
-                Unary::Sigmoid => map!($t, |x: $t| 1.0 / (1.0 + (-x).exp())),
+                Unary::Sin => map!($t, |x: $t| (x as f64).sin() as $t),
+                Unary::Cos => map!($t, |x: $t| (x as f64).cos() as $t),
+                Unary::Tanh => map!($t, |x: $t| (x as f64).tanh() as $t),
+                Unary::Sigmoid => map!($t, |x: $t| (1.0 / (1.0 + (-(x as f64)).exp())) as $t),
                 // +0.0 for negative values and -0.0 (SPEC §8); NaN stays NaN.
                 Unary::Relu => map!($t, |x: $t| if x > 0.0 { x } else if x.is_nan() { x } else { 0.0 }),
                 Unary::Floor => map!($t, |x: $t| x.floor()),
