@@ -844,8 +844,8 @@ impl Checker<'_> {
             for a in args {
                 let t = self.out.expr_ty[a.value.id.0 as usize].clone();
                 if matches!(self.infer.shallow(&t), Ty::Optional(_) | Ty::NoneLit) {
-                        let shown = self.show(&t);
-                        self.error(
+                    let shown = self.show(&t);
+                    self.error(
                             Diagnostic::error(
                                 codes::MISMATCH,
                                 format!("`{}`'s `axis` and `keepdims` take an Int and a Bool, found `{shown}`", op.name()),
@@ -905,7 +905,9 @@ impl Checker<'_> {
                     format!("{what} takes an Int or a Float"),
                 )
             }
-            SigTy::Opt(SigTy::Number) if !matches!(t, Ty::Int | Ty::Float | Ty::Error | Ty::NoneLit) => {
+            SigTy::Opt(SigTy::Number)
+                if !matches!(t, Ty::Int | Ty::Float | Ty::Error | Ty::NoneLit) =>
+            {
                 let shown = self.show(&t);
                 (
                     format!("expected a number, found `{shown}`"),
@@ -982,7 +984,7 @@ mod tests {
         match ty {
             SigTy::Int | SigTy::E | SigTy::V => "1",
             SigTy::Float | SigTy::TensorOrNumber | SigTy::Number => "1.5",
-            SigTy::List(&SigTy::Tensor) => "[tn]",
+            SigTy::List(&SigTy::Tensor) => "[tn.clone()]",
             SigTy::Str | SigTy::K => "\"a\"",
             SigTy::Bool => "true",
             SigTy::List(&SigTy::Int) => "[2]",
@@ -1069,6 +1071,8 @@ mod tests {
             match b.name() {
                 "[]" => body.push_str("    print(tn[0])\n"),
                 "[]=" => body.push_str("    tn[0] = 2.5\n"),
+                "[]f" => body.push_str("    let f0: Float = tn[0]\n"),
+                "[]i" => body.push_str("    let i0: Int = tn[0]\n"),
                 name if !name.starts_with(|c: char| c.is_alphabetic()) => {
                     let other =
                         sample(b.sig().expect("operator rows have signatures").params[0].ty);
@@ -1116,6 +1120,11 @@ mod tests {
             BinOp::Sub,
             BinOp::Mul,
             BinOp::Div,
+            BinOp::Pow,
+            BinOp::Lt,
+            BinOp::Le,
+            BinOp::Gt,
+            BinOp::Ge,
             BinOp::MatMul,
         ] {
             let row = Builtin::operator(Recv::Tensor, op).expect("a row");
@@ -1127,5 +1136,13 @@ mod tests {
             .filter(|r| **r == IndexRes::Tensor)
             .count();
         assert_eq!(tensor_indexes, 2, "{src}");
+        // `[]f` and `[]i`: an index where a Float or an Int is expected.
+        for res in [IndexRes::TensorFloat, IndexRes::TensorInt] {
+            assert_eq!(
+                checked.indexes.values().filter(|r| **r == res).count(),
+                1,
+                "{res:?}\n{src}"
+            );
+        }
     }
 }

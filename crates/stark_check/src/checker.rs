@@ -145,7 +145,9 @@ impl<'p> Checker<'p> {
                 self.out.indexes.get(&e.id) == Some(&IndexRes::Tensor)
                     && indices.iter().all(|i| {
                         !matches!(i.kind, ExprKind::Slice { .. })
-                            && self.infer.shallow(&self.out.expr_ty[i.id.0 as usize].clone())
+                            && self
+                                .infer
+                                .shallow(&self.out.expr_ty[i.id.0 as usize].clone())
                                 == Ty::Int
                     })
             }

@@ -125,7 +125,13 @@ impl FnLower<'_> {
     ) -> bool {
         if let IndexRes::TensorFloat | IndexRes::TensorInt = res {
             let args = self.temps(1 + indices.len());
-            self.emit(Instr::Copy { dst: args, src: tensor }, span);
+            self.emit(
+                Instr::Copy {
+                    dst: args,
+                    src: tensor,
+                },
+                span,
+            );
             for (i, idx) in indices.iter().enumerate() {
                 // Indices are Ints: nothing to own or release.
                 self.expr_in(idx, args + 1 + i as Reg);
@@ -147,7 +153,13 @@ impl FnLower<'_> {
             return false;
         }
         let args = self.temps(1 + 4 * indices.len());
-        self.emit(Instr::Copy { dst: args, src: tensor }, span);
+        self.emit(
+            Instr::Copy {
+                dst: args,
+                src: tensor,
+            },
+            span,
+        );
         let owned = self.tensor_indices(args + 1, indices, span);
         self.emit(
             Instr::CallNative {
@@ -174,13 +186,25 @@ impl FnLower<'_> {
         span: Span,
     ) {
         let args = self.temps(2 + 4 * indices.len());
-        self.emit(Instr::Copy { dst: args, src: tensor }, span);
+        self.emit(
+            Instr::Copy {
+                dst: args,
+                src: tensor,
+            },
+            span,
+        );
         let mut owned = self.tensor_indices(args + 2, indices, span);
         let vt = self.ty(value);
         let v = self.expr(value);
         match op {
             None => {
-                self.emit(Instr::Copy { dst: args + 1, src: v.reg }, span);
+                self.emit(
+                    Instr::Copy {
+                        dst: args + 1,
+                        src: v.reg,
+                    },
+                    span,
+                );
                 owned.push(v);
             }
             Some(op) => {

@@ -198,7 +198,12 @@ pub fn contiguous_strides(shape: &[usize]) -> Vec<isize> {
 
 /// Calls `f` with the buffer offset of each element of a strided layout, in row-major
 /// order. The last axis runs in an inner loop; the others advance like an odometer.
-pub fn for_each_offset(shape: &[usize], strides: &[isize], offset: usize, mut f: impl FnMut(usize)) {
+pub fn for_each_offset(
+    shape: &[usize],
+    strides: &[isize],
+    offset: usize,
+    mut f: impl FnMut(usize),
+) {
     if shape.contains(&0) {
         return;
     }
@@ -234,8 +239,16 @@ pub fn for_each_offset(shape: &[usize], strides: &[isize], offset: usize, mut f:
 }
 
 /// The elements of a strided layout over `src`, in row-major order, converted to `D`.
-pub fn gather<S: Num, D: Num>(src: &[S], shape: &[usize], strides: &[isize], offset: usize, out: &mut Vec<D>) {
-    for_each_offset(shape, strides, offset, |o| out.push(D::from_scalar(src[o].to_scalar())));
+pub fn gather<S: Num, D: Num>(
+    src: &[S],
+    shape: &[usize],
+    strides: &[isize],
+    offset: usize,
+    out: &mut Vec<D>,
+) {
+    for_each_offset(shape, strides, offset, |o| {
+        out.push(D::from_scalar(src[o].to_scalar()))
+    });
 }
 
 /// NumPy's broadcast of two shapes, or `None` if they do not broadcast.
@@ -243,8 +256,16 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     let n = a.len().max(b.len());
     let mut out = vec![0; n];
     for i in 0..n {
-        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
-        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        let da = if i + a.len() >= n {
+            a[i + a.len() - n]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= n {
+            b[i + b.len() - n]
+        } else {
+            1
+        };
         out[i] = match (da, db) {
             (x, y) if x == y => x,
             (1, y) => y,
@@ -300,8 +321,13 @@ pub fn zip_strided<A: Copy, B: Copy, O>(
         let dst = &mut out[o..o + inner];
         match (ia, ib) {
             (1, 1) => {
-                let (x, y) = (&a[pa as usize..pa as usize + inner], &b[pb as usize..pb as usize + inner]);
-                dst.iter_mut().zip(x.iter().zip(y)).for_each(|(d, (&x, &y))| *d = f(x, y));
+                let (x, y) = (
+                    &a[pa as usize..pa as usize + inner],
+                    &b[pb as usize..pb as usize + inner],
+                );
+                dst.iter_mut()
+                    .zip(x.iter().zip(y))
+                    .for_each(|(d, (&x, &y))| *d = f(x, y));
             }
             (1, 0) => {
                 let (x, y) = (&a[pa as usize..pa as usize + inner], b[pb as usize]);
@@ -366,15 +392,17 @@ pub fn zip_par<A: Copy + Sync, B: Copy + Sync, O: Send>(
     }
     // Chunks of whole rows, about 64 Ki elements each.
     let per = (65536 / inner).max(1);
-    out.par_chunks_mut(per * inner).enumerate().for_each(|(c, chunk)| {
-        let r0 = c * per;
-        let rows_here = chunk.len() / inner;
-        let mut sub = shape.to_vec();
-        sub[0] = rows_here;
-        let pa = (oa as isize + sa[0] * r0 as isize) as usize;
-        let pb = (ob as isize + sb[0] * r0 as isize) as usize;
-        zip_strided(&sub, a, sa, pa, b, sb, pb, chunk, f);
-    });
+    out.par_chunks_mut(per * inner)
+        .enumerate()
+        .for_each(|(c, chunk)| {
+            let r0 = c * per;
+            let rows_here = chunk.len() / inner;
+            let mut sub = shape.to_vec();
+            sub[0] = rows_here;
+            let pa = (oa as isize + sa[0] * r0 as isize) as usize;
+            let pb = (ob as isize + sb[0] * r0 as isize) as usize;
+            zip_strided(&sub, a, sa, pa, b, sb, pb, chunk, f);
+        });
 }
 
 /// The number of elements of `shape`, or `None` on overflow.

@@ -5,8 +5,8 @@
 // The heap's shared imports and helpers (`mod.rs`).
 use super::*;
 use crate::actor::{TaskBody, TaskObj};
-use crate::data::{DatasetBody, DatasetObj, StreamBody, StreamObj, TensorObj, STREAM_BUFFER_BYTES};
 use crate::data::TensorBody;
+use crate::data::{DatasetBody, DatasetObj, StreamBody, StreamObj, TensorObj, STREAM_BUFFER_BYTES};
 
 impl Heap {
     /// Allocates and initialises a header; the caller writes the body right after.

@@ -17,9 +17,9 @@
 //! copied struct's copy never runs it (the original, still owned here, does).
 
 use stark_runtime::tensor::DType;
-use stark_runtime::{TensorBody, TensorStore};
 use stark_runtime::tensor_pool::TensorBuf;
 use stark_runtime::{Heap, MapBody, MapKey, ObjKind, ObjRef, OutOfMemory, TaskBody, Value};
+use stark_runtime::{TensorBody, TensorStore};
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -17,8 +17,8 @@
 use super::operands::{arg, bad_operand, int_arg, NativeCx};
 use super::stream::reason;
 use super::tensor::new_tensor;
-use stark_runtime::tensor::DType;
 use crate::error::{fail, Fallible};
+use stark_runtime::tensor::DType;
 use stark_runtime::tensor_pool::TensorBuf;
 use stark_runtime::{
     BufferCharge, Column, DatasetBody, FieldTexts, Heap, MapBody, MapKey, ObjKind, ObjRef, Value,

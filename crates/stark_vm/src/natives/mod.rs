@@ -26,8 +26,8 @@ pub(crate) use operands::{map_key_of, NativeCx};
 use crate::error::{fail, Fallible};
 use stark_bytecode::Native;
 use stark_runtime::tensor::Scalar;
-use tensor::{Bin, Red, Unary};
 use stark_runtime::Value;
+use tensor::{Bin, Red, Unary};
 
 // Out of the dispatch loop: inlined there it makes the loop itself slower (more state to
 // keep across every instruction) for no gain on the natives, which are calls anyway.

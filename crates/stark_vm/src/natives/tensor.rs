@@ -122,8 +122,15 @@ fn buffer_of<T: Num>(heap: &Heap, n: usize) -> Fallible<TensorBuf> {
     TensorBuf::new(bytes).ok_or_else(|| oom(bytes))
 }
 
-pub(crate) fn new_tensor(cx: &mut NativeCx<'_>, dtype: DType, shape: Vec<usize>, buf: TensorBuf) -> Fallible<Value> {
-    Ok(Value::Obj(cx.heap.alloc_tensor(TensorBody::owned(dtype, shape, buf))?))
+pub(crate) fn new_tensor(
+    cx: &mut NativeCx<'_>,
+    dtype: DType,
+    shape: Vec<usize>,
+    buf: TensorBuf,
+) -> Fallible<Value> {
+    Ok(Value::Obj(
+        cx.heap.alloc_tensor(TensorBody::owned(dtype, shape, buf))?,
+    ))
 }
 
 /// A new tensor of `shape` from row-major `values`.
@@ -134,7 +141,11 @@ fn from_vec<T: Num>(cx: &mut NativeCx<'_>, shape: Vec<usize>, values: &[T]) -> F
 }
 
 /// A new tensor of `shape` whose elements `fill` writes.
-fn build<T: Num>(cx: &mut NativeCx<'_>, shape: Vec<usize>, fill: impl FnOnce(&mut [T])) -> Fallible<Value> {
+fn build<T: Num>(
+    cx: &mut NativeCx<'_>,
+    shape: Vec<usize>,
+    fill: impl FnOnce(&mut [T]),
+) -> Fallible<Value> {
     let n = numel(&shape).ok_or_else(|| oom(usize::MAX))?;
     let mut buf = buffer_of::<T>(cx.heap, n)?;
     fill(buf.as_mut_slice::<T>());
@@ -143,7 +154,13 @@ fn build<T: Num>(cx: &mut NativeCx<'_>, shape: Vec<usize>, fill: impl FnOnce(&mu
 
 /// A view of `t` (or of its base, when `t` is itself a view) with another layout; it
 /// holds a strong reference to the base, which keeps the buffer alive.
-fn view(cx: &mut NativeCx<'_>, t: ObjRef, shape: Vec<usize>, strides: Vec<isize>, offset: usize) -> Fallible<Value> {
+fn view(
+    cx: &mut NativeCx<'_>,
+    t: ObjRef,
+    shape: Vec<usize>,
+    strides: Vec<isize>,
+    offset: usize,
+) -> Fallible<Value> {
     let body = t.tensor();
     let root = body.base().unwrap_or(t);
     let dtype = body.dtype;
@@ -294,7 +311,20 @@ impl Bin {
 }
 
 /// Arithmetic on an element type: integers wrap, as NumPy's do.
+/// `a` if it is NaN, else `b` if it is, else `a` when `first` (NumPy's maximum/minimum).
+#[inline(always)]
+fn pick<T: Arith>(a: T, b: T, first: bool) -> T {
+    if a.nan() || (first && !b.nan()) {
+        a
+    } else {
+        b
+    }
+}
+
 trait Arith: Num {
+    fn nan(self) -> bool {
+        false
+    }
     fn add(self, o: Self) -> Self;
     fn sub(self, o: Self) -> Self;
     fn mul(self, o: Self) -> Self;
@@ -305,6 +335,10 @@ trait Arith: Num {
 macro_rules! float_arith {
     ($t:ty) => {
         impl Arith for $t {
+            #[inline(always)]
+            fn nan(self) -> bool {
+                self.is_nan()
+            }
             #[inline(always)]
             fn add(self, o: Self) -> Self {
                 self + o
@@ -417,7 +451,13 @@ fn binary_on(cx: &mut NativeCx<'_>, op: Bin, x: &Opnd, y: &Opnd) -> Fallible<Val
     with_dtype!(dt, T => zip_op::<T>(cx, op, x, y, shape))
 }
 
-fn zip_op<T: Arith>(cx: &mut NativeCx<'_>, op: Bin, x: &Opnd, y: &Opnd, shape: Vec<usize>) -> Fallible<Value> {
+fn zip_op<T: Arith>(
+    cx: &mut NativeCx<'_>,
+    op: Bin,
+    x: &Opnd,
+    y: &Opnd,
+    shape: Vec<usize>,
+) -> Fallible<Value> {
     let (p, q) = (x.src::<T>(), y.src::<T>());
     let sp = broadcast_strides(&p.shape, &p.strides, &shape);
     let sq = broadcast_strides(&q.shape, &q.strides, &shape);
@@ -427,14 +467,17 @@ fn zip_op<T: Arith>(cx: &mut NativeCx<'_>, op: Bin, x: &Opnd, y: &Opnd, shape: V
             let mut buf = buffer_of::<$o>(cx.heap, n)?;
             let out = buf.as_mut_slice::<$o>();
             if n >= PAR_MIN && shape.len() >= 1 {
-                k::zip_par(&shape, &p.data, &sp, p.offset, &q.data, &sq, q.offset, out, $f);
+                k::zip_par(
+                    &shape, &p.data, &sp, p.offset, &q.data, &sq, q.offset, out, $f,
+                );
             } else {
-                zip_strided(&shape, &p.data, &sp, p.offset, &q.data, &sq, q.offset, out, $f);
+                zip_strided(
+                    &shape, &p.data, &sp, p.offset, &q.data, &sq, q.offset, out, $f,
+                );
             }
             new_tensor(cx, <$o as Num>::DTYPE, shape, buf)
         }};
     }
-    let nan = |a: T, b: T| a != a || b != b;
     match op {
         Bin::Add => run!(T, |a: T, b: T| a.add(b)),
         Bin::Sub => run!(T, |a: T, b: T| a.sub(b)),
@@ -446,8 +489,8 @@ fn zip_op<T: Arith>(cx: &mut NativeCx<'_>, op: Bin, x: &Opnd, y: &Opnd, shape: V
         Bin::Gt => run!(u8, |a: T, b: T| (a > b) as u8),
         Bin::Ge => run!(u8, |a: T, b: T| (a >= b) as u8),
         // NaN propagates, as NumPy's maximum/minimum.
-        Bin::Max => run!(T, move |a: T, b: T| if nan(a, b) { if a != a { a } else { b } } else if a >= b { a } else { b }),
-        Bin::Min => run!(T, move |a: T, b: T| if nan(a, b) { if a != a { a } else { b } } else if a <= b { a } else { b }),
+        Bin::Max => run!(T, |a: T, b: T| pick(a, b, a >= b)),
+        Bin::Min => run!(T, |a: T, b: T| pick(a, b, a <= b)),
     }
 }
 
@@ -485,7 +528,12 @@ fn release_temp(cx: &mut NativeCx<'_>, v: Value) {
 /// share the buffer (`t[1:3] = t[0:2]`).
 fn assign_region(t: ObjRef, src: &Opnd) -> Fallible<()> {
     let body = t.tensor();
-    let (dtype, shape, strides, offset) = (body.dtype, body.shape.clone(), body.strides.clone(), body.offset);
+    let (dtype, shape, strides, offset) = (
+        body.dtype,
+        body.shape.clone(),
+        body.strides.clone(),
+        body.offset,
+    );
     let ss = src.shape();
     let fits = broadcast_shapes(&shape, &ss).is_some_and(|s| s == shape);
     if !fits {
@@ -597,7 +645,13 @@ pub(crate) fn unary(cx: &mut NativeCx<'_>, op: Unary, a: &[Value]) -> Fallible<V
                 Unary::Tanh => map!($t, |x: $t| (x as f64).tanh() as $t),
                 Unary::Sigmoid => map!($t, |x: $t| (1.0 / (1.0 + (-(x as f64)).exp())) as $t),
                 // +0.0 for negative values and -0.0 (SPEC §8); NaN stays NaN.
-                Unary::Relu => map!($t, |x: $t| if x > 0.0 { x } else if x.is_nan() { x } else { 0.0 }),
+                Unary::Relu => map!($t, |x: $t| if x > 0.0 {
+                    x
+                } else if x.is_nan() {
+                    x
+                } else {
+                    0.0
+                }),
                 Unary::Floor => map!($t, |x: $t| x.floor()),
                 // Half to even, as NumPy's round.
                 Unary::Round => map!($t, |x: $t| x.round_ties_even()),
@@ -629,7 +683,12 @@ pub(crate) fn clip(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let lo = opnd(arg(a, 1), 1)?;
     let hi = opnd(arg(a, 2), 2)?;
     let m = binary_on(cx, Bin::Max, &t, &lo)?;
-    let r = binary_on(cx, Bin::Min, &Opnd::T(as_tensor(m).ok_or_else(|| bad_operand(0, "Tensor"))?), &hi);
+    let r = binary_on(
+        cx,
+        Bin::Min,
+        &Opnd::T(as_tensor(m).ok_or_else(|| bad_operand(0, "Tensor"))?),
+        &hi,
+    );
     release_temp(cx, m);
     r
 }
@@ -639,8 +698,10 @@ pub(crate) fn where_(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let c = tensor_arg(a, 0)?;
     let (x, y) = (opnd(arg(a, 1), 1)?, opnd(arg(a, 2), 2)?);
     let cs = c.tensor().shape.clone();
-    let xy = broadcast_shapes(&x.shape(), &y.shape()).ok_or_else(|| broadcast_error("Tensor.where", &x.shape(), &y.shape()))?;
-    let shape = broadcast_shapes(&cs, &xy).ok_or_else(|| broadcast_error("Tensor.where", &cs, &xy))?;
+    let xy = broadcast_shapes(&x.shape(), &y.shape())
+        .ok_or_else(|| broadcast_error("Tensor.where", &x.shape(), &y.shape()))?;
+    let shape =
+        broadcast_shapes(&cs, &xy).ok_or_else(|| broadcast_error("Tensor.where", &cs, &xy))?;
     let dt = promote(&x, &y);
     let cond = src_of::<u8>(c.tensor());
     let sc = broadcast_strides(&cond.shape, &cond.strides, &shape);
@@ -668,7 +729,12 @@ pub(crate) fn where_(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
 // ---------------------------------------------------------------- construction
 
 /// `Native::DataDims`: the shape's dimensions are the first `rank` operands.
-pub(crate) fn call_dims(cx: &mut NativeCx<'_>, op: Builtin, rank: usize, a: &[Value]) -> Fallible<Value> {
+pub(crate) fn call_dims(
+    cx: &mut NativeCx<'_>,
+    op: Builtin,
+    rank: usize,
+    a: &[Value],
+) -> Fallible<Value> {
     let Some((dims, rest)) = a.split_at_checked(rank) else {
         return Err(bad_operand(0, "Int"));
     };
@@ -715,7 +781,10 @@ fn dims_arg(a: &[Value], i: usize) -> Fallible<Vec<i64>> {
 fn show_dims(dims: &[i64]) -> String {
     format!(
         "[{}]",
-        dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+        dims.iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }
 
@@ -729,7 +798,10 @@ fn checked_shape(dims: Vec<i64>) -> Fallible<Vec<usize>> {
     let shape: Vec<usize> = dims.iter().map(|&d| d as usize).collect();
     match numel(&shape) {
         Some(n) if n <= (isize::MAX as usize) / 8 => Ok(shape),
-        _ => fail(format!("invalid shape {}: too many elements", show_dims(&dims))),
+        _ => fail(format!(
+            "invalid shape {}: too many elements",
+            show_dims(&dims)
+        )),
     }
 }
 
@@ -740,7 +812,12 @@ pub(crate) fn filled(cx: &mut NativeCx<'_>, a: &[Value], value: Scalar) -> Falli
 }
 
 /// `rest`: the operands after the shape (device, dtype).
-fn filled_shape(cx: &mut NativeCx<'_>, shape: Vec<usize>, rest: &[Value], value: Scalar) -> Fallible<Value> {
+fn filled_shape(
+    cx: &mut NativeCx<'_>,
+    shape: Vec<usize>,
+    rest: &[Value],
+    value: Scalar,
+) -> Fallible<Value> {
     check_device(arg(rest, 0))?;
     let dt = dtype_arg(rest, 1, DType::F32)?;
     with_dtype!(dt, T => build::<T>(cx, shape, |o| o.fill(T::from_scalar(value))))
@@ -767,9 +844,18 @@ pub(crate) fn range(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     arange_of(cx, "Tensor.range", start, end, 1.0, dt)
 }
 
-fn arange_of(cx: &mut NativeCx<'_>, what: &str, start: f64, end: f64, step: f64, dt: DType) -> Fallible<Value> {
+fn arange_of(
+    cx: &mut NativeCx<'_>,
+    what: &str,
+    start: f64,
+    end: f64,
+    step: f64,
+    dt: DType,
+) -> Fallible<Value> {
     if !start.is_finite() || !end.is_finite() || !step.is_finite() {
-        return fail(format!("{what} needs finite bounds, found {start}, {end} and step {step}"));
+        return fail(format!(
+            "{what} needs finite bounds, found {start}, {end} and step {step}"
+        ));
     }
     if step == 0.0 {
         return fail(format!("{what}: the step must not be 0"));
@@ -789,7 +875,9 @@ fn arange_of(cx: &mut NativeCx<'_>, what: &str, start: f64, end: f64, step: f64,
 /// `Tensor.arange(start, stop=None, step=None, dtype=None)`: int64 when every bound is an
 /// Int, else float32 (SPEC §8); one bound is `arange(0, stop)`.
 pub(crate) fn arange(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
-    let ints = [0, 1, 2].iter().all(|&i| matches!(arg(a, i), Value::Int(_) | Value::None));
+    let ints = [0, 1, 2]
+        .iter()
+        .all(|&i| matches!(arg(a, i), Value::Int(_) | Value::None));
     let dt = dtype_arg(a, 3, if ints { DType::I64 } else { DType::F32 })?;
     let (start, stop) = match arg(a, 1) {
         Value::None => (0.0, float_arg(a, 0)?),
@@ -828,7 +916,9 @@ pub(crate) fn linspace(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let (start, stop) = (float_arg(a, 0)?, float_arg(a, 1)?);
     let num = int_arg(a, 2)?;
     if num < 0 {
-        return fail(format!("Tensor.linspace: the number of samples must not be negative, found {num}"));
+        return fail(format!(
+            "Tensor.linspace: the number of samples must not be negative, found {num}"
+        ));
     }
     let dt = dtype_arg(a, 3, DType::F32)?;
     let n = num as usize;
@@ -863,7 +953,12 @@ pub(crate) fn rand(cx: &mut NativeCx<'_>, a: &[Value], normal: bool) -> Fallible
 
 /// `rest`: the operands after the shape: seed, device, dtype (`rand`) or seed, dtype,
 /// device (`randn`).
-fn rand_shape(cx: &mut NativeCx<'_>, shape: Vec<usize>, rest: &[Value], normal: bool) -> Fallible<Value> {
+fn rand_shape(
+    cx: &mut NativeCx<'_>,
+    shape: Vec<usize>,
+    rest: &[Value],
+    normal: bool,
+) -> Fallible<Value> {
     let a = rest;
     let seed = match arg(a, 0) {
         Value::Int(s) => s as u64,
@@ -994,7 +1089,12 @@ pub(crate) fn new(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     }))
 }
 
-fn flatten(v: Value, shape: &[usize], path: &mut Vec<usize>, out: &mut Vec<Scalar>) -> Fallible<()> {
+fn flatten(
+    v: Value,
+    shape: &[usize],
+    path: &mut Vec<usize>,
+    out: &mut Vec<Scalar>,
+) -> Fallible<()> {
     let depth = path.len();
     let where_ = |path: &[usize]| {
         if path.is_empty() {
@@ -1054,7 +1154,12 @@ fn flatten(v: Value, shape: &[usize], path: &mut Vec<usize>, out: &mut Vec<Scala
 
 pub(crate) fn shape(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let t = tensor_arg(a, 0)?;
-    let items = t.tensor().shape.iter().map(|&d| Value::Int(d as i64)).collect();
+    let items = t
+        .tensor()
+        .shape
+        .iter()
+        .map(|&d| Value::Int(d as i64))
+        .collect();
     Ok(Value::Obj(cx.heap.alloc_list(items)?))
 }
 
@@ -1113,7 +1218,13 @@ pub(crate) fn to_list(cx: &mut NativeCx<'_>, a: &[Value], ints: bool) -> Fallibl
     let items = body
         .scalars()
         .into_iter()
-        .map(|s| if ints { Value::Int(s.as_i64()) } else { Value::Float(s.as_f64()) })
+        .map(|s| {
+            if ints {
+                Value::Int(s.as_i64())
+            } else {
+                Value::Float(s.as_f64())
+            }
+        })
         .collect();
     Ok(Value::Obj(cx.heap.alloc_list(items)?))
 }
@@ -1246,7 +1357,11 @@ fn slice_range(d: i64, lo: Option<i64>, hi: Option<i64>, step: i64) -> (i64, i64
     } else {
         let a = clamp(lo.map(norm).unwrap_or(d - 1), -1, d - 1);
         let b = clamp(hi.map(norm).unwrap_or(-1), -1, d - 1);
-        let n = if a > b { (a - b + (-step) - 1) / (-step) } else { 0 };
+        let n = if a > b {
+            (a - b + (-step) - 1) / (-step)
+        } else {
+            0
+        };
         (a, n)
     }
 }
@@ -1301,7 +1416,9 @@ pub(crate) fn get(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
 pub(crate) fn get_scalar(a: &[Value], int: bool) -> Fallible<Value> {
     let t = tensor_arg(a, 0)?;
     let body = t.tensor();
-    let ix: Vec<Ix> = (1..a.len()).map(|i| int_arg(a, i).map(Ix::At)).collect::<Fallible<_>>()?;
+    let ix: Vec<Ix> = (1..a.len())
+        .map(|i| int_arg(a, i).map(Ix::At))
+        .collect::<Fallible<_>>()?;
     let (shape, _, offset) = select(body, &ix)?;
     if !shape.is_empty() && numel(&shape) != Some(1) {
         return fail(format!(
@@ -1395,7 +1512,13 @@ pub(crate) fn reshape(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
             return Err(bad());
         }
         dims.iter()
-            .map(|&d| if d == -1 { (n as i64 / known) as usize } else { d as usize })
+            .map(|&d| {
+                if d == -1 {
+                    (n as i64 / known) as usize
+                } else {
+                    d as usize
+                }
+            })
             .collect()
     } else {
         checked_shape(dims.clone())?
@@ -1523,17 +1646,27 @@ fn tensor_list(a: &[Value], i: usize) -> Fallible<Vec<ObjRef>> {
 /// `Tensor.concat(tensors, axis=0)` and `Tensor.stack(tensors, axis=0)`.
 pub(crate) fn join(cx: &mut NativeCx<'_>, a: &[Value], stack: bool) -> Fallible<Value> {
     let ts = tensor_list(a, 0)?;
-    let what = if stack { "Tensor.stack" } else { "Tensor.concat" };
+    let what = if stack {
+        "Tensor.stack"
+    } else {
+        "Tensor.concat"
+    };
     let Some(first) = ts.first() else {
         return fail(format!("{what} needs at least one tensor"));
     };
     let s0 = first.tensor().shape.clone();
     let rank = if stack { s0.len() + 1 } else { s0.len() };
     if rank == 0 {
-        return fail(format!("{what}: zero-dimensional tensors cannot be concatenated"));
+        return fail(format!(
+            "{what}: zero-dimensional tensors cannot be concatenated"
+        ));
     }
     let ax = axis_of(int_arg(a, 1)?, rank)?;
-    let dt = ts.iter().map(|t| t.tensor().dtype).reduce(DType::promote).unwrap_or(DType::F32);
+    let dt = ts
+        .iter()
+        .map(|t| t.tensor().dtype)
+        .reduce(DType::promote)
+        .unwrap_or(DType::F32);
     // Each part as a tensor of rank `rank` (stack: a length-1 axis inserted).
     let mut parts = Vec::with_capacity(ts.len());
     for t in &ts {
@@ -1542,7 +1675,10 @@ pub(crate) fn join(cx: &mut NativeCx<'_>, a: &[Value], stack: bool) -> Fallible<
             s == s0
         } else {
             s.len() == s0.len()
-                && s.iter().zip(&s0).enumerate().all(|(i, (x, y))| i == ax || x == y)
+                && s.iter()
+                    .zip(&s0)
+                    .enumerate()
+                    .all(|(i, (x, y))| i == ax || x == y)
         };
         if !ok {
             return fail(format!(
@@ -1643,8 +1779,12 @@ fn reduce_line(op: Red, d: DType, line: &[Scalar]) -> Fallible<Scalar> {
     };
     let f = |s: &Scalar| s.as_f64();
     Ok(match op {
-        Red::Sum if !d.is_float() => Scalar::I(line.iter().fold(0i64, |a, s| a.wrapping_add(s.as_i64()))),
-        Red::Prod if !d.is_float() => Scalar::I(line.iter().fold(1i64, |a, s| a.wrapping_mul(s.as_i64()))),
+        Red::Sum if !d.is_float() => {
+            Scalar::I(line.iter().fold(0i64, |a, s| a.wrapping_add(s.as_i64())))
+        }
+        Red::Prod if !d.is_float() => {
+            Scalar::I(line.iter().fold(1i64, |a, s| a.wrapping_mul(s.as_i64())))
+        }
         Red::Sum => Scalar::F(line.iter().map(f).sum()),
         Red::Prod => Scalar::F(line.iter().map(f).product()),
         Red::Mean => Scalar::F(line.iter().map(f).sum::<f64>() / n as f64),
@@ -1659,7 +1799,13 @@ fn reduce_line(op: Red, d: DType, line: &[Scalar]) -> Fallible<Scalar> {
             }
             let better = |x: Scalar, y: Scalar| -> bool {
                 match (x, y) {
-                    (Scalar::I(a), Scalar::I(b)) => if matches!(op, Red::Max | Red::Argmax) { a > b } else { a < b },
+                    (Scalar::I(a), Scalar::I(b)) => {
+                        if matches!(op, Red::Max | Red::Argmax) {
+                            a > b
+                        } else {
+                            a < b
+                        }
+                    }
                     _ => {
                         let (a, b) = (x.as_f64(), y.as_f64());
                         if b.is_nan() {
@@ -1707,7 +1853,13 @@ pub(crate) fn reduce(cx: &mut NativeCx<'_>, op: Red, a: &[Value]) -> Fallible<Va
     if !tensor_result && d == DType::F32 && matches!(op, Red::Sum | Red::Mean) {
         if let Some(c) = body.contiguous::<f32>() {
             let s = k::sum(c);
-            let v = if op == Red::Sum { s } else if c.is_empty() { f64::NAN } else { s / c.len() as f64 };
+            let v = if op == Red::Sum {
+                s
+            } else if c.is_empty() {
+                f64::NAN
+            } else {
+                s / c.len() as f64
+            };
             return Ok(Value::Float(v as f32 as f64));
         }
     }
@@ -1716,7 +1868,11 @@ pub(crate) fn reduce(cx: &mut NativeCx<'_>, op: Red, a: &[Value]) -> Fallible<Va
         let r = reduce_line(op, d, &line)?;
         let r = round_to(r, od);
         if tensor_result {
-            let shape = if keep { vec![1; body.shape.len()] } else { vec![] };
+            let shape = if keep {
+                vec![1; body.shape.len()]
+            } else {
+                vec![]
+            };
             return with_dtype!(od, T => from_vec::<T>(cx, shape, &[T::from_scalar(r)]));
         }
         return Ok(match op {
@@ -1787,8 +1943,16 @@ pub(crate) fn matmul(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
             shape_str(&rs)
         ));
     }
-    let lm: Vec<usize> = if ls.len() == 1 { vec![1, ls[0]] } else { ls.clone() };
-    let rm: Vec<usize> = if rs.len() == 1 { vec![rs[0], 1] } else { rs.clone() };
+    let lm: Vec<usize> = if ls.len() == 1 {
+        vec![1, ls[0]]
+    } else {
+        ls.clone()
+    };
+    let rm: Vec<usize> = if rs.len() == 1 {
+        vec![rs[0], 1]
+    } else {
+        rs.clone()
+    };
     let (m, kk) = (lm[lm.len() - 2], lm[lm.len() - 1]);
     let (k2, n) = (rm[rm.len() - 2], rm[rm.len() - 1]);
     if kk != k2 {
@@ -1860,14 +2024,20 @@ fn mm<T: Num>(out: &mut [T], a: &[T], b: &[T], m: usize, kk: usize, n: usize) {
                 DType::I64 => {
                     let mut acc = 0i64;
                     for p in 0..kk {
-                        acc = acc.wrapping_add(a[i * kk + p].to_scalar().as_i64().wrapping_mul(b[p * n + j].to_scalar().as_i64()));
+                        acc = acc.wrapping_add(
+                            a[i * kk + p]
+                                .to_scalar()
+                                .as_i64()
+                                .wrapping_mul(b[p * n + j].to_scalar().as_i64()),
+                        );
                     }
                     Scalar::I(acc)
                 }
                 _ => {
                     let mut acc = 0f64;
                     for p in 0..kk {
-                        acc += a[i * kk + p].to_scalar().as_f64() * b[p * n + j].to_scalar().as_f64();
+                        acc +=
+                            a[i * kk + p].to_scalar().as_f64() * b[p * n + j].to_scalar().as_f64();
                     }
                     Scalar::F(acc)
                 }
