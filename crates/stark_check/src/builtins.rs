@@ -1125,6 +1125,8 @@ mod tests {
             BinOp::Le,
             BinOp::Gt,
             BinOp::Ge,
+            BinOp::Eq,
+            BinOp::Ne,
             BinOp::MatMul,
         ] {
             let row = Builtin::operator(Recv::Tensor, op).expect("a row");

@@ -141,7 +141,7 @@ impl Checker<'_> {
                 let t = self.infer.shallow(&t);
                 match (op, &t) {
                     (_, Ty::Error) => Ty::Error,
-                    (UnOp::Neg, Ty::Int | Ty::Float) => t,
+                    (UnOp::Neg, Ty::Int | Ty::Float | Ty::Tensor) => t,
                     (UnOp::Not, Ty::Bool) => Ty::Bool,
                     _ => {
                         let shown = self.show(&t);

@@ -613,6 +613,12 @@ impl Checker<'_> {
                     (Ty::Error, _) | (_, Ty::Error) => true,
                     (Ty::Int, Ty::Int) => true,
                     (Ty::Float, Ty::Int | Ty::Float) => true,
+                    // `total += t[i]`: the tensor converts to the number (SPEC §8), a scalar
+                    // load when it is an index.
+                    (Ty::Float | Ty::Int, Ty::Tensor) => {
+                        self.tensor_scalar(value, &t);
+                        true
+                    }
                     (Ty::Str, Ty::Str) => op == BinOp::Add,
                     (Ty::Str, Ty::Int) => op == BinOp::Mul,
                     // `t += x` builds a new tensor and rebinds `t` (use `add_` to update in place).

@@ -10,10 +10,18 @@ use stark_syntax::{FieldFormat, FieldSpec};
 
 impl FnLower<'_> {
     pub fn ty(&self, e: &Expr) -> Ty {
+        if self.tensor_raw == Some(e.id) {
+            return Ty::Tensor;
+        }
         self.concrete(self.ck.ty(e.id))
     }
 
     fn local_of(&self, e: &Expr) -> Option<(Reg, stark_check::LocalId)> {
+        // A tensor binding converted to a number (SPEC §8) is no longer the binding's value:
+        // `expr_in` lowers it and converts.
+        if self.ck.tensor_scalars.contains_key(&e.id) && self.tensor_raw != Some(e.id) {
+            return None;
+        }
         match self.ck.names.get(&e.id) {
             Some(NameRes::Local(l)) => Some((self.local_reg[l], *l)),
             _ => None,
@@ -87,7 +95,9 @@ impl FnLower<'_> {
     /// itself.
     pub(super) fn expr_in_tensor(&mut self, e: &Expr, dst: Reg) -> bool {
         let mark = self.next_temp;
+        let saved = self.tensor_raw.replace(e.id);
         let owned = self.expr_in_inner(e, dst);
+        self.tensor_raw = saved;
         self.next_temp = mark;
         owned
     }
@@ -214,6 +224,13 @@ impl FnLower<'_> {
                     },
                     span,
                 );
+                true
+            }
+            ExprKind::Unary(UnOp::Neg, inner) if self.ty(inner) == Ty::Tensor => {
+                // `-t`: the `neg` row, a new tensor.
+                let v = self.expr(inner);
+                self.call_native_on(Native::TensorNeg, &[v.reg], dst, span);
+                self.release(v, span);
                 true
             }
             ExprKind::Unary(op, inner) => {

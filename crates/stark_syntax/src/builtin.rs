@@ -583,6 +583,12 @@ macro_rules! builtin_rows {
             TensorLe: Tensor "<=" "tensor.le" fn(other: TensorOrNumber) -> Tensor => TensorLe [];
             TensorGt: Tensor ">" "tensor.gt" fn(other: TensorOrNumber) -> Tensor => TensorGt [];
             TensorGe: Tensor ">=" "tensor.ge" fn(other: TensorOrNumber) -> Tensor => TensorGe [];
+            /// `t == x`, `t != x`: elementwise, bool tensors (SPEC §8); `(a == b).all()` asks
+            /// whether two tensors are equal.
+            TensorEq: Tensor "==" "tensor.eq" fn(other: TensorOrNumber) -> Tensor => TensorEq [];
+            TensorNe: Tensor "!=" "tensor.ne" fn(other: TensorOrNumber) -> Tensor => TensorNe [];
+            /// `-t` (and `t.neg()`): elementwise negation.
+            TensorNeg: Tensor "neg" "tensor.neg" fn() -> Tensor => TensorNeg [];
             /// `a @ b`: matrix product (NumPy's matmul: 1-D, 2-D, batched).
             TensorMatMul: Tensor "@" "tensor.matmul" fn(other: Tensor) -> Tensor => TensorMatMul [];
             TensorAddInPlace: Tensor "add_" "tensor.add_" fn(other: TensorOrNumber) -> Unit
@@ -939,6 +945,8 @@ mod tests {
             BinOp::Le,
             BinOp::Gt,
             BinOp::Ge,
+            BinOp::Eq,
+            BinOp::Ne,
             BinOp::MatMul,
         ];
         for op in ops {

@@ -288,6 +288,8 @@ pub(crate) enum Bin {
     Le,
     Gt,
     Ge,
+    Eq,
+    Ne,
     Max,
     Min,
 }
@@ -304,6 +306,8 @@ impl Bin {
             Bin::Le => "<=",
             Bin::Gt => ">",
             Bin::Ge => ">=",
+            Bin::Eq => "==",
+            Bin::Ne => "!=",
             Bin::Max => "Tensor.maximum",
             Bin::Min => "Tensor.minimum",
         }
@@ -488,6 +492,8 @@ fn zip_op<T: Arith>(
         Bin::Le => run!(u8, |a: T, b: T| (a <= b) as u8),
         Bin::Gt => run!(u8, |a: T, b: T| (a > b) as u8),
         Bin::Ge => run!(u8, |a: T, b: T| (a >= b) as u8),
+        Bin::Eq => run!(u8, |a: T, b: T| (a == b) as u8),
+        Bin::Ne => run!(u8, |a: T, b: T| (a != b) as u8),
         // NaN propagates, as NumPy's maximum/minimum.
         Bin::Max => run!(T, |a: T, b: T| pick(a, b, a >= b)),
         Bin::Min => run!(T, |a: T, b: T| pick(a, b, a <= b)),
@@ -595,6 +601,7 @@ pub(crate) enum Unary {
     Relu,
     Floor,
     Round,
+    Neg,
 }
 
 /// `t.exp()` and the other elementwise functions. The transcendental ones give float64 for
@@ -603,7 +610,10 @@ pub(crate) enum Unary {
 pub(crate) fn unary(cx: &mut NativeCx<'_>, op: Unary, a: &[Value]) -> Fallible<Value> {
     let t = tensor_arg(a, 0)?;
     let body = t.tensor();
-    let keeps = matches!(op, Unary::Abs | Unary::Relu | Unary::Floor | Unary::Round);
+    let keeps = matches!(
+        op,
+        Unary::Abs | Unary::Relu | Unary::Floor | Unary::Round | Unary::Neg
+    );
     let dt = match body.dtype {
         DType::F32 => DType::F32,
         DType::I64 | DType::Bool if keeps => DType::I64,
@@ -655,6 +665,7 @@ pub(crate) fn unary(cx: &mut NativeCx<'_>, op: Unary, a: &[Value]) -> Fallible<V
                 Unary::Floor => map!($t, |x: $t| x.floor()),
                 // Half to even, as NumPy's round.
                 Unary::Round => map!($t, |x: $t| x.round_ties_even()),
+                Unary::Neg => map!($t, |x: $t| -x),
             }
         };
     }
@@ -664,6 +675,7 @@ pub(crate) fn unary(cx: &mut NativeCx<'_>, op: Unary, a: &[Value]) -> Fallible<V
         _ => match op {
             Unary::Abs => map!(i64, |x: i64| x.wrapping_abs()),
             Unary::Relu => map!(i64, |x: i64| x.max(0)),
+            Unary::Neg => map!(i64, |x: i64| x.wrapping_neg()),
             _ => map!(i64, |x: i64| x),
         },
     }
@@ -1367,7 +1379,9 @@ fn slice_range(d: i64, lo: Option<i64>, hi: Option<i64>, step: i64) -> (i64, i64
 }
 
 /// The mask's selected positions in row-major order, checked against `t`'s shape.
-fn mask_positions(body: &TensorBody, m: ObjRef) -> Fallible<Vec<usize>> {
+/// The mask covers the leading `mask.ndim` axes (NumPy's boolean index: `x[labels == k]`
+/// selects rows); also returns the shape of the result.
+fn mask_positions(body: &TensorBody, m: ObjRef) -> Fallible<(Vec<usize>, Vec<usize>)> {
     let mb = m.tensor();
     if mb.dtype != DType::Bool {
         return fail(format!(
@@ -1375,22 +1389,29 @@ fn mask_positions(body: &TensorBody, m: ObjRef) -> Fallible<Vec<usize>> {
             mb.dtype.name()
         ));
     }
-    if mb.shape != body.shape {
+    let k = mb.shape.len();
+    if k == 0 || k > body.shape.len() || mb.shape[..] != body.shape[..k] {
         return fail(format!(
             "boolean mask of shape {} does not match the tensor's shape {}",
             shape_str(&mb.shape),
             shape_str(&body.shape)
         ));
     }
-    let mut offs = Vec::new();
-    for_each_offset(&body.shape, &body.strides, body.offset, |o| offs.push(o));
+    let rest = &body.shape[k..];
+    let inner: usize = rest.iter().product();
     let keep = mb.scalars();
-    Ok(offs
-        .into_iter()
-        .zip(keep)
-        .filter(|(_, k)| k.as_bool())
-        .map(|(o, _)| o)
-        .collect())
+    let mut offs = Vec::new();
+    let mut e = 0usize;
+    for_each_offset(&body.shape, &body.strides, body.offset, |o| {
+        if keep[e / inner.max(1)].as_bool() {
+            offs.push(o);
+        }
+        e += 1;
+    });
+    let chosen = keep.iter().filter(|s| s.as_bool()).count();
+    let mut shape = vec![chosen];
+    shape.extend_from_slice(rest);
+    Ok((offs, shape))
 }
 
 /// `t[…]`: a view (Ints and slices; a 0-d view when every axis has an Int), or a 1-D copy
@@ -1400,11 +1421,11 @@ pub(crate) fn get(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let ix = indices(a, 1)?;
     let body = t.tensor();
     if let [Ix::Mask(m)] = ix[..] {
-        let offs = mask_positions(body, m)?;
+        let (offs, shape) = mask_positions(body, m)?;
         return with_dtype!(body.dtype, T => {
             let src = body.raw::<T>();
             let values: Vec<T> = offs.iter().map(|&o| src[o]).collect();
-            from_vec::<T>(cx, vec![values.len()], &values)
+            from_vec::<T>(cx, shape, &values)
         });
     }
     let (shape, strides, offset) = select(body, &ix)?;
@@ -1440,7 +1461,8 @@ pub(crate) fn set(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let ix = indices(a, 2)?;
     if let [Ix::Mask(m)] = ix[..] {
         let body = t.tensor();
-        let offs = mask_positions(body, m)?;
+        let (offs, shape) = mask_positions(body, m)?;
+        let inner: usize = shape[1..].iter().product();
         let root = body.base().unwrap_or(t);
         let dtype = body.dtype;
         return with_dtype!(dtype, T => {
@@ -1448,7 +1470,8 @@ pub(crate) fn set(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
                 Opnd::S(s) => vec![T::from_scalar(*s); offs.len()],
                 Opnd::T(o) => {
                     let vb = o.tensor();
-                    if vb.numel() != offs.len() && vb.numel() != 1 {
+                    let n = vb.numel();
+                    if n != offs.len() && n != 1 && n != inner {
                         return fail(format!(
                             "cannot assign {} values to the {} elements a mask selects",
                             vb.numel(),
@@ -1458,10 +1481,11 @@ pub(crate) fn set(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
                     let s = src_of::<T>(vb);
                     let mut vals = Vec::new();
                     for_each_offset(&s.shape, &s.strides, s.offset, |o| vals.push(s.data[o]));
-                    if vals.len() == 1 {
-                        vec![vals[0]; offs.len()]
-                    } else {
+                    if vals.len() == offs.len() {
                         vals
+                    } else {
+                        // One value, or one row repeated for every row the mask selects.
+                        (0..offs.len()).map(|i| vals[i % vals.len()]).collect()
                     }
                 }
             };
