@@ -172,12 +172,12 @@ impl fmt::Display for TyDisplay<'_> {
             Ty::NoneLit => write!(f, "None"),
             Ty::List(t) => write!(f, "List<{}>", sub(t)),
             Ty::Map(k, v) => write!(f, "Map<{}, {}>", sub(k), sub(v)),
-            Ty::Struct(id, args) => {
-                let name = self
-                    .structs
-                    .get(*id as usize)
-                    .map_or("?", |s| s.name.as_str());
-                write!(f, "{name}")?;
+            Ty::Struct(id, args) | Ty::Enum(id, args) => {
+                let name = match self.ty {
+                    Ty::Struct(..) => structs.get(*id as usize).map(|s| s.name.as_str()),
+                    _ => enums.get(*id as usize).map(|e| e.name.as_str()),
+                };
+                write!(f, "{}", name.unwrap_or("?"))?;
                 for (i, a) in args.iter().enumerate() {
                     write!(f, "{}{}", if i == 0 { "<" } else { ", " }, sub(a))?;
                 }
@@ -204,17 +204,6 @@ impl fmt::Display for TyDisplay<'_> {
                     write!(f, ",")?;
                 }
                 write!(f, ")")
-            }
-            Ty::Enum(id, args) => {
-                let name = enums.get(*id as usize).map_or("?", |e| e.name.as_str());
-                write!(f, "{name}")?;
-                for (i, a) in args.iter().enumerate() {
-                    write!(f, "{}{}", if i == 0 { "<" } else { ", " }, sub(a))?;
-                }
-                if !args.is_empty() {
-                    write!(f, ">")?;
-                }
-                Ok(())
             }
             Ty::Fn(params, ret) => {
                 write!(f, "Fn(")?;

@@ -136,18 +136,7 @@ impl Shared<'_> {
         name: String,
     ) -> Result<Function, Box<Diagnostic>> {
         let (program, checked) = (self.program, self.ck);
-        let mut lower = FnLower::new(
-            program,
-            checked,
-            self.effects,
-            self.closures,
-            self.sources,
-            self.strings,
-            self.instances,
-            info,
-            subst,
-            self.naive,
-        );
+        let mut lower = FnLower::new(self, info, subst);
         let lambda = info.lambda.and_then(|id| checked.lambdas.get(&id));
         let decl = match (lambda, info.decl(program)) {
             (Some(res), _) => {
@@ -284,19 +273,8 @@ pub(crate) struct FnLower<'a> {
 }
 
 impl<'a> FnLower<'a> {
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        program: &'a Program,
-        ck: &'a Checked,
-        effects: &'a effects::Effects,
-        closures: &'a closure::Closures,
-        sources: &'a [&'a str],
-        strings: &'a mut Strings,
-        instances: &'a mut generics::Instances,
-        info: &FnInfo,
-        subst: Vec<Ty>,
-        naive: bool,
-    ) -> FnLower<'a> {
+    fn new(shared: &'a mut Shared<'_>, info: &FnInfo, subst: Vec<Ty>) -> FnLower<'a> {
+        let ck = shared.ck;
         let mut local_reg = HashMap::new();
         let mut reg_names = Vec::new();
         for (i, &local) in info.locals.iter().enumerate() {
@@ -309,14 +287,14 @@ impl<'a> FnLower<'a> {
         let out_of_regs = n.is_none();
         let n = n.unwrap_or(0);
         FnLower {
-            program,
+            program: shared.program,
             ck,
-            effects,
-            closures,
-            sources,
-            strings,
-            instances,
-            naive,
+            effects: shared.effects,
+            closures: shared.closures,
+            sources: shared.sources,
+            strings: &mut *shared.strings,
+            instances: &mut *shared.instances,
+            naive: shared.naive,
             code: Vec::new(),
             spans: Vec::new(),
             local_reg,
