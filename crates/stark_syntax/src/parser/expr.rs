@@ -464,14 +464,11 @@ impl Parser<'_> {
         if matches!(kind, ExprKind::Name(_)) && self.type_args_follow() {
             // `Pair<Int, String>(1, "a")`, `first<Int>(xs)`.
             self.bump();
-            let mut types = Vec::new();
-            while !self.at(&TokenKind::Gt) {
-                types.push(self.parse_type()?);
-                if !self.eat(&TokenKind::Comma) {
-                    break;
-                }
-            }
-            self.expect(&TokenKind::Gt, "`,` or `>` in the type arguments")?;
+            let types = self.comma_separated(
+                &TokenKind::Gt,
+                "`,` or `>` in the type arguments",
+                Self::parse_type,
+            )?;
             let name = self.mk(kind, span);
             self.type_args.insert(name.id, types);
             return Ok(name);
