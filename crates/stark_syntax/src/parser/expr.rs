@@ -13,6 +13,9 @@ use crate::lexer;
 use crate::span::Span;
 use crate::token::{FStrPiece, SpecPiece, TokenKind};
 
+/// How many tokens after a name and `<` are read to tell type arguments from a comparison.
+const MAX_TYPE_ARGS_LOOKAHEAD: usize = 256;
+
 const BP_OR: u8 = 1;
 const BP_NOT: u8 = 3;
 const BP_CMP: u8 = 4;
@@ -485,7 +488,9 @@ impl Parser<'_> {
             return false;
         }
         let mut depth = 0usize;
-        for n in 0.. {
+        // Bounded, so that a long run of comparisons (`a < b < c < …`) is not read ahead
+        // from every name in it (quadratic); a type argument list is far shorter.
+        for n in 0..MAX_TYPE_ARGS_LOOKAHEAD {
             match self.peek_at(n) {
                 TokenKind::Lt => depth += 1,
                 TokenKind::Gt => {
