@@ -120,7 +120,8 @@ impl Ty {
             Ty::Param(i) => args.get(*i as usize).cloned().unwrap_or(Ty::Param(*i)),
             Ty::List(t) => Ty::List(Box::new(t.subst(args))),
             Ty::Map(k, v) => Ty::Map(Box::new(k.subst(args)), Box::new(v.subst(args))),
-            Ty::Optional(t) => Ty::Optional(Box::new(t.subst(args))),
+            // `T?` with `T = Int?` is `Int?`: `None` already stands for the missing value.
+            Ty::Optional(t) => t.subst(args).optional(),
             Ty::Weak(t) => Ty::Weak(Box::new(t.subst(args))),
             Ty::Task(t) => Ty::Task(Box::new(t.subst(args))),
             Ty::Tuple(parts) => Ty::Tuple(parts.iter().map(|p| p.subst(args)).collect()),

@@ -83,13 +83,20 @@ pub fn lower(
             Diagnostic::error(
                 codes::TOO_DEEP,
                 format!(
-                    "generic function `{}` instantiates itself without end",
+                    "generic function `{}` needs an instance with too large a type argument",
                     info.name
                 ),
                 info.span,
             )
-            .label("each call makes a larger type argument")
-            .help("call it with the same type arguments it was given"),
+            .label(format!(
+                "instances stop at {} in all or type arguments of {} parts",
+                generics::MAX_INSTANCES,
+                generics::MAX_TYPE_PARTS
+            ))
+            .help(
+                "a call that grows its own type argument (`f<List<T>>` or `f<(T, T)>` from \
+                 `f<T>`) would need instances without end",
+            ),
         ));
     }
     let structs = checked
