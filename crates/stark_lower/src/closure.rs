@@ -11,7 +11,7 @@ use super::{FnLower, Scope};
 use stark_bytecode::instr::{CmpOp, Function, Instr, Reg, StructInfo, TypeId};
 use stark_bytecode::native::Native;
 use stark_check::{CallArg, Checked, FnInfo, FuncId, LambdaRes, ListFn, LocalKind, NameRes, Ty};
-use stark_syntax::ast::{Expr, ExprKind, ParamMode};
+use stark_syntax::ast::{Expr, ExprId, ExprKind, ParamMode};
 use stark_syntax::Span;
 use std::collections::HashMap;
 
@@ -23,6 +23,10 @@ pub(crate) struct Closures {
     /// For a top-level function used as a value, the wrapper a closure of it runs.
     pub wrapper: HashMap<FuncId, FuncId>,
     pub structs: Vec<StructInfo>,
+    /// Lambdas (by function) whose closure borrows its captures: it does not escape and
+    /// no heap capture is moved out of or reassigned in its function, so the bindings
+    /// outlive it; it is built `stack` from views, with no `incref` (SPEC §7).
+    pub borrowing: std::collections::HashSet<FuncId>,
     /// The wrappers' targets, in the order of their ids.
     targets: Vec<FuncId>,
 }
@@ -39,12 +43,26 @@ impl Closures {
                 fields,
                 destructor: None,
                 variant: false,
+                views: out.borrowing.contains(&func),
             });
             out.layout.insert(func, ty);
         };
-        let mut lambdas: Vec<&LambdaRes> = ck.lambdas.values().collect();
-        lambdas.sort_by_key(|l| l.func);
-        for l in lambdas {
+        let mut lambdas: Vec<(&ExprId, &LambdaRes)> = ck.lambdas.iter().collect();
+        lambdas.sort_by_key(|(_, l)| l.func);
+        for (e, l) in lambdas {
+            // Never moved out of or reassigned, each captured binding keeps its object
+            // from before the closure is made to after it is released (the closure does
+            // not escape, and every capture was declared before it). A `case` name is a
+            // view of a part of its subject, which code the closure runs may replace:
+            // the closure keeps a reference to it.
+            let stable = l.captures.iter().all(|(outer, _)| {
+                let info = ck.local(*outer);
+                !info.ty.is_heap()
+                    || !(ck.unstable_locals.contains(outer) || info.kind == LocalKind::CaseBind)
+            });
+            if ck.stack_allocs.contains(e) && !ck.moving_lambdas.contains(e) && stable {
+                out.borrowing.insert(l.func);
+            }
             let mut fields = vec!["fn".to_string()];
             fields.extend(
                 l.captures
@@ -151,7 +169,8 @@ impl FnLower<'_> {
         }
     }
 
-    /// A lambda expression: a new closure holding a new reference to each capture.
+    /// A lambda expression: a new closure holding a new reference to each capture, or a
+    /// view of it when the closure borrows (`Closures::borrowing`).
     pub(crate) fn make_lambda(&mut self, e: &Expr, dst: Reg) -> bool {
         let Some(res) = self.ck.lambdas.get(&e.id) else {
             self.emit(Instr::LoadNone { dst }, e.span);
@@ -165,6 +184,7 @@ impl FnLower<'_> {
             },
             e.span,
         );
+        let borrows = self.closures.borrowing.contains(&res.func);
         for (i, (outer, _)) in res.captures.iter().enumerate() {
             let reg = base + 1 + i as Reg;
             let src = self.local_reg[outer];
@@ -178,7 +198,7 @@ impl FnLower<'_> {
                 continue;
             }
             self.emit(Instr::Copy { dst: reg, src }, e.span);
-            if info.ty.is_heap() {
+            if info.ty.is_heap() && !borrows {
                 self.emit(Instr::Incref { reg }, e.span);
             }
         }

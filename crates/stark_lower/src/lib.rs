@@ -96,6 +96,7 @@ pub fn lower(
             fields: s.fields.iter().map(|f| f.name.clone()).collect(),
             destructor: s.destructor,
             variant: checked.is_variant_layout(s),
+            views: false,
         })
         .chain(closures.structs.iter().cloned())
         .collect::<Vec<_>>();

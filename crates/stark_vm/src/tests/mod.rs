@@ -59,6 +59,7 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
                 .collect(),
             destructor: None,
             variant: false,
+            views: false,
         },
         StructInfo {
             name: "ZoneStats".into(),
@@ -68,6 +69,7 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
                 .collect(),
             destructor: None,
             variant: false,
+            views: false,
         },
         StructInfo {
             name: "TypeUsage".into(),
@@ -77,12 +79,14 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
                 .collect(),
             destructor: None,
             variant: false,
+            views: false,
         },
         StructInfo {
             name: "tuple".into(),
             fields: Vec::new(),
             destructor: None,
             variant: false,
+            views: false,
         },
         // `builtin_types::RESULT_OK` and `RESULT_ERR`, so user structs start at `USER`.
         StructInfo {
@@ -90,12 +94,14 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
             fields: vec!["value".into()],
             destructor: None,
             variant: true,
+            views: false,
         },
         StructInfo {
             name: "Err".into(),
             fields: vec!["error".into()],
             destructor: None,
             variant: true,
+            views: false,
         },
     ];
     for (name, fields, dtor) in user {
@@ -104,6 +110,7 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
             fields: fields.iter().map(|s| s.to_string()).collect(),
             destructor: *dtor,
             variant: false,
+            views: false,
         });
     }
     all
