@@ -205,6 +205,8 @@ pub(crate) struct FnLower<'a> {
     pub pending: Vec<Reg>,
     /// The function returns a tuple as this many values (`ret_multi`; `call::multi_parts`).
     pub multi: Option<u16>,
+    /// Lambda bodies run in place by a list method's loop (`closure.rs`, `inline_body`).
+    pub inlined: Vec<stark_bytecode::instr::InlineSite>,
 }
 
 impl<'a> FnLower<'a> {
@@ -257,6 +259,7 @@ impl<'a> FnLower<'a> {
             tuple_parts: HashMap::new(),
             pending: Vec::new(),
             multi: call::multi_parts(&info.ret),
+            inlined: Vec::new(),
         }
     }
 
@@ -310,7 +313,7 @@ impl<'a> FnLower<'a> {
             spans: self.spans,
             reg_names,
             span: info.span,
-            inlined: Vec::new(),
+            inlined: self.inlined,
         };
         if !self.naive {
             stark_bytecode::rc_opt::share_last_uses(&mut f, &self.shares);
