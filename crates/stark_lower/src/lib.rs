@@ -21,6 +21,7 @@
 mod assign;
 mod call;
 mod closure;
+mod consts;
 mod effects;
 mod expr;
 mod loops;
