@@ -284,7 +284,10 @@ impl<'a> FnLower<'a> {
     /// `f` when it is a lambda whose body the loop of a list method can run in place
     /// (`inline_body`): lowering is not naive, no `arena` block is open (a called body
     /// allocates outside the arena, so an inlined one must too), the body has no `?` (it
-    /// would return from this function) and every capture is a register of this frame.
+    /// would return from this function) and every capture is a register of this frame
+    /// that keeps its object (a heap capture never moved out of nor reassigned: the body
+    /// reads the binding when it runs, a closure when it was made, and `reduce`'s initial
+    /// value, evaluated in between, could move it).
     fn inlinable(&self, f: &Expr) -> Option<(&'a Expr, &'a LambdaRes)> {
         let ck: &'a Checked = self.ck;
         let ExprKind::Lambda { .. } = &f.kind else {
@@ -295,7 +298,9 @@ impl<'a> FnLower<'a> {
             && !self.scopes.iter().any(|s| s.arena.is_some())
             && !super::effects::has_try(&res.body)
             && res.captures.iter().all(|(outer, _)| {
-                self.local_reg.contains_key(outer) && !self.scalar_tuples.contains(outer)
+                self.local_reg.contains_key(outer)
+                    && !self.scalar_tuples.contains(outer)
+                    && !(ck.local(*outer).ty.is_heap() && ck.unstable_locals.contains(outer))
             });
         ok.then_some((&res.body, res))
     }
