@@ -174,7 +174,7 @@ pub(crate) fn sort_by_keys(a: &[Value]) -> Fallible<Value> {
         // the same stable order `order` gives them.
         Some(mut pairs) => {
             if reverse {
-                pairs.sort_by(|a, b| b.0.cmp(&a.0));
+                pairs.sort_by_key(|p| std::cmp::Reverse(p.0));
             } else {
                 pairs.sort_by_key(|p| p.0);
             }
