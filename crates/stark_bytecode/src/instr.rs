@@ -578,6 +578,9 @@ pub struct Function {
     /// Calls the optimiser replaced by the callee's body (`opt::inline`), so that a runtime
     /// error inside one still shows the callee's frame in the stack trace.
     pub inlined: Vec<InlineSite>,
+    /// The slot of a generic function (SPEC §7): never called, its instances (`first<Int>`)
+    /// are functions of their own; `stark ir` names it and prints no code.
+    pub generic: bool,
 }
 
 /// The instructions `start .. end` of a function are the inlined body of `callee`, called

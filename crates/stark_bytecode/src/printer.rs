@@ -30,6 +30,14 @@ fn range(f: &Function, start: Reg, count: u16) -> String {
 }
 
 pub fn print_function(module: &Module, f: &Function, out: &mut String) {
+    if f.generic {
+        let _ = writeln!(
+            out,
+            "fn {}: generic, lowered once for each list of type arguments it is called with",
+            f.name
+        );
+        return;
+    }
     let params: Vec<String> = f
         .param_modes
         .iter()
@@ -358,6 +366,7 @@ mod tests {
             reg_names: vec![None; 5],
             span: Span::default(),
             inlined: Vec::new(),
+            generic: false,
         };
         let m = Module {
             functions: Vec::new(),

@@ -40,6 +40,42 @@ impl Checker<'_> {
         args.iter().map(|a| self.expr(&a.value)).collect()
     }
 
+    /// Types the arguments of a call, its lambdas last: each other argument first fixes
+    /// what it can of its parameter's type, so that in `apply(xs, fn(x) => x > 1)` of a
+    /// generic `apply<T>(xs: List<T>, f: Fn(T) -> Bool)` the lambda's `x` is known to be
+    /// an Int before its body is typed. (`match_args` then checks every argument.)
+    fn type_args_lambdas_last(&mut self, params: &[P], args: &[Arg]) -> Vec<Ty> {
+        let is_lambda =
+            |a: &Arg| matches!(a.value.kind, stark_syntax::ast::ExprKind::Lambda { .. });
+        if !args.iter().any(is_lambda) {
+            return self.type_args(args);
+        }
+        let mut types = vec![Ty::Error; args.len()];
+        let mut positional = 0;
+        for (i, a) in args.iter().enumerate() {
+            let slot = match &a.name {
+                None => {
+                    positional += 1;
+                    params.get(positional - 1)
+                }
+                Some(n) => params.iter().find(|p| p.name == n.name),
+            };
+            if is_lambda(a) {
+                continue;
+            }
+            types[i] = self.expr(&a.value);
+            if let Some(p) = slot.filter(|p| self.infer.has_vars(&p.ty)) {
+                self.infer.coerce(&types[i], &p.ty);
+            }
+        }
+        for (i, a) in args.iter().enumerate() {
+            if is_lambda(a) {
+                types[i] = self.expr(&a.value);
+            }
+        }
+        types
+    }
+
     /// Matches `args` to `params` positionally, then by keyword, and type-checks each. Returns
     /// for each parameter the index of the argument given for it, how many positional
     /// arguments there were, and whether every name was known and given once. `noun` names
@@ -107,7 +143,7 @@ impl Checker<'_> {
         lead: Vec<CallArg>,
     ) -> Vec<CallArg> {
         self.hint_lambdas(params, args);
-        let types = self.type_args(args);
+        let types = self.type_args_lambdas_last(params, args);
         let (slots, positional, mut ok) = self.match_args(what, "parameter", params, args, &types);
         let required = params.iter().filter(|p| p.default.is_none()).count();
         let missing = slots

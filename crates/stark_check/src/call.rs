@@ -23,6 +23,34 @@ impl Checker<'_> {
     }
 
     fn call_inner(&mut self, e: &Expr, callee: &Expr, args: &[Arg]) -> Ty {
+        let ty = self.call_dispatch(e, callee, args);
+        // Type arguments written on a callee that takes none (`plain<Int>(3)`).
+        if let Some(written) = self.program.type_args.get(&callee.id) {
+            if !self.out.type_args.contains_key(&e.id)
+                && !matches!(ty, Ty::Struct(_, ref a) if !a.is_empty())
+            {
+                let span = written
+                    .first()
+                    .zip(written.last())
+                    .map_or(callee.span, |(a, b)| a.span().to(b.span()));
+                let name = match &callee.kind {
+                    ExprKind::Name(n) => n.as_str(),
+                    _ => "this",
+                };
+                self.error(
+                    Diagnostic::error(
+                        codes::UNKNOWN_TYPE,
+                        format!("`{name}` is not generic: it takes no type arguments"),
+                        span,
+                    )
+                    .label("unexpected type arguments"),
+                );
+            }
+        }
+        ty
+    }
+
+    fn call_dispatch(&mut self, e: &Expr, callee: &Expr, args: &[Arg]) -> Ty {
         match &callee.kind {
             ExprKind::Name(name) if self.lookup_local(name).is_none() => {
                 self.call_named(e, callee, name, args)
@@ -55,7 +83,26 @@ impl Checker<'_> {
         args: &[Arg],
         recv: Option<&Expr>,
     ) -> Ty {
-        let info = self.out.functions[func as usize].clone();
+        let mut info = self.out.functions[func as usize].clone();
+        if !info.type_params.is_empty() {
+            // A generic callee: its type parameters become fresh variables (or the types
+            // written, `first<Int>(xs)`), the receiver's type fixes those of its owner,
+            // and the arguments the rest.
+            let targs = self.type_arguments(e, &info.type_params, &info.name);
+            for q in &mut info.params {
+                q.ty = q.ty.subst(&targs);
+            }
+            info.ret = info.ret.subst(&targs);
+            if let (Some(recv), Some(this)) = (recv, info.params.first()) {
+                let found = self.infer.resolve(self.out.ty(recv.id));
+                let found = match found {
+                    Ty::Optional(inner) => *inner,
+                    other => other,
+                };
+                self.infer.unify(&this.ty, &found);
+            }
+            self.out.type_args.insert(e.id, targs);
+        }
         let skip = usize::from(recv.is_some());
         let params: Vec<P> = info.params[skip..]
             .iter()
@@ -110,13 +157,51 @@ impl Checker<'_> {
             );
             return Ty::Error;
         }
+        let targs = if def.params.is_empty() {
+            Vec::new()
+        } else {
+            self.type_arguments(e, &def.params, &def.name)
+        };
         let params: Vec<P> = def
             .fields
             .iter()
-            .map(|f| p(&f.name, f.ty.clone()))
+            .map(|f| p(&f.name, f.ty.subst(&targs)))
             .collect();
         self.construct_layout(e, ty, &format!("struct `{}`", def.name), params, args);
-        Ty::Struct(ty)
+        Ty::Struct(ty, targs)
+    }
+
+    /// The type arguments of a call of a generic function or construction of a generic
+    /// struct: the ones written after the called name (`Pair<Int, String>(…)`), else a
+    /// fresh variable for each parameter, which the arguments and the context then fix.
+    fn type_arguments(&mut self, e: &Expr, params: &[String], what: &str) -> Vec<Ty> {
+        let written = match &e.kind {
+            ExprKind::Call { callee, .. } => self.program.type_args.get(&callee.id),
+            _ => None,
+        };
+        if let Some(written) = written {
+            if written.len() == params.len() {
+                return written.iter().map(|t| self.resolve_type(t)).collect();
+            }
+            let span = written
+                .first()
+                .zip(written.last())
+                .map_or(e.span, |(a, b)| a.span().to(b.span()));
+            self.error(
+                Diagnostic::error(
+                    codes::UNKNOWN_TYPE,
+                    format!(
+                        "`{what}` takes {} type argument{}, found {}",
+                        params.len(),
+                        if params.len() == 1 { "" } else { "s" },
+                        written.len()
+                    ),
+                    span,
+                )
+                .label("wrong number of type arguments"),
+            );
+        }
+        params.iter().map(|_| self.infer.fresh()).collect()
     }
 
     /// `Shape.Circle(1.0)`, `Ok(v)`: a variant with its payload. The enum's type

@@ -43,6 +43,9 @@ pub(crate) struct Checker<'p> {
     /// The type a lambda argument is expected to have, set before it is typed so that its
     /// parameters without types take theirs from it.
     pub lambda_hints: HashMap<ExprId, Ty>,
+    /// While collecting a generic item's signature or fields, its type parameter names:
+    /// `resolve_type` reads these names as `Ty::Param` (SPEC §7).
+    pub type_params: Vec<String>,
 }
 
 /// A lambda being typed: its function, the first scope that belongs to it, and what it
@@ -78,6 +81,7 @@ impl<'p> Checker<'p> {
             lambdas: Vec::new(),
             lambda_hints: HashMap::new(),
             files: Vec::new(),
+            type_params: Vec::new(),
         }
     }
 
@@ -97,6 +101,7 @@ impl<'p> Checker<'p> {
             ty: &ty,
             structs: &self.out.structs,
             enums: &self.out.enums,
+            params: self.type_param_names(),
         }
         .to_string()
     }
@@ -158,6 +163,30 @@ impl<'p> Checker<'p> {
             .find_map(|(i, s)| s.get(name).map(|l| (i, *l)))
     }
 
+    /// The names `Ty::Param`s show as: the type parameters of what is being collected
+    /// (`type_params`), else those of the function being checked.
+    pub fn type_param_names(&self) -> &[String] {
+        if !self.type_params.is_empty() {
+            return &self.type_params;
+        }
+        self.out
+            .functions
+            .get(self.cur_fn as usize)
+            .map_or(&[], |f| f.type_params.as_slice())
+    }
+
+    /// For an operation refused on a type parameter, what a parameter supports (SPEC §7).
+    pub fn param_note(&self, ty: &Ty) -> Option<String> {
+        let Ty::Param(_) = self.infer.shallow(ty) else {
+            return None;
+        };
+        let name = self.show(ty);
+        Some(format!(
+            "`{name}` is a type parameter: a value of it can only be moved, cloned, copied, \
+             compared with `==`, and printed or formatted"
+        ))
+    }
+
     pub fn struct_def(&self, id: StructId) -> &StructDef {
         &self.out.structs[id as usize]
     }
@@ -177,6 +206,7 @@ impl<'p> Checker<'p> {
             ty: &example,
             structs: &self.out.structs,
             enums: &self.out.enums,
+            params: self.type_param_names(),
         };
         let (binding, name) = (
             if local.mutable { "mutable let" } else { "let" },
@@ -222,6 +252,11 @@ impl<'p> Checker<'p> {
         }
         for local in &mut self.out.locals {
             local.ty = self.infer.resolve_or(&local.ty, &default);
+        }
+        for args in self.out.type_args.values_mut() {
+            for ty in args {
+                *ty = self.infer.resolve_or(ty, &default);
+            }
         }
         for f in &mut self.out.functions {
             for p in &mut f.params {

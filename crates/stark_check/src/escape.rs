@@ -86,7 +86,7 @@ pub fn stack_allocations(ck: &Checked, escapes: &Escapes) -> HashSet<ExprId> {
             // An enum value is laid out as its variant's struct (SPEC §6: enums follow the
             // struct rules, M9 included).
             let ctor = match (&info.ty, ck.calls.get(value)) {
-                (Ty::Struct(id), Some(CallRes::Ctor { .. })) => !self_escapes(*id),
+                (Ty::Struct(id, _), Some(CallRes::Ctor { .. })) => !self_escapes(*id),
                 (Ty::Enum(..), Some(CallRes::Ctor { ty, .. })) => !self_escapes(*ty),
                 _ => false,
             };

@@ -36,6 +36,7 @@ impl Infer {
             Ty::Task(t) => Ty::Task(Box::new(self.resolve(&t))),
             Ty::Tuple(parts) => Ty::Tuple(parts.iter().map(|p| self.resolve(p)).collect()),
             Ty::Enum(id, args) => Ty::Enum(id, args.iter().map(|p| self.resolve(p)).collect()),
+            Ty::Struct(id, args) => Ty::Struct(id, args.iter().map(|p| self.resolve(p)).collect()),
             Ty::Fn(ps, r) => Ty::Fn(
                 ps.iter().map(|p| self.resolve(p)).collect(),
                 Box::new(self.resolve(&r)),
@@ -63,6 +64,10 @@ impl Infer {
                 id,
                 args.iter().map(|p| self.resolve_or(p, default)).collect(),
             ),
+            Ty::Struct(id, args) => Ty::Struct(
+                id,
+                args.iter().map(|p| self.resolve_or(p, default)).collect(),
+            ),
             Ty::Fn(ps, r) => Ty::Fn(
                 ps.iter().map(|p| self.resolve_or(p, default)).collect(),
                 Box::new(self.resolve_or(&r, default)),
@@ -76,7 +81,9 @@ impl Infer {
             Ty::Var(_) => true,
             Ty::List(t) | Ty::Optional(t) | Ty::Weak(t) | Ty::Task(t) => self.has_vars(&t),
             Ty::Map(k, v) => self.has_vars(&k) || self.has_vars(&v),
-            Ty::Tuple(parts) | Ty::Enum(_, parts) => parts.iter().any(|p| self.has_vars(p)),
+            Ty::Tuple(parts) | Ty::Enum(_, parts) | Ty::Struct(_, parts) => {
+                parts.iter().any(|p| self.has_vars(p))
+            }
             Ty::Fn(ps, r) => self.has_vars(&r) || ps.iter().any(|p| self.has_vars(p)),
             _ => false,
         }
@@ -87,7 +94,9 @@ impl Infer {
             Ty::Var(w) => v == w,
             Ty::List(t) | Ty::Optional(t) | Ty::Weak(t) | Ty::Task(t) => self.occurs(v, &t),
             Ty::Map(k, val) => self.occurs(v, &k) || self.occurs(v, &val),
-            Ty::Tuple(parts) | Ty::Enum(_, parts) => parts.iter().any(|p| self.occurs(v, p)),
+            Ty::Tuple(parts) | Ty::Enum(_, parts) | Ty::Struct(_, parts) => {
+                parts.iter().any(|p| self.occurs(v, p))
+            }
             Ty::Fn(ps, r) => self.occurs(v, &r) || ps.iter().any(|p| self.occurs(v, p)),
             _ => false,
         }
@@ -119,7 +128,7 @@ impl Infer {
             (Ty::List(x), Ty::List(y)) | (Ty::Optional(x), Ty::Optional(y)) => self.unify(x, y),
             (Ty::Weak(x), Ty::Weak(y)) | (Ty::Task(x), Ty::Task(y)) => self.unify(x, y),
             (Ty::Map(k1, v1), Ty::Map(k2, v2)) => self.unify(k1, k2) && self.unify(v1, v2),
-            (Ty::Enum(i, x), Ty::Enum(j, y)) if i == j => {
+            (Ty::Enum(i, x), Ty::Enum(j, y)) | (Ty::Struct(i, x), Ty::Struct(j, y)) if i == j => {
                 x.len() == y.len()
                     && x.iter()
                         .zip(y)

@@ -285,6 +285,7 @@ impl MoveChecker<'_> {
                         ty: &p.ty,
                         structs: &self.ck.structs,
                         enums: &self.ck.enums,
+                        params: &info.type_params,
                     };
                     format!("&{}: {ty}", p.name)
                 };

@@ -182,6 +182,10 @@ pub struct Checked {
     pub expr_ty: Vec<Ty>,
     pub names: HashMap<ExprId, NameRes>,
     pub calls: HashMap<ExprId, CallRes>,
+    /// The type arguments of every call of a generic function or method (SPEC §7), by the
+    /// call's ExprId, in the callee's `type_params` order. In a generic body they may name
+    /// its own parameters (`Ty::Param`), which lowering substitutes per instance.
+    pub type_args: HashMap<ExprId, Vec<Ty>>,
     /// Every lambda expression.
     pub lambdas: HashMap<ExprId, LambdaRes>,
     /// Lambdas that take their heap captures over (moved in, M1) rather than share them.
@@ -260,6 +264,7 @@ impl Checked {
             ty,
             structs: &self.structs,
             enums: &self.enums,
+            params: &[],
         }
     }
 }

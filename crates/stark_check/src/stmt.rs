@@ -37,7 +37,10 @@ impl Checker<'_> {
                 );
                 self.out.functions[func].params[i].local = local;
             }
+            // `let x: T = …` in a generic body names its own parameters.
+            self.type_params = info.type_params.clone();
             self.block(&decl.body);
+            self.type_params.clear();
             // A broken line may have been the `return`.
             if info.ret != Ty::Unit && !decl.broken && !block_diverges(&decl.body, &self.out) {
                 let shown = self.show(&info.ret);

@@ -92,6 +92,10 @@ impl Closures {
         out
     }
 
+    pub fn wrapper_count(&self) -> usize {
+        self.targets.len()
+    }
+
     /// The wrappers, in the order of their ids (after every checked function): each
     /// takes the closure and the arguments owned, and calls its target.
     pub fn wrappers(&self, ck: &Checked) -> Vec<Function> {
@@ -129,6 +133,7 @@ impl Closures {
                     reg_names,
                     span: info.span,
                     inlined: Vec::new(),
+                    generic: false,
                 }
             })
             .collect()
@@ -143,7 +148,7 @@ impl FnLower<'_> {
         self.scopes.push(Scope::default());
         let span = res.body.span;
         for p in &info.params[1..] {
-            if p.ty.is_heap() {
+            if self.concrete(&p.ty).is_heap() {
                 let reg = self.local_reg[&p.local];
                 self.scopes.last_mut().unwrap().owned.push(reg);
             }
@@ -152,19 +157,19 @@ impl FnLower<'_> {
             let dst = self.local_reg[inner];
             let field = (i + 1) as u16;
             self.emit(Instr::GetField { dst, obj: 0, field }, span);
-            if self.naive && self.ck.local(*inner).ty.is_heap() {
+            if self.naive && self.local_ty(*inner).is_heap() {
                 self.emit(Instr::Incref { reg: dst }, span);
                 self.scopes.last_mut().unwrap().owned.push(dst);
             }
         }
-        if info.ret == Ty::Unit {
+        let ret = self.concrete(&info.ret);
+        if ret == Ty::Unit {
             let v = self.expr(&res.body);
             self.release(v, span);
             self.close_scope(span);
             self.emit(Instr::RetNone, span);
         } else {
             let t = self.temp();
-            let ret = info.ret.clone();
             self.owned_in(&res.body, t, &ret);
             self.close_scope(span);
             self.emit(Instr::Ret { src: t }, span);
@@ -179,10 +184,11 @@ impl FnLower<'_> {
             return false;
         };
         let base = self.temps(1 + res.captures.len());
+        let func = self.lambda_callee(res.func);
         self.emit(
             Instr::LoadInt {
                 dst: base,
-                value: i64::from(res.func),
+                value: i64::from(func),
             },
             e.span,
         );
@@ -191,16 +197,17 @@ impl FnLower<'_> {
             let reg = base + 1 + i as Reg;
             let src = self.local_reg[outer];
             let info = self.ck.local(*outer);
+            let ty = self.local_ty(*outer);
             let owner = matches!(
                 info.kind,
                 LocalKind::Let | LocalKind::Param(ParamMode::Owned)
             ) && !self.views.contains(outer);
-            if self.ck.moving_lambdas.contains(&e.id) && info.ty.moves() && owner {
+            if self.ck.moving_lambdas.contains(&e.id) && ty.moves() && owner {
                 self.emit(Instr::Move { dst: reg, src }, e.span);
                 continue;
             }
             self.emit(Instr::Copy { dst: reg, src }, e.span);
-            if info.ty.is_heap() && !borrows {
+            if ty.is_heap() && !borrows {
                 self.emit(Instr::Incref { reg }, e.span);
             }
         }
@@ -330,7 +337,7 @@ impl<'a> FnLower<'a> {
             let reg = args + i as Reg;
             self.local_reg.insert(p.local, reg);
             let elem = i + 1 == params.len();
-            if !p.ty.is_heap() {
+            if !self.concrete(&p.ty).is_heap() {
                 continue;
             }
             if elem && !releases {
@@ -366,13 +373,13 @@ impl<'a> FnLower<'a> {
         }
         let saved = self.temp_base;
         self.temp_base = self.next_temp;
-        if info.ret == Ty::Unit {
+        let ret = self.concrete(&info.ret);
+        if ret == Ty::Unit {
             let v = self.expr(body);
             self.release(v, span);
             self.close_scope(span);
             self.emit(Instr::LoadNone { dst: out }, span);
         } else {
-            let ret = info.ret.clone();
             self.owned_in(body, out, &ret);
             self.close_scope(span);
         }

@@ -10,7 +10,7 @@ use stark_syntax::{FieldFormat, FieldSpec};
 
 impl FnLower<'_> {
     pub fn ty(&self, e: &Expr) -> Ty {
-        self.ck.ty(e.id).clone()
+        self.concrete(self.ck.ty(e.id))
     }
 
     fn local_of(&self, e: &Expr) -> Option<(Reg, stark_check::LocalId)> {

@@ -13,6 +13,9 @@ use crate::lexer;
 use crate::span::Span;
 use crate::token::{FStrPiece, SpecPiece, TokenKind};
 
+/// How many tokens after a name and `<` are read to tell type arguments from a comparison.
+const MAX_TYPE_ARGS_LOOKAHEAD: usize = 256;
+
 const BP_OR: u8 = 1;
 const BP_NOT: u8 = 3;
 const BP_CMP: u8 = 4;
@@ -461,7 +464,54 @@ impl Parser<'_> {
             _ => return Err(self.unexpected("an expression")),
         };
         self.bump();
+        if matches!(kind, ExprKind::Name(_)) && self.type_args_follow() {
+            // `Pair<Int, String>(1, "a")`, `first<Int>(xs)`.
+            self.bump();
+            let types = self.comma_separated(
+                &TokenKind::Gt,
+                "`,` or `>` in the type arguments",
+                Self::parse_type,
+            )?;
+            let name = self.mk(kind, span);
+            self.type_args.insert(name.id, types);
+            return Ok(name);
+        }
         Ok(self.mk(kind, span))
+    }
+
+    /// At `<` after a name: whether what follows is a list of type arguments closed by `>`
+    /// right before `(` (a generic call), read ahead without consuming anything. Only
+    /// tokens a type can hold may appear between the brackets, so `a < b` stays a
+    /// comparison; `a < b > (c)` reads as a generic call (docs/decisions.md, "Generics").
+    fn type_args_follow(&self) -> bool {
+        if !self.at(&TokenKind::Lt) {
+            return false;
+        }
+        let mut depth = 0usize;
+        // Bounded, so that a long run of comparisons (`a < b < c < …`) is not read ahead
+        // from every name in it (quadratic); a type argument list is far shorter.
+        for n in 0..MAX_TYPE_ARGS_LOOKAHEAD {
+            match self.peek_at(n) {
+                TokenKind::Lt => depth += 1,
+                TokenKind::Gt => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return n > 1 && *self.peek_at(n + 1) == TokenKind::LParen;
+                    }
+                }
+                TokenKind::Ident(_)
+                | TokenKind::Comma
+                | TokenKind::Question
+                | TokenKind::Dot
+                | TokenKind::None
+                | TokenKind::Fn
+                | TokenKind::Arrow
+                | TokenKind::LParen
+                | TokenKind::RParen => {}
+                _ => return false,
+            }
+        }
+        false
     }
 
     /// `( e )`. The result's span is widened to include the parentheses, so a binary

@@ -46,6 +46,7 @@ pub(crate) fn func(name: &str, params: &[ParamMode], num_regs: u16, code: Vec<In
         spans,
         span: Span::new(1000, 1001),
         inlined: Vec::new(),
+        generic: false,
     }
 }
 
