@@ -21,6 +21,7 @@
 mod assign;
 mod call;
 mod closure;
+mod consts;
 mod effects;
 mod expr;
 mod generics;
@@ -107,6 +108,7 @@ pub fn lower(
             fields: s.fields.iter().map(|f| f.name.clone()).collect(),
             destructor: s.destructor,
             variant: checked.is_variant_layout(s),
+            views: false,
         })
         .chain(closures.structs.iter().cloned())
         .collect::<Vec<_>>();
@@ -277,6 +279,8 @@ pub(crate) struct FnLower<'a> {
     pub pending: Vec<Reg>,
     /// The function returns a tuple as this many values (`ret_multi`; `call::multi_parts`).
     pub multi: Option<u16>,
+    /// Lambda bodies run in place by a list method's loop (`closure.rs`, `inline_body`).
+    pub inlined: Vec<stark_bytecode::instr::InlineSite>,
 }
 
 impl<'a> FnLower<'a> {
@@ -323,6 +327,7 @@ impl<'a> FnLower<'a> {
             // From the declared type, so that a caller, which sees the same declaration,
             // agrees on how many values come back whatever the instance.
             multi: call::multi_parts(&info.ret),
+            inlined: Vec::new(),
             subst,
         }
     }
@@ -377,7 +382,7 @@ impl<'a> FnLower<'a> {
             spans: self.spans,
             reg_names,
             span: info.span,
-            inlined: Vec::new(),
+            inlined: self.inlined,
             generic: false,
         };
         if !self.naive {
