@@ -246,12 +246,14 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
             argc,
             stack,
         } => {
-            let name = module
-                .structs
-                .get(ty as usize)
-                .map(|s| s.name.as_str())
-                .unwrap_or("?");
-            let kind = if stack { "stack" } else { "heap" };
+            let info = module.structs.get(ty as usize);
+            let name = info.map(|s| s.name.as_str()).unwrap_or("?");
+            // A closure that borrows its captures (SPEC §7) says so.
+            let kind = match (stack, info.is_some_and(|s| s.views)) {
+                (true, true) => "stack borrows",
+                (true, false) => "stack",
+                _ => "heap",
+            };
             format!(
                 "{n:<12} {}, {name}({}) {kind}",
                 r(dst),

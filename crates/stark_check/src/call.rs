@@ -26,16 +26,18 @@ impl Checker<'_> {
         let ty = self.call_dispatch(e, callee, args);
         // Type arguments written on a callee that takes none (`plain<Int>(3)`).
         if let Some(written) = self.program.type_args.get(&callee.id) {
-            if !self.out.type_args.contains_key(&e.id)
-                && !matches!(ty, Ty::Struct(_, ref a) if !a.is_empty())
-            {
+            if !self.used_type_args.contains(&callee.id) {
                 let span = written
                     .first()
                     .zip(written.last())
                     .map_or(callee.span, |(a, b)| a.span().to(b.span()));
                 let name = match &callee.kind {
-                    ExprKind::Name(n) => n.as_str(),
-                    _ => "this",
+                    ExprKind::Name(n) => n.clone(),
+                    ExprKind::Field(base, field) => match &base.kind {
+                        ExprKind::Name(b) => format!("{b}.{}", field.name),
+                        _ => field.name.clone(),
+                    },
+                    _ => "this".to_string(),
                 };
                 self.error(
                     Diagnostic::error(
@@ -93,6 +95,7 @@ impl Checker<'_> {
                 q.ty = q.ty.subst(&targs);
             }
             info.ret = info.ret.subst(&targs);
+            self.take_expected(e, &info.ret);
             if let (Some(recv), Some(this)) = (recv, info.params.first()) {
                 let found = self.infer.resolve(self.out.ty(recv.id));
                 let found = match found {
@@ -160,7 +163,9 @@ impl Checker<'_> {
         let targs = if def.params.is_empty() {
             Vec::new()
         } else {
-            self.type_arguments(e, &def.params, &def.name)
+            let targs = self.type_arguments(e, &def.params, &def.name);
+            self.take_expected(e, &Ty::Struct(ty, targs.clone()));
+            targs
         };
         let params: Vec<P> = def
             .fields
@@ -175,11 +180,12 @@ impl Checker<'_> {
     /// struct: the ones written after the called name (`Pair<Int, String>(…)`), else a
     /// fresh variable for each parameter, which the arguments and the context then fix.
     fn type_arguments(&mut self, e: &Expr, params: &[String], what: &str) -> Vec<Ty> {
-        let written = match &e.kind {
-            ExprKind::Call { callee, .. } => self.program.type_args.get(&callee.id),
-            _ => None,
+        let (written, callee) = match &e.kind {
+            ExprKind::Call { callee, .. } => (self.program.type_args.get(&callee.id), callee.id),
+            _ => (None, e.id),
         };
         if let Some(written) = written {
+            self.used_type_args.insert(callee);
             if written.len() == params.len() {
                 return written.iter().map(|t| self.resolve_type(t)).collect();
             }
@@ -213,9 +219,13 @@ impl Checker<'_> {
         variant: usize,
         args: &[Arg],
     ) -> Ty {
-        let targs: Vec<Ty> = (0..self.out.enums[en as usize].params.len())
-            .map(|_| self.infer.fresh())
-            .collect();
+        let def = &self.out.enums[en as usize];
+        let (params, name) = (def.params.clone(), def.name.clone());
+        // `Opt.Yes<Int>(1)`, or inferred.
+        let targs = self.type_arguments(e, &params, &name);
+        if !targs.is_empty() {
+            self.take_expected(e, &Ty::Enum(en, targs.clone()));
+        }
         let strukt = self.out.enums[en as usize].variants[variant].strukt;
         let def = self.struct_def(strukt).clone();
         let params: Vec<P> = def
@@ -238,7 +248,7 @@ impl Checker<'_> {
         args: &[Arg],
     ) {
         let def = self.struct_def(ty).clone();
-        let types = self.type_args(args);
+        let types = self.type_ctor_args(&params, args);
         let (slots, positional, mut ok) = self.match_args(what, "field", &params, args, &types);
         // Its line broke: the values given are not all that was meant.
         let broken = crate::args::broken_args(args);

@@ -46,6 +46,14 @@ pub(crate) struct Checker<'p> {
     /// While collecting a generic item's signature or fields, its type parameter names:
     /// `resolve_type` reads these names as `Ty::Param` (SPEC §7).
     pub type_params: Vec<String>,
+    /// The type a call is expected to have (a `let` annotation, the parameter it is passed
+    /// to, the function's result), set before it is typed: a generic callee or
+    /// construction takes its type arguments from it first (`let p: Pair<Int?, Int?> =
+    /// Pair(None, 1)`).
+    pub expected: HashMap<ExprId, Ty>,
+    /// Callees whose written type arguments a generic callee took (`type_arguments`); any
+    /// other callee with some is reported.
+    pub used_type_args: std::collections::HashSet<ExprId>,
 }
 
 /// A lambda being typed: its function, the first scope that belongs to it, and what it
@@ -82,7 +90,33 @@ impl<'p> Checker<'p> {
             lambda_hints: HashMap::new(),
             files: Vec::new(),
             type_params: Vec::new(),
+            expected: HashMap::new(),
+            used_type_args: Default::default(),
         }
+    }
+
+    /// Records that call `e`, about to be typed, is expected to have type `ty`.
+    pub fn expect_hint(&mut self, e: &stark_syntax::ast::Expr, ty: &Ty) {
+        if matches!(e.kind, stark_syntax::ast::ExprKind::Call { .. }) {
+            self.expected.insert(e.id, ty.clone());
+        }
+    }
+
+    /// Fixes what it can of a generic call's result type `found` (its type arguments still
+    /// variables) from the type expected of call `e`; a conflict is left for the check of
+    /// the result to report.
+    pub fn take_expected(&mut self, e: &stark_syntax::ast::Expr, found: &Ty) {
+        let Some(expected) = self.expected.remove(&e.id) else {
+            return;
+        };
+        let expected = self.infer.resolve(&expected);
+        let expected = match (found, expected) {
+            // A `Pair<…>` where a `Pair<…>?` is expected.
+            (Ty::Optional(_), e) => e,
+            (_, Ty::Optional(inner)) => *inner,
+            (_, e) => e,
+        };
+        self.infer.try_unify(found, &expected);
     }
 
     pub fn error(&mut self, diag: Diagnostic) {
@@ -307,6 +341,9 @@ impl<'p> Checker<'p> {
             for p in &mut f.params {
                 p.ty = self.infer.resolve_or(&p.ty, &default);
             }
+            // A lambda's result may be an inference variable (the `U` of the `Fn(T) -> U`
+            // it was passed as).
+            f.ret = self.infer.resolve_or(&f.ret, &default);
         }
         self.diags
             .sort_by_key(|d| (d.primary.span.start, d.primary.span.end));

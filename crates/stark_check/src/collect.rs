@@ -122,7 +122,7 @@ impl Checker<'_> {
                 }
                 let id = self.out.structs.len() as StructId;
                 self.struct_names.insert(name.clone(), id);
-                let params = self.type_param_list(&s.type_params);
+                let params = self.type_param_list(&s.type_params, &[]);
                 self.out.structs.push(StructDef {
                     name,
                     params,
@@ -337,20 +337,50 @@ impl Checker<'_> {
         generic
     }
 
-    /// The names of an item's type parameters; a name given twice is reported.
-    fn type_param_list(&mut self, params: &[stark_syntax::ast::Ident]) -> Vec<String> {
+    /// The names of an item's type parameters (after `outer`, its owner's, for a method);
+    /// a name given twice, or that would hide a type, is reported.
+    fn type_param_list(
+        &mut self,
+        params: &[stark_syntax::ast::Ident],
+        outer: &[String],
+    ) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         for p in params {
-            if names.contains(&p.name) {
+            if names.contains(&p.name) || outer.contains(&p.name) {
                 self.error(Diagnostic::error(
                     codes::DUPLICATE,
                     format!("type parameter `{}` is declared twice", p.name),
                     p.span,
                 ));
+            } else if self.names_a_type(&p.name, p.span.file) {
+                self.error(
+                    Diagnostic::error(
+                        codes::DUPLICATE,
+                        format!(
+                            "type parameter `{}` would hide the type of that name",
+                            p.name
+                        ),
+                        p.span,
+                    )
+                    .label("a type already has this name")
+                    .help("name type parameters with a letter or two: `T`, `K`, `V`"),
+                );
             }
             names.push(p.name.clone());
         }
         names
+    }
+
+    /// Whether `name`, written in `file`, names a built-in or declared type.
+    fn names_a_type(&self, name: &str, file: stark_syntax::FileId) -> bool {
+        const BUILTIN: &[&str] = &[
+            "Int", "Float", "Bool", "String", "None", "List", "Map", "WeakRef", "Task", "Tensor",
+            "Dataset", "Stream", "Result", "Fn",
+        ];
+        let qualified = self.global(name, file);
+        BUILTIN.contains(&name)
+            || self.struct_names.contains_key(qualified.as_ref())
+            || self.enum_names.contains_key(qualified.as_ref())
     }
 
     fn second_destructor(&mut self, method: &FnDecl) {
@@ -409,7 +439,7 @@ impl Checker<'_> {
                 .help("declare one variant a line: `Circle(radius: Float)` or `Empty`"),
             );
         }
-        let params = self.type_param_list(&en.type_params);
+        let params = self.type_param_list(&en.type_params, &[]);
         self.out.enums.push(EnumDef {
             name,
             params,
@@ -496,7 +526,7 @@ impl Checker<'_> {
             Owner::Enum(en) => self.out.enums[en as usize].params.clone(),
             Owner::None => Vec::new(),
         };
-        let own = self.type_param_list(&decl.type_params);
+        let own = self.type_param_list(&decl.type_params, &owner_params);
         let as_params = |n: usize| (0..n as u32).map(Ty::Param).collect::<Vec<_>>();
         let (name, self_ty) = match owner {
             Owner::Struct(s) => (

@@ -36,6 +36,7 @@ impl Checker<'_> {
 
     /// Types `e` where a value of type `expected` is required (a coercion site).
     pub fn expr_expect(&mut self, e: &Expr, expected: &Ty) -> Ty {
+        self.expect_hint(e, expected);
         let found = self.expr(e);
         self.expect_expr(e, &found, expected);
         self.out.expr_ty[e.id.0 as usize].clone()

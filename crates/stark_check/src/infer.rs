@@ -6,9 +6,28 @@ use crate::types::{Ty, TyVar};
 #[derive(Default)]
 pub struct Infer {
     vars: Vec<Option<Ty>>,
+    /// While a trial unification runs (`try_unify`), the variables it bound, so that a
+    /// failure can unbind them.
+    trail: Option<Vec<TyVar>>,
 }
 
 impl Infer {
+    /// Unifies `a` and `b` if they can be made equal, and otherwise changes nothing (the
+    /// variables a failed attempt bound are unbound again).
+    pub fn try_unify(&mut self, a: &Ty, b: &Ty) -> bool {
+        let outer = self.trail.replace(Vec::new());
+        let ok = self.unify(a, b);
+        let bound = std::mem::replace(&mut self.trail, outer).unwrap_or_default();
+        if !ok {
+            for v in bound {
+                self.vars[v as usize] = None;
+            }
+        } else if let Some(trail) = &mut self.trail {
+            trail.extend(bound);
+        }
+        ok
+    }
+
     pub fn fresh(&mut self) -> Ty {
         self.vars.push(None);
         Ty::Var((self.vars.len() - 1) as TyVar)
@@ -119,9 +138,14 @@ impl Infer {
                     other.clone()
                 };
                 self.vars[*x as usize] = Some(bound);
+                if let Some(trail) = &mut self.trail {
+                    trail.push(*x);
+                }
                 true
             }
             (Ty::NoneLit, Ty::Optional(_)) | (Ty::Optional(_), Ty::NoneLit) => true,
+            // `None` is the one value of the type `None` (SPEC §6: `let z: None = None`).
+            (Ty::NoneLit, Ty::Unit) | (Ty::Unit, Ty::NoneLit) => true,
             // `Ok(None)` where a `Result<None, E>` is expected: the literal made its part
             // an optional of an unknown type, which is `None`'s type itself.
             (Ty::Optional(x), Ty::Unit) | (Ty::Unit, Ty::Optional(x)) => self.unify(x, &Ty::Unit),

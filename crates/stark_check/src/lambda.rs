@@ -407,6 +407,9 @@ impl Checker<'_> {
             if let (Some(p), stark_syntax::ast::ExprKind::Lambda { .. }) = (slot, &a.value.kind) {
                 self.lambda_hints.insert(a.value.id, p.ty.clone());
             }
+            if let Some(p) = slot {
+                self.expect_hint(&a.value, &p.ty);
+            }
         }
     }
 }

@@ -223,6 +223,9 @@ pub struct Checked {
     /// checker's escape set). An immutable binding outside it keeps the same object from
     /// its `let` to the end of its scope.
     pub escaping_locals: std::collections::HashSet<LocalId>,
+    /// Bindings moved out of or reassigned somewhere in their function: a lambda that does
+    /// not escape borrows its captures (no count) only when none is one of these (SPEC §7).
+    pub unstable_locals: std::collections::HashSet<LocalId>,
     /// Functions (by `FuncId`) whose body had a syntax or type error: the memory rules
     /// (moves, borrows, arenas) are checked only on the others, so each mistake is
     /// reported once and never through a cascade.

@@ -145,15 +145,18 @@ impl Checker<'_> {
                 ty,
                 value,
             } => {
-                if let (Some(t), ExprKind::Lambda { .. }) = (ty, &value.kind) {
-                    let hint = self.resolve_type(t);
-                    self.lambda_hints.insert(value.id, hint);
+                // Resolved once: its errors are reported once.
+                let declared = ty.as_ref().map(|t| self.resolve_type(t));
+                if let Some(hint) = &declared {
+                    if matches!(value.kind, ExprKind::Lambda { .. }) {
+                        self.lambda_hints.insert(value.id, hint.clone());
+                    }
+                    self.expect_hint(value, hint);
                 }
                 let found = self.expr(value);
                 self.require_value(&found, value);
-                let local_ty = match ty {
-                    Some(t) => {
-                        let declared = self.resolve_type(t);
+                let local_ty = match declared {
+                    Some(declared) => {
                         self.expect_expr(value, &found, &declared);
                         declared
                     }

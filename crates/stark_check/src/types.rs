@@ -120,7 +120,8 @@ impl Ty {
             Ty::Param(i) => args.get(*i as usize).cloned().unwrap_or(Ty::Param(*i)),
             Ty::List(t) => Ty::List(Box::new(t.subst(args))),
             Ty::Map(k, v) => Ty::Map(Box::new(k.subst(args)), Box::new(v.subst(args))),
-            Ty::Optional(t) => Ty::Optional(Box::new(t.subst(args))),
+            // `T?` with `T = Int?` is `Int?`: `None` already stands for the missing value.
+            Ty::Optional(t) => t.subst(args).optional(),
             Ty::Weak(t) => Ty::Weak(Box::new(t.subst(args))),
             Ty::Task(t) => Ty::Task(Box::new(t.subst(args))),
             Ty::Tuple(parts) => Ty::Tuple(parts.iter().map(|p| p.subst(args)).collect()),
@@ -172,12 +173,12 @@ impl fmt::Display for TyDisplay<'_> {
             Ty::NoneLit => write!(f, "None"),
             Ty::List(t) => write!(f, "List<{}>", sub(t)),
             Ty::Map(k, v) => write!(f, "Map<{}, {}>", sub(k), sub(v)),
-            Ty::Struct(id, args) => {
-                let name = self
-                    .structs
-                    .get(*id as usize)
-                    .map_or("?", |s| s.name.as_str());
-                write!(f, "{name}")?;
+            Ty::Struct(id, args) | Ty::Enum(id, args) => {
+                let name = match self.ty {
+                    Ty::Struct(..) => structs.get(*id as usize).map(|s| s.name.as_str()),
+                    _ => enums.get(*id as usize).map(|e| e.name.as_str()),
+                };
+                write!(f, "{}", name.unwrap_or("?"))?;
                 for (i, a) in args.iter().enumerate() {
                     write!(f, "{}{}", if i == 0 { "<" } else { ", " }, sub(a))?;
                 }
@@ -204,17 +205,6 @@ impl fmt::Display for TyDisplay<'_> {
                     write!(f, ",")?;
                 }
                 write!(f, ")")
-            }
-            Ty::Enum(id, args) => {
-                let name = enums.get(*id as usize).map_or("?", |e| e.name.as_str());
-                write!(f, "{name}")?;
-                for (i, a) in args.iter().enumerate() {
-                    write!(f, "{}{}", if i == 0 { "<" } else { ", " }, sub(a))?;
-                }
-                if !args.is_empty() {
-                    write!(f, ">")?;
-                }
-                Ok(())
             }
             Ty::Fn(params, ret) => {
                 write!(f, "Fn(")?;

@@ -294,6 +294,11 @@ impl FnLower<'_> {
             return Ty::Error;
         };
         match &callee.kind {
+            // A `T` that is a `String?` in this instance is the value itself, `None`
+            // included (`x.copy()` of a `T` never unwraps).
+            ExprKind::Field(recv, _) if matches!(self.ck.ty(recv.id), Ty::Param(_)) => {
+                self.ty(recv)
+            }
             ExprKind::Field(recv, _) => match self.ty(recv) {
                 Ty::Optional(inner) => *inner,
                 other => other,
@@ -319,6 +324,18 @@ impl FnLower<'_> {
         if let Some(owned) = self.data_dims(e, op, args, dst) {
             return owned;
         }
+        // `str(x)` of a `T` that is a String in this instance: the string itself, as the
+        // checker makes it (`Identity`) where the type is written out.
+        let op = match op {
+            Builtin::Str
+                if self
+                    .operand(e, &args[0])
+                    .is_some_and(|a| self.ty(a) == Ty::Str) =>
+            {
+                Builtin::Identity
+            }
+            other => other,
+        };
         let (native, ops): (Option<Native>, Vec<Operand>) = match op {
             Builtin::Identity => {
                 let arg = self.operand(e, &args[0]).expect("identity operand");

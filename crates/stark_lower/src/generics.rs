@@ -10,11 +10,13 @@ use stark_bytecode::instr::{Function, Instr};
 use stark_check::{Checked, FnInfo, FuncId, Ty};
 use std::collections::{HashMap, VecDeque};
 
-/// How many instances one program may make, and how deeply a type argument may nest:
-/// past either, a generic function instantiates itself without end (`f<T>` calling
-/// `f<List<T>>`), which is reported rather than followed.
-const MAX_INSTANCES: usize = 10_000;
-const MAX_TYPE_DEPTH: usize = 32;
+/// How many instances one program may make, and how large a type argument may be (in
+/// parts: `List<(Int, String)>` has four): past either, a generic function most likely
+/// instantiates itself without end (`f<T>` calling `f<List<T>>` or `f<(T, T)>`), which is
+/// reported rather than followed. A size, not a depth, bounds `f<(T, T)>`, whose argument
+/// doubles at each step.
+pub(crate) const MAX_INSTANCES: usize = 10_000;
+pub(crate) const MAX_TYPE_PARTS: usize = 256;
 
 pub(crate) struct Instances {
     next: u32,
@@ -42,7 +44,8 @@ impl Instances {
         if let Some(&i) = self.index.get(&key) {
             return i;
         }
-        if self.index.len() >= MAX_INSTANCES || key.1.iter().any(|t| depth(t) > MAX_TYPE_DEPTH) {
+        let mut budget = MAX_TYPE_PARTS;
+        if self.index.len() >= MAX_INSTANCES || !key.1.iter().all(|t| within(t, &mut budget)) {
             self.runaway.get_or_insert(func);
             return func;
         }
@@ -54,15 +57,19 @@ impl Instances {
     }
 }
 
-fn depth(ty: &Ty) -> usize {
+/// Whether `ty` has at most `budget` parts, counting them off `budget`; it stops as soon
+/// as the budget runs out, so a huge type costs no more than the budget.
+fn within(ty: &Ty, budget: &mut usize) -> bool {
+    if *budget == 0 {
+        return false;
+    }
+    *budget -= 1;
     match ty {
-        Ty::List(t) | Ty::Optional(t) | Ty::Weak(t) | Ty::Task(t) => 1 + depth(t),
-        Ty::Map(k, v) => 1 + depth(k).max(depth(v)),
-        Ty::Tuple(ps) | Ty::Enum(_, ps) | Ty::Struct(_, ps) => {
-            1 + ps.iter().map(depth).max().unwrap_or(0)
-        }
-        Ty::Fn(ps, r) => 1 + ps.iter().map(depth).max().unwrap_or(0).max(depth(r)),
-        _ => 0,
+        Ty::List(t) | Ty::Optional(t) | Ty::Weak(t) | Ty::Task(t) => within(t, budget),
+        Ty::Map(k, v) => within(k, budget) && within(v, budget),
+        Ty::Tuple(ps) | Ty::Enum(_, ps) | Ty::Struct(_, ps) => ps.iter().all(|p| within(p, budget)),
+        Ty::Fn(ps, r) => within(r, budget) && ps.iter().all(|p| within(p, budget)),
+        _ => true,
     }
 }
 

@@ -21,6 +21,7 @@
 mod assign;
 mod call;
 mod closure;
+mod consts;
 mod effects;
 mod expr;
 mod generics;
@@ -83,13 +84,20 @@ pub fn lower(
             Diagnostic::error(
                 codes::TOO_DEEP,
                 format!(
-                    "generic function `{}` instantiates itself without end",
+                    "generic function `{}` needs an instance with too large a type argument",
                     info.name
                 ),
                 info.span,
             )
-            .label("each call makes a larger type argument")
-            .help("call it with the same type arguments it was given"),
+            .label(format!(
+                "instances stop at {} in all or type arguments of {} parts",
+                generics::MAX_INSTANCES,
+                generics::MAX_TYPE_PARTS
+            ))
+            .help(
+                "a call that grows its own type argument (`f<List<T>>` or `f<(T, T)>` from \
+                 `f<T>`) would need instances without end",
+            ),
         ));
     }
     let structs = checked
@@ -100,6 +108,7 @@ pub fn lower(
             fields: s.fields.iter().map(|f| f.name.clone()).collect(),
             destructor: s.destructor,
             variant: checked.is_variant_layout(s),
+            views: false,
         })
         .chain(closures.structs.iter().cloned())
         .collect::<Vec<_>>();
@@ -136,18 +145,7 @@ impl Shared<'_> {
         name: String,
     ) -> Result<Function, Box<Diagnostic>> {
         let (program, checked) = (self.program, self.ck);
-        let mut lower = FnLower::new(
-            program,
-            checked,
-            self.effects,
-            self.closures,
-            self.sources,
-            self.strings,
-            self.instances,
-            info,
-            subst,
-            self.naive,
-        );
+        let mut lower = FnLower::new(self, info, subst);
         let lambda = info.lambda.and_then(|id| checked.lambdas.get(&id));
         let decl = match (lambda, info.decl(program)) {
             (Some(res), _) => {
@@ -284,22 +282,13 @@ pub(crate) struct FnLower<'a> {
     pub pending: Vec<Reg>,
     /// The function returns a tuple as this many values (`ret_multi`; `call::multi_parts`).
     pub multi: Option<u16>,
+    /// Lambda bodies run in place by a list method's loop (`closure.rs`, `inline_body`).
+    pub inlined: Vec<stark_bytecode::instr::InlineSite>,
 }
 
 impl<'a> FnLower<'a> {
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        program: &'a Program,
-        ck: &'a Checked,
-        effects: &'a effects::Effects,
-        closures: &'a closure::Closures,
-        sources: &'a [&'a str],
-        strings: &'a mut Strings,
-        instances: &'a mut generics::Instances,
-        info: &FnInfo,
-        subst: Vec<Ty>,
-        naive: bool,
-    ) -> FnLower<'a> {
+    fn new(shared: &'a mut Shared<'_>, info: &FnInfo, subst: Vec<Ty>) -> FnLower<'a> {
+        let ck = shared.ck;
         let mut local_reg = HashMap::new();
         let mut reg_names = Vec::new();
         for (i, &local) in info.locals.iter().enumerate() {
@@ -312,14 +301,14 @@ impl<'a> FnLower<'a> {
         let out_of_regs = n.is_none();
         let n = n.unwrap_or(0);
         FnLower {
-            program,
+            program: shared.program,
             ck,
-            effects,
-            closures,
-            sources,
-            strings,
-            instances,
-            naive,
+            effects: shared.effects,
+            closures: shared.closures,
+            sources: shared.sources,
+            strings: &mut *shared.strings,
+            instances: &mut *shared.instances,
+            naive: shared.naive,
             code: Vec::new(),
             spans: Vec::new(),
             local_reg,
@@ -342,6 +331,7 @@ impl<'a> FnLower<'a> {
             // From the declared type, so that a caller, which sees the same declaration,
             // agrees on how many values come back whatever the instance.
             multi: call::multi_parts(&info.ret),
+            inlined: Vec::new(),
             subst,
         }
     }
@@ -396,7 +386,7 @@ impl<'a> FnLower<'a> {
             spans: self.spans,
             reg_names,
             span: info.span,
-            inlined: Vec::new(),
+            inlined: self.inlined,
             generic: false,
         };
         if !self.naive {

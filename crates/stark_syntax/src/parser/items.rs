@@ -145,14 +145,11 @@ impl Parser<'_> {
         let name = self.expect_ident("a function name after `fn`")?;
         let type_params = self.parse_type_params()?;
         self.expect(&TokenKind::LParen, "`(` after the function name")?;
-        let mut params = Vec::new();
-        while !self.at(&TokenKind::RParen) {
-            params.push(self.parse_param()?);
-            if !self.eat(&TokenKind::Comma) {
-                break;
-            }
-        }
-        self.expect(&TokenKind::RParen, "`,` or `)` in the parameter list")?;
+        let params = self.comma_separated(
+            &TokenKind::RParen,
+            "`,` or `)` in the parameter list",
+            Self::parse_param,
+        )?;
         let ret = if self.eat(&TokenKind::Arrow) {
             Some(self.parse_type()?)
         } else {
@@ -181,18 +178,14 @@ impl Parser<'_> {
     /// `<T>`, `<A, B>` after the name of a generic function, struct or enum (SPEC §7);
     /// nothing when no `<` follows.
     fn parse_type_params(&mut self) -> PResult<Vec<crate::ast::Ident>> {
-        let mut params = Vec::new();
         if !self.eat(&TokenKind::Lt) {
-            return Ok(params);
+            return Ok(Vec::new());
         }
-        while !self.at(&TokenKind::Gt) {
-            params.push(self.expect_ident("a type parameter name")?);
-            if !self.eat(&TokenKind::Comma) {
-                break;
-            }
-        }
-        self.expect(&TokenKind::Gt, "`,` or `>` after the type parameters")?;
-        Ok(params)
+        self.comma_separated(
+            &TokenKind::Gt,
+            "`,` or `>` after the type parameters",
+            |p| p.expect_ident("a type parameter name"),
+        )
     }
 
     fn parse_param(&mut self) -> PResult<Param> {
@@ -508,14 +501,11 @@ impl Parser<'_> {
         };
         let start = name.span;
         if name.name == "Fn" && self.eat(&TokenKind::LParen) {
-            let mut params = Vec::new();
-            while !self.at(&TokenKind::RParen) {
-                params.push(self.parse_type()?);
-                if !self.eat(&TokenKind::Comma) {
-                    break;
-                }
-            }
-            self.expect(&TokenKind::RParen, "`,` or `)` in the `Fn` type")?;
+            let params = self.comma_separated(
+                &TokenKind::RParen,
+                "`,` or `)` in the `Fn` type",
+                Self::parse_type,
+            )?;
             let ret = if self.eat(&TokenKind::Arrow) {
                 Some(Box::new(self.parse_type()?))
             } else {
@@ -535,13 +525,11 @@ impl Parser<'_> {
         }
         let mut args = Vec::new();
         if self.eat(&TokenKind::Lt) {
-            while !self.at(&TokenKind::Gt) {
-                args.push(self.parse_type()?);
-                if !self.eat(&TokenKind::Comma) {
-                    break;
-                }
-            }
-            self.expect(&TokenKind::Gt, "`,` or `>` in the type arguments")?;
+            args = self.comma_separated(
+                &TokenKind::Gt,
+                "`,` or `>` in the type arguments",
+                Self::parse_type,
+            )?;
         }
         let mut ty = TypeExpr::Named {
             name,

@@ -144,6 +144,25 @@ impl<'a> Parser<'a> {
         self.peek() == kind
     }
 
+    /// Items separated by commas, a trailing comma allowed, up to `close`, which is then
+    /// expected (`what` names it in the error: "`,` or `)` in the parameter list").
+    fn comma_separated<T>(
+        &mut self,
+        close: &TokenKind,
+        what: &str,
+        mut item: impl FnMut(&mut Self) -> PResult<T>,
+    ) -> PResult<Vec<T>> {
+        let mut items = Vec::new();
+        while !self.at(close) {
+            items.push(item(self)?);
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        self.expect(close, what)?;
+        Ok(items)
+    }
+
     fn at_eof(&self) -> bool {
         matches!(self.peek(), TokenKind::Eof)
     }
