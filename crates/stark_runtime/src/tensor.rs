@@ -815,6 +815,95 @@ mod tests {
     }
 
     #[test]
+    fn nep50_promotion() {
+        use DType::*;
+        assert_eq!(DType::promote(F32, F64), F64);
+        assert_eq!(DType::promote(I64, F32), F64);
+        assert_eq!(DType::promote(Bool, I64), I64);
+        assert_eq!(DType::promote(Bool, F32), F32);
+        assert_eq!(DType::promote(F32, F32), F32);
+        assert_eq!(DType::promote_scalar(F32, true), F32);
+        assert_eq!(DType::promote_scalar(I64, true), F64);
+        assert_eq!(DType::promote_scalar(I64, false), I64);
+        assert_eq!(DType::promote_scalar(Bool, false), I64);
+        for d in DType::ALL {
+            assert_eq!(DType::parse(d.name()), Some(d));
+        }
+        assert_eq!(DType::parse("int32"), None);
+    }
+
+    #[test]
+    fn strided_walks_and_broadcasting() {
+        // A 2×3 transposed view of a 3×2 buffer: strides (1, 2).
+        let mut seen = Vec::new();
+        for_each_offset(&[2, 3], &[1, 2], 0, |o| seen.push(o));
+        assert_eq!(seen, [0, 2, 4, 1, 3, 5]);
+        // Negative strides from an offset: a reversed row.
+        seen.clear();
+        for_each_offset(&[3], &[-1], 2, |o| seen.push(o));
+        assert_eq!(seen, [2, 1, 0]);
+        // 0-d and empty.
+        seen.clear();
+        for_each_offset(&[], &[], 7, |o| seen.push(o));
+        assert_eq!(seen, [7]);
+        seen.clear();
+        for_each_offset(&[2, 0], &[0, 1], 0, |o| seen.push(o));
+        assert!(seen.is_empty());
+        assert_eq!(broadcast_shapes(&[2, 1, 3], &[4, 1]), Some(vec![2, 4, 3]));
+        assert_eq!(broadcast_shapes(&[2, 3], &[2]), None);
+        assert_eq!(broadcast_shapes(&[], &[5]), Some(vec![5]));
+        assert_eq!(broadcast_strides(&[3], &[1], &[2, 3]), vec![0, 1]);
+        assert_eq!(broadcast_strides(&[2, 1], &[1, 1], &[2, 3]), vec![1, 0]);
+        // [[1], [2]] + [10, 20, 30] without materialising either operand.
+        let (a, b) = ([1.0f32, 2.0], [10.0f32, 20.0, 30.0]);
+        let mut out = [0.0f32; 6];
+        let sa = broadcast_strides(&[2, 1], &[1, 1], &[2, 3]);
+        let sb = broadcast_strides(&[3], &[1], &[2, 3]);
+        zip_strided(&[2, 3], &a, &sa, 0, &b, &sb, 0, &mut out, |x, y| x + y);
+        assert_eq!(out, [11.0, 21.0, 31.0, 12.0, 22.0, 32.0]);
+        // The parallel split agrees with the sequential loop.
+        let n = 1 << 19;
+        let big: Vec<f32> = (0..n).map(|i| i as f32).collect();
+        let mut seq = vec![0.0f32; n];
+        let mut par = vec![0.0f32; n];
+        let s = contiguous_strides(&[512, 1024]);
+        zip_strided(
+            &[512, 1024],
+            &big,
+            &s,
+            0,
+            &[2.0f32],
+            &[0, 0],
+            0,
+            &mut seq,
+            |x, y| x * y,
+        );
+        zip_par(
+            &[512, 1024],
+            &big,
+            &s,
+            0,
+            &[2.0f32],
+            &[0, 0],
+            0,
+            &mut par,
+            |x, y| x * y,
+        );
+        assert_eq!(seq, par);
+    }
+
+    #[test]
+    fn scalar_casts_follow_numpy() {
+        assert_eq!(<i64 as Num>::from_scalar(Scalar::F(-1.7)), -1);
+        assert_eq!(<u8 as Num>::from_scalar(Scalar::F(0.5)), 1);
+        assert_eq!(
+            <f32 as Num>::from_scalar(Scalar::I(16_777_217)),
+            16_777_216.0
+        );
+        assert_eq!(<f64 as Num>::from_scalar(Scalar::B(true)), 1.0);
+    }
+
+    #[test]
     fn shapes() {
         assert_eq!(numel(&[2, 3, 4]), Some(24));
         assert_eq!(numel(&[]), Some(1));
