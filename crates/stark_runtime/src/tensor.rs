@@ -405,6 +405,21 @@ pub fn zip_par<A: Copy + Sync, B: Copy + Sync, O: Send>(
         });
 }
 
+/// `out[i] = f(src[i])`, split across the rayon pool above `PAR_MIN` elements.
+pub fn map_par<A: Copy + Sync, O: Send>(
+    src: &[A],
+    out: &mut [O],
+    f: impl Fn(A) -> O + Sync + Send,
+) {
+    if out.len() < PAR_MIN {
+        out.iter_mut().zip(src).for_each(|(o, &x)| *o = f(x));
+        return;
+    }
+    out.par_chunks_mut(PAR_CHUNK)
+        .zip(src.par_chunks(PAR_CHUNK))
+        .for_each(|(o, s)| o.iter_mut().zip(s).for_each(|(o, &x)| *o = f(x)));
+}
+
 /// The number of elements of `shape`, or `None` on overflow.
 pub fn numel(shape: &[usize]) -> Option<usize> {
     shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))

@@ -17,3 +17,4 @@ tprint(c.sum(axis=1), c.max(axis=-1), c.argmax(axis=0), list(c.mean(axis=2, keep
 tprint(x.T.sum(axis=0), x[:, 1:].mean(), x[::-1, ::2].argmax(axis=0))
 f = np.array([0.1, 0.2, 0.3], dtype=f32)
 tprint(f.sum(), f.mean(), f.std())
+tprint(np.array([1.0, -1.0], dtype=f32).any(), np.zeros(2, dtype=f32).any(), np.array([0, 0]).any(), np.array([0.5, 0.0], dtype=f32).all(), np.zeros(0, dtype=f32).all())

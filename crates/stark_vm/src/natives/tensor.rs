@@ -628,7 +628,7 @@ pub(crate) fn unary(cx: &mut NativeCx<'_>, op: Unary, a: &[Value]) -> Fallible<V
             let out = buf.as_mut_slice::<$t>();
             let f = $f;
             if let (Some(c), true) = (s.data.get(s.offset..s.offset + n), is_contig(&s)) {
-                out.iter_mut().zip(c).for_each(|(o, &x)| *o = f(x));
+                k::map_par(c, out, f);
             } else {
                 let mut i = 0;
                 for_each_offset(&s.shape, &s.strides, s.offset, |o| {
@@ -1888,6 +1888,11 @@ pub(crate) fn reduce(cx: &mut NativeCx<'_>, op: Red, a: &[Value]) -> Fallible<Va
         }
     }
     let Some(ax) = axis else {
+        if !tensor_result {
+            if let Some(v) = reduce_all_fast(op, body) {
+                return Ok(v);
+            }
+        }
         let line = body.scalars();
         let r = reduce_line(op, d, &line)?;
         let r = round_to(r, od);
@@ -1947,6 +1952,48 @@ pub(crate) fn reduce(cx: &mut NativeCx<'_>, op: Red, a: &[Value]) -> Fallible<Va
     })
 }
 
+/// `sum`, `mean` and `any`/`all` of every element of a contiguous tensor, without making a
+/// value per element: f64 block sums for floats (rounded to float32 for float32, as
+/// `reduce_line`), exact i64 sums for int64 and bool. `None` for the other cases.
+fn reduce_all_fast(op: Red, body: &TensorBody) -> Option<Value> {
+    if !matches!(op, Red::Sum | Red::Mean | Red::Any | Red::All) {
+        return None;
+    }
+    let n = body.numel();
+    let total: Scalar = match body.dtype {
+        DType::F32 => Scalar::F(k::sum(body.contiguous::<f32>()?)),
+        DType::F64 => Scalar::F(body.contiguous::<f64>()?.iter().sum()),
+        DType::I64 => Scalar::I(
+            body.contiguous::<i64>()?
+                .iter()
+                .fold(0i64, |a, &x| a.wrapping_add(x)),
+        ),
+        DType::Bool => Scalar::I(
+            body.contiguous::<u8>()?
+                .iter()
+                .map(|&b| (b != 0) as i64)
+                .sum(),
+        ),
+    };
+    let v = match op {
+        Red::Any => Value::Bool(total.as_f64() != 0.0 || nonzero_any(body)),
+        Red::All => return None,
+        Red::Sum => Value::Float(round_to(total, op.out(body.dtype)).as_f64()),
+        _ => {
+            let m = Scalar::F(total.as_f64() / n as f64);
+            Value::Float(round_to(m, op.out(body.dtype)).as_f64())
+        }
+    };
+    Some(v)
+}
+
+/// Whether any element is non-zero (a float sum may cancel to zero: `[1.0, -1.0]`).
+fn nonzero_any(body: &TensorBody) -> bool {
+    with_dtype!(body.dtype, T => body
+        .contiguous::<T>()
+        .is_some_and(|c| c.iter().any(|&x| x.to_scalar().as_bool())))
+}
+
 /// `sum`/`mean` along one axis of a contiguous float tensor, as `[outer, len, inner]`: each
 /// row of the axis is added into an f64 accumulator row, a loop the compiler vectorises
 /// and that walks the buffer in order whichever the axis. `None` for the other cases.
@@ -1974,7 +2021,21 @@ fn reduce_axis_fast(
         let Some(x) = body.contiguous::<T>() else {
             return Ok(None);
         };
-        for o in 0..outer {
+        if inner == 1 {
+            // Along the last axis: each output is one contiguous row's sum.
+            for (o, a) in acc.iter_mut().enumerate() {
+                let row = &x[o * len..(o + 1) * len];
+                *a = match T::DTYPE {
+                    // SAFETY: T is f32 (its DTYPE says so; `Num` is sealed to the four
+                    // element types), so this is the same slice at its own type.
+                    DType::F32 => k::sum(unsafe {
+                        std::slice::from_raw_parts(row.as_ptr() as *const f32, row.len())
+                    }),
+                    _ => row.iter().map(|&v| v.to_scalar().as_f64()).sum(),
+                };
+            }
+        }
+        for o in 0..outer * (inner != 1) as usize {
             let dst = &mut acc[o * inner..(o + 1) * inner];
             for k in 0..len {
                 let row = &x[(o * len + k) * inner..(o * len + k + 1) * inner];
