@@ -1329,7 +1329,7 @@ fn select(body: &TensorBody, ix: &[Ix]) -> Fallible<(Vec<usize>, Vec<isize>, usi
         let (d, s) = (body.shape[axis] as i64, body.strides[axis]);
         match *i {
             Ix::At(n) => {
-                let j = if n < 0 { n + d } else { n };
+                let j = if n < 0 { n.saturating_add(d) } else { n };
                 if j < 0 || j >= d {
                     return fail(format!(
                         "index {n} is out of bounds for axis {axis} with size {d} (index {} of a tensor of shape {})",
@@ -1357,25 +1357,35 @@ fn select(body: &TensorBody, ix: &[Ix]) -> Fallible<(Vec<usize>, Vec<isize>, usi
     Ok((shape, strides, off.max(0) as usize))
 }
 
-/// Python's slice of a length-`d` axis: the first index and the count.
+/// Python's slice of a length-`d` axis: the first index and the count (in i128, so no
+/// bound or step, however extreme, overflows).
 fn slice_range(d: i64, lo: Option<i64>, hi: Option<i64>, step: i64) -> (i64, i64) {
-    let clamp = |x: i64, lo_b: i64, hi_b: i64| x.clamp(lo_b, hi_b);
-    let norm = |x: i64| if x < 0 { x + d } else { x };
-    if step > 0 {
-        let a = clamp(lo.map(norm).unwrap_or(0), 0, d);
-        let b = clamp(hi.map(norm).unwrap_or(d), 0, d);
+    let d = d as i128;
+    let step = step as i128;
+    let norm = |x: i64| {
+        let x = x as i128;
+        if x < 0 {
+            x + d
+        } else {
+            x
+        }
+    };
+    let (start, n) = if step > 0 {
+        let a = lo.map(norm).unwrap_or(0).clamp(0, d);
+        let b = hi.map(norm).unwrap_or(d).clamp(0, d);
         let n = if b > a { (b - a + step - 1) / step } else { 0 };
         (a, n)
     } else {
-        let a = clamp(lo.map(norm).unwrap_or(d - 1), -1, d - 1);
-        let b = clamp(hi.map(norm).unwrap_or(-1), -1, d - 1);
+        let a = lo.map(norm).unwrap_or(d - 1).clamp(-1, d - 1);
+        let b = hi.map(norm).unwrap_or(-1).clamp(-1, d - 1);
         let n = if a > b {
-            (a - b + (-step) - 1) / (-step)
+            (a - b - step - 1) / (-step)
         } else {
             0
         };
         (a, n)
-    }
+    };
+    (start as i64, n as i64)
 }
 
 /// The mask's selected positions in row-major order, checked against `t`'s shape.
@@ -1530,7 +1540,11 @@ pub(crate) fn reshape(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     if unknown > 1 || dims.iter().any(|&d| d < -1) {
         return Err(bad());
     }
-    let known: i64 = dims.iter().filter(|&&d| d != -1).product();
+    let known: i64 = dims
+        .iter()
+        .filter(|&&d| d != -1)
+        .try_fold(1i64, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(bad)?;
     let shape: Vec<usize> = if unknown == 1 {
         if known == 0 || n as i64 % known != 0 {
             return Err(bad());
@@ -1570,7 +1584,11 @@ pub(crate) fn flatten_(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
 /// An axis argument, negative from the end, checked against `rank`.
 fn axis_of(axis: i64, rank: usize) -> Fallible<usize> {
     let r = rank as i64;
-    let a = if axis < 0 { axis + r } else { axis };
+    let a = if axis < 0 {
+        axis.saturating_add(r)
+    } else {
+        axis
+    };
     if a < 0 || a >= r {
         return fail(format!(
             "axis {axis} is out of bounds for a tensor of dimension {rank}"
