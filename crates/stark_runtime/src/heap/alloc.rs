@@ -212,9 +212,15 @@ impl Heap {
             return Err(self.system_oom(bytes));
         };
         // The text first, while the block is nobody's: a `write` that panics or lies about
-        // its length leaves no row or header behind for the heap's teardown to read.
-        // SAFETY: the block has room for a StrObj and then `len` bytes (`size`).
-        let bytes_at = unsafe { (ptr.as_ptr() as *mut u8).add(std::mem::size_of::<StrObj>()) };
+        // its length leaves no header behind for the heap's walks or its teardown to read.
+        // Until the header is written the block reads as free to a walk of the pool (P3).
+        // SAFETY: the block has room for a StrObj and then `len` bytes (`size`); the kind
+        // byte lies in the header's place, before the text.
+        let bytes_at = unsafe {
+            let block = ptr.as_ptr() as *mut u8;
+            *block.add(crate::header::KIND_OFFSET) = crate::header::FREE_BLOCK;
+            block.add(std::mem::size_of::<StrObj>())
+        };
         let written = write(bytes_at);
         if written != len {
             // SAFETY: `ptr` came from `self.pool.alloc_small(size)` just above and nothing
@@ -223,24 +229,13 @@ impl Heap {
             panic!("a string's text is not the size announced");
         }
         let zone = self.current_zone;
-        let row = self.meta.insert(MetaEntry {
-            obj: ObjRef(ptr),
-            zone,
-            owner: OwnerKind::Binding,
-            kind: ObjKind::Str,
-            type_id: 0,
-            bytes,
-        });
-        let Some(slot) = row else {
-            // SAFETY: `ptr` came from `self.pool.alloc_small(size)` just above and nothing
-            // else has seen it.
-            unsafe { self.pool.dealloc_small(ptr.as_ptr() as *mut u8, size) };
-            return Err(self.system_oom(bytes));
-        };
         // SAFETY: the block has `inline_str_layout(len)`'s size: a StrObj followed by `len`
         // bytes (I2). The header and the body are written once here; `write` filled exactly
         // those bytes (checked) and `text` points at them; they are valid UTF-8 because they
         // are copies of whole `&str`s (the callers above). Owner bits 0 = `OwnerKind::Binding`.
+        // No metadata row: a short string's header and length are its row (I6), and the
+        // pool's walk finds it (`Heap::live_entries`). `slot` caches its length in code
+        // points once known (`ObjRef::str_char_len`), `NO_CHAR_LEN` until then.
         unsafe {
             ptr.as_ptr().write(Header {
                 strong: Cell::new(1),
@@ -249,7 +244,7 @@ impl Heap {
                 zone,
                 flags: Cell::new(0),
                 gc: Cell::new(gc),
-                slot: Cell::new(slot),
+                slot: Cell::new(crate::object::NO_CHAR_LEN),
             });
             let slice = std::ptr::slice_from_raw_parts_mut(bytes_at, len) as *mut str;
             std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut StrObj)).text)
@@ -484,7 +479,8 @@ impl Heap {
             self.note_arena_value(o, None);
         }
         if !h.has_flag(flags::LOCAL | flags::ARENA) {
-            if h.kind == ObjKind::Struct {
+            // Structs and short strings keep their owner kind in their header (I6).
+            if h.kind == ObjKind::Struct || o.is_short_str() {
                 if h.owner() == OwnerKind::Binding {
                     h.set_owner(OwnerKind::Field);
                 }

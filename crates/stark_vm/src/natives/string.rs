@@ -410,13 +410,10 @@ const ASCII_SPACE: [bool; 256] = {
     t
 };
 
-/// The length in code points.
+/// The length in code points (cached by the runtime for a short non-ASCII string).
+#[inline(always)]
 pub(crate) fn char_len(s: ObjRef) -> usize {
-    if s.str_is_ascii() {
-        s.as_str().len()
-    } else {
-        s.as_str().chars().count()
-    }
+    s.str_char_len()
 }
 
 /// A new string holding `text`, marked ASCII when the caller knows it is.
