@@ -256,12 +256,24 @@ impl Heap {
 
     /// A new string whose text is `parts` one after the other, `len` bytes in all (`ascii`:
     /// the caller knows they are all ASCII). A short one is written straight into its block,
-    /// with no buffer in between (`sep.join(xs)`, which knows its length before it copies).
-    /// Parts that do not add up to `len` stop the program.
+    /// with no buffer in between. Parts that do not add up to `len` stop the program.
     pub fn alloc_str_parts<'t>(
         &mut self,
         len: usize,
         ascii: bool,
+        parts: impl Iterator<Item = &'t str>,
+    ) -> Result<ObjRef, OutOfMemory> {
+        self.alloc_str_joined(len, ascii, "", parts)
+    }
+
+    /// `alloc_str_parts` with `sep` between the parts (`sep.join(xs)`, which knows its
+    /// length before it copies): one loop over the parts, rather than an iterator that
+    /// interleaves the separator, which cost `join` more than its copying.
+    pub fn alloc_str_joined<'t>(
+        &mut self,
+        len: usize,
+        ascii: bool,
+        sep: &str,
         parts: impl Iterator<Item = &'t str>,
     ) -> Result<ObjRef, OutOfMemory> {
         if self.arena_active || len > INLINE_STR_MAX {
@@ -269,7 +281,12 @@ impl Heap {
             if crate::sysalloc::fallible(|| text.try_reserve_exact(len)).is_err() {
                 return Err(self.system_oom(len as u64));
             }
-            parts.for_each(|p| text.push_str(p));
+            for (i, p) in parts.enumerate() {
+                if i > 0 {
+                    text.push_str(sep);
+                }
+                text.push_str(p);
+            }
             assert_eq!(text.len(), len, "a string's text is not the size announced");
             let o = self.alloc_str(text)?;
             if ascii {
@@ -284,7 +301,7 @@ impl Heap {
         };
         self.alloc_str_inline_with(len, bits, |dst| {
             let mut at = 0;
-            for p in parts {
+            let mut put = |p: &str| {
                 assert!(
                     p.len() <= len - at,
                     "a string's text is not the size announced"
@@ -293,6 +310,14 @@ impl Heap {
                 // just above); the block is fresh, apart from every part.
                 unsafe { copy_short(p.as_ptr(), dst.add(at), p.len()) };
                 at += p.len();
+            };
+            let mut parts = parts;
+            if let Some(p) = parts.next() {
+                put(p);
+                for p in parts {
+                    put(sep);
+                    put(p);
+                }
             }
             at
         })

@@ -852,18 +852,16 @@ pub(crate) fn join(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     }
     // The texts were checked to be strings above; `total` is their length with the
     // separators, so the new string is written in place, in one piece.
-    let texts = items.iter().enumerate().flat_map(|(i, v)| {
-        let sep = if i > 0 { sep_text } else { "" };
-        let text = match v {
-            Value::Obj(o) => o.as_str(),
-            _ => "",
-        };
-        [sep, text]
+    let texts = items.iter().map(|v| match v {
+        Value::Obj(o) => o.as_str(),
+        _ => "",
     });
     if total == usize::MAX {
         return Err(too_big(total));
     }
-    Ok(Value::Obj(cx.heap.alloc_str_parts(total, ascii, texts)?))
+    Ok(Value::Obj(
+        cx.heap.alloc_str_joined(total, ascii, sep_text, texts)?,
+    ))
 }
 
 /// `s.ljust(width, fill)`, `rjust`, `center`: padded to `width` code points with `fill` (one
