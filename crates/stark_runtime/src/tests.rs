@@ -530,7 +530,10 @@ fn short_strings_are_found_by_walking_the_pool() {
     let mut heap = Heap::new(None);
     // Enough strings of several sizes to fill more than one chunk of a class.
     let strs: Vec<ObjRef> = (0..3000)
-        .map(|i| heap.alloc_str(format!("héllo {i} {}", "w".repeat(i % 40))).unwrap())
+        .map(|i| {
+            heap.alloc_str(format!("héllo {i} {}", "w".repeat(i % 40)))
+                .unwrap()
+        })
         .collect();
     assert_eq!(heap.live_entries().len(), 3000);
     assert_eq!(heap.metadata().live().count(), 0);
