@@ -520,6 +520,8 @@ instructions! {
     // ---- structs ----
     /// New instance of `module.structs[ty]`, fields taken (moved) from `args .. args+argc`.
     /// `stack` marks an allocation escape analysis proved local (M9); `stark ir` prints it.
+    /// A stack closure whose layout has `views` (`StructInfo::views`) takes views, not
+    /// references: the registers are read, and the closure's release releases none of them.
     NewStruct "new_struct" { dst: def, ty: TypeId, args: (range argc), argc: u16, stack: bool }
         [allocates];
     /// `dst` = view of field `field` of `obj`.
@@ -576,6 +578,9 @@ pub struct Function {
     /// Calls the optimiser replaced by the callee's body (`opt::inline`), so that a runtime
     /// error inside one still shows the callee's frame in the stack trace.
     pub inlined: Vec<InlineSite>,
+    /// The slot of a generic function (SPEC §7): never called, its instances (`first<Int>`)
+    /// are functions of their own; `stark ir` names it and prints no code.
+    pub generic: bool,
 }
 
 /// The instructions `start .. end` of a function are the inlined body of `callee`, called
@@ -845,6 +850,10 @@ pub struct StructInfo {
     /// The layout of an enum variant (SPEC §6): one without fields prints as its bare
     /// name (`Shape.Empty`), not `Shape.Empty()`.
     pub variant: bool,
+    /// The closure of a lambda that borrows its captures (SPEC §7): always built `stack`,
+    /// its fields are views of the creator's bindings, which outlive it, so releasing it
+    /// gives none of them up (no `incref` at creation, no `decref` at release).
+    pub views: bool,
 }
 
 /// Built-in struct types the runtime constructs itself; lowering registers them first, at

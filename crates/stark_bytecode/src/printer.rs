@@ -30,6 +30,14 @@ fn range(f: &Function, start: Reg, count: u16) -> String {
 }
 
 pub fn print_function(module: &Module, f: &Function, out: &mut String) {
+    if f.generic {
+        let _ = writeln!(
+            out,
+            "fn {}: generic, lowered once for each list of type arguments it is called with",
+            f.name
+        );
+        return;
+    }
     let params: Vec<String> = f
         .param_modes
         .iter()
@@ -238,12 +246,14 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
             argc,
             stack,
         } => {
-            let name = module
-                .structs
-                .get(ty as usize)
-                .map(|s| s.name.as_str())
-                .unwrap_or("?");
-            let kind = if stack { "stack" } else { "heap" };
+            let info = module.structs.get(ty as usize);
+            let name = info.map(|s| s.name.as_str()).unwrap_or("?");
+            // A closure that borrows its captures (SPEC §7) says so.
+            let kind = match (stack, info.is_some_and(|s| s.views)) {
+                (true, true) => "stack borrows",
+                (true, false) => "stack",
+                _ => "heap",
+            };
             format!(
                 "{n:<12} {}, {name}({}) {kind}",
                 r(dst),
@@ -356,6 +366,7 @@ mod tests {
             reg_names: vec![None; 5],
             span: Span::default(),
             inlined: Vec::new(),
+            generic: false,
         };
         let m = Module {
             functions: Vec::new(),

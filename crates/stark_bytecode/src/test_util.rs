@@ -21,6 +21,7 @@ pub(crate) fn function(
         reg_names: vec![None; num_regs as usize],
         span: Span::default(),
         inlined: Vec::new(),
+        generic: false,
     }
 }
 

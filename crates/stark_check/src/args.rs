@@ -40,6 +40,66 @@ impl Checker<'_> {
         args.iter().map(|a| self.expr(&a.value)).collect()
     }
 
+    /// Types the arguments of a call, its lambdas last: each other argument first fixes
+    /// what it can of its parameter's type, so that in `apply(xs, fn(x) => x > 1)` of a
+    /// generic `apply<T>(xs: List<T>, f: Fn(T) -> Bool)` the lambda's `x` is known to be
+    /// an Int before its body is typed. (`match_args` then checks every argument.)
+    fn type_args_lambdas_last(&mut self, params: &[P], args: &[Arg]) -> Vec<Ty> {
+        let is_lambda =
+            |a: &Arg| matches!(a.value.kind, stark_syntax::ast::ExprKind::Lambda { .. });
+        let mut types = vec![Ty::Error; args.len()];
+        let slots = arg_slots(params, args);
+        for (i, a) in args.iter().enumerate() {
+            if !is_lambda(a) {
+                types[i] = self.expr(&a.value);
+            }
+        }
+        self.widen_to_optional(&slots, &types);
+        if !args.iter().any(is_lambda) {
+            return types;
+        }
+        for (i, a) in args.iter().enumerate() {
+            if let Some(p) = slots[i].filter(|p| !is_lambda(a) && self.infer.has_vars(&p.ty)) {
+                self.infer.coerce(&types[i], &p.ty);
+            }
+        }
+        for (i, a) in args.iter().enumerate() {
+            if is_lambda(a) {
+                types[i] = self.expr(&a.value);
+            }
+        }
+        types
+    }
+
+    /// Types the arguments of a construction, widening its type parameters as a call
+    /// does (`widen_to_optional`).
+    pub(crate) fn type_ctor_args(&mut self, params: &[P], args: &[Arg]) -> Vec<Ty> {
+        let types = self.type_args(args);
+        self.widen_to_optional(&arg_slots(params, args), &types);
+        types
+    }
+
+    /// A type variable that several arguments fix, one of them a `T?` (or `None`), is that
+    /// `T?`: `eq(5, n)` with `n: Int?` takes `T = Int?`, as `[5, n]` is a `List<Int?>`,
+    /// rather than unwrapping `n` (the argument bound to each parameter is in `slots`).
+    fn widen_to_optional(&mut self, slots: &[Option<&P>], types: &[Ty]) {
+        for (i, slot) in slots.iter().enumerate() {
+            let Some(p) = slot else { continue };
+            let Ty::Var(v) = self.infer.shallow(&p.ty) else {
+                continue;
+            };
+            let optional = matches!(self.infer.shallow(&types[i]), Ty::Optional(_) | Ty::NoneLit);
+            let shared = slots
+                .iter()
+                .enumerate()
+                .any(|(j, q)| j != i && q.is_some_and(|q| self.infer.shallow(&q.ty) == Ty::Var(v)));
+            if optional && shared {
+                let inner = self.infer.fresh();
+                self.infer.unify(&Ty::Var(v), &inner.optional());
+            }
+        }
+    }
+
     /// Matches `args` to `params` positionally, then by keyword, and type-checks each. Returns
     /// for each parameter the index of the argument given for it, how many positional
     /// arguments there were, and whether every name was known and given once. `noun` names
@@ -107,7 +167,7 @@ impl Checker<'_> {
         lead: Vec<CallArg>,
     ) -> Vec<CallArg> {
         self.hint_lambdas(params, args);
-        let types = self.type_args(args);
+        let types = self.type_args_lambdas_last(params, args);
         let (slots, positional, mut ok) = self.match_args(what, "parameter", params, args, &types);
         let required = params.iter().filter(|p| p.default.is_none()).count();
         let missing = slots
@@ -172,4 +232,18 @@ impl Checker<'_> {
         }
         out
     }
+}
+
+/// The parameter each argument is bound to: by position, or by its name.
+fn arg_slots<'p>(params: &'p [P], args: &[Arg]) -> Vec<Option<&'p P>> {
+    let mut positional = 0;
+    args.iter()
+        .map(|a| match &a.name {
+            None => {
+                positional += 1;
+                params.get(positional - 1)
+            }
+            Some(n) => params.iter().find(|p| p.name == n.name),
+        })
+        .collect()
 }

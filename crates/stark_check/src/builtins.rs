@@ -686,7 +686,7 @@ impl Checker<'_> {
             return self.call_row(e, op, &format!("`{name}`"), Some(recv), &t, args);
         }
         let own_method = match &t {
-            Ty::Struct(sid) => self
+            Ty::Struct(sid, _) => self
                 .struct_def(*sid)
                 .method(name)
                 .map(|f| (f, self.struct_def(*sid).name.clone())),
@@ -738,10 +738,13 @@ impl Checker<'_> {
                 method.span,
             )
             .label("method not found");
-            if let Ty::Struct(sid) = t {
+            if let Ty::Struct(sid, _) = t {
                 if self.struct_def(sid).field(name).is_some() {
                     d = d.help(format!("`{name}` is a field, not a method: drop the `()`"));
                 }
+            }
+            if let Some(note) = self.param_note(&t) {
+                d = d.note(note);
             }
             self.error(d);
             return Ty::Error;
@@ -910,7 +913,10 @@ pub fn sig_ty(s: SigTy, recv: &Ty, structs: &[StructDef]) -> Option<Ty> {
         SigTy::Recv => recv.clone(),
         SigTy::Struct(name) => {
             let id = structs.iter().position(|d| d.builtin && d.name == name);
-            Ty::Struct(id.expect("a row names a runtime struct") as StructId)
+            Ty::Struct(
+                id.expect("a row names a runtime struct") as StructId,
+                Vec::new(),
+            )
         }
         SigTy::Opt(inner) => (*each(inner)?).optional(),
         SigTy::List(inner) => Ty::List(each(inner)?),

@@ -23,6 +23,36 @@ impl Checker<'_> {
     }
 
     fn call_inner(&mut self, e: &Expr, callee: &Expr, args: &[Arg]) -> Ty {
+        let ty = self.call_dispatch(e, callee, args);
+        // Type arguments written on a callee that takes none (`plain<Int>(3)`).
+        if let Some(written) = self.program.type_args.get(&callee.id) {
+            if !self.used_type_args.contains(&callee.id) {
+                let span = written
+                    .first()
+                    .zip(written.last())
+                    .map_or(callee.span, |(a, b)| a.span().to(b.span()));
+                let name = match &callee.kind {
+                    ExprKind::Name(n) => n.clone(),
+                    ExprKind::Field(base, field) => match &base.kind {
+                        ExprKind::Name(b) => format!("{b}.{}", field.name),
+                        _ => field.name.clone(),
+                    },
+                    _ => "this".to_string(),
+                };
+                self.error(
+                    Diagnostic::error(
+                        codes::UNKNOWN_TYPE,
+                        format!("`{name}` is not generic: it takes no type arguments"),
+                        span,
+                    )
+                    .label("unexpected type arguments"),
+                );
+            }
+        }
+        ty
+    }
+
+    fn call_dispatch(&mut self, e: &Expr, callee: &Expr, args: &[Arg]) -> Ty {
         match &callee.kind {
             ExprKind::Name(name) if self.lookup_local(name).is_none() => {
                 self.call_named(e, callee, name, args)
@@ -55,7 +85,27 @@ impl Checker<'_> {
         args: &[Arg],
         recv: Option<&Expr>,
     ) -> Ty {
-        let info = self.out.functions[func as usize].clone();
+        let mut info = self.out.functions[func as usize].clone();
+        if !info.type_params.is_empty() {
+            // A generic callee: its type parameters become fresh variables (or the types
+            // written, `first<Int>(xs)`), the receiver's type fixes those of its owner,
+            // and the arguments the rest.
+            let targs = self.type_arguments(e, &info.type_params, &info.name);
+            for q in &mut info.params {
+                q.ty = q.ty.subst(&targs);
+            }
+            info.ret = info.ret.subst(&targs);
+            self.take_expected(e, &info.ret);
+            if let (Some(recv), Some(this)) = (recv, info.params.first()) {
+                let found = self.infer.resolve(self.out.ty(recv.id));
+                let found = match found {
+                    Ty::Optional(inner) => *inner,
+                    other => other,
+                };
+                self.infer.unify(&this.ty, &found);
+            }
+            self.out.type_args.insert(e.id, targs);
+        }
         let skip = usize::from(recv.is_some());
         let params: Vec<P> = info.params[skip..]
             .iter()
@@ -110,13 +160,54 @@ impl Checker<'_> {
             );
             return Ty::Error;
         }
+        let targs = if def.params.is_empty() {
+            Vec::new()
+        } else {
+            let targs = self.type_arguments(e, &def.params, &def.name);
+            self.take_expected(e, &Ty::Struct(ty, targs.clone()));
+            targs
+        };
         let params: Vec<P> = def
             .fields
             .iter()
-            .map(|f| p(&f.name, f.ty.clone()))
+            .map(|f| p(&f.name, f.ty.subst(&targs)))
             .collect();
         self.construct_layout(e, ty, &format!("struct `{}`", def.name), params, args);
-        Ty::Struct(ty)
+        Ty::Struct(ty, targs)
+    }
+
+    /// The type arguments of a call of a generic function or construction of a generic
+    /// struct: the ones written after the called name (`Pair<Int, String>(…)`), else a
+    /// fresh variable for each parameter, which the arguments and the context then fix.
+    fn type_arguments(&mut self, e: &Expr, params: &[String], what: &str) -> Vec<Ty> {
+        let (written, callee) = match &e.kind {
+            ExprKind::Call { callee, .. } => (self.program.type_args.get(&callee.id), callee.id),
+            _ => (None, e.id),
+        };
+        if let Some(written) = written {
+            self.used_type_args.insert(callee);
+            if written.len() == params.len() {
+                return written.iter().map(|t| self.resolve_type(t)).collect();
+            }
+            let span = written
+                .first()
+                .zip(written.last())
+                .map_or(e.span, |(a, b)| a.span().to(b.span()));
+            self.error(
+                Diagnostic::error(
+                    codes::UNKNOWN_TYPE,
+                    format!(
+                        "`{what}` takes {} type argument{}, found {}",
+                        params.len(),
+                        if params.len() == 1 { "" } else { "s" },
+                        written.len()
+                    ),
+                    span,
+                )
+                .label("wrong number of type arguments"),
+            );
+        }
+        params.iter().map(|_| self.infer.fresh()).collect()
     }
 
     /// `Shape.Circle(1.0)`, `Ok(v)`: a variant with its payload. The enum's type
@@ -128,9 +219,13 @@ impl Checker<'_> {
         variant: usize,
         args: &[Arg],
     ) -> Ty {
-        let targs: Vec<Ty> = (0..self.out.enums[en as usize].params.len())
-            .map(|_| self.infer.fresh())
-            .collect();
+        let def = &self.out.enums[en as usize];
+        let (params, name) = (def.params.clone(), def.name.clone());
+        // `Opt.Yes<Int>(1)`, or inferred.
+        let targs = self.type_arguments(e, &params, &name);
+        if !targs.is_empty() {
+            self.take_expected(e, &Ty::Enum(en, targs.clone()));
+        }
         let strukt = self.out.enums[en as usize].variants[variant].strukt;
         let def = self.struct_def(strukt).clone();
         let params: Vec<P> = def
@@ -153,7 +248,7 @@ impl Checker<'_> {
         args: &[Arg],
     ) {
         let def = self.struct_def(ty).clone();
-        let types = self.type_args(args);
+        let types = self.type_ctor_args(&params, args);
         let (slots, positional, mut ok) = self.match_args(what, "field", &params, args, &types);
         // Its line broke: the values given are not all that was meant.
         let broken = crate::args::broken_args(args);

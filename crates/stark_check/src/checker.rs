@@ -43,6 +43,17 @@ pub(crate) struct Checker<'p> {
     /// The type a lambda argument is expected to have, set before it is typed so that its
     /// parameters without types take theirs from it.
     pub lambda_hints: HashMap<ExprId, Ty>,
+    /// While collecting a generic item's signature or fields, its type parameter names:
+    /// `resolve_type` reads these names as `Ty::Param` (SPEC §7).
+    pub type_params: Vec<String>,
+    /// The type a call is expected to have (a `let` annotation, the parameter it is passed
+    /// to, the function's result), set before it is typed: a generic callee or
+    /// construction takes its type arguments from it first (`let p: Pair<Int?, Int?> =
+    /// Pair(None, 1)`).
+    pub expected: HashMap<ExprId, Ty>,
+    /// Callees whose written type arguments a generic callee took (`type_arguments`); any
+    /// other callee with some is reported.
+    pub used_type_args: std::collections::HashSet<ExprId>,
 }
 
 /// A lambda being typed: its function, the first scope that belongs to it, and what it
@@ -78,7 +89,34 @@ impl<'p> Checker<'p> {
             lambdas: Vec::new(),
             lambda_hints: HashMap::new(),
             files: Vec::new(),
+            type_params: Vec::new(),
+            expected: HashMap::new(),
+            used_type_args: Default::default(),
         }
+    }
+
+    /// Records that call `e`, about to be typed, is expected to have type `ty`.
+    pub fn expect_hint(&mut self, e: &stark_syntax::ast::Expr, ty: &Ty) {
+        if matches!(e.kind, stark_syntax::ast::ExprKind::Call { .. }) {
+            self.expected.insert(e.id, ty.clone());
+        }
+    }
+
+    /// Fixes what it can of a generic call's result type `found` (its type arguments still
+    /// variables) from the type expected of call `e`; a conflict is left for the check of
+    /// the result to report.
+    pub fn take_expected(&mut self, e: &stark_syntax::ast::Expr, found: &Ty) {
+        let Some(expected) = self.expected.remove(&e.id) else {
+            return;
+        };
+        let expected = self.infer.resolve(&expected);
+        let expected = match (found, expected) {
+            // A `Pair<…>` where a `Pair<…>?` is expected.
+            (Ty::Optional(_), e) => e,
+            (_, Ty::Optional(inner)) => *inner,
+            (_, e) => e,
+        };
+        self.infer.try_unify(found, &expected);
     }
 
     pub fn error(&mut self, diag: Diagnostic) {
@@ -97,6 +135,7 @@ impl<'p> Checker<'p> {
             ty: &ty,
             structs: &self.out.structs,
             enums: &self.out.enums,
+            params: self.type_param_names(),
         }
         .to_string()
     }
@@ -158,6 +197,30 @@ impl<'p> Checker<'p> {
             .find_map(|(i, s)| s.get(name).map(|l| (i, *l)))
     }
 
+    /// The names `Ty::Param`s show as: the type parameters of what is being collected
+    /// (`type_params`), else those of the function being checked.
+    pub fn type_param_names(&self) -> &[String] {
+        if !self.type_params.is_empty() {
+            return &self.type_params;
+        }
+        self.out
+            .functions
+            .get(self.cur_fn as usize)
+            .map_or(&[], |f| f.type_params.as_slice())
+    }
+
+    /// For an operation refused on a type parameter, what a parameter supports (SPEC §7).
+    pub fn param_note(&self, ty: &Ty) -> Option<String> {
+        let Ty::Param(_) = self.infer.shallow(ty) else {
+            return None;
+        };
+        let name = self.show(ty);
+        Some(format!(
+            "`{name}` is a type parameter: a value of it can only be moved, cloned, copied, \
+             compared with `==`, and printed or formatted"
+        ))
+    }
+
     pub fn struct_def(&self, id: StructId) -> &StructDef {
         &self.out.structs[id as usize]
     }
@@ -177,6 +240,7 @@ impl<'p> Checker<'p> {
             ty: &example,
             structs: &self.out.structs,
             enums: &self.out.enums,
+            params: self.type_param_names(),
         };
         let (binding, name) = (
             if local.mutable { "mutable let" } else { "let" },
@@ -223,10 +287,18 @@ impl<'p> Checker<'p> {
         for local in &mut self.out.locals {
             local.ty = self.infer.resolve_or(&local.ty, &default);
         }
+        for args in self.out.type_args.values_mut() {
+            for ty in args {
+                *ty = self.infer.resolve_or(ty, &default);
+            }
+        }
         for f in &mut self.out.functions {
             for p in &mut f.params {
                 p.ty = self.infer.resolve_or(&p.ty, &default);
             }
+            // A lambda's result may be an inference variable (the `U` of the `Fn(T) -> U`
+            // it was passed as).
+            f.ret = self.infer.resolve_or(&f.ret, &default);
         }
         self.diags
             .sort_by_key(|d| (d.primary.span.start, d.primary.span.end));

@@ -19,6 +19,7 @@ use stark_syntax::{codes, Diagnostic, Span};
 fn builtin_structs() -> Vec<StructDef> {
     let def = |name: &str, fields: Vec<(&str, Ty)>| StructDef {
         name: name.to_string(),
+        params: Vec::new(),
         fields: fields
             .into_iter()
             .map(|(n, ty)| FieldDef {
@@ -38,7 +39,10 @@ fn builtin_structs() -> Vec<StructDef> {
                 ("total_bytes", Ty::Int),
                 ("live_objects", Ty::Int),
                 ("peak_bytes", Ty::Int),
-                ("zones", Ty::Map(Box::new(Ty::Str), Box::new(Ty::Struct(1)))),
+                (
+                    "zones",
+                    Ty::Map(Box::new(Ty::Str), Box::new(Ty::Struct(1, Vec::new()))),
+                ),
                 ("arena_bytes", Ty::Int),
                 ("collections", Ty::Int),
                 ("cycles_collected", Ty::Int),
@@ -118,8 +122,10 @@ impl Checker<'_> {
                 }
                 let id = self.out.structs.len() as StructId;
                 self.struct_names.insert(name.clone(), id);
+                let params = self.type_param_list(&s.type_params, &[]);
                 self.out.structs.push(StructDef {
                     name,
+                    params,
                     fields: Vec::new(),
                     methods: Vec::new(),
                     destructor: None,
@@ -154,7 +160,9 @@ impl Checker<'_> {
                             s.name.span,
                         ));
                     }
+                    self.type_params = self.out.structs[id as usize].params.clone();
                     let fields = self.resolve_fields(&s.fields);
+                    self.type_params.clear();
                     self.out.structs[id as usize].fields = fields;
                     for (m, method) in s.methods.iter().enumerate() {
                         let func = self.declare_fn(method, Owner::Struct(id), index, Some(m));
@@ -169,7 +177,11 @@ impl Checker<'_> {
                             continue;
                         }
                         def.methods.push((method.name.name.clone(), func));
-                        if method.is_destructor && self.destructor_signature(method, func) {
+                        let generic = !def.params.is_empty();
+                        if method.is_destructor
+                            && self.destructor_signature(method, func)
+                            && !self.generic_destructor(method, generic)
+                        {
                             let def = &mut self.out.structs[id as usize];
                             if def.destructor.is_some() {
                                 self.second_destructor(method);
@@ -307,6 +319,70 @@ impl Checker<'_> {
         ok
     }
 
+    /// A generic type has no destructor (docs/decisions.md, "Generics"): every instance
+    /// shares one runtime layout, and so one destructor, whose body could not be lowered
+    /// for the types each instance holds. Reported; true when `generic`.
+    fn generic_destructor(&mut self, method: &FnDecl, generic: bool) -> bool {
+        if generic {
+            self.error(
+                Diagnostic::error(
+                    codes::MISMATCH,
+                    "a generic type cannot have a destructor",
+                    method.name.span,
+                )
+                .label("`@destructor` on a generic type")
+                .help("give the destructor to a non-generic type the generic one holds"),
+            );
+        }
+        generic
+    }
+
+    /// The names of an item's type parameters (after `outer`, its owner's, for a method);
+    /// a name given twice, or that would hide a type, is reported.
+    fn type_param_list(
+        &mut self,
+        params: &[stark_syntax::ast::Ident],
+        outer: &[String],
+    ) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for p in params {
+            if names.contains(&p.name) || outer.contains(&p.name) {
+                self.error(Diagnostic::error(
+                    codes::DUPLICATE,
+                    format!("type parameter `{}` is declared twice", p.name),
+                    p.span,
+                ));
+            } else if self.names_a_type(&p.name, p.span.file) {
+                self.error(
+                    Diagnostic::error(
+                        codes::DUPLICATE,
+                        format!(
+                            "type parameter `{}` would hide the type of that name",
+                            p.name
+                        ),
+                        p.span,
+                    )
+                    .label("a type already has this name")
+                    .help("name type parameters with a letter or two: `T`, `K`, `V`"),
+                );
+            }
+            names.push(p.name.clone());
+        }
+        names
+    }
+
+    /// Whether `name`, written in `file`, names a built-in or declared type.
+    fn names_a_type(&self, name: &str, file: stark_syntax::FileId) -> bool {
+        const BUILTIN: &[&str] = &[
+            "Int", "Float", "Bool", "String", "None", "List", "Map", "WeakRef", "Task", "Tensor",
+            "Dataset", "Stream", "Result", "Fn",
+        ];
+        let qualified = self.global(name, file);
+        BUILTIN.contains(&name)
+            || self.struct_names.contains_key(qualified.as_ref())
+            || self.enum_names.contains_key(qualified.as_ref())
+    }
+
     fn second_destructor(&mut self, method: &FnDecl) {
         let d = Diagnostic::error(
             codes::DUPLICATE,
@@ -341,6 +417,7 @@ impl Checker<'_> {
             let strukt = self.out.structs.len() as StructId;
             self.out.structs.push(StructDef {
                 name: format!("{name}.{}", v.name.name),
+                params: Vec::new(),
                 fields: Vec::new(),
                 methods: Vec::new(),
                 destructor: None,
@@ -362,9 +439,10 @@ impl Checker<'_> {
                 .help("declare one variant a line: `Circle(radius: Float)` or `Empty`"),
             );
         }
+        let params = self.type_param_list(&en.type_params, &[]);
         self.out.enums.push(EnumDef {
             name,
-            params: Vec::new(),
+            params,
             variants,
             methods: Vec::new(),
             destructor: None,
@@ -390,7 +468,9 @@ impl Checker<'_> {
             if self.out.structs[strukt as usize].span != v.name.span {
                 continue;
             }
+            self.type_params = self.out.enums[id as usize].params.clone();
             let fields = self.resolve_fields(&v.fields);
+            self.type_params.clear();
             self.out.structs[strukt as usize].fields = fields;
         }
         for (m, method) in en.methods.iter().enumerate() {
@@ -410,7 +490,11 @@ impl Checker<'_> {
             self.out.enums[id as usize]
                 .methods
                 .push((method.name.name.clone(), func));
-            if method.is_destructor && self.destructor_signature(method, func) {
+            let generic = !self.out.enums[id as usize].params.is_empty();
+            if method.is_destructor
+                && self.destructor_signature(method, func)
+                && !self.generic_destructor(method, generic)
+            {
                 if self.out.enums[id as usize].destructor.is_some() {
                     self.second_destructor(method);
                     continue;
@@ -436,17 +520,28 @@ impl Checker<'_> {
         method: Option<usize>,
     ) -> FuncId {
         let id = self.out.functions.len() as FuncId;
+        // A method of a generic type is generic over the type's parameters, then its own.
+        let owner_params = match owner {
+            Owner::Struct(s) => self.out.structs[s as usize].params.clone(),
+            Owner::Enum(en) => self.out.enums[en as usize].params.clone(),
+            Owner::None => Vec::new(),
+        };
+        let own = self.type_param_list(&decl.type_params, &owner_params);
+        let as_params = |n: usize| (0..n as u32).map(Ty::Param).collect::<Vec<_>>();
         let (name, self_ty) = match owner {
             Owner::Struct(s) => (
                 format!("{}.{}", self.out.structs[s as usize].name, decl.name.name),
-                Some(Ty::Struct(s)),
+                Some(Ty::Struct(s, as_params(owner_params.len()))),
             ),
             Owner::Enum(en) => (
                 format!("{}.{}", self.out.enums[en as usize].name, decl.name.name),
-                Some(Ty::Enum(en, Vec::new())),
+                Some(Ty::Enum(en, as_params(owner_params.len()))),
             ),
             Owner::None => (self.qualified(&decl.name), None),
         };
+        let mut type_params = owner_params;
+        type_params.extend(own);
+        self.type_params = type_params.clone();
         let mut params = Vec::new();
         let mut first_default: Option<&stark_syntax::ast::Param> = None;
         for (i, p) in decl.params.iter().enumerate() {
@@ -504,7 +599,9 @@ impl Checker<'_> {
             Some(t) => self.resolve_type(t),
             None => Ty::Unit,
         };
+        self.type_params.clear();
         self.out.functions.push(FnInfo {
+            type_params,
             name,
             params,
             ret,
@@ -532,6 +629,19 @@ impl Checker<'_> {
                 Box::new(ret.as_ref().map_or(Ty::Unit, |r| self.resolve_type(r))),
             ),
             TypeExpr::Named { name, args, span } => {
+                if let Some(i) = self.type_params.iter().position(|p| *p == name.name) {
+                    if !args.is_empty() {
+                        self.error(
+                            Diagnostic::error(
+                                codes::UNKNOWN_TYPE,
+                                format!("type parameter `{}` takes no type arguments", name.name),
+                                *span,
+                            )
+                            .label("wrong number of type arguments"),
+                        );
+                    }
+                    return Ty::Param(i as u32);
+                }
                 let arity = |n: usize, this: &mut Self| -> bool {
                     if args.len() != n {
                         this.error(
@@ -638,14 +748,16 @@ impl Checker<'_> {
                         }
                         let other = other.as_str();
                         if let Some(&id) = self.struct_names.get(other) {
-                            if arity(0, self) {
-                                return Ty::Struct(id);
+                            if arity(self.out.structs[id as usize].params.len(), self) {
+                                let args = args.iter().map(|a| self.resolve_type(a)).collect();
+                                return Ty::Struct(id, args);
                             }
                             return Ty::Error;
                         }
                         if let Some(&id) = self.enum_names.get(other) {
-                            if arity(0, self) {
-                                return Ty::Enum(id, Vec::new());
+                            if arity(self.out.enums[id as usize].params.len(), self) {
+                                let args = args.iter().map(|a| self.resolve_type(a)).collect();
+                                return Ty::Enum(id, args);
                             }
                             return Ty::Error;
                         }

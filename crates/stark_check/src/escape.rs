@@ -32,6 +32,24 @@ pub fn stack_allocations(ck: &Checked, escapes: &Escapes) -> HashSet<ExprId> {
                 escaping.insert(subject);
             }
         }
+        // A function value captured by a lambda escapes with the lambda: one handed over
+        // where it is written, one whose `let` binding escapes, one lent to a parameter
+        // that escapes.
+        for &(captured, lambda) in &escapes.captured_fns {
+            let bound = ck.lets.get(&lambda).is_some_and(|l| escaping.contains(l));
+            let lent = escapes.lent_lambdas.iter().any(|(e, to)| {
+                *e == lambda
+                    && to.is_some_and(|(func, index)| {
+                        ck.functions[func as usize]
+                            .params
+                            .get(index)
+                            .is_none_or(|p| escaping.contains(&p.local))
+                    })
+            });
+            if escapes.moving_lambdas.contains(&lambda) || bound || lent {
+                escaping.insert(captured);
+            }
+        }
         if escaping.len() == before {
             break;
         }
@@ -68,7 +86,7 @@ pub fn stack_allocations(ck: &Checked, escapes: &Escapes) -> HashSet<ExprId> {
             // An enum value is laid out as its variant's struct (SPEC §6: enums follow the
             // struct rules, M9 included).
             let ctor = match (&info.ty, ck.calls.get(value)) {
-                (Ty::Struct(id), Some(CallRes::Ctor { .. })) => !self_escapes(*id),
+                (Ty::Struct(id, _), Some(CallRes::Ctor { .. })) => !self_escapes(*id),
                 (Ty::Enum(..), Some(CallRes::Ctor { ty, .. })) => !self_escapes(*ty),
                 _ => false,
             };

@@ -36,6 +36,7 @@ impl Checker<'_> {
 
     /// Types `e` where a value of type `expected` is required (a coercion site).
     pub fn expr_expect(&mut self, e: &Expr, expected: &Ty) -> Ty {
+        self.expect_hint(e, expected);
         let found = self.expr(e);
         self.expect(&found, expected, e.span);
         found
@@ -146,14 +147,16 @@ impl Checker<'_> {
                     _ => {
                         let shown = self.show(&t);
                         let sym = if *op == UnOp::Neg { "-" } else { "not" };
-                        self.error(
-                            Diagnostic::error(
-                                codes::BAD_UNARY,
-                                format!("cannot apply unary `{sym}` to `{shown}`"),
-                                e.span,
-                            )
-                            .label(format!("this is `{shown}`")),
-                        );
+                        let mut d = Diagnostic::error(
+                            codes::BAD_UNARY,
+                            format!("cannot apply unary `{sym}` to `{shown}`"),
+                            e.span,
+                        )
+                        .label(format!("this is `{shown}`"));
+                        if let Some(note) = self.param_note(&t) {
+                            d = d.note(note);
+                        }
+                        self.error(d);
                         Ty::Error
                     }
                 }
@@ -270,9 +273,9 @@ impl Checker<'_> {
                             }
                         }
                     }
-                    Ty::Struct(id) => match self.struct_def(id).field(&field.name) {
+                    Ty::Struct(id, targs) => match self.struct_def(id).field(&field.name) {
                         Some((index, def)) => {
-                            let ty = def.ty.clone();
+                            let ty = def.ty.subst(&targs);
                             self.out.fields.insert(e.id, index);
                             ty
                         }
@@ -298,14 +301,16 @@ impl Checker<'_> {
                     Ty::Error => Ty::Error,
                     other => {
                         let shown = self.show(&other);
-                        self.error(
-                            Diagnostic::error(
-                                codes::UNKNOWN_FIELD,
-                                format!("no field `{}` on type `{shown}`", field.name),
-                                field.span,
-                            )
-                            .label("unknown field"),
-                        );
+                        let mut d = Diagnostic::error(
+                            codes::UNKNOWN_FIELD,
+                            format!("no field `{}` on type `{shown}`", field.name),
+                            field.span,
+                        )
+                        .label("unknown field");
+                        if let Some(note) = self.param_note(&other) {
+                            d = d.note(note);
+                        }
+                        self.error(d);
                         Ty::Error
                     }
                 }
@@ -761,7 +766,9 @@ impl Checker<'_> {
                 let refused = self
                     .refused_narrowing(a)
                     .or_else(|| self.refused_narrowing(b));
-                if matches!(op, BinOp::In | BinOp::NotIn) {
+                if let Some(note) = self.param_note(&ta).or_else(|| self.param_note(&tb)) {
+                    d = d.note(note);
+                } else if matches!(op, BinOp::In | BinOp::NotIn) {
                     d = d.help("`in` looks for an element of a List, a key of a Map or a substring of a String");
                 } else if let Some(name) = refused {
                     d = d.help(format!(

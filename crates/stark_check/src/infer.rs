@@ -6,9 +6,28 @@ use crate::types::{Ty, TyVar};
 #[derive(Default)]
 pub struct Infer {
     vars: Vec<Option<Ty>>,
+    /// While a trial unification runs (`try_unify`), the variables it bound, so that a
+    /// failure can unbind them.
+    trail: Option<Vec<TyVar>>,
 }
 
 impl Infer {
+    /// Unifies `a` and `b` if they can be made equal, and otherwise changes nothing (the
+    /// variables a failed attempt bound are unbound again).
+    pub fn try_unify(&mut self, a: &Ty, b: &Ty) -> bool {
+        let outer = self.trail.replace(Vec::new());
+        let ok = self.unify(a, b);
+        let bound = std::mem::replace(&mut self.trail, outer).unwrap_or_default();
+        if !ok {
+            for v in bound {
+                self.vars[v as usize] = None;
+            }
+        } else if let Some(trail) = &mut self.trail {
+            trail.extend(bound);
+        }
+        ok
+    }
+
     pub fn fresh(&mut self) -> Ty {
         self.vars.push(None);
         Ty::Var((self.vars.len() - 1) as TyVar)
@@ -36,6 +55,7 @@ impl Infer {
             Ty::Task(t) => Ty::Task(Box::new(self.resolve(&t))),
             Ty::Tuple(parts) => Ty::Tuple(parts.iter().map(|p| self.resolve(p)).collect()),
             Ty::Enum(id, args) => Ty::Enum(id, args.iter().map(|p| self.resolve(p)).collect()),
+            Ty::Struct(id, args) => Ty::Struct(id, args.iter().map(|p| self.resolve(p)).collect()),
             Ty::Fn(ps, r) => Ty::Fn(
                 ps.iter().map(|p| self.resolve(p)).collect(),
                 Box::new(self.resolve(&r)),
@@ -63,6 +83,10 @@ impl Infer {
                 id,
                 args.iter().map(|p| self.resolve_or(p, default)).collect(),
             ),
+            Ty::Struct(id, args) => Ty::Struct(
+                id,
+                args.iter().map(|p| self.resolve_or(p, default)).collect(),
+            ),
             Ty::Fn(ps, r) => Ty::Fn(
                 ps.iter().map(|p| self.resolve_or(p, default)).collect(),
                 Box::new(self.resolve_or(&r, default)),
@@ -76,7 +100,9 @@ impl Infer {
             Ty::Var(_) => true,
             Ty::List(t) | Ty::Optional(t) | Ty::Weak(t) | Ty::Task(t) => self.has_vars(&t),
             Ty::Map(k, v) => self.has_vars(&k) || self.has_vars(&v),
-            Ty::Tuple(parts) | Ty::Enum(_, parts) => parts.iter().any(|p| self.has_vars(p)),
+            Ty::Tuple(parts) | Ty::Enum(_, parts) | Ty::Struct(_, parts) => {
+                parts.iter().any(|p| self.has_vars(p))
+            }
             Ty::Fn(ps, r) => self.has_vars(&r) || ps.iter().any(|p| self.has_vars(p)),
             _ => false,
         }
@@ -87,7 +113,9 @@ impl Infer {
             Ty::Var(w) => v == w,
             Ty::List(t) | Ty::Optional(t) | Ty::Weak(t) | Ty::Task(t) => self.occurs(v, &t),
             Ty::Map(k, val) => self.occurs(v, &k) || self.occurs(v, &val),
-            Ty::Tuple(parts) | Ty::Enum(_, parts) => parts.iter().any(|p| self.occurs(v, p)),
+            Ty::Tuple(parts) | Ty::Enum(_, parts) | Ty::Struct(_, parts) => {
+                parts.iter().any(|p| self.occurs(v, p))
+            }
             Ty::Fn(ps, r) => self.occurs(v, &r) || ps.iter().any(|p| self.occurs(v, p)),
             _ => false,
         }
@@ -110,16 +138,21 @@ impl Infer {
                     other.clone()
                 };
                 self.vars[*x as usize] = Some(bound);
+                if let Some(trail) = &mut self.trail {
+                    trail.push(*x);
+                }
                 true
             }
             (Ty::NoneLit, Ty::Optional(_)) | (Ty::Optional(_), Ty::NoneLit) => true,
+            // `None` is the one value of the type `None` (SPEC §6: `let z: None = None`).
+            (Ty::NoneLit, Ty::Unit) | (Ty::Unit, Ty::NoneLit) => true,
             // `Ok(None)` where a `Result<None, E>` is expected: the literal made its part
             // an optional of an unknown type, which is `None`'s type itself.
             (Ty::Optional(x), Ty::Unit) | (Ty::Unit, Ty::Optional(x)) => self.unify(x, &Ty::Unit),
             (Ty::List(x), Ty::List(y)) | (Ty::Optional(x), Ty::Optional(y)) => self.unify(x, y),
             (Ty::Weak(x), Ty::Weak(y)) | (Ty::Task(x), Ty::Task(y)) => self.unify(x, y),
             (Ty::Map(k1, v1), Ty::Map(k2, v2)) => self.unify(k1, k2) && self.unify(v1, v2),
-            (Ty::Enum(i, x), Ty::Enum(j, y)) if i == j => {
+            (Ty::Enum(i, x), Ty::Enum(j, y)) | (Ty::Struct(i, x), Ty::Struct(j, y)) if i == j => {
                 x.len() == y.len()
                     && x.iter()
                         .zip(y)

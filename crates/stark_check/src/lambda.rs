@@ -21,6 +21,19 @@ impl Checker<'_> {
             info.params.iter().map(|p| p.ty.clone()).collect(),
             Box::new(info.ret.clone()),
         );
+        if !info.type_params.is_empty() {
+            let name = info.name.clone();
+            self.error(
+                Diagnostic::error(
+                    codes::MISMATCH,
+                    format!("generic function `{name}` cannot be used as a value yet"),
+                    e.span,
+                )
+                .label("a generic function, not called")
+                .help(format!("wrap it in a lambda: `fn(x) => {name}(x)`")),
+            );
+            return Ty::Error;
+        }
         if matches!(info.ret, Ty::Tuple(_)) {
             let name = info.name.clone();
             self.error(
@@ -95,6 +108,8 @@ impl Checker<'_> {
         };
         self.out.functions.push(FnInfo {
             name: format!("{name}.<lambda>"),
+            // A lambda in a generic function is lowered once per instance of it.
+            type_params: self.out.functions[self.cur_fn as usize].type_params.clone(),
             params: Vec::new(),
             ret: Ty::Unit,
             owner: None,
@@ -391,6 +406,9 @@ impl Checker<'_> {
             };
             if let (Some(p), stark_syntax::ast::ExprKind::Lambda { .. }) = (slot, &a.value.kind) {
                 self.lambda_hints.insert(a.value.id, p.ty.clone());
+            }
+            if let Some(p) = slot {
+                self.expect_hint(&a.value, &p.ty);
             }
         }
     }

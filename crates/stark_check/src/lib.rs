@@ -43,13 +43,28 @@ pub fn check(program: &Program) -> (Checked, Vec<Diagnostic>) {
     let (mut checked, mut diags) = checker.finish();
     // The memory rules run on every function that type-checked (`Checked::failed`), so one
     // `stark check` reports a type error in one function and a use-after-move in another.
-    let (move_diags, escaping) = moves::check_moves(program, &checked);
+    let none = Default::default();
+    let (mut move_diags, mut escaping) = moves::check_moves(program, &checked, &none);
+    let mut stack = escape::stack_allocations(&checked, &escaping);
+    // A `let`-bound lambda whose binding escapes later moves its heap captures at the
+    // `let` (SPEC §7): a second walk, knowing which, reports their later uses (E0382).
+    let escaping_lets: std::collections::HashSet<_> = checked
+        .lets
+        .keys()
+        .filter(|v| checked.lambdas.contains_key(v) && !stack.contains(v))
+        .copied()
+        .collect();
+    if !escaping_lets.is_empty() {
+        (move_diags, escaping) = moves::check_moves(program, &checked, &escaping_lets);
+        stack = escape::stack_allocations(&checked, &escaping);
+    }
     let typed = diags.is_empty();
     diags.extend(move_diags);
     if typed {
-        checked.stack_allocs = escape::stack_allocations(&checked, &escaping);
+        checked.stack_allocs = stack;
         checked.escaping_locals = escaping.escaping;
         checked.moving_lambdas = escaping.moving_lambdas;
+        checked.unstable_locals = escaping.unstable;
     }
     diags.extend(arena::check_arenas(program, &checked));
     diags.sort_by_key(|d| (d.primary.span.start, d.primary.span.end));

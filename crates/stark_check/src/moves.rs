@@ -101,10 +101,25 @@ struct MoveChecker<'a> {
     /// take their heap captures over, and those moves are labelled as such.
     moving_lambdas: HashSet<ExprId>,
     closure_moves: HashSet<Span>,
+    /// `let`-bound lambdas whose binding escapes later (a first walk found them): they
+    /// take their heap captures over at the `let`, as one handed over where it is written.
+    escaping_lets: &'a HashSet<ExprId>,
+    /// Bindings moved out of or reassigned somewhere in their function: a closure that does
+    /// not escape may borrow only the others (their object outlives it).
+    unstable: HashSet<LocalId>,
+    /// `(binding, lambda)`: a function value captured by a lambda; the binding escapes if
+    /// the lambda does (escape analysis decides).
+    captured_fns: Vec<(LocalId, ExprId)>,
 }
 
 /// Checks moves and borrows; also returns the bindings whose value may escape them.
-pub fn check_moves(program: &Program, ck: &Checked) -> (Vec<Diagnostic>, Escapes) {
+/// `escaping_lets`: the `let`-bound lambdas whose binding escapes (empty on a first walk,
+/// which escape analysis then reads to find them).
+pub fn check_moves(
+    program: &Program,
+    ck: &Checked,
+    escaping_lets: &HashSet<ExprId>,
+) -> (Vec<Diagnostic>, Escapes) {
     let mut mc = MoveChecker {
         ck,
         state: Some(BTreeMap::new()),
@@ -120,6 +135,9 @@ pub fn check_moves(program: &Program, ck: &Checked) -> (Vec<Diagnostic>, Escapes
         lent_lambdas: Vec::new(),
         moving_lambdas: HashSet::new(),
         closure_moves: HashSet::new(),
+        escaping_lets,
+        unstable: HashSet::new(),
+        captured_fns: Vec::new(),
     };
     for (func, info) in ck.functions.iter().enumerate() {
         if ck.failed.contains(&(func as FuncId)) {
@@ -140,6 +158,8 @@ pub fn check_moves(program: &Program, ck: &Checked) -> (Vec<Diagnostic>, Escapes
             aliases: mc.aliases,
             lent_lambdas: mc.lent_lambdas,
             moving_lambdas: mc.moving_lambdas,
+            unstable: mc.unstable,
+            captured_fns: mc.captured_fns,
         },
     )
 }
@@ -153,6 +173,10 @@ pub struct Escapes {
     pub aliases: Vec<(LocalId, LocalId)>,
     pub lent_lambdas: Vec<(ExprId, Option<(FuncId, usize)>)>,
     pub moving_lambdas: HashSet<ExprId>,
+    /// Bindings moved out of or reassigned somewhere in their function.
+    pub unstable: HashSet<LocalId>,
+    /// `(binding, lambda)`: a function value captured by a lambda.
+    pub captured_fns: Vec<(LocalId, ExprId)>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -261,6 +285,7 @@ impl MoveChecker<'_> {
                         ty: &p.ty,
                         structs: &self.ck.structs,
                         enums: &self.ck.enums,
+                        params: &info.type_params,
                     };
                     format!("&{}: {ty}", p.name)
                 };
@@ -283,6 +308,7 @@ impl MoveChecker<'_> {
     }
 
     fn move_local(&mut self, local: LocalId, span: Span) {
+        self.unstable.insert(local);
         if let Some(state) = &mut self.state {
             state.insert(
                 local,
@@ -406,14 +432,22 @@ impl MoveChecker<'_> {
                 };
                 // Written where it is handed over (not bound by a `let`, whose uses decide
                 // later): the closure outlives this point and takes its heap captures.
-                let escapes = ctx == Ctx::Own && !self.ck.lets.contains_key(&e.id);
+                // A `let`-bound one whose binding escapes later takes them at the `let`.
+                let escapes = ctx == Ctx::Own
+                    && (!self.ck.lets.contains_key(&e.id) || self.escaping_lets.contains(&e.id));
                 if escapes {
                     self.moving_lambdas.insert(e.id);
                 }
                 for &(outer, _) in &res.captures {
                     self.use_local(outer, e.span);
-                    self.escaping.insert(outer);
                     let info = self.ck.local(outer);
+                    // A function value captured by a lambda that does not escape stays
+                    // where it is (`xs.map(fn(x) => f(x))`); escape analysis propagates.
+                    if matches!(info.ty, Ty::Fn(..)) && !escapes {
+                        self.captured_fns.push((outer, e.id));
+                    } else {
+                        self.escaping.insert(outer);
+                    }
                     if !escapes || !info.ty.moves() || self.shared.contains(&outer) {
                         continue;
                     }
@@ -626,6 +660,7 @@ impl MoveChecker<'_> {
                     match self.local(t) {
                         Some(local) => {
                             self.escaping.insert(local);
+                            self.unstable.insert(local);
                             if let Some(state) = &mut self.state {
                                 state.remove(&local);
                             }
@@ -643,6 +678,7 @@ impl MoveChecker<'_> {
                     // Assigning a moved binding makes it usable again.
                     Some(local) => {
                         self.escaping.insert(local);
+                        self.unstable.insert(local);
                         if let Some(state) = &mut self.state {
                             state.remove(&local);
                         }

@@ -182,6 +182,10 @@ pub struct Checked {
     pub expr_ty: Vec<Ty>,
     pub names: HashMap<ExprId, NameRes>,
     pub calls: HashMap<ExprId, CallRes>,
+    /// The type arguments of every call of a generic function or method (SPEC §7), by the
+    /// call's ExprId, in the callee's `type_params` order. In a generic body they may name
+    /// its own parameters (`Ty::Param`), which lowering substitutes per instance.
+    pub type_args: HashMap<ExprId, Vec<Ty>>,
     /// Every lambda expression.
     pub lambdas: HashMap<ExprId, LambdaRes>,
     /// Lambdas that take their heap captures over (moved in, M1) rather than share them.
@@ -209,6 +213,9 @@ pub struct Checked {
     /// checker's escape set). An immutable binding outside it keeps the same object from
     /// its `let` to the end of its scope.
     pub escaping_locals: std::collections::HashSet<LocalId>,
+    /// Bindings moved out of or reassigned somewhere in their function: a lambda that does
+    /// not escape borrows its captures (no count) only when none is one of these (SPEC §7).
+    pub unstable_locals: std::collections::HashSet<LocalId>,
     /// Functions (by `FuncId`) whose body had a syntax or type error: the memory rules
     /// (moves, borrows, arenas) are checked only on the others, so each mistake is
     /// reported once and never through a cascade.
@@ -257,6 +264,7 @@ impl Checked {
             ty,
             structs: &self.structs,
             enums: &self.enums,
+            params: &[],
         }
     }
 }

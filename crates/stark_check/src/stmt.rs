@@ -37,7 +37,10 @@ impl Checker<'_> {
                 );
                 self.out.functions[func].params[i].local = local;
             }
+            // `let x: T = …` in a generic body names its own parameters.
+            self.type_params = info.type_params.clone();
             self.block(&decl.body);
+            self.type_params.clear();
             // A broken line may have been the `return`.
             if info.ret != Ty::Unit && !decl.broken && !block_diverges(&decl.body, &self.out) {
                 let shown = self.show(&info.ret);
@@ -142,15 +145,18 @@ impl Checker<'_> {
                 ty,
                 value,
             } => {
-                if let (Some(t), ExprKind::Lambda { .. }) = (ty, &value.kind) {
-                    let hint = self.resolve_type(t);
-                    self.lambda_hints.insert(value.id, hint);
+                // Resolved once: its errors are reported once.
+                let declared = ty.as_ref().map(|t| self.resolve_type(t));
+                if let Some(hint) = &declared {
+                    if matches!(value.kind, ExprKind::Lambda { .. }) {
+                        self.lambda_hints.insert(value.id, hint.clone());
+                    }
+                    self.expect_hint(value, hint);
                 }
                 let found = self.expr(value);
                 self.require_value(&found, value);
-                let local_ty = match ty {
-                    Some(t) => {
-                        let declared = self.resolve_type(t);
+                let local_ty = match declared {
+                    Some(declared) => {
                         self.expect(&found, &declared, value.span);
                         declared
                     }

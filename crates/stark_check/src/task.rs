@@ -88,7 +88,7 @@ impl Checker<'_> {
             Ty::Map(k, v) => self
                 .unsendable_in(&k, seen)
                 .or_else(|| self.unsendable_in(&v, seen)),
-            Ty::Struct(id) => {
+            Ty::Struct(id, args) => {
                 if !seen.insert(id) {
                     return None;
                 }
@@ -96,7 +96,7 @@ impl Checker<'_> {
                     .struct_def(id)
                     .fields
                     .iter()
-                    .map(|f| f.ty.clone())
+                    .map(|f| f.ty.subst(&args))
                     .collect();
                 fields.iter().find_map(|f| self.unsendable_in(f, seen))
             }

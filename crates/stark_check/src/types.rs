@@ -10,7 +10,7 @@ pub type FuncId = u32;
 pub type LocalId = u32;
 pub type TyVar = u32;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Ty {
     Int,
     Float,
@@ -22,7 +22,10 @@ pub enum Ty {
     NoneLit,
     List(Box<Ty>),
     Map(Box<Ty>, Box<Ty>),
-    Struct(StructId),
+    /// A struct value, with the type arguments of a generic struct (`Pair<Int, String>`;
+    /// empty otherwise). Every instance of a generic struct shares one runtime layout:
+    /// fields hold tagged values, so the layout does not depend on the arguments.
+    Struct(StructId, Vec<Ty>),
     Optional(Box<Ty>),
     Weak(Box<Ty>),
     /// f32, row-major (SPEC §4); its buffer lives in the `tensor` zone.
@@ -56,7 +59,11 @@ impl Ty {
     /// Whether values of this type live on the heap and carry a reference count.
     pub fn is_heap(&self) -> bool {
         match self {
-            Ty::Str | Ty::List(_) | Ty::Map(..) | Ty::Struct(_) | Ty::Weak(_) => true,
+            Ty::Str | Ty::List(_) | Ty::Map(..) | Ty::Struct(..) | Ty::Weak(_) => true,
+            // A type parameter may stand for a heap type: the checker's rules treat it as
+            // one (it moves, like Rust's `T` without `Copy`); lowering sees only concrete
+            // types (each instance is lowered with its arguments substituted).
+            Ty::Param(_) => true,
             Ty::Tensor | Ty::Dataset | Ty::Stream | Ty::Task(_) | Ty::Tuple(_) => true,
             Ty::Enum(..) | Ty::Fn(..) => true,
             Ty::Optional(inner) => inner.is_heap(),
@@ -69,7 +76,7 @@ impl Ty {
     /// weak references and tasks cannot.
     pub fn holds_references(&self) -> bool {
         match self {
-            Ty::List(_) | Ty::Map(..) | Ty::Struct(_) | Ty::Var(_) | Ty::Error => true,
+            Ty::List(_) | Ty::Map(..) | Ty::Struct(..) | Ty::Var(_) | Ty::Error => true,
             Ty::Enum(..) | Ty::Param(_) => true,
             Ty::Optional(inner) => inner.holds_references(),
             Ty::Tuple(parts) => parts.iter().any(Ty::holds_references),
@@ -113,11 +120,13 @@ impl Ty {
             Ty::Param(i) => args.get(*i as usize).cloned().unwrap_or(Ty::Param(*i)),
             Ty::List(t) => Ty::List(Box::new(t.subst(args))),
             Ty::Map(k, v) => Ty::Map(Box::new(k.subst(args)), Box::new(v.subst(args))),
-            Ty::Optional(t) => Ty::Optional(Box::new(t.subst(args))),
+            // `T?` with `T = Int?` is `Int?`: `None` already stands for the missing value.
+            Ty::Optional(t) => t.subst(args).optional(),
             Ty::Weak(t) => Ty::Weak(Box::new(t.subst(args))),
             Ty::Task(t) => Ty::Task(Box::new(t.subst(args))),
             Ty::Tuple(parts) => Ty::Tuple(parts.iter().map(|p| p.subst(args)).collect()),
             Ty::Enum(id, a) => Ty::Enum(*id, a.iter().map(|p| p.subst(args)).collect()),
+            Ty::Struct(id, a) => Ty::Struct(*id, a.iter().map(|p| p.subst(args)).collect()),
             Ty::Fn(ps, r) => Ty::Fn(
                 ps.iter().map(|p| p.subst(args)).collect(),
                 Box::new(r.subst(args)),
@@ -140,12 +149,20 @@ pub struct TyDisplay<'a> {
     pub ty: &'a Ty,
     pub structs: &'a [StructDef],
     pub enums: &'a [EnumDef],
+    /// The names of the type parameters in scope (`Ty::Param(i)` shows as `params[i]`).
+    pub params: &'a [String],
 }
 
 impl fmt::Display for TyDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (structs, enums) = (self.structs, self.enums);
-        let sub = move |ty| TyDisplay { ty, structs, enums };
+        let params = self.params;
+        let sub = move |ty| TyDisplay {
+            ty,
+            structs,
+            enums,
+            params,
+        };
         match self.ty {
             Ty::Int => write!(f, "Int"),
             Ty::Float => write!(f, "Float"),
@@ -156,10 +173,20 @@ impl fmt::Display for TyDisplay<'_> {
             Ty::NoneLit => write!(f, "None"),
             Ty::List(t) => write!(f, "List<{}>", sub(t)),
             Ty::Map(k, v) => write!(f, "Map<{}, {}>", sub(k), sub(v)),
-            Ty::Struct(id) => match self.structs.get(*id as usize) {
-                Some(s) => write!(f, "{}", s.name),
-                None => write!(f, "?"),
-            },
+            Ty::Struct(id, args) | Ty::Enum(id, args) => {
+                let name = match self.ty {
+                    Ty::Struct(..) => structs.get(*id as usize).map(|s| s.name.as_str()),
+                    _ => enums.get(*id as usize).map(|e| e.name.as_str()),
+                };
+                write!(f, "{}", name.unwrap_or("?"))?;
+                for (i, a) in args.iter().enumerate() {
+                    write!(f, "{}{}", if i == 0 { "<" } else { ", " }, sub(a))?;
+                }
+                if !args.is_empty() {
+                    write!(f, ">")?;
+                }
+                Ok(())
+            }
             Ty::Optional(t) => write!(f, "{}?", sub(t)),
             Ty::Weak(t) => write!(f, "WeakRef<{}>", sub(t)),
             Ty::Tensor => write!(f, "Tensor"),
@@ -179,17 +206,6 @@ impl fmt::Display for TyDisplay<'_> {
                 }
                 write!(f, ")")
             }
-            Ty::Enum(id, args) => {
-                let name = enums.get(*id as usize).map_or("?", |e| e.name.as_str());
-                write!(f, "{name}")?;
-                for (i, a) in args.iter().enumerate() {
-                    write!(f, "{}{}", if i == 0 { "<" } else { ", " }, sub(a))?;
-                }
-                if !args.is_empty() {
-                    write!(f, ">")?;
-                }
-                Ok(())
-            }
             Ty::Fn(params, ret) => {
                 write!(f, "Fn(")?;
                 for (i, p) in params.iter().enumerate() {
@@ -204,7 +220,10 @@ impl fmt::Display for TyDisplay<'_> {
                 }
                 Ok(())
             }
-            Ty::Param(i) => write!(f, "T{i}"),
+            Ty::Param(i) => match self.params.get(*i as usize) {
+                Some(name) => write!(f, "{name}"),
+                None => write!(f, "T{i}"),
+            },
             Ty::Var(_) => write!(f, "_"),
             Ty::Error => write!(f, "{{error}}"),
         }
@@ -220,6 +239,9 @@ pub struct FieldDef {
 #[derive(Clone, Debug)]
 pub struct StructDef {
     pub name: String,
+    /// Type parameter names of a generic struct (`A`, `B` of `Pair<A, B>`); field types
+    /// refer to them as `Ty::Param`.
+    pub params: Vec<String>,
     pub fields: Vec<FieldDef>,
     /// Method name -> function.
     pub methods: Vec<(String, FuncId)>,
@@ -325,6 +347,10 @@ pub struct FnInfo {
     /// Every local of the body, parameters first.
     pub locals: Vec<LocalId>,
     pub span: Span,
+    /// Type parameter names (SPEC §7): `T` of `fn first<T>`; for a method of a generic
+    /// struct or enum, the owner's first, then its own. A function with any is generic:
+    /// lowering makes one instance per list of type arguments it is called with.
+    pub type_params: Vec<String>,
     /// For a lambda's function, the lambda expression (it has no declaration; its first
     /// parameter is the closure itself, read for the captures).
     pub lambda: Option<stark_syntax::ast::ExprId>,

@@ -559,6 +559,7 @@ mod tests {
                 });
                 self.structs.push(StructDef {
                     name: format!("{name}.{vname}"),
+                    params: Vec::new(),
                     fields: fields
                         .iter()
                         .enumerate()

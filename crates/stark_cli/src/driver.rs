@@ -204,6 +204,7 @@ fn load(path: &Path, display: &str) -> Result<Loaded, u8> {
         program.comments.extend(p.comments);
         program.warnings.extend(p.warnings);
         program.imports.extend(p.imports);
+        program.type_args.extend(p.type_args);
     }
     program.expr_count = next_expr;
     program.modules = modules;
@@ -440,6 +441,9 @@ fn rc_stats(naive: &Module, emitted: &Module) -> String {
     ));
     let (mut total_n, mut total_e) = (0usize, 0usize);
     for (n, e) in naive.functions.iter().zip(&emitted.functions) {
+        if e.generic {
+            continue;
+        }
         let (cn, ce) = (printer::rc_ops(n), printer::rc_ops(e));
         total_n += cn;
         total_e += ce;

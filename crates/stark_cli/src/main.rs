@@ -12,6 +12,14 @@ macro_rules! eprintln {
     }};
 }
 
+// Likewise stdout for `stark ir f | head`: the reader went away, nothing is lost.
+macro_rules! print {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 macro_rules! eprint {
     ($($arg:tt)*) => {{
         use std::io::Write as _;

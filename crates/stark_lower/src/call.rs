@@ -168,25 +168,27 @@ impl FnLower<'_> {
 
     /// The operands of a call of user function `func`: owned parameters take their
     /// argument over, borrowed ones lend it.
-    fn fn_operands(&self, func: u32, args: &[CallArg]) -> Vec<Operand> {
+    fn fn_operands(&self, call: &Expr, func: u32, args: &[CallArg]) -> Vec<Operand> {
         let info = &self.ck.functions[func as usize];
+        let (types, _) = self.callee_sig(func, call.id);
         args.iter()
-            .zip(&info.params)
-            .map(|(a, p)| {
+            .zip(info.params.iter().zip(types))
+            .map(|(a, (p, ty))| {
                 let pass = if p.mode == ParamMode::Owned {
                     Pass::Owned
                 } else {
                     Pass::Borrowed
                 };
-                (a.clone(), pass, Some(p.ty.clone()))
+                (a.clone(), pass, Some(ty))
             })
             .collect()
     }
 
     fn call_multi(&mut self, e: &Expr, func: u32, args: &[CallArg], n: u16) -> Reg {
         let dst = self.temps(n as usize);
-        let ops = self.fn_operands(func, args);
+        let ops = self.fn_operands(e, func, args);
         let (base, release) = self.operands(e, &ops);
+        let func = self.callee(func, e.id);
         self.emit(
             Instr::CallMulti {
                 dst,
@@ -224,10 +226,11 @@ impl FnLower<'_> {
                     );
                     return true;
                 }
-                let ret_heap = info.ret.is_heap();
-                let ops = self.fn_operands(func, &args);
+                let ret_heap = self.callee_sig(func, e.id).1.is_heap();
+                let ops = self.fn_operands(e, func, &args);
                 let (base, release) = self.operands(e, &ops);
                 let argc = ops.len() as u16;
+                let func = self.callee(func, e.id);
                 self.emit(
                     Instr::Call {
                         dst,
@@ -242,9 +245,10 @@ impl FnLower<'_> {
             }
             Some(CallRes::Ctor { ty, args }) => {
                 let fields = &self.ck.structs[ty as usize].fields;
-                // A variant of `Result` has its field types from the value's type.
+                // A variant of `Result`, or of a generic type, has its field types from
+                // the value's type.
                 let targs = match self.ty(e) {
-                    Ty::Enum(_, a) => a,
+                    Ty::Enum(_, a) | Ty::Struct(_, a) => a,
                     _ => Vec::new(),
                 };
                 let ops: Vec<Operand> = args
@@ -290,6 +294,11 @@ impl FnLower<'_> {
             return Ty::Error;
         };
         match &callee.kind {
+            // A `T` that is a `String?` in this instance is the value itself, `None`
+            // included (`x.copy()` of a `T` never unwraps).
+            ExprKind::Field(recv, _) if matches!(self.ck.ty(recv.id), Ty::Param(_)) => {
+                self.ty(recv)
+            }
             ExprKind::Field(recv, _) => match self.ty(recv) {
                 Ty::Optional(inner) => *inner,
                 other => other,
@@ -315,6 +324,18 @@ impl FnLower<'_> {
         if let Some(owned) = self.data_dims(e, op, args, dst) {
             return owned;
         }
+        // `str(x)` of a `T` that is a String in this instance: the string itself, as the
+        // checker makes it (`Identity`) where the type is written out.
+        let op = match op {
+            Builtin::Str
+                if self
+                    .operand(e, &args[0])
+                    .is_some_and(|a| self.ty(a) == Ty::Str) =>
+            {
+                Builtin::Identity
+            }
+            other => other,
+        };
         let (native, ops): (Option<Native>, Vec<Operand>) = match op {
             Builtin::Identity => {
                 let arg = self.operand(e, &args[0]).expect("identity operand");
@@ -364,10 +385,28 @@ impl FnLower<'_> {
                 }
                 (native(Native::Print), views(args, &recv))
             }
+            // `x.clone()` or `x.copy()` in a generic body whose `T` is not a heap type in
+            // this instance: the value itself, as the concrete code would have it (the
+            // checker refuses both on such a type written out).
+            Builtin::Clone | Builtin::Copy
+                if {
+                    let recv_e = self.operand(e, &CallArg::Receiver).expect("receiver");
+                    matches!(self.ck.ty(recv_e.id), Ty::Param(_)) && !self.ty(recv_e).is_heap()
+                } =>
+            {
+                let recv_e = self.operand(e, &CallArg::Receiver).expect("receiver");
+                self.expr_in(recv_e, dst);
+                return false;
+            }
             Builtin::Clone => {
                 let recv_e = self.operand(e, &CallArg::Receiver).expect("clone receiver");
                 let v = self.expr(recv_e);
-                let reg = self.unwrap_val(v, &self.ty(recv_e), recv_e.span);
+                // A `T` that is a `String?` here is cloned as it is, `None` included.
+                let reg = if matches!(self.ck.ty(recv_e.id), Ty::Param(_)) {
+                    v.reg
+                } else {
+                    self.unwrap_val(v, &self.ty(recv_e), recv_e.span)
+                };
                 if v.owned {
                     // Cloning a temporary: the temporary's reference becomes the result.
                     if reg != dst {

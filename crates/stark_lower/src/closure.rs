@@ -10,8 +10,10 @@
 use super::{FnLower, Scope};
 use stark_bytecode::instr::{CmpOp, Function, Instr, Reg, StructInfo, TypeId};
 use stark_bytecode::native::Native;
-use stark_check::{CallArg, Checked, FnInfo, FuncId, LambdaRes, ListFn, LocalKind, NameRes, Ty};
-use stark_syntax::ast::{Expr, ExprKind, ParamMode};
+use stark_check::{
+    CallArg, Checked, FnInfo, FuncId, LambdaRes, ListFn, LocalId, LocalKind, NameRes, Ty,
+};
+use stark_syntax::ast::{Expr, ExprId, ExprKind, ParamMode};
 use stark_syntax::Span;
 use std::collections::HashMap;
 
@@ -23,6 +25,10 @@ pub(crate) struct Closures {
     /// For a top-level function used as a value, the wrapper a closure of it runs.
     pub wrapper: HashMap<FuncId, FuncId>,
     pub structs: Vec<StructInfo>,
+    /// Lambdas (by function) whose closure borrows its captures: it does not escape and
+    /// no heap capture is moved out of or reassigned in its function, so the bindings
+    /// outlive it; it is built `stack` from views, with no `incref` (SPEC §7).
+    pub borrowing: std::collections::HashSet<FuncId>,
     /// The wrappers' targets, in the order of their ids.
     targets: Vec<FuncId>,
 }
@@ -39,12 +45,26 @@ impl Closures {
                 fields,
                 destructor: None,
                 variant: false,
+                views: out.borrowing.contains(&func),
             });
             out.layout.insert(func, ty);
         };
-        let mut lambdas: Vec<&LambdaRes> = ck.lambdas.values().collect();
-        lambdas.sort_by_key(|l| l.func);
-        for l in lambdas {
+        let mut lambdas: Vec<(&ExprId, &LambdaRes)> = ck.lambdas.iter().collect();
+        lambdas.sort_by_key(|(_, l)| l.func);
+        for (e, l) in lambdas {
+            // Never moved out of or reassigned, each captured binding keeps its object
+            // from before the closure is made to after it is released (the closure does
+            // not escape, and every capture was declared before it). A `case` name is a
+            // view of a part of its subject, which code the closure runs may replace:
+            // the closure keeps a reference to it.
+            let stable = l.captures.iter().all(|(outer, _)| {
+                let info = ck.local(*outer);
+                !info.ty.is_heap()
+                    || !(ck.unstable_locals.contains(outer) || info.kind == LocalKind::CaseBind)
+            });
+            if ck.stack_allocs.contains(e) && !ck.moving_lambdas.contains(e) && stable {
+                out.borrowing.insert(l.func);
+            }
             let mut fields = vec!["fn".to_string()];
             fields.extend(
                 l.captures
@@ -70,6 +90,10 @@ impl Closures {
             layout(&mut out, id, f, vec!["fn".to_string()]);
         }
         out
+    }
+
+    pub fn wrapper_count(&self) -> usize {
+        self.targets.len()
     }
 
     /// The wrappers, in the order of their ids (after every checked function): each
@@ -109,6 +133,7 @@ impl Closures {
                     reg_names,
                     span: info.span,
                     inlined: Vec::new(),
+                    generic: false,
                 }
             })
             .collect()
@@ -123,7 +148,7 @@ impl FnLower<'_> {
         self.scopes.push(Scope::default());
         let span = res.body.span;
         for p in &info.params[1..] {
-            if p.ty.is_heap() {
+            if self.concrete(&p.ty).is_heap() {
                 let reg = self.local_reg[&p.local];
                 self.scopes.last_mut().unwrap().owned.push(reg);
             }
@@ -132,53 +157,57 @@ impl FnLower<'_> {
             let dst = self.local_reg[inner];
             let field = (i + 1) as u16;
             self.emit(Instr::GetField { dst, obj: 0, field }, span);
-            if self.naive && self.ck.local(*inner).ty.is_heap() {
+            if self.naive && self.local_ty(*inner).is_heap() {
                 self.emit(Instr::Incref { reg: dst }, span);
                 self.scopes.last_mut().unwrap().owned.push(dst);
             }
         }
-        if info.ret == Ty::Unit {
+        let ret = self.concrete(&info.ret);
+        if ret == Ty::Unit {
             let v = self.expr(&res.body);
             self.release(v, span);
             self.close_scope(span);
             self.emit(Instr::RetNone, span);
         } else {
             let t = self.temp();
-            let ret = info.ret.clone();
             self.owned_in(&res.body, t, &ret);
             self.close_scope(span);
             self.emit(Instr::Ret { src: t }, span);
         }
     }
 
-    /// A lambda expression: a new closure holding a new reference to each capture.
+    /// A lambda expression: a new closure holding a new reference to each capture, or a
+    /// view of it when the closure borrows (`Closures::borrowing`).
     pub(crate) fn make_lambda(&mut self, e: &Expr, dst: Reg) -> bool {
         let Some(res) = self.ck.lambdas.get(&e.id) else {
             self.emit(Instr::LoadNone { dst }, e.span);
             return false;
         };
         let base = self.temps(1 + res.captures.len());
+        let func = self.lambda_callee(res.func);
         self.emit(
             Instr::LoadInt {
                 dst: base,
-                value: i64::from(res.func),
+                value: i64::from(func),
             },
             e.span,
         );
+        let borrows = self.closures.borrowing.contains(&res.func);
         for (i, (outer, _)) in res.captures.iter().enumerate() {
             let reg = base + 1 + i as Reg;
             let src = self.local_reg[outer];
             let info = self.ck.local(*outer);
+            let ty = self.local_ty(*outer);
             let owner = matches!(
                 info.kind,
                 LocalKind::Let | LocalKind::Param(ParamMode::Owned)
             ) && !self.views.contains(outer);
-            if self.ck.moving_lambdas.contains(&e.id) && info.ty.moves() && owner {
+            if self.ck.moving_lambdas.contains(&e.id) && ty.moves() && owner {
                 self.emit(Instr::Move { dst: reg, src }, e.span);
                 continue;
             }
             self.emit(Instr::Copy { dst: reg, src }, e.span);
-            if info.ty.is_heap() {
+            if ty.is_heap() && !borrows {
                 self.emit(Instr::Incref { reg }, e.span);
             }
         }
@@ -258,7 +287,111 @@ impl FnLower<'_> {
     }
 }
 
-impl FnLower<'_> {
+impl<'a> FnLower<'a> {
+    /// `f` when it is a lambda whose body the loop of a list method can run in place
+    /// (`inline_body`): lowering is not naive, no `arena` block is open (a called body
+    /// allocates outside the arena, so an inlined one must too), the body has no `?` (it
+    /// would return from this function) and every capture is a register of this frame
+    /// that keeps its object (a heap capture never moved out of nor reassigned: the body
+    /// reads the binding when it runs, a closure when it was made, and `reduce`'s initial
+    /// value, evaluated in between, could move it).
+    fn inlinable(&self, f: &Expr) -> Option<(&'a Expr, &'a LambdaRes)> {
+        let ck: &'a Checked = self.ck;
+        let ExprKind::Lambda { .. } = &f.kind else {
+            return None;
+        };
+        let res = ck.lambdas.get(&f.id)?;
+        let ok = !self.naive
+            && !self.scopes.iter().any(|s| s.arena.is_some())
+            && !super::effects::has_try(&res.body)
+            && res.captures.iter().all(|(outer, _)| {
+                self.local_reg.contains_key(outer)
+                    && !self.scalar_tuples.contains(outer)
+                    && !(ck.local(*outer).ty.is_heap() && ck.unstable_locals.contains(outer))
+            });
+        ok.then_some((&res.body, res))
+    }
+
+    /// Runs a lambda's body in place of a call of its closure (`xs.map(fn(x) => x * 2)`):
+    /// its parameters are the registers `args ..` (the accumulator of `reduce` owned, an
+    /// element a view, given a reference of its own only when the body may release list
+    /// elements), its captures the captured bindings' own registers, its result lands in
+    /// `out` (owned, as a call's). The range is recorded as an inline site, so a runtime
+    /// error inside the body still shows the lambda's frame.
+    fn inline_body(
+        &mut self,
+        body: &Expr,
+        res: &LambdaRes,
+        args: Reg,
+        out: Reg,
+        elem_heap: bool,
+        span: Span,
+    ) {
+        let ck: &'a Checked = self.ck;
+        let info = &ck.functions[res.func as usize];
+        let start = self.code.len();
+        let params = &info.params[1..];
+        let releases = super::effects::may_release(ck, body);
+        self.scopes.push(Scope::default());
+        for (i, p) in params.iter().enumerate() {
+            let reg = args + i as Reg;
+            self.local_reg.insert(p.local, reg);
+            let elem = i + 1 == params.len();
+            if !self.concrete(&p.ty).is_heap() {
+                continue;
+            }
+            if elem && !releases {
+                // The list, held for the whole loop, keeps the element alive.
+                self.views.insert(p.local);
+                continue;
+            }
+            if elem && elem_heap {
+                self.emit(Instr::Incref { reg }, span);
+            }
+            self.scopes.last_mut().expect("scope").owned.push(reg);
+        }
+        for (outer, inner) in &res.captures {
+            let reg = self.local_reg[outer];
+            self.local_reg.insert(*inner, reg);
+            if self.views.contains(outer) {
+                self.views.insert(*inner);
+            }
+        }
+        // The body's other locals (a comprehension's variable) get registers of their own,
+        // and the body's temporaries go above them all.
+        let taken: std::collections::HashSet<LocalId> = info
+            .params
+            .iter()
+            .map(|p| p.local)
+            .chain(res.captures.iter().map(|(_, inner)| *inner))
+            .collect();
+        for &local in &info.locals {
+            if !taken.contains(&local) {
+                let reg = self.temp();
+                self.local_reg.insert(local, reg);
+            }
+        }
+        let saved = self.temp_base;
+        self.temp_base = self.next_temp;
+        let ret = self.concrete(&info.ret);
+        if ret == Ty::Unit {
+            let v = self.expr(body);
+            self.release(v, span);
+            self.close_scope(span);
+            self.emit(Instr::LoadNone { dst: out }, span);
+        } else {
+            self.owned_in(body, out, &ret);
+            self.close_scope(span);
+        }
+        self.temp_base = saved;
+        self.inlined.push(stark_bytecode::instr::InlineSite {
+            start: start as u32,
+            end: self.code.len() as u32,
+            callee: res.func,
+            call_span: span,
+        });
+    }
+
     /// Evaluates `e` into a new register that owns its value for as long as the caller
     /// needs it: user code runs while it is held, and may drop every other reference.
     fn held(&mut self, e: &Expr, to: &Ty) -> Reg {
@@ -287,18 +420,23 @@ impl FnLower<'_> {
         let elem_heap = matches!(&list_ty, Ty::List(t) if t.is_heap());
         let list = self.held(recv, &list_ty);
         let fn_ty = self.ty(f);
-        let fun = self.held(f, &fn_ty);
+        // A lambda written here runs inside the loop, with no closure and no call.
+        let inline = self.inlinable(f);
+        let fun = match inline {
+            Some(_) => self.temp(),
+            None => self.held(f, &fn_ty),
+        };
         let keyed = matches!(
             op,
             ListFn::SortKey | ListFn::SortedKey | ListFn::MinKey | ListFn::MaxKey
         );
         if !keyed {
             let init = (op == ListFn::Reduce).then(|| operand(2));
-            self.fn_loop(op, list, fun, dst, elem_heap, init, e);
+            self.fn_loop(op, list, fun, dst, elem_heap, init, inline, e);
         } else {
             // The keys first, in a loop calling `f`; then a native orders by them.
             let keys = self.temp();
-            self.fn_loop(ListFn::Map, list, fun, keys, elem_heap, None, e);
+            self.fn_loop(ListFn::Map, list, fun, keys, elem_heap, None, inline, e);
             let ops = self.temps(3);
             match op {
                 ListFn::SortKey | ListFn::SortedKey => {
@@ -390,7 +528,9 @@ impl FnLower<'_> {
             }
             self.emit(Instr::Decref { reg: keys }, span);
         }
-        self.emit(Instr::Decref { reg: fun }, span);
+        if inline.is_none() {
+            self.emit(Instr::Decref { reg: fun }, span);
+        }
         self.emit(Instr::Decref { reg: list }, span);
         match op {
             ListFn::Map | ListFn::Filter | ListFn::SortedKey => true,
@@ -410,6 +550,7 @@ impl FnLower<'_> {
         dst: Reg,
         elem_heap: bool,
         init: Option<&Expr>,
+        inline: Option<(&'a Expr, &'a LambdaRes)>,
         e: &Expr,
     ) {
         let span = e.span;
@@ -441,8 +582,13 @@ impl FnLower<'_> {
         // element; the result lands in `out`.
         let argc: u16 = if op == ListFn::Reduce { 3 } else { 2 };
         let call = self.temps(argc as usize);
-        let out = self.temp();
         let push = self.temps(2);
+        // `map` calls `f` straight into the `push` operand.
+        let out = if op == ListFn::Map {
+            push + 1
+        } else {
+            self.temp()
+        };
         self.emit(
             Instr::LoadInt {
                 dst: index,
@@ -476,13 +622,25 @@ impl FnLower<'_> {
             },
             span,
         );
+        // The element first: the length, the test and this read fuse into one `for_list`.
+        let x = call + argc - 1;
         self.emit(
-            Instr::Copy {
-                dst: call,
-                src: fun,
+            Instr::ListGet {
+                dst: x,
+                list,
+                index,
             },
             span,
         );
+        if inline.is_none() {
+            self.emit(
+                Instr::Copy {
+                    dst: call,
+                    src: fun,
+                },
+                span,
+            );
+        }
         if op == ListFn::Reduce {
             // The accumulator is handed to `f`, which hands back the next one.
             self.emit(
@@ -493,26 +651,22 @@ impl FnLower<'_> {
                 span,
             );
         }
-        let x = call + argc - 1;
-        self.emit(
-            Instr::ListGet {
-                dst: x,
-                list,
-                index,
-            },
-            span,
-        );
-        if elem_heap {
-            self.emit(Instr::Incref { reg: x }, span);
+        match inline {
+            Some((body, res)) => self.inline_body(body, res, call + 1, out, elem_heap, span),
+            None => {
+                if elem_heap {
+                    self.emit(Instr::Incref { reg: x }, span);
+                }
+                self.emit(
+                    Instr::CallValue {
+                        dst: out,
+                        args: call,
+                        argc,
+                    },
+                    span,
+                );
+            }
         }
-        self.emit(
-            Instr::CallValue {
-                dst: out,
-                args: call,
-                argc,
-            },
-            span,
-        );
         let mut done = None;
         match op {
             ListFn::Map => {
@@ -520,13 +674,6 @@ impl FnLower<'_> {
                     Instr::Copy {
                         dst: push,
                         src: dst,
-                    },
-                    span,
-                );
-                self.emit(
-                    Instr::Copy {
-                        dst: push + 1,
-                        src: out,
                     },
                     span,
                 );

@@ -151,6 +151,16 @@ pub(crate) fn may_release(ck: &Checked, e: &Expr) -> bool {
     found
 }
 
+/// Whether `e` holds a `?` outside any lambda inside it (an early return from the function
+/// that evaluates `e`).
+pub(crate) fn has_try(e: &Expr) -> bool {
+    let mut found = false;
+    walk_expr(e, &mut |node| {
+        found |= matches!(node, Node::Expr(x) if matches!(x.kind, ExprKind::Try(_)));
+    });
+    found
+}
+
 /// Whether `block` names local `local` anywhere (reads, assignments, moves).
 /// The tuple bindings of a function body that need no object at all (M9): bound by `let`
 /// to a tuple literal the escape analysis keeps on the stack, and named only as the base

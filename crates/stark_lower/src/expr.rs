@@ -10,7 +10,7 @@ use stark_syntax::{FieldFormat, FieldSpec};
 
 impl FnLower<'_> {
     pub fn ty(&self, e: &Expr) -> Ty {
-        self.ck.ty(e.id).clone()
+        self.concrete(self.ck.ty(e.id))
     }
 
     fn local_of(&self, e: &Expr) -> Option<(Reg, stark_check::LocalId)> {
@@ -594,13 +594,18 @@ impl FnLower<'_> {
         }
     }
 
-    /// A constant's value, evaluated where it is used.
+    /// A constant's value: computed once, by the compiler (`consts.rs`), or else evaluated
+    /// where it is used.
     fn const_in(&mut self, c: usize, dst: Reg) -> bool {
         let item = self.ck.consts[c].item;
         let program = self.program;
         let Item::Const(decl) = &program.items[item] else {
             unreachable!("const resolves to a const item")
         };
+        if let Some(v) = self.const_value(c) {
+            self.load_const(v, dst, decl.value.span);
+            return false;
+        }
         let owned = self.expr_in(&decl.value, dst);
         let (from, to) = (self.ty(&decl.value), self.ck.consts[c].ty.clone());
         self.convert_in(dst, &from, &to, decl.value.span);
@@ -614,10 +619,7 @@ impl FnLower<'_> {
             ExprKind::Str(_) => true,
             ExprKind::Name(_) => match self.ck.names.get(&e.id) {
                 Some(NameRes::Const(c)) => {
-                    let Item::Const(decl) = &self.program.items[self.ck.consts[*c].item] else {
-                        return false;
-                    };
-                    matches!(decl.value.kind, ExprKind::Str(_))
+                    matches!(self.const_value(*c), Some(super::consts::ConstVal::Str(_)))
                 }
                 _ => false,
             },

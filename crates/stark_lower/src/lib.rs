@@ -21,8 +21,10 @@
 mod assign;
 mod call;
 mod closure;
+mod consts;
 mod effects;
 mod expr;
+mod generics;
 mod loops;
 mod matching;
 mod spawn;
@@ -48,17 +50,102 @@ pub fn lower(
     let mut functions = Vec::new();
     let effects = effects::Effects::new(program, checked);
     let closures = closure::Closures::new(checked);
+    let mut instances =
+        generics::Instances::new(checked.functions.len() + closures.wrapper_count());
+    let mut shared = Shared {
+        program,
+        ck: checked,
+        effects: &effects,
+        closures: &closures,
+        sources,
+        strings: &mut strings,
+        instances: &mut instances,
+        naive,
+    };
     for info in &checked.functions {
-        let mut lower = FnLower::new(
-            program,
-            checked,
-            &effects,
-            &closures,
-            sources,
-            &mut strings,
-            info,
-            naive,
-        );
+        if info.type_params.is_empty() {
+            functions.push(shared.function(info, Vec::new(), info.name.clone())?);
+        } else {
+            functions.push(generics::stub(info));
+        }
+    }
+    functions.extend(closures.wrappers(checked));
+    // Instances of generic functions, in the order they were first called; lowering one
+    // may ask for more.
+    while let Some((func, args, index)) = shared.instances.queue.pop_front() {
+        debug_assert_eq!(functions.len(), index as usize);
+        let info = &checked.functions[func as usize];
+        let name = generics::instance_name(checked, info, &args);
+        functions.push(shared.function(info, args, name)?);
+    }
+    if let Some(func) = instances.runaway {
+        let info = &checked.functions[func as usize];
+        return Err(Box::new(
+            Diagnostic::error(
+                codes::TOO_DEEP,
+                format!(
+                    "generic function `{}` needs an instance with too large a type argument",
+                    info.name
+                ),
+                info.span,
+            )
+            .label(format!(
+                "instances stop at {} in all or type arguments of {} parts",
+                generics::MAX_INSTANCES,
+                generics::MAX_TYPE_PARTS
+            ))
+            .help(
+                "a call that grows its own type argument (`f<List<T>>` or `f<(T, T)>` from \
+                 `f<T>`) would need instances without end",
+            ),
+        ));
+    }
+    let structs = checked
+        .structs
+        .iter()
+        .map(|s| StructInfo {
+            name: s.name.clone(),
+            fields: s.fields.iter().map(|f| f.name.clone()).collect(),
+            destructor: s.destructor,
+            variant: checked.is_variant_layout(s),
+            views: false,
+        })
+        .chain(closures.structs.iter().cloned())
+        .collect::<Vec<_>>();
+    debug_assert!(structs.len() >= builtin_types::COUNT);
+    Ok(Module {
+        functions,
+        structs,
+        strings: strings.list,
+        formats: strings.formats,
+        main: checked.main.unwrap_or(0),
+    })
+}
+
+/// What lowering every function shares: the program, the checker's results, the
+/// program-wide tables, and the generic instances asked for so far.
+struct Shared<'a> {
+    program: &'a Program,
+    ck: &'a Checked,
+    effects: &'a effects::Effects,
+    closures: &'a closure::Closures,
+    sources: &'a [&'a str],
+    strings: &'a mut Strings,
+    instances: &'a mut generics::Instances,
+    naive: bool,
+}
+
+impl Shared<'_> {
+    /// Lowers one function, or one instance of a generic one (`subst`, its type
+    /// arguments), to a bytecode function named `name`.
+    fn function(
+        &mut self,
+        info: &FnInfo,
+        subst: Vec<Ty>,
+        name: String,
+    ) -> Result<Function, Box<Diagnostic>> {
+        let (program, checked) = (self.program, self.ck);
+        let mut lower = FnLower::new(self, info, subst);
         let lambda = info.lambda.and_then(|id| checked.lambdas.get(&id));
         let decl = match (lambda, info.decl(program)) {
             (Some(res), _) => {
@@ -85,28 +172,10 @@ pub fn lower(
                 .help("split it into smaller functions"),
             ));
         }
-        functions.push(lower.finish(info));
+        let mut f = lower.finish(info);
+        f.name = name;
+        Ok(f)
     }
-    functions.extend(closures.wrappers(checked));
-    let structs = checked
-        .structs
-        .iter()
-        .map(|s| StructInfo {
-            name: s.name.clone(),
-            fields: s.fields.iter().map(|f| f.name.clone()).collect(),
-            destructor: s.destructor,
-            variant: checked.is_variant_layout(s),
-        })
-        .chain(closures.structs.iter().cloned())
-        .collect::<Vec<_>>();
-    debug_assert!(structs.len() >= builtin_types::COUNT);
-    Ok(Module {
-        functions,
-        structs,
-        strings: strings.list,
-        formats: strings.formats,
-        main: checked.main.unwrap_or(0),
-    })
 }
 
 /// Registers are `u16`; the optimisers add registers of their own (inlining) below
@@ -168,6 +237,12 @@ pub(crate) struct FnLower<'a> {
     pub closures: &'a closure::Closures,
     pub sources: &'a [&'a str],
     pub strings: &'a mut Strings,
+    /// The generic instances asked for so far (`generics.rs`).
+    pub instances: &'a mut generics::Instances,
+    /// The type arguments of the instance being lowered, in its `type_params` order
+    /// (empty for a function that is not generic): every type read from the checker's
+    /// results goes through [`FnLower::concrete`].
+    pub subst: Vec<Ty>,
     pub naive: bool,
     pub code: Vec<Instr>,
     pub spans: Vec<Span>,
@@ -204,20 +279,13 @@ pub(crate) struct FnLower<'a> {
     pub pending: Vec<Reg>,
     /// The function returns a tuple as this many values (`ret_multi`; `call::multi_parts`).
     pub multi: Option<u16>,
+    /// Lambda bodies run in place by a list method's loop (`closure.rs`, `inline_body`).
+    pub inlined: Vec<stark_bytecode::instr::InlineSite>,
 }
 
 impl<'a> FnLower<'a> {
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        program: &'a Program,
-        ck: &'a Checked,
-        effects: &'a effects::Effects,
-        closures: &'a closure::Closures,
-        sources: &'a [&'a str],
-        strings: &'a mut Strings,
-        info: &FnInfo,
-        naive: bool,
-    ) -> FnLower<'a> {
+    fn new(shared: &'a mut Shared<'_>, info: &FnInfo, subst: Vec<Ty>) -> FnLower<'a> {
+        let ck = shared.ck;
         let mut local_reg = HashMap::new();
         let mut reg_names = Vec::new();
         for (i, &local) in info.locals.iter().enumerate() {
@@ -230,13 +298,14 @@ impl<'a> FnLower<'a> {
         let out_of_regs = n.is_none();
         let n = n.unwrap_or(0);
         FnLower {
-            program,
+            program: shared.program,
             ck,
-            effects,
-            closures,
-            sources,
-            strings,
-            naive,
+            effects: shared.effects,
+            closures: shared.closures,
+            sources: shared.sources,
+            strings: &mut *shared.strings,
+            instances: &mut *shared.instances,
+            naive: shared.naive,
             code: Vec::new(),
             spans: Vec::new(),
             local_reg,
@@ -248,14 +317,18 @@ impl<'a> FnLower<'a> {
             loops: Vec::new(),
             views: Default::default(),
             args_views: false,
-            ret: info.ret.clone(),
+            ret: info.ret.subst(&subst),
             shares: Vec::new(),
             out_of_regs,
             preset_value: None,
             scalar_tuples: Default::default(),
             tuple_parts: HashMap::new(),
             pending: Vec::new(),
+            // From the declared type, so that a caller, which sees the same declaration,
+            // agrees on how many values come back whatever the instance.
             multi: call::multi_parts(&info.ret),
+            inlined: Vec::new(),
+            subst,
         }
     }
 
@@ -265,7 +338,7 @@ impl<'a> FnLower<'a> {
         }
         self.scopes.push(Scope::default());
         for p in &info.params {
-            if !p.ty.is_heap() {
+            if !self.concrete(&p.ty).is_heap() {
                 continue;
             }
             let reg = self.local_reg[&p.local];
@@ -309,12 +382,68 @@ impl<'a> FnLower<'a> {
             spans: self.spans,
             reg_names,
             span: info.span,
-            inlined: Vec::new(),
+            inlined: self.inlined,
+            generic: false,
         };
         if !self.naive {
             stark_bytecode::rc_opt::share_last_uses(&mut f, &self.shares);
         }
         f
+    }
+
+    /// `ty` as this instance sees it: its type arguments in place of its parameters.
+    pub fn concrete(&self, ty: &Ty) -> Ty {
+        if self.subst.is_empty() {
+            ty.clone()
+        } else {
+            ty.subst(&self.subst)
+        }
+    }
+
+    /// The type of local `local` in this instance.
+    pub fn local_ty(&self, local: LocalId) -> Ty {
+        self.concrete(&self.ck.local(local).ty)
+    }
+
+    /// The type arguments call `call` (of a generic function) passes, in this instance.
+    fn call_type_args(&self, call: stark_syntax::ast::ExprId) -> Vec<Ty> {
+        self.ck
+            .type_args
+            .get(&call)
+            .map(|args| args.iter().map(|t| self.concrete(t)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The bytecode function call `call` runs for user function `func`: `func` itself,
+    /// or the instance of a generic `func` with the call's type arguments.
+    pub fn callee(&mut self, func: stark_check::FuncId, call: stark_syntax::ast::ExprId) -> u32 {
+        if self.ck.functions[func as usize].type_params.is_empty() {
+            return func;
+        }
+        let args = self.call_type_args(call);
+        self.instances.get(func, args)
+    }
+
+    /// The parameter types and result type of user function `func` as call `call` sees
+    /// them (a generic callee's with the call's type arguments).
+    pub fn callee_sig(
+        &self,
+        func: stark_check::FuncId,
+        call: stark_syntax::ast::ExprId,
+    ) -> (Vec<Ty>, Ty) {
+        let info = &self.ck.functions[func as usize];
+        let args = self.call_type_args(call);
+        let params = info.params.iter().map(|p| p.ty.subst(&args)).collect();
+        (params, info.ret.subst(&args))
+    }
+
+    /// The bytecode function of a lambda's `func` made here: in an instance of a generic
+    /// function, the instance of the lambda with the same type arguments.
+    pub fn lambda_callee(&mut self, func: stark_check::FuncId) -> u32 {
+        if self.ck.functions[func as usize].type_params.is_empty() {
+            return func;
+        }
+        self.instances.get(func, self.subst.clone())
     }
 
     pub fn emit(&mut self, instr: Instr, span: Span) -> usize {

@@ -213,7 +213,7 @@ impl FnLower<'_> {
         let index = self.pinned();
         let len = self.pinned();
         let x = self.local_reg[&var];
-        let elem_heap = self.ck.local(var).ty.is_heap();
+        let elem_heap = self.local_ty(var).is_heap();
         let it = self.ty(iter);
         let it = match it {
             Ty::Optional(inner) => *inner,
@@ -307,7 +307,7 @@ impl FnLower<'_> {
         {
             // `for a, b in pairs`: the names are views of the element's parts.
             let locals = locals.clone();
-            let ty = self.ck.local(var).ty.clone();
+            let ty = self.local_ty(var);
             self.unpack_parts(parts, x, &ty, &mut locals.iter(), false, iter.span);
         }
         let step = Instr::IAddImm {
@@ -507,10 +507,10 @@ impl FnLower<'_> {
             },
             comp.elem.span,
         );
-        match (&comp.key, self.ck.ty(comp.elem.id).clone()) {
+        match (&comp.key, self.concrete(self.ck.ty(comp.elem.id))) {
             (None, elem_ty) => self.owned_in(&comp.elem, args + 1, &elem_ty),
             (Some(key), elem_ty) => {
-                let key_ty = self.ck.ty(key.id).clone();
+                let key_ty = self.concrete(self.ck.ty(key.id));
                 self.owned_in(key, args + 1, &key_ty);
                 self.owned_in(&comp.elem, args + 2, &elem_ty);
             }

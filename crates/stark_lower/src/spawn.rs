@@ -21,11 +21,12 @@ impl FnLower<'_> {
             self.emit(Instr::LoadNone { dst }, call.span);
             return false;
         };
-        let params = self.ck.functions[func as usize].params.clone();
+        let (params, _) = self.callee_sig(func, call.id);
+        let func = self.callee(func, call.id);
         let ops: Vec<Operand> = args
             .iter()
-            .zip(&params)
-            .map(|(a, p)| (a.clone(), Pass::Owned, Some(p.ty.clone())))
+            .zip(params)
+            .map(|(a, p)| (a.clone(), Pass::Owned, Some(p)))
             .collect();
         let (base, _) = self.operands(call, &ops);
         let mut argc = ops.len() as u16;

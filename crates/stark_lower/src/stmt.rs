@@ -46,7 +46,8 @@ impl FnLower<'_> {
         // which object the binding refers to.
         let stable = |l: stark_check::LocalId| !self.ck.escaping_locals.contains(&l);
         let info = self.ck.local(local);
-        if !(info.kind == stark_check::LocalKind::Let && info.ty.is_heap() && stable(local)) {
+        let heap = self.local_ty(local).is_heap();
+        if !(info.kind == stark_check::LocalKind::Let && heap && stable(local)) {
             return false;
         }
         // `let argv = args()`: nothing can change or free the immortal argument list (an
@@ -62,7 +63,7 @@ impl FnLower<'_> {
         };
         if self.ck.indexes.get(&value.id) != Some(&IndexRes::List)
             || indices.len() != 1
-            || self.ty(value) != info.ty
+            || self.ty(value) != self.local_ty(local)
         {
             return false;
         }
@@ -96,7 +97,7 @@ impl FnLower<'_> {
             {
                 // Each part in a register of its own, owned by the scope; no tuple is built.
                 let local = self.ck.lets[&value.id];
-                let Ty::Tuple(parts) = self.ck.local(local).ty.clone() else {
+                let Ty::Tuple(parts) = self.local_ty(local) else {
                     unreachable!("a scalar tuple has a tuple type")
                 };
                 let mut regs = Vec::new();
@@ -138,7 +139,7 @@ impl FnLower<'_> {
             StmtKind::Let { value, .. } => {
                 let local = self.ck.lets[&value.id];
                 let reg = self.local_reg[&local];
-                let ty = self.ck.local(local).ty.clone();
+                let ty = self.local_ty(local);
                 self.owned_in(value, reg, &ty);
                 if ty.is_heap() {
                     self.scopes.last_mut().expect("scope").owned.push(reg);
@@ -348,7 +349,7 @@ impl FnLower<'_> {
             Pattern::Name(_) => {
                 let local = *locals.next().expect("one local per name");
                 let reg = self.local_reg[&local];
-                let ty = self.ck.local(local).ty.clone();
+                let ty = self.local_ty(local);
                 self.owned_in(value, reg, &ty);
                 if ty.is_heap() {
                     self.scopes.last_mut().expect("scope").owned.push(reg);

@@ -89,6 +89,10 @@ pub mod gc_bits {
     /// a byte index (`ObjRef::str_is_ascii`).
     pub const STR_ASCII_KNOWN: u8 = 1 << 4;
     pub const STR_ASCII: u8 = 1 << 5;
+    /// Not the collector's either: on a `LOCAL` struct (which the collector never sees), its
+    /// fields are views, not references: a closure that borrows its captures (SPEC §7).
+    /// Releasing it gives none of them up ([`crate::Heap::alloc_struct_local`]).
+    pub const VIEWS: u8 = 1 << 6;
 }
 
 /// The header at the start of every allocation (16 bytes: object-heavy programs are

@@ -365,7 +365,7 @@ fn local_structs_skip_accounting_but_release_children() {
     let mut heap = Heap::new(None);
     let s = heap.alloc_str("child").unwrap();
     let p = heap
-        .alloc_struct_local(0, &[Value::Obj(s), Value::Int(1)])
+        .alloc_struct_local(0, &[Value::Obj(s), Value::Int(1)], false)
         .unwrap();
     assert_eq!(heap.live_objects(), 1);
     assert_eq!(heap.local_objects(), 1);

@@ -33,6 +33,10 @@ pub struct Program {
     /// name of each file, indexed by `FileId` (the entry file's is empty, so its names stay
     /// bare). Empty for a one-file program.
     pub modules: Vec<String>,
+    /// The type arguments written on a called name, `Pair<Int, String>(1, "a")` (SPEC §7),
+    /// keyed by the `Name` expression: a side table, so that every pass that walks names
+    /// keeps working unchanged.
+    pub type_args: std::collections::HashMap<ExprId, Vec<TypeExpr>>,
 }
 
 /// `import a.b`, `import a.b as c`, `from a.b import X, Y` (SPEC §7).
@@ -74,6 +78,8 @@ pub enum Item {
 #[derive(Clone, Debug)]
 pub struct FnDecl {
     pub name: Ident,
+    /// `fn first<T>(…)`: the type parameters (SPEC §7); empty for most functions.
+    pub type_params: Vec<Ident>,
     pub params: Vec<Param>,
     pub ret: Option<TypeExpr>,
     pub body: Block,
@@ -112,6 +118,8 @@ pub struct Param {
 #[derive(Clone, Debug)]
 pub struct StructDecl {
     pub name: Ident,
+    /// `struct Pair<A, B>:`.
+    pub type_params: Vec<Ident>,
     pub fields: Vec<FieldDecl>,
     pub methods: Vec<FnDecl>,
     pub span: Span,
@@ -121,6 +129,8 @@ pub struct StructDecl {
 #[derive(Clone, Debug)]
 pub struct EnumDecl {
     pub name: Ident,
+    /// `enum Tree<T>:`.
+    pub type_params: Vec<Ident>,
     pub variants: Vec<VariantDecl>,
     pub methods: Vec<FnDecl>,
     pub span: Span,

@@ -723,7 +723,9 @@ impl<'m> Vm<'m> {
                     let from = base + args as usize;
                     let fields = &self.stack[from..from + argc as usize];
                     let obj = if stack {
-                        check!(self.heap.alloc_struct_local(ty, fields))
+                        // A closure borrowing its captures (SPEC §7): its fields are views.
+                        let views = module.structs.get(ty as usize).is_some_and(|s| s.views);
+                        check!(self.heap.alloc_struct_local(ty, fields, views))
                     } else {
                         check!(self.heap.alloc_struct(ty, fields))
                     };

@@ -42,6 +42,7 @@ fn placeholder() -> Function {
         reg_names: Vec::new(),
         span: Default::default(),
         inlined: Vec::new(),
+        generic: false,
     }
 }
 

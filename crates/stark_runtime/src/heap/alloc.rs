@@ -374,11 +374,14 @@ impl Heap {
     /// A struct that escape analysis proved never leaves its function (M9, `NewStruct` with
     /// `stack: true`). It is refcounted and released like any struct — destructors included —
     /// but the program does not see it as a heap allocation: no metadata row, no zone
-    /// counters, no trace events, no memory limit (I6).
+    /// counters, no trace events, no memory limit (I6). With `views` (a closure that
+    /// borrows its captures, SPEC §7), `fields` are views its creator keeps alive for the
+    /// struct's whole life: the struct owns none of them and its release gives none up.
     pub fn alloc_struct_local(
         &mut self,
         type_id: u32,
         fields: &[Value],
+        views: bool,
     ) -> Result<ObjRef, OutOfMemory> {
         let len = fields.len() as u32;
         let layout = struct_layout(len);
@@ -394,7 +397,7 @@ impl Heap {
                 kind: ObjKind::Struct,
                 zone: self.current_zone,
                 flags: Cell::new(flags::LOCAL),
-                gc: Cell::new(0),
+                gc: Cell::new(if views { gc_bits::VIEWS } else { 0 }),
                 slot: Cell::new(Header::struct_slot(type_id, len)),
             });
             let dst = (ptr.as_ptr() as *mut u8).add(FIELDS_OFFSET) as *mut Value;

@@ -194,9 +194,14 @@ impl Heap {
                 // borrows its fields; `each` only changes counts (`decref` never reads a
                 // body, I7), so this stays the only borrow while it runs (I5).
                 let fields = unsafe { obj.fields_mut() };
+                // A closure borrowing its captures holds views (`gc_bits::VIEWS`): their
+                // owners release them, not it.
+                let views = obj.header().gc.get() & gc_bits::VIEWS != 0;
                 for slot in fields.iter_mut().rev() {
                     let v = std::mem::replace(slot, Value::None);
-                    each(self, v);
+                    if !views {
+                        each(self, v);
+                    }
                 }
             }
             ObjKind::List => {

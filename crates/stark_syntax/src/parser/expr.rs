@@ -13,6 +13,9 @@ use crate::lexer;
 use crate::span::Span;
 use crate::token::{FStrPiece, SpecPiece, TokenKind};
 
+/// How many tokens after a name and `<` are read to tell type arguments from a comparison.
+const MAX_TYPE_ARGS_LOOKAHEAD: usize = 256;
+
 const BP_OR: u8 = 1;
 const BP_NOT: u8 = 3;
 const BP_CMP: u8 = 4;
@@ -242,6 +245,8 @@ impl Parser<'_> {
                     };
                     let span = expr.span.to(name.span);
                     expr = self.mk(ExprKind::Field(Box::new(expr), name), span);
+                    // `geo.Pair<Int, String>(…)`, `m.first<Int>(xs)`.
+                    self.written_type_args(&expr)?;
                 }
                 TokenKind::LBracket => {
                     self.deeper()?;
@@ -461,7 +466,81 @@ impl Parser<'_> {
             _ => return Err(self.unexpected("an expression")),
         };
         self.bump();
-        Ok(self.mk(kind, span))
+        let is_name = matches!(kind, ExprKind::Name(_));
+        let e = self.mk(kind, span);
+        if is_name {
+            // `Pair<Int, String>(1, "a")`, `first<Int>(xs)`.
+            self.written_type_args(&e)?;
+        }
+        Ok(e)
+    }
+
+    /// After the name a call is made through (`callee`): the type arguments written
+    /// before its `(`, if any, into `Program::type_args`.
+    fn written_type_args(&mut self, callee: &Expr) -> PResult<()> {
+        if !self.type_args_follow() {
+            return Ok(());
+        }
+        self.bump();
+        let types = self.comma_separated(
+            &TokenKind::Gt,
+            "`,` or `>` in the type arguments",
+            Self::parse_type,
+        )?;
+        self.type_args.insert(callee.id, types);
+        Ok(())
+    }
+
+    /// At `<` after a name: whether what follows is a list of type arguments closed by `>`
+    /// right before `(` (a generic call), read ahead without consuming anything. Only
+    /// tokens a type can hold may appear between the brackets, and each type must begin
+    /// as one does (a capitalised name, a module path, `(` or `None`), so `a < b` and
+    /// `f(x < hi, lo > (x))` stay comparisons; `A < B > (c)` reads as a generic call
+    /// (docs/decisions.md, "Generics").
+    fn type_args_follow(&self) -> bool {
+        if !self.at(&TokenKind::Lt) {
+            return false;
+        }
+        let mut depth = 0usize;
+        // Bounded, so that a long run of comparisons (`a < b < c < …`) is not read ahead
+        // from every name in it (quadratic); a type argument list is far shorter.
+        for n in 0..MAX_TYPE_ARGS_LOOKAHEAD {
+            let starts_type =
+                n > 0 && matches!(self.peek_at(n - 1), TokenKind::Lt | TokenKind::Comma);
+            if starts_type {
+                let begins = match self.peek_at(n) {
+                    TokenKind::Ident(name) => {
+                        name.starts_with(|c: char| c.is_ascii_uppercase())
+                            || *self.peek_at(n + 1) == TokenKind::Dot
+                    }
+                    TokenKind::LParen | TokenKind::None | TokenKind::Gt => true,
+                    _ => false,
+                };
+                if !begins {
+                    return false;
+                }
+            }
+            match self.peek_at(n) {
+                TokenKind::Lt => depth += 1,
+                TokenKind::Gt => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return n > 1 && *self.peek_at(n + 1) == TokenKind::LParen;
+                    }
+                }
+                TokenKind::Ident(_)
+                | TokenKind::Comma
+                | TokenKind::Question
+                | TokenKind::Dot
+                | TokenKind::None
+                | TokenKind::Fn
+                | TokenKind::Arrow
+                | TokenKind::LParen
+                | TokenKind::RParen => {}
+                _ => return false,
+            }
+        }
+        false
     }
 
     /// `( e )`. The result's span is widened to include the parentheses, so a binary

@@ -143,15 +143,13 @@ impl Parser<'_> {
     pub(super) fn parse_fn(&mut self, is_destructor: bool) -> PResult<FnDecl> {
         let start = self.bump();
         let name = self.expect_ident("a function name after `fn`")?;
+        let type_params = self.parse_type_params()?;
         self.expect(&TokenKind::LParen, "`(` after the function name")?;
-        let mut params = Vec::new();
-        while !self.at(&TokenKind::RParen) {
-            params.push(self.parse_param()?);
-            if !self.eat(&TokenKind::Comma) {
-                break;
-            }
-        }
-        self.expect(&TokenKind::RParen, "`,` or `)` in the parameter list")?;
+        let params = self.comma_separated(
+            &TokenKind::RParen,
+            "`,` or `)` in the parameter list",
+            Self::parse_param,
+        )?;
         let ret = if self.eat(&TokenKind::Arrow) {
             Some(self.parse_type()?)
         } else {
@@ -167,6 +165,7 @@ impl Parser<'_> {
         self.body_diags += in_body;
         Ok(FnDecl {
             name,
+            type_params,
             params,
             ret,
             body,
@@ -174,6 +173,19 @@ impl Parser<'_> {
             span,
             broken: in_body > 0,
         })
+    }
+
+    /// `<T>`, `<A, B>` after the name of a generic function, struct or enum (SPEC §7);
+    /// nothing when no `<` follows.
+    fn parse_type_params(&mut self) -> PResult<Vec<crate::ast::Ident>> {
+        if !self.eat(&TokenKind::Lt) {
+            return Ok(Vec::new());
+        }
+        self.comma_separated(
+            &TokenKind::Gt,
+            "`,` or `>` after the type parameters",
+            |p| p.expect_ident("a type parameter name"),
+        )
     }
 
     fn parse_param(&mut self) -> PResult<Param> {
@@ -212,9 +224,11 @@ impl Parser<'_> {
     fn parse_struct(&mut self) -> PResult<StructDecl> {
         let start = self.bump();
         let name = self.expect_ident("a struct name after `struct`")?;
+        let type_params = self.parse_type_params()?;
         self.expect(&TokenKind::Colon, "`:` after the struct name")?;
         let mut decl = StructDecl {
             name,
+            type_params,
             fields: Vec::new(),
             methods: Vec::new(),
             span: start.to(self.prev_span),
@@ -290,9 +304,11 @@ impl Parser<'_> {
     fn parse_enum(&mut self) -> PResult<EnumDecl> {
         let start = self.bump();
         let name = self.expect_ident("an enum name after `enum`")?;
+        let type_params = self.parse_type_params()?;
         self.expect(&TokenKind::Colon, "`:` after the enum name")?;
         let mut decl = EnumDecl {
             name,
+            type_params,
             variants: Vec::new(),
             methods: Vec::new(),
             span: start.to(self.prev_span),
@@ -485,14 +501,11 @@ impl Parser<'_> {
         };
         let start = name.span;
         if name.name == "Fn" && self.eat(&TokenKind::LParen) {
-            let mut params = Vec::new();
-            while !self.at(&TokenKind::RParen) {
-                params.push(self.parse_type()?);
-                if !self.eat(&TokenKind::Comma) {
-                    break;
-                }
-            }
-            self.expect(&TokenKind::RParen, "`,` or `)` in the `Fn` type")?;
+            let params = self.comma_separated(
+                &TokenKind::RParen,
+                "`,` or `)` in the `Fn` type",
+                Self::parse_type,
+            )?;
             let ret = if self.eat(&TokenKind::Arrow) {
                 Some(Box::new(self.parse_type()?))
             } else {
@@ -512,13 +525,11 @@ impl Parser<'_> {
         }
         let mut args = Vec::new();
         if self.eat(&TokenKind::Lt) {
-            while !self.at(&TokenKind::Gt) {
-                args.push(self.parse_type()?);
-                if !self.eat(&TokenKind::Comma) {
-                    break;
-                }
-            }
-            self.expect(&TokenKind::Gt, "`,` or `>` in the type arguments")?;
+            args = self.comma_separated(
+                &TokenKind::Gt,
+                "`,` or `>` in the type arguments",
+                Self::parse_type,
+            )?;
         }
         let mut ty = TypeExpr::Named {
             name,

@@ -52,6 +52,7 @@ pub fn parse_tokens_from(
         warnings: Vec::new(),
         imports: std::mem::take(&mut parser.imports),
         modules: Vec::new(),
+        type_args: std::mem::take(&mut parser.type_args),
     };
     (program, parser.diags)
 }
@@ -87,6 +88,8 @@ pub(crate) struct Parser<'a> {
     /// statement or item loop (a partial node that deep would be as deep).
     too_deep: bool,
     imports: Vec<crate::ast::Import>,
+    /// `Program::type_args`, filled as calls with written type arguments are parsed.
+    type_args: std::collections::HashMap<crate::ast::ExprId, Vec<crate::ast::TypeExpr>>,
 }
 
 impl<'a> Parser<'a> {
@@ -113,6 +116,7 @@ impl<'a> Parser<'a> {
             line_error: false,
             too_deep: false,
             imports: Vec::new(),
+            type_args: Default::default(),
         }
     }
 
@@ -138,6 +142,25 @@ impl<'a> Parser<'a> {
 
     fn at(&self, kind: &TokenKind) -> bool {
         self.peek() == kind
+    }
+
+    /// Items separated by commas, a trailing comma allowed, up to `close`, which is then
+    /// expected (`what` names it in the error: "`,` or `)` in the parameter list").
+    fn comma_separated<T>(
+        &mut self,
+        close: &TokenKind,
+        what: &str,
+        mut item: impl FnMut(&mut Self) -> PResult<T>,
+    ) -> PResult<Vec<T>> {
+        let mut items = Vec::new();
+        while !self.at(close) {
+            items.push(item(self)?);
+            if !self.eat(&TokenKind::Comma) {
+                break;
+            }
+        }
+        self.expect(close, what)?;
+        Ok(items)
     }
 
     fn at_eof(&self) -> bool {

@@ -161,13 +161,35 @@ pub(crate) fn sort_by_keys(a: &[Value]) -> Fallible<Value> {
         // `f` pushed to or popped from the list while its keys were computed.
         return fail("list changed size while its sort keys were computed".to_string());
     }
-    let mut index: Vec<usize> = (0..keys.len()).collect();
-    if reverse {
-        index.sort_by(|&i, &j| order(&keys[j], &keys[i]));
-    } else {
-        index.sort_by(|&i, &j| order(&keys[i], &keys[j]));
-    }
-    let sorted: Vec<Value> = index.iter().map(|&i| items[i]).collect();
+    let ints: Option<Vec<(i64, usize)>> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| match k {
+            Value::Int(x) => Some((*x, i)),
+            _ => None,
+        })
+        .collect();
+    let sorted: Vec<Value> = match ints {
+        // Int keys (`key=fn(p) => p.age`), the common case: sorted as plain pairs, with
+        // the same stable order `order` gives them.
+        Some(mut pairs) => {
+            if reverse {
+                pairs.sort_by_key(|p| std::cmp::Reverse(p.0));
+            } else {
+                pairs.sort_by_key(|p| p.0);
+            }
+            pairs.iter().map(|&(_, i)| items[i]).collect()
+        }
+        None => {
+            let mut index: Vec<usize> = (0..keys.len()).collect();
+            if reverse {
+                index.sort_by(|&i, &j| order(&keys[j], &keys[i]));
+            } else {
+                index.sort_by(|&i, &j| order(&keys[i], &keys[j]));
+            }
+            index.iter().map(|&i| items[i]).collect()
+        }
+    };
     // SAFETY: the only borrow of the list's body (`items` is not used again), and a
     // permutation of the same references (I3 unchanged).
     unsafe { l.list_mut() }.copy_from_slice(&sorted);

@@ -46,6 +46,7 @@ pub(crate) fn func(name: &str, params: &[ParamMode], num_regs: u16, code: Vec<In
         spans,
         span: Span::new(1000, 1001),
         inlined: Vec::new(),
+        generic: false,
     }
 }
 
@@ -59,6 +60,7 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
                 .collect(),
             destructor: None,
             variant: false,
+            views: false,
         },
         StructInfo {
             name: "ZoneStats".into(),
@@ -68,6 +70,7 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
                 .collect(),
             destructor: None,
             variant: false,
+            views: false,
         },
         StructInfo {
             name: "TypeUsage".into(),
@@ -77,12 +80,14 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
                 .collect(),
             destructor: None,
             variant: false,
+            views: false,
         },
         StructInfo {
             name: "tuple".into(),
             fields: Vec::new(),
             destructor: None,
             variant: false,
+            views: false,
         },
         // `builtin_types::RESULT_OK` and `RESULT_ERR`, so user structs start at `USER`.
         StructInfo {
@@ -90,12 +95,14 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
             fields: vec!["value".into()],
             destructor: None,
             variant: true,
+            views: false,
         },
         StructInfo {
             name: "Err".into(),
             fields: vec!["error".into()],
             destructor: None,
             variant: true,
+            views: false,
         },
     ];
     for (name, fields, dtor) in user {
@@ -104,6 +111,7 @@ pub(crate) fn structs(user: &[(&str, &[&str], Option<u32>)]) -> Vec<StructInfo> 
             fields: fields.iter().map(|s| s.to_string()).collect(),
             destructor: *dtor,
             variant: false,
+            views: false,
         });
     }
     all
