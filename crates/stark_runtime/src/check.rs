@@ -43,9 +43,9 @@ impl Heap {
                     h.zone.name()
                 ));
             }
-            // Structs and arena strings have no row (I6, A4).
-            let rowless =
-                h.kind == ObjKind::Struct || (h.kind == ObjKind::Str && h.has_flag(flags::ARENA));
+            // Structs, short strings and arena strings have no row (I6, A4).
+            let rowless = h.kind == ObjKind::Struct
+                || (h.kind == ObjKind::Str && (h.has_flag(flags::ARENA) || e.obj.is_short_str()));
             let has_row = !rowless;
             if has_row && self.meta.get(h.meta()).map(|r| r.obj) != Some(e.obj) {
                 return Err(format!("{}: its header does not point at its row", what()));

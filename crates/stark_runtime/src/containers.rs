@@ -265,6 +265,8 @@ impl Heap {
             if h.gc.get() & gc_bits::STR_ASCII != 0 && !text.is_ascii() {
                 h.gc.set(h.gc.get() & !(gc_bits::STR_ASCII_KNOWN | gc_bits::STR_ASCII));
             }
+            // The length in code points it may have cached is the old text's.
+            h.slot.set(crate::object::NO_CHAR_LEN);
             // SAFETY: an inline string's text lies right after its StrObj in a block whose
             // size class holds `new` bytes there (`same_block`); the caller owns the only
             // reference and gives it up, so nothing reads the text while it changes. The

@@ -45,8 +45,8 @@ impl ObjKind {
 
 /// Header flag bits.
 pub mod flags {
-    /// Bits 0–1: the owner kind (M14) of a struct, whose header is its metadata row
-    /// (`slab.rs`); other kinds keep their owner in their row.
+    /// Bits 0–1: the owner kind (M14) of a struct or a short string, whose header is its
+    /// metadata row (`slab.rs`, `heap/mod.rs` I6); other kinds keep their owner in their row.
     pub const OWNER_MASK: u8 = 0b0000_0011;
     /// A string constant of the program (the VM's constant table owns it for the whole
     /// run). Compiled code stores constants without an `incref`, so releases can outnumber
@@ -107,13 +107,17 @@ pub struct Header {
     /// `gc_bits`: the collector's pins on this header.
     pub(crate) gc: Cell<u8>,
     /// Structs: type id (low 16 bits) and field count (high 16 bits); a struct needs no
-    /// metadata row, its header is its row (`slab.rs`). Other kinds: the index of their
-    /// metadata row (M14).
+    /// metadata row, its header is its row (`slab.rs`). Short strings: no row either, their
+    /// length in code points once counted (`object::NO_CHAR_LEN` before). Other kinds: the
+    /// index of their metadata row (M14).
     pub(crate) slot: Cell<u32>,
 }
 
-/// Byte offset of `Header::kind`, where a free slab block keeps `slab::FREE_BLOCK`.
+/// Byte offset of `Header::kind`, where a free slab or pool block keeps `FREE_BLOCK`.
 pub(crate) const KIND_OFFSET: usize = std::mem::offset_of!(Header, kind);
+/// The kind byte of a free slab or pool block (no `ObjKind` has this value), so that walking
+/// the blocks tells the free ones from those holding a header (`slab.rs` S2, `pool.rs` P3).
+pub(crate) const FREE_BLOCK: u8 = 0xFF;
 
 /// Most struct types, and fields per struct, a module may have (`Header::slot` halves).
 pub const MAX_STRUCT_TYPES: usize = 1 << 16;

@@ -1,9 +1,10 @@
 //! The allocation metadata table (M14), so that profiles, traces, `usage_by_type` and the
 //! cycle collector can enumerate the live objects of a zone without walking the object
-//! graph. This table holds one row per live allocation whose size can change (strings,
-//! lists, maps, weak refs, tensors, datasets, streams, tasks). Structs have no row here:
-//! their header carries the same facts and the struct slabs (`slab.rs`) enumerate them;
-//! `Heap::live_entries` gives both halves as one list of `MetaEntry`.
+//! graph. This table holds one row per live allocation whose size can change (long
+//! strings, lists, maps, weak refs, tensors, datasets, streams, tasks). Structs and short
+//! strings have no row here: their header (and a short string's length) carries the same
+//! facts, and the struct slabs (`slab.rs`) and the pool (`pool.rs`) enumerate them;
+//! `Heap::live_entries` gives all of them as one list of `MetaEntry`.
 
 use crate::header::{ObjKind, OwnerKind};
 use crate::value::ObjRef;

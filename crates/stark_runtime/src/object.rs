@@ -97,6 +97,10 @@ pub(crate) unsafe fn str_is_inline(obj: ObjRef) -> bool {
     text.as_ptr() as *const u8 as usize == obj.raw() as usize + std::mem::size_of::<StrObj>()
 }
 
+/// `Header::slot` of a short string whose length in code points is not known yet (a short
+/// string has no metadata row, so the slot caches that length instead: I6).
+pub(crate) const NO_CHAR_LEN: u32 = u32::MAX;
+
 #[repr(C)]
 pub(crate) struct ListObj {
     pub header: Header,
@@ -176,18 +180,62 @@ impl ObjRef {
 
     /// Whether a string's text is all ASCII, so that code point `i` is byte `i`: `s[i]`,
     /// `len(s)` and slices are then O(1) in the length. Checked once and cached in the
-    /// header (`gc_bits::STR_ASCII_KNOWN`).
-    #[inline]
+    /// header (`gc_bits::STR_ASCII_KNOWN`); the cached answer is all a loop over words
+    /// asks for, so that part is inlined and the scan is not.
+    #[inline(always)]
     pub fn str_is_ascii(&self) -> bool {
-        let h = self.header();
-        let g = h.gc.get();
+        let g = self.header().gc.get();
         if g & gc_bits::STR_ASCII_KNOWN != 0 {
             return g & gc_bits::STR_ASCII != 0;
         }
+        self.str_check_ascii()
+    }
+
+    #[inline(never)]
+    fn str_check_ascii(&self) -> bool {
+        let h = self.header();
         let ascii = self.as_str().is_ascii();
         let bits = gc_bits::STR_ASCII_KNOWN | if ascii { gc_bits::STR_ASCII } else { 0 };
-        h.gc.set(g | bits);
+        h.gc.set(h.gc.get() | bits);
         ascii
+    }
+
+    /// Whether this is a short string: its text in its own pool block, right after the
+    /// `StrObj`, and no metadata row (I6). Arena strings, whose text may follow them in the
+    /// region too, are not.
+    #[inline]
+    pub(crate) fn is_short_str(&self) -> bool {
+        let h = self.header();
+        // SAFETY: a string's body is initialised while it is live and its text pointer is
+        // kept after DEAD (I2), which is all `str_is_inline` reads.
+        h.kind == ObjKind::Str && !h.has_flag(flags::ARENA) && unsafe { str_is_inline(*self) }
+    }
+
+    /// The length of a string in code points, as Python's `len`: its byte length when it is
+    /// ASCII; otherwise counted, once for a short string (cached in its `slot`, which has no
+    /// row to point at: I6), every time for a long one.
+    #[inline(always)]
+    pub fn str_char_len(&self) -> usize {
+        if self.str_is_ascii() {
+            return self.as_str().len();
+        }
+        self.str_count_chars()
+    }
+
+    #[inline(never)]
+    fn str_count_chars(&self) -> usize {
+        if !self.is_short_str() {
+            return self.as_str().chars().count();
+        }
+        let h = self.header();
+        let cached = h.slot.get();
+        if cached != NO_CHAR_LEN {
+            return cached as usize;
+        }
+        let n = self.as_str().chars().count();
+        // A short string's text is at most `INLINE_STR_MAX` bytes: the count fits.
+        h.slot.set(n as u32);
+        n
     }
 
     /// Records what the caller knows of a new string's text (a piece of an ASCII string

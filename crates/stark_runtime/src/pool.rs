@@ -18,12 +18,19 @@
 //!   (or is null).
 //! - **P2 (carving).** Every small block the pool hands out lies in one of `chunks`, inside
 //!   its class's block grid; `carve[c]..carve_end[c]` is the uncarved rest of class `c`'s
-//!   current chunk. Chunks are freed only when the pool is dropped, so a small block is
-//!   never given to the system allocator on its own.
+//!   current chunk, which is the last of `class_chunks[c]`. Chunks are freed only when the
+//!   pool is dropped, so a small block is never given to the system allocator on its own.
+//! - **P3 (walking).** Every carved small block is either free (P1, its kind byte
+//!   `FREE_BLOCK`, written by `dealloc_small` beside the link) or holds an object header
+//!   (the heap writes one into every block it takes before anything can walk the pool).
+//!   So `for_each_header` finds every header in the pool's blocks: that is how the heap
+//!   enumerates the short strings, which have no metadata row (`heap/mod.rs` I6).
 
+use crate::header::{Header, FREE_BLOCK, KIND_OFFSET};
 use crate::sysalloc::fallible;
+use crate::value::ObjRef;
 use std::alloc::{alloc, dealloc, Layout};
-use std::ptr::null_mut;
+use std::ptr::{null_mut, NonNull};
 
 const GRANULE: usize = 16;
 pub(crate) const MAX_SMALL: usize = 128;
@@ -45,6 +52,8 @@ pub(crate) struct Pool {
     carve_end: [*mut u8; CLASSES],
     /// P2: every chunk, freed with the pool.
     chunks: Vec<*mut u8>,
+    /// P2, P3: the chunks of each class, in the order they were carved.
+    class_chunks: [Vec<*mut u8>; CLASSES],
 }
 
 impl Default for Pool {
@@ -54,6 +63,7 @@ impl Default for Pool {
             carve: [null_mut(); CLASSES],
             carve_end: [null_mut(); CLASSES],
             chunks: Vec::new(),
+            class_chunks: Default::default(),
         }
     }
 }
@@ -110,7 +120,12 @@ impl Pool {
     fn carve_block(&mut self, c: usize) -> *mut u8 {
         let size = (c + 1) * GRANULE;
         if self.carve[c] == self.carve_end[c] {
-            if fallible(|| self.chunks.try_reserve(1)).is_err() {
+            if fallible(|| {
+                self.chunks.try_reserve(1)?;
+                self.class_chunks[c].try_reserve(1)
+            })
+            .is_err()
+            {
                 return null_mut();
             }
             // SAFETY: the chunk layout has a non-zero size.
@@ -119,6 +134,7 @@ impl Pool {
                 return null_mut();
             }
             self.chunks.push(chunk);
+            self.class_chunks[c].push(chunk);
             // Whole blocks only: CHUNK is a multiple of 16 but not of every class size.
             let blocks = CHUNK / size;
             self.carve[c] = chunk;
@@ -142,9 +158,41 @@ impl Pool {
         debug_assert!(size > 0 && size <= MAX_SMALL);
         let c = (size - 1) / GRANULE;
         // SAFETY: the block is unused from now on (caller) and at least 16 bytes,
-        // 16-aligned: it can hold the link word (P1).
-        unsafe { *(ptr as *mut *mut u8) = self.free[c] };
+        // 16-aligned: it can hold the link word (P1) and, after it, the kind byte (P3).
+        unsafe {
+            *(ptr as *mut *mut u8) = self.free[c];
+            *ptr.add(KIND_OFFSET) = FREE_BLOCK;
+        }
         self.free[c] = ptr;
+    }
+
+    /// Calls `f` on every header in the pool's small blocks (P3): live objects, and dead
+    /// headers kept for weak references or collector pins.
+    pub(crate) fn for_each_header(&self, mut f: impl FnMut(ObjRef)) {
+        for (c, chunks) in self.class_chunks.iter().enumerate() {
+            let size = (c + 1) * GRANULE;
+            let n = chunks.len();
+            for (i, &chunk) in chunks.iter().enumerate() {
+                // P2: the last chunk is carved up to the cursor, the others whole.
+                let end = if i + 1 == n {
+                    self.carve[c] as usize
+                } else {
+                    chunk as usize + (CHUNK / size) * size
+                };
+                let mut p = chunk;
+                while (p as usize) < end {
+                    // SAFETY: P2 — `p` is a carved block inside the chunk; P3 — its kind
+                    // byte is initialised (a header's or FREE_BLOCK), and a block that is not
+                    // free starts with a header.
+                    unsafe {
+                        if *p.add(KIND_OFFSET) != FREE_BLOCK {
+                            f(ObjRef(NonNull::new_unchecked(p as *mut Header)));
+                        }
+                        p = p.add(size);
+                    }
+                }
+            }
+        }
     }
 
     /// Returns a block obtained from `alloc(layout)` with the same `layout`.

@@ -18,7 +18,7 @@
 //! - **S3 (big structs).** Structs with more fields are allocated one by one from the
 //!   system allocator and listed in `big` until deallocated.
 
-use crate::header::{Header, KIND_OFFSET};
+use crate::header::{Header, FREE_BLOCK, KIND_OFFSET};
 use crate::object::struct_layout;
 use crate::sysalloc::fallible;
 use crate::value::ObjRef;
@@ -31,8 +31,6 @@ use std::ptr::{null_mut, NonNull};
 const CHUNK: usize = 64 << 10;
 /// Structs with more fields than this are allocated one by one (S3).
 pub(crate) const MAX_SLAB_FIELDS: u32 = 30;
-/// The kind byte of a free block (no `ObjKind` has this value).
-pub(crate) const FREE_BLOCK: u8 = 0xFF;
 
 fn chunk_layout() -> Layout {
     Layout::from_size_align(CHUNK, 16).expect("chunk layout")

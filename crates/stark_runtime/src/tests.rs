@@ -237,8 +237,14 @@ fn metadata_and_usage_by_type() {
     let live = heap.live_entries();
     assert_eq!(live.iter().filter(|e| e.zone == Zone::Global).count(), 3);
     assert_eq!(live.iter().filter(|e| e.zone == Zone::Tensor).count(), 0);
-    // Structs have no row: their headers are their rows (I6).
+    // Structs and short strings have no row: their headers are their rows (I6); a long
+    // string has one.
+    assert_eq!(heap.metadata().live().count(), 0);
+    let long = heap.alloc_str("x".repeat(200)).unwrap();
     assert_eq!(heap.metadata().live().count(), 1);
+    assert_eq!(heap.live_entries().len(), 4);
+    heap.check_heap().unwrap();
+    give_up(&mut heap, Value::Obj(long));
     for o in [a, b, s] {
         give_up(&mut heap, Value::Obj(o));
     }
@@ -561,5 +567,44 @@ fn tensor_view_keeps_base_alive_and_buffer_counted_once() {
         heap.decref(Value::Obj(view));
         heap.drain_pending();
     }
+    assert_eq!(heap.live_objects(), 0);
+}
+
+#[test]
+fn short_strings_are_found_by_walking_the_pool() {
+    let mut heap = Heap::new(None);
+    // Enough strings of several sizes to fill more than one chunk of a class.
+    let strs: Vec<ObjRef> = (0..3000)
+        .map(|i| {
+            heap.alloc_str(format!("héllo {i} {}", "w".repeat(i % 40)))
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(heap.live_entries().len(), 3000);
+    assert_eq!(heap.metadata().live().count(), 0);
+    heap.check_heap().unwrap();
+    let s = strs[7];
+    // The code point count is cached in the header of a short non-ASCII string.
+    assert_eq!(s.str_char_len(), s.as_str().chars().count());
+    assert_eq!(s.str_char_len(), s.as_str().chars().count());
+    let bytes: u64 = heap.live_entries().iter().map(|e| e.bytes).sum();
+    assert_eq!(bytes, heap.live_bytes());
+    for (i, &o) in strs.iter().enumerate() {
+        if i % 3 == 0 {
+            give_up(&mut heap, Value::Obj(o));
+        }
+    }
+    drain(&mut heap);
+    assert_eq!(heap.live_entries().len(), 2000);
+    heap.check_heap().unwrap();
+    let bytes: u64 = heap.live_entries().iter().map(|e| e.bytes).sum();
+    assert_eq!(bytes, heap.live_bytes());
+    for (i, &o) in strs.iter().enumerate() {
+        if i % 3 != 0 {
+            give_up(&mut heap, Value::Obj(o));
+        }
+    }
+    drain(&mut heap);
+    assert!(heap.live_entries().is_empty());
     assert_eq!(heap.live_objects(), 0);
 }

@@ -281,10 +281,24 @@ impl Heap {
     }
 
     /// Every live allocation's metadata (M14): the rows of non-struct objects, then the
-    /// structs of the slabs and of open arenas, whose headers are their rows (I6), and the
-    /// strings of open arenas, whose headers and lengths are theirs (`arena/mod.rs` A4).
+    /// structs of the slabs and of open arenas, whose headers are their rows (I6), the short
+    /// strings of the pool and the strings of open arenas, whose headers and lengths are
+    /// theirs (I6, `arena/mod.rs` A4).
     pub fn live_entries(&self) -> Vec<MetaEntry> {
         let mut out: Vec<MetaEntry> = self.meta.live().copied().collect();
+        self.pool.for_each_header(|o| {
+            let h = o.header();
+            if o.is_short_str() && !h.has_flag(flags::DEAD) {
+                out.push(MetaEntry {
+                    obj: o,
+                    zone: h.zone,
+                    owner: h.owner(),
+                    kind: ObjKind::Str,
+                    type_id: 0,
+                    bytes: arena_str_bytes(o),
+                });
+            }
+        });
         let struct_row = |o: ObjRef| {
             let h = o.header();
             (!h.has_flag(flags::DEAD | flags::LOCAL)).then(|| MetaEntry {
@@ -331,10 +345,16 @@ impl Heap {
             self.check_limit(delta as u64)?;
         }
         let h = obj.header();
-        // Structs own no buffers: only other kinds resize, and they have rows (I6).
-        let row = self.meta.get_mut(h.meta());
-        row.bytes = (row.bytes as i64 + delta) as u64;
-        let now = row.bytes;
+        // Structs own no buffers: only other kinds resize, and they have rows (I6) — except
+        // short strings, whose size their text's length gives: the caller changes the text
+        // right after, so the size is the current one plus `delta`.
+        let now = if obj.is_short_str() {
+            (arena_str_bytes(obj) as i64 + delta) as u64
+        } else {
+            let row = self.meta.get_mut(h.meta());
+            row.bytes = (row.bytes as i64 + delta) as u64;
+            row.bytes
+        };
         self.zones[h.zone.index()].on_resize(delta);
         if let Some(m) = &self.mirror {
             m.on_resize(h.zone, delta);
@@ -397,7 +417,8 @@ impl Heap {
     }
 }
 
-/// Bytes charged to an arena string (`alloc_str_arena`): its object and its text.
+/// Bytes charged to a string without a row, an arena string (`alloc_str_arena`, A4) or a
+/// short one (`alloc_str_inline`, I6): its object and its text.
 #[inline]
 pub(crate) fn arena_str_bytes(o: ObjRef) -> u64 {
     (std::mem::size_of::<StrObj>() + o.as_str().len()) as u64

@@ -212,9 +212,15 @@ impl Heap {
             return Err(self.system_oom(bytes));
         };
         // The text first, while the block is nobody's: a `write` that panics or lies about
-        // its length leaves no row or header behind for the heap's teardown to read.
-        // SAFETY: the block has room for a StrObj and then `len` bytes (`size`).
-        let bytes_at = unsafe { (ptr.as_ptr() as *mut u8).add(std::mem::size_of::<StrObj>()) };
+        // its length leaves no header behind for the heap's walks or its teardown to read.
+        // Until the header is written the block reads as free to a walk of the pool (P3).
+        // SAFETY: the block has room for a StrObj and then `len` bytes (`size`); the kind
+        // byte lies in the header's place, before the text.
+        let bytes_at = unsafe {
+            let block = ptr.as_ptr() as *mut u8;
+            *block.add(crate::header::KIND_OFFSET) = crate::header::FREE_BLOCK;
+            block.add(std::mem::size_of::<StrObj>())
+        };
         let written = write(bytes_at);
         if written != len {
             // SAFETY: `ptr` came from `self.pool.alloc_small(size)` just above and nothing
@@ -223,24 +229,13 @@ impl Heap {
             panic!("a string's text is not the size announced");
         }
         let zone = self.current_zone;
-        let row = self.meta.insert(MetaEntry {
-            obj: ObjRef(ptr),
-            zone,
-            owner: OwnerKind::Binding,
-            kind: ObjKind::Str,
-            type_id: 0,
-            bytes,
-        });
-        let Some(slot) = row else {
-            // SAFETY: `ptr` came from `self.pool.alloc_small(size)` just above and nothing
-            // else has seen it.
-            unsafe { self.pool.dealloc_small(ptr.as_ptr() as *mut u8, size) };
-            return Err(self.system_oom(bytes));
-        };
         // SAFETY: the block has `inline_str_layout(len)`'s size: a StrObj followed by `len`
         // bytes (I2). The header and the body are written once here; `write` filled exactly
         // those bytes (checked) and `text` points at them; they are valid UTF-8 because they
         // are copies of whole `&str`s (the callers above). Owner bits 0 = `OwnerKind::Binding`.
+        // No metadata row: a short string's header and length are its row (I6), and the
+        // pool's walk finds it (`Heap::live_entries`). `slot` caches its length in code
+        // points once known (`ObjRef::str_char_len`), `NO_CHAR_LEN` until then.
         unsafe {
             ptr.as_ptr().write(Header {
                 strong: Cell::new(1),
@@ -249,7 +244,7 @@ impl Heap {
                 zone,
                 flags: Cell::new(0),
                 gc: Cell::new(gc),
-                slot: Cell::new(slot),
+                slot: Cell::new(crate::object::NO_CHAR_LEN),
             });
             let slice = std::ptr::slice_from_raw_parts_mut(bytes_at, len) as *mut str;
             std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut StrObj)).text)
@@ -261,12 +256,24 @@ impl Heap {
 
     /// A new string whose text is `parts` one after the other, `len` bytes in all (`ascii`:
     /// the caller knows they are all ASCII). A short one is written straight into its block,
-    /// with no buffer in between (`sep.join(xs)`, which knows its length before it copies).
-    /// Parts that do not add up to `len` stop the program.
+    /// with no buffer in between. Parts that do not add up to `len` stop the program.
     pub fn alloc_str_parts<'t>(
         &mut self,
         len: usize,
         ascii: bool,
+        parts: impl Iterator<Item = &'t str>,
+    ) -> Result<ObjRef, OutOfMemory> {
+        self.alloc_str_joined(len, ascii, "", parts)
+    }
+
+    /// `alloc_str_parts` with `sep` between the parts (`sep.join(xs)`, which knows its
+    /// length before it copies): one loop over the parts, rather than an iterator that
+    /// interleaves the separator, which cost `join` more than its copying.
+    pub fn alloc_str_joined<'t>(
+        &mut self,
+        len: usize,
+        ascii: bool,
+        sep: &str,
         parts: impl Iterator<Item = &'t str>,
     ) -> Result<ObjRef, OutOfMemory> {
         if self.arena_active || len > INLINE_STR_MAX {
@@ -274,7 +281,12 @@ impl Heap {
             if crate::sysalloc::fallible(|| text.try_reserve_exact(len)).is_err() {
                 return Err(self.system_oom(len as u64));
             }
-            parts.for_each(|p| text.push_str(p));
+            for (i, p) in parts.enumerate() {
+                if i > 0 {
+                    text.push_str(sep);
+                }
+                text.push_str(p);
+            }
             assert_eq!(text.len(), len, "a string's text is not the size announced");
             let o = self.alloc_str(text)?;
             if ascii {
@@ -289,7 +301,7 @@ impl Heap {
         };
         self.alloc_str_inline_with(len, bits, |dst| {
             let mut at = 0;
-            for p in parts {
+            let mut put = |p: &str| {
                 assert!(
                     p.len() <= len - at,
                     "a string's text is not the size announced"
@@ -298,6 +310,14 @@ impl Heap {
                 // just above); the block is fresh, apart from every part.
                 unsafe { copy_short(p.as_ptr(), dst.add(at), p.len()) };
                 at += p.len();
+            };
+            let mut parts = parts;
+            if let Some(p) = parts.next() {
+                put(p);
+                for p in parts {
+                    put(sep);
+                    put(p);
+                }
             }
             at
         })
@@ -487,7 +507,8 @@ impl Heap {
             self.note_arena_value(o, None);
         }
         if !h.has_flag(flags::LOCAL | flags::ARENA) {
-            if h.kind == ObjKind::Struct {
+            // Structs and short strings keep their owner kind in their header (I6).
+            if h.kind == ObjKind::Struct || o.is_short_str() {
                 if h.owner() == OwnerKind::Binding {
                     h.set_owner(OwnerKind::Field);
                 }

@@ -124,7 +124,12 @@ impl Heap {
             unsafe { drop_str_text(o) };
         }
         h.set_flag(flags::DEAD);
-        let bytes = self.meta.remove(h.meta()).bytes;
+        // A short string has no row: its size is its row (I6).
+        let bytes = if inline {
+            (std::mem::size_of::<StrObj>() + len) as u64
+        } else {
+            self.meta.remove(h.meta()).bytes
+        };
         self.zones[h.zone.index()].on_free(bytes);
         if let Some(m) = &self.mirror {
             m.on_free(h.zone, bytes);
@@ -306,8 +311,9 @@ impl Heap {
     pub(crate) fn forget_row(&mut self, h: &Header) -> u64 {
         match h.kind {
             ObjKind::Struct => struct_layout(h.len()).size() as u64,
-            ObjKind::Str if h.has_flag(flags::ARENA) => {
-                // An arena string has no row (A4); its header leads its object.
+            ObjKind::Str if ObjRef(NonNull::from(h)).is_short_str() || h.has_flag(flags::ARENA) => {
+                // A short string (I6) or an arena string (A4) has no row: its header leads
+                // its object, whose size its text's length gives.
                 arena_str_bytes(ObjRef(NonNull::from(h)))
             }
             _ => self.meta.remove(h.meta()).bytes,

@@ -285,9 +285,12 @@ fn scan_words<const ASCII: bool>(
     Ok(())
 }
 
-/// The byte offset of `needle` in `hay` at or after `from`. Short needles are found by
-/// `memchr` on their first character and a compare, which for the short strings of a
-/// line-by-line program beats building a two-way searcher on every call.
+/// The byte offset of `needle` in `hay` at or after `from`. A short needle is looked for
+/// eight positions at a time: a word of the text at each position and one `len - 1`
+/// further on are compared with the needle's first and last bytes (SWAR), and only where
+/// both match is the whole needle compared. The text of a line-by-line program is full of
+/// the first letter of a needle such as `the`; a scan stopping at each of them, or a
+/// two-way searcher built on every call, cost more.
 pub(crate) fn find_at(hay: &str, needle: &str, from: usize) -> Option<usize> {
     let rest = hay.get(from..)?;
     if needle.is_empty() {
@@ -300,21 +303,56 @@ pub(crate) fn find_at(hay: &str, needle: &str, from: usize) -> Option<usize> {
     // never a continuation byte), so a byte scan finds exactly the matches.
     let bytes = rest.as_bytes();
     let pat = needle.as_bytes();
-    let first = pat[0];
-    let mut at = 0;
+    let n = pat.len();
     // Only positions where the whole needle still fits are candidates.
-    let last = bytes.len().checked_sub(pat.len())?;
-    while let Some(i) = bytes[at..=last].iter().position(|&b| b == first) {
-        let pos = at + i;
-        if short_eq(&bytes[pos..pos + pat.len()], pat) {
-            return Some(from + pos);
+    let last = bytes.len().checked_sub(n)?;
+    let first = splat(pat[0]);
+    let final_byte = splat(pat[n - 1]);
+    let mut at = 0;
+    // Positions `at..at + 8` are all candidates, and both words lie inside the text.
+    while at + 7 <= last {
+        let a = word_at(bytes, at);
+        let b = word_at(bytes, at + n - 1);
+        let mut hits = zero_bytes(a ^ first) & zero_bytes(b ^ final_byte);
+        while hits != 0 {
+            // Little-endian words: the lowest byte is the first position.
+            let pos = at + (hits.trailing_zeros() / 8) as usize;
+            if short_eq(&bytes[pos..pos + n], pat) {
+                return Some(from + pos);
+            }
+            hits &= hits - 1;
         }
-        at = pos + 1;
-        if at > last {
-            break;
+        at += 8;
+    }
+    while at <= last {
+        if bytes[at] == pat[0] && short_eq(&bytes[at..at + n], pat) {
+            return Some(from + at);
         }
+        at += 1;
     }
     None
+}
+
+/// `b` in every byte of a word.
+#[inline(always)]
+fn splat(b: u8) -> u64 {
+    u64::from(b) * 0x0101_0101_0101_0101
+}
+
+/// The eight bytes of `bytes` from `at`, the first in the lowest byte.
+#[inline(always)]
+fn word_at(bytes: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// The high bit of each byte of `x` that is zero, and no other bit (exact: no carry from
+/// one byte reaches the next, as it can in the shorter `(x - 0x01..) & !x & 0x80..`).
+#[inline(always)]
+fn zero_bytes(x: u64) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    !(((x & LOW7) + LOW7) | x | LOW7)
 }
 
 /// A new list of new strings, one per piece (known ASCII when the text they come from is,
@@ -410,13 +448,10 @@ const ASCII_SPACE: [bool; 256] = {
     t
 };
 
-/// The length in code points.
+/// The length in code points (cached by the runtime for a short non-ASCII string).
+#[inline(always)]
 pub(crate) fn char_len(s: ObjRef) -> usize {
-    if s.str_is_ascii() {
-        s.as_str().len()
-    } else {
-        s.as_str().chars().count()
-    }
+    s.str_char_len()
 }
 
 /// A new string holding `text`, marked ASCII when the caller knows it is.
@@ -855,18 +890,16 @@ pub(crate) fn join(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     }
     // The texts were checked to be strings above; `total` is their length with the
     // separators, so the new string is written in place, in one piece.
-    let texts = items.iter().enumerate().flat_map(|(i, v)| {
-        let sep = if i > 0 { sep_text } else { "" };
-        let text = match v {
-            Value::Obj(o) => o.as_str(),
-            _ => "",
-        };
-        [sep, text]
+    let texts = items.iter().map(|v| match v {
+        Value::Obj(o) => o.as_str(),
+        _ => "",
     });
     if total == usize::MAX {
         return Err(too_big(total));
     }
-    Ok(Value::Obj(cx.heap.alloc_str_parts(total, ascii, texts)?))
+    Ok(Value::Obj(
+        cx.heap.alloc_str_joined(total, ascii, sep_text, texts)?,
+    ))
 }
 
 /// `s.ljust(width, fill)`, `rjust`, `center`: padded to `width` code points with `fill` (one
@@ -932,4 +965,56 @@ pub(crate) fn all_chars(a: &[Value], f: impl Fn(char) -> bool) -> Fallible<Value
     let s = obj_arg(a, 0, ObjKind::Str)?;
     let text = s.as_str();
     Ok(Value::Bool(!text.is_empty() && text.chars().all(f)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_at;
+
+    #[test]
+    fn find_at_agrees_with_str_find() {
+        let texts = [
+            "",
+            "t",
+            "the",
+            "then the other thing, then the end",
+            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxthe",
+            "ttttttttttttttttttthhhhhhhhhthe tthe",
+            "héllo wörld the héllo THE wörld théthe",
+            "\u{0}\u{0}\u{0}the\u{0}",
+            "ab\u{80}\u{ff}ab\u{7f}\u{7f}ababab-abab",
+        ];
+        let needles = [
+            "t",
+            "the",
+            "THE",
+            "he",
+            "é",
+            "wörld",
+            "ab",
+            "abab",
+            "x",
+            "\u{0}",
+            "\u{7f}",
+            "théthe",
+            "tthe",
+            "0123456789abcdef",
+            "then the other thi",
+        ];
+        for text in texts {
+            for needle in needles {
+                for from in 0..=text.len() {
+                    if !text.is_char_boundary(from) {
+                        continue;
+                    }
+                    let want = text[from..].find(needle).map(|i| from + i);
+                    assert_eq!(
+                        find_at(text, needle, from),
+                        want,
+                        "{needle:?} in {text:?} from {from}"
+                    );
+                }
+            }
+        }
+    }
 }
