@@ -2047,7 +2047,7 @@ fn reduce_axis_fast(
                     // SAFETY: T is f32 (its DTYPE says so; `Num` is sealed to the four
                     // element types), so this is the same slice at its own type.
                     DType::F32 => k::sum(unsafe {
-                        std::slice::from_raw_parts(row.as_ptr() as *const f32, row.len())
+                        std::slice::from_raw_parts(row.as_ptr().cast::<f32>(), row.len())
                     }),
                     _ => row.iter().map(|&v| v.to_scalar().as_f64()).sum(),
                 };
