@@ -517,6 +517,23 @@ pub(crate) fn in_place(cx: &mut NativeCx<'_>, op: Bin, a: &[Value]) -> Fallible<
     }
     let r = binary_on(cx, op, &x, &y)?;
     let result = as_tensor(r).ok_or_else(|| bad_operand(0, "Tensor"))?;
+    // NumPy's in-place rule ("same_kind" casting): the result may not lose its kind on the
+    // way back (a float result into an int64 tensor, an int64 one into a bool tensor).
+    let (from, to) = (result.tensor().dtype, t.tensor().dtype);
+    let kind = |d: DType| match d {
+        DType::Bool => 0,
+        DType::I64 => 1,
+        DType::F32 | DType::F64 => 2,
+    };
+    if kind(from) > kind(to) {
+        release_temp(cx, r);
+        return fail(format!(
+            "cannot cast the {} result of `{}` back to dtype {} in place; use astype first",
+            from.name(),
+            op.symbol(),
+            to.name()
+        ));
+    }
     let done = assign_region(t, &Opnd::T(result));
     release_temp(cx, r);
     done.map(|()| Value::None)
