@@ -15,7 +15,7 @@ def main():
         b = rng.random((n, n), dtype=np.float32)
         for _ in range(reps):
             c = a @ b
-            check += float(c[0, 0])
+            check += float(c[0, 0]) ** 2
     elif op == "add":
         a = rng.random(n, dtype=np.float32)
         b = rng.random(n, dtype=np.float32)
@@ -26,8 +26,34 @@ def main():
         a = rng.random(n, dtype=np.float32)
         for _ in range(reps):
             check += float(a.sum())
+    elif op == "center":
+        x = rng.random((n, 1024), dtype=np.float32)
+        for _ in range(reps):
+            c = x - x.mean(axis=0)
+            check += float(c[0, 0]) ** 2
+    elif op == "mask":
+        x = rng.random(n, dtype=np.float32)
+        for _ in range(reps):
+            m = x > 0.5
+            check += float(m.sum()) + 1.0
+    elif op == "rowsum":
+        x = rng.random((n, 1024), dtype=np.float32)
+        for _ in range(reps):
+            s = x.sum(axis=1)
+            check += float(s[0])
+    elif op == "exp":
+        x = rng.random(n, dtype=np.float32)
+        for _ in range(reps):
+            e = np.exp(x)
+            check += float(e[0])
+    elif op == "bmm":
+        a = rng.random((64, n, n), dtype=np.float32)
+        b = rng.random((64, n, n), dtype=np.float32)
+        for _ in range(reps):
+            c = a @ b
+            check += float(c[0, 0, 0])
     else:
-        print(f"unknown op {op}: expected matmul, add or sum")
+        print(f"unknown op {op}: expected matmul, add, sum, center, mask, rowsum, exp or bmm")
         sys.exit(2)
     print(op, n, reps, "true" if check > 0.0 or reps == 0 else "false")
 
