@@ -90,6 +90,9 @@ impl Checker<'_> {
                     ("float", Ty::Float) => (Builtin::Identity, Ty::Float),
                     ("float", Ty::Int) => (Builtin::IntToFloat, Ty::Float),
                     ("float", Ty::Str) => (Builtin::ParseFloat, Ty::Float),
+                    // NumPy's `float(a)` / `int(a)` of a one-element array (SPEC §8).
+                    ("float", Ty::Tensor) => (Builtin::TensorItem, Ty::Float),
+                    ("int", Ty::Tensor) => (Builtin::TensorIntItem, Ty::Int),
                     _ => {
                         let shown = self.show(&arg_ty);
                         self.error(
