@@ -1426,16 +1426,25 @@ fn mask_positions(body: &TensorBody, m: ObjRef) -> Fallible<(Vec<usize>, Vec<usi
     }
     let rest = &body.shape[k..];
     let inner: usize = rest.iter().product();
-    let keep = mb.scalars();
-    let mut offs = Vec::new();
-    let mut e = 0usize;
-    for_each_offset(&body.shape, &body.strides, body.offset, |o| {
-        if keep[e / inner.max(1)].as_bool() {
-            offs.push(o);
+    let keep: Vec<bool> = mb.scalars().iter().map(|s| s.as_bool()).collect();
+    let chosen = keep.iter().filter(|&&k| k).count();
+    let mut offs = Vec::with_capacity(chosen * inner);
+    if body.is_contiguous() {
+        // Row-major without gaps: each selected row is one run of offsets (k-means'
+        // `x[labels == g]`), not a per-element walk.
+        for (r, _) in keep.iter().enumerate().filter(|(_, &k)| k) {
+            let start = body.offset + r * inner;
+            offs.extend(start..start + inner);
         }
-        e += 1;
-    });
-    let chosen = keep.iter().filter(|s| s.as_bool()).count();
+    } else {
+        let mut e = 0usize;
+        for_each_offset(&body.shape, &body.strides, body.offset, |o| {
+            if keep[e / inner.max(1)] {
+                offs.push(o);
+            }
+            e += 1;
+        });
+    }
     let mut shape = vec![chosen];
     shape.extend_from_slice(rest);
     Ok((offs, shape))
