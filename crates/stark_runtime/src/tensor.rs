@@ -616,7 +616,23 @@ pub fn max(a: &[f32]) -> Option<f32> {
 }
 
 /// `out (m×n) = a (m×k) @ b (k×n)`, all row-major.
-pub fn matmul(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) {
+/// The float element types `gemm` multiplies (`matmul`).
+pub trait GemmFloat: Copy + 'static + Send + Sync {
+    const ZERO: Self;
+    const ONE: Self;
+}
+
+impl GemmFloat for f32 {
+    const ZERO: f32 = 0.0;
+    const ONE: f32 = 1.0;
+}
+
+impl GemmFloat for f64 {
+    const ZERO: f64 = 0.0;
+    const ONE: f64 = 1.0;
+}
+
+pub fn matmul<F: GemmFloat>(out: &mut [F], a: &[F], b: &[F], m: usize, k: usize, n: usize) {
     assert!(
         a.len() == m * k && b.len() == k * n && out.len() == m * n,
         "matmul operand sizes"
@@ -625,7 +641,7 @@ pub fn matmul(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usiz
         return;
     }
     if k == 0 {
-        out.fill(0.0);
+        out.fill(F::ZERO);
         return;
     }
     let threads = if m * n * k >= 64 * 64 * 64 {
@@ -657,8 +673,8 @@ pub fn matmul(out: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usiz
             b.as_ptr(),
             1,
             n as isize,
-            0.0f32,
-            1.0f32,
+            F::ZERO,
+            F::ONE,
             false,
             false,
             false,

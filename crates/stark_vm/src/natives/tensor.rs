@@ -2157,13 +2157,7 @@ pub(crate) fn matmul(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
         .and_then(|x| x.checked_mul(n))
         .ok_or_else(|| oom(usize::MAX))?;
     with_dtype!(dt, T => {
-        let contig = |b: &TensorBody| -> Vec<T> {
-            let s = src_of::<T>(b);
-            let mut v = Vec::with_capacity(b.numel());
-            for_each_offset(&s.shape, &s.strides, s.offset, |o| v.push(s.data[o]));
-            v
-        };
-        let (x, y) = (contig(lb), contig(rb));
+        let (x, y) = (row_major::<T>(lb), row_major::<T>(rb));
         // Batch offsets of each operand (broadcast over `batch`).
         let lbs = broadcast_strides(lbatch, &contiguous_strides(lbatch), &batch);
         let rbs = broadcast_strides(rbatch, &contiguous_strides(rbatch), &batch);
@@ -2180,8 +2174,22 @@ pub(crate) fn matmul(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     })
 }
 
-/// One `m×k @ k×n` product, row-major: float32 through the `gemm` crate, the others by a
-/// plain loop in f64 or wrapping i64.
+/// A tensor's elements in row-major order as `T`: read in place when they already are
+/// (k-means' and logistic regression's `x`, every iteration), gathered otherwise.
+fn row_major<T: Num>(b: &TensorBody) -> Cow<'_, [T]> {
+    if b.dtype == T::DTYPE {
+        if let Some(s) = b.contiguous::<T>() {
+            return Cow::Borrowed(s);
+        }
+    }
+    let s = src_of::<T>(b);
+    let mut v = Vec::with_capacity(b.numel());
+    for_each_offset(&s.shape, &s.strides, s.offset, |o| v.push(s.data[o]));
+    Cow::Owned(v)
+}
+
+/// One `m×k @ k×n` product, row-major: float32 and float64 through the `gemm` crate, the
+/// others by a plain loop in wrapping i64.
 fn mm<T: Num>(out: &mut [T], a: &[T], b: &[T], m: usize, kk: usize, n: usize) {
     if T::DTYPE == DType::F32 {
         // SAFETY: T is f32 (its DTYPE says so, and `Num` is sealed to the four element
@@ -2191,6 +2199,19 @@ fn mm<T: Num>(out: &mut [T], a: &[T], b: &[T], m: usize, kk: usize, n: usize) {
                 std::slice::from_raw_parts_mut(out.as_mut_ptr() as *mut f32, out.len()),
                 std::slice::from_raw_parts(a.as_ptr() as *const f32, a.len()),
                 std::slice::from_raw_parts(b.as_ptr() as *const f32, b.len()),
+            )
+        };
+        k::matmul(o, x, y, m, kk, n);
+        return;
+    }
+    if T::DTYPE == DType::F64 {
+        // SAFETY: T is f64 (its DTYPE says so, and `Num` is sealed to the four element
+        // types), so these are the same slices reinterpreted at their own type.
+        let (o, x, y) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(out.as_mut_ptr() as *mut f64, out.len()),
+                std::slice::from_raw_parts(a.as_ptr() as *const f64, a.len()),
+                std::slice::from_raw_parts(b.as_ptr() as *const f64, b.len()),
             )
         };
         k::matmul(o, x, y, m, kk, n);
