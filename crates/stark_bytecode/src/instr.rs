@@ -440,6 +440,17 @@ instructions! {
     Equal "equal" { dst: def, a: read, b: read, negate: bool } [reads_heap];
     /// `dst = (src is None)`.
     IsNone "is_none" { dst: def, src: read } [];
+    /// `dst = len(s)` of a String (in code points): the `str.len` native as an instruction
+    /// of its own, which the optimiser substitutes for the call (a text loop asks it of
+    /// every word; docs/decisions.md, "The instruction table"). Like `concat`, a wrong kind
+    /// is an internal error, not a runtime error of a well-typed program.
+    StrLen "str_len" { dst: def, s: read } [reads_heap];
+    /// `dst = s.startswith(prefix)`, the `str.startswith` native as an instruction.
+    StrStartsWith "str_startswith" { dst: def, s: read, prefix: read } [reads_heap];
+    /// `dst = s.endswith(suffix)`, the `str.endswith` native as an instruction.
+    StrEndsWith "str_endswith" { dst: def, s: read, suffix: read } [reads_heap];
+    /// `dst = s.isdigit()`, the `str.isdigit` native as an instruction.
+    StrIsDigit "str_isdigit" { dst: def, s: read } [reads_heap];
 
     // ---- control (every branch polls the collector when taken backward) ----
     Jump "jump" { target: target } [jump];

@@ -133,6 +133,8 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
         | Instr::IToF { dst, src }
         | Instr::Not { dst, src }
         | Instr::IsNone { dst, src }
+        | Instr::StrLen { dst, s: src }
+        | Instr::StrIsDigit { dst, s: src }
         | Instr::Unwrap { dst, src, .. } => format!("{n:<12} {}, {}", r(dst), r(src)),
         Instr::IAdd { dst, a, b }
         | Instr::ISub { dst, a, b }
@@ -151,6 +153,8 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
         | Instr::BCmp { dst, a, b, .. }
         | Instr::SCmp { dst, a, b, .. }
         | Instr::Concat { dst, a, b, .. }
+        | Instr::StrStartsWith { dst, s: a, prefix: b }
+        | Instr::StrEndsWith { dst, s: a, suffix: b }
         | Instr::Equal { dst, a, b, .. } => format!("{n:<12} {}, {}, {}", r(dst), r(a), r(b)),
         Instr::IAddImm { dst, a, imm }
         | Instr::IMulImm { dst, a, imm }

@@ -536,6 +536,36 @@ impl<'m> Vm<'m> {
                     let v = reg!(src).is_none();
                     reg!(dst) = Value::Bool(v);
                 }
+                // The string queries as instructions (the optimiser's form of their
+                // `call_native`): the same code as the native call's fast path, with the
+                // native known here, so `query`'s `match` folds away. Only an operand that is
+                // not a string (hand-made bytecode) gets `None`.
+                Instr::StrLen { dst, s } => {
+                    match natives::string::query(Native::StrLen, 1, reg!(s), Value::None) {
+                        Some(v) => reg!(dst) = v,
+                        None => fault!(arith::operand_fault("string")),
+                    }
+                }
+                Instr::StrIsDigit { dst, s } => {
+                    match natives::string::query(Native::StrIsDigit, 1, reg!(s), Value::None) {
+                        Some(v) => reg!(dst) = v,
+                        None => fault!(arith::operand_fault("string")),
+                    }
+                }
+                Instr::StrStartsWith { dst, s, prefix } => {
+                    let (a0, a1) = (reg!(s), reg!(prefix));
+                    match natives::string::query(Native::StrStartsWith, 2, a0, a1) {
+                        Some(v) => reg!(dst) = v,
+                        None => fault!(arith::operand_fault("string")),
+                    }
+                }
+                Instr::StrEndsWith { dst, s, suffix } => {
+                    let (a0, a1) = (reg!(s), reg!(suffix));
+                    match natives::string::query(Native::StrEndsWith, 2, a0, a1) {
+                        Some(v) => reg!(dst) = v,
+                        None => fault!(arith::operand_fault("string")),
+                    }
+                }
 
                 Instr::Jump { target } | Instr::Case { target } => jump_to!(target),
                 Instr::Switch { src, base, count } => {

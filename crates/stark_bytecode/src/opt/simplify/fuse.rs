@@ -1,6 +1,6 @@
 //! Fusions: a field read, a float multiply-add and the store back become one
 //! `field_fmul_add`; a field read feeding an arithmetic op is read in place; the head of a
-//! `for x in list` loop becomes one `for_list`.
+//! `for x in list` loop becomes one `for_list`; the string queries become instructions.
 
 use super::*;
 
@@ -160,6 +160,45 @@ pub(super) fn fuse_field_reads(f: &mut Function) -> bool {
     }
     let changed = dead.iter().any(|d| *d);
     f.remove_instrs(&dead);
+    changed
+}
+
+/// The string queries a text loop asks of every word (`len`, `startswith`, `endswith`,
+/// `isdigit`) as instructions of their own instead of `call_native`: the dispatch loop runs
+/// them without the native call's tests, and their operands are plain reads, so copy
+/// propagation removes the copies lowering made to line up a call's argument range. Run
+/// before the other passes for that reason. (None of these natives consumes an operand.)
+pub(super) fn specialise_natives(f: &mut Function) -> bool {
+    let mut changed = false;
+    for instr in &mut f.code {
+        let Instr::CallNative {
+            dst,
+            native,
+            args,
+            argc,
+        } = *instr
+        else {
+            continue;
+        };
+        let second = args.checked_add(1);
+        let special = match (native, argc, second) {
+            (crate::Native::StrLen, 1, _) => Instr::StrLen { dst, s: args },
+            (crate::Native::StrIsDigit, 1, _) => Instr::StrIsDigit { dst, s: args },
+            (crate::Native::StrStartsWith, 2, Some(prefix)) => Instr::StrStartsWith {
+                dst,
+                s: args,
+                prefix,
+            },
+            (crate::Native::StrEndsWith, 2, Some(suffix)) => Instr::StrEndsWith {
+                dst,
+                s: args,
+                suffix,
+            },
+            _ => continue,
+        };
+        *instr = special;
+        changed = true;
+    }
     changed
 }
 
