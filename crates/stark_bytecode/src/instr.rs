@@ -476,6 +476,23 @@ instructions! {
     /// on the jump, so the optimiser's tables treat it as updated, not just written. The
     /// optimiser's form of `list.len` + `icmp.lt` + `jump_if_not` + `list_get`.
     ForList "for_list" { dst: update, list: read, index: read, target: target } [reads_heap];
+    /// The step of a `for x in list` loop whose head is a `for_list` at `target - 1`:
+    /// `index = index + 1` (overflow a runtime error), then, when `index` is inside `list`,
+    /// sets `dst` to a view of `list[index]` and jumps back to `target`, the body's first
+    /// instruction; past the end it falls through, `dst` unchanged. The optimiser's form of
+    /// the loop's `iadd_imm index, 1` + `jump` back to the head: one dispatch per iteration
+    /// instead of three.
+    ForListNext "for_list_next" { dst: update, list: read, index: update, target: target }
+        [fail, reads_heap];
+    /// `str_startswith` + `jump_if_not` on its dead result: jumps unless `s` starts with
+    /// `prefix`.
+    JumpUnlessStartsWith "jump_unless_startswith" { s: read, prefix: read, target: target }
+        [reads_heap];
+    /// `str_endswith` + `jump_if_not`: jumps unless `s` ends with `suffix`.
+    JumpUnlessEndsWith "jump_unless_endswith" { s: read, suffix: read, target: target }
+        [reads_heap];
+    /// `str_isdigit` + `jump_if_not`: jumps unless `s` is all digits (and not empty).
+    JumpUnlessIsDigit "jump_unless_isdigit" { s: read, target: target } [reads_heap];
     /// `IncJumpICmp` against an immediate bound: `a = a + imm`, then jumps when
     /// `a op limit` holds.
     IncJumpICmpImm "inc_jump_i{op}" {

@@ -194,9 +194,21 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
                 .map_or("?", |s| s.name.as_str());
             format!("{n:<12} {}, {name}, @{target}", r(src))
         }
-        Instr::JumpIf { cond, target } | Instr::JumpIfNot { cond, target } => {
+        Instr::JumpIf { cond, target }
+        | Instr::JumpIfNot { cond, target }
+        | Instr::JumpUnlessIsDigit { s: cond, target } => {
             format!("{n:<12} {}, @{target}", r(cond))
         }
+        Instr::JumpUnlessStartsWith {
+            s: a,
+            prefix: b,
+            target,
+        }
+        | Instr::JumpUnlessEndsWith {
+            s: a,
+            suffix: b,
+            target,
+        } => format!("{n:<12} {}, {}, @{target}", r(a), r(b)),
         Instr::JumpICmp { a, b, target, .. } | Instr::JumpFCmpNot { a, b, target, .. } => {
             format!("{n:<12} {}, {}, @{target}", r(a), r(b))
         }
@@ -278,6 +290,12 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
             format!("{n:<12} {}, {}[{}]", r(dst), r(list), r(index))
         }
         Instr::ForList {
+            dst,
+            list,
+            index,
+            target,
+        }
+        | Instr::ForListNext {
             dst,
             list,
             index,

@@ -552,6 +552,29 @@ impl<'m> Vm<'m> {
                         None => fault!(arith::operand_fault("string")),
                     }
                 }
+                Instr::JumpUnlessStartsWith { s, prefix, target } => {
+                    let (a0, a1) = (reg!(s), reg!(prefix));
+                    match natives::string::query(Native::StrStartsWith, 2, a0, a1) {
+                        Some(Value::Bool(true)) => {}
+                        Some(_) => jump_to!(target),
+                        None => fault!(arith::operand_fault("string")),
+                    }
+                }
+                Instr::JumpUnlessEndsWith { s, suffix, target } => {
+                    let (a0, a1) = (reg!(s), reg!(suffix));
+                    match natives::string::query(Native::StrEndsWith, 2, a0, a1) {
+                        Some(Value::Bool(true)) => {}
+                        Some(_) => jump_to!(target),
+                        None => fault!(arith::operand_fault("string")),
+                    }
+                }
+                Instr::JumpUnlessIsDigit { s, target } => {
+                    match natives::string::query(Native::StrIsDigit, 1, reg!(s), Value::None) {
+                        Some(Value::Bool(true)) => {}
+                        Some(_) => jump_to!(target),
+                        None => fault!(arith::operand_fault("string")),
+                    }
+                }
                 Instr::StrStartsWith { dst, s, prefix } => {
                     let (a0, a1) = (reg!(s), reg!(prefix));
                     match natives::string::query(Native::StrStartsWith, 2, a0, a1) {
@@ -842,6 +865,32 @@ impl<'m> Vm<'m> {
                             unsafe { Value::copy_words(d, s) };
                         }
                         None => jump_to!(target),
+                    }
+                }
+                Instr::ForListNext {
+                    dst,
+                    list,
+                    index,
+                    target,
+                } => {
+                    let (Value::Obj(l), Value::Int(i)) = (reg!(list), reg!(index)) else {
+                        fault!(arith::operand_fault("list"))
+                    };
+                    if l.kind() != ObjKind::List {
+                        fault!(arith::operand_fault("list"))
+                    }
+                    let Some(i) = i.checked_add(1) else {
+                        fault!(Fault::msg("integer overflow"))
+                    };
+                    reg!(index) = Value::Int(i);
+                    // As `for_list`: the index only grows from 0, and a failed conversion
+                    // ends the loop like the end of the list.
+                    if let Some(v) = usize::try_from(i).ok().and_then(|i| l.list().get(i)) {
+                        let (d, s) = (reg_ptr!(dst), v as *const Value);
+                        // SAFETY: as for `for_list`: `d` is a register of the running frame
+                        // and `s` an element of a live list, untouched during this copy.
+                        unsafe { Value::copy_words(d, s) };
+                        jump_to!(target);
                     }
                 }
                 Instr::ListSet { list, index, src } => {
