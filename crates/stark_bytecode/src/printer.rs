@@ -329,6 +329,35 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
                 range(f, args, k)
             )
         }
+        // An f-string's literal text kept in its format (`FieldFormat::lit`) is shown
+        // before the operand it precedes.
+        Instr::CallNative {
+            dst,
+            native:
+                native @ (crate::native::Native::FormatSpecs { fmt }
+                | crate::native::Native::PrintFormatSpecs { fmt }),
+            args,
+            argc,
+        } => {
+            let specs = module.formats.get(fmt as usize);
+            let operands: Vec<String> = (0..argc)
+                .map(|i| {
+                    let lit = specs
+                        .and_then(|s| s.get(usize::from(i)))
+                        .map_or("", |s| s.lit.as_str());
+                    match lit {
+                        "" => r(args + i),
+                        lit => format!("{lit:?} {}", r(args + i)),
+                    }
+                })
+                .collect();
+            format!(
+                "{n:<12} {}, {}({})",
+                r(dst),
+                native.name(),
+                operands.join(", ")
+            )
+        }
         Instr::CallNative {
             dst,
             native: crate::native::Native::DataDims { op, rank },

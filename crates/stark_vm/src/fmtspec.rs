@@ -26,6 +26,9 @@ pub fn write_fields(
                 "internal error: no format for f-string operand {i}"
             ));
         };
+        if !f.lit.is_empty() {
+            out.push_str(&f.lit);
+        }
         let FieldSpec::Nested(pieces) = &f.spec else {
             write_field(out, module, a[i], f)?;
             i += 1;
@@ -785,6 +788,7 @@ mod tests {
             main: 0,
         };
         let nested = |pieces: &[Option<&str>]| FieldFormat {
+            lit: String::new(),
             conv: None,
             spec: FieldSpec::Nested(pieces.iter().map(|p| p.map(String::from)).collect()),
         };
