@@ -693,13 +693,17 @@ impl<'m> Vm<'m> {
                     }
                     _ => fault!(arith::operand_fault("float")),
                 },
+                // Two arms, not one or-pattern: the variants keep their fields at different
+                // offsets, and a shared arm made those offsets values that every dispatch
+                // jump had to set up for it (three register loads per instruction, on every
+                // instruction: an indirect jump's edges cannot be split).
                 Instr::Call {
                     dst,
                     func,
                     args,
                     argc,
-                }
-                | Instr::CallMulti {
+                } => enter_call!(dst, func, args, argc),
+                Instr::CallMulti {
                     dst,
                     func,
                     args,
