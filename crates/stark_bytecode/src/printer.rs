@@ -153,8 +153,16 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
         | Instr::BCmp { dst, a, b, .. }
         | Instr::SCmp { dst, a, b, .. }
         | Instr::Concat { dst, a, b, .. }
-        | Instr::StrStartsWith { dst, s: a, prefix: b }
-        | Instr::StrEndsWith { dst, s: a, suffix: b }
+        | Instr::StrStartsWith {
+            dst,
+            s: a,
+            prefix: b,
+        }
+        | Instr::StrEndsWith {
+            dst,
+            s: a,
+            suffix: b,
+        }
         | Instr::Equal { dst, a, b, .. } => format!("{n:<12} {}, {}, {}", r(dst), r(a), r(b)),
         Instr::IAddImm { dst, a, imm }
         | Instr::IMulImm { dst, a, imm }

@@ -340,7 +340,9 @@ fn write_plain_int(out: &mut String, mag: u64, spec: &FormatSpec) {
         grouped[at] = d;
     }
     // SAFETY: only ASCII digits and the ASCII separator were written from `at` on.
-    pad_number(out, spec, unsafe { std::str::from_utf8_unchecked(&grouped[at..]) });
+    pad_number(out, spec, unsafe {
+        std::str::from_utf8_unchecked(&grouped[at..])
+    });
 }
 
 /// A non-negative, finite Float in `f` format with `p` decimals under a [`plain_number`]
@@ -378,7 +380,9 @@ fn write_plain_fixed(out: &mut String, x: f64, p: usize, spec: &FormatSpec) -> b
         len
     };
     // SAFETY: only ASCII digits and `.` are in `text[..len]`.
-    pad_number(out, spec, unsafe { std::str::from_utf8_unchecked(&text[..len]) });
+    pad_number(out, spec, unsafe {
+        std::str::from_utf8_unchecked(&text[..len])
+    });
     true
 }
 
