@@ -150,7 +150,7 @@ impl Checker<'_> {
                 ok = false;
                 continue;
             }
-            self.expect(&types[i], &params[index].ty, arg.value.span);
+            self.expect_expr(&arg.value, &types[i], &params[index].ty);
             slots[index] = Some(i);
         }
         (slots, positional, ok)

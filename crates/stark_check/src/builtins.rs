@@ -811,7 +811,18 @@ impl Checker<'_> {
                 }),
             })
             .collect();
-        let ret = self.row_ty(sig.ret, recv_ty);
+        let ret = match sig.ret {
+            // A reduction gives a number without `axis` and `keepdims`, a Tensor with either
+            // (SPEC §8): the call's own keywords decide.
+            SigTy::Reduced(inner) => {
+                if !args.is_empty() {
+                    Ty::Tensor
+                } else {
+                    self.row_ty(*inner, recv_ty)
+                }
+            }
+            r => self.row_ty(r, recv_ty),
+        };
         if let (true, Some(recv)) = (op.mutates_receiver(), recv) {
             self.require_mutable(recv, &format!("`{}` mutates it", op.name()));
         }
@@ -825,6 +836,24 @@ impl Checker<'_> {
         for (q, a) in sig.params.iter().zip(bound.iter().skip(skip)) {
             if let CallArg::Arg(i) = a {
                 self.check_operand(q.ty, &args[*i].value, what);
+            }
+        }
+        if matches!(sig.ret, SigTy::Reduced(_)) {
+            // A given `axis` or `keepdims` must not be `None` at run time, or the native
+            // (which returns a number only when both are `None`) would disagree.
+            for a in args {
+                let t = self.out.expr_ty[a.value.id.0 as usize].clone();
+                if matches!(self.infer.shallow(&t), Ty::Optional(_) | Ty::NoneLit) {
+                    let shown = self.show(&t);
+                    self.error(
+                            Diagnostic::error(
+                                codes::MISMATCH,
+                                format!("`{}`'s `axis` and `keepdims` take an Int and a Bool, found `{shown}`", op.name()),
+                                a.value.span,
+                            )
+                            .label("leave it out to reduce every axis"),
+                    );
+                }
             }
         }
         self.builtin(e, op, bound);
@@ -867,6 +896,22 @@ impl Checker<'_> {
                 (
                     format!("expected a list of numbers, found `{shown}`"),
                     format!("{what} takes a `List<Float>` or `List<Int>`"),
+                )
+            }
+            SigTy::Number if !matches!(t, Ty::Int | Ty::Float | Ty::Error) => {
+                let shown = self.show(&t);
+                (
+                    format!("expected a number, found `{shown}`"),
+                    format!("{what} takes an Int or a Float"),
+                )
+            }
+            SigTy::Opt(SigTy::Number)
+                if !matches!(t, Ty::Int | Ty::Float | Ty::Error | Ty::NoneLit) =>
+            {
+                let shown = self.show(&t);
+                (
+                    format!("expected a number, found `{shown}`"),
+                    format!("{what} takes an Int or a Float"),
                 )
             }
             SigTy::TensorOrNumber if !matches!(t, Ty::Tensor | Ty::Int | Ty::Float | Ty::Error) => {
@@ -923,7 +968,8 @@ pub fn sig_ty(s: SigTy, recv: &Ty, structs: &[StructDef]) -> Option<Ty> {
         SigTy::Map(k, v) => Ty::Map(each(k)?, each(v)?),
         SigTy::Pair(a, b) => Ty::Tuple(vec![*each(a)?, *each(b)?]),
         SigTy::Result(a, b) => Ty::Enum(crate::results::RESULT, vec![*each(a)?, *each(b)?]),
-        SigTy::Heap | SigTy::Numbers | SigTy::TensorOrNumber => return None,
+        SigTy::Reduced(inner) => return sig_ty(*inner, recv, structs),
+        SigTy::Heap | SigTy::Numbers | SigTy::TensorOrNumber | SigTy::Number => return None,
     })
 }
 
@@ -937,7 +983,8 @@ mod tests {
     fn sample(ty: SigTy) -> &'static str {
         match ty {
             SigTy::Int | SigTy::E | SigTy::V => "1",
-            SigTy::Float | SigTy::TensorOrNumber => "1.5",
+            SigTy::Float | SigTy::TensorOrNumber | SigTy::Number => "1.5",
+            SigTy::List(&SigTy::Tensor) => "[tn.clone()]",
             SigTy::Str | SigTy::K => "\"a\"",
             SigTy::Bool => "true",
             SigTy::List(&SigTy::Int) => "[2]",
@@ -1024,6 +1071,8 @@ mod tests {
             match b.name() {
                 "[]" => body.push_str("    print(tn[0])\n"),
                 "[]=" => body.push_str("    tn[0] = 2.5\n"),
+                "[]f" => body.push_str("    let f0: Float = tn[0]\n"),
+                "[]i" => body.push_str("    let i0: Int = tn[0]\n"),
                 name if !name.starts_with(|c: char| c.is_alphabetic()) => {
                     let other =
                         sample(b.sig().expect("operator rows have signatures").params[0].ty);
@@ -1071,6 +1120,13 @@ mod tests {
             BinOp::Sub,
             BinOp::Mul,
             BinOp::Div,
+            BinOp::Pow,
+            BinOp::Lt,
+            BinOp::Le,
+            BinOp::Gt,
+            BinOp::Ge,
+            BinOp::Eq,
+            BinOp::Ne,
             BinOp::MatMul,
         ] {
             let row = Builtin::operator(Recv::Tensor, op).expect("a row");
@@ -1082,5 +1138,13 @@ mod tests {
             .filter(|r| **r == IndexRes::Tensor)
             .count();
         assert_eq!(tensor_indexes, 2, "{src}");
+        // `[]f` and `[]i`: an index where a Float or an Int is expected.
+        for res in [IndexRes::TensorFloat, IndexRes::TensorInt] {
+            assert_eq!(
+                checked.indexes.values().filter(|r| **r == res).count(),
+                1,
+                "{res:?}\n{src}"
+            );
+        }
     }
 }

@@ -155,6 +155,51 @@ impl<'p> Checker<'p> {
         }
     }
 
+    /// `expect` for the value of expression `e`: a Tensor where a Float or an Int is
+    /// expected converts (SPEC §8), recorded for lowering.
+    pub fn expect_expr(&mut self, e: &stark_syntax::ast::Expr, found: &Ty, expected: &Ty) {
+        let (f, want) = (self.infer.shallow(found), self.infer.shallow(expected));
+        let want = match want {
+            Ty::Optional(inner) => self.infer.shallow(&inner),
+            w => w,
+        };
+        if f == Ty::Tensor && matches!(want, Ty::Float | Ty::Int) {
+            self.tensor_scalar(e, &want);
+            return;
+        }
+        self.expect(found, expected, e.span);
+    }
+
+    /// Records that tensor expression `e` converts to `want` (Float or Int).
+    pub fn tensor_scalar(&mut self, e: &stark_syntax::ast::Expr, want: &Ty) {
+        use crate::results::IndexRes;
+        use stark_syntax::ast::ExprKind;
+        let scalar_index = match &e.kind {
+            ExprKind::Index(_, indices) => {
+                self.out.indexes.get(&e.id) == Some(&IndexRes::Tensor)
+                    && indices.iter().all(|i| {
+                        !matches!(i.kind, ExprKind::Slice { .. })
+                            && self
+                                .infer
+                                .shallow(&self.out.expr_ty[i.id.0 as usize].clone())
+                                == Ty::Int
+                    })
+            }
+            _ => false,
+        };
+        if scalar_index {
+            let res = if *want == Ty::Int {
+                IndexRes::TensorInt
+            } else {
+                IndexRes::TensorFloat
+            };
+            self.out.indexes.insert(e.id, res);
+        } else {
+            self.out.tensor_scalars.insert(e.id, want.clone());
+        }
+        self.record(e.id, want);
+    }
+
     pub fn record(&mut self, id: ExprId, ty: &Ty) {
         if let Some(slot) = self.out.expr_ty.get_mut(id.0 as usize) {
             *slot = ty.clone();

@@ -38,8 +38,8 @@ impl Checker<'_> {
     pub fn expr_expect(&mut self, e: &Expr, expected: &Ty) -> Ty {
         self.expect_hint(e, expected);
         let found = self.expr(e);
-        self.expect(&found, expected, e.span);
-        found
+        self.expect_expr(e, &found, expected);
+        self.out.expr_ty[e.id.0 as usize].clone()
     }
 
     fn expr_inner(&mut self, e: &Expr) -> Ty {
@@ -142,7 +142,7 @@ impl Checker<'_> {
                 let t = self.infer.shallow(&t);
                 match (op, &t) {
                     (_, Ty::Error) => Ty::Error,
-                    (UnOp::Neg, Ty::Int | Ty::Float) => t,
+                    (UnOp::Neg, Ty::Int | Ty::Float | Ty::Tensor) => t,
                     (UnOp::Not, Ty::Bool) => Ty::Bool,
                     _ => {
                         let shown = self.show(&t);
@@ -299,6 +299,10 @@ impl Checker<'_> {
                         }
                     },
                     Ty::Error => Ty::Error,
+                    Ty::Tensor if field.name == "T" => {
+                        self.out.tensor_t.insert(e.id);
+                        Ty::Tensor
+                    }
                     other => {
                         let shown = self.show(&other);
                         let mut d = Diagnostic::error(
@@ -327,7 +331,10 @@ impl Checker<'_> {
         let base_ty = self.unwrapped(&bt);
         // A slice's bounds are Ints where slicing means something; the slice itself has no
         // type of its own.
-        let sliceable = matches!(base_ty, Ty::Str | Ty::List(_) | Ty::Error | Ty::Var(_));
+        let sliceable = matches!(
+            base_ty,
+            Ty::Str | Ty::List(_) | Ty::Error | Ty::Var(_) | Ty::Tensor
+        );
         let its: Vec<Ty> = indices
             .iter()
             .map(|i| match &i.kind {
@@ -346,18 +353,17 @@ impl Checker<'_> {
             })
             .collect();
         if base_ty == Ty::Tensor && !indices.is_empty() {
-            if let Some(s) = indices.iter().find(|i| is_slice(i)) {
-                self.error(
-                    Diagnostic::error(codes::MISMATCH, "tensors cannot be sliced yet", s.span)
-                        .label("a slice of a tensor"),
-                );
-                return Ty::Error;
-            }
+            // Ints, slices, or one bool mask tensor (SPEC §8); always a Tensor, since the
+            // rank is not in the type (a 0-d one when every axis has an Int).
             for (t, i) in its.iter().zip(indices) {
-                self.expect(t, &Ty::Int, i.span);
+                let t = self.infer.shallow(t);
+                let mask = t == Ty::Tensor && indices.len() == 1;
+                if !is_slice(i) && !mask && t != Ty::Error {
+                    self.expect_expr(i, &t, &Ty::Int);
+                }
             }
             self.out.indexes.insert(e.id, IndexRes::Tensor);
-            return Ty::Float;
+            return Ty::Tensor;
         }
         if indices.len() != 1 {
             self.error(

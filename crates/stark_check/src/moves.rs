@@ -321,6 +321,12 @@ impl MoveChecker<'_> {
     }
 
     fn expr(&mut self, e: &Expr, ctx: Ctx) {
+        // A tensor converted to a number where one is expected (SPEC §8) is only read.
+        let ctx = if self.ck.tensor_scalars.contains_key(&e.id) {
+            Ctx::Read
+        } else {
+            ctx
+        };
         match &e.kind {
             ExprKind::Name(_) => {
                 let Some(local) = self.local(e) else { return };

@@ -150,8 +150,13 @@ pub enum IndexRes {
     StrSlice,
     /// `xs[a:b:c]` on a List: a new list sharing the elements.
     ListSlice,
-    /// `t[i, j, …]` on a Tensor: one Int index per dimension.
+    /// `t[…]` on a Tensor (Ints, slices or a bool mask): a Tensor, a view or (a mask) a
+    /// copy.
     Tensor,
+    /// `t[i, j, …]` with Int indices where a Float is expected: one element read in place.
+    TensorFloat,
+    /// The same where an Int is expected (an int64 or bool tensor).
+    TensorInt,
 }
 
 /// How a `for` loop iterates.
@@ -193,6 +198,11 @@ pub struct Checked {
     /// Field accesses: the field's index (the base is unwrapped if optional).
     pub fields: HashMap<ExprId, usize>,
     pub indexes: HashMap<ExprId, IndexRes>,
+    /// Tensor expressions used where a Float or an Int is expected (SPEC §8: a one-element
+    /// tensor converts): the type they convert to. Their recorded type is that type.
+    pub tensor_scalars: HashMap<ExprId, Ty>,
+    /// `t.T` field expressions on tensors (the axes reversed, a view).
+    pub tensor_t: std::collections::HashSet<ExprId>,
     /// Constants of a namespace (`math.pi`): the field expression's value.
     pub float_consts: HashMap<ExprId, f64>,
     /// `let` statements, keyed by the ExprId of their initialiser.

@@ -157,7 +157,7 @@ impl Checker<'_> {
                 self.require_value(&found, value);
                 let local_ty = match declared {
                     Some(declared) => {
-                        self.expect(&found, &declared, value.span);
+                        self.expect_expr(value, &found, &declared);
                         declared
                     }
                     None if found == Ty::NoneLit => self.infer.fresh().optional(),
@@ -594,13 +594,34 @@ impl Checker<'_> {
         let vt = self.expr(value);
         self.require_value(&vt, value);
         match op {
-            None => self.expect(&vt, &target_ty, value.span),
+            None if self.out.indexes.get(&target.id) == Some(&IndexRes::Tensor) => {
+                // `t[…] = v`: a number or a tensor, broadcast to the region (SPEC §8).
+                let v = self.infer.shallow(&vt);
+                if !matches!(v, Ty::Tensor | Ty::Int | Ty::Float | Ty::Bool | Ty::Error) {
+                    let shown = self.show(&v);
+                    self.error(
+                        Diagnostic::error(
+                            codes::MISMATCH,
+                            format!("expected a `Tensor` or a number, found `{shown}`"),
+                            value.span,
+                        )
+                        .label("assigned into a tensor"),
+                    );
+                }
+            }
+            None => self.expect_expr(value, &vt, &target_ty),
             Some(op) => {
                 let (t, v) = (self.infer.shallow(&target_ty), self.infer.shallow(&vt));
                 let ok = match (&t, &v) {
                     (Ty::Error, _) | (_, Ty::Error) => true,
                     (Ty::Int, Ty::Int) => true,
                     (Ty::Float, Ty::Int | Ty::Float) => true,
+                    // `total += t[i]`: the tensor converts to the number (SPEC §8), a scalar
+                    // load when it is an index.
+                    (Ty::Float | Ty::Int, Ty::Tensor) => {
+                        self.tensor_scalar(value, &t);
+                        true
+                    }
                     (Ty::Str, Ty::Str) => op == BinOp::Add,
                     (Ty::Str, Ty::Int) => op == BinOp::Mul,
                     // `t += x` builds a new tensor and rebinds `t` (use `add_` to update in place).

@@ -83,7 +83,9 @@ impl FnLower<'_> {
                 let container = self.unwrap_val(b, &self.ty(base), base.span);
                 let idx_e = &indices[0];
                 match self.ck.indexes[&target.id] {
-                    IndexRes::Tensor => self.tensor_set(container, indices, op, value, span),
+                    IndexRes::Tensor | IndexRes::TensorFloat | IndexRes::TensorInt => {
+                        self.tensor_set(container, indices, op, value, span)
+                    }
                     IndexRes::Str | IndexRes::StrSlice | IndexRes::ListSlice => {
                         unreachable!("the checker refuses assigning to a character or a slice")
                     }

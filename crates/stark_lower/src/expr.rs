@@ -10,10 +10,18 @@ use stark_syntax::{FieldFormat, FieldSpec};
 
 impl FnLower<'_> {
     pub fn ty(&self, e: &Expr) -> Ty {
+        if self.tensor_raw == Some(e.id) {
+            return Ty::Tensor;
+        }
         self.concrete(self.ck.ty(e.id))
     }
 
     fn local_of(&self, e: &Expr) -> Option<(Reg, stark_check::LocalId)> {
+        // A tensor binding converted to a number (SPEC §8) is no longer the binding's value:
+        // `expr_in` lowers it and converts.
+        if self.ck.tensor_scalars.contains_key(&e.id) && self.tensor_raw != Some(e.id) {
+            return None;
+        }
         match self.ck.names.get(&e.id) {
             Some(NameRes::Local(l)) => Some((self.local_reg[l], *l)),
             _ => None,
@@ -72,7 +80,24 @@ impl FnLower<'_> {
         // (which the caller allocated before), so their registers are reused: fewer
         // registers per frame means cheaper calls.
         let mark = self.next_temp;
+        let owned = match self.ck.tensor_scalars.get(&e.id) {
+            Some(want) => {
+                let want = want.clone();
+                self.tensor_scalar_in(e, &want, dst)
+            }
+            None => self.expr_in_inner(e, dst),
+        };
+        self.next_temp = mark;
+        owned
+    }
+
+    /// `expr_in` of a tensor expression the checker converts to a number: the tensor
+    /// itself.
+    pub(super) fn expr_in_tensor(&mut self, e: &Expr, dst: Reg) -> bool {
+        let mark = self.next_temp;
+        let saved = self.tensor_raw.replace(e.id);
         let owned = self.expr_in_inner(e, dst);
+        self.tensor_raw = saved;
         self.next_temp = mark;
         owned
     }
@@ -201,6 +226,13 @@ impl FnLower<'_> {
                 );
                 true
             }
+            ExprKind::Unary(UnOp::Neg, inner) if self.ty(inner) == Ty::Tensor => {
+                // `-t`: the `neg` row, a new tensor.
+                let v = self.expr(inner);
+                self.call_native_on(Native::TensorNeg, &[v.reg], dst, span);
+                self.release(v, span);
+                true
+            }
             ExprKind::Unary(op, inner) => {
                 let v = self.expr(inner);
                 let instr = match (op, self.ty(inner)) {
@@ -245,6 +277,14 @@ impl FnLower<'_> {
                 let src = self.scalar_tuple_part(e).expect("checked");
                 self.emit(Instr::Copy { dst, src }, span);
                 false
+            }
+            ExprKind::Field(base, _) if self.ck.tensor_t.contains(&e.id) => {
+                // `t.T`: the `T` row (a view of `t` with the axes reversed).
+                let b = self.expr(base);
+                let obj = self.unwrap_val(b, &self.ty(base), base.span);
+                self.call_native_on(Native::TensorT, &[obj], dst, span);
+                self.release(b, span);
+                true
             }
             ExprKind::Field(base, _) => {
                 let field = self.ck.fields[&e.id] as u16;
@@ -301,10 +341,10 @@ impl FnLower<'_> {
                     IndexRes::Str | IndexRes::StrSlice | IndexRes::ListSlice => {
                         unreachable!("lowered by index_native")
                     }
-                    IndexRes::Tensor => {
-                        self.tensor_get(container, indices, dst, span);
+                    res @ (IndexRes::Tensor | IndexRes::TensorFloat | IndexRes::TensorInt) => {
+                        let owned = self.tensor_get(container, indices, res, dst, span);
                         self.release(b, span);
-                        false
+                        owned
                     }
                     IndexRes::Map => {
                         let args = self.temps(2);
@@ -1088,7 +1128,8 @@ impl FnLower<'_> {
             self.emit(instr, span);
             return false;
         }
-        if cmp.is_none() {
+        if cmp.is_none() || *ta == Ty::Tensor || *tb == Ty::Tensor {
+            // `==`/`!=` have no tensor row: they stay structural equality.
             if let Some(owned) = self.tensor_arith(op, a, ta, b, tb, dst, span) {
                 return owned;
             }

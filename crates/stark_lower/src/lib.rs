@@ -266,6 +266,9 @@ pub(crate) struct FnLower<'a> {
     pub shares: Vec<usize>,
     /// Set when the function ran out of registers; what was lowered is then garbage.
     pub out_of_regs: bool,
+    /// The tensor expression being lowered as the Tensor it is, before the conversion to a
+    /// number the checker recorded for it (`Checked::tensor_scalars`) and typed it as.
+    pub tensor_raw: Option<stark_syntax::ast::ExprId>,
     /// During a tuple assignment (`a, b = b, a`), the register holding the owned value for
     /// the target being assigned, which `new_value` takes instead of lowering the value.
     pub preset_value: Option<Reg>,
@@ -320,6 +323,7 @@ impl<'a> FnLower<'a> {
             ret: info.ret.subst(&subst),
             shares: Vec::new(),
             out_of_regs,
+            tensor_raw: None,
             preset_value: None,
             scalar_tuples: Default::default(),
             tuple_parts: HashMap::new(),

@@ -5,7 +5,7 @@ use super::call::{Operand, Pass};
 use super::{FnLower, Val};
 use stark_bytecode::instr::{Instr, Reg};
 use stark_bytecode::native::Native;
-use stark_check::{CallArg, Ty};
+use stark_check::{CallArg, IndexRes, Ty};
 use stark_syntax::ast::{BinOp, Expr, ExprKind};
 use stark_syntax::{Builtin, Recv, Span};
 
@@ -80,10 +80,79 @@ impl FnLower<'_> {
         Some(true)
     }
 
-    /// Lays out `(tensor, [value,] i, j, …)` in fresh registers; returns the first.
-    fn tensor_index_args(&mut self, tensor: Reg, value: bool, indices: &[Expr], span: Span) -> Reg {
-        let lead = 1 + usize::from(value);
-        let args = self.temps(lead + indices.len());
+    /// Lays out the indices of `t[…]` from register `at` on, four a index (the
+    /// `TensorGet` row's layout): tag 0 and an Int; tag 1 and a slice's three bounds (None
+    /// where left out); tag 2 and a bool mask tensor. Returns the mask operands to release
+    /// after the call.
+    fn tensor_indices(&mut self, at: Reg, indices: &[Expr], span: Span) -> Vec<Val> {
+        let mut owned = Vec::new();
+        for (i, idx) in indices.iter().enumerate() {
+            let r = at + (4 * i) as Reg;
+            let (tag, parts): (i64, Vec<Option<&Expr>>) = match &idx.kind {
+                ExprKind::Slice { lo, hi, step } => {
+                    (1, vec![lo.as_deref(), hi.as_deref(), step.as_deref()])
+                }
+                _ if self.ty(idx) == Ty::Tensor => (2, vec![Some(idx), None, None]),
+                _ => (0, vec![Some(idx), None, None]),
+            };
+            self.emit(Instr::LoadInt { dst: r, value: tag }, span);
+            for (j, part) in parts.into_iter().enumerate() {
+                let reg = r + 1 + j as Reg;
+                match part {
+                    Some(p) => {
+                        if self.expr_in(p, reg) {
+                            owned.push(Val { reg, owned: true });
+                        }
+                    }
+                    None => {
+                        self.emit(Instr::LoadNone { dst: reg }, span);
+                    }
+                }
+            }
+        }
+        owned
+    }
+
+    /// `dst = t[…]`: a Tensor (owned: a view or a mask's copy), or, where the checker
+    /// made it a number (`IndexRes::TensorFloat`/`TensorInt`), one element read in place.
+    pub(super) fn tensor_get(
+        &mut self,
+        tensor: Reg,
+        indices: &[Expr],
+        res: IndexRes,
+        dst: Reg,
+        span: Span,
+    ) -> bool {
+        if let IndexRes::TensorFloat | IndexRes::TensorInt = res {
+            let args = self.temps(1 + indices.len());
+            self.emit(
+                Instr::Copy {
+                    dst: args,
+                    src: tensor,
+                },
+                span,
+            );
+            for (i, idx) in indices.iter().enumerate() {
+                // Indices are Ints: nothing to own or release.
+                self.expr_in(idx, args + 1 + i as Reg);
+            }
+            let native = if res == IndexRes::TensorInt {
+                Native::TensorGetInt
+            } else {
+                Native::TensorGetFloat
+            };
+            self.emit(
+                Instr::CallNative {
+                    dst,
+                    native,
+                    args,
+                    argc: (1 + indices.len()) as u16,
+                },
+                span,
+            );
+            return false;
+        }
+        let args = self.temps(1 + 4 * indices.len());
         self.emit(
             Instr::Copy {
                 dst: args,
@@ -91,29 +160,23 @@ impl FnLower<'_> {
             },
             span,
         );
-        for (i, idx) in indices.iter().enumerate() {
-            // Indices are Ints: nothing to own or release.
-            self.expr_in(idx, args + (lead + i) as Reg);
-        }
-        args
-    }
-
-    /// `dst = t[i, j, …]` (a Float).
-    pub(super) fn tensor_get(&mut self, tensor: Reg, indices: &[Expr], dst: Reg, span: Span) {
-        let args = self.tensor_index_args(tensor, false, indices, span);
-        let argc = (1 + indices.len()) as u16;
+        let owned = self.tensor_indices(args + 1, indices, span);
         self.emit(
             Instr::CallNative {
                 dst,
                 native: Native::TensorGet,
                 args,
-                argc,
+                argc: (1 + 4 * indices.len()) as u16,
             },
             span,
         );
+        for v in owned {
+            self.release(v, span);
+        }
+        true
     }
 
-    /// `t[i, j, …] = value` or `t[i, j, …] op= value`.
+    /// `t[…] = value` or `t[…] op= value` (the region read, combined, written back).
     pub(super) fn tensor_set(
         &mut self,
         tensor: Reg,
@@ -122,65 +185,94 @@ impl FnLower<'_> {
         value: &Expr,
         span: Span,
     ) {
-        let args = self.tensor_index_args(tensor, true, indices, span);
+        let args = self.temps(2 + 4 * indices.len());
+        self.emit(
+            Instr::Copy {
+                dst: args,
+                src: tensor,
+            },
+            span,
+        );
+        let mut owned = self.tensor_indices(args + 2, indices, span);
+        let vt = self.ty(value);
+        let v = self.expr(value);
         match op {
-            None => self.owned_in(value, args + 1, &Ty::Float),
-            Some(op) => {
-                let current = self.temp();
-                let get = self.temps(1 + indices.len());
+            None => {
                 self.emit(
                     Instr::Copy {
-                        dst: get,
-                        src: args,
+                        dst: args + 1,
+                        src: v.reg,
                     },
                     span,
                 );
-                for i in 0..indices.len() {
-                    self.emit(
-                        Instr::Copy {
-                            dst: get + 1 + i as Reg,
-                            src: args + 2 + i as Reg,
-                        },
-                        span,
-                    );
+                owned.push(v);
+            }
+            Some(op) => {
+                // The region as a view, combined with the value into a new tensor.
+                let get = self.temps(1 + 4 * indices.len());
+                for i in 0..(1 + 4 * indices.len()) as Reg {
+                    let src = if i == 0 { args } else { args + 1 + i };
+                    self.emit(Instr::Copy { dst: get + i, src }, span);
                 }
-                let argc = (1 + indices.len()) as u16;
+                let current = self.temp();
                 self.emit(
                     Instr::CallNative {
                         dst: current,
                         native: Native::TensorGet,
                         args: get,
-                        argc,
+                        argc: (1 + 4 * indices.len()) as u16,
                     },
                     span,
                 );
-                let vt = self.ty(value);
-                let v = self.expr(value);
-                self.arith(
-                    op,
-                    Val {
-                        reg: current,
-                        owned: false,
-                    },
-                    &Ty::Float,
-                    v,
-                    &vt,
-                    args + 1,
-                    span,
-                );
+                let cur = Val {
+                    reg: current,
+                    owned: true,
+                };
+                let made = self.arith(op, cur, &Ty::Tensor, v, &vt, args + 1, span);
+                self.release(cur, span);
                 self.release(v, span);
+                owned.push(Val {
+                    reg: args + 1,
+                    owned: made,
+                });
             }
         }
-        let argc = (2 + indices.len()) as u16;
         let dst = self.temp();
         self.emit(
             Instr::CallNative {
                 dst,
                 native: Native::TensorSet,
                 args,
-                argc,
+                argc: (2 + 4 * indices.len()) as u16,
             },
             span,
         );
+        for v in owned {
+            self.release(v, span);
+        }
+    }
+
+    /// Lowers tensor expression `e` and converts it to the number the checker wants in its
+    /// place (`Checked::tensor_scalars`): `t.item()` or `t.int_item()` of it, the tensor
+    /// released if it was a temporary.
+    pub(super) fn tensor_scalar_in(&mut self, e: &Expr, want: &Ty, dst: Reg) -> bool {
+        let t = self.temp();
+        let owned = self.expr_in_tensor(e, t);
+        let native = if *want == Ty::Int {
+            Native::TensorIntItem
+        } else {
+            Native::TensorItem
+        };
+        self.emit(
+            Instr::CallNative {
+                dst,
+                native,
+                args: t,
+                argc: 1,
+            },
+            e.span,
+        );
+        self.release(Val { reg: t, owned }, e.span);
+        false
     }
 }

@@ -317,15 +317,18 @@ impl Heap {
 
     /// Moves a uniquely owned tensor's body out (the buffer is not copied), leaving an
     /// empty 0-element tensor behind, refunded its bytes; the caller then releases it.
-    pub fn take_tensor_body(&mut self, t: ObjRef) -> crate::tensor::TensorBody {
-        let empty = crate::tensor::TensorBody {
-            shape: vec![0],
-            buf: crate::tensor_pool::TensorBuf::new(0).expect("an empty buffer needs no memory"),
-        };
+    /// Only for a tensor that owns its buffer (a view's body refers to its base).
+    pub fn take_tensor_body(&mut self, t: ObjRef) -> crate::data::TensorBody {
+        let dtype = t.tensor().dtype;
+        let empty = crate::data::TensorBody::owned(
+            dtype,
+            vec![0],
+            crate::tensor_pool::TensorBuf::new(0).expect("an empty buffer needs no memory"),
+        );
         // SAFETY: the only borrow of the tensor's body, ended with the statement; the caller
         // holds none across this call (I5).
         let body = std::mem::replace(unsafe { t.tensor_mut() }, empty);
-        let bytes = body.buf.capacity_bytes() as i64 + (body.shape.capacity() * 8) as i64;
+        let bytes = body.charge() as i64 - t.tensor().charge() as i64;
         let _ = self.resize(t, -bytes);
         body
     }

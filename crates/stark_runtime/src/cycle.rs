@@ -32,7 +32,9 @@ pub fn trace(obj: ObjRef, mut f: impl FnMut(ObjRef)) {
         ObjKind::Map => obj.map().values().for_each(&mut visit),
         // A weak reference is not a strong edge; a string holds none.
         ObjKind::Dataset => obj.dataset().tensors().for_each(f),
-        ObjKind::Weak | ObjKind::Str | ObjKind::Tensor | ObjKind::Stream | ObjKind::Task => {}
+        // A view holds its base (which holds nothing).
+        ObjKind::Tensor => obj.tensor().base().into_iter().for_each(f),
+        ObjKind::Weak | ObjKind::Str | ObjKind::Stream | ObjKind::Task => {}
     }
 }
 
@@ -56,7 +58,10 @@ pub fn trace_while(obj: ObjRef, mut f: impl FnMut(ObjRef) -> bool) {
         ObjKind::Dataset => {
             obj.dataset().tensors().all(f);
         }
-        ObjKind::Weak | ObjKind::Str | ObjKind::Tensor | ObjKind::Stream | ObjKind::Task => {}
+        ObjKind::Tensor => {
+            obj.tensor().base().into_iter().all(f);
+        }
+        ObjKind::Weak | ObjKind::Str | ObjKind::Stream | ObjKind::Task => {}
     }
 }
 
@@ -163,7 +168,8 @@ impl Heap {
                         }
                     }
                 }
-                // A dataset's edges go to tensors, which hold none: never part of a cycle.
+                // A dataset's edges go to tensors, and a view's to a base tensor, which
+                // holds none: never part of a cycle.
                 ObjKind::Str
                 | ObjKind::Weak
                 | ObjKind::Tensor

@@ -10,10 +10,170 @@
 //! also keeps its fields' text, for `row(i)`.
 
 use crate::header::{Header, ObjKind};
-use crate::tensor::TensorBody;
+use crate::tensor::{contiguous_strides, numel, DType};
+use crate::tensor_pool::{Elem, TensorBuf};
 use crate::value::ObjRef;
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
+
+/// Where a tensor's elements live: its own buffer, or the buffer of the tensor it is a view
+/// of (SPEC §8).
+pub enum TensorStore {
+    Own(TensorBuf),
+    /// A view: a strong reference to the tensor that owns the buffer (never itself a view,
+    /// so one hop reaches the bytes; views of views name the same owner). The reference keeps
+    /// the buffer alive, and the bytes stay charged to the owner alone: counted once.
+    View(ObjRef),
+}
+
+/// A tensor: a dtype, a shape and strides (in elements, possibly negative or zero) over a
+/// buffer, starting at `offset` elements into it. A tensor made by an operation is
+/// contiguous and row-major at offset 0; a view (slice, index, transpose) shares its base's
+/// buffer with other strides and offset.
+pub struct TensorBody {
+    pub dtype: DType,
+    pub shape: Vec<usize>,
+    pub strides: Vec<isize>,
+    pub offset: usize,
+    pub store: TensorStore,
+}
+
+impl TensorBody {
+    /// A contiguous row-major tensor over its own buffer.
+    pub fn owned(dtype: DType, shape: Vec<usize>, buf: TensorBuf) -> TensorBody {
+        let strides = contiguous_strides(&shape);
+        TensorBody {
+            dtype,
+            shape,
+            strides,
+            offset: 0,
+            store: TensorStore::Own(buf),
+        }
+    }
+
+    pub fn numel(&self) -> usize {
+        numel(&self.shape).unwrap_or(0)
+    }
+
+    /// The buffer the elements are in (the base's, for a view).
+    pub fn buf(&self) -> &TensorBuf {
+        match &self.store {
+            TensorStore::Own(b) => b,
+            TensorStore::View(base) => match &base.tensor().store {
+                TensorStore::Own(b) => b,
+                // A view's base owns its buffer (views are made on the owner): an empty
+                // buffer stands in should that ever fail.
+                TensorStore::View(_) => &EMPTY,
+            },
+        }
+    }
+
+    /// The owner of the buffer, when this is a view.
+    pub fn base(&self) -> Option<ObjRef> {
+        match self.store {
+            TensorStore::View(b) => Some(b),
+            TensorStore::Own(_) => None,
+        }
+    }
+
+    /// Whether the elements are contiguous and row-major from `offset`.
+    pub fn is_contiguous(&self) -> bool {
+        let want = contiguous_strides(&self.shape);
+        self.numel() <= 1
+            || self
+                .shape
+                .iter()
+                .zip(self.strides.iter().zip(&want))
+                .all(|(&d, (s, w))| d == 1 || s == w)
+    }
+
+    /// The whole underlying buffer as `T` (the element type of `dtype`).
+    pub fn raw<T: Elem>(&self) -> &[T] {
+        self.buf().as_slice::<T>()
+    }
+
+    /// The elements as one row-major slice, when they are contiguous.
+    pub fn contiguous<T: Elem>(&self) -> Option<&[T]> {
+        if !self.is_contiguous() {
+            return None;
+        }
+        self.raw::<T>().get(self.offset..self.offset + self.numel())
+    }
+
+    /// Bytes of buffer this object is charged for: its own buffer's class, none for a view.
+    pub fn charged_bytes(&self) -> usize {
+        match &self.store {
+            TensorStore::Own(b) => b.capacity_bytes(),
+            TensorStore::View(_) => 0,
+        }
+    }
+
+    /// Bytes the `tensor` zone charges this object beyond its header: its own buffer's
+    /// size class (none for a view) and the shape and strides.
+    pub fn charge(&self) -> u64 {
+        (self.charged_bytes() + (self.shape.capacity() + self.strides.capacity()) * 8) as u64
+    }
+
+    /// The elements in row-major order in a new buffer of the same dtype (`None` if the
+    /// system refuses the memory): what `copy()` and sending to an actor give.
+    pub fn contiguous_copy(&self) -> Option<TensorBuf> {
+        crate::with_dtype!(self.dtype, T => {
+            if let Some(s) = self.contiguous::<T>() {
+                return TensorBuf::from_slice(s);
+            }
+            let mut buf = TensorBuf::of::<T>(self.numel())?;
+            let out = buf.as_mut_slice::<T>();
+            let src = self.raw::<T>();
+            let mut k = 0;
+            crate::tensor::for_each_offset(&self.shape, &self.strides, self.offset, |o| {
+                out[k] = src[o];
+                k += 1;
+            });
+            Some(buf)
+        })
+    }
+
+    /// The elements in row-major order as [`Scalar`]s.
+    pub fn scalars(&self) -> Vec<crate::tensor::Scalar> {
+        use crate::tensor::Num;
+        let mut out = Vec::with_capacity(self.numel());
+        crate::with_dtype!(self.dtype, T => {
+            let src = self.raw::<T>();
+            crate::tensor::for_each_offset(&self.shape, &self.strides, self.offset, |o| {
+                out.push(src[o].to_scalar())
+            });
+        });
+        out
+    }
+
+    /// Structural equality (`==` on tensors): the same shape and equal elements, compared
+    /// as numbers whatever the dtypes (IEEE: NaN never equals itself).
+    pub fn same_values(&self, other: &TensorBody) -> bool {
+        use crate::tensor::Scalar;
+        self.shape == other.shape
+            && self
+                .scalars()
+                .into_iter()
+                .zip(other.scalars())
+                .all(|(a, b)| match (a, b) {
+                    (Scalar::I(x), Scalar::I(y)) => x == y,
+                    (a, b) => a.as_f64() == b.as_f64(),
+                })
+    }
+
+    /// Bytes a contiguous copy of the elements takes.
+    pub fn nbytes(&self) -> usize {
+        self.numel() * self.dtype.size()
+    }
+
+    /// The old f32 accessor, for float32 contiguous tensors (datasets' columns, tests).
+    pub fn data(&self) -> &[f32] {
+        self.contiguous::<f32>().unwrap_or(&[])
+    }
+}
+
+static EMPTY: std::sync::LazyLock<TensorBuf> =
+    std::sync::LazyLock::new(|| TensorBuf::new(0).expect("an empty buffer needs no memory"));
 
 /// The text of every field of one column, exactly as it is in the file (`row(i)`, SPEC
 /// §9), end to end in one buffer: a field costs its bytes and one offset, not an

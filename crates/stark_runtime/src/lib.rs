@@ -31,7 +31,7 @@ pub mod zone;
 pub use actor::{SharedCounters, TaskBody};
 pub use collector::GcStep;
 pub use cycle::trace as trace_children;
-pub use data::{Column, DatasetBody, FieldTexts, StreamBody, StreamMode};
+pub use data::{Column, DatasetBody, FieldTexts, StreamBody, StreamMode, TensorBody, TensorStore};
 pub use header::{ObjKind, OwnerKind};
 pub use heap::{BufferCharge, GcState, Growable, Heap, OutOfMemory};
 pub use metadata::{MetaEntry, MetaTable};

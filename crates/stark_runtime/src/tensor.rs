@@ -1,36 +1,423 @@
-//! Tensors: `f32`, row-major, contiguous, with the buffer in the `tensor` zone (M8).
+//! Tensors (SPEC §8): dtypes, shapes and strides, and the kernels, with the buffer in the
+//! `tensor` zone (M8). The body (`data.rs`, `TensorBody`) is a dtype, a shape, strides and
+//! an offset over a buffer that is its own or its base's (a view).
 //!
 //! The kernels here are plain functions over slices so they can be tested without a heap.
 //! Large elementwise loops and reductions are split across the rayon pool; below
 //! `PAR_MIN` elements the split costs more than it saves. Matrix products go to the `gemm`
 //! crate (packed, SIMD micro-kernels, multi-threaded).
 
-use crate::tensor_pool::TensorBuf;
 use rayon::prelude::*;
+
+/// A tensor's element type. `Bool` is stored one byte per element, 0 or 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DType {
+    Bool,
+    I64,
+    F32,
+    F64,
+}
+
+impl DType {
+    pub const ALL: [DType; 4] = [DType::F32, DType::F64, DType::I64, DType::Bool];
+
+    /// The name a program writes (`dtype="int64"`) and printing shows.
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::F32 => "float32",
+            DType::F64 => "float64",
+            DType::I64 => "int64",
+            DType::Bool => "bool",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<DType> {
+        DType::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// Bytes per element.
+    pub fn size(self) -> usize {
+        match self {
+            DType::F32 => 4,
+            DType::F64 | DType::I64 => 8,
+            DType::Bool => 1,
+        }
+    }
+
+    pub fn is_float(self) -> bool {
+        matches!(self, DType::F32 | DType::F64)
+    }
+
+    /// NumPy 2's promotion of two arrays (NEP 50): bool < int64 < float; int64 with
+    /// float32 gives float64 (float32 cannot hold every int64 NumPy would mix in).
+    pub fn promote(a: DType, b: DType) -> DType {
+        use DType::*;
+        match (a, b) {
+            (x, y) if x == y => x,
+            (Bool, x) | (x, Bool) => x,
+            (I64, F32) | (F32, I64) => F64,
+            (F64, _) | (_, F64) => F64,
+            _ => F64,
+        }
+    }
+
+    /// NEP 50 with a Python scalar (STARK's Int or Float) as the other operand: the
+    /// scalar is "weak" and takes the array's dtype unless its kind is higher (a Float
+    /// with an integer or bool array gives float64, an Int with a bool array int64).
+    pub fn promote_scalar(a: DType, scalar_is_float: bool) -> DType {
+        match (a, scalar_is_float) {
+            (DType::Bool, false) => DType::I64,
+            (DType::Bool | DType::I64, true) => DType::F64,
+            (d, _) => d,
+        }
+    }
+}
+
+/// One element as a value, for conversions between dtypes and for scalar results.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scalar {
+    F(f64),
+    I(i64),
+    B(bool),
+}
+
+impl Scalar {
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Scalar::F(x) => x,
+            Scalar::I(i) => i as f64,
+            Scalar::B(b) => b as i64 as f64,
+        }
+    }
+
+    /// NumPy's cast to an integer: floats truncate toward zero (NaN and out-of-range values
+    /// saturate, where NumPy leaves them undefined).
+    pub fn as_i64(self) -> i64 {
+        match self {
+            Scalar::F(x) => x as i64,
+            Scalar::I(i) => i,
+            Scalar::B(b) => b as i64,
+        }
+    }
+
+    pub fn as_bool(self) -> bool {
+        match self {
+            Scalar::F(x) => x != 0.0,
+            Scalar::I(i) => i != 0,
+            Scalar::B(b) => b,
+        }
+    }
+}
+
+/// The element types of the four dtypes, with conversions through [`Scalar`].
+pub trait Num: crate::tensor_pool::Elem + PartialOrd + Default {
+    const DTYPE: DType;
+    fn to_scalar(self) -> Scalar;
+    fn from_scalar(s: Scalar) -> Self;
+}
+
+impl Num for f32 {
+    const DTYPE: DType = DType::F32;
+    fn to_scalar(self) -> Scalar {
+        Scalar::F(self as f64)
+    }
+    fn from_scalar(s: Scalar) -> f32 {
+        match s {
+            // int64 → float32 rounds once, as NumPy's cast does (not through f64).
+            Scalar::I(i) => i as f32,
+            s => s.as_f64() as f32,
+        }
+    }
+}
+
+impl Num for f64 {
+    const DTYPE: DType = DType::F64;
+    fn to_scalar(self) -> Scalar {
+        Scalar::F(self)
+    }
+    fn from_scalar(s: Scalar) -> f64 {
+        s.as_f64()
+    }
+}
+
+impl Num for i64 {
+    const DTYPE: DType = DType::I64;
+    fn to_scalar(self) -> Scalar {
+        Scalar::I(self)
+    }
+    fn from_scalar(s: Scalar) -> i64 {
+        s.as_i64()
+    }
+}
+
+impl Num for u8 {
+    const DTYPE: DType = DType::Bool;
+    fn to_scalar(self) -> Scalar {
+        Scalar::B(self != 0)
+    }
+    fn from_scalar(s: Scalar) -> u8 {
+        s.as_bool() as u8
+    }
+}
+
+/// Runs `$body` with `$t` the element type of dtype `$d`.
+#[macro_export]
+macro_rules! with_dtype {
+    ($d:expr, $t:ident => $body:expr) => {
+        match $d {
+            $crate::tensor::DType::F32 => {
+                type $t = f32;
+                $body
+            }
+            $crate::tensor::DType::F64 => {
+                type $t = f64;
+                $body
+            }
+            $crate::tensor::DType::I64 => {
+                type $t = i64;
+                $body
+            }
+            $crate::tensor::DType::Bool => {
+                type $t = u8;
+                $body
+            }
+        }
+    };
+}
+
+/// Row-major strides (in elements) of `shape`.
+pub fn contiguous_strides(shape: &[usize]) -> Vec<isize> {
+    let mut strides = vec![0isize; shape.len()];
+    let mut acc = 1isize;
+    for (s, &d) in strides.iter_mut().zip(shape).rev() {
+        *s = acc;
+        acc = acc.saturating_mul(d.max(1) as isize);
+    }
+    strides
+}
+
+/// Calls `f` with the buffer offset of each element of a strided layout, in row-major
+/// order. The last axis runs in an inner loop; the others advance like an odometer.
+pub fn for_each_offset(
+    shape: &[usize],
+    strides: &[isize],
+    offset: usize,
+    mut f: impl FnMut(usize),
+) {
+    if shape.contains(&0) {
+        return;
+    }
+    let Some((&inner, outer)) = shape.split_last() else {
+        f(offset);
+        return;
+    };
+    let s_in = strides[outer.len()];
+    let mut idx = vec![0usize; outer.len()];
+    let mut base = offset as isize;
+    loop {
+        let mut p = base;
+        for _ in 0..inner {
+            f(p as usize);
+            p += s_in;
+        }
+        // Advance the odometer over the outer axes.
+        let mut axis = outer.len();
+        loop {
+            if axis == 0 {
+                return;
+            }
+            axis -= 1;
+            idx[axis] += 1;
+            base += strides[axis];
+            if idx[axis] < outer[axis] {
+                break;
+            }
+            base -= strides[axis] * outer[axis] as isize;
+            idx[axis] = 0;
+        }
+    }
+}
+
+/// The elements of a strided layout over `src`, in row-major order, converted to `D`.
+pub fn gather<S: Num, D: Num>(
+    src: &[S],
+    shape: &[usize],
+    strides: &[isize],
+    offset: usize,
+    out: &mut Vec<D>,
+) {
+    for_each_offset(shape, strides, offset, |o| {
+        out.push(D::from_scalar(src[o].to_scalar()))
+    });
+}
+
+/// NumPy's broadcast of two shapes, or `None` if they do not broadcast.
+pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let n = a.len().max(b.len());
+    let mut out = vec![0; n];
+    for i in 0..n {
+        let da = if i + a.len() >= n {
+            a[i + a.len() - n]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= n {
+            b[i + b.len() - n]
+        } else {
+            1
+        };
+        out[i] = match (da, db) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            _ => return None,
+        };
+    }
+    Some(out)
+}
+
+/// The strides that read a tensor of `shape`/`strides` as if it had shape `to` (which it
+/// broadcasts to): 0 along the axes it is stretched over, so nothing is materialised.
+pub fn broadcast_strides(shape: &[usize], strides: &[isize], to: &[usize]) -> Vec<isize> {
+    let lead = to.len() - shape.len();
+    (0..to.len())
+        .map(|i| {
+            if i < lead || shape[i - lead] == 1 && to[i] != 1 {
+                0
+            } else {
+                strides[i - lead]
+            }
+        })
+        .collect()
+}
+
+/// `out[k] = f(a[..], b[..])` over `shape`, each operand read through its own (broadcast)
+/// strides and offset; `out` is contiguous. Contiguous and scalar operands take loops the
+/// compiler vectorises.
+#[allow(clippy::too_many_arguments)]
+pub fn zip_strided<A: Copy, B: Copy, O>(
+    shape: &[usize],
+    a: &[A],
+    sa: &[isize],
+    oa: usize,
+    b: &[B],
+    sb: &[isize],
+    ob: usize,
+    out: &mut [O],
+    f: impl Fn(A, B) -> O,
+) {
+    if shape.contains(&0) {
+        return;
+    }
+    let Some((&inner, outer)) = shape.split_last() else {
+        out[0] = f(a[oa], b[ob]);
+        return;
+    };
+    let (ia, ib) = (sa[outer.len()], sb[outer.len()]);
+    let mut idx = vec![0usize; outer.len()];
+    let (mut pa, mut pb) = (oa as isize, ob as isize);
+    let mut o = 0usize;
+    loop {
+        let dst = &mut out[o..o + inner];
+        match (ia, ib) {
+            (1, 1) => {
+                let (x, y) = (
+                    &a[pa as usize..pa as usize + inner],
+                    &b[pb as usize..pb as usize + inner],
+                );
+                dst.iter_mut()
+                    .zip(x.iter().zip(y))
+                    .for_each(|(d, (&x, &y))| *d = f(x, y));
+            }
+            (1, 0) => {
+                let (x, y) = (&a[pa as usize..pa as usize + inner], b[pb as usize]);
+                dst.iter_mut().zip(x).for_each(|(d, &x)| *d = f(x, y));
+            }
+            (0, 1) => {
+                let (x, y) = (a[pa as usize], &b[pb as usize..pb as usize + inner]);
+                dst.iter_mut().zip(y).for_each(|(d, &y)| *d = f(x, y));
+            }
+            _ => {
+                let (mut p, mut q) = (pa, pb);
+                for d in dst.iter_mut() {
+                    *d = f(a[p as usize], b[q as usize]);
+                    p += ia;
+                    q += ib;
+                }
+            }
+        }
+        o += inner;
+        let mut axis = outer.len();
+        loop {
+            if axis == 0 {
+                return;
+            }
+            axis -= 1;
+            idx[axis] += 1;
+            pa += sa[axis];
+            pb += sb[axis];
+            if idx[axis] < outer[axis] {
+                break;
+            }
+            pa -= sa[axis] * outer[axis] as isize;
+            pb -= sb[axis] * outer[axis] as isize;
+            idx[axis] = 0;
+        }
+    }
+}
 
 /// Below this many elements a loop runs on the calling thread.
 const PAR_MIN: usize = 1 << 18;
 /// Elements per parallel task (a quarter MiB of f32s: large enough to amortise scheduling).
 const PAR_CHUNK: usize = 1 << 16;
 
-/// A tensor's shape and data. `buf.len()` is the product of `shape`.
-pub struct TensorBody {
-    pub shape: Vec<usize>,
-    pub buf: TensorBuf,
+/// `zip_strided` split over the first axis on the rayon pool.
+#[allow(clippy::too_many_arguments)]
+pub fn zip_par<A: Copy + Sync, B: Copy + Sync, O: Send>(
+    shape: &[usize],
+    a: &[A],
+    sa: &[isize],
+    oa: usize,
+    b: &[B],
+    sb: &[isize],
+    ob: usize,
+    out: &mut [O],
+    f: impl Fn(A, B) -> O + Sync + Send + Copy,
+) {
+    let rows = shape[0];
+    let inner: usize = shape[1..].iter().product();
+    if rows < 2 || inner == 0 {
+        zip_strided(shape, a, sa, oa, b, sb, ob, out, f);
+        return;
+    }
+    // Chunks of whole rows, about 64 Ki elements each.
+    let per = (65536 / inner).max(1);
+    out.par_chunks_mut(per * inner)
+        .enumerate()
+        .for_each(|(c, chunk)| {
+            let r0 = c * per;
+            let rows_here = chunk.len() / inner;
+            let mut sub = shape.to_vec();
+            sub[0] = rows_here;
+            let pa = (oa as isize + sa[0] * r0 as isize) as usize;
+            let pb = (ob as isize + sb[0] * r0 as isize) as usize;
+            zip_strided(&sub, a, sa, pa, b, sb, pb, chunk, f);
+        });
 }
 
-impl TensorBody {
-    pub fn numel(&self) -> usize {
-        self.buf.len()
+/// `out[i] = f(src[i])`, split across the rayon pool above `PAR_MIN` elements.
+pub fn map_par<A: Copy + Sync, O: Send>(
+    src: &[A],
+    out: &mut [O],
+    f: impl Fn(A) -> O + Sync + Send,
+) {
+    if out.len() < PAR_MIN {
+        out.iter_mut().zip(src).for_each(|(o, &x)| *o = f(x));
+        return;
     }
-
-    pub fn data(&self) -> &[f32] {
-        self.buf.as_slice()
-    }
-
-    pub fn data_mut(&mut self) -> &mut [f32] {
-        self.buf.as_mut_slice()
-    }
+    out.par_chunks_mut(PAR_CHUNK)
+        .zip(src.par_chunks(PAR_CHUNK))
+        .for_each(|(o, s)| o.iter_mut().zip(s).for_each(|(o, &x)| *o = f(x)));
 }
 
 /// The number of elements of `shape`, or `None` on overflow.
@@ -440,6 +827,95 @@ mod tests {
         assert!(a.iter().all(|&x| (0.0..1.0).contains(&x)));
         fill_rand(&mut b, 43);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn nep50_promotion() {
+        use DType::*;
+        assert_eq!(DType::promote(F32, F64), F64);
+        assert_eq!(DType::promote(I64, F32), F64);
+        assert_eq!(DType::promote(Bool, I64), I64);
+        assert_eq!(DType::promote(Bool, F32), F32);
+        assert_eq!(DType::promote(F32, F32), F32);
+        assert_eq!(DType::promote_scalar(F32, true), F32);
+        assert_eq!(DType::promote_scalar(I64, true), F64);
+        assert_eq!(DType::promote_scalar(I64, false), I64);
+        assert_eq!(DType::promote_scalar(Bool, false), I64);
+        for d in DType::ALL {
+            assert_eq!(DType::parse(d.name()), Some(d));
+        }
+        assert_eq!(DType::parse("int32"), None);
+    }
+
+    #[test]
+    fn strided_walks_and_broadcasting() {
+        // A 2×3 transposed view of a 3×2 buffer: strides (1, 2).
+        let mut seen = Vec::new();
+        for_each_offset(&[2, 3], &[1, 2], 0, |o| seen.push(o));
+        assert_eq!(seen, [0, 2, 4, 1, 3, 5]);
+        // Negative strides from an offset: a reversed row.
+        seen.clear();
+        for_each_offset(&[3], &[-1], 2, |o| seen.push(o));
+        assert_eq!(seen, [2, 1, 0]);
+        // 0-d and empty.
+        seen.clear();
+        for_each_offset(&[], &[], 7, |o| seen.push(o));
+        assert_eq!(seen, [7]);
+        seen.clear();
+        for_each_offset(&[2, 0], &[0, 1], 0, |o| seen.push(o));
+        assert!(seen.is_empty());
+        assert_eq!(broadcast_shapes(&[2, 1, 3], &[4, 1]), Some(vec![2, 4, 3]));
+        assert_eq!(broadcast_shapes(&[2, 3], &[2]), None);
+        assert_eq!(broadcast_shapes(&[], &[5]), Some(vec![5]));
+        assert_eq!(broadcast_strides(&[3], &[1], &[2, 3]), vec![0, 1]);
+        assert_eq!(broadcast_strides(&[2, 1], &[1, 1], &[2, 3]), vec![1, 0]);
+        // [[1], [2]] + [10, 20, 30] without materialising either operand.
+        let (a, b) = ([1.0f32, 2.0], [10.0f32, 20.0, 30.0]);
+        let mut out = [0.0f32; 6];
+        let sa = broadcast_strides(&[2, 1], &[1, 1], &[2, 3]);
+        let sb = broadcast_strides(&[3], &[1], &[2, 3]);
+        zip_strided(&[2, 3], &a, &sa, 0, &b, &sb, 0, &mut out, |x, y| x + y);
+        assert_eq!(out, [11.0, 21.0, 31.0, 12.0, 22.0, 32.0]);
+        // The parallel split agrees with the sequential loop.
+        let n = 1 << 19;
+        let big: Vec<f32> = (0..n).map(|i| i as f32).collect();
+        let mut seq = vec![0.0f32; n];
+        let mut par = vec![0.0f32; n];
+        let s = contiguous_strides(&[512, 1024]);
+        zip_strided(
+            &[512, 1024],
+            &big,
+            &s,
+            0,
+            &[2.0f32],
+            &[0, 0],
+            0,
+            &mut seq,
+            |x, y| x * y,
+        );
+        zip_par(
+            &[512, 1024],
+            &big,
+            &s,
+            0,
+            &[2.0f32],
+            &[0, 0],
+            0,
+            &mut par,
+            |x, y| x * y,
+        );
+        assert_eq!(seq, par);
+    }
+
+    #[test]
+    fn scalar_casts_follow_numpy() {
+        assert_eq!(<i64 as Num>::from_scalar(Scalar::F(-1.7)), -1);
+        assert_eq!(<u8 as Num>::from_scalar(Scalar::F(0.5)), 1);
+        assert_eq!(
+            <f32 as Num>::from_scalar(Scalar::I(16_777_217)),
+            16_777_216.0
+        );
+        assert_eq!(<f64 as Num>::from_scalar(Scalar::B(true)), 1.0);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The `tensor` zone's buffer pool (M8): 64-byte aligned `f32` buffers, recycled by size
-//! class.
+//! The `tensor` zone's buffer pool (M8): 64-byte aligned byte buffers, recycled by size
+//! class. A buffer holds the elements of one dtype (`f32`, `f64`, `i64` or a `bool` byte);
+//! the tensor body says which, the buffer only knows its length in bytes.
 //!
 //! Numeric loops allocate and drop same-shaped temporaries over and over (`c = a + b` in a
 //! loop); handing the previous buffer back avoids both the allocator and, for large buffers,
@@ -10,8 +11,10 @@
 //! The pool is process-wide (behind a mutex) so a buffer may be freed on any thread; the
 //! lock is taken once per tensor allocation or free, never per element.
 //!
-//! Every buffer's contents are always initialised `f32`s: fresh memory is zeroed, and a
-//! recycled buffer holds the values its previous owner wrote.
+//! Every buffer's contents are always initialised bytes: fresh memory is zeroed, and a
+//! recycled buffer holds the bytes its previous owner wrote. Every element type a buffer is
+//! read as ([`Elem`]) is valid for any bit pattern, so reading a recycled buffer as another
+//! dtype is never undefined behaviour (a `bool` byte is read as `!= 0`).
 
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::ptr::NonNull;
@@ -63,18 +66,35 @@ fn class_layout(size: usize) -> Option<Layout> {
     Layout::from_size_align(size, ALIGN).ok()
 }
 
-/// The bytes a buffer of `len` elements would hold (its size class), or `None` if no class
+/// The bytes a buffer of `bytes` bytes would hold (its size class), or `None` if no class
 /// fits; lets a caller check a memory limit before the buffer is allocated and filled.
-pub fn capacity_for(len: usize) -> Option<usize> {
-    if len == 0 {
+pub fn capacity_for(bytes: usize) -> Option<usize> {
+    if bytes == 0 {
         return Some(0);
     }
-    class_of(len.checked_mul(std::mem::size_of::<f32>())?).map(|(_, size)| size)
+    class_of(bytes).map(|(_, size)| size)
 }
 
-/// A buffer of `len` initialised `f32`s, 64-byte aligned, owned uniquely.
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+    impl Sealed for i64 {}
+    impl Sealed for u8 {}
+}
+
+/// An element type a buffer may be viewed as: plain data valid for every bit pattern, with
+/// an alignment that divides [`ALIGN`] (sealed: only these four).
+pub trait Elem: sealed::Sealed + Copy + Send + Sync + 'static {}
+impl Elem for f32 {}
+impl Elem for f64 {}
+impl Elem for i64 {}
+impl Elem for u8 {}
+
+/// A buffer of `len` initialised bytes, 64-byte aligned, owned uniquely.
 pub struct TensorBuf {
-    ptr: NonNull<f32>,
+    ptr: NonNull<u8>,
+    /// Length in bytes.
     len: usize,
     /// The class size in bytes (the allocation's layout size); 0 for an empty buffer, which
     /// owns no allocation.
@@ -82,13 +102,13 @@ pub struct TensorBuf {
     class: usize,
 }
 
-// SAFETY: a TensorBuf owns its allocation exclusively, like a Vec<f32>.
+// SAFETY: a TensorBuf owns its allocation exclusively, like a Vec<u8>.
 unsafe impl Send for TensorBuf {}
-// SAFETY: as for Vec<f32>: shared references only read the elements.
+// SAFETY: as for Vec<u8>: shared references only read the bytes.
 unsafe impl Sync for TensorBuf {}
 
 impl TensorBuf {
-    /// A buffer of `len` elements with unspecified (but initialised) contents; `None` if the
+    /// A buffer of `len` bytes with unspecified (but initialised) contents; `None` if the
     /// size overflows or the system refuses the memory.
     pub fn new(len: usize) -> Option<TensorBuf> {
         if len == 0 {
@@ -99,8 +119,7 @@ impl TensorBuf {
                 class: 0,
             });
         }
-        let bytes = len.checked_mul(std::mem::size_of::<f32>())?;
-        let (class, size) = class_of(bytes)?;
+        let (class, size) = class_of(len)?;
         let reused = {
             let mut pool = lock();
             let hit = pool.free.get_mut(class).and_then(|l| l.pop());
@@ -120,26 +139,32 @@ impl TensorBuf {
             }
         };
         Some(TensorBuf {
-            ptr: raw.cast(),
+            ptr: raw,
             len,
             cap_bytes: size,
             class,
         })
     }
 
+    /// A buffer of `len` elements of `T`, with unspecified (initialised) contents.
+    pub fn of<T: Elem>(len: usize) -> Option<TensorBuf> {
+        TensorBuf::new(len.checked_mul(std::mem::size_of::<T>())?)
+    }
+
     /// A buffer of `len` copies of `value`.
-    pub fn filled(len: usize, value: f32) -> Option<TensorBuf> {
-        let mut b = TensorBuf::new(len)?;
-        b.as_mut_slice().fill(value);
+    pub fn filled<T: Elem>(len: usize, value: T) -> Option<TensorBuf> {
+        let mut b = TensorBuf::of::<T>(len)?;
+        b.as_mut_slice::<T>().fill(value);
         Some(b)
     }
 
-    pub fn from_slice(values: &[f32]) -> Option<TensorBuf> {
-        let mut b = TensorBuf::new(values.len())?;
-        b.as_mut_slice().copy_from_slice(values);
+    pub fn from_slice<T: Elem>(values: &[T]) -> Option<TensorBuf> {
+        let mut b = TensorBuf::of::<T>(values.len())?;
+        b.as_mut_slice::<T>().copy_from_slice(values);
         Some(b)
     }
 
+    /// Length in bytes.
     #[inline]
     pub fn len(&self) -> usize {
         self.len
@@ -156,22 +181,38 @@ impl TensorBuf {
         self.cap_bytes
     }
 
+    /// The buffer as `T`s (whole elements only: trailing bytes of a partial one are left
+    /// out).
     #[inline]
-    pub fn as_slice(&self) -> &[f32] {
-        // SAFETY: `ptr` points to at least `len` initialised f32s (module doc), or is dangling
-        // with len 0, which from_raw_parts allows for a well-aligned pointer.
-        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    pub fn as_slice<T: Elem>(&self) -> &[T] {
+        let n = self.len / std::mem::size_of::<T>();
+        // SAFETY: `ptr` points to at least `len` initialised bytes (module doc) and is
+        // 64-byte aligned, which satisfies every `Elem`'s alignment (or is dangling with
+        // len 0: NonNull::dangling of u8 is not aligned for T, so an empty slice is made
+        // from T's own dangling pointer); every bit pattern is a valid `Elem`.
+        unsafe {
+            if n == 0 {
+                return std::slice::from_raw_parts(NonNull::<T>::dangling().as_ptr(), 0);
+            }
+            std::slice::from_raw_parts(self.ptr.as_ptr() as *const T, n)
+        }
     }
 
     #[inline]
-    pub fn as_mut_slice(&mut self) -> &mut [f32] {
-        // SAFETY: as above, and `&mut self` makes the borrow unique.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    pub fn as_mut_slice<T: Elem>(&mut self) -> &mut [T] {
+        let n = self.len / std::mem::size_of::<T>();
+        // SAFETY: as in `as_slice`, and `&mut self` makes the borrow unique.
+        unsafe {
+            if n == 0 {
+                return std::slice::from_raw_parts_mut(NonNull::<T>::dangling().as_ptr(), 0);
+            }
+            std::slice::from_raw_parts_mut(self.ptr.as_ptr() as *mut T, n)
+        }
     }
 
     /// Whether the buffer's address is 64-byte aligned (always true; for tests).
     pub fn is_aligned(&self) -> bool {
-        (self.ptr.as_ptr() as usize).is_multiple_of(ALIGN)
+        self.cap_bytes == 0 || (self.ptr.as_ptr() as usize).is_multiple_of(ALIGN)
     }
 }
 
@@ -180,7 +221,7 @@ impl Drop for TensorBuf {
         if self.cap_bytes == 0 {
             return;
         }
-        let ptr: NonNull<u8> = self.ptr.cast();
+        let ptr: NonNull<u8> = self.ptr;
         {
             let mut pool = lock();
             if pool.pooled_bytes + self.cap_bytes <= MAX_POOLED_BYTES {
@@ -249,15 +290,17 @@ mod tests {
 
     #[test]
     fn buffers_are_aligned_and_recycled() {
-        let a = TensorBuf::filled(1000, 1.5).unwrap();
+        let a = TensorBuf::filled(1000, 1.5f32).unwrap();
         assert!(a.is_aligned());
-        assert!(a.as_slice().iter().all(|&x| x == 1.5));
-        let addr = a.as_slice().as_ptr() as usize;
+        assert!(a.as_slice::<f32>().iter().all(|&x| x == 1.5));
+        assert_eq!(a.as_slice::<f64>().len(), 500);
+        let addr = a.as_slice::<u8>().as_ptr() as usize;
         drop(a);
-        let b = TensorBuf::new(1000).unwrap();
+        let b = TensorBuf::of::<f32>(1000).unwrap();
         assert!(b.is_aligned());
         // Another test thread may have taken it; if not, it is the same block.
-        let _ = addr == b.as_slice().as_ptr() as usize;
+        let _ = addr == b.as_slice::<u8>().as_ptr() as usize;
         assert_eq!(TensorBuf::new(0).unwrap().len(), 0);
+        assert!(TensorBuf::new(0).unwrap().as_slice::<f64>().is_empty());
     }
 }

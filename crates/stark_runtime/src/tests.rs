@@ -525,6 +525,51 @@ fn short_strings_fill_and_reuse_pool_chunks() {
     assert_eq!(heap.live_objects(), 0);
 }
 
+/// A view holds its base (SPEC §8): the base outlives its own reference, the buffer is
+/// charged once (to the base), and the heap checker counts the view's edge.
+#[test]
+fn tensor_view_keeps_base_alive_and_buffer_counted_once() {
+    use crate::tensor::DType;
+    use crate::tensor_pool::TensorBuf;
+    let mut heap = Heap::new(None);
+    let buf = TensorBuf::filled(1000, 1.0f32).expect("buffer");
+    let base = heap
+        .alloc_tensor(TensorBody::owned(DType::F32, vec![1000], buf))
+        .expect("base");
+    let with_base = heap.live_bytes();
+    heap.incref(Value::Obj(base));
+    let view = heap
+        .alloc_tensor(TensorBody {
+            dtype: DType::F32,
+            shape: vec![10],
+            strides: vec![2],
+            offset: 5,
+            store: TensorStore::View(base),
+        })
+        .expect("view");
+    assert!(
+        heap.live_bytes() - with_base < 200,
+        "the view is charged no buffer"
+    );
+    assert_eq!(view.tensor().buf().len(), base.tensor().buf().len());
+    assert_eq!(base.strong_count(), 2);
+    heap.check_heap().expect("consistent heap");
+    // SAFETY: the test's own references: the allocation's of `base`, then of `view`.
+    unsafe {
+        heap.decref(Value::Obj(base));
+        heap.drain_pending();
+    }
+    assert_eq!(heap.live_objects(), 2, "the view keeps its base");
+    assert_eq!(view.tensor().scalars().len(), 10);
+    heap.check_heap().expect("consistent heap");
+    // SAFETY: as above; the view's release gives up its reference to the base.
+    unsafe {
+        heap.decref(Value::Obj(view));
+        heap.drain_pending();
+    }
+    assert_eq!(heap.live_objects(), 0);
+}
+
 #[test]
 fn short_strings_are_found_by_walking_the_pool() {
     let mut heap = Heap::new(None);

@@ -93,6 +93,11 @@ pub enum SigTy {
     Numbers,
     /// A Tensor or a number (the tensor operators, `t.add_(x)`).
     TensorOrNumber,
+    /// An Int or a Float (`Tensor.arange`), passed as it is.
+    Number,
+    /// A reduction's result (SPEC §8): the inner type when the call gives neither `axis`
+    /// nor `keepdims`, a Tensor when it gives either.
+    Reduced(&'static SigTy),
 }
 
 /// What an omitted argument is (`Memory.collect(zone=None)`): the checker's operand for it.
@@ -453,43 +458,138 @@ macro_rules! builtin_rows {
             /// `task.error() -> String?`.
             TaskError: Task "error" "task.error" fn() -> (Opt Str) => TaskError [releases, needs_vm];
 
-            // ---- tensors, datasets and streams (operands are views) ----
-            /// `Tensor.zeros(shape, device=None)`: `device` is a `String?` (`None` = "cpu").
+            // ---- tensors (SPEC §8), datasets and streams (operands are views) ----
+            /// `Tensor.zeros(shape, device=None, dtype=None)`: `device` is a `String?` (`None`
+            /// = "cpu"), `dtype` one of "float32" (`None`), "float64", "int64", "bool".
             TensorZeros: TensorNs "zeros" "Tensor.zeros"
-                fn(shape: (List Int), device: (Opt Str) = None) -> Tensor => TensorZeros [];
+                fn(shape: (List Int), device: (Opt Str) = None, dtype: (Opt Str) = None) -> Tensor => TensorZeros [];
             TensorOnes: TensorNs "ones" "Tensor.ones"
-                fn(shape: (List Int), device: (Opt Str) = None) -> Tensor => TensorOnes [];
+                fn(shape: (List Int), device: (Opt Str) = None, dtype: (Opt Str) = None) -> Tensor => TensorOnes [];
+            /// `Tensor.full(shape, value, dtype=None)`.
+            TensorFull: TensorNs "full" "Tensor.full"
+                fn(shape: (List Int), value: Number, dtype: (Opt Str) = None, device: (Opt Str) = None) -> Tensor => TensorFull [];
             /// `Tensor.range(start, end)`: start, start + 1, … below end.
             TensorRange: TensorNs "range" "Tensor.range"
-                fn(start: Float, end: Float, device: (Opt Str) = None) -> Tensor => TensorRange [];
+                fn(start: Float, end: Float, device: (Opt Str) = None, dtype: (Opt Str) = None) -> Tensor => TensorRange [];
+            /// `Tensor.arange(start, stop=None, step=None, dtype=None)`: int64 of Ints, else
+            /// float32 (SPEC §8).
+            TensorArange: TensorNs "arange" "Tensor.arange"
+                fn(start: Number, stop: (Opt Number) = None, step: (Opt Number) = None, dtype: (Opt Str) = None) -> Tensor => TensorArange [];
+            /// `Tensor.linspace(start, stop, num, dtype=None)`.
+            TensorLinspace: TensorNs "linspace" "Tensor.linspace"
+                fn(start: Float, stop: Float, num: Int, dtype: (Opt Str) = None) -> Tensor => TensorLinspace [];
+            /// `Tensor.eye(n, dtype=None)`.
+            TensorEye: TensorNs "eye" "Tensor.eye" fn(n: Int, dtype: (Opt Str) = None) -> Tensor => TensorEye [];
             /// `Tensor.rand(shape, seed=None)`: uniform in [0, 1), reproducible with a seed.
             TensorRand: TensorNs "rand" "Tensor.rand"
-                fn(shape: (List Int), seed: (Opt Int) = None, device: (Opt Str) = None) -> Tensor
+                fn(shape: (List Int), seed: (Opt Int) = None, device: (Opt Str) = None, dtype: (Opt Str) = None) -> Tensor
                 => TensorRand [];
+            /// `Tensor.randn(shape, seed=None)`: standard normal (Box–Muller on SplitMix64).
+            TensorRandn: TensorNs "randn" "Tensor.randn"
+                fn(shape: (List Int), seed: (Opt Int) = None, dtype: (Opt Str) = None, device: (Opt Str) = None) -> Tensor
+                => TensorRandn [];
             /// `Tensor.from_list(values, shape=None)`: a flat `List<Int>` or `List<Float>`.
             TensorFromList: TensorNs "from_list" "Tensor.from_list"
-                fn(values: Numbers, shape: (Opt (List Int)) = None, device: (Opt Str) = None)
+                fn(values: Numbers, shape: (Opt (List Int)) = None, device: (Opt Str) = None, dtype: (Opt Str) = None)
                 -> Tensor => TensorFromList [];
+            /// `Tensor(values, dtype=None)` from nested lists of numbers: the shape is the
+            /// nesting's; Ints give int64, Floats float32 (SPEC §8).
+            TensorNew: Free "Tensor" "Tensor.new" fn(values: Heap, dtype: (Opt Str) = None) -> Tensor => TensorNew [];
+            /// `Tensor.maximum(a, b)` / `minimum`: elementwise, broadcast, NaN propagating.
+            TensorMaximum: TensorNs "maximum" "Tensor.maximum"
+                fn(a: TensorOrNumber, b: TensorOrNumber) -> Tensor => TensorMaximum [];
+            TensorMinimum: TensorNs "minimum" "Tensor.minimum"
+                fn(a: TensorOrNumber, b: TensorOrNumber) -> Tensor => TensorMinimum [];
+            /// `Tensor.where(cond, a, b)`: `a` where the bool tensor `cond` holds, else `b`.
+            TensorWhere: TensorNs "where" "Tensor.where"
+                fn(cond: Tensor, a: TensorOrNumber, b: TensorOrNumber) -> Tensor => TensorWhere [];
+            /// `Tensor.concat(tensors, axis=0)`, `Tensor.stack(tensors, axis=0)`.
+            TensorConcat: TensorNs "concat" "Tensor.concat"
+                fn(tensors: (List Tensor), axis: Int = (Int 0)) -> Tensor => TensorConcat [];
+            TensorStack: TensorNs "stack" "Tensor.stack"
+                fn(tensors: (List Tensor), axis: Int = (Int 0)) -> Tensor => TensorStack [];
             TensorShape: Tensor "shape" "tensor.shape" fn() -> (List Int) => TensorShape [];
-            /// `t.len()` and `len(t)`: the number of elements.
+            /// `t.len()` and `len(t)`: the first axis' length, as NumPy's.
             TensorLen: Tensor "len" "tensor.len" fn() -> Int => TensorLen [];
-            TensorSum: Tensor "sum" "tensor.sum" fn() -> Float => TensorSum [];
-            TensorMean: Tensor "mean" "tensor.mean" fn() -> Float => TensorMean [];
-            TensorMax: Tensor "max" "tensor.max" fn() -> Float => TensorMax [];
+            /// `t.size()`: the number of elements.
+            TensorSize: Tensor "size" "tensor.size" fn() -> Int => TensorSize [];
+            TensorDtype: Tensor "dtype" "tensor.dtype" fn() -> Str => TensorDtype [];
+            TensorAstype: Tensor "astype" "tensor.astype" fn(dtype: Str) -> Tensor => TensorAstype [];
+            TensorToList: Tensor "to_list" "tensor.to_list" fn() -> (List Float) => TensorToList [fresh_result];
+            TensorToIntList: Tensor "to_int_list" "tensor.to_int_list" fn() -> (List Int) => TensorToIntList [fresh_result];
+            /// `t.item() -> Float`: a one-element tensor's value; what a tensor converts to
+            /// where a Float is expected.
+            TensorItem: Tensor "item" "tensor.item" fn() -> Float => TensorItem [];
+            /// `t.int_item() -> Int`: the same for an int64 (or bool) tensor, where an Int is
+            /// expected.
+            TensorIntItem: Tensor "int_item" "tensor.int_item" fn() -> Int => TensorIntItem [];
+            /// Reductions: `axis=None` (negative from the end) and `keepdims=false`; without
+            /// either the result is a number (`Reduced`), with them a Tensor.
+            TensorSum: Tensor "sum" "tensor.sum" fn(axis: (Opt Int) = None, keepdims: (Opt Bool) = None) -> (Reduced Float) => TensorSum [];
+            TensorMean: Tensor "mean" "tensor.mean" fn(axis: (Opt Int) = None, keepdims: (Opt Bool) = None) -> (Reduced Float) => TensorMean [];
+            TensorMax: Tensor "max" "tensor.max" fn(axis: (Opt Int) = None, keepdims: (Opt Bool) = None) -> (Reduced Float) => TensorMax [];
+            TensorMin: Tensor "min" "tensor.min" fn(axis: (Opt Int) = None, keepdims: (Opt Bool) = None) -> (Reduced Float) => TensorMin [];
+            TensorProd: Tensor "prod" "tensor.prod" fn(axis: (Opt Int) = None, keepdims: (Opt Bool) = None) -> (Reduced Float) => TensorProd [];
+            TensorStd: Tensor "std" "tensor.std" fn(axis: (Opt Int) = None, keepdims: (Opt Bool) = None) -> (Reduced Float) => TensorStd [];
+            TensorVar: Tensor "var" "tensor.var" fn(axis: (Opt Int) = None, keepdims: (Opt Bool) = None) -> (Reduced Float) => TensorVar [];
+            TensorArgmax: Tensor "argmax" "tensor.argmax" fn(axis: (Opt Int) = None, keepdims: (Opt Bool) = None) -> (Reduced Int) => TensorArgmax [];
+            TensorArgmin: Tensor "argmin" "tensor.argmin" fn(axis: (Opt Int) = None, keepdims: (Opt Bool) = None) -> (Reduced Int) => TensorArgmin [];
+            TensorAny: Tensor "any" "tensor.any" fn(axis: (Opt Int) = None, keepdims: (Opt Bool) = None) -> (Reduced Bool) => TensorAny [];
+            TensorAll: Tensor "all" "tensor.all" fn(axis: (Opt Int) = None, keepdims: (Opt Bool) = None) -> (Reduced Bool) => TensorAll [];
+            /// Elementwise functions: new tensors.
+            TensorExp: Tensor "exp" "tensor.exp" fn() -> Tensor => TensorExp [];
+            TensorLog: Tensor "log" "tensor.log" fn() -> Tensor => TensorLog [];
+            TensorSqrt: Tensor "sqrt" "tensor.sqrt" fn() -> Tensor => TensorSqrt [];
+            TensorAbs: Tensor "abs" "tensor.abs" fn() -> Tensor => TensorAbs [];
+            TensorSin: Tensor "sin" "tensor.sin" fn() -> Tensor => TensorSin [];
+            TensorCos: Tensor "cos" "tensor.cos" fn() -> Tensor => TensorCos [];
+            TensorTanh: Tensor "tanh" "tensor.tanh" fn() -> Tensor => TensorTanh [];
+            TensorSigmoid: Tensor "sigmoid" "tensor.sigmoid" fn() -> Tensor => TensorSigmoid [];
+            TensorRelu: Tensor "relu" "tensor.relu" fn() -> Tensor => TensorRelu [];
+            TensorFloor: Tensor "floor" "tensor.floor" fn() -> Tensor => TensorFloor [];
+            TensorRound: Tensor "round" "tensor.round" fn() -> Tensor => TensorRound [];
+            TensorClip: Tensor "clip" "tensor.clip" fn(lo: Number, hi: Number) -> Tensor => TensorClip [];
+            /// Shape operations: `reshape` (one -1 allowed), `transpose`, `T`, `squeeze` and
+            /// `unsqueeze` are views of a contiguous tensor; `flatten` copies.
             TensorReshape: Tensor "reshape" "tensor.reshape" fn(shape: (List Int)) -> Tensor
-                => TensorReshape [];
-            TensorTranspose: Tensor "transpose" "tensor.transpose" fn() -> Tensor
-                => TensorTranspose [];
-            /// `t[i, j, …] -> Float`: operands `(t, i, j, …)`, as many indices as axes.
-            TensorGet: Tensor "[]" "tensor.get" => TensorGet [];
-            /// `t[i, j, …] = v`: operands `(t, v, i, j, …)`.
+                => TensorReshape [refers_to_operand];
+            TensorTranspose: Tensor "transpose" "tensor.transpose" fn(axes: (Opt (List Int)) = None) -> Tensor
+                => TensorTranspose [refers_to_operand];
+            /// `t.T`: the axes reversed (a view), written as a field.
+            TensorT: Tensor "T" "tensor.T" fn() -> Tensor => TensorT [refers_to_operand];
+            TensorFlatten: Tensor "flatten" "tensor.flatten" fn() -> Tensor => TensorFlatten [];
+            TensorSqueeze: Tensor "squeeze" "tensor.squeeze" fn(axis: (Opt Int) = None) -> Tensor
+                => TensorSqueeze [refers_to_operand];
+            TensorUnsqueeze: Tensor "unsqueeze" "tensor.unsqueeze" fn(axis: Int) -> Tensor
+                => TensorUnsqueeze [refers_to_operand];
+            /// `t[…]` -> Tensor: operands `(t, tag, a, b, c, …)`, four per index (tag 0 an Int
+            /// `a`; 1 a slice `a:b:c`; 2 a bool mask `a`): a view, or a copy for a mask.
+            TensorGet: Tensor "[]" "tensor.get" => TensorGet [refers_to_operand];
+            /// `t[i, j, …]` where a Float is expected: operands `(t, i, j, …)`, one element
+            /// read in place (no tensor is made).
+            TensorGetFloat: Tensor "[]f" "tensor.get_float" => TensorGetFloat [];
+            /// `t[i, j, …]` where an Int is expected (an int64 or bool tensor).
+            TensorGetInt: Tensor "[]i" "tensor.get_int" => TensorGetInt [];
+            /// `t[…] = v`: operands `(t, v, tag, a, b, c, …)`.
             TensorSet: Tensor "[]=" "tensor.set" => TensorSet [mutates_receiver];
-            /// `t + x`, `x + t`: elementwise with a tensor of the same shape or a number.
+            /// `t + x`, `x + t`: elementwise, broadcast (NumPy's rules), dtypes promoted.
             TensorAdd: Tensor "+" "tensor.add" fn(other: TensorOrNumber) -> Tensor => TensorAdd [];
             TensorSub: Tensor "-" "tensor.sub" fn(other: TensorOrNumber) -> Tensor => TensorSub [];
             TensorMul: Tensor "*" "tensor.mul" fn(other: TensorOrNumber) -> Tensor => TensorMul [];
             TensorDiv: Tensor "/" "tensor.div" fn(other: TensorOrNumber) -> Tensor => TensorDiv [];
-            /// `a @ b`: matrix product.
+            TensorPow: Tensor "**" "tensor.pow" fn(other: TensorOrNumber) -> Tensor => TensorPow [];
+            /// `t < x` and the other orderings: bool tensors.
+            TensorLt: Tensor "<" "tensor.lt" fn(other: TensorOrNumber) -> Tensor => TensorLt [];
+            TensorLe: Tensor "<=" "tensor.le" fn(other: TensorOrNumber) -> Tensor => TensorLe [];
+            TensorGt: Tensor ">" "tensor.gt" fn(other: TensorOrNumber) -> Tensor => TensorGt [];
+            TensorGe: Tensor ">=" "tensor.ge" fn(other: TensorOrNumber) -> Tensor => TensorGe [];
+            /// `t == x`, `t != x`: elementwise, bool tensors (SPEC §8); `(a == b).all()` asks
+            /// whether two tensors are equal.
+            TensorEq: Tensor "==" "tensor.eq" fn(other: TensorOrNumber) -> Tensor => TensorEq [];
+            TensorNe: Tensor "!=" "tensor.ne" fn(other: TensorOrNumber) -> Tensor => TensorNe [];
+            /// `-t` (and `t.neg()`): elementwise negation.
+            TensorNeg: Tensor "neg" "tensor.neg" fn() -> Tensor => TensorNeg [];
+            /// `a @ b`: matrix product (NumPy's matmul: 1-D, 2-D, batched).
             TensorMatMul: Tensor "@" "tensor.matmul" fn(other: Tensor) -> Tensor => TensorMatMul [];
             TensorAddInPlace: Tensor "add_" "tensor.add_" fn(other: TensorOrNumber) -> Unit
                 => TensorAddInPlace [mutates_receiver];
@@ -820,7 +920,9 @@ mod tests {
     fn mentions(t: SigTy, what: SigTy) -> bool {
         t == what
             || match t {
-                SigTy::Opt(inner) | SigTy::List(inner) => mentions(*inner, what),
+                SigTy::Opt(inner) | SigTy::List(inner) | SigTy::Reduced(inner) => {
+                    mentions(*inner, what)
+                }
                 SigTy::Map(k, v) | SigTy::Pair(k, v) | SigTy::Result(k, v) => {
                     mentions(*k, what) || mentions(*v, what)
                 }
@@ -838,6 +940,13 @@ mod tests {
             BinOp::Sub,
             BinOp::Mul,
             BinOp::Div,
+            BinOp::Pow,
+            BinOp::Lt,
+            BinOp::Le,
+            BinOp::Gt,
+            BinOp::Ge,
+            BinOp::Eq,
+            BinOp::Ne,
             BinOp::MatMul,
         ];
         for op in ops {
@@ -858,7 +967,13 @@ mod tests {
         for &b in Builtin::ROWS {
             let word = b.name().chars().all(|c| c.is_alphanumeric() || c == '_');
             let operator = ops.iter().any(|op| op.symbol() == b.name());
-            let index = matches!(b, Builtin::TensorGet | Builtin::TensorSet);
+            let index = matches!(
+                b,
+                Builtin::TensorGet
+                    | Builtin::TensorSet
+                    | Builtin::TensorGetFloat
+                    | Builtin::TensorGetInt
+            );
             assert!(word || operator || index, "{b:?} is named `{}`", b.name());
         }
     }

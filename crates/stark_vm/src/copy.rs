@@ -2,8 +2,7 @@
 //! preserved in the copy (each original object is copied once), and the walk uses a
 //! worklist, so a million-node list copies without recursion.
 
-use stark_runtime::tensor::TensorBody;
-use stark_runtime::tensor_pool::TensorBuf;
+use stark_runtime::TensorBody;
 use stark_runtime::{Column, DatasetBody, Heap, MapBody, ObjKind, ObjRef, OutOfMemory, Value};
 use std::collections::HashMap;
 
@@ -143,10 +142,10 @@ fn copy_shell(
 /// A tensor with its own copy of `t`'s buffer.
 fn copy_tensor(heap: &mut Heap, t: ObjRef) -> Result<ObjRef, OutOfMemory> {
     let body = t.tensor();
-    let bytes = body.buf.capacity_bytes() as u64;
+    let bytes = body.nbytes() as u64;
     // Before the copy is made, not only when it is charged (see natives::tensor::room).
     heap.check_room(bytes)?;
-    let Some(buf) = TensorBuf::from_slice(body.data()) else {
+    let Some(buf) = body.contiguous_copy() else {
         return Err(OutOfMemory {
             requested: bytes,
             live: heap.live_bytes(),
@@ -154,8 +153,5 @@ fn copy_tensor(heap: &mut Heap, t: ObjRef) -> Result<ObjRef, OutOfMemory> {
             quota: false,
         });
     };
-    heap.alloc_tensor(TensorBody {
-        shape: body.shape.clone(),
-        buf,
-    })
+    heap.alloc_tensor(TensorBody::owned(body.dtype, body.shape.clone(), buf))
 }

@@ -78,8 +78,7 @@ pub fn values_equal(a: Value, b: Value) -> bool {
             }
             // Same shape and the same values (IEEE: a NaN never equals itself).
             ObjKind::Tensor => {
-                let (l, r) = (p.tensor(), q.tensor());
-                if l.shape != r.shape || l.data() != r.data() {
+                if !p.tensor().same_values(q.tensor()) {
                     return false;
                 }
             }

@@ -2,7 +2,8 @@
 
 use stark_bytecode::instr::builtin_types;
 use stark_bytecode::Module;
-use stark_runtime::tensor::{shape_str, TensorBody};
+use stark_runtime::tensor::{for_each_offset, shape_str, DType, Scalar};
+use stark_runtime::TensorBody;
 use stark_runtime::{MapKey, ObjKind, ObjRef, ProfileSnapshot, Value, ZoneSnapshot};
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -461,19 +462,45 @@ fn snapshot_of(o: ObjRef) -> Option<ProfileSnapshot> {
 const THRESHOLD: usize = 1000;
 const EDGE: usize = 3;
 
-/// `Tensor([[1.0, 2.0], [3.0, 4.0]], shape=[2, 2])`.
-fn write_tensor(out: &mut String, t: &TensorBody) {
+/// `Tensor([[1.0, 2.0], [3.0, 4.0]], shape=[2, 2])`, with `, dtype=int64` before the `)`
+/// when the dtype is not float32; a 0-d tensor prints as its value (SPEC §8).
+pub fn write_tensor(out: &mut String, t: &TensorBody) {
+    let mut elems: Vec<Scalar> = Vec::with_capacity(t.numel().min(1 << 20));
+    stark_runtime::with_dtype!(t.dtype, T => {
+        let src = t.raw::<T>();
+        for_each_offset(&t.shape, &t.strides, t.offset, |o| {
+            elems.push(<T as stark_runtime::tensor::Num>::to_scalar(src[o]))
+        });
+    });
+    if t.shape.is_empty() {
+        if let Some(&x) = elems.first() {
+            write_elem(out, t.dtype, x);
+        }
+        return;
+    }
     out.push_str("Tensor(");
     let summarize = t.numel() > THRESHOLD;
-    if t.shape.is_empty() {
-        write_f32(out, t.data()[0]);
-    } else {
-        write_dim(out, &t.shape, t.data(), summarize);
+    write_dim(out, t.dtype, &t.shape, &elems, summarize);
+    let _ = write!(out, ", shape={}", shape_str(&t.shape));
+    if t.dtype != DType::F32 {
+        let _ = write!(out, ", dtype={}", t.dtype.name());
     }
-    let _ = write!(out, ", shape={})", shape_str(&t.shape));
+    out.push(')');
 }
 
-fn write_dim(out: &mut String, shape: &[usize], data: &[f32], summarize: bool) {
+/// One element as `print` shows an Int, Bool or Float (a float32 in its shortest f32 form).
+pub fn write_elem(out: &mut String, dtype: DType, x: Scalar) {
+    match (dtype, x) {
+        (DType::F32, s) => write_f32(out, s.as_f64() as f32),
+        (_, Scalar::F(f)) => write_float(out, f),
+        (_, Scalar::I(i)) => {
+            let _ = write!(out, "{i}");
+        }
+        (_, Scalar::B(b)) => out.push_str(if b { "true" } else { "false" }),
+    }
+}
+
+fn write_dim(out: &mut String, dtype: DType, shape: &[usize], data: &[Scalar], summarize: bool) {
     let n = shape[0];
     let inner: usize = shape[1..].iter().product();
     out.push('[');
@@ -483,10 +510,11 @@ fn write_dim(out: &mut String, shape: &[usize], data: &[f32], summarize: bool) {
             out.push_str(", ");
         }
         if shape.len() == 1 {
-            write_f32(out, data[i]);
+            write_elem(out, dtype, data[i]);
         } else {
             write_dim(
                 out,
+                dtype,
                 &shape[1..],
                 &data[i * inner..(i + 1) * inner],
                 summarize,
@@ -515,10 +543,7 @@ mod tests {
     use stark_runtime::tensor_pool::TensorBuf;
 
     fn show(shape: Vec<usize>, values: Vec<f32>) -> String {
-        let t = TensorBody {
-            shape,
-            buf: TensorBuf::from_slice(&values).unwrap(),
-        };
+        let t = TensorBody::owned(DType::F32, shape, TensorBuf::from_slice(&values).unwrap());
         let mut s = String::new();
         write_tensor(&mut s, &t);
         s
@@ -534,7 +559,7 @@ mod tests {
             show(vec![3], vec![0.1, -2.5, 1e-7]),
             "Tensor([0.1, -2.5, 1e-07], shape=[3])"
         );
-        assert_eq!(show(vec![], vec![7.0]), "Tensor(7.0, shape=[])");
+        assert_eq!(show(vec![], vec![7.0]), "7.0");
         assert_eq!(show(vec![0], vec![]), "Tensor([], shape=[0])");
         assert_eq!(show(vec![2, 0], vec![]), "Tensor([[], []], shape=[2, 0])");
     }

@@ -5,8 +5,8 @@
 // The heap's shared imports and helpers (`mod.rs`).
 use super::*;
 use crate::actor::{TaskBody, TaskObj};
+use crate::data::TensorBody;
 use crate::data::{DatasetBody, DatasetObj, StreamBody, StreamObj, TensorObj, STREAM_BUFFER_BYTES};
-use crate::tensor::TensorBody;
 
 impl Heap {
     /// Allocates and initialises a header; the caller writes the body right after.
@@ -522,9 +522,11 @@ impl Heap {
         into_arena && Heap::is_outward(Value::Obj(o))
     }
 
-    /// A new tensor object in the `tensor` zone, charged its buffer's size class.
+    /// A new tensor object in the `tensor` zone, charged its buffer's size class (a view
+    /// is charged no buffer: its base is). A view's body holds a strong reference to its
+    /// base, which the caller has counted (increfed) for it.
     pub fn alloc_tensor(&mut self, body: TensorBody) -> Result<ObjRef, OutOfMemory> {
-        let extra = body.buf.capacity_bytes() as u64 + (body.shape.capacity() * 8) as u64;
+        let extra = body.charge();
         let ptr = self.alloc_header_in(Zone::Tensor, ObjKind::Tensor, extra)?;
         // SAFETY: the allocation has TensorObj's layout (I2); the body is written once.
         unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut TensorObj)).body).write(body) };

@@ -235,7 +235,13 @@ impl Heap {
             ObjKind::Tensor => {
                 // SAFETY: I2 — a live Tensor's body is initialised; it is moved out once here
                 // and the caller sets DEAD, so it is never read or dropped again.
-                drop(unsafe { std::ptr::read(&(*(base as *const TensorObj)).body) });
+                let body = unsafe { std::ptr::read(&(*(base as *const TensorObj)).body) };
+                if let Some(owner) = body.base() {
+                    // SAFETY: a view owns one reference to its base (alloc_tensor's
+                    // contract), and its body is gone: it is given up once (queued, I7).
+                    unsafe { self.decref_obj(owner) };
+                }
+                drop(body);
             }
             ObjKind::Dataset => {
                 // SAFETY: as for Tensor.

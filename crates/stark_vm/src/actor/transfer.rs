@@ -16,9 +16,10 @@
 //! without its destructor (it lives on, rebuilt, on the other side, which runs it), and a
 //! copied struct's copy never runs it (the original, still owned here, does).
 
-use stark_runtime::tensor::TensorBody;
+use stark_runtime::tensor::DType;
 use stark_runtime::tensor_pool::TensorBuf;
 use stark_runtime::{Heap, MapBody, MapKey, ObjKind, ObjRef, OutOfMemory, TaskBody, Value};
+use stark_runtime::{TensorBody, TensorStore};
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -45,7 +46,8 @@ pub(crate) enum Node {
         /// not copied (see the module doc).
         owns_destructor: bool,
     },
-    Tensor(TensorBody),
+    /// A tensor's dtype, shape and own contiguous buffer (no heap reference crosses).
+    Tensor(DType, Vec<usize>, TensorBuf),
     /// A `Task` handle: the task itself is shared state, counted atomically.
     Task(Arc<dyn Any + Send + Sync>, Box<str>),
 }
@@ -151,11 +153,19 @@ fn link(
             fields: Vec::new(),
             owns_destructor: unique,
         },
-        ObjKind::Tensor if unique => Node::Tensor(heap.take_tensor_body(o)),
+        // A view is sent as a copy of its elements (docs/decisions.md, "Tensors"): its
+        // base stays with the sender, and the actor gets an independent tensor.
+        ObjKind::Tensor if unique && o.tensor().base().is_none() => {
+            let body = heap.take_tensor_body(o);
+            match body.store {
+                TensorStore::Own(buf) => Node::Tensor(body.dtype, body.shape, buf),
+                TensorStore::View(_) => unreachable!("only a tensor owning its buffer is taken"),
+            }
+        }
         ObjKind::Tensor => {
             let body = o.tensor();
-            let bytes = body.buf.capacity_bytes() as u64;
-            let Some(buf) = TensorBuf::from_slice(body.data()) else {
+            let bytes = body.nbytes() as u64;
+            let Some(buf) = body.contiguous_copy() else {
                 return Err(OutOfMemory {
                     requested: bytes,
                     live: heap.live_bytes(),
@@ -163,10 +173,7 @@ fn link(
                     quota: false,
                 });
             };
-            Node::Tensor(TensorBody {
-                shape: body.shape.clone(),
-                buf,
-            })
+            Node::Tensor(body.dtype, body.shape.clone(), buf)
         }
         ObjKind::Task => Node::Task(o.task().shared.clone(), o.task().name.clone()),
         // The checker refuses to send these (`stark_check::task`); as a fallback the
@@ -217,7 +224,9 @@ pub(crate) fn import(heap: &mut Heap, g: Graph) -> Result<Vec<Value>, OutOfMemor
                     }
                     (o, Some(fields))
                 }),
-            Node::Tensor(body) => heap.alloc_tensor(body).map(|o| (o, None)),
+            Node::Tensor(dtype, shape, buf) => heap
+                .alloc_tensor(TensorBody::owned(dtype, shape, buf))
+                .map(|o| (o, None)),
             Node::Task(shared, name) => heap
                 .alloc_task(TaskBody { shared, name })
                 .map(|o| (o, None)),
@@ -272,10 +281,11 @@ mod tests {
 
     fn tensor(heap: &mut Heap, values: &[f32]) -> ObjRef {
         let buf = TensorBuf::from_slice(values).expect("buffer");
-        heap.alloc_tensor(TensorBody {
-            shape: vec![values.len()],
+        heap.alloc_tensor(TensorBody::owned(
+            stark_runtime::tensor::DType::F32,
+            vec![values.len()],
             buf,
-        })
+        ))
         .expect("tensor")
     }
 

@@ -18,6 +18,7 @@ use super::operands::{arg, bad_operand, int_arg, NativeCx};
 use super::stream::reason;
 use super::tensor::new_tensor;
 use crate::error::{fail, Fallible};
+use stark_runtime::tensor::DType;
 use stark_runtime::tensor_pool::TensorBuf;
 use stark_runtime::{
     BufferCharge, Column, DatasetBody, FieldTexts, Heap, MapBody, MapKey, ObjKind, ObjRef, Value,
@@ -330,7 +331,7 @@ fn build(cx: &mut NativeCx<'_>, charge: &mut BufferCharge, path: String) -> Fall
             } => Column::Whole { fields, inexact },
             Building::Numeric { values, fields, .. } => {
                 let made = match TensorBuf::from_slice(&values) {
-                    Some(buf) => new_tensor(cx, vec![values.len()], buf),
+                    Some(buf) => new_tensor(cx, DType::F32, vec![values.len()], buf),
                     None => Err(stark_runtime::OutOfMemory {
                         requested: (values.len() * 4) as u64,
                         live: cx.heap.live_bytes(),

@@ -1,0 +1,28 @@
+# The NumPy program behind tests/ui/run/tensor_dtypes.stark (SPEC §8 dtypes).
+import numpy as np
+from stark_print import tprint
+
+f = np.zeros(2, dtype=np.float32)
+d = np.zeros(2, dtype=np.float64)
+i = np.ones(2, dtype=np.int64)
+b = np.ones(2, dtype=bool)
+print(f.dtype, d.dtype, i.dtype, b.dtype)
+tprint(f, d, i, b)
+print((f + d).dtype, (f + i).dtype, (d + i).dtype, (i + b).dtype, (f + b).dtype)
+print((f + 1).dtype, (f + 1.5).dtype, (i + 1).dtype, (i + 1.5).dtype)
+print((b + 1).dtype, (b * 2.5).dtype, (d * 2).dtype)
+n = np.array([7, -7, 2])
+tprint(n / 2, (n / 2).dtype.name, 1 / n)
+tprint(np.array([1.0, 2.0], dtype=np.float32) / 3)
+tprint(np.array([1.0, 2.0], dtype=np.float64) / 3)
+x = np.array([-1.7, -0.5, 0.0, 0.5, 2.9], dtype=np.float32)
+tprint(x.astype(np.int64), x.astype(bool), x.astype(np.float64))
+tprint(np.array([0, 3, -2]).astype(bool), np.array([True, False]).astype(np.float32))
+p = np.array([0.1], dtype=np.float32) + np.array([0.2], dtype=np.float32)
+tprint(p, p.astype(np.float64))
+tprint(np.array([16777217]).astype(np.float32), np.array([16777217]).astype(np.float64))
+big = np.array([9007199254740993])
+tprint(big + 1, big * 2)
+tprint(np.array([2, 3]) ** 2, np.array([2.0, 3.0], dtype=np.float32) ** 0.5, np.array([1, 5]) > 2)
+tprint(np.full(2, 3, dtype=np.int64), np.eye(2, dtype=bool))
+tprint(np.arange(3, dtype=np.float64), np.linspace(0, 1, 3, dtype=np.float64))
