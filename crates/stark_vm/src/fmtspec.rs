@@ -282,14 +282,26 @@ fn digits_in(buf: &mut [u8; 64], mut mag: u64, base: u64, upper: bool) -> &str {
     };
     let mut at = buf.len();
     if base == 10 {
-        // Decimal, the usual case, with a constant divisor (a multiply, not a division).
-        loop {
+        // Decimal, the usual case: two digits per step from a table of the pairs, with a
+        // constant divisor (a multiply, not a division).
+        const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+            2021222324252627282930313233343536373839\
+            4041424344454647484950515253545556575859\
+            6061626364656667686970717273747576777879\
+            8081828384858687888990919293949596979899";
+        while mag >= 100 {
+            let pair = 2 * (mag % 100) as usize;
+            mag /= 100;
+            at -= 2;
+            buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+        }
+        if mag >= 10 {
+            let pair = 2 * mag as usize;
+            at -= 2;
+            buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+        } else {
             at -= 1;
-            buf[at] = b'0' + (mag % 10) as u8;
-            mag /= 10;
-            if mag == 0 {
-                break;
-            }
+            buf[at] = b'0' + mag as u8;
         }
     } else {
         loop {
@@ -301,8 +313,8 @@ fn digits_in(buf: &mut [u8; 64], mut mag: u64, base: u64, upper: bool) -> &str {
             }
         }
     }
-    // SAFETY: only bytes of `table`, ASCII digits and letters, were written from `at` on,
-    // and ASCII is valid UTF-8.
+    // SAFETY: only bytes of `table` and `PAIRS`, ASCII digits and letters, were written from
+    // `at` on, and ASCII is valid UTF-8.
     unsafe { std::str::from_utf8_unchecked(&buf[at..]) }
 }
 
