@@ -440,6 +440,17 @@ instructions! {
     Equal "equal" { dst: def, a: read, b: read, negate: bool } [reads_heap];
     /// `dst = (src is None)`.
     IsNone "is_none" { dst: def, src: read } [];
+    /// `dst = len(s)` of a String (in code points): the `str.len` native as an instruction
+    /// of its own, which the optimiser substitutes for the call (a text loop asks it of
+    /// every word; docs/decisions.md, "The instruction table"). Like `concat`, a wrong kind
+    /// is an internal error, not a runtime error of a well-typed program.
+    StrLen "str_len" { dst: def, s: read } [reads_heap];
+    /// `dst = s.startswith(prefix)`, the `str.startswith` native as an instruction.
+    StrStartsWith "str_startswith" { dst: def, s: read, prefix: read } [reads_heap];
+    /// `dst = s.endswith(suffix)`, the `str.endswith` native as an instruction.
+    StrEndsWith "str_endswith" { dst: def, s: read, suffix: read } [reads_heap];
+    /// `dst = s.isdigit()`, the `str.isdigit` native as an instruction.
+    StrIsDigit "str_isdigit" { dst: def, s: read } [reads_heap];
 
     // ---- control (every branch polls the collector when taken backward) ----
     Jump "jump" { target: target } [jump];
@@ -465,6 +476,23 @@ instructions! {
     /// on the jump, so the optimiser's tables treat it as updated, not just written. The
     /// optimiser's form of `list.len` + `icmp.lt` + `jump_if_not` + `list_get`.
     ForList "for_list" { dst: update, list: read, index: read, target: target } [reads_heap];
+    /// The step of a `for x in list` loop whose head is a `for_list` at `target - 1`:
+    /// `index = index + 1` (overflow a runtime error), then, when `index` is inside `list`,
+    /// sets `dst` to a view of `list[index]` and jumps back to `target`, the body's first
+    /// instruction; past the end it falls through, `dst` unchanged. The optimiser's form of
+    /// the loop's `iadd_imm index, 1` + `jump` back to the head: one dispatch per iteration
+    /// instead of three.
+    ForListNext "for_list_next" { dst: update, list: read, index: update, target: target }
+        [fail, reads_heap];
+    /// `str_startswith` + `jump_if_not` on its dead result: jumps unless `s` starts with
+    /// `prefix`.
+    JumpUnlessStartsWith "jump_unless_startswith" { s: read, prefix: read, target: target }
+        [reads_heap];
+    /// `str_endswith` + `jump_if_not`: jumps unless `s` ends with `suffix`.
+    JumpUnlessEndsWith "jump_unless_endswith" { s: read, suffix: read, target: target }
+        [reads_heap];
+    /// `str_isdigit` + `jump_if_not`: jumps unless `s` is all digits (and not empty).
+    JumpUnlessIsDigit "jump_unless_isdigit" { s: read, target: target } [reads_heap];
     /// `IncJumpICmp` against an immediate bound: `a = a + imm`, then jumps when
     /// `a op limit` holds.
     IncJumpICmpImm "inc_jump_i{op}" {

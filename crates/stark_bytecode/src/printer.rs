@@ -133,6 +133,8 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
         | Instr::IToF { dst, src }
         | Instr::Not { dst, src }
         | Instr::IsNone { dst, src }
+        | Instr::StrLen { dst, s: src }
+        | Instr::StrIsDigit { dst, s: src }
         | Instr::Unwrap { dst, src, .. } => format!("{n:<12} {}, {}", r(dst), r(src)),
         Instr::IAdd { dst, a, b }
         | Instr::ISub { dst, a, b }
@@ -151,6 +153,16 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
         | Instr::BCmp { dst, a, b, .. }
         | Instr::SCmp { dst, a, b, .. }
         | Instr::Concat { dst, a, b, .. }
+        | Instr::StrStartsWith {
+            dst,
+            s: a,
+            prefix: b,
+        }
+        | Instr::StrEndsWith {
+            dst,
+            s: a,
+            suffix: b,
+        }
         | Instr::Equal { dst, a, b, .. } => format!("{n:<12} {}, {}, {}", r(dst), r(a), r(b)),
         Instr::IAddImm { dst, a, imm }
         | Instr::IMulImm { dst, a, imm }
@@ -190,9 +202,21 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
                 .map_or("?", |s| s.name.as_str());
             format!("{n:<12} {}, {name}, @{target}", r(src))
         }
-        Instr::JumpIf { cond, target } | Instr::JumpIfNot { cond, target } => {
+        Instr::JumpIf { cond, target }
+        | Instr::JumpIfNot { cond, target }
+        | Instr::JumpUnlessIsDigit { s: cond, target } => {
             format!("{n:<12} {}, @{target}", r(cond))
         }
+        Instr::JumpUnlessStartsWith {
+            s: a,
+            prefix: b,
+            target,
+        }
+        | Instr::JumpUnlessEndsWith {
+            s: a,
+            suffix: b,
+            target,
+        } => format!("{n:<12} {}, {}, @{target}", r(a), r(b)),
         Instr::JumpICmp { a, b, target, .. } | Instr::JumpFCmpNot { a, b, target, .. } => {
             format!("{n:<12} {}, {}, @{target}", r(a), r(b))
         }
@@ -278,6 +302,12 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
             list,
             index,
             target,
+        }
+        | Instr::ForListNext {
+            dst,
+            list,
+            index,
+            target,
         } => format!("{n:<12} {}, {}[{}], @{target}", r(dst), r(list), r(index)),
         Instr::ListSet { list, index, src } => {
             format!("{n:<12} {}[{}], {}", r(list), r(index), r(src))
@@ -305,6 +335,35 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
                 "spawn",
                 r(dst),
                 range(f, args, k)
+            )
+        }
+        // An f-string's literal text kept in its format (`FieldFormat::lit`) is shown
+        // before the operand it precedes.
+        Instr::CallNative {
+            dst,
+            native:
+                native @ (crate::native::Native::FormatSpecs { fmt }
+                | crate::native::Native::PrintFormatSpecs { fmt }),
+            args,
+            argc,
+        } => {
+            let specs = module.formats.get(fmt as usize);
+            let operands: Vec<String> = (0..argc)
+                .map(|i| {
+                    let lit = specs
+                        .and_then(|s| s.get(usize::from(i)))
+                        .map_or("", |s| s.lit.as_str());
+                    match lit {
+                        "" => r(args + i),
+                        lit => format!("{lit:?} {}", r(args + i)),
+                    }
+                })
+                .collect();
+            format!(
+                "{n:<12} {}, {}({})",
+                r(dst),
+                native.name(),
+                operands.join(", ")
             )
         }
         Instr::CallNative {

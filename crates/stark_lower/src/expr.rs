@@ -715,6 +715,7 @@ impl FnLower<'_> {
                                 text.push(None);
                                 operands.push(Operand::Expr(expr));
                                 formats.push(FieldFormat {
+                                    lit: String::new(),
                                     conv: *conv,
                                     spec: spec.as_ref().map_or(FieldSpec::None, |(s, _)| {
                                         FieldSpec::Static((**s).clone())
@@ -732,6 +733,20 @@ impl FnLower<'_> {
         let native = if formats.iter().all(FieldFormat::is_plain) {
             native
         } else {
+            // With a format in the table, a literal piece right before a hole's value is
+            // written from there (`FieldFormat::lit`), not loaded into an operand register
+            // and passed: one load and one operand fewer per piece. (A hole's nested fields
+            // come right after it, never after a literal piece.)
+            let mut i = 0;
+            while i + 1 < operands.len() {
+                if let (Operand::Lit(s), Operand::Expr(_)) = (&operands[i], &operands[i + 1]) {
+                    formats[i + 1].lit = s.to_string();
+                    operands.remove(i);
+                    formats.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
             let fmt = self.strings.formats.len() as u32;
             self.strings.formats.push(formats);
             if native == Native::PrintFormat {

@@ -32,10 +32,14 @@ impl Conversion {
     }
 }
 
-/// How one operand of an f-string is written (`Module::formats`): its conversion, then its
-/// spec. A literal piece of the f-string has neither.
+/// How one operand of an f-string is written (`Module::formats`): the literal text before
+/// it, then the operand by its conversion and its spec. A literal piece of the f-string
+/// that is an operand of its own has neither conversion nor spec.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FieldFormat {
+    /// The f-string's literal text right before this operand, written from the table
+    /// rather than loaded as an operand of its own (lowering moves it here).
+    pub lit: String,
     pub conv: Option<Conversion>,
     pub spec: FieldSpec,
 }

@@ -536,6 +536,59 @@ impl<'m> Vm<'m> {
                     let v = reg!(src).is_none();
                     reg!(dst) = Value::Bool(v);
                 }
+                // The string queries as instructions (the optimiser's form of their
+                // `call_native`): the same code as the native call's fast path, with the
+                // native known here, so `query`'s `match` folds away. Only an operand that is
+                // not a string (hand-made bytecode) gets `None`.
+                Instr::StrLen { dst, s } => {
+                    match natives::string::query(Native::StrLen, 1, reg!(s), Value::None) {
+                        Some(v) => reg!(dst) = v,
+                        None => fault!(arith::operand_fault("string")),
+                    }
+                }
+                Instr::StrIsDigit { dst, s } => {
+                    match natives::string::query(Native::StrIsDigit, 1, reg!(s), Value::None) {
+                        Some(v) => reg!(dst) = v,
+                        None => fault!(arith::operand_fault("string")),
+                    }
+                }
+                Instr::JumpUnlessStartsWith { s, prefix, target } => {
+                    let (a0, a1) = (reg!(s), reg!(prefix));
+                    match natives::string::query(Native::StrStartsWith, 2, a0, a1) {
+                        Some(Value::Bool(true)) => {}
+                        Some(_) => jump_to!(target),
+                        None => fault!(arith::operand_fault("string")),
+                    }
+                }
+                Instr::JumpUnlessEndsWith { s, suffix, target } => {
+                    let (a0, a1) = (reg!(s), reg!(suffix));
+                    match natives::string::query(Native::StrEndsWith, 2, a0, a1) {
+                        Some(Value::Bool(true)) => {}
+                        Some(_) => jump_to!(target),
+                        None => fault!(arith::operand_fault("string")),
+                    }
+                }
+                Instr::JumpUnlessIsDigit { s, target } => {
+                    match natives::string::query(Native::StrIsDigit, 1, reg!(s), Value::None) {
+                        Some(Value::Bool(true)) => {}
+                        Some(_) => jump_to!(target),
+                        None => fault!(arith::operand_fault("string")),
+                    }
+                }
+                Instr::StrStartsWith { dst, s, prefix } => {
+                    let (a0, a1) = (reg!(s), reg!(prefix));
+                    match natives::string::query(Native::StrStartsWith, 2, a0, a1) {
+                        Some(v) => reg!(dst) = v,
+                        None => fault!(arith::operand_fault("string")),
+                    }
+                }
+                Instr::StrEndsWith { dst, s, suffix } => {
+                    let (a0, a1) = (reg!(s), reg!(suffix));
+                    match natives::string::query(Native::StrEndsWith, 2, a0, a1) {
+                        Some(v) => reg!(dst) = v,
+                        None => fault!(arith::operand_fault("string")),
+                    }
+                }
 
                 Instr::Jump { target } | Instr::Case { target } => jump_to!(target),
                 Instr::Switch { src, base, count } => {
@@ -640,13 +693,17 @@ impl<'m> Vm<'m> {
                     }
                     _ => fault!(arith::operand_fault("float")),
                 },
+                // Two arms, not one or-pattern: the variants keep their fields at different
+                // offsets, and a shared arm made those offsets values that every dispatch
+                // jump had to set up for it (three register loads per instruction, on every
+                // instruction: an indirect jump's edges cannot be split).
                 Instr::Call {
                     dst,
                     func,
                     args,
                     argc,
-                }
-                | Instr::CallMulti {
+                } => enter_call!(dst, func, args, argc),
+                Instr::CallMulti {
                     dst,
                     func,
                     args,
@@ -812,6 +869,32 @@ impl<'m> Vm<'m> {
                             unsafe { Value::copy_words(d, s) };
                         }
                         None => jump_to!(target),
+                    }
+                }
+                Instr::ForListNext {
+                    dst,
+                    list,
+                    index,
+                    target,
+                } => {
+                    let (Value::Obj(l), Value::Int(i)) = (reg!(list), reg!(index)) else {
+                        fault!(arith::operand_fault("list"))
+                    };
+                    if l.kind() != ObjKind::List {
+                        fault!(arith::operand_fault("list"))
+                    }
+                    let Some(i) = i.checked_add(1) else {
+                        fault!(Fault::msg("integer overflow"))
+                    };
+                    reg!(index) = Value::Int(i);
+                    // As `for_list`: the index only grows from 0, and a failed conversion
+                    // ends the loop like the end of the list.
+                    if let Some(v) = usize::try_from(i).ok().and_then(|i| l.list().get(i)) {
+                        let (d, s) = (reg_ptr!(dst), v as *const Value);
+                        // SAFETY: as for `for_list`: `d` is a register of the running frame
+                        // and `s` an element of a live list, untouched during this copy.
+                        unsafe { Value::copy_words(d, s) };
+                        jump_to!(target);
                     }
                 }
                 Instr::ListSet { list, index, src } => {

@@ -248,6 +248,7 @@ mod tests {
 
     fn nested(pieces: Vec<Option<&str>>) -> FieldFormat {
         FieldFormat {
+            lit: String::new(),
             conv: None,
             spec: FieldSpec::Nested(pieces.into_iter().map(|p| p.map(String::from)).collect()),
         }

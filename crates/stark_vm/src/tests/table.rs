@@ -378,6 +378,64 @@ fn backward_loop(kind: Instr, top: u32) -> Vec<Instr> {
                 target: top,
             },
         ],
+        // `for_list_next` over a list of 50 (made on the first pass only) jumps back while
+        // the counter, its index, is inside it.
+        Instr::ForListNext { .. } => vec![
+            Instr::JumpICmpImm {
+                op: CmpOp::Ne,
+                a: 0,
+                imm: 0,
+                target: top + 6,
+            },
+            Instr::LoadNone { dst: 4 },
+            Instr::NewList {
+                dst: 5,
+                args: 4,
+                argc: 1,
+            },
+            Instr::LoadInt { dst: 6, value: 50 },
+            Instr::CallNative {
+                dst: 3,
+                native: Native::ListRepeat,
+                args: 5,
+                argc: 2,
+            },
+            Instr::Decref { reg: 5 },
+            Instr::ForListNext {
+                dst: 2,
+                list: 3,
+                index: 0,
+                target: top,
+            },
+        ],
+        // "x" is not a digit, does not start or end with "y": back to the top until the
+        // counter's own forward exit.
+        Instr::JumpUnlessStartsWith { .. }
+        | Instr::JumpUnlessEndsWith { .. }
+        | Instr::JumpUnlessIsDigit { .. } => vec![
+            step,
+            Instr::JumpICmpImm {
+                op: CmpOp::Ge,
+                a: 0,
+                imm: 50,
+                target: top + 5,
+            },
+            Instr::LoadStr { dst: 2, konst: 0 },
+            Instr::LoadStr { dst: 4, konst: 1 },
+            match kind {
+                Instr::JumpUnlessStartsWith { .. } => Instr::JumpUnlessStartsWith {
+                    s: 2,
+                    prefix: 4,
+                    target: top,
+                },
+                Instr::JumpUnlessEndsWith { .. } => Instr::JumpUnlessEndsWith {
+                    s: 2,
+                    suffix: 4,
+                    target: top,
+                },
+                _ => Instr::JumpUnlessIsDigit { s: 2, target: top },
+            },
+        ],
         other => panic!("no loop written for {other:?}: add one"),
     }
 }
@@ -388,7 +446,7 @@ fn every_branch_taken_backward_polls_the_collector() {
         .into_iter()
         .filter(|i| i.target().is_some())
         .collect();
-    assert_eq!(branches.len(), 12);
+    assert_eq!(branches.len(), 16);
     for kind in branches {
         let mut code = prelude();
         let top = code.len() as u32;
@@ -422,7 +480,7 @@ fn every_branch_taken_backward_polls_the_collector() {
             Instr::Decref { reg: 3 },
             Instr::RetNone,
         ]);
-        let m = module(vec![func("main", &[], 12, full)], structs(&[]), &[]);
+        let m = module(vec![func("main", &[], 12, full)], structs(&[]), &["x", "y"]);
         let o = run(&m);
         assert!(o.result.is_ok(), "{kind:?}: {:?}", o.result);
         assert_eq!(o.out, "1\n", "{kind:?}: no collection in the loop");
@@ -430,7 +488,8 @@ fn every_branch_taken_backward_polls_the_collector() {
     }
 }
 
-/// `list_get`, `list_set`, `for_list`, `concat` and `scmp` on an object of the wrong kind
+/// `list_get`, `list_set`, `for_list`(`_next`), `concat`, `scmp` and the string queries on
+/// an object of the wrong kind
 /// (only bytecode the compiler never emits gets there): a fault, not a read of a string
 /// as a list.
 #[test]
@@ -447,6 +506,12 @@ fn a_wrong_object_kind_is_a_fault() {
             src: 2,
         },
         Instr::ForList {
+            dst: 2,
+            list: 0,
+            index: 1,
+            target: 3,
+        },
+        Instr::ForListNext {
             dst: 2,
             list: 0,
             index: 1,
@@ -485,6 +550,30 @@ fn a_wrong_object_kind_is_a_fault() {
             a: 0,
             b: 1,
         },
+        // The string queries (`b` is a list: a wrong kind for the second operand).
+        Instr::StrStartsWith {
+            dst: 2,
+            s: 0,
+            prefix: 1,
+        },
+        Instr::StrEndsWith {
+            dst: 2,
+            s: 0,
+            suffix: 1,
+        },
+        Instr::StrLen { dst: 2, s: 1 },
+        Instr::StrIsDigit { dst: 2, s: 1 },
+        Instr::JumpUnlessStartsWith {
+            s: 0,
+            prefix: 1,
+            target: 3,
+        },
+        Instr::JumpUnlessEndsWith {
+            s: 0,
+            suffix: 1,
+            target: 3,
+        },
+        Instr::JumpUnlessIsDigit { s: 1, target: 3 },
     ];
     for op in string_ops {
         // r0 = "s", r1 = [] (a list where a string belongs).

@@ -1,5 +1,6 @@
-//! Int constants: a constant load shared by several uses is split per use (so each can
-//! become an immediate), and one used in a loop is hoisted out of it.
+//! Constant loads (Int, Float, Bool, String): one shared by several uses is split per use
+//! (so each can become an immediate), and one used in a loop is hoisted out of it (a String
+//! constant is immortal and loaded as a view, so loading it once is as good as each time).
 
 use super::*;
 
@@ -27,7 +28,8 @@ pub(super) fn constant_loads(f: &Function, live: &Liveness) -> Vec<bool> {
         .map(|instr| match *instr {
             Instr::LoadInt { dst, .. }
             | Instr::LoadFloat { dst, .. }
-            | Instr::LoadBool { dst, .. } => {
+            | Instr::LoadBool { dst, .. }
+            | Instr::LoadStr { dst, .. } => {
                 dst as usize >= arity && counts[dst as usize] == 1 && !live.live_at(0, dst)
             }
             _ => false,
@@ -63,7 +65,8 @@ pub(super) fn split_constants(f: &mut Function) -> bool {
         let d = match f.code[i] {
             Instr::LoadInt { dst, .. }
             | Instr::LoadFloat { dst, .. }
-            | Instr::LoadBool { dst, .. } => dst,
+            | Instr::LoadBool { dst, .. }
+            | Instr::LoadStr { dst, .. } => dst,
             _ => continue,
         };
         if !looped || counts[d as usize] < 2 || (d as usize) < f.arity() {

@@ -1,6 +1,6 @@
 //! Fusions: a field read, a float multiply-add and the store back become one
 //! `field_fmul_add`; a field read feeding an arithmetic op is read in place; the head of a
-//! `for x in list` loop becomes one `for_list`.
+//! `for x in list` loop becomes one `for_list`; the string queries become instructions.
 
 use super::*;
 
@@ -163,9 +163,49 @@ pub(super) fn fuse_field_reads(f: &mut Function) -> bool {
     changed
 }
 
+/// The string queries a text loop asks of every word (`len`, `startswith`, `endswith`,
+/// `isdigit`) as instructions of their own instead of `call_native`: the dispatch loop runs
+/// them without the native call's tests, and their operands are plain reads, so copy
+/// propagation removes the copies lowering made to line up a call's argument range. Run
+/// before the other passes for that reason. (None of these natives consumes an operand.)
+pub(super) fn specialise_natives(f: &mut Function) -> bool {
+    let mut changed = false;
+    for instr in &mut f.code {
+        let Instr::CallNative {
+            dst,
+            native,
+            args,
+            argc,
+        } = *instr
+        else {
+            continue;
+        };
+        let second = args.checked_add(1);
+        let special = match (native, argc, second) {
+            (crate::Native::StrLen, 1, _) => Instr::StrLen { dst, s: args },
+            (crate::Native::StrIsDigit, 1, _) => Instr::StrIsDigit { dst, s: args },
+            (crate::Native::StrStartsWith, 2, Some(prefix)) => Instr::StrStartsWith {
+                dst,
+                s: args,
+                prefix,
+            },
+            (crate::Native::StrEndsWith, 2, Some(suffix)) => Instr::StrEndsWith {
+                dst,
+                s: args,
+                suffix,
+            },
+            _ => continue,
+        };
+        *instr = special;
+        changed = true;
+    }
+    changed
+}
+
 /// Superinstructions for adjacent pairs: `fmul t, a, b` + `fadd d, acc, t` (or `fsub d,
-/// acc, t`) with `t` dead after, and a loop's `iadd_imm i, i, k` + `jump_i… i, n`; and
-/// `for_list` for the four-instruction head of a `for x in list` loop.
+/// acc, t`) with `t` dead after, a loop's `iadd_imm i, i, k` + `jump_i… i, n`, a string
+/// query + `jump_if_not` on its dead result (`jump_unless_startswith`); `for_list` for the
+/// four-instruction head of a `for x in list` loop, and `for_list_next` for its step.
 pub(super) fn fuse(f: &mut Function) -> bool {
     let live = Liveness::of(f);
     let starts = block_starts(&f.code);
@@ -189,6 +229,12 @@ pub(super) fn fuse(f: &mut Function) -> bool {
             i += 4;
             continue;
         }
+        if let Some(step) = for_list_step(&f.code, i) {
+            f.code[i] = step;
+            dead[i + 1] = true;
+            i += 2;
+            continue;
+        }
         let fused = match (f.code[i], f.code[i + 1]) {
             (Instr::FMul { dst: t, a, b }, second) => {
                 let t_dead = |d: Reg| d == t || !live.live_after(&f.code, i + 1, t);
@@ -199,6 +245,23 @@ pub(super) fn fuse(f: &mut Function) -> bool {
                     }
                     Instr::FSub { dst, a: acc, b: y } if y == t && acc != t && t_dead(dst) => {
                         Some(Instr::FMulSub { dst, acc, a, b })
+                    }
+                    _ => None,
+                }
+            }
+            // A string query whose only use is the branch after it.
+            (query, Instr::JumpIfNot { cond, target })
+                if !live.live_after(&f.code, i + 1, cond) =>
+            {
+                match query {
+                    Instr::StrStartsWith { dst, s, prefix } if dst == cond => {
+                        Some(Instr::JumpUnlessStartsWith { s, prefix, target })
+                    }
+                    Instr::StrEndsWith { dst, s, suffix } if dst == cond => {
+                        Some(Instr::JumpUnlessEndsWith { s, suffix, target })
+                    }
+                    Instr::StrIsDigit { dst, s } if dst == cond => {
+                        Some(Instr::JumpUnlessIsDigit { s, target })
                     }
                     _ => None,
                 }
@@ -249,6 +312,35 @@ pub(super) fn fuse(f: &mut Function) -> bool {
     let changed = dead.iter().any(|d| *d);
     f.remove_instrs(&dead);
     changed
+}
+
+/// `iadd_imm idx, idx, 1` + `jump @H` at `i`, where `H` holds the loop's head `for_list x,
+/// list[idx], @E` and `E` is right after the jump (the loop's exit), as one `for_list_next
+/// x, list[idx], @H+1`: the step, the test and the element's read, going back to the body.
+/// The head stays for the first iteration. (The caller checked that nothing jumps to the
+/// `jump` itself; a `continue` jumps to the step, which the fused instruction replaces.)
+pub(super) fn for_list_step(code: &[Instr], i: usize) -> Option<Instr> {
+    let [Instr::IAddImm { dst, a, imm: 1 }, Instr::Jump { target: head }] = *code.get(i..i + 2)?
+    else {
+        return None;
+    };
+    let Instr::ForList {
+        dst: x,
+        list,
+        index,
+        target: exit,
+    } = *code.get(head as usize)?
+    else {
+        return None;
+    };
+    let shape = dst == a && a == index && exit as usize == i + 2 && (head as usize) < i;
+    // The step must not write the list or the element register the head reads.
+    (shape && index != list && index != x).then_some(Instr::ForListNext {
+        dst: x,
+        list,
+        index,
+        target: head + 1,
+    })
 }
 
 /// `list.len L, list` + `icmp.lt C, idx, L` + `jump_if_not C, @T` + `list_get x, list[idx]`

@@ -33,6 +33,7 @@ pub(crate) fn simplify(f: &mut Function) {
     if live_bytes > MAX_LIVENESS_BYTES {
         return;
     }
+    specialise_natives(f);
     for _ in 0..8 {
         let mut changed = local_pass(f);
         changed |= forward_results(f);
