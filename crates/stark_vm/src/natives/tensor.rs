@@ -2188,34 +2188,36 @@ fn row_major<T: Num>(b: &TensorBody) -> Cow<'_, [T]> {
     Cow::Owned(v)
 }
 
+/// `mm` through the `gemm` crate, for an element type `T` that is the float type `F`.
+fn gemm_as<T: Num, F: k::GemmFloat>(
+    out: &mut [T],
+    a: &[T],
+    b: &[T],
+    m: usize,
+    kk: usize,
+    n: usize,
+) {
+    assert_eq!(std::mem::size_of::<T>(), std::mem::size_of::<F>());
+    // SAFETY: the caller passes `F` = T's own type (f32 for F32, f64 for F64; `Num` is
+    // sealed to the four element types and the size is checked above), so these are the
+    // same slices reinterpreted at their own type.
+    let (o, x, y) = unsafe {
+        (
+            std::slice::from_raw_parts_mut(out.as_mut_ptr() as *mut F, out.len()),
+            std::slice::from_raw_parts(a.as_ptr() as *const F, a.len()),
+            std::slice::from_raw_parts(b.as_ptr() as *const F, b.len()),
+        )
+    };
+    k::matmul(o, x, y, m, kk, n);
+}
+
 /// One `m×k @ k×n` product, row-major: float32 and float64 through the `gemm` crate, the
 /// others by a plain loop in wrapping i64.
 fn mm<T: Num>(out: &mut [T], a: &[T], b: &[T], m: usize, kk: usize, n: usize) {
-    if T::DTYPE == DType::F32 {
-        // SAFETY: T is f32 (its DTYPE says so, and `Num` is sealed to the four element
-        // types), so these are the same slices reinterpreted at their own type.
-        let (o, x, y) = unsafe {
-            (
-                std::slice::from_raw_parts_mut(out.as_mut_ptr() as *mut f32, out.len()),
-                std::slice::from_raw_parts(a.as_ptr() as *const f32, a.len()),
-                std::slice::from_raw_parts(b.as_ptr() as *const f32, b.len()),
-            )
-        };
-        k::matmul(o, x, y, m, kk, n);
-        return;
-    }
-    if T::DTYPE == DType::F64 {
-        // SAFETY: T is f64 (its DTYPE says so, and `Num` is sealed to the four element
-        // types), so these are the same slices reinterpreted at their own type.
-        let (o, x, y) = unsafe {
-            (
-                std::slice::from_raw_parts_mut(out.as_mut_ptr() as *mut f64, out.len()),
-                std::slice::from_raw_parts(a.as_ptr() as *const f64, a.len()),
-                std::slice::from_raw_parts(b.as_ptr() as *const f64, b.len()),
-            )
-        };
-        k::matmul(o, x, y, m, kk, n);
-        return;
+    match T::DTYPE {
+        DType::F32 => return gemm_as::<T, f32>(out, a, b, m, kk, n),
+        DType::F64 => return gemm_as::<T, f64>(out, a, b, m, kk, n),
+        _ => {}
     }
     for i in 0..m {
         for j in 0..n {
