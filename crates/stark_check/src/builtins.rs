@@ -979,7 +979,6 @@ pub fn sig_ty(s: SigTy, recv: &Ty, structs: &[StructDef]) -> Option<Ty> {
 #[cfg(test)]
 mod tests {
     use crate::results::{Builtin, CallRes, IndexRes};
-    use stark_syntax::ast::BinOp;
     use stark_syntax::{Recv, SigTy};
 
     /// An argument of type `ty` in the test program below.
@@ -1118,20 +1117,7 @@ mod tests {
         }
         // The operators are typed through their rows (`tensor.rs`), and lowering finds the
         // same row by the same lookup; indexing a Tensor is the `[]` and `[]=` rows.
-        for op in [
-            BinOp::Add,
-            BinOp::Sub,
-            BinOp::Mul,
-            BinOp::Div,
-            BinOp::Pow,
-            BinOp::Lt,
-            BinOp::Le,
-            BinOp::Gt,
-            BinOp::Ge,
-            BinOp::Eq,
-            BinOp::Ne,
-            BinOp::MatMul,
-        ] {
+        for op in stark_syntax::builtin::TENSOR_OPERATORS {
             let row = Builtin::operator(Recv::Tensor, op).expect("a row");
             assert!(src.contains(&format!("tn {} ", row.name())), "{row:?}");
         }

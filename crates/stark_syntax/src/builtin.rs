@@ -784,6 +784,12 @@ impl Builtin {
 }
 
 /// The constants of the `math` namespace (`math.pi`), Floats as in Python's `math`.
+/// The binary operators a Tensor has rows for (named by their symbol, SPEC §8).
+pub const TENSOR_OPERATORS: [crate::ast::BinOp; 12] = {
+    use crate::ast::BinOp::*;
+    [Add, Sub, Mul, Div, Pow, Lt, Le, Gt, Ge, Eq, Ne, MatMul]
+};
+
 pub const MATH_CONSTANTS: &[(&str, f64)] = &[
     ("pi", std::f64::consts::PI),
     ("e", std::f64::consts::E),
@@ -935,20 +941,7 @@ mod tests {
     #[test]
     fn operator_rows_are_found_by_their_operator() {
         use crate::ast::BinOp;
-        let ops = [
-            BinOp::Add,
-            BinOp::Sub,
-            BinOp::Mul,
-            BinOp::Div,
-            BinOp::Pow,
-            BinOp::Lt,
-            BinOp::Le,
-            BinOp::Gt,
-            BinOp::Ge,
-            BinOp::Eq,
-            BinOp::Ne,
-            BinOp::MatMul,
-        ];
+        let ops = super::TENSOR_OPERATORS;
         for op in ops {
             let row = Builtin::operator(Recv::Tensor, op).expect("tensor operator row");
             assert_eq!(row.name(), op.symbol());
