@@ -420,6 +420,74 @@ pub fn map_par<A: Copy + Sync, O: Send>(
         .for_each(|(o, s)| o.iter_mut().zip(s).for_each(|(o, &x)| *o = f(x)));
 }
 
+/// `out[i] = f(out[i])`: [`map_par`] over a buffer that is both operand and result (a
+/// temporary lending its buffer to the result).
+pub fn map_in_place<O: Copy + Send>(out: &mut [O], f: impl Fn(O) -> O + Sync + Send) {
+    if out.len() < PAR_MIN {
+        out.iter_mut().for_each(|x| *x = f(*x));
+        return;
+    }
+    out.par_chunks_mut(PAR_CHUNK)
+        .for_each(|c| c.iter_mut().for_each(|x| *x = f(*x)));
+}
+
+/// `out = f(out, b)` elementwise over `shape`, `b` broadcast by its strides `sb` from `ob`:
+/// [`zip_strided`] whose first operand is the contiguous output itself (a temporary lending
+/// its buffer to the result), split by rows over the rayon pool above `PAR_MIN` elements.
+pub fn zip_into<O: Copy + Send, B: Copy + Sync>(
+    shape: &[usize],
+    out: &mut [O],
+    b: &[B],
+    sb: &[isize],
+    ob: usize,
+    f: impl Fn(O, B) -> O + Sync + Send + Copy,
+) {
+    let Some((&inner, outer)) = shape.split_last() else {
+        if let Some(o) = out.first_mut() {
+            *o = f(*o, b[ob]);
+        }
+        return;
+    };
+    if inner == 0 || out.is_empty() {
+        return;
+    }
+    let ib = sb[outer.len()];
+    let row = |r: usize, dst: &mut [O]| {
+        // Row `r`'s start in `b`: its index along each outer axis times that stride.
+        let (mut p, mut rest) = (ob as isize, r);
+        for (&d, &s) in outer.iter().zip(sb).rev() {
+            p += (rest % d) as isize * s;
+            rest /= d;
+        }
+        match ib {
+            1 => {
+                let y = &b[p as usize..p as usize + inner];
+                dst.iter_mut().zip(y).for_each(|(d, &y)| *d = f(*d, y));
+            }
+            0 => {
+                let y = b[p as usize];
+                dst.iter_mut().for_each(|d| *d = f(*d, y));
+            }
+            _ => {
+                for d in dst.iter_mut() {
+                    *d = f(*d, b[p as usize]);
+                    p += ib;
+                }
+            }
+        }
+    };
+    if out.len() < PAR_MIN {
+        out.chunks_mut(inner)
+            .enumerate()
+            .for_each(|(r, d)| row(r, d));
+    } else {
+        out.par_chunks_mut(inner)
+            .with_min_len((PAR_CHUNK / inner).max(1))
+            .enumerate()
+            .for_each(|(r, d)| row(r, d));
+    }
+}
+
 /// The number of elements of `shape`, or `None` on overflow.
 pub fn numel(shape: &[usize]) -> Option<usize> {
     shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))

@@ -781,6 +781,35 @@ impl Builtin {
     pub fn operator(recv: Recv, op: BinOp) -> Option<Builtin> {
         Builtin::method(recv, op.symbol())
     }
+
+    /// The tensor rows computed element by element into a new tensor of the operands'
+    /// dtype: a temporary operand that dies with the call may lend its buffer to the result
+    /// (`Native::TensorReuse`). Comparisons (a bool result) are not among them.
+    pub fn tensor_elementwise(self) -> bool {
+        use Builtin::*;
+        matches!(
+            self,
+            TensorAdd
+                | TensorSub
+                | TensorMul
+                | TensorDiv
+                | TensorPow
+                | TensorMaximum
+                | TensorMinimum
+                | TensorNeg
+                | TensorExp
+                | TensorLog
+                | TensorSqrt
+                | TensorAbs
+                | TensorSin
+                | TensorCos
+                | TensorTanh
+                | TensorSigmoid
+                | TensorRelu
+                | TensorFloor
+                | TensorRound
+        )
+    }
 }
 
 /// The constants of the `math` namespace (`math.pi`), Floats as in Python's `math`.
