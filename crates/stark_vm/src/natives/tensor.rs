@@ -306,10 +306,13 @@ impl Spare {
     /// # Safety
     /// No other borrow of its body is used while the slice lives (I5): the caller reads the
     /// other operand, which is never this tensor (a second holder would make its count 2).
-    unsafe fn elems<T: stark_runtime::tensor_pool::Elem>(&self) -> &mut [T] {
+    unsafe fn elems<'a, T: stark_runtime::tensor_pool::Elem>(self) -> &'a mut [T] {
         let n = self.obj.tensor().numel();
-        // SAFETY: the caller's promise above.
-        match &mut unsafe { self.obj.tensor_mut() }.store {
+        // SAFETY: the caller's promise above; the body lives as long as the object, which
+        // the consumed operand's reference keeps alive past the slice's use.
+        let body: *mut TensorBody = unsafe { self.obj.tensor_mut() };
+        // SAFETY: as above: a live body, borrowed by nothing else.
+        match unsafe { &mut (*body).store } {
             TensorStore::Own(buf) => &mut buf.as_mut_slice::<T>()[..n],
             TensorStore::View(_) => &mut [],
         }
