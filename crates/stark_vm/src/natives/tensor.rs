@@ -15,6 +15,7 @@ use stark_runtime::tensor::{
     shape_str, zip_strided, DType, Num, Scalar,
 };
 use stark_runtime::tensor_pool::{capacity_for, TensorBuf};
+use stark_runtime::tensor_simd as simd;
 use stark_runtime::with_dtype;
 use stark_runtime::{Heap, ObjKind, ObjRef, OutOfMemory, TensorBody, TensorStore, Value};
 use stark_syntax::Builtin;
@@ -771,6 +772,19 @@ pub(crate) fn unary(
     };
     let shape = body.shape.clone();
     let spare = spare.filter(|sp| sp.fits(dt, &shape));
+    // float32 `exp`: the vectorised kernel (`tensor_simd`), same results as the f64 path.
+    if op == Unary::Exp && body.dtype == DType::F32 {
+        if let Some(sp) = spare {
+            // SAFETY: the operand is `sp` itself and `body` is not read again (I5).
+            simd::exp_f32_into(None, unsafe { sp.elems::<f32>() });
+            return Ok(sp.value());
+        }
+        if let Some(c) = body.contiguous::<f32>() {
+            let mut buf = buffer_of::<f32>(cx.heap, c.len())?;
+            simd::exp_f32_into(Some(c), &mut buf.as_mut_slice::<f32>()[..c.len()]);
+            return new_tensor(cx, DType::F32, shape, buf);
+        }
+    }
     macro_rules! map {
         ($t:ty, $f:expr) => {{
             if let Some(sp) = spare {
@@ -803,6 +817,7 @@ pub(crate) fn unary(
     macro_rules! float_ops {
         ($t:ty) => {
             match op {
+                // (float32 when contiguous: `simd::exp_f32_into` above, the same values.)
                 Unary::Exp => map!($t, |x: $t| (x as f64).exp() as $t),
                 Unary::Log => map!($t, |x: $t| (x as f64).ln() as $t),
                 Unary::Sqrt => map!($t, |x: $t| x.sqrt()),
@@ -2152,12 +2167,7 @@ fn reduce_all_fast(op: Red, body: &TensorBody) -> Option<Value> {
                 .iter()
                 .fold(0i64, |a, &x| a.wrapping_add(x)),
         ),
-        DType::Bool => Scalar::I(
-            body.contiguous::<u8>()?
-                .iter()
-                .map(|&b| (b != 0) as i64)
-                .sum(),
-        ),
+        DType::Bool => Scalar::I(k::count_true(body.contiguous::<u8>()?)),
     };
     let v = match op {
         Red::Any => Value::Bool(total.as_f64() != 0.0 || nonzero_any(body)),
