@@ -81,14 +81,8 @@ const ROUNDER: f64 = 6_755_399_441_055_744.0;
 #[inline(always)]
 pub fn exp_f32(x: f32) -> f32 {
     // Outside [-104, 89] e^x is 0 or infinite as a float32, and 2^n stays a normal f64.
-    // NaN passes through both comparisons and gives NaN.
-    let mut x = x as f64;
-    if x < -104.0 {
-        x = -104.0;
-    }
-    if x > 89.0 {
-        x = 89.0;
-    }
+    // `clamp` keeps a NaN, which gives NaN.
+    let x = (x as f64).clamp(-104.0, 89.0);
     let k = x * LOG2E + ROUNDER;
     let n = k - ROUNDER;
     let r = (x - n * LN2_HI) - n * LN2_LO;
