@@ -322,15 +322,15 @@ impl FnLower<'_> {
     }
 
     /// Lowers tensor expression `e` and converts it to the number the checker wants in its
-    /// place (`Checked::tensor_scalars`): `t.item()` or `t.int_item()` of it, the tensor
+    /// place (`Checked::tensor_scalars`): `t.item()`, `t.int_item()` or `t.__bool__()` of it, the tensor
     /// released if it was a temporary.
     pub(super) fn tensor_scalar_in(&mut self, e: &Expr, want: &Ty, dst: Reg) -> bool {
         let t = self.temp();
         let owned = self.expr_in_tensor(e, t);
-        let native = if *want == Ty::Int {
-            Native::TensorIntItem
-        } else {
-            Native::TensorItem
+        let native = match want {
+            Ty::Int => Native::TensorIntItem,
+            Ty::Bool => Native::TensorDunderBool,
+            _ => Native::TensorItem,
         };
         self.emit(
             Instr::CallNative {

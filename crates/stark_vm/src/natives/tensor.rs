@@ -1415,6 +1415,24 @@ pub(crate) fn to_list(cx: &mut NativeCx<'_>, a: &[Value], ints: bool) -> Fallibl
 
 /// A one-element tensor as a Float (`item`), or as an Int (`int_item`, int64 and bool
 /// tensors only): what a tensor converts to where a number is expected (SPEC §8).
+/// `bool(t)`: the truth of a one-element tensor (NaN is true, as in NumPy).
+pub(crate) fn truth(a: &[Value]) -> Fallible<Value> {
+    let t = tensor_arg(a, 0)?;
+    let body = t.tensor();
+    if body.numel() != 1 {
+        return fail(format!(
+            "the truth value of a tensor of shape {} is ambiguous; use .any() or .all()",
+            shape_str(&body.shape)
+        ));
+    }
+    Ok(Value::Bool(body.scalars()[0].as_bool()))
+}
+
+/// Whether operand 0 is a float32 or float64 tensor.
+pub(crate) fn is_float(a: &[Value]) -> bool {
+    tensor_arg(a, 0).is_ok_and(|t| t.tensor().dtype.is_float())
+}
+
 pub(crate) fn item(a: &[Value], int: bool) -> Fallible<Value> {
     let t = tensor_arg(a, 0)?;
     let body = t.tensor();
