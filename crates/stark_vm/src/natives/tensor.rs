@@ -1623,6 +1623,39 @@ fn mask_positions(body: &TensorBody, m: ObjRef) -> Fallible<(Vec<usize>, Vec<usi
     Ok((offs, shape))
 }
 
+/// `x[m]` of a contiguous tensor by a contiguous bool mask over its leading axes (k-means'
+/// `x[labels == g]`): each selected row copied as one run into the new buffer. `None` for
+/// the other cases (and for a mask that does not fit, which `mask_positions` reports).
+fn mask_rows(cx: &mut NativeCx<'_>, body: &TensorBody, m: ObjRef) -> Fallible<Option<Value>> {
+    let mb = m.tensor();
+    let k = mb.shape.len();
+    let fits = mb.dtype == DType::Bool
+        && k > 0
+        && k <= body.shape.len()
+        && mb.shape[..] == body.shape[..k]
+        && body.is_contiguous();
+    let Some(keep) = mb.contiguous::<u8>().filter(|_| fits) else {
+        return Ok(None);
+    };
+    let rest = &body.shape[k..];
+    let inner: usize = rest.iter().product();
+    let chosen = k::count_true(keep) as usize;
+    let mut shape = vec![chosen];
+    shape.extend_from_slice(rest);
+    with_dtype!(body.dtype, T => {
+        let Some(src) = body.contiguous::<T>() else {
+            return Ok(None);
+        };
+        let mut buf = buffer_of::<T>(cx.heap, chosen * inner)?;
+        let out = &mut buf.as_mut_slice::<T>()[..chosen * inner];
+        let rows = keep.iter().enumerate().filter(|(_, &b)| b != 0);
+        for (dst, (r, _)) in out.chunks_exact_mut(inner.max(1)).zip(rows) {
+            dst.copy_from_slice(&src[r * inner..(r + 1) * inner]);
+        }
+        new_tensor(cx, T::DTYPE, shape, buf).map(Some)
+    })
+}
+
 /// `t[…]`: a view (Ints and slices; a 0-d view when every axis has an Int), or a 1-D copy
 /// of the selected elements for a bool mask.
 pub(crate) fn get(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
@@ -1630,6 +1663,9 @@ pub(crate) fn get(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let ix = indices(a, 1)?;
     let body = t.tensor();
     if let [Ix::Mask(m)] = ix[..] {
+        if let Some(v) = mask_rows(cx, body, m)? {
+            return Ok(v);
+        }
         let (offs, shape) = mask_positions(body, m)?;
         return with_dtype!(body.dtype, T => {
             let src = body.raw::<T>();
