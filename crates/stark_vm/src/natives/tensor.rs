@@ -2046,6 +2046,92 @@ impl Red {
 }
 
 /// Reduces one line of values (read as f64, or i64 for integer sums and products).
+/// Whether `x` beats the best so far `y` for `max`/`argmax` (else `min`/`argmin`): the
+/// first NaN wins and stays, as NumPy's; otherwise strictly greater (less), so ties keep
+/// the first.
+#[inline(always)]
+fn better(op: Red, x: Scalar, y: Scalar) -> bool {
+    let max = matches!(op, Red::Max | Red::Argmax);
+    match (x, y) {
+        (Scalar::I(a), Scalar::I(b)) => {
+            if max {
+                a > b
+            } else {
+                a < b
+            }
+        }
+        _ => {
+            let (a, b) = (x.as_f64(), y.as_f64());
+            if b.is_nan() {
+                false
+            } else if a.is_nan() {
+                true
+            } else if max {
+                a > b
+            } else {
+                a < b
+            }
+        }
+    }
+}
+
+/// `max`/`min`/`argmax`/`argmin` along axis `ax` of a contiguous tensor seen as `[outer,
+/// len, inner]`: each result's line is walked in place, element by element (no scalar
+/// list per line). `None` for the other reductions, layouts, and an empty axis (the
+/// general path reports it).
+fn extreme_axis_fast(
+    cx: &mut NativeCx<'_>,
+    op: Red,
+    body: &TensorBody,
+    ax: usize,
+    keep: bool,
+) -> Fallible<Option<Value>> {
+    if !matches!(op, Red::Max | Red::Min | Red::Argmax | Red::Argmin) || !body.is_contiguous() {
+        return Ok(None);
+    }
+    let outer: usize = body.shape[..ax].iter().product();
+    let len = body.shape[ax];
+    let inner: usize = body.shape[ax + 1..].iter().product();
+    if len == 0 {
+        return Ok(None);
+    }
+    let mut shape = body.shape.clone();
+    if keep {
+        shape[ax] = 1;
+    } else {
+        shape.remove(ax);
+    }
+    with_dtype!(body.dtype, T => {
+        let Some(src) = body.contiguous::<T>() else {
+            return Ok(None);
+        };
+        let mut best: Vec<usize> = Vec::with_capacity(outer * inner);
+        for o in 0..outer {
+            for i in 0..inner {
+                let line = &src[o * len * inner + i..];
+                let (mut b, mut bv) = (0, line[0].to_scalar());
+                for j in 1..len {
+                    let x = line[j * inner].to_scalar();
+                    if better(op, x, bv) {
+                        (b, bv) = (j, x);
+                    }
+                }
+                best.push(b);
+            }
+        }
+        if matches!(op, Red::Argmax | Red::Argmin) {
+            let idx: Vec<i64> = best.iter().map(|&b| b as i64).collect();
+            return from_vec::<i64>(cx, shape, &idx).map(Some);
+        }
+        let vals: Vec<T> = best
+            .iter()
+            .enumerate()
+            .map(|(p, &b)| src[(p / inner) * len * inner + p % inner + b * inner])
+            .collect();
+        from_vec::<T>(cx, shape, &vals).map(Some)
+    })
+}
+
 fn reduce_line(op: Red, d: DType, line: &[Scalar]) -> Fallible<Scalar> {
     let n = line.len();
     let empty = || {
@@ -2074,32 +2160,9 @@ fn reduce_line(op: Red, d: DType, line: &[Scalar]) -> Fallible<Scalar> {
             if n == 0 {
                 return empty();
             }
-            let better = |x: Scalar, y: Scalar| -> bool {
-                match (x, y) {
-                    (Scalar::I(a), Scalar::I(b)) => {
-                        if matches!(op, Red::Max | Red::Argmax) {
-                            a > b
-                        } else {
-                            a < b
-                        }
-                    }
-                    _ => {
-                        let (a, b) = (x.as_f64(), y.as_f64());
-                        if b.is_nan() {
-                            false
-                        } else if a.is_nan() {
-                            true
-                        } else if matches!(op, Red::Max | Red::Argmax) {
-                            a > b
-                        } else {
-                            a < b
-                        }
-                    }
-                }
-            };
             let mut best = 0;
             for i in 1..n {
-                if better(line[i], line[best]) {
+                if better(op, line[i], line[best]) {
                     best = i;
                 }
             }
@@ -2165,6 +2228,9 @@ pub(crate) fn reduce(cx: &mut NativeCx<'_>, op: Red, a: &[Value]) -> Fallible<Va
     };
     let ax = axis_of(ax, body.shape.len())?;
     if let Some(v) = reduce_axis_fast(cx, op, body, ax, keep)? {
+        return Ok(v);
+    }
+    if let Some(v) = extreme_axis_fast(cx, op, body, ax, keep)? {
         return Ok(v);
     }
     let len = body.shape[ax];
