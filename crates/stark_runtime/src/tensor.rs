@@ -740,16 +740,70 @@ impl GemmFloat for f64 {
 }
 
 pub fn matmul<F: GemmFloat>(out: &mut [F], a: &[F], b: &[F], m: usize, k: usize, n: usize) {
-    assert!(
-        a.len() == m * k && b.len() == k * n && out.len() == m * n,
-        "matmul operand sizes"
-    );
+    let a = Mat {
+        data: a,
+        offset: 0,
+        rs: k as isize,
+        cs: 1,
+    };
+    let b = Mat {
+        data: b,
+        offset: 0,
+        rs: n as isize,
+        cs: 1,
+    };
+    assert!(matmul_strided(out, a, b, m, k, n), "matmul operand sizes");
+}
+
+/// A matrix read in place through its strides (in elements): element (i, j) is
+/// `data[offset + i * rs + j * cs]` (a transposed view is `rs = 1`).
+#[derive(Clone, Copy)]
+pub struct Mat<'a, F> {
+    pub data: &'a [F],
+    pub offset: usize,
+    pub rs: isize,
+    pub cs: isize,
+}
+
+impl<F> Mat<'_, F> {
+    /// Whether every element of a `rows × cols` matrix lies inside `data` (strides must
+    /// not be negative).
+    fn covers(&self, rows: usize, cols: usize) -> bool {
+        if rows == 0 || cols == 0 {
+            return true;
+        }
+        let (Ok(rs), Ok(cs)) = (usize::try_from(self.rs), usize::try_from(self.cs)) else {
+            return false;
+        };
+        (rows - 1)
+            .checked_mul(rs)
+            .zip((cols - 1).checked_mul(cs))
+            .and_then(|(x, y)| x.checked_add(y)?.checked_add(self.offset))
+            .is_some_and(|last| last < self.data.len())
+    }
+}
+
+/// `out (m×n, row-major) = a (m×k) @ b (k×n)`, the operands read through their strides (so
+/// `x.T @ e` multiplies the transposed view in place, as NumPy hands BLAS a transpose flag).
+/// `false`, and nothing written, when an operand's strides reach outside its data or
+/// `out` is not m×n.
+pub fn matmul_strided<F: GemmFloat>(
+    out: &mut [F],
+    a: Mat<'_, F>,
+    b: Mat<'_, F>,
+    m: usize,
+    k: usize,
+    n: usize,
+) -> bool {
+    if out.len() != m * n || !a.covers(m, k) || !b.covers(k, n) {
+        return false;
+    }
     if m == 0 || n == 0 {
-        return;
+        return true;
     }
     if k == 0 {
         out.fill(F::ZERO);
-        return;
+        return true;
     }
     let threads = if m * n * k >= 64 * 64 * 64 {
         rayon::current_num_threads()
@@ -761,10 +815,11 @@ pub fn matmul<F: GemmFloat>(out: &mut [F], a: &[F], b: &[F], m: usize, k: usize,
     } else {
         gemm::Parallelism::None
     };
-    // SAFETY: the asserts above make every pointer valid for the strides given: row-major
-    // (column stride 1, row stride = row length) m×k, k×n and m×n matrices; `out` does not
-    // alias `a` or `b` (it is borrowed mutably); read_dst = false, so `out`'s old contents
-    // are not read.
+    // SAFETY: `covers` checked that every element gemm reads, offset + i * rs + j * cs for
+    // i, j inside the shapes, lies in its operand's slice; `out` is a row-major m×n
+    // (column stride 1, row stride n) slice of exactly that size that does not alias `a`
+    // or `b` (it is borrowed mutably); read_dst = false, so `out`'s old contents are not
+    // read.
     unsafe {
         gemm::gemm(
             m,
@@ -774,12 +829,12 @@ pub fn matmul<F: GemmFloat>(out: &mut [F], a: &[F], b: &[F], m: usize, k: usize,
             1,
             n as isize,
             false,
-            a.as_ptr(),
-            1,
-            k as isize,
-            b.as_ptr(),
-            1,
-            n as isize,
+            a.data.as_ptr().add(a.offset),
+            a.cs,
+            a.rs,
+            b.data.as_ptr().add(b.offset),
+            b.cs,
+            b.rs,
             F::ZERO,
             F::ONE,
             false,
@@ -788,6 +843,7 @@ pub fn matmul<F: GemmFloat>(out: &mut [F], a: &[F], b: &[F], m: usize, k: usize,
             par,
         );
     }
+    true
 }
 
 /// `out (c×r) = a (r×c)` transposed, in cache-sized tiles.

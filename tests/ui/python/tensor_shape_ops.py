@@ -25,3 +25,5 @@ tprint(b1 @ b2, list((b1 @ b2).shape))
 tprint(b1 @ np.arange(12).reshape(2, 3, 2), np.ones((4, 1, 2, 3), dtype=f32) @ np.ones((5, 3, 2), dtype=f32))
 tprint(list((np.ones((4, 1, 2, 3)) @ np.ones((5, 3, 2))).shape))
 tprint(m[:, ::-1] @ m.T[::-1])
+g = np.arange(30, dtype=np.float64).reshape(5, 6) - 7.5
+tprint(g[1:4, 2:] @ g[1:5, ::2], g[1:4, 2:] @ g.T[2:, 1:4], g.T[1] @ g[:, 1:3], g[0, 1:4] @ g[2:5, ::2])

@@ -2426,6 +2426,16 @@ pub(crate) fn matmul(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     nb.checked_mul(m)
         .and_then(|x| x.checked_mul(n))
         .ok_or_else(|| oom(usize::MAX))?;
+    if ls.len() <= 2 && rs.len() <= 2 && lb.dtype == dt && rb.dtype == dt {
+        let done = match dt {
+            DType::F32 => mm_in_place::<f32>(cx, lb, rb, &shape, [m, kk, n])?,
+            DType::F64 => mm_in_place::<f64>(cx, lb, rb, &shape, [m, kk, n])?,
+            _ => None,
+        };
+        if let Some(v) = done {
+            return Ok(v);
+        }
+    }
     with_dtype!(dt, T => {
         let (x, y) = (row_major::<T>(lb), row_major::<T>(rb));
         // Batch offsets of each operand (broadcast over `batch`).
@@ -2442,6 +2452,38 @@ pub(crate) fn matmul(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
             }
         })
     })
+}
+
+/// `l @ r` of 1-D or 2-D float operands of the result's dtype, read in place through
+/// their strides (`x.T @ err` multiplies the transposed view without gathering it). A 1-D
+/// left operand is a row, a 1-D right one a column. `None` when gemm cannot read them so
+/// (a negative stride).
+fn mm_in_place<F: Num + k::GemmFloat>(
+    cx: &mut NativeCx<'_>,
+    lb: &TensorBody,
+    rb: &TensorBody,
+    shape: &[usize],
+    [m, kk, n]: [usize; 3],
+) -> Fallible<Option<Value>> {
+    fn mat<F: Num>(b: &TensorBody, left: bool) -> k::Mat<'_, F> {
+        let (rs, cs) = match (b.shape.len(), left) {
+            (2, _) => (b.strides[0], b.strides[1]),
+            (_, true) => (0, b.strides[0]),
+            (_, false) => (b.strides[0], 0),
+        };
+        k::Mat {
+            data: b.raw::<F>(),
+            offset: b.offset,
+            rs,
+            cs,
+        }
+    }
+    let mut buf = buffer_of::<F>(cx.heap, m * n)?;
+    let out = &mut buf.as_mut_slice::<F>()[..m * n];
+    if !k::matmul_strided(out, mat(lb, true), mat(rb, false), m, kk, n) {
+        return Ok(None);
+    }
+    new_tensor(cx, F::DTYPE, shape.to_vec(), buf).map(Some)
 }
 
 /// A tensor's elements in row-major order as `T`: read in place when they already are
