@@ -1075,7 +1075,7 @@ mod tests {
                 "[]=" => body.push_str("    tn[0] = 2.5\n"),
                 "[]f" => body.push_str("    let f0: Float = tn[0]\n"),
                 "[]i" => body.push_str("    let i0: Int = tn[0]\n"),
-                name if !name.starts_with(|c: char| c.is_alphabetic()) => {
+                name if !name.starts_with(|c: char| c.is_alphabetic() || c == '_') => {
                     let other =
                         sample(b.sig().expect("operator rows have signatures").params[0].ty);
                     body.push_str(&format!("    print({recv} {name} {other})\n"));
