@@ -7,7 +7,7 @@
 use crate::error::{fail, Fallible};
 use crate::format::write_value;
 use stark_bytecode::Module;
-use stark_runtime::{ObjKind, Value};
+use stark_runtime::{push_str_short, ObjKind, Value};
 use stark_syntax::{Align, Conversion, FieldFormat, FieldSpec, FormatSpec, Sign, SpecTarget};
 use std::fmt::Write as _;
 
@@ -27,7 +27,7 @@ pub fn write_fields(
             ));
         };
         if !f.lit.is_empty() {
-            out.push_str(&f.lit);
+            push_str_short(out, &f.lit);
         }
         let FieldSpec::Nested(pieces) = &f.spec else {
             write_field(out, module, a[i], f)?;
@@ -64,7 +64,7 @@ fn write_field(out: &mut String, module: &Module, v: Value, f: &FieldFormat) -> 
         (None, Some(spec)) => write_spec(out, module, v, spec)?,
         // The literal text between the holes, and strings without a spec: as they are.
         (None, None) => match v {
-            Value::Obj(o) if o.kind() == ObjKind::Str => out.push_str(o.as_str()),
+            Value::Obj(o) if o.kind() == ObjKind::Str => push_str_short(out, o.as_str()),
             _ => write_value(module, out, v),
         },
         (Some(conv), Some(spec)) => {
@@ -231,7 +231,7 @@ fn write_text(out: &mut String, text: &str, ascii: bool, spec: &FormatSpec) {
     };
     let fill = spec.fill_char();
     push_fill(out, fill, left);
-    out.push_str(text);
+    push_str_short(out, text);
     push_fill(out, fill, right);
 }
 
@@ -403,7 +403,7 @@ fn write_plain_fixed(out: &mut String, x: f64, p: usize, spec: &FormatSpec) -> b
 fn pad_number(out: &mut String, spec: &FormatSpec, text: &str) {
     let pad = spec.width.saturating_sub(text.len());
     if pad == 0 {
-        out.push_str(text);
+        push_str_short(out, text);
         return;
     }
     let (left, right) = match spec.alignment(true) {
@@ -414,7 +414,7 @@ fn pad_number(out: &mut String, spec: &FormatSpec, text: &str) {
     let fill = spec.fill_char();
     out.reserve(text.len() + pad * fill.len_utf8());
     push_fill(out, fill, left);
-    out.push_str(text);
+    push_str_short(out, text);
     push_fill(out, fill, right);
 }
 
@@ -505,18 +505,18 @@ fn fixed(out: &mut String, abs: f64, p: usize) {
             let mut buf = [0u8; 64];
             let digits = digits_in(&mut buf, scaled as u64, 10, false);
             if p == 0 {
-                out.push_str(digits);
+                push_str_short(out, digits);
                 return;
             }
             if digits.len() > p {
                 let (int, frac) = digits.split_at(digits.len() - p);
-                out.push_str(int);
+                push_str_short(out, int);
                 out.push('.');
-                out.push_str(frac);
+                push_str_short(out, frac);
             } else {
-                out.push_str("0.");
+                push_str_short(out, "0.");
                 push_fill(out, '0', p - digits.len());
-                out.push_str(digits);
+                push_str_short(out, digits);
             }
             return;
         }
@@ -643,7 +643,7 @@ fn assemble(
 #[inline(always)]
 fn push_some(out: &mut String, s: &str) {
     if !s.is_empty() {
-        out.push_str(s);
+        push_str_short(out, s);
     }
 }
 
@@ -670,7 +670,7 @@ fn push_fill_run(out: &mut String, fill: char, mut n: usize) {
     };
     while n > 0 {
         let k = n.min(run.len());
-        out.push_str(&run[..k]);
+        push_str_short(out, &run[..k]);
         n -= k;
     }
 }
@@ -710,7 +710,7 @@ fn grouped_len(n: usize, grouped: bool, size: usize, min_width: isize) -> usize 
 fn write_grouped(out: &mut String, digits: &str, sep: Option<char>, size: usize, total: usize) {
     let Some(sep) = sep else {
         push_fill(out, '0', total.saturating_sub(digits.len()));
-        out.push_str(digits);
+        push_str_short(out, digits);
         return;
     };
     let bytes = digits.as_bytes();
@@ -732,7 +732,7 @@ fn write_grouped(out: &mut String, digits: &str, sep: Option<char>, size: usize,
         }
         // SAFETY: only ASCII bytes (digits, `0` and an ASCII separator) were written to
         // `buf[..total]`.
-        out.push_str(unsafe { std::str::from_utf8_unchecked(&buf[..total]) });
+        push_str_short(out, unsafe { std::str::from_utf8_unchecked(&buf[..total]) });
         return;
     }
     // Positions counted from the right: every (size + 1)th character is a separator.

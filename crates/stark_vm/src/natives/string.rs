@@ -152,10 +152,19 @@ pub(crate) fn split(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     }
 }
 
-/// Occurrences of byte `b` in `hay`.
+/// Occurrences of byte `b` in `hay`, eight bytes at a time (`zero_bytes` marks each byte
+/// equal to `b` exactly, so the marks are counted): a filtered count of the bytes took
+/// about five instructions a byte, a fifth of `split("\n")` of a large text.
 fn memchr_count(hay: &[u8], b: u8) -> usize {
-    // A plain filtered count: the compiler vectorises it.
-    hay.iter().filter(|&&x| x == b).count()
+    let pat = splat(b);
+    let mut chunks = hay.chunks_exact(8);
+    let mut n = 0;
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        n += zero_bytes(u64::from_le_bytes(w) ^ pat).count_ones() as usize;
+    }
+    n + chunks.remainder().iter().filter(|&&x| x == b).count()
 }
 
 /// What a byte of UTF-8 text says about whitespace: `WORD` (not whitespace: an ASCII
