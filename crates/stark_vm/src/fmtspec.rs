@@ -55,6 +55,7 @@ pub fn write_fields(
 }
 
 /// One operand by its conversion and its spec as the compiler parsed it.
+#[inline]
 fn write_field(out: &mut String, module: &Module, v: Value, f: &FieldFormat) -> Fallible<()> {
     let spec = match &f.spec {
         FieldSpec::Static(spec) => Some(spec),
@@ -182,6 +183,7 @@ fn printable(c: char) -> bool {
 }
 
 /// Appends `v` formatted by `spec`.
+#[inline]
 pub fn write_spec(out: &mut String, module: &Module, v: Value, spec: &FormatSpec) -> Fallible<()> {
     match v {
         Value::Int(i) => match spec.ty {
@@ -274,6 +276,7 @@ fn write_int(out: &mut String, i: i64, spec: &FormatSpec) -> Fallible<()> {
 }
 
 /// `mag` in `base` (2, 8, 10 or 16), written at the end of `buf`.
+#[inline]
 fn digits_in(buf: &mut [u8; 64], mut mag: u64, base: u64, upper: bool) -> &str {
     let table: &[u8; 16] = if upper {
         b"0123456789ABCDEF"
@@ -333,6 +336,7 @@ fn plain_number(spec: &FormatSpec) -> bool {
 }
 
 /// A non-negative Int in decimal under a [`plain_number`] spec (type `d` or none).
+#[inline]
 fn write_plain_int(out: &mut String, mag: u64, spec: &FormatSpec) {
     let mut buf = [0u8; 64];
     let digits = digits_in(&mut buf, mag, 10, false);
@@ -400,6 +404,7 @@ fn write_plain_fixed(out: &mut String, x: f64, p: usize, spec: &FormatSpec) -> b
 
 /// `text` (ASCII) padded to the spec's width by its fill, aligned as a number is (right by
 /// default; `=` pads before the digits, as there is no sign).
+#[inline]
 fn pad_number(out: &mut String, spec: &FormatSpec, text: &str) {
     let pad = spec.width.saturating_sub(text.len());
     if pad == 0 {
