@@ -212,51 +212,40 @@ fn decode_space(text: &str, i: usize) -> (bool, usize) {
 }
 
 thread_local! {
-    /// `split()`'s words while it scans, before they go into a list of exactly their number.
-    static WORDS: Cell<Vec<Value>> = const { Cell::new(Vec::new()) };
+    /// `split()`'s words while it scans: where each lies in the text and whether it is
+    /// ASCII, before the heap makes them all at once.
+    static WORDS: Cell<Vec<(usize, usize, bool)>> = const { Cell::new(Vec::new()) };
 }
 
-/// `split()`: the words between runs of whitespace, each a new string whose ASCII-ness is
-/// known from the scan. One pass collects them in a reused buffer; the list then gets a
-/// buffer of exactly their number.
+/// `split()`: the words between runs of whitespace. One pass finds them (and whether each
+/// is ASCII) in a reused buffer; the heap then makes the strings and their list together
+/// (`Heap::alloc_str_slices`).
 fn split_whitespace(cx: &mut NativeCx<'_>, text: &str, ascii: bool) -> Fallible<Value> {
     let mut words = WORDS.take();
     words.clear();
-    let r = if ascii {
-        scan_words::<true>(cx, text, &mut words)
+    let scanned = if ascii {
+        scan_words::<true>(text, &mut words)
     } else {
-        scan_words::<false>(cx, text, &mut words)
+        scan_words::<false>(text, &mut words)
     };
-    let mut items: Vec<Value> = Vec::new();
-    let r = r.and_then(|()| {
-        stark_runtime::sysalloc::fallible(|| items.try_reserve_exact(words.len()))
-            .map_err(|_| too_big(words.len().saturating_mul(16)))
-    });
-    if let Err(e) = r {
-        release_all(cx, &words);
-        words.clear();
-        WORDS.set(words);
-        return Err(e);
-    }
-    items.extend_from_slice(&words);
+    let r = match scanned {
+        Ok(()) => cx.heap.alloc_str_slices(text, &words).map_err(Fault::from),
+        Err(()) => Err(too_big(words.len().saturating_mul(16))),
+    };
     words.clear();
     if words.capacity() <= 4096 {
         WORDS.set(words);
     }
-    match cx.heap.alloc_list(items) {
-        Ok(l) => Ok(Value::Obj(l)),
-        Err(e) => Err(e.into()),
-    }
+    Ok(Value::Obj(r?))
 }
 
-/// Pushes a new string for every word of `text` onto `words`. `ASCII`: the text is known
-/// to be ASCII, so every byte is a character and no decoding is needed.
+/// Pushes where every word of `text` lies, and whether it is ASCII, onto `words`. `ASCII`:
+/// the text is known to be ASCII, so every byte is a character and no decoding is needed.
 #[inline(always)]
 fn scan_words<const ASCII: bool>(
-    cx: &mut NativeCx<'_>,
     text: &str,
-    words: &mut Vec<Value>,
-) -> Fallible<()> {
+    words: &mut Vec<(usize, usize, bool)>,
+) -> Result<(), ()> {
     let bytes = text.as_bytes();
     let space = |i: usize| -> (bool, usize) {
         if ASCII {
@@ -284,12 +273,10 @@ fn scan_words<const ASCII: bool>(
             }
             i += w;
         }
-        let o = cx.heap.alloc_str_copy(&text[start..i], high < 0x80)?;
-        if fallible_push(words, Value::Obj(o)).is_err() {
-            // SAFETY: `o` was just made here; this is its only reference, given up once.
-            unsafe { cx.heap.decref(Value::Obj(o)) };
-            return Err(too_big(words.len().saturating_mul(16)));
+        if words.len() == words.capacity() {
+            stark_runtime::sysalloc::fallible(|| words.try_reserve(1)).map_err(|_| ())?;
         }
+        words.push((start, i, high < 0x80));
     }
     Ok(())
 }
