@@ -3,7 +3,7 @@
 use super::operands::{obj_arg, NativeCx};
 use crate::error::{fail, Fallible, Fault};
 use stark_bytecode::Native;
-use stark_runtime::{Heap, ObjKind, ObjRef, OutOfMemory, Value};
+use stark_runtime::{push_str_short, Heap, ObjKind, ObjRef, OutOfMemory, Value};
 use std::cell::Cell;
 
 /// `a + b`, refusing (instead of aborting on) a length the allocator cannot provide.
@@ -45,7 +45,9 @@ pub(crate) fn alloc_built(
         Ok(()) if s.capacity() > KEEP_SCRATCH && !heap.arena_active() => {
             return Ok(heap.alloc_str(s)?);
         }
-        Ok(()) => heap.alloc_str(s.as_str()).map_err(Fault::from),
+        // Its ASCII-ness is checked now, while the text is in cache, rather than by the
+        // first query that needs it (`len`, indexing, `find`).
+        Ok(()) => heap.alloc_str_copy(s.as_str(), false).map_err(Fault::from),
     };
     if s.capacity() <= KEEP_SCRATCH {
         SCRATCH.set(s);
@@ -698,13 +700,14 @@ pub(crate) fn replace(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
             if left == 0 {
                 break;
             }
-            out.push_str(&text[last..at]);
-            out.push_str(to);
+            // The pieces between matches and the replacement are a few bytes each.
+            push_str_short(out, &text[last..at]);
+            push_str_short(out, to);
             last = at + from.len();
             left -= 1;
             next = find_at(text, from, last);
         }
-        out.push_str(&text[last..]);
+        push_str_short(out, &text[last..]);
         Ok(())
     })?;
     if ascii {
