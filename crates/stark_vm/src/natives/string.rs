@@ -304,9 +304,15 @@ pub(crate) fn find_at(hay: &str, needle: &str, from: usize) -> Option<usize> {
     let n = pat.len();
     // Only positions where the whole needle still fits are candidates.
     let last = bytes.len().checked_sub(n)?;
+    let mut at = 0;
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    {
+        if let Some(found) = find_x86(bytes, pat, last, &mut at) {
+            return Some(from + found);
+        }
+    }
     let first = splat(pat[0]);
     let final_byte = splat(pat[n - 1]);
-    let mut at = 0;
     // Positions `at..at + 8` are all candidates, and both words lie inside the text.
     while at + 7 <= last {
         let a = word_at(bytes, at);
@@ -327,6 +333,43 @@ pub(crate) fn find_at(hay: &str, needle: &str, from: usize) -> Option<usize> {
             return Some(from + at);
         }
         at += 1;
+    }
+    None
+}
+
+/// `find_at`'s test sixteen positions at a time, with SSE2: the bytes at each position and
+/// `len - 1` further on are compared with the needle's first and last bytes, and only where
+/// both match is the whole needle compared. Leaves `at` at the first position not yet
+/// looked at (fewer than sixteen remain) when it finds nothing. `last` is the last position
+/// where the needle (1 to 16 bytes) still fits.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn find_x86(bytes: &[u8], pat: &[u8], last: usize, at: &mut usize) -> Option<usize> {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    let n = pat.len();
+    // SAFETY: the intrinsics need SSE2, which this build targets (the `cfg` above; it is
+    // part of the x86_64 baseline). The two 16-byte unaligned loads lie inside `bytes`:
+    // positions `at..at + 16` are candidates, so the second load ends at
+    // `at + n - 1 + 16 <= last + n = bytes.len()`.
+    unsafe {
+        let first = _mm_set1_epi8(pat[0] as i8);
+        let final_byte = _mm_set1_epi8(pat[n - 1] as i8);
+        while *at + 15 <= last {
+            let a = _mm_loadu_si128(bytes.as_ptr().add(*at) as *const __m128i);
+            let b = _mm_loadu_si128(bytes.as_ptr().add(*at + n - 1) as *const __m128i);
+            let both = _mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, final_byte));
+            let mut hits = _mm_movemask_epi8(both) as u32;
+            while hits != 0 {
+                let pos = *at + hits.trailing_zeros() as usize;
+                if short_eq(&bytes[pos..pos + n], pat) {
+                    return Some(pos);
+                }
+                hits &= hits - 1;
+            }
+            *at += 16;
+        }
     }
     None
 }
@@ -1012,6 +1055,32 @@ mod tests {
                         want,
                         "{needle:?} in {text:?} from {from}"
                     );
+                }
+            }
+        }
+    }
+    #[test]
+    fn find_at_finds_every_alignment() {
+        // A needle at every offset of texts long enough for the sixteen-wide scan, with
+        // near misses (first and last bytes matching) before it.
+        for needle in ["th", "the", "thee", "0123456789abcdef", "q"] {
+            for len in [16, 17, 31, 32, 33, 47, 64, 80] {
+                for at in 0..len {
+                    let mut text = "t.e".repeat(len).chars().take(len).collect::<String>();
+                    if at + needle.len() <= len {
+                        text.replace_range(at..at + needle.len(), needle);
+                    }
+                    for from in [0, 1, at.saturating_sub(1), at, at + 1] {
+                        let want = text
+                            .get(from..)
+                            .and_then(|t| t.find(needle))
+                            .map(|i| from + i);
+                        assert_eq!(
+                            find_at(&text, needle, from),
+                            want,
+                            "{needle:?} in {text:?} from {from}"
+                        );
+                    }
                 }
             }
         }
