@@ -330,8 +330,8 @@ impl Heap {
     /// against the memory limit, one update of the books (the zone's counters, the live
     /// total, the collector's count of bytes), and the strings are made owned by a field
     /// (what `alloc_list` would note on each) instead of noted one by one. In an arena, with
-    /// a zone traced (one event per object), in an actor's heap (its mirror) or for a piece
-    /// too long to be a short string, each piece is made on its own instead.
+    /// a zone traced (one event per object) or in an actor's heap (its mirror) each piece is
+    /// made on its own instead, as is a piece too long to be a short string.
     pub fn alloc_str_slices(
         &mut self,
         text: &str,
@@ -341,10 +341,7 @@ impl Heap {
         if crate::sysalloc::fallible(|| items.try_reserve_exact(pieces.len())).is_err() {
             return Err(self.system_oom((pieces.len() * std::mem::size_of::<Value>()) as u64));
         }
-        let batch = !self.arena_active
-            && !self.tracer.any
-            && self.mirror.is_none()
-            && pieces.iter().all(|&(a, b, _)| b - a <= INLINE_STR_MAX);
+        let batch = !self.arena_active && !self.tracer.any && self.mirror.is_none();
         if !batch {
             for &(a, b, ascii) in pieces {
                 match self.alloc_str_copy(&text[a..b], ascii) {
@@ -359,18 +356,35 @@ impl Heap {
         }
         let total: u64 = pieces
             .iter()
+            .filter(|&&(a, b, _)| b - a <= INLINE_STR_MAX)
             .map(|&(a, b, _)| (std::mem::size_of::<StrObj>() + b - a) as u64)
             .sum();
         self.check_limit(total)?;
         let zone = self.current_zone;
-        let mut made = 0u64;
+        let (mut made, mut count) = (0u64, 0u64);
         for &(a, b, ascii) in pieces {
             let piece = &text[a..b];
             let len = piece.len();
+            if len > INLINE_STR_MAX {
+                // Too long to be a short string: made (and put on the books) on its own,
+                // and noted as the list's, as `alloc_list` would.
+                match self.alloc_str_copy(piece, ascii) {
+                    Ok(o) => {
+                        self.note_value(Value::Obj(o), false);
+                        items.push(Value::Obj(o));
+                    }
+                    Err(e) => {
+                        self.account_many(zone, count, made);
+                        self.release_new(&items);
+                        return Err(e);
+                    }
+                }
+                continue;
+            }
             let size = std::mem::size_of::<StrObj>() + len;
             let Some(ptr) = NonNull::new(self.pool.alloc_small(size) as *mut Header) else {
                 // The strings made so far go on the books, then are freed with the rest.
-                self.account_many(zone, items.len() as u64, made);
+                self.account_many(zone, count, made);
                 self.release_new(&items);
                 return Err(self.system_oom(size as u64));
             };
@@ -401,9 +415,10 @@ impl Heap {
                     .write(NonNull::new_unchecked(slice));
             }
             made += size as u64;
+            count += 1;
             items.push(Value::Obj(ObjRef(ptr)));
         }
-        self.account_many(zone, items.len() as u64, made);
+        self.account_many(zone, count, made);
         // Fresh strings outside any arena, already owned by a field: nothing to note.
         self.alloc_list_noted(items)
     }

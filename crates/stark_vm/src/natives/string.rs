@@ -145,9 +145,9 @@ pub(crate) fn split(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
                 // pieces so that the list is allocated once at its size.
                 &[b] => {
                     let n = memchr_count(text.as_bytes(), b) + 1;
-                    str_list(cx, n, text.split(b as char), ascii)
+                    str_list(cx, text, n, text.split(b as char), ascii)
                 }
-                _ => str_list(cx, 0, text.split(sep), ascii),
+                _ => str_list(cx, text, 0, text.split(sep), ascii),
             }
         }
         _ => split_whitespace(cx, text, ascii),
@@ -396,56 +396,34 @@ fn zero_bytes(x: u64) -> u64 {
     !(((x & LOW7) + LOW7) | x | LOW7)
 }
 
-/// A new list of new strings, one per piece (known ASCII when the text they come from is,
-/// checked otherwise); `expected` pieces are made room for at once.
+/// A new list of new strings, one per piece of `text` (known ASCII when the text is,
+/// checked otherwise); `expected` pieces are made room for at once. Where each piece lies
+/// is gathered first, so that the heap makes the strings and their list together
+/// (`Heap::alloc_str_slices`).
 fn str_list<'t>(
     cx: &mut NativeCx<'_>,
+    text: &'t str,
     expected: usize,
     pieces: impl Iterator<Item = &'t str>,
     ascii: bool,
 ) -> Fallible<Value> {
-    let mut items: Vec<Value> = Vec::new();
+    let mut ranges: Vec<(usize, usize, bool)> = Vec::new();
     let room = expected.max(pieces.size_hint().0);
-    if stark_runtime::sysalloc::fallible(|| items.try_reserve_exact(room)).is_err() {
-        return Err(too_big(room.saturating_mul(16)));
+    if stark_runtime::sysalloc::fallible(|| ranges.try_reserve_exact(room)).is_err() {
+        return Err(too_big(room.saturating_mul(24)));
     }
     for p in pieces {
-        let o = match cx.heap.alloc_str_copy(p, ascii) {
-            Ok(o) => o,
-            Err(e) => {
-                release_all(cx, &items);
-                return Err(e.into());
-            }
-        };
-        if fallible_push(&mut items, Value::Obj(o)).is_err() {
-            // SAFETY: `o` was just made here; this is its only reference, given up once.
-            unsafe { cx.heap.decref(Value::Obj(o)) };
-            release_all(cx, &items);
-            return Err(too_big(items.len().saturating_mul(16)));
+        // Every piece is a slice of `text` (the callers split it), so its offset is where
+        // it starts; `alloc_str_slices` slices `text` again, checked.
+        let start = p.as_ptr() as usize - text.as_ptr() as usize;
+        if ranges.len() == ranges.capacity()
+            && stark_runtime::sysalloc::fallible(|| ranges.try_reserve(1)).is_err()
+        {
+            return Err(too_big(ranges.len().saturating_mul(24)));
         }
+        ranges.push((start, start + p.len(), ascii));
     }
-    match cx.heap.alloc_list(items) {
-        Ok(l) => Ok(Value::Obj(l)),
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn fallible_push(items: &mut Vec<Value>, v: Value) -> Result<(), ()> {
-    if items.len() == items.capacity() {
-        stark_runtime::sysalloc::fallible(|| items.try_reserve(1)).map_err(|_| ())?;
-    }
-    items.push(v);
-    Ok(())
-}
-
-/// Releases strings made for a list that could not be built (the run is ending: out of
-/// memory).
-fn release_all(cx: &mut NativeCx<'_>, items: &[Value]) {
-    for v in items {
-        // SAFETY: each was made by the caller for the list and is held nowhere else; each
-        // reference is given up once.
-        unsafe { cx.heap.decref(*v) };
-    }
+    Ok(Value::Obj(cx.heap.alloc_str_slices(text, &ranges)?))
 }
 
 pub(crate) fn contains(a: &[Value]) -> Fallible<Value> {
@@ -909,7 +887,7 @@ pub(crate) fn splitlines(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> 
         lines.push(&text[start..]);
     }
     let ascii = s.str_is_ascii();
-    str_list(cx, lines.len(), lines.into_iter(), ascii)
+    str_list(cx, text, lines.len(), lines.into_iter(), ascii)
 }
 
 /// `sep.join(items)`
