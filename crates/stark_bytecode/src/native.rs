@@ -95,6 +95,15 @@ macro_rules! native_of_rows {
                 op: Builtin,
                 rank: u8,
             },
+            /// Tensor row `op` (an elementwise function or operator) whose operand `taken` is a
+            /// temporary that dies with the call, which consumes it: when nothing else holds
+            /// it and its buffer has the result's dtype and shape, the result is written
+            /// into that buffer and the temporary becomes the result, so a chain such as
+            /// `((x - m) / s).exp()` allocates one buffer (SPEC §8 issue, item 2).
+            TensorReuse {
+                op: Builtin,
+                taken: u8,
+            },
         }
     };
     (@enum [$($vs:tt)*] $variant:ident - [$($doc:tt)*], $($rest:tt)*) => {
@@ -112,7 +121,7 @@ macro_rules! native_of_rows {
     (@rev $self:tt [$($arms:tt)*]) => {
         match $self {
             $($arms)*
-            Native::DataDims { op, .. } => Some(op),
+            Native::DataDims { op, .. } | Native::TensorReuse { op, .. } => Some(op),
             _ => None,
         }
     };
@@ -130,6 +139,10 @@ macro_rules! native_of_rows {
             Native::DataDims { op, .. } => CallFacts {
                 needs_vm: op.facts().needs_vm,
                 consumed_mask: 0,
+            },
+            Native::TensorReuse { taken, .. } => CallFacts {
+                needs_vm: false,
+                consumed_mask: 1 << (taken & 31),
             },
             _ => CallFacts { needs_vm: false, consumed_mask: 0 },
         }
@@ -210,6 +223,9 @@ impl Native {
     /// Whether operand `index` is taken over (moved in) rather than viewed: the row's
     /// `consumes`, and by hand for the forms only lowering emits.
     pub fn consumes(self, index: usize) -> bool {
+        if let Native::TensorReuse { taken, .. } = self {
+            return index == usize::from(taken & 31);
+        }
         if let Some(b) = self.builtin() {
             return b.consumes(index);
         }
@@ -231,6 +247,10 @@ impl Native {
     /// Whether the native may release a reference (and so free objects and run
     /// destructors): the row's `releases`, and by hand for the forms only lowering emits.
     pub fn releases(self) -> bool {
+        // It frees the temporary it took when the result could not be written into it.
+        if let Native::TensorReuse { .. } = self {
+            return true;
+        }
         if let Some(b) = self.builtin() {
             return b.facts().releases;
         }
@@ -296,6 +316,14 @@ mod tests {
             Native::StrCharAtByte,
             Native::SortByKeys,
             Native::KeyBest { max: true },
+            Native::TensorReuse {
+                op: Builtin::TensorAdd,
+                taken: 1,
+            },
+            Native::TensorReuse {
+                op: Builtin::TensorExp,
+                taken: 0,
+            },
         ];
         let rows = Builtin::ROWS.iter().filter_map(|&b| Native::of_builtin(b));
         for n in rows.chain(hand) {

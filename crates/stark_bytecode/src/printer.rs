@@ -368,6 +368,18 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
         }
         Instr::CallNative {
             dst,
+            native: crate::native::Native::TensorReuse { op, taken },
+            args,
+            argc,
+        } => format!(
+            "{n:<12} {}, {}.{}({})",
+            r(dst),
+            op.ir_name(),
+            if taken == 0 { "take_a" } else { "take_b" },
+            range(f, args, argc)
+        ),
+        Instr::CallNative {
+            dst,
             native: crate::native::Native::DataDims { op, rank },
             args,
             argc,

@@ -92,7 +92,7 @@ impl Checker<'_> {
                     ("float", Ty::Str) => (Builtin::ParseFloat, Ty::Float),
                     // NumPy's `float(a)` / `int(a)` of a one-element array (SPEC §8).
                     ("float", Ty::Tensor) => (Builtin::TensorItem, Ty::Float),
-                    ("int", Ty::Tensor) => (Builtin::TensorIntItem, Ty::Int),
+                    ("int", Ty::Tensor) => (Builtin::TensorDunderInt, Ty::Int),
                     _ => {
                         let shown = self.show(&arg_ty);
                         self.error(

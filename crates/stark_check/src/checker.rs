@@ -95,9 +95,11 @@ impl<'p> Checker<'p> {
         }
     }
 
-    /// Records that call `e`, about to be typed, is expected to have type `ty`.
+    /// Records that call or list literal `e`, about to be typed, is expected to have type
+    /// `ty`.
     pub fn expect_hint(&mut self, e: &stark_syntax::ast::Expr, ty: &Ty) {
-        if matches!(e.kind, stark_syntax::ast::ExprKind::Call { .. }) {
+        use stark_syntax::ast::ExprKind;
+        if matches!(e.kind, ExprKind::Call { .. } | ExprKind::List(_)) {
             self.expected.insert(e.id, ty.clone());
         }
     }
@@ -155,22 +157,23 @@ impl<'p> Checker<'p> {
         }
     }
 
-    /// `expect` for the value of expression `e`: a Tensor where a Float or an Int is
-    /// expected converts (SPEC §8), recorded for lowering.
+    /// `expect` for the value of expression `e`: a Tensor where a Float, an Int or a Bool
+    /// (a condition) is expected converts (SPEC §8; NumPy's `float(a)`, `int(a)`,
+    /// `bool(a)`), recorded for lowering.
     pub fn expect_expr(&mut self, e: &stark_syntax::ast::Expr, found: &Ty, expected: &Ty) {
         let (f, want) = (self.infer.shallow(found), self.infer.shallow(expected));
         let want = match want {
             Ty::Optional(inner) => self.infer.shallow(&inner),
             w => w,
         };
-        if f == Ty::Tensor && matches!(want, Ty::Float | Ty::Int) {
+        if f == Ty::Tensor && matches!(want, Ty::Float | Ty::Int | Ty::Bool) {
             self.tensor_scalar(e, &want);
             return;
         }
         self.expect(found, expected, e.span);
     }
 
-    /// Records that tensor expression `e` converts to `want` (Float or Int).
+    /// Records that tensor expression `e` converts to `want` (Float, Int or Bool).
     pub fn tensor_scalar(&mut self, e: &stark_syntax::ast::Expr, want: &Ty) {
         use crate::results::IndexRes;
         use stark_syntax::ast::ExprKind;
@@ -187,7 +190,8 @@ impl<'p> Checker<'p> {
             }
             _ => false,
         };
-        if scalar_index {
+        // A Bool is a truth test of the element, never a load of it as a number.
+        if scalar_index && *want != Ty::Bool {
             let res = if *want == Ty::Int {
                 IndexRes::TensorInt
             } else {

@@ -72,9 +72,21 @@ impl Checker<'_> {
             }
             ExprKind::Name(name) => self.name(e, name),
             ExprKind::List(items) => {
+                // `let xs: List<Float> = [t[0], t[1]]`: tensor elements convert to the
+                // expected number (or Bool), as they would one by one (SPEC §8).
+                let scalar = match self.expected.remove(&e.id).map(|t| self.infer.resolve(&t)) {
+                    Some(Ty::List(el)) if matches!(*el, Ty::Float | Ty::Int | Ty::Bool) => {
+                        Some(*el)
+                    }
+                    _ => None,
+                };
                 let mut elem = self.infer.fresh();
                 for item in items {
-                    let t = self.expr(item);
+                    let mut t = self.expr(item);
+                    if let Some(want) = scalar.as_ref().filter(|_| t == Ty::Tensor) {
+                        self.tensor_scalar(item, want);
+                        t = want.clone();
+                    }
                     self.require_value(&t, item);
                     elem = self.join(&elem, &t, item);
                 }
@@ -144,6 +156,11 @@ impl Checker<'_> {
                     (_, Ty::Error) => Ty::Error,
                     (UnOp::Neg, Ty::Int | Ty::Float | Ty::Tensor) => t,
                     (UnOp::Not, Ty::Bool) => Ty::Bool,
+                    // `not t[0]`: the element's truth (NumPy's `not a`).
+                    (UnOp::Not, Ty::Tensor) => {
+                        self.tensor_scalar(inner, &Ty::Bool);
+                        Ty::Bool
+                    }
                     _ => {
                         let shown = self.show(&t);
                         let sym = if *op == UnOp::Neg { "-" } else { "not" };
@@ -669,8 +686,9 @@ impl Checker<'_> {
         let numeric = ta.is_numeric() && tb.is_numeric();
         let result = match op {
             BinOp::And | BinOp::Or => {
-                self.expect(&ta, &Ty::Bool, a.span);
-                self.expect(&tb, &Ty::Bool, b.span);
+                // A tensor operand is tested for truth, as in a condition.
+                self.expect_expr(a, &ta, &Ty::Bool);
+                self.expect_expr(b, &tb, &Ty::Bool);
                 return Ty::Bool;
             }
             BinOp::Eq | BinOp::Ne => {

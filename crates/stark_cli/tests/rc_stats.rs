@@ -41,10 +41,11 @@ fn ninety_percent_of_naive_rc_ops_are_removed_over_examples_and_bench() {
         .collect();
     files.sort();
     assert!(files.len() >= 10, "found only {} programs", files.len());
-    // Programs whose work is tensor arithmetic are counted apart: each operation's result
-    // is a new tensor whose release (`decref` after its one use) no RC optimisation can
-    // remove until tensor operations consume a dying operand as `concat` does (SPEC §8's
-    // buffer reuse in chains, open in issue #19). Every other program is held to M12's 90%.
+    // Programs whose work is tensor arithmetic are counted apart: an elementwise operation
+    // takes a dying temporary over (`Native::TensorReuse`, no `decref` after it), but a
+    // reduction, an index or a shape operation reads its temporary operand and releases it
+    // after (`x[labels == g]`, `(p - y).sum()`), and no RC optimisation can remove that
+    // release of a value used once. Every other program is held to M12's 90%.
     let (mut naive, mut emitted) = (0, 0);
     let (mut t_naive, mut t_emitted) = (0, 0);
     let mut table = String::new();
@@ -65,10 +66,11 @@ fn ninety_percent_of_naive_rc_ops_are_removed_over_examples_and_bench() {
         removed >= 90.0,
         "only {removed:.1}% of RC ops removed ({emitted} of {naive} emitted):\n{table}"
     );
-    // A guard against regressions in the tensor programs until then (measured: 64%).
+    // A guard against regressions in the tensor programs (measured: 64% before temporaries
+    // were taken over by elementwise operations, 75% after).
     let t_removed = 100.0 * (t_naive - t_emitted) as f64 / t_naive as f64;
     assert!(
-        t_removed >= 60.0,
+        t_removed >= 72.0,
         "tensor programs: only {t_removed:.1}% of RC ops removed ({t_emitted} of {t_naive}):\n{table}"
     );
 }

@@ -538,8 +538,9 @@ impl FnLower<'_> {
                 | Native::Format
                 | Native::ToStr
         );
-        let (base, release) = self.operands(e, &ops);
+        let (base, mut release) = self.operands(e, &ops);
         let argc = ops.len() as u16;
+        let native = self.reuse_operand(native, base, argc, &mut release);
         self.emit(
             Instr::CallNative {
                 dst,

@@ -5,7 +5,7 @@ use stark_bytecode::instr::{CmpOp, Instr, Reg};
 use stark_bytecode::native::Native;
 use stark_check::{IndexRes, LocalKind, NameRes, Ty};
 use stark_syntax::ast::{BinOp, Expr, ExprKind, FStrPart, Item, SpecPart, UnOp};
-use stark_syntax::Span;
+use stark_syntax::{Builtin, Recv, Span};
 use stark_syntax::{FieldFormat, FieldSpec};
 
 impl FnLower<'_> {
@@ -229,8 +229,7 @@ impl FnLower<'_> {
             ExprKind::Unary(UnOp::Neg, inner) if self.ty(inner) == Ty::Tensor => {
                 // `-t`: the `neg` row, a new tensor.
                 let v = self.expr(inner);
-                self.call_native_on(Native::TensorNeg, &[v.reg], dst, span);
-                self.release(v, span);
+                self.tensor_call(Native::TensorNeg, &[v], dst, span);
                 true
             }
             ExprKind::Unary(op, inner) => {
@@ -897,6 +896,13 @@ impl FnLower<'_> {
         }
         let vb = self.expr(b);
         self.pending.truncate(pending);
+        if ta == Ty::Tensor || tb == Ty::Tensor {
+            let row = Builtin::operator(Recv::Tensor, op).and_then(Native::of_builtin);
+            if let Some(native) = row {
+                self.tensor_call(native, &[va, vb], dst, span);
+                return true;
+            }
+        }
         let owned = self.arith(op, va, &ta, vb, &tb, dst, span);
         self.release(va, span);
         self.release(vb, span);

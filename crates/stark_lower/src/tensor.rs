@@ -1,5 +1,7 @@
 //! Tensor operators and indexing: each lowers to one `CallNative` of its registry row's
-//! native, whose operands are views (nothing is consumed).
+//! native, whose operands are views (nothing is consumed) — except a temporary operand of
+//! an elementwise row, which the call takes over so that it may lend its buffer to the
+//! result (`Native::TensorReuse`).
 
 use super::call::{Operand, Pass};
 use super::{FnLower, Val};
@@ -78,6 +80,73 @@ impl FnLower<'_> {
         let native = Native::of_builtin(Builtin::operator(Recv::Tensor, op)?)?;
         self.call_native_on(native, &[a, b], dst, span);
         Some(true)
+    }
+
+    /// `native` called on the operands from `base`: when it is an elementwise tensor row and
+    /// one of its operands is a temporary this code would release after the call (in
+    /// `release`), the call takes that operand over instead (`Native::TensorReuse`), so the
+    /// result can be written into its buffer; `release` loses it. Otherwise `native`.
+    pub(super) fn reuse_operand(
+        &self,
+        native: Native,
+        base: Reg,
+        argc: u16,
+        release: &mut Vec<Reg>,
+    ) -> Native {
+        let Some(op) = native.builtin().filter(|op| op.tensor_elementwise()) else {
+            return native;
+        };
+        if self.naive || matches!(native, Native::TensorReuse { .. }) {
+            return native;
+        }
+        let taken = (0..argc.min(2)).find(|&i| release.contains(&(base + i)));
+        let Some(taken) = taken else {
+            return native;
+        };
+        release.retain(|&r| r != base + taken);
+        Native::TensorReuse {
+            op,
+            taken: taken as u8,
+        }
+    }
+
+    /// `dst = -v` or `dst = a op b` on tensors, lowered by the caller to `vals`: one call of
+    /// `native`, a temporary operand taken over by it (`reuse_operand`), the others
+    /// released after it.
+    pub(super) fn tensor_call(&mut self, native: Native, vals: &[Val], dst: Reg, span: Span) {
+        let regs: Vec<Reg> = vals.iter().map(|v| v.reg).collect();
+        let base = self.temps(regs.len());
+        for (i, &src) in regs.iter().enumerate() {
+            self.emit(
+                Instr::Copy {
+                    dst: base + i as Reg,
+                    src,
+                },
+                span,
+            );
+        }
+        let mut release: Vec<Reg> = vals
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.owned)
+            .map(|(i, _)| base + i as Reg)
+            .collect();
+        let argc = regs.len() as u16;
+        let native = self.reuse_operand(native, base, argc, &mut release);
+        self.emit(
+            Instr::CallNative {
+                dst,
+                native,
+                args: base,
+                argc,
+            },
+            span,
+        );
+        for (i, v) in vals.iter().enumerate() {
+            if release.contains(&(base + i as Reg)) {
+                self.release(*v, span);
+            }
+        }
     }
 
     /// Lays out the indices of `t[…]` from register `at` on, four a index (the
@@ -253,15 +322,15 @@ impl FnLower<'_> {
     }
 
     /// Lowers tensor expression `e` and converts it to the number the checker wants in its
-    /// place (`Checked::tensor_scalars`): `t.item()` or `t.int_item()` of it, the tensor
+    /// place (`Checked::tensor_scalars`): `t.item()`, `t.int_item()` or `t.__bool__()` of it, the tensor
     /// released if it was a temporary.
     pub(super) fn tensor_scalar_in(&mut self, e: &Expr, want: &Ty, dst: Reg) -> bool {
         let t = self.temp();
         let owned = self.expr_in_tensor(e, t);
-        let native = if *want == Ty::Int {
-            Native::TensorIntItem
-        } else {
-            Native::TensorItem
+        let native = match want {
+            Ty::Int => Native::TensorIntItem,
+            Ty::Bool => Native::TensorDunderBool,
+            _ => Native::TensorItem,
         };
         self.emit(
             Instr::CallNative {

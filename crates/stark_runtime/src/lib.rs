@@ -24,6 +24,7 @@ mod slab;
 pub mod sysalloc;
 pub mod tensor;
 pub mod tensor_pool;
+pub mod tensor_simd;
 pub mod trace;
 pub mod value;
 pub mod zone;

@@ -306,6 +306,22 @@ pub fn zip_strided<A: Copy, B: Copy, O>(
     out: &mut [O],
     f: impl Fn(A, B) -> O,
 ) {
+    crate::tensor_simd::fast(|| zip_rows(shape, a, sa, oa, b, sb, ob, out, f));
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn zip_rows<A: Copy, B: Copy, O>(
+    shape: &[usize],
+    a: &[A],
+    sa: &[isize],
+    oa: usize,
+    b: &[B],
+    sb: &[isize],
+    ob: usize,
+    out: &mut [O],
+    f: impl Fn(A, B) -> O,
+) {
     if shape.contains(&0) {
         return;
     }
@@ -411,13 +427,86 @@ pub fn map_par<A: Copy + Sync, O: Send>(
     out: &mut [O],
     f: impl Fn(A) -> O + Sync + Send,
 ) {
+    let run = |o: &mut [O], s: &[A]| {
+        crate::tensor_simd::fast(|| o.iter_mut().zip(s).for_each(|(o, &x)| *o = f(x)))
+    };
     if out.len() < PAR_MIN {
-        out.iter_mut().zip(src).for_each(|(o, &x)| *o = f(x));
+        run(out, src);
         return;
     }
     out.par_chunks_mut(PAR_CHUNK)
         .zip(src.par_chunks(PAR_CHUNK))
-        .for_each(|(o, s)| o.iter_mut().zip(s).for_each(|(o, &x)| *o = f(x)));
+        .for_each(|(o, s)| run(o, s));
+}
+
+/// `out[i] = f(out[i])`: [`map_par`] over a buffer that is both operand and result (a
+/// temporary lending its buffer to the result).
+pub fn map_in_place<O: Copy + Send>(out: &mut [O], f: impl Fn(O) -> O + Sync + Send) {
+    let run = |c: &mut [O]| crate::tensor_simd::fast(|| c.iter_mut().for_each(|x| *x = f(*x)));
+    if out.len() < PAR_MIN {
+        run(out);
+        return;
+    }
+    out.par_chunks_mut(PAR_CHUNK).for_each(run);
+}
+
+/// `out = f(out, b)` elementwise over `shape`, `b` broadcast by its strides `sb` from `ob`:
+/// [`zip_strided`] whose first operand is the contiguous output itself (a temporary lending
+/// its buffer to the result), split by rows over the rayon pool above `PAR_MIN` elements.
+pub fn zip_into<O: Copy + Send, B: Copy + Sync>(
+    shape: &[usize],
+    out: &mut [O],
+    b: &[B],
+    sb: &[isize],
+    ob: usize,
+    f: impl Fn(O, B) -> O + Sync + Send + Copy,
+) {
+    let Some((&inner, outer)) = shape.split_last() else {
+        if let Some(o) = out.first_mut() {
+            *o = f(*o, b[ob]);
+        }
+        return;
+    };
+    if inner == 0 || out.is_empty() {
+        return;
+    }
+    let ib = sb[outer.len()];
+    let row = |r: usize, dst: &mut [O]| {
+        crate::tensor_simd::fast(|| {
+            // Row `r`'s start in `b`: its index along each outer axis times that stride.
+            let (mut p, mut rest) = (ob as isize, r);
+            for (&d, &s) in outer.iter().zip(sb).rev() {
+                p += (rest % d) as isize * s;
+                rest /= d;
+            }
+            match ib {
+                1 => {
+                    let y = &b[p as usize..p as usize + inner];
+                    dst.iter_mut().zip(y).for_each(|(d, &y)| *d = f(*d, y));
+                }
+                0 => {
+                    let y = b[p as usize];
+                    dst.iter_mut().for_each(|d| *d = f(*d, y));
+                }
+                _ => {
+                    for d in dst.iter_mut() {
+                        *d = f(*d, b[p as usize]);
+                        p += ib;
+                    }
+                }
+            }
+        })
+    };
+    if out.len() < PAR_MIN {
+        out.chunks_mut(inner)
+            .enumerate()
+            .for_each(|(r, d)| row(r, d));
+    } else {
+        out.par_chunks_mut(inner)
+            .with_min_len((PAR_CHUNK / inner).max(1))
+            .enumerate()
+            .for_each(|(r, d)| row(r, d));
+    }
 }
 
 /// The number of elements of `shape`, or `None` on overflow.
@@ -543,6 +632,11 @@ pub fn scalar_inplace(op: ElemOp, a: &mut [f32], s: f32) {
 /// Sum of a block: 16 independent f32 lanes (so the loop vectorises without reassociating
 /// one accumulator), combined in f64.
 fn block_sum(a: &[f32]) -> f64 {
+    crate::tensor_simd::fast(|| block_sum_lanes(a))
+}
+
+#[inline(always)]
+fn block_sum_lanes(a: &[f32]) -> f64 {
     let mut total = 0.0f64;
     // Short blocks keep each lane's f32 rounding error small; the blocks add up in f64.
     for block in a.chunks(4096) {
@@ -558,6 +652,19 @@ fn block_sum(a: &[f32]) -> f64 {
         total += s;
     }
     total
+}
+
+/// How many bytes are non-zero (a bool tensor's `sum`): per block a u32 count the compiler
+/// vectorises, the blocks added in i64, in parallel above `PAR_MIN` bytes.
+pub fn count_true(a: &[u8]) -> i64 {
+    let block = |c: &[u8]| {
+        crate::tensor_simd::fast(|| c.iter().map(|&b| (b != 0) as u32).sum::<u32>()) as i64
+    };
+    if a.len() < PAR_MIN {
+        a.chunks(PAR_CHUNK).map(block).sum()
+    } else {
+        a.par_chunks(PAR_CHUNK).map(block).sum()
+    }
 }
 
 /// The sum of all elements, accumulated with f64 block totals.

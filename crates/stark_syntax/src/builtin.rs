@@ -523,6 +523,14 @@ macro_rules! builtin_rows {
             /// `t.int_item() -> Int`: the same for an int64 (or bool) tensor, where an Int is
             /// expected.
             TensorIntItem: Tensor "int_item" "tensor.int_item" fn() -> Int => TensorIntItem [];
+            /// `int(t)` (Python's `t.__int__()`): a one-element tensor's value as an Int, a
+            /// float truncated toward zero as NumPy's `int(a)` (NaN or an infinity is the
+            /// runtime error `int` of such a Float is).
+            TensorDunderInt: Tensor "__int__" "tensor.__int__" fn() -> Int => TensorDunderInt [];
+            /// A tensor where a Bool is expected (`if t[0]:`, Python's `t.__bool__()`): the
+            /// truth of its one element, as NumPy's `bool(a)`; more or fewer elements are a
+            /// runtime error (ambiguous).
+            TensorDunderBool: Tensor "__bool__" "tensor.__bool__" fn() -> Bool => TensorDunderBool [];
             /// Reductions: `axis=None` (negative from the end) and `keepdims=false`; without
             /// either the result is a number (`Reduced`), with them a Tensor.
             TensorSum: Tensor "sum" "tensor.sum" fn(axis: (Opt Int) = None, keepdims: (Opt Bool) = None) -> (Reduced Float) => TensorSum [];
@@ -780,6 +788,35 @@ impl Builtin {
     /// The row of the operator `op` on a receiver of kind `recv` (`t + x` on a Tensor).
     pub fn operator(recv: Recv, op: BinOp) -> Option<Builtin> {
         Builtin::method(recv, op.symbol())
+    }
+
+    /// The tensor rows computed element by element into a new tensor of the operands'
+    /// dtype: a temporary operand that dies with the call may lend its buffer to the result
+    /// (`Native::TensorReuse`). Comparisons (a bool result) are not among them.
+    pub fn tensor_elementwise(self) -> bool {
+        use Builtin::*;
+        matches!(
+            self,
+            TensorAdd
+                | TensorSub
+                | TensorMul
+                | TensorDiv
+                | TensorPow
+                | TensorMaximum
+                | TensorMinimum
+                | TensorNeg
+                | TensorExp
+                | TensorLog
+                | TensorSqrt
+                | TensorAbs
+                | TensorSin
+                | TensorCos
+                | TensorTanh
+                | TensorSigmoid
+                | TensorRelu
+                | TensorFloor
+                | TensorRound
+        )
     }
 }
 

@@ -33,6 +33,18 @@ use tensor::{Bin, Red, Unary};
 // keep across every instruction) for no gain on the natives, which are calls anyway.
 #[inline(never)]
 pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallible<Value> {
+    run(cx, native, a, None)
+}
+
+/// `call`, where the elementwise tensor rows may write their result into `spare`, a
+/// temporary operand the call consumed (`tensor::reuse`).
+#[inline(always)]
+fn run(
+    cx: &mut NativeCx<'_>,
+    native: Native,
+    a: &[Value],
+    spare: Option<tensor::Spare>,
+) -> Fallible<Value> {
     match native {
         Native::Print => core::print(cx, a),
         Native::ToStr => core::to_str(cx, a),
@@ -183,8 +195,8 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::TensorRandn => tensor::rand(cx, a, true),
         Native::TensorFromList => tensor::from_list(cx, a),
         Native::TensorNew => tensor::new(cx, a),
-        Native::TensorMaximum => tensor::binary(cx, Bin::Max, a),
-        Native::TensorMinimum => tensor::binary(cx, Bin::Min, a),
+        Native::TensorMaximum => tensor::binary(cx, Bin::Max, a, spare),
+        Native::TensorMinimum => tensor::binary(cx, Bin::Min, a, spare),
         Native::TensorWhere => tensor::where_(cx, a),
         Native::TensorConcat => tensor::join(cx, a, false),
         Native::TensorStack => tensor::join(cx, a, true),
@@ -197,6 +209,12 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::TensorToIntList => tensor::to_list(cx, a, true),
         Native::TensorItem => tensor::item(a, false),
         Native::TensorIntItem => tensor::item(a, true),
+        Native::TensorDunderBool => tensor::truth(a),
+        Native::TensorDunderInt => match tensor::item(a, false)? {
+            // A float element truncates; an int64 or bool one is exact either way.
+            Value::Float(x) if tensor::is_float(a) => core::float_to_int(&[Value::Float(x)]),
+            _ => tensor::item(a, true),
+        },
         Native::TensorSum => tensor::reduce(cx, Red::Sum, a),
         Native::TensorMean => tensor::reduce(cx, Red::Mean, a),
         Native::TensorMax => tensor::reduce(cx, Red::Max, a),
@@ -208,17 +226,17 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::TensorArgmin => tensor::reduce(cx, Red::Argmin, a),
         Native::TensorAny => tensor::reduce(cx, Red::Any, a),
         Native::TensorAll => tensor::reduce(cx, Red::All, a),
-        Native::TensorExp => tensor::unary(cx, Unary::Exp, a),
-        Native::TensorLog => tensor::unary(cx, Unary::Log, a),
-        Native::TensorSqrt => tensor::unary(cx, Unary::Sqrt, a),
-        Native::TensorAbs => tensor::unary(cx, Unary::Abs, a),
-        Native::TensorSin => tensor::unary(cx, Unary::Sin, a),
-        Native::TensorCos => tensor::unary(cx, Unary::Cos, a),
-        Native::TensorTanh => tensor::unary(cx, Unary::Tanh, a),
-        Native::TensorSigmoid => tensor::unary(cx, Unary::Sigmoid, a),
-        Native::TensorRelu => tensor::unary(cx, Unary::Relu, a),
-        Native::TensorFloor => tensor::unary(cx, Unary::Floor, a),
-        Native::TensorRound => tensor::unary(cx, Unary::Round, a),
+        Native::TensorExp => tensor::unary(cx, Unary::Exp, a, spare),
+        Native::TensorLog => tensor::unary(cx, Unary::Log, a, spare),
+        Native::TensorSqrt => tensor::unary(cx, Unary::Sqrt, a, spare),
+        Native::TensorAbs => tensor::unary(cx, Unary::Abs, a, spare),
+        Native::TensorSin => tensor::unary(cx, Unary::Sin, a, spare),
+        Native::TensorCos => tensor::unary(cx, Unary::Cos, a, spare),
+        Native::TensorTanh => tensor::unary(cx, Unary::Tanh, a, spare),
+        Native::TensorSigmoid => tensor::unary(cx, Unary::Sigmoid, a, spare),
+        Native::TensorRelu => tensor::unary(cx, Unary::Relu, a, spare),
+        Native::TensorFloor => tensor::unary(cx, Unary::Floor, a, spare),
+        Native::TensorRound => tensor::unary(cx, Unary::Round, a, spare),
         Native::TensorClip => tensor::clip(cx, a),
         Native::TensorReshape => tensor::reshape(cx, a),
         Native::TensorTranspose | Native::TensorT => tensor::transpose(cx, a),
@@ -229,18 +247,18 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::TensorGetFloat => tensor::get_scalar(a, false),
         Native::TensorGetInt => tensor::get_scalar(a, true),
         Native::TensorSet => tensor::set(cx, a),
-        Native::TensorAdd => tensor::binary(cx, Bin::Add, a),
-        Native::TensorSub => tensor::binary(cx, Bin::Sub, a),
-        Native::TensorMul => tensor::binary(cx, Bin::Mul, a),
-        Native::TensorDiv => tensor::binary(cx, Bin::Div, a),
-        Native::TensorPow => tensor::binary(cx, Bin::Pow, a),
-        Native::TensorLt => tensor::binary(cx, Bin::Lt, a),
-        Native::TensorLe => tensor::binary(cx, Bin::Le, a),
-        Native::TensorGt => tensor::binary(cx, Bin::Gt, a),
-        Native::TensorGe => tensor::binary(cx, Bin::Ge, a),
-        Native::TensorEq => tensor::binary(cx, Bin::Eq, a),
-        Native::TensorNe => tensor::binary(cx, Bin::Ne, a),
-        Native::TensorNeg => tensor::unary(cx, Unary::Neg, a),
+        Native::TensorAdd => tensor::binary(cx, Bin::Add, a, spare),
+        Native::TensorSub => tensor::binary(cx, Bin::Sub, a, spare),
+        Native::TensorMul => tensor::binary(cx, Bin::Mul, a, spare),
+        Native::TensorDiv => tensor::binary(cx, Bin::Div, a, spare),
+        Native::TensorPow => tensor::binary(cx, Bin::Pow, a, spare),
+        Native::TensorLt => tensor::binary(cx, Bin::Lt, a, spare),
+        Native::TensorLe => tensor::binary(cx, Bin::Le, a, spare),
+        Native::TensorGt => tensor::binary(cx, Bin::Gt, a, spare),
+        Native::TensorGe => tensor::binary(cx, Bin::Ge, a, spare),
+        Native::TensorEq => tensor::binary(cx, Bin::Eq, a, spare),
+        Native::TensorNe => tensor::binary(cx, Bin::Ne, a, spare),
+        Native::TensorNeg => tensor::unary(cx, Unary::Neg, a, spare),
         Native::TensorMatMul => tensor::matmul(cx, a),
         Native::TensorAddInPlace => tensor::in_place(cx, Bin::Add, a),
         Native::TensorSubInPlace => tensor::in_place(cx, Bin::Sub, a),
@@ -248,6 +266,12 @@ pub(crate) fn call(cx: &mut NativeCx<'_>, native: Native, a: &[Value]) -> Fallib
         Native::TensorFillInPlace => tensor::fill(a),
         Native::TensorPin => tensor::pin(a),
         Native::DataDims { op, rank } => tensor::call_dims(cx, op, rank as usize, a),
+        Native::TensorReuse { op, taken } => match Native::of_builtin(op) {
+            Some(row) if op.tensor_elementwise() => {
+                tensor::reuse(cx, taken as usize, a, |cx, spare| run(cx, row, a, spare))
+            }
+            _ => fail("internal error: no tensor row to reuse an operand for"),
+        },
         Native::DatasetLoad => dataset::load(cx, a),
         Native::DatasetLen => dataset::len(a),
         Native::DatasetColumns => dataset::columns(cx, a),

@@ -15,6 +15,7 @@ use stark_runtime::tensor::{
     shape_str, zip_strided, DType, Num, Scalar,
 };
 use stark_runtime::tensor_pool::{capacity_for, TensorBuf};
+use stark_runtime::tensor_simd as simd;
 use stark_runtime::with_dtype;
 use stark_runtime::{Heap, ObjKind, ObjRef, OutOfMemory, TensorBody, TensorStore, Value};
 use stark_syntax::Builtin;
@@ -274,6 +275,75 @@ fn promote(a: &Opnd, b: &Opnd) -> DType {
     }
 }
 
+// ---------------------------------------------------------------- buffer reuse
+
+/// A temporary operand a call consumed whose buffer may take the result
+/// (`Native::TensorReuse`): nothing else holds it (one strong reference, no weak one, not
+/// in an arena, whose objects are not counted), and it owns a contiguous buffer at offset 0.
+#[derive(Clone, Copy)]
+pub(crate) struct Spare {
+    obj: ObjRef,
+    /// Which operand it is (0: the left one or the receiver).
+    operand: usize,
+}
+
+impl Spare {
+    fn of(v: Value, operand: usize) -> Option<Spare> {
+        let obj = as_tensor(v)?;
+        let b = obj.tensor();
+        let alone = obj.strong_count() == 1 && obj.weak_count() == 0 && !obj.in_arena();
+        let own = matches!(b.store, TensorStore::Own(_)) && b.offset == 0 && b.is_contiguous();
+        (alone && own).then_some(Spare { obj, operand })
+    }
+
+    /// Whether a result of `dtype` and `shape` fits its buffer exactly.
+    fn fits(&self, dtype: DType, shape: &[usize]) -> bool {
+        let b = self.obj.tensor();
+        b.dtype == dtype && b.shape == shape
+    }
+
+    /// Its elements, to be overwritten with the result.
+    ///
+    /// # Safety
+    /// No other borrow of its body is used while the slice lives (I5): the caller reads the
+    /// other operand, which is never this tensor (a second holder would make its count 2).
+    unsafe fn elems<'a, T: stark_runtime::tensor_pool::Elem>(self) -> &'a mut [T] {
+        let n = self.obj.tensor().numel();
+        // SAFETY: the caller's promise above; the body lives as long as the object, which
+        // the consumed operand's reference keeps alive past the slice's use.
+        let body: *mut TensorBody = unsafe { self.obj.tensor_mut() };
+        // SAFETY: as above: a live body, borrowed by nothing else.
+        match unsafe { &mut (*body).store } {
+            TensorStore::Own(buf) => &mut buf.as_mut_slice::<T>()[..n],
+            TensorStore::View(_) => &mut [],
+        }
+    }
+
+    fn value(self) -> Value {
+        Value::Obj(self.obj)
+    }
+}
+
+/// `Native::TensorReuse`: runs `row` with operand `taken`, which this call consumed, offered
+/// as a [`Spare`]. The row returns the spare itself when it wrote the result into it; any
+/// other outcome (another result, an error) releases it here.
+pub(crate) fn reuse(
+    cx: &mut NativeCx<'_>,
+    taken: usize,
+    a: &[Value],
+    row: impl FnOnce(&mut NativeCx<'_>, Option<Spare>) -> Fallible<Value>,
+) -> Fallible<Value> {
+    let v = arg(a, taken);
+    let r = row(cx, Spare::of(v, taken));
+    let kept = matches!((&r, v), (Ok(Value::Obj(o)), Value::Obj(t)) if o.addr() == t.addr());
+    if !kept {
+        // SAFETY: the consumed operand's reference (`Native::consumes`: its register gave it
+        // up to this call) was not handed on to the result, so it is released here, once.
+        unsafe { cx.heap.decref(v) };
+    }
+    r
+}
+
 // ---------------------------------------------------------------- arithmetic
 
 /// The binary elementwise operations: the operators and `Tensor.maximum/minimum`.
@@ -425,12 +495,27 @@ fn broadcast_error(what: &str, l: &[usize], r: &[usize]) -> Fault {
 }
 
 /// `a op b` elementwise with broadcasting; a tensor result (a 0-d one for two scalars).
-pub(crate) fn binary(cx: &mut NativeCx<'_>, op: Bin, a: &[Value]) -> Fallible<Value> {
+pub(crate) fn binary(
+    cx: &mut NativeCx<'_>,
+    op: Bin,
+    a: &[Value],
+    spare: Option<Spare>,
+) -> Fallible<Value> {
     let (x, y) = (opnd(arg(a, 0), 0)?, opnd(arg(a, 1), 1)?);
-    binary_on(cx, op, &x, &y)
+    binary_with(cx, op, &x, &y, spare)
 }
 
 fn binary_on(cx: &mut NativeCx<'_>, op: Bin, x: &Opnd, y: &Opnd) -> Fallible<Value> {
+    binary_with(cx, op, x, y, None)
+}
+
+fn binary_with(
+    cx: &mut NativeCx<'_>,
+    op: Bin,
+    x: &Opnd,
+    y: &Opnd,
+    spare: Option<Spare>,
+) -> Fallible<Value> {
     let (xs, ys) = (x.shape(), y.shape());
     let shape = broadcast_shapes(&xs, &ys).ok_or_else(|| broadcast_error(op.symbol(), &xs, &ys))?;
     let mut dt = promote(x, y);
@@ -452,7 +537,51 @@ fn binary_on(cx: &mut NativeCx<'_>, op: Bin, x: &Opnd, y: &Opnd) -> Fallible<Val
             return fail("integers to negative integer powers are not allowed");
         }
     }
+    if let Some(sp) = spare.filter(|sp| sp.fits(dt, &shape)) {
+        if let Some(v) =
+            with_dtype!(dt, T => zip_into::<T>(op, sp, if sp.operand == 0 { y } else { x }, &shape))
+        {
+            return Ok(v);
+        }
+    }
     with_dtype!(dt, T => zip_op::<T>(cx, op, x, y, shape))
+}
+
+/// `x op y` written into the buffer of `sp`, one of the operands (of `shape` and the
+/// result's dtype `T`); `other` is the other operand. `None` for the comparisons, whose
+/// results are bool tensors.
+fn zip_into<T: Arith>(op: Bin, sp: Spare, other: &Opnd, shape: &[usize]) -> Option<Value> {
+    let o = other.src::<T>();
+    let so = broadcast_strides(&o.shape, &o.strides, shape);
+    let left = sp.operand == 0;
+    macro_rules! into {
+        ($f:expr) => {{
+            let f = $f;
+            // SAFETY: `other` is not `sp` (it would hold a second reference), so the only
+            // borrow of `sp`'s body while `out` lives is this one (I5).
+            let out = unsafe { sp.elems::<T>() };
+            if left {
+                k::zip_into(shape, out, &o.data, &so, o.offset, move |a: T, b: T| {
+                    f(a, b)
+                });
+            } else {
+                k::zip_into(shape, out, &o.data, &so, o.offset, move |b: T, a: T| {
+                    f(a, b)
+                });
+            }
+        }};
+    }
+    match op {
+        Bin::Add => into!(|a: T, b: T| a.add(b)),
+        Bin::Sub => into!(|a: T, b: T| a.sub(b)),
+        Bin::Mul => into!(|a: T, b: T| a.mul(b)),
+        Bin::Div => into!(|a: T, b: T| a.div(b)),
+        Bin::Pow => into!(|a: T, b: T| a.pow(b)),
+        Bin::Max => into!(|a: T, b: T| pick(a, b, a >= b)),
+        Bin::Min => into!(|a: T, b: T| pick(a, b, a <= b)),
+        Bin::Lt | Bin::Le | Bin::Gt | Bin::Ge | Bin::Eq | Bin::Ne => return None,
+    }
+    Some(sp.value())
 }
 
 fn zip_op<T: Arith>(
@@ -624,7 +753,12 @@ pub(crate) enum Unary {
 /// `t.exp()` and the other elementwise functions. The transcendental ones give float64 for
 /// an int64 or bool tensor, as NumPy; `abs`, `relu`, `floor` and `round` keep the dtype
 /// (an integer one unchanged by `floor`/`round`).
-pub(crate) fn unary(cx: &mut NativeCx<'_>, op: Unary, a: &[Value]) -> Fallible<Value> {
+pub(crate) fn unary(
+    cx: &mut NativeCx<'_>,
+    op: Unary,
+    a: &[Value],
+    spare: Option<Spare>,
+) -> Fallible<Value> {
     let t = tensor_arg(a, 0)?;
     let body = t.tensor();
     let keeps = matches!(
@@ -637,8 +771,28 @@ pub(crate) fn unary(cx: &mut NativeCx<'_>, op: Unary, a: &[Value]) -> Fallible<V
         _ => DType::F64,
     };
     let shape = body.shape.clone();
+    let spare = spare.filter(|sp| sp.fits(dt, &shape));
+    // float32 `exp`: the vectorised kernel (`tensor_simd`), same results as the f64 path.
+    if op == Unary::Exp && body.dtype == DType::F32 {
+        if let Some(sp) = spare {
+            // SAFETY: the operand is `sp` itself and `body` is not read again (I5).
+            simd::exp_f32_into(None, unsafe { sp.elems::<f32>() });
+            return Ok(sp.value());
+        }
+        if let Some(c) = body.contiguous::<f32>() {
+            let mut buf = buffer_of::<f32>(cx.heap, c.len())?;
+            simd::exp_f32_into(Some(c), &mut buf.as_mut_slice::<f32>()[..c.len()]);
+            return new_tensor(cx, DType::F32, shape, buf);
+        }
+    }
     macro_rules! map {
         ($t:ty, $f:expr) => {{
+            if let Some(sp) = spare {
+                // SAFETY: the operand is `sp` itself, and `body` is not read again on this
+                // path: this is the only borrow of its body (I5).
+                k::map_in_place(unsafe { sp.elems::<$t>() }, $f);
+                return Ok(sp.value());
+            }
             let s = src_of::<$t>(body);
             let n = numel(&shape).unwrap_or(0);
             let mut buf = buffer_of::<$t>(cx.heap, n)?;
@@ -663,6 +817,7 @@ pub(crate) fn unary(cx: &mut NativeCx<'_>, op: Unary, a: &[Value]) -> Fallible<V
     macro_rules! float_ops {
         ($t:ty) => {
             match op {
+                // (float32 when contiguous: `simd::exp_f32_into` above, the same values.)
                 Unary::Exp => map!($t, |x: $t| (x as f64).exp() as $t),
                 Unary::Log => map!($t, |x: $t| (x as f64).ln() as $t),
                 Unary::Sqrt => map!($t, |x: $t| x.sqrt()),
@@ -1260,6 +1415,24 @@ pub(crate) fn to_list(cx: &mut NativeCx<'_>, a: &[Value], ints: bool) -> Fallibl
 
 /// A one-element tensor as a Float (`item`), or as an Int (`int_item`, int64 and bool
 /// tensors only): what a tensor converts to where a number is expected (SPEC §8).
+/// `bool(t)`: the truth of a one-element tensor (NaN is true, as in NumPy).
+pub(crate) fn truth(a: &[Value]) -> Fallible<Value> {
+    let t = tensor_arg(a, 0)?;
+    let body = t.tensor();
+    if body.numel() != 1 {
+        return fail(format!(
+            "the truth value of a tensor of shape {} is ambiguous; use .any() or .all()",
+            shape_str(&body.shape)
+        ));
+    }
+    Ok(Value::Bool(body.scalars()[0].as_bool()))
+}
+
+/// Whether operand 0 is a float32 or float64 tensor.
+pub(crate) fn is_float(a: &[Value]) -> bool {
+    tensor_arg(a, 0).is_ok_and(|t| t.tensor().dtype.is_float())
+}
+
 pub(crate) fn item(a: &[Value], int: bool) -> Fallible<Value> {
     let t = tensor_arg(a, 0)?;
     let body = t.tensor();
@@ -2012,12 +2185,7 @@ fn reduce_all_fast(op: Red, body: &TensorBody) -> Option<Value> {
                 .iter()
                 .fold(0i64, |a, &x| a.wrapping_add(x)),
         ),
-        DType::Bool => Scalar::I(
-            body.contiguous::<u8>()?
-                .iter()
-                .map(|&b| (b != 0) as i64)
-                .sum(),
-        ),
+        DType::Bool => Scalar::I(k::count_true(body.contiguous::<u8>()?)),
     };
     let v = match op {
         Red::Any => Value::Bool(total.as_f64() != 0.0 || nonzero_any(body)),
