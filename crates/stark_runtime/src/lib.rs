@@ -34,7 +34,7 @@ pub use collector::GcStep;
 pub use cycle::trace as trace_children;
 pub use data::{Column, DatasetBody, FieldTexts, StreamBody, StreamMode, TensorBody, TensorStore};
 pub use header::{ObjKind, OwnerKind};
-pub use heap::{BufferCharge, GcState, Growable, Heap, OutOfMemory};
+pub use heap::{push_str_short, BufferCharge, GcState, Growable, Heap, OutOfMemory};
 pub use metadata::{MetaEntry, MetaTable};
 pub use object::MapBody;
 pub use profile::{ProfileSnapshot, ZoneSnapshot};

@@ -45,6 +45,17 @@ pub struct ZoneCounters {
 }
 
 impl ZoneCounters {
+    /// `on_alloc` of `count` objects of `bytes` in all, made one after the other.
+    #[inline]
+    pub(crate) fn on_alloc_many(&mut self, count: u64, bytes: u64) {
+        self.live_bytes += bytes;
+        self.live_objects += count;
+        self.allocations += count;
+        if self.live_bytes > self.peak_bytes {
+            self.peak_bytes = self.live_bytes;
+        }
+    }
+
     #[inline]
     pub(crate) fn on_alloc(&mut self, bytes: u64) {
         self.live_bytes += bytes;

@@ -7,7 +7,7 @@
 use crate::error::{fail, Fallible};
 use crate::format::write_value;
 use stark_bytecode::Module;
-use stark_runtime::{ObjKind, Value};
+use stark_runtime::{push_str_short, ObjKind, Value};
 use stark_syntax::{Align, Conversion, FieldFormat, FieldSpec, FormatSpec, Sign, SpecTarget};
 use std::fmt::Write as _;
 
@@ -27,7 +27,7 @@ pub fn write_fields(
             ));
         };
         if !f.lit.is_empty() {
-            out.push_str(&f.lit);
+            push_str_short(out, &f.lit);
         }
         let FieldSpec::Nested(pieces) = &f.spec else {
             write_field(out, module, a[i], f)?;
@@ -55,6 +55,7 @@ pub fn write_fields(
 }
 
 /// One operand by its conversion and its spec as the compiler parsed it.
+#[inline]
 fn write_field(out: &mut String, module: &Module, v: Value, f: &FieldFormat) -> Fallible<()> {
     let spec = match &f.spec {
         FieldSpec::Static(spec) => Some(spec),
@@ -64,7 +65,7 @@ fn write_field(out: &mut String, module: &Module, v: Value, f: &FieldFormat) -> 
         (None, Some(spec)) => write_spec(out, module, v, spec)?,
         // The literal text between the holes, and strings without a spec: as they are.
         (None, None) => match v {
-            Value::Obj(o) if o.kind() == ObjKind::Str => out.push_str(o.as_str()),
+            Value::Obj(o) if o.kind() == ObjKind::Str => push_str_short(out, o.as_str()),
             _ => write_value(module, out, v),
         },
         (Some(conv), Some(spec)) => {
@@ -182,6 +183,7 @@ fn printable(c: char) -> bool {
 }
 
 /// Appends `v` formatted by `spec`.
+#[inline]
 pub fn write_spec(out: &mut String, module: &Module, v: Value, spec: &FormatSpec) -> Fallible<()> {
     match v {
         Value::Int(i) => match spec.ty {
@@ -231,7 +233,7 @@ fn write_text(out: &mut String, text: &str, ascii: bool, spec: &FormatSpec) {
     };
     let fill = spec.fill_char();
     push_fill(out, fill, left);
-    out.push_str(text);
+    push_str_short(out, text);
     push_fill(out, fill, right);
 }
 
@@ -274,6 +276,7 @@ fn write_int(out: &mut String, i: i64, spec: &FormatSpec) -> Fallible<()> {
 }
 
 /// `mag` in `base` (2, 8, 10 or 16), written at the end of `buf`.
+#[inline]
 fn digits_in(buf: &mut [u8; 64], mut mag: u64, base: u64, upper: bool) -> &str {
     let table: &[u8; 16] = if upper {
         b"0123456789ABCDEF"
@@ -333,6 +336,7 @@ fn plain_number(spec: &FormatSpec) -> bool {
 }
 
 /// A non-negative Int in decimal under a [`plain_number`] spec (type `d` or none).
+#[inline]
 fn write_plain_int(out: &mut String, mag: u64, spec: &FormatSpec) {
     let mut buf = [0u8; 64];
     let digits = digits_in(&mut buf, mag, 10, false);
@@ -400,10 +404,11 @@ fn write_plain_fixed(out: &mut String, x: f64, p: usize, spec: &FormatSpec) -> b
 
 /// `text` (ASCII) padded to the spec's width by its fill, aligned as a number is (right by
 /// default; `=` pads before the digits, as there is no sign).
+#[inline]
 fn pad_number(out: &mut String, spec: &FormatSpec, text: &str) {
     let pad = spec.width.saturating_sub(text.len());
     if pad == 0 {
-        out.push_str(text);
+        push_str_short(out, text);
         return;
     }
     let (left, right) = match spec.alignment(true) {
@@ -414,7 +419,7 @@ fn pad_number(out: &mut String, spec: &FormatSpec, text: &str) {
     let fill = spec.fill_char();
     out.reserve(text.len() + pad * fill.len_utf8());
     push_fill(out, fill, left);
-    out.push_str(text);
+    push_str_short(out, text);
     push_fill(out, fill, right);
 }
 
@@ -505,18 +510,18 @@ fn fixed(out: &mut String, abs: f64, p: usize) {
             let mut buf = [0u8; 64];
             let digits = digits_in(&mut buf, scaled as u64, 10, false);
             if p == 0 {
-                out.push_str(digits);
+                push_str_short(out, digits);
                 return;
             }
             if digits.len() > p {
                 let (int, frac) = digits.split_at(digits.len() - p);
-                out.push_str(int);
+                push_str_short(out, int);
                 out.push('.');
-                out.push_str(frac);
+                push_str_short(out, frac);
             } else {
-                out.push_str("0.");
+                push_str_short(out, "0.");
                 push_fill(out, '0', p - digits.len());
-                out.push_str(digits);
+                push_str_short(out, digits);
             }
             return;
         }
@@ -643,7 +648,7 @@ fn assemble(
 #[inline(always)]
 fn push_some(out: &mut String, s: &str) {
     if !s.is_empty() {
-        out.push_str(s);
+        push_str_short(out, s);
     }
 }
 
@@ -670,7 +675,7 @@ fn push_fill_run(out: &mut String, fill: char, mut n: usize) {
     };
     while n > 0 {
         let k = n.min(run.len());
-        out.push_str(&run[..k]);
+        push_str_short(out, &run[..k]);
         n -= k;
     }
 }
@@ -710,7 +715,7 @@ fn grouped_len(n: usize, grouped: bool, size: usize, min_width: isize) -> usize 
 fn write_grouped(out: &mut String, digits: &str, sep: Option<char>, size: usize, total: usize) {
     let Some(sep) = sep else {
         push_fill(out, '0', total.saturating_sub(digits.len()));
-        out.push_str(digits);
+        push_str_short(out, digits);
         return;
     };
     let bytes = digits.as_bytes();
@@ -732,7 +737,7 @@ fn write_grouped(out: &mut String, digits: &str, sep: Option<char>, size: usize,
         }
         // SAFETY: only ASCII bytes (digits, `0` and an ASCII separator) were written to
         // `buf[..total]`.
-        out.push_str(unsafe { std::str::from_utf8_unchecked(&buf[..total]) });
+        push_str_short(out, unsafe { std::str::from_utf8_unchecked(&buf[..total]) });
         return;
     }
     // Positions counted from the right: every (size + 1)th character is a separator.

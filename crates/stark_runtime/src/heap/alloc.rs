@@ -323,6 +323,132 @@ impl Heap {
         })
     }
 
+    /// `split()`'s result: a new list of new strings, the pieces `text[start..end]` of
+    /// `pieces` (with `ascii`: the caller knows the piece is ASCII; otherwise it is checked
+    /// here, while in cache). The objects are those `alloc_str_copy` of every piece and
+    /// `alloc_list` of them make, but what can be done once for the whole list is: one check
+    /// against the memory limit, one update of the books (the zone's counters, the live
+    /// total, the collector's count of bytes), and the strings are made owned by a field
+    /// (what `alloc_list` would note on each) instead of noted one by one. In an arena, with
+    /// a zone traced (one event per object) or in an actor's heap (its mirror) each piece is
+    /// made on its own instead, as is a piece too long to be a short string.
+    pub fn alloc_str_slices(
+        &mut self,
+        text: &str,
+        pieces: &[(usize, usize, bool)],
+    ) -> Result<ObjRef, OutOfMemory> {
+        let mut items: Vec<Value> = Vec::new();
+        if crate::sysalloc::fallible(|| items.try_reserve_exact(pieces.len())).is_err() {
+            return Err(self.system_oom((pieces.len() * std::mem::size_of::<Value>()) as u64));
+        }
+        let batch = !self.arena_active && !self.tracer.any && self.mirror.is_none();
+        if !batch {
+            for &(a, b, ascii) in pieces {
+                match self.alloc_str_copy(&text[a..b], ascii) {
+                    Ok(o) => items.push(Value::Obj(o)),
+                    Err(e) => {
+                        self.release_new(&items);
+                        return Err(e);
+                    }
+                }
+            }
+            return self.alloc_list(items);
+        }
+        let total: u64 = pieces
+            .iter()
+            .filter(|&&(a, b, _)| b - a <= INLINE_STR_MAX)
+            .map(|&(a, b, _)| (std::mem::size_of::<StrObj>() + b - a) as u64)
+            .sum();
+        self.check_limit(total)?;
+        let zone = self.current_zone;
+        let (mut made, mut count) = (0u64, 0u64);
+        for &(a, b, ascii) in pieces {
+            let piece = &text[a..b];
+            let len = piece.len();
+            if len > INLINE_STR_MAX {
+                // Too long to be a short string: made (and put on the books) on its own,
+                // and noted as the list's, as `alloc_list` would.
+                match self.alloc_str_copy(piece, ascii) {
+                    Ok(o) => {
+                        self.note_value(Value::Obj(o), false);
+                        items.push(Value::Obj(o));
+                    }
+                    Err(e) => {
+                        self.account_many(zone, count, made);
+                        self.release_new(&items);
+                        return Err(e);
+                    }
+                }
+                continue;
+            }
+            let size = std::mem::size_of::<StrObj>() + len;
+            let Some(ptr) = NonNull::new(self.pool.alloc_small(size) as *mut Header) else {
+                // The strings made so far go on the books, then are freed with the rest.
+                self.account_many(zone, count, made);
+                self.release_new(&items);
+                return Err(self.system_oom(size as u64));
+            };
+            let ascii = ascii || piece.is_ascii();
+            let gc = gc_bits::STR_ASCII_KNOWN | if ascii { gc_bits::STR_ASCII } else { 0 };
+            // SAFETY: as in `alloc_str_inline_with`: the block has room for a StrObj and then
+            // `len` bytes (`size`), apart from `text`; the header and body are written once
+            // (I2), the text first (P3: the block reads as free until the header is
+            // written) and copied from a whole `&str` (valid UTF-8). No metadata row: a
+            // short string's header and length are its row (I6). Owner bits 1 =
+            // `OwnerKind::Field`, the list's element, as `alloc_list` would note it.
+            unsafe {
+                let block = ptr.as_ptr() as *mut u8;
+                *block.add(crate::header::KIND_OFFSET) = crate::header::FREE_BLOCK;
+                let bytes_at = block.add(std::mem::size_of::<StrObj>());
+                copy_short(piece.as_ptr(), bytes_at, len);
+                ptr.as_ptr().write(Header {
+                    strong: Cell::new(1),
+                    weak: Cell::new(0),
+                    kind: ObjKind::Str,
+                    zone,
+                    flags: Cell::new(OwnerKind::Field as u8),
+                    gc: Cell::new(gc),
+                    slot: Cell::new(crate::object::NO_CHAR_LEN),
+                });
+                let slice = std::ptr::slice_from_raw_parts_mut(bytes_at, len) as *mut str;
+                std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut StrObj)).text)
+                    .write(NonNull::new_unchecked(slice));
+            }
+            made += size as u64;
+            count += 1;
+            items.push(Value::Obj(ObjRef(ptr)));
+        }
+        self.account_many(zone, count, made);
+        // Fresh strings outside any arena, already owned by a field: nothing to note.
+        self.alloc_list_noted(items)
+    }
+
+    /// `account_alloc` of `count` new untraced objects of `bytes` in all, in `zone`, made in
+    /// a heap without a mirror (`alloc_str_slices`), and the collector's count of them.
+    fn account_many(&mut self, zone: Zone, count: u64, bytes: u64) {
+        debug_assert!(self.mirror.is_none() && !self.tracer.any);
+        self.collector.allocated += bytes;
+        if self.collector.allocated >= self.gc.threshold_bytes {
+            self.collector.due = true;
+        }
+        self.zones[zone.index()].on_alloc_many(count, bytes);
+        self.total_live += bytes;
+        if self.total_live > self.total_peak {
+            self.total_peak = self.total_live;
+        }
+        self.publish_live();
+    }
+
+    /// Gives up the only references to objects just made, none of them yet in a container
+    /// (a list that could not be built).
+    fn release_new(&mut self, items: &[Value]) {
+        for &v in items {
+            // SAFETY: each was made by the caller and is held nowhere else; each reference
+            // is given up once.
+            unsafe { self.decref(v) };
+        }
+    }
+
     /// A new list taking over the references in `items`.
     pub fn alloc_list(&mut self, items: Vec<Value>) -> Result<ObjRef, OutOfMemory> {
         let into_arena = self.arena_active;
@@ -330,13 +456,21 @@ impl Heap {
         for &v in &items {
             outward |= self.note_value(v, into_arena);
         }
+        if outward {
+            let l = self.alloc_list_noted(items)?;
+            self.mark_outward(l, true);
+            return Ok(l);
+        }
+        self.alloc_list_noted(items)
+    }
+
+    /// `alloc_list` once its items are noted (`note_value`), none of them pointing out of
+    /// an arena.
+    fn alloc_list_noted(&mut self, items: Vec<Value>) -> Result<ObjRef, OutOfMemory> {
         let extra = list_buffer_bytes(items.capacity());
         let ptr = self.alloc_header(ObjKind::List, 0, 0, extra)?;
         // SAFETY: ListObj layout (I2); body written once.
         unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut ListObj)).items).write(items) };
-        if outward {
-            self.mark_outward(ObjRef(ptr), true);
-        }
         Ok(ObjRef(ptr))
     }
 
@@ -575,6 +709,30 @@ unsafe fn copy_fields(dst: *mut Value, fields: &[Value]) {
     }
 }
 
+/// Appends `s` to `out`: a text of up to 16 bytes is copied as `copy_short` copies, not by
+/// `push_str`'s call to `memcpy`. The pieces a formatted f-string is built from (the `|`
+/// between fields, a number's digits, a run of padding) are that short, and the calls cost
+/// more than the copying.
+#[inline(always)]
+pub fn push_str_short(out: &mut String, s: &str) {
+    let n = s.len();
+    if n > 16 {
+        out.push_str(s);
+        return;
+    }
+    out.reserve(n);
+    // SAFETY: `reserve` left room for `n` more bytes after the `len` in use, so the copy
+    // writes inside the buffer's capacity, which `s` (a shared borrow, while `out` is
+    // borrowed mutably) cannot overlap. The bytes written are the whole of `s`, valid
+    // UTF-8 after valid UTF-8, so `out` is still UTF-8 when its length takes them in.
+    unsafe {
+        let v = out.as_mut_vec();
+        let len = v.len();
+        copy_short(s.as_ptr(), v.as_mut_ptr().add(len), n);
+        v.set_len(len + n);
+    }
+}
+
 /// Copies `len` bytes of a short string's text: words that may overlap each other rather
 /// than a call to `memcpy`, which costs more than the copy for the few bytes of a word.
 ///
@@ -599,10 +757,16 @@ unsafe fn copy_short(src: *const u8, dst: *mut u8, len: usize) {
             let b = std::ptr::read_unaligned(src.add(len - 4) as *const u32);
             std::ptr::write_unaligned(dst as *mut u32, a);
             std::ptr::write_unaligned(dst.add(len - 4) as *mut u32, b);
-        } else {
-            for i in 0..len {
-                *dst.add(i) = *src.add(i);
-            }
+        } else if len >= 2 {
+            // Two and three bytes as two halfwords, and one byte alone: a loop here was
+            // recognised as a copy and became a call to `memcpy` (one for every separator
+            // of a `join` and every short word of a `split`).
+            let a = std::ptr::read_unaligned(src as *const u16);
+            let b = std::ptr::read_unaligned(src.add(len - 2) as *const u16);
+            std::ptr::write_unaligned(dst as *mut u16, a);
+            std::ptr::write_unaligned(dst.add(len - 2) as *mut u16, b);
+        } else if len == 1 {
+            *dst = *src;
         }
     }
 }

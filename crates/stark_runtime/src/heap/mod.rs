@@ -84,6 +84,7 @@ pub(crate) use accounting::{
     arena_str_bytes, list_buffer_bytes, map_buffer_bytes, MAP_ENTRY_BYTES,
 };
 pub use accounting::{BufferCharge, Growable, OutOfMemory};
+pub use alloc::push_str_short;
 pub(crate) use counts::incref_obj;
 
 use crate::header::{flags, gc_bits, Header, ObjKind, OwnerKind};
