@@ -338,28 +338,61 @@ impl Heap {
         pieces: &[(usize, usize, bool)],
     ) -> Result<ObjRef, OutOfMemory> {
         let mut items: Vec<Value> = Vec::new();
-        if crate::sysalloc::fallible(|| items.try_reserve_exact(pieces.len())).is_err() {
-            return Err(self.system_oom((pieces.len() * std::mem::size_of::<Value>()) as u64));
+        self.push_str_slices(&mut items, text, pieces)?;
+        self.finish_str_slices(items)
+    }
+
+    /// Whether `push_str_slices` makes its strings in one batch, owned by a field.
+    fn str_batch(&self) -> bool {
+        !self.arena_active && !self.tracer.any && self.mirror.is_none()
+    }
+
+    /// The list of the strings `push_str_slices` made into `items` (taken over).
+    pub fn finish_str_slices(&mut self, items: Vec<Value>) -> Result<ObjRef, OutOfMemory> {
+        if self.str_batch() {
+            // Fresh strings outside any arena, already owned by a field: nothing to note.
+            self.alloc_list_noted(items)
+        } else {
+            self.alloc_list(items)
         }
-        let batch = !self.arena_active && !self.tracer.any && self.mirror.is_none();
-        if !batch {
+    }
+
+    /// `alloc_str_slices`' strings, pushed onto `items`, a list's items being built piece
+    /// list by piece list (a caller splitting a long text keeps only a few thousand pieces
+    /// at a time, not one entry per line of it); `finish_str_slices` makes the list. On
+    /// failure every string in `items` is released (those of earlier calls too).
+    pub fn push_str_slices(
+        &mut self,
+        items: &mut Vec<Value>,
+        text: &str,
+        pieces: &[(usize, usize, bool)],
+    ) -> Result<(), OutOfMemory> {
+        if crate::sysalloc::fallible(|| items.try_reserve(pieces.len())).is_err() {
+            self.release_new(items);
+            let n = items.len() + pieces.len();
+            return Err(self.system_oom((n * std::mem::size_of::<Value>()) as u64));
+        }
+        if !self.str_batch() {
             for &(a, b, ascii) in pieces {
                 match self.alloc_str_copy(&text[a..b], ascii) {
                     Ok(o) => items.push(Value::Obj(o)),
                     Err(e) => {
-                        self.release_new(&items);
+                        self.release_new(items);
                         return Err(e);
                     }
                 }
             }
-            return self.alloc_list(items);
+            return Ok(());
         }
         let total: u64 = pieces
             .iter()
             .filter(|&&(a, b, _)| b - a <= INLINE_STR_MAX)
             .map(|&(a, b, _)| (std::mem::size_of::<StrObj>() + b - a) as u64)
             .sum();
-        self.check_limit(total)?;
+        if let Err(e) = self.check_limit(total) {
+            self.release_new(items);
+            return Err(e);
+        }
         let zone = self.current_zone;
         let (mut made, mut count) = (0u64, 0u64);
         for &(a, b, ascii) in pieces {
@@ -375,7 +408,7 @@ impl Heap {
                     }
                     Err(e) => {
                         self.account_many(zone, count, made);
-                        self.release_new(&items);
+                        self.release_new(items);
                         return Err(e);
                     }
                 }
@@ -385,7 +418,7 @@ impl Heap {
             let Some(ptr) = NonNull::new(self.pool.alloc_small(size) as *mut Header) else {
                 // The strings made so far go on the books, then are freed with the rest.
                 self.account_many(zone, count, made);
-                self.release_new(&items);
+                self.release_new(items);
                 return Err(self.system_oom(size as u64));
             };
             let ascii = ascii || piece.is_ascii();
@@ -419,8 +452,7 @@ impl Heap {
             items.push(Value::Obj(ObjRef(ptr)));
         }
         self.account_many(zone, count, made);
-        // Fresh strings outside any arena, already owned by a field: nothing to note.
-        self.alloc_list_noted(items)
+        Ok(())
     }
 
     /// `account_alloc` of `count` new untraced objects of `bytes` in all, in `zone`, made in

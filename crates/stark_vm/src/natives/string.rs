@@ -397,9 +397,10 @@ fn zero_bytes(x: u64) -> u64 {
 }
 
 /// A new list of new strings, one per piece of `text` (known ASCII when the text is,
-/// checked otherwise); `expected` pieces are made room for at once. Where each piece lies
-/// is gathered first, so that the heap makes the strings and their list together
-/// (`Heap::alloc_str_slices`).
+/// checked otherwise); `expected` pieces are made room for at once. Where the pieces lie is
+/// gathered a few thousand at a time, and the heap makes each batch of strings together
+/// (`Heap::push_str_slices`): a text of a million lines needs no million-entry list of
+/// positions beside the list of strings.
 fn str_list<'t>(
     cx: &mut NativeCx<'_>,
     text: &'t str,
@@ -407,23 +408,25 @@ fn str_list<'t>(
     pieces: impl Iterator<Item = &'t str>,
     ascii: bool,
 ) -> Fallible<Value> {
-    let mut ranges: Vec<(usize, usize, bool)> = Vec::new();
+    const BATCH: usize = 4096;
+    let mut items: Vec<Value> = Vec::new();
     let room = expected.max(pieces.size_hint().0);
-    if stark_runtime::sysalloc::fallible(|| ranges.try_reserve_exact(room)).is_err() {
-        return Err(too_big(room.saturating_mul(24)));
+    if stark_runtime::sysalloc::fallible(|| items.try_reserve_exact(room)).is_err() {
+        return Err(too_big(room.saturating_mul(16)));
     }
+    let mut ranges: Vec<(usize, usize, bool)> = Vec::with_capacity(BATCH.min(room.max(1)));
     for p in pieces {
         // Every piece is a slice of `text` (the callers split it), so its offset is where
-        // it starts; `alloc_str_slices` slices `text` again, checked.
+        // it starts; `push_str_slices` slices `text` again, checked.
         let start = p.as_ptr() as usize - text.as_ptr() as usize;
-        if ranges.len() == ranges.capacity()
-            && stark_runtime::sysalloc::fallible(|| ranges.try_reserve(1)).is_err()
-        {
-            return Err(too_big(ranges.len().saturating_mul(24)));
-        }
         ranges.push((start, start + p.len(), ascii));
+        if ranges.len() == BATCH {
+            cx.heap.push_str_slices(&mut items, text, &ranges)?;
+            ranges.clear();
+        }
     }
-    Ok(Value::Obj(cx.heap.alloc_str_slices(text, &ranges)?))
+    cx.heap.push_str_slices(&mut items, text, &ranges)?;
+    Ok(Value::Obj(cx.heap.finish_str_slices(items)?))
 }
 
 pub(crate) fn contains(a: &[Value]) -> Fallible<Value> {
