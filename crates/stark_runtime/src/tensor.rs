@@ -805,7 +805,9 @@ pub fn matmul_strided<F: GemmFloat>(
         out.fill(F::ZERO);
         return true;
     }
-    let threads = if m * n * k >= 64 * 64 * 64 {
+    // Inside a rayon task (one product of a batch run in parallel) the product itself
+    // runs on that thread.
+    let threads = if m * n * k >= 64 * 64 * 64 && rayon::current_thread_index().is_none() {
         rayon::current_num_threads()
     } else {
         1

@@ -10,6 +10,7 @@
 
 use super::operands::{arg, bad_operand, int_arg, NativeCx};
 use crate::error::{fail, Fallible, Fault};
+use rayon::prelude::*;
 use stark_runtime::tensor::{
     self as k, broadcast_shapes, broadcast_strides, contiguous_strides, for_each_offset, numel,
     shape_str, zip_strided, DType, Num, Scalar,
@@ -2446,9 +2447,17 @@ pub(crate) fn matmul(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
         let mut roffs = Vec::with_capacity(nb);
         for_each_offset(&batch, &rbs, 0, |o| roffs.push(o * kk * n));
         build::<T>(cx, shape, |out| {
-            for (bi, (&lo, &ro)) in loffs.iter().zip(&roffs).enumerate() {
-                let dst = &mut out[bi * m * n..(bi + 1) * m * n];
-                mm::<T>(dst, &x[lo..lo + m * kk], &y[ro..ro + kk * n], m, kk, n);
+            let one = |(dst, (&lo, &ro)): (&mut [T], (&usize, &usize))| {
+                mm::<T>(dst, &x[lo..lo + m * kk], &y[ro..ro + kk * n], m, kk, n)
+            };
+            // A batch of products: one per task, each on its thread (as many small
+            // products parallelise better side by side than each split across threads).
+            if nb > 1 && m * n > 0 && nb * m * n * kk >= 64 * 64 * 64 {
+                out.par_chunks_mut(m * n)
+                    .zip(loffs.par_iter().zip(roffs.par_iter()))
+                    .for_each(one);
+            } else if m * n > 0 {
+                out.chunks_mut(m * n).zip(loffs.iter().zip(&roffs)).for_each(one);
             }
         })
     })
