@@ -1199,16 +1199,7 @@ impl FnLower<'_> {
         dst: Reg,
         span: Span,
     ) {
-        let args = self.temps(operands.len());
-        for (i, &src) in operands.iter().enumerate() {
-            self.emit(
-                Instr::Copy {
-                    dst: args + i as Reg,
-                    src,
-                },
-                span,
-            );
-        }
+        let args = self.copies(operands, span);
         self.emit(
             Instr::CallNative {
                 dst,
@@ -1218,6 +1209,21 @@ impl FnLower<'_> {
             },
             span,
         );
+    }
+
+    /// Copies of `regs` in consecutive new temporaries (a native's operands); the first.
+    pub(super) fn copies(&mut self, regs: &[Reg], span: Span) -> Reg {
+        let base = self.temps(regs.len());
+        for (i, &src) in regs.iter().enumerate() {
+            self.emit(
+                Instr::Copy {
+                    dst: base + i as Reg,
+                    src,
+                },
+                span,
+            );
+        }
+        base
     }
 
     fn promote(&mut self, reg: Reg, ty: &Ty, span: Span) -> Reg {

@@ -115,16 +115,7 @@ impl FnLower<'_> {
     /// released after it.
     pub(super) fn tensor_call(&mut self, native: Native, vals: &[Val], dst: Reg, span: Span) {
         let regs: Vec<Reg> = vals.iter().map(|v| v.reg).collect();
-        let base = self.temps(regs.len());
-        for (i, &src) in regs.iter().enumerate() {
-            self.emit(
-                Instr::Copy {
-                    dst: base + i as Reg,
-                    src,
-                },
-                span,
-            );
-        }
+        let base = self.copies(&regs, span);
         let mut release: Vec<Reg> = vals
             .iter()
             .enumerate()
