@@ -210,11 +210,7 @@ fn run(
         Native::TensorItem => tensor::item(a, false),
         Native::TensorIntItem => tensor::item(a, true),
         Native::TensorDunderBool => tensor::truth(a),
-        Native::TensorDunderInt => match tensor::item(a, false)? {
-            // A float element truncates; an int64 or bool one is exact either way.
-            Value::Float(x) if tensor::is_float(a) => core::float_to_int(&[Value::Float(x)]),
-            _ => tensor::item(a, true),
-        },
+        Native::TensorDunderInt => tensor::dunder_int(a),
         Native::TensorSum => tensor::reduce(cx, Red::Sum, a),
         Native::TensorMean => tensor::reduce(cx, Red::Mean, a),
         Native::TensorMax => tensor::reduce(cx, Red::Max, a),

@@ -1429,23 +1429,35 @@ pub(crate) fn truth(a: &[Value]) -> Fallible<Value> {
     Ok(Value::Bool(body.scalars()[0].as_bool()))
 }
 
-/// Whether operand 0 is a float32 or float64 tensor.
-pub(crate) fn is_float(a: &[Value]) -> bool {
-    tensor_arg(a, 0).is_ok_and(|t| t.tensor().dtype.is_float())
+/// `int(t)`: a one-element tensor's value as an Int, a float element truncated toward zero
+/// (NaN or an infinity is `int`'s runtime error), as NumPy's `int(a)`.
+pub(crate) fn dunder_int(a: &[Value]) -> Fallible<Value> {
+    let t = tensor_arg(a, 0)?;
+    if !t.tensor().dtype.is_float() {
+        return item(a, true);
+    }
+    match item_checked(t, "an Int")? {
+        Scalar::I(i) => Ok(Value::Int(i)),
+        s => super::core::float_to_int(&[Value::Float(s.as_f64())]),
+    }
+}
+
+/// The one element of `t`, or the runtime error naming what it was to convert to.
+fn item_checked(t: ObjRef, to: &str) -> Fallible<Scalar> {
+    let body = t.tensor();
+    if body.numel() != 1 {
+        return fail(format!(
+            "only a one-element tensor converts to {to}; this one has shape {}",
+            shape_str(&body.shape)
+        ));
+    }
+    Ok(body.scalars()[0])
 }
 
 pub(crate) fn item(a: &[Value], int: bool) -> Fallible<Value> {
     let t = tensor_arg(a, 0)?;
-    let body = t.tensor();
-    if body.numel() != 1 {
-        return fail(format!(
-            "only a one-element tensor converts to {}; this one has shape {}",
-            if int { "an Int" } else { "a Float" },
-            shape_str(&body.shape)
-        ));
-    }
-    let s = body.scalars()[0];
-    scalar_value(s, body.dtype, int)
+    let s = item_checked(t, if int { "an Int" } else { "a Float" })?;
+    scalar_value(s, t.tensor().dtype, int)
 }
 
 fn scalar_value(s: Scalar, dt: DType, int: bool) -> Fallible<Value> {
