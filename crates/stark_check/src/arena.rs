@@ -172,6 +172,17 @@ impl ArenaChecker<'_> {
         }
     }
 
+    /// Whether assigning to `target` stores outside the arena. Rebinding a name declared in
+    /// the arena (`t = t * 2.0`) stores into the arena's own binding, whatever object it
+    /// held before; a field or element of an object it shares with the outside is an outer
+    /// place (`outer_place`).
+    fn outer_target(&self, target: &Expr) -> bool {
+        match (&target.kind, self.root(target)) {
+            (ExprKind::Name(_), Some(local)) => !self.inside_innermost(local),
+            _ => self.outer_place(target),
+        }
+    }
+
     fn escape(&mut self, value: &Expr, how: &str, at: Span) {
         let Some(arena) = self.arenas.last() else {
             return;
@@ -231,7 +242,7 @@ impl ArenaChecker<'_> {
                     _ => vec![value; targets.len()],
                 };
                 for (t, v) in targets.iter().zip(parts) {
-                    if self.arena_value(v) && self.outer_place(t) {
+                    if self.arena_value(v) && self.outer_target(t) {
                         self.escape(v, "stored outside the arena here", t.span);
                     }
                     if let Some(NameRes::Local(local)) = self.ck.names.get(&t.id) {
@@ -241,7 +252,7 @@ impl ArenaChecker<'_> {
             }
             StmtKind::Assign { target, value, .. } => {
                 self.expr(value);
-                if self.arena_value(value) && self.outer_place(target) {
+                if self.arena_value(value) && self.outer_target(target) {
                     self.escape(value, "stored outside the arena here", target.span);
                 }
                 if let ExprKind::Name(_) = target.kind {
