@@ -95,11 +95,14 @@ impl<'p> Checker<'p> {
         }
     }
 
-    /// Records that call or list literal `e`, about to be typed, is expected to have type
-    /// `ty`.
+    /// Records that call or literal `e` (list, map, tuple), about to be typed, is expected
+    /// to have type `ty`.
     pub fn expect_hint(&mut self, e: &stark_syntax::ast::Expr, ty: &Ty) {
         use stark_syntax::ast::ExprKind;
-        if matches!(e.kind, ExprKind::Call { .. } | ExprKind::List(_)) {
+        if matches!(
+            e.kind,
+            ExprKind::Call { .. } | ExprKind::List(_) | ExprKind::Map(_) | ExprKind::Tuple(_)
+        ) {
             self.expected.insert(e.id, ty.clone());
         }
     }

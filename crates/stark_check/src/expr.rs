@@ -74,31 +74,31 @@ impl Checker<'_> {
             ExprKind::List(items) => {
                 // `let xs: List<Float> = [t[0], t[1]]`: tensor elements convert to the
                 // expected number (or Bool), as they would one by one (SPEC §8).
-                let scalar = match self.expected.remove(&e.id).map(|t| self.infer.resolve(&t)) {
-                    Some(Ty::List(el)) if matches!(*el, Ty::Float | Ty::Int | Ty::Bool) => {
-                        Some(*el)
-                    }
+                let want = match self.expected_literal(e) {
+                    Some(Ty::List(el)) => Some(*el),
                     _ => None,
                 };
                 let mut elem = self.infer.fresh();
                 for item in items {
-                    let mut t = self.expr(item);
-                    if let Some(want) = scalar.as_ref().filter(|_| t == Ty::Tensor) {
-                        self.tensor_scalar(item, want);
-                        t = want.clone();
-                    }
+                    let t = self.expr(item);
+                    let t = self.literal_part(item, t, want.as_ref());
                     self.require_value(&t, item);
                     elem = self.join(&elem, &t, item);
                 }
                 Ty::List(Box::new(elem))
             }
             ExprKind::Map(pairs) => {
+                let want = match self.expected_literal(e) {
+                    Some(Ty::Map(_, v)) => Some(*v),
+                    _ => None,
+                };
                 let mut key = self.infer.fresh();
                 let mut val = self.infer.fresh();
                 for (k, v) in pairs {
                     let kt = self.expr(k);
                     key = self.join(&key, &kt, k);
                     let vt = self.expr(v);
+                    let vt = self.literal_part(v, vt, want.as_ref());
                     self.require_value(&vt, v);
                     val = self.join(&val, &vt, v);
                 }
@@ -134,10 +134,16 @@ impl Checker<'_> {
             }
             ExprKind::Tuple(items) => {
                 self.out.tuples.insert(e.id);
+                let wants = match self.expected_literal(e) {
+                    Some(Ty::Tuple(parts)) if parts.len() == items.len() => parts,
+                    _ => Vec::new(),
+                };
                 let parts = items
                     .iter()
-                    .map(|item| {
+                    .enumerate()
+                    .map(|(i, item)| {
                         let t = self.expr(item);
+                        let t = self.literal_part(item, t, wants.get(i));
                         self.require_value(&t, item);
                         if t == Ty::NoneLit {
                             // A bare `None` part has no type to give it here.
@@ -642,6 +648,25 @@ impl Checker<'_> {
                 }
                 a
             }
+        }
+    }
+
+    /// The type expected of literal `e` (`let xs: List<Float> = [...]`, an argument, a
+    /// `return`), resolved, if one was recorded.
+    fn expected_literal(&mut self, e: &Expr) -> Option<Ty> {
+        self.expected.remove(&e.id).map(|t| self.infer.resolve(&t))
+    }
+
+    /// A literal's part of type `t` where `want` is expected: a tensor converts to an
+    /// expected Float, Int or Bool, as it would alone (SPEC §8: `[t[0], t[1]]`,
+    /// `{"a": t[0]}`, `(t[0], n)`).
+    fn literal_part(&mut self, part: &Expr, t: Ty, want: Option<&Ty>) -> Ty {
+        match want {
+            Some(w) if t == Ty::Tensor && matches!(w, Ty::Float | Ty::Int | Ty::Bool) => {
+                self.tensor_scalar(part, w);
+                w.clone()
+            }
+            _ => t,
         }
     }
 

@@ -1,4 +1,5 @@
 import numpy as np
+from stark_print import sprint
 
 t = np.array([[1.5, 2.0], [3.0, 4.0]], dtype=np.float32)
 i = np.array([7, 8])
@@ -8,3 +9,6 @@ print(int(t[0, 0]), int(-t[0, 0]), int(np.array([2.9], dtype=np.float64)[0]), in
 xs = [float(t[0, 0]), float(t[1, 1]), 2.0]
 ns = [int(i[1]), 3]
 print(xs, ns, sum([float(t[1, 0]), float(t.sum())]))
+named = {"a": float(t[0, 0]), "b": 3.0}
+both = (float(t[1, 1]), int(i[0]))
+sprint(named, both)
