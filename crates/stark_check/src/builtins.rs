@@ -917,7 +917,9 @@ impl Checker<'_> {
                     format!("{what} takes an Int or a Float"),
                 )
             }
-            SigTy::TensorOrNumber if !matches!(t, Ty::Tensor | Ty::Int | Ty::Float | Ty::Error) => {
+            SigTy::TensorOrNumber
+                if !matches!(t, Ty::Tensor | Ty::Int | Ty::Float | Ty::Bool | Ty::Error) =>
+            {
                 let shown = self.show(&t);
                 (
                     format!("expected a `Tensor` or a number, found `{shown}`"),

@@ -18,7 +18,7 @@ impl Checker<'_> {
         let sig = Builtin::operator(Recv::Tensor, op)?.sig()?;
         let takes = |t: &Ty| match sig.params.first().map(|p| p.ty) {
             Some(SigTy::Tensor) => *t == Ty::Tensor,
-            Some(SigTy::TensorOrNumber) => *t == Ty::Tensor || t.is_numeric(),
+            Some(SigTy::TensorOrNumber) => *t == Ty::Tensor || *t == Ty::Bool || t.is_numeric(),
             _ => false,
         };
         (takes(ta) && takes(tb)).then(|| self.row_ty(sig.ret, &Ty::Tensor))

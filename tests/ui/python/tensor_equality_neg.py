@@ -20,3 +20,5 @@ y = x.copy()
 y[labels == 0] = np.array([-1.0, -2.0], dtype=f32)
 y[labels != 0] = 0
 tprint(y)
+b = np.array([True, False, True])
+tprint(b == True, b != False, bool(b[0] == True), y + True, np.where(y > 0.0, True, False))
