@@ -679,7 +679,11 @@ impl MoveChecker<'_> {
                 if op.is_some() {
                     self.expr(target, Ctx::Read);
                 }
-                self.expr(value, Ctx::Own);
+                // `t[1:3] = v` copies v's elements into the tensor's region: v is read, not
+                // stored (`y[::-1] = y` is fine).
+                let copied = matches!(target.kind, ExprKind::Index(..))
+                    && self.ck.indexes.get(&target.id) == Some(&crate::results::IndexRes::Tensor);
+                self.expr(value, if copied { Ctx::Read } else { Ctx::Own });
                 match self.local(target) {
                     // Assigning a moved binding makes it usable again.
                     Some(local) => {

@@ -32,3 +32,6 @@ flat[0] = -1
 tprint(np.asarray(t[0, 0]), t.T.reshape(12)[0:3], list(t.flatten().shape))
 u = t[np.newaxis]
 tprint(list(u.shape), list(u.squeeze(0).shape), list(t[0:1].squeeze().shape))
+r = np.array([1.0, 2.0, 3.0, 4.0], dtype=np.float32)
+r[::-1] = r
+tprint(r)
