@@ -19,3 +19,7 @@ tprint([3, 4], "float32", True, "float64")
 tprint([float(x) for x in b.ravel()], [int(x) for x in a.ravel()], [float(x) for x in a.ravel()],
        [int(x) for x in c.ravel()])
 tprint([0.0] * 4, [float(np.float32(0.1))])
+src = np.array([[1, 2], [3, 4]])
+cp = np.array(src.T, dtype=np.float64)
+cp[0, 0] = 9.0
+tprint(cp, src, np.array(np.ones(3, dtype=np.float32)))

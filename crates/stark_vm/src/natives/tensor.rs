@@ -1232,12 +1232,27 @@ pub(crate) fn from_list(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
 /// the first row whose length (or depth) differs.
 pub(crate) fn new(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let top = arg(a, 0);
+    if let Some(t) = as_tensor(top) {
+        // `Tensor(t)`: a new tensor of t's elements, as NumPy's `np.array(a)` copies, in
+        // `dtype` when given.
+        let dt = dtype_arg(a, 1, t.tensor().dtype)?;
+        return convert(cx, t, dt);
+    }
     let mut shape = Vec::new();
     // The shape is the first element's at each depth.
     let mut probe = top;
     while let Value::Obj(o) = probe {
         if o.kind() != ObjKind::List {
-            return Err(bad_operand(0, "List"));
+            // The checker takes any heap value here (the nesting is not in the type).
+            let at = match (shape.len(), o.kind()) {
+                (0, _) => String::new(),
+                (d, ObjKind::Tensor) => format!(" at depth {d} (to stack tensors: Tensor.stack)"),
+                (d, _) => format!(" at depth {d}"),
+            };
+            return fail(format!(
+                "`Tensor(…)` takes nested lists of numbers or a tensor, found a {}{at}",
+                o.kind().name()
+            ));
         }
         let items = o.list();
         shape.push(items.len());
