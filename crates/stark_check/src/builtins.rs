@@ -127,6 +127,7 @@ impl Checker<'_> {
                     Ty::Map(..) => Builtin::MapLen,
                     Ty::Tensor => Builtin::TensorLen,
                     Ty::Dataset => Builtin::DatasetLen,
+                    Ty::Column => Builtin::ColumnLen,
                     Ty::Error => return Ty::Int,
                     other => {
                         let shown = self.show(&other);
@@ -136,7 +137,7 @@ impl Checker<'_> {
                                 format!("`{shown}` has no length"),
                                 a.value.span,
                             )
-                            .label("expected a String, List, Map, Tensor or Dataset"),
+                            .label("expected a String, List, Map, Tensor, Dataset or Column"),
                         );
                         return Ty::Int;
                     }
@@ -729,6 +730,8 @@ impl Checker<'_> {
             Ty::Enum(crate::results::RESULT, _) => Some(Recv::Result),
             Ty::Tensor => Some(Recv::Tensor),
             Ty::Dataset => Some(Recv::Dataset),
+            Ty::Column => Some(Recv::Column),
+            Ty::GroupBy => Some(Recv::GroupBy),
             Ty::Stream => Some(Recv::Stream),
             _ => None,
         };
@@ -917,6 +920,53 @@ impl Checker<'_> {
                     format!("{what} takes an Int or a Float"),
                 )
             }
+            SigTy::ColumnOrScalar
+                if !matches!(
+                    t,
+                    Ty::Column | Ty::Int | Ty::Float | Ty::Bool | Ty::Str | Ty::Error
+                ) =>
+            {
+                let shown = self.show(&t);
+                (
+                    format!(
+                        "expected a `Column` or an Int, Float, Bool or String, found `{shown}`"
+                    ),
+                    format!("this is `{shown}`"),
+                )
+            }
+            SigTy::Mask if !matches!(t, Ty::Column | Ty::Tensor | Ty::Error) => {
+                let shown = self.show(&t);
+                (
+                    format!("expected a mask, found `{shown}`"),
+                    format!("{what} takes a bool `Column` (`d[\"qty\"] > 3`) or a bool `Tensor`"),
+                )
+            }
+            SigTy::ColumnData if !self.column_data(&t) => {
+                let shown = self.show(&t);
+                (
+                    format!("expected a column's values, found `{shown}`"),
+                    format!("{what} takes a `Column`, a `Tensor`, or a list of Int, Float, Bool or String"),
+                )
+            }
+            SigTy::ColumnsMap => {
+                let ok = match &t {
+                    Ty::Map(k, v) => {
+                        self.infer.unify(k, &Ty::Str);
+                        let v = self.infer.shallow(v);
+                        self.column_data(&v)
+                    }
+                    Ty::Error => true,
+                    _ => false,
+                };
+                if ok {
+                    return;
+                }
+                let shown = self.show(&t);
+                (
+                    format!("expected a map of columns, found `{shown}`"),
+                    format!("{what} takes a `Map<String, List<…>>`, `Map<String, Tensor>` or `Map<String, Column>`"),
+                )
+            }
             SigTy::TensorOrNumber
                 if !matches!(t, Ty::Tensor | Ty::Int | Ty::Float | Ty::Bool | Ty::Error) =>
             {
@@ -929,6 +979,21 @@ impl Checker<'_> {
             _ => return,
         };
         self.error(Diagnostic::error(codes::MISMATCH, message, arg.span).label(label));
+    }
+}
+
+impl Checker<'_> {
+    /// Whether a value of type `t` can become a dataset column (`with_column`,
+    /// `Dataset.from_columns`): a Column, a Tensor, or a list of scalars or strings.
+    fn column_data(&mut self, t: &Ty) -> bool {
+        match self.infer.shallow(t) {
+            Ty::Column | Ty::Tensor | Ty::Error => true,
+            Ty::List(el) => matches!(
+                self.infer.shallow(&el),
+                Ty::Int | Ty::Float | Ty::Bool | Ty::Str | Ty::Var(_) | Ty::Error
+            ),
+            _ => false,
+        }
     }
 }
 
@@ -945,6 +1010,8 @@ pub fn sig_ty(s: SigTy, recv: &Ty, structs: &[StructDef]) -> Option<Ty> {
         SigTy::Unit => Ty::Unit,
         SigTy::Tensor => Ty::Tensor,
         SigTy::Dataset => Ty::Dataset,
+        SigTy::Column => Ty::Column,
+        SigTy::GroupBy => Ty::GroupBy,
         SigTy::Stream => Ty::Stream,
         SigTy::E => match recv {
             Ty::List(e) | Ty::Weak(e) | Ty::Task(e) => (**e).clone(),
@@ -974,7 +1041,14 @@ pub fn sig_ty(s: SigTy, recv: &Ty, structs: &[StructDef]) -> Option<Ty> {
         SigTy::Pair(a, b) => Ty::Tuple(vec![*each(a)?, *each(b)?]),
         SigTy::Result(a, b) => Ty::Enum(crate::results::RESULT, vec![*each(a)?, *each(b)?]),
         SigTy::Reduced(inner) => return sig_ty(*inner, recv, structs),
-        SigTy::Heap | SigTy::Numbers | SigTy::TensorOrNumber | SigTy::Number => return None,
+        SigTy::Heap
+        | SigTy::Numbers
+        | SigTy::TensorOrNumber
+        | SigTy::Number
+        | SigTy::ColumnOrScalar
+        | SigTy::ColumnData
+        | SigTy::ColumnsMap
+        | SigTy::Mask => return None,
     })
 }
 
@@ -997,6 +1071,12 @@ mod tests {
             SigTy::Tensor => "tn",
             SigTy::Heap => "l",
             SigTy::Numbers => "[1.5]",
+            SigTy::Dataset => "ds",
+            SigTy::Column | SigTy::Mask => "col",
+            SigTy::ColumnOrScalar => "1.5",
+            SigTy::ColumnData => "[1.5]",
+            SigTy::ColumnsMap => "{\"a\": [1.5]}",
+            SigTy::Map(&SigTy::Str, &SigTy::Str) => "{\"a\": \"sum\"}",
             other => panic!("no sample argument of type {other:?}"),
         }
     }
@@ -1017,6 +1097,8 @@ mod tests {
                 Recv::Result => "r".to_string(),
                 Recv::Tensor => "tn".to_string(),
                 Recv::Dataset => "ds".to_string(),
+                Recv::Column => "col".to_string(),
+                Recv::GroupBy => "gb".to_string(),
                 Recv::Stream => "st".to_string(),
                 Recv::Task => {
                     body.push_str(&format!("    let t{i} = spawn work(1)\n"));
@@ -1073,6 +1155,7 @@ mod tests {
                 }
             };
             match b.name() {
+                "[]" if b.receiver() == Recv::Dataset => body.push_str("    print(ds[\"a\"])\n"),
                 "[]" => body.push_str("    print(tn[0])\n"),
                 "[]=" => body.push_str("    tn[0] = 2.5\n"),
                 "[]f" => body.push_str("    let f0: Float = tn[0]\n"),
@@ -1100,6 +1183,7 @@ mod tests {
              mutable let s = \"a b\"\n    mutable let l = [1, 2]\n    \
              mutable let m = {{\"a\": 1}}\n    let w = WeakRef(l.clone())\n    \
              mutable let tn = Tensor.zeros([2])\n    let ds = Dataset.load(\"d.csv\")\n    \
+             let col = ds[\"a\"]\n    let gb = ds.group_by(\"a\")\n    \
              let st = File.open(\"f.txt\")\n    let r = parse_int(\"1\")\n{body}"
         );
         let (program, diags) = stark_syntax::parse(&src);

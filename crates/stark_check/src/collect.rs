@@ -375,7 +375,7 @@ impl Checker<'_> {
     fn names_a_type(&self, name: &str, file: stark_syntax::FileId) -> bool {
         const BUILTIN: &[&str] = &[
             "Int", "Float", "Bool", "String", "None", "List", "Map", "WeakRef", "Task", "Tensor",
-            "Dataset", "Stream", "Result", "Fn",
+            "Dataset", "Column", "GroupBy", "Stream", "Result", "Fn",
         ];
         let qualified = self.global(name, file);
         BUILTIN.contains(&name)
@@ -710,13 +710,15 @@ impl Checker<'_> {
                         }
                         Ty::Map(Box::new(k), Box::new(v))
                     }
-                    "Tensor" | "Dataset" | "Stream" => {
+                    "Tensor" | "Dataset" | "Column" | "GroupBy" | "Stream" => {
                         if !arity(0, self) {
                             return Ty::Error;
                         }
                         match name.name.as_str() {
                             "Tensor" => Ty::Tensor,
                             "Dataset" => Ty::Dataset,
+                            "Column" => Ty::Column,
+                            "GroupBy" => Ty::GroupBy,
                             _ => Ty::Stream,
                         }
                     }

@@ -432,6 +432,11 @@ impl Checker<'_> {
                 self.out.indexes.insert(e.id, IndexRes::Map);
                 *v
             }
+            Ty::Dataset if !slice => {
+                self.expect(&its[0], &Ty::Str, indices[0].span);
+                self.out.indexes.insert(e.id, IndexRes::Dataset);
+                Ty::Column
+            }
             Ty::Error => Ty::Error,
             other => {
                 let shown = self.show(&other);
@@ -441,7 +446,7 @@ impl Checker<'_> {
                         format!("cannot index into a value of type `{shown}`"),
                         base.span,
                     )
-                    .label("not a string, list or map"),
+                    .label("not a string, list, map, tensor or dataset"),
                 );
                 Ty::Error
             }
@@ -708,6 +713,9 @@ impl Checker<'_> {
         if let Some(t) = self.tensor_binary(op, &ta, &tb) {
             return t;
         }
+        if let Some(t) = self.column_binary(op, &ta, &tb) {
+            return t;
+        }
         let numeric = ta.is_numeric() && tb.is_numeric();
         let result = match op {
             BinOp::And | BinOp::Or => {
@@ -833,6 +841,8 @@ impl Checker<'_> {
                     d = d.help("convert with `str(…)` first, or use an f-string");
                 } else if op == BinOp::MatMul {
                     d = d.help("`@` is the matrix product of two tensors");
+                } else if ta == Ty::Column || tb == Ty::Column {
+                    d = d.help("a column compares (`<`, `==`, …) with a number, a String, a Bool or another column; for arithmetic, use `to_tensor()`");
                 } else if ta == Ty::Tensor || tb == Ty::Tensor {
                     d = d.help(
                         "tensors take `+ - * /` with a tensor or a number, and `@` with a tensor",

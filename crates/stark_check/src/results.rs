@@ -157,6 +157,8 @@ pub enum IndexRes {
     TensorFloat,
     /// The same where an Int is expected (an int64 or bool tensor).
     TensorInt,
+    /// `d["name"]` on a Dataset: the column, shared.
+    Dataset,
 }
 
 /// How a `for` loop iterates.

@@ -563,6 +563,10 @@ impl Checker<'_> {
                         "cannot assign to a slice",
                         "assign the elements one by one, or build a new list",
                     )),
+                    Some(IndexRes::Dataset) => Some((
+                        "a Dataset cannot be changed in place",
+                        "datasets are immutable: make one with the column, `d = d.with_column(\"name\", values)`",
+                    )),
                     _ => None,
                 };
                 if let Some((message, help)) = refused {

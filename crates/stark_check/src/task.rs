@@ -83,7 +83,9 @@ impl Checker<'_> {
 
     fn unsendable_in(&self, ty: &Ty, seen: &mut HashSet<StructId>) -> Option<String> {
         match self.infer.shallow(ty) {
-            Ty::Stream | Ty::Dataset | Ty::Weak(_) => Some(self.show(ty)),
+            Ty::Stream | Ty::Dataset | Ty::Column | Ty::GroupBy | Ty::Weak(_) => {
+                Some(self.show(ty))
+            }
             Ty::List(t) | Ty::Optional(t) => self.unsendable_in(&t, seen),
             Ty::Map(k, v) => self
                 .unsendable_in(&k, seen)

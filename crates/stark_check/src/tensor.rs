@@ -1,5 +1,6 @@
 //! The operators on tensors, typed from their rows in the registry: `t + x` is the
-//! `Tensor` row named `+`, whose one parameter says what the other operand may be.
+//! `Tensor` row named `+`, whose one parameter says what the other operand may be; and the
+//! comparisons of dataset columns, which make masks (`d["qty"] > 3`).
 
 use crate::checker::Checker;
 use crate::types::Ty;
@@ -22,5 +23,17 @@ impl Checker<'_> {
             _ => false,
         };
         (takes(ta) && takes(tb)).then(|| self.row_ty(sig.ret, &Ty::Tensor))
+    }
+
+    /// The result type of a comparison where either side is a dataset Column (SPEC §9):
+    /// the other side a Column or a scalar, in either order (`3 < d["qty"]`); a bool
+    /// Column. `None` if not allowed.
+    pub(crate) fn column_binary(&mut self, op: BinOp, ta: &Ty, tb: &Ty) -> Option<Ty> {
+        if *ta != Ty::Column && *tb != Ty::Column {
+            return None;
+        }
+        Builtin::operator(Recv::Column, op)?;
+        let takes = |t: &Ty| matches!(t, Ty::Column | Ty::Int | Ty::Float | Ty::Bool | Ty::Str);
+        (takes(ta) && takes(tb)).then_some(Ty::Column)
     }
 }

@@ -30,7 +30,12 @@ pub enum Ty {
     Weak(Box<Ty>),
     /// f32, row-major (SPEC §4); its buffer lives in the `tensor` zone.
     Tensor,
+    /// A table of named columns (SPEC §9). Immutable: every operation makes a new one.
     Dataset,
+    /// One column of a dataset (an Arrow array), immutable.
+    Column,
+    /// `d.group_by(key)`: a dataset waiting for its `agg(…)`.
+    GroupBy,
     Stream,
     /// `Task<T>` (`spawn f(…)`): a handle to an actor running `f`; `T` is `Unit` for a
     /// function without a return type (`join()` then returns nothing).
@@ -65,6 +70,7 @@ impl Ty {
             // types (each instance is lowered with its arguments substituted).
             Ty::Param(_) => true,
             Ty::Tensor | Ty::Dataset | Ty::Stream | Ty::Task(_) | Ty::Tuple(_) => true,
+            Ty::Column | Ty::GroupBy => true,
             Ty::Enum(..) | Ty::Fn(..) => true,
             Ty::Optional(inner) => inner.is_heap(),
             _ => false,
@@ -90,8 +96,10 @@ impl Ty {
     /// the old binding stays usable; scalars are copied.
     pub fn moves(&self) -> bool {
         match self {
-            // A function value is immutable too: it is shared like a String.
-            Ty::Str | Ty::Fn(..) => false,
+            // A function value is immutable too: it is shared like a String, and so are
+            // datasets and their columns, which no operation changes (SPEC §9 makes new
+            // ones), as pandas' copy-on-write semantics promise.
+            Ty::Str | Ty::Fn(..) | Ty::Dataset | Ty::Column | Ty::GroupBy => false,
             Ty::Optional(inner) => inner.moves(),
             // An immutable tuple of copied or shared parts is shared like a String (M1).
             Ty::Tuple(parts) => parts.iter().any(Ty::moves),
@@ -191,6 +199,8 @@ impl fmt::Display for TyDisplay<'_> {
             Ty::Weak(t) => write!(f, "WeakRef<{}>", sub(t)),
             Ty::Tensor => write!(f, "Tensor"),
             Ty::Dataset => write!(f, "Dataset"),
+            Ty::Column => write!(f, "Column"),
+            Ty::GroupBy => write!(f, "GroupBy"),
             Ty::Stream => write!(f, "Stream"),
             Ty::Task(t) => write!(f, "Task<{}>", sub(t)),
             Ty::Tuple(parts) => {

@@ -86,8 +86,13 @@ impl FnLower<'_> {
                     IndexRes::Tensor | IndexRes::TensorFloat | IndexRes::TensorInt => {
                         self.tensor_set(container, indices, op, value, span)
                     }
-                    IndexRes::Str | IndexRes::StrSlice | IndexRes::ListSlice => {
-                        unreachable!("the checker refuses assigning to a character or a slice")
+                    IndexRes::Str
+                    | IndexRes::StrSlice
+                    | IndexRes::ListSlice
+                    | IndexRes::Dataset => {
+                        unreachable!(
+                            "the checker refuses assigning to a character, a slice or a column"
+                        )
                     }
                     IndexRes::List => {
                         let i = self.expr(idx_e);

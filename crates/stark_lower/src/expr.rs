@@ -303,6 +303,7 @@ impl FnLower<'_> {
                     Some(IndexRes::Str) => Some(Native::StrIndex),
                     Some(IndexRes::StrSlice) => Some(Native::StrSlice),
                     Some(IndexRes::ListSlice) => Some(Native::ListSlice),
+                    Some(IndexRes::Dataset) => Some(Native::DatasetGet),
                     _ => None,
                 };
                 if let Some(native) = native {
@@ -337,7 +338,10 @@ impl FnLower<'_> {
                         self.view_outliving(dst, b, &self.ty(e), span)
                             || self.naive_retain(dst, &self.ty(e), span)
                     }
-                    IndexRes::Str | IndexRes::StrSlice | IndexRes::ListSlice => {
+                    IndexRes::Str
+                    | IndexRes::StrSlice
+                    | IndexRes::ListSlice
+                    | IndexRes::Dataset => {
                         unreachable!("lowered by index_native")
                     }
                     res @ (IndexRes::Tensor | IndexRes::TensorFloat | IndexRes::TensorInt) => {
@@ -898,6 +902,15 @@ impl FnLower<'_> {
         self.pending.truncate(pending);
         if ta == Ty::Tensor || tb == Ty::Tensor {
             let row = Builtin::operator(Recv::Tensor, op).and_then(Native::of_builtin);
+            if let Some(native) = row {
+                self.tensor_call(native, &[va, vb], dst, span);
+                return true;
+            }
+        }
+        if ta == Ty::Column || tb == Ty::Column {
+            // A column comparison (`d["qty"] > 3`, `3 < d["qty"]`): the row's native takes
+            // the operands in source order and finds the column itself.
+            let row = Builtin::operator(Recv::Column, op).and_then(Native::of_builtin);
             if let Some(native) = row {
                 self.tensor_call(native, &[va, vb], dst, span);
                 return true;

@@ -31,10 +31,11 @@ pub fn trace(obj: ObjRef, mut f: impl FnMut(ObjRef)) {
         ObjKind::List => obj.list().iter().for_each(&mut visit),
         ObjKind::Map => obj.map().values().for_each(&mut visit),
         // A weak reference is not a strong edge; a string holds none.
-        ObjKind::Dataset => obj.dataset().tensors().for_each(f),
-        // A view holds its base (which holds nothing).
-        ObjKind::Tensor => obj.tensor().base().into_iter().for_each(f),
-        ObjKind::Weak | ObjKind::Str | ObjKind::Stream | ObjKind::Task => {}
+        ObjKind::Dataset => obj.dataset().children().for_each(f),
+        // A view holds its base, a tensor lent a column's buffer that column (neither
+        // holds anything).
+        ObjKind::Tensor => obj.tensor().held().into_iter().for_each(f),
+        ObjKind::Weak | ObjKind::Str | ObjKind::Stream | ObjKind::Task | ObjKind::Column => {}
     }
 }
 
@@ -56,12 +57,12 @@ pub fn trace_while(obj: ObjRef, mut f: impl FnMut(ObjRef) -> bool) {
             obj.map().values().all(&mut visit);
         }
         ObjKind::Dataset => {
-            obj.dataset().tensors().all(f);
+            obj.dataset().children().all(f);
         }
         ObjKind::Tensor => {
-            obj.tensor().base().into_iter().all(f);
+            obj.tensor().held().into_iter().all(f);
         }
-        ObjKind::Weak | ObjKind::Str | ObjKind::Stream | ObjKind::Task => {}
+        ObjKind::Weak | ObjKind::Str | ObjKind::Stream | ObjKind::Task | ObjKind::Column => {}
     }
 }
 
@@ -168,12 +169,13 @@ impl Heap {
                         }
                     }
                 }
-                // A dataset's edges go to tensors, and a view's to a base tensor, which
-                // holds none: never part of a cycle.
+                // A dataset's edges go to columns, a view's to a base tensor, a lent
+                // tensor's to a column, which hold none: never part of a cycle.
                 ObjKind::Str
                 | ObjKind::Weak
                 | ObjKind::Tensor
                 | ObjKind::Dataset
+                | ObjKind::Column
                 | ObjKind::Stream
                 | ObjKind::Task => {}
             }

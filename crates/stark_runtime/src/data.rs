@@ -1,14 +1,15 @@
 //! Heap objects for data work: `Tensor` (its buffer in the `tensor` zone), `Dataset` and
-//! `Stream` (in the `io` zone) — their bodies, layouts and accessors (M8). The heap makes
-//! and releases them (`heap/alloc.rs`, `heap/release.rs`).
+//! `Stream` (in the `io` zone), and a dataset's `Column` (`column.rs`, in the `tensor`
+//! zone) — their bodies, layouts and accessors (M8). The heap makes and releases them
+//! (`heap/alloc.rs`, `heap/release.rs`).
 //!
 //! Each is a header followed by one Rust value (the body), like strings and lists. A body
 //! owns plain Rust resources (a pooled buffer, a file handle) whose `Drop` does the right
 //! thing when `release` drops it: a tensor buffer goes back to the pool, a stream's writer
-//! is flushed and its file closed. A dataset's numeric columns are tensor objects it holds a
-//! strong reference to (so `column(name)` can hand one out with +1, no copy); every column
-//! also keeps its fields' text, for `row(i)`.
+//! is flushed and its file closed, a column's Arrow array is dropped. A dataset holds strong
+//! references to its column objects (so `d[name]` can hand one out with +1, no copy).
 
+use crate::column::ColumnBody;
 use crate::header::{Header, ObjKind};
 use crate::tensor::{contiguous_strides, numel, DType};
 use crate::tensor_pool::{Elem, TensorBuf};
@@ -24,6 +25,11 @@ pub enum TensorStore {
     /// so one hop reaches the bytes; views of views name the same owner). The reference keeps
     /// the buffer alive, and the bytes stay charged to the owner alone: counted once.
     View(ObjRef),
+    /// The values buffer of an int64 or float64 `Column` object, shared: a strong
+    /// reference to the column, which keeps the bytes alive and charged to it alone. The
+    /// buffer is Arrow's and immutable: writing into such a tensor first gives it a buffer
+    /// of its own (copy on write, `natives/tensor.rs`).
+    Column(ObjRef),
 }
 
 /// A tensor: a dtype, a shape and strides (in elements, possibly negative or zero) over a
@@ -55,16 +61,18 @@ impl TensorBody {
         numel(&self.shape).unwrap_or(0)
     }
 
-    /// The buffer the elements are in (the base's, for a view).
+    /// The buffer the elements are in (the base's, for a view), when it is a tensor
+    /// buffer (not a column's).
     pub fn buf(&self) -> &TensorBuf {
         match &self.store {
             TensorStore::Own(b) => b,
             TensorStore::View(base) => match &base.tensor().store {
                 TensorStore::Own(b) => b,
-                // A view's base owns its buffer (views are made on the owner): an empty
+                // A view's base is never a view (views are made on the owner); an empty
                 // buffer stands in should that ever fail.
-                TensorStore::View(_) => &EMPTY,
+                _ => &EMPTY,
             },
+            TensorStore::Column(_) => &EMPTY,
         }
     }
 
@@ -72,7 +80,25 @@ impl TensorBody {
     pub fn base(&self) -> Option<ObjRef> {
         match self.store {
             TensorStore::View(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The object this tensor holds a strong reference to: a view's base, or the column
+    /// whose buffer it shares.
+    pub fn held(&self) -> Option<ObjRef> {
+        match self.store {
+            TensorStore::View(b) | TensorStore::Column(b) => Some(b),
             TensorStore::Own(_) => None,
+        }
+    }
+
+    /// Whether the elements are a column's (immutable) buffer, here or at the base.
+    pub fn shares_column(&self) -> bool {
+        match &self.store {
+            TensorStore::Column(_) => true,
+            TensorStore::View(base) => matches!(base.tensor().store, TensorStore::Column(_)),
+            TensorStore::Own(_) => false,
         }
     }
 
@@ -89,7 +115,16 @@ impl TensorBody {
 
     /// The whole underlying buffer as `T` (the element type of `dtype`).
     pub fn raw<T: Elem>(&self) -> &[T] {
-        self.buf().as_slice::<T>()
+        match &self.store {
+            TensorStore::Own(b) => b.as_slice::<T>(),
+            TensorStore::Column(c) => c.column().values_as::<T>(),
+            TensorStore::View(base) => match &base.tensor().store {
+                TensorStore::Own(b) => b.as_slice::<T>(),
+                TensorStore::Column(c) => c.column().values_as::<T>(),
+                // A view's base is never a view (views are made on the owner).
+                TensorStore::View(_) => &[],
+            },
+        }
     }
 
     /// The elements as one row-major slice, when they are contiguous.
@@ -104,7 +139,7 @@ impl TensorBody {
     pub fn charged_bytes(&self) -> usize {
         match &self.store {
             TensorStore::Own(b) => b.capacity_bytes(),
-            TensorStore::View(_) => 0,
+            TensorStore::View(_) | TensorStore::Column(_) => 0,
         }
     }
 
@@ -175,89 +210,41 @@ impl TensorBody {
 static EMPTY: std::sync::LazyLock<TensorBuf> =
     std::sync::LazyLock::new(|| TensorBuf::new(0).expect("an empty buffer needs no memory"));
 
-/// The text of every field of one column, exactly as it is in the file (`row(i)`, SPEC
-/// §9), end to end in one buffer: a field costs its bytes and one offset, not an
-/// allocation of its own.
-#[derive(Clone, Debug, Default)]
-pub struct FieldTexts {
-    pub text: String,
-    /// `ends[i]`: where field `i` ends in `text` (it starts where field `i - 1` ends).
-    pub ends: Vec<usize>,
-}
-
-impl FieldTexts {
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
-    /// Field `i` (`i < len()`).
-    pub fn get(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
-    }
-
-    /// Bytes the buffers hold.
-    pub fn bytes(&self) -> usize {
-        self.text.capacity() + self.ends.capacity() * std::mem::size_of::<usize>()
-    }
-}
-
-/// One column of a dataset. Every kind keeps the fields' text for `row(i)`.
-pub enum Column {
-    /// A `Tensor` object (1-D, one f32 per row) the dataset holds a strong reference to.
-    Numeric {
-        tensor: ObjRef,
-        fields: FieldTexts,
-    },
-    /// Whole numbers, some of which an f32 cannot hold exactly (ID 16777217). No tensor is
-    /// built, since it would hold other numbers than the file; `column(name)` is a runtime
-    /// error naming the first such value (until int64 columns arrive, SPEC §9).
-    Whole {
-        fields: FieldTexts,
-        /// The first field an f32 would round: its row and its line in the file.
-        inexact: (usize, u64),
-    },
-    Text(FieldTexts),
-}
-
-impl Column {
-    pub fn fields(&self) -> &FieldTexts {
-        match self {
-            Column::Numeric { fields, .. }
-            | Column::Whole { fields, .. }
-            | Column::Text(fields) => fields,
-        }
-    }
-
-    pub fn tensor(&self) -> Option<ObjRef> {
-        match self {
-            Column::Numeric { tensor, .. } => Some(*tensor),
-            _ => None,
-        }
-    }
-}
-
+/// A dataset (SPEC §9): named columns of one length, each a strong reference to a
+/// `Column` object (`column.rs`), so datasets made from others share the columns they do
+/// not change. A `GroupBy` (`d.group_by(key)`) is a dataset with its keys set.
 pub struct DatasetBody {
-    pub path: String,
+    /// Where it came from, as error messages name it: `"sales.csv"` (quoted) for a
+    /// loaded file, empty for a dataset made by an operation.
+    pub origin: String,
     pub rows: usize,
-    pub columns: Vec<(String, Column)>,
+    pub columns: Vec<(String, ObjRef)>,
+    /// The grouping keys of a `GroupBy`; empty for a plain dataset.
+    pub group_keys: Vec<String>,
 }
 
 impl DatasetBody {
-    /// Tensor objects the dataset holds strong references to (the cycle collector's edges).
-    pub fn tensors(&self) -> impl Iterator<Item = ObjRef> + '_ {
-        self.columns.iter().filter_map(|(_, c)| c.tensor())
+    /// Column objects the dataset holds strong references to (the cycle collector's edges).
+    pub fn children(&self) -> impl Iterator<Item = ObjRef> + '_ {
+        self.columns.iter().map(|(_, c)| *c)
     }
 
-    /// Bytes the io zone is charged for the fields' text and the names.
+    /// The column named `name`.
+    pub fn get(&self, name: &str) -> Option<ObjRef> {
+        self.columns
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| *c)
+    }
+
+    /// Bytes the io zone is charged for the names.
     pub fn text_bytes(&self) -> u64 {
-        let mut n = self.path.len();
-        for (name, c) in &self.columns {
-            n += name.len() + c.fields().bytes();
+        let mut n = self.origin.len();
+        for (name, _) in &self.columns {
+            n += name.len() + 24;
+        }
+        for k in &self.group_keys {
+            n += k.len() + 24;
         }
         n as u64
     }
@@ -305,6 +292,12 @@ pub(crate) struct DatasetObj {
 }
 
 #[repr(C)]
+pub(crate) struct ColumnObj {
+    pub header: Header,
+    pub body: ColumnBody,
+}
+
+#[repr(C)]
 pub(crate) struct StreamObj {
     pub header: Header,
     pub body: StreamBody,
@@ -321,6 +314,7 @@ pub(crate) unsafe fn drop_data_body(obj: ObjRef) {
         match obj.kind() {
             ObjKind::Tensor => std::ptr::drop_in_place(&mut (*(base as *mut TensorObj)).body),
             ObjKind::Dataset => std::ptr::drop_in_place(&mut (*(base as *mut DatasetObj)).body),
+            ObjKind::Column => std::ptr::drop_in_place(&mut (*(base as *mut ColumnObj)).body),
             ObjKind::Stream => std::ptr::drop_in_place(&mut (*(base as *mut StreamObj)).body),
             _ => {}
         }
@@ -360,6 +354,28 @@ impl ObjRef {
         self.expect_kind(ObjKind::Dataset);
         // SAFETY: I1, I2 (kind Dataset ⇒ DatasetObj with a live body).
         unsafe { &(*(self.raw() as *const DatasetObj)).body }
+    }
+
+    #[inline]
+    pub fn column(&self) -> &ColumnBody {
+        self.expect_kind(ObjKind::Column);
+        // SAFETY: I1, I2 (kind Column ⇒ ColumnObj with a live body).
+        unsafe { &(*(self.raw() as *const ColumnObj)).body }
+    }
+
+    /// Mutable access to a dataset's body (its columns), for the natives that build one
+    /// in place.
+    ///
+    /// # Safety
+    /// As for [`ObjRef::tensor_mut`]: the object is alive, and no other borrow of this
+    /// body is live or made while the returned one lives (I5).
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn dataset_mut(&self) -> &mut DatasetBody {
+        self.expect_kind(ObjKind::Dataset);
+        // SAFETY: I1 and I2 (kind Dataset ⇒ DatasetObj with a live body), and the caller's
+        // promise that no other borrow of this body overlaps this one (I5).
+        unsafe { &mut (*(self.raw() as *mut DatasetObj)).body }
     }
 
     /// Mutable access to a stream's body (its reader, writer and state).

@@ -24,6 +24,8 @@ pub enum ObjKind {
     Stream = 7,
     /// `Task<T>`: a handle to an actor (`actor.rs`); its body holds an `Arc`.
     Task = 8,
+    /// A dataset's column: an Arrow array (`column.rs`).
+    Column = 9,
 }
 
 impl ObjKind {
@@ -39,6 +41,7 @@ impl ObjKind {
             ObjKind::Dataset => "Dataset",
             ObjKind::Stream => "Stream",
             ObjKind::Task => "Task",
+            ObjKind::Column => "Column",
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod actor;
 pub mod arena;
 mod check;
 pub mod collector;
+pub mod column;
 pub mod containers;
 pub mod cycle;
 pub mod data;
@@ -31,8 +32,9 @@ pub mod zone;
 
 pub use actor::{SharedCounters, TaskBody};
 pub use collector::GcStep;
+pub use column::{ColType, ColumnBody};
 pub use cycle::trace as trace_children;
-pub use data::{Column, DatasetBody, FieldTexts, StreamBody, StreamMode, TensorBody, TensorStore};
+pub use data::{DatasetBody, StreamBody, StreamMode, TensorBody, TensorStore};
 pub use header::{ObjKind, OwnerKind};
 pub use heap::{push_str_short, BufferCharge, GcState, Growable, Heap, OutOfMemory};
 pub use metadata::{MetaEntry, MetaTable};

@@ -136,6 +136,7 @@ pub(crate) fn layout_of(kind: ObjKind, len: u32) -> Layout {
         ObjKind::Struct => struct_layout(len),
         ObjKind::Tensor => Layout::new::<crate::data::TensorObj>(),
         ObjKind::Dataset => Layout::new::<crate::data::DatasetObj>(),
+        ObjKind::Column => Layout::new::<crate::data::ColumnObj>(),
         ObjKind::Stream => Layout::new::<crate::data::StreamObj>(),
         ObjKind::Task => Layout::new::<crate::actor::TaskObj>(),
     }

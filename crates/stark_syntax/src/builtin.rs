@@ -33,6 +33,10 @@ pub enum Recv {
     /// named by their symbol (`+`, `@`, `[]`, `[]=`), which no method call can spell.
     Tensor,
     Dataset,
+    /// A dataset's column: its methods, and its comparisons (rows named by their symbol).
+    Column,
+    /// `d.group_by(key)`: `agg`.
+    GroupBy,
     Stream,
     /// The `Tensor` namespace: `Tensor.zeros(…)`.
     TensorNs,
@@ -67,6 +71,8 @@ pub enum SigTy {
     Unit,
     Tensor,
     Dataset,
+    Column,
+    GroupBy,
     Stream,
     /// The element type: `T` of `List<T>`, `WeakRef<T>`, `Task<T>`.
     E,
@@ -95,6 +101,15 @@ pub enum SigTy {
     TensorOrNumber,
     /// An Int or a Float (`Tensor.arange`), passed as it is.
     Number,
+    /// A Column, or a scalar to compare each value with (`d["qty"] > 3`).
+    ColumnOrScalar,
+    /// What can become a column: a Column, a Tensor, or a `List` of Int, Float, Bool or
+    /// String (`with_column`).
+    ColumnData,
+    /// A `Map<String, …>` of what can become columns (`Dataset.from_columns`).
+    ColumnsMap,
+    /// A bool Column or a bool Tensor (`filter`).
+    Mask,
     /// A reduction's result (SPEC §8): the inner type when the call gives neither `axis`
     /// nor `keepdims`, a Tensor when it gives either.
     Reduced(&'static SigTy),
@@ -609,23 +624,83 @@ macro_rules! builtin_rows {
                 => TensorFillInPlace [mutates_receiver];
             /// `t.pin(device)`: checks the device exists (M16).
             TensorPin: Tensor "pin" "tensor.pin" fn(device: Str) -> Unit => TensorPin [];
-            /// `Dataset.load(path)`: a CSV file with a header row.
-            DatasetLoad: DatasetNs "load" "Dataset.load" fn(path: Str) -> Dataset => DatasetLoad [];
+            /// `Dataset.load(path, sep=None)`: a CSV file with a header row (fields split
+            /// on `sep`, a comma by default), or a Parquet file (`.parquet`); columns typed
+            /// as pandas types them (SPEC §9).
+            DatasetLoad: DatasetNs "load" "Dataset.load" fn(path: Str, sep: (Opt Str) = None) -> Dataset => DatasetLoad [];
             /// `Dataset.try_load(path) -> Result<Dataset, String>`: `load` with its runtime
             /// errors as `Err` (SPEC §6).
-            DatasetTryLoad: DatasetNs "try_load" "Dataset.try_load" fn(path: Str) -> (Result Dataset Str)
+            DatasetTryLoad: DatasetNs "try_load" "Dataset.try_load" fn(path: Str, sep: (Opt Str) = None) -> (Result Dataset Str)
                 => DatasetTryLoad [];
+            /// `Dataset.from_columns(m)`: one column per entry, in the map's order.
+            DatasetFromColumns: DatasetNs "from_columns" "Dataset.from_columns" fn(columns: ColumnsMap) -> Dataset
+                => DatasetFromColumns [];
             DatasetLen: Dataset "len" "dataset.len" fn() -> Int => DatasetLen [];
             DatasetColumns: Dataset "columns" "dataset.columns" fn() -> (List Str)
-                => DatasetColumns [];
+                => DatasetColumns [fresh_result];
+            /// `d.column(name)`: `d[name].to_tensor()`.
             DatasetColumn: Dataset "column" "dataset.column" fn(name: Str) -> Tensor
                 => DatasetColumn [];
             /// `d.try_column(name) -> Result<Tensor, String>`: whether a column is numeric,
             /// or there at all, is the file's say, so it has a twin (docs/decisions.md).
             DatasetTryColumn: Dataset "try_column" "dataset.try_column" fn(name: Str) -> (Result Tensor Str)
                 => DatasetTryColumn [];
+            /// `d.row(i)`: column name → the field's text, as it is in the file.
             DatasetRow: Dataset "row" "dataset.row" fn(index: Int) -> (Map Str Str)
-                => DatasetRow [];
+                => DatasetRow [fresh_result];
+            /// `d.dtypes()`: column name → "int64", "float64", "bool" or "string".
+            DatasetDtypes: Dataset "dtypes" "dataset.dtypes" fn() -> (Map Str Str)
+                => DatasetDtypes [fresh_result];
+            /// `d["price"]`: the column, shared (+1).
+            DatasetGet: Dataset "[]" "dataset.get" fn(name: Str) -> Column => DatasetGet [];
+            DatasetHead: Dataset "head" "dataset.head" fn(n: Int = (Int 5)) -> Dataset => DatasetHead [];
+            DatasetDescribe: Dataset "describe" "dataset.describe" fn() -> Dataset => DatasetDescribe [];
+            /// `d.filter(mask)`: the rows where the bool mask holds.
+            DatasetFilter: Dataset "filter" "dataset.filter" fn(mask: Mask) -> Dataset => DatasetFilter [];
+            DatasetSelect: Dataset "select" "dataset.select" fn(columns: (List Str)) -> Dataset => DatasetSelect [];
+            /// `d.sort_by(name, descending=false)`: stable, missing values last.
+            DatasetSortBy: Dataset "sort_by" "dataset.sort_by" fn(column: Str, descending: Bool = (Bool false)) -> Dataset
+                => DatasetSortBy [];
+            /// `d.with_column(name, values)`: a new dataset with the column added (or
+            /// replaced); it stores `values` (M11).
+            DatasetWithColumn: Dataset "with_column" "dataset.with_column" fn(name: Str, values: ColumnData) -> Dataset
+                => DatasetWithColumn [consumes = [2]];
+            DatasetDropMissing: Dataset "drop_missing" "dataset.drop_missing" fn() -> Dataset => DatasetDropMissing [];
+            DatasetGroupBy: Dataset "group_by" "dataset.group_by" fn(key: Str) -> GroupBy => DatasetGroupBy [];
+            /// `g.agg({"price": "mean", "qty": "sum"})`: one row per key, in order of first
+            /// appearance.
+            GroupByAgg: GroupBy "agg" "groupby.agg" fn(spec: (Map Str Str)) -> Dataset => GroupByAgg [];
+            /// `d.join(other, on=name, how="inner")`: "inner" or "left"; the left rows' order.
+            DatasetJoin: Dataset "join" "dataset.join" fn(other: Dataset, on: Str, how: (Opt Str) = None) -> Dataset
+                => DatasetJoin [];
+            /// `d.save(path)`: CSV, or Parquet for a `.parquet` path.
+            DatasetSave: Dataset "save" "dataset.save" fn(path: Str) -> Unit => DatasetSave [];
+            DatasetTrySave: Dataset "try_save" "dataset.try_save" fn(path: Str) -> (Result Unit Str) => DatasetTrySave [];
+            ColumnDtype: Column "dtype" "column.dtype" fn() -> Str => ColumnDtype [];
+            ColumnLen: Column "len" "column.len" fn() -> Int => ColumnLen [];
+            /// `col.to_tensor()`: int64 or float64 (missing as nan), sharing the column's
+            /// buffer when it can.
+            ColumnToTensor: Column "to_tensor" "column.to_tensor" fn() -> Tensor => ColumnToTensor [refers_to_operand];
+            ColumnInts: Column "ints" "column.ints" fn() -> (List Int) => ColumnInts [fresh_result];
+            ColumnFloats: Column "floats" "column.floats" fn() -> (List Float) => ColumnFloats [fresh_result];
+            ColumnStrings: Column "strings" "column.strings" fn() -> (List Str) => ColumnStrings [fresh_result];
+            /// Aggregations skip missing values, as pandas'.
+            ColumnSum: Column "sum" "column.sum" fn() -> Float => ColumnSum [];
+            ColumnMean: Column "mean" "column.mean" fn() -> Float => ColumnMean [];
+            ColumnMin: Column "min" "column.min" fn() -> Float => ColumnMin [];
+            ColumnMax: Column "max" "column.max" fn() -> Float => ColumnMax [];
+            ColumnStd: Column "std" "column.std" fn() -> Float => ColumnStd [];
+            ColumnCount: Column "count" "column.count" fn() -> Int => ColumnCount [];
+            ColumnUnique: Column "unique" "column.unique" fn() -> Column => ColumnUnique [];
+            ColumnValueCounts: Column "value_counts" "column.value_counts" fn() -> Dataset => ColumnValueCounts [];
+            /// `col < x` and the other comparisons: bool columns (masks); missing compares
+            /// false (true for `!=`), as in pandas.
+            ColumnLt: Column "<" "column.lt" fn(other: ColumnOrScalar) -> Column => ColumnLt [];
+            ColumnLe: Column "<=" "column.le" fn(other: ColumnOrScalar) -> Column => ColumnLe [];
+            ColumnGt: Column ">" "column.gt" fn(other: ColumnOrScalar) -> Column => ColumnGt [];
+            ColumnGe: Column ">=" "column.ge" fn(other: ColumnOrScalar) -> Column => ColumnGe [];
+            ColumnEq: Column "==" "column.eq" fn(other: ColumnOrScalar) -> Column => ColumnEq [];
+            ColumnNe: Column "!=" "column.ne" fn(other: ColumnOrScalar) -> Column => ColumnNe [];
             /// `File.open(path, mode=None)`: `mode` is "r" (`None`), "w" or "a".
             FileOpen: File "open" "File.open" fn(path: Str, mode: (Opt Str) = None) -> Stream
                 => FileOpen [];

@@ -3,7 +3,7 @@
 //! worklist, so a million-node list copies without recursion.
 
 use stark_runtime::TensorBody;
-use stark_runtime::{Column, DatasetBody, Heap, MapBody, ObjKind, ObjRef, OutOfMemory, Value};
+use stark_runtime::{Heap, MapBody, ObjKind, ObjRef, OutOfMemory, Value};
 use std::collections::HashMap;
 
 pub fn deep_copy(heap: &mut Heap, v: Value) -> Result<Value, OutOfMemory> {
@@ -42,6 +42,7 @@ pub fn deep_copy(heap: &mut Heap, v: Value) -> Result<Value, OutOfMemory> {
             | ObjKind::Weak
             | ObjKind::Tensor
             | ObjKind::Dataset
+            | ObjKind::Column
             | ObjKind::Stream
             | ObjKind::Task => {}
         }
@@ -89,45 +90,12 @@ fn copy_shell(
         // A copied weak reference points at the same target (it holds no strong edge).
         ObjKind::Weak => heap.alloc_weak(o.weak_target())?,
         ObjKind::Tensor => copy_tensor(heap, o)?,
-        ObjKind::Dataset => {
-            let d = o.dataset();
-            let mut columns: Vec<(String, Column)> = Vec::with_capacity(d.columns.len());
-            for (name, c) in &d.columns {
-                let c = match c {
-                    Column::Numeric { tensor, fields } => match copy_tensor(heap, *tensor) {
-                        Ok(t) => Column::Numeric {
-                            tensor: t,
-                            fields: fields.clone(),
-                        },
-                        Err(e) => {
-                            // Release the columns copied so far before giving up.
-                            for (_, c) in columns {
-                                if let Some(t) = c.tensor() {
-                                    // SAFETY: a column tensor copied above, owned only here.
-                                    unsafe { heap.decref_obj(t) };
-                                }
-                            }
-                            return Err(e);
-                        }
-                    },
-                    Column::Whole { fields, inexact } => Column::Whole {
-                        fields: fields.clone(),
-                        inexact: *inexact,
-                    },
-                    Column::Text(v) => Column::Text(v.clone()),
-                };
-                columns.push((name.clone(), c));
-            }
-            heap.alloc_dataset(DatasetBody {
-                path: d.path.clone(),
-                rows: d.rows,
-                columns,
-            })?
-        }
         // An open file cannot be duplicated (the checker rejects `copy` on a Stream); a
         // stream inside a copied structure is shared.
-        // A task is one actor: a copied handle shares it.
-        ObjKind::Stream | ObjKind::Task => {
+        // A task is one actor: a copied handle shares it. Datasets and columns are
+        // immutable (SPEC §9): a copy could not be told from the original, so it is the
+        // original, shared.
+        ObjKind::Stream | ObjKind::Task | ObjKind::Dataset | ObjKind::Column => {
             heap.incref(Value::Obj(o));
             o
         }

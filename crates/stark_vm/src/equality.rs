@@ -83,7 +83,7 @@ pub fn values_equal(a: Value, b: Value) -> bool {
                 }
             }
             // Datasets and streams are equal only to themselves (`p == q` was handled above).
-            ObjKind::Dataset | ObjKind::Stream | ObjKind::Task => return false,
+            ObjKind::Dataset | ObjKind::Column | ObjKind::Stream | ObjKind::Task => return false,
         }
     }
     true

@@ -233,19 +233,8 @@ fn write_item(out: &mut String, v: Value, quoted: bool) -> Option<ObjRef> {
             }
         }
         ObjKind::Tensor => write_tensor(out, o.tensor()),
-        ObjKind::Dataset => {
-            let d = o.dataset();
-            out.push_str("Dataset(path=");
-            write_quoted(out, &d.path);
-            let _ = write!(out, ", rows={}, columns=[", d.rows);
-            for (i, (name, _)) in d.columns.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_quoted(out, name);
-            }
-            out.push_str("])");
-        }
+        ObjKind::Dataset => crate::natives::dataset::table::write_dataset(out, o.dataset()),
+        ObjKind::Column => crate::natives::dataset::table::write_column(out, o.column()),
         ObjKind::Stream => {
             let s = o.stream();
             out.push_str("Stream(path=");

@@ -18,6 +18,7 @@ mod gc;
 mod interp;
 mod natives;
 mod output;
+mod panics;
 mod rare;
 mod release;
 mod verify;

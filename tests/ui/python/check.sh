@@ -8,7 +8,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 status=0
 for py in "$here"/*.py; do
     name=$(basename "$py" .py)
-    case "$name" in stark_print | gen_*) continue ;; esac
+    case "$name" in stark_print | stark_dataset | gen_*) continue ;; esac
     expected="$here/../run/$name.stdout"
     [ -f "$expected" ] || expected="$here/../run_fail/$name.stdout"
     if [ ! -f "$expected" ]; then

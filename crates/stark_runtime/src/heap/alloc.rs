@@ -5,8 +5,11 @@
 // The heap's shared imports and helpers (`mod.rs`).
 use super::*;
 use crate::actor::{TaskBody, TaskObj};
+use crate::column::ColumnBody;
 use crate::data::TensorBody;
-use crate::data::{DatasetBody, DatasetObj, StreamBody, StreamObj, TensorObj, STREAM_BUFFER_BYTES};
+use crate::data::{
+    ColumnObj, DatasetBody, DatasetObj, StreamBody, StreamObj, TensorObj, STREAM_BUFFER_BYTES,
+};
 
 impl Heap {
     /// Allocates and initialises a header; the caller writes the body right after.
@@ -689,8 +692,9 @@ impl Heap {
     }
 
     /// A new tensor object in the `tensor` zone, charged its buffer's size class (a view
-    /// is charged no buffer: its base is). A view's body holds a strong reference to its
-    /// base, which the caller has counted (increfed) for it.
+    /// is charged no buffer: its base is, nor is a tensor lent a column's buffer). A view's
+    /// body holds a strong reference to its base, a lent tensor's to its column, which the
+    /// caller has counted (increfed) for it.
     pub fn alloc_tensor(&mut self, body: TensorBody) -> Result<ObjRef, OutOfMemory> {
         let extra = body.charge();
         let ptr = self.alloc_header_in(Zone::Tensor, ObjKind::Tensor, extra)?;
@@ -700,11 +704,20 @@ impl Heap {
     }
 
     /// A new dataset object in the `io` zone; it takes over the references to its column
-    /// tensors.
+    /// objects.
     pub fn alloc_dataset(&mut self, body: DatasetBody) -> Result<ObjRef, OutOfMemory> {
         let ptr = self.alloc_header_in(Zone::Io, ObjKind::Dataset, body.text_bytes())?;
         // SAFETY: DatasetObj layout (I2); body written once.
         unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut DatasetObj)).body).write(body) };
+        Ok(ObjRef(ptr))
+    }
+
+    /// A new column object in the `tensor` zone, charged its Arrow buffers (M8: a column's
+    /// buffers are the `io` zone's while a file is read, the `tensor` zone's after).
+    pub fn alloc_column(&mut self, body: ColumnBody) -> Result<ObjRef, OutOfMemory> {
+        let ptr = self.alloc_header_in(Zone::Tensor, ObjKind::Column, body.charge())?;
+        // SAFETY: ColumnObj layout (I2); body written once.
+        unsafe { std::ptr::addr_of_mut!((*(ptr.as_ptr() as *mut ColumnObj)).body).write(body) };
         Ok(ObjRef(ptr))
     }
 

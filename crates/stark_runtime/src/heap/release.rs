@@ -3,7 +3,7 @@
 
 // The heap's shared imports and helpers (`mod.rs`).
 use super::*;
-use crate::data::{DatasetObj, StreamObj, TensorObj};
+use crate::data::{ColumnObj, DatasetObj, StreamObj, TensorObj};
 
 impl Heap {
     // ---------------------------------------------------------------- destructor support
@@ -76,7 +76,9 @@ impl Heap {
                     let target = obj.weak_target();
                     self.release_weak(target);
                 }
-                ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream => self.release_data_body(obj),
+                ObjKind::Tensor | ObjKind::Dataset | ObjKind::Column | ObjKind::Stream => {
+                    self.release_data_body(obj)
+                }
                 // SAFETY: a live Task's body is initialised; DEAD is set right below (I2).
                 ObjKind::Task => unsafe { crate::actor::drop_task_body(obj) },
                 ObjKind::Struct | ObjKind::List | ObjKind::Map | ObjKind::Str => {}
@@ -248,9 +250,10 @@ impl Heap {
                 // SAFETY: I2 — a live Tensor's body is initialised; it is moved out once here
                 // and the caller sets DEAD, so it is never read or dropped again.
                 let body = unsafe { std::ptr::read(&(*(base as *const TensorObj)).body) };
-                if let Some(owner) = body.base() {
-                    // SAFETY: a view owns one reference to its base (alloc_tensor's
-                    // contract), and its body is gone: it is given up once (queued, I7).
+                if let Some(owner) = body.held() {
+                    // SAFETY: a view owns one reference to its base, a lent tensor one to
+                    // its column (alloc_tensor's contract), and its body is gone: it is
+                    // given up once (queued, I7).
                     unsafe { self.decref_obj(owner) };
                 }
                 drop(body);
@@ -258,12 +261,17 @@ impl Heap {
             ObjKind::Dataset => {
                 // SAFETY: as for Tensor.
                 let body = unsafe { std::ptr::read(&(*(base as *const DatasetObj)).body) };
-                let children: Vec<ObjRef> = body.tensors().collect();
+                let children: Vec<ObjRef> = body.children().collect();
                 for t in children.into_iter().rev() {
-                    // SAFETY: the dataset owned a reference to each column tensor, and its
-                    // body is gone: each is given up once.
+                    // SAFETY: the dataset owned a reference to each column, and its body
+                    // is gone: each is given up once.
                     unsafe { self.decref_obj(t) };
                 }
+            }
+            ObjKind::Column => {
+                // SAFETY: as for Tensor. Dropping the body drops the Arrow array (and its
+                // buffers, unless a kernel's result still shares them).
+                drop(unsafe { std::ptr::read(&(*(base as *const ColumnObj)).body) });
             }
             ObjKind::Stream => {
                 // SAFETY: as for Tensor. Dropping the body closes the file (M3: a stream
@@ -398,7 +406,7 @@ impl Drop for Heap {
                     ObjKind::List => std::ptr::drop_in_place(&mut (*(base as *mut ListObj)).items),
                     ObjKind::Map => std::ptr::drop_in_place(&mut (*(base as *mut MapObj)).map),
                     ObjKind::Str => drop_str_text(obj),
-                    ObjKind::Tensor | ObjKind::Dataset | ObjKind::Stream => {
+                    ObjKind::Tensor | ObjKind::Dataset | ObjKind::Column | ObjKind::Stream => {
                         crate::data::drop_data_body(obj)
                     }
                     ObjKind::Task => crate::actor::drop_task_body(obj),

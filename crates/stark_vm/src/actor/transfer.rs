@@ -155,11 +155,11 @@ fn link(
         },
         // A view is sent as a copy of its elements (docs/decisions.md, "Tensors"): its
         // base stays with the sender, and the actor gets an independent tensor.
-        ObjKind::Tensor if unique && o.tensor().base().is_none() => {
+        ObjKind::Tensor if unique && matches!(o.tensor().store, TensorStore::Own(_)) => {
             let body = heap.take_tensor_body(o);
             match body.store {
                 TensorStore::Own(buf) => Node::Tensor(body.dtype, body.shape, buf),
-                TensorStore::View(_) => unreachable!("only a tensor owning its buffer is taken"),
+                _ => unreachable!("only a tensor owning its buffer is taken"),
             }
         }
         ObjKind::Tensor => {
@@ -178,7 +178,9 @@ fn link(
         ObjKind::Task => Node::Task(o.task().shared.clone(), o.task().name.clone()),
         // The checker refuses to send these (`stark_check::task`); as a fallback the
         // receiver gets `None`.
-        ObjKind::Weak | ObjKind::Dataset | ObjKind::Stream => return Ok(SVal::None),
+        ObjKind::Weak | ObjKind::Dataset | ObjKind::Column | ObjKind::Stream => {
+            return Ok(SVal::None)
+        }
     };
     let index = g.nodes.len() as u32;
     g.nodes.push(node);

@@ -316,7 +316,7 @@ impl Spare {
         // SAFETY: as above: a live body, borrowed by nothing else.
         match unsafe { &mut (*body).store } {
             TensorStore::Own(buf) => &mut buf.as_mut_slice::<T>()[..n],
-            TensorStore::View(_) => &mut [],
+            TensorStore::View(_) | TensorStore::Column(_) => &mut [],
         }
     }
 
@@ -637,6 +637,7 @@ const PAR_MIN: usize = 1 << 18;
 /// (through a view, into its base's buffer), converted to `t`'s dtype.
 pub(crate) fn in_place(cx: &mut NativeCx<'_>, op: Bin, a: &[Value]) -> Fallible<Value> {
     let t = tensor_arg(a, 0)?;
+    own_buffer(cx, t)?;
     let x = Opnd::T(t);
     let y = opnd(arg(a, 1), 1)?;
     let ts = t.tensor().shape.clone();
@@ -679,6 +680,30 @@ fn release_temp(cx: &mut NativeCx<'_>, v: Value) {
 /// Writes `src` (broadcast to `t`'s shape, converted to `t`'s dtype) into `t`'s elements,
 /// in its base's buffer when `t` is a view. The values are read out first, so `src` may
 /// share the buffer (`t[1:3] = t[0:2]`).
+/// Gives a tensor lent a dataset column's buffer (`col.to_tensor()`), or a view of one, a
+/// buffer of its own before it is written: the column's Arrow buffer is immutable and may
+/// be shared (copy on write, as pandas' `to_numpy()` under copy-on-write).
+fn own_buffer(cx: &mut NativeCx<'_>, t: ObjRef) -> Fallible<()> {
+    let root = t.tensor().base().unwrap_or(t);
+    let TensorStore::Column(col) = root.tensor().store else {
+        return Ok(());
+    };
+    let rb = root.tensor();
+    room(cx.heap, rb.nbytes())?;
+    let Some(buf) = rb.contiguous_copy() else {
+        return Err(oom(rb.nbytes()));
+    };
+    cx.heap.resize(root, buf.capacity_bytes() as i64)?;
+    // SAFETY: the only borrow of the root's body: `rb` is not used again, no STARK code
+    // runs, and the root (a lent tensor is 1-D and contiguous at offset 0, like its copy)
+    // keeps its shape (I5).
+    unsafe { root.tensor_mut().store = TensorStore::Own(buf) };
+    // SAFETY: the root held one reference to the column, which its new store replaced:
+    // given up once.
+    unsafe { cx.heap.decref_obj(col) };
+    Ok(())
+}
+
 fn assign_region(t: ObjRef, src: &Opnd) -> Fallible<()> {
     let body = t.tensor();
     let (dtype, shape, strides, offset) = (
@@ -719,8 +744,9 @@ fn assign_region(t: ObjRef, src: &Opnd) -> Fallible<()> {
 }
 
 /// `t.fill_(v)`.
-pub(crate) fn fill(a: &[Value]) -> Fallible<Value> {
+pub(crate) fn fill(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let t = tensor_arg(a, 0)?;
+    own_buffer(cx, t)?;
     let v = opnd(arg(a, 1), 1)?;
     assign_region(t, &v)?;
     Ok(Value::None)
@@ -1730,6 +1756,7 @@ pub(crate) fn get_scalar(a: &[Value], int: bool) -> Fallible<Value> {
 /// elements selected, through the view into the base's buffer. Operands `(t, v, indices)`.
 pub(crate) fn set(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let t = tensor_arg(a, 0)?;
+    own_buffer(cx, t)?;
     let v = opnd(arg(a, 1), 1)?;
     let ix = indices(a, 2)?;
     if let [Ix::Mask(m)] = ix[..] {

@@ -1,0 +1,651 @@
+//! CSV files: reading them into typed columns as pandas' `read_csv` does, and writing them.
+//!
+//! Records are split by `csv_core` (quoted fields, `""` escapes, `\r\n`, a UTF-8
+//! byte-order mark, any one-byte separator). Every buffer the read needs — the input, the
+//! record, every column's fields — is an `io` zone buffer (M8): each growth is charged
+//! first, so `--max-memory` stops it before the memory is taken, and reserved fallibly, so
+//! the system refusing memory stops it too. A huge or endless file (`/dev/zero`) is then an
+//! out-of-memory error (exit 3), never an abort.
+//!
+//! Once every field is read, each column is typed on its own (on the rayon pool), by the
+//! rules of pandas' C parser: a column whose present fields are all whole numbers is int64,
+//! unless one is missing (then float64); all numbers, float64; all `True`/`False` (in any of
+//! pandas' spellings), bool; anything else, string. Missing means an empty field or one of
+//! pandas' default NA spellings (`NA`, `NaN`, `null`, …). The typed values are Arrow arrays;
+//! the fields' text is dropped but for the few fields whose value would not print back as
+//! written (`12.50`, `007`, `NA`), which the column keeps for `row(i)`.
+
+use super::super::stream::reason;
+use crate::error::{fail, Fallible};
+use crate::format::write_float;
+use arrow_array::StringArray;
+use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use rayon::prelude::*;
+use stark_runtime::{BufferCharge, ColType, ColumnBody, Heap};
+use std::io::{Read, Write};
+
+/// Bytes read from the file at a time.
+const INPUT_BYTES: usize = 64 << 10;
+
+/// The spellings pandas reads as a missing value (`read_csv`'s default `na_values`, and the
+/// empty field), compared with the field as it is.
+const NA_TEXTS: &[&str] = &[
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+];
+
+pub(super) fn is_na(field: &str) -> bool {
+    field.len() <= 8 && NA_TEXTS.contains(&field)
+}
+
+/// pandas' `true_values` and `false_values`.
+fn parse_bool(field: &str) -> Option<bool> {
+    match field {
+        "True" | "TRUE" | "true" => Some(true),
+        "False" | "FALSE" | "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// A whole number as pandas' parser reads one: spaces around it, an optional sign, digits.
+fn parse_int(field: &str) -> Option<i64> {
+    let s = field.trim_matches(' ');
+    let b = s.as_bytes();
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_sub((c - b'0') as i64)?;
+    }
+    if neg {
+        Some(n)
+    } else {
+        n.checked_neg()
+    }
+}
+
+/// A number as pandas' parser reads one (spaces around it allowed; `inf`, `1e3`, `.5`).
+fn parse_float(field: &str) -> Option<f64> {
+    let s = field.trim_matches(' ');
+    let first = *s.as_bytes().first()?;
+    // Rust also reads "nan" and "infinity" in any case; pandas' NA spellings were taken
+    // out before, and a word starting with a letter other than i/I is not a number.
+    if first.is_ascii_alphabetic() && !matches!(first, b'i' | b'I') {
+        return None;
+    }
+    s.parse::<f64>().ok()
+}
+
+/// Whether `text` is what `str()` of the Int `n` gives.
+fn int_canonical(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits = b.strip_prefix(b"-").unwrap_or(b);
+    !digits.is_empty()
+        && digits.iter().all(u8::is_ascii_digit)
+        && (digits[0] != b'0' || (digits.len() == 1 && b.len() == 1))
+}
+
+/// Whether `text` is surely what Python's `repr` of the float it reads as gives: fixed
+/// notation with at most 15 significant digits (so the shortest round-trip digits are
+/// its own), no padding zeros but one after the point, in `repr`'s fixed-notation range.
+/// A false answer only costs keeping the text.
+fn float_canonical(text: &str) -> bool {
+    let b = text.as_bytes();
+    let body = b.strip_prefix(b"-").unwrap_or(b);
+    let Some(dot) = body.iter().position(|&c| c == b'.') else {
+        return false;
+    };
+    let (int, frac) = (&body[..dot], &body[dot + 1..]);
+    if int.is_empty()
+        || frac.is_empty()
+        || !int.iter().all(u8::is_ascii_digit)
+        || !frac.iter().all(u8::is_ascii_digit)
+        || (int.len() > 1 && int[0] == b'0')
+        || int.len() > 16
+    {
+        return false;
+    }
+    if frac.len() > 1 && frac[frac.len() - 1] == b'0' {
+        return false;
+    }
+    let sig = if int == b"0" {
+        let lead = frac.iter().take_while(|&&c| c == b'0').count();
+        if lead == frac.len() {
+            // "0.0" (and "-0.0", which repr keeps).
+            return frac.len() == 1;
+        }
+        // repr switches to scientific notation below 1e-4.
+        if lead > 3 {
+            return false;
+        }
+        frac.len() - lead
+    } else if frac == b"0" {
+        int.len()
+    } else {
+        int.len() + frac.len()
+    };
+    sig <= 15
+}
+
+/// The text of every field of one column, end to end in one buffer: a field costs its
+/// bytes and one offset, not an allocation of its own.
+#[derive(Default)]
+struct FieldTexts {
+    text: String,
+    /// `ends[i]`: where field `i` ends in `text` (it starts where field `i - 1` ends).
+    ends: Vec<u32>,
+}
+
+impl FieldTexts {
+    fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    fn bytes(&self) -> u64 {
+        (self.text.capacity() + self.ends.capacity() * 4) as u64
+    }
+}
+
+/// The file's records, one at a time, in buffers charged to the `io` zone.
+struct Records<'p> {
+    path: &'p str,
+    file: std::fs::File,
+    /// `input[start..end]` is read but not yet parsed.
+    input: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    core: csv_core::Reader,
+    /// The record last read: its fields end to end, and where each ends (both kept as long
+    /// as their capacity, since `csv_core` writes into slices).
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    fields: usize,
+    /// The line the record last read starts on.
+    line: u64,
+}
+
+impl<'p> Records<'p> {
+    fn open(
+        path: &'p str,
+        sep: u8,
+        heap: &mut Heap,
+        charge: &mut BufferCharge,
+    ) -> Fallible<Records<'p>> {
+        let file = std::fs::File::open(path)
+            .or_else(|e| fail(format!("cannot load \"{path}\": {}", reason(&e))))?;
+        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+            return fail(format!("cannot load \"{path}\": it is a directory"));
+        }
+        let mut input = Vec::new();
+        charge.grow(heap, &mut input, INPUT_BYTES)?;
+        input.resize(input.capacity(), 0);
+        Ok(Records {
+            path,
+            file,
+            input,
+            start: 0,
+            end: 0,
+            eof: false,
+            core: csv_core::ReaderBuilder::new().delimiter(sep).build(),
+            out: Vec::new(),
+            ends: Vec::new(),
+            fields: 0,
+            line: 1,
+        })
+    }
+
+    /// Bytes of the buffers (what their charge was).
+    fn bytes(&self) -> u64 {
+        (self.input.capacity() + self.out.capacity() + self.ends.capacity() * 8) as u64
+    }
+
+    fn fill(&mut self) -> Fallible<()> {
+        loop {
+            match self.file.read(&mut self.input) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end = n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return fail(format!("cannot load \"{}\": {}", self.path, reason(&e))),
+            }
+            self.start = 0;
+            if self.eof {
+                self.end = 0;
+            }
+            return Ok(());
+        }
+    }
+
+    /// Reads the next record; false at the end of the file.
+    fn next(&mut self, heap: &mut Heap, charge: &mut BufferCharge) -> Fallible<bool> {
+        use csv_core::ReadRecordResult::*;
+        self.line = self.core.line();
+        let (mut outlen, mut endlen) = (0, 0);
+        loop {
+            if self.start == self.end && !self.eof {
+                self.fill()?;
+            }
+            // Empty input tells `csv_core` the file has ended.
+            let (res, nin, nout, nend) = self.core.read_record(
+                &self.input[self.start..self.end],
+                &mut self.out[outlen..],
+                &mut self.ends[endlen..],
+            );
+            self.start += nin;
+            outlen += nout;
+            endlen += nend;
+            match res {
+                InputEmpty => continue,
+                OutputFull => {
+                    charge.grow(heap, &mut self.out, 1)?;
+                    self.out.resize(self.out.capacity(), 0);
+                }
+                OutputEndsFull => {
+                    charge.grow(heap, &mut self.ends, 1)?;
+                    self.ends.resize(self.ends.capacity(), 0);
+                }
+                Record => {
+                    self.fields = endlen;
+                    return Ok(true);
+                }
+                End => return Ok(false),
+            }
+        }
+    }
+
+    /// Field `i` of the record last read, checked as UTF-8.
+    fn field(&self, i: usize) -> Fallible<&str> {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        std::str::from_utf8(&self.out[start..self.ends[i]]).or_else(|_| {
+            fail(format!(
+                "{}:{}: the row is not valid UTF-8",
+                self.path, self.line
+            ))
+        })
+    }
+}
+
+/// Appends `text` to `fields`, charging the growth.
+fn push_field(
+    heap: &mut Heap,
+    charge: &mut BufferCharge,
+    fields: &mut FieldTexts,
+    text: &str,
+    path: &str,
+) -> Fallible<()> {
+    charge.grow(heap, &mut fields.text, text.len())?;
+    fields.text.push_str(text);
+    charge.grow(heap, &mut fields.ends, 1)?;
+    let end = u32::try_from(fields.text.len()).or_else(|_| {
+        fail(format!(
+            "cannot load \"{path}\": a column holds more than 4 GiB of text"
+        ))
+    })?;
+    fields.ends.push(end);
+    Ok(())
+}
+
+/// Header names made unique as pandas does: a repeated `x` becomes `x.1`, `x.2`, … (skipping
+/// names the file already has), so every column has a name of its own.
+fn unique_names(headers: Vec<String>) -> Vec<String> {
+    let mut taken: std::collections::HashSet<String> = headers.iter().cloned().collect();
+    let mut seen = std::collections::HashSet::new();
+    headers
+        .into_iter()
+        .map(|h| {
+            if seen.insert(h.clone()) {
+                return h;
+            }
+            let name = (1..)
+                .map(|k| format!("{h}.{k}"))
+                .find(|n| !taken.contains(n))
+                .expect("an unused suffix");
+            taken.insert(name.clone());
+            seen.insert(name.clone());
+            name
+        })
+        .collect()
+}
+
+/// A CSV file read into typed columns.
+pub(super) struct Table {
+    pub names: Vec<String>,
+    pub rows: usize,
+    pub columns: Vec<ColumnBody>,
+}
+
+/// Reads `path` (fields split on `sep`): every buffer is charged to `charge` (the `io`
+/// zone) while it is read; the columns' Arrow buffers stay charged there until the caller
+/// hands them to column objects.
+pub(super) fn read(
+    heap: &mut Heap,
+    charge: &mut BufferCharge,
+    path: &str,
+    sep: u8,
+) -> Fallible<Table> {
+    let mut rec = Records::open(path, sep, heap, charge)?;
+    let read = read_fields(heap, charge, &mut rec);
+    // The input and record buffers go with `rec`.
+    charge.refund(heap, rec.bytes());
+    let (names, rows, fields) = read?;
+    // The typed values take at most 8 bytes a field plus, for text, the text again and a
+    // 4-byte offset: charged before they are made, given back for the fields' text after.
+    let need: u64 = fields
+        .iter()
+        .map(|f| f.len() as u64 * 13 + f.text.len() as u64 + 64)
+        .sum();
+    charge.charge(heap, need)?;
+    let columns: Vec<ColumnBody> = fields.par_iter().map(type_column).collect();
+    let used: u64 = columns.iter().map(|c| c.charge()).sum();
+    let texts: u64 = fields.iter().map(FieldTexts::bytes).sum();
+    drop(fields);
+    charge.refund(heap, texts + need.saturating_sub(used));
+    Ok(Table {
+        names,
+        rows,
+        columns,
+    })
+}
+
+fn read_fields(
+    heap: &mut Heap,
+    charge: &mut BufferCharge,
+    rec: &mut Records<'_>,
+) -> Fallible<(Vec<String>, usize, Vec<FieldTexts>)> {
+    let path = rec.path;
+    if !rec.next(heap, charge)? || (rec.fields == 1 && rec.field(0)?.is_empty()) {
+        return fail(format!(
+            "cannot load \"{path}\": the file is empty (expected a header row)"
+        ));
+    }
+    let headers = (0..rec.fields)
+        .map(|i| rec.field(i).map(|h| h.trim().to_string()))
+        .collect::<Fallible<Vec<String>>>()?;
+    let names = unique_names(headers);
+    let mut columns: Vec<FieldTexts> = names.iter().map(|_| FieldTexts::default()).collect();
+    let mut rows = 0usize;
+    while rec.next(heap, charge)? {
+        let line = rec.line;
+        if rec.fields != names.len() {
+            // pandas reads a blank line as no row at all.
+            if rec.fields == 1 && rec.field(0)?.is_empty() {
+                continue;
+            }
+            return fail(format!(
+                "{path}:{line}: expected {} fields, found {}",
+                names.len(),
+                rec.fields
+            ));
+        }
+        for (i, col) in columns.iter_mut().enumerate() {
+            let text = rec.field(i)?;
+            push_field(heap, charge, col, text, path)?;
+        }
+        rows += 1;
+    }
+    Ok((names, rows, columns))
+}
+
+/// What a column's present fields can all be read as, so far.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Int,
+    Float,
+    Bool,
+    Str,
+}
+
+/// Types one column's fields and makes its Arrow array (pandas' rules, module comment).
+fn type_column(fields: &FieldTexts) -> ColumnBody {
+    let n = fields.len();
+    let mut kind: Option<Kind> = None;
+    let mut missing = false;
+    for f in fields.iter() {
+        if is_na(f) {
+            missing = true;
+            continue;
+        }
+        kind = Some(match kind {
+            None | Some(Kind::Int) if parse_int(f).is_some() => Kind::Int,
+            None | Some(Kind::Int) | Some(Kind::Float) if parse_float(f).is_some() => Kind::Float,
+            None | Some(Kind::Bool) if parse_bool(f).is_some() => Kind::Bool,
+            _ => {
+                kind = Some(Kind::Str);
+                break;
+            }
+        });
+    }
+    let kind = match kind {
+        // No value at all: pandas makes such a column float64, all NaN.
+        None => Kind::Float,
+        Some(Kind::Int) if missing => Kind::Float,
+        Some(k) => k,
+    };
+    let mut texts: Vec<(u32, Box<str>)> = Vec::new();
+    let mut keep = |i: usize, t: &str| texts.push((i as u32, t.into()));
+    let mut body = match kind {
+        Kind::Int => {
+            let mut v = Vec::with_capacity(n);
+            for (i, f) in fields.iter().enumerate() {
+                v.push(parse_int(f).unwrap_or(0));
+                if !int_canonical(f) {
+                    keep(i, f);
+                }
+            }
+            ColumnBody::ints(v)
+        }
+        Kind::Float => {
+            let mut v = Vec::with_capacity(n);
+            for (i, f) in fields.iter().enumerate() {
+                if is_na(f) {
+                    v.push(f64::NAN);
+                    if !f.is_empty() {
+                        keep(i, f);
+                    }
+                } else {
+                    v.push(parse_float(f).unwrap_or(f64::NAN));
+                    if !float_canonical(f) {
+                        keep(i, f);
+                    }
+                }
+            }
+            ColumnBody::floats(v)
+        }
+        Kind::Bool => {
+            let v: Vec<Option<bool>> = fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    if !matches!(f, "True" | "False" | "") {
+                        keep(i, f);
+                    }
+                    parse_bool(f)
+                })
+                .collect();
+            ColumnBody::bools(&v)
+        }
+        Kind::Str => {
+            // The text is already end to end: the Arrow array takes it as it is, with
+            // the missing fields' bytes left out.
+            let mut offsets: Vec<i32> = Vec::with_capacity(n + 1);
+            let mut bytes: Vec<u8> = Vec::with_capacity(fields.text.len());
+            let mut valid: Vec<bool> = Vec::with_capacity(n);
+            offsets.push(0);
+            for (i, f) in fields.iter().enumerate() {
+                let na = is_na(f);
+                if na {
+                    if !f.is_empty() {
+                        keep(i, f);
+                    }
+                } else {
+                    bytes.extend_from_slice(f.as_bytes());
+                }
+                valid.push(!na);
+                offsets.push(i32::try_from(bytes.len()).unwrap_or(i32::MAX));
+            }
+            let nulls = valid.iter().any(|v| !v).then(|| NullBuffer::from(valid));
+            let array = StringArray::try_new(
+                OffsetBuffer::new(ScalarBuffer::from(offsets)),
+                Buffer::from_vec(bytes),
+                nulls,
+            );
+            match array {
+                Ok(a) => ColumnBody::new(std::sync::Arc::new(a)),
+                // More than 2 GiB of text in one column: kept as it can be, empty.
+                Err(_) => {
+                    ColumnBody::new(std::sync::Arc::new(StringArray::from(Vec::<String>::new())))
+                }
+            }
+        }
+    };
+    body.texts = texts;
+    body
+}
+
+/// The text `row(i)` and `save` give for value `i` of a column: `str()` of the value
+/// (Python's `True`/`False` for a bool, as pandas writes them), empty when missing.
+pub(super) fn write_value(out: &mut String, c: &ColumnBody, i: usize) {
+    if c.is_missing(i) {
+        return;
+    }
+    match c.dtype() {
+        ColType::Int => {
+            let _ = std::fmt::Write::write_fmt(
+                out,
+                format_args!("{}", c.int_values().unwrap_or(&[])[i]),
+            );
+        }
+        ColType::Float => write_float(out, c.f64_at(i)),
+        ColType::Bool => out.push_str(if c.f64_at(i) != 0.0 { "True" } else { "False" }),
+        ColType::Str => {
+            if let Some(s) = c.str_values() {
+                out.push_str(s.value(i));
+            }
+        }
+    }
+}
+
+/// Writes the columns as CSV to `path`: a header row, then one line per row; fields with
+/// the separator, a quote or a line break are quoted (pandas' `QUOTE_MINIMAL`).
+pub(super) fn write(
+    path: &str,
+    names: &[&str],
+    columns: &[&ColumnBody],
+    rows: usize,
+) -> Fallible<()> {
+    let file = std::fs::File::create(path)
+        .or_else(|e| fail(format!("cannot save \"{path}\": {}", reason(&e))))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+    let mut line = String::new();
+    let quoted = |line: &mut String, s: &str| {
+        if s.contains([',', '"', '\n', '\r']) {
+            line.push('"');
+            line.push_str(&s.replace('"', "\"\""));
+            line.push('"');
+        } else {
+            line.push_str(s);
+        }
+    };
+    for (k, n) in names.iter().enumerate() {
+        if k > 0 {
+            line.push(',');
+        }
+        quoted(&mut line, n);
+    }
+    line.push('\n');
+    let mut field = String::new();
+    let mut result = w.write_all(line.as_bytes());
+    for i in 0..rows {
+        if result.is_err() {
+            break;
+        }
+        line.clear();
+        for (k, c) in columns.iter().enumerate() {
+            if k > 0 {
+                line.push(',');
+            }
+            field.clear();
+            write_value(&mut field, c, i);
+            quoted(&mut line, &field);
+        }
+        line.push('\n');
+        result = w.write_all(line.as_bytes());
+    }
+    result
+        .and_then(|_| w.flush())
+        .or_else(|e| fail(format!("cannot save \"{path}\": {}", reason(&e))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_texts_are_what_repr_prints() {
+        for t in [
+            "12.5",
+            "0.1",
+            "3.0",
+            "-2.25",
+            "0.0",
+            "0.0001",
+            "123456789012345.0",
+        ] {
+            assert!(float_canonical(t), "{t}");
+            let mut s = String::new();
+            write_float(&mut s, t.parse().unwrap());
+            assert_eq!(s, t);
+        }
+        for t in [
+            "12.50",
+            "3",
+            "1e3",
+            ".5",
+            "5.",
+            "0.00001",
+            "+1.0",
+            "00.5",
+            "1.0000000000000002",
+        ] {
+            assert!(!float_canonical(t), "{t}");
+        }
+        assert!(int_canonical("0") && int_canonical("-12") && int_canonical("16777217"));
+        assert!(
+            !int_canonical("007")
+                && !int_canonical("+1")
+                && !int_canonical(" 1")
+                && !int_canonical("-0")
+        );
+    }
+
+    #[test]
+    fn numbers_read_as_pandas_reads_them() {
+        assert_eq!(parse_int(" 12 "), Some(12));
+        assert_eq!(parse_int("-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_int("9223372036854775808"), None);
+        assert_eq!(parse_int("1.0"), None);
+        assert_eq!(parse_float("1e3"), Some(1000.0));
+        assert_eq!(parse_float("inf"), Some(f64::INFINITY));
+        assert_eq!(parse_float("nan"), None.or(parse_float("nan")));
+        assert_eq!(parse_float("abc"), None);
+        assert!(is_na("NA") && is_na("") && !is_na(" NA"));
+    }
+}
