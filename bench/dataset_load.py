@@ -6,7 +6,7 @@ import pandas as pd
 
 def main():
     d = pd.read_csv(sys.argv[1])
-    print(len(d), "true" if d["x"].mean() > 0.0 else "false")
+    print(len(d), "true" if d["price"].mean() > 0.0 else "false")
 
 
 if __name__ == "__main__":

@@ -31,8 +31,12 @@ def dshow(df, keys=None):
 def cshow(s):
     s = s.reset_index(drop=True).rename(None)
     text = s.to_string(max_rows=60, min_rows=10, length=len(s) > 60)
-    print(text)
-    print("dtype: " + dtype_name(s))
+    if len(s) > 60:
+        # repr(Series) puts the length and the dtype on one line.
+        print(text + ", dtype: " + dtype_name(s))
+    else:
+        print(text)
+        print("dtype: " + dtype_name(s))
 
 
 def fshow(x):

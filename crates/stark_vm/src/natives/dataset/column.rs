@@ -7,6 +7,7 @@ use super::super::tensor::new_tensor;
 use super::{column_arg, make, Part};
 use crate::error::{fail, Fallible};
 use arrow_array::{Array, BooleanArray, StringArray};
+use arrow_buffer::BooleanBuffer;
 use stark_runtime::tensor::DType;
 use stark_runtime::tensor_pool::TensorBuf;
 use stark_runtime::{ColType, ColumnBody, ObjKind, ObjRef, TensorBody, TensorStore, Value};
@@ -161,42 +162,100 @@ pub(super) fn present(c: &ColumnBody) -> Vec<f64> {
         .collect()
 }
 
-/// Sum, in order (as NumPy's pairwise sum differs from it only in the last bits, the
-/// tests use values it adds exactly).
-pub(super) fn sum_of(xs: &[f64]) -> f64 {
-    // From +0.0 (`Iterator::sum` starts at -0.0): an empty sum is 0.0, as pandas'.
-    xs.iter().fold(0.0, |s, x| s + x)
+/// NumPy's pairwise summation (`np.sum` of a float64 array): blocks of up to 128 values
+/// summed in eight running totals, halves added. Matching it makes the last bits agree
+/// with pandas'.
+pub(super) fn np_sum(a: &[f64]) -> f64 {
+    let n = a.len();
+    if n < 8 {
+        return a.iter().fold(0.0, |s, x| s + x);
+    }
+    if n <= 128 {
+        let mut r = [0.0f64; 8];
+        r.copy_from_slice(&a[..8]);
+        let full = n - n % 8;
+        let mut i = 8;
+        while i < full {
+            for j in 0..8 {
+                r[j] += a[i + j];
+            }
+            i += 8;
+        }
+        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for x in &a[full..] {
+            res += x;
+        }
+        return res;
+    }
+    let mut n2 = n / 2;
+    n2 -= n2 % 8;
+    np_sum(&a[..n2]) + np_sum(&a[n2..])
 }
 
-pub(super) fn mean_of(xs: &[f64]) -> f64 {
-    if xs.is_empty() {
+/// pandas' `nansum`, `nanmean` and `nanstd` (`ddof=1`) of a numeric column: the values with
+/// missing ones as 0 summed as NumPy sums, divided by the count of present values; the
+/// squares of the deviations likewise. An int64 or bool sum is exact.
+pub(super) struct Moments {
+    pub sum: f64,
+    pub count: usize,
+    pub mean: f64,
+    pub std: f64,
+}
+
+pub(super) fn moments(c: &ColumnBody) -> Moments {
+    let n = c.len();
+    let count = c.count();
+    let v: Vec<f64> = match c.float_values() {
+        Some(v) => v
+            .iter()
+            .map(|&x| if x.is_nan() { 0.0 } else { x })
+            .collect(),
+        None => (0..n)
+            .map(|i| if c.is_missing(i) { 0.0 } else { c.f64_at(i) })
+            .collect(),
+    };
+    let float_sum = np_sum(&v);
+    let sum = match c.int_values() {
+        Some(ints) => ints.iter().fold(0i64, |s, &x| s.wrapping_add(x)) as f64,
+        None => float_sum,
+    };
+    let mean = if count == 0 {
         f64::NAN
     } else {
-        sum_of(xs) / xs.len() as f64
+        float_sum / count as f64
+    };
+    let std = if count < 2 {
+        f64::NAN
+    } else {
+        let sq: Vec<f64> = (0..n)
+            .map(|i| {
+                if c.is_missing(i) {
+                    0.0
+                } else {
+                    (mean - v[i]) * (mean - v[i])
+                }
+            })
+            .collect();
+        (np_sum(&sq) / (count - 1) as f64).sqrt()
+    };
+    Moments {
+        sum,
+        count,
+        mean,
+        std,
     }
-}
-
-/// The sample standard deviation (pandas' `ddof=1`): NaN for fewer than two values.
-pub(super) fn std_of(xs: &[f64]) -> f64 {
-    if xs.len() < 2 {
-        return f64::NAN;
-    }
-    let m = mean_of(xs);
-    let ss: f64 = xs.iter().map(|x| (x - m) * (x - m)).sum();
-    (ss / (xs.len() - 1) as f64).sqrt()
 }
 
 pub(crate) fn aggregate(a: &[Value], what: &str) -> Fallible<Value> {
     let c = column_arg(a, 0)?;
     let body = c.column();
     numeric(body, &format!("{what}()"))?;
-    let xs = present(body);
     let r = match what {
-        "sum" => sum_of(&xs),
-        "mean" => mean_of(&xs),
-        "std" => std_of(&xs),
-        "min" => xs.iter().copied().fold(f64::NAN, f64::min),
-        _ => xs.iter().copied().fold(f64::NAN, f64::max),
+        "sum" => moments(body).sum,
+        "mean" => moments(body).mean,
+        "std" => moments(body).std,
+        "min" => present(body).into_iter().fold(f64::NAN, f64::min),
+        _ => present(body).into_iter().fold(f64::NAN, f64::max),
     };
     Ok(Value::Float(r))
 }
@@ -404,14 +463,34 @@ pub(crate) fn compare(cx: &mut NativeCx<'_>, op: Cmp, a: &[Value]) -> Fallible<V
     };
     let text = c.dtype() == ColType::Str;
     let out: BooleanArray = match &other {
-        Side::Num(x) if !text => (0..n)
-            .map(|i| {
-                Some(match c.f64_at(i).partial_cmp(x) {
-                    Some(o) => op.holds(o),
-                    None => matches!(op, Cmp::Ne),
-                })
-            })
-            .collect(),
+        Side::Num(x) if !text => {
+            // IEEE comparisons are pandas' for a missing value (NaN in a float64 column,
+            // C1): false, and true for `!=`.
+            let x = *x;
+            macro_rules! by_op {
+                ($v:expr, $conv:expr) => {{
+                    let v = $v;
+                    let conv = $conv;
+                    match op {
+                        Cmp::Lt => BooleanBuffer::collect_bool(n, |i| conv(v[i]) < x),
+                        Cmp::Le => BooleanBuffer::collect_bool(n, |i| conv(v[i]) <= x),
+                        Cmp::Gt => BooleanBuffer::collect_bool(n, |i| conv(v[i]) > x),
+                        Cmp::Ge => BooleanBuffer::collect_bool(n, |i| conv(v[i]) >= x),
+                        Cmp::Eq => BooleanBuffer::collect_bool(n, |i| conv(v[i]) == x),
+                        Cmp::Ne => BooleanBuffer::collect_bool(n, |i| conv(v[i]) != x),
+                    }
+                }};
+            }
+            let bits = match (c.float_values(), c.int_values()) {
+                (Some(v), _) => by_op!(v, |y: f64| y),
+                (_, Some(v)) => by_op!(v, |y: i64| y as f64),
+                _ => {
+                    let v: Vec<f64> = (0..n).map(|i| c.f64_at(i)).collect();
+                    by_op!(&v[..], |y: f64| y)
+                }
+            };
+            BooleanArray::new(bits, None)
+        }
         Side::Text(s) if text => {
             let v: &StringArray = c.str_values().expect("string");
             (0..n)

@@ -27,15 +27,31 @@ use std::io::{Read, Write};
 /// Bytes read from the file at a time.
 const INPUT_BYTES: usize = 64 << 10;
 
-/// The spellings pandas reads as a missing value (`read_csv`'s default `na_values`, and the
-/// empty field), compared with the field as it is.
-const NA_TEXTS: &[&str] = &[
-    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
-];
-
+/// Whether `field` is a missing value: empty, or one of the spellings pandas reads as one
+/// (`read_csv`'s default `na_values`), compared with the field as it is.
 pub(super) fn is_na(field: &str) -> bool {
-    field.len() <= 8 && NA_TEXTS.contains(&field)
+    // A `match` on the strings: by length first, then the bytes (`NA_TEXTS` says the same).
+    matches!(
+        field,
+        "" | "#N/A"
+            | "#N/A N/A"
+            | "#NA"
+            | "-1.#IND"
+            | "-1.#QNAN"
+            | "-NaN"
+            | "-nan"
+            | "1.#IND"
+            | "1.#QNAN"
+            | "<NA>"
+            | "N/A"
+            | "NA"
+            | "NULL"
+            | "NaN"
+            | "None"
+            | "n/a"
+            | "nan"
+            | "null"
+    )
 }
 
 /// pandas' `true_values` and `false_values`.
@@ -47,9 +63,18 @@ fn parse_bool(field: &str) -> Option<bool> {
     }
 }
 
+/// `field` without the spaces around it (most fields have none).
+fn unspaced(field: &str) -> &str {
+    let b = field.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(b' '), _) | (_, Some(b' ')) => field.trim_matches(' '),
+        _ => field,
+    }
+}
+
 /// A whole number as pandas' parser reads one: spaces around it, an optional sign, digits.
 fn parse_int(field: &str) -> Option<i64> {
-    let s = field.trim_matches(' ');
+    let s = unspaced(field);
     let b = s.as_bytes();
     let (neg, digits) = match b.first() {
         Some(b'-') => (true, &b[1..]),
@@ -75,7 +100,10 @@ fn parse_int(field: &str) -> Option<i64> {
 
 /// A number as pandas' parser reads one (spaces around it allowed; `inf`, `1e3`, `.5`).
 fn parse_float(field: &str) -> Option<f64> {
-    let s = field.trim_matches(' ');
+    let s = unspaced(field);
+    if let Some(x) = short_decimal(s.as_bytes()) {
+        return Some(x);
+    }
     let first = *s.as_bytes().first()?;
     // Rust also reads "nan" and "infinity" in any case; pandas' NA spellings were taken
     // out before, and a word starting with a letter other than i/I is not a number.
@@ -83,6 +111,44 @@ fn parse_float(field: &str) -> Option<f64> {
         return None;
     }
     s.parse::<f64>().ok()
+}
+
+/// Powers of ten an f64 holds exactly.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// A plain decimal (`-12.375`, `.5`, `5.`) of at most 15 digits, read without the general
+/// parser: its digits make an integer an f64 holds exactly, divided by an exact power of
+/// ten, and IEEE division rounds once, so the result is the correctly rounded value (Clinger's
+/// fast path), the same as `str::parse` gives. `None` for anything else.
+fn short_decimal(b: &[u8]) -> Option<f64> {
+    let (neg, rest) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        b'+' => (false, &b[1..]),
+        _ => (false, b),
+    };
+    let (mut m, mut digits, mut frac, mut dot) = (0u64, 0usize, 0usize, false);
+    for &c in rest {
+        if c.is_ascii_digit() {
+            m = m * 10 + (c - b'0') as u64;
+            digits += 1;
+            frac += dot as usize;
+            if digits > 15 {
+                return None;
+            }
+        } else if c == b'.' && !dot {
+            dot = true;
+        } else {
+            return None;
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    let x = m as f64 / POW10[frac];
+    Some(if neg { -x } else { x })
 }
 
 /// Whether `text` is what `str()` of the Int `n` gives.
@@ -138,29 +204,53 @@ fn float_canonical(text: &str) -> bool {
 
 /// The text of every field of one column, end to end in one buffer: a field costs its
 /// bytes and one offset, not an allocation of its own.
+/// Checked as UTF-8 once per column (`type_column`), not once per field.
 #[derive(Default)]
 struct FieldTexts {
-    text: String,
+    text: Vec<u8>,
     /// `ends[i]`: where field `i` ends in `text` (it starts where field `i - 1` ends).
     ends: Vec<u32>,
 }
 
 impl FieldTexts {
-    fn get(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.text[start..self.ends[i] as usize]
-    }
-
     fn len(&self) -> usize {
         self.ends.len()
     }
 
-    fn iter(&self) -> impl Iterator<Item = &str> + '_ {
-        (0..self.len()).map(|i| self.get(i))
-    }
-
     fn bytes(&self) -> u64 {
         (self.text.capacity() + self.ends.capacity() * 4) as u64
+    }
+
+    /// The fields as strings; `Err(row)` names the first row that is not UTF-8.
+    fn strs(&self) -> Result<Fields<'_>, usize> {
+        match std::str::from_utf8(&self.text) {
+            Ok(text) => Ok(Fields {
+                text,
+                ends: &self.ends,
+            }),
+            Err(e) => Err(self
+                .ends
+                .partition_point(|&end| (end as usize) <= e.valid_up_to())),
+        }
+    }
+}
+
+/// A column's fields, known to be UTF-8 (field ends fall on separators, so on character
+/// boundaries).
+#[derive(Clone, Copy)]
+struct Fields<'a> {
+    text: &'a str,
+    ends: &'a [u32],
+}
+
+impl<'a> Fields<'a> {
+    fn get(self, i: usize) -> &'a str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+
+    fn iter(self) -> impl Iterator<Item = &'a str> {
+        (0..self.ends.len()).map(move |i| self.get(i))
     }
 }
 
@@ -271,6 +361,12 @@ impl<'p> Records<'p> {
         }
     }
 
+    /// Field `i` of the record last read, as bytes.
+    fn raw(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.out[start..self.ends[i]]
+    }
+
     /// Field `i` of the record last read, checked as UTF-8.
     fn field(&self, i: usize) -> Fallible<&str> {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
@@ -288,11 +384,11 @@ fn push_field(
     heap: &mut Heap,
     charge: &mut BufferCharge,
     fields: &mut FieldTexts,
-    text: &str,
+    text: &[u8],
     path: &str,
 ) -> Fallible<()> {
     charge.grow(heap, &mut fields.text, text.len())?;
-    fields.text.push_str(text);
+    fields.text.extend_from_slice(text);
     charge.grow(heap, &mut fields.ends, 1)?;
     let end = u32::try_from(fields.text.len()).or_else(|_| {
         fail(format!(
@@ -353,7 +449,22 @@ pub(super) fn read(
         .map(|f| f.len() as u64 * 13 + f.text.len() as u64 + 64)
         .sum();
     charge.charge(heap, need)?;
-    let columns: Vec<ColumnBody> = fields.par_iter().map(type_column).collect();
+    let typed: Vec<Result<ColumnBody, usize>> = fields.par_iter().map(type_column).collect();
+    let mut columns = Vec::with_capacity(typed.len());
+    for (k, c) in typed.into_iter().enumerate() {
+        match c {
+            Ok(c) => columns.push(c),
+            Err(row) => {
+                let texts: u64 = fields.iter().map(FieldTexts::bytes).sum();
+                charge.refund(heap, texts + need);
+                return fail(format!(
+                    "cannot load \"{path}\": column \"{}\" is not valid UTF-8 (data row {})",
+                    names[k],
+                    row + 1
+                ));
+            }
+        }
+    }
     let used: u64 = columns.iter().map(|c| c.charge()).sum();
     let texts: u64 = fields.iter().map(FieldTexts::bytes).sum();
     drop(fields);
@@ -376,8 +487,14 @@ fn read_fields(
             "cannot load \"{path}\": the file is empty (expected a header row)"
         ));
     }
+    // An empty name is pandas' `Unnamed: i`.
     let headers = (0..rec.fields)
-        .map(|i| rec.field(i).map(|h| h.trim().to_string()))
+        .map(|i| {
+            rec.field(i).map(|h| match h.trim() {
+                "" => format!("Unnamed: {i}"),
+                h => h.to_string(),
+            })
+        })
         .collect::<Fallible<Vec<String>>>()?;
     let names = unique_names(headers);
     let mut columns: Vec<FieldTexts> = names.iter().map(|_| FieldTexts::default()).collect();
@@ -386,7 +503,7 @@ fn read_fields(
         let line = rec.line;
         if rec.fields != names.len() {
             // pandas reads a blank line as no row at all.
-            if rec.fields == 1 && rec.field(0)?.is_empty() {
+            if rec.fields == 1 && rec.raw(0).is_empty() {
                 continue;
             }
             return fail(format!(
@@ -396,7 +513,7 @@ fn read_fields(
             ));
         }
         for (i, col) in columns.iter_mut().enumerate() {
-            let text = rec.field(i)?;
+            let text = rec.raw(i);
             push_field(heap, charge, col, text, path)?;
         }
         rows += 1;
@@ -413,76 +530,145 @@ enum Kind {
     Str,
 }
 
-/// Types one column's fields and makes its Arrow array (pandas' rules, module comment).
-fn type_column(fields: &FieldTexts) -> ColumnBody {
-    let n = fields.len();
+/// Types one column's fields and makes its Arrow array (pandas' rules, module comment),
+/// parsing each field once: the values are gathered as Ints until a field is not one
+/// (then as Floats), as bools, or not at all once a field is text. `Err(row)`: the column
+/// is not UTF-8 there.
+fn type_column(fields: &FieldTexts) -> Result<ColumnBody, usize> {
+    let fields = fields.strs()?;
+    let n = fields.ends.len();
     let mut kind: Option<Kind> = None;
-    let mut missing = false;
-    for f in fields.iter() {
-        if is_na(f) {
-            missing = true;
-            continue;
-        }
-        kind = Some(match kind {
-            None | Some(Kind::Int) if parse_int(f).is_some() => Kind::Int,
-            None | Some(Kind::Int) | Some(Kind::Float) if parse_float(f).is_some() => Kind::Float,
-            None | Some(Kind::Bool) if parse_bool(f).is_some() => Kind::Bool,
-            _ => {
-                kind = Some(Kind::Str);
-                break;
+    let mut ints: Vec<i64> = Vec::new();
+    let mut floats: Vec<f64> = Vec::new();
+    let mut bools: Vec<Option<bool>> = Vec::new();
+    let mut missing = 0usize;
+    // `(row, text)` of the fields that would not print back as written.
+    let mut texts: Vec<(u32, Box<str>)> = Vec::new();
+    for (i, f) in fields.iter().enumerate() {
+        let na = is_na(f);
+        missing += na as usize;
+        match kind {
+            None if na => continue,
+            None => {
+                // The first value decides what to try first; the missing fields before it
+                // are filled in below.
+                kind = Some(if parse_int(f).is_some() {
+                    ints.reserve(n);
+                    ints.resize(i, 0);
+                    Kind::Int
+                } else if parse_float(f).is_some() {
+                    floats.reserve(n);
+                    floats.resize(i, f64::NAN);
+                    Kind::Float
+                } else if parse_bool(f).is_some() {
+                    bools.reserve(n);
+                    bools.resize(i, None);
+                    Kind::Bool
+                } else {
+                    Kind::Str
+                });
+                if kind == Some(Kind::Str) {
+                    break;
+                }
             }
-        });
+            _ => {}
+        }
+        match kind {
+            Some(Kind::Int) => {
+                if na {
+                    ints.push(0);
+                } else if let Some(v) = parse_int(f) {
+                    ints.push(v);
+                } else if let Some(x) = parse_float(f) {
+                    // Floats from here on: the Ints so far become Floats, the missing ones NaN.
+                    floats.reserve(n);
+                    floats.extend(ints.iter().enumerate().map(|(j, &v)| {
+                        if is_na(fields.get(j)) {
+                            f64::NAN
+                        } else {
+                            v as f64
+                        }
+                    }));
+                    floats.push(x);
+                    ints = Vec::new();
+                    kind = Some(Kind::Float);
+                } else {
+                    kind = Some(Kind::Str);
+                    break;
+                }
+            }
+            Some(Kind::Float) => match (na, parse_float(f)) {
+                (true, _) => floats.push(f64::NAN),
+                (false, Some(x)) => floats.push(x),
+                (false, None) => {
+                    kind = Some(Kind::Str);
+                    break;
+                }
+            },
+            Some(Kind::Bool) => match (na, parse_bool(f)) {
+                (true, _) => bools.push(None),
+                (false, Some(b)) => bools.push(Some(b)),
+                (false, None) => {
+                    kind = Some(Kind::Str);
+                    break;
+                }
+            },
+            _ => {}
+        }
     }
+    // No value at all: pandas makes such a column float64, all NaN; whole numbers with a
+    // missing one, float64 too.
     let kind = match kind {
-        // No value at all: pandas makes such a column float64, all NaN.
-        None => Kind::Float,
-        Some(Kind::Int) if missing => Kind::Float,
+        // A header and no rows: pandas makes its columns `object` (text).
+        None if n == 0 => Kind::Str,
+        None => {
+            floats = vec![f64::NAN; n];
+            Kind::Float
+        }
+        Some(Kind::Int) if missing > 0 => {
+            floats = ints
+                .iter()
+                .enumerate()
+                .map(|(j, &v)| {
+                    if is_na(fields.get(j)) {
+                        f64::NAN
+                    } else {
+                        v as f64
+                    }
+                })
+                .collect();
+            Kind::Float
+        }
         Some(k) => k,
     };
-    let mut texts: Vec<(u32, Box<str>)> = Vec::new();
     let mut keep = |i: usize, t: &str| texts.push((i as u32, t.into()));
     let mut body = match kind {
         Kind::Int => {
-            let mut v = Vec::with_capacity(n);
             for (i, f) in fields.iter().enumerate() {
-                v.push(parse_int(f).unwrap_or(0));
                 if !int_canonical(f) {
                     keep(i, f);
                 }
             }
-            ColumnBody::ints(v)
+            ColumnBody::ints(ints)
         }
         Kind::Float => {
-            let mut v = Vec::with_capacity(n);
             for (i, f) in fields.iter().enumerate() {
-                if is_na(f) {
-                    v.push(f64::NAN);
-                    if !f.is_empty() {
-                        keep(i, f);
-                    }
-                } else {
-                    v.push(parse_float(f).unwrap_or(f64::NAN));
-                    if !float_canonical(f) {
-                        keep(i, f);
-                    }
+                if !(f.is_empty() || float_canonical(f)) {
+                    keep(i, f);
                 }
             }
-            ColumnBody::floats(v)
+            ColumnBody::floats(floats)
         }
         Kind::Bool => {
-            let v: Vec<Option<bool>> = fields
-                .iter()
-                .enumerate()
-                .map(|(i, f)| {
-                    if !matches!(f, "True" | "False" | "") {
-                        keep(i, f);
-                    }
-                    parse_bool(f)
-                })
-                .collect();
-            ColumnBody::bools(&v)
+            for (i, f) in fields.iter().enumerate() {
+                if !matches!(f, "True" | "False" | "") {
+                    keep(i, f);
+                }
+            }
+            ColumnBody::bools(&bools)
         }
         Kind::Str => {
+            drop((ints, floats, bools));
             // The text is already end to end: the Arrow array takes it as it is, with
             // the missing fields' bytes left out.
             let mut offsets: Vec<i32> = Vec::with_capacity(n + 1);
@@ -517,7 +703,7 @@ fn type_column(fields: &FieldTexts) -> ColumnBody {
         }
     };
     body.texts = texts;
-    body
+    Ok(body)
 }
 
 /// The text `row(i)` and `save` give for value `i` of a column: `str()` of the value
@@ -584,6 +770,11 @@ pub(super) fn write(
             }
             field.clear();
             write_value(&mut field, c, i);
+            if field.is_empty() && columns.len() == 1 {
+                // A lone empty field would be a blank line, which reading skips (pandas
+                // writes `""` there too).
+                line.push_str("\"\"");
+            }
             quoted(&mut line, &field);
         }
         line.push('\n');

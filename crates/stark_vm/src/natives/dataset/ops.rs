@@ -3,10 +3,10 @@
 //! `join` and `describe`. Columns an operation does not change are shared, not copied.
 
 use super::super::operands::{arg, int_arg, opt_str_arg, NativeCx};
-use super::column::{key_at, mean_of, present, std_of, sum_of, take, take_rows, Key};
+use super::column::{key_at, moments, present, take, take_rows, Key};
 use super::{dataset_arg, lookup, make, origin, str_arg, Part};
 use crate::error::{fail, Fallible};
-use arrow_array::{Array, ArrayRef, StringArray};
+use arrow_array::{Array, ArrayRef, BooleanArray, StringArray};
 use stark_runtime::tensor::DType;
 use stark_runtime::{ColType, ColumnBody, DatasetBody, ObjKind, ObjRef, Value};
 use std::cmp::Ordering;
@@ -74,10 +74,10 @@ pub(crate) fn select(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     make(cx, String::new(), body.rows, parts, Vec::new())
 }
 
-/// The rows a mask operand selects: a bool column or a 1-D bool tensor of the dataset's
-/// length.
-fn mask_rows(a: &[Value], i: usize, rows: usize) -> Fallible<Vec<u32>> {
-    let bits: Vec<bool> = match arg(a, i) {
+/// The mask operand: a bool column or a 1-D bool tensor of the dataset's length, as a
+/// bool array without nulls (a missing value selects nothing).
+fn mask_of(a: &[Value], i: usize, rows: usize) -> Fallible<BooleanArray> {
+    let mask: BooleanArray = match arg(a, i) {
         Value::Obj(o) if o.kind() == ObjKind::Column => {
             let c = o.column();
             let Some(b) = c.bool_values() else {
@@ -86,7 +86,10 @@ fn mask_rows(a: &[Value], i: usize, rows: usize) -> Fallible<Vec<u32>> {
                     c.dtype().name()
                 ));
             };
-            (0..b.len()).map(|k| b.is_valid(k) && b.value(k)).collect()
+            match b.nulls() {
+                None => b.clone(),
+                Some(nulls) => BooleanArray::new(b.values() & nulls.inner(), None),
+            }
         }
         Value::Obj(o) if o.kind() == ObjKind::Tensor => {
             let t = o.tensor();
@@ -97,50 +100,61 @@ fn mask_rows(a: &[Value], i: usize, rows: usize) -> Fallible<Vec<u32>> {
                     t.shape
                 ));
             }
-            t.scalars().iter().map(|s| s.as_f64() != 0.0).collect()
+            t.scalars()
+                .iter()
+                .map(|s| Some(s.as_f64() != 0.0))
+                .collect()
         }
         _ => return fail("internal error: a mask is a Column or a Tensor"),
     };
-    if bits.len() != rows {
+    if mask.len() != rows {
         return fail(format!(
             "the mask has {} values but the dataset has {rows} rows",
-            bits.len()
+            mask.len()
         ));
     }
-    Ok((0..rows as u32).filter(|&k| bits[k as usize]).collect())
+    Ok(mask)
 }
 
-/// A dataset of the rows `keep` of `d`; every column shared when it keeps them all.
-fn keep_rows(cx: &mut NativeCx<'_>, d: ObjRef, keep: &[u32]) -> Fallible<Value> {
+/// A dataset of the rows of `d` where `mask` holds: every column shared when it keeps
+/// them all, else each filtered by Arrow's kernel.
+fn keep_rows(cx: &mut NativeCx<'_>, d: ObjRef, mask: &BooleanArray) -> Fallible<Value> {
     let body = d.dataset();
-    let parts = if keep.len() == body.rows {
-        body.columns
-            .iter()
-            .map(|(n, c)| (n.clone(), Part::Share(*c)))
-            .collect()
+    let kept = mask.true_count();
+    let mut parts = Vec::with_capacity(body.columns.len());
+    if kept == body.rows {
+        for (n, c) in &body.columns {
+            parts.push((n.clone(), Part::Share(*c)));
+        }
     } else {
-        room_for(cx, body, keep.len())?;
-        take_all(body, keep)?
-    };
-    make(cx, String::new(), keep.len(), parts, Vec::new())
+        room_for(cx, body, kept)?;
+        for (n, c) in &body.columns {
+            let array = arrow_select::filter::filter(c.column().array.as_ref(), mask)
+                .or_else(|e| fail(format!("internal error: filter: {e}")))?;
+            parts.push((n.clone(), Part::New(ColumnBody::new(array))));
+        }
+    }
+    make(cx, String::new(), kept, parts, Vec::new())
 }
 
 /// `d.filter(mask)`.
 pub(crate) fn filter(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let d = dataset_arg(a, 0)?;
-    let keep = mask_rows(a, 1, d.dataset().rows)?;
-    keep_rows(cx, d, &keep)
+    let mask = mask_of(a, 1, d.dataset().rows)?;
+    keep_rows(cx, d, &mask)
 }
 
 /// `d.drop_missing()`: the rows with no missing value.
 pub(crate) fn drop_missing(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let d = dataset_arg(a, 0)?;
     let body = d.dataset();
-    let keep: Vec<u32> = (0..body.rows)
-        .filter(|&i| body.columns.iter().all(|(_, c)| !c.column().is_missing(i)))
-        .map(|i| i as u32)
-        .collect();
-    keep_rows(cx, d, &keep)
+    let mut keep = arrow_buffer::BooleanBuffer::new_set(body.rows);
+    for (_, c) in &body.columns {
+        if let Some(nulls) = c.column().array.nulls() {
+            keep = &keep & nulls.inner();
+        }
+    }
+    keep_rows(cx, d, &BooleanArray::new(keep, None))
 }
 
 /// A float's bits mapped so that unsigned order is numeric order.
@@ -420,23 +434,57 @@ pub(crate) fn group_by(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
 }
 
 /// Each row's group (`u32::MAX` for a missing key, which pandas leaves out) and each
-/// group's first row, groups in order of first appearance.
+/// group's first row, groups in order of first appearance. Keys are hashed as what they
+/// are: the strings themselves, an int64's or a float's bits.
 fn groups_of(c: &ColumnBody) -> (Vec<u32>, Vec<u32>) {
-    let mut ids: hashbrown::HashMap<Key<'_>, u32> = hashbrown::HashMap::new();
-    let mut first = Vec::new();
-    let group = (0..c.len())
-        .map(|i| match key_at(c, i) {
-            None => u32::MAX,
-            Some(k) => *ids.entry(k).or_insert_with(|| {
-                first.push(i as u32);
-                first.len() as u32 - 1
-            }),
-        })
-        .collect();
-    (group, first)
+    fn number<K: std::hash::Hash + Eq>(
+        n: usize,
+        key: impl Fn(usize) -> Option<K>,
+    ) -> (Vec<u32>, Vec<u32>) {
+        let mut ids: hashbrown::HashMap<K, u32> = hashbrown::HashMap::new();
+        let mut first = Vec::new();
+        let group = (0..n)
+            .map(|i| match key(i) {
+                None => u32::MAX,
+                Some(k) => *ids.entry(k).or_insert_with(|| {
+                    first.push(i as u32);
+                    first.len() as u32 - 1
+                }),
+            })
+            .collect();
+        (group, first)
+    }
+    let n = c.len();
+    if let Some(v) = c.int_values() {
+        return number(n, |i| Some(v[i]));
+    }
+    if let Some(v) = c.float_values() {
+        return number(n, |i| {
+            let x = v[i];
+            (!x.is_nan()).then_some(if x == 0.0 { 0 } else { x.to_bits() })
+        });
+    }
+    if let Some(s) = c.str_values() {
+        return number(n, |i| (!s.is_null(i)).then(|| s.value(i)));
+    }
+    number(n, |i| key_at(c, i))
 }
 
-/// One aggregation of a column over the groups.
+/// The values of a numeric column as f64, NaN where missing: a float64 column's own
+/// buffer (C1), the others converted.
+fn as_floats(c: &ColumnBody) -> std::borrow::Cow<'_, [f64]> {
+    match c.float_values() {
+        Some(v) => v.into(),
+        None => (0..c.len())
+            .map(|i| c.f64_at(i))
+            .collect::<Vec<f64>>()
+            .into(),
+    }
+}
+
+/// One aggregation of a column over the groups, in one pass over the rows, computed as
+/// pandas' grouped kernels compute it (so the last bits agree): sums and means with Kahan
+/// summation, `std` with Welford's method (`ddof=1`).
 fn agg_column(
     c: &ColumnBody,
     how: &str,
@@ -454,87 +502,112 @@ fn agg_column(
             ))
         }
     };
-    // Rows of each group, in order: what every aggregation walks.
-    let mut members: Vec<Vec<u32>> = vec![Vec::new(); groups];
-    for (i, &g) in group.iter().enumerate() {
-        if g != u32::MAX {
-            members[g as usize].push(i as u32);
-        }
-    }
-    let present_in = |rows: &Vec<u32>| -> Vec<f64> {
-        rows.iter()
-            .filter(|&&i| !c.is_missing(i as usize))
-            .map(|&i| c.f64_at(i as usize))
-            .collect()
-    };
+    let present = |i: usize| !c.is_missing(i);
+    let rows = group.iter().enumerate().filter(|(_, &g)| g != u32::MAX);
     Ok(match how {
-        "count" => ColumnBody::ints(
-            members
-                .iter()
-                .map(|r| r.iter().filter(|&&i| !c.is_missing(i as usize)).count() as i64)
-                .collect(),
-        ),
-        "sum" => {
-            numeric_only("sum")?;
-            if c.dtype() == ColType::Float {
-                ColumnBody::floats(members.iter().map(|r| sum_of(&present_in(r))).collect())
+        "count" => {
+            let mut n = vec![0i64; groups];
+            for (i, &g) in rows {
+                n[g as usize] += present(i) as i64;
+            }
+            ColumnBody::ints(n)
+        }
+        "sum" | "mean" if c.dtype() != ColType::Str && (how == "mean" || c.dtype() == ColType::Float) => {
+            let v = as_floats(c);
+            let (mut sum, mut comp, mut n) = (vec![0.0f64; groups], vec![0.0f64; groups], vec![0i64; groups]);
+            for (i, &g) in rows {
+                let (x, g) = (v[i], g as usize);
+                if x.is_nan() {
+                    continue;
+                }
+                n[g] += 1;
+                let y = x - comp[g];
+                let t = sum[g] + y;
+                comp[g] = t - sum[g] - y;
+                if comp[g].is_nan() {
+                    comp[g] = 0.0;
+                }
+                sum[g] = t;
+            }
+            if how == "sum" {
+                ColumnBody::floats(sum)
             } else {
-                let ints: Option<&[i64]> = c.int_values();
-                ColumnBody::ints(
-                    members
-                        .iter()
-                        .map(|r| {
-                            r.iter()
-                                .filter(|&&i| !c.is_missing(i as usize))
-                                .map(|&i| match ints {
-                                    Some(v) => v[i as usize],
-                                    None => c.f64_at(i as usize) as i64,
-                                })
-                                .fold(0i64, i64::wrapping_add)
-                        })
-                        .collect(),
-                )
+                ColumnBody::floats(sum.iter().zip(&n).map(|(s, &k)| if k == 0 { f64::NAN } else { s / k as f64 }).collect())
             }
         }
-        "mean" => {
-            numeric_only("mean")?;
-            ColumnBody::floats(members.iter().map(|r| mean_of(&present_in(r))).collect())
+        "sum" => {
+            numeric_only("sum")?;
+            // int64 and bool: an exact integer sum, as pandas'.
+            let mut sum = vec![0i64; groups];
+            let ints = c.int_values();
+            for (i, &g) in rows {
+                if present(i) {
+                    let x = match ints {
+                        Some(v) => v[i],
+                        None => c.f64_at(i) as i64,
+                    };
+                    sum[g as usize] = sum[g as usize].wrapping_add(x);
+                }
+            }
+            ColumnBody::ints(sum)
         }
         "std" => {
             numeric_only("std")?;
-            ColumnBody::floats(members.iter().map(|r| std_of(&present_in(r))).collect())
+            let v = as_floats(c);
+            let (mut mean, mut m2, mut n) = (vec![0.0f64; groups], vec![0.0f64; groups], vec![0i64; groups]);
+            for (i, &g) in rows {
+                let (x, g) = (v[i], g as usize);
+                if x.is_nan() {
+                    continue;
+                }
+                n[g] += 1;
+                let old = mean[g];
+                mean[g] += (x - old) / n[g] as f64;
+                m2[g] += (x - mean[g]) * (x - old);
+            }
+            ColumnBody::floats(
+                m2.iter()
+                    .zip(&n)
+                    .map(|(m, &k)| if k <= 1 { f64::NAN } else { (m / (k - 1) as f64).sqrt() })
+                    .collect(),
+            )
+        }
+        "mean" => {
+            numeric_only("mean")?;
+            unreachable!("a numeric mean is computed above")
         }
         "min" | "max" | "first" | "last" => {
-            let pick: Vec<Option<u32>> = members
-                .iter()
-                .map(|r| {
-                    let mut it = r.iter().copied().filter(|&i| !c.is_missing(i as usize));
-                    match how {
-                        "first" => it.next(),
-                        "last" => it.next_back(),
-                        _ => it.reduce(|best, i| {
-                            let o = match c.str_values() {
-                                Some(s) => s.value(i as usize).cmp(s.value(best as usize)),
-                                None => c
-                                    .f64_at(i as usize)
-                                    .partial_cmp(&c.f64_at(best as usize))
-                                    .unwrap_or(Ordering::Equal),
-                            };
-                            let better = if how == "min" {
-                                o == Ordering::Less
-                            } else {
-                                o == Ordering::Greater
-                            };
-                            if better {
-                                i
-                            } else {
-                                best
-                            }
-                        }),
+            let mut best: Vec<Option<u32>> = vec![None; groups];
+            let strs = c.str_values();
+            let v = if strs.is_none() { Some(as_floats(c)) } else { None };
+            let better = |i: usize, b: usize| -> bool {
+                let o = match (strs, &v) {
+                    (Some(s), _) => s.value(i).cmp(s.value(b)),
+                    (None, Some(v)) => v[i].partial_cmp(&v[b]).unwrap_or(Ordering::Equal),
+                    _ => Ordering::Equal,
+                };
+                if how == "min" {
+                    o == Ordering::Less
+                } else {
+                    o == Ordering::Greater
+                }
+            };
+            for (i, &g) in rows {
+                if !present(i) {
+                    continue;
+                }
+                let slot = &mut best[g as usize];
+                match (how, *slot) {
+                    (_, None) | ("last", _) => *slot = Some(i as u32),
+                    ("first", _) => {}
+                    (_, Some(b)) => {
+                        if better(i, b as usize) {
+                            *slot = Some(i as u32)
+                        }
                     }
-                })
-                .collect();
-            take(c, &pick)?
+                }
+            }
+            take(c, &best)?
         }
         other => {
             return fail(format!(
@@ -627,11 +700,62 @@ pub(crate) fn join(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
         }
         key_at(c, i)
     }
-    // The right rows of each key, in order: a head per key, then a chain.
-    let mut heads: hashbrown::HashMap<Key<'_>, (u32, u32)> = hashbrown::HashMap::new();
-    let mut next: Vec<u32> = vec![u32::MAX; rc.len()];
-    for j in 0..rc.len() {
-        if let Some(k) = key(rc, j, mixed) {
+    let (li, ri) = match (lc.int_values(), rc.int_values()) {
+        // The common case, an int64 key on both sides, hashed as it is.
+        (Some(l), Some(r)) => pairs(l.len(), r.len(), |i| Some(l[i]), |j| Some(r[j]), left_join),
+        _ => pairs(
+            lc.len(),
+            rc.len(),
+            |i| key(lc, i, mixed),
+            |j| key(rc, j, mixed),
+            left_join,
+        ),
+    };
+    room_for(cx, lb, li.len())?;
+    room_for(cx, rb, li.len())?;
+    let both = |n: &str| n != on && lb.get(n).is_some() && rb.get(n).is_some();
+    let mut parts: Vec<(String, Part)> = Vec::new();
+    // Every left row once, in order (a many-to-one join whose keys all match): the left
+    // columns are shared as they are.
+    let identity = li.len() == lc.len() && li.iter().enumerate().all(|(i, &k)| k as usize == i);
+    for (n, c) in &lb.columns {
+        let name = if both(n) { format!("{n}_x") } else { n.clone() };
+        let part = if identity {
+            Part::Share(*c)
+        } else {
+            Part::New(take_rows(c.column(), &li)?)
+        };
+        parts.push((name, part));
+    }
+    let all_matched: Option<Vec<u32>> = ri.iter().copied().collect();
+    for (n, c) in &rb.columns {
+        if *n == on {
+            continue;
+        }
+        let name = if both(n) { format!("{n}_y") } else { n.clone() };
+        let part = match &all_matched {
+            Some(rows) => take_rows(c.column(), rows)?,
+            None => take(c.column(), &ri)?,
+        };
+        parts.push((name, Part::New(part)));
+    }
+    make(cx, String::new(), li.len(), parts, Vec::new())
+}
+
+/// The (left row, right row) pairs of a join: each left row in order with the right rows
+/// of its key in order (a head per key, then a chain), or with `None` for a left join
+/// when it has none.
+fn pairs<K: std::hash::Hash + Eq>(
+    ln: usize,
+    rn: usize,
+    lkey: impl Fn(usize) -> Option<K>,
+    rkey: impl Fn(usize) -> Option<K>,
+    left_join: bool,
+) -> (Vec<u32>, Vec<Option<u32>>) {
+    let mut heads: hashbrown::HashMap<K, (u32, u32)> = hashbrown::HashMap::new();
+    let mut next: Vec<u32> = vec![u32::MAX; rn];
+    for j in 0..rn {
+        if let Some(k) = rkey(j) {
             match heads.entry(k) {
                 hashbrown::hash_map::Entry::Occupied(mut e) => {
                     let (_, tail) = e.get_mut();
@@ -644,9 +768,9 @@ pub(crate) fn join(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
             }
         }
     }
-    let (mut li, mut ri): (Vec<u32>, Vec<Option<u32>>) = (Vec::new(), Vec::new());
-    for i in 0..lc.len() {
-        match key(lc, i, mixed).and_then(|k| heads.get(&k)) {
+    let (mut li, mut ri) = (Vec::with_capacity(ln), Vec::with_capacity(ln));
+    for i in 0..ln {
+        match lkey(i).and_then(|k| heads.get(&k)) {
             Some(&(head, _)) => {
                 let mut j = head;
                 while j != u32::MAX {
@@ -662,23 +786,7 @@ pub(crate) fn join(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
             None => {}
         }
     }
-    drop(heads);
-    room_for(cx, lb, li.len())?;
-    room_for(cx, rb, li.len())?;
-    let both = |n: &str| n != on && lb.get(n).is_some() && rb.get(n).is_some();
-    let mut parts: Vec<(String, Part)> = Vec::new();
-    for (n, c) in &lb.columns {
-        let name = if both(n) { format!("{n}_x") } else { n.clone() };
-        parts.push((name, Part::New(take_rows(c.column(), &li)?)));
-    }
-    for (n, c) in &rb.columns {
-        if *n == on {
-            continue;
-        }
-        let name = if both(n) { format!("{n}_y") } else { n.clone() };
-        parts.push((name, Part::New(take(c.column(), &ri)?)));
-    }
-    make(cx, String::new(), li.len(), parts, Vec::new())
+    (li, ri)
 }
 
 // ---- describe ----
@@ -708,12 +816,13 @@ pub(crate) fn describe(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
         if !matches!(c.dtype(), ColType::Int | ColType::Float) {
             continue;
         }
+        let m = moments(c);
         let mut xs = present(c);
         xs.sort_by(|a, b| a.total_cmp(b));
         let stats = vec![
-            xs.len() as f64,
-            mean_of(&xs),
-            std_of(&xs),
+            m.count as f64,
+            m.mean,
+            m.std,
             xs.first().copied().unwrap_or(f64::NAN),
             quantile(&xs, 0.25),
             quantile(&xs, 0.5),

@@ -110,6 +110,15 @@ fn as_column(a: &ArrayRef) -> Option<ColumnBody> {
         DataType::UInt64 => Some(ints::<UInt64Type>(a)),
         _ => None,
     };
+    // uint64 beyond int64 is float64, as the CSV reader makes too-large whole numbers.
+    if let DataType::UInt64 = a.data_type() {
+        let u = a.as_primitive::<UInt64Type>();
+        if u.iter().flatten().any(|x| x > i64::MAX as u64) {
+            return Some(ColumnBody::floats(
+                u.iter().map(|v| v.map_or(f64::NAN, |x| x as f64)).collect(),
+            ));
+        }
+    }
     if let Some(v) = int_values {
         return Some(if v.iter().any(Option::is_none) {
             ColumnBody::floats(v.iter().map(|x| x.map_or(f64::NAN, |n| n as f64)).collect())

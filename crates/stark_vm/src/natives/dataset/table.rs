@@ -29,6 +29,9 @@ fn shown_rows(rows: usize) -> (Vec<usize>, bool) {
 
 /// Python's `"{: .6f}".format(x)` / `"{: .6e}"`.
 fn fixed(x: f64, sci: bool) -> String {
+    if x.is_infinite() {
+        return if x > 0.0 { " inf" } else { "-inf" }.to_string();
+    }
     let mut s = if sci {
         let t = format!("{x:.DIGITS$e}");
         let (m, e) = t.split_once('e').unwrap_or((&t, "0"));
@@ -113,8 +116,10 @@ fn cells(c: &ColumnBody, rows: &[usize]) -> Vec<String> {
     }
     rows.iter()
         .map(|&i| {
+            // pandas writes every cell of a non-float column after a space, a missing
+            // one's `NaN` too.
             if c.is_missing(i) {
-                return "NaN".to_string();
+                return " NaN".to_string();
             }
             match c.dtype() {
                 ColType::Int => {
@@ -132,10 +137,31 @@ fn cells(c: &ColumnBody, rows: &[usize]) -> Vec<String> {
                         " False".to_string()
                     }
                 }
-                _ => format!(" {}", c.str_values().expect("string").value(i)),
+                _ => format!(" {}", escaped(c.str_values().expect("string").value(i))),
             }
         })
         .collect()
+}
+
+/// Tabs and line breaks as pandas' `pprint_thing` shows them in a table (`\t`, `\n`, `\r`).
+fn escaped(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains(['\t', '\n', '\r']) {
+        return s.into();
+    }
+    s.replace('\t', "\\t")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
+        .into()
+}
+
+/// Python's `str.center`: the odd space goes left when the width is odd.
+fn center(s: &str, w: usize) -> String {
+    let marg = w.saturating_sub(width(s));
+    let left = marg / 2 + (marg & w & 1);
+    let mut out = " ".repeat(left);
+    out.push_str(s);
+    out.push_str(&" ".repeat(marg - left));
+    out
 }
 
 fn width(s: &str) -> usize {
@@ -195,7 +221,12 @@ fn write_table(
             pad_right(out, if headers.is_some() { dots(iw) } else { "" }, iw);
             for &w in &widths {
                 out.push_str(sep);
-                pad_left(out, dots(w), w);
+                if headers.is_some() {
+                    pad_left(out, dots(w), w);
+                } else {
+                    // A Series centres its dots.
+                    out.push_str(&center(dots(w), w));
+                }
             }
             out.push('\n');
         }
@@ -211,7 +242,7 @@ fn write_table(
 /// `print(d)`.
 pub(crate) fn write_dataset(out: &mut String, d: &DatasetBody) {
     let names: Vec<&str> = d.columns.iter().map(|(n, _)| n.as_str()).collect();
-    if d.rows == 0 {
+    if d.rows == 0 || d.columns.is_empty() {
         let _ = write!(out, "Empty Dataset\nColumns: [{}]\n", names.join(", "));
     } else {
         let (rows, truncated) = shown_rows(d.rows);
@@ -227,9 +258,9 @@ pub(crate) fn write_dataset(out: &mut String, d: &DatasetBody) {
             .iter()
             .map(|(n, c)| {
                 if c.column().dtype().is_numeric() {
-                    format!(" {n}")
+                    format!(" {}", escaped(n))
                 } else {
-                    n.clone()
+                    escaped(n).into_owned()
                 }
             })
             .collect();

@@ -1,0 +1,25 @@
+import pandas as pd
+from stark_dataset import dshow, cshow
+from stark_print import sprint
+
+d = pd.DataFrame({"x": [-10945.6, 75155862211.2, float("-inf"), 0.5]})
+dshow(d)
+cshow(d["x"])
+s = pd.read_csv("../data/short_text.csv")
+dshow(s)
+long = pd.DataFrame({"x": [float(i) * 1.5 - 3.0 for i in range(71)]})
+cshow(long["x"])
+words = pd.DataFrame({"w": ["w" + str(i) for i in range(70)]})
+cshow(words["w"])
+dshow(words)
+odd = pd.read_csv("../data/odd_text.csv")
+dshow(odd)
+sprint(list(odd.columns))
+t = pd.read_csv("../data/tenths.csv")
+sprint(float(t["x"].sum()), float(t["x"].mean()), float(t["x"].std()))
+dshow(t.describe().reset_index().rename(columns={"index": "stat"}))
+one = pd.DataFrame({"s": ["x,y", 'q"r', "m", "", " sp"]})
+one.to_csv("/tmp/stark_dataset_print_one_py.csv", index=False)
+back = pd.read_csv("/tmp/stark_dataset_print_one_py.csv")
+sprint(len(back))
+dshow(back)
