@@ -70,6 +70,10 @@ macro_rules! native_of_rows {
             ListTake,
             /// `m[k] -> V` (owned); a missing key is a runtime error naming it.
             MapIndex,
+            /// `d[name]` (operands: the dataset, the name): the dataset's own column object,
+            /// not counted — a view, as `ListGet`'s element is; lowering retains it where it
+            /// must outlive the dataset. (A dataset never drops a column: it is immutable.)
+            DatasetColumnView,
             /// `xs.sort(key=f)` (operands: the list, the list of its keys in the same order,
             /// `reverse`): reorders the list in place by its keys, stably (SPEC §7). The
             /// keys were computed by a loop calling `f` before.
@@ -182,7 +186,8 @@ macro_rules! native_of_rows {
             }
 
             /// The registry row this native runs, or `None` for the forms only lowering
-            /// emits (`Format`, `ArgsView`, `ListTake`, `MapIndex`, `MapSet`, `Spawn`).
+            /// emits (`Format`, `ArgsView`, `ListTake`, `MapIndex`, `DatasetColumnView`,
+            /// `MapSet`, `Spawn`).
             pub fn builtin(self) -> Option<Builtin> {
                 native_of_rows!(@rev self [] $($variant $native,)*)
             }
@@ -286,6 +291,7 @@ impl Native {
             Native::ArgsView => "args_view",
             Native::ListTake => "list.take",
             Native::MapIndex => "map.index",
+            Native::DatasetColumnView => "dataset.column_view",
             Native::SortByKeys => "list.sort_by_keys",
             Native::KeyBest { max: false } => "list.min_key_index",
             Native::KeyBest { max: true } => "list.max_key_index",
@@ -307,6 +313,7 @@ mod tests {
             Native::MapSet,
             Native::Format,
             Native::ArgsView,
+            Native::DatasetColumnView,
             Native::FormatSpecs { fmt: 0 },
             Native::StrIndex,
             Native::StrSlice,

@@ -303,11 +303,13 @@ impl FnLower<'_> {
                     Some(IndexRes::Str) => Some(Native::StrIndex),
                     Some(IndexRes::StrSlice) => Some(Native::StrSlice),
                     Some(IndexRes::ListSlice) => Some(Native::ListSlice),
-                    Some(IndexRes::Dataset) => Some(Native::DatasetGet),
                     _ => None,
                 };
                 if let Some(native) = native {
                     return self.index_native(e, base, &indices[0], native, dst);
+                }
+                if self.ck.indexes.get(&e.id) == Some(&IndexRes::Dataset) {
+                    return self.dataset_column(e, base, &indices[0], dst);
                 }
                 if !self.naive
                     && self.ck.indexes.get(&e.id) == Some(&IndexRes::List)
@@ -402,19 +404,8 @@ impl FnLower<'_> {
             _ => vec![Some(index)],
         };
         let args = self.temps(1 + bounds.len());
-        let owned = self.expr_in(base, args);
         let later: Vec<&Expr> = bounds.iter().flatten().copied().collect();
-        let base_val = self.hold_across(base, Val { reg: args, owned }, &later);
-        // A `?` in a bound that returns early releases an owned container.
-        let pending = self.pending.len();
-        if base_val.owned {
-            self.pending.push(args);
-        }
-        let from = self.ty(base);
-        if let Ty::Optional(inner) = &from {
-            let inner = (**inner).clone();
-            self.convert_in(args, &from, &inner, base.span);
-        }
+        let (base_val, pending) = self.index_base(base, args, &later);
         for (i, bound) in bounds.iter().enumerate() {
             let r = args + 1 + i as Reg;
             match bound {
@@ -439,6 +430,52 @@ impl FnLower<'_> {
         );
         self.release(base_val, span);
         true
+    }
+
+    /// The container of an index operation evaluated into `args`, held across `later` (the
+    /// index expressions) and unwrapped from `T?`; with the mark of `pending` to truncate
+    /// to once the indices are evaluated (a `?` in one that returns early releases an owned
+    /// container).
+    fn index_base(&mut self, base: &Expr, args: Reg, later: &[&Expr]) -> (Val, usize) {
+        let owned = self.expr_in(base, args);
+        let base_val = self.hold_across(base, Val { reg: args, owned }, later);
+        let pending = self.pending.len();
+        if base_val.owned {
+            self.pending.push(args);
+        }
+        let from = self.ty(base);
+        if let Ty::Optional(inner) = &from {
+            let inner = (**inner).clone();
+            self.convert_in(args, &from, &inner, base.span);
+        }
+        (base_val, pending)
+    }
+
+    /// `d[name]`: a view of the dataset's column (`Native::DatasetColumnView`, no count),
+    /// retained only where it must outlive a temporary dataset; owned or not, as a list
+    /// element read by `ListGet` is.
+    fn dataset_column(&mut self, e: &Expr, base: &Expr, index: &Expr, dst: Reg) -> bool {
+        let span = e.span;
+        let args = self.temps(2);
+        let (base_val, pending) = self.index_base(base, args, &[index]);
+        let name_owned = self.expr_in(index, args + 1);
+        self.pending.truncate(pending);
+        self.emit(
+            Instr::CallNative {
+                dst,
+                native: Native::DatasetColumnView,
+                args,
+                argc: 2,
+            },
+            span,
+        );
+        let name = Val {
+            reg: args + 1,
+            owned: name_owned,
+        };
+        self.release(name, span);
+        let ty = self.ty(e);
+        self.view_outliving(dst, base_val, &ty, span) || self.naive_retain(dst, &ty, span)
     }
 
     /// `base[index]` on a list that is not a local's: when `base` is a temporary (as in

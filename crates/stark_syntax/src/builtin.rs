@@ -662,9 +662,9 @@ macro_rules! builtin_rows {
             DatasetSortBy: Dataset "sort_by" "dataset.sort_by" fn(column: Str, descending: Bool = (Bool false)) -> Dataset
                 => DatasetSortBy [];
             /// `d.with_column(name, values)`: a new dataset with the column added (or
-            /// replaced); it stores `values` (M11).
+            /// replaced): a Column is shared into it, other values are copied.
             DatasetWithColumn: Dataset "with_column" "dataset.with_column" fn(name: Str, values: ColumnData) -> Dataset
-                => DatasetWithColumn [consumes = [2]];
+                => DatasetWithColumn [];
             DatasetDropMissing: Dataset "drop_missing" "dataset.drop_missing" fn() -> Dataset => DatasetDropMissing [];
             DatasetGroupBy: Dataset "group_by" "dataset.group_by" fn(key: Str) -> GroupBy => DatasetGroupBy [];
             /// `g.agg({"price": "mean", "qty": "sum"})`: one row per key, in order of first
@@ -1074,7 +1074,8 @@ mod tests {
             let operator = ops.iter().any(|op| op.symbol() == b.name());
             let index = matches!(
                 b,
-                Builtin::TensorGet
+                Builtin::DatasetGet
+                    | Builtin::TensorGet
                     | Builtin::TensorSet
                     | Builtin::TensorGetFloat
                     | Builtin::TensorGetInt

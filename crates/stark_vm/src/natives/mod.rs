@@ -276,6 +276,7 @@ fn run(
         Native::DatasetRow => dataset::row(cx, a),
         Native::DatasetDtypes => dataset::dtypes(cx, a),
         Native::DatasetGet => dataset::get(cx, a),
+        Native::DatasetColumnView => dataset::column_view(a),
         Native::DatasetHead => dataset::head(cx, a),
         Native::DatasetDescribe => dataset::describe(cx, a),
         Native::DatasetFilter => dataset::filter(cx, a),

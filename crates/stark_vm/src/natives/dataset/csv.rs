@@ -220,37 +220,47 @@ impl FieldTexts {
     fn bytes(&self) -> u64 {
         (self.text.capacity() + self.ends.capacity() * 4) as u64
     }
-
-    /// The fields as strings; `Err(row)` names the first row that is not UTF-8.
-    fn strs(&self) -> Result<Fields<'_>, usize> {
-        match std::str::from_utf8(&self.text) {
-            Ok(text) => Ok(Fields {
-                text,
-                ends: &self.ends,
-            }),
-            Err(e) => Err(self
-                .ends
-                .partition_point(|&end| (end as usize) <= e.valid_up_to())),
-        }
-    }
 }
 
-/// A column's fields, known to be UTF-8 (field ends fall on separators, so on character
-/// boundaries).
-#[derive(Clone, Copy)]
+/// A column's fields, in one or more segments (the chunks read in parallel), each known to
+/// be UTF-8 (field ends fall on separators, so on character boundaries).
 struct Fields<'a> {
-    text: &'a str,
-    ends: &'a [u32],
+    segs: Vec<(&'a str, &'a [u32])>,
+    len: usize,
+    text_len: usize,
 }
 
 impl<'a> Fields<'a> {
-    fn get(self, i: usize) -> &'a str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.text[start..self.ends[i] as usize]
+    /// The segments as strings; `Err(row)` names the first row that is not UTF-8.
+    fn of(segs: &'a [FieldTexts]) -> Result<Fields<'a>, usize> {
+        let mut out = Fields {
+            segs: Vec::with_capacity(segs.len()),
+            len: 0,
+            text_len: 0,
+        };
+        for f in segs {
+            match std::str::from_utf8(&f.text) {
+                Ok(text) => out.segs.push((text, &f.ends)),
+                Err(e) => {
+                    let at = f
+                        .ends
+                        .partition_point(|&end| (end as usize) <= e.valid_up_to());
+                    return Err(out.len + at);
+                }
+            }
+            out.len += f.ends.len();
+            out.text_len += f.text.len();
+        }
+        Ok(out)
     }
 
-    fn iter(self) -> impl Iterator<Item = &'a str> {
-        (0..self.ends.len()).map(move |i| self.get(i))
+    fn iter(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.segs.iter().flat_map(|&(text, ends)| {
+            (0..ends.len()).map(move |i| {
+                let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+                &text[start..ends[i] as usize]
+            })
+        })
     }
 }
 
@@ -437,25 +447,33 @@ pub(super) fn read(
     path: &str,
     sep: u8,
 ) -> Fallible<Table> {
-    let mut rec = Records::open(path, sep, heap, charge)?;
-    let read = read_fields(heap, charge, &mut rec);
-    // The input and record buffers go with `rec`.
-    charge.refund(heap, rec.bytes());
-    let (names, rows, fields) = read?;
+    let (names, rows, fields) = match read_parallel(heap, charge, path, sep)? {
+        Some(read) => read,
+        None => {
+            let mut rec = Records::open(path, sep, heap, charge)?;
+            let read = read_fields(heap, charge, &mut rec);
+            // The input and record buffers go with `rec`.
+            charge.refund(heap, rec.bytes());
+            let (names, rows, fields) = read?;
+            (names, rows, fields.into_iter().map(|f| vec![f]).collect())
+        }
+    };
+    let bytes_of = |f: &Vec<FieldTexts>| -> u64 { f.iter().map(FieldTexts::bytes).sum() };
     // The typed values take at most 8 bytes a field plus, for text, the text again and a
     // 4-byte offset: charged before they are made, given back for the fields' text after.
     let need: u64 = fields
         .iter()
+        .flatten()
         .map(|f| f.len() as u64 * 13 + f.text.len() as u64 + 64)
         .sum();
     charge.charge(heap, need)?;
-    let typed: Vec<Result<ColumnBody, usize>> = fields.par_iter().map(type_column).collect();
+    let typed: Vec<Result<ColumnBody, usize>> = fields.par_iter().map(|f| type_column(f)).collect();
     let mut columns = Vec::with_capacity(typed.len());
     for (k, c) in typed.into_iter().enumerate() {
         match c {
             Ok(c) => columns.push(c),
             Err(row) => {
-                let texts: u64 = fields.iter().map(FieldTexts::bytes).sum();
+                let texts: u64 = fields.iter().map(bytes_of).sum();
                 charge.refund(heap, texts + need);
                 return fail(format!(
                     "cannot load \"{path}\": column \"{}\" is not valid UTF-8 (data row {})",
@@ -466,7 +484,7 @@ pub(super) fn read(
         }
     }
     let used: u64 = columns.iter().map(|c| c.charge()).sum();
-    let texts: u64 = fields.iter().map(FieldTexts::bytes).sum();
+    let texts: u64 = fields.iter().map(bytes_of).sum();
     drop(fields);
     charge.refund(heap, texts + need.saturating_sub(used));
     Ok(Table {
@@ -474,6 +492,235 @@ pub(super) fn read(
         rows,
         columns,
     })
+}
+
+/// Files at least this large are read whole and split in chunks parsed in parallel.
+const PARALLEL_BYTES: u64 = 4 << 20;
+
+/// Names, rows, and each column's fields in one or more segments.
+type ReadColumns = (Vec<String>, usize, Vec<Vec<FieldTexts>>);
+
+/// A large regular file with no quote character (so every line break ends a record, and
+/// a chunk boundary at one cannot fall inside a field) is read and parsed in chunks on the
+/// rayon pool: each task reads its byte range (`read_at`, from the first line that starts
+/// in it to the end of the last), then each parses its lines into its own segment of every
+/// column. The raw chunks are charged to the `io` zone before they are read, the fields
+/// before they are parsed. `None`: the file is small, not a regular file, or has quotes:
+/// the caller reads it record by record instead.
+fn read_parallel(
+    heap: &mut Heap,
+    charge: &mut BufferCharge,
+    path: &str,
+    sep: u8,
+) -> Fallible<Option<ReadColumns>> {
+    use std::os::unix::fs::FileExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(None);
+    };
+    if !meta.is_file() || meta.len() < PARALLEL_BYTES {
+        return Ok(None);
+    }
+    let len = meta.len() as usize;
+    let file = std::fs::File::open(path)
+        .or_else(|e| fail(format!("cannot load \"{path}\": {}", reason(&e))))?;
+    // The header: the first line, within the first 64 KiB.
+    let mut head = vec![0u8; 64 << 10];
+    let got = file.read_at(&mut head, 0).unwrap_or(0);
+    let head = &head[..got];
+    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let Some(nl) = head.iter().position(|&b| b == b'\n') else {
+        return Ok(None);
+    };
+    let Ok(header) = std::str::from_utf8(&head[bom..nl]) else {
+        return Ok(None);
+    };
+    let header = header.trim_end_matches('\r');
+    if header.is_empty() || header.contains('"') {
+        return Ok(None);
+    }
+    let names = unique_names(
+        header
+            .split(sep as char)
+            .enumerate()
+            .map(|(i, h)| match h.trim() {
+                "" => format!("Unnamed: {i}"),
+                h => h.to_string(),
+            })
+            .collect(),
+    );
+    let start = nl + 1;
+    let pieces = (rayon::current_num_threads() * 4).max(1);
+    let ranges: Vec<(usize, usize)> = (0..pieces)
+        .map(|k| {
+            let s = start + (len - start) * k / pieces;
+            (s, start + (len - start) * (k + 1) / pieces)
+        })
+        .filter(|(s, e)| e > s)
+        .collect();
+    // The raw chunks: each range and the end of the line it cuts (charged with a margin for
+    // those line ends).
+    let raw_need = (len + pieces * 4096) as u64;
+    charge.charge(heap, raw_need)?;
+    let raws: Vec<Option<(Vec<u8>, usize)>> = ranges
+        .par_iter()
+        .map(|&(s, e)| read_chunk(&file, s, e, start, len))
+        .collect();
+    let result = parse_chunks(heap, charge, path, sep, names, raws, start);
+    charge.refund(heap, raw_need);
+    result
+}
+
+/// The lines that start in `[s, e)` (a line starts at `first` or after a line break), read
+/// whole, and how many bytes of the chunk precede them; `None` if the chunk has a quote or
+/// cannot be read (the caller then reads the file record by record).
+fn read_chunk(
+    file: &std::fs::File,
+    s: usize,
+    e: usize,
+    first: usize,
+    len: usize,
+) -> Option<(Vec<u8>, usize)> {
+    use std::os::unix::fs::FileExt;
+    // One byte before `s`, to see whether a line starts at `s`, and room past `e` for the
+    // end of the last line, read in steps until a line break.
+    let from = if s > first { s - 1 } else { s };
+    let mut buf = vec![0u8; e - from];
+    file.read_exact_at(&mut buf, from as u64).ok()?;
+    let mut end = e;
+    while end < len && buf.last() != Some(&b'\n') {
+        let more = (len - end).min(4096);
+        let at = buf.len();
+        buf.resize(at + more, 0);
+        file.read_exact_at(&mut buf[at..], end as u64).ok()?;
+        let cut = buf[at..].iter().position(|&b| b == b'\n');
+        match cut {
+            Some(i) => {
+                buf.truncate(at + i + 1);
+                end = len;
+            }
+            None => end += more,
+        }
+    }
+    if buf.contains(&b'"') {
+        return None;
+    }
+    // The first line that starts in the range: right away when the byte before is a break.
+    let skip = if from < s {
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => i + 1,
+            None => buf.len(),
+        }
+    } else {
+        0
+    };
+    Some((buf, skip))
+}
+
+fn parse_chunks(
+    heap: &mut Heap,
+    charge: &mut BufferCharge,
+    path: &str,
+    sep: u8,
+    names: Vec<String>,
+    raws: Vec<Option<(Vec<u8>, usize)>>,
+    start: usize,
+) -> Fallible<Option<ReadColumns>> {
+    let Some(raws) = raws.into_iter().collect::<Option<Vec<_>>>() else {
+        return Ok(None);
+    };
+    // Every field's text and end take at most the chunk's bytes and 4 bytes per separator
+    // or line break: charged before the chunks are parsed.
+    let counts: Vec<u64> = raws
+        .par_iter()
+        .map(|(raw, skip)| {
+            raw[*skip..]
+                .iter()
+                .filter(|&&b| b == sep || b == b'\n')
+                .count() as u64
+        })
+        .collect();
+    let need: u64 = raws.iter().map(|(r, _)| r.len() as u64).sum::<u64>()
+        + 4 * (counts.iter().sum::<u64>() + raws.len() as u64)
+        + 64 * names.len() as u64;
+    charge.charge(heap, need)?;
+    let parsed: Vec<Result<(Vec<FieldTexts>, usize), (u64, usize)>> = raws
+        .par_iter()
+        .map(|(raw, skip)| parse_chunk(&raw[*skip..], sep, names.len()))
+        .collect();
+    let mut columns: Vec<Vec<FieldTexts>> = names.iter().map(|_| Vec::new()).collect();
+    let mut rows = 0;
+    let mut lines_before = 1u64;
+    for (k, p) in parsed.into_iter().enumerate() {
+        match p {
+            Ok((segs, n)) => {
+                rows += n;
+                for (c, seg) in columns.iter_mut().zip(segs) {
+                    c.push(seg);
+                }
+            }
+            Err((line, found)) => {
+                charge.refund(heap, need);
+                // Line 1 is the header; the lines of the chunks before this one.
+                let _ = start;
+                for (raw, skip) in &raws[..k] {
+                    lines_before += raw[*skip..].iter().filter(|&&b| b == b'\n').count() as u64;
+                }
+                return fail(format!(
+                    "{path}:{}: expected {} fields, found {found}",
+                    lines_before + line,
+                    names.len()
+                ));
+            }
+        }
+    }
+    drop(raws);
+    // From here the segments are charged as their bytes (the caller refunds them).
+    let held: u64 = columns.iter().flatten().map(FieldTexts::bytes).sum();
+    charge.refund(heap, need);
+    charge.charge(heap, held)?;
+    Ok(Some((names, rows, columns)))
+}
+
+/// One chunk of lines (no quotes) into a segment per column: its rows, or the chunk's line
+/// (from 1) of a row with another number of fields, and that number.
+fn parse_chunk(
+    chunk: &[u8],
+    sep: u8,
+    ncols: usize,
+) -> Result<(Vec<FieldTexts>, usize), (u64, usize)> {
+    let per = ncols.max(1);
+    let mut cols: Vec<FieldTexts> = (0..ncols)
+        .map(|_| FieldTexts {
+            text: Vec::with_capacity(chunk.len() / per + 16),
+            ends: Vec::with_capacity(chunk.len() / (4 * per) + 16),
+        })
+        .collect();
+    let (mut rows, mut line) = (0, 0u64);
+    for raw in chunk.split(|&b| b == b'\n') {
+        line += 1;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.is_empty() {
+            // A blank line is no row (pandas), nor is the end after the last break.
+            continue;
+        }
+        let mut k = 0;
+        for field in raw.split(|&b| b == sep) {
+            if let Some(c) = cols.get_mut(k) {
+                c.text.extend_from_slice(field);
+                c.ends.push(c.text.len() as u32);
+            }
+            k += 1;
+        }
+        if k != ncols {
+            return Err((line, k));
+        }
+        rows += 1;
+    }
+    Ok((cols, rows))
 }
 
 fn read_fields(
@@ -534,9 +781,9 @@ enum Kind {
 /// parsing each field once: the values are gathered as Ints until a field is not one
 /// (then as Floats), as bools, or not at all once a field is text. `Err(row)`: the column
 /// is not UTF-8 there.
-fn type_column(fields: &FieldTexts) -> Result<ColumnBody, usize> {
-    let fields = fields.strs()?;
-    let n = fields.ends.len();
+fn type_column(segs: &[FieldTexts]) -> Result<ColumnBody, usize> {
+    let fields = Fields::of(segs)?;
+    let n = fields.len;
     let mut kind: Option<Kind> = None;
     let mut ints: Vec<i64> = Vec::new();
     let mut floats: Vec<f64> = Vec::new();
@@ -544,46 +791,20 @@ fn type_column(fields: &FieldTexts) -> Result<ColumnBody, usize> {
     let mut missing = 0usize;
     // `(row, text)` of the fields that would not print back as written.
     let mut texts: Vec<(u32, Box<str>)> = Vec::new();
+    // The parse comes first and the NA test only when it fails: most fields are values.
     for (i, f) in fields.iter().enumerate() {
-        let na = is_na(f);
-        missing += na as usize;
-        match kind {
-            None if na => continue,
-            None => {
-                // The first value decides what to try first; the missing fields before it
-                // are filled in below.
-                kind = Some(if parse_int(f).is_some() {
-                    ints.reserve(n);
-                    ints.resize(i, 0);
-                    Kind::Int
-                } else if parse_float(f).is_some() {
-                    floats.reserve(n);
-                    floats.resize(i, f64::NAN);
-                    Kind::Float
-                } else if parse_bool(f).is_some() {
-                    bools.reserve(n);
-                    bools.resize(i, None);
-                    Kind::Bool
-                } else {
-                    Kind::Str
-                });
-                if kind == Some(Kind::Str) {
-                    break;
-                }
-            }
-            _ => {}
-        }
         match kind {
             Some(Kind::Int) => {
-                if na {
-                    ints.push(0);
-                } else if let Some(v) = parse_int(f) {
+                if let Some(v) = parse_int(f) {
                     ints.push(v);
+                } else if is_na(f) {
+                    missing += 1;
+                    ints.push(0);
                 } else if let Some(x) = parse_float(f) {
                     // Floats from here on: the Ints so far become Floats, the missing ones NaN.
                     floats.reserve(n);
-                    floats.extend(ints.iter().enumerate().map(|(j, &v)| {
-                        if is_na(fields.get(j)) {
+                    floats.extend(ints.iter().zip(fields.iter()).map(|(&v, f)| {
+                        if is_na(f) {
                             f64::NAN
                         } else {
                             v as f64
@@ -597,23 +818,53 @@ fn type_column(fields: &FieldTexts) -> Result<ColumnBody, usize> {
                     break;
                 }
             }
-            Some(Kind::Float) => match (na, parse_float(f)) {
-                (true, _) => floats.push(f64::NAN),
-                (false, Some(x)) => floats.push(x),
-                (false, None) => {
+            Some(Kind::Float) => {
+                if let Some(x) = parse_float(f) {
+                    floats.push(x);
+                } else if is_na(f) {
+                    missing += 1;
+                    floats.push(f64::NAN);
+                } else {
                     kind = Some(Kind::Str);
                     break;
                 }
-            },
-            Some(Kind::Bool) => match (na, parse_bool(f)) {
-                (true, _) => bools.push(None),
-                (false, Some(b)) => bools.push(Some(b)),
-                (false, None) => {
+            }
+            Some(Kind::Bool) => {
+                if let Some(b) = parse_bool(f) {
+                    bools.push(Some(b));
+                } else if is_na(f) {
+                    missing += 1;
+                    bools.push(None);
+                } else {
                     kind = Some(Kind::Str);
                     break;
                 }
-            },
-            _ => {}
+            }
+            Some(Kind::Str) => break,
+            None if is_na(f) => missing += 1,
+            None => {
+                // The first value decides what to try first; the missing fields before it
+                // are filled in.
+                if let Some(v) = parse_int(f) {
+                    ints.reserve(n);
+                    ints.resize(i, 0);
+                    ints.push(v);
+                    kind = Some(Kind::Int);
+                } else if let Some(x) = parse_float(f) {
+                    floats.reserve(n);
+                    floats.resize(i, f64::NAN);
+                    floats.push(x);
+                    kind = Some(Kind::Float);
+                } else if let Some(b) = parse_bool(f) {
+                    bools.reserve(n);
+                    bools.resize(i, None);
+                    bools.push(Some(b));
+                    kind = Some(Kind::Bool);
+                } else {
+                    kind = Some(Kind::Str);
+                    break;
+                }
+            }
         }
     }
     // No value at all: pandas makes such a column float64, all NaN; whole numbers with a
@@ -628,14 +879,8 @@ fn type_column(fields: &FieldTexts) -> Result<ColumnBody, usize> {
         Some(Kind::Int) if missing > 0 => {
             floats = ints
                 .iter()
-                .enumerate()
-                .map(|(j, &v)| {
-                    if is_na(fields.get(j)) {
-                        f64::NAN
-                    } else {
-                        v as f64
-                    }
-                })
+                .zip(fields.iter())
+                .map(|(&v, f)| if is_na(f) { f64::NAN } else { v as f64 })
                 .collect();
             Kind::Float
         }
@@ -672,7 +917,7 @@ fn type_column(fields: &FieldTexts) -> Result<ColumnBody, usize> {
             // The text is already end to end: the Arrow array takes it as it is, with
             // the missing fields' bytes left out.
             let mut offsets: Vec<i32> = Vec::with_capacity(n + 1);
-            let mut bytes: Vec<u8> = Vec::with_capacity(fields.text.len());
+            let mut bytes: Vec<u8> = Vec::with_capacity(fields.text_len);
             let mut valid: Vec<bool> = Vec::with_capacity(n);
             offsets.push(0);
             for (i, f) in fields.iter().enumerate() {

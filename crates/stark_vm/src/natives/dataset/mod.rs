@@ -224,6 +224,14 @@ pub(crate) fn get(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     Ok(Value::Obj(c))
 }
 
+/// `d[name]` where lowering made it a view (`Native::DatasetColumnView`): the column
+/// object, not counted.
+pub(crate) fn column_view(a: &[Value]) -> Fallible<Value> {
+    let d = dataset_arg(a, 0)?;
+    let name = str_arg(a, 1)?;
+    Ok(Value::Obj(lookup(d.dataset(), name.as_str())?))
+}
+
 /// `d.column(name)`: `d[name].to_tensor()`.
 pub(crate) fn column(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let d = dataset_arg(a, 0)?;

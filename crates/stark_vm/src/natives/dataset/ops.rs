@@ -340,17 +340,10 @@ fn part_len(p: &Part) -> usize {
 }
 
 /// `d.with_column(name, values)`: the dataset with that column added at the end, or
-/// replaced in place; the values operand is consumed (stored, M11).
+/// replaced in place. A Column is shared (`make` counts it), other values copied into a
+/// new one, so the operand is only read.
 pub(crate) fn with_column(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     let values = arg(a, 2);
-    let done = with_column_of(cx, a, values);
-    // SAFETY: operand 2 was consumed (its row's `consumes`): this native owns that
-    // reference and gives it up once; a shared column was increfed by `make`.
-    unsafe { cx.heap.decref(values) };
-    done
-}
-
-fn with_column_of(cx: &mut NativeCx<'_>, a: &[Value], values: Value) -> Fallible<Value> {
     let d = dataset_arg(a, 0)?;
     let name = str_arg(a, 1)?.as_str().to_string();
     let body = d.dataset();

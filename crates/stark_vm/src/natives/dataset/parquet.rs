@@ -65,10 +65,11 @@ fn read_file(file: std::fs::File, path: &str) -> Fallible<Table> {
     let mut columns = Vec::new();
     for (field, pieces) in schema.fields().iter().zip(parts) {
         let refs: Vec<&dyn Array> = pieces.iter().map(|a| a.as_ref()).collect();
-        let whole = if refs.is_empty() {
-            arrow_array::new_empty_array(field.data_type())
-        } else {
-            arrow_select::concat::concat(&refs).or_else(|e| fail(bad(&e)))?
+        let whole = match refs.len() {
+            0 => arrow_array::new_empty_array(field.data_type()),
+            // One batch (the usual case: batches are a million rows): no copy.
+            1 => pieces[0].clone(),
+            _ => arrow_select::concat::concat(&refs).or_else(|e| fail(bad(&e)))?,
         };
         let Some(c) = as_column(&whole) else {
             return fail(format!(
@@ -88,8 +89,36 @@ fn read_file(file: std::fs::File, path: &str) -> Fallible<Table> {
     })
 }
 
-/// One of the four column types from an Arrow array of another type, as pandas reads it.
+/// One of the four column types from an Arrow array of another type, as pandas reads it;
+/// an array already of its column type (an int64 without nulls, a float64 whose nulls
+/// and NaNs agree, a string array) is kept as it is.
 fn as_column(a: &ArrayRef) -> Option<ColumnBody> {
+    match a.data_type() {
+        DataType::Int64 if a.null_count() == 0 => return Some(ColumnBody::new(a.clone())),
+        DataType::Float64 => {
+            let f = a.as_primitive::<Float64Type>();
+            let nan = f.values().iter().any(|x| x.is_nan());
+            if a.null_count() == 0 && !nan {
+                return Some(ColumnBody::new(a.clone()));
+            }
+        }
+        DataType::LargeUtf8 => {
+            // Offsets narrowed to i32 when the text fits; the bytes are shared.
+            let s = a.as_string::<i64>();
+            let offsets = s.value_offsets();
+            if offsets.last().is_some_and(|&end| end <= i32::MAX as i64) {
+                let narrow: Vec<i32> = offsets.iter().map(|&o| o as i32).collect();
+                let array = StringArray::try_new(
+                    arrow_buffer::OffsetBuffer::new(arrow_buffer::ScalarBuffer::from(narrow)),
+                    s.values().clone(),
+                    s.nulls().cloned(),
+                )
+                .ok()?;
+                return Some(ColumnBody::new(Arc::new(array)));
+            }
+        }
+        _ => {}
+    }
     fn ints<T: ArrowPrimitiveType>(a: &ArrayRef) -> Vec<Option<i64>>
     where
         T::Native: num_like::ToI64,
