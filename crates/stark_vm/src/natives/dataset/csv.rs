@@ -647,7 +647,7 @@ fn parse_chunks(
         + 4 * (counts.iter().sum::<u64>() + raws.len() as u64)
         + 64 * names.len() as u64;
     charge.charge(heap, need)?;
-    let parsed: Vec<Result<(Vec<FieldTexts>, usize), (u64, usize)>> = raws
+    let parsed: Vec<ChunkFields> = raws
         .par_iter()
         .map(|(raw, skip)| parse_chunk(&raw[*skip..], sep, names.len()))
         .collect();
@@ -685,13 +685,12 @@ fn parse_chunks(
     Ok(Some((names, rows, columns)))
 }
 
-/// One chunk of lines (no quotes) into a segment per column: its rows, or the chunk's line
-/// (from 1) of a row with another number of fields, and that number.
-fn parse_chunk(
-    chunk: &[u8],
-    sep: u8,
-    ncols: usize,
-) -> Result<(Vec<FieldTexts>, usize), (u64, usize)> {
+/// A chunk's segment of every column and its rows, or the chunk's line (from 1) of a row
+/// with another number of fields, and that number.
+type ChunkFields = Result<(Vec<FieldTexts>, usize), (u64, usize)>;
+
+/// One chunk of lines (no quotes) into a segment per column.
+fn parse_chunk(chunk: &[u8], sep: u8, ncols: usize) -> ChunkFields {
     let per = ncols.max(1);
     let mut cols: Vec<FieldTexts> = (0..ncols)
         .map(|_| FieldTexts {
