@@ -333,8 +333,20 @@ pub fn write_float(out: &mut String, x: f64) {
         out.push_str(if x.is_sign_negative() { "-0.0" } else { "0.0" });
         return;
     }
-    // Rust's `{:e}` gives the shortest round-trip digits: "-1.2345e-7", "1e16".
-    write_sci(out, &format!("{x:e}"));
+    // Rust's `{:e}` gives the shortest round-trip digits: "-1.2345e-7", "1e16". When
+    // that takes all 17 digits, the last one can be a tie between two strings that both
+    // round-trip: Python's `repr` then gives the correctly rounded one (half to even, as
+    // `%.17g`), which is what Rust's exact `{:.16e}` gives.
+    let shortest = format!("{x:e}");
+    let digits = shortest
+        .split('e')
+        .next()
+        .map_or(0, |m| m.bytes().filter(u8::is_ascii_digit).count());
+    if digits >= 17 {
+        write_sci(out, &format!("{x:.16e}"));
+    } else {
+        write_sci(out, &shortest);
+    }
 }
 
 /// A tensor element (f32) the way `write_float` writes a Float, with the shortest digits

@@ -281,6 +281,9 @@ struct Records<'p> {
     fields: usize,
     /// The line the record last read starts on.
     line: u64,
+    /// Line breaks read so far, for `line`: `csv_core`'s count lags behind a `\r\n` and
+    /// the blank lines it skips before a record.
+    breaks: u64,
 }
 
 impl<'p> Records<'p> {
@@ -310,6 +313,7 @@ impl<'p> Records<'p> {
             ends: Vec::new(),
             fields: 0,
             line: 1,
+            breaks: 0,
         })
     }
 
@@ -337,7 +341,9 @@ impl<'p> Records<'p> {
     /// Reads the next record; false at the end of the file.
     fn next(&mut self, heap: &mut Heap, charge: &mut BufferCharge) -> Fallible<bool> {
         use csv_core::ReadRecordResult::*;
-        self.line = self.core.line();
+        // The record's line: one past the breaks before its first byte (the first that is
+        // not a line break, which `csv_core` skips as blank lines).
+        let mut started = false;
         let (mut outlen, mut endlen) = (0, 0);
         loop {
             if self.start == self.end && !self.eof {
@@ -349,6 +355,14 @@ impl<'p> Records<'p> {
                 &mut self.out[outlen..],
                 &mut self.ends[endlen..],
             );
+            let read = &self.input[self.start..self.start + nin];
+            if !started {
+                if let Some(p) = read.iter().position(|&b| b != b'\r' && b != b'\n') {
+                    started = true;
+                    self.line = self.breaks + 1 + breaks_in(&read[..p]);
+                }
+            }
+            self.breaks += breaks_in(read);
             self.start += nin;
             outlen += nout;
             endlen += nend;
@@ -387,6 +401,11 @@ impl<'p> Records<'p> {
             ))
         })
     }
+}
+
+/// The line breaks in `bytes`.
+fn breaks_in(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 /// Appends `text` to `fields`, charging the growth.

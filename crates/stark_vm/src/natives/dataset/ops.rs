@@ -791,7 +791,14 @@ fn quantile(xs: &[f64], q: f64) -> f64 {
     }
     let pos = q * (xs.len() - 1) as f64;
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    xs[lo] + (xs[hi] - xs[lo]) * (pos - lo as f64)
+    // NumPy's `_lerp`: from the nearer end, so the last bit agrees with pandas'.
+    let (a, b, t) = (xs[lo], xs[hi], pos - lo as f64);
+    let diff = b - a;
+    if t >= 0.5 {
+        b - diff * (1.0 - t)
+    } else {
+        a + diff * t
+    }
 }
 
 /// `d.describe()`: pandas' summary of the numeric (int64 and float64) columns: a `stat`
