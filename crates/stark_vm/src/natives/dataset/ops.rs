@@ -7,16 +7,21 @@ use super::column::{key_at, moments, present, take, take_rows, Key};
 use super::{dataset_arg, lookup, make, origin, str_arg, Part};
 use crate::error::{fail, Fallible};
 use arrow_array::{Array, ArrayRef, BooleanArray, StringArray};
+use rayon::prelude::*;
 use stark_runtime::tensor::DType;
 use stark_runtime::{ColType, ColumnBody, DatasetBody, ObjKind, ObjRef, Value};
 use std::cmp::Ordering;
 use std::sync::Arc;
 
 /// Every column of `d` as rows `rows` of it.
+/// Every column of `d` as rows `rows` of it, the columns gathered in parallel.
 fn take_all(d: &DatasetBody, rows: &[u32]) -> Fallible<Vec<(String, Part)>> {
+    let bodies: Vec<&ColumnBody> = d.columns.iter().map(|(_, c)| c.column()).collect();
+    let taken: Vec<Fallible<ColumnBody>> = bodies.par_iter().map(|c| take_rows(c, rows)).collect();
     d.columns
         .iter()
-        .map(|(n, c)| Ok((n.clone(), Part::New(take_rows(c.column(), rows)?))))
+        .zip(taken)
+        .map(|((n, _), t)| Ok((n.clone(), Part::New(t?))))
         .collect()
 }
 
@@ -128,9 +133,13 @@ fn keep_rows(cx: &mut NativeCx<'_>, d: ObjRef, mask: &BooleanArray) -> Fallible<
         }
     } else {
         room_for(cx, body, kept)?;
-        for (n, c) in &body.columns {
-            let array = arrow_select::filter::filter(c.column().array.as_ref(), mask)
-                .or_else(|e| fail(format!("internal error: filter: {e}")))?;
+        let bodies: Vec<&ColumnBody> = body.columns.iter().map(|(_, c)| c.column()).collect();
+        let filtered: Vec<_> = bodies
+            .par_iter()
+            .map(|c| arrow_select::filter::filter(c.array.as_ref(), mask))
+            .collect();
+        for ((n, _), array) in body.columns.iter().zip(filtered) {
+            let array = array.or_else(|e| fail(format!("internal error: filter: {e}")))?;
             parts.push((n.clone(), Part::New(ColumnBody::new(array))));
         }
     }
