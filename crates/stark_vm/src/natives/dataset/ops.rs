@@ -729,17 +729,28 @@ pub(crate) fn join(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
         };
         parts.push((name, part));
     }
+    // The right columns, gathered in parallel.
     let all_matched: Option<Vec<u32>> = ri.iter().copied().collect();
-    for (n, c) in &rb.columns {
-        if *n == on {
-            continue;
-        }
-        let name = if both(n) { format!("{n}_y") } else { n.clone() };
-        let part = match &all_matched {
-            Some(rows) => take_rows(c.column(), rows)?,
-            None => take(c.column(), &ri)?,
+    let right: Vec<(&String, &ColumnBody)> = rb
+        .columns
+        .iter()
+        .filter(|(n, _)| *n != on)
+        .map(|(n, c)| (n, c.column()))
+        .collect();
+    let taken: Vec<Fallible<ColumnBody>> = right
+        .par_iter()
+        .map(|(_, c)| match &all_matched {
+            Some(rows) => take_rows(c, rows),
+            None => take(c, &ri),
+        })
+        .collect();
+    for ((n, _), part) in right.iter().zip(taken) {
+        let name = if both(n) {
+            format!("{n}_y")
+        } else {
+            (*n).clone()
         };
-        parts.push((name, Part::New(part)));
+        parts.push((name, Part::New(part?)));
     }
     make(cx, String::new(), li.len(), parts, Vec::new())
 }
