@@ -147,3 +147,150 @@ fn max_memory_stops_a_load_while_it_reads() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), "start\n200000\n");
     }
 }
+
+/// The body of a CSV of `rows` rows that takes the parallel reader's every road: columns
+/// of one kind throughout, columns whose kind changes late (so their parts disagree),
+/// missing values in each spelling, texts `row(i)` must keep as written, blank lines and
+/// `\r\n` line ends. `bad_at`: a row with a field too many there. Returns the body and
+/// the file line of that row.
+fn tricky_rows(rows: usize, bad_at: Option<usize>) -> (String, usize) {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut s = String::new();
+    let mut line = 1; // the header
+    let mut bad_line = 0;
+    for i in 0..rows {
+        let r = next(&mut seed);
+        if r.is_multiple_of(97) {
+            s.push_str(if r.is_multiple_of(2) { "\n" } else { "\r\n" });
+            line += 1;
+        }
+        let code = if r.is_multiple_of(11) {
+            format!("{:03}", i % 50)
+        } else {
+            (i % 1000).to_string()
+        };
+        let price = match r % 13 {
+            0 => "NA".to_string(),
+            1 => String::new(),
+            2 => format!("{}.50", i % 100),
+            _ => format!("{}.{}", i % 1000, r % 100),
+        };
+        let late = if i == rows * 3 / 4 {
+            "2.5".to_string()
+        } else {
+            i.to_string()
+        };
+        let name = match r % 17 {
+            0 => "NA".to_string(),
+            1 => String::new(),
+            2 => format!("é{i}"),
+            _ => format!("n{}", r % 500),
+        };
+        let flag = if r.is_multiple_of(3) { "True" } else { "False" };
+        let sparse = if i == rows - 3 {
+            "1.5"
+        } else if r.is_multiple_of(5) {
+            "null"
+        } else {
+            ""
+        };
+        let intmiss = if i == rows / 2 {
+            String::new()
+        } else {
+            i.to_string()
+        };
+        let mixed = if i == rows * 6 / 7 {
+            "word".to_string()
+        } else {
+            format!("{}", i % 10)
+        };
+        line += 1;
+        let extra = if bad_at == Some(i) {
+            bad_line = line;
+            ",extra"
+        } else {
+            ""
+        };
+        let end = if r.is_multiple_of(7) { "\r\n" } else { "\n" };
+        s.push_str(&format!(
+            "{i},{code},{price},{late},{name},{flag},{sparse},{intmiss},{mixed}{extra}{end}"
+        ));
+    }
+    (s, bad_line)
+}
+
+#[test]
+fn large_files_read_in_chunks_as_small_files_are() {
+    // Over 4 MiB: read in parallel chunks. The same rows under a header with a quote: read
+    // record by record and typed from their text. Both must give the same dataset.
+    let (body, _) = tricky_rows(150_000, None);
+    assert!(body.len() > 5 << 20, "{}", body.len());
+    let header = "id,code,price,late,name,flag,sparse,intmiss,mixed\n";
+    let quoted = "\"id\",code,price,late,name,flag,sparse,intmiss,mixed\n";
+    let fast = write("chunked.csv", &format!("{header}{body}"));
+    let slow = write("records.csv", &format!("{quoted}{body}"));
+    let mut outs = Vec::new();
+    for path in [&fast, &slow] {
+        let p = write(
+            "compare.stark",
+            &format!(
+                "fn main():\n    let d = Dataset.load({:?})\n    print(d.len(), d.dtypes())\n    \
+                 print(d[\"price\"].sum(), d[\"price\"].count(), d[\"late\"].sum(), d[\"sparse\"].count())\n    \
+                 print(d[\"intmiss\"].mean(), d[\"code\"].sum(), d[\"name\"].count())\n    \
+                 for i in range(0, d.len(), 7):\n        print(d.row(i))\n",
+                path.to_str().unwrap()
+            ),
+        );
+        let out = run(&[], &p);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        outs.push(String::from_utf8(out.stdout).unwrap());
+    }
+    // The types pandas' read_csv gives these columns (by the rules of SPEC §9).
+    assert!(
+        outs[0].starts_with(
+            "150000 {\"id\": \"int64\", \"code\": \"int64\", \"price\": \"float64\", \
+             \"late\": \"float64\", \"name\": \"string\", \"flag\": \"bool\", \
+             \"sparse\": \"float64\", \"intmiss\": \"float64\", \"mixed\": \"string\"}\n"
+        ),
+        "{}",
+        &outs[0][..300]
+    );
+    // `row(i)` gives the file's text: `007`, `12.50`, `NA` as written.
+    assert!(
+        outs[0].contains("\"price\": \"NA\"")
+            && outs[0].contains("0.50\"")
+            && outs[0].contains("\"code\": \"007\"")
+    );
+    assert!(
+        outs[0] == outs[1],
+        "the chunked reader differs from the record reader"
+    );
+}
+
+#[test]
+fn a_bad_row_in_a_large_file_is_named_by_its_line() {
+    let header = "id,code,price,late,name,flag,sparse,intmiss,mixed\n";
+    let quoted = "\"id\",code,price,late,name,flag,sparse,intmiss,mixed\n";
+    let (body, line) = tricky_rows(150_000, Some(123_457));
+    for (name, head) in [("bad_chunked.csv", header), ("bad_records.csv", quoted)] {
+        let path = write(name, &format!("{head}{body}"));
+        let p = write(
+            "bad.stark",
+            &format!(
+                "fn main():\n    print(Dataset.load({:?}).len())\n",
+                path.to_str().unwrap()
+            ),
+        );
+        let out = run(&[], &p);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!("{name}:{line}: expected 9 fields, found 10")),
+            "{name}: line {line}: {err}"
+        );
+    }
+}

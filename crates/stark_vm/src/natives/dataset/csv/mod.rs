@@ -7,7 +7,11 @@
 //! the system refusing memory stops it too. A huge or endless file (`/dev/zero`) is then an
 //! out-of-memory error (exit 3), never an abort.
 //!
-//! Once every field is read, each column is typed on its own (on the rayon pool), by the
+//! Large files without quotes are read in parallel chunks and typed as they are split
+//! (`chunks`); the others record by record (`records`), each column then typed from its
+//! fields' text by `type_column`.
+//!
+//! Each column is typed on its own (on the rayon pool), by the
 //! rules of pandas' C parser: a column whose present fields are all whole numbers is int64,
 //! unless one is missing (then float64); all numbers, float64; all `True`/`False` (in any of
 //! pandas' spellings), bool; anything else, string. Missing means an empty field or one of
@@ -22,7 +26,10 @@ use arrow_array::StringArray;
 use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use rayon::prelude::*;
 use stark_runtime::{BufferCharge, ColType, ColumnBody, Heap};
-use std::io::{Read, Write};
+use std::io::Write;
+
+mod chunks;
+mod records;
 
 /// Bytes read from the file at a time.
 const INPUT_BYTES: usize = 64 << 10;
@@ -240,7 +247,16 @@ impl<'a> Fields<'a> {
         };
         for f in segs {
             match std::str::from_utf8(&f.text) {
-                Ok(text) => out.segs.push((text, &f.ends)),
+                // Two fields that are not UTF-8 alone can be when put end to end (a
+                // character cut by a separator): every field must end on a boundary.
+                Ok(text) => match f
+                    .ends
+                    .iter()
+                    .position(|&e| !text.is_char_boundary(e as usize))
+                {
+                    Some(at) => return Err(out.len + at),
+                    None => out.segs.push((text, &f.ends)),
+                },
                 Err(e) => {
                     let at = f
                         .ends
@@ -262,170 +278,6 @@ impl<'a> Fields<'a> {
             })
         })
     }
-}
-
-/// The file's records, one at a time, in buffers charged to the `io` zone.
-struct Records<'p> {
-    path: &'p str,
-    file: std::fs::File,
-    /// `input[start..end]` is read but not yet parsed.
-    input: Vec<u8>,
-    start: usize,
-    end: usize,
-    eof: bool,
-    core: csv_core::Reader,
-    /// The record last read: its fields end to end, and where each ends (both kept as long
-    /// as their capacity, since `csv_core` writes into slices).
-    out: Vec<u8>,
-    ends: Vec<usize>,
-    fields: usize,
-    /// The line the record last read starts on.
-    line: u64,
-    /// Line breaks read so far, for `line`: `csv_core`'s count lags behind a `\r\n` and
-    /// the blank lines it skips before a record.
-    breaks: u64,
-}
-
-impl<'p> Records<'p> {
-    fn open(
-        path: &'p str,
-        sep: u8,
-        heap: &mut Heap,
-        charge: &mut BufferCharge,
-    ) -> Fallible<Records<'p>> {
-        let file = std::fs::File::open(path)
-            .or_else(|e| fail(format!("cannot load \"{path}\": {}", reason(&e))))?;
-        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-            return fail(format!("cannot load \"{path}\": it is a directory"));
-        }
-        let mut input = Vec::new();
-        charge.grow(heap, &mut input, INPUT_BYTES)?;
-        input.resize(input.capacity(), 0);
-        Ok(Records {
-            path,
-            file,
-            input,
-            start: 0,
-            end: 0,
-            eof: false,
-            core: csv_core::ReaderBuilder::new().delimiter(sep).build(),
-            out: Vec::new(),
-            ends: Vec::new(),
-            fields: 0,
-            line: 1,
-            breaks: 0,
-        })
-    }
-
-    /// Bytes of the buffers (what their charge was).
-    fn bytes(&self) -> u64 {
-        (self.input.capacity() + self.out.capacity() + self.ends.capacity() * 8) as u64
-    }
-
-    fn fill(&mut self) -> Fallible<()> {
-        loop {
-            match self.file.read(&mut self.input) {
-                Ok(0) => self.eof = true,
-                Ok(n) => self.end = n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return fail(format!("cannot load \"{}\": {}", self.path, reason(&e))),
-            }
-            self.start = 0;
-            if self.eof {
-                self.end = 0;
-            }
-            return Ok(());
-        }
-    }
-
-    /// Reads the next record; false at the end of the file.
-    fn next(&mut self, heap: &mut Heap, charge: &mut BufferCharge) -> Fallible<bool> {
-        use csv_core::ReadRecordResult::*;
-        // The record's line: one past the breaks before its first byte (the first that is
-        // not a line break, which `csv_core` skips as blank lines).
-        let mut started = false;
-        let (mut outlen, mut endlen) = (0, 0);
-        loop {
-            if self.start == self.end && !self.eof {
-                self.fill()?;
-            }
-            // Empty input tells `csv_core` the file has ended.
-            let (res, nin, nout, nend) = self.core.read_record(
-                &self.input[self.start..self.end],
-                &mut self.out[outlen..],
-                &mut self.ends[endlen..],
-            );
-            let read = &self.input[self.start..self.start + nin];
-            if !started {
-                if let Some(p) = read.iter().position(|&b| b != b'\r' && b != b'\n') {
-                    started = true;
-                    self.line = self.breaks + 1 + breaks_in(&read[..p]);
-                }
-            }
-            self.breaks += breaks_in(read);
-            self.start += nin;
-            outlen += nout;
-            endlen += nend;
-            match res {
-                InputEmpty => continue,
-                OutputFull => {
-                    charge.grow(heap, &mut self.out, 1)?;
-                    self.out.resize(self.out.capacity(), 0);
-                }
-                OutputEndsFull => {
-                    charge.grow(heap, &mut self.ends, 1)?;
-                    self.ends.resize(self.ends.capacity(), 0);
-                }
-                Record => {
-                    self.fields = endlen;
-                    return Ok(true);
-                }
-                End => return Ok(false),
-            }
-        }
-    }
-
-    /// Field `i` of the record last read, as bytes.
-    fn raw(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.out[start..self.ends[i]]
-    }
-
-    /// Field `i` of the record last read, checked as UTF-8.
-    fn field(&self, i: usize) -> Fallible<&str> {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        std::str::from_utf8(&self.out[start..self.ends[i]]).or_else(|_| {
-            fail(format!(
-                "{}:{}: the row is not valid UTF-8",
-                self.path, self.line
-            ))
-        })
-    }
-}
-
-/// The line breaks in `bytes`.
-fn breaks_in(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
-}
-
-/// Appends `text` to `fields`, charging the growth.
-fn push_field(
-    heap: &mut Heap,
-    charge: &mut BufferCharge,
-    fields: &mut FieldTexts,
-    text: &[u8],
-    path: &str,
-) -> Fallible<()> {
-    charge.grow(heap, &mut fields.text, text.len())?;
-    fields.text.extend_from_slice(text);
-    charge.grow(heap, &mut fields.ends, 1)?;
-    let end = u32::try_from(fields.text.len()).or_else(|_| {
-        fail(format!(
-            "cannot load \"{path}\": a column holds more than 4 GiB of text"
-        ))
-    })?;
-    fields.ends.push(end);
-    Ok(())
 }
 
 /// Header names made unique as pandas does: a repeated `x` becomes `x.1`, `x.2`, … (skipping
@@ -466,17 +318,15 @@ pub(super) fn read(
     path: &str,
     sep: u8,
 ) -> Fallible<Table> {
-    let (names, rows, fields) = match read_parallel(heap, charge, path, sep)? {
-        Some(read) => read,
-        None => {
-            let mut rec = Records::open(path, sep, heap, charge)?;
-            let read = read_fields(heap, charge, &mut rec);
-            // The input and record buffers go with `rec`.
-            charge.refund(heap, rec.bytes());
-            let (names, rows, fields) = read?;
-            (names, rows, fields.into_iter().map(|f| vec![f]).collect())
-        }
-    };
+    if let Some(table) = chunks::read_parallel(heap, charge, path, sep)? {
+        return Ok(table);
+    }
+    let mut rec = records::Records::open(path, sep, heap, charge)?;
+    let read = records::read_fields(heap, charge, &mut rec);
+    // The input and record buffers go with `rec`.
+    charge.refund(heap, rec.bytes());
+    let (names, rows, fields) = read?;
+    let fields: Vec<Vec<FieldTexts>> = fields.into_iter().map(|f| vec![f]).collect();
     let bytes_of = |f: &Vec<FieldTexts>| -> u64 { f.iter().map(FieldTexts::bytes).sum() };
     // The typed values take at most 8 bytes a field plus, for text, the text again and a
     // 4-byte offset: charged before they are made, given back for the fields' text after.
@@ -511,279 +361,6 @@ pub(super) fn read(
         rows,
         columns,
     })
-}
-
-/// Files at least this large are read whole and split in chunks parsed in parallel.
-const PARALLEL_BYTES: u64 = 4 << 20;
-
-/// Names, rows, and each column's fields in one or more segments.
-type ReadColumns = (Vec<String>, usize, Vec<Vec<FieldTexts>>);
-
-/// A large regular file with no quote character (so every line break ends a record, and
-/// a chunk boundary at one cannot fall inside a field) is read and parsed in chunks on the
-/// rayon pool: each task reads its byte range (`read_at`, from the first line that starts
-/// in it to the end of the last), then each parses its lines into its own segment of every
-/// column. The raw chunks are charged to the `io` zone before they are read, the fields
-/// before they are parsed. `None`: the file is small, not a regular file, or has quotes:
-/// the caller reads it record by record instead.
-fn read_parallel(
-    heap: &mut Heap,
-    charge: &mut BufferCharge,
-    path: &str,
-    sep: u8,
-) -> Fallible<Option<ReadColumns>> {
-    use std::os::unix::fs::FileExt;
-    let Ok(meta) = std::fs::metadata(path) else {
-        return Ok(None);
-    };
-    if !meta.is_file() || meta.len() < PARALLEL_BYTES {
-        return Ok(None);
-    }
-    let len = meta.len() as usize;
-    let file = std::fs::File::open(path)
-        .or_else(|e| fail(format!("cannot load \"{path}\": {}", reason(&e))))?;
-    // The header: the first line, within the first 64 KiB.
-    let mut head = vec![0u8; 64 << 10];
-    let got = file.read_at(&mut head, 0).unwrap_or(0);
-    let head = &head[..got];
-    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
-        3
-    } else {
-        0
-    };
-    let Some(nl) = head.iter().position(|&b| b == b'\n') else {
-        return Ok(None);
-    };
-    let Ok(header) = std::str::from_utf8(&head[bom..nl]) else {
-        return Ok(None);
-    };
-    let header = header.trim_end_matches('\r');
-    if header.is_empty() || header.contains('"') {
-        return Ok(None);
-    }
-    let names = unique_names(
-        header
-            .split(sep as char)
-            .enumerate()
-            .map(|(i, h)| match h.trim() {
-                "" => format!("Unnamed: {i}"),
-                h => h.to_string(),
-            })
-            .collect(),
-    );
-    let start = nl + 1;
-    let pieces = (rayon::current_num_threads() * 4).max(1);
-    let ranges: Vec<(usize, usize)> = (0..pieces)
-        .map(|k| {
-            let s = start + (len - start) * k / pieces;
-            (s, start + (len - start) * (k + 1) / pieces)
-        })
-        .filter(|(s, e)| e > s)
-        .collect();
-    // The raw chunks: each range and the end of the line it cuts (charged with a margin for
-    // those line ends).
-    let raw_need = (len + pieces * 4096) as u64;
-    charge.charge(heap, raw_need)?;
-    let raws: Vec<Option<(Vec<u8>, usize)>> = ranges
-        .par_iter()
-        .map(|&(s, e)| read_chunk(&file, s, e, start, len))
-        .collect();
-    let result = parse_chunks(heap, charge, path, sep, names, raws, start);
-    charge.refund(heap, raw_need);
-    result
-}
-
-/// The lines that start in `[s, e)` (a line starts at `first` or after a line break), read
-/// whole, and how many bytes of the chunk precede them; `None` if the chunk has a quote or
-/// cannot be read (the caller then reads the file record by record).
-fn read_chunk(
-    file: &std::fs::File,
-    s: usize,
-    e: usize,
-    first: usize,
-    len: usize,
-) -> Option<(Vec<u8>, usize)> {
-    use std::os::unix::fs::FileExt;
-    // One byte before `s`, to see whether a line starts at `s`, and room past `e` for the
-    // end of the last line, read in steps until a line break.
-    let from = if s > first { s - 1 } else { s };
-    let mut buf = vec![0u8; e - from];
-    file.read_exact_at(&mut buf, from as u64).ok()?;
-    let mut end = e;
-    while end < len && buf.last() != Some(&b'\n') {
-        let more = (len - end).min(4096);
-        let at = buf.len();
-        buf.resize(at + more, 0);
-        file.read_exact_at(&mut buf[at..], end as u64).ok()?;
-        let cut = buf[at..].iter().position(|&b| b == b'\n');
-        match cut {
-            Some(i) => {
-                buf.truncate(at + i + 1);
-                end = len;
-            }
-            None => end += more,
-        }
-    }
-    if buf.contains(&b'"') {
-        return None;
-    }
-    // The first line that starts in the range: right away when the byte before is a break.
-    let skip = if from < s {
-        match buf.iter().position(|&b| b == b'\n') {
-            Some(i) => i + 1,
-            None => buf.len(),
-        }
-    } else {
-        0
-    };
-    Some((buf, skip))
-}
-
-fn parse_chunks(
-    heap: &mut Heap,
-    charge: &mut BufferCharge,
-    path: &str,
-    sep: u8,
-    names: Vec<String>,
-    raws: Vec<Option<(Vec<u8>, usize)>>,
-    start: usize,
-) -> Fallible<Option<ReadColumns>> {
-    let Some(raws) = raws.into_iter().collect::<Option<Vec<_>>>() else {
-        return Ok(None);
-    };
-    // Every field's text and end take at most the chunk's bytes and 4 bytes per separator
-    // or line break: charged before the chunks are parsed.
-    let counts: Vec<u64> = raws
-        .par_iter()
-        .map(|(raw, skip)| {
-            raw[*skip..]
-                .iter()
-                .filter(|&&b| b == sep || b == b'\n')
-                .count() as u64
-        })
-        .collect();
-    let need: u64 = raws.iter().map(|(r, _)| r.len() as u64).sum::<u64>()
-        + 4 * (counts.iter().sum::<u64>() + raws.len() as u64)
-        + 64 * names.len() as u64;
-    charge.charge(heap, need)?;
-    let parsed: Vec<ChunkFields> = raws
-        .par_iter()
-        .map(|(raw, skip)| parse_chunk(&raw[*skip..], sep, names.len()))
-        .collect();
-    let mut columns: Vec<Vec<FieldTexts>> = names.iter().map(|_| Vec::new()).collect();
-    let mut rows = 0;
-    let mut lines_before = 1u64;
-    for (k, p) in parsed.into_iter().enumerate() {
-        match p {
-            Ok((segs, n)) => {
-                rows += n;
-                for (c, seg) in columns.iter_mut().zip(segs) {
-                    c.push(seg);
-                }
-            }
-            Err((line, found)) => {
-                charge.refund(heap, need);
-                // Line 1 is the header; the lines of the chunks before this one.
-                let _ = start;
-                for (raw, skip) in &raws[..k] {
-                    lines_before += raw[*skip..].iter().filter(|&&b| b == b'\n').count() as u64;
-                }
-                return fail(format!(
-                    "{path}:{}: expected {} fields, found {found}",
-                    lines_before + line,
-                    names.len()
-                ));
-            }
-        }
-    }
-    drop(raws);
-    // From here the segments are charged as their bytes (the caller refunds them).
-    let held: u64 = columns.iter().flatten().map(FieldTexts::bytes).sum();
-    charge.refund(heap, need);
-    charge.charge(heap, held)?;
-    Ok(Some((names, rows, columns)))
-}
-
-/// A chunk's segment of every column and its rows, or the chunk's line (from 1) of a row
-/// with another number of fields, and that number.
-type ChunkFields = Result<(Vec<FieldTexts>, usize), (u64, usize)>;
-
-/// One chunk of lines (no quotes) into a segment per column.
-fn parse_chunk(chunk: &[u8], sep: u8, ncols: usize) -> ChunkFields {
-    let per = ncols.max(1);
-    let mut cols: Vec<FieldTexts> = (0..ncols)
-        .map(|_| FieldTexts {
-            text: Vec::with_capacity(chunk.len() / per + 16),
-            ends: Vec::with_capacity(chunk.len() / (4 * per) + 16),
-        })
-        .collect();
-    let (mut rows, mut line) = (0, 0u64);
-    for raw in chunk.split(|&b| b == b'\n') {
-        line += 1;
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if raw.is_empty() {
-            // A blank line is no row (pandas), nor is the end after the last break.
-            continue;
-        }
-        let mut k = 0;
-        for field in raw.split(|&b| b == sep) {
-            if let Some(c) = cols.get_mut(k) {
-                c.text.extend_from_slice(field);
-                c.ends.push(c.text.len() as u32);
-            }
-            k += 1;
-        }
-        if k != ncols {
-            return Err((line, k));
-        }
-        rows += 1;
-    }
-    Ok((cols, rows))
-}
-
-fn read_fields(
-    heap: &mut Heap,
-    charge: &mut BufferCharge,
-    rec: &mut Records<'_>,
-) -> Fallible<(Vec<String>, usize, Vec<FieldTexts>)> {
-    let path = rec.path;
-    if !rec.next(heap, charge)? || (rec.fields == 1 && rec.field(0)?.is_empty()) {
-        return fail(format!(
-            "cannot load \"{path}\": the file is empty (expected a header row)"
-        ));
-    }
-    // An empty name is pandas' `Unnamed: i`.
-    let headers = (0..rec.fields)
-        .map(|i| {
-            rec.field(i).map(|h| match h.trim() {
-                "" => format!("Unnamed: {i}"),
-                h => h.to_string(),
-            })
-        })
-        .collect::<Fallible<Vec<String>>>()?;
-    let names = unique_names(headers);
-    let mut columns: Vec<FieldTexts> = names.iter().map(|_| FieldTexts::default()).collect();
-    let mut rows = 0usize;
-    while rec.next(heap, charge)? {
-        let line = rec.line;
-        if rec.fields != names.len() {
-            // pandas reads a blank line as no row at all.
-            if rec.fields == 1 && rec.raw(0).is_empty() {
-                continue;
-            }
-            return fail(format!(
-                "{path}:{line}: expected {} fields, found {}",
-                names.len(),
-                rec.fields
-            ));
-        }
-        for (i, col) in columns.iter_mut().enumerate() {
-            let text = rec.raw(i);
-            push_field(heap, charge, col, text, path)?;
-        }
-        rows += 1;
-    }
-    Ok((names, rows, columns))
 }
 
 /// What a column's present fields can all be read as, so far.
