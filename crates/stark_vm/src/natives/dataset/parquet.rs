@@ -3,22 +3,27 @@
 //! Reading turns the file's types into the four column types as pandas would see them:
 //! narrower integers are int64 (an integer column with a missing value float64), float32
 //! float64, any string or dictionary of strings a string column. The file's size is
-//! charged to the `io` zone before it is read (Parquet is decoded whole), so
+//! charged to the `io` zone before it is read (the file is read whole, then its columns
+//! decoded in parallel), so
 //! `--max-memory` refuses a file too large first. The reader panics on some corrupt files:
 //! each call is run under `catch_unwind`, its panic a runtime error like any other failure.
 
 use super::super::stream::reason;
 use super::csv::Table;
-use crate::error::{fail, Fallible};
+use crate::error::{fail, Fallible, Fault};
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
-use stark_runtime::{BufferCharge, ColType, ColumnBody, Heap};
+use rayon::prelude::*;
+use stark_runtime::sysalloc::fallible;
+use stark_runtime::{BufferCharge, ColType, ColumnBody, Heap, OutOfMemory};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
@@ -32,45 +37,73 @@ fn guarded<R>(what: &str, path: &str, f: impl FnOnce() -> Fallible<R>) -> Fallib
 }
 
 pub(super) fn read(heap: &mut Heap, charge: &mut BufferCharge, path: &str) -> Fallible<Table> {
-    let file = std::fs::File::open(path)
-        .or_else(|e| fail(format!("cannot load \"{path}\": {}", reason(&e))))?;
-    let meta = file
-        .metadata()
-        .or_else(|e| fail(format!("cannot load \"{path}\": {}", reason(&e))))?;
+    let cannot = |e: std::io::Error| Fault::msg(format!("cannot load \"{path}\": {}", reason(&e)));
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let meta = file.metadata().map_err(cannot)?;
     if meta.is_dir() {
         return fail(format!("cannot load \"{path}\": it is a directory"));
     }
-    // Decoded columns take about what the file does, often more: charged up front.
+    // The file's bytes, then the decoded columns, which take about what the file does,
+    // often more: charged up front, before the file is read.
     charge.charge(heap, meta.len().saturating_mul(2))?;
-    guarded("load", path, || read_file(file, path))
+    let mut bytes = Vec::new();
+    let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+    if fallible(|| bytes.try_reserve_exact(len)).is_err() {
+        return Err(Fault::from(OutOfMemory {
+            requested: meta.len(),
+            live: heap.live_bytes(),
+            limit: None,
+            quota: false,
+        }));
+    }
+    std::io::Read::read_to_end(&mut file, &mut bytes).map_err(cannot)?;
+    let bytes = bytes::Bytes::from(bytes);
+    guarded("load", path, || read_bytes(&bytes, path))
 }
 
-fn read_file(file: std::fs::File, path: &str) -> Fallible<Table> {
+/// The columns of a Parquet file in memory, decoded in parallel (one reader a column, all
+/// over the same bytes and the footer read once), as pyarrow decodes them.
+fn read_bytes(bytes: &bytes::Bytes, path: &str) -> Fallible<Table> {
     let bad = |e: &dyn std::fmt::Display| format!("cannot load \"{path}\": {e}");
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).or_else(|e| fail(bad(&e)))?;
-    let schema = builder.schema().clone();
-    let rows = builder.metadata().file_metadata().num_rows().max(0) as usize;
-    let reader = builder
-        .with_batch_size(rows.clamp(1, 1 << 20))
-        .build()
-        .or_else(|e| fail(bad(&e)))?;
-    let mut parts: Vec<Vec<ArrayRef>> = vec![Vec::new(); schema.fields().len()];
-    for batch in reader {
-        let batch = batch.or_else(|e| fail(bad(&e)))?;
-        for (k, col) in batch.columns().iter().enumerate() {
-            parts[k].push(col.clone());
-        }
-    }
+    let meta =
+        ArrowReaderMetadata::load(bytes, ArrowReaderOptions::new()).or_else(|e| fail(bad(&e)))?;
+    let schema = meta.schema().clone();
+    let rows = meta.metadata().file_metadata().num_rows().max(0) as usize;
+    // A panic in a reader on the rayon pool is caught there (`guarded` runs on the thread
+    // that panics), so each column's failure is an error of its own.
+    let decoded: Vec<Fallible<ArrayRef>> = (0..schema.fields().len())
+        .into_par_iter()
+        .map(|k| {
+            guarded("load", path, || {
+                let mask = ProjectionMask::roots(meta.parquet_schema(), [k]);
+                let reader =
+                    ParquetRecordBatchReaderBuilder::new_with_metadata(bytes.clone(), meta.clone())
+                        .with_projection(mask)
+                        .with_batch_size(rows.clamp(1, 1 << 20))
+                        .build()
+                        .or_else(|e| fail(bad(&e)))?;
+                let mut pieces: Vec<ArrayRef> = Vec::new();
+                for batch in reader {
+                    let batch = batch.or_else(|e| fail(bad(&e)))?;
+                    match batch.columns() {
+                        [col] => pieces.push(col.clone()),
+                        _ => return fail(bad(&"a column read as more than one")),
+                    }
+                }
+                let refs: Vec<&dyn Array> = pieces.iter().map(|a| a.as_ref()).collect();
+                match refs.len() {
+                    0 => Ok(arrow_array::new_empty_array(schema.field(k).data_type())),
+                    // One batch (the usual case: batches are a million rows): no copy.
+                    1 => Ok(pieces[0].clone()),
+                    _ => arrow_select::concat::concat(&refs).or_else(|e| fail(bad(&e))),
+                }
+            })
+        })
+        .collect();
     let mut names = Vec::new();
     let mut columns = Vec::new();
-    for (field, pieces) in schema.fields().iter().zip(parts) {
-        let refs: Vec<&dyn Array> = pieces.iter().map(|a| a.as_ref()).collect();
-        let whole = match refs.len() {
-            0 => arrow_array::new_empty_array(field.data_type()),
-            // One batch (the usual case: batches are a million rows): no copy.
-            1 => pieces[0].clone(),
-            _ => arrow_select::concat::concat(&refs).or_else(|e| fail(bad(&e)))?,
-        };
+    for (field, whole) in schema.fields().iter().zip(decoded) {
+        let whole = whole?;
         let Some(c) = as_column(&whole) else {
             return fail(format!(
                 "cannot load \"{path}\": column \"{}\" has the Parquet type {}, which datasets do not hold (int, float, bool and string columns only)",
