@@ -906,6 +906,7 @@ pub mod builtin_types {
         "collections",
         "cycles_collected",
         "gc_pause_max_us",
+        "gc_pause_p99_us",
         "tensor_pool_bytes",
     ];
     pub const ZONE_STATS_FIELDS: &[&str] = &[

@@ -47,6 +47,7 @@ fn builtin_structs() -> Vec<StructDef> {
                 ("collections", Ty::Int),
                 ("cycles_collected", Ty::Int),
                 ("gc_pause_max_us", Ty::Int),
+                ("gc_pause_p99_us", Ty::Int),
                 ("tensor_pool_bytes", Ty::Int),
             ],
         ),

@@ -348,3 +348,46 @@ fn a_list_the_system_refuses_to_grow_is_exit_3() {
     );
     assert_located(&err, &p, "4:");
 }
+
+/// `--mem-report` ends with the collector's pauses: how many, their wall p99 and max, the
+/// worst step's CPU time, and a histogram whose rows count every pause once.
+#[test]
+fn mem_report_shows_the_pause_histogram() {
+    let p = write(
+        "pauses.stark",
+        "struct Node:\n    id: Int\n    next: Node?\n\n\
+         fn make_cycle(i: Int):\n    mutable let a = Node(i, None)\n    let b = Node(i + 1, a.clone())\n    a.next = b.clone()\n\n\
+         fn main():\n    GC.config(threshold_bytes=4096, cycle_interval_ms=1, background=true)\n    \
+         for i in range(50000):\n        make_cycle(i)\n    \
+         let p = Memory.profile()\n    print(p.collections > 0, p.gc_pause_p99_us <= p.gc_pause_max_us)\n",
+    );
+    let out = stark()
+        .arg("run")
+        .arg("--mem-report")
+        .arg(&p)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "true true\n");
+    let at = err.find("collector pauses: ").expect("the pause line");
+    let mut lines = err[at..].lines();
+    let head = lines.next().unwrap();
+    let nums: Vec<u64> = head
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse().unwrap())
+        .collect();
+    // "collector pauses: N (wall p99 P µs, max M µs; worst CPU time C µs)"
+    let [n, _, p99, max, cpu] = nums[..] else {
+        panic!("{head}")
+    };
+    assert!(n > 0 && p99 <= max, "{head}");
+    // The CPU time of a step never exceeds its wall time by more than the clocks' grain.
+    assert!(cpu <= max + 1000, "{head}");
+    let rows: Vec<u64> = lines
+        .map(|l| l.split_whitespace().last().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(rows.len(), 9, "{err}");
+    assert_eq!(rows.iter().sum::<u64>(), n, "{err}");
+}

@@ -13,11 +13,14 @@
 //!    still garbage: references between garbage objects are simply forgotten, references to
 //!    outside objects are released normally.
 
+use crate::collector::pauses::Pause;
 use crate::header::{flags, ObjKind};
 use crate::heap::{incref_obj, Heap};
+use crate::object::FxHasher;
 use crate::value::{ObjRef, Value};
 use crate::zone::Zone;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 /// Calls `f` with each object `obj` holds a strong reference to, in field order.
 pub fn trace(obj: ObjRef, mut f: impl FnMut(ObjRef)) {
@@ -66,31 +69,64 @@ pub fn trace_while(obj: ObjRef, mut f: impl FnMut(ObjRef) -> bool) {
     }
 }
 
-/// Trial deletion over `objs`: the members not reachable from outside the set.
+/// Where each object of a set is in it: a scan for a few (the collector validates many
+/// small groups, C5, where building a hash map would cost more than the search), a hash
+/// map for more.
+enum Members<'a> {
+    Few(&'a [ObjRef]),
+    Many(HashMap<ObjRef, usize, BuildHasherDefault<FxHasher>>),
+}
+
+impl<'a> Members<'a> {
+    fn of(objs: &'a [ObjRef]) -> Members<'a> {
+        if objs.len() <= 16 {
+            Members::Few(objs)
+        } else {
+            Members::Many(objs.iter().enumerate().map(|(i, &o)| (o, i)).collect())
+        }
+    }
+
+    #[inline]
+    fn index(&self, o: ObjRef) -> Option<usize> {
+        match self {
+            Members::Few(objs) => objs.iter().position(|&x| x == o),
+            Members::Many(map) => map.get(&o).copied(),
+        }
+    }
+}
+
+/// Trial deletion over `objs` (no object twice): the members not reachable from outside
+/// the set.
 pub(crate) fn unreachable_members(objs: &[ObjRef]) -> Vec<ObjRef> {
-    let mut count: HashMap<ObjRef, i64> =
-        objs.iter().map(|&o| (o, o.strong_count() as i64)).collect();
+    let members = Members::of(objs);
+    let mut count: Vec<i64> = objs.iter().map(|o| o.strong_count() as i64).collect();
     for &o in objs {
         trace(o, |c| {
-            if let Some(n) = count.get_mut(&c) {
-                *n -= 1;
+            if let Some(i) = members.index(c) {
+                count[i] -= 1;
             }
         });
     }
     // Scan: everything reachable from an externally referenced member is live.
-    let mut live: std::collections::HashSet<ObjRef> = Default::default();
-    let mut stack: Vec<ObjRef> = objs.iter().copied().filter(|o| count[o] > 0).collect();
-    while let Some(o) = stack.pop() {
-        if !live.insert(o) {
+    let mut live = vec![false; objs.len()];
+    let mut stack: Vec<usize> = (0..objs.len()).filter(|&i| count[i] > 0).collect();
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut live[i], true) {
             continue;
         }
-        trace(o, |c| {
-            if count.contains_key(&c) && !live.contains(&c) {
-                stack.push(c);
+        trace(objs[i], |c| {
+            if let Some(j) = members.index(c) {
+                if !live[j] {
+                    stack.push(j);
+                }
             }
         });
     }
-    objs.iter().copied().filter(|o| !live.contains(o)).collect()
+    objs.iter()
+        .zip(&live)
+        .filter(|(_, &l)| !l)
+        .map(|(&o, _)| o)
+        .collect()
 }
 
 impl Heap {
@@ -132,7 +168,7 @@ impl Heap {
             h.strong.set(h.strong.get() - 1);
         }
         let dead = unreachable_members(&garbage);
-        let dead_set: std::collections::HashSet<ObjRef> = dead.iter().copied().collect();
+        let dead_set = Members::of(&dead);
         // A resurrected member (and what it reaches) is live again. A member whose count
         // fell to zero while held (a destructor dropped its last reference) is in `dead`.
         for &o in &dead {
@@ -143,7 +179,7 @@ impl Heap {
                     // is the only borrow of its body; no STARK code runs here (I5).
                     for slot in unsafe { o.fields_mut() }.iter_mut() {
                         if let Value::Obj(c) = *slot {
-                            if dead_set.contains(&c) {
+                            if dead_set.index(c).is_some() {
                                 *slot = Value::None;
                             }
                         }
@@ -153,7 +189,7 @@ impl Heap {
                     // SAFETY: see above.
                     for slot in unsafe { o.list_mut() }.iter_mut() {
                         if let Value::Obj(c) = *slot {
-                            if dead_set.contains(&c) {
+                            if dead_set.index(c).is_some() {
                                 *slot = Value::None;
                             }
                         }
@@ -163,7 +199,7 @@ impl Heap {
                     // SAFETY: see above.
                     for slot in unsafe { o.map_mut() }.values_mut() {
                         if let Value::Obj(c) = *slot {
-                            if dead_set.contains(&c) {
+                            if dead_set.index(c).is_some() {
                                 *slot = Value::None;
                             }
                         }
@@ -192,18 +228,26 @@ impl Heap {
         dead.len()
     }
 
-    /// Records a finished collection in the statistics `Memory.profile` reports.
-    /// `freed` objects and `freed_bytes` bytes were reclaimed in `zone` (`None`: all).
-    pub fn record_collection(
-        &mut self,
-        zone: Option<Zone>,
-        freed: u64,
-        freed_bytes: u64,
-        pause_us: u64,
-    ) {
+    /// Records a `Memory.collect()` in the statistics `Memory.profile` reports: `freed`
+    /// objects and `freed_bytes` bytes were reclaimed in `zone` (`None`: all). Not a
+    /// collector pause: the program asked for it and waits on it.
+    pub fn record_collection(&mut self, zone: Option<Zone>, freed: u64, freed_bytes: u64) {
         self.gc.collections += 1;
+        self.record_freed(zone, freed, freed_bytes);
+    }
+
+    /// Records a background step (`collector/mod.rs`) that swept `freed` objects and
+    /// `freed_bytes` bytes of cyclic garbage, and the pause it cost. (The heap counts the
+    /// collection itself when a snapshot's last group is settled.)
+    pub fn record_sweep(&mut self, freed: u64, freed_bytes: u64, pause: Pause) {
+        self.gc.pauses.record(pause);
+        if freed > 0 {
+            self.record_freed(None, freed, freed_bytes);
+        }
+    }
+
+    fn record_freed(&mut self, zone: Option<Zone>, freed: u64, freed_bytes: u64) {
         self.gc.cycles_collected += freed;
-        self.gc.pause_max_us = self.gc.pause_max_us.max(pause_us);
         let traced = match zone {
             Some(z) => self.tracer.enabled[z.index()],
             None => self.tracer.any,

@@ -31,7 +31,6 @@ pub mod value;
 pub mod zone;
 
 pub use actor::{SharedCounters, TaskBody};
-pub use collector::GcStep;
 pub use column::{ColType, ColumnBody};
 pub use cycle::trace as trace_children;
 pub use data::{DatasetBody, StreamBody, StreamMode, TensorBody, TensorStore};

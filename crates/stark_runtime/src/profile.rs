@@ -28,6 +28,8 @@ pub struct ProfileSnapshot {
     pub collections: i64,
     pub cycles_collected: i64,
     pub gc_pause_max_us: i64,
+    /// The wall time 99% of collector pauses stay within (`collector/pauses.rs`).
+    pub gc_pause_p99_us: i64,
     /// Bytes of free tensor buffers the `tensor` zone's pool keeps for reuse (M8).
     pub tensor_pool_bytes: i64,
 }
@@ -77,7 +79,8 @@ impl Heap {
             arena_bytes: self.arena_bytes() as i64,
             collections: self.gc.collections as i64,
             cycles_collected: self.gc.cycles_collected as i64,
-            gc_pause_max_us: self.gc.pause_max_us as i64,
+            gc_pause_max_us: self.gc.pauses.max_wall_us as i64,
+            gc_pause_p99_us: self.gc.pauses.p99_wall_us() as i64,
             tensor_pool_bytes: crate::tensor_pool::pooled_bytes() as i64,
         }
     }
@@ -117,6 +120,7 @@ impl ProfileSnapshot {
         let _ = writeln!(s, "  collections       {}", self.collections);
         let _ = writeln!(s, "  cycles_collected  {}", self.cycles_collected);
         let _ = writeln!(s, "  gc_pause_max_us   {}", self.gc_pause_max_us);
+        let _ = writeln!(s, "  gc_pause_p99_us   {}", self.gc_pause_p99_us);
         let _ = writeln!(s, "  tensor_pool_bytes {}", self.tensor_pool_bytes);
         let _ = writeln!(
             s,

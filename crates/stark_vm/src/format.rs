@@ -454,7 +454,8 @@ fn snapshot_of(o: ObjRef) -> Option<ProfileSnapshot> {
         collections: int(f[5])?,
         cycles_collected: int(f[6])?,
         gc_pause_max_us: int(f[7])?,
-        tensor_pool_bytes: int(f[8])?,
+        gc_pause_p99_us: int(f[8])?,
+        tensor_pool_bytes: int(f[9])?,
     })
 }
 

@@ -4,6 +4,7 @@
 
 use crate::error::VmExit;
 use crate::vm::Vm;
+use stark_runtime::collector::pauses::PauseClock;
 use stark_runtime::ObjRef;
 use std::time::Instant;
 
@@ -40,8 +41,9 @@ impl<'m> Vm<'m> {
         Ok((freed, freed_bytes))
     }
 
-    /// A safepoint the collector asked for (`Heap::gc_poll`): one bounded step, timed as
-    /// the program's pause. The caller has saved the frame's pc.
+    /// A safepoint the collector asked for (`Heap::gc_poll`): one bounded step, then the
+    /// groups of garbage it has time for (each validated, its destructors run, freed), all
+    /// timed as one pause of the program. The caller has saved the frame's pc.
     #[cold]
     pub(crate) fn gc_safepoint(&mut self) -> Result<(), VmExit> {
         if self.destructor_depth > 0 {
@@ -50,18 +52,21 @@ impl<'m> Vm<'m> {
         }
         // Outside the timed section: spawning the collector thread is not a pause.
         self.heap.gc_start_worker();
-        let start = Instant::now();
-        let step = self.heap.gc_step();
-        if step.applied {
-            let sweep = Instant::now();
-            // SAFETY: `gc_step`'s garbage, as it returned it.
-            let (freed, bytes) = unsafe { self.finalize_and_free(step.garbage) }?;
-            self.heap.trace_phase("sweep", sweep, Instant::now(), 0);
-            let pause = start.elapsed().as_micros() as u64;
-            self.heap.record_collection(None, freed, bytes, pause);
+        let clock = PauseClock::start();
+        self.heap.gc_step();
+        let (mut freed, mut bytes, mut swept) = (0, 0, false);
+        while let Some(garbage) = self.heap.gc_next_group(&clock) {
+            let sweep = self.heap.tracing().then(Instant::now);
+            // SAFETY: `gc_next_group`'s garbage, as it returned it.
+            let (f, b) = unsafe { self.finalize_and_free(garbage) }?;
+            if let Some(sweep) = sweep {
+                self.heap.trace_phase("sweep", sweep, Instant::now(), 0);
+            }
+            (freed, bytes, swept) = (freed + f, bytes + b, true);
+        }
+        self.heap.record_sweep(freed, bytes, clock.stop());
+        if swept {
             self.heap_checkpoint("after a background collection")?;
-        } else {
-            self.heap.record_pause(start.elapsed().as_micros() as u64);
         }
         Ok(())
     }

@@ -88,9 +88,7 @@ impl<'m> Vm<'m> {
         let (freed, freed_bytes) = unsafe { self.finalize_and_free(garbage) }?;
         self.heap
             .trace_phase("full collection", start, Instant::now(), 0);
-        let pause_us = start.elapsed().as_micros() as u64;
-        self.heap
-            .record_collection(zone, freed, freed_bytes, pause_us);
+        self.heap.record_collection(zone, freed, freed_bytes);
         self.heap_checkpoint("after Memory.collect()")?;
         Ok(Value::Int(freed as i64))
     }

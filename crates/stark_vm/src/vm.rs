@@ -294,7 +294,11 @@ impl<'m> Vm<'m> {
 
     /// The `--mem-report` text: the final profile table, then the peak of each zone.
     pub fn mem_report(&self) -> String {
-        self.heap.profile().report()
+        format!(
+            "{}\n{}",
+            self.heap.profile().report(),
+            self.heap.gc.pauses.render()
+        )
     }
 
     /// Peak live bytes per zone, in zone order (global, actor, tensor, io).

@@ -9,9 +9,11 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// What the thread sends back: the white nodes and when its marking ran.
+/// What the thread sends back: the white nodes in groups (`Snapshot::white_groups`) and
+/// when its marking ran.
 pub(crate) struct MarkResult {
     pub white: Vec<u32>,
+    pub ends: Vec<u32>,
     pub started: Instant,
     pub finished: Instant,
 }
@@ -94,11 +96,12 @@ fn run(
         match jobs.recv_timeout(wait) {
             Ok(snapshot) => {
                 let started = Instant::now();
-                let white = snapshot.white_nodes();
+                let (white, ends) = snapshot.white_groups();
                 let finished = Instant::now();
                 if results
                     .send(MarkResult {
                         white,
+                        ends,
                         started,
                         finished,
                     })

@@ -18,12 +18,17 @@
 //!    (`gc_bits::IN_SNAPSHOT`).
 //! 3. **Mark (collector thread, concurrent).** Trial deletion on the snapshot: MarkGray
 //!    subtracts internal edges, Scan re-blackens what a still-positive node reaches,
-//!    CollectWhite proposes the rest.
-//! 4. **Validate and sweep (program thread, at a later safepoint).** The program takes the
-//!    proposal, drops members freed meanwhile, and re-runs trial deletion on the proposed
-//!    set with the *current* counts and edges. Only what passes is garbage: its destructors
-//!    run on the program's thread (each member held by one extra reference meanwhile), then
-//!    it is freed (`Heap::free_cycle_garbage`, which re-checks for resurrection).
+//!    CollectWhite proposes the rest, in groups no snapshot edge joins
+//!    (`Snapshot::white_groups`).
+//! 4. **Settle: validate and sweep (program thread, over later safepoints).** The program
+//!    takes the proposal in, then settles it a bounded batch per safepoint: the nodes not
+//!    proposed are unpinned `UNPIN_BATCH` at a time, and the proposed groups are taken one
+//!    by one while the step's budget lasts (at least one a step): trial deletion re-runs
+//!    on the group with the *current* counts and edges, and only what passes is garbage:
+//!    its destructors run on the program's thread (each member held by one extra reference
+//!    meanwhile), then it is freed (`Heap::free_cycle_garbage`, which re-checks for
+//!    resurrection). While a proposal is being settled, or roots wait, steps come every
+//!    `PACE_BYTES` allocated, so the program runs between them.
 //!
 //! # Invariants
 //!
@@ -45,11 +50,21 @@
 //!   paths because validation recounts instead of trusting the snapshot.
 //! - **C4 (bounded pauses).** Snapshot work is capped per step (nodes, edges, and a
 //!   wall-clock budget checked as it goes; an object's children are visited only while
-//!   edges remain, so a huge list costs no more than a small one); validation and sweep
-//!   work is proportional to the garbage found, itself bounded by the snapshot size. The
-//!   collector thread is started outside any timed step.
+//!   edges remain, so a huge list costs no more than a small one). A step does one kind of
+//!   work: a snapshot, taking in a proposal (linear in the snapshot), or settling (one
+//!   unpin batch, then groups until `STEP_BUDGET` is spent). Nothing a step does grows
+//!   with the live heap or with the garbage waiting: the backlog waits in the root buffer
+//!   and in the groups still to settle. The collector thread is started outside any timed
+//!   step. Every step is timed, wall and CPU (`pauses.rs`).
+//! - **C5 (groups settle alone).** A proposal's groups are validated and swept one at a
+//!   time, and only one proposal is settled at once (the next snapshot waits until it is
+//!   done, so pins never pile up). Validating a group alone is sound by C3: a reference
+//!   from another group, or from a proposed node not yet swept, only makes the group look
+//!   referenced, and it is kept; every group member stays pinned (C2) until its own group
+//!   is validated, so a member freed meanwhile is seen `DEAD` and left out.
 
 pub mod concurrent;
+pub mod pauses;
 pub mod snapshot;
 pub(crate) mod state;
 
@@ -60,6 +75,7 @@ use crate::trace::{TraceEvent, TraceKind};
 use crate::value::ObjRef;
 use crate::zone::Zone;
 use concurrent::Worker;
+use pauses::PauseClock;
 pub use snapshot::Snapshot;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -72,26 +88,24 @@ pub const STEP_NODES: usize = 2048;
 pub const STEP_EDGES: usize = 8192;
 /// A root buffer this long asks for a step even before the byte threshold.
 const ROOTS_SOFT_LIMIT: usize = 64 * 1024;
-/// Wall-clock budget of one snapshot copy. The node and edge caps bound the work, but not
-/// its time (cache misses on a large heap, releasing dead roots), so the copy also stops
-/// early once this much time has gone; a smaller snapshot is still sound (C3).
-const STEP_BUDGET: std::time::Duration = std::time::Duration::from_micros(300);
+/// Wall-clock budget of one step's work: a snapshot copy, or the groups one step sweeps.
+/// The node and edge caps bound a copy's work, but not its time (cache misses on a large
+/// heap, releasing dead roots), so the copy also stops early once this much time has gone;
+/// a smaller snapshot is still sound (C3). Chosen so that with the clock reads, the
+/// destructors of one group and the VM's bookkeeping a step stays under 100 µs.
+const STEP_BUDGET: std::time::Duration = std::time::Duration::from_micros(40);
+/// Nodes of a settled snapshot unpinned per step.
+const UNPIN_BATCH: usize = 512;
+/// While a snapshot is being settled, or roots wait for the next one, a step is due after
+/// this many bytes are allocated (or on the collector thread's timer): often enough to keep
+/// up with a program that makes cyclic garbage fast, with program work between the steps.
+const PACE_BYTES: u64 = 64 << 10;
 /// How many nodes or dead roots are handled between two clock reads.
 const CLOCK_EVERY: usize = 64;
 /// Nodes a snapshot always copies before the budget applies, so that on a slow or
 /// overloaded machine (Valgrind, a busy core) each step still makes progress against the
 /// garbage the program produces.
-const STEP_MIN_NODES: usize = 512;
-
-/// What one safepoint step did.
-#[derive(Default)]
-pub struct GcStep {
-    /// A proposal was validated: this is a collection (possibly freeing nothing).
-    pub applied: bool,
-    /// Confirmed cyclic garbage, each member held by one extra strong reference; the VM
-    /// runs destructors, then calls `free_cycle_garbage`.
-    pub garbage: Vec<ObjRef>,
-}
+const STEP_MIN_NODES: usize = 256;
 
 #[inline]
 fn collectable(o: ObjRef) -> bool {
@@ -118,6 +132,15 @@ impl Heap {
         }
     }
 
+    /// Bytes allocated after which a collector step is due.
+    #[inline]
+    pub(crate) fn step_bytes(&self) -> u64 {
+        match self.collector.pace {
+            Some(pace) => pace.min(self.gc.threshold_bytes),
+            None => self.gc.threshold_bytes,
+        }
+    }
+
     /// Whether the program should call [`Heap::gc_step`] at this safepoint. Cheap: a bool
     /// and a relaxed atomic load.
     #[inline]
@@ -140,44 +163,42 @@ impl Heap {
         self.collector.in_flight.is_some()
     }
 
-    /// One short collector step at a safepoint: validate a finished proposal, and start the
-    /// next snapshot (marked on the collector thread when `background`, right here
-    /// otherwise).
-    pub fn gc_step(&mut self) -> GcStep {
+    /// One short collector step at a safepoint, one kind of work per step (C4, C5): settle
+    /// a marked snapshot (unpin a batch of its nodes; the VM then sweeps its groups with
+    /// [`Heap::gc_next_group`] while the step's budget lasts), or take in a finished
+    /// proposal, or copy the next snapshot (marked on the collector thread when
+    /// `background`, right here otherwise).
+    pub fn gc_step(&mut self) {
         self.collector.due = false;
         self.collector.allocated = 0;
+        self.collector.swept = 0;
         if let Some(a) = &self.collector.attention {
             a.store(false, Ordering::Relaxed);
         }
-        let mut step = GcStep::default();
-        if self.collector.in_flight.is_some() {
+        if self.collector.settling() {
+            self.unpin_batch();
+        } else if self.collector.in_flight.is_some() {
             let result = self.collector.worker.as_ref().and_then(|w| w.try_result());
-            match result {
-                Some(r) => {
-                    let nodes = self.collector.in_flight.take().unwrap_or_default();
-                    self.trace_phase("mark", r.started, r.finished, 1);
-                    step.garbage = self.validate(nodes, &r.white);
-                    step.applied = true;
-                    // The sweep of this garbage follows in the same pause; the next
-                    // snapshot waits for the next safepoint so the two costs never add up.
-                    if !self.collector.roots.is_empty() {
-                        self.collector.due = true;
-                    }
-                    return step;
-                }
-                // Still marking: the program goes on; a later safepoint picks it up.
-                None => return step,
+            // Still marking: the program goes on; a later safepoint picks it up.
+            if let Some(r) = result {
+                let nodes = self.collector.in_flight.take().unwrap_or_default();
+                self.trace_phase("mark", r.started, r.finished, 1);
+                self.settle(nodes, r.white, r.ends);
             }
+        } else if !self.collector.roots.is_empty() {
+            self.start_snapshot();
         }
-        if self.collector.roots.is_empty() {
-            return step;
-        }
+        self.collector.pace =
+            (self.collector.settling() || !self.collector.roots.is_empty()).then_some(PACE_BYTES);
+    }
+
+    fn start_snapshot(&mut self) {
         self.gc_start_worker();
         let t0 = Instant::now();
         let (nodes, snapshot) = self.take_snapshot();
         self.trace_phase("snapshot", t0, Instant::now(), 0);
         if snapshot.is_empty() {
-            return step;
+            return;
         }
         let worker = self
             .collector
@@ -190,7 +211,7 @@ impl Heap {
                 match w.submit(snapshot) {
                     Ok(()) => {
                         self.collector.in_flight = Some(nodes);
-                        return step;
+                        return;
                     }
                     Err(back) => back,
                 }
@@ -199,12 +220,94 @@ impl Heap {
         };
         // No thread (background=false, or none could start): mark here, still bounded.
         let t1 = Instant::now();
-        let white = snapshot.white_nodes();
+        let (white, ends) = snapshot.white_groups();
         self.trace_phase("mark", t1, Instant::now(), 0);
-        let mut garbage = self.validate(nodes, &white);
-        step.garbage.append(&mut garbage);
-        step.applied = true;
-        step
+        self.settle(nodes, white, ends);
+    }
+
+    /// Takes in a marked snapshot: its proposed groups (`white`, ending at `ends`) to be
+    /// validated and swept one at a time, its other nodes to be unpinned in batches. All
+    /// stay pinned until then (C2). Linear in the snapshot, which `STEP_NODES` bounds.
+    fn settle(&mut self, nodes: Vec<ObjRef>, white: Vec<u32>, ends: Vec<u32>) {
+        let mut proposed = vec![false; nodes.len()];
+        let mut members = Vec::with_capacity(white.len());
+        for &i in &white {
+            if let Some(&o) = nodes.get(i as usize) {
+                proposed[i as usize] = true;
+                members.push(o);
+            }
+        }
+        self.collector.unpin = nodes
+            .iter()
+            .zip(&proposed)
+            .filter(|(_, &p)| !p)
+            .map(|(&o, _)| o)
+            .collect();
+        if ends.is_empty() || members.len() != white.len() {
+            // Nothing proposed (or a result that does not fit its snapshot, which the
+            // collector thread never sends): a collection that found nothing.
+            self.collector.unpin.extend(members);
+            self.gc.collections += 1;
+            return;
+        }
+        self.collector.groups = state::Groups {
+            members,
+            ends,
+            next: 0,
+        };
+    }
+
+    /// Unpins up to `UNPIN_BATCH` nodes of the snapshot being settled that were not
+    /// proposed (freeing those that died meanwhile, C2).
+    fn unpin_batch(&mut self) {
+        let at = self.collector.unpin.len().saturating_sub(UNPIN_BATCH);
+        let batch: Vec<ObjRef> = self.collector.unpin.drain(at..).collect();
+        for o in batch {
+            self.unpin(o);
+        }
+    }
+
+    fn unpin(&mut self, o: ObjRef) {
+        let h = o.header();
+        h.gc.set(h.gc.get() & !gc_bits::IN_SNAPSHOT);
+        self.dealloc_if_unreferenced(o);
+    }
+
+    /// The next group of proposed garbage, validated on current counts (C3) and held (one
+    /// extra reference each) for the VM to run its destructors and free it; `None` when
+    /// no group is left, or when this step already swept one and has used its budget
+    /// (`clock`: when the step began). Each step sweeps at least one group, so the work
+    /// always moves on, however slow the machine.
+    pub fn gc_next_group(&mut self, clock: &PauseClock) -> Option<Vec<ObjRef>> {
+        if self.collector.swept > 0 && clock.wall_elapsed() >= STEP_BUDGET {
+            return None;
+        }
+        let group = self.collector.groups.take_next()?;
+        self.collector.swept += 1;
+        // The clock is read only for a trace: a step sweeps many small groups.
+        let t0 = self.tracer.any.then(Instant::now);
+        let garbage = self.validate(group);
+        if let Some(t0) = t0 {
+            self.trace_phase("validate", t0, Instant::now(), 0);
+        }
+        if self.collector.groups.is_empty() {
+            self.gc.collections += 1;
+        }
+        Some(garbage)
+    }
+
+    /// Unpins a group and confirms it is garbage on current counts and edges (C3); the
+    /// confirmed garbage is returned held.
+    fn validate(&mut self, group: Vec<ObjRef>) -> Vec<ObjRef> {
+        let candidates: Vec<ObjRef> = group.iter().copied().filter(|&o| collectable(o)).collect();
+        for o in group {
+            self.unpin(o);
+        }
+        let garbage = crate::cycle::unreachable_members(&candidates);
+        for &o in &garbage {
+            incref_obj(o);
+        }
+        garbage
     }
 
     /// Starts the collector thread if `background` asks for one. The VM calls this before
@@ -300,46 +403,45 @@ impl Heap {
         (nodes, snap)
     }
 
-    /// Unpins a snapshot and confirms its proposal on current counts (C3); the confirmed
-    /// garbage is returned held (one extra reference each).
-    fn validate(&mut self, nodes: Vec<ObjRef>, white: &[u32]) -> Vec<ObjRef> {
-        let t0 = Instant::now();
-        let candidates: Vec<ObjRef> = white
-            .iter()
-            .filter_map(|&i| nodes.get(i as usize).copied())
-            .filter(|&o| collectable(o))
-            .collect();
-        for &o in &nodes {
-            let h = o.header();
-            h.gc.set(h.gc.get() & !gc_bits::IN_SNAPSHOT);
-            self.dealloc_if_unreferenced(o);
+    /// The end of the run: the snapshot in flight is marked and settled whole, with the
+    /// rest of the one being settled, so a background collection never outlives the
+    /// program. The confirmed garbage is returned held.
+    pub fn gc_finish(&mut self) -> Vec<ObjRef> {
+        if let Some(nodes) = self.collector.in_flight.take() {
+            let (white, ends) = self
+                .collector
+                .worker
+                .as_ref()
+                .and_then(|w| w.wait_result())
+                .map(|r| (r.white, r.ends))
+                .unwrap_or_default();
+            // A snapshot still being settled is finished first (they never overlap: a
+            // snapshot is taken only once the one before is settled).
+            self.settle(nodes, white, ends);
         }
-        let garbage = crate::cycle::unreachable_members(&candidates);
-        for &o in &garbage {
-            incref_obj(o);
+        while !self.collector.unpin.is_empty() {
+            self.unpin_batch();
         }
-        self.trace_phase("validate", t0, Instant::now(), 0);
+        let mut garbage = Vec::new();
+        while let Some(group) = self.collector.groups.take_next() {
+            garbage.extend(self.validate(group));
+            if self.collector.groups.is_empty() {
+                self.gc.collections += 1;
+            }
+        }
         garbage
     }
 
-    /// Lets the thread finish the snapshot in flight and validates it (end of the run).
-    pub fn gc_finish(&mut self) -> Vec<ObjRef> {
-        let Some(nodes) = self.collector.in_flight.take() else {
-            return Vec::new();
-        };
-        let white = self
-            .collector
-            .worker
-            .as_ref()
-            .and_then(|w| w.wait_result())
-            .map(|r| r.white)
-            .unwrap_or_default();
-        self.validate(nodes, &white)
+    /// Records a pause of the program for collector work (`gc_pause_max_us`,
+    /// `gc_pause_p99_us`).
+    pub fn record_pause(&mut self, pause: pauses::Pause) {
+        self.gc.pauses.record(pause);
     }
 
-    /// Records a pause of the program for collector work (`gc_pause_max_us`).
-    pub fn record_pause(&mut self, us: u64) {
-        self.gc.pause_max_us = self.gc.pause_max_us.max(us);
+    /// Whether collector phases are traced (`--trace`), so that a step reads the clock
+    /// for them only then.
+    pub fn tracing(&self) -> bool {
+        self.tracer.any
     }
 
     /// Emits a collector phase as a duration event when tracing is on.

@@ -53,6 +53,51 @@ impl Snapshot {
         }
         (0..n as u32).filter(|&i| !black[i as usize]).collect()
     }
+
+    /// The white nodes in groups that no snapshot edge joins (the connected components of
+    /// the white subgraph, edges taken both ways), each group's nodes in index order, and
+    /// where each group ends in that list. The program validates and sweeps one group at a
+    /// time (C5): garbage never spans two groups unless an edge the snapshot missed joins
+    /// them, and then the validation of either sees the other's reference and keeps it
+    /// (C3: a hint only hides garbage).
+    pub fn white_groups(&self) -> (Vec<u32>, Vec<u32>) {
+        let white = self.white_nodes();
+        let n = self.len();
+        // Union-find over the white nodes, by index.
+        let mut parent: Vec<u32> = (0..n as u32).collect();
+        fn find(parent: &mut [u32], mut i: u32) -> u32 {
+            while parent[i as usize] != i {
+                let up = parent[parent[i as usize] as usize];
+                parent[i as usize] = up;
+                i = up;
+            }
+            i
+        }
+        let mut is_white = vec![false; n];
+        for &i in &white {
+            is_white[i as usize] = true;
+        }
+        for &i in &white {
+            for &c in self.children(i as usize) {
+                if is_white[c as usize] {
+                    let (a, b) = (find(&mut parent, i), find(&mut parent, c));
+                    if a != b {
+                        parent[a.max(b) as usize] = a.min(b);
+                    }
+                }
+            }
+        }
+        // Stable by root: groups in order of their first node, nodes in index order.
+        let mut keyed: Vec<(u32, u32)> = white.iter().map(|&i| (find(&mut parent, i), i)).collect();
+        keyed.sort_unstable();
+        let mut ends = Vec::new();
+        for k in 1..=keyed.len() {
+            if k == keyed.len() || keyed[k].0 != keyed[k - 1].0 {
+                ends.push(k as u32);
+            }
+        }
+        (keyed.into_iter().map(|(_, i)| i).collect(), ends)
+    }
 }
 
 #[cfg(test)]
@@ -70,6 +115,18 @@ mod tests {
             s.offsets.push(s.edges.len() as u32);
         }
         s
+    }
+
+    #[test]
+    fn white_nodes_come_in_groups_no_edge_joins() {
+        // 0 <-> 1 and 2 -> 3 -> 2 and 4 <-> 5 -> 3: two groups ({0, 1}, {2, 3, 4, 5}); 6 is
+        // held from outside, 7 is a self-loop of its own.
+        let s = snap(
+            &[1, 1, 1, 2, 1, 1, 1, 1],
+            &[&[1], &[0], &[3], &[2], &[5], &[4, 3], &[], &[7]],
+        );
+        assert_eq!(s.white_groups(), (vec![0, 1, 2, 3, 4, 5, 7], vec![2, 6, 7]));
+        assert_eq!(Snapshot::default().white_groups(), (vec![], vec![]));
     }
 
     #[test]

@@ -17,6 +17,17 @@ pub(crate) struct CollectorState {
     pub(crate) due: bool,
     /// The objects of the snapshot the thread is marking, each pinned with `IN_SNAPSHOT`.
     pub(super) in_flight: Option<Vec<ObjRef>>,
+    /// A marked snapshot being settled a bounded batch per safepoint (C5): the nodes the
+    /// proposal did not name, still pinned, unpinned from the end; and the proposed
+    /// groups, still pinned, validated and swept one at a time from the front.
+    pub(super) unpin: Vec<ObjRef>,
+    pub(super) groups: Groups,
+    /// While `unpin` or `groups` hold work: a step is due after this many bytes are
+    /// allocated (less than `threshold_bytes`), so the work is spread over the program's
+    /// run and not done in one pause.
+    pub(crate) pace: Option<u64>,
+    /// Groups swept in the current step.
+    pub(super) swept: u32,
     pub(super) worker: Option<Worker>,
     pub(super) worker_failed: bool,
     pub(super) attention: Option<Arc<AtomicBool>>,
@@ -29,6 +40,55 @@ impl CollectorState {
         self.roots
             .iter()
             .chain(self.in_flight.iter().flatten())
+            .chain(&self.unpin)
+            .chain(self.groups.pending())
             .copied()
+    }
+
+    /// Whether a marked snapshot is still being settled.
+    pub fn settling(&self) -> bool {
+        !self.unpin.is_empty() || !self.groups.is_empty()
+    }
+}
+
+/// Proposed garbage in groups (`Snapshot::white_groups`), the first `next` done.
+#[derive(Default)]
+pub(crate) struct Groups {
+    pub members: Vec<ObjRef>,
+    /// Group `k` is `members[ends[k - 1]..ends[k]]` (from 0 for the first).
+    pub ends: Vec<u32>,
+    pub next: usize,
+}
+
+impl Groups {
+    fn start(&self, k: usize) -> usize {
+        if k == 0 {
+            0
+        } else {
+            self.ends[k - 1] as usize
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.next >= self.ends.len()
+    }
+
+    /// The members of the groups not yet settled (all still pinned).
+    pub fn pending(&self) -> &[ObjRef] {
+        &self.members[self.start(self.next).min(self.members.len())..]
+    }
+
+    /// The next group's members, taken out of the pending ones.
+    pub fn take_next(&mut self) -> Option<Vec<ObjRef>> {
+        if self.is_empty() {
+            return None;
+        }
+        let k = self.next;
+        self.next += 1;
+        let group = self.members[self.start(k)..self.ends[k] as usize].to_vec();
+        if self.is_empty() {
+            *self = Groups::default();
+        }
+        Some(group)
     }
 }

@@ -40,7 +40,7 @@ impl Heap {
     ) -> Result<NonNull<Header>, OutOfMemory> {
         self.check_limit(bytes)?;
         self.collector.allocated += bytes;
-        if self.collector.allocated >= self.gc.threshold_bytes {
+        if self.collector.allocated >= self.step_bytes() {
             self.collector.due = true;
         }
         if self.arena_active {
@@ -208,7 +208,7 @@ impl Heap {
         let bytes = size as u64;
         self.check_limit(bytes)?;
         self.collector.allocated += bytes;
-        if self.collector.allocated >= self.gc.threshold_bytes {
+        if self.collector.allocated >= self.step_bytes() {
             self.collector.due = true;
         }
         let Some(ptr) = NonNull::new(self.pool.alloc_small(size) as *mut Header) else {
@@ -463,7 +463,7 @@ impl Heap {
     fn account_many(&mut self, zone: Zone, count: u64, bytes: u64) {
         debug_assert!(self.mirror.is_none() && !self.tracer.any);
         self.collector.allocated += bytes;
-        if self.collector.allocated >= self.gc.threshold_bytes {
+        if self.collector.allocated >= self.step_bytes() {
             self.collector.due = true;
         }
         self.zones[zone.index()].on_alloc_many(count, bytes);

@@ -110,7 +110,8 @@ pub struct GcState {
     pub background: bool,
     pub collections: u64,
     pub cycles_collected: u64,
-    pub pause_max_us: u64,
+    /// Every collector pause, timed (`collector/pauses.rs`).
+    pub pauses: crate::collector::pauses::PauseLog,
 }
 
 impl Default for GcState {
@@ -121,7 +122,7 @@ impl Default for GcState {
             background: true,
             collections: 0,
             cycles_collected: 0,
-            pause_max_us: 0,
+            pauses: Default::default(),
         }
     }
 }

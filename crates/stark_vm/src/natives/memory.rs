@@ -72,6 +72,7 @@ pub(crate) fn profile(cx: &mut NativeCx<'_>) -> Fallible<Value> {
             Value::Int(snap.collections),
             Value::Int(snap.cycles_collected),
             Value::Int(snap.gc_pause_max_us),
+            Value::Int(snap.gc_pause_p99_us),
             Value::Int(snap.tensor_pool_bytes),
         ],
     )?;
