@@ -52,6 +52,9 @@ impl<'m> Vm<'m> {
         }
         // Outside the timed section: spawning the collector thread is not a pause.
         self.heap.gc_start_worker();
+        if !self.heap.gc_has_work() {
+            return Ok(());
+        }
         let clock = PauseClock::start();
         self.heap.gc_step();
         let (mut freed, mut bytes, mut swept) = (0, 0, false);

@@ -23,6 +23,8 @@ pub(crate) struct Worker {
     results: Receiver<MarkResult>,
     /// Set by the thread, read (and cleared) by the program at safepoints.
     pub attention: Arc<AtomicBool>,
+    /// Results sent and not yet received.
+    ready: Arc<AtomicU64>,
     interval_ms: Arc<AtomicU64>,
     handle: Option<JoinHandle<()>>,
 }
@@ -35,16 +37,18 @@ impl Worker {
         let (res_tx, res_rx) = channel::<MarkResult>();
         let attention = Arc::new(AtomicBool::new(false));
         let interval = Arc::new(AtomicU64::new(interval_ms));
-        let (a, i) = (attention.clone(), interval.clone());
+        let ready = Arc::new(AtomicU64::new(0));
+        let (a, i, r) = (attention.clone(), interval.clone(), ready.clone());
         let handle = std::thread::Builder::new()
             .name("stark-gc".into())
             .stack_size(256 << 10)
-            .spawn(move || run(job_rx, res_tx, a, i))
+            .spawn(move || run(job_rx, res_tx, a, i, r))
             .ok()?;
         Some(Worker {
             jobs: Some(job_tx),
             results: res_rx,
             attention,
+            ready,
             interval_ms: interval,
             handle: Some(handle),
         })
@@ -63,13 +67,23 @@ impl Worker {
         }
     }
 
+    /// Whether a result waits to be received (a relaxed load: a late `false` only delays
+    /// the step to the next safepoint the flag brings).
+    pub fn ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire) > 0
+    }
+
     pub fn try_result(&self) -> Option<MarkResult> {
-        self.results.try_recv().ok()
+        let r = self.results.try_recv().ok()?;
+        self.ready.fetch_sub(1, Ordering::AcqRel);
+        Some(r)
     }
 
     /// Waits for the result of the snapshot in flight (used only when the program ends).
     pub fn wait_result(&self) -> Option<MarkResult> {
-        self.results.recv().ok()
+        let r = self.results.recv().ok()?;
+        self.ready.fetch_sub(1, Ordering::AcqRel);
+        Some(r)
     }
 }
 
@@ -88,6 +102,7 @@ fn run(
     results: Sender<MarkResult>,
     attention: Arc<AtomicBool>,
     interval_ms: Arc<AtomicU64>,
+    ready: Arc<AtomicU64>,
 ) {
     loop {
         let ms = interval_ms.load(Ordering::Relaxed);
@@ -98,6 +113,8 @@ fn run(
                 let started = Instant::now();
                 let (white, ends) = snapshot.white_groups();
                 let finished = Instant::now();
+                // Counted before it is sent, so `try_result` never sees it negative.
+                ready.fetch_add(1, Ordering::AcqRel);
                 if results
                     .send(MarkResult {
                         white,
