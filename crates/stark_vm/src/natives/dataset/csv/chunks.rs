@@ -4,17 +4,19 @@
 //! A regular file of at least [`PARALLEL_BYTES`] with no quote character (so every line
 //! break ends a record, and a chunk boundary at one cannot fall inside a field) is cut
 //! into byte ranges. Each task reads its range (from the first line that starts in it to
-//! the end of the last) and splits its lines, reading every field straight into its
-//! column's part for the chunk ([`Part`]) as the kind of the part's first value. A field's
-//! text is copied only into a text column's bytes, or when `row(i)` must give it as
-//! written. This is a shortcut for the common case: a column whose parts do not all hold
+//! the end of the last) and counts its rows; then each splits its lines, reading every
+//! field straight into its column's part for the chunk ([`Part`]) as the kind of the
+//! part's first value. A number is written in place: every column has a slab of one
+//! 8-byte word a row, cut at the chunks' row counts, and an int64 or float64 column
+//! becomes its Arrow buffer without a copy. A field's text is copied only into a text
+//! column's bytes, or when `row(i)` must give it as written. This is a shortcut for the common case: a column whose parts do not all hold
 //! one kind (a part with a field of another kind, whole numbers with a missing one, bools)
 //! is typed afterwards from its fields' text by [`type_column`], the one statement of
 //! pandas' rules, and the shortcut must give what that gives (the tests below compare the
 //! two on the same text).
 //!
-//! Memory: the raw chunks are charged to the `io` zone before they are read; the parts
-//! before they are filled, at their bound (a field's text once, and 16 bytes a field);
+//! Memory: the raw chunks are charged to the `io` zone before they are read; the slabs and
+//! parts before they are filled, at their bound (a field's text once, and 16 bytes a field);
 //! the finished columns before they are put together. The caller keeps the finished
 //! columns' charge, as for the reader of small files.
 
@@ -24,9 +26,10 @@ use super::{
     unique_names, FieldTexts, Table,
 };
 use crate::error::{fail, Fallible, Fault};
-use arrow_array::StringArray;
+use arrow_array::{Float64Array, Int64Array, StringArray};
 use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use rayon::prelude::*;
+use stark_runtime::column::nan_nulls;
 use stark_runtime::sysalloc::fallible;
 use stark_runtime::{BufferCharge, ColumnBody, Heap, OutOfMemory};
 
@@ -111,6 +114,8 @@ struct Chunk {
     raw: Vec<u8>,
     /// How many bytes of `raw` come before the first line (the end of the line before).
     skip: usize,
+    /// Its rows: the lines that are not blank.
+    rows: usize,
 }
 
 impl Chunk {
@@ -166,17 +171,32 @@ fn read_chunk(path: &str, s: usize, e: usize, first: usize, len: usize) -> Optio
     } else {
         0
     };
-    Some(Chunk { raw, skip })
+    let rows = count_rows(&raw[skip..]);
+    Some(Chunk { raw, skip, rows })
+}
+
+/// The lines of `lines` that are not blank (empty, or a lone `\r`), as [`Spans`] reads
+/// them: each chunk's rows are known before it is parsed, so its values can be written
+/// straight into their place in the column.
+fn count_rows(lines: &[u8]) -> usize {
+    let mut rows = 0;
+    let mut start = 0;
+    let blank = |line: &[u8]| line.is_empty() || line == b"\r";
+    for nl in memchr::memchr_iter(b'\n', lines) {
+        rows += !blank(&lines[start..nl]) as usize;
+        start = nl + 1;
+    }
+    rows + !blank(&lines[start..]) as usize
 }
 
 /// One column's fields in one chunk, read as the kind of the part's first value.
 enum Part {
     /// Only missing fields so far: how many.
     Missing(usize),
-    /// Whole numbers, none missing.
-    Ints(Vec<i64>),
-    /// Numbers, NaN where missing.
-    Floats(Vec<f64>),
+    /// Whole numbers, none missing, written into the part's slots (as `i64` bits).
+    Ints,
+    /// Numbers, NaN where missing, written into the part's slots (as `f64` bits).
+    Floats,
     /// Text: the bytes of the present fields end to end, each field's end, whether present.
     Strs {
         bytes: Vec<u8>,
@@ -195,6 +215,14 @@ struct ColPart {
     kept: FieldTexts,
 }
 
+/// A part while its chunk is parsed: with `slots`, the chunk's rows of the column's
+/// values (one 8-byte word a row, shared by every kind of number), where an int or float
+/// part writes its values in place, so that the column is made without a copy.
+struct Filling<'s> {
+    part: ColPart,
+    slots: &'s mut [u64],
+}
+
 /// Room for a chunk's fields; `None` when the system refuses it.
 fn room<T>(n: usize) -> Option<Vec<T>> {
     let mut v = Vec::new();
@@ -209,31 +237,62 @@ impl ColPart {
         self.kept.ends.push(self.kept.text.len() as u32);
     }
 
+    /// Bytes the part holds (its slots are the column's, counted apart).
+    fn bytes(&self) -> u64 {
+        let values = match &self.part {
+            Part::Strs { bytes, ends, valid } => {
+                bytes.capacity() + ends.capacity() * 4 + valid.capacity()
+            }
+            Part::Ints | Part::Floats | Part::Missing(_) | Part::Mixed => 0,
+        };
+        (values + self.kept_rows.capacity() * 4) as u64 + self.kept.bytes()
+    }
+}
+
+impl Filling<'_> {
+    fn keep(&mut self, row: usize, f: &str) {
+        self.part.keep(row, f);
+    }
+
+    /// Writes `bits` as row `row`'s value; false (never, when the rows were counted
+    /// right) if the row has no slot.
+    #[inline]
+    fn put(&mut self, row: usize, bits: u64) -> bool {
+        match self.slots.get_mut(row) {
+            Some(slot) => {
+                *slot = bits;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The part's first value, after `missing` missing fields; `rows` is room enough.
     fn first(&mut self, row: usize, missing: usize, f: &str, rows: usize) -> Option<()> {
         if let Some(v) = parse_int(f) {
-            if missing > 0 {
+            if missing > 0 || !self.put(row, v as u64) {
                 // Whole numbers with a missing one are float64, and their texts kept as
                 // `type_column` decides.
-                self.part = Part::Mixed;
+                self.part.part = Part::Mixed;
                 return Some(());
             }
-            let mut ints = room(rows)?;
-            ints.push(v);
-            self.part = Part::Ints(ints);
+            self.part.part = Part::Ints;
             if !int_canonical(f) {
                 self.keep(row, f);
             }
         } else if let Some(x) = parse_float(f) {
-            let mut floats = room(rows)?;
-            floats.resize(missing, f64::NAN);
-            floats.push(x);
-            self.part = Part::Floats(floats);
+            if row >= self.slots.len() {
+                self.part.part = Part::Mixed;
+                return Some(());
+            }
+            self.slots[..row].fill(f64::NAN.to_bits());
+            self.slots[row] = x.to_bits();
+            self.part.part = Part::Floats;
             if !float_canonical(f) {
                 self.keep(row, f);
             }
         } else if parse_bool(f).is_some() {
-            self.part = Part::Mixed;
+            self.part.part = Part::Mixed;
         } else {
             let mut ends = room(rows)?;
             let mut valid = room(rows)?;
@@ -243,36 +302,37 @@ impl ColPart {
             bytes.extend_from_slice(f.as_bytes());
             ends.push(bytes.len() as i32);
             valid.push(true);
-            self.part = Part::Strs { bytes, ends, valid };
+            self.part.part = Part::Strs { bytes, ends, valid };
         }
         Some(())
     }
 
     /// Field `row` of the chunk; `None` when the system refuses memory.
     fn push(&mut self, row: usize, f: &str, rows: usize) -> Option<()> {
-        match &mut self.part {
-            Part::Ints(v) => match parse_int(f) {
-                Some(x) => {
-                    v.push(x);
+        match &mut self.part.part {
+            Part::Ints => match parse_int(f) {
+                Some(x) if self.put(row, x as u64) => {
                     if !int_canonical(f) {
                         self.keep(row, f);
                     }
                 }
-                None => self.part = Part::Mixed,
+                _ => self.part.part = Part::Mixed,
             },
-            Part::Floats(v) => {
+            Part::Floats => {
                 if let Some(x) = parse_float(f) {
-                    v.push(x);
-                    if !float_canonical(f) {
+                    if !self.put(row, x.to_bits()) {
+                        self.part.part = Part::Mixed;
+                    } else if !float_canonical(f) {
                         self.keep(row, f);
                     }
                 } else if is_na(f) {
-                    v.push(f64::NAN);
-                    if !f.is_empty() {
+                    if !self.put(row, f64::NAN.to_bits()) {
+                        self.part.part = Part::Mixed;
+                    } else if !f.is_empty() {
                         self.keep(row, f);
                     }
                 } else {
-                    self.part = Part::Mixed;
+                    self.part.part = Part::Mixed;
                 }
             }
             Part::Strs { bytes, ends, valid } => {
@@ -282,7 +342,7 @@ impl ColPart {
                 }
                 // Past 2 GiB of text the column is typed by `type_column`, which says so.
                 let Ok(end) = i32::try_from(bytes.len()) else {
-                    self.part = Part::Mixed;
+                    self.part.part = Part::Mixed;
                     return Some(());
                 };
                 ends.push(end);
@@ -306,19 +366,6 @@ impl ColPart {
         }
         Some(())
     }
-
-    /// Bytes the part holds.
-    fn bytes(&self) -> u64 {
-        let values = match &self.part {
-            Part::Ints(v) => v.capacity() * 8,
-            Part::Floats(v) => v.capacity() * 8,
-            Part::Strs { bytes, ends, valid } => {
-                bytes.capacity() + ends.capacity() * 4 + valid.capacity()
-            }
-            Part::Missing(_) | Part::Mixed => 0,
-        };
-        (values + self.kept_rows.capacity() * 4) as u64 + self.kept.bytes()
-    }
 }
 
 /// What went wrong in a chunk: a row of another number of fields (its line in the chunk,
@@ -333,6 +380,7 @@ type Parts = Result<(Vec<ColPart>, usize), ChunkError>;
 
 /// Where the first `a` or `b` in `hay` is. Eight bytes at a time (SWAR): fields are short,
 /// and a SIMD search (`memchr2`) pays more to set up per field than it saves.
+#[inline(always)]
 fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
@@ -397,6 +445,9 @@ impl<'a> Spans<'a> {
 impl Iterator for Spans<'_> {
     type Item = Span;
 
+    // Inlined into the loop that reads the fields: called once a field, it would otherwise
+    // pass each `Span` through memory.
+    #[inline(always)]
     fn next(&mut self) -> Option<Span> {
         if let Some(span) = self.pending.take() {
             return Some(span);
@@ -447,19 +498,25 @@ impl Iterator for Spans<'_> {
 
 /// Splits one chunk's lines (no quotes) and reads every field into its column's part.
 /// A chunk that is not UTF-8 gives every column a `Mixed` part: `type_column` names the row.
-fn parse_chunk(chunk: &[u8], sep: u8, ncols: usize) -> Parts {
-    let lines = memchr::memchr_iter(b'\n', chunk).count() + 1;
-    let mut cols: Vec<ColPart> = (0..ncols)
-        .map(|_| ColPart {
-            part: Part::Missing(0),
-            kept_rows: Vec::new(),
-            kept: FieldTexts::default(),
+fn parse_chunk(chunk: &[u8], sep: u8, slots: Vec<&mut [u64]>) -> Parts {
+    let ncols = slots.len();
+    // Room for a text column's ends: one a row (the slots are as many).
+    let room_rows = slots.first().map_or(0, |s| s.len());
+    let mut cols: Vec<Filling> = slots
+        .into_iter()
+        .map(|slots| Filling {
+            part: ColPart {
+                part: Part::Missing(0),
+                kept_rows: Vec::new(),
+                kept: FieldTexts::default(),
+            },
+            slots,
         })
         .collect();
     let text = std::str::from_utf8(chunk).ok();
     if text.is_none() {
         for c in &mut cols {
-            c.part = Part::Mixed;
+            c.part.part = Part::Mixed;
         }
     }
     let mut rows = 0;
@@ -467,7 +524,7 @@ fn parse_chunk(chunk: &[u8], sep: u8, ncols: usize) -> Parts {
         match span {
             Span::Field { k, start, end } => {
                 if let (Some(text), Some(c)) = (text, cols.get_mut(k)) {
-                    c.push(rows, &text[start..end], lines)
+                    c.push(rows, &text[start..end], room_rows)
                         .ok_or(ChunkError::Memory)?;
                 }
             }
@@ -479,7 +536,7 @@ fn parse_chunk(chunk: &[u8], sep: u8, ncols: usize) -> Parts {
             }
         }
     }
-    Ok((cols, rows))
+    Ok((cols.into_iter().map(|c| c.part).collect(), rows))
 }
 
 /// Column `k`'s fields in one chunk, as text (for `type_column`).
@@ -506,18 +563,19 @@ fn type_chunks(
     chunks: &[Chunk],
 ) -> Fallible<Table> {
     let ncols = names.len();
-    // The parts hold each field's text at most once and at most 16 bytes more a field;
-    // a chunk's parts hold at most `ncols` fields a line (a line with more is an error).
-    let lines: u64 = chunks
-        .par_iter()
-        .map(|c| memchr::memchr_iter(b'\n', c.lines()).count() as u64 + 1)
-        .sum();
+    // The parts and slabs hold each field's text at most once and at most 16 bytes more a
+    // field; a chunk's parts hold `ncols` fields a row (a row with more is an error).
+    let rows: usize = chunks.iter().map(|c| c.rows).sum();
     let text: u64 = chunks.iter().map(|c| c.lines().len() as u64).sum();
-    let need = text + 16 * lines * ncols as u64 + 256 * ncols as u64 * chunks.len() as u64;
+    let need = text + 16 * rows as u64 * ncols as u64 + 256 * ncols as u64 * chunks.len() as u64;
     charge.charge(heap, need)?;
+    // Each column's values, one word a row, written in place by the chunks' parts (zeroed
+    // memory the system maps on first touch: a text column never touches its own).
+    let mut slabs: Vec<Vec<u64>> = (0..ncols).map(|_| vec![0u64; rows]).collect();
     let parsed: Vec<Parts> = chunks
         .par_iter()
-        .map(|c| parse_chunk(c.lines(), sep, ncols))
+        .zip(slots_of(&mut slabs, chunks))
+        .map(|(c, slots)| parse_chunk(c.lines(), sep, slots))
         .collect();
     let mut parts: Vec<(Vec<ColPart>, usize)> = Vec::with_capacity(parsed.len());
     for (k, p) in parsed.into_iter().enumerate() {
@@ -546,11 +604,22 @@ fn type_chunks(
             }
         }
     }
-    // From here the parts are charged as what they hold.
-    let held: u64 = parts.iter().flat_map(|(c, _)| c).map(ColPart::bytes).sum();
+    // From here the parts and the slabs are charged as what they hold.
+    let held: u64 = parts
+        .iter()
+        .flat_map(|(c, _)| c)
+        .map(ColPart::bytes)
+        .sum::<u64>()
+        + 8 * (rows * ncols) as u64;
     charge.refund(heap, need);
     charge.charge(heap, held)?;
-    let rows: usize = parts.iter().map(|(_, n)| n).sum();
+    if parts.iter().map(|(_, n)| n).sum::<usize>() != rows {
+        // Never: the rows counted are the rows parsed. Typed from the text if they differ.
+        return fail(format!(
+            "cannot load \"{path}\": the rows changed while read"
+        ))
+        .inspect_err(|_| charge.refund(heap, held));
+    }
     let starts: Vec<usize> = parts
         .iter()
         .scan(0, |at, (_, n)| {
@@ -568,7 +637,11 @@ fn type_chunks(
         .enumerate()
         .map(|(k, p)| match p {
             Plan::Generic => 2 * text / ncols.max(1) as u64 + 17 * rows as u64 + 64,
-            _ => parts.iter().map(|(c, _)| c[k].bytes()).sum::<u64>() + 24 * kept(&parts, k),
+            // The values are the slab itself; the null bitmap a bit a row.
+            Plan::Ints | Plan::Floats => rows as u64 / 8 + 64 + 24 * kept(&parts, k),
+            Plan::Strs => {
+                parts.iter().map(|(c, _)| c[k].bytes()).sum::<u64>() + 24 * kept(&parts, k)
+            }
         })
         .sum();
     if let Err(e) = charge.charge(heap, build_need) {
@@ -577,8 +650,9 @@ fn type_chunks(
     }
     let built: Vec<Result<ColumnBody, usize>> = plans
         .par_iter()
+        .zip(slabs)
         .enumerate()
-        .map(|(k, plan)| build(&parts, &starts, chunks, sep, k, *plan))
+        .map(|(k, (plan, slab))| build(&parts, &starts, chunks, sep, k, *plan, slab))
         .collect();
     drop(parts);
     charge.refund(heap, held + build_need);
@@ -604,6 +678,21 @@ fn type_chunks(
     })
 }
 
+/// Each chunk's slots of every column: the slabs cut at the chunks' row counts.
+fn slots_of<'s>(slabs: &'s mut [Vec<u64>], chunks: &[Chunk]) -> Vec<Vec<&'s mut [u64]>> {
+    let mut slots: Vec<Vec<&mut [u64]>> = chunks.iter().map(|_| Vec::new()).collect();
+    for slab in slabs {
+        let mut rest: &mut [u64] = slab;
+        for (c, chunk) in chunks.iter().enumerate() {
+            let n = chunk.rows.min(rest.len());
+            let (mine, after) = std::mem::take(&mut rest).split_at_mut(n);
+            slots[c].push(mine);
+            rest = after;
+        }
+    }
+    slots
+}
+
 /// How a column is put together from its parts.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Plan {
@@ -626,8 +715,8 @@ fn plan(parts: &[(Vec<ColPart>, usize)], k: usize) -> Plan {
                 missing = true;
                 continue;
             }
-            Part::Ints(_) => Plan::Ints,
-            Part::Floats(_) => Plan::Floats,
+            Part::Ints => Plan::Ints,
+            Part::Floats => Plan::Floats,
             Part::Strs { .. } => Plan::Strs,
             Part::Mixed => return Plan::Generic,
         };
@@ -656,6 +745,7 @@ fn build(
     sep: u8,
     k: usize,
     plan: Plan,
+    slab: Vec<u64>,
 ) -> Result<ColumnBody, usize> {
     let rows: usize = parts.iter().map(|(_, n)| n).sum();
     let mut body = match plan {
@@ -666,24 +756,22 @@ fn build(
                 .collect();
             return type_column(&segs);
         }
+        // The slab becomes the Arrow buffer as it is: its words are the values' bits.
         Plan::Ints => {
-            let mut all = Vec::with_capacity(rows);
-            for (cols, _) in parts {
-                if let Part::Ints(v) = &cols[k].part {
-                    all.extend_from_slice(v);
-                }
-            }
-            ColumnBody::ints(all)
+            let values = ScalarBuffer::<i64>::new(Buffer::from_vec(slab), 0, rows);
+            ColumnBody::new(std::sync::Arc::new(Int64Array::new(values, None)))
         }
         Plan::Floats => {
-            let mut all = Vec::with_capacity(rows);
-            for (cols, n) in parts {
-                match &cols[k].part {
-                    Part::Floats(v) => all.extend_from_slice(v),
-                    _ => all.resize(all.len() + n, f64::NAN),
+            let mut slab = slab;
+            // A part of missing fields only wrote nothing: NaN there.
+            for ((cols, n), &start) in parts.iter().zip(starts) {
+                if matches!(cols[k].part, Part::Missing(_)) {
+                    slab[start..start + n].fill(f64::NAN.to_bits());
                 }
             }
-            ColumnBody::floats(all)
+            let values = ScalarBuffer::<f64>::new(Buffer::from_vec(slab), 0, rows);
+            let nulls = nan_nulls(&values);
+            ColumnBody::new(std::sync::Arc::new(Float64Array::new(values, nulls)))
         }
         Plan::Strs => {
             let total: usize = parts
@@ -753,7 +841,8 @@ mod tests {
 
     /// The column `type_column` makes of `fields`, and the one the parts make of the same
     /// fields cut in chunks of every size: the same values, nulls and kept texts.
-    fn same_as_type_column(fields: &[&str]) {
+    /// `fast`: the plan the parts must find (the shortcut taken, not `type_column`).
+    fn same_as_type_column(fields: &[&str], fast: Option<Plan>) {
         let whole = {
             let mut f = FieldTexts::default();
             for t in fields {
@@ -768,15 +857,20 @@ mod tests {
                 .map(|c| {
                     // Each field its own line of two columns, the other column constant.
                     let raw: String = c.iter().map(|f| format!("x,{f}\n")).collect();
+                    let rows = count_rows(raw.as_bytes());
                     Chunk {
                         raw: raw.into_bytes(),
                         skip: 0,
+                        rows,
                     }
                 })
                 .collect();
+            let rows = chunks.iter().map(|c| c.rows).sum();
+            let mut slabs = vec![vec![0u64; rows], vec![0u64; rows]];
             let parts: Vec<(Vec<ColPart>, usize)> = chunks
                 .iter()
-                .map(|c| match parse_chunk(c.lines(), b',', 2) {
+                .zip(slots_of(&mut slabs, &chunks))
+                .map(|(c, slots)| match parse_chunk(c.lines(), b',', slots) {
                     Ok(p) => p,
                     Err(_) => panic!("parse"),
                 })
@@ -790,7 +884,11 @@ mod tests {
                 })
                 .collect();
             let p = plan(&parts, 1);
-            let made = build(&parts, &starts, &chunks, b',', 1, p).expect("UTF-8");
+            if let Some(want) = fast {
+                assert_eq!(p, want, "{fields:?} by {size}");
+            }
+            let slab = slabs.pop().expect("column 1");
+            let made = build(&parts, &starts, &chunks, b',', 1, p, slab).expect("UTF-8");
             assert_eq!(
                 made.array.to_data(),
                 whole.array.to_data(),
@@ -835,24 +933,35 @@ mod tests {
     }
 
     #[test]
+    fn rows_are_the_lines_that_are_not_blank() {
+        assert_eq!(count_rows(b""), 0);
+        assert_eq!(count_rows(b"a"), 1);
+        assert_eq!(count_rows(b"a\n"), 1);
+        assert_eq!(count_rows(b"a\r\n\r\n\n,\nb"), 3);
+        assert_eq!(count_rows(b"\n\n\r"), 0);
+    }
+
+    #[test]
     fn parts_type_columns_as_type_column_does() {
-        for fields in [
-            &["1", "2", "-3"][..],
-            &["1", "007", "+4"],
-            &["1", "", "3"],
-            &["1.5", "NA", "2.50", ""],
-            &["", "", "1.25"],
-            &["NA", "", "n/a"],
-            &["1", "2.5", "3"],
-            &["a", "NA", "", "b"],
-            &["", "a", "1"],
-            &["1", "a"],
-            &["True", "False", ""],
-            &["1e3", "inf", "-0.0"],
-            &["99999999999999999999", "1"],
-            &[" 1 ", "2"],
+        use Plan::*;
+        // The plan every cutting into chunks gives (None: it depends on the cutting).
+        for (fields, fast) in [
+            (&["1", "2", "-3"][..], Some(Ints)),
+            (&["1", "007", "+4"], Some(Ints)),
+            (&["1", "", "3"], Some(Generic)),
+            (&["1.5", "NA", "2.50", ""], Some(Floats)),
+            (&["", "", "1.25"], Some(Floats)),
+            (&["NA", "", "n/a"], Some(Generic)),
+            (&["1", "2.5", "3"], Some(Generic)),
+            (&["a", "NA", "", "b"], Some(Strs)),
+            (&["", "a", "1"], None),
+            (&["1", "a"], Some(Generic)),
+            (&["True", "False", ""], Some(Generic)),
+            (&["1e3", "inf", "-0.0"], Some(Floats)),
+            (&["99999999999999999999", "1"], None),
+            (&[" 1 ", "2"], Some(Ints)),
         ] {
-            same_as_type_column(fields);
+            same_as_type_column(fields, fast);
         }
     }
 }
