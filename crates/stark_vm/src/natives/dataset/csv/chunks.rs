@@ -22,12 +22,12 @@
 
 use super::super::super::stream::reason;
 use super::{
-    float_canonical, int_canonical, is_na, parse_bool, parse_float, parse_int, type_column,
-    unique_names, FieldTexts, Table,
+    float_canonical, int_canonical, is_na, parse_bool, parse_float, parse_int, string_column,
+    type_column, unique_names, FieldTexts, Table,
 };
 use crate::error::{fail, Fallible, Fault};
-use arrow_array::{Float64Array, Int64Array, StringArray};
-use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_array::{Float64Array, Int64Array};
+use arrow_buffer::{Buffer, ScalarBuffer};
 use rayon::prelude::*;
 use stark_runtime::column::nan_nulls;
 use stark_runtime::sysalloc::fallible;
@@ -620,14 +620,7 @@ fn type_chunks(
         ))
         .inspect_err(|_| charge.refund(heap, held));
     }
-    let starts: Vec<usize> = parts
-        .iter()
-        .scan(0, |at, (_, n)| {
-            let s = *at;
-            *at += n;
-            Some(s)
-        })
-        .collect();
+    let starts = row_starts(&parts);
     // Each column as one kind, or typed from its text: charged at the bound of either
     // (the parts' bytes again, or the column's text twice and 17 bytes a field), before
     // they are made.
@@ -676,6 +669,18 @@ fn type_chunks(
         rows,
         columns,
     })
+}
+
+/// The row each chunk's parts start at.
+fn row_starts(parts: &[(Vec<ColPart>, usize)]) -> Vec<usize> {
+    parts
+        .iter()
+        .scan(0, |at, (_, n)| {
+            let s = *at;
+            *at += n;
+            Some(s)
+        })
+        .collect()
 }
 
 /// Each chunk's slots of every column: the slabs cut at the chunks' row counts.
@@ -799,20 +804,11 @@ fn build(
                     }
                 }
             }
-            let nulls = valid_all
-                .iter()
-                .any(|v| !v)
-                .then(|| NullBuffer::from(valid_all));
-            let array = StringArray::try_new(
-                OffsetBuffer::new(ScalarBuffer::from(offsets)),
-                Buffer::from_vec(bytes_all),
-                nulls,
-            );
-            match array {
-                Ok(a) => ColumnBody::new(std::sync::Arc::new(a)),
+            match string_column(offsets, bytes_all, valid_all) {
+                Some(c) => c,
                 // More than 2 GiB of text in all: typed from the text, as the small-file
                 // reader does.
-                Err(_) => {
+                None => {
                     let segs: Vec<FieldTexts> = chunks
                         .iter()
                         .map(|c| column_fields(c.lines(), sep, k))
@@ -875,14 +871,7 @@ mod tests {
                     Err(_) => panic!("parse"),
                 })
                 .collect();
-            let starts: Vec<usize> = parts
-                .iter()
-                .scan(0, |at, (_, n)| {
-                    let s = *at;
-                    *at += n;
-                    Some(s)
-                })
-                .collect();
+            let starts = row_starts(&parts);
             let p = plan(&parts, 1);
             if let Some(want) = fast {
                 assert_eq!(p, want, "{fields:?} by {size}");

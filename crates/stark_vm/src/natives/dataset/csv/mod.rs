@@ -527,23 +527,27 @@ fn type_column(segs: &[FieldTexts]) -> Result<ColumnBody, usize> {
                 valid.push(!na);
                 offsets.push(i32::try_from(bytes.len()).unwrap_or(i32::MAX));
             }
-            let nulls = valid.iter().any(|v| !v).then(|| NullBuffer::from(valid));
-            let array = StringArray::try_new(
-                OffsetBuffer::new(ScalarBuffer::from(offsets)),
-                Buffer::from_vec(bytes),
-                nulls,
-            );
-            match array {
-                Ok(a) => ColumnBody::new(std::sync::Arc::new(a)),
-                // More than 2 GiB of text in one column: kept as it can be, empty.
-                Err(_) => {
-                    ColumnBody::new(std::sync::Arc::new(StringArray::from(Vec::<String>::new())))
-                }
-            }
+            // More than 2 GiB of text in one column: kept as it can be, empty.
+            string_column(offsets, bytes, valid).unwrap_or_else(|| {
+                ColumnBody::new(std::sync::Arc::new(StringArray::from(Vec::<String>::new())))
+            })
         }
     };
     body.texts = texts;
     Ok(body)
+}
+
+/// A string column of `bytes` cut at `offsets` (one more than the rows), missing where
+/// `valid` says; `None` past the 2 GiB an i32 offset reaches.
+fn string_column(offsets: Vec<i32>, bytes: Vec<u8>, valid: Vec<bool>) -> Option<ColumnBody> {
+    let nulls = valid.iter().any(|v| !v).then(|| NullBuffer::from(valid));
+    let array = StringArray::try_new(
+        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+        Buffer::from_vec(bytes),
+        nulls,
+    )
+    .ok()?;
+    Some(ColumnBody::new(std::sync::Arc::new(array)))
 }
 
 /// The text `row(i)` and `save` give for value `i` of a column: `str()` of the value
