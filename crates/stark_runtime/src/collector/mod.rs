@@ -355,9 +355,15 @@ impl Heap {
     /// Copies a bounded subgraph reachable from buffered roots (C4), pinning its nodes.
     fn take_snapshot(&mut self) -> (Vec<ObjRef>, Snapshot) {
         type Index = HashMap<ObjRef, u32, BuildHasherDefault<FxHasher>>;
-        let mut index: Index = Index::default();
-        let mut nodes: Vec<ObjRef> = Vec::new();
-        let mut snap = Snapshot::default();
+        // Sized for a full snapshot up front: growing a hash map rehashes it, a pause of its
+        // own in the middle of the step.
+        let mut index: Index = Index::with_capacity_and_hasher(STEP_NODES, Default::default());
+        let mut nodes: Vec<ObjRef> = Vec::with_capacity(STEP_NODES);
+        let mut snap = Snapshot {
+            counts: Vec::new(),
+            offsets: Vec::with_capacity(STEP_NODES + 1),
+            edges: Vec::with_capacity(STEP_EDGES),
+        };
         let mut edges_left = STEP_EDGES;
         let mut next = 0usize;
         let deadline = Instant::now() + SNAPSHOT_BUDGET;
@@ -398,7 +404,10 @@ impl Heap {
             }
             let o = nodes[next];
             next += 1;
-            let mut children: Vec<u32> = Vec::new();
+            // Nodes are processed in index order, so this is node `next - 1`'s start; its
+            // children go straight after it.
+            snap.offsets.push(snap.edges.len() as u32);
+            let edges = &mut snap.edges;
             let mut late = false;
             crate::cycle::trace_while(o, |c| {
                 if edges_left == 0 {
@@ -426,12 +435,9 @@ impl Heap {
                     // Beyond the bound: the edge is left out, which is safe (C3).
                     None => return true,
                 };
-                children.push(i);
+                edges.push(i);
                 true
             });
-            // Nodes are processed in index order, so this is node `next - 1`'s start.
-            snap.offsets.push(snap.edges.len() as u32);
-            snap.edges.extend_from_slice(&children);
             if late {
                 break;
             }
