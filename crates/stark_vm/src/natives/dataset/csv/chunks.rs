@@ -70,8 +70,10 @@ pub(super) fn read_parallel(
     let Ok(header) = std::str::from_utf8(&head[bom..nl]) else {
         return Ok(None);
     };
-    let header = header.trim_end_matches('\r');
-    if header.is_empty() || header.contains('"') {
+    let header = header.strip_suffix('\r').unwrap_or(header);
+    // A lone `\r` ends a line too (as `csv_core` and pandas read it): such files take the
+    // record reader.
+    if header.is_empty() || header.contains(['"', '\r']) {
         return Ok(None);
     }
     let names = unique_names(
@@ -159,7 +161,7 @@ fn read_chunk(path: &str, s: usize, e: usize, first: usize, len: usize) -> Optio
             }
         }
     }
-    if memchr::memchr(b'"', &raw).is_some() {
+    if memchr::memchr(b'"', &raw).is_some() || has_lone_cr(&raw) {
         return None;
     }
     // The first line that starts in the range: right away when the byte before is a break.
@@ -173,6 +175,14 @@ fn read_chunk(path: &str, s: usize, e: usize, first: usize, len: usize) -> Optio
     };
     let rows = count_rows(&raw[skip..]);
     Some(Chunk { raw, skip, rows })
+}
+
+/// Whether `raw` has a `\r` not followed by `\n`: a line break of its own to `csv_core`
+/// and pandas, which this reader's line splitting does not know (the caller then reads
+/// the file record by record). A chunk ends at a `\n` or at the end of the file, so a
+/// `\r\n` is never cut.
+fn has_lone_cr(raw: &[u8]) -> bool {
+    memchr::memchr_iter(b'\r', raw).any(|i| raw.get(i + 1) != Some(&b'\n'))
 }
 
 /// The lines of `lines` that are not blank (empty, or a lone `\r`), as [`Spans`] reads
@@ -539,18 +549,47 @@ fn parse_chunk(chunk: &[u8], sep: u8, slots: Vec<&mut [u64]>) -> Parts {
     Ok((cols.into_iter().map(|c| c.part).collect(), rows))
 }
 
-/// Column `k`'s fields in one chunk, as text (for `type_column`).
-fn column_fields(chunk: &[u8], sep: u8, k: usize) -> FieldTexts {
-    let mut out = FieldTexts::default();
+/// The fields of columns `ks` (in increasing order) in one chunk, as text (for
+/// `type_column`): one pass over the chunk for all of them.
+fn columns_fields(chunk: &[u8], sep: u8, ks: &[usize]) -> Vec<FieldTexts> {
+    let mut out: Vec<FieldTexts> = ks.iter().map(|_| FieldTexts::default()).collect();
+    // Where column `k`'s fields go, if it is one of `ks`.
+    let ncols = ks.last().map_or(0, |&k| k + 1);
+    let mut slot: Vec<Option<usize>> = vec![None; ncols];
+    for (i, &k) in ks.iter().enumerate() {
+        slot[k] = Some(i);
+    }
     for span in Spans::new(chunk, sep) {
-        if let Span::Field { k: at, start, end } = span {
-            if at == k {
-                out.text.extend_from_slice(&chunk[start..end]);
-                out.ends.push(out.text.len() as u32);
+        if let Span::Field { k, start, end } = span {
+            if let Some(&Some(i)) = slot.get(k) {
+                let f = &mut out[i];
+                f.text.extend_from_slice(&chunk[start..end]);
+                let at = f.text.len() as u32;
+                f.ends.push(at);
             }
         }
     }
     out
+}
+
+/// The columns `ks` typed from their text by `type_column`, each from its fields in every
+/// chunk (gathered one pass a chunk, in parallel).
+fn typed_from_text(chunks: &[Chunk], sep: u8, ks: &[usize]) -> Vec<Result<ColumnBody, usize>> {
+    if ks.is_empty() {
+        return Vec::new();
+    }
+    let gathered: Vec<Vec<FieldTexts>> = chunks
+        .par_iter()
+        .map(|c| columns_fields(c.lines(), sep, ks))
+        .collect();
+    // By column: its segment of each chunk.
+    let mut by_column: Vec<Vec<FieldTexts>> = ks.iter().map(|_| Vec::new()).collect();
+    for per_chunk in gathered {
+        for (i, f) in per_chunk.into_iter().enumerate() {
+            by_column[i].push(f);
+        }
+    }
+    by_column.par_iter().map(|segs| type_column(segs)).collect()
 }
 
 /// Every chunk parsed and each column put together from its parts.
@@ -629,7 +668,9 @@ fn type_chunks(
         .iter()
         .enumerate()
         .map(|(k, p)| match p {
-            Plan::Generic => 2 * text / ncols.max(1) as u64 + 17 * rows as u64 + 64,
+            // Its fields' text (all such columns' together at most the file's), and the
+            // typed column: the text again and 17 bytes a field.
+            Plan::Generic => 21 * rows as u64 + 64,
             // The values are the slab itself; the null bitmap a bit a row.
             Plan::Ints | Plan::Floats => rows as u64 / 8 + 64 + 24 * kept(&parts, k),
             Plan::Strs => {
@@ -637,15 +678,23 @@ fn type_chunks(
             }
         })
         .sum();
+    let generic: Vec<usize> = (0..ncols).filter(|&k| plans[k] == Plan::Generic).collect();
+    let build_need = build_need + if generic.is_empty() { 0 } else { 2 * text };
     if let Err(e) = charge.charge(heap, build_need) {
         charge.refund(heap, held);
         return Err(e.into());
     }
-    let built: Vec<Result<ColumnBody, usize>> = plans
+    let mut from_text = typed_from_text(chunks, sep, &generic).into_iter();
+    let built: Vec<Option<Result<ColumnBody, usize>>> = plans
         .par_iter()
         .zip(slabs)
         .enumerate()
         .map(|(k, (plan, slab))| build(&parts, &starts, chunks, sep, k, *plan, slab))
+        .collect();
+    // The columns typed from their text come in the order of `generic`, which is theirs.
+    let built: Vec<Result<ColumnBody, usize>> = built
+        .into_iter()
+        .map(|c| c.or_else(|| from_text.next()).unwrap_or(Err(0)))
         .collect();
     drop(parts);
     charge.refund(heap, held + build_need);
@@ -742,7 +791,8 @@ fn kept(parts: &[(Vec<ColPart>, usize)], k: usize) -> u64 {
     parts.iter().map(|(c, _)| c[k].kept_rows.len() as u64).sum()
 }
 
-/// Column `k` made from its parts as `plan` says. `Err(row)`: not UTF-8 there.
+/// Column `k` made from its parts as `plan` says (`None` for a column typed from its text,
+/// which `typed_from_text` makes). `Err(row)`: not UTF-8 there.
 fn build(
     parts: &[(Vec<ColPart>, usize)],
     starts: &[usize],
@@ -751,16 +801,10 @@ fn build(
     k: usize,
     plan: Plan,
     slab: Vec<u64>,
-) -> Result<ColumnBody, usize> {
+) -> Option<Result<ColumnBody, usize>> {
     let rows: usize = parts.iter().map(|(_, n)| n).sum();
     let mut body = match plan {
-        Plan::Generic => {
-            let segs: Vec<FieldTexts> = chunks
-                .iter()
-                .map(|c| column_fields(c.lines(), sep, k))
-                .collect();
-            return type_column(&segs);
-        }
+        Plan::Generic => return None,
         // The slab becomes the Arrow buffer as it is: its words are the values' bits.
         Plan::Ints => {
             let values = ScalarBuffer::<i64>::new(Buffer::from_vec(slab), 0, rows);
@@ -808,13 +852,7 @@ fn build(
                 Some(c) => c,
                 // More than 2 GiB of text in all: typed from the text, as the small-file
                 // reader does.
-                None => {
-                    let segs: Vec<FieldTexts> = chunks
-                        .iter()
-                        .map(|c| column_fields(c.lines(), sep, k))
-                        .collect();
-                    return type_column(&segs);
-                }
+                None => return typed_from_text(chunks, sep, &[k]).pop(),
             }
         }
     };
@@ -828,7 +866,7 @@ fn build(
             at = end as usize;
         }
     }
-    Ok(body)
+    Some(Ok(body))
 }
 
 #[cfg(test)]
@@ -877,7 +915,13 @@ mod tests {
                 assert_eq!(p, want, "{fields:?} by {size}");
             }
             let slab = slabs.pop().expect("column 1");
-            let made = build(&parts, &starts, &chunks, b',', 1, p, slab).expect("UTF-8");
+            let made = match build(&parts, &starts, &chunks, b',', 1, p, slab) {
+                Some(made) => made,
+                None => typed_from_text(&chunks, b',', &[1])
+                    .pop()
+                    .expect("column 1"),
+            }
+            .expect("UTF-8");
             assert_eq!(
                 made.array.to_data(),
                 whole.array.to_data(),
@@ -919,6 +963,14 @@ mod tests {
                 "0:last", "1:x", "end 2@6"
             ]
         );
+    }
+
+    #[test]
+    fn a_lone_carriage_return_is_seen() {
+        assert!(!has_lone_cr(b"a,b\r\nc,d\r\n"));
+        assert!(has_lone_cr(b"a,b\rc,d\n"));
+        assert!(has_lone_cr(b"a,b\r\r\n"));
+        assert!(has_lone_cr(b"a,b\r"));
     }
 
     #[test]

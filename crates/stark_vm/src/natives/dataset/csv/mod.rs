@@ -111,9 +111,11 @@ fn parse_float(field: &str) -> Option<f64> {
     if let Some(x) = short_decimal(s.as_bytes()) {
         return Some(x);
     }
-    let first = *s.as_bytes().first()?;
-    // Rust also reads "nan" and "infinity" in any case; pandas' NA spellings were taken
-    // out before, and a word starting with a letter other than i/I is not a number.
+    // Rust also reads "nan" and "infinity" in any case and after a sign; pandas' NA
+    // spellings were taken out before, and any other word (`+nan`, `-NAN`) is text to
+    // pandas, as is a word starting with a letter other than i/I.
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let first = *unsigned.as_bytes().first()?;
     if first.is_ascii_alphabetic() && !matches!(first, b'i' | b'I') {
         return None;
     }
@@ -681,6 +683,11 @@ mod tests {
         assert_eq!(parse_float("inf"), Some(f64::INFINITY));
         assert_eq!(parse_float("nan"), None.or(parse_float("nan")));
         assert_eq!(parse_float("abc"), None);
+        // pandas reads these as text (checked with pandas 3.1: a column of them is `str`).
+        assert_eq!(parse_float("+nan"), None);
+        assert_eq!(parse_float("-NAN"), None);
+        assert_eq!(parse_float("+NaN"), None);
+        assert_eq!(parse_float("-inf"), Some(f64::NEG_INFINITY));
         assert!(is_na("NA") && is_na("") && !is_na(" NA"));
     }
 }
