@@ -355,15 +355,9 @@ impl Heap {
     /// Copies a bounded subgraph reachable from buffered roots (C4), pinning its nodes.
     fn take_snapshot(&mut self) -> (Vec<ObjRef>, Snapshot) {
         type Index = HashMap<ObjRef, u32, BuildHasherDefault<FxHasher>>;
-        // Sized for a full snapshot up front: growing a hash map rehashes it, a pause of its
-        // own in the middle of the step.
-        let mut index: Index = Index::with_capacity_and_hasher(STEP_NODES, Default::default());
-        let mut nodes: Vec<ObjRef> = Vec::with_capacity(STEP_NODES);
-        let mut snap = Snapshot {
-            counts: Vec::new(),
-            offsets: Vec::with_capacity(STEP_NODES + 1),
-            edges: Vec::with_capacity(STEP_EDGES),
-        };
+        let mut index: Index = Index::default();
+        let mut nodes: Vec<ObjRef> = Vec::new();
+        let mut snap = Snapshot::default();
         let mut edges_left = STEP_EDGES;
         let mut next = 0usize;
         let deadline = Instant::now() + SNAPSHOT_BUDGET;
