@@ -172,6 +172,9 @@ impl Heap {
                 (None, _) => !c.roots.is_empty(),
             };
         if !work {
+            // As a step would: the next request comes after the next pace of allocation
+            // (or the thread's flag), not at every allocation until then.
+            self.collector.allocated = 0;
             self.collector.due = false;
             if let Some(a) = &self.collector.attention {
                 a.store(false, Ordering::Relaxed);
