@@ -25,6 +25,17 @@ fn run(args: &[&str], p: &Path) -> Output {
     stark().arg("run").args(args).arg(p).output().unwrap()
 }
 
+/// `stark run ARGS P`, which must succeed: its stdout.
+fn run_ok(args: &[&str], p: &Path) -> String {
+    let out = run(args, p);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// A CSV of `rows` rows: an id, a text key, two floats.
 fn csv(rows: usize) -> String {
     let mut s = String::from("id,key,x,y\n");
@@ -59,12 +70,7 @@ fn corrupt_parquet_files_are_runtime_errors() {
             good.to_str().unwrap()
         ),
     );
-    let out = run(&[], &save);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(&[], &save);
     let bytes = std::fs::read(&good).unwrap();
     let bad = dir().join("bad.parquet");
     let load = write(
@@ -138,13 +144,10 @@ fn max_memory_stops_a_load_while_it_reads() {
         );
         assert_eq!(String::from_utf8_lossy(&out.stdout), "start\n");
         // With room, the same load runs.
-        let out = run(&["--max-memory", "200000000"], &p);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        assert_eq!(
+            run_ok(&["--max-memory", "200000000"], &p),
+            "start\n200000\n"
         );
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "start\n200000\n");
     }
 }
 
@@ -241,13 +244,7 @@ fn large_files_read_in_chunks_as_small_files_are() {
                 path.to_str().unwrap()
             ),
         );
-        let out = run(&[], &p);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        outs.push(String::from_utf8(out.stdout).unwrap());
+        outs.push(run_ok(&[], &p));
     }
     // The types pandas' read_csv gives these columns (by the rules of SPEC §9).
     assert!(
@@ -318,13 +315,7 @@ fn a_lone_carriage_return_ends_a_line_in_a_large_file_too() {
             path.to_str().unwrap()
         ),
     );
-    let out = run(&[], &p);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = run_ok(&[], &p);
     assert!(
         stdout.starts_with("300001 {\"a\": \"int64\", \"b\": \"float64\", \"c\": \"string\"}\n"),
         "{stdout}"
