@@ -246,7 +246,9 @@ fn large_files_read_in_chunks_as_small_files_are() {
         );
         outs.push(run_ok(&[], &p));
     }
-    // The types pandas' read_csv gives these columns (by the rules of SPEC §9).
+    // The types pandas' read_csv gives these columns: checked with pandas 3.1 on the file
+    // this test writes (`mixed` is `object` there: text). pandas' sums and counts of
+    // price, late, sparse, intmiss, code and name equal the second and third lines.
     assert!(
         outs[0].starts_with(
             "150000 {\"id\": \"int64\", \"code\": \"int64\", \"price\": \"float64\", \
