@@ -634,15 +634,16 @@ fn sweep(heap: &mut Heap, garbage: Vec<ObjRef>) -> usize {
 #[test]
 fn a_step_sweeps_one_group_once_its_budget_is_spent() {
     // C4/C5: a proposal is settled a group at a time; a step whose budget is gone still
-    // sweeps one group (so the work moves on) and no more.
+    // sweeps one group (so the work moves on) and no more. The budget is the collector
+    // thread's mode: the snapshot is marked there.
     let mut heap = Heap::new(None);
-    heap.gc.background = false;
+    heap.gc.background = true;
     garbage_rings(&mut heap, 40);
     assert_eq!(heap.live_objects(), 80);
     let spent = collector::pauses::PauseClock::start();
     std::thread::sleep(std::time::Duration::from_millis(2));
-    // The first step copies the snapshot and marks it here: 40 groups of two proposed.
-    heap.gc_step();
+    // The first step copies the snapshot; a later one takes in the thread's 40 groups.
+    step_until_settling(&mut heap);
     let mut steps = 0;
     let mut freed = 0;
     while heap.live_objects() > 0 {
@@ -661,7 +662,7 @@ fn a_step_sweeps_one_group_once_its_budget_is_spent() {
     assert_eq!(heap.gc.collections, 1);
     // With its budget fresh, one step sweeps many small groups.
     garbage_rings(&mut heap, 10);
-    heap.gc_step();
+    step_until_settling(&mut heap);
     let fresh = collector::pauses::PauseClock::start();
     let mut groups = 0;
     while let Some(group) = heap.gc_next_group(&fresh) {
@@ -677,6 +678,35 @@ fn a_step_sweeps_one_group_once_its_budget_is_spent() {
     }
     assert_eq!(heap.gc.collections, 2);
     assert!(!heap.collector.settling());
+    assert!(heap.gc_finish().is_empty());
+}
+
+/// Steps until the collector thread's proposal for the buffered roots is taken in.
+fn step_until_settling(heap: &mut Heap) {
+    heap.gc_step();
+    while !heap.collector.settling() {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        heap.gc_step();
+    }
+}
+
+#[test]
+fn without_a_collector_thread_a_step_settles_its_whole_proposal() {
+    // `background=false` is deterministic: no wall-clock budget, so a step whose clock is
+    // long spent (a loaded machine, Valgrind) still sweeps every group it proposed.
+    let mut heap = Heap::new(None);
+    heap.gc.background = false;
+    garbage_rings(&mut heap, 40);
+    let spent = collector::pauses::PauseClock::start();
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    heap.gc_step();
+    let mut groups = 0;
+    while let Some(group) = heap.gc_next_group(&spent) {
+        assert_eq!(sweep(&mut heap, group), 2);
+        groups += 1;
+    }
+    assert_eq!((groups, heap.live_objects()), (40, 0));
+    assert_eq!(heap.gc.collections, 1);
 }
 
 #[test]

@@ -52,7 +52,9 @@
 //!   wall-clock budget checked as it goes; an object's children are visited only while
 //!   edges remain, so a huge list costs no more than a small one). A step does one kind of
 //!   work: a snapshot, taking in a proposal (linear in the snapshot), or settling (one
-//!   unpin batch, then groups until `SWEEP_BUDGET` is spent). Nothing a step does grows
+//!   unpin batch, then groups until `SWEEP_BUDGET` is spent). The two wall-clock budgets
+//!   apply only with a collector thread: `background=false` promises the same steps on
+//!   every run, however loaded the machine, so there the counts alone bound a step. Nothing a step does grows
 //!   with the live heap or with the garbage waiting: the backlog waits in the root buffer
 //!   and in the groups still to settle. The collector thread is started outside any timed
 //!   step. Every step is timed, wall and CPU (`pauses.rs`).
@@ -310,7 +312,9 @@ impl Heap {
     /// (`clock`: when the step began). Each step sweeps at least one group, so the work
     /// always moves on, however slow the machine.
     pub fn gc_next_group(&mut self, clock: &PauseClock) -> Option<Vec<ObjRef>> {
-        if self.collector.swept > 0 && clock.wall_elapsed() >= SWEEP_BUDGET {
+        // The budget only with a collector thread, as for the snapshot: with
+        // `background=false` a step settles its whole proposal, the same on every run.
+        if self.gc.background && self.collector.swept > 0 && clock.wall_elapsed() >= SWEEP_BUDGET {
             return None;
         }
         let group = self.collector.groups.take_next()?;
@@ -363,16 +367,16 @@ impl Heap {
         let mut snap = Snapshot::default();
         let mut edges_left = STEP_EDGES;
         let mut next = 0usize;
-        let deadline = Instant::now() + SNAPSHOT_BUDGET;
+        // Only with a collector thread: `background=false` promises the same steps on every
+        // run (C4), so there the node and edge caps alone bound a copy.
+        let deadline = self.gc.background.then(|| Instant::now() + SNAPSHOT_BUDGET);
+        let late = || deadline.is_some_and(|d| Instant::now() >= d);
         let mut ticks = 0usize;
         loop {
             ticks += 1;
             // Progress is counted in work (a node copied or a dead root released), not in
             // nodes: a step that only meets dead roots must stop on time too.
-            if ticks.is_multiple_of(CLOCK_EVERY)
-                && ticks >= STEP_MIN_WORK
-                && Instant::now() >= deadline
-            {
+            if ticks.is_multiple_of(CLOCK_EVERY) && ticks >= STEP_MIN_WORK && late() {
                 break;
             }
             // Take the next root once the previous one's subgraph is copied.
@@ -405,7 +409,7 @@ impl Heap {
             // children go straight after it.
             snap.offsets.push(snap.edges.len() as u32);
             let edges = &mut snap.edges;
-            let mut late = false;
+            let mut cut = false;
             crate::cycle::trace_while(o, |c| {
                 if edges_left == 0 {
                     return false;
@@ -416,9 +420,9 @@ impl Heap {
                 // step has done its least work (edges count as work here).
                 if edges_left.is_multiple_of(CLOCK_EVERY)
                     && STEP_EDGES - edges_left >= STEP_MIN_WORK
-                    && Instant::now() >= deadline
+                    && late()
                 {
-                    late = true;
+                    cut = true;
                     return false;
                 }
                 let i = match index.get(&c) {
@@ -435,7 +439,7 @@ impl Heap {
                 edges.push(i);
                 true
             });
-            if late {
+            if cut {
                 break;
             }
         }
