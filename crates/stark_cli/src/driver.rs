@@ -12,18 +12,36 @@ pub const EXIT_RUNTIME: u8 = 1;
 pub const EXIT_COMPILE: u8 = 2;
 pub const EXIT_MEMORY: u8 = 3;
 
-struct Compiled {
-    module: Module,
+pub(crate) struct Compiled {
+    pub module: Module,
     program: stark_syntax::ast::Program,
     checked: stark_check::Checked,
 }
 
+/// What a command needs of a compilation.
+#[derive(Clone, Copy)]
+pub(crate) struct Mode {
+    /// `false` (`stark check`) lowers without the optimisation passes: they report
+    /// nothing, and they are most of the time of checking a large program.
+    pub optimise: bool,
+    /// `false` for `stark test`: a test file has tests, not necessarily a `main`.
+    pub need_main: bool,
+}
+
+const RUN: Mode = Mode {
+    optimise: true,
+    need_main: true,
+};
+
 /// Reads and compiles the program whose entry file is `path`, with every module it
 /// imports, rendering any diagnostics; `Err` carries the exit status. The files come back
-/// in `FileId` order, for rendering runtime errors. `optimise: false` (`stark check`)
-/// lowers without the optimisation passes: they report nothing, and they are most of the
-/// time of checking a large program.
-fn compile(path: &Path, display: &str, optimise: bool) -> Result<(Vec<SourceFile>, Compiled), u8> {
+/// in `FileId` order, for rendering runtime errors.
+pub(crate) fn compile(
+    path: &Path,
+    display: &str,
+    mode: Mode,
+) -> Result<(Vec<SourceFile>, Compiled), u8> {
+    let optimise = mode.optimise;
     let loaded = load(path, display)?;
     let Loaded {
         files,
@@ -56,7 +74,10 @@ fn compile(path: &Path, display: &str, optimise: bool) -> Result<(Vec<SourceFile
     // Syntax errors inside function bodies leave every other function checkable: one run
     // reports a syntax error in one function, a type error in a second and a use after a
     // move in a third, each once.
-    let (checked, diags) = stark_check::check(&program);
+    let (checked, mut diags) = stark_check::check(&program);
+    if !mode.need_main {
+        diags.retain(|d| d.code != codes::NO_MAIN);
+    }
     // The checker's warnings (W0102) join the parser's.
     let with_all_warnings = |mut errors: Vec<stark_syntax::Diagnostic>| {
         errors.extend(checked.warnings.iter().cloned());
@@ -97,7 +118,7 @@ fn compile(path: &Path, display: &str, optimise: bool) -> Result<(Vec<SourceFile
     ))
 }
 
-fn texts(files: &[SourceFile]) -> Vec<&str> {
+pub(crate) fn texts(files: &[SourceFile]) -> Vec<&str> {
     files.iter().map(|f| f.text.as_str()).collect()
 }
 
@@ -258,12 +279,14 @@ fn read_text(path: &Path, display: &str) -> Result<String, u8> {
     let bytes = match read_source(path) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("error: cannot read `{display}`: {}", io_reason(&e));
+            render::error(&format!("cannot read `{display}`: {}", io_reason(&e)));
             return Err(EXIT_COMPILE);
         }
     };
     if bytes.len() as u64 > MAX_SOURCE_BYTES {
-        eprintln!("error: cannot read `{display}`: larger than {MAX_SOURCE_BYTES} bytes");
+        render::error(&format!(
+            "cannot read `{display}`: larger than {MAX_SOURCE_BYTES} bytes"
+        ));
         return Err(EXIT_COMPILE);
     }
     let source = match String::from_utf8(bytes) {
@@ -314,10 +337,24 @@ fn io_reason(e: &std::io::Error) -> String {
 }
 
 pub fn execute(cmd: Cmd) -> u8 {
+    let format = match &cmd {
+        Cmd::Run { message_format, .. }
+        | Cmd::Check { message_format, .. }
+        | Cmd::Test { message_format, .. } => *message_format,
+        Cmd::Ir { .. } => crate::MessageFormat::Human,
+    };
+    if format == crate::MessageFormat::Json {
+        crate::json::enable();
+    }
     match cmd {
-        Cmd::Check { file } => {
+        Cmd::Test { paths, filter, .. } => crate::testing::run(&paths, filter.as_deref()),
+        Cmd::Check { file, .. } => {
             let display = file.display().to_string();
-            match compile(&file, &display, false) {
+            let mode = Mode {
+                optimise: false,
+                ..RUN
+            };
+            match compile(&file, &display, mode) {
                 // The process ends here: freeing a large program's tree and tables node by
                 // node would only add to the time `stark check` takes.
                 Ok(compiled) => {
@@ -329,7 +366,7 @@ pub fn execute(cmd: Cmd) -> u8 {
         }
         Cmd::Ir { file, stats } => {
             let display = file.display().to_string();
-            let (files, c) = match compile(&file, &display, true) {
+            let (files, c) = match compile(&file, &display, RUN) {
                 Ok(x) => x,
                 Err(code) => return code,
             };
@@ -348,6 +385,7 @@ pub fn execute(cmd: Cmd) -> u8 {
             mem_report,
             trace,
             max_memory,
+            ..
         } => {
             let mut program = program.into_iter();
             let file = PathBuf::from(program.next().unwrap_or_default());
@@ -358,15 +396,15 @@ pub fn execute(cmd: Cmd) -> u8 {
                 match arg.into_string() {
                     Ok(a) => args.push(a),
                     Err(a) => {
-                        eprintln!(
-                            "error: program argument `{}` is not valid UTF-8",
+                        render::error(&format!(
+                            "program argument `{}` is not valid UTF-8",
                             a.to_string_lossy()
-                        );
+                        ));
                         return EXIT_COMPILE;
                     }
                 }
             }
-            let (files, c) = match compile(&file, &display, true) {
+            let (files, c) = match compile(&file, &display, RUN) {
                 Ok(x) => x,
                 Err(code) => return code,
             };
@@ -385,11 +423,11 @@ pub fn execute(cmd: Cmd) -> u8 {
                         Some(t)
                     }
                     Err(e) => {
-                        eprintln!(
-                            "error: cannot write trace file `{}`: {}",
+                        render::error(&format!(
+                            "cannot write trace file `{}`: {}",
                             path.display(),
                             io_reason(&e)
-                        );
+                        ));
                         return EXIT_RUNTIME;
                     }
                 },
@@ -414,7 +452,7 @@ pub fn execute(cmd: Cmd) -> u8 {
                     EXIT_MEMORY
                 }
                 Err(stark_vm::VmExit::MainErr(message)) => {
-                    eprintln!("error: {message}");
+                    render::error(&message);
                     EXIT_RUNTIME
                 }
             };

@@ -1,4 +1,4 @@
-//! The `stark` command: `run`, `check` and `ir` (SPEC §1).
+//! The `stark` command: `run`, `check` and `ir` (SPEC §1), `test` (SPEC §10).
 
 // Memory safety lives in the runtime and the VM; the command itself needs no `unsafe`.
 #![forbid(unsafe_code)]
@@ -28,10 +28,12 @@ macro_rules! eprint {
 }
 
 mod driver;
+mod json;
 mod render;
+mod testing;
 mod trace_json;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 
 /// Running out of memory is exit 3 with a message, never an abort (SPEC §1): the system
@@ -77,11 +79,31 @@ enum Command {
         /// Cap the whole program's heap at BYTES; exceeding it exits with status 3.
         #[arg(long, value_name = "BYTES")]
         max_memory: Option<u64>,
+        /// `json`: each diagnostic and runtime error as one JSON object a line on stderr.
+        #[arg(long, value_enum, default_value_t)]
+        message_format: MessageFormat,
     },
     /// Report every compile-time diagnostic without running anything.
     Check {
         /// The program to check.
         file: PathBuf,
+        /// `json`: each diagnostic as one JSON object a line on stderr.
+        #[arg(long, value_enum, default_value_t)]
+        message_format: MessageFormat,
+    },
+    /// Run every `fn test_…()`, each in a fresh heap; exit 0 all passed, 1 any failed, 2
+    /// compile error.
+    Test {
+        /// Files or folders (every `*.stark` under a folder); default: `tests/` if there is
+        /// one, else the current folder.
+        paths: Vec<PathBuf>,
+        /// Run only the tests whose name (`FILE::test_name`) contains TEXT.
+        #[arg(short = 'k', value_name = "TEXT")]
+        filter: Option<String>,
+        /// `json`: one JSON object a line for each test and the summary on stdout, each
+        /// diagnostic on stderr.
+        #[arg(long, value_enum, default_value_t)]
+        message_format: MessageFormat,
     },
     /// Print the bytecode, with the compiler-inserted incref/decref/drop visible.
     Ir {
@@ -91,6 +113,16 @@ enum Command {
         #[arg(long)]
         stats: bool,
     },
+}
+
+/// How `stark` reports diagnostics and errors (`--message-format`).
+#[derive(Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+enum MessageFormat {
+    /// rustc-shaped text (SPEC §1).
+    #[default]
+    Human,
+    /// One JSON object a line.
+    Json,
 }
 
 fn main() -> ExitCode {

@@ -38,7 +38,7 @@ pub struct SourceFile {
 }
 
 /// The file a span is in (the entry file for a span of no file, such as E0601's).
-fn file_of(files: &[SourceFile], span: Span) -> usize {
+pub(crate) fn file_of(files: &[SourceFile], span: Span) -> usize {
     let i = span.file.0 as usize;
     if i < files.len() {
         i
@@ -50,6 +50,13 @@ fn file_of(files: &[SourceFile], span: Span) -> usize {
 /// Renders `diags`, each label in its own file; the summary names `files[0]`, the file
 /// given to `stark`.
 pub fn diagnostics(files: &[SourceFile], diags: &[Diagnostic]) {
+    if crate::json::enabled() {
+        // One object each; a tool counts them itself, so no summary line.
+        for d in diags {
+            crate::json::emit(&crate::json::diagnostic(files, d));
+        }
+        return;
+    }
     let mut table = SimpleFiles::new();
     for f in files {
         table.add(f.name.as_str(), f.text.as_str());
@@ -109,16 +116,32 @@ pub fn location(path: &str, source: &str, lines: &LineIndex, span: Span) -> Stri
     format!("{path}:{line}:{col}")
 }
 
+/// An error `stark` itself reports with no place in a program (a file it cannot read, an
+/// argument it cannot pass): `error: TEXT`, or one JSON object.
+pub fn error(text: &str) {
+    if crate::json::enabled() {
+        crate::json::emit(&crate::json::message("error", text));
+    } else {
+        eprintln!("error: {text}");
+    }
+}
+
+/// Prints a runtime error on stderr, as text or as one JSON object.
 pub fn runtime_error(files: &[SourceFile], err: &stark_vm::RuntimeError) {
+    if crate::json::enabled() {
+        crate::json::emit(&crate::json::runtime_error(files, err));
+    } else {
+        eprint!("{}", runtime_error_text(files, err));
+    }
+}
+
+/// `runtime error: …`, the place with the source line and carets, and the STARK stack
+/// trace (its two ends when it is long).
+pub fn runtime_error_text(files: &[SourceFile], err: &stark_vm::RuntimeError) -> String {
     // A failure of the run as a whole (its output could not be written) has no place in
     // the program to point at.
-    if err.trace.is_empty() && err.span == Default::default() {
-        eprintln!("runtime error: {}", err.message);
-        return;
-    }
-    if files.is_empty() {
-        eprintln!("runtime error: {}", err.message);
-        return;
+    if (err.trace.is_empty() && err.span == Default::default()) || files.is_empty() {
+        return format!("runtime error: {}\n", err.message);
     }
     // Each file's line index is built once, when a frame first points into it.
     let mut indexes: Vec<Option<LineIndex>> = files.iter().map(|_| None).collect();
@@ -168,5 +191,5 @@ pub fn runtime_error(files: &[SourceFile], err: &stark_vm::RuntimeError) {
             locate(frame.span)
         ));
     }
-    eprint!("{out}");
+    out
 }
