@@ -681,6 +681,29 @@ fn a_step_sweeps_one_group_once_its_budget_is_spent() {
     assert!(heap.gc_finish().is_empty());
 }
 
+#[test]
+fn a_starved_collector_thread_is_waited_for() {
+    // C6: once the program has allocated `STARVED_BYTES` while a snapshot is being marked,
+    // the next step waits for the mark instead of letting the garbage grow.
+    let mut heap = Heap::new(None);
+    heap.gc.background = true;
+    heap.gc.cycle_interval_ms = 60_000;
+    garbage_rings(&mut heap, 40);
+    heap.gc_step();
+    assert!(heap.gc_in_flight(), "the snapshot went to the thread");
+    heap.collector.unmarked_bytes = collector::STARVED_BYTES - 1;
+    heap.collector.allocated = 1;
+    assert!(heap.gc_has_work(), "a step is due, ready or not");
+    heap.gc_step();
+    assert!(heap.collector.settling(), "the step took the mark in");
+    let clock = collector::pauses::PauseClock::start();
+    while let Some(group) = heap.gc_next_group(&clock) {
+        sweep(&mut heap, group);
+    }
+    assert_eq!(heap.live_objects(), 0);
+    assert!(heap.gc_finish().is_empty());
+}
+
 /// Steps until the collector thread's proposal for the buffered roots is taken in.
 fn step_until_settling(heap: &mut Heap) {
     heap.gc_step();

@@ -64,6 +64,11 @@
 //!   from another group, or from a proposed node not yet swept, only makes the group look
 //!   referenced, and it is kept; every group member stays pinned (C2) until its own group
 //!   is validated, so a member freed meanwhile is seen `DEAD` and left out.
+//! - **C6 (the garbage waits for the program, never the reverse, within a bound).** The
+//!   program never waits for the collector thread, except when the thread has had a
+//!   snapshot for `STARVED_BYTES` of the program's allocation without finishing it: then the
+//!   next step waits for the mark (a pause, timed as any). Without this, a thread that gets
+//!   no CPU would let cyclic garbage grow without bound while the program runs on.
 
 pub mod concurrent;
 pub mod pauses;
@@ -106,6 +111,11 @@ const UNPIN_BATCH: usize = 512;
 /// this many bytes are allocated (or on the collector thread's timer): often enough to keep
 /// up with a program that makes cyclic garbage fast, with program work between the steps.
 const PACE_BYTES: u64 = 64 << 10;
+/// Allocation while one snapshot is marked after which the program waits for the mark
+/// (C6). The thread marks a snapshot in 50–200 µs, in which a program allocates far less
+/// than this; only a thread kept off the CPU (an overloaded machine, Valgrind's scheduler)
+/// gets here, and then the wait is what bounds the garbage.
+pub(crate) const STARVED_BYTES: u64 = 1 << 20;
 /// How many nodes or dead roots are handled between two clock reads.
 const CLOCK_EVERY: usize = 64;
 /// Nodes a snapshot always copies before the budget applies, so that on a slow or
@@ -166,10 +176,14 @@ impl Heap {
     /// take in, or roots and no snapshot in flight. When not, the request is dropped
     /// without a step, so no empty pause is timed or counted.
     pub fn gc_has_work(&mut self) -> bool {
-        let c = &self.collector;
+        let c = &mut self.collector;
+        if c.in_flight.is_some() {
+            c.unmarked_bytes += c.allocated;
+        }
+        let starved = c.unmarked_bytes >= STARVED_BYTES;
         let work = c.settling()
             || match (&c.in_flight, &c.worker) {
-                (Some(_), Some(w)) => w.ready(),
+                (Some(_), Some(w)) => w.ready() || starved,
                 (Some(_), None) => true,
                 (None, _) => !c.roots.is_empty(),
             };
@@ -210,8 +224,16 @@ impl Heap {
         if self.collector.settling() {
             self.unpin_batch();
         } else if self.collector.in_flight.is_some() {
-            let result = self.collector.worker.as_ref().and_then(|w| w.try_result());
-            // Still marking: the program goes on; a later safepoint picks it up.
+            // Still marking: the program goes on and a later safepoint picks it up, unless
+            // the thread has been starved of CPU for too long (C6).
+            let starved = self.collector.unmarked_bytes >= STARVED_BYTES;
+            let result = self.collector.worker.as_ref().and_then(|w| {
+                if starved {
+                    w.wait_result()
+                } else {
+                    w.try_result()
+                }
+            });
             if let Some(r) = result {
                 let nodes = self.collector.in_flight.take().unwrap_or_default();
                 self.trace_phase("mark", r.started, r.finished, 1);
@@ -244,6 +266,7 @@ impl Heap {
                 match w.submit(snapshot) {
                     Ok(()) => {
                         self.collector.in_flight = Some(nodes);
+                        self.collector.unmarked_bytes = 0;
                         return;
                     }
                     Err(back) => back,

@@ -17,6 +17,9 @@ pub(crate) struct CollectorState {
     pub(crate) due: bool,
     /// The objects of the snapshot the thread is marking, each pinned with `IN_SNAPSHOT`.
     pub(super) in_flight: Option<Vec<ObjRef>>,
+    /// Bytes the program allocated since the snapshot in flight was handed over (counted
+    /// at safepoints): past `STARVED_BYTES` the program waits for the mark (C6).
+    pub(crate) unmarked_bytes: u64,
     /// A marked snapshot being settled a bounded batch per safepoint (C5): the nodes the
     /// proposal did not name, still pinned, unpinned from the end; and the proposed
     /// groups, still pinned, validated and swept one at a time from the front.
