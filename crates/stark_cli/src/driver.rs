@@ -275,7 +275,7 @@ fn find_cycle(edges: &[Vec<(usize, Span)>]) -> Option<(Vec<usize>, Span)> {
 
 /// A source file's text: refused when unreadable, too large or not UTF-8 (reported); a
 /// byte-order mark is skipped.
-fn read_text(path: &Path, display: &str) -> Result<String, u8> {
+pub(crate) fn read_text(path: &Path, display: &str) -> Result<String, u8> {
     let bytes = match read_source(path) {
         Ok(b) => b,
         Err(e) => {
@@ -328,7 +328,7 @@ fn read_source(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn io_reason(e: &std::io::Error) -> String {
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
@@ -341,13 +341,14 @@ pub fn execute(cmd: Cmd) -> u8 {
         Cmd::Run { message_format, .. }
         | Cmd::Check { message_format, .. }
         | Cmd::Test { message_format, .. } => *message_format,
-        Cmd::Ir { .. } => crate::MessageFormat::Human,
+        Cmd::Ir { .. } | Cmd::Fmt { .. } => crate::MessageFormat::Human,
     };
     if format == crate::MessageFormat::Json {
         crate::json::enable();
     }
     match cmd {
         Cmd::Test { paths, filter, .. } => crate::testing::run(&paths, filter.as_deref()),
+        Cmd::Fmt { paths, check } => crate::format::run(&paths, check),
         Cmd::Check { file, .. } => {
             let display = file.display().to_string();
             let mode = Mode {

@@ -1,4 +1,4 @@
-//! The `stark` command: `run`, `check` and `ir` (SPEC §1), `test` (SPEC §10).
+//! The `stark` command: `run`, `check` and `ir` (SPEC §1), `test` and `fmt` (SPEC §10).
 
 // Memory safety lives in the runtime and the VM; the command itself needs no `unsafe`.
 #![forbid(unsafe_code)]
@@ -28,6 +28,8 @@ macro_rules! eprint {
 }
 
 mod driver;
+mod files;
+mod format;
 mod json;
 mod render;
 mod testing;
@@ -90,6 +92,16 @@ enum Command {
         /// `json`: each diagnostic as one JSON object a line on stderr.
         #[arg(long, value_enum, default_value_t)]
         message_format: MessageFormat,
+    },
+    /// Rewrite files in the one canonical style, keeping every comment; exit 1 with
+    /// `--check` when a file would change, 2 when one does not parse.
+    Fmt {
+        /// Files or folders (every `*.stark` under a folder); default: the current folder.
+        /// `-` formats standard input to standard output.
+        paths: Vec<PathBuf>,
+        /// Change nothing: list the files that would change.
+        #[arg(long)]
+        check: bool,
     },
     /// Run every `fn test_…()`, each in a fresh heap; exit 0 all passed, 1 any failed, 2
     /// compile error.

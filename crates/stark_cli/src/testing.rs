@@ -12,7 +12,7 @@ use serde_json::json;
 use stark_vm::{RuntimeError, Vm, VmExit, VmOptions};
 use std::cell::RefCell;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::rc::Rc;
 
 const TEST: Mode = Mode {
@@ -184,8 +184,8 @@ fn report(name: &str, file: &str, failure: Option<&Failure>, output: &str, sourc
     let _ = std::io::stdout().flush();
 }
 
-/// The files to test, sorted: each PATH given (a folder: every `*.stark` under it that
-/// declares a test), or by default `tests/` when there is one, else the current folder.
+/// The files to test: each PATH given (a folder: every `*.stark` under it that declares a
+/// test, sorted), or by default `tests/` when there is one, else the current folder.
 fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, u8> {
     let defaults;
     let paths = if paths.is_empty() {
@@ -202,10 +202,13 @@ fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, u8> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let mut found = Vec::new();
-            walk(path, &mut found);
-            found.sort();
-            files.extend(found);
+            // The files that declare a test: the others are modules the tests import, or
+            // programs, compiled only as their importers need them.
+            files.extend(
+                crate::files::stark_files(path)
+                    .into_iter()
+                    .filter(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains("fn test_"))),
+            );
         } else if path.is_file() {
             files.push(path.clone());
         } else {
@@ -217,32 +220,6 @@ fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, u8> {
         }
     }
     Ok(files)
-}
-
-/// `*.stark` files under `dir` that declare a test (`fn test_`): the others are modules
-/// the tests import, or programs, and are compiled only as their importers need them.
-/// Hidden folders and `target/` are skipped.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        if kind.is_dir() {
-            if !name.starts_with('.') && name != "target" {
-                walk(&path, out);
-            }
-        } else if name.ends_with(".stark")
-            && std::fs::read_to_string(&path).is_ok_and(|t| t.contains("fn test_"))
-        {
-            out.push(path);
-        }
-    }
 }
 
 /// The program output of a test, kept to be shown only if it fails (as `cargo test` and

@@ -157,8 +157,8 @@ fn run(example: &Example, bless: bool) -> Result<(), String> {
     }
     let expected = example.output.as_ref().map_or("", |b| b.text.as_str());
     if shown != expected {
-        if bless && example.output.is_some() {
-            bless_block(&example.doc, example.output.as_ref().unwrap(), &shown);
+        if let (true, Some(block)) = (bless, &example.output) {
+            bless_block(&example.doc, block, &shown);
         } else {
             failures.push(format!(
                 "output differs\n--- in the doc\n{expected}--- printed\n{shown}"

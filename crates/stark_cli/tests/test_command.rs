@@ -149,7 +149,7 @@ fn json_gives_one_object_a_test_and_a_summary() {
     );
     assert_eq!(
         (failure["line"].as_u64(), failure["column"].as_u64()),
-        (Some(57), Some(11))
+        (Some(67), Some(11))
     );
     assert_eq!(failure["trace"][0]["function"], "test_runtime_error");
     assert_eq!(tests.len(), 3, "-k test_r selects three");

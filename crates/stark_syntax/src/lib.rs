@@ -7,6 +7,7 @@ pub mod ast;
 pub mod builtin;
 pub mod diagnostic;
 pub mod floor_div;
+pub mod fmt;
 pub mod format_spec;
 pub mod lexer;
 pub mod parser;

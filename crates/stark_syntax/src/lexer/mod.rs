@@ -20,7 +20,7 @@ const TAB_WIDTH: usize = 4;
 /// bracket is still open means the bracket was never closed; the lexer then abandons the
 /// bracket so the parser can report one error and resume at this line, instead of the rest
 /// of the file collapsing into one logical line.
-const STATEMENT_KEYWORDS: &[&str] = &[
+pub(crate) const STATEMENT_KEYWORDS: &[&str] = &[
     "let",
     "fn",
     "struct",
