@@ -33,6 +33,80 @@ const RUN: Mode = Mode {
     need_main: true,
 };
 
+/// What the front end (parse, load, check) made of a program: its files in `FileId`
+/// order, the program, the checker's results when it could run, and every diagnostic,
+/// warnings included, sorted by place.
+pub(crate) struct FrontEnd {
+    pub files: Vec<SourceFile>,
+    pub program: stark_syntax::ast::Program,
+    pub checked: Option<stark_check::Checked>,
+    pub diags: Vec<Diagnostic>,
+    /// Whether a diagnostic is an error.
+    pub failed: bool,
+}
+
+/// Parses the program whose entry file is `path` (its text, and its modules', from
+/// `source`), loads its modules and checks it. `Err` only when the entry file cannot be
+/// read (reported). `stark check`/`run` and the language server share it.
+pub(crate) fn front_end(
+    path: &Path,
+    display: &str,
+    mode: Mode,
+    source: &Source,
+) -> Result<FrontEnd, u8> {
+    let Loaded {
+        files,
+        program,
+        mut errors,
+    } = load(path, display, source)?;
+    let sorted = |mut diags: Vec<Diagnostic>| {
+        diags.sort_by_key(|d| {
+            (
+                d.primary.span.file,
+                d.primary.span.start,
+                d.primary.span.end,
+            )
+        });
+        diags
+    };
+    let load_failed = errors
+        .iter()
+        .any(|d| d.code == codes::UNRESOLVED_IMPORT || d.code == codes::IMPORT_CYCLE);
+    if load_failed || (!errors.is_empty() && !program.items_intact) {
+        // A broken item or signature, or a module that could not be loaded: checking the
+        // rest would report what its absence causes (an unknown function, say), not the
+        // user's mistakes.
+        errors.extend(program.warnings.iter().cloned());
+        return Ok(FrontEnd {
+            files,
+            program,
+            checked: None,
+            diags: sorted(errors),
+            failed: true,
+        });
+    }
+    // Syntax errors inside function bodies leave every other function checkable: one run
+    // reports a syntax error in one function, a type error in a second and a use after a
+    // move in a third, each once.
+    let (checked, mut diags) = stark_check::check(&program);
+    if !mode.need_main {
+        diags.retain(|d| d.code != codes::NO_MAIN);
+    }
+    errors.extend(diags);
+    let failed = !errors.is_empty();
+    // Warnings (the parser's W0101, the checker's W0102) go with the errors, or alone;
+    // they never change the exit status.
+    errors.extend(program.warnings.iter().cloned());
+    errors.extend(checked.warnings.iter().cloned());
+    Ok(FrontEnd {
+        files,
+        program,
+        checked: Some(checked),
+        diags: sorted(errors),
+        failed,
+    })
+}
+
 /// Reads and compiles the program whose entry file is `path`, with every module it
 /// imports, rendering any diagnostics; `Err` carries the exit status. The files come back
 /// in `FileId` order, for rendering runtime errors.
@@ -42,55 +116,14 @@ pub(crate) fn compile(
     mode: Mode,
 ) -> Result<(Vec<SourceFile>, Compiled), u8> {
     let optimise = mode.optimise;
-    let loaded = load(path, display)?;
-    let Loaded {
-        files,
-        program,
-        mut errors,
-    } = loaded;
-    // Warnings (W0101) are printed with the errors, or alone before the program runs;
-    // they never change the exit status.
-    let with_warnings = |mut errors: Vec<stark_syntax::Diagnostic>| {
-        errors.extend(program.warnings.iter().cloned());
-        errors.sort_by_key(|d| {
-            (
-                d.primary.span.file,
-                d.primary.span.start,
-                d.primary.span.end,
-            )
-        });
-        errors
-    };
-    let load_failed = errors
-        .iter()
-        .any(|d| d.code == codes::UNRESOLVED_IMPORT || d.code == codes::IMPORT_CYCLE);
-    if load_failed || (!errors.is_empty() && !program.items_intact) {
-        // A broken item or signature, or a module that could not be loaded: checking the
-        // rest would report what its absence causes (an unknown function, say), not the
-        // user's mistakes.
-        render::diagnostics(&files, &with_warnings(errors));
+    let front = front_end(path, display, mode, &Source::Disk)?;
+    if !front.diags.is_empty() {
+        render::diagnostics(&front.files, &front.diags);
+    }
+    let (Some(checked), false) = (front.checked, front.failed) else {
         return Err(EXIT_COMPILE);
-    }
-    // Syntax errors inside function bodies leave every other function checkable: one run
-    // reports a syntax error in one function, a type error in a second and a use after a
-    // move in a third, each once.
-    let (checked, mut diags) = stark_check::check(&program);
-    if !mode.need_main {
-        diags.retain(|d| d.code != codes::NO_MAIN);
-    }
-    // The checker's warnings (W0102) join the parser's.
-    let with_all_warnings = |mut errors: Vec<stark_syntax::Diagnostic>| {
-        errors.extend(checked.warnings.iter().cloned());
-        with_warnings(errors)
     };
-    if !errors.is_empty() || !diags.is_empty() {
-        errors.extend(diags);
-        render::diagnostics(&files, &with_all_warnings(errors));
-        return Err(EXIT_COMPILE);
-    }
-    if !program.warnings.is_empty() || !checked.warnings.is_empty() {
-        render::diagnostics(&files, &with_all_warnings(Vec::new()));
-    }
+    let (files, program) = (front.files, front.program);
     // `STARK_NO_OPT=1`: lowering's ownership-aware RC insertion with no optimisation pass
     // after it (no `rc_opt`, no `opt`), for the differential tests: every program must
     // print the same either way. (The `naive` insertion is only counted, for `--stats`:
@@ -136,9 +169,9 @@ struct Loaded {
 /// file imports it, so one name means one file in the whole program. Each file is parsed
 /// with its own `FileId` and with `ExprId`s following the previous file's, so the files
 /// join into one `Program`; its `modules` says which module each file is.
-fn load(path: &Path, display: &str) -> Result<Loaded, u8> {
+fn load(path: &Path, display: &str, source: &Source) -> Result<Loaded, u8> {
     let root = path.parent().unwrap_or(Path::new(""));
-    let text = read_text(path, display)?;
+    let text = source.read(path, display)?;
     let (first, mut errors) = stark_syntax::parse_file(&text, FileId(0));
     let mut next_expr = first.expr_count;
     let mut files = vec![SourceFile {
@@ -187,7 +220,7 @@ fn load(path: &Path, display: &str) -> Result<Loaded, u8> {
                 );
                 continue;
             }
-            let text = read_text(&file, &shown)?;
+            let text = source.read(&file, &shown)?;
             let id = programs.len();
             let (program, diags) =
                 stark_syntax::parse_file_from(&text, FileId(id as u32), next_expr);
@@ -273,6 +306,25 @@ fn find_cycle(edges: &[Vec<(usize, Span)>]) -> Option<(Vec<usize>, Span)> {
     None
 }
 
+/// Where a program's texts come from: the files on disk, or (the language server) the
+/// editor's unsaved texts first.
+pub(crate) enum Source<'a> {
+    Disk,
+    Overlay(&'a dyn Fn(&Path) -> Option<String>),
+}
+
+impl Source<'_> {
+    fn read(&self, path: &Path, display: &str) -> Result<String, u8> {
+        match self {
+            Source::Overlay(open) => match open(path) {
+                Some(text) => Ok(text),
+                None => read_text(path, display),
+            },
+            Source::Disk => read_text(path, display),
+        }
+    }
+}
+
 /// A source file's text: refused when unreadable, too large or not UTF-8 (reported); a
 /// byte-order mark is skipped.
 pub(crate) fn read_text(path: &Path, display: &str) -> Result<String, u8> {
@@ -341,7 +393,7 @@ pub fn execute(cmd: Cmd) -> u8 {
         Cmd::Run { message_format, .. }
         | Cmd::Check { message_format, .. }
         | Cmd::Test { message_format, .. } => *message_format,
-        Cmd::Ir { .. } | Cmd::Fmt { .. } => crate::MessageFormat::Human,
+        Cmd::Ir { .. } | Cmd::Fmt { .. } | Cmd::Lsp => crate::MessageFormat::Human,
     };
     if format == crate::MessageFormat::Json {
         crate::json::enable();
@@ -349,6 +401,7 @@ pub fn execute(cmd: Cmd) -> u8 {
     match cmd {
         Cmd::Test { paths, filter, .. } => crate::testing::run(&paths, filter.as_deref()),
         Cmd::Fmt { paths, check } => crate::format::run(&paths, check),
+        Cmd::Lsp => crate::lsp::run(),
         Cmd::Check { file, .. } => {
             let display = file.display().to_string();
             let mode = Mode {

@@ -31,6 +31,7 @@ mod driver;
 mod files;
 mod format;
 mod json;
+mod lsp;
 mod render;
 mod testing;
 mod trace_json;
@@ -103,6 +104,9 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// A Language Server Protocol server on stdin/stdout (diagnostics, formatting, document
+    /// symbols, go to definition).
+    Lsp,
     /// Run every `fn test_…()`, each in a fresh heap; exit 0 all passed, 1 any failed, 2
     /// compile error.
     Test {

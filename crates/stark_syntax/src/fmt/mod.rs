@@ -367,7 +367,11 @@ impl<'s> Printer<'s> {
             let start = t.span.start as usize;
             let closing = matches!(t.kind, K::RParen | K::RBracket | K::RBrace);
             if prev_end.is_none_or(|p| !same_line(self.source, p, start)) {
-                start_line(&mut out, &mut cur, depth - usize::from(closing && depth > 0));
+                start_line(
+                    &mut out,
+                    &mut cur,
+                    depth - usize::from(closing && depth > 0),
+                );
             } else if after_comment || spaces[k] {
                 cur.push(' ');
             }

@@ -1,0 +1,566 @@
+//! `stark lsp` (SPEC §10): a Language Server Protocol server on stdin/stdout, on
+//! rust-analyzer's `lsp-server` and `lsp-types`, built on the same front end as `stark
+//! check` (`driver::front_end`, with the editor's unsaved texts first).
+//!
+//! What it answers today: diagnostics on open and change (every error and warning of the
+//! program the file is the entry of, each published in its own file), formatting (as
+//! `stark fmt`), document symbols (items, their fields, variants and methods) and go to
+//! definition of a top-level item, a method or a field by name, across modules. Each
+//! change re-checks the whole program (not yet per function), and there is no hover,
+//! completion or rename yet (docs/decisions.md).
+
+use crate::driver::{front_end, Mode, Source};
+use lsp_server::{Connection, Message, Notification, Request, Response};
+use lsp_types::notification::{
+    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, Notification as _,
+    PublishDiagnostics,
+};
+use lsp_types::request::{DocumentSymbolRequest, Formatting, GotoDefinition, Request as _};
+use lsp_types::{
+    Diagnostic as LspDiagnostic, DiagnosticSeverity, DocumentSymbol, DocumentSymbolResponse,
+    GotoDefinitionResponse, Location, NumberOrString, OneOf, Position, PublishDiagnosticsParams,
+    Range, ServerCapabilities, SymbolKind, TextDocumentSyncCapability, TextDocumentSyncKind,
+    TextEdit, Uri,
+};
+use stark_syntax::ast::{FnDecl, Item, Program};
+use stark_syntax::{Diagnostic, Span};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+const CHECK: Mode = Mode {
+    optimise: false,
+    need_main: false,
+};
+
+pub fn run() -> u8 {
+    let (connection, io) = Connection::stdio();
+    let caps = ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
+        document_formatting_provider: Some(OneOf::Left(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        definition_provider: Some(OneOf::Left(true)),
+        ..Default::default()
+    };
+    let Ok(caps) = serde_json::to_value(caps) else {
+        return 1;
+    };
+    if connection.initialize(caps).is_err() {
+        return 1;
+    }
+    let mut server = Server {
+        docs: HashMap::new(),
+        published: HashMap::new(),
+    };
+    let code = server.serve(&connection);
+    drop(connection);
+    let _ = io.join();
+    code
+}
+
+struct Server {
+    /// Open documents: their unsaved text, by path.
+    docs: HashMap<PathBuf, String>,
+    /// Files diagnostics were published for, per entry document (to clear them later).
+    published: HashMap<PathBuf, Vec<PathBuf>>,
+}
+
+impl Server {
+    fn serve(&mut self, connection: &Connection) -> u8 {
+        for message in &connection.receiver {
+            match message {
+                Message::Request(req) => {
+                    if connection.handle_shutdown(&req).unwrap_or(true) {
+                        return 0;
+                    }
+                    let response = self.request(req);
+                    if connection.sender.send(Message::Response(response)).is_err() {
+                        return 1;
+                    }
+                }
+                Message::Notification(n) => {
+                    for out in self.notification(n) {
+                        if connection.sender.send(Message::Notification(out)).is_err() {
+                            return 1;
+                        }
+                    }
+                }
+                Message::Response(_) => {}
+            }
+        }
+        0
+    }
+
+    fn request(&mut self, req: Request) -> Response {
+        let id = req.id.clone();
+        let result = match req.method.as_str() {
+            Formatting::METHOD => params::<lsp_types::DocumentFormattingParams>(&req)
+                .map(|p| serde_json::to_value(self.format(&p.text_document.uri))),
+            DocumentSymbolRequest::METHOD => params::<lsp_types::DocumentSymbolParams>(&req)
+                .map(|p| serde_json::to_value(self.symbols(&p.text_document.uri))),
+            GotoDefinition::METHOD => params::<lsp_types::GotoDefinitionParams>(&req).map(|p| {
+                let at = p.text_document_position_params;
+                serde_json::to_value(self.definition(&at.text_document.uri, at.position))
+            }),
+            _ => {
+                return Response::new_err(
+                    id,
+                    lsp_server::ErrorCode::MethodNotFound as i32,
+                    format!("stark lsp does not answer {}", req.method),
+                )
+            }
+        };
+        match result {
+            Some(Ok(value)) => Response::new_ok(id, value),
+            _ => Response::new_err(
+                id,
+                lsp_server::ErrorCode::InvalidParams as i32,
+                "invalid parameters".into(),
+            ),
+        }
+    }
+
+    fn notification(&mut self, n: Notification) -> Vec<Notification> {
+        let uri = match n.method.as_str() {
+            DidOpenTextDocument::METHOD => {
+                let Ok(p) =
+                    serde_json::from_value::<lsp_types::DidOpenTextDocumentParams>(n.params)
+                else {
+                    return Vec::new();
+                };
+                let Some(path) = path_of(&p.text_document.uri) else {
+                    return Vec::new();
+                };
+                self.docs.insert(path, p.text_document.text);
+                p.text_document.uri
+            }
+            DidChangeTextDocument::METHOD => {
+                let Ok(p) =
+                    serde_json::from_value::<lsp_types::DidChangeTextDocumentParams>(n.params)
+                else {
+                    return Vec::new();
+                };
+                let Some(path) = path_of(&p.text_document.uri) else {
+                    return Vec::new();
+                };
+                // Full synchronisation: the last change holds the whole text.
+                if let Some(change) = p.content_changes.into_iter().last() {
+                    self.docs.insert(path, change.text);
+                }
+                p.text_document.uri
+            }
+            DidCloseTextDocument::METHOD => {
+                if let Ok(p) =
+                    serde_json::from_value::<lsp_types::DidCloseTextDocumentParams>(n.params)
+                {
+                    if let Some(path) = path_of(&p.text_document.uri) {
+                        self.docs.remove(&path);
+                    }
+                }
+                return Vec::new();
+            }
+            _ => return Vec::new(),
+        };
+        self.diagnostics(&uri)
+    }
+
+    /// Checks the program `uri` is the entry of; one `publishDiagnostics` a file it
+    /// touches (an empty one for a file whose diagnostics are gone).
+    fn diagnostics(&mut self, uri: &Uri) -> Vec<Notification> {
+        let Some(path) = path_of(uri) else {
+            return Vec::new();
+        };
+        let docs = &self.docs;
+        let overlay = |p: &Path| docs.get(p).cloned();
+        let display = path.display().to_string();
+        let Ok(front) = front_end(&path, &display, CHECK, &Source::Overlay(&overlay)) else {
+            return Vec::new();
+        };
+        let mut by_file: Vec<(PathBuf, Vec<LspDiagnostic>)> = front
+            .files
+            .iter()
+            .map(|f| (PathBuf::from(&f.name), Vec::new()))
+            .collect();
+        for d in &front.diags {
+            let i = crate::render::file_of(&front.files, d.primary.span);
+            by_file[i].1.push(lsp_diagnostic(&front.files[i].text, d));
+        }
+        let before = self.published.remove(&path).unwrap_or_default();
+        let mut out = Vec::new();
+        for stale in before
+            .iter()
+            .filter(|p| by_file.iter().all(|(q, _)| q != *p))
+        {
+            out.extend(publish(stale, Vec::new()));
+        }
+        self.published
+            .insert(path, by_file.iter().map(|(p, _)| p.clone()).collect());
+        for (file, diags) in by_file {
+            out.extend(publish(&file, diags));
+        }
+        out
+    }
+
+    fn text(&self, uri: &Uri) -> Option<(PathBuf, String)> {
+        let path = path_of(uri)?;
+        let text = match self.docs.get(&path) {
+            Some(t) => t.clone(),
+            None => std::fs::read_to_string(&path).ok()?,
+        };
+        Some((path, text))
+    }
+
+    fn format(&self, uri: &Uri) -> Option<Vec<TextEdit>> {
+        let (_, text) = self.text(uri)?;
+        let formatted = stark_syntax::fmt::format_source(&text).ok()?;
+        if formatted == text {
+            return Some(Vec::new());
+        }
+        let end = position(&text, text.len());
+        Some(vec![TextEdit {
+            range: Range::new(Position::new(0, 0), end),
+            new_text: formatted,
+        }])
+    }
+
+    fn symbols(&self, uri: &Uri) -> Option<DocumentSymbolResponse> {
+        let (_, text) = self.text(uri)?;
+        let (program, _) = stark_syntax::parse(&text);
+        Some(DocumentSymbolResponse::Nested(
+            program
+                .items
+                .iter()
+                .map(|i| item_symbol(&text, i))
+                .collect(),
+        ))
+    }
+
+    /// The declaration of the name under the cursor: a top-level item (in the module a
+    /// `module.name` path names, else anywhere in the program), else a method or field of
+    /// that name.
+    fn definition(&self, uri: &Uri, at: Position) -> Option<GotoDefinitionResponse> {
+        let (path, text) = self.text(uri)?;
+        let offset = offset(&text, at);
+        let (name, qualifier) = word_at(&text, offset)?;
+        let docs = &self.docs;
+        let overlay = |p: &Path| docs.get(p).cloned();
+        let display = path.display().to_string();
+        let front = front_end(&path, &display, CHECK, &Source::Overlay(&overlay)).ok()?;
+        let wanted_file = qualifier.and_then(|q| {
+            front
+                .program
+                .modules
+                .iter()
+                .position(|m| m == &q || m.rsplit('.').next() == Some(q.as_str()))
+        });
+        let spans = declarations(&front.program, &name);
+        let span = spans
+            .iter()
+            .find(|s| wanted_file.is_none_or(|f| s.file.0 as usize == f))
+            .copied()?;
+        let file = front.files.get(span.file.0 as usize)?;
+        let range = Range::new(
+            position(&file.text, span.start as usize),
+            position(&file.text, span.end as usize),
+        );
+        Some(GotoDefinitionResponse::Scalar(Location::new(
+            uri_of(Path::new(&file.name))?,
+            range,
+        )))
+    }
+}
+
+fn params<T: serde::de::DeserializeOwned>(req: &Request) -> Option<T> {
+    serde_json::from_value(req.params.clone()).ok()
+}
+
+fn publish(file: &Path, diagnostics: Vec<LspDiagnostic>) -> Option<Notification> {
+    let params = PublishDiagnosticsParams {
+        uri: uri_of(file)?,
+        diagnostics,
+        version: None,
+    };
+    Some(Notification::new(PublishDiagnostics::METHOD.into(), params))
+}
+
+fn lsp_diagnostic(text: &str, d: &Diagnostic) -> LspDiagnostic {
+    let range = span_range(text, d.primary.span);
+    let mut message = d.message.clone();
+    if !d.primary.message.is_empty() {
+        message.push_str(&format!(": {}", d.primary.message));
+    }
+    if let Some(help) = &d.help {
+        message.push_str(&format!("\nhelp: {help}"));
+    }
+    LspDiagnostic {
+        range,
+        severity: Some(if d.is_warning() {
+            DiagnosticSeverity::WARNING
+        } else {
+            DiagnosticSeverity::ERROR
+        }),
+        code: Some(NumberOrString::String(d.code.to_string())),
+        source: Some("stark".into()),
+        message,
+        ..Default::default()
+    }
+}
+
+fn span_range(text: &str, span: Span) -> Range {
+    Range::new(
+        position(text, span.start as usize),
+        position(text, span.end.max(span.start) as usize),
+    )
+}
+
+/// The LSP position (line, UTF-16 column: the protocol's default encoding) of a byte
+/// offset.
+fn position(text: &str, offset: usize) -> Position {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column: usize = text[line_start..offset].chars().map(char::len_utf16).sum();
+    Position::new(line as u32, column as u32)
+}
+
+/// The byte offset of an LSP position (clamped to its line and to the text).
+fn offset(text: &str, at: Position) -> usize {
+    let mut line_start = 0;
+    for _ in 0..at.line {
+        match text[line_start..].find('\n') {
+            Some(i) => line_start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let mut units = 0u32;
+    for (i, c) in text[line_start..].char_indices() {
+        if units >= at.character || c == '\n' {
+            return line_start + i;
+        }
+        units += c.len_utf16() as u32;
+    }
+    text.len()
+}
+
+/// The identifier around `offset`, and the name before a `.` in front of it.
+fn word_at(text: &str, offset: usize) -> Option<(String, Option<String>)> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let start = text[..offset]
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| is_word(*c))
+        .last()
+        .map_or(offset, |(i, _)| i);
+    let end = text[offset..]
+        .char_indices()
+        .find(|(_, c)| !is_word(*c))
+        .map_or(text.len(), |(i, _)| offset + i);
+    if start == end {
+        return None;
+    }
+    let name = text[start..end].to_string();
+    let qualifier = text[..start].strip_suffix('.').map(|before| {
+        let q: String = before
+            .chars()
+            .rev()
+            .take_while(|c| is_word(*c))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        q
+    });
+    Some((name, qualifier.filter(|q| !q.is_empty())))
+}
+
+/// The name spans of every declaration called `name`: items first, then methods, enum
+/// variants and fields.
+fn declarations(program: &Program, name: &str) -> Vec<Span> {
+    let mut items = Vec::new();
+    let mut members = Vec::new();
+    let methods = |fns: &[FnDecl], out: &mut Vec<Span>| {
+        out.extend(
+            fns.iter()
+                .filter(|f| f.name.name == name)
+                .map(|f| f.name.span),
+        );
+    };
+    for item in &program.items {
+        match item {
+            Item::Fn(f) if f.name.name == name => items.push(f.name.span),
+            Item::Const(c) if c.name.name == name => items.push(c.name.span),
+            Item::Struct(s) => {
+                if s.name.name == name {
+                    items.push(s.name.span);
+                }
+                methods(&s.methods, &mut members);
+                members.extend(
+                    s.fields
+                        .iter()
+                        .filter(|f| f.name.name == name)
+                        .map(|f| f.name.span),
+                );
+            }
+            Item::Enum(e) => {
+                if e.name.name == name {
+                    items.push(e.name.span);
+                }
+                methods(&e.methods, &mut members);
+                members.extend(
+                    e.variants
+                        .iter()
+                        .filter(|v| v.name.name == name)
+                        .map(|v| v.name.span),
+                );
+            }
+            _ => {}
+        }
+    }
+    items.extend(members);
+    items
+}
+
+#[allow(deprecated)] // `DocumentSymbol::deprecated` must still be written.
+fn symbol(
+    text: &str,
+    name: &str,
+    kind: SymbolKind,
+    span: Span,
+    name_span: Span,
+    children: Vec<DocumentSymbol>,
+) -> DocumentSymbol {
+    // The protocol wants the name inside the whole range.
+    let whole = Span {
+        start: span.start.min(name_span.start),
+        end: span.end.max(name_span.end),
+        file: span.file,
+    };
+    DocumentSymbol {
+        name: name.to_string(),
+        detail: None,
+        kind,
+        tags: None,
+        deprecated: None,
+        range: span_range(text, whole),
+        selection_range: span_range(text, name_span),
+        children: (!children.is_empty()).then_some(children),
+    }
+}
+
+fn fn_symbol(text: &str, f: &FnDecl, kind: SymbolKind) -> DocumentSymbol {
+    symbol(text, &f.name.name, kind, f.span, f.name.span, Vec::new())
+}
+
+fn item_symbol(text: &str, item: &Item) -> DocumentSymbol {
+    match item {
+        Item::Fn(f) => fn_symbol(text, f, SymbolKind::FUNCTION),
+        Item::Const(c) => symbol(
+            text,
+            &c.name.name,
+            SymbolKind::CONSTANT,
+            c.span,
+            c.name.span,
+            Vec::new(),
+        ),
+        Item::Struct(s) => {
+            let mut children: Vec<DocumentSymbol> = s
+                .fields
+                .iter()
+                .map(|f| {
+                    symbol(
+                        text,
+                        &f.name.name,
+                        SymbolKind::FIELD,
+                        f.name.span,
+                        f.name.span,
+                        Vec::new(),
+                    )
+                })
+                .collect();
+            children.extend(
+                s.methods
+                    .iter()
+                    .map(|m| fn_symbol(text, m, SymbolKind::METHOD)),
+            );
+            symbol(
+                text,
+                &s.name.name,
+                SymbolKind::STRUCT,
+                s.span,
+                s.name.span,
+                children,
+            )
+        }
+        Item::Enum(e) => {
+            let mut children: Vec<DocumentSymbol> = e
+                .variants
+                .iter()
+                .map(|v| {
+                    symbol(
+                        text,
+                        &v.name.name,
+                        SymbolKind::ENUM_MEMBER,
+                        v.span,
+                        v.name.span,
+                        Vec::new(),
+                    )
+                })
+                .collect();
+            children.extend(
+                e.methods
+                    .iter()
+                    .map(|m| fn_symbol(text, m, SymbolKind::METHOD)),
+            );
+            symbol(
+                text,
+                &e.name.name,
+                SymbolKind::ENUM,
+                e.span,
+                e.name.span,
+                children,
+            )
+        }
+    }
+}
+
+/// The file path of a `file://` URI (percent-decoded), or `None` for another scheme.
+fn path_of(uri: &Uri) -> Option<PathBuf> {
+    let rest = uri.as_str().strip_prefix("file://")?;
+    let bytes = rest.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&rest[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    Some(PathBuf::from(String::from_utf8(out).ok()?))
+}
+
+/// A `file://` URI for `path` (made absolute), percent-encoding what a URI cannot hold.
+fn uri_of(path: &Path) -> Option<Uri> {
+    let path = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().ok()?.join(path)
+    };
+    let mut s = String::from("file://");
+    for b in path.to_str()?.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Uri::from_str(&s).ok()
+}

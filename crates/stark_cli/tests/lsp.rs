@@ -1,0 +1,249 @@
+//! `stark lsp` (SPEC §10, issue 22) spoken to as an editor does: a client here writes
+//! JSON-RPC messages to the binary's stdin and reads its answers (diagnostics, formatting,
+//! document symbols, go to definition), then shuts it down.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    next_id: u64,
+}
+
+impl Client {
+    fn start() -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_stark"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start stark lsp");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut c = Client {
+            child,
+            stdin,
+            stdout,
+            next_id: 1,
+        };
+        let init = c.request("initialize", json!({"capabilities": {}}));
+        assert!(
+            init["capabilities"]["documentFormattingProvider"] == true,
+            "{init}"
+        );
+        c.notify("initialized", json!({}));
+        c
+    }
+
+    fn send(&mut self, v: Value) {
+        let body = v.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn read(&mut self) -> Value {
+        let mut len = 0;
+        loop {
+            let mut line = String::new();
+            assert!(
+                self.stdout.read_line(&mut line).unwrap() > 0,
+                "the server hung up"
+            );
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(n) = line.strip_prefix("Content-Length: ") {
+                len = n.parse().unwrap();
+            }
+        }
+        let mut body = vec![0; len];
+        self.stdout.read_exact(&mut body).unwrap();
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Sends a request and returns its result, keeping the notifications that came first.
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let m = self.read();
+            if m["id"] == id {
+                assert!(m.get("error").is_none(), "{m}");
+                return m["result"].clone();
+            }
+        }
+    }
+
+    /// The next `publishDiagnostics` for `uri`.
+    fn diagnostics_for(&mut self, uri: &str) -> Vec<Value> {
+        loop {
+            let m = self.read();
+            if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
+                return m["params"]["diagnostics"].as_array().unwrap().clone();
+            }
+        }
+    }
+
+    fn finish(mut self) {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "exit status {status}");
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("stark_lsp_{}_{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d.canonicalize().unwrap()
+}
+
+fn uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+fn open(c: &mut Client, path: &Path, text: &str) {
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri(path), "languageId": "stark", "version": 1, "text": text}}),
+    );
+}
+
+#[test]
+fn diagnostics_follow_the_unsaved_text_as_it_changes() {
+    let d = scratch("diags");
+    let main = d.join("main.stark");
+    // On disk the file is fine; the editor's text is what counts.
+    std::fs::write(&main, "fn main():\n    print(1)\n").unwrap();
+    let mut c = Client::start();
+    let text = "fn main():\n    let x: Int = \"é\"\n    let y = 1\n    print(total // 5)\n";
+    open(&mut c, &main, text);
+    let diags = c.diagnostics_for(&uri(&main));
+    let codes: Vec<&str> = diags.iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"E0308"), "{diags:?}");
+    let mismatch = diags.iter().find(|d| d["code"] == "E0308").unwrap();
+    // Line 2, columns 17..20 in UTF-16 units (`"é"` is three).
+    assert_eq!(
+        mismatch["range"]["start"],
+        json!({"line": 1, "character": 17})
+    );
+    assert_eq!(
+        mismatch["range"]["end"],
+        json!({"line": 1, "character": 20})
+    );
+    assert_eq!(mismatch["severity"], 1);
+    // The fix arrives as a change: the errors go.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&main), "version": 2},
+               "contentChanges": [{"text": "fn main():\n    let x: Int = 3\n    print(x)\n"}]}),
+    );
+    assert_eq!(c.diagnostics_for(&uri(&main)), Vec::<Value>::new());
+    // A warning is published as one.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&main), "version": 3},
+               "contentChanges": [{"text": "fn main():\n    let n = 4\n    let h = n // 2\n    print(h)\n"}]}),
+    );
+    let diags = c.diagnostics_for(&uri(&main));
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(
+        (diags[0]["code"].as_str(), diags[0]["severity"].as_u64()),
+        (Some("W0101"), Some(2))
+    );
+    c.finish();
+}
+
+#[test]
+fn an_error_in_an_imported_module_is_published_for_that_file() {
+    let d = scratch("modules");
+    let main = d.join("main.stark");
+    let geo = d.join("geometry.stark");
+    std::fs::write(
+        &geo,
+        "fn area(w: Float, h: Float) -> Float:\n    return w * h\n",
+    )
+    .unwrap();
+    let mut c = Client::start();
+    open(
+        &mut c,
+        &main,
+        "import geometry\n\nfn main():\n    print(geometry.area(2.0, 3.0))\n",
+    );
+    assert_eq!(c.diagnostics_for(&uri(&main)), Vec::<Value>::new());
+    // The module, open in the editor with a mistake, not saved.
+    open(
+        &mut c,
+        &geo,
+        "fn area(w: Float, h: Float) -> Float:\n    return w * \"h\"\n",
+    );
+    // (Checking main.stark published an empty list for geometry.stark first.)
+    let mut diags = c.diagnostics_for(&uri(&geo));
+    if diags.is_empty() {
+        diags = c.diagnostics_for(&uri(&geo));
+    }
+    assert_eq!(diags[0]["code"], "E0369", "{diags:?}");
+    // Go to definition across modules: `area` in main.stark is declared in geometry.stark.
+    let def = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri(&main)}, "position": {"line": 3, "character": 21}}),
+    );
+    assert_eq!(def["uri"], uri(&geo));
+    assert_eq!(def["range"]["start"], json!({"line": 0, "character": 3}));
+    c.finish();
+}
+
+#[test]
+fn formatting_symbols_and_definitions_in_one_file() {
+    let d = scratch("format");
+    let main = d.join("main.stark");
+    let text = "struct Point:\n    x: Int\n    y: Int\n    fn sum(&self) -> Int:\n        return self.x+self.y\nenum Shape:\n    Dot\n    Line(n: Int)\nfn main():\n    let p=Point(1,2)  // here\n    print(p.sum())\n";
+    std::fs::write(&main, text).unwrap();
+    let mut c = Client::start();
+    open(&mut c, &main, text);
+    c.diagnostics_for(&uri(&main));
+    let edits = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri(&main)}, "options": {"tabSize": 4, "insertSpaces": true}}),
+    );
+    let new_text = edits[0]["newText"].as_str().unwrap();
+    assert_eq!(new_text, stark_syntax::fmt::format_source(text).unwrap());
+    assert!(new_text.contains("    let p = Point(1, 2)  // here\n"));
+    let symbols = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri(&main)}}),
+    );
+    let names: Vec<&str> = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Point", "Shape", "main"]);
+    let point: Vec<&str> = symbols[0]["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(point, ["x", "y", "sum"]);
+    // `sum` in `p.sum()` goes to the method.
+    let def = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri(&main)}, "position": {"line": 10, "character": 13}}),
+    );
+    assert_eq!(def["range"]["start"], json!({"line": 3, "character": 7}));
+    c.finish();
+}
