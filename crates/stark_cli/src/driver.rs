@@ -486,6 +486,11 @@ pub fn execute(cmd: Cmd) -> u8 {
                     }
                 },
             };
+            // `--mem-report=FILE.html`: memory over time, sampled from the start.
+            let html = mem_report.as_ref().filter(|p| p.as_os_str() != "-");
+            if html.is_some() {
+                vm.heap_mut().start_timeline();
+            }
             let result = vm.run_main();
             if let Some(t) = &trace_file {
                 t.borrow_mut().finish();
@@ -510,8 +515,23 @@ pub fn execute(cmd: Cmd) -> u8 {
                     EXIT_RUNTIME
                 }
             };
-            if mem_report {
-                eprint!("{}", vm.mem_report());
+            match html {
+                Some(path) => {
+                    if let Some(timeline) = vm.heap_mut().finish_timeline() {
+                        let page =
+                            crate::mem_html::render(&display, &timeline, &vm.heap().gc.pauses);
+                        if let Err(e) = std::fs::write(path, page) {
+                            render::error(&format!(
+                                "cannot write the memory report `{}`: {}",
+                                path.display(),
+                                io_reason(&e)
+                            ));
+                            return EXIT_RUNTIME;
+                        }
+                    }
+                }
+                None if mem_report.is_some() => eprint!("{}", vm.mem_report()),
+                None => {}
             }
             if returned && std::env::var_os("STARK_CHECK_LEAKS").is_some() {
                 let live = vm.live_objects();

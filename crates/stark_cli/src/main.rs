@@ -32,6 +32,7 @@ mod files;
 mod format;
 mod json;
 mod lsp;
+mod mem_html;
 mod render;
 mod testing;
 mod trace_json;
@@ -73,9 +74,16 @@ enum Command {
             trailing_var_arg = true
         )]
         program: Vec<OsString>,
-        /// After the run, print the final `Memory.profile()` and per-zone peaks to stderr.
-        #[arg(long)]
-        mem_report: bool,
+        /// After the run, print the final `Memory.profile()` and per-zone peaks to stderr;
+        /// `--mem-report=FILE.html` writes a page with memory over time instead.
+        #[arg(
+            long,
+            value_name = "FILE.html",
+            num_args = 0..=1,
+            require_equals = true,
+            default_missing_value = "-"
+        )]
+        mem_report: Option<PathBuf>,
         /// Write traced allocations, frees and collections as Chrome trace-event JSON.
         #[arg(long, value_name = "OUT.json")]
         trace: Option<PathBuf>,

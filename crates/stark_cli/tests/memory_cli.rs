@@ -391,3 +391,92 @@ fn mem_report_shows_the_pause_histogram() {
     assert_eq!(rows.len(), 9, "{err}");
     assert_eq!(rows.iter().sum::<u64>(), n, "{err}");
 }
+
+/// `--mem-report=FILE.html` (SPEC §10): one self-contained page (nothing fetched, no
+/// script) with three charts on one time axis, the peaks and the types near the peak, and
+/// nothing on stderr. How it looks is checked by `bench/mem_report_check` in headless
+/// Chromium (a screenshot to look at, and its console errors).
+#[test]
+fn mem_report_html_is_one_page_with_the_run_over_time() {
+    let p = write(
+        "report.stark",
+        "struct Node:\n    id: Int\n    next: Node?\n\n\
+         struct Blob:\n    data: List<Int>\n\n\
+         fn make_cycle(i: Int):\n    mutable let a = Node(i, None)\n    let b = Node(i + 1, a.clone())\n    a.next = b.clone()\n\n\
+         fn main():\n    GC.config(threshold_bytes=65536, cycle_interval_ms=1, background=true)\n    \
+         mutable let keep: List<Blob> = []\n    \
+         for i in range(300000):\n        make_cycle(i)\n        if i % 1000 == 0:\n            keep.push(Blob([i]))\n    \
+         print(len(keep), Memory.profile().peak_bytes > 0)\n",
+    );
+    let html = p.with_file_name("report.html");
+    let out = stark()
+        .arg("run")
+        .arg(format!("--mem-report={}", html.display()))
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "300 true\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "",
+        "the text report is not printed"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"));
+    // Self-contained: no script, nothing to fetch.
+    for banned in [
+        "<script", "http:", "https:", "src=", "href=", "@import", "url(",
+    ] {
+        assert!(!page.contains(banned), "the page contains {banned}");
+    }
+    assert_eq!(page.matches("<svg").count(), 3);
+    assert_eq!(page.matches("</svg>").count(), 3);
+    // Live bytes per zone: a line per zone, with a point per sample (one every 5 ms).
+    let lines: Vec<&str> = page.split("<polyline").skip(1).collect();
+    assert_eq!(lines.len(), 4 + 2, "four zones, then allocations and frees");
+    let points = |l: &str| {
+        l.split("points=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .count()
+    };
+    assert!(points(lines[0]) >= 3, "{}", lines[0]);
+    assert_eq!(points(lines[0]), points(lines[4]), "one time axis");
+    // The collector ran: its pauses are drawn, and counted in a card.
+    assert!(page.contains("stroke=\"#c0392b\""), "no pause drawn");
+    let pauses: u64 = page
+        .split("collector pauses<b>")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the pause count");
+    assert!(pauses > 0);
+    // The types live near the peak name the program's own.
+    assert!(
+        page.contains("<td>Node</td>") && page.contains("<td>Blob</td>"),
+        "types table"
+    );
+    for zone in ["global", "actor", "tensor", "io"] {
+        assert!(
+            page.contains(&format!("<td>{zone}</td>")),
+            "no row for {zone}"
+        );
+    }
+    // Without a file, the text report goes to stderr as before.
+    let out = stark()
+        .arg("run")
+        .arg("--mem-report")
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("MemoryStats"));
+}

@@ -241,6 +241,9 @@ impl Heap {
     /// collection itself when a snapshot's last group is settled.)
     pub fn record_sweep(&mut self, freed: u64, freed_bytes: u64, pause: Pause) {
         self.gc.pauses.record(pause);
+        if self.timeline.is_some() {
+            self.timeline_pause(pause.wall_us);
+        }
         if freed > 0 {
             self.record_freed(None, freed, freed_bytes);
         }

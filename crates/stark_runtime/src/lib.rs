@@ -26,6 +26,7 @@ pub mod sysalloc;
 pub mod tensor;
 pub mod tensor_pool;
 pub mod tensor_simd;
+pub mod timeline;
 pub mod trace;
 pub mod value;
 pub mod zone;

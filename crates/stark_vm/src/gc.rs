@@ -50,8 +50,10 @@ impl<'m> Vm<'m> {
             // Not inside a destructor: the step may run destructors itself.
             return Ok(());
         }
-        // Outside the timed section: spawning the collector thread is not a pause.
+        // Outside the timed section: spawning the collector thread is not a pause, nor is
+        // a sample for the memory report.
         self.heap.gc_start_worker();
+        self.heap.sample_if_due();
         if !self.heap.gc_has_work() {
             return Ok(());
         }

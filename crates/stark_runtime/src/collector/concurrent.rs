@@ -21,8 +21,6 @@ pub(crate) struct MarkResult {
 pub(crate) struct Worker {
     jobs: Option<Sender<Snapshot>>,
     results: Receiver<MarkResult>,
-    /// Set by the thread, read (and cleared) by the program at safepoints.
-    pub attention: Arc<AtomicBool>,
     /// Results sent and not yet received.
     ready: Arc<AtomicU64>,
     interval_ms: Arc<AtomicU64>,
@@ -32,13 +30,14 @@ pub(crate) struct Worker {
 impl Worker {
     /// Starts the thread; `None` if the system refuses one (collection then stays on the
     /// program's thread).
-    pub fn start(interval_ms: u64) -> Option<Worker> {
+    /// `attention`: the program's flag, which the thread raises (shared with the memory
+    /// report's sampler, `timeline.rs`).
+    pub fn start(interval_ms: u64, attention: Arc<AtomicBool>) -> Option<Worker> {
         let (job_tx, job_rx) = channel::<Snapshot>();
         let (res_tx, res_rx) = channel::<MarkResult>();
-        let attention = Arc::new(AtomicBool::new(false));
         let interval = Arc::new(AtomicU64::new(interval_ms));
         let ready = Arc::new(AtomicU64::new(0));
-        let (a, i, r) = (attention.clone(), interval.clone(), ready.clone());
+        let (a, i, r) = (attention, interval.clone(), ready.clone());
         let handle = std::thread::Builder::new()
             .name("stark-gc".into())
             .stack_size(256 << 10)
@@ -47,7 +46,6 @@ impl Worker {
         Some(Worker {
             jobs: Some(job_tx),
             results: res_rx,
-            attention,
             ready,
             interval_ms: interval,
             handle: Some(handle),

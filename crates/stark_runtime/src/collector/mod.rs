@@ -372,11 +372,8 @@ impl Heap {
     /// it starts timing a safepoint, so spawning a thread never counts as a pause.
     pub fn gc_start_worker(&mut self) {
         if self.gc.background && self.collector.worker.is_none() && !self.collector.worker_failed {
-            match Worker::start(self.gc.cycle_interval_ms) {
-                Some(w) => {
-                    self.collector.attention = Some(w.attention.clone());
-                    self.collector.worker = Some(w);
-                }
+            match Worker::start(self.gc.cycle_interval_ms, self.collector.attention_flag()) {
+                Some(w) => self.collector.worker = Some(w),
                 None => self.collector.worker_failed = true,
             }
         }

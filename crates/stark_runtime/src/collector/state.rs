@@ -37,6 +37,12 @@ pub(crate) struct CollectorState {
 }
 
 impl CollectorState {
+    /// The flag the interpreter polls, made on first use; the collector thread and the
+    /// memory report's sampler raise it.
+    pub(crate) fn attention_flag(&mut self) -> Arc<AtomicBool> {
+        self.attention.get_or_insert_with(Default::default).clone()
+    }
+
     /// Every object the collector pins (C2), for `Drop for Heap` (without copying them:
     /// that drop may run after the system refused memory).
     pub fn pinned(&self) -> impl Iterator<Item = ObjRef> + '_ {

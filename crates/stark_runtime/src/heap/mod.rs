@@ -170,6 +170,8 @@ pub struct Heap {
     pub(crate) mirror: Option<std::sync::Arc<crate::actor::SharedCounters>>,
     /// The sums over the actors this program spawned, added to `profile()`.
     pub(crate) actors: Option<std::sync::Arc<crate::actor::SharedCounters>>,
+    /// Memory over time, when `--mem-report=FILE.html` asked for it (`timeline.rs`).
+    pub(crate) timeline: Option<Box<crate::timeline::Timeline>>,
 }
 
 impl Default for Heap {
@@ -205,6 +207,7 @@ impl Heap {
             collector: crate::collector::state::CollectorState::default(),
             mirror: None,
             actors: None,
+            timeline: None,
         }
     }
 
