@@ -181,3 +181,81 @@ fn an_object_allocated_before_tracing_is_not_traced_when_freed() {
     assert_eq!(objects("alloc").len(), 1, "{stderr}");
     assert_eq!(objects("alloc"), objects("free"), "{stderr}");
 }
+
+/// The file follows the trace-event format Perfetto's UI reads (issue 22, item 4): every
+/// event a known phase with integer `pid`/`tid` and a non-negative `ts`; counters carry
+/// numeric args (one series a zone, drawn as a memory curve); the collector's phases are
+/// complete events on the collector thread's track or the program's, and complete events
+/// on one track nest (one inside another, or apart, never half-overlapping); the tracks
+/// are named by metadata events. (Perfetto's trace processor itself is not run: its
+/// PyPI package downloads the binary at first use, which this machine cannot.)
+#[test]
+fn the_trace_follows_the_trace_event_format() {
+    let p = write(
+        "format.stark",
+        "struct Node:\n    id: Int\n    next: Node?\n\n\
+         fn make_cycle(i: Int):\n    mutable let a = Node(i, None)\n    let b = Node(i + 1, a.clone())\n    a.next = b.clone()\n\n\
+         fn main():\n    GC.config(threshold_bytes=4096, cycle_interval_ms=1, background=true)\n    \
+         for i in range(20000):\n        make_cycle(i)\n    \
+         arena scratch:\n        mutable let xs: List<String> = []\n        for i in range(100):\n            xs.push(f\"s{i}\")\n    \
+         let t = Tensor.ones([64, 64])\n    print(t.sum(), Memory.collect(zone=\"global\") >= 0)\n",
+    );
+    let json = p.with_extension("json");
+    run(&["--trace", json.to_str().unwrap()], &p);
+    let all: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let mut named_threads = BTreeMap::new();
+    let mut counters = BTreeMap::<String, usize>::new();
+    let mut slices: BTreeMap<u64, Vec<(u64, u64, String)>> = BTreeMap::new();
+    for e in &all {
+        let ph = e["ph"].as_str().expect("a phase");
+        assert!(["M", "i", "C", "X"].contains(&ph), "unknown phase {e}");
+        assert!(e["pid"].is_u64(), "pid {e}");
+        assert!(e["name"].is_string(), "name {e}");
+        match ph {
+            "M" => {
+                if e["name"] == "thread_name" {
+                    named_threads.insert(e["tid"].as_u64().unwrap(), e["args"]["name"].clone());
+                }
+            }
+            "C" => {
+                let args = e["args"].as_object().expect("counter args");
+                assert_eq!(args.len(), 1, "one series a counter: {e}");
+                assert!(args.values().all(|v| v.is_number()), "numeric: {e}");
+                assert!(e["ts"].is_u64(), "ts {e}");
+                *counters.entry(e["name"].as_str().unwrap().to_string()).or_default() += 1;
+            }
+            "X" => {
+                let tid = e["tid"].as_u64().expect("tid");
+                let (ts, dur) = (e["ts"].as_u64().unwrap(), e["dur"].as_u64().expect("dur"));
+                assert!(e["name"].as_str().unwrap().starts_with("gc "), "{e}");
+                slices.entry(tid).or_default().push((ts, ts + dur, e["name"].to_string()));
+            }
+            _ => {
+                assert!(e["tid"].is_u64() && e["ts"].is_u64(), "{e}");
+                assert!(["t", "p", "g"].contains(&e["s"].as_str().unwrap_or("t")), "scope {e}");
+            }
+        }
+    }
+    assert_eq!(named_threads.get(&1), Some(&serde_json::json!("program")));
+    assert_eq!(named_threads.get(&2), Some(&serde_json::json!("cycle collector")));
+    assert!(counters.contains_key("live bytes (global)"), "{counters:?}");
+    assert!(counters.contains_key("live bytes (tensor)"), "{counters:?}");
+    assert!(slices.contains_key(&2), "the collector thread's marking is on its own track");
+    for (tid, list) in &mut slices {
+        assert!(named_threads.contains_key(tid), "track {tid} has no name");
+        list.sort();
+        // Complete events on one track nest: each starts after the enclosing one ends or
+        // ends within it.
+        let mut open: Vec<u64> = Vec::new();
+        for (start, end, name) in list.iter() {
+            while open.last().is_some_and(|&e| e <= *start) {
+                open.pop();
+            }
+            if let Some(&outer) = open.last() {
+                assert!(*end <= outer, "{name} on track {tid} half-overlaps the one around it");
+            }
+            open.push(*end);
+        }
+    }
+}
