@@ -14,7 +14,7 @@ pub const EXIT_MEMORY: u8 = 3;
 
 pub(crate) struct Compiled {
     pub module: Module,
-    program: stark_syntax::ast::Program,
+    pub program: stark_syntax::ast::Program,
     checked: stark_check::Checked,
 }
 

@@ -19,6 +19,8 @@ pub fn run(paths: &[PathBuf], check: bool) -> u8 {
                 render::error("cannot read standard input: not UTF-8 text");
                 return EXIT_COMPILE;
             }
+            // As for a file: a byte-order mark is skipped (and not written back).
+            let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string();
             match format(&text, "<stdin>") {
                 Some(out) => {
                     changed |= out != text;

@@ -35,7 +35,10 @@ pub fn run(paths: &[PathBuf], filter: Option<&str>) -> u8 {
     for path in files {
         let name = path.display().to_string();
         match driver::compile(&path, &name, TEST) {
-            Ok((sources, compiled)) => suites.push((name, sources, compiled.module)),
+            Ok((sources, compiled)) => {
+                let tests = tests_of(&compiled.program);
+                suites.push((name, sources, compiled.module, tests));
+            }
             Err(_) => broken = true,
         }
     }
@@ -44,22 +47,32 @@ pub fn run(paths: &[PathBuf], filter: Option<&str>) -> u8 {
     }
     let mut tally = Tally::default();
     let mut failures = Vec::new();
-    for (file, sources, module) in &suites {
-        for (id, f) in module.functions.iter().enumerate() {
-            // Functions of the file itself: an imported module's are named `module.test_…`.
-            if !f.name.starts_with(PREFIX) || f.name.contains(['.', '<']) || f.generic {
-                continue;
-            }
-            let name = format!("{file}::{}", f.name);
+    for (file, sources, module, tests) in &suites {
+        for (test, generic) in tests {
+            let f = module
+                .functions
+                .iter()
+                .enumerate()
+                .find(|(_, f)| &f.name == test);
+            let name = format!("{file}::{test}");
             if filter.is_some_and(|k| !name.contains(k)) {
                 tally.filtered += 1;
                 continue;
             }
-            let (failure, output) = if f.param_modes.is_empty() {
-                run_one(module, id as u32)
-            } else {
-                let why = "a test function takes no parameters".to_string();
-                (Some(Failure::Text(why)), String::new())
+            let why = match f {
+                _ if *generic => Some("a test function cannot be generic"),
+                Some((_, f)) if !f.param_modes.is_empty() => {
+                    Some("a test function takes no parameters")
+                }
+                Some(_) => None,
+                None => Some("internal error: the test was not compiled"),
+            };
+            let (failure, output) = match (why, f) {
+                (None, Some((id, _))) => run_one(module, id as u32),
+                (why, _) => (
+                    Some(Failure::Text(why.unwrap_or_default().to_string())),
+                    String::new(),
+                ),
             };
             report(&name, file, failure.as_ref(), &output, sources);
             match failure {
@@ -139,6 +152,24 @@ impl Failure {
     }
 }
 
+/// The tests a file declares, in order (an imported module's are its own file's, not
+/// these), each with whether it is generic.
+fn tests_of(program: &stark_syntax::ast::Program) -> Vec<(String, bool)> {
+    program
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            stark_syntax::ast::Item::Fn(f)
+                if f.name.span.file == stark_syntax::FileId(0)
+                    && f.name.name.starts_with(PREFIX) =>
+            {
+                Some((f.name.name.clone(), !f.type_params.is_empty()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Runs test `id` of `module` on a fresh `Vm`, its output captured; `None` if it passed.
 fn run_one(module: &stark_bytecode::Module, id: u32) -> (Option<Failure>, String) {
     let mut vm = Vm::new(
@@ -164,6 +195,10 @@ fn run_one(module: &stark_bytecode::Module, id: u32) -> (Option<Failure>, String
         Err(VmExit::MainErr(m)) => Some(Failure::Text(format!("the test returned Err: {m}"))),
     };
     drop(vm);
+    if matches!(failure, Some(Failure::Error(_))) {
+        // Its memory is back: a refusal by the system belongs to this test only.
+        stark_runtime::sysalloc::recover();
+    }
     (failure, captured.text())
 }
 
@@ -207,7 +242,8 @@ fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, u8> {
             files.extend(
                 crate::files::stark_files(path)
                     .into_iter()
-                    .filter(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains("fn test_"))),
+                    // Bytes, not text: a file that is not UTF-8 is compiled, and reported.
+                    .filter(|f| std::fs::read(f).is_ok_and(|b| contains(&b, b"fn test_"))),
             );
         } else if path.is_file() {
             files.push(path.clone());
@@ -220,6 +256,10 @@ fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, u8> {
         }
     }
     Ok(files)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The program output of a test, kept to be shown only if it fails (as `cargo test` and

@@ -162,3 +162,66 @@ fn json_gives_one_object_a_test_and_a_summary() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn a_generic_test_and_a_test_with_parameters_are_reported_failed() {
+    let d = scratch("odd");
+    std::fs::write(
+        d.join("tests/odd_test.stark"),
+        "fn test_generic<T>():\n    pass\n\nfn test_param(x: Int):\n    pass\n\nfn test_fine():\n    pass\n",
+    )
+    .unwrap();
+    let out = stark_test(&d, &[]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("test tests/odd_test.stark::test_generic ... FAILED"),
+        "{text}"
+    );
+    assert!(text.contains("a test function cannot be generic"), "{text}");
+    assert!(
+        text.contains("a test function takes no parameters"),
+        "{text}"
+    );
+    assert!(text.ends_with("1 passed, 2 failed\n"), "{text}");
+    // A test file that is not UTF-8 is not skipped: it is reported, as by `stark check`.
+    std::fs::write(
+        d.join("tests/latin1_test.stark"),
+        b"fn test_x():\n    print(\"\xff\")\n",
+    )
+    .unwrap();
+    let out = stark_test(&d, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error[E0009]"));
+}
+
+/// A test that runs out of memory fails alone: the next one starts on a fresh heap with
+/// the system's refusal forgotten (under a 1 GB address-space limit).
+#[cfg(target_os = "linux")]
+#[test]
+fn running_out_of_memory_fails_that_test_only() {
+    let d = scratch("oom");
+    std::fs::write(
+        d.join("tests/oom_test.stark"),
+        "fn test_a_grows_forever():\n    mutable let xs = List()\n    for i in range(1000000000):\n        xs.push([i, i, i, i, i, i, i, i])\n\n\
+         fn test_b_after():\n    let s = [1, 2, 3]\n    assert(len(s) == 3, \"three\")\n",
+    )
+    .unwrap();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1000000 && exec \"$0\" test")
+        .arg(env!("CARGO_BIN_EXE_stark"))
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(
+        text.contains("test tests/oom_test.stark::test_a_grows_forever ... FAILED"),
+        "{text}"
+    );
+    assert!(
+        text.contains("test tests/oom_test.stark::test_b_after ... ok"),
+        "{text}"
+    );
+    assert!(text.contains("out of memory"), "{text}");
+    assert_eq!(out.status.code(), Some(1));
+}

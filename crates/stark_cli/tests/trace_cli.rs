@@ -223,25 +223,39 @@ fn the_trace_follows_the_trace_event_format() {
                 assert_eq!(args.len(), 1, "one series a counter: {e}");
                 assert!(args.values().all(|v| v.is_number()), "numeric: {e}");
                 assert!(e["ts"].is_u64(), "ts {e}");
-                *counters.entry(e["name"].as_str().unwrap().to_string()).or_default() += 1;
+                *counters
+                    .entry(e["name"].as_str().unwrap().to_string())
+                    .or_default() += 1;
             }
             "X" => {
                 let tid = e["tid"].as_u64().expect("tid");
                 let (ts, dur) = (e["ts"].as_u64().unwrap(), e["dur"].as_u64().expect("dur"));
                 assert!(e["name"].as_str().unwrap().starts_with("gc "), "{e}");
-                slices.entry(tid).or_default().push((ts, ts + dur, e["name"].to_string()));
+                slices
+                    .entry(tid)
+                    .or_default()
+                    .push((ts, ts + dur, e["name"].to_string()));
             }
             _ => {
                 assert!(e["tid"].is_u64() && e["ts"].is_u64(), "{e}");
-                assert!(["t", "p", "g"].contains(&e["s"].as_str().unwrap_or("t")), "scope {e}");
+                assert!(
+                    ["t", "p", "g"].contains(&e["s"].as_str().unwrap_or("t")),
+                    "scope {e}"
+                );
             }
         }
     }
     assert_eq!(named_threads.get(&1), Some(&serde_json::json!("program")));
-    assert_eq!(named_threads.get(&2), Some(&serde_json::json!("cycle collector")));
+    assert_eq!(
+        named_threads.get(&2),
+        Some(&serde_json::json!("cycle collector"))
+    );
     assert!(counters.contains_key("live bytes (global)"), "{counters:?}");
     assert!(counters.contains_key("live bytes (tensor)"), "{counters:?}");
-    assert!(slices.contains_key(&2), "the collector thread's marking is on its own track");
+    assert!(
+        slices.contains_key(&2),
+        "the collector thread's marking is on its own track"
+    );
     for (tid, list) in &mut slices {
         assert!(named_threads.contains_key(tid), "track {tid} has no name");
         list.sort();
@@ -253,7 +267,10 @@ fn the_trace_follows_the_trace_event_format() {
                 open.pop();
             }
             if let Some(&outer) = open.last() {
-                assert!(*end <= outer, "{name} on track {tid} half-overlaps the one around it");
+                assert!(
+                    *end <= outer,
+                    "{name} on track {tid} half-overlaps the one around it"
+                );
             }
             open.push(*end);
         }

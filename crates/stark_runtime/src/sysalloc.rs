@@ -102,6 +102,14 @@ pub fn refused() -> Option<u64> {
     }
 }
 
+/// Forgets a refusal once what the failed run held is freed, and takes the reserve again:
+/// `stark test` runs the next test on a fresh heap, which must not inherit the failure of
+/// the one that ran out of memory.
+pub fn recover() {
+    REFUSED.store(0, Ordering::Relaxed);
+    arm_reserve();
+}
+
 /// The global allocator of the `stark` binary: the system's, plus the reserve.
 pub struct ReserveAllocator;
 

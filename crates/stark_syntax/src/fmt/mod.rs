@@ -15,6 +15,8 @@
 //! right above it), at most two elsewhere at the top level.
 
 mod spacing;
+#[cfg(test)]
+mod tests;
 mod wrap;
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -161,11 +163,14 @@ impl<'s> Printer<'s> {
 
     fn print(&self) -> String {
         let mut out = String::new();
-        let levels = self.comment_levels();
+        let (next_code, attached) = self.lookahead();
+        let levels = self.comment_levels(&next_code);
         let mut last_code: Option<&Line> = None;
         // Whether the last top-level item had a body (lines below it).
         let mut prev_end = None;
         let mut prev_was_comment = false;
+        // The element before was a comment inside a block: the top level starts afresh.
+        let mut prev_comment_nested = false;
         let mut top_item_had_body = false;
         for (i, e) in self.elements.iter().enumerate() {
             let (start, end) = match e {
@@ -190,14 +195,12 @@ impl<'s> Printer<'s> {
                 }
                 Some(_) => {
                     // A group: a top-level line and the comments right above it.
-                    let starts_group = !prev_was_comment || written > 0;
-                    let next_code = self.elements[i..].iter().find_map(|e| match e {
+                    let starts_group = !prev_was_comment || written > 0 || prev_comment_nested;
+                    let next = next_code[i].and_then(|k| match &self.elements[k] {
                         Element::Code(l) => Some(l),
                         Element::Comment { .. } => None,
                     });
-                    let attached = self.attached(i);
-                    let item =
-                        attached && next_code.is_some_and(|l| l.level == 0 && l.opens_item());
+                    let item = attached[i] && next.is_some_and(|l| l.level == 0 && l.opens_item());
                     if starts_group && (item || top_item_had_body) {
                         2
                     } else {
@@ -214,12 +217,14 @@ impl<'s> Printer<'s> {
                     top_item_had_body = line.level > 0;
                     last_code = Some(line);
                     prev_was_comment = false;
+                    prev_comment_nested = false;
                 }
                 Element::Comment { start, end } => {
                     let text = &self.source[*start..*end];
                     push_indented(&mut out, level, text, column_of(self.source, *start));
                     out.push('\n');
                     prev_was_comment = true;
+                    prev_comment_nested = level > 0;
                 }
             }
             prev_end = Some(end);
@@ -227,31 +232,37 @@ impl<'s> Printer<'s> {
         out
     }
 
-    /// Whether the comments from element `i` on run straight (no blank line) into the
-    /// next line of code, so that they belong to it.
-    fn attached(&self, i: usize) -> bool {
-        let mut prev = None;
-        for e in &self.elements[i..] {
-            let (start, end) = match e {
-                Element::Code(l) => (l.start(), l.end()),
-                Element::Comment { start, end } => (*start, *end),
-            };
-            if let Some(p) = prev {
-                if blank_lines(&self.source[p..start]) > 0 {
-                    return false;
+    /// Per element: the index of the first line of code at or after it, and whether the
+    /// comments from it on run straight (no blank line) into that line, so that they
+    /// belong to it. One pass from the end, so a file of many comments stays linear.
+    fn lookahead(&self) -> (Vec<Option<usize>>, Vec<bool>) {
+        let n = self.elements.len();
+        let mut next_code = vec![None; n];
+        let mut attached = vec![false; n];
+        for i in (0..n).rev() {
+            match &self.elements[i] {
+                Element::Code(_) => {
+                    next_code[i] = Some(i);
+                    attached[i] = true;
+                }
+                Element::Comment { end, .. } => {
+                    next_code[i] = next_code.get(i + 1).copied().flatten();
+                    attached[i] = self.elements.get(i + 1).is_some_and(|e| {
+                        let start = match e {
+                            Element::Code(l) => l.start(),
+                            Element::Comment { start, .. } => *start,
+                        };
+                        blank_lines(&self.source[*end..start]) == 0 && attached[i + 1]
+                    });
                 }
             }
-            if matches!(e, Element::Code(_)) {
-                return true;
-            }
-            prev = Some(end);
         }
-        false
+        (next_code, attached)
     }
 
     /// The block depth of each lone comment: that of the code around it, choosing among
     /// the depths between the line before and the line after by the comment's column.
-    fn comment_levels(&self) -> Vec<usize> {
+    fn comment_levels(&self, next_code: &[Option<usize>]) -> Vec<usize> {
         let mut levels = vec![0; self.elements.len()];
         // The column of the latest line at each depth.
         let mut columns: Vec<usize> = Vec::new();
@@ -266,7 +277,7 @@ impl<'s> Printer<'s> {
                 }
                 Element::Comment { start, .. } => {
                     let column = column_of(self.source, *start);
-                    let next = self.elements[i..].iter().find_map(|e| match e {
+                    let next = next_code[i].and_then(|k| match &self.elements[k] {
                         Element::Code(l) => Some(l.level),
                         Element::Comment { .. } => None,
                     });
@@ -314,7 +325,7 @@ impl<'s> Printer<'s> {
         if let Some(last) = rendered.last_mut() {
             for &(s, e) in &line.trailing {
                 last.push_str("  ");
-                last.push_str(&self.source[s..e]);
+                last.push_str(&comment_lines(&self.source[s..e], 0));
             }
         }
         for l in rendered {
@@ -358,7 +369,7 @@ impl<'s> Printer<'s> {
                 } else {
                     cur.push_str("  ");
                 }
-                cur.push_str(self.source[s..e].trim_end());
+                cur.push_str(&comment_lines(&self.source[s..e], 0));
                 prev_end = Some(e);
                 after_comment = true;
                 continue;
@@ -396,28 +407,41 @@ impl Line {
     }
 }
 
-/// Writes `text` (one or more source lines, the first starting at `column`) at `level`,
-/// shifting its later lines by the same amount and trimming their ends.
+/// Writes a comment alone on its line(s), its first line at `level`'s indentation (it was
+/// at `column`).
 fn push_indented(out: &mut String, level: usize, text: &str, column: usize) {
     let indent = INDENT.repeat(level);
-    for (k, l) in text.split('\n').enumerate() {
+    out.push_str(&indent);
+    out.push_str(&comment_lines(
+        text,
+        indent.len() as isize - column as isize,
+    ));
+}
+
+/// A comment's text for the output: every line's end trimmed (spaces, a CR), and its later
+/// lines moved by `shift` columns with its first line when every one of them can be (so
+/// a block comment's inner layout is kept), else left where they were.
+fn comment_lines(text: &str, shift: isize) -> String {
+    let lines: Vec<&str> = text.split('\n').map(str::trim_end).collect();
+    let indent_of = |l: &str| (l.len() - l.trim_start_matches(' ').len()) as isize;
+    let movable = lines[1..]
+        .iter()
+        .filter(|l| !l.is_empty())
+        .all(|l| indent_of(l) + shift >= 0);
+    let mut out = String::new();
+    for (k, l) in lines.iter().enumerate() {
         if k > 0 {
             out.push('\n');
-            let l = l.trim_end();
-            if l.trim().is_empty() {
+            if movable && !l.is_empty() {
+                let own = indent_of(l);
+                out.push_str(&" ".repeat((own + shift) as usize));
+                out.push_str(&l[own as usize..]);
                 continue;
             }
-            // Keep the line's place relative to the first line.
-            let own = l.len() - l.trim_start_matches(' ').len();
-            let keep = own.saturating_sub(column);
-            out.push_str(&indent);
-            out.push_str(&" ".repeat(keep));
-            out.push_str(l.trim_start_matches(' '));
-        } else {
-            out.push_str(&indent);
-            out.push_str(l.trim_end());
         }
+        out.push_str(l);
     }
+    out
 }
 
 /// Blank lines in the whitespace between two elements.

@@ -28,7 +28,11 @@ pub(super) fn spaces(line: &[Token]) -> Vec<bool> {
         let p = &line[i - 1].kind;
         let n = &t.kind;
         let inner = brackets.last().copied();
-        let space = if closes(n) || opens(p) {
+        let space = if is_number(p) && matches!(n, K::Dot) || matches!(p, K::Dot) && is_number(n) {
+            // `t.0 .1` (a field of a field): tightened it would read `t.0.1`, a Float.
+            // Kept as the user wrote it.
+            line[i - 1].span.end != t.span.start
+        } else if closes(n) || opens(p) {
             false
         } else if matches!(p, K::Comma) {
             true
@@ -77,6 +81,10 @@ pub(super) fn spaces(line: &[Token]) -> Vec<bool> {
 fn soft_keyword(line: &[Token]) -> bool {
     matches!(line.first().map(|t| &t.kind), Some(K::Ident(w)) if w == "match" || w == "case")
         && matches!(line.last().map(|t| &t.kind), Some(K::Colon))
+}
+
+fn is_number(k: &K) -> bool {
+    matches!(k, K::Int(_) | K::Float(_))
 }
 
 fn opens(k: &K) -> bool {

@@ -22,14 +22,21 @@ pub(super) fn lines(
         tokens,
         texts,
         spaces,
+        memo: Default::default(),
     };
     ctx.layout(0..tokens.len(), level, true)
 }
+
+/// A piece of a line: its token range, block depth, and whether it starts the line.
+type MemoKey = (usize, usize, usize, bool);
 
 struct Ctx<'a> {
     tokens: &'a [Token],
     texts: &'a [&'a str],
     spaces: &'a [bool],
+    /// Layouts already found, by (range, level, first): trying every bracket pair of every
+    /// piece would otherwise take time exponential in the pairs of a long line.
+    memo: std::cell::RefCell<std::collections::HashMap<MemoKey, Vec<String>>>,
 }
 
 impl Ctx<'_> {
@@ -45,51 +52,82 @@ impl Ctx<'_> {
     }
 
     fn layout(&self, range: Range<usize>, level: usize, first: bool) -> Vec<String> {
+        let key = (range.start, range.end, level, first);
+        if let Some(done) = self.memo.borrow().get(&key) {
+            return done.clone();
+        }
+        let out = self.layout_uncached(range, level, first);
+        self.memo.borrow_mut().insert(key, out.clone());
+        out
+    }
+
+    fn layout_uncached(&self, range: Range<usize>, level: usize, first: bool) -> Vec<String> {
         let indent = INDENT.repeat(level);
         let one = format!("{indent}{}", self.flat(range.clone()));
         if width(&one) <= WIDTH {
             return vec![one];
         }
-        let pairs = self.top_pairs(range.clone());
-        let mut candidates: Vec<(usize, usize)> = pairs.last().copied().into_iter().collect();
-        if let Some(&p) = pairs.first() {
-            if !candidates.contains(&p) {
-                candidates.push(p);
-            }
-        }
-        for (open, close) in candidates {
+        // Black's order: the last bracket pair first, then the earlier ones; the first
+        // layout whose lines all fit wins, else the one whose widest line is narrowest.
+        let mut best: Option<Vec<String>> = None;
+        for (open, close) in self.top_pairs(range.clone()).into_iter().rev() {
             if close == open + 1 {
                 continue;
             }
-            let mut out = vec![format!("{indent}{}", self.flat(range.start..open + 1))];
-            let body = open + 1..close;
-            let inner = format!("{}{}", INDENT.repeat(level + 1), self.flat(body.clone()));
-            if width(&inner) <= WIDTH {
-                out.push(inner);
-            } else {
-                let elements = self.elements(body);
-                // Short atoms (`1,`, `"the",`) are packed as many a line as fit, as
-                // rustfmt packs short array elements; anything larger gets a line each.
-                if elements.iter().all(|e| e.len() <= 2) {
-                    out.extend(self.packed(&elements, level + 1));
-                } else {
-                    for element in elements {
-                        out.extend(self.layout(element, level + 1, false));
-                    }
-                }
-            }
-            out.extend(self.layout(close..range.end, level, false));
-            // The first line may start with anything; a later one must not look like a
-            // new statement to the lexer.
-            let safe = out
-                .iter()
-                .enumerate()
-                .all(|(k, l)| (first && k == 0) || !starts_statement(l));
-            if safe {
+            let Some(out) = self.split_at(range.clone(), open, close, level, first) else {
+                continue;
+            };
+            let widest = out.iter().map(|l| width(l)).max().unwrap_or(0);
+            if widest <= WIDTH {
                 return out;
             }
+            let narrower = best
+                .as_ref()
+                .is_none_or(|b| widest < b.iter().map(|l| width(l)).max().unwrap_or(0));
+            if narrower {
+                best = Some(out);
+            }
         }
-        vec![one]
+        best.filter(|b| b.iter().map(|l| width(l)).max().unwrap_or(0) < width(&one))
+            .unwrap_or_else(|| vec![one])
+    }
+
+    /// `range` split inside the bracket pair `open`..`close`; `None` when a line of the
+    /// result would start with a statement keyword.
+    fn split_at(
+        &self,
+        range: Range<usize>,
+        open: usize,
+        close: usize,
+        level: usize,
+        first: bool,
+    ) -> Option<Vec<String>> {
+        let indent = INDENT.repeat(level);
+        let mut out = vec![format!("{indent}{}", self.flat(range.start..open + 1))];
+        let body = open + 1..close;
+        let inner = format!("{}{}", INDENT.repeat(level + 1), self.flat(body.clone()));
+        if width(&inner) <= WIDTH {
+            out.push(inner);
+        } else {
+            let elements = self.elements(body);
+            // Short atoms (`1,`, `"the",`) are packed as many a line as fit, as rustfmt
+            // packs short array elements; anything larger gets a line each.
+            if elements.iter().all(|e| e.len() <= 2) {
+                out.extend(self.packed(&elements, level + 1));
+            } else {
+                for element in elements {
+                    out.extend(self.layout(element, level + 1, false));
+                }
+            }
+        }
+        out.extend(self.layout(close..range.end, level, false));
+        // The first line may start with anything; a later one must not look like a new
+        // statement to the lexer.
+        let safe = out
+            .iter()
+            .enumerate()
+            .all(|(k, l)| (first && k == 0) || !starts_statement(l));
+        safe.then_some(out)
     }
 
     /// `elements` filling lines of at most [`WIDTH`] columns at depth `level`.
