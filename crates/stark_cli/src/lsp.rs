@@ -5,9 +5,10 @@
 //! What it answers today: diagnostics on open and change (every error and warning of the
 //! program the file is the entry of, each published in its own file), formatting (as
 //! `stark fmt`), document symbols (items, their fields, variants and methods) and go to
-//! definition of a top-level item, a method or a field by name, across modules. Each
-//! change re-checks the whole program (not yet per function), and there is no hover,
-//! completion or rename yet (docs/decisions.md).
+//! definition of a top-level item, a method or a field by name, across modules, and hover
+//! (a binding's type and how it holds its value: owned, mutable, borrowed, a loop
+//! variable; a declaration's first line). Each change re-checks the whole program (not yet
+//! per function), and there is no completion or rename yet (docs/decisions.md).
 
 use crate::driver::{front_end, Mode, Source};
 use lsp_server::{Connection, Message, Notification, Request, Response};
@@ -15,12 +16,15 @@ use lsp_types::notification::{
     DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, Notification as _,
     PublishDiagnostics,
 };
-use lsp_types::request::{DocumentSymbolRequest, Formatting, GotoDefinition, Request as _};
+use lsp_types::request::{
+    DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, Request as _,
+};
 use lsp_types::{
     Diagnostic as LspDiagnostic, DiagnosticSeverity, DocumentSymbol, DocumentSymbolResponse,
-    GotoDefinitionResponse, Location, NumberOrString, OneOf, Position, PublishDiagnosticsParams,
-    Range, ServerCapabilities, SymbolKind, TextDocumentSyncCapability, TextDocumentSyncKind,
-    TextEdit, Uri,
+    GotoDefinitionResponse, Hover, HoverContents, HoverProviderCapability, Location, MarkupContent,
+    MarkupKind, NumberOrString, OneOf, Position, PublishDiagnosticsParams, Range,
+    ServerCapabilities, SymbolKind, TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit,
+    Uri,
 };
 use stark_syntax::ast::{FnDecl, Item, Program};
 use stark_syntax::{Diagnostic, Span};
@@ -40,6 +44,7 @@ pub fn run() -> u8 {
         document_formatting_provider: Some(OneOf::Left(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
         definition_provider: Some(OneOf::Left(true)),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
         ..Default::default()
     };
     let Ok(caps) = serde_json::to_value(caps) else {
@@ -101,6 +106,10 @@ impl Server {
             GotoDefinition::METHOD => params::<lsp_types::GotoDefinitionParams>(&req).map(|p| {
                 let at = p.text_document_position_params;
                 serde_json::to_value(self.definition(&at.text_document.uri, at.position))
+            }),
+            HoverRequest::METHOD => params::<lsp_types::HoverParams>(&req).map(|p| {
+                let at = p.text_document_position_params;
+                serde_json::to_value(self.hover(&at.text_document.uri, at.position))
             }),
             _ => {
                 return Response::new_err(
@@ -268,6 +277,101 @@ impl Server {
             range,
         )))
     }
+}
+
+impl Server {
+    /// What the name under the cursor is: a binding's type and how it holds its value
+    /// (owned, borrowed, mutable), or a declaration's signature.
+    fn hover(&self, uri: &Uri, at: Position) -> Option<Hover> {
+        let (path, text) = self.text(uri)?;
+        let offset = offset(&text, at);
+        let (name, _) = word_at(&text, offset)?;
+        let docs = &self.docs;
+        let overlay = |p: &Path| docs.get(p).cloned();
+        let display = path.display().to_string();
+        let front = front_end(&path, &display, CHECK, &Source::Overlay(&overlay)).ok()?;
+        let shown = match &front.checked {
+            Some(checked) => binding(&front.program, checked, &name, offset),
+            None => None,
+        }
+        .or_else(|| {
+            let span = *declarations(&front.program, &name).first()?;
+            let file = front.files.get(span.file.0 as usize)?;
+            Some(signature(&file.text, span))
+        })?;
+        Some(Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value: shown,
+            }),
+            range: None,
+        })
+    }
+}
+
+/// The binding `name` visible at `offset` of the entry file: the latest one declared
+/// before it inside the same function (not yet block-scoped), shown with its type and how
+/// it holds its value.
+fn binding(
+    program: &Program,
+    checked: &stark_check::Checked,
+    name: &str,
+    offset: usize,
+) -> Option<String> {
+    let entry = stark_syntax::FileId(0);
+    // The function around the cursor: the last one (or method) starting before it.
+    let mut starts: Vec<usize> = Vec::new();
+    for item in &program.items {
+        match item {
+            Item::Fn(f) => starts.push(f.span.start as usize),
+            Item::Struct(s) => starts.extend(s.methods.iter().map(|m| m.span.start as usize)),
+            Item::Enum(e) => starts.extend(e.methods.iter().map(|m| m.span.start as usize)),
+            Item::Const(_) => {}
+        }
+    }
+    let fn_start = starts.into_iter().filter(|&s| s <= offset).max()?;
+    let local = checked
+        .locals
+        .iter()
+        .filter(|l| {
+            l.name == name
+                && l.span.file == entry
+                && (l.span.start as usize) >= fn_start
+                && (l.span.start as usize) <= offset
+        })
+        .max_by_key(|l| l.span.start)?;
+    use stark_check::LocalKind;
+    use stark_syntax::ast::ParamMode;
+    let how = match local.kind {
+        LocalKind::Param(ParamMode::Borrowed) => {
+            "borrowed (`&` parameter): read without reference counting, its owner keeps it"
+        }
+        LocalKind::Param(ParamMode::BorrowedMut) => {
+            "borrowed mutably (`&mutable` parameter): changed in place, its owner keeps it"
+        }
+        LocalKind::Param(_) => "owned (parameter): moved in by the caller",
+        LocalKind::Let if local.mutable => "owned, mutable",
+        LocalKind::Let => "owned",
+        LocalKind::ForVar => "borrows each element in turn (loop variable)",
+        LocalKind::CaseBind => "bound by a `case` pattern: reads its part of the subject",
+    };
+    let keyword = match local.kind {
+        LocalKind::Let if local.mutable => "mutable let",
+        LocalKind::Let => "let",
+        _ => "",
+    };
+    let ty = checked.display(&local.ty).to_string();
+    let decl = format!("{keyword} {name}: {ty}").trim_start().to_string();
+    Some(format!("```stark\n{decl}\n```\n{how}"))
+}
+
+/// A declaration's first line (a function's signature, `struct Point:`), as written.
+fn signature(text: &str, span: Span) -> String {
+    let start = text[..(span.start as usize).min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    format!("```stark\n{}\n```", text[start..end].trim())
 }
 
 fn params<T: serde::de::DeserializeOwned>(req: &Request) -> Option<T> {

@@ -247,3 +247,49 @@ fn formatting_symbols_and_definitions_in_one_file() {
     assert_eq!(def["range"]["start"], json!({"line": 3, "character": 7}));
     c.finish();
 }
+
+#[test]
+fn hover_shows_a_bindings_type_and_how_it_holds_its_value() {
+    let d = scratch("hover");
+    let main = d.join("main.stark");
+    let text = "struct Point:\n    x: Int\n    y: Int\n\nfn total(&ps: List<Point>, scale: Int) -> Int:\n    mutable let sum = 0\n    for p in ps:\n        sum += p.x * scale\n    return sum\n\nfn main():\n    let pts = [Point(1, 2)]\n    print(total(pts, 2))\n";
+    std::fs::write(&main, text).unwrap();
+    let mut c = Client::start();
+    open(&mut c, &main, text);
+    assert_eq!(c.diagnostics_for(&uri(&main)), Vec::<Value>::new());
+    let mut hover = |line: u32, character: u32| -> String {
+        let h = c.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri(&main)}, "position": {"line": line, "character": character}}),
+        );
+        h["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    // `ps` in `for p in ps:` (line 7): a borrowed parameter.
+    let ps = hover(6, 14);
+    assert!(
+        ps.contains("ps: List<Point>") && ps.contains("borrowed"),
+        "{ps}"
+    );
+    // `sum` in `return sum`: an owned, mutable Int.
+    let sum = hover(8, 12);
+    assert!(
+        sum.contains("mutable let sum: Int") && sum.contains("owned, mutable"),
+        "{sum}"
+    );
+    // `p` in `p.x`: the loop variable borrows each element.
+    let p = hover(7, 15);
+    assert!(
+        p.contains("p: Point") && p.contains("borrows each element"),
+        "{p}"
+    );
+    // `scale`: an owned parameter.
+    assert!(hover(7, 21).contains("owned (parameter)"));
+    // `Point` in `[Point(1, 2)]`: the declaration's first line.
+    assert!(hover(11, 16).contains("struct Point:"));
+    // `total` in main: its signature.
+    assert!(hover(12, 11).contains("fn total(&ps: List<Point>, scale: Int) -> Int:"));
+    c.finish();
+}
