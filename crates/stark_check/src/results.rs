@@ -98,15 +98,20 @@ pub enum ListFn {
 }
 
 impl ListFn {
+    /// The list methods that take a function, by name (typed by hand, not registry rows).
+    pub const METHODS: [(&'static str, ListFn); 5] = [
+        ("map", ListFn::Map),
+        ("filter", ListFn::Filter),
+        ("any", ListFn::Any),
+        ("all", ListFn::All),
+        ("reduce", ListFn::Reduce),
+    ];
+
     pub fn by_name(name: &str) -> Option<ListFn> {
-        Some(match name {
-            "map" => ListFn::Map,
-            "filter" => ListFn::Filter,
-            "any" => ListFn::Any,
-            "all" => ListFn::All,
-            "reduce" => ListFn::Reduce,
-            _ => return None,
-        })
+        Self::METHODS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, f)| f)
     }
 
     /// The form a call with `key=` takes: the method `sort` (`method`), or the free

@@ -7,8 +7,10 @@
 //! `stark fmt`), document symbols (items, their fields, variants and methods) and go to
 //! definition of a top-level item, a method or a field by name, across modules, and hover
 //! (a binding's type and how it holds its value: owned, mutable, borrowed, a loop
-//! variable; a declaration's first line). Each change re-checks the whole program (not yet
-//! per function), and there is no completion or rename yet (docs/decisions.md).
+//! variable; a declaration's first line), and completion (after `x.`: the fields and
+//! methods of `x`'s type, a module's public names, a namespace's functions; elsewhere the
+//! bindings in scope, items, built-ins and keywords). Each change re-checks the whole
+//! program (not yet per function), and there is no rename yet (docs/decisions.md).
 
 use crate::driver::{front_end, Mode, Source};
 use lsp_server::{Connection, Message, Notification, Request, Response};
@@ -17,9 +19,10 @@ use lsp_types::notification::{
     PublishDiagnostics,
 };
 use lsp_types::request::{
-    DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, Request as _,
+    Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, Request as _,
 };
 use lsp_types::{
+    CompletionItem, CompletionItemKind, CompletionOptions, CompletionResponse,
     Diagnostic as LspDiagnostic, DiagnosticSeverity, DocumentSymbol, DocumentSymbolResponse,
     GotoDefinitionResponse, Hover, HoverContents, HoverProviderCapability, Location, MarkupContent,
     MarkupKind, NumberOrString, OneOf, Position, PublishDiagnosticsParams, Range,
@@ -45,6 +48,10 @@ pub fn run() -> u8 {
         document_symbol_provider: Some(OneOf::Left(true)),
         definition_provider: Some(OneOf::Left(true)),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(vec![".".into()]),
+            ..Default::default()
+        }),
         ..Default::default()
     };
     let Ok(caps) = serde_json::to_value(caps) else {
@@ -106,6 +113,10 @@ impl Server {
             GotoDefinition::METHOD => params::<lsp_types::GotoDefinitionParams>(&req).map(|p| {
                 let at = p.text_document_position_params;
                 serde_json::to_value(self.definition(&at.text_document.uri, at.position))
+            }),
+            Completion::METHOD => params::<lsp_types::CompletionParams>(&req).map(|p| {
+                let at = p.text_document_position;
+                serde_json::to_value(self.complete(&at.text_document.uri, at.position))
             }),
             HoverRequest::METHOD => params::<lsp_types::HoverParams>(&req).map(|p| {
                 let at = p.text_document_position_params;
@@ -309,37 +320,280 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Names that fit at the cursor: after `x.`, the fields and methods of `x`'s type (a
+    /// struct's, or a built-in type's from the registry), a module's top-level names or a
+    /// namespace's functions (`Memory.`, `math.`); elsewhere the bindings in scope, the
+    /// program's items, the built-in functions and namespaces, and the keywords.
+    fn complete(&self, uri: &Uri, at: Position) -> Option<CompletionResponse> {
+        let (path, text) = self.text(uri)?;
+        let offset = offset(&text, at);
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let start = text[..offset]
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| is_word(*c))
+            .last()
+            .map_or(offset, |(i, _)| i);
+        let prefix = &text[start..offset];
+        let receiver = text[..start].strip_suffix('.').map(|before| {
+            let r: String = before.chars().rev().take_while(|c| is_word(*c)).collect();
+            r.chars().rev().collect::<String>()
+        });
+        // While `x.` is being typed the line does not parse: check the text without it.
+        let patched = match &receiver {
+            Some(_) => format!("{}{}", &text[..start - 1], &text[offset..]),
+            None => text.clone(),
+        };
+        let docs = &self.docs;
+        let overlay = |p: &Path| {
+            if p == path {
+                Some(patched.clone())
+            } else {
+                docs.get(p).cloned()
+            }
+        };
+        let display = path.display().to_string();
+        let front = front_end(&path, &display, CHECK, &Source::Overlay(&overlay)).ok()?;
+        let mut items: Vec<Candidate> = Vec::new();
+        match receiver {
+            Some(r) => members(&front, &r, start - 1, &mut items),
+            None => names_in_scope(&front, start, &mut items),
+        }
+        items.retain(|(label, _, _)| label.starts_with(prefix));
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        items.dedup_by(|a, b| a.0 == b.0);
+        Some(CompletionResponse::Array(
+            items
+                .into_iter()
+                .map(|(label, kind, detail)| CompletionItem {
+                    label,
+                    kind: Some(kind),
+                    detail: (!detail.is_empty()).then_some(detail),
+                    ..Default::default()
+                })
+                .collect(),
+        ))
+    }
+}
+
+/// A completion: its label, its kind and a detail (a type).
+type Candidate = (String, CompletionItemKind, String);
+
+/// The registry's built-in type for a checked type, for its methods.
+fn receiver_of(ty: &stark_check::Ty) -> Option<stark_syntax::Recv> {
+    use stark_check::Ty;
+    use stark_syntax::Recv;
+    Some(match ty {
+        Ty::Str => Recv::Str,
+        Ty::List(_) => Recv::List,
+        Ty::Map(..) => Recv::Map,
+        Ty::Weak(_) => Recv::Weak,
+        Ty::Tensor => Recv::Tensor,
+        Ty::Dataset => Recv::Dataset,
+        Ty::Column => Recv::Column,
+        Ty::GroupBy => Recv::GroupBy,
+        Ty::Stream => Recv::Stream,
+        Ty::Task(_) => Recv::Task,
+        Ty::Optional(inner) => return receiver_of(inner),
+        _ => return None,
+    })
+}
+
+/// Built-in methods (or namespace functions) of `recv` whose names are words.
+fn rows_of(recv: stark_syntax::Recv, out: &mut Vec<Candidate>) {
+    for b in stark_syntax::Builtin::ROWS
+        .iter()
+        .filter(|b| b.receiver() == recv)
+    {
+        let name = b.name();
+        if name.chars().next().is_some_and(char::is_alphabetic) {
+            out.push((name.to_string(), CompletionItemKind::METHOD, String::new()));
+        }
+    }
+}
+
+/// An item's name and kind.
+fn item_name(item: &Item) -> (&stark_syntax::ast::Ident, CompletionItemKind) {
+    match item {
+        Item::Fn(f) => (&f.name, CompletionItemKind::FUNCTION),
+        Item::Struct(s) => (&s.name, CompletionItemKind::STRUCT),
+        Item::Enum(e) => (&e.name, CompletionItemKind::ENUM),
+        Item::Const(c) => (&c.name, CompletionItemKind::CONSTANT),
+    }
+}
+
+/// What may follow `receiver.` (the dot at `dot`).
+fn members(front: &crate::driver::FrontEnd, receiver: &str, dot: usize, out: &mut Vec<Candidate>) {
+    use stark_check::Ty;
+    use stark_syntax::{Builtin, Recv};
+    // A namespace: `Memory.`, `math.`, `Tensor.`.
+    if let Some(ns) = Builtin::ROWS
+        .iter()
+        .map(|b| b.receiver())
+        .find(|r| r.namespace() == Some(receiver))
+    {
+        rows_of(ns, out);
+        if receiver == "math" {
+            for (name, _) in stark_syntax::MATH_CONSTANTS {
+                out.push((
+                    name.to_string(),
+                    CompletionItemKind::CONSTANT,
+                    String::new(),
+                ));
+            }
+        }
+        return;
+    }
+    // A module: its public top-level names.
+    let module =
+        front.program.modules.iter().position(|m| {
+            !m.is_empty() && (m == receiver || m.rsplit('.').next() == Some(receiver))
+        });
+    if let Some(file) = module {
+        for (name, kind) in front.program.items.iter().map(item_name) {
+            if name.span.file.0 as usize == file && !name.name.starts_with('_') {
+                out.push((name.name.clone(), kind, String::new()));
+            }
+        }
+        return;
+    }
+    // A binding: its type's fields and methods.
+    let Some(checked) = &front.checked else {
+        return;
+    };
+    let Some(local) = visible_local(&front.program, checked, receiver, dot) else {
+        return;
+    };
+    let ty = match &local.ty {
+        Ty::Optional(inner) => inner.as_ref(),
+        other => other,
+    };
+    if let Ty::Struct(id, _) = ty {
+        if let Some(def) = checked.structs.get(*id as usize) {
+            for f in &def.fields {
+                let shown = checked.display(&f.ty).to_string();
+                out.push((f.name.clone(), CompletionItemKind::FIELD, shown));
+            }
+            for (m, _) in &def.methods {
+                out.push((m.clone(), CompletionItemKind::METHOD, String::new()));
+            }
+        }
+    }
+    if let Some(recv) = receiver_of(ty) {
+        rows_of(recv, out);
+        if recv == Recv::List {
+            for (name, _) in stark_check::ListFn::METHODS {
+                out.push((name.to_string(), CompletionItemKind::METHOD, String::new()));
+            }
+        }
+    }
+    if !matches!(ty, Ty::Int | Ty::Float | Ty::Bool) {
+        rows_of(Recv::Heap, out);
+    }
+}
+
+const KEYWORDS: &[&str] = &[
+    "let", "mutable", "fn", "struct", "enum", "const", "return", "if", "elif", "else", "while",
+    "for", "in", "break", "continue", "match", "case", "import", "from", "arena", "spawn", "and",
+    "or", "not", "true", "false", "None", "pass",
+];
+
+/// The bindings visible at `offset`, the program's items and modules, the built-in
+/// functions and namespaces, and the keywords.
+fn names_in_scope(front: &crate::driver::FrontEnd, offset: usize, out: &mut Vec<Candidate>) {
+    use stark_syntax::{Builtin, Recv};
+    if let (Some(checked), Some(fn_start)) =
+        (&front.checked, function_start(&front.program, offset))
+    {
+        for l in checked.locals.iter().filter(|l| {
+            l.span.file == stark_syntax::FileId(0)
+                && (l.span.start as usize) >= fn_start
+                && (l.span.start as usize) < offset
+        }) {
+            let shown = checked.display(&l.ty).to_string();
+            out.push((l.name.clone(), CompletionItemKind::VARIABLE, shown));
+        }
+    }
+    for (name, kind) in front.program.items.iter().map(item_name) {
+        if name.span.file == stark_syntax::FileId(0) {
+            out.push((name.name.clone(), kind, String::new()));
+        }
+    }
+    for m in front.program.modules.iter().filter(|m| !m.is_empty()) {
+        out.push((m.clone(), CompletionItemKind::MODULE, String::new()));
+    }
+    for b in Builtin::ROWS {
+        match b.receiver() {
+            Recv::Free => out.push((
+                b.name().to_string(),
+                CompletionItemKind::FUNCTION,
+                String::new(),
+            )),
+            r => {
+                if let Some(ns) = r.namespace() {
+                    out.push((ns.to_string(), CompletionItemKind::MODULE, String::new()));
+                }
+            }
+        }
+    }
+    out.extend(
+        KEYWORDS
+            .iter()
+            .map(|k| (k.to_string(), CompletionItemKind::KEYWORD, String::new())),
+    );
+}
+
+/// Where the function (or method) around `offset` of the entry file starts.
+fn function_start(program: &Program, offset: usize) -> Option<usize> {
+    let entry = stark_syntax::FileId(0);
+    let mut starts: Vec<usize> = Vec::new();
+    for item in &program.items {
+        let methods: &[FnDecl] = match item {
+            Item::Fn(f) => std::slice::from_ref(f),
+            Item::Struct(s) => &s.methods,
+            Item::Enum(e) => &e.methods,
+            Item::Const(_) => &[],
+        };
+        starts.extend(
+            methods
+                .iter()
+                .filter(|m| m.span.file == entry)
+                .map(|m| m.span.start as usize),
+        );
+    }
+    starts.into_iter().filter(|&s| s <= offset).max()
+}
+
 /// The binding `name` visible at `offset` of the entry file: the latest one declared
-/// before it inside the same function (not yet block-scoped), shown with its type and how
-/// it holds its value.
+/// before it inside the same function (not yet block-scoped).
+fn visible_local<'c>(
+    program: &Program,
+    checked: &'c stark_check::Checked,
+    name: &str,
+    offset: usize,
+) -> Option<&'c stark_check::LocalInfo> {
+    let fn_start = function_start(program, offset)?;
+    checked
+        .locals
+        .iter()
+        .filter(|l| {
+            l.name == name
+                && l.span.file == stark_syntax::FileId(0)
+                && (l.span.start as usize) >= fn_start
+                && (l.span.start as usize) <= offset
+        })
+        .max_by_key(|l| l.span.start)
+}
+
+/// The binding `name` visible at `offset`, shown with its type and how it holds its value.
 fn binding(
     program: &Program,
     checked: &stark_check::Checked,
     name: &str,
     offset: usize,
 ) -> Option<String> {
-    let entry = stark_syntax::FileId(0);
-    // The function around the cursor: the last one (or method) starting before it.
-    let mut starts: Vec<usize> = Vec::new();
-    for item in &program.items {
-        match item {
-            Item::Fn(f) => starts.push(f.span.start as usize),
-            Item::Struct(s) => starts.extend(s.methods.iter().map(|m| m.span.start as usize)),
-            Item::Enum(e) => starts.extend(e.methods.iter().map(|m| m.span.start as usize)),
-            Item::Const(_) => {}
-        }
-    }
-    let fn_start = starts.into_iter().filter(|&s| s <= offset).max()?;
-    let local = checked
-        .locals
-        .iter()
-        .filter(|l| {
-            l.name == name
-                && l.span.file == entry
-                && (l.span.start as usize) >= fn_start
-                && (l.span.start as usize) <= offset
-        })
-        .max_by_key(|l| l.span.start)?;
+    let local = visible_local(program, checked, name, offset)?;
     use stark_check::LocalKind;
     use stark_syntax::ast::ParamMode;
     let how = match local.kind {

@@ -293,3 +293,55 @@ fn hover_shows_a_bindings_type_and_how_it_holds_its_value() {
     assert!(hover(12, 11).contains("fn total(&ps: List<Point>, scale: Int) -> Int:"));
     c.finish();
 }
+
+#[test]
+fn completion_offers_members_after_a_dot_and_names_elsewhere() {
+    let d = scratch("complete");
+    let main = d.join("main.stark");
+    std::fs::write(
+        d.join("geometry.stark"),
+        "fn area(w: Float) -> Float:\n    return w\n\nfn _hidden():\n    pass\n",
+    )
+    .unwrap();
+    let text = "import geometry\n\nstruct Point:\n    x: Int\n    y: Int\n\n    fn norm(&self) -> Int:\n        return self.x\n\nfn main():\n    let p = Point(1, 2)\n    let words = [\"a\"]\n    print(p.x)\n";
+    let mut c = Client::start();
+    open(&mut c, &main, text);
+    c.diagnostics_for(&uri(&main));
+    // The user types `p.` on a new line, then `words.`, then `geometry.`, then `ma`.
+    let mut complete = |c: &mut Client, typed: &str| -> Vec<String> {
+        let new_text = format!("{text}    {typed}\n");
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri(&main), "version": 2}, "contentChanges": [{"text": new_text}]}),
+        );
+        c.diagnostics_for(&uri(&main));
+        let r = c.request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri(&main)},
+                   "position": {"line": 13, "character": 4 + typed.chars().count()}}),
+        );
+        r.as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["label"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let point = complete(&mut c, "p.");
+    for want in ["x", "y", "norm", "clone"] {
+        assert!(point.contains(&want.to_string()), "{want} not in {point:?}");
+    }
+    let list = complete(&mut c, "words.");
+    for want in ["push", "pop", "sort", "map"] {
+        assert!(list.contains(&want.to_string()), "{want} not in {list:?}");
+    }
+    assert!(!list.contains(&"x".to_string()));
+    let module = complete(&mut c, "geometry.");
+    assert_eq!(module, ["area"], "public names only");
+    let math = complete(&mut c, "math.sq");
+    assert_eq!(math, ["sqrt"]);
+    let names = complete(&mut c, "wo");
+    assert_eq!(names, ["words"]);
+    let names = complete(&mut c, "pr");
+    assert!(names.contains(&"print".to_string()), "{names:?}");
+    c.finish();
+}
