@@ -308,7 +308,7 @@ fn completion_offers_members_after_a_dot_and_names_elsewhere() {
     open(&mut c, &main, text);
     c.diagnostics_for(&uri(&main));
     // The user types `p.` on a new line, then `words.`, then `geometry.`, then `ma`.
-    let mut complete = |c: &mut Client, typed: &str| -> Vec<String> {
+    let complete = |c: &mut Client, typed: &str| -> Vec<String> {
         let new_text = format!("{text}    {typed}\n");
         c.notify(
             "textDocument/didChange",
