@@ -9,8 +9,10 @@
 //! (a binding's type and how it holds its value: owned, mutable, borrowed, a loop
 //! variable; a declaration's first line), and completion (after `x.`: the fields and
 //! methods of `x`'s type, a module's public names, a namespace's functions; elsewhere the
-//! bindings in scope, items, built-ins and keywords). Each change re-checks the whole
-//! program (not yet per function), and there is no rename yet (docs/decisions.md).
+//! bindings in scope, items, built-ins and keywords), and rename (a binding within its
+//! function; a top-level item across modules, refused where a name-based rename could
+//! change something else). Each change re-checks the whole program (not yet per function;
+//! docs/decisions.md).
 
 use crate::driver::{front_end, Mode, Source};
 use lsp_server::{Connection, Message, Notification, Request, Response};
@@ -19,7 +21,8 @@ use lsp_types::notification::{
     PublishDiagnostics,
 };
 use lsp_types::request::{
-    Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, Request as _,
+    Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, Rename,
+    Request as _,
 };
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionOptions, CompletionResponse,
@@ -27,7 +30,7 @@ use lsp_types::{
     GotoDefinitionResponse, Hover, HoverContents, HoverProviderCapability, Location, MarkupContent,
     MarkupKind, NumberOrString, OneOf, Position, PublishDiagnosticsParams, Range,
     ServerCapabilities, SymbolKind, TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit,
-    Uri,
+    Uri, WorkspaceEdit,
 };
 use stark_syntax::ast::{FnDecl, Item, Program};
 use stark_syntax::{Diagnostic, Span};
@@ -48,6 +51,7 @@ pub fn run() -> u8 {
         document_symbol_provider: Some(OneOf::Left(true)),
         definition_provider: Some(OneOf::Left(true)),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
+        rename_provider: Some(OneOf::Left(true)),
         completion_provider: Some(CompletionOptions {
             trigger_characters: Some(vec![".".into()]),
             ..Default::default()
@@ -114,6 +118,22 @@ impl Server {
                 let at = p.text_document_position_params;
                 serde_json::to_value(self.definition(&at.text_document.uri, at.position))
             }),
+            Rename::METHOD => {
+                let Some(p) = params::<lsp_types::RenameParams>(&req) else {
+                    return Response::new_err(
+                        id,
+                        lsp_server::ErrorCode::InvalidParams as i32,
+                        "invalid parameters".into(),
+                    );
+                };
+                let at = p.text_document_position;
+                return match self.rename(&at.text_document.uri, at.position, &p.new_name) {
+                    Ok(edit) => Response::new_ok(id, edit),
+                    Err(why) => {
+                        Response::new_err(id, lsp_server::ErrorCode::RequestFailed as i32, why)
+                    }
+                };
+            }
             Completion::METHOD => params::<lsp_types::CompletionParams>(&req).map(|p| {
                 let at = p.text_document_position;
                 serde_json::to_value(self.complete(&at.text_document.uri, at.position))
@@ -375,6 +395,169 @@ impl Server {
                 .collect(),
         ))
     }
+}
+
+impl Server {
+    /// Renames the binding or top-level item under the cursor: a binding within its
+    /// function (from its declaration on), an item everywhere in the program (its uses,
+    /// and `module.name` where its module is named). Refused, rather than done wrongly,
+    /// for a member (a field or method) and for an item that a binding of the same name
+    /// could shadow somewhere.
+    fn rename(&self, uri: &Uri, at: Position, new_name: &str) -> Result<WorkspaceEdit, String> {
+        let valid = new_name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && new_name.chars().all(|c| c.is_alphanumeric() || c == '_')
+            && !KEYWORDS.contains(&new_name)
+            && !lexer_keyword(new_name);
+        if !valid {
+            return Err(format!("`{new_name}` is not a name"));
+        }
+        let (path, text) = self.text(uri).ok_or("no such document")?;
+        let offset = offset(&text, at);
+        let (name, qualifier) = word_at(&text, offset).ok_or("no name here")?;
+        let docs = &self.docs;
+        let overlay = |p: &Path| docs.get(p).cloned();
+        let display = path.display().to_string();
+        let front = front_end(&path, &display, CHECK, &Source::Overlay(&overlay))
+            .map_err(|_| "the file cannot be read".to_string())?;
+        let checked = front
+            .checked
+            .as_ref()
+            .ok_or("the program does not compile")?;
+        let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+        let local = qualifier
+            .is_none()
+            .then(|| visible_local(&front.program, checked, &name, offset))
+            .flatten();
+        if let Some(local) = local {
+            // From the declaration to the next function's start.
+            let from = local.span.start as usize;
+            let to = function_end(&front.program, from).unwrap_or(text.len());
+            let file = &front.files[0];
+            let edits = occurrences(&file.text, &name, |_| false)
+                .into_iter()
+                .filter(|&(s, _)| s >= from && s < to)
+                .map(|(s, e)| TextEdit {
+                    range: Range::new(position(&file.text, s), position(&file.text, e)),
+                    new_text: new_name.to_string(),
+                })
+                .collect();
+            changes.insert(uri.clone(), edits);
+            return Ok(WorkspaceEdit::new(changes));
+        }
+        let item = front
+            .program
+            .items
+            .iter()
+            .map(item_name)
+            .find(|(n, _)| n.name == name)
+            .ok_or("only a binding or a top-level item can be renamed")?;
+        if declarations(&front.program, &name).len() > 1 {
+            return Err(format!(
+                "a field, method or variant is also named `{name}`: renaming by name could change it too"
+            ));
+        }
+        if checked
+            .locals
+            .iter()
+            .any(|l| l.name == name || l.name == new_name)
+        {
+            return Err(format!(
+                "a binding named `{name}` or `{new_name}` exists: renaming by name could change what it means"
+            ));
+        }
+        let module = front
+            .program
+            .modules
+            .get(item.0.span.file.0 as usize)
+            .cloned()
+            .unwrap_or_default();
+        let home = item.0.span.file.0 as usize;
+        for (i, file) in front.files.iter().enumerate() {
+            let is_module = |q: &str| {
+                !module.is_empty() && (q == module || module.rsplit('.').next() == Some(q))
+            };
+            // Elsewhere than in its own file the item is named through its module, or
+            // brought in by `from module import name`.
+            let imported = i == home
+                || file.text.lines().any(|l| {
+                    l.trim_start().starts_with(&format!("from {module} import"))
+                        && l.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                            .any(|w| w == name)
+                });
+            let edits: Vec<TextEdit> = occurrences(&file.text, &name, is_module)
+                .into_iter()
+                .filter(|&(s, _)| imported || file.text[..s].ends_with('.'))
+                .map(|(s, e)| TextEdit {
+                    range: Range::new(position(&file.text, s), position(&file.text, e)),
+                    new_text: new_name.to_string(),
+                })
+                .collect();
+            if !edits.is_empty() {
+                let uri = uri_of(Path::new(&file.name)).ok_or("a file has no URI")?;
+                changes.insert(uri, edits);
+            }
+        }
+        Ok(WorkspaceEdit::new(changes))
+    }
+}
+
+/// Whether `word` is a keyword the lexer reserves (`fn`, `let`, …).
+fn lexer_keyword(word: &str) -> bool {
+    let (tokens, _) = stark_syntax::lexer::lex(word);
+    !matches!(
+        tokens.first().map(|t| &t.kind),
+        Some(stark_syntax::token::TokenKind::Ident(_))
+    )
+}
+
+/// The byte ranges of the name `name` in `text`, as a token: not after a `.`, unless the
+/// name before the dot is one `qualified` accepts (`geometry.area`).
+fn occurrences(text: &str, name: &str, qualified: impl Fn(&str) -> bool) -> Vec<(usize, usize)> {
+    use stark_syntax::token::TokenKind as K;
+    let (tokens, _) = stark_syntax::lexer::lex(text);
+    let mut out = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        if !matches!(&t.kind, K::Ident(n) if n == name) {
+            continue;
+        }
+        let after_dot = i > 0 && matches!(tokens[i - 1].kind, K::Dot);
+        if after_dot {
+            let ok = i > 1 && matches!(&tokens[i - 2].kind, K::Ident(q) if qualified(q));
+            if !ok {
+                continue;
+            }
+        }
+        out.push((t.span.start as usize, t.span.end as usize));
+    }
+    out
+}
+
+/// Where the function that contains `offset` of the entry file ends: where the next one
+/// starts.
+fn function_end(program: &Program, offset: usize) -> Option<usize> {
+    let entry = stark_syntax::FileId(0);
+    let mut starts: Vec<usize> = Vec::new();
+    for item in &program.items {
+        let (span, methods): (Span, &[FnDecl]) = match item {
+            Item::Fn(f) => (f.span, std::slice::from_ref(f)),
+            Item::Struct(s) => (s.span, &s.methods),
+            Item::Enum(e) => (e.span, &e.methods),
+            Item::Const(c) => (c.span, &[]),
+        };
+        if span.file == entry {
+            starts.push(span.start as usize);
+        }
+        starts.extend(
+            methods
+                .iter()
+                .filter(|m| m.span.file == entry)
+                .map(|m| m.span.start as usize),
+        );
+    }
+    starts.into_iter().filter(|&s| s > offset).min()
 }
 
 /// A completion: its label, its kind and a detail (a type).

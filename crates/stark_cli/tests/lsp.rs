@@ -345,3 +345,87 @@ fn completion_offers_members_after_a_dot_and_names_elsewhere() {
     assert!(names.contains(&"print".to_string()), "{names:?}");
     c.finish();
 }
+
+#[test]
+fn rename_a_binding_in_its_function_and_an_item_across_modules() {
+    let d = scratch("rename");
+    let main = d.join("main.stark");
+    let geo = d.join("geometry.stark");
+    std::fs::write(
+        &geo,
+        "fn area(w: Float, h: Float) -> Float:\n    return w * h\n",
+    )
+    .unwrap();
+    let text = "import geometry\n\nstruct Box:\n    area: Float\n\nfn main():\n    let w = 2.0\n    let b = Box(geometry.area(w, 3.0))\n    print(b.area, w)\n\nfn other(w: Int) -> Int:\n    return w\n";
+    std::fs::write(&main, text).unwrap();
+    let mut c = Client::start();
+    open(&mut c, &main, text);
+    assert_eq!(c.diagnostics_for(&uri(&main)), Vec::<Value>::new());
+    let rename = |c: &mut Client, line: u32, character: u32, to: &str| -> Value {
+        let id = c.next_id;
+        c.next_id += 1;
+        c.send(json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/rename",
+                      "params": {"textDocument": {"uri": uri(&main)},
+                                 "position": {"line": line, "character": character}, "newName": to}}));
+        loop {
+            let m = c.read();
+            if m["id"] == id {
+                return m;
+            }
+        }
+    };
+    // `w` of main (line 7): its declaration and its uses in main, not `other`'s `w`.
+    let r = rename(&mut c, 6, 8, "width");
+    let edits = r["result"]["changes"][uri(&main)]
+        .as_array()
+        .unwrap()
+        .clone();
+    let lines: Vec<u64> = edits
+        .iter()
+        .map(|e| e["range"]["start"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [6, 7, 8], "{r}");
+    // `area` is also a field's name: renaming by name is refused.
+    let r = rename(&mut c, 7, 26, "surface");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("also named `area`"),
+        "{r}"
+    );
+    // With the field renamed (`size`), the module's function is renamed in both files: its
+    // declaration and `geometry.area`, not the field access `b.size`.
+    let text = text
+        .replace("area: Float", "size: Float")
+        .replace("b.area", "b.size");
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&main), "version": 2}, "contentChanges": [{"text": text}]}),
+    );
+    assert_eq!(c.diagnostics_for(&uri(&main)), Vec::<Value>::new());
+    let r = rename(&mut c, 7, 26, "surface");
+    let changes = r["result"]["changes"].as_object().unwrap();
+    let in_geo = changes[&uri(&geo)].as_array().unwrap();
+    assert_eq!(in_geo.len(), 1);
+    assert_eq!(
+        in_geo[0]["range"]["start"],
+        json!({"line": 0, "character": 3})
+    );
+    let in_main = changes[&uri(&main)].as_array().unwrap();
+    assert_eq!(in_main.len(), 1, "{r}");
+    assert_eq!(
+        in_main[0]["range"]["start"],
+        json!({"line": 7, "character": 25})
+    );
+    // A keyword is not a name.
+    let r = rename(&mut c, 6, 8, "while");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a name"),
+        "{r}"
+    );
+    c.finish();
+}
