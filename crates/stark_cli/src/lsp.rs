@@ -403,6 +403,9 @@ impl Server {
     /// and `module.name` where its module is named). Refused, rather than done wrongly,
     /// for a member (a field or method) and for an item that a binding of the same name
     /// could shadow somewhere.
+    // `WorkspaceEdit` is keyed by `Uri`, whose lazily parsed parts clippy takes for
+    // interior mutability; a URI never changes once parsed.
+    #[allow(clippy::mutable_key_type)]
     fn rename(&self, uri: &Uri, at: Position, new_name: &str) -> Result<WorkspaceEdit, String> {
         let valid = new_name
             .chars()
