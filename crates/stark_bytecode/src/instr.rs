@@ -342,6 +342,10 @@ fn taken(take: u8, bit: u8) -> Role {
 instructions! {
     // ---- loads ----
     LoadInt "load_int" { dst: def, value: i64 } [];
+    /// `dst` = the Int id of function `func`: field 0 of a closure (SPEC §7). Not a
+    /// `LoadInt`, so that a module's function ids can be renumbered (`link`): the one
+    /// place an id is data rather than an operand names itself.
+    LoadFunc "load_func" { dst: def, func: FuncId } [];
     LoadFloat "load_float" { dst: def, value: f64 } [];
     LoadBool "load_bool" { dst: def, value: bool } [];
     LoadNone "load_none" { dst: def } [];

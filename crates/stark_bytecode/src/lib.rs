@@ -9,6 +9,7 @@
 #![recursion_limit = "512"]
 
 pub mod instr;
+pub mod link;
 pub mod native;
 pub mod opt;
 pub mod printer;

@@ -117,6 +117,10 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
     let string = |k: u32| module.strings.get(k as usize).map(String::as_str);
     match *instr {
         Instr::LoadInt { dst, value } => format!("{n:<12} {}, {value}", r(dst)),
+        Instr::LoadFunc { dst, func } => {
+            let name = module.functions.get(func as usize).map_or("?", |g| &g.name);
+            format!("{n:<12} {}, {name}", r(dst))
+        }
         Instr::LoadFloat { dst, value } => format!("{n:<12} {}, {value:?}", r(dst)),
         Instr::LoadBool { dst, value } => format!("{n:<12} {}, {value}", r(dst)),
         Instr::LoadStr { dst, konst } => {

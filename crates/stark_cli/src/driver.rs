@@ -393,7 +393,7 @@ pub fn execute(cmd: Cmd) -> u8 {
         Cmd::Run { message_format, .. }
         | Cmd::Check { message_format, .. }
         | Cmd::Test { message_format, .. } => *message_format,
-        Cmd::Ir { .. } | Cmd::Fmt { .. } | Cmd::Lsp => crate::MessageFormat::Human,
+        Cmd::Ir { .. } | Cmd::Fmt { .. } | Cmd::Lsp | Cmd::Repl => crate::MessageFormat::Human,
     };
     if format == crate::MessageFormat::Json {
         crate::json::enable();
@@ -402,6 +402,7 @@ pub fn execute(cmd: Cmd) -> u8 {
         Cmd::Test { paths, filter, .. } => crate::testing::run(&paths, filter.as_deref()),
         Cmd::Fmt { paths, check } => crate::format::run(&paths, check),
         Cmd::Lsp => crate::lsp::run(),
+        Cmd::Repl => crate::repl::run(),
         Cmd::Check { file, .. } => {
             let display = file.display().to_string();
             let mode = Mode {

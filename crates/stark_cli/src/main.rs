@@ -34,6 +34,7 @@ mod json;
 mod lsp;
 mod mem_html;
 mod render;
+mod repl;
 mod testing;
 mod trace_json;
 
@@ -112,6 +113,9 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// An interactive session: definitions and bindings persist, values are echoed;
+    /// `:mem`, `:ir NAME`, `:quit`.
+    Repl,
     /// A Language Server Protocol server on stdin/stdout (diagnostics, formatting, document
     /// symbols, go to definition).
     Lsp,

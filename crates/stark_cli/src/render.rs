@@ -57,11 +57,34 @@ pub fn diagnostics(files: &[SourceFile], diags: &[Diagnostic]) {
         }
         return;
     }
+    emit_diagnostics(files, diags);
+    let path = files.first().map_or("", |f| f.name.as_str());
+    let warnings = diags.iter().filter(|d| d.is_warning()).count();
+    let errors = diags.len() - warnings;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    // Warnings never stop compilation; with errors, rustc's summary counts both.
+    if errors > 0 {
+        let also = if warnings > 0 {
+            format!("; {warnings} warning{} emitted", plural(warnings))
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "error: could not compile `{path}` due to {errors} previous error{}{also}",
+            plural(errors)
+        );
+    } else if warnings > 0 {
+        eprintln!("warning: {warnings} warning{} emitted", plural(warnings));
+    }
+}
+
+/// Renders each of `diags` as text, without the summary line (`stark repl` reports an
+/// entry's errors alone).
+pub fn emit_diagnostics(files: &[SourceFile], diags: &[Diagnostic]) {
     let mut table = SimpleFiles::new();
     for f in files {
         table.add(f.name.as_str(), f.text.as_str());
     }
-    let path = files.first().map_or("", |f| f.name.as_str());
     let writer = StandardStream::stderr(color());
     let config = Config::default();
     let at = |span: Span| {
@@ -91,23 +114,6 @@ pub fn diagnostics(files: &[SourceFile], diags: &[Diagnostic]) {
             .with_labels(labels)
             .with_notes(notes);
         let _ = term::emit(&mut writer.lock(), &config, &table, &diag);
-    }
-    let warnings = diags.iter().filter(|d| d.is_warning()).count();
-    let errors = diags.len() - warnings;
-    let plural = |n: usize| if n == 1 { "" } else { "s" };
-    // Warnings never stop compilation; with errors, rustc's summary counts both.
-    if errors > 0 {
-        let also = if warnings > 0 {
-            format!("; {warnings} warning{} emitted", plural(warnings))
-        } else {
-            String::new()
-        };
-        eprintln!(
-            "error: could not compile `{path}` due to {errors} previous error{}{also}",
-            plural(errors)
-        );
-    } else if warnings > 0 {
-        eprintln!("warning: {warnings} warning{} emitted", plural(warnings));
     }
 }
 

@@ -7,6 +7,7 @@
 //! - ```` ```stark check ````: a program that must not compile; `stark check`, exit 2.
 //! - ```` ```stark file=NAME.stark ````: a module, written beside the next program (for
 //!   `import`); not run itself.
+//! - ```` ```stark repl ````: a session, piped into `stark repl` (leak check on).
 //! - ```` ```output ```` right after a program block (prose may come between): its stdout,
 //!   then its stderr, exactly. A program block with no output block must print nothing.
 //! - ```` ```ir ```` after a program block: an excerpt of `stark ir example.stark`: each of
@@ -145,7 +146,27 @@ fn run(example: &Example, bless: bool) -> Result<(), String> {
             .output()
             .expect("run stark")
     };
-    let out = stark(&[if check { "check" } else { "run" }, "example.stark"]);
+    let out = if words.contains(&"repl") {
+        // A session: the block is what the user types, piped into `stark repl`.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_stark"))
+            .arg("repl")
+            .current_dir(&dir)
+            .env("NO_COLOR", "1")
+            .env("STARK_CHECK_LEAKS", "1")
+            .env("STARK_CHECK_HEAP", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run stark repl");
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(example.program.text.as_bytes()).unwrap();
+        drop(stdin);
+        child.wait_with_output().expect("run stark repl")
+    } else {
+        stark(&[if check { "check" } else { "run" }, "example.stark"])
+    };
     let mut shown = String::from_utf8_lossy(&out.stdout).into_owned();
     shown.push_str(&String::from_utf8_lossy(&out.stderr));
     let mut failures = Vec::new();

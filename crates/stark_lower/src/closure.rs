@@ -185,13 +185,7 @@ impl FnLower<'_> {
         };
         let base = self.temps(1 + res.captures.len());
         let func = self.lambda_callee(res.func);
-        self.emit(
-            Instr::LoadInt {
-                dst: base,
-                value: i64::from(func),
-            },
-            e.span,
-        );
+        self.emit(Instr::LoadFunc { dst: base, func }, e.span);
         let borrows = self.closures.borrowing.contains(&res.func);
         for (i, (outer, _)) in res.captures.iter().enumerate() {
             let reg = base + 1 + i as Reg;
@@ -230,9 +224,9 @@ impl FnLower<'_> {
         let wrapper = self.closures.wrapper[&func];
         let base = self.temp();
         self.emit(
-            Instr::LoadInt {
+            Instr::LoadFunc {
                 dst: base,
-                value: i64::from(wrapper),
+                func: wrapper,
             },
             span,
         );

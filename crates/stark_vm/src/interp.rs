@@ -264,6 +264,7 @@ impl<'m> Vm<'m> {
             // a reload on every instruction).
             match *instr {
                 Instr::LoadInt { dst, value } => reg!(dst) = Value::Int(value),
+                Instr::LoadFunc { dst, func } => reg!(dst) = Value::Int(i64::from(func)),
                 Instr::LoadFloat { dst, value } => reg!(dst) = Value::Float(value),
                 Instr::LoadBool { dst, value } => reg!(dst) = Value::Bool(value),
                 Instr::LoadNone { dst } => reg!(dst) = Value::None,

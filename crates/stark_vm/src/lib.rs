@@ -21,10 +21,12 @@ mod output;
 mod panics;
 mod rare;
 mod release;
+mod session;
 mod verify;
 mod vm;
 
 pub use error::{Frame, RuntimeError, VmExit};
+pub use session::Carried;
 pub use stark_runtime::{ProfileSnapshot, ZoneSnapshot};
 pub use vm::{Vm, VmOptions, MAX_CALL_DEPTH};
 

@@ -187,6 +187,9 @@ fn verify_function(
                 }
                 None => return Err(at(format!("format #{fmt} does not exist"))),
             },
+            Instr::LoadFunc { func, .. } if func as usize >= module.functions.len() => {
+                return Err(at(format!("function #{func} does not exist")));
+            }
             Instr::NewStruct { ty, argc, .. } => {
                 let Some(info) = module.structs.get(ty as usize) else {
                     return Err(at(format!("struct type #{ty} does not exist")));

@@ -75,7 +75,7 @@ pub struct Vm<'m> {
     /// Pending-release entries below this index belong to an enclosing drain.
     pub(crate) drain_floor: usize,
     /// The load-time verification result; a module that failed it never runs.
-    verified: Result<(), String>,
+    pub(crate) verified: Result<(), String>,
     /// String constants, allocated on first `LoadStr` and owned here (one reference each)
     /// until the run ends.
     pub(crate) constants: Vec<Option<stark_runtime::ObjRef>>,
@@ -104,7 +104,18 @@ impl<'m> Vm<'m> {
 
     /// `verify: false` for an actor's VM: the program's VM verified the same module.
     pub(crate) fn build(module: &'m Module, options: VmOptions, verify: bool) -> Vm<'m> {
-        let mut heap = Heap::new(options.max_memory);
+        let heap = Heap::new(options.max_memory);
+        Vm::with_heap(module, options, verify, heap)
+    }
+
+    /// A VM for `module` over `heap` (new, or a REPL session's, which the module's types
+    /// extend).
+    pub(crate) fn with_heap(
+        module: &'m Module,
+        options: VmOptions,
+        verify: bool,
+        mut heap: Heap,
+    ) -> Vm<'m> {
         heap.set_type_names(module.structs.iter().map(|s| s.name.clone()).collect());
         heap.set_destructor_types(
             module
@@ -185,37 +196,7 @@ impl<'m> Vm<'m> {
                 trace: Vec::new(),
             }));
         }
-        // Every string literal of the program is allocated up front, so that the objects
-        // `Memory.profile()` reports do not change when a literal is first used.
-        for f in &self.module.functions {
-            for instr in &f.code {
-                if let stark_bytecode::Instr::LoadStr { konst, .. } = *instr {
-                    let k = konst as usize;
-                    if self.constants.get(k).is_some_and(|c| c.is_none()) {
-                        if let Err(e) = self.alloc_constant(k) {
-                            return Err(VmExit::OutOfMemory(RuntimeError::unlocated(
-                                e.to_string(),
-                            )));
-                        }
-                    }
-                }
-                // The argument list, likewise (it is as immortal as a constant).
-                if let stark_bytecode::Instr::CallNative {
-                    native: Native::ArgsView,
-                    ..
-                } = *instr
-                {
-                    let argv = crate::natives::core::immortal_argv(
-                        &mut self.heap,
-                        &self.args,
-                        &mut self.argv,
-                    );
-                    if let Err(e) = argv {
-                        return Err(VmExit::OutOfMemory(RuntimeError::unlocated(e.to_string())));
-                    }
-                }
-            }
-        }
+        self.prepare_constants()?;
         let mut main_err = None;
         let result = self.call_function(entry, &[]).and_then(|v| {
             // `main` may return a `Result` (SPEC §6): an `Err` ends the run with its text.
@@ -255,6 +236,43 @@ impl<'m> Vm<'m> {
             (Ok(()), None, None) => main_err.map_or(Ok(()), |m| Err(VmExit::MainErr(m))),
             (result, _, _) => result,
         }
+    }
+
+    /// Allocates every string literal of the module not allocated yet, and the argument
+    /// list if the program reads it, so that the objects `Memory.profile()` reports do not
+    /// change when a literal is first used.
+    pub(crate) fn prepare_constants(&mut self) -> Result<(), VmExit> {
+        let module = self.module;
+        for f in &module.functions {
+            for instr in &f.code {
+                if let stark_bytecode::Instr::LoadStr { konst, .. } = *instr {
+                    let k = konst as usize;
+                    if self.constants.get(k).is_some_and(|c| c.is_none()) {
+                        if let Err(e) = self.alloc_constant(k) {
+                            return Err(VmExit::OutOfMemory(RuntimeError::unlocated(
+                                e.to_string(),
+                            )));
+                        }
+                    }
+                }
+                // The argument list, likewise (it is as immortal as a constant).
+                if let stark_bytecode::Instr::CallNative {
+                    native: Native::ArgsView,
+                    ..
+                } = *instr
+                {
+                    let argv = crate::natives::core::immortal_argv(
+                        &mut self.heap,
+                        &self.args,
+                        &mut self.argv,
+                    );
+                    if let Err(e) = argv {
+                        return Err(VmExit::OutOfMemory(RuntimeError::unlocated(e.to_string())));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Allocates string constant `k` into the constant table: outside any open arena (the

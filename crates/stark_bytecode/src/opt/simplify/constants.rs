@@ -27,6 +27,7 @@ pub(super) fn constant_loads(f: &Function, live: &Liveness) -> Vec<bool> {
         .iter()
         .map(|instr| match *instr {
             Instr::LoadInt { dst, .. }
+            | Instr::LoadFunc { dst, .. }
             | Instr::LoadFloat { dst, .. }
             | Instr::LoadBool { dst, .. }
             | Instr::LoadStr { dst, .. } => {
@@ -64,6 +65,7 @@ pub(super) fn split_constants(f: &mut Function) -> bool {
     for (i, &looped) in in_loop.iter().enumerate() {
         let d = match f.code[i] {
             Instr::LoadInt { dst, .. }
+            | Instr::LoadFunc { dst, .. }
             | Instr::LoadFloat { dst, .. }
             | Instr::LoadBool { dst, .. }
             | Instr::LoadStr { dst, .. } => dst,
