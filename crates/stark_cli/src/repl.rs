@@ -104,6 +104,8 @@ struct Session {
     moved: Vec<(String, String)>,
     /// `exit(code)` ended the session.
     exit: Option<u8>,
+    /// While a line is compiled and run: which of `bindings` it names.
+    used: Vec<bool>,
 }
 
 /// Runs the session on standard input; with a terminal, with line editing and history.
@@ -120,6 +122,7 @@ pub(crate) fn run() -> u8 {
         path,
         moved: Vec::new(),
         exit: None,
+        used: Vec::new(),
     };
     let interactive = std::io::stdin().is_terminal();
     let mut input: Box<dyn Input> = if interactive {
@@ -372,6 +375,15 @@ impl Session {
     /// Statements run as the next line, and the bindings they leave become the session's.
     fn statements(&mut self, entry: &str) {
         let n = self.lines + 1;
+        // Only the bindings the entry names are its function's parameters: the others
+        // cannot be touched by it, and a line then costs the same however many the
+        // session holds. (A word of a string counts too, which only passes one more.)
+        let words = words(entry);
+        self.used = self
+            .bindings
+            .iter()
+            .map(|b| words.contains(b.name.as_str()))
+            .collect();
         // First without keeping anything, to learn the types of the bindings the entry
         // makes and whether it is one expression to echo.
         let probe = self.line_chunk(n, entry, None, &Echo::None);
@@ -393,7 +405,7 @@ impl Session {
         };
         // What the line keeps: the session's bindings, then the entry's, a name once.
         let mut keep: Vec<(String, String, bool)> = Vec::new();
-        for b in &self.bindings {
+        for b in self.params() {
             if !found.lets.iter().any(|(name, ..)| *name == b.name) {
                 keep.push((b.name.clone(), b.ty.clone(), b.mutable));
             }
@@ -468,10 +480,11 @@ impl Session {
         // not kept: it never runs again, and its functions stay in the module as compiled.
         self.lines = n;
         let source = self.session_files(&files, &chunk);
+        let args: Vec<Value> = self.params().map(|b| b.value).collect();
         let module = self.module.insert(module);
         let carried = self.carried.take().unwrap_or_else(|| Carried::new(None));
         let mut vm = Vm::resume(module, VmOptions::default(), carried);
-        let args: Vec<Value> = self.bindings.iter().map(|b| b.value).collect();
+
         for &v in &args {
             vm.heap_mut().incref(v);
         }
@@ -479,8 +492,7 @@ impl Session {
             Ok(values) => {
                 self.moved
                     .retain(|(name, _)| !keep.iter().any(|(k, ..)| k == name));
-                let old = std::mem::take(&mut self.bindings);
-                self.bindings = keep
+                let mut returned: Vec<Binding> = keep
                     .into_iter()
                     .zip(values)
                     .map(|((name, ty, mutable), value)| Binding {
@@ -490,10 +502,29 @@ impl Session {
                         value,
                     })
                     .collect();
+                // A binding the line was given and kept stays in its place (with the
+                // line's reference); one it made or rebound comes last, as made last.
+                let mut given = Vec::new();
+                let mut bindings = Vec::new();
+                let used = std::mem::take(&mut self.used);
+                for (b, used) in std::mem::take(&mut self.bindings).into_iter().zip(used) {
+                    if !used {
+                        bindings.push(b);
+                        continue;
+                    }
+                    let made = found.lets.iter().any(|(name, ..)| *name == b.name);
+                    match returned.iter().position(|r| r.name == b.name) {
+                        Some(i) if !made => bindings.push(returned.remove(i)),
+                        _ => {}
+                    }
+                    given.push(b);
+                }
+                bindings.extend(returned);
+                self.bindings = bindings;
                 // The session's references to what the line was given: a binding that
                 // lives on holds the line's now; one rebound or moved away lets go here
                 // (its destructor runs now, when nothing else holds it).
-                for b in old.into_iter().rev() {
+                for b in given.into_iter().rev() {
                     if let Err(e) = vm.release(b.value) {
                         report_exit(&source, &chunk, entry, e);
                     }
@@ -526,7 +557,16 @@ impl Session {
 
     /// The `mutable let b = b` lines at the top of each line's function.
     fn prologue_len(&self) -> usize {
-        self.bindings.iter().filter(|b| b.mutable).count()
+        self.params().filter(|b| b.mutable).count()
+    }
+
+    /// The bindings this line's function takes, in the session's order.
+    fn params(&self) -> impl Iterator<Item = &Binding> {
+        self.bindings
+            .iter()
+            .zip(&self.used)
+            .filter(|(_, u)| **u)
+            .map(|(b, _)| b)
     }
 
     /// The function (and keep struct) of line `n`: `keep` `None` for the probe.
@@ -539,7 +579,7 @@ impl Session {
     ) -> Chunk {
         let base = self.source.len();
         let mut text = format!("fn __line_{n}(");
-        for (i, b) in self.bindings.iter().enumerate() {
+        for (i, b) in self.params().enumerate() {
             if i > 0 {
                 text.push_str(", ");
             }
@@ -551,7 +591,7 @@ impl Session {
             text.push_str(&format!(" -> __Keep_{n}"));
         }
         text.push_str(":\n");
-        for b in self.bindings.iter().filter(|b| b.mutable) {
+        for b in self.params().filter(|b| b.mutable) {
             text.push_str(&format!("    mutable let {0} = {0}\n", b.name));
         }
         let (open, close) = match echo {
@@ -987,4 +1027,12 @@ fn report_plain(files: &[SourceFile], e: VmExit) {
 /// An entry's first line, for a note that names it.
 fn first_line(entry: &str) -> String {
     entry.trim().lines().next().unwrap_or("").to_string()
+}
+
+/// The identifier-like words of an entry.
+fn words(entry: &str) -> std::collections::HashSet<&str> {
+    entry
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect()
 }
