@@ -134,3 +134,41 @@ fn sample_programs_are_clean_under_memcheck() {
         failures.join("\n\n")
     );
 }
+
+/// `stark repl` carries one heap across modules (`stark_vm/src/session.rs`) and links each
+/// line's module onto the session's: two sessions (destructors on rebinding, moves, tuples;
+/// closures kept across new definitions) must be clean and print what they print natively.
+#[test]
+fn repl_sessions_are_clean_under_memcheck() {
+    if !have_valgrind() {
+        eprintln!("note: valgrind is not on PATH; skipping the memcheck run");
+        return;
+    }
+    let dir = root().join("tests/repl");
+    for name in ["memory", "closures"] {
+        let input = std::fs::File::open(dir.join(format!("{name}.session"))).unwrap();
+        let out = Command::new("valgrind")
+            .args(["--error-exitcode=99", "--leak-check=no", "-q"])
+            .arg(env!("CARGO_BIN_EXE_stark"))
+            .arg("repl")
+            .current_dir(&dir)
+            .env("NO_COLOR", "1")
+            .env("STARK_CHECK_LEAKS", "1")
+            .env("STARK_CHECK_HEAP", "1")
+            .stdin(input)
+            .output()
+            .expect("start valgrind");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{name}.session:\n{stderr}");
+        assert!(
+            stderr.is_empty(),
+            "{name}.session: valgrind report?\n{stderr}"
+        );
+        let expected = std::fs::read_to_string(dir.join(format!("{name}.stdout"))).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            expected,
+            "{name}.session"
+        );
+    }
+}
