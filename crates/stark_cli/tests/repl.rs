@@ -191,10 +191,10 @@ fn the_line_editor_recalls_history_and_saves_it_in_the_data_folder() {
         }
         text(&tmux(&["capture-pane", "-t", "t", "-p"]).stdout)
     };
-    screen(">>> ");
+    screen(">>>");
     tmux(&["send-keys", "-t", "t", "let x = 41", "Enter"]);
     tmux(&["send-keys", "-t", "t", "fn sq(n: Int) -> Int:", "Enter"]);
-    screen("... ");
+    screen("...");
     tmux(&["send-keys", "-t", "t", "    return n * n", "Enter"]);
     tmux(&["send-keys", "-t", "t", "Enter"]);
     tmux(&["send-keys", "-t", "t", "sq(x)", "Enter"]);
