@@ -51,7 +51,41 @@ struct Binding {
     name: String,
     ty: String,
     mutable: bool,
+    /// Its value is a reference (`Ty::is_heap`) ...
+    heap: bool,
+    /// ... that handing over moves (`Ty::moves`), rather than shares (a String).
+    moves: bool,
     value: Value,
+}
+
+/// How a line's function takes a binding it names.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// The entry does not name it: not a parameter, untouched.
+    Unused,
+    /// A scalar: an owned parameter holding a copy, returned.
+    Copy,
+    /// A reference the entry only reads or mutates in place: a borrowed parameter (`&x`,
+    /// `&mutable x`). The session keeps its one reference, so counts, weak references
+    /// and destructors behave as in a file, and a failed line changes nothing.
+    Borrow,
+    /// A reference the entry moves, reassigns or captures: the session hands its
+    /// reference over (an owned parameter) and gets it back in the result, if the entry
+    /// did not move it away. A line that fails with it loses it.
+    Take,
+    /// As `Take` for a shared value (a String, a function): the line gets a reference of
+    /// its own, and a failed line loses nothing.
+    Share,
+}
+
+/// A binding the line returns: name, type as written, mutable, heap, moves.
+#[derive(Clone)]
+struct Kept {
+    name: String,
+    ty: String,
+    mutable: bool,
+    heap: bool,
+    moves: bool,
 }
 
 /// A piece of the entry placed in the generated source: `len` bytes at `at` there are
@@ -79,6 +113,8 @@ struct Build {
     files: Vec<SourceFile>,
     /// The entry's warnings.
     warnings: Vec<Diagnostic>,
+    /// Modules read for the first time, kept if the entry is.
+    read: Vec<(PathBuf, String)>,
 }
 
 /// A failed candidate: its diagnostics and the files to show them in.
@@ -104,8 +140,10 @@ struct Session {
     moved: Vec<(String, String)>,
     /// `exit(code)` ended the session.
     exit: Option<u8>,
-    /// While a line is compiled and run: which of `bindings` it names.
-    used: Vec<bool>,
+    /// While a line is compiled and run: how it takes each of `bindings`.
+    pass: Vec<Pass>,
+    /// The text of each imported module, as first read.
+    modules: std::collections::HashMap<PathBuf, String>,
 }
 
 /// Runs the session on standard input; with a terminal, with line editing and history.
@@ -122,7 +160,8 @@ pub(crate) fn run() -> u8 {
         path,
         moved: Vec::new(),
         exit: None,
-        used: Vec::new(),
+        pass: Vec::new(),
+        modules: Default::default(),
     };
     let interactive = std::io::stdin().is_terminal();
     let mut input: Box<dyn Input> = if interactive {
@@ -164,22 +203,20 @@ trait Input {
     fn save(&mut self) {}
 }
 
-struct Piped {
-    stdin: std::io::StdinLock<'static>,
-}
+/// Lines from standard input. The lock is taken for each line only: `input()` in an
+/// entry reads the lines after it from the same buffer.
+struct Piped;
 
 impl Piped {
     fn new() -> Piped {
-        Piped {
-            stdin: std::io::stdin().lock(),
-        }
+        Piped
     }
 }
 
 impl Input for Piped {
     fn line(&mut self, _continued: bool) -> Option<String> {
         let mut buf = Vec::new();
-        match self.stdin.read_until(b'\n', &mut buf) {
+        match std::io::stdin().lock().read_until(b'\n', &mut buf) {
             Ok(0) | Err(_) => None,
             Ok(_) => {
                 while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
@@ -365,11 +402,13 @@ impl Session {
         let Some(build) = self.build(&chunk, entry) else {
             return;
         };
+        let read = build.read;
         let Some(module) = self.link(build.module) else {
             return;
         };
         self.source.push_str(&chunk.text);
         self.module = Some(module);
+        self.modules.extend(read);
     }
 
     /// Statements run as the next line, and the bindings they leave become the session's.
@@ -379,93 +418,153 @@ impl Session {
         // cannot be touched by it, and a line then costs the same however many the
         // session holds. (A word of a string counts too, which only passes one more.)
         let words = words(entry);
-        self.used = self
+        self.pass = self
             .bindings
             .iter()
-            .map(|b| words.contains(b.name.as_str()))
+            .map(|b| match (words.contains(b.name.as_str()), b.heap) {
+                (false, _) => Pass::Unused,
+                (true, false) => Pass::Copy,
+                (true, true) => Pass::Borrow,
+            })
             .collect();
-        // First without keeping anything, to learn the types of the bindings the entry
-        // makes and whether it is one expression to echo.
-        let probe = self.line_chunk(n, entry, None, &Echo::None);
-        let Some(build) = self.build(&probe, entry) else {
-            return;
-        };
-        let Some(found) = inspect(&build, n, self.prologue_len()) else {
-            eprintln!("error: internal error: the line's function was not found");
-            return;
-        };
-        let echo = match (&found.echo, entry.lines().count()) {
-            (Some(Ty::Unit | Ty::NoneLit | Ty::Error), 1) => Echo::None,
-            (Some(Ty::Optional(_)), 1) if is_name(entry.trim()) => {
-                Echo::OptionalName(entry.trim().to_string())
-            }
-            (Some(Ty::Optional(_)), 1) => Echo::Optional,
-            (Some(_), 1) => Echo::Plain,
-            _ => Echo::None,
-        };
-        // What the line keeps: the session's bindings, then the entry's, a name once.
-        let mut keep: Vec<(String, String, bool)> = Vec::new();
-        for b in self.params() {
-            if !found.lets.iter().any(|(name, ..)| *name == b.name) {
-                keep.push((b.name.clone(), b.ty.clone(), b.mutable));
-            }
-        }
-        for (name, ty, mutable) in &found.lets {
-            let shown = build.checked.display(ty).to_string();
-            if !writable(ty) {
-                eprintln!(
-                    "note: `{name}` (a `{shown}`) is not kept after this line: its type cannot be written"
-                );
-                continue;
-            }
-            keep.retain(|(k, ..)| k != name);
-            keep.push((name.clone(), shown, *mutable));
-        }
-        // A binding the entry moved away cannot be returned: the checker says which
-        // (E0382 at its argument of the `return`), and it leaves the session.
-        let mut build = None;
-        for _ in 0..3 {
-            let chunk = self.line_chunk(n, entry, Some(&keep), &echo);
-            match self.try_build(&chunk) {
-                Ok(b) => {
-                    build = Some(b);
-                    break;
-                }
-                Err(failure) => {
-                    // The keep argument each error is at, if it is a use after a move there.
-                    let at_keep = |d: &Diagnostic| {
-                        let at = d.primary.span.start as usize;
-                        chunk.keep_args.iter().find(|(_, r)| {
-                            d.code == codes::MOVED
-                                && d.primary.span.file == FileId(0)
-                                && r.contains(&at)
-                        })
-                    };
-                    let moved: Vec<String> = failure
-                        .diags
-                        .iter()
-                        .filter_map(|d| at_keep(d).map(|(name, _)| name.clone()))
-                        .collect();
-                    let only_moves = failure
-                        .diags
-                        .iter()
-                        .all(|d| d.is_warning() || at_keep(d).is_some());
-                    if moved.is_empty() || !only_moves {
-                        self.report(failure, &chunk, entry);
-                        return;
+        let mut outcome = None;
+        'attempt: for attempt in 0..3 {
+            // First without keeping anything, to learn the types of the bindings the entry
+            // makes and whether it is one expression to echo; and which bindings it must own:
+            // a borrowed one it moves, reassigns or lets escape is an error naming it.
+            let mut probe_failure = None;
+            let mut build = None;
+            for _ in 0..4 {
+                let probe = self.line_chunk(n, entry, None, &Echo::None);
+                match self.try_build(&probe) {
+                    Ok(b) => {
+                        build = Some((b, probe));
+                        break;
                     }
-                    keep.retain(|(name, ..)| !moved.contains(name));
-                    self.moved.retain(|(name, _)| !moved.contains(name));
-                    self.moved
-                        .extend(moved.into_iter().map(|name| (name, first_line(entry))));
+                    Err(failure) => {
+                        if !self.own_blamed(&failure) {
+                            probe_failure = Some((failure, probe));
+                            break;
+                        }
+                        probe_failure = Some((failure, probe));
+                    }
                 }
             }
+            let Some((build, probe)) = build else {
+                if let Some((failure, probe)) = probe_failure {
+                    self.report(failure, &probe, entry);
+                }
+                return;
+            };
+            self.show_warnings(&build, &probe, entry);
+            let Some(found) = inspect(&build, n, self.prologue_len()) else {
+                eprintln!("error: internal error: the line's function was not found");
+                return;
+            };
+            let echo = match (&found.echo, entry.lines().count()) {
+                (Some(Ty::Unit | Ty::NoneLit | Ty::Error), 1) => Echo::None,
+                (Some(Ty::Optional(_)), 1) if is_name(entry.trim()) => {
+                    Echo::OptionalName(entry.trim().to_string())
+                }
+                (Some(Ty::Optional(_)), 1) => Echo::Optional,
+                (Some(_), 1) => Echo::Plain,
+                _ => Echo::None,
+            };
+            // What the line returns: the bindings it owns, then the ones it makes, a name once.
+            let made = |name: &str| found.lets.iter().any(|(n, ..)| n == name);
+            let mut keep: Vec<Kept> = Vec::new();
+            for (b, pass) in self.bindings.iter().zip(&self.pass) {
+                if matches!(pass, Pass::Copy | Pass::Take | Pass::Share) && !made(&b.name) {
+                    keep.push(Kept {
+                        name: b.name.clone(),
+                        ty: b.ty.clone(),
+                        mutable: b.mutable,
+                        heap: b.heap,
+                        moves: b.moves,
+                    });
+                }
+            }
+            for (name, ty, mutable) in &found.lets {
+                let shown = build.checked.display(ty).to_string();
+                if !writable(ty) {
+                    eprintln!(
+                        "note: `{name}` (a `{shown}`) is not kept after this line: its type cannot be written"
+                    );
+                    continue;
+                }
+                keep.push(Kept {
+                    name: name.clone(),
+                    ty: shown,
+                    mutable: *mutable,
+                    heap: ty.is_heap(),
+                    moves: ty.moves(),
+                });
+            }
+            // A binding the entry moved away cannot be returned: the checker says which
+            // (E0382 at its argument of the `return`), and it leaves the session.
+            let mut build = None;
+            for _ in 0..3 {
+                let chunk = self.line_chunk(n, entry, Some(&keep), &echo);
+                match self.try_build(&chunk) {
+                    Ok(b) => {
+                        build = Some(b);
+                        break;
+                    }
+                    Err(failure) => {
+                        // The keep argument each error is at, if it is a use after a move there.
+                        let at_keep = |d: &Diagnostic| {
+                            let at = d.primary.span.start as usize;
+                            chunk.keep_args.iter().find(|(_, r)| {
+                                d.code == codes::MOVED
+                                    && d.primary.span.file == FileId(0)
+                                    && r.contains(&at)
+                            })
+                        };
+                        let moved: Vec<(String, bool)> = failure
+                            .diags
+                            .iter()
+                            .filter_map(|d| {
+                                at_keep(d)
+                                    .map(|(name, _)| (name.clone(), d.message.contains("possibly")))
+                            })
+                            .collect();
+                        let only_moves = failure
+                            .diags
+                            .iter()
+                            .all(|d| d.is_warning() || at_keep(d).is_some());
+                        if moved.is_empty() || !only_moves {
+                            // A borrowed binding the returned ones capture must be owned.
+                            if self.own_blamed(&failure) && attempt < 2 {
+                                continue 'attempt;
+                            }
+                            self.report(failure, &chunk, entry);
+                            return;
+                        }
+                        keep.retain(|k| !moved.iter().any(|(m, _)| *m == k.name));
+                        self.moved
+                            .retain(|(name, _)| !moved.iter().any(|(m, _)| m == name));
+                        self.moved.extend(moved.into_iter().map(|(name, possibly)| {
+                            let how = if possibly { "possibly moved" } else { "moved" };
+                            (
+                                name,
+                                format!("{how} by an earlier entry: `{}`", first_line(entry)),
+                            )
+                        }));
+                    }
+                }
+            }
+            outcome = Some((build, keep, echo, found));
+            break;
         }
+        let Some((build, keep, echo, found)) = outcome else {
+            return;
+        };
         let Some(build) = build else {
             eprintln!("error: internal error: the line could not keep its bindings");
             return;
         };
         let files = build.files;
+        self.modules.extend(build.read);
         let chunk = self.line_chunk(n, entry, Some(&keep), &echo);
         let Some(module) = self.link(build.module) else {
             return;
@@ -480,63 +579,104 @@ impl Session {
         // not kept: it never runs again, and its functions stay in the module as compiled.
         self.lines = n;
         let source = self.session_files(&files, &chunk);
-        let args: Vec<Value> = self.params().map(|b| b.value).collect();
+        let args: Vec<(Value, Pass)> = self
+            .bindings
+            .iter()
+            .zip(&self.pass)
+            .filter(|(_, p)| **p != Pass::Unused)
+            .map(|(b, p)| (b.value, *p))
+            .collect();
         let module = self.module.insert(module);
         let carried = self.carried.take().unwrap_or_else(|| Carried::new(None));
         let mut vm = Vm::resume(module, VmOptions::default(), carried);
-
-        for &v in &args {
-            vm.heap_mut().incref(v);
+        for &(v, pass) in &args {
+            if pass == Pass::Share {
+                vm.heap_mut().incref(v);
+            }
         }
+        let args: Vec<Value> = args.into_iter().map(|(v, _)| v).collect();
+        let passes = std::mem::take(&mut self.pass);
+        let old = std::mem::take(&mut self.bindings);
         match vm.run_line(func as u32, &args) {
             Ok(values) => {
                 self.moved
-                    .retain(|(name, _)| !keep.iter().any(|(k, ..)| k == name));
+                    .retain(|(name, _)| !keep.iter().any(|k| k.name == *name));
                 let mut returned: Vec<Binding> = keep
                     .into_iter()
                     .zip(values)
-                    .map(|((name, ty, mutable), value)| Binding {
-                        name,
-                        ty,
-                        mutable,
+                    .map(|(k, value)| Binding {
+                        name: k.name,
+                        ty: k.ty,
+                        mutable: k.mutable,
+                        heap: k.heap,
+                        moves: k.moves,
                         value,
                     })
                     .collect();
-                // A binding the line was given and kept stays in its place (with the
-                // line's reference); one it made or rebound comes last, as made last.
-                let mut given = Vec::new();
-                let mut bindings = Vec::new();
-                let used = std::mem::take(&mut self.used);
-                for (b, used) in std::mem::take(&mut self.bindings).into_iter().zip(used) {
-                    if !used {
-                        bindings.push(b);
-                        continue;
+                // A binding the line took and returned stays in its place; one it made
+                // or rebound comes last, as made last. The session's references it still
+                // holds to what it lent or shared go now (a rebound value's destructor
+                // runs here, after the line's output).
+                let mut release = Vec::new();
+                for (b, pass) in old.into_iter().zip(passes) {
+                    let back = returned
+                        .iter()
+                        .position(|r| r.name == b.name)
+                        .filter(|_| !found.lets.iter().any(|(n, ..)| *n == b.name));
+                    match pass {
+                        Pass::Unused => self.bindings.push(b),
+                        Pass::Borrow
+                            if back.is_none() && !found.lets.iter().any(|(n, ..)| *n == b.name) =>
+                        {
+                            self.bindings.push(b)
+                        }
+                        Pass::Borrow | Pass::Share => {
+                            if let Some(i) = back {
+                                self.bindings.push(returned.remove(i));
+                            }
+                            release.push(b.value);
+                        }
+                        Pass::Copy | Pass::Take => {
+                            if let Some(i) = back {
+                                self.bindings.push(returned.remove(i));
+                            }
+                        }
                     }
-                    let made = found.lets.iter().any(|(name, ..)| *name == b.name);
-                    match returned.iter().position(|r| r.name == b.name) {
-                        Some(i) if !made => bindings.push(returned.remove(i)),
-                        _ => {}
-                    }
-                    given.push(b);
                 }
-                bindings.extend(returned);
-                self.bindings = bindings;
-                // The session's references to what the line was given: a binding that
-                // lives on holds the line's now; one rebound or moved away lets go here
-                // (its destructor runs now, when nothing else holds it).
-                for b in given.into_iter().rev() {
-                    if let Err(e) = vm.release(b.value) {
+                self.bindings.extend(returned);
+                for v in release.into_iter().rev() {
+                    if let Err(e) = vm.release(v) {
                         report_exit(&source, &chunk, entry, e);
                     }
                 }
             }
-            Err(VmExit::Exit(code)) => {
-                // What the line printed is out; the session ends with `code`.
-                self.exit = Some(u8::try_from(code.rem_euclid(256)).unwrap_or(1));
-            }
             Err(e) => {
-                // The moves the line's compilation recorded did not all happen.
-                report_exit(&source, &chunk, entry, e);
+                // What the line was handed over died with it (never freed: its frame was
+                // not unwound); everything else is as it was.
+                let mut lost = Vec::new();
+                for (b, pass) in old.into_iter().zip(passes) {
+                    if pass == Pass::Take {
+                        lost.push(b.name);
+                    } else {
+                        self.bindings.push(b);
+                    }
+                }
+                match e {
+                    // What the line printed is out; the session ends with `code`.
+                    VmExit::Exit(code) => {
+                        self.exit = Some(u8::try_from(code.rem_euclid(256)).unwrap_or(1));
+                    }
+                    e => {
+                        report_exit(&source, &chunk, entry, e);
+                        for name in lost {
+                            eprintln!(
+                                "note: `{name}` was handed to the failed line and is lost with it"
+                            );
+                            self.moved
+                                .push((name, "lost with a line that failed".to_string()));
+                        }
+                    }
+                }
             }
         }
         self.carried = Some(vm.suspend());
@@ -557,33 +697,33 @@ impl Session {
 
     /// The `mutable let b = b` lines at the top of each line's function.
     fn prologue_len(&self) -> usize {
-        self.params().filter(|b| b.mutable).count()
+        self.params()
+            .filter(|(b, p)| b.mutable && *p != Pass::Borrow)
+            .count()
     }
 
-    /// The bindings this line's function takes, in the session's order.
-    fn params(&self) -> impl Iterator<Item = &Binding> {
+    /// The bindings this line's function takes, in the session's order, and how.
+    fn params(&self) -> impl Iterator<Item = (&Binding, Pass)> {
         self.bindings
             .iter()
-            .zip(&self.used)
-            .filter(|(_, u)| **u)
-            .map(|(b, _)| b)
+            .zip(self.pass.iter().copied())
+            .filter(|(_, p)| *p != Pass::Unused)
     }
 
     /// The function (and keep struct) of line `n`: `keep` `None` for the probe.
-    fn line_chunk(
-        &self,
-        n: usize,
-        entry: &str,
-        keep: Option<&[(String, String, bool)]>,
-        echo: &Echo,
-    ) -> Chunk {
+    fn line_chunk(&self, n: usize, entry: &str, keep: Option<&[Kept]>, echo: &Echo) -> Chunk {
         let base = self.source.len();
         let mut text = format!("fn __line_{n}(");
-        for (i, b) in self.params().enumerate() {
+        for (i, (b, pass)) in self.params().enumerate() {
             if i > 0 {
                 text.push_str(", ");
             }
-            text.push_str(&format!("{}: {}", b.name, b.ty));
+            let borrow = match (pass, b.mutable) {
+                (Pass::Borrow, true) => "&mutable ",
+                (Pass::Borrow, false) => "&",
+                _ => "",
+            };
+            text.push_str(&format!("{borrow}{}: {}", b.name, b.ty));
         }
         text.push(')');
         let keeps = keep.filter(|k| !k.is_empty());
@@ -591,7 +731,10 @@ impl Session {
             text.push_str(&format!(" -> __Keep_{n}"));
         }
         text.push_str(":\n");
-        for b in self.params().filter(|b| b.mutable) {
+        for (b, _) in self
+            .params()
+            .filter(|(b, p)| b.mutable && *p != Pass::Borrow)
+        {
             text.push_str(&format!("    mutable let {0} = {0}\n", b.name));
         }
         let (open, close) = match echo {
@@ -627,7 +770,7 @@ impl Session {
         let mut keep_args = Vec::new();
         if let Some(keep) = keeps {
             text.push_str(&format!("    return __Keep_{n}("));
-            for (i, (name, ..)) in keep.iter().enumerate() {
+            for (i, Kept { name, .. }) in keep.iter().enumerate() {
                 if i > 0 {
                     text.push_str(", ");
                 }
@@ -636,7 +779,7 @@ impl Session {
                 keep_args.push((name.clone(), at..at + name.len()));
             }
             text.push_str(&format!(")\n\nstruct __Keep_{n}:\n"));
-            for (name, ty, _) in keep {
+            for Kept { name, ty, .. } in keep {
                 text.push_str(&format!("    {name}: {ty}\n"));
             }
         }
@@ -651,22 +794,8 @@ impl Session {
     /// Compiles the session with `chunk` added, reporting what fails.
     fn build(&self, chunk: &Chunk, entry: &str) -> Option<Build> {
         match self.try_build(chunk) {
-            Ok(mut b) => {
-                if !b.warnings.is_empty() {
-                    let failure = Failure {
-                        diags: std::mem::take(&mut b.warnings),
-                        files: b
-                            .files
-                            .iter()
-                            .map(|f| SourceFile {
-                                name: f.name.clone(),
-                                text: f.text.clone(),
-                            })
-                            .collect(),
-                        internal: None,
-                    };
-                    self.report(failure, chunk, entry);
-                }
+            Ok(b) => {
+                self.show_warnings(&b, chunk, entry);
                 Some(b)
             }
             Err(failure) => {
@@ -676,10 +805,64 @@ impl Session {
         }
     }
 
+    /// Turns each borrowed binding an error names into one the line owns (the entry
+    /// moves, reassigns or captures it); whether any was.
+    fn own_blamed(&mut self, failure: &Failure) -> bool {
+        let mut changed = false;
+        for (b, pass) in self.bindings.iter().zip(self.pass.iter_mut()) {
+            let named = format!("`{}`", b.name);
+            let blamed = failure.diags.iter().any(|d| {
+                !d.is_warning()
+                    && (d.message.contains(&named)
+                        || d.primary.message.contains(&named)
+                        || d.secondary.iter().any(|l| l.message.contains(&named)))
+            });
+            if *pass == Pass::Borrow && blamed {
+                *pass = if b.moves { Pass::Take } else { Pass::Share };
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// The entry's warnings (W0101, W0102), in the entry's text.
+    fn show_warnings(&self, b: &Build, chunk: &Chunk, entry: &str) {
+        if b.warnings.is_empty() {
+            return;
+        }
+        let failure = Failure {
+            diags: b.warnings.clone(),
+            files: b
+                .files
+                .iter()
+                .map(|f| SourceFile {
+                    name: f.name.clone(),
+                    text: f.text.clone(),
+                })
+                .collect(),
+            internal: None,
+        };
+        self.report(failure, chunk, entry);
+    }
+
     fn try_build(&self, chunk: &Chunk) -> Result<Build, Failure> {
         let candidate = format!("{}{}", self.source, chunk.text);
         let path = self.path.clone();
-        let overlay = move |p: &std::path::Path| (p == path).then(|| candidate.clone());
+        // A module is read when first imported, and that text is the session's from then
+        // on (as Python imports once): a later edit of the file must not change what the
+        // values the session made from it mean.
+        let read = std::cell::RefCell::new(Vec::new());
+        let overlay = |p: &std::path::Path| {
+            if p == path {
+                return Some(candidate.clone());
+            }
+            if let Some(text) = self.modules.get(p) {
+                return Some(text.clone());
+            }
+            let text = std::fs::read_to_string(p).ok()?;
+            read.borrow_mut().push((p.to_path_buf(), text.clone()));
+            Some(text)
+        };
         let front = match front_end(&self.path, SESSION_FILE, MODE, &Source::Overlay(&overlay)) {
             Ok(f) => f,
             Err(_) => {
@@ -720,6 +903,7 @@ impl Session {
         };
         Ok(Build {
             module,
+            read: read.into_inner(),
             program: front.program,
             checked,
             files: front.files,
@@ -788,8 +972,7 @@ impl Session {
             d.primary.span,
         )
         .label("value used here after move");
-        out.notes
-            .push(format!("`{name}` was moved by an earlier entry: `{by}`"));
+        out.notes.push(format!("`{name}` was {by}"));
         out
     }
 

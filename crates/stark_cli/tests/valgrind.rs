@@ -136,8 +136,9 @@ fn sample_programs_are_clean_under_memcheck() {
 }
 
 /// `stark repl` carries one heap across modules (`stark_vm/src/session.rs`) and links each
-/// line's module onto the session's: two sessions (destructors on rebinding, moves, tuples;
-/// closures kept across new definitions) must be clean and print what they print natively.
+/// line's module onto the session's: three sessions (destructors on rebinding, moves, tuples;
+/// closures kept across new definitions; borrowed and handed-over bindings) must be clean
+/// and print what they print natively.
 #[test]
 fn repl_sessions_are_clean_under_memcheck() {
     if !have_valgrind() {
@@ -145,7 +146,7 @@ fn repl_sessions_are_clean_under_memcheck() {
         return;
     }
     let dir = root().join("tests/repl");
-    for name in ["memory", "closures"] {
+    for name in ["memory", "closures", "ownership"] {
         let input = std::fs::File::open(dir.join(format!("{name}.session"))).unwrap();
         let out = Command::new("valgrind")
             .args(["--error-exitcode=99", "--leak-check=no", "-q"])
@@ -160,10 +161,9 @@ fn repl_sessions_are_clean_under_memcheck() {
             .expect("start valgrind");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{name}.session:\n{stderr}");
-        assert!(
-            stderr.is_empty(),
-            "{name}.session: valgrind report?\n{stderr}"
-        );
+        let expected_err =
+            std::fs::read_to_string(dir.join(format!("{name}.stderr"))).unwrap_or_default();
+        assert_eq!(stderr, expected_err, "{name}.session: valgrind report?");
         let expected = std::fs::read_to_string(dir.join(format!("{name}.stdout"))).unwrap();
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
