@@ -142,6 +142,9 @@ struct Session {
     exit: Option<u8>,
     /// While a line is compiled and run: how it takes each of `bindings`.
     pass: Vec<Pass>,
+    /// The entry of each line run, by line number less one: their functions' spans are
+    /// in these texts (`own_line`).
+    inputs: Vec<String>,
     /// The text of each imported module, as first read.
     modules: std::collections::HashMap<PathBuf, String>,
 }
@@ -162,6 +165,7 @@ pub(crate) fn run() -> u8 {
         exit: None,
         pass: Vec::new(),
         modules: Default::default(),
+        inputs: Vec::new(),
     };
     let interactive = std::io::stdin().is_terminal();
     let mut input: Box<dyn Input> = if interactive {
@@ -294,7 +298,17 @@ fn read_entry(input: &mut dyn Input) -> Option<String> {
         }
     };
     let mut entry = first.clone();
-    if opens_block(&first) {
+    // Newlines inside brackets are ignored (SPEC §2): an open bracket continues the entry.
+    let mut depth = bracket_depth(&first);
+    while depth > 0 {
+        let Some(line) = input.line(true) else {
+            break;
+        };
+        depth += bracket_depth(&line);
+        entry.push('\n');
+        entry.push_str(&line);
+    }
+    if opens_block(entry.lines().last().unwrap_or("")) {
         while let Some(line) = input.line(true) {
             if line.trim().is_empty() {
                 break;
@@ -305,6 +319,29 @@ fn read_entry(input: &mut dyn Input) -> Option<String> {
     }
     input.add_history(&entry);
     Some(entry)
+}
+
+/// How many brackets a line opens minus how many it closes, outside strings and `//`
+/// comments.
+fn bracket_depth(line: &str) -> i64 {
+    let mut depth = 0;
+    let mut quote = None;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(_), '\\') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '/') if chars.peek() == Some(&'/') => break,
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') => depth -= 1,
+            _ => {}
+        }
+    }
+    depth
 }
 
 /// Whether a line ends in `:` (a trailing `//` comment aside): it opens a block.
@@ -342,6 +379,7 @@ impl Session {
                     println!("{}", c.heap().profile().render());
                 }
             }
+            "ir" if arg.is_empty() => render::error("`:ir` takes a function's name: `:ir NAME`"),
             "ir" => self.print_ir(arg),
             _ => render::error(&format!(
                 "unknown command `:{name}` (the commands are :mem, :ir NAME and :quit)"
@@ -377,6 +415,19 @@ impl Session {
             .lines()
             .all(|l| l.trim().is_empty() || l.trim_start().starts_with("//"))
         {
+            return;
+        }
+        if entry.starts_with([' ', '\t']) {
+            render::error("unexpected indent: an entry starts at the first column");
+            return;
+        }
+        if let Some(name) = ["__line_", "__Keep_", "__echo"]
+            .iter()
+            .find(|r| words(entry).iter().any(|w| w.starts_with(**r)))
+        {
+            render::error(&format!(
+                "names beginning with `{name}` are the session's own; choose another name"
+            ));
             return;
         }
         if is_definition(entry) {
@@ -461,14 +512,13 @@ impl Session {
                 eprintln!("error: internal error: the line's function was not found");
                 return;
             };
-            let echo = match (&found.echo, entry.lines().count()) {
-                (Some(Ty::Unit | Ty::NoneLit | Ty::Error), 1) => Echo::None,
-                (Some(Ty::Optional(_)), 1) if is_name(entry.trim()) => {
+            let echo = match &found.echo {
+                Some(Ty::Unit | Ty::NoneLit | Ty::Error) | None => Echo::None,
+                Some(Ty::Optional(_)) if is_name(entry.trim()) => {
                     Echo::OptionalName(entry.trim().to_string())
                 }
-                (Some(Ty::Optional(_)), 1) => Echo::Optional,
-                (Some(_), 1) => Echo::Plain,
-                _ => Echo::None,
+                Some(Ty::Optional(_)) => Echo::Optional,
+                Some(_) => Echo::Plain,
             };
             // What the line returns: the bindings it owns, then the ones it makes, a name once.
             let made = |name: &str| found.lets.iter().any(|(n, ..)| n == name);
@@ -586,6 +636,9 @@ impl Session {
             .filter(|(_, p)| **p != Pass::Unused)
             .map(|(b, p)| (b.value, *p))
             .collect();
+        let mut module = module;
+        self.inputs.push(entry.to_string());
+        own_line(&mut module, n, &chunk);
         let module = self.module.insert(module);
         let carried = self.carried.take().unwrap_or_else(|| Carried::new(None));
         let mut vm = Vm::resume(module, VmOptions::default(), carried);
@@ -646,7 +699,7 @@ impl Session {
                 self.bindings.extend(returned);
                 for v in release.into_iter().rev() {
                     if let Err(e) = vm.release(v) {
-                        report_exit(&source, &chunk, entry, e);
+                        report_exit(&source, &self.inputs, e);
                     }
                 }
             }
@@ -667,7 +720,7 @@ impl Session {
                         self.exit = Some(u8::try_from(code.rem_euclid(256)).unwrap_or(1));
                     }
                     e => {
-                        report_exit(&source, &chunk, entry, e);
+                        report_exit(&source, &self.inputs, e);
                         for name in lost {
                             eprintln!(
                                 "note: `{name}` was handed to the failed line and is lost with it"
@@ -1041,7 +1094,7 @@ impl Session {
         }];
         for b in std::mem::take(&mut self.bindings).into_iter().rev() {
             if let Err(e) = vm.release(b.value) {
-                report_plain(&files, e);
+                report_exit(&files, &self.inputs, e);
             }
         }
         match vm.end_session() {
@@ -1058,7 +1111,7 @@ impl Session {
             }
             Ok(_) => crate::driver::EXIT_OK,
             Err(e) => {
-                report_plain(&files, e);
+                report_exit(&files, &self.inputs, e);
                 crate::driver::EXIT_OK
             }
         }
@@ -1127,6 +1180,9 @@ fn inspect(build: &Build, n: usize, prologue: usize) -> Option<Found> {
 fn writable(ty: &Ty) -> bool {
     match ty {
         Ty::Var(_) | Ty::Error | Ty::Param(_) | Ty::NoneLit => false,
+        // `Fn(Int) -> Int?` reads as a function returning `Int?`: an optional function
+        // has no spelling yet.
+        Ty::Optional(t) if matches!(**t, Ty::Fn(..)) => false,
         Ty::List(t) | Ty::Optional(t) | Ty::Weak(t) | Ty::Task(t) => writable(t),
         Ty::Map(k, v) => writable(k) && writable(v),
         Ty::Struct(_, args) | Ty::Enum(_, args) | Ty::Tuple(args) => args.iter().all(writable),
@@ -1166,8 +1222,52 @@ fn map_span(span: Span, chunk: &Chunk, input: usize) -> Span {
     span
 }
 
-/// Reports a runtime error of a line, its spans in the entry where they fall there.
-fn report_exit(files: &[SourceFile], chunk: &Chunk, entry: &str, e: VmExit) {
+/// Spans of a line's code are placed in files of their own, one a line from
+/// `LINE_FILES + n` (the line's entry), so that a runtime error in a lambda an earlier line
+/// made shows that line; and its functions are named as the user sees them.
+const LINE_FILES: u32 = 1 << 24;
+
+/// Gives line `n`'s functions (the line's, and its lambdas) their entry's spans and
+/// the names a user sees: `<input>` and `<lambda>`.
+fn own_line(module: &mut Module, n: usize, chunk: &Chunk) {
+    let name = format!("__line_{n}");
+    let file = LINE_FILES as usize + n;
+    let own = |f: &str| f == name || f.strip_prefix(&name).is_some_and(|r| r.starts_with('.'));
+    for f in module.functions.iter_mut().filter(|f| own(&f.name)) {
+        for span in f.spans.iter_mut().chain(std::iter::once(&mut f.span)) {
+            *span = map_span(*span, chunk, file);
+        }
+        for site in &mut f.inlined {
+            site.call_span = map_span(site.call_span, chunk, file);
+        }
+        f.name = user_name(&f.name, &name);
+    }
+    // A closure's layout is named after its function, and `print` shows that name.
+    for s in &mut module.structs {
+        if let Some(inner) = s
+            .name
+            .strip_prefix("<fn ")
+            .and_then(|r| r.strip_suffix('>'))
+        {
+            if own(inner) {
+                s.name = format!("<fn {}>", user_name(inner, &name));
+            }
+        }
+    }
+}
+
+/// `__line_3` as `<input>`, `__line_3.<lambda>` as `<lambda>`.
+fn user_name(f: &str, line: &str) -> String {
+    if f == line {
+        INPUT_NAME.to_string()
+    } else {
+        f.replacen(line, "", 1).trim_start_matches('.').to_string()
+    }
+}
+
+/// Reports a runtime error, each span in the file it is in: the session's definitions, a
+/// module, or the entry of the line whose code it is in.
+fn report_exit(files: &[SourceFile], inputs: &[String], e: VmExit) {
     let mut files: Vec<SourceFile> = files
         .iter()
         .map(|f| SourceFile {
@@ -1175,33 +1275,43 @@ fn report_exit(files: &[SourceFile], chunk: &Chunk, entry: &str, e: VmExit) {
             text: f.text.clone(),
         })
         .collect();
-    let input = files.len();
-    files.push(SourceFile {
-        name: INPUT_NAME.into(),
-        text: entry.to_string(),
-    });
-    let map = |s: Span| map_span(s, chunk, input);
-    let fix = |mut err: stark_vm::RuntimeError| {
+    let mut placed: std::collections::HashMap<u32, u32> = Default::default();
+    let mut map = |s: Span| {
+        let Some(line) = s.file.0.checked_sub(LINE_FILES) else {
+            return s;
+        };
+        let index = *placed.entry(line).or_insert_with(|| {
+            let text = inputs
+                .get((line as usize).wrapping_sub(1))
+                .cloned()
+                .unwrap_or_default();
+            files.push(SourceFile {
+                name: INPUT_NAME.into(),
+                text,
+            });
+            (files.len() - 1) as u32
+        });
+        Span {
+            file: FileId(index),
+            ..s
+        }
+    };
+    let mut fix = |mut err: stark_vm::RuntimeError| {
         err.span = map(err.span);
         for f in &mut err.trace {
             f.span = map(f.span);
-            if f.function.starts_with("__line_") {
-                f.function = INPUT_NAME.into();
-            }
         }
         err
     };
     match e {
-        VmExit::RuntimeError(err) => render::runtime_error(&files, &fix(err)),
-        VmExit::OutOfMemory(err) => render::runtime_error(&files, &fix(err)),
-        VmExit::MainErr(m) => eprintln!("runtime error: {m}"),
-        VmExit::Exit(_) => {}
-    }
-}
-
-fn report_plain(files: &[SourceFile], e: VmExit) {
-    match e {
-        VmExit::RuntimeError(err) | VmExit::OutOfMemory(err) => render::runtime_error(files, &err),
+        VmExit::RuntimeError(err) => {
+            let err = fix(err);
+            render::runtime_error(&files, &err)
+        }
+        VmExit::OutOfMemory(err) => {
+            let err = fix(err);
+            render::runtime_error(&files, &err)
+        }
         VmExit::MainErr(m) => eprintln!("runtime error: {m}"),
         VmExit::Exit(_) => {}
     }
