@@ -512,6 +512,18 @@ impl Session {
                 eprintln!("error: internal error: the line's function was not found");
                 return;
             };
+            if let Some(d) = unfixed_empty(&build, n, self.prologue_len(), entry) {
+                self.report(
+                    Failure {
+                        diags: vec![d],
+                        files: build.files,
+                        internal: None,
+                    },
+                    &probe,
+                    entry,
+                );
+                return;
+            }
             let echo = match &found.echo {
                 Some(Ty::Unit | Ty::NoneLit | Ty::Error) | None => Echo::None,
                 Some(Ty::Optional(_)) if is_name(entry.trim()) => {
@@ -1174,6 +1186,66 @@ fn inspect(build: &Build, n: usize, prologue: usize) -> Option<Found> {
         _ => None,
     };
     Some(Found { lets, echo })
+}
+
+/// An empty list or map bound at the top of an entry that nothing else in it uses: in
+/// a file a later use fixes its element type (or E0282 asks for it); a session binding's
+/// type is fixed by the entry that makes it, so it is E0282 here.
+fn unfixed_empty(build: &Build, n: usize, prologue: usize, entry: &str) -> Option<Diagnostic> {
+    use stark_syntax::ast::ExprKind;
+    let name = format!("__line_{n}");
+    let f = build.program.items.iter().find_map(|i| match i {
+        Item::Fn(f) if f.name.name == name => Some(f),
+        _ => None,
+    })?;
+    for st in f.body.stmts.get(prologue..).unwrap_or(&[]) {
+        let StmtKind::Let {
+            name,
+            ty: None,
+            value,
+            mutable,
+        } = &st.kind
+        else {
+            continue;
+        };
+        let empty = match &value.kind {
+            ExprKind::List(items) => items.is_empty(),
+            ExprKind::Map(pairs) => pairs.is_empty(),
+            ExprKind::Call { callee, args } => {
+                args.is_empty()
+                    && matches!(&callee.kind, ExprKind::Name(n) if n == "List" || n == "Map")
+            }
+            _ => false,
+        };
+        let uses = entry
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| *w == name.name)
+            .count();
+        if empty && uses == 1 {
+            let kind = if matches!(&value.kind, ExprKind::Map(_))
+                || matches!(&value.kind, ExprKind::Call { callee, .. } if matches!(&callee.kind, ExprKind::Name(n) if n == "Map"))
+            {
+                format!("let {}: Map<String, Int> = Map()", name.name)
+            } else {
+                format!("let {}: List<Int> = []", name.name)
+            };
+            let kind = if *mutable {
+                format!("mutable {kind}")
+            } else {
+                kind
+            };
+            return Some(
+                Diagnostic::error(
+                    codes::CANNOT_INFER,
+                    format!("type annotations needed for `{}`", name.name),
+                    name.span,
+                )
+                .label("a session binding's type is fixed by the entry that makes it")
+                .help(format!("give the element type, e.g. `{kind}`")),
+            );
+        }
+    }
+    None
 }
 
 /// Whether a type can be written as a parameter's (no inference variable left).
