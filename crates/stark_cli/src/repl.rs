@@ -1004,6 +1004,17 @@ impl Session {
                 let generated =
                     |s: Span| s.file == FileId(0) && s.start as usize >= self.source.len();
                 d.secondary.retain(|l| !generated(l.span));
+                let binding = self
+                    .bindings
+                    .iter()
+                    .find(|b| d.message == format!("cannot find value `{}` in this scope", b.name));
+                if let (Some(b), true) = (binding, is_definition(entry)) {
+                    d.notes.push(format!(
+                        "`{}` is a binding of the session: a definition sees the session's \
+                         definitions, not its bindings; pass it as an argument",
+                        b.name
+                    ));
+                }
                 if d.code == codes::UNKNOWN_TYPE && is_definition(entry) {
                     d.notes.push(
                         "definitions that refer to each other are entered as one block, \
