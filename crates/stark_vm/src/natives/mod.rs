@@ -7,6 +7,7 @@
 //! `Memory.collect`, `spawn`, `join`, `error`) are not here: the VM runs them
 //! (`rare.rs`, `Vm::vm_native`).
 
+pub(crate) mod byte_scan;
 pub(crate) mod core;
 pub(crate) mod dataset;
 pub(crate) mod list;

@@ -1,5 +1,6 @@
 //! String methods.
 
+use super::byte_scan::{self, find_at, short_eq, ASCII_SPACE};
 use super::operands::{obj_arg, NativeCx};
 use crate::error::{fail, Fallible, Fault};
 use stark_bytecode::Native;
@@ -113,17 +114,6 @@ pub(crate) fn query(native: Native, argc: u16, a0: Value, a1: Value) -> Option<V
     }
 }
 
-/// `a == b` for slices of the same length, byte by byte when they are short: a prefix or a
-/// needle is a few bytes, fewer than a call to `memcmp` costs.
-#[inline(always)]
-fn short_eq(a: &[u8], b: &[u8]) -> bool {
-    debug_assert_eq!(a.len(), b.len());
-    if a.len() > 16 {
-        return a == b;
-    }
-    a.iter().zip(b).all(|(x, y)| x == y)
-}
-
 /// Length in characters (code points), as Python's `len`.
 pub(crate) fn len(a: &[Value]) -> Fallible<Value> {
     let s = obj_arg(a, 0, ObjKind::Str)?;
@@ -141,11 +131,20 @@ pub(crate) fn split(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
             let sep = sep.as_str();
             match sep.as_bytes() {
                 [] => fail("empty separator"),
-                // One byte (an ASCII character): `memchr` finds it, a first pass counts the
-                // pieces so that the list is allocated once at its size.
+                // One byte (an ASCII character, so every piece ends at a character
+                // boundary): `memchr` counts the pieces, so that the list is allocated once
+                // at its size, and then finds them.
                 &[b] => {
-                    let n = memchr_count(text.as_bytes(), b) + 1;
-                    str_list(cx, text, n, text.split(b as char), ascii)
+                    let bytes = text.as_bytes();
+                    let n = memchr::memchr_iter(b, bytes).count() + 1;
+                    let mut from = 0;
+                    let ends = memchr::memchr_iter(b, bytes).chain(std::iter::once(bytes.len()));
+                    let pieces = ends.map(|at| {
+                        let piece = &text[from..at];
+                        from = at + 1;
+                        piece
+                    });
+                    str_list(cx, text, n, pieces, ascii)
                 }
                 _ => str_list(cx, text, 0, text.split(sep), ascii),
             }
@@ -154,83 +153,18 @@ pub(crate) fn split(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     }
 }
 
-/// Occurrences of byte `b` in `hay`, eight bytes at a time (`zero_bytes` marks each byte
-/// equal to `b` exactly, so the marks are counted): a filtered count of the bytes took
-/// about five instructions a byte, a fifth of `split("\n")` of a large text.
-fn memchr_count(hay: &[u8], b: u8) -> usize {
-    let pat = splat(b);
-    let mut chunks = hay.chunks_exact(8);
-    let mut n = 0;
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        n += zero_bytes(u64::from_le_bytes(w) ^ pat).count_ones() as usize;
-    }
-    n + chunks.remainder().iter().filter(|&&x| x == b).count()
-}
-
-/// What a byte of UTF-8 text says about whitespace: `WORD` (not whitespace: an ASCII
-/// non-space, a continuation byte, or the lead of a character that is never whitespace),
-/// `SPACE` (ASCII whitespace), or `DECODE` (the lead byte of a multi-byte character that
-/// may be whitespace: U+0085 and U+00A0 start with C2, U+1680 with E1, U+2000–U+205F with
-/// E2, U+3000 with E3).
-const WORD: u8 = 0;
-const SPACE: u8 = 1;
-const DECODE: u8 = 2;
-const SPACE_CLASS: [u8; 256] = {
-    let mut t = [WORD; 256];
-    let mut b = 0;
-    while b < 256 {
-        if ASCII_SPACE[b] {
-            t[b] = SPACE;
-        }
-        b += 1;
-    }
-    t[0xC2] = DECODE;
-    t[0xE1] = DECODE;
-    t[0xE2] = DECODE;
-    t[0xE3] = DECODE;
-    t
-};
-
-/// Whether the character at byte `i` of `text` (a character boundary, or a continuation
-/// byte of a character already found not to be whitespace) is whitespace, as Python's
-/// `isspace`, and how many bytes to step over.
-#[inline(always)]
-fn space_at(text: &str, i: usize) -> (bool, usize) {
-    match SPACE_CLASS[text.as_bytes()[i] as usize] {
-        WORD => (false, 1),
-        SPACE => (true, 1),
-        _ => decode_space(text, i),
-    }
-}
-
-#[cold]
-fn decode_space(text: &str, i: usize) -> (bool, usize) {
-    match text.get(i..).and_then(|t| t.chars().next()) {
-        Some(c) => (py_space(c), c.len_utf8()),
-        None => (false, 1),
-    }
-}
-
 thread_local! {
-    /// `split()`'s words while it scans: where each lies in the text and whether it is
-    /// ASCII, before the heap makes them all at once.
-    static WORDS: Cell<Vec<(usize, usize, bool)>> = const { Cell::new(Vec::new()) };
+    /// `split()`'s words while it scans, before the heap makes them all at once.
+    static WORDS: Cell<Vec<byte_scan::WordAt>> = const { Cell::new(Vec::new()) };
 }
 
 /// `split()`: the words between runs of whitespace. One pass finds them (and whether each
-/// is ASCII) in a reused buffer; the heap then makes the strings and their list together
-/// (`Heap::alloc_str_slices`).
+/// is ASCII) in a reused buffer (`byte_scan::words`); the heap then makes the strings and
+/// their list together (`Heap::alloc_str_slices`).
 fn split_whitespace(cx: &mut NativeCx<'_>, text: &str, ascii: bool) -> Fallible<Value> {
     let mut words = WORDS.take();
     words.clear();
-    let scanned = if ascii {
-        scan_words::<true>(text, &mut words)
-    } else {
-        scan_words::<false>(text, &mut words)
-    };
-    let r = match scanned {
+    let r = match byte_scan::words(text, ascii, &mut words) {
         Ok(()) => cx.heap.alloc_str_slices(text, &words).map_err(Fault::from),
         Err(()) => Err(too_big(words.len().saturating_mul(16))),
     };
@@ -239,161 +173,6 @@ fn split_whitespace(cx: &mut NativeCx<'_>, text: &str, ascii: bool) -> Fallible<
         WORDS.set(words);
     }
     Ok(Value::Obj(r?))
-}
-
-/// Pushes where every word of `text` lies, and whether it is ASCII, onto `words`. `ASCII`:
-/// the text is known to be ASCII, so every byte is a character and no decoding is needed.
-#[inline(always)]
-fn scan_words<const ASCII: bool>(
-    text: &str,
-    words: &mut Vec<(usize, usize, bool)>,
-) -> Result<(), ()> {
-    let bytes = text.as_bytes();
-    let space = |i: usize| -> (bool, usize) {
-        if ASCII {
-            (ASCII_SPACE[bytes[i] as usize], 1)
-        } else {
-            space_at(text, i)
-        }
-    };
-    let mut i = 0;
-    while i < bytes.len() {
-        let (s, w) = space(i);
-        if s {
-            i += w;
-            continue;
-        }
-        let start = i;
-        let mut high = 0u8;
-        while i < bytes.len() {
-            let (s, w) = space(i);
-            if s {
-                break;
-            }
-            if !ASCII {
-                high |= bytes[i];
-            }
-            i += w;
-        }
-        if words.len() == words.capacity() {
-            stark_runtime::sysalloc::fallible(|| words.try_reserve(1)).map_err(|_| ())?;
-        }
-        words.push((start, i, high < 0x80));
-    }
-    Ok(())
-}
-
-/// The byte offset of `needle` in `hay` at or after `from`. A short needle is looked for
-/// eight positions at a time: a word of the text at each position and one `len - 1`
-/// further on are compared with the needle's first and last bytes (SWAR), and only where
-/// both match is the whole needle compared. The text of a line-by-line program is full of
-/// the first letter of a needle such as `the`; a scan stopping at each of them, or a
-/// two-way searcher built on every call, cost more.
-pub(crate) fn find_at(hay: &str, needle: &str, from: usize) -> Option<usize> {
-    let rest = hay.get(from..)?;
-    if needle.is_empty() {
-        return Some(from);
-    }
-    if needle.len() > 16 {
-        return rest.find(needle).map(|i| from + i);
-    }
-    // The first byte of a UTF-8 needle only ever matches at a character boundary (it is
-    // never a continuation byte), so a byte scan finds exactly the matches.
-    let bytes = rest.as_bytes();
-    let pat = needle.as_bytes();
-    let n = pat.len();
-    // Only positions where the whole needle still fits are candidates.
-    let last = bytes.len().checked_sub(n)?;
-    let mut at = 0;
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    {
-        if let Some(found) = find_x86(bytes, pat, last, &mut at) {
-            return Some(from + found);
-        }
-    }
-    let first = splat(pat[0]);
-    let final_byte = splat(pat[n - 1]);
-    // Positions `at..at + 8` are all candidates, and both words lie inside the text.
-    while at + 7 <= last {
-        let a = word_at(bytes, at);
-        let b = word_at(bytes, at + n - 1);
-        let mut hits = zero_bytes(a ^ first) & zero_bytes(b ^ final_byte);
-        while hits != 0 {
-            // Little-endian words: the lowest byte is the first position.
-            let pos = at + (hits.trailing_zeros() / 8) as usize;
-            if short_eq(&bytes[pos..pos + n], pat) {
-                return Some(from + pos);
-            }
-            hits &= hits - 1;
-        }
-        at += 8;
-    }
-    while at <= last {
-        if bytes[at] == pat[0] && short_eq(&bytes[at..at + n], pat) {
-            return Some(from + at);
-        }
-        at += 1;
-    }
-    None
-}
-
-/// `find_at`'s test sixteen positions at a time, with SSE2: the bytes at each position and
-/// `len - 1` further on are compared with the needle's first and last bytes, and only where
-/// both match is the whole needle compared. Leaves `at` at the first position not yet
-/// looked at (fewer than sixteen remain) when it finds nothing. `last` is the last position
-/// where the needle (1 to 16 bytes) still fits.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-#[inline(always)]
-fn find_x86(bytes: &[u8], pat: &[u8], last: usize, at: &mut usize) -> Option<usize> {
-    use std::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
-    };
-    let n = pat.len();
-    // SAFETY: the intrinsics need SSE2, which this build targets (the `cfg` above; it is
-    // part of the x86_64 baseline). The two 16-byte unaligned loads lie inside `bytes`:
-    // positions `at..at + 16` are candidates, so the second load ends at
-    // `at + n - 1 + 16 <= last + n = bytes.len()`.
-    unsafe {
-        let first = _mm_set1_epi8(pat[0] as i8);
-        let final_byte = _mm_set1_epi8(pat[n - 1] as i8);
-        while *at + 15 <= last {
-            let a = _mm_loadu_si128(bytes.as_ptr().add(*at) as *const __m128i);
-            let b = _mm_loadu_si128(bytes.as_ptr().add(*at + n - 1) as *const __m128i);
-            let both = _mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, final_byte));
-            let mut hits = _mm_movemask_epi8(both) as u32;
-            while hits != 0 {
-                let pos = *at + hits.trailing_zeros() as usize;
-                if short_eq(&bytes[pos..pos + n], pat) {
-                    return Some(pos);
-                }
-                hits &= hits - 1;
-            }
-            *at += 16;
-        }
-    }
-    None
-}
-
-/// `b` in every byte of a word.
-#[inline(always)]
-fn splat(b: u8) -> u64 {
-    u64::from(b) * 0x0101_0101_0101_0101
-}
-
-/// The eight bytes of `bytes` from `at`, the first in the lowest byte.
-#[inline(always)]
-fn word_at(bytes: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&bytes[at..at + 8]);
-    u64::from_le_bytes(w)
-}
-
-/// The high bit of each byte of `x` that is zero, and no other bit (exact: no carry from
-/// one byte reaches the next, as it can in the shorter `(x - 0x01..) & !x & 0x80..`).
-#[inline(always)]
-fn zero_bytes(x: u64) -> u64 {
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    !(((x & LOW7) + LOW7) | x | LOW7)
 }
 
 /// A new list of new strings, one per piece of `text` (known ASCII when the text is,
@@ -458,17 +237,6 @@ pub(crate) fn map_text(
 pub(crate) fn py_space(c: char) -> bool {
     c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
 }
-
-/// ASCII bytes Python's `isspace` accepts: `\t \n \v \f \r`, `\x1c`–`\x1f` and space.
-const ASCII_SPACE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = matches!(b, 0x09..=0x0d | 0x1c..=0x20);
-        b += 1;
-    }
-    t
-};
 
 /// The length in code points (cached by the runtime for a short non-ASCII string).
 #[inline(always)]
@@ -988,82 +756,4 @@ pub(crate) fn all_chars(a: &[Value], f: impl Fn(char) -> bool) -> Fallible<Value
     let s = obj_arg(a, 0, ObjKind::Str)?;
     let text = s.as_str();
     Ok(Value::Bool(!text.is_empty() && text.chars().all(f)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::find_at;
-
-    #[test]
-    fn find_at_agrees_with_str_find() {
-        let texts = [
-            "",
-            "t",
-            "the",
-            "then the other thing, then the end",
-            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxthe",
-            "ttttttttttttttttttthhhhhhhhhthe tthe",
-            "héllo wörld the héllo THE wörld théthe",
-            "\u{0}\u{0}\u{0}the\u{0}",
-            "ab\u{80}\u{ff}ab\u{7f}\u{7f}ababab-abab",
-        ];
-        let needles = [
-            "t",
-            "the",
-            "THE",
-            "he",
-            "é",
-            "wörld",
-            "ab",
-            "abab",
-            "x",
-            "\u{0}",
-            "\u{7f}",
-            "théthe",
-            "tthe",
-            "0123456789abcdef",
-            "then the other thi",
-        ];
-        for text in texts {
-            for needle in needles {
-                for from in 0..=text.len() {
-                    if !text.is_char_boundary(from) {
-                        continue;
-                    }
-                    let want = text[from..].find(needle).map(|i| from + i);
-                    assert_eq!(
-                        find_at(text, needle, from),
-                        want,
-                        "{needle:?} in {text:?} from {from}"
-                    );
-                }
-            }
-        }
-    }
-    #[test]
-    fn find_at_finds_every_alignment() {
-        // A needle at every offset of texts long enough for the sixteen-wide scan, with
-        // near misses (first and last bytes matching) before it.
-        for needle in ["th", "the", "thee", "0123456789abcdef", "q"] {
-            for len in [16, 17, 31, 32, 33, 47, 64, 80] {
-                for at in 0..len {
-                    let mut text = "t.e".repeat(len).chars().take(len).collect::<String>();
-                    if at + needle.len() <= len {
-                        text.replace_range(at..at + needle.len(), needle);
-                    }
-                    for from in [0, 1, at.saturating_sub(1), at, at + 1] {
-                        let want = text
-                            .get(from..)
-                            .and_then(|t| t.find(needle))
-                            .map(|i| from + i);
-                        assert_eq!(
-                            find_at(&text, needle, from),
-                            want,
-                            "{needle:?} in {text:?} from {from}"
-                        );
-                    }
-                }
-            }
-        }
-    }
 }
