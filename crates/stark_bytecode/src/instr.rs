@@ -488,6 +488,15 @@ instructions! {
     /// instead of three.
     ForListNext "for_list_next" { dst: update, list: read, index: update, target: target }
         [fail, reads_heap];
+    /// The head of a `for x in s.split(sep)` loop, which builds no list: `state` is three
+    /// registers, the text, the separator (`None`: runs of whitespace, as `split()`) and the
+    /// byte position where the next piece starts (-1 once the last one is taken). Jumps to
+    /// `target` when no piece is left (`dst` unchanged: `update`, as `for_list`'s);
+    /// otherwise sets `dst` to a new String of the next piece, which the iteration owns, and
+    /// the position past the piece and its separator. An empty separator is a runtime
+    /// error, as `split` reports it.
+    ForSplit "for_split" { dst: update, state: (range 3u8), target: target }
+        [fail, reads_heap, allocates];
     /// `str_startswith` + `jump_if_not` on its dead result: jumps unless `s` starts with
     /// `prefix`.
     JumpUnlessStartsWith "jump_unless_startswith" { s: read, prefix: read, target: target }

@@ -313,6 +313,13 @@ pub fn instr_text(module: &Module, f: &Function, instr: &Instr) -> String {
             index,
             target,
         } => format!("{n:<12} {}, {}[{}], @{target}", r(dst), r(list), r(index)),
+        Instr::ForSplit { dst, state, target } => format!(
+            "{n:<12} {}, {}.split({}) from {}, @{target}",
+            r(dst),
+            r(state),
+            r(state.wrapping_add(1)),
+            r(state.wrapping_add(2))
+        ),
         Instr::ListSet { list, index, src } => {
             format!("{n:<12} {}[{}], {}", r(list), r(index), r(src))
         }

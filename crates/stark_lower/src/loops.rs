@@ -207,6 +207,11 @@ impl FnLower<'_> {
         body: &LoopBody<'_>,
         span: Span,
     ) {
+        if matches!(pattern, Pattern::Name(_)) {
+            if let Some((text, sep)) = self.split_call(iter) {
+                return self.for_split(iter, text, sep, var, body, span);
+            }
+        }
         let analysed = body.analysed();
         let saved_base = self.temp_base;
         let list = self.pinned();
@@ -382,6 +387,86 @@ impl FnLower<'_> {
             Instr::Copy {
                 dst: pos,
                 src: next,
+            },
+            iter.span,
+        );
+        self.open_scope();
+        self.scopes.last_mut().expect("scope").owned.push(x);
+        self.element_loop_end(body, None, start, exit, saved_base, iter.span, span);
+    }
+
+    /// The receiver and the separator (`None`: whitespace) of `iter` when it is a call of
+    /// `split` on a String, which `for_split` iterates without building the list; not in
+    /// `naive` mode, which lowers every loop over a list as one.
+    fn split_call<'e>(&self, iter: &'e Expr) -> Option<(&'e Expr, Option<&'e Expr>)> {
+        let Some(stark_check::CallRes::Builtin {
+            op: stark_check::Builtin::StrSplit,
+            args,
+        }) = self.ck.calls.get(&iter.id)
+        else {
+            return None;
+        };
+        if self.naive {
+            return None;
+        }
+        let text = stark_check::call_operand(iter, &stark_check::CallArg::Receiver)?;
+        let sep = match args.get(1) {
+            None | Some(stark_check::CallArg::None) => None,
+            Some(a) => Some(stark_check::call_operand(iter, a)?),
+        };
+        let is_str = |e: &Expr| self.ty(e) == Ty::Str;
+        (is_str(text) && sep.is_none_or(is_str)).then_some((text, sep))
+    }
+
+    /// `for x in text.split(sep):` without the list: `for_split` makes each piece as the
+    /// loop reaches it, and each iteration's `x` is a new String the iteration owns
+    /// (dropped when it ends, by `break` and `continue` too, as `for_str`'s character). A
+    /// text of a million lines is then never a million strings at once, and each piece is
+    /// made where the last one was freed, still in cache. The text and the separator are
+    /// held for the whole loop unless each is a local binding the body never names.
+    fn for_split(
+        &mut self,
+        iter: &Expr,
+        text_expr: &Expr,
+        sep_expr: Option<&Expr>,
+        var: stark_check::LocalId,
+        body: &LoopBody<'_>,
+        span: Span,
+    ) {
+        let analysed = body.analysed();
+        let saved_base = self.temp_base;
+        // `for_split`'s state: three consecutive registers.
+        let text = self.pinned();
+        let sep = self.pinned();
+        let pos = self.pinned();
+        let x = self.local_reg[&var];
+        let mut held = Vec::new();
+        for (e, reg) in [(Some(text_expr), text), (sep_expr, sep)] {
+            let Some(e) = e else {
+                self.emit(Instr::LoadNone { dst: reg }, span);
+                continue;
+            };
+            let owned = self.expr_in(e, reg);
+            // A literal is an immortal constant (`load_str`): nothing can free it.
+            let stable_root =
+                matches!(e.kind, ExprKind::Str(_)) || self.iterable_left_alone(e, &analysed);
+            if !owned && !stable_root {
+                self.emit(Instr::Incref { reg }, e.span);
+            }
+            if owned || !stable_root {
+                held.push(reg);
+            }
+        }
+        self.next_temp = self.temp_base;
+        self.emit(Instr::LoadInt { dst: pos, value: 0 }, iter.span);
+        self.open_scope();
+        self.scopes.last_mut().expect("scope").owned.extend(held);
+        let start = self.here();
+        let exit = self.emit(
+            Instr::ForSplit {
+                dst: x,
+                state: text,
+                target: 0,
             },
             iter.span,
         );

@@ -872,6 +872,17 @@ impl<'m> Vm<'m> {
                         None => jump_to!(target),
                     }
                 }
+                Instr::ForSplit { dst, state, target } => {
+                    // The three state registers lie in the frame (V1: a range operand).
+                    let (text, sep, pos) = (reg!(state), reg!(state + 1), reg!(state + 2));
+                    match check!(natives::string::split_next(&mut self.heap, text, sep, pos)) {
+                        Some((piece, next)) => {
+                            reg!(dst) = Value::Obj(piece);
+                            reg!(state + 2) = Value::Int(next);
+                        }
+                        None => jump_to!(target),
+                    }
+                }
                 Instr::ForListNext {
                     dst,
                     list,

@@ -201,6 +201,18 @@ fn classify16(chunk: &[u8; 16]) -> [u32; 3] {
 
 /// `words` character by character, decoding each byte that may lead a multi-byte space.
 fn scan_decoding(text: &str, words: &mut Vec<WordAt>) -> Result<(), ()> {
+    let mut at = 0;
+    while let Some(w) = next_word(text, at) {
+        push(words, w)?;
+        at = w.1;
+    }
+    Ok(())
+}
+
+/// The first word of `text` at or after byte `from` (a character boundary), and whether it
+/// is ASCII; `None` when only whitespace is left. One word at a time, for a loop that takes
+/// the words as it goes (`for w in s.split()`).
+pub(crate) fn next_word(text: &str, from: usize) -> Option<WordAt> {
     let bytes = text.as_bytes();
     // Whether the character at byte `i` (a character boundary, or a continuation byte of
     // a character already found not to be whitespace) is whitespace, and its width.
@@ -215,26 +227,28 @@ fn scan_decoding(text: &str, words: &mut Vec<WordAt>) -> Result<(), ()> {
             (ASCII_SPACE[b as usize], 1)
         }
     };
-    let mut i = 0;
+    let mut i = from;
+    while i < bytes.len() {
+        let (s, w) = space(i);
+        if !s {
+            break;
+        }
+        i += w;
+    }
+    if i >= bytes.len() {
+        return None;
+    }
+    let start = i;
+    let mut high = 0u8;
     while i < bytes.len() {
         let (s, w) = space(i);
         if s {
-            i += w;
-            continue;
+            break;
         }
-        let start = i;
-        let mut high = 0u8;
-        while i < bytes.len() {
-            let (s, w) = space(i);
-            if s {
-                break;
-            }
-            high |= bytes[i];
-            i += w;
-        }
-        push(words, (start, i, high < 0x80))?;
+        high |= bytes[i];
+        i += w;
     }
-    Ok(())
+    Some((start, i, high < 0x80))
 }
 
 /// The byte offset of `needle` in `hay` at or after `from`. A short needle is looked for

@@ -153,6 +153,54 @@ pub(crate) fn split(cx: &mut NativeCx<'_>, a: &[Value]) -> Fallible<Value> {
     }
 }
 
+/// One step of `for x in text.split(sep)` (the `for_split` instruction): the piece that
+/// starts at byte `pos` (-1: none is left) as a new String, and where the next one starts.
+/// The same pieces as `split`'s list, one at a time: with a separator every piece, empty
+/// ones too, the last running to the end of the text; with `None` each run of
+/// non-whitespace.
+pub(crate) fn split_next(
+    heap: &mut Heap,
+    text: Value,
+    sep: Value,
+    pos: Value,
+) -> Fallible<Option<(ObjRef, i64)>> {
+    let (Value::Obj(s), Value::Int(pos)) = (text, pos) else {
+        return fail("internal error: for_split's state is not a string and a position");
+    };
+    if s.kind() != ObjKind::Str {
+        return fail("internal error: for_split's text is not a string");
+    }
+    let text = s.as_str();
+    // Every position the loop stores is a character boundary inside the text.
+    let Some(rest) = usize::try_from(pos).ok().and_then(|p| text.get(p..)) else {
+        return Ok(None);
+    };
+    let from = pos as usize;
+    let ascii = s.str_is_ascii();
+    let (piece, next, piece_ascii) = match sep {
+        Value::Obj(sep) if sep.kind() == ObjKind::Str => {
+            let sep = sep.as_str();
+            let found = match sep.as_bytes() {
+                [] => return fail("empty separator"),
+                &[b] => memchr::memchr(b, rest.as_bytes()).map(|i| from + i),
+                _ => find_at(text, sep, from),
+            };
+            match found {
+                Some(end) => (&text[from..end], (end + sep.len()) as i64, ascii),
+                None => (rest, -1, ascii),
+            }
+        }
+        _ => match byte_scan::next_word(text, from) {
+            Some((start, end, word_ascii)) => (&text[start..end], end as i64, word_ascii),
+            None => return Ok(None),
+        },
+    };
+    Ok(Some((
+        heap.alloc_str_copy(piece, ascii || piece_ascii)?,
+        next,
+    )))
+}
+
 thread_local! {
     /// `split()`'s words while it scans, before the heap makes them all at once.
     static WORDS: Cell<Vec<byte_scan::WordAt>> = const { Cell::new(Vec::new()) };

@@ -378,6 +378,25 @@ fn backward_loop(kind: Instr, top: u32) -> Vec<Instr> {
                 target: top,
             },
         ],
+        // `for_split` past the last piece (position -1) jumps every time: back to the top
+        // until the counter's own forward exit.
+        Instr::ForSplit { .. } => vec![
+            step,
+            Instr::JumpICmpImm {
+                op: CmpOp::Ge,
+                a: 0,
+                imm: 50,
+                target: top + 6,
+            },
+            Instr::LoadStr { dst: 3, konst: 0 },
+            Instr::LoadNone { dst: 4 },
+            Instr::LoadInt { dst: 5, value: -1 },
+            Instr::ForSplit {
+                dst: 2,
+                state: 3,
+                target: top,
+            },
+        ],
         // `for_list_next` over a list of 50 (made on the first pass only) jumps back while
         // the counter, its index, is inside it.
         Instr::ForListNext { .. } => vec![
@@ -446,7 +465,7 @@ fn every_branch_taken_backward_polls_the_collector() {
         .into_iter()
         .filter(|i| i.target().is_some())
         .collect();
-    assert_eq!(branches.len(), 16);
+    assert_eq!(branches.len(), 17);
     for kind in branches {
         let mut code = prelude();
         let top = code.len() as u32;
