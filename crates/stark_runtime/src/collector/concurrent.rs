@@ -9,11 +9,13 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// What the thread sends back: the white nodes in groups (`Snapshot::white_groups`) and
-/// when its marking ran.
+/// What the thread sends back: the white nodes in groups (`Snapshot::white_groups`), when
+/// its marking ran, and the snapshot itself, emptied, for the program to copy the next one
+/// into (`state::Scratch`).
 pub(crate) struct MarkResult {
     pub white: Vec<u32>,
     pub ends: Vec<u32>,
+    pub spare: Snapshot,
     pub started: Instant,
     pub finished: Instant,
 }
@@ -107,16 +109,18 @@ fn run(
         // 0 means "no timer": wait for work only (a day stands in for forever).
         let wait = Duration::from_millis(if ms == 0 { 86_400_000 } else { ms });
         match jobs.recv_timeout(wait) {
-            Ok(snapshot) => {
+            Ok(mut snapshot) => {
                 let started = Instant::now();
                 let (white, ends) = snapshot.white_groups();
                 let finished = Instant::now();
+                snapshot.clear();
                 // Counted before it is sent, so `try_result` never sees it negative.
                 ready.fetch_add(1, Ordering::AcqRel);
                 if results
                     .send(MarkResult {
                         white,
                         ends,
+                        spare: snapshot,
                         started,
                         finished,
                     })

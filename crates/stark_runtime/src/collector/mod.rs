@@ -77,15 +77,12 @@ pub(crate) mod state;
 
 use crate::header::{flags, gc_bits, ObjKind};
 use crate::heap::{incref_obj, Heap};
-use crate::object::FxHasher;
 use crate::trace::{TraceEvent, TraceKind};
 use crate::value::ObjRef;
 use crate::zone::Zone;
 use concurrent::Worker;
 use pauses::PauseClock;
 pub use snapshot::Snapshot;
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -99,7 +96,8 @@ const ROOTS_SOFT_LIMIT: usize = 64 * 1024;
 /// not its time (cache misses on a large heap, releasing dead roots), so the copy also
 /// stops early once this much time has gone; a smaller snapshot is still sound (C3).
 /// Handing the snapshot to the collector thread (a channel send that wakes it) adds
-/// 10–20 µs on this machine, so the step stays well under 100 µs.
+/// 10–60 µs on a 2-core VM (the most when the other core is idle and must be woken), so
+/// the step stays under 100 µs.
 const SNAPSHOT_BUDGET: std::time::Duration = std::time::Duration::from_micros(40);
 /// Wall-clock budget of the groups one step sweeps. The budget is checked between
 /// groups, and a group of a few nodes now and then takes 30–100 µs (measured on a
@@ -237,6 +235,7 @@ impl Heap {
             if let Some(r) = result {
                 let nodes = self.collector.in_flight.take().unwrap_or_default();
                 self.trace_phase("mark", r.started, r.finished, 1);
+                self.collector.scratch.snapshot = r.spare;
                 self.settle(nodes, r.white, r.ends);
             }
         } else if !self.collector.roots.is_empty() {
@@ -278,6 +277,7 @@ impl Heap {
         let t1 = Instant::now();
         let (white, ends) = snapshot.white_groups();
         self.trace_phase("mark", t1, Instant::now(), 0);
+        self.collector.scratch.snapshot = snapshot;
         self.settle(nodes, white, ends);
     }
 
@@ -304,6 +304,7 @@ impl Heap {
             // collector thread never sends): a collection that found nothing.
             self.collector.unpin.extend(members);
             self.gc.collections += 1;
+            self.keep_nodes(nodes);
             return;
         }
         self.collector.groups = state::Groups {
@@ -311,6 +312,13 @@ impl Heap {
             ends,
             next: 0,
         };
+        self.keep_nodes(nodes);
+    }
+
+    /// Keeps a settled snapshot's node list, emptied, for the next snapshot to fill.
+    fn keep_nodes(&mut self, mut nodes: Vec<ObjRef>) {
+        nodes.clear();
+        self.collector.scratch.nodes = nodes;
     }
 
     /// Unpins up to `UNPIN_BATCH` nodes of the snapshot being settled that were not
@@ -381,10 +389,13 @@ impl Heap {
 
     /// Copies a bounded subgraph reachable from buffered roots (C4), pinning its nodes.
     fn take_snapshot(&mut self) -> (Vec<ObjRef>, Snapshot) {
-        type Index = HashMap<ObjRef, u32, BuildHasherDefault<FxHasher>>;
-        let mut index: Index = Index::default();
-        let mut nodes: Vec<ObjRef> = Vec::new();
-        let mut snap = Snapshot::default();
+        // The tables of the last snapshot, emptied (`state::Scratch`).
+        let mut index = std::mem::take(&mut self.collector.scratch.index);
+        index.clear();
+        let mut nodes = std::mem::take(&mut self.collector.scratch.nodes);
+        nodes.clear();
+        let mut snap = std::mem::take(&mut self.collector.scratch.snapshot);
+        snap.clear();
         let mut edges_left = STEP_EDGES;
         let mut next = 0usize;
         // Only with a collector thread: `background=false` promises the same steps on every
@@ -466,11 +477,13 @@ impl Heap {
         // Nodes whose children were not followed get no edges (C3).
         snap.offsets
             .resize(nodes.len() + 1, snap.edges.len() as u32);
-        snap.counts = nodes.iter().map(|o| o.header().strong.get()).collect();
+        snap.counts
+            .extend(nodes.iter().map(|o| o.header().strong.get()));
         for o in &nodes {
             let h = o.header();
             h.gc.set(h.gc.get() | gc_bits::IN_SNAPSHOT);
         }
+        self.collector.scratch.index = index;
         (nodes, snap)
     }
 

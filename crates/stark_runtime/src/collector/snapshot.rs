@@ -23,6 +23,13 @@ impl Snapshot {
         self.counts.is_empty()
     }
 
+    /// Empties the snapshot, keeping its buffers for the next one.
+    pub fn clear(&mut self) {
+        self.counts.clear();
+        self.offsets.clear();
+        self.edges.clear();
+    }
+
     fn children(&self, i: usize) -> &[u32] {
         &self.edges[self.offsets[i] as usize..self.offsets[i + 1] as usize]
     }
