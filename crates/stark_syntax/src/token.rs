@@ -121,8 +121,44 @@ pub enum TokenKind {
     Eof,
 }
 
+/// The reserved words: each is a token of its own (`TokenKind::keyword`), never a name.
+/// Editors' grammars are checked against this list (`editors/vscode`).
+pub const KEYWORDS: &[&str] = &[
+    "fn",
+    "struct",
+    "let",
+    "mutable",
+    "mut",
+    "immutable",
+    "const",
+    "return",
+    "if",
+    "elif",
+    "else",
+    "while",
+    "for",
+    "in",
+    "break",
+    "continue",
+    "and",
+    "or",
+    "not",
+    "true",
+    "false",
+    "None",
+    "arena",
+    "spawn",
+    "with",
+    "pass",
+];
+
+/// Words the parser reads as keywords only where an item or statement they start may
+/// stand (`enum Name:`, `match x:`, `case …:`, `import m`, `from m import x as y`);
+/// elsewhere they are ordinary names.
+pub const SOFT_KEYWORDS: &[&str] = &["enum", "match", "case", "import", "from", "as"];
+
 impl TokenKind {
-    /// The keyword spelled `word`, if it is one.
+    /// The keyword spelled `word`, if it is one (one of [`KEYWORDS`]).
     pub fn keyword(word: &str) -> Option<TokenKind> {
         use TokenKind::*;
         Some(match word {
@@ -254,4 +290,23 @@ impl TokenKind {
 pub struct Token {
     pub kind: TokenKind,
     pub span: Span,
+}
+
+#[cfg(test)]
+mod keyword_tests {
+    use super::{TokenKind, KEYWORDS, SOFT_KEYWORDS};
+
+    #[test]
+    fn the_keyword_list_is_the_lexers() {
+        for word in KEYWORDS {
+            let kind = TokenKind::keyword(word).unwrap_or_else(|| panic!("{word} is no keyword"));
+            assert_eq!(kind.symbol(), *word);
+        }
+        for word in SOFT_KEYWORDS {
+            assert!(
+                TokenKind::keyword(word).is_none(),
+                "{word} is a reserved word"
+            );
+        }
+    }
 }
