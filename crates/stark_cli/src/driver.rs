@@ -467,25 +467,46 @@ pub fn execute(cmd: Cmd) -> u8 {
             let mut vm = stark_vm::Vm::new(&c.module, options);
             let trace_file = match &trace {
                 None => None,
-                Some(path) => match crate::trace_json::TraceFile::create(path) {
-                    Ok(t) => {
-                        let sink = t.clone();
-                        let heap = vm.heap_mut();
-                        heap.set_trace_sink(Box::new(move |e| sink.borrow_mut().event(e)));
-                        // `--trace` alone traces every zone from the first allocation on;
-                        // `Memory.trace(…)` in the program narrows or stops it.
-                        heap.trace_by_default();
-                        Some(t)
+                Some(path) => {
+                    match crate::trace_json::TraceFile::create(path, vm.heap_mut().started()) {
+                        Ok(t) => {
+                            let sink = t.clone();
+                            let program = crate::trace_json::Track::program();
+                            let heap = vm.heap_mut();
+                            heap.set_trace_sink(Box::new(move |e| {
+                                if let Ok(mut f) = sink.lock() {
+                                    f.event(e, &program);
+                                }
+                            }));
+                            // `--trace` alone traces every zone from the first allocation on;
+                            // `Memory.trace(…)` in the program narrows or stops it.
+                            heap.trace_by_default();
+                            // Each actor's heap on a track of its own.
+                            let file = t.clone();
+                            vm.trace_actors(std::sync::Arc::new(move |label, heap_start| {
+                                let track = match file.lock() {
+                                    Ok(mut f) => f.actor_track(label, heap_start),
+                                    Err(_) => crate::trace_json::Track::program(),
+                                };
+                                let sink = file.clone();
+                                Box::new(move |e| {
+                                    if let Ok(mut f) = sink.lock() {
+                                        f.event(e, &track);
+                                    }
+                                })
+                            }));
+                            Some(t)
+                        }
+                        Err(e) => {
+                            render::error(&format!(
+                                "cannot write trace file `{}`: {}",
+                                path.display(),
+                                io_reason(&e)
+                            ));
+                            return EXIT_RUNTIME;
+                        }
                     }
-                    Err(e) => {
-                        render::error(&format!(
-                            "cannot write trace file `{}`: {}",
-                            path.display(),
-                            io_reason(&e)
-                        ));
-                        return EXIT_RUNTIME;
-                    }
-                },
+                }
             };
             // `--mem-report=FILE.html`: memory over time, sampled from the start.
             let html = mem_report.as_ref().filter(|p| p.as_os_str() != "-");
@@ -494,7 +515,9 @@ pub fn execute(cmd: Cmd) -> u8 {
             }
             let result = vm.run_main();
             if let Some(t) = &trace_file {
-                t.borrow_mut().finish();
+                if let Ok(mut f) = t.lock() {
+                    f.finish();
+                }
             }
             // `exit(code)` ends the program where it is, like Rust's `process::exit`: the
             // frames' owners are not released, so the leak check is for a `main` that returned.

@@ -276,3 +276,69 @@ fn the_trace_follows_the_trace_event_format() {
         }
     }
 }
+
+/// Actors are tracks of their own: each actor's heap traces into the file (the `--trace`
+/// flag reaches every actor the program spawns), on a thread named `actor N: function`,
+/// with its own collector steps (an actor collects on its own thread) and its own live-bytes
+/// counter. Which actor starts first, and so is actor 1, is the pool's choice.
+#[test]
+fn actors_are_tracks_of_their_own() {
+    let p = write(
+        "actors.stark",
+        "struct Node:\n    id: Int\n    next: Node?\n\n\
+         fn make_cycle(i: Int):\n    mutable let a = Node(i, None)\n    let b = Node(i + 1, a.clone())\n    a.next = b.clone()\n\n\
+         fn cycles(n: Int) -> Int:\n    GC.config(threshold_bytes=4096)\n    for i in range(n):\n        make_cycle(i)\n    return n\n\n\
+         fn strings(n: Int) -> Int:\n    mutable let xs: List<String> = []\n    for i in range(n):\n        xs.push(f\"item {i}\")\n    return len(xs)\n\n\
+         fn main():\n    let a = spawn cycles(5000)\n    let b = spawn strings(300)\n    print(a.join() + b.join())\n",
+    );
+    let json = p.with_extension("json");
+    run(&["--trace", json.to_str().unwrap()], &p);
+    let all: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    // Each actor's track: its thread id by the function it runs, and its number.
+    let mut tracks = BTreeMap::new();
+    for e in all.iter().filter(|e| e["name"] == "thread_name") {
+        let name = e["args"]["name"].as_str().unwrap();
+        if let Some(rest) = name.strip_prefix("actor ") {
+            let (n, f) = rest.split_once(": ").expect("actor N: function");
+            let tid = e["tid"].as_u64().unwrap();
+            assert_eq!(tid, 10 + n.parse::<u64>().unwrap(), "{name}");
+            tracks.insert(f.to_string(), (tid, n.to_string()));
+        }
+    }
+    assert_eq!(
+        tracks.keys().collect::<Vec<_>>(),
+        ["cycles", "strings"],
+        "{tracks:?}"
+    );
+    let on = |tid: u64, ph: &str, name: &str| {
+        all.iter()
+            .filter(|e| e["tid"] == tid && e["ph"] == ph && e["name"] == name)
+            .count()
+    };
+    let (cycles, n_cycles) = &tracks["cycles"];
+    // 5,000 cycles of two nodes, every one freed (by the actor's collector or its end).
+    assert_eq!(on(*cycles, "i", "alloc"), 10_000);
+    assert_eq!(on(*cycles, "i", "free"), 10_000);
+    let gc_slices = all
+        .iter()
+        .filter(|e| e["tid"] == *cycles && e["ph"] == "X")
+        .count();
+    assert!(
+        gc_slices > 0,
+        "the actor's collector steps are on its track"
+    );
+    let (strings, n_strings) = &tracks["strings"];
+    assert!(on(*strings, "i", "alloc") >= 300);
+    assert_eq!(on(*strings, "i", "alloc"), on(*strings, "i", "free"));
+    // Nothing of the actors' on the program's tracks: its own allocations are few.
+    assert!(on(1, "i", "alloc") < 10, "{}", on(1, "i", "alloc"));
+    for n in [n_cycles, n_strings] {
+        let series = format!("live bytes (actor {n})");
+        assert!(
+            all.iter()
+                .any(|e| e["ph"] == "C" && e["name"] == series.as_str()),
+            "no counter {series}"
+        );
+    }
+}

@@ -28,7 +28,7 @@ mod vm;
 pub use error::{Frame, RuntimeError, VmExit};
 pub use session::Carried;
 pub use stark_runtime::{ProfileSnapshot, ZoneSnapshot};
-pub use vm::{Vm, VmOptions, MAX_CALL_DEPTH};
+pub use vm::{ActorTrace, Vm, VmOptions, MAX_CALL_DEPTH};
 
 /// The load-time bytecode check a `Vm` runs before executing anything (tests use it to
 /// hold the compiler to what the VM accepts).

@@ -91,13 +91,27 @@ pub struct Vm<'m> {
     pub(crate) actors: Option<std::sync::Arc<crate::actor::pool::Pool>>,
     /// This VM started the pool (the main program's): it waits for the actors at the end.
     pub(crate) owns_pool: bool,
+    /// `stark run --trace`: makes each actor's trace sink (`Vm::trace_actors`).
+    pub(crate) actor_trace: Option<ActorTrace>,
     /// In an actor spawned `with quota=N`: N and the function's name (M15).
     pub(crate) quota: Option<(u64, String)>,
     /// `STARK_CHECK_HEAP=1`: the heap checker runs after every collection and at the end.
     pub(crate) check_heap: bool,
 }
 
+/// What traces an actor's heap (`stark run --trace`): called on the actor's thread when it
+/// starts, with its name (`actor N: function`) and the moment its heap was made (its
+/// events' times count from there), it gives the sink for the actor's events.
+pub type ActorTrace =
+    std::sync::Arc<dyn Fn(&str, std::time::Instant) -> stark_runtime::TraceSink + Send + Sync>;
+
 impl<'m> Vm<'m> {
+    /// Traces every actor this program spawns from now on, each into the sink `trace` makes
+    /// for it (the main heap's sink is `Heap::set_trace_sink`).
+    pub fn trace_actors(&mut self, trace: ActorTrace) {
+        self.actor_trace = Some(trace);
+    }
+
     pub fn new(module: &'m Module, options: VmOptions) -> Vm<'m> {
         Vm::build(module, options, true)
     }
@@ -144,6 +158,7 @@ impl<'m> Vm<'m> {
             owned_params: module.functions.iter().map(OwnedParams::of).collect(),
             actors: None,
             owns_pool: false,
+            actor_trace: None,
             quota: None,
             check_heap: std::env::var_os("STARK_CHECK_HEAP").is_some_and(|v| v == "1"),
         }

@@ -44,6 +44,7 @@ impl<'m> Vm<'m> {
             self.args.clone(),
             self.heap.max_memory(),
             run_claimed,
+            self.actor_trace.clone(),
         );
         self.heap.show_actors(pool.counters.clone());
         self.actors = Some(pool.clone());
@@ -188,6 +189,15 @@ fn run_job(pool: &Arc<Pool>, name: &str, job: Job) -> Outcome {
     };
     let mut vm = Vm::build(module, options, false);
     vm.heap.make_actor_heap(pool.counters.clone());
+    if let Some(trace) = &pool.trace {
+        let n = pool
+            .spawned
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        vm.heap
+            .set_trace_sink(trace(&format!("actor {n}: {name}"), vm.heap.started()));
+        vm.heap.trace_by_default();
+    }
     // The actor's thread is its collector's thread: bounded steps at its own safepoints.
     vm.heap.gc.background = false;
     vm.actors = Some(pool.clone());

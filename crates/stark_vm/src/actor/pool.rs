@@ -62,6 +62,10 @@ pub(crate) struct Pool {
     out_of_memory: Mutex<Option<RuntimeError>>,
     /// How many workers started (a refused thread only shrinks the pool).
     started: std::sync::atomic::AtomicUsize,
+    /// `stark run --trace`: each actor's heap traced into a sink of its own.
+    pub trace: Option<crate::vm::ActorTrace>,
+    /// Actors spawned so far, numbering their trace tracks.
+    pub spawned: std::sync::atomic::AtomicU64,
 }
 
 impl Pool {
@@ -71,6 +75,7 @@ impl Pool {
         args: Vec<String>,
         limit: Option<u64>,
         run: Runner,
+        trace: Option<crate::vm::ActorTrace>,
     ) -> Arc<Pool> {
         let pool = Arc::new(Pool {
             module,
@@ -83,6 +88,8 @@ impl Pool {
             idle: Condvar::new(),
             workers: Mutex::new(Vec::new()),
             started: std::sync::atomic::AtomicUsize::new(0),
+            trace,
+            spawned: std::sync::atomic::AtomicU64::new(0),
         });
         let n = std::thread::available_parallelism()
             .map(|n| n.get())
