@@ -341,14 +341,7 @@ impl FnLower<'_> {
         let pos = self.pinned();
         let next = self.pinned();
         let x = self.local_reg[&var];
-        let owned = self.expr_in(iter, text);
-        let from = self.ty(iter);
-        self.convert_in(text, &from, &Ty::Str, iter.span);
-        let stable_root = self.iterable_left_alone(iter, &analysed);
-        let text_owned = owned || !stable_root;
-        if !owned && !stable_root {
-            self.emit(Instr::Incref { reg: text }, iter.span);
-        }
+        let text_owned = self.hold_string(iter, text, &analysed);
         self.next_temp = self.temp_base;
         self.emit(Instr::LoadInt { dst: pos, value: 0 }, iter.span);
         self.open_scope();
@@ -446,14 +439,7 @@ impl FnLower<'_> {
                 self.emit(Instr::LoadNone { dst: reg }, span);
                 continue;
             };
-            let owned = self.expr_in(e, reg);
-            // A literal is an immortal constant (`load_str`): nothing can free it.
-            let stable_root =
-                matches!(e.kind, ExprKind::Str(_)) || self.iterable_left_alone(e, &analysed);
-            if !owned && !stable_root {
-                self.emit(Instr::Incref { reg }, e.span);
-            }
-            if owned || !stable_root {
+            if self.hold_string(e, reg, &analysed) {
                 held.push(reg);
             }
         }
@@ -513,6 +499,24 @@ impl FnLower<'_> {
         self.close_scope(span);
         self.temp_base = saved_base;
         self.next_temp = saved_base;
+    }
+
+    /// Evaluates String `e` into `reg` for a loop that reads it to its end (`for_str`'s
+    /// text, `for_split`'s text and separator); whether the loop holds a reference it must
+    /// drop when it ends: the value is owned, or a view the loop retains because the body
+    /// could free what it refers to. A local the body never names keeps its object (strings
+    /// are immutable), and a literal is an immortal constant (`load_str`): both are read in
+    /// place.
+    fn hold_string(&mut self, e: &Expr, reg: Reg, analysed: &Block) -> bool {
+        let owned = self.expr_in(e, reg);
+        let from = self.ty(e);
+        self.convert_in(reg, &from, &Ty::Str, e.span);
+        let stable_root =
+            matches!(e.kind, ExprKind::Str(_)) || self.iterable_left_alone(e, analysed);
+        if !owned && !stable_root {
+            self.emit(Instr::Incref { reg }, e.span);
+        }
+        owned || !stable_root
     }
 
     /// Whether the iterable is a local binding the loop body never names: it keeps its
