@@ -483,9 +483,9 @@ pub fn execute(cmd: Cmd) -> u8 {
                             heap.trace_by_default();
                             // Each actor's heap on a track of its own.
                             let file = t.clone();
-                            vm.trace_actors(std::sync::Arc::new(move |label, heap_start| {
+                            vm.trace_actors(std::sync::Arc::new(move |n, function, heap_start| {
                                 let track = match file.lock() {
-                                    Ok(mut f) => f.actor_track(label, heap_start),
+                                    Ok(mut f) => f.actor_track(n, function, heap_start),
                                     Err(_) => crate::trace_json::Track::program(),
                                 };
                                 let sink = file.clone();

@@ -28,7 +28,7 @@ pub struct TraceFile {
 /// Where a heap's events go in the file: the program's, or one actor's.
 pub struct Track {
     /// The thread id of the heap's own events (an actor's collector steps included).
-    tid: u32,
+    tid: u64,
     /// Microseconds from the program's start to this heap's (its events' time origin).
     offset_us: u64,
     /// For an actor: `actor N`, which names its live-bytes counter.
@@ -64,17 +64,12 @@ impl TraceFile {
         Ok(Arc::new(Mutex::new(t)))
     }
 
-    /// A track for actor `label` (`actor N: function`) whose heap was made at `heap_start`.
-    pub fn actor_track(&mut self, label: &str, heap_start: Instant) -> Track {
-        let n: u32 = label
-            .strip_prefix("actor ")
-            .and_then(|rest| rest.split(':').next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
+    /// A track for actor `n`, running `function`, whose heap was made at `heap_start`.
+    pub fn actor_track(&mut self, n: u64, function: &str, heap_start: Instant) -> Track {
         let tid = 10 + n;
         self.raw(&format!(
             r#"{{"name":"thread_name","ph":"M","pid":1,"tid":{tid},"args":{{"name":{}}}}}"#,
-            json_str(label)
+            json_str(&format!("actor {n}: {function}"))
         ));
         Track {
             tid,
@@ -130,7 +125,7 @@ impl TraceFile {
                     if track.actor.is_some() {
                         tid
                     } else {
-                        tid + e.thread as u32
+                        tid + e.thread as u64
                     }
                 ));
                 return;

@@ -100,10 +100,11 @@ pub struct Vm<'m> {
 }
 
 /// What traces an actor's heap (`stark run --trace`): called on the actor's thread when it
-/// starts, with its name (`actor N: function`) and the moment its heap was made (its
-/// events' times count from there), it gives the sink for the actor's events.
+/// starts, with its number (1 for the first actor to start), the function it runs and the
+/// moment its heap was made (its events' times count from there), it gives the sink for
+/// the actor's events.
 pub type ActorTrace =
-    std::sync::Arc<dyn Fn(&str, std::time::Instant) -> stark_runtime::TraceSink + Send + Sync>;
+    std::sync::Arc<dyn Fn(u64, &str, std::time::Instant) -> stark_runtime::TraceSink + Send + Sync>;
 
 impl<'m> Vm<'m> {
     /// Traces every actor this program spawns from now on, each into the sink `trace` makes

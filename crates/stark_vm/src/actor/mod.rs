@@ -194,8 +194,7 @@ fn run_job(pool: &Arc<Pool>, name: &str, job: Job) -> Outcome {
             .spawned
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             + 1;
-        vm.heap
-            .set_trace_sink(trace(&format!("actor {n}: {name}"), vm.heap.started()));
+        vm.heap.set_trace_sink(trace(n, name, vm.heap.started()));
         vm.heap.trace_by_default();
     }
     // The actor's thread is its collector's thread: bounded steps at its own safepoints.
