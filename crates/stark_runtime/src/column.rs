@@ -47,9 +47,77 @@ impl ColType {
 
 pub struct ColumnBody {
     pub array: ArrayRef,
-    /// `(row, text)` for the fields of the file whose text is not what their value prints
-    /// as, by row (empty for a column not read from a CSV file).
-    pub texts: Vec<(u32, Box<str>)>,
+    /// The fields of the file whose text is not what their value prints as (none for a
+    /// column not read from a CSV file).
+    pub texts: FileTexts,
+}
+
+/// Some fields' text as the file wrote it, by row: end to end in one string, so that a
+/// column with many (`12.50`, a price printed with four decimals) costs no allocation a
+/// field. Most columns have none, and then cost a pointer (a column's body is part of its
+/// object).
+#[derive(Default, Debug, PartialEq, Eq)]
+pub struct FileTexts(Option<Box<Texts>>);
+
+#[derive(Default, Debug, PartialEq, Eq)]
+struct Texts {
+    /// The rows that have a text, increasing.
+    rows: Vec<u32>,
+    /// Where each row's text ends in `text` (it starts where the one before ends).
+    ends: Vec<u32>,
+    text: String,
+}
+
+impl FileTexts {
+    /// Adds row `row`'s text; rows come in increasing order (a row out of order is not
+    /// found by `get`). Past 4 GiB of text the rest is not kept (a row then prints as its
+    /// value does).
+    pub fn push(&mut self, row: u32, text: &str) {
+        let t = self.0.get_or_insert_default();
+        let Ok(end) = u32::try_from(t.text.len() + text.len()) else {
+            return;
+        };
+        debug_assert!(t.rows.last().is_none_or(|&r| r < row));
+        t.rows.push(row);
+        t.text.push_str(text);
+        t.ends.push(end);
+    }
+
+    /// Gives back the room that growing left over (the texts are kept as long as their
+    /// column, and charged as what they hold).
+    pub fn shrink_to_fit(&mut self) {
+        if let Some(t) = &mut self.0 {
+            t.rows.shrink_to_fit();
+            t.ends.shrink_to_fit();
+            t.text.shrink_to_fit();
+        }
+    }
+
+    /// Row `row`'s text, if it has one.
+    pub fn get(&self, row: u32) -> Option<&str> {
+        let t = self.0.as_deref()?;
+        let k = t.rows.binary_search(&row).ok()?;
+        let start = if k == 0 { 0 } else { t.ends[k - 1] as usize };
+        t.text.get(start..t.ends[k] as usize)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |t| t.rows.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.0.as_ref().map_or(0, |t| {
+            std::mem::size_of::<Texts>()
+                + t.rows.capacity() * 4
+                + t.ends.capacity() * 4
+                + t.text.capacity()
+        })
+    }
 }
 
 impl ColumnBody {
@@ -58,7 +126,7 @@ impl ColumnBody {
     pub fn new(array: ArrayRef) -> ColumnBody {
         ColumnBody {
             array,
-            texts: Vec::new(),
+            texts: FileTexts::default(),
         }
     }
 
@@ -168,17 +236,12 @@ impl ColumnBody {
 
     /// The file's text of field `i` when it differs from what its value prints as.
     pub fn file_text(&self, i: usize) -> Option<&str> {
-        let i = u32::try_from(i).ok()?;
-        self.texts
-            .binary_search_by_key(&i, |(r, _)| *r)
-            .ok()
-            .map(|k| &*self.texts[k].1)
+        self.texts.get(u32::try_from(i).ok()?)
     }
 
     /// Bytes the `tensor` zone charges the column beyond its header.
     pub fn charge(&self) -> u64 {
-        let texts: usize = self.texts.iter().map(|(_, t)| t.len() + 24).sum();
-        (self.array.get_array_memory_size() + texts) as u64
+        (self.array.get_array_memory_size() + self.texts.bytes()) as u64
     }
 }
 

@@ -25,6 +25,7 @@ use crate::format::write_float;
 use arrow_array::StringArray;
 use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use rayon::prelude::*;
+use stark_runtime::column::FileTexts;
 use stark_runtime::{BufferCharge, ColType, ColumnBody, Heap};
 use std::io::Write;
 
@@ -37,27 +38,34 @@ const INPUT_BYTES: usize = 64 << 10;
 /// Whether `field` is a missing value: empty, or one of the spellings pandas reads as one
 /// (`read_csv`'s default `na_values`), compared with the field as it is.
 pub(super) fn is_na(field: &str) -> bool {
+    is_na_bytes(field.as_bytes())
+}
+
+/// `is_na` of a field's bytes (the parallel reader's fields are not checked as UTF-8 one
+/// by one: an NA spelling is ASCII).
+#[inline]
+fn is_na_bytes(field: &[u8]) -> bool {
     // A `match` on the strings: by length first, then the bytes (`NA_TEXTS` says the same).
     matches!(
         field,
-        "" | "#N/A"
-            | "#N/A N/A"
-            | "#NA"
-            | "-1.#IND"
-            | "-1.#QNAN"
-            | "-NaN"
-            | "-nan"
-            | "1.#IND"
-            | "1.#QNAN"
-            | "<NA>"
-            | "N/A"
-            | "NA"
-            | "NULL"
-            | "NaN"
-            | "None"
-            | "n/a"
-            | "nan"
-            | "null"
+        b"" | b"#N/A"
+            | b"#N/A N/A"
+            | b"#NA"
+            | b"-1.#IND"
+            | b"-1.#QNAN"
+            | b"-NaN"
+            | b"-nan"
+            | b"1.#IND"
+            | b"1.#QNAN"
+            | b"<NA>"
+            | b"N/A"
+            | b"NA"
+            | b"NULL"
+            | b"NaN"
+            | b"None"
+            | b"n/a"
+            | b"nan"
+            | b"null"
     )
 }
 
@@ -158,6 +166,80 @@ fn short_decimal(b: &[u8]) -> Option<f64> {
     }
     let x = m as f64 / POW10[frac];
     Some(if neg { -x } else { x })
+}
+
+/// `parse_int` of a field's bytes, and whether the field is `int_canonical`, in one pass
+/// for the common field (`-`, then up to 18 digits: no overflow is possible); any other
+/// goes through the two functions. The parallel reader's hot path; a test holds it to them.
+#[inline(always)]
+fn int_field(b: &[u8]) -> Option<(i64, bool)> {
+    let (neg, d) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if !d.is_empty() && d.len() <= 18 {
+        let (mut n, mut digits) = (0i64, true);
+        for &c in d {
+            let x = c.wrapping_sub(b'0');
+            digits &= x < 10;
+            n = n.wrapping_mul(10).wrapping_add(x as i64);
+        }
+        if digits {
+            let canonical = d[0] != b'0' || b.len() == 1;
+            return Some((if neg { -n } else { n }, canonical));
+        }
+    }
+    let s = std::str::from_utf8(b).ok()?;
+    parse_int(s).map(|v| (v, int_canonical(s)))
+}
+
+/// `parse_float` of a field's bytes, and whether the field is `float_canonical`, in one
+/// pass for the common field (`-`, then at most 15 digits with one point: Clinger's fast
+/// path, as `short_decimal`); any other goes through the two functions. A test holds it to
+/// them. Never NaN (as `parse_float`, which reads no NaN spelling).
+#[inline(always)]
+fn float_field(b: &[u8]) -> Option<(f64, bool)> {
+    let (neg, d) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    let (mut m, mut digits, mut dot, mut plain) = (0u64, 0usize, usize::MAX, true);
+    for (i, &c) in d.iter().enumerate() {
+        let x = c.wrapping_sub(b'0');
+        if x < 10 {
+            m = m.wrapping_mul(10).wrapping_add(x as u64);
+            digits += 1;
+        } else if c == b'.' && dot == usize::MAX {
+            dot = i;
+        } else {
+            plain = false;
+            break;
+        }
+    }
+    if plain && (1..=15).contains(&digits) {
+        let frac = if dot == usize::MAX {
+            0
+        } else {
+            d.len() - dot - 1
+        };
+        let x = m as f64 / POW10[frac];
+        let x = if neg { -x } else { x };
+        // Fixed notation with digits on both sides of the point, no padding zero: surely
+        // `repr`'s text. A leading zero (`0.05`) asks the general test.
+        let canonical = dot != usize::MAX
+            && dot > 0
+            && frac > 0
+            && !(frac > 1 && d[d.len() - 1] == b'0')
+            && (d[0] != b'0' || (dot == 1 && float_canonical_str(b)));
+        return Some((x, canonical));
+    }
+    let s = std::str::from_utf8(b).ok()?;
+    parse_float(s).map(|x| (x, float_canonical(s)))
+}
+
+/// `float_canonical` of bytes that are ASCII (`float_field` read them as digits).
+fn float_canonical_str(b: &[u8]) -> bool {
+    std::str::from_utf8(b).is_ok_and(float_canonical)
 }
 
 /// Whether `text` is what `str()` of the Int `n` gives.
@@ -387,7 +469,7 @@ fn type_column(segs: &[FieldTexts]) -> Result<ColumnBody, usize> {
     let mut bools: Vec<Option<bool>> = Vec::new();
     let mut missing = 0usize;
     // `(row, text)` of the fields that would not print back as written.
-    let mut texts: Vec<(u32, Box<str>)> = Vec::new();
+    let mut texts = FileTexts::default();
     // The parse comes first and the NA test only when it fails: most fields are values.
     for (i, f) in fields.iter().enumerate() {
         match kind {
@@ -483,7 +565,7 @@ fn type_column(segs: &[FieldTexts]) -> Result<ColumnBody, usize> {
         }
         Some(k) => k,
     };
-    let mut keep = |i: usize, t: &str| texts.push((i as u32, t.into()));
+    let mut keep = |i: usize, t: &str| texts.push(i as u32, t);
     let mut body = match kind {
         Kind::Int => {
             for (i, f) in fields.iter().enumerate() {
@@ -535,6 +617,7 @@ fn type_column(segs: &[FieldTexts]) -> Result<ColumnBody, usize> {
             })
         }
     };
+    texts.shrink_to_fit();
     body.texts = texts;
     Ok(body)
 }
@@ -671,6 +754,44 @@ mod tests {
                 && !int_canonical(" 1")
                 && !int_canonical("-0")
         );
+    }
+
+    /// Fields made of the pieces a number's text has, and a few others, every way up to
+    /// four pieces long: `int_field` and `float_field` must say what the two functions
+    /// each stands for say.
+    #[test]
+    fn one_pass_readers_agree_with_the_rules() {
+        let pieces = [
+            "0", "7", "00", "12", "5.", ".", "-", "+", " ", "e3", "1234567", "99999999", "0.0",
+            "10", ".50", "x", "é", "inf", "nan",
+        ];
+        let mut fields = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for f in &last {
+                for p in pieces {
+                    next.push(format!("{f}{p}"));
+                }
+            }
+            fields.extend(next.iter().cloned());
+            last = next;
+        }
+        // Near the one-pass paths' limits: 15 and 18 digits, and one more.
+        for digits in 14..=20 {
+            let n = "9".repeat(digits);
+            fields.extend([n.clone(), format!("-{n}"), format!("{}.5", &n[1..])]);
+            fields.push(format!("0.{}", "0".repeat(digits - 10)) + "1");
+        }
+        for f in &fields {
+            let int = parse_int(f).map(|v| (v, int_canonical(f)));
+            assert_eq!(int_field(f.as_bytes()), int, "{f:?}");
+            let float = parse_float(f).map(|x| (x.to_bits(), float_canonical(f)));
+            let got = float_field(f.as_bytes()).map(|(x, c)| (x.to_bits(), c));
+            assert_eq!(got, float, "{f:?}");
+            assert_eq!(is_na_bytes(f.as_bytes()), is_na(f), "{f:?}");
+        }
+        assert!(fields.len() > 100_000);
     }
 
     #[test]
