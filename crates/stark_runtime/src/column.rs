@@ -83,6 +83,26 @@ impl FileTexts {
         t.ends.push(end);
     }
 
+    /// Adds many rows' texts at once: row `base + rows[i]`'s text ends at `ends[i]` in
+    /// `text` (each starts where the one before ends); the rows come after those already
+    /// kept, in increasing order. Nothing is added past 4 GiB of text.
+    pub fn extend(&mut self, base: u32, rows: &[u32], ends: &[u32], text: &str) {
+        if rows.is_empty() {
+            return;
+        }
+        let t = self.0.get_or_insert_default();
+        let Ok(at) = u32::try_from(t.text.len()) else {
+            return;
+        };
+        if u32::try_from(t.text.len() + text.len()).is_err() || rows.len() != ends.len() {
+            return;
+        }
+        debug_assert!(t.rows.last().is_none_or(|&r| r < base + rows[0]));
+        t.rows.extend(rows.iter().map(|&r| base + r));
+        t.ends.extend(ends.iter().map(|&e| at + e));
+        t.text.push_str(text);
+    }
+
     /// Gives back the room that growing left over (the texts are kept as long as their
     /// column, and charged as what they hold).
     pub fn shrink_to_fit(&mut self) {

@@ -23,8 +23,8 @@
 use super::super::super::byte_scan;
 use super::super::super::stream::reason;
 use super::{
-    float_field, int_field, is_na_bytes, parse_bool, string_column, type_column, unique_names,
-    FieldTexts, Table,
+    float_field, float_field_word, int_field, int_field_word, is_na_bytes, parse_bool,
+    string_column, type_column, unique_names, FieldTexts, Table,
 };
 use crate::error::{fail, Fallible, Fault};
 use arrow_array::{Float64Array, Int64Array};
@@ -139,7 +139,7 @@ fn read_chunk(path: &str, s: usize, e: usize, first: usize, len: usize) -> Optio
     let from = if s > first { s - 1 } else { s };
     let mut file = std::fs::File::open(path).ok()?;
     file.seek(SeekFrom::Start(from as u64)).ok()?;
-    let mut raw = room(e - from + 256)?;
+    let mut raw = vec_with(e - from + 256)?;
     (&mut file)
         .take((e - from) as u64)
         .read_to_end(&mut raw)
@@ -282,7 +282,7 @@ struct Filling<'s> {
 }
 
 /// Room for a chunk's fields; `None` when the system refuses it.
-fn room<T>(n: usize) -> Option<Vec<T>> {
+fn vec_with<T>(n: usize) -> Option<Vec<T>> {
     let mut v = Vec::new();
     fallible(|| v.try_reserve_exact(n)).ok()?;
     Some(v)
@@ -326,7 +326,7 @@ impl Filling<'_> {
     }
 
     /// The part's first value, after `missing` missing fields; `rows` is room enough.
-    fn first(&mut self, row: usize, missing: usize, f: &[u8], rows: usize) -> Option<()> {
+    fn first(&mut self, row: usize, missing: usize, f: &[u8], room: &mut Room) -> Option<()> {
         if let Some((v, canonical)) = int_field(f) {
             if missing > 0 || !self.put(row, v as u64) {
                 // Whole numbers with a missing one are float64, and their texts kept as
@@ -353,11 +353,17 @@ impl Filling<'_> {
         } else if std::str::from_utf8(f).is_ok_and(|f| parse_bool(f).is_some()) {
             self.part.part = Part::Mixed;
         } else {
-            let mut ends = room(rows)?;
-            let mut valid = room(rows)?;
+            let mut ends = vec_with(room.rows)?;
+            let mut valid = vec_with(room.rows)?;
             ends.resize(missing, 0);
             valid.resize(missing, false);
-            let mut bytes = room(TEXT_ROOM.max(f.len()))?;
+            // Room for the rest of the chunk's fields if they are about this long (growing
+            // by doubling copied the text and touched twice its memory), from what is left
+            // of the chunk's length: all text columns together reserve no more than it.
+            let guess = (f.len() + 8).saturating_mul(room.rows.saturating_sub(row));
+            let want = guess.min(room.text).max(f.len());
+            room.text -= want.min(room.text);
+            let mut bytes = vec_with(want)?;
             bytes.extend_from_slice(f);
             ends.push(bytes.len() as i32);
             valid.push(true);
@@ -368,9 +374,10 @@ impl Filling<'_> {
 
     /// Field `row` of the chunk; `None` when the system refuses memory.
     #[inline(always)]
-    fn push(&mut self, row: usize, f: &[u8], rows: usize) -> Option<()> {
+    fn push(&mut self, row: usize, field: Field, room: &mut Room) -> Option<()> {
+        let f = field.text();
         match &mut self.part.part {
-            Part::Ints => match int_field(f) {
+            Part::Ints => match int_field_word(f, field.word()) {
                 Some((x, canonical)) if self.put(row, x as u64) => {
                     if !canonical {
                         self.keep(row, f);
@@ -379,7 +386,7 @@ impl Filling<'_> {
                 _ => self.part.part = Part::Mixed,
             },
             Part::Floats => {
-                if let Some((x, canonical)) = float_field(f) {
+                if let Some((x, canonical)) = float_field_word(f, field.word()) {
                     if !self.put(row, x.to_bits()) {
                         self.part.part = Part::Mixed;
                     } else if !canonical {
@@ -401,10 +408,19 @@ impl Filling<'_> {
             Part::Strs { bytes, ends, valid } => {
                 let na = is_na_bytes(f);
                 if !na {
-                    if bytes.capacity() - bytes.len() < f.len() {
-                        fallible(|| bytes.try_reserve(f.len())).ok()?;
+                    if bytes.capacity() - bytes.len() < f.len().max(16) {
+                        fallible(|| bytes.try_reserve(f.len().max(16))).ok()?;
                     }
-                    bytes.extend_from_slice(f);
+                    match field.chunk.get(field.start..field.start + 16) {
+                        // A short field is copied as sixteen bytes (one load and one
+                        // store, not a call to `memcpy`) and the bytes past it dropped.
+                        Some(wide) if f.len() <= 16 => {
+                            let len = bytes.len() + f.len();
+                            bytes.extend_from_slice(wide);
+                            bytes.truncate(len);
+                        }
+                        _ => bytes.extend_from_slice(f),
+                    }
                 }
                 // Past 2 GiB of text the column is typed by `type_column`, which says so.
                 let Ok(end) = i32::try_from(bytes.len()) else {
@@ -425,7 +441,7 @@ impl Filling<'_> {
                     }
                 } else {
                     let missing = *n;
-                    return self.first(row, missing, f, rows);
+                    return self.first(row, missing, f, room);
                 }
             }
             Part::Mixed => {}
@@ -434,8 +450,12 @@ impl Filling<'_> {
     }
 }
 
-/// A text part's first room for its bytes: it grows by doubling from there.
-const TEXT_ROOM: usize = 64 << 10;
+/// What a chunk's parts may reserve as they start: a row each (the chunk's rows), and, for
+/// text, bytes (at most the chunk's length, for all its text columns together).
+struct Room {
+    rows: usize,
+    text: usize,
+}
 
 /// What went wrong in a chunk: a row of another number of fields (its line in the chunk,
 /// from 1, and that number), or memory the system refused.
@@ -453,10 +473,34 @@ type Parts = Result<(Vec<ColPart>, usize), ChunkError>;
 trait Sink {
     type Error;
     /// Field `k` of the line (without a line's `\r`).
-    fn field(&mut self, k: usize, text: &[u8]) -> Result<(), Self::Error>;
+    fn field(&mut self, k: usize, field: Field) -> Result<(), Self::Error>;
     /// A line that is not blank ended with `fields` fields; `line` counts every line of
     /// the chunk so far, blank ones too (from 1).
     fn line_end(&mut self, fields: usize, line: u64) -> Result<(), Self::Error>;
+}
+
+/// A field of a chunk: its bytes, and the chunk around them (a short number is read with
+/// one eight-byte load, which may run past the field's end).
+#[derive(Clone, Copy)]
+struct Field<'a> {
+    chunk: &'a [u8],
+    start: usize,
+    end: usize,
+}
+
+impl<'a> Field<'a> {
+    #[inline(always)]
+    fn text(&self) -> &'a [u8] {
+        &self.chunk[self.start..self.end]
+    }
+
+    /// The eight bytes from the field's start (the first in the lowest byte), if the chunk
+    /// has that many.
+    #[inline(always)]
+    fn word(&self) -> Option<u64> {
+        let w = self.chunk.get(self.start..self.start + 8)?;
+        Some(u64::from_le_bytes(w.try_into().ok()?))
+    }
 }
 
 /// Gives the fields and line ends of a chunk's lines (no quotes) to `sink`, in order, and
@@ -478,7 +522,14 @@ fn each_span<S: Sink>(chunk: &[u8], sep: u8, sink: &mut S) -> Result<(), S::Erro
             hits &= hits - 1;
             let at = base + bit as usize;
             if breaks >> bit & 1 == 0 {
-                sink.field(k, &chunk[start..at])?;
+                sink.field(
+                    k,
+                    Field {
+                        chunk,
+                        start,
+                        end: at,
+                    },
+                )?;
                 k += 1;
             } else {
                 line += 1;
@@ -511,7 +562,7 @@ fn line_end<S: Sink>(
     if k == 0 && end == start {
         return Ok(());
     }
-    sink.field(k, &chunk[start..end])?;
+    sink.field(k, Field { chunk, start, end })?;
     sink.line_end(k + 1, line)
 }
 
@@ -520,16 +571,16 @@ struct ChunkParser<'s> {
     cols: Vec<Filling<'s>>,
     rows: usize,
     /// Room for a text column's ends: one a row (the slots are as many).
-    room_rows: usize,
+    room: Room,
 }
 
 impl Sink for ChunkParser<'_> {
     type Error = ChunkError;
 
     #[inline(always)]
-    fn field(&mut self, k: usize, text: &[u8]) -> Result<(), ChunkError> {
+    fn field(&mut self, k: usize, field: Field) -> Result<(), ChunkError> {
         if let Some(c) = self.cols.get_mut(k) {
-            c.push(self.rows, text, self.room_rows)
+            c.push(self.rows, field, &mut self.room)
                 .ok_or(ChunkError::Memory)?;
         }
         Ok(())
@@ -565,7 +616,10 @@ fn parse_chunk(chunk: &[u8], sep: u8, slots: Vec<&mut [MaybeUninit<u64>]>) -> Pa
 /// `parse_chunk`, inlined into a copy for each instruction set.
 #[inline(always)]
 fn parse_chunk_in(chunk: &[u8], sep: u8, slots: Vec<&mut [MaybeUninit<u64>]>) -> Parts {
-    let room_rows = slots.first().map_or(0, |s| s.len());
+    let room = Room {
+        rows: slots.first().map_or(0, |s| s.len()),
+        text: chunk.len(),
+    };
     let cols: Vec<Filling> = slots
         .into_iter()
         .map(|slots| Filling {
@@ -581,9 +635,15 @@ fn parse_chunk_in(chunk: &[u8], sep: u8, slots: Vec<&mut [MaybeUninit<u64>]>) ->
     let mut parser = ChunkParser {
         cols,
         rows: 0,
-        room_rows,
+        room,
     };
     each_span(chunk, sep, &mut parser)?;
+    for c in &mut parser.cols {
+        // What a text part reserved and did not use goes back (it is charged as held).
+        if let Part::Strs { bytes, .. } = &mut c.part.part {
+            bytes.shrink_to_fit();
+        }
+    }
     Ok((
         parser.cols.into_iter().map(|c| c.part).collect(),
         parser.rows,
@@ -601,7 +661,8 @@ impl Sink for Gather {
     type Error = std::convert::Infallible;
 
     #[inline(always)]
-    fn field(&mut self, k: usize, text: &[u8]) -> Result<(), Self::Error> {
+    fn field(&mut self, k: usize, field: Field) -> Result<(), Self::Error> {
+        let text = field.text();
         if let Some(&Some(i)) = self.slot.get(k) {
             let f = &mut self.out[i];
             f.text.extend_from_slice(text);
@@ -674,7 +735,7 @@ fn type_chunks(
     // written.
     let mut slabs: Vec<Vec<u64>> = Vec::with_capacity(ncols);
     for _ in 0..ncols {
-        match room(rows) {
+        match vec_with(rows) {
             Some(slab) => slabs.push(slab),
             None => {
                 charge.refund(heap, need);
@@ -959,12 +1020,11 @@ fn build(
     };
     for ((cols, _), &start) in parts.iter().zip(starts) {
         let c = &cols[k];
-        let mut at = 0;
-        for (&row, &end) in c.kept_rows.iter().zip(&c.kept.ends) {
-            // ASCII: a number's text, or an NA spelling.
-            let text = String::from_utf8_lossy(&c.kept.text[at..end as usize]);
-            body.texts.push((start + row as usize) as u32, &text);
-            at = end as usize;
+        // ASCII: numbers' texts, or NA spellings (were one not UTF-8, its row would print
+        // as its value does).
+        if let Ok(text) = std::str::from_utf8(&c.kept.text) {
+            body.texts
+                .extend(start as u32, &c.kept_rows, &c.kept.ends, text);
         }
     }
     body.texts.shrink_to_fit();
@@ -1039,9 +1099,9 @@ mod tests {
         struct Lines(Vec<String>);
         impl Sink for Lines {
             type Error = ();
-            fn field(&mut self, k: usize, text: &[u8]) -> Result<(), ()> {
+            fn field(&mut self, k: usize, f: Field) -> Result<(), ()> {
                 self.0
-                    .push(format!("{k}:{}", String::from_utf8_lossy(text)));
+                    .push(format!("{k}:{}", String::from_utf8_lossy(f.text())));
                 Ok(())
             }
             fn line_end(&mut self, fields: usize, line: u64) -> Result<(), ()> {
@@ -1104,8 +1164,8 @@ mod tests {
                 struct Got(Vec<(usize, Vec<u8>)>, Vec<(usize, u64)>);
                 impl Sink for Got {
                     type Error = ();
-                    fn field(&mut self, k: usize, t: &[u8]) -> Result<(), ()> {
-                        self.0.push((k, t.to_vec()));
+                    fn field(&mut self, k: usize, f: Field) -> Result<(), ()> {
+                        self.0.push((k, f.text().to_vec()));
                         Ok(())
                     }
                     fn line_end(&mut self, n: usize, line: u64) -> Result<(), ()> {
