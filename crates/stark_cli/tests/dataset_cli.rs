@@ -271,6 +271,92 @@ fn large_files_read_in_chunks_as_small_files_are() {
 }
 
 #[test]
+fn a_line_longer_than_a_read_block_still_loads() {
+    // The chunked reader reads 512 KiB at a time and hands on whole lines: a 700 KB field
+    // sends the file to the record reader, which must give the same dataset as the same
+    // rows without it would (plus that row).
+    let (body, _) = tricky_rows(150_000, None);
+    let header = "id,code,price,late,name,flag,sparse,intmiss,mixed\n";
+    let long = "x".repeat(700_000);
+    let row = format!("150000,1,2.5,3.5,{long},True,,4,z\n");
+    let path = write("long_line.csv", &format!("{header}{body}{row}"));
+    let p = write(
+        "long_line.stark",
+        &format!(
+            "fn main():\n    let d = Dataset.load({:?})\n    print(d.len(), len(d.row(d.len() - 1)[\"name\"]))\n    \
+             print(d[\"price\"].count(), d[\"code\"].sum())\n",
+            path.to_str().unwrap()
+        ),
+    );
+    let out = run_ok(&[], &p);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.first(), Some(&"150001 700000"), "{out}");
+    // The rows without the long one, read in chunks: one price fewer, a code of 1 less.
+    let short = write("short_lines.csv", &format!("{header}{body}"));
+    let q = write(
+        "short_lines.stark",
+        &format!(
+            "fn main():\n    let d = Dataset.load({:?})\n    print(d[\"price\"].count() + 1, d[\"code\"].sum() + 1)\n",
+            short.to_str().unwrap()
+        ),
+    );
+    assert_eq!(lines.get(1).copied(), Some(run_ok(&[], &q).trim()), "{out}");
+}
+
+#[test]
+fn a_field_that_is_not_utf8_is_named_by_its_row() {
+    // pandas stops with a UnicodeDecodeError; STARK names the column and the data row.
+    // The byte 0xFF in a text column and in a number column, in a file read in chunks and
+    // in one read record by record (a quote in the header), of 150,000 and of 20 rows.
+    let header = "id,code,price,late,name,flag,sparse,intmiss,mixed\n";
+    let quoted = "\"id\",code,price,late,name,flag,sparse,intmiss,mixed\n";
+    for rows in [150_000, 20] {
+        let (body, _) = tricky_rows(rows, None);
+        let lines: Vec<String> = body.lines().map(str::to_string).collect();
+        // The data row of a line: blank lines are no rows.
+        let at = lines.len() * 2 / 3;
+        let row = lines[..=at]
+            .iter()
+            .filter(|l| !l.trim_end_matches('\r').is_empty())
+            .count();
+        assert!(!lines[at].trim_end_matches('\r').is_empty());
+        for (column, k) in [("name", 4), ("late", 3)] {
+            let mut bad = lines.clone();
+            let mut fields: Vec<String> = bad[at].split(',').map(str::to_string).collect();
+            // A marker byte no row has, then made 0xFF.
+            fields[k].push('\u{1}');
+            bad[at] = fields.join(",");
+            let mut bytes = bad.join("\n").into_bytes();
+            for b in bytes.iter_mut().filter(|b| **b == 1) {
+                *b = 0xFF;
+            }
+            for head in [header, quoted] {
+                let path = dir().join(format!("bad_utf8_{rows}_{column}.csv"));
+                let mut all = head.as_bytes().to_vec();
+                all.extend_from_slice(&bytes);
+                std::fs::write(&path, all).unwrap();
+                let p = write(
+                    "bad_utf8.stark",
+                    &format!(
+                        "fn main():\n    print(Dataset.load({:?}).len())\n",
+                        path.to_str().unwrap()
+                    ),
+                );
+                let out = run(&[], &p);
+                let err = String::from_utf8_lossy(&out.stderr);
+                assert_eq!(out.status.code(), Some(1), "{err}");
+                assert!(
+                    err.contains(&format!(
+                        "column \"{column}\" is not valid UTF-8 (data row {row})"
+                    )),
+                    "{rows} rows, {column}, {head:?}: {err}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn a_bad_row_in_a_large_file_is_named_by_its_line() {
     let header = "id,code,price,late,name,flag,sparse,intmiss,mixed\n";
     let quoted = "\"id\",code,price,late,name,flag,sparse,intmiss,mixed\n";

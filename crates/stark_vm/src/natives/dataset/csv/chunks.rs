@@ -3,22 +3,26 @@
 //!
 //! A regular file of at least [`PARALLEL_BYTES`] with no quote character (so every line
 //! break ends a record, and a chunk boundary at one cannot fall inside a field) is cut
-//! into byte ranges. Each task reads its range (from the first line that starts in it to
-//! the end of the last) and counts its rows; then each splits its lines, reading every
-//! field straight into its column's part for the chunk ([`Part`]) as the kind of the
-//! part's first value. A number is written in place: every column has a slab of one
+//! into byte ranges, and each range read twice, [`BLOCK`] bytes of whole lines at a time
+//! through one buffer a task (so the file is never held whole: a load of a 40 MB file
+//! touched 40 MB of fresh memory for it, a fifth of its time). The first pass finds the
+//! lines that start in the range and counts their rows; the second splits them, reading
+//! every field straight into its column's part for the chunk ([`Part`]) as the kind of
+//! the part's first value. A number is written in place: every column has a slab of one
 //! 8-byte word a row, cut at the chunks' row counts, and an int64 or float64 column
 //! becomes its Arrow buffer without a copy. A field's text is copied only into a text
-//! column's bytes, or when `row(i)` must give it as written. This is a shortcut for the common case: a column whose parts do not all hold
-//! one kind (a part with a field of another kind, whole numbers with a missing one, bools)
-//! is typed afterwards from its fields' text by [`type_column`], the one statement of
-//! pandas' rules, and the shortcut must give what that gives (the tests below compare the
-//! two on the same text).
+//! column's bytes, or when `row(i)` must give it as written. This is a shortcut for the
+//! common case: a column whose parts do not all hold one kind (a part with a field of
+//! another kind, whole numbers with a missing one, bools) is typed afterwards from its
+//! fields' text (read a third time) by [`type_column`], the one statement of pandas'
+//! rules, and the shortcut must give what that gives (the tests below compare the two on
+//! the same text). A file that changes between the passes is an error, never a wrong
+//! table: the rows of every chunk must be what the first pass counted.
 //!
-//! Memory: the raw chunks are charged to the `io` zone before they are read; the slabs and
-//! parts before they are filled, at their bound (a field's text once, and 16 bytes a field);
-//! the finished columns before they are put together. The caller keeps the finished
-//! columns' charge, as for the reader of small files.
+//! Memory: the tasks' buffers are charged to the `io` zone before they are read into; the
+//! slabs and parts before they are filled, at their bound (a field's text once, and 16
+//! bytes a field); the finished columns before they are put together. The caller keeps
+//! the finished columns' charge, as for the reader of small files.
 
 use super::super::super::byte_scan;
 use super::super::super::stream::reason;
@@ -97,15 +101,14 @@ pub(super) fn read_parallel(
         })
         .filter(|(s, e)| e > s)
         .collect();
-    // The raw chunks: each range and the end of the line it cuts (charged with a margin for
-    // those line ends).
-    let raw_need = (len + pieces * 4096) as u64;
+    // Each task's one buffer, charged for every task (however many run at once).
+    let raw_need = (pieces * BLOCK) as u64;
     charge.charge(heap, raw_need)?;
-    let raws: Vec<Option<Chunk>> = ranges
+    let counted: Vec<Option<Chunk>> = ranges
         .par_iter()
-        .map(|&(s, e)| read_chunk(path, s, e, start, len))
+        .map(|&(s, e)| count_chunk(path, s as u64, e as u64, start as u64, len as u64))
         .collect();
-    let result = match raws.into_iter().collect::<Option<Vec<Chunk>>>() {
+    let result = match counted.into_iter().collect::<Option<Vec<Chunk>>>() {
         Some(chunks) => type_chunks(heap, charge, path, sep, names, &chunks).map(Some),
         None => Ok(None),
     };
@@ -113,68 +116,179 @@ pub(super) fn read_parallel(
     result
 }
 
-/// The lines that start in one range of the file, read whole.
-struct Chunk {
-    raw: Vec<u8>,
-    /// How many bytes of `raw` come before the first line (the end of the line before).
-    skip: usize,
+/// Bytes a task reads at a time, into one buffer it keeps (small enough to stay in the
+/// core's cache while its lines are scanned). Whole lines are handed on from it, so a line
+/// longer than this sends the file to the record reader.
+const BLOCK: usize = 512 << 10;
+
+/// The lines that start in one range of the file: where they are, and what the first pass
+/// over them counted. The second pass reads them again to type them.
+struct Chunk<'p> {
+    text: Text<'p>,
     /// Its rows: the lines that are not blank.
     rows: usize,
+    /// Its line breaks (every line but a last one without a break), for the line numbers
+    /// of error messages.
+    breaks: u64,
+    /// Its length in bytes.
+    len: u64,
 }
 
-impl Chunk {
-    fn lines(&self) -> &[u8] {
-        &self.raw[self.skip..]
+/// Where a chunk's lines are.
+enum Text<'p> {
+    /// Bytes `start..end` of the file (`end` is just after a line break, or the file's end).
+    File { path: &'p str, start: u64, end: u64 },
+    /// The lines themselves.
+    #[cfg(test)]
+    Memory(Vec<u8>),
+}
+
+impl Chunk<'_> {
+    /// Gives `each` the chunk's lines, in order, a block of whole lines at a time (a block
+    /// starts a line and ends with a line break, or at the chunk's end).
+    fn blocks(
+        &self,
+        mut each: impl FnMut(&[u8]) -> Result<(), ChunkError>,
+    ) -> Result<(), ChunkError> {
+        match &self.text {
+            Text::File { path, start, end } => {
+                let mut blocks =
+                    LineBlocks::open(path, *start, *end, BLOCK).ok_or(ChunkError::Read)?;
+                while let Some(block) = blocks.next().map_err(|_| ChunkError::Read)? {
+                    each(block)?;
+                }
+                Ok(())
+            }
+            #[cfg(test)]
+            Text::Memory(raw) => each(raw),
+        }
     }
 }
 
-/// The lines that start in `[s, e)` (a line starts at `first` or after a line break);
-/// `None` if the chunk has a quote or cannot be read.
-fn read_chunk(path: &str, s: usize, e: usize, first: usize, len: usize) -> Option<Chunk> {
-    use std::io::{Read, Seek, SeekFrom};
-    use std::os::unix::fs::FileExt;
-    // One byte before `s`, to see whether a line starts at `s`, and room past `e` for the
-    // end of the last line, read in steps until a line break. `read_to_end` into reserved
-    // room writes each byte once (no zeroing first).
+/// A file read from one place to another in blocks of whole lines, through one buffer.
+struct LineBlocks {
+    file: std::fs::File,
+    buf: Vec<u8>,
+    /// `buf[..filled]` holds bytes of the file; `buf[..used]` were handed out.
+    filled: usize,
+    used: usize,
+    /// Where the next read starts, and where reading stops.
+    pos: u64,
+    end: u64,
+}
+
+impl LineBlocks {
+    /// Reads through a buffer of `block` bytes; `None` when the file cannot be opened or
+    /// the system refuses the buffer.
+    fn open(path: &str, start: u64, end: u64, block: usize) -> Option<LineBlocks> {
+        let file = std::fs::File::open(path).ok()?;
+        let mut buf = vec_with(block)?;
+        buf.resize(block, 0);
+        Some(LineBlocks {
+            file,
+            buf,
+            filled: 0,
+            used: 0,
+            pos: start,
+            end,
+        })
+    }
+
+    /// The next block: whole lines, the last ending with a line break unless it ends where
+    /// reading stops; `None` at the end. An error for a line longer than the buffer.
+    fn next(&mut self) -> std::io::Result<Option<&[u8]>> {
+        use std::os::unix::fs::FileExt;
+        // The part of a line the last block did not hand out moves to the front.
+        self.buf.copy_within(self.used..self.filled, 0);
+        self.filled -= self.used;
+        self.used = 0;
+        loop {
+            let want = ((self.buf.len() - self.filled) as u64).min(self.end - self.pos) as usize;
+            if want > 0 {
+                let n = self
+                    .file
+                    .read_at(&mut self.buf[self.filled..self.filled + want], self.pos)?;
+                if n == 0 {
+                    // The file is shorter than it was.
+                    self.end = self.pos;
+                }
+                self.filled += n;
+                self.pos += n as u64;
+            }
+            let cut = if self.pos >= self.end {
+                self.filled
+            } else {
+                match memchr::memrchr(b'\n', &self.buf[..self.filled]) {
+                    Some(i) => i + 1,
+                    None if self.filled == self.buf.len() => {
+                        return Err(std::io::Error::other("a line longer than a block"))
+                    }
+                    None => continue,
+                }
+            };
+            if cut == 0 {
+                return Ok(None);
+            }
+            self.used = cut;
+            return Ok(Some(&self.buf[..cut]));
+        }
+    }
+}
+
+/// The first pass over the lines that start in `[s, e)` (a line starts at `first` or
+/// after a line break): where they lie, their rows and line breaks; `None` if they have a
+/// quote or a lone `\r`, a line longer than a block, or cannot be read.
+fn count_chunk(path: &str, s: u64, e: u64, first: u64, len: u64) -> Option<Chunk<'_>> {
+    // One byte before `s`, to see whether a line starts at `s`: the chunk's first line
+    // starts after the first line break from there.
     let from = if s > first { s - 1 } else { s };
-    let mut file = std::fs::File::open(path).ok()?;
-    file.seek(SeekFrom::Start(from as u64)).ok()?;
-    let mut raw = vec_with(e - from + 256)?;
-    (&mut file)
-        .take((e - from) as u64)
-        .read_to_end(&mut raw)
-        .ok()?;
-    if raw.len() != e - from {
-        return None;
-    }
-    let mut end = e;
-    let mut step = [0u8; 4096];
-    while end < len && raw.last() != Some(&b'\n') {
-        let more = (len - end).min(step.len());
-        file.read_exact_at(&mut step[..more], end as u64).ok()?;
-        match step[..more].iter().position(|&b| b == b'\n') {
-            Some(i) => {
-                raw.extend_from_slice(&step[..=i]);
-                end = len;
-            }
+    let mut blocks = LineBlocks::open(path, from, len, BLOCK)?;
+    let mut at = from;
+    let mut start = (from == s).then_some(s);
+    let (mut rows, mut breaks) = (0usize, 0u64);
+    let mut end = None;
+    while let Some(block) = blocks.next().ok()? {
+        let mut b = block;
+        let mut b_at = at;
+        at += block.len() as u64;
+        let st = match start {
+            Some(st) => st,
             None => {
-                raw.extend_from_slice(&step[..more]);
-                end += more;
+                let i = memchr::memchr(b'\n', b).map_or(b.len(), |i| i + 1);
+                b = &b[i..];
+                b_at += i as u64;
+                *start.insert(b_at)
             }
+        };
+        if st >= e {
+            // No line starts in the range.
+            end = Some(st);
+            break;
+        }
+        // The last line is the one that holds byte `e - 1`: it ends at the first break
+        // from there (where the next chunk's first line starts).
+        let from_i = (e - 1).saturating_sub(b_at) as usize;
+        let cut = b
+            .get(from_i..)
+            .and_then(|rest| memchr::memchr(b'\n', rest))
+            .map(|i| from_i + i + 1);
+        let part = &b[..cut.unwrap_or(b.len())];
+        let (r, n) = scan_rows(part)?;
+        rows += r;
+        breaks += n;
+        if let Some(c) = cut {
+            end = Some(b_at + c as u64);
+            break;
         }
     }
-    // The first line that starts in the range: right away when the byte before is a break.
-    // (The bytes before it are the previous chunk's last line, which that chunk looks at.)
-    let skip = if from < s {
-        match memchr::memchr(b'\n', &raw) {
-            Some(i) => i + 1,
-            None => raw.len(),
-        }
-    } else {
-        0
-    };
-    let rows = scan_rows(&raw[skip..])?;
-    Some(Chunk { raw, skip, rows })
+    let start = start.unwrap_or(at);
+    let end = end.unwrap_or(at).max(start);
+    Some(Chunk {
+        text: Text::File { path, start, end },
+        rows,
+        breaks,
+        len: end - start,
+    })
 }
 
 /// Whether `raw` has a `\r` not followed by `\n`: a line break of its own to `csv_core`
@@ -189,11 +303,11 @@ fn has_lone_cr(raw: &[u8]) -> bool {
 /// line breaks, quotes and carriage returns; `None` if it has a quote or a lone `\r` (the
 /// file is then read record by record). Lines hold no `\r` in the common case, and a blank
 /// line is then a break right after a break (or at the start).
-fn scan_rows(lines: &[u8]) -> Option<usize> {
+fn scan_rows(lines: &[u8]) -> Option<(usize, u64)> {
     #[cfg(target_arch = "x86_64")]
     if byte_scan::has_bit_ops() {
         #[target_feature(enable = "popcnt,bmi1")]
-        fn with_bit_ops(lines: &[u8]) -> Option<usize> {
+        fn with_bit_ops(lines: &[u8]) -> Option<(usize, u64)> {
             scan_rows_in(lines)
         }
         // SAFETY: the machine has the features `with_bit_ops` is compiled for.
@@ -204,8 +318,8 @@ fn scan_rows(lines: &[u8]) -> Option<usize> {
 
 /// `scan_rows`, inlined into a copy for each instruction set.
 #[inline(always)]
-fn scan_rows_in(lines: &[u8]) -> Option<usize> {
-    let (mut rows, mut cr) = (0usize, false);
+fn scan_rows_in(lines: &[u8]) -> Option<(usize, u64)> {
+    let (mut rows, mut cr, mut all) = (0usize, false, 0u64);
     // The byte before the block was a line break (the chunk starts a line).
     let mut after_break = 1u64;
     let mut base = 0;
@@ -216,6 +330,7 @@ fn scan_rows_in(lines: &[u8]) -> Option<usize> {
         }
         cr |= crs != 0;
         let blank = breaks & (breaks << 1 | after_break);
+        all += u64::from(breaks.count_ones());
         rows += (breaks.count_ones() - blank.count_ones()) as usize;
         after_break = breaks >> 63;
         base += 64;
@@ -228,7 +343,7 @@ fn scan_rows_in(lines: &[u8]) -> Option<usize> {
         // A line of a lone `\r\n` is blank too.
         rows = count_rows(lines);
     }
-    Some(rows)
+    Some((rows, all))
 }
 
 /// The lines of `lines` that are not blank (empty, or a lone `\r`), as [`each_span`] reads
@@ -458,10 +573,12 @@ struct Room {
 }
 
 /// What went wrong in a chunk: a row of another number of fields (its line in the chunk,
-/// from 1, and that number), or memory the system refused.
+/// from 1, and that number), memory the system refused, or the file.
 enum ChunkError {
     Fields(u64, usize),
     Memory,
+    /// The file could not be read again (or changed: a line no longer fits a block).
+    Read,
 }
 
 /// A chunk's part of every column, and its rows.
@@ -503,15 +620,15 @@ impl<'a> Field<'a> {
     }
 }
 
-/// Gives the fields and line ends of a chunk's lines (no quotes) to `sink`, in order, and
-/// stops at its first error. Blank lines are no rows (pandas), nor is the end after the
-/// last line break.
+/// Gives the fields and line ends of a block of lines (no quotes) to `sink`, in order, and
+/// stops at its first error; the block's line breaks. Blank lines are no rows (pandas),
+/// nor is the end after the last line break.
 ///
 /// The separators and line breaks of 64 bytes at a time are read off one bit mask
 /// (`byte_scan::eq_masks`): a search that stops at each field's end mispredicts there, and
 /// fields are a few bytes long.
 #[inline(always)]
-fn each_span<S: Sink>(chunk: &[u8], sep: u8, sink: &mut S) -> Result<(), S::Error> {
+fn each_span<S: Sink>(chunk: &[u8], sep: u8, sink: &mut S) -> Result<u64, S::Error> {
     let (mut start, mut k, mut line) = (0usize, 0usize, 0u64);
     let mut base = 0;
     while base < chunk.len() {
@@ -540,7 +657,8 @@ fn each_span<S: Sink>(chunk: &[u8], sep: u8, sink: &mut S) -> Result<(), S::Erro
         }
         base += 64;
     }
-    line_end(chunk, start, chunk.len(), k, line + 1, sink)
+    line_end(chunk, start, chunk.len(), k, line + 1, sink)?;
+    Ok(line)
 }
 
 /// The end of a line of `k + 1` fields, the last from `start` to `at` (a line break, or
@@ -570,6 +688,8 @@ fn line_end<S: Sink>(
 struct ChunkParser<'s> {
     cols: Vec<Filling<'s>>,
     rows: usize,
+    /// The line breaks of the chunk's blocks before this one.
+    breaks: u64,
     /// Room for a text column's ends: one a row (the slots are as many).
     room: Room,
 }
@@ -589,7 +709,7 @@ impl Sink for ChunkParser<'_> {
     #[inline(always)]
     fn line_end(&mut self, fields: usize, line: u64) -> Result<(), ChunkError> {
         if fields != self.cols.len() {
-            return Err(ChunkError::Fields(line, fields));
+            return Err(ChunkError::Fields(self.breaks + line, fields));
         }
         self.rows += 1;
         Ok(())
@@ -600,25 +720,10 @@ impl Sink for ChunkParser<'_> {
 /// Fields are bytes: a number is ASCII, and a text column's bytes are checked as UTF-8
 /// when its Arrow array is made (a column that is not is typed by `type_column`, which
 /// names the row).
-fn parse_chunk(chunk: &[u8], sep: u8, slots: Vec<&mut [MaybeUninit<u64>]>) -> Parts {
-    #[cfg(target_arch = "x86_64")]
-    if byte_scan::has_bit_ops() {
-        #[target_feature(enable = "popcnt,bmi1")]
-        fn with_bit_ops(chunk: &[u8], sep: u8, slots: Vec<&mut [MaybeUninit<u64>]>) -> Parts {
-            parse_chunk_in(chunk, sep, slots)
-        }
-        // SAFETY: the machine has the features `with_bit_ops` is compiled for.
-        return unsafe { with_bit_ops(chunk, sep, slots) };
-    }
-    parse_chunk_in(chunk, sep, slots)
-}
-
-/// `parse_chunk`, inlined into a copy for each instruction set.
-#[inline(always)]
-fn parse_chunk_in(chunk: &[u8], sep: u8, slots: Vec<&mut [MaybeUninit<u64>]>) -> Parts {
+fn parse_chunk(chunk: &Chunk, sep: u8, slots: Vec<&mut [MaybeUninit<u64>]>) -> Parts {
     let room = Room {
         rows: slots.first().map_or(0, |s| s.len()),
-        text: chunk.len(),
+        text: chunk.len as usize,
     };
     let cols: Vec<Filling> = slots
         .into_iter()
@@ -635,9 +740,10 @@ fn parse_chunk_in(chunk: &[u8], sep: u8, slots: Vec<&mut [MaybeUninit<u64>]>) ->
     let mut parser = ChunkParser {
         cols,
         rows: 0,
+        breaks: 0,
         room,
     };
-    each_span(chunk, sep, &mut parser)?;
+    chunk.blocks(|block| parse_block(&mut parser, block, sep))?;
     for c in &mut parser.cols {
         // What a text part reserved and did not use goes back (it is charged as held).
         if let Part::Strs { bytes, .. } = &mut c.part.part {
@@ -648,6 +754,27 @@ fn parse_chunk_in(chunk: &[u8], sep: u8, slots: Vec<&mut [MaybeUninit<u64>]>) ->
         parser.cols.into_iter().map(|c| c.part).collect(),
         parser.rows,
     ))
+}
+
+/// One block of a chunk's lines into its parts.
+fn parse_block(parser: &mut ChunkParser, block: &[u8], sep: u8) -> Result<(), ChunkError> {
+    #[cfg(target_arch = "x86_64")]
+    if byte_scan::has_bit_ops() {
+        #[target_feature(enable = "popcnt,bmi1")]
+        fn with_bit_ops(parser: &mut ChunkParser, block: &[u8], sep: u8) -> Result<(), ChunkError> {
+            parse_block_in(parser, block, sep)
+        }
+        // SAFETY: the machine has the features `with_bit_ops` is compiled for.
+        return unsafe { with_bit_ops(parser, block, sep) };
+    }
+    parse_block_in(parser, block, sep)
+}
+
+/// `parse_block`, inlined into a copy for each instruction set.
+#[inline(always)]
+fn parse_block_in(parser: &mut ChunkParser, block: &[u8], sep: u8) -> Result<(), ChunkError> {
+    parser.breaks += each_span(block, sep, parser)?;
+    Ok(())
 }
 
 /// The fields of some columns gathered as text (`columns_fields`).
@@ -680,7 +807,7 @@ impl Sink for Gather {
 
 /// The fields of columns `ks` (in increasing order) in one chunk, as text (for
 /// `type_column`): one pass over the chunk for all of them.
-fn columns_fields(chunk: &[u8], sep: u8, ks: &[usize]) -> Vec<FieldTexts> {
+fn columns_fields(chunk: &Chunk, sep: u8, ks: &[usize]) -> Result<Vec<FieldTexts>, ChunkError> {
     let ncols = ks.last().map_or(0, |&k| k + 1);
     let mut gather = Gather {
         out: ks.iter().map(|_| FieldTexts::default()).collect(),
@@ -689,20 +816,27 @@ fn columns_fields(chunk: &[u8], sep: u8, ks: &[usize]) -> Vec<FieldTexts> {
     for (i, &k) in ks.iter().enumerate() {
         gather.slot[k] = Some(i);
     }
-    let Ok(()) = each_span(chunk, sep, &mut gather);
-    gather.out
+    chunk.blocks(|block| {
+        let Ok(_) = each_span(block, sep, &mut gather);
+        Ok(())
+    })?;
+    Ok(gather.out)
 }
 
 /// The columns `ks` typed from their text by `type_column`, each from its fields in every
 /// chunk (gathered one pass a chunk, in parallel).
-fn typed_from_text(chunks: &[Chunk], sep: u8, ks: &[usize]) -> Vec<Result<ColumnBody, usize>> {
+fn typed_from_text(
+    chunks: &[Chunk],
+    sep: u8,
+    ks: &[usize],
+) -> Result<Vec<Result<ColumnBody, usize>>, ChunkError> {
     if ks.is_empty() {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let gathered: Vec<Vec<FieldTexts>> = chunks
         .par_iter()
-        .map(|c| columns_fields(c.lines(), sep, ks))
-        .collect();
+        .map(|c| columns_fields(c, sep, ks))
+        .collect::<Result<_, _>>()?;
     // By column: its segment of each chunk.
     let mut by_column: Vec<Vec<FieldTexts>> = ks.iter().map(|_| Vec::new()).collect();
     for per_chunk in gathered {
@@ -710,7 +844,7 @@ fn typed_from_text(chunks: &[Chunk], sep: u8, ks: &[usize]) -> Vec<Result<Column
             by_column[i].push(f);
         }
     }
-    by_column.par_iter().map(|segs| type_column(segs)).collect()
+    Ok(by_column.par_iter().map(|segs| type_column(segs)).collect())
 }
 
 /// Every chunk parsed and each column put together from its parts.
@@ -726,7 +860,7 @@ fn type_chunks(
     // The parts and slabs hold each field's text at most once and at most 16 bytes more a
     // field; a chunk's parts hold `ncols` fields a row (a row with more is an error).
     let rows: usize = chunks.iter().map(|c| c.rows).sum();
-    let text: u64 = chunks.iter().map(|c| c.lines().len() as u64).sum();
+    let text: u64 = chunks.iter().map(|c| c.len).sum();
     let need = text + 16 * rows as u64 * ncols as u64 + 256 * ncols as u64 * chunks.len() as u64;
     charge.charge(heap, need)?;
     // Each column's values, one word a row, written in place by the chunks' parts. Not
@@ -751,7 +885,7 @@ fn type_chunks(
     let parsed: Vec<Parts> = chunks
         .par_iter()
         .zip(slots_of(&mut slabs, chunks))
-        .map(|(c, slots)| parse_chunk(c.lines(), sep, slots))
+        .map(|(c, slots)| parse_chunk(c, sep, slots))
         .collect();
     let mut parts: Vec<(Vec<ColPart>, usize)> = Vec::with_capacity(parsed.len());
     for (k, p) in parsed.into_iter().enumerate() {
@@ -769,14 +903,15 @@ fn type_chunks(
             Err(ChunkError::Fields(line, found)) => {
                 charge.refund(heap, need);
                 // Line 1 is the header; then the lines of the chunks before this one.
-                let before: u64 = chunks[..k]
-                    .iter()
-                    .map(|c| memchr::memchr_iter(b'\n', c.lines()).count() as u64)
-                    .sum();
+                let before: u64 = chunks[..k].iter().map(|c| c.breaks).sum();
                 return fail(format!(
                     "{path}:{}: expected {ncols} fields, found {found}",
                     1 + before + line
                 ));
+            }
+            Err(ChunkError::Read) => {
+                charge.refund(heap, need);
+                return fail(changed(path));
             }
         }
     }
@@ -821,14 +956,20 @@ fn type_chunks(
         charge.refund(heap, held);
         return Err(e.into());
     }
-    let mut from_text = typed_from_text(chunks, sep, &generic).into_iter();
     let built: Vec<Option<Result<ColumnBody, usize>>> = plans
         .par_iter()
         .zip(slabs)
         .enumerate()
-        .map(|(k, (plan, slab))| build(&parts, &starts, chunks, sep, k, *plan, slab))
+        .map(|(k, (plan, slab))| build(&parts, &starts, k, *plan, slab))
         .collect();
-    // The columns typed from their text come in the order of `generic`, which is theirs.
+    // The columns typed from their text (by plan, or a text column past 2 GiB), from the
+    // file read again; they come in the order of `again`, which is theirs.
+    let again: Vec<usize> = (0..ncols).filter(|&k| built[k].is_none()).collect();
+    let Ok(from_text) = typed_from_text(chunks, sep, &again) else {
+        charge.refund(heap, held + build_need);
+        return fail(changed(path));
+    };
+    let mut from_text = from_text.into_iter();
     let built: Vec<Result<ColumnBody, usize>> = built
         .into_iter()
         .map(|c| c.or_else(|| from_text.next()).unwrap_or(Err(0)))
@@ -855,6 +996,11 @@ fn type_chunks(
         rows,
         columns,
     })
+}
+
+/// The error of a file that could not be read a second time as it was the first.
+fn changed(path: &str) -> String {
+    format!("cannot load \"{path}\": the file changed or could not be read while it was loaded")
 }
 
 /// The row each chunk's parts start at.
@@ -949,12 +1095,11 @@ fn written(mut slab: Vec<u64>, rows: usize) -> Vec<u64> {
 }
 
 /// Column `k` made from its parts as `plan` says (`None` for a column typed from its text,
-/// which `typed_from_text` makes). `Err(row)`: not UTF-8 there.
+/// which `typed_from_text` makes: by plan, or a text column past 2 GiB). `Err(row)`: not
+/// UTF-8 there.
 fn build(
     parts: &[(Vec<ColPart>, usize)],
     starts: &[usize],
-    chunks: &[Chunk],
-    sep: u8,
     k: usize,
     plan: Plan,
     slab: Vec<u64>,
@@ -1010,12 +1155,9 @@ fn build(
                     }
                 }
             }
-            match string_column(offsets, bytes_all, valid_all) {
-                Some(c) => c,
-                // More than 2 GiB of text in all: typed from the text, as the small-file
-                // reader does.
-                None => return typed_from_text(chunks, sep, &[k]).pop(),
-            }
+            // Not UTF-8, or more than 2 GiB of text in all: `None`, typed from the text as
+            // the small-file reader does (which names the row that is not UTF-8).
+            string_column(offsets, bytes_all, valid_all)?
         }
     };
     for ((cols, _), &start) in parts.iter().zip(starts) {
@@ -1055,9 +1197,10 @@ mod tests {
                     let raw: String = c.iter().map(|f| format!("x,{f}\n")).collect();
                     let rows = count_rows(raw.as_bytes());
                     Chunk {
-                        raw: raw.into_bytes(),
-                        skip: 0,
                         rows,
+                        breaks: c.len() as u64,
+                        len: raw.len() as u64,
+                        text: Text::Memory(raw.into_bytes()),
                     }
                 })
                 .collect();
@@ -1066,7 +1209,7 @@ mod tests {
             let parts: Vec<(Vec<ColPart>, usize)> = chunks
                 .iter()
                 .zip(slots_of(&mut slabs, &chunks))
-                .map(|(c, slots)| match parse_chunk(c.lines(), b',', slots) {
+                .map(|(c, slots)| match parse_chunk(c, b',', slots) {
                     Ok(p) => p,
                     Err(_) => panic!("parse"),
                 })
@@ -1077,10 +1220,11 @@ mod tests {
                 assert_eq!(p, want, "{fields:?} by {size}");
             }
             let slab = slabs.pop().expect("column 1");
-            let made = match build(&parts, &starts, &chunks, b',', 1, p, slab) {
+            let made = match build(&parts, &starts, 1, p, slab) {
                 Some(made) => made,
                 None => typed_from_text(&chunks, b',', &[1])
-                    .pop()
+                    .ok()
+                    .and_then(|mut c| c.pop())
                     .expect("column 1"),
             }
             .expect("UTF-8");
@@ -1152,8 +1296,9 @@ mod tests {
                 let text: Vec<u8> = (0..len)
                     .flat_map(|_| alphabet[next() % kinds].iter().copied())
                     .collect();
-                let want =
-                    (!text.contains(&b'"') && !has_lone_cr(&text)).then(|| count_rows(&text));
+                let breaks = text.iter().filter(|&&b| b == b'\n').count() as u64;
+                let want = (!text.contains(&b'"') && !has_lone_cr(&text))
+                    .then(|| (count_rows(&text), breaks));
                 assert_eq!(
                     scan_rows(&text),
                     want,
@@ -1191,6 +1336,82 @@ mod tests {
                 assert_eq!(got.1, ends, "{:?}", String::from_utf8_lossy(&text));
             }
         }
+    }
+
+    #[test]
+    fn line_blocks_hand_on_whole_lines() {
+        let dir = std::env::temp_dir().join(format!("stark_line_blocks_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("lines.txt");
+        let text = "a\nbb\n\nccc,dd\neeeeeee\nf\nlast";
+        std::fs::write(&path, text).expect("write");
+        let path = path.to_str().expect("UTF-8 path");
+        // Every start and end, through buffers of 8 and 64 bytes: the blocks put together
+        // are the bytes asked for, each a run of whole lines.
+        for block in [8, 64] {
+            for start in 0..text.len() {
+                for end in start..=text.len() + 2 {
+                    let mut blocks =
+                        LineBlocks::open(path, start as u64, end as u64, block).expect("open");
+                    let mut got = Vec::new();
+                    while let Some(b) = blocks.next().expect("lines fit") {
+                        let ends_line = b.last() == Some(&b'\n');
+                        got.extend_from_slice(b);
+                        assert!(ends_line || got.len() == end.min(text.len()) - start);
+                    }
+                    assert_eq!(got, &text.as_bytes()[start..end.min(text.len())]);
+                }
+            }
+        }
+        // A line longer than the buffer is an error (the caller reads the file otherwise).
+        let mut blocks = LineBlocks::open(path, 0, text.len() as u64, 4).expect("open");
+        let mut result = Ok(None);
+        for _ in 0..4 {
+            result = blocks.next().map(|b| b.map(<[u8]>::to_vec));
+            if result.is_err() {
+                break;
+            }
+        }
+        assert!(result.is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn chunks_tile_the_file_by_lines() {
+        let dir = std::env::temp_dir().join(format!("stark_count_chunk_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("rows.csv");
+        let body = "h\n1,2\n\n333,4\r\n5,6\n\n\n7777777,8\n9,10";
+        std::fs::write(&path, body).expect("write");
+        let path = path.to_str().expect("UTF-8 path");
+        let (first, len) = (2u64, body.len() as u64);
+        // Cut into 1 to 12 ranges as `read_parallel` cuts: the chunks start where the one
+        // before ends, the first at `first` and the last ending at the file's end, and their
+        // rows and breaks add up to the whole body's.
+        for pieces in 1..=12u64 {
+            let mut at = first;
+            let (mut rows, mut breaks) = (0, 0);
+            for k in 0..pieces {
+                let s = first + (len - first) * k / pieces;
+                let e = first + (len - first) * (k + 1) / pieces;
+                if e <= s {
+                    continue;
+                }
+                let c = count_chunk(path, s, e, first, len).expect("no quotes");
+                let Text::File { start, end, .. } = c.text else {
+                    panic!("a file chunk")
+                };
+                assert_eq!(start, at, "{pieces} pieces, range {s}..{e}");
+                assert_eq!(c.len, end - start);
+                at = end;
+                rows += c.rows;
+                breaks += c.breaks;
+            }
+            assert_eq!(at, len, "{pieces} pieces");
+            let lines = &body.as_bytes()[first as usize..];
+            assert_eq!((rows, breaks), (count_rows(lines), 7), "{pieces} pieces");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
