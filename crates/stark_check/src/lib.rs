@@ -60,6 +60,7 @@ pub fn check(program: &Program) -> (Checked, Vec<Diagnostic>) {
     }
     let typed = diags.is_empty();
     diags.extend(move_diags);
+    checked.move_facts = std::mem::take(&mut escaping.facts);
     if typed {
         checked.stack_allocs = stack;
         checked.escaping_locals = escaping.escaping;

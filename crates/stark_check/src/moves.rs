@@ -8,7 +8,9 @@
 //! variables own nothing: putting one in such a place is E0505. A String never moves
 //! (`Ty::moves`): it is immutable, so handing it over shares it, from any binding.
 
-use crate::results::{call_operand, is_place, CallArg, CallRes, Checked, ForRes, NameRes, TPat};
+use crate::results::{
+    call_operand, is_place, CallArg, CallRes, Checked, ForRes, MoveFacts, NameRes, NameUse, TPat,
+};
 use crate::types::*;
 use stark_syntax::ast::{
     Block, Expr, ExprId, ExprKind, FStrPart, MatchArm, ParamMode, Program, Stmt, StmtKind,
@@ -110,6 +112,11 @@ struct MoveChecker<'a> {
     /// `(binding, lambda)`: a function value captured by a lambda; the binding escapes if
     /// the lambda does (escape analysis decides).
     captured_fns: Vec<(LocalId, ExprId)>,
+    /// Every use of a binding by name, as the last walk over it saw it (a loop's body is
+    /// walked until its state settles), by where it is.
+    uses: HashMap<(u32, u32, u32), NameUse>,
+    /// Moves made so far (to tell whether a use moved its binding).
+    moves_made: u64,
 }
 
 /// Checks moves and borrows; also returns the bindings whose value may escape them.
@@ -138,6 +145,8 @@ pub fn check_moves(
         escaping_lets,
         unstable: HashSet::new(),
         captured_fns: Vec::new(),
+        uses: HashMap::new(),
+        moves_made: 0,
     };
     for (func, info) in ck.functions.iter().enumerate() {
         if ck.failed.contains(&(func as FuncId)) {
@@ -160,6 +169,11 @@ pub fn check_moves(
             moving_lambdas: mc.moving_lambdas,
             unstable: mc.unstable,
             captured_fns: mc.captured_fns,
+            facts: {
+                let mut uses: Vec<NameUse> = mc.uses.into_values().collect();
+                uses.sort_by_key(|u| (u.span.file, u.span.start, u.span.end));
+                MoveFacts { uses }
+            },
         },
     )
 }
@@ -177,6 +191,8 @@ pub struct Escapes {
     pub unstable: HashSet<LocalId>,
     /// `(binding, lambda)`: a function value captured by a lambda.
     pub captured_fns: Vec<(LocalId, ExprId)>,
+    /// What was seen at each use of a binding (`Checked::move_facts`).
+    pub facts: MoveFacts,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -308,6 +324,7 @@ impl MoveChecker<'_> {
     }
 
     fn move_local(&mut self, local: LocalId, span: Span) {
+        self.moves_made += 1;
         self.unstable.insert(local);
         if let Some(state) = &mut self.state {
             state.insert(
@@ -330,6 +347,8 @@ impl MoveChecker<'_> {
         match &e.kind {
             ExprKind::Name(_) => {
                 let Some(local) = self.local(e) else { return };
+                let before = self.state.as_ref().and_then(|s| s.get(&local)).cloned();
+                let moves_before = self.moves_made;
                 self.use_local(local, e.span);
                 let info = self.ck.local(local);
                 if ctx == Ctx::Own {
@@ -356,6 +375,23 @@ impl MoveChecker<'_> {
                     } else {
                         self.move_local(local, e.span);
                     }
+                }
+                if self.quiet == 0 {
+                    let s = e.span;
+                    let moved = before.unwrap_or(Moved {
+                        sites: Vec::new(),
+                        maybe: false,
+                    });
+                    self.uses.insert(
+                        (s.file.0, s.start, s.end),
+                        NameUse {
+                            span: s,
+                            local,
+                            moves: self.moves_made > moves_before,
+                            moved_at: moved.sites,
+                            maybe: moved.maybe,
+                        },
+                    );
                 }
             }
             ExprKind::Int(_)

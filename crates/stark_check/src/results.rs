@@ -237,6 +237,47 @@ pub struct Checked {
     /// (moves, borrows, arenas) are checked only on the others, so each mistake is
     /// reported once and never through a cascade.
     pub failed: std::collections::HashSet<FuncId>,
+    /// What the move checker saw at every use of a binding (for tools: hover shows a
+    /// binding as moved at line N).
+    pub move_facts: MoveFacts,
+}
+
+/// The move checker's view of each use of a binding by name: whether the use moves the
+/// value, and whether the value was already moved (on every path or on some) when the
+/// use is reached. Only functions the memory rules ran on (not `failed`) have entries.
+#[derive(Clone, Debug, Default)]
+pub struct MoveFacts {
+    /// By the use's span, in source order.
+    pub uses: Vec<NameUse>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NameUse {
+    pub span: stark_syntax::Span,
+    pub local: LocalId,
+    /// The use hands the value over (the binding moves here).
+    pub moves: bool,
+    /// Where the value had been moved when the use is reached, if it had.
+    pub moved_at: Vec<stark_syntax::Span>,
+    /// `moved_at` holds on some paths only.
+    pub maybe: bool,
+}
+
+impl MoveFacts {
+    /// The use whose name covers byte `offset` of file `file`.
+    pub fn use_at(&self, file: stark_syntax::FileId, offset: u32) -> Option<&NameUse> {
+        self.uses
+            .iter()
+            .find(|u| u.span.file == file && u.span.start <= offset && offset <= u.span.end)
+    }
+
+    /// Where `local` is moved out of, in source order.
+    pub fn moves_of(&self, local: LocalId) -> impl Iterator<Item = stark_syntax::Span> + '_ {
+        self.uses
+            .iter()
+            .filter(move |u| u.local == local && u.moves)
+            .map(|u| u.span)
+    }
 }
 
 impl Checked {

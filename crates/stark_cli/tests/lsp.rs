@@ -295,6 +295,81 @@ fn hover_shows_a_bindings_type_and_how_it_holds_its_value() {
 }
 
 #[test]
+fn hover_shows_where_a_binding_moves_and_where_its_value_lives() {
+    let d = scratch("hover_moves");
+    let main = d.join("main.stark");
+    // Lines (from 0): 8 `let a`, 9 a read, 10 the move into `keep`, 11 `let b`, 14 `let c`
+    // in the arena, 16 `let s` moved on one path only, 18 its move, 19 a read after it.
+    let text =
+        "struct Point:\n    x: Int\n    y: Int\n\nfn keep(p: Point) -> Int:\n    return p.x\n\n\
+                fn main():\n    let a = Point(1, 2)\n    print(a.x)\n    let n = keep(a)\n    \
+                let b = Point(3, 4)\n    print(b.x + n)\n    arena scratch:\n        \
+                let c = [Point(5, 6)]\n        print(c[0].y)\n    let s = Point(7, 8)\n    \
+                if n > 0:\n        keep(s)\n    print(s.x)\n";
+    std::fs::write(&main, text).unwrap();
+    let mut c = Client::start();
+    open(&mut c, &main, text);
+    let diags = c.diagnostics_for(&uri(&main));
+    // The one error: `s` read after a move on one path.
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0]["code"], "E0382");
+    let mut hover = |line: u32, character: u32| -> String {
+        let h = c.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri(&main)}, "position": {"line": line, "character": character}}),
+        );
+        h["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    // `a` where it is declared and where it is read: owned, moved later at line 11 (from 1).
+    for (line, col) in [(8, 8), (9, 10)] {
+        let a = hover(line, col);
+        assert!(
+            a.contains("let a: Point")
+                && a.contains("owned")
+                && a.contains("moved later, at line 11"),
+            "{line}:{col}: {a}"
+        );
+    }
+    // `a` in `keep(a)`: moved here.
+    let moved = hover(10, 17);
+    assert!(moved.contains("moved here (line 11)"), "{moved}");
+    // `c` in the arena block: its list is the arena's.
+    let c_hover = hover(15, 15);
+    assert!(c_hover.contains("in arena `scratch`"), "{c_hover}");
+    // `s` read after the `if` that may move it: possibly moved at line 19.
+    let s = hover(19, 10);
+    assert!(
+        s.contains("possibly moved at line 19") && s.contains("E0382"),
+        "{s}"
+    );
+    // `n`: an Int, owned, never moved.
+    let n = hover(12, 16);
+    assert!(n.contains("let n: Int") && !n.contains("moved"), "{n}");
+    c.finish();
+}
+
+#[test]
+fn hover_shows_a_stack_allocated_binding() {
+    let d = scratch("hover_stack");
+    let main = d.join("main.stark");
+    let text = "struct Point:\n    x: Int\n    y: Int\n\nfn main():\n    let p = Point(1, 2)\n    print(p.x + p.y)\n";
+    std::fs::write(&main, text).unwrap();
+    let mut c = Client::start();
+    open(&mut c, &main, text);
+    assert_eq!(c.diagnostics_for(&uri(&main)), Vec::<Value>::new());
+    let h = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri(&main)}, "position": {"line": 6, "character": 10}}),
+    );
+    let shown = h["contents"]["value"].as_str().unwrap_or_default();
+    assert!(shown.contains("stack-allocated"), "{shown}");
+    c.finish();
+}
+
+#[test]
 fn completion_offers_members_after_a_dot_and_names_elsewhere() {
     let d = scratch("complete");
     let main = d.join("main.stark");

@@ -6,13 +6,16 @@
 //! program the file is the entry of, each published in its own file), formatting (as
 //! `stark fmt`), document symbols (items, their fields, variants and methods) and go to
 //! definition of a top-level item, a method or a field by name, across modules, and hover
-//! (a binding's type and how it holds its value: owned, mutable, borrowed, a loop
-//! variable; a declaration's first line), and completion (after `x.`: the fields and
+//! (a binding's type and how it holds its value at that point: owned, mutable, borrowed,
+//! a loop variable, stack-allocated, in arena NAME, moved at line N — `ownership.rs`; a
+//! declaration's first line), and completion (after `x.`: the fields and
 //! methods of `x`'s type, a module's public names, a namespace's functions; elsewhere the
 //! bindings in scope, items, built-ins and keywords), and rename (a binding within its
 //! function; a top-level item across modules, refused where a name-based rename could
 //! change something else). Each change re-checks the whole program (not yet per function;
 //! docs/decisions.md).
+
+mod ownership;
 
 use crate::driver::{front_end, Mode, Source};
 use lsp_server::{Connection, Message, Notification, Request, Response};
@@ -322,7 +325,7 @@ impl Server {
         let display = path.display().to_string();
         let front = front_end(&path, &display, CHECK, &Source::Overlay(&overlay)).ok()?;
         let shown = match &front.checked {
-            Some(checked) => binding(&front.program, checked, &name, offset),
+            Some(checked) => ownership::binding(&front.program, checked, &text, &name, offset),
             None => None,
         }
         .or_else(|| {
@@ -751,58 +754,14 @@ fn function_start(program: &Program, offset: usize) -> Option<usize> {
     starts.into_iter().filter(|&s| s <= offset).max()
 }
 
-/// The binding `name` visible at `offset` of the entry file: the latest one declared
-/// before it inside the same function (not yet block-scoped).
+/// The binding `name` visible at `offset` of the entry file (`ownership::visible_local`).
 fn visible_local<'c>(
     program: &Program,
     checked: &'c stark_check::Checked,
     name: &str,
     offset: usize,
 ) -> Option<&'c stark_check::LocalInfo> {
-    let fn_start = function_start(program, offset)?;
-    checked
-        .locals
-        .iter()
-        .filter(|l| {
-            l.name == name
-                && l.span.file == stark_syntax::FileId(0)
-                && (l.span.start as usize) >= fn_start
-                && (l.span.start as usize) <= offset
-        })
-        .max_by_key(|l| l.span.start)
-}
-
-/// The binding `name` visible at `offset`, shown with its type and how it holds its value.
-fn binding(
-    program: &Program,
-    checked: &stark_check::Checked,
-    name: &str,
-    offset: usize,
-) -> Option<String> {
-    let local = visible_local(program, checked, name, offset)?;
-    use stark_check::LocalKind;
-    use stark_syntax::ast::ParamMode;
-    let how = match local.kind {
-        LocalKind::Param(ParamMode::Borrowed) => {
-            "borrowed (`&` parameter): read without reference counting, its owner keeps it"
-        }
-        LocalKind::Param(ParamMode::BorrowedMut) => {
-            "borrowed mutably (`&mutable` parameter): changed in place, its owner keeps it"
-        }
-        LocalKind::Param(_) => "owned (parameter): moved in by the caller",
-        LocalKind::Let if local.mutable => "owned, mutable",
-        LocalKind::Let => "owned",
-        LocalKind::ForVar => "borrows each element in turn (loop variable)",
-        LocalKind::CaseBind => "bound by a `case` pattern: reads its part of the subject",
-    };
-    let keyword = match local.kind {
-        LocalKind::Let if local.mutable => "mutable let",
-        LocalKind::Let => "let",
-        _ => "",
-    };
-    let ty = checked.display(&local.ty).to_string();
-    let decl = format!("{keyword} {name}: {ty}").trim_start().to_string();
-    Some(format!("```stark\n{decl}\n```\n{how}"))
+    ownership::visible_local(program, checked, name, offset).map(|id| checked.local(id))
 }
 
 /// A declaration's first line (a function's signature, `struct Point:`), as written.
