@@ -4,7 +4,7 @@
 use crate::infer::Infer;
 use crate::results::Checked;
 use crate::types::*;
-use stark_syntax::ast::{ExprId, Program};
+use stark_syntax::ast::{ExprId, FnDecl, Program};
 use stark_syntax::{codes, Diagnostic, Span};
 use std::collections::HashMap;
 
@@ -54,6 +54,8 @@ pub(crate) struct Checker<'p> {
     /// Callees whose written type arguments a generic callee took (`type_arguments`); any
     /// other callee with some is reported.
     pub used_type_args: std::collections::HashSet<ExprId>,
+    /// Bodies not to check (`check_some`): a tool re-checking only what an edit changed.
+    pub skip: Option<&'p dyn Fn(&FnDecl) -> bool>,
 }
 
 /// A lambda being typed: its function, the first scope that belongs to it, and what it
@@ -92,6 +94,7 @@ impl<'p> Checker<'p> {
             type_params: Vec::new(),
             expected: HashMap::new(),
             used_type_args: Default::default(),
+            skip: None,
         }
     }
 

@@ -54,6 +54,18 @@ pub(crate) fn front_end(
     mode: Mode,
     source: &Source,
 ) -> Result<FrontEnd, u8> {
+    front_end_some(path, display, mode, source, &|_| false)
+}
+
+/// `front_end`, checking every function body but those `skip` names
+/// (`stark_check::check_some`): the language server's re-check after an edit.
+pub(crate) fn front_end_some(
+    path: &Path,
+    display: &str,
+    mode: Mode,
+    source: &Source,
+    skip: &dyn Fn(&stark_syntax::ast::FnDecl) -> bool,
+) -> Result<FrontEnd, u8> {
     let Loaded {
         files,
         program,
@@ -88,7 +100,7 @@ pub(crate) fn front_end(
     // Syntax errors inside function bodies leave every other function checkable: one run
     // reports a syntax error in one function, a type error in a second and a use after a
     // move in a third, each once.
-    let (checked, mut diags) = stark_check::check(&program);
+    let (checked, mut diags) = stark_check::check_some(&program, skip);
     if !mode.need_main {
         diags.retain(|d| d.code != codes::NO_MAIN);
     }

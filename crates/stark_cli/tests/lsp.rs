@@ -95,6 +95,16 @@ impl Client {
         }
     }
 
+    /// The next `window/logMessage`'s text.
+    fn log(&mut self) -> String {
+        loop {
+            let m = self.read();
+            if m["method"] == "window/logMessage" {
+                return m["params"]["message"].as_str().unwrap().to_string();
+            }
+        }
+    }
+
     fn finish(mut self) {
         self.request("shutdown", Value::Null);
         self.notify("exit", Value::Null);
@@ -366,6 +376,56 @@ fn hover_shows_a_stack_allocated_binding() {
     );
     let shown = h["contents"]["value"].as_str().unwrap_or_default();
     assert!(shown.contains("stack-allocated"), "{shown}");
+    c.finish();
+}
+
+#[test]
+fn an_edit_rechecks_only_the_function_it_changed() {
+    let d = scratch("incremental");
+    let main = d.join("main.stark");
+    let text =
+        "fn double(x: Int) -> Int:\n    return x * 2\n\nfn keep(xs: List<Int>) -> Int:\n    \
+                return xs[0]\n\nfn unused(s: String) -> Int:\n    let n: Int = s\n    return n\n\n\
+                fn main():\n    let xs = [1, 2]\n    print(keep(xs), double(3))\n";
+    let mut c = Client::start();
+    open(&mut c, &main, text);
+    let first = c.diagnostics_for(&uri(&main));
+    assert_eq!(
+        c.log(),
+        format!("checked 4 of 4 functions of {}", main.display())
+    );
+    // `unused` has a type error (E0308); the edit is in `main`: a new line before its end.
+    assert_eq!(first.len(), 1, "{first:?}");
+    let edited = text.replace(
+        "    let xs = [1, 2]\n",
+        "    let xs = [1, 2]\n    let ys = xs\n",
+    );
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&main), "version": 2}, "contentChanges": [{"text": edited}]}),
+    );
+    let after = c.diagnostics_for(&uri(&main));
+    // `main` and the functions it names (`keep`, `double`: a callee decides E0382's hint)
+    // are checked again; `unused` is not, and its error is still reported where it is.
+    assert_eq!(
+        c.log(),
+        format!("checked 3 of 4 functions of {}", main.display())
+    );
+    // `xs` moved into `ys`, then used: E0382 in `main`, and `unused`'s E0308 unchanged.
+    let codes: Vec<&str> = after.iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["E0308", "E0382"], "{after:?}");
+    assert_eq!(after[0], first[0]);
+    // A signature changes: everything is checked again.
+    let signature = edited.replace("fn keep(xs: List<Int>)", "fn keep(&xs: List<Int>)");
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&main), "version": 3}, "contentChanges": [{"text": signature}]}),
+    );
+    c.diagnostics_for(&uri(&main));
+    assert_eq!(
+        c.log(),
+        format!("checked 4 of 4 functions of {}", main.display())
+    );
     c.finish();
 }
 
