@@ -95,6 +95,18 @@ impl Client {
         }
     }
 
+    /// What hover shows at `line`, `character` (from 0) of `uri`.
+    fn hover(&mut self, uri: &str, line: u32, character: u32) -> String {
+        let h = self.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+        );
+        h["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// The next `window/logMessage`'s text.
     fn log(&mut self) -> String {
         loop {
@@ -267,16 +279,8 @@ fn hover_shows_a_bindings_type_and_how_it_holds_its_value() {
     let mut c = Client::start();
     open(&mut c, &main, text);
     assert_eq!(c.diagnostics_for(&uri(&main)), Vec::<Value>::new());
-    let mut hover = |line: u32, character: u32| -> String {
-        let h = c.request(
-            "textDocument/hover",
-            json!({"textDocument": {"uri": uri(&main)}, "position": {"line": line, "character": character}}),
-        );
-        h["contents"]["value"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    };
+    let file = uri(&main);
+    let mut hover = |line: u32, character: u32| c.hover(&file, line, character);
     // `ps` in `for p in ps:` (line 7): a borrowed parameter.
     let ps = hover(6, 14);
     assert!(
@@ -323,16 +327,8 @@ fn hover_shows_where_a_binding_moves_and_where_its_value_lives() {
     // The one error: `s` read after a move on one path.
     assert_eq!(diags.len(), 1, "{diags:?}");
     assert_eq!(diags[0]["code"], "E0382");
-    let mut hover = |line: u32, character: u32| -> String {
-        let h = c.request(
-            "textDocument/hover",
-            json!({"textDocument": {"uri": uri(&main)}, "position": {"line": line, "character": character}}),
-        );
-        h["contents"]["value"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    };
+    let file = uri(&main);
+    let mut hover = |line: u32, character: u32| c.hover(&file, line, character);
     // `a` where it is declared and where it is read: owned, moved later at line 11 (from 1).
     for (line, col) in [(8, 8), (9, 10)] {
         let a = hover(line, col);
@@ -370,11 +366,7 @@ fn hover_shows_a_stack_allocated_binding() {
     let mut c = Client::start();
     open(&mut c, &main, text);
     assert_eq!(c.diagnostics_for(&uri(&main)), Vec::<Value>::new());
-    let h = c.request(
-        "textDocument/hover",
-        json!({"textDocument": {"uri": uri(&main)}, "position": {"line": 6, "character": 10}}),
-    );
-    let shown = h["contents"]["value"].as_str().unwrap_or_default();
+    let shown = c.hover(&uri(&main), 6, 10);
     assert!(shown.contains("stack-allocated"), "{shown}");
     c.finish();
 }
