@@ -27,7 +27,7 @@
 use super::super::super::byte_scan;
 use super::super::super::stream::reason;
 use super::{
-    float_field, float_field_word, int_field, int_field_word, is_na_bytes, parse_bool,
+    float_field, float_field_word, int_field, int_field_word, is_blank, is_na_bytes, parse_bool,
     string_column, type_column, unique_names, FieldTexts, Table,
 };
 use crate::error::{fail, Fallible, Fault};
@@ -58,9 +58,17 @@ pub(super) fn read_parallel(
     if !meta.is_file() || meta.len() < PARALLEL_BYTES || !sep.is_ascii() {
         return Ok(None);
     }
-    let len = meta.len() as usize;
+    // Every pass reads this one open file (a file put in its place meanwhile is not read),
+    // and a file changed in place while it is read is an error (`unchanged`).
     let file = std::fs::File::open(path)
         .or_else(|e| fail(format!("cannot load \"{path}\": {}", reason(&e))))?;
+    let Ok(meta) = file.metadata() else {
+        return Ok(None);
+    };
+    if !meta.is_file() || meta.len() < PARALLEL_BYTES {
+        return Ok(None);
+    }
+    let len = meta.len() as usize;
     // The header: the first line, within the first 64 KiB.
     let mut head = vec![0u8; 64 << 10];
     let got = file.read_at(&mut head, 0).unwrap_or(0);
@@ -106,13 +114,21 @@ pub(super) fn read_parallel(
     charge.charge(heap, raw_need)?;
     let counted: Vec<Option<Chunk>> = ranges
         .par_iter()
-        .map(|&(s, e)| count_chunk(path, s as u64, e as u64, start as u64, len as u64))
+        .map(|&(s, e)| count_chunk(&file, s as u64, e as u64, start as u64, len as u64))
         .collect();
     let result = match counted.into_iter().collect::<Option<Vec<Chunk>>>() {
         Some(chunks) => type_chunks(heap, charge, path, sep, names, &chunks).map(Some),
         None => Ok(None),
     };
     charge.refund(heap, raw_need);
+    // Written to in place while it was read: the passes may have read different texts (a
+    // table is not given, and an error says so rather than what the mix looked like).
+    let same =
+        |m: std::fs::Metadata| m.len() == meta.len() && m.modified().ok() == meta.modified().ok();
+    if !file.metadata().is_ok_and(same) {
+        // (A table's charge goes back with the caller's `refund_all`.)
+        return fail(changed(path));
+    }
     result
 }
 
@@ -137,7 +153,11 @@ struct Chunk<'p> {
 /// Where a chunk's lines are.
 enum Text<'p> {
     /// Bytes `start..end` of the file (`end` is just after a line break, or the file's end).
-    File { path: &'p str, start: u64, end: u64 },
+    File {
+        file: &'p std::fs::File,
+        start: u64,
+        end: u64,
+    },
     /// The lines themselves.
     #[cfg(test)]
     Memory(Vec<u8>),
@@ -151,9 +171,9 @@ impl Chunk<'_> {
         mut each: impl FnMut(&[u8]) -> Result<(), ChunkError>,
     ) -> Result<(), ChunkError> {
         match &self.text {
-            Text::File { path, start, end } => {
+            Text::File { file, start, end } => {
                 let mut blocks =
-                    LineBlocks::open(path, *start, *end, BLOCK).ok_or(ChunkError::Read)?;
+                    LineBlocks::open(file, *start, *end, BLOCK).ok_or(ChunkError::Read)?;
                 while let Some(block) = blocks.next().map_err(|_| ChunkError::Read)? {
                     each(block)?;
                 }
@@ -166,8 +186,8 @@ impl Chunk<'_> {
 }
 
 /// A file read from one place to another in blocks of whole lines, through one buffer.
-struct LineBlocks {
-    file: std::fs::File,
+struct LineBlocks<'f> {
+    file: &'f std::fs::File,
     buf: Vec<u8>,
     /// `buf[..filled]` holds bytes of the file; `buf[..used]` were handed out.
     filled: usize,
@@ -177,11 +197,9 @@ struct LineBlocks {
     end: u64,
 }
 
-impl LineBlocks {
-    /// Reads through a buffer of `block` bytes; `None` when the file cannot be opened or
-    /// the system refuses the buffer.
-    fn open(path: &str, start: u64, end: u64, block: usize) -> Option<LineBlocks> {
-        let file = std::fs::File::open(path).ok()?;
+impl LineBlocks<'_> {
+    /// Reads through a buffer of `block` bytes; `None` when the system refuses it.
+    fn open(file: &std::fs::File, start: u64, end: u64, block: usize) -> Option<LineBlocks<'_>> {
         let mut buf = vec_with(block)?;
         buf.resize(block, 0);
         Some(LineBlocks {
@@ -238,11 +256,11 @@ impl LineBlocks {
 /// The first pass over the lines that start in `[s, e)` (a line starts at `first` or
 /// after a line break): where they lie, their rows and line breaks; `None` if they have a
 /// quote or a lone `\r`, a line longer than a block, or cannot be read.
-fn count_chunk(path: &str, s: u64, e: u64, first: u64, len: u64) -> Option<Chunk<'_>> {
+fn count_chunk(file: &std::fs::File, s: u64, e: u64, first: u64, len: u64) -> Option<Chunk<'_>> {
     // One byte before `s`, to see whether a line starts at `s`: the chunk's first line
     // starts after the first line break from there.
     let from = if s > first { s - 1 } else { s };
-    let mut blocks = LineBlocks::open(path, from, len, BLOCK)?;
+    let mut blocks = LineBlocks::open(file, from, len, BLOCK)?;
     let mut at = from;
     let mut start = (from == s).then_some(s);
     let (mut rows, mut breaks) = (0usize, 0u64);
@@ -284,7 +302,7 @@ fn count_chunk(path: &str, s: u64, e: u64, first: u64, len: u64) -> Option<Chunk
     let start = start.unwrap_or(at);
     let end = end.unwrap_or(at).max(start);
     Some(Chunk {
-        text: Text::File { path, start, end },
+        text: Text::File { file, start, end },
         rows,
         breaks,
         len: end - start,
@@ -324,11 +342,14 @@ fn scan_rows_in(lines: &[u8]) -> Option<(usize, u64)> {
     let mut after_break = 1u64;
     let mut base = 0;
     while base < lines.len() {
-        let [breaks, quotes, crs] = byte_scan::eq_masks(lines, base, [b'\n', b'"', b'\r']);
+        let [breaks, quotes, crs, spaces, tabs] =
+            byte_scan::eq_masks(lines, base, [b'\n', b'"', b'\r', b' ', b'\t']);
         if quotes != 0 {
             return None;
         }
-        cr |= crs != 0;
+        // A line that starts with a space or a tab may be blank (spaces and tabs only):
+        // counted line by line, as a carriage return is.
+        cr |= crs != 0 || (spaces | tabs) & (breaks << 1 | after_break) != 0;
         let blank = breaks & (breaks << 1 | after_break);
         all += u64::from(breaks.count_ones());
         rows += (breaks.count_ones() - blank.count_ones()) as usize;
@@ -346,13 +367,13 @@ fn scan_rows_in(lines: &[u8]) -> Option<(usize, u64)> {
     Some((rows, all))
 }
 
-/// The lines of `lines` that are not blank (empty, or a lone `\r`), as [`each_span`] reads
+/// The lines of `lines` that are not blank (spaces and tabs only, before a `\r`), as [`each_span`] reads
 /// them: each chunk's rows are known before it is parsed, so its values can be written
 /// straight into their place in the column.
 fn count_rows(lines: &[u8]) -> usize {
     let mut rows = 0;
     let mut start = 0;
-    let blank = |line: &[u8]| line.is_empty() || line == b"\r";
+    let blank = |line: &[u8]| is_blank(line.strip_suffix(b"\r").unwrap_or(line));
     for nl in memchr::memchr_iter(b'\n', lines) {
         rows += !blank(&lines[start..nl]) as usize;
         start = nl + 1;
@@ -677,7 +698,7 @@ fn line_end<S: Sink>(
     } else {
         at
     };
-    if k == 0 && end == start {
+    if k == 0 && is_blank(&chunk[start..end]) {
         return Ok(());
     }
     sink.field(k, Field { chunk, start, end })?;
@@ -780,6 +801,8 @@ fn parse_block_in(parser: &mut ChunkParser, block: &[u8], sep: u8) -> Result<(),
 /// The fields of some columns gathered as text (`columns_fields`).
 struct Gather {
     out: Vec<FieldTexts>,
+    /// The rows gathered (a line's end each).
+    rows: usize,
     /// Where column `k`'s fields go, if it is one of those gathered.
     slot: Vec<Option<usize>>,
 }
@@ -801,6 +824,7 @@ impl Sink for Gather {
 
     #[inline(always)]
     fn line_end(&mut self, _: usize, _: u64) -> Result<(), Self::Error> {
+        self.rows += 1;
         Ok(())
     }
 }
@@ -811,6 +835,7 @@ fn columns_fields(chunk: &Chunk, sep: u8, ks: &[usize]) -> Result<Vec<FieldTexts
     let ncols = ks.last().map_or(0, |&k| k + 1);
     let mut gather = Gather {
         out: ks.iter().map(|_| FieldTexts::default()).collect(),
+        rows: 0,
         slot: vec![None; ncols],
     };
     for (i, &k) in ks.iter().enumerate() {
@@ -820,6 +845,11 @@ fn columns_fields(chunk: &Chunk, sep: u8, ks: &[usize]) -> Result<Vec<FieldTexts
         let Ok(_) = each_span(block, sep, &mut gather);
         Ok(())
     })?;
+    // Read a third time: its rows must be those the first pass counted, each with every
+    // field (a row of another length is not typed here: the second pass reported it).
+    if gather.rows != chunk.rows || gather.out.iter().any(|f| f.len() != chunk.rows) {
+        return Err(ChunkError::Read);
+    }
     Ok(gather.out)
 }
 
@@ -988,6 +1018,10 @@ fn type_chunks(
                 ))
             }
         }
+    }
+    if columns.iter().any(|c| c.array.len() != rows) {
+        // Never unless the file changed between the passes: every column has a value a row.
+        return fail(changed(path));
     }
     let used: u64 = columns.iter().map(|c| c.charge()).sum();
     charge.charge(heap, used)?;
@@ -1270,13 +1304,16 @@ mod tests {
     /// reading finds.
     #[test]
     fn block_scans_agree_with_a_byte_scan() {
-        let alphabet: [&[u8]; 10] = [
+        // Quotes and carriage returns last: most texts are drawn from the others.
+        let alphabet: [&[u8]; 12] = [
             b"a",
             b"12",
             b",",
             b",",
             b"\n",
             b"\n\n",
+            b" ",
+            b"\t",
             b"\r\n",
             b"\r",
             b"\"",
@@ -1292,7 +1329,7 @@ mod tests {
         for len in 0..200 {
             for round in 0..30 {
                 // Most texts without quotes and carriage returns (the common file).
-                let kinds = if round % 3 == 0 { alphabet.len() } else { 7 };
+                let kinds = if round % 3 == 0 { alphabet.len() } else { 9 };
                 let text: Vec<u8> = (0..len)
                     .flat_map(|_| alphabet[next() % kinds].iter().copied())
                     .collect();
@@ -1323,7 +1360,7 @@ mod tests {
                 let (mut fields, mut ends) = (Vec::new(), Vec::new());
                 for (i, line) in text.split(|&b| b == b'\n').enumerate() {
                     let line = line.strip_suffix(b"\r").unwrap_or(line);
-                    if line.is_empty() {
+                    if is_blank(line) {
                         continue;
                     }
                     let parts: Vec<&[u8]> = line.split(|&b| b == b',').collect();
@@ -1351,8 +1388,9 @@ mod tests {
         for block in [8, 64] {
             for start in 0..text.len() {
                 for end in start..=text.len() + 2 {
+                    let file = std::fs::File::open(path).expect("open");
                     let mut blocks =
-                        LineBlocks::open(path, start as u64, end as u64, block).expect("open");
+                        LineBlocks::open(&file, start as u64, end as u64, block).expect("open");
                     let mut got = Vec::new();
                     while let Some(b) = blocks.next().expect("lines fit") {
                         let ends_line = b.last() == Some(&b'\n');
@@ -1364,7 +1402,8 @@ mod tests {
             }
         }
         // A line longer than the buffer is an error (the caller reads the file otherwise).
-        let mut blocks = LineBlocks::open(path, 0, text.len() as u64, 4).expect("open");
+        let file = std::fs::File::open(path).expect("open");
+        let mut blocks = LineBlocks::open(&file, 0, text.len() as u64, 4).expect("open");
         let mut result = Ok(None);
         for _ in 0..4 {
             result = blocks.next().map(|b| b.map(<[u8]>::to_vec));
@@ -1385,6 +1424,7 @@ mod tests {
         std::fs::write(&path, body).expect("write");
         let path = path.to_str().expect("UTF-8 path");
         let (first, len) = (2u64, body.len() as u64);
+        let file = std::fs::File::open(path).expect("open");
         // Cut into 1 to 12 ranges as `read_parallel` cuts: the chunks start where the one
         // before ends, the first at `first` and the last ending at the file's end, and their
         // rows and breaks add up to the whole body's.
@@ -1397,7 +1437,7 @@ mod tests {
                 if e <= s {
                     continue;
                 }
-                let c = count_chunk(path, s, e, first, len).expect("no quotes");
+                let c = count_chunk(&file, s, e, first, len).expect("no quotes");
                 let Text::File { start, end, .. } = c.text else {
                     panic!("a file chunk")
                 };
@@ -1411,6 +1451,33 @@ mod tests {
             let lines = &body.as_bytes()[first as usize..];
             assert_eq!((rows, breaks), (count_rows(lines), 7), "{pieces} pieces");
         }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A file written to in place between the passes: the pass that reads it again finds
+    /// other rows than the first counted, and says so (never a column of another length).
+    #[test]
+    fn a_file_changed_between_the_passes_is_an_error() {
+        let dir = std::env::temp_dir().join(format!("stark_changed_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("rows.csv");
+        std::fs::write(&path, "h\n1\n2\n3\n4\n").expect("write");
+        let file = std::fs::File::open(&path).expect("open");
+        let c = count_chunk(&file, 2, 10, 2, 10).expect("counted");
+        assert_eq!(c.rows, 4);
+        assert!(columns_fields(&c, b',', &[0]).is_ok());
+        // The same length, three rows now.
+        std::fs::write(&path, "h\n12\n34\n56").expect("rewrite");
+        assert!(matches!(
+            columns_fields(&c, b',', &[0]),
+            Err(ChunkError::Read)
+        ));
+        let mut slab = vec![Vec::with_capacity(4)];
+        let slots = slots_of(&mut slab, std::slice::from_ref(&c))
+            .pop()
+            .expect("slots");
+        let (_, rows) = parse_chunk(&c, b',', slots).ok().expect("parses");
+        assert_eq!(rows, 3, "counted 4: `type_chunks` refuses the table");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

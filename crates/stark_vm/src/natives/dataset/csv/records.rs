@@ -24,6 +24,8 @@ pub(super) struct Records<'p> {
     fields: usize,
     /// The line the record last read starts on.
     line: u64,
+    /// The record last read had a quote (a quoted `"  "` is a value, not a blank line).
+    quoted: bool,
     /// Line breaks read so far, for `line`: `csv_core`'s count lags behind a `\r\n` and
     /// the blank lines it skips before a record.
     breaks: u64,
@@ -56,6 +58,7 @@ impl<'p> Records<'p> {
             ends: Vec::new(),
             fields: 0,
             line: 1,
+            quoted: false,
             breaks: 0,
         })
     }
@@ -87,6 +90,7 @@ impl<'p> Records<'p> {
         // The record's line: one past the breaks before its first byte (the first that is
         // not a line break, which `csv_core` skips as blank lines).
         let mut started = false;
+        self.quoted = false;
         let (mut outlen, mut endlen) = (0, 0);
         loop {
             if self.start == self.end && !self.eof {
@@ -106,6 +110,7 @@ impl<'p> Records<'p> {
                 }
             }
             self.breaks += breaks_in(read);
+            self.quoted |= memchr::memchr(b'"', read).is_some();
             self.start += nin;
             outlen += nout;
             endlen += nend;
@@ -196,11 +201,12 @@ pub(super) fn read_fields(
     let mut rows = 0usize;
     while rec.next(heap, charge)? {
         let line = rec.line;
+        // pandas reads a blank line as no row at all, and a line of spaces and tabs only
+        // (not quoted) as blank.
+        if rec.fields == 1 && !rec.quoted && super::is_blank(rec.raw(0)) {
+            continue;
+        }
         if rec.fields != names.len() {
-            // pandas reads a blank line as no row at all.
-            if rec.fields == 1 && rec.raw(0).is_empty() {
-                continue;
-            }
             return fail(format!(
                 "{path}:{line}: expected {} fields, found {}",
                 names.len(),
