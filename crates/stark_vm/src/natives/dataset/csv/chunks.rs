@@ -94,7 +94,7 @@ pub(super) fn read_parallel(
         header
             .split(sep as char)
             .enumerate()
-            .map(|(i, h)| match h.trim() {
+            .map(|(i, h)| match h {
                 "" => format!("Unnamed: {i}"),
                 h => h.to_string(),
             })

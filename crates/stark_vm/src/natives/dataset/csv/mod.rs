@@ -76,12 +76,15 @@ fn is_na_bytes(field: &[u8]) -> bool {
     )
 }
 
-/// pandas' `true_values` and `false_values`.
+/// pandas' `true_values` and `false_values` (compared without case, as pandas does).
 fn parse_bool(field: &str) -> Option<bool> {
-    match field {
-        "True" | "TRUE" | "true" => Some(true),
-        "False" | "FALSE" | "false" => Some(false),
-        _ => None,
+    // In any case: pandas 3.1 reads `tRUE` and `FaLsE` as bools too.
+    if field.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if field.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
     }
 }
 

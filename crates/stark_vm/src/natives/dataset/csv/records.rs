@@ -190,7 +190,7 @@ pub(super) fn read_fields(
     // An empty name is pandas' `Unnamed: i`.
     let headers = (0..rec.fields)
         .map(|i| {
-            rec.field(i).map(|h| match h.trim() {
+            rec.field(i).map(|h| match h {
                 "" => format!("Unnamed: {i}"),
                 h => h.to_string(),
             })
