@@ -24,17 +24,24 @@ def read():
         if not h: break
         if h.startswith(b'Content-Length'): l=int(h.split(b':')[1])
     return json.loads(p.stdout.read(l))
+def diagnostics():
+    # The next publishDiagnostics (the server logs after it how many functions it checked).
+    while True:
+        m=read()
+        if m.get('method')=='textDocument/publishDiagnostics': return m
+        if m.get('method')=='window/logMessage': print('  log:', m['params']['message'].split(' of /')[0])
 def req(i,method,params):
     send({'jsonrpc':'2.0','id':i,'method':method,'params':params})
     while True:
         m=read()
         if m.get('id')==i: return m
+        if m.get('method')=='window/logMessage': print('  log:', m['params']['message'].split(' of /')[0])
 uri='file://'+path
 req(1,'initialize',{'capabilities':{}}); send({'jsonrpc':'2.0','method':'initialized','params':{}})
-t=time.time(); send({'jsonrpc':'2.0','method':'textDocument/didOpen','params':{'textDocument':{'uri':uri,'languageId':'stark','version':1,'text':text}}}); m=read(); print('open->diagnostics %.1f ms'%((time.time()-t)*1000), len(m['params']['diagnostics']))
+t=time.time(); send({'jsonrpc':'2.0','method':'textDocument/didOpen','params':{'textDocument':{'uri':uri,'languageId':'stark','version':1,'text':text}}}); m=diagnostics(); print('open->diagnostics %.1f ms'%((time.time()-t)*1000), len(m['params']['diagnostics']))
 line=len(lines)-3+1
 for k in range(3):
-    t=time.time(); send({'jsonrpc':'2.0','method':'textDocument/didChange','params':{'textDocument':{'uri':uri,'version':2+k},'contentChanges':[{'text':text.replace('s -= 1','s -= %d'%(k+2),1)}]}}); read(); t1=time.time()
+    t=time.time(); send({'jsonrpc':'2.0','method':'textDocument/didChange','params':{'textDocument':{'uri':uri,'version':2+k},'contentChanges':[{'text':text.replace('s -= 1','s -= %d'%(k+2),1)}]}}); diagnostics(); t1=time.time()
     h=req(10+k,'textDocument/hover',{'textDocument':{'uri':uri},'position':{'line':5,'character':16}}); t2=time.time()
     c=req(20+k,'textDocument/completion',{'textDocument':{'uri':uri},'position':{'line':3,'character':14}}); t3=time.time()
     print('edit->diags %.1f ms, hover %.1f ms, completion %.1f ms'%((t1-t)*1000,(t2-t1)*1000,(t3-t2)*1000), str(h['result'])[:60])
