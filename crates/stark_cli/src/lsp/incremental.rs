@@ -92,6 +92,33 @@ fn functions(program: &Program, text: &str) -> Vec<Function> {
     out
 }
 
+/// The entry file's function bodies a request at `offset` needs checked (by where their
+/// functions start): the one around it, and with `callees` every function its body names,
+/// and theirs in turn (hover's "stack-allocated" depends on whether a callee lets a lent
+/// value escape, and so on down). Hover and completion check only these.
+pub(super) fn needed(text: &str, offset: usize, callees: bool) -> HashSet<u32> {
+    let (parsed, _) = stark_syntax::parse(text);
+    let fns = functions(&parsed, text);
+    let mut keep = HashSet::new();
+    let mut todo: Vec<&Function> = fns
+        .iter()
+        .filter(|f| f.start as usize <= offset && offset <= f.end as usize)
+        .collect();
+    while let Some(f) = todo.pop() {
+        if !keep.insert(f.start) || !callees {
+            continue;
+        }
+        let words: HashSet<&str> = text[f.body as usize..f.end as usize]
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .collect();
+        todo.extend(
+            fns.iter()
+                .filter(|g| words.contains(g.name.as_str()) && !keep.contains(&g.start)),
+        );
+    }
+    keep
+}
+
 /// Checks the program whose entry file is `path` (its text `text`), re-checking only the
 /// bodies that changed since `last` (module comment).
 pub(super) fn check(

@@ -14,12 +14,13 @@
 //! function; a top-level item across modules, refused where a name-based rename could
 //! change something else). A change re-checks only the function bodies it changed (and
 //! those they name), the others' diagnostics kept from the last check (`incremental.rs`);
-//! hover and completion check the whole program.
+//! hover checks the function under the cursor and those it reaches, completion that
+//! function alone.
 
 mod incremental;
 mod ownership;
 
-use crate::driver::{front_end, Mode, Source};
+use crate::driver::{front_end, front_end_some, Mode, Source};
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types::notification::{
     DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, Notification as _,
@@ -357,7 +358,12 @@ impl Server {
         let docs = &self.docs;
         let overlay = |p: &Path| docs.get(p).cloned();
         let display = path.display().to_string();
-        let front = front_end(&path, &display, CHECK, &Source::Overlay(&overlay)).ok()?;
+        // Only the function around the cursor and those it reaches by name are checked.
+        let keep = incremental::needed(&text, offset, true);
+        let skip =
+            |d: &FnDecl| d.span.file == stark_syntax::FileId(0) && !keep.contains(&d.span.start);
+        let front =
+            front_end_some(&path, &display, CHECK, &Source::Overlay(&overlay), &skip).ok()?;
         let shown = match &front.checked {
             Some(checked) => ownership::binding(&front.program, checked, &text, &name, offset),
             None => None,
@@ -411,7 +417,12 @@ impl Server {
             }
         };
         let display = path.display().to_string();
-        let front = front_end(&path, &display, CHECK, &Source::Overlay(&overlay)).ok()?;
+        // Only the function around the cursor is checked (its bindings and their types).
+        let keep = incremental::needed(&patched, start.saturating_sub(1), false);
+        let skip =
+            |d: &FnDecl| d.span.file == stark_syntax::FileId(0) && !keep.contains(&d.span.start);
+        let front =
+            front_end_some(&path, &display, CHECK, &Source::Overlay(&overlay), &skip).ok()?;
         let mut items: Vec<Candidate> = Vec::new();
         match receiver {
             Some(r) => members(&front, &r, start - 1, &mut items),
