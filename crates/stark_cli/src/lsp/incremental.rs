@@ -17,7 +17,7 @@
 //! it can differ; `tests` hold the result to a full check on every program of `tests/ui`.
 
 use crate::driver::{front_end_some, FrontEnd, Mode, Source};
-use stark_syntax::ast::{FnDecl, Item, Program};
+use stark_syntax::ast::{FnDecl, Program};
 use stark_syntax::{Diagnostic, FileId, Span};
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -63,31 +63,19 @@ fn hash(text: &str) -> u64 {
 
 /// The entry file's functions and methods, in order.
 fn functions(program: &Program, text: &str) -> Vec<Function> {
-    let mut out = Vec::new();
-    let mut add = |owner: &str, f: &FnDecl| {
-        if f.span.file != FileId(0) {
-            return;
-        }
-        let (body, end) = (f.span.end, f.body.span.end.max(f.span.end));
-        let Some(body_text) = text.get(body as usize..end as usize) else {
-            return;
-        };
-        out.push(Function {
-            key: (format!("{owner}.{}", f.name.name), hash(body_text)),
-            name: f.name.name.clone(),
-            start: f.span.start,
-            body,
-            end,
-        });
-    };
-    for item in &program.items {
-        match item {
-            Item::Fn(f) => add("", f),
-            Item::Struct(s) => s.methods.iter().for_each(|m| add(&s.name.name, m)),
-            Item::Enum(e) => e.methods.iter().for_each(|m| add(&e.name.name, m)),
-            Item::Const(_) => {}
-        }
-    }
+    let mut out: Vec<Function> = super::entry_functions(program)
+        .filter_map(|(owner, f)| {
+            let (body, end) = (f.span.end, f.body.span.end.max(f.span.end));
+            let body_text = text.get(body as usize..end as usize)?;
+            Some(Function {
+                key: (format!("{owner}.{}", f.name.name), hash(body_text)),
+                name: f.name.name.clone(),
+                start: f.span.start,
+                body,
+                end,
+            })
+        })
+        .collect();
     out.sort_by_key(|f| f.start);
     out
 }

@@ -780,23 +780,28 @@ fn names_in_scope(front: &crate::driver::FrontEnd, offset: usize, out: &mut Vec<
 
 /// Where the function (or method) around `offset` of the entry file starts.
 fn function_start(program: &Program, offset: usize) -> Option<usize> {
-    let entry = stark_syntax::FileId(0);
-    let mut starts: Vec<usize> = Vec::new();
-    for item in &program.items {
-        let methods: &[FnDecl] = match item {
-            Item::Fn(f) => std::slice::from_ref(f),
-            Item::Struct(s) => &s.methods,
-            Item::Enum(e) => &e.methods,
-            Item::Const(_) => &[],
-        };
-        starts.extend(
-            methods
-                .iter()
-                .filter(|m| m.span.file == entry)
-                .map(|m| m.span.start as usize),
-        );
-    }
-    starts.into_iter().filter(|&s| s <= offset).max()
+    entry_functions(program)
+        .map(|(_, f)| f.span.start as usize)
+        .filter(|&s| s <= offset)
+        .max()
+}
+
+/// The entry file's functions and methods, each with the name of the struct or enum it is
+/// a method of (empty for a function), in the order of the items.
+fn entry_functions(program: &Program) -> impl Iterator<Item = (&str, &FnDecl)> {
+    program
+        .items
+        .iter()
+        .flat_map(|item| {
+            let (owner, fns): (&str, &[FnDecl]) = match item {
+                Item::Fn(f) => ("", std::slice::from_ref(f)),
+                Item::Struct(s) => (&s.name.name, &s.methods),
+                Item::Enum(e) => (&e.name.name, &e.methods),
+                Item::Const(_) => ("", &[]),
+            };
+            fns.iter().map(move |f| (owner, f))
+        })
+        .filter(|(_, f)| f.span.file == stark_syntax::FileId(0))
 }
 
 /// The binding `name` visible at `offset` of the entry file (`ownership::visible_local`).

@@ -5,7 +5,7 @@
 
 use super::position;
 use stark_check::{Checked, LocalId, LocalInfo, LocalKind};
-use stark_syntax::ast::{Block, Item, ParamMode, Program, StmtKind};
+use stark_syntax::ast::{Block, ParamMode, Program, StmtKind};
 use stark_syntax::{FileId, Span};
 
 /// The binding `name` at `offset` of the entry file (`text`), shown with its type and how
@@ -115,7 +115,8 @@ fn stack_allocated(checked: &Checked, local: LocalId) -> bool {
         .any(|(value, &l)| l == local && checked.stack_allocs.contains(value))
 }
 
-/// The name of the innermost `arena` block of the entry file around `span`.
+/// The name of the innermost `arena` block of the entry file around `span` (a span of
+/// the entry file: locals are only looked for there).
 fn arena_around(program: &Program, span: Span) -> Option<String> {
     fn inner(block: &Block, span: Span, found: &mut Option<String>) {
         for stmt in &block.stmts {
@@ -151,17 +152,9 @@ fn arena_around(program: &Program, span: Span) -> Option<String> {
         }
     }
     let mut found = None;
-    for item in &program.items {
-        let methods: &[stark_syntax::ast::FnDecl] = match item {
-            Item::Fn(f) => std::slice::from_ref(f),
-            Item::Struct(s) => &s.methods,
-            Item::Enum(e) => &e.methods,
-            Item::Const(_) => &[],
-        };
-        for f in methods.iter().filter(|f| f.body.span.file == span.file) {
-            if f.body.span.start <= span.start && span.end <= f.body.span.end {
-                inner(&f.body, span, &mut found);
-            }
+    for (_, f) in super::entry_functions(program) {
+        if f.body.span.start <= span.start && span.end <= f.body.span.end {
+            inner(&f.body, span, &mut found);
         }
     }
     found

@@ -337,7 +337,9 @@ fn scan_rows(lines: &[u8]) -> Option<(usize, u64)> {
 /// `scan_rows`, inlined into a copy for each instruction set.
 #[inline(always)]
 fn scan_rows_in(lines: &[u8]) -> Option<(usize, u64)> {
-    let (mut rows, mut cr, mut all) = (0usize, false, 0u64);
+    // `by_lines`: a carriage return, or a line that may be spaces and tabs only: the rows
+    // are then counted line by line.
+    let (mut rows, mut by_lines, mut all) = (0usize, false, 0u64);
     // The byte before the block was a line break (the chunk starts a line).
     let mut after_break = 1u64;
     let mut base = 0;
@@ -349,7 +351,7 @@ fn scan_rows_in(lines: &[u8]) -> Option<(usize, u64)> {
         }
         // A line that starts with a space or a tab may be blank (spaces and tabs only):
         // counted line by line, as a carriage return is.
-        cr |= crs != 0 || (spaces | tabs) & (breaks << 1 | after_break) != 0;
+        by_lines |= crs != 0 || (spaces | tabs) & (breaks << 1 | after_break) != 0;
         let blank = breaks & (breaks << 1 | after_break);
         all += u64::from(breaks.count_ones());
         rows += (breaks.count_ones() - blank.count_ones()) as usize;
@@ -357,7 +359,7 @@ fn scan_rows_in(lines: &[u8]) -> Option<(usize, u64)> {
         base += 64;
     }
     rows += lines.last().is_some_and(|&b| b != b'\n') as usize;
-    if cr {
+    if by_lines {
         if has_lone_cr(lines) {
             return None;
         }
@@ -1375,13 +1377,19 @@ mod tests {
         }
     }
 
+    /// A file of `text` in a directory of its own (removed by the test at its end).
+    fn temp_file(name: &str, text: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("stark_{name}_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("file.csv");
+        std::fs::write(&path, text).expect("write");
+        (dir, path)
+    }
+
     #[test]
     fn line_blocks_hand_on_whole_lines() {
-        let dir = std::env::temp_dir().join(format!("stark_line_blocks_{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let path = dir.join("lines.txt");
         let text = "a\nbb\n\nccc,dd\neeeeeee\nf\nlast";
-        std::fs::write(&path, text).expect("write");
+        let (dir, path) = temp_file("line_blocks", text);
         let path = path.to_str().expect("UTF-8 path");
         // Every start and end, through buffers of 8 and 64 bytes: the blocks put together
         // are the bytes asked for, each a run of whole lines.
@@ -1417,11 +1425,8 @@ mod tests {
 
     #[test]
     fn chunks_tile_the_file_by_lines() {
-        let dir = std::env::temp_dir().join(format!("stark_count_chunk_{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let path = dir.join("rows.csv");
         let body = "h\n1,2\n\n333,4\r\n5,6\n\n\n7777777,8\n9,10";
-        std::fs::write(&path, body).expect("write");
+        let (dir, path) = temp_file("count_chunk", body);
         let path = path.to_str().expect("UTF-8 path");
         let (first, len) = (2u64, body.len() as u64);
         let file = std::fs::File::open(path).expect("open");
@@ -1458,10 +1463,7 @@ mod tests {
     /// other rows than the first counted, and says so (never a column of another length).
     #[test]
     fn a_file_changed_between_the_passes_is_an_error() {
-        let dir = std::env::temp_dir().join(format!("stark_changed_{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let path = dir.join("rows.csv");
-        std::fs::write(&path, "h\n1\n2\n3\n4\n").expect("write");
+        let (dir, path) = temp_file("changed", "h\n1\n2\n3\n4\n");
         let file = std::fs::File::open(&path).expect("open");
         let c = count_chunk(&file, 2, 10, 2, 10).expect("counted");
         assert_eq!(c.rows, 4);
