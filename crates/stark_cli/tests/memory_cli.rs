@@ -378,18 +378,30 @@ fn mem_report_shows_the_pause_histogram() {
         .filter(|w| !w.is_empty())
         .map(|w| w.parse().unwrap())
         .collect();
-    // "collector pauses: N (wall p99 P µs, max M µs; worst CPU time C µs)"
-    let [n, _, p99, max, cpu] = nums[..] else {
+    // "collector pauses: N, T ms in all (wall p99 P µs, max M µs; CPU p99 Q µs, max C µs,
+    // K over 100 µs)"
+    let [n, total_ms, 99, p99, max, 99, cpu_p99, cpu, over, 100] = nums[..] else {
         panic!("{head}")
     };
-    assert!(n > 0 && p99 <= max, "{head}");
+    assert!(n > 0 && p99 <= max && cpu_p99 <= cpu && over <= n, "{head}");
+    assert!(total_ms * 1000 <= n * max, "{head}");
     // The CPU time of a step never exceeds its wall time by more than the clocks' grain.
     assert!(cpu <= max + 1000, "{head}");
     let rows: Vec<u64> = lines
+        .by_ref()
+        .take(9)
         .map(|l| l.split_whitespace().last().unwrap().parse().unwrap())
         .collect();
     assert_eq!(rows.len(), 9, "{err}");
     assert_eq!(rows.iter().sum::<u64>(), n, "{err}");
+    // Then what the step with the most CPU time did: at least one group validated or
+    // some nodes handled, and its CPU time the worst one above.
+    let worst = lines.next().expect("the worst step's line");
+    assert!(
+        worst.starts_with(&format!("  most CPU time: {cpu} µs (wall "))
+            && worst.contains("a step that"),
+        "{err}"
+    );
 }
 
 /// `--mem-report=FILE.html` (SPEC §10): one self-contained page (nothing fetched, no

@@ -13,7 +13,7 @@
 //!    still garbage: references between garbage objects are simply forgotten, references to
 //!    outside objects are released normally.
 
-use crate::collector::pauses::Pause;
+use crate::collector::pauses::{Pause, StepWork};
 use crate::header::{flags, ObjKind};
 use crate::heap::{incref_obj, Heap};
 use crate::object::FxHasher;
@@ -240,7 +240,11 @@ impl Heap {
     /// `freed_bytes` bytes of cyclic garbage, and the pause it cost. (The heap counts the
     /// collection itself when a snapshot's last group is settled.)
     pub fn record_sweep(&mut self, freed: u64, freed_bytes: u64, pause: Pause) {
-        self.gc.pauses.record(pause);
+        let work = StepWork {
+            freed,
+            ..self.collector.step
+        };
+        self.gc.pauses.record(pause, work);
         if self.timeline.is_some() {
             self.timeline_pause(pause.wall_us);
         }

@@ -713,6 +713,55 @@ fn a_starved_collector_thread_is_waited_for() {
 }
 
 /// Steps until the collector thread's proposal for the buffered roots is taken in.
+#[test]
+fn a_sweep_reads_its_clock_every_few_members_and_after_a_destructor() {
+    // The budget is checked after a step's first group, then every `SWEEP_CLOCK_MEMBERS`
+    // members (a clock read per two-object group was a twentieth of a sweep), and at once
+    // after a destructor ran, since a destructor is STARK code of any length.
+    let mut heap = Heap::new(None);
+    heap.gc.background = true;
+    garbage_rings(&mut heap, 20);
+    step_until_settling(&mut heap);
+    // A clock started just before the call has its budget; one started 2 ms ago has not.
+    let fresh = collector::pauses::PauseClock::start;
+    let spent = collector::pauses::PauseClock::start();
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    let first = heap
+        .gc_next_group(&spent)
+        .expect("the first group, budget or not");
+    sweep(&mut heap, first);
+    // The clock is read before the second group (this one has budget left); the next
+    // groups are swept without a read until 8 members have been, whatever the clock says.
+    let second = heap.gc_next_group(&fresh()).expect("budget left");
+    sweep(&mut heap, second);
+    for _ in 0..3 {
+        let group = heap
+            .gc_next_group(&spent)
+            .expect("no read before 8 members");
+        sweep(&mut heap, group);
+    }
+    assert!(heap.gc_next_group(&spent).is_none(), "read after 8 members");
+    // A destructor run makes the next group read the clock.
+    let group = heap.gc_next_group(&fresh()).expect("a fresh budget");
+    sweep(&mut heap, group);
+    let obj = heap.alloc_struct(0, &[Value::None]).unwrap();
+    heap.begin_finalize(obj);
+    heap.end_finalize(obj);
+    give_up(&mut heap, Value::Obj(obj));
+    drain(&mut heap);
+    assert!(
+        heap.gc_next_group(&spent).is_none(),
+        "read after a destructor"
+    );
+    while heap.collector.settling() {
+        heap.gc_step();
+        while let Some(group) = heap.gc_next_group(&fresh()) {
+            sweep(&mut heap, group);
+        }
+    }
+    assert_eq!(heap.live_objects(), 0);
+}
+
 fn step_until_settling(heap: &mut Heap) {
     heap.gc_step();
     while !heap.collector.settling() {

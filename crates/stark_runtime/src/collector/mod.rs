@@ -81,7 +81,7 @@ use crate::trace::{TraceEvent, TraceKind};
 use crate::value::ObjRef;
 use crate::zone::Zone;
 use concurrent::Worker;
-use pauses::PauseClock;
+use pauses::{PauseClock, StepKind, StepWork};
 pub use snapshot::Snapshot;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -98,11 +98,17 @@ const ROOTS_SOFT_LIMIT: usize = 64 * 1024;
 /// Handing the snapshot to the collector thread (a channel send that wakes it) adds
 /// 10–60 µs on a 2-core VM (the most when the other core is idle and must be woken), so
 /// the step stays under 100 µs.
-const SNAPSHOT_BUDGET: std::time::Duration = std::time::Duration::from_micros(40);
-/// Wall-clock budget of the groups one step sweeps. The budget is checked between
-/// groups, and a group of a few nodes now and then takes 30–100 µs (measured on a
-/// 10,000,000-object heap, cause not found: see docs/decisions.md), hence the margin.
-const SWEEP_BUDGET: std::time::Duration = std::time::Duration::from_micros(40);
+const SNAPSHOT_BUDGET: std::time::Duration = std::time::Duration::from_micros(30);
+/// Wall-clock budget of the groups one step sweeps, checked between groups. Both budgets
+/// are 30 µs: at 40 the wall p99 was 73–87 µs on a 2-core VM, at 30 57–66 µs with the
+/// same total time and garbage, at 20 the sweeps fell behind (four times the garbage
+/// alive). The steps of a few nodes that now and then take 100–800 µs are the host
+/// taking the CPU away mid-step (docs/decisions.md, "Pauses under 100 µs").
+const SWEEP_BUDGET: std::time::Duration = std::time::Duration::from_micros(30);
+/// Group members validated between two reads of the clock while a step sweeps (~1.5 µs
+/// of work): most groups are two or three objects, and a clock read for each was a
+/// twentieth of a sweep's time. A destructor run forces a read at the next group.
+const SWEEP_CLOCK_MEMBERS: u32 = 8;
 /// Nodes of a settled snapshot unpinned per step.
 const UNPIN_BATCH: usize = 512;
 /// While a snapshot is being settled, or roots wait for the next one, a step is due after
@@ -215,12 +221,19 @@ impl Heap {
     pub fn gc_step(&mut self) {
         self.collector.due = false;
         self.collector.allocated = 0;
-        self.collector.swept = 0;
+        self.collector.step = StepWork::default();
+        // The clock is read after the first group whatever its size: the step's other
+        // work may have spent the budget already.
+        self.collector.unclocked = u32::MAX;
         if let Some(a) = &self.collector.attention {
             a.store(false, Ordering::Relaxed);
         }
         if self.collector.settling() {
-            self.unpin_batch();
+            let n = self.unpin_batch();
+            if n > 0 {
+                self.collector.step.kind = StepKind::Unpin;
+                self.collector.step.nodes = n as u32;
+            }
         } else if self.collector.in_flight.is_some() {
             // Still marking: the program goes on and a later safepoint picks it up, unless
             // the thread has been starved of CPU for too long (C6).
@@ -234,6 +247,11 @@ impl Heap {
             });
             if let Some(r) = result {
                 let nodes = self.collector.in_flight.take().unwrap_or_default();
+                self.collector.step.kind = match starved {
+                    true => StepKind::WaitedTakeIn,
+                    false => StepKind::TakeIn,
+                };
+                self.collector.step.nodes = nodes.len() as u32;
                 self.trace_phase("mark", r.started, r.finished, 1);
                 self.collector.scratch.snapshot = r.spare;
                 self.settle(nodes, r.white, r.ends);
@@ -251,6 +269,8 @@ impl Heap {
         let t0 = Instant::now();
         let (nodes, snapshot) = self.take_snapshot();
         self.trace_phase("snapshot", t0, Instant::now(), 0);
+        self.collector.step.kind = StepKind::Snapshot;
+        self.collector.step.nodes = nodes.len() as u32;
         if snapshot.is_empty() {
             return;
         }
@@ -322,13 +342,15 @@ impl Heap {
     }
 
     /// Unpins up to `UNPIN_BATCH` nodes of the snapshot being settled that were not
-    /// proposed (freeing those that died meanwhile, C2).
-    fn unpin_batch(&mut self) {
+    /// proposed (freeing those that died meanwhile, C2); returns how many.
+    fn unpin_batch(&mut self) -> usize {
         let at = self.collector.unpin.len().saturating_sub(UNPIN_BATCH);
         let batch: Vec<ObjRef> = self.collector.unpin.drain(at..).collect();
+        let n = batch.len();
         for o in batch {
             self.unpin(o);
         }
+        n
     }
 
     fn unpin(&mut self, o: ObjRef) {
@@ -345,11 +367,16 @@ impl Heap {
     pub fn gc_next_group(&mut self, clock: &PauseClock) -> Option<Vec<ObjRef>> {
         // The budget only with a collector thread, as for the snapshot: with
         // `background=false` a step settles its whole proposal, the same on every run.
-        if self.gc.background && self.collector.swept > 0 && clock.wall_elapsed() >= SWEEP_BUDGET {
-            return None;
+        let c = &mut self.collector;
+        if self.gc.background && c.step.groups > 0 && c.unclocked >= SWEEP_CLOCK_MEMBERS {
+            c.unclocked = 0;
+            if clock.wall_elapsed() >= SWEEP_BUDGET {
+                return None;
+            }
         }
-        let group = self.collector.groups.take_next()?;
-        self.collector.swept += 1;
+        let group = c.groups.take_next()?;
+        c.step.groups += 1;
+        c.unclocked = c.unclocked.saturating_add(group.len() as u32);
         // The clock is read only for a trace: a step sweeps many small groups.
         let t0 = self.tracer.any.then(Instant::now);
         let garbage = self.validate(group);
@@ -514,12 +541,6 @@ impl Heap {
             }
         }
         garbage
-    }
-
-    /// Records a pause of the program for collector work (`gc_pause_max_us`,
-    /// `gc_pause_p99_us`).
-    pub fn record_pause(&mut self, pause: pauses::Pause) {
-        self.gc.pauses.record(pause);
     }
 
     /// Whether collector phases are traced (`--trace`), so that a step reads the clock

@@ -2,6 +2,7 @@
 //! in flight and the worker. The heap holds it; the collector's steps read and change it.
 
 use super::concurrent::Worker;
+use super::pauses::StepWork;
 use super::snapshot::Snapshot;
 use crate::value::ObjRef;
 use std::sync::atomic::AtomicBool;
@@ -30,8 +31,13 @@ pub(crate) struct CollectorState {
     /// allocated (less than `threshold_bytes`), so the work is spread over the program's
     /// run and not done in one pause.
     pub(crate) pace: Option<u64>,
-    /// Groups swept in the current step.
-    pub(super) swept: u32,
+    /// What the current step has done (reported for the step with the most CPU time).
+    pub(crate) step: StepWork,
+    /// Group members validated in this step since its clock was last read (the sweep's
+    /// budget is checked every `SWEEP_CLOCK_MEMBERS`; a step's start and a destructor run
+    /// set it past that, so the clock is read after the first group and after a
+    /// destructor).
+    pub(crate) unclocked: u32,
     pub(super) worker: Option<Worker>,
     pub(super) worker_failed: bool,
     /// The tables a snapshot is copied with, kept from one snapshot to the next (cleared,

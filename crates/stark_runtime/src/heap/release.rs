@@ -25,6 +25,9 @@ impl Heap {
     pub fn begin_finalize(&mut self, obj: ObjRef) {
         let h = obj.header();
         h.set_flag(flags::FINALIZING | flags::DESTRUCTED);
+        // A destructor is STARK code of any length: a collector step sweeping groups
+        // reads its clock before the next one.
+        self.collector.unclocked = u32::MAX;
     }
 
     /// Ends finalization. Returns `true` if the object may now be released (its count is
