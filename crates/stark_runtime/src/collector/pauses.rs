@@ -108,8 +108,9 @@ impl std::fmt::Display for StepWork {
             StepKind::Unpin => Some(format!("unpinned {n} nodes")),
         };
         let sweep = (self.groups > 0 || kind.is_none()).then(|| {
+            let plural = if self.groups == 1 { "" } else { "s" };
             format!(
-                "validated {} groups of proposed garbage ({} objects freed)",
+                "validated {} group{plural} of proposed garbage ({} objects freed)",
                 self.groups, self.freed
             )
         });
@@ -355,6 +356,17 @@ mod tests {
         assert_eq!(
             StepWork::default().to_string(),
             "a step that validated 0 groups of proposed garbage (0 objects freed)"
+        );
+        let one = StepWork {
+            kind: StepKind::WaitedTakeIn,
+            nodes: 128,
+            groups: 1,
+            freed: 2,
+        };
+        assert_eq!(
+            one.to_string(),
+            "a step that waited for the collector thread's mark and took in 128 nodes and \
+             validated 1 group of proposed garbage (2 objects freed)"
         );
         let text = l.render();
         assert!(
