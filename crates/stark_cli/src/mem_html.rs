@@ -249,6 +249,18 @@ fn pause_chart(h: &mut String, list: &[(u64, u64)], end_us: u64, log: &PauseLog)
             String::new()
         }
     );
+    // What the text report's last line says: a long step that did little work was
+    // interrupted (the host, the scheduler), not working.
+    if let Some((p, work)) = log.worst_cpu {
+        let _ = writeln!(
+            h,
+            "<p>CPU time of a step: p99 {} µs; the most, {} µs (wall {} µs), {}.</p>",
+            log.p99_cpu_us(),
+            p.cpu_us,
+            p.wall_us,
+            escape(&work.to_string())
+        );
+    }
 }
 
 fn types_tables(h: &mut String, t: &Timeline) {

@@ -465,6 +465,10 @@ fn mem_report_html_is_one_page_with_the_run_over_time() {
     assert_eq!(points(lines[0]), points(lines[4]), "one time axis");
     // The collector ran: its pauses are drawn, and counted in a card.
     assert!(page.contains("stroke=\"#c0392b\""), "no pause drawn");
+    assert!(
+        page.contains("<p>CPU time of a step: p99 ") && page.contains(" a step that "),
+        "the step with the most CPU time"
+    );
     let pauses: u64 = page
         .split("collector pauses<b>")
         .nth(1)
