@@ -38,7 +38,7 @@ use lsp_types::{
     ServerCapabilities, SymbolKind, TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit,
     Uri, WorkspaceEdit,
 };
-use stark_syntax::ast::{FnDecl, Item, Program};
+use stark_syntax::ast::{FnDecl, Ident, Item, Program};
 use stark_syntax::{Diagnostic, Span};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -935,43 +935,27 @@ fn word_at(text: &str, offset: usize) -> Option<(String, Option<String>)> {
 fn declarations(program: &Program, name: &str) -> Vec<Span> {
     let mut items = Vec::new();
     let mut members = Vec::new();
-    let methods = |fns: &[FnDecl], out: &mut Vec<Span>| {
-        out.extend(
-            fns.iter()
-                .filter(|f| f.name.name == name)
-                .map(|f| f.name.span),
-        );
-    };
     for item in &program.items {
-        match item {
-            Item::Fn(f) if f.name.name == name => items.push(f.name.span),
-            Item::Const(c) if c.name.name == name => items.push(c.name.span),
-            Item::Struct(s) => {
-                if s.name.name == name {
-                    items.push(s.name.span);
-                }
-                methods(&s.methods, &mut members);
-                members.extend(
-                    s.fields
-                        .iter()
-                        .filter(|f| f.name.name == name)
-                        .map(|f| f.name.span),
-                );
-            }
-            Item::Enum(e) => {
-                if e.name.name == name {
-                    items.push(e.name.span);
-                }
-                methods(&e.methods, &mut members);
-                members.extend(
-                    e.variants
-                        .iter()
-                        .filter(|v| v.name.name == name)
-                        .map(|v| v.name.span),
-                );
-            }
-            _ => {}
+        // The item's own name, then the names declared inside it (methods first).
+        let (own, methods, inner): (&Ident, &[FnDecl], Vec<&Ident>) = match item {
+            Item::Fn(f) => (&f.name, &[], Vec::new()),
+            Item::Const(c) => (&c.name, &[], Vec::new()),
+            Item::Struct(s) => (
+                &s.name,
+                &s.methods,
+                s.fields.iter().map(|f| &f.name).collect(),
+            ),
+            Item::Enum(e) => (
+                &e.name,
+                &e.methods,
+                e.variants.iter().map(|v| &v.name).collect(),
+            ),
+        };
+        if own.name == name {
+            items.push(own.span);
         }
+        let inner = methods.iter().map(|f| &f.name).chain(inner);
+        members.extend(inner.filter(|n| n.name == name).map(|n| n.span));
     }
     items.extend(members);
     items

@@ -879,6 +879,18 @@ fn typed_from_text(
     Ok(by_column.par_iter().map(|segs| type_column(segs)).collect())
 }
 
+/// The system refused the memory of a load's slabs or parts: what was charged for them is
+/// given back, and the load fails as out of memory (exit 3).
+fn refused(heap: &mut Heap, charge: &mut BufferCharge, need: u64) -> Fault {
+    charge.refund(heap, need);
+    Fault::from(OutOfMemory {
+        requested: need,
+        live: heap.live_bytes(),
+        limit: None,
+        quota: false,
+    })
+}
+
 /// Every chunk parsed and each column put together from its parts.
 fn type_chunks(
     heap: &mut Heap,
@@ -903,15 +915,7 @@ fn type_chunks(
     for _ in 0..ncols {
         match vec_with(rows) {
             Some(slab) => slabs.push(slab),
-            None => {
-                charge.refund(heap, need);
-                return Err(Fault::from(OutOfMemory {
-                    requested: need,
-                    live: heap.live_bytes(),
-                    limit: None,
-                    quota: false,
-                }));
-            }
+            None => return Err(refused(heap, charge, need)),
         }
     }
     let parsed: Vec<Parts> = chunks
@@ -923,15 +927,7 @@ fn type_chunks(
     for (k, p) in parsed.into_iter().enumerate() {
         match p {
             Ok(p) => parts.push(p),
-            Err(ChunkError::Memory) => {
-                charge.refund(heap, need);
-                return Err(Fault::from(OutOfMemory {
-                    requested: need,
-                    live: heap.live_bytes(),
-                    limit: None,
-                    quota: false,
-                }));
-            }
+            Err(ChunkError::Memory) => return Err(refused(heap, charge, need)),
             Err(ChunkError::Fields(line, found)) => {
                 charge.refund(heap, need);
                 // Line 1 is the header; then the lines of the chunks before this one.
